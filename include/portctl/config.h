@@ -1,0 +1,101 @@
+/* A whole configuration: portctl.conf settings, zones, services and rules,
+ * loaded from the shipped and the administrator's files and validated. */
+#ifndef PORTCTL_CONFIG_H
+#define PORTCTL_CONFIG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "portctl/ast.h"
+#include "portctl/diag.h"
+
+enum pc_log_level { PC_LOG_ERR, PC_LOG_WARNING, PC_LOG_NOTICE, PC_LOG_INFO, PC_LOG_DEBUG };
+enum pc_drift_mode { PC_DRIFT_REPAIR, PC_DRIFT_REPORT };
+
+/* portctl.conf. Defaults are what an empty file gives. */
+struct pc_settings {
+	const char *default_zone; /* NULL: the zone marked "default" */
+	bool cli_changes;         /* cli-changes = yes */
+	const char *group;        /* socket-group = portctl: who may change rules */
+	mode_t socket_mode;       /* socket-mode = 0660 */
+	enum pc_log_level log_level;
+	bool table_owner;         /* table-owner = yes: NFT_TABLE_F_OWNER|PERSIST */
+	enum pc_drift_mode drift; /* drift = repair|report */
+};
+
+/* Where the files are. Every path can be overridden for tests. */
+struct pc_paths {
+	const char *sysconf_dir; /* /etc/portctl: portctl.conf, rules.d/, overrides */
+	const char *data_dir;    /* /usr/share/portctl: shipped zones and services */
+	const char *state_dir;   /* /var/lib/portctl */
+	const char *socket_path; /* /run/portctl/portctl.sock */
+};
+
+/* Compiled-in defaults (configure's --sysconfdir, --datadir, ...). */
+void pc_paths_default(struct pc_paths *p);
+
+struct pc_config {
+	struct pc_arena *arena; /* owns every node and string below */
+	struct pc_sources sources;
+	struct pc_settings settings;
+
+	struct pc_zone *zones;
+	size_t n_zones, cap_zones;
+	struct pc_service *services;
+	size_t n_services, cap_services;
+	struct pc_rule *rules; /* first match wins, in this order */
+	size_t n_rules, cap_rules;
+
+	/* Set by validation: index into zones. */
+	size_t default_zone;
+};
+
+struct pc_config *pc_config_new(void);
+void pc_config_free(struct pc_config *cfg);
+
+/*
+ * Parse one buffer (a file's contents or a command line) and append its
+ * zones, services and rules to cfg. name is how diagnostics refer to it.
+ * Takes ownership of data (malloc'ed, NUL-terminated, len bytes; may hold
+ * NUL bytes, which are reported). Returns 0, or -EINVAL when diagnostics
+ * were added, or -ENOMEM.
+ */
+int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t len,
+		    enum pc_origin origin, struct pc_diags *d);
+
+/*
+ * Turn argv (as the shell split it) into one rule line in the grammar,
+ * quoting words that need it, so the command line goes through the same
+ * parser as the files. Caller frees.
+ */
+char *pc_rule_text_from_argv(int argc, char *const argv[]);
+
+/* Parse portctl.conf's text into cfg->settings. Same return as above. */
+int pc_settings_parse(struct pc_config *cfg, const char *name, char *data, size_t len,
+		      struct pc_diags *d);
+
+/*
+ * Resolve and check the whole configuration: services expanded into ports,
+ * zone names known, one default zone, no duplicate definitions. Adds every
+ * problem to d. Returns 0 when there are no errors, -EINVAL otherwise.
+ */
+int pc_config_validate(struct pc_config *cfg, struct pc_diags *d);
+
+/*
+ * Load the whole configuration the daemon would apply: portctl.conf, the
+ * shipped zones and services (data_dir, overridden by same-named files in
+ * sysconf_dir), then sysconf_dir/rules.d/ *.rules in lexical order; then
+ * validate. *out is set even on error so diagnostics can show sources.
+ */
+int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d);
+
+/* Look-ups by name; NULL if absent. */
+const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name);
+const struct pc_service *pc_config_service(const struct pc_config *cfg, const char *name);
+
+/* Canonical text of a port range ("443/tcp", "60000-61000/udp", "53"). */
+int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size);
+/* Canonical text of a prefix ("10.0.0.0/8", "2001:db8::1", "any"). */
+int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size);
+
+#endif

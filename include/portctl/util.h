@@ -1,0 +1,80 @@
+/* Small helpers every stage uses: cleanup attributes, an arena for the
+ * syntax tree, growable arrays. Functions that can fail return -errno. */
+#ifndef PORTCTL_UTIL_H
+#define PORTCTL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hand a cleanup-owned pointer to the caller. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Arena: many small allocations freed at once. The syntax tree of a whole
+ * configuration lives in one arena, so loading 100,000 rules costs a few
+ * large mallocs and freeing it is one walk over the chunks.
+ */
+struct pc_arena;
+
+struct pc_arena *pc_arena_new(void);
+void pc_arena_free(struct pc_arena *a);
+/* Zeroed memory owned by the arena; NULL on allocation failure. */
+void *pc_arena_alloc(struct pc_arena *a, size_t size);
+char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n);
+char *pc_arena_strdup(struct pc_arena *a, const char *s);
+/* Bytes currently held by the arena (for benchmarks and limits). */
+size_t pc_arena_size(const struct pc_arena *a);
+
+/*
+ * Growable array of fixed-size elements, malloc-backed. Grow by doubling;
+ * returns a pointer to the new zeroed slot or NULL on failure.
+ */
+void *pc_array_push(void **items, size_t *n, size_t *cap, size_t elem_size);
+#define PC_ARRAY_PUSH(v, n, cap) ((__typeof__(v))pc_array_push((void **)&(v), &(n), &(cap), sizeof(*(v))))
+
+/* Growable string buffer. */
+struct pc_strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+int pc_strbuf_append(struct pc_strbuf *sb, const char *s, size_t n);
+int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+void pc_strbuf_free(struct pc_strbuf *sb);
+
+/* Read a whole file, bounded by max bytes (-EFBIG beyond). NUL-terminated. */
+int pc_read_file(const char *path, size_t max, char **data, size_t *len);
+
+#endif

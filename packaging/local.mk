@@ -1,0 +1,1 @@
+# packaging: build fragment, included from the top Makefile.am

@@ -1,0 +1,1 @@
+# rules: build fragment, included from the top Makefile.am

@@ -1,0 +1,1 @@
+# src/cli: build fragment, included from the top Makefile.am

@@ -1,0 +1,1 @@
+# src/compile: build fragment, included from the top Makefile.am

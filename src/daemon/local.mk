@@ -1,0 +1,1 @@
+# src/daemon: build fragment, included from the top Makefile.am

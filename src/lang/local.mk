@@ -1,0 +1,1 @@
+# src/lang: build fragment, included from the top Makefile.am

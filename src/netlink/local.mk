@@ -1,0 +1,1 @@
+# src/netlink: build fragment, included from the top Makefile.am

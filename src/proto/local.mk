@@ -1,0 +1,1 @@
+# src/proto: build fragment, included from the top Makefile.am

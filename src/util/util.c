@@ -1,0 +1,206 @@
+/* Arena, growable arrays and string buffers: the allocation helpers every
+ * stage shares. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "portctl/util.h"
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used;
+	size_t size;
+	max_align_t data[];
+};
+
+struct pc_arena {
+	struct arena_chunk *head;
+	size_t total;
+};
+
+struct pc_arena *pc_arena_new(void)
+{
+	return calloc(1, sizeof(struct pc_arena));
+}
+
+void pc_arena_free(struct pc_arena *a)
+{
+	if (!a)
+		return;
+	for (struct arena_chunk *c = a->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+void *pc_arena_alloc(struct pc_arena *a, size_t size)
+{
+	const size_t align = _Alignof(max_align_t);
+	struct arena_chunk *c = a->head;
+	void *p;
+
+	size = (size + align - 1) & ~(align - 1);
+	if (size == 0)
+		size = align;
+	if (!c || c->size - c->used < size) {
+		size_t csize = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
+
+		/* A big object gets its own chunk behind the head, so the
+		 * head's free space is not wasted. */
+		c = malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->size = csize;
+		if (csize > ARENA_CHUNK && a->head) {
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+		a->total += csize;
+	}
+	p = (char *)c->data + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *pc_arena_strndup(struct pc_arena *a, const char *s, size_t n)
+{
+	char *p = pc_arena_alloc(a, n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *pc_arena_strdup(struct pc_arena *a, const char *s)
+{
+	return pc_arena_strndup(a, s, strlen(s));
+}
+
+size_t pc_arena_size(const struct pc_arena *a)
+{
+	return a ? a->total : 0;
+}
+
+void *pc_array_push(void **items, size_t *n, size_t *cap, size_t elem_size)
+{
+	char *slot;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		void *p;
+
+		if (ncap > SIZE_MAX / elem_size)
+			return NULL;
+		p = realloc(*items, ncap * elem_size);
+		if (!p)
+			return NULL;
+		*items = p;
+		*cap = ncap;
+	}
+	slot = (char *)*items + *n * elem_size;
+	memset(slot, 0, elem_size);
+	(*n)++;
+	return slot;
+}
+
+int pc_strbuf_append(struct pc_strbuf *sb, const char *s, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap) {
+		size_t ncap = sb->cap ? sb->cap : 64;
+		char *p;
+
+		while (ncap < sb->len + n + 1)
+			ncap *= 2;
+		p = realloc(sb->buf, ncap);
+		if (!p)
+			return -ENOMEM;
+		sb->buf = p;
+		sb->cap = ncap;
+	}
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < sizeof(small))
+		return pc_strbuf_append(sb, small, n);
+
+	char *big = malloc(n + 1);
+	int r;
+
+	if (!big)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(big, n + 1, fmt, ap);
+	va_end(ap);
+	r = pc_strbuf_append(sb, big, n);
+	free(big);
+	return r;
+}
+
+void pc_strbuf_free(struct pc_strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct pc_strbuf){0};
+}
+
+int pc_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct pc_strbuf sb = {0};
+	char chunk[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pc_strbuf_free(&sb);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		if (sb.len + (size_t)n > max) {
+			pc_strbuf_free(&sb);
+			return -EFBIG;
+		}
+		if (pc_strbuf_append(&sb, chunk, n) < 0) {
+			pc_strbuf_free(&sb);
+			return -ENOMEM;
+		}
+	}
+	if (!sb.buf && pc_strbuf_append(&sb, "", 0) < 0)
+		return -ENOMEM;
+	*data = sb.buf;
+	*len = sb.len;
+	return 0;
+}

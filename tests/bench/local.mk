@@ -1,0 +1,1 @@
+# tests/bench: build fragment, included from the top Makefile.am
