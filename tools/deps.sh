@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install what portctl needs to build and test on Debian 12, when missing.
+# Used by tools/try-it.sh and tools/test.sh; safe to run again.
+set -eu
+
+PKGS="build-essential autoconf automake libtool pkg-config
+      libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
+      nftables iproute2 procps util-linux passwd python3 git"
+[ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing — run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
