@@ -71,6 +71,9 @@ struct pc_rule {
 	 * all traffic, allowed only when from or to is given. */
 	struct pc_port_range *ports;
 	size_t n_ports;
+	/* The first n_written_ports of ports are the ones written as ports;
+	 * validation rebuilds the rest, so it can run again after a change. */
+	size_t n_written_ports;
 	struct pc_name *services; /* as written, for display */
 	size_t n_services;
 
@@ -107,6 +110,9 @@ struct pc_zone {
 	size_t n_sources;
 	enum pc_policy policy_in;  /* UNSET means drop */
 	enum pc_policy policy_out; /* UNSET means accept */
+	/* Marked "default" (default_loc is where), or, with default_loc.line
+	 * 0, inherited from the shipped default zone this one replaced. The
+	 * zone in force is cfg->default_zone. */
 	bool is_default;
 	struct pc_loc default_loc;
 };

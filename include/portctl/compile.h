@@ -30,4 +30,28 @@ struct pc_ruleset {
 	size_t n_chains, n_sets, n_rules, n_elems;
 };
 
+struct pc_plan;
+
+/*
+ * Compile a validated configuration into the objects of table inet
+ * portctl: pc_plan_build, then pc_ruleset_lower. The objects point into
+ * cfg (rule and zone), which must outlive the ruleset. On success *out
+ * owns a new ruleset (pc_ruleset_free). Returns 0, -EINVAL with
+ * diagnostics in d, or -ENOMEM.
+ */
+int pc_compile(const struct pc_config *cfg, struct pc_ruleset **out, struct pc_diags *d);
+
+/* Lower a plan (see portctl/plan.h) into nftables objects. Same contract. */
+int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct pc_diags *d);
+
+void pc_ruleset_free(struct pc_ruleset *rs);
+
+/*
+ * Print the ruleset as libnftnl's text of each object: the table, the sets
+ * with their elements, then each chain followed by its rules. For
+ * "portctld --check" and tests; two compilations of one configuration
+ * print the same text. Returns 0 or -EIO.
+ */
+int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs);
+
 #endif

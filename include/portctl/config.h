@@ -15,6 +15,7 @@ enum pc_drift_mode { PC_DRIFT_REPAIR, PC_DRIFT_REPORT };
 /* portctl.conf. Defaults are what an empty file gives. */
 struct pc_settings {
 	const char *default_zone; /* NULL: the zone marked "default" */
+	struct pc_loc default_zone_loc; /* where default-zone was set */
 	bool cli_changes;         /* cli-changes = yes */
 	const char *group;        /* socket-group = portctl: who may change rules */
 	mode_t socket_mode;       /* socket-mode = 0660 */
@@ -88,6 +89,15 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d);
  * validate. *out is set even on error so diagnostics can show sources.
  */
 int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d);
+
+/*
+ * Like pc_config_load, but with exactly the given rule files, in this
+ * order, instead of rules.d: what "portctl check FILE..." validates.
+ * Returns 0, -EINVAL for an invalid configuration, or the -errno of a file
+ * that could not be read.
+ */
+int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
+			 struct pc_config **out, struct pc_diags *d);
 
 /* Look-ups by name; NULL if absent. */
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name);

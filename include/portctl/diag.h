@@ -60,7 +60,8 @@ void pc_sources_free(struct pc_sources *s);
 
 /*
  * Print "FILE:LINE:COL: error: message", the source line and a caret under
- * the word, then "  hint: ..." when there is one.
+ * the word, then "  hint: ..." when there is one. Diagnostics are printed
+ * in file order (as the sources were added), then by line and column.
  */
 void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources *src);
 

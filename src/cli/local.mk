@@ -1,1 +1,21 @@
-# src/cli: build fragment, included from the top Makefile.am
+# src/cli: the portctl program — global options, the command table, and one
+# file per command — plus its end-to-end test.
+bin_PROGRAMS += portctl
+portctl_SOURCES = \
+	src/cli/cli.h \
+	src/cli/portctl.c \
+	src/cli/cmd_check.c \
+	src/cli/cmd_daemon.c src/cli/cmd_rule.c src/cli/cmd_status.c src/cli/cmd_reload.c
+portctl_LDADD = $(LANG_LIBS) $(JANSSON_LIBS)
+portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
+
+TESTS += tests/integration/test_cli_check.sh
+dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh
+
+# bash-completion finds a completion by the command's name.
+bashcompletiondir = $(datadir)/bash-completion/completions
+bashcompletion_DATA = completion/portctl
+completion/portctl: completion/portctl.bash
+	$(AM_V_GEN)$(MKDIR_P) completion && cp $(srcdir)/completion/portctl.bash $@
+CLEANFILES += completion/portctl
+EXTRA_DIST += completion/portctl.bash

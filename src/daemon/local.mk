@@ -1,1 +1,36 @@
-# src/daemon: build fragment, included from the top Makefile.am
+# src/daemon: portctld, the privileged daemon (one-shot modes and serve mode).
+# The daemon's modules join through PORTCTLD_SOURCES; apply.c is shared with
+# test and benchmark drivers through libapply.a.
+noinst_LIBRARIES += src/daemon/libapply.a
+src_daemon_libapply_a_SOURCES = src/daemon/apply.c include/portctl/apply.h
+APPLY_LIBS = src/daemon/libapply.a $(NETLINK_LIBS)
+
+sbin_PROGRAMS += src/daemon/portctld
+PORTCTLD_SOURCES = src/daemon/portctld.c
+PORTCTLD_LIBS = $(APPLY_LIBS)
+src_daemon_portctld_SOURCES = $(PORTCTLD_SOURCES)
+src_daemon_portctld_LDADD = $(PORTCTLD_LIBS)
+
+# Serve mode (socket, peers, privileges, commands): libserve.a, linked into
+# portctld after libapply.a's users, so its users come first.
+noinst_LIBRARIES += src/daemon/libserve.a
+src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
+	src/daemon/daemon.c src/daemon/commands.c src/daemon/commands.h \
+	src/daemon/change.c src/daemon/persist.c src/daemon/persist.h \
+	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
+	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h
+SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
+src_daemon_portctld_LDADD += $(SERVE_LIBS)
+
+# Benchmark driver for one-rule changes (tests/bench/bench_apply.sh runs it).
+noinst_PROGRAMS += tests/bench/bench_incr
+tests_bench_bench_incr_SOURCES = tests/bench/bench_incr.c
+tests_bench_bench_incr_LDADD = $(APPLY_LIBS)
+dist_noinst_SCRIPTS += tests/bench/bench_apply.sh
+
+# Serve-mode integration tests (root, in network namespaces; 77 otherwise).
+PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon_hostile.sh
+TESTS += $(PC_DAEMON_TESTS)
+EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
+# Ordered after root-ruleset-before.sh and before -after.sh by
+# tests/integration/local.mk (PC_DAEMON_TESTS is listed there).

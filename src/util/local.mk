@@ -1,3 +1,4 @@
-# src/util: allocation helpers shared by every stage.
+# src/util: allocation helpers and diagnostics shared by every stage.
 noinst_LIBRARIES += src/util/libutil.a
-src_util_libutil_a_SOURCES = src/util/util.c include/portctl/util.h
+src_util_libutil_a_SOURCES = src/util/util.c src/util/diag.c \
+	include/portctl/util.h include/portctl/diag.h

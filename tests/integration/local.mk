@@ -1,1 +1,25 @@
-# tests/integration: build fragment, included from the top Makefile.am
+# tests/integration: end-to-end tests in network namespaces (root; 77 otherwise).
+check_PROGRAMS += tests/integration/probe tests/integration/holder
+tests_integration_probe_SOURCES = tests/integration/probe.c
+tests_integration_holder_SOURCES = tests/integration/holder.c
+tests_integration_holder_LDADD = $(APPLY_LIBS)
+
+PC_INTEGRATION_TESTS = \
+	tests/integration/apply-shape.sh \
+	tests/integration/atomic.sh \
+	tests/integration/owner.sh \
+	tests/integration/traffic.sh
+TESTS += tests/integration/root-ruleset-before.sh $(PC_INTEGRATION_TESTS) \
+	tests/integration/root-ruleset-after.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/root-ruleset-before.sh \
+	tests/integration/root-ruleset-after.sh $(PC_INTEGRATION_TESTS)
+CLEANFILES += tests/integration/root-ruleset.before
+
+# The root-ruleset check brackets the suite even under make -j. Without a
+# TEST_EXTENSIONS entry for .sh, a test's log is its name plus ".log"; the
+# names go through variables so that automake leaves its own rules alone.
+PC_ROOT_BEFORE_LOG = tests/integration/root-ruleset-before.sh.log
+PC_ROOT_AFTER_LOG = tests/integration/root-ruleset-after.sh.log
+PC_BRACKETED_TESTS = $(PC_INTEGRATION_TESTS) $(PC_DAEMON_TESTS)
+$(PC_BRACKETED_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_BRACKETED_TESTS:.sh=.sh.log) $(PC_ROOT_BEFORE_LOG)

@@ -1,0 +1,87 @@
+/* The kernel side: one nftables transaction per change to table "inet portctl",
+ * guarded by the generation id, with table ownership and incremental element updates. */
+#ifndef PORTCTL_NETLINK_H
+#define PORTCTL_NETLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portctl/compile.h"
+#include "portctl/diag.h"
+
+struct pc_nl;
+
+/* NFT_TABLE_F_PERSIST arrived in Linux 6.9; Debian 12's headers lack it. */
+#define PC_NFT_TABLE_F_PERSIST 0x4
+
+enum pc_nl_apply_flags {
+	/* Claim the table with NFT_TABLE_F_OWNER|NFT_TABLE_F_PERSIST (never OWNER
+	 * alone); falls back to no ownership, once, on kernels that refuse it. */
+	PC_NL_OWNER = 1u << 0,
+	/* Always replace the whole table, even when only elements differ. */
+	PC_NL_FULL = 1u << 1,
+};
+
+/* What the last pc_nl_apply() sent, for logs and benchmarks. */
+struct pc_nl_stats {
+	bool incremental; /* element adds/deletes only */
+	bool owned;       /* the table is held with OWNER|PERSIST */
+	size_t n_msgs;    /* messages between BATCH_BEGIN and BATCH_END */
+	size_t n_bytes;   /* size of the batch */
+	uint32_t genid;   /* generation after our commit */
+};
+
+/*
+ * Open a NETLINK_NETFILTER socket with buffers big enough for 100,000-rule
+ * batches. The socket is the table's owner while it stays open. *out is
+ * freed with pc_nl_close(). Returns 0 or -errno.
+ */
+int pc_nl_open(struct pc_nl **out);
+void pc_nl_close(struct pc_nl *nl);
+
+/* The ruleset generation id (NFT_MSG_GETGEN). Returns 0 or -errno. */
+int pc_nl_genid(struct pc_nl *nl, uint32_t *genid);
+
+/* 1 when table inet portctl exists, 0 when not, or -errno. */
+int pc_nl_table_exists(struct pc_nl *nl);
+
+/*
+ * Make the kernel's table inet portctl hold exactly rs, in one transaction
+ * carrying the generation id. When old is what this handle applied last and
+ * nobody committed since, and only set elements differ, only the element
+ * changes are sent; otherwise the table is deleted and re-added with all its
+ * objects in the same batch. Kernel errors are added to d at the source
+ * rule's FILE:LINE:COL (or naming the zone / built-in object). Nothing is
+ * changed on error. Returns 0, -ERESTART when someone else committed in
+ * between (retry), -EPERM when another process owns the table, or -errno.
+ */
+int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+		unsigned flags, struct pc_diags *d);
+
+/* Statistics of the last successful pc_nl_apply(). */
+const struct pc_nl_stats *pc_nl_last_stats(const struct pc_nl *nl);
+
+/* One counter read back from the kernel, tied to the applied ruleset. */
+struct pc_nl_counter {
+	size_t obj; /* index into ruleset->objs: a rule, or the set of the element */
+	/* The element of that set (owned by the ruleset), NULL for a rule. */
+	const struct nftnl_set_elem *elem;
+	uint64_t packets, bytes;
+};
+
+struct pc_nl_counters {
+	struct pc_nl_counter *items;
+	size_t n, cap;
+};
+
+/*
+ * Dump the rules and set elements of our table and match their counters back
+ * to rs (rules by chain and position, elements by key). Objects of rs that
+ * the kernel lacks are skipped. out must be zeroed or freed before; release
+ * with pc_nl_counters_free(). Returns 0 or -errno.
+ */
+int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out);
+void pc_nl_counters_free(struct pc_nl_counters *c);
+
+#endif

@@ -1,0 +1,151 @@
+/* The compiler's intermediate model: zone dispatch and merged, first-match
+ * ordered entries per zone and direction, as plain data without libnftnl. */
+#ifndef PORTCTL_PLAN_H
+#define PORTCTL_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portctl/config.h"
+#include "portctl/diag.h"
+
+/* What a packet gets: the verdicts a rule or a zone policy can give. */
+enum pc_verdict_kind { PC_VERDICT_ACCEPT, PC_VERDICT_DROP, PC_VERDICT_REJECT };
+
+/*
+ * A disjoint key range and who decides it. Keys are big-endian byte strings
+ * of the owning table's width (ports: protocol byte + port, so 3 bytes;
+ * addresses: 4 or 16 bytes); lo and hi are inclusive.
+ */
+struct pc_plan_span {
+	uint8_t lo[16], hi[16];
+	enum pc_verdict_kind verdict;
+	const struct pc_rule *rule; /* NULL in dispatch tables */
+	size_t zone;                /* dispatch tables: index into plan->zones */
+};
+
+/* Disjoint, sorted spans of one key width. */
+struct pc_plan_spans {
+	struct pc_plan_span *items;
+	size_t n, cap;
+	uint8_t width; /* bytes per key */
+};
+
+/* One port segment of a merged port map, in host byte order. */
+struct pc_plan_port {
+	uint8_t l4proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+	uint16_t lo, hi;
+	enum pc_verdict_kind verdict;
+	const struct pc_rule *rule;
+};
+
+enum pc_entry_kind {
+	PC_ENTRY_PORTS, /* a run of port-only rules merged into one map */
+	PC_ENTRY_ADDRS, /* a run of address-only rules merged into maps */
+	PC_ENTRY_RULE,  /* a rule that keeps its own kernel rules */
+};
+
+struct pc_plan_entry {
+	enum pc_entry_kind kind;
+	/* PORTS and ADDRS: the run's rules, first to last; RULE: the rule. */
+	const struct pc_rule *first, *last;
+	/* PORTS: disjoint segments sorted by (l4proto, lo). */
+	struct pc_plan_port *ports;
+	size_t n_ports, cap_ports;
+	/* ADDRS: disjoint spans per family; match_dst: key is the
+	 * destination (runs of "to" rules) instead of the source. */
+	struct pc_plan_spans addr4, addr6;
+	bool match_dst;
+};
+
+/* One zone in one direction: its ordered entries, then its policy. */
+struct pc_plan_chain {
+	struct pc_plan_entry *entries;
+	size_t n_entries, cap_entries;
+	enum pc_verdict_kind policy;
+};
+
+struct pc_plan_zone {
+	const struct pc_zone *zone;
+	struct pc_plan_chain dir[2]; /* indexed by enum pc_dir */
+};
+
+/* Interface name → zone. */
+struct pc_plan_iface {
+	const char *name;
+	size_t zone;
+};
+
+/*
+ * How one direction picks a zone: by address (inbound source, outbound
+ * destination; longest prefix already resolved into disjoint spans), then
+ * by interface (inbound iif, outbound oif), then the default zone.
+ */
+struct pc_plan_dispatch {
+	struct pc_plan_spans addr4, addr6;
+	struct pc_plan_iface *ifaces; /* sorted by name */
+	size_t n_ifaces, cap_ifaces;
+	size_t default_zone;
+};
+
+struct pc_plan {
+	const struct pc_config *cfg; /* borrowed: must outlive the plan */
+	struct pc_plan_zone *zones;  /* parallel to cfg->zones */
+	size_t n_zones;
+	struct pc_plan_dispatch dispatch[2]; /* indexed by enum pc_dir */
+};
+
+/*
+ * Build the plan of a validated configuration. cfg is borrowed and must
+ * outlive the plan. On success *out owns a new plan (pc_plan_free). Returns
+ * 0, -EINVAL with diagnostics in d, or -ENOMEM.
+ */
+int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_diags *d);
+void pc_plan_free(struct pc_plan *plan);
+
+/* A packet to evaluate, as the kernel would see it in the filter hook. */
+struct pc_packet {
+	enum pc_dir dir;
+	uint8_t family;  /* AF_INET or AF_INET6 */
+	uint8_t l4proto; /* IPPROTO_* */
+	uint8_t saddr[16], daddr[16];
+	uint16_t dport;    /* host order; for tcp/udp/sctp */
+	uint8_t icmp_type; /* for icmp / ipv6-icmp */
+	const char *iif;   /* inbound: input interface name */
+	const char *oif;   /* outbound: output interface name */
+};
+
+enum pc_zone_reason {
+	PC_ZONE_BY_NONE,    /* decided before zone dispatch (loopback, ICMP) */
+	PC_ZONE_BY_ADDRESS, /* source (in) or destination (out) prefix */
+	PC_ZONE_BY_IFACE,
+	PC_ZONE_BY_DEFAULT,
+};
+
+enum pc_decided_by {
+	PC_DECIDED_PREAMBLE, /* built-in: loopback or needed ICMP */
+	PC_DECIDED_RULE,
+	PC_DECIDED_POLICY,
+};
+
+struct pc_verdict {
+	enum pc_verdict_kind verdict;
+	enum pc_decided_by by;
+	const struct pc_zone *zone; /* NULL when the preamble decided */
+	enum pc_zone_reason zone_reason;
+	const struct pc_rule *rule; /* PC_DECIDED_RULE only */
+	size_t entry;               /* index of the deciding entry in the zone */
+};
+
+/*
+ * Evaluate a new connection's first packet against the plan, first match
+ * as the kernel does. Rate limits are taken as not exceeded. Returns 0, or
+ * -EINVAL for a packet with an unknown family.
+ */
+int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct pc_verdict *out);
+
+/* Both directions' names ("accept", "drop", "reject") for messages. */
+const char *pc_verdict_kind_name(enum pc_verdict_kind v);
+
+#endif

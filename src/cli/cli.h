@@ -1,0 +1,71 @@
+/* The portctl program's command table and what every command shares: the
+ * context from the global options, exit codes, and option parsing. */
+#ifndef PORTCTL_CLI_H
+#define PORTCTL_CLI_H
+
+#include <stdbool.h>
+
+#include "portctl/config.h"
+#include <jansson.h>
+
+/* Documented in portctl(8). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1,
+	CLI_EXIT_USAGE = 2, /* bad usage or a bad rule */
+	CLI_EXIT_UNREACHABLE = 3,
+	CLI_EXIT_PERMISSION = 4,
+};
+
+/* What the global options set; owned by main() and passed to commands. */
+struct cli_context {
+	const char *prog;
+	bool json;
+	struct pc_paths paths;
+};
+
+struct cli_command {
+	const char *name;
+	/* argv[0] is the command's name; returns an enum cli_exit. */
+	int (*run)(struct cli_context *ctx, int argc, char *argv[]);
+	bool needs_daemon;
+	const char *summary;
+};
+
+/* The table lives in portctl.c; one entry per command. */
+extern const struct cli_command cli_commands[];
+extern const size_t cli_n_commands;
+
+/*
+ * Parse a command's own options, --help and --json (more may follow).
+ * Prints usage on --help and returns -1 with *exit_code set; else returns
+ * the index of the first operand.
+ */
+int cli_options_parse(struct cli_context *ctx, int argc, char *argv[], const char *usage,
+		      int *exit_code);
+
+int cmd_check(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_help(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_version(struct cli_context *ctx, int argc, char *argv[]);
+
+/* Commands answered by portctld (cmd_daemon.c, cmd_rule.c, cmd_status.c,
+ * cmd_reload.c). */
+struct pc_response;
+/* Send cmd and wait for the answer; an enum cli_exit (3 when unreachable). */
+int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args,
+		    struct pc_response *resp);
+/* Print the answer's message (or JSON) and release it; returns its status. */
+int cli_response_finish(struct cli_context *ctx, struct pc_response *resp);
+int cli_daemon_simple(struct cli_context *ctx, const char *cmd, const json_t *args);
+int cmd_allow(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_deny(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_reject(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_limit(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_insert(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_delete(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_status(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_zones(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_services(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_reload(struct cli_context *ctx, int argc, char *argv[]);
+
+#endif

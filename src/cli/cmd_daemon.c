@@ -1,0 +1,83 @@
+/* What every command that talks to portctld shares: one request over the
+ * socket, exit codes from the response, and errors that say what to do. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "portctl/proto.h"
+
+/* Generous: a reload of 100,000 rules takes a second or two. */
+#define CLI_TIMEOUT_MS 30000
+
+static int unreachable(const struct cli_context *ctx, const char *path, int r)
+{
+	fprintf(stderr,
+		"%s: cannot reach portctld at %s: %s\n"
+		"Is the daemon running? Start it with 'systemctl start portctld'%s.\n",
+		ctx->prog, path, strerror(-r),
+		r == -EACCES ? ", or ask an administrator for access to the socket" : "");
+	return CLI_EXIT_UNREACHABLE;
+}
+
+int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args,
+		    struct pc_response *resp)
+{
+	const char *path = ctx->paths.socket_path;
+	char reason[PC_PROTO_REASON_MAX] = "";
+	int fd = pc_client_connect(path);
+	int r;
+
+	if (fd < 0)
+		return unreachable(ctx, path, fd);
+	r = pc_client_call(fd, cmd, args, CLI_TIMEOUT_MS, resp, reason, sizeof(reason));
+	close(fd);
+	if (r == -EPROTONOSUPPORT) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, reason);
+		return CLI_EXIT_FAILURE;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", ctx->prog, path, reason);
+		return CLI_EXIT_UNREACHABLE;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int json_print(const json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		return CLI_EXIT_FAILURE;
+	putchar('\n');
+	return CLI_EXIT_OK;
+}
+
+int cli_response_finish(struct cli_context *ctx, struct pc_response *resp)
+{
+	int status = resp->status;
+
+	if (ctx->json) {
+		json_t *j = json_pack("{s:i,s:s,s:O?}", "status", resp->status, "message",
+				      resp->message, "data", resp->data);
+
+		if (!j || json_print(j) != CLI_EXIT_OK)
+			status = CLI_EXIT_FAILURE;
+		json_decref(j);
+	} else if (resp->message[0]) {
+		fprintf(status == PC_STATUS_OK ? stdout : stderr, "%s%s%s\n",
+			status == PC_STATUS_OK ? "" : ctx->prog, status == PC_STATUS_OK ? "" : ": ",
+			resp->message);
+	}
+	pc_response_done(resp);
+	return status;
+}
+
+int cli_daemon_simple(struct cli_context *ctx, const char *cmd, const json_t *args)
+{
+	struct pc_response resp;
+	int r = cli_daemon_call(ctx, cmd, args, &resp);
+
+	if (r != CLI_EXIT_OK)
+		return r;
+	return cli_response_finish(ctx, &resp);
+}

@@ -1,0 +1,215 @@
+/* portctl allow|deny|reject|limit|insert|delete: rule changes sent to
+ * portctld, which parses them with the same parser as the rule files. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+struct rule_opts {
+	bool runtime;
+	int first; /* index of the first operand */
+};
+
+/* Options may stand anywhere among the rule's words; "--" ends them. */
+static int rule_opts_parse(struct cli_context *ctx, int argc, char *argv[], const char *usage,
+			   struct rule_opts *o, int *exit_code)
+{
+	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, 'j'},
+		{"runtime", no_argument, NULL, 'r'},
+		{0},
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "hjr", options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fprintf(stdout, "usage: %s %s", ctx->prog, usage);
+			*exit_code = CLI_EXIT_OK;
+			return -1;
+		case 'j':
+			ctx->json = true;
+			break;
+		case 'r':
+			o->runtime = true;
+			break;
+		default:
+			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, argv[0]);
+			*exit_code = CLI_EXIT_USAGE;
+			return -1;
+		}
+	}
+	o->first = optind;
+	return 0;
+}
+
+/* The rule's words, the action first, as one line in the grammar. */
+static char *rule_text(const char *action, int argc, char *argv[])
+{
+	char **words = calloc((size_t)argc + 2, sizeof(char *));
+	char *text;
+
+	if (!words)
+		return NULL;
+	words[0] = (char *)action;
+	for (int i = 0; i < argc; i++)
+		words[i + 1] = argv[i];
+	text = pc_rule_text_from_argv(argc + 1, words);
+	free(words);
+	return text;
+}
+
+static int usage_error(const struct cli_context *ctx, const char *cmd, const char *what)
+{
+	fprintf(stderr, "%s: %s %s\nRun '%s %s --help' for usage.\n", ctx->prog, cmd, what,
+		ctx->prog, cmd);
+	return CLI_EXIT_USAGE;
+}
+
+static const char rule_usage_fmt[] =
+	"%s [--runtime] [--json] RULE...\n\n"
+	"Add a rule at the end of the rules portctl manages, apply it now and\n"
+	"persist it to rules.d/90-portctl.rules. RULE is what a rules file line\n"
+	"holds after the action, e.g. '443/tcp', '80,443/tcp zone public\n"
+	"comment web', 'from 203.0.113.7'; see portctl.rules(5).\n\n"
+	"  --runtime   apply now, do not persist (dropped by the next reload)\n"
+	"  --json      print the daemon's answer as JSON\n";
+
+static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const char *action)
+{
+	_cleanup_free_ char *usage = NULL, *text = NULL;
+	struct rule_opts o = {0};
+	json_t *args;
+	int code;
+
+	if (asprintf(&usage, rule_usage_fmt, action) < 0)
+		return CLI_EXIT_FAILURE;
+	if (rule_opts_parse(ctx, argc, argv, usage, &o, &code) < 0)
+		return code;
+	if (o.first == argc && !streq(action, "deny"))
+		return usage_error(ctx, action, "needs a rule, e.g. 443/tcp");
+	text = rule_text(action, argc - o.first, argv + o.first);
+	if (!text)
+		return CLI_EXIT_FAILURE;
+	args = json_pack("{s:s,s:b}", "rule", text, "runtime", o.runtime);
+	code = cli_daemon_simple(ctx, action, args);
+	json_decref(args);
+	return code;
+}
+
+int cmd_allow(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "allow");
+}
+
+int cmd_deny(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "deny");
+}
+
+int cmd_reject(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "reject");
+}
+
+int cmd_limit(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "limit");
+}
+
+/* A rule number as typed: digits only, 1 or more. */
+static bool number_parse(const char *s, long *out)
+{
+	char *end;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return !*end && errno == 0 && *out >= 1;
+}
+
+int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
+{
+	_cleanup_free_ char *text = NULL;
+	struct rule_opts o = {0};
+	json_t *args;
+	long n;
+	int code;
+
+	if (rule_opts_parse(ctx, argc, argv,
+			    "insert [--json] N ACTION RULE...\n\n"
+			    "Add a rule at position N (see 'portctl status numbered') and persist\n"
+			    "it. N must fall among the rules portctl manages\n"
+			    "(rules.d/90-portctl.rules) or right after them.\n",
+			    &o, &code) < 0)
+		return code;
+	if (argc - o.first < 3 || !number_parse(argv[o.first], &n))
+		return usage_error(ctx, "insert", "needs a position and a rule, e.g. 1 allow 22/tcp");
+	text = pc_rule_text_from_argv(argc - o.first - 1, argv + o.first + 1);
+	if (!text)
+		return CLI_EXIT_FAILURE;
+	args = json_pack("{s:s,s:I,s:b}", "rule", text, "position", (json_int_t)n, "runtime",
+			 o.runtime);
+	code = cli_daemon_simple(ctx, "insert", args);
+	json_decref(args);
+	return code;
+}
+
+/* "comment" followed by the words of the comment, joined by spaces. */
+static char *words_join(int argc, char *argv[])
+{
+	struct pc_strbuf sb = {0};
+
+	for (int i = 0; i < argc; i++)
+		if (pc_strbuf_printf(&sb, "%s%s", i ? " " : "", argv[i]) < 0) {
+			pc_strbuf_free(&sb);
+			return NULL;
+		}
+	return sb.buf;
+}
+
+static json_t *delete_args(int argc, char *argv[])
+{
+	_cleanup_free_ char *text = NULL;
+	long n;
+
+	if (argc == 1 && number_parse(argv[0], &n))
+		return json_pack("{s:I}", "number", (json_int_t)n);
+	if (argc >= 2 && streq(argv[0], "comment")) {
+		text = words_join(argc - 1, argv + 1);
+		return text ? json_pack("{s:s}", "comment", text) : NULL;
+	}
+	text = pc_rule_text_from_argv(argc, argv);
+	return text ? json_pack("{s:s}", "rule", text) : NULL;
+}
+
+int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
+{
+	struct rule_opts o = {0};
+	json_t *args;
+	int code;
+
+	if (rule_opts_parse(ctx, argc, argv,
+			    "delete [--json] N | ACTION RULE... | comment TEXT\n\n"
+			    "Remove a rule portctl manages, by its number (see 'portctl status\n"
+			    "numbered'), by its text ('delete allow 443/tcp'), or every rule with\n"
+			    "a comment ('delete comment web'). Rules from other files are edited\n"
+			    "in those files.\n",
+			    &o, &code) < 0)
+		return code;
+	if (o.first == argc)
+		return usage_error(ctx, "delete", "needs a rule number, a rule or 'comment TEXT'");
+	args = delete_args(argc - o.first, argv + o.first);
+	if (!args)
+		return CLI_EXIT_FAILURE;
+	code = cli_daemon_simple(ctx, "delete", args);
+	json_decref(args);
+	return code;
+}

@@ -1,0 +1,184 @@
+/* portctl status|zones|services: read commands answered by portctld from
+ * the configuration in force and the kernel's counters; anyone may run them. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cli.h"
+#include "portctl/proto.h"
+
+enum status_detail { DETAIL_PLAIN, DETAIL_NUMBERED, DETAIL_VERBOSE };
+
+static const char *list_join(const json_t *a, char *buf, size_t size)
+{
+	size_t i, o = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach(a, i, v) {
+		int n = snprintf(buf + o, size - o, "%s%s", i ? "," : "", json_string_value(v));
+
+		if (n < 0 || (size_t)n >= size - o)
+			break;
+		o += (size_t)n;
+	}
+	return o ? buf : "-";
+}
+
+static void zone_print(const json_t *z)
+{
+	char ifs[512], srcs[1024];
+
+	printf("  %-12s%s in %-6s out %-6s interfaces %s  sources %s\n",
+	       json_string_value(json_object_get(z, "name")),
+	       json_is_true(json_object_get(z, "default")) ? " (default)" : "          ",
+	       json_string_value(json_object_get(z, "policy_in")),
+	       json_string_value(json_object_get(z, "policy_out")),
+	       list_join(json_object_get(z, "interfaces"), ifs, sizeof(ifs)),
+	       list_join(json_object_get(z, "sources"), srcs, sizeof(srcs)));
+}
+
+static void rule_print(const json_t *r, enum status_detail detail)
+{
+	char zones[512];
+
+	if (detail != DETAIL_PLAIN)
+		printf("[%3lld] ", (long long)json_integer_value(json_object_get(r, "number")));
+	printf("%-48s zone %-10s %10lld pkts %12lld bytes",
+	       json_string_value(json_object_get(r, "text")),
+	       list_join(json_object_get(r, "zones"), zones, sizeof(zones)),
+	       (long long)json_integer_value(json_object_get(r, "packets")),
+	       (long long)json_integer_value(json_object_get(r, "bytes")));
+	if (detail == DETAIL_VERBOSE)
+		printf("  %s:%lld", json_string_value(json_object_get(r, "file")),
+		       (long long)json_integer_value(json_object_get(r, "line")));
+	putchar('\n');
+}
+
+static void status_print(const json_t *data, enum status_detail detail)
+{
+	const json_t *rules = json_object_get(data, "rules");
+	size_t i;
+	json_t *v;
+
+	printf("Status: active, table %s, from %s\n", json_string_value(json_object_get(data, "table")),
+	       json_string_value(json_object_get(data, "source")));
+	if (!json_is_true(json_object_get(data, "counters")))
+		printf("(counters could not be read from the kernel)\n");
+	printf("\nZones:\n");
+	json_array_foreach(json_object_get(data, "zones"), i, v)
+		zone_print(v);
+	printf("\nRules (first match wins):\n");
+	if (json_array_size(rules) == 0)
+		printf("  none: everything inbound gets its zone's policy. Add one with "
+		       "'portctl allow 22/tcp'.\n");
+	json_array_foreach(rules, i, v)
+		rule_print(v, detail);
+}
+
+static int read_command(struct cli_context *ctx, int argc, char *argv[], const char *cmd,
+			const char *usage, int *first)
+{
+	int code;
+
+	*first = cli_options_parse(ctx, argc, argv, usage, &code);
+	return *first < 0 ? code : -1;
+}
+
+/* Ask the daemon; print JSON, or hand the data to print. */
+static int read_and_print(struct cli_context *ctx, const char *cmd,
+			  void (*print)(const json_t *data, enum status_detail), enum status_detail detail)
+{
+	struct pc_response resp;
+	int r = cli_daemon_call(ctx, cmd, NULL, &resp);
+
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (ctx->json || resp.status != PC_STATUS_OK || !resp.data)
+		return cli_response_finish(ctx, &resp);
+	print(resp.data, detail);
+	pc_response_done(&resp);
+	return CLI_EXIT_OK;
+}
+
+int cmd_status(struct cli_context *ctx, int argc, char *argv[])
+{
+	static const char *const details[] = {[DETAIL_NUMBERED] = "numbered",
+					      [DETAIL_VERBOSE] = "verbose"};
+	enum status_detail detail = DETAIL_PLAIN;
+	int i, code;
+
+	code = read_command(ctx, argc, argv, "status",
+			    "status [numbered|verbose] [--json]\n\n"
+			    "Show the zones and the rules in force, in order, with the packets and\n"
+			    "bytes each rule matched. numbered: with rule numbers (for insert and\n"
+			    "delete); verbose: also the FILE:LINE each rule comes from.\n",
+			    &i);
+	if (code >= 0)
+		return code;
+	if (argc - i > 1)
+		return fprintf(stderr, "%s: status takes at most one word\n", ctx->prog),
+		       CLI_EXIT_USAGE;
+	if (argc - i == 1) {
+		for (detail = DETAIL_NUMBERED; detail <= DETAIL_VERBOSE; detail++)
+			if (streq(argv[i], details[detail]))
+				break;
+		if (detail > DETAIL_VERBOSE)
+			return fprintf(stderr, "%s: status %s: expected numbered or verbose\n",
+				       ctx->prog, argv[i]),
+			       CLI_EXIT_USAGE;
+	}
+	return read_and_print(ctx, "status", status_print, detail);
+}
+
+static void zones_print(const json_t *data, enum status_detail detail)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(data, "zones"), i, v)
+		zone_print(v);
+}
+
+int cmd_zones(struct cli_context *ctx, int argc, char *argv[])
+{
+	int i, code;
+
+	code = read_command(ctx, argc, argv, "zones",
+			    "zones [--json]\n\nShow the zones in force: policies, interfaces, "
+			    "sources.\n",
+			    &i);
+	if (code >= 0)
+		return code;
+	if (i != argc)
+		return fprintf(stderr, "%s: zones takes no arguments\n", ctx->prog),
+		       CLI_EXIT_USAGE;
+	return read_and_print(ctx, "zones", zones_print, DETAIL_PLAIN);
+}
+
+static void services_print(const json_t *data, enum status_detail detail)
+{
+	char ports[1024];
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(data, "services"), i, v)
+		printf("  %-20s %s\n", json_string_value(json_object_get(v, "name")),
+		       list_join(json_object_get(v, "ports"), ports, sizeof(ports)));
+}
+
+int cmd_services(struct cli_context *ctx, int argc, char *argv[])
+{
+	int i, code;
+
+	code = read_command(ctx, argc, argv, "services",
+			    "services [--json]\n\nShow the service names rules may use, and "
+			    "their ports.\n",
+			    &i);
+	if (code >= 0)
+		return code;
+	if (i != argc)
+		return fprintf(stderr, "%s: services takes no arguments\n", ctx->prog),
+		       CLI_EXIT_USAGE;
+	return read_and_print(ctx, "services", services_print, DETAIL_PLAIN);
+}

@@ -1,0 +1,54 @@
+/* Internals shared by the compiler's plan builder, evaluator and lowering;
+ * nothing here is visible to the other stages. */
+#ifndef PORTCTL_COMPILE_INTERNAL_H
+#define PORTCTL_COMPILE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portctl/plan.h"
+
+/*
+ * One candidate for a key range before flattening: the range, and its
+ * precedence (lower prio wins, then lower seq), and what it decides.
+ */
+struct span_item {
+	uint8_t lo[16], hi[16];
+	uint32_t prio;
+	uint32_t seq;
+	enum pc_verdict_kind verdict;
+	const struct pc_rule *rule;
+	size_t zone;
+};
+
+/* Keys are big-endian, left-aligned in 16 bytes, zero past the width. */
+int key_cmp(const uint8_t *a, const uint8_t *b);
+/* Add or subtract one in the first width bytes; false on wrap-around. */
+bool key_inc(uint8_t *k, uint8_t width);
+bool key_dec(uint8_t *k, uint8_t width);
+bool key_is_max(const uint8_t *k, uint8_t width);
+/* The inclusive key range of an address prefix of width 4 or 16. */
+void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi);
+
+/*
+ * Cut the items' ranges into disjoint spans, each decided by the item of
+ * lowest (prio, seq) covering it; neighbours with the same decider are
+ * merged. Appends to out (whose width must be set). O(n log n). Sorts items.
+ */
+int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out);
+/* The span holding key, or NULL. Binary search. */
+const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key);
+void spans_free(struct pc_plan_spans *s);
+
+/* IPPROTO_* of a PC_PROTO_* bit, and the three bits in a stable order. */
+uint8_t proto_l4(enum pc_proto p);
+extern const enum pc_proto pc_protos_all[3];
+
+enum pc_verdict_kind action_verdict(enum pc_action a);
+/* Whether a from/to list matches every address (empty, or holds "any"). */
+bool prefixes_any(const struct pc_prefix *p, size_t n);
+/* A rule's comment for the kernel: its own, or FILE:LINE. */
+int rule_comment(const struct pc_rule *r, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,231 @@
+/* Evaluating a packet against the plan, first match as the kernel does: the
+ * oracle behind "portctl explain" and the differential tests. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile-internal.h"
+#include "portctl/util.h"
+
+/* The ICMP types the preamble accepts (see lower.c for the kernel side). */
+static const uint8_t icmp4_ok[] = { 3, 8, 11, 12 };
+static const uint8_t icmp6_ok[] = { 1, 2, 3, 4, 128, 133, 134, 135, 136 };
+
+static bool bytes_has(const uint8_t *v, size_t n, uint8_t x)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == x)
+			return true;
+	}
+	return false;
+}
+
+static bool packet_preamble_accepts(const struct pc_packet *pkt)
+{
+	const char *ifname = pkt->dir == PC_DIR_IN ? pkt->iif : pkt->oif;
+
+	if (ifname && streq(ifname, "lo"))
+		return true;
+	if (pkt->family == AF_INET && pkt->l4proto == IPPROTO_ICMP)
+		return bytes_has(icmp4_ok, sizeof(icmp4_ok), pkt->icmp_type);
+	if (pkt->family == AF_INET6 && pkt->l4proto == IPPROTO_ICMPV6)
+		return bytes_has(icmp6_ok, sizeof(icmp6_ok), pkt->icmp_type);
+	return false;
+}
+
+static void addr_key(uint8_t family, const uint8_t *addr, uint8_t *key)
+{
+	memset(key, 0, 16);
+	memcpy(key, addr, family == AF_INET ? 4 : 16);
+}
+
+static const struct pc_plan_span *spans_find_addr(const struct pc_plan_spans *v4,
+						  const struct pc_plan_spans *v6, uint8_t family,
+						  const uint8_t *addr)
+{
+	uint8_t key[16];
+
+	addr_key(family, addr, key);
+	return spans_find(family == AF_INET ? v4 : v6, key);
+}
+
+static const struct pc_plan_iface *ifaces_find(const struct pc_plan_dispatch *dp, const char *name)
+{
+	size_t lo = 0, hi = dp->n_ifaces;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, dp->ifaces[mid].name);
+
+		if (c == 0)
+			return &dp->ifaces[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static size_t packet_zone(const struct pc_plan *plan, const struct pc_packet *pkt,
+			  enum pc_zone_reason *reason)
+{
+	const struct pc_plan_dispatch *dp = &plan->dispatch[pkt->dir];
+	const uint8_t *addr = pkt->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr;
+	const char *ifname = pkt->dir == PC_DIR_IN ? pkt->iif : pkt->oif;
+	const struct pc_plan_span *s = spans_find_addr(&dp->addr4, &dp->addr6, pkt->family, addr);
+	const struct pc_plan_iface *f;
+
+	if (s) {
+		*reason = PC_ZONE_BY_ADDRESS;
+		return s->zone;
+	}
+	f = ifname ? ifaces_find(dp, ifname) : NULL;
+	if (f) {
+		*reason = PC_ZONE_BY_IFACE;
+		return f->zone;
+	}
+	*reason = PC_ZONE_BY_DEFAULT;
+	return dp->default_zone;
+}
+
+static bool l4proto_has_ports(uint8_t l4proto)
+{
+	return l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP || l4proto == IPPROTO_SCTP;
+}
+
+static bool prefix_contains(const struct pc_prefix *p, uint8_t family, const uint8_t *addr)
+{
+	uint8_t lo[16], hi[16], key[16];
+
+	if (p->family == 0)
+		return true;
+	if (p->family != family)
+		return false;
+	key_from_prefix(p, lo, hi);
+	addr_key(family, addr, key);
+	return key_cmp(key, lo) >= 0 && key_cmp(key, hi) <= 0;
+}
+
+static bool prefixes_match(const struct pc_prefix *p, size_t n, uint8_t family,
+			   const uint8_t *addr)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (prefix_contains(&p[i], family, addr))
+			return true;
+	}
+	return false;
+}
+
+static bool ports_match(const struct pc_rule *r, const struct pc_packet *pkt)
+{
+	if (r->n_ports == 0)
+		return true;
+	if (!l4proto_has_ports(pkt->l4proto))
+		return false;
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct pc_port_range *pr = &r->ports[i];
+
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+			if ((pr->protos & pc_protos_all[p]) &&
+			    proto_l4(pc_protos_all[p]) == pkt->l4proto && pr->lo <= pkt->dport &&
+			    pkt->dport <= pr->hi)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool rule_matches(const struct pc_rule *r, const struct pc_packet *pkt)
+{
+	return ports_match(r, pkt) && prefixes_match(r->from, r->n_from, pkt->family, pkt->saddr) &&
+	       prefixes_match(r->to, r->n_to, pkt->family, pkt->daddr);
+}
+
+static const struct pc_plan_port *ports_find(const struct pc_plan_entry *e, uint8_t l4proto,
+					     uint16_t port)
+{
+	size_t lo = 0, hi = e->n_ports;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pc_plan_port *p = &e->ports[mid];
+
+		if (l4proto < p->l4proto || (l4proto == p->l4proto && port < p->lo))
+			hi = mid;
+		else if (l4proto > p->l4proto || port > p->hi)
+			lo = mid + 1;
+		else
+			return p;
+	}
+	return NULL;
+}
+
+/* Whether the entry decides the packet; if so, fill verdict and rule. */
+static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet *pkt,
+			  enum pc_verdict_kind *verdict, const struct pc_rule **rule)
+{
+	const struct pc_plan_port *p;
+	const struct pc_plan_span *s;
+
+	switch (e->kind) {
+	case PC_ENTRY_PORTS:
+		if (!l4proto_has_ports(pkt->l4proto))
+			return false;
+		p = ports_find(e, pkt->l4proto, pkt->dport);
+		if (!p)
+			return false;
+		*verdict = p->verdict;
+		*rule = p->rule;
+		return true;
+	case PC_ENTRY_ADDRS:
+		s = spans_find_addr(&e->addr4, &e->addr6, pkt->family,
+				    e->match_dst ? pkt->daddr : pkt->saddr);
+		if (!s)
+			return false;
+		*verdict = s->verdict;
+		*rule = s->rule;
+		return true;
+	case PC_ENTRY_RULE:
+		if (!rule_matches(e->first, pkt))
+			return false;
+		*verdict = action_verdict(e->first->action);
+		*rule = e->first;
+		return true;
+	}
+	return false;
+}
+
+int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct pc_verdict *out)
+{
+	const struct pc_plan_chain *c;
+	size_t z;
+
+	if (pkt->family != AF_INET && pkt->family != AF_INET6)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (packet_preamble_accepts(pkt)) {
+		out->verdict = PC_VERDICT_ACCEPT;
+		out->by = PC_DECIDED_PREAMBLE;
+		return 0;
+	}
+	z = packet_zone(plan, pkt, &out->zone_reason);
+	out->zone = plan->zones[z].zone;
+	c = &plan->zones[z].dir[pkt->dir];
+	for (size_t i = 0; i < c->n_entries; i++) {
+		if (entry_decides(&c->entries[i], pkt, &out->verdict, &out->rule)) {
+			out->by = PC_DECIDED_RULE;
+			out->entry = i;
+			return 0;
+		}
+	}
+	out->verdict = c->policy;
+	out->by = PC_DECIDED_POLICY;
+	out->entry = c->n_entries;
+	return 0;
+}

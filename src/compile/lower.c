@@ -1,0 +1,1007 @@
+/* Lowering the plan into libnftnl objects of table inet portctl: base
+ * chains with the preamble and zone dispatch, zone chains, maps and sets. */
+#include "config.h"
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/table.h>
+
+#include "compile-internal.h"
+#include "nft-build.h"
+#include "portctl/compile.h"
+
+#define NAME_MAX_LEN 128 /* chain names and set name stems: at most 4+32+21 bytes */
+#define SET_NAME_MAX 256 /* NFT_SET_MAXNAMELEN; ours stay below 80 */
+#define LOG_PREFIX_MAX 127
+
+struct objlist {
+	struct pc_nft_object *v;
+	size_t n, cap;
+};
+
+/* Lowering state: objects collected per kind, added in dependency order. */
+struct lower {
+	const struct pc_plan *plan;
+	struct objlist chains, sets, rules;
+	uint32_t next_set_id;
+	size_t n_elems;
+	/* The source of the objects being made now. */
+	const struct pc_zone *zone;
+	const struct pc_rule *rule;
+	/* Zone chain names per direction, indexed like plan->zones. */
+	char (*chain_names[2])[NAME_MAX_LEN];
+};
+
+static const char *const dir_names[2] = { "in", "out" };
+
+static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind kind, void *obj)
+{
+	struct pc_nft_object *o = PC_ARRAY_PUSH(ol->v, ol->n, ol->cap);
+
+	if (!o)
+		return -ENOMEM;
+	o->kind = kind;
+	o->obj = obj;
+	o->rule = l->rule;
+	o->zone = l->zone;
+	return 0;
+}
+
+static void object_free(struct pc_nft_object *o)
+{
+	switch (o->kind) {
+	case PC_NFT_TABLE:
+		nftnl_table_free(o->obj);
+		break;
+	case PC_NFT_CHAIN:
+		nftnl_chain_free(o->obj);
+		break;
+	case PC_NFT_SET:
+		nftnl_set_free(o->obj);
+		break;
+	case PC_NFT_RULE:
+		nftnl_rule_free(o->obj);
+		break;
+	}
+}
+
+static void objlist_free(struct objlist *ol)
+{
+	for (size_t i = 0; i < ol->n; i++)
+		object_free(&ol->v[i]);
+	free(ol->v);
+	ol->v = NULL;
+	ol->n = ol->cap = 0;
+}
+
+/* A base chain when hook >= 0, else a regular chain. */
+static int lower_chain_new(struct lower *l, const char *name, int hook)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	if (objlist_push(l, &l->chains, PC_NFT_CHAIN, c) < 0) {
+		nftnl_chain_free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A new rule appended to chain; owned by the lowering state. */
+static struct nftnl_rule *lower_rule_new(struct lower *l, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return NULL;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	if (objlist_push(l, &l->rules, PC_NFT_RULE, r) < 0) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static struct nftnl_set *lower_set_new(struct lower *l, const char *name, uint32_t flags,
+				       uint32_t key_type, uint32_t key_len)
+{
+	struct nftnl_set *s = set_new(name, ++l->next_set_id, flags, key_type, key_len);
+
+	if (!s)
+		return NULL;
+	if (objlist_push(l, &l->sets, PC_NFT_SET, s) < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* An interval verdict map with a counter on each element. */
+static struct nftnl_set *lower_vmap_new(struct lower *l, const char *name, uint32_t flags,
+					uint32_t key_type, uint32_t key_len)
+{
+	struct nftnl_set *s = lower_set_new(l, name, flags, key_type, key_len);
+
+	if (!s)
+		return NULL;
+	set_make_vmap(s);
+	return set_add_counter(s) < 0 ? NULL : s;
+}
+
+static int rule_add_nfproto(struct nftnl_rule *r, uint8_t family)
+{
+	int ret = rule_add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+
+	return ret < 0 ? ret : rule_add_cmp_u8(r, NFT_REG_1, family == AF_INET ? NFPROTO_IPV4
+										 : NFPROTO_IPV6);
+}
+
+static int rule_add_l4proto(struct nftnl_rule *r, uint8_t l4proto)
+{
+	int ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+
+	return ret < 0 ? ret : rule_add_cmp_u8(r, NFT_REG_1, l4proto);
+}
+
+/* Offset of the source or destination address in the network header. */
+static uint32_t addr_offset(uint8_t family, bool dst)
+{
+	if (family == AF_INET)
+		return dst ? 16 : 12;
+	return dst ? 24 : 8;
+}
+
+static uint32_t addr_len(uint8_t family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* --- preamble and dispatch --- */
+
+static int icmp_set_new(struct lower *l, const char *name, uint32_t type, const uint8_t *v,
+			size_t n, struct nftnl_set **out)
+{
+	struct nftnl_set *s = lower_set_new(l, name, 0, type, 1);
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct elem_spec e = { .key = &v[i], .len = 1, .verdict = -1 };
+		int r = set_add_elem(s, &e);
+
+		if (r < 0)
+			return r;
+		l->n_elems++;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The ICMP types the preamble accepts; eval.c mirrors them. ND and
+ * packet-too-big come before "ct state invalid drop": ND is untracked. */
+static const uint8_t icmp6_early[] = { 2, 133, 134, 135, 136 };
+static const uint8_t icmp6_ok[] = { 1, 3, 4, 128 };
+static const uint8_t icmp4_ok[] = { 3, 8, 11, 12 };
+
+struct preamble_sets {
+	struct nftnl_set *icmp6_early, *icmp6_ok, *icmp4_ok;
+};
+
+static int preamble_sets_new(struct lower *l, struct preamble_sets *ps)
+{
+	int r = icmp_set_new(l, "icmp6_early", NFT_DTYPE_ICMP6_TYPE, icmp6_early,
+			     sizeof(icmp6_early), &ps->icmp6_early);
+
+	if (r >= 0)
+		r = icmp_set_new(l, "icmp6_ok", NFT_DTYPE_ICMP6_TYPE, icmp6_ok, sizeof(icmp6_ok),
+				 &ps->icmp6_ok);
+	if (r >= 0)
+		r = icmp_set_new(l, "icmp_ok", NFT_DTYPE_ICMP_TYPE, icmp4_ok, sizeof(icmp4_ok),
+				 &ps->icmp4_ok);
+	return r;
+}
+
+static int rule_icmp_accept(struct lower *l, const char *chain, uint8_t l4proto,
+			    const struct nftnl_set *s)
+{
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_l4proto(r, l4proto) : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	if (ret >= 0)
+		ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_ACCEPT);
+}
+
+static int rule_ct_state(struct lower *l, const char *chain, uint32_t mask, enum pc_verdict_kind v)
+{
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_ct_state(r, mask) : -ENOMEM;
+
+	return ret < 0 ? ret : rule_add_verdict(r, v);
+}
+
+static int preamble_lower(struct lower *l, enum pc_dir dir, const char *chain,
+			  const struct preamble_sets *ps)
+{
+	uint32_t lo_index = 1; /* the loopback device is ifindex 1 in every namespace */
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_meta(r, dir == PC_DIR_IN ? NFT_META_IIF : NFT_META_OIF, NFT_REG_1)
+		    : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &lo_index, sizeof(lo_index));
+	if (ret >= 0)
+		ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
+	if (ret >= 0)
+		ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_early);
+	if (ret >= 0)
+		ret = rule_ct_state(l, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+						      NF_CT_STATE_BIT(IP_CT_RELATED),
+				    PC_VERDICT_ACCEPT);
+	if (ret >= 0)
+		ret = rule_ct_state(l, chain, NF_CT_STATE_INVALID_BIT, PC_VERDICT_DROP);
+	if (ret >= 0)
+		ret = rule_icmp_accept(l, chain, IPPROTO_ICMP, ps->icmp4_ok);
+	if (ret >= 0)
+		ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_ok);
+	return ret;
+}
+
+static const char *dispatch_jump(const struct pc_plan_span *sp, void *ctx)
+{
+	const char(*names)[NAME_MAX_LEN] = ctx;
+
+	return names[sp->zone];
+}
+
+/* ip saddr vmap @zone_src4_in (outbound: daddr, zone_dst4_out). */
+static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *chain,
+			       const struct pc_plan_spans *spans, uint8_t family)
+{
+	char name[NAME_MAX_LEN];
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
+	int ret;
+
+	if (spans->n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "zone_%s%c_%s", dir == PC_DIR_IN ? "src" : "dst",
+		 family == AF_INET ? '4' : '6', dir_names[dir]);
+	s = lower_vmap_new(l, name, NFT_SET_INTERVAL,
+			   family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+			   addr_len(family));
+	if (!s)
+		return -ENOMEM;
+	ret = set_add_spans(s, spans, true, dispatch_jump, l->chain_names[dir], &l->n_elems);
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+				       addr_offset(family, dir == PC_DIR_OUT), addr_len(family),
+				       NFT_REG_1);
+	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+}
+
+/* iifname vmap @zone_iif_in (outbound: oifname, zone_oif_out). */
+static int dispatch_iface_lower(struct lower *l, enum pc_dir dir, const char *chain,
+				const struct pc_plan_dispatch *dp)
+{
+	char name[NAME_MAX_LEN];
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
+	int ret = 0;
+
+	if (dp->n_ifaces == 0)
+		return 0;
+	snprintf(name, sizeof(name), "zone_%s_%s", dir == PC_DIR_IN ? "iif" : "oif",
+		 dir_names[dir]);
+	s = lower_set_new(l, name, 0, NFT_DTYPE_IFNAME, IFNAMSIZ);
+	if (!s || set_key_host_order(s) < 0)
+		return -ENOMEM;
+	set_make_vmap(s);
+	for (size_t i = 0; ret >= 0 && i < dp->n_ifaces; i++) {
+		char key[IFNAMSIZ] = { 0 };
+		struct elem_spec e = { .key = key, .len = IFNAMSIZ, .verdict = -1,
+				       .jump = l->chain_names[dir][dp->ifaces[i].zone] };
+
+		strncpy(key, dp->ifaces[i].name, IFNAMSIZ - 1);
+		ret = set_add_elem(s, &e);
+		l->n_elems++;
+	}
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_meta(r, dir == PC_DIR_IN ? NFT_META_IIFNAME : NFT_META_OIFNAME,
+				NFT_REG_1)
+		: -ENOMEM;
+	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+}
+
+static int base_chain_lower(struct lower *l, enum pc_dir dir, const struct preamble_sets *ps)
+{
+	const struct pc_plan_dispatch *dp = &l->plan->dispatch[dir];
+	const char *chain = dir == PC_DIR_IN ? "input" : "output";
+	struct nftnl_rule *r;
+	int ret;
+
+	ret = lower_chain_new(l, chain, dir == PC_DIR_IN ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
+	if (ret >= 0)
+		ret = preamble_lower(l, dir, chain, ps);
+	if (ret >= 0)
+		ret = dispatch_addr_lower(l, dir, chain, &dp->addr4, AF_INET);
+	if (ret >= 0)
+		ret = dispatch_addr_lower(l, dir, chain, &dp->addr6, AF_INET6);
+	if (ret >= 0)
+		ret = dispatch_iface_lower(l, dir, chain, dp);
+	if (ret < 0)
+		return ret;
+	r = lower_rule_new(l, chain);
+	return r ? rule_add_jump(r, l->chain_names[dir][dp->default_zone]) : -ENOMEM;
+}
+
+/* The shared target of every reject: TCP reset, else ICMPx port unreachable. */
+static int reject_chain_lower(struct lower *l)
+{
+	struct nftnl_rule *r;
+	int ret = lower_chain_new(l, REJECT_CHAIN, -1);
+
+	r = ret < 0 ? NULL : lower_rule_new(l, REJECT_CHAIN);
+	ret = r ? rule_add_l4proto(r, IPPROTO_TCP) : -ENOMEM;
+	if (ret >= 0)
+		ret = rule_add_reject(r, NFT_REJECT_TCP_RST, 0);
+	r = ret < 0 ? NULL : lower_rule_new(l, REJECT_CHAIN);
+	return r ? rule_add_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_PORT_UNREACH)
+		 : -ENOMEM;
+}
+
+/* --- zone chains: merged port maps --- */
+
+static void port_key(uint8_t l4proto, uint16_t port, uint8_t key[8])
+{
+	/* meta l4proto and th dport each fill a 4-byte register. */
+	memset(key, 0, 8);
+	key[0] = l4proto;
+	key[4] = (uint8_t)(port >> 8);
+	key[5] = (uint8_t)(port & 0xff);
+}
+
+static int port_map_fill(struct lower *l, struct nftnl_set *s, const struct pc_plan_entry *e,
+			 bool ranges)
+{
+	for (size_t i = 0; i < e->n_ports; i++) {
+		const struct pc_plan_port *p = &e->ports[i];
+		char comment[PC_COMMENT_MAX + 1];
+		uint8_t key[8], key_end[8];
+		struct elem_spec es = { .key = key, .len = sizeof(key), .verdict = (int)p->verdict };
+		int r;
+
+		if ((p->lo != p->hi) != ranges)
+			continue;
+		port_key(p->l4proto, p->lo, key);
+		port_key(p->l4proto, p->hi, key_end);
+		if (ranges)
+			es.key_end = key_end;
+		if (rule_comment(p->rule, comment, sizeof(comment)) >= 0)
+			es.comment = comment;
+		r = set_add_elem(s, &es);
+		if (r < 0)
+			return r;
+		l->n_elems++;
+	}
+	return 0;
+}
+
+/* meta l4proto . th dport vmap @NAME: one lookup for the whole run. */
+static int port_map_lower(struct lower *l, const char *chain, const char *name,
+			  const struct pc_plan_entry *e, bool ranges)
+{
+	static const uint8_t fields[2] = { 1, 2 };
+	uint32_t flags = ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
+	struct nftnl_set *s = lower_vmap_new(l, name, flags, NFT_DTYPE_PROTO_SERVICE, 8);
+	struct nftnl_rule *r;
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	if (ranges)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	ret = port_map_fill(l, s, e, ranges);
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1) : -ENOMEM;
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+}
+
+static int entry_ports_lower(struct lower *l, const char *chain, const char *base,
+			     const struct pc_plan_entry *e)
+{
+	char name[SET_NAME_MAX];
+	bool has_exact = false, has_range = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < e->n_ports; i++) {
+		if (e->ports[i].lo == e->ports[i].hi)
+			has_exact = true;
+		else
+			has_range = true;
+	}
+	if (has_exact) {
+		snprintf(name, sizeof(name), "%s_ports", base);
+		ret = port_map_lower(l, chain, name, e, false);
+	}
+	if (ret >= 0 && has_range) {
+		snprintf(name, sizeof(name), "%s_ranges", base);
+		ret = port_map_lower(l, chain, name, e, true);
+	}
+	return ret;
+}
+
+/* --- zone chains: merged address maps --- */
+
+static int addr_map_lower(struct lower *l, const char *chain, const char *base,
+			  const struct pc_plan_entry *e, uint8_t family)
+{
+	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
+	char name[SET_NAME_MAX];
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
+	int ret;
+
+	if (spans->n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s_%s%c", base, e->match_dst ? "dst" : "src",
+		 family == AF_INET ? '4' : '6');
+	s = lower_vmap_new(l, name, NFT_SET_INTERVAL,
+			   family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+			   addr_len(family));
+	if (!s)
+		return -ENOMEM;
+	ret = set_add_spans(s, spans, true, NULL, NULL, &l->n_elems);
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+				       addr_offset(family, e->match_dst), addr_len(family),
+				       NFT_REG_1);
+	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+}
+
+/* --- zone chains: rules of their own --- */
+
+/* The sets one rule needs, made once and shared by its kernel rules. */
+struct rule_sets {
+	struct nftnl_set *from[2], *to[2], *ports[3], *meter[2];
+};
+
+static int fam_index(uint8_t family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+static size_t prefixes_count(const struct pc_prefix *p, size_t n, uint8_t family)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += p[i].family == family;
+	return c;
+}
+
+static const struct pc_prefix *prefixes_first(const struct pc_prefix *p, size_t n, uint8_t family)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].family == family)
+			return &p[i];
+	}
+	return NULL;
+}
+
+/* A plain interval set from items of one decider: their union, merged. */
+static int set_fill_union(struct lower *l, struct nftnl_set *s, struct span_item *items, size_t n,
+			  uint8_t width)
+{
+	struct pc_plan_spans spans = { .width = width };
+	int r = spans_flatten(items, n, &spans);
+
+	if (r >= 0)
+		r = set_add_spans(s, &spans, false, NULL, NULL, &l->n_elems);
+	spans_free(&spans);
+	return r;
+}
+
+static int addr_set_new(struct lower *l, const char *name, const struct pc_prefix *p, size_t n,
+			uint8_t family, struct nftnl_set **out)
+{
+	_cleanup_free_ struct span_item *items = calloc(n, sizeof(*items));
+	struct nftnl_set *s;
+	size_t k = 0;
+
+	if (!items)
+		return -ENOMEM;
+	s = lower_set_new(l, name, NFT_SET_INTERVAL,
+			  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+			  addr_len(family));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].family == family)
+			key_from_prefix(&p[i], items[k].lo, items[k].hi), k++;
+	}
+	*out = s;
+	return set_fill_union(l, s, items, k, addr_len(family));
+}
+
+static size_t rule_ports_of(const struct pc_rule *r, enum pc_proto proto)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < r->n_ports; i++)
+		c += (r->ports[i].protos & proto) != 0;
+	return c;
+}
+
+static int port_set_new(struct lower *l, const char *name, const struct pc_rule *r,
+			enum pc_proto proto, struct nftnl_set **out)
+{
+	_cleanup_free_ struct span_item *items = calloc(r->n_ports, sizeof(*items));
+	struct nftnl_set *s;
+	size_t k = 0;
+
+	if (!items)
+		return -ENOMEM;
+	s = lower_set_new(l, name, NFT_SET_INTERVAL, NFT_DTYPE_INET_SERVICE, 2);
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_ports; i++) {
+		if (!(r->ports[i].protos & proto))
+			continue;
+		items[k].lo[0] = r->ports[i].lo >> 8;
+		items[k].lo[1] = r->ports[i].lo & 0xff;
+		items[k].hi[0] = r->ports[i].hi >> 8;
+		items[k].hi[1] = r->ports[i].hi & 0xff;
+		k++;
+	}
+	*out = s;
+	return set_fill_union(l, s, items, k, 2);
+}
+
+static uint64_t rate_unit_seconds(enum pc_rate_unit u)
+{
+	switch (u) {
+	case PC_PER_MINUTE:
+		return 60;
+	case PC_PER_HOUR:
+		return 3600;
+	case PC_PER_SECOND:
+		break;
+	}
+	return 1;
+}
+
+/* limit without rate: 6 new connections a minute per source, burst 6. */
+static struct pc_rate rule_meter_rate(const struct pc_rule *r)
+{
+	struct pc_rate rate = { .set = true, .count = 6, .unit = PC_PER_MINUTE, .burst = 6 };
+
+	if (r->rate.set) {
+		rate = r->rate;
+		if (rate.burst == 0)
+			rate.burst = rate.count;
+	}
+	return rate;
+}
+
+static int meter_set_new(struct lower *l, const char *name, const struct pc_rule *r,
+			 uint8_t family, struct nftnl_set **out)
+{
+	struct pc_rate rate = rule_meter_rate(r);
+	uint64_t window = rate_unit_seconds(rate.unit) * 1000;
+	struct nftnl_set *s = lower_set_new(l, name, NFT_SET_EVAL | NFT_SET_TIMEOUT,
+					    family == AF_INET ? NFT_DTYPE_IPADDR
+							      : NFT_DTYPE_IP6ADDR,
+					    addr_len(family));
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, window < 60000 ? 60000 : window);
+	*out = s;
+	return 0;
+}
+
+static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule *r,
+			 struct rule_sets *rs)
+{
+	static const uint8_t fams[2] = { AF_INET, AF_INET6 };
+	char name[SET_NAME_MAX];
+	int ret = 0;
+
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		if (prefixes_count(r->from, r->n_from, fams[f]) > 1 &&
+		    !prefixes_any(r->from, r->n_from)) {
+			snprintf(name, sizeof(name), "%s_from%c", base, f ? '6' : '4');
+			ret = addr_set_new(l, name, r->from, r->n_from, fams[f], &rs->from[f]);
+		}
+		if (ret >= 0 && prefixes_count(r->to, r->n_to, fams[f]) > 1 &&
+		    !prefixes_any(r->to, r->n_to)) {
+			snprintf(name, sizeof(name), "%s_to%c", base, f ? '6' : '4');
+			ret = addr_set_new(l, name, r->to, r->n_to, fams[f], &rs->to[f]);
+		}
+		if (ret >= 0 && r->action == PC_LIMIT) {
+			snprintf(name, sizeof(name), "%s_meter%c", base, f ? '6' : '4');
+			ret = meter_set_new(l, name, r, fams[f], &rs->meter[f]);
+		}
+	}
+	for (size_t p = 0; ret >= 0 && p < ARRAY_SIZE(pc_protos_all); p++) {
+		static const char *const pnames[3] = { "tcp", "udp", "sctp" };
+
+		if (rule_ports_of(r, pc_protos_all[p]) > 1) {
+			snprintf(name, sizeof(name), "%s_%s", base, pnames[p]);
+			ret = port_set_new(l, name, r, pc_protos_all[p], &rs->ports[p]);
+		}
+	}
+	return ret;
+}
+
+/* ip saddr 10.0.0.0/8, or ip saddr @set for several prefixes. */
+static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p, size_t n,
+			       uint8_t family, bool dst, const struct nftnl_set *set)
+{
+	const struct pc_prefix *one = prefixes_first(p, n, family);
+	uint8_t lo[16], hi[16], mask[16];
+	uint32_t len = addr_len(family);
+	int ret;
+
+	if (prefixes_any(p, n))
+		return 0;
+	ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, dst), len,
+			       NFT_REG_1);
+	if (ret < 0)
+		return ret;
+	if (set)
+		return rule_add_lookup(nr, NFT_REG_1, set, -1);
+	key_from_prefix(one, lo, hi);
+	if (one->len < len * 8) {
+		for (uint32_t i = 0; i < len; i++)
+			mask[i] = (uint8_t)~(lo[i] ^ hi[i]);
+		ret = rule_add_bitwise(nr, NFT_REG_1, mask, len);
+	}
+	return ret < 0 ? ret : rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, lo, len);
+}
+
+/* meta l4proto tcp th dport 22 | 1000-2000 | @set. */
+static int rule_add_port_match(struct nftnl_rule *nr, const struct pc_rule *r, size_t p,
+			       const struct nftnl_set *set)
+{
+	const struct pc_port_range *one = NULL;
+	uint16_t lo, hi;
+	int ret = rule_add_l4proto(nr, proto_l4(pc_protos_all[p]));
+
+	if (ret >= 0)
+		ret = rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	if (ret < 0 || set)
+		return ret < 0 ? ret : rule_add_lookup(nr, NFT_REG_1, set, -1);
+	for (size_t i = 0; !one && i < r->n_ports; i++) {
+		if (r->ports[i].protos & pc_protos_all[p])
+			one = &r->ports[i];
+	}
+	lo = htons(one->lo);
+	hi = htons(one->hi);
+	if (one->lo == one->hi)
+		return rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, &lo, sizeof(lo));
+	ret = rule_add_cmp(nr, NFT_CMP_GTE, NFT_REG_1, &lo, sizeof(lo));
+	return ret < 0 ? ret : rule_add_cmp(nr, NFT_CMP_LTE, NFT_REG_1, &hi, sizeof(hi));
+}
+
+enum rule_part { PART_LOG, PART_METER, PART_MAIN };
+
+struct rule_emit {
+	const struct pc_rule *rule;
+	const char *chain;
+	const char *zone;
+	const struct rule_sets *sets;
+	uint8_t family; /* 0: both */
+	int proto;      /* index into pc_protos_all, -1: any protocol */
+};
+
+static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
+{
+	const struct pc_rule *r = re->rule;
+	int f = re->family ? fam_index(re->family) : 0;
+	int ret = 0;
+
+	if (re->family) {
+		ret = rule_add_nfproto(nr, re->family);
+		if (ret >= 0)
+			ret = rule_add_addr_match(nr, r->from, r->n_from, re->family, false,
+						  re->sets->from[f]);
+		if (ret >= 0)
+			ret = rule_add_addr_match(nr, r->to, r->n_to, re->family, true,
+						  re->sets->to[f]);
+	}
+	if (ret >= 0 && re->proto >= 0)
+		ret = rule_add_port_match(nr, r, (size_t)re->proto, re->sets->ports[re->proto]);
+	return ret;
+}
+
+static int rule_log_prefix(const struct rule_emit *re, char *buf, size_t size)
+{
+	const char *file = re->rule->loc.file ? re->rule->loc.file : "-";
+	const char *base = strrchr(file, '/');
+
+	snprintf(buf, size, "portctl %s %s:%u ", re->zone, base ? base + 1 : file,
+		 re->rule->loc.line);
+	return 0;
+}
+
+static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum rule_part part)
+{
+	const struct pc_rule *r = re->rule;
+	char prefix[LOG_PREFIX_MAX + 1];
+	struct pc_rate rate;
+	int ret;
+
+	switch (part) {
+	case PART_LOG:
+		/* Logging has its own limit so a flood cannot flood the log. */
+		rule_log_prefix(re, prefix, sizeof(prefix));
+		ret = rule_add_limit(nr, 10, 60, 5, false);
+		return ret < 0 ? ret : rule_add_log(nr, prefix);
+	case PART_METER:
+		rate = rule_meter_rate(r);
+		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER,
+				       addr_offset(re->family, false), addr_len(re->family),
+				       NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_dynset_limit(nr, NFT_REG_1,
+						    re->sets->meter[fam_index(re->family)],
+						    rate.count, rate_unit_seconds(rate.unit),
+						    rate.burst);
+		if (ret >= 0)
+			ret = rule_add_counter(nr);
+		return ret < 0 ? ret : rule_add_verdict(nr, PC_VERDICT_DROP);
+	case PART_MAIN:
+		break;
+	}
+	ret = 0;
+	if (r->rate.set && r->action != PC_LIMIT)
+		ret = rule_add_limit(nr, r->rate.count, rate_unit_seconds(r->rate.unit),
+				     r->rate.burst ? r->rate.burst : 5, false);
+	if (ret >= 0)
+		ret = rule_add_counter(nr);
+	return ret < 0 ? ret : rule_add_verdict(nr, action_verdict(r->action));
+}
+
+static int rule_part_lower(struct lower *l, const struct rule_emit *re, enum rule_part part)
+{
+	char comment[PC_COMMENT_MAX + 1];
+	struct nftnl_rule *nr = lower_rule_new(l, re->chain);
+	int ret = nr ? rule_add_matches(nr, re) : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_tail(nr, re, part);
+	if (ret >= 0 && rule_comment(re->rule, comment, sizeof(comment)) >= 0)
+		ret = rule_set_comment(nr, comment);
+	return ret;
+}
+
+static bool rule_family_usable(const struct pc_rule *r, uint8_t family)
+{
+	return (prefixes_any(r->from, r->n_from) || prefixes_count(r->from, r->n_from, family)) &&
+	       (prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family));
+}
+
+/* One kernel rule per (family, protocol), preceded by its log and meter rules. */
+static int entry_rule_lower(struct lower *l, const char *chain, const char *base,
+			    const struct pc_plan_entry *e)
+{
+	const struct pc_rule *r = e->first;
+	struct rule_sets sets = { 0 };
+	struct rule_emit re = { .rule = r, .chain = chain, .zone = l->zone->name, .sets = &sets };
+	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
+			 r->action == PC_LIMIT;
+	static const uint8_t fams[3] = { 0, AF_INET, AF_INET6 };
+	int ret = rule_sets_new(l, base, r, &sets);
+
+	for (size_t f = by_family ? 1 : 0; ret >= 0 && f < (by_family ? 3u : 1u); f++) {
+		if (fams[f] && !rule_family_usable(r, fams[f]))
+			continue;
+		re.family = fams[f];
+		for (int p = r->n_ports ? 0 : -1; ret >= 0 && p < (r->n_ports ? 3 : 0); p++) {
+			if (p >= 0 && rule_ports_of(r, pc_protos_all[p]) == 0)
+				continue;
+			re.proto = p;
+			if (r->log)
+				ret = rule_part_lower(l, &re, PART_LOG);
+			if (ret >= 0 && r->action == PC_LIMIT)
+				ret = rule_part_lower(l, &re, PART_METER);
+			if (ret >= 0)
+				ret = rule_part_lower(l, &re, PART_MAIN);
+		}
+	}
+	return ret;
+}
+
+/* --- zones and the whole table --- */
+
+static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
+{
+	const struct pc_plan_chain *c = &l->plan->zones[z].dir[dir];
+	const char *chain = l->chain_names[dir][z];
+	char base[NAME_MAX_LEN];
+	struct nftnl_rule *r;
+	int ret = 0;
+
+	l->zone = l->plan->zones[z].zone;
+	for (size_t i = 0; ret >= 0 && i < c->n_entries; i++) {
+		const struct pc_plan_entry *e = &c->entries[i];
+
+		l->rule = e->first;
+		snprintf(base, sizeof(base), "%s_%zu", chain, i);
+		switch (e->kind) {
+		case PC_ENTRY_PORTS:
+			ret = entry_ports_lower(l, chain, base, e);
+			break;
+		case PC_ENTRY_ADDRS:
+			ret = addr_map_lower(l, chain, base, e, AF_INET);
+			if (ret >= 0)
+				ret = addr_map_lower(l, chain, base, e, AF_INET6);
+			break;
+		case PC_ENTRY_RULE:
+			ret = entry_rule_lower(l, chain, base, e);
+			break;
+		}
+	}
+	l->rule = NULL;
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_counter(r) : -ENOMEM;
+	ret = ret < 0 ? ret : rule_add_verdict(r, c->policy);
+	l->zone = NULL;
+	return ret;
+}
+
+static int chain_names_fill(struct lower *l)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		l->chain_names[dir] = calloc(l->plan->n_zones, sizeof(*l->chain_names[dir]));
+		if (!l->chain_names[dir])
+			return -ENOMEM;
+		for (size_t z = 0; z < l->plan->n_zones; z++)
+			snprintf(l->chain_names[dir][z], NAME_MAX_LEN, "%s_%s", dir_names[dir],
+				 l->plan->zones[z].zone->name);
+	}
+	return 0;
+}
+
+static int lower_all(struct lower *l)
+{
+	struct preamble_sets ps = { 0 };
+	int ret = chain_names_fill(l);
+
+	if (ret >= 0)
+		ret = reject_chain_lower(l);
+	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {
+		for (int dir = 0; ret >= 0 && dir < 2; dir++) {
+			l->zone = l->plan->zones[z].zone;
+			ret = lower_chain_new(l, l->chain_names[dir][z], -1);
+			l->zone = NULL;
+		}
+	}
+	if (ret >= 0)
+		ret = preamble_sets_new(l, &ps);
+	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+		ret = base_chain_lower(l, (enum pc_dir)dir, &ps);
+	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {
+		for (int dir = 0; ret >= 0 && dir < 2; dir++)
+			ret = zone_chain_lower(l, z, (enum pc_dir)dir);
+	}
+	return ret;
+}
+
+static int ruleset_append(struct pc_ruleset *rs, struct objlist *ol)
+{
+	for (size_t i = 0; i < ol->n; i++) {
+		struct pc_nft_object *o = PC_ARRAY_PUSH(rs->objs, rs->n_objs, rs->cap_objs);
+
+		if (!o)
+			return -ENOMEM;
+		*o = ol->v[i];
+	}
+	/* The ruleset owns the objects now. */
+	free(ol->v);
+	ol->v = NULL;
+	ol->n = ol->cap = 0;
+	return 0;
+}
+
+static int ruleset_add_table(struct pc_ruleset *rs)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct pc_nft_object *o;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PC_TABLE_NAME);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	o = PC_ARRAY_PUSH(rs->objs, rs->n_objs, rs->cap_objs);
+	if (!o) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	o->kind = PC_NFT_TABLE;
+	o->obj = t;
+	return 0;
+}
+
+/* Table, then chains (map elements jump to them), sets, rules. */
+static int ruleset_assemble(struct lower *l, struct pc_ruleset *rs)
+{
+	int ret = ruleset_add_table(rs);
+
+	rs->n_chains = l->chains.n;
+	rs->n_sets = l->sets.n;
+	rs->n_rules = l->rules.n;
+	rs->n_elems = l->n_elems;
+	if (ret >= 0)
+		ret = ruleset_append(rs, &l->chains);
+	if (ret >= 0)
+		ret = ruleset_append(rs, &l->sets);
+	if (ret >= 0)
+		ret = ruleset_append(rs, &l->rules);
+	return ret;
+}
+
+int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct pc_diags *d)
+{
+	struct lower l = { .plan = plan };
+	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
+	int ret = rs ? lower_all(&l) : -ENOMEM;
+
+	if (ret >= 0)
+		ret = ruleset_assemble(&l, rs);
+	objlist_free(&l.chains);
+	objlist_free(&l.sets);
+	objlist_free(&l.rules);
+	free(l.chain_names[0]);
+	free(l.chain_names[1]);
+	if (ret < 0) {
+		if (ret == -ENOMEM)
+			pc_error(d, NULL, "out of memory while compiling the ruleset");
+		pc_ruleset_free(rs);
+		return ret;
+	}
+	*out = rs;
+	return 0;
+}
+
+void pc_ruleset_free(struct pc_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->n_objs; i++)
+		object_free(&rs->objs[i]);
+	free(rs->objs);
+	free(rs);
+}

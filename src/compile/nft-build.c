@@ -1,0 +1,369 @@
+/* Builders for the libnftnl expressions, sets and elements the compiler
+ * emits; each mirrors what nft itself sends for the same statement. */
+#include "config.h"
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include <libnftnl/udata.h>
+
+#include "compile-internal.h"
+#include "nft-build.h"
+#include "portctl/compile.h"
+
+static int rule_add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+int rule_add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_cmp(struct nftnl_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_cmp_u8(struct nftnl_rule *r, uint32_t sreg, uint8_t v)
+{
+	return rule_add_cmp(r, NFT_CMP_EQ, sreg, &v, sizeof(v));
+}
+
+int rule_add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		     uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_lookup(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s, int dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+		if (dreg >= 0)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET,
+				   nftnl_set_get_str(s, NFTNL_SET_NAME));
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_counter(struct nftnl_rule *r)
+{
+	return rule_add(r, nftnl_expr_alloc("counter"));
+}
+
+static int rule_add_immediate(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_jump(struct nftnl_rule *r, const char *chain)
+{
+	return rule_add_immediate(r, NFT_JUMP, chain);
+}
+
+int rule_add_verdict(struct nftnl_rule *r, enum pc_verdict_kind v)
+{
+	switch (v) {
+	case PC_VERDICT_DROP:
+		return rule_add_immediate(r, NF_DROP, NULL);
+	case PC_VERDICT_REJECT:
+		return rule_add_jump(r, REJECT_CHAIN);
+	case PC_VERDICT_ACCEPT:
+		break;
+	}
+	return rule_add_immediate(r, NF_ACCEPT, NULL);
+}
+
+int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	int ret;
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	ret = rule_add(r, e);
+	if (ret >= 0)
+		ret = rule_add_bitwise(r, NFT_REG_1, &mask, sizeof(mask));
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero));
+	return ret;
+}
+
+static struct nftnl_expr *limit_new(uint32_t rate, uint64_t unit, uint32_t burst, bool over)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, unit);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, over ? NFT_LIMIT_F_INV : 0);
+	}
+	return e;
+}
+
+int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t burst, bool over)
+{
+	return rule_add(r, limit_new(rate, unit, burst, over));
+}
+
+int rule_add_log(struct nftnl_rule *r, const char *prefix)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	return rule_add(r, e);
+}
+
+int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s,
+			  uint32_t rate, uint64_t unit, uint32_t burst)
+{
+	struct nftnl_expr *stmt = limit_new(rate, unit, burst, true);
+	struct nftnl_expr *e;
+
+	if (!stmt)
+		return -ENOMEM;
+	e = nftnl_expr_alloc("dynset");
+	if (!e) {
+		nftnl_expr_free(stmt);
+		return -ENOMEM;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+	nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, stmt);
+	return rule_add(r, e);
+}
+
+/* The TLV buffer nft puts in user data: one comment attribute. */
+static struct nftnl_udata_buf *udata_comment(uint8_t type, const char *comment)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (u && !nftnl_udata_put_strz(u, type, comment)) {
+		nftnl_udata_buf_free(u);
+		return NULL;
+	}
+	return u;
+}
+
+int rule_set_comment(struct nftnl_rule *r, const char *comment)
+{
+	struct nftnl_udata_buf *u = udata_comment(NFTNL_UDATA_RULE_COMMENT, comment);
+
+	if (!u)
+		return -ENOMEM;
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+			    nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return 0;
+}
+
+struct nftnl_set *set_new(const char *name, uint32_t id, uint32_t flags, uint32_t key_type,
+			  uint32_t key_len)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	return s;
+}
+
+int set_key_host_order(struct nftnl_set *s)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!u)
+		return -ENOMEM;
+	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_HOST)) {
+		nftnl_udata_buf_free(u);
+		return -ENOMEM;
+	}
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return 0;
+}
+
+void set_make_vmap(struct nftnl_set *s)
+{
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(s, NFTNL_SET_FLAGS) | NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+}
+
+int set_add_counter(struct nftnl_set *s)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_set_add_expr(s, e);
+	return 0;
+}
+
+static void elem_set_data(struct nftnl_set_elem *el, const struct elem_spec *e)
+{
+	if (e->jump) {
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, e->jump);
+		return;
+	}
+	switch ((enum pc_verdict_kind)e->verdict) {
+	case PC_VERDICT_ACCEPT:
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, NF_ACCEPT);
+		break;
+	case PC_VERDICT_DROP:
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, NF_DROP);
+		break;
+	case PC_VERDICT_REJECT:
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, REJECT_CHAIN);
+		break;
+	}
+}
+
+int set_add_elem(struct nftnl_set *s, const struct elem_spec *e)
+{
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+	if (!el)
+		return -ENOMEM;
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e->key, e->len);
+	if (e->key_end)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e->key_end, e->len);
+	if (e->flags)
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, e->flags);
+	if (!(e->flags & NFT_SET_ELEM_INTERVAL_END) && (e->verdict >= 0 || e->jump))
+		elem_set_data(el, e);
+	if (e->comment) {
+		struct nftnl_udata_buf *u = udata_comment(NFTNL_UDATA_SET_ELEM_COMMENT, e->comment);
+
+		if (!u) {
+			nftnl_set_elem_free(el);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	nftnl_set_elem_add(s, el);
+	return 0;
+}
+
+int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
+		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
+		  size_t *n_elems)
+{
+	static const uint8_t zero[16];
+	int r = 0;
+
+	/* nft opens an rbtree set with an end element at key 0. */
+	if (spans->n > 0 && key_cmp(spans->items[0].lo, zero) != 0) {
+		struct elem_spec e = { .key = zero, .len = spans->width, .verdict = -1,
+				       .flags = NFT_SET_ELEM_INTERVAL_END };
+		r = set_add_elem(s, &e);
+		(*n_elems)++;
+	}
+	for (size_t i = 0; r >= 0 && i < spans->n; i++) {
+		const struct pc_plan_span *sp = &spans->items[i];
+		char comment[PC_COMMENT_MAX + 1];
+		uint8_t end[16];
+		struct elem_spec e = { .key = sp->lo, .len = spans->width,
+				       .verdict = map ? (int)sp->verdict : -1 };
+
+		if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
+			e.comment = comment;
+		if (jump_of)
+			e.jump = jump_of(sp, ctx);
+		r = set_add_elem(s, &e);
+		(*n_elems)++;
+		memcpy(end, sp->hi, 16);
+		if (r < 0 || !key_inc(end, spans->width))
+			continue;
+		e = (struct elem_spec){ .key = end, .len = spans->width, .verdict = -1,
+					.flags = NFT_SET_ELEM_INTERVAL_END };
+		r = set_add_elem(s, &e);
+		(*n_elems)++;
+	}
+	return r;
+}

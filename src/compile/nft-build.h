@@ -1,0 +1,90 @@
+/* Small builders for libnftnl expressions, sets and elements, so lowering
+ * reads as the nft statements it produces. Internal to the compiler. */
+#ifndef PORTCTL_NFT_BUILD_H
+#define PORTCTL_NFT_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "portctl/plan.h"
+
+/* nft's datatype numbers, which "nft list" uses to print set keys. */
+enum nft_dtype {
+	NFT_DTYPE_IPADDR = 7,
+	NFT_DTYPE_IP6ADDR = 8,
+	NFT_DTYPE_INET_PROTOCOL = 12,
+	NFT_DTYPE_INET_SERVICE = 13,
+	NFT_DTYPE_ICMP_TYPE = 14,
+	NFT_DTYPE_ICMP6_TYPE = 29,
+	NFT_DTYPE_IFNAME = 41,
+};
+#define NFT_DTYPE_BITS 6
+#define NFT_DTYPE_PROTO_SERVICE ((NFT_DTYPE_INET_PROTOCOL << NFT_DTYPE_BITS) | NFT_DTYPE_INET_SERVICE)
+
+#define REJECT_CHAIN "do_reject"
+
+/* Each adds one expression to r; -ENOMEM when it cannot be allocated. */
+int rule_add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+int rule_add_cmp(struct nftnl_rule *r, uint32_t op, uint32_t sreg, const void *data, uint32_t len);
+int rule_add_cmp_u8(struct nftnl_rule *r, uint32_t sreg, uint8_t v);
+int rule_add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		     uint32_t dreg);
+int rule_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, uint32_t len);
+/* dreg < 0: a plain set lookup; NFT_REG_VERDICT: a verdict map. */
+int rule_add_lookup(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s, int dreg);
+int rule_add_counter(struct nftnl_rule *r);
+int rule_add_verdict(struct nftnl_rule *r, enum pc_verdict_kind v);
+int rule_add_jump(struct nftnl_rule *r, const char *chain);
+int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask);
+int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t burst, bool over);
+int rule_add_log(struct nftnl_rule *r, const char *prefix);
+int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);
+/* add @s { key limit rate over rate/unit burst burst }: a per-key meter. */
+int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s,
+			  uint32_t rate, uint64_t unit, uint32_t burst);
+/* Store a comment as NFTNL_UDATA_RULE_COMMENT so nft shows it. */
+int rule_set_comment(struct nftnl_rule *r, const char *comment);
+
+/* A new set of table inet portctl, with a transaction-unique id. */
+struct nftnl_set *set_new(const char *name, uint32_t id, uint32_t flags, uint32_t key_type,
+			  uint32_t key_len);
+/* nft's byte order numbers, for set user data. */
+#define NFT_BYTEORDER_HOST 1
+/* Tell nft the key is in host order (interface names), or it prints
+ * the names reversed, as empty strings. */
+int set_key_host_order(struct nftnl_set *s);
+/* A verdict map's data type, and a counter on every element. */
+void set_make_vmap(struct nftnl_set *s);
+int set_add_counter(struct nftnl_set *s);
+
+/*
+ * Add one element. key_end: the inclusive end for concatenated intervals,
+ * else NULL. verdict < 0: no data; reject jumps to REJECT_CHAIN; jump: a
+ * chain to jump to instead. comment may be NULL.
+ */
+struct elem_spec {
+	const void *key, *key_end;
+	uint32_t len;
+	int verdict; /* enum pc_verdict_kind, or -1 */
+	const char *jump;
+	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
+	const char *comment;
+};
+int set_add_elem(struct nftnl_set *s, const struct elem_spec *e);
+
+/*
+ * Fill an interval set (rbtree) from disjoint spans: start elements with
+ * data, end elements one past each span, as nft sends them. comment_of and
+ * jump_of give per-span data; both may be NULL.
+ */
+int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
+		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
+		  size_t *n_elems);
+
+#endif

@@ -1,0 +1,422 @@
+/* Building the plan: rules grouped per zone and direction, runs of simple
+ * rules merged into first-match-preserving port maps and address maps. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile-internal.h"
+#include "portctl/util.h"
+
+const enum pc_proto pc_protos_all[3] = { PC_PROTO_TCP, PC_PROTO_UDP, PC_PROTO_SCTP };
+
+uint8_t proto_l4(enum pc_proto p)
+{
+	switch (p) {
+	case PC_PROTO_TCP:
+		return IPPROTO_TCP;
+	case PC_PROTO_UDP:
+		return IPPROTO_UDP;
+	case PC_PROTO_SCTP:
+		return IPPROTO_SCTP;
+	}
+	return 0;
+}
+
+enum pc_verdict_kind action_verdict(enum pc_action a)
+{
+	switch (a) {
+	case PC_DENY:
+		return PC_VERDICT_DROP;
+	case PC_REJECT:
+		return PC_VERDICT_REJECT;
+	case PC_ALLOW:
+	case PC_LIMIT:
+		break;
+	}
+	return PC_VERDICT_ACCEPT;
+}
+
+const char *pc_verdict_kind_name(enum pc_verdict_kind v)
+{
+	switch (v) {
+	case PC_VERDICT_DROP:
+		return "drop";
+	case PC_VERDICT_REJECT:
+		return "reject";
+	case PC_VERDICT_ACCEPT:
+		break;
+	}
+	return "accept";
+}
+
+int rule_comment(const struct pc_rule *r, char *buf, size_t size)
+{
+	const char *file = r->loc.file ? r->loc.file : "-";
+	const char *base = strrchr(file, '/');
+	int n;
+
+	if (r->comment)
+		n = snprintf(buf, size, "%s", r->comment);
+	else
+		n = snprintf(buf, size, "%s:%u", base ? base + 1 : file, r->loc.line);
+	return n < 0 ? -EINVAL : 0;
+}
+
+bool prefixes_any(const struct pc_prefix *p, size_t n)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].family == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Port-only rules whose verdict is all they do can share one port map. */
+static bool rule_is_port_only(const struct pc_rule *r)
+{
+	return r->n_ports > 0 && r->n_from == 0 && r->n_to == 0 && !r->rate.set && !r->log &&
+	       r->action != PC_LIMIT;
+}
+
+/* 1: a source-address-only rule, 2: destination-only, 0: neither. */
+static int rule_addr_side(const struct pc_rule *r)
+{
+	if (r->n_ports > 0 || r->rate.set || r->log || r->action == PC_LIMIT)
+		return 0;
+	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
+		return 1;
+	if (r->n_from == 0 && !prefixes_any(r->to, r->n_to))
+		return 2;
+	return 0;
+}
+
+static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+{
+	struct pc_plan_spans spans = { .width = 3 };
+	_cleanup_free_ struct span_item *items = NULL;
+	size_t n_items = 0, cap = 0;
+	int r = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < rules[k]->n_ports; i++) {
+			const struct pc_port_range *pr = &rules[k]->ports[i];
+
+			for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+				if (!(pr->protos & pc_protos_all[p]))
+					continue;
+				struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
+				if (!it)
+					return -ENOMEM;
+				it->lo[0] = it->hi[0] = proto_l4(pc_protos_all[p]);
+				it->lo[1] = pr->lo >> 8;
+				it->lo[2] = pr->lo & 0xff;
+				it->hi[1] = pr->hi >> 8;
+				it->hi[2] = pr->hi & 0xff;
+				it->prio = (uint32_t)k;
+				it->verdict = action_verdict(rules[k]->action);
+				it->rule = rules[k];
+			}
+		}
+	}
+	r = spans_flatten(items, n_items, &spans);
+	if (r >= 0) {
+		e->ports = calloc(spans.n ? spans.n : 1, sizeof(*e->ports));
+		if (!e->ports)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; r >= 0 && i < spans.n; i++) {
+		const struct pc_plan_span *s = &spans.items[i];
+
+		e->ports[i] = (struct pc_plan_port){
+			.l4proto = s->lo[0],
+			.lo = (uint16_t)(s->lo[1] << 8 | s->lo[2]),
+			.hi = (uint16_t)(s->hi[1] << 8 | s->hi[2]),
+			.verdict = s->verdict,
+			.rule = s->rule,
+		};
+	}
+	if (r >= 0)
+		e->n_ports = e->cap_ports = spans.n;
+	spans_free(&spans);
+	return r;
+}
+
+static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
+		struct pc_plan_spans *out = fam == 0 ? &e->addr4 : &e->addr6;
+		_cleanup_free_ struct span_item *items = NULL;
+		size_t n_items = 0, cap = 0;
+
+		out->width = fam == 0 ? 4 : 16;
+		for (size_t k = 0; k < n; k++) {
+			const struct pc_prefix *pf = e->match_dst ? rules[k]->to : rules[k]->from;
+			size_t np = e->match_dst ? rules[k]->n_to : rules[k]->n_from;
+
+			for (size_t i = 0; i < np; i++) {
+				if (pf[i].family != family)
+					continue;
+				struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
+				if (!it)
+					return -ENOMEM;
+				key_from_prefix(&pf[i], it->lo, it->hi);
+				it->prio = (uint32_t)k;
+				it->verdict = action_verdict(rules[k]->action);
+				it->rule = rules[k];
+			}
+		}
+		int r = spans_flatten(items, n_items, out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static struct pc_plan_entry *chain_push(struct pc_plan_chain *c, enum pc_entry_kind kind,
+					const struct pc_rule *first, const struct pc_rule *last)
+{
+	struct pc_plan_entry *e = PC_ARRAY_PUSH(c->entries, c->n_entries, c->cap_entries);
+
+	if (e) {
+		e->kind = kind;
+		e->first = first;
+		e->last = last;
+	}
+	return e;
+}
+
+/* Turn one zone-direction's rule list into entries, merging runs. */
+static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rules, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i + 1;
+		struct pc_plan_entry *e;
+		int side = rule_addr_side(rules[i]), r = 0;
+
+		if (rule_is_port_only(rules[i])) {
+			while (j < n && rule_is_port_only(rules[j]))
+				j++;
+			e = chain_push(c, PC_ENTRY_PORTS, rules[i], rules[j - 1]);
+			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
+		} else if (side != 0) {
+			while (j < n && rule_addr_side(rules[j]) == side)
+				j++;
+			e = chain_push(c, PC_ENTRY_ADDRS, rules[i], rules[j - 1]);
+			if (e)
+				e->match_dst = side == 2;
+			r = e ? entry_add_addrs(e, rules + i, j - i) : -ENOMEM;
+		} else {
+			r = chain_push(c, PC_ENTRY_RULE, rules[i], rules[i]) ? 0 : -ENOMEM;
+		}
+		if (r < 0)
+			return r;
+		i = j;
+	}
+	return 0;
+}
+
+static ssize_t config_zone_index(const struct pc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		if (streq(cfg->zones[i].name, name))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Rule lists per (zone, direction), in configuration order. */
+struct rule_lists {
+	const struct pc_rule **v;
+	size_t n, cap;
+};
+
+static int rule_lists_fill(const struct pc_config *cfg, struct rule_lists *lists,
+			   struct pc_diags *d)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+		size_t nz = r->n_zones ? r->n_zones : 1;
+
+		for (size_t z = 0; z < nz; z++) {
+			ssize_t zi = r->n_zones ? config_zone_index(cfg, r->zones[z].name)
+						: (ssize_t)cfg->default_zone;
+			if (zi < 0) {
+				pc_error(d, &r->zones[z].loc, "unknown zone '%s'", r->zones[z].name);
+				ret = -EINVAL;
+				continue;
+			}
+			struct rule_lists *l = &lists[(size_t)zi * 2 + r->dir];
+			const struct pc_rule **slot = PC_ARRAY_PUSH(l->v, l->n, l->cap);
+			if (!slot)
+				return -ENOMEM;
+			*slot = r;
+		}
+	}
+	return ret;
+}
+
+static int iface_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pc_plan_iface *)a)->name,
+		      ((const struct pc_plan_iface *)b)->name);
+}
+
+/* Zone by address and by interface; the same zone bindings serve both
+ * directions (inbound source and iif, outbound destination and oif). */
+static int dispatch_build(const struct pc_config *cfg, struct pc_plan_dispatch *dp)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
+		struct pc_plan_spans *out = fam == 0 ? &dp->addr4 : &dp->addr6;
+		_cleanup_free_ struct span_item *items = NULL;
+		size_t n_items = 0, cap = 0;
+
+		out->width = fam == 0 ? 4 : 16;
+		for (size_t z = 0; z < cfg->n_zones; z++) {
+			for (size_t i = 0; i < cfg->zones[z].n_sources; i++) {
+				const struct pc_prefix *p = &cfg->zones[z].sources[i];
+
+				if (p->family != family)
+					continue;
+				struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
+				if (!it)
+					return -ENOMEM;
+				key_from_prefix(p, it->lo, it->hi);
+				/* Longest prefix first; a tie (refused by validation) goes
+				 * to the zone defined first. */
+				it->prio = 255u - p->len;
+				it->seq = (uint32_t)z;
+				it->zone = z;
+			}
+		}
+		int r = spans_flatten(items, n_items, out);
+		if (r < 0)
+			return r;
+	}
+	for (size_t z = 0; z < cfg->n_zones; z++) {
+		for (size_t i = 0; i < cfg->zones[z].n_interfaces; i++) {
+			struct pc_plan_iface *f = PC_ARRAY_PUSH(dp->ifaces, dp->n_ifaces, dp->cap_ifaces);
+			if (!f)
+				return -ENOMEM;
+			f->name = cfg->zones[z].interfaces[i].name;
+			f->zone = z;
+		}
+	}
+	if (dp->n_ifaces > 1)
+		qsort(dp->ifaces, dp->n_ifaces, sizeof(*dp->ifaces), iface_cmp);
+	dp->default_zone = cfg->default_zone;
+	return 0;
+}
+
+static enum pc_verdict_kind policy_verdict(enum pc_policy p, enum pc_dir dir)
+{
+	switch (p) {
+	case PC_POLICY_ACCEPT:
+		return PC_VERDICT_ACCEPT;
+	case PC_POLICY_DROP:
+		return PC_VERDICT_DROP;
+	case PC_POLICY_REJECT:
+		return PC_VERDICT_REJECT;
+	case PC_POLICY_UNSET:
+		break;
+	}
+	return dir == PC_DIR_IN ? PC_VERDICT_DROP : PC_VERDICT_ACCEPT;
+}
+
+static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_diags *d)
+{
+	const struct pc_config *cfg = plan->cfg;
+	int r;
+
+	r = rule_lists_fill(cfg, lists, d);
+	if (r < 0)
+		return r;
+	for (size_t z = 0; z < cfg->n_zones; z++) {
+		plan->zones[z].zone = &cfg->zones[z];
+		plan->zones[z].dir[PC_DIR_IN].policy = policy_verdict(cfg->zones[z].policy_in, PC_DIR_IN);
+		plan->zones[z].dir[PC_DIR_OUT].policy =
+			policy_verdict(cfg->zones[z].policy_out, PC_DIR_OUT);
+		for (int dir = 0; dir < 2; dir++) {
+			const struct rule_lists *l = &lists[z * 2 + dir];
+
+			r = chain_build(&plan->zones[z].dir[dir], l->v, l->n);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		r = dispatch_build(cfg, &plan->dispatch[dir]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_diags *d)
+{
+	struct pc_plan *plan;
+	struct rule_lists *lists;
+	int r;
+
+	if (cfg->n_zones == 0 || cfg->default_zone >= cfg->n_zones) {
+		pc_error(d, NULL, "the configuration has no default zone");
+		return -EINVAL;
+	}
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	plan->cfg = cfg;
+	plan->n_zones = cfg->n_zones;
+	plan->zones = calloc(cfg->n_zones, sizeof(*plan->zones));
+	lists = calloc(cfg->n_zones * 2, sizeof(*lists));
+	r = plan->zones && lists ? plan_fill(plan, lists, d) : -ENOMEM;
+	for (size_t i = 0; lists && i < cfg->n_zones * 2; i++)
+		free(lists[i].v);
+	free(lists);
+	if (r < 0) {
+		pc_plan_free(plan);
+		return r;
+	}
+	*out = plan;
+	return 0;
+}
+
+static void entry_free(struct pc_plan_entry *e)
+{
+	free(e->ports);
+	spans_free(&e->addr4);
+	spans_free(&e->addr6);
+}
+
+void pc_plan_free(struct pc_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t z = 0; plan->zones && z < plan->n_zones; z++) {
+		for (int dir = 0; dir < 2; dir++) {
+			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+
+			for (size_t i = 0; i < c->n_entries; i++)
+				entry_free(&c->entries[i]);
+			free(c->entries);
+		}
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		spans_free(&plan->dispatch[dir].addr4);
+		spans_free(&plan->dispatch[dir].addr6);
+		free(plan->dispatch[dir].ifaces);
+	}
+	free(plan->zones);
+	free(plan);
+}

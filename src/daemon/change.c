@@ -1,0 +1,478 @@
+/* Rule changes from the command line: build the configuration with the
+ * change, apply it in one transaction, then persist it to 90-portctl.rules
+ * (or roll the kernel back when the file cannot be written). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "log.h"
+#include "persist.h"
+
+#define RUNTIME_NAME "runtime"
+#define CLI_NAME "command line"
+
+/* A configuration being changed, and what the change does to the file. */
+struct cand {
+	struct pc_applied *a;
+	char path90[4096];
+	struct pc_source *src90; /* NULL when the file did not exist */
+	struct pc_strbuf text90; /* the file's new text */
+	bool file_changed;
+	size_t removed_runtime[64]; /* indexes into dm->runtime */
+	size_t n_removed_runtime;
+	char *added_runtime; /* owned */
+	struct pc_strbuf summary;
+};
+
+static void cand_free(struct cand *c)
+{
+	pc_applied_free(c->a);
+	pc_strbuf_free(&c->text90);
+	pc_strbuf_free(&c->summary);
+	free(c->added_runtime);
+}
+
+static bool rule_in_file(const struct pc_rule *r, const char *path)
+{
+	return r->loc.file && streq(r->loc.file, path);
+}
+
+static bool rule_is_runtime(const struct pc_rule *r)
+{
+	return r->loc.file && streq(r->loc.file, RUNTIME_NAME);
+}
+
+static void rules_move(struct pc_config *cfg, size_t from, size_t to)
+{
+	struct pc_rule tmp = cfg->rules[from];
+
+	if (from > to)
+		memmove(&cfg->rules[to + 1], &cfg->rules[to], (from - to) * sizeof(tmp));
+	else if (from < to)
+		memmove(&cfg->rules[from], &cfg->rules[from + 1], (to - from) * sizeof(tmp));
+	cfg->rules[to] = tmp;
+}
+
+static void rules_remove(struct pc_config *cfg, size_t i)
+{
+	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+}
+
+/* Where rules of 90-portctl.rules end: after every rule of rules.d files
+ * that sort up to it (files are read in lexical order). */
+static size_t cli_end(const struct pc_config *cfg, const char *path90)
+{
+	const char *base90 = strrchr(path90, '/');
+	size_t dirlen = (size_t)(base90 - path90);
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const char *f = cfg->rules[i].loc.file;
+
+		if (f && strncmp(f, path90, dirlen) == 0 && f[dirlen] == '/' &&
+		    strcmp(f + dirlen, base90) <= 0)
+			n = i + 1;
+	}
+	return n;
+}
+
+/* Parse text as exactly one rule, appended to cfg; its index in *idx. */
+static int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
+			  struct pc_diags *d)
+{
+	size_t n_rules = cfg->n_rules, n_zones = cfg->n_zones, n_services = cfg->n_services;
+	char *data = strdup(text);
+	int r;
+
+	if (!data)
+		return -ENOMEM;
+	r = pc_parse_buffer(cfg, name, data, strlen(text), PC_ORIGIN_CLI, d);
+	if (r < 0)
+		return r;
+	if (cfg->n_rules != n_rules + 1 || cfg->n_zones != n_zones ||
+	    cfg->n_services != n_services) {
+		pc_error(d, NULL, "a command line holds exactly one rule");
+		return -EINVAL;
+	}
+	*idx = n_rules;
+	return 0;
+}
+
+static struct pc_source *source_find(struct pc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->sources.n; i++)
+		if (streq(cfg->sources.items[i].name, name))
+			return &cfg->sources.items[i];
+	return NULL;
+}
+
+/* The configuration files plus the runtime rules, as they stand now. */
+static int cand_load(struct daemon *dm, struct cand *c, struct pc_diags *d)
+{
+	size_t pos, idx;
+	int r;
+
+	if (snprintf(c->path90, sizeof(c->path90), "%s/rules.d/%s", dm->paths.sysconf_dir,
+		     PC_CLI_RULES_FILE) >= (int)sizeof(c->path90))
+		return -ENAMETOOLONG;
+	c->a = calloc(1, sizeof(*c->a));
+	if (!c->a)
+		return -ENOMEM;
+	r = pc_config_load(&dm->paths, &c->a->cfg, d);
+	if (r < 0 || pc_diags_has_errors(d))
+		return r < 0 ? r : -EINVAL;
+	pos = cli_end(c->a->cfg, c->path90);
+	for (size_t i = 0; i < dm->n_runtime; i++) {
+		r = rule_parse_one(c->a->cfg, RUNTIME_NAME, dm->runtime[i], &idx, d);
+		if (r < 0)
+			return r;
+		rules_move(c->a->cfg, idx, pos++);
+	}
+	c->src90 = source_find(c->a->cfg, c->path90);
+	return pc_strbuf_append(&c->text90, c->src90 ? c->src90->data : "",
+				c->src90 ? c->src90->len : 0);
+}
+
+/* Shift the lines of the file's rules at or after line by delta. */
+static void lines_shift(struct cand *c, uint32_t line, int32_t delta)
+{
+	struct pc_config *cfg = c->a->cfg;
+
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_in_file(&cfg->rules[i], c->path90) && cfg->rules[i].loc.line >= line)
+			cfg->rules[i].loc.line = (uint32_t)((int32_t)cfg->rules[i].loc.line + delta);
+}
+
+static int text90_edit(struct cand *c, enum rules_edit how, uint32_t line, const char *rule)
+{
+	struct pc_strbuf out;
+	int r = rules_text_edit(c->text90.buf ? c->text90.buf : "", c->text90.len, how, line, rule,
+				&out);
+
+	if (r < 0)
+		return r;
+	pc_strbuf_free(&c->text90);
+	c->text90 = out;
+	c->file_changed = true;
+	return 0;
+}
+
+/* Put the parsed rule at index `at` and, unless runtime, at `line` of the file. */
+static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint32_t line,
+		      bool append)
+{
+	struct pc_config *cfg = c->a->cfg;
+	struct pc_rule *rule;
+	int r;
+
+	rules_move(cfg, idx, at);
+	rule = &cfg->rules[at];
+	if (runtime) {
+		c->added_runtime = strdup(rule->text);
+		return c->added_runtime ? 0 : -ENOMEM;
+	}
+	if (!append)
+		lines_shift(c, line, 1);
+	r = text90_edit(c, append ? RULES_APPEND : RULES_INSERT, line, rule->text);
+	if (r < 0)
+		return r;
+	if (!c->src90) {
+		/* The file is new: a source of that name keeps loc.file valid. */
+		char *data = strdup("");
+
+		if (!data || !pc_sources_add(&cfg->sources, c->path90, data, 0))
+			return -ENOMEM;
+		c->src90 = source_find(cfg, c->path90);
+	}
+	rule->loc.file = c->src90->name;
+	rule->loc.line = line;
+	rule->origin = PC_ORIGIN_ADMIN;
+	return 0;
+}
+
+static size_t runtime_count(const struct pc_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		n += rule_is_runtime(&cfg->rules[i]);
+	return n;
+}
+
+static int change_add(struct daemon *dm, struct cand *c, const struct change *ch,
+		      struct pc_reply *reply, struct pc_diags *d)
+{
+	struct pc_config *cfg = c->a->cfg;
+	size_t end = cli_end(cfg, c->path90), idx;
+	uint32_t line = rules_text_next_line(c->text90.buf, c->text90.len);
+	int r;
+
+	r = rule_parse_one(cfg, ch->runtime ? RUNTIME_NAME : CLI_NAME, ch->rule, &idx, d);
+	if (r < 0)
+		return r;
+	return cand_place(c, idx, ch->runtime ? end + runtime_count(cfg) - 1 : end, ch->runtime,
+			  line, true);
+}
+
+/* The positions insert may use: the rules of 90-portctl.rules and the
+ * place right after them; elsewhere the admin's own files decide. */
+static int change_insert(struct daemon *dm, struct cand *c, const struct change *ch,
+			 struct pc_reply *reply, struct pc_diags *d)
+{
+	struct pc_config *cfg = c->a->cfg;
+	size_t first = cli_end(cfg, c->path90), n90 = 0, at = ch->number - 1, idx;
+	uint32_t line;
+	int r;
+
+	if (ch->runtime)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "insert cannot be --runtime: use 'portctl allow --runtime ...'"),
+		       -ECANCELED;
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_in_file(&cfg->rules[i], c->path90)) {
+			first = n90 ? first : i;
+			n90++;
+		}
+	if (at < first || at > first + n90) {
+		const struct pc_rule *there = at < cfg->n_rules ? &cfg->rules[at] : NULL;
+
+		reply_set(reply, PC_STATUS_USAGE,
+			  "position %zu is outside the rules portctl manages (positions %zu-%zu; "
+			  "rule %zu comes from %s): choose a position in that range, or edit "
+			  "that file and run 'portctl reload'",
+			  ch->number, first + 1, first + n90 + 1, ch->number,
+			  there && there->loc.file ? there->loc.file : "nowhere");
+		return -ECANCELED;
+	}
+	line = at < first + n90 ? cfg->rules[at].loc.line
+				: rules_text_next_line(c->text90.buf, c->text90.len);
+	r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, d);
+	if (r < 0)
+		return r;
+	return cand_place(c, idx, at, false, line, at == first + n90);
+}
+
+/* The canonical text of a rule as the user typed it, to compare. */
+static int rule_canonical(const char *text, char **out, struct pc_diags *d)
+{
+	struct pc_config *scratch = pc_config_new();
+	size_t idx;
+	int r;
+
+	if (!scratch)
+		return -ENOMEM;
+	r = rule_parse_one(scratch, CLI_NAME, text, &idx, d);
+	if (r >= 0) {
+		*out = strdup(scratch->rules[idx].text);
+		r = *out ? 0 : -ENOMEM;
+	}
+	pc_config_free(scratch);
+	return r;
+}
+
+static bool rule_selected(const struct pc_rule *r, size_t i, const struct change *ch,
+			  const char *canonical)
+{
+	if (ch->number)
+		return i + 1 == ch->number;
+	if (canonical)
+		return streq(r->text, canonical);
+	return r->comment && streq(r->comment, ch->comment);
+}
+
+/* Remove rule i from the candidate (and from the file or runtime list). */
+static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
+{
+	struct pc_config *cfg = c->a->cfg;
+	struct pc_rule *rule = &cfg->rules[i];
+	int r;
+
+	pc_strbuf_printf(&c->summary, "%s%s", c->summary.len ? "; " : "", rule->text);
+	if (rule_is_runtime(rule)) {
+		if (c->n_removed_runtime == ARRAY_SIZE(c->removed_runtime))
+			return -E2BIG;
+		c->removed_runtime[c->n_removed_runtime++] = runtime_index;
+	} else {
+		uint32_t line = rule->loc.line;
+		uint32_t span = rules_text_span(c->text90.buf, c->text90.len, line);
+
+		r = text90_edit(c, RULES_DELETE, line, NULL);
+		if (r < 0)
+			return r;
+		lines_shift(c, line + 1, -(int32_t)span);
+	}
+	rules_remove(cfg, i);
+	return 0;
+}
+
+static int change_delete(struct daemon *dm, struct cand *c, const struct change *ch,
+			 struct pc_reply *reply, struct pc_diags *d)
+{
+	struct pc_config *cfg = c->a->cfg;
+	_cleanup_free_ char *canonical = NULL;
+	size_t n_found = 0, runtime_seen = runtime_count(cfg);
+	int r;
+
+	if (ch->rule) {
+		r = rule_canonical(ch->rule, &canonical, d);
+		if (r < 0)
+			return r;
+	}
+	if (ch->number > cfg->n_rules)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "there is no rule %zu (there are %zu): see 'portctl status numbered'",
+				 ch->number, cfg->n_rules),
+		       -ECANCELED;
+	/* From the last rule back, so earlier indexes and lines stay valid. */
+	for (size_t i = cfg->n_rules; i-- > 0;) {
+		const struct pc_rule *rule = &cfg->rules[i];
+
+		runtime_seen -= rule_is_runtime(rule);
+		if (!rule_selected(rule, i, ch, canonical))
+			continue;
+		if (!rule_in_file(rule, c->path90) && !rule_is_runtime(rule)) {
+			reply_set(reply, PC_STATUS_USAGE,
+				  "rule %zu (%s) comes from %s:%u, not from portctl: edit that "
+				  "file and run 'portctl reload'",
+				  i + 1, rule->text, rule->loc.file ? rule->loc.file : "?",
+				  rule->loc.line);
+			return -ECANCELED;
+		}
+		r = cand_remove(c, i, runtime_seen);
+		if (r < 0)
+			return r;
+		n_found++;
+		if (canonical)
+			break;
+	}
+	if (n_found == 0)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "no rule matches: see 'portctl status numbered' for the rules "
+				 "in force"),
+		       -ECANCELED;
+	return 0;
+}
+
+/* Kernel first, then the file: a refused change leaves the file alone, and
+ * a file that cannot be written takes the kernel back. */
+static int cand_commit(struct daemon *dm, struct cand *c, const struct change *ch,
+		       struct pc_reply *reply, struct pc_diags *d)
+{
+	const struct pc_ruleset *old = dm->applied ? dm->applied->ruleset : NULL;
+	int r;
+
+	r = pc_config_validate(c->a->cfg, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = pc_compile(c->a->cfg, &c->a->ruleset, d);
+	if (r < 0 || pc_diags_has_errors(d))
+		return reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:",
+				   d, c->a->cfg),
+		       -ECANCELED;
+	r = pc_nl_apply(dm->nl, c->a->ruleset, old, daemon_apply_flags(dm), d);
+	if (r < 0)
+		return reply_diags(reply, PC_STATUS_FAILURE,
+				   "the kernel refused the change, nothing changed:", d, c->a->cfg),
+		       -ECANCELED;
+	if (!c->file_changed)
+		return 0;
+	r = file_replace(c->path90, c->text90.buf ? c->text90.buf : "", c->text90.len, 0644);
+	if (r < 0) {
+		struct pc_diags d2;
+
+		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", c->path90);
+		pc_diags_init(&d2);
+		if (old && pc_nl_apply(dm->nl, old, c->a->ruleset, daemon_apply_flags(dm), &d2) < 0)
+			log_error("rollback failed: the kernel holds the change, the files do not");
+		pc_diags_free(&d2);
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): the change was rolled back; check the "
+			  "directory's permissions and free space",
+			  c->path90, strerror(-r));
+		return -ECANCELED;
+	}
+	/* The configuration now tells the file's new text, for diagnostics
+	 * and for the copy of the last good configuration. */
+	free(c->src90->data);
+	c->src90->data = TAKE_PTR(c->text90.buf);
+	c->src90->len = c->text90.len;
+	c->text90 = (struct pc_strbuf){0};
+	r = pc_state_save(&dm->paths, c->a->cfg);
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
+	return 0;
+}
+
+static void runtime_update(struct daemon *dm, struct cand *c)
+{
+	/* removed_runtime holds indexes in descending order. */
+	for (size_t k = 0; k < c->n_removed_runtime; k++) {
+		size_t i = c->removed_runtime[k];
+
+		free(dm->runtime[i]);
+		memmove(&dm->runtime[i], &dm->runtime[i + 1],
+			(dm->n_runtime - i - 1) * sizeof(char *));
+		dm->n_runtime--;
+	}
+	if (c->added_runtime) {
+		char **slot = PC_ARRAY_PUSH(dm->runtime, dm->n_runtime, dm->cap_runtime);
+
+		if (slot)
+			*slot = TAKE_PTR(c->added_runtime);
+	}
+}
+
+static const char *const change_verbs[] = {
+	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted"};
+
+int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply)
+{
+	struct cand c = {0};
+	struct pc_diags d;
+	int r;
+
+	if (!dm->cli_changes)
+		return reply_set(reply, PC_STATUS_DENIED,
+				 "changes from the command line are turned off (cli-changes = no "
+				 "in portctl.conf): edit the files in %s/rules.d and run "
+				 "'portctl reload'",
+				 dm->paths.sysconf_dir);
+	pc_diags_init(&d);
+	r = cand_load(dm, &c, &d);
+	if (r == -EINVAL) {
+		reply_diags(reply, PC_STATUS_FAILURE,
+			    "the configuration files have errors; fix them first:", &d, c.a->cfg);
+		goto out;
+	}
+	if (r >= 0)
+		r = ch->kind == CHANGE_ADD	  ? change_add(dm, &c, ch, reply, &d)
+		    : ch->kind == CHANGE_INSERT ? change_insert(dm, &c, ch, reply, &d)
+						: change_delete(dm, &c, ch, reply, &d);
+	if (r == -EINVAL) {
+		reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:", &d,
+			    c.a->cfg);
+		goto out;
+	}
+	if (r >= 0)
+		r = cand_commit(dm, &c, ch, reply, &d);
+	if (r < 0)
+		goto out;
+	if (ch->kind != CHANGE_DELETE)
+		pc_strbuf_printf(&c.summary, "%s", ch->rule);
+	log_notice("uid %u pid %d: %s %s%s", ch->peer->uid, (int)ch->peer->pid,
+		   change_verbs[ch->kind], c.summary.buf ? c.summary.buf : "",
+		   ch->runtime ? " (runtime)" : "");
+	reply_set(reply, PC_STATUS_OK, "rule %s%s: %s", change_verbs[ch->kind],
+		  ch->runtime ? " until the next reload (--runtime)" : "",
+		  c.summary.buf ? c.summary.buf : "");
+	runtime_update(dm, &c);
+	pc_applied_free(dm->applied);
+	dm->applied = TAKE_PTR(c.a);
+	dm->source = SOURCE_FILES;
+out:
+	cand_free(&c);
+	pc_diags_free(&d);
+	return r == -ECANCELED || r == -EINVAL ? 0 : r;
+}

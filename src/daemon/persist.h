@@ -1,0 +1,35 @@
+/* The CLI rules file of portctld: atomic file replacement and one-line
+ * edits that keep the administrator's comments and formatting. */
+#ifndef PORTCTL_DAEMON_PERSIST_H
+#define PORTCTL_DAEMON_PERSIST_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "portctl/config.h"
+#include "portctl/util.h"
+
+/* The file CLI changes are persisted in, under sysconf_dir/rules.d/. */
+#define PC_CLI_RULES_FILE "90-portctl.rules"
+
+/* Replace path's contents: temp file, fsync, rename, fsync the directory.
+ * On error the old file is untouched. Returns 0 or -errno. */
+int file_replace(const char *path, const char *data, size_t len, mode_t mode);
+
+enum rules_edit {
+	RULES_APPEND, /* rule_text at the end */
+	RULES_INSERT, /* rule_text before line */
+	RULES_DELETE, /* the logical line starting at line */
+};
+
+/* The text of a rules file after one edit; everything else (comments,
+ * blank lines, the admin's formatting) is kept. out is freed by the caller. */
+int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
+		    const char *rule_text, struct pc_strbuf *out);
+
+/* How many physical lines the logical line starting at line spans. */
+uint32_t rules_text_span(const char *text, size_t len, uint32_t line);
+/* The line number an appended rule gets. */
+uint32_t rules_text_next_line(const char *text, size_t len);
+
+#endif

@@ -1,0 +1,72 @@
+/* Interfaces between the modules of portctld's serve mode: privileges,
+ * peers, readiness notification, the socket server and the command table. */
+#ifndef PORTCTL_DAEMON_SERVE_H
+#define PORTCTL_DAEMON_SERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "portctl/config.h"
+#include "portctl/proto.h"
+
+/* privs.c: keep CAP_NET_ADMIN only, and forbid regaining anything. */
+int privs_drop(void);
+/* The effective capability mask of this process, from /proc/self/status. */
+int privs_effective(uint64_t *caps);
+
+/* notify.c: one "READY=1"-style datagram to $NOTIFY_SOCKET; 0 when unset. */
+int notify_send(const char *state);
+
+/* peer.c: who is on the other end of a client socket. */
+struct pc_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool may_write; /* root, or a member of the socket group */
+};
+
+int peer_identify(int fd, gid_t group, bool have_group, struct pc_peer *peer);
+/* Whether process pid (with the given uid) lists gid among its groups. */
+bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
+
+/* server.c: the listening socket and the epoll loop. */
+#define PC_SERVER_MAX_CLIENTS 64
+#define PC_SERVER_TIMEOUT_MS 5000
+
+/* What a handler answers; the server owns and frees it after sending. */
+struct pc_reply {
+	int status; /* enum pc_status */
+	char *message;
+	json_t *data;
+};
+
+int reply_set(struct pc_reply *reply, int status, const char *fmt, ...) _printf_(3, 4);
+
+struct pc_server_ops {
+	/* A decoded request from peer; fills reply. */
+	void (*request)(void *userdata, const struct pc_peer *peer, const struct pc_request *req,
+			struct pc_reply *reply);
+	/* SIGHUP. */
+	void (*reload)(void *userdata);
+	/* Who may change rules, looked up per connection (reload may change it). */
+	bool (*write_group)(void *userdata, gid_t *gid);
+};
+
+struct pc_server;
+
+/*
+ * Bind path (creating its directory, mode 0755) or take the socket systemd
+ * passed (LISTEN_FDS/LISTEN_PID). mode and group (if have_group) are set on
+ * a socket we bind. Returns 0 or -errno.
+ */
+int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
+	       const struct pc_server_ops *ops, void *userdata, struct pc_server **out);
+void server_free(struct pc_server *s);
+/* Run until SIGTERM or SIGINT. Returns 0 or -errno. */
+int server_run(struct pc_server *s);
+size_t server_n_clients(const struct pc_server *s);
+
+#endif

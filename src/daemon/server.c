@@ -1,0 +1,573 @@
+/* portctld's socket server: one epoll loop over the listening socket, the
+ * clients, a signalfd and a timerfd, with bounded clients, time and memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "log.h"
+#include "serve.h"
+
+#define SD_LISTEN_FDS_START 3
+
+struct client {
+	uint64_t id; /* epoll data: an id, never a pointer that may be reused */
+	int fd;
+	struct pc_peer peer;
+	uint64_t deadline; /* ms, CLOCK_MONOTONIC: idle or delivery limit */
+	uint64_t since;    /* when it connected or last finished a request */
+	bool answered;     /* has sent at least one request */
+	bool close_after;  /* close once out is delivered */
+	bool sending;
+	struct pc_outmsg out;
+};
+
+struct pc_server {
+	int listen_fd, epoll_fd, signal_fd, timer_fd;
+	bool listen_owned; /* we bound it: unlink on exit */
+	char *path;
+	struct client *clients[PC_SERVER_MAX_CLIENTS];
+	size_t n_clients;
+	uint8_t *rxbuf;
+	const struct pc_server_ops *ops;
+	void *userdata;
+	uint64_t next_id;
+	bool quit;
+};
+
+/* epoll data for the fixed fds; clients get ids from TAG_FIRST_CLIENT on. */
+enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_FIRST_CLIENT };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int reply_set(struct pc_reply *reply, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	free(reply->message);
+	reply->message = m;
+	reply->status = status;
+	return m ? 0 : -ENOMEM;
+}
+
+/* systemd socket activation: exactly one listening fd at 3, for us. */
+static int listen_fd_from_systemd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != getpid())
+		return -ENOENT;
+	if (strtol(fds, NULL, 10) != 1)
+		return log_error_errno(-EINVAL, "LISTEN_FDS=%s: expected exactly one socket", fds);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0)
+		return log_error_errno(-errno, "socket from systemd: %m");
+	return SD_LISTEN_FDS_START;
+}
+
+static int socket_dir_create(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "cannot create %s: %m", dir);
+	return 0;
+}
+
+static int listen_fd_bind(const char *path, mode_t mode, gid_t group, bool have_group)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	r = socket_dir_create(path);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "socket: %m");
+	/* A stale socket from a crashed daemon would make bind fail; nobody
+	 * else may own this path. */
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_error_errno(-errno, "cannot bind %s: %m", path);
+	if (chmod(path, mode) < 0)
+		return log_error_errno(-errno, "chmod %s: %m", path);
+	if (have_group && chown(path, (uid_t)-1, group) < 0)
+		return log_error_errno(-errno, "chown %s: %m", path);
+	if (listen(fd, 128) < 0)
+		return log_error_errno(-errno, "listen %s: %m", path);
+	r = fd;
+	fd = -1;
+	return r;
+}
+
+static int signal_fd_open(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	/* Writes to a vanished client must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int server_setup_fds(struct pc_server *s)
+{
+	int r;
+
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epoll_fd < 0)
+		return -errno;
+	s->signal_fd = signal_fd_open();
+	if (s->signal_fd < 0)
+		return s->signal_fd;
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->timer_fd < 0)
+		return -errno;
+	r = epoll_add(s->epoll_fd, s->listen_fd, EPOLLIN, TAG_LISTEN);
+	if (r >= 0)
+		r = epoll_add(s->epoll_fd, s->signal_fd, EPOLLIN, TAG_SIGNAL);
+	if (r >= 0)
+		r = epoll_add(s->epoll_fd, s->timer_fd, EPOLLIN, TAG_TIMER);
+	return r;
+}
+
+int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
+	       const struct pc_server_ops *ops, void *userdata, struct pc_server **out)
+{
+	struct pc_server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = -1;
+	s->ops = ops;
+	s->userdata = userdata;
+	s->next_id = TAG_FIRST_CLIENT;
+	s->rxbuf = malloc(PC_PROTO_MSG_MAX);
+	if (!s->rxbuf) {
+		server_free(s);
+		return -ENOMEM;
+	}
+	s->listen_fd = listen_fd_from_systemd();
+	if (s->listen_fd == -ENOENT) {
+		s->listen_fd = listen_fd_bind(path, mode, group, have_group);
+		s->listen_owned = s->listen_fd >= 0;
+		s->path = strdup(path);
+	} else if (s->listen_fd >= 0) {
+		log_info("using the socket passed by systemd");
+	}
+	r = s->listen_fd < 0 ? s->listen_fd : server_setup_fds(s);
+	if (r < 0) {
+		server_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+static void client_free(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	pc_outmsg_free(&c->out);
+	free(c);
+}
+
+static void server_drop_client(struct pc_server *s, size_t i, const char *why)
+{
+	struct client *c = s->clients[i];
+
+	if (why)
+		log_debug("client pid %d uid %u: %s", (int)c->peer.pid, c->peer.uid, why);
+	client_free(c);
+	s->clients[i] = s->clients[--s->n_clients];
+	s->clients[s->n_clients] = NULL;
+}
+
+static size_t server_find(const struct pc_server *s, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_clients && s->clients[i]->id != id; i++)
+		;
+	return i;
+}
+
+void server_free(struct pc_server *s)
+{
+	if (!s)
+		return;
+	while (s->n_clients > 0)
+		server_drop_client(s, s->n_clients - 1, NULL);
+	if (s->listen_owned && s->path)
+		unlink(s->path);
+	for (int *fd = &s->listen_fd; fd <= &s->timer_fd; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	free(s->path);
+	free(s->rxbuf);
+	free(s);
+}
+
+size_t server_n_clients(const struct pc_server *s)
+{
+	return s->n_clients;
+}
+
+/*
+ * Send as much of c's response as the socket takes now. Returns 1 when it
+ * is all out, 0 when the socket is full (wait for EPOLLOUT), -errno when
+ * the client is gone.
+ */
+static int client_flush(struct client *c)
+{
+	struct iovec iov[2];
+
+	while (pc_outmsg_frame(&c->out, iov)) {
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+		if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		pc_outmsg_advance(&c->out);
+	}
+	pc_outmsg_free(&c->out);
+	return 1;
+}
+
+static int client_watch(struct pc_server *s, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = c->id};
+
+	return epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Queue a response and start sending it; the client stops being read
+ * until it has taken the whole response, so one client holds one response. */
+static int client_respond(struct pc_server *s, struct client *c, const struct pc_reply *reply)
+{
+	int r;
+
+	pc_outmsg_free(&c->out);
+	r = pc_outmsg_response(&c->out, reply->status, reply->message, reply->data);
+	if (r < 0)
+		return r;
+	c->deadline = now_ms() + PC_SERVER_TIMEOUT_MS;
+	r = client_flush(c);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		c->sending = true;
+		return client_watch(s, c, EPOLLOUT);
+	}
+	c->since = now_ms();
+	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+	return c->close_after ? -ECONNRESET : 0;
+}
+
+static void reply_done(struct pc_reply *reply)
+{
+	free(reply->message);
+	json_decref(reply->data);
+	*reply = (struct pc_reply){0};
+}
+
+/* Tell a client why it is refused, best effort, without waiting. */
+static void refuse_fd(int fd, int status, const char *message)
+{
+	struct pc_outmsg out;
+	struct iovec iov[2];
+
+	if (pc_outmsg_response(&out, status, message, NULL) < 0)
+		return;
+	if (pc_outmsg_frame(&out, iov)) {
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+		(void)!sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	pc_outmsg_free(&out);
+}
+
+/* The oldest client that connected and never asked anything: under a flood
+ * of idle connections it makes room, so a real client always gets in. */
+static ssize_t server_oldest_idle(const struct pc_server *s)
+{
+	ssize_t best = -1;
+
+	for (size_t i = 0; i < s->n_clients; i++) {
+		const struct client *c = s->clients[i];
+
+		if (c->sending || c->answered)
+			continue;
+		if (best < 0 || c->since < s->clients[best]->since)
+			best = (ssize_t)i;
+	}
+	return best;
+}
+
+static bool server_make_room(struct pc_server *s)
+{
+	ssize_t i;
+
+	if (s->n_clients < PC_SERVER_MAX_CLIENTS)
+		return true;
+	i = server_oldest_idle(s);
+	if (i < 0)
+		return false;
+	refuse_fd(s->clients[i]->fd, PC_STATUS_FAILURE,
+		  "connection closed: idle while portctld was at its client limit");
+	server_drop_client(s, (size_t)i, "evicted: idle at the client limit");
+	return true;
+}
+
+static int server_accept_one(struct pc_server *s, int fd)
+{
+	struct client *c;
+	gid_t group = 0;
+	bool have_group = s->ops->write_group(s->userdata, &group);
+	int r;
+
+	if (!server_make_room(s)) {
+		refuse_fd(fd, PC_STATUS_FAILURE,
+			  "portctld has too many clients (64) busy: try again in a few seconds");
+		close(fd);
+		log_warning("client refused: %d clients busy", PC_SERVER_MAX_CLIENTS);
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->id = s->next_id++;
+	r = peer_identify(fd, group, have_group, &c->peer);
+	if (r >= 0)
+		r = epoll_add(s->epoll_fd, fd, EPOLLIN, c->id);
+	if (r < 0) {
+		client_free(c);
+		return r;
+	}
+	c->since = now_ms();
+	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+	s->clients[s->n_clients++] = c;
+	return 0;
+}
+
+static void server_accept(struct pc_server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warning_errno(-errno, "accept: %m");
+			if (errno != EINTR)
+				return;
+			continue;
+		}
+		server_accept_one(s, fd);
+	}
+}
+
+/* Read one request from c and answer it. Returns -errno to drop c. */
+static int client_read(struct pc_server *s, struct client *c)
+{
+	struct pc_reply reply = {0};
+	struct pc_request req;
+	char reason[PC_PROTO_REASON_MAX];
+	ssize_t n;
+	int r;
+
+	n = recv(c->fd, s->rxbuf, PC_PROTO_MSG_MAX, MSG_TRUNC | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	c->answered = true;
+	r = pc_request_decode(s->rxbuf, (size_t)n, &req, reason, sizeof(reason));
+	if (r < 0) {
+		/* A client that speaks garbage gets one answer and is closed:
+		 * nothing it sends next can be trusted to be in step. */
+		log_info("client pid %d uid %u refused: %s", (int)c->peer.pid, c->peer.uid, reason);
+		c->close_after = true;
+		reply_set(&reply, r == -EPROTONOSUPPORT ? PC_STATUS_FAILURE : PC_STATUS_USAGE, "%s",
+			  reason);
+	} else {
+		s->ops->request(s->userdata, &c->peer, &req, &reply);
+		pc_request_done(&req);
+	}
+	r = client_respond(s, c, &reply);
+	reply_done(&reply);
+	return r;
+}
+
+static int client_event(struct pc_server *s, struct client *c, uint32_t events)
+{
+	int r;
+
+	if (c->sending) {
+		if (events & (EPOLLERR | EPOLLHUP))
+			return -ECONNRESET;
+		r = client_flush(c);
+		if (r <= 0)
+			return r;
+		c->sending = false;
+		if (c->close_after)
+			return -ECONNRESET;
+		c->since = now_ms();
+		c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+		return client_watch(s, c, EPOLLIN);
+	}
+	if (events & EPOLLIN)
+		return client_read(s, c);
+	return events & (EPOLLERR | EPOLLHUP) ? -ECONNRESET : 0;
+}
+
+static void server_expire(struct pc_server *s)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = s->n_clients; i-- > 0;) {
+		struct client *c = s->clients[i];
+
+		if (c->deadline > now)
+			continue;
+		if (c->sending)
+			log_info("client pid %d uid %u dropped: did not read its response in %d ms",
+				 (int)c->peer.pid, c->peer.uid, PC_SERVER_TIMEOUT_MS);
+		else
+			refuse_fd(c->fd, PC_STATUS_FAILURE, "idle connection timed out");
+		server_drop_client(s, i, "timed out");
+	}
+}
+
+/* Arm the timer for the earliest client deadline (or disarm it). */
+static void server_arm_timer(struct pc_server *s)
+{
+	struct itimerspec its = {0};
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < s->n_clients; i++)
+		if (s->clients[i]->deadline < next)
+			next = s->clients[i]->deadline;
+	if (next != UINT64_MAX) {
+		/* 0 would disarm; the deadline may already be past. */
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000 + 1;
+	}
+	timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void server_signal(struct pc_server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading");
+			s->ops->reload(s->userdata);
+		} else {
+			log_info("%s: exiting, the rules stay in the kernel",
+				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			s->quit = true;
+		}
+	}
+}
+
+static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
+{
+	uint64_t tag = ev->data.u64;
+	uint64_t ticks;
+
+	if (tag == TAG_LISTEN) {
+		server_accept(s);
+	} else if (tag == TAG_SIGNAL) {
+		server_signal(s);
+	} else if (tag == TAG_TIMER) {
+		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
+		server_expire(s);
+	} else {
+		size_t i = server_find(s, tag);
+
+		/* An earlier event of this batch may have dropped it. */
+		if (i == s->n_clients)
+			return;
+		if (client_event(s, s->clients[i], ev->events) < 0)
+			server_drop_client(s, i, "closed");
+	}
+}
+
+int server_run(struct pc_server *s)
+{
+	struct epoll_event evs[16];
+
+	while (!s->quit) {
+		int n;
+
+		server_arm_timer(s);
+		n = epoll_wait(s->epoll_fd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_error_errno(-errno, "epoll_wait: %m");
+		}
+		for (int i = 0; i < n; i++)
+			server_dispatch(s, &evs[i]);
+	}
+	return 0;
+}

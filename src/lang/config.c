@@ -1,0 +1,376 @@
+/* The configuration object: its life cycle, look-ups, canonical text of
+ * ports and addresses, portctl.conf settings, and argv turned into a line. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "lang.h"
+
+static void settings_default(struct pc_settings *s)
+{
+	*s = (struct pc_settings){
+	    .cli_changes = true,
+	    .group = "portctl",
+	    .socket_mode = 0660,
+	    .log_level = PC_LOG_INFO,
+	    .table_owner = true,
+	    .drift = PC_DRIFT_REPAIR,
+	};
+}
+
+struct pc_config *pc_config_new(void)
+{
+	struct pc_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->arena = pc_arena_new();
+	if (!cfg->arena) {
+		free(cfg);
+		return NULL;
+	}
+	settings_default(&cfg->settings);
+	return cfg;
+}
+
+void pc_config_free(struct pc_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->zones);
+	free(cfg->services);
+	free(cfg->rules);
+	pc_sources_free(&cfg->sources);
+	pc_arena_free(cfg->arena);
+	free(cfg);
+}
+
+const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		if (streq(cfg->zones[i].name, name))
+			return &cfg->zones[i];
+	return NULL;
+}
+
+const struct pc_service *pc_config_service(const struct pc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_services; i++)
+		if (streq(cfg->services[i].name, name))
+			return &cfg->services[i];
+	return NULL;
+}
+
+static const char *protos_suffix(uint8_t protos)
+{
+	switch (protos) {
+	case PC_PROTO_TCP:
+		return "/tcp";
+	case PC_PROTO_UDP:
+		return "/udp";
+	case PC_PROTO_SCTP:
+		return "/sctp";
+	default:
+		return "";
+	}
+}
+
+int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size)
+{
+	int n;
+
+	if (r->lo == r->hi)
+		n = snprintf(buf, size, "%u%s", r->lo, protos_suffix(r->protos));
+	else
+		n = snprintf(buf, size, "%u-%u%s", r->lo, r->hi, protos_suffix(r->protos));
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n;
+
+	if (p->family == 0)
+		n = snprintf(buf, size, "any");
+	else if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
+		return -errno;
+	else if (p->len == (p->family == AF_INET ? 32 : 128))
+		n = snprintf(buf, size, "%s", addr);
+	else
+		n = snprintf(buf, size, "%s/%u", addr, p->len);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/* Words the shell kept whole but the grammar would split or misread. */
+static bool word_needs_quotes(const char *w)
+{
+	if (!*w)
+		return true;
+	for (const unsigned char *s = (const unsigned char *)w; *s; s++)
+		if (*s <= ' ' || *s == '"' || *s == '\\' || *s == '#' || *s == 0x7f)
+			return true;
+	return false;
+}
+
+char *pc_rule_text_from_argv(int argc, char *const argv[])
+{
+	struct pc_strbuf sb = {0};
+	int r = pc_strbuf_append(&sb, "", 0);
+
+	for (int i = 0; r >= 0 && i < argc; i++) {
+		const char *w = argv[i];
+		/* A comment is one word even when it holds a comma. */
+		bool quote = word_needs_quotes(w) || (i > 0 && streq(argv[i - 1], "comment"));
+
+		if (i > 0)
+			r = pc_strbuf_append(&sb, " ", 1);
+		if (r >= 0)
+			r = quote ? quote_append(&sb, w, strlen(w))
+				  : pc_strbuf_append(&sb, w, strlen(w));
+	}
+	if (r < 0) {
+		pc_strbuf_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+/* One "key = value" setting: what it sets and how the value is read. */
+struct setting {
+	const char *key;
+	int (*set)(struct pc_config *cfg, const char *value, size_t len, const struct pc_loc *loc,
+		   struct pc_diags *d);
+};
+
+static int yes_no_parse(bool *out, const char *v, size_t len, const struct pc_loc *loc,
+			struct pc_diags *d)
+{
+	char w[48];
+
+	if (len == 3 && memcmp(v, "yes", 3) == 0)
+		*out = true;
+	else if (len == 2 && memcmp(v, "no", 2) == 0)
+		*out = false;
+	else
+		return pc_diag_add(d, PC_SEV_ERROR, loc, "write yes or no", "invalid value '%s'",
+				   word_quote(w, sizeof(w), v, len)),
+		       -EINVAL;
+	return 0;
+}
+
+static int set_default_zone(struct pc_config *cfg, const char *v, size_t len,
+			    const struct pc_loc *loc, struct pc_diags *d)
+{
+	char w[48];
+
+	if (!name_is_valid(v, len))
+		return pc_error(d, loc, "invalid zone name '%s'", word_quote(w, sizeof(w), v, len)),
+		       -EINVAL;
+	cfg->settings.default_zone = pc_arena_strndup(cfg->arena, v, len);
+	cfg->settings.default_zone_loc = *loc;
+	return cfg->settings.default_zone ? 0 : -ENOMEM;
+}
+
+static int set_cli_changes(struct pc_config *cfg, const char *v, size_t len,
+			   const struct pc_loc *loc, struct pc_diags *d)
+{
+	return yes_no_parse(&cfg->settings.cli_changes, v, len, loc, d);
+}
+
+static int set_table_owner(struct pc_config *cfg, const char *v, size_t len,
+			   const struct pc_loc *loc, struct pc_diags *d)
+{
+	return yes_no_parse(&cfg->settings.table_owner, v, len, loc, d);
+}
+
+static int set_socket_group(struct pc_config *cfg, const char *v, size_t len,
+			    const struct pc_loc *loc, struct pc_diags *d)
+{
+	char w[48];
+
+	for (size_t i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (len > 32 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return pc_error(d, loc, "invalid group name '%s'",
+					word_quote(w, sizeof(w), v, len)),
+			       -EINVAL;
+	}
+	cfg->settings.group = pc_arena_strndup(cfg->arena, v, len);
+	return cfg->settings.group ? 0 : -ENOMEM;
+}
+
+static int set_socket_mode(struct pc_config *cfg, const char *v, size_t len,
+			   const struct pc_loc *loc, struct pc_diags *d)
+{
+	mode_t m = 0;
+	char w[48];
+
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '7' || len > 4)
+			return pc_diag_add(d, PC_SEV_ERROR, loc, "write an octal mode such as 0660",
+					   "invalid socket mode '%s'",
+					   word_quote(w, sizeof(w), v, len)),
+			       -EINVAL;
+		m = m * 8 + (v[i] - '0');
+	}
+	if (m > 0777)
+		return pc_diag_add(d, PC_SEV_ERROR, loc, "permission bits only, such as 0660",
+				   "socket mode %s has bits beyond 0777",
+				   word_quote(w, sizeof(w), v, len)),
+		       -EINVAL;
+	cfg->settings.socket_mode = m;
+	return 0;
+}
+
+static int value_pick(const char *v, size_t len, const char *const *words, size_t n,
+		      const struct pc_loc *loc, struct pc_diags *d)
+{
+	char w[48], hint[96];
+	const char *s;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(words[i]) == len && memcmp(words[i], v, len) == 0)
+			return i;
+	s = suggest_from(v, len, words, n);
+	if (s) {
+		snprintf(hint, sizeof(hint), "did you mean '%s'?", s);
+	} else {
+		size_t o = snprintf(hint, sizeof(hint), "one of:");
+
+		for (size_t i = 0; i < n && o < sizeof(hint); i++)
+			o += snprintf(hint + o, sizeof(hint) - o, " %s", words[i]);
+	}
+	pc_diag_add(d, PC_SEV_ERROR, loc, hint, "invalid value '%s'",
+		    word_quote(w, sizeof(w), v, len));
+	return -EINVAL;
+}
+
+static int set_log_level(struct pc_config *cfg, const char *v, size_t len, const struct pc_loc *loc,
+			 struct pc_diags *d)
+{
+	static const char *const levels[] = {"err", "warning", "notice", "info", "debug"};
+	int i = value_pick(v, len, levels, ARRAY_SIZE(levels), loc, d);
+
+	if (i < 0)
+		return i;
+	cfg->settings.log_level = i;
+	return 0;
+}
+
+static int set_drift(struct pc_config *cfg, const char *v, size_t len, const struct pc_loc *loc,
+		     struct pc_diags *d)
+{
+	static const char *const modes[] = {"repair", "report"};
+	int i = value_pick(v, len, modes, ARRAY_SIZE(modes), loc, d);
+
+	if (i < 0)
+		return i;
+	cfg->settings.drift = i;
+	return 0;
+}
+
+static const struct setting settings[] = {
+    {"default-zone", set_default_zone},
+    {"cli-changes", set_cli_changes},
+    {"socket-group", set_socket_group},
+    {"socket-mode", set_socket_mode},
+    {"log-level", set_log_level},
+    {"table-owner", set_table_owner},
+    {"drift", set_drift},
+};
+
+static size_t trim_left(const char *s, size_t i, size_t end)
+{
+	while (i < end && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+static size_t trim_right(const char *s, size_t start, size_t end)
+{
+	while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r'))
+		end--;
+	return end;
+}
+
+static int setting_line_parse(struct pc_config *cfg, const char *file, uint32_t lineno,
+			      const char *line, size_t n, struct pc_loc *seen, struct pc_diags *d)
+{
+	const char *hash = memchr(line, '#', n);
+	size_t end = trim_right(line, 0, hash ? (size_t)(hash - line) : n);
+	size_t ks = trim_left(line, 0, end), ke, vs;
+	const char *eq = memchr(line, '=', end);
+	struct pc_loc loc = {.file = file, .line = lineno, .col = ks + 1, .len = 1};
+	const char *keys[ARRAY_SIZE(settings)];
+	char w[48], hint[96];
+	const char *s;
+
+	if (memchr(line, '\0', n)) {
+		loc.col = (const char *)memchr(line, '\0', n) - line + 1;
+		return pc_error(d, &loc, "NUL byte in line"), -EINVAL;
+	}
+	if (ks == end)
+		return 0;
+	if (!eq)
+		return pc_diag_add(d, PC_SEV_ERROR, &loc, "write key = value",
+				   "expected 'key = value'"),
+		       -EINVAL;
+	ke = trim_right(line, ks, eq - line);
+	vs = trim_left(line, eq - line + 1, end);
+	loc.len = ke - ks;
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		keys[i] = settings[i].key;
+		if (strlen(settings[i].key) != ke - ks ||
+		    memcmp(settings[i].key, line + ks, ke - ks) != 0)
+			continue;
+		if (seen[i].line) {
+			snprintf(hint, sizeof(hint), "first set at line %u", seen[i].line);
+			return pc_diag_add(d, PC_SEV_ERROR, &loc, hint, "'%s' is set twice",
+					   settings[i].key),
+			       -EINVAL;
+		}
+		seen[i] = loc;
+		struct pc_loc vloc = {.file = file, .line = lineno, .col = vs + 1, .len = end - vs};
+
+		if (vs == end)
+			return pc_error(d, &vloc, "'%s' needs a value", settings[i].key), -EINVAL;
+		return settings[i].set(cfg, line + vs, end - vs, &vloc, d);
+	}
+	s = suggest_from(line + ks, ke - ks, keys, ARRAY_SIZE(keys));
+	snprintf(hint, sizeof(hint), "did you mean '%s'?", s ? s : "");
+	return pc_diag_add(d, PC_SEV_ERROR, &loc, s ? hint : "see portctl.conf(5)",
+			   "unknown setting '%s'", word_quote(w, sizeof(w), line + ks, ke - ks)),
+	       -EINVAL;
+}
+
+int pc_settings_parse(struct pc_config *cfg, const char *name, char *data, size_t len,
+		      struct pc_diags *d)
+{
+	struct pc_loc seen[ARRAY_SIZE(settings)] = {0};
+	size_t errors = d->n_errors, off = 0;
+	const char *file = pc_sources_add(&cfg->sources, name, data, len);
+	uint32_t lineno = 0;
+
+	if (!file) {
+		free(data);
+		return -ENOMEM;
+	}
+	while (off < len) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - data) - off : len - off;
+		int r;
+
+		lineno++;
+		r = setting_line_parse(cfg, file, lineno, data + off, n, seen, d);
+		if (r == -ENOMEM)
+			return r;
+		off += n + 1;
+	}
+	return d->n_errors > errors ? -EINVAL : 0;
+}

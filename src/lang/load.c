@@ -1,0 +1,191 @@
+/* The loader: reads portctl.conf, the shipped zones and services (or their
+ * /etc replacements) and the administrator's rules.d, then validates. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "lang.h"
+
+void pc_paths_default(struct pc_paths *p)
+{
+	*p = (struct pc_paths){
+	    .sysconf_dir = PORTCTL_SYSCONFDIR,
+	    .data_dir = PORTCTL_DATADIR,
+	    .state_dir = PORTCTL_STATEDIR,
+	    .socket_path = PORTCTL_RUNDIR "/portctl.sock",
+	};
+}
+
+struct loader {
+	struct pc_config *cfg;
+	struct pc_diags *d;
+	int io_error; /* the first file that could not be read */
+};
+
+enum file_kind { FILE_SETTINGS, FILE_RULES };
+
+/* The path in the arena: diagnostics keep pointing at it. */
+static const char *path_join(struct loader *l, const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return pc_arena_strdup(l->cfg->arena, p);
+}
+
+/* Returns 0, -ENOENT when missing and optional, or another -errno after a
+ * diagnostic has been added. */
+static int file_load(struct loader *l, const char *path, enum file_kind kind, enum pc_origin origin,
+		     bool optional)
+{
+	struct pc_loc loc = {.file = path};
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = pc_read_file(path, PC_FILE_MAX, &data, &len);
+	if (r == -ENOENT && optional)
+		return r;
+	if (r == -EFBIG) {
+		pc_diag_add(l->d, PC_SEV_ERROR, &loc, "split it into several files in rules.d/",
+			    "file is larger than 64 MiB; refusing to read it");
+		return -EINVAL;
+	}
+	if (r < 0) {
+		pc_error(l->d, &loc, "cannot read: %s", strerror(-r));
+		if (!l->io_error)
+			l->io_error = r;
+		return r;
+	}
+	if (kind == FILE_SETTINGS)
+		return pc_settings_parse(l->cfg, path, data, len, l->d);
+	return pc_parse_buffer(l->cfg, path, data, len, origin, l->d);
+}
+
+/* SYSCONF_DIR/name replaces DATA_DIR/name whole. */
+static int shipped_load(struct loader *l, const struct pc_paths *paths, const char *name)
+{
+	int r = file_load(l, path_join(l, paths->sysconf_dir, name), FILE_RULES, PC_ORIGIN_SHIPPED,
+			  true);
+
+	if (r != -ENOENT)
+		return r;
+	return file_load(l, path_join(l, paths->data_dir, name), FILE_RULES, PC_ORIGIN_SHIPPED,
+			 false);
+}
+
+static bool rules_name_wanted(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 6 && streq(name + n - 6, ".rules");
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* rules.d/ *.rules in byte order; a missing directory means no rules. */
+static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
+{
+	const char *dir = path_join(l, paths->sysconf_dir, "rules.d");
+	struct pc_loc loc = {.file = dir};
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	if (!dir)
+		return -ENOMEM;
+	dp = opendir(dir);
+	if (!dp) {
+		if (errno == ENOENT)
+			return 0;
+		pc_error(l->d, &loc, "cannot open directory: %s", strerror(errno));
+		if (!l->io_error)
+			l->io_error = -errno;
+		return l->io_error;
+	}
+	while ((de = readdir(dp))) {
+		char **slot;
+
+		if (!rules_name_wanted(de->d_name))
+			continue;
+		slot = PC_ARRAY_PUSH(names, n, cap);
+		if (!slot || !(*slot = strdup(de->d_name))) {
+			closedir(dp);
+			names_free(names, slot ? n - 1 : n);
+			return -ENOMEM;
+		}
+	}
+	closedir(dp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const char *path = path_join(l, dir, names[i]);
+		struct stat st;
+
+		/* A directory or socket named *.rules is not a rules file. */
+		if (path && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			continue;
+		if (file_load(l, path, FILE_RULES, PC_ORIGIN_ADMIN, false) == -ENOMEM) {
+			names_free(names, n);
+			return -ENOMEM;
+		}
+	}
+	names_free(names, n);
+	return 0;
+}
+
+static int config_load(const struct pc_paths *paths, char *const files[], size_t n_files,
+		       bool rules_dir, struct pc_config **out, struct pc_diags *d)
+{
+	struct loader l = {.d = d};
+	size_t errors = d->n_errors;
+	int r;
+
+	*out = l.cfg = pc_config_new();
+	if (!l.cfg)
+		return -ENOMEM;
+	r = file_load(&l, path_join(&l, paths->sysconf_dir, "portctl.conf"), FILE_SETTINGS,
+		      PC_ORIGIN_ADMIN, true);
+	if (r == -ENOMEM || shipped_load(&l, paths, "zones.rules") == -ENOMEM ||
+	    shipped_load(&l, paths, "services.rules") == -ENOMEM)
+		return -ENOMEM;
+	if (rules_dir && rules_dir_load(&l, paths) == -ENOMEM)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_files; i++)
+		if (file_load(&l, pc_arena_strdup(l.cfg->arena, files[i]), FILE_RULES,
+			      PC_ORIGIN_ADMIN, false) == -ENOMEM)
+			return -ENOMEM;
+	if (pc_config_validate(l.cfg, d) == -ENOMEM)
+		return -ENOMEM;
+	if (l.io_error)
+		return l.io_error;
+	return d->n_errors > errors ? -EINVAL : 0;
+}
+
+int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d)
+{
+	return config_load(paths, NULL, 0, true, out, d);
+}
+
+int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
+			 struct pc_config **out, struct pc_diags *d)
+{
+	return config_load(paths, files, n_files, false, out, d);
+}

@@ -1,0 +1,792 @@
+/* The parser: one grammar for rule files and the command line. Builds zone,
+ * service and rule nodes in the configuration's arena; a bad line is
+ * reported and skipped so that one pass finds every error of a file. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "lang.h"
+
+enum rule_opt { OPT_ZONE, OPT_FROM, OPT_TO, OPT_RATE, OPT_LOG, OPT_COMMENT, OPT_N };
+static const char *const opt_words[OPT_N] = {"zone", "from", "to", "rate", "log", "comment"};
+
+enum zone_opt {
+	ZOPT_INTERFACE,
+	ZOPT_SOURCE,
+	ZOPT_POLICY_IN,
+	ZOPT_POLICY_OUT,
+	ZOPT_DEFAULT,
+	ZOPT_N
+};
+static const char *const zone_opt_words[] = {"interface", "source", "policy", "default"};
+static const char *const statement_words[] = {"allow", "deny", "reject",
+					      "limit", "zone", "service"};
+static const char *const proto_words[] = {"tcp", "udp", "sctp"};
+static const char *const unit_words[] = {"second", "minute", "hour"};
+static const char *const policy_words[] = {"accept", "drop", "reject"};
+
+/* Scratch lists reused from one statement to the next, so parsing does not
+ * malloc per token; a finished statement is copied into the arena. */
+struct parser {
+	struct pc_config *cfg;
+	struct lexer lx;
+	struct pc_diags *d;
+	enum pc_origin origin;
+	struct pc_strbuf text;
+	bool joined; /* the last token of text was a comma */
+	bool nomem;
+
+	struct pc_port_range *ports;
+	size_t n_ports, cap_ports, pending;
+	struct pc_name *names; /* services of a rule, interfaces of a zone */
+	size_t n_names, cap_names;
+	struct pc_name *zones;
+	size_t n_zones, cap_zones;
+	struct pc_prefix *from; /* also a zone's sources */
+	size_t n_from, cap_from;
+	struct pc_prefix *to;
+	size_t n_to, cap_to;
+};
+
+#define fail(p, loc, hint, ...)                                                                    \
+	(pc_diag_add((p)->d, PC_SEV_ERROR, (loc), (hint), __VA_ARGS__), -EINVAL)
+
+static void text_add(struct parser *p, const struct token *t)
+{
+	int r = 0;
+
+	switch (t->type) {
+	case TOK_COMMA:
+		r = pc_strbuf_append(&p->text, ",", 1);
+		p->joined = true;
+		break;
+	case TOK_WORD:
+	case TOK_STRING:
+		if (p->text.len > 0 && !p->joined)
+			r = pc_strbuf_append(&p->text, " ", 1);
+		if (r >= 0)
+			r = t->type == TOK_WORD ? pc_strbuf_append(&p->text, t->start, t->len)
+						: quote_append(&p->text, t->str, t->str_len);
+		p->joined = false;
+		break;
+	default:
+		return;
+	}
+	if (r < 0)
+		p->nomem = true;
+}
+
+static void take(struct parser *p, struct token *t)
+{
+	lexer_next(&p->lx, t);
+	text_add(p, t);
+}
+
+static const char *tok_describe(const struct token *t, char *buf, size_t size)
+{
+	char w[48];
+
+	switch (t->type) {
+	case TOK_EOF:
+	case TOK_EOL:
+		return "end of line";
+	case TOK_COMMA:
+		return "','";
+	case TOK_STRING:
+		return "a string";
+	default:
+		snprintf(buf, size, "'%s'", word_quote(w, sizeof(w), t->start, t->len));
+		return buf;
+	}
+}
+
+/* An error at t, unless the lexer already reported one there. */
+static int expected(struct parser *p, const struct token *t, const char *what, const char *after)
+{
+	char buf[64];
+
+	if (t->type == TOK_ERROR)
+		return -EINVAL;
+	return fail(p, &t->loc, NULL, "expected %s after '%s', got %s", what, after,
+		    tok_describe(t, buf, sizeof(buf)));
+}
+
+static char *arena_word(struct parser *p, const char *s, size_t len)
+{
+	char *c = pc_arena_strndup(p->cfg->arena, s, len);
+
+	if (!c)
+		p->nomem = true;
+	return c;
+}
+
+static void *arena_copy(struct parser *p, const void *src, size_t n, size_t size)
+{
+	void *c;
+
+	if (n == 0)
+		return NULL;
+	c = pc_arena_alloc(p->cfg->arena, n * size);
+	if (!c) {
+		p->nomem = true;
+		return NULL;
+	}
+	return memcpy(c, src, n * size);
+}
+
+static int word_index(const struct token *t, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tok_is(t, words[i]))
+			return i;
+	return -1;
+}
+
+/* A word that is not one of words: the error names them, with a hint. */
+static int word_unknown(struct parser *p, const struct token *t, const char *what,
+			const char *const *words, size_t n)
+{
+	char w[48], hint[96];
+	const char *s = suggest_from(t->start, t->len, words, n);
+
+	if (s)
+		snprintf(hint, sizeof(hint), "did you mean '%s'?", s);
+	return fail(p, &t->loc, s ? hint : NULL, "unknown %s '%s'", what,
+		    word_quote(w, sizeof(w), t->start, t->len));
+}
+
+typedef int (*item_fn)(struct parser *p, const struct token *t);
+
+/* item { "," item }: each item is one word. */
+static int list_parse(struct parser *p, const char *what, const char *after, item_fn fn)
+{
+	struct token t;
+	int r;
+
+	for (;;) {
+		take(p, &t);
+		if (t.type != TOK_WORD)
+			return expected(p, &t, what, after);
+		r = fn(p, &t);
+		if (r < 0)
+			return r;
+		if (lexer_peek(&p->lx)->type != TOK_COMMA)
+			return 0;
+		take(p, &t);
+		after = ",";
+	}
+}
+
+static int proto_parse(struct parser *p, const struct token *t, size_t off, uint8_t *protos)
+{
+	struct token pt = *t;
+	int i;
+
+	pt.start += off;
+	pt.len -= off;
+	pt.loc = loc_sub(&t->loc, off, pt.len);
+	i = word_index(&pt, proto_words, ARRAY_SIZE(proto_words));
+	if (i < 0)
+		return word_unknown(p, &pt, "protocol", proto_words, ARRAY_SIZE(proto_words));
+	*protos = 1u << i;
+	return 0;
+}
+
+/* PORT [ "-" PORT ] [ "/" PROTO ]; a protocol also applies to the items
+ * before it that had none. */
+static int port_item_parse(struct parser *p, const struct token *t)
+{
+	const char *slash = memchr(t->start, '/', t->len);
+	size_t n = slash ? (size_t)(slash - t->start) : t->len;
+	struct pc_loc loc = loc_sub(&t->loc, 0, n);
+	struct pc_port_range r = {0};
+	uint8_t protos = 0;
+
+	if (port_range_parse(&r, t->start, n, &loc, p->d) < 0)
+		return -EINVAL;
+	if (slash && proto_parse(p, t, n + 1, &protos) < 0)
+		return -EINVAL;
+	r.loc = t->loc;
+
+	struct pc_port_range *slot = PC_ARRAY_PUSH(p->ports, p->n_ports, p->cap_ports);
+
+	if (!slot) {
+		p->nomem = true;
+		return -ENOMEM;
+	}
+	*slot = r;
+	if (protos) {
+		for (size_t i = p->pending; i < p->n_ports; i++)
+			p->ports[i].protos = protos;
+		p->pending = p->n_ports;
+	}
+	return 0;
+}
+
+static void ports_finish(struct parser *p)
+{
+	for (size_t i = p->pending; i < p->n_ports; i++)
+		p->ports[i].protos = PC_PROTO_DEFAULT;
+	p->pending = p->n_ports;
+}
+
+static bool word_is_port(const struct token *t)
+{
+	return t->len > 0 && t->start[0] >= '0' && t->start[0] <= '9';
+}
+
+static int name_push(struct parser *p, struct pc_name **v, size_t *n, size_t *cap,
+		     const struct token *t)
+{
+	struct pc_name *slot = pc_array_push((void **)v, n, cap, sizeof(**v));
+
+	if (!slot || !(slot->name = arena_word(p, t->start, t->len))) {
+		p->nomem = true;
+		return -ENOMEM;
+	}
+	slot->loc = t->loc;
+	return 0;
+}
+
+/* A zone or service name where one is defined or referred to. */
+static int name_check(struct parser *p, const struct token *t, const char *what)
+{
+	char w[48];
+
+	if (name_is_valid(t->start, t->len))
+		return 0;
+	if (keyword_is(t->start, t->len))
+		return fail(p, &t->loc, "choose another name",
+			    "'%s' is a keyword and cannot name a %s",
+			    word_quote(w, sizeof(w), t->start, t->len), what);
+	return fail(p, &t->loc,
+		    "a name is a lower-case letter, then up to 31 of a-z, 0-9, '_' and '-'",
+		    "invalid %s name '%s'", what, word_quote(w, sizeof(w), t->start, t->len));
+}
+
+static int target_item_parse(struct parser *p, const struct token *t)
+{
+	char w[48];
+
+	if (word_is_port(t))
+		return port_item_parse(p, t);
+	if (tok_is(t, "in") || tok_is(t, "out"))
+		return fail(p, &t->loc, "write it once, right after the action",
+			    "the direction '%s' is out of place", tok_is(t, "in") ? "in" : "out");
+	if (keyword_is(t->start, t->len))
+		return fail(p, &t->loc, NULL, "expected a port or a service name, got keyword '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
+	if (memchr(t->start, '/', t->len))
+		return fail(p, &t->loc, "a service brings its own protocols",
+			    "a service name takes no '/PROTO': '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
+	if (name_check(p, t, "service") < 0)
+		return -EINVAL;
+	return name_push(p, &p->names, &p->n_names, &p->cap_names, t);
+}
+
+static int service_port_parse(struct parser *p, const struct token *t)
+{
+	char w[48];
+
+	if (!word_is_port(t))
+		return fail(p, &t->loc, "a service is defined by ports, e.g. 80/tcp,443/tcp",
+			    "expected a port, got '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
+	return port_item_parse(p, t);
+}
+
+static int zone_name_parse(struct parser *p, const struct token *t)
+{
+	if (name_check(p, t, "zone") < 0)
+		return -EINVAL;
+	return name_push(p, &p->zones, &p->n_zones, &p->cap_zones, t);
+}
+
+static int ifname_parse(struct parser *p, const struct token *t)
+{
+	char w[48];
+
+	if (!ifname_is_valid(t->start, t->len))
+		return fail(p, &t->loc, "1-15 bytes of A-Z, a-z, 0-9, '_', '.', ':', '@' and '-'",
+			    "invalid interface name '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
+	return name_push(p, &p->names, &p->n_names, &p->cap_names, t);
+}
+
+static int addr_push(struct parser *p, struct pc_prefix **v, size_t *n, size_t *cap,
+		     const struct token *t)
+{
+	struct pc_prefix a, *slot;
+
+	if (prefix_parse(&a, t->start, t->len, &t->loc, p->d) < 0)
+		return -EINVAL;
+	slot = pc_array_push((void **)v, n, cap, sizeof(**v));
+	if (!slot) {
+		p->nomem = true;
+		return -ENOMEM;
+	}
+	*slot = a;
+	return 0;
+}
+
+static int from_parse(struct parser *p, const struct token *t)
+{
+	return addr_push(p, &p->from, &p->n_from, &p->cap_from, t);
+}
+
+static int to_parse(struct parser *p, const struct token *t)
+{
+	return addr_push(p, &p->to, &p->n_to, &p->cap_to, t);
+}
+
+static int source_parse(struct parser *p, const struct token *t)
+{
+	if (tok_is(t, "any"))
+		return fail(p, &t->loc, "leave 'source' out, or bind the zone as the default",
+			    "a zone source must be an address or prefix, not 'any'");
+	return from_parse(p, t);
+}
+
+/* 'any' means every address and so stands alone. */
+static int addrs_check_any(struct parser *p, const struct pc_prefix *v, size_t n)
+{
+	if (n < 2)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == 0)
+			return fail(p, &v[i].loc, "leave 'any' out, or the other addresses",
+				    "'any' cannot be combined with other addresses");
+	return 0;
+}
+
+/* "write zone a,b": the hint for a list option given twice. */
+static int repeated_list(struct parser *p, const struct token *kw, const char *first)
+{
+	struct pc_strbuf hint = {0};
+	char buf[64];
+	int r = pc_strbuf_printf(&hint, "write %s ", first);
+
+	if (tok_is(kw, "zone") || tok_is(kw, "interface")) {
+		const struct pc_name *v = tok_is(kw, "zone") ? p->zones : p->names;
+		size_t n = tok_is(kw, "zone") ? p->n_zones : p->n_names;
+
+		for (size_t i = 0; r >= 0 && i < n && hint.len < 200; i++)
+			r = pc_strbuf_printf(&hint, "%s%s", i ? "," : "", v[i].name);
+	} else {
+		const struct pc_prefix *v = tok_is(kw, "to") ? p->to : p->from;
+		size_t n = tok_is(kw, "to") ? p->n_to : p->n_from;
+
+		for (size_t i = 0; r >= 0 && i < n && hint.len < 200; i++) {
+			pc_prefix_format(&v[i], buf, sizeof(buf));
+			r = pc_strbuf_printf(&hint, "%s%s", i ? "," : "", buf);
+		}
+	}
+	pc_diag_add(p->d, PC_SEV_ERROR, &kw->loc, r < 0 ? NULL : hint.buf, "'%s' is given twice",
+		    first);
+	pc_strbuf_free(&hint);
+	return -EINVAL;
+}
+
+static int count_parse(struct parser *p, const struct token *t, const char *s, size_t len,
+		       const struct pc_loc *loc, uint32_t *out)
+{
+	char w[48];
+
+	if (number_parse(s, len, 1000000000, out) < 0 || *out == 0)
+		return fail(p, loc, "a count is 1-1000000000", "invalid count '%s'",
+			    word_quote(w, sizeof(w), s, len));
+	return 0;
+}
+
+/* "rate" COUNT "/" UNIT [ "burst" COUNT ] */
+static int rate_parse(struct parser *p, const struct token *kw, struct pc_rate *rate)
+{
+	struct token t, ut;
+	const char *slash;
+	size_t n;
+	int u;
+
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "COUNT/second, /minute or /hour", "rate");
+	slash = memchr(t.start, '/', t.len);
+	if (!slash)
+		return fail(p, &t.loc, "write e.g. rate 10/minute", "a rate needs a unit");
+	n = slash - t.start;
+	struct pc_loc cl = loc_sub(&t.loc, 0, n);
+
+	if (count_parse(p, &t, t.start, n, &cl, &rate->count) < 0)
+		return -EINVAL;
+	ut = t;
+	ut.start = slash + 1;
+	ut.len = t.len - n - 1;
+	ut.loc = loc_sub(&t.loc, n + 1, ut.len);
+	u = word_index(&ut, unit_words, ARRAY_SIZE(unit_words));
+	if (u < 0)
+		return word_unknown(p, &ut, "rate unit", unit_words, ARRAY_SIZE(unit_words));
+	rate->unit = u;
+	rate->set = true;
+	rate->loc = kw->loc;
+	if (!tok_is(lexer_peek(&p->lx), "burst"))
+		return 0;
+	take(p, &t);
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "a count", "burst");
+	return count_parse(p, &t, t.start, t.len, &t.loc, &rate->burst);
+}
+
+static int comment_parse(struct parser *p, struct pc_rule *rule)
+{
+	struct token t;
+	const char *s;
+	size_t n;
+
+	lexer_next(&p->lx, &t);
+	if (t.type != TOK_STRING && t.type != TOK_WORD)
+		return expected(p, &t, "a string", "comment");
+	/* The canonical text always quotes a comment, however written. */
+	if (t.type == TOK_WORD) {
+		struct token q = t;
+
+		q.type = TOK_STRING;
+		q.str = t.start;
+		q.str_len = t.len;
+		text_add(p, &q);
+	} else {
+		text_add(p, &t);
+	}
+	s = t.type == TOK_STRING ? t.str : t.start;
+	n = t.type == TOK_STRING ? t.str_len : t.len;
+	if (n > PC_COMMENT_MAX)
+		return fail(p, &t.loc, "shorten it",
+			    "comment is %zu bytes long, at most %d are allowed", n, PC_COMMENT_MAX);
+	rule->comment = arena_word(p, s, n);
+	rule->comment_loc = t.loc;
+	return rule->comment ? 0 : -ENOMEM;
+}
+
+static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struct token *kw,
+			     struct pc_loc *seen)
+{
+	int o = word_index(kw, opt_words, OPT_N);
+	char w[48];
+	bool again;
+	int r;
+
+	if (o < 0) {
+		if (tok_is(kw, "in") || tok_is(kw, "out"))
+			return target_item_parse(p, kw);
+		if (kw->type == TOK_WORD && (word_is_port(kw) || memchr(kw->start, ':', kw->len)))
+			return fail(p, &kw->loc,
+				    "write lists without spaces, e.g. 80,443/tcp; put "
+				    "addresses after 'from' or 'to'",
+				    "unexpected '%s'",
+				    word_quote(w, sizeof(w), kw->start, kw->len));
+		return word_unknown(p, kw, "option", opt_words, OPT_N);
+	}
+	again = seen[o].line != 0;
+	seen[o] = kw->loc;
+	switch (o) {
+	case OPT_ZONE:
+		r = list_parse(p, "a zone name", "zone", zone_name_parse);
+		break;
+	case OPT_FROM:
+		r = list_parse(p, "an address", "from", from_parse);
+		break;
+	case OPT_TO:
+		r = list_parse(p, "an address", "to", to_parse);
+		break;
+	default:
+		if (again)
+			return fail(p, &kw->loc, NULL, "'%s' is given twice", opt_words[o]);
+		if (o == OPT_RATE)
+			return rate_parse(p, kw, &rule->rate);
+		if (o == OPT_COMMENT)
+			return comment_parse(p, rule);
+		rule->log = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (again)
+		return repeated_list(p, kw, opt_words[o]);
+	return 0;
+}
+
+static int rule_store(struct parser *p, struct pc_rule *rule)
+{
+	struct pc_config *cfg = p->cfg;
+	struct pc_rule *slot;
+
+	rule->ports = arena_copy(p, p->ports, p->n_ports, sizeof(*p->ports));
+	rule->n_ports = p->n_ports;
+	rule->n_written_ports = p->n_ports;
+	rule->services = arena_copy(p, p->names, p->n_names, sizeof(*p->names));
+	rule->n_services = p->n_names;
+	rule->zones = arena_copy(p, p->zones, p->n_zones, sizeof(*p->zones));
+	rule->n_zones = p->n_zones;
+	rule->from = arena_copy(p, p->from, p->n_from, sizeof(*p->from));
+	rule->n_from = p->n_from;
+	rule->to = arena_copy(p, p->to, p->n_to, sizeof(*p->to));
+	rule->n_to = p->n_to;
+	rule->text = arena_word(p, p->text.buf, p->text.len);
+	if (p->nomem)
+		return -ENOMEM;
+	slot = PC_ARRAY_PUSH(cfg->rules, cfg->n_rules, cfg->cap_rules);
+	if (!slot)
+		return -ENOMEM;
+	*slot = *rule;
+	return 0;
+}
+
+static int rule_parse(struct parser *p, const struct token *act, enum pc_action action)
+{
+	struct pc_rule rule = {.loc = act->loc, .origin = p->origin, .action = action};
+	struct pc_loc seen[OPT_N] = {0};
+	const struct token *next;
+	struct token t;
+	int r;
+
+	if (p->origin == PC_ORIGIN_SHIPPED)
+		return fail(p, &act->loc, "put rules in rules.d/",
+			    "shipped files may hold only zone and service definitions");
+	next = lexer_peek(&p->lx);
+	if (tok_is(next, "in") || tok_is(next, "out")) {
+		rule.dir = tok_is(next, "in") ? PC_DIR_IN : PC_DIR_OUT;
+		take(p, &t);
+		next = lexer_peek(&p->lx);
+	}
+	if (next->type == TOK_WORD && word_index(next, opt_words, OPT_N) < 0) {
+		r = list_parse(p, "a port or a service", "", target_item_parse);
+		if (r < 0)
+			return r;
+		ports_finish(p);
+	} else if (next->type == TOK_COMMA || next->type == TOK_STRING) {
+		take(p, &t);
+		return expected(p, &t, "a port, a service or an option", statement_words[action]);
+	}
+	for (;;) {
+		take(p, &t);
+		if (t.type == TOK_EOL || t.type == TOK_EOF)
+			break;
+		if (t.type != TOK_WORD)
+			return expected(p, &t, "an option", "the target");
+		r = rule_option_parse(p, &rule, &t, seen);
+		if (r < 0)
+			return r;
+	}
+	if (addrs_check_any(p, p->from, p->n_from) < 0 || addrs_check_any(p, p->to, p->n_to) < 0)
+		return -EINVAL;
+	return rule_store(p, &rule);
+}
+
+static int zone_store(struct parser *p, struct pc_zone *z)
+{
+	struct pc_zone *slot;
+
+	z->interfaces = arena_copy(p, p->names, p->n_names, sizeof(*p->names));
+	z->n_interfaces = p->n_names;
+	z->sources = arena_copy(p, p->from, p->n_from, sizeof(*p->from));
+	z->n_sources = p->n_from;
+	if (p->nomem)
+		return -ENOMEM;
+	slot = PC_ARRAY_PUSH(p->cfg->zones, p->cfg->n_zones, p->cfg->cap_zones);
+	if (!slot)
+		return -ENOMEM;
+	*slot = *z;
+	return 0;
+}
+
+static int policy_parse(struct parser *p, struct pc_zone *z, const struct token *kw,
+			struct pc_loc *seen)
+{
+	struct token t;
+	int i, slot;
+
+	take(p, &t);
+	if (!tok_is(&t, "in") && !tok_is(&t, "out"))
+		return expected(p, &t, "'in' or 'out'", "policy");
+	slot = tok_is(&t, "in") ? ZOPT_POLICY_IN : ZOPT_POLICY_OUT;
+	if (seen[slot].line)
+		return fail(p, &kw->loc, NULL, "'policy %s' is given twice",
+			    slot == ZOPT_POLICY_IN ? "in" : "out");
+	seen[slot] = kw->loc;
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "accept, drop or reject", "policy");
+	i = word_index(&t, policy_words, ARRAY_SIZE(policy_words));
+	if (i < 0)
+		return word_unknown(p, &t, "policy", policy_words, ARRAY_SIZE(policy_words));
+	if (slot == ZOPT_POLICY_IN)
+		z->policy_in = PC_POLICY_ACCEPT + i;
+	else
+		z->policy_out = PC_POLICY_ACCEPT + i;
+	return 0;
+}
+
+static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct token *kw,
+			     struct pc_loc *seen)
+{
+	int o = word_index(kw, zone_opt_words, ARRAY_SIZE(zone_opt_words));
+	bool again;
+	int r;
+
+	if (o < 0)
+		return word_unknown(p, kw, "zone option", zone_opt_words,
+				    ARRAY_SIZE(zone_opt_words));
+	if (o == 2)
+		return policy_parse(p, z, kw, seen);
+	if (o == 3) {
+		if (seen[ZOPT_DEFAULT].line)
+			return fail(p, &kw->loc, NULL, "'default' is given twice");
+		seen[ZOPT_DEFAULT] = kw->loc;
+		z->is_default = true;
+		z->default_loc = kw->loc;
+		return 0;
+	}
+	again = seen[o].line != 0;
+	seen[o] = kw->loc;
+	if (o == ZOPT_INTERFACE)
+		r = list_parse(p, "an interface name", "interface", ifname_parse);
+	else
+		r = list_parse(p, "an address or prefix", "source", source_parse);
+	if (r < 0)
+		return r;
+	return again ? repeated_list(p, kw, zone_opt_words[o]) : 0;
+}
+
+static int zone_parse(struct parser *p, const struct token *kw)
+{
+	struct pc_loc seen[ZOPT_N] = {0};
+	struct pc_zone z = {.origin = p->origin};
+	struct token t;
+	int r;
+
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "a zone name", "zone");
+	if (name_check(p, &t, "zone") < 0)
+		return -EINVAL;
+	z.name = arena_word(p, t.start, t.len);
+	z.loc = t.loc;
+	for (;;) {
+		take(p, &t);
+		if (t.type == TOK_EOL || t.type == TOK_EOF)
+			break;
+		if (t.type != TOK_WORD)
+			return expected(p, &t, "a zone option", "the zone name");
+		r = zone_option_parse(p, &z, &t, seen);
+		if (r < 0)
+			return r;
+	}
+	return zone_store(p, &z);
+}
+
+static int service_parse(struct parser *p, const struct token *kw)
+{
+	struct pc_service s = {.origin = p->origin}, *slot;
+	struct token t;
+	int r;
+
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "a service name", "service");
+	if (name_check(p, &t, "service") < 0)
+		return -EINVAL;
+	s.name = arena_word(p, t.start, t.len);
+	s.loc = t.loc;
+	r = list_parse(p, "a port", s.name ? s.name : "service", service_port_parse);
+	if (r < 0)
+		return r;
+	ports_finish(p);
+	take(p, &t);
+	if (t.type != TOK_EOL && t.type != TOK_EOF)
+		return expected(p, &t, "end of line", "the ports");
+	s.ports = arena_copy(p, p->ports, p->n_ports, sizeof(*p->ports));
+	s.n_ports = p->n_ports;
+	if (p->nomem)
+		return -ENOMEM;
+	slot = PC_ARRAY_PUSH(p->cfg->services, p->cfg->n_services, p->cfg->cap_services);
+	if (!slot)
+		return -ENOMEM;
+	*slot = s;
+	return 0;
+}
+
+static void parser_reset(struct parser *p)
+{
+	p->text.len = 0;
+	p->joined = false;
+	p->n_ports = p->pending = 0;
+	p->n_names = p->n_zones = p->n_from = p->n_to = 0;
+}
+
+static int statement_parse(struct parser *p, const struct token *first)
+{
+	int i = word_index(first, statement_words, ARRAY_SIZE(statement_words));
+	static const enum pc_action actions[] = {PC_ALLOW, PC_DENY, PC_REJECT, PC_LIMIT};
+
+	if (i < 0)
+		return word_unknown(p, first, "statement", statement_words,
+				    ARRAY_SIZE(statement_words));
+	if (i < 4)
+		return rule_parse(p, first, actions[i]);
+	if (i == 4)
+		return zone_parse(p, first);
+	return service_parse(p, first);
+}
+
+static int parser_run(struct parser *p)
+{
+	struct token t;
+	int r;
+
+	for (;;) {
+		if (lexer_skip_long_line(&p->lx))
+			continue;
+		parser_reset(p);
+		take(p, &t);
+		if (t.type == TOK_EOF)
+			return 0;
+		if (t.type == TOK_EOL)
+			continue;
+		if (t.type == TOK_WORD)
+			r = statement_parse(p, &t);
+		else
+			r = expected(p, &t, "allow, deny, reject, limit, zone or service",
+				     "the line start");
+		if (r == -ENOMEM || p->nomem)
+			return -ENOMEM;
+		if (r < 0)
+			lexer_skip_line(&p->lx);
+	}
+}
+
+int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t len,
+		    enum pc_origin origin, struct pc_diags *d)
+{
+	size_t errors = d->n_errors;
+	struct parser p = {.cfg = cfg, .d = d, .origin = origin};
+	const char *file = pc_sources_add(&cfg->sources, name, data, len);
+	int r;
+
+	if (!file) {
+		free(data);
+		return -ENOMEM;
+	}
+	lexer_init(&p.lx, file, data, len, d);
+	r = parser_run(&p);
+	lexer_done(&p.lx);
+	pc_strbuf_free(&p.text);
+	free(p.ports);
+	free(p.names);
+	free(p.zones);
+	free(p.from);
+	free(p.to);
+	if (r < 0)
+		return r;
+	return d->n_errors > errors ? -EINVAL : 0;
+}

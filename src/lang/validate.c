@@ -1,0 +1,417 @@
+/* Validation: resolves a parsed configuration (replacements, the default
+ * zone, service names into ports) and checks what the grammar cannot. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "lang.h"
+
+/* Words a misspelt service name may have been meant as. */
+static const char *const option_words[] = {"zone", "from", "to", "rate", "log", "comment"};
+
+struct validator {
+	struct pc_config *cfg;
+	struct pc_diags *d;
+	struct strmap zones;	/* name -> index in cfg->zones */
+	struct strmap services; /* name -> index in cfg->services */
+	const char **zone_names;
+	const char **service_names; /* option words included, for hints */
+	size_t n_service_names;
+	const char *shipped_default;
+	bool nomem;
+};
+
+static void where_format(char *buf, size_t size, const struct pc_loc *loc)
+{
+	snprintf(buf, size, "%s:%u", loc->file ? loc->file : "?", loc->line);
+}
+
+static void duplicate_report(struct validator *v, const char *what, const char *name,
+			     const struct pc_loc *loc, const struct pc_loc *first)
+{
+	char where[256];
+
+	where_format(where, sizeof(where), first);
+	pc_diag_add(v->d, PC_SEV_ERROR, loc,
+		    "define it once; your definition replaces a shipped one of the same name",
+		    "%s '%s' is already defined at %s", what, name, where);
+}
+
+/* The replacing zone inherits the shipped default, unmarked (line 0), so
+ * that the choice survives validating the configuration again. */
+static void zone_replace(struct pc_zone *shipped, const struct pc_zone *z)
+{
+	bool inherit = shipped->is_default && !z->is_default;
+
+	*shipped = *z;
+	if (inherit) {
+		shipped->is_default = true;
+		shipped->default_loc = (struct pc_loc){0};
+	}
+}
+
+/* An administrator's zone replaces the shipped one in its place; two of the
+ * same origin are an error. Compacts cfg->zones in place. */
+static void zones_resolve(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+	size_t out = 0, idx;
+
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		struct pc_zone z = cfg->zones[i];
+
+		if (z.is_default && z.origin == PC_ORIGIN_SHIPPED && z.default_loc.line) {
+			if (!v->shipped_default)
+				v->shipped_default = z.name;
+			else if (!streq(v->shipped_default, z.name))
+				pc_error(v->d, &z.default_loc,
+					 "zone '%s' is marked default, but '%s' already is", z.name,
+					 v->shipped_default);
+		}
+		if (strmap_get(&v->zones, z.name, &idx)) {
+			struct pc_zone *e = &cfg->zones[idx];
+
+			if (e->origin == PC_ORIGIN_SHIPPED && z.origin != PC_ORIGIN_SHIPPED)
+				zone_replace(e, &z);
+			else if (z.origin != PC_ORIGIN_SHIPPED || e->origin == PC_ORIGIN_SHIPPED)
+				duplicate_report(v, "zone", z.name, &z.loc, &e->loc);
+			continue;
+		}
+		if (strmap_put(&v->zones, z.name, out) < 0)
+			v->nomem = true;
+		cfg->zones[out++] = z;
+	}
+	cfg->n_zones = out;
+}
+
+static void services_resolve(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+	size_t out = 0, idx;
+
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		struct pc_service s = cfg->services[i];
+
+		if (strmap_get(&v->services, s.name, &idx)) {
+			struct pc_service *e = &cfg->services[idx];
+
+			if (e->origin == PC_ORIGIN_SHIPPED && s.origin != PC_ORIGIN_SHIPPED)
+				*e = s;
+			else if (s.origin != PC_ORIGIN_SHIPPED || e->origin == PC_ORIGIN_SHIPPED)
+				duplicate_report(v, "service", s.name, &s.loc, &e->loc);
+			continue;
+		}
+		if (strmap_put(&v->services, s.name, out) < 0)
+			v->nomem = true;
+		cfg->services[out++] = s;
+	}
+	cfg->n_services = out;
+}
+
+static int names_build(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+
+	v->zone_names = calloc(cfg->n_zones + 1, sizeof(*v->zone_names));
+	v->n_service_names = cfg->n_services + ARRAY_SIZE(option_words);
+	v->service_names = calloc(v->n_service_names, sizeof(*v->service_names));
+	if (!v->zone_names || !v->service_names)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		v->zone_names[i] = cfg->zones[i].name;
+	for (size_t i = 0; i < cfg->n_services; i++)
+		v->service_names[i] = cfg->services[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE(option_words); i++)
+		v->service_names[cfg->n_services + i] = option_words[i];
+	return 0;
+}
+
+static void unknown_report(struct validator *v, const char *what, const struct pc_name *n,
+			   const char *const *names, size_t n_names)
+{
+	const char *s = suggest_from(n->name, strlen(n->name), names, n_names);
+	char hint[96];
+
+	if (s)
+		snprintf(hint, sizeof(hint), "did you mean '%s'?", s);
+	pc_diag_add(v->d, PC_SEV_ERROR, &n->loc, s ? hint : NULL, "unknown %s '%s'", what, n->name);
+}
+
+static bool zone_marked_default(const struct pc_zone *z)
+{
+	return z->is_default && z->origin != PC_ORIGIN_SHIPPED && z->default_loc.line != 0;
+}
+
+/* portctl.conf's default-zone wins, then an administrator's zone marked
+ * default, then the shipped default (kept by a zone that replaced it). */
+static void default_zone_choose(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+	const struct pc_zone *first = NULL;
+	char where[256];
+	size_t idx;
+
+	if (cfg->settings.default_zone) {
+		struct pc_name n = {cfg->settings.default_zone, cfg->settings.default_zone_loc};
+
+		if (strmap_get(&v->zones, n.name, &idx))
+			cfg->default_zone = idx;
+		else
+			unknown_report(v, "zone", &n, v->zone_names, cfg->n_zones);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		const struct pc_zone *z = &cfg->zones[i];
+
+		if (!zone_marked_default(z))
+			continue;
+		if (first) {
+			where_format(where, sizeof(where), &first->default_loc);
+			pc_diag_add(v->d, PC_SEV_ERROR, &z->default_loc,
+				    "mark one zone default, or set default-zone in portctl.conf",
+				    "zone '%s' is marked default, but '%s' already is at %s",
+				    z->name, first->name, where);
+			continue;
+		}
+		first = z;
+		cfg->default_zone = i;
+	}
+	for (size_t i = 0; !first && i < cfg->n_zones; i++) {
+		if (cfg->zones[i].is_default) {
+			cfg->default_zone = i;
+			return;
+		}
+	}
+	if (first)
+		return;
+	pc_diag_add(v->d, PC_SEV_ERROR, NULL,
+		    cfg->n_zones ? "mark one zone 'default', or set default-zone in portctl.conf"
+				 : "install the shipped zones.rules or define a zone",
+		    cfg->n_zones ? "no default zone" : "no zones are defined");
+}
+
+static void interfaces_check(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+	struct strmap seen = {0};
+	char where[256];
+	size_t zi;
+
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		for (size_t k = 0; k < cfg->zones[i].n_interfaces; k++) {
+			const struct pc_name *n = &cfg->zones[i].interfaces[k];
+
+			if (!strmap_get(&seen, n->name, &zi)) {
+				if (strmap_put(&seen, n->name, i) < 0)
+					v->nomem = true;
+				continue;
+			}
+			where_format(where, sizeof(where), &cfg->zones[zi].loc);
+			pc_diag_add(v->d, PC_SEV_ERROR, &n->loc, "an interface belongs to one zone",
+				    "interface '%s' is already in zone '%s' (%s)", n->name,
+				    cfg->zones[zi].name, where);
+		}
+	}
+	strmap_free(&seen);
+}
+
+struct zone_source {
+	const struct pc_prefix *p;
+	const struct pc_zone *z;
+};
+
+static int source_cmp(const void *a, const void *b)
+{
+	const struct pc_prefix *x = ((const struct zone_source *)a)->p;
+	const struct pc_prefix *y = ((const struct zone_source *)b)->p;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static bool prefix_contains(const struct pc_prefix *a, const struct pc_prefix *b)
+{
+	unsigned full = a->len / 8, rest = a->len % 8;
+
+	if (a->family != b->family || a->len > b->len)
+		return false;
+	if (memcmp(a->addr, b->addr, full) != 0)
+		return false;
+	return !rest || ((a->addr[full] ^ b->addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static void source_overlap_report(struct validator *v, const struct zone_source *outer,
+				  const struct zone_source *inner)
+{
+	char a[64], b[64], where[256];
+
+	pc_prefix_format(outer->p, a, sizeof(a));
+	pc_prefix_format(inner->p, b, sizeof(b));
+	where_format(where, sizeof(where), &outer->p->loc);
+	if (outer->z == inner->z)
+		pc_warning(v->d, &inner->p->loc, "source %s of zone '%s' is inside %s (%s)", b,
+			   inner->z->name, a, where);
+	else
+		pc_diag_add(v->d, PC_SEV_ERROR, &inner->p->loc,
+			    "a source address belongs to one zone",
+			    "source %s of zone '%s' overlaps %s of zone '%s' (%s)", b,
+			    inner->z->name, a, outer->z->name, where);
+}
+
+/* Sorted by address then length, a prefix overlaps an earlier one only if
+ * one on the stack of enclosing prefixes contains it: O(n log n). */
+static void sources_check(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+	struct zone_source *all = NULL, **stack = NULL;
+	size_t n = 0, cap = 0, top = 0;
+
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		for (size_t k = 0; k < cfg->zones[i].n_sources; k++) {
+			struct zone_source *s = PC_ARRAY_PUSH(all, n, cap);
+
+			if (!s) {
+				v->nomem = true;
+				goto out;
+			}
+			s->p = &cfg->zones[i].sources[k];
+			s->z = &cfg->zones[i];
+		}
+	}
+	if (n < 2)
+		goto out;
+	qsort(all, n, sizeof(*all), source_cmp);
+	stack = calloc(n, sizeof(*stack));
+	if (!stack) {
+		v->nomem = true;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		while (top > 0 && !prefix_contains(stack[top - 1]->p, all[i].p))
+			top--;
+		if (top > 0)
+			source_overlap_report(v, stack[top - 1], &all[i]);
+		stack[top++] = &all[i];
+	}
+out:
+	free(stack);
+	free(all);
+}
+
+/* Service words become ports after the ones written, each with the
+ * service word's place, so errors later still point at the word. */
+static void rule_services_expand(struct validator *v, struct pc_rule *r)
+{
+	size_t total = r->n_written_ports, idx;
+	struct pc_port_range *ports;
+	bool ok = true;
+
+	for (size_t i = 0; i < r->n_services; i++) {
+		if (!strmap_get(&v->services, r->services[i].name, &idx)) {
+			unknown_report(v, "service", &r->services[i], v->service_names,
+				       v->n_service_names);
+			ok = false;
+			continue;
+		}
+		total += v->cfg->services[idx].n_ports;
+	}
+	r->n_ports = r->n_written_ports;
+	if (!ok || r->n_services == 0)
+		return;
+	ports = pc_arena_alloc(v->cfg->arena, total * sizeof(*ports));
+	if (!ports) {
+		v->nomem = true;
+		return;
+	}
+	if (r->n_written_ports)
+		memcpy(ports, r->ports, r->n_written_ports * sizeof(*ports));
+	total = r->n_written_ports;
+	for (size_t i = 0; i < r->n_services; i++) {
+		const struct pc_service *svc;
+
+		strmap_get(&v->services, r->services[i].name, &idx);
+		svc = &v->cfg->services[idx];
+		for (size_t k = 0; k < svc->n_ports; k++) {
+			ports[total] = svc->ports[k];
+			ports[total++].loc = r->services[i].loc;
+		}
+	}
+	r->ports = ports;
+	r->n_ports = total;
+}
+
+static unsigned families(const struct pc_prefix *v, size_t n)
+{
+	unsigned m = n ? 0 : 3;
+
+	for (size_t i = 0; i < n; i++)
+		m |= v[i].family == AF_INET ? 1 : v[i].family == AF_INET6 ? 2 : 3;
+	return m;
+}
+
+static void rule_check(struct validator *v, struct pc_rule *r)
+{
+	static const char *const actions[] = {"allow", "deny", "reject", "limit"};
+	size_t idx;
+
+	for (size_t i = 0; i < r->n_zones; i++)
+		if (!strmap_get(&v->zones, r->zones[i].name, &idx))
+			unknown_report(v, "zone", &r->zones[i], v->zone_names, v->cfg->n_zones);
+	rule_services_expand(v, r);
+	if (r->n_written_ports == 0 && r->n_services == 0 && r->n_from == 0 && r->n_to == 0)
+		pc_diag_add(v->d, PC_SEV_ERROR, &r->loc,
+			    "give a port (22/tcp), a service (ssh) or 'from ADDR'",
+			    "'%s' needs a target", actions[r->action]);
+	if ((families(r->from, r->n_from) & families(r->to, r->n_to)) == 0)
+		pc_diag_add(
+		    v->d, PC_SEV_ERROR, &r->to[0].loc,
+		    "use addresses of one family in 'from' and 'to'",
+		    "'from' and 'to' are of different address families; nothing could match");
+	if (r->action == PC_DENY && r->rate.set)
+		pc_diag_add(v->d, PC_SEV_ERROR, &r->rate.loc,
+			    "'deny' drops every match; use 'limit' to allow up to a rate",
+			    "'rate' cannot be used with 'deny'");
+	if (r->action == PC_LIMIT && r->dir == PC_DIR_OUT)
+		pc_diag_add(v->d, PC_SEV_ERROR, &r->loc, "write 'allow out … rate N/minute'",
+			    "'limit' applies to inbound connections only");
+	if (r->action == PC_LIMIT && !r->rate.set)
+		r->rate = (struct pc_rate){
+		    .set = true, .count = 6, .unit = PC_PER_MINUTE, .burst = 6, .loc = r->loc};
+}
+
+static void validator_free(struct validator *v)
+{
+	strmap_free(&v->zones);
+	strmap_free(&v->services);
+	free(v->zone_names);
+	free(v->service_names);
+}
+
+int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
+{
+	struct validator v = {.cfg = cfg, .d = d};
+	size_t errors = d->n_errors;
+
+	zones_resolve(&v);
+	services_resolve(&v);
+	if (names_build(&v) < 0 || v.nomem) {
+		validator_free(&v);
+		return -ENOMEM;
+	}
+	default_zone_choose(&v);
+	interfaces_check(&v);
+	sources_check(&v);
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		rule_check(&v, &cfg->rules[i]);
+	validator_free(&v);
+	if (v.nomem)
+		return -ENOMEM;
+	return d->n_errors > errors ? -EINVAL : 0;
+}

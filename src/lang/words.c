@@ -1,0 +1,401 @@
+/* The grammar's words: keywords, names, ports and addresses, plus the
+ * helpers that suggest a close name and quote text for messages. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "lang.h"
+
+static const char *const keywords[] = {
+    "accept", "allow", "any",	    "burst",   "comment", "default", "deny", "drop",   "from",
+    "hour",   "in",    "interface", "limit",   "log",	  "minute",  "out",  "policy", "rate",
+    "reject", "sctp",  "second",    "service", "source",  "tcp",     "to",   "udp",    "zone",
+};
+
+bool keyword_is(const char *s, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
+		if (strlen(keywords[i]) == len && memcmp(keywords[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+bool name_is_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > PC_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return !keyword_is(s, len);
+}
+
+bool ifname_is_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > PC_IFNAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == ':' || c == '@' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+bool utf8_is_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + n >= len)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+unsigned edit_distance(const char *a, size_t alen, const char *b, size_t blen, unsigned max)
+{
+	unsigned row[PC_NAME_MAX + 2];
+
+	if (blen > PC_NAME_MAX || alen > PC_NAME_MAX + max)
+		return max + 1;
+	if ((alen > blen ? alen - blen : blen - alen) > max)
+		return max + 1;
+	for (size_t j = 0; j <= blen; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= alen; i++) {
+		unsigned diag = row[0], best;
+
+		row[0] = i;
+		best = row[0];
+		for (size_t j = 1; j <= blen; j++) {
+			unsigned up = row[j];
+			unsigned cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+			unsigned v = diag + cost;
+
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return row[blen];
+}
+
+const char *suggest_from(const char *word, size_t len, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t clen = strlen(candidates[i]);
+		unsigned dist;
+
+		/* Equal but for case still deserves a hint: words are lower case. */
+		if (clen == len && memcmp(candidates[i], word, len) == 0)
+			continue;
+		dist = edit_distance(word, len, candidates[i], clen, 2);
+		if (dist < best_d && (dist < clen || clen > 2)) {
+			best = candidates[i];
+			best_d = dist;
+		}
+	}
+	return best;
+}
+
+int strmap_put(struct strmap *m, const char *key, size_t value)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		struct strmap_slot *slots = calloc(ncap, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->slots[i].key)
+				continue;
+			size_t h = 0;
+
+			for (const char *p = m->slots[i].key; *p; p++)
+				h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+			for (h &= ncap - 1; slots[h].key; h = (h + 1) & (ncap - 1))
+				;
+			slots[h] = m->slots[i];
+		}
+		free(m->slots);
+		m->slots = slots;
+		m->cap = ncap;
+	}
+
+	size_t h = 0;
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (h &= m->cap - 1; m->slots[h].key; h = (h + 1) & (m->cap - 1)) {
+		if (streq(m->slots[h].key, key)) {
+			m->slots[h].value = value;
+			return 0;
+		}
+	}
+	m->slots[h].key = key;
+	m->slots[h].value = value;
+	m->n++;
+	return 0;
+}
+
+bool strmap_get(const struct strmap *m, const char *key, size_t *value)
+{
+	size_t h = 0;
+
+	if (!m->cap)
+		return false;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (h &= m->cap - 1; m->slots[h].key; h = (h + 1) & (m->cap - 1)) {
+		if (streq(m->slots[h].key, key)) {
+			*value = m->slots[h].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+void strmap_free(struct strmap *m)
+{
+	free(m->slots);
+	*m = (struct strmap){0};
+}
+
+const char *word_quote(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	if (o + 8 >= size && len > 0)
+		o += snprintf(buf + o, size - o, "...");
+	buf[o] = '\0';
+	return buf;
+}
+
+int quote_append(struct pc_strbuf *sb, const char *s, size_t len)
+{
+	int r = pc_strbuf_append(sb, "\"", 1);
+
+	for (size_t i = 0; r >= 0 && i < len; i++) {
+		switch (s[i]) {
+		case '"':
+			r = pc_strbuf_append(sb, "\\\"", 2);
+			break;
+		case '\\':
+			r = pc_strbuf_append(sb, "\\\\", 2);
+			break;
+		case '\n':
+			r = pc_strbuf_append(sb, "\\n", 2);
+			break;
+		case '\t':
+			r = pc_strbuf_append(sb, "\\t", 2);
+			break;
+		default:
+			r = pc_strbuf_append(sb, s + i, 1);
+		}
+	}
+	return r < 0 ? r : pc_strbuf_append(sb, "\"", 1);
+}
+
+/* Digits only, at most max: "0" allowed, signs and spaces not. */
+int number_parse(const char *s, size_t len, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+struct pc_loc loc_sub(const struct pc_loc *loc, size_t off, size_t len)
+{
+	struct pc_loc l = *loc;
+
+	l.col += off;
+	l.len = len;
+	return l;
+}
+
+static int port_parse(const char *s, size_t len, const struct pc_loc *loc, uint16_t *port,
+		      struct pc_diags *d)
+{
+	char w[48];
+	uint32_t v;
+	int r = number_parse(s, len, 65535, &v);
+
+	if (r == -EINVAL) {
+		pc_error(d, loc, "invalid port '%s'", word_quote(w, sizeof(w), s, len));
+		return r;
+	}
+	if (r == -ERANGE || v == 0) {
+		pc_diag_add(d, PC_SEV_ERROR, loc, "ports are 1-65535", "port %s is out of range",
+			    word_quote(w, sizeof(w), s, len));
+		return -EINVAL;
+	}
+	*port = v;
+	return 0;
+}
+
+int port_range_parse(struct pc_port_range *r, const char *s, size_t len, const struct pc_loc *loc,
+		     struct pc_diags *d)
+{
+	const char *dash = memchr(s, '-', len);
+	size_t n1 = dash ? (size_t)(dash - s) : len;
+	struct pc_loc l1 = loc_sub(loc, 0, n1);
+	char hint[64];
+
+	r->loc = *loc;
+	if (port_parse(s, n1, &l1, &r->lo, d) < 0)
+		return -EINVAL;
+	r->hi = r->lo;
+	if (!dash)
+		return 0;
+
+	struct pc_loc l2 = loc_sub(loc, n1 + 1, len - n1 - 1);
+
+	if (port_parse(dash + 1, len - n1 - 1, &l2, &r->hi, d) < 0)
+		return -EINVAL;
+	if (r->lo > r->hi) {
+		snprintf(hint, sizeof(hint), "write %u-%u", r->hi, r->lo);
+		pc_diag_add(d, PC_SEV_ERROR, loc, hint, "port range %u-%u is backwards", r->lo,
+			    r->hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Clear the bits past the prefix length; true when any was set. */
+static bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
+{
+	bool set = false;
+
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+		uint8_t mask = keep ? (uint8_t)(0xff << (8 - keep)) : 0;
+
+		set |= (addr[i] & ~mask) != 0;
+		addr[i] &= mask;
+	}
+	return set;
+}
+
+int prefix_parse(struct pc_prefix *p, const char *s, size_t len, const struct pc_loc *loc,
+		 struct pc_diags *d)
+{
+	char addr[64], w[80], hint[96], text[64];
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	uint32_t plen;
+
+	*p = (struct pc_prefix){.loc = *loc};
+	if (len == 3 && memcmp(s, "any", 3) == 0)
+		return 0;
+	if (alen == 0 || alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, p->addr) == 1) {
+		p->family = AF_INET;
+		p->len = 32;
+	} else if (inet_pton(AF_INET6, addr, p->addr) == 1) {
+		p->family = AF_INET6;
+		p->len = 128;
+	} else {
+		goto bad;
+	}
+	if (slash) {
+		struct pc_loc l = loc_sub(loc, alen + 1, len - alen - 1);
+		unsigned max = p->family == AF_INET ? 32 : 128;
+
+		if (number_parse(slash + 1, len - alen - 1, max, &plen) < 0 ||
+		    (len - alen - 1 > 1 && slash[1] == '0')) {
+			snprintf(hint, sizeof(hint), "an IPv%c prefix length is 0-%u",
+				 p->family == AF_INET ? '4' : '6', max);
+			pc_diag_add(d, PC_SEV_ERROR, &l, hint, "invalid prefix length '%s'",
+				    word_quote(w, sizeof(w), slash + 1, len - alen - 1));
+			return -EINVAL;
+		}
+		p->len = plen;
+	}
+	if (prefix_clear_host_bits(p->addr, p->family == AF_INET ? 4 : 16, p->len)) {
+		pc_prefix_format(p, text, sizeof(text));
+		snprintf(hint, sizeof(hint), "did you mean %s?", text);
+		pc_diag_add(d, PC_SEV_ERROR, loc, hint, "'%s' has host bits set after the prefix",
+			    word_quote(w, sizeof(w), s, len));
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	pc_diag_add(d, PC_SEV_ERROR, loc, "write an IPv4 or IPv6 address, a prefix, or 'any'",
+		    "invalid address '%s'", word_quote(w, sizeof(w), s, len));
+	return -EINVAL;
+}

@@ -1,0 +1,403 @@
+/* One transaction per change: the full replacement of table inet portctl
+ * (delete and re-add in one batch), ownership with fallback, error mapping. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "internal.h"
+#include "portctl/util.h"
+
+/* Test-only: when set, the batch carries one extra rule the kernel refuses,
+ * attributed to the last rule that came from a rules file, so the tests can
+ * show that a kernel refusal changes nothing and names FILE:LINE:COL. */
+#define PC_TEST_REFUSE_ENV "PORTCTL_TEST_KERNEL_REFUSE"
+
+static struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags)
+{
+	char *at = batch_reserve(b);
+
+	if (!at)
+		return NULL;
+	return nftnl_nlmsg_build_hdr(at, type, family, flags, 0);
+}
+
+static int put_table(struct batch *b, uint16_t type, uint16_t flags, bool set_flags,
+		     uint32_t table_flags, const struct batch_origin *o)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PC_TABLE_NAME);
+	if (set_flags)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, table_flags);
+	nlh = msg_start(b, type, NFPROTO_INET, flags);
+	if (!nlh) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return batch_commit(b, o);
+}
+
+static int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj)
+{
+	struct nftnl_set_elems_iter *it;
+	uint16_t family = (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+	int more, r;
+
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	r = batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set" });
+	if (r < 0)
+		return r;
+	it = nftnl_set_elems_iter_create(s);
+	if (!it)
+		return -ENOMEM;
+	more = nftnl_set_elems_iter_cur(it) != NULL;
+	/* libnftnl stops a message before its element list outgrows the
+	 * 64 KiB attribute limit and says so by returning 1. */
+	while (more && r >= 0) {
+		nlh = msg_start(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
+		if (!nlh) {
+			r = -ENOMEM;
+			break;
+		}
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it) > 0;
+		r = batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set elements" });
+	}
+	nftnl_set_elems_iter_destroy(it);
+	return r;
+}
+
+static int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj)
+{
+	uint16_t family = (uint16_t)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
+
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "chain" });
+}
+
+static int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj)
+{
+	uint16_t family = (uint16_t)nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND);
+
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "rule" });
+}
+
+/* A rule whose verdict code does not exist: the kernel answers EINVAL. */
+static int put_refused_rule(struct batch *b, const struct nftnl_rule *like, ssize_t obj)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	int ret;
+
+	if (!r || !e) {
+		nftnl_rule_free(r);
+		nftnl_expr_free(e);
+		return -ENOMEM;
+	}
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, nftnl_rule_get_u32(like, NFTNL_RULE_FAMILY));
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nftnl_rule_get_str(like, NFTNL_RULE_TABLE));
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nftnl_rule_get_str(like, NFTNL_RULE_CHAIN));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, 0x7fff);
+	nftnl_rule_add_expr(r, e);
+	ret = put_rule(b, r, obj);
+	nftnl_rule_free(r);
+	return ret;
+}
+
+static ssize_t last_source_rule(const struct pc_ruleset *rs)
+{
+	for (size_t i = rs->n_objs; i-- > 0;)
+		if (rs->objs[i].kind == PC_NFT_RULE && rs->objs[i].rule)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int put_object(struct batch *b, const struct pc_ruleset *rs, size_t i)
+{
+	const struct pc_nft_object *o = &rs->objs[i];
+
+	switch (o->kind) {
+	case PC_NFT_TABLE:
+		return 0; /* added by build_full with the ownership flags */
+	case PC_NFT_CHAIN:
+		return put_chain(b, o->obj, (ssize_t)i);
+	case PC_NFT_SET:
+		return put_set(b, o->obj, (ssize_t)i);
+	case PC_NFT_RULE:
+		return put_rule(b, o->obj, (ssize_t)i);
+	}
+	return -EINVAL;
+}
+
+static ssize_t table_object(const struct pc_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_objs; i++)
+		if (rs->objs[i].kind == PC_NFT_TABLE)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * add table (so that the delete cannot fail), delete table, add table with
+ * everything in it: all one transaction, so packets see the old ruleset or
+ * the new one, never none.
+ */
+static int build_full(struct batch *b, const struct pc_ruleset *rs, bool owner)
+{
+	ssize_t tobj = table_object(rs), refuse = -1;
+	int r;
+
+	r = put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, false, 0,
+		      &(struct batch_origin){ .obj = tobj, .what = "table" });
+	if (r >= 0)
+		r = put_table(b, NFT_MSG_DELTABLE, 0, false, 0,
+			      &(struct batch_origin){ .obj = tobj, .what = "table delete" });
+	if (r >= 0)
+		r = put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, true,
+			      owner ? NFT_TABLE_F_OWNER | PC_NFT_TABLE_F_PERSIST : 0,
+			      &(struct batch_origin){ .obj = tobj, .what = "table", .table_owned = owner });
+	if (getenv(PC_TEST_REFUSE_ENV))
+		refuse = last_source_rule(rs);
+	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
+		r = put_object(b, rs, i);
+		if (r >= 0 && (ssize_t)i == refuse)
+			r = put_refused_rule(b, rs->objs[i].obj, refuse);
+	}
+	return r < 0 ? r : batch_finish(b);
+}
+
+static const char *object_name(const struct pc_nft_object *o)
+{
+	switch (o->kind) {
+	case PC_NFT_TABLE:
+		return nftnl_table_get_str(o->obj, NFTNL_TABLE_NAME);
+	case PC_NFT_CHAIN:
+		return nftnl_chain_get_str(o->obj, NFTNL_CHAIN_NAME);
+	case PC_NFT_SET:
+		return nftnl_set_get_str(o->obj, NFTNL_SET_NAME);
+	case PC_NFT_RULE:
+		return nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN);
+	}
+	return "?";
+}
+
+static void report_batch_error(const struct batch *b, const struct pc_ruleset *rs,
+			       const struct batch_error *e, struct pc_diags *d)
+{
+	const struct batch_origin *o = &b->origins[e->seq - b->first_seq];
+	const struct pc_nft_object *obj = o->obj >= 0 ? &rs->objs[o->obj] : NULL;
+	const char *why = strerror(-e->err);
+	const char *ext = e->extack ? e->extack : "";
+	const char *sep = e->extack ? " — " : "";
+
+	if (e->seq == b->first_seq && e->err == -ERESTART)
+		pc_error(d, NULL, "ruleset changed concurrently, retry");
+	else if (e->seq == b->first_seq)
+		pc_error(d, NULL, "kernel refused the transaction: %s%s%s", why, sep, ext);
+	else if (e->err == -EPERM && !strncmp(o->what, "table", 5))
+		pc_error(d, NULL, "kernel refused %s inet %s: %s (another process owns the table)",
+			 o->what, PC_TABLE_NAME, why);
+	else if (obj && obj->rule)
+		pc_error(d, &obj->rule->loc, "kernel refused %s for this rule (chain %s): %s%s%s",
+			 o->what, object_name(obj), why, sep, ext);
+	else if (obj && obj->zone)
+		pc_error(d, &obj->zone->loc, "kernel refused %s %s of zone %s: %s%s%s", o->what,
+			 object_name(obj), obj->zone->name, why, sep, ext);
+	else if (obj)
+		pc_error(d, NULL, "kernel refused built-in %s %s: %s%s%s", o->what,
+			 object_name(obj), why, sep, ext);
+	else
+		pc_error(d, NULL, "kernel refused %s inet %s: %s%s%s", o->what, PC_TABLE_NAME, why,
+			 sep, ext);
+}
+
+/* The transaction failed only because the kernel does not know PERSIST. */
+static bool owner_refused(const struct batch *b, const struct batch_result *res)
+{
+	if (res->n != 1)
+		return false;
+	if (res->errs[0].seq == b->first_seq)
+		return false;
+	return b->origins[res->errs[0].seq - b->first_seq].table_owned &&
+	       (res->errs[0].err == -EOPNOTSUPP || res->errs[0].err == -EINVAL);
+}
+
+static int first_error(const struct batch_result *res)
+{
+	int e = res->errs[0].err;
+
+	for (size_t i = 0; i < res->n; i++)
+		if (res->errs[i].err == -ERESTART)
+			return -ERESTART;
+	return e;
+}
+
+static int send_batch(struct pc_nl *nl, struct batch *b, struct batch_result *res)
+{
+	int r = nl_batch_talk(nl, b, res);
+
+	return r < 0 && res->n ? first_error(res) : r;
+}
+
+static void stats_record(struct pc_nl *nl, const struct batch *b, bool incremental, bool owned)
+{
+	nl->stats.incremental = incremental;
+	nl->stats.owned = owned;
+	nl->stats.n_msgs = batch_n_msgs(b);
+	nl->stats.n_bytes = b->len;
+	if (pc_nl_genid(nl, &nl->applied_genid) < 0)
+		nl->applied_genid = 0;
+	nl->stats.genid = nl->applied_genid;
+}
+
+/* A table owned by another process makes every message fail with EPERM;
+ * the refusal of the table itself says all there is to say. */
+static const struct batch_error *owned_elsewhere(const struct batch *b,
+						 const struct batch_result *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const struct batch_error *e = &res->errs[i];
+
+		if (e->err == -EPERM && e->seq != b->first_seq &&
+		    !strncmp(b->origins[e->seq - b->first_seq].what, "table", 5))
+			return e;
+	}
+	return NULL;
+}
+
+static void report_all(const struct batch *b, const struct pc_ruleset *rs,
+		       const struct batch_result *res, struct pc_diags *d)
+{
+	const struct batch_error *owned = owned_elsewhere(b, res);
+
+	if (owned) {
+		report_batch_error(b, rs, owned, d);
+		return;
+	}
+	for (size_t i = 0; i < res->n; i++)
+		report_batch_error(b, rs, &res->errs[i], d);
+}
+
+/* Returns 1 when the element-only path applied rs, 0 when a full replace
+ * is needed, or -errno with diagnostics (a concurrent commit). */
+static int apply_incremental(struct pc_nl *nl, const struct pc_ruleset *rs,
+			     const struct pc_ruleset *old, uint32_t genid, bool owner,
+			     struct pc_diags *d)
+{
+	struct batch_result res = { 0 };
+	struct batch b;
+	int r = batch_init(&b, nl_next_seq(nl, 0), genid);
+
+	if (r >= 0)
+		r = diff_build_elements(&b, rs, old);
+	if (r > 0 && batch_n_msgs(&b) == 0) {
+		nl->stats.incremental = true;
+		nl->stats.n_msgs = 0;
+		nl->stats.n_bytes = 0;
+	} else if (r > 0) {
+		r = batch_finish(&b);
+		if (r >= 0)
+			r = send_batch(nl, &b, &res);
+		nl->seq = b.next_seq + 1;
+		if (r == -ERESTART)
+			report_all(&b, rs, &res, d);
+		else if (r == 0)
+			stats_record(nl, &b, true, owner);
+		/* Any other refusal of an element change is settled by a full
+		 * replace, which reports real errors at their rules. */
+		r = r == -ERESTART ? r : r == 0;
+	}
+	batch_result_free(&res);
+	batch_free(&b);
+	return r;
+}
+
+/* Build and send the full replacement; res holds the kernel's refusals. */
+static int apply_full_once(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid,
+			   bool owner, struct batch *b, struct batch_result *res)
+{
+	int r = batch_init(b, nl_next_seq(nl, 0), genid);
+
+	if (r >= 0)
+		r = build_full(b, rs, owner);
+	if (r >= 0)
+		r = send_batch(nl, b, res);
+	nl->seq = b->next_seq + 1;
+	return r;
+}
+
+static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid, bool owner,
+		      struct pc_diags *d)
+{
+	struct batch_result res = { 0 };
+	struct batch b;
+	int r = apply_full_once(nl, rs, genid, owner, &b, &res);
+
+	if (r < 0 && owner && owner_refused(&b, &res)) {
+		nl->persist_refused = true;
+		owner = false;
+		pc_warning(d, NULL,
+			   "the kernel refused NFT_TABLE_F_OWNER|NFT_TABLE_F_PERSIST; table inet %s "
+			   "is not owned, drift detection guards it instead",
+			   PC_TABLE_NAME);
+		batch_result_free(&res);
+		batch_free(&b);
+		r = apply_full_once(nl, rs, genid, owner, &b, &res);
+	}
+	if (r == 0)
+		stats_record(nl, &b, false, owner);
+	else if (res.n)
+		report_all(&b, rs, &res, d);
+	else
+		pc_error(d, NULL, "sending the transaction to the kernel failed: %s", strerror(-r));
+	batch_result_free(&res);
+	batch_free(&b);
+	return r;
+}
+
+int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+		unsigned flags, struct pc_diags *d)
+{
+	bool owner = (flags & PC_NL_OWNER) && !nl->persist_refused;
+	uint32_t genid;
+	int r = pc_nl_genid(nl, &genid);
+
+	if (r < 0) {
+		pc_error(d, NULL, "reading the nftables generation id failed: %s", strerror(-r));
+		return r;
+	}
+	/* Element-only changes are valid only on top of what we committed
+	 * last: any commit since, by anyone, means a full replace. */
+	if (old && !(flags & PC_NL_FULL) && nl->applied_genid == genid && genid != 0 &&
+	    nl->stats.owned == owner) {
+		r = apply_incremental(nl, rs, old, genid, owner, d);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	return apply_full(nl, rs, genid, owner, d);
+}

@@ -1,0 +1,129 @@
+/* A growable nfnetlink batch: BATCH_BEGIN with the generation id, our
+ * messages each with its own seq and NLM_F_ACK, BATCH_END. */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter/nfnetlink.h>
+
+#include "internal.h"
+#include "portctl/util.h"
+
+static int batch_grow(struct batch *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 4 * BATCH_HEADROOM;
+	char *buf;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap == b->cap)
+		return 0;
+	buf = realloc(b->buf, cap);
+	if (!buf)
+		return -ENOMEM;
+	b->buf = buf;
+	b->cap = cap;
+	return 0;
+}
+
+char *batch_reserve(struct batch *b)
+{
+	if (batch_grow(b, b->len + BATCH_HEADROOM) < 0)
+		return NULL;
+	/* libnftnl expects a zeroed header area to build on. */
+	memset(b->buf + b->len, 0, MNL_NLMSG_HDRLEN + 64);
+	return b->buf + b->len;
+}
+
+static int batch_push_origin(struct batch *b, const struct batch_origin *origin)
+{
+	struct batch_origin *o = PC_ARRAY_PUSH(b->origins, b->n_origins, b->cap_origins);
+
+	if (!o)
+		return -ENOMEM;
+	*o = *origin;
+	return 0;
+}
+
+int batch_commit(struct batch *b, const struct batch_origin *origin)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(b->buf + b->len);
+
+	/* The headroom is sized so that libnftnl cannot outgrow it; a message
+	 * that did would be a bug worth stopping for, not sending. */
+	if (nlh->nlmsg_len > BATCH_HEADROOM)
+		return -EMSGSIZE;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = b->next_seq++;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return batch_push_origin(b, origin);
+}
+
+static struct nlmsghdr *batch_put_control(struct batch *b, uint16_t type, uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	char *at = batch_reserve(b);
+
+	if (!at)
+		return NULL;
+	nlh = mnl_nlmsg_put_header(at);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	return nlh;
+}
+
+int batch_init(struct batch *b, uint32_t first_seq, uint32_t genid)
+{
+	struct nlmsghdr *nlh;
+
+	memset(b, 0, sizeof(*b));
+	b->first_seq = first_seq;
+	b->next_seq = first_seq + 1;
+	nlh = batch_put_control(b, NFNL_MSG_BATCH_BEGIN, first_seq);
+	if (!nlh)
+		return -ENOMEM;
+	/* The kernel refuses the whole batch with ERESTART when the ruleset
+	 * changed since genid: a concurrent commit is never overwritten. */
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return batch_push_origin(b, &(struct batch_origin){ .obj = -1, .what = "batch" });
+}
+
+int batch_finish(struct batch *b)
+{
+	struct nlmsghdr *nlh = batch_put_control(b, NFNL_MSG_BATCH_END, b->next_seq);
+
+	if (!nlh)
+		return -ENOMEM;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+size_t batch_n_msgs(const struct batch *b)
+{
+	return b->n_origins - 1;
+}
+
+void batch_free(struct batch *b)
+{
+	free(b->buf);
+	free(b->origins);
+	memset(b, 0, sizeof(*b));
+}
+
+void batch_result_free(struct batch_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->errs[i].extack);
+	free(r->errs);
+	memset(r, 0, sizeof(*r));
+}

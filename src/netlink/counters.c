@@ -1,0 +1,271 @@
+/* Reading counters back: dump our table's rules and set elements and tie
+ * each counter to the object (and element) of the applied ruleset. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+
+#include "internal.h"
+#include "portctl/util.h"
+
+#define DUMP_BUF_SIZE (64 * 1024)
+
+struct counter_value {
+	bool found;
+	uint64_t packets, bytes;
+};
+
+static int counter_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct counter_value *v = data;
+
+	if (!v->found && streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		v->found = true;
+		v->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		v->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+/* A kernel rule, by chain and position in it (the dump keeps chain order). */
+struct kernel_rule {
+	char *chain;
+	size_t pos;
+	struct counter_value v;
+};
+
+struct rule_dump {
+	struct kernel_rule *items;
+	size_t n, cap;
+	int err;
+};
+
+static int rule_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rule_dump *dump = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct kernel_rule *k;
+
+	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
+		goto fail;
+	k = PC_ARRAY_PUSH(dump->items, dump->n, dump->cap);
+	if (!k)
+		goto fail;
+	k->chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	k->pos = dump->n >= 2 && streq(dump->items[dump->n - 2].chain, k->chain ? k->chain : "") ?
+			 dump->items[dump->n - 2].pos + 1 : 0;
+	nftnl_expr_foreach(r, counter_expr_cb, &k->v);
+	nftnl_rule_free(r);
+	return k->chain ? MNL_CB_OK : MNL_CB_ERROR;
+fail:
+	nftnl_rule_free(r);
+	dump->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static void rule_dump_free(struct rule_dump *dump)
+{
+	for (size_t i = 0; i < dump->n; i++)
+		free(dump->items[i].chain);
+	free(dump->items);
+}
+
+static int rules_dump(struct pc_nl *nl, struct rule_dump *dump)
+{
+	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!buf || !r) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP,
+				    nl_next_seq(nl, 1));
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = nl_query(nl, buf, nlh, rule_dump_cb, dump);
+	return dump->err ? dump->err : ret;
+}
+
+static const struct kernel_rule *kernel_rule_find(const struct rule_dump *dump, const char *chain,
+						  size_t pos)
+{
+	for (size_t i = 0; i < dump->n; i++)
+		if (dump->items[i].pos == pos && streq(dump->items[i].chain, chain))
+			return &dump->items[i];
+	return NULL;
+}
+
+static int counters_push(struct pc_nl_counters *out, size_t obj, const struct nftnl_set_elem *e,
+			 const struct counter_value *v)
+{
+	struct pc_nl_counter *c = PC_ARRAY_PUSH(out->items, out->n, out->cap);
+
+	if (!c)
+		return -ENOMEM;
+	c->obj = obj;
+	c->elem = e;
+	c->packets = v->packets;
+	c->bytes = v->bytes;
+	return 0;
+}
+
+/* Position of each rule within its chain, counted over the ruleset. */
+struct chain_pos {
+	const char *chain;
+	size_t next;
+};
+
+static int rules_match(const struct pc_ruleset *rs, const struct rule_dump *dump,
+		       struct pc_nl_counters *out)
+{
+	struct chain_pos *cp = NULL;
+	size_t n_cp = 0, cap_cp = 0;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
+		const char *chain;
+		const struct kernel_rule *k;
+		size_t j;
+
+		if (rs->objs[i].kind != PC_NFT_RULE)
+			continue;
+		chain = nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN);
+		for (j = 0; j < n_cp && !streq(cp[j].chain, chain); j++)
+			;
+		if (j == n_cp) {
+			struct chain_pos *p = PC_ARRAY_PUSH(cp, n_cp, cap_cp);
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			p->chain = chain;
+		}
+		k = kernel_rule_find(dump, chain, cp[j].next++);
+		if (k && k->v.found)
+			r = counters_push(out, i, NULL, &k->v);
+	}
+	free(cp);
+	return r;
+}
+
+struct elem_dump {
+	struct nftnl_set *set;
+	int err;
+};
+
+static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_dump *dump = data;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, dump->set) < 0) {
+		dump->err = -EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+static int elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
+{
+	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
+	struct elem_dump dump = { .set = into };
+	uint32_t family = nftnl_set_get_u32(like, NFTNL_SET_FAMILY);
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	nftnl_set_set_str(into, NFTNL_SET_TABLE, nftnl_set_get_str(like, NFTNL_SET_TABLE));
+	nftnl_set_set_str(into, NFTNL_SET_NAME, nftnl_set_get_str(like, NFTNL_SET_NAME));
+	nftnl_set_set_u32(into, NFTNL_SET_FAMILY, family);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP,
+				    nl_next_seq(nl, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, into);
+	r = nl_query(nl, buf, nlh, elem_dump_cb, &dump);
+	return dump.err ? dump.err : r;
+}
+
+struct elem_match {
+	const struct elem_list *ours;
+	struct pc_nl_counters *out;
+	size_t obj;
+	int err;
+};
+
+static int elem_match_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_match *m = data;
+	struct elem_ref key = { 0 };
+	struct counter_value v = { 0 };
+	const struct elem_ref *ours;
+	int r = elem_ref_fill(&key, e);
+
+	nftnl_set_elem_expr_foreach(e, counter_expr_cb, &v);
+	ours = r >= 0 && v.found ? elem_list_find(m->ours, &key) : NULL;
+	if (ours)
+		r = counters_push(m->out, m->obj, ours->e, &v);
+	pc_strbuf_free(&key.id);
+	pc_strbuf_free(&key.content);
+	m->err = r < 0 ? r : 0;
+	return r < 0 ? -1 : 0;
+}
+
+static int set_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs, size_t i,
+			     struct pc_nl_counters *out)
+{
+	struct nftnl_set *kset = nftnl_set_alloc();
+	struct elem_list ours = { 0 };
+	struct elem_match m = { .ours = &ours, .out = out, .obj = i };
+	int r;
+
+	if (!kset)
+		return -ENOMEM;
+	r = elems_dump(nl, rs->objs[i].obj, kset);
+	if (r >= 0)
+		r = elem_list_load(&ours, rs->objs[i].obj);
+	if (r >= 0 && nftnl_set_elem_foreach(kset, elem_match_cb, &m) < 0)
+		r = m.err ? m.err : -ENOMEM;
+	elem_list_free(&ours);
+	nftnl_set_free(kset);
+	return r;
+}
+
+static bool set_is_anonymous(const struct nftnl_set *s)
+{
+	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS;
+}
+
+int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
+{
+	struct rule_dump dump = { 0 };
+	int r = rules_dump(nl, &dump);
+
+	if (r >= 0)
+		r = rules_match(rs, &dump, out);
+	rule_dump_free(&dump);
+	/* Anonymous sets get a kernel-chosen name: their elements carry no
+	 * per-rule counters worth reading. */
+	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++)
+		if (rs->objs[i].kind == PC_NFT_SET && !set_is_anonymous(rs->objs[i].obj))
+			r = set_counters_read(nl, rs, i, out);
+	if (r < 0)
+		pc_nl_counters_free(out);
+	return r;
+}
+
+void pc_nl_counters_free(struct pc_nl_counters *c)
+{
+	free(c->items);
+	memset(c, 0, sizeof(*c));
+}

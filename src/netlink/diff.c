@@ -1,0 +1,340 @@
+/* Incremental change: when two rulesets differ only in set elements, the
+ * batch carries just the element deletes and adds instead of a new table. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "internal.h"
+#include "portctl/util.h"
+
+/* Element lists are cut into messages well below the 64 KiB attribute limit. */
+#define ELEMS_MSG_MAX (48u * 1024u)
+
+
+static int print_object(struct pc_strbuf *sb, const struct pc_nft_object *o)
+{
+	char buf[8192];
+	int n;
+
+	switch (o->kind) {
+	case PC_NFT_CHAIN:
+		n = nftnl_chain_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
+		break;
+	case PC_NFT_RULE:
+		n = nftnl_rule_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
+		break;
+	default:
+		n = nftnl_table_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
+		break;
+	}
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EMSGSIZE;
+	return pc_strbuf_append(sb, buf, (size_t)n);
+}
+
+static int append_attr(struct pc_strbuf *sb, const void *data, uint32_t len)
+{
+	int r = pc_strbuf_append(sb, (const char *)&len, sizeof(len));
+
+	return r < 0 || !len ? r : pc_strbuf_append(sb, data, len);
+}
+
+static int set_expr_print_cb(struct nftnl_expr *e, void *data)
+{
+	char buf[512];
+	int n = nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return pc_strbuf_append(data, buf, (size_t)n) < 0 ? -1 : 0;
+}
+
+static const uint16_t set_attrs[] = {
+	NFTNL_SET_TABLE,     NFTNL_SET_NAME,      NFTNL_SET_FLAGS,     NFTNL_SET_KEY_TYPE,
+	NFTNL_SET_KEY_LEN,   NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN,  NFTNL_SET_FAMILY,
+	NFTNL_SET_POLICY,    NFTNL_SET_DESC_SIZE, NFTNL_SET_TIMEOUT,   NFTNL_SET_GC_INTERVAL,
+	NFTNL_SET_USERDATA,  NFTNL_SET_OBJ_TYPE,  NFTNL_SET_DESC_CONCAT,
+};
+
+/* A set's definition without its elements, as comparable bytes. */
+static int print_set_definition(struct pc_strbuf *sb, const struct nftnl_set *s)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(set_attrs); i++) {
+		uint32_t len = 0;
+		const void *data = nftnl_set_is_set(s, set_attrs[i]) ?
+					   nftnl_set_get_data(s, set_attrs[i], &len) : NULL;
+
+		r = append_attr(sb, data, data ? len : 0);
+	}
+	if (r >= 0 && nftnl_set_expr_foreach(s, set_expr_print_cb, sb) < 0)
+		r = -ENOMEM;
+	return r;
+}
+
+static int objects_equal(const struct pc_nft_object *a, const struct pc_nft_object *b)
+{
+	struct pc_strbuf x = { 0 }, y = { 0 };
+	int r;
+
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == PC_NFT_SET) {
+		r = print_set_definition(&x, a->obj);
+		if (r >= 0)
+			r = print_set_definition(&y, b->obj);
+	} else {
+		r = print_object(&x, a);
+		if (r >= 0)
+			r = print_object(&y, b);
+	}
+	if (r >= 0)
+		r = x.len == y.len && (!x.len || !memcmp(x.buf, y.buf, x.len));
+	pc_strbuf_free(&x);
+	pc_strbuf_free(&y);
+	return r;
+}
+
+static int elem_attr(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr)
+{
+	uint32_t len = 0;
+	const void *data = nftnl_set_elem_is_set(e, attr) ? nftnl_set_elem_get(e, attr, &len) : NULL;
+
+	return append_attr(sb, data, data ? len : 0);
+}
+
+static int elem_expr_print_cb(struct nftnl_expr *e, void *data)
+{
+	/* Counter values are state, not definition: compare the kind only. */
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	return pc_strbuf_append(data, name, strlen(name) + 1) < 0 ? -1 : 0;
+}
+
+int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
+{
+	static const uint16_t content_attrs[] = { NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN,
+						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_TIMEOUT,
+						  NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF };
+	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
+				 nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
+	int r;
+
+	ref->e = e;
+	r = elem_attr(&ref->id, e, NFTNL_SET_ELEM_KEY);
+	if (r >= 0)
+		r = elem_attr(&ref->id, e, NFTNL_SET_ELEM_KEY_END);
+	if (r >= 0)
+		r = append_attr(&ref->id, &flags, sizeof(flags));
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(content_attrs); i++)
+		r = elem_attr(&ref->content, e, content_attrs[i]);
+	if (r >= 0 && nftnl_set_elem_expr_foreach(e, elem_expr_print_cb, &ref->content) < 0)
+		r = -ENOMEM;
+	return r;
+}
+
+void elem_list_free(struct elem_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		pc_strbuf_free(&l->items[i].id);
+		pc_strbuf_free(&l->items[i].content);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static int elem_list_add_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_list *l = data;
+	struct elem_ref *ref = PC_ARRAY_PUSH(l->items, l->n, l->cap);
+
+	if (!ref || elem_ref_fill(ref, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int strbuf_cmp(const struct pc_strbuf *a, const struct pc_strbuf *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->buf, b->buf, n) : 0;
+
+	if (c)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static int elem_ref_cmp(const void *a, const void *b)
+{
+	return strbuf_cmp(&((const struct elem_ref *)a)->id, &((const struct elem_ref *)b)->id);
+}
+
+struct elem_ref *elem_list_find(const struct elem_list *l, const struct elem_ref *key)
+{
+	return bsearch(key, l->items, l->n, sizeof(*l->items), elem_ref_cmp);
+}
+
+int elem_list_load(struct elem_list *l, struct nftnl_set *s)
+{
+	if (nftnl_set_elem_foreach(s, elem_list_add_cb, l) < 0)
+		return -ENOMEM;
+	qsort(l->items, l->n, sizeof(*l->items), elem_ref_cmp);
+	return 0;
+}
+
+/* The element messages of one set under construction. */
+struct elem_msgs {
+	struct batch *b;
+	struct nftnl_set *set;
+	ssize_t obj;
+	uint16_t type;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int i;
+};
+
+static int elem_msgs_flush(struct elem_msgs *m)
+{
+	if (!m->nlh)
+		return 0;
+	mnl_attr_nest_end(m->nlh, m->nest);
+	m->nlh = NULL;
+	return batch_commit(m->b, &(struct batch_origin){
+					  .obj = m->obj,
+					  .what = m->type == NFT_MSG_NEWSETELEM ? "set element add" :
+										   "set element delete" });
+}
+
+static int elem_msgs_start(struct elem_msgs *m)
+{
+	char *at = batch_reserve(m->b);
+	uint16_t family = (uint16_t)nftnl_set_get_u32(m->set, NFTNL_SET_FAMILY);
+
+	if (!at)
+		return -ENOMEM;
+	m->nlh = nftnl_nlmsg_build_hdr(at, m->type, family,
+				       m->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, 0);
+	mnl_attr_put_strz(m->nlh, NFTA_SET_ELEM_LIST_TABLE, nftnl_set_get_str(m->set, NFTNL_SET_TABLE));
+	mnl_attr_put_strz(m->nlh, NFTA_SET_ELEM_LIST_SET, nftnl_set_get_str(m->set, NFTNL_SET_NAME));
+	m->nest = mnl_attr_nest_start(m->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	return 0;
+}
+
+/* A delete names the element by its key alone. */
+static struct nftnl_set_elem *elem_key_only(struct nftnl_set_elem *e)
+{
+	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY, NFTNL_SET_ELEM_KEY_END,
+					  NFTNL_SET_ELEM_FLAGS };
+	struct nftnl_set_elem *k = nftnl_set_elem_alloc();
+
+	for (size_t i = 0; k && i < ARRAY_SIZE(attrs); i++) {
+		uint32_t len;
+		const void *data;
+
+		if (!nftnl_set_elem_is_set(e, attrs[i]))
+			continue;
+		data = nftnl_set_elem_get(e, attrs[i], &len);
+		if (nftnl_set_elem_set(k, attrs[i], data, len) < 0) {
+			nftnl_set_elem_free(k);
+			return NULL;
+		}
+	}
+	return k;
+}
+
+static int elem_msgs_put(struct elem_msgs *m, struct nftnl_set_elem *e)
+{
+	struct nftnl_set_elem *k = NULL;
+	int r = 0;
+
+	if (m->nlh && (size_t)((char *)mnl_nlmsg_get_payload_tail(m->nlh) - (char *)m->nest) >
+			      ELEMS_MSG_MAX)
+		r = elem_msgs_flush(m);
+	if (r >= 0 && !m->nlh)
+		r = elem_msgs_start(m);
+	if (r < 0)
+		return r;
+	if (m->type == NFT_MSG_DELSETELEM) {
+		k = elem_key_only(e);
+		if (!k)
+			return -ENOMEM;
+		e = k;
+	}
+	nftnl_set_elem_nlmsg_build(m->nlh, e, ++m->i);
+	if (k)
+		nftnl_set_elem_free(k);
+	return 0;
+}
+
+/* Deletes go first so that an interval replaced by a neighbouring one is
+ * gone before the new one arrives. Returns 1, or 0 when a changed
+ * element (same key, new content) needs a full replace. */
+static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj)
+{
+	struct elem_list n = { 0 }, o = { 0 };
+	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
+	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
+	struct elem_ref **adds = NULL;
+	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
+	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
+	int r = elem_list_load(&n, news);
+
+	if (r >= 0)
+		r = elem_list_load(&o, olds);
+	while (r >= 0 && (i < n.n || j < o.n)) {
+		int c = i == n.n ? 1 : j == o.n ? -1 : strbuf_cmp(&n.items[i].id, &o.items[j].id);
+		struct elem_ref **slot;
+
+		if (c == 0) {
+			if (strbuf_cmp(&n.items[i].content, &o.items[j].content))
+				r = -ECANCELED;
+			i++, j++;
+		} else if (c > 0) {
+			r = elem_msgs_put(&del, o.items[j++].e);
+		} else {
+			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+			if (!slot)
+				r = -ENOMEM;
+			else
+				*slot = &n.items[i++];
+		}
+	}
+	/* Constant and anonymous sets cannot change in place. */
+	if (r >= 0 && (n_adds || del.i) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
+		r = -ECANCELED;
+	if (r >= 0)
+		r = elem_msgs_flush(&del);
+	for (size_t k = 0; r >= 0 && k < n_adds; k++)
+		r = elem_msgs_put(&add, adds[k]->e);
+	if (r >= 0)
+		r = elem_msgs_flush(&add);
+	free(adds);
+	elem_list_free(&n);
+	elem_list_free(&o);
+	if (r == -ECANCELED)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const struct pc_ruleset *old)
+{
+	int r = 1;
+
+	if (rs->n_objs != old->n_objs)
+		return 0;
+	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
+		r = objects_equal(&rs->objs[i], &old->objs[i]);
+	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
+		if (rs->objs[i].kind == PC_NFT_SET)
+			r = diff_set(b, rs->objs[i].obj, old->objs[i].obj, (ssize_t)i);
+	return r;
+}

@@ -1,0 +1,99 @@
+#!/bin/sh
+# portctld's serve mode end to end: permissions by group, allow/delete with
+# the kernel table, real traffic and counters, persistence across restarts,
+# kill -9 keeping the rules, and only CAP_NET_ADMIN left.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+
+pc_config_write 10-base.rules 'allow 22/tcp comment "ssh"'
+pcd_start
+
+pcd_log "capabilities: only CAP_NET_ADMIN"
+capeff=$(sed -n 's/^CapEff:\t*//p' "/proc/$PCD_PID/status")
+[ "$capeff" = "0000000000001000" ] || pc_fail "CapEff is $capeff, expected 0000000000001000"
+
+pcd_log "a user outside the group may read but not change"
+pcd_as_other zones >/dev/null || pc_fail "zones as a non-member failed"
+pcd_as_other status >/dev/null || pc_fail "status as a non-member failed"
+pcd_as_other allow 443/tcp 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 4 ] || pc_fail "non-member allow exited $rc, expected 4"
+grep -q "permission denied" "$PC_TMP/err" || pc_fail "no reason given: $(cat "$PC_TMP/err")"
+[ ! -e "$PC_TMP/etc/rules.d/90-portctl.rules" ] || pc_fail "non-member changed the file"
+[ "$(pcd_nft_has 443)" = "False" ] || pc_fail "non-member changed the kernel"
+
+pcd_log "a member of the group adds a rule: kernel, file, traffic"
+pc_listen host tcp:443 tcp:444 tcp:445 tcp:446
+pc_expect timeout pc_probe peer tcp 10.99.7.1 443
+pcd_as_member allow 443/tcp comment web || pc_fail "member allow failed"
+grep -qx 'allow 443/tcp comment "web"' "$PC_TMP/etc/rules.d/90-portctl.rules" ||
+	pc_fail "rule not persisted: $(cat "$PC_TMP/etc/rules.d/90-portctl.rules")"
+[ "$(pcd_nft_has 443)" = "True" ] || pc_fail "443 not in the kernel table"
+pc_expect open pc_probe peer tcp 10.99.7.1 443
+pc_expect open pc_probe peer tcp fd99:7::1 443
+
+pcd_log "status counters count that traffic"
+packets=$(pcd_rule_field 'allow 443/tcp comment "web"' packets)
+[ "$packets" -gt 0 ] || pc_fail "packets of the 443 rule: $packets"
+pc_expect open pc_probe peer tcp 10.99.7.1 443
+more=$(pcd_rule_field 'allow 443/tcp comment "web"' packets)
+[ "$more" -gt "$packets" ] || pc_fail "counter did not grow: $packets -> $more"
+
+pcd_log "a bad rule: exit 2, nothing changes"
+cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/before"
+pcd_as_member allow 70000/tcp 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 2 ] || pc_fail "bad rule exited $rc, expected 2"
+grep -q "command line:1:7" "$PC_TMP/err" || pc_fail "no FILE:LINE:COL: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/before" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "file changed"
+
+pcd_log "delete by comment, by number, by text"
+pcd_as_member delete comment web || pc_fail "delete comment failed"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 443
+grep -q 443 "$PC_TMP/etc/rules.d/90-portctl.rules" && pc_fail "443 still in the file"
+pcd_as_member allow 444/tcp || pc_fail "allow 444"
+pcd_as_member allow 445/tcp || pc_fail "allow 445"
+pc_expect open pc_probe peer tcp 10.99.7.1 444
+n=$(pcd_rule_field 'allow 444/tcp' number)
+[ "$n" = 2 ] || pc_fail "444 is rule $n, expected 2"
+pcd_as_member delete "$n" || pc_fail "delete $n"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 444
+pc_expect open pc_probe peer tcp 10.99.7.1 445
+pcd_as_member delete allow 445/tcp || pc_fail "delete by text"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 445
+pcd_as_member delete 1 2>/dev/null
+[ $? -eq 2 ] || pc_fail "deleting a rule of another file must be refused (2)"
+
+pcd_log "persistence across a restart"
+pcd_as_member allow 446/tcp || pc_fail "allow 446"
+pcd_stop
+[ "$(pcd_nft_has 446)" = "True" ] || pc_fail "rules gone after SIGTERM"
+pc_expect open pc_probe peer tcp 10.99.7.1 446
+pcd_start
+[ "$(pcd_rule_field 'allow 446/tcp' number)" = 2 ] || pc_fail "446 not back after restart"
+
+pcd_log "kill -9 leaves the rules in force"
+kill -9 "$PCD_PID"
+wait "$PCD_PID" 2>/dev/null
+[ "$(pcd_nft_has 446)" = "True" ] || pc_fail "rules gone after kill -9"
+pc_expect open pc_probe peer tcp 10.99.7.1 446
+pc_expect timeout pc_probe peer tcp 10.99.7.1 443
+pcd_start
+pcd_as_member status >/dev/null || pc_fail "status after restart"
+
+pcd_log "a runtime rule is not persisted and reload drops it"
+pcd_as_member allow 447/tcp --runtime || pc_fail "allow --runtime"
+grep -q 447 "$PC_TMP/etc/rules.d/90-portctl.rules" && pc_fail "runtime rule persisted"
+[ "$(pcd_nft_has 447)" = "True" ] || pc_fail "runtime rule not in the kernel"
+pcd_as_member reload || pc_fail "reload"
+[ "$(pcd_nft_has 447)" = "False" ] || pc_fail "reload kept the runtime rule"
+
+pcd_log "cli-changes = no refuses changes and points at rules.d"
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "cli-changes = no"
+pcd_as_member reload || pc_fail "reload with cli-changes = no"
+pcd_as_member allow 448/tcp 2>"$PC_TMP/err"
+[ $? -eq 4 ] || pc_fail "cli-changes = no: allow not refused with 4"
+grep -q "rules.d" "$PC_TMP/err" || pc_fail "refusal does not point at rules.d"
+exit 0

@@ -1,0 +1,102 @@
+/* Test helpers for the compiler: a configuration from rule text through the
+ * real parser and validator, and packets to evaluate against the plan. */
+#ifndef PORTCTL_COMPILE_HELPER_H
+#define PORTCTL_COMPILE_HELPER_H
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "portctl/compile.h"
+#include "portctl/config.h"
+#include "portctl/plan.h"
+
+/* Parse and validate text as one admin rules file named "test.rules". */
+static inline struct pc_config *config_from_text(const char *text)
+{
+	struct pc_config *cfg = pc_config_new();
+	struct pc_diags d;
+	char *data = strdup(text);
+
+	pc_diags_init(&d);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_nonnull(data);
+	int r = pc_parse_buffer(cfg, "test.rules", data, strlen(text), PC_ORIGIN_ADMIN, &d);
+	if (r == 0)
+		r = pc_config_validate(cfg, &d);
+	if (r != 0)
+		pc_diags_print(stderr, &d, &cfg->sources);
+	ck_assert_int_eq(r, 0);
+	pc_diags_free(&d);
+	return cfg;
+}
+
+static inline struct pc_plan *plan_from_config(const struct pc_config *cfg)
+{
+	struct pc_plan *plan = NULL;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+	pc_diags_free(&d);
+	return plan;
+}
+
+static inline struct pc_ruleset *ruleset_from_config(const struct pc_config *cfg)
+{
+	struct pc_ruleset *rs = NULL;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_compile(cfg, &rs, &d), 0);
+	pc_diags_free(&d);
+	return rs;
+}
+
+/* The printed ruleset, malloc'ed. */
+static inline char *ruleset_text(const struct pc_ruleset *rs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pc_ruleset_print(f, rs), 0);
+	fclose(f);
+	return buf;
+}
+
+/* A packet: "in"/"out", "tcp"/"udp"/"sctp"/"icmp", port, source, destination, interface. */
+static inline struct pc_packet packet_make(enum pc_dir dir, uint8_t l4proto, uint16_t dport,
+					   const char *saddr, const char *daddr, const char *ifname)
+{
+	struct pc_packet p = { .dir = dir, .l4proto = l4proto, .dport = dport };
+
+	p.family = strchr(saddr, ':') ? AF_INET6 : AF_INET;
+	ck_assert_int_eq(inet_pton(p.family, saddr, p.saddr), 1);
+	ck_assert_int_eq(inet_pton(p.family, daddr, p.daddr), 1);
+	if (dir == PC_DIR_IN)
+		p.iif = ifname;
+	else
+		p.oif = ifname;
+	return p;
+}
+
+static inline struct pc_verdict plan_eval_ok(const struct pc_plan *plan, const struct pc_packet *p)
+{
+	struct pc_verdict v;
+
+	ck_assert_int_eq(pc_plan_eval(plan, p, &v), 0);
+	return v;
+}
+
+/* The line of the deciding rule, 0 when a policy or the preamble decided. */
+static inline unsigned int verdict_line(const struct pc_verdict *v)
+{
+	return v->by == PC_DECIDED_RULE ? v->rule->loc.line : 0;
+}
+
+#endif

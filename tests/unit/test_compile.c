@@ -1,0 +1,341 @@
+/* Unit tests of lowering: the libnftnl objects of each rule form, checked
+ * through libnftnl's own text of rules, sets and elements. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "compile_helper.h"
+
+#define ZONES "zone public interface eth0 default\n"
+
+struct compiled {
+	struct pc_config *cfg;
+	struct pc_ruleset *rs;
+	char *text;
+};
+
+static struct compiled compiled_new(const char *rules)
+{
+	struct compiled c;
+
+	c.cfg = config_from_text(rules);
+	c.rs = ruleset_from_config(c.cfg);
+	c.text = ruleset_text(c.rs);
+	return c;
+}
+
+static void compiled_free(struct compiled *c)
+{
+	free(c->text);
+	pc_ruleset_free(c->rs);
+	pc_config_free(c->cfg);
+}
+
+static void assert_has(const struct compiled *c, const char *needle)
+{
+	if (!strstr(c->text, needle)) {
+		fprintf(stderr, "%s", c->text);
+		ck_abort_msg("missing \"%s\" in the ruleset printed above", needle);
+	}
+}
+
+static void assert_lacks(const struct compiled *c, const char *needle)
+{
+	if (strstr(c->text, needle)) {
+		fprintf(stderr, "%s", c->text);
+		ck_abort_msg("unexpected \"%s\" in the ruleset printed above", needle);
+	}
+}
+
+/* The printed text of the object at index i. */
+static char *object_text(const struct pc_nft_object *o)
+{
+	char *buf = malloc(1 << 16);
+
+	ck_assert_ptr_nonnull(buf);
+	if (o->kind == PC_NFT_RULE)
+		nftnl_rule_snprintf(buf, 1 << 16, o->obj, NFTNL_OUTPUT_DEFAULT, 0);
+	else if (o->kind == PC_NFT_SET)
+		nftnl_set_snprintf(buf, 1 << 16, o->obj, NFTNL_OUTPUT_DEFAULT, 0);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Number of rules of the ruleset whose chain is name. */
+static size_t chain_rule_count(const struct pc_ruleset *rs, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		if (rs->objs[i].kind == PC_NFT_RULE &&
+		    streq(nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN), name))
+			n++;
+	}
+	return n;
+}
+
+START_TEST(test_shape_and_preamble)
+{
+	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n");
+
+	ck_assert_int_eq(c.rs->objs[0].kind, PC_NFT_TABLE);
+	/* input, output, do_reject, in/out of two zones */
+	ck_assert_uint_eq(c.rs->n_chains, 7);
+	assert_has(&c, "inet portctl input");
+	assert_has(&c, "type filter hook input prio 0 policy accept");
+	assert_has(&c, "type filter hook output prio 0 policy accept");
+	/* iif lo accept; ct state established,related accept; invalid drop */
+	assert_has(&c, "[ meta load iif => reg 1 ]\n  [ cmp eq reg 1 0x00000001 ]\n"
+		       "  [ immediate reg 0 accept ]");
+	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000 ]");
+	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]\n"
+		       "  [ cmp neq reg 1 0x00000000 ]\n  [ immediate reg 0 drop ]");
+	/* ND before ct invalid: the icmp6_early lookup comes before it. */
+	char *early = strstr(c.text, "set icmp6_early ]");
+	char *invalid = strstr(c.text, "( reg 1 & 0x00000001 )");
+	ck_assert_ptr_nonnull(early);
+	ck_assert(early < invalid);
+	/* Dispatch: ip saddr vmap, iifname vmap, default jump. */
+	assert_has(&c, "[ payload load 4b @ network header + 12 => reg 1 ]\n"
+		       "  [ lookup reg 1 set zone_src4_in dreg 0 ]");
+	assert_has(&c, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
+		       "  [ lookup reg 1 set zone_dst4_out dreg 0 ]");
+	assert_has(&c, "[ meta load iifname => reg 1 ]\n  [ lookup reg 1 set zone_iif_in dreg 0 ]");
+	assert_has(&c, "[ immediate reg 0 jump -> in_public ]");
+	assert_has(&c, "element 0000000a  : jump -> in_private");
+	assert_has(&c, "element 0000000b  : 1 [end]");
+	assert_has(&c, "element 30687465 00000000 00000000 00000000  : jump -> in_public");
+	/* Zone policies: inbound drop, outbound accept, with a counter. */
+	assert_has(&c, "inet portctl in_public\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 drop ]");
+	assert_has(&c, "inet portctl out_public\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 accept ]");
+	/* The shared reject chain. */
+	assert_has(&c, "[ reject type 1 code 0 ]");
+	assert_has(&c, "[ reject type 2 code 1 ]");
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_port_map_exact_and_range)
+{
+	struct compiled c = compiled_new(ZONES "allow 443/tcp comment \"web\"\n"
+					      "deny 1500/tcp\n"
+					      "allow 1000-2000/tcp\n"
+					      "reject 113/tcp\n");
+
+	assert_has(&c, "[ meta load l4proto => reg 1 ]\n"
+		       "  [ payload load 2b @ transport header + 2 => reg 9 ]\n"
+		       "  [ lookup reg 1 set in_public_0_ports dreg 0 ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_0_ranges dreg 0 ]");
+	/* Exact ports in a hash map with the rule's comment, ranges apart. */
+	assert_has(&c, "element 00000006 0000bb01  : accept 0 [end]  userdata = { \\x00\\x04web\\x00 }");
+	assert_has(&c, "element 00000006 0000dc05  : drop 0 [end]");
+	assert_has(&c, "element 00000006 00007100  : jump -> do_reject 0 [end]");
+	assert_has(&c, "element 00000006 0000e803  - 00000006 0000db05  : accept");
+	assert_has(&c, "element 00000006 0000dd05  - 00000006 0000d007  : accept");
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 3);
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_set_flags)
+{
+	struct compiled c = compiled_new(ZONES "allow 22/tcp\nallow 8000-8100/udp\n");
+	size_t found = 0;
+
+	for (size_t i = 0; i < c.rs->n_objs; i++) {
+		const struct pc_nft_object *o = &c.rs->objs[i];
+		const char *name;
+
+		if (o->kind != PC_NFT_SET)
+			continue;
+		name = nftnl_set_get_str(o->obj, NFTNL_SET_NAME);
+		if (streq(name, "in_public_0_ports")) {
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS), NFT_SET_MAP);
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_TYPE), 781);
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_LEN), 8);
+			found++;
+		} else if (streq(name, "in_public_0_ranges")) {
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS),
+					  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_DATA_TYPE),
+					  NFT_DATA_VERDICT);
+			found++;
+		}
+	}
+	ck_assert_uint_eq(found, 2);
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_rule_with_from_and_comment)
+{
+	struct compiled c = compiled_new(ZONES "allow 22/tcp from 10.0.0.0/8 comment \"ssh\"\n");
+
+	assert_has(&c, "[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]\n"
+		       "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+		       "  [ bitwise reg 1 = ( reg 1 & 0x000000ff ) ^ 0x00000000 ]\n"
+		       "  [ cmp eq reg 1 0x0000000a ]\n"
+		       "  [ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]\n"
+		       "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+		       "  [ cmp eq reg 1 0x00001600 ]\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 accept ]\n  userdata = { \\x00\\x04ssh\\x00 }");
+	/* No IPv6 copy of an IPv4-only rule. */
+	assert_lacks(&c, "cmp eq reg 1 0x0000000a ]\n  [ payload load 16b");
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_rule_several_sources_and_ports)
+{
+	struct compiled c = compiled_new(ZONES "allow 22,80-90/tcp,53/udp from 10.0.0.0/8,"
+					      "172.16.0.0/12,2001:db8::/32 log\n");
+
+	/* Sets per family and protocol; one rule per (family, proto) and a log rule each. */
+	assert_has(&c, "in_public_0_from4 portctl 4");
+	assert_has(&c, "in_public_0_tcp portctl 4");
+	assert_has(&c, "[ lookup reg 1 set in_public_0_from4 ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_0_tcp ]");
+	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]");
+	assert_has(&c, "[ cmp eq reg 1 0x00003500 ]");
+	assert_has(&c, "[ log prefix portctl public test.rules:2  ]");
+	assert_has(&c, "[ limit rate 10/minute burst 5 type packets flags 0x0 ]");
+	/* v4 tcp, v4 udp, v6 tcp, v6 udp: a log and a main rule each, + policy. */
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 9);
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_limit_meter_and_rate)
+{
+	struct compiled c = compiled_new(ZONES "limit 22/tcp\n"
+					      "reject 80/tcp rate 3/minute burst 4\n");
+
+	assert_has(&c, "in_public_0_meter4 portctl 30 timeout 60000ms size 65535");
+	assert_has(&c, "in_public_0_meter6 portctl 30 timeout 60000ms size 65535");
+	assert_has(&c, "[ dynset add reg_key 1 set in_public_0_meter4 expr [ limit rate 6/minute "
+		       "burst 6 type packets flags 0x1 ] ]\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 drop ]");
+	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n"
+		       "  [ dynset add reg_key 1 set in_public_0_meter6");
+	assert_has(&c, "[ limit rate 3/minute burst 4 type packets flags 0x0 ]\n"
+		       "  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 jump -> do_reject ]");
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_from_only_block)
+{
+	struct compiled c = compiled_new(ZONES "deny from 203.0.113.7,2001:db8:bad::/48\n"
+					      "reject out to 198.51.100.0/24\n");
+
+	assert_has(&c, "[ lookup reg 1 set in_public_0_src4 dreg 0 ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_0_src6 dreg 0 ]");
+	assert_has(&c, "element 077100cb  : drop 0 [end]");
+	assert_has(&c, "element 087100cb  : 1 [end]");
+	assert_has(&c, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
+		       "  [ lookup reg 1 set out_public_0_dst4 dreg 0 ]");
+	assert_has(&c, "element 006433c6  : jump -> do_reject");
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_sources_recorded)
+{
+	struct compiled c = compiled_new(ZONES "allow 22/tcp from 10.0.0.0/8\n");
+	size_t with_rule = 0;
+
+	for (size_t i = 0; i < c.rs->n_objs; i++) {
+		const struct pc_nft_object *o = &c.rs->objs[i];
+
+		if (o->rule) {
+			ck_assert_uint_eq(o->rule->loc.line, 2);
+			ck_assert_str_eq(o->zone->name, "public");
+			with_rule++;
+		}
+	}
+	ck_assert_uint_eq(with_rule, 1);
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_deterministic)
+{
+	const char *rules = ZONES "zone lab interface eth1 source 10.0.0.0/8,fd00::/8\n"
+				  "allow 22/tcp from 10.0.0.0/8,192.168.0.0/16 log\n"
+				  "allow 80,443/tcp zone lab,public\n"
+				  "deny from 203.0.113.0/24\nlimit 2222/tcp\n";
+	struct compiled a = compiled_new(rules), b = compiled_new(rules);
+
+	ck_assert_uint_eq(a.rs->n_objs, b.rs->n_objs);
+	ck_assert_str_eq(a.text, b.text);
+	for (size_t i = 0; i < a.rs->n_objs; i++) {
+		char *ta = object_text(&a.rs->objs[i]), *tb = object_text(&b.rs->objs[i]);
+
+		ck_assert_str_eq(ta, tb);
+		free(ta);
+		free(tb);
+	}
+	compiled_free(&a);
+	compiled_free(&b);
+}
+END_TEST
+
+START_TEST(test_size_100k_ports)
+{
+	struct pc_strbuf sb = { 0 };
+	struct compiled c;
+
+	ck_assert_int_eq(pc_strbuf_append(&sb, ZONES, strlen(ZONES)), 0);
+	for (unsigned int i = 1; i <= 100000; i++) {
+		const char *proto = i <= 65535 ? "tcp" : "udp";
+		unsigned int port = i <= 65535 ? i : i - 65535;
+
+		ck_assert_int_eq(pc_strbuf_printf(&sb, "allow %u/%s\n", port, proto), 0);
+	}
+	c = compiled_new(sb.buf);
+	ck_assert_uint_lt(c.rs->n_rules, 100);
+	ck_assert_uint_ge(c.rs->n_elems, 100000);
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 2);
+	pc_strbuf_free(&sb);
+	compiled_free(&c);
+}
+END_TEST
+
+static Suite *compile_suite(void)
+{
+	Suite *s = suite_create("compile");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_shape_and_preamble);
+	tcase_add_test(tc, test_port_map_exact_and_range);
+	tcase_add_test(tc, test_set_flags);
+	tcase_add_test(tc, test_rule_with_from_and_comment);
+	tcase_add_test(tc, test_rule_several_sources_and_ports);
+	tcase_add_test(tc, test_limit_meter_and_rate);
+	tcase_add_test(tc, test_from_only_block);
+	tcase_add_test(tc, test_sources_recorded);
+	tcase_add_test(tc, test_deterministic);
+	tcase_add_test(tc, test_size_100k_ports);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(compile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

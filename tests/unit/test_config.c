@@ -1,0 +1,386 @@
+/* Unit tests of validation, portctl.conf settings and the loader: every
+ * check of doc/design.md "Meaning and checks" at its exact LINE:COL. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "test_lang.h"
+
+static struct lang_fixture F;
+
+static void setup(void)
+{
+	fixture_setup(&F);
+	fixture_shipped(&F);
+}
+
+static void teardown(void)
+{
+	fixture_teardown(&F);
+}
+
+/* Parse admin text (which must parse) and validate it. */
+static int validate_text(const char *text)
+{
+	ck_assert_int_eq(fixture_parse(&F, text), 0);
+	return pc_config_validate(F.cfg, &F.d);
+}
+
+START_TEST(test_services_expanded_with_word_place)
+{
+	const struct pc_rule *r;
+
+	ck_assert_int_eq(validate_text("allow 8080,https,dns zone internal\n"), 0);
+	r = &F.cfg->rules[0];
+	ck_assert_uint_eq(r->n_written_ports, 1);
+	ck_assert_uint_eq(r->n_ports, 3);
+	ck_assert_uint_eq(r->ports[1].lo, 443);
+	ck_assert_uint_eq(r->ports[1].loc.col, 12);
+	ck_assert_uint_eq(r->ports[1].loc.len, 5);
+	ck_assert_uint_eq(r->ports[2].protos, PC_PROTO_DEFAULT);
+	ck_assert_uint_eq(r->ports[2].loc.col, 18);
+	/* Validating again after a change does not expand twice. */
+	ck_assert_int_eq(fixture_parse(&F, "allow ssh\n"), 0);
+	ck_assert_int_eq(pc_config_validate(F.cfg, &F.d), 0);
+	ck_assert_uint_eq(F.cfg->rules[0].n_ports, 3);
+	ck_assert_uint_eq(F.cfg->rules[1].n_ports, 1);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "public");
+}
+END_TEST
+
+START_TEST(test_unknown_names_hinted)
+{
+	ck_assert_int_eq(validate_text("allow 22\nallow htps zone pubic\nallow 22 zone nowhere\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 3);
+	assert_diag(&F, 0, 2, 17, "unknown zone 'pubic'");
+	assert_hint(&F, 0, "did you mean 'public'?");
+	assert_diag(&F, 1, 2, 7, "unknown service 'htps'");
+	assert_hint(&F, 1, "did you mean 'https'?");
+	assert_diag(&F, 2, 3, 15, "unknown zone 'nowhere'");
+	ck_assert_ptr_null(F.d.items[2].hint);
+}
+END_TEST
+
+START_TEST(test_misspelt_option_in_target_hinted)
+{
+	ck_assert_int_eq(validate_text("allow 22,lgo\n"), -EINVAL);
+	assert_diag(&F, 0, 1, 10, "unknown service 'lgo'");
+	assert_hint(&F, 0, "did you mean 'log'?");
+}
+END_TEST
+
+START_TEST(test_admin_replaces_shipped_and_duplicates_name_first)
+{
+	ck_assert_int_eq(fixture_parse(&F, "zone internal interface eth1\n"
+					   "service ssh 2222/tcp\n"
+					   "allow ssh zone internal\n"),
+			 0);
+	ck_assert_int_eq(fixture_parse_origin(&F, "b.rules", "zone internal\nservice ssh 22\n", 29,
+					      PC_ORIGIN_ADMIN),
+			 0);
+	ck_assert_int_eq(pc_config_validate(F.cfg, &F.d), -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 2);
+	assert_diag(&F, 0, 1, 6, "zone 'internal' is already defined at t.rules:1");
+	ck_assert_str_eq(F.d.items[0].loc.file, "b.rules");
+	assert_diag(&F, 1, 2, 9, "service 'ssh' is already defined at t.rules:2");
+	ck_assert_uint_eq(F.cfg->n_zones, 3);
+	ck_assert_uint_eq(pc_config_zone(F.cfg, "internal")->n_interfaces, 1);
+	ck_assert_uint_eq(pc_config_service(F.cfg, "ssh")->ports[0].lo, 2222);
+	ck_assert_uint_eq(F.cfg->rules[0].ports[0].lo, 2222);
+}
+END_TEST
+
+START_TEST(test_default_zone_choice)
+{
+	ck_assert_int_eq(validate_text("zone lan default\n"), 0);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "lan");
+	ck_assert_int_eq(validate_text("zone wan policy in drop default\n"), -EINVAL);
+	assert_diag(&F, 0, 1, 25,
+		    "zone 'wan' is marked default, but 'lan' already is at t.rules:1");
+}
+END_TEST
+
+START_TEST(test_default_survives_replacement_and_revalidation)
+{
+	ck_assert_int_eq(validate_text("zone lan\nzone public interface eth0\n"), 0);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "public");
+	ck_assert_uint_eq(F.cfg->zones[F.cfg->default_zone].n_interfaces, 1);
+	ck_assert_int_eq(fixture_parse(&F, "allow 22\n"), 0);
+	ck_assert_int_eq(pc_config_validate(F.cfg, &F.d), 0);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "public");
+	/* An explicit admin default still wins over the inherited one. */
+	ck_assert_int_eq(validate_text("zone wan default\n"), 0);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "wan");
+	ck_assert_uint_eq(F.d.n, 0);
+}
+END_TEST
+
+START_TEST(test_default_zone_setting)
+{
+	static const char conf[] = "default-zone = trusted\n";
+	static const char bad[] = "# c\n  default-zone=nope   # x\n";
+
+	ck_assert_int_eq(
+	    pc_settings_parse(F.cfg, "portctl.conf", strdup(conf), sizeof(conf) - 1, &F.d), 0);
+	ck_assert_int_eq(validate_text("zone lan default\n"), 0);
+	ck_assert_str_eq(F.cfg->zones[F.cfg->default_zone].name, "trusted");
+	fixture_teardown(&F);
+	setup();
+	ck_assert_int_eq(
+	    pc_settings_parse(F.cfg, "portctl.conf", strdup(bad), sizeof(bad) - 1, &F.d), 0);
+	ck_assert_int_eq(pc_config_validate(F.cfg, &F.d), -EINVAL);
+	assert_diag(&F, 0, 2, 16, "unknown zone 'nope'");
+}
+END_TEST
+
+START_TEST(test_no_zones_at_all)
+{
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	ck_assert_int_eq(validate_text("allow 22\n"), -EINVAL);
+	ck_assert_str_eq(F.d.items[0].message, "no zones are defined");
+	ck_assert_ptr_null(F.d.items[0].loc.file);
+}
+END_TEST
+
+START_TEST(test_rule_checks)
+{
+	ck_assert_int_eq(validate_text("allow\n"
+				       "allow in zone public\n"
+				       "allow 22 from 10.0.0.0/8 to 2001:db8::1\n"
+				       "allow 22 from 10.0.0.0/8,::1 to 2001:db8::1\n"
+				       "deny 22 rate 1/second\n"
+				       "limit out 22\n"
+				       "reject 22 rate 1/second\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 5);
+	assert_diag(&F, 0, 1, 1, "'allow' needs a target");
+	assert_diag(&F, 1, 2, 1, "'allow' needs a target");
+	assert_diag(&F, 2, 3, 29, "different address families");
+	assert_diag(&F, 3, 5, 9, "'rate' cannot be used with 'deny'");
+	assert_diag(&F, 4, 6, 1, "'limit' applies to inbound connections only");
+}
+END_TEST
+
+START_TEST(test_limit_gets_default_rate)
+{
+	const struct pc_rule *r;
+
+	ck_assert_int_eq(validate_text("limit 22/tcp\nlimit ssh rate 3/minute\n"), 0);
+	r = &F.cfg->rules[0];
+	ck_assert(r->rate.set);
+	ck_assert_uint_eq(r->rate.count, 6);
+	ck_assert_int_eq(r->rate.unit, PC_PER_MINUTE);
+	ck_assert_uint_eq(r->rate.burst, 6);
+	ck_assert_uint_eq(F.cfg->rules[1].rate.count, 3);
+	ck_assert_str_eq(r->text, "limit 22/tcp");
+}
+END_TEST
+
+START_TEST(test_interface_and_source_bound_once)
+{
+	ck_assert_int_eq(validate_text("zone a interface eth0 source 10.0.0.0/8,192.168.1.0/24\n"
+				       "zone b interface eth1,eth0 source 10.20.0.0/16\n"
+				       "zone c source 192.168.1.0/24,fd00::/8,10.0.0.0/9\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 4);
+	assert_diag(&F, 0, 2, 23, "interface 'eth0' is already in zone 'a' (t.rules:1)");
+	/* Overlaps are reported in address order. */
+	assert_diag(&F, 1, 3, 39, "source 10.0.0.0/9 of zone 'c' overlaps 10.0.0.0/8 of zone 'a'");
+	assert_diag(&F, 2, 2, 35,
+		    "source 10.20.0.0/16 of zone 'b' overlaps 10.0.0.0/9 of zone 'c'");
+	assert_diag(&F, 3, 3, 15, "overlaps 192.168.1.0/24 of zone 'a'");
+}
+END_TEST
+
+START_TEST(test_settings_parse)
+{
+	static const char good[] = "cli-changes = no\nsocket-group = wheel\nsocket-mode = 0640\n"
+				   "log-level = debug\ntable-owner = no\ndrift = report\n";
+	static const char bad[] = "cli-change = yes\ncli-changes = maybe\nsocket-mode = 0999\n"
+				  "log-level = verbose\nlog-level = info\nlog-level = err\n"
+				  "drift = repare\njust words\nsocket-group =\n";
+
+	ck_assert(F.cfg->settings.cli_changes);
+	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0660);
+	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(good), sizeof(good) - 1, &F.d),
+			 0);
+	ck_assert(!F.cfg->settings.cli_changes);
+	ck_assert_str_eq(F.cfg->settings.group, "wheel");
+	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0640);
+	ck_assert_int_eq(F.cfg->settings.log_level, PC_LOG_DEBUG);
+	ck_assert(!F.cfg->settings.table_owner);
+	ck_assert_int_eq(F.cfg->settings.drift, PC_DRIFT_REPORT);
+	ck_assert_int_eq(pc_settings_parse(F.cfg, "q.conf", strdup(bad), sizeof(bad) - 1, &F.d),
+			 -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 9);
+	assert_diag(&F, 0, 1, 1, "unknown setting 'cli-change'");
+	assert_hint(&F, 0, "did you mean 'cli-changes'?");
+	assert_diag(&F, 1, 2, 15, "invalid value 'maybe'");
+	assert_diag(&F, 2, 3, 15, "invalid socket mode '0999'");
+	assert_diag(&F, 3, 4, 13, "invalid value 'verbose'");
+	assert_diag(&F, 4, 5, 1, "'log-level' is set twice");
+	assert_hint(&F, 4, "first set at line 4");
+	assert_diag(&F, 5, 6, 1, "'log-level' is set twice");
+	assert_diag(&F, 6, 7, 9, "invalid value 'repare'");
+	assert_hint(&F, 6, "did you mean 'repair'?");
+	assert_diag(&F, 7, 8, 1, "expected 'key = value'");
+	assert_diag(&F, 8, 9, 15, "'socket-group' needs a value");
+}
+END_TEST
+
+static void paths_fixture(struct pc_paths *p, const char *etc)
+{
+	static char sysconf[4096], data[4096];
+	const char *top = getenv("top_srcdir");
+
+	snprintf(sysconf, sizeof(sysconf), "%s/tests/data/lang/%s", top ? top : "..", etc);
+	snprintf(data, sizeof(data), "%s/tests/data/lang/data", top ? top : "..");
+	pc_paths_default(p);
+	p->sysconf_dir = sysconf;
+	p->data_dir = data;
+}
+
+START_TEST(test_load_whole_configuration)
+{
+	struct pc_config *cfg = NULL;
+	struct pc_paths paths;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	paths_fixture(&paths, "etc");
+	ck_assert_int_eq(pc_config_load(&paths, &cfg, &d), 0);
+	ck_assert_uint_eq(d.n, 0);
+	/* rules.d in byte order; README, .hidden.rules and old.rules~ ignored. */
+	ck_assert_uint_eq(cfg->n_rules, 3);
+	ck_assert_str_eq(cfg->rules[0].text, "deny from 203.0.113.7");
+	ck_assert_str_eq(cfg->rules[1].text, "allow web zone internal");
+	ck_assert_ptr_nonnull(strstr(cfg->rules[1].loc.file, "rules.d/20-web.rules"));
+	ck_assert_uint_eq(cfg->rules[1].n_ports, 2);
+	ck_assert_uint_eq(cfg->n_zones, 4);
+	ck_assert_uint_eq(pc_config_zone(cfg, "internal")->n_sources, 1);
+	ck_assert_uint_eq(cfg->n_services, 7);
+	ck_assert_str_eq(cfg->zones[cfg->default_zone].name, "public");
+	ck_assert(!cfg->settings.cli_changes);
+	ck_assert_int_eq(cfg->settings.drift, PC_DRIFT_REPORT);
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_load_override_and_missing_parts)
+{
+	struct pc_config *cfg = NULL;
+	struct pc_paths paths;
+	struct pc_diags d;
+
+	/* override/ has services.rules (replacing the shipped one whole), no
+	 * portctl.conf and no rules.d: defaults and no rules. */
+	pc_diags_init(&d);
+	paths_fixture(&paths, "override");
+	ck_assert_int_eq(pc_config_load(&paths, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_services, 1);
+	ck_assert_uint_eq(pc_config_service(cfg, "ssh")->ports[0].lo, 2222);
+	ck_assert_uint_eq(cfg->n_rules, 0);
+	ck_assert(cfg->settings.cli_changes);
+	pc_config_free(cfg);
+	/* A missing data dir is an I/O error, not an invalid file. */
+	paths.data_dir = "/nonexistent";
+	ck_assert_int_eq(pc_config_load(&paths, &cfg, &d), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(d.items[0].message, "cannot read"));
+	ck_assert_ptr_nonnull(strstr(d.items[0].loc.file, "/nonexistent/zones.rules"));
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_load_files_instead_of_rules_dir)
+{
+	char example[4096], *files[1] = {example};
+	const char *top = getenv("top_srcdir");
+	struct pc_config *cfg = NULL;
+	struct pc_paths paths;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	paths_fixture(&paths, "etc");
+	snprintf(example, sizeof(example), "%s/tests/data/product-example.rules", top ? top : "..");
+	ck_assert_int_eq(pc_config_load_files(&paths, files, 1, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_rules, 12);
+	ck_assert_str_eq(cfg->rules[0].text, "allow 443/tcp");
+	ck_assert_str_eq(cfg->zones[cfg->default_zone].name, "public");
+	ck_assert_uint_eq(pc_config_zone(cfg, "public")->n_interfaces, 2);
+	ck_assert_str_eq(cfg->rules[11].comment, "WCF-WF 4.0 Samples");
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_load_refuses_huge_file)
+{
+	char dir[] = "/tmp/portctl-test-XXXXXX", path[256], rules[256];
+	char *files[1] = {path};
+	struct pc_config *cfg = NULL;
+	struct pc_paths paths;
+	struct pc_diags d;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/huge.rules", dir);
+	snprintf(rules, sizeof(rules), "%s/rules.d", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (64 << 20) + 1), 0);
+	close(fd);
+	pc_diags_init(&d);
+	paths_fixture(&paths, "etc");
+	ck_assert_int_eq(pc_config_load_files(&paths, files, 1, &cfg, &d), -EINVAL);
+	ck_assert_str_eq(d.items[0].message, "file is larger than 64 MiB; refusing to read it");
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("validate");
+	TCase *tl = tcase_create("load");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_services_expanded_with_word_place);
+	tcase_add_test(tc, test_unknown_names_hinted);
+	tcase_add_test(tc, test_misspelt_option_in_target_hinted);
+	tcase_add_test(tc, test_admin_replaces_shipped_and_duplicates_name_first);
+	tcase_add_test(tc, test_default_zone_choice);
+	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
+	tcase_add_test(tc, test_default_zone_setting);
+	tcase_add_test(tc, test_no_zones_at_all);
+	tcase_add_test(tc, test_rule_checks);
+	tcase_add_test(tc, test_limit_gets_default_rate);
+	tcase_add_test(tc, test_interface_and_source_bound_once);
+	tcase_add_test(tc, test_settings_parse);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tl, test_load_whole_configuration);
+	tcase_add_test(tl, test_load_override_and_missing_parts);
+	tcase_add_test(tl, test_load_files_instead_of_rules_dir);
+	tcase_add_test(tl, test_load_refuses_huge_file);
+	suite_add_tcase(s, tl);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

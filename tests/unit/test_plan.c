@@ -1,0 +1,378 @@
+/* Unit tests of the compiler's plan: merging that keeps first match, zone
+ * dispatch and policies, checked by evaluating packets with pc_plan_eval. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "compile_helper.h"
+
+#define ZONES "zone public interface eth0 default\n"
+
+/* Evaluate a packet and check its verdict and deciding line (0: policy). */
+static void expect(const struct pc_plan *plan, struct pc_packet p, enum pc_verdict_kind verdict,
+		   unsigned int line)
+{
+	struct pc_verdict v = plan_eval_ok(plan, &p);
+
+	ck_assert_str_eq(pc_verdict_kind_name(v.verdict), pc_verdict_kind_name(verdict));
+	ck_assert_uint_eq(verdict_line(&v), line);
+}
+
+static struct pc_packet tcp_in(uint16_t port, const char *src)
+{
+	return packet_make(PC_DIR_IN, IPPROTO_TCP, port, src, strchr(src, ':') ? "2001:db8::1" : "192.0.2.1",
+			   "eth0");
+}
+
+struct fixture {
+	struct pc_config *cfg;
+	struct pc_plan *plan;
+};
+
+static struct fixture fixture_new(const char *text)
+{
+	struct fixture f;
+
+	f.cfg = config_from_text(text);
+	f.plan = plan_from_config(f.cfg);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	pc_plan_free(f->plan);
+	pc_config_free(f->cfg);
+}
+
+START_TEST(test_deny_between_allows)
+{
+	struct fixture f = fixture_new(ZONES "allow 1000-2000/tcp\n"
+					     "deny 1500/tcp\n"
+					     "allow 1400-1600/tcp,1500/udp\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 1);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PORTS);
+	/* 1000-2000 tcp stays the first rule's; 1500/tcp is shadowed by it. */
+	expect(f.plan, tcp_in(1500, "198.51.100.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(1000, "198.51.100.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(2000, "198.51.100.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(2001, "198.51.100.1"), PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 1500, "198.51.100.1", "192.0.2.1", "eth0"),
+	       PC_VERDICT_ACCEPT, 4);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_deny_cuts_later_range)
+{
+	struct fixture f = fixture_new(ZONES "allow 80/tcp\n"
+					     "deny 1500/tcp\n"
+					     "allow 1000-2000/tcp\n"
+					     "reject 1800-1900/tcp\n");
+	const struct pc_plan_entry *e = &f.plan->zones[0].dir[PC_DIR_IN].entries[0];
+
+	/* 80, 1000-1499, 1500, 1501-2000: four disjoint segments. */
+	ck_assert_uint_eq(e->n_ports, 4);
+	expect(f.plan, tcp_in(1500, "198.51.100.1"), PC_VERDICT_DROP, 3);
+	expect(f.plan, tcp_in(1499, "198.51.100.1"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_in(1501, "198.51.100.1"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_in(1850, "198.51.100.1"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_in(80, "198.51.100.1"), PC_VERDICT_ACCEPT, 2);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_reject_inside_allowed_range)
+{
+	struct fixture f = fixture_new(ZONES "reject 8050/tcp\n"
+					     "allow 8000-8100/tcp\n");
+
+	expect(f.plan, tcp_in(8050, "198.51.100.1"), PC_VERDICT_REJECT, 2);
+	expect(f.plan, tcp_in(8049, "198.51.100.1"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(8051, "198.51.100.1"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(8101, "198.51.100.1"), PC_VERDICT_DROP, 0);
+	ck_assert_uint_eq(f.plan->zones[0].dir[PC_DIR_IN].entries[0].n_ports, 3);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_from_breaks_run)
+{
+	struct fixture f = fixture_new(ZONES "allow 80/tcp\n"
+					     "allow 22/tcp from 10.0.0.0/8\n"
+					     "deny 22/tcp\n"
+					     "allow 22/tcp,443/tcp\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 3);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PORTS);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_PORTS);
+	expect(f.plan, tcp_in(22, "10.1.2.3"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(22, "11.1.2.3"), PC_VERDICT_DROP, 4);
+	expect(f.plan, tcp_in(443, "11.1.2.3"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(22, "2001:db8::1"), PC_VERDICT_DROP, 4);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_no_proto_and_service)
+{
+	struct fixture f = fixture_new(ZONES "service web 80/tcp,443/tcp\n"
+					     "allow 53\n"
+					     "allow web\n");
+
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 53, "198.51.100.1", "192.0.2.1", "eth0"),
+	       PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(53, "198.51.100.1"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_SCTP, 53, "198.51.100.1", "192.0.2.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(443, "198.51.100.1"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 443, "198.51.100.1", "192.0.2.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_from_only_block_merges)
+{
+	struct fixture f = fixture_new(ZONES "deny from 203.0.113.7,2001:db8:bad::/48\n"
+					     "reject from 203.0.113.0/24\n"
+					     "allow from 198.51.100.0/24\n"
+					     "allow 22/tcp\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 2);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_ADDRS);
+	/* 203.0.113.0-6, .7, .8-255, 198.51.100.0/24 */
+	ck_assert_uint_eq(c->entries[0].addr4.n, 4);
+	expect(f.plan, tcp_in(22, "203.0.113.7"), PC_VERDICT_DROP, 2);
+	expect(f.plan, tcp_in(22, "203.0.113.8"), PC_VERDICT_REJECT, 3);
+	expect(f.plan, tcp_in(9, "198.51.100.9"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_in(22, "2001:db8:bad:1::1"), PC_VERDICT_DROP, 2);
+	expect(f.plan, tcp_in(22, "2001:db8:bae::1"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(23, "192.0.2.9"), PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_out_and_to)
+{
+	struct fixture f = fixture_new(ZONES "deny out 25/tcp log\n"
+					     "deny out to 10.0.0.0/8\n"
+					     "allow out 25/tcp to 192.0.2.0/24\n");
+	struct pc_packet smtp = packet_make(PC_DIR_OUT, IPPROTO_TCP, 25, "192.0.2.1", "192.0.2.25",
+					    "eth0");
+	struct pc_packet other = packet_make(PC_DIR_OUT, IPPROTO_TCP, 80, "192.0.2.1", "10.9.9.9",
+					     "eth0");
+	struct pc_packet web = packet_make(PC_DIR_OUT, IPPROTO_TCP, 80, "192.0.2.1", "192.0.2.80",
+					   "eth0");
+
+	expect(f.plan, smtp, PC_VERDICT_DROP, 2);
+	expect(f.plan, other, PC_VERDICT_DROP, 3);
+	expect(f.plan, web, PC_VERDICT_ACCEPT, 0);
+	ck_assert(f.plan->zones[0].dir[PC_DIR_OUT].entries[1].match_dst);
+	/* Inbound on port 25 is untouched by out rules. */
+	expect(f.plan, tcp_in(25, "198.51.100.1"), PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_limit_rate_log_are_rules)
+{
+	struct fixture f = fixture_new(ZONES "limit 22/tcp\n"
+					     "allow 80/tcp rate 10/second burst 20\n"
+					     "allow 81/tcp log comment \"web\"\n"
+					     "allow 82/tcp\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 4);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(c->entries[i].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_PORTS);
+	expect(f.plan, tcp_in(22, "198.51.100.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(80, "198.51.100.1"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(81, "198.51.100.1"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_in(82, "198.51.100.1"), PC_VERDICT_ACCEPT, 5);
+	fixture_free(&f);
+}
+END_TEST
+
+#define DISPATCH_ZONES                                                                             \
+	"zone public interface eth0 default\n"                                                     \
+	"zone private interface eth1 source 192.168.0.0/16,fd00::/8 policy in reject\n"            \
+	"zone lab source 10.5.0.0/16,fc05::/16 policy in accept\n"                                 \
+	"zone dmz interface eth2 policy out drop\n"                                                \
+	"allow 22/tcp zone private\n"                                                              \
+	"allow 80/tcp zone dmz\n"
+
+static const char *zone_of(const struct pc_plan *plan, struct pc_packet p,
+			   enum pc_zone_reason reason)
+{
+	struct pc_verdict v = plan_eval_ok(plan, &p);
+
+	ck_assert_int_eq(v.zone_reason, reason);
+	return v.zone->name;
+}
+
+START_TEST(test_zone_dispatch)
+{
+	struct fixture f = fixture_new(DISPATCH_ZONES);
+
+	/* Source beats interface. */
+	ck_assert_str_eq(zone_of(f.plan, tcp_in(22, "10.5.0.1"), PC_ZONE_BY_ADDRESS), "lab");
+	ck_assert_str_eq(zone_of(f.plan, tcp_in(22, "192.168.4.255"), PC_ZONE_BY_ADDRESS),
+			 "private");
+	ck_assert_str_eq(zone_of(f.plan, tcp_in(22, "fc05::1"), PC_ZONE_BY_ADDRESS), "lab");
+	ck_assert_str_eq(zone_of(f.plan, tcp_in(22, "fd00:6::1"), PC_ZONE_BY_ADDRESS), "private");
+	ck_assert_str_eq(zone_of(f.plan,
+				 packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.1", "10.0.0.2",
+					     "eth1"),
+				 PC_ZONE_BY_IFACE),
+			 "private");
+	ck_assert_str_eq(zone_of(f.plan,
+				 packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.1", "10.0.0.2",
+					     "eth9"),
+				 PC_ZONE_BY_DEFAULT),
+			 "public");
+	/* Outbound: by destination, then output interface. */
+	ck_assert_str_eq(zone_of(f.plan,
+				 packet_make(PC_DIR_OUT, IPPROTO_TCP, 80, "10.0.0.1", "10.5.9.9",
+					     "eth0"),
+				 PC_ZONE_BY_ADDRESS),
+			 "lab");
+	ck_assert_str_eq(zone_of(f.plan,
+				 packet_make(PC_DIR_OUT, IPPROTO_TCP, 80, "10.0.0.1", "10.0.0.2",
+					     "eth2"),
+				 PC_ZONE_BY_IFACE),
+			 "dmz");
+	fixture_free(&f);
+}
+END_TEST
+
+/* Give zone z one more source prefix (validation refuses overlaps between
+ * zones, but the plan resolves them by longest prefix all the same). */
+static void zone_add_source(struct pc_config *cfg, size_t z, uint8_t family, const char *addr,
+			    uint8_t len)
+{
+	struct pc_zone *zone = &cfg->zones[z];
+	struct pc_prefix *v = pc_arena_alloc(cfg->arena, (zone->n_sources + 1) * sizeof(*v));
+
+	ck_assert_ptr_nonnull(v);
+	if (zone->n_sources)
+		memcpy(v, zone->sources, zone->n_sources * sizeof(*v));
+	v[zone->n_sources].family = family;
+	v[zone->n_sources].len = len;
+	ck_assert_int_eq(inet_pton(family, addr, v[zone->n_sources].addr), 1);
+	zone->sources = v;
+	zone->n_sources++;
+}
+
+START_TEST(test_zone_longest_prefix)
+{
+	struct pc_config *cfg = config_from_text(DISPATCH_ZONES);
+	struct pc_plan *plan;
+	size_t lab = 2;
+
+	ck_assert_str_eq(cfg->zones[lab].name, "lab");
+	zone_add_source(cfg, lab, AF_INET, "192.168.5.0", 24);
+	zone_add_source(cfg, lab, AF_INET6, "fd00:5::", 32);
+	plan = plan_from_config(cfg);
+	ck_assert_str_eq(zone_of(plan, tcp_in(22, "192.168.5.1"), PC_ZONE_BY_ADDRESS), "lab");
+	ck_assert_str_eq(zone_of(plan, tcp_in(22, "192.168.4.255"), PC_ZONE_BY_ADDRESS), "private");
+	ck_assert_str_eq(zone_of(plan, tcp_in(22, "192.168.6.0"), PC_ZONE_BY_ADDRESS), "private");
+	ck_assert_str_eq(zone_of(plan, tcp_in(22, "fd00:5::1"), PC_ZONE_BY_ADDRESS), "lab");
+	ck_assert_str_eq(zone_of(plan, tcp_in(22, "fd00:4:ffff::1"), PC_ZONE_BY_ADDRESS), "private");
+	/* 192.168.0.0-4.255, 5.0/24, 5.1-255.255 and 10.5.0.0/16 */
+	ck_assert_uint_eq(plan->dispatch[PC_DIR_IN].addr4.n, 4);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_policy_endings)
+{
+	struct fixture f = fixture_new(DISPATCH_ZONES);
+
+	expect(f.plan, tcp_in(22, "192.168.1.1"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(23, "192.168.1.1"), PC_VERDICT_REJECT, 0);
+	expect(f.plan, tcp_in(23, "10.5.5.1"), PC_VERDICT_ACCEPT, 0);
+	expect(f.plan, tcp_in(22, "10.1.1.1"), PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_OUT, IPPROTO_TCP, 443, "10.0.0.1", "10.0.0.2", "eth2"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_OUT, IPPROTO_TCP, 443, "10.0.0.1", "10.0.0.2", "eth0"),
+	       PC_VERDICT_ACCEPT, 0);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_preamble)
+{
+	struct fixture f = fixture_new(ZONES "deny from 127.0.0.0/8\n");
+	struct pc_packet lo = packet_make(PC_DIR_IN, IPPROTO_TCP, 9, "127.0.0.1", "127.0.0.1", "lo");
+	struct pc_packet ping = packet_make(PC_DIR_IN, IPPROTO_ICMP, 0, "127.0.0.1", "192.0.2.1",
+					    "eth0");
+	struct pc_packet nd = packet_make(PC_DIR_IN, IPPROTO_ICMPV6, 0, "fe80::1", "fe80::2", "eth0");
+	struct pc_verdict v;
+
+	v = plan_eval_ok(f.plan, &lo);
+	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
+	ping.icmp_type = 8;
+	v = plan_eval_ok(f.plan, &ping);
+	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
+	ping.icmp_type = 13; /* timestamp: not needed, so the zone decides */
+	expect(f.plan, ping, PC_VERDICT_DROP, 2);
+	nd.icmp_type = 135;
+	v = plan_eval_ok(f.plan, &nd);
+	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_multi_zone_rule)
+{
+	struct fixture f = fixture_new(DISPATCH_ZONES "allow in 443/tcp zone dmz,private comment "
+						      "\"WCF-WF 4.0 Samples\"\n");
+
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 443, "10.0.0.1", "10.0.0.2", "eth2"),
+	       PC_VERDICT_ACCEPT, 7);
+	expect(f.plan, tcp_in(443, "192.168.1.1"), PC_VERDICT_ACCEPT, 7);
+	expect(f.plan, tcp_in(443, "10.1.1.1"), PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_deny_between_allows);
+	tcase_add_test(tc, test_deny_cuts_later_range);
+	tcase_add_test(tc, test_reject_inside_allowed_range);
+	tcase_add_test(tc, test_from_breaks_run);
+	tcase_add_test(tc, test_no_proto_and_service);
+	tcase_add_test(tc, test_from_only_block_merges);
+	tcase_add_test(tc, test_out_and_to);
+	tcase_add_test(tc, test_limit_rate_log_are_rules);
+	tcase_add_test(tc, test_zone_dispatch);
+	tcase_add_test(tc, test_zone_longest_prefix);
+	tcase_add_test(tc, test_policy_endings);
+	tcase_add_test(tc, test_preamble);
+	tcase_add_test(tc, test_multi_zone_rule);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plan_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
