@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version"
+	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic explain export diff"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -48,16 +48,47 @@ _portctl()
 	fi
 	case $cmd in
 	allow | deny | reject | limit)
-		COMPREPLY=($(compgen -W "--runtime --json --help $rule_words $(_portctl_names services)" -- "$cur"))
+		COMPREPLY=($(compgen -W "--runtime --force --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
 	insert | delete)
-		COMPREPLY=($(compgen -W "--json --help allow deny reject limit comment $rule_words" -- "$cur"))
+		COMPREPLY=($(compgen -W "--force --json --help allow deny reject limit comment $rule_words" -- "$cur"))
 		;;
 	status)
 		COMPREPLY=($(compgen -W "numbered verbose --json --help" -- "$cur"))
 		;;
+	apply)
+		[[ $prev == --confirm ]] && return
+		COMPREPLY=($(compgen -W "--confirm --force --json --help" -- "$cur"))
+		;;
+	reload)
+		COMPREPLY=($(compgen -W "--force --json --help" -- "$cur"))
+		;;
+	panic)
+		COMPREPLY=($(compgen -W "on off --force --json --help" -- "$cur"))
+		;;
 	check)
 		_filedir rules
+		;;
+	explain)
+		# explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE]
+		local n=0 j
+		for ((j = i + 1; j < cword; j++)); do
+			[[ ${words[j]} == -* ]] || ((n++))
+		done
+		case $prev in
+		on)
+			COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+			;;
+		from | to) ;;
+		*)
+			case $n in
+			0) COMPREPLY=($(compgen -W "in out --offline --json --help" -- "$cur")) ;;
+			1) COMPREPLY=($(compgen -W "tcp udp sctp" -- "$cur")) ;;
+			2) ;;
+			*) COMPREPLY=($(compgen -W "from to on --offline --json" -- "$cur")) ;;
+			esac
+			;;
+		esac
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))

@@ -7,6 +7,7 @@
 #include "portctl/config.h"
 #include "portctl/diag.h"
 #include "portctl/netlink.h"
+#include "portctl/plan.h"
 
 /* Where an apply stopped: decides the exit code (2 config, 1 the rest). */
 enum pc_apply_stage {
@@ -21,6 +22,9 @@ enum pc_apply_stage {
 struct pc_applied {
 	struct pc_config *cfg;
 	struct pc_ruleset *ruleset;
+	/* The plan ruleset was lowered from, kept so that a CLI rule can be
+	 * appended without compiling everything again; may be NULL. */
+	struct pc_plan *plan;
 	enum pc_apply_stage stage;
 };
 
@@ -60,5 +64,18 @@ int pc_state_save(const struct pc_paths *paths, const struct pc_config *cfg);
 
 /* Paths that load the saved copy; strings are kept in buf (PATH_MAX * 2). */
 int pc_state_paths(const struct pc_paths *paths, struct pc_paths *out, char *buf, size_t size);
+
+/*
+ * The same kind of copy under another name in the state directory (e.g. the
+ * configuration a pending "apply --confirm" rolls back to). from tells
+ * where cfg's sources were read (their names start with its sysconf_dir or
+ * data_dir); paths->state_dir is where the copy goes. Returns 0 or -errno.
+ */
+int pc_state_save_named(const struct pc_paths *paths, const struct pc_paths *from,
+			const char *name, const struct pc_config *cfg);
+int pc_state_paths_named(const struct pc_paths *paths, const char *name, struct pc_paths *out,
+			 char *buf, size_t size);
+/* Remove a directory tree; a missing one is fine. Returns 0 or -errno. */
+int pc_state_remove_tree(const char *path);
 
 #endif

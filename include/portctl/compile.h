@@ -7,6 +7,7 @@
 
 #include "portctl/config.h"
 #include "portctl/diag.h"
+#include "portctl/plan.h"
 
 #define PC_TABLE_NAME "portctl"
 
@@ -45,6 +46,51 @@ int pc_compile(const struct pc_config *cfg, struct pc_ruleset **out, struct pc_d
 int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct pc_diags *d);
 
 void pc_ruleset_free(struct pc_ruleset *rs);
+
+/*
+ * The panic ruleset: table inet portctl with input and output chains that
+ * accept loopback and drop everything else, established connections too
+ * (no conntrack preamble). On success *out owns it (pc_ruleset_free).
+ * Returns 0 or -ENOMEM.
+ */
+int pc_ruleset_panic(struct pc_ruleset **out);
+
+struct nftnl_set;
+
+/* One rule appended to a compiled configuration (pc_rule_append_prepare). */
+struct pc_append_set {
+	size_t obj;		/* the set in the ruleset's objs */
+	struct nftnl_set *elems; /* owned: just the new elements, named as that set */
+};
+
+struct pc_append_port {
+	size_t zone, entry, obj; /* plan zone, entry of its chain, ruleset set */
+	int dir;		  /* enum pc_dir */
+	struct pc_plan_port port;
+};
+
+struct pc_rule_append {
+	struct pc_append_set *sets;
+	size_t n_sets, cap_sets;
+	struct pc_append_port *ports;
+	size_t n_ports, cap_ports;
+};
+
+/*
+ * The usual CLI change in O(change): r, already the last rule of the
+ * validated configuration plan was built from, merges into the last port
+ * map of each of its chains. Builds the map elements a full compile would
+ * add for it (the parts of its ports no earlier rule of the run decides)
+ * into out, touching neither plan nor rs. Returns 0, -EOPNOTSUPP when the
+ * rule needs a full compile (not a port-only rule, no port map at the end
+ * of a chain, or no map of the right kind yet), or -ENOMEM.
+ */
+int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			   const struct pc_rule *r, struct pc_rule_append *out);
+/* Make plan and rs what a full compile with r would give. 0 or -ENOMEM. */
+int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  struct pc_rule_append *app);
+void pc_rule_append_free(struct pc_rule_append *app);
 
 /*
  * Print the ruleset as libnftnl's text of each object: the table, the sets

@@ -18,7 +18,7 @@ struct pc_settings {
 	struct pc_loc default_zone_loc; /* where default-zone was set */
 	bool cli_changes;         /* cli-changes = yes */
 	const char *group;        /* socket-group = portctl: who may change rules */
-	mode_t socket_mode;       /* socket-mode = 0660 */
+	mode_t socket_mode;       /* socket-mode = 0666: anyone reads, the group writes */
 	enum pc_log_level log_level;
 	bool table_owner;         /* table-owner = yes: NFT_TABLE_F_OWNER|PERSIST */
 	enum pc_drift_mode drift; /* drift = repair|report */
@@ -81,6 +81,14 @@ int pc_settings_parse(struct pc_config *cfg, const char *name, char *data, size_
  * problem to d. Returns 0 when there are no errors, -EINVAL otherwise.
  */
 int pc_config_validate(struct pc_config *cfg, struct pc_diags *d);
+
+/*
+ * Check rule i of a configuration pc_config_validate accepted before, as
+ * that would (services expanded, zone names known), without going over
+ * the other rules: for one rule added to a loaded configuration. Returns
+ * 0, -EINVAL with diagnostics in d, or -ENOMEM.
+ */
+int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d);
 
 /*
  * Load the whole configuration the daemon would apply: portctl.conf, the

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "portctl/compile.h"
 #include "portctl/diag.h"
@@ -59,6 +60,16 @@ int pc_nl_table_exists(struct pc_nl *nl);
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		unsigned flags, struct pc_diags *d);
 
+/*
+ * Send just the elements of app (pc_rule_append_prepare) to their sets of
+ * rs, added (add) or deleted by key (to undo an add), in one transaction
+ * carrying the generation id of this handle's last commit. Returns 0,
+ * -ESTALE without any change when someone else committed since (apply the
+ * whole ruleset instead), or -errno with the kernel's refusal in d.
+ */
+int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
+			 const struct pc_rule_append *app, bool add, struct pc_diags *d);
+
 /* Statistics of the last successful pc_nl_apply(). */
 const struct pc_nl_stats *pc_nl_last_stats(const struct pc_nl *nl);
 
@@ -83,5 +94,28 @@ struct pc_nl_counters {
  */
 int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out);
 void pc_nl_counters_free(struct pc_nl_counters *c);
+
+/* One difference between the kernel's table and a ruleset (pc_nl_verify). */
+struct pc_nl_mismatch {
+	char op;          /* '-' missing from the kernel, '+' only in the kernel, '~' order */
+	const char *what; /* "rule", "chain", "set", "set element", "table", ... */
+	ssize_t obj;      /* index into the ruleset's objs, -1 for kernel-only objects */
+	char *text;       /* owned: the object as compared (libnftnl's words) */
+};
+
+struct pc_nl_mismatches {
+	struct pc_nl_mismatch *items;
+	size_t n, cap;
+};
+
+/*
+ * Compare table inet portctl in the kernel with rs: chains, sets and their
+ * elements, and rules in chain order, each printed without handles and
+ * counter values. out (zeroed) gets one entry per difference; none means
+ * the kernel holds exactly rs. Release with pc_nl_mismatches_free().
+ * Returns 0 or -errno.
+ */
+int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
+void pc_nl_mismatches_free(struct pc_nl_mismatches *m);
 
 #endif

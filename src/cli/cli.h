@@ -67,5 +67,30 @@ int cmd_status(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_zones(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_services(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_reload(struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_apply.c: apply [--confirm], confirm, panic; reload shares its options. */
+int cmd_apply(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_confirm(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_panic(struct cli_context *ctx, int argc, char *argv[]);
+/* Parse --force/--confirm/--json/--help for argv[0] ("apply", "reload")
+ * and send it with the session; an enum cli_exit. */
+int cli_files_apply(struct cli_context *ctx, int argc, char *argv[], const char *usage,
+		    bool confirm_allowed);
+/* status: panic mode and a pending confirmation, when there are. */
+void cli_trust_status_print(const json_t *data);
+/* session.c: the admin's SSH session ("CLIENT CPORT SERVER SPORT") from
+ * SSH_CONNECTION, or under sudo from the nearest ancestor that has it;
+ * NULL when none (caller frees). */
+char *cli_ssh_connection(void);
+/* Add "ssh_connection" (when known) and "force" (when set) to a request's
+ * args, for portctld's lock-out guard. Returns 0 or -ENOMEM. */
+int cli_guard_args(json_t *args, bool force);
+/* cmd_ban.c, cmd_exposure.c */
+int cmd_ban(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_unban(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_exposure(struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_explain.c (daemon or offline), cmd_export.c (export, diff) */
+int cmd_explain(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_export(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_diff(struct cli_context *ctx, int argc, char *argv[]);
 
 #endif

@@ -13,11 +13,20 @@
 
 static int unreachable(const struct cli_context *ctx, const char *path, int r)
 {
+	/* The socket's mode or group shut us out: that is a permission
+	 * problem (exit 4), not a missing daemon. */
+	if (r == -EACCES || r == -EPERM) {
+		fprintf(stderr,
+			"%s: permission denied on %s\n"
+			"Ask an administrator to add you to the socket's group (socket-group in "
+			"portctl.conf).\n",
+			ctx->prog, path);
+		return CLI_EXIT_PERMISSION;
+	}
 	fprintf(stderr,
 		"%s: cannot reach portctld at %s: %s\n"
-		"Is the daemon running? Start it with 'systemctl start portctld'%s.\n",
-		ctx->prog, path, strerror(-r),
-		r == -EACCES ? ", or ask an administrator for access to the socket" : "");
+		"Is the daemon running? Start it with 'systemctl start portctld'.\n",
+		ctx->prog, path, strerror(-r));
 	return CLI_EXIT_UNREACHABLE;
 }
 

@@ -6,19 +6,12 @@
 
 int cmd_reload(struct cli_context *ctx, int argc, char *argv[])
 {
-	int code, i;
-
-	i = cli_options_parse(ctx, argc, argv,
-			      "reload [--json]\n\n"
-			      "Re-read the configuration directory and apply it atomically. A bad\n"
-			      "rule anywhere changes nothing; its FILE:LINE:COL is printed.\n"
-			      "Rules added with --runtime are dropped.\n",
-			      &code);
-	if (i < 0)
-		return code;
-	if (i != argc) {
-		fprintf(stderr, "%s: reload takes no arguments\n", ctx->prog);
-		return CLI_EXIT_USAGE;
-	}
-	return cli_daemon_simple(ctx, "reload", NULL);
+	return cli_files_apply(ctx, argc, argv,
+			       "reload [--force] [--json]\n\n"
+			       "Re-read the configuration directory and apply it atomically. A bad\n"
+			       "rule anywhere changes nothing; its FILE:LINE:COL is printed.\n"
+			       "Rules added with --runtime are dropped. A configuration that would\n"
+			       "cut your own SSH session is refused unless --force is given; to try\n"
+			       "one safely, use 'portctl apply --confirm SECONDS'.\n",
+			       false);
 }

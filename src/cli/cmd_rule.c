@@ -11,6 +11,7 @@
 
 struct rule_opts {
 	bool runtime;
+	bool force; /* even if it cuts the admin's own SSH session */
 	int first; /* index of the first operand */
 };
 
@@ -22,12 +23,13 @@ static int rule_opts_parse(struct cli_context *ctx, int argc, char *argv[], cons
 		{"help", no_argument, NULL, 'h'},
 		{"json", no_argument, NULL, 'j'},
 		{"runtime", no_argument, NULL, 'r'},
+		{"force", no_argument, NULL, 'f'},
 		{0},
 	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hjr", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjrf", options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fprintf(stdout, "usage: %s %s", ctx->prog, usage);
@@ -38,6 +40,9 @@ static int rule_opts_parse(struct cli_context *ctx, int argc, char *argv[], cons
 			break;
 		case 'r':
 			o->runtime = true;
+			break;
+		case 'f':
+			o->force = true;
 			break;
 		default:
 			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, argv[0]);
@@ -79,6 +84,7 @@ static const char rule_usage_fmt[] =
 	"holds after the action, e.g. '443/tcp', '80,443/tcp zone public\n"
 	"comment web', 'from 203.0.113.7'; see portctl.rules(5).\n\n"
 	"  --runtime   apply now, do not persist (dropped by the next reload)\n"
+	"  --force     even if it would cut your own SSH session (SSH_CONNECTION)\n"
 	"  --json      print the daemon's answer as JSON\n";
 
 static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const char *action)
@@ -98,6 +104,10 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	if (!text)
 		return CLI_EXIT_FAILURE;
 	args = json_pack("{s:s,s:b}", "rule", text, "runtime", o.runtime);
+	if (!args || cli_guard_args(args, o.force) < 0) {
+		json_decref(args);
+		return CLI_EXIT_FAILURE;
+	}
 	code = cli_daemon_simple(ctx, action, args);
 	json_decref(args);
 	return code;
@@ -157,6 +167,10 @@ int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
 		return CLI_EXIT_FAILURE;
 	args = json_pack("{s:s,s:I,s:b}", "rule", text, "position", (json_int_t)n, "runtime",
 			 o.runtime);
+	if (!args || cli_guard_args(args, o.force) < 0) {
+		json_decref(args);
+		return CLI_EXIT_FAILURE;
+	}
 	code = cli_daemon_simple(ctx, "insert", args);
 	json_decref(args);
 	return code;
@@ -207,8 +221,10 @@ int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
 	if (o.first == argc)
 		return usage_error(ctx, "delete", "needs a rule number, a rule or 'comment TEXT'");
 	args = delete_args(argc - o.first, argv + o.first);
-	if (!args)
+	if (!args || cli_guard_args(args, o.force) < 0) {
+		json_decref(args);
 		return CLI_EXIT_FAILURE;
+	}
 	code = cli_daemon_simple(ctx, "delete", args);
 	json_decref(args);
 	return code;

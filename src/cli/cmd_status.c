@@ -63,6 +63,7 @@ static void status_print(const json_t *data, enum status_detail detail)
 
 	printf("Status: active, table %s, from %s\n", json_string_value(json_object_get(data, "table")),
 	       json_string_value(json_object_get(data, "source")));
+	cli_trust_status_print(data);
 	if (!json_is_true(json_object_get(data, "counters")))
 		printf("(counters could not be read from the kernel)\n");
 	printf("\nZones:\n");

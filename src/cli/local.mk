@@ -5,8 +5,14 @@ portctl_SOURCES = \
 	src/cli/cli.h \
 	src/cli/portctl.c \
 	src/cli/cmd_check.c \
-	src/cli/cmd_daemon.c src/cli/cmd_rule.c src/cli/cmd_status.c src/cli/cmd_reload.c
+	src/cli/cmd_daemon.c src/cli/cmd_rule.c src/cli/cmd_status.c src/cli/cmd_reload.c \
+	src/cli/cmd_apply.c src/cli/session.c
 portctl_LDADD = $(LANG_LIBS) $(JANSSON_LIBS)
+# Bans (fail2ban) and the exposure report (listeners joined with the plan).
+portctl_SOURCES += src/cli/cmd_ban.c src/cli/cmd_exposure.c
+portctl_LDADD += $(COMPILE_LIBS)
+# explain (daemon or offline, through the plan), export and diff.
+portctl_SOURCES += src/cli/cmd_explain.c src/cli/cmd_export.c
 portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh

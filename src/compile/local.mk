@@ -5,10 +5,14 @@ src_compile_libcompile_a_SOURCES = \
 	src/compile/spans.c \
 	src/compile/plan.c \
 	src/compile/eval.c \
+	src/compile/explain.c \
+	include/portctl/explain.h \
 	src/compile/nft-build.h \
 	src/compile/nft-build.c \
 	src/compile/lower.c \
 	src/compile/ruleset.c \
+	src/compile/append.c \
+	src/compile/panic.c \
 	include/portctl/compile.h \
 	include/portctl/plan.h
 

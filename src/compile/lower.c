@@ -386,25 +386,31 @@ static void port_key(uint8_t l4proto, uint16_t port, uint8_t key[8])
 	key[5] = (uint8_t)(port & 0xff);
 }
 
+int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p)
+{
+	char comment[PC_COMMENT_MAX + 1];
+	uint8_t key[8], key_end[8];
+	struct elem_spec es = { .key = key, .len = sizeof(key), .verdict = (int)p->verdict };
+
+	port_key(p->l4proto, p->lo, key);
+	port_key(p->l4proto, p->hi, key_end);
+	if (p->lo != p->hi)
+		es.key_end = key_end;
+	if (rule_comment(p->rule, comment, sizeof(comment)) >= 0)
+		es.comment = comment;
+	return set_add_elem(s, &es);
+}
+
 static int port_map_fill(struct lower *l, struct nftnl_set *s, const struct pc_plan_entry *e,
 			 bool ranges)
 {
 	for (size_t i = 0; i < e->n_ports; i++) {
 		const struct pc_plan_port *p = &e->ports[i];
-		char comment[PC_COMMENT_MAX + 1];
-		uint8_t key[8], key_end[8];
-		struct elem_spec es = { .key = key, .len = sizeof(key), .verdict = (int)p->verdict };
 		int r;
 
 		if ((p->lo != p->hi) != ranges)
 			continue;
-		port_key(p->l4proto, p->lo, key);
-		port_key(p->l4proto, p->hi, key_end);
-		if (ranges)
-			es.key_end = key_end;
-		if (rule_comment(p->rule, comment, sizeof(comment)) >= 0)
-			es.comment = comment;
-		r = set_add_elem(s, &es);
+		r = port_elem_add(s, p);
 		if (r < 0)
 			return r;
 		l->n_elems++;

@@ -87,4 +87,8 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems);
 
+/* One segment of a port map (meta l4proto . th dport): a key, with the
+ * segment's end for a range, its verdict, a counter and the rule's comment. */
+int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p);
+
 #endif

@@ -109,6 +109,87 @@ static struct pc_source *source_find(struct pc_config *cfg, const char *name)
 	return NULL;
 }
 
+/* As the loader: rules files beyond 64 MiB are refused anyway. */
+#define FILE90_MAX ((size_t)64 * 1024 * 1024)
+
+/* Whether the file on disk still holds what the configuration in force
+ * read from it (src NULL: no such file): CLI changes rewrite it from the
+ * daemon's copy, and must not silently drop an edit made by hand since. */
+static bool file90_unchanged(const char *path, const struct pc_source *src)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int r = pc_read_file(path, FILE90_MAX, &data, &len);
+
+	if (r == -ENOENT)
+		return !src || src->len == 0;
+	return r >= 0 && src && len == src->len && !memcmp(data, src->data, len);
+}
+
+static int reply_file90_edited(struct pc_reply *reply, const char *path)
+{
+	return reply_set(reply, PC_STATUS_FAILURE,
+			 "%s was changed since the last reload, nothing changed: run 'portctl "
+			 "reload' to apply the files, then repeat the command",
+			 path);
+}
+
+/* Under dir, "dir/..."; the rest after the slash in *rel. */
+static bool path_under(const char *path, const char *dir, const char **rel)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	if (!n || strncmp(path, dir, n) || path[n] != '/')
+		return false;
+	*rel = path + n + 1;
+	return true;
+}
+
+/* A configuration parsed again from the file texts old was loaded from,
+ * in the order they were read, without reading any file: portctl.conf,
+ * shipped zones and services (or their replacements), rules.d. Command
+ * line, runtime and ban rules are not files; the caller places them. */
+static int config_from_sources(const struct pc_paths *paths, const struct pc_config *old,
+			       struct pc_config **out, struct pc_diags *d)
+{
+	struct pc_config *cfg = pc_config_new();
+	size_t errors = d->n_errors;
+	int r = 0;
+
+	*out = cfg;
+	if (!cfg)
+		return -ENOMEM;
+	for (size_t i = 0; r != -ENOMEM && i < old->sources.n; i++) {
+		const struct pc_source *src = &old->sources.items[i];
+		const char *rel;
+		char *data;
+		bool settings, admin, shipped;
+
+		settings = path_under(src->name, paths->sysconf_dir, &rel) &&
+			   streq(rel, "portctl.conf");
+		admin = !settings && path_under(src->name, paths->sysconf_dir, &rel) &&
+			!strncmp(rel, "rules.d/", 8);
+		shipped = !settings && !admin &&
+			  (path_under(src->name, paths->sysconf_dir, &rel) ||
+			   path_under(src->name, paths->data_dir, &rel));
+		if (!settings && !admin && !shipped)
+			continue;
+		data = malloc(src->len + 1);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, src->data, src->len);
+		data[src->len] = '\0';
+		if (settings)
+			r = pc_settings_parse(cfg, src->name, data, src->len, d);
+		else
+			r = pc_parse_buffer(cfg, src->name, data, src->len,
+					    admin ? PC_ORIGIN_ADMIN : PC_ORIGIN_SHIPPED, d);
+	}
+	if (r == -ENOMEM || pc_config_validate(cfg, d) == -ENOMEM)
+		return -ENOMEM;
+	return d->n_errors > errors ? -EINVAL : 0;
+}
+
 /* The configuration files plus the runtime rules, as they stand now. */
 static int cand_load(struct daemon *dm, struct cand *c, struct pc_diags *d)
 {
@@ -121,7 +202,12 @@ static int cand_load(struct daemon *dm, struct cand *c, struct pc_diags *d)
 	c->a = calloc(1, sizeof(*c->a));
 	if (!c->a)
 		return -ENOMEM;
-	r = pc_config_load(&dm->paths, &c->a->cfg, d);
+	/* The configuration in force, not the files as they are now: a CLI
+	 * change must not apply what someone edited since the last reload. */
+	if (dm->applied && dm->applied->cfg && dm->source == SOURCE_FILES)
+		r = config_from_sources(&dm->paths, dm->applied->cfg, &c->a->cfg, d);
+	else
+		r = pc_config_load(&dm->paths, &c->a->cfg, d);
 	if (r < 0 || pc_diags_has_errors(d))
 		return r < 0 ? r : -EINVAL;
 	pos = cli_end(c->a->cfg, c->path90);
@@ -131,6 +217,9 @@ static int cand_load(struct daemon *dm, struct cand *c, struct pc_diags *d)
 			return r;
 		rules_move(c->a->cfg, idx, pos++);
 	}
+	r = bans_place(dm, c->a->cfg, d);
+	if (r < 0)
+		return r;
 	c->src90 = source_find(c->a->cfg, c->path90);
 	return pc_strbuf_append(&c->text90, c->src90 ? c->src90->data : "",
 				c->src90 ? c->src90->len : 0);
@@ -364,13 +453,23 @@ static int cand_commit(struct daemon *dm, struct cand *c, const struct change *c
 	const struct pc_ruleset *old = dm->applied ? dm->applied->ruleset : NULL;
 	int r;
 
+	/* Parsing the change added sources: the array may have moved since
+	 * cand_load found the file's. */
+	c->src90 = source_find(c->a->cfg, c->path90);
 	r = pc_config_validate(c->a->cfg, d);
 	if (r >= 0 && !pc_diags_has_errors(d))
-		r = pc_compile(c->a->cfg, &c->a->ruleset, d);
+		r = pc_plan_build(c->a->cfg, &c->a->plan, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = pc_ruleset_lower(c->a->plan, &c->a->ruleset, d);
 	if (r < 0 || pc_diags_has_errors(d))
 		return reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:",
 				   d, c->a->cfg),
 		       -ECANCELED;
+	if (c->file_changed && dm->source == SOURCE_FILES && !file90_unchanged(c->path90, c->src90))
+		return reply_file90_edited(reply, c->path90), -ECANCELED;
+	if (guard_check(dm, &ch->guard, dm->applied ? dm->applied->cfg : NULL, c->a->cfg, reply,
+			NULL) < 0)
+		return -ECANCELED;
 	r = pc_nl_apply(dm->nl, c->a->ruleset, old, daemon_apply_flags(dm), d);
 	if (r < 0)
 		return reply_diags(reply, PC_STATUS_FAILURE,
@@ -425,7 +524,148 @@ static void runtime_update(struct daemon *dm, struct cand *c)
 }
 
 static const char *const change_verbs[] = {
-	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted"};
+	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted",
+	[CHANGE_BAN] = "banned", [CHANGE_UNBAN] = "unbanned"};
+
+/* Take back what fast_add appended to cfg: rules past n_rules and the
+ * sources the parse added past n_sources. */
+static void cfg_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
+{
+	cfg->n_rules = n_rules;
+	while (cfg->sources.n > n_sources) {
+		struct pc_source *src = &cfg->sources.items[--cfg->sources.n];
+
+		free(src->name);
+		free(src->data);
+	}
+}
+
+/* Whether a rule text can be appended in place: one line starting with
+ * "allow", so the parse adds one rule and no zone or service (which could
+ * move the arrays the plan points into), and the change opens ports only,
+ * so it cannot cut anyone's session (no lock-out guard needed). */
+static bool fast_add_text(const char *text)
+{
+	return !strncmp(text, "allow ", 6) && !strpbrk(text, "\n\r\\");
+}
+
+/*
+ * The usual change, "portctl allow 443/tcp", in O(change): the rule is
+ * parsed into the configuration in force, and when it lands at the end of
+ * its chains, merging into their last port map, only its new map elements
+ * are built and sent, in one transaction carrying the generation id.
+ * Returns 1 when handled (reply set), 0 when the change needs the full path
+ * (nothing changed), or -errno.
+ */
+static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply *reply,
+		    struct pc_diags *d)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = { 0 };
+	struct pc_strbuf text = { 0 };
+	size_t n_rules, n_sources, idx;
+	struct pc_source *src90;
+	struct pc_config *cfg;
+	struct pc_rule *rule;
+	char path90[4096];
+	int r;
+
+	if (ch->kind != CHANGE_ADD || ch->runtime || !fast_add_text(ch->rule) || !a || !a->cfg ||
+	    !a->plan || !a->ruleset || dm->source != SOURCE_FILES || dm->pending || dm->panic)
+		return 0;
+	cfg = a->cfg;
+	if (snprintf(path90, sizeof(path90), "%s/rules.d/%s", dm->paths.sysconf_dir,
+		     PC_CLI_RULES_FILE) >= (int)sizeof(path90))
+		return 0;
+	src90 = source_find(cfg, path90);
+	/* Appending must move no rule (plan and ruleset point at them), and
+	 * the rule must come last: no runtime rule or later file after it. */
+	if (!src90 || cfg->n_rules == cfg->cap_rules || cli_end(cfg, path90) != cfg->n_rules)
+		return 0;
+	n_rules = cfg->n_rules;
+	n_sources = cfg->sources.n;
+	r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, d);
+	if (r >= 0)
+		r = pc_config_validate_rule(cfg, idx, d);
+	if (r == -EINVAL) {
+		reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:", d,
+			    cfg);
+		r = 1;
+		goto undo;
+	}
+	if (r < 0)
+		goto undo;
+	rule = &cfg->rules[idx];
+	/* The parse added a source: the array may have moved. */
+	src90 = source_find(cfg, path90);
+	rule->loc.file = src90->name;
+	rule->loc.line = rules_text_next_line(src90->data, src90->len);
+	rule->origin = PC_ORIGIN_ADMIN;
+	/* An allow at the end cannot cut a session: the guard only checks
+	 * the session the CLI reported is well-formed (as for any change). */
+	if (guard_check(dm, &ch->guard, cfg, cfg, reply, NULL) < 0) {
+		r = 1;
+		goto undo;
+	}
+	if (!file90_unchanged(path90, src90)) {
+		reply_file90_edited(reply, path90);
+		r = 1;
+		goto undo;
+	}
+	r = pc_rule_append_prepare(a->plan, a->ruleset, rule, &app);
+	if (r >= 0)
+		r = rules_text_edit(src90->data, src90->len, RULES_APPEND, rule->loc.line,
+				    rule->text, &text);
+	if (r >= 0)
+		r = pc_nl_apply_elements(dm->nl, a->ruleset, &app, true, d);
+	if (r == -EOPNOTSUPP || r == -ESTALE) {
+		r = 0;
+		goto undo;
+	}
+	if (r < 0) {
+		reply_diags(reply, PC_STATUS_FAILURE, "the kernel refused the change, nothing changed:",
+			    d, cfg);
+		r = 1;
+		goto undo;
+	}
+	r = file_replace(path90, text.buf ? text.buf : "", text.len, 0644);
+	if (r < 0) {
+		struct pc_diags d2;
+
+		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", path90);
+		pc_diags_init(&d2);
+		if (pc_nl_apply_elements(dm->nl, a->ruleset, &app, false, &d2) < 0)
+			log_error("rollback failed: the kernel holds the change, the files do not");
+		pc_diags_free(&d2);
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): the change was rolled back; check the "
+			  "directory's permissions and free space",
+			  path90, strerror(-r));
+		r = 1;
+		goto undo;
+	}
+	/* Kernel and file hold the rule: the model in memory follows. */
+	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0) {
+		log_error("out of memory; the next change recompiles everything");
+		pc_plan_free(a->plan);
+		a->plan = NULL;
+	}
+	free(src90->data);
+	src90->data = TAKE_PTR(text.buf);
+	src90->len = text.len;
+	r = pc_state_save(&dm->paths, cfg);
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
+	log_notice("uid %u pid %d: added %s", ch->peer->uid, (int)ch->peer->pid, ch->rule);
+	reply_set(reply, PC_STATUS_OK, "rule added: %s", ch->rule);
+	pc_rule_append_free(&app);
+	return 1;
+undo:
+	cfg_truncate(cfg, n_rules, n_sources);
+	pc_rule_append_free(&app);
+	pc_strbuf_free(&text);
+	return r;
+}
 
 int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply)
 {
@@ -440,6 +680,14 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 				 "'portctl reload'",
 				 dm->paths.sysconf_dir);
 	pc_diags_init(&d);
+	r = fast_add(dm, ch, reply, &d);
+	if (r != 0) {
+		pc_diags_free(&d);
+		return r < 0 ? r : 0;
+	}
+	/* Diagnostics of the attempt would repeat in the full path's. */
+	pc_diags_free(&d);
+	pc_diags_init(&d);
 	r = cand_load(dm, &c, &d);
 	if (r == -EINVAL) {
 		reply_diags(reply, PC_STATUS_FAILURE,
@@ -447,7 +695,9 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		goto out;
 	}
 	if (r >= 0)
-		r = ch->kind == CHANGE_ADD	  ? change_add(dm, &c, ch, reply, &d)
+		/* A ban's change is already in dm->bans, placed by cand_load. */
+		r = ch->kind == CHANGE_BAN || ch->kind == CHANGE_UNBAN ? 0
+		    : ch->kind == CHANGE_ADD	  ? change_add(dm, &c, ch, reply, &d)
 		    : ch->kind == CHANGE_INSERT ? change_insert(dm, &c, ch, reply, &d)
 						: change_delete(dm, &c, ch, reply, &d);
 	if (r == -EINVAL) {

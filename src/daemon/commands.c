@@ -29,6 +29,7 @@ static const char *const origin_names[] = {
 static const char *const source_names[] = {
 	[SOURCE_FILES] = "files", [SOURCE_LAST_GOOD] = "last-good",
 	[SOURCE_SAFE] = "safe-policy", [SOURCE_KERNEL] = "kernel",
+	[SOURCE_ROLLBACK] = "rolled-back",
 };
 
 int reply_diags(struct pc_reply *reply, int status, const char *intro, const struct pc_diags *d,
@@ -301,7 +302,23 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 				"source", source_names[dm->source], "default_zone",
 				cfg->zones[cfg->default_zone].name, "counters", r >= 0, "zones",
 				zones_json(cfg), "rules", rules);
+	trust_status_add(dm, reply->data);
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
+}
+
+void daemon_take_reloaded(struct daemon *dm, struct pc_applied *a)
+{
+	pc_applied_free(dm->applied);
+	dm->applied = a;
+	dm->source = SOURCE_FILES;
+	dm->cli_changes = a->cfg->settings.cli_changes;
+	dm->table_owner = a->cfg->settings.table_owner;
+	if (dm->log_level_override < 0)
+		log_set_max_level(a->cfg->settings.log_level);
+	if (dm->n_runtime > 0)
+		log_notice("reload dropped %zu runtime rule(s)", dm->n_runtime);
+	daemon_runtime_clear(dm);
+	log_info("configuration applied: %zu rules, %zu zones", a->cfg->n_rules, a->cfg->n_zones);
 }
 
 int daemon_reload(struct daemon *dm, struct pc_reply *reply)
@@ -310,6 +327,8 @@ int daemon_reload(struct daemon *dm, struct pc_reply *reply)
 	struct pc_diags d;
 	int r;
 
+	if (panic_refuses(dm, "reload", reply))
+		return -EBUSY;
 	pc_diags_init(&d);
 	r = pc_apply_config(&dm->paths, dm->nl, dm->applied, &a, &d);
 	if (r < 0 && a && a->stage != PC_APPLY_STATE) {
@@ -331,29 +350,25 @@ int daemon_reload(struct daemon *dm, struct pc_reply *reply)
 	}
 	if (r < 0)
 		log_warning_errno(r, "applied, but the last-good copy was not saved: %m");
-	pc_applied_free(dm->applied);
-	dm->applied = a;
-	dm->source = SOURCE_FILES;
-	dm->cli_changes = a->cfg->settings.cli_changes;
-	dm->table_owner = a->cfg->settings.table_owner;
-	if (dm->log_level_override < 0)
-		log_set_max_level(a->cfg->settings.log_level);
-	if (dm->n_runtime > 0)
-		log_notice("reload dropped %zu runtime rule(s)", dm->n_runtime);
-	daemon_runtime_clear(dm);
-	log_info("configuration applied: %zu rules, %zu zones", a->cfg->n_rules, a->cfg->n_zones);
+	daemon_take_reloaded(dm, a);
 	if (reply)
 		reply_set(reply, PC_STATUS_OK, "reloaded: %zu rules in %zu zones applied",
 			  a->cfg->n_rules, a->cfg->n_zones);
+	/* Bans outlive reloads (fail2ban does not re-issue them); they follow
+	 * in a second, element-only transaction, which replaces dm->applied
+	 * (and frees a). */
+	bans_restore(dm);
 	pc_diags_free(&d);
 	return 0;
 }
 
+/* From the CLI a reload is an apply without --confirm: the lock-out
+ * guard sees it (SIGHUP goes through daemon_reload, with no session). */
 static int cmd_reload(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		      struct pc_reply *reply)
 {
-	daemon_reload(dm, reply);
-	return 0;
+	json_object_del(args, "confirm");
+	return cmd_apply(dm, peer, args, reply);
 }
 
 /* The rule text a CLI change sends; an action command's rule must start
@@ -396,6 +411,7 @@ static int cmd_add(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (args_rule(args, action, &ch.rule, reply) < 0)
 		return 0;
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
+	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }
 
@@ -434,6 +450,7 @@ static int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 	if (ch.number == 0)
 		return reply_set(reply, PC_STATUS_USAGE, "insert needs a \"position\"");
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
+	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }
 
@@ -453,6 +470,7 @@ static int cmd_delete(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 				 "delete needs exactly one of \"number\", \"rule\", \"comment\"");
 	if (ch.rule && args_rule(args, NULL, &ch.rule, reply) < 0)
 		return 0;
+	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }
 
@@ -468,6 +486,14 @@ static const struct command commands[] = {
 	{"limit", cmd_limit, true, "add a rate-limited allow rule"},
 	{"insert", cmd_insert, true, "add a rule at a position"},
 	{"delete", cmd_delete, true, "remove a rule by number, text or comment"},
+	{"ban", cmd_ban, true, "drop an address ahead of every rule (fail2ban)"},
+	{"unban", cmd_unban, true, "lift a ban"},
+	{"apply", cmd_apply, true, "reload; with \"confirm\", roll back unless confirmed in time"},
+	{"confirm", cmd_confirm, true, "keep the rules of a pending apply --confirm"},
+	{"panic", cmd_panic, true, "drop everything but loopback, or restore the rules"},
+	{"explain", cmd_explain, false, "which zone and rule decide a packet, and why"},
+	{"export", cmd_export, false, "the configuration in force as one rules file"},
+	{"diff", cmd_diff, false, "what a reload would change, and whether the kernel drifted"},
 };
 
 static const struct command *command_find(const char *name)
@@ -502,6 +528,8 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 			  cmd->name);
 		return;
 	}
+	if (cmd->needs_write && panic_refuses(dm, cmd->name, reply))
+		return;
 	log_debug("uid %u pid %d: %s", peer->uid, (int)peer->pid, cmd->name);
 	r = cmd->run(dm, peer, req->args, reply);
 	if (r < 0) {

@@ -19,7 +19,10 @@ enum daemon_source {
 	SOURCE_LAST_GOOD, /* the state directory's copy of the last good one */
 	SOURCE_SAFE,      /* the built-in safe policy */
 	SOURCE_KERNEL,    /* kept what the kernel had; model unknown */
+	SOURCE_ROLLBACK,  /* an unconfirmed "apply --confirm" was rolled back */
 };
+
+struct pending;
 
 /* Everything the daemon holds, owned by pc_daemon_run's stack frame. */
 struct daemon {
@@ -39,6 +42,18 @@ struct daemon {
 	bool table_owner;
 	gid_t group;
 	bool have_group;
+	/* An "apply --confirm" waiting for "portctl confirm" (confirm.c);
+	 * NULL when none. */
+	struct pending *pending;
+	/* Panic mode (panic.c): the kernel holds the panic ruleset, applied
+	 * is still the configuration that "panic off" puts back. */
+	bool panic;
+	/* Events of other processes' commits (drift.c); NULL if unavailable. */
+	struct drift *drift;
+	/* Addresses banned with "portctl ban" (ban.c), kept ahead of every
+	 * rule through CLI changes and reloads. */
+	struct pc_ban *bans;
+	size_t n_bans, cap_bans;
 };
 
 /* Handle one decoded request (dispatch through the command table). */
@@ -48,8 +63,19 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 /* reload: load the files and apply them; reply may be NULL (SIGHUP). */
 int daemon_reload(struct daemon *dm, struct pc_reply *reply);
 
+/* What guards a change against cutting the admin's own SSH session
+ * (lockout.c): the session the CLI reported, and --force / --confirm. */
+struct guard_opts {
+	const char *ssh_connection; /* "CLIENT CPORT SERVER SPORT", or NULL */
+	bool force;
+	bool confirm;     /* an apply --confirm: warn, do not refuse */
+	bool can_confirm; /* the command takes --confirm (apply, reload) */
+};
+
 /* The CLI's rule changes (change.c). */
-enum change_kind { CHANGE_ADD, CHANGE_INSERT, CHANGE_DELETE };
+/* BAN and UNBAN change dm->bans before change_apply, which applies the
+ * files with the bans in place (bans_place). */
+enum change_kind { CHANGE_ADD, CHANGE_INSERT, CHANGE_DELETE, CHANGE_BAN, CHANGE_UNBAN };
 
 struct change {
 	enum change_kind kind;
@@ -58,9 +84,66 @@ struct change {
 	const char *comment; /* DELETE by comment */
 	bool runtime;        /* not persisted */
 	const struct pc_peer *peer;
+	struct guard_opts guard;
 };
 
 int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply);
+
+/* Bans (ban.c): put dm->bans ahead of cfg's rules; re-apply them after a
+ * reload; the ban and unban commands. */
+struct pc_ban;
+int bans_place(const struct daemon *dm, struct pc_config *cfg, struct pc_diags *d);
+int bans_restore(struct daemon *dm);
+void bans_clear(struct daemon *dm);
+int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
+int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
+
+void guard_opts_from_args(json_t *args, struct guard_opts *g);
+/*
+ * Whether applying cfg (validated and compiled) would cut the session in
+ * g, where the configuration in force (old, may be NULL) did not. Returns
+ * 0 when the change may go ahead (a warning may be put in *warning, freed
+ * by the caller), or -EPERM with the refusal in reply.
+ */
+int guard_check(const struct daemon *dm, const struct guard_opts *g, const struct pc_config *old,
+		const struct pc_config *cfg, struct pc_reply *reply, char **warning);
+
+/* apply [--confirm SECONDS], reload from the CLI, confirm (confirm.c). */
+int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
+int cmd_confirm(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		struct pc_reply *reply);
+/* The monotonic deadline (ms) of a pending confirmation, UINT64_MAX if none. */
+uint64_t confirm_deadline(const struct daemon *dm);
+/* Roll back when the deadline has passed. */
+void confirm_expire(struct daemon *dm);
+/* Start-up: roll back a confirmation a previous run left pending, and put
+ * panic mode back. Takes *pre (the files' configuration) when it applied
+ * something itself and returns 1; 0 when the normal start-up should apply. */
+int trust_startup(struct daemon *dm, struct pc_applied **pre, int prepared);
+void trust_done(struct daemon *dm);
+
+/* panic on|off (panic.c). */
+int cmd_panic(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
+/* In panic mode every rule change but panic and confirm is refused:
+ * returns true with the refusal in reply (which may be NULL: SIGHUP). */
+bool panic_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply);
+/* Start-up: whether panic mode was on when the daemon stopped, and
+ * putting the panic ruleset back in the kernel. */
+bool panic_marked(const struct daemon *dm);
+int panic_startup(struct daemon *dm);
+/* status --json: "panic" and "pending_confirm". */
+void trust_status_add(const struct daemon *dm, json_t *data);
+
+/* After a reload applied a (to the kernel, saved as last good): make it
+ * the configuration in force, with its settings. */
+void daemon_take_reloaded(struct daemon *dm, struct pc_applied *a);
+
+/* Read commands about the configuration in force (cmd_explain.c). */
+int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		struct pc_reply *reply);
+int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+	       struct pc_reply *reply);
+int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
 
 /* Helpers shared by the handlers. */
 int reply_diags(struct pc_reply *reply, int status, const char *intro, const struct pc_diags *d,

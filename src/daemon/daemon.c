@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <grp.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "drift.h"
 #include "log.h"
 #include "portctl/daemon.h"
 
@@ -32,17 +34,35 @@ static void diags_log(const struct pc_diags *d)
 		log_error("... and %zu more diagnostics", d->n_dropped);
 }
 
+/* socket-group is a group name or, for hosts and demos without one, a
+ * numeric gid. */
+static bool group_resolve(const char *name, gid_t *gid)
+{
+	struct group *gr = getgrnam(name);
+	unsigned long v;
+	char *end;
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return true;
+	}
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (*name < '0' || *name > '9' || *end || errno || v >= (gid_t)-1)
+		return false;
+	*gid = (gid_t)v;
+	return true;
+}
+
 static void settings_take(struct daemon *dm, const struct pc_settings *s)
 {
-	struct group *gr = getgrnam(s->group ? s->group : "portctl");
+	const char *group = s->group ? s->group : "portctl";
 
 	dm->cli_changes = s->cli_changes;
 	dm->table_owner = s->table_owner;
-	dm->have_group = gr != NULL;
-	dm->group = gr ? gr->gr_gid : 0;
-	if (!gr)
-		log_notice("group '%s' does not exist: only root may change rules",
-			   s->group ? s->group : "portctl");
+	dm->have_group = group_resolve(group, &dm->group);
+	if (!dm->have_group)
+		log_notice("group '%s' does not exist: only root may change rules", group);
 	if (dm->log_level_override < 0)
 		log_set_max_level(s->log_level);
 }
@@ -60,10 +80,22 @@ static void on_sighup(void *userdata)
 	daemon_reload(userdata, NULL);
 }
 
+static uint64_t on_deadline(void *userdata)
+{
+	return confirm_deadline(userdata);
+}
+
+static void on_expire(void *userdata)
+{
+	confirm_expire(userdata);
+}
+
 static const struct pc_server_ops server_ops = {
 	.request = daemon_request,
 	.reload = on_sighup,
 	.write_group = write_group,
+	.deadline = on_deadline,
+	.expire = on_expire,
 };
 
 /* The state directory's copy of the last configuration that applied. */
@@ -212,11 +244,29 @@ static int startup_prepare(struct daemon *dm, struct pc_applied **pre)
 	return r;
 }
 
+/* Before dropping privileges: the subscription needs CAP_NET_ADMIN. Without
+ * it the daemon still works; it just cannot notice foreign edits. */
+static void drift_start(struct daemon *dm)
+{
+	int r = drift_open(&dm->drift);
+
+	if (r >= 0)
+		r = server_watch(dm->server, drift_fd(dm->drift), drift_event, dm);
+	if (r < 0) {
+		log_warning_errno(r, "cannot watch nftables events, drift goes unnoticed: %m");
+		drift_free(dm->drift);
+		dm->drift = NULL;
+	}
+}
+
 static void daemon_done(struct daemon *dm)
 {
+	trust_done(dm);
 	server_free(dm->server);
+	drift_free(dm->drift);
 	pc_applied_free(dm->applied);
 	daemon_runtime_clear(dm);
+	bans_clear(dm);
 	/* The table stays: OWNER|PERSIST keeps it after the socket closes. */
 	pc_nl_close(dm->nl);
 }
@@ -231,7 +281,7 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
 	prepared = startup_prepare(&dm, &pre);
-	mode = pre && pre->cfg ? pre->cfg->settings.socket_mode : 0660;
+	mode = pre && pre->cfg ? pre->cfg->settings.socket_mode : 0666;
 	r = server_new(dm.paths.socket_path, mode, dm.group, dm.have_group, &server_ops, &dm,
 		       &dm.server);
 	if (r >= 0) {
@@ -240,14 +290,21 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 			log_error_errno(r, "cannot open the nftables netlink socket: %m");
 	}
 	if (r >= 0)
-		r = privs_drop();
+		drift_start(&dm);
 	if (r >= 0)
+		r = privs_drop();
+	/* A rollback left pending, or panic mode, decides what goes in first. */
+	if (r >= 0)
+		r = trust_startup(&dm, &pre, prepared);
+	if (r == 0)
 		r = startup_apply(&dm, TAKE_PTR(pre), prepared);
 	if (r >= 0) {
 		r = notify_send("READY=1\nSTATUS=serving");
 		if (r < 0)
 			log_warning_errno(r, "cannot notify systemd: %m");
 		log_info("listening on %s", dm.paths.socket_path);
+		/* The start-up compile's freed heap goes back (see daemon_request). */
+		malloc_trim(0);
 		r = server_run(dm.server);
 	}
 	pc_applied_free(pre);

@@ -18,7 +18,12 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/daemon.c src/daemon/commands.c src/daemon/commands.h \
 	src/daemon/change.c src/daemon/persist.c src/daemon/persist.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
-	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h
+	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h \
+	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
+# Bans for fail2ban (portctl ban/unban).
+src_daemon_libserve_a_SOURCES += src/daemon/ban.c
+# Read side of trust (explain, export, diff) and drift detection.
+src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src/daemon/drift.h
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
 src_daemon_portctld_LDADD += $(SERVE_LIBS)
 
@@ -30,6 +35,10 @@ dist_noinst_SCRIPTS += tests/bench/bench_apply.sh
 
 # Serve-mode integration tests (root, in network namespaces; 77 otherwise).
 PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon_hostile.sh
+# apply --confirm, the lock-out guard, panic mode.
+PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
+	tests/integration/test_panic.sh
+EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by

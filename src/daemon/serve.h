@@ -53,6 +53,10 @@ struct pc_server_ops {
 	void (*reload)(void *userdata);
 	/* Who may change rules, looked up per connection (reload may change it). */
 	bool (*write_group)(void *userdata, gid_t *gid);
+	/* The daemon's own next deadline (ms, CLOCK_MONOTONIC; UINT64_MAX:
+	 * none) and what to do when it has passed; both optional. */
+	uint64_t (*deadline)(void *userdata);
+	void (*expire)(void *userdata);
 };
 
 struct pc_server;
@@ -68,5 +72,8 @@ void server_free(struct pc_server *s);
 /* Run until SIGTERM or SIGINT. Returns 0 or -errno. */
 int server_run(struct pc_server *s);
 size_t server_n_clients(const struct pc_server *s);
+/* Call fn(userdata) whenever fd is readable (one such fd: the netlink event
+ * socket of drift.c). fd stays the caller's. Returns 0, -EBUSY or -errno. */
+int server_watch(struct pc_server *s, int fd, void (*fn)(void *userdata), void *userdata);
 
 #endif

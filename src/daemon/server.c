@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,10 +44,14 @@ struct pc_server {
 	void *userdata;
 	uint64_t next_id;
 	bool quit;
+	/* One more fd the daemon reads (server_watch), not owned. */
+	int watch_fd;
+	void (*watch_fn)(void *userdata);
+	void *watch_data;
 };
 
 /* epoll data for the fixed fds; clients get ids from TAG_FIRST_CLIENT on. */
-enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_FIRST_CLIENT };
+enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_WATCH, TAG_FIRST_CLIENT };
 
 static uint64_t now_ms(void)
 {
@@ -259,6 +264,21 @@ void server_free(struct pc_server *s)
 	free(s);
 }
 
+int server_watch(struct pc_server *s, int fd, void (*fn)(void *userdata), void *userdata)
+{
+	int r;
+
+	if (s->watch_fn)
+		return -EBUSY;
+	r = epoll_add(s->epoll_fd, fd, EPOLLIN, TAG_WATCH);
+	if (r < 0)
+		return r;
+	s->watch_fd = fd;
+	s->watch_fn = fn;
+	s->watch_data = userdata;
+	return 0;
+}
+
 size_t server_n_clients(const struct pc_server *s)
 {
 	return s->n_clients;
@@ -453,6 +473,10 @@ static int client_read(struct pc_server *s, struct client *c)
 	}
 	r = client_respond(s, c, &reply);
 	reply_done(&reply);
+	/* A compile, a counter dump or a big status leaves tens of MiB freed
+	 * but scattered below live data: give them back, or the daemon keeps
+	 * its peak size for good. */
+	malloc_trim(0);
 	return r;
 }
 
@@ -505,6 +529,8 @@ static void server_arm_timer(struct pc_server *s)
 	for (size_t i = 0; i < s->n_clients; i++)
 		if (s->clients[i]->deadline < next)
 			next = s->clients[i]->deadline;
+	if (s->ops->deadline && s->ops->deadline(s->userdata) < next)
+		next = s->ops->deadline(s->userdata);
 	if (next != UINT64_MAX) {
 		/* 0 would disarm; the deadline may already be past. */
 		its.it_value.tv_sec = (time_t)(next / 1000);
@@ -538,9 +564,13 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 		server_accept(s);
 	} else if (tag == TAG_SIGNAL) {
 		server_signal(s);
+	} else if (tag == TAG_WATCH) {
+		s->watch_fn(s->watch_data);
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
 		server_expire(s);
+		if (s->ops->expire)
+			s->ops->expire(s->userdata);
 	} else {
 		size_t i = server_find(s, tag);
 

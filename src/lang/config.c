@@ -14,7 +14,7 @@ static void settings_default(struct pc_settings *s)
 	*s = (struct pc_settings){
 	    .cli_changes = true,
 	    .group = "portctl",
-	    .socket_mode = 0660,
+	    .socket_mode = 0666,
 	    .log_level = PC_LOG_INFO,
 	    .table_owner = true,
 	    .drift = PC_DRIFT_REPAIR,

@@ -88,6 +88,9 @@ static int lexer_skip_comment(struct lexer *lx)
 		struct pc_loc loc = lexer_loc(lx, 1);
 
 		pc_error(lx->d, &loc, "NUL byte in line");
+		/* The rest is still comment: skipping it must not read a
+		 * trailing '\' as a continuation. */
+		lexer_advance(lx, n - (nul - start));
 		return -EINVAL;
 	}
 	lexer_advance(lx, n);
@@ -188,8 +191,14 @@ static void lexer_string(struct lexer *lx, struct token *t)
 
 		if (c == '"')
 			break;
+		if (c == '\\' && (lx->pos + 1 >= lx->len || lx->buf[lx->pos + 1] == '\n')) {
+			pc_diag_add(lx->d, PC_SEV_ERROR, &open,
+				    "close it with '\"' on the same line", "unterminated string");
+			t->type = TOK_ERROR;
+			return;
+		}
 		if (c == '\\') {
-			int e = lx->pos + 1 < lx->len ? string_escape(lx->buf[lx->pos + 1]) : -1;
+			int e = string_escape(lx->buf[lx->pos + 1]);
 
 			if (e < 0) {
 				struct pc_loc loc = lexer_loc(lx, 2);

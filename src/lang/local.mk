@@ -9,6 +9,8 @@ src_lang_liblang_a_SOURCES = \
 	src/lang/validate.c \
 	src/lang/config.c \
 	src/lang/load.c \
+	src/lang/export.c \
+	include/portctl/export.h \
 	include/portctl/ast.h \
 	include/portctl/config.h
 

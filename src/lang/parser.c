@@ -739,6 +739,17 @@ static int statement_parse(struct parser *p, const struct token *first)
 	return service_parse(p, first);
 }
 
+static int line_start_unexpected(struct parser *p, const struct token *t)
+{
+	char buf[64];
+
+	if (t->type == TOK_ERROR)
+		return -EINVAL;
+	return fail(p, &t->loc, NULL,
+		    "a line starts with allow, deny, reject, limit, zone or service, not %s",
+		    tok_describe(t, buf, sizeof(buf)));
+}
+
 static int parser_run(struct parser *p)
 {
 	struct token t;
@@ -756,8 +767,7 @@ static int parser_run(struct parser *p)
 		if (t.type == TOK_WORD)
 			r = statement_parse(p, &t);
 		else
-			r = expected(p, &t, "allow, deny, reject, limit, zone or service",
-				     "the line start");
+			r = line_start_unexpected(p, &t);
 		if (r == -ENOMEM || p->nomem)
 			return -ENOMEM;
 		if (r < 0)

@@ -415,3 +415,26 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
 		return -ENOMEM;
 	return d->n_errors > errors ? -EINVAL : 0;
 }
+
+int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
+{
+	struct validator v = {.cfg = cfg, .d = d};
+	size_t errors = d->n_errors;
+
+	/* cfg was validated: its zones and services are resolved already. */
+	for (size_t z = 0; z < cfg->n_zones; z++)
+		if (strmap_put(&v.zones, cfg->zones[z].name, z) < 0)
+			v.nomem = true;
+	for (size_t k = 0; k < cfg->n_services; k++)
+		if (strmap_put(&v.services, cfg->services[k].name, k) < 0)
+			v.nomem = true;
+	if (names_build(&v) < 0 || v.nomem) {
+		validator_free(&v);
+		return -ENOMEM;
+	}
+	rule_check(&v, &cfg->rules[i]);
+	validator_free(&v);
+	if (v.nomem)
+		return -ENOMEM;
+	return d->n_errors > errors ? -EINVAL : 0;
+}

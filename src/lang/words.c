@@ -96,39 +96,47 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
+/* Optimal string alignment: Levenshtein plus swapping two neighbours, the
+ * commonest typo ("tpc" for "tcp"). */
 unsigned edit_distance(const char *a, size_t alen, const char *b, size_t blen, unsigned max)
 {
-	unsigned row[PC_NAME_MAX + 2];
+	unsigned rows[3][PC_NAME_MAX + 2];
+	unsigned *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 
 	if (blen > PC_NAME_MAX || alen > PC_NAME_MAX + max)
 		return max + 1;
 	if ((alen > blen ? alen - blen : blen - alen) > max)
 		return max + 1;
 	for (size_t j = 0; j <= blen; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (size_t i = 1; i <= alen; i++) {
-		unsigned diag = row[0], best;
+		unsigned best = cur[0] = i;
 
-		row[0] = i;
-		best = row[0];
 		for (size_t j = 1; j <= blen; j++) {
-			unsigned up = row[j];
 			unsigned cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-			unsigned v = diag + cost;
+			unsigned v = prev[j - 1] + cost;
 
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
 			if (v < best)
 				best = v;
 		}
 		if (best > max)
 			return max + 1;
+
+		unsigned *t = prev2;
+
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[blen];
+	return prev[blen];
 }
 
 const char *suggest_from(const char *word, size_t len, const char *const *candidates, size_t n)

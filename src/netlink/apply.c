@@ -401,3 +401,39 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	}
 	return apply_full(nl, rs, genid, owner, d);
 }
+
+int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
+			 const struct pc_rule_append *app, bool add, struct pc_diags *d)
+{
+	struct batch_result res = { 0 };
+	struct batch b;
+	int r;
+
+	/* Only on top of our own last commit: the batch carries that genid,
+	 * so the kernel refuses it if anyone committed since. */
+	if (!nl->applied_genid)
+		return -ESTALE;
+	r = batch_init(&b, nl_next_seq(nl, 0), nl->applied_genid);
+	for (size_t i = 0; r >= 0 && i < app->n_sets; i++)
+		r = diff_build_set_elems(&b, app->sets[i].elems, (ssize_t)app->sets[i].obj, add);
+	if (r >= 0 && batch_n_msgs(&b) == 0) {
+		batch_free(&b);
+		return 0;
+	}
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r >= 0)
+		r = send_batch(nl, &b, &res);
+	nl->seq = b.next_seq + 1;
+	if (r == 0)
+		stats_record(nl, &b, true, nl->stats.owned);
+	else if (r == -ERESTART)
+		r = -ESTALE;
+	else if (res.n)
+		report_all(&b, rs, &res, d);
+	else
+		pc_error(d, NULL, "sending the transaction to the kernel failed: %s", strerror(-r));
+	batch_result_free(&res);
+	batch_free(&b);
+	return r;
+}

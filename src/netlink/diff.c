@@ -325,6 +325,21 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 	return r < 0 ? r : 1;
 }
 
+static int elem_put_cb(struct nftnl_set_elem *e, void *data)
+{
+	return elem_msgs_put(data, e) < 0 ? -1 : 0;
+}
+
+int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bool add)
+{
+	struct elem_msgs m = { .b = b, .set = set, .obj = obj,
+			       .type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM };
+
+	if (nftnl_set_elem_foreach(set, elem_put_cb, &m) < 0)
+		return -ENOMEM;
+	return elem_msgs_flush(&m);
+}
+
 int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const struct pc_ruleset *old)
 {
 	int r = 1;

@@ -107,4 +107,8 @@ int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e);
 int diff_build_elements(struct batch *b, const struct pc_ruleset *rs,
 			const struct pc_ruleset *old);
 
+/* The elements of set (named as a set of the ruleset, obj its index) as
+ * element adds, or deletes by key; for pc_nl_apply_elements. */
+int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bool add);
+
 #endif

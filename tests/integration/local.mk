@@ -23,3 +23,11 @@ PC_ROOT_AFTER_LOG = tests/integration/root-ruleset-after.sh.log
 PC_BRACKETED_TESTS = $(PC_INTEGRATION_TESTS) $(PC_DAEMON_TESTS)
 $(PC_BRACKETED_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_BRACKETED_TESTS:.sh=.sh.log) $(PC_ROOT_BEFORE_LOG)
+
+# The read side of trust (explain, export, diff, drift) and the differential
+# test of explain against the kernel, bracketed like the others.
+PC_READ_TESTS = tests/integration/test_explain.sh tests/integration/test_explain_kernel.sh
+TESTS += $(PC_READ_TESTS)
+EXTRA_DIST += $(PC_READ_TESTS) tests/integration/explain_gen.py
+$(PC_READ_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_READ_TESTS:.sh=.sh.log)

@@ -118,6 +118,21 @@ START_TEST(test_default_survives_replacement_and_revalidation)
 }
 END_TEST
 
+START_TEST(test_validate_one_added_rule)
+{
+	ck_assert_int_eq(validate_text("allow 22\n"), 0);
+	ck_assert_int_eq(fixture_parse(&F, "limit https zone internal\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(F.cfg, 1, &F.d), 0);
+	ck_assert_uint_eq(F.cfg->rules[1].n_ports, 1);
+	ck_assert_uint_eq(F.cfg->rules[1].ports[0].lo, 443);
+	ck_assert_uint_eq(F.cfg->rules[1].rate.count, 6);
+	ck_assert_int_eq(fixture_parse(&F, "allow ssh zone internl\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(F.cfg, 2, &F.d), -EINVAL);
+	assert_diag(&F, 0, 1, 16, "unknown zone 'internl'");
+	assert_hint(&F, 0, "did you mean 'internal'?");
+}
+END_TEST
+
 START_TEST(test_default_zone_setting)
 {
 	static const char conf[] = "default-zone = trusted\n";
@@ -205,7 +220,7 @@ START_TEST(test_settings_parse)
 				  "drift = repare\njust words\nsocket-group =\n";
 
 	ck_assert(F.cfg->settings.cli_changes);
-	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0660);
+	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0666);
 	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(good), sizeof(good) - 1, &F.d),
 			 0);
 	ck_assert(!F.cfg->settings.cli_changes);
@@ -359,6 +374,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_admin_replaces_shipped_and_duplicates_name_first);
 	tcase_add_test(tc, test_default_zone_choice);
 	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
+	tcase_add_test(tc, test_validate_one_added_rule);
 	tcase_add_test(tc, test_default_zone_setting);
 	tcase_add_test(tc, test_no_zones_at_all);
 	tcase_add_test(tc, test_rule_checks);

@@ -206,6 +206,9 @@ START_TEST(test_errors_each_class)
 	    {"service web\n", 12, "expected a port after 'web'", NULL},
 	    {"service web 80 log\n", 16, "expected end of line after 'the ports'", NULL},
 	    {"allow 22 zone a,\"b\"\n", 17, "expected a zone name after ','", NULL},
+	    {"  \"allow\" 22\n", 3, "a line starts with allow, deny", NULL},
+	    {"allow 22 form 10.0.0.0/8\n", 10, "unknown option 'form'", "did you mean 'from'?"},
+	    {"allow 22 rate 5/secnod\n", 17, "unknown rate unit", "did you mean 'second'?"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -284,6 +287,15 @@ START_TEST(test_nul_bytes_reported_once_per_line)
 	assert_diag(&F, 1, 2, 13, "NUL byte");
 	assert_diag(&F, 2, 3, 1, "NUL byte");
 	ck_assert_uint_eq(F.cfg->n_rules, 1);
+	/* A '\' ending a comment with a NUL in it continues nothing. */
+	ck_assert_int_eq(fixture_parse_origin(&F, "nul2.rules", "allow 1 # a\0b \\\nallow 2\n", 24,
+					      PC_ORIGIN_ADMIN),
+			 -EINVAL);
+	ck_assert_uint_eq(F.cfg->n_rules, 2);
+	ck_assert_str_eq(F.cfg->rules[1].text, "allow 2");
+	/* A string cut by a continuation is unterminated, at its quote. */
+	ck_assert_int_eq(fixture_parse(&F, "allow 3 comment \"ab\\\n\"\n"), -EINVAL);
+	assert_diag(&F, 4, 1, 17, "unterminated string");
 }
 END_TEST
 

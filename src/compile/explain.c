@@ -1,0 +1,437 @@
+/* "portctl explain": parse a packet described in words, evaluate it with
+ * pc_plan_eval (the same plan the kernel objects are lowered from) and say
+ * which zone was chosen and why, which rule decided, and the verdict. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "portctl/explain.h"
+#include "portctl/plan.h"
+#include "portctl/util.h"
+
+static int query_error(char *err, size_t size, const char *fmt, ...) _printf_(3, 4);
+
+static int query_error(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const struct {
+	const char *name;
+	uint8_t l4proto;
+} protos[] = {
+	{"tcp", IPPROTO_TCP},
+	{"udp", IPPROTO_UDP},
+	{"sctp", IPPROTO_SCTP},
+};
+
+static const char *proto_name(uint8_t l4proto)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
+		if (protos[i].l4proto == l4proto)
+			return protos[i].name;
+	return "?";
+}
+
+static int port_parse(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* A host address, IPv4 or IPv6; its family goes to *family. */
+static int addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static bool iface_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > PC_IFNAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-",
+			    s[i]))
+			return false;
+	return true;
+}
+
+/* One "from ADDR" / "to ADDR": the address and the family it implies. */
+static int query_addr(struct pc_explain_query *q, const char *word, const char *value, bool *have,
+		      uint8_t addr[16], char *err, size_t size)
+{
+	uint8_t family;
+
+	if (*have)
+		return query_error(err, size, "'%s' given twice", word);
+	if (addr_parse(value, &family, addr) < 0)
+		return query_error(err, size,
+				   "%s '%s': expected one IPv4 or IPv6 address, e.g. 192.0.2.1 or "
+				   "2001:db8::1",
+				   word, value);
+	if (q->family && q->family != family)
+		return query_error(err, size, "'from' and 'to' must be of one address family");
+	q->family = family;
+	*have = true;
+	return 0;
+}
+
+static int query_option(struct pc_explain_query *q, const char *word, const char *value, char *err,
+			size_t size)
+{
+	if (streq(word, "from"))
+		return query_addr(q, word, value, &q->have_from, q->from, err, size);
+	if (streq(word, "to"))
+		return query_addr(q, word, value, &q->have_to, q->to, err, size);
+	if (streq(word, "on")) {
+		if (q->iface[0])
+			return query_error(err, size, "'on' given twice");
+		if (!iface_valid(value))
+			return query_error(err, size,
+					   "on '%s': expected an interface name (1-15 bytes of "
+					   "letters, digits and _.:@-)",
+					   value);
+		strcpy(q->iface, value);
+		return 0;
+	}
+	return query_error(err, size, "unexpected '%s': expected from ADDR, to ADDR or on IFACE",
+			   word);
+}
+
+int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, char *err,
+		     size_t err_size)
+{
+	size_t i;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	if (argc < 3)
+		return query_error(err, err_size,
+				   "explain needs a direction, a protocol and a port, e.g. "
+				   "'explain in tcp 22 from 192.0.2.1 on eth0'");
+	if (argc > PC_EXPLAIN_WORDS_MAX)
+		return query_error(err, err_size, "too many words");
+	if (streq(argv[0], "in"))
+		q->dir = PC_DIR_IN;
+	else if (streq(argv[0], "out"))
+		q->dir = PC_DIR_OUT;
+	else
+		return query_error(err, err_size, "'%s': the direction is 'in' or 'out'", argv[0]);
+	for (i = 0; i < ARRAY_SIZE(protos) && !streq(argv[1], protos[i].name); i++)
+		;
+	if (i == ARRAY_SIZE(protos))
+		return query_error(err, err_size, "'%s': the protocol is tcp, udp or sctp", argv[1]);
+	q->l4proto = protos[i].l4proto;
+	if (port_parse(argv[2], &q->port) < 0)
+		return query_error(err, err_size, "'%s': the port is a number from 1 to 65535",
+				   argv[2]);
+	for (int k = 3; k < argc; k += 2) {
+		if (k + 1 >= argc)
+			return query_error(err, err_size, "'%s' needs a value", argv[k]);
+		r = query_option(q, argv[k], argv[k + 1], err, err_size);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool prefix_contains(const struct pc_prefix *p, uint8_t family, const uint8_t *addr)
+{
+	size_t full = p->len / 8;
+	uint8_t rest = p->len % 8;
+
+	if (p->family == 0)
+		return true;
+	if (p->family != family)
+		return false;
+	if (memcmp(p->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((p->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static bool prefixes_contain(const struct pc_prefix *p, size_t n, uint8_t family,
+			     const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].family != 0 && prefix_contains(&p[i], family, addr))
+			return true;
+	return false;
+}
+
+/* Whether any zone source or rule address of cfg covers addr. */
+static bool config_names_addr(const struct pc_config *cfg, uint8_t family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		if (prefixes_contain(cfg->zones[i].sources, cfg->zones[i].n_sources, family, addr))
+			return true;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+
+		if (prefixes_contain(r->from, r->n_from, family, addr) ||
+		    prefixes_contain(r->to, r->n_to, family, addr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An address standing for "any address": one that nothing in the
+ * configuration names, so no zone source and no from/to rule applies.
+ * The documentation ranges come first; a configuration naming them all
+ * is searched further in 240.0.0.0/4 or 3fff::/20.
+ */
+static void addr_unnamed(const struct pc_config *cfg, uint8_t family, uint8_t addr[16])
+{
+	static const char *const v4[] = {"192.0.2.1", "198.51.100.1", "203.0.113.1"};
+	static const char *const v6[] = {"2001:db8::1", "3fff::1"};
+	const char *const *list = family == AF_INET ? v4 : v6;
+	size_t n = family == AF_INET ? ARRAY_SIZE(v4) : ARRAY_SIZE(v6);
+
+	for (size_t i = 0; i < n; i++) {
+		memset(addr, 0, 16);
+		inet_pton(family, list[i], addr);
+		if (!config_names_addr(cfg, family, addr))
+			return;
+	}
+	for (uint32_t k = 1; k < 65536; k++) {
+		memset(addr, 0, 16);
+		if (family == AF_INET) {
+			addr[0] = 240;
+			addr[2] = (uint8_t)(k >> 8);
+			addr[3] = (uint8_t)k;
+		} else {
+			addr[0] = 0x3f;
+			addr[1] = 0xff;
+			addr[14] = (uint8_t)(k >> 8);
+			addr[15] = (uint8_t)k;
+		}
+		if (!config_names_addr(cfg, family, addr))
+			return;
+	}
+}
+
+static json_t *addr_json(uint8_t family, const uint8_t *addr)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, buf, sizeof(buf)))
+		return json_null();
+	return json_string(buf);
+}
+
+/* The zone source prefix that chose the zone: the longest that contains it. */
+static json_t *zone_prefix_json(const struct pc_zone *z, uint8_t family, const uint8_t *addr)
+{
+	const struct pc_prefix *best = NULL;
+	char buf[64];
+
+	for (size_t i = 0; i < z->n_sources; i++)
+		if (prefix_contains(&z->sources[i], family, addr) &&
+		    (!best || z->sources[i].len > best->len))
+			best = &z->sources[i];
+	if (!best || pc_prefix_format(best, buf, sizeof(buf)) < 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static const char *zone_reason_name(enum pc_zone_reason r, enum pc_dir dir)
+{
+	switch (r) {
+	case PC_ZONE_BY_ADDRESS:
+		return dir == PC_DIR_IN ? "source" : "destination";
+	case PC_ZONE_BY_IFACE:
+		return "interface";
+	case PC_ZONE_BY_DEFAULT:
+		return "default";
+	case PC_ZONE_BY_NONE:
+		break;
+	}
+	return "none";
+}
+
+static json_t *rule_json(const struct pc_config *cfg, const struct pc_rule *r)
+{
+	return json_pack("{s:I,s:s?,s:i,s:i,s:s}", "number", (json_int_t)(r - cfg->rules + 1),
+			 "file", r->loc.file, "line", (int)r->loc.line, "column", (int)r->loc.col,
+			 "text", r->text);
+}
+
+static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt, uint8_t *local,
+			uint8_t *remote)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->dir = q->dir;
+	pkt->family = q->family;
+	pkt->l4proto = q->l4proto;
+	pkt->dport = q->port;
+	/* from is always the source, to the destination, in either direction. */
+	memcpy(pkt->saddr, q->have_from ? q->from : (q->dir == PC_DIR_IN ? remote : local), 16);
+	memcpy(pkt->daddr, q->have_to ? q->to : (q->dir == PC_DIR_IN ? local : remote), 16);
+	if (q->iface[0]) {
+		if (q->dir == PC_DIR_IN)
+			pkt->iif = q->iface;
+		else
+			pkt->oif = q->iface;
+	}
+}
+
+static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_query *q,
+			   const struct pc_packet *pkt, const struct pc_verdict *v)
+{
+	const uint8_t *zone_addr = q->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr;
+	json_t *zone_match = json_null();
+	const char *decided = v->by == PC_DECIDED_RULE     ? "rule"
+			      : v->by == PC_DECIDED_POLICY ? "policy"
+							   : "builtin";
+
+	if (v->zone && v->zone_reason == PC_ZONE_BY_ADDRESS)
+		zone_match = zone_prefix_json(v->zone, pkt->family, zone_addr);
+	else if (v->zone && v->zone_reason == PC_ZONE_BY_IFACE)
+		zone_match = json_string(q->iface);
+	return json_pack("{s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:s?,s:s?,s:s,s:o,s:s,s:o,s:s,s:b}",
+			 "direction", q->dir == PC_DIR_IN ? "in" : "out", "protocol",
+			 proto_name(q->l4proto), "port", (int)q->port, "family",
+			 pkt->family == AF_INET ? "ipv4" : "ipv6", "source",
+			 addr_json(pkt->family, pkt->saddr), "source_given", q->have_from,
+			 "destination", addr_json(pkt->family, pkt->daddr), "destination_given",
+			 q->have_to, "interface", q->iface[0] ? q->iface : NULL, "zone",
+			 v->zone ? v->zone->name : NULL, "zone_reason",
+			 zone_reason_name(v->zone ? v->zone_reason : PC_ZONE_BY_NONE, q->dir),
+			 "zone_match", zone_match, "decided_by", decided, "rule",
+			 v->by == PC_DECIDED_RULE && v->rule ? rule_json(cfg, v->rule) : json_null(),
+			 "verdict", pc_verdict_kind_name(v->verdict), "rate_limited",
+			 v->by == PC_DECIDED_RULE && v->rule &&
+				 (v->rule->rate.set || v->rule->action == PC_LIMIT));
+}
+
+int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
+		    struct pc_diags *d)
+{
+	struct pc_explain_query full = *q;
+	struct pc_plan *plan = NULL;
+	uint8_t local[16], remote[16];
+	struct pc_packet pkt;
+	struct pc_verdict v;
+	int r;
+
+	*out = NULL;
+	if (!full.family)
+		full.family = AF_INET;
+	addr_unnamed(cfg, full.family, remote);
+	/* The local end stands for this host: pick another unnamed address. */
+	memcpy(local, remote, 16);
+	local[full.family == AF_INET ? 3 : 15] ^= 3;
+	if (config_names_addr(cfg, full.family, local))
+		memcpy(local, remote, 16);
+	r = pc_plan_build(cfg, &plan, d);
+	if (r < 0)
+		return r;
+	packet_fill(&full, &pkt, local, remote);
+	r = pc_plan_eval(plan, &pkt, &v);
+	if (r >= 0) {
+		*out = answer_json(cfg, &full, &pkt, &v);
+		r = *out ? 0 : -ENOMEM;
+	}
+	pc_plan_free(plan);
+	return r;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static void print_packet(FILE *out, const json_t *a)
+{
+	bool in = streq(jstr(a, "direction"), "in");
+
+	fprintf(out, "packet:  %s %s/%lld from %s%s to %s%s", jstr(a, "direction"),
+		jstr(a, "protocol"), (long long)json_integer_value(json_object_get(a, "port")),
+		jstr(a, "source"),
+		json_is_true(json_object_get(a, "source_given")) ? "" : " (any)",
+		jstr(a, "destination"),
+		json_is_true(json_object_get(a, "destination_given")) ? "" : " (any)");
+	if (json_is_string(json_object_get(a, "interface")))
+		fprintf(out, " %s %s", in ? "in on" : "out on", jstr(a, "interface"));
+	fputc('\n', out);
+}
+
+static void print_zone(FILE *out, const json_t *a)
+{
+	const char *reason = jstr(a, "zone_reason");
+
+	if (!json_is_string(json_object_get(a, "zone"))) {
+		fprintf(out, "zone:    none (decided before zone dispatch)\n");
+		return;
+	}
+	fprintf(out, "zone:    %s, ", jstr(a, "zone"));
+	if (streq(reason, "source") || streq(reason, "destination"))
+		fprintf(out, "because the %s address %s is in the zone's source %s\n", reason,
+			jstr(a, streq(reason, "source") ? "source" : "destination"),
+			jstr(a, "zone_match"));
+	else if (streq(reason, "interface"))
+		fprintf(out, "because of interface %s\n", jstr(a, "zone_match"));
+	else
+		fprintf(out, "the default zone (no zone source or interface matched%s)\n",
+			json_is_string(json_object_get(a, "interface")) ? ""
+									: "; no interface given");
+}
+
+void pc_explain_print(FILE *out, const json_t *a)
+{
+	const char *decided = jstr(a, "decided_by");
+	const json_t *rule = json_object_get(a, "rule");
+
+	print_packet(out, a);
+	print_zone(out, a);
+	if (streq(decided, "rule")) {
+		fprintf(out, "rule:    %s:%lld (rule %lld)\n         %s\n", jstr(rule, "file"),
+			(long long)json_integer_value(json_object_get(rule, "line")),
+			(long long)json_integer_value(json_object_get(rule, "number")),
+			jstr(rule, "text"));
+	} else if (streq(decided, "policy")) {
+		fprintf(out, "rule:    none matched: the zone's %s policy decides\n",
+			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");
+	} else {
+		fprintf(out, "rule:    built in (loopback or needed ICMP), before any zone\n");
+	}
+	fprintf(out, "verdict: %s%s\n", jstr(a, "verdict"),
+		json_is_true(json_object_get(a, "rate_limited"))
+			? " (while under the rule's rate limit)"
+			: "");
+}

@@ -1,0 +1,188 @@
+/* Read commands about the configuration in force: explain (which rule
+ * decides a packet, from the plan the kernel's objects were lowered from),
+ * export (the configuration as one rules file) and diff (files vs. kernel). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "log.h"
+#include "portctl/explain.h"
+#include "portctl/export.h"
+
+static int model_missing(struct pc_reply *reply)
+{
+	return reply_set(reply, PC_STATUS_FAILURE,
+			 "portctld kept the rules the kernel had at start-up but has no valid "
+			 "configuration describing them: fix the errors it logged, then run "
+			 "'portctl reload'");
+}
+
+/* The query's words from args.words, bounded like the CLI's argv. */
+static int args_words(json_t *args, char *words[PC_EXPLAIN_WORDS_MAX], int *n,
+		      struct pc_reply *reply)
+{
+	json_t *a = json_object_get(args, "words"), *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > PC_EXPLAIN_WORDS_MAX) {
+		reply_set(reply, PC_STATUS_USAGE,
+			  "explain needs \"words\": at most %d strings, e.g. [\"in\", \"tcp\", \"22\"]",
+			  PC_EXPLAIN_WORDS_MAX);
+		return -EINVAL;
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			reply_set(reply, PC_STATUS_USAGE, "explain: every word must be a string");
+			return -EINVAL;
+		}
+		words[i] = (char *)json_string_value(v);
+	}
+	*n = (int)json_array_size(a);
+	return 0;
+}
+
+int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		struct pc_reply *reply)
+{
+	char *words[PC_EXPLAIN_WORDS_MAX];
+	struct pc_explain_query q;
+	char err[256];
+	json_t *answer = NULL;
+	struct pc_diags d;
+	int n = 0, r;
+
+	if (args_words(args, words, &n, reply) < 0)
+		return 0;
+	if (pc_explain_parse(n, words, &q, err, sizeof(err)) < 0)
+		return reply_set(reply, PC_STATUS_USAGE, "explain: %s", err);
+	if (!dm->applied || !dm->applied->cfg)
+		return model_missing(reply);
+	pc_diags_init(&d);
+	r = pc_explain_eval(dm->applied->cfg, &q, &answer, &d);
+	pc_diags_free(&d);
+	if (r < 0)
+		return r;
+	json_object_set_new(answer, "configuration", json_string("daemon"));
+	json_object_set_new(answer, "panic", json_boolean(dm->panic));
+	reply->data = answer;
+	return reply_set(reply, PC_STATUS_OK, "%s", "");
+}
+
+int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+	       struct pc_reply *reply)
+{
+	struct pc_strbuf sb = {0};
+	int r;
+
+	if (!dm->applied || !dm->applied->cfg)
+		return model_missing(reply);
+	r = pc_config_export(dm->applied->cfg, &sb);
+	if (r >= 0)
+		r = pc_strbuf_append(&sb, "", 0);
+	if (r >= 0) {
+		reply->data = json_pack("{s:s}", "text", sb.buf);
+		r = reply->data ? reply_set(reply, PC_STATUS_OK, "%s", "") : -ENOMEM;
+	}
+	pc_strbuf_free(&sb);
+	return r;
+}
+
+static json_t *changes_json(const struct pc_changes *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < c->n; i++) {
+		const struct pc_change *x = &c->items[i];
+		char op[2] = {x->op, '\0'};
+
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s?,s:i}", "op", op, "kind",
+						   x->kind, "text", x->text, "file",
+						   x->loc ? x->loc->file : NULL, "line",
+						   x->loc ? (int)x->loc->line : 0));
+	}
+	return a;
+}
+
+static json_t *mismatches_json(const struct pc_applied *a, const struct pc_nl_mismatches *m)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < m->n; i++) {
+		const struct pc_nl_mismatch *x = &m->items[i];
+		const struct pc_rule *rule = x->obj >= 0 ? a->ruleset->objs[x->obj].rule : NULL;
+		char op[2] = {x->op, '\0'};
+
+		json_array_append_new(
+			list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i}", "op", op, "what", x->what,
+					"object", x->text, "rule", rule ? rule->text : NULL, "file",
+					rule ? rule->loc.file : NULL, "line",
+					rule ? (int)rule->loc.line : 0));
+	}
+	return list;
+}
+
+/* Does the kernel still hold what the daemon applied? */
+static json_t *kernel_json(struct daemon *dm, bool *matches)
+{
+	struct pc_nl_mismatches m = {0};
+	json_t *j;
+	int r;
+
+	*matches = false;
+	if (dm->panic)
+		return json_pack("{s:b,s:s}", "checked", false, "reason",
+				 "panic mode: the kernel holds the panic rules");
+	if (!dm->applied || !dm->applied->ruleset)
+		return json_pack("{s:b,s:s}", "checked", false, "reason",
+				 "portctld has no model of the rules the kernel holds");
+	r = pc_nl_verify(dm->nl, dm->applied->ruleset, &m);
+	if (r < 0)
+		return json_pack("{s:b,s:s}", "checked", false, "reason", strerror(-r));
+	*matches = m.n == 0;
+	j = json_pack("{s:b,s:b,s:o}", "checked", true, "matches", *matches, "differences",
+		      mismatches_json(dm->applied, &m));
+	pc_nl_mismatches_free(&m);
+	return j;
+}
+
+int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
+{
+	struct pc_config *empty = NULL;
+	struct pc_changes changes = {0};
+	struct pc_applied *files = NULL;
+	const struct pc_config *from;
+	json_t *kernel;
+	struct pc_diags d;
+	bool matches;
+	int r;
+
+	pc_diags_init(&d);
+	r = pc_apply_prepare(&dm->paths, &files, &d);
+	if (r == -EINVAL) {
+		reply_diags(reply, PC_STATUS_USAGE,
+			    "the files are invalid, so reload would change nothing and refuse them:",
+			    &d, files ? files->cfg : NULL);
+		pc_applied_free(files);
+		pc_diags_free(&d);
+		return 0;
+	}
+	pc_diags_free(&d);
+	if (r < 0) {
+		pc_applied_free(files);
+		return r;
+	}
+	from = dm->applied && dm->applied->cfg ? dm->applied->cfg : (empty = pc_config_new());
+	r = from ? pc_config_diff(from, files->cfg, &changes) : -ENOMEM;
+	if (r >= 0) {
+		kernel = kernel_json(dm, &matches);
+		reply->data = json_pack("{s:b,s:o,s:o}", "equal", changes.n == 0 && matches,
+					"changes", changes_json(&changes), "kernel", kernel);
+		r = reply->data ? reply_set(reply, PC_STATUS_OK, "%s", "") : -ENOMEM;
+	}
+	pc_changes_free(&changes);
+	pc_applied_free(files);
+	pc_config_free(empty);
+	return r;
+}

@@ -1,0 +1,317 @@
+/* A configuration written back as rules-file text (portctl export), and two
+ * configurations compared in rule-file words (portctl diff). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "portctl/export.h"
+
+/* Middle parts of two rule lists larger than this (cells of the table) are
+ * not aligned line by line: all of the old middle goes, all the new comes. */
+#define DIFF_CELLS_MAX (4u * 1024 * 1024)
+
+static int names_append(struct pc_strbuf *sb, const char *word, const struct pc_name *v, size_t n)
+{
+	int r = n ? pc_strbuf_printf(sb, " %s ", word) : 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = pc_strbuf_printf(sb, "%s%s", i ? "," : "", v[i].name);
+	return r;
+}
+
+static int prefixes_append(struct pc_strbuf *sb, const char *word, const struct pc_prefix *v,
+			   size_t n)
+{
+	char buf[64];
+	int r = n ? pc_strbuf_printf(sb, " %s ", word) : 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = pc_prefix_format(&v[i], buf, sizeof(buf));
+		if (r >= 0)
+			r = pc_strbuf_printf(sb, "%s%s", i ? "," : "", buf);
+	}
+	return r;
+}
+
+static const char *policy_word(enum pc_policy p)
+{
+	return p == PC_POLICY_ACCEPT ? "accept" : p == PC_POLICY_DROP ? "drop" : "reject";
+}
+
+int pc_zone_text(const struct pc_zone *z, struct pc_strbuf *sb)
+{
+	int r = pc_strbuf_printf(sb, "zone %s", z->name);
+
+	if (r >= 0)
+		r = names_append(sb, "interface", z->interfaces, z->n_interfaces);
+	if (r >= 0)
+		r = prefixes_append(sb, "source", z->sources, z->n_sources);
+	if (r >= 0 && z->policy_in != PC_POLICY_UNSET)
+		r = pc_strbuf_printf(sb, " policy in %s", policy_word(z->policy_in));
+	if (r >= 0 && z->policy_out != PC_POLICY_UNSET)
+		r = pc_strbuf_printf(sb, " policy out %s", policy_word(z->policy_out));
+	/* Only a written "default": an inherited one comes back by itself. */
+	if (r >= 0 && z->is_default && z->default_loc.line != 0)
+		r = pc_strbuf_printf(sb, " default");
+	return r < 0 ? r : 0;
+}
+
+int pc_service_text(const struct pc_service *s, struct pc_strbuf *sb)
+{
+	char buf[64];
+	int r = pc_strbuf_printf(sb, "service %s ", s->name);
+
+	for (size_t i = 0; r >= 0 && i < s->n_ports; i++) {
+		r = pc_port_range_format(&s->ports[i], buf, sizeof(buf));
+		if (r >= 0)
+			r = pc_strbuf_printf(sb, "%s%s", i ? "," : "", buf);
+	}
+	return r < 0 ? r : 0;
+}
+
+static int loc_comment(struct pc_strbuf *sb, const struct pc_loc *loc)
+{
+	if (!loc->file)
+		return pc_strbuf_printf(sb, "\n");
+	return pc_strbuf_printf(sb, "   # %s:%u\n", loc->file, loc->line);
+}
+
+int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb)
+{
+	int r = pc_strbuf_printf(sb, "# portctl export: the configuration in force as one rules "
+				     "file.\n# Settings stay in portctl.conf; shipped zones and "
+				     "services are not repeated.\n");
+
+	for (size_t i = 0; r >= 0 && i < cfg->n_zones; i++) {
+		if (cfg->zones[i].origin == PC_ORIGIN_SHIPPED)
+			continue;
+		r = pc_zone_text(&cfg->zones[i], sb);
+		if (r >= 0)
+			r = loc_comment(sb, &cfg->zones[i].loc);
+	}
+	for (size_t i = 0; r >= 0 && i < cfg->n_services; i++) {
+		if (cfg->services[i].origin == PC_ORIGIN_SHIPPED)
+			continue;
+		r = pc_service_text(&cfg->services[i], sb);
+		if (r >= 0)
+			r = loc_comment(sb, &cfg->services[i].loc);
+	}
+	if (r >= 0)
+		r = pc_strbuf_printf(sb, "# rules, first match wins\n");
+	for (size_t i = 0; r >= 0 && i < cfg->n_rules; i++) {
+		r = pc_strbuf_printf(sb, "%s", cfg->rules[i].text);
+		if (r >= 0)
+			r = loc_comment(sb, &cfg->rules[i].loc);
+	}
+	return r < 0 ? r : 0;
+}
+
+void pc_changes_free(struct pc_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->items[i].text);
+	free(c->items);
+	*c = (struct pc_changes){0};
+}
+
+/* Takes ownership of text (even on failure). */
+static int change_add(struct pc_changes *c, char op, const char *kind, char *text,
+		      const struct pc_loc *loc)
+{
+	struct pc_change *ch;
+
+	if (!text)
+		return -ENOMEM;
+	ch = PC_ARRAY_PUSH(c->items, c->n, c->cap);
+	if (!ch) {
+		free(text);
+		return -ENOMEM;
+	}
+	*ch = (struct pc_change){.op = op, .kind = kind, .text = text, .loc = loc};
+	return 0;
+}
+
+static char *zone_string(const struct pc_zone *z)
+{
+	struct pc_strbuf sb = {0};
+
+	if (pc_zone_text(z, &sb) < 0 || pc_strbuf_append(&sb, "", 0) < 0) {
+		pc_strbuf_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+static char *service_string(const struct pc_service *s)
+{
+	struct pc_strbuf sb = {0};
+
+	if (pc_service_text(s, &sb) < 0 || pc_strbuf_append(&sb, "", 0) < 0) {
+		pc_strbuf_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+static const struct pc_zone *zone_find(const struct pc_config *cfg, const char *name)
+{
+	return pc_config_zone(cfg, name);
+}
+
+/* Zones of "from" that are gone or changed, then zones new or changed in "to". */
+static int zones_diff(const struct pc_config *from, const struct pc_config *to,
+		      struct pc_changes *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < from->n_zones; i++) {
+		const struct pc_zone *a = &from->zones[i], *b = zone_find(to, a->name);
+		_cleanup_free_ char *ta = zone_string(a), *tb = b ? zone_string(b) : NULL;
+
+		if (!ta || (b && !tb))
+			return -ENOMEM;
+		if (!b || !streq(ta, tb))
+			r = change_add(out, '-', "zone", TAKE_PTR(ta), &a->loc);
+	}
+	for (size_t i = 0; r >= 0 && i < to->n_zones; i++) {
+		const struct pc_zone *b = &to->zones[i], *a = zone_find(from, b->name);
+		_cleanup_free_ char *tb = zone_string(b), *ta = a ? zone_string(a) : NULL;
+
+		if (!tb || (a && !ta))
+			return -ENOMEM;
+		if (!a || !streq(ta, tb))
+			r = change_add(out, '+', "zone", TAKE_PTR(tb), &b->loc);
+	}
+	return r;
+}
+
+static int services_diff(const struct pc_config *from, const struct pc_config *to,
+			 struct pc_changes *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < from->n_services; i++) {
+		const struct pc_service *a = &from->services[i];
+		const struct pc_service *b = pc_config_service(to, a->name);
+		_cleanup_free_ char *ta = service_string(a), *tb = b ? service_string(b) : NULL;
+
+		if (!ta || (b && !tb))
+			return -ENOMEM;
+		if (!b || !streq(ta, tb))
+			r = change_add(out, '-', "service", TAKE_PTR(ta), &a->loc);
+	}
+	for (size_t i = 0; r >= 0 && i < to->n_services; i++) {
+		const struct pc_service *b = &to->services[i];
+		const struct pc_service *a = pc_config_service(from, b->name);
+		_cleanup_free_ char *tb = service_string(b), *ta = a ? service_string(a) : NULL;
+
+		if (!tb || (a && !ta))
+			return -ENOMEM;
+		if (!a || !streq(ta, tb))
+			r = change_add(out, '+', "service", TAKE_PTR(tb), &b->loc);
+	}
+	return r;
+}
+
+static int default_diff(const struct pc_config *from, const struct pc_config *to,
+			struct pc_changes *out)
+{
+	const char *a = from->zones[from->default_zone].name;
+	const char *b = to->zones[to->default_zone].name;
+	char *ta, *tb;
+	int r;
+
+	if (streq(a, b))
+		return 0;
+	if (asprintf(&ta, "default-zone = %s", a) < 0)
+		return -ENOMEM;
+	r = change_add(out, '-', "default-zone", ta, NULL);
+	if (r < 0)
+		return r;
+	if (asprintf(&tb, "default-zone = %s", b) < 0)
+		return -ENOMEM;
+	return change_add(out, '+', "default-zone", tb, NULL);
+}
+
+static int rule_change(struct pc_changes *out, char op, const struct pc_rule *r)
+{
+	return change_add(out, op, "rule", strdup(r->text), &r->loc);
+}
+
+static bool rules_equal(const struct pc_rule *a, const struct pc_rule *b)
+{
+	return streq(a->text, b->text);
+}
+
+/*
+ * The middle of two rule lists (after their common head and tail), aligned
+ * by a longest common subsequence of rule texts so that one added line in
+ * the middle of 1,000 shows as one "+", not as 500 "-" and "+".
+ */
+static int rules_middle_diff(const struct pc_rule *a, size_t n, const struct pc_rule *b, size_t m,
+			     struct pc_changes *out)
+{
+	_cleanup_free_ uint32_t *t = NULL;
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	if (n && m && (n + 1) * (m + 1) <= DIFF_CELLS_MAX)
+		t = calloc((n + 1) * (m + 1), sizeof(*t));
+	if (!t) {
+		for (i = 0; r >= 0 && i < n; i++)
+			r = rule_change(out, '-', &a[i]);
+		for (j = 0; r >= 0 && j < m; j++)
+			r = rule_change(out, '+', &b[j]);
+		return r;
+	}
+	/* t[i][j]: length of the LCS of a[i..] and b[j..]. */
+	for (size_t x = n; x-- > 0;)
+		for (size_t y = m; y-- > 0;)
+			t[x * (m + 1) + y] = rules_equal(&a[x], &b[y])
+						     ? t[(x + 1) * (m + 1) + y + 1] + 1
+						     : (t[(x + 1) * (m + 1) + y] >= t[x * (m + 1) + y + 1]
+								? t[(x + 1) * (m + 1) + y]
+								: t[x * (m + 1) + y + 1]);
+	while (r >= 0 && (i < n || j < m)) {
+		if (i < n && j < m && rules_equal(&a[i], &b[j])) {
+			i++;
+			j++;
+		} else if (j == m || (i < n && t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+			r = rule_change(out, '-', &a[i++]);
+		} else {
+			r = rule_change(out, '+', &b[j++]);
+		}
+	}
+	return r;
+}
+
+static int rules_diff(const struct pc_config *from, const struct pc_config *to,
+		      struct pc_changes *out)
+{
+	size_t head = 0, tail = 0, n = from->n_rules, m = to->n_rules;
+
+	while (head < n && head < m && rules_equal(&from->rules[head], &to->rules[head]))
+		head++;
+	while (tail < n - head && tail < m - head &&
+	       rules_equal(&from->rules[n - 1 - tail], &to->rules[m - 1 - tail]))
+		tail++;
+	return rules_middle_diff(from->rules + head, n - head - tail, to->rules + head,
+				 m - head - tail, out);
+}
+
+int pc_config_diff(const struct pc_config *from, const struct pc_config *to,
+		   struct pc_changes *out)
+{
+	int r = zones_diff(from, to, out);
+
+	if (r >= 0)
+		r = services_diff(from, to, out);
+	if (r >= 0 && from->n_zones && to->n_zones)
+		r = default_diff(from, to, out);
+	if (r >= 0)
+		r = rules_diff(from, to, out);
+	if (r < 0)
+		pc_changes_free(out);
+	return r;
+}

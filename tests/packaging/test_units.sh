@@ -1,0 +1,39 @@
+#!/bin/sh
+# The systemd units as installed: systemd-analyze verify must find nothing
+# to complain about (unknown keys, bad values, missing executables), and
+# the service's exposure score must stay at or below 2.0. Skips (77)
+# without systemd-analyze.
+set -u
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+
+command -v systemd-analyze >/dev/null || { echo "SKIP: needs systemd-analyze"; exit 77; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# ExecStart must name an executable: the built daemon, by absolute path.
+sed "s|@sbindir[@]/portctld|$top_builddir/src/daemon/portctld|" \
+	"$top_srcdir/packaging/systemd/portctld.service.in" >"$tmp/portctld.service"
+cp "$top_srcdir/packaging/systemd/portctld.socket" "$tmp/"
+[ -x "$top_builddir/src/daemon/portctld" ] || { echo "FAIL: portctld not built"; exit 1; }
+
+out=$(cd "$tmp" && systemd-analyze verify --man=no ./portctld.socket ./portctld.service 2>&1)
+rc=$?
+# Complaints about this machine's other units are not ours.
+ours=$(printf '%s\n' "$out" | grep -i 'portctl' || true)
+if [ $rc -ne 0 ] || [ -n "$ours" ]; then
+	echo "FAIL: systemd-analyze verify (exit $rc):"
+	printf '%s\n' "$out"
+	exit 1
+fi
+echo "ok: systemd-analyze verify"
+
+# --offline appeared in systemd 252; older versions cannot score a file.
+if systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
+	score=$(cd "$tmp" && systemd-analyze security --offline=true ./portctld.service 2>&1 |
+		sed -n 's/.*Overall exposure level for portctld.service: \([0-9.]*\).*/\1/p')
+	[ -n "$score" ] || { echo "FAIL: no exposure score"; exit 1; }
+	echo "exposure score: $score"
+	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "FAIL: exposure $score > 2.0"; exit 1; }
+fi
+exit 0
