@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
-      nftables iproute2 procps util-linux passwd python3 git"
+      nftables iproute2 procps util-linux passwd python3 git netbase"
 [ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
 
 missing=""

@@ -59,7 +59,7 @@ ip -n "$host" link set lo up
 ip -n "$peer" link set lo up
 
 say "portctld starts with the shipped zones and services (default zone: public, inbound dropped)"
-ip netns exec "$host" "$build/src/daemon/portctld" --foreground \
+nsenter --net="/run/netns/$host" "$build/src/daemon/portctld" --foreground \
 	--config "$demo/etc" --data-dir "$top/rules" --state-dir "$demo/state" \
 	--socket "$demo/run/portctl.sock" 2>"$demo/portctld.log" &
 daemon_pid=$!
@@ -74,24 +74,24 @@ sed 's/^/  portctld: /' "$demo/portctld.log"
 as_user() { setpriv --reuid 65534 --regid 65534 --groups 4711 "$@"; }
 portctl() { as_user "$build/portctl" --socket "$demo/run/portctl.sock" "$@"; }
 
-ip netns exec "$host" "$build/tests/integration/probe" listen tcp:443 tcp:444 >/dev/null &
+nsenter --net="/run/netns/$host" "$build/tests/integration/probe" listen tcp:443 tcp:444 >/dev/null &
 sleep 0.2
 
 say "Before: nothing is allowed in, so port 443 does not answer"
-printf 'peer → 192.0.2.1:443  %s\n' "$(ip netns exec "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
+printf 'peer → 192.0.2.1:443  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
 
 say "As user nobody (in the socket group): allow 443/tcp"
 run portctl allow 443/tcp
 
 say "After: 443 answers, 444 still does not"
-printf 'peer → 192.0.2.1:443  %s\n' "$(ip netns exec "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
-printf 'peer → 192.0.2.1:444  %s\n' "$(ip netns exec "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 444 500)"
+printf 'peer → 192.0.2.1:443  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
+printf 'peer → 192.0.2.1:444  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 444 500)"
 
 say "portctl status: the rule, where it came from, and its counters"
 run portctl status
 
 say "The table portctld loaded, as nft sees it"
-run ip netns exec "$host" nft list table inet portctl
+run nsenter --net="/run/netns/$host" nft list table inet portctl
 
 say "A user outside the group may read but not change (exit 4)"
 set +e

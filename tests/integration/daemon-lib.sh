@@ -38,7 +38,7 @@ pcd_setup() {
 
 pcd_start() {
 	# shellcheck disable=SC2046
-	ip netns exec "$(pc_ns host)" "$PC_PORTCTLD" $(pc_portctld_args) --socket "$PCD_SOCK" \
+	nsenter --net="/run/netns/$(pc_ns host)" "$PC_PORTCTLD" $(pc_portctld_args) --socket "$PCD_SOCK" \
 		2>>"$PC_TMP/portctld.log" &
 	PCD_PID=$!
 	for _ in $(seq 100); do

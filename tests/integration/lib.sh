@@ -91,7 +91,7 @@ pc_ns_add() {
 pc_in() {
 	ns=$(pc_ns "$1")
 	shift
-	ip netns exec "$ns" "$@"
+	nsenter --net="/run/netns/$ns" "$@"
 }
 
 # pc_link NS_A IF_A V4_A V6_A NS_B IF_B V4_B V6_B: a veth pair with /24 and
@@ -146,7 +146,7 @@ pc_background() {
 	mkfifo "$fifo"
 	# Not through pc_in: a backgrounded function would be a subshell, and
 	# its PID not the command's.
-	ip netns exec "$(pc_ns "$ns")" "$@" >"$fifo" &
+	nsenter --net="/run/netns/$(pc_ns "$ns")" "$@" >"$fifo" &
 	PC_PIDS="$PC_PIDS $!"
 	PC_LAST_PID=$!
 	read -r PC_READY <"$fifo" || pc_fail "$* did not start"

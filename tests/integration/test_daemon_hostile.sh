@@ -52,12 +52,20 @@ pc_background host python3 "$PC_TMP/hostile.py" "$PCD_SOCK" idle
 pc_background host python3 "$PC_TMP/hostile.py" "$PCD_SOCK" garbage
 pc_background host python3 "$PC_TMP/hostile.py" "$PCD_SOCK" noread
 
+# Not a timed assertion (the machine may be loaded): status must be answered
+# while the idle flood is still connected, i.e. served beside the hostile
+# clients rather than after the daemon's time-out dropped them.
 for i in 1 2 3 4 5; do
 	start=$(date +%s%N)
 	"$PCD_PORTCTL" -s "$PCD_SOCK" status >/dev/null || pc_fail "status failed under attack"
 	ms=$((($(date +%s%N) - start) / 1000000))
-	pcd_log "status under attack: $ms ms"
-	[ "$ms" -lt 1000 ] || pc_fail "status took $ms ms"
+	if [ "$i" = 1 ]; then
+		held=$(ls "/proc/$PCD_PID/fd" | wc -l)
+		pcd_log "status under attack: $ms ms, daemon holding $held fds"
+		[ "$held" -ge 50 ] || pc_fail "status answered only after the flood was dropped ($held fds)"
+	else
+		pcd_log "status under attack: $ms ms"
+	fi
 	sleep 0.3
 done
 pcd_as_member allow 443/tcp >/dev/null || pc_fail "a change failed under attack"

@@ -44,7 +44,7 @@ sh -c "$first" || pc_fail "actionban failed: $first"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 ban=$(f2b_command actionban 10.99.7.2) || pc_fail "cannot read actionban"
 pcd_log "command: $ban"
-ip netns exec "$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
+nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
 mon=$!
 sleep 0.2 # nft monitor subscribes asynchronously; no assertion depends on timing
 sh -c "$ban" || pc_fail "actionban failed: $ban"
