@@ -3,9 +3,13 @@
 # Used by tools/try-it.sh and tools/test.sh; safe to run again.
 set -eu
 
+# Build, then test: nft and iproute2 for the namespace tests, netbase so nft
+# prints protocol names, systemd-analyze for the units, ansible-core for the
+# fleet playbook.
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
-      nftables iproute2 procps util-linux passwd python3 git netbase"
+      nftables iproute2 procps util-linux passwd python3 git netbase
+      systemd ansible-core"
 [ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
 
 missing=""

@@ -34,6 +34,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Enter only the network namespace: "ip netns exec" and "ip -n" also set up
+# a mount namespace, which fails where / is not a mount point (a chroot).
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
 say() { printf '\n### %s\n' "$*"; }
 run() {
 	printf '$ %s\n' "$*"
@@ -51,12 +59,12 @@ chmod 755 "$demo"
 ip netns add "$host"
 ip netns add "$peer"
 ip link add veth-host netns "$host" type veth peer name veth-peer netns "$peer"
-ip -n "$host" addr add 192.0.2.1/24 dev veth-host
-ip -n "$peer" addr add 192.0.2.2/24 dev veth-peer
-ip -n "$host" link set veth-host up
-ip -n "$peer" link set veth-peer up
-ip -n "$host" link set lo up
-ip -n "$peer" link set lo up
+in_ns "$host" ip addr add 192.0.2.1/24 dev veth-host
+in_ns "$peer" ip addr add 192.0.2.2/24 dev veth-peer
+in_ns "$host" ip link set veth-host up
+in_ns "$peer" ip link set veth-peer up
+in_ns "$host" ip link set lo up
+in_ns "$peer" ip link set lo up
 
 say "portctld starts with the shipped zones and services (default zone: public, inbound dropped)"
 nsenter --net="/run/netns/$host" "$build/src/daemon/portctld" --foreground \
@@ -78,20 +86,20 @@ nsenter --net="/run/netns/$host" "$build/tests/integration/probe" listen tcp:443
 sleep 0.2
 
 say "Before: nothing is allowed in, so port 443 does not answer"
-printf 'peer → 192.0.2.1:443  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
+printf 'peer → 192.0.2.1:443  %s\n' "$(in_ns "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
 
 say "As user nobody (in the socket group): allow 443/tcp"
 run portctl allow 443/tcp
 
 say "After: 443 answers, 444 still does not"
-printf 'peer → 192.0.2.1:443  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
-printf 'peer → 192.0.2.1:444  %s\n' "$(nsenter --net="/run/netns/$peer" "$build/tests/integration/probe" tcp 192.0.2.1 444 500)"
+printf 'peer → 192.0.2.1:443  %s\n' "$(in_ns "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 443 500)"
+printf 'peer → 192.0.2.1:444  %s\n' "$(in_ns "$peer" "$build/tests/integration/probe" tcp 192.0.2.1 444 500)"
 
 say "portctl status: the rule, where it came from, and its counters"
 run portctl status
 
 say "The table portctld loaded, as nft sees it"
-run nsenter --net="/run/netns/$host" nft list table inet portctl
+run in_ns "$host" nft list table inet portctl
 
 say "A user outside the group may read but not change (exit 4)"
 set +e

@@ -214,7 +214,7 @@ def serve():
 
 
 def netns(ns, *cmd, **kw):
-    return subprocess.run(["ip", "netns", "exec", ns] + list(cmd), check=True,
+    return subprocess.run(["nsenter", "--net=/run/netns/" + ns] + list(cmd), check=True,
                           stdout=subprocess.PIPE, universal_newlines=True, **kw).stdout
 
 
@@ -244,7 +244,7 @@ def run_one(env, seed, n, n_probes, senders, tally):
     with open(os.path.join(env["CONFIG"], "rules.d", "10-gen.rules"), "w") as f:
         f.write("\n".join(cfg) + "\n")
     t0 = time.monotonic()
-    apply = subprocess.run(["ip", "netns", "exec", env["FW"], env["PORTCTLD"], "--apply-once",
+    apply = subprocess.run(["nsenter", "--net=/run/netns/" + env["FW"], env["PORTCTLD"], "--apply-once",
                             "--config", env["CONFIG"], "--data-dir", env["DATA"],
                             "--state-dir", env["STATE"]], stderr=subprocess.PIPE,
                            universal_newlines=True)
@@ -304,7 +304,7 @@ def run(seed, n_configs, n_probes):
     total = bad = 0
     tally = {}
     senders = {peer: subprocess.Popen(
-        ["ip", "netns", "exec", env["NS_" + peer], sys.executable, me, "serve"],
+        ["nsenter", "--net=/run/netns/" + env["NS_" + peer], sys.executable, me, "serve"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
         for peer in PEERS}
     for n in range(n_configs):
