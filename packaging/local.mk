@@ -68,3 +68,11 @@ clean-local-packaging:
 PC_F2B_LOG = tests/integration/test_fail2ban.sh.log
 $(PC_ROOT_AFTER_LOG): $(PC_F2B_LOG)
 $(PC_F2B_LOG): $(PC_ROOT_BEFORE_LOG)
+
+# The fleet playbook run by ansible-playbook against a portctld in the
+# test's namespace (77 without ansible-core), bracketed like the others.
+TESTS += tests/integration/test_ansible.sh
+EXTRA_DIST += tests/integration/test_ansible.sh
+PC_ANSIBLE_LOG = tests/integration/test_ansible.sh.log
+$(PC_ROOT_AFTER_LOG): $(PC_ANSIBLE_LOG)
+$(PC_ANSIBLE_LOG): $(PC_ROOT_BEFORE_LOG)

@@ -1,9 +1,12 @@
 # rules: build fragment, included from the top Makefile.am
-# The shipped zones and services go to $(pkgdatadir) (/usr/share/portctl),
+# The shipped zones, services and default rules go to $(pkgdatadir) (/usr/share/portctl),
 # the settings file to $(sysconfdir)/portctl, beside an empty rules.d/ for
 # the administrator's rules.
 
 dist_pkgdata_DATA += rules/zones.rules rules/services.rules
+# The one shipped file of rules (allow ssh), read after rules.d/ so that a
+# fresh install keeps SSH reachable and the admin's rules still come first.
+dist_pkgdata_DATA += rules/defaults.rules
 
 portctlconfdir = $(sysconfdir)/portctl
 dist_portctlconf_DATA = rules/portctl.conf

@@ -57,8 +57,10 @@ struct pc_rate {
 	struct pc_loc loc;
 };
 
-/* Where a definition came from: shipped ones may be replaced by the admin's. */
-enum pc_origin { PC_ORIGIN_SHIPPED, PC_ORIGIN_ADMIN, PC_ORIGIN_CLI };
+/* Where a definition came from: shipped ones may be replaced by the admin's.
+ * DEFAULTS is defaults.rules, the one shipped file that holds rules (and
+ * only rules): read after rules.d/ so that the admin's rules win. */
+enum pc_origin { PC_ORIGIN_SHIPPED, PC_ORIGIN_ADMIN, PC_ORIGIN_CLI, PC_ORIGIN_DEFAULTS };
 
 struct pc_rule {
 	struct pc_loc loc; /* of the action word */

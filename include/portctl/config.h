@@ -90,17 +90,27 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d);
  */
 int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d);
 
+/* The shipped file of rules (allow ssh) read after rules.d/, so that a
+ * fresh install keeps SSH open and the admin's own rules still win. */
+#define PC_DEFAULTS_FILE "defaults.rules"
+
+/* The origin of a shipped file by its name in data_dir or sysconf_dir:
+ * PC_ORIGIN_DEFAULTS for defaults.rules, else PC_ORIGIN_SHIPPED. */
+enum pc_origin pc_shipped_origin(const char *name);
+
 /*
  * Load the whole configuration the daemon would apply: portctl.conf, the
  * shipped zones and services (data_dir, overridden by same-named files in
- * sysconf_dir), then sysconf_dir/rules.d/ *.rules in lexical order; then
- * validate. *out is set even on error so diagnostics can show sources.
+ * sysconf_dir), then sysconf_dir/rules.d/ *.rules in lexical order, then
+ * the rules of defaults.rules (sysconf_dir's, else data_dir's, if any);
+ * then validate. *out is set even on error so diagnostics can show sources.
  */
 int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d);
 
 /*
  * Like pc_config_load, but with exactly the given rule files, in this
- * order, instead of rules.d: what "portctl check FILE..." validates.
+ * order, instead of rules.d and defaults.rules: what "portctl check
+ * FILE..." validates.
  * Returns 0, -EINVAL for an invalid configuration, or the -errno of a file
  * that could not be read.
  */

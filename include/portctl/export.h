@@ -23,9 +23,9 @@ int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb);
 
 /* One line of a difference: what a reload from "to" would add or remove. */
 struct pc_change {
-	char op;          /* '+' added, '-' removed */
-	const char *kind; /* "zone", "service", "default-zone", "rule" */
-	char *text;       /* owned: the line in rule-file words */
+	char op;		  /* '+' added, '-' removed */
+	const char *kind;	  /* "zone", "service", "default-zone", "rule" */
+	char *text;		  /* owned: the line in rule-file words */
 	const struct pc_loc *loc; /* borrowed from the configuration it is in */
 };
 

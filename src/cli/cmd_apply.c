@@ -38,9 +38,11 @@ static int trial_opts_parse(struct cli_context *ctx, int argc, char *argv[], con
 			    bool confirm_allowed, struct trial_opts *o, int *exit_code)
 {
 	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},    {"json", no_argument, NULL, 'j'},
-		{"force", no_argument, NULL, 'f'},   {"confirm", required_argument, NULL, 'C'},
-		{0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"confirm", required_argument, NULL, 'C'},
+	    {0},
 	};
 	int c;
 
@@ -60,9 +62,10 @@ static int trial_opts_parse(struct cli_context *ctx, int argc, char *argv[], con
 		case 'C':
 			if (confirm_allowed && seconds_parse(optarg, &o->confirm))
 				break;
-			*exit_code = usage_error(ctx, argv[0],
-						 confirm_allowed ? "--confirm takes 1 to 86400 seconds"
-								 : "takes no --confirm");
+			*exit_code =
+			    usage_error(ctx, argv[0],
+					confirm_allowed ? "--confirm takes 1 to 86400 seconds"
+							: "takes no --confirm");
 			return -1;
 		default:
 			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, argv[0]);
@@ -106,18 +109,18 @@ int cli_files_apply(struct cli_context *ctx, int argc, char *argv[], const char 
 int cmd_apply(struct cli_context *ctx, int argc, char *argv[])
 {
 	return cli_files_apply(
-		ctx, argc, argv,
-		"apply [--confirm SECONDS] [--force] [--json]\n\n"
-		"Re-read the configuration and apply it atomically, like reload. With\n"
-		"--confirm, the change is on trial: unless 'portctl confirm' follows\n"
-		"within SECONDS, portctld puts the previous rules back in one transaction.\n"
-		"The rollback restores the previous rules' effect in the kernel, not the\n"
-		"files: they stay as you edited them. The timer runs in portctld; a lost\n"
-		"connection or a restart of portctld does not stop the rollback.\n\n"
-		"  --confirm SECONDS   roll back unless confirmed in time (1-86400)\n"
-		"  --force             apply even if it would cut your own SSH session\n"
-		"  --json              print the daemon's answer as JSON\n",
-		true);
+	    ctx, argc, argv,
+	    "apply [--confirm SECONDS] [--force] [--json]\n\n"
+	    "Re-read the configuration and apply it atomically, like reload. With\n"
+	    "--confirm, the change is on trial: unless 'portctl confirm' follows\n"
+	    "within SECONDS, portctld puts the previous rules back in one transaction.\n"
+	    "The rollback restores the previous rules' effect in the kernel, not the\n"
+	    "files: they stay as you edited them. The timer runs in portctld; a lost\n"
+	    "connection or a restart of portctld does not stop the rollback.\n\n"
+	    "  --confirm SECONDS   roll back unless confirmed in time (1-86400)\n"
+	    "  --force             apply even if it would cut your own SSH session\n"
+	    "  --json              print the daemon's answer as JSON\n",
+	    true);
 }
 
 int cmd_confirm(struct cli_context *ctx, int argc, char *argv[])
@@ -142,14 +145,14 @@ int cmd_panic(struct cli_context *ctx, int argc, char *argv[])
 	int code;
 
 	if (trial_opts_parse(
-		    ctx, argc, argv,
-		    "panic on|off [--force] [--json]\n\n"
-		    "on:  drop every packet in and out except loopback, in one transaction.\n"
-		    "     Established connections are dropped too, your SSH session included;\n"
-		    "     over SSH it therefore needs --force. The mode survives a restart of\n"
-		    "     portctld, and rule changes are refused while it lasts.\n"
-		    "off: put back exactly the rules in force before, in one transaction.\n",
-		    false, &o, &code) < 0)
+		ctx, argc, argv,
+		"panic on|off [--force] [--json]\n\n"
+		"on:  drop every packet in and out except loopback, in one transaction.\n"
+		"     Established connections are dropped too, your SSH session included;\n"
+		"     over SSH it therefore needs --force. The mode survives a restart of\n"
+		"     portctld, and rule changes are refused while it lasts.\n"
+		"off: put back exactly the rules in force before, in one transaction.\n",
+		false, &o, &code) < 0)
 		return code;
 	if (argc - o.first != 1)
 		return usage_error(ctx, "panic", "needs 'on' or 'off'");

@@ -13,29 +13,29 @@
 #define EXPLAIN_TIMEOUT_MS 30000
 
 static const char explain_usage[] =
-	"explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE] [--offline] [--json]\n"
-	"\n"
-	"Say what the firewall does with the first packet of a new connection:\n"
-	"the zone chosen and why (source address, interface or default), the rule\n"
-	"that decides it as FILE:LINE with its text, or the zone's policy, and the\n"
-	"verdict (accept, drop or reject). The answer comes from the same compiled\n"
-	"model that is loaded into the kernel.\n"
-	"\n"
-	"  PROTO      tcp, udp or sctp\n"
-	"  PORT       the destination port, 1-65535\n"
-	"  from ADDR  the source address (inbound: the remote host); without it, an\n"
-	"             address no zone and no rule names stands for \"any\"\n"
-	"  to ADDR    the destination address (outbound: the remote host)\n"
-	"  on IFACE   the interface the packet comes in on (in) or leaves by (out)\n"
-	"\n"
-	"Options:\n"
-	"  --offline   evaluate the configuration files, not the daemon's rules;\n"
-	"              also what happens when portctld cannot be reached\n"
-	"  -j, --json  print the answer as JSON\n"
-	"  -h, --help  show this help\n"
-	"\n"
-	"Example: portctl explain in tcp 22 from 203.0.113.9 on eth0\n"
-	"Exit status: 0 answered, 1 failure, 2 bad usage or invalid files.\n";
+    "explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE] [--offline] [--json]\n"
+    "\n"
+    "Say what the firewall does with the first packet of a new connection:\n"
+    "the zone chosen and why (source address, interface or default), the rule\n"
+    "that decides it as FILE:LINE with its text, or the zone's policy, and the\n"
+    "verdict (accept, drop or reject). The answer comes from the same compiled\n"
+    "model that is loaded into the kernel.\n"
+    "\n"
+    "  PROTO      tcp, udp or sctp\n"
+    "  PORT       the destination port, 1-65535\n"
+    "  from ADDR  the source address (inbound: the remote host); without it, an\n"
+    "             address no zone and no rule names stands for \"any\"\n"
+    "  to ADDR    the destination address (outbound: the remote host)\n"
+    "  on IFACE   the interface the packet comes in on (in) or leaves by (out)\n"
+    "\n"
+    "Options:\n"
+    "  --offline   evaluate the configuration files, not the daemon's rules;\n"
+    "              also what happens when portctld cannot be reached\n"
+    "  -j, --json  print the answer as JSON\n"
+    "  -h, --help  show this help\n"
+    "\n"
+    "Example: portctl explain in tcp 22 from 203.0.113.9 on eth0\n"
+    "Exit status: 0 answered, 1 failure, 2 bad usage or invalid files.\n";
 
 struct explain_opts {
 	bool offline;
@@ -60,8 +60,9 @@ static int explain_opts_parse(struct cli_context *ctx, int argc, char *argv[],
 		} else if (streq(a, "--offline")) {
 			o->offline = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "%s explain: unknown option '%s'\nRun '%s explain --help' "
-					"for usage.\n",
+			fprintf(stderr,
+				"%s explain: unknown option '%s'\nRun '%s explain --help' "
+				"for usage.\n",
 				ctx->prog, a, ctx->prog);
 			*code = CLI_EXIT_USAGE;
 			return -1;
@@ -109,8 +110,9 @@ static int explain_offline(struct cli_context *ctx, const struct pc_explain_quer
 		r = pc_explain_eval(cfg, q, &answer, &d);
 	if (r < 0 || !answer) {
 		pc_diags_print(stderr, &d, cfg ? &cfg->sources : NULL);
-		fprintf(stderr, "%s explain: the configuration in %s is invalid; 'portctl check' "
-				"shows every problem\n",
+		fprintf(stderr,
+			"%s explain: the configuration in %s is invalid; 'portctl check' "
+			"shows every problem\n",
 			ctx->prog, ctx->paths.sysconf_dir);
 		code = r == -ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_USAGE;
 	} else {
@@ -169,8 +171,9 @@ int cmd_explain(struct cli_context *ctx, int argc, char *argv[])
 	fd = pc_client_connect(ctx->paths.socket_path);
 	if (fd < 0) {
 		if (!ctx->json)
-			fprintf(stderr, "%s explain: portctld is not reachable at %s (%s): "
-					"explaining the files instead\n",
+			fprintf(stderr,
+				"%s explain: portctld is not reachable at %s (%s): "
+				"explaining the files instead\n",
 				ctx->prog, ctx->paths.socket_path, strerror(-fd));
 		return explain_offline(ctx, &q);
 	}

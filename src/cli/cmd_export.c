@@ -9,28 +9,28 @@
 #include "portctl/proto.h"
 
 static const char export_usage[] =
-	"export [--json]\n"
-	"\n"
-	"Print the configuration portctld has in force as one valid rules file:\n"
-	"the zones and services the administrator defined, then every rule in\n"
-	"order, each with a comment naming the FILE:LINE it came from. Settings\n"
-	"stay in portctl.conf and shipped definitions in the data directory, so\n"
-	"with those the file alone gives the same rules:\n"
-	"    portctl export > /tmp/all.rules && portctl check /tmp/all.rules\n";
+    "export [--json]\n"
+    "\n"
+    "Print the configuration portctld has in force as one valid rules file:\n"
+    "the zones and services the administrator defined, then every rule in\n"
+    "order, each with a comment naming the FILE:LINE it came from. Settings\n"
+    "stay in portctl.conf and shipped definitions in the data directory, so\n"
+    "with those the file alone gives the same rules:\n"
+    "    portctl export > /tmp/all.rules && portctl check /tmp/all.rules\n";
 
 static const char diff_usage[] =
-	"diff [--json]\n"
-	"\n"
-	"Show what 'portctl reload' would change: the files compared with the\n"
-	"rules portctld has in force, as lines of rules files:\n"
-	"    + allow 8080/tcp                          # rules.d/10-web.rules:4\n"
-	"    - deny 25/tcp                             # rules.d/10-web.rules:7\n"
-	"A changed rule shows as a removal and an addition (first match wins, so\n"
-	"order matters). It also checks that the kernel's table inet portctl still\n"
-	"holds what portctld applied, and lists what someone else changed ('!').\n"
-	"\n"
-	"Exit status: 0 no difference, 1 a difference (or a failure), 2 the files\n"
-	"are invalid, 3 daemon unreachable.\n";
+    "diff [--json]\n"
+    "\n"
+    "Show what 'portctl reload' would change: the files compared with the\n"
+    "rules portctld has in force, as lines of rules files:\n"
+    "    + allow 8080/tcp                          # rules.d/10-web.rules:4\n"
+    "    - deny 25/tcp                             # rules.d/10-web.rules:7\n"
+    "A changed rule shows as a removal and an addition (first match wins, so\n"
+    "order matters). It also checks that the kernel's table inet portctl still\n"
+    "holds what portctld applied, and lists what someone else changed ('!').\n"
+    "\n"
+    "Exit status: 0 no difference, 1 a difference (or a failure), 2 the files\n"
+    "are invalid, 3 daemon unreachable.\n";
 
 static int simple_options(struct cli_context *ctx, int argc, char *argv[], const char *usage,
 			  int *code)
@@ -103,11 +103,15 @@ static void kernel_print(const struct cli_context *ctx, const json_t *k)
 		return;
 	printf("! table inet portctl in the kernel differs from what portctld applied "
 	       "(changed by someone else; 'portctl reload' puts it back):\n");
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		const char *op = json_string_value(json_object_get(v, "op"));
 		const char *rule = json_string_value(json_object_get(v, "rule"));
 
-		printf("!   %s %s", op[0] == '-' ? "missing:" : op[0] == '+' ? "not ours:" : "changed:",
+		printf("!   %s %s",
+		       op[0] == '-'   ? "missing:"
+		       : op[0] == '+' ? "not ours:"
+				      : "changed:",
 		       json_string_value(json_object_get(v, "what")));
 		if (rule)
 			printf(" of '%s' (%s:%lld)", rule,
@@ -139,8 +143,7 @@ int cmd_diff(struct cli_context *ctx, int argc, char *argv[])
 		cli_response_finish(ctx, &resp);
 		return equal ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 	}
-	json_array_foreach(json_object_get(resp.data, "changes"), i, v)
-		change_print(ctx, v);
+	json_array_foreach(json_object_get(resp.data, "changes"), i, v) change_print(ctx, v);
 	kernel_print(ctx, json_object_get(resp.data, "kernel"));
 	pc_response_done(&resp);
 	return equal ? CLI_EXIT_OK : CLI_EXIT_FAILURE;

@@ -31,9 +31,9 @@ static const struct {
 	const char *name;
 	uint8_t l4proto;
 } protos[] = {
-	{"tcp", IPPROTO_TCP},
-	{"udp", IPPROTO_UDP},
-	{"sctp", IPPROTO_SCTP},
+    {"tcp", IPPROTO_TCP},
+    {"udp", IPPROTO_UDP},
+    {"sctp", IPPROTO_SCTP},
 };
 
 static const char *proto_name(uint8_t l4proto)
@@ -151,7 +151,8 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
 	for (i = 0; i < ARRAY_SIZE(protos) && !streq(argv[1], protos[i].name); i++)
 		;
 	if (i == ARRAY_SIZE(protos))
-		return query_error(err, err_size, "'%s': the protocol is tcp, udp or sctp", argv[1]);
+		return query_error(err, err_size, "'%s': the protocol is tcp, udp or sctp",
+				   argv[1]);
 	q->l4proto = protos[i].l4proto;
 	if (port_parse(argv[2], &q->port) < 0)
 		return query_error(err, err_size, "'%s': the port is a number from 1 to 65535",
@@ -313,7 +314,7 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 {
 	const uint8_t *zone_addr = q->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr;
 	json_t *zone_match = json_null();
-	const char *decided = v->by == PC_DECIDED_RULE     ? "rule"
+	const char *decided = v->by == PC_DECIDED_RULE	   ? "rule"
 			      : v->by == PC_DECIDED_POLICY ? "policy"
 							   : "builtin";
 
@@ -321,20 +322,19 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 		zone_match = zone_prefix_json(v->zone, pkt->family, zone_addr);
 	else if (v->zone && v->zone_reason == PC_ZONE_BY_IFACE)
 		zone_match = json_string(q->iface);
-	return json_pack("{s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:s?,s:s?,s:s,s:o,s:s,s:o,s:s,s:b}",
-			 "direction", q->dir == PC_DIR_IN ? "in" : "out", "protocol",
-			 proto_name(q->l4proto), "port", (int)q->port, "family",
-			 pkt->family == AF_INET ? "ipv4" : "ipv6", "source",
-			 addr_json(pkt->family, pkt->saddr), "source_given", q->have_from,
-			 "destination", addr_json(pkt->family, pkt->daddr), "destination_given",
-			 q->have_to, "interface", q->iface[0] ? q->iface : NULL, "zone",
-			 v->zone ? v->zone->name : NULL, "zone_reason",
-			 zone_reason_name(v->zone ? v->zone_reason : PC_ZONE_BY_NONE, q->dir),
-			 "zone_match", zone_match, "decided_by", decided, "rule",
-			 v->by == PC_DECIDED_RULE && v->rule ? rule_json(cfg, v->rule) : json_null(),
-			 "verdict", pc_verdict_kind_name(v->verdict), "rate_limited",
-			 v->by == PC_DECIDED_RULE && v->rule &&
-				 (v->rule->rate.set || v->rule->action == PC_LIMIT));
+	return json_pack(
+	    "{s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:s?,s:s?,s:s,s:o,s:s,s:o,s:s,s:b}", "direction",
+	    q->dir == PC_DIR_IN ? "in" : "out", "protocol", proto_name(q->l4proto), "port",
+	    (int)q->port, "family", pkt->family == AF_INET ? "ipv4" : "ipv6", "source",
+	    addr_json(pkt->family, pkt->saddr), "source_given", q->have_from, "destination",
+	    addr_json(pkt->family, pkt->daddr), "destination_given", q->have_to, "interface",
+	    q->iface[0] ? q->iface : NULL, "zone", v->zone ? v->zone->name : NULL, "zone_reason",
+	    zone_reason_name(v->zone ? v->zone_reason : PC_ZONE_BY_NONE, q->dir), "zone_match",
+	    zone_match, "decided_by", decided, "rule",
+	    v->by == PC_DECIDED_RULE && v->rule ? rule_json(cfg, v->rule) : json_null(), "verdict",
+	    pc_verdict_kind_name(v->verdict), "rate_limited",
+	    v->by == PC_DECIDED_RULE && v->rule &&
+		(v->rule->rate.set || v->rule->action == PC_LIMIT));
 }
 
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
@@ -382,8 +382,7 @@ static void print_packet(FILE *out, const json_t *a)
 
 	fprintf(out, "packet:  %s %s/%lld from %s%s to %s%s", jstr(a, "direction"),
 		jstr(a, "protocol"), (long long)json_integer_value(json_object_get(a, "port")),
-		jstr(a, "source"),
-		json_is_true(json_object_get(a, "source_given")) ? "" : " (any)",
+		jstr(a, "source"), json_is_true(json_object_get(a, "source_given")) ? "" : " (any)",
 		jstr(a, "destination"),
 		json_is_true(json_object_get(a, "destination_given")) ? "" : " (any)");
 	if (json_is_string(json_object_get(a, "interface")))
@@ -432,6 +431,6 @@ void pc_explain_print(FILE *out, const json_t *a)
 	}
 	fprintf(out, "verdict: %s%s\n", jstr(a, "verdict"),
 		json_is_true(json_object_get(a, "rate_limited"))
-			? " (while under the rule's rate limit)"
-			: "");
+		    ? " (while under the rule's rate limit)"
+		    : "");
 }

@@ -20,7 +20,7 @@ static int panic_push(struct pc_ruleset *rs, enum pc_nft_kind kind, void *obj)
 
 	if (!o)
 		return -ENOMEM;
-	*o = (struct pc_nft_object){ .kind = kind, .obj = obj };
+	*o = (struct pc_nft_object){.kind = kind, .obj = obj};
 	return 0;
 }
 

@@ -79,6 +79,20 @@ static size_t cli_end(const struct pc_config *cfg, const char *path90)
 	return n;
 }
 
+/* cli_end(cfg, path90) == cfg->n_rules, in O(1): the last rule is one
+ * of the files that sort up to 90-portctl.rules (or there is none). */
+static bool cli_end_is_last(const struct pc_config *cfg, const char *path90)
+{
+	const char *base90 = strrchr(path90, '/');
+	size_t dirlen = (size_t)(base90 - path90);
+	const char *f = cfg->n_rules ? cfg->rules[cfg->n_rules - 1].loc.file : NULL;
+
+	if (cfg->n_rules == 0)
+		return true;
+	return f && strncmp(f, path90, dirlen) == 0 && f[dirlen] == '/' &&
+	       strcmp(f + dirlen, base90) <= 0;
+}
+
 /* Parse text as exactly one rule, appended to cfg; its index in *idx. */
 static int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 			  struct pc_diags *d)
@@ -147,8 +161,8 @@ static bool path_under(const char *path, const char *dir, const char **rel)
 
 /* A configuration parsed again from the file texts old was loaded from,
  * in the order they were read, without reading any file: portctl.conf,
- * shipped zones and services (or their replacements), rules.d. Command
- * line, runtime and ban rules are not files; the caller places them. */
+ * shipped zones and services (or their replacements), rules.d, defaults.rules.
+ * Command line, runtime and ban rules are not files; the caller places them. */
 static int config_from_sources(const struct pc_paths *paths, const struct pc_config *old,
 			       struct pc_config **out, struct pc_diags *d)
 {
@@ -159,7 +173,10 @@ static int config_from_sources(const struct pc_paths *paths, const struct pc_con
 	*out = cfg;
 	if (!cfg)
 		return -ENOMEM;
-	for (size_t i = 0; r != -ENOMEM && i < old->sources.n; i++) {
+	/* defaults.rules in a second pass: a 90-portctl.rules created by the
+	 * CLI was added to the sources after it, yet its rules come first. */
+	for (size_t k = 0; r != -ENOMEM && k < 2 * old->sources.n; k++) {
+		size_t i = k % old->sources.n;
 		const struct pc_source *src = &old->sources.items[i];
 		const char *rel;
 		char *data;
@@ -174,6 +191,8 @@ static int config_from_sources(const struct pc_paths *paths, const struct pc_con
 			   path_under(src->name, paths->data_dir, &rel));
 		if (!settings && !admin && !shipped)
 			continue;
+		if ((shipped && pc_shipped_origin(rel) == PC_ORIGIN_DEFAULTS) != (k >= old->sources.n))
+			continue;
 		data = malloc(src->len + 1);
 		if (!data)
 			return -ENOMEM;
@@ -183,7 +202,7 @@ static int config_from_sources(const struct pc_paths *paths, const struct pc_con
 			r = pc_settings_parse(cfg, src->name, data, src->len, d);
 		else
 			r = pc_parse_buffer(cfg, src->name, data, src->len,
-					    admin ? PC_ORIGIN_ADMIN : PC_ORIGIN_SHIPPED, d);
+					    admin ? PC_ORIGIN_ADMIN : pc_shipped_origin(rel), d);
 	}
 	if (r == -ENOMEM || pc_config_validate(cfg, d) == -ENOMEM)
 		return -ENOMEM;
@@ -580,7 +599,7 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	src90 = source_find(cfg, path90);
 	/* Appending must move no rule (plan and ruleset point at them), and
 	 * the rule must come last: no runtime rule or later file after it. */
-	if (!src90 || cfg->n_rules == cfg->cap_rules || cli_end(cfg, path90) != cfg->n_rules)
+	if (!src90 || cfg->n_rules == cfg->cap_rules || !cli_end_is_last(cfg, path90))
 		return 0;
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;

@@ -27,12 +27,14 @@ static int args_words(json_t *args, char *words[PC_EXPLAIN_WORDS_MAX], int *n,
 	size_t i;
 
 	if (!json_is_array(a) || json_array_size(a) > PC_EXPLAIN_WORDS_MAX) {
-		reply_set(reply, PC_STATUS_USAGE,
-			  "explain needs \"words\": at most %d strings, e.g. [\"in\", \"tcp\", \"22\"]",
-			  PC_EXPLAIN_WORDS_MAX);
+		reply_set(
+		    reply, PC_STATUS_USAGE,
+		    "explain needs \"words\": at most %d strings, e.g. [\"in\", \"tcp\", \"22\"]",
+		    PC_EXPLAIN_WORDS_MAX);
 		return -EINVAL;
 	}
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v)) {
 			reply_set(reply, PC_STATUS_USAGE, "explain: every word must be a string");
 			return -EINVAL;
@@ -43,8 +45,7 @@ static int args_words(json_t *args, char *words[PC_EXPLAIN_WORDS_MAX], int *n,
 	return 0;
 }
 
-int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		struct pc_reply *reply)
+int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	char *words[PC_EXPLAIN_WORDS_MAX];
 	struct pc_explain_query q;
@@ -70,8 +71,7 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
 }
 
-int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-	       struct pc_reply *reply)
+int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	struct pc_strbuf sb = {0};
 	int r;
@@ -114,11 +114,11 @@ static json_t *mismatches_json(const struct pc_applied *a, const struct pc_nl_mi
 		const struct pc_rule *rule = x->obj >= 0 ? a->ruleset->objs[x->obj].rule : NULL;
 		char op[2] = {x->op, '\0'};
 
-		json_array_append_new(
-			list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i}", "op", op, "what", x->what,
-					"object", x->text, "rule", rule ? rule->text : NULL, "file",
-					rule ? rule->loc.file : NULL, "line",
-					rule ? (int)rule->loc.line : 0));
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i}", "op", op,
+						      "what", x->what, "object", x->text, "rule",
+						      rule ? rule->text : NULL, "file",
+						      rule ? rule->loc.file : NULL, "line",
+						      rule ? (int)rule->loc.line : 0));
 	}
 	return list;
 }
@@ -161,9 +161,10 @@ int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct
 	pc_diags_init(&d);
 	r = pc_apply_prepare(&dm->paths, &files, &d);
 	if (r == -EINVAL) {
-		reply_diags(reply, PC_STATUS_USAGE,
-			    "the files are invalid, so reload would change nothing and refuse them:",
-			    &d, files ? files->cfg : NULL);
+		reply_diags(
+		    reply, PC_STATUS_USAGE,
+		    "the files are invalid, so reload would change nothing and refuse them:", &d,
+		    files ? files->cfg : NULL);
 		pc_applied_free(files);
 		pc_diags_free(&d);
 		return 0;

@@ -25,6 +25,7 @@ static const char *const policy_names[] = {
 };
 static const char *const origin_names[] = {
 	[PC_ORIGIN_SHIPPED] = "shipped", [PC_ORIGIN_ADMIN] = "admin", [PC_ORIGIN_CLI] = "cli",
+	[PC_ORIGIN_DEFAULTS] = "defaults",
 };
 static const char *const source_names[] = {
 	[SOURCE_FILES] = "files", [SOURCE_LAST_GOOD] = "last-good",

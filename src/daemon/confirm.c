@@ -27,7 +27,7 @@
 struct pending {
 	struct pc_applied *previous; /* what the kernel held before; owned */
 	enum daemon_source source;   /* where previous came from */
-	char **runtime;              /* its --runtime rules, owned */
+	char **runtime;		     /* its --runtime rules, owned */
 	size_t n_runtime, cap_runtime;
 	uint64_t deadline; /* ms, CLOCK_MONOTONIC */
 	time_t deadline_wall;
@@ -48,7 +48,7 @@ static int state_path(const struct daemon *dm, const char *name, char *buf, size
 	if (!dm->paths.state_dir)
 		return -EINVAL;
 	return snprintf(buf, size, "%s/%s", dm->paths.state_dir, name) >= (int)size ? -ENAMETOOLONG
-										  : 0;
+										    : 0;
 }
 
 static void pending_free(struct pending *p)
@@ -144,8 +144,8 @@ static int confirm_possible(const struct daemon *dm, struct pc_reply *reply)
 			  "an 'apply --confirm' is already waiting (%llu s left): run 'portctl "
 			  "confirm' to keep it, or let it roll back, then try again",
 			  (unsigned long long)(dm->pending->deadline > now
-						       ? (dm->pending->deadline - now + 999) / 1000
-						       : 0));
+						   ? (dm->pending->deadline - now + 999) / 1000
+						   : 0));
 		return -EBUSY;
 	}
 	if (!dm->applied || !dm->applied->cfg || dm->source == SOURCE_SAFE ||
@@ -153,8 +153,9 @@ static int confirm_possible(const struct daemon *dm, struct pc_reply *reply)
 		reply_set(reply, PC_STATUS_FAILURE,
 			  "apply --confirm needs a configuration to roll back to, and the rules "
 			  "in force are the %s: apply the files with 'portctl reload' instead",
-			  dm->source == SOURCE_SAFE ? "built-in safe policy"
-						    : "kernel's, kept without a valid configuration");
+			  dm->source == SOURCE_SAFE
+			      ? "built-in safe policy"
+			      : "kernel's, kept without a valid configuration");
 		return -ENODATA;
 	}
 	return 0;
@@ -166,8 +167,8 @@ static int apply_refused(struct pc_reply *reply, const struct pc_applied *a,
 	return reply_diags(reply,
 			   a && a->stage == PC_APPLY_CONFIG ? PC_STATUS_USAGE : PC_STATUS_FAILURE,
 			   a && a->stage == PC_APPLY_CONFIG
-				   ? "apply refused, nothing changed: fix these errors and try again"
-				   : "the kernel refused the configuration, nothing changed",
+			       ? "apply refused, nothing changed: fix these errors and try again"
+			       : "the kernel refused the configuration, nothing changed",
 			   d, a ? a->cfg : NULL);
 }
 
@@ -199,8 +200,8 @@ static void pending_take(struct daemon *dm, struct pending *p)
 	dm->pending = p;
 }
 
-static void apply_reply(struct pc_reply *reply, const struct pc_applied *a,
-			const struct pending *p, const char *warning)
+static void apply_reply(struct pc_reply *reply, const struct pc_applied *a, const struct pending *p,
+			const char *warning)
 {
 	char when[32] = "";
 	struct tm tm;
@@ -219,8 +220,8 @@ static void apply_reply(struct pc_reply *reply, const struct pc_applied *a,
 		  "previous rules in one transaction: that restores their effect in the kernel, "
 		  "not the files, which stay as you edited them (fix them before the next "
 		  "reload).%s%s",
-		  a->cfg->n_rules, a->cfg->n_zones, p->seconds, when,
-		  warning ? "\nwarning: " : "", warning ? warning : "");
+		  a->cfg->n_rules, a->cfg->n_zones, p->seconds, when, warning ? "\nwarning: " : "",
+		  warning ? warning : "");
 	json_decref(reply->data);
 	reply->data = json_pack("{s:i,s:I}", "confirm_seconds", (int)p->seconds, "deadline",
 				(json_int_t)p->deadline_wall);
@@ -238,8 +239,7 @@ int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struc
 
 	guard_opts_from_args(args, &g);
 	g.can_confirm = true;
-	if (args_seconds(args, &seconds, reply) < 0 ||
-	    (seconds && confirm_possible(dm, reply) < 0))
+	if (args_seconds(args, &seconds, reply) < 0 || (seconds && confirm_possible(dm, reply) < 0))
 		return 0;
 	g.confirm = seconds > 0;
 	pc_diags_init(&d);
@@ -277,7 +277,8 @@ int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struc
 	if (p) {
 		pending_take(dm, TAKE_PTR(p));
 		log_notice("uid %u: apply --confirm %u: the previous rules come back unless "
-			   "confirmed in time", peer->uid, seconds);
+			   "confirmed in time",
+			   peer->uid, seconds);
 	}
 	apply_reply(reply, a, dm->pending && seconds ? dm->pending : NULL, warning);
 	daemon_take_reloaded(dm, TAKE_PTR(a));
@@ -296,8 +297,7 @@ out:
 	return r == -ENOMEM ? r : 0;
 }
 
-int cmd_confirm(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		struct pc_reply *reply)
+int cmd_confirm(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	if (!dm->pending)
 		return reply_set(reply, PC_STATUS_FAILURE,
@@ -439,8 +439,10 @@ static int pending_startup(struct daemon *dm, struct pc_applied **pre)
 		pc_diags_free(&d);
 	}
 	if (r < 0) {
-		log_error_errno(r, "the rollback copy under %s/%s cannot be applied (%m): starting "
-				   "from the files instead", dm->paths.state_dir, PENDING_NAME);
+		log_error_errno(r,
+				"the rollback copy under %s/%s cannot be applied (%m): starting "
+				"from the files instead",
+				dm->paths.state_dir, PENDING_NAME);
 		pc_applied_free(a);
 		pending_forget_disk(dm);
 		return r == -ENOMEM ? r : 0;
@@ -456,7 +458,8 @@ static int pending_startup(struct daemon *dm, struct pc_applied **pre)
 	}
 	pending_forget_disk(dm);
 	log_error("ROLLED BACK: the rules in force before the unconfirmed apply are back; the "
-		  "files in %s still hold the unconfirmed change", dm->paths.sysconf_dir);
+		  "files in %s still hold the unconfirmed change",
+		  dm->paths.sysconf_dir);
 	pc_applied_free(*pre);
 	*pre = NULL;
 	dm->applied = a;
@@ -501,11 +504,11 @@ void trust_status_add(const struct daemon *dm, json_t *data)
 	json_object_set_new(data, "panic", json_boolean(dm->panic));
 	if (!dm->pending)
 		return;
-	json_object_set_new(
-		data, "pending_confirm",
-		json_pack("{s:i,s:I,s:I}", "seconds", (int)dm->pending->seconds, "seconds_left",
-			  (json_int_t)(dm->pending->deadline > now
-					       ? (dm->pending->deadline - now + 999) / 1000
-					       : 0),
-			  "deadline", (json_int_t)dm->pending->deadline_wall));
+	json_object_set_new(data, "pending_confirm",
+			    json_pack("{s:i,s:I,s:I}", "seconds", (int)dm->pending->seconds,
+				      "seconds_left",
+				      (json_int_t)(dm->pending->deadline > now
+						       ? (dm->pending->deadline - now + 999) / 1000
+						       : 0),
+				      "deadline", (json_int_t)dm->pending->deadline_wall));
 }

@@ -129,11 +129,11 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 		const struct pc_nl_mismatch *x = &m->items[i];
 		const struct pc_rule *rule = x->obj >= 0 ? a->ruleset->objs[x->obj].rule : NULL;
 
-		log_warning("  %s %s%s%s%s", x->op == '-'   ? "missing:"
-					     : x->op == '+' ? "added by someone else:"
-							    : "changed:",
-			    x->what, rule ? " of '" : "", rule ? rule->text : "",
-			    rule ? "'" : "");
+		log_warning("  %s %s%s%s%s",
+			    x->op == '-'   ? "missing:"
+			    : x->op == '+' ? "added by someone else:"
+					   : "changed:",
+			    x->what, rule ? " of '" : "", rule ? rule->text : "", rule ? "'" : "");
 	}
 	if (m->n > DRIFT_LOG_MAX)
 		log_warning("  ... and %zu more", m->n - DRIFT_LOG_MAX);

@@ -32,8 +32,8 @@ struct session {
 void guard_opts_from_args(json_t *args, struct guard_opts *g)
 {
 	*g = (struct guard_opts){
-		.ssh_connection = json_string_value(json_object_get(args, "ssh_connection")),
-		.force = json_is_true(json_object_get(args, "force")),
+	    .ssh_connection = json_string_value(json_object_get(args, "ssh_connection")),
+	    .force = json_is_true(json_object_get(args, "force")),
 	};
 }
 
@@ -130,11 +130,11 @@ static void session_find_iface(struct session *s)
 static void session_packet(const struct session *s, struct pc_packet *pkt)
 {
 	*pkt = (struct pc_packet){
-		.dir = PC_DIR_IN,
-		.family = s->family,
-		.l4proto = IPPROTO_TCP,
-		.dport = s->server_port,
-		.iif = s->iface[0] ? s->iface : NULL,
+	    .dir = PC_DIR_IN,
+	    .family = s->family,
+	    .l4proto = IPPROTO_TCP,
+	    .dport = s->server_port,
+	    .iif = s->iface[0] ? s->iface : NULL,
 	};
 	memcpy(pkt->saddr, s->client, sizeof(s->client));
 	memcpy(pkt->daddr, s->server, sizeof(s->server));
@@ -163,8 +163,9 @@ static char *verdict_cause(const struct pc_verdict *v)
 	int n;
 
 	if (v->by == PC_DECIDED_RULE && v->rule)
-		n = asprintf(&out, "rule %s:%u (%s) would %s it", v->rule->loc.file ? v->rule->loc.file : "?",
-			     v->rule->loc.line, v->rule->text, pc_verdict_kind_name(v->verdict));
+		n = asprintf(&out, "rule %s:%u (%s) would %s it",
+			     v->rule->loc.file ? v->rule->loc.file : "?", v->rule->loc.line,
+			     v->rule->text, pc_verdict_kind_name(v->verdict));
 	else
 		n = asprintf(&out, "the inbound policy of zone %s would %s it",
 			     v->zone ? v->zone->name : "?", pc_verdict_kind_name(v->verdict));
@@ -184,12 +185,13 @@ static char *cut_message(const struct session *s, const struct pc_verdict *v,
 		     "%s. The connection open now survives (the built-in rule accepts "
 		     "established connections), but a reconnect would be refused, and so would "
 		     "the session after a restart or 'portctl panic'. %s",
-		     s->client_text, s->client_port, s->server_port, s->iface[0] ? s->iface : s->server_text,
-		     cause,
-		     g->can_confirm ? "Use --force, or --confirm SECONDS to try it safely (rolled back "
-				      "unless 'portctl confirm' follows in time)."
-				    : "Use --force, or put the change in a rules file and run 'portctl "
-				      "apply --confirm SECONDS' to try it safely.") < 0)
+		     s->client_text, s->client_port, s->server_port,
+		     s->iface[0] ? s->iface : s->server_text, cause,
+		     g->can_confirm
+			 ? "Use --force, or --confirm SECONDS to try it safely (rolled back "
+			   "unless 'portctl confirm' follows in time)."
+			 : "Use --force, or put the change in a rules file and run 'portctl "
+			   "apply --confirm SECONDS' to try it safely.") < 0)
 		return NULL;
 	return out;
 }

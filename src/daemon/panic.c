@@ -20,8 +20,8 @@ static int marker_path(const struct daemon *dm, char *buf, size_t size)
 	if (!dm->paths.state_dir)
 		return -EINVAL;
 	return snprintf(buf, size, "%s/%s", dm->paths.state_dir, PANIC_MARKER) >= (int)size
-		       ? -ENAMETOOLONG
-		       : 0;
+		   ? -ENAMETOOLONG
+		   : 0;
 }
 
 bool panic_marked(const struct daemon *dm)
@@ -176,7 +176,8 @@ static int panic_off(struct daemon *dm, const struct pc_peer *peer, struct pc_re
 	dm->panic = false;
 	r = marker_remove(dm);
 	if (r < 0)
-		log_warning_errno(r, "cannot remove the panic mark: %m; a restart would panic again");
+		log_warning_errno(r,
+				  "cannot remove the panic mark: %m; a restart would panic again");
 	log_notice("uid %u pid %d: panic mode off, the previous rules are back", peer->uid,
 		   (int)peer->pid);
 	return reply_set(reply, PC_STATUS_OK,

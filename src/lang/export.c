@@ -268,16 +268,18 @@ static int rules_middle_diff(const struct pc_rule *a, size_t n, const struct pc_
 	/* t[i][j]: length of the LCS of a[i..] and b[j..]. */
 	for (size_t x = n; x-- > 0;)
 		for (size_t y = m; y-- > 0;)
-			t[x * (m + 1) + y] = rules_equal(&a[x], &b[y])
-						     ? t[(x + 1) * (m + 1) + y + 1] + 1
-						     : (t[(x + 1) * (m + 1) + y] >= t[x * (m + 1) + y + 1]
-								? t[(x + 1) * (m + 1) + y]
-								: t[x * (m + 1) + y + 1]);
+			t[x * (m + 1) + y] =
+			    rules_equal(&a[x], &b[y])
+				? t[(x + 1) * (m + 1) + y + 1] + 1
+				: (t[(x + 1) * (m + 1) + y] >= t[x * (m + 1) + y + 1]
+				       ? t[(x + 1) * (m + 1) + y]
+				       : t[x * (m + 1) + y + 1]);
 	while (r >= 0 && (i < n || j < m)) {
 		if (i < n && j < m && rules_equal(&a[i], &b[j])) {
 			i++;
 			j++;
-		} else if (j == m || (i < n && t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+		} else if (j == m ||
+			   (i < n && t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
 			r = rule_change(out, '-', &a[i++]);
 		} else {
 			r = rule_change(out, '+', &b[j++]);
@@ -300,8 +302,7 @@ static int rules_diff(const struct pc_config *from, const struct pc_config *to,
 				 m - head - tail, out);
 }
 
-int pc_config_diff(const struct pc_config *from, const struct pc_config *to,
-		   struct pc_changes *out)
+int pc_config_diff(const struct pc_config *from, const struct pc_config *to, struct pc_changes *out)
 {
 	int r = zones_diff(from, to, out);
 

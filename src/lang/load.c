@@ -69,15 +69,36 @@ static int file_load(struct loader *l, const char *path, enum file_kind kind, en
 }
 
 /* SYSCONF_DIR/name replaces DATA_DIR/name whole. */
-static int shipped_load(struct loader *l, const struct pc_paths *paths, const char *name)
+static int shipped_load_as(struct loader *l, const struct pc_paths *paths, const char *name,
+			   enum pc_origin origin, bool optional)
 {
-	int r = file_load(l, path_join(l, paths->sysconf_dir, name), FILE_RULES, PC_ORIGIN_SHIPPED,
-			  true);
+	int r = file_load(l, path_join(l, paths->sysconf_dir, name), FILE_RULES, origin, true);
 
 	if (r != -ENOENT)
 		return r;
-	return file_load(l, path_join(l, paths->data_dir, name), FILE_RULES, PC_ORIGIN_SHIPPED,
-			 false);
+	return file_load(l, path_join(l, paths->data_dir, name), FILE_RULES, origin, optional);
+}
+
+static int shipped_load(struct loader *l, const struct pc_paths *paths, const char *name)
+{
+	return shipped_load_as(l, paths, name, PC_ORIGIN_SHIPPED, false);
+}
+
+/*
+ * defaults.rules comes after every rule of rules.d/ (first match wins, so
+ * the admin's "deny ssh" beats the shipped "allow ssh"). It is optional: a
+ * data directory without it, or an empty /etc replacement, adds no rules.
+ */
+static int defaults_load(struct loader *l, const struct pc_paths *paths)
+{
+	int r = shipped_load_as(l, paths, PC_DEFAULTS_FILE, PC_ORIGIN_DEFAULTS, true);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+enum pc_origin pc_shipped_origin(const char *name)
+{
+	return streq(name, PC_DEFAULTS_FILE) ? PC_ORIGIN_DEFAULTS : PC_ORIGIN_SHIPPED;
 }
 
 static bool rules_name_wanted(const char *name)
@@ -166,7 +187,8 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 	if (r == -ENOMEM || shipped_load(&l, paths, "zones.rules") == -ENOMEM ||
 	    shipped_load(&l, paths, "services.rules") == -ENOMEM)
 		return -ENOMEM;
-	if (rules_dir && rules_dir_load(&l, paths) == -ENOMEM)
+	if (rules_dir && (rules_dir_load(&l, paths) == -ENOMEM ||
+			  defaults_load(&l, paths) == -ENOMEM))
 		return -ENOMEM;
 	for (size_t i = 0; i < n_files; i++)
 		if (file_load(&l, pc_arena_strdup(l.cfg->arena, files[i]), FILE_RULES,

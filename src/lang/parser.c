@@ -734,6 +734,10 @@ static int statement_parse(struct parser *p, const struct token *first)
 				    ARRAY_SIZE(statement_words));
 	if (i < 4)
 		return rule_parse(p, first, actions[i]);
+	/* A definition there would rank neither as shipped nor as the admin's. */
+	if (p->origin == PC_ORIGIN_DEFAULTS)
+		return fail(p, &first->loc, "define zones and services in rules.d/ or zones.rules",
+			    "defaults.rules may hold only rules");
 	if (i == 4)
 		return zone_parse(p, first);
 	return service_parse(p, first);

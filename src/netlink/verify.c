@@ -87,27 +87,26 @@ static int expr_sig_cb(struct nftnl_expr *e, void *data)
 	if (streq(name, "log"))
 		return pc_strbuf_printf(sb, "[log prefix %s level %u] ",
 					nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX)
-						? nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX)
-						: "",
+					    ? nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX)
+					    : "",
 					nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL)
-						? nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL)
-						: 4) < 0
-			       ? -1
-			       : 0;
+					    ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL)
+					    : 4) < 0
+			   ? -1
+			   : 0;
 	/* The kernel reports a lookup's flags even when 0; we leave them unset. */
 	if (streq(name, "lookup"))
-		return pc_strbuf_printf(
-			       sb, "[lookup set %s sreg %u dreg %d flags %u] ",
-			       nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
-			       nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
-			       nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)
-				       ? (int)nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG)
-				       : -1,
-			       nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS)
-				       ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS)
-				       : 0) < 0
-			       ? -1
-			       : 0;
+		return pc_strbuf_printf(sb, "[lookup set %s sreg %u dreg %d flags %u] ",
+					nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
+					nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
+					nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)
+					    ? (int)nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG)
+					    : -1,
+					nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS)
+					    ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS)
+					    : 0) < 0
+			   ? -1
+			   : 0;
 	n = nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
@@ -153,8 +152,8 @@ static int chain_sig(struct sig_list *l, struct nftnl_chain *c, ssize_t obj)
 				     nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
 				     (int)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
 				     nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
-					     ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
-					     : NF_ACCEPT);
+					 ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+					 : NF_ACCEPT);
 	if (r >= 0)
 		r = sig_push(l, &sb, NULL, obj, "chain");
 	pc_strbuf_free(&sb);
@@ -207,8 +206,8 @@ static int elem_sig_cb(struct nftnl_set_elem *e, void *data)
 	struct elem_ctx *c = data;
 	struct pc_strbuf sb = {0};
 	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
-				 ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
-				 : 0;
+			     ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
+			     : 0;
 	int r = pc_strbuf_printf(&sb, "element of %s: flags %u", c->set, flags);
 
 	if (r >= 0)
@@ -219,7 +218,8 @@ static int elem_sig_cb(struct nftnl_set_elem *e, void *data)
 		r = pc_strbuf_printf(&sb, " verdict %d",
 				     (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
 	if (r >= 0 && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
-		r = pc_strbuf_printf(&sb, " chain %s", nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+		r = pc_strbuf_printf(&sb, " chain %s",
+				     nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
 	if (r >= 0)
 		r = elem_bytes(&sb, e, NFTNL_SET_ELEM_DATA, "data");
 	if (r >= 0)
@@ -460,8 +460,9 @@ static int sigs_compare(struct sig_list *ours, struct sig_list *kern, struct pc_
 	qsort(ours->items, ours->n, sizeof(*ours->items), sig_cmp);
 	qsort(kern->items, kern->n, sizeof(*kern->items), sig_cmp);
 	while (r >= 0 && (i < ours->n || j < kern->n)) {
-		int c = i == ours->n ? 1 : j == kern->n ? -1
-					 : strcmp(ours->items[i].text, kern->items[j].text);
+		int c = i == ours->n   ? 1
+			: j == kern->n ? -1
+				       : strcmp(ours->items[i].text, kern->items[j].text);
 
 		if (c == 0) {
 			i++;
@@ -485,13 +486,15 @@ static int rule_order_compare(const struct sig_list *ours, const struct sig_list
 		size_t a = 0, b = 0;
 		bool differs = false;
 
-		if (!chain || (i > 0 && ours->items[i - 1].chain &&
-			       streq(ours->items[i - 1].chain, chain)))
+		if (!chain ||
+		    (i > 0 && ours->items[i - 1].chain && streq(ours->items[i - 1].chain, chain)))
 			continue;
 		while (!differs) {
-			while (a < ours->n && (!ours->items[a].chain || !streq(ours->items[a].chain, chain)))
+			while (a < ours->n &&
+			       (!ours->items[a].chain || !streq(ours->items[a].chain, chain)))
 				a++;
-			while (b < kern->n && (!kern->items[b].chain || !streq(kern->items[b].chain, chain)))
+			while (b < kern->n &&
+			       (!kern->items[b].chain || !streq(kern->items[b].chain, chain)))
 				b++;
 			if (a == ours->n || b == kern->n) {
 				differs = (a == ours->n) != (b == kern->n);
@@ -500,7 +503,8 @@ static int rule_order_compare(const struct sig_list *ours, const struct sig_list
 			differs = !streq(ours->items[a++].text, kern->items[b++].text);
 		}
 		if (differs) {
-			struct sig s = {.text = (char *)chain, .obj = -1, .what = "rule order of chain"};
+			struct sig s = {
+			    .text = (char *)chain, .obj = -1, .what = "rule order of chain"};
 
 			return mismatch_add(out, '~', &s);
 		}

@@ -31,3 +31,10 @@ TESTS += $(PC_READ_TESTS)
 EXTRA_DIST += $(PC_READ_TESTS) tests/integration/explain_gen.py
 $(PC_READ_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_READ_TESTS:.sh=.sh.log)
+
+# The exposure report against real listeners, bracketed like the others.
+PC_EXPOSURE_TESTS = tests/integration/test_exposure.sh
+TESTS += $(PC_EXPOSURE_TESTS)
+EXTRA_DIST += $(PC_EXPOSURE_TESTS)
+$(PC_EXPOSURE_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_EXPOSURE_TESTS:.sh=.sh.log)

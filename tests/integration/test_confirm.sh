@@ -25,9 +25,8 @@ close_443
 pcd_as_member apply --confirm 2 >"$PC_TMP/out" || pc_fail "apply --confirm 2 failed"
 grep -q "portctl confirm" "$PC_TMP/out" || pc_fail "no hint to confirm: $(cat "$PC_TMP/out")"
 grep -q "not the files" "$PC_TMP/out" || pc_fail "rollback scope not said: $(cat "$PC_TMP/out")"
-[ -e "$PC_TMP/state/pending-confirm.json" ] || pc_fail "pending rollback not persisted"
-pc_expect timeout pc_probe peer tcp 10.99.7.1 443
-[ -n "$(tw_status_field pending_confirm)" ] || pc_fail "status does not show the trial"
+# What the window looks like (closed port, marker, status) is checked with
+# the long window below: 2 s may be over before a slow machine looks.
 tw_wait tw_source_is rolled-back || pc_fail "no rollback: source $(tw_status_field source)"
 pc_expect open pc_probe peer tcp 10.99.7.1 443
 grep -q 443 "$PC_TMP/etc/rules.d/10-base.rules" && pc_fail "the rollback rewrote the files"
@@ -37,11 +36,11 @@ pcd_as_member confirm 2>/dev/null
 [ $? -eq 1 ] || pc_fail "confirm with nothing pending must exit 1"
 
 pcd_log "confirmed in time: the change stays after the window"
-pcd_as_member apply --confirm 2 >/dev/null || pc_fail "second apply --confirm failed"
+pcd_as_member apply --confirm 4 >/dev/null || pc_fail "second apply --confirm failed"
 pcd_as_member confirm >"$PC_TMP/out" || pc_fail "confirm failed"
 grep -q confirmed "$PC_TMP/out" || pc_fail "confirm said: $(cat "$PC_TMP/out")"
-# Past the 2 s deadline: nothing may come back.
-sleep 3
+# Past the 4 s deadline: nothing may come back.
+sleep 5
 [ "$(tw_status_field source)" = files ] || pc_fail "source $(tw_status_field source) after confirm"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443
 [ ! -e "$PC_TMP/state/pending-confirm.json" ] || pc_fail "pending marker left after confirm"
@@ -53,6 +52,9 @@ pc_expect open pc_probe peer tcp 10.99.7.1 443
 close_443
 pcd_as_member apply --confirm 120 >/dev/null || pc_fail "apply --confirm 120 failed"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443
+[ -e "$PC_TMP/state/pending-confirm.json" ] || pc_fail "pending rollback not persisted"
+[ -n "$(tw_status_field pending_confirm)" ] || pc_fail "status does not show the trial"
+pcd_as_member status | grep -q "On trial" || pc_fail "status text does not show the trial"
 kill -9 "$PCD_PID"
 wait "$PCD_PID" 2>/dev/null
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443

@@ -9,22 +9,27 @@ pc_require
 pcd_setup
 
 pc_config_write 10-base.rules 'allow 443/tcp'
+# An empty defaults.rules drops the shipped "allow ssh": below, the zone's
+# policy must be what decides once the admin's ssh rule is gone.
+: >"$PC_TMP/etc/defaults.rules"
 pcd_start
-pc_listen host tcp:22
-pcd_as_member allow 22/tcp comment ssh || pc_fail "allow 22/tcp without a session"
-pc_expect open pc_probe peer tcp 10.99.7.1 22
+# sshd on 2222: no shipped default rule speaks for that port.
+pc_listen host tcp:2222
+pcd_as_member allow 2222/tcp comment ssh || pc_fail "allow 2222/tcp without a session"
+pc_expect open pc_probe peer tcp 10.99.7.1 2222
 
-SESSION="10.99.7.2 51234 10.99.7.1 22"
+SESSION="10.99.7.2 51234 10.99.7.1 2222"
 
 pcd_log "a CLI rule that would drop the session is refused, naming the rule"
+n=$(pcd_rule_field 'allow 2222/tcp comment "ssh"' number)
 SSH_CONNECTION=$SESSION
-pcd_as_member insert 2 deny 22/tcp 2>"$PC_TMP/err"
+pcd_as_member insert "$n" deny 2222/tcp 2>"$PC_TMP/err"
 rc=$?
 SSH_CONNECTION=""
-[ $rc -eq 1 ] || pc_fail "insert deny 22 exited $rc, expected 1"
-grep -q "would cut your SSH session from 10.99.7.2 port 51234 to port 22 on vh" "$PC_TMP/err" ||
+[ $rc -eq 1 ] || pc_fail "insert deny 2222 exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session from 10.99.7.2 port 51234 to port 2222 on vh" "$PC_TMP/err" ||
 	pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
-grep -q "90-portctl.rules:1 (deny 22/tcp)" "$PC_TMP/err" ||
+grep -q "90-portctl.rules:1 (deny 2222/tcp)" "$PC_TMP/err" ||
 	pc_fail "the refusal does not name the rule: $(cat "$PC_TMP/err")"
 grep -q -- "--force" "$PC_TMP/err" || pc_fail "no --force hint"
 grep -q "deny" "$PC_TMP/etc/rules.d/90-portctl.rules" && pc_fail "refused rule was persisted"
@@ -37,7 +42,7 @@ SSH_CONNECTION=""
 [ $rc -eq 1 ] || pc_fail "delete exited $rc, expected 1"
 grep -q "inbound policy of zone public would drop it" "$PC_TMP/err" ||
 	pc_fail "no policy named: $(cat "$PC_TMP/err")"
-pc_expect open pc_probe peer tcp 10.99.7.1 22
+pc_expect open pc_probe peer tcp 10.99.7.1 2222
 
 pcd_log "a reload that would drop it is refused too, and suggests --confirm"
 cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/90.saved"
@@ -48,26 +53,26 @@ rc=$?
 SSH_CONNECTION=""
 [ $rc -eq 1 ] || pc_fail "reload exited $rc, expected 1"
 grep -q -- "--confirm SECONDS to try it safely" "$PC_TMP/err" || pc_fail "no --confirm hint"
-pc_expect open pc_probe peer tcp 10.99.7.1 22
+pc_expect open pc_probe peer tcp 10.99.7.1 2222
 
 pcd_log "a session from elsewhere is not guarded: the same reload passes"
-SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2222"
-pcd_as_member reload || pc_fail "reload for a session on port 2222 (already dropped) refused"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2200"
+pcd_as_member reload || pc_fail "reload for a session on port 2200 (already dropped) refused"
 SSH_CONNECTION=""
-pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2222
 cp "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules"
 pcd_as_member reload || pc_fail "reload back"
-pc_expect open pc_probe peer tcp 10.99.7.1 22
+pc_expect open pc_probe peer tcp 10.99.7.1 2222
 
 pcd_log "--force applies it anyway"
 SSH_CONNECTION=$SESSION
 pcd_as_member delete comment ssh --force || pc_fail "delete --force refused"
 SSH_CONNECTION=""
-pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2222
 
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
-pcd_as_member allow 22/tcp 2>/dev/null
+pcd_as_member allow 2222/tcp 2>/dev/null
 rc=$?
 SSH_CONNECTION=""
 [ $rc -eq 2 ] || pc_fail "malformed SSH_CONNECTION exited $rc, expected 2"

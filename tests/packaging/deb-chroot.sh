@@ -41,6 +41,7 @@ apt-get install -y -qq ./portctl_*.deb >/tmp/install.log 2>&1 || { cat /tmp/inst
 ok "apt-get install ./$(ls portctl_*.deb)"
 for f in /usr/bin/portctl /usr/sbin/portctld /etc/portctl/portctl.conf \
 	/usr/share/portctl/zones.rules /usr/share/portctl/services.rules \
+	/usr/share/portctl/defaults.rules \
 	/lib/systemd/system/portctld.service /lib/systemd/system/portctld.socket \
 	/usr/lib/sysusers.d/portctl.conf /usr/lib/tmpfiles.d/portctl.conf \
 	/usr/share/man/man8/portctl.8.gz /usr/share/man/man8/portctld.8.gz \
@@ -55,6 +56,10 @@ check "dpkg-query -W -f='\${Conffiles}' portctl | grep -q /etc/portctl/portctl.c
 check "[ -L /etc/systemd/system/sockets.target.wants/portctld.socket ]" "portctld.socket enabled"
 check "[ -L /etc/systemd/system/sysinit.target.wants/portctld.service ]" "portctld.service enabled"
 check "portctl check >/dev/null" "portctl check passes on the shipped configuration"
+# The first boot must not cut SSH: the one shipped rule is defaults.rules' allow ssh.
+check "grep -qx 'allow ssh.*' /usr/share/portctl/defaults.rules && portctl check | grep -q '^ok: 1 rule,'" \
+	"shipped configuration: exactly one rule, allow ssh (defaults.rules)"
+check "! dpkg-query -W -f='\${Conffiles}' portctl | grep -q defaults.rules" "defaults.rules is no conffile (/etc/portctl/defaults.rules overrides it)"
 check "portctl --version | grep -q 'portctl '" "portctl --version"
 
 # The admin's own rules and an edited conffile.

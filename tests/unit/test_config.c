@@ -361,6 +361,160 @@ START_TEST(test_load_refuses_huge_file)
 }
 END_TEST
 
+/* A throw-away tree for defaults.rules: DIR/data (shipped) and DIR/etc. */
+struct defaults_tree {
+	char dir[64], data[128], etc[128];
+	struct pc_paths paths;
+};
+
+static void tree_write(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void tree_make(struct defaults_tree *t)
+{
+	char rules_d[256];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/portctl-defaults-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
+	snprintf(t->etc, sizeof(t->etc), "%s/etc", t->dir);
+	snprintf(rules_d, sizeof(rules_d), "%s/rules.d", t->etc);
+	ck_assert_int_eq(mkdir(t->data, 0700), 0);
+	ck_assert_int_eq(mkdir(t->etc, 0700), 0);
+	ck_assert_int_eq(mkdir(rules_d, 0700), 0);
+	tree_write(t->data, "zones.rules", "zone public default\nzone internal\n");
+	tree_write(t->data, "services.rules", "service ssh 22/tcp\n");
+	tree_write(t->data, "defaults.rules", "# keeps SSH open\nallow ssh\n");
+	tree_write(t->etc, "rules.d/10-admin.rules", "deny ssh\nallow 443/tcp\n");
+	pc_paths_default(&t->paths);
+	t->paths.sysconf_dir = t->etc;
+	t->paths.data_dir = t->data;
+}
+
+static void tree_remove(struct defaults_tree *t)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+
+	return n >= m && streq(s + n - m, tail);
+}
+
+START_TEST(test_load_defaults_after_rules_dir)
+{
+	struct defaults_tree t;
+	struct pc_config *cfg = NULL;
+	struct pc_diags d;
+
+	tree_make(&t);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), 0);
+	/* The admin's "deny ssh" comes first, so it wins over the default. */
+	ck_assert_uint_eq(cfg->n_rules, 3);
+	ck_assert_str_eq(cfg->rules[0].text, "deny ssh");
+	ck_assert_int_eq(cfg->rules[0].origin, PC_ORIGIN_ADMIN);
+	ck_assert_str_eq(cfg->rules[2].text, "allow ssh");
+	ck_assert_int_eq(cfg->rules[2].origin, PC_ORIGIN_DEFAULTS);
+	ck_assert(ends_with(cfg->rules[2].loc.file, "/data/defaults.rules"));
+	ck_assert_uint_eq(cfg->rules[2].loc.line, 2);
+	ck_assert_uint_eq(cfg->rules[2].loc.col, 1);
+	ck_assert_uint_eq(cfg->rules[2].ports[0].lo, 22);
+	pc_config_free(cfg);
+	/* check FILE... validates the given files only, without the defaults. */
+	{
+		char admin[256], *files[1] = {admin};
+
+		snprintf(admin, sizeof(admin), "%s/rules.d/10-admin.rules", t.etc);
+		ck_assert_int_eq(pc_config_load_files(&t.paths, files, 1, &cfg, &d), 0);
+		ck_assert_uint_eq(cfg->n_rules, 2);
+		pc_config_free(cfg);
+	}
+	pc_diags_free(&d);
+	tree_remove(&t);
+}
+END_TEST
+
+START_TEST(test_load_defaults_replaced_removed_or_missing)
+{
+	struct defaults_tree t;
+	struct pc_config *cfg = NULL;
+	struct pc_diags d;
+	char path[256];
+
+	tree_make(&t);
+	pc_diags_init(&d);
+	/* /etc/portctl/defaults.rules replaces the shipped one whole. */
+	tree_write(t.etc, "defaults.rules", "limit ssh\n");
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_rules, 3);
+	ck_assert_str_eq(cfg->rules[2].text, "limit ssh");
+	ck_assert(ends_with(cfg->rules[2].loc.file, "/etc/defaults.rules"));
+	pc_config_free(cfg);
+	/* An empty one removes the default rules. */
+	tree_write(t.etc, "defaults.rules", "");
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_rules, 2);
+	ck_assert_str_eq(cfg->rules[1].text, "allow 443/tcp");
+	pc_config_free(cfg);
+	/* A data directory without the file is no error: no default rules. */
+	snprintf(path, sizeof(path), "%s/defaults.rules", t.etc);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/defaults.rules", t.data);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_rules, 2);
+	ck_assert_uint_eq(d.n, 0);
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+	tree_remove(&t);
+}
+END_TEST
+
+START_TEST(test_load_defaults_holds_only_rules)
+{
+	struct defaults_tree t;
+	struct pc_config *cfg = NULL;
+
+	tree_make(&t);
+	tree_write(t.data, "defaults.rules",
+		   "allow ssh\nzone mgmt interface eth9\n  service x 1/tcp\nallow sshh\n");
+	pc_diags_init(&F.d);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &F.d), -EINVAL);
+	assert_diag(&F, 0, 2, 1, "defaults.rules may hold only rules");
+	ck_assert(ends_with(F.d.items[0].loc.file, "/data/defaults.rules"));
+	assert_diag(&F, 1, 3, 3, "defaults.rules may hold only rules");
+	/* Its rules are checked like the admin's, at their FILE:LINE:COL. */
+	assert_diag(&F, 2, 4, 7, "unknown service 'sshh'");
+	assert_hint(&F, 2, "did you mean 'ssh'?");
+	pc_config_free(cfg);
+	pc_diags_free(&F.d);
+	/* The other shipped files still hold no rules. */
+	tree_write(t.data, "defaults.rules", "allow ssh\n");
+	tree_write(t.data, "zones.rules", "zone public default\nallow 80/tcp\n");
+	pc_diags_init(&F.d);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &F.d), -EINVAL);
+	assert_diag(&F, 0, 2, 1, "shipped files may hold only zone and service definitions");
+	pc_config_free(cfg);
+	pc_diags_free(&F.d);
+	tree_remove(&t);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -386,6 +540,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tl, test_load_override_and_missing_parts);
 	tcase_add_test(tl, test_load_files_instead_of_rules_dir);
 	tcase_add_test(tl, test_load_refuses_huge_file);
+	tcase_add_test(tl, test_load_defaults_after_rules_dir);
+	tcase_add_test(tl, test_load_defaults_replaced_removed_or_missing);
+	tcase_add_test(tl, test_load_defaults_holds_only_rules);
 	suite_add_tcase(s, tl);
 	return s;
 }

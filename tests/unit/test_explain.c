@@ -12,9 +12,9 @@
 #include "portctl/export.h"
 
 static const char zones_text[] =
-	"zone public interface eth0 default\n"
-	"zone office interface eth1 source 10.1.0.0/16,fd00:1::/32 policy in reject\n"
-	"service web 80/tcp,443/tcp\n";
+    "zone public interface eth0 default\n"
+    "zone office interface eth1 source 10.1.0.0/16,fd00:1::/32 policy in reject\n"
+    "service web 80/tcp,443/tcp\n";
 
 static int parse_words(const char *line, struct pc_explain_query *q, char *err, size_t size)
 {
@@ -43,7 +43,8 @@ START_TEST(test_parse_ok)
 	ck_assert(!q.have_from && !q.have_to);
 	ck_assert_str_eq(q.iface, "");
 
-	ck_assert_int_eq(parse_words("out udp 53 to 2001:db8::1 on wlan0", &q, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_words("out udp 53 to 2001:db8::1 on wlan0", &q, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(q.dir, PC_DIR_OUT);
 	ck_assert_int_eq(q.l4proto, IPPROTO_UDP);
 	ck_assert_int_eq(q.family, AF_INET6);
@@ -64,21 +65,21 @@ START_TEST(test_parse_errors)
 	static const struct {
 		const char *line, *says;
 	} bad[] = {
-		{"in tcp", "needs a direction"},
-		{"inbound tcp 22", "'in' or 'out'"},
-		{"in icmp 22", "tcp, udp or sctp"},
-		{"in tcp 0", "1 to 65535"},
-		{"in tcp 65536", "1 to 65535"},
-		{"in tcp 22x", "1 to 65535"},
-		{"in tcp -1", "1 to 65535"},
-		{"in tcp 22 from", "needs a value"},
-		{"in tcp 22 from 10.0.0.0/8", "one IPv4 or IPv6 address"},
-		{"in tcp 22 from 10.0.0.1 from 10.0.0.2", "given twice"},
-		{"in tcp 22 from 10.0.0.1 to ::1", "one address family"},
-		{"in tcp 22 via eth0", "expected from ADDR"},
-		{"in tcp 22 on eth0 on eth1", "given twice"},
-		{"in tcp 22 on averyveryverylongname", "interface name"},
-		{"in tcp 22 on a/b", "interface name"},
+	    {"in tcp", "needs a direction"},
+	    {"inbound tcp 22", "'in' or 'out'"},
+	    {"in icmp 22", "tcp, udp or sctp"},
+	    {"in tcp 0", "1 to 65535"},
+	    {"in tcp 65536", "1 to 65535"},
+	    {"in tcp 22x", "1 to 65535"},
+	    {"in tcp -1", "1 to 65535"},
+	    {"in tcp 22 from", "needs a value"},
+	    {"in tcp 22 from 10.0.0.0/8", "one IPv4 or IPv6 address"},
+	    {"in tcp 22 from 10.0.0.1 from 10.0.0.2", "given twice"},
+	    {"in tcp 22 from 10.0.0.1 to ::1", "one address family"},
+	    {"in tcp 22 via eth0", "expected from ADDR"},
+	    {"in tcp 22 on eth0 on eth1", "given twice"},
+	    {"in tcp 22 on averyveryverylongname", "interface name"},
+	    {"in tcp 22 on a/b", "interface name"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -301,15 +302,15 @@ static char *export_text(const struct pc_config *cfg)
 START_TEST(test_export_round_trip)
 {
 	static const char text[] =
-		"zone public interface eth0,wlan0 default\n"
-		"zone private interface eth1 source 192.168.0.0/16,fd00::/8 policy in reject "
-		"policy out drop\n"
-		"service web 80/tcp,443/tcp,8000-8100\n"
-		"allow   in 80 , 443/tcp zone public comment web   # trailing\n"
-		"limit 22/tcp\n"
-		"deny from 203.0.113.7,2001:db8:bad::/48\n"
-		"allow web zone private \\\n   log\n"
-		"reject out 25/tcp to 198.51.100.0/24 rate 5/minute burst 10\n";
+	    "zone public interface eth0,wlan0 default\n"
+	    "zone private interface eth1 source 192.168.0.0/16,fd00::/8 policy in reject "
+	    "policy out drop\n"
+	    "service web 80/tcp,443/tcp,8000-8100\n"
+	    "allow   in 80 , 443/tcp zone public comment web   # trailing\n"
+	    "limit 22/tcp\n"
+	    "deny from 203.0.113.7,2001:db8:bad::/48\n"
+	    "allow web zone private \\\n   log\n"
+	    "reject out 25/tcp to 198.51.100.0/24 rate 5/minute burst 10\n";
 	struct pc_config *cfg = config_from_text(text), *again;
 	_cleanup_free_ char *out = export_text(cfg), *out2 = NULL;
 
@@ -357,7 +358,8 @@ static char *diff_text(const char *a, const char *b)
 
 	ck_assert_int_eq(pc_config_diff(from, to, &c), 0);
 	for (size_t i = 0; i < c.n; i++)
-		ck_assert_int_eq(pc_strbuf_printf(&sb, "%c %s @%u\n", c.items[i].op, c.items[i].text,
+		ck_assert_int_eq(pc_strbuf_printf(&sb, "%c %s @%u\n", c.items[i].op,
+						  c.items[i].text,
 						  c.items[i].loc ? c.items[i].loc->line : 0),
 				 0);
 	ck_assert_int_eq(pc_strbuf_append(&sb, "", 0), 0);
