@@ -1,0 +1,77 @@
+#!/bin/sh
+# The commands test_daemon.sh leaves out, against a running daemon: deny,
+# reject and limit with their effect on real traffic, zones, services,
+# version, status numbered/verbose, --json on every read command, and --help
+# on every command of `portctl --help`.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+
+pcd_start
+pc_listen host tcp:443 tcp:444 tcp:445 tcp:446
+P() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@"; }
+# Rules from the command line, so that insert may place others ahead.
+pcd_as_member allow 440-449/tcp comment range || pc_fail "allow a range failed"
+
+pcd_log "deny and reject, inserted ahead of the range: timeout and refusal"
+pc_expect open pc_probe peer tcp 10.99.7.1 444
+pcd_as_member insert 1 deny 444/tcp || pc_fail "insert 1 deny failed"
+pcd_as_member insert 1 reject 445/tcp || pc_fail "insert 1 reject failed"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 444
+pc_expect refused pc_probe peer tcp 10.99.7.1 445
+pc_expect refused pc_probe peer tcp fd99:7::1 445
+pc_expect open pc_probe peer tcp 10.99.7.1 443
+
+pcd_log "limit: the sixth new connection of a burst from one source is dropped"
+pcd_as_member insert 1 limit 446/tcp rate 5/minute burst 5 || pc_fail "limit failed"
+opened=0
+for _ in 1 2 3 4 5 6 7 8; do
+	[ "$(pc_probe peer tcp 10.99.7.1 446)" = open ] && opened=$((opened + 1))
+done
+pcd_log "limit let $opened of 8 connections through"
+[ "$opened" -ge 1 ] && [ "$opened" -le 6 ] || pc_fail "limit let $opened of 8 through"
+
+pcd_log "status numbered lists the rules in first-match order"
+P status numbered >"$PC_TMP/out" || pc_fail "status numbered"
+order=$(grep -o "limit 446/tcp\|reject 445/tcp\|deny 444/tcp\|allow 440-449/tcp" "$PC_TMP/out" | tr '\n' ',')
+[ "$order" = "limit 446/tcp,reject 445/tcp,deny 444/tcp,allow 440-449/tcp," ] ||
+	pc_fail "status numbered shows the order $order: $(cat "$PC_TMP/out")"
+P status verbose >/dev/null || pc_fail "status verbose"
+
+pcd_log "zones, services, version"
+P zones >"$PC_TMP/out" || pc_fail "zones"
+grep -q "public" "$PC_TMP/out" || pc_fail "zones lacks public"
+P services >"$PC_TMP/out" || pc_fail "services"
+grep -q "https" "$PC_TMP/out" || pc_fail "services lacks https"
+P version >"$PC_TMP/out" || pc_fail "version"
+grep -q "[0-9]\.[0-9]" "$PC_TMP/out" || pc_fail "version prints no version: $(cat "$PC_TMP/out")"
+
+pcd_log "--json on the read commands is JSON"
+for cmd in "status" "status numbered" "zones" "services" "version" "explain in tcp 443" \
+	"export" "diff"; do
+	# shellcheck disable=SC2086
+	P --json $cmd >"$PC_TMP/out"
+	rc=$?
+	[ $rc -le 1 ] || pc_fail "--json $cmd exited $rc"
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$PC_TMP/out" ||
+		pc_fail "--json $cmd is not JSON: $(head -c 300 "$PC_TMP/out")"
+done
+
+pcd_log "--help on every command"
+P --help >"$PC_TMP/help" || pc_fail "portctl --help"
+commands=$(sed -n '/^Commands:/,/^$/p' "$PC_TMP/help" | awk 'NF && !/^Commands:/ {print $1}')
+[ "$(echo "$commands" | wc -w)" -ge 20 ] || pc_fail "too few commands in --help: $commands"
+for c in $commands; do
+	P "$c" --help >"$PC_TMP/out" 2>&1 || pc_fail "portctl $c --help exited $?"
+	grep -qi "usage" "$PC_TMP/out" || pc_fail "portctl $c --help prints no usage"
+done
+P help allow >"$PC_TMP/out" || pc_fail "portctl help allow"
+grep -qi "usage" "$PC_TMP/out" || pc_fail "portctl help allow prints no usage"
+
+pcd_log "bad usage is exit 2"
+P frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] || pc_fail "an unknown command is not exit 2"
+P status --no-such-option >/dev/null 2>&1
+[ $? -eq 2 ] || pc_fail "an unknown option is not exit 2"
+exit 0
