@@ -3,6 +3,7 @@
 #ifndef PORTCTL_COMPILE_H
 #define PORTCTL_COMPILE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "portctl/config.h"
@@ -69,11 +70,21 @@ struct pc_append_port {
 	struct pc_plan_port port;
 };
 
+/* A span of an address map a ban adds or takes away (pc_ban_*). */
+struct pc_append_addr {
+	size_t zone, obj; /* plan zone, ruleset set */
+	struct pc_plan_span span;
+	uint8_t width;    /* 4 or 16 */
+};
+
 struct pc_rule_append {
 	struct pc_append_set *sets;
 	size_t n_sets, cap_sets;
 	struct pc_append_port *ports;
 	size_t n_ports, cap_ports;
+	struct pc_append_addr *addrs;
+	size_t n_addrs, cap_addrs;
+	size_t n_elems; /* elements in sets */
 };
 
 /*
@@ -91,6 +102,48 @@ int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *
 int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
 			  struct pc_rule_append *app);
 void pc_rule_append_free(struct pc_rule_append *app);
+
+/*
+ * Bans in O(change). A ban is a source-address-only rule placed ahead of
+ * every other rule, so in each of its zones' chains it belongs to the
+ * address run of entry 0, whose maps are _src4 and _src6.
+ *
+ * pc_ban_add_prepare: r, parsed and validated but not yet in place, is to
+ * go right before run_end in the configuration plan was built from, every
+ * rule of the runs it joins coming before run_end. Builds the map elements
+ * a full compile would add for it (the parts of its prefix no earlier rule
+ * of the run decides) into out, touching neither plan nor rs. Returns 0,
+ * -EOPNOTSUPP when a full compile is needed (not a ban's shape, no run or
+ * no map of its family yet, a rule after it in a run, or a span at the
+ * lowest key, which changes the map's opening element), or -ENOMEM.
+ */
+int pc_ban_add_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+		       const struct pc_rule *r, const struct pc_rule *run_end,
+		       struct pc_rule_append *out);
+/* Make plan and rs what a full compile with r, now in place, would give.
+ * 0 or -ENOMEM. */
+int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+		      struct pc_rule_append *app);
+
+/*
+ * pc_ban_remove_prepare: the elements of r's spans, for r, a ban in the
+ * runs of its zones, to leave them. -EOPNOTSUPP when a full compile is
+ * needed: another rule of a run overlaps r's prefix (it would take over),
+ * or a run or map would be left empty, or a span starts at the lowest key.
+ * pc_ban_remove_commit takes r out of plan and rs (the rule itself stays
+ * in the configuration for the caller to remove; see pc_plan_rules_shift).
+ */
+int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			  const struct pc_rule *r, struct pc_rule_append *out);
+int pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			 struct pc_rule_append *app);
+
+/*
+ * The rules from first up to (not including) end moved by delta places in
+ * their array: make plan's and rs's pointers to them follow, in O(plan).
+ */
+void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *first,
+			 const struct pc_rule *end, ptrdiff_t delta);
 
 /*
  * Print the ruleset as libnftnl's text of each object: the table, the sets

@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libnftnl/set.h>
 
@@ -276,5 +278,375 @@ void pc_rule_append_free(struct pc_rule_append *app)
 		nftnl_set_free(app->sets[i].elems);
 	free(app->sets);
 	free(app->ports);
+	free(app->addrs);
 	*app = (struct pc_rule_append){ 0 };
+}
+
+/* --- bans: the address run at the head of each zone's chain --- */
+
+/* One source prefix and nothing else: what bans_place's rules are. */
+static bool rule_is_ban(const struct pc_rule *r)
+{
+	return r->n_from == 1 && r->from[0].family != 0 && r->n_to == 0 && r->n_ports == 0 &&
+	       !r->rate.set && !r->log && r->action != PC_LIMIT;
+}
+
+static ssize_t rule_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t i)
+{
+	return r->n_zones ? plan_zone_index(plan, r->zones[i].name)
+			  : (ssize_t)plan->dispatch[r->dir].default_zone;
+}
+
+static bool rule_in_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t z)
+{
+	for (size_t i = 0; i < (r->n_zones ? r->n_zones : 1); i++)
+		if (rule_zone(plan, r, i) == (ssize_t)z)
+			return true;
+	return false;
+}
+
+/* Entry 0 of the zone's chain when it is a run of source-address rules. */
+static struct pc_plan_entry *ban_run(const struct pc_plan *plan, size_t z, const struct pc_rule *r)
+{
+	const struct pc_plan_chain *c = &plan->zones[z].dir[r->dir];
+
+	if (c->n_entries == 0 || c->entries[0].kind != PC_ENTRY_ADDRS || c->entries[0].match_dst)
+		return NULL;
+	return &c->entries[0];
+}
+
+static struct pc_plan_spans *run_spans(struct pc_plan_entry *e, const struct pc_rule *r)
+{
+	return r->from[0].family == AF_INET ? &e->addr4 : &e->addr6;
+}
+
+/* The run's map of r's family, as addr_map_lower names it, or -1. */
+static ssize_t ban_map_find(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			    const struct pc_rule *r, size_t z)
+{
+	char name[SET_NAME_MAX];
+
+	snprintf(name, sizeof(name), "%s_%s_0_src%c", dir_names[r->dir],
+		 plan->zones[z].zone->name, r->from[0].family == AF_INET ? '4' : '6');
+	return ruleset_set_find(rs, name);
+}
+
+/* First span that ends at or after key: spans are disjoint and sorted. */
+static size_t span_first(const struct pc_plan_spans *s, const uint8_t *key)
+{
+	size_t a = 0, b = s->n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (key_cmp(s->items[m].hi, key) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+static bool key_is_zero(const uint8_t *k)
+{
+	static const uint8_t zero[16];
+
+	return key_cmp(k, zero) == 0;
+}
+
+/* Record span of zone z's map obj and build its elements. The lowest key
+ * is refused: the map's opening end element at 0 would come or go. */
+static int addr_piece_add(struct pc_rule_append *app, const struct pc_ruleset *rs, size_t z,
+			  ssize_t obj, const struct pc_plan_span *span, uint8_t width)
+{
+	struct pc_append_addr *aa;
+	struct nftnl_set *s;
+
+	if (key_is_zero(span->lo))
+		return -EOPNOTSUPP;
+	aa = PC_ARRAY_PUSH(app->addrs, app->n_addrs, app->cap_addrs);
+	if (!aa)
+		return -ENOMEM;
+	*aa = (struct pc_append_addr){ .zone = z, .obj = (size_t)obj, .span = *span, .width = width };
+	s = append_target(app, rs, obj);
+	return s ? set_add_span(s, span, width, true, NULL, &app->n_elems) : -ENOMEM;
+}
+
+/* The parts of [lo, hi] no span decides yet: earlier rules keep theirs. */
+static int ban_pieces_add(struct pc_rule_append *app, const struct pc_ruleset *rs, size_t z,
+			  ssize_t obj, const struct pc_plan_spans *spans, const struct pc_rule *r,
+			  const uint8_t *lo, const uint8_t *hi)
+{
+	struct pc_plan_span piece = { .verdict = action_verdict(r->action), .rule = r };
+	uint8_t at[16];
+	bool more = true;
+	int ret = 0;
+
+	memcpy(at, lo, 16);
+	for (size_t i = span_first(spans, lo);
+	     ret >= 0 && more && i < spans->n && key_cmp(spans->items[i].lo, hi) <= 0; i++) {
+		if (key_cmp(spans->items[i].lo, at) > 0) {
+			memcpy(piece.lo, at, 16);
+			memcpy(piece.hi, spans->items[i].lo, 16);
+			key_dec(piece.hi, spans->width);
+			ret = addr_piece_add(app, rs, z, obj, &piece, spans->width);
+		}
+		memcpy(at, spans->items[i].hi, 16);
+		more = key_inc(at, spans->width);
+	}
+	if (ret >= 0 && more && key_cmp(at, hi) <= 0) {
+		memcpy(piece.lo, at, 16);
+		memcpy(piece.hi, hi, 16);
+		ret = addr_piece_add(app, rs, z, obj, &piece, spans->width);
+	}
+	return ret;
+}
+
+int pc_ban_add_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+		       const struct pc_rule *r, const struct pc_rule *run_end,
+		       struct pc_rule_append *out)
+{
+	uint8_t lo[16], hi[16];
+	int ret = 0;
+
+	*out = (struct pc_rule_append){ 0 };
+	if (!rule_is_ban(r))
+		return -EOPNOTSUPP;
+	key_from_prefix(&r->from[0], lo, hi);
+	for (size_t i = 0; ret >= 0 && i < (r->n_zones ? r->n_zones : 1); i++) {
+		ssize_t z = rule_zone(plan, r, i), obj;
+		struct pc_plan_entry *e = z < 0 ? NULL : ban_run(plan, (size_t)z, r);
+
+		/* r must come last in the run: a later rule in it would lose
+		 * to r where a full compile puts r before it. */
+		if (!e || (uintptr_t)e->last >= (uintptr_t)run_end)
+			ret = -EOPNOTSUPP;
+		obj = ret < 0 ? -1 : ban_map_find(plan, rs, r, (size_t)z);
+		if (ret >= 0 && obj < 0)
+			ret = -EOPNOTSUPP;
+		if (ret >= 0)
+			ret = ban_pieces_add(out, rs, (size_t)z, obj, run_spans(e, r), r, lo, hi);
+	}
+	if (ret < 0)
+		pc_rule_append_free(out);
+	return ret;
+}
+
+static int spans_insert(struct pc_plan_spans *s, const struct pc_plan_span *sp)
+{
+	size_t at = span_first(s, sp->lo);
+	struct pc_plan_span *slot = PC_ARRAY_PUSH(s->items, s->n, s->cap);
+
+	if (!slot)
+		return -ENOMEM;
+	memmove(&s->items[at + 1], &s->items[at], (s->n - 1 - at) * sizeof(*sp));
+	s->items[at] = *sp;
+	return 0;
+}
+
+int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+		      struct pc_rule_append *app)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < (r->n_zones ? r->n_zones : 1); i++)
+		ban_run(plan, (size_t)rule_zone(plan, r, i), r)->last = r;
+	/* The pieces were cut while r was parsed at the end of the rules. */
+	for (size_t i = 0; ret >= 0 && i < app->n_addrs; i++) {
+		struct pc_append_addr *aa = &app->addrs[i];
+
+		aa->span.rule = r;
+		ret = spans_insert(run_spans(ban_run(plan, aa->zone, r), r), &aa->span);
+		if (ret >= 0)
+			ret = set_add_span(rs->objs[aa->obj].obj, &aa->span, aa->width, true, NULL,
+					   &rs->n_elems);
+	}
+	return ret;
+}
+
+/* Whether another rule between the run's first and last overlaps [lo, hi]:
+ * it would decide what r decided. Rules of other zones count too, which
+ * only costs a full compile. */
+static bool run_overlaps(const struct pc_plan_entry *e, const struct pc_rule *r,
+			 const uint8_t *lo, const uint8_t *hi)
+{
+	for (const struct pc_rule *q = e->first; q <= e->last; q++) {
+		for (size_t i = 0; q != r && i < q->n_from; i++) {
+			uint8_t qlo[16], qhi[16];
+
+			if (q->from[i].family != r->from[0].family)
+				continue;
+			key_from_prefix(&q->from[i], qlo, qhi);
+			if (key_cmp(qlo, hi) <= 0 && key_cmp(lo, qhi) <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int ban_zone_remove(struct pc_rule_append *app, const struct pc_plan *plan,
+			   const struct pc_ruleset *rs, const struct pc_rule *r, size_t z)
+{
+	struct pc_plan_entry *e = ban_run(plan, z, r);
+	const struct pc_plan_spans *spans;
+	uint8_t lo[16], hi[16];
+	size_t first = app->n_addrs;
+	ssize_t obj;
+	int ret = 0;
+
+	key_from_prefix(&r->from[0], lo, hi);
+	if (!e || e->first == e->last || run_overlaps(e, r, lo, hi))
+		return -EOPNOTSUPP;
+	obj = ban_map_find(plan, rs, r, z);
+	if (obj < 0)
+		return -EOPNOTSUPP;
+	spans = run_spans(e, r);
+	for (size_t i = span_first(spans, lo);
+	     ret >= 0 && i < spans->n && key_cmp(spans->items[i].lo, hi) <= 0; i++)
+		if (spans->items[i].rule == r)
+			ret = addr_piece_add(app, rs, z, obj, &spans->items[i], spans->width);
+	/* An emptied map goes away with its kernel rule in a full compile. */
+	if (ret >= 0 && app->n_addrs - first == spans->n)
+		ret = -EOPNOTSUPP;
+	return ret;
+}
+
+int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			  const struct pc_rule *r, struct pc_rule_append *out)
+{
+	int ret = 0;
+
+	*out = (struct pc_rule_append){ 0 };
+	if (!rule_is_ban(r))
+		return -EOPNOTSUPP;
+	for (size_t i = 0; ret >= 0 && i < (r->n_zones ? r->n_zones : 1); i++) {
+		ssize_t z = rule_zone(plan, r, i);
+
+		ret = z < 0 ? -EOPNOTSUPP : ban_zone_remove(out, plan, rs, r, (size_t)z);
+	}
+	if (ret < 0)
+		pc_rule_append_free(out);
+	return ret;
+}
+
+/* The run's rule next to r, towards step: the run holds another (prepare
+ * made sure), and every rule between is in the same array. */
+static const struct pc_rule *run_neighbour(const struct pc_plan *plan, size_t z,
+					   const struct pc_rule *r, int step)
+{
+	const struct pc_rule *q = r + step;
+
+	while (!rule_in_zone(plan, q, z))
+		q += step;
+	return q;
+}
+
+/* Hand what r headed in zone z to the run's new first rule: the entry and
+ * the objects lowered for it (their rule is the run's first, l->rule). */
+static void run_first_replace(struct pc_plan *plan, struct pc_ruleset *rs, size_t z,
+			      struct pc_plan_entry *e, const struct pc_rule *r)
+{
+	const struct pc_rule *next = run_neighbour(plan, z, r, 1);
+
+	for (size_t i = 0; i < rs->n_objs; i++)
+		if (rs->objs[i].rule == r && rs->objs[i].zone == plan->zones[z].zone)
+			rs->objs[i].rule = next;
+	e->first = next;
+}
+
+static void spans_remove(struct pc_plan_spans *s, const struct pc_plan_span *sp)
+{
+	size_t at = span_first(s, sp->lo);
+
+	memmove(&s->items[at], &s->items[at + 1], (s->n - at - 1) * sizeof(*sp));
+	s->n--;
+}
+
+/* The set of a map that lost elements, made again from the run's spans. */
+static int ban_map_remake(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  const struct pc_append_addr *aa)
+{
+	struct nftnl_set *s;
+	size_t n = 0;
+	int ret = addr_map_remake(rs->objs[aa->obj].obj,
+				  run_spans(ban_run(plan, aa->zone, r), r), &s, &n);
+
+	if (ret < 0)
+		return ret;
+	nftnl_set_free(rs->objs[aa->obj].obj);
+	rs->objs[aa->obj].obj = s;
+	return 0;
+}
+
+int pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			 struct pc_rule_append *app)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < (r->n_zones ? r->n_zones : 1); i++) {
+		size_t z = (size_t)rule_zone(plan, r, i);
+		struct pc_plan_entry *e = ban_run(plan, z, r);
+
+		if (e->first == r)
+			run_first_replace(plan, rs, z, e, r);
+		if (e->last == r)
+			e->last = run_neighbour(plan, z, r, -1);
+	}
+	for (size_t i = 0; i < app->n_addrs; i++)
+		spans_remove(run_spans(ban_run(plan, app->addrs[i].zone, r), r), &app->addrs[i].span);
+	/* One remake per map: app->sets lists each once, addrs says whose. */
+	for (size_t k = 0; ret >= 0 && k < app->n_sets; k++) {
+		for (size_t i = 0; i < app->n_addrs; i++) {
+			if (app->addrs[i].obj != app->sets[k].obj)
+				continue;
+			ret = ban_map_remake(plan, rs, r, &app->addrs[i]);
+			break;
+		}
+	}
+	if (ret >= 0)
+		rs->n_elems -= app->n_elems;
+	return ret;
+}
+
+static bool rule_moved(const struct pc_rule *p, const struct pc_rule *first,
+		       const struct pc_rule *end)
+{
+	return (uintptr_t)p >= (uintptr_t)first && (uintptr_t)p < (uintptr_t)end;
+}
+
+static void rule_ptr_shift(const struct pc_rule **p, const struct pc_rule *first,
+			   const struct pc_rule *end, ptrdiff_t delta)
+{
+	if (rule_moved(*p, first, end))
+		*p += delta;
+}
+
+static void spans_rules_shift(struct pc_plan_spans *s, const struct pc_rule *first,
+			      const struct pc_rule *end, ptrdiff_t delta)
+{
+	for (size_t i = 0; i < s->n; i++)
+		rule_ptr_shift(&s->items[i].rule, first, end, delta);
+}
+
+void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *first,
+			 const struct pc_rule *end, ptrdiff_t delta)
+{
+	for (size_t z = 0; z < plan->n_zones; z++) {
+		for (int dir = 0; dir < 2; dir++) {
+			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+
+			for (size_t i = 0; i < c->n_entries; i++) {
+				struct pc_plan_entry *e = &c->entries[i];
+
+				rule_ptr_shift(&e->first, first, end, delta);
+				rule_ptr_shift(&e->last, first, end, delta);
+				for (size_t k = 0; k < e->n_ports; k++)
+					rule_ptr_shift(&e->ports[k].rule, first, end, delta);
+				spans_rules_shift(&e->addr4, first, end, delta);
+				spans_rules_shift(&e->addr6, first, end, delta);
+			}
+		}
+	}
+	for (size_t i = 0; i < rs->n_objs; i++)
+		rule_ptr_shift(&rs->objs[i].rule, first, end, delta);
 }

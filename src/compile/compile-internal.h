@@ -41,6 +41,16 @@ int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out);
 const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key);
 void spans_free(struct pc_plan_spans *s);
 
+struct nftnl_set;
+/*
+ * The address map of a run (addr_map_lower) made again from spans, named
+ * and numbered as old: for a run that lost a rule, since an element cannot
+ * be taken out of a libnftnl set. On success *out owns the new set.
+ * Counts its elements in *n_elems. Returns 0 or -ENOMEM.
+ */
+int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
+		    struct nftnl_set **out, size_t *n_elems);
+
 /* IPPROTO_* of a PC_PROTO_* bit, and the three bits in a stable order. */
 uint8_t proto_l4(enum pc_proto p);
 extern const enum pc_proto pc_protos_all[3];

@@ -137,7 +137,13 @@ static struct nftnl_set *lower_set_new(struct lower *l, const char *name, uint32
 	return s;
 }
 
-/* An interval verdict map with a counter on each element. */
+/* A verdict map with a counter on each element. */
+static int vmap_init(struct nftnl_set *s)
+{
+	set_make_vmap(s);
+	return set_add_counter(s);
+}
+
 static struct nftnl_set *lower_vmap_new(struct lower *l, const char *name, uint32_t flags,
 					uint32_t key_type, uint32_t key_len)
 {
@@ -145,8 +151,7 @@ static struct nftnl_set *lower_vmap_new(struct lower *l, const char *name, uint3
 
 	if (!s)
 		return NULL;
-	set_make_vmap(s);
-	return set_add_counter(s) < 0 ? NULL : s;
+	return vmap_init(s) < 0 ? NULL : s;
 }
 
 static int rule_add_nfproto(struct nftnl_rule *r, uint8_t family)
@@ -492,6 +497,26 @@ static int addr_map_lower(struct lower *l, const char *chain, const char *base,
 				       addr_offset(family, e->match_dst), addr_len(family),
 				       NFT_REG_1);
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+}
+
+int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
+		    struct nftnl_set **out, size_t *n_elems)
+{
+	uint8_t family = spans->width == 4 ? AF_INET : AF_INET6;
+	struct nftnl_set *s = set_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
+				      nftnl_set_get_u32(old, NFTNL_SET_ID), NFT_SET_INTERVAL,
+				      family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+				      addr_len(family));
+	int r = s ? vmap_init(s) : -ENOMEM;
+
+	if (r >= 0)
+		r = set_add_spans(s, spans, true, NULL, NULL, n_elems);
+	if (r < 0) {
+		nftnl_set_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
 }
 
 /* --- zone chains: rules of their own --- */

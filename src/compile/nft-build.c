@@ -330,6 +330,30 @@ int set_add_elem(struct nftnl_set *s, const struct elem_spec *e)
 	return 0;
 }
 
+int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width, bool map,
+		 const char *jump, size_t *n_elems)
+{
+	char comment[PC_COMMENT_MAX + 1];
+	uint8_t end[16];
+	struct elem_spec e = { .key = sp->lo, .len = width, .verdict = map ? (int)sp->verdict : -1,
+			       .jump = jump };
+	int r;
+
+	if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
+		e.comment = comment;
+	r = set_add_elem(s, &e);
+	(*n_elems)++;
+	memcpy(end, sp->hi, 16);
+	/* A span that reaches the last key has no end element. */
+	if (r < 0 || !key_inc(end, width))
+		return r;
+	e = (struct elem_spec){ .key = end, .len = width, .verdict = -1,
+				.flags = NFT_SET_ELEM_INTERVAL_END };
+	r = set_add_elem(s, &e);
+	(*n_elems)++;
+	return r;
+}
+
 int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems)
@@ -344,26 +368,8 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 		r = set_add_elem(s, &e);
 		(*n_elems)++;
 	}
-	for (size_t i = 0; r >= 0 && i < spans->n; i++) {
-		const struct pc_plan_span *sp = &spans->items[i];
-		char comment[PC_COMMENT_MAX + 1];
-		uint8_t end[16];
-		struct elem_spec e = { .key = sp->lo, .len = spans->width,
-				       .verdict = map ? (int)sp->verdict : -1 };
-
-		if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
-			e.comment = comment;
-		if (jump_of)
-			e.jump = jump_of(sp, ctx);
-		r = set_add_elem(s, &e);
-		(*n_elems)++;
-		memcpy(end, sp->hi, 16);
-		if (r < 0 || !key_inc(end, spans->width))
-			continue;
-		e = (struct elem_spec){ .key = end, .len = spans->width, .verdict = -1,
-					.flags = NFT_SET_ELEM_INTERVAL_END };
-		r = set_add_elem(s, &e);
-		(*n_elems)++;
-	}
+	for (size_t i = 0; r >= 0 && i < spans->n; i++)
+		r = set_add_span(s, &spans->items[i], spans->width, map,
+				 jump_of ? jump_of(&spans->items[i], ctx) : NULL, n_elems);
 	return r;
 }

@@ -79,6 +79,14 @@ struct elem_spec {
 int set_add_elem(struct nftnl_set *s, const struct elem_spec *e);
 
 /*
+ * One span of an interval set: its start element (with the span's verdict
+ * when map, or a jump) and, unless it reaches the last key, the end
+ * element one past it. Counts what it adds in *n_elems.
+ */
+int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width, bool map,
+		 const char *jump, size_t *n_elems);
+
+/*
  * Fill an interval set (rbtree) from disjoint spans: start elements with
  * data, end elements one past each span, as nft sends them. comment_of and
  * jump_of give per-span data; both may be NULL.

@@ -15,6 +15,7 @@
 #define BAN_COMMENT "portctl ban"
 /* INET6_ADDRSTRLEN plus "/128". */
 #define BAN_ADDR_MAX 64
+#define BAN_SUMMARY_MAX (BAN_ADDR_MAX + PC_NAME_MAX + 32)
 
 struct pc_ban {
 	char addr[BAN_ADDR_MAX]; /* canonical: inet_ntop text, "/len" unless a host */
@@ -90,13 +91,21 @@ static int ban_rule_text(const struct pc_ban *b, const struct pc_config *cfg,
 	return r;
 }
 
+/* Move rule `from` back to position `at`, the rules between one on. */
+static void ban_rule_move(struct pc_config *cfg, size_t from, size_t at)
+{
+	struct pc_rule rule = cfg->rules[from];
+
+	memmove(&cfg->rules[at + 1], &cfg->rules[at], (from - at) * sizeof(rule));
+	cfg->rules[at] = rule;
+}
+
 /* Parse one ban rule into cfg and move it to position `at`. */
 static int ban_parse_at(const struct pc_ban *b, struct pc_config *cfg, size_t at,
 			struct pc_diags *d)
 {
 	struct pc_strbuf text = {0};
 	size_t n_rules = cfg->n_rules;
-	struct pc_rule rule;
 	int r;
 
 	r = ban_rule_text(b, cfg, &text);
@@ -110,9 +119,7 @@ static int ban_parse_at(const struct pc_ban *b, struct pc_config *cfg, size_t at
 		return r;
 	if (cfg->n_rules != n_rules + 1)
 		return -EINVAL;
-	rule = cfg->rules[n_rules];
-	memmove(&cfg->rules[at + 1], &cfg->rules[at], (n_rules - at) * sizeof(rule));
-	cfg->rules[at] = rule;
+	ban_rule_move(cfg, n_rules, at);
 	return 0;
 }
 
@@ -160,15 +167,149 @@ static int ban_from_args(json_t *args, struct pc_ban *b, struct pc_reply *reply)
 	return 0;
 }
 
+/* How a ban is named in the log and in replies: "ADDR[ zone ZONE]". */
+static void ban_summary(const struct pc_ban *b, char out[BAN_SUMMARY_MAX])
+{
+	snprintf(out, BAN_SUMMARY_MAX, "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
+}
+
 /* Apply dm->bans as they now stand; the change's text is the ban's rule. */
 static int bans_commit(struct daemon *dm, const struct pc_peer *peer, enum change_kind kind,
 		       const struct pc_ban *b, struct pc_reply *reply)
 {
-	char rule[BAN_ADDR_MAX + PC_NAME_MAX + 32];
+	char rule[BAN_SUMMARY_MAX];
 	struct change ch = {.kind = kind, .rule = rule, .peer = peer};
 
-	snprintf(rule, sizeof(rule), "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
+	ban_summary(b, rule);
 	return change_apply(dm, &ch, reply);
+}
+
+/* The log line and reply of change_apply for a ban or an unban. */
+static int ban_reply_done(const struct pc_peer *peer, const struct pc_ban *b, bool ban,
+			  struct pc_reply *reply)
+{
+	char summary[BAN_SUMMARY_MAX];
+
+	ban_summary(b, summary);
+	log_notice("uid %u pid %d: %s %s", peer->uid, (int)peer->pid, ban ? "banned" : "unbanned",
+		   summary);
+	return reply_set(reply, PC_STATUS_OK, "rule %s: %s", ban ? "banned" : "unbanned",
+			 summary);
+}
+
+static bool rule_is_placed_ban(const struct pc_rule *r)
+{
+	return r->loc.file && streq(r->loc.file, BAN_SOURCE);
+}
+
+/*
+ * Whether a ban can change the configuration in force in place, as
+ * fast_add decides for an allow: files applied, nothing pending, a plan
+ * kept; and the configuration opens with exactly the n bans bans_place
+ * put there (a reload drops them until bans_restore).
+ */
+static bool bans_fast_ready(const struct daemon *dm, size_t n)
+{
+	const struct pc_applied *a = dm->applied;
+	const struct pc_config *cfg = a ? a->cfg : NULL;
+
+	if (!dm->cli_changes || !cfg || !a->plan || !a->ruleset || dm->source != SOURCE_FILES ||
+	    dm->pending || dm->panic || n == 0 || cfg->n_rules < n)
+		return false;
+	return rule_is_placed_ban(&cfg->rules[n - 1]) &&
+	       (n == cfg->n_rules || !rule_is_placed_ban(&cfg->rules[n]));
+}
+
+/*
+ * A ban in O(change) once its zones have their block sets: the ban's rule
+ * is parsed at the end of the configuration in force, its elements are
+ * built against the applied plan and sent in one transaction carrying the
+ * generation id, then the rule takes its place after the other bans.
+ * Returns 1 when done (reply set), 0 when the full path must do it
+ * (nothing changed), or -ENOMEM.
+ */
+static int ban_fast_add(struct daemon *dm, const struct pc_peer *peer, const struct pc_ban *b,
+			struct pc_reply *reply)
+{
+	size_t n_old = dm->n_bans - 1, n_rules, n_sources;
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = {0};
+	struct pc_config *cfg;
+	struct pc_diags d;
+	int r;
+
+	if (!bans_fast_ready(dm, n_old) || a->cfg->n_rules == a->cfg->cap_rules)
+		return 0;
+	cfg = a->cfg;
+	n_rules = cfg->n_rules;
+	n_sources = cfg->sources.n;
+	pc_diags_init(&d);
+	r = ban_parse_at(b, cfg, n_rules, &d);
+	if (r >= 0)
+		r = pc_config_validate_rule(cfg, n_rules, &d);
+	if (r >= 0)
+		r = pc_ban_add_prepare(a->plan, a->ruleset, &cfg->rules[n_rules], &cfg->rules[n_old],
+				       &app);
+	if (r >= 0)
+		r = pc_nl_apply_elements(dm->nl, a->ruleset, &app, true, &d);
+	pc_diags_free(&d);
+	if (r < 0) {
+		/* The full path says what went wrong, at the rule. */
+		config_truncate(cfg, n_rules, n_sources);
+		pc_rule_append_free(&app);
+		return r == -ENOMEM ? r : 0;
+	}
+	/* The kernel holds the ban: the model in memory follows. */
+	ban_rule_move(cfg, n_rules, n_old);
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
+	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0) {
+		log_error("out of memory; the next change recompiles everything");
+		pc_plan_free(a->plan);
+		a->plan = NULL;
+	}
+	pc_rule_append_free(&app);
+	ban_reply_done(peer, b, true, reply);
+	return 1;
+}
+
+/* An unban in O(change), as ban_fast_add: dm->bans[i]'s elements are
+ * deleted in one transaction, then its rule leaves the configuration. */
+static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t i,
+			   const struct pc_ban *b, struct pc_reply *reply)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = {0};
+	struct pc_config *cfg;
+	struct pc_diags d;
+	size_t n_rules;
+	int r, committed;
+
+	if (!bans_fast_ready(dm, dm->n_bans))
+		return 0;
+	cfg = a->cfg;
+	n_rules = cfg->n_rules;
+	pc_diags_init(&d);
+	r = pc_ban_remove_prepare(a->plan, a->ruleset, &cfg->rules[i], &app);
+	if (r >= 0)
+		r = pc_nl_apply_elements(dm->nl, a->ruleset, &app, false, &d);
+	pc_diags_free(&d);
+	if (r < 0) {
+		pc_rule_append_free(&app);
+		return r == -ENOMEM ? r : 0;
+	}
+	/* Plan and ruleset let go of the rule before it leaves the array. */
+	committed = pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
+	memmove(&cfg->rules[i], &cfg->rules[i + 1], (n_rules - i - 1) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
+	if (committed < 0) {
+		log_error("out of memory; the next change recompiles everything");
+		pc_plan_free(a->plan);
+		a->plan = NULL;
+	}
+	pc_rule_append_free(&app);
+	ban_reply_done(peer, b, false, reply);
+	return 1;
 }
 
 int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
@@ -185,7 +326,11 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	if (!slot)
 		return -ENOMEM;
 	*slot = b;
-	r = bans_commit(dm, peer, CHANGE_BAN, &b, reply);
+	r = ban_fast_add(dm, peer, &b, reply);
+	if (r > 0)
+		return 0;
+	if (r == 0)
+		r = bans_commit(dm, peer, CHANGE_BAN, &b, reply);
 	if (r < 0 || reply->status != PC_STATUS_OK)
 		dm->n_bans--;
 	return r;
@@ -203,8 +348,13 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (i < 0)
 		return reply_set(reply, PC_STATUS_FAILURE, "%s is not banned%s%s", b.addr,
 				 b.zone[0] ? " in zone " : "", b.zone);
+	r = ban_fast_remove(dm, peer, (size_t)i, &b, reply);
+	if (r < 0)
+		return r;
 	memmove(&dm->bans[i], &dm->bans[i + 1], (dm->n_bans - (size_t)i - 1) * sizeof(b));
 	dm->n_bans--;
+	if (r > 0)
+		return 0;
 	r = bans_commit(dm, peer, CHANGE_UNBAN, &b, reply);
 	if (r < 0 || reply->status != PC_STATUS_OK) {
 		/* Put it back where it was: the kernel still holds it. */

@@ -546,9 +546,7 @@ static const char *const change_verbs[] = {
 	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted",
 	[CHANGE_BAN] = "banned", [CHANGE_UNBAN] = "unbanned"};
 
-/* Take back what fast_add appended to cfg: rules past n_rules and the
- * sources the parse added past n_sources. */
-static void cfg_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
+void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
 {
 	cfg->n_rules = n_rules;
 	while (cfg->sources.n > n_sources) {
@@ -680,7 +678,7 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	pc_rule_append_free(&app);
 	return 1;
 undo:
-	cfg_truncate(cfg, n_rules, n_sources);
+	config_truncate(cfg, n_rules, n_sources);
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&text);
 	return r;

@@ -88,6 +88,10 @@ struct change {
 };
 
 int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply);
+/* Take back rules parsed into the configuration in force by a fast path
+ * that gave up: rules past n_rules, and sources the parse added past
+ * n_sources. */
+void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 
 /* Bans (ban.c): put dm->bans ahead of cfg's rules; re-apply them after a
  * reload; the ban and unban commands. */
