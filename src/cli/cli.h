@@ -41,6 +41,11 @@ extern const size_t cli_n_commands;
  * Prints usage on --help and returns -1 with *exit_code set; else returns
  * the index of the first operand.
  */
+/* --help and --json, and the refusal of unknown options, for a command's
+ * own getopt loop: 0 when parsing goes on, -1 when the command must stop
+ * with *exit_code. */
+int cli_option_common(struct cli_context *ctx, int c, const char *cmd, const char *usage,
+		      int *exit_code);
 int cli_options_parse(struct cli_context *ctx, int argc, char *argv[], const char *usage,
 		      int *exit_code);
 

@@ -49,13 +49,6 @@ static int trial_opts_parse(struct cli_context *ctx, int argc, char *argv[], con
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "hjf", options, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			fprintf(stdout, "usage: %s %s", ctx->prog, usage);
-			*exit_code = CLI_EXIT_OK;
-			return -1;
-		case 'j':
-			ctx->json = true;
-			break;
 		case 'f':
 			o->force = true;
 			break;
@@ -68,9 +61,8 @@ static int trial_opts_parse(struct cli_context *ctx, int argc, char *argv[], con
 							: "takes no --confirm");
 			return -1;
 		default:
-			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, argv[0]);
-			*exit_code = CLI_EXIT_USAGE;
-			return -1;
+			if (cli_option_common(ctx, c, argv[0], usage, exit_code) < 0)
+				return -1;
 		}
 	}
 	o->first = optind;

@@ -59,6 +59,24 @@ static void usage_print(FILE *out, const char *prog)
 		prog);
 }
 
+int cli_option_common(struct cli_context *ctx, int c, const char *cmd, const char *usage,
+		      int *exit_code)
+{
+	switch (c) {
+	case 'h':
+		fprintf(stdout, "usage: %s %s", ctx->prog, usage);
+		*exit_code = CLI_EXIT_OK;
+		return -1;
+	case 'j':
+		ctx->json = true;
+		return 0;
+	default:
+		fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, cmd);
+		*exit_code = CLI_EXIT_USAGE;
+		return -1;
+	}
+}
+
 int cli_options_parse(struct cli_context *ctx, int argc, char *argv[], const char *usage,
 		      int *exit_code)
 {
@@ -70,21 +88,9 @@ int cli_options_parse(struct cli_context *ctx, int argc, char *argv[], const cha
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hj", options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fprintf(stdout, "usage: %s %s", ctx->prog, usage);
-			*exit_code = CLI_EXIT_OK;
+	while ((c = getopt_long(argc, argv, "+hj", options, NULL)) != -1)
+		if (cli_option_common(ctx, c, argv[0], usage, exit_code) < 0)
 			return -1;
-		case 'j':
-			ctx->json = true;
-			break;
-		default:
-			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, argv[0]);
-			*exit_code = CLI_EXIT_USAGE;
-			return -1;
-		}
-	}
 	return optind;
 }
 
