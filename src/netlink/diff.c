@@ -180,14 +180,16 @@ static int elem_ref_cmp(const void *a, const void *b)
 
 struct elem_ref *elem_list_find(const struct elem_list *l, const struct elem_ref *key)
 {
-	return bsearch(key, l->items, l->n, sizeof(*l->items), elem_ref_cmp);
+	return l->n ? bsearch(key, l->items, l->n, sizeof(*l->items), elem_ref_cmp) : NULL;
 }
 
 int elem_list_load(struct elem_list *l, struct nftnl_set *s)
 {
 	if (nftnl_set_elem_foreach(s, elem_list_add_cb, l) < 0)
 		return -ENOMEM;
-	qsort(l->items, l->n, sizeof(*l->items), elem_ref_cmp);
+	/* An empty set (a meter) has no array: qsort must not see NULL. */
+	if (l->n)
+		qsort(l->items, l->n, sizeof(*l->items), elem_ref_cmp);
 	return 0;
 }
 

@@ -57,6 +57,18 @@ if grep -Eq "add (rule|chain|table)|delete (rule|chain|table)" "$PC_TMP/monitor"
 	pc_fail "the ban was not element-only: $(cat "$PC_TMP/monitor")"
 fi
 pcd_log "ban transaction: $(grep -c . "$PC_TMP/monitor") monitor line(s), elements only"
+# With bans present the ban is the fast path's one transaction: nothing but
+# the new address added to the block sets, no element touched otherwise.
+elements_only_check() { # VERB ADDR WHAT
+	[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
+		pc_fail "$3 was not one transaction: $(cat "$PC_TMP/monitor")"
+	if grep -v "^# new generation" "$PC_TMP/monitor" |
+		grep -Ev "^$1 element inet portctl in_[a-z0-9_-]+_0_src4 \{ $2 comment \"portctl ban\"( : drop)? \}$" |
+		grep -q .; then
+		pc_fail "$3 sent more than its own elements: $(cat "$PC_TMP/monitor")"
+	fi
+}
+elements_only_check add 10.99.7.2 "the ban"
 
 pcd_log "a repeated ban (fail2ban restarting) is accepted and changes nothing"
 sh -c "$ban" || pc_fail "second actionban failed"
@@ -67,8 +79,15 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 22
 
 pcd_log "actionunban lets the peer in again"
 unban=$(f2b_command actionunban 10.99.7.2) || pc_fail "cannot read actionunban"
+nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
+mon=$!
+sleep 0.2
 sh -c "$unban" || pc_fail "actionunban failed: $unban"
+sleep 0.2
+kill $mon; wait $mon 2>/dev/null
 pc_expect open pc_probe peer tcp 10.99.7.1 22
+# Another ban stays, so the sets stay: the unban deletes its elements only.
+elements_only_check delete 10.99.7.2 "the unban"
 
 pcd_log "a bad address is refused with exit 2"
 "$PCD_PORTCTL" -s "$PCD_SOCK" ban '10.0.0.1 zone x' 2>/dev/null

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include <libnftnl/rule.h>
@@ -309,6 +310,125 @@ START_TEST(test_size_100k_ports)
 }
 END_TEST
 
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ruleset as text with each set's elements sorted: a set changed in
+ * place holds its elements in another order than a fresh compile's. */
+static char *ruleset_canonical(const struct pc_ruleset *rs)
+{
+	struct pc_strbuf sb = { 0 };
+
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		const struct pc_nft_object *o = &rs->objs[i];
+		struct nftnl_set_elems_iter *it;
+		struct nftnl_set_elem *e;
+		char **lines = NULL;
+		size_t n = 0;
+
+		if (o->kind != PC_NFT_SET) {
+			char *t = object_text(o);
+
+			ck_assert_int_eq(pc_strbuf_printf(&sb, "%s\n", t), 0);
+			free(t);
+			continue;
+		}
+		ck_assert_int_eq(pc_strbuf_printf(&sb, "set %s\n",
+						  nftnl_set_get_str(o->obj, NFTNL_SET_NAME)), 0);
+		it = nftnl_set_elems_iter_create(o->obj);
+		for (e = nftnl_set_elems_iter_cur(it); e; e = nftnl_set_elems_iter_next(it)) {
+			char buf[512];
+
+			nftnl_set_elem_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+			lines = realloc(lines, (n + 1) * sizeof(*lines));
+			ck_assert_ptr_nonnull(lines);
+			lines[n++] = strdup(buf);
+		}
+		nftnl_set_elems_iter_destroy(it);
+		qsort(lines, n, sizeof(*lines), line_cmp);
+		for (size_t k = 0; k < n; k++) {
+			ck_assert_int_eq(pc_strbuf_printf(&sb, "  %s\n", lines[k]), 0);
+			free(lines[k]);
+		}
+		free(lines);
+	}
+	return sb.buf;
+}
+
+static void assert_same_as_compile(const struct pc_ruleset *rs, const char *rules)
+{
+	struct compiled want = compiled_new(rules);
+	char *got = ruleset_canonical(rs), *exp = ruleset_canonical(want.rs);
+
+	if (strcmp(got, exp)) {
+		fprintf(stderr, "in place:\n%s\nfull compile:\n%s", got, exp);
+		ck_abort_msg("the ruleset changed in place differs from a full compile");
+	}
+	ck_assert_uint_eq(rs->n_elems, want.rs->n_elems);
+	free(got);
+	free(exp);
+	compiled_free(&want);
+}
+
+#define BAN(addr) "deny from " addr " zone public,lan comment \"ban\"\n"
+#define BAN_ZONES "zone public interface eth0 default\nzone lan interface eth1\n"
+
+/* Bans in place (pc_ban_*) give what a full compile of the same rules gives. */
+START_TEST(test_ban_in_place)
+{
+	struct pc_config *cfg = config_from_text(BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3")
+						 BAN("10.0.0.0/30") "allow 22/tcp comment \"ssh\"\n");
+	struct pc_rule_append app;
+	struct pc_ruleset *rs = NULL;
+	struct pc_plan *plan = plan_from_config(cfg);
+	struct pc_diags d;
+	size_t n;
+	char *data = strdup(BAN("10.0.0.9"));
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(data), PC_ORIGIN_CLI, &d), 0);
+	n = cfg->n_rules;
+	ck_assert_int_eq(pc_config_validate_rule(cfg, n - 1, &d), 0);
+	/* A ban must come last in its runs: not before an earlier ban. */
+	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[1], &app),
+			 -EOPNOTSUPP);
+
+	/* 10.0.0.9 goes after the other bans (index 3), as bans_place puts it. */
+	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[3], &app), 0);
+	ck_assert_uint_eq(app.n_addrs, 2);
+	{
+		struct pc_rule r9 = cfg->rules[n - 1];
+
+		memmove(&cfg->rules[4], &cfg->rules[3], (n - 1 - 3) * sizeof(r9));
+		cfg->rules[3] = r9;
+		pc_plan_rules_shift(plan, rs, &cfg->rules[3], &cfg->rules[n - 1], 1);
+	}
+	ck_assert_int_eq(pc_ban_add_commit(plan, rs, &cfg->rules[3], &app), 0);
+	pc_rule_append_free(&app);
+	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
+				   BAN("10.0.0.9") "allow 22/tcp comment \"ssh\"\n");
+
+	/* 10.0.0.1 is overlapped by 10.0.0.0/30, which would take over. */
+	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[0], &app), -EOPNOTSUPP);
+	/* 10.0.0.9 overlaps nothing, and the maps keep other elements. */
+	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[3], &app), 0);
+	ck_assert_int_eq(pc_ban_remove_commit(plan, rs, &cfg->rules[3], &app), 0);
+	pc_rule_append_free(&app);
+	memmove(&cfg->rules[3], &cfg->rules[4], (cfg->n_rules - 4) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+	pc_plan_rules_shift(plan, rs, &cfg->rules[4], &cfg->rules[cfg->n_rules + 1], -1);
+	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
+				   "allow 22/tcp comment \"ssh\"\n");
+	pc_diags_free(&d);
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+}
+END_TEST
+
 static Suite *compile_suite(void)
 {
 	Suite *s = suite_create("compile");
@@ -325,6 +445,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_sources_recorded);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_size_100k_ports);
+	tcase_add_test(tc, test_ban_in_place);
 	suite_add_tcase(s, tc);
 	return s;
 }
