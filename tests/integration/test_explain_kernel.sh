@@ -26,6 +26,12 @@ pc_ns_add pa
 pc_ns_add pb
 pc_link fw vha 10.99.1.1 fd99:1::1 pa vpa 10.99.1.2 fd99:1::2
 pc_link fw vhb 10.99.2.1 fd99:2::1 pb vpb 10.99.2.2 fd99:2::2
+# All probes of a configuration go out at once, and the kernel rate-limits
+# the ICMP errors a reject sends: a suppressed port-unreachable would look
+# like a drop. These sysctls are per network namespace.
+pc_in fw sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+	net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000 ||
+	pc_fail "cannot lift the ICMP rate limits in the firewall namespace"
 for a in 10.99.1.66/24 10.99.1.130/24; do pc_in pa ip addr add "$a" dev vpa; done
 pc_in pa ip addr add fd99:1::66/64 dev vpa nodad
 for a in 10.99.2.66/24 10.99.2.200/24; do pc_in pb ip addr add "$a" dev vpb; done
