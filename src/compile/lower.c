@@ -86,19 +86,10 @@ static void objlist_free(struct objlist *ol)
 /* A base chain when hook >= 0, else a regular chain. */
 static int lower_chain_new(struct lower *l, const char *name, int hook)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = chain_new(name, hook, NF_ACCEPT);
 
 	if (!c)
 		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (hook >= 0) {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
 	if (objlist_push(l, &l->chains, PC_NFT_CHAIN, c) < 0) {
 		nftnl_chain_free(c);
 		return -ENOMEM;
@@ -109,13 +100,10 @@ static int lower_chain_new(struct lower *l, const char *name, int hook)
 /* A new rule appended to chain; owned by the lowering state. */
 static struct nftnl_rule *lower_rule_new(struct lower *l, const char *chain)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(chain);
 
 	if (!r)
 		return NULL;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (objlist_push(l, &l->rules, PC_NFT_RULE, r) < 0) {
 		nftnl_rule_free(r);
 		return NULL;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -50,6 +51,12 @@ int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftn
 			  uint32_t rate, uint64_t unit, uint32_t burst);
 /* Store a comment as NFTNL_UDATA_RULE_COMMENT so nft shows it. */
 int rule_set_comment(struct nftnl_rule *r, const char *comment);
+
+/* A chain of table inet portctl; with hook >= 0 a filter base chain at
+ * priority 0 with that policy. Caller owns it; NULL when out of memory. */
+struct nftnl_chain *chain_new(const char *name, int hook, uint32_t policy);
+/* An empty rule for a chain of table inet portctl. Caller owns it. */
+struct nftnl_rule *rule_new(const char *chain);
 
 /* A new set of table inet portctl, with a transaction-unique id. */
 struct nftnl_set *set_new(const char *name, uint32_t id, uint32_t flags, uint32_t key_type,

@@ -43,17 +43,10 @@ static int panic_table(struct pc_ruleset *rs)
  * cannot open the host. */
 static int panic_chain(struct pc_ruleset *rs, const char *name, uint32_t hook)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = chain_new(name, (int)hook, NF_DROP);
 
 	if (!c)
 		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
 	if (panic_push(rs, PC_NFT_CHAIN, c) < 0) {
 		nftnl_chain_free(c);
 		return -ENOMEM;
@@ -64,13 +57,10 @@ static int panic_chain(struct pc_ruleset *rs, const char *name, uint32_t hook)
 
 static struct nftnl_rule *panic_rule(struct pc_ruleset *rs, const char *chain)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = rule_new(chain);
 
 	if (!r)
 		return NULL;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	if (panic_push(rs, PC_NFT_RULE, r) < 0) {
 		nftnl_rule_free(r);
 		return NULL;
