@@ -26,9 +26,9 @@ static void diags_log(const struct pc_diags *d)
 		const struct pc_diag *g = &d->items[i];
 
 		log_full_errno(g->severity == PC_SEV_ERROR ? PC_LOG_ERR : PC_LOG_WARNING, 0,
-			       "%s:%u:%u: %s%s%s", g->loc.file ? g->loc.file : "portctld",
+			       "%s:%u:%u: %s%s%s%s", g->loc.file ? g->loc.file : "portctld",
 			       g->loc.line, g->loc.col, g->message, g->hint ? " (hint: " : "",
-			       g->hint ? g->hint : "");
+			       g->hint ? g->hint : "", g->hint ? ")" : "");
 	}
 	if (d->n_dropped)
 		log_error("... and %zu more diagnostics", d->n_dropped);
