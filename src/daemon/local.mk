@@ -35,7 +35,7 @@ dist_noinst_SCRIPTS += tests/bench/bench_apply.sh
 
 # Serve-mode integration tests (root, in network namespaces; 77 otherwise).
 PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon_hostile.sh \
-	tests/integration/test_cli_commands.sh
+	tests/integration/test_cli_commands.sh tests/integration/test_daemon_startup.sh
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
 	tests/integration/test_panic.sh
