@@ -320,14 +320,16 @@ static struct pc_plan_spans *run_spans(struct pc_plan_entry *e, const struct pc_
 	return r->from[0].family == AF_INET ? &e->addr4 : &e->addr6;
 }
 
-/* The run's map of r's family, as addr_map_lower names it, or -1. */
+/* The run's map of r's family for single addresses (hosts) or for
+ * ranges, as addr_map_lower names them, or -1. */
 static ssize_t ban_map_find(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			    const struct pc_rule *r, size_t z)
+			    const struct pc_rule *r, size_t z, bool hosts)
 {
 	char name[SET_NAME_MAX];
 
-	snprintf(name, sizeof(name), "%s_%s_0_src%c", dir_names[r->dir],
-		 plan->zones[z].zone->name, r->from[0].family == AF_INET ? '4' : '6');
+	snprintf(name, sizeof(name), "%s_%s_0_src%c%s", dir_names[r->dir],
+		 plan->zones[z].zone->name, r->from[0].family == AF_INET ? '4' : '6',
+		 hosts ? "" : "_ranges");
 	return ruleset_set_find(rs, name);
 }
 
@@ -354,28 +356,32 @@ static bool key_is_zero(const uint8_t *k)
 	return key_cmp(k, zero) == 0;
 }
 
-/* Record span of zone z's map obj and build its elements. The lowest key
- * is refused: the map's opening end element at 0 would come or go. */
-static int addr_piece_add(struct pc_rule_append *app, const struct pc_ruleset *rs, size_t z,
-			  ssize_t obj, const struct pc_plan_span *span, uint8_t width)
+/* Record span of r's run in zone z and build its elements, in the map
+ * that holds spans of its shape. A range at the lowest key is refused: the
+ * interval map's opening end element at 0 would come or go. */
+static int addr_piece_add(struct pc_rule_append *app, const struct pc_plan *plan,
+			  const struct pc_ruleset *rs, const struct pc_rule *r, size_t z,
+			  const struct pc_plan_span *span, uint8_t width)
 {
+	bool host = span_is_host(span);
+	ssize_t obj = ban_map_find(plan, rs, r, z, host);
 	struct pc_append_addr *aa;
 	struct nftnl_set *s;
 
-	if (key_is_zero(span->lo))
+	if (obj < 0 || (!host && key_is_zero(span->lo)))
 		return -EOPNOTSUPP;
 	aa = PC_ARRAY_PUSH(app->addrs, app->n_addrs, app->cap_addrs);
 	if (!aa)
 		return -ENOMEM;
 	*aa = (struct pc_append_addr){ .zone = z, .obj = (size_t)obj, .span = *span, .width = width };
 	s = append_target(app, rs, obj);
-	return s ? set_add_span(s, span, width, true, NULL, &app->n_elems) : -ENOMEM;
+	return s ? set_add_addr_span(s, span, width, &app->n_elems) : -ENOMEM;
 }
 
 /* The parts of [lo, hi] no span decides yet: earlier rules keep theirs. */
-static int ban_pieces_add(struct pc_rule_append *app, const struct pc_ruleset *rs, size_t z,
-			  ssize_t obj, const struct pc_plan_spans *spans, const struct pc_rule *r,
-			  const uint8_t *lo, const uint8_t *hi)
+static int ban_pieces_add(struct pc_rule_append *app, const struct pc_plan *plan,
+			  const struct pc_ruleset *rs, size_t z, const struct pc_plan_spans *spans,
+			  const struct pc_rule *r, const uint8_t *lo, const uint8_t *hi)
 {
 	struct pc_plan_span piece = { .verdict = action_verdict(r->action), .rule = r };
 	uint8_t at[16];
@@ -389,7 +395,7 @@ static int ban_pieces_add(struct pc_rule_append *app, const struct pc_ruleset *r
 			memcpy(piece.lo, at, 16);
 			memcpy(piece.hi, spans->items[i].lo, 16);
 			key_dec(piece.hi, spans->width);
-			ret = addr_piece_add(app, rs, z, obj, &piece, spans->width);
+			ret = addr_piece_add(app, plan, rs, r, z, &piece, spans->width);
 		}
 		memcpy(at, spans->items[i].hi, 16);
 		more = key_inc(at, spans->width);
@@ -397,7 +403,7 @@ static int ban_pieces_add(struct pc_rule_append *app, const struct pc_ruleset *r
 	if (ret >= 0 && more && key_cmp(at, hi) <= 0) {
 		memcpy(piece.lo, at, 16);
 		memcpy(piece.hi, hi, 16);
-		ret = addr_piece_add(app, rs, z, obj, &piece, spans->width);
+		ret = addr_piece_add(app, plan, rs, r, z, &piece, spans->width);
 	}
 	return ret;
 }
@@ -414,18 +420,15 @@ int pc_ban_add_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 		return -EOPNOTSUPP;
 	key_from_prefix(&r->from[0], lo, hi);
 	for (size_t i = 0; ret >= 0 && i < (r->n_zones ? r->n_zones : 1); i++) {
-		ssize_t z = rule_zone(plan, r, i), obj;
+		ssize_t z = rule_zone(plan, r, i);
 		struct pc_plan_entry *e = z < 0 ? NULL : ban_run(plan, (size_t)z, r);
 
 		/* r must come last in the run: a later rule in it would lose
 		 * to r where a full compile puts r before it. */
 		if (!e || (uintptr_t)e->last >= (uintptr_t)run_end)
 			ret = -EOPNOTSUPP;
-		obj = ret < 0 ? -1 : ban_map_find(plan, rs, r, (size_t)z);
-		if (ret >= 0 && obj < 0)
-			ret = -EOPNOTSUPP;
 		if (ret >= 0)
-			ret = ban_pieces_add(out, rs, (size_t)z, obj, run_spans(e, r), r, lo, hi);
+			ret = ban_pieces_add(out, plan, rs, (size_t)z, run_spans(e, r), r, lo, hi);
 	}
 	if (ret < 0)
 		pc_rule_append_free(out);
@@ -458,8 +461,8 @@ int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct 
 		aa->span.rule = r;
 		ret = spans_insert(run_spans(ban_run(plan, aa->zone, r), r), &aa->span);
 		if (ret >= 0)
-			ret = set_add_span(rs->objs[aa->obj].obj, &aa->span, aa->width, true, NULL,
-					   &rs->n_elems);
+			ret = set_add_addr_span(rs->objs[aa->obj].obj, &aa->span, aa->width,
+						&rs->n_elems);
 	}
 	return ret;
 }
@@ -488,25 +491,27 @@ static int ban_zone_remove(struct pc_rule_append *app, const struct pc_plan *pla
 			   const struct pc_ruleset *rs, const struct pc_rule *r, size_t z)
 {
 	struct pc_plan_entry *e = ban_run(plan, z, r);
+	size_t hosts_gone = 0, ranges_gone = 0, hosts = 0;
 	const struct pc_plan_spans *spans;
 	uint8_t lo[16], hi[16];
-	size_t first = app->n_addrs;
-	ssize_t obj;
 	int ret = 0;
 
 	key_from_prefix(&r->from[0], lo, hi);
 	if (!e || e->first == e->last || run_overlaps(e, r, lo, hi))
 		return -EOPNOTSUPP;
-	obj = ban_map_find(plan, rs, r, z);
-	if (obj < 0)
-		return -EOPNOTSUPP;
 	spans = run_spans(e, r);
 	for (size_t i = span_first(spans, lo);
-	     ret >= 0 && i < spans->n && key_cmp(spans->items[i].lo, hi) <= 0; i++)
-		if (spans->items[i].rule == r)
-			ret = addr_piece_add(app, rs, z, obj, &spans->items[i], spans->width);
+	     ret >= 0 && i < spans->n && key_cmp(spans->items[i].lo, hi) <= 0; i++) {
+		if (spans->items[i].rule != r)
+			continue;
+		ret = addr_piece_add(app, plan, rs, r, z, &spans->items[i], spans->width);
+		*(span_is_host(&spans->items[i]) ? &hosts_gone : &ranges_gone) += 1;
+	}
 	/* An emptied map goes away with its kernel rule in a full compile. */
-	if (ret >= 0 && app->n_addrs - first == spans->n)
+	for (size_t i = 0; ret >= 0 && i < spans->n; i++)
+		hosts += span_is_host(&spans->items[i]);
+	if (ret >= 0 && ((hosts_gone && hosts_gone == hosts) ||
+			 (ranges_gone && ranges_gone == spans->n - hosts)))
 		ret = -EOPNOTSUPP;
 	return ret;
 }

@@ -37,16 +37,22 @@ void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi);
  * merged. Appends to out (whose width must be set). O(n log n). Sorts items.
  */
 int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out);
+/* Whether a span holds a single key (lo == hi). */
+bool span_is_host(const struct pc_plan_span *sp);
+/* The spans of in that hold a single key (hosts) or more (!hosts), in
+ * order, appended to out (width set from in). 0 or -ENOMEM. */
+int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out);
 /* The span holding key, or NULL. Binary search. */
 const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key);
 void spans_free(struct pc_plan_spans *s);
 
 struct nftnl_set;
 /*
- * The address map of a run (addr_map_lower) made again from spans, named
- * and numbered as old: for a run that lost a rule, since an element cannot
- * be taken out of a libnftnl set. On success *out owns the new set.
- * Counts its elements in *n_elems. Returns 0 or -ENOMEM.
+ * An address map of a run (addr_map_lower: its hash map of single
+ * addresses, or its interval map of ranges, as old is) made again from the
+ * run's spans, named and numbered as old: for a run that lost a rule, since
+ * an element cannot be taken out of a libnftnl set. On success *out owns
+ * the new set. Counts its elements in *n_elems. Returns 0 or -ENOMEM.
  */
 int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
 		    struct nftnl_set **out, size_t *n_elems);

@@ -459,46 +459,93 @@ static int entry_ports_lower(struct lower *l, const char *chain, const char *bas
 
 /* --- zone chains: merged address maps --- */
 
-static int addr_map_lower(struct lower *l, const char *chain, const char *base,
-			  const struct pc_plan_entry *e, uint8_t family)
+static const char *addr_map_suffix(bool hosts)
 {
-	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
+	return hosts ? "" : "_ranges";
+}
+
+static struct nftnl_set *addr_map_new(const char *name, uint32_t id, uint8_t family, bool hosts)
+{
+	struct nftnl_set *s = set_new(name, id, hosts ? 0 : NFT_SET_INTERVAL,
+				      family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+				      addr_len(family));
+
+	if (s && vmap_init(s) < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The spans as elements of a map made by addr_map_new. */
+static int addr_map_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, bool hosts,
+			 size_t *n_elems)
+{
+	int ret = 0;
+
+	if (!hosts)
+		return set_add_spans(s, spans, true, NULL, NULL, n_elems);
+	for (size_t i = 0; ret >= 0 && i < spans->n; i++)
+		ret = set_add_key(s, &spans->items[i], spans->width, n_elems);
+	return ret;
+}
+
+/* ip saddr vmap @BASE_src4 for the run's single addresses (a hash map),
+ * then ip saddr vmap @BASE_src4_ranges for its ranges (an interval map).
+ * The spans are disjoint, so the two lookups commute; and a host added to
+ * a hash map is one O(1) insert for the kernel however many are there,
+ * which is what makes a ban among 10,000 cheap. */
+static int addr_map_lower(struct lower *l, const char *chain, const char *base,
+			  const struct pc_plan_entry *e, uint8_t family, bool hosts)
+{
+	struct pc_plan_spans part = { 0 };
 	char name[SET_NAME_MAX];
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
 	int ret;
 
-	if (spans->n == 0)
-		return 0;
-	snprintf(name, sizeof(name), "%s_%s%c", base, e->match_dst ? "dst" : "src",
-		 family == AF_INET ? '4' : '6');
-	s = lower_vmap_new(l, name, NFT_SET_INTERVAL,
-			   family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
-			   addr_len(family));
-	if (!s)
-		return -ENOMEM;
-	ret = set_add_spans(s, spans, true, NULL, NULL, &l->n_elems);
+	ret = spans_select(family == AF_INET ? &e->addr4 : &e->addr6, hosts, &part);
+	if (ret < 0 || part.n == 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s_%s%c%s", base, e->match_dst ? "dst" : "src",
+		 family == AF_INET ? '4' : '6', addr_map_suffix(hosts));
+	s = addr_map_new(name, ++l->next_set_id, family, hosts);
+	if (!s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = objlist_push(l, &l->sets, PC_NFT_SET, s);
+	if (ret < 0) {
+		nftnl_set_free(s);
+		goto out;
+	}
+	ret = addr_map_fill(s, &part, hosts, &l->n_elems);
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
 	if (ret >= 0)
 		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 				       addr_offset(family, e->match_dst), addr_len(family),
 				       NFT_REG_1);
-	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	if (ret >= 0)
+		ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+out:
+	spans_free(&part);
+	return ret;
 }
 
 int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
 		    struct nftnl_set **out, size_t *n_elems)
 {
 	uint8_t family = spans->width == 4 ? AF_INET : AF_INET6;
-	struct nftnl_set *s = set_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
-				      nftnl_set_get_u32(old, NFTNL_SET_ID), NFT_SET_INTERVAL,
-				      family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
-				      addr_len(family));
-	int r = s ? vmap_init(s) : -ENOMEM;
+	bool hosts = !(nftnl_set_get_u32(old, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL);
+	struct pc_plan_spans part = { 0 };
+	struct nftnl_set *s = addr_map_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
+					   nftnl_set_get_u32(old, NFTNL_SET_ID), family, hosts);
+	int r = s ? spans_select(spans, hosts, &part) : -ENOMEM;
 
 	if (r >= 0)
-		r = set_add_spans(s, spans, true, NULL, NULL, n_elems);
+		r = addr_map_fill(s, &part, hosts, n_elems);
+	spans_free(&part);
 	if (r < 0) {
 		nftnl_set_free(s);
 		return r;
@@ -884,9 +931,9 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 			ret = entry_ports_lower(l, chain, base, e);
 			break;
 		case PC_ENTRY_ADDRS:
-			ret = addr_map_lower(l, chain, base, e, AF_INET);
-			if (ret >= 0)
-				ret = addr_map_lower(l, chain, base, e, AF_INET6);
+			for (int k = 0; ret >= 0 && k < 4; k++)
+				ret = addr_map_lower(l, chain, base, e, k < 2 ? AF_INET : AF_INET6,
+						     k % 2 == 0);
 			break;
 		case PC_ENTRY_RULE:
 			ret = entry_rule_lower(l, chain, base, e);

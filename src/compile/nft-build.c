@@ -384,6 +384,25 @@ int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t wid
 	return r;
 }
 
+int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
+		size_t *n_elems)
+{
+	char comment[PC_COMMENT_MAX + 1];
+	struct elem_spec e = { .key = sp->lo, .len = width, .verdict = (int)sp->verdict };
+
+	if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
+		e.comment = comment;
+	(*n_elems)++;
+	return set_add_elem(s, &e);
+}
+
+int set_add_addr_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
+		      size_t *n_elems)
+{
+	return span_is_host(sp) ? set_add_key(s, sp, width, n_elems)
+				: set_add_span(s, sp, width, true, NULL, n_elems);
+}
+
 int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems)

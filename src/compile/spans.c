@@ -230,6 +230,27 @@ const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8
 	return NULL;
 }
 
+bool span_is_host(const struct pc_plan_span *sp)
+{
+	return key_cmp(sp->lo, sp->hi) == 0;
+}
+
+int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out)
+{
+	out->width = in->width;
+	for (size_t i = 0; i < in->n; i++) {
+		struct pc_plan_span *s;
+
+		if (span_is_host(&in->items[i]) != hosts)
+			continue;
+		s = PC_ARRAY_PUSH(out->items, out->n, out->cap);
+		if (!s)
+			return -ENOMEM;
+		*s = in->items[i];
+	}
+	return 0;
+}
+
 void spans_free(struct pc_plan_spans *s)
 {
 	free(s->items);

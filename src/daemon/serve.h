@@ -35,6 +35,10 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 /* server.c: the listening socket and the epoll loop. */
 #define PC_SERVER_MAX_CLIENTS 64
 #define PC_SERVER_TIMEOUT_MS 5000
+/* Freed heap goes back to the system once no request came for this long:
+ * trimming after every request would cost a burst of bans (fail2ban) a
+ * madvise and the page faults to take the memory again, each time. */
+#define PC_SERVER_TRIM_IDLE_MS 500
 
 /* What a handler answers; the server owns and frees it after sending. */
 struct pc_reply {

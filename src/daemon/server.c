@@ -43,6 +43,7 @@ struct pc_server {
 	const struct pc_server_ops *ops;
 	void *userdata;
 	uint64_t next_id;
+	uint64_t trim_at; /* when to give freed heap back (UINT64_MAX: done) */
 	bool quit;
 	/* One more fd the daemon reads (server_watch), not owned. */
 	int watch_fd;
@@ -198,6 +199,7 @@ int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
 	s->ops = ops;
 	s->userdata = userdata;
 	s->next_id = TAG_FIRST_CLIENT;
+	s->trim_at = UINT64_MAX;
 	s->rxbuf = malloc(PC_PROTO_MSG_MAX);
 	if (!s->rxbuf) {
 		server_free(s);
@@ -474,9 +476,9 @@ static int client_read(struct pc_server *s, struct client *c)
 	r = client_respond(s, c, &reply);
 	reply_done(&reply);
 	/* A compile, a counter dump or a big status leaves tens of MiB freed
-	 * but scattered below live data: give them back, or the daemon keeps
-	 * its peak size for good. */
-	malloc_trim(0);
+	 * but scattered below live data: give them back when idle, or the
+	 * daemon keeps its peak size for good. */
+	s->trim_at = now_ms() + PC_SERVER_TRIM_IDLE_MS;
 	return r;
 }
 
@@ -524,7 +526,7 @@ static void server_expire(struct pc_server *s)
 static void server_arm_timer(struct pc_server *s)
 {
 	struct itimerspec its = {0};
-	uint64_t next = UINT64_MAX;
+	uint64_t next = s->trim_at;
 
 	for (size_t i = 0; i < s->n_clients; i++)
 		if (s->clients[i]->deadline < next)
@@ -568,6 +570,10 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 		s->watch_fn(s->watch_data);
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
+		if (now_ms() >= s->trim_at) {
+			malloc_trim(0);
+			s->trim_at = UINT64_MAX;
+		}
 		server_expire(s);
 		if (s->ops->expire)
 			s->ops->expire(s->userdata);

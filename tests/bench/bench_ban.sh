@@ -4,12 +4,12 @@
 # block sets exist, so both take the element-only fast path) and with none
 # (the first ban creates the sets: a full compile). Medians of R runs.
 # Root; runs in a network namespace of its own.
-#   usage: bench_ban.sh [N (10000)] [R (7)]
+#   usage: bench_ban.sh [BUILDDIR] [N (10000)] [R (7)]
 set -u
-N=${1:-10000}
-R=${2:-7}
-: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_srcdir:=$top_builddir}"
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
+N=${2:-10000}
+R=${3:-7}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/daemon-lib.sh"
@@ -30,8 +30,9 @@ daemon_cpu_ns() {
 	cut -d' ' -f1 "/proc/$PCD_PID/schedstat"
 }
 
-# median_ban: "WALL CPU", the medians (ms) of the ban's wall time and of
-# the daemon's CPU time for it, in R runs of "ban X; unban X".
+# median_ban: "WALL CPU WALL CPU", the medians (ms) of the ban's wall
+# time and of the daemon's CPU time for it, then the same for the unban,
+# in R runs of "ban X; unban X".
 median_ban() {
 	for i in $(seq "$R"); do
 		c0=$(daemon_cpu_ns)
@@ -40,17 +41,20 @@ median_ban() {
 		t1=$(date +%s%N)
 		c1=$(daemon_cpu_ns)
 		pctl unban 198.18.255.254
-		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
+		t2=$(date +%s%N)
+		c2=$(daemon_cpu_ns)
+		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))" \
+			"$(((t2 - t1) / 1000)) $(((c2 - c1) / 1000))"
 	done >"$PC_TMP/runs"
-	echo "$(cut -d' ' -f1 "$PC_TMP/runs" | ms_median) $(cut -d' ' -f2 "$PC_TMP/runs" | ms_median)"
+	for f in 1 2 3 4; do
+		printf '%s ' "$(cut -d' ' -f$f "$PC_TMP/runs" | ms_median)"
+	done
 }
 
 # No ban yet: the ban creates the block sets (a full compile and apply).
-set -- $(median_ban)
-empty_wall=$1 empty_cpu=$2
+empty=$(median_ban)
 pctl ban 198.18.0.1
-set -- $(median_ban)
-small_wall=$1 small_cpu=$2
+small=$(median_ban)
 # Seeded through the CLI as fail2ban adds them, one ban a request, with
 # a few clients at a time to spare the start-up of each.
 t0=$(date +%s%N)
@@ -60,10 +64,15 @@ while [ "$i" -lt "$N" ]; do
 	i=$((i + 1))
 done | xargs -P 8 -n 1 "$PCD_PORTCTL" -s "$PCD_SOCK" ban >/dev/null || pc_fail "seeding failed"
 seed=$((($(date +%s%N) - t0) / 1000000))
-set -- $(median_ban)
-big_wall=$1 big_cpu=$2
+big=$(median_ban)
 printf 'seeded %s bans through the CLI in %s ms\n' "$N" "$seed"
-printf '%-30s %12s %12s %12s\n' "one ban, median of $R runs" "0 in force" "1 in force" "$N in force"
-printf '%-30s %9s ms %9s ms %9s ms\n' "portctl ban, wall time" "$empty_wall" "$small_wall" \
-	"$big_wall"
-printf '%-30s %9s ms %9s ms %9s ms\n' "portctld CPU time" "$empty_cpu" "$small_cpu" "$big_cpu"
+printf '%-30s %12s %12s %12s\n' "median of $R runs" "0 in force" "1 in force" "$N in force"
+# row LABEL FIELD: one figure of each median_ban above.
+row() {
+	printf '%-30s %9s ms %9s ms %9s ms\n' "$1" "$(echo $empty | cut -d' ' -f$2)" \
+		"$(echo $small | cut -d' ' -f$2)" "$(echo $big | cut -d' ' -f$2)"
+}
+row "portctl ban, wall time" 1
+row "portctld CPU time" 2
+row "portctl unban, wall time" 3
+row "portctld CPU time" 4

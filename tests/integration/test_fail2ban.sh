@@ -63,7 +63,7 @@ elements_only_check() { # VERB ADDR WHAT
 	[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
 		pc_fail "$3 was not one transaction: $(cat "$PC_TMP/monitor")"
 	if grep -v "^# new generation" "$PC_TMP/monitor" |
-		grep -Ev "^$1 element inet portctl in_[a-z0-9_-]+_0_src4 \{ $2 comment \"portctl ban\"( : drop)? \}$" |
+		grep -Ev "^$1 element inet portctl in_[a-z0-9_-]+_0_src4 \{ $2( counter packets [0-9]+ bytes [0-9]+)? comment \"portctl ban\"( : drop)? \}$" |
 		grep -q .; then
 		pc_fail "$3 sent more than its own elements: $(cat "$PC_TMP/monitor")"
 	fi

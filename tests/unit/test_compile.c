@@ -237,12 +237,16 @@ START_TEST(test_from_only_block)
 	struct compiled c = compiled_new(ZONES "deny from 203.0.113.7,2001:db8:bad::/48\n"
 					      "reject out to 198.51.100.0/24\n");
 
+	/* A single address goes to a hash map (flags 8: map), without the
+	 * end element an interval map (0xc: map, interval) would give it. */
 	assert_has(&c, "[ lookup reg 1 set in_public_0_src4 dreg 0 ]");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_src6 dreg 0 ]");
-	assert_has(&c, "element 077100cb  : drop 0 [end]");
-	assert_has(&c, "element 087100cb  : 1 [end]");
+	assert_has(&c, "in_public_0_src4 portctl 8\n\telement 077100cb  : drop 0 [end]");
+	assert_lacks(&c, "element 087100cb");
+	assert_has(&c, "[ lookup reg 1 set in_public_0_src6_ranges dreg 0 ]");
+	assert_has(&c, "in_public_0_src6_ranges portctl c\n");
+	assert_lacks(&c, "set in_public_0_src6 ");
 	assert_has(&c, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
-		       "  [ lookup reg 1 set out_public_0_dst4 dreg 0 ]");
+		       "  [ lookup reg 1 set out_public_0_dst4_ranges dreg 0 ]");
 	assert_has(&c, "element 006433c6  : jump -> do_reject");
 	compiled_free(&c);
 }
@@ -429,6 +433,58 @@ START_TEST(test_ban_in_place)
 }
 END_TEST
 
+/* Ranges go to the run's interval map, hosts to its hash map; a ban that
+ * would empty either map takes the full compile (the map and its kernel
+ * rule go away there). */
+START_TEST(test_ban_ranges_in_place)
+{
+	struct pc_config *cfg = config_from_text(BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24")
+						 "allow 22/tcp comment \"ssh\"\n");
+	struct pc_rule_append app;
+	struct pc_ruleset *rs = NULL;
+	struct pc_plan *plan = plan_from_config(cfg);
+	struct pc_diags d;
+	size_t n;
+	char *data = strdup(BAN("10.0.4.0/24"));
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(data), PC_ORIGIN_CLI, &d), 0);
+	n = cfg->n_rules;
+	ck_assert_int_eq(pc_config_validate_rule(cfg, n - 1, &d), 0);
+	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[2], &app), 0);
+	ck_assert_uint_eq(app.n_addrs, 2); /* one range in each zone */
+	{
+		struct pc_rule r4 = cfg->rules[n - 1];
+
+		memmove(&cfg->rules[3], &cfg->rules[2], (n - 1 - 2) * sizeof(r4));
+		cfg->rules[2] = r4;
+		pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[n - 1], 1);
+	}
+	ck_assert_int_eq(pc_ban_add_commit(plan, rs, &cfg->rules[2], &app), 0);
+	pc_rule_append_free(&app);
+	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24") BAN("10.0.4.0/24")
+				   "allow 22/tcp comment \"ssh\"\n");
+
+	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[1], &app), 0);
+	ck_assert_int_eq(pc_ban_remove_commit(plan, rs, &cfg->rules[1], &app), 0);
+	pc_rule_append_free(&app);
+	memmove(&cfg->rules[1], &cfg->rules[2], (cfg->n_rules - 2) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+	pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[cfg->n_rules + 1], -1);
+	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.4.0/24")
+				   "allow 22/tcp comment \"ssh\"\n");
+
+	/* The last range and the last host each leave a map empty. */
+	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[1], &app), -EOPNOTSUPP);
+	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[0], &app), -EOPNOTSUPP);
+	pc_diags_free(&d);
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+}
+END_TEST
+
 static Suite *compile_suite(void)
 {
 	Suite *s = suite_create("compile");
@@ -446,6 +502,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_size_100k_ports);
 	tcase_add_test(tc, test_ban_in_place);
+	tcase_add_test(tc, test_ban_ranges_in_place);
 	suite_add_tcase(s, tc);
 	return s;
 }
