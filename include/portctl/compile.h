@@ -88,17 +88,21 @@ struct pc_rule_append {
 };
 
 /*
- * The usual CLI change in O(change): r, already the last rule of the
- * validated configuration plan was built from, merges into the last port
- * map of each of its chains. Builds the map elements a full compile would
- * add for it (the parts of its ports no earlier rule of the run decides)
- * into out, touching neither plan nor rs. Returns 0, -EOPNOTSUPP when the
- * rule needs a full compile (not a port-only rule, no port map at the end
- * of a chain, or no map of the right kind yet), or -ENOMEM.
+ * The usual CLI change in O(change): r, parsed and validated at the end of
+ * the configuration plan was built from, is to go right before run_end
+ * (NULL: it stays last), and merges into the last port map of each of its
+ * chains. Builds the map elements a full compile would add for it (the
+ * parts of its ports no earlier rule of the run decides) into out,
+ * touching neither plan nor rs. Returns 0, -EOPNOTSUPP when the rule needs
+ * a full compile (not a port-only rule, no port map at the end of a chain,
+ * no map of the right kind yet, a run that starts at run_end or later, or
+ * ports that a rule from run_end on decides), or -ENOMEM.
  */
 int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			   const struct pc_rule *r, struct pc_rule_append *out);
-/* Make plan and rs what a full compile with r would give. 0 or -ENOMEM. */
+			   const struct pc_rule *r, const struct pc_rule *run_end,
+			   struct pc_rule_append *out);
+/* Make plan and rs what a full compile with r, now in place (see
+ * pc_plan_rules_shift), would give. 0 or -ENOMEM. */
 int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
 			  struct pc_rule_append *app);
 void pc_rule_append_free(struct pc_rule_append *app);

@@ -1,6 +1,6 @@
-/* Appending one rule to a compiled configuration without compiling it
- * again: when the rule lands at the end of its chains and merges into the
- * last port map there, only its new map elements are built. */
+/* Adding one rule to a compiled configuration without compiling it again:
+ * when the rule merges into the last port map of its chains, only its new
+ * map elements are built. */
 #include "config.h"
 
 #include <errno.h>
@@ -97,9 +97,12 @@ static int piece_add(struct pc_rule_append *app, size_t zone, int dir, size_t en
 }
 
 /* The parts of span [lo, hi] of proto that no earlier rule of the run
- * decides: first match, so those parts keep their verdicts. */
+ * decides: first match, so those parts keep their verdicts. A part that a
+ * rule from run_end on decides would pass to the new rule, which comes
+ * first: that takes a full compile. */
 static int span_subtract(struct pc_rule_append *app, size_t zone, int dir, size_t entry,
-			 const struct pc_plan_entry *e, const struct pc_plan_port *span)
+			 const struct pc_plan_entry *e, const struct pc_plan_port *span,
+			 const struct pc_rule *run_end)
 {
 	uint32_t lo = span->lo;
 	int r = 0;
@@ -110,6 +113,8 @@ static int span_subtract(struct pc_rule_append *app, size_t zone, int dir, size_
 	     i++) {
 		struct pc_plan_port piece = *span;
 
+		if (run_end && (uintptr_t)e->ports[i].rule >= (uintptr_t)run_end)
+			return -EOPNOTSUPP;
 		if (e->ports[i].lo > lo) {
 			piece.lo = (uint16_t)lo;
 			piece.hi = (uint16_t)(e->ports[i].lo - 1);
@@ -158,7 +163,7 @@ static int rule_spans(const struct pc_rule *r, struct pc_plan_spans *out)
 
 static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 			const struct pc_ruleset *rs, const struct pc_rule *r, size_t z,
-			const struct pc_plan_spans *spans)
+			const struct pc_plan_spans *spans, const struct pc_rule *run_end)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[r->dir];
 	size_t first = app->n_ports, entry;
@@ -169,6 +174,9 @@ static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 		return -EOPNOTSUPP;
 	entry = c->n_entries - 1;
 	e = &c->entries[entry];
+	/* The run must hold a rule before r's place, or r would head it. */
+	if (run_end && (uintptr_t)e->first >= (uintptr_t)run_end)
+		return -EOPNOTSUPP;
 	for (size_t i = 0; ret >= 0 && i < spans->n; i++) {
 		const struct pc_plan_span *s = &spans->items[i];
 		struct pc_plan_port span = {
@@ -179,7 +187,7 @@ static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 			.rule = r,
 		};
 
-		ret = span_subtract(app, z, r->dir, entry, e, &span);
+		ret = span_subtract(app, z, r->dir, entry, e, &span, run_end);
 	}
 	/* Exact ports go to the _ports map, ranges to _ranges (lower.c); a
 	 * map the run does not have yet needs a new set and kernel rule. */
@@ -210,7 +218,8 @@ static bool rule_merges(const struct pc_rule *r)
 }
 
 int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			   const struct pc_rule *r, struct pc_rule_append *out)
+			   const struct pc_rule *r, const struct pc_rule *run_end,
+			   struct pc_rule_append *out)
 {
 	struct pc_plan_spans spans = { 0 };
 	size_t nz = r->n_zones ? r->n_zones : 1;
@@ -224,7 +233,8 @@ int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *
 		ssize_t z = r->n_zones ? plan_zone_index(plan, r->zones[i].name)
 				       : (ssize_t)plan->dispatch[r->dir].default_zone;
 
-		ret = z < 0 ? -EOPNOTSUPP : chain_append(out, plan, rs, r, (size_t)z, &spans);
+		ret = z < 0 ? -EOPNOTSUPP
+			    : chain_append(out, plan, rs, r, (size_t)z, &spans, run_end);
 	}
 	spans_free(&spans);
 	if (ret < 0)
@@ -257,11 +267,14 @@ int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const str
 	int ret = 0;
 
 	for (size_t i = 0; ret >= 0 && i < app->n_ports; i++) {
-		const struct pc_append_port *ap = &app->ports[i];
+		struct pc_append_port *ap = &app->ports[i];
 		struct pc_plan_entry *e = &plan->zones[ap->zone].dir[ap->dir].entries[ap->entry];
 
+		/* The pieces were cut while r was parsed at the end of the rules. */
+		ap->port.rule = r;
 		ret = entry_insert(e, &ap->port);
-		e->last = r;
+		if ((uintptr_t)e->last < (uintptr_t)r)
+			e->last = r;
 	}
 	/* The same elements again, for the ruleset to keep: a libnftnl element
 	 * cannot be moved from one set to another. */

@@ -91,15 +91,6 @@ static int ban_rule_text(const struct pc_ban *b, const struct pc_config *cfg,
 	return r;
 }
 
-/* Move rule `from` back to position `at`, the rules between one on. */
-static void ban_rule_move(struct pc_config *cfg, size_t from, size_t at)
-{
-	struct pc_rule rule = cfg->rules[from];
-
-	memmove(&cfg->rules[at + 1], &cfg->rules[at], (from - at) * sizeof(rule));
-	cfg->rules[at] = rule;
-}
-
 /* Parse one ban rule into cfg and move it to position `at`. */
 static int ban_parse_at(const struct pc_ban *b, struct pc_config *cfg, size_t at,
 			struct pc_diags *d)
@@ -119,7 +110,7 @@ static int ban_parse_at(const struct pc_ban *b, struct pc_config *cfg, size_t at
 		return r;
 	if (cfg->n_rules != n_rules + 1)
 		return -EINVAL;
-	ban_rule_move(cfg, n_rules, at);
+	config_rule_move(cfg, n_rules, at);
 	return 0;
 }
 
@@ -260,7 +251,7 @@ static int ban_fast_add(struct daemon *dm, const struct pc_peer *peer, const str
 		return r == -ENOMEM ? r : 0;
 	}
 	/* The kernel holds the ban: the model in memory follows. */
-	ban_rule_move(cfg, n_rules, n_old);
+	config_rule_move(cfg, n_rules, n_old);
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
 	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0) {
 		log_error("out of memory; the next change recompiles everything");

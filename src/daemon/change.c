@@ -44,7 +44,7 @@ static bool rule_is_runtime(const struct pc_rule *r)
 	return r->loc.file && streq(r->loc.file, RUNTIME_NAME);
 }
 
-static void rules_move(struct pc_config *cfg, size_t from, size_t to)
+void config_rule_move(struct pc_config *cfg, size_t from, size_t to)
 {
 	struct pc_rule tmp = cfg->rules[from];
 
@@ -77,20 +77,6 @@ static size_t cli_end(const struct pc_config *cfg, const char *path90)
 			n = i + 1;
 	}
 	return n;
-}
-
-/* cli_end(cfg, path90) == cfg->n_rules, in O(1): the last rule is one
- * of the files that sort up to 90-portctl.rules (or there is none). */
-static bool cli_end_is_last(const struct pc_config *cfg, const char *path90)
-{
-	const char *base90 = strrchr(path90, '/');
-	size_t dirlen = (size_t)(base90 - path90);
-	const char *f = cfg->n_rules ? cfg->rules[cfg->n_rules - 1].loc.file : NULL;
-
-	if (cfg->n_rules == 0)
-		return true;
-	return f && strncmp(f, path90, dirlen) == 0 && f[dirlen] == '/' &&
-	       strcmp(f + dirlen, base90) <= 0;
 }
 
 /* Parse text as exactly one rule, appended to cfg; its index in *idx. */
@@ -234,7 +220,7 @@ static int cand_load(struct daemon *dm, struct cand *c, struct pc_diags *d)
 		r = rule_parse_one(c->a->cfg, RUNTIME_NAME, dm->runtime[i], &idx, d);
 		if (r < 0)
 			return r;
-		rules_move(c->a->cfg, idx, pos++);
+		config_rule_move(c->a->cfg, idx, pos++);
 	}
 	r = bans_place(dm, c->a->cfg, d);
 	if (r < 0)
@@ -276,7 +262,7 @@ static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint3
 	struct pc_rule *rule;
 	int r;
 
-	rules_move(cfg, idx, at);
+	config_rule_move(cfg, idx, at);
 	rule = &cfg->rules[at];
 	if (runtime) {
 		c->added_runtime = strdup(rule->text);
@@ -568,9 +554,11 @@ static bool fast_add_text(const char *text)
 
 /*
  * The usual change, "portctl allow 443/tcp", in O(change): the rule is
- * parsed into the configuration in force, and when it lands at the end of
- * its chains, merging into their last port map, only its new map elements
- * are built and sent, in one transaction carrying the generation id.
+ * parsed into the configuration in force, and when it merges into the last
+ * port map of its chains, only its new map elements are built and sent, in
+ * one transaction carrying the generation id. Rules after 90-portctl.rules
+ * (defaults.rules' "allow ssh", later files, runtime rules) may follow it
+ * in that map as long as none of them decides a port of the new rule.
  * Returns 1 when handled (reply set), 0 when the change needs the full path
  * (nothing changed), or -errno.
  */
@@ -580,7 +568,7 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	struct pc_applied *a = dm->applied;
 	struct pc_rule_append app = { 0 };
 	struct pc_strbuf text = { 0 };
-	size_t n_rules, n_sources, idx;
+	size_t n_rules, n_sources, idx, at;
 	struct pc_source *src90;
 	struct pc_config *cfg;
 	struct pc_rule *rule;
@@ -595,10 +583,10 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 		     PC_CLI_RULES_FILE) >= (int)sizeof(path90))
 		return 0;
 	src90 = source_find(cfg, path90);
-	/* Appending must move no rule (plan and ruleset point at them), and
-	 * the rule must come last: no runtime rule or later file after it. */
-	if (!src90 || cfg->n_rules == cfg->cap_rules || !cli_end_is_last(cfg, path90))
+	/* Parsing must not move the rules (plan and ruleset point at them). */
+	if (!src90 || cfg->n_rules == cfg->cap_rules)
 		return 0;
+	at = cli_end(cfg, path90);
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;
 	r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, d);
@@ -629,7 +617,8 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 		r = 1;
 		goto undo;
 	}
-	r = pc_rule_append_prepare(a->plan, a->ruleset, rule, &app);
+	r = pc_rule_append_prepare(a->plan, a->ruleset, rule,
+				   at < n_rules ? &cfg->rules[at] : NULL, &app);
 	if (r >= 0)
 		r = rules_text_edit(src90->data, src90->len, RULES_APPEND, rule->loc.line,
 				    rule->text, &text);
@@ -661,7 +650,11 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 		r = 1;
 		goto undo;
 	}
-	/* Kernel and file hold the rule: the model in memory follows. */
+	/* Kernel and file hold the rule: the model in memory follows, the
+	 * rule in its place in file order. */
+	config_rule_move(cfg, idx, at);
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[n_rules], 1);
+	rule = &cfg->rules[at];
 	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0) {
 		log_error("out of memory; the next change recompiles everything");
 		pc_plan_free(a->plan);

@@ -92,6 +92,8 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
  * that gave up: rules past n_rules, and sources the parse added past
  * n_sources. */
 void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
+/* Move rule `from` to index `to`, the rules between one place along. */
+void config_rule_move(struct pc_config *cfg, size_t from, size_t to);
 
 /* Bans (ban.c): put dm->bans ahead of cfg's rules; re-apply them after a
  * reload; the ban and unban commands. */

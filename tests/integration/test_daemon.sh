@@ -25,7 +25,7 @@ grep -q "permission denied" "$PC_TMP/err" || pc_fail "no reason given: $(cat "$P
 [ "$(pcd_nft_has 443)" = "False" ] || pc_fail "non-member changed the kernel"
 
 pcd_log "a member of the group adds a rule: kernel, file, traffic"
-pc_listen host tcp:443 tcp:444 tcp:445 tcp:446
+pc_listen host tcp:443 tcp:444 tcp:445 tcp:446 tcp:449
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443
 pcd_as_member allow 443/tcp comment web || pc_fail "member allow failed"
 grep -qx 'allow 443/tcp comment "web"' "$PC_TMP/etc/rules.d/90-portctl.rules" ||
@@ -89,6 +89,43 @@ grep -q 447 "$PC_TMP/etc/rules.d/90-portctl.rules" && pc_fail "runtime rule pers
 [ "$(pcd_nft_has 447)" = "True" ] || pc_fail "runtime rule not in the kernel"
 pcd_as_member reload || pc_fail "reload"
 [ "$(pcd_nft_has 447)" = "False" ] || pc_fail "reload kept the runtime rule"
+
+pcd_log "an allow goes before defaults.rules' ssh as one element-only transaction"
+# table_canonical: table inet portctl without counters, each set's
+# elements sorted (a hash set lists them in the order of its buckets).
+table_canonical() {
+	pc_in host nft -j -s list table inet portctl >"$PC_TMP/t.json" || pc_fail "nft list"
+	python3 - "$PC_TMP/t.json" <<'PY'
+import json, sys
+for o in json.load(open(sys.argv[1]))["nftables"]:
+    for v in o.values():
+        if isinstance(v, dict):
+            v.pop("handle", None)
+            if isinstance(v.get("elem"), list):
+                v["elem"] = sorted(v["elem"], key=json.dumps)
+    print(json.dumps(o, sort_keys=True))
+PY
+}
+nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
+mon=$!
+sleep 0.2 # nft monitor subscribes asynchronously; no assertion depends on timing
+pcd_as_member allow 449/tcp || pc_fail "allow 449"
+sleep 0.2
+kill $mon; wait $mon 2>/dev/null
+pc_expect open pc_probe peer tcp 10.99.7.1 449
+[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
+	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
+grep -v "^# new generation" "$PC_TMP/monitor" |
+	grep -Ev '^add element inet portctl in_public_[0-9]+_ports \{ tcp \. 449 ' | grep -q . &&
+	pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
+[ "$(pcd_rule_field 'allow 449/tcp' number)" = 3 ] || pc_fail "449 is not rule 3"
+[ "$(pcd_rule_field 'allow ssh comment "portctl default: see defaults.rules"' number)" = 4 ] ||
+	pc_fail "the default ssh rule is not rule 4, after 449"
+# What the change left in the kernel is what compiling the files gives.
+table_canonical >"$PC_TMP/in-place"
+pcd_as_member reload >/dev/null || pc_fail "reload"
+table_canonical >"$PC_TMP/compiled"
+diff "$PC_TMP/compiled" "$PC_TMP/in-place" >&2 || pc_fail "the in-place change differs from a full compile"
 
 pcd_log "cli-changes = no refuses changes and points at rules.d"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "cli-changes = no"

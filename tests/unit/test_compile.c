@@ -376,6 +376,90 @@ static void assert_same_as_compile(const struct pc_ruleset *rs, const char *rule
 	compiled_free(&want);
 }
 
+/* Parse text into cfg as one more rule (at the end) and validate it. */
+static size_t rule_parse_last(struct pc_config *cfg, const char *text, struct pc_diags *d)
+{
+	char *data = strdup(text);
+
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(text), PC_ORIGIN_CLI, d), 0);
+	ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, d), 0);
+	return cfg->n_rules - 1;
+}
+
+#define APPEND_HEAD ZONES "allow 80/tcp comment \"web\"\nallow 1000-2000/tcp comment \"apps\"\n"
+#define APPEND_TAIL "allow 22/tcp comment \"ssh\"\n"
+#define APPEND_NEW "allow 443/tcp,1500-3100/tcp comment \"new\"\n"
+
+/* A CLI rule added in place, before a rule that follows 90-portctl.rules
+ * (defaults.rules' "allow ssh"), gives what a full compile gives. */
+START_TEST(test_append_before_later_rules)
+{
+	struct pc_config *cfg = config_from_text(APPEND_HEAD APPEND_TAIL);
+	struct pc_plan *plan = plan_from_config(cfg);
+	struct pc_ruleset *rs = NULL;
+	struct pc_rule_append app;
+	struct pc_diags d;
+	size_t idx;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+	idx = rule_parse_last(cfg, APPEND_NEW, &d);
+	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[2], &app),
+			 0);
+	/* 443, and 2001-3100: 1500-2000 stays with the earlier rule. */
+	ck_assert_uint_eq(app.n_ports, 2);
+	ck_assert_uint_eq(app.ports[1].port.lo, 2001);
+	{
+		struct pc_rule moved = cfg->rules[idx];
+
+		memmove(&cfg->rules[3], &cfg->rules[2], sizeof(moved));
+		cfg->rules[2] = moved;
+		pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[3], 1);
+	}
+	ck_assert_int_eq(pc_rule_append_commit(plan, rs, &cfg->rules[2], &app), 0);
+	pc_rule_append_free(&app);
+	assert_same_as_compile(rs, APPEND_HEAD APPEND_NEW APPEND_TAIL);
+	ck_assert_ptr_eq(plan->zones[0].dir[PC_DIR_IN].entries[0].last, &cfg->rules[3]);
+
+	/* Port 22 is decided by the later rule; the new rule would take it. */
+	idx = rule_parse_last(cfg, "allow 20-23/tcp comment \"x\"\n", &d);
+	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[3], &app),
+			 -EOPNOTSUPP);
+	pc_diags_free(&d);
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+}
+END_TEST
+
+/* The later rules alone make up the last port map: the new rule would
+ * head a run of its own, after the "from" rule. */
+START_TEST(test_append_refused_when_run_starts_later)
+{
+	struct pc_config *cfg = config_from_text(ZONES "allow 25/tcp from 10.0.0.0/8\n" APPEND_TAIL);
+	struct pc_plan *plan = plan_from_config(cfg);
+	struct pc_ruleset *rs = NULL;
+	struct pc_rule_append app;
+	struct pc_diags d;
+	size_t idx;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+	idx = rule_parse_last(cfg, APPEND_NEW, &d);
+	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[1], &app),
+			 -EOPNOTSUPP);
+	/* Last of all, a rule joins the run (443 goes to its _ports map). */
+	idx = rule_parse_last(cfg, "allow 443/tcp\n", &d);
+	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], NULL, &app), 0);
+	pc_rule_append_free(&app);
+	pc_diags_free(&d);
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+}
+END_TEST
+
 #define BAN(addr) "deny from " addr " zone public,lan comment \"ban\"\n"
 #define BAN_ZONES "zone public interface eth0 default\nzone lan interface eth1\n"
 
@@ -501,6 +585,8 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_sources_recorded);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_size_100k_ports);
+	tcase_add_test(tc, test_append_before_later_rules);
+	tcase_add_test(tc, test_append_refused_when_run_starts_later);
 	tcase_add_test(tc, test_ban_in_place);
 	tcase_add_test(tc, test_ban_ranges_in_place);
 	suite_add_tcase(s, tc);
