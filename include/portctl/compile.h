@@ -25,11 +25,25 @@ struct pc_nft_object {
 	const struct pc_zone *zone;
 };
 
+/* An address map that lost elements in place (pc_ban_remove_commit) and
+ * still holds them: the run's spans of that width in the plan say what it
+ * must hold (pc_ruleset_refresh). */
+struct pc_stale_map {
+	size_t obj;  /* the set in the ruleset's objs */
+	size_t zone; /* plan zone of the run: entry 0 of its chain */
+	int dir;     /* enum pc_dir */
+	uint8_t width;
+};
+
 struct pc_ruleset {
 	struct pc_nft_object *objs;
 	size_t n_objs, cap_objs;
 	/* Totals, for benchmarks and status. */
 	size_t n_chains, n_sets, n_rules, n_elems;
+	/* Maps to make again before the ruleset is read: while any is left,
+	 * the objects must not be sent, printed or compared. */
+	struct pc_stale_map *stale;
+	size_t n_stale, cap_stale;
 };
 
 struct pc_plan;
@@ -136,11 +150,18 @@ int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct 
  * or a run or map would be left empty, or a span starts at the lowest key.
  * pc_ban_remove_commit takes r out of plan and rs (the rule itself stays
  * in the configuration for the caller to remove; see pc_plan_rules_shift).
+ * An element cannot be taken out of a libnftnl set, so the maps that lose
+ * some are marked stale, in O(1), for pc_ruleset_refresh to make again
+ * once: a burst of unbans costs one remake, not one each.
  */
 int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			  const struct pc_rule *r, struct pc_rule_append *out);
-int pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			 struct pc_rule_append *app);
+void pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  const struct pc_rule_append *app);
+
+/* Make the stale maps of rs again from plan, which must be the plan the
+ * ruleset follows. 0 or -ENOMEM (rs keeps what it had). */
+int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs);
 
 /*
  * The rules from first up to (not including) end moved by delta places in

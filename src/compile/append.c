@@ -3,6 +3,7 @@
  * map elements are built. */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -480,13 +481,13 @@ int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct 
 	return ret;
 }
 
-/* Whether another rule between the run's first and last overlaps [lo, hi]:
- * it would decide what r decided. Rules of other zones count too, which
- * only costs a full compile. */
-static bool run_overlaps(const struct pc_plan_entry *e, const struct pc_rule *r,
-			 const uint8_t *lo, const uint8_t *hi)
+/* Whether another rule from first to last overlaps [lo, hi]: it would
+ * decide what r decided. Rules of other zones count too, which only costs
+ * a full compile, and lets one pass serve the runs of every zone. */
+static bool rules_overlap(const struct pc_rule *first, const struct pc_rule *last,
+			  const struct pc_rule *r, const uint8_t *lo, const uint8_t *hi)
 {
-	for (const struct pc_rule *q = e->first; q <= e->last; q++) {
+	for (const struct pc_rule *q = first; q <= last; q++) {
 		for (size_t i = 0; q != r && i < q->n_from; i++) {
 			uint8_t qlo[16], qhi[16];
 
@@ -504,15 +505,12 @@ static int ban_zone_remove(struct pc_rule_append *app, const struct pc_plan *pla
 			   const struct pc_ruleset *rs, const struct pc_rule *r, size_t z)
 {
 	struct pc_plan_entry *e = ban_run(plan, z, r);
-	size_t hosts_gone = 0, ranges_gone = 0, hosts = 0;
-	const struct pc_plan_spans *spans;
+	size_t hosts_gone = 0, ranges_gone = 0, hosts = 0, ranges = 0;
+	const struct pc_plan_spans *spans = run_spans(e, r);
 	uint8_t lo[16], hi[16];
 	int ret = 0;
 
 	key_from_prefix(&r->from[0], lo, hi);
-	if (!e || e->first == e->last || run_overlaps(e, r, lo, hi))
-		return -EOPNOTSUPP;
-	spans = run_spans(e, r);
 	for (size_t i = span_first(spans, lo);
 	     ret >= 0 && i < spans->n && key_cmp(spans->items[i].lo, hi) <= 0; i++) {
 		if (spans->items[i].rule != r)
@@ -520,11 +518,13 @@ static int ban_zone_remove(struct pc_rule_append *app, const struct pc_plan *pla
 		ret = addr_piece_add(app, plan, rs, r, z, &spans->items[i], spans->width);
 		*(span_is_host(&spans->items[i]) ? &hosts_gone : &ranges_gone) += 1;
 	}
-	/* An emptied map goes away with its kernel rule in a full compile. */
-	for (size_t i = 0; ret >= 0 && i < spans->n; i++)
-		hosts += span_is_host(&spans->items[i]);
+	/* An emptied map goes away with its kernel rule in a full compile.
+	 * Counting stops once both maps are known to keep an element. */
+	for (size_t i = 0; ret >= 0 && i < spans->n && (hosts <= hosts_gone || ranges <= ranges_gone);
+	     i++)
+		*(span_is_host(&spans->items[i]) ? &hosts : &ranges) += 1;
 	if (ret >= 0 && ((hosts_gone && hosts_gone == hosts) ||
-			 (ranges_gone && ranges_gone == spans->n - hosts)))
+			 (ranges_gone && ranges_gone == ranges)))
 		ret = -EOPNOTSUPP;
 	return ret;
 }
@@ -532,16 +532,30 @@ static int ban_zone_remove(struct pc_rule_append *app, const struct pc_plan *pla
 int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			  const struct pc_rule *r, struct pc_rule_append *out)
 {
+	const struct pc_rule *first = r, *last = r;
+	size_t nz = r->n_zones ? r->n_zones : 1;
+	uint8_t lo[16], hi[16];
 	int ret = 0;
 
 	*out = (struct pc_rule_append){ 0 };
 	if (!rule_is_ban(r))
 		return -EOPNOTSUPP;
-	for (size_t i = 0; ret >= 0 && i < (r->n_zones ? r->n_zones : 1); i++) {
+	/* Every zone's run must hold another rule; all of them are checked
+	 * for overlap in one pass over the rules they span. */
+	for (size_t i = 0; i < nz; i++) {
 		ssize_t z = rule_zone(plan, r, i);
+		const struct pc_plan_entry *e = z < 0 ? NULL : ban_run(plan, (size_t)z, r);
 
-		ret = z < 0 ? -EOPNOTSUPP : ban_zone_remove(out, plan, rs, r, (size_t)z);
+		if (!e || e->first == e->last)
+			return -EOPNOTSUPP;
+		first = (uintptr_t)e->first < (uintptr_t)first ? e->first : first;
+		last = (uintptr_t)e->last > (uintptr_t)last ? e->last : last;
 	}
+	key_from_prefix(&r->from[0], lo, hi);
+	if (rules_overlap(first, last, r, lo, hi))
+		return -EOPNOTSUPP;
+	for (size_t i = 0; ret >= 0 && i < nz; i++)
+		ret = ban_zone_remove(out, plan, rs, r, (size_t)rule_zone(plan, r, i));
 	if (ret < 0)
 		pc_rule_append_free(out);
 	return ret;
@@ -580,27 +594,21 @@ static void spans_remove(struct pc_plan_spans *s, const struct pc_plan_span *sp)
 	s->n--;
 }
 
-/* The set of a map that lost elements, made again from the run's spans. */
-static int ban_map_remake(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			  const struct pc_append_addr *aa)
+/* Record, once, that map aa->obj lost elements. The lowering made room
+ * for every set: this cannot fail after the kernel changed. */
+static void stale_mark(struct pc_ruleset *rs, const struct pc_append_addr *aa, int dir)
 {
-	struct nftnl_set *s;
-	size_t n = 0;
-	int ret = addr_map_remake(rs->objs[aa->obj].obj,
-				  run_spans(ban_run(plan, aa->zone, r), r), &s, &n);
-
-	if (ret < 0)
-		return ret;
-	nftnl_set_free(rs->objs[aa->obj].obj);
-	rs->objs[aa->obj].obj = s;
-	return 0;
+	for (size_t i = 0; i < rs->n_stale; i++)
+		if (rs->stale[i].obj == aa->obj)
+			return;
+	assert(rs->n_stale < rs->cap_stale);
+	rs->stale[rs->n_stale++] =
+		(struct pc_stale_map){ .obj = aa->obj, .zone = aa->zone, .dir = dir, .width = aa->width };
 }
 
-int pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			 struct pc_rule_append *app)
+void pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  const struct pc_rule_append *app)
 {
-	int ret = 0;
-
 	for (size_t i = 0; i < (r->n_zones ? r->n_zones : 1); i++) {
 		size_t z = (size_t)rule_zone(plan, r, i);
 		struct pc_plan_entry *e = ban_run(plan, z, r);
@@ -612,18 +620,28 @@ int pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 	}
 	for (size_t i = 0; i < app->n_addrs; i++)
 		spans_remove(run_spans(ban_run(plan, app->addrs[i].zone, r), r), &app->addrs[i].span);
-	/* One remake per map: app->sets lists each once, addrs says whose. */
-	for (size_t k = 0; ret >= 0 && k < app->n_sets; k++) {
-		for (size_t i = 0; i < app->n_addrs; i++) {
-			if (app->addrs[i].obj != app->sets[k].obj)
-				continue;
-			ret = ban_map_remake(plan, rs, r, &app->addrs[i]);
-			break;
-		}
+	for (size_t i = 0; i < app->n_addrs; i++)
+		stale_mark(rs, &app->addrs[i], r->dir);
+	rs->n_elems -= app->n_elems;
+}
+
+int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs)
+{
+	while (rs->n_stale > 0) {
+		const struct pc_stale_map *m = &rs->stale[rs->n_stale - 1];
+		const struct pc_plan_entry *e = &plan->zones[m->zone].dir[m->dir].entries[0];
+		struct nftnl_set *s;
+		size_t n = 0;
+		int ret = addr_map_remake(rs->objs[m->obj].obj, m->width == 4 ? &e->addr4 : &e->addr6,
+					  &s, &n);
+
+		if (ret < 0)
+			return ret;
+		nftnl_set_free(rs->objs[m->obj].obj);
+		rs->objs[m->obj].obj = s;
+		rs->n_stale--;
 	}
-	if (ret >= 0)
-		rs->n_elems -= app->n_elems;
-	return ret;
+	return 0;
 }
 
 static bool rule_moved(const struct pc_rule *p, const struct pc_rule *first,
@@ -655,9 +673,14 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 
 			for (size_t i = 0; i < c->n_entries; i++) {
 				struct pc_plan_entry *e = &c->entries[i];
+				/* An entry's segments and spans are its run's rules. */
+				bool moved = (uintptr_t)e->last >= (uintptr_t)first &&
+					     (uintptr_t)e->first < (uintptr_t)end;
 
 				rule_ptr_shift(&e->first, first, end, delta);
 				rule_ptr_shift(&e->last, first, end, delta);
+				if (!moved)
+					continue;
 				for (size_t k = 0; k < e->n_ports; k++)
 					rule_ptr_shift(&e->ports[k].rule, first, end, delta);
 				spans_rules_shift(&e->addr4, first, end, delta);

@@ -253,11 +253,8 @@ static int ban_fast_add(struct daemon *dm, const struct pc_peer *peer, const str
 	/* The kernel holds the ban: the model in memory follows. */
 	config_rule_move(cfg, n_rules, n_old);
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
-	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0) {
-		log_error("out of memory; the next change recompiles everything");
-		pc_plan_free(a->plan);
-		a->plan = NULL;
-	}
+	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0)
+		applied_model_lost(dm);
 	pc_rule_append_free(&app);
 	ban_reply_done(peer, b, true, reply);
 	return 1;
@@ -273,7 +270,7 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 	struct pc_config *cfg;
 	struct pc_diags d;
 	size_t n_rules;
-	int r, committed;
+	int r;
 
 	if (!bans_fast_ready(dm, dm->n_bans))
 		return 0;
@@ -289,15 +286,10 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 		return r == -ENOMEM ? r : 0;
 	}
 	/* Plan and ruleset let go of the rule before it leaves the array. */
-	committed = pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
+	pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
 	memmove(&cfg->rules[i], &cfg->rules[i + 1], (n_rules - i - 1) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
-	if (committed < 0) {
-		log_error("out of memory; the next change recompiles everything");
-		pc_plan_free(a->plan);
-		a->plan = NULL;
-	}
 	pc_rule_append_free(&app);
 	ban_reply_done(peer, b, false, reply);
 	return 1;
@@ -354,6 +346,15 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		dm->n_bans++;
 	}
 	return r;
+}
+
+void bans_model_refresh(struct daemon *dm)
+{
+	struct pc_applied *a = dm->applied;
+
+	/* Only the fast unban makes maps stale, and it needs the plan. */
+	if (a && a->ruleset && a->ruleset->n_stale > 0 && pc_ruleset_refresh(a->plan, a->ruleset) < 0)
+		applied_model_lost(dm);
 }
 
 int bans_restore(struct daemon *dm)

@@ -532,6 +532,16 @@ static const char *const change_verbs[] = {
 	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted",
 	[CHANGE_BAN] = "banned", [CHANGE_UNBAN] = "unbanned"};
 
+void applied_model_lost(struct daemon *dm)
+{
+	log_error("out of memory updating the rules in memory; the kernel holds them, and the "
+		  "next change compiles everything and replaces the table");
+	pc_plan_free(dm->applied->plan);
+	dm->applied->plan = NULL;
+	pc_ruleset_free(dm->applied->ruleset);
+	dm->applied->ruleset = NULL;
+}
+
 void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
 {
 	cfg->n_rules = n_rules;
@@ -655,11 +665,8 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	config_rule_move(cfg, idx, at);
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[n_rules], 1);
 	rule = &cfg->rules[at];
-	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0) {
-		log_error("out of memory; the next change recompiles everything");
-		pc_plan_free(a->plan);
-		a->plan = NULL;
-	}
+	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
+		applied_model_lost(dm);
 	free(src90->data);
 	src90->data = TAKE_PTR(text.buf);
 	src90->len = text.len;
@@ -698,6 +705,9 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 	/* Diagnostics of the attempt would repeat in the full path's. */
 	pc_diags_free(&d);
 	pc_diags_init(&d);
+	/* The full path diffs against the ruleset in force (a ban or an unban
+	 * gets here without the refresh other commands had). */
+	bans_model_refresh(dm);
 	r = cand_load(dm, &c, &d);
 	if (r == -EINVAL) {
 		reply_diags(reply, PC_STATUS_FAILURE,

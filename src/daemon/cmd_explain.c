@@ -169,6 +169,9 @@ int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct
 		pc_diags_free(&d);
 		return 0;
 	}
+	/* A reload keeps the bans ahead of the files' rules (bans_restore). */
+	if (r >= 0)
+		r = bans_place(dm, files->cfg, &d);
 	pc_diags_free(&d);
 	if (r < 0) {
 		pc_applied_free(files);

@@ -532,6 +532,9 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 	if (cmd->needs_write && panic_refuses(dm, cmd->name, reply))
 		return;
 	log_debug("uid %u pid %d: %s", peer->uid, (int)peer->pid, cmd->name);
+	/* Bans and unbans keep maps stale in a burst; all else reads them. */
+	if (cmd->run != cmd_ban && cmd->run != cmd_unban)
+		bans_model_refresh(dm);
 	r = cmd->run(dm, peer, req->args, reply);
 	if (r < 0) {
 		log_error_errno(r, "%s: %m", cmd->name);

@@ -92,6 +92,10 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
  * that gave up: rules past n_rules, and sources the parse added past
  * n_sources. */
 void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
+/* The plan and ruleset in force fell behind the kernel (out of memory
+ * while updating them in place): drop both, so that the next change
+ * compiles the configuration and replaces the table whole. */
+void applied_model_lost(struct daemon *dm);
 /* Move rule `from` to index `to`, the rules between one place along. */
 void config_rule_move(struct pc_config *cfg, size_t from, size_t to);
 
@@ -101,6 +105,9 @@ struct pc_ban;
 int bans_place(const struct daemon *dm, struct pc_config *cfg, struct pc_diags *d);
 int bans_restore(struct daemon *dm);
 void bans_clear(struct daemon *dm);
+/* Make again the maps that unbans left stale (pc_ruleset_refresh) before
+ * anything but a ban or an unban reads the ruleset in force. */
+void bans_model_refresh(struct daemon *dm);
 int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
 int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);
 

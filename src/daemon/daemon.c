@@ -77,6 +77,7 @@ static bool write_group(void *userdata, gid_t *gid)
 
 static void on_sighup(void *userdata)
 {
+	bans_model_refresh(userdata);
 	daemon_reload(userdata, NULL);
 }
 
@@ -87,7 +88,15 @@ static uint64_t on_deadline(void *userdata)
 
 static void on_expire(void *userdata)
 {
+	bans_model_refresh(userdata);
 	confirm_expire(userdata);
+}
+
+/* A burst of unbans is over: their stale maps are made again now rather
+ * than on the next request. */
+static void on_idle(void *userdata)
+{
+	bans_model_refresh(userdata);
 }
 
 static const struct pc_server_ops server_ops = {
@@ -96,6 +105,7 @@ static const struct pc_server_ops server_ops = {
 	.write_group = write_group,
 	.deadline = on_deadline,
 	.expire = on_expire,
+	.idle = on_idle,
 };
 
 /* The state directory's copy of the last configuration that applied. */

@@ -188,6 +188,8 @@ void drift_event(void *userdata)
 	struct daemon *dm = userdata;
 	pid_t who = 0;
 
-	if (drift_read(dm->drift, &who) > 0)
+	if (drift_read(dm->drift, &who) > 0) {
+		bans_model_refresh(dm);
 		drift_check(dm, who);
+	}
 }

@@ -1,6 +1,7 @@
 /* One transaction per change: the full replacement of table inet portctl
  * (delete and re-add in one batch), ownership with fallback, error mapping. */
 #include "config.h"
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,7 +386,11 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 {
 	bool owner = (flags & PC_NL_OWNER) && !nl->persist_refused;
 	uint32_t genid;
-	int r = pc_nl_genid(nl, &genid);
+	int r;
+
+	/* A stale map still holds elements the kernel no longer has. */
+	assert(rs->n_stale == 0 && (!old || old->n_stale == 0));
+	r = pc_nl_genid(nl, &genid);
 
 	if (r < 0) {
 		pc_error(d, NULL, "reading the nftables generation id failed: %s", strerror(-r));

@@ -1,6 +1,7 @@
 /* Reading counters back: dump our table's rules and set elements and tie
  * each counter to the object (and element) of the applied ruleset. */
 #include "config.h"
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +250,10 @@ static bool set_is_anonymous(const struct nftnl_set *s)
 int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
 {
 	struct rule_dump dump = { 0 };
-	int r = rules_dump(nl, &dump);
+	int r;
+
+	assert(rs->n_stale == 0); /* see pc_ruleset_refresh */
+	r = rules_dump(nl, &dump);
 
 	if (r >= 0)
 		r = rules_match(rs, &dump, out);

@@ -2,6 +2,7 @@
  * (chains, sets with elements, rules) and compare each object, printed
  * without handles, positions and counter values, with the compiled ruleset. */
 #include "config.h"
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,7 +516,10 @@ static int rule_order_compare(const struct sig_list *ours, const struct sig_list
 int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)
 {
 	struct sig_list ours = {0}, kern = {0};
-	int r = pc_nl_table_exists(nl);
+	int r;
+
+	assert(rs->n_stale == 0); /* see pc_ruleset_refresh */
+	r = pc_nl_table_exists(nl);
 
 	if (r == 0) {
 		struct sig s = {.text = "table inet " PC_TABLE_NAME, .obj = -1, .what = "table"};

@@ -51,6 +51,43 @@ median_ban() {
 	done
 }
 
+# median_nft N: the reference, "WALL WALL": medians (ms) of nft adding
+# one element to five hash verdict maps that hold N addresses each (one
+# per zone, as portctld's), then of deleting it; in a table of its own.
+median_nft() {
+	{
+		echo "table inet benchref {"
+		for z in 1 2 3 4 5; do
+			echo "map m$z { type ipv4_addr : verdict; counter; }"
+		done
+		echo "}"
+		if [ "$1" -gt 0 ]; then
+			for z in 1 2 3 4 5; do
+				printf 'add element inet benchref m%s {' "$z"
+				seq "$1" | awk '{ printf "%s 198.18.%d.%d : drop", (NR > 1 ? "," : ""), \
+					int($1 / 256) % 256, $1 % 256 }'
+				echo "}"
+			done
+		fi
+	} >"$PC_TMP/ref.nft"
+	pc_in host nft -f "$PC_TMP/ref.nft" || pc_fail "nft -f of the reference table"
+	pc_in host sh -c '
+		set -e
+		for i in $(seq "$1"); do
+			add= del=
+			for z in 1 2 3 4 5; do
+				add="$add add element inet benchref m$z { 198.18.255.254 : drop };"
+				del="$del delete element inet benchref m$z { 198.18.255.254 };"
+			done
+			t0=$(date +%s%N); nft "$add"; t1=$(date +%s%N); nft "$del"; t2=$(date +%s%N)
+			echo "$(((t1 - t0) / 1000)) $(((t2 - t1) / 1000))"
+		done' sh "$R" >"$PC_TMP/nft-runs" || pc_fail "nft add element"
+	pc_in host nft delete table inet benchref
+	for f in 1 2; do
+		printf '%s ' "$(cut -d' ' -f$f "$PC_TMP/nft-runs" | ms_median)"
+	done
+}
+
 # No ban yet: the ban creates the block sets (a full compile and apply).
 empty=$(median_ban)
 pctl ban 198.18.0.1
@@ -65,6 +102,9 @@ while [ "$i" -lt "$N" ]; do
 done | xargs -P 8 -n 1 "$PCD_PORTCTL" -s "$PCD_SOCK" ban >/dev/null || pc_fail "seeding failed"
 seed=$((($(date +%s%N) - t0) / 1000000))
 big=$(median_ban)
+nft0=$(median_nft 0)
+nft1=$(median_nft 1)
+nftn=$(median_nft "$N")
 printf 'seeded %s bans through the CLI in %s ms\n' "$N" "$seed"
 printf '%-30s %12s %12s %12s\n' "median of $R runs" "0 in force" "1 in force" "$N in force"
 # row LABEL FIELD: one figure of each median_ban above.
@@ -72,7 +112,15 @@ row() {
 	printf '%-30s %9s ms %9s ms %9s ms\n' "$1" "$(echo $empty | cut -d' ' -f$2)" \
 		"$(echo $small | cut -d' ' -f$2)" "$(echo $big | cut -d' ' -f$2)"
 }
+# nft_row LABEL FIELD: one figure of each median_nft above.
+nft_row() {
+	printf '%-30s %9s ms %9s ms %9s ms\n' "$1" "$(echo $nft0 | cut -d' ' -f$2)" \
+		"$(echo $nft1 | cut -d' ' -f$2)" "$(echo $nftn | cut -d' ' -f$2)"
+}
 row "portctl ban, wall time" 1
 row "portctld CPU time" 2
+nft_row "reference: nft add element" 1
 row "portctl unban, wall time" 3
 row "portctld CPU time" 4
+nft_row "reference: nft delete element" 2
+echo "(nft: one element in five hash maps holding that many addresses, as portctld's)"

@@ -503,8 +503,12 @@ START_TEST(test_ban_in_place)
 	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[0], &app), -EOPNOTSUPP);
 	/* 10.0.0.9 overlaps nothing, and the maps keep other elements. */
 	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[3], &app), 0);
-	ck_assert_int_eq(pc_ban_remove_commit(plan, rs, &cfg->rules[3], &app), 0);
+	pc_ban_remove_commit(plan, rs, &cfg->rules[3], &app);
 	pc_rule_append_free(&app);
+	/* Both zones' maps lost 10.0.0.9, and still hold it until refreshed. */
+	ck_assert_uint_eq(rs->n_stale, 2);
+	ck_assert_int_eq(pc_ruleset_refresh(plan, rs), 0);
+	ck_assert_uint_eq(rs->n_stale, 0);
 	memmove(&cfg->rules[3], &cfg->rules[4], (cfg->n_rules - 4) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
 	pc_plan_rules_shift(plan, rs, &cfg->rules[4], &cfg->rules[cfg->n_rules + 1], -1);
@@ -551,8 +555,9 @@ START_TEST(test_ban_ranges_in_place)
 				   "allow 22/tcp comment \"ssh\"\n");
 
 	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[1], &app), 0);
-	ck_assert_int_eq(pc_ban_remove_commit(plan, rs, &cfg->rules[1], &app), 0);
+	pc_ban_remove_commit(plan, rs, &cfg->rules[1], &app);
 	pc_rule_append_free(&app);
+	ck_assert_int_eq(pc_ruleset_refresh(plan, rs), 0);
 	memmove(&cfg->rules[1], &cfg->rules[2], (cfg->n_rules - 2) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
 	pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[cfg->n_rules + 1], -1);
