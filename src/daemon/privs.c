@@ -13,10 +13,18 @@
 
 int privs_drop(void)
 {
+	bool setpcap;
+
+	capng_get_caps_process();
+	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN) < 0)
 		return log_error_errno(-EINVAL, "cannot keep CAP_NET_ADMIN");
-	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
+	/* Only CAP_SETPCAP may shrink the bounding set. Under systemd,
+	 * CapabilityBoundingSet= already did, without leaving us that one
+	 * (libcap-ng would log a failure); and with no_new_privs nothing can
+	 * be gained through the bounding set anyway. */
+	if (capng_apply(setpcap ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS) < 0)
 		return log_error_errno(-EPERM, "cannot drop capabilities (libcap-ng)");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_error_errno(-errno, "prctl(PR_SET_NO_NEW_PRIVS): %m");
