@@ -553,22 +553,24 @@ void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
 	}
 }
 
-/* Whether a rule text can be appended in place: one line starting with
- * "allow", so the parse adds one rule and no zone or service (which could
- * move the arrays the plan points into), and the change opens ports only,
- * so it cannot cut anyone's session (no lock-out guard needed). */
+/* Whether a rule text can be added in place: one line starting with
+ * "allow", "deny" or "reject", so the parse adds one rule and no zone or
+ * service (which could move the arrays the plan points into). */
 static bool fast_add_text(const char *text)
 {
-	return !strncmp(text, "allow ", 6) && !strpbrk(text, "\n\r\\");
+	return (!strncmp(text, "allow ", 6) || !strncmp(text, "deny ", 5) ||
+		!strncmp(text, "reject ", 7)) &&
+	       !strpbrk(text, "\n\r\\");
 }
 
 /*
- * The usual change, "portctl allow 443/tcp", in O(change): the rule is
- * parsed into the configuration in force, and when it merges into the last
- * port map of its chains, only its new map elements are built and sent, in
- * one transaction carrying the generation id. Rules after 90-portctl.rules
- * (defaults.rules' "allow ssh", later files, runtime rules) may follow it
- * in that map as long as none of them decides a port of the new rule.
+ * The usual change, "portctl allow 443/tcp" (or deny, reject), in
+ * O(change): the rule is parsed into the configuration in force, and when
+ * it merges into the last port map of its chains, only its new map
+ * elements are built and sent, in one transaction carrying the generation
+ * id. Rules after 90-portctl.rules (defaults.rules' "allow ssh", later
+ * files, runtime rules) may follow it in that map as long as none of them
+ * decides a port of the new rule.
  * Returns 1 when handled (reply set), 0 when the change needs the full path
  * (nothing changed), or -errno.
  */
@@ -616,12 +618,6 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	rule->loc.file = src90->name;
 	rule->loc.line = rules_text_next_line(src90->data, src90->len);
 	rule->origin = PC_ORIGIN_ADMIN;
-	/* An allow at the end cannot cut a session: the guard only checks
-	 * the session the CLI reported is well-formed (as for any change). */
-	if (guard_check(dm, &ch->guard, cfg, cfg, reply, NULL) < 0) {
-		r = 1;
-		goto undo;
-	}
 	if (!file90_unchanged(path90, src90)) {
 		reply_file90_edited(reply, path90);
 		r = 1;
@@ -629,6 +625,16 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	}
 	r = pc_rule_append_prepare(a->plan, a->ruleset, rule,
 				   at < n_rules ? &cfg->rules[at] : NULL, &app);
+	/* A deny that would decide the admin's own SSH reconnect goes the
+	 * full path, whose guard refuses it or heeds --force. */
+	if (r >= 0) {
+		r = guard_check_in_place(&ch->guard, a->plan, &app, reply);
+		if (r == -EPERM) {
+			r = 1;
+			goto undo;
+		}
+		r = r > 0 ? -EOPNOTSUPP : r;
+	}
 	if (r >= 0)
 		r = rules_text_edit(src90->data, src90->len, RULES_APPEND, rule->loc.line,
 				    rule->text, &text);

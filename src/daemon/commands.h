@@ -120,6 +120,15 @@ void guard_opts_from_args(json_t *args, struct guard_opts *g);
  */
 int guard_check(const struct daemon *dm, const struct guard_opts *g, const struct pc_config *old,
 		const struct pc_config *cfg, struct pc_reply *reply, char **warning);
+struct pc_plan;
+struct pc_rule_append;
+/* The guard for a change made in place, where no plan of the new rules is
+ * built: the elements in app are to join plan. 0 when they cannot cut the
+ * session (none would decide its reconnect's packet), 1 when they would
+ * (take the full path: guard_check decides there), -EPERM (reply set) for
+ * a malformed session, as guard_check. O(log n), not a compile. */
+int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
+			 const struct pc_rule_append *app, struct pc_reply *reply);
 
 /* apply [--confirm SECONDS], reload from the CLI, confirm (confirm.c). */
 int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply);

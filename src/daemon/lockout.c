@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "portctl/compile.h"
 #include "portctl/plan.h"
 
 /* "CLIENT CPORT SERVER SPORT" is about 100 bytes at most. */
@@ -196,6 +197,51 @@ static char *cut_message(const struct session *s, const struct pc_verdict *v,
 	return out;
 }
 
+/* The session the CLI reported: 1 when there is one (in *s), 0 when none
+ * or --force overrides a malformed one, -EPERM (reply set) otherwise. */
+static int session_get(const struct guard_opts *g, struct session *s, struct pc_reply *reply)
+{
+	if (!g->ssh_connection)
+		return 0;
+	if (session_parse(g->ssh_connection, s) < 0) {
+		if (g->force)
+			return 0;
+		reply_set(reply, PC_STATUS_USAGE,
+			  "SSH_CONNECTION '%.64s' is not 'CLIENT_ADDR CLIENT_PORT SERVER_ADDR "
+			  "SERVER_PORT': unset it, or use --force",
+			  g->ssh_connection);
+		return -EPERM;
+	}
+	session_find_iface(s);
+	return 1;
+}
+
+int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
+			 const struct pc_rule_append *app, struct pc_reply *reply)
+{
+	struct pc_verdict v;
+	struct pc_packet pkt;
+	struct session s;
+	int r = session_get(g, &s, reply);
+
+	if (r <= 0)
+		return r;
+	session_packet(&s, &pkt);
+	/* Refused already, or by the preamble: not this change's doing. */
+	if (pc_plan_eval(plan, &pkt, &v) < 0 || v.verdict != PC_VERDICT_ACCEPT ||
+	    v.by == PC_DECIDED_PREAMBLE)
+		return 0;
+	for (size_t i = 0; i < app->n_ports; i++) {
+		const struct pc_append_port *ap = &app->ports[i];
+
+		if (plan->zones[ap->zone].zone == v.zone && ap->dir == PC_DIR_IN &&
+		    ap->port.l4proto == pkt.l4proto && ap->port.lo <= pkt.dport &&
+		    pkt.dport <= ap->port.hi && ap->port.verdict != PC_VERDICT_ACCEPT)
+			return 1;
+	}
+	return 0;
+}
+
 int guard_check(const struct daemon *dm, const struct guard_opts *g, const struct pc_config *old,
 		const struct pc_config *cfg, struct pc_reply *reply, char **warning)
 {
@@ -207,18 +253,9 @@ int guard_check(const struct daemon *dm, const struct guard_opts *g, const struc
 
 	if (warning)
 		*warning = NULL;
-	if (!g->ssh_connection)
-		return 0;
-	if (session_parse(g->ssh_connection, &s) < 0) {
-		if (g->force)
-			return 0;
-		reply_set(reply, PC_STATUS_USAGE,
-			  "SSH_CONNECTION '%.64s' is not 'CLIENT_ADDR CLIENT_PORT SERVER_ADDR "
-			  "SERVER_PORT': unset it, or use --force",
-			  g->ssh_connection);
-		return -EPERM;
-	}
-	session_find_iface(&s);
+	r = session_get(g, &s, reply);
+	if (r <= 0)
+		return r;
 	session_packet(&s, &pkt);
 	r = session_eval(cfg, &pkt, &v_new);
 	if (r < 0 || v_new.verdict == PC_VERDICT_ACCEPT)

@@ -70,6 +70,28 @@ pcd_as_member delete comment ssh --force || pc_fail "delete --force refused"
 SSH_CONNECTION=""
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2222
 
+pcd_log "a deny made in place that would decide the session's reconnect is refused too"
+# Zone lab accepts by policy, and holds a port run a CLI deny joins in
+# place (element-only): the guard must look at the new elements.
+pc_config_write 20-lab.rules 'zone lab interface vh policy in accept' 'allow 2400/tcp zone lab'
+pcd_as_member reload >/dev/null || pc_fail "reload with zone lab"
+pc_listen host tcp:2300 tcp:2301
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/90.saved"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member deny 2300/tcp zone lab 2>"$PC_TMP/err"
+rc=$?
+SSH_CONNECTION=""
+[ $rc -eq 1 ] || pc_fail "deny 2300 zone lab exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "deny 2300/tcp zone lab" "$PC_TMP/err" || pc_fail "the refusal does not name the rule: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member deny 2301/tcp zone lab || pc_fail "a deny of another port was refused"
+SSH_CONNECTION=""
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2301
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
 pcd_as_member allow 2222/tcp 2>/dev/null
