@@ -15,8 +15,9 @@ int privs_drop(void)
 {
 	bool setpcap;
 
-	capng_get_caps_process();
-	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	/* Unknown: try the bounding set too, as libcap-ng would. */
+	setpcap = capng_get_caps_process() < 0 ||
+		  capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN) < 0)
 		return log_error_errno(-EINVAL, "cannot keep CAP_NET_ADMIN");
