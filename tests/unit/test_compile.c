@@ -376,15 +376,66 @@ static void assert_same_as_compile(const struct pc_ruleset *rs, const char *rule
 	compiled_free(&want);
 }
 
-/* Parse text into cfg as one more rule (at the end) and validate it. */
-static size_t rule_parse_last(struct pc_config *cfg, const char *text, struct pc_diags *d)
+/* A compiled configuration to change in place, as portctld keeps it. */
+struct in_place {
+	struct pc_config *cfg;
+	struct pc_plan *plan;
+	struct pc_ruleset *rs;
+	struct pc_diags d;
+	struct pc_rule_append app;
+};
+
+static void in_place_init(struct in_place *t, const char *rules)
+{
+	t->cfg = config_from_text(rules);
+	t->plan = plan_from_config(t->cfg);
+	t->rs = NULL;
+	pc_diags_init(&t->d);
+	ck_assert_int_eq(pc_ruleset_lower(t->plan, &t->rs, &t->d), 0);
+}
+
+static void in_place_free(struct in_place *t)
+{
+	pc_diags_free(&t->d);
+	pc_ruleset_free(t->rs);
+	pc_plan_free(t->plan);
+	pc_config_free(t->cfg);
+}
+
+/* Parse text as one more rule, at the end, and validate it: its index. */
+static size_t rule_parse_last(struct in_place *t, const char *text)
 {
 	char *data = strdup(text);
 
 	ck_assert_ptr_nonnull(data);
-	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(text), PC_ORIGIN_CLI, d), 0);
-	ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, d), 0);
-	return cfg->n_rules - 1;
+	ck_assert_int_eq(pc_parse_buffer(t->cfg, "cli", data, strlen(text), PC_ORIGIN_CLI, &t->d),
+			 0);
+	ck_assert_int_eq(pc_config_validate_rule(t->cfg, t->cfg->n_rules - 1, &t->d), 0);
+	return t->cfg->n_rules - 1;
+}
+
+/* The rule parsed last moves to index at, as portctld moves it once the
+ * kernel holds the change; plan and ruleset follow. */
+static void rule_move_last_to(struct in_place *t, size_t at)
+{
+	struct pc_rule *rules = t->cfg->rules;
+	size_t last = t->cfg->n_rules - 1;
+	struct pc_rule moved = rules[last];
+
+	memmove(&rules[at + 1], &rules[at], (last - at) * sizeof(moved));
+	rules[at] = moved;
+	pc_plan_rules_shift(t->plan, t->rs, &rules[at], &rules[last], 1);
+}
+
+/* Rule i leaves the configuration after pc_ban_remove_commit. */
+static void rule_remove(struct in_place *t, size_t i)
+{
+	struct pc_rule *rules = t->cfg->rules;
+	size_t n = t->cfg->n_rules;
+
+	memmove(&rules[i], &rules[i + 1], (n - i - 1) * sizeof(rules[0]));
+	t->cfg->n_rules--;
+	pc_plan_rules_shift(t->plan, t->rs, &rules[i + 1], &rules[n], -1);
 }
 
 #define APPEND_HEAD ZONES "allow 80/tcp comment \"web\"\nallow 1000-2000/tcp comment \"apps\"\n"
@@ -395,41 +446,29 @@ static size_t rule_parse_last(struct pc_config *cfg, const char *text, struct pc
  * (defaults.rules' "allow ssh"), gives what a full compile gives. */
 START_TEST(test_append_before_later_rules)
 {
-	struct pc_config *cfg = config_from_text(APPEND_HEAD APPEND_TAIL);
-	struct pc_plan *plan = plan_from_config(cfg);
-	struct pc_ruleset *rs = NULL;
-	struct pc_rule_append app;
-	struct pc_diags d;
+	struct in_place t;
 	size_t idx;
 
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-	idx = rule_parse_last(cfg, APPEND_NEW, &d);
-	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[2], &app),
+	in_place_init(&t, APPEND_HEAD APPEND_TAIL);
+	idx = rule_parse_last(&t, APPEND_NEW);
+	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
+						&t.cfg->rules[2], &t.app),
 			 0);
 	/* 443, and 2001-3100: 1500-2000 stays with the earlier rule. */
-	ck_assert_uint_eq(app.n_ports, 2);
-	ck_assert_uint_eq(app.ports[1].port.lo, 2001);
-	{
-		struct pc_rule moved = cfg->rules[idx];
-
-		memmove(&cfg->rules[3], &cfg->rules[2], sizeof(moved));
-		cfg->rules[2] = moved;
-		pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[3], 1);
-	}
-	ck_assert_int_eq(pc_rule_append_commit(plan, rs, &cfg->rules[2], &app), 0);
-	pc_rule_append_free(&app);
-	assert_same_as_compile(rs, APPEND_HEAD APPEND_NEW APPEND_TAIL);
-	ck_assert_ptr_eq(plan->zones[0].dir[PC_DIR_IN].entries[0].last, &cfg->rules[3]);
+	ck_assert_uint_eq(t.app.n_ports, 2);
+	ck_assert_uint_eq(t.app.ports[1].port.lo, 2001);
+	rule_move_last_to(&t, 2);
+	ck_assert_int_eq(pc_rule_append_commit(t.plan, t.rs, &t.cfg->rules[2], &t.app), 0);
+	pc_rule_append_free(&t.app);
+	assert_same_as_compile(t.rs, APPEND_HEAD APPEND_NEW APPEND_TAIL);
+	ck_assert_ptr_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[0].last, &t.cfg->rules[3]);
 
 	/* Port 22 is decided by the later rule; the new rule would take it. */
-	idx = rule_parse_last(cfg, "allow 20-23/tcp comment \"x\"\n", &d);
-	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[3], &app),
+	idx = rule_parse_last(&t, "allow 20-23/tcp comment \"x\"\n");
+	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
+						&t.cfg->rules[3], &t.app),
 			 -EOPNOTSUPP);
-	pc_diags_free(&d);
-	pc_ruleset_free(rs);
-	pc_plan_free(plan);
-	pc_config_free(cfg);
+	in_place_free(&t);
 }
 END_TEST
 
@@ -437,87 +476,65 @@ END_TEST
  * head a run of its own, after the "from" rule. */
 START_TEST(test_append_refused_when_run_starts_later)
 {
-	struct pc_config *cfg = config_from_text(ZONES "allow 25/tcp from 10.0.0.0/8\n" APPEND_TAIL);
-	struct pc_plan *plan = plan_from_config(cfg);
-	struct pc_ruleset *rs = NULL;
-	struct pc_rule_append app;
-	struct pc_diags d;
+	struct in_place t;
 	size_t idx;
 
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-	idx = rule_parse_last(cfg, APPEND_NEW, &d);
-	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], &cfg->rules[1], &app),
+	in_place_init(&t, ZONES "allow 25/tcp from 10.0.0.0/8\n" APPEND_TAIL);
+	idx = rule_parse_last(&t, APPEND_NEW);
+	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
+						&t.cfg->rules[1], &t.app),
 			 -EOPNOTSUPP);
 	/* Last of all, a rule joins the run (443 goes to its _ports map). */
-	idx = rule_parse_last(cfg, "allow 443/tcp\n", &d);
-	ck_assert_int_eq(pc_rule_append_prepare(plan, rs, &cfg->rules[idx], NULL, &app), 0);
-	pc_rule_append_free(&app);
-	pc_diags_free(&d);
-	pc_ruleset_free(rs);
-	pc_plan_free(plan);
-	pc_config_free(cfg);
+	idx = rule_parse_last(&t, "allow 443/tcp\n");
+	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx], NULL, &t.app), 0);
+	pc_rule_append_free(&t.app);
+	in_place_free(&t);
 }
 END_TEST
 
 #define BAN(addr) "deny from " addr " zone public,lan comment \"ban\"\n"
 #define BAN_ZONES "zone public interface eth0 default\nzone lan interface eth1\n"
+#define BAN_TAIL "allow 22/tcp comment \"ssh\"\n"
 
 /* Bans in place (pc_ban_*) give what a full compile of the same rules gives. */
 START_TEST(test_ban_in_place)
 {
-	struct pc_config *cfg = config_from_text(BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3")
-						 BAN("10.0.0.0/30") "allow 22/tcp comment \"ssh\"\n");
-	struct pc_rule_append app;
-	struct pc_ruleset *rs = NULL;
-	struct pc_plan *plan = plan_from_config(cfg);
-	struct pc_diags d;
-	size_t n;
-	char *data = strdup(BAN("10.0.0.9"));
+	struct in_place t;
+	size_t idx;
 
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(data), PC_ORIGIN_CLI, &d), 0);
-	n = cfg->n_rules;
-	ck_assert_int_eq(pc_config_validate_rule(cfg, n - 1, &d), 0);
+	in_place_init(&t, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30") BAN_TAIL);
+	idx = rule_parse_last(&t, BAN("10.0.0.9"));
 	/* A ban must come last in its runs: not before an earlier ban. */
-	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[1], &app),
+	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[1],
+					    &t.app),
 			 -EOPNOTSUPP);
 
 	/* 10.0.0.9 goes after the other bans (index 3), as bans_place puts it. */
-	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[3], &app), 0);
-	ck_assert_uint_eq(app.n_addrs, 2);
-	{
-		struct pc_rule r9 = cfg->rules[n - 1];
-
-		memmove(&cfg->rules[4], &cfg->rules[3], (n - 1 - 3) * sizeof(r9));
-		cfg->rules[3] = r9;
-		pc_plan_rules_shift(plan, rs, &cfg->rules[3], &cfg->rules[n - 1], 1);
-	}
-	ck_assert_int_eq(pc_ban_add_commit(plan, rs, &cfg->rules[3], &app), 0);
-	pc_rule_append_free(&app);
-	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
-				   BAN("10.0.0.9") "allow 22/tcp comment \"ssh\"\n");
+	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[3],
+					    &t.app),
+			 0);
+	ck_assert_uint_eq(t.app.n_addrs, 2);
+	rule_move_last_to(&t, 3);
+	ck_assert_int_eq(pc_ban_add_commit(t.plan, t.rs, &t.cfg->rules[3], &t.app), 0);
+	pc_rule_append_free(&t.app);
+	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
+					     BAN("10.0.0.9") BAN_TAIL);
 
 	/* 10.0.0.1 is overlapped by 10.0.0.0/30, which would take over. */
-	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[0], &app), -EOPNOTSUPP);
+	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[0], &t.app),
+			 -EOPNOTSUPP);
 	/* 10.0.0.9 overlaps nothing, and the maps keep other elements. */
-	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[3], &app), 0);
-	pc_ban_remove_commit(plan, rs, &cfg->rules[3], &app);
-	pc_rule_append_free(&app);
+	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[3], &t.app), 0);
+	pc_ban_remove_commit(t.plan, t.rs, &t.cfg->rules[3], &t.app);
+	pc_rule_append_free(&t.app);
+	rule_remove(&t, 3);
 	/* Both zones' maps lost 10.0.0.9, and still hold it until refreshed. */
-	ck_assert_uint_eq(rs->n_stale, 2);
-	ck_assert_int_eq(pc_ruleset_refresh(plan, rs), 0);
-	ck_assert_uint_eq(rs->n_stale, 0);
-	memmove(&cfg->rules[3], &cfg->rules[4], (cfg->n_rules - 4) * sizeof(cfg->rules[0]));
-	cfg->n_rules--;
-	pc_plan_rules_shift(plan, rs, &cfg->rules[4], &cfg->rules[cfg->n_rules + 1], -1);
-	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
-				   "allow 22/tcp comment \"ssh\"\n");
-	pc_diags_free(&d);
-	pc_ruleset_free(rs);
-	pc_plan_free(plan);
-	pc_config_free(cfg);
+	ck_assert_uint_eq(t.rs->n_stale, 2);
+	ck_assert_int_eq(pc_ruleset_refresh(t.plan, t.rs), 0);
+	ck_assert_uint_eq(t.rs->n_stale, 0);
+	assert_same_as_compile(t.rs,
+			       BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30") BAN_TAIL);
+	in_place_free(&t);
 }
 END_TEST
 
@@ -526,51 +543,34 @@ END_TEST
  * rule go away there). */
 START_TEST(test_ban_ranges_in_place)
 {
-	struct pc_config *cfg = config_from_text(BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24")
-						 "allow 22/tcp comment \"ssh\"\n");
-	struct pc_rule_append app;
-	struct pc_ruleset *rs = NULL;
-	struct pc_plan *plan = plan_from_config(cfg);
-	struct pc_diags d;
-	size_t n;
-	char *data = strdup(BAN("10.0.4.0/24"));
+	struct in_place t;
+	size_t idx;
 
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-	ck_assert_int_eq(pc_parse_buffer(cfg, "cli", data, strlen(data), PC_ORIGIN_CLI, &d), 0);
-	n = cfg->n_rules;
-	ck_assert_int_eq(pc_config_validate_rule(cfg, n - 1, &d), 0);
-	ck_assert_int_eq(pc_ban_add_prepare(plan, rs, &cfg->rules[n - 1], &cfg->rules[2], &app), 0);
-	ck_assert_uint_eq(app.n_addrs, 2); /* one range in each zone */
-	{
-		struct pc_rule r4 = cfg->rules[n - 1];
+	in_place_init(&t, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24") BAN_TAIL);
+	idx = rule_parse_last(&t, BAN("10.0.4.0/24"));
+	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[2],
+					    &t.app),
+			 0);
+	ck_assert_uint_eq(t.app.n_addrs, 2); /* one range in each zone */
+	rule_move_last_to(&t, 2);
+	ck_assert_int_eq(pc_ban_add_commit(t.plan, t.rs, &t.cfg->rules[2], &t.app), 0);
+	pc_rule_append_free(&t.app);
+	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24")
+					     BAN("10.0.4.0/24") BAN_TAIL);
 
-		memmove(&cfg->rules[3], &cfg->rules[2], (n - 1 - 2) * sizeof(r4));
-		cfg->rules[2] = r4;
-		pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[n - 1], 1);
-	}
-	ck_assert_int_eq(pc_ban_add_commit(plan, rs, &cfg->rules[2], &app), 0);
-	pc_rule_append_free(&app);
-	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24") BAN("10.0.4.0/24")
-				   "allow 22/tcp comment \"ssh\"\n");
-
-	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[1], &app), 0);
-	pc_ban_remove_commit(plan, rs, &cfg->rules[1], &app);
-	pc_rule_append_free(&app);
-	ck_assert_int_eq(pc_ruleset_refresh(plan, rs), 0);
-	memmove(&cfg->rules[1], &cfg->rules[2], (cfg->n_rules - 2) * sizeof(cfg->rules[0]));
-	cfg->n_rules--;
-	pc_plan_rules_shift(plan, rs, &cfg->rules[2], &cfg->rules[cfg->n_rules + 1], -1);
-	assert_same_as_compile(rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.4.0/24")
-				   "allow 22/tcp comment \"ssh\"\n");
+	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[1], &t.app), 0);
+	pc_ban_remove_commit(t.plan, t.rs, &t.cfg->rules[1], &t.app);
+	pc_rule_append_free(&t.app);
+	rule_remove(&t, 1);
+	ck_assert_int_eq(pc_ruleset_refresh(t.plan, t.rs), 0);
+	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.4.0/24") BAN_TAIL);
 
 	/* The last range and the last host each leave a map empty. */
-	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[1], &app), -EOPNOTSUPP);
-	ck_assert_int_eq(pc_ban_remove_prepare(plan, rs, &cfg->rules[0], &app), -EOPNOTSUPP);
-	pc_diags_free(&d);
-	pc_ruleset_free(rs);
-	pc_plan_free(plan);
-	pc_config_free(cfg);
+	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[1], &t.app),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[0], &t.app),
+			 -EOPNOTSUPP);
+	in_place_free(&t);
 }
 END_TEST
 
