@@ -44,6 +44,8 @@ struct pc_ruleset {
 	 * the objects must not be sent, printed or compared. */
 	struct pc_stale_map *stale;
 	size_t n_stale, cap_stale;
+	/* Elements the stale maps still hold that the kernel no longer has. */
+	size_t n_stale_elems;
 };
 
 struct pc_plan;
@@ -152,7 +154,7 @@ int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct 
  * in the configuration for the caller to remove; see pc_plan_rules_shift).
  * An element cannot be taken out of a libnftnl set, so the maps that lose
  * some are marked stale, in O(1), for pc_ruleset_refresh to make again
- * once: a burst of unbans costs one remake, not one each.
+ * once: many unbans cost one remake, not one each.
  */
 int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			  const struct pc_rule *r, struct pc_rule_append *out);

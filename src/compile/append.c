@@ -623,6 +623,7 @@ void pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const str
 	for (size_t i = 0; i < app->n_addrs; i++)
 		stale_mark(rs, &app->addrs[i], r->dir);
 	rs->n_elems -= app->n_elems;
+	rs->n_stale_elems += app->n_elems;
 }
 
 int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs)
@@ -641,6 +642,7 @@ int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs)
 		rs->objs[m->obj].obj = s;
 		rs->n_stale--;
 	}
+	rs->n_stale_elems = 0;
 	return 0;
 }
 

@@ -291,6 +291,11 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 	cfg->n_rules--;
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
 	pc_rule_append_free(&app);
+	/* Remade when what they hold for nothing reaches half of what is
+	 * live: memory stays bounded, and each remake is paid for by as
+	 * many unbans as it drops, however far apart they come. */
+	if (a->ruleset->n_stale_elems > a->ruleset->n_elems / 2)
+		bans_model_refresh(dm);
 	ban_reply_done(peer, b, false, reply);
 	return 1;
 }

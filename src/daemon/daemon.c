@@ -92,20 +92,12 @@ static void on_expire(void *userdata)
 	confirm_expire(userdata);
 }
 
-/* A burst of unbans is over: their stale maps are made again now rather
- * than on the next request. */
-static void on_idle(void *userdata)
-{
-	bans_model_refresh(userdata);
-}
-
 static const struct pc_server_ops server_ops = {
 	.request = daemon_request,
 	.reload = on_sighup,
 	.write_group = write_group,
 	.deadline = on_deadline,
 	.expire = on_expire,
-	.idle = on_idle,
 };
 
 /* The state directory's copy of the last configuration that applied. */

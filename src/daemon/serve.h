@@ -61,8 +61,6 @@ struct pc_server_ops {
 	 * none) and what to do when it has passed; both optional. */
 	uint64_t (*deadline)(void *userdata);
 	void (*expire)(void *userdata);
-	/* No request came for PC_SERVER_TRIM_IDLE_MS; optional. */
-	void (*idle)(void *userdata);
 };
 
 struct pc_server;

@@ -571,8 +571,6 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
 		if (now_ms() >= s->trim_at) {
-			if (s->ops->idle)
-				s->ops->idle(s->userdata);
 			malloc_trim(0);
 			s->trim_at = UINT64_MAX;
 		}
