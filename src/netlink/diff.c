@@ -278,8 +278,10 @@ static int elem_msgs_put(struct elem_msgs *m, struct nftnl_set_elem *e)
 }
 
 /* Deletes go first so that an interval replaced by a neighbouring one is
- * gone before the new one arrives. Returns 1, or 0 when a changed
- * element (same key, new content) needs a full replace. */
+ * gone before the new one arrives, and an element whose content changed
+ * (its comment names FILE:LINE, and a rule above it went away) is deleted
+ * and added again under the same key. Returns 1, or 0 when a full replace
+ * is needed (a constant or anonymous set changed). */
 static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj)
 {
 	struct elem_list n = { 0 }, o = { 0 };
@@ -297,8 +299,14 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		struct elem_ref **slot;
 
 		if (c == 0) {
-			if (strbuf_cmp(&n.items[i].content, &o.items[j].content))
-				r = -ECANCELED;
+			if (strbuf_cmp(&n.items[i].content, &o.items[j].content)) {
+				r = elem_msgs_put(&del, o.items[j].e);
+				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+				if (slot)
+					*slot = &n.items[i];
+				else
+					r = -ENOMEM;
+			}
 			i++, j++;
 		} else if (c > 0) {
 			r = elem_msgs_put(&del, o.items[j++].e);

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Benchmark: `portctl allow PORT/tcp` round trip (median) next to
-# `nft add rule`, on an empty and a 10,000-rule configuration, and
-# portctld's RSS idle and with 10,000 rules. Runs in a private network
-# namespace (root); usage: bench_cli.sh [BUILDDIR] [N]
+# Benchmark: `portctl allow PORT/tcp` and `portctl delete` round trips
+# (medians) next to `nft add rule` and `nft delete rule`, on an empty and
+# a 10,000-rule configuration, and portctld's RSS idle. Runs in a private
+# network namespace (root); usage: bench_cli.sh [BUILDDIR] [N]
 set -euo pipefail
 B=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,8 +49,18 @@ run_case() {
 			"$B/portctl" -s "$T/sock" allow "$p/tcp" >/dev/null
 		times+=($(($(now_us) - t0)))
 	done
-	local pc_med
+	local pc_med pc_del
 	pc_med=$(printf '%s\n' "${times[@]}" | median)
+	# Deleted in the order added: each renumbers the comments below it.
+	times=()
+	for i in $(seq 1 "$N"); do
+		p=$((1000 + i))
+		t0=$(now_us)
+		SSH_CONNECTION="192.0.2.1 50000 127.0.0.1 22" \
+			"$B/portctl" -s "$T/sock" delete allow "$p/tcp" >/dev/null
+		times+=($(($(now_us) - t0)))
+	done
+	pc_del=$(printf '%s\n' "${times[@]}" | median)
 	kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 	# nft on the same kind of table: the rules as one rule per port.
 	nft flush ruleset
@@ -67,12 +77,20 @@ run_case() {
 		nft add rule inet bench input tcp dport "$p" accept
 		times+=($(($(now_us) - t0)))
 	done
-	local nft_med
+	local nft_med nft_del h
 	nft_med=$(printf '%s\n' "${times[@]}" | median)
+	times=()
+	for h in $(nft -a list chain inet bench input | sed -n 's/.*dport 1[0-9][0-9][0-9] accept # handle //p'); do
+		t0=$(now_us)
+		nft delete rule inet bench input handle "$h"
+		times+=($(($(now_us) - t0)))
+	done
+	nft_del=$(printf '%s\n' "${times[@]}" | median)
 	nft flush ruleset
-	awk -v l="$label" -v a="$pc_med" -v b="$nft_med" -v r="$rss" 'BEGIN {
-		printf "%-14s portctl allow: %7.2f ms   nft add rule: %7.2f ms   portctld RSS idle: %s\n",
-			l, a / 1000, b / 1000, r }'
+	awk -v l="$label" -v a="$pc_med" -v b="$nft_med" -v c="$pc_del" -v d="$nft_del" -v r="$rss" 'BEGIN {
+		printf "%-14s portctl allow %7.2f ms, nft add rule %7.2f ms;", l, a / 1000, b / 1000
+		printf " portctl delete %7.2f ms, nft delete rule %7.2f ms; portctld RSS idle %s\n",
+			c / 1000, d / 1000, r }'
 }
 
 echo "median of $N runs each, in a private network namespace"

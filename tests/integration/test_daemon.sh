@@ -127,6 +127,29 @@ pcd_as_member reload >/dev/null || pc_fail "reload"
 table_canonical >"$PC_TMP/compiled"
 diff "$PC_TMP/compiled" "$PC_TMP/in-place" >&2 || pc_fail "the in-place change differs from a full compile"
 
+pcd_log "deleting a rule renumbers the comments below it: elements only, not a new table"
+# 449 and 450 carry no comment of their own, so their elements say
+# 90-portctl.rules:LINE; deleting 446 (line 1) moves them up a line.
+pcd_as_member allow 450/tcp >/dev/null || pc_fail "allow 450"
+nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
+mon=$!
+sleep 0.2
+pcd_as_member delete allow 446/tcp >/dev/null || pc_fail "delete 446"
+sleep 0.2
+kill $mon; wait $mon 2>/dev/null
+pc_expect timeout pc_probe peer tcp 10.99.7.1 446
+pc_expect open pc_probe peer tcp 10.99.7.1 449
+[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
+	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
+grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl ' |
+	grep -q . && pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
+grep -q '^add element .* tcp \. 449 .*comment "90-portctl.rules:1"' "$PC_TMP/monitor" ||
+	pc_fail "449 was not renumbered: $(cat "$PC_TMP/monitor")"
+table_canonical >"$PC_TMP/in-place"
+pcd_as_member reload >/dev/null || pc_fail "reload"
+table_canonical >"$PC_TMP/compiled"
+diff "$PC_TMP/compiled" "$PC_TMP/in-place" >&2 || pc_fail "the delete differs from a full compile"
+
 pcd_log "cli-changes = no refuses changes and points at rules.d"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "cli-changes = no"
 pcd_as_member reload || pc_fail "reload with cli-changes = no"

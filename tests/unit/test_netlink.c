@@ -287,6 +287,41 @@ START_TEST(test_elements_only_change_is_incremental)
 }
 END_TEST
 
+/* An element whose content changed under the same key (its comment names
+ * a new FILE:LINE after a rule above it went away) is deleted and added
+ * again in the one element-only transaction, not a new table. */
+START_TEST(test_changed_element_is_replaced_in_place)
+{
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *b = ruleset_make(ports2, 2, false);
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(b->objs[1].obj);
+	struct pc_nl_mismatches m = { 0 };
+	struct pc_diags d;
+
+	nftnl_set_elem_set(nftnl_set_elems_iter_next(it), NFTNL_SET_ELEM_USERDATA, "line 2", 6);
+	nftnl_set_elems_iter_destroy(it);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	/* One delete message, then one add. */
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 2);
+	/* The kernel holds b's elements. (This fixture's rule names its
+	 * registers as the kernel does not print them: not compared.) */
+	ck_assert_int_eq(pc_nl_verify(nl, b, &m), 0);
+	for (size_t i = 0; i < m.n; i++)
+		ck_assert_str_ne(m.items[i].what, "set element");
+	ck_assert_uint_eq(count_elements(nl, b), 2);
+	ck_assert_int_eq(d.n_errors, 0);
+	pc_nl_mismatches_free(&m);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	pc_nl_close(nl);
+}
+END_TEST
+
 START_TEST(test_foreign_commit_forces_full_replace)
 {
 	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
@@ -441,6 +476,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_full_apply_creates_table);
 	tcase_add_test(tc, test_rule_counter_read_back);
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
+	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
 	tcase_add_test(tc, test_foreign_commit_forces_full_replace);
 	tcase_add_test(tc, test_stale_genid_is_refused);
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
