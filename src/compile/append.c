@@ -137,29 +137,10 @@ static int rule_spans(const struct pc_rule *r, struct pc_plan_spans *out)
 {
 	_cleanup_free_ struct span_item *items = NULL;
 	size_t n = 0, cap = 0;
+	int ret = rule_port_items(r, 0, &items, &n, &cap);
 
-	for (size_t i = 0; i < r->n_ports; i++) {
-		const struct pc_port_range *pr = &r->ports[i];
-
-		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
-			struct span_item *it;
-
-			if (!(pr->protos & pc_protos_all[p]))
-				continue;
-			it = PC_ARRAY_PUSH(items, n, cap);
-			if (!it)
-				return -ENOMEM;
-			it->lo[0] = it->hi[0] = proto_l4(pc_protos_all[p]);
-			it->lo[1] = pr->lo >> 8;
-			it->lo[2] = pr->lo & 0xff;
-			it->hi[1] = pr->hi >> 8;
-			it->hi[2] = pr->hi & 0xff;
-			it->verdict = action_verdict(r->action);
-			it->rule = r;
-		}
-	}
 	out->width = 3;
-	return spans_flatten(items, n, out);
+	return ret < 0 ? ret : spans_flatten(items, n, out);
 }
 
 static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,

@@ -42,6 +42,10 @@ bool span_is_host(const struct pc_plan_span *sp);
 /* The spans of in that hold a single key (hosts) or more (!hosts), in
  * order, appended to out (width set from in). 0 or -ENOMEM. */
 int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out);
+/* The items of r's ports, one per range and protocol (keys: protocol
+ * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
+int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,
+		    size_t *cap);
 /* The span holding key, or NULL. Binary search. */
 const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key);
 void spans_free(struct pc_plan_spans *s);

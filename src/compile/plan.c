@@ -96,6 +96,33 @@ static int rule_addr_side(const struct pc_rule *r)
 	return 0;
 }
 
+int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,
+		    size_t *cap)
+{
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct pc_port_range *pr = &r->ports[i];
+
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+			struct span_item *it;
+
+			if (!(pr->protos & pc_protos_all[p]))
+				continue;
+			it = PC_ARRAY_PUSH(*items, *n, *cap);
+			if (!it)
+				return -ENOMEM;
+			it->lo[0] = it->hi[0] = proto_l4(pc_protos_all[p]);
+			it->lo[1] = pr->lo >> 8;
+			it->lo[2] = pr->lo & 0xff;
+			it->hi[1] = pr->hi >> 8;
+			it->hi[2] = pr->hi & 0xff;
+			it->prio = prio;
+			it->verdict = action_verdict(r->action);
+			it->rule = r;
+		}
+	}
+	return 0;
+}
+
 static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
 	struct pc_plan_spans spans = { .width = 3 };
@@ -103,28 +130,10 @@ static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const 
 	size_t n_items = 0, cap = 0;
 	int r = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		for (size_t i = 0; i < rules[k]->n_ports; i++) {
-			const struct pc_port_range *pr = &rules[k]->ports[i];
-
-			for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
-				if (!(pr->protos & pc_protos_all[p]))
-					continue;
-				struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
-				if (!it)
-					return -ENOMEM;
-				it->lo[0] = it->hi[0] = proto_l4(pc_protos_all[p]);
-				it->lo[1] = pr->lo >> 8;
-				it->lo[2] = pr->lo & 0xff;
-				it->hi[1] = pr->hi >> 8;
-				it->hi[2] = pr->hi & 0xff;
-				it->prio = (uint32_t)k;
-				it->verdict = action_verdict(rules[k]->action);
-				it->rule = rules[k];
-			}
-		}
-	}
-	r = spans_flatten(items, n_items, &spans);
+	for (size_t k = 0; r >= 0 && k < n; k++)
+		r = rule_port_items(rules[k], (uint32_t)k, &items, &n_items, &cap);
+	if (r >= 0)
+		r = spans_flatten(items, n_items, &spans);
 	if (r >= 0) {
 		e->ports = calloc(spans.n ? spans.n : 1, sizeof(*e->ports));
 		if (!e->ports)
