@@ -291,10 +291,17 @@ static const struct batch_error *owned_elsewhere(const struct batch *b,
 	return NULL;
 }
 
+/* What the kernel refused, at the objects it names; err when it named
+ * none (the batch did not get through at all). */
 static void report_all(const struct batch *b, const struct pc_ruleset *rs,
-		       const struct batch_result *res, struct pc_diags *d)
+		       const struct batch_result *res, int err, struct pc_diags *d)
 {
 	const struct batch_error *owned = owned_elsewhere(b, res);
+
+	if (res->n == 0) {
+		pc_error(d, NULL, "sending the transaction to the kernel failed: %s", strerror(-err));
+		return;
+	}
 
 	if (owned) {
 		report_batch_error(b, rs, owned, d);
@@ -326,7 +333,7 @@ static int apply_incremental(struct pc_nl *nl, const struct pc_ruleset *rs,
 			r = send_batch(nl, &b, &res);
 		nl->seq = b.next_seq + 1;
 		if (r == -ERESTART)
-			report_all(&b, rs, &res, d);
+			report_all(&b, rs, &res, r, d);
 		else if (r == 0)
 			stats_record(nl, &b, true, owner);
 		/* Any other refusal of an element change is settled by a full
@@ -372,10 +379,8 @@ static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t ge
 	}
 	if (r == 0)
 		stats_record(nl, &b, false, owner);
-	else if (res.n)
-		report_all(&b, rs, &res, d);
 	else
-		pc_error(d, NULL, "sending the transaction to the kernel failed: %s", strerror(-r));
+		report_all(&b, rs, &res, r, d);
 	batch_result_free(&res);
 	batch_free(&b);
 	return r;
@@ -434,10 +439,8 @@ int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 		stats_record(nl, &b, true, nl->stats.owned);
 	else if (r == -ERESTART)
 		r = -ESTALE;
-	else if (res.n)
-		report_all(&b, rs, &res, d);
 	else
-		pc_error(d, NULL, "sending the transaction to the kernel failed: %s", strerror(-r));
+		report_all(&b, rs, &res, r, d);
 	batch_result_free(&res);
 	batch_free(&b);
 	return r;
