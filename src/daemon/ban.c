@@ -176,16 +176,13 @@ static int bans_commit(struct daemon *dm, const struct pc_peer *peer, enum chang
 }
 
 /* The log line and reply of change_apply for a ban or an unban. */
-static int ban_reply_done(const struct pc_peer *peer, const struct pc_ban *b, bool ban,
-			  struct pc_reply *reply)
+static void ban_done(const struct pc_peer *peer, const struct pc_ban *b, enum change_kind kind,
+		     struct pc_reply *reply)
 {
 	char summary[BAN_SUMMARY_MAX];
 
 	ban_summary(b, summary);
-	log_notice("uid %u pid %d: %s %s", peer->uid, (int)peer->pid, ban ? "banned" : "unbanned",
-		   summary);
-	return reply_set(reply, PC_STATUS_OK, "rule %s: %s", ban ? "banned" : "unbanned",
-			 summary);
+	change_done(peer, kind, false, summary, reply);
 }
 
 static bool rule_is_placed_ban(const struct pc_rule *r)
@@ -256,7 +253,7 @@ static int ban_fast_add(struct daemon *dm, const struct pc_peer *peer, const str
 	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0)
 		applied_model_lost(dm);
 	pc_rule_append_free(&app);
-	ban_reply_done(peer, b, true, reply);
+	ban_done(peer, b, CHANGE_BAN, reply);
 	return 1;
 }
 
@@ -287,8 +284,7 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 	}
 	/* Plan and ruleset let go of the rule before it leaves the array. */
 	pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
-	memmove(&cfg->rules[i], &cfg->rules[i + 1], (n_rules - i - 1) * sizeof(cfg->rules[0]));
-	cfg->n_rules--;
+	config_rule_remove(cfg, i);
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
 	pc_rule_append_free(&app);
 	/* Remade when what they hold for nothing reaches half of what is
@@ -296,7 +292,7 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 	 * many unbans as it drops, however far apart they come. */
 	if (a->ruleset->n_stale_elems > a->ruleset->n_elems / 2)
 		bans_model_refresh(dm);
-	ban_reply_done(peer, b, false, reply);
+	ban_done(peer, b, CHANGE_UNBAN, reply);
 	return 1;
 }
 

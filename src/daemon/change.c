@@ -55,7 +55,7 @@ void config_rule_move(struct pc_config *cfg, size_t from, size_t to)
 	cfg->rules[to] = tmp;
 }
 
-static void rules_remove(struct pc_config *cfg, size_t i)
+void config_rule_remove(struct pc_config *cfg, size_t i)
 {
 	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
@@ -67,16 +67,16 @@ static size_t cli_end(const struct pc_config *cfg, const char *path90)
 {
 	const char *base90 = strrchr(path90, '/');
 	size_t dirlen = (size_t)(base90 - path90);
-	size_t n = 0;
 
-	for (size_t i = 0; i < cfg->n_rules; i++) {
+	/* From the end: only the rules after that file are looked at. */
+	for (size_t i = cfg->n_rules; i-- > 0;) {
 		const char *f = cfg->rules[i].loc.file;
 
 		if (f && strncmp(f, path90, dirlen) == 0 && f[dirlen] == '/' &&
 		    strcmp(f + dirlen, base90) <= 0)
-			n = i + 1;
+			return i + 1;
 	}
-	return n;
+	return 0;
 }
 
 /* Parse text as exactly one rule, appended to cfg; its index in *idx. */
@@ -101,12 +101,10 @@ static int rule_parse_one(struct pc_config *cfg, const char *name, const char *t
 	return 0;
 }
 
+/* The configuration's source of that name, to change its text. */
 static struct pc_source *source_find(struct pc_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->sources.n; i++)
-		if (streq(cfg->sources.items[i].name, name))
-			return &cfg->sources.items[i];
-	return NULL;
+	return (struct pc_source *)pc_sources_find(&cfg->sources, name);
 }
 
 /* As the loader: rules files beyond 64 MiB are refused anyway. */
@@ -398,7 +396,7 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 			return r;
 		lines_shift(c, line + 1, -(int32_t)span);
 	}
-	rules_remove(cfg, i);
+	config_rule_remove(cfg, i);
 	return 0;
 }
 
@@ -450,6 +448,45 @@ static int change_delete(struct daemon *dm, struct cand *c, const struct change 
 	return 0;
 }
 
+/* Write 90-portctl.rules' new text; on failure the reply says so, and the
+ * caller takes the kernel back (rollback_done reports how that went). */
+static int file90_write(const char *path, const struct pc_strbuf *text, struct pc_reply *reply)
+{
+	int r = file_replace(path, text->buf ? text->buf : "", text->len, 0644);
+
+	if (r < 0) {
+		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", path);
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): the change was rolled back; check the "
+			  "directory's permissions and free space",
+			  path, strerror(-r));
+	}
+	return r;
+}
+
+static void rollback_done(int r, struct pc_diags *d)
+{
+	if (r < 0)
+		log_error("rollback failed: the kernel holds the change, the files do not");
+	pc_diags_free(d);
+}
+
+/* The file's new text, written, becomes its source in cfg (diagnostics,
+ * the copy of the last good configuration), which is saved. */
+static void file90_adopt(struct daemon *dm, struct pc_config *cfg, struct pc_source *src,
+			 struct pc_strbuf *text)
+{
+	int r;
+
+	free(src->data);
+	src->data = TAKE_PTR(text->buf);
+	src->len = text->len;
+	*text = (struct pc_strbuf){0};
+	r = pc_state_save(&dm->paths, cfg);
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
+}
+
 /* Kernel first, then the file: a refused change leaves the file alone, and
  * a file that cannot be written takes the kernel back. */
 static int cand_commit(struct daemon *dm, struct cand *c, const struct change *ch,
@@ -482,30 +519,16 @@ static int cand_commit(struct daemon *dm, struct cand *c, const struct change *c
 		       -ECANCELED;
 	if (!c->file_changed)
 		return 0;
-	r = file_replace(c->path90, c->text90.buf ? c->text90.buf : "", c->text90.len, 0644);
-	if (r < 0) {
+	if (file90_write(c->path90, &c->text90, reply) < 0) {
 		struct pc_diags d2;
 
-		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", c->path90);
 		pc_diags_init(&d2);
-		if (old && pc_nl_apply(dm->nl, old, c->a->ruleset, daemon_apply_flags(dm), &d2) < 0)
-			log_error("rollback failed: the kernel holds the change, the files do not");
-		pc_diags_free(&d2);
-		reply_set(reply, PC_STATUS_FAILURE,
-			  "cannot write %s (%s): the change was rolled back; check the "
-			  "directory's permissions and free space",
-			  c->path90, strerror(-r));
+		rollback_done(old ? pc_nl_apply(dm->nl, old, c->a->ruleset, daemon_apply_flags(dm), &d2)
+				  : 0,
+			      &d2);
 		return -ECANCELED;
 	}
-	/* The configuration now tells the file's new text, for diagnostics
-	 * and for the copy of the last good configuration. */
-	free(c->src90->data);
-	c->src90->data = TAKE_PTR(c->text90.buf);
-	c->src90->len = c->text90.len;
-	c->text90 = (struct pc_strbuf){0};
-	r = pc_state_save(&dm->paths, c->a->cfg);
-	if (r < 0)
-		log_warning_errno(r, "cannot save the last good configuration: %m");
+	file90_adopt(dm, c->a->cfg, c->src90, &c->text90);
 	return 0;
 }
 
@@ -531,6 +554,15 @@ static void runtime_update(struct daemon *dm, struct cand *c)
 static const char *const change_verbs[] = {
 	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted",
 	[CHANGE_BAN] = "banned", [CHANGE_UNBAN] = "unbanned"};
+
+void change_done(const struct pc_peer *peer, enum change_kind kind, bool runtime,
+		 const char *summary, struct pc_reply *reply)
+{
+	log_notice("uid %u pid %d: %s %s%s", peer->uid, (int)peer->pid, change_verbs[kind], summary,
+		   runtime ? " (runtime)" : "");
+	reply_set(reply, PC_STATUS_OK, "rule %s%s: %s", change_verbs[kind],
+		  runtime ? " until the next reload (--runtime)" : "", summary);
+}
 
 void applied_model_lost(struct daemon *dm)
 {
@@ -650,19 +682,11 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 		r = 1;
 		goto undo;
 	}
-	r = file_replace(path90, text.buf ? text.buf : "", text.len, 0644);
-	if (r < 0) {
+	if (file90_write(path90, &text, reply) < 0) {
 		struct pc_diags d2;
 
-		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", path90);
 		pc_diags_init(&d2);
-		if (pc_nl_apply_elements(dm->nl, a->ruleset, &app, false, &d2) < 0)
-			log_error("rollback failed: the kernel holds the change, the files do not");
-		pc_diags_free(&d2);
-		reply_set(reply, PC_STATUS_FAILURE,
-			  "cannot write %s (%s): the change was rolled back; check the "
-			  "directory's permissions and free space",
-			  path90, strerror(-r));
+		rollback_done(pc_nl_apply_elements(dm->nl, a->ruleset, &app, false, &d2), &d2);
 		r = 1;
 		goto undo;
 	}
@@ -673,14 +697,8 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	rule = &cfg->rules[at];
 	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
 		applied_model_lost(dm);
-	free(src90->data);
-	src90->data = TAKE_PTR(text.buf);
-	src90->len = text.len;
-	r = pc_state_save(&dm->paths, cfg);
-	if (r < 0)
-		log_warning_errno(r, "cannot save the last good configuration: %m");
-	log_notice("uid %u pid %d: added %s", ch->peer->uid, (int)ch->peer->pid, ch->rule);
-	reply_set(reply, PC_STATUS_OK, "rule added: %s", ch->rule);
+	file90_adopt(dm, cfg, src90, &text);
+	change_done(ch->peer, CHANGE_ADD, false, ch->rule, reply);
 	pc_rule_append_free(&app);
 	return 1;
 undo:
@@ -737,12 +755,7 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		goto out;
 	if (ch->kind != CHANGE_DELETE)
 		pc_strbuf_printf(&c.summary, "%s", ch->rule);
-	log_notice("uid %u pid %d: %s %s%s", ch->peer->uid, (int)ch->peer->pid,
-		   change_verbs[ch->kind], c.summary.buf ? c.summary.buf : "",
-		   ch->runtime ? " (runtime)" : "");
-	reply_set(reply, PC_STATUS_OK, "rule %s%s: %s", change_verbs[ch->kind],
-		  ch->runtime ? " until the next reload (--runtime)" : "",
-		  c.summary.buf ? c.summary.buf : "");
+	change_done(ch->peer, ch->kind, ch->runtime, c.summary.buf ? c.summary.buf : "", reply);
 	runtime_update(dm, &c);
 	pc_applied_free(dm->applied);
 	dm->applied = TAKE_PTR(c.a);

@@ -92,12 +92,17 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
  * that gave up: rules past n_rules, and sources the parse added past
  * n_sources. */
 void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
+/* The log line and reply of a change that went through. */
+void change_done(const struct pc_peer *peer, enum change_kind kind, bool runtime,
+		 const char *summary, struct pc_reply *reply);
 /* The plan and ruleset in force fell behind the kernel (out of memory
  * while updating them in place): drop both, so that the next change
  * compiles the configuration and replaces the table whole. */
 void applied_model_lost(struct daemon *dm);
 /* Move rule `from` to index `to`, the rules between one place along. */
 void config_rule_move(struct pc_config *cfg, size_t from, size_t to);
+/* Take rule i out, the rules after it one place back. */
+void config_rule_remove(struct pc_config *cfg, size_t i);
 
 /* Bans (ban.c): put dm->bans ahead of cfg's rules; re-apply them after a
  * reload; the ban and unban commands. */
