@@ -18,8 +18,6 @@
 
 #define SET_NAME_MAX 256
 
-static const char *const dir_names[2] = { "in", "out" };
-
 static ssize_t plan_zone_index(const struct pc_plan *plan, const char *name)
 {
 	for (size_t z = 0; z < plan->n_zones; z++)
@@ -179,8 +177,8 @@ static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 		struct nftnl_set *s;
 		ssize_t obj;
 
-		snprintf(name, sizeof(name), "%s_%s_%zu_%s", dir_names[r->dir],
-			 plan->zones[z].zone->name, entry, p->lo == p->hi ? "ports" : "ranges");
+		entry_set_name(name, sizeof(name), r->dir, plan->zones[z].zone->name, entry,
+			       port_map_suffix(p->lo != p->hi));
 		obj = ruleset_set_find(rs, name);
 		if (obj < 0)
 			return -EOPNOTSUPP;
@@ -320,11 +318,10 @@ static struct pc_plan_spans *run_spans(struct pc_plan_entry *e, const struct pc_
 static ssize_t ban_map_find(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			    const struct pc_rule *r, size_t z, bool hosts)
 {
-	char name[SET_NAME_MAX];
+	char name[SET_NAME_MAX], suffix[ADDR_MAP_SUFFIX_MAX];
 
-	snprintf(name, sizeof(name), "%s_%s_0_src%c%s", dir_names[r->dir],
-		 plan->zones[z].zone->name, r->from[0].family == AF_INET ? '4' : '6',
-		 hosts ? "" : "_ranges");
+	addr_map_suffix(suffix, r->from[0].family, false, hosts);
+	entry_set_name(name, sizeof(name), r->dir, plan->zones[z].zone->name, 0, suffix);
 	return ruleset_set_find(rs, name);
 }
 

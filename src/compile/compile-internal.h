@@ -42,6 +42,17 @@ bool span_is_host(const struct pc_plan_span *sp);
 /* The spans of in that hold a single key (hosts) or more (!hosts), in
  * order, appended to out (width set from in). 0 or -ENOMEM. */
 int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out);
+/*
+ * How the lowering names the sets of an entry: DIR_ZONE_ENTRY and a
+ * suffix, "_ports"/"_ranges" for a port map, "_src4", "_src4_ranges" and
+ * the like for an address map. The in-place changes find them by it.
+ */
+void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
+		    const char *suffix);
+const char *port_map_suffix(bool ranges);
+#define ADDR_MAP_SUFFIX_MAX 16
+void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts);
+
 /* The items of r's ports, one per range and protocol (keys: protocol
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,

@@ -43,6 +43,23 @@ struct lower {
 
 static const char *const dir_names[2] = { "in", "out" };
 
+void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
+		    const char *suffix)
+{
+	snprintf(buf, size, "%s_%s_%zu%s", dir_names[dir], zone, entry, suffix);
+}
+
+const char *port_map_suffix(bool ranges)
+{
+	return ranges ? "_ranges" : "_ports";
+}
+
+void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts)
+{
+	snprintf(out, ADDR_MAP_SUFFIX_MAX, "_%s%c%s", dst ? "dst" : "src",
+		 family == AF_INET ? '4' : '6', hosts ? "" : "_ranges");
+}
+
 static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind kind, void *obj)
 {
 	struct pc_nft_object *o = PC_ARRAY_PUSH(ol->v, ol->n, ol->cap);
@@ -447,22 +464,17 @@ static int entry_ports_lower(struct lower *l, const char *chain, const char *bas
 			has_range = true;
 	}
 	if (has_exact) {
-		snprintf(name, sizeof(name), "%s_ports", base);
+		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(false));
 		ret = port_map_lower(l, chain, name, e, false);
 	}
 	if (ret >= 0 && has_range) {
-		snprintf(name, sizeof(name), "%s_ranges", base);
+		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(true));
 		ret = port_map_lower(l, chain, name, e, true);
 	}
 	return ret;
 }
 
 /* --- zone chains: merged address maps --- */
-
-static const char *addr_map_suffix(bool hosts)
-{
-	return hosts ? "" : "_ranges";
-}
 
 static struct nftnl_set *addr_map_new(const char *name, uint32_t id, uint8_t family, bool hosts)
 {
@@ -498,8 +510,8 @@ static int addr_map_fill(struct nftnl_set *s, const struct pc_plan_spans *spans,
 static int addr_map_lower(struct lower *l, const char *chain, const char *base,
 			  const struct pc_plan_entry *e, uint8_t family, bool hosts)
 {
+	char name[SET_NAME_MAX], suffix[ADDR_MAP_SUFFIX_MAX];
 	struct pc_plan_spans part = { 0 };
-	char name[SET_NAME_MAX];
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
 	int ret;
@@ -507,8 +519,8 @@ static int addr_map_lower(struct lower *l, const char *chain, const char *base,
 	ret = spans_select(family == AF_INET ? &e->addr4 : &e->addr6, hosts, &part);
 	if (ret < 0 || part.n == 0)
 		goto out;
-	snprintf(name, sizeof(name), "%s_%s%c%s", base, e->match_dst ? "dst" : "src",
-		 family == AF_INET ? '4' : '6', addr_map_suffix(hosts));
+	addr_map_suffix(suffix, family, e->match_dst, hosts);
+	snprintf(name, sizeof(name), "%s%s", base, suffix);
 	s = addr_map_new(name, ++l->next_set_id, family, hosts);
 	if (!s) {
 		ret = -ENOMEM;
@@ -925,7 +937,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		const struct pc_plan_entry *e = &c->entries[i];
 
 		l->rule = e->first;
-		snprintf(base, sizeof(base), "%s_%zu", chain, i);
+		entry_set_name(base, sizeof(base), dir, l->plan->zones[z].zone->name, i, "");
 		switch (e->kind) {
 		case PC_ENTRY_PORTS:
 			ret = entry_ports_lower(l, chain, base, e);
