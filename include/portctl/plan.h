@@ -135,7 +135,6 @@ struct pc_verdict {
 	const struct pc_zone *zone; /* NULL when the preamble decided */
 	enum pc_zone_reason zone_reason;
 	const struct pc_rule *rule; /* PC_DECIDED_RULE only */
-	size_t entry;               /* index of the deciding entry in the zone */
 };
 
 /*

@@ -18,14 +18,6 @@
 
 #define SET_NAME_MAX 256
 
-static ssize_t plan_zone_index(const struct pc_plan *plan, const char *name)
-{
-	for (size_t z = 0; z < plan->n_zones; z++)
-		if (streq(plan->zones[z].zone->name, name))
-			return (ssize_t)z;
-	return -1;
-}
-
 /* The ruleset's set of that name, or -1; a ruleset has a few dozen objects. */
 static ssize_t ruleset_set_find(const struct pc_ruleset *rs, const char *name)
 {
@@ -189,14 +181,6 @@ static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 	return ret;
 }
 
-/* A rule merged into port maps: what lower.c's rule_is_port_only and
- * plan.c's run merging would put in one. */
-static bool rule_merges(const struct pc_rule *r)
-{
-	return r->n_ports > 0 && r->n_from == 0 && r->n_to == 0 && !r->rate.set && !r->log &&
-	       r->action != PC_LIMIT;
-}
-
 int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			   const struct pc_rule *r, const struct pc_rule *run_end,
 			   struct pc_rule_append *out)
@@ -206,12 +190,11 @@ int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *
 	int ret;
 
 	*out = (struct pc_rule_append){ 0 };
-	if (!rule_merges(r))
+	if (!rule_is_port_only(r))
 		return -EOPNOTSUPP;
 	ret = rule_spans(r, &spans);
 	for (size_t i = 0; ret >= 0 && i < nz; i++) {
-		ssize_t z = r->n_zones ? plan_zone_index(plan, r->zones[i].name)
-				       : (ssize_t)plan->dispatch[r->dir].default_zone;
+		ssize_t z = rule_zone_index(plan->cfg, r, i);
 
 		ret = z < 0 ? -EOPNOTSUPP
 			    : chain_append(out, plan, rs, r, (size_t)z, &spans, run_end);
@@ -280,14 +263,12 @@ void pc_rule_append_free(struct pc_rule_append *app)
 /* One source prefix and nothing else: what bans_place's rules are. */
 static bool rule_is_ban(const struct pc_rule *r)
 {
-	return r->n_from == 1 && r->from[0].family != 0 && r->n_to == 0 && r->n_ports == 0 &&
-	       !r->rate.set && !r->log && r->action != PC_LIMIT;
+	return r->n_from == 1 && rule_addr_side(r) == 1;
 }
 
 static ssize_t rule_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t i)
 {
-	return r->n_zones ? plan_zone_index(plan, r->zones[i].name)
-			  : (ssize_t)plan->dispatch[r->dir].default_zone;
+	return rule_zone_index(plan->cfg, r, i);
 }
 
 static bool rule_in_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t z)
@@ -610,9 +591,8 @@ int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs)
 		const struct pc_stale_map *m = &rs->stale[rs->n_stale - 1];
 		const struct pc_plan_entry *e = &plan->zones[m->zone].dir[m->dir].entries[0];
 		struct nftnl_set *s;
-		size_t n = 0;
 		int ret = addr_map_remake(rs->objs[m->obj].obj, m->width == 4 ? &e->addr4 : &e->addr6,
-					  &s, &n);
+					  &s);
 
 		if (ret < 0)
 			return ret;

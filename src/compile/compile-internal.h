@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "portctl/plan.h"
 
@@ -27,7 +28,6 @@ int key_cmp(const uint8_t *a, const uint8_t *b);
 /* Add or subtract one in the first width bytes; false on wrap-around. */
 bool key_inc(uint8_t *k, uint8_t width);
 bool key_dec(uint8_t *k, uint8_t width);
-bool key_is_max(const uint8_t *k, uint8_t width);
 /* The inclusive key range of an address prefix of width 4 or 16. */
 void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi);
 
@@ -53,6 +53,14 @@ const char *port_map_suffix(bool ranges);
 #define ADDR_MAP_SUFFIX_MAX 16
 void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts);
 
+/* The rule shapes plan.c merges into runs: port-only rules share port
+ * maps; rule_addr_side: 1 source-address-only, 2 destination-only, 0. */
+bool rule_is_port_only(const struct pc_rule *r);
+int rule_addr_side(const struct pc_rule *r);
+/* Index in cfg->zones of r's i-th zone (the default zone when r names
+ * none), or -1 for an unknown name. */
+ssize_t rule_zone_index(const struct pc_config *cfg, const struct pc_rule *r, size_t i);
+
 /* The items of r's ports, one per range and protocol (keys: protocol
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,
@@ -67,10 +75,10 @@ struct nftnl_set;
  * addresses, or its interval map of ranges, as old is) made again from the
  * run's spans, named and numbered as old: for a run that lost a rule, since
  * an element cannot be taken out of a libnftnl set. On success *out owns
- * the new set. Counts its elements in *n_elems. Returns 0 or -ENOMEM.
+ * the new set. Returns 0 or -ENOMEM.
  */
 int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
-		    struct nftnl_set **out, size_t *n_elems);
+		    struct nftnl_set **out);
 
 /* IPPROTO_* of a PC_PROTO_* bit, and the three bits in a stable order. */
 uint8_t proto_l4(enum pc_proto p);

@@ -220,12 +220,10 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 	for (size_t i = 0; i < c->n_entries; i++) {
 		if (entry_decides(&c->entries[i], pkt, &out->verdict, &out->rule)) {
 			out->by = PC_DECIDED_RULE;
-			out->entry = i;
 			return 0;
 		}
 	}
 	out->verdict = c->policy;
 	out->by = PC_DECIDED_POLICY;
-	out->entry = c->n_entries;
 	return 0;
 }

@@ -546,7 +546,7 @@ out:
 }
 
 int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
-		    struct nftnl_set **out, size_t *n_elems)
+		    struct nftnl_set **out)
 {
 	uint8_t family = spans->width == 4 ? AF_INET : AF_INET6;
 	bool hosts = !(nftnl_set_get_u32(old, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL);
@@ -554,9 +554,10 @@ int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spa
 	struct nftnl_set *s = addr_map_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
 					   nftnl_set_get_u32(old, NFTNL_SET_ID), family, hosts);
 	int r = s ? spans_select(spans, hosts, &part) : -ENOMEM;
+	size_t n_elems = 0; /* rs->n_elems was kept up to date by the unbans */
 
 	if (r >= 0)
-		r = addr_map_fill(s, &part, hosts, n_elems);
+		r = addr_map_fill(s, &part, hosts, &n_elems);
 	spans_free(&part);
 	if (r < 0) {
 		nftnl_set_free(s);

@@ -78,14 +78,14 @@ bool prefixes_any(const struct pc_prefix *p, size_t n)
 }
 
 /* Port-only rules whose verdict is all they do can share one port map. */
-static bool rule_is_port_only(const struct pc_rule *r)
+bool rule_is_port_only(const struct pc_rule *r)
 {
 	return r->n_ports > 0 && r->n_from == 0 && r->n_to == 0 && !r->rate.set && !r->log &&
 	       r->action != PC_LIMIT;
 }
 
 /* 1: a source-address-only rule, 2: destination-only, 0: neither. */
-static int rule_addr_side(const struct pc_rule *r)
+int rule_addr_side(const struct pc_rule *r)
 {
 	if (r->n_ports > 0 || r->rate.set || r->log || r->action == PC_LIMIT)
 		return 0;
@@ -242,6 +242,11 @@ static ssize_t config_zone_index(const struct pc_config *cfg, const char *name)
 	return -1;
 }
 
+ssize_t rule_zone_index(const struct pc_config *cfg, const struct pc_rule *r, size_t i)
+{
+	return r->n_zones ? config_zone_index(cfg, r->zones[i].name) : (ssize_t)cfg->default_zone;
+}
+
 /* Rule lists per (zone, direction), in configuration order. */
 struct rule_lists {
 	const struct pc_rule **v;
@@ -258,8 +263,7 @@ static int rule_lists_fill(const struct pc_config *cfg, struct rule_lists *lists
 		size_t nz = r->n_zones ? r->n_zones : 1;
 
 		for (size_t z = 0; z < nz; z++) {
-			ssize_t zi = r->n_zones ? config_zone_index(cfg, r->zones[z].name)
-						: (ssize_t)cfg->default_zone;
+			ssize_t zi = rule_zone_index(cfg, r, z);
 			if (zi < 0) {
 				pc_error(d, &r->zones[z].loc, "unknown zone '%s'", r->zones[z].name);
 				ret = -EINVAL;

@@ -32,15 +32,6 @@ bool key_dec(uint8_t *k, uint8_t width)
 	return false;
 }
 
-bool key_is_max(const uint8_t *k, uint8_t width)
-{
-	for (uint8_t i = 0; i < width; i++) {
-		if (k[i] != 0xff)
-			return false;
-	}
-	return true;
-}
-
 void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi)
 {
 	unsigned int width = p->family == AF_INET ? 4 : 16;
