@@ -19,7 +19,11 @@ enum zone_opt {
 	ZOPT_DEFAULT,
 	ZOPT_N
 };
-static const char *const zone_opt_words[] = {"interface", "source", "policy", "default"};
+/* The words, indexed apart from enum zone_opt: "policy" is two options. */
+enum zone_word { ZWORD_INTERFACE, ZWORD_SOURCE, ZWORD_POLICY, ZWORD_DEFAULT };
+static const char *const zone_opt_words[] = {
+	[ZWORD_INTERFACE] = "interface", [ZWORD_SOURCE] = "source", [ZWORD_POLICY] = "policy",
+	[ZWORD_DEFAULT] = "default"};
 static const char *const statement_words[] = {"allow", "deny", "reject",
 					      "limit", "zone", "service"};
 static const char *const proto_words[] = {"tcp", "udp", "sctp"};
@@ -631,15 +635,16 @@ static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct t
 			     struct pc_loc *seen)
 {
 	int o = word_index(kw, zone_opt_words, ARRAY_SIZE(zone_opt_words));
+	enum zone_opt opt;
 	bool again;
 	int r;
 
 	if (o < 0)
 		return word_unknown(p, kw, "zone option", zone_opt_words,
 				    ARRAY_SIZE(zone_opt_words));
-	if (o == 2)
+	if (o == ZWORD_POLICY)
 		return policy_parse(p, z, kw, seen);
-	if (o == 3) {
+	if (o == ZWORD_DEFAULT) {
 		if (seen[ZOPT_DEFAULT].line)
 			return fail(p, &kw->loc, NULL, "'default' is given twice");
 		seen[ZOPT_DEFAULT] = kw->loc;
@@ -647,9 +652,10 @@ static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct t
 		z->default_loc = kw->loc;
 		return 0;
 	}
-	again = seen[o].line != 0;
-	seen[o] = kw->loc;
-	if (o == ZOPT_INTERFACE)
+	opt = o == ZWORD_INTERFACE ? ZOPT_INTERFACE : ZOPT_SOURCE;
+	again = seen[opt].line != 0;
+	seen[opt] = kw->loc;
+	if (opt == ZOPT_INTERFACE)
 		r = list_parse(p, "an interface name", "interface", ifname_parse);
 	else
 		r = list_parse(p, "an address or prefix", "source", source_parse);
