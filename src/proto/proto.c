@@ -88,7 +88,8 @@ int pc_request_encode(const char *cmd, const json_t *args, uint8_t **msg, size_t
 	root = json_pack("{s:s}", "cmd", cmd);
 	if (!root)
 		return -ENOMEM;
-	if (args && json_object_set_new(root, "args", json_deep_copy(args)) < 0) {
+	/* A reference, not a copy: root goes right after it is dumped. */
+	if (args && json_object_set(root, "args", (json_t *)args) < 0) {
 		json_decref(root);
 		return -ENOMEM;
 	}
@@ -210,7 +211,7 @@ int pc_outmsg_response(struct pc_outmsg *out, int status, const char *message, c
 	root = json_pack("{s:i,s:s}", "status", status, "message", message ? message : "");
 	if (!root)
 		return -ENOMEM;
-	if (data && json_object_set_new(root, "data", json_deep_copy(data)) < 0) {
+	if (data && json_object_set(root, "data", (json_t *)data) < 0) {
 		json_decref(root);
 		return -ENOMEM;
 	}
