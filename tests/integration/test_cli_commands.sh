@@ -74,4 +74,9 @@ P frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] || pc_fail "an unknown command is not exit 2"
 P status --no-such-option >/dev/null 2>&1
 [ $? -eq 2 ] || pc_fail "an unknown option is not exit 2"
+
+pcd_log "no daemon at the socket: exit 3, and what to do"
+"$PCD_PORTCTL" -s "$PC_TMP/no-such.sock" status 2>"$PC_TMP/err"
+[ $? -eq 3 ] || pc_fail "an unreachable daemon is not exit 3"
+grep -q "Is the daemon running" "$PC_TMP/err" || pc_fail "no hint: $(cat "$PC_TMP/err")"
 exit 0

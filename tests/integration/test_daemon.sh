@@ -150,6 +150,50 @@ pcd_as_member reload >/dev/null || pc_fail "reload"
 table_canonical >"$PC_TMP/compiled"
 diff "$PC_TMP/compiled" "$PC_TMP/in-place" >&2 || pc_fail "the delete differs from a full compile"
 
+pcd_log "a reload of a broken file: exit 2, FILE:LINE:COL and the word, nothing changes"
+pc_in host nft -s list table inet portctl >"$PC_TMP/before.nft"
+printf 'allow 443/tcp\nallow 70000/tcp\n' >"$PC_TMP/etc/rules.d/20-bad.rules"
+pcd_as_member reload 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 2 ] || pc_fail "reload of a broken file exited $rc, expected 2"
+grep -q "20-bad.rules:2:7" "$PC_TMP/err" && grep -q "70000" "$PC_TMP/err" ||
+	pc_fail "the error does not name FILE:LINE:COL and the word: $(cat "$PC_TMP/err")"
+pc_in host nft -s list table inet portctl | cmp -s - "$PC_TMP/before.nft" ||
+	pc_fail "a refused reload changed the kernel's table"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 443
+rm "$PC_TMP/etc/rules.d/20-bad.rules"
+
+pcd_log "a hand edit of 90-portctl.rules since the last reload is not overwritten"
+f90="$PC_TMP/etc/rules.d/90-portctl.rules"
+echo 'allow 451/tcp' >>"$f90"
+pcd_as_member allow 452/tcp 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 1 ] || pc_fail "allow after a hand edit exited $rc, expected 1"
+grep -q "changed since the last reload" "$PC_TMP/err" || pc_fail "no reason: $(cat "$PC_TMP/err")"
+grep -q "allow 451/tcp" "$f90" || pc_fail "the hand edit was lost"
+[ "$(pcd_nft_has 452)" = "False" ] || pc_fail "the refused rule reached the kernel"
+pcd_as_member reload >/dev/null || pc_fail "reload after the hand edit"
+[ "$(pcd_nft_has 451)" = "True" ] || pc_fail "the hand-edited rule did not load"
+
+pcd_log "a file that cannot be written takes the kernel back"
+# portctld keeps CAP_NET_ADMIN alone: a read-only rules.d stops it too.
+chmod 555 "$PC_TMP/etc/rules.d"
+pcd_as_member allow 453/tcp 2>"$PC_TMP/err"
+rc=$?
+chmod 755 "$PC_TMP/etc/rules.d"
+[ $rc -eq 1 ] || pc_fail "allow into a read-only rules.d exited $rc, expected 1"
+grep -q "rolled back" "$PC_TMP/err" || pc_fail "no rollback said: $(cat "$PC_TMP/err")"
+[ "$(pcd_nft_has 453)" = "False" ] || pc_fail "453 stayed in the kernel"
+grep -q 453 "$f90" && pc_fail "453 reached the file"
+
+pcd_log "insert outside portctl's rules and delete of no rule are usage errors"
+pcd_as_member insert 99 allow 1/tcp 2>"$PC_TMP/err"
+[ $? -eq 2 ] || pc_fail "insert 99 did not exit 2"
+grep -q "outside the rules portctl manages" "$PC_TMP/err" || pc_fail "insert: $(cat "$PC_TMP/err")"
+pcd_as_member delete allow 9/tcp 2>"$PC_TMP/err"
+[ $? -eq 2 ] || pc_fail "delete of no rule did not exit 2"
+grep -q "no rule matches" "$PC_TMP/err" || pc_fail "delete: $(cat "$PC_TMP/err")"
+
 pcd_log "cli-changes = no refuses changes and points at rules.d"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "cli-changes = no"
 pcd_as_member reload || pc_fail "reload with cli-changes = no"
