@@ -16,6 +16,9 @@
 /* INET6_ADDRSTRLEN plus "/128". */
 #define BAN_ADDR_MAX 64
 #define BAN_SUMMARY_MAX (BAN_ADDR_MAX + PC_NAME_MAX + 32)
+/* Sources the configuration may hold beyond two per ban (files, and the
+ * command line's) before bans_compact makes the model again. */
+#define BANS_COMPACT_SLACK 256
 
 struct pc_ban {
 	char addr[BAN_ADDR_MAX]; /* canonical: inet_ntop text, "/len" unless a host */
@@ -296,6 +299,23 @@ static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t
 	return 1;
 }
 
+/*
+ * Each in-place ban parses its rule from a source of its own, which an
+ * unban leaves behind: under fail2ban's churn they would pile up without
+ * end. Once they outnumber the bans twice over, the model is made again
+ * from the files and the bans in force (one compile; the kernel sees no
+ * change), so the cost is spread over as many bans and unbans.
+ */
+static void bans_compact(struct daemon *dm)
+{
+	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
+
+	if (!cfg || cfg->sources.n <= 2 * dm->n_bans + BANS_COMPACT_SLACK)
+		return;
+	log_info("%zu sources for %zu bans: making the model again", cfg->sources.n, dm->n_bans);
+	bans_restore(dm);
+}
+
 int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	struct pc_ban b, *slot;
@@ -311,8 +331,10 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 		return -ENOMEM;
 	*slot = b;
 	r = ban_fast_add(dm, peer, &b, reply);
-	if (r > 0)
+	if (r > 0) {
+		bans_compact(dm);
 		return 0;
+	}
 	if (r == 0)
 		r = bans_commit(dm, peer, CHANGE_BAN, &b, reply);
 	if (r < 0 || reply->status != PC_STATUS_OK)
@@ -337,8 +359,10 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		return r;
 	memmove(&dm->bans[i], &dm->bans[i + 1], (dm->n_bans - (size_t)i - 1) * sizeof(b));
 	dm->n_bans--;
-	if (r > 0)
+	if (r > 0) {
+		bans_compact(dm);
 		return 0;
+	}
 	r = bans_commit(dm, peer, CHANGE_UNBAN, &b, reply);
 	if (r < 0 || reply->status != PC_STATUS_OK) {
 		/* Put it back where it was: the kernel still holds it. */

@@ -112,6 +112,16 @@ for a in 2001:db8::8 10.99.9.0/24; do
 	"$PCD_PORTCTL" -s "$PCD_SOCK" unban "$a" >/dev/null || pc_fail "unban $a"
 done
 model_check
+pcd_log "fail2ban's churn: the model is made again now and then, and still matches"
+i=0
+while [ $i -lt 270 ]; do
+	"$PCD_PORTCTL" -s "$PCD_SOCK" ban "198.18.0.$((i % 250 + 1))" >/dev/null || pc_fail "churn ban $i"
+	"$PCD_PORTCTL" -s "$PCD_SOCK" unban "198.18.0.$((i % 250 + 1))" >/dev/null ||
+		pc_fail "churn unban $i"
+	i=$((i + 1))
+done
+grep -q "making the model again" "$PC_TMP/portctld.log" || pc_fail "the model was never compacted"
+model_check
 pc_in host nft list table inet portctl | grep -q "10.99.8.2" || pc_fail "10.99.8.2 lost its ban"
 pc_in host nft list table inet portctl | grep -Eq "10.99.8.1[^0-9]|2001:db8::8|10.99.9.0" &&
 	pc_fail "an unbanned address is still in the table"
