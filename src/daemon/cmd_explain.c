@@ -11,14 +11,6 @@
 #include "portctl/explain.h"
 #include "portctl/export.h"
 
-static int model_missing(struct pc_reply *reply)
-{
-	return reply_set(reply, PC_STATUS_FAILURE,
-			 "portctld kept the rules the kernel had at start-up but has no valid "
-			 "configuration describing them: fix the errors it logged, then run "
-			 "'portctl reload'");
-}
-
 /* The query's words from args.words, bounded like the CLI's argv. */
 static int args_words(json_t *args, char *words[PC_EXPLAIN_WORDS_MAX], int *n,
 		      struct pc_reply *reply)
@@ -58,8 +50,8 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 		return 0;
 	if (pc_explain_parse(n, words, &q, err, sizeof(err)) < 0)
 		return reply_set(reply, PC_STATUS_USAGE, "explain: %s", err);
-	if (!dm->applied || !dm->applied->cfg)
-		return model_missing(reply);
+	if (need_model(dm, reply) < 0)
+		return 0;
 	pc_diags_init(&d);
 	r = pc_explain_eval(dm->applied->cfg, &q, &answer, &d);
 	pc_diags_free(&d);
@@ -76,8 +68,8 @@ int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args, stru
 	struct pc_strbuf sb = {0};
 	int r;
 
-	if (!dm->applied || !dm->applied->cfg)
-		return model_missing(reply);
+	if (need_model(dm, reply) < 0)
+		return 0;
 	r = pc_config_export(dm->applied->cfg, &sb);
 	if (r >= 0)
 		r = pc_strbuf_append(&sb, "", 0);

@@ -147,8 +147,7 @@ static json_t *zones_json(const struct pc_config *cfg)
 	return a;
 }
 
-/* Every read command needs a model of the configuration the kernel holds. */
-static int need_model(const struct daemon *dm, struct pc_reply *reply)
+int need_model(const struct daemon *dm, struct pc_reply *reply)
 {
 	if (dm->applied && dm->applied->cfg)
 		return 0;
@@ -333,9 +332,7 @@ int daemon_reload(struct daemon *dm, struct pc_reply *reply)
 	pc_diags_init(&d);
 	r = pc_apply_config(&dm->paths, dm->nl, dm->applied, &a, &d);
 	if (r < 0 && a && a->stage != PC_APPLY_STATE) {
-		for (size_t i = 0; i < d.n; i++)
-			log_error("%s:%u:%u: %s", d.items[i].loc.file ? d.items[i].loc.file : "portctld",
-				  d.items[i].loc.line, d.items[i].loc.col, d.items[i].message);
+		diags_log(&d);
 		if (reply)
 			reply_diags(reply,
 				    a->stage == PC_APPLY_CONFIG ? PC_STATUS_USAGE : PC_STATUS_FAILURE,

@@ -56,6 +56,12 @@ struct daemon {
 	size_t n_bans, cap_bans;
 };
 
+/* Every read command needs a model of the configuration the kernel
+ * holds: 0, or -ENODATA with the reply saying what to do. */
+int need_model(const struct daemon *dm, struct pc_reply *reply);
+/* Log each diagnostic as FILE:LINE:COL: message (hint). */
+void diags_log(const struct pc_diags *d);
+
 /* Handle one decoded request (dispatch through the command table). */
 void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_request *req,
 		    struct pc_reply *reply);

@@ -35,14 +35,6 @@ struct pending {
 	uid_t uid;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int state_path(const struct daemon *dm, const char *name, char *buf, size_t size)
 {
 	if (!dm->paths.state_dir)
@@ -138,7 +130,7 @@ static int args_seconds(json_t *args, unsigned *out, struct pc_reply *reply)
 static int confirm_possible(const struct daemon *dm, struct pc_reply *reply)
 {
 	if (dm->pending) {
-		uint64_t now = now_ms();
+		uint64_t now = pc_now_ms();
 
 		reply_set(reply, PC_STATUS_FAILURE,
 			  "an 'apply --confirm' is already waiting (%llu s left): run 'portctl "
@@ -183,7 +175,7 @@ static struct pending *pending_new(struct daemon *dm, unsigned seconds, uid_t ui
 	p->source = dm->source;
 	p->seconds = seconds;
 	p->uid = uid;
-	p->deadline = now_ms() + (uint64_t)seconds * 1000;
+	p->deadline = pc_now_ms() + (uint64_t)seconds * 1000;
 	p->deadline_wall = time(NULL) + seconds;
 	return p;
 }
@@ -350,13 +342,13 @@ void confirm_expire(struct daemon *dm)
 	struct pending *p = dm->pending;
 	int r;
 
-	if (!p || now_ms() < p->deadline)
+	if (!p || pc_now_ms() < p->deadline)
 		return;
 	r = rollback(dm, p);
 	if (r < 0) {
 		/* Keep trying: the promise is that the change does not stay. */
 		log_error_errno(r, "ROLLBACK FAILED: %m; trying again in 5 s");
-		p->deadline = now_ms() + 5000;
+		p->deadline = pc_now_ms() + 5000;
 		return;
 	}
 	log_error("NOT CONFIRMED within %u s: ROLLED BACK to the previous rules in one "
@@ -392,9 +384,8 @@ static int state_prepare(struct daemon *dm, const char *name, struct pc_applied 
 		return r;
 	pc_diags_init(&d);
 	r = pc_apply_prepare(&snap, out, &d);
-	for (size_t i = 0; r < 0 && i < d.n; i++)
-		log_error("%s:%u: %s", d.items[i].loc.file ? d.items[i].loc.file : name,
-			  d.items[i].loc.line, d.items[i].message);
+	if (r < 0)
+		diags_log(&d);
 	pc_diags_free(&d);
 	if (r < 0) {
 		pc_applied_free(*out);
@@ -497,7 +488,7 @@ void trust_done(struct daemon *dm)
 
 void trust_status_add(const struct daemon *dm, json_t *data)
 {
-	uint64_t now = now_ms();
+	uint64_t now = pc_now_ms();
 
 	if (!data)
 		return;

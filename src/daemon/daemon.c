@@ -20,7 +20,7 @@
 	"zone public policy in drop default\n"                                                     \
 	"allow 22/tcp comment \"portctld safe policy\"\n"
 
-static void diags_log(const struct pc_diags *d)
+void diags_log(const struct pc_diags *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pc_diag *g = &d->items[i];

@@ -35,6 +35,9 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 /* server.c: the listening socket and the epoll loop. */
 #define PC_SERVER_MAX_CLIENTS 64
 #define PC_SERVER_TIMEOUT_MS 5000
+/* CLOCK_MONOTONIC in ms: the clock of every deadline the server keeps. */
+uint64_t pc_now_ms(void);
+
 /* Freed heap goes back to the system once no request came for this long:
  * trimming after every request would cost a burst of bans (fail2ban) a
  * madvise and the page faults to take the memory again, each time. */

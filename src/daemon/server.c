@@ -54,7 +54,7 @@ struct pc_server {
 /* epoll data for the fixed fds; clients get ids from TAG_FIRST_CLIENT on. */
 enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_WATCH, TAG_FIRST_CLIENT };
 
-static uint64_t now_ms(void)
+uint64_t pc_now_ms(void)
 {
 	struct timespec ts;
 
@@ -328,7 +328,7 @@ static int client_respond(struct pc_server *s, struct client *c, const struct pc
 	r = pc_outmsg_response(&c->out, reply->status, reply->message, reply->data);
 	if (r < 0)
 		return r;
-	c->deadline = now_ms() + PC_SERVER_TIMEOUT_MS;
+	c->deadline = pc_now_ms() + PC_SERVER_TIMEOUT_MS;
 	r = client_flush(c);
 	if (r < 0)
 		return r;
@@ -336,7 +336,7 @@ static int client_respond(struct pc_server *s, struct client *c, const struct pc
 		c->sending = true;
 		return client_watch(s, c, EPOLLOUT);
 	}
-	c->since = now_ms();
+	c->since = pc_now_ms();
 	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
 	return c->close_after ? -ECONNRESET : 0;
 }
@@ -424,7 +424,7 @@ static int server_accept_one(struct pc_server *s, int fd)
 		client_free(c);
 		return r;
 	}
-	c->since = now_ms();
+	c->since = pc_now_ms();
 	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
 	s->clients[s->n_clients++] = c;
 	return 0;
@@ -478,7 +478,7 @@ static int client_read(struct pc_server *s, struct client *c)
 	/* A compile, a counter dump or a big status leaves tens of MiB freed
 	 * but scattered below live data: give them back when idle, or the
 	 * daemon keeps its peak size for good. */
-	s->trim_at = now_ms() + PC_SERVER_TRIM_IDLE_MS;
+	s->trim_at = pc_now_ms() + PC_SERVER_TRIM_IDLE_MS;
 	return r;
 }
 
@@ -495,7 +495,7 @@ static int client_event(struct pc_server *s, struct client *c, uint32_t events)
 		c->sending = false;
 		if (c->close_after)
 			return -ECONNRESET;
-		c->since = now_ms();
+		c->since = pc_now_ms();
 		c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
 		return client_watch(s, c, EPOLLIN);
 	}
@@ -506,7 +506,7 @@ static int client_event(struct pc_server *s, struct client *c, uint32_t events)
 
 static void server_expire(struct pc_server *s)
 {
-	uint64_t now = now_ms();
+	uint64_t now = pc_now_ms();
 
 	for (size_t i = s->n_clients; i-- > 0;) {
 		struct client *c = s->clients[i];
@@ -570,7 +570,7 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 		s->watch_fn(s->watch_data);
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
-		if (now_ms() >= s->trim_at) {
+		if (pc_now_ms() >= s->trim_at) {
 			malloc_trim(0);
 			s->trim_at = UINT64_MAX;
 		}
