@@ -201,11 +201,9 @@ static bool rule_is_placed_ban(const struct pc_rule *r)
  */
 static bool bans_fast_ready(const struct daemon *dm, size_t n)
 {
-	const struct pc_applied *a = dm->applied;
-	const struct pc_config *cfg = a ? a->cfg : NULL;
+	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
 
-	if (!dm->cli_changes || !cfg || !a->plan || !a->ruleset || dm->source != SOURCE_FILES ||
-	    dm->pending || dm->panic || n == 0 || cfg->n_rules < n)
+	if (!applied_in_place_ok(dm) || n == 0 || cfg->n_rules < n)
 		return false;
 	return rule_is_placed_ban(&cfg->rules[n - 1]) &&
 	       (n == cfg->n_rules || !rule_is_placed_ban(&cfg->rules[n]));

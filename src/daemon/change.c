@@ -564,6 +564,14 @@ void change_done(const struct pc_peer *peer, enum change_kind kind, bool runtime
 		  runtime ? " until the next reload (--runtime)" : "", summary);
 }
 
+bool applied_in_place_ok(const struct daemon *dm)
+{
+	const struct pc_applied *a = dm->applied;
+
+	return dm->cli_changes && a && a->cfg && a->plan && a->ruleset &&
+	       dm->source == SOURCE_FILES && !dm->pending && !dm->panic;
+}
+
 void applied_model_lost(struct daemon *dm)
 {
 	log_error("out of memory updating the rules in memory; the kernel holds them, and the "
@@ -619,8 +627,8 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 	char path90[4096];
 	int r;
 
-	if (ch->kind != CHANGE_ADD || ch->runtime || !fast_add_text(ch->rule) || !a || !a->cfg ||
-	    !a->plan || !a->ruleset || dm->source != SOURCE_FILES || dm->pending || dm->panic)
+	if (ch->kind != CHANGE_ADD || ch->runtime || !fast_add_text(ch->rule) ||
+	    !applied_in_place_ok(dm))
 		return 0;
 	cfg = a->cfg;
 	if (snprintf(path90, sizeof(path90), "%s/rules.d/%s", dm->paths.sysconf_dir,

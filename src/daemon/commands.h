@@ -101,6 +101,10 @@ void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 /* The log line and reply of a change that went through. */
 void change_done(const struct pc_peer *peer, enum change_kind kind, bool runtime,
 		 const char *summary, struct pc_reply *reply);
+/* Whether a change may be made in place, on the plan and ruleset in force:
+ * CLI changes on, the files applied, kept compiled, nothing pending, no
+ * panic. */
+bool applied_in_place_ok(const struct daemon *dm);
 /* The plan and ruleset in force fell behind the kernel (out of memory
  * while updating them in place): drop both, so that the next change
  * compiles the configuration and replaces the table whole. */
