@@ -61,6 +61,14 @@ int rule_addr_side(const struct pc_rule *r);
  * none), or -1 for an unknown name. */
 ssize_t rule_zone_index(const struct pc_config *cfg, const struct pc_rule *r, size_t i);
 
+/* The ICMP types the preamble accepts, for the lowering and the evaluator
+ * alike: ICMPv6 early (ahead of the conntrack invalid drop), then the rest
+ * of ICMPv6, and ICMP. */
+#define ICMP6_EARLY_N 5
+#define ICMP6_OK_N 4
+#define ICMP4_OK_N 4
+extern const uint8_t icmp6_early[ICMP6_EARLY_N], icmp6_ok[ICMP6_OK_N], icmp4_ok[ICMP4_OK_N];
+
 /* The items of r's ports, one per range and protocol (keys: protocol
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,

@@ -10,10 +10,6 @@
 #include "compile-internal.h"
 #include "portctl/util.h"
 
-/* The ICMP types the preamble accepts (see lower.c for the kernel side). */
-static const uint8_t icmp4_ok[] = { 3, 8, 11, 12 };
-static const uint8_t icmp6_ok[] = { 1, 2, 3, 4, 128, 133, 134, 135, 136 };
-
 static bool bytes_has(const uint8_t *v, size_t n, uint8_t x)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -32,7 +28,8 @@ static bool packet_preamble_accepts(const struct pc_packet *pkt)
 	if (pkt->family == AF_INET && pkt->l4proto == IPPROTO_ICMP)
 		return bytes_has(icmp4_ok, sizeof(icmp4_ok), pkt->icmp_type);
 	if (pkt->family == AF_INET6 && pkt->l4proto == IPPROTO_ICMPV6)
-		return bytes_has(icmp6_ok, sizeof(icmp6_ok), pkt->icmp_type);
+		return bytes_has(icmp6_early, sizeof(icmp6_early), pkt->icmp_type) ||
+		       bytes_has(icmp6_ok, sizeof(icmp6_ok), pkt->icmp_type);
 	return false;
 }
 

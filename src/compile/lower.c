@@ -208,11 +208,11 @@ static int icmp_set_new(struct lower *l, const char *name, uint32_t type, const 
 	return 0;
 }
 
-/* The ICMP types the preamble accepts; eval.c mirrors them. ND and
- * packet-too-big come before "ct state invalid drop": ND is untracked. */
-static const uint8_t icmp6_early[] = { 2, 133, 134, 135, 136 };
-static const uint8_t icmp6_ok[] = { 1, 3, 4, 128 };
-static const uint8_t icmp4_ok[] = { 3, 8, 11, 12 };
+/* ND and packet-too-big come before "ct state invalid drop": ND is
+ * untracked. */
+const uint8_t icmp6_early[ICMP6_EARLY_N] = { 2, 133, 134, 135, 136 };
+const uint8_t icmp6_ok[ICMP6_OK_N] = { 1, 3, 4, 128 };
+const uint8_t icmp4_ok[ICMP4_OK_N] = { 3, 8, 11, 12 };
 
 struct preamble_sets {
 	struct nftnl_set *icmp6_early, *icmp6_ok, *icmp4_ok;
