@@ -62,6 +62,9 @@ int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args
 /* Print the answer's message (or JSON) and release it; returns its status. */
 int cli_response_finish(struct cli_context *ctx, struct pc_response *resp);
 int cli_daemon_simple(struct cli_context *ctx, const char *cmd, const json_t *args);
+/* --json output: j indented, keys in their order, and a newline.
+ * CLI_EXIT_OK or CLI_EXIT_FAILURE. */
+int cli_json_print(const json_t *j);
 int cmd_allow(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_deny(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_reject(struct cli_context *ctx, int argc, char *argv[]);

@@ -61,10 +61,9 @@ static int check_print_json(const struct pc_config *cfg, const struct pc_diags *
 			 (json_int_t)(cfg ? cfg->n_services : 0));
 	if (!root)
 		return -ENOMEM;
-	r = json_dumpf(root, stdout, JSON_INDENT(2));
+	r = cli_json_print(root);
 	json_decref(root);
-	putchar('\n');
-	return r < 0 ? -EIO : 0;
+	return r == CLI_EXIT_OK ? 0 : -EIO;
 }
 
 static void check_print_text(const struct pc_config *cfg, const struct pc_diags *d, bool valid)

@@ -53,7 +53,7 @@ int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args
 	return CLI_EXIT_OK;
 }
 
-static int json_print(const json_t *j)
+int cli_json_print(const json_t *j)
 {
 	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 		return CLI_EXIT_FAILURE;
@@ -69,7 +69,7 @@ int cli_response_finish(struct cli_context *ctx, struct pc_response *resp)
 		json_t *j = json_pack("{s:i,s:s,s:O?}", "status", resp->status, "message",
 				      resp->message, "data", resp->data);
 
-		if (!j || json_print(j) != CLI_EXIT_OK)
+		if (!j || cli_json_print(j) != CLI_EXIT_OK)
 			status = CLI_EXIT_FAILURE;
 		json_decref(j);
 	} else if (resp->message[0]) {

@@ -82,10 +82,7 @@ static int answer_print(struct cli_context *ctx, json_t *answer)
 	const char *conf = json_string_value(json_object_get(answer, "configuration"));
 
 	if (ctx->json) {
-		if (json_dumpf(answer, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-			return CLI_EXIT_FAILURE;
-		putchar('\n');
-		return CLI_EXIT_OK;
+		return cli_json_print(answer);
 	}
 	if (json_is_true(json_object_get(answer, "panic")))
 		printf("note:    PANIC MODE is on: the kernel drops everything but loopback; "

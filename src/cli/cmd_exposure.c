@@ -390,8 +390,7 @@ static int exposure_report(const struct pc_plan *plan, const struct listeners *l
 		return -ENOMEM;
 	}
 	if (json) {
-		r = json_dumpf(report, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
-		putchar('\n');
+		r = cli_json_print(report) == CLI_EXIT_OK ? 0 : -EIO;
 	} else {
 		exposure_print_text(report);
 	}

@@ -150,13 +150,9 @@ int cmd_version(struct cli_context *ctx, int argc, char *argv[])
 
 	json_t *j = json_pack("{s:s}", "version", PACKAGE_VERSION);
 
-	if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {
-		json_decref(j);
-		return CLI_EXIT_FAILURE;
-	}
+	code = j ? cli_json_print(j) : CLI_EXIT_FAILURE;
 	json_decref(j);
-	putchar('\n');
-	return CLI_EXIT_OK;
+	return code;
 }
 
 int main(int argc, char *argv[])
