@@ -92,6 +92,9 @@ char *cli_ssh_connection(void);
 /* Add "ssh_connection" (when known) and "force" (when set) to a request's
  * args, for portctld's lock-out guard. Returns 0 or -ENOMEM. */
 int cli_guard_args(json_t *args, bool force);
+/* Send cmd with the session and --force added to args (consumed; NULL
+ * means out of memory). Returns the exit code. */
+int cli_guarded_call(struct cli_context *ctx, const char *cmd, json_t *args, bool force);
 /* cmd_ban.c, cmd_exposure.c */
 int cmd_ban(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_unban(struct cli_context *ctx, int argc, char *argv[]);

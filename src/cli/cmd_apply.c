@@ -69,8 +69,7 @@ static int trial_opts_parse(struct cli_context *ctx, int argc, char *argv[], con
 	return 0;
 }
 
-/* Send cmd with the session and --force added to args (consumed). */
-static int trial_call(struct cli_context *ctx, const char *cmd, json_t *args, bool force)
+int cli_guarded_call(struct cli_context *ctx, const char *cmd, json_t *args, bool force)
 {
 	int code;
 
@@ -95,7 +94,7 @@ int cli_files_apply(struct cli_context *ctx, int argc, char *argv[], const char 
 	if (o.first != argc)
 		return usage_error(ctx, argv[0], "takes no arguments");
 	args = o.confirm ? json_pack("{s:I}", "confirm", (json_int_t)o.confirm) : json_object();
-	return trial_call(ctx, argv[0], args, o.force);
+	return cli_guarded_call(ctx, argv[0], args, o.force);
 }
 
 int cmd_apply(struct cli_context *ctx, int argc, char *argv[])
@@ -151,7 +150,7 @@ int cmd_panic(struct cli_context *ctx, int argc, char *argv[])
 	mode = argv[o.first];
 	if (!streq(mode, "on") && !streq(mode, "off"))
 		return usage_error(ctx, "panic", "needs 'on' or 'off'");
-	return trial_call(ctx, "panic", json_pack("{s:s}", "mode", mode), o.force);
+	return cli_guarded_call(ctx, "panic", json_pack("{s:s}", "mode", mode), o.force);
 }
 
 void cli_trust_status_print(const json_t *data)

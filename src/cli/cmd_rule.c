@@ -96,13 +96,7 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	if (!text)
 		return CLI_EXIT_FAILURE;
 	args = json_pack("{s:s,s:b}", "rule", text, "runtime", o.runtime);
-	if (!args || cli_guard_args(args, o.force) < 0) {
-		json_decref(args);
-		return CLI_EXIT_FAILURE;
-	}
-	code = cli_daemon_simple(ctx, action, args);
-	json_decref(args);
-	return code;
+	return cli_guarded_call(ctx, action, args, o.force);
 }
 
 int cmd_allow(struct cli_context *ctx, int argc, char *argv[])
@@ -159,13 +153,7 @@ int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
 		return CLI_EXIT_FAILURE;
 	args = json_pack("{s:s,s:I,s:b}", "rule", text, "position", (json_int_t)n, "runtime",
 			 o.runtime);
-	if (!args || cli_guard_args(args, o.force) < 0) {
-		json_decref(args);
-		return CLI_EXIT_FAILURE;
-	}
-	code = cli_daemon_simple(ctx, "insert", args);
-	json_decref(args);
-	return code;
+	return cli_guarded_call(ctx, "insert", args, o.force);
 }
 
 /* "comment" followed by the words of the comment, joined by spaces. */
@@ -213,11 +201,5 @@ int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
 	if (o.first == argc)
 		return usage_error(ctx, "delete", "needs a rule number, a rule or 'comment TEXT'");
 	args = delete_args(argc - o.first, argv + o.first);
-	if (!args || cli_guard_args(args, o.force) < 0) {
-		json_decref(args);
-		return CLI_EXIT_FAILURE;
-	}
-	code = cli_daemon_simple(ctx, "delete", args);
-	json_decref(args);
-	return code;
+	return cli_guarded_call(ctx, "delete", args, o.force);
 }
