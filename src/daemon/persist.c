@@ -49,6 +49,28 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 	return 0;
 }
 
+int rules_file_commit(const char *path, const char *expected, size_t expected_len,
+		      bool expected_exists, const char *text, size_t len, char **current,
+		      size_t *current_len)
+{
+	char *data = NULL;
+	size_t n = 0;
+	int r = pc_read_file(path, 64 * 1024 * 1024, &data, &n);
+
+	*current = NULL;
+	*current_len = 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if ((r == -ENOENT) != !expected_exists ||
+	    (r >= 0 && (n != expected_len || memcmp(data, expected, n)))) {
+		*current = data;
+		*current_len = n;
+		return -ESTALE;
+	}
+	free(data);
+	return file_replace(path, text, len, 0644);
+}
+
 /* Byte offset of the start of 1-based line n in text (len if past the end). */
 static size_t line_offset(const char *text, size_t len, uint32_t n)
 {

@@ -3,6 +3,7 @@
 #ifndef PORTCTL_DAEMON_PERSIST_H
 #define PORTCTL_DAEMON_PERSIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -15,6 +16,18 @@
 /* Replace path's contents: temp file, fsync, rename, fsync the directory.
  * On error the old file is untouched. Returns 0 or -errno. */
 int file_replace(const char *path, const char *data, size_t len, mode_t mode);
+
+/*
+ * Make the CLI rules file hold text, but only if it still holds what the
+ * daemon's model says it holds (expected; expected_exists false: no file),
+ * so that a concurrent hand edit is never overwritten. When text extends
+ * expected, only the tail is appended. Returns 0; -ESTALE when the file
+ * holds something else, with its content in *current (malloc'ed, or NULL
+ * when there is no file; the caller redoes the change on it); or -errno.
+ */
+int rules_file_commit(const char *path, const char *expected, size_t expected_len,
+		      bool expected_exists, const char *text, size_t len, char **current,
+		      size_t *current_len);
 
 enum rules_edit {
 	RULES_APPEND, /* rule_text at the end */
