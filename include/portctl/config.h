@@ -35,6 +35,17 @@ struct pc_paths {
 /* Compiled-in defaults (configure's --sysconfdir, --datadir, ...). */
 void pc_paths_default(struct pc_paths *p);
 
+/*
+ * A ban ("portctl ban ADDR"): traffic from addr (a host or a prefix) is
+ * dropped in zone (NULL: every zone) ahead of everything else, established
+ * connections and ICMP included, until it expires.
+ */
+struct pc_ban_entry {
+	struct pc_prefix addr;
+	const char *zone; /* NULL: every zone; owned by the config's arena */
+	uint64_t expires; /* CLOCK_REALTIME seconds at which it lapses; 0: never */
+};
+
 struct pc_config {
 	struct pc_arena *arena; /* owns every node and string below */
 	struct pc_sources sources;
@@ -46,6 +57,10 @@ struct pc_config {
 	size_t n_services, cap_services;
 	struct pc_rule *rules; /* first match wins, in this order */
 	size_t n_rules, cap_rules;
+	/* Bans are not rules: the daemon puts them in, the compiler checks
+	 * them before any rule and before established connections. */
+	struct pc_ban_entry *bans;
+	size_t n_bans, cap_bans;
 
 	/* Set by validation: index into zones. */
 	size_t default_zone;
@@ -116,6 +131,10 @@ int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct 
  */
 int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
 			 struct pc_config **out, struct pc_diags *d);
+
+/* Add a ban to cfg (zone copied; NULL for every zone). 0 or -ENOMEM. */
+int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const char *zone,
+		      uint64_t expires);
 
 /* Look-ups by name; NULL if absent. */
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name);

@@ -43,9 +43,25 @@ void pc_config_free(struct pc_config *cfg)
 	free(cfg->zones);
 	free(cfg->services);
 	free(cfg->rules);
+	free(cfg->bans);
 	pc_sources_free(&cfg->sources);
 	pc_arena_free(cfg->arena);
 	free(cfg);
+}
+
+int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const char *zone,
+		      uint64_t expires)
+{
+	struct pc_ban_entry *b;
+	const char *z = zone ? pc_arena_strdup(cfg->arena, zone) : NULL;
+
+	if (zone && !z)
+		return -ENOMEM;
+	b = PC_ARRAY_PUSH(cfg->bans, cfg->n_bans, cfg->cap_bans);
+	if (!b)
+		return -ENOMEM;
+	*b = (struct pc_ban_entry){ .addr = *addr, .zone = z, .expires = expires };
+	return 0;
 }
 
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name)
