@@ -262,6 +262,8 @@ static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint3
 
 	config_rule_move(cfg, idx, at);
 	rule = &cfg->rules[at];
+	/* Parsing the rule added a source: the array may have moved. */
+	c->src90 = source_find(cfg, c->path90);
 	if (runtime) {
 		c->added_runtime = strdup(rule->text);
 		return c->added_runtime ? 0 : -ENOMEM;
@@ -347,21 +349,19 @@ static int change_insert(struct daemon *dm, struct cand *c, const struct change 
 	return cand_place(c, idx, at, false, line, at == first + n90);
 }
 
-/* The canonical text of a rule as the user typed it, to compare. */
-static int rule_canonical(const char *text, char **out, struct pc_diags *d)
+/* The canonical text of a rule as the user typed it, to compare. Parsed
+ * into the candidate, whose sources outlive the reply: diagnostics point
+ * into them. The rule itself is taken out again. */
+static int rule_canonical(struct pc_config *cfg, const char *text, char **out, struct pc_diags *d)
 {
-	struct pc_config *scratch = pc_config_new();
-	size_t idx;
-	int r;
+	size_t n_rules = cfg->n_rules, idx;
+	int r = rule_parse_one(cfg, CLI_NAME, text, &idx, d);
 
-	if (!scratch)
-		return -ENOMEM;
-	r = rule_parse_one(scratch, CLI_NAME, text, &idx, d);
 	if (r >= 0) {
-		*out = strdup(scratch->rules[idx].text);
+		*out = strdup(cfg->rules[idx].text);
 		r = *out ? 0 : -ENOMEM;
 	}
-	pc_config_free(scratch);
+	cfg->n_rules = n_rules;
 	return r;
 }
 
@@ -409,7 +409,7 @@ static int change_delete(struct daemon *dm, struct cand *c, const struct change 
 	int r;
 
 	if (ch->rule) {
-		r = rule_canonical(ch->rule, &canonical, d);
+		r = rule_canonical(cfg, ch->rule, &canonical, d);
 		if (r < 0)
 			return r;
 	}

@@ -75,6 +75,27 @@ P frobnicate >/dev/null 2>&1
 P status --no-such-option >/dev/null 2>&1
 [ $? -eq 2 ] || pc_fail "an unknown option is not exit 2"
 
+pcd_log "malformed deletes get an answer, not a dropped connection (a use-after-free once)"
+for bad in "allow 1000/tcp" "foo"; do
+	pcd_as_member delete "$bad" >"$PC_TMP/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || pc_fail "delete '$bad' exited $rc, not 2: $(cat "$PC_TMP/out")"
+done
+P status >/dev/null || pc_fail "the daemon stopped answering after a malformed delete"
+
+pcd_log "a full-path change with a power-of-two number of sources (a use-after-free once)"
+n=$(P --json status | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]["rules"]; print(len({r["file"] for r in d if r["file"]}))')
+i=0
+while [ $i -lt 8 ]; do
+	pc_config_write "7$i-extra.rules" "allow 5$i$i/udp"
+	i=$((i + 1))
+done
+P reload >/dev/null || pc_fail "reload with extra files"
+for port in 8081 8082 8083 8084; do
+	pcd_as_member limit $port/tcp >"$PC_TMP/out" 2>&1 ||
+		pc_fail "limit $port/tcp with $n+8 files: $(cat "$PC_TMP/out")"
+done
+
 pcd_log "no daemon at the socket: exit 3, and what to do"
 "$PCD_PORTCTL" -s "$PC_TMP/no-such.sock" status 2>"$PC_TMP/err"
 [ $? -eq 3 ] || pc_fail "an unreachable daemon is not exit 3"
