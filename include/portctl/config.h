@@ -17,6 +17,7 @@ struct pc_settings {
 	const char *default_zone; /* NULL: the zone marked "default" */
 	struct pc_loc default_zone_loc; /* where default-zone was set */
 	bool cli_changes;         /* cli-changes = yes */
+	bool bans;                /* bans = yes: "portctl ban" (fail2ban) may ban */
 	const char *group;        /* socket-group = portctl: who may change rules */
 	mode_t socket_mode;       /* socket-mode = 0666: anyone reads, the group writes */
 	enum pc_log_level log_level;
@@ -131,6 +132,12 @@ int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct 
  */
 int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
 			 struct pc_config **out, struct pc_diags *d);
+
+/* An address word as the grammar reads it ("10.0.0.0/8", "2001:db8::1",
+ * "any"): 0, or -EINVAL with a diagnostic in d. */
+int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d);
+/* Whether s is a zone or service name as the grammar allows it. */
+bool pc_name_valid(const char *s);
 
 /* Add a ban to cfg (zone copied; NULL for every zone). 0 or -ENOMEM. */
 int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const char *zone,

@@ -42,10 +42,15 @@ static inline bool pc_diags_has_errors(const struct pc_diags *d)
 }
 
 /* A source buffer, kept so diagnostics can show the offending line. */
+/* What a source was read as, so that it can be parsed again alike. */
+enum pc_source_kind { PC_SOURCE_OTHER, PC_SOURCE_RULES, PC_SOURCE_SETTINGS };
+
 struct pc_source {
 	char *name; /* owned; struct pc_loc.file points here */
 	char *data; /* owned, NUL-terminated */
 	size_t len;
+	enum pc_source_kind kind;
+	int origin; /* RULES: the enum pc_origin it was parsed with */
 };
 
 struct pc_sources {

@@ -1,401 +1,171 @@
 /* Bans ("portctl ban ADDR", fail2ban's action): addresses dropped ahead of
- * every rule of their zones, kept across CLI changes and reloads, each one
- * a single element added to or removed from the zones' block sets. */
+ * every rule of their zones. The bans are part of the desired state: kept
+ * in the state directory, composed into every transaction (start, reload,
+ * confirm, rollback, CLI changes), lifted by unban or when they expire. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
-#include "commands.h"
 #include "log.h"
+#include "commands.h"
 
-/* How ban rules are named in diagnostics and in "portctl status". */
-#define BAN_SOURCE "ban"
-#define BAN_COMMENT "portctl ban"
-/* INET6_ADDRSTRLEN plus "/128". */
-#define BAN_ADDR_MAX 64
-#define BAN_SUMMARY_MAX (BAN_ADDR_MAX + PC_NAME_MAX + 32)
-/* Sources the configuration may hold beyond two per ban (files, and the
- * command line's) before bans_compact makes the model again. */
-#define BANS_COMPACT_SLACK 256
+/* A year: a longer timeout is a typo, not a ban. */
+#define BAN_TIMEOUT_MAX (366u * 24 * 3600)
 
-struct pc_ban {
-	char addr[BAN_ADDR_MAX]; /* canonical: inet_ntop text, "/len" unless a host */
-	char zone[PC_NAME_MAX + 1]; /* "" for every zone */
-};
-
-/* Canonical text of an address with an optional prefix length, so that
- * "2001:DB8::0001" and "2001:db8::1" are one ban. Host bits under the
- * prefix are left for the parser to refuse with its hint. */
-static int ban_addr_canonical(const char *text, char out[BAN_ADDR_MAX])
+static int bans_refused(const struct daemon *dm, struct pc_reply *reply)
 {
-	char host[BAN_ADDR_MAX], canon[INET6_ADDRSTRLEN];
-	unsigned char bin[sizeof(struct in6_addr)];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
-	int family, max_len;
-	char *end;
-	long len;
-
-	if (n == 0 || n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	family = strchr(host, ':') ? AF_INET6 : AF_INET;
-	max_len = family == AF_INET6 ? 128 : 32;
-	if (inet_pton(family, host, bin) != 1 || !inet_ntop(family, bin, canon, sizeof(canon)))
-		return -EINVAL;
-	if (!slash) {
-		snprintf(out, BAN_ADDR_MAX, "%s", canon);
+	if (dm->bans_allowed)
 		return 0;
-	}
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (slash[1] < '0' || slash[1] > '9' || *end || errno || len < 0 || len > max_len)
-		return -EINVAL;
-	if (len == max_len)
-		snprintf(out, BAN_ADDR_MAX, "%s", canon);
-	else
-		snprintf(out, BAN_ADDR_MAX, "%s/%ld", canon, len);
-	return 0;
+	reply_set(reply, PC_STATUS_DENIED,
+		  "bans are turned off (bans = no in %s/portctl.conf): set bans = yes and run "
+		  "'portctl reload' to allow them",
+		  dm->paths.sysconf_dir);
+	return -EPERM;
 }
 
-/* A zone name as the grammar allows it; the parser checks it exists. */
-static bool ban_zone_valid(const char *zone)
-{
-	size_t n = strlen(zone);
-
-	if (n == 0 || n > PC_NAME_MAX || zone[0] < 'a' || zone[0] > 'z')
-		return false;
-	return strspn(zone, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-static int ban_find(const struct daemon *dm, const struct pc_ban *b)
-{
-	for (size_t i = 0; i < dm->n_bans; i++)
-		if (streq(dm->bans[i].addr, b->addr) && streq(dm->bans[i].zone, b->zone))
-			return (int)i;
-	return -ENOENT;
-}
-
-/* The ban's rule: every zone of cfg unless the ban names one. */
-static int ban_rule_text(const struct pc_ban *b, const struct pc_config *cfg,
-			 struct pc_strbuf *out)
-{
-	int r = pc_strbuf_printf(out, "deny from %s zone ", b->addr);
-
-	if (r >= 0 && b->zone[0])
-		r = pc_strbuf_printf(out, "%s", b->zone);
-	for (size_t i = 0; r >= 0 && !b->zone[0] && i < cfg->n_zones; i++)
-		r = pc_strbuf_printf(out, "%s%s", i ? "," : "", cfg->zones[i].name);
-	if (r >= 0)
-		r = pc_strbuf_printf(out, " comment \"%s\"", BAN_COMMENT);
-	return r;
-}
-
-/* Parse one ban rule into cfg and move it to position `at`. */
-static int ban_parse_at(const struct pc_ban *b, struct pc_config *cfg, size_t at,
-			struct pc_diags *d)
-{
-	struct pc_strbuf text = {0};
-	size_t n_rules = cfg->n_rules;
-	int r;
-
-	r = ban_rule_text(b, cfg, &text);
-	if (r < 0) {
-		pc_strbuf_free(&text);
-		return r;
-	}
-	/* pc_parse_buffer takes the text. */
-	r = pc_parse_buffer(cfg, BAN_SOURCE, text.buf, text.len, PC_ORIGIN_CLI, d);
-	if (r < 0)
-		return r;
-	if (cfg->n_rules != n_rules + 1)
-		return -EINVAL;
-	config_rule_move(cfg, n_rules, at);
-	return 0;
-}
-
-int bans_place(const struct daemon *dm, struct pc_config *cfg, struct pc_diags *d)
-{
-	int r;
-
-	/* Ahead of every rule: a banned host must not reach a port that a
-	 * rule of the zone allows. Consecutive, so the compiler merges them
-	 * into one address set per zone and family. */
-	for (size_t i = 0; i < dm->n_bans; i++) {
-		r = ban_parse_at(&dm->bans[i], cfg, i, d);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-void bans_clear(struct daemon *dm)
-{
-	free(dm->bans);
-	dm->bans = NULL;
-	dm->n_bans = dm->cap_bans = 0;
-}
-
-static int ban_from_args(json_t *args, struct pc_ban *b, struct pc_reply *reply)
+static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 {
 	const char *addr = json_string_value(json_object_get(args, "address"));
-	json_t *zone = json_object_get(args, "zone");
+	json_t *zone = json_object_get(args, "zone"), *timeout = json_object_get(args, "timeout");
+	uint64_t expires = 0;
 
-	*b = (struct pc_ban){0};
-	if (!addr || ban_addr_canonical(addr, b->addr) < 0)
+	if (timeout && !json_is_null(timeout)) {
+		if (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
+		    json_integer_value(timeout) > BAN_TIMEOUT_MAX)
+			return reply_set(reply, PC_STATUS_USAGE,
+					 "\"timeout\" must be 1 to %u seconds", BAN_TIMEOUT_MAX),
+			       -EINVAL;
+		expires = (uint64_t)time(NULL) + (uint64_t)json_integer_value(timeout);
+	}
+	if (zone && !json_is_null(zone) && !json_is_string(zone))
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "\"zone\" must be a zone name ('portctl zones' lists them)"),
+		       -EINVAL;
+	if (ban_parse(addr, json_is_string(zone) ? json_string_value(zone) : NULL, expires, b) <
+	    0)
 		return reply_set(reply, PC_STATUS_USAGE,
 				 "\"address\" must be an IPv4 or IPv6 address, optionally with "
-				 "a prefix length (203.0.113.7, 2001:db8::/64)"),
+				 "a prefix length (203.0.113.7, 2001:db8::/64), and \"zone\" a "
+				 "zone name"),
 		       -EINVAL;
-	if (zone && !json_is_null(zone)) {
-		if (!json_is_string(zone) || !ban_zone_valid(json_string_value(zone)))
-			return reply_set(reply, PC_STATUS_USAGE,
-					 "\"zone\" must be a zone name ('portctl zones' lists "
-					 "them)"),
-			       -EINVAL;
-		snprintf(b->zone, sizeof(b->zone), "%s", json_string_value(zone));
-	}
 	return 0;
 }
 
-/* How a ban is named in the log and in replies: "ADDR[ zone ZONE]". */
-static void ban_summary(const struct pc_ban *b, char out[BAN_SUMMARY_MAX])
+/* The bans become next (one added or removed at index changed): in place
+ * when the model allows, else the one path with everything composed. */
+static int bans_change(struct daemon *dm, const struct bans *next, bool added, size_t changed,
+		       struct pc_reply *reply)
 {
-	snprintf(out, BAN_SUMMARY_MAX, "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
-}
+	struct next nx = {.bans = next, .panic = -1, .source = dm->source,
+			  .intro = "the ban was refused, nothing changed:"};
+	int r = state_bans_in_place(dm, next, added, changed);
 
-/* Apply dm->bans as they now stand; the change's text is the ban's rule. */
-static int bans_commit(struct daemon *dm, const struct pc_peer *peer, enum change_kind kind,
-		       const struct pc_ban *b, struct pc_reply *reply)
-{
-	char rule[BAN_SUMMARY_MAX];
-	struct change ch = {.kind = kind, .rule = rule, .peer = peer};
-
-	ban_summary(b, rule);
-	return change_apply(dm, &ch, reply);
-}
-
-/* The log line and reply of change_apply for a ban or an unban. */
-static void ban_done(const struct pc_peer *peer, const struct pc_ban *b, enum change_kind kind,
-		     struct pc_reply *reply)
-{
-	char summary[BAN_SUMMARY_MAX];
-
-	ban_summary(b, summary);
-	change_done(peer, kind, false, summary, reply);
-}
-
-static bool rule_is_placed_ban(const struct pc_rule *r)
-{
-	return r->loc.file && streq(r->loc.file, BAN_SOURCE);
-}
-
-/*
- * Whether a ban can change the configuration in force in place, as
- * fast_add decides for an allow: files applied, nothing pending, a plan
- * kept; and the configuration opens with exactly the n bans bans_place
- * put there (a reload drops them until bans_restore).
- */
-static bool bans_fast_ready(const struct daemon *dm, size_t n)
-{
-	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
-
-	if (!applied_in_place_ok(dm) || n == 0 || cfg->n_rules < n)
-		return false;
-	return rule_is_placed_ban(&cfg->rules[n - 1]) &&
-	       (n == cfg->n_rules || !rule_is_placed_ban(&cfg->rules[n]));
-}
-
-/*
- * A ban in O(change) once its zones have their block sets: the ban's rule
- * is parsed at the end of the configuration in force, its elements are
- * built against the applied plan and sent in one transaction carrying the
- * generation id, then the rule takes its place after the other bans.
- * Returns 1 when done (reply set), 0 when the full path must do it
- * (nothing changed), or -ENOMEM.
- */
-static int ban_fast_add(struct daemon *dm, const struct pc_peer *peer, const struct pc_ban *b,
-			struct pc_reply *reply)
-{
-	size_t n_old = dm->n_bans - 1, n_rules, n_sources;
-	struct pc_applied *a = dm->applied;
-	struct pc_rule_append app = {0};
-	struct pc_config *cfg;
-	struct pc_diags d;
-	int r;
-
-	if (!bans_fast_ready(dm, n_old) || a->cfg->n_rules == a->cfg->cap_rules)
-		return 0;
-	cfg = a->cfg;
-	n_rules = cfg->n_rules;
-	n_sources = cfg->sources.n;
-	pc_diags_init(&d);
-	r = ban_parse_at(b, cfg, n_rules, &d);
-	if (r >= 0)
-		r = pc_config_validate_rule(cfg, n_rules, &d);
-	if (r >= 0)
-		r = pc_ban_add_prepare(a->plan, a->ruleset, &cfg->rules[n_rules], &cfg->rules[n_old],
-				       &app);
-	if (r >= 0)
-		r = pc_nl_apply_elements(dm->nl, a->ruleset, &app, true, &d);
-	pc_diags_free(&d);
-	if (r < 0) {
-		/* The full path says what went wrong, at the rule. */
-		config_truncate(cfg, n_rules, n_sources);
-		pc_rule_append_free(&app);
-		return r == -ENOMEM ? r : 0;
-	}
-	/* The kernel holds the ban: the model in memory follows. */
-	config_rule_move(cfg, n_rules, n_old);
-	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
-	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0)
-		applied_model_lost(dm);
-	pc_rule_append_free(&app);
-	ban_done(peer, b, CHANGE_BAN, reply);
-	return 1;
-}
-
-/* An unban in O(change), as ban_fast_add: dm->bans[i]'s elements are
- * deleted in one transaction, then its rule leaves the configuration. */
-static int ban_fast_remove(struct daemon *dm, const struct pc_peer *peer, size_t i,
-			   const struct pc_ban *b, struct pc_reply *reply)
-{
-	struct pc_applied *a = dm->applied;
-	struct pc_rule_append app = {0};
-	struct pc_config *cfg;
-	struct pc_diags d;
-	size_t n_rules;
-	int r;
-
-	if (!bans_fast_ready(dm, dm->n_bans))
-		return 0;
-	cfg = a->cfg;
-	n_rules = cfg->n_rules;
-	pc_diags_init(&d);
-	r = pc_ban_remove_prepare(a->plan, a->ruleset, &cfg->rules[i], &app);
-	if (r >= 0)
-		r = pc_nl_apply_elements(dm->nl, a->ruleset, &app, false, &d);
-	pc_diags_free(&d);
-	if (r < 0) {
-		pc_rule_append_free(&app);
-		return r == -ENOMEM ? r : 0;
-	}
-	/* Plan and ruleset let go of the rule before it leaves the array. */
-	pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
-	config_rule_remove(cfg, i);
-	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
-	pc_rule_append_free(&app);
-	/* Remade when what they hold for nothing reaches half of what is
-	 * live: memory stays bounded, and each remake is paid for by as
-	 * many unbans as it drops, however far apart they come. */
-	if (a->ruleset->n_stale_elems > a->ruleset->n_elems / 2)
-		bans_model_refresh(dm);
-	ban_done(peer, b, CHANGE_UNBAN, reply);
-	return 1;
-}
-
-/*
- * Each in-place ban parses its rule from a source of its own, which an
- * unban leaves behind: under fail2ban's churn they would pile up without
- * end. Once they outnumber the bans twice over, the model is made again
- * from the files and the bans in force (one compile; the kernel sees no
- * change), so the cost is spread over as many bans and unbans.
- */
-static void bans_compact(struct daemon *dm)
-{
-	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
-
-	if (!cfg || cfg->sources.n <= 2 * dm->n_bans + BANS_COMPACT_SLACK)
-		return;
-	log_info("%zu sources for %zu bans: making the model again", cfg->sources.n, dm->n_bans);
-	bans_restore(dm);
+	if (r != 0)
+		return r;
+	return state_commit(dm, &nx, reply);
 }
 
 int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
-	struct pc_ban b, *slot;
+	char summary[BAN_ADDR_MAX + PC_NAME_MAX + 16];
+	struct bans next = {0};
+	struct ban b, *slot;
+	ssize_t i;
 	int r;
 
-	if (ban_from_args(args, &b, reply) < 0)
+	if (bans_refused(dm, reply) < 0 || ban_from_args(args, &b, reply) < 0)
 		return 0;
-	if (ban_find(dm, &b) >= 0)
-		return reply_set(reply, PC_STATUS_OK, "%s is already banned%s%s", b.addr,
-				 b.zone[0] ? " in zone " : "", b.zone);
-	slot = PC_ARRAY_PUSH(dm->bans, dm->n_bans, dm->cap_bans);
-	if (!slot)
-		return -ENOMEM;
-	*slot = b;
-	r = ban_fast_add(dm, peer, &b, reply);
-	if (r > 0) {
-		bans_compact(dm);
-		return 0;
+	ban_summary(&b, summary, sizeof(summary));
+	i = bans_find(&dm->bans, &b);
+	if (i >= 0 && dm->bans.items[i].expires == b.expires)
+		return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
+	r = bans_copy(&dm->bans, &next);
+	if (r < 0)
+		return r;
+	if (i >= 0) {
+		/* Banned again with another timeout: the new one holds. */
+		next.items[i].expires = b.expires;
+		r = bans_change(dm, &next, false, SIZE_MAX, reply);
+	} else {
+		slot = PC_ARRAY_PUSH(next.items, next.n, next.cap);
+		if (!slot) {
+			bans_clear(&next);
+			return -ENOMEM;
+		}
+		*slot = b;
+		r = bans_change(dm, &next, true, next.n - 1, reply);
 	}
-	if (r == 0)
-		r = bans_commit(dm, peer, CHANGE_BAN, &b, reply);
-	if (r < 0 || reply->status != PC_STATUS_OK)
-		dm->n_bans--;
-	return r;
+	bans_clear(&next);
+	if (r >= 0)
+		change_done(peer, "banned", false, summary, reply);
+	return r == -ECANCELED ? 0 : r;
 }
 
 int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	      struct pc_reply *reply)
 {
-	struct pc_ban b;
-	int i, r;
-
-	if (ban_from_args(args, &b, reply) < 0)
-		return 0;
-	i = ban_find(dm, &b);
-	if (i < 0)
-		return reply_set(reply, PC_STATUS_FAILURE, "%s is not banned%s%s", b.addr,
-				 b.zone[0] ? " in zone " : "", b.zone);
-	r = ban_fast_remove(dm, peer, (size_t)i, &b, reply);
-	if (r < 0)
-		return r;
-	memmove(&dm->bans[i], &dm->bans[i + 1], (dm->n_bans - (size_t)i - 1) * sizeof(b));
-	dm->n_bans--;
-	if (r > 0) {
-		bans_compact(dm);
-		return 0;
-	}
-	r = bans_commit(dm, peer, CHANGE_UNBAN, &b, reply);
-	if (r < 0 || reply->status != PC_STATUS_OK) {
-		/* Put it back where it was: the kernel still holds it. */
-		memmove(&dm->bans[i + 1], &dm->bans[i], (dm->n_bans - (size_t)i) * sizeof(b));
-		dm->bans[i] = b;
-		dm->n_bans++;
-	}
-	return r;
-}
-
-void bans_model_refresh(struct daemon *dm)
-{
-	struct pc_applied *a = dm->applied;
-
-	/* Only the fast unban makes maps stale, and it needs the plan. */
-	if (a && a->ruleset && a->ruleset->n_stale > 0 && pc_ruleset_refresh(a->plan, a->ruleset) < 0)
-		applied_model_lost(dm);
-}
-
-int bans_restore(struct daemon *dm)
-{
-	static const struct pc_peer self = {0};
-	struct pc_reply reply = {0};
-	struct pc_ban none = {.addr = "all bans"};
+	char summary[BAN_ADDR_MAX + PC_NAME_MAX + 16];
+	struct bans next = {0};
+	struct ban b;
+	ssize_t i;
 	int r;
 
-	if (dm->n_bans == 0)
+	if (bans_refused(dm, reply) < 0)
 		return 0;
-	r = bans_commit(dm, &self, CHANGE_BAN, &none, &reply);
-	if (r >= 0 && reply.status != PC_STATUS_OK)
-		r = -ECANCELED;
+	if (json_is_true(json_object_get(args, "all"))) {
+		if (dm->bans.n == 0)
+			return reply_set(reply, PC_STATUS_OK, "no address is banned");
+		snprintf(summary, sizeof(summary), "all %zu bans", dm->bans.n);
+		r = bans_change(dm, &next, false, SIZE_MAX, reply);
+		if (r >= 0)
+			change_done(peer, "unbanned", false, summary, reply);
+		return r == -ECANCELED ? 0 : r;
+	}
+	if (ban_from_args(args, &b, reply) < 0)
+		return 0;
+	ban_summary(&b, summary, sizeof(summary));
+	i = bans_find(&dm->bans, &b);
+	/* fail2ban takes any other exit than 0 for an error. */
+	if (i < 0)
+		return reply_set(reply, PC_STATUS_OK, "%s was not banned: nothing to do", summary);
+	r = bans_copy(&dm->bans, &next);
 	if (r < 0)
-		log_error("the %zu banned address(es) could not be restored after the reload: %s",
-			  dm->n_bans, reply.message ? reply.message : strerror(-r));
+		return r;
+	memmove(&next.items[i], &next.items[i + 1], (next.n - (size_t)i - 1) * sizeof(b));
+	next.n--;
+	r = bans_change(dm, &next, false, (size_t)i, reply);
+	bans_clear(&next);
+	if (r >= 0)
+		change_done(peer, "unbanned", false, summary, reply);
+	return r == -ECANCELED ? 0 : r;
+}
+
+uint64_t bans_deadline(const struct daemon *dm)
+{
+	uint64_t next = bans_next_expiry(&dm->bans), now = (uint64_t)time(NULL);
+
+	if (!next)
+		return UINT64_MAX;
+	return pc_now_ms() + (next > now ? (next - now) * 1000 : 0);
+}
+
+void bans_expire_due(struct daemon *dm)
+{
+	struct pc_reply reply = {0};
+	struct bans next = {0};
+	struct next nx = {.bans = &next, .panic = -1, .source = dm->source};
+	size_t gone;
+
+	if (bans_copy(&dm->bans, &next) < 0)
+		return;
+	gone = bans_expire(&next, (uint64_t)time(NULL));
+	if (gone && state_commit(dm, &nx, &reply) >= 0)
+		log_notice("%zu ban(s) expired", gone);
+	else if (gone)
+		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");
+	bans_clear(&next);
 	free(reply.message);
 	json_decref(reply.data);
-	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "commands.h"
 #include "log.h"
@@ -129,7 +130,7 @@ static json_t *kernel_json(struct daemon *dm, bool *matches)
 	if (!dm->applied || !dm->applied->ruleset)
 		return json_pack("{s:b,s:s}", "checked", false, "reason",
 				 "portctld has no model of the rules the kernel holds");
-	r = pc_nl_verify(dm->nl, dm->applied->ruleset, &m);
+	r = state_verify(dm, &m);
 	if (r < 0)
 		return json_pack("{s:b,s:s}", "checked", false, "reason", strerror(-r));
 	*matches = m.n == 0;
@@ -161,9 +162,9 @@ int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct
 		pc_diags_free(&d);
 		return 0;
 	}
-	/* A reload keeps the bans ahead of the files' rules (bans_restore). */
+	/* A reload keeps the bans ahead of the files' rules. */
 	if (r >= 0)
-		r = bans_place(dm, files->cfg, &d);
+		r = bans_compose(&dm->bans, (uint64_t)time(NULL), files->cfg, &d);
 	pc_diags_free(&d);
 	if (r < 0) {
 		pc_applied_free(files);

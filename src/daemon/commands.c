@@ -1,5 +1,6 @@
-/* The daemon's command table and its read-only handlers (version, zones,
- * services, status) and reload; rule changes live in change.c. */
+/* The daemon's command table, its dispatch (who may write, panic mode),
+ * and the read-only handlers version, zones, services and status; every
+ * change is a handler of its own file that calls down into state.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,8 +14,7 @@
 
 struct command {
 	const char *name;
-	int (*run)(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		   struct pc_reply *reply);
+	command_fn *run;
 	bool needs_write;
 	const char *help;
 };
@@ -32,57 +32,6 @@ static const char *const source_names[] = {
 	[SOURCE_SAFE] = "safe-policy", [SOURCE_KERNEL] = "kernel",
 	[SOURCE_ROLLBACK] = "rolled-back",
 };
-
-int reply_diags(struct pc_reply *reply, int status, const char *intro, const struct pc_diags *d,
-		const struct pc_config *cfg)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	json_t *list = json_array();
-
-	if (!f || !list) {
-		if (f)
-			fclose(f);
-		json_decref(list);
-		return -ENOMEM;
-	}
-	fprintf(f, "%s\n", intro);
-	pc_diags_print(f, d, cfg ? &cfg->sources : NULL);
-	fclose(f);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct pc_diag *g = &d->items[i];
-
-		json_array_append_new(
-			list, json_pack("{s:s,s:s?,s:i,s:i,s:s,s:s?}", "severity",
-					g->severity == PC_SEV_ERROR ? "error" : "warning", "file",
-					g->loc.file, "line", (int)g->loc.line, "column",
-					(int)g->loc.col, "message", g->message, "hint", g->hint));
-	}
-	/* Strip the last newline: the CLI prints the message as a line. */
-	if (len > 0 && text[len - 1] == '\n')
-		text[len - 1] = '\0';
-	free(reply->message);
-	reply->message = text;
-	reply->status = status;
-	json_decref(reply->data);
-	reply->data = json_pack("{s:o}", "diagnostics", list);
-	return 0;
-}
-
-unsigned daemon_apply_flags(const struct daemon *dm)
-{
-	return dm->table_owner ? PC_NL_OWNER : 0;
-}
-
-void daemon_runtime_clear(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->n_runtime; i++)
-		free(dm->runtime[i]);
-	free(dm->runtime);
-	dm->runtime = NULL;
-	dm->n_runtime = dm->cap_runtime = 0;
-}
 
 static int cmd_version(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		       struct pc_reply *reply)
@@ -145,17 +94,6 @@ static json_t *zones_json(const struct pc_config *cfg)
 	for (size_t i = 0; a && i < cfg->n_zones; i++)
 		json_array_append_new(a, zone_json(cfg, i));
 	return a;
-}
-
-int need_model(const struct daemon *dm, struct pc_reply *reply)
-{
-	if (dm->applied && dm->applied->cfg)
-		return 0;
-	reply_set(reply, PC_STATUS_FAILURE,
-		  "portctld kept the rules the kernel had at start-up but has no valid "
-		  "configuration describing them: fix the errors it logged, then run "
-		  "'portctl reload'");
-	return -ENODATA;
 }
 
 static int cmd_zones(struct daemon *dm, const struct pc_peer *peer, json_t *args,
@@ -239,15 +177,14 @@ static const struct pc_rule *elem_rule(const struct pc_config *cfg, const struct
 static int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
 {
 	const struct pc_config *cfg = dm->applied->cfg;
-	const struct pc_ruleset *rs = dm->applied->ruleset;
+	const struct pc_ruleset *rs;
 	struct pc_nl_counters c = {0};
 	int r;
 
-	if (!rs)
-		return 0;
-	r = pc_nl_read_counters(dm->nl, rs, &c);
+	r = state_read_counters(dm, &c);
 	if (r < 0)
 		return r;
+	rs = dm->applied->ruleset;
 	for (size_t i = 0; i < c.n; i++) {
 		const struct pc_rule *rule = rs->objs[c.items[i].obj].rule;
 
@@ -302,174 +239,8 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 				"source", source_names[dm->source], "default_zone",
 				cfg->zones[cfg->default_zone].name, "counters", r >= 0, "zones",
 				zones_json(cfg), "rules", rules);
-	trust_status_add(dm, reply->data);
+	confirm_status_add(dm, reply->data);
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
-}
-
-void daemon_take_reloaded(struct daemon *dm, struct pc_applied *a)
-{
-	pc_applied_free(dm->applied);
-	dm->applied = a;
-	dm->source = SOURCE_FILES;
-	dm->cli_changes = a->cfg->settings.cli_changes;
-	dm->table_owner = a->cfg->settings.table_owner;
-	if (dm->log_level_override < 0)
-		log_set_max_level(a->cfg->settings.log_level);
-	if (dm->n_runtime > 0)
-		log_notice("reload dropped %zu runtime rule(s)", dm->n_runtime);
-	daemon_runtime_clear(dm);
-	log_info("configuration applied: %zu rules, %zu zones", a->cfg->n_rules, a->cfg->n_zones);
-}
-
-int daemon_reload(struct daemon *dm, struct pc_reply *reply)
-{
-	struct pc_applied *a = NULL;
-	struct pc_diags d;
-	int r;
-
-	if (panic_refuses(dm, "reload", reply))
-		return -EBUSY;
-	pc_diags_init(&d);
-	r = pc_apply_config(&dm->paths, dm->nl, dm->applied, &a, &d);
-	if (r < 0 && a && a->stage != PC_APPLY_STATE) {
-		diags_log(&d);
-		if (reply)
-			reply_diags(reply,
-				    a->stage == PC_APPLY_CONFIG ? PC_STATUS_USAGE : PC_STATUS_FAILURE,
-				    a->stage == PC_APPLY_CONFIG
-					    ? "reload refused, nothing changed: fix these errors "
-					      "and run 'portctl reload' again"
-					    : "the kernel refused the configuration, nothing changed",
-				    &d, a->cfg);
-		log_error("reload failed, the previous rules stay in force");
-		pc_applied_free(a);
-		pc_diags_free(&d);
-		return r;
-	}
-	if (r < 0)
-		log_warning_errno(r, "applied, but the last-good copy was not saved: %m");
-	daemon_take_reloaded(dm, a);
-	if (reply)
-		reply_set(reply, PC_STATUS_OK, "reloaded: %zu rules in %zu zones applied",
-			  a->cfg->n_rules, a->cfg->n_zones);
-	/* Bans outlive reloads (fail2ban does not re-issue them); they follow
-	 * in a second, element-only transaction, which replaces dm->applied
-	 * (and frees a). */
-	bans_restore(dm);
-	pc_diags_free(&d);
-	return 0;
-}
-
-/* From the CLI a reload is an apply without --confirm: the lock-out
- * guard sees it (SIGHUP goes through daemon_reload, with no session). */
-static int cmd_reload(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		      struct pc_reply *reply)
-{
-	json_object_del(args, "confirm");
-	return cmd_apply(dm, peer, args, reply);
-}
-
-/* The rule text a CLI change sends; an action command's rule must start
- * with that action, so "allow" cannot smuggle in a "deny". */
-static int args_rule(json_t *args, const char *action, const char **rule, struct pc_reply *reply)
-{
-	json_t *v = json_object_get(args, "rule");
-	size_t n = action ? strlen(action) : 0;
-
-	*rule = json_string_value(v);
-	if (!*rule || !**rule || strchr(*rule, '\n') ||
-	    (action && (strncmp(*rule, action, n) != 0 || ((*rule)[n] != ' ' && (*rule)[n])))) {
-		reply_set(reply, PC_STATUS_USAGE, "the request needs a one-line \"rule\"%s%s",
-			  action ? " starting with " : "", action ? action : "");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int args_number(json_t *args, const char *key, size_t *out, struct pc_reply *reply)
-{
-	json_t *v = json_object_get(args, key);
-
-	*out = 0;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 10000000) {
-		reply_set(reply, PC_STATUS_USAGE, "\"%s\" must be a rule number (1 or more)", key);
-		return -EINVAL;
-	}
-	*out = (size_t)json_integer_value(v);
-	return 0;
-}
-
-static int cmd_add(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		   struct pc_reply *reply, const char *action)
-{
-	struct change ch = {.kind = CHANGE_ADD, .peer = peer};
-
-	if (args_rule(args, action, &ch.rule, reply) < 0)
-		return 0;
-	ch.runtime = json_is_true(json_object_get(args, "runtime"));
-	guard_opts_from_args(args, &ch.guard);
-	return change_apply(dm, &ch, reply);
-}
-
-static int cmd_allow(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		     struct pc_reply *reply)
-{
-	return cmd_add(dm, peer, args, reply, "allow");
-}
-
-static int cmd_deny(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		    struct pc_reply *reply)
-{
-	return cmd_add(dm, peer, args, reply, "deny");
-}
-
-static int cmd_reject(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		      struct pc_reply *reply)
-{
-	return cmd_add(dm, peer, args, reply, "reject");
-}
-
-static int cmd_limit(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		     struct pc_reply *reply)
-{
-	return cmd_add(dm, peer, args, reply, "limit");
-}
-
-static int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		      struct pc_reply *reply)
-{
-	struct change ch = {.kind = CHANGE_INSERT, .peer = peer};
-
-	if (args_rule(args, NULL, &ch.rule, reply) < 0 ||
-	    args_number(args, "position", &ch.number, reply) < 0)
-		return 0;
-	if (ch.number == 0)
-		return reply_set(reply, PC_STATUS_USAGE, "insert needs a \"position\"");
-	ch.runtime = json_is_true(json_object_get(args, "runtime"));
-	guard_opts_from_args(args, &ch.guard);
-	return change_apply(dm, &ch, reply);
-}
-
-static int cmd_delete(struct daemon *dm, const struct pc_peer *peer, json_t *args,
-		      struct pc_reply *reply)
-{
-	struct change ch = {.kind = CHANGE_DELETE, .peer = peer};
-	int given;
-
-	if (args_number(args, "number", &ch.number, reply) < 0)
-		return 0;
-	ch.rule = json_string_value(json_object_get(args, "rule"));
-	ch.comment = json_string_value(json_object_get(args, "comment"));
-	given = (ch.number > 0) + (ch.rule != NULL) + (ch.comment != NULL);
-	if (given != 1)
-		return reply_set(reply, PC_STATUS_USAGE,
-				 "delete needs exactly one of \"number\", \"rule\", \"comment\"");
-	if (ch.rule && args_rule(args, NULL, &ch.rule, reply) < 0)
-		return 0;
-	guard_opts_from_args(args, &ch.guard);
-	return change_apply(dm, &ch, reply);
 }
 
 static const struct command commands[] = {
@@ -529,9 +300,6 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 	if (cmd->needs_write && panic_refuses(dm, cmd->name, reply))
 		return;
 	log_debug("uid %u pid %d: %s", peer->uid, (int)peer->pid, cmd->name);
-	/* Bans and unbans keep maps stale in a burst; all else reads them. */
-	if (cmd->run != cmd_ban && cmd->run != cmd_unban)
-		bans_model_refresh(dm);
 	r = cmd->run(dm, peer, req->args, reply);
 	if (r < 0) {
 		log_error_errno(r, "%s: %m", cmd->name);

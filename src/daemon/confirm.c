@@ -1,7 +1,7 @@
-/* apply [--confirm SECONDS] and confirm: apply the files, and unless
- * "portctl confirm" arrives in time put the previous ruleset back in one
- * transaction. The rollback copy is on disk first, so a restart of the
- * daemon during the window rolls back too. */
+/* reload, apply [--confirm SECONDS] and confirm: the files become the next
+ * desired state; with --confirm the state in force before is kept, on disk
+ * first, and put back through the same path unless "portctl confirm"
+ * arrives in time (a restart during the window rolls back too). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "log.h"
 #include "persist.h"
+#include "commands.h"
 
 /* Under the state directory: the previous configuration (laid out like
  * last-good) and, written after it, the marker that says a rollback is due. */
@@ -24,33 +24,12 @@
 /* A day: anything longer is a typo, not a trial. */
 #define CONFIRM_MAX_SECONDS 86400
 
-struct pending {
-	struct pc_applied *previous; /* what the kernel held before; owned */
-	enum daemon_source source;   /* where previous came from */
-	char **runtime;		     /* its --runtime rules, owned */
-	size_t n_runtime, cap_runtime;
-	uint64_t deadline; /* ms, CLOCK_MONOTONIC */
-	time_t deadline_wall;
-	unsigned seconds;
-	uid_t uid;
-};
-
-static int state_path(const struct daemon *dm, const char *name, char *buf, size_t size)
-{
-	if (!dm->paths.state_dir)
-		return -EINVAL;
-	return snprintf(buf, size, "%s/%s", dm->paths.state_dir, name) >= (int)size ? -ENAMETOOLONG
-										    : 0;
-}
-
 static void pending_free(struct pending *p)
 {
 	if (!p)
 		return;
-	pc_applied_free(p->previous);
-	for (size_t i = 0; i < p->n_runtime; i++)
-		free(p->runtime[i]);
-	free(p->runtime);
+	pc_config_free(p->previous);
+	runtime_clear(&p->runtime);
 	free(p);
 }
 
@@ -77,36 +56,34 @@ static int cfg_origin(const struct daemon *dm, const struct pc_config *cfg, stru
 static void pending_forget_disk(const struct daemon *dm)
 {
 	char path[PATH_MAX];
+	int r = state_file_remove(&dm->paths, PENDING_MARKER);
 
-	if (state_path(dm, PENDING_MARKER, path, sizeof(path)) >= 0 && unlink(path) < 0 &&
-	    errno != ENOENT)
-		log_warning_errno(-errno, "cannot remove %s: %m", path);
-	if (state_path(dm, PENDING_NAME, path, sizeof(path)) >= 0)
+	if (r < 0)
+		log_warning_errno(r, "cannot remove %s/%s: %m", dm->paths.state_dir, PENDING_MARKER);
+	if (state_file_path(&dm->paths, PENDING_NAME, path, sizeof(path)) >= 0)
 		(void)pc_state_remove_tree(path);
 }
 
-static int pending_persist(const struct daemon *dm, const struct pending *p, uid_t uid)
+static int pending_persist(const struct daemon *dm, const struct pending *p)
 {
-	char buf[PATH_MAX * 2], path[PATH_MAX];
+	char buf[PATH_MAX * 2];
 	_cleanup_free_ char *text = NULL;
 	struct pc_paths from;
 	json_t *meta;
 	int r;
 
-	r = cfg_origin(dm, p->previous->cfg, &from, buf, sizeof(buf));
+	r = cfg_origin(dm, p->previous, &from, buf, sizeof(buf));
 	if (r >= 0)
-		r = pc_state_save_named(&dm->paths, &from, PENDING_NAME, p->previous->cfg);
-	if (r >= 0)
-		r = state_path(dm, PENDING_MARKER, path, sizeof(path));
+		r = pc_state_save_named(&dm->paths, &from, PENDING_NAME, p->previous);
 	if (r < 0)
 		return r;
 	meta = json_pack("{s:i,s:I,s:i}", "seconds", (int)p->seconds, "deadline",
-			 (json_int_t)p->deadline_wall, "uid", (int)uid);
+			 (json_int_t)p->deadline_wall, "uid", (int)p->uid);
 	text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	if (!text)
 		return -ENOMEM;
-	return file_replace(path, text, strlen(text), 0644);
+	return state_file_write(&dm->paths, PENDING_MARKER, text);
 }
 
 static int args_seconds(json_t *args, unsigned *out, struct pc_reply *reply)
@@ -153,43 +130,29 @@ static int confirm_possible(const struct daemon *dm, struct pc_reply *reply)
 	return 0;
 }
 
-static int apply_refused(struct pc_reply *reply, const struct pc_applied *a,
-			 const struct pc_diags *d)
-{
-	return reply_diags(reply,
-			   a && a->stage == PC_APPLY_CONFIG ? PC_STATUS_USAGE : PC_STATUS_FAILURE,
-			   a && a->stage == PC_APPLY_CONFIG
-			       ? "apply refused, nothing changed: fix these errors and try again"
-			       : "the kernel refused the configuration, nothing changed",
-			   d, a ? a->cfg : NULL);
-}
-
-/* Keep what the kernel holds now, to put it back when time runs out. */
-static struct pending *pending_new(struct daemon *dm, unsigned seconds, uid_t uid)
+/* Keep the files and runtime rules in force, to put them back when time
+ * runs out (the bans in force then are composed in as always). */
+static int pending_new(const struct daemon *dm, unsigned seconds, uid_t uid,
+		       struct pending **out)
 {
 	struct pending *p = calloc(1, sizeof(*p));
+	struct pc_diags d;
+	int r;
 
+	*out = p;
 	if (!p)
-		return NULL;
-	p->previous = dm->applied;
+		return -ENOMEM;
+	pc_diags_init(&d);
+	r = config_from_sources(&dm->paths, dm->applied->cfg, &p->previous, &d);
+	pc_diags_free(&d);
+	if (r >= 0)
+		r = runtime_copy(&dm->runtime, &p->runtime);
 	p->source = dm->source;
 	p->seconds = seconds;
 	p->uid = uid;
 	p->deadline = pc_now_ms() + (uint64_t)seconds * 1000;
 	p->deadline_wall = time(NULL) + seconds;
-	return p;
-}
-
-/* The previous configuration and its runtime rules go with the pending
- * rollback; daemon_take_reloaded then finds neither to free. */
-static void pending_take(struct daemon *dm, struct pending *p)
-{
-	p->runtime = TAKE_PTR(dm->runtime);
-	p->n_runtime = dm->n_runtime;
-	p->cap_runtime = dm->cap_runtime;
-	dm->n_runtime = dm->cap_runtime = 0;
-	dm->applied = NULL;
-	dm->pending = p;
+	return r;
 }
 
 static void apply_reply(struct pc_reply *reply, const struct pc_applied *a, const struct pending *p,
@@ -219,13 +182,65 @@ static void apply_reply(struct pc_reply *reply, const struct pc_applied *a, cons
 				(json_int_t)p->deadline_wall);
 }
 
+/* The files as they are now, as the next desired state (runtime rules are
+ * dropped by a reload). */
+static int files_apply(struct daemon *dm, const struct guard_opts *g, struct pending *p,
+		       char **warning, struct pc_reply *reply)
+{
+	struct next nx = {.source = SOURCE_FILES, .panic = -1, .guard = g, .warning = warning};
+	size_t n_runtime = dm->runtime.n;
+	struct pc_diags d;
+	int r;
+
+	pc_diags_init(&d);
+	r = pc_config_load(&dm->paths, &nx.cfg, &d);
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0 || pc_diags_has_errors(&d)) {
+		diags_log(&d);
+		reply_diags(reply, PC_STATUS_USAGE,
+			    "reload refused, nothing changed: fix these errors and run 'portctl "
+			    "reload' again",
+			    &d, nx.cfg);
+		log_error("reload failed, the previous rules stay in force");
+		r = -ECANCELED;
+		goto out;
+	}
+	nx.intro = "reload refused, nothing changed: fix these errors and run 'portctl reload' "
+		   "again";
+	if (p) {
+		r = pending_persist(dm, p);
+		if (r < 0) {
+			reply_set(reply, PC_STATUS_FAILURE,
+				  "cannot save the rollback copy under %s (%s): nothing changed",
+				  dm->paths.state_dir, strerror(-r));
+			pending_forget_disk(dm);
+			r = -ECANCELED;
+			goto out;
+		}
+	}
+	r = state_commit(dm, &nx, reply);
+	if (r < 0) {
+		if (p)
+			pending_forget_disk(dm);
+		log_error("reload failed, the previous rules stay in force");
+		goto out;
+	}
+	if (n_runtime > 0)
+		log_notice("reload dropped %zu runtime rule(s)", n_runtime);
+	log_info("configuration applied: %zu rules, %zu zones", dm->applied->cfg->n_rules,
+		 dm->applied->cfg->n_zones);
+out:
+	next_free(&nx);
+	pc_diags_free(&d);
+	return r;
+}
+
 int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	_cleanup_free_ char *warning = NULL;
-	struct pc_applied *a = NULL;
 	struct pending *p = NULL;
 	struct guard_opts g;
-	struct pc_diags d;
 	unsigned seconds;
 	int r;
 
@@ -234,59 +249,48 @@ int cmd_apply(struct daemon *dm, const struct pc_peer *peer, json_t *args, struc
 	if (args_seconds(args, &seconds, reply) < 0 || (seconds && confirm_possible(dm, reply) < 0))
 		return 0;
 	g.confirm = seconds > 0;
-	pc_diags_init(&d);
-	r = pc_apply_prepare(&dm->paths, &a, &d);
-	if (r < 0) {
-		apply_refused(reply, a, &d);
-		goto out;
-	}
-	r = guard_check(dm, &g, dm->applied ? dm->applied->cfg : NULL, a->cfg, reply, &warning);
-	if (r < 0)
-		goto out;
 	if (seconds) {
-		p = pending_new(dm, seconds, peer->uid);
-		r = p ? pending_persist(dm, p, peer->uid) : -ENOMEM;
+		r = pending_new(dm, seconds, peer->uid, &p);
 		if (r < 0) {
-			reply_set(reply, PC_STATUS_FAILURE,
-				  "cannot save the rollback copy under %s (%s): nothing changed",
-				  dm->paths.state_dir, strerror(-r));
-			pending_forget_disk(dm);
-			goto out;
+			pending_free(p);
+			return r;
 		}
 	}
-	a->stage = PC_APPLY_KERNEL;
-	r = pc_nl_apply(dm->nl, a->ruleset, dm->applied ? dm->applied->ruleset : NULL,
-			a->cfg->settings.table_owner ? PC_NL_OWNER : 0, &d);
+	r = files_apply(dm, &g, p, &warning, reply);
 	if (r < 0) {
-		if (p)
-			pending_forget_disk(dm);
-		apply_refused(reply, a, &d);
-		goto out;
+		pending_free(p);
+		return r == -ECANCELED ? 0 : r;
 	}
-	r = pc_state_save(&dm->paths, a->cfg);
-	if (r < 0)
-		log_warning_errno(r, "applied, but the last-good copy was not saved: %m");
 	if (p) {
-		pending_take(dm, TAKE_PTR(p));
+		dm->pending = p;
 		log_notice("uid %u: apply --confirm %u: the previous rules come back unless "
 			   "confirmed in time",
 			   peer->uid, seconds);
 	}
-	apply_reply(reply, a, dm->pending && seconds ? dm->pending : NULL, warning);
-	daemon_take_reloaded(dm, TAKE_PTR(a));
-	/* Bans outlive reloads (ban.c); not under a pending --confirm, whose
-	 * rollback keeps its own view of what the kernel held. */
-	if (!dm->pending)
-		bans_restore(dm);
-	r = 0;
-out:
-	if (p) {
-		p->previous = NULL; /* still dm->applied */
-		pending_free(p);
-	}
-	pc_applied_free(a);
-	pc_diags_free(&d);
-	return r == -ENOMEM ? r : 0;
+	apply_reply(reply, dm->applied, p, warning);
+	return 0;
+}
+
+/* From the CLI a reload is an apply without --confirm: the lock-out
+ * guard sees it (SIGHUP comes through confirm_reload, with no session). */
+int cmd_reload(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+	       struct pc_reply *reply)
+{
+	json_object_del(args, "confirm");
+	return cmd_apply(dm, peer, args, reply);
+}
+
+void confirm_reload(struct daemon *dm)
+{
+	struct pc_reply reply = {0};
+
+	if (dm->panic)
+		log_warning("panic mode is on: the reload (SIGHUP) is refused; 'portctl panic off' "
+			    "first");
+	else
+		files_apply(dm, NULL, NULL, NULL, &reply);
+	free(reply.message);
+	json_decref(reply.data);
 }
 
 int cmd_confirm(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
@@ -306,33 +310,36 @@ uint64_t confirm_deadline(const struct daemon *dm)
 	return dm->pending ? dm->pending->deadline : UINT64_MAX;
 }
 
-/* Make p's configuration the one in force again (kernel, model, state). */
+/* Make p's files and runtime rules the desired state again. */
 static int rollback(struct daemon *dm, struct pending *p)
 {
-	const struct pc_config *cfg = p->previous->cfg;
-	unsigned flags = cfg->settings.table_owner ? PC_NL_OWNER : 0;
+	struct next nx = {.panic = -1, .intro = "the rollback was refused:"};
+	struct pc_reply reply = {0};
 	char buf[PATH_MAX * 2];
 	struct pc_paths from;
 	struct pc_diags d;
-	int r = 0;
+	int r;
 
-	/* In panic mode the kernel keeps the panic ruleset; "panic off" puts
-	 * back whatever is the model then. */
-	if (!dm->panic) {
-		pc_diags_init(&d);
-		r = pc_nl_apply(dm->nl, p->previous->ruleset,
-				dm->applied ? dm->applied->ruleset : NULL, flags, &d);
-		/* Someone committed in between: send the whole table instead. */
-		if (r == -ERESTART)
-			r = pc_nl_apply(dm->nl, p->previous->ruleset, NULL, flags, &d);
-		for (size_t i = 0; r < 0 && i < d.n; i++)
-			log_error("rollback: %s", d.items[i].message);
-		pc_diags_free(&d);
-		if (r < 0)
-			return r;
-	}
-	if (cfg_origin(dm, cfg, &from, buf, sizeof(buf)) < 0 ||
-	    pc_state_save_named(&dm->paths, &from, LAST_GOOD_NAME, cfg) < 0)
+	nx.source = p->source == SOURCE_FILES ? SOURCE_ROLLBACK : p->source;
+	pc_diags_init(&d);
+	r = config_from_sources(&dm->paths, p->previous, &nx.cfg, &d);
+	if (r >= 0)
+		r = runtime_copy(&p->runtime, &nx.runtime);
+	if (r >= 0)
+		r = runtime_place(&dm->paths, nx.cfg, &nx.runtime, &d);
+	diags_log(&d);
+	pc_diags_free(&d);
+	if (r >= 0)
+		r = state_commit(dm, &nx, &reply);
+	next_free(&nx);
+	if (r < 0)
+		log_error("rollback: %s", reply.message ? reply.message : strerror(-r));
+	free(reply.message);
+	json_decref(reply.data);
+	if (r < 0)
+		return r;
+	if (cfg_origin(dm, dm->applied->cfg, &from, buf, sizeof(buf)) < 0 ||
+	    pc_state_save_named(&dm->paths, &from, LAST_GOOD_NAME, dm->applied->cfg) < 0)
 		log_warning("rolled back, but the last-good copy was not updated");
 	return 0;
 }
@@ -355,43 +362,7 @@ void confirm_expire(struct daemon *dm)
 		  "transaction%s; the files in %s still hold the unconfirmed change",
 		  p->seconds, dm->panic ? " (panic mode stays on)" : "", dm->paths.sysconf_dir);
 	pending_forget_disk(dm);
-	pc_applied_free(dm->applied);
-	dm->applied = TAKE_PTR(p->previous);
-	dm->source = p->source == SOURCE_FILES ? SOURCE_ROLLBACK : p->source;
-	dm->cli_changes = dm->applied->cfg->settings.cli_changes;
-	dm->table_owner = dm->applied->cfg->settings.table_owner;
-	daemon_runtime_clear(dm);
-	dm->runtime = TAKE_PTR(p->runtime);
-	dm->n_runtime = p->n_runtime;
-	dm->cap_runtime = p->cap_runtime;
-	p->n_runtime = 0;
 	pending_free(TAKE_PTR(dm->pending));
-	/* Bans outlive a rollback as they outlive a reload. */
-	if (!dm->panic)
-		bans_restore(dm);
-}
-
-/* Load a configuration copy from the state directory. */
-static int state_prepare(struct daemon *dm, const char *name, struct pc_applied **out)
-{
-	char buf[PATH_MAX * 2];
-	struct pc_paths snap;
-	struct pc_diags d;
-	int r = pc_state_paths_named(&dm->paths, name, &snap, buf, sizeof(buf));
-
-	*out = NULL;
-	if (r < 0)
-		return r;
-	pc_diags_init(&d);
-	r = pc_apply_prepare(&snap, out, &d);
-	if (r < 0)
-		diags_log(&d);
-	pc_diags_free(&d);
-	if (r < 0) {
-		pc_applied_free(*out);
-		*out = NULL;
-	}
-	return r;
 }
 
 static void marker_log(const char *path)
@@ -406,35 +377,47 @@ static void marker_log(const char *path)
 	json_decref(meta);
 }
 
-/* Start-up with a rollback left pending: put the previous rules back
- * before anything else. Returns 1 when it did, 0 when there was none or it
- * could not (the normal start-up goes on), -errno on memory errors. */
-static int pending_startup(struct daemon *dm, struct pc_applied **pre)
+/* A configuration copy from the state directory. */
+static int state_copy_load(struct daemon *dm, const char *name, struct pc_config **out)
 {
-	char marker[PATH_MAX];
-	struct pc_applied *a = NULL, *again = NULL;
-	struct pc_paths snap;
 	char buf[PATH_MAX * 2];
+	struct pc_paths snap;
 	struct pc_diags d;
+	int r = pc_state_paths_named(&dm->paths, name, &snap, buf, sizeof(buf));
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	pc_diags_init(&d);
+	r = pc_config_load(&snap, out, &d);
+	if (r >= 0 && pc_diags_has_errors(&d))
+		r = -EINVAL;
+	if (r < 0) {
+		diags_log(&d);
+		pc_config_free(TAKE_PTR(*out));
+	}
+	pc_diags_free(&d);
+	return r;
+}
+
+int confirm_startup(struct daemon *dm, struct pc_config **out)
+{
+	char marker[PATH_MAX], buf[PATH_MAX * 2];
+	struct pc_config *cfg = NULL, *again = NULL;
+	struct pc_paths snap;
 	int r;
 
-	if (state_path(dm, PENDING_MARKER, marker, sizeof(marker)) < 0 || access(marker, F_OK) < 0)
+	*out = NULL;
+	if (state_file_path(&dm->paths, PENDING_MARKER, marker, sizeof(marker)) < 0 ||
+	    access(marker, F_OK) < 0)
 		return 0;
 	marker_log(marker);
-	r = state_prepare(dm, PENDING_NAME, &a);
-	/* In panic mode only the model goes back; the kernel keeps panicking. */
-	if (r >= 0 && !dm->panic) {
-		pc_diags_init(&d);
-		r = pc_nl_apply(dm->nl, a->ruleset, NULL,
-				a->cfg->settings.table_owner ? PC_NL_OWNER : 0, &d);
-		pc_diags_free(&d);
-	}
+	r = state_copy_load(dm, PENDING_NAME, &cfg);
 	if (r < 0) {
 		log_error_errno(r,
-				"the rollback copy under %s/%s cannot be applied (%m): starting "
+				"the rollback copy under %s/%s cannot be used (%m): starting "
 				"from the files instead",
 				dm->paths.state_dir, PENDING_NAME);
-		pc_applied_free(a);
 		pending_forget_disk(dm);
 		return r == -ENOMEM ? r : 0;
 	}
@@ -442,57 +425,35 @@ static int pending_startup(struct daemon *dm, struct pc_applied **pre)
 	 * so its file names outlive the pending copy removed next. */
 	r = pc_state_paths_named(&dm->paths, PENDING_NAME, &snap, buf, sizeof(buf));
 	if (r >= 0)
-		r = pc_state_save_named(&dm->paths, &snap, LAST_GOOD_NAME, a->cfg);
-	if (r >= 0 && state_prepare(dm, LAST_GOOD_NAME, &again) >= 0) {
-		pc_applied_free(a);
-		a = again;
+		r = pc_state_save_named(&dm->paths, &snap, LAST_GOOD_NAME, cfg);
+	if (r >= 0 && state_copy_load(dm, LAST_GOOD_NAME, &again) >= 0) {
+		pc_config_free(cfg);
+		cfg = again;
 	}
 	pending_forget_disk(dm);
-	log_error("ROLLED BACK: the rules in force before the unconfirmed apply are back; the "
-		  "files in %s still hold the unconfirmed change",
-		  dm->paths.sysconf_dir);
-	pc_applied_free(*pre);
-	*pre = NULL;
-	dm->applied = a;
-	dm->source = SOURCE_ROLLBACK;
-	dm->cli_changes = a->cfg->settings.cli_changes;
-	dm->table_owner = a->cfg->settings.table_owner;
+	*out = cfg;
 	return 1;
 }
 
-int trust_startup(struct daemon *dm, struct pc_applied **pre, int prepared)
+int confirm_last_good(struct daemon *dm, struct pc_config **out)
 {
-	/* Known first, so that a pending rollback leaves the kernel to it. */
-	int handled, r;
-
-	dm->panic = panic_marked(dm);
-	handled = pending_startup(dm, pre);
-	if (handled < 0 || !dm->panic)
-		return handled;
-	if (!handled) {
-		/* Panic mode keeps the files out of the kernel, but "panic off"
-		 * needs them as its model. */
-		if (prepared >= 0)
-			dm->applied = TAKE_PTR(*pre);
-		dm->source = dm->applied ? SOURCE_FILES : SOURCE_KERNEL;
-	}
-	r = panic_startup(dm);
-	return r < 0 ? r : 1;
+	return state_copy_load(dm, LAST_GOOD_NAME, out);
 }
 
-void trust_done(struct daemon *dm)
+void confirm_done(struct daemon *dm)
 {
 	/* The pending copy stays on disk: the next start rolls back. */
 	pending_free(TAKE_PTR(dm->pending));
 }
 
-void trust_status_add(const struct daemon *dm, json_t *data)
+void confirm_status_add(const struct daemon *dm, json_t *data)
 {
 	uint64_t now = pc_now_ms();
 
 	if (!data)
 		return;
 	json_object_set_new(data, "panic", json_boolean(dm->panic));
+	json_object_set_new(data, "bans", json_integer((json_int_t)dm->bans.n));
 	if (!dm->pending)
 		return;
 	json_object_set_new(data, "pending_confirm",

@@ -7,10 +7,12 @@
 #include <malloc.h>
 #include <grp.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "commands.h"
 #include "drift.h"
 #include "log.h"
+#include "persist.h"
 #include "portctl/daemon.h"
 
 #define SAFE_POLICY_NAME "built-in safe policy"
@@ -19,20 +21,6 @@
 #define SAFE_POLICY_TEXT                                                                           \
 	"zone public policy in drop default\n"                                                     \
 	"allow 22/tcp comment \"portctld safe policy\"\n"
-
-void diags_log(const struct pc_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		const struct pc_diag *g = &d->items[i];
-
-		log_full_errno(g->severity == PC_SEV_ERROR ? PC_LOG_ERR : PC_LOG_WARNING, 0,
-			       "%s:%u:%u: %s%s%s%s", g->loc.file ? g->loc.file : "portctld",
-			       g->loc.line, g->loc.col, g->message, g->hint ? " (hint: " : "",
-			       g->hint ? g->hint : "", g->hint ? ")" : "");
-	}
-	if (d->n_dropped)
-		log_error("... and %zu more diagnostics", d->n_dropped);
-}
 
 /* socket-group is a group name or, for hosts and demos without one, a
  * numeric gid. */
@@ -59,6 +47,7 @@ static void settings_take(struct daemon *dm, const struct pc_settings *s)
 	const char *group = s->group ? s->group : "portctl";
 
 	dm->cli_changes = s->cli_changes;
+	dm->bans_allowed = s->bans;
 	dm->table_owner = s->table_owner;
 	dm->have_group = group_resolve(group, &dm->group);
 	if (!dm->have_group)
@@ -77,19 +66,22 @@ static bool write_group(void *userdata, gid_t *gid)
 
 static void on_sighup(void *userdata)
 {
-	bans_model_refresh(userdata);
-	daemon_reload(userdata, NULL);
+	confirm_reload(userdata);
 }
 
+/* The earlier of a pending confirmation's deadline and a ban's expiry. */
 static uint64_t on_deadline(void *userdata)
 {
-	return confirm_deadline(userdata);
+	uint64_t confirm = confirm_deadline(userdata), bans = bans_deadline(userdata);
+
+	return confirm < bans ? confirm : bans;
 }
 
 static void on_expire(void *userdata)
 {
-	bans_model_refresh(userdata);
 	confirm_expire(userdata);
+	if (bans_deadline(userdata) <= pc_now_ms())
+		bans_expire_due(userdata);
 }
 
 static const struct pc_server_ops server_ops = {
@@ -100,140 +92,133 @@ static const struct pc_server_ops server_ops = {
 	.expire = on_expire,
 };
 
-/* The state directory's copy of the last configuration that applied. */
-static int last_good_prepare(struct daemon *dm, struct pc_applied **out)
+static int safe_policy(struct pc_config **out)
 {
-	char buf[8192];
-	struct pc_paths snap;
+	char *text = strdup(SAFE_POLICY_TEXT);
 	struct pc_diags d;
 	int r;
 
-	*out = NULL;
-	r = pc_state_paths(&dm->paths, &snap, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	pc_diags_init(&d);
-	r = pc_apply_prepare(&snap, out, &d);
-	if (r < 0) {
-		log_warning("the last good copy under %s cannot be used either", dm->paths.state_dir);
-		diags_log(&d);
-		pc_applied_free(*out);
-		*out = NULL;
-	}
-	pc_diags_free(&d);
-	return r;
-}
-
-static int safe_policy_prepare(struct pc_applied **out)
-{
-	struct pc_applied *a = calloc(1, sizeof(*a));
-	char *text = strdup(SAFE_POLICY_TEXT);
-	struct pc_diags d;
-	int r = -ENOMEM;
-
-	*out = a;
-	if (!a || !text || !(a->cfg = pc_config_new())) {
+	*out = pc_config_new();
+	if (!text || !*out) {
 		free(text);
 		return -ENOMEM;
 	}
 	pc_diags_init(&d);
-	r = pc_parse_buffer(a->cfg, SAFE_POLICY_NAME, text, strlen(SAFE_POLICY_TEXT),
+	r = pc_parse_buffer(*out, SAFE_POLICY_NAME, text, strlen(SAFE_POLICY_TEXT),
 			    PC_ORIGIN_ADMIN, &d);
 	if (r >= 0)
-		r = pc_config_validate(a->cfg, &d);
-	if (r >= 0)
-		r = pc_compile(a->cfg, &a->ruleset, &d);
+		r = pc_config_validate(*out, &d);
 	diags_log(&d);
 	pc_diags_free(&d);
 	return r;
 }
 
-static int kernel_apply(struct daemon *dm, struct pc_applied *a)
+/* Start-up's one transaction: cfg (taken) with the bans kept in the
+ * state directory and panic mode as it was marked. */
+static int startup_commit(struct daemon *dm, struct pc_config *cfg, enum daemon_source source,
+			  const struct bans *bans)
 {
-	struct pc_diags d;
-	int r;
+	struct next nx = {.cfg = cfg, .source = source, .bans = bans,
+			  .panic = state_panic_marked(dm),
+			  .intro = "the configuration was not applied:"};
+	struct pc_reply reply = {0};
+	int r = state_commit(dm, &nx, &reply);
 
-	pc_diags_init(&d);
-	r = pc_nl_apply(dm->nl, a->ruleset, NULL, daemon_apply_flags(dm), &d);
-	diags_log(&d);
-	pc_diags_free(&d);
+	if (r < 0)
+		log_error("%s", reply.message ? reply.message : strerror(-r));
+	free(reply.message);
+	json_decref(reply.data);
 	return r;
-}
-
-static void applied_take(struct daemon *dm, struct pc_applied *a, enum daemon_source source)
-{
-	pc_applied_free(dm->applied);
-	dm->applied = a;
-	dm->source = source;
 }
 
 /* The files are invalid (or the kernel refused them): keep protecting. */
-static int startup_fallback(struct daemon *dm)
+static int startup_fallback(struct daemon *dm, const struct bans *bans)
 {
-	struct pc_applied *a = NULL;
-	int r = pc_nl_table_exists(dm->nl);
+	struct pc_config *cfg = NULL;
+	int r = state_table_exists(dm);
 
 	if (r > 0) {
 		log_error("keeping the rules the kernel holds in table inet portctl");
-		if (last_good_prepare(dm, &a) >= 0)
-			applied_take(dm, a, SOURCE_LAST_GOOD);
-		else
-			dm->source = SOURCE_KERNEL;
-		return 0;
+		dm->panic = state_panic_marked(dm);
+		return state_keep(dm, confirm_last_good(dm, &cfg) >= 0 ? cfg : NULL,
+				  SOURCE_LAST_GOOD, bans);
 	}
-	if (last_good_prepare(dm, &a) >= 0 && kernel_apply(dm, a) >= 0) {
+	if (confirm_last_good(dm, &cfg) >= 0 &&
+	    startup_commit(dm, cfg, SOURCE_LAST_GOOD, bans) >= 0) {
 		log_error("THE KERNEL HELD NO RULES OF OURS: loaded the last configuration that "
 			  "applied cleanly, from %s/last-good; fix the files and run 'portctl reload'",
 			  dm->paths.state_dir);
-		applied_take(dm, a, SOURCE_LAST_GOOD);
 		return 0;
 	}
-	pc_applied_free(a);
-	r = safe_policy_prepare(&a);
+	r = safe_policy(&cfg);
 	if (r >= 0)
-		r = kernel_apply(dm, a);
-	if (r < 0) {
-		pc_applied_free(a);
+		r = startup_commit(dm, TAKE_PTR(cfg), SOURCE_SAFE, bans);
+	pc_config_free(cfg);
+	if (r < 0)
 		return log_error_errno(r, "cannot load even the safe policy: %m");
-	}
 	log_error("SAFE POLICY ACTIVE: no valid configuration and no last good copy; inbound "
 		  "traffic is dropped except SSH (22/tcp), loopback and established "
 		  "connections. Fix the files and run 'portctl reload'");
-	applied_take(dm, a, SOURCE_SAFE);
 	return 0;
 }
 
-static int startup_apply(struct daemon *dm, struct pc_applied *pre, int prepared)
+/*
+ * The first transaction: an unconfirmed apply's rollback if one was left
+ * pending, else the files, with the bans and panic mode as they were; if
+ * that fails, the fallbacks. Takes files.
+ */
+static int startup_apply(struct daemon *dm, struct pc_config *files, int prepared)
 {
-	int r = prepared;
+	struct pc_config *rollback = NULL;
+	struct bans bans = {0};
+	int r = bans_load(&dm->paths, &bans);
 
-	if (r >= 0)
-		r = kernel_apply(dm, pre);
-	if (r < 0) {
-		log_error("the configuration in %s was not applied", dm->paths.sysconf_dir);
-		pc_applied_free(pre);
-		return startup_fallback(dm);
-	}
-	r = pc_state_save(&dm->paths, pre->cfg);
 	if (r < 0)
-		log_warning_errno(r, "cannot save the last good configuration: %m");
-	log_info("configuration applied: %zu rules in %zu zones", pre->cfg->n_rules,
-		 pre->cfg->n_zones);
-	applied_take(dm, pre, SOURCE_FILES);
-	return 0;
+		log_error_errno(r, "the bans under %s could not be read: %m", dm->paths.state_dir);
+	if (bans_expire(&bans, (uint64_t)time(NULL)))
+		log_info("bans that expired while portctld was stopped are lifted");
+	r = confirm_startup(dm, &rollback);
+	if (r > 0) {
+		pc_config_free(files);
+		r = startup_commit(dm, rollback, SOURCE_ROLLBACK, &bans);
+		if (r >= 0)
+			log_error("ROLLED BACK: the rules in force before the unconfirmed apply are "
+				  "back; the files in %s still hold the unconfirmed change",
+				  dm->paths.sysconf_dir);
+	} else if (r == 0 && prepared >= 0) {
+		r = startup_commit(dm, files, SOURCE_FILES, &bans);
+		if (r >= 0)
+			log_info("configuration applied: %zu rules in %zu zones",
+				 dm->applied->cfg->n_rules, dm->applied->cfg->n_zones);
+	} else {
+		pc_config_free(files);
+		r = r < 0 ? r : -EINVAL;
+	}
+	if (r < 0 && r != -ENOMEM) {
+		log_error("the configuration in %s was not applied", dm->paths.sysconf_dir);
+		r = startup_fallback(dm, &bans);
+	}
+	if (r >= 0 && dm->panic)
+		log_error("PANIC MODE is on (marked in %s): every packet but loopback is dropped; "
+			  "'portctl panic off' puts the rules back",
+			  dm->paths.state_dir);
+	bans_clear(&bans);
+	return r;
 }
 
 /* Load the files first: the socket's mode and group come from them. */
-static int startup_prepare(struct daemon *dm, struct pc_applied **pre)
+static int startup_prepare(struct daemon *dm, struct pc_config **files)
 {
 	struct pc_diags d;
 	struct pc_config *defaults;
 	int r;
 
 	pc_diags_init(&d);
-	r = pc_apply_prepare(&dm->paths, pre, &d);
-	if (*pre && (*pre)->cfg)
-		settings_take(dm, &(*pre)->cfg->settings);
+	r = pc_config_load(&dm->paths, files, &d);
+	if (r >= 0 && pc_diags_has_errors(&d))
+		r = -EINVAL;
+	if (*files)
+		settings_take(dm, &(*files)->settings);
 	else if ((defaults = pc_config_new())) {
 		settings_take(dm, &defaults->settings);
 		pc_config_free(defaults);
@@ -263,12 +248,10 @@ static void drift_start(struct daemon *dm)
 
 static void daemon_done(struct daemon *dm)
 {
-	trust_done(dm);
+	confirm_done(dm);
 	server_free(dm->server);
 	drift_free(dm->drift);
-	pc_applied_free(dm->applied);
-	daemon_runtime_clear(dm);
-	bans_clear(dm);
+	state_done(dm);
 	/* The table stays: OWNER|PERSIST keeps it after the socket closes. */
 	pc_nl_close(dm->nl);
 }
@@ -276,14 +259,14 @@ static void daemon_done(struct daemon *dm)
 int pc_daemon_run(const struct pc_daemon_args *args)
 {
 	struct daemon dm = {.paths = args->paths, .log_level_override = args->log_level};
-	struct pc_applied *pre = NULL;
+	struct pc_config *files = NULL;
 	mode_t mode;
 	int prepared, r;
 
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
-	prepared = startup_prepare(&dm, &pre);
-	mode = pre && pre->cfg ? pre->cfg->settings.socket_mode : 0666;
+	prepared = startup_prepare(&dm, &files);
+	mode = files ? files->settings.socket_mode : 0666;
 	r = server_new(dm.paths.socket_path, mode, dm.group, dm.have_group, &server_ops, &dm,
 		       &dm.server);
 	if (r >= 0) {
@@ -295,11 +278,8 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		drift_start(&dm);
 	if (r >= 0)
 		r = privs_drop();
-	/* A rollback left pending, or panic mode, decides what goes in first. */
 	if (r >= 0)
-		r = trust_startup(&dm, &pre, prepared);
-	if (r == 0)
-		r = startup_apply(&dm, TAKE_PTR(pre), prepared);
+		r = startup_apply(&dm, TAKE_PTR(files), prepared);
 	if (r >= 0) {
 		r = notify_send("READY=1\nSTATUS=serving");
 		if (r < 0)
@@ -309,7 +289,7 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		malloc_trim(0);
 		r = server_run(dm.server);
 	}
-	pc_applied_free(pre);
+	pc_config_free(files);
 	daemon_done(&dm);
 	return r < 0 ? r : 0;
 }

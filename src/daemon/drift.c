@@ -15,7 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "commands.h"
+#include "state.h"
 #include "drift.h"
 #include "log.h"
 
@@ -139,20 +139,16 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 		log_warning("  ... and %zu more", m->n - DRIFT_LOG_MAX);
 }
 
+/* The desired state in force again, as a whole new table: through the
+ * one path, like every other change. */
 static int drift_repair(struct daemon *dm)
 {
-	struct pc_diags d;
-	int r;
+	struct next nx = {.panic = -1, .source = dm->source, .flags = PC_NL_FULL};
+	struct pc_reply reply = {0};
+	int r = state_commit(dm, &nx, &reply);
 
-	pc_diags_init(&d);
-	r = pc_nl_apply(dm->nl, dm->applied->ruleset, NULL, daemon_apply_flags(dm) | PC_NL_FULL,
-			&d);
-	/* Someone committed again in between: one more try, then the next
-	 * event brings us back here anyway. */
-	if (r == -ERESTART)
-		r = pc_nl_apply(dm->nl, dm->applied->ruleset, NULL,
-				daemon_apply_flags(dm) | PC_NL_FULL, &d);
-	pc_diags_free(&d);
+	free(reply.message);
+	json_decref(reply.data);
 	return r;
 }
 
@@ -165,7 +161,7 @@ int drift_check(struct daemon *dm, pid_t who)
 	 * no model there is nothing to compare with. */
 	if (dm->panic || !dm->applied || !dm->applied->ruleset)
 		return 0;
-	r = pc_nl_verify(dm->nl, dm->applied->ruleset, &m);
+	r = state_verify(dm, &m);
 	if (r < 0)
 		return log_warning_errno(r, "cannot compare the kernel's table with ours: %m");
 	if (m.n == 0)
@@ -188,8 +184,6 @@ void drift_event(void *userdata)
 	struct daemon *dm = userdata;
 	pid_t who = 0;
 
-	if (drift_read(dm->drift, &who) > 0) {
-		bans_model_refresh(dm);
+	if (drift_read(dm->drift, &who) > 0)
 		drift_check(dm, who);
-	}
 }

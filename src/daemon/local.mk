@@ -16,6 +16,8 @@ src_daemon_portctld_LDADD = $(PORTCTLD_LIBS)
 noinst_LIBRARIES += src/daemon/libserve.a
 src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/daemon.c src/daemon/commands.c src/daemon/commands.h \
+	src/daemon/state.c src/daemon/state.h src/daemon/model.c src/daemon/kernel.c \
+	src/daemon/reply.c \
 	src/daemon/change.c src/daemon/persist.c src/daemon/persist.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
 	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h \
@@ -38,7 +40,7 @@ PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon
 	tests/integration/test_cli_commands.sh tests/integration/test_daemon_startup.sh
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
-	tests/integration/test_panic.sh
+	tests/integration/test_panic.sh tests/integration/test_bans.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh

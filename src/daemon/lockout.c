@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "commands.h"
+#include "state.h"
 #include "log.h"
 #include "portctl/compile.h"
 #include "portctl/plan.h"
@@ -242,7 +242,7 @@ int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
 	return 0;
 }
 
-int guard_check(const struct daemon *dm, const struct guard_opts *g, const struct pc_config *old,
+int guard_check(const struct guard_opts *g, const struct pc_config *old,
 		const struct pc_config *cfg, struct pc_reply *reply, char **warning)
 {
 	_cleanup_free_ char *msg = NULL;

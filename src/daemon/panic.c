@@ -1,95 +1,19 @@
-/* panic on|off: swap the whole table for "loopback only" in one
- * transaction, and back to the configuration in force. The mode is marked
- * in the state directory so that a restarted daemon keeps panicking. */
+/* panic on|off: the kernel holds "loopback only" instead of the desired
+ * state's rules, and back; the one path marks the mode in the state
+ * directory so that a restarted daemon keeps panicking. */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "commands.h"
 #include "log.h"
-#include "persist.h"
-
-#define PANIC_MARKER "panic.json"
-
-static int marker_path(const struct daemon *dm, char *buf, size_t size)
-{
-	if (!dm->paths.state_dir)
-		return -EINVAL;
-	return snprintf(buf, size, "%s/%s", dm->paths.state_dir, PANIC_MARKER) >= (int)size
-		   ? -ENAMETOOLONG
-		   : 0;
-}
-
-bool panic_marked(const struct daemon *dm)
-{
-	char path[PATH_MAX];
-
-	return marker_path(dm, path, sizeof(path)) >= 0 && access(path, F_OK) == 0;
-}
-
-static int marker_write(const struct daemon *dm, uid_t uid)
-{
-	char path[PATH_MAX];
-	_cleanup_free_ char *text = NULL;
-	json_t *meta;
-	int r = marker_path(dm, path, sizeof(path));
-
-	if (r < 0)
-		return r;
-	meta = json_pack("{s:I,s:i}", "since", (json_int_t)time(NULL), "uid", (int)uid);
-	text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
-	json_decref(meta);
-	if (!text)
-		return -ENOMEM;
-	return file_replace(path, text, strlen(text), 0644);
-}
-
-static int marker_remove(const struct daemon *dm)
-{
-	char path[PATH_MAX];
-	int r = marker_path(dm, path, sizeof(path));
-
-	if (r >= 0 && unlink(path) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
-
-static int panic_apply(struct daemon *dm, const struct pc_ruleset *old, struct pc_diags *d)
-{
-	struct pc_ruleset *rs = NULL;
-	int r = pc_ruleset_panic(&rs);
-
-	if (r >= 0)
-		r = pc_nl_apply(dm->nl, rs, old, daemon_apply_flags(dm) | PC_NL_FULL, d);
-	pc_ruleset_free(rs);
-	return r;
-}
-
-int panic_startup(struct daemon *dm)
-{
-	struct pc_diags d;
-	int r;
-
-	pc_diags_init(&d);
-	r = panic_apply(dm, NULL, &d);
-	pc_diags_free(&d);
-	if (r < 0)
-		/* The table the kernel kept (OWNER|PERSIST) is most likely the
-		 * panic one already; never fall back to the files here. */
-		log_error_errno(r, "cannot load the panic ruleset again: %m");
-	log_error("PANIC MODE is on (marked in %s/%s): every packet but loopback is dropped; "
-		  "'portctl panic off' puts the rules back",
-		  dm->paths.state_dir, PANIC_MARKER);
-	return 0;
-}
+#include "commands.h"
 
 bool panic_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply)
 {
-	if (!dm->panic || streq(cmd, "panic") || streq(cmd, "confirm"))
+	/* Bans are kept through panic mode, and come back with the rules. */
+	if (!dm->panic || streq(cmd, "panic") || streq(cmd, "confirm") || streq(cmd, "ban") ||
+	    streq(cmd, "unban"))
 		return false;
 	log_warning("panic mode is on: '%s' refused", cmd);
 	if (reply)
@@ -103,7 +27,8 @@ bool panic_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *re
 static int panic_on(struct daemon *dm, const struct pc_peer *peer, const struct guard_opts *g,
 		    struct pc_reply *reply)
 {
-	struct pc_diags d;
+	struct next nx = {.panic = 1, .source = dm->source,
+			  .intro = "the panic ruleset was refused, nothing changed:"};
 	int r;
 
 	if (dm->panic)
@@ -117,22 +42,9 @@ static int panic_on(struct daemon *dm, const struct pc_peer *peer, const struct 
 				 "once, and only the console could run 'portctl panic off'. Use "
 				 "--force if that is what you want",
 				 g->ssh_connection);
-	r = marker_write(dm, peer->uid);
+	r = state_commit(dm, &nx, reply);
 	if (r < 0)
-		return reply_set(reply, PC_STATUS_FAILURE,
-				 "cannot mark panic mode under %s (%s): nothing changed",
-				 dm->paths.state_dir, strerror(-r));
-	pc_diags_init(&d);
-	r = panic_apply(dm, dm->applied ? dm->applied->ruleset : NULL, &d);
-	if (r < 0) {
-		marker_remove(dm);
-		reply_diags(reply, PC_STATUS_FAILURE,
-			    "the kernel refused the panic ruleset, nothing changed:", &d, NULL);
-		pc_diags_free(&d);
-		return 0;
-	}
-	pc_diags_free(&d);
-	dm->panic = true;
+		return r == -ECANCELED ? 0 : r;
 	log_error("PANIC MODE ON (uid %u pid %d): every packet in and out is dropped except "
 		  "loopback, established connections too",
 		  peer->uid, (int)peer->pid);
@@ -141,43 +53,34 @@ static int panic_on(struct daemon *dm, const struct pc_peer *peer, const struct 
 			 "established connections too. 'portctl panic off' puts the rules back.");
 }
 
-/* The model in force before panic goes back as it was; with no model (the
- * daemon kept a table it could not describe) the files are applied. */
-static int panic_restore(struct daemon *dm, struct pc_reply *reply)
-{
-	struct pc_diags d;
-	int r;
-
-	if (!dm->applied || !dm->applied->ruleset) {
-		dm->panic = false;
-		r = daemon_reload(dm, reply);
-		dm->panic = r < 0;
-		return r;
-	}
-	pc_diags_init(&d);
-	r = pc_nl_apply(dm->nl, dm->applied->ruleset, NULL, daemon_apply_flags(dm), &d);
-	if (r < 0)
-		reply_diags(reply, PC_STATUS_FAILURE,
-			    "the kernel refused the previous rules, panic mode stays on:", &d,
-			    dm->applied->cfg);
-	pc_diags_free(&d);
-	return r;
-}
-
 static int panic_off(struct daemon *dm, const struct pc_peer *peer, struct pc_reply *reply)
 {
-	int r;
+	struct next nx = {.panic = 0, .source = dm->source,
+			  .intro = "the rules were refused, panic mode stays on:"};
+	struct pc_diags d;
+	int r = 0;
 
 	if (!dm->panic)
 		return reply_set(reply, PC_STATUS_OK, "panic mode is not on");
-	r = panic_restore(dm, reply);
+	/* No model (the daemon kept a table it could not describe): the files. */
+	if (!dm->applied || !dm->applied->cfg) {
+		pc_diags_init(&d);
+		r = pc_config_load(&dm->paths, &nx.cfg, &d);
+		if (r >= 0 && pc_diags_has_errors(&d))
+			r = -EINVAL;
+		if (r == -EINVAL)
+			reply_diags(reply, PC_STATUS_USAGE,
+				    "the files have errors, panic mode stays on: fix them and "
+				    "try again:",
+				    &d, nx.cfg);
+		pc_diags_free(&d);
+		nx.source = SOURCE_FILES;
+	}
+	if (r >= 0)
+		r = state_commit(dm, &nx, reply);
+	next_free(&nx);
 	if (r < 0)
-		return 0;
-	dm->panic = false;
-	r = marker_remove(dm);
-	if (r < 0)
-		log_warning_errno(r,
-				  "cannot remove the panic mark: %m; a restart would panic again");
+		return r == -ECANCELED || r == -EINVAL ? 0 : r;
 	log_notice("uid %u pid %d: panic mode off, the previous rules are back", peer->uid,
 		   (int)peer->pid);
 	return reply_set(reply, PC_STATUS_OK,

@@ -5,10 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "persist.h"
+#include "state.h"
 
 int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 {
@@ -71,74 +76,100 @@ int rules_file_commit(const char *path, const char *expected, size_t expected_le
 	return file_replace(path, text, len, 0644);
 }
 
-/* Byte offset of the start of 1-based line n in text (len if past the end). */
-static size_t line_offset(const char *text, size_t len, uint32_t n)
+int state_file_path(const struct pc_paths *paths, const char *name, char *buf, size_t size)
 {
-	size_t off = 0;
-
-	for (uint32_t l = 1; l < n && off < len; l++) {
-		const char *nl = memchr(text + off, '\n', len - off);
-
-		off = nl ? (size_t)(nl - text) + 1 : len;
-	}
-	return off;
+	if (!paths->state_dir)
+		return -EINVAL;
+	return snprintf(buf, size, "%s/%s", paths->state_dir, name) >= (int)size ? -ENAMETOOLONG
+										   : 0;
 }
 
-/* End of the logical line that starts at off: continuations ("\" at the
- * end of a physical line) belong to it. */
-static size_t logical_line_end(const char *text, size_t len, size_t off)
+int state_file_write(const struct pc_paths *paths, const char *name, const char *text)
 {
-	for (;;) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t end = nl ? (size_t)(nl - text) : len;
+	char path[PATH_MAX];
+	int r = state_file_path(paths, name, path, sizeof(path));
 
-		if (!nl)
-			return len;
-		if (end == off || text[end - 1] != '\\')
-			return end + 1;
-		off = end + 1;
-	}
+	if (r >= 0 && mkdir(paths->state_dir, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	return r < 0 ? r : file_replace(path, text, strlen(text), 0644);
 }
 
-uint32_t rules_text_span(const char *text, size_t len, uint32_t line)
+int state_file_remove(const struct pc_paths *paths, const char *name)
 {
-	size_t at = line_offset(text, len, line);
-	size_t end = logical_line_end(text, len, at);
-	uint32_t n = 0;
+	char path[PATH_MAX];
+	int r = state_file_path(paths, name, path, sizeof(path));
 
-	for (size_t i = at; i < end; i++)
-		n += text[i] == '\n';
-	return n > 0 ? n : 1;
-}
-
-uint32_t rules_text_next_line(const char *text, size_t len)
-{
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	/* An unterminated last line gets its newline before the new rule. */
-	return n + 1 + (len > 0 && text[len - 1] != '\n');
-}
-
-int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
-		    const char *rule_text, struct pc_strbuf *out)
-{
-	size_t at = how == RULES_APPEND ? old_len : line_offset(old, old_len, line);
-	size_t resume = at;
-	int r;
-
-	*out = (struct pc_strbuf){0};
-	if (how == RULES_DELETE)
-		resume = logical_line_end(old, old_len, at);
-	r = pc_strbuf_append(out, old, at);
-	if (r >= 0 && at > 0 && old[at - 1] != '\n')
-		r = pc_strbuf_append(out, "\n", 1);
-	if (r >= 0 && how != RULES_DELETE)
-		r = pc_strbuf_printf(out, "%s\n", rule_text);
-	if (r >= 0)
-		r = pc_strbuf_append(out, old + resume, old_len - resume);
-	if (r < 0)
-		pc_strbuf_free(out);
+	if (r >= 0 && unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
 	return r;
+}
+
+bool state_file_exists(const struct pc_paths *paths, const char *name)
+{
+	char path[PATH_MAX];
+
+	return state_file_path(paths, name, path, sizeof(path)) >= 0 && access(path, F_OK) == 0;
+}
+
+int bans_save(const struct pc_paths *paths, const struct bans *bans)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *list = json_array(), *doc;
+
+	for (size_t i = 0; list && i < bans->n; i++) {
+		const struct ban *b = &bans->items[i];
+
+		if (json_array_append_new(list, json_pack("{s:s,s:s?,s:I}", "address", b->addr,
+							  "zone", b->zone[0] ? b->zone : NULL,
+							  "expires", (json_int_t)b->expires)) < 0) {
+			json_decref(list);
+			return -ENOMEM;
+		}
+	}
+	doc = list ? json_pack("{s:i,s:o}", "version", 1, "bans", list) : NULL;
+	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	return state_file_write(paths, BANS_FILE, text);
+}
+
+int bans_load(const struct pc_paths *paths, struct bans *out)
+{
+	char path[PATH_MAX];
+	json_error_t err;
+	json_t *doc, *v;
+	size_t i;
+	int r = state_file_path(paths, BANS_FILE, path, sizeof(path));
+
+	*out = (struct bans){0};
+	if (r < 0)
+		return r;
+	if (access(path, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	doc = json_load_file(path, 0, &err);
+	if (!doc) {
+		log_error("%s:%d: cannot read the bans: %s", path, err.line, err.text);
+		return -EINVAL;
+	}
+	json_array_foreach(json_object_get(doc, "bans"), i, v)
+	{
+		json_t *zone = json_object_get(v, "zone");
+		struct ban b, *slot;
+
+		if (ban_parse(json_string_value(json_object_get(v, "address")),
+			      json_is_string(zone) ? json_string_value(zone) : NULL,
+			      (uint64_t)json_integer_value(json_object_get(v, "expires")), &b) < 0) {
+			log_error("%s: ban %zu is malformed, left out", path, i + 1);
+			continue;
+		}
+		slot = PC_ARRAY_PUSH(out->items, out->n, out->cap);
+		if (!slot) {
+			json_decref(doc);
+			return -ENOMEM;
+		}
+		*slot = b;
+	}
+	json_decref(doc);
+	return 0;
 }

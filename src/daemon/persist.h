@@ -10,8 +10,6 @@
 #include "portctl/config.h"
 #include "portctl/util.h"
 
-/* The file CLI changes are persisted in, under sysconf_dir/rules.d/. */
-#define PC_CLI_RULES_FILE "90-portctl.rules"
 
 /* Replace path's contents: temp file, fsync, rename, fsync the directory.
  * On error the old file is untouched. Returns 0 or -errno. */
@@ -29,20 +27,18 @@ int rules_file_commit(const char *path, const char *expected, size_t expected_le
 		      bool expected_exists, const char *text, size_t len, char **current,
 		      size_t *current_len);
 
-enum rules_edit {
-	RULES_APPEND, /* rule_text at the end */
-	RULES_INSERT, /* rule_text before line */
-	RULES_DELETE, /* the logical line starting at line */
-};
+/* Small files of the state directory (markers, the bans): written whole
+ * and atomically. 0 or -errno. */
+int state_file_path(const struct pc_paths *paths, const char *name, char *buf, size_t size);
+int state_file_write(const struct pc_paths *paths, const char *name, const char *text);
+int state_file_remove(const struct pc_paths *paths, const char *name);
+bool state_file_exists(const struct pc_paths *paths, const char *name);
 
-/* The text of a rules file after one edit; everything else (comments,
- * blank lines, the admin's formatting) is kept. out is freed by the caller. */
-int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
-		    const char *rule_text, struct pc_strbuf *out);
-
-/* How many physical lines the logical line starting at line spans. */
-uint32_t rules_text_span(const char *text, size_t len, uint32_t line);
-/* The line number an appended rule gets. */
-uint32_t rules_text_next_line(const char *text, size_t len);
+/* The bans, kept in the state directory across restarts and upgrades. */
+#define BANS_FILE "bans.json"
+struct bans;
+int bans_save(const struct pc_paths *paths, const struct bans *bans);
+/* Malformed entries are logged and left out; no file is no ban. */
+int bans_load(const struct pc_paths *paths, struct bans *out);
 
 #endif

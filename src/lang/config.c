@@ -13,6 +13,7 @@ static void settings_default(struct pc_settings *s)
 {
 	*s = (struct pc_settings){
 	    .cli_changes = true,
+	    .bans = true,
 	    .group = "portctl",
 	    .socket_mode = 0666,
 	    .log_level = PC_LOG_INFO,
@@ -47,6 +48,18 @@ void pc_config_free(struct pc_config *cfg)
 	pc_sources_free(&cfg->sources);
 	pc_arena_free(cfg->arena);
 	free(cfg);
+}
+
+int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d)
+{
+	struct pc_loc loc = { .file = NULL, .line = 1, .col = 1 };
+
+	return prefix_parse(out, text, strlen(text), &loc, d);
+}
+
+bool pc_name_valid(const char *s)
+{
+	return name_is_valid(s, strlen(s));
 }
 
 int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const char *zone,
@@ -197,6 +210,12 @@ static int set_cli_changes(struct pc_config *cfg, const char *v, size_t len,
 	return yes_no_parse(&cfg->settings.cli_changes, v, len, loc, d);
 }
 
+static int set_bans(struct pc_config *cfg, const char *v, size_t len, const struct pc_loc *loc,
+		    struct pc_diags *d)
+{
+	return yes_no_parse(&cfg->settings.bans, v, len, loc, d);
+}
+
 static int set_table_owner(struct pc_config *cfg, const char *v, size_t len,
 			   const struct pc_loc *loc, struct pc_diags *d)
 {
@@ -294,6 +313,7 @@ static int set_drift(struct pc_config *cfg, const char *v, size_t len, const str
 static const struct setting settings[] = {
     {"default-zone", set_default_zone},
     {"cli-changes", set_cli_changes},
+    {"bans", set_bans},
     {"socket-group", set_socket_group},
     {"socket-mode", set_socket_mode},
     {"log-level", set_log_level},
@@ -377,6 +397,7 @@ int pc_settings_parse(struct pc_config *cfg, const char *name, char *data, size_
 		free(data);
 		return -ENOMEM;
 	}
+	cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_SETTINGS;
 	while (off < len) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - data) - off : len - off;

@@ -797,6 +797,8 @@ int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t 
 		free(data);
 		return -ENOMEM;
 	}
+	cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_RULES;
+	cfg->sources.items[cfg->sources.n - 1].origin = (int)origin;
 	lexer_init(&p.lx, file, data, len, d);
 	r = parser_run(&p);
 	lexer_done(&p.lx);

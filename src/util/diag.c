@@ -78,6 +78,8 @@ const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, s
 	src->name = copy;
 	src->data = data;
 	src->len = len;
+	src->kind = PC_SOURCE_OTHER;
+	src->origin = 0;
 	return copy;
 }
 

@@ -1,0 +1,40 @@
+/* The daemon's only caller of the kernel: every transaction portctld
+ * sends, and every read of its table, goes through here (called from
+ * state.c alone), so that one place decides what reaches nftables. */
+#include "config.h"
+
+#include <errno.h>
+
+#include "state.h"
+
+int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+		   unsigned flags, struct pc_diags *d)
+{
+	int r = pc_nl_apply(nl, rs, old, flags, d);
+
+	/* Someone committed in between: the whole table, once more. */
+	if (r == -ERESTART)
+		r = pc_nl_apply(nl, rs, NULL, flags, d);
+	return r;
+}
+
+int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_rule_append *app, bool add, struct pc_diags *d)
+{
+	return pc_nl_apply_elements(nl, rs, app, add, d);
+}
+
+int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
+{
+	return pc_nl_read_counters(nl, rs, out);
+}
+
+int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)
+{
+	return pc_nl_verify(nl, rs, out);
+}
+
+int kernel_table_exists(struct pc_nl *nl)
+{
+	return pc_nl_table_exists(nl);
+}

@@ -1,0 +1,729 @@
+/* The desired state's parts, without the kernel: the candidate a CLI rule
+ * change makes (the files' texts parsed again, the runtime rules placed,
+ * the change in the configuration and in the CLI rules file's text), and
+ * the bans (parsed, kept, expired, composed ahead of every rule). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "state.h"
+
+/* How ban rules are named in "portctl status". */
+#define BAN_COMMENT "portctl ban"
+
+static bool rule_in_file(const struct pc_rule *r, const char *path)
+{
+	return r->loc.file && streq(r->loc.file, path);
+}
+
+static bool rule_is_runtime(const struct pc_rule *r)
+{
+	return r->loc.file && streq(r->loc.file, RUNTIME_NAME);
+}
+
+
+void config_rule_move(struct pc_config *cfg, size_t from, size_t to)
+{
+	struct pc_rule tmp = cfg->rules[from];
+
+	if (from > to)
+		memmove(&cfg->rules[to + 1], &cfg->rules[to], (from - to) * sizeof(tmp));
+	else if (from < to)
+		memmove(&cfg->rules[from], &cfg->rules[from + 1], (to - from) * sizeof(tmp));
+	cfg->rules[to] = tmp;
+}
+
+void config_rule_remove(struct pc_config *cfg, size_t i)
+{
+	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+}
+
+
+/* Where rules of 90-portctl.rules end: after every rule of rules.d files
+ * that sort up to it (files are read in lexical order). */
+size_t cli_end(const struct pc_config *cfg, const char *path90)
+{
+	const char *base90 = strrchr(path90, '/');
+	size_t dirlen = (size_t)(base90 - path90);
+
+	/* From the end: only the rules after that file are looked at. */
+	for (size_t i = cfg->n_rules; i-- > 0;) {
+		const char *f = cfg->rules[i].loc.file;
+
+		if (f && strncmp(f, path90, dirlen) == 0 && f[dirlen] == '/' &&
+		    strcmp(f + dirlen, base90) <= 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+/* Parse text as exactly one rule, appended to cfg; its index in *idx. */
+int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
+			  struct pc_diags *d)
+{
+	size_t n_rules = cfg->n_rules, n_zones = cfg->n_zones, n_services = cfg->n_services;
+	char *data = strdup(text);
+	int r;
+
+	if (!data)
+		return -ENOMEM;
+	r = pc_parse_buffer(cfg, name, data, strlen(text), PC_ORIGIN_CLI, d);
+	if (r < 0)
+		return r;
+	if (cfg->n_rules != n_rules + 1 || cfg->n_zones != n_zones ||
+	    cfg->n_services != n_services) {
+		pc_error(d, NULL, "a command line holds exactly one rule");
+		return -EINVAL;
+	}
+	*idx = n_rules;
+	return 0;
+}
+
+
+/*
+ * A configuration parsed again from the texts old was read from, as each
+ * was read (settings, rules with their origin), in the order they were
+ * read, without reading any file: wherever they came from (the files, the
+ * state directory's copies, the built-in safe policy). Command line,
+ * runtime and ban rules are not files and are left out.
+ */
+int config_from_sources(const struct pc_paths *paths, const struct pc_config *old,
+			struct pc_config **out, struct pc_diags *d)
+{
+	struct pc_config *cfg = pc_config_new();
+	size_t errors = d->n_errors;
+	int r = 0;
+
+	(void)paths;
+	*out = cfg;
+	if (!cfg)
+		return -ENOMEM;
+	/* defaults.rules in a second pass: a 90-portctl.rules created by the
+	 * CLI was added to the sources after it, yet its rules come first. */
+	for (size_t k = 0; r != -ENOMEM && k < 2 * old->sources.n; k++) {
+		const struct pc_source *src = &old->sources.items[k % old->sources.n];
+		bool second = k >= old->sources.n;
+		char *data;
+
+		if (src->kind == PC_SOURCE_OTHER ||
+		    (src->kind == PC_SOURCE_RULES && src->origin == PC_ORIGIN_CLI))
+			continue;
+		if ((src->kind == PC_SOURCE_RULES && src->origin == PC_ORIGIN_DEFAULTS) != second)
+			continue;
+		data = malloc(src->len + 1);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, src->data, src->len);
+		data[src->len] = '\0';
+		if (src->kind == PC_SOURCE_SETTINGS)
+			r = pc_settings_parse(cfg, src->name, data, src->len, d);
+		else
+			r = pc_parse_buffer(cfg, src->name, data, src->len,
+					    (enum pc_origin)src->origin, d);
+	}
+	if (r == -ENOMEM || pc_config_validate(cfg, d) == -ENOMEM)
+		return -ENOMEM;
+	return d->n_errors > errors ? -EINVAL : 0;
+}
+
+/* Shift the lines of the file's rules at or after line by delta. */
+static void lines_shift(struct cand *c, uint32_t line, int32_t delta)
+{
+	struct pc_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_in_file(&cfg->rules[i], c->path90) && cfg->rules[i].loc.line >= line)
+			cfg->rules[i].loc.line = (uint32_t)((int32_t)cfg->rules[i].loc.line + delta);
+}
+
+static int text90_edit(struct cand *c, enum rules_edit how, uint32_t line, const char *rule)
+{
+	struct pc_strbuf out;
+	int r = rules_text_edit(c->text90.buf ? c->text90.buf : "", c->text90.len, how, line, rule,
+				&out);
+
+	if (r < 0)
+		return r;
+	pc_strbuf_free(&c->text90);
+	c->text90 = out;
+	c->file_changed = true;
+	return 0;
+}
+
+/* Put the parsed rule at index `at` and, unless runtime, at `line` of the file. */
+static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint32_t line,
+		      bool append)
+{
+	struct pc_config *cfg = c->cfg;
+	struct pc_rule *rule;
+	int r;
+
+	config_rule_move(cfg, idx, at);
+	rule = &cfg->rules[at];
+	/* Parsing the rule added a source: the array may have moved. */
+	c->src90 = pc_sources_find(&cfg->sources, c->path90);
+	if (runtime) {
+		char **slot = PC_ARRAY_PUSH(c->runtime.items, c->runtime.n, c->runtime.cap);
+
+		if (!slot || !(*slot = strdup(rule->text)))
+			return -ENOMEM;
+		return 0;
+	}
+	if (!append)
+		lines_shift(c, line, 1);
+	r = text90_edit(c, append ? RULES_APPEND : RULES_INSERT, line, rule->text);
+	if (r < 0)
+		return r;
+	if (!c->src90) {
+		/* The file is new: a source of that name keeps loc.file valid. */
+		char *data = strdup("");
+
+		if (!data || !pc_sources_add(&cfg->sources, c->path90, data, 0))
+			return -ENOMEM;
+		cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_RULES;
+		cfg->sources.items[cfg->sources.n - 1].origin = PC_ORIGIN_ADMIN;
+		c->src90 = pc_sources_find(&cfg->sources, c->path90);
+		c->new90 = true;
+	}
+	rule->loc.file = c->src90->name;
+	rule->loc.line = line;
+	rule->origin = PC_ORIGIN_ADMIN;
+	return 0;
+}
+
+static size_t runtime_count(const struct pc_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		n += rule_is_runtime(&cfg->rules[i]);
+	return n;
+}
+
+static int change_add(struct cand *c, const struct change *ch, struct pc_diags *d)
+{
+	struct pc_config *cfg = c->cfg;
+	size_t end = cli_end(cfg, c->path90), idx;
+	uint32_t line = rules_text_next_line(c->text90.buf, c->text90.len);
+	int r;
+
+	r = rule_parse_one(cfg, ch->runtime ? RUNTIME_NAME : CLI_NAME, ch->rule, &idx, d);
+	if (r < 0)
+		return r;
+	return cand_place(c, idx, ch->runtime ? end + runtime_count(cfg) - 1 : end, ch->runtime,
+			  line, true);
+}
+
+/* The positions insert may use: the rules of 90-portctl.rules and the
+ * place right after them; elsewhere the admin's own files decide. */
+static int change_insert(struct cand *c, const struct change *ch, struct pc_reply *reply,
+			 struct pc_diags *d)
+{
+	struct pc_config *cfg = c->cfg;
+	size_t first = cli_end(cfg, c->path90), n90 = 0, at = ch->number - 1, idx;
+	uint32_t line;
+	int r;
+
+	if (ch->runtime)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "insert cannot be --runtime: use 'portctl allow --runtime ...'"),
+		       -ECANCELED;
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_in_file(&cfg->rules[i], c->path90)) {
+			first = n90 ? first : i;
+			n90++;
+		}
+	if (at < first || at > first + n90) {
+		const struct pc_rule *there = at < cfg->n_rules ? &cfg->rules[at] : NULL;
+
+		reply_set(reply, PC_STATUS_USAGE,
+			  "position %zu is outside the rules portctl manages (positions %zu-%zu; "
+			  "rule %zu comes from %s): choose a position in that range, or edit "
+			  "that file and run 'portctl reload'",
+			  ch->number, first + 1, first + n90 + 1, ch->number,
+			  there && there->loc.file ? there->loc.file : "nowhere");
+		return -ECANCELED;
+	}
+	line = at < first + n90 ? cfg->rules[at].loc.line
+				: rules_text_next_line(c->text90.buf, c->text90.len);
+	r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, d);
+	if (r < 0)
+		return r;
+	return cand_place(c, idx, at, false, line, at == first + n90);
+}
+
+/* The canonical text of a rule as the user typed it, to compare. Parsed
+ * into the candidate, whose sources outlive the reply: diagnostics point
+ * into them. The rule itself is taken out again. */
+static int rule_canonical(struct pc_config *cfg, const char *text, char **out, struct pc_diags *d)
+{
+	size_t n_rules = cfg->n_rules, idx;
+	int r = rule_parse_one(cfg, CLI_NAME, text, &idx, d);
+
+	if (r >= 0) {
+		*out = strdup(cfg->rules[idx].text);
+		r = *out ? 0 : -ENOMEM;
+	}
+	cfg->n_rules = n_rules;
+	return r;
+}
+
+static bool rule_selected(const struct pc_rule *r, size_t i, const struct change *ch,
+			  const char *canonical)
+{
+	if (ch->number)
+		return i + 1 == ch->number;
+	if (canonical)
+		return streq(r->text, canonical);
+	return r->comment && streq(r->comment, ch->comment);
+}
+
+/* Remove rule i from the candidate (and from the file or runtime list). */
+static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
+{
+	struct pc_config *cfg = c->cfg;
+	struct pc_rule *rule = &cfg->rules[i];
+	int r;
+
+	pc_strbuf_printf(&c->summary, "%s%s", c->summary.len ? "; " : "", rule->text);
+	if (rule_is_runtime(rule)) {
+		free(c->runtime.items[runtime_index]);
+		memmove(&c->runtime.items[runtime_index], &c->runtime.items[runtime_index + 1],
+			(c->runtime.n - runtime_index - 1) * sizeof(char *));
+		c->runtime.n--;
+	} else {
+		uint32_t line = rule->loc.line;
+		uint32_t span = rules_text_span(c->text90.buf, c->text90.len, line);
+
+		r = text90_edit(c, RULES_DELETE, line, NULL);
+		if (r < 0)
+			return r;
+		lines_shift(c, line + 1, -(int32_t)span);
+	}
+	config_rule_remove(cfg, i);
+	return 0;
+}
+
+static int change_delete(struct cand *c, const struct change *ch, struct pc_reply *reply,
+			 struct pc_diags *d)
+{
+	struct pc_config *cfg = c->cfg;
+	_cleanup_free_ char *canonical = NULL;
+	size_t n_found = 0, runtime_seen = runtime_count(cfg);
+	int r;
+
+	if (ch->rule) {
+		r = rule_canonical(cfg, ch->rule, &canonical, d);
+		if (r < 0)
+			return r;
+	}
+	if (ch->number > cfg->n_rules)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "there is no rule %zu (there are %zu): see 'portctl status numbered'",
+				 ch->number, cfg->n_rules),
+		       -ECANCELED;
+	/* From the last rule back, so earlier indexes and lines stay valid. */
+	for (size_t i = cfg->n_rules; i-- > 0;) {
+		const struct pc_rule *rule = &cfg->rules[i];
+
+		runtime_seen -= rule_is_runtime(rule);
+		if (!rule_selected(rule, i, ch, canonical))
+			continue;
+		if (!rule_in_file(rule, c->path90) && !rule_is_runtime(rule)) {
+			reply_set(reply, PC_STATUS_USAGE,
+				  "rule %zu (%s) comes from %s:%u, not from portctl: edit that "
+				  "file and run 'portctl reload'",
+				  i + 1, rule->text, rule->loc.file ? rule->loc.file : "?",
+				  rule->loc.line);
+			return -ECANCELED;
+		}
+		r = cand_remove(c, i, runtime_seen);
+		if (r < 0)
+			return r;
+		n_found++;
+		if (canonical)
+			break;
+	}
+	if (n_found == 0)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "no rule matches: see 'portctl status numbered' for the rules "
+				 "in force"),
+		       -ECANCELED;
+	return 0;
+}
+
+
+int path90_get(const struct pc_paths *paths, char *buf, size_t size)
+{
+	return snprintf(buf, size, "%s/rules.d/%s", paths->sysconf_dir, PC_CLI_RULES_FILE) >=
+			       (int)size
+		       ? -ENAMETOOLONG
+		       : 0;
+}
+
+void runtime_clear(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		free(rt->items[i]);
+	free(rt->items);
+	*rt = (struct runtime){0};
+}
+
+int runtime_copy(const struct runtime *from, struct runtime *to)
+{
+	*to = (struct runtime){0};
+	for (size_t i = 0; i < from->n; i++) {
+		char **slot = PC_ARRAY_PUSH(to->items, to->n, to->cap);
+
+		if (!slot || !(*slot = strdup(from->items[i]))) {
+			if (slot)
+				to->n--;
+			runtime_clear(to);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const struct runtime *rt,
+		  struct pc_diags *d)
+{
+	char path90[4096];
+	size_t pos, idx;
+	int r = path90_get(paths, path90, sizeof(path90));
+
+	if (r < 0)
+		return r;
+	pos = cli_end(cfg, path90);
+	for (size_t i = 0; i < rt->n; i++) {
+		r = rule_parse_one(cfg, RUNTIME_NAME, rt->items[i], &idx, d);
+		if (r < 0)
+			return r;
+		config_rule_move(cfg, idx, pos++);
+	}
+	return 0;
+}
+
+void cand_free(struct cand *c)
+{
+	pc_config_free(c->cfg);
+	c->cfg = NULL;
+	pc_strbuf_free(&c->text90);
+	pc_strbuf_free(&c->summary);
+	runtime_clear(&c->runtime);
+}
+
+/* The files as the model in force read them (a CLI change must not apply
+ * what someone edited since the last reload), with the CLI rules file's
+ * text replaced by override90 when given (it was edited meanwhile). */
+static int cand_files(const struct daemon *dm, struct cand *c, const char *override90,
+		      size_t override90_len, struct pc_diags *d)
+{
+	const struct pc_config *in_force = dm->applied ? dm->applied->cfg : NULL;
+	struct pc_config *copy = NULL;
+	int r;
+
+	if (!in_force || dm->source != SOURCE_FILES)
+		return pc_config_load(&dm->paths, &c->cfg, d);
+	if (!override90)
+		return config_from_sources(&dm->paths, in_force, &c->cfg, d);
+	/* The same texts, but the CLI rules file's as it is on disk now. */
+	copy = pc_config_new();
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < in_force->sources.n; i++) {
+		const struct pc_source *s = &in_force->sources.items[i];
+		bool is90 = streq(s->name, c->path90);
+		size_t len = is90 ? override90_len : s->len;
+		char *data = malloc(len + 1);
+
+		if (!data) {
+			pc_config_free(copy);
+			return -ENOMEM;
+		}
+		memcpy(data, is90 ? override90 : s->data, len);
+		data[len] = '\0';
+		if (!pc_sources_add(&copy->sources, s->name, data, len)) {
+			pc_config_free(copy);
+			return -ENOMEM;
+		}
+		copy->sources.items[copy->sources.n - 1].kind = s->kind;
+		copy->sources.items[copy->sources.n - 1].origin = s->origin;
+	}
+	if (!pc_sources_find(&copy->sources, c->path90)) {
+		char *data = malloc(override90_len + 1);
+
+		if (!data || !pc_sources_add(&copy->sources, c->path90, data, override90_len)) {
+			free(data);
+			pc_config_free(copy);
+			return -ENOMEM;
+		}
+		memcpy(data, override90, override90_len);
+		data[override90_len] = '\0';
+		copy->sources.items[copy->sources.n - 1].kind = PC_SOURCE_RULES;
+		copy->sources.items[copy->sources.n - 1].origin = PC_ORIGIN_ADMIN;
+	}
+	r = config_from_sources(&dm->paths, copy, &c->cfg, d);
+	pc_config_free(copy);
+	return r;
+}
+
+int cand_build(const struct daemon *dm, const struct change *ch, const char *override90,
+	       size_t override90_len, struct cand *c, struct pc_reply *reply, struct pc_diags *d)
+{
+	int r = path90_get(&dm->paths, c->path90, sizeof(c->path90));
+
+	if (r < 0)
+		return r;
+	r = cand_files(dm, c, override90, override90_len, d);
+	if ((r < 0 && r != -EINVAL) || r == -ENOMEM)
+		return r;
+	if (r < 0 || pc_diags_has_errors(d))
+		return -EBADMSG;
+	r = runtime_copy(&dm->runtime, &c->runtime);
+	if (r >= 0)
+		r = runtime_place(&dm->paths, c->cfg, &c->runtime, d);
+	if (r < 0)
+		return r;
+	c->src90 = pc_sources_find(&c->cfg->sources, c->path90);
+	r = pc_strbuf_append(&c->text90, c->src90 ? c->src90->data : "",
+			     c->src90 ? c->src90->len : 0);
+	if (r < 0)
+		return r;
+	switch (ch->kind) {
+	case CHANGE_ADD:
+		r = change_add(c, ch, d);
+		break;
+	case CHANGE_INSERT:
+		r = change_insert(c, ch, reply, d);
+		break;
+	case CHANGE_DELETE:
+		r = change_delete(c, ch, reply, d);
+		break;
+	}
+	if (r >= 0 && ch->kind != CHANGE_DELETE)
+		r = pc_strbuf_printf(&c->summary, "%s", ch->rule);
+	return r;
+}
+
+/* --- the CLI rules file's text --- */
+
+/* Byte offset of the start of 1-based line n in text (len if past the end). */
+static size_t line_offset(const char *text, size_t len, uint32_t n)
+{
+	size_t off = 0;
+
+	for (uint32_t l = 1; l < n && off < len; l++) {
+		const char *nl = memchr(text + off, '\n', len - off);
+
+		off = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	return off;
+}
+
+/* End of the logical line that starts at off: continuations ("\" at the
+ * end of a physical line) belong to it. */
+static size_t logical_line_end(const char *text, size_t len, size_t off)
+{
+	for (;;) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		if (!nl)
+			return len;
+		if (end == off || text[end - 1] != '\\')
+			return end + 1;
+		off = end + 1;
+	}
+}
+
+uint32_t rules_text_span(const char *text, size_t len, uint32_t line)
+{
+	size_t at = line_offset(text, len, line);
+	size_t end = logical_line_end(text, len, at);
+	uint32_t n = 0;
+
+	for (size_t i = at; i < end; i++)
+		n += text[i] == '\n';
+	return n > 0 ? n : 1;
+}
+
+uint32_t rules_text_next_line(const char *text, size_t len)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	/* An unterminated last line gets its newline before the new rule. */
+	return n + 1 + (len > 0 && text[len - 1] != '\n');
+}
+
+int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
+		    const char *rule_text, struct pc_strbuf *out)
+{
+	size_t at = how == RULES_APPEND ? old_len : line_offset(old, old_len, line);
+	size_t resume = at;
+	int r;
+
+	*out = (struct pc_strbuf){0};
+	if (how == RULES_DELETE)
+		resume = logical_line_end(old, old_len, at);
+	r = pc_strbuf_append(out, old, at);
+	if (r >= 0 && at > 0 && old[at - 1] != '\n')
+		r = pc_strbuf_append(out, "\n", 1);
+	if (r >= 0 && how != RULES_DELETE)
+		r = pc_strbuf_printf(out, "%s\n", rule_text);
+	if (r >= 0)
+		r = pc_strbuf_append(out, old + resume, old_len - resume);
+	if (r < 0)
+		pc_strbuf_free(out);
+	return r;
+}
+
+/* --- bans --- */
+
+int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out)
+{
+	struct pc_prefix p;
+	struct pc_diags d;
+	int r;
+
+	*out = (struct ban){.expires = expires};
+	if (!addr || strlen(addr) >= BAN_ADDR_MAX || !strcmp(addr, "any"))
+		return -EINVAL;
+	pc_diags_init(&d);
+	r = pc_prefix_parse(addr, &p, &d);
+	pc_diags_free(&d);
+	if (r < 0 || p.family == 0)
+		return -EINVAL;
+	r = pc_prefix_format(&p, out->addr, sizeof(out->addr));
+	if (r < 0)
+		return r;
+	if (zone) {
+		if (!pc_name_valid(zone) || strlen(zone) > PC_NAME_MAX)
+			return -EINVAL;
+		snprintf(out->zone, sizeof(out->zone), "%s", zone);
+	}
+	return 0;
+}
+
+ssize_t bans_find(const struct bans *bans, const struct ban *b)
+{
+	for (size_t i = 0; i < bans->n; i++)
+		if (streq(bans->items[i].addr, b->addr) && streq(bans->items[i].zone, b->zone))
+			return (ssize_t)i;
+	return -ENOENT;
+}
+
+int bans_copy(const struct bans *from, struct bans *to)
+{
+	*to = (struct bans){0};
+	if (!from->n)
+		return 0;
+	to->items = malloc(from->n * sizeof(*to->items));
+	if (!to->items)
+		return -ENOMEM;
+	memcpy(to->items, from->items, from->n * sizeof(*to->items));
+	to->n = to->cap = from->n;
+	return 0;
+}
+
+size_t bans_expire(struct bans *bans, uint64_t now)
+{
+	size_t kept = 0, n = bans->n;
+
+	for (size_t i = 0; i < n; i++)
+		if (!bans->items[i].expires || bans->items[i].expires > now)
+			bans->items[kept++] = bans->items[i];
+	bans->n = kept;
+	return n - kept;
+}
+
+uint64_t bans_next_expiry(const struct bans *bans)
+{
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < bans->n; i++)
+		if (bans->items[i].expires && (!next || bans->items[i].expires < next))
+			next = bans->items[i].expires;
+	return next;
+}
+
+void bans_clear(struct bans *bans)
+{
+	free(bans->items);
+	*bans = (struct bans){0};
+}
+
+void ban_summary(const struct ban *b, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
+}
+
+/* The ban's rule: every zone of cfg unless the ban names one. */
+static int ban_rule_text(const struct ban *b, const struct pc_config *cfg, struct pc_strbuf *out)
+{
+	int r = pc_strbuf_printf(out, "deny from %s zone ", b->addr);
+
+	if (r >= 0 && b->zone[0])
+		r = pc_strbuf_printf(out, "%s", b->zone);
+	for (size_t i = 0; r >= 0 && !b->zone[0] && i < cfg->n_zones; i++)
+		r = pc_strbuf_printf(out, "%s%s", i ? "," : "", cfg->zones[i].name);
+	if (r >= 0)
+		r = pc_strbuf_printf(out, " comment \"%s\"", BAN_COMMENT);
+	return r;
+}
+
+/* Parse one ban's rule into cfg and move it to position `at`. */
+int ban_rule_place(const struct ban *b, struct pc_config *cfg, size_t at, struct pc_diags *d)
+{
+	struct pc_strbuf text = {0};
+	size_t n_rules = cfg->n_rules;
+	int r = ban_rule_text(b, cfg, &text);
+
+	if (r < 0) {
+		pc_strbuf_free(&text);
+		return r;
+	}
+	/* pc_parse_buffer takes the text. */
+	r = pc_parse_buffer(cfg, BAN_SOURCE, text.buf, text.len, PC_ORIGIN_CLI, d);
+	if (r < 0)
+		return r;
+	if (cfg->n_rules != n_rules + 1)
+		return -EINVAL;
+	config_rule_move(cfg, n_rules, at);
+	return 0;
+}
+
+int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
+		 struct pc_diags *d)
+{
+	size_t at = 0;
+	int r;
+
+	/* Ahead of every rule: a banned host must not reach a port that a
+	 * rule of the zone allows. Consecutive, so the compiler merges them
+	 * into one address set per zone and family. */
+	for (size_t i = 0; i < bans->n; i++) {
+		if (bans->items[i].expires && bans->items[i].expires <= now)
+			continue;
+		r = ban_rule_place(&bans->items[i], cfg, at++, d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
+{
+	cfg->n_rules = n_rules;
+	while (cfg->sources.n > n_sources) {
+		struct pc_source *src = &cfg->sources.items[--cfg->sources.n];
+
+		free(src->name);
+		free(src->data);
+	}
+}

@@ -1,0 +1,667 @@
+/* The one path from a desired state to the kernel: compose (the files'
+ * configuration, the runtime rules placed in it, the bans ahead of every
+ * rule) → compile → guard → install (kernel.c, one transaction) → persist
+ * (CLI rules file, bans, last good copy, panic mark) → adopt. Also the two
+ * ways the same change is made in O(change) when the model in force allows
+ * it: a rule appended to the CLI rules file, and a ban added or lifted. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+#include "persist.h"
+#include "state.h"
+
+#define PANIC_MARKER "panic.json"
+/* Sources the configuration may hold beyond two per ban (files, and the
+ * command line's) before the model is made again (see bans_compact). */
+#define BANS_COMPACT_SLACK 256
+/* As the loader: rules files beyond 64 MiB are refused anyway. */
+#define FILE90_MAX ((size_t)64 * 1024 * 1024)
+
+static uint64_t now_wall(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static unsigned install_flags(const struct daemon *dm, const struct pc_config *cfg)
+{
+	bool owner = cfg ? cfg->settings.table_owner : dm->table_owner;
+
+	return owner ? PC_NL_OWNER : 0;
+}
+
+/* What the kernel holds now, as far as the daemon knows. */
+static const struct pc_ruleset *installed(const struct daemon *dm)
+{
+	if (!dm->kernel_known)
+		return NULL;
+	if (dm->panic)
+		return dm->panic_ruleset;
+	return dm->applied ? dm->applied->ruleset : NULL;
+}
+
+void next_free(struct next *nx)
+{
+	pc_config_free(nx->cfg);
+	nx->cfg = NULL;
+	runtime_clear(&nx->runtime);
+}
+
+/* The plan and ruleset in force fell behind the kernel (out of memory
+ * while updating them in place): drop both, so that the next change
+ * compiles the configuration and replaces the table whole. */
+static void model_lost(struct daemon *dm)
+{
+	log_error("out of memory updating the rules in memory; the kernel holds them, and the "
+		  "next change compiles everything and replaces the table");
+	pc_plan_free(dm->applied->plan);
+	dm->applied->plan = NULL;
+	pc_ruleset_free(dm->applied->ruleset);
+	dm->applied->ruleset = NULL;
+}
+
+void state_refresh(struct daemon *dm)
+{
+	struct pc_applied *a = dm->applied;
+
+	/* Only an unban in place makes maps stale, and it needs the plan. */
+	if (a && a->ruleset && a->ruleset->n_stale > 0 && pc_ruleset_refresh(a->plan, a->ruleset) < 0)
+		model_lost(dm);
+}
+
+bool state_in_place_ok(const struct daemon *dm)
+{
+	const struct pc_applied *a = dm->applied;
+
+	return a && a->cfg && a->plan && a->ruleset && dm->source == SOURCE_FILES &&
+	       !dm->pending && !dm->panic;
+}
+
+/* The files and runtime rules in force, parsed again, for a change that
+ * keeps them (bans). */
+static int model_files(const struct daemon *dm, struct pc_config **out, struct pc_diags *d)
+{
+	int r;
+
+	if (!dm->applied || !dm->applied->cfg)
+		return pc_config_load(&dm->paths, out, d);
+	r = config_from_sources(&dm->paths, dm->applied->cfg, out, d);
+	if (r >= 0)
+		r = runtime_place(&dm->paths, *out, &dm->runtime, d);
+	return r;
+}
+
+/* Compose the next configuration with the bans and compile it. */
+static int compose(struct daemon *dm, struct next *nx, const struct bans *bans,
+		   struct pc_applied **out, struct pc_diags *d)
+{
+	struct pc_applied *a = calloc(1, sizeof(*a));
+	int r = 0;
+
+	*out = a;
+	if (!a)
+		return -ENOMEM;
+	if (nx->cfg)
+		a->cfg = TAKE_PTR(nx->cfg);
+	else
+		r = model_files(dm, &a->cfg, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = bans_compose(bans, now_wall(), a->cfg, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = pc_config_validate(a->cfg, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = pc_plan_build(a->cfg, &a->plan, d);
+	if (r >= 0 && !pc_diags_has_errors(d))
+		r = pc_ruleset_lower(a->plan, &a->ruleset, d);
+	if (r >= 0 && pc_diags_has_errors(d))
+		r = -EINVAL;
+	return r;
+}
+
+/* Whether the file on disk still holds old (exists false: no file). */
+static bool file90_unchanged(const char *path, const char *old, size_t old_len, bool exists)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int r = pc_read_file(path, FILE90_MAX, &data, &len);
+
+	if (r == -ENOENT)
+		return !exists || old_len == 0;
+	return r >= 0 && exists && len == old_len && !memcmp(data, old, len);
+}
+
+/* The file's new text, written, becomes its source in cfg. */
+static void file90_adopt(struct pc_config *cfg, const char *path, const struct pc_strbuf *text)
+{
+	struct pc_source *src = (struct pc_source *)pc_sources_find(&cfg->sources, path);
+	char *data = malloc(text->len + 1);
+
+	if (!src || !data) {
+		free(data);
+		return;
+	}
+	memcpy(data, text->buf ? text->buf : "", text->len);
+	data[text->len] = '\0';
+	free(src->data);
+	src->data = data;
+	src->len = text->len;
+}
+
+static int file90_write(const struct next *nx, struct pc_reply *reply)
+{
+	_cleanup_free_ char *current = NULL;
+	size_t current_len = 0;
+	int r = rules_file_commit(nx->file90, nx->old90 ? nx->old90 : "", nx->old90_len,
+				  nx->old90_exists,
+				  nx->text90->buf ? nx->text90->buf : "", nx->text90->len, &current,
+				  &current_len);
+
+	if (r == -ESTALE)
+		return r;
+	if (r < 0) {
+		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", nx->file90);
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): the change was rolled back; check the "
+			  "directory's permissions and free space",
+			  nx->file90, strerror(-r));
+	}
+	return r;
+}
+
+static void settings_adopt(struct daemon *dm, const struct pc_settings *s)
+{
+	dm->cli_changes = s->cli_changes;
+	dm->bans_allowed = s->bans;
+	dm->table_owner = s->table_owner;
+	if (dm->log_level_override < 0)
+		log_set_max_level(s->log_level);
+}
+
+static void panic_mark(struct daemon *dm, bool on)
+{
+	int r;
+
+	if (on) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "{\"since\":%llu}", (unsigned long long)now_wall());
+		r = state_file_write(&dm->paths, PANIC_MARKER, text);
+	} else {
+		r = state_file_remove(&dm->paths, PANIC_MARKER);
+	}
+	if (r < 0)
+		log_warning_errno(r, "cannot %s the panic mark under %s: %m", on ? "write" : "remove",
+				  dm->paths.state_dir);
+}
+
+bool state_panic_marked(const struct daemon *dm)
+{
+	return state_file_exists(&dm->paths, PANIC_MARKER);
+}
+
+int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
+{
+	const struct bans *bans = nx->bans ? nx->bans : &dm->bans;
+	bool panic = nx->panic < 0 ? dm->panic : nx->panic > 0;
+	bool new_files = nx->cfg != NULL;
+	bool have_model = dm->applied && dm->applied->ruleset;
+	const struct pc_ruleset *old = installed(dm), *target;
+	struct pc_ruleset *panic_rs = NULL;
+	struct pc_applied *a = NULL;
+	const struct pc_applied *model;
+	struct bans kept = {0};
+	unsigned flags;
+	struct pc_diags d;
+	int r = 0;
+
+	pc_diags_init(&d);
+	state_refresh(dm);
+	/* Compose and compile, unless the model in force stays as it is
+	 * (panic on or off, a drift repair). Panic needs no model at all. */
+	if (new_files || nx->bans || (!panic && !have_model)) {
+		r = compose(dm, nx, bans, &a, &d);
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0) {
+			diags_log(&d);
+			reply_diags(reply, PC_STATUS_USAGE,
+				    nx->intro ? nx->intro : "refused, nothing changed:", &d,
+				    a ? a->cfg : NULL);
+			r = -ECANCELED;
+			goto out;
+		}
+	}
+	model = a ? a : dm->applied;
+	if (nx->guard && !panic &&
+	    guard_check(nx->guard, dm->applied ? dm->applied->cfg : NULL, model->cfg, reply,
+			nx->warning) < 0) {
+		r = -ECANCELED;
+		goto out;
+	}
+	/* Checked before the kernel, so that the usual race costs no
+	 * rollback; the writer checks again at the moment it writes. */
+	if (nx->file90 &&
+	    !file90_unchanged(nx->file90, nx->old90, nx->old90_len, nx->old90_exists)) {
+		r = -ESTALE;
+		goto out;
+	}
+	if (panic) {
+		r = pc_ruleset_panic(&panic_rs);
+		if (r < 0)
+			goto out;
+		/* Marked first: a daemon restarted in between panics too. */
+		if (!dm->panic)
+			panic_mark(dm, true);
+	}
+	target = panic ? panic_rs : model->ruleset;
+	flags = install_flags(dm, model ? model->cfg : NULL) | nx->flags;
+	r = kernel_install(dm->nl, target, old, flags, &d);
+	if (r < 0) {
+		if (panic && !dm->panic)
+			panic_mark(dm, false);
+		diags_log(&d);
+		reply_diags(reply, PC_STATUS_FAILURE,
+			    "the kernel refused the change, nothing changed:", &d,
+			    model ? model->cfg : NULL);
+		r = r == -ENOMEM ? r : -ECANCELED;
+		goto out;
+	}
+	/* The kernel holds the change: now the files that keep it. */
+	if (nx->file90) {
+		r = file90_write(nx, reply);
+		if (r >= 0)
+			file90_adopt(a->cfg, nx->file90, nx->text90);
+	}
+	if (r >= 0 && nx->bans) {
+		r = bans_copy(nx->bans, &kept);
+		if (r >= 0)
+			r = bans_save(&dm->paths, nx->bans);
+		if (r < 0)
+			reply_set(reply, PC_STATUS_FAILURE,
+				  "cannot save the bans under %s (%s): nothing changed",
+				  dm->paths.state_dir, strerror(-r));
+	}
+	if (r < 0) {
+		struct pc_diags d2;
+
+		pc_diags_init(&d2);
+		if (old && kernel_install(dm->nl, old, target, flags, &d2) < 0)
+			log_error("rollback failed: the kernel holds the change, the files do not");
+		pc_diags_free(&d2);
+		if (panic && !dm->panic)
+			panic_mark(dm, false);
+		r = r == -ESTALE || r == -ENOMEM ? r : -ECANCELED;
+		goto out;
+	}
+	if (!panic && dm->panic)
+		panic_mark(dm, false);
+	if (new_files && nx->source == SOURCE_FILES) {
+		int r2 = pc_state_save(&dm->paths, a->cfg);
+
+		if (r2 < 0)
+			log_warning_errno(r2, "cannot save the last good configuration: %m");
+	}
+	/* Adopt: the model in force is the one the kernel holds. */
+	if (a) {
+		pc_applied_free(dm->applied);
+		dm->applied = TAKE_PTR(a);
+		settings_adopt(dm, &dm->applied->cfg->settings);
+	}
+	if (new_files) {
+		dm->source = nx->source;
+		runtime_clear(&dm->runtime);
+		dm->runtime = nx->runtime;
+		nx->runtime = (struct runtime){0};
+	}
+	if (nx->bans) {
+		bans_clear(&dm->bans);
+		dm->bans = kept;
+		kept = (struct bans){0};
+	}
+	dm->panic = panic;
+	pc_ruleset_free(dm->panic_ruleset);
+	dm->panic_ruleset = TAKE_PTR(panic_rs);
+	dm->kernel_known = true;
+	r = 0;
+out:
+	bans_clear(&kept);
+	pc_ruleset_free(panic_rs);
+	pc_applied_free(a);
+	next_free(nx);
+	pc_diags_free(&d);
+	return r;
+}
+
+/*
+ * The usual change, "portctl allow 443/tcp" (or deny, reject), in
+ * O(change): the rule is parsed into the configuration in force, and when
+ * it merges into the last port map of its chains, only its new map
+ * elements are built and sent, in one transaction carrying the generation
+ * id. Rules after 90-portctl.rules (defaults.rules' "allow ssh", later
+ * files, runtime rules) may follow it in that map as long as none of them
+ * decides a port of the new rule.
+ */
+int state_rule_append(struct daemon *dm, const char *text, const struct guard_opts *guard,
+		      struct pc_reply *reply)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = {0};
+	struct pc_strbuf newtext = {0};
+	size_t n_rules, n_sources, idx, at;
+	struct pc_source *src90;
+	struct pc_config *cfg;
+	struct pc_rule *rule;
+	char path90[4096];
+	struct pc_diags d;
+	int r;
+
+	if (!state_in_place_ok(dm) || path90_get(&dm->paths, path90, sizeof(path90)) < 0)
+		return 0;
+	cfg = a->cfg;
+	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
+	/* Parsing must not move the rules (plan and ruleset point at them). */
+	if (!src90 || cfg->n_rules == cfg->cap_rules)
+		return 0;
+	pc_diags_init(&d);
+	at = cli_end(cfg, path90);
+	n_rules = cfg->n_rules;
+	n_sources = cfg->sources.n;
+	r = rule_parse_one(cfg, CLI_NAME, text, &idx, &d);
+	if (r >= 0)
+		r = pc_config_validate_rule(cfg, idx, &d);
+	if (r == -EINVAL) {
+		reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:", &d,
+			    cfg);
+		r = -ECANCELED;
+		goto undo;
+	}
+	if (r < 0)
+		goto undo;
+	rule = &cfg->rules[idx];
+	/* The parse added a source: the array may have moved. */
+	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
+	rule->loc.file = src90->name;
+	rule->loc.line = rules_text_next_line(src90->data, src90->len);
+	rule->origin = PC_ORIGIN_ADMIN;
+	/* Edited by hand since: the full path redoes the change on it. */
+	if (!file90_unchanged(path90, src90->data, src90->len, true)) {
+		r = 0;
+		goto undo;
+	}
+	r = pc_rule_append_prepare(a->plan, a->ruleset, rule,
+				   at < n_rules ? &cfg->rules[at] : NULL, &app);
+	/* A deny that would decide the admin's own SSH reconnect goes the
+	 * full path, whose guard refuses it or heeds --force. */
+	if (r >= 0) {
+		r = guard_check_in_place(guard, a->plan, &app, reply);
+		if (r == -EPERM) {
+			r = -ECANCELED;
+			goto undo;
+		}
+		r = r > 0 ? -EOPNOTSUPP : r;
+	}
+	if (r >= 0)
+		r = rules_text_edit(src90->data, src90->len, RULES_APPEND, rule->loc.line,
+				    rule->text, &newtext);
+	if (r >= 0)
+		r = kernel_install_elements(dm->nl, a->ruleset, &app, true, &d);
+	if (r == -EOPNOTSUPP || r == -ESTALE) {
+		r = 0;
+		goto undo;
+	}
+	if (r < 0) {
+		reply_diags(reply, PC_STATUS_FAILURE, "the kernel refused the change, nothing changed:",
+			    &d, cfg);
+		r = -ECANCELED;
+		goto undo;
+	}
+	{
+		_cleanup_free_ char *current = NULL;
+		size_t current_len;
+
+		r = rules_file_commit(path90, src90->data, src90->len, true, newtext.buf,
+				      newtext.len, &current, &current_len);
+	}
+	if (r < 0) {
+		struct pc_diags d2;
+
+		pc_diags_init(&d2);
+		if (kernel_install_elements(dm->nl, a->ruleset, &app, false, &d2) < 0)
+			log_error("rollback failed: the kernel holds the change, the files do not");
+		pc_diags_free(&d2);
+		if (r == -ESTALE) {
+			/* Edited by hand at this very moment: the full path. */
+			r = 0;
+			goto undo;
+		}
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): the change was rolled back; check the "
+			  "directory's permissions and free space",
+			  path90, strerror(-r));
+		r = -ECANCELED;
+		goto undo;
+	}
+	/* Kernel and file hold the rule: the model in memory follows, the
+	 * rule in its place in file order. */
+	config_rule_move(cfg, idx, at);
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[n_rules], 1);
+	rule = &cfg->rules[at];
+	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
+		model_lost(dm);
+	file90_adopt(cfg, path90, &newtext);
+	r = pc_state_save(&dm->paths, cfg);
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
+	pc_rule_append_free(&app);
+	pc_strbuf_free(&newtext);
+	pc_diags_free(&d);
+	return 1;
+undo:
+	config_truncate(cfg, n_rules, n_sources);
+	pc_rule_append_free(&app);
+	pc_strbuf_free(&newtext);
+	pc_diags_free(&d);
+	return r;
+}
+
+static bool rule_is_placed_ban(const struct pc_rule *r)
+{
+	return r->loc.file && streq(r->loc.file, BAN_SOURCE);
+}
+
+/* The configuration in force opens with exactly n ban rules. */
+static bool bans_ready(const struct daemon *dm, size_t n)
+{
+	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
+
+	if (!state_in_place_ok(dm) || n == 0 || cfg->n_rules < n)
+		return false;
+	return rule_is_placed_ban(&cfg->rules[n - 1]) &&
+	       (n == cfg->n_rules || !rule_is_placed_ban(&cfg->rules[n]));
+}
+
+static int ban_add_in_place(struct daemon *dm, const struct ban *b, size_t n_old)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = {0};
+	size_t n_rules, n_sources;
+	struct pc_config *cfg;
+	struct pc_diags d;
+	int r;
+
+	if (!bans_ready(dm, n_old) || a->cfg->n_rules == a->cfg->cap_rules)
+		return 0;
+	cfg = a->cfg;
+	n_rules = cfg->n_rules;
+	n_sources = cfg->sources.n;
+	pc_diags_init(&d);
+	r = ban_rule_place(b, cfg, n_rules, &d);
+	if (r >= 0)
+		r = pc_config_validate_rule(cfg, n_rules, &d);
+	if (r >= 0)
+		r = pc_ban_add_prepare(a->plan, a->ruleset, &cfg->rules[n_rules], &cfg->rules[n_old],
+				       &app);
+	if (r >= 0)
+		r = kernel_install_elements(dm->nl, a->ruleset, &app, true, &d);
+	pc_diags_free(&d);
+	if (r < 0) {
+		/* The full path says what went wrong, at the rule. */
+		config_truncate(cfg, n_rules, n_sources);
+		pc_rule_append_free(&app);
+		return r == -ENOMEM ? r : 0;
+	}
+	/* The kernel holds the ban: the model in memory follows. */
+	config_rule_move(cfg, n_rules, n_old);
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
+	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0)
+		model_lost(dm);
+	pc_rule_append_free(&app);
+	return 1;
+}
+
+static int ban_remove_in_place(struct daemon *dm, size_t i)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append app = {0};
+	struct pc_config *cfg;
+	struct pc_diags d;
+	size_t n_rules;
+	int r;
+
+	if (!bans_ready(dm, dm->bans.n))
+		return 0;
+	cfg = a->cfg;
+	n_rules = cfg->n_rules;
+	pc_diags_init(&d);
+	r = pc_ban_remove_prepare(a->plan, a->ruleset, &cfg->rules[i], &app);
+	if (r >= 0)
+		r = kernel_install_elements(dm->nl, a->ruleset, &app, false, &d);
+	pc_diags_free(&d);
+	if (r < 0) {
+		pc_rule_append_free(&app);
+		return r == -ENOMEM ? r : 0;
+	}
+	/* Plan and ruleset let go of the rule before it leaves the array. */
+	pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
+	config_rule_remove(cfg, i);
+	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
+	pc_rule_append_free(&app);
+	/* Remade when what they hold for nothing reaches half of what is
+	 * live: memory stays bounded, and each remake is paid for by as
+	 * many unbans as it drops, however far apart they come. */
+	if (a->ruleset->n_stale_elems > a->ruleset->n_elems / 2)
+		state_refresh(dm);
+	return 1;
+}
+
+int state_bans_in_place(struct daemon *dm, const struct bans *next, bool added, size_t changed)
+{
+	struct bans kept = {0};
+	int r;
+
+	if (added ? next->n != dm->bans.n + 1 || changed != dm->bans.n
+		  : next->n + 1 != dm->bans.n || changed >= dm->bans.n)
+		return 0;
+	/* Expired bans leave the model through the full path. */
+	if (bans_next_expiry(&dm->bans) && bans_next_expiry(&dm->bans) <= now_wall())
+		return 0;
+	r = added ? ban_add_in_place(dm, &next->items[changed], dm->bans.n)
+		  : ban_remove_in_place(dm, changed);
+	if (r <= 0)
+		return r;
+	r = bans_copy(next, &kept);
+	if (r >= 0)
+		r = bans_save(&dm->paths, next);
+	if (r < 0) {
+		/* Unsaved, a ban would not survive a restart: take it back. */
+		log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
+		bans_clear(&kept);
+		return r;
+	}
+	bans_clear(&dm->bans);
+	dm->bans = kept;
+	/* Each in-place ban parses its rule from a source of its own, which
+	 * an unban leaves behind: under fail2ban's churn they would pile up.
+	 * Once they outnumber the bans twice over, the model is made again
+	 * (one compile; the kernel sees no change). */
+	if (dm->applied->cfg->sources.n > 2 * dm->bans.n + BANS_COMPACT_SLACK) {
+		struct next nx = {.cfg = NULL, .bans = &dm->bans, .panic = -1, .source = dm->source};
+		struct pc_reply reply = {0};
+		struct bans same = {0};
+
+		log_info("%zu sources for %zu bans: making the model again",
+			 dm->applied->cfg->sources.n, dm->bans.n);
+		if (bans_copy(&dm->bans, &same) >= 0) {
+			nx.bans = &same;
+			if (runtime_copy(&dm->runtime, &nx.runtime) >= 0)
+				state_commit(dm, &nx, &reply);
+			bans_clear(&same);
+		}
+		free(reply.message);
+		json_decref(reply.data);
+	}
+	return 1;
+}
+
+int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source source,
+	       const struct bans *bans)
+{
+	struct next nx = {.cfg = cfg, .source = source, .panic = -1};
+	struct pc_applied *a = NULL;
+	struct pc_diags d;
+	int r = bans_copy(bans, &dm->bans);
+
+	dm->source = SOURCE_KERNEL;
+	if (r < 0 || !cfg) {
+		pc_config_free(cfg);
+		return r;
+	}
+	pc_diags_init(&d);
+	r = compose(dm, &nx, bans, &a, &d);
+	pc_diags_free(&d);
+	if (r >= 0 && dm->panic)
+		r = pc_ruleset_panic(&dm->panic_ruleset);
+	if (r < 0) {
+		pc_applied_free(a);
+		return r == -ENOMEM ? r : 0;
+	}
+	dm->applied = a;
+	dm->source = source;
+	settings_adopt(dm, &a->cfg->settings);
+	return 0;
+}
+
+int state_read_counters(struct daemon *dm, struct pc_nl_counters *out)
+{
+	state_refresh(dm);
+	if (!dm->applied || !dm->applied->ruleset)
+		return 0;
+	return kernel_read_counters(dm->nl, dm->applied->ruleset, out);
+}
+
+int state_verify(struct daemon *dm, struct pc_nl_mismatches *out)
+{
+	const struct pc_ruleset *rs;
+
+	state_refresh(dm);
+	rs = installed(dm);
+	if (!rs)
+		return -ENODATA;
+	return kernel_verify(dm->nl, rs, out);
+}
+
+int state_table_exists(struct daemon *dm)
+{
+	return kernel_table_exists(dm->nl);
+}
+
+void state_done(struct daemon *dm)
+{
+	pc_applied_free(TAKE_PTR(dm->applied));
+	pc_ruleset_free(TAKE_PTR(dm->panic_ruleset));
+	runtime_clear(&dm->runtime);
+	bans_clear(&dm->bans);
+}
