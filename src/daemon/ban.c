@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "commands.h"
+#include "handlers.h"
 
 /* A year: a longer timeout is a typo, not a ban. */
 #define BAN_TIMEOUT_MAX (366u * 24 * 3600)

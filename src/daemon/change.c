@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "commands.h"
+#include "handlers.h"
 
 /* A CLI rules file edited by hand while a change is made: the change is
  * made again on the new text this many times before giving up. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "commands.h"
+#include "handlers.h"
 #include "log.h"
 #include "portctl/explain.h"
 #include "portctl/export.h"

@@ -9,7 +9,7 @@
 
 #include <libnftnl/set.h>
 
-#include "commands.h"
+#include "handlers.h"
 #include "log.h"
 
 struct command {

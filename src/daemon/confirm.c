@@ -13,7 +13,7 @@
 
 #include "log.h"
 #include "persist.h"
-#include "commands.h"
+#include "handlers.h"
 
 /* Under the state directory: the previous configuration (laid out like
  * last-good) and, written after it, the marker that says a rollback is due. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "commands.h"
+#include "handlers.h"
 #include "drift.h"
 #include "log.h"
 #include "persist.h"

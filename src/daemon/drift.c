@@ -15,6 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "reply.h"
 #include "state.h"
 #include "drift.h"
 #include "log.h"

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-#include "state.h"
+#include "kernel.h"
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)

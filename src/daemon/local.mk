@@ -15,8 +15,9 @@ src_daemon_portctld_LDADD = $(PORTCTLD_LIBS)
 # portctld after libapply.a's users, so its users come first.
 noinst_LIBRARIES += src/daemon/libserve.a
 src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
-	src/daemon/daemon.c src/daemon/commands.c src/daemon/commands.h \
-	src/daemon/state.c src/daemon/state.h src/daemon/model.c src/daemon/kernel.c \
+	src/daemon/daemon.c src/daemon/commands.c src/daemon/handlers.h \
+	src/daemon/state.c src/daemon/state.h src/daemon/model.c src/daemon/model.h \
+	src/daemon/kernel.c src/daemon/kernel.h src/daemon/lockout.h src/daemon/reply.h \
 	src/daemon/reply.c \
 	src/daemon/change.c src/daemon/persist.c src/daemon/persist.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "state.h"
+#include "lockout.h"
 #include "log.h"
 #include "portctl/compile.h"
 #include "portctl/plan.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "state.h"
+#include "model.h"
 
 /* How ban rules are named in "portctl status". */
 #define BAN_COMMENT "portctl ban"

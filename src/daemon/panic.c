@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "commands.h"
+#include "handlers.h"
 
 bool panic_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply)
 {

@@ -13,7 +13,7 @@
 
 #include "log.h"
 #include "persist.h"
-#include "state.h"
+#include "model.h"
 
 int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 {

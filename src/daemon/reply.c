@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "state.h"
+#include "reply.h"
 
 int reply_diags(struct pc_reply *reply, int status, const char *intro, const struct pc_diags *d,
 		const struct pc_config *cfg)

@@ -12,6 +12,8 @@
 
 #include "log.h"
 #include "persist.h"
+#include "kernel.h"
+#include "reply.h"
 #include "state.h"
 
 #define PANIC_MARKER "panic.json"

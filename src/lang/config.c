@@ -118,21 +118,6 @@ int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
-int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size)
-{
-	char addr[INET6_ADDRSTRLEN];
-	int n;
-
-	if (p->family == 0)
-		n = snprintf(buf, size, "any");
-	else if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
-		return -errno;
-	else if (p->len == (p->family == AF_INET ? 32 : 128))
-		n = snprintf(buf, size, "%s", addr);
-	else
-		n = snprintf(buf, size, "%s/%u", addr, p->len);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
-}
 
 /* Words the shell kept whole but the grammar would split or misread. */
 static bool word_needs_quotes(const char *w)

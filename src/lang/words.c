@@ -341,6 +341,22 @@ int port_range_parse(struct pc_port_range *r, const char *s, size_t len, const s
 	return 0;
 }
 
+int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n;
+
+	if (p->family == 0)
+		n = snprintf(buf, size, "any");
+	else if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
+		return -errno;
+	else if (p->len == (p->family == AF_INET ? 32 : 128))
+		n = snprintf(buf, size, "%s", addr);
+	else
+		n = snprintf(buf, size, "%s/%u", addr, p->len);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
 /* Clear the bits past the prefix length; true when any was set. */
 static bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
 {

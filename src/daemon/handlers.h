@@ -1,9 +1,10 @@
 /* The daemon's command handlers, as the command table (commands.c) and
  * the start-up and event loop (daemon.c) call them. Each handler turns a
  * request into the next desired state and calls down into state.c. */
-#ifndef PORTCTL_DAEMON_COMMANDS_H
-#define PORTCTL_DAEMON_COMMANDS_H
+#ifndef PORTCTL_DAEMON_HANDLERS_H
+#define PORTCTL_DAEMON_HANDLERS_H
 
+#include "reply.h"
 #include "state.h"
 
 typedef int command_fn(struct daemon *dm, const struct pc_peer *peer, json_t *args,

@@ -1,0 +1,20 @@
+/* The daemon's only caller of the kernel (kernel.c), called from state.c
+ * alone. */
+#ifndef PORTCTL_DAEMON_KERNEL_H
+#define PORTCTL_DAEMON_KERNEL_H
+
+#include <stdbool.h>
+
+#include "portctl/compile.h"
+#include "portctl/netlink.h"
+
+int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+		   unsigned flags, struct pc_diags *d);
+int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_rule_append *app, bool add, struct pc_diags *d);
+int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs,
+			 struct pc_nl_counters *out);
+int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
+int kernel_table_exists(struct pc_nl *nl);
+
+#endif

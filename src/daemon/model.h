@@ -1,0 +1,195 @@
+/* The daemon's model: what it holds (struct daemon: the desired state in
+ * force and what serves it) and the parts of the desired state, handled
+ * without the kernel (model.c): the candidate a CLI rule change makes,
+ * the runtime rules, the bans. */
+#ifndef PORTCTL_DAEMON_MODEL_H
+#define PORTCTL_DAEMON_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "lockout.h"
+#include "portctl/apply.h"
+#include "portctl/config.h"
+#include "portctl/netlink.h"
+#include "serve.h"
+
+/* Where the configuration the kernel holds came from. */
+enum daemon_source {
+	SOURCE_FILES,     /* the configuration files */
+	SOURCE_LAST_GOOD, /* the state directory's copy of the last good one */
+	SOURCE_SAFE,      /* the built-in safe policy */
+	SOURCE_KERNEL,    /* kept what the kernel had; model unknown */
+	SOURCE_ROLLBACK,  /* an unconfirmed "apply --confirm" was rolled back */
+};
+
+/* INET6_ADDRSTRLEN plus "/128". */
+#define BAN_ADDR_MAX 64
+
+/* One "portctl ban": kept in the state directory, composed into every
+ * transaction until unbanned or expired. */
+struct ban {
+	char addr[BAN_ADDR_MAX];    /* canonical: "203.0.113.7", "2001:db8::/64" */
+	char zone[PC_NAME_MAX + 1]; /* "" for every zone */
+	uint64_t expires;           /* CLOCK_REALTIME seconds; 0: never */
+};
+
+struct bans {
+	struct ban *items;
+	size_t n, cap;
+};
+
+/* Runtime rules (--runtime): their texts, in order; dropped by reload. */
+struct runtime {
+	char **items;
+	size_t n, cap;
+};
+
+/* An "apply --confirm" waiting for "portctl confirm". */
+struct pending {
+	/* What was in force before: its files, as a configuration (owned),
+	 * and its runtime rules; the bans are not part of it. */
+	struct pc_config *previous;
+	enum daemon_source source; /* where previous came from */
+	struct runtime runtime;
+	uint64_t deadline;           /* ms, CLOCK_MONOTONIC */
+	time_t deadline_wall;
+	unsigned seconds;
+	uid_t uid;
+};
+
+struct drift;
+
+/* Everything the daemon holds, owned by pc_daemon_run's stack frame. */
+struct daemon {
+	struct pc_paths paths;
+	int log_level_override; /* -1: from portctl.conf */
+	struct pc_nl *nl;
+	struct pc_server *server;
+	struct drift *drift;
+	/* The desired state in force: the composed configuration and its
+	 * compiled ruleset (NULL when the daemon kept a table it has no model
+	 * of), where its files came from, and the parts that are not files. */
+	struct pc_applied *applied;
+	enum daemon_source source;
+	struct runtime runtime;
+	struct bans bans;
+	bool panic;
+	struct pending *pending;
+	/* What the kernel holds: applied's ruleset, or in panic mode this;
+	 * unknown (kernel_known false) until the daemon's first transaction. */
+	struct pc_ruleset *panic_ruleset;
+	bool kernel_known;
+	/* Settings that outlive an invalid configuration. */
+	bool cli_changes;
+	bool bans_allowed;
+	bool table_owner;
+	gid_t group;
+	bool have_group;
+};
+
+
+
+/* The CLI's rule changes. */
+enum change_kind { CHANGE_ADD, CHANGE_INSERT, CHANGE_DELETE };
+
+struct change {
+	enum change_kind kind;
+	const char *rule;    /* ADD, INSERT; DELETE by text */
+	size_t number;       /* INSERT position; DELETE by number (1-based), 0: unset */
+	const char *comment; /* DELETE by comment */
+	bool runtime;        /* not persisted */
+	const struct pc_peer *peer;
+	struct guard_opts guard;
+};
+
+/* A configuration being changed, and what the change does to the file. */
+struct cand {
+	struct pc_config *cfg; /* files + runtime rules, the change in place */
+	char path90[4096];
+	const struct pc_source *src90; /* NULL when the file did not exist */
+	struct pc_strbuf text90;       /* the file's new text */
+	bool file_changed;
+	bool new90; /* the file did not exist: src90 was added empty */
+	struct runtime runtime; /* the runtime rules after the change */
+	struct pc_strbuf summary;
+};
+
+void cand_free(struct cand *c);
+/*
+ * The model in force (its files' texts as read, or the files themselves
+ * when there is none, with file90 read from disk when override90 is set)
+ * plus the runtime rules, then the change. Returns 0, -EBADMSG with
+ * diagnostics in d (the files have errors), -EINVAL (the rule), -ECANCELED with
+ * the refusal in reply, or -ENOMEM.
+ */
+int cand_build(const struct daemon *dm, const struct change *ch, const char *override90,
+	       size_t override90_len, struct cand *c, struct pc_reply *reply, struct pc_diags *d);
+
+/* A configuration parsed again from the file texts old was loaded from,
+ * in the order they were read: the files alone, no runtime rule. */
+int config_from_sources(const struct pc_paths *paths, const struct pc_config *old,
+			struct pc_config **out, struct pc_diags *d);
+/* Place the runtime rules rt in cfg after the CLI rules file's rules. */
+int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const struct runtime *rt,
+		  struct pc_diags *d);
+int runtime_copy(const struct runtime *from, struct runtime *to);
+void runtime_clear(struct runtime *rt);
+
+/* Put the bans that are in force at `now` ahead of cfg's rules; one ban's
+ * rule at position at. */
+int ban_rule_place(const struct ban *b, struct pc_config *cfg, size_t at, struct pc_diags *d);
+int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
+		 struct pc_diags *d);
+/* "ADDR[/LEN]" and an optional zone as a ban; -EINVAL when malformed. */
+int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out);
+ssize_t bans_find(const struct bans *bans, const struct ban *b);
+int bans_copy(const struct bans *from, struct bans *to);
+/* Drop the bans expired at now; returns how many went. */
+size_t bans_expire(struct bans *bans, uint64_t now);
+/* The earliest expiry among bans, 0 when none expires. */
+uint64_t bans_next_expiry(const struct bans *bans);
+void bans_clear(struct bans *bans);
+/* How a ban is named in the log and in replies: "ADDR[ zone ZONE]". */
+void ban_summary(const struct ban *b, char *out, size_t size);
+
+/* Move rule `from` to index `to`, the rules between one place along. */
+void config_rule_move(struct pc_config *cfg, size_t from, size_t to);
+/* Take rule i out, the rules after it one place back. */
+void config_rule_remove(struct pc_config *cfg, size_t i);
+/* Take back rules parsed past n_rules and sources past n_sources. */
+void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
+/* Where rules of the CLI rules file end in cfg. */
+size_t cli_end(const struct pc_config *cfg, const char *path90);
+/* Parse text as exactly one rule appended to cfg; its index in *idx. */
+int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
+		   struct pc_diags *d);
+/* The path of the CLI rules file. */
+int path90_get(const struct pc_paths *paths, char *buf, size_t size);
+
+enum rules_edit {
+	RULES_APPEND, /* rule_text at the end */
+	RULES_INSERT, /* rule_text before line */
+	RULES_DELETE, /* the logical line starting at line */
+};
+
+/* The text of a rules file after one edit; everything else (comments,
+ * blank lines, the admin's formatting) is kept. out is freed by the caller. */
+int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
+		    const char *rule_text, struct pc_strbuf *out);
+
+/* How many physical lines the logical line starting at line spans. */
+uint32_t rules_text_span(const char *text, size_t len, uint32_t line);
+/* The line number an appended rule gets. */
+uint32_t rules_text_next_line(const char *text, size_t len);
+
+/* The file CLI changes are persisted in, under sysconf_dir/rules.d/. */
+#define PC_CLI_RULES_FILE "90-portctl.rules"
+#define RUNTIME_NAME "runtime"
+#define CLI_NAME "command line"
+#define BAN_SOURCE "ban"
+
+#endif
