@@ -47,3 +47,20 @@ TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by
 # tests/integration/local.mk (PC_DAEMON_TESTS is listed there).
+
+# The command handlers' fuzz target, end to end through a real kernel in a
+# network namespace of its own: libFuzzer with --enable-fuzzing, else a
+# regression test over its seed corpus (root; 77 without).
+EXTRA_DIST += tests/fuzz/corpus/daemon
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_daemon
+tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c
+tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) -DFUZZING -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_daemon_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_daemon_LDADD = $(SERVE_LIBS)
+else
+check_PROGRAMS += tests/fuzz/fuzz_daemon
+TESTS += tests/fuzz/fuzz_daemon
+tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c
+tests_fuzz_fuzz_daemon_LDADD = $(SERVE_LIBS)
+endif
