@@ -241,13 +241,16 @@ END_TEST
 START_TEST(test_settings_parse)
 {
 	static const char good[] = "cli-changes = no\nsocket-group = wheel\nsocket-mode = 0640\n"
-				   "log-level = debug\ntable-owner = no\ndrift = report\n";
+				   "log-level = debug\ntable-owner = no\ndrift = report\n"
+				   "reverse-path = loose\n";
 	static const char bad[] = "cli-change = yes\ncli-changes = maybe\nsocket-mode = 0999\n"
 				  "log-level = verbose\nlog-level = info\nlog-level = err\n"
-				  "drift = repare\njust words\nsocket-group =\n";
+				  "drift = repare\njust words\nsocket-group =\n"
+				  "reverse-path = strcit\n";
 
 	ck_assert(F.cfg->settings.cli_changes);
 	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0666);
+	ck_assert_int_eq(F.cfg->settings.reverse_path, PC_RPF_STRICT);
 	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(good), sizeof(good) - 1, &F.d),
 			 0);
 	ck_assert(!F.cfg->settings.cli_changes);
@@ -256,9 +259,10 @@ START_TEST(test_settings_parse)
 	ck_assert_int_eq(F.cfg->settings.log_level, PC_LOG_DEBUG);
 	ck_assert(!F.cfg->settings.table_owner);
 	ck_assert_int_eq(F.cfg->settings.drift, PC_DRIFT_REPORT);
+	ck_assert_int_eq(F.cfg->settings.reverse_path, PC_RPF_LOOSE);
 	ck_assert_int_eq(pc_settings_parse(F.cfg, "q.conf", strdup(bad), sizeof(bad) - 1, &F.d),
 			 -EINVAL);
-	ck_assert_uint_eq(F.d.n_errors, 9);
+	ck_assert_uint_eq(F.d.n_errors, 10);
 	assert_diag(&F, 0, 1, 1, "unknown setting 'cli-change'");
 	assert_hint(&F, 0, "did you mean 'cli-changes'?");
 	assert_diag(&F, 1, 2, 15, "invalid value 'maybe'");
@@ -271,6 +275,8 @@ START_TEST(test_settings_parse)
 	assert_hint(&F, 6, "did you mean 'repair'?");
 	assert_diag(&F, 7, 8, 1, "expected 'key = value'");
 	assert_diag(&F, 8, 9, 15, "'socket-group' needs a value");
+	assert_diag(&F, 9, 10, 16, "invalid value 'strcit'");
+	assert_hint(&F, 9, "did you mean 'strict'?");
 }
 END_TEST
 
