@@ -11,6 +11,10 @@
 
 enum pc_log_level { PC_LOG_ERR, PC_LOG_WARNING, PC_LOG_NOTICE, PC_LOG_INFO, PC_LOG_DEBUG };
 enum pc_drift_mode { PC_DRIFT_REPAIR, PC_DRIFT_REPORT };
+/* Which packets may enter a zone by their source address: strict, those
+ * whose source routes back out of the interface they came in on; loose,
+ * those whose source routes back at all; off, any. */
+enum pc_reverse_path { PC_RPF_STRICT, PC_RPF_LOOSE, PC_RPF_OFF };
 
 /* portctl.conf. Defaults are what an empty file gives. */
 struct pc_settings {
@@ -23,6 +27,7 @@ struct pc_settings {
 	enum pc_log_level log_level;
 	bool table_owner;         /* table-owner = yes: NFT_TABLE_F_OWNER|PERSIST */
 	enum pc_drift_mode drift; /* drift = repair|report */
+	enum pc_reverse_path reverse_path; /* reverse-path = strict|loose|off */
 };
 
 /* Where the files are. Every path can be overridden for tests. */

@@ -157,9 +157,11 @@ static bool addr_is_any(uint8_t family, const uint8_t *a)
 
 /*
  * A first packet of family that the plan puts in zone z, to port/proto:
- * from the zone's first source of that family, else through its first
- * interface (or, for the default zone, none) from a documentation address
- * no zone claims. Returns false when no such packet exists.
+ * from the first address of one of the zone's sources of that family (the
+ * first such address the plan gives the zone: a longer prefix of another
+ * zone may take it), else through its first interface (or, for the default
+ * zone, none) from a documentation address no zone claims. Returns false
+ * when no such packet exists.
  */
 static bool probe_packet(const struct pc_plan *plan, size_t z, uint8_t family, uint8_t l4proto,
 			 uint16_t port, struct pc_packet *pkt)
@@ -175,8 +177,11 @@ static bool probe_packet(const struct pc_plan *plan, size_t z, uint8_t family, u
 		if (zone->sources[i].family == family) {
 			memcpy(pkt->saddr, zone->sources[i].addr, 16);
 			pkt->iif = "portctl-probe";
-			return pc_plan_eval(plan, pkt, &v) == 0 && v.zone == zone;
+			if (pc_plan_eval(plan, pkt, &v) == 0 && v.zone == zone)
+				return true;
 		}
+	if (pkt->iif) /* sources of family, but no first address its own */
+		return false;
 	if (zone->n_interfaces > 0)
 		pkt->iif = zone->interfaces[0].name;
 	else if (plan->dispatch[PC_DIR_IN].default_zone == z)

@@ -42,6 +42,9 @@ bool span_is_host(const struct pc_plan_span *sp);
 /* The spans of in that hold a single key (hosts) or more (!hosts), in
  * order, appended to out (width set from in). 0 or -ENOMEM. */
 int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out);
+/* The keys in covers as few spans as can be (neighbours joined, deciders
+ * dropped), appended to out (width set from in). 0 or -ENOMEM. */
+int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);
 /*
  * How the lowering names the sets of an entry: DIR_ZONE_ENTRY and a
  * suffix, "_ports"/"_ranges" for a port map, "_src4", "_src4_ranges" and

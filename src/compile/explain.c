@@ -309,6 +309,26 @@ static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt,
 	}
 }
 
+/* The kernel lets a packet into a zone by its source address only if the
+ * source passes the reverse-path check, which needs the routes: explain
+ * cannot know them, so it says which check it took as passed, or NULL. */
+static const char *reverse_path_assumed(const struct pc_config *cfg,
+					const struct pc_explain_query *q,
+					const struct pc_verdict *v)
+{
+	if (q->dir != PC_DIR_IN || !v->zone || v->zone_reason != PC_ZONE_BY_ADDRESS)
+		return NULL;
+	switch (cfg->settings.reverse_path) {
+	case PC_RPF_STRICT:
+		return "strict";
+	case PC_RPF_LOOSE:
+		return "loose";
+	case PC_RPF_OFF:
+		break;
+	}
+	return NULL;
+}
+
 static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_query *q,
 			   const struct pc_packet *pkt, const struct pc_verdict *v)
 {
@@ -362,7 +382,14 @@ int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *
 	packet_fill(&full, &pkt, local, remote);
 	r = pc_plan_eval(plan, &pkt, &v);
 	if (r >= 0) {
+		const char *rp = reverse_path_assumed(cfg, &full, &v);
+
 		*out = answer_json(cfg, &full, &pkt, &v);
+		if (*out && json_object_set_new(*out, "reverse_path",
+						rp ? json_string(rp) : json_null()) < 0) {
+			json_decref(*out);
+			*out = NULL;
+		}
 		r = *out ? 0 : -ENOMEM;
 	}
 	pc_plan_free(plan);
@@ -390,6 +417,21 @@ static void print_packet(FILE *out, const json_t *a)
 	fputc('\n', out);
 }
 
+/* The reverse-path check explain took as passed (see reverse_path_assumed). */
+static void print_reverse_path(FILE *out, const json_t *a)
+{
+	const char *rp = jstr(a, "reverse_path");
+	bool iface = json_is_string(json_object_get(a, "interface"));
+
+	if (streq(rp, "strict"))
+		fprintf(out, "         (if %s routes back via %s; else dropped)\n",
+			jstr(a, "source"),
+			iface ? jstr(a, "interface") : "the interface it came in on");
+	else if (streq(rp, "loose"))
+		fprintf(out, "         (if %s routes back via any interface; else dropped)\n",
+			jstr(a, "source"));
+}
+
 static void print_zone(FILE *out, const json_t *a)
 {
 	const char *reason = jstr(a, "zone_reason");
@@ -399,16 +441,18 @@ static void print_zone(FILE *out, const json_t *a)
 		return;
 	}
 	fprintf(out, "zone:    %s, ", jstr(a, "zone"));
-	if (streq(reason, "source") || streq(reason, "destination"))
+	if (streq(reason, "source") || streq(reason, "destination")) {
 		fprintf(out, "because the %s address %s is in the zone's source %s\n", reason,
 			jstr(a, streq(reason, "source") ? "source" : "destination"),
 			jstr(a, "zone_match"));
-	else if (streq(reason, "interface"))
+		print_reverse_path(out, a);
+	} else if (streq(reason, "interface")) {
 		fprintf(out, "because of interface %s\n", jstr(a, "zone_match"));
-	else
+	} else {
 		fprintf(out, "the default zone (no zone source or interface matched%s)\n",
 			json_is_string(json_object_get(a, "interface")) ? ""
 									: "; no interface given");
+	}
 }
 
 void pc_explain_print(FILE *out, const json_t *a)

@@ -315,6 +315,54 @@ static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *cha
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 }
 
+/*
+ * ip saddr @zone_src4_rpf fib saddr . iif oif missing counter drop: a
+ * packet whose source a zone claims enters that zone only if the source
+ * routes back out of the interface it came in on (loose: out of any), so
+ * a forged source cannot buy a zone's rules. It is dropped, not passed on
+ * to interface dispatch, as rp_filter and firewalld's rpfilter do.
+ */
+static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct pc_plan_spans *spans,
+			      uint8_t family)
+{
+	enum pc_reverse_path mode = l->plan->cfg->settings.reverse_path;
+	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
+	struct pc_plan_spans all = {0};
+	char name[NAME_MAX_LEN];
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
+	int ret;
+
+	if (spans->n == 0 || mode == PC_RPF_OFF)
+		return 0;
+	if (mode == PC_RPF_STRICT)
+		flags |= NFTA_FIB_F_IIF;
+	snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
+	s = lower_set_new(l, name, NFT_SET_INTERVAL,
+			  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+			  addr_len(family));
+	if (!s)
+		return -ENOMEM;
+	ret = spans_union(spans, &all);
+	if (ret >= 0)
+		ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
+	spans_free(&all);
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+				       addr_len(family), NFT_REG_1);
+	if (ret >= 0)
+		ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+	if (ret >= 0)
+		ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
+	if (ret >= 0)
+		ret = rule_add_counter(r);
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_DROP);
+}
+
 /* iifname vmap @zone_iif_in (outbound: oifname, zone_oif_out). */
 static int dispatch_iface_lower(struct lower *l, enum pc_dir dir, const char *chain,
 				const struct pc_plan_dispatch *dp)
@@ -358,6 +406,10 @@ static int base_chain_lower(struct lower *l, enum pc_dir dir, const struct pream
 	ret = lower_chain_new(l, chain, dir == PC_DIR_IN ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
 	if (ret >= 0)
 		ret = preamble_lower(l, dir, chain, ps);
+	if (ret >= 0 && dir == PC_DIR_IN)
+		ret = dispatch_rpf_lower(l, chain, &dp->addr4, AF_INET);
+	if (ret >= 0 && dir == PC_DIR_IN)
+		ret = dispatch_rpf_lower(l, chain, &dp->addr6, AF_INET6);
 	if (ret >= 0)
 		ret = dispatch_addr_lower(l, dir, chain, &dp->addr4, AF_INET);
 	if (ret >= 0)

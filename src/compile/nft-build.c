@@ -124,6 +124,18 @@ int rule_add_lookup(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set 
 	return rule_add(r, e);
 }
 
+int rule_add_fib(struct nftnl_rule *r, uint32_t flags, uint32_t result, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, flags);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, result);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, dreg);
+	}
+	return rule_add(r, e);
+}
+
 int rule_add_counter(struct nftnl_rule *r)
 {
 	return rule_add(r, nftnl_expr_alloc("counter"));

@@ -39,6 +39,10 @@ int rule_add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t
 int rule_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, uint32_t len);
 /* dreg < 0: a plain set lookup; NFT_REG_VERDICT: a verdict map. */
 int rule_add_lookup(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s, int dreg);
+/* fib FLAGS RESULT => dreg; with NFTA_FIB_F_PRESENT the register holds 1
+ * when the route exists, else 0: nft's "exists"/"missing", which nft
+ * compares as 4 bytes (with 1 it lists "missing/8"). */
+int rule_add_fib(struct nftnl_rule *r, uint32_t flags, uint32_t result, uint32_t dreg);
 int rule_add_counter(struct nftnl_rule *r);
 int rule_add_verdict(struct nftnl_rule *r, enum pc_verdict_kind v);
 int rule_add_jump(struct nftnl_rule *r, const char *chain);

@@ -242,6 +242,17 @@ int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_span
 	return 0;
 }
 
+int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out)
+{
+	static const struct span_item anyone = {.rule = NULL};
+
+	out->width = in->width;
+	for (size_t i = 0; i < in->n; i++)
+		if (spans_append(out, in->items[i].lo, in->items[i].hi, &anyone) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 void spans_free(struct pc_plan_spans *s)
 {
 	free(s->items);

@@ -19,6 +19,7 @@ static void settings_default(struct pc_settings *s)
 	    .log_level = PC_LOG_INFO,
 	    .table_owner = true,
 	    .drift = PC_DRIFT_REPAIR,
+	    .reverse_path = PC_RPF_STRICT,
 	};
 }
 
@@ -295,6 +296,18 @@ static int set_drift(struct pc_config *cfg, const char *v, size_t len, const str
 	return 0;
 }
 
+static int set_reverse_path(struct pc_config *cfg, const char *v, size_t len,
+			    const struct pc_loc *loc, struct pc_diags *d)
+{
+	static const char *const modes[] = {"strict", "loose", "off"};
+	int i = value_pick(v, len, modes, ARRAY_SIZE(modes), loc, d);
+
+	if (i < 0)
+		return i;
+	cfg->settings.reverse_path = i;
+	return 0;
+}
+
 static const struct setting settings[] = {
     {"default-zone", set_default_zone},
     {"cli-changes", set_cli_changes},
@@ -304,6 +317,7 @@ static const struct setting settings[] = {
     {"log-level", set_log_level},
     {"table-owner", set_table_owner},
     {"drift", set_drift},
+    {"reverse-path", set_reverse_path},
 };
 
 static size_t trim_left(const char *s, size_t i, size_t end)

@@ -222,10 +222,12 @@ struct zone_source {
 	const struct pc_zone *z;
 };
 
+/* By address, then length; equal prefixes in zone order, so that the one
+ * reported is always the later definition. */
 static int source_cmp(const void *a, const void *b)
 {
-	const struct pc_prefix *x = ((const struct zone_source *)a)->p;
-	const struct pc_prefix *y = ((const struct zone_source *)b)->p;
+	const struct zone_source *sa = a, *sb = b;
+	const struct pc_prefix *x = sa->p, *y = sb->p;
 	int r;
 
 	if (x->family != y->family)
@@ -233,7 +235,11 @@ static int source_cmp(const void *a, const void *b)
 	r = memcmp(x->addr, y->addr, sizeof(x->addr));
 	if (r)
 		return r;
-	return x->len < y->len ? -1 : x->len > y->len;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (sa->z != sb->z)
+		return sa->z < sb->z ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 static bool prefix_contains(const struct pc_prefix *a, const struct pc_prefix *b)
@@ -247,11 +253,17 @@ static bool prefix_contains(const struct pc_prefix *a, const struct pc_prefix *b
 	return !rest || ((a->addr[full] ^ b->addr[full]) & (0xff << (8 - rest))) == 0;
 }
 
+/* inner lies inside outer, its nearest enclosing prefix. In the same zone
+ * it adds nothing; in another zone it is a more specific binding (the
+ * longest prefix wins), unless it is the same prefix: then nothing says
+ * which zone gets it. */
 static void source_overlap_report(struct validator *v, const struct zone_source *outer,
 				  const struct zone_source *inner)
 {
 	char a[64], b[64], where[256];
 
+	if (outer->z != inner->z && outer->p->len != inner->p->len)
+		return;
 	pc_prefix_format(outer->p, a, sizeof(a));
 	pc_prefix_format(inner->p, b, sizeof(b));
 	where_format(where, sizeof(where), &outer->p->loc);
@@ -260,13 +272,15 @@ static void source_overlap_report(struct validator *v, const struct zone_source 
 			   inner->z->name, a, where);
 	else
 		pc_diag_add(v->d, PC_SEV_ERROR, &inner->p->loc,
-			    "a source address belongs to one zone",
-			    "source %s of zone '%s' overlaps %s of zone '%s' (%s)", b,
-			    inner->z->name, a, outer->z->name, where);
+			    "a prefix belongs to one zone (a longer one inside it need not)",
+			    "source %s of zone '%s' is already a source of zone '%s' (%s)", b,
+			    inner->z->name, outer->z->name, where);
 }
 
-/* Sorted by address then length, a prefix overlaps an earlier one only if
- * one on the stack of enclosing prefixes contains it: O(n log n). */
+/* Sorted by address then length, a prefix lies inside an earlier one only
+ * if one on the stack of enclosing prefixes contains it: O(n log n). The
+ * top of the stack is its nearest enclosing prefix, the one that would
+ * otherwise decide its zone; equal prefixes sort next to each other. */
 static void sources_check(struct validator *v)
 {
 	struct pc_config *cfg = v->cfg;

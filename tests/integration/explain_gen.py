@@ -34,9 +34,12 @@ PEERS = {
     "pb": {"iface": "vhb", "dst4": "10.99.2.1", "dst6": "fd99:2::1",
            "src": ["10.99.2.2", "10.99.2.66", "10.99.2.200", "fd99:2::2", "fd99:2::ab"]},
 }
-# Disjoint prefixes (a zone source must not overlap another zone's).
+# Zone sources, nested at will (the longest prefix wins) but each given to
+# one zone only. Every probe comes from its own peer's link, so the
+# reverse-path check passes, as explain assumes.
 ZONE_PREFIXES = ["10.99.1.0/26", "10.99.1.64/26", "10.99.1.128/25", "10.99.2.0/25",
-                 "10.99.2.128/25", "fd99:1::/126", "fd99:1::40/122", "fd99:2::/120"]
+                 "10.99.2.128/25", "fd99:1::/126", "fd99:1::40/122", "fd99:2::/120",
+                 "10.99.0.0/16", "10.99.2.0/24", "fd99::/16", "fd99:1::/64"]
 # For "from": hosts and prefixes, overlapping at will.
 FROM_ADDRS = ["10.99.1.2", "10.99.1.66", "10.99.2.0/24", "10.99.1.0/24", "10.99.2.200",
               "fd99:1::2", "fd99:2::/64", "fd99:1::66", "10.0.0.0/8", "fd99::/16",

@@ -38,3 +38,10 @@ TESTS += $(PC_EXPOSURE_TESTS)
 EXTRA_DIST += $(PC_EXPOSURE_TESTS)
 $(PC_EXPOSURE_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_EXPOSURE_TESTS:.sh=.sh.log)
+
+# Zones that cannot be spoofed: the reverse-path check, bracketed like the others.
+PC_RPF_TESTS = tests/integration/test_rpf.sh
+TESTS += $(PC_RPF_TESTS)
+EXTRA_DIST += $(PC_RPF_TESTS)
+$(PC_RPF_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_RPF_TESTS:.sh=.sh.log)

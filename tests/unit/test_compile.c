@@ -124,6 +124,79 @@ START_TEST(test_shape_and_preamble)
 }
 END_TEST
 
+/* The settings of a portctl.conf text applied to a configuration from rules. */
+static struct compiled compiled_with_settings(const char *rules, const char *conf)
+{
+	struct compiled c;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	c.cfg = config_from_text(rules);
+	ck_assert_int_eq(pc_settings_parse(c.cfg, "portctl.conf", strdup(conf), strlen(conf), &d),
+			 0);
+	pc_diags_free(&d);
+	c.rs = ruleset_from_config(c.cfg);
+	c.text = ruleset_text(c.rs);
+	return c;
+}
+
+#define RPF_ZONES ZONES "zone private source 10.0.0.0/8,fd00::/8\nzone lab source 10.1.0.0/16\n"
+
+/* Source dispatch is guarded by a reverse-path check: a source a zone claims
+ * that does not route back out of the input interface is dropped first. */
+START_TEST(test_reverse_path_strict)
+{
+	struct compiled c = compiled_new(RPF_ZONES);
+	const char *rpf4 = strstr(c.text, "set zone_src4_rpf ]");
+	const char *vmap4 = strstr(c.text, "set zone_src4_in dreg 0 ]");
+
+	assert_has(&c, "[ payload load 4b @ network header + 12 => reg 1 ]\n"
+		       "  [ lookup reg 1 set zone_src4_rpf ]\n"
+		       "  [ fib saddr . iif oif present => reg 1 ]\n"
+		       "  [ cmp eq reg 1 0x00000000 ]\n"
+		       "  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 drop ]");
+	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n"
+		       "  [ lookup reg 1 set zone_src6_rpf ]\n"
+		       "  [ fib saddr . iif oif present => reg 1 ]");
+	ck_assert_ptr_nonnull(rpf4);
+	ck_assert_ptr_nonnull(vmap4);
+	ck_assert(rpf4 < vmap4);
+	/* The check's set holds every zone source, joined: 10.0.0.0/8 in one
+	 * span where the dispatch map cuts it in three around lab's /16. */
+	assert_has(&c, "zone_src4_rpf portctl 4\n\telement 00000000  : 1 [end]\t"
+		       "element 0000000a  : 0 [end]\telement 0000000b  : 1 [end]\n");
+	assert_has(&c, "element 0000010a  : jump -> in_lab 0 [end]");
+	/* Outbound dispatch by destination has no such check. */
+	assert_lacks(&c, "fib daddr");
+	ck_assert_uint_eq(chain_rule_count(c.rs, "input"), chain_rule_count(c.rs, "output") + 2);
+	compiled_free(&c);
+}
+END_TEST
+
+START_TEST(test_reverse_path_loose_and_off)
+{
+	struct compiled c = compiled_with_settings(RPF_ZONES, "reverse-path = loose\n");
+
+	assert_has(&c, "[ lookup reg 1 set zone_src4_rpf ]\n"
+		       "  [ fib saddr oif present => reg 1 ]\n"
+		       "  [ cmp eq reg 1 0x00000000 ]");
+	assert_lacks(&c, "saddr . iif");
+	compiled_free(&c);
+
+	c = compiled_with_settings(RPF_ZONES, "reverse-path = off\n");
+	assert_lacks(&c, "fib");
+	assert_lacks(&c, "_rpf");
+	assert_has(&c, "[ lookup reg 1 set zone_src4_in dreg 0 ]");
+	compiled_free(&c);
+
+	/* No zone sources, nothing to check. */
+	c = compiled_new(ZONES);
+	assert_lacks(&c, "fib");
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_port_map_exact_and_range)
 {
 	struct compiled c = compiled_new(ZONES "allow 443/tcp comment \"web\"\n"
@@ -583,6 +656,8 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_shape_and_preamble);
 	tcase_add_test(tc, test_port_map_exact_and_range);
 	tcase_add_test(tc, test_set_flags);
+	tcase_add_test(tc, test_reverse_path_strict);
+	tcase_add_test(tc, test_reverse_path_loose_and_off);
 	tcase_add_test(tc, test_rule_with_from_and_comment);
 	tcase_add_test(tc, test_rule_several_sources_and_ports);
 	tcase_add_test(tc, test_limit_meter_and_rate);

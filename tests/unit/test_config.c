@@ -201,26 +201,56 @@ START_TEST(test_interface_and_source_bound_once)
 				       "zone b interface eth1,eth0 source 10.20.0.0/16\n"
 				       "zone c source 192.168.1.0/24,fd00::/8,10.0.0.0/9\n"),
 			 -EINVAL);
-	ck_assert_uint_eq(F.d.n_errors, 4);
+	/* 10.0.0.0/9 inside a's /8 and 10.20.0.0/16 inside that are more
+	 * specific bindings; the same /24 in a and c is an error. */
+	ck_assert_uint_eq(F.d.n_errors, 2);
+	ck_assert_uint_eq(F.d.n, 2);
 	assert_diag(&F, 0, 2, 23, "interface 'eth0' is already in zone 'a' (t.rules:1)");
-	/* Overlaps are reported in address order. */
-	assert_diag(&F, 1, 3, 39, "source 10.0.0.0/9 of zone 'c' overlaps 10.0.0.0/8 of zone 'a'");
-	assert_diag(&F, 2, 2, 35,
-		    "source 10.20.0.0/16 of zone 'b' overlaps 10.0.0.0/9 of zone 'c'");
-	assert_diag(&F, 3, 3, 15, "overlaps 192.168.1.0/24 of zone 'a'");
+	assert_diag(&F, 1, 3, 15, "source 192.168.1.0/24 of zone 'c' is already a source of");
+	assert_hint(&F, 1, "a prefix belongs to one zone (a longer one inside it need not)");
+}
+END_TEST
+
+/* Nested sources: the longest prefix wins, so only the nearest enclosing
+ * prefix matters: in the same zone it makes the inner one redundant. */
+START_TEST(test_sources_nested)
+{
+	ck_assert_int_eq(validate_text("zone a source 10.0.0.0/8,10.1.2.0/24,10.2.0.0/16\n"
+				       "zone b source 10.1.0.0/16,fd00::/8\n"
+				       "zone c source fd00::/8\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(F.d.n_errors, 1);
+	ck_assert_uint_eq(F.d.n, 2);
+	/* 10.1.2.0/24 takes back from b what b took from a: no word. */
+	assert_diag(&F, 0, 1, 38, "source 10.2.0.0/16 of zone 'a' is inside 10.0.0.0/8");
+	ck_assert_int_eq(F.d.items[0].severity, PC_SEV_WARNING);
+	assert_diag(&F, 1, 3, 15, "source fd00::/8 of zone 'c' is already a source of zone 'b'");
+}
+END_TEST
+
+START_TEST(test_sources_nested_valid)
+{
+	ck_assert_int_eq(validate_text("zone a source 10.0.0.0/8,fd00::/8 default\n"
+				       "zone b source 10.1.0.0/16,fd00:1::/32\n"
+				       "zone c source 10.1.1.0/24\n"),
+			 0);
+	ck_assert_uint_eq(F.d.n, 0);
 }
 END_TEST
 
 START_TEST(test_settings_parse)
 {
 	static const char good[] = "cli-changes = no\nsocket-group = wheel\nsocket-mode = 0640\n"
-				   "log-level = debug\ntable-owner = no\ndrift = report\n";
+				   "log-level = debug\ntable-owner = no\ndrift = report\n"
+				   "reverse-path = loose\n";
 	static const char bad[] = "cli-change = yes\ncli-changes = maybe\nsocket-mode = 0999\n"
 				  "log-level = verbose\nlog-level = info\nlog-level = err\n"
-				  "drift = repare\njust words\nsocket-group =\n";
+				  "drift = repare\njust words\nsocket-group =\n"
+				  "reverse-path = strcit\n";
 
 	ck_assert(F.cfg->settings.cli_changes);
 	ck_assert_uint_eq(F.cfg->settings.socket_mode, 0666);
+	ck_assert_int_eq(F.cfg->settings.reverse_path, PC_RPF_STRICT);
 	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(good), sizeof(good) - 1, &F.d),
 			 0);
 	ck_assert(!F.cfg->settings.cli_changes);
@@ -229,9 +259,10 @@ START_TEST(test_settings_parse)
 	ck_assert_int_eq(F.cfg->settings.log_level, PC_LOG_DEBUG);
 	ck_assert(!F.cfg->settings.table_owner);
 	ck_assert_int_eq(F.cfg->settings.drift, PC_DRIFT_REPORT);
+	ck_assert_int_eq(F.cfg->settings.reverse_path, PC_RPF_LOOSE);
 	ck_assert_int_eq(pc_settings_parse(F.cfg, "q.conf", strdup(bad), sizeof(bad) - 1, &F.d),
 			 -EINVAL);
-	ck_assert_uint_eq(F.d.n_errors, 9);
+	ck_assert_uint_eq(F.d.n_errors, 10);
 	assert_diag(&F, 0, 1, 1, "unknown setting 'cli-change'");
 	assert_hint(&F, 0, "did you mean 'cli-changes'?");
 	assert_diag(&F, 1, 2, 15, "invalid value 'maybe'");
@@ -244,6 +275,8 @@ START_TEST(test_settings_parse)
 	assert_hint(&F, 6, "did you mean 'repair'?");
 	assert_diag(&F, 7, 8, 1, "expected 'key = value'");
 	assert_diag(&F, 8, 9, 15, "'socket-group' needs a value");
+	assert_diag(&F, 9, 10, 16, "invalid value 'strcit'");
+	assert_hint(&F, 9, "did you mean 'strict'?");
 }
 END_TEST
 
@@ -534,6 +567,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_rule_checks);
 	tcase_add_test(tc, test_limit_gets_default_rate);
 	tcase_add_test(tc, test_interface_and_source_bound_once);
+	tcase_add_test(tc, test_sources_nested);
+	tcase_add_test(tc, test_sources_nested_valid);
 	tcase_add_test(tc, test_settings_parse);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_load_whole_configuration);

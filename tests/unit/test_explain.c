@@ -94,8 +94,9 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
-/* Evaluate a query line against config text; the answer as JSON. */
-static json_t *explain(const char *rules, const char *line)
+/* Evaluate a query line against config text with reverse-path = rpf; the
+ * answer as JSON. */
+static json_t *explain_rpf(const char *rules, const char *line, enum pc_reverse_path rpf)
 {
 	_cleanup_free_ char *text = NULL;
 	struct pc_config *cfg;
@@ -106,6 +107,7 @@ static json_t *explain(const char *rules, const char *line)
 
 	ck_assert_int_ge(asprintf(&text, "%s%s", zones_text, rules), 0);
 	cfg = config_from_text(text);
+	cfg->settings.reverse_path = rpf;
 	ck_assert_int_eq(parse_words(line, &q, err, sizeof(err)), 0);
 	pc_diags_init(&d);
 	ck_assert_int_eq(pc_explain_eval(cfg, &q, &a, &d), 0);
@@ -113,6 +115,11 @@ static json_t *explain(const char *rules, const char *line)
 	/* The answer owns copies of everything it says: free cfg first. */
 	pc_config_free(cfg);
 	return a;
+}
+
+static json_t *explain(const char *rules, const char *line)
+{
+	return explain_rpf(rules, line, PC_RPF_STRICT);
 }
 
 static const char *jstr(const json_t *a, const char *key)
@@ -218,6 +225,54 @@ static char *print_answer(const json_t *a)
 	fclose(f);
 	return buf;
 }
+
+/* explain cannot see routes: a zone chosen by source address is an
+ * assumption that the kernel's reverse-path check passes, and says so. */
+START_TEST(test_eval_reverse_path_assumed)
+{
+	json_t *a = explain("", "in tcp 22 from 10.1.2.3 on eth1");
+	_cleanup_free_ char *out = print_answer(a);
+
+	ck_assert_str_eq(jstr(a, "reverse_path"), "strict");
+	ck_assert_msg(strstr(out, "the zone's source 10.1.0.0/16\n"
+				  "         (if 10.1.2.3 routes back via eth1; else dropped)\n"),
+		      "%s", out);
+	json_decref(a);
+	free(out);
+
+	a = explain("", "in tcp 22 from 10.1.2.3");
+	out = print_answer(a);
+	ck_assert_msg(strstr(out, "(if 10.1.2.3 routes back via the interface it came in on; "
+				  "else dropped)\n"),
+		      "%s", out);
+	json_decref(a);
+	free(out);
+
+	a = explain_rpf("", "in tcp 22 from fd00:1::5", PC_RPF_LOOSE);
+	out = print_answer(a);
+	ck_assert_str_eq(jstr(a, "reverse_path"), "loose");
+	ck_assert_msg(strstr(out, "(if fd00:1::5 routes back via any interface; else dropped)\n"),
+		      "%s", out);
+	json_decref(a);
+	free(out);
+
+	/* No assumption: reverse-path = off, a zone by interface, outbound. */
+	a = explain_rpf("", "in tcp 22 from 10.1.2.3", PC_RPF_OFF);
+	out = print_answer(a);
+	ck_assert_str_eq(jstr(a, "zone_reason"), "source");
+	ck_assert(json_is_null(json_object_get(a, "reverse_path")));
+	ck_assert_msg(!strstr(out, "routes back"), "%s", out);
+	json_decref(a);
+	a = explain("", "in tcp 22 from 192.0.2.9 on eth1");
+	ck_assert_str_eq(jstr(a, "zone_reason"), "interface");
+	ck_assert(json_is_null(json_object_get(a, "reverse_path")));
+	json_decref(a);
+	a = explain("", "out tcp 22 to 10.1.2.3");
+	ck_assert_str_eq(jstr(a, "zone_reason"), "destination");
+	ck_assert(json_is_null(json_object_get(a, "reverse_path")));
+	json_decref(a);
+}
+END_TEST
 
 START_TEST(test_print)
 {
@@ -406,6 +461,7 @@ static Suite *explain_suite(void)
 	tcase_add_test(tc, test_parse_ok);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_eval_rule_and_reason);
+	tcase_add_test(tc, test_eval_reverse_path_assumed);
 	tcase_add_test(tc, test_eval_policy_reject_and_out);
 	tcase_add_test(tc, test_eval_any_address);
 	tcase_add_test(tc, test_print);
