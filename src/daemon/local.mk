@@ -64,3 +64,10 @@ TESTS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c
 tests_fuzz_fuzz_daemon_LDADD = $(SERVE_LIBS)
 endif
+
+# The daemon's pure parts (model.c): bans, compose, candidates; no root.
+check_PROGRAMS += tests/unit/test_model
+TESTS += tests/unit/test_model
+tests_unit_test_model_SOURCES = tests/unit/test_model.c
+tests_unit_test_model_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_model_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)

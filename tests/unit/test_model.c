@@ -1,0 +1,286 @@
+/* Unit tests of the daemon's pure parts (src/daemon/model.c): the bans
+ * (canonical text, expiry), composing them into a configuration, the files
+ * parsed again from their texts, and the candidate a CLI change makes
+ * (rule, runtime rule, file text). No kernel, no root. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/daemon/model.h"
+
+static char root[] = "/tmp/portctl-model.XXXXXX";
+static char etc[256], rules[256], state[256], data[512];
+static struct daemon dm;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void setup(void)
+{
+	char path[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(etc, sizeof(etc), "%s/etc", root);
+	snprintf(rules, sizeof(rules), "%s/etc/rules.d", root);
+	snprintf(state, sizeof(state), "%s/state", root);
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	ck_assert_int_eq(mkdir(rules, 0755), 0);
+	snprintf(path, sizeof(path), "%s/10-zones.rules", rules);
+	write_file(path, "zone public interface eth0 default\n"
+			 "zone internal interface eth1\n"
+			 "allow 80/tcp\n");
+	snprintf(path, sizeof(path), "%s/90-portctl.rules", rules);
+	write_file(path, "# kept by hand\nallow 443/tcp\n");
+	snprintf(path, sizeof(path), "%s/95-late.rules", rules);
+	write_file(path, "allow 8443/tcp\n");
+	dm = (struct daemon){0};
+	pc_paths_default(&dm.paths);
+	dm.paths.sysconf_dir = etc;
+	snprintf(data, sizeof(data), "%s/rules", getenv("top_srcdir") ? getenv("top_srcdir") : "..");
+	dm.paths.data_dir = data;
+	dm.paths.state_dir = state;
+	dm.source = SOURCE_FILES;
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	pc_applied_free(dm.applied);
+	runtime_clear(&dm.runtime);
+	bans_clear(&dm.bans);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+	memcpy(root + strlen(root) - 6, "XXXXXX", 6);
+}
+
+/* dm's model in force: the files as loaded. */
+static void model_load(void)
+{
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	dm.applied = calloc(1, sizeof(*dm.applied));
+	ck_assert_int_eq(pc_config_load(&dm.paths, &dm.applied->cfg, &d), 0);
+	ck_assert(!pc_diags_has_errors(&d));
+	pc_diags_free(&d);
+}
+
+static size_t rule_index(const struct pc_config *cfg, const char *text)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (streq(cfg->rules[i].text, text))
+			return i;
+	return SIZE_MAX;
+}
+
+START_TEST(test_ban_parse_canonical)
+{
+	struct ban b;
+
+	ck_assert_int_eq(ban_parse("2001:DB8::0001", NULL, 0, &b), 0);
+	ck_assert_str_eq(b.addr, "2001:db8::1");
+	ck_assert_str_eq(b.zone, "");
+	ck_assert_int_eq(ban_parse("10.0.0.0/8", "internal", 5, &b), 0);
+	ck_assert_str_eq(b.addr, "10.0.0.0/8");
+	ck_assert_str_eq(b.zone, "internal");
+	ck_assert_uint_eq(b.expires, 5);
+	/* Host bits under the prefix, "any", garbage, a bad zone name. */
+	ck_assert_int_lt(ban_parse("10.0.0.1/8", NULL, 0, &b), 0);
+	ck_assert_int_lt(ban_parse("any", NULL, 0, &b), 0);
+	ck_assert_int_lt(ban_parse("10.0.0.300", NULL, 0, &b), 0);
+	ck_assert_int_lt(ban_parse(NULL, NULL, 0, &b), 0);
+	ck_assert_int_lt(ban_parse("10.0.0.1", "Bad Zone", 0, &b), 0);
+}
+END_TEST
+
+START_TEST(test_bans_expire)
+{
+	struct bans bans = {0};
+	struct ban *b;
+	const uint64_t expiries[] = {0, 100, 50, 200};
+
+	for (size_t i = 0; i < ARRAY_SIZE(expiries); i++) {
+		b = PC_ARRAY_PUSH(bans.items, bans.n, bans.cap);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_int_eq(ban_parse("192.0.2.1", NULL, expiries[i], b), 0);
+		b->addr[8] = (char)('1' + i);
+	}
+	ck_assert_uint_eq(bans_next_expiry(&bans), 50);
+	ck_assert_uint_eq(bans_expire(&bans, 99), 1);
+	ck_assert_uint_eq(bans.n, 3);
+	ck_assert_uint_eq(bans_next_expiry(&bans), 100);
+	/* A ban expires at its second, not after. */
+	ck_assert_uint_eq(bans_expire(&bans, 200), 2);
+	ck_assert_uint_eq(bans.n, 1);
+	ck_assert_uint_eq(bans.items[0].expires, 0);
+	ck_assert_uint_eq(bans_next_expiry(&bans), 0);
+	bans_clear(&bans);
+}
+END_TEST
+
+START_TEST(test_bans_compose_ahead_of_rules)
+{
+	struct bans bans = {0};
+	struct pc_config *cfg;
+	struct pc_diags d;
+	size_t n_files;
+	struct ban *b;
+
+	model_load();
+	pc_diags_init(&d);
+	ck_assert_int_eq(config_from_sources(&dm.paths, dm.applied->cfg, &cfg, &d), 0);
+	b = PC_ARRAY_PUSH(bans.items, bans.n, bans.cap);
+	ck_assert_int_eq(ban_parse("203.0.113.7", NULL, 0, b), 0);
+	b = PC_ARRAY_PUSH(bans.items, bans.n, bans.cap);
+	ck_assert_int_eq(ban_parse("2001:db8::/64", "internal", 10, b), 0);
+	b = PC_ARRAY_PUSH(bans.items, bans.n, bans.cap);
+	ck_assert_int_eq(ban_parse("198.51.100.1", NULL, 30, b), 0);
+	/* At 20 the second has expired: two bans, first, in their order. */
+	n_files = cfg->n_rules;
+	ck_assert_int_eq(bans_compose(&bans, 20, cfg, &d), 0);
+	ck_assert_int_eq(pc_config_validate(cfg, &d), 0);
+	ck_assert_uint_eq(cfg->n_rules, n_files + 2);
+	ck_assert_ptr_nonnull(strstr(cfg->rules[0].text, "deny from 203.0.113.7 zone public,"));
+	ck_assert_ptr_nonnull(strstr(cfg->rules[1].text, "deny from 198.51.100.1 zone public,"));
+	ck_assert_str_eq(cfg->rules[2].text, "allow 80/tcp");
+	/* Parsed again, the bans' texts are not files and stay out. */
+	{
+		struct pc_config *again;
+
+		ck_assert_int_eq(config_from_sources(&dm.paths, cfg, &again, &d), 0);
+		ck_assert_uint_eq(again->n_rules, n_files);
+		pc_config_free(again);
+	}
+	ck_assert(!pc_diags_has_errors(&d));
+	pc_diags_free(&d);
+	pc_config_free(cfg);
+	bans_clear(&bans);
+}
+END_TEST
+
+START_TEST(test_cand_add_file_and_runtime)
+{
+	struct change ch = {.kind = CHANGE_ADD, .rule = "allow 22/tcp"};
+	struct pc_reply reply = {0};
+	struct cand c = {0};
+	struct pc_diags d;
+
+	model_load();
+	dm.runtime.items = calloc(1, sizeof(char *));
+	dm.runtime.items[0] = strdup("allow 9/tcp");
+	dm.runtime.n = dm.runtime.cap = 1;
+	pc_diags_init(&d);
+	ck_assert_int_eq(cand_build(&dm, &ch, NULL, 0, &c, &reply, &d), 0);
+	/* After 90-portctl.rules' own rule, before the runtime one and the
+	 * later file; the file keeps its comment and gets the line. */
+	ck_assert_uint_eq(rule_index(c.cfg, "allow 443/tcp") + 1, rule_index(c.cfg, "allow 22/tcp"));
+	ck_assert_uint_eq(rule_index(c.cfg, "allow 22/tcp") + 1, rule_index(c.cfg, "allow 9/tcp"));
+	ck_assert_uint_lt(rule_index(c.cfg, "allow 9/tcp"), rule_index(c.cfg, "allow 8443/tcp"));
+	ck_assert(c.file_changed);
+	ck_assert_str_eq(c.text90.buf, "# kept by hand\nallow 443/tcp\nallow 22/tcp\n");
+	ck_assert_uint_eq(c.cfg->rules[rule_index(c.cfg, "allow 22/tcp")].loc.line, 3);
+	cand_free(&c);
+
+	/* --runtime: the runtime list grows, the file stays. */
+	ch.runtime = true;
+	c = (struct cand){0};
+	ck_assert_int_eq(cand_build(&dm, &ch, NULL, 0, &c, &reply, &d), 0);
+	ck_assert(!c.file_changed);
+	ck_assert_uint_eq(c.runtime.n, 2);
+	ck_assert_str_eq(c.runtime.items[1], "allow 22/tcp");
+	cand_free(&c);
+	pc_diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_cand_delete_and_hand_edit)
+{
+	struct change ch = {.kind = CHANGE_DELETE, .rule = "allow 443/tcp"};
+	const char *edited = "# kept by hand\nallow 443/tcp\nallow 4000/tcp\n";
+	struct pc_reply reply = {0};
+	struct cand c = {0};
+	struct pc_diags d;
+
+	model_load();
+	pc_diags_init(&d);
+	ck_assert_int_eq(cand_build(&dm, &ch, NULL, 0, &c, &reply, &d), 0);
+	ck_assert_str_eq(c.text90.buf, "# kept by hand\n");
+	ck_assert_uint_eq(rule_index(c.cfg, "allow 443/tcp"), SIZE_MAX);
+	cand_free(&c);
+
+	/* The file as edited by hand meanwhile: the change is made on it. */
+	c = (struct cand){0};
+	ck_assert_int_eq(cand_build(&dm, &ch, edited, strlen(edited), &c, &reply, &d), 0);
+	ck_assert_str_eq(c.text90.buf, "# kept by hand\nallow 4000/tcp\n");
+	ck_assert_uint_ne(rule_index(c.cfg, "allow 4000/tcp"), SIZE_MAX);
+	cand_free(&c);
+
+	/* A rule of another file is not the CLI's to delete: refused. */
+	ch.rule = "allow 80/tcp";
+	c = (struct cand){0};
+	ck_assert_int_eq(cand_build(&dm, &ch, NULL, 0, &c, &reply, &d), -ECANCELED);
+	ck_assert_int_eq(reply.status, PC_STATUS_USAGE);
+	ck_assert_ptr_nonnull(strstr(reply.message, "10-zones.rules"));
+	free(reply.message);
+	cand_free(&c);
+	pc_diags_free(&d);
+}
+END_TEST
+
+START_TEST(test_cand_bad_rule_names_its_word)
+{
+	struct change ch = {.kind = CHANGE_ADD, .rule = "allow 99999/tcp"};
+	struct pc_reply reply = {0};
+	struct cand c = {0};
+	struct pc_diags d;
+
+	model_load();
+	pc_diags_init(&d);
+	ck_assert_int_eq(cand_build(&dm, &ch, NULL, 0, &c, &reply, &d), -EINVAL);
+	ck_assert(pc_diags_has_errors(&d));
+	/* The diagnostic points into a source the candidate still holds. */
+	ck_assert_ptr_nonnull(pc_sources_find(&c.cfg->sources, d.items[0].loc.file));
+	cand_free(&c);
+	pc_diags_free(&d);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tb = tcase_create("bans"), *tc = tcase_create("candidates");
+
+	tcase_add_checked_fixture(tb, setup, teardown);
+	tcase_add_test(tb, test_ban_parse_canonical);
+	tcase_add_test(tb, test_bans_expire);
+	tcase_add_test(tb, test_bans_compose_ahead_of_rules);
+	suite_add_tcase(s, tb);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_cand_add_file_and_runtime);
+	tcase_add_test(tc, test_cand_delete_and_hand_edit);
+	tcase_add_test(tc, test_cand_bad_rule_names_its_word);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
