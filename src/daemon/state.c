@@ -228,7 +228,8 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		if (r == -ENOMEM)
 			goto out;
 		if (r < 0) {
-			diags_log(&d);
+			/* The caller logs what is worth logging: a client's bad
+			 * rule is its own business, a bad file at start is not. */
 			reply_diags(reply, PC_STATUS_USAGE,
 				    nx->intro ? nx->intro : "refused, nothing changed:", &d,
 				    a ? a->cfg : NULL);
