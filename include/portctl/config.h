@@ -141,6 +141,11 @@ int pc_config_load_files(const struct pc_paths *paths, char *const files[], size
 /* An address word as the grammar reads it ("10.0.0.0/8", "2001:db8::1",
  * "any"): 0, or -EINVAL with a diagnostic in d. */
 int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d);
+/* A port number word (1-65535) as the grammar reads it: 0 or -EINVAL. */
+int pc_port_parse(const char *text, uint16_t *out);
+/* One host address (no prefix length), IPv4 or IPv6: 0 or -EINVAL. */
+int pc_host_parse(const char *text, uint8_t *family, uint8_t addr[16]);
+
 /* Whether s is a zone or service name as the grammar allows it. */
 bool pc_name_valid(const char *s);
 

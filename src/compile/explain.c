@@ -44,36 +44,6 @@ static const char *proto_name(uint8_t l4proto)
 	return "?";
 }
 
-static int port_parse(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s[0] || s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* A host address, IPv4 or IPv6; its family goes to *family. */
-static int addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static bool iface_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -95,7 +65,7 @@ static int query_addr(struct pc_explain_query *q, const char *word, const char *
 
 	if (*have)
 		return query_error(err, size, "'%s' given twice", word);
-	if (addr_parse(value, &family, addr) < 0)
+	if (pc_host_parse(value, &family, addr) < 0)
 		return query_error(err, size,
 				   "%s '%s': expected one IPv4 or IPv6 address, e.g. 192.0.2.1 or "
 				   "2001:db8::1",
@@ -154,7 +124,7 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
 		return query_error(err, err_size, "'%s': the protocol is tcp, udp or sctp",
 				   argv[1]);
 	q->l4proto = protos[i].l4proto;
-	if (port_parse(argv[2], &q->port) < 0)
+	if (pc_port_parse(argv[2], &q->port) < 0)
 		return query_error(err, err_size, "'%s': the port is a number from 1 to 65535",
 				   argv[2]);
 	for (int k = 3; k < argc; k += 2) {

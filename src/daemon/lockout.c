@@ -38,39 +38,18 @@ void guard_opts_from_args(json_t *args, struct guard_opts *g)
 	};
 }
 
-static int port_parse(const char *s, uint16_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end || errno || v == 0 || v > 65535)
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
 /* An address of either family; an IPv4-mapped IPv6 address (sshd on a
  * dual-stack socket) is the IPv4 address the kernel's filter sees. */
 static int addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
 {
-	struct in6_addr a6;
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6) != 1)
+	if (pc_host_parse(s, family, addr) < 0)
 		return -EINVAL;
-	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+	if (*family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
 		*family = AF_INET;
-		memcpy(addr, &a6.s6_addr[12], 4);
-	} else {
-		*family = AF_INET6;
-		memcpy(addr, a6.s6_addr, 16);
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
 	}
 	return 0;
 }
@@ -93,7 +72,7 @@ static int session_parse(const char *text, struct session *s)
 	}
 	if (n != ARRAY_SIZE(f) || addr_parse(f[0], &s->family, s->client) < 0 ||
 	    addr_parse(f[2], &fam_server, s->server) < 0 || fam_server != s->family ||
-	    port_parse(f[1], &s->client_port) < 0 || port_parse(f[3], &s->server_port) < 0)
+	    pc_port_parse(f[1], &s->client_port) < 0 || pc_port_parse(f[3], &s->server_port) < 0)
 		return -EINVAL;
 	inet_ntop(s->family, s->client, s->client_text, sizeof(s->client_text));
 	inet_ntop(s->family, s->server, s->server_text, sizeof(s->server_text));

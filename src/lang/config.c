@@ -58,6 +58,35 @@ int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d)
 	return prefix_parse(out, text, strlen(text), &loc, d);
 }
 
+int pc_port_parse(const char *text, uint16_t *out)
+{
+	uint32_t v;
+
+	/* As the grammar: digits only, 1-65535. */
+	if (number_parse(text, strlen(text), 65535, &v) < 0 || v == 0)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int pc_host_parse(const char *text, uint8_t *family, uint8_t addr[16])
+{
+	struct pc_prefix p;
+	struct pc_diags d;
+	int r;
+
+	if (strchr(text, '/'))
+		return -EINVAL;
+	pc_diags_init(&d);
+	r = pc_prefix_parse(text, &p, &d);
+	pc_diags_free(&d);
+	if (r < 0 || p.family == 0)
+		return -EINVAL;
+	*family = p.family;
+	memcpy(addr, p.addr, 16);
+	return 0;
+}
+
 bool pc_name_valid(const char *s)
 {
 	return name_is_valid(s, strlen(s));
