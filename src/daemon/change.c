@@ -450,10 +450,16 @@ static int change_delete(struct daemon *dm, struct cand *c, const struct change 
 
 /* Write 90-portctl.rules' new text; on failure the reply says so, and the
  * caller takes the kernel back (rollback_done reports how that went). */
-static int file90_write(const char *path, const struct pc_strbuf *text, struct pc_reply *reply)
+static int file90_write(const char *path, const struct pc_source *was, const struct pc_strbuf *text,
+			struct pc_reply *reply)
 {
-	int r = file_replace(path, text->buf ? text->buf : "", text->len, 0644);
+	_cleanup_free_ char *cur = NULL;
+	size_t cur_len;
+	int r = rules_file_commit(path, was && was->data ? was->data : "", was ? was->len : 0, was,
+				  text->buf ? text->buf : "", text->len, &cur, &cur_len);
 
+	if (r == -ESTALE)
+		return reply_file90_edited(reply, path), r;
 	if (r < 0) {
 		log_error_errno(r, "cannot write %s: %m; rolling the kernel back", path);
 		reply_set(reply, PC_STATUS_FAILURE,
@@ -519,7 +525,7 @@ static int cand_commit(struct daemon *dm, struct cand *c, const struct change *c
 		       -ECANCELED;
 	if (!c->file_changed)
 		return 0;
-	if (file90_write(c->path90, &c->text90, reply) < 0) {
+	if (file90_write(c->path90, c->src90, &c->text90, reply) < 0) {
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
@@ -690,7 +696,7 @@ static int fast_add(struct daemon *dm, const struct change *ch, struct pc_reply 
 		r = 1;
 		goto undo;
 	}
-	if (file90_write(path90, &text, reply) < 0) {
+	if (file90_write(path90, src90, &text, reply) < 0) {
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);

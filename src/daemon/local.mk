@@ -44,3 +44,11 @@ TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by
 # tests/integration/local.mk (PC_DAEMON_TESTS is listed there).
+
+# The CLI rules file writer (no root).
+check_PROGRAMS += tests/unit/test_persist
+TESTS += tests/unit/test_persist
+tests_unit_test_persist_SOURCES = tests/unit/test_persist.c src/daemon/persist.c \
+	src/daemon/log.c
+tests_unit_test_persist_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_persist_LDADD = $(UTIL_LIBS) $(CHECK_LIBS)
