@@ -386,14 +386,6 @@ int rules_file_update(const char *path, const char *expected, size_t expected_le
 	return rules_replace(path, fd, expected, expected_len, text, len, current, current_len);
 }
 
-int rules_file_commit(const char *path, const char *expected, size_t expected_len,
-		      bool expected_exists, const char *text, size_t len, char **current,
-		      size_t *current_len)
-{
-	return rules_file_update(path, expected, expected_len, expected_exists, text, len, current,
-				 current_len);
-}
-
 /* Byte offset of the start of 1-based line n in text (len if past the end). */
 static size_t line_offset(const char *text, size_t len, uint32_t n)
 {

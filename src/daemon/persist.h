@@ -28,6 +28,8 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode);
  * tail is appended. Returns 0; -ESTALE when the file holds something else,
  * with its content in *current (malloc'ed, or NULL when there is no file;
  * the caller redoes the change on it); or -errno.
+ * Goes through the privileged writer (privsep.c) when the daemon runs as
+ * its own user, else calls rules_file_update() itself.
  */
 int rules_file_commit(const char *path, const char *expected, size_t expected_len,
 		      bool expected_exists, const char *text, size_t len, char **current,

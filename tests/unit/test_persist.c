@@ -1,5 +1,6 @@
 /* Unit tests of the CLI rules file writer: append versus replace, stale
- * answers with the current text, what it refuses. */
+ * answers with the current text, what it refuses, and the same through the
+ * privileged writer's channel (a forked child, as portctld runs it). */
 #include "config.h"
 
 #include <check.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../src/daemon/persist.h"
+#include "../../src/daemon/privsep.h"
 
 static char dir[] = "/tmp/test_persist.XXXXXX";
 static char path[PATH_MAX];
@@ -176,6 +178,47 @@ START_TEST(test_refuses_fifo_and_symlink)
 }
 END_TEST
 
+/* Beyond one message of the channel (32 KiB), both ways. */
+static char *big_text(size_t lines, const char *extra)
+{
+	struct pc_strbuf sb = {0};
+
+	for (size_t i = 0; i < lines; i++)
+		ck_assert_int_ge(pc_strbuf_printf(&sb, "allow %zu/tcp comment \"padding\"\n", i + 1),
+				 0);
+	ck_assert_int_ge(pc_strbuf_printf(&sb, "%s", extra), 0);
+	return sb.buf;
+}
+
+START_TEST(test_through_the_writer)
+{
+	char *old = big_text(3000, ""), *hand = big_text(3000, "allow 9/tcp\n");
+	char *new = big_text(3000, "allow 2/tcp\n"), *cur = NULL, *data;
+	size_t cur_len;
+	char other[PATH_MAX + 8];
+
+	ck_assert_int_eq(privsep_start(path), 0);
+	ck_assert(privsep_running());
+	put(old, "w");
+	ck_assert_int_eq(commit(old, true, new, &cur), 0);
+	ck_assert_str_eq(data = get(), new);
+	free(data);
+	/* A hand edit comes back whole through the channel. */
+	put(hand, "w");
+	ck_assert_int_eq(commit(new, true, old, &cur), -ESTALE);
+	ck_assert_str_eq(cur, hand);
+	free(cur);
+	/* Only the path it was given. */
+	snprintf(other, sizeof(other), "%s/x", dir);
+	ck_assert_int_eq(rules_file_commit(other, "", 0, false, "x\n", 2, &cur, &cur_len), -EPERM);
+	privsep_stop();
+	ck_assert(!privsep_running());
+	free(old);
+	free(hand);
+	free(new);
+}
+END_TEST
+
 static Suite *persist_suite(void)
 {
 	Suite *s = suite_create("persist");
@@ -188,6 +231,7 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, test_replace_keeps_the_mode);
 	tcase_add_test(tc, test_created_meanwhile_and_removed_meanwhile);
 	tcase_add_test(tc, test_refuses_fifo_and_symlink);
+	tcase_add_test(tc, test_through_the_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }
