@@ -1,11 +1,13 @@
 /* portctld's serve mode: start-up in the order privilege demands (socket
- * and netlink first, then drop to CAP_NET_ADMIN), the first apply with its
- * fallbacks, readiness, and the loop. */
+ * and netlink first, then the privileged writer, then the drop to the
+ * daemon's user with CAP_NET_ADMIN), the first apply with its fallbacks,
+ * readiness, and the loop. */
 #include "config.h"
 
 #include <errno.h>
 #include <malloc.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -14,6 +16,7 @@
 #include "log.h"
 #include "persist.h"
 #include "portctl/daemon.h"
+#include "privsep.h"
 
 #define SAFE_POLICY_NAME "built-in safe policy"
 /* The preamble (loopback, established, ICMP) is always compiled in; this
@@ -206,7 +209,54 @@ static int startup_apply(struct daemon *dm, struct pc_config *files, int prepare
 	return r;
 }
 
-/* Load the files first: the socket's mode and group come from them. */
+/* As root, before the drop: portctl.conf alone, for the socket's mode and
+ * group. Everything else is read after the drop, as the daemon's user, as
+ * every reload reads it: a file only root may read is refused at start too. */
+static mode_t startup_settings(struct daemon *dm)
+{
+	_cleanup_free_ char *path = NULL;
+	struct pc_config *cfg = pc_config_new();
+	char *data = NULL;
+	struct pc_diags d;
+	size_t len;
+	mode_t mode;
+
+	if (!cfg)
+		return 0666;
+	pc_diags_init(&d);
+	/* Errors are reported when the whole configuration is loaded. */
+	if (asprintf(&path, "%s/portctl.conf", dm->paths.sysconf_dir) >= 0 &&
+	    pc_read_file(path, 1024 * 1024, &data, &len) >= 0)
+		(void)pc_settings_parse(cfg, path, data, len, &d);
+	dm->have_group =
+		group_resolve(cfg->settings.group ? cfg->settings.group : "portctl", &dm->group);
+	mode = cfg->settings.socket_mode;
+	pc_diags_free(&d);
+	pc_config_free(cfg);
+	return mode;
+}
+
+/* Become the daemon's user; what needs root comes first: the state
+ * directory handed over, and the writer of the CLI rules file forked. */
+static int privileges_drop(struct daemon *dm, const struct privs_user *user)
+{
+	char path90[PATH_MAX];
+	int r;
+
+	if (user->change) {
+		if (snprintf(path90, sizeof(path90), "%s/rules.d/%s", dm->paths.sysconf_dir,
+			     PC_CLI_RULES_FILE) >= (int)sizeof(path90))
+			return log_error_errno(-ENAMETOOLONG, "configuration path too long");
+		/* Without it the rules still go in; only saving state fails. */
+		(void)privs_state_dir_own(dm->paths.state_dir, user);
+		r = privsep_start(path90);
+		if (r < 0)
+			return r;
+	}
+	return privs_drop_to(user);
+}
+
+/* Load the files, as the daemon's user. */
 static int startup_prepare(struct daemon *dm, struct pc_config **files)
 {
 	struct pc_diags d;
@@ -254,19 +304,23 @@ static void daemon_done(struct daemon *dm)
 	state_done(dm);
 	/* The table stays: OWNER|PERSIST keeps it after the socket closes. */
 	pc_nl_close(dm->nl);
+	privsep_stop();
 }
 
 int pc_daemon_run(const struct pc_daemon_args *args)
 {
 	struct daemon dm = {.paths = args->paths, .log_level_override = args->log_level};
 	struct pc_config *files = NULL;
+	struct privs_user user;
+	int prepared = 0, r;
 	mode_t mode;
-	int prepared, r;
 
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
-	prepared = startup_prepare(&dm, &files);
-	mode = files ? files->settings.socket_mode : 0666;
+	r = privs_user_lookup(args->user ? args->user : PC_DAEMON_USER, args->user != NULL, &user);
+	if (r < 0)
+		return r;
+	mode = startup_settings(&dm);
 	r = server_new(dm.paths.socket_path, mode, dm.group, dm.have_group, &server_ops, &dm,
 		       &dm.server);
 	if (r >= 0) {
@@ -277,7 +331,9 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 	if (r >= 0)
 		drift_start(&dm);
 	if (r >= 0)
-		r = privs_drop();
+		r = privileges_drop(&dm, &user);
+	if (r >= 0)
+		prepared = startup_prepare(&dm, &files);
 	if (r >= 0)
 		r = startup_apply(&dm, TAKE_PTR(files), prepared);
 	if (r >= 0) {

@@ -23,6 +23,8 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
 	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h \
 	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
+# Privilege separation: the writer of 90-portctl.rules.
+src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
 # Bans for fail2ban (portctl ban/unban).
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 # Read side of trust (explain, export, diff) and drift detection.
@@ -42,6 +44,8 @@ PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
 	tests/integration/test_panic.sh tests/integration/test_bans.sh
+# Privilege separation and hand edits racing CLI changes.
+PC_DAEMON_TESTS += tests/integration/test_privsep.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
@@ -71,3 +75,10 @@ TESTS += tests/unit/test_model
 tests_unit_test_model_SOURCES = tests/unit/test_model.c
 tests_unit_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_model_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)
+
+# The CLI rules file writer and the privileged writer's channel (no root).
+check_PROGRAMS += tests/unit/test_persist
+TESTS += tests/unit/test_persist
+tests_unit_test_persist_SOURCES = tests/unit/test_persist.c
+tests_unit_test_persist_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_persist_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)

@@ -1,5 +1,6 @@
 /* How portctld writes the CLI rules file rules.d/90-portctl.rules: one
- * edited line at a time, the file replaced atomically. */
+ * edited line at a time, appended or replaced atomically, never over a
+ * hand edit. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,30 +16,69 @@
 #include "persist.h"
 #include "model.h"
 
-int file_replace(const char *path, const char *data, size_t len, mode_t mode)
+static int write_all(int fd, const char *data, size_t len)
 {
-	_cleanup_free_ char *tmp = NULL, *dir = strdup(path);
-	_cleanup_close_ int fd = -1, dfd = -1;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
-	int r = 0;
+	_cleanup_close_ int dfd = -1;
+
+	if (!slash)
+		return;
+	*slash = '\0';
+	dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+}
+
+/* A temp file beside path, opened O_APPEND (so that carried-over bytes and
+ * a hand edit written at the same time never overwrite each other). A dot
+ * name ending in ".tmp": no loader ever reads it as rules. */
+static int temp_beside(const char *path, char **tmp)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int fd;
 
 	if (!slash)
 		return -EINVAL;
 	*slash = '\0';
-	/* A dot name ending in ".tmp": no loader ever reads it as rules. */
-	if (asprintf(&tmp, "%s/.%s.XXXXXX.tmp", dir, slash + 1) < 0)
+	if (asprintf(tmp, "%s/.%s.XXXXXX.tmp", dir, slash + 1) < 0) {
+		*tmp = NULL;
 		return -ENOMEM;
-	fd = mkstemps(tmp, 4);
-	if (fd < 0)
-		return -errno;
-	for (size_t off = 0; off < len && r == 0;) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n > 0)
-			off += (size_t)n;
 	}
+	fd = mkostemps(*tmp, 4, O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+		return -errno;
+	}
+	return fd;
+}
+
+int file_replace(const char *path, const char *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = temp_beside(path, &tmp);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, data, len);
 	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
@@ -48,32 +88,306 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 		return r;
 	}
 	/* The rename itself must survive a crash too. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
+	fsync_dir_of(path);
 	return 0;
 }
 
-int rules_file_commit(const char *path, const char *expected, size_t expected_len,
+/* The whole content of an open file, read from offset 0 (at most max). */
+static int fd_read_all(int fd, size_t max, char **data, size_t *len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	for (;;) {
+		ssize_t k;
+
+		if (cap - n < 4096) {
+			char *grown;
+
+			cap = cap ? cap * 2 : 16384;
+			grown = realloc(buf, cap + 1);
+			if (!grown)
+				return -ENOMEM;
+			buf = grown;
+		}
+		k = pread(fd, buf + n, cap - n, (off_t)n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n > max)
+			return -EFBIG;
+	}
+	buf[n] = '\0';
+	*data = TAKE_PTR(buf);
+	*len = n;
+	return 0;
+}
+
+static bool text_is(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	return a_len == b_len && (a_len == 0 || !memcmp(a, b, a_len));
+}
+
+static bool text_starts_with(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	return a_len >= b_len && (b_len == 0 || !memcmp(a, b, b_len));
+}
+
+/* Hand the file's current content to the caller: -ESTALE. */
+static int stale(char **data, size_t len, char **current, size_t *current_len)
+{
+	*current = TAKE_PTR(*data);
+	*current_len = len;
+	return -ESTALE;
+}
+
+/* The file at path now: -ENOENT, or its content. Not a regular file
+ * (a FIFO, a device): -EINVAL, as the loader refuses it too. */
+static int path_read(const char *path, char **data, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return fd_read_all(fd, RULES_FILE_MAX, data, len);
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether path still names the open file fd. */
+static int path_is_fd(const char *path, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0)
+		return -errno;
+	if (lstat(path, &b) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return same_inode(&a, &b);
+}
+
+/* Append bytes [from, end of file) of src to dst (O_APPEND); *from moves
+ * on. Returns how many bytes were carried, or -errno. */
+static ssize_t carry_tail(int src, size_t *from, int dst)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0, n;
+	int r = fd_read_all(src, RULES_FILE_MAX, &data, &len);
+
+	if (r < 0)
+		return r;
+	if (len <= *from)
+		return 0;
+	n = len - *from;
+	r = write_all(dst, data + *from, n);
+	if (r < 0)
+		return r;
+	*from = len;
+	return (ssize_t)n;
+}
+
+/* The text extends what the file holds: append only the tail, so that a
+ * line someone appends by hand meanwhile is kept (O_APPEND: both land
+ * whole, one after the other). */
+static int rules_append(const char *path, int fd, const char *tail, size_t n, char **current,
+			size_t *current_len)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (n == 0)
+		return 0;
+	r = write_all(fd, tail, n);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	/* Replaced by rename meanwhile (sed -i, an editor): the tail went to
+	 * the old file; the caller redoes the change on the new one. */
+	r = path_is_fd(path, fd);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = path_read(path, &data, &len);
+	if (r == -ENOENT)
+		return -ESTALE;
+	return r < 0 ? r : stale(&data, len, current, current_len);
+}
+
+/* After the exchange: tmp holds the old file (fd). Whatever was appended
+ * to it after our last look (a writer that opened it before the swap) is
+ * carried over to the new one (nfd). Returns 0, or -ESTALE when the old
+ * file was rewritten rather than appended to (then the caller swaps back). */
+static int settle_old(int fd, size_t expected_len, const char *expected, int nfd)
+{
+	size_t from = expected_len;
+
+	/* A writer still holding the old file may write again; a few rounds
+	 * catch those that write right after their open, as echo >> does. */
+	for (int round = 0; round < 4; round++) {
+		_cleanup_free_ char *data = NULL;
+		size_t len = 0;
+		ssize_t k;
+		int r = fd_read_all(fd, RULES_FILE_MAX, &data, &len);
+
+		if (r < 0)
+			return r;
+		if (!text_starts_with(data, len, expected, expected_len))
+			return -ESTALE;
+		k = carry_tail(fd, &from, nfd);
+		if (k < 0)
+			return (int)k;
+		if (k == 0)
+			break;
+	}
+	return fsync(nfd) < 0 ? -errno : 0;
+}
+
+/* Replace the file whole, but only if it still holds expected at the
+ * instant of the swap: temp file, fsync, check, exchange (the old file
+ * stays reachable under the temp name), check again, then drop it. */
+static int rules_replace(const char *path, int fd, const char *expected, size_t expected_len,
+			 const char *text, size_t len, char **current, size_t *current_len)
+{
+	_cleanup_free_ char *tmp = NULL, *data = NULL;
+	_cleanup_close_ int nfd = temp_beside(path, &tmp);
+	mode_t mode = 0644;
+	struct stat st;
+	size_t n = 0;
+	int r;
+
+	if (nfd < 0)
+		return nfd;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		mode = st.st_mode & 07777;
+	r = write_all(nfd, text, len);
+	if (r == 0 && (fchmod(nfd, mode) < 0 || fsync(nfd) < 0))
+		r = -errno;
+	if (r < 0)
+		goto out;
+	if (fd < 0) {
+		/* There was no file: create it only if there still is none. */
+		r = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0 ? -errno : 0;
+		/* Without RENAME_NOREPLACE, link(2) refuses an existing name too. */
+		if (r == -EINVAL)
+			r = link(tmp, path) < 0 ? -errno : 0;
+		if (r == 0) {
+			unlink(tmp);
+			fsync_dir_of(path);
+			return 0;
+		}
+		if (r == -EEXIST && (r = path_read(path, &data, &n)) >= 0)
+			r = stale(&data, n, current, current_len);
+		goto out;
+	}
+	/* The last look before the swap: the same file, the same bytes. */
+	r = path_is_fd(path, fd);
+	if (r == 1) {
+		r = fd_read_all(fd, RULES_FILE_MAX, &data, &n);
+		if (r < 0)
+			goto out;
+		r = text_is(data, n, expected, expected_len);
+		free(TAKE_PTR(data));
+	}
+	if (r == 0) {
+		r = path_read(path, &data, &n);
+		r = r == -ENOENT ? -ESTALE : r < 0 ? r : stale(&data, n, current, current_len);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) < 0) {
+		r = -errno;
+		/* A file system without exchange: a plain rename, after which
+		 * appends to the old file are still carried over, but one
+		 * rewritten in place at that instant can no longer be put back. */
+		if (r == -EINVAL && rename(tmp, path) == 0)
+			r = settle_old(fd, expected_len, expected, nfd);
+		if (r == -ESTALE)
+			r = log_warning_errno(0, "%s was rewritten while portctld replaced it; "
+					      "that edit is lost", path);
+		if (r == 0)
+			fsync_dir_of(path);
+		goto out;
+	}
+	/* tmp must hold the old file: had the path been replaced between the
+	 * look and the exchange, that newcomer is the admin's, not ours. */
+	r = path_is_fd(tmp, fd);
+	if (r == 1)
+		r = settle_old(fd, expected_len, expected, nfd);
+	else if (r == 0)
+		r = -ESTALE;
+	if (r == -ESTALE) {
+		/* Swap back: the admin's edit stays, with anything appended to
+		 * our text in the instant it was in place. */
+		size_t from = len;
+		_cleanup_close_ int ofd = open(tmp, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (ofd >= 0)
+			(void)carry_tail(nfd, &from, ofd);
+		if ((r = path_read(path, &data, &n)) >= 0)
+			r = stale(&data, n, current, current_len);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	unlink(tmp);
+	fsync_dir_of(path);
+	return 0;
+out:
+	/* Not ours any more, or never in place. */
+	unlink(tmp);
+	return r;
+}
+
+int rules_file_update(const char *path, const char *expected, size_t expected_len,
 		      bool expected_exists, const char *text, size_t len, char **current,
 		      size_t *current_len)
 {
-	char *data = NULL;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
 	size_t n = 0;
-	int r = pc_read_file(path, 64 * 1024 * 1024, &data, &n);
+	int r;
 
 	*current = NULL;
 	*current_len = 0;
-	if (r < 0 && r != -ENOENT)
-		return r;
-	if ((r == -ENOENT) != !expected_exists ||
-	    (r >= 0 && (n != expected_len || memcmp(data, expected, n)))) {
-		*current = data;
-		*current_len = n;
-		return -ESTALE;
+	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		r = fd_read_all(fd, RULES_FILE_MAX, &data, &n);
+		if (r < 0)
+			return r;
 	}
-	free(data);
-	return file_replace(path, text, len, 0644);
+	/* No file and an empty one are the same text, as to the loader. */
+	(void)expected_exists;
+	if (!text_is(data, n, expected, expected_len))
+		return stale(&data, n, current, current_len);
+	if (fd >= 0 && text_starts_with(text, len, expected, expected_len))
+		return rules_append(path, fd, text + expected_len, len - expected_len, current,
+				    current_len);
+	return rules_replace(path, fd, expected, expected_len, text, len, current, current_len);
 }
 
 int state_file_path(const struct pc_paths *paths, const char *name, char *buf, size_t size)

@@ -15,15 +15,34 @@
  * On error the old file is untouched. Returns 0 or -errno. */
 int file_replace(const char *path, const char *data, size_t len, mode_t mode);
 
+/* As the loader: rules files beyond 64 MiB are refused. */
+#define RULES_FILE_MAX ((size_t)64 * 1024 * 1024)
+
 /*
  * Make the CLI rules file hold text, but only if it still holds what the
- * daemon's model says it holds (expected; expected_exists false: no file),
- * so that a concurrent hand edit is never overwritten. When text extends
- * expected, only the tail is appended. Returns 0; -ESTALE when the file
- * holds something else, with its content in *current (malloc'ed, or NULL
- * when there is no file; the caller redoes the change on it); or -errno.
+ * daemon's model says it holds (expected; expected_exists false: no file;
+ * no file and an empty one count as the same text), so that a concurrent
+ * hand edit is never overwritten. When text extends expected, only the
+ * tail is appended. Returns 0; -ESTALE when the file holds something else,
+ * with its content in *current (malloc'ed, or NULL when there is no file;
+ * the caller redoes the change on it); or -errno.
+ * Goes through the privileged writer (privsep.c) when the daemon runs as
+ * its own user, else calls rules_file_update() itself.
  */
 int rules_file_commit(const char *path, const char *expected, size_t expected_len,
+		      bool expected_exists, const char *text, size_t len, char **current,
+		      size_t *current_len);
+
+/*
+ * rules_file_commit's work on the file itself, in this process: append
+ * the tail with O_APPEND; or write a temp file and swap it in with
+ * RENAME_EXCHANGE, checking the old file just before and just after the
+ * swap (bytes appended meanwhile are carried over, a rewrite is swapped
+ * back). What it cannot see: a writer that still holds the old file open
+ * and writes after its last look, and an editor's rename that lands after
+ * its last look (see doc/design.md).
+ */
+int rules_file_update(const char *path, const char *expected, size_t expected_len,
 		      bool expected_exists, const char *text, size_t len, char **current,
 		      size_t *current_len);
 

@@ -26,6 +26,7 @@ struct options {
 	enum mode mode;
 	bool foreground;
 	struct pc_paths paths;
+	const char *user;
 };
 
 static void usage(FILE *out)
@@ -38,6 +39,8 @@ static void usage(FILE *out)
 		"      --data-dir DIR   shipped zones and services (default %s)\n"
 		"      --state-dir DIR  state: last configuration that applied (default %s)\n"
 		"  -s, --socket PATH    CLI socket (default %s/portctl.sock)\n"
+		"  -u, --user NAME      serve as this user with CAP_NET_ADMIN only (default %s;\n"
+		"                       root: stay uid 0)\n"
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"      --apply-once     load and apply the configuration, then exit\n"
 		"                       (exit 0 ok, 1 kernel or I/O failure, 2 invalid configuration)\n"
@@ -45,7 +48,8 @@ static void usage(FILE *out)
 		"                       (exit 0 ok, 2 invalid configuration)\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n",
-		PORTCTL_SYSCONFDIR, PORTCTL_DATADIR, PORTCTL_STATEDIR, PORTCTL_RUNDIR);
+		PORTCTL_SYSCONFDIR, PORTCTL_DATADIR, PORTCTL_STATEDIR, PORTCTL_RUNDIR,
+		PC_DAEMON_USER);
 }
 
 enum { OPT_DATA_DIR = 256, OPT_STATE_DIR, OPT_APPLY_ONCE, OPT_CHECK };
@@ -57,6 +61,7 @@ static int options_parse(int argc, char *argv[], struct options *o)
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "socket", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "apply-once", no_argument, NULL, OPT_APPLY_ONCE },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -67,7 +72,7 @@ static int options_parse(int argc, char *argv[], struct options *o)
 	int c;
 
 	pc_paths_default(&o->paths);
-	while ((c = getopt_long(argc, argv, "c:s:fhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:u:fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->paths.sysconf_dir = optarg;
@@ -80,6 +85,9 @@ static int options_parse(int argc, char *argv[], struct options *o)
 			break;
 		case 's':
 			o->paths.socket_path = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -183,7 +191,8 @@ int main(int argc, char *argv[])
 	case MODE_SERVE:
 		break;
 	}
-	return pc_daemon_run(&(struct pc_daemon_args){.paths = o.paths, .log_level = -1}) < 0
+	return pc_daemon_run(&(struct pc_daemon_args){
+			       .paths = o.paths, .log_level = -1, .user = o.user}) < 0
 		       ? EXIT_FAILURE_RUN
 		       : EXIT_OK;
 }

@@ -12,8 +12,29 @@
 #include "portctl/config.h"
 #include "portctl/proto.h"
 
-/* privs.c: keep CAP_NET_ADMIN only, and forbid regaining anything. */
+/* privs.c: the user portctld serves as, looked up at start. */
+struct privs_user {
+	const char *name;
+	bool change; /* false: stay uid 0 (user root, a missing default user, not root) */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Look name up (explicit: given with --user). A missing explicit user is
+ * an error (-ESRCH); a missing default one is a warning, and the daemon
+ * stays root with CAP_NET_ADMIN only. */
+int privs_user_lookup(const char *name, bool explicit, struct privs_user *u);
+/* As root, before the drop: the state directory (created if missing) and
+ * everything under it become the user's. No-op when the uid stays. */
+int privs_state_dir_own(const char *dir, const struct privs_user *u);
+/* Become u with CAP_NET_ADMIN alone (libcap-ng's capng_change_id: no
+ * supplementary groups, bounding set cleared), no_new_privs; or, when the
+ * uid stays, keep CAP_NET_ADMIN only. Checked after the fact. */
+int privs_drop_to(const struct privs_user *u);
+/* Keep CAP_NET_ADMIN only, and forbid regaining anything. */
 int privs_drop(void);
+/* No capability at all (the privileged writer keeps only uid 0). */
+int privs_drop_all(void);
 /* The effective capability mask of this process, from /proc/self/status. */
 int privs_effective(uint64_t *caps);
 

@@ -175,11 +175,14 @@ pcd_as_member reload >/dev/null || pc_fail "reload after the hand edit"
 [ "$(pcd_nft_has 451)" = "True" ] || pc_fail "the hand-edited rule did not load"
 
 pcd_log "a file that cannot be written takes the kernel back"
-# portctld keeps CAP_NET_ADMIN alone: a read-only rules.d stops it too.
+# portctld keeps CAP_NET_ADMIN alone: a read-only rules.d (no replace) and
+# file (no append) stop it too.
 chmod 555 "$PC_TMP/etc/rules.d"
+chmod 444 "$f90"
 pcd_as_member allow 453/tcp 2>"$PC_TMP/err"
 rc=$?
 chmod 755 "$PC_TMP/etc/rules.d"
+chmod 644 "$f90"
 [ $rc -eq 1 ] || pc_fail "allow into a read-only rules.d exited $rc, expected 1"
 grep -q "rolled back" "$PC_TMP/err" || pc_fail "no rollback said: $(cat "$PC_TMP/err")"
 [ "$(pcd_nft_has 453)" = "False" ] || pc_fail "453 stayed in the kernel"

@@ -51,7 +51,8 @@ for f in /usr/bin/portctl /usr/sbin/portctld /etc/portctl/portctl.conf \
 done
 check "[ -d /etc/portctl/rules.d ] && [ -z \"\$(ls -A /etc/portctl/rules.d)\" ]" "rules.d exists and is empty"
 check "getent group portctl >/dev/null" "group portctl exists (systemd-sysusers)"
-check "[ \"\$(stat -c %a /var/lib/portctl)\" = 750 ]" "/var/lib/portctl 0750 (systemd-tmpfiles)"
+check "getent passwd portctl >/dev/null" "user portctl exists (systemd-sysusers)"
+check "[ \"\$(stat -c '%a %U' /var/lib/portctl)\" = '750 portctl' ]" "/var/lib/portctl 0750 portctl's (systemd-tmpfiles)"
 check "dpkg-query -W -f='\${Conffiles}' portctl | grep -q /etc/portctl/portctl.conf" "portctl.conf is a conffile"
 check "[ -L /etc/systemd/system/sockets.target.wants/portctld.socket ]" "portctld.socket enabled"
 check "[ -L /etc/systemd/system/sysinit.target.wants/portctld.service ]" "portctld.service enabled"

@@ -48,6 +48,8 @@ check 'portctl allow 443/tcp >/dev/null' "portctl allow 443/tcp"
 check 'nft list table inet portctl | grep -q "tcp . 443 "' "443 in the kernel table"
 pid=$(prop portctld.service MainPID)
 check 'grep -q "^CapEff:[[:space:]]*0000000000001000$" /proc/$pid/status' "the daemon keeps CAP_NET_ADMIN alone"
+check 'grep -q "^Uid:[[:space:]]*$(id -u portctl)[[:space:]]" /proc/$pid/status' "the daemon serves as user portctl"
+check 'pgrep -P $pid -x portctld-priv >/dev/null' "the privileged writer runs beside it"
 check 'grep -q "^NoNewPrivs:[[:space:]]*1$" /proc/$pid/status' "no new privileges"
 check '! journalctl -u portctld.service --no-pager | grep -qi "fail"' "start-up logged no failure"
 check 'systemctl reload portctld.service' "systemctl reload (ExecReload: SIGHUP)"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The systemd units as installed: systemd-analyze verify must find nothing
 # to complain about (unknown keys, bad values, missing executables), and
-# the service's exposure score must stay at or below 2.0. Skips (77)
+# the service's exposure score must stay at or below 2.3. Skips (77)
 # without systemd-analyze.
 set -u
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -34,6 +34,10 @@ if systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
 		sed -n 's/.*Overall exposure level for portctld.service: \([0-9.]*\).*/\1/p')
 	[ -n "$score" ] || { echo "FAIL: no exposure score"; exit 1; }
 	echo "exposure score: $score"
-	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "FAIL: exposure $score > 2.0"; exit 1; }
+	# 1.8 before privilege separation: the score counts CAP_SETUID,
+	# CAP_SETGID, CAP_SETPCAP (the drop to user portctl) and CAP_CHOWN (the
+	# state directory's hand-over) in the bounding set, not seeing that the
+	# serving process has none of them, nor uid 0, after start-up.
+	awk -v s="$score" 'BEGIN { exit !(s <= 2.3) }' || { echo "FAIL: exposure $score > 2.3"; exit 1; }
 fi
 exit 0

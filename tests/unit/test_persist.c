@@ -1,0 +1,248 @@
+/* Unit tests of the CLI rules file writer: append versus replace, stale
+ * answers with the current text, what it refuses, and the same through the
+ * privileged writer's channel (a forked child, as portctld runs it). */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/daemon/persist.h"
+#include "../../src/daemon/privsep.h"
+
+static char dir[] = "/tmp/test_persist.XXXXXX";
+static char path[PATH_MAX];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/test_persist.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/90-portctl.rules", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put(const char *text, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *get(void)
+{
+	char *data = NULL;
+	size_t len;
+
+	ck_assert_int_eq(pc_read_file(path, RULES_FILE_MAX, &data, &len), 0);
+	return data;
+}
+
+static ino_t inode(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* Entries of dir: only the rules file may be left (no temp file). */
+static int entries(void)
+{
+	char cmd[PATH_MAX + 32];
+	FILE *p;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static int commit(const char *expected, bool exists, const char *text, char **cur)
+{
+	size_t cur_len;
+
+	return rules_file_commit(path, expected, strlen(expected), exists, text, strlen(text), cur,
+				 &cur_len);
+}
+
+START_TEST(test_create)
+{
+	char *cur, *data;
+
+	ck_assert_int_eq(commit("", false, "allow 1/tcp\n", &cur), 0);
+	ck_assert_str_eq(data = get(), "allow 1/tcp\n");
+	free(data);
+	ck_assert_int_eq(entries(), 1);
+}
+END_TEST
+
+START_TEST(test_append_keeps_the_inode)
+{
+	char *cur, *data;
+	ino_t ino;
+
+	put("allow 1/tcp\n", "w");
+	ino = inode();
+	ck_assert_int_eq(commit("allow 1/tcp\n", true, "allow 1/tcp\nallow 2/tcp\n", &cur), 0);
+	ck_assert_str_eq(data = get(), "allow 1/tcp\nallow 2/tcp\n");
+	free(data);
+	ck_assert(inode() == ino);
+}
+END_TEST
+
+START_TEST(test_hand_edit_is_stale)
+{
+	char *cur = NULL, *data;
+
+	put("allow 1/tcp\n", "w");
+	put("allow 9/tcp\n", "a");
+	ck_assert_int_eq(commit("allow 1/tcp\n", true, "allow 1/tcp\nallow 2/tcp\n", &cur),
+			 -ESTALE);
+	ck_assert_str_eq(cur, "allow 1/tcp\nallow 9/tcp\n");
+	free(cur);
+	ck_assert_str_eq(data = get(), "allow 1/tcp\nallow 9/tcp\n");
+	free(data);
+	/* Redone on the current text, it goes through, the hand edit kept. */
+	ck_assert_int_eq(commit("allow 1/tcp\nallow 9/tcp\n", true,
+				"allow 1/tcp\nallow 9/tcp\nallow 2/tcp\n", &cur),
+			 0);
+	ck_assert_str_eq(data = get(), "allow 1/tcp\nallow 9/tcp\nallow 2/tcp\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_replace_keeps_the_mode)
+{
+	char *cur = NULL, *data;
+	struct stat st;
+	ino_t ino;
+
+	put("allow 1/tcp\nallow 2/tcp\n", "w");
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ino = inode();
+	ck_assert_int_eq(commit("allow 1/tcp\nallow 2/tcp\n", true, "allow 2/tcp\n", &cur), 0);
+	ck_assert_str_eq(data = get(), "allow 2/tcp\n");
+	free(data);
+	ck_assert(inode() != ino);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(entries(), 1);
+	/* A replace over a file that changed: refused, nothing touched. */
+	ck_assert_int_eq(commit("allow 1/tcp\nallow 2/tcp\n", true, "\n", &cur), -ESTALE);
+	ck_assert_str_eq(cur, "allow 2/tcp\n");
+	free(cur);
+	ck_assert_int_eq(entries(), 1);
+}
+END_TEST
+
+START_TEST(test_created_meanwhile_and_removed_meanwhile)
+{
+	char *cur = NULL;
+
+	put("allow 9/tcp\n", "w");
+	ck_assert_int_eq(commit("", false, "allow 1/tcp\nallow 2/tcp\n", &cur), -ESTALE);
+	ck_assert_str_eq(cur, "allow 9/tcp\n");
+	free(cur);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(commit("allow 9/tcp\n", true, "allow 1/tcp\n", &cur), -ESTALE);
+	ck_assert_ptr_null(cur);
+}
+END_TEST
+
+START_TEST(test_refuses_fifo_and_symlink)
+{
+	char *cur = NULL;
+
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	ck_assert_int_eq(commit("", true, "allow 1/tcp\n", &cur), -EINVAL);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	ck_assert_int_eq(commit("", true, "allow 1/tcp\n", &cur), -ELOOP);
+}
+END_TEST
+
+/* Beyond one message of the channel (32 KiB), both ways. */
+static char *big_text(size_t lines, const char *extra)
+{
+	struct pc_strbuf sb = {0};
+
+	for (size_t i = 0; i < lines; i++)
+		ck_assert_int_ge(pc_strbuf_printf(&sb, "allow %zu/tcp comment \"padding\"\n", i + 1),
+				 0);
+	ck_assert_int_ge(pc_strbuf_printf(&sb, "%s", extra), 0);
+	return sb.buf;
+}
+
+START_TEST(test_through_the_writer)
+{
+	char *old = big_text(3000, ""), *hand = big_text(3000, "allow 9/tcp\n");
+	char *new = big_text(3000, "allow 2/tcp\n"), *cur = NULL, *data;
+	size_t cur_len;
+	char other[PATH_MAX + 8];
+
+	ck_assert_int_eq(privsep_start(path), 0);
+	ck_assert(privsep_running());
+	put(old, "w");
+	ck_assert_int_eq(commit(old, true, new, &cur), 0);
+	ck_assert_str_eq(data = get(), new);
+	free(data);
+	/* A hand edit comes back whole through the channel. */
+	put(hand, "w");
+	ck_assert_int_eq(commit(new, true, old, &cur), -ESTALE);
+	ck_assert_str_eq(cur, hand);
+	free(cur);
+	/* Only the path it was given. */
+	snprintf(other, sizeof(other), "%s/x", dir);
+	ck_assert_int_eq(rules_file_commit(other, "", 0, false, "x\n", 2, &cur, &cur_len), -EPERM);
+	privsep_stop();
+	ck_assert(!privsep_running());
+	free(old);
+	free(hand);
+	free(new);
+}
+END_TEST
+
+static Suite *persist_suite(void)
+{
+	Suite *s = suite_create("persist");
+	TCase *tc = tcase_create("rules file");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_create);
+	tcase_add_test(tc, test_append_keeps_the_inode);
+	tcase_add_test(tc, test_hand_edit_is_stale);
+	tcase_add_test(tc, test_replace_keeps_the_mode);
+	tcase_add_test(tc, test_created_meanwhile_and_removed_meanwhile);
+	tcase_add_test(tc, test_refuses_fifo_and_symlink);
+	tcase_add_test(tc, test_through_the_writer);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(persist_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
