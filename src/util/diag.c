@@ -167,10 +167,17 @@ static void line_print(FILE *out, const char *line, size_t len, const struct pc_
 		cut_right = to < len;
 	}
 	fputs(cut_left ? "..." : "", out);
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from, n; i < to; i += n) {
 		unsigned char ch = line[i];
 
-		fputc(ch == '\t' || ch >= 0x20 ? (ch == 0x7f ? '?' : ch) : '?', out);
+		/* Whole UTF-8 characters only: the line may go into a JSON reply. */
+		n = ch >= 0x80 ? pc_utf8_char_len(line + i, to - i) : 1;
+		if (n > 1) {
+			fwrite(line + i, 1, n, out);
+			continue;
+		}
+		fputc(ch == '\t' || (ch >= 0x20 && ch < 0x7f) ? ch : '?', out);
+		n = 1;
 	}
 	fputs(cut_right ? "...\n" : "\n", out);
 	fputs(cut_left ? "   " : "", out);
@@ -260,3 +267,4 @@ void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources
 	if (d->n_dropped > 0)
 		fprintf(out, "... and %zu more diagnostics not shown\n", d->n_dropped);
 }
+

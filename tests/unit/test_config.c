@@ -247,6 +247,17 @@ START_TEST(test_settings_parse)
 }
 END_TEST
 
+START_TEST(test_settings_not_utf8)
+{
+	static const char bad[] = "log-level = info\n# d\xe9"
+				  "bug\n";
+
+	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(bad), sizeof(bad) - 1, &F.d),
+			 -EINVAL);
+	assert_diag(&F, 0, 2, 4, "invalid UTF-8 byte 0xe9");
+}
+END_TEST
+
 static void paths_fixture(struct pc_paths *p, const char *etc)
 {
 	static char sysconf[4096], data[4096];
@@ -535,6 +546,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_limit_gets_default_rate);
 	tcase_add_test(tc, test_interface_and_source_bound_once);
 	tcase_add_test(tc, test_settings_parse);
+	tcase_add_test(tc, test_settings_not_utf8);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_load_whole_configuration);
 	tcase_add_test(tl, test_load_override_and_missing_parts);
