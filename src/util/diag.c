@@ -249,10 +249,12 @@ void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources
 {
 	struct line_cursor cursor = {0};
 	struct diag_order *order = calloc(d->n ? d->n : 1, sizeof(*order));
+	/* Redacted: sources still order the files, but no line is shown. */
+	const struct pc_sources *lines = d->redacted ? NULL : src;
 
 	for (size_t i = 0; i < d->n; i++) {
 		if (!order) {
-			diag_print(out, &d->items[i], src, &cursor);
+			diag_print(out, &d->items[i], lines, &cursor);
 			continue;
 		}
 		order[i] =
@@ -261,10 +263,20 @@ void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources
 	if (order) {
 		qsort(order, d->n, sizeof(*order), order_cmp);
 		for (size_t i = 0; i < d->n; i++)
-			diag_print(out, order[i].g, src, &cursor);
+			diag_print(out, order[i].g, lines, &cursor);
 	}
 	free(order);
 	if (d->n_dropped > 0)
 		fprintf(out, "... and %zu more diagnostics not shown\n", d->n_dropped);
 }
 
+void pc_diags_redact(struct pc_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].message);
+		free(d->items[i].hint);
+		d->items[i].message = strdup(PC_DIAG_REDACTED);
+		d->items[i].hint = NULL;
+	}
+	d->redacted = true;
+}
