@@ -27,6 +27,13 @@ src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
 src_daemon_portctld_LDADD += $(SERVE_LIBS)
 
+# The log's escaping of control characters (no root needed).
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c src/daemon/log.c
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(CHECK_LIBS)
+
 # Benchmark driver for one-rule changes (tests/bench/bench_apply.sh runs it).
 noinst_PROGRAMS += tests/bench/bench_incr
 tests_bench_bench_incr_SOURCES = tests/bench/bench_incr.c
