@@ -28,6 +28,7 @@ struct pc_diags {
 	size_t n_errors;
 	size_t n_warnings;
 	size_t n_dropped;
+	bool redacted; /* pc_diags_redact: never print source lines */
 };
 
 void pc_diags_init(struct pc_diags *d);
@@ -69,5 +70,14 @@ void pc_sources_free(struct pc_sources *s);
  * in file order (as the sources were added), then by line and column.
  */
 void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources *src);
+
+/*
+ * For a reader who may not see the files (the daemon reads them as a
+ * privileged user): keep only FILE:LINE:COL and the severity; messages
+ * and hints (which quote words of the file) become PC_DIAG_REDACTED, and
+ * source lines are no longer printed.
+ */
+#define PC_DIAG_REDACTED "details hidden: run as root or as a member of the socket group"
+void pc_diags_redact(struct pc_diags *d);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -74,7 +75,21 @@ int pc_strbuf_append(struct pc_strbuf *sb, const char *s, size_t n);
 int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...) _printf_(2, 3);
 void pc_strbuf_free(struct pc_strbuf *sb);
 
-/* Read a whole file, bounded by max bytes (-EFBIG beyond). NUL-terminated. */
+/*
+ * Open path read-only without blocking (a FIFO or a device in place of a
+ * file must not hang the caller), and fstat what was opened, after
+ * symlinks. Returns the fd or -errno.
+ */
+int pc_open_read(const char *path, struct stat *st);
+/* Read fd to its end, bounded by max bytes (-EFBIG beyond). NUL-terminated. */
+int pc_read_fd(int fd, size_t max, char **data, size_t *len);
+/* Both: a regular file only (-EISDIR for a directory, -EINVAL otherwise). */
 int pc_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/* Strict UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF): the length of the character at s, 0 when it is not one. */
+size_t pc_utf8_char_len(const char *s, size_t len);
+/* How many leading bytes of s are valid UTF-8 (len when all are). */
+size_t pc_utf8_valid_len(const char *s, size_t len);
 
 #endif

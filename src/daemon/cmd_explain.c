@@ -154,6 +154,9 @@ int cmd_diff(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct
 	pc_diags_init(&d);
 	r = pc_apply_prepare(&dm->paths, &files, &d);
 	if (r == -EINVAL) {
+		/* diff is open to everyone; the files are read as root. */
+		if (!peer->may_write)
+			pc_diags_redact(&d);
 		reply_diags(
 		    reply, PC_STATUS_USAGE,
 		    "the files are invalid, so reload would change nothing and refuse them:", &d,

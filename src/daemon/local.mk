@@ -32,6 +32,13 @@ src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
 src_daemon_portctld_LDADD += $(SERVE_LIBS)
 
+# The log's escaping of control characters (no root needed).
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c src/daemon/log.c
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(CHECK_LIBS)
+
 # Benchmark driver for one-rule changes (tests/bench/bench_apply.sh runs it).
 noinst_PROGRAMS += tests/bench/bench_incr
 tests_bench_bench_incr_SOURCES = tests/bench/bench_incr.c
@@ -46,6 +53,8 @@ PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lock
 	tests/integration/test_panic.sh tests/integration/test_bans.sh
 # Privilege separation and hand edits racing CLI changes.
 PC_DAEMON_TESTS += tests/integration/test_privsep.sh
+# Files the daemon reads: type, owner, mode, UTF-8; redaction; log escaping.
+PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh

@@ -35,9 +35,37 @@ enum pc_log_level log_get_max_level(void)
 	return log_max_level;
 }
 
+size_t log_escape(char *out, size_t size, const char *in)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return 0;
+	/* Room for the longest escape ("\x1b") and the NUL. */
+	for (; *in && o + 5 <= size; in++) {
+		unsigned char c = *in;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = c;
+			continue;
+		}
+		out[o++] = '\\';
+		if (c == '\n')
+			out[o++] = 'n';
+		else if (c == '\r')
+			out[o++] = 'r';
+		else if (c == '\t')
+			out[o++] = 't';
+		else
+			o += snprintf(out + o, size - o, "x%02x", c);
+	}
+	out[o] = '\0';
+	return o;
+}
+
 int log_full_errno(enum pc_log_level level, int r, const char *fmt, ...)
 {
-	char line[2048];
+	char raw[2048], line[4 * sizeof(raw)];
 	va_list ap;
 
 	if (level > log_max_level)
@@ -45,8 +73,9 @@ int log_full_errno(enum pc_log_level level, int r, const char *fmt, ...)
 	/* %m in fmt means the error passed in, not whatever errno holds now. */
 	errno = r < 0 ? -r : r;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	log_escape(line, sizeof(line), raw);
 	if (getenv("JOURNAL_STREAM"))
 		fprintf(stderr, "<%d>%s\n", level_prio[level], line);
 	else

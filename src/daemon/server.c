@@ -326,6 +326,16 @@ static int client_respond(struct pc_server *s, struct client *c, const struct pc
 
 	pc_outmsg_free(&c->out);
 	r = pc_outmsg_response(&c->out, reply->status, reply->message, reply->data);
+	/* jansson refuses text that is not UTF-8: the client still gets an
+	 * answer, with the command's failure status if it had one. */
+	if (r < 0) {
+		log_warning("reply to pid %d could not be encoded: not UTF-8, or out of memory",
+			    (int)c->peer.pid);
+		r = pc_outmsg_response(
+		    &c->out, reply->status == PC_STATUS_OK ? PC_STATUS_FAILURE : reply->status,
+		    "portctld could not encode its reply: text that is not UTF-8, or out of memory",
+		    NULL);
+	}
 	if (r < 0)
 		return r;
 	c->deadline = pc_now_ms() + PC_SERVER_TIMEOUT_MS;

@@ -379,6 +379,13 @@ static int setting_line_parse(struct pc_config *cfg, const char *file, uint32_t 
 		loc.col = (const char *)memchr(line, '\0', n) - line + 1;
 		return pc_error(d, &loc, "NUL byte in line"), -EINVAL;
 	}
+	if (pc_utf8_valid_len(line, n) < n) {
+		loc.col = pc_utf8_valid_len(line, n) + 1;
+		return pc_diag_add(d, PC_SEV_ERROR, &loc,
+				   "save the file as UTF-8, e.g. with: iconv -f latin1 -t utf-8",
+				   "invalid UTF-8 byte 0x%02x", (unsigned char)line[loc.col - 1]),
+		       -EINVAL;
+	}
 	if (ks == end)
 		return 0;
 	if (!eq)

@@ -30,6 +30,17 @@ static struct pc_loc lexer_loc(const struct lexer *lx, uint32_t len)
 	return (struct pc_loc){.file = lx->file, .line = lx->line, .col = lx->col, .len = len};
 }
 
+#define UTF8_HINT "save the file as UTF-8, e.g. with: iconv -f latin1 -t utf-8"
+
+/* The error for the byte at lx->pos, which starts no UTF-8 character. */
+static void lexer_utf8_error(struct lexer *lx, const char *where)
+{
+	struct pc_loc loc = lexer_loc(lx, 1);
+
+	pc_diag_add(lx->d, PC_SEV_ERROR, &loc, UTF8_HINT, "invalid UTF-8 byte 0x%02x in %s",
+		    (unsigned char)lx->buf[lx->pos], where);
+}
+
 static void lexer_advance(struct lexer *lx, size_t n)
 {
 	lx->pos += n;
@@ -75,13 +86,14 @@ static void lexer_skip_blanks(struct lexer *lx)
 	}
 }
 
-/* A comment runs to the end of the physical line; any bytes but NUL. */
+/* A comment runs to the end of the physical line; any UTF-8 but NUL. */
 static int lexer_skip_comment(struct lexer *lx)
 {
 	const char *start = lx->buf + lx->pos;
 	const char *nl = memchr(start, '\n', lx->len - lx->pos);
 	size_t n = nl ? (size_t)(nl - start) : lx->len - lx->pos;
 	const char *nul = memchr(start, '\0', n);
+	size_t valid = pc_utf8_valid_len(start, n);
 
 	if (nul) {
 		lexer_advance(lx, nul - start);
@@ -91,6 +103,12 @@ static int lexer_skip_comment(struct lexer *lx)
 		/* The rest is still comment: skipping it must not read a
 		 * trailing '\' as a continuation. */
 		lexer_advance(lx, n - (nul - start));
+		return -EINVAL;
+	}
+	if (valid < n) {
+		lexer_advance(lx, valid);
+		lexer_utf8_error(lx, "a comment");
+		lexer_advance(lx, n - valid);
 		return -EINVAL;
 	}
 	lexer_advance(lx, n);
@@ -129,11 +147,14 @@ static void lexer_word(struct lexer *lx, struct token *t)
 	t->start = lx->buf + start;
 	t->len = i - start;
 	t->loc = lexer_loc(lx, t->len);
-	lexer_advance(lx, t->len);
-	if (high && !utf8_is_valid(t->start, t->len)) {
-		pc_error(lx->d, &t->loc, "invalid UTF-8 in a word");
+	if (high && (i = pc_utf8_valid_len(t->start, t->len)) < t->len) {
+		lexer_advance(lx, i);
+		lexer_utf8_error(lx, "a word");
+		lexer_advance(lx, t->len - i);
 		t->type = TOK_ERROR;
+		return;
 	}
+	lexer_advance(lx, t->len);
 }
 
 /* Move past the rest of a broken string so the line can be skipped. */
@@ -188,6 +209,7 @@ static void lexer_string(struct lexer *lx, struct token *t)
 		}
 		unsigned char c = lx->buf[lx->pos];
 		char out = c;
+		size_t n = 1;
 
 		if (c == '"')
 			break;
@@ -218,10 +240,15 @@ static void lexer_string(struct lexer *lx, struct token *t)
 				    "control character 0x%02x in string", c);
 			lexer_string_fail(lx, t);
 			return;
+		} else if (c >= 0x80 &&
+			   !(n = pc_utf8_char_len(lx->buf + lx->pos, lx->len - lx->pos))) {
+			lexer_utf8_error(lx, "a string");
+			lexer_string_fail(lx, t);
+			return;
 		}
-		if (pc_strbuf_append(&lx->strbuf, &out, 1) < 0)
+		if (pc_strbuf_append(&lx->strbuf, n > 1 ? lx->buf + lx->pos : &out, n) < 0)
 			goto nomem;
-		lexer_advance(lx, 1);
+		lexer_advance(lx, n);
 	}
 	lexer_advance(lx, 1);
 	t->type = TOK_STRING;
@@ -231,10 +258,6 @@ static void lexer_string(struct lexer *lx, struct token *t)
 	t->loc.len = t->len;
 	t->str = lx->strbuf.buf;
 	t->str_len = lx->strbuf.len;
-	if (!utf8_is_valid(t->str, t->str_len)) {
-		pc_error(lx->d, &t->loc, "invalid UTF-8 in string");
-		t->type = TOK_ERROR;
-	}
 	return;
 nomem:
 	pc_error(lx->d, &open, "out of memory");

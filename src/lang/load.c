@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lang.h"
 
@@ -37,21 +38,118 @@ static const char *path_join(struct loader *l, const char *dir, const char *name
 	return pc_arena_strdup(l->cfg->arena, p);
 }
 
+static const char *kind_name(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/*
+ * Whoever can write a file portctl reads, or the directory that holds it,
+ * can change the firewall: it must belong to root or to the user we run as
+ * (someone checking his own files) and be writable by no group or other.
+ * st is of the file itself, after symlinks. Returns false after an error.
+ */
+static bool owner_check(struct loader *l, const char *path, const struct stat *st)
+{
+	struct pc_loc loc = {.file = path};
+	_cleanup_free_ char *hint = NULL;
+	const char *what = S_ISDIR(st->st_mode) ? "directory" : "file";
+	uid_t me = geteuid();
+
+	if (st->st_uid != 0 && st->st_uid != me) {
+		if (asprintf(&hint, "if it is trusted, run: chown root %s", path) < 0)
+			hint = NULL;
+		pc_diag_add(l->d, PC_SEV_ERROR, &loc, hint,
+			    "%s owned by uid %u, not root%s: that user could change the firewall "
+			    "through it; refusing it",
+			    what, (unsigned)st->st_uid, me ? " or you" : "");
+		return false;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		if (asprintf(&hint, "run: chmod go-w %s", path) < 0)
+			hint = NULL;
+		pc_diag_add(l->d, PC_SEV_ERROR, &loc, hint,
+			    "%s writable by %s (mode %04o): %s could change the firewall "
+			    "through it; refusing it",
+			    what, st->st_mode & S_IWOTH ? "every user" : "its group",
+			    (unsigned)(st->st_mode & 07777),
+			    st->st_mode & S_IWOTH ? "anyone" : "its members");
+		return false;
+	}
+	return true;
+}
+
+/* A directory that holds files we read; a missing one is for the loader. */
+static void dir_check(struct loader *l, const char *dir)
+{
+	struct stat st;
+
+	if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		owner_check(l, dir, &st);
+}
+
+/*
+ * Open without blocking and check what was opened: only a regular file
+ * that no one but root (or we) can write. Returns the fd, -ENOENT when
+ * missing, or another -errno after a diagnostic has been added.
+ */
+static int file_open(struct loader *l, const char *path, off_t *size)
+{
+	struct pc_loc loc = {.file = path};
+	struct stat st;
+	int fd = pc_open_read(path, &st);
+
+	if (fd < 0)
+		return fd;
+	*size = st.st_size;
+	if (!S_ISREG(st.st_mode)) {
+		size_t n = strlen(path);
+
+		pc_diag_add(l->d, PC_SEV_ERROR, &loc,
+			    n > 6 && streq(path + n - 6, ".rules")
+				? "remove it, or give it a name that does not end in .rules"
+				: "replace it with a regular file",
+			    "%s, not a regular file; refusing to read it", kind_name(st.st_mode));
+		close(fd);
+		return -EINVAL;
+	}
+	if (!owner_check(l, path, &st)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 /* Returns 0, -ENOENT when missing and optional, or another -errno after a
  * diagnostic has been added. */
 static int file_load(struct loader *l, const char *path, enum file_kind kind, enum pc_origin origin,
 		     bool optional)
 {
 	struct pc_loc loc = {.file = path};
+	_cleanup_close_ int fd = -1;
 	char *data = NULL;
 	size_t len = 0;
+	off_t size = 0;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	r = pc_read_file(path, PC_FILE_MAX, &data, &len);
+	r = fd = file_open(l, path, &size);
 	if (r == -ENOENT && optional)
 		return r;
+	if (r == -EINVAL)
+		return r;
+	if (r >= 0)
+		r = (uintmax_t)size > PC_FILE_MAX ? -EFBIG
+						  : pc_read_fd(fd, PC_FILE_MAX, &data, &len);
 	if (r == -EFBIG) {
 		pc_diag_add(l->d, PC_SEV_ERROR, &loc, "split it into several files in rules.d/",
 			    "file is larger than 64 MiB; refusing to read it");
@@ -128,6 +226,7 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
+	struct stat st;
 	DIR *dp;
 
 	if (!dir)
@@ -141,6 +240,8 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
 			l->io_error = -errno;
 		return l->io_error;
 	}
+	if (fstat(dirfd(dp), &st) == 0)
+		owner_check(l, dir, &st);
 	while ((de = readdir(dp))) {
 		char **slot;
 
@@ -158,11 +259,7 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const char *path = path_join(l, dir, names[i]);
-		struct stat st;
 
-		/* A directory or socket named *.rules is not a rules file. */
-		if (path && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-			continue;
 		if (file_load(l, path, FILE_RULES, PC_ORIGIN_ADMIN, false) == -ENOMEM) {
 			names_free(names, n);
 			return -ENOMEM;
@@ -182,6 +279,8 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 	*out = l.cfg = pc_config_new();
 	if (!l.cfg)
 		return -ENOMEM;
+	dir_check(&l, paths->sysconf_dir);
+	dir_check(&l, paths->data_dir);
 	r = file_load(&l, path_join(&l, paths->sysconf_dir, "portctl.conf"), FILE_SETTINGS,
 		      PC_ORIGIN_ADMIN, true);
 	if (r == -ENOMEM || shipped_load(&l, paths, "zones.rules") == -ENOMEM ||

@@ -169,10 +169,17 @@ static void line_print(FILE *out, const char *line, size_t len, const struct pc_
 		cut_right = to < len;
 	}
 	fputs(cut_left ? "..." : "", out);
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from, n; i < to; i += n) {
 		unsigned char ch = line[i];
 
-		fputc(ch == '\t' || ch >= 0x20 ? (ch == 0x7f ? '?' : ch) : '?', out);
+		/* Whole UTF-8 characters only: the line may go into a JSON reply. */
+		n = ch >= 0x80 ? pc_utf8_char_len(line + i, to - i) : 1;
+		if (n > 1) {
+			fwrite(line + i, 1, n, out);
+			continue;
+		}
+		fputc(ch == '\t' || (ch >= 0x20 && ch < 0x7f) ? ch : '?', out);
+		n = 1;
 	}
 	fputs(cut_right ? "...\n" : "\n", out);
 	fputs(cut_left ? "   " : "", out);
@@ -244,10 +251,12 @@ void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources
 {
 	struct line_cursor cursor = {0};
 	struct diag_order *order = calloc(d->n ? d->n : 1, sizeof(*order));
+	/* Redacted: sources still order the files, but no line is shown. */
+	const struct pc_sources *lines = d->redacted ? NULL : src;
 
 	for (size_t i = 0; i < d->n; i++) {
 		if (!order) {
-			diag_print(out, &d->items[i], src, &cursor);
+			diag_print(out, &d->items[i], lines, &cursor);
 			continue;
 		}
 		order[i] =
@@ -256,9 +265,20 @@ void pc_diags_print(FILE *out, const struct pc_diags *d, const struct pc_sources
 	if (order) {
 		qsort(order, d->n, sizeof(*order), order_cmp);
 		for (size_t i = 0; i < d->n; i++)
-			diag_print(out, order[i].g, src, &cursor);
+			diag_print(out, order[i].g, lines, &cursor);
 	}
 	free(order);
 	if (d->n_dropped > 0)
 		fprintf(out, "... and %zu more diagnostics not shown\n", d->n_dropped);
+}
+
+void pc_diags_redact(struct pc_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].message);
+		free(d->items[i].hint);
+		d->items[i].message = strdup(PC_DIAG_REDACTED);
+		d->items[i].hint = NULL;
+	}
+	d->redacted = true;
 }

@@ -170,15 +170,29 @@ void pc_strbuf_free(struct pc_strbuf *sb)
 	*sb = (struct pc_strbuf){0};
 }
 
-int pc_read_file(const char *path, size_t max, char **data, size_t *len)
+int pc_open_read(const char *path, struct stat *st)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a device must not wait for a writer
+	 * or a carrier; fstat then tells what was opened. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int pc_read_fd(int fd, size_t max, char **data, size_t *len)
+{
 	struct pc_strbuf sb = {0};
 	char chunk[65536];
 	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -203,4 +217,64 @@ int pc_read_file(const char *path, size_t max, char **data, size_t *len)
 	*data = sb.buf;
 	*len = sb.len;
 	return 0;
+}
+
+int pc_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = pc_open_read(path, &st);
+
+	if (fd < 0)
+		return fd;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return pc_read_fd(fd, max, data, len);
+}
+
+size_t pc_utf8_char_len(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c;
+	size_t n;
+	uint32_t cp;
+
+	if (len == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n >= len)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+size_t pc_utf8_valid_len(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && (n = pc_utf8_char_len(s + i, len - i)) > 0)
+		i += n;
+	return i;
 }

@@ -280,6 +280,17 @@ START_TEST(test_settings_parse)
 }
 END_TEST
 
+START_TEST(test_settings_not_utf8)
+{
+	static const char bad[] = "log-level = info\n# d\xe9"
+				  "bug\n";
+
+	ck_assert_int_eq(pc_settings_parse(F.cfg, "p.conf", strdup(bad), sizeof(bad) - 1, &F.d),
+			 -EINVAL);
+	assert_diag(&F, 0, 2, 4, "invalid UTF-8 byte 0xe9");
+}
+END_TEST
+
 static void paths_fixture(struct pc_paths *p, const char *etc)
 {
 	static char sysconf[4096], data[4096];
@@ -548,6 +559,97 @@ START_TEST(test_load_defaults_holds_only_rules)
 }
 END_TEST
 
+/* The diagnostic of the file whose name ends in tail, or fail. */
+static const struct pc_diag *diag_of(const struct pc_diags *d, const char *tail)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->items[i].loc.file && ends_with(d->items[i].loc.file, tail))
+			return &d->items[i];
+	ck_abort_msg("no diagnostic for %s", tail);
+	return NULL;
+}
+
+static void tree_chmod(const struct defaults_tree *t, const char *name, mode_t mode)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", t->etc, name);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(test_load_refuses_unsafe_files)
+{
+	struct defaults_tree t;
+	struct pc_config *cfg = NULL;
+	struct pc_diags d;
+	char path[256], hint[300];
+
+	tree_make(&t);
+	/* Neither a FIFO (opening it must not wait for a writer), nor a
+	 * directory, nor a file that others can write is read. */
+	snprintf(path, sizeof(path), "%s/rules.d/20-fifo.rules", t.etc);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/rules.d/30-dir.rules", t.etc);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	tree_write(t.etc, "rules.d/40-open.rules", "allow 1-65535/tcp\n");
+	tree_chmod(&t, "rules.d/40-open.rules", 0666);
+	tree_write(t.etc, "rules.d/50-group.rules", "allow 1-65535/udp\n");
+	tree_chmod(&t, "rules.d/50-group.rules", 0660);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), -EINVAL);
+	ck_assert_uint_eq(d.n_errors, 4);
+	ck_assert_str_eq(diag_of(&d, "/20-fifo.rules")->message,
+			 "a FIFO, not a regular file; refusing to read it");
+	ck_assert_str_eq(diag_of(&d, "/30-dir.rules")->message,
+			 "a directory, not a regular file; refusing to read it");
+	ck_assert_str_eq(
+	    diag_of(&d, "/40-open.rules")->message,
+	    "file writable by every user (mode 0666): anyone could change the firewall "
+	    "through it; refusing it");
+	snprintf(hint, sizeof(hint), "run: chmod go-w %s/rules.d/40-open.rules", t.etc);
+	ck_assert_str_eq(diag_of(&d, "/40-open.rules")->hint, hint);
+	ck_assert_ptr_nonnull(strstr(diag_of(&d, "/50-group.rules")->message, "by its group"));
+	/* Only the safe file's rules and the defaults were read. */
+	ck_assert_uint_eq(cfg->n_rules, 3);
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+	tree_remove(&t);
+
+	/* The directories that hold the files count as much. */
+	tree_make(&t);
+	tree_chmod(&t, "rules.d", 0777);
+	ck_assert_int_eq(chmod(t.data, 0770), 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), -EINVAL);
+	ck_assert_uint_eq(d.n_errors, 2);
+	ck_assert_str_eq(diag_of(&d, "/rules.d")->message,
+			 "directory writable by every user (mode 0777): anyone could change the "
+			 "firewall through it; refusing it");
+	ck_assert_ptr_nonnull(strstr(diag_of(&d, "/data")->message, "by its group (mode 0770)"));
+	pc_config_free(cfg);
+	pc_diags_free(&d);
+	tree_chmod(&t, "rules.d", 0700);
+	ck_assert_int_eq(chmod(t.data, 0700), 0);
+
+	/* A file of another user is refused (root can make one). */
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/rules.d/10-admin.rules", t.etc);
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_config_load(&t.paths, &cfg, &d), -EINVAL);
+		ck_assert_uint_eq(d.n_errors, 1);
+		ck_assert_str_eq(diag_of(&d, "/10-admin.rules")->message,
+				 "file owned by uid 65534, not root: that user could change the "
+				 "firewall through it; refusing it");
+		snprintf(hint, sizeof(hint), "if it is trusted, run: chown root %s", path);
+		ck_assert_str_eq(diag_of(&d, "/10-admin.rules")->hint, hint);
+		pc_config_free(cfg);
+		pc_diags_free(&d);
+	}
+	tree_remove(&t);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -570,6 +672,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_sources_nested);
 	tcase_add_test(tc, test_sources_nested_valid);
 	tcase_add_test(tc, test_settings_parse);
+	tcase_add_test(tc, test_settings_not_utf8);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_load_whole_configuration);
 	tcase_add_test(tl, test_load_override_and_missing_parts);
@@ -578,6 +681,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tl, test_load_defaults_after_rules_dir);
 	tcase_add_test(tl, test_load_defaults_replaced_removed_or_missing);
 	tcase_add_test(tl, test_load_defaults_holds_only_rules);
+	tcase_add_test(tl, test_load_refuses_unsafe_files);
 	suite_add_tcase(s, tl);
 	return s;
 }

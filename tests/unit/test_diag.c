@@ -126,6 +126,44 @@ START_TEST(test_print_in_file_order)
 }
 END_TEST
 
+START_TEST(test_print_only_whole_utf8)
+{
+	struct lang_fixture f;
+	char *out;
+
+	/* The printed line goes into a JSON reply, which must be UTF-8: a
+	 * stray byte shows as '?', a whole character as itself. */
+	fixture_setup(&f);
+	fixture_parse(&f, "allow 22 # caf\xc3\xa9 caf\xe9\n");
+	out = print_to_string(&f);
+	ck_assert_str_eq(out,
+			 "t.rules:1:21: error: invalid UTF-8 byte 0xe9 in a comment\n"
+			 "allow 22 # caf\xc3\xa9 caf?\n"
+			 "                    ^\n"
+			 "  hint: save the file as UTF-8, e.g. with: iconv -f latin1 -t utf-8\n");
+	free(out);
+	fixture_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_redacted_keeps_only_places)
+{
+	struct lang_fixture f;
+	char *out;
+
+	fixture_setup(&f);
+	fixture_parse(&f, "SECRETLINE root:$6$abc\nallow 22/tpc\n");
+	ck_assert_uint_eq(f.d.n, 2);
+	pc_diags_redact(&f.d);
+	out = print_to_string(&f);
+	ck_assert_str_eq(out, "t.rules:1:1: error: " PC_DIAG_REDACTED "\n"
+			      "t.rules:2:10: error: " PC_DIAG_REDACTED "\n");
+	ck_assert_ptr_null(f.d.items[1].hint);
+	free(out);
+	fixture_teardown(&f);
+}
+END_TEST
+
 static Suite *diag_suite(void)
 {
 	Suite *s = suite_create("diag");
@@ -136,6 +174,8 @@ static Suite *diag_suite(void)
 	tcase_add_test(tc, test_print_long_line_window);
 	tcase_add_test(tc, test_cap_on_stored_diagnostics);
 	tcase_add_test(tc, test_print_in_file_order);
+	tcase_add_test(tc, test_print_only_whole_utf8);
+	tcase_add_test(tc, test_redacted_keeps_only_places);
 	suite_add_tcase(s, tc);
 	return s;
 }

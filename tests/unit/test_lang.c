@@ -264,14 +264,25 @@ END_TEST
 
 START_TEST(test_utf8_in_comments)
 {
-	/* Invalid UTF-8 after '#' is fine; inside a comment string it is not. */
-	ck_assert_int_eq(fixture_parse(&F, "allow 22 # caf\xe9 \xff\xfe\n"), 0);
-	ck_assert_str_eq(rule_parse_ok("allow 23 comment \"caf\xc3\xa9\"\n")->comment,
-			 "caf\xc3\xa9");
+	/* Invalid UTF-8 is an error at its byte, in a comment or a string. */
+	ck_assert_int_eq(fixture_parse(&F, "allow 22 # caf\xe9 \xff\xfe\n"), -EINVAL);
+	assert_diag(&F, 0, 1, 15, "invalid UTF-8 byte 0xe9 in a comment");
+	assert_hint(&F, 0, "save the file as UTF-8, e.g. with: iconv -f latin1 -t utf-8");
+	ck_assert_int_eq(fixture_parse(&F, "# ok \xc3\xa9\n#\xc3\n"), -EINVAL);
+	assert_diag(&F, 1, 2, 2, "invalid UTF-8 byte 0xc3 in a comment");
+	ck_assert_str_eq(
+	    rule_parse_ok("allow 23 comment \"caf\xc3\xa9\" # \xe2\x82\xac\n")->comment,
+	    "caf\xc3\xa9");
 	ck_assert_int_eq(fixture_parse(&F, "allow 24\nallow 25 comment \"caf\xe9\"\n"), -EINVAL);
-	assert_diag(&F, 0, 2, 18, "invalid UTF-8 in string");
+	assert_diag(&F, 2, 2, 22, "invalid UTF-8 byte 0xe9 in a string");
 	ck_assert_int_eq(fixture_parse(&F, "allow 26 zone caf\xc3\n"), -EINVAL);
-	assert_diag(&F, 1, 1, 15, "invalid UTF-8");
+	assert_diag(&F, 3, 1, 18, "invalid UTF-8 byte 0xc3 in a word");
+	/* Overlong forms and surrogates are not UTF-8 either. */
+	ck_assert_int_eq(fixture_parse(&F, "allow 27 comment \"\xc0\xaf \xed\xa0\x80\"\n"),
+			 -EINVAL);
+	assert_diag(&F, 4, 1, 19, "invalid UTF-8 byte 0xc0 in a string");
+	ck_assert_int_eq(fixture_parse(&F, "allow 28 # \xed\xa0\x80\n"), -EINVAL);
+	assert_diag(&F, 5, 1, 12, "invalid UTF-8 byte 0xed in a comment");
 }
 END_TEST
 
