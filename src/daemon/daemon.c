@@ -83,13 +83,16 @@ static void on_sighup(void *userdata)
 
 static uint64_t on_deadline(void *userdata)
 {
-	return confirm_deadline(userdata);
+	uint64_t c = confirm_deadline(userdata), d = drift_deadline(userdata);
+
+	return c < d ? c : d;
 }
 
 static void on_expire(void *userdata)
 {
 	bans_model_refresh(userdata);
 	confirm_expire(userdata);
+	drift_expire(userdata);
 }
 
 static const struct pc_server_ops server_ops = {
