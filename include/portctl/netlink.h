@@ -41,6 +41,10 @@ struct pc_nl_stats {
 int pc_nl_open(struct pc_nl **out);
 void pc_nl_close(struct pc_nl *nl);
 
+/* The socket's netlink port id. The kernel stamps it (nlmsg_pid) on every
+ * event of a commit made through nl, whatever PID namespace we run in. */
+uint32_t pc_nl_portid(const struct pc_nl *nl);
+
 /* The ruleset generation id (NFT_MSG_GETGEN). Returns 0 or -errno. */
 int pc_nl_genid(struct pc_nl *nl, uint32_t *genid);
 
@@ -110,12 +114,51 @@ struct pc_nl_mismatches {
 
 /*
  * Compare table inet portctl in the kernel with rs: chains, sets and their
- * elements, and rules in chain order, each printed without handles and
- * counter values. out (zeroed) gets one entry per difference; none means
- * the kernel holds exactly rs. Release with pc_nl_mismatches_free().
+ * elements, and rules in chain order, each printed without handles and the
+ * state the kernel keeps by itself (counter values, quota use, the elements
+ * of sets the packet path fills, elements of rs with a timeout that are
+ * gone). out (zeroed) gets one entry per difference; none means the kernel
+ * holds exactly rs. Release with pc_nl_mismatches_free().
  * Returns 0 or -errno.
  */
 int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
 void pc_nl_mismatches_free(struct pc_nl_mismatches *m);
+
+/* nftables events (NFNLGRP_NFTABLES), read to notice other programs'
+ * commits to table inet portctl. */
+struct pc_nl_events;
+
+/* What the events queued since the last read say. */
+struct pc_nl_event_summary {
+	/* A commit by another socket touched table inet portctl. */
+	bool foreign;
+	/* Events were lost (the socket overran, ENOBUFS): whether one of them
+	 * touched our table is unknown. Compare once; not a change by itself. */
+	bool overrun;
+	size_t n_foreign; /* commits of others that touched our table */
+	size_t n_ignored; /* commits of others that did not */
+	/* The last foreign committer to our table, for the log (as the kernel
+	 * reports it: a pid of the initial PID namespace); 0 and "" unknown. */
+	pid_t pid;
+	char comm[16];
+};
+
+/*
+ * Subscribe to NFNLGRP_NFTABLES on a non-blocking socket with a large
+ * receive buffer (needs CAP_NET_ADMIN to pass rmem_max). *out is freed with
+ * pc_nl_events_close(). Returns 0 or -errno.
+ */
+int pc_nl_events_open(struct pc_nl_events **out);
+void pc_nl_events_close(struct pc_nl_events *ev);
+void pc_nl_events_closep(struct pc_nl_events **ev);
+int pc_nl_events_fd(const struct pc_nl_events *ev);
+
+/*
+ * Drain every queued event into *out. Commits whose events carry port id
+ * self (pc_nl_portid() of our own handle) are ours and not counted; other
+ * commits count only when an event of theirs names table inet portctl.
+ * Returns 0 or -errno.
+ */
+int pc_nl_events_read(struct pc_nl_events *ev, uint32_t self, struct pc_nl_event_summary *out);
 
 #endif

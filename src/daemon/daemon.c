@@ -76,8 +76,9 @@ static void on_sighup(void *userdata)
 static uint64_t on_deadline(void *userdata)
 {
 	uint64_t confirm = confirm_deadline(userdata), bans = bans_deadline(userdata);
+	uint64_t drift = drift_deadline(userdata), first = confirm < bans ? confirm : bans;
 
-	return confirm < bans ? confirm : bans;
+	return first < drift ? first : drift;
 }
 
 static void on_expire(void *userdata)
@@ -85,6 +86,7 @@ static void on_expire(void *userdata)
 	confirm_expire(userdata);
 	if (bans_deadline(userdata) <= pc_now_ms())
 		bans_expire_due(userdata);
+	drift_expire(userdata);
 }
 
 static const struct pc_server_ops server_ops = {

@@ -1,54 +1,58 @@
-/* Drift: notice when someone else changes table inet portctl. A second
- * netlink socket listens to NFNLGRP_NFTABLES; every commit ends with an
- * NFT_MSG_NEWGEN naming the committing process. After a commit not of ours
- * the kernel's table is compared with what we applied, and per "drift ="
- * repaired (the last applied ruleset again, in full) or reported. */
+/* Drift: notice when someone else changes table inet portctl. The event
+ * socket (src/netlink/events.c) says when a commit of another socket touched
+ * our table, or that events were lost; only then is the kernel's table
+ * compared with what we applied, and per "drift =" repaired (the last applied
+ * ruleset again, in full) or reported. Our own commits, repairs included,
+ * carry our socket's port id and are never checked. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <sys/socket.h>
-
-#include <libmnl/libmnl.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
 
 #include "reply.h"
 #include "state.h"
 #include "drift.h"
 #include "log.h"
 
-#define DRIFT_RECV_SIZE (64 * 1024)
 /* The mismatches named in the log; the rest are counted. */
 #define DRIFT_LOG_MAX 5
+/* At most this many repairs within a window. More means someone keeps
+ * changing the table back (or a difference no repair removes): say so once
+ * and look again when the window ends, instead of fighting. */
+#define DRIFT_REPAIRS_MAX 3
+#define DRIFT_WINDOW_MS (60 * 1000)
 
 struct drift {
-	struct mnl_socket *sock;
-	char *buf;
-	pid_t self;
+	struct pc_nl_events *events;
+	uint64_t window_start; /* ms, CLOCK_MONOTONIC */
+	unsigned n_repairs;    /* within the window */
+	/* A check put off by the repair limit (UINT64_MAX: none). Until then
+	 * events only wait for it. */
+	uint64_t recheck_at;
+	/* Commits of others that left our table alone, for the debug log. */
+	size_t n_ignored;
+};
+
+/* Why the table is compared, for the log. */
+enum drift_cause {
+	DRIFT_FOREIGN, /* another socket's commit touched our table */
+	DRIFT_OVERRUN, /* events were lost: one of them may have */
+	DRIFT_RECHECK, /* the repair limit's window ended */
 };
 
 int drift_open(struct drift **out)
 {
 	struct drift *dr = calloc(1, sizeof(*dr));
-	int group = NFNLGRP_NFTABLES, r;
+	int r;
 
 	if (!dr)
 		return -ENOMEM;
-	dr->self = getpid();
-	dr->buf = malloc(DRIFT_RECV_SIZE);
-	dr->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!dr->buf || !dr->sock) {
-		r = dr->buf ? -errno : -ENOMEM;
-		drift_free(dr);
-		return r;
-	}
-	if (mnl_socket_bind(dr->sock, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(dr->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-		r = -errno;
-		drift_free(dr);
+	dr->recheck_at = UINT64_MAX;
+	r = pc_nl_events_open(&dr->events);
+	if (r < 0) {
+		free(dr);
 		return r;
 	}
 	*out = dr;
@@ -59,73 +63,30 @@ void drift_free(struct drift *dr)
 {
 	if (!dr)
 		return;
-	if (dr->sock)
-		mnl_socket_close(dr->sock);
-	free(dr->buf);
+	pc_nl_events_close(dr->events);
 	free(dr);
 }
 
 int drift_fd(const struct drift *dr)
 {
-	return mnl_socket_get_fd(dr->sock);
+	return pc_nl_events_fd(dr->events);
 }
 
-static int gen_attr_cb(const struct nlattr *attr, void *data)
+static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches *m,
+		      enum drift_cause cause, const struct pc_nl_event_summary *ev)
 {
-	if (mnl_attr_get_type(attr) == NFTA_GEN_PROC_PID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-		*(pid_t *)data = (pid_t)ntohl(mnl_attr_get_u32(attr));
-	return MNL_CB_OK;
-}
+	const char *s = m->n == 1 ? "" : "s";
 
-/* The pid that committed, from a NEWGEN event; 0 when it does not say. */
-static pid_t newgen_pid(const struct nlmsghdr *nlh)
-{
-	pid_t pid = 0;
-
-	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr_cb, &pid);
-	return pid;
-}
-
-/*
- * Read every queued event. Returns 1 when a commit by another process was
- * seen (or events were lost, so one may have been), 0 when all were ours.
- */
-static int drift_read(struct drift *dr, pid_t *who)
-{
-	int foreign = 0;
-
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(dr->sock, dr->buf, DRIFT_RECV_SIZE);
-
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				foreign = 1;
-				continue;
-			}
-			return foreign;
-		}
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)dr->buf; mnl_nlmsg_ok(nlh, (int)n);
-		     nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
-			pid_t pid;
-
-			if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWGEN ||
-			    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
-				continue;
-			pid = newgen_pid(nlh);
-			if (pid != dr->self) {
-				foreign = 1;
-				*who = pid;
-			}
-		}
-	}
-}
-
-static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches *m, pid_t who)
-{
-	log_warning("table inet %s was changed by another process (pid %d): %zu difference%s "
-		    "from what portctld applied",
-		    PC_TABLE_NAME, (int)who, m->n, m->n == 1 ? "" : "s");
+	if (cause == DRIFT_FOREIGN)
+		log_warning("table inet %s was changed by another process (pid %d%s%s): %zu "
+			    "difference%s from what portctld applied",
+			    PC_TABLE_NAME, (int)ev->pid, ev->comm[0] ? ", " : "", ev->comm, m->n, s);
+	else
+		log_warning("table inet %s differs from what portctld applied (%s): %zu difference%s",
+			    PC_TABLE_NAME,
+			    cause == DRIFT_OVERRUN ? "found after nftables events were lost"
+						   : "looked again after the repair limit",
+			    m->n, s);
 	for (size_t i = 0; i < m->n && i < DRIFT_LOG_MAX; i++) {
 		const struct pc_nl_mismatch *x = &m->items[i];
 		const struct pc_rule *rule = x->obj >= 0 ? a->ruleset->objs[x->obj].rule : NULL;
@@ -135,13 +96,17 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 			    : x->op == '+' ? "added by someone else:"
 					   : "changed:",
 			    x->what, rule ? " of '" : "", rule ? rule->text : "", rule ? "'" : "");
+		log_debug("    as compared: %s", x->text);
 	}
 	if (m->n > DRIFT_LOG_MAX)
 		log_warning("  ... and %zu more", m->n - DRIFT_LOG_MAX);
 }
 
-/* The desired state in force again, as a whole new table: through the
- * one path, like every other change. */
+/*
+ * The repair: the desired state in force again, as a whole new table,
+ * through the one path like every other change. Its commit carries our
+ * port id, so its own events never bring us back here.
+ */
 static int drift_repair(struct daemon *dm)
 {
 	struct next nx = {.panic = -1, .source = dm->source, .flags = PC_NL_FULL};
@@ -153,7 +118,35 @@ static int drift_repair(struct daemon *dm)
 	return r;
 }
 
-int drift_check(struct daemon *dm, pid_t who)
+/* Count a repair against the limit; false when the window is used up
+ * (then a check is set for its end). */
+static bool drift_repair_allowed(struct drift *dr)
+{
+	uint64_t now = pc_now_ms();
+
+	if (now - dr->window_start >= DRIFT_WINDOW_MS) {
+		dr->window_start = now;
+		dr->n_repairs = 0;
+	}
+	if (dr->n_repairs >= DRIFT_REPAIRS_MAX) {
+		dr->recheck_at = dr->window_start + DRIFT_WINDOW_MS;
+		log_warning("drift: %u repairs within %d s, not repairing again for %llu s; "
+			    "someone keeps changing table inet %s",
+			    dr->n_repairs, DRIFT_WINDOW_MS / 1000,
+			    (unsigned long long)(dr->recheck_at - now + 999) / 1000, PC_TABLE_NAME);
+		return false;
+	}
+	dr->n_repairs++;
+	return true;
+}
+
+/*
+ * Compare the kernel's table with what dm applied; on a difference log it
+ * and, with drift = repair, repair it (within the limit). Returns 1 when it
+ * differed, 0 when not, or -errno.
+ */
+static int drift_check(struct daemon *dm, enum drift_cause cause,
+		       const struct pc_nl_event_summary *ev)
 {
 	struct pc_nl_mismatches m = {0};
 	int r;
@@ -162,17 +155,23 @@ int drift_check(struct daemon *dm, pid_t who)
 	 * no model there is nothing to compare with. */
 	if (dm->panic || !dm->applied || !dm->applied->ruleset)
 		return 0;
+	log_debug("drift: comparing table inet %s with what portctld applied", PC_TABLE_NAME);
 	r = state_verify(dm, &m);
 	if (r < 0)
 		return log_warning_errno(r, "cannot compare the kernel's table with ours: %m");
-	if (m.n == 0)
+	if (m.n == 0) {
+		if (cause != DRIFT_FOREIGN)
+			log_info("table inet %s holds what portctld applied", PC_TABLE_NAME);
 		return 0;
-	drift_log(dm->applied, &m, who);
+	}
+	drift_log(dm->applied, &m, cause, ev);
 	pc_nl_mismatches_free(&m);
 	if (dm->applied->cfg->settings.drift == PC_DRIFT_REPORT) {
 		log_warning("drift = report: left as it is; 'portctl reload' puts our rules back");
 		return 1;
 	}
+	if (!drift_repair_allowed(dm->drift))
+		return 1;
 	r = drift_repair(dm);
 	if (r < 0)
 		return log_error_errno(r, "drift repair failed: %m");
@@ -183,8 +182,42 @@ int drift_check(struct daemon *dm, pid_t who)
 void drift_event(void *userdata)
 {
 	struct daemon *dm = userdata;
-	pid_t who = 0;
+	struct drift *dr = dm->drift;
+	struct pc_nl_event_summary ev;
+	int r;
 
-	if (drift_read(dm->drift, &who) > 0)
-		drift_check(dm, who);
+	r = pc_nl_events_read(dr->events, pc_nl_portid(dm->nl), &ev);
+	if (r < 0) {
+		log_warning_errno(r, "cannot read nftables events: %m");
+		return;
+	}
+	if (ev.n_ignored > 0) {
+		dr->n_ignored += ev.n_ignored;
+		log_debug("drift: %zu commit%s of other programs left table inet %s alone "
+			  "(%zu since start)",
+			  ev.n_ignored, ev.n_ignored == 1 ? "" : "s", PC_TABLE_NAME, dr->n_ignored);
+	}
+	if (ev.overrun)
+		log_info("nftables events were lost (the event socket overran): comparing once");
+	if (!ev.foreign && !ev.overrun)
+		return;
+	/* Put off by the repair limit: the check at its end sees this too. */
+	if (dr->recheck_at != UINT64_MAX)
+		return;
+	drift_check(dm, ev.foreign ? DRIFT_FOREIGN : DRIFT_OVERRUN, &ev);
+}
+
+uint64_t drift_deadline(const struct daemon *dm)
+{
+	return dm->drift ? dm->drift->recheck_at : UINT64_MAX;
+}
+
+void drift_expire(struct daemon *dm)
+{
+	struct pc_nl_event_summary none = {0};
+
+	if (!dm->drift || pc_now_ms() < dm->drift->recheck_at)
+		return;
+	dm->drift->recheck_at = UINT64_MAX;
+	drift_check(dm, DRIFT_RECHECK, &none);
 }

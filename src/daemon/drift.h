@@ -1,27 +1,30 @@
-/* Drift detection (drift.c): the netlink event socket that tells portctld
- * when someone else committed, and the check-and-repair that follows. */
+/* Drift detection (drift.c): the nftables events that tell portctld when
+ * another program changed its table, and the check-and-repair that follows. */
 #ifndef PORTCTL_DAEMON_DRIFT_H
 #define PORTCTL_DAEMON_DRIFT_H
 
-#include <sys/types.h>
+#include <stdint.h>
 
 struct daemon;
 struct drift;
 
-/* Subscribe to NFNLGRP_NFTABLES (needs CAP_NET_ADMIN). Returns 0 or -errno. */
+/* Subscribe to nftables events (needs CAP_NET_ADMIN). Returns 0 or -errno. */
 int drift_open(struct drift **out);
 void drift_free(struct drift *dr);
 int drift_fd(const struct drift *dr);
 
-/* The event socket is readable (userdata: struct daemon). */
+/*
+ * The event socket is readable (userdata: struct daemon). When a commit of
+ * another program touched table inet portctl, or events were lost, compare
+ * the kernel's table with what was applied; log a difference and, with
+ * drift = repair, apply the ruleset again in full (at most a few times a
+ * minute; beyond that, once more when the minute is over).
+ */
 void drift_event(void *userdata);
 
-/*
- * Compare the kernel's table with what dm applied; on a difference log it
- * and, with drift = repair, apply the ruleset again in full. who is the
- * committing pid for the log. Returns 1 when it differed, 0 when not, or
- * -errno.
- */
-int drift_check(struct daemon *dm, pid_t who);
+/* When a check put off by the repair limit is due (ms, CLOCK_MONOTONIC;
+ * UINT64_MAX: none), and running it once it is. */
+uint64_t drift_deadline(const struct daemon *dm);
+void drift_expire(struct daemon *dm);
 
 #endif

@@ -55,6 +55,8 @@ PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lock
 PC_DAEMON_TESTS += tests/integration/test_privsep.sh
 # Files the daemon reads: type, owner, mode, UTF-8; redaction; log escaping.
 PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
+# Drift: foreign commits, meters, a PID namespace, one repair.
+PC_DAEMON_TESTS += tests/integration/test_drift.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh

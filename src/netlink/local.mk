@@ -8,7 +8,8 @@ src_netlink_libnetlink_a_SOURCES = \
 	src/netlink/apply.c \
 	src/netlink/diff.c \
 	src/netlink/counters.c \
-	src/netlink/verify.c
+	src/netlink/verify.c \
+	src/netlink/events.c
 
 # Unit test of the transport against the kernel, each test in its own
 # network namespace (skipped with 77 when not root).

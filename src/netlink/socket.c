@@ -80,6 +80,11 @@ void pc_nl_close(struct pc_nl *nl)
 	free(nl);
 }
 
+uint32_t pc_nl_portid(const struct pc_nl *nl)
+{
+	return nl->portid;
+}
+
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count)
 {
 	uint32_t seq = nl->seq;

@@ -1,6 +1,8 @@
 /* Does the kernel still hold what we applied? Dump table inet portctl
  * (chains, sets with elements, rules) and compare each object, printed
- * without handles, positions and counter values, with the compiled ruleset. */
+ * without handles, positions and the state the kernel keeps by itself
+ * (counters, quotas used, meters' elements, expired elements), with the
+ * compiled ruleset. */
 #include "config.h"
 #include <assert.h>
 #include <errno.h>
@@ -27,6 +29,9 @@ struct sig {
 	char *chain; /* rules: their chain, for the order check */
 	ssize_t obj;
 	const char *what;
+	/* An element of ours with a timeout: the kernel drops it when it
+	 * expires, so its absence is no difference. */
+	bool may_vanish;
 };
 
 struct sig_list {
@@ -74,6 +79,16 @@ static int hex_append(struct pc_strbuf *sb, const void *data, uint32_t len)
 	return r;
 }
 
+/* Remove the first needle from s, keeping keep of its bytes (a separator). */
+static void str_remove(char *s, const char *needle, size_t keep)
+{
+	char *p = strstr(s, needle);
+	size_t n = strlen(needle) - keep;
+
+	if (p)
+		memmove(p, p + n, strlen(p + n) + 1);
+}
+
 static int expr_sig_cb(struct nftnl_expr *e, void *data)
 {
 	struct pc_strbuf *sb = data;
@@ -81,9 +96,16 @@ static int expr_sig_cb(struct nftnl_expr *e, void *data)
 	char buf[1024];
 	int n;
 
-	/* A counter's values are state, not definition. */
-	if (streq(name, "counter"))
-		return pc_strbuf_printf(sb, "[counter] ") < 0 ? -1 : 0;
+	/* A counter's values, a quota's use and when "last" matched are
+	 * state, not definition. */
+	if (streq(name, "counter") || streq(name, "last"))
+		return pc_strbuf_printf(sb, "[%s] ", name) < 0 ? -1 : 0;
+	if (streq(name, "quota"))
+		return pc_strbuf_printf(sb, "[quota bytes %llu flags %u] ",
+					(unsigned long long)nftnl_expr_get_u64(e, NFTNL_EXPR_QUOTA_BYTES),
+					nftnl_expr_get_u32(e, NFTNL_EXPR_QUOTA_FLAGS)) < 0
+			   ? -1
+			   : 0;
 	/* The kernel reports a log's level when we left the default (warning). */
 	if (streq(name, "log"))
 		return pc_strbuf_printf(sb, "[log prefix %s level %u] ",
@@ -111,6 +133,10 @@ static int expr_sig_cb(struct nftnl_expr *e, void *data)
 	n = nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
+	/* The kernel reports a meter's timeout even when 0 (the set's own);
+	 * we leave it unset. */
+	if (streq(name, "dynset"))
+		str_remove(buf, " timeout 0ms ", 1);
 	return pc_strbuf_printf(sb, "[%s %s] ", name, buf) < 0 ? -1 : 0;
 }
 
@@ -186,6 +212,7 @@ struct elem_ctx {
 	struct sig_list *l;
 	const char *set;
 	ssize_t obj;
+	bool timeout; /* the set gives its elements a timeout */
 };
 
 static int elem_bytes(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr,
@@ -229,15 +256,31 @@ static int elem_sig_cb(struct nftnl_set_elem *e, void *data)
 	 * element one in the kernel, whether the element asked for it or not. */
 	if (r >= 0)
 		r = sig_push(c->l, &sb, NULL, c->obj, "set element");
+	if (r >= 0)
+		c->l->items[c->l->n - 1].may_vanish =
+		    c->timeout || nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT);
 	pc_strbuf_free(&sb);
 	c->l->err = r < 0 ? r : c->l->err;
 	return r < 0 ? -1 : 0;
 }
 
+/* A set the packet path fills (a limit meter: "add @set { ip saddr limit
+ * ... }") holds elements nobody configured; only its definition is ours. */
+static bool set_is_dynamic(struct nftnl_set *s)
+{
+	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_EVAL;
+}
+
 static int set_elems_sig(struct sig_list *l, struct nftnl_set *s, ssize_t obj)
 {
-	struct elem_ctx c = {.l = l, .set = nftnl_set_get_str(s, NFTNL_SET_NAME), .obj = obj};
+	struct elem_ctx c = {.l = l,
+			     .set = nftnl_set_get_str(s, NFTNL_SET_NAME),
+			     .obj = obj,
+			     .timeout = nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) &&
+					nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) > 0};
 
+	if (set_is_dynamic(s))
+		return 0;
 	if (nftnl_set_elem_foreach(s, elem_sig_cb, &c) < 0)
 		return l->err ? l->err : -ENOMEM;
 	return 0;
@@ -410,7 +453,7 @@ static int kernel_sets(struct pc_nl *nl, struct dump_ctx *d)
 		return d->l->err;
 	for (size_t i = 0; r >= 0 && i < d->n_sets; i++) {
 		r = set_sig(d->l, d->sets[i], -1);
-		if (r >= 0)
+		if (r >= 0 && !set_is_dynamic(d->sets[i]))
 			r = dump(nl, NFT_MSG_GETSETELEM, elems_payload, d->sets[i], elem_dump_cb,
 				 d->sets[i]);
 		if (r >= 0)
@@ -469,7 +512,9 @@ static int sigs_compare(struct sig_list *ours, struct sig_list *kern, struct pc_
 			i++;
 			j++;
 		} else if (c < 0) {
-			r = mismatch_add(out, '-', &ours->items[i++]);
+			if (!ours->items[i].may_vanish)
+				r = mismatch_add(out, '-', &ours->items[i]);
+			i++;
 		} else {
 			r = mismatch_add(out, '+', &kern->items[j++]);
 		}

@@ -191,3 +191,49 @@ r = json.load(open(sys.argv[1]))["nftables"]
 print(eval(sys.argv[2]))
 PY
 }
+
+# pc_monitor_start NS FILE ... pc_monitor_stop: FILE gets what nft monitor
+# saw in NS between the two. Both ends wait for the kernel's word, without
+# a commit of their own (which would change the generation id): start
+# until the monitor's socket has joined NFNLGRP_NFTABLES, stop until it has
+# read its queue empty and printed the last generation it got.
+
+# "GROUPS RMEM" of the monitor's netlink socket in /proc/net/netlink.
+pc_monitor_sock() {
+	inodes=$(ls -l "/proc/$PC_MON_PID/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p')
+	pc_in "$PC_MON_NS" cat /proc/net/netlink |
+		awk -v inodes=" $(echo $inodes) " '$2 == 12 && index(inodes, " " $10 " ") { print $4, $5 }'
+}
+
+pc_monitor_subscribed() {
+	set -- $(pc_monitor_sock)
+	[ $# -eq 2 ] && [ $((0x$1 & 0x40)) -ne 0 ]
+}
+
+pc_monitor_drained() {
+	set -- $(pc_monitor_sock)
+	[ $# -eq 2 ] && [ "$2" -eq 0 ] || return 1
+	[ ! -s "$PC_MON_FILE" ] || tail -1 "$PC_MON_FILE" | grep -q "^# new generation"
+}
+
+pc_monitor_start() {
+	PC_MON_NS=$1
+	PC_MON_FILE=$2
+	nsenter --net="/run/netns/$(pc_ns "$1")" nft monitor >"$2" 2>&1 &
+	PC_MON_PID=$!
+	PC_PIDS="$PC_PIDS $PC_MON_PID"
+	for _ in $(seq 300); do
+		pc_monitor_subscribed && return 0
+		sleep 0.05
+	done
+	pc_fail "nft monitor did not subscribe"
+}
+
+pc_monitor_stop() {
+	for _ in $(seq 300); do
+		pc_monitor_drained && break
+		sleep 0.05
+	done
+	pc_monitor_drained || pc_fail "nft monitor did not print what it got"
+	pc_stop "$PC_MON_PID"
+}

@@ -106,12 +106,9 @@ for o in json.load(open(sys.argv[1]))["nftables"]:
     print(json.dumps(o, sort_keys=True))
 PY
 }
-nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
-mon=$!
-sleep 0.2 # nft monitor subscribes asynchronously; no assertion depends on timing
+pc_monitor_start host "$PC_TMP/monitor"
 pcd_as_member allow 449/tcp || pc_fail "allow 449"
-sleep 0.2
-kill $mon; wait $mon 2>/dev/null
+pc_monitor_stop
 pc_expect open pc_probe peer tcp 10.99.7.1 449
 [ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
 	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
@@ -131,12 +128,9 @@ pcd_log "deleting a rule renumbers the comments below it: elements only, not a n
 # 449 and 450 carry no comment of their own, so their elements say
 # 90-portctl.rules:LINE; deleting 446 (line 1) moves them up a line.
 pcd_as_member allow 450/tcp >/dev/null || pc_fail "allow 450"
-nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
-mon=$!
-sleep 0.2
+pc_monitor_start host "$PC_TMP/monitor"
 pcd_as_member delete allow 446/tcp >/dev/null || pc_fail "delete 446"
-sleep 0.2
-kill $mon; wait $mon 2>/dev/null
+pc_monitor_stop
 pc_expect timeout pc_probe peer tcp 10.99.7.1 446
 pc_expect open pc_probe peer tcp 10.99.7.1 449
 [ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||

@@ -44,12 +44,9 @@ sh -c "$first" || pc_fail "actionban failed: $first"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 ban=$(f2b_command actionban 10.99.7.2) || pc_fail "cannot read actionban"
 pcd_log "command: $ban"
-nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
-mon=$!
-sleep 0.2 # nft monitor subscribes asynchronously; no assertion depends on timing
+pc_monitor_start host "$PC_TMP/monitor"
 sh -c "$ban" || pc_fail "actionban failed: $ban"
-sleep 0.2
-kill $mon; wait $mon 2>/dev/null
+pc_monitor_stop
 pc_expect timeout pc_probe peer tcp 10.99.7.1 22
 grep -q "add element inet portctl .*10.99.7.2" "$PC_TMP/monitor" ||
 	pc_fail "no element added: $(cat "$PC_TMP/monitor")"
@@ -79,12 +76,9 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 22
 
 pcd_log "actionunban lets the peer in again"
 unban=$(f2b_command actionunban 10.99.7.2) || pc_fail "cannot read actionunban"
-nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
-mon=$!
-sleep 0.2
+pc_monitor_start host "$PC_TMP/monitor"
 sh -c "$unban" || pc_fail "actionunban failed: $unban"
-sleep 0.2
-kill $mon; wait $mon 2>/dev/null
+pc_monitor_stop
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 # Another ban stays, so the sets stay: the unban deletes its elements only.
 elements_only_check delete 10.99.7.2 "the unban"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -458,6 +459,174 @@ START_TEST(test_big_batch)
 }
 END_TEST
 
+/* A transaction of one message from nl: the table "other" (another
+ * program's), or the elements of set added. */
+static void commit_one(struct pc_nl *nl, struct nftnl_set *set)
+{
+	struct batch_result res = { 0 };
+	struct nlmsghdr *nlh;
+	struct batch b;
+	uint32_t genid;
+
+	ck_assert_int_eq(pc_nl_genid(nl, &genid), 0);
+	ck_assert_int_eq(batch_init(&b, nl_next_seq(nl, 100), genid), 0);
+	if (set) {
+		ck_assert_int_eq(diff_build_set_elems(&b, set, -1, true), 0);
+	} else {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, "other");
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(&b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+					    NLM_F_CREATE, 0);
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		nftnl_table_free(t);
+		ck_assert_int_eq(batch_commit(&b, &(struct batch_origin){ .obj = -1 }), 0);
+	}
+	ck_assert_int_eq(batch_finish(&b), 0);
+	ck_assert_int_eq(nl_batch_talk(nl, &b, &res), 0);
+	batch_free(&b);
+}
+
+static struct pc_nl_event_summary events_read(struct pc_nl_events *ev, const struct pc_nl *self)
+{
+	struct pc_nl_event_summary s;
+
+	ck_assert_int_eq(pc_nl_events_read(ev, pc_nl_portid(self), &s), 0);
+	return s;
+}
+
+/* Commits are told apart by the socket that made them (its port id), and
+ * only those touching our table count. */
+START_TEST(test_events_tell_commits_apart)
+{
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_nl_events *ev = NULL;
+	struct pc_nl_event_summary s;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_events_open(&ev), 0);
+	ck_assert_uint_ne(pc_nl_portid(nl), pc_nl_portid(other));
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	s = events_read(ev, nl);
+	ck_assert(!s.foreign && !s.overrun);
+	ck_assert_uint_eq(s.n_ignored, 0);
+	/* Another program's table: counted, not ours to compare. */
+	commit_one(other, NULL);
+	s = events_read(ev, nl);
+	ck_assert(!s.foreign && !s.overrun);
+	ck_assert_uint_eq(s.n_ignored, 1);
+	/* Another socket's commit to our table. */
+	ck_assert_int_eq(pc_nl_apply(other, a, NULL, 0, &d), 0);
+	s = events_read(ev, nl);
+	ck_assert(s.foreign && !s.overrun);
+	ck_assert_uint_eq(s.n_foreign, 1);
+	ck_assert_int_eq(s.pid, getpid());
+	/* Nothing queued: nothing to say. */
+	s = events_read(ev, nl);
+	ck_assert(!s.foreign && !s.overrun);
+	pc_nl_events_close(ev);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* Lost events are an overrun to resync once, not someone else's commit. */
+START_TEST(test_events_overrun_is_not_foreign)
+{
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_nl_events *ev = NULL;
+	struct pc_nl_event_summary s;
+	struct pc_diags d;
+	int tiny = 1;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_events_open(&ev), 0);
+	/* The kernel's minimum: a few events fill it. */
+	ck_assert_int_eq(setsockopt(pc_nl_events_fd(ev), SOL_SOCKET, SO_RCVBUFFORCE, &tiny,
+				    sizeof(tiny)), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	s = events_read(ev, nl);
+	ck_assert(s.overrun);
+	ck_assert(!s.foreign);
+	pc_nl_events_close(ev);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* The differences about set elements (this fixture's rule names its
+ * registers as the kernel does not print them: not compared). */
+static size_t elem_mismatches(struct pc_nl *nl, const struct pc_ruleset *rs, char *op)
+{
+	struct pc_nl_mismatches m = { 0 };
+	size_t n = 0;
+
+	ck_assert_int_eq(pc_nl_verify(nl, rs, &m), 0);
+	for (size_t i = 0; i < m.n; i++) {
+		if (!streq(m.items[i].what, "set element"))
+			continue;
+		n++;
+		*op = m.items[i].op;
+	}
+	pc_nl_mismatches_free(&m);
+	return n;
+}
+
+/* A set the packet path fills (NFT_SET_EVAL, as a limit meter) holding
+ * elements nobody configured is no difference; another set is. */
+START_TEST(test_verify_ignores_meter_elements)
+{
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	static const uint16_t ports_extra[] = { 9999 };
+	struct nftnl_set *meter = nftnl_set_alloc(), *fill = nftnl_set_alloc(), *extra;
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint32_t addr = htonl(0xc0000201);
+	char op = 0;
+	struct pc_diags d;
+
+	nftnl_set_set_u32(meter, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(meter, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(meter, NFTNL_SET_NAME, "meter4");
+	nftnl_set_set_u32(meter, NFTNL_SET_ID, 2);
+	nftnl_set_set_u32(meter, NFTNL_SET_KEY_TYPE, 7); /* ipv4_addr */
+	nftnl_set_set_u32(meter, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(meter, NFTNL_SET_FLAGS, NFT_SET_EVAL | NFT_SET_TIMEOUT);
+	nftnl_set_set_u64(meter, NFTNL_SET_TIMEOUT, 60000);
+	ruleset_push(a, PC_NFT_SET, meter, &test_rules[0]);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_uint_eq(elem_mismatches(nl, a, &op), 0);
+	/* What traffic would do: an element in the meter. */
+	nftnl_set_set_u32(fill, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(fill, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(fill, NFTNL_SET_NAME, "meter4");
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &addr, sizeof(addr));
+	nftnl_set_elem_add(fill, e);
+	commit_one(other, fill);
+	ck_assert_uint_eq(elem_mismatches(nl, a, &op), 0);
+	/* An element added to a configured set is someone else's. */
+	extra = set_make(ports_extra, 1);
+	commit_one(other, extra);
+	ck_assert_uint_eq(elem_mismatches(nl, a, &op), 1);
+	ck_assert_int_eq(op, '+');
+	pc_diags_free(&d);
+	nftnl_set_free(fill);
+	nftnl_set_free(extra);
+	ruleset_destroy(a);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Each test runs in a forked child; a fresh namespace per test keeps them
  * independent of each other and of the machine's own ruleset. */
 static void netns_enter(void)
@@ -482,6 +651,9 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
 	tcase_add_test(tc, test_owner_excludes_others_and_persists);
 	tcase_add_test(tc, test_big_batch);
+	tcase_add_test(tc, test_events_tell_commits_apart);
+	tcase_add_test(tc, test_events_overrun_is_not_foreign);
+	tcase_add_test(tc, test_verify_ignores_meter_elements);
 	suite_add_tcase(s, tc);
 	return s;
 }
