@@ -39,6 +39,7 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 struct kernel_rule {
 	char *chain;
 	size_t pos;
+	uint64_t handle;
 	struct counter_value v;
 };
 
@@ -62,6 +63,7 @@ static int rule_dump_cb(const struct nlmsghdr *nlh, void *data)
 	k->chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 	k->pos = dump->n >= 2 && streq(dump->items[dump->n - 2].chain, k->chain ? k->chain : "") ?
 			 dump->items[dump->n - 2].pos + 1 : 0;
+	k->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	nftnl_expr_foreach(r, counter_expr_cb, &k->v);
 	nftnl_rule_free(r);
 	return k->chain ? MNL_CB_OK : MNL_CB_ERROR;
@@ -265,6 +267,28 @@ int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc
 			r = set_counters_read(nl, rs, i, out);
 	if (r < 0)
 		pc_nl_counters_free(out);
+	return r;
+}
+
+int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n)
+{
+	struct rule_dump dump = { 0 };
+	int r = rules_dump(nl, &dump);
+
+	*out = NULL;
+	*n = 0;
+	if (r >= 0 && dump.n) {
+		*out = calloc(dump.n, sizeof(**out));
+		r = *out ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; r >= 0 && i < dump.n; i++) {
+		if (!dump.items[i].v.found)
+			continue;
+		(*out)[*n].handle = dump.items[i].handle;
+		(*out)[*n].packets = dump.items[i].v.packets;
+		(*out)[(*n)++].bytes = dump.items[i].v.bytes;
+	}
+	rule_dump_free(&dump);
 	return r;
 }
 

@@ -1,5 +1,5 @@
-/* Incremental change: when two rulesets differ only in set elements, the
- * batch carries just the element deletes and adds instead of a new table. */
+/* Comparing objects of two rulesets by what the kernel would hold, and the
+ * element deletes and adds that turn one set into another. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -82,30 +82,37 @@ static int print_set_definition(struct pc_strbuf *sb, const struct nftnl_set *s)
 	return r;
 }
 
-static int objects_equal(const struct pc_nft_object *a, const struct pc_nft_object *b)
+/* 1 when the two printed differ (or one is too big to print: not known to
+ * be equal), 0 when equal, -errno. */
+static int printed_differ(struct pc_strbuf *x, struct pc_strbuf *y, int r)
+{
+	if (r >= 0)
+		r = x->len != y->len || (x->len && memcmp(x->buf, y->buf, x->len));
+	else if (r == -EMSGSIZE)
+		r = 1;
+	pc_strbuf_free(x);
+	pc_strbuf_free(y);
+	return r;
+}
+
+int set_definition_differs(const struct nftnl_set *a, const struct nftnl_set *b)
 {
 	struct pc_strbuf x = { 0 }, y = { 0 };
-	int r;
+	int r = print_set_definition(&x, a);
 
-	if (a->kind != b->kind)
-		return 0;
-	if (a->kind == PC_NFT_SET) {
-		r = print_set_definition(&x, a->obj);
-		if (r >= 0)
-			r = print_set_definition(&y, b->obj);
-	} else {
-		r = print_object(&x, a);
-		if (r >= 0)
-			r = print_object(&y, b);
-	}
 	if (r >= 0)
-		r = x.len == y.len && (!x.len || !memcmp(x.buf, y.buf, x.len));
-	/* An object too big to print is not known to be equal: replace all. */
-	else if (r == -EMSGSIZE)
-		r = 0;
-	pc_strbuf_free(&x);
-	pc_strbuf_free(&y);
-	return r;
+		r = print_set_definition(&y, b);
+	return printed_differ(&x, &y, r);
+}
+
+int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b)
+{
+	struct pc_strbuf x = { 0 }, y = { 0 };
+	int r = print_object(&x, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)a });
+
+	if (r >= 0)
+		r = print_object(&y, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)b });
+	return printed_differ(&x, &y, r);
 }
 
 static int elem_attr(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr)
@@ -126,9 +133,11 @@ static int elem_expr_print_cb(struct nftnl_expr *e, void *data)
 
 int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
 {
+	/* Not the timeout: an element that counts down in the kernel (a ban
+	 * with --timeout) is the same element whatever time it has left. */
 	static const uint16_t content_attrs[] = { NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN,
-						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_TIMEOUT,
-						  NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF };
+						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_USERDATA,
+						  NFTNL_SET_ELEM_OBJREF };
 	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
 				 nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
 	int r;
@@ -285,7 +294,8 @@ static int elem_msgs_put(struct elem_msgs *m, struct nftnl_set_elem *e)
  * (its comment names FILE:LINE, and a rule above it went away) is deleted
  * and added again under the same key. Returns 1, or 0 when a full replace
  * is needed (a constant or anonymous set changed). */
-static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj)
+int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
+	     size_t *added, size_t *deleted)
 {
 	struct elem_list n = { 0 }, o = { 0 };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
@@ -330,6 +340,8 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		r = elem_msgs_put(&add, adds[k]->e);
 	if (r >= 0)
 		r = elem_msgs_flush(&add);
+	*added += n_adds;
+	*deleted += (size_t)del.i;
 	free(adds);
 	elem_list_free(&n);
 	elem_list_free(&o);
@@ -351,18 +363,4 @@ int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bo
 	if (nftnl_set_elem_foreach(set, elem_put_cb, &m) < 0)
 		return -ENOMEM;
 	return elem_msgs_flush(&m);
-}
-
-int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const struct pc_ruleset *old)
-{
-	int r = 1;
-
-	if (rs->n_objs != old->n_objs)
-		return 0;
-	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
-		r = objects_equal(&rs->objs[i], &old->objs[i]);
-	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
-		if (rs->objs[i].kind == PC_NFT_SET)
-			r = diff_set(b, rs->objs[i].obj, old->objs[i].obj, (ssize_t)i);
-	return r;
 }

@@ -13,6 +13,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 
 #include "internal.h"
@@ -142,6 +143,28 @@ static int result_add(struct batch_result *r, const struct nlmsghdr *nlh, int er
 	return 0;
 }
 
+/* A rule we added, echoed back: keep its handle. */
+static int echo_add(struct batch_result *r, const struct nlmsghdr *nlh)
+{
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct batch_echo *e;
+	int ret = -ENOMEM;
+
+	if (rule && nftnl_rule_nlmsg_parse(nlh, rule) >= 0 &&
+	    nftnl_rule_is_set(rule, NFTNL_RULE_HANDLE)) {
+		e = PC_ARRAY_PUSH(r->echoes, r->n_echoes, r->cap_echoes);
+		if (e) {
+			e->seq = nlh->nlmsg_seq;
+			e->handle = nftnl_rule_get_u64(rule, NFTNL_RULE_HANDLE);
+			ret = 0;
+		}
+	} else if (rule) {
+		ret = -EBADMSG;
+	}
+	nftnl_rule_free(rule);
+	return ret;
+}
+
 /* Account one reply; returns 1 when the batch as a whole is answered. */
 static int talk_account(const struct batch *b, const struct nlmsghdr *nlh,
 			struct batch_result *r, size_t *answered)
@@ -149,6 +172,9 @@ static int talk_account(const struct batch *b, const struct nlmsghdr *nlh,
 	const struct nlmsgerr *e;
 	int r2;
 
+	if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE) &&
+	    nlh->nlmsg_seq > b->first_seq && nlh->nlmsg_seq < b->next_seq)
+		return echo_add(r, nlh);
 	if (nlh->nlmsg_type != NLMSG_ERROR)
 		return 0;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
