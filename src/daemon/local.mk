@@ -39,7 +39,10 @@ PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
 	tests/integration/test_panic.sh
-EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
+# A change installed as a difference: counters kept, no SYN lost, no-op reload.
+PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
+EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
+	tests/integration/syn_sender.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by

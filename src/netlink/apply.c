@@ -423,9 +423,32 @@ static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t ge
 	return r;
 }
 
+/*
+ * Does the kernel hold old, our last commit, though the generation moved
+ * (another program committed, most likely to its own table)? Its rules must
+ * be old's, with old's handles, and everything else as pc_nl_verify sees
+ * it. A commit after this check makes the difference fail with ERESTART:
+ * its batch carries the generation read before.
+ */
+static int kernel_holds(struct pc_nl *nl, const struct pc_ruleset *old)
+{
+	struct pc_nl_mismatches m = { 0 };
+	int r = rule_handles_match(nl, old);
+
+	if (r <= 0)
+		return r;
+	r = pc_nl_verify(nl, old, &m);
+	if (r >= 0)
+		r = m.n == 0;
+	pc_nl_mismatches_free(&m);
+	return r;
+}
+
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		unsigned flags, struct pc_diags *d)
 {
+	bool ours;
+
 	bool owner = (flags & PC_NL_OWNER) && !nl->persist_refused;
 	uint32_t genid;
 	int r;
@@ -438,11 +461,15 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		pc_error(d, NULL, "reading the nftables generation id failed: %s", strerror(-r));
 		return r;
 	}
-	/* A difference is valid only on top of what we committed last: any
-	 * commit since, by anyone, means a full replace. So does a change of
-	 * the table's own flags, and the test hook that wants a refusal. */
-	if (old && !(flags & PC_NL_FULL) && nl->applied_genid == genid && genid != 0 &&
-	    nl->stats.owned == owner && !getenv(PC_TEST_REFUSE_ENV)) {
+	/* A difference is valid only on top of what the kernel holds: old,
+	 * when nobody committed since we did, or when a dump says so. A
+	 * change of the table's own flags is a full replace, and so is
+	 * whatever the test hook that wants a refusal asks for. */
+	ours = old && !(flags & PC_NL_FULL) && nl->stats.owned == owner &&
+	       !getenv(PC_TEST_REFUSE_ENV);
+	if (ours && (nl->applied_genid != genid || genid == 0))
+		ours = kernel_holds(nl, old) > 0;
+	if (ours) {
 		r = apply_diff(nl, rs, old, genid, owner, d);
 		if (r != 0)
 			return r < 0 ? r : 0;

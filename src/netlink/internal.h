@@ -154,6 +154,10 @@ struct rule_counter {
 };
 int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n);
 
+/* 1 when the kernel's rules of our table are rs's, chain by chain, each
+ * with the handle rs has for it; 0 when not, or -errno. */
+int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs);
+
 /* The elements of set (named as a set of the ruleset, obj its index) as
  * element adds, or deletes by key; for pc_nl_apply_elements. */
 int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bool add);

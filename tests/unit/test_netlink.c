@@ -322,28 +322,6 @@ START_TEST(test_changed_element_is_replaced_in_place)
 }
 END_TEST
 
-START_TEST(test_foreign_commit_forces_full_replace)
-{
-	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
-	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
-	struct pc_ruleset *b = ruleset_make(ports3, 3, false);
-	struct pc_diags d;
-
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
-	/* Someone else commits (here: the same content from another socket). */
-	ck_assert_int_eq(pc_nl_apply(other, a, NULL, 0, &d), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
-	ck_assert(!pc_nl_last_stats(nl)->incremental);
-	ck_assert_uint_eq(count_elements(nl, b), 3);
-	pc_diags_free(&d);
-	ruleset_destroy(a);
-	ruleset_destroy(b);
-	pc_nl_close(other);
-	pc_nl_close(nl);
-}
-END_TEST
-
 START_TEST(test_stale_genid_is_refused)
 {
 	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
@@ -784,6 +762,92 @@ START_TEST(test_unchanged_sends_nothing)
 }
 END_TEST
 
+START_TEST(test_foreign_commit_forces_full_replace)
+{
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *b = ruleset_make(ports3, 3, false);
+	struct pc_ruleset *c = ruleset_make(ports3, 3, false);
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	/* Someone else changes our table: the kernel no longer holds a. */
+	ck_assert_int_eq(pc_nl_apply(other, c, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(count_elements(nl, b), 3);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	ruleset_destroy(c);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* A commit to another table moves the generation, but our table is as we
+ * left it: still a difference, on top of what a dump shows. */
+START_TEST(test_foreign_table_commit_keeps_difference)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, false, 0);
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct batch_result res = { 0 };
+	struct nlmsghdr *nlh;
+	struct pc_diags d;
+	struct batch b;
+	uint32_t genid;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, "other");
+	ck_assert_int_eq(pc_nl_genid(other, &genid), 0);
+	ck_assert_int_eq(batch_init(&b, nl_next_seq(other, 100), genid), 0);
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(&b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+				    NLM_F_CREATE, 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	ck_assert_int_eq(batch_commit(&b, &(struct batch_origin){ .obj = -1, .what = "table" }), 0);
+	ck_assert_int_eq(batch_finish(&b), 0);
+	ck_assert_int_eq(nl_batch_talk(other, &b, &res), 0);
+	apply_diff_checked(nl, &cur, ruleset_ports_make(a, 1, false, 0));
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(0)), 11);
+	batch_result_free(&res);
+	batch_free(&b);
+
+	/* Someone deletes our rule: the kernel no longer holds what we
+	 * committed, so the same ruleset again is a full replace. */
+	{
+		struct nftnl_rule *del = rule_base();
+		struct pc_ruleset *again = ruleset_ports_make(a, 1, false, 0);
+
+		nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, cur->objs[PORT_RULE(0)].handle);
+		ck_assert_int_eq(pc_nl_genid(other, &genid), 0);
+		ck_assert_int_eq(batch_init(&b, nl_next_seq(other, 100), genid), 0);
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(&b), NFT_MSG_DELRULE, NFPROTO_INET, 0, 0);
+		nftnl_rule_nlmsg_build_payload(nlh, del);
+		ck_assert_int_eq(batch_commit(&b, &(struct batch_origin){ .obj = -1, .what = "rule" }),
+				 0);
+		ck_assert_int_eq(batch_finish(&b), 0);
+		ck_assert_int_eq(nl_batch_talk(other, &b, &res), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, again, cur, 0, &d), 0);
+		ck_assert(!pc_nl_last_stats(nl)->incremental);
+		assert_kernel_holds(nl, again);
+		nftnl_rule_free(del);
+		ruleset_destroy(again);
+		batch_result_free(&res);
+		batch_free(&b);
+	}
+	nftnl_table_free(t);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Each test runs in a forked child; a fresh namespace per test keeps them
  * independent of each other and of the machine's own ruleset. */
 static void netns_enter(void)
@@ -811,6 +875,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_rule_changes_keep_other_rules);
 	tcase_add_test(tc, test_new_chain_and_set_and_back);
 	tcase_add_test(tc, test_unchanged_sends_nothing);
+	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
 	suite_add_tcase(s, tc);
 	return s;
 }
