@@ -124,8 +124,10 @@ static int put_refused_rule(struct batch *b, const struct nftnl_rule *like, ssiz
 	int ret;
 
 	if (!r || !e) {
-		nftnl_rule_free(r);
-		nftnl_expr_free(e);
+		if (r)
+			nftnl_rule_free(r);
+		if (e)
+			nftnl_expr_free(e);
 		return -ENOMEM;
 	}
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, nftnl_rule_get_u32(like, NFTNL_RULE_FAMILY));

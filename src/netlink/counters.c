@@ -193,7 +193,7 @@ static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
+int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
 {
 	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
 	struct elem_dump dump = { .set = into };
@@ -248,7 +248,7 @@ static int set_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs, size
 
 	if (!kset)
 		return -ENOMEM;
-	r = elems_dump(nl, rs->objs[i].obj, kset);
+	r = set_elems_dump(nl, rs->objs[i].obj, kset);
 	if (r >= 0)
 		r = elem_list_load(&ours, rs->objs[i].obj);
 	if (r >= 0 && nftnl_set_elem_foreach(kset, elem_match_cb, &m) < 0)

@@ -476,7 +476,7 @@ static int sets_change(struct delta_ctx *x)
 			continue;
 		c = counterpart(&x->o, o);
 		if (c && !names_find(&x->gone, object_name(o)))
-			r = diff_set(x->b, o->obj, c->obj, (ssize_t)i, &x->d->counts.elems_added,
+			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &x->d->counts.elems_added,
 				     &x->d->counts.elems_deleted);
 	}
 	/* Sets that go, or come back with another definition. */

@@ -90,12 +90,14 @@ int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
 
-/* An element seen through the bytes that make it: its key (identity) and
- * everything the kernel stores with it (content). */
+/* An element seen through the bytes that make it: its key (identity),
+ * what the kernel does with it (content), and its comment apart. */
 struct elem_ref {
 	struct nftnl_set_elem *e;
 	struct pc_strbuf id;
 	struct pc_strbuf content;
+	const void *udata;
+	uint32_t udata_len;
 };
 
 /* A set's elements sorted by identity. */
@@ -127,10 +129,15 @@ int set_definition_differs(const struct nftnl_set *a, const struct nftnl_set *b)
 int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b);
 
 /* The element deletes and adds that turn olds into news (same definition),
- * counted into *added and *deleted. Returns 1, or 0 when the set cannot
- * change in place (constant or anonymous), -errno on failure. */
-int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
-	     size_t *added, size_t *deleted);
+ * counted into *added and *deleted. An element whose comment alone changed
+ * is added again with the counter the kernel has for it (read through nl).
+ * Returns 1, or 0 when the set cannot change in place (constant or
+ * anonymous), -errno on failure. */
+int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
+	     ssize_t obj, size_t *added, size_t *deleted);
+
+/* The kernel's elements of the set named like like, into into (empty). */
+int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into);
 
 /* What a difference will install, beside the batch. */
 struct delta {

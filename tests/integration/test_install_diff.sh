@@ -95,6 +95,15 @@ grep -Eq "^(add|delete) (table|chain) inet portctl" "$PC_TMP/seen" &&
 	[ "$(pcd_rule_field 'allow 8082/tcp' packets)" = "$p82" ] ||
 	pc_fail "counters changed by the reload"
 
+pcd_log "(a) and after a line above them renumbered their comments"
+printf 'allow 7000/tcp\nallow 8080/tcp\nallow 8082/tcp\ndeny 8081/tcp\n' >"$RULES"
+pcd_as_member reload >/dev/null || pc_fail "reload with a line above"
+pc_in host nft list table inet portctl | grep -q 'tcp . 8080 .*comment "10-test.rules:2"' ||
+	pc_fail "8080 not renumbered: $(pc_in host nft list table inet portctl)"
+[ "$(pcd_rule_field 'allow 8080/tcp' packets)" = "$p80" ] &&
+	[ "$(pcd_rule_field 'allow 8082/tcp' packets)" = "$p82" ] ||
+	pc_fail "counters changed by renumbering: 8080 $p80 -> $(pcd_rule_field 'allow 8080/tcp' packets)"
+
 pcd_log "(c) a reload that changes nothing makes no generation"
 mon_start
 pcd_as_member reload >/dev/null || pc_fail "reload without change"

@@ -762,6 +762,59 @@ START_TEST(test_unchanged_sends_nothing)
 }
 END_TEST
 
+/* Elements renumbered (their comment alone changed) are added again with
+ * the counts the kernel had for them. */
+static int counter_start_cb(struct nftnl_expr *e, void *data)
+{
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, *(uint64_t *)data);
+	return 0;
+}
+
+static void elems_mark(struct pc_ruleset *rs, const char *comment, uint64_t packets)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(rs->objs[1].obj);
+	struct nftnl_set_elem *e;
+
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, comment, (uint32_t)strlen(comment));
+		if (packets)
+			nftnl_set_elem_expr_foreach(e, counter_start_cb, &packets);
+	}
+	nftnl_set_elems_iter_destroy(it);
+}
+
+START_TEST(test_renumbered_elements_keep_counts)
+{
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *b = ruleset_make(ports2, 2, false);
+	struct pc_nl_counters c = { 0 };
+	struct pc_diags d;
+	size_t n = 0;
+
+	elems_mark(a, "f:1", 5);
+	elems_mark(b, "f:2", 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->elems_added, 2);
+	ck_assert_int_eq(pc_nl_read_counters(nl, b, &c), 0);
+	for (size_t i = 0; i < c.n; i++) {
+		if (!c.items[i].elem)
+			continue;
+		n++;
+		ck_assert_uint_eq(c.items[i].packets, 5);
+	}
+	ck_assert_uint_eq(n, 2);
+	pc_nl_counters_free(&c);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	pc_nl_close(nl);
+}
+END_TEST
+
 START_TEST(test_foreign_commit_forces_full_replace)
 {
 	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
@@ -867,6 +920,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_rule_counter_read_back);
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
 	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
+	tcase_add_test(tc, test_renumbered_elements_keep_counts);
 	tcase_add_test(tc, test_foreign_commit_forces_full_replace);
 	tcase_add_test(tc, test_stale_genid_is_refused);
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
