@@ -50,6 +50,9 @@ struct pc_ruleset {
 	size_t n_stale, cap_stale;
 	/* Elements the stale maps still hold that the kernel no longer has. */
 	size_t n_stale_elems;
+	/* Which commit of a netlink handle installed this ruleset (0: none),
+	 * set by pc_nl_apply(): a later difference trusts it only then. */
+	uint64_t installed;
 };
 
 struct pc_plan;

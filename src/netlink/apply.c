@@ -276,6 +276,13 @@ static int send_batch(struct pc_nl *nl, struct batch *b, struct batch_result *re
 	return r < 0 && res->n ? first_error(res) : r;
 }
 
+/* rs is what the kernel holds now, by our hand. The ruleset is the
+ * caller's to keep const otherwise; this mark belongs to the netlink stage. */
+static void installed_record(struct pc_nl *nl, const struct pc_ruleset *rs)
+{
+	((struct pc_ruleset *)rs)->installed = ++nl->commits;
+}
+
 /* Record what was sent; b NULL: nothing was (our last commit still stands). */
 static void stats_record(struct pc_nl *nl, const struct batch *b, bool incremental, bool owned,
 			 const struct pc_nl_stats *counts)
@@ -374,6 +381,7 @@ static int apply_diff(struct pc_nl *nl, const struct pc_ruleset *rs, const struc
 	}
 	if (r > 0) {
 		handles_record(rs, delta.handles, &b, &res);
+		installed_record(nl, rs);
 		stats_record(nl, batch_n_msgs(&b) ? &b : NULL, true, owner, &delta.counts);
 	}
 	free(delta.handles);
@@ -416,6 +424,7 @@ static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t ge
 	}
 	if (r == 0) {
 		handles_record(rs, NULL, &b, &res);
+		installed_record(nl, rs);
 		stats_record(nl, &b, false, owner, NULL);
 	} else {
 		report_all(&b, rs, &res, r, d);
@@ -464,12 +473,14 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		return r;
 	}
 	/* A difference is valid only on top of what the kernel holds: old,
-	 * when nobody committed since we did, or when a dump says so. A
+	 * when our last commit installed it and nobody committed since, or
+	 * when a dump says so. A
 	 * change of the table's own flags is a full replace, and so is
 	 * whatever the test hook that wants a refusal asks for. */
 	ours = old && !(flags & PC_NL_FULL) && nl->stats.owned == owner &&
 	       !getenv(PC_TEST_REFUSE_ENV);
-	if (ours && (nl->applied_genid != genid || genid == 0))
+	if (ours && (nl->applied_genid != genid || genid == 0 || !old->installed ||
+		     old->installed != nl->commits))
 		ours = kernel_holds(nl, old) > 0;
 	if (ours) {
 		r = apply_diff(nl, rs, old, genid, owner, d);
@@ -502,9 +513,10 @@ int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 	if (r >= 0)
 		r = send_batch(nl, &b, &res);
 	nl->seq = b.next_seq + 1;
-	if (r == 0)
+	if (r == 0) {
+		installed_record(nl, rs);
 		stats_record(nl, &b, true, nl->stats.owned, NULL);
-	else if (r == -ERESTART)
+	} else if (r == -ERESTART)
 		r = -ESTALE;
 	else
 		report_all(&b, rs, &res, r, d);

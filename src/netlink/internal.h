@@ -21,6 +21,9 @@ struct pc_nl {
 	bool persist_refused;
 	/* Generation right after our last commit; 0 before any. */
 	uint32_t applied_genid;
+	/* Our commits so far: the last one installed the ruleset whose
+	 * installed field says this number. */
+	uint64_t commits;
 	struct pc_nl_stats stats;
 };
 

@@ -901,6 +901,34 @@ START_TEST(test_foreign_table_commit_keeps_difference)
 }
 END_TEST
 
+/* old that is not what this handle installed last (the caller lost
+ * track): never trusted blindly, the kernel ends up holding rs. */
+START_TEST(test_stale_old_is_not_trusted)
+{
+	static const struct port_rule p[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 }, { 3, "f:3", 0 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_ports_make(p, 2, false, 0);
+	struct pc_ruleset *b = ruleset_ports_make(p, 3, false, 0);
+	struct pc_ruleset *c = ruleset_ports_make(p, 1, false, 0);
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	/* a, not b: a blind difference would delete rule 2 and leave 3. */
+	ck_assert_int_eq(pc_nl_apply(nl, c, a, 0, &d), 0);
+	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	assert_kernel_holds(nl, c);
+	ck_assert_int_eq(d.n_errors, 0);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	ruleset_destroy(c);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Each test runs in a forked child; a fresh namespace per test keeps them
  * independent of each other and of the machine's own ruleset. */
 static void netns_enter(void)
@@ -930,6 +958,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_new_chain_and_set_and_back);
 	tcase_add_test(tc, test_unchanged_sends_nothing);
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
+	tcase_add_test(tc, test_stale_old_is_not_trusted);
 	suite_add_tcase(s, tc);
 	return s;
 }
