@@ -56,13 +56,15 @@ int pc_nl_table_exists(struct pc_nl *nl);
 /*
  * Make the kernel's table inet portctl hold exactly rs, in one transaction
  * carrying the generation id. When old is what this handle applied last and
- * nobody committed since, only the difference is sent: chains, sets, set
+ * the kernel still holds it (nobody committed since, or a dump of our table
+ * shows it unchanged), only the difference is sent: chains, sets, set
  * elements and rules that rs has and old has not, and deletes (rules by
  * handle) of what old has and rs has not; what both have stays, with its
  * counters, and no change sends no transaction at all. Otherwise, or when
  * the table itself must change, the table is deleted and re-added with all
  * its objects in the same batch. Either way the kernel handles of rs's
- * rules are recorded in rs (pc_nft_object.handle) for the next difference.
+ * rules, and that this handle installed it, are recorded in rs
+ * (pc_nft_object.handle, pc_ruleset.installed) for the next difference.
  * Kernel errors are added to d at the source rule's FILE:LINE:COL (or
  * naming the zone / built-in object). Nothing is changed on error. Returns
  * 0, -ERESTART when someone else committed in between (retry), -EPERM when

@@ -19,7 +19,7 @@
 /* Past the common head and tail of a chain, its rules are aligned with a
  * longest-common-subsequence table of at most this many cells; a middle
  * bigger than that (thousands of rules changed at once) is re-added. */
-#define ALIGN_CELLS_MAX (1u << 22)
+#define ALIGN_CELLS_MAX (1u << 20)
 
 /* A chain or set of one side by name. */
 struct named {
