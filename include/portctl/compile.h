@@ -4,6 +4,7 @@
 #define PORTCTL_COMPILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "portctl/config.h"
@@ -23,6 +24,9 @@ struct pc_nft_object {
 	 * name FILE:LINE:COL; both NULL for the built-in preamble. */
 	const struct pc_rule *rule;
 	const struct pc_zone *zone;
+	/* A rule's handle in the kernel once pc_nl_apply() installed it (0:
+	 * not known), so that a later difference deletes it by handle. */
+	uint64_t handle;
 };
 
 /* An address map that lost elements in place (pc_ban_remove_commit) and
@@ -46,6 +50,9 @@ struct pc_ruleset {
 	size_t n_stale, cap_stale;
 	/* Elements the stale maps still hold that the kernel no longer has. */
 	size_t n_stale_elems;
+	/* Which commit of a netlink handle installed this ruleset (0: none),
+	 * set by pc_nl_apply(): a later difference trusts it only then. */
+	uint64_t installed;
 };
 
 struct pc_plan;

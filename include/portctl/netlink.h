@@ -26,11 +26,17 @@ enum pc_nl_apply_flags {
 
 /* What the last pc_nl_apply() sent, for logs and benchmarks. */
 struct pc_nl_stats {
-	bool incremental; /* element adds/deletes only */
+	bool incremental; /* a difference on top of our last commit, not a new table */
 	bool owned;       /* the table is held with OWNER|PERSIST */
-	size_t n_msgs;    /* messages between BATCH_BEGIN and BATCH_END */
+	size_t n_msgs;    /* messages between BATCH_BEGIN and BATCH_END; 0: no transaction */
 	size_t n_bytes;   /* size of the batch */
 	uint32_t genid;   /* generation after our commit */
+	/* What a difference changed (all 0 for a full replace or no change).
+	 * A rule whose comment alone changed is re-added with its counter and
+	 * counts as replaced, not as added and deleted. */
+	size_t chains_added, chains_deleted, sets_added, sets_deleted;
+	size_t rules_added, rules_deleted, rules_replaced;
+	size_t elems_added, elems_deleted; /* in sets that stay */
 };
 
 /*
@@ -54,12 +60,19 @@ int pc_nl_table_exists(struct pc_nl *nl);
 /*
  * Make the kernel's table inet portctl hold exactly rs, in one transaction
  * carrying the generation id. When old is what this handle applied last and
- * nobody committed since, and only set elements differ, only the element
- * changes are sent; otherwise the table is deleted and re-added with all its
- * objects in the same batch. Kernel errors are added to d at the source
- * rule's FILE:LINE:COL (or naming the zone / built-in object). Nothing is
- * changed on error. Returns 0, -ERESTART when someone else committed in
- * between (retry), -EPERM when another process owns the table, or -errno.
+ * the kernel still holds it (nobody committed since, or a dump of our table
+ * shows it unchanged), only the difference is sent: chains, sets, set
+ * elements and rules that rs has and old has not, and deletes (rules by
+ * handle) of what old has and rs has not; what both have stays, with its
+ * counters, and no change sends no transaction at all. Otherwise, or when
+ * the table itself must change, the table is deleted and re-added with all
+ * its objects in the same batch. Either way the kernel handles of rs's
+ * rules, and that this handle installed it, are recorded in rs
+ * (pc_nft_object.handle, pc_ruleset.installed) for the next difference.
+ * Kernel errors are added to d at the source rule's FILE:LINE:COL (or
+ * naming the zone / built-in object). Nothing is changed on error. Returns
+ * 0, -ERESTART when someone else committed in between (retry), -EPERM when
+ * another process owns the table, or -errno.
  */
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		unsigned flags, struct pc_diags *d);

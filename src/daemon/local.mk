@@ -57,6 +57,8 @@ PC_DAEMON_TESTS += tests/integration/test_privsep.sh
 PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
 # Drift: foreign commits, meters, a PID namespace, one repair.
 PC_DAEMON_TESTS += tests/integration/test_drift.sh
+# A change installed as a difference: counters kept, no SYN lost, no-op reload.
+PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
@@ -77,6 +79,7 @@ else
 check_PROGRAMS += tests/fuzz/fuzz_daemon
 TESTS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c
+tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS)
 tests_fuzz_fuzz_daemon_LDADD = $(SERVE_LIBS)
 endif
 

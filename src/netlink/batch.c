@@ -125,5 +125,6 @@ void batch_result_free(struct batch_result *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->errs[i].extack);
 	free(r->errs);
+	free(r->echoes);
 	memset(r, 0, sizeof(*r));
 }

@@ -39,6 +39,7 @@ static int counter_expr_cb(struct nftnl_expr *e, void *data)
 struct kernel_rule {
 	char *chain;
 	size_t pos;
+	uint64_t handle;
 	struct counter_value v;
 };
 
@@ -62,6 +63,7 @@ static int rule_dump_cb(const struct nlmsghdr *nlh, void *data)
 	k->chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 	k->pos = dump->n >= 2 && streq(dump->items[dump->n - 2].chain, k->chain ? k->chain : "") ?
 			 dump->items[dump->n - 2].pos + 1 : 0;
+	k->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	nftnl_expr_foreach(r, counter_expr_cb, &k->v);
 	nftnl_rule_free(r);
 	return k->chain ? MNL_CB_OK : MNL_CB_ERROR;
@@ -76,6 +78,14 @@ static void rule_dump_free(struct rule_dump *dump)
 	for (size_t i = 0; i < dump->n; i++)
 		free(dump->items[i].chain);
 	free(dump->items);
+}
+
+static int kernel_rule_cmp(const void *a, const void *b)
+{
+	const struct kernel_rule *x = a, *y = b;
+	int c = strcmp(x->chain, y->chain);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 static int rules_dump(struct pc_nl *nl, struct rule_dump *dump)
@@ -95,16 +105,22 @@ static int rules_dump(struct pc_nl *nl, struct rule_dump *dump)
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
 	ret = nl_query(nl, buf, nlh, rule_dump_cb, dump);
-	return dump->err ? dump->err : ret;
+	if (dump->err)
+		return dump->err;
+	/* Positions are counted in dump order (chain order) above; sorted,
+	 * a rule is found by chain and position in O(log n). */
+	if (ret >= 0 && dump->n)
+		qsort(dump->items, dump->n, sizeof(*dump->items), kernel_rule_cmp);
+	return ret;
 }
 
 static const struct kernel_rule *kernel_rule_find(const struct rule_dump *dump, const char *chain,
 						  size_t pos)
 {
-	for (size_t i = 0; i < dump->n; i++)
-		if (dump->items[i].pos == pos && streq(dump->items[i].chain, chain))
-			return &dump->items[i];
-	return NULL;
+	struct kernel_rule key = { .chain = (char *)chain, .pos = pos };
+
+	return dump->n ? bsearch(&key, dump->items, dump->n, sizeof(*dump->items), kernel_rule_cmp)
+		       : NULL;
 }
 
 static int counters_push(struct pc_nl_counters *out, size_t obj, const struct nftnl_set_elem *e,
@@ -177,7 +193,7 @@ static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
+int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
 {
 	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
 	struct elem_dump dump = { .set = into };
@@ -232,7 +248,7 @@ static int set_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs, size
 
 	if (!kset)
 		return -ENOMEM;
-	r = elems_dump(nl, rs->objs[i].obj, kset);
+	r = set_elems_dump(nl, rs->objs[i].obj, kset);
 	if (r >= 0)
 		r = elem_list_load(&ours, rs->objs[i].obj);
 	if (r >= 0 && nftnl_set_elem_foreach(kset, elem_match_cb, &m) < 0)
@@ -265,6 +281,79 @@ int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc
 			r = set_counters_read(nl, rs, i, out);
 	if (r < 0)
 		pc_nl_counters_free(out);
+	return r;
+}
+
+/* The position of each rule in its chain, counted over the ruleset as it
+ * goes; NULL when out of memory. */
+static size_t *chain_pos_next(struct chain_pos **cp, size_t *n_cp, size_t *cap_cp,
+			      const char *chain)
+{
+	size_t j;
+
+	for (j = 0; j < *n_cp && !streq((*cp)[j].chain, chain); j++)
+		;
+	if (j == *n_cp) {
+		struct chain_pos *p = PC_ARRAY_PUSH(*cp, *n_cp, *cap_cp);
+
+		if (!p)
+			return NULL;
+		p->chain = chain;
+	}
+	return &(*cp)[j].next;
+}
+
+int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs)
+{
+	struct rule_dump dump = { 0 };
+	struct chain_pos *cp = NULL;
+	size_t n_cp = 0, cap_cp = 0, n_rules = 0;
+	int r = rules_dump(nl, &dump);
+	bool same = true;
+
+	for (size_t i = 0; r >= 0 && same && i < rs->n_objs; i++) {
+		const char *chain;
+		const struct kernel_rule *k;
+		size_t *pos;
+
+		if (rs->objs[i].kind != PC_NFT_RULE)
+			continue;
+		n_rules++;
+		chain = nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN);
+		pos = chain_pos_next(&cp, &n_cp, &cap_cp, chain);
+		if (!pos) {
+			r = -ENOMEM;
+			break;
+		}
+		k = kernel_rule_find(&dump, chain, (*pos)++);
+		same = k && rs->objs[i].handle && k->handle == rs->objs[i].handle;
+	}
+	if (r >= 0)
+		r = same && n_rules == dump.n;
+	free(cp);
+	rule_dump_free(&dump);
+	return r;
+}
+
+int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n)
+{
+	struct rule_dump dump = { 0 };
+	int r = rules_dump(nl, &dump);
+
+	*out = NULL;
+	*n = 0;
+	if (r >= 0 && dump.n) {
+		*out = calloc(dump.n, sizeof(**out));
+		r = *out ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; r >= 0 && i < dump.n; i++) {
+		if (!dump.items[i].v.found)
+			continue;
+		(*out)[*n].handle = dump.items[i].handle;
+		(*out)[*n].packets = dump.items[i].v.packets;
+		(*out)[(*n)++].bytes = dump.items[i].v.bytes;
+	}
+	rule_dump_free(&dump);
 	return r;
 }
 

@@ -1,5 +1,5 @@
-/* Incremental change: when two rulesets differ only in set elements, the
- * batch carries just the element deletes and adds instead of a new table. */
+/* Comparing objects of two rulesets by what the kernel would hold, and the
+ * element deletes and adds that turn one set into another. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -82,30 +82,37 @@ static int print_set_definition(struct pc_strbuf *sb, const struct nftnl_set *s)
 	return r;
 }
 
-static int objects_equal(const struct pc_nft_object *a, const struct pc_nft_object *b)
+/* 1 when the two printed differ (or one is too big to print: not known to
+ * be equal), 0 when equal, -errno. */
+static int printed_differ(struct pc_strbuf *x, struct pc_strbuf *y, int r)
+{
+	if (r >= 0)
+		r = x->len != y->len || (x->len && memcmp(x->buf, y->buf, x->len));
+	else if (r == -EMSGSIZE)
+		r = 1;
+	pc_strbuf_free(x);
+	pc_strbuf_free(y);
+	return r;
+}
+
+int set_definition_differs(const struct nftnl_set *a, const struct nftnl_set *b)
 {
 	struct pc_strbuf x = { 0 }, y = { 0 };
-	int r;
+	int r = print_set_definition(&x, a);
 
-	if (a->kind != b->kind)
-		return 0;
-	if (a->kind == PC_NFT_SET) {
-		r = print_set_definition(&x, a->obj);
-		if (r >= 0)
-			r = print_set_definition(&y, b->obj);
-	} else {
-		r = print_object(&x, a);
-		if (r >= 0)
-			r = print_object(&y, b);
-	}
 	if (r >= 0)
-		r = x.len == y.len && (!x.len || !memcmp(x.buf, y.buf, x.len));
-	/* An object too big to print is not known to be equal: replace all. */
-	else if (r == -EMSGSIZE)
-		r = 0;
-	pc_strbuf_free(&x);
-	pc_strbuf_free(&y);
-	return r;
+		r = print_set_definition(&y, b);
+	return printed_differ(&x, &y, r);
+}
+
+int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b)
+{
+	struct pc_strbuf x = { 0 }, y = { 0 };
+	int r = print_object(&x, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)a });
+
+	if (r >= 0)
+		r = print_object(&y, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)b });
+	return printed_differ(&x, &y, r);
 }
 
 static int elem_attr(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr)
@@ -126,9 +133,10 @@ static int elem_expr_print_cb(struct nftnl_expr *e, void *data)
 
 int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
 {
+	/* Not the timeout: an element that counts down in the kernel (a ban
+	 * with --timeout) is the same element whatever time it has left. */
 	static const uint16_t content_attrs[] = { NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN,
-						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_TIMEOUT,
-						  NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF };
+						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_OBJREF };
 	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
 				 nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
 	int r;
@@ -143,6 +151,8 @@ int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
 		r = elem_attr(&ref->content, e, content_attrs[i]);
 	if (r >= 0 && nftnl_set_elem_expr_foreach(e, elem_expr_print_cb, &ref->content) < 0)
 		r = -ENOMEM;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
+		ref->udata = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ref->udata_len);
 	return r;
 }
 
@@ -234,14 +244,12 @@ static int elem_msgs_start(struct elem_msgs *m)
 	return 0;
 }
 
-/* A delete names the element by its key alone. */
-static struct nftnl_set_elem *elem_key_only(struct nftnl_set_elem *e)
+/* A new element with those attributes of e. */
+static struct nftnl_set_elem *elem_copy(struct nftnl_set_elem *e, const uint16_t *attrs, size_t n)
 {
-	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY, NFTNL_SET_ELEM_KEY_END,
-					  NFTNL_SET_ELEM_FLAGS };
 	struct nftnl_set_elem *k = nftnl_set_elem_alloc();
 
-	for (size_t i = 0; k && i < ARRAY_SIZE(attrs); i++) {
+	for (size_t i = 0; k && i < n; i++) {
 		uint32_t len;
 		const void *data;
 
@@ -253,6 +261,39 @@ static struct nftnl_set_elem *elem_key_only(struct nftnl_set_elem *e)
 			return NULL;
 		}
 	}
+	return k;
+}
+
+/* A delete names the element by its key alone. */
+static struct nftnl_set_elem *elem_key_only(struct nftnl_set_elem *e)
+{
+	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY, NFTNL_SET_ELEM_KEY_END,
+					  NFTNL_SET_ELEM_FLAGS };
+
+	return elem_copy(e, attrs, ARRAY_SIZE(attrs));
+}
+
+/* e with a counter that starts at the given values (the kernel takes an
+ * element's counter from the message when there is one). */
+static struct nftnl_set_elem *elem_counted(struct nftnl_set_elem *e, uint64_t packets,
+					   uint64_t bytes)
+{
+	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY,	  NFTNL_SET_ELEM_KEY_END,
+					  NFTNL_SET_ELEM_FLAGS,	  NFTNL_SET_ELEM_VERDICT,
+					  NFTNL_SET_ELEM_CHAIN,	  NFTNL_SET_ELEM_DATA,
+					  NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF,
+					  NFTNL_SET_ELEM_TIMEOUT };
+	struct nftnl_set_elem *k = elem_copy(e, attrs, ARRAY_SIZE(attrs));
+	struct nftnl_expr *ctr = k ? nftnl_expr_alloc("counter") : NULL;
+
+	if (!ctr) {
+		if (k)
+			nftnl_set_elem_free(k);
+		return NULL;
+	}
+	nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, packets);
+	nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, bytes);
+	nftnl_set_elem_add_expr(k, ctr);
 	return k;
 }
 
@@ -280,17 +321,94 @@ static int elem_msgs_put(struct elem_msgs *m, struct nftnl_set_elem *e)
 	return 0;
 }
 
+/* An element to add; old: the one of the same key and content it takes
+ * the place of, only its comment changed (FILE:LINE renumbered). */
+struct elem_add {
+	const struct elem_ref *ref, *old;
+};
+
+struct elem_counter {
+	bool found;
+	uint64_t packets, bytes;
+};
+
+static int elem_counter_cb(struct nftnl_expr *e, void *data)
+{
+	struct elem_counter *c = data;
+
+	if (!c->found && streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		c->found = true;
+		c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+/* Add the elements; a renumbered one with the counter the kernel has for
+ * it, read once for the set (kernel: the dump, NULL until needed). */
+static int elems_add(struct pc_nl *nl, struct elem_msgs *add, struct nftnl_set *olds,
+		     const struct elem_add *adds, size_t n_adds)
+{
+	struct nftnl_set *kset = NULL;
+	struct elem_list kernel = { 0 };
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < n_adds; k++) {
+		struct elem_counter c = { 0 };
+		struct nftnl_set_elem *e;
+		const struct elem_ref *ke;
+
+		if (!adds[k].old || !nl) {
+			r = elem_msgs_put(add, adds[k].ref->e);
+			continue;
+		}
+		if (!kset) {
+			kset = nftnl_set_alloc();
+			r = kset ? set_elems_dump(nl, olds, kset) : -ENOMEM;
+			if (r >= 0)
+				r = elem_list_load(&kernel, kset);
+			if (r < 0)
+				break;
+		}
+		ke = elem_list_find(&kernel, adds[k].old);
+		if (ke)
+			nftnl_set_elem_expr_foreach(ke->e, elem_counter_cb, &c);
+		if (!c.found) {
+			r = elem_msgs_put(add, adds[k].ref->e);
+			continue;
+		}
+		e = elem_counted(adds[k].ref->e, c.packets, c.bytes);
+		if (!e) {
+			r = -ENOMEM;
+			break;
+		}
+		r = elem_msgs_put(add, e);
+		nftnl_set_elem_free(e);
+	}
+	elem_list_free(&kernel);
+	if (kset)
+		nftnl_set_free(kset);
+	return r;
+}
+
+static bool udata_equal(const struct elem_ref *a, const struct elem_ref *b)
+{
+	return a->udata_len == b->udata_len &&
+	       (!a->udata_len || !memcmp(a->udata, b->udata, a->udata_len));
+}
+
 /* Deletes go first so that an interval replaced by a neighbouring one is
- * gone before the new one arrives, and an element whose content changed
- * (its comment names FILE:LINE, and a rule above it went away) is deleted
- * and added again under the same key. Returns 1, or 0 when a full replace
- * is needed (a constant or anonymous set changed). */
-static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj)
+ * gone before the new one arrives, and an element whose content or comment
+ * changed (its comment names FILE:LINE, and a rule above it went away) is
+ * deleted and added again under the same key. Returns 1, or 0 when a full
+ * replace is needed (a constant or anonymous set changed). */
+int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
+	     ssize_t obj, size_t *added, size_t *deleted)
 {
 	struct elem_list n = { 0 }, o = { 0 };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
-	struct elem_ref **adds = NULL;
+	struct elem_add *adds = NULL;
 	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
 	int r = elem_list_load(&n, news);
@@ -299,14 +417,16 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		r = elem_list_load(&o, olds);
 	while (r >= 0 && (i < n.n || j < o.n)) {
 		int c = i == n.n ? 1 : j == o.n ? -1 : strbuf_cmp(&n.items[i].id, &o.items[j].id);
-		struct elem_ref **slot;
+		struct elem_add *slot;
 
 		if (c == 0) {
-			if (strbuf_cmp(&n.items[i].content, &o.items[j].content)) {
+			bool same = !strbuf_cmp(&n.items[i].content, &o.items[j].content);
+
+			if (!same || !udata_equal(&n.items[i], &o.items[j])) {
 				r = elem_msgs_put(&del, o.items[j].e);
 				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 				if (slot)
-					*slot = &n.items[i];
+					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
 				else
 					r = -ENOMEM;
 			}
@@ -318,7 +438,7 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 			if (!slot)
 				r = -ENOMEM;
 			else
-				*slot = &n.items[i++];
+				*slot = (struct elem_add){ &n.items[i++], NULL };
 		}
 	}
 	/* Constant and anonymous sets cannot change in place. */
@@ -326,10 +446,12 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		r = -ECANCELED;
 	if (r >= 0)
 		r = elem_msgs_flush(&del);
-	for (size_t k = 0; r >= 0 && k < n_adds; k++)
-		r = elem_msgs_put(&add, adds[k]->e);
+	if (r >= 0)
+		r = elems_add(nl, &add, olds, adds, n_adds);
 	if (r >= 0)
 		r = elem_msgs_flush(&add);
+	*added += n_adds;
+	*deleted += (size_t)del.i;
 	free(adds);
 	elem_list_free(&n);
 	elem_list_free(&o);
@@ -351,18 +473,4 @@ int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bo
 	if (nftnl_set_elem_foreach(set, elem_put_cb, &m) < 0)
 		return -ENOMEM;
 	return elem_msgs_flush(&m);
-}
-
-int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const struct pc_ruleset *old)
-{
-	int r = 1;
-
-	if (rs->n_objs != old->n_objs)
-		return 0;
-	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
-		r = objects_equal(&rs->objs[i], &old->objs[i]);
-	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
-		if (rs->objs[i].kind == PC_NFT_SET)
-			r = diff_set(b, rs->objs[i].obj, old->objs[i].obj, (ssize_t)i);
-	return r;
 }

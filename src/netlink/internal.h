@@ -21,6 +21,9 @@ struct pc_nl {
 	bool persist_refused;
 	/* Generation right after our last commit; 0 before any. */
 	uint32_t applied_genid;
+	/* Our commits so far: the last one installed the ruleset whose
+	 * installed field says this number. */
+	uint64_t commits;
 	struct pc_nl_stats stats;
 };
 
@@ -62,15 +65,24 @@ struct batch_error {
 	char *extack;    /* kernel's message, owned, may be NULL */
 };
 
+/* A rule the kernel added, echoed back (NLM_F_ECHO) with its handle. */
+struct batch_echo {
+	uint32_t seq;    /* of our NEWRULE message */
+	uint64_t handle;
+};
+
 struct batch_result {
 	struct batch_error *errs;
 	size_t n, cap;
+	struct batch_echo *echoes;
+	size_t n_echoes, cap_echoes;
 };
 
 void batch_result_free(struct batch_result *r);
 
 /*
- * Send the batch in one sendmsg and read every ACK and error back.
+ * Send the batch in one sendmsg and read every ACK and error back, and the
+ * rules echoed for NEWRULE messages sent with NLM_F_ECHO (r->echoes).
  * Returns 0 when all messages were acknowledged, -EINVAL-like when the
  * kernel refused (errors in r), or -errno for transport failures.
  */
@@ -81,12 +93,14 @@ int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
 
-/* An element seen through the bytes that make it: its key (identity) and
- * everything the kernel stores with it (content). */
+/* An element seen through the bytes that make it: its key (identity),
+ * what the kernel does with it (content), and its comment apart. */
 struct elem_ref {
 	struct nftnl_set_elem *e;
 	struct pc_strbuf id;
 	struct pc_strbuf content;
+	const void *udata;
+	uint32_t udata_len;
 };
 
 /* A set's elements sorted by identity. */
@@ -96,16 +110,63 @@ struct elem_list {
 };
 
 struct nftnl_set;
+struct nftnl_chain;
+struct nftnl_rule;
 int elem_list_load(struct elem_list *l, struct nftnl_set *s);
 void elem_list_free(struct elem_list *l);
 struct elem_ref *elem_list_find(const struct elem_list *l, const struct elem_ref *key);
 int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e);
 
-/* Incremental element update: builds the element-only batch when rs differs
- * from old by set elements alone; returns 1 when built, 0 when a full
- * replace is needed, -errno on failure. */
-int diff_build_elements(struct batch *b, const struct pc_ruleset *rs,
-			const struct pc_ruleset *old);
+/* Messages of one object, each committed to b with its origin (obj: index
+ * into the ruleset). A rule goes before the rule with handle before, or at
+ * the chain's end when before is 0, and asks for its handle (NLM_F_ECHO). */
+struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags);
+int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj);
+int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj);
+int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before);
+
+/* Does the set differ from the other by its definition (not its elements)?
+ * 1 yes, 0 no, -errno. */
+int set_definition_differs(const struct nftnl_set *a, const struct nftnl_set *b);
+/* Does the chain differ (a base chain's hook, type, priority, policy)? */
+int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b);
+
+/* The element deletes and adds that turn olds into news (same definition),
+ * counted into *added and *deleted. An element whose comment alone changed
+ * is added again with the counter the kernel has for it (read through nl).
+ * Returns 1, or 0 when the set cannot change in place (constant or
+ * anonymous), -errno on failure. */
+int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
+	     ssize_t obj, size_t *added, size_t *deleted);
+
+/* The kernel's elements of the set named like like, into into (empty). */
+int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into);
+
+/* What a difference will install, beside the batch. */
+struct delta {
+	uint64_t *handles;         /* by rs object: the handles kept rules carry over */
+	struct pc_nl_stats counts; /* the counts of what changed */
+};
+
+/*
+ * The messages that turn old (what we committed last, with its rules'
+ * handles) into rs, in dependency order, into b. Returns 1 when built, 0
+ * when only a new table will do (a base chain or a constant set changed,
+ * a handle is missing), -errno on failure. d->handles is allocated here
+ * (free() it).
+ */
+int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
+		const struct pc_ruleset *old, struct delta *d);
+
+/* The counter of each rule of table inet portctl, by handle. */
+struct rule_counter {
+	uint64_t handle, packets, bytes;
+};
+int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n);
+
+/* 1 when the kernel's rules of our table are rs's, chain by chain, each
+ * with the handle rs has for it; 0 when not, or -errno. */
+int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs);
 
 /* The elements of set (named as a set of the ruleset, obj its index) as
  * element adds, or deletes by key; for pc_nl_apply_elements. */

@@ -7,6 +7,7 @@ src_netlink_libnetlink_a_SOURCES = \
 	src/netlink/socket.c \
 	src/netlink/apply.c \
 	src/netlink/diff.c \
+	src/netlink/delta.c \
 	src/netlink/counters.c \
 	src/netlink/verify.c \
 	src/netlink/events.c

@@ -13,6 +13,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 
 #include "internal.h"
@@ -147,6 +148,26 @@ static int result_add(struct batch_result *r, const struct nlmsghdr *nlh, int er
 	return 0;
 }
 
+/* A rule we added, echoed back: keep its handle. One that cannot be kept
+ * stays unknown (0), which makes the next change a full replace: the
+ * transaction itself went through. */
+static void echo_add(struct batch_result *r, const struct nlmsghdr *nlh)
+{
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct batch_echo *e;
+
+	if (!rule)
+		return;
+	if (nftnl_rule_nlmsg_parse(nlh, rule) >= 0 && nftnl_rule_is_set(rule, NFTNL_RULE_HANDLE)) {
+		e = PC_ARRAY_PUSH(r->echoes, r->n_echoes, r->cap_echoes);
+		if (e) {
+			e->seq = nlh->nlmsg_seq;
+			e->handle = nftnl_rule_get_u64(rule, NFTNL_RULE_HANDLE);
+		}
+	}
+	nftnl_rule_free(rule);
+}
+
 /* Account one reply; returns 1 when the batch as a whole is answered. */
 static int talk_account(const struct batch *b, const struct nlmsghdr *nlh,
 			struct batch_result *r, size_t *answered)
@@ -154,6 +175,11 @@ static int talk_account(const struct batch *b, const struct nlmsghdr *nlh,
 	const struct nlmsgerr *e;
 	int r2;
 
+	if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE) &&
+	    nlh->nlmsg_seq > b->first_seq && nlh->nlmsg_seq < b->next_seq) {
+		echo_add(r, nlh);
+		return 0;
+	}
 	if (nlh->nlmsg_type != NLMSG_ERROR)
 		return 0;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))

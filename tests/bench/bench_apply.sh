@@ -103,3 +103,5 @@ printf '  empty configuration:      '
 unshare -n "$incr" "$tmp/empty" "$srcdir/rules" "$tmp/state" "$runs"
 printf '  10,000-rule configuration: '
 unshare -n "$incr" "$tmp/cfg10000" "$srcdir/rules" "$tmp/state" "$runs"
+printf '  10,000 rules, + "deny from": '
+unshare -n "$incr" "$tmp/cfg10000" "$srcdir/rules" "$tmp/state" "$runs" "deny from 10.99.9.9"

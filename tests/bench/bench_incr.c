@@ -1,5 +1,5 @@
 /* Benchmark driver: the cost of adding one rule to a loaded configuration
- * (warm daemon path: load, compile, element-only transaction when possible). */
+ * (warm daemon path: load, compile, and the difference as one transaction). */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +24,10 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The rule added and removed: a port (elements only) by default, or
+ * another one given on the command line (a "deny from": new sets, rules). */
+static const char *extra_rule = "allow 1/udp comment \"bench extra\"";
+
 static int extra_rule_write(const char *dir, bool present)
 {
 	char path[4096];
@@ -35,7 +39,7 @@ static int extra_rule_write(const char *dir, bool present)
 	f = fopen(path, "w");
 	if (!f)
 		return -errno;
-	fputs("allow 1/udp comment \"bench extra\"\n", f);
+	fprintf(f, "%s\n", extra_rule);
 	return fclose(f) ? -errno : 0;
 }
 
@@ -70,10 +74,12 @@ int main(int argc, char *argv[])
 	double ms[64], first;
 	int runs, r, incremental = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench_incr CONFIG_DIR DATA_DIR STATE_DIR RUNS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: bench_incr CONFIG_DIR DATA_DIR STATE_DIR RUNS [RULE]\n");
 		return 2;
 	}
+	if (argc == 6)
+		extra_rule = argv[5];
 	paths.sysconf_dir = argv[1];
 	paths.data_dir = argv[2];
 	paths.state_dir = argv[3];

@@ -323,28 +323,6 @@ START_TEST(test_changed_element_is_replaced_in_place)
 }
 END_TEST
 
-START_TEST(test_foreign_commit_forces_full_replace)
-{
-	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
-	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
-	struct pc_ruleset *b = ruleset_make(ports3, 3, false);
-	struct pc_diags d;
-
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
-	/* Someone else commits (here: the same content from another socket). */
-	ck_assert_int_eq(pc_nl_apply(other, a, NULL, 0, &d), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
-	ck_assert(!pc_nl_last_stats(nl)->incremental);
-	ck_assert_uint_eq(count_elements(nl, b), 3);
-	pc_diags_free(&d);
-	ruleset_destroy(a);
-	ruleset_destroy(b);
-	pc_nl_close(other);
-	pc_nl_close(nl);
-}
-END_TEST
-
 START_TEST(test_stale_genid_is_refused)
 {
 	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
@@ -455,6 +433,499 @@ START_TEST(test_big_batch)
 	pc_diags_free(&d);
 	ruleset_destroy(rs);
 	free(ports);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* --- differences: rules by handle, counters kept --- */
+
+/* "udp dport PORT counter accept" in chain, its counter starting at packets
+ * (the kernel takes a counter's initial value), comment in user data. */
+static struct nftnl_rule *rule_port_make(const char *chain, uint16_t port, const char *comment,
+					 uint64_t packets)
+{
+	struct nftnl_rule *r = rule_base();
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t p = htons(port);
+	struct nftnl_expr *e;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	e = nftnl_expr_alloc("meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("cmp");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &udp, 1);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("cmp");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &p, 2);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("counter");
+	if (packets)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, packets);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+	rule_expr(r, e);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, comment, (uint32_t)strlen(comment));
+	return r;
+}
+
+/* "ip saddr @blocked drop" */
+static struct nftnl_rule *rule_blocked_make(void)
+{
+	struct nftnl_rule *r = rule_base();
+	struct nftnl_expr *e;
+
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "blocked");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, 2);
+	rule_expr(r, e);
+	rule_expr(r, nftnl_expr_alloc("counter"));
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	rule_expr(r, e);
+	return r;
+}
+
+/* Set "blocked" of IPv4 addresses, 10.0.0.1 in it (with timeout_ms when
+ * the set has timeouts). */
+static struct nftnl_set *set_blocked_make(uint32_t flags, uint64_t timeout_ms)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	uint32_t addr = htonl(0x0a000001);
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "blocked");
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 2);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 7); /* ipv4_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &addr, sizeof(addr));
+	if (timeout_ms)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+	nftnl_set_elem_add(s, e);
+	return s;
+}
+
+struct port_rule {
+	uint16_t port;
+	const char *comment;
+	uint64_t packets;
+};
+
+/* Table, base chain input with the port rules; with extra: chain "extra"
+ * jumped to from input, and set "blocked" with its rule (set_flags). */
+static struct pc_ruleset *ruleset_ports_make(const struct port_rule *pr, size_t n, bool extra,
+					     uint32_t set_flags)
+{
+	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
+
+	ruleset_push(rs, PC_NFT_TABLE, table_make(), NULL);
+	ruleset_push(rs, PC_NFT_CHAIN, chain_make(), NULL);
+	if (extra) {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+		struct nftnl_rule *j = rule_base();
+		struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, "extra");
+		ruleset_push(rs, PC_NFT_CHAIN, c, NULL);
+		ruleset_push(rs, PC_NFT_SET, set_blocked_make(set_flags, 0), NULL);
+		ruleset_push(rs, PC_NFT_RULE, rule_blocked_make(), &test_rules[1]);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "extra");
+		rule_expr(j, e);
+		ruleset_push(rs, PC_NFT_RULE, j, NULL);
+		ruleset_push(rs, PC_NFT_RULE, rule_port_make("extra", 7, "extra:1", 0), NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		ruleset_push(rs, PC_NFT_RULE, rule_port_make("input", pr[i].port, pr[i].comment,
+							     pr[i].packets),
+			     &test_rules[0]);
+	return rs;
+}
+
+/* The kernel's packet count of the rule at object i of rs (by position). */
+static uint64_t rule_packets(struct pc_nl *nl, const struct pc_ruleset *rs, size_t i)
+{
+	struct pc_nl_counters c = { 0 };
+	uint64_t v = UINT64_MAX;
+
+	ck_assert_int_eq(pc_nl_read_counters(nl, rs, &c), 0);
+	for (size_t k = 0; k < c.n; k++)
+		if (!c.items[k].elem && c.items[k].obj == i)
+			v = c.items[k].packets;
+	pc_nl_counters_free(&c);
+	return v;
+}
+
+/* The kernel holds exactly rs, rules in order. */
+static void assert_kernel_holds(struct pc_nl *nl, const struct pc_ruleset *rs)
+{
+	struct pc_nl_mismatches m = { 0 };
+
+	ck_assert_int_eq(pc_nl_verify(nl, rs, &m), 0);
+	for (size_t i = 0; i < m.n; i++)
+		fprintf(stderr, "mismatch %c %s %s\n", m.items[i].op, m.items[i].what, m.items[i].text);
+	ck_assert_uint_eq(m.n, 0);
+	pc_nl_mismatches_free(&m);
+}
+
+/* Apply next on top of *cur as a difference; next becomes *cur. */
+static const struct pc_nl_stats *apply_diff_checked(struct pc_nl *nl, struct pc_ruleset **cur,
+						    struct pc_ruleset *next)
+{
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, next, *cur, 0, &d), 0);
+	ck_assert_int_eq(d.n_errors, 0);
+	pc_diags_free(&d);
+	ruleset_destroy(*cur);
+	*cur = next;
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	assert_kernel_holds(nl, next);
+	return pc_nl_last_stats(nl);
+}
+
+/* Object index of the n-th rule (0-based) of a ports-only ruleset. */
+#define PORT_RULE(n) (2 + (n))
+
+START_TEST(test_rule_changes_keep_other_rules)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 },
+					      { 3, "f:3", 13 }, { 4, "f:4", 14 } };
+	static const struct port_rule ins[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 }, { 9, "f:3", 0 },
+						{ 3, "f:4", 0 }, { 4, "f:5", 0 } };
+	static const struct port_rule chg[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 },
+						{ 5, "f:3", 0 }, { 4, "f:4", 0 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 4, false, 0);
+	const struct pc_nl_stats *st;
+	uint64_t h[4];
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	assert_kernel_holds(nl, cur);
+	for (size_t i = 0; i < 4; i++) {
+		h[i] = cur->objs[PORT_RULE(i)].handle;
+		ck_assert_uint_ne(h[i], 0);
+	}
+
+	/* A rule inserted in the middle: one message; the others keep their
+	 * handles and counts; the two after it only change their comment,
+	 * so they are re-added with their counts. */
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(ins, 5, false, 0));
+	ck_assert_uint_eq(st->rules_added, 1);
+	ck_assert_uint_eq(st->rules_replaced, 2);
+	ck_assert_uint_eq(st->rules_deleted, 0);
+	ck_assert_uint_eq(st->n_msgs, 1 + 2 * 2);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(0)].handle, h[0]);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(1)].handle, h[1]);
+	ck_assert_uint_ne(cur->objs[PORT_RULE(2)].handle, 0);
+	ck_assert_uint_ne(cur->objs[PORT_RULE(3)].handle, h[2]);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(0)), 11);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(1)), 12);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(2)), 0);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(3)), 13);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(4)), 14);
+	h[2] = cur->objs[PORT_RULE(3)].handle;
+	h[3] = cur->objs[PORT_RULE(4)].handle;
+
+	/* Removed again, comments as before: one delete, two re-added. */
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(a, 4, false, 0));
+	ck_assert_uint_eq(st->rules_deleted, 1);
+	ck_assert_uint_eq(st->rules_replaced, 2);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(1)].handle, h[1]);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(i)), 11 + i);
+	h[2] = cur->objs[PORT_RULE(2)].handle;
+	h[3] = cur->objs[PORT_RULE(3)].handle;
+
+	/* A rule changed in the middle: delete and add; the rest stays. */
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(chg, 4, false, 0));
+	ck_assert_uint_eq(st->rules_added, 1);
+	ck_assert_uint_eq(st->rules_deleted, 1);
+	ck_assert_uint_eq(st->rules_replaced, 0);
+	ck_assert_uint_eq(st->n_msgs, 2);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(0)].handle, h[0]);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(3)].handle, h[3]);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(2)), 0);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(3)), 14);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(nl);
+}
+END_TEST
+
+START_TEST(test_new_chain_and_set_and_back)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, false, 0);
+	const struct pc_nl_stats *st;
+	struct pc_diags d;
+	uint64_t h0, hb;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	h0 = cur->objs[PORT_RULE(0)].handle;
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(a, 2, true, 0));
+	ck_assert_uint_eq(st->chains_added, 1);
+	ck_assert_uint_eq(st->sets_added, 1);
+	ck_assert_uint_eq(st->rules_added, 3);
+	ck_assert_uint_eq(st->rules_deleted + st->rules_replaced + st->chains_deleted, 0);
+	/* The port rules (objects 7, 8) now come after the new ones. */
+	ck_assert_uint_eq(cur->objs[7].handle, h0);
+	ck_assert_uint_eq(rule_packets(nl, cur, 7), 11);
+	ck_assert_uint_eq(rule_packets(nl, cur, 8), 12);
+	hb = cur->objs[4].handle;
+
+	/* The set comes back with another definition: it is replaced, with
+	 * the one rule that uses it; the chain and the others stay. */
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(a, 2, true, NFT_SET_TIMEOUT));
+	ck_assert_uint_eq(st->sets_deleted, 1);
+	ck_assert_uint_eq(st->sets_added, 1);
+	ck_assert_uint_eq(st->rules_added, 1);
+	ck_assert_uint_eq(st->rules_deleted, 1);
+	ck_assert_uint_ne(cur->objs[4].handle, hb);
+	ck_assert_uint_eq(cur->objs[7].handle, h0);
+
+	/* And back: chain, set and their rules go. */
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(a, 2, false, 0));
+	ck_assert_uint_eq(st->chains_deleted, 1);
+	ck_assert_uint_eq(st->sets_deleted, 1);
+	ck_assert_uint_eq(st->rules_deleted, 3);
+	ck_assert_uint_eq(st->rules_added + st->sets_added + st->chains_added, 0);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(0)].handle, h0);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(1)), 12);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* Nothing changed: no transaction at all (the generation stays), even
+ * when an element's timeout (time left) differs. */
+START_TEST(test_unchanged_sends_nothing)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, true, NFT_SET_TIMEOUT);
+	struct pc_ruleset *next = ruleset_ports_make(a, 2, true, NFT_SET_TIMEOUT);
+	struct pc_diags d;
+	uint32_t before, after;
+
+	nftnl_set_free(cur->objs[3].obj);
+	cur->objs[3].obj = set_blocked_make(NFT_SET_TIMEOUT, 60000);
+	nftnl_set_free(next->objs[3].obj);
+	next->objs[3].obj = set_blocked_make(NFT_SET_TIMEOUT, 59000);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_genid(nl, &before), 0);
+	apply_diff_checked(nl, &cur, next);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	ck_assert_int_eq(pc_nl_genid(nl, &after), 0);
+	ck_assert_uint_eq(before, after);
+	/* The handles carried over, so a next difference still works. */
+	apply_diff_checked(nl, &cur, ruleset_ports_make(a, 1, true, NFT_SET_TIMEOUT));
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 1);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, 7), 11);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* Elements renumbered (their comment alone changed) are added again with
+ * the counts the kernel had for them. */
+static int counter_start_cb(struct nftnl_expr *e, void *data)
+{
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, *(uint64_t *)data);
+	return 0;
+}
+
+static void elems_mark(struct pc_ruleset *rs, const char *comment, uint64_t packets)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(rs->objs[1].obj);
+	struct nftnl_set_elem *e;
+
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, comment, (uint32_t)strlen(comment));
+		if (packets)
+			nftnl_set_elem_expr_foreach(e, counter_start_cb, &packets);
+	}
+	nftnl_set_elems_iter_destroy(it);
+}
+
+START_TEST(test_renumbered_elements_keep_counts)
+{
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *b = ruleset_make(ports2, 2, false);
+	struct pc_nl_counters c = { 0 };
+	struct pc_diags d;
+	size_t n = 0;
+
+	elems_mark(a, "f:1", 5);
+	elems_mark(b, "f:2", 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->elems_added, 2);
+	ck_assert_int_eq(pc_nl_read_counters(nl, b, &c), 0);
+	for (size_t i = 0; i < c.n; i++) {
+		if (!c.items[i].elem)
+			continue;
+		n++;
+		ck_assert_uint_eq(c.items[i].packets, 5);
+	}
+	ck_assert_uint_eq(n, 2);
+	pc_nl_counters_free(&c);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	pc_nl_close(nl);
+}
+END_TEST
+
+START_TEST(test_foreign_commit_forces_full_replace)
+{
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *b = ruleset_make(ports3, 3, false);
+	struct pc_ruleset *c = ruleset_make(ports3, 3, false);
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	/* Someone else changes our table: the kernel no longer holds a. */
+	ck_assert_int_eq(pc_nl_apply(other, c, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(count_elements(nl, b), 3);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	ruleset_destroy(c);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* A commit to another table moves the generation, but our table is as we
+ * left it: still a difference, on top of what a dump shows. */
+START_TEST(test_foreign_table_commit_keeps_difference)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, false, 0);
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct batch_result res = { 0 };
+	struct nlmsghdr *nlh;
+	struct pc_diags d;
+	struct batch b;
+	uint32_t genid;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, "other");
+	ck_assert_int_eq(pc_nl_genid(other, &genid), 0);
+	ck_assert_int_eq(batch_init(&b, nl_next_seq(other, 100), genid), 0);
+	nlh = nftnl_nlmsg_build_hdr(batch_reserve(&b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+				    NLM_F_CREATE, 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	ck_assert_int_eq(batch_commit(&b, &(struct batch_origin){ .obj = -1, .what = "table" }), 0);
+	ck_assert_int_eq(batch_finish(&b), 0);
+	ck_assert_int_eq(nl_batch_talk(other, &b, &res), 0);
+	apply_diff_checked(nl, &cur, ruleset_ports_make(a, 1, false, 0));
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(0)), 11);
+	batch_result_free(&res);
+	batch_free(&b);
+
+	/* Someone deletes our rule: the kernel no longer holds what we
+	 * committed, so the same ruleset again is a full replace. */
+	{
+		struct nftnl_rule *del = rule_base();
+		struct pc_ruleset *again = ruleset_ports_make(a, 1, false, 0);
+
+		nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, cur->objs[PORT_RULE(0)].handle);
+		ck_assert_int_eq(pc_nl_genid(other, &genid), 0);
+		ck_assert_int_eq(batch_init(&b, nl_next_seq(other, 100), genid), 0);
+		nlh = nftnl_nlmsg_build_hdr(batch_reserve(&b), NFT_MSG_DELRULE, NFPROTO_INET, 0, 0);
+		nftnl_rule_nlmsg_build_payload(nlh, del);
+		ck_assert_int_eq(batch_commit(&b, &(struct batch_origin){ .obj = -1, .what = "rule" }),
+				 0);
+		ck_assert_int_eq(batch_finish(&b), 0);
+		ck_assert_int_eq(nl_batch_talk(other, &b, &res), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, again, cur, 0, &d), 0);
+		ck_assert(!pc_nl_last_stats(nl)->incremental);
+		assert_kernel_holds(nl, again);
+		nftnl_rule_free(del);
+		ruleset_destroy(again);
+		batch_result_free(&res);
+		batch_free(&b);
+	}
+	nftnl_table_free(t);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(other);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* old that is not what this handle installed last (the caller lost
+ * track): never trusted blindly, the kernel ends up holding rs. */
+START_TEST(test_stale_old_is_not_trusted)
+{
+	static const struct port_rule p[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 }, { 3, "f:3", 0 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *a = ruleset_ports_make(p, 2, false, 0);
+	struct pc_ruleset *b = ruleset_ports_make(p, 3, false, 0);
+	struct pc_ruleset *c = ruleset_ports_make(p, 1, false, 0);
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	/* a, not b: a blind difference would delete rule 2 and leave 3. */
+	ck_assert_int_eq(pc_nl_apply(nl, c, a, 0, &d), 0);
+	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	assert_kernel_holds(nl, c);
+	ck_assert_int_eq(d.n_errors, 0);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(b);
+	ruleset_destroy(c);
 	pc_nl_close(nl);
 }
 END_TEST
@@ -646,11 +1117,17 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_rule_counter_read_back);
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
 	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
+	tcase_add_test(tc, test_renumbered_elements_keep_counts);
 	tcase_add_test(tc, test_foreign_commit_forces_full_replace);
 	tcase_add_test(tc, test_stale_genid_is_refused);
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
 	tcase_add_test(tc, test_owner_excludes_others_and_persists);
 	tcase_add_test(tc, test_big_batch);
+	tcase_add_test(tc, test_rule_changes_keep_other_rules);
+	tcase_add_test(tc, test_new_chain_and_set_and_back);
+	tcase_add_test(tc, test_unchanged_sends_nothing);
+	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
+	tcase_add_test(tc, test_stale_old_is_not_trusted);
 	tcase_add_test(tc, test_events_tell_commits_apart);
 	tcase_add_test(tc, test_events_overrun_is_not_foreign);
 	tcase_add_test(tc, test_verify_ignores_meter_elements);

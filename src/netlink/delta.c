@@ -1,0 +1,630 @@
+/* A change as a difference: the messages that turn what we committed last
+ * (old, with its rules' kernel handles) into rs, all in one batch. What both
+ * hold stays in the kernel untouched, with its counters. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+
+#include "internal.h"
+#include "portctl/util.h"
+
+/* Past the common head and tail of a chain, its rules are aligned with a
+ * longest-common-subsequence table of at most this many cells; a middle
+ * bigger than that (thousands of rules changed at once) is re-added. */
+#define ALIGN_CELLS_MAX (1u << 20)
+
+/* A chain or set of one side by name. */
+struct named {
+	const char *name;
+	size_t obj;
+};
+
+struct names {
+	struct named *items;
+	size_t n, cap;
+};
+
+/* A rule as compared: its chain and expressions without counter values
+ * (sig), its comment (FILE:LINE) apart, so that renumbering is seen as such. */
+struct rule_ref {
+	size_t obj;
+	struct pc_strbuf sig;
+	const void *udata;
+	uint32_t udata_len;
+	bool doomed;   /* old: it uses a set that goes away, so it goes too */
+	ssize_t match; /* the rule of the other side it stays as, -1: none */
+};
+
+struct chain_rules {
+	const char *name;
+	struct rule_ref *items;
+	size_t n, cap;
+};
+
+struct side {
+	const struct pc_ruleset *rs;
+	struct names chains, sets;
+	struct chain_rules *by_chain;
+	size_t n, cap;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+static const char *object_name(const struct pc_nft_object *o)
+{
+	return o->kind == PC_NFT_SET ? nftnl_set_get_str(o->obj, NFTNL_SET_NAME)
+				     : nftnl_chain_get_str(o->obj, NFTNL_CHAIN_NAME);
+}
+
+static int names_load(struct names *l, const struct pc_ruleset *rs, enum pc_nft_kind kind)
+{
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		struct named *n;
+
+		if (rs->objs[i].kind != kind)
+			continue;
+		n = PC_ARRAY_PUSH(l->items, l->n, l->cap);
+		if (!n)
+			return -ENOMEM;
+		n->name = object_name(&rs->objs[i]);
+		n->obj = i;
+	}
+	if (l->n)
+		qsort(l->items, l->n, sizeof(*l->items), named_cmp);
+	return 0;
+}
+
+static const struct named *names_find(const struct names *l, const char *name)
+{
+	struct named key = { .name = name };
+
+	return l->n ? bsearch(&key, l->items, l->n, sizeof(*l->items), named_cmp) : NULL;
+}
+
+/* The other side's object of the same kind and name, or NULL. */
+static const struct pc_nft_object *counterpart(const struct side *other, const struct pc_nft_object *o)
+{
+	const struct named *n = names_find(o->kind == PC_NFT_SET ? &other->sets : &other->chains,
+					   object_name(o));
+
+	return n ? &other->rs->objs[n->obj] : NULL;
+}
+
+static struct chain_rules *chain_rules_get(struct side *s, const char *name)
+{
+	struct chain_rules *c;
+
+	/* Rules come chain after chain: the last one asked is the likely one. */
+	for (size_t i = s->n; i-- > 0;)
+		if (streq(s->by_chain[i].name, name))
+			return &s->by_chain[i];
+	c = PC_ARRAY_PUSH(s->by_chain, s->n, s->cap);
+	if (c)
+		c->name = name;
+	return c;
+}
+
+struct sig_ctx {
+	struct pc_strbuf *sb;
+	const struct names *gone; /* old rules: the sets that go away */
+	bool doomed;
+};
+
+static const char *expr_set_name(struct nftnl_expr *e, const char *name)
+{
+	if (streq(name, "lookup"))
+		return nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	if (streq(name, "dynset"))
+		return nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+	return NULL;
+}
+
+static int sig_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct sig_ctx *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const char *set = expr_set_name(e, name);
+	char buf[1024];
+	int n;
+
+	if (set && c->gone && names_find(c->gone, set))
+		c->doomed = true;
+	/* A counter's values are state: a rule is the same whatever it counted. */
+	if (streq(name, "counter"))
+		return pc_strbuf_append(c->sb, "[counter]", 9) < 0 ? -1 : 0;
+	n = nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return pc_strbuf_printf(c->sb, "[%s %s]", name, buf) < 0 ? -1 : 0;
+}
+
+static int rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, size_t i,
+			 const struct names *gone)
+{
+	struct nftnl_rule *r = rs->objs[i].obj;
+	struct sig_ctx c = { .sb = &ref->sig, .gone = gone };
+
+	ref->obj = i;
+	ref->match = -1;
+	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
+		ref->udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ref->udata_len);
+	if (nftnl_expr_foreach(r, sig_expr_cb, &c) < 0)
+		return -ENOMEM;
+	ref->doomed = c.doomed;
+	return 0;
+}
+
+/* Both sides' chains and sets by name; the rules of each chain in order.
+ * gone: for old, the sets that go away (their rules go with them). */
+static int side_load(struct side *s, const struct pc_ruleset *rs, const struct names *gone)
+{
+	int r;
+
+	s->rs = rs;
+	r = names_load(&s->chains, rs, PC_NFT_CHAIN);
+	if (r >= 0)
+		r = names_load(&s->sets, rs, PC_NFT_SET);
+	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
+		struct chain_rules *c;
+		struct rule_ref *ref;
+
+		if (rs->objs[i].kind != PC_NFT_RULE)
+			continue;
+		c = chain_rules_get(s, nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN));
+		ref = c ? PC_ARRAY_PUSH(c->items, c->n, c->cap) : NULL;
+		r = ref ? rule_ref_fill(ref, rs, i, gone) : -ENOMEM;
+	}
+	return r;
+}
+
+static void side_free(struct side *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t j = 0; j < s->by_chain[i].n; j++)
+			pc_strbuf_free(&s->by_chain[i].items[j].sig);
+		free(s->by_chain[i].items);
+	}
+	free(s->by_chain);
+	free(s->chains.items);
+	free(s->sets.items);
+}
+
+static struct chain_rules *side_chain(const struct side *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->by_chain[i].name, name))
+			return &s->by_chain[i];
+	return NULL;
+}
+
+/* The sets of old that rs lacks, or has with another definition. */
+static int sets_gone(const struct pc_ruleset *old, const struct side *new, struct names *gone)
+{
+	for (size_t i = 0; i < old->n_objs; i++) {
+		const struct pc_nft_object *o = &old->objs[i];
+		const struct pc_nft_object *c;
+		struct named *n;
+		int r;
+
+		if (o->kind != PC_NFT_SET)
+			continue;
+		c = counterpart(new, o);
+		r = c ? set_definition_differs(o->obj, c->obj) : 1;
+		if (r < 0)
+			return r;
+		if (!r)
+			continue;
+		n = PC_ARRAY_PUSH(gone->items, gone->n, gone->cap);
+		if (!n)
+			return -ENOMEM;
+		n->name = object_name(o);
+		n->obj = i;
+	}
+	if (gone->n)
+		qsort(gone->items, gone->n, sizeof(*gone->items), named_cmp);
+	return 0;
+}
+
+static bool rule_same(const struct rule_ref *o, const struct rule_ref *n)
+{
+	return !o->doomed && o->sig.len == n->sig.len && !memcmp(o->sig.buf, n->sig.buf, o->sig.len);
+}
+
+static bool rule_comment_same(const struct rule_ref *o, const struct rule_ref *n)
+{
+	return o->udata_len == n->udata_len && (!o->udata_len || !memcmp(o->udata, n->udata, o->udata_len));
+}
+
+static void rule_pair(struct rule_ref *o, size_t oi, struct rule_ref *n, size_t ni)
+{
+	o->match = (ssize_t)ni;
+	n->match = (ssize_t)oi;
+}
+
+/* Pair the rules of one chain that stay, in order: the common head and
+ * tail, then the longest common subsequence of what is left between. */
+static int chain_align(struct chain_rules *o, struct chain_rules *nc)
+{
+	struct rule_ref *n = nc->items;
+	size_t head = 0, tail = 0, mo, mn;
+	uint32_t *t;
+
+	while (head < o->n && head < nc->n && rule_same(&o->items[head], &n[head])) {
+		rule_pair(&o->items[head], head, &n[head], head);
+		head++;
+	}
+	while (tail < o->n - head && tail < nc->n - head &&
+	       rule_same(&o->items[o->n - 1 - tail], &n[nc->n - 1 - tail])) {
+		rule_pair(&o->items[o->n - 1 - tail], o->n - 1 - tail, &n[nc->n - 1 - tail],
+			  nc->n - 1 - tail);
+		tail++;
+	}
+	mo = o->n - head - tail;
+	mn = nc->n - head - tail;
+	if (!mo || !mn || mo > ALIGN_CELLS_MAX / mn)
+		return 0;
+	/* t[i][j]: length of the common subsequence of the suffixes from i, j. */
+	t = calloc((mo + 1) * (mn + 1), sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+#define T(i, j) t[(i) * (mn + 1) + (j)]
+	for (size_t i = mo; i-- > 0;)
+		for (size_t j = mn; j-- > 0;)
+			T(i, j) = rule_same(&o->items[head + i], &n[head + j])
+					  ? T(i + 1, j + 1) + 1
+					  : (T(i + 1, j) > T(i, j + 1) ? T(i + 1, j) : T(i, j + 1));
+	for (size_t i = 0, j = 0; i < mo && j < mn;) {
+		if (rule_same(&o->items[head + i], &n[head + j]) && T(i, j) == T(i + 1, j + 1) + 1) {
+			rule_pair(&o->items[head + i], head + i, &n[head + j], head + j);
+			i++, j++;
+		} else if (T(i + 1, j) >= T(i, j + 1)) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+#undef T
+	free(t);
+	return 0;
+}
+
+/* A rule that stays as it is, comment included: its handle carries over. */
+static bool rule_kept(const struct chain_rules *oc, const struct rule_ref *n)
+{
+	return n->match >= 0 && rule_comment_same(&oc->items[n->match], n);
+}
+
+/* --- messages --- */
+
+static int put_delete(struct batch *b, uint16_t type, const struct pc_nft_object *o,
+		      uint64_t handle, const char *what)
+{
+	struct nlmsghdr *nlh = msg_start(b, type, NFPROTO_INET, 0);
+
+	if (!nlh)
+		return -ENOMEM;
+	switch (o->kind) {
+	case PC_NFT_RULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN));
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		break;
+	}
+	case PC_NFT_SET: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, object_name(o));
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		break;
+	}
+	case PC_NFT_CHAIN: {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (!c)
+			return -ENOMEM;
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, object_name(o));
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		nftnl_chain_free(c);
+		break;
+	}
+	case PC_NFT_TABLE:
+		return -EINVAL;
+	}
+	return batch_commit(b, &(struct batch_origin){ .obj = -1, .what = what });
+}
+
+struct counter_set {
+	uint64_t packets, bytes;
+	bool done;
+};
+
+static int counter_set_cb(struct nftnl_expr *e, void *data)
+{
+	struct counter_set *v = data;
+
+	if (!v->done && streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, v->packets);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, v->bytes);
+		v->done = true;
+	}
+	return 0;
+}
+
+static int rule_counter_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rule_counter *)a)->handle;
+	uint64_t y = ((const struct rule_counter *)b)->handle;
+
+	return (x > y) - (x < y);
+}
+
+/* The rule again, starting from the counter of the old one it replaces
+ * (only its comment changed), then back to 0 in the ruleset. */
+static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t i,
+			    uint64_t before, const struct rule_counter *ctr, size_t n_ctr,
+			    uint64_t old_handle)
+{
+	struct rule_counter key = { .handle = old_handle };
+	const struct rule_counter *c =
+		n_ctr ? bsearch(&key, ctr, n_ctr, sizeof(*ctr), rule_counter_cmp) : NULL;
+	struct counter_set v = { .packets = c ? c->packets : 0, .bytes = c ? c->bytes : 0 };
+	int r;
+
+	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
+	r = put_rule(b, rs->objs[i].obj, (ssize_t)i, before);
+	v = (struct counter_set){ 0 };
+	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
+	return r;
+}
+
+struct delta_ctx {
+	struct pc_nl *nl;
+	struct batch *b;
+	const struct pc_ruleset *rs, *old;
+	struct side o, n;
+	struct names gone;
+	struct delta *d;
+	struct rule_counter *ctr; /* read only when a comment changed */
+	size_t n_ctr;
+	bool ctr_read;
+};
+
+static int chains_add(struct delta_ctx *x)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < x->rs->n_objs; i++) {
+		const struct pc_nft_object *o = &x->rs->objs[i];
+		const struct pc_nft_object *c;
+
+		if (o->kind != PC_NFT_CHAIN)
+			continue;
+		c = counterpart(&x->o, o);
+		if (c) {
+			/* A base chain is never re-added by a difference, so
+			 * packets always pass it: if it must change, it is a
+			 * new table. */
+			r = chain_differs(o->obj, c->obj);
+			if (r > 0)
+				return 0;
+			continue;
+		}
+		r = put_chain(x->b, o->obj, (ssize_t)i);
+		x->d->counts.chains_added++;
+	}
+	return r < 0 ? r : 1;
+}
+
+/* Every rule of old that does not stay as it is, by handle. */
+static int rules_delete(struct delta_ctx *x)
+{
+	int r = 0;
+
+	for (size_t c = 0; r >= 0 && c < x->o.n; c++) {
+		const struct chain_rules *oc = &x->o.by_chain[c];
+		const struct chain_rules *nc = side_chain(&x->n, oc->name);
+
+		for (size_t i = 0; r >= 0 && i < oc->n; i++) {
+			const struct rule_ref *ref = &oc->items[i];
+			uint64_t h = x->old->objs[ref->obj].handle;
+
+			if (ref->match >= 0 && nc && rule_comment_same(ref, &nc->items[ref->match]))
+				continue;
+			/* A rule we cannot name: only a new table is sure. */
+			if (!h)
+				return 0;
+			r = put_delete(x->b, NFT_MSG_DELRULE, &x->old->objs[ref->obj], h, "rule delete");
+			if (ref->match < 0 || !nc)
+				x->d->counts.rules_deleted++;
+		}
+	}
+	return r < 0 ? r : 1;
+}
+
+static int sets_change(struct delta_ctx *x)
+{
+	int r = 1;
+
+	/* Sets that stay: their elements. */
+	for (size_t i = 0; r > 0 && i < x->rs->n_objs; i++) {
+		const struct pc_nft_object *o = &x->rs->objs[i];
+		const struct pc_nft_object *c;
+
+		if (o->kind != PC_NFT_SET)
+			continue;
+		c = counterpart(&x->o, o);
+		if (c && !names_find(&x->gone, object_name(o)))
+			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &x->d->counts.elems_added,
+				     &x->d->counts.elems_deleted);
+	}
+	/* Sets that go, or come back with another definition. */
+	for (size_t i = 0; r > 0 && i < x->gone.n; i++) {
+		r = put_delete(x->b, NFT_MSG_DELSET, &x->old->objs[x->gone.items[i].obj], 0,
+			       "set delete");
+		x->d->counts.sets_deleted++;
+		r = r < 0 ? r : 1;
+	}
+	for (size_t i = 0; r > 0 && i < x->rs->n_objs; i++) {
+		const struct pc_nft_object *o = &x->rs->objs[i];
+
+		if (o->kind != PC_NFT_SET)
+			continue;
+		if (counterpart(&x->o, o) && !names_find(&x->gone, object_name(o)))
+			continue;
+		r = put_set(x->b, o->obj, (ssize_t)i);
+		x->d->counts.sets_added++;
+		r = r < 0 ? r : 1;
+	}
+	return r;
+}
+
+static int counters_get(struct delta_ctx *x)
+{
+	int r;
+
+	if (x->ctr_read)
+		return 0;
+	x->ctr_read = true;
+	r = rule_counters_read(x->nl, &x->ctr, &x->n_ctr);
+	if (r >= 0 && x->n_ctr)
+		qsort(x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp);
+	return r;
+}
+
+/* The rules of rs's chain that do not stay, each before the next rule
+ * that does (or at the end): their order is rs's. */
+static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
+{
+	const struct chain_rules *oc = side_chain(&x->o, nc->name);
+	uint64_t *before = calloc(nc->n ? nc->n : 1, sizeof(*before));
+	uint64_t next = 0;
+	int r = 0;
+
+	if (!before)
+		return -ENOMEM;
+	for (size_t i = nc->n; i-- > 0;) {
+		const struct rule_ref *n = &nc->items[i];
+
+		before[i] = next;
+		if (oc && rule_kept(oc, n)) {
+			next = x->old->objs[oc->items[n->match].obj].handle;
+			x->d->handles[n->obj] = next;
+		}
+	}
+	for (size_t i = 0; r >= 0 && i < nc->n; i++) {
+		const struct rule_ref *n = &nc->items[i];
+
+		if (oc && rule_kept(oc, n))
+			continue;
+		if (oc && n->match >= 0) {
+			/* Only its comment changed (a line above it came or
+			 * went): the counter goes on where it was. */
+			r = counters_get(x);
+			if (r >= 0)
+				r = put_rule_counted(x->b, x->rs, n->obj, before[i], x->ctr, x->n_ctr,
+						     x->old->objs[oc->items[n->match].obj].handle);
+			x->d->counts.rules_replaced++;
+		} else {
+			r = put_rule(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj, before[i]);
+			x->d->counts.rules_added++;
+		}
+	}
+	free(before);
+	return r;
+}
+
+static int chains_delete(struct delta_ctx *x)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < x->old->n_objs; i++) {
+		const struct pc_nft_object *o = &x->old->objs[i];
+
+		if (o->kind != PC_NFT_CHAIN || counterpart(&x->n, o))
+			continue;
+		r = put_delete(x->b, NFT_MSG_DELCHAIN, o, 0, "chain delete");
+		x->d->counts.chains_deleted++;
+	}
+	return r;
+}
+
+/*
+ * In the order the kernel needs: new chains (rules and map elements may
+ * jump to them); the rules that go (they hold the sets and chains that
+ * go); element changes of sets that stay; sets that go, then new ones;
+ * new rules at their places; chains that go, now unused.
+ */
+static int delta_emit(struct delta_ctx *x)
+{
+	int r = chains_add(x);
+
+	if (r > 0)
+		r = rules_delete(x);
+	if (r > 0)
+		r = sets_change(x);
+	for (size_t c = 0; r > 0 && c < x->n.n; c++) {
+		r = chain_rules_add(x, &x->n.by_chain[c]);
+		r = r < 0 ? r : 1;
+	}
+	if (r > 0) {
+		r = chains_delete(x);
+		r = r < 0 ? r : 1;
+	}
+	return r;
+}
+
+int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
+		const struct pc_ruleset *old, struct delta *d)
+{
+	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d };
+	int r;
+
+	d->handles = calloc(rs->n_objs ? rs->n_objs : 1, sizeof(*d->handles));
+	if (!d->handles)
+		return -ENOMEM;
+	r = side_load(&x.n, rs, NULL);
+	if (r >= 0)
+		r = names_load(&x.o.sets, old, PC_NFT_SET);
+	if (r >= 0)
+		r = sets_gone(old, &x.n, &x.gone);
+	if (r >= 0) {
+		free(x.o.sets.items);
+		x.o.sets = (struct names){ 0 };
+		r = side_load(&x.o, old, &x.gone);
+	}
+	for (size_t c = 0; r >= 0 && c < x.o.n; c++) {
+		struct chain_rules *nc = side_chain(&x.n, x.o.by_chain[c].name);
+
+		if (nc)
+			r = chain_align(&x.o.by_chain[c], nc);
+	}
+	if (r >= 0)
+		r = delta_emit(&x);
+	side_free(&x.o);
+	side_free(&x.n);
+	free(x.gone.items);
+	free(x.ctr);
+	return r;
+}
