@@ -11,6 +11,7 @@
 
 #include "handlers.h"
 #include "drift.h"
+#include "lock.h"
 #include "log.h"
 #include "persist.h"
 #include "portctl/daemon.h"
@@ -260,11 +261,16 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 {
 	struct daemon dm = {.paths = args->paths, .log_level_override = args->log_level};
 	struct pc_config *files = NULL;
+	_cleanup_close_ int lock_fd = -1;
 	mode_t mode;
 	int prepared, r;
 
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
+	/* Before the socket and the kernel; released after daemon_done. */
+	lock_fd = daemon_lock_take(dm.paths.socket_path);
+	if (lock_fd < 0)
+		return lock_fd;
 	prepared = startup_prepare(&dm, &files);
 	mode = files ? files->settings.socket_mode : 0666;
 	r = server_new(dm.paths.socket_path, mode, dm.group, dm.have_group, &server_ops, &dm,

@@ -23,6 +23,8 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
 	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h \
 	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
+# One daemon at a time.
+src_daemon_libserve_a_SOURCES += src/daemon/lock.c src/daemon/lock.h
 # Bans for fail2ban (portctl ban/unban).
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 # Read side of trust (explain, export, diff) and drift detection.
@@ -42,6 +44,8 @@ PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
 	tests/integration/test_panic.sh tests/integration/test_bans.sh
+# One daemon at a time.
+PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh

@@ -111,6 +111,25 @@ static int socket_dir_create(const char *path)
 	return 0;
 }
 
+/* 1 when sa names a file nobody listens on, 0 when nothing is there,
+ * -EADDRINUSE when something accepts connections on it. */
+static int socket_stale(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return 0;
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return -EADDRINUSE;
+	if (errno == ECONNREFUSED)
+		return 1;
+	/* EAGAIN: a full backlog; EPROTOTYPE: a listener of another type. */
+	return errno == EAGAIN || errno == EPROTOTYPE ? -EADDRINUSE : -errno;
+}
+
 static int listen_fd_bind(const char *path, mode_t mode, gid_t group, bool have_group)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -126,9 +145,14 @@ static int listen_fd_bind(const char *path, mode_t mode, gid_t group, bool have_
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return log_error_errno(-errno, "socket: %m");
-	/* A stale socket from a crashed daemon would make bind fail; nobody
-	 * else may own this path. */
-	unlink(path);
+	/* A stale socket from a crashed daemon would make bind fail. We hold
+	 * the lock (lock.c), so no portctld serves it; anything else that
+	 * still answers there is not ours to unlink. */
+	r = socket_stale(&sa);
+	if (r < 0)
+		return log_error_errno(r, "%s is served by another process: %m", path);
+	if (r > 0)
+		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return log_error_errno(-errno, "cannot bind %s: %m", path);
 	if (chmod(path, mode) < 0)
