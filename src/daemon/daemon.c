@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "drift.h"
+#include "lock.h"
 #include "log.h"
 #include "persist.h"
 #include "portctl/daemon.h"
@@ -315,10 +316,15 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 	struct pc_config *files = NULL;
 	struct privs_user user;
 	int prepared = 0, r;
+	_cleanup_close_ int lock_fd = -1;
 	mode_t mode;
 
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
+	/* Before the socket and the kernel; released after daemon_done. */
+	lock_fd = daemon_lock_take(dm.paths.socket_path);
+	if (lock_fd < 0)
+		return lock_fd;
 	r = privs_user_lookup(args->user ? args->user : PC_DAEMON_USER, args->user != NULL, &user);
 	if (r < 0)
 		return r;

@@ -25,6 +25,16 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
 # Privilege separation: the writer of 90-portctl.rules.
 src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
+# One daemon at a time.
+src_daemon_libserve_a_SOURCES += src/daemon/lock.c src/daemon/lock.h
+# Rate-limited logging of client floods.
+src_daemon_libserve_a_SOURCES += src/daemon/logflood.c src/daemon/logflood.h
+check_PROGRAMS += tests/unit/test_logflood
+TESTS += tests/unit/test_logflood
+tests_unit_test_logflood_SOURCES = tests/unit/test_logflood.c src/daemon/logflood.c \
+	src/daemon/log.c
+tests_unit_test_logflood_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_logflood_LDADD = $(CHECK_LIBS)
 # Bans for fail2ban (portctl ban/unban).
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 # Read side of trust (explain, export, diff) and drift detection.
@@ -59,6 +69,9 @@ PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
 PC_DAEMON_TESTS += tests/integration/test_drift.sh
 # A change installed as a difference: counters kept, no SYN lost, no-op reload.
 PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
+# One daemon at a time; fair slots under hostile clients.
+PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_daemon_fair.sh
+EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh

@@ -13,6 +13,8 @@
 #include "portctl/netlink.h"
 #include "portctl/util.h"
 
+#include "lock.h"
+
 /* Exit codes of the one-shot modes. */
 enum {
 	EXIT_OK = 0,
@@ -154,8 +156,19 @@ static int run_apply_once(const struct options *o)
 	struct pc_applied *a = NULL;
 	struct pc_nl *nl = NULL;
 	struct pc_diags d;
+	pid_t holder;
 	int r;
 
+	/* A running daemon would take our table for drift and put its own
+	 * back (or, owning it, make the kernel refuse us): reload it instead. */
+	if (daemon_lock_check(o->paths.socket_path, &holder) == -EBUSY) {
+		if (holder > 0)
+			fprintf(stderr, "portctld: portctld is already running (pid %d): ", (int)holder);
+		else
+			fprintf(stderr, "portctld: portctld is already running: ");
+		fprintf(stderr, "use 'portctl reload'\n");
+		return EXIT_FAILURE_RUN;
+	}
 	r = pc_nl_open(&nl);
 	if (r < 0) {
 		fprintf(stderr, "portctld: cannot open the nftables netlink socket: %s\n",

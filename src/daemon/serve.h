@@ -53,9 +53,15 @@ int peer_identify(int fd, gid_t group, bool have_group, struct pc_peer *peer);
 /* Whether process pid (with the given uid) lists gid among its groups. */
 bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 
-/* server.c: the listening socket and the epoll loop. */
-#define PC_SERVER_MAX_CLIENTS 64
+/* server.c: the listening socket and the epoll loop. At most MAX_CLIENTS
+ * connections; RESERVED of them only root and the socket group may use, and
+ * one unprivileged uid holds at most MAX_PER_UID. */
+#define PC_SERVER_MAX_CLIENTS 128
+#define PC_SERVER_RESERVED 32
+#define PC_SERVER_MAX_PER_UID 16
+/* Time to send a request or read a response: root and the group, others. */
 #define PC_SERVER_TIMEOUT_MS 5000
+#define PC_SERVER_TIMEOUT_UNPRIV_MS 2000
 /* CLOCK_MONOTONIC in ms: the clock of every deadline the server keeps. */
 uint64_t pc_now_ms(void);
 

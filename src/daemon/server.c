@@ -1,5 +1,6 @@
 /* portctld's socket server: one epoll loop over the listening socket, the
- * clients, a signalfd and a timerfd, with bounded clients, time and memory. */
+ * clients, a signalfd and a timerfd, with bounded clients, time and memory,
+ * and slots that unprivileged clients cannot take from root or the group. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,9 +18,23 @@
 #include <time.h>
 
 #include "log.h"
+#include "logflood.h"
 #include "serve.h"
 
 #define SD_LISTEN_FDS_START 3
+/* Connections taken per wake-up: a flood of them must not keep the loop
+ * from the clients it already has (the listening socket stays readable). */
+#define ACCEPT_BATCH 32
+
+/* What hostile clients can repeat at will, logged at a bounded rate. */
+enum flood_kind {
+	FLOOD_REFUSED,
+	FLOOD_EVICTED,
+	FLOOD_BAD_REQUEST,
+	FLOOD_SLOW_READER,
+	FLOOD_ACCEPT,
+	_FLOOD_MAX
+};
 
 struct client {
 	uint64_t id; /* epoll data: an id, never a pointer that may be reused */
@@ -44,6 +59,7 @@ struct pc_server {
 	void *userdata;
 	uint64_t next_id;
 	uint64_t trim_at; /* when to give freed heap back (UINT64_MAX: done) */
+	struct log_flood floods[_FLOOD_MAX];
 	bool quit;
 	/* One more fd the daemon reads (server_watch), not owned. */
 	int watch_fd;
@@ -111,6 +127,25 @@ static int socket_dir_create(const char *path)
 	return 0;
 }
 
+/* 1 when sa names a file nobody listens on, 0 when nothing is there,
+ * -EADDRINUSE when something accepts connections on it. */
+static int socket_stale(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return 0;
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return -EADDRINUSE;
+	if (errno == ECONNREFUSED)
+		return 1;
+	/* EAGAIN: a full backlog; EPROTOTYPE: a listener of another type. */
+	return errno == EAGAIN || errno == EPROTOTYPE ? -EADDRINUSE : -errno;
+}
+
 static int listen_fd_bind(const char *path, mode_t mode, gid_t group, bool have_group)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -126,9 +161,14 @@ static int listen_fd_bind(const char *path, mode_t mode, gid_t group, bool have_
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return log_error_errno(-errno, "socket: %m");
-	/* A stale socket from a crashed daemon would make bind fail; nobody
-	 * else may own this path. */
-	unlink(path);
+	/* A stale socket from a crashed daemon would make bind fail. We hold
+	 * the lock (lock.c), so no portctld serves it; anything else that
+	 * still answers there is not ours to unlink. */
+	r = socket_stale(&sa);
+	if (r < 0)
+		return log_error_errno(r, "%s is served by another process: %m", path);
+	if (r > 0)
+		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return log_error_errno(-errno, "cannot bind %s: %m", path);
 	if (chmod(path, mode) < 0)
@@ -187,6 +227,15 @@ static int server_setup_fds(struct pc_server *s)
 	return r;
 }
 
+static const struct log_flood flood_kinds[_FLOOD_MAX] = {
+	[FLOOD_REFUSED] = {.level = PC_LOG_WARNING, .verb = "refused", .what = "clients"},
+	[FLOOD_EVICTED] = {.level = PC_LOG_INFO, .verb = "closed", .what = "connections to make room"},
+	[FLOOD_BAD_REQUEST] = {.level = PC_LOG_INFO, .verb = "refused", .what = "malformed requests"},
+	[FLOOD_SLOW_READER] = {.level = PC_LOG_INFO, .verb = "dropped",
+			       .what = "clients that did not read their response"},
+	[FLOOD_ACCEPT] = {.level = PC_LOG_WARNING, .verb = "failed", .what = "accepts"},
+};
+
 int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
 	       const struct pc_server_ops *ops, void *userdata, struct pc_server **out)
 {
@@ -200,6 +249,7 @@ int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
 	s->userdata = userdata;
 	s->next_id = TAG_FIRST_CLIENT;
 	s->trim_at = UINT64_MAX;
+	memcpy(s->floods, flood_kinds, sizeof(s->floods));
 	s->rxbuf = malloc(PC_PROTO_MSG_MAX);
 	if (!s->rxbuf) {
 		server_free(s);
@@ -318,6 +368,19 @@ static int client_watch(struct pc_server *s, struct client *c, uint32_t events)
 	return epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 }
 
+/* Root and the socket group get time for a slow terminal; anyone else who
+ * holds a slot without using it is closed quickly. */
+static int client_timeout(const struct client *c)
+{
+	return c->peer.may_write ? PC_SERVER_TIMEOUT_MS : PC_SERVER_TIMEOUT_UNPRIV_MS;
+}
+
+static void client_idle(struct client *c)
+{
+	c->since = pc_now_ms();
+	c->deadline = c->since + (uint64_t)client_timeout(c);
+}
+
 /* Queue a response and start sending it; the client stops being read
  * until it has taken the whole response, so one client holds one response. */
 static int client_respond(struct pc_server *s, struct client *c, const struct pc_reply *reply)
@@ -338,7 +401,7 @@ static int client_respond(struct pc_server *s, struct client *c, const struct pc
 	}
 	if (r < 0)
 		return r;
-	c->deadline = pc_now_ms() + PC_SERVER_TIMEOUT_MS;
+	c->deadline = pc_now_ms() + (uint64_t)client_timeout(c);
 	r = client_flush(c);
 	if (r < 0)
 		return r;
@@ -346,8 +409,7 @@ static int client_respond(struct pc_server *s, struct client *c, const struct pc
 		c->sending = true;
 		return client_watch(s, c, EPOLLOUT);
 	}
-	c->since = pc_now_ms();
-	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+	client_idle(c);
 	return c->close_after ? -ECONNRESET : 0;
 }
 
@@ -374,52 +436,163 @@ static void refuse_fd(int fd, int status, const char *message)
 	pc_outmsg_free(&out);
 }
 
-/* The oldest client that connected and never asked anything: under a flood
- * of idle connections it makes room, so a real client always gets in. */
-static ssize_t server_oldest_idle(const struct pc_server *s)
+static bool server_flood(struct pc_server *s, enum flood_kind k, uid_t uid)
+{
+	return log_flood_note(&s->floods[k], uid, pc_now_ms());
+}
+
+/* Which connection goes first when one must: one that never asked
+ * anything, then one between requests, then one still being answered;
+ * the oldest first within each. */
+enum { RANK_NEW, RANK_BETWEEN, RANK_SENDING };
+
+static int client_rank(const struct client *c)
+{
+	return c->sending ? RANK_SENDING : c->answered ? RANK_BETWEEN : RANK_NEW;
+}
+
+/* The connection of uid (of that class) to close first, up to max_rank;
+ * -1 when there is none. */
+static ssize_t server_victim_of(const struct pc_server *s, uid_t uid, bool privileged, int max_rank)
 {
 	ssize_t best = -1;
 
 	for (size_t i = 0; i < s->n_clients; i++) {
-		const struct client *c = s->clients[i];
+		const struct client *c = s->clients[i], *b;
 
-		if (c->sending || c->answered)
+		if (c->peer.uid != uid || c->peer.may_write != privileged ||
+		    client_rank(c) > max_rank)
 			continue;
-		if (best < 0 || c->since < s->clients[best]->since)
+		b = best < 0 ? NULL : s->clients[best];
+		if (!b || client_rank(c) < client_rank(b) ||
+		    (client_rank(c) == client_rank(b) && c->since < b->since))
 			best = (ssize_t)i;
 	}
 	return best;
 }
 
-static bool server_make_room(struct pc_server *s)
+/* The uid holding most connections of a class, and how many; *n is 0 when
+ * the class holds none. */
+static uid_t server_top_uid(const struct pc_server *s, bool privileged, size_t *n)
 {
-	ssize_t i;
+	uid_t top = 0;
 
-	if (s->n_clients < PC_SERVER_MAX_CLIENTS)
-		return true;
-	i = server_oldest_idle(s);
-	if (i < 0)
-		return false;
-	refuse_fd(s->clients[i]->fd, PC_STATUS_FAILURE,
-		  "connection closed: idle while portctld was at its client limit");
-	server_drop_client(s, (size_t)i, "evicted: idle at the client limit");
-	return true;
+	*n = 0;
+	for (size_t i = 0; i < s->n_clients; i++) {
+		const struct client *c = s->clients[i];
+		size_t k = 0;
+
+		if (c->peer.may_write != privileged)
+			continue;
+		for (size_t j = 0; j < s->n_clients; j++)
+			k += s->clients[j]->peer.uid == c->peer.uid &&
+			     s->clients[j]->peer.may_write == privileged;
+		if (k > *n) {
+			*n = k;
+			top = c->peer.uid;
+		}
+	}
+	return top;
+}
+
+/*
+ * Whether a newcomer gets a slot, and whose connection makes room for it
+ * (*victim, -1: none). Unprivileged peers share all but PC_SERVER_RESERVED
+ * slots, at most PC_SERVER_MAX_PER_UID each; root and the socket group may
+ * take any slot, and when all are taken the uid holding most connections
+ * gives one up. Returns 0, -EUSERS (the uid's own limit) or -EBUSY (full).
+ */
+static int server_admit(const struct pc_server *s, const struct pc_peer *p, ssize_t *victim)
+{
+	size_t n_uid = 0, n_unpriv = 0, n_top;
+	uid_t top;
+
+	*victim = -1;
+	for (size_t i = 0; i < s->n_clients; i++) {
+		n_unpriv += !s->clients[i]->peer.may_write;
+		n_uid += s->clients[i]->peer.uid == p->uid;
+	}
+	if (p->may_write) {
+		if (s->n_clients < PC_SERVER_MAX_CLIENTS)
+			return 0;
+		if (n_unpriv > 0) {
+			top = server_top_uid(s, false, &n_top);
+			*victim = server_victim_of(s, top, false, RANK_SENDING);
+		} else {
+			top = server_top_uid(s, true, &n_top);
+			*victim = server_victim_of(s, top, true, RANK_BETWEEN);
+		}
+		return *victim >= 0 ? 0 : -EBUSY;
+	}
+	if (n_uid >= PC_SERVER_MAX_PER_UID) {
+		/* A new connection of the same user replaces its oldest idle one:
+		 * a stuck client of a real user does not lock the user out. */
+		*victim = server_victim_of(s, p->uid, false, RANK_BETWEEN);
+		return *victim >= 0 ? 0 : -EUSERS;
+	}
+	if (n_unpriv < PC_SERVER_MAX_CLIENTS - PC_SERVER_RESERVED &&
+	    s->n_clients < PC_SERVER_MAX_CLIENTS)
+		return 0;
+	/* The shared slots are full: the user holding most gives one up, if
+	 * that still leaves it more than the newcomer's user. */
+	top = server_top_uid(s, false, &n_top);
+	if (n_top > n_uid + 1)
+		*victim = server_victim_of(s, top, false, RANK_BETWEEN);
+	return *victim >= 0 ? 0 : -EBUSY;
+}
+
+static void server_evict(struct pc_server *s, size_t i)
+{
+	struct client *c = s->clients[i];
+
+	if (server_flood(s, FLOOD_EVICTED, c->peer.uid))
+		log_info("client pid %d uid %u closed to make room for a new connection",
+			 (int)c->peer.pid, c->peer.uid);
+	if (!c->sending)
+		refuse_fd(c->fd, PC_STATUS_FAILURE,
+			  "connection closed: portctld needed its slot for another client");
+	server_drop_client(s, i, NULL);
+}
+
+static void server_refuse(struct pc_server *s, int fd, const struct pc_peer *p, int why)
+{
+	char msg[160];
+
+	if (why == -EUSERS)
+		snprintf(msg, sizeof(msg),
+			 "portctld: uid %u already has %d connections open: close some and retry",
+			 p->uid, PC_SERVER_MAX_PER_UID);
+	else
+		snprintf(msg, sizeof(msg),
+			 "portctld has too many clients: try again in a few seconds");
+	refuse_fd(fd, PC_STATUS_FAILURE, msg);
+	close(fd);
+	if (server_flood(s, FLOOD_REFUSED, p->uid))
+		log_warning("client pid %d uid %u refused: %s", (int)p->pid, p->uid,
+			    why == -EUSERS ? "too many connections of this user" : "no free slot");
 }
 
 static int server_accept_one(struct pc_server *s, int fd)
 {
 	struct client *c;
+	struct pc_peer peer;
 	gid_t group = 0;
 	bool have_group = s->ops->write_group(s->userdata, &group);
+	ssize_t victim;
 	int r;
 
-	if (!server_make_room(s)) {
-		refuse_fd(fd, PC_STATUS_FAILURE,
-			  "portctld has too many clients (64) busy: try again in a few seconds");
+	r = peer_identify(fd, group, have_group, &peer);
+	if (r < 0) {
 		close(fd);
-		log_warning("client refused: %d clients busy", PC_SERVER_MAX_CLIENTS);
+		return r;
+	}
+	r = server_admit(s, &peer, &victim);
+	if (r < 0) {
+		server_refuse(s, fd, &peer, r);
 		return 0;
 	}
+	if (victim >= 0)
+		server_evict(s, (size_t)victim);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -427,30 +600,28 @@ static int server_accept_one(struct pc_server *s, int fd)
 	}
 	c->fd = fd;
 	c->id = s->next_id++;
-	r = peer_identify(fd, group, have_group, &c->peer);
-	if (r >= 0)
-		r = epoll_add(s->epoll_fd, fd, EPOLLIN, c->id);
+	c->peer = peer;
+	r = epoll_add(s->epoll_fd, fd, EPOLLIN, c->id);
 	if (r < 0) {
 		client_free(c);
 		return r;
 	}
-	c->since = pc_now_ms();
-	c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+	client_idle(c);
 	s->clients[s->n_clients++] = c;
 	return 0;
 }
 
 static void server_accept(struct pc_server *s)
 {
-	for (;;) {
+	for (int n = 0; n < ACCEPT_BATCH; n++) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && server_flood(s, FLOOD_ACCEPT, LOG_FLOOD_NO_UID))
 				log_warning_errno(-errno, "accept: %m");
-			if (errno != EINTR)
-				return;
-			continue;
+			return;
 		}
 		server_accept_one(s, fd);
 	}
@@ -465,6 +636,9 @@ static int client_read(struct pc_server *s, struct client *c)
 	ssize_t n;
 	int r;
 
+	/* SOCK_SEQPACKET: a request arrives whole or not at all, so there is
+	 * no half-read request to wait for; MSG_TRUNC gives an oversized one's
+	 * real length, for the refusal. */
 	n = recv(c->fd, s->rxbuf, PC_PROTO_MSG_MAX, MSG_TRUNC | MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
@@ -475,7 +649,9 @@ static int client_read(struct pc_server *s, struct client *c)
 	if (r < 0) {
 		/* A client that speaks garbage gets one answer and is closed:
 		 * nothing it sends next can be trusted to be in step. */
-		log_info("client pid %d uid %u refused: %s", (int)c->peer.pid, c->peer.uid, reason);
+		if (server_flood(s, FLOOD_BAD_REQUEST, c->peer.uid))
+			log_info("client pid %d uid %u refused: %s", (int)c->peer.pid, c->peer.uid,
+				 reason);
 		c->close_after = true;
 		reply_set(&reply, r == -EPROTONOSUPPORT ? PC_STATUS_FAILURE : PC_STATUS_USAGE, "%s",
 			  reason);
@@ -505,8 +681,7 @@ static int client_event(struct pc_server *s, struct client *c, uint32_t events)
 		c->sending = false;
 		if (c->close_after)
 			return -ECONNRESET;
-		c->since = pc_now_ms();
-		c->deadline = c->since + PC_SERVER_TIMEOUT_MS;
+		client_idle(c);
 		return client_watch(s, c, EPOLLIN);
 	}
 	if (events & EPOLLIN)
@@ -523,13 +698,15 @@ static void server_expire(struct pc_server *s)
 
 		if (c->deadline > now)
 			continue;
-		if (c->sending)
-			log_info("client pid %d uid %u dropped: did not read its response in %d ms",
-				 (int)c->peer.pid, c->peer.uid, PC_SERVER_TIMEOUT_MS);
-		else
+		if (!c->sending)
 			refuse_fd(c->fd, PC_STATUS_FAILURE, "idle connection timed out");
+		else if (server_flood(s, FLOOD_SLOW_READER, c->peer.uid))
+			log_info("client pid %d uid %u dropped: did not read its response in %d ms",
+				 (int)c->peer.pid, c->peer.uid, client_timeout(c));
 		server_drop_client(s, i, "timed out");
 	}
+	for (size_t k = 0; k < _FLOOD_MAX; k++)
+		log_flood_flush(&s->floods[k], now);
 }
 
 /* Arm the timer for the earliest client deadline (or disarm it). */
@@ -541,6 +718,9 @@ static void server_arm_timer(struct pc_server *s)
 	for (size_t i = 0; i < s->n_clients; i++)
 		if (s->clients[i]->deadline < next)
 			next = s->clients[i]->deadline;
+	for (size_t k = 0; k < _FLOOD_MAX; k++)
+		if (log_flood_deadline(&s->floods[k]) < next)
+			next = log_flood_deadline(&s->floods[k]);
 	if (s->ops->deadline && s->ops->deadline(s->userdata) < next)
 		next = s->ops->deadline(s->userdata);
 	if (next != UINT64_MAX) {
@@ -598,9 +778,24 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 	}
 }
 
+/* In which pass of a batch an event is handled: root's and the group's
+ * requests first, so that they never wait behind every other client that
+ * happened to be ready at the same time; then the fixed fds (new
+ * connections, signals, timers); then everyone else. */
+static int event_pass(const struct pc_server *s, const struct epoll_event *ev)
+{
+	size_t i;
+
+	if (ev->data.u64 < TAG_FIRST_CLIENT)
+		return 1;
+	i = server_find(s, ev->data.u64);
+	return i < s->n_clients && s->clients[i]->peer.may_write ? 0 : 2;
+}
+
 int server_run(struct pc_server *s)
 {
-	struct epoll_event evs[16];
+	struct epoll_event evs[64];
+	int pass[ARRAY_SIZE(evs)];
 
 	while (!s->quit) {
 		int n;
@@ -613,7 +808,11 @@ int server_run(struct pc_server *s)
 			return log_error_errno(-errno, "epoll_wait: %m");
 		}
 		for (int i = 0; i < n; i++)
-			server_dispatch(s, &evs[i]);
+			pass[i] = event_pass(s, &evs[i]);
+		for (int p = 0; p < 3; p++)
+			for (int i = 0; i < n; i++)
+				if (pass[i] == p)
+					server_dispatch(s, &evs[i]);
 	}
 	return 0;
 }

@@ -43,7 +43,7 @@ static const char *const words[] = {
 
 static struct daemon dm;
 static char root[] = "/tmp/portctl-fuzz.XXXXXX";
-static char path90[4200];
+static char path90[4300];
 
 struct input {
 	const uint8_t *p;
