@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/chain.h>
@@ -126,9 +127,11 @@ static int elem_expr_print_cb(struct nftnl_expr *e, void *data)
 
 int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
 {
+	/* Not the timeout: a ban's is the time it had left when compiled, so
+	 * it differs at every compile; the ban's end is in its comment. */
 	static const uint16_t content_attrs[] = { NFTNL_SET_ELEM_VERDICT, NFTNL_SET_ELEM_CHAIN,
-						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_TIMEOUT,
-						  NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF };
+						  NFTNL_SET_ELEM_DATA, NFTNL_SET_ELEM_USERDATA,
+						  NFTNL_SET_ELEM_OBJREF };
 	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
 				 nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
 	int r;
@@ -156,6 +159,35 @@ void elem_list_free(struct elem_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+uint64_t elem_lapse_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool elem_is_end(struct nftnl_set_elem *e)
+{
+	return nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+}
+
+bool elem_lapsed(struct elem_lapse *lp, struct nftnl_set_elem *e)
+{
+	bool lapsed;
+
+	if (!lp->clock_ms)
+		return false;
+	if (elem_is_end(e))
+		lapsed = lp->prev;
+	else
+		lapsed = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) &&
+			 lp->clock_ms + nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT) <= lp->by_ms;
+	lp->prev = lapsed && !elem_is_end(e);
+	return lapsed;
+}
+
 static int elem_list_add_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct elem_list *l = data;
@@ -163,6 +195,7 @@ static int elem_list_add_cb(struct nftnl_set_elem *e, void *data)
 
 	if (!ref || elem_ref_fill(ref, e) < 0)
 		return -1;
+	ref->lapsed = elem_lapsed(&l->lapse, e);
 	return 0;
 }
 
@@ -283,11 +316,14 @@ static int elem_msgs_put(struct elem_msgs *m, struct nftnl_set_elem *e)
 /* Deletes go first so that an interval replaced by a neighbouring one is
  * gone before the new one arrives, and an element whose content changed
  * (its comment names FILE:LINE, and a rule above it went away) is deleted
- * and added again under the same key. Returns 1, or 0 when a full replace
- * is needed (a constant or anonymous set changed). */
-static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj)
+ * and added again under the same key. An old element that has lapsed is
+ * not deleted: the kernel refuses to delete it (ENOENT), which would cost
+ * a full replace. Returns 1, or 0 when a full replace is needed (a
+ * constant or anonymous set changed). */
+static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
+		    const struct elem_lapse *lapse)
 {
-	struct elem_list n = { 0 }, o = { 0 };
+	struct elem_list n = { 0 }, o = { .lapse = *lapse };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
 	struct elem_ref **adds = NULL;
@@ -302,8 +338,10 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		struct elem_ref **slot;
 
 		if (c == 0) {
-			if (strbuf_cmp(&n.items[i].content, &o.items[j].content)) {
-				r = elem_msgs_put(&del, o.items[j].e);
+			if (strbuf_cmp(&n.items[i].content, &o.items[j].content) ||
+			    o.items[j].lapsed) {
+				if (!o.items[j].lapsed)
+					r = elem_msgs_put(&del, o.items[j].e);
 				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 				if (slot)
 					*slot = &n.items[i];
@@ -312,7 +350,9 @@ static int diff_set(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 			}
 			i++, j++;
 		} else if (c > 0) {
-			r = elem_msgs_put(&del, o.items[j++].e);
+			if (!o.items[j].lapsed)
+				r = elem_msgs_put(&del, o.items[j].e);
+			j++;
 		} else {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 			if (!slot)
@@ -355,6 +395,8 @@ int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bo
 
 int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const struct pc_ruleset *old)
 {
+	struct elem_lapse lapse = { .clock_ms = old->bans_clock_ms,
+				    .by_ms = elem_lapse_now_ms() + ELEM_LAPSE_MARGIN_MS };
 	int r = 1;
 
 	if (rs->n_objs != old->n_objs)
@@ -363,6 +405,6 @@ int diff_build_elements(struct batch *b, const struct pc_ruleset *rs, const stru
 		r = objects_equal(&rs->objs[i], &old->objs[i]);
 	for (size_t i = 0; r > 0 && i < rs->n_objs; i++)
 		if (rs->objs[i].kind == PC_NFT_SET)
-			r = diff_set(b, rs->objs[i].obj, old->objs[i].obj, (ssize_t)i);
+			r = diff_set(b, rs->objs[i].obj, old->objs[i].obj, (ssize_t)i, &lapse);
 	return r;
 }

@@ -87,12 +87,30 @@ struct elem_ref {
 	struct nftnl_set_elem *e;
 	struct pc_strbuf id;
 	struct pc_strbuf content;
+	bool lapsed; /* see struct elem_lapse */
 };
+
+/*
+ * Ban elements carry a timeout counted from the ruleset's bans_clock_ms.
+ * Once it has run out the kernel no longer has the element (nor, for an
+ * interval, the end element after it, which it drops with its start), so
+ * it must not be deleted or missed. Fed a set's elements in their order,
+ * elem_lapsed tells which ones ran out by by_ms; clock_ms 0: none did.
+ */
+struct elem_lapse {
+	uint64_t clock_ms, by_ms;
+	bool prev; /* the previous element was a lapsed start */
+};
+bool elem_lapsed(struct elem_lapse *lp, struct nftnl_set_elem *e);
+/* A margin for the time between building a batch and the kernel's commit. */
+#define ELEM_LAPSE_MARGIN_MS 1000u
+uint64_t elem_lapse_now_ms(void);
 
 /* A set's elements sorted by identity. */
 struct elem_list {
 	struct elem_ref *items;
 	size_t n, cap;
+	struct elem_lapse lapse; /* set before elem_list_load to mark lapsed ones */
 };
 
 struct nftnl_set;
