@@ -149,4 +149,9 @@ int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size);
 /* Canonical text of a prefix ("10.0.0.0/8", "2001:db8::1", "any"). */
 int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size);
 
+/* A duration: seconds ("600") or a number with s, m, h, d or w ("10m",
+ * "2h", "1d"); 1 s to PC_DURATION_MAX. 0, -EINVAL or -ERANGE. */
+#define PC_DURATION_MAX (3650u * 86400u)
+int pc_duration_parse(const char *s, uint32_t *seconds);
+
 #endif
