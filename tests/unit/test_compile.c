@@ -354,7 +354,8 @@ static char *ruleset_canonical(const struct pc_ruleset *rs)
 			lines[n++] = strdup(buf);
 		}
 		nftnl_set_elems_iter_destroy(it);
-		qsort(lines, n, sizeof(*lines), line_cmp);
+		if (n) /* an empty set (no bans) has no array */
+			qsort(lines, n, sizeof(*lines), line_cmp);
 		for (size_t k = 0; k < n; k++) {
 			ck_assert_int_eq(pc_strbuf_printf(&sb, "  %s\n", lines[k]), 0);
 			free(lines[k]);
