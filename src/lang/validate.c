@@ -392,22 +392,6 @@ static const struct pc_loc *ban_loc(const struct pc_ban_entry *b)
 	return b->addr.loc.file ? &b->addr.loc : NULL;
 }
 
-static bool prefix_has_host_bits(const struct pc_prefix *p, struct pc_prefix *masked)
-{
-	unsigned bytes = p->family == AF_INET ? 4 : 16;
-	bool set = false;
-
-	*masked = *p;
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned keep = p->len >= 8 * (i + 1) ? 8 : p->len > 8 * i ? p->len - 8 * i : 0;
-		uint8_t mask = keep ? (uint8_t)(0xff << (8 - keep)) : 0;
-
-		set |= (p->addr[i] & ~mask) != 0;
-		masked->addr[i] &= mask;
-	}
-	return set;
-}
-
 /* Duplicates and overlaps are fine: the compiler merges them. */
 static void ban_check(struct validator *v, const struct pc_ban_entry *b)
 {
@@ -420,8 +404,14 @@ static void ban_check(struct validator *v, const struct pc_ban_entry *b)
 			    "a ban needs an address");
 		return;
 	}
+	if (b->addr.len > (b->addr.family == AF_INET ? 32 : 128)) {
+		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), NULL,
+			    "invalid prefix length %u in a ban", b->addr.len);
+		return;
+	}
 	pc_prefix_format(&b->addr, addr, sizeof(addr));
-	if (prefix_has_host_bits(&b->addr, &masked)) {
+	masked = b->addr;
+	if (prefix_clear_host_bits(masked.addr, b->addr.family == AF_INET ? 4 : 16, b->addr.len)) {
 		pc_prefix_format(&masked, fixed, sizeof(fixed));
 		snprintf(hint, sizeof(hint), "did you mean %s?", fixed);
 		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), hint,

@@ -368,8 +368,7 @@ int port_range_parse(struct pc_port_range *r, const char *s, size_t len, const s
 	return 0;
 }
 
-/* Clear the bits past the prefix length; true when any was set. */
-static bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
+bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
 {
 	bool set = false;
 
