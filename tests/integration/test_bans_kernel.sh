@@ -5,7 +5,7 @@
 # IPv4 and IPv6, while another peer (in another zone than a ban of its
 # address) keeps its stream, ping and new connections. A ban with a
 # timeout lapses in the kernel by itself, and the next change then goes
-# through as an element change still.
+# through as an element change still; an unban lets the peer in again.
 . "$(dirname "$0")/lib.sh"
 pc_require
 
@@ -45,12 +45,14 @@ lines() { [ "$(grep -c . "$PC_TMP/ban.out")" -ge "$1" ]; }
 until_ok 10 lines 1 || pc_fail "banapply did not start: $(cat "$PC_TMP/ban.out")"
 [ "$(head -1 "$PC_TMP/ban.out")" = ready ] || pc_fail "banapply: $(cat "$PC_TMP/ban.out")"
 N=1
-# bans BAN...: replace the bans; prints banapply's answer.
+# bans BAN...: replace the bans; banapply's answer in $got (not a
+# subshell: N counts the answers).
 bans() {
 	N=$((N + 1))
 	echo "bans $*" >&7
 	until_ok 10 lines "$N" || pc_fail "banapply did not answer 'bans $*'"
-	sed -n "${N}p" "$PC_TMP/ban.out"
+	got=$(sed -n "${N}p" "$PC_TMP/ban.out")
+	pc_log "bans $*: $got"
 }
 
 pc_listen host tcp:443
@@ -73,12 +75,11 @@ pc_expect reply pc_in peer2 python3 "$PING" fd99:2::1 2000
 
 pc_log "the bans go in as one element change"
 BASE="10.99.1.2 fd99:1::/64 10.99.2.2@lab fd99:2::2@lab 10.99.3.2@lab fd99:3::2@lab"
-got=$(bans "$BASE")
+bans "$BASE"
 case "$got" in
 "ok incremental "*) ;;
 *) pc_fail "bans: $got" ;;
 esac
-pc_log "$got"
 
 pc_log "the banned streams stop while the control stream goes on"
 c=$(count p3v4)
@@ -93,10 +94,10 @@ for s in p1v4 p1v6 p2v4 p2v6; do after="$after $(count "$s")"; done
 pc_log "ok: banned streams stay at$after while the control stream grew by 20"
 
 pc_log "no ping, no new connection from the banned peers; the other peer keeps both"
-pc_expect timeout pc_in peer1 python3 "$PING" 10.99.1.1 1000
-pc_expect timeout pc_in peer1 python3 "$PING" fd99:1::1 1000
-pc_expect timeout pc_in peer2 python3 "$PING" 10.99.2.1 1000
-pc_expect timeout pc_in peer2 python3 "$PING" fd99:2::1 1000
+pc_expect timeout pc_in peer1 python3 "$PING" 10.99.1.1 500
+pc_expect timeout pc_in peer1 python3 "$PING" fd99:1::1 500
+pc_expect timeout pc_in peer2 python3 "$PING" 10.99.2.1 500
+pc_expect timeout pc_in peer2 python3 "$PING" fd99:2::1 500
 pc_expect timeout pc_probe peer1 tcp 10.99.1.1 443 500
 pc_expect timeout pc_probe peer2 tcp fd99:2::1 443 500
 pc_expect reply pc_in peer3 python3 "$PING" 10.99.3.1 2000
@@ -105,7 +106,7 @@ pc_expect open pc_probe peer3 tcp 10.99.3.1 443
 pc_expect open pc_probe peer3 tcp fd99:3::1 443
 
 pc_log "a ban with a timeout lapses in the kernel by itself"
-got=$(bans "$BASE 10.99.3.2+2")
+bans "$BASE 10.99.3.2+2"
 case "$got" in "ok incremental "*) ;; *) pc_fail "timed ban: $got" ;; esac
 pc_expect timeout pc_probe peer3 tcp 10.99.3.1 443 500
 pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.3\.2 timeout ' ||
@@ -115,13 +116,12 @@ until_ok 10 lapsed || pc_fail "the element did not lapse: $(pc_in host nft list 
 pc_expect open pc_probe peer3 tcp 10.99.3.1 443
 pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.1\.2' || pc_fail "a ban without timeout lapsed"
 # The lapsed element is not deleted again: still an element change.
-got=$(bans "$BASE")
+bans "$BASE"
 case "$got" in "ok incremental "*) ;; *) pc_fail "after the lapse: $got" ;; esac
 
-pc_log "unban: the stream passes data again"
-s=$(count p1v4)
-got=$(bans)
+pc_log "unban: ping and new connections again"
+bans
 case "$got" in "ok incremental "*) ;; *) pc_fail "unban: $got" ;; esac
-until_ok 20 grows_past p1v4 "$s" || pc_fail "p1v4 did not resume after the unban"
 pc_expect reply pc_in peer1 python3 "$PING" 10.99.1.1 2000
+pc_expect open pc_probe peer2 tcp fd99:2::1 443
 exit 0
