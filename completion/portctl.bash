@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic explain export diff"
+	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic explain export diff ban unban exposure"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -36,7 +36,7 @@ _portctl()
 		_filedir
 		return
 		;;
-	zone)
+	zone | --zone)
 		COMPREPLY=($(compgen -W "$(_portctl_names zones)" -- "$cur"))
 		return
 		;;
@@ -65,6 +65,14 @@ _portctl()
 		;;
 	panic)
 		COMPREPLY=($(compgen -W "on off --force --json --help" -- "$cur"))
+		;;
+	ban)
+		# ban ADDRESS[/PREFIX] [--zone ZONE] [--timeout DURATION]
+		[[ $prev == --timeout ]] && COMPREPLY=($(compgen -W "600 10m 1h 1d" -- "$cur")) && return
+		COMPREPLY=($(compgen -W "--zone --timeout --json --help" -- "$cur"))
+		;;
+	unban)
+		COMPREPLY=($(compgen -W "--zone --all --json --help" -- "$cur"))
 		;;
 	check)
 		_filedir rules

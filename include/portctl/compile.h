@@ -53,6 +53,9 @@ struct pc_ruleset {
 	/* Which commit of a netlink handle installed this ruleset (0: none),
 	 * set by pc_nl_apply(): a later difference trusts it only then. */
 	uint64_t installed;
+	/* CLOCK_REALTIME in ms from which the ban elements' timeouts count:
+	 * with it, an element's timeout tells when the kernel drops it. */
+	uint64_t bans_clock_ms;
 };
 
 struct pc_plan;
@@ -70,6 +73,16 @@ int pc_compile(const struct pc_config *cfg, struct pc_ruleset **out, struct pc_d
 int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct pc_diags *d);
 
 void pc_ruleset_free(struct pc_ruleset *rs);
+
+/*
+ * Bans in O(bans): make the ban sets of rs, compiled from a configuration
+ * with cfg's zones, hold cfg->bans as of now, exactly as a full compile of
+ * cfg would, touching nothing else (the sets keep their names and ids, so
+ * pc_nl_apply sends only their element changes). cfg must be validated;
+ * its bans are read now and not kept. Returns 0, -EINVAL when rs does not
+ * have the ban sets of cfg's zones, or -ENOMEM (rs unchanged on error).
+ */
+int pc_ruleset_bans_update(struct pc_ruleset *rs, const struct pc_config *cfg);
 
 /*
  * The panic ruleset: table inet portctl with input and output chains that

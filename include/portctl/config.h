@@ -111,6 +111,10 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d);
  */
 int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d);
 
+/* The same for ban i (pc_config_validate checks every ban too): an
+ * address or prefix without host bits, a known zone. */
+int pc_config_validate_ban(struct pc_config *cfg, size_t i, struct pc_diags *d);
+
 /* The shipped file of rules (allow ssh) read after rules.d/, so that a
  * fresh install keeps SSH open and the admin's own rules still win. */
 #define PC_DEFAULTS_FILE "defaults.rules"
@@ -161,5 +165,10 @@ const struct pc_service *pc_config_service(const struct pc_config *cfg, const ch
 int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size);
 /* Canonical text of a prefix ("10.0.0.0/8", "2001:db8::1", "any"). */
 int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size);
+
+/* A duration: seconds ("600") or a number with s, m, h, d or w ("10m",
+ * "2h", "1d"); 1 s to PC_DURATION_MAX. 0, -EINVAL or -ERANGE. */
+#define PC_DURATION_MAX (3650u * 86400u)
+int pc_duration_parse(const char *s, uint32_t *seconds);
 
 #endif

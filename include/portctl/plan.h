@@ -23,6 +23,8 @@ struct pc_plan_span {
 	enum pc_verdict_kind verdict;
 	const struct pc_rule *rule; /* NULL in dispatch tables */
 	size_t zone;                /* dispatch tables: index into plan->zones */
+	/* Ban sets: the ban that decides, the one of them that lasts longest. */
+	const struct pc_ban_entry *ban;
 };
 
 /* Disjoint, sorted spans of one key width. */
@@ -66,9 +68,16 @@ struct pc_plan_chain {
 	enum pc_verdict_kind policy;
 };
 
+/* The bans in force of one scope (every zone, or one zone) per family:
+ * disjoint spans, each decided by the ban that lasts longest. */
+struct pc_plan_bans {
+	struct pc_plan_spans addr4, addr6;
+};
+
 struct pc_plan_zone {
 	const struct pc_zone *zone;
 	struct pc_plan_chain dir[2]; /* indexed by enum pc_dir */
+	struct pc_plan_bans bans;    /* bans of this zone alone */
 };
 
 /* Interface name → zone. */
@@ -94,6 +103,10 @@ struct pc_plan {
 	struct pc_plan_zone *zones;  /* parallel to cfg->zones */
 	size_t n_zones;
 	struct pc_plan_dispatch dispatch[2]; /* indexed by enum pc_dir */
+	struct pc_plan_bans bans;            /* bans of every zone */
+	/* CLOCK_REALTIME in ms when the plan was built: bans that expired by
+	 * then are left out, the others' kernel timeouts count from it. */
+	uint64_t now_ms;
 };
 
 /*
@@ -124,9 +137,10 @@ enum pc_zone_reason {
 };
 
 enum pc_decided_by {
-	PC_DECIDED_PREAMBLE, /* built-in: loopback or needed ICMP */
+	PC_DECIDED_PREAMBLE, /* built-in: loopback, conntrack or needed ICMP */
 	PC_DECIDED_RULE,
 	PC_DECIDED_POLICY,
+	PC_DECIDED_BAN, /* a ban (verdict drop) */
 };
 
 struct pc_verdict {
@@ -135,11 +149,13 @@ struct pc_verdict {
 	const struct pc_zone *zone; /* NULL when the preamble decided */
 	enum pc_zone_reason zone_reason;
 	const struct pc_rule *rule; /* PC_DECIDED_RULE only */
+	const struct pc_ban_entry *ban; /* PC_DECIDED_BAN only */
 };
 
 /*
  * Evaluate a new connection's first packet against the plan, first match
- * as the kernel does. Rate limits are taken as not exceeded. Returns 0, or
+ * as the kernel does: loopback, bans of every zone, zone dispatch, the
+ * zone's bans, then the built-in ICMP and the zone's rules. Rate limits are taken as not exceeded. Returns 0, or
  * -EINVAL for a packet with an unknown family.
  */
 int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct pc_verdict *out);

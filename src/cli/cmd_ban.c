@@ -1,71 +1,147 @@
 /* portctl ban / unban: drop every packet of an address ahead of all rules
- * (fail2ban's action), or lift that again. One element per change. */
+ * and established connections (fail2ban's action), or lift that again. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "portctl/proto.h"
 
-#define BAN_USAGE_TAIL                                                                             \
-	" ADDRESS [--zone ZONE]\n\n"                                                               \
-	"ADDRESS is IPv4 or IPv6, optionally with a prefix length. Without --zone\n"               \
-	"the ban covers every zone. Bans stay in force across reloads and rule\n"                  \
-	"changes, until unban or a restart of portctld; they are not written to\n"                 \
-	"any file (fail2ban keeps its own record).\n"
+#define BAN_USAGE                                                                                  \
+	"ban ADDRESS[/PREFIX] [--zone ZONE] [--timeout DURATION] [--json]\n\n"                     \
+	"Drop every packet from ADDRESS (and to it), established connections and\n"                \
+	"ping included, ahead of every rule. Options may come before or after the\n"              \
+	"address.\n\n"                                                                             \
+	"  --zone ZONE          only where the packet's zone is ZONE (default: every zone)\n"   \
+	"  --timeout DURATION   lift the ban after DURATION: seconds (600) or with s, m,\n"     \
+	"                       h, d or w (10m, 2h, 1d); the kernel lifts it by itself\n"      \
+	"                       even if portctld misses the time\n"
 
-static int ban_run(struct cli_context *ctx, int argc, char *argv[], const char *cmd)
+#define UNBAN_USAGE                                                                                \
+	"unban ADDRESS[/PREFIX] [--zone ZONE] [--json]\n"                                          \
+	"   or: portctl unban --all [--json]\n\n"                                                  \
+	"Lift the ban of ADDRESS (of ZONE), or every ban. Lifting a ban that is not\n"             \
+	"in force succeeds too, and says so.\n"
+
+struct ban_opts {
+	const char *address, *zone;
+	uint32_t timeout; /* seconds; 0: none */
+	bool all;
+};
+
+static int ban_usage_error(const struct cli_context *ctx, const char *cmd, const char *what)
+{
+	fprintf(stderr, "%s %s: %s; '%s %s --help' says more\n", ctx->prog, cmd, what, ctx->prog,
+		cmd);
+	return CLI_EXIT_USAGE;
+}
+
+/* Options anywhere among the operands ("-" in the option string: getopt
+ * hands every operand over in place, whatever POSIXLY_CORRECT says), as
+ * fail2ban writes "ban ADDR --zone Z". Returns -1 to stop with *code. */
+static int ban_opts_parse(struct cli_context *ctx, int argc, char *argv[], bool ban,
+			  struct ban_opts *o, int *code)
 {
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"json", no_argument, NULL, 'j'},
 		{"zone", required_argument, NULL, 'z'},
+		{"timeout", required_argument, NULL, 't'},
+		{"all", no_argument, NULL, 'a'},
 		{0},
 	};
-	const char *zone = NULL;
-	json_t *args;
+	const char *cmd = argv[0];
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hjz:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-hjz:t:a", options, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			printf("usage: %s %s" BAN_USAGE_TAIL, ctx->prog, cmd);
-			return CLI_EXIT_OK;
-		case 'j':
-			ctx->json = true;
+		case 1:
+			if (o->address) {
+				*code = ban_usage_error(ctx, cmd, "give exactly one ADDRESS");
+				return -1;
+			}
+			o->address = optarg;
 			break;
 		case 'z':
-			zone = optarg;
+			o->zone = optarg;
+			break;
+		case 't':
+			r = ban ? pc_duration_parse(optarg, &o->timeout) : -EINVAL;
+			if (r < 0) {
+				*code = ban_usage_error(
+				    ctx, cmd,
+				    !ban	    ? "takes no --timeout (the ban's own ends it)"
+				    : r == -ERANGE ? "--timeout is at most 3650 days"
+						   : "--timeout takes a duration: 600, 10m, 2h, 1d");
+				return -1;
+			}
+			break;
+		case 'a':
+			if (ban) {
+				*code = ban_usage_error(ctx, cmd, "takes no --all");
+				return -1;
+			}
+			o->all = true;
 			break;
 		default:
-			fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx->prog, cmd);
-			return CLI_EXIT_USAGE;
+			if (cli_option_common(ctx, c, cmd, ban ? BAN_USAGE : UNBAN_USAGE, code) < 0)
+				return -1;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "%s %s: give exactly one ADDRESS; '%s %s --help' says more\n",
-			ctx->prog, cmd, ctx->prog, cmd);
-		return CLI_EXIT_USAGE;
+	if (o->all && (o->address || o->zone)) {
+		*code = ban_usage_error(ctx, cmd, "--all takes no ADDRESS and no --zone");
+		return -1;
 	}
-	args = json_pack("{s:s}", "address", argv[optind]);
-	if (!args || (zone && json_object_set_new(args, "zone", json_string(zone)) < 0)) {
+	if (!o->all && !o->address) {
+		*code = ban_usage_error(ctx, cmd, ban ? "give an ADDRESS" : "give an ADDRESS or --all");
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *ban_args(const struct ban_opts *o)
+{
+	json_t *args = json_object();
+
+	if (!args)
+		return NULL;
+	if ((o->address && json_object_set_new(args, "address", json_string(o->address)) < 0) ||
+	    (o->zone && json_object_set_new(args, "zone", json_string(o->zone)) < 0) ||
+	    (o->timeout && json_object_set_new(args, "timeout", json_integer(o->timeout)) < 0) ||
+	    (o->all && json_object_set_new(args, "all", json_true()) < 0)) {
 		json_decref(args);
-		return CLI_EXIT_FAILURE;
+		return NULL;
 	}
-	r = cli_daemon_simple(ctx, cmd, args);
+	return args;
+}
+
+static int ban_run(struct cli_context *ctx, int argc, char *argv[], bool ban)
+{
+	struct ban_opts o = {0};
+	json_t *args;
+	int code, r;
+
+	if (ban_opts_parse(ctx, argc, argv, ban, &o, &code) < 0)
+		return code;
+	args = ban_args(&o);
+	if (!args)
+		return CLI_EXIT_FAILURE;
+	r = cli_daemon_simple(ctx, argv[0], args);
 	json_decref(args);
 	return r;
 }
 
 int cmd_ban(struct cli_context *ctx, int argc, char *argv[])
 {
-	return ban_run(ctx, argc, argv, "ban");
+	return ban_run(ctx, argc, argv, true);
 }
 
 int cmd_unban(struct cli_context *ctx, int argc, char *argv[])
 {
-	return ban_run(ctx, argc, argv, "unban");
+	return ban_run(ctx, argc, argv, false);
 }

@@ -206,7 +206,8 @@ static json_t *loc_json(const struct pc_rule *rule)
 }
 
 static const char *const decided_names[] = {
-	[PC_DECIDED_PREAMBLE] = "built-in", [PC_DECIDED_RULE] = "rule", [PC_DECIDED_POLICY] = "policy"};
+	[PC_DECIDED_PREAMBLE] = "built-in", [PC_DECIDED_RULE] = "rule", [PC_DECIDED_POLICY] = "policy",
+	[PC_DECIDED_BAN] = "ban"};
 
 /* One zone's answer for a listener, or NULL when no packet lands there. */
 static json_t *zone_reach(const struct pc_plan *plan, size_t z, const struct listener *l,

@@ -17,6 +17,10 @@ portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh
+# ban/unban's words and requests, against a stand-in daemon.
+TESTS += tests/integration/test_cli_ban.sh
+dist_noinst_SCRIPTS += tests/integration/test_cli_ban.sh
+EXTRA_DIST += tests/integration/fake_daemon.py
 
 # bash-completion finds a completion by the command's name.
 bashcompletiondir = $(datadir)/bash-completion/completions

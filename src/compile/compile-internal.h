@@ -21,6 +21,7 @@ struct span_item {
 	enum pc_verdict_kind verdict;
 	const struct pc_rule *rule;
 	size_t zone;
+	const struct pc_ban_entry *ban;
 };
 
 /* Keys are big-endian, left-aligned in 16 bytes, zero past the width. */
@@ -90,6 +91,24 @@ struct nftnl_set;
  */
 int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
 		    struct nftnl_set **out);
+
+/* Bans (bans.c). CLOCK_REALTIME in ms. */
+uint64_t bans_clock_ms(void);
+/* plan->bans and each zone's bans from plan->cfg at plan->now_ms. */
+int plan_bans_build(struct pc_plan *plan);
+void bans_free(struct pc_plan_bans *b);
+/* The ban that drops addr (of family) in b, or NULL. */
+const struct pc_ban_entry *bans_find(const struct pc_plan_bans *b, uint8_t family,
+				     const uint8_t *addr);
+/* "ban4", "ban6" for every zone, "ban4_ZONE" for one (zone non-NULL). */
+void ban_set_name(char *buf, size_t size, uint8_t family, const char *zone);
+/* An empty ban set: interval, timeout. NULL when out of memory. */
+struct nftnl_set *ban_set_new(const char *name, uint32_t id, uint8_t family);
+/* The spans as elements, timed from now_ms; counts them in *n_elems. */
+int ban_set_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, uint64_t now_ms,
+		 size_t *n_elems);
+/* "portctl ban ADDR[/LEN][ until UTC]": elements' comments, explain's words. */
+int ban_comment(const struct pc_ban_entry *b, char *buf, size_t size);
 
 /* IPPROTO_* of a PC_PROTO_* bit, and the three bits in a stable order. */
 uint8_t proto_l4(enum pc_proto p);

@@ -19,12 +19,15 @@ static bool bytes_has(const uint8_t *v, size_t n, uint8_t x)
 	return false;
 }
 
-static bool packet_preamble_accepts(const struct pc_packet *pkt)
+static bool packet_loopback(const struct pc_packet *pkt)
 {
 	const char *ifname = pkt->dir == PC_DIR_IN ? pkt->iif : pkt->oif;
 
-	if (ifname && streq(ifname, "lo"))
-		return true;
+	return ifname && streq(ifname, "lo");
+}
+
+static bool packet_icmp_accepted(const struct pc_packet *pkt)
+{
 	if (pkt->family == AF_INET && pkt->l4proto == IPPROTO_ICMP)
 		return bytes_has(icmp4_ok, sizeof(icmp4_ok), pkt->icmp_type);
 	if (pkt->family == AF_INET6 && pkt->l4proto == IPPROTO_ICMPV6)
@@ -198,6 +201,18 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 	return false;
 }
 
+/* A ban of b on the packet's far end (inbound source, outbound destination). */
+static bool packet_banned(const struct pc_plan_bans *b, const struct pc_packet *pkt,
+			  struct pc_verdict *out)
+{
+	out->ban = bans_find(b, pkt->family, pkt->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr);
+	if (!out->ban)
+		return false;
+	out->verdict = PC_VERDICT_DROP;
+	out->by = PC_DECIDED_BAN;
+	return true;
+}
+
 int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct pc_verdict *out)
 {
 	const struct pc_plan_chain *c;
@@ -206,13 +221,24 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 	if (pkt->family != AF_INET && pkt->family != AF_INET6)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (packet_preamble_accepts(pkt)) {
+	/* In the kernel's order: input/output, then the zone chain with its
+	 * bans and its jump to the built-in part (src/compile/lower.c). */
+	if (packet_loopback(pkt)) {
 		out->verdict = PC_VERDICT_ACCEPT;
 		out->by = PC_DECIDED_PREAMBLE;
 		return 0;
 	}
+	if (packet_banned(&plan->bans, pkt, out))
+		return 0;
 	z = packet_zone(plan, pkt, &out->zone_reason);
 	out->zone = plan->zones[z].zone;
+	if (packet_banned(&plan->zones[z].bans, pkt, out))
+		return 0;
+	if (packet_icmp_accepted(pkt)) {
+		out->verdict = PC_VERDICT_ACCEPT;
+		out->by = PC_DECIDED_PREAMBLE;
+		return 0;
+	}
 	c = &plan->zones[z].dir[pkt->dir];
 	for (size_t i = 0; i < c->n_entries; i++) {
 		if (entry_decides(&c->entries[i], pkt, &out->verdict, &out->rule)) {

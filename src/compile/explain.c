@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "compile-internal.h"
 #include "portctl/explain.h"
 #include "portctl/plan.h"
 #include "portctl/util.h"
@@ -162,9 +163,12 @@ static bool prefixes_contain(const struct pc_prefix *p, size_t n, uint8_t family
 	return false;
 }
 
-/* Whether any zone source or rule address of cfg covers addr. */
+/* Whether any zone source, rule address or ban of cfg covers addr. */
 static bool config_names_addr(const struct pc_config *cfg, uint8_t family, const uint8_t *addr)
 {
+	for (size_t i = 0; i < cfg->n_bans; i++)
+		if (prefixes_contain(&cfg->bans[i].addr, 1, family, addr))
+			return true;
 	for (size_t i = 0; i < cfg->n_zones; i++)
 		if (prefixes_contain(cfg->zones[i].sources, cfg->zones[i].n_sources, family, addr))
 			return true;
@@ -260,6 +264,18 @@ static json_t *rule_json(const struct pc_config *cfg, const struct pc_rule *r)
 			 "text", r->text);
 }
 
+static json_t *ban_json(const struct pc_ban_entry *b)
+{
+	char addr[64], text[PC_COMMENT_MAX + 1];
+
+	if (pc_prefix_format(&b->addr, addr, sizeof(addr)) < 0 ||
+	    ban_comment(b, text, sizeof(text)) < 0)
+		return NULL;
+	return json_pack("{s:s,s:s?,s:o,s:s}", "address", addr, "zone", b->zone, "expires",
+			 b->expires ? json_integer((json_int_t)b->expires) : json_null(), "text",
+			 text);
+}
+
 static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt, uint8_t *local,
 			uint8_t *remote)
 {
@@ -306,13 +322,15 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	json_t *zone_match = json_null();
 	const char *decided = v->by == PC_DECIDED_RULE	   ? "rule"
 			      : v->by == PC_DECIDED_POLICY ? "policy"
+			      : v->by == PC_DECIDED_BAN	   ? "ban"
 							   : "builtin";
+	json_t *a;
 
 	if (v->zone && v->zone_reason == PC_ZONE_BY_ADDRESS)
 		zone_match = zone_prefix_json(v->zone, pkt->family, zone_addr);
 	else if (v->zone && v->zone_reason == PC_ZONE_BY_IFACE)
 		zone_match = json_string(q->iface);
-	return json_pack(
+	a = json_pack(
 	    "{s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:s?,s:s?,s:s,s:o,s:s,s:o,s:s,s:b}", "direction",
 	    q->dir == PC_DIR_IN ? "in" : "out", "protocol", proto_name(q->l4proto), "port",
 	    (int)q->port, "family", pkt->family == AF_INET ? "ipv4" : "ipv6", "source",
@@ -325,6 +343,11 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	    pc_verdict_kind_name(v->verdict), "rate_limited",
 	    v->by == PC_DECIDED_RULE && v->rule &&
 		(v->rule->rate.set || v->rule->action == PC_LIMIT));
+	if (a && v->by == PC_DECIDED_BAN && json_object_set_new(a, "ban", ban_json(v->ban)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
 }
 
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
@@ -437,6 +460,9 @@ void pc_explain_print(FILE *out, const json_t *a)
 			(long long)json_integer_value(json_object_get(rule, "line")),
 			(long long)json_integer_value(json_object_get(rule, "number")),
 			jstr(rule, "text"));
+	} else if (streq(decided, "ban")) {
+		fprintf(out, "rule:    banned (%s)%s\n", jstr(json_object_get(a, "ban"), "text"),
+			json_is_string(json_object_get(a, "zone")) ? "" : ", in every zone");
 	} else if (streq(decided, "policy")) {
 		fprintf(out, "rule:    none matched: the zone's %s policy decides\n",
 			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");

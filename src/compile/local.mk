@@ -4,6 +4,7 @@ src_compile_libcompile_a_SOURCES = \
 	src/compile/compile-internal.h \
 	src/compile/spans.c \
 	src/compile/plan.c \
+	src/compile/bans.c \
 	src/compile/eval.c \
 	src/compile/explain.c \
 	include/portctl/explain.h \
@@ -40,3 +41,10 @@ tests_unit_test_compile_kernel_LDADD = $(COMPILE_LIBS) $(MNL_LIBS) $(CHECK_LIBS)
 noinst_PROGRAMS += tests/bench/bench_compile
 tests_bench_bench_compile_SOURCES = tests/bench/bench_compile.c
 tests_bench_bench_compile_LDADD = $(COMPILE_LIBS)
+
+# Bans: validation, ban sets and timeouts, the O(bans) update, explain.
+check_PROGRAMS += tests/unit/test_bans
+TESTS += tests/unit/test_bans
+tests_unit_test_bans_SOURCES = tests/unit/test_bans.c tests/unit/compile_helper.h
+tests_unit_test_bans_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_bans_LDADD = $(COMPILE_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)

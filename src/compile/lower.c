@@ -39,6 +39,9 @@ struct lower {
 	const struct pc_rule *rule;
 	/* Zone chain names per direction, indexed like plan->zones. */
 	char (*chain_names[2])[NAME_MAX_LEN];
+	/* Ban sets by family: every zone's, and each zone's (plan->zones). */
+	struct nftnl_set *bans[2];
+	struct nftnl_set *(*zone_bans)[2];
 };
 
 static const char *const dir_names[2] = { "in", "out" };
@@ -253,20 +256,17 @@ static int rule_ct_state(struct lower *l, const char *chain, uint32_t mask, enum
 	return ret < 0 ? ret : rule_add_verdict(r, v);
 }
 
-static int preamble_lower(struct lower *l, enum pc_dir dir, const char *chain,
-			  const struct preamble_sets *ps)
-{
-	uint32_t lo_index = 1; /* the loopback device is ifindex 1 in every namespace */
-	struct nftnl_rule *r = lower_rule_new(l, chain);
-	int ret = r ? rule_add_meta(r, dir == PC_DIR_IN ? NFT_META_IIF : NFT_META_OIF, NFT_REG_1)
-		    : -ENOMEM;
+static const char *const preamble_chains[2] = { "preamble_in", "preamble_out" };
 
-	if (ret >= 0)
-		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &lo_index, sizeof(lo_index));
-	if (ret >= 0)
-		ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
-	if (ret >= 0)
-		ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_early);
+/* The built-in part every zone chain jumps to after its bans: needed
+ * ICMPv6, established connections, invalid packets, needed ICMP. It sits
+ * behind zone dispatch, not ahead of it, so that a zone's bans are checked
+ * before established connections are let through. */
+static int preamble_lower(struct lower *l, enum pc_dir dir, const struct preamble_sets *ps)
+{
+	const char *chain = preamble_chains[dir];
+	int ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_early);
+
 	if (ret >= 0)
 		ret = rule_ct_state(l, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 						      NF_CT_STATE_BIT(IP_CT_RELATED),
@@ -277,6 +277,80 @@ static int preamble_lower(struct lower *l, enum pc_dir dir, const char *chain,
 		ret = rule_icmp_accept(l, chain, IPPROTO_ICMP, ps->icmp4_ok);
 	if (ret >= 0)
 		ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_ok);
+	return ret;
+}
+
+/* iif lo accept (outbound: oif). */
+static int loopback_lower(struct lower *l, enum pc_dir dir, const char *chain)
+{
+	uint32_t lo_index = 1; /* the loopback device is ifindex 1 in every namespace */
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_meta(r, dir == PC_DIR_IN ? NFT_META_IIF : NFT_META_OIF, NFT_REG_1)
+		    : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &lo_index, sizeof(lo_index));
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_ACCEPT);
+}
+
+/* --- bans --- */
+
+/* The ban sets, empty ones included, so that a first ban is only an
+ * element change. They come first among the sets: pc_ruleset_bans_update
+ * finds them by position. */
+static int ban_sets_lower(struct lower *l)
+{
+	static const uint8_t fams[2] = { AF_INET, AF_INET6 };
+	char name[SET_NAME_MAX];
+	int ret = 0;
+
+	l->zone_bans = calloc(l->plan->n_zones ? l->plan->n_zones : 1, sizeof(*l->zone_bans));
+	if (!l->zone_bans)
+		return -ENOMEM;
+	for (size_t z = 0; ret >= 0 && z <= l->plan->n_zones; z++) {
+		const struct pc_plan_bans *b = z == 0 ? &l->plan->bans : &l->plan->zones[z - 1].bans;
+		struct nftnl_set **out = z == 0 ? l->bans : l->zone_bans[z - 1];
+
+		l->zone = z == 0 ? NULL : l->plan->zones[z - 1].zone;
+		for (int f = 0; ret >= 0 && f < 2; f++) {
+			ban_set_name(name, sizeof(name), fams[f], l->zone ? l->zone->name : NULL);
+			out[f] = ban_set_new(name, ++l->next_set_id, fams[f]);
+			if (!out[f])
+				return -ENOMEM;
+			if (objlist_push(l, &l->sets, PC_NFT_SET, out[f]) < 0) {
+				nftnl_set_free(out[f]);
+				return -ENOMEM;
+			}
+			ret = ban_set_fill(out[f], f == 0 ? &b->addr4 : &b->addr6, l->plan->now_ms,
+					   &l->n_elems);
+		}
+	}
+	l->zone = NULL;
+	return ret;
+}
+
+/* ip saddr @SET counter drop, for both families (outbound: daddr). */
+static int ban_rules_lower(struct lower *l, enum pc_dir dir, const char *chain,
+			   struct nftnl_set *const sets[2])
+{
+	int ret = 0;
+
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+		struct nftnl_rule *r = lower_rule_new(l, chain);
+
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+					       addr_offset(family, dir == PC_DIR_OUT), addr_len(family),
+					       NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, sets[f], -1);
+		if (ret >= 0)
+			ret = rule_add_counter(r);
+		if (ret >= 0)
+			ret = rule_add_verdict(r, PC_VERDICT_DROP);
+	}
 	return ret;
 }
 
@@ -396,7 +470,8 @@ static int dispatch_iface_lower(struct lower *l, enum pc_dir dir, const char *ch
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 }
 
-static int base_chain_lower(struct lower *l, enum pc_dir dir, const struct preamble_sets *ps)
+/* Loopback, the bans of every zone, then zone dispatch. */
+static int base_chain_lower(struct lower *l, enum pc_dir dir)
 {
 	const struct pc_plan_dispatch *dp = &l->plan->dispatch[dir];
 	const char *chain = dir == PC_DIR_IN ? "input" : "output";
@@ -405,7 +480,10 @@ static int base_chain_lower(struct lower *l, enum pc_dir dir, const struct pream
 
 	ret = lower_chain_new(l, chain, dir == PC_DIR_IN ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
 	if (ret >= 0)
-		ret = preamble_lower(l, dir, chain, ps);
+		ret = loopback_lower(l, dir, chain);
+	if (ret >= 0)
+		ret = ban_rules_lower(l, dir, chain, l->bans);
+	/* A forged source must not choose its zone (the bans drop it anyway). */
 	if (ret >= 0 && dir == PC_DIR_IN)
 		ret = dispatch_rpf_lower(l, chain, &dp->addr4, AF_INET);
 	if (ret >= 0 && dir == PC_DIR_IN)
@@ -986,6 +1064,10 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	int ret = 0;
 
 	l->zone = l->plan->zones[z].zone;
+	/* The zone's bans, then the built-in part, ahead of the zone's rules. */
+	ret = ban_rules_lower(l, dir, chain, l->zone_bans[z]);
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_jump(r, preamble_chains[dir]) : -ENOMEM;
 	for (size_t i = 0; ret >= 0 && i < c->n_entries; i++) {
 		const struct pc_plan_entry *e = &c->entries[i];
 
@@ -1040,10 +1122,16 @@ static int lower_all(struct lower *l)
 			l->zone = NULL;
 		}
 	}
+	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+		ret = lower_chain_new(l, preamble_chains[dir], -1);
+	if (ret >= 0)
+		ret = ban_sets_lower(l);
 	if (ret >= 0)
 		ret = preamble_sets_new(l, &ps);
 	for (int dir = 0; ret >= 0 && dir < 2; dir++)
-		ret = base_chain_lower(l, (enum pc_dir)dir, &ps);
+		ret = preamble_lower(l, (enum pc_dir)dir, &ps);
+	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+		ret = base_chain_lower(l, (enum pc_dir)dir);
 	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {
 		for (int dir = 0; ret >= 0 && dir < 2; dir++)
 			ret = zone_chain_lower(l, z, (enum pc_dir)dir);
@@ -1095,6 +1183,7 @@ static int ruleset_assemble(struct lower *l, struct pc_ruleset *rs)
 	rs->n_sets = l->sets.n;
 	rs->n_rules = l->rules.n;
 	rs->n_elems = l->n_elems;
+	rs->bans_clock_ms = l->plan->now_ms;
 	if (ret >= 0)
 		ret = ruleset_append(rs, &l->chains);
 	if (ret >= 0)
@@ -1123,6 +1212,7 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	objlist_free(&l.rules);
 	free(l.chain_names[0]);
 	free(l.chain_names[1]);
+	free(l.zone_bans);
 	if (ret < 0) {
 		if (ret == -ENOMEM)
 			pc_error(d, NULL, "out of memory while compiling the ruleset");

@@ -355,6 +355,8 @@ int set_add_elem(struct nftnl_set *s, const struct elem_spec *e)
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e->key_end, e->len);
 	if (e->flags)
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, e->flags);
+	if (e->timeout_ms)
+		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, e->timeout_ms);
 	if (!(e->flags & NFT_SET_ELEM_INTERVAL_END) && (e->verdict >= 0 || e->jump))
 		elem_set_data(el, e);
 	if (e->comment) {

@@ -86,6 +86,7 @@ struct elem_spec {
 	const char *jump;
 	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
 	const char *comment;
+	uint64_t timeout_ms; /* 0: none (the set's timeout flag allows one) */
 };
 int set_add_elem(struct nftnl_set *s, const struct elem_spec *e);
 

@@ -373,7 +373,7 @@ static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_d
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return plan_bans_build(plan);
 }
 
 int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_diags *d)
@@ -390,6 +390,7 @@ int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_d
 	if (!plan)
 		return -ENOMEM;
 	plan->cfg = cfg;
+	plan->now_ms = bans_clock_ms();
 	plan->n_zones = cfg->n_zones;
 	plan->zones = calloc(cfg->n_zones, sizeof(*plan->zones));
 	lists = calloc(cfg->n_zones * 2, sizeof(*lists));
@@ -424,7 +425,9 @@ void pc_plan_free(struct pc_plan *plan)
 				entry_free(&c->entries[i]);
 			free(c->entries);
 		}
+		bans_free(&plan->zones[z].bans);
 	}
+	bans_free(&plan->bans);
 	for (int dir = 0; dir < 2; dir++) {
 		spans_free(&plan->dispatch[dir].addr4);
 		spans_free(&plan->dispatch[dir].addr6);

@@ -107,7 +107,8 @@ static void heap_pop(struct heap *h)
 
 static bool span_same_decider(const struct pc_plan_span *s, const struct span_item *it)
 {
-	return s->rule == it->rule && s->verdict == it->verdict && s->zone == it->zone;
+	return s->rule == it->rule && s->verdict == it->verdict && s->zone == it->zone &&
+	       s->ban == it->ban;
 }
 
 /* Append [lo, hi] decided by it, extending the last span when adjacent. */
@@ -133,6 +134,7 @@ static int spans_append(struct pc_plan_spans *out, const uint8_t *lo, const uint
 	s->verdict = it->verdict;
 	s->rule = it->rule;
 	s->zone = it->zone;
+	s->ban = it->ban;
 	return 0;
 }
 

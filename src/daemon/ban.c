@@ -78,7 +78,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	if (bans_refused(dm, reply) < 0 || ban_from_args(args, &b, reply) < 0)
 		return 0;
 	ban_summary(&b, summary, sizeof(summary));
-	i = bans_find(&dm->bans, &b);
+	i = bans_index(&dm->bans, &b);
 	if (i >= 0 && dm->bans.items[i].expires == b.expires)
 		return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
 	r = bans_copy(&dm->bans, &next);
@@ -126,7 +126,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (ban_from_args(args, &b, reply) < 0)
 		return 0;
 	ban_summary(&b, summary, sizeof(summary));
-	i = bans_find(&dm->bans, &b);
+	i = bans_index(&dm->bans, &b);
 	/* fail2ban takes any other exit than 0 for an error. */
 	if (i < 0)
 		return reply_set(reply, PC_STATUS_OK, "%s was not banned: nothing to do", summary);

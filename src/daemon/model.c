@@ -610,7 +610,7 @@ int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *
 	return 0;
 }
 
-ssize_t bans_find(const struct bans *bans, const struct ban *b)
+ssize_t bans_index(const struct bans *bans, const struct ban *b)
 {
 	for (size_t i = 0; i < bans->n; i++)
 		if (streq(bans->items[i].addr, b->addr) && streq(bans->items[i].zone, b->zone))

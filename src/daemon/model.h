@@ -146,7 +146,7 @@ int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 		 struct pc_diags *d);
 /* "ADDR[/LEN]" and an optional zone as a ban; -EINVAL when malformed. */
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out);
-ssize_t bans_find(const struct bans *bans, const struct ban *b);
+ssize_t bans_index(const struct bans *bans, const struct ban *b);
 int bans_copy(const struct bans *from, struct bans *to);
 /* Drop the bans expired at now; returns how many went. */
 size_t bans_expire(struct bans *bans, uint64_t now);

@@ -103,6 +103,8 @@ struct pc_loc loc_sub(const struct pc_loc *loc, size_t off, size_t len);
 
 /* Parse an address word ("10.0.0.0/8", "2001:db8::1", "any"). On error a
  * diagnostic is added at loc and -EINVAL returned. */
+/* Clear the bits past the prefix length; true when any was set. */
+bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len);
 int prefix_parse(struct pc_prefix *p, const char *s, size_t len, const struct pc_loc *loc,
 		 struct pc_diags *d);
 /* Parse one port item without its protocol ("80", "8000-8100"). */

@@ -400,6 +400,48 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 		    .set = true, .count = 6, .unit = PC_PER_MINUTE, .burst = 6, .loc = r->loc};
 }
 
+/* A ban's loc is set when its address came from a file; the CLI's has none. */
+static const struct pc_loc *ban_loc(const struct pc_ban_entry *b)
+{
+	return b->addr.loc.file ? &b->addr.loc : NULL;
+}
+
+/* Duplicates and overlaps are fine: the compiler merges them. */
+static void ban_check(struct validator *v, const struct pc_ban_entry *b)
+{
+	char addr[64], fixed[64], hint[96];
+	struct pc_prefix masked;
+	size_t idx;
+
+	if (b->addr.family != AF_INET && b->addr.family != AF_INET6) {
+		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), "give an IPv4 or IPv6 address or prefix",
+			    "a ban needs an address");
+		return;
+	}
+	if (b->addr.len > (b->addr.family == AF_INET ? 32 : 128)) {
+		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), NULL,
+			    "invalid prefix length %u in a ban", b->addr.len);
+		return;
+	}
+	pc_prefix_format(&b->addr, addr, sizeof(addr));
+	masked = b->addr;
+	if (prefix_clear_host_bits(masked.addr, b->addr.family == AF_INET ? 4 : 16, b->addr.len)) {
+		pc_prefix_format(&masked, fixed, sizeof(fixed));
+		snprintf(hint, sizeof(hint), "did you mean %s?", fixed);
+		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), hint,
+			    "'%s' has host bits set after the prefix", addr);
+	}
+	if (b->zone && !strmap_get(&v->zones, b->zone, &idx)) {
+		const char *s = suggest_from(b->zone, strlen(b->zone), v->zone_names,
+					     v->cfg->n_zones);
+
+		if (s)
+			snprintf(hint, sizeof(hint), "did you mean '%s'?", s);
+		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), s ? hint : NULL,
+			    "unknown zone '%s' (ban of %s)", b->zone, addr);
+	}
+}
+
 static void validator_free(struct validator *v)
 {
 	strmap_free(&v->zones);
@@ -424,13 +466,17 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
 	sources_check(&v);
 	for (size_t i = 0; i < cfg->n_rules; i++)
 		rule_check(&v, &cfg->rules[i]);
+	for (size_t i = 0; i < cfg->n_bans; i++)
+		ban_check(&v, &cfg->bans[i]);
 	validator_free(&v);
 	if (v.nomem)
 		return -ENOMEM;
 	return d->n_errors > errors ? -EINVAL : 0;
 }
 
-int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
+/* Check one rule or one ban of a validated configuration. */
+static int validate_one(struct pc_config *cfg, struct pc_rule *rule, const struct pc_ban_entry *ban,
+			struct pc_diags *d)
 {
 	struct validator v = {.cfg = cfg, .d = d};
 	size_t errors = d->n_errors;
@@ -446,9 +492,22 @@ int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
 		validator_free(&v);
 		return -ENOMEM;
 	}
-	rule_check(&v, &cfg->rules[i]);
+	if (rule)
+		rule_check(&v, rule);
+	else
+		ban_check(&v, ban);
 	validator_free(&v);
 	if (v.nomem)
 		return -ENOMEM;
 	return d->n_errors > errors ? -EINVAL : 0;
+}
+
+int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
+{
+	return validate_one(cfg, &cfg->rules[i], NULL, d);
+}
+
+int pc_config_validate_ban(struct pc_config *cfg, size_t i, struct pc_diags *d)
+{
+	return validate_one(cfg, NULL, &cfg->bans[i], d);
 }

@@ -248,6 +248,33 @@ int number_parse(const char *s, size_t len, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int pc_duration_parse(const char *s, uint32_t *seconds)
+{
+	static const struct {
+		char unit;
+		uint32_t factor;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	size_t len = strlen(s);
+	uint32_t factor = 1, v;
+	int r;
+
+	for (size_t i = 0; len > 1 && i < ARRAY_SIZE(units); i++)
+		if (s[len - 1] == units[i].unit) {
+			factor = units[i].factor;
+			len--;
+			break;
+		}
+	r = number_parse(s, len, PC_DURATION_MAX, &v);
+	if (r < 0)
+		return r;
+	if (v == 0)
+		return -EINVAL;
+	if (v > PC_DURATION_MAX / factor)
+		return -ERANGE;
+	*seconds = v * factor;
+	return 0;
+}
+
 struct pc_loc loc_sub(const struct pc_loc *loc, size_t off, size_t len)
 {
 	struct pc_loc l = *loc;
@@ -322,7 +349,7 @@ int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size)
 }
 
 /* Clear the bits past the prefix length; true when any was set. */
-static bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
+bool prefix_clear_host_bits(uint8_t *addr, unsigned bytes, unsigned len)
 {
 	bool set = false;
 

@@ -465,6 +465,9 @@ static int rules_delete(struct delta_ctx *x)
 
 static int sets_change(struct delta_ctx *x)
 {
+	/* Ban elements the kernel let lapse are neither deleted nor missed. */
+	struct elem_lapse lapse = { .clock_ms = x->old->bans_clock_ms,
+				    .by_ms = elem_lapse_now_ms() + ELEM_LAPSE_MARGIN_MS };
 	int r = 1;
 
 	/* Sets that stay: their elements. */
@@ -476,8 +479,8 @@ static int sets_change(struct delta_ctx *x)
 			continue;
 		c = counterpart(&x->o, o);
 		if (c && !names_find(&x->gone, object_name(o)))
-			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &x->d->counts.elems_added,
-				     &x->d->counts.elems_deleted);
+			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &lapse,
+				     &x->d->counts.elems_added, &x->d->counts.elems_deleted);
 	}
 	/* Sets that go, or come back with another definition. */
 	for (size_t i = 0; r > 0 && i < x->gone.n; i++) {

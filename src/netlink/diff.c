@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/chain.h>
@@ -166,6 +167,35 @@ void elem_list_free(struct elem_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+uint64_t elem_lapse_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool elem_is_end(struct nftnl_set_elem *e)
+{
+	return nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+}
+
+bool elem_lapsed(struct elem_lapse *lp, struct nftnl_set_elem *e)
+{
+	bool lapsed;
+
+	if (!lp->clock_ms)
+		return false;
+	if (elem_is_end(e))
+		lapsed = lp->prev;
+	else
+		lapsed = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) &&
+			 lp->clock_ms + nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT) <= lp->by_ms;
+	lp->prev = lapsed && !elem_is_end(e);
+	return lapsed;
+}
+
 static int elem_list_add_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct elem_list *l = data;
@@ -173,6 +203,7 @@ static int elem_list_add_cb(struct nftnl_set_elem *e, void *data)
 
 	if (!ref || elem_ref_fill(ref, e) < 0)
 		return -1;
+	ref->lapsed = elem_lapsed(&l->lapse, e);
 	return 0;
 }
 
@@ -399,13 +430,15 @@ static bool udata_equal(const struct elem_ref *a, const struct elem_ref *b)
 
 /* Deletes go first so that an interval replaced by a neighbouring one is
  * gone before the new one arrives, and an element whose content or comment
- * changed (its comment names FILE:LINE, and a rule above it went away) is
- * deleted and added again under the same key. Returns 1, or 0 when a full
+ * changed (its comment names FILE:LINE, and a rule above it went away; a
+ * ban's names its end) is deleted and added again under the same key. An
+ * old element that has lapsed is not deleted: the kernel refuses to delete
+ * it (ENOENT), which would cost a full replace. Returns 1, or 0 when a full
  * replace is needed (a constant or anonymous set changed). */
 int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
-	     ssize_t obj, size_t *added, size_t *deleted)
+	     ssize_t obj, const struct elem_lapse *lapse, size_t *added, size_t *deleted)
 {
-	struct elem_list n = { 0 }, o = { 0 };
+	struct elem_list n = { 0 }, o = { .lapse = *lapse };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
 	struct elem_add *adds = NULL;
@@ -422,8 +455,9 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 		if (c == 0) {
 			bool same = !strbuf_cmp(&n.items[i].content, &o.items[j].content);
 
-			if (!same || !udata_equal(&n.items[i], &o.items[j])) {
-				r = elem_msgs_put(&del, o.items[j].e);
+			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed) {
+				if (!o.items[j].lapsed)
+					r = elem_msgs_put(&del, o.items[j].e);
 				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 				if (slot)
 					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
@@ -432,7 +466,9 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 			}
 			i++, j++;
 		} else if (c > 0) {
-			r = elem_msgs_put(&del, o.items[j++].e);
+			if (!o.items[j].lapsed)
+				r = elem_msgs_put(&del, o.items[j].e);
+			j++;
 		} else {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 			if (!slot)

@@ -101,12 +101,30 @@ struct elem_ref {
 	struct pc_strbuf content;
 	const void *udata;
 	uint32_t udata_len;
+	bool lapsed; /* see struct elem_lapse */
 };
+
+/*
+ * Ban elements carry a timeout counted from the ruleset's bans_clock_ms.
+ * Once it has run out the kernel no longer has the element (nor, for an
+ * interval, the end element after it, which it drops with its start), so
+ * it must not be deleted or missed. Fed a set's elements in their order,
+ * elem_lapsed tells which ones ran out by by_ms; clock_ms 0: none did.
+ */
+struct elem_lapse {
+	uint64_t clock_ms, by_ms;
+	bool prev; /* the previous element was a lapsed start */
+};
+bool elem_lapsed(struct elem_lapse *lp, struct nftnl_set_elem *e);
+/* A margin for the time between building a batch and the kernel's commit. */
+#define ELEM_LAPSE_MARGIN_MS 1000u
+uint64_t elem_lapse_now_ms(void);
 
 /* A set's elements sorted by identity. */
 struct elem_list {
 	struct elem_ref *items;
 	size_t n, cap;
+	struct elem_lapse lapse; /* set before elem_list_load to mark lapsed ones */
 };
 
 struct nftnl_set;
@@ -137,7 +155,7 @@ int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b);
  * Returns 1, or 0 when the set cannot change in place (constant or
  * anonymous), -errno on failure. */
 int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
-	     ssize_t obj, size_t *added, size_t *deleted);
+	     ssize_t obj, const struct elem_lapse *lapse, size_t *added, size_t *deleted);
 
 /* The kernel's elements of the set named like like, into into (empty). */
 int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into);

@@ -20,3 +20,11 @@ tests_unit_test_netlink_SOURCES = tests/unit/test_netlink.c
 tests_unit_test_netlink_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_netlink_LDADD = src/netlink/libnetlink.a $(UTIL_LIBS) $(NFTNL_LIBS) \
 	$(MNL_LIBS) $(CHECK_LIBS)
+
+# Bans against the kernel: element-only ban and unban, no resend for
+# shrunk timeouts, lapsed elements neither drift nor deleted again.
+check_PROGRAMS += tests/unit/test_bans_kernel
+TESTS += tests/unit/test_bans_kernel
+tests_unit_test_bans_kernel_SOURCES = tests/unit/test_bans_kernel.c tests/unit/compile_helper.h
+tests_unit_test_bans_kernel_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_bans_kernel_LDADD = $(NETLINK_LIBS) $(UTIL_LIBS) $(CHECK_LIBS)

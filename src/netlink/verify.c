@@ -213,6 +213,8 @@ struct elem_ctx {
 	const char *set;
 	ssize_t obj;
 	bool timeout; /* the set gives its elements a timeout */
+	bool timed;		 /* a set with element timeouts (bans) */
+	struct elem_lapse lapse; /* ours: what ran out by now */
 };
 
 static int elem_bytes(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr,
@@ -236,7 +238,14 @@ static int elem_sig_cb(struct nftnl_set_elem *e, void *data)
 	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
 			     ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
 			     : 0;
-	int r = pc_strbuf_printf(&sb, "element of %s: flags %u", c->set, flags);
+	int r;
+
+	/* Elements that ran out are gone from the kernel, and so is the
+	 * interval end after one, but only once the kernel collects it: end
+	 * elements of a timed set are compared by their starts alone. */
+	if (elem_lapsed(&c->lapse, e) || (c->timed && (flags & NFT_SET_ELEM_INTERVAL_END)))
+		return 0;
+	r = pc_strbuf_printf(&sb, "element of %s: flags %u", c->set, flags);
 
 	if (r >= 0)
 		r = elem_bytes(&sb, e, NFTNL_SET_ELEM_KEY, "key");
@@ -271,13 +280,15 @@ static bool set_is_dynamic(struct nftnl_set *s)
 	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_EVAL;
 }
 
-static int set_elems_sig(struct sig_list *l, struct nftnl_set *s, ssize_t obj)
+static int set_elems_sig(struct sig_list *l, struct nftnl_set *s, ssize_t obj, uint64_t clock_ms)
 {
 	struct elem_ctx c = {.l = l,
 			     .set = nftnl_set_get_str(s, NFTNL_SET_NAME),
 			     .obj = obj,
 			     .timeout = nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) &&
-					nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) > 0};
+					nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) > 0,
+			     .timed = nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_TIMEOUT,
+			     .lapse = {.clock_ms = clock_ms, .by_ms = elem_lapse_now_ms()}};
 
 	if (set_is_dynamic(s))
 		return 0;
@@ -301,7 +312,7 @@ static int ruleset_sigs(const struct pc_ruleset *rs, struct sig_list *l)
 		case PC_NFT_SET:
 			r = set_sig(l, o->obj, (ssize_t)i);
 			if (r >= 0)
-				r = set_elems_sig(l, o->obj, (ssize_t)i);
+				r = set_elems_sig(l, o->obj, (ssize_t)i, rs->bans_clock_ms);
 			break;
 		case PC_NFT_RULE:
 			r = rule_sig(l, o->obj, (ssize_t)i);
@@ -457,7 +468,7 @@ static int kernel_sets(struct pc_nl *nl, struct dump_ctx *d)
 			r = dump(nl, NFT_MSG_GETSETELEM, elems_payload, d->sets[i], elem_dump_cb,
 				 d->sets[i]);
 		if (r >= 0)
-			r = set_elems_sig(d->l, d->sets[i], -1);
+			r = set_elems_sig(d->l, d->sets[i], -1, 0);
 	}
 	return r;
 }

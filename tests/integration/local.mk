@@ -45,3 +45,13 @@ TESTS += $(PC_RPF_TESTS)
 EXTRA_DIST += $(PC_RPF_TESTS)
 $(PC_RPF_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_RPF_TESTS:.sh=.sh.log)
+# Bans in the kernel with real traffic, through the element-only path,
+# without the daemon (banapply), bracketed like the others.
+check_PROGRAMS += tests/integration/banapply
+tests_integration_banapply_SOURCES = tests/integration/banapply.c
+tests_integration_banapply_LDADD = $(APPLY_LIBS)
+PC_BAN_TESTS = tests/integration/test_bans_kernel.sh
+TESTS += $(PC_BAN_TESTS)
+EXTRA_DIST += $(PC_BAN_TESTS) tests/integration/ping.py
+$(PC_BAN_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_BAN_TESTS:.sh=.sh.log)

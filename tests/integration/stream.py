@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# A long-running TCP connection for the panic test: "server PORT" echoes
+# A long-running TCP connection for the panic and ban tests: "server PORT" echoes
 # every byte; "client ADDR PORT FILE" sends a byte every 50 ms and keeps the
 # number of echoed bytes in FILE. Both print "ready" once connected.
 import os
@@ -10,9 +10,11 @@ import time
 
 
 def server(port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d.
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind(("::", port))
     ls.listen(4)
     print("ready", flush=True)
     while True:

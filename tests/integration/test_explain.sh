@@ -159,7 +159,7 @@ pcd_log "drift = report: logged, left as it is, shown by diff until reload"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" \
 	"table-owner = no" "drift = report"
 pcd_start
-handle=$(pc_in host nft -a list chain inet portctl in_office | grep -v 'chain ' | sed -n 's/.* # handle \([0-9]*\)$/\1/p' | head -1)
+handle=$(pc_in host nft -a list chain inet portctl in_office | grep '10.99.7.2' | sed -n 's/.* # handle \([0-9]*\)$/\1/p' | head -1)
 pc_in host nft delete rule inet portctl in_office handle "$handle" || pc_fail "nft delete rule"
 wait_for 10 grep -q "drift = report" "$PC_TMP/portctld.log" ||
 	pc_fail "drift not reported: $(tail -5 "$PC_TMP/portctld.log")"

@@ -13,6 +13,9 @@
 #include "compile_helper.h"
 
 #define ZONES "zone public interface eth0 default\n"
+/* Every zone chain opens with its v4 and v6 ban lookups and the jump to
+ * the built-in part. */
+#define ZONE_HEAD 3
 
 struct compiled {
 	struct pc_config *cfg;
@@ -86,8 +89,8 @@ START_TEST(test_shape_and_preamble)
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n");
 
 	ck_assert_int_eq(c.rs->objs[0].kind, PC_NFT_TABLE);
-	/* input, output, do_reject, in/out of two zones */
-	ck_assert_uint_eq(c.rs->n_chains, 7);
+	/* input, output, do_reject, preamble_in/out, in/out of two zones */
+	ck_assert_uint_eq(c.rs->n_chains, 9);
 	assert_has(&c, "inet portctl input");
 	assert_has(&c, "type filter hook input prio 0 policy accept");
 	assert_has(&c, "type filter hook output prio 0 policy accept");
@@ -214,7 +217,7 @@ START_TEST(test_port_map_exact_and_range)
 	assert_has(&c, "element 00000006 00007100  : jump -> do_reject 0 [end]");
 	assert_has(&c, "element 00000006 0000e803  - 00000006 0000db05  : accept");
 	assert_has(&c, "element 00000006 0000dd05  - 00000006 0000d007  : accept");
-	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 3);
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + 3);
 	compiled_free(&c);
 }
 END_TEST
@@ -262,7 +265,7 @@ START_TEST(test_rule_with_from_and_comment)
 		       "  [ cmp eq reg 1 0x00001600 ]\n  [ counter pkts 0 bytes 0 ]\n"
 		       "  [ immediate reg 0 accept ]\n  userdata = { \\x00\\x04ssh\\x00 }");
 	/* No IPv6 copy of an IPv4-only rule. */
-	assert_lacks(&c, "cmp eq reg 1 0x0000000a ]\n  [ payload load 16b");
+	assert_lacks(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n  [ bitwise");
 	compiled_free(&c);
 }
 END_TEST
@@ -282,7 +285,7 @@ START_TEST(test_rule_several_sources_and_ports)
 	assert_has(&c, "[ log prefix portctl public test.rules:2  ]");
 	assert_has(&c, "[ limit rate 10/minute burst 5 type packets flags 0x0 ]");
 	/* v4 tcp, v4 udp, v6 tcp, v6 udp: a log and a main rule each, + policy. */
-	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 9);
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + 9);
 	compiled_free(&c);
 }
 END_TEST
@@ -381,7 +384,7 @@ START_TEST(test_size_100k_ports)
 	c = compiled_new(sb.buf);
 	ck_assert_uint_lt(c.rs->n_rules, 100);
 	ck_assert_uint_ge(c.rs->n_elems, 100000);
-	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), 2);
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + 2);
 	pc_strbuf_free(&sb);
 	compiled_free(&c);
 }
@@ -424,7 +427,8 @@ static char *ruleset_canonical(const struct pc_ruleset *rs)
 			lines[n++] = strdup(buf);
 		}
 		nftnl_set_elems_iter_destroy(it);
-		qsort(lines, n, sizeof(*lines), line_cmp);
+		if (n) /* an empty set (no bans) has no array */
+			qsort(lines, n, sizeof(*lines), line_cmp);
 		for (size_t k = 0; k < n; k++) {
 			ck_assert_int_eq(pc_strbuf_printf(&sb, "  %s\n", lines[k]), 0);
 			free(lines[k]);
