@@ -29,27 +29,11 @@ struct pc_nft_object {
 	uint64_t handle;
 };
 
-/* An address map that lost elements in place (pc_ban_remove_commit) and
- * still holds them: the run's spans of that width in the plan say what it
- * must hold (pc_ruleset_refresh). */
-struct pc_stale_map {
-	size_t obj;  /* the set in the ruleset's objs */
-	size_t zone; /* plan zone of the run: entry 0 of its chain */
-	int dir;     /* enum pc_dir */
-	uint8_t width;
-};
-
 struct pc_ruleset {
 	struct pc_nft_object *objs;
 	size_t n_objs, cap_objs;
 	/* Totals, for benchmarks and status. */
 	size_t n_chains, n_sets, n_rules, n_elems;
-	/* Maps to make again before the ruleset is read: while any is left,
-	 * the objects must not be sent, printed or compared. */
-	struct pc_stale_map *stale;
-	size_t n_stale, cap_stale;
-	/* Elements the stale maps still hold that the kernel no longer has. */
-	size_t n_stale_elems;
 	/* Which commit of a netlink handle installed this ruleset (0: none),
 	 * set by pc_nl_apply(): a later difference trusts it only then. */
 	uint64_t installed;
@@ -83,6 +67,9 @@ void pc_ruleset_free(struct pc_ruleset *rs);
  * have the ban sets of cfg's zones, or -ENOMEM (rs unchanged on error).
  */
 int pc_ruleset_bans_update(struct pc_ruleset *rs, const struct pc_config *cfg);
+/* The plan's bans made again from its configuration's, as of now (what
+ * pc_plan_eval decides by). 0 or -ENOMEM. */
+int pc_plan_bans_refresh(struct pc_plan *plan);
 
 /*
  * The panic ruleset: table inet portctl with input and output chains that
@@ -106,20 +93,11 @@ struct pc_append_port {
 	struct pc_plan_port port;
 };
 
-/* A span of an address map a ban adds or takes away (pc_ban_*). */
-struct pc_append_addr {
-	size_t zone, obj; /* plan zone, ruleset set */
-	struct pc_plan_span span;
-	uint8_t width;    /* 4 or 16 */
-};
-
 struct pc_rule_append {
 	struct pc_append_set *sets;
 	size_t n_sets, cap_sets;
 	struct pc_append_port *ports;
 	size_t n_ports, cap_ports;
-	struct pc_append_addr *addrs;
-	size_t n_addrs, cap_addrs;
 	size_t n_elems; /* elements in sets */
 };
 
@@ -142,48 +120,6 @@ int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *
 int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
 			  struct pc_rule_append *app);
 void pc_rule_append_free(struct pc_rule_append *app);
-
-/*
- * Bans in O(change). A ban is a source-address-only rule placed ahead of
- * every other rule, so in each of its zones' chains it belongs to the
- * address run of entry 0, whose maps are _src4 and _src6.
- *
- * pc_ban_add_prepare: r, parsed and validated but not yet in place, is to
- * go right before run_end in the configuration plan was built from, every
- * rule of the runs it joins coming before run_end. Builds the map elements
- * a full compile would add for it (the parts of its prefix no earlier rule
- * of the run decides) into out, touching neither plan nor rs. Returns 0,
- * -EOPNOTSUPP when a full compile is needed (not a ban's shape, no run or
- * no map of its family yet, a rule after it in a run, or a span at the
- * lowest key, which changes the map's opening element), or -ENOMEM.
- */
-int pc_ban_add_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
-		       const struct pc_rule *r, const struct pc_rule *run_end,
-		       struct pc_rule_append *out);
-/* Make plan and rs what a full compile with r, now in place, would give.
- * 0 or -ENOMEM. */
-int pc_ban_add_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-		      struct pc_rule_append *app);
-
-/*
- * pc_ban_remove_prepare: the elements of r's spans, for r, a ban in the
- * runs of its zones, to leave them. -EOPNOTSUPP when a full compile is
- * needed: another rule of a run overlaps r's prefix (it would take over),
- * or a run or map would be left empty, or a span starts at the lowest key.
- * pc_ban_remove_commit takes r out of plan and rs (the rule itself stays
- * in the configuration for the caller to remove; see pc_plan_rules_shift).
- * An element cannot be taken out of a libnftnl set, so the maps that lose
- * some are marked stale, in O(1), for pc_ruleset_refresh to make again
- * once: many unbans cost one remake, not one each.
- */
-int pc_ban_remove_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			  const struct pc_rule *r, struct pc_rule_append *out);
-void pc_ban_remove_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			  const struct pc_rule_append *app);
-
-/* Make the stale maps of rs again from plan, which must be the plan the
- * ruleset follows. 0 or -ENOMEM (rs keeps what it had). */
-int pc_ruleset_refresh(const struct pc_plan *plan, struct pc_ruleset *rs);
 
 /*
  * The rules from first up to (not including) end moved by delta places in

@@ -90,6 +90,15 @@ int plan_bans_build(struct pc_plan *plan)
 	return r;
 }
 
+int pc_plan_bans_refresh(struct pc_plan *plan)
+{
+	bans_free(&plan->bans);
+	for (size_t z = 0; z < plan->n_zones; z++)
+		bans_free(&plan->zones[z].bans);
+	plan->now_ms = bans_clock_ms();
+	return plan_bans_build(plan);
+}
+
 const struct pc_ban_entry *bans_find(const struct pc_plan_bans *b, uint8_t family,
 				     const uint8_t *addr)
 {

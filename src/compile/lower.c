@@ -1190,12 +1190,6 @@ static int ruleset_assemble(struct lower *l, struct pc_ruleset *rs)
 		ret = ruleset_append(rs, &l->sets);
 	if (ret >= 0)
 		ret = ruleset_append(rs, &l->rules);
-	/* Room for every set to go stale (pc_ban_remove_commit), so that
-	 * marking one cannot fail once the kernel has changed. */
-	rs->stale = ret < 0 ? NULL : calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*rs->stale));
-	if (ret >= 0 && !rs->stale)
-		ret = -ENOMEM;
-	rs->cap_stale = rs->n_sets;
 	return ret;
 }
 
@@ -1230,6 +1224,5 @@ void pc_ruleset_free(struct pc_ruleset *rs)
 	for (size_t i = 0; i < rs->n_objs; i++)
 		object_free(&rs->objs[i]);
 	free(rs->objs);
-	free(rs->stale);
 	free(rs);
 }

@@ -63,7 +63,6 @@ static int chain_rules_print(FILE *out, const struct pc_ruleset *rs, const char 
 
 int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs)
 {
-	assert(rs->n_stale == 0); /* see pc_ruleset_refresh */
 	for (size_t i = 0; i < rs->n_objs; i++) {
 		const struct pc_nft_object *o = &rs->objs[i];
 

@@ -53,14 +53,13 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 	return 0;
 }
 
-/* The bans become next (one added or removed at index changed): in place
- * when the model allows, else the one path with everything composed. */
-static int bans_change(struct daemon *dm, const struct bans *next, bool added, size_t changed,
-		       struct pc_reply *reply)
+/* The bans become next: in place when the model allows, else the one
+ * path with everything composed. */
+static int bans_change(struct daemon *dm, const struct bans *next, struct pc_reply *reply)
 {
 	struct next nx = {.bans = next, .panic = -1, .source = dm->source,
 			  .intro = "the ban was refused, nothing changed:"};
-	int r = state_bans_in_place(dm, next, added, changed);
+	int r = state_bans_in_place(dm, next);
 
 	if (r != 0)
 		return r;
@@ -87,7 +86,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	if (i >= 0) {
 		/* Banned again with another timeout: the new one holds. */
 		next.items[i].expires = b.expires;
-		r = bans_change(dm, &next, false, SIZE_MAX, reply);
+		r = bans_change(dm, &next, reply);
 	} else {
 		slot = PC_ARRAY_PUSH(next.items, next.n, next.cap);
 		if (!slot) {
@@ -95,7 +94,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 			return -ENOMEM;
 		}
 		*slot = b;
-		r = bans_change(dm, &next, true, next.n - 1, reply);
+		r = bans_change(dm, &next, reply);
 	}
 	bans_clear(&next);
 	if (r >= 0)
@@ -118,7 +117,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		if (dm->bans.n == 0)
 			return reply_set(reply, PC_STATUS_OK, "no address is banned");
 		snprintf(summary, sizeof(summary), "all %zu bans", dm->bans.n);
-		r = bans_change(dm, &next, false, SIZE_MAX, reply);
+		r = bans_change(dm, &next, reply);
 		if (r >= 0)
 			change_done(peer, "unbanned", false, summary, reply);
 		return r == -ECANCELED ? 0 : r;
@@ -135,7 +134,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		return r;
 	memmove(&next.items[i], &next.items[i + 1], (next.n - (size_t)i - 1) * sizeof(b));
 	next.n--;
-	r = bans_change(dm, &next, false, (size_t)i, reply);
+	r = bans_change(dm, &next, reply);
 	bans_clear(&next);
 	if (r >= 0)
 		change_done(peer, "unbanned", false, summary, reply);

@@ -10,9 +10,6 @@
 #include "log.h"
 #include "model.h"
 
-/* How ban rules are named in "portctl status". */
-#define BAN_COMMENT "portctl ban"
-
 static bool rule_in_file(const struct pc_rule *r, const char *path)
 {
 	return r->loc.file && streq(r->loc.file, path);
@@ -663,58 +660,25 @@ void ban_summary(const struct ban *b, char *out, size_t size)
 	snprintf(out, size, "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
 }
 
-/* The ban's rule: every zone of cfg unless the ban names one. */
-static int ban_rule_text(const struct ban *b, const struct pc_config *cfg, struct pc_strbuf *out)
-{
-	int r = pc_strbuf_printf(out, "deny from %s zone ", b->addr);
-
-	if (r >= 0 && b->zone[0])
-		r = pc_strbuf_printf(out, "%s", b->zone);
-	for (size_t i = 0; r >= 0 && !b->zone[0] && i < cfg->n_zones; i++)
-		r = pc_strbuf_printf(out, "%s%s", i ? "," : "", cfg->zones[i].name);
-	if (r >= 0)
-		r = pc_strbuf_printf(out, " comment \"%s\"", BAN_COMMENT);
-	return r;
-}
-
-/* Parse one ban's rule into cfg and move it to position `at`. */
-int ban_rule_place(const struct ban *b, struct pc_config *cfg, size_t at, struct pc_diags *d)
-{
-	struct pc_strbuf text = {0};
-	size_t n_rules = cfg->n_rules;
-	int r = ban_rule_text(b, cfg, &text);
-
-	if (r < 0) {
-		pc_strbuf_free(&text);
-		return r;
-	}
-	/* pc_parse_buffer takes the text. */
-	r = pc_parse_buffer(cfg, BAN_SOURCE, text.buf, text.len, PC_ORIGIN_CLI, d);
-	if (r < 0)
-		return r;
-	if (cfg->n_rules != n_rules + 1)
-		return -EINVAL;
-	config_rule_move(cfg, n_rules, at);
-	return 0;
-}
-
 int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 		 struct pc_diags *d)
 {
-	size_t at = 0;
-	int r;
+	int r = 0;
 
-	/* Ahead of every rule: a banned host must not reach a port that a
-	 * rule of the zone allows. Consecutive, so the compiler merges them
-	 * into one address set per zone and family. */
-	for (size_t i = 0; i < bans->n; i++) {
-		if (bans->items[i].expires && bans->items[i].expires <= now)
+	/* Not rules: the compiler checks them before any rule, and before
+	 * established connections. */
+	cfg->n_bans = 0;
+	for (size_t i = 0; r >= 0 && i < bans->n; i++) {
+		const struct ban *b = &bans->items[i];
+		struct pc_prefix p;
+
+		if (b->expires && b->expires <= now)
 			continue;
-		r = ban_rule_place(&bans->items[i], cfg, at++, d);
-		if (r < 0)
-			return r;
+		r = pc_prefix_parse(b->addr, &p, d);
+		if (r >= 0)
+			r = pc_config_ban_add(cfg, &p, b->zone[0] ? b->zone : NULL, b->expires);
 	}
-	return 0;
+	return r;
 }
 
 void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)

@@ -83,6 +83,9 @@ struct daemon {
 	 * unknown (kernel_known false) until the daemon's first transaction. */
 	struct pc_ruleset *panic_ruleset;
 	bool kernel_known;
+	/* A second compile of applied->cfg whose ban sets a ban remakes, to
+	 * install as a difference against applied's; NULL until needed. */
+	struct pc_ruleset *spare;
 	/* Settings that outlive an invalid configuration. */
 	bool cli_changes;
 	bool bans_allowed;
@@ -139,9 +142,7 @@ int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const str
 int runtime_copy(const struct runtime *from, struct runtime *to);
 void runtime_clear(struct runtime *rt);
 
-/* Put the bans that are in force at `now` ahead of cfg's rules; one ban's
- * rule at position at. */
-int ban_rule_place(const struct ban *b, struct pc_config *cfg, size_t at, struct pc_diags *d);
+/* Make cfg's bans the ones of bans in force at now (cfg->bans replaced). */
 int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 		 struct pc_diags *d);
 /* "ADDR[/LEN]" and an optional zone as a ban; -EINVAL when malformed. */
@@ -190,6 +191,5 @@ uint32_t rules_text_next_line(const char *text, size_t len);
 #define PC_CLI_RULES_FILE "90-portctl.rules"
 #define RUNTIME_NAME "runtime"
 #define CLI_NAME "command line"
-#define BAN_SOURCE "ban"
 
 #endif

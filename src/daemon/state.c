@@ -17,9 +17,6 @@
 #include "state.h"
 
 #define PANIC_MARKER "panic.json"
-/* Sources the configuration may hold beyond two per ban (files, and the
- * command line's) before the model is made again (see bans_compact). */
-#define BANS_COMPACT_SLACK 256
 /* As the loader: rules files beyond 64 MiB are refused anyway. */
 #define FILE90_MAX ((size_t)64 * 1024 * 1024)
 
@@ -65,14 +62,6 @@ static void model_lost(struct daemon *dm)
 	dm->applied->ruleset = NULL;
 }
 
-void state_refresh(struct daemon *dm)
-{
-	struct pc_applied *a = dm->applied;
-
-	/* Only an unban in place makes maps stale, and it needs the plan. */
-	if (a && a->ruleset && a->ruleset->n_stale > 0 && pc_ruleset_refresh(a->plan, a->ruleset) < 0)
-		model_lost(dm);
-}
 
 bool state_in_place_ok(const struct daemon *dm)
 {
@@ -220,7 +209,6 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	int r = 0;
 
 	pc_diags_init(&d);
-	state_refresh(dm);
 	/* Compose and compile, unless the model in force stays as it is
 	 * (panic on or off, a drift repair). Panic needs no model at all. */
 	if (new_files || nx->bans || (!panic && !have_model)) {
@@ -311,6 +299,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	if (a) {
 		pc_applied_free(dm->applied);
 		dm->applied = TAKE_PTR(a);
+		pc_ruleset_free(TAKE_PTR(dm->spare));
 		settings_adopt(dm, &dm->applied->cfg->settings);
 	}
 	if (new_files) {
@@ -454,6 +443,8 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	rule = &cfg->rules[at];
 	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
 		model_lost(dm);
+	/* The spare no longer compiles the configuration in force. */
+	pc_ruleset_free(TAKE_PTR(dm->spare));
 	file90_adopt(cfg, path90, &newtext);
 	r = pc_state_save(&dm->paths, cfg);
 	if (r < 0)
@@ -470,142 +461,72 @@ undo:
 	return r;
 }
 
-static bool rule_is_placed_ban(const struct pc_rule *r)
-{
-	return r->loc.file && streq(r->loc.file, BAN_SOURCE);
-}
-
-/* The configuration in force opens with exactly n ban rules. */
-static bool bans_ready(const struct daemon *dm, size_t n)
-{
-	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
-
-	if (!state_in_place_ok(dm) || n == 0 || cfg->n_rules < n)
-		return false;
-	return rule_is_placed_ban(&cfg->rules[n - 1]) &&
-	       (n == cfg->n_rules || !rule_is_placed_ban(&cfg->rules[n]));
-}
-
-static int ban_add_in_place(struct daemon *dm, const struct ban *b, size_t n_old)
+/*
+ * Bans in O(bans): the configuration in force takes the next bans, the
+ * spare ruleset (a second compile of the same configuration, kept for
+ * this) gets its ban sets made again from them (pc_ruleset_bans_update),
+ * and the difference against what the kernel holds, ban elements only, is
+ * installed; then the two rulesets swap places. No rule is compiled.
+ */
+int state_bans_in_place(struct daemon *dm, const struct bans *next)
 {
 	struct pc_applied *a = dm->applied;
-	struct pc_rule_append app = {0};
-	size_t n_rules, n_sources;
-	struct pc_config *cfg;
-	struct pc_diags d;
-	int r;
-
-	if (!bans_ready(dm, n_old) || a->cfg->n_rules == a->cfg->cap_rules)
-		return 0;
-	cfg = a->cfg;
-	n_rules = cfg->n_rules;
-	n_sources = cfg->sources.n;
-	pc_diags_init(&d);
-	r = ban_rule_place(b, cfg, n_rules, &d);
-	if (r >= 0)
-		r = pc_config_validate_rule(cfg, n_rules, &d);
-	if (r >= 0)
-		r = pc_ban_add_prepare(a->plan, a->ruleset, &cfg->rules[n_rules], &cfg->rules[n_old],
-				       &app);
-	if (r >= 0)
-		r = kernel_install_elements(dm->nl, a->ruleset, &app, true, &d);
-	pc_diags_free(&d);
-	if (r < 0) {
-		/* The full path says what went wrong, at the rule. */
-		config_truncate(cfg, n_rules, n_sources);
-		pc_rule_append_free(&app);
-		return r == -ENOMEM ? r : 0;
-	}
-	/* The kernel holds the ban: the model in memory follows. */
-	config_rule_move(cfg, n_rules, n_old);
-	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[n_old], &cfg->rules[n_rules], 1);
-	if (pc_ban_add_commit(a->plan, a->ruleset, &cfg->rules[n_old], &app) < 0)
-		model_lost(dm);
-	pc_rule_append_free(&app);
-	return 1;
-}
-
-static int ban_remove_in_place(struct daemon *dm, size_t i)
-{
-	struct pc_applied *a = dm->applied;
-	struct pc_rule_append app = {0};
-	struct pc_config *cfg;
-	struct pc_diags d;
-	size_t n_rules;
-	int r;
-
-	if (!bans_ready(dm, dm->bans.n))
-		return 0;
-	cfg = a->cfg;
-	n_rules = cfg->n_rules;
-	pc_diags_init(&d);
-	r = pc_ban_remove_prepare(a->plan, a->ruleset, &cfg->rules[i], &app);
-	if (r >= 0)
-		r = kernel_install_elements(dm->nl, a->ruleset, &app, false, &d);
-	pc_diags_free(&d);
-	if (r < 0) {
-		pc_rule_append_free(&app);
-		return r == -ENOMEM ? r : 0;
-	}
-	/* Plan and ruleset let go of the rule before it leaves the array. */
-	pc_ban_remove_commit(a->plan, a->ruleset, &cfg->rules[i], &app);
-	config_rule_remove(cfg, i);
-	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[i + 1], &cfg->rules[n_rules], -1);
-	pc_rule_append_free(&app);
-	/* Remade when what they hold for nothing reaches half of what is
-	 * live: memory stays bounded, and each remake is paid for by as
-	 * many unbans as it drops, however far apart they come. */
-	if (a->ruleset->n_stale_elems > a->ruleset->n_elems / 2)
-		state_refresh(dm);
-	return 1;
-}
-
-int state_bans_in_place(struct daemon *dm, const struct bans *next, bool added, size_t changed)
-{
+	struct pc_ban_entry *saved = NULL;
+	struct pc_ruleset *installed_rs;
 	struct bans kept = {0};
+	size_t n_saved;
+	struct pc_diags d;
 	int r;
 
-	if (added ? next->n != dm->bans.n + 1 || changed != dm->bans.n
-		  : next->n + 1 != dm->bans.n || changed >= dm->bans.n)
+	if (!state_in_place_ok(dm))
 		return 0;
-	/* Expired bans leave the model through the full path. */
-	if (bans_next_expiry(&dm->bans) && bans_next_expiry(&dm->bans) <= now_wall())
-		return 0;
-	r = added ? ban_add_in_place(dm, &next->items[changed], dm->bans.n)
-		  : ban_remove_in_place(dm, changed);
-	if (r <= 0)
-		return r;
-	r = bans_copy(next, &kept);
+	n_saved = a->cfg->n_bans;
+	if (n_saved && !(saved = malloc(n_saved * sizeof(*saved))))
+		return -ENOMEM;
+	if (n_saved)
+		memcpy(saved, a->cfg->bans, n_saved * sizeof(*saved));
+	pc_diags_init(&d);
+	r = dm->spare ? 0 : pc_ruleset_lower(a->plan, &dm->spare, &d);
 	if (r >= 0)
+		r = bans_compose(next, now_wall(), a->cfg, &d);
+	for (size_t i = 0; r >= 0 && i < a->cfg->n_bans; i++)
+		r = pc_config_validate_ban(a->cfg, i, &d);
+	if (r >= 0 && pc_diags_has_errors(&d))
+		r = -EINVAL;
+	if (r >= 0)
+		r = pc_ruleset_bans_update(dm->spare, a->cfg);
+	if (r >= 0)
+		r = bans_copy(next, &kept);
+	if (r >= 0)
+		r = kernel_install(dm->nl, dm->spare, a->ruleset, install_flags(dm, a->cfg), &d);
+	if (r >= 0) {
 		r = bans_save(&dm->paths, next);
-	if (r < 0) {
-		/* Unsaved, a ban would not survive a restart: take it back. */
-		log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
-		bans_clear(&kept);
-		return r;
+		if (r < 0) {
+			/* Unsaved, a ban would not survive a restart: take it back. */
+			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
+			if (kernel_install(dm->nl, a->ruleset, dm->spare, install_flags(dm, a->cfg),
+					   &d) < 0)
+				log_error("rollback failed: the kernel holds the bans, the state "
+					  "directory does not");
+		}
 	}
+	pc_diags_free(&d);
+	if (r < 0) {
+		/* The full path says what went wrong (or fails the same way). */
+		memcpy(a->cfg->bans, saved, n_saved * sizeof(*saved));
+		a->cfg->n_bans = n_saved;
+		free(saved);
+		bans_clear(&kept);
+		return r == -ENOMEM ? r : 0;
+	}
+	free(saved);
+	installed_rs = dm->spare;
+	dm->spare = a->ruleset;
+	a->ruleset = installed_rs;
+	if (pc_plan_bans_refresh(a->plan) < 0)
+		model_lost(dm);
 	bans_clear(&dm->bans);
 	dm->bans = kept;
-	/* Each in-place ban parses its rule from a source of its own, which
-	 * an unban leaves behind: under fail2ban's churn they would pile up.
-	 * Once they outnumber the bans twice over, the model is made again
-	 * (one compile; the kernel sees no change). */
-	if (dm->applied->cfg->sources.n > 2 * dm->bans.n + BANS_COMPACT_SLACK) {
-		struct next nx = {.cfg = NULL, .bans = &dm->bans, .panic = -1, .source = dm->source};
-		struct pc_reply reply = {0};
-		struct bans same = {0};
-
-		log_info("%zu sources for %zu bans: making the model again",
-			 dm->applied->cfg->sources.n, dm->bans.n);
-		if (bans_copy(&dm->bans, &same) >= 0) {
-			nx.bans = &same;
-			if (runtime_copy(&dm->runtime, &nx.runtime) >= 0)
-				state_commit(dm, &nx, &reply);
-			bans_clear(&same);
-		}
-		free(reply.message);
-		json_decref(reply.data);
-	}
 	return 1;
 }
 
@@ -639,7 +560,6 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 
 int state_read_counters(struct daemon *dm, struct pc_nl_counters *out)
 {
-	state_refresh(dm);
 	if (!dm->applied || !dm->applied->ruleset)
 		return 0;
 	return kernel_read_counters(dm->nl, dm->applied->ruleset, out);
@@ -649,7 +569,6 @@ int state_verify(struct daemon *dm, struct pc_nl_mismatches *out)
 {
 	const struct pc_ruleset *rs;
 
-	state_refresh(dm);
 	rs = installed(dm);
 	if (!rs)
 		return -ENODATA;
@@ -665,6 +584,7 @@ void state_done(struct daemon *dm)
 {
 	pc_applied_free(TAKE_PTR(dm->applied));
 	pc_ruleset_free(TAKE_PTR(dm->panic_ruleset));
+	pc_ruleset_free(TAKE_PTR(dm->spare));
 	runtime_clear(&dm->runtime);
 	bans_clear(&dm->bans);
 }

@@ -58,13 +58,10 @@ void next_free(struct next *nx);
 int state_rule_append(struct daemon *dm, const char *text, const struct guard_opts *guard,
 		      struct pc_reply *reply);
 
-/* The bans become *next (one added or removed at index changed) in
- * O(change) when possible: 1 done, 0 take state_commit, -errno. */
-int state_bans_in_place(struct daemon *dm, const struct bans *next, bool added, size_t changed);
+/* The bans become *next in O(bans), no rule compiled, when the model in
+ * force allows: 1 done, 0 take state_commit, -errno. */
+int state_bans_in_place(struct daemon *dm, const struct bans *next);
 
-/* Before anything reads the ruleset in force: maps unbans left stale are
- * made again (pc_ruleset_refresh). */
-void state_refresh(struct daemon *dm);
 
 /* Kernel reads for the read commands (kernel.c through state.c). */
 int state_read_counters(struct daemon *dm, struct pc_nl_counters *out);

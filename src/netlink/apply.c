@@ -464,8 +464,6 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	uint32_t genid;
 	int r;
 
-	/* A stale map still holds elements the kernel no longer has. */
-	assert(rs->n_stale == 0 && (!old || old->n_stale == 0));
 	r = pc_nl_genid(nl, &genid);
 
 	if (r < 0) {

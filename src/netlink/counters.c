@@ -268,7 +268,6 @@ int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc
 	struct rule_dump dump = { 0 };
 	int r;
 
-	assert(rs->n_stale == 0); /* see pc_ruleset_refresh */
 	r = rules_dump(nl, &dump);
 
 	if (r >= 0)

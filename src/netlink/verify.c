@@ -574,7 +574,6 @@ int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mis
 	struct sig_list ours = {0}, kern = {0};
 	int r;
 
-	assert(rs->n_stale == 0); /* see pc_ruleset_refresh */
 	r = pc_nl_table_exists(nl);
 
 	if (r == 0) {

@@ -504,17 +504,6 @@ static void rule_move_last_to(struct in_place *t, size_t at)
 	pc_plan_rules_shift(t->plan, t->rs, &rules[at], &rules[last], 1);
 }
 
-/* Rule i leaves the configuration after pc_ban_remove_commit. */
-static void rule_remove(struct in_place *t, size_t i)
-{
-	struct pc_rule *rules = t->cfg->rules;
-	size_t n = t->cfg->n_rules;
-
-	memmove(&rules[i], &rules[i + 1], (n - i - 1) * sizeof(rules[0]));
-	t->cfg->n_rules--;
-	pc_plan_rules_shift(t->plan, t->rs, &rules[i + 1], &rules[n], -1);
-}
-
 #define APPEND_HEAD ZONES "allow 80/tcp comment \"web\"\nallow 1000-2000/tcp comment \"apps\"\n"
 #define APPEND_TAIL "allow 22/tcp comment \"ssh\"\n"
 #define APPEND_NEW "allow 443/tcp,1500-3100/tcp comment \"new\"\n"
@@ -569,87 +558,6 @@ START_TEST(test_append_refused_when_run_starts_later)
 }
 END_TEST
 
-#define BAN(addr) "deny from " addr " zone public,lan comment \"ban\"\n"
-#define BAN_ZONES "zone public interface eth0 default\nzone lan interface eth1\n"
-#define BAN_TAIL "allow 22/tcp comment \"ssh\"\n"
-
-/* Bans in place (pc_ban_*) give what a full compile of the same rules gives. */
-START_TEST(test_ban_in_place)
-{
-	struct in_place t;
-	size_t idx;
-
-	in_place_init(&t, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30") BAN_TAIL);
-	idx = rule_parse_last(&t, BAN("10.0.0.9"));
-	/* A ban must come last in its runs: not before an earlier ban. */
-	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[1],
-					    &t.app),
-			 -EOPNOTSUPP);
-
-	/* 10.0.0.9 goes after the other bans (index 3), as bans_place puts it. */
-	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[3],
-					    &t.app),
-			 0);
-	ck_assert_uint_eq(t.app.n_addrs, 2);
-	rule_move_last_to(&t, 3);
-	ck_assert_int_eq(pc_ban_add_commit(t.plan, t.rs, &t.cfg->rules[3], &t.app), 0);
-	pc_rule_append_free(&t.app);
-	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30")
-					     BAN("10.0.0.9") BAN_TAIL);
-
-	/* 10.0.0.1 is overlapped by 10.0.0.0/30, which would take over. */
-	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[0], &t.app),
-			 -EOPNOTSUPP);
-	/* 10.0.0.9 overlaps nothing, and the maps keep other elements. */
-	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[3], &t.app), 0);
-	pc_ban_remove_commit(t.plan, t.rs, &t.cfg->rules[3], &t.app);
-	pc_rule_append_free(&t.app);
-	rule_remove(&t, 3);
-	/* Both zones' maps lost 10.0.0.9, and still hold it until refreshed. */
-	ck_assert_uint_eq(t.rs->n_stale, 2);
-	ck_assert_int_eq(pc_ruleset_refresh(t.plan, t.rs), 0);
-	ck_assert_uint_eq(t.rs->n_stale, 0);
-	assert_same_as_compile(t.rs,
-			       BAN_ZONES BAN("10.0.0.1") BAN("10.0.0.3") BAN("10.0.0.0/30") BAN_TAIL);
-	in_place_free(&t);
-}
-END_TEST
-
-/* Ranges go to the run's interval map, hosts to its hash map; a ban that
- * would empty either map takes the full compile (the map and its kernel
- * rule go away there). */
-START_TEST(test_ban_ranges_in_place)
-{
-	struct in_place t;
-	size_t idx;
-
-	in_place_init(&t, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24") BAN_TAIL);
-	idx = rule_parse_last(&t, BAN("10.0.4.0/24"));
-	ck_assert_int_eq(pc_ban_add_prepare(t.plan, t.rs, &t.cfg->rules[idx], &t.cfg->rules[2],
-					    &t.app),
-			 0);
-	ck_assert_uint_eq(t.app.n_addrs, 2); /* one range in each zone */
-	rule_move_last_to(&t, 2);
-	ck_assert_int_eq(pc_ban_add_commit(t.plan, t.rs, &t.cfg->rules[2], &t.app), 0);
-	pc_rule_append_free(&t.app);
-	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.1.0/24")
-					     BAN("10.0.4.0/24") BAN_TAIL);
-
-	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[1], &t.app), 0);
-	pc_ban_remove_commit(t.plan, t.rs, &t.cfg->rules[1], &t.app);
-	pc_rule_append_free(&t.app);
-	rule_remove(&t, 1);
-	ck_assert_int_eq(pc_ruleset_refresh(t.plan, t.rs), 0);
-	assert_same_as_compile(t.rs, BAN_ZONES BAN("10.0.0.1") BAN("10.0.4.0/24") BAN_TAIL);
-
-	/* The last range and the last host each leave a map empty. */
-	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[1], &t.app),
-			 -EOPNOTSUPP);
-	ck_assert_int_eq(pc_ban_remove_prepare(t.plan, t.rs, &t.cfg->rules[0], &t.app),
-			 -EOPNOTSUPP);
-	in_place_free(&t);
-}
-END_TEST
 
 static Suite *compile_suite(void)
 {
@@ -671,8 +579,6 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_size_100k_ports);
 	tcase_add_test(tc, test_append_before_later_rules);
 	tcase_add_test(tc, test_append_refused_when_run_starts_later);
-	tcase_add_test(tc, test_ban_in_place);
-	tcase_add_test(tc, test_ban_ranges_in_place);
 	suite_add_tcase(s, tc);
 	return s;
 }
