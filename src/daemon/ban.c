@@ -154,13 +154,13 @@ void bans_expire_due(struct daemon *dm)
 {
 	struct pc_reply reply = {0};
 	struct bans next = {0};
-	struct next nx = {.bans = &next, .panic = -1, .source = dm->source};
 	size_t gone;
 
 	if (bans_copy(&dm->bans, &next) < 0)
 		return;
+	/* The kernel let them lapse already; the model and the file follow. */
 	gone = bans_expire(&next, (uint64_t)time(NULL));
-	if (gone && state_commit(dm, &nx, &reply) >= 0)
+	if (gone && bans_change(dm, &next, &reply) >= 0)
 		log_notice("%zu ban(s) expired", gone);
 	else if (gone)
 		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");
