@@ -72,9 +72,11 @@ _portctl()
 		COMPREPLY=($(compgen -W "--zone --timeout --json --help" -- "$cur"))
 		;;
 	unban)
+		# unban ADDRESS[/PREFIX] [--zone ZONE] | unban --all
 		COMPREPLY=($(compgen -W "--zone --all --json --help" -- "$cur"))
 		;;
 	check)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur")) && return
 		_filedir rules
 		;;
 	explain)
