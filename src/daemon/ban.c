@@ -11,8 +11,8 @@
 #include "log.h"
 #include "handlers.h"
 
-/* A year: a longer timeout is a typo, not a ban. */
-#define BAN_TIMEOUT_MAX (366u * 24 * 3600)
+/* Ten years, as the CLI: a longer timeout is a typo, not a ban. */
+#define BAN_TIMEOUT_MAX (3650u * 24 * 3600)
 
 static int bans_refused(const struct daemon *dm, struct pc_reply *reply)
 {

@@ -16,7 +16,8 @@
 #define FILE90_MAX ((size_t)64 * 1024 * 1024)
 
 static const char *const change_verbs[] = {
-	[CHANGE_ADD] = "added", [CHANGE_INSERT] = "inserted", [CHANGE_DELETE] = "deleted"};
+	[CHANGE_ADD] = "rule added", [CHANGE_INSERT] = "rule inserted",
+	[CHANGE_DELETE] = "rule deleted"};
 
 /* Whether a rule text can be added in place: one line starting with
  * "allow", "deny" or "reject", so the parse adds one rule and no zone or

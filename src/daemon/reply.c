@@ -76,6 +76,6 @@ void change_done(const struct pc_peer *peer, const char *verb, bool runtime, con
 {
 	log_notice("uid %u pid %d: %s %s%s", peer->uid, (int)peer->pid, verb, summary,
 		   runtime ? " (runtime)" : "");
-	reply_set(reply, PC_STATUS_OK, "rule %s%s: %s", verb,
+	reply_set(reply, PC_STATUS_OK, "%s%s: %s", verb,
 		  runtime ? " until the next reload (--runtime)" : "", summary);
 }
