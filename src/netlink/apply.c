@@ -22,7 +22,6 @@
 /* Test-only: when set, the batch carries one extra rule the kernel refuses,
  * attributed to the last rule that came from a rules file, so the tests can
  * show that a kernel refusal changes nothing and names FILE:LINE:COL. */
-#define PC_TEST_REFUSE_ENV "PORTCTL_TEST_KERNEL_REFUSE"
 
 struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags)
 {
@@ -179,7 +178,8 @@ static ssize_t table_object(const struct pc_ruleset *rs)
  * everything in it: all one transaction, so packets see the old ruleset or
  * the new one, never none.
  */
-static int build_full(struct batch *b, const struct pc_ruleset *rs, bool owner)
+static int build_full(struct batch *b, const struct pc_ruleset *rs, bool owner,
+		      bool refuse_last)
 {
 	ssize_t tobj = table_object(rs), refuse = -1;
 	int r;
@@ -193,7 +193,7 @@ static int build_full(struct batch *b, const struct pc_ruleset *rs, bool owner)
 		r = put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, true,
 			      owner ? NFT_TABLE_F_OWNER | PC_NFT_TABLE_F_PERSIST : 0,
 			      &(struct batch_origin){ .obj = tobj, .what = "table", .table_owned = owner });
-	if (getenv(PC_TEST_REFUSE_ENV))
+	if (refuse_last)
 		refuse = last_source_rule(rs);
 	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
 		r = put_object(b, rs, i);
@@ -397,7 +397,7 @@ static int apply_full_once(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 	int r = batch_init(b, nl_next_seq(nl, 0), genid);
 
 	if (r >= 0)
-		r = build_full(b, rs, owner);
+		r = build_full(b, rs, owner, nl->test_refuse);
 	if (r >= 0)
 		r = send_batch(nl, b, res);
 	nl->seq = b->next_seq + 1;
@@ -474,9 +474,8 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	 * when our last commit installed it and nobody committed since, or
 	 * when a dump says so. A
 	 * change of the table's own flags is a full replace, and so is
-	 * whatever the test hook that wants a refusal asks for. */
-	ours = old && !(flags & PC_NL_FULL) && nl->stats.owned == owner &&
-	       !getenv(PC_TEST_REFUSE_ENV);
+	 * whatever a test that wants a refusal asks for. */
+	ours = old && !(flags & PC_NL_FULL) && nl->stats.owned == owner && !nl->test_refuse;
 	if (ours && (nl->applied_genid != genid || genid == 0 || !old->installed ||
 		     old->installed != nl->commits))
 		ours = kernel_holds(nl, old) > 0;
@@ -521,4 +520,9 @@ int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 	batch_result_free(&res);
 	batch_free(&b);
 	return r;
+}
+
+void pc_nl_test_refuse_last_rule(struct pc_nl *nl, bool on)
+{
+	nl->test_refuse = on;
 }

@@ -25,7 +25,13 @@ struct pc_nl {
 	 * installed field says this number. */
 	uint64_t commits;
 	struct pc_nl_stats stats;
+	/* Tests only (pc_nl_test_refuse_last_rule): the next full replace
+	 * carries a rule the kernel refuses, in place of the files' last. */
+	bool test_refuse;
 };
+
+/* For tests/integration/refuseapply.c alone; the daemon never calls it. */
+void pc_nl_test_refuse_last_rule(struct pc_nl *nl, bool on);
 
 /* Who a message in the batch speaks for, to name it in an error. */
 struct batch_origin {

@@ -47,6 +47,10 @@ $(PC_RPF_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_RPF_TESTS:.sh=.sh.log)
 # Bans in the kernel with real traffic, through the element-only path,
 # without the daemon (banapply), bracketed like the others.
+# A kernel that refuses a validated configuration, for atomic.sh.
+check_PROGRAMS += tests/integration/refuseapply
+tests_integration_refuseapply_SOURCES = tests/integration/refuseapply.c
+tests_integration_refuseapply_LDADD = $(APPLY_LIBS)
 check_PROGRAMS += tests/integration/banapply
 tests_integration_banapply_SOURCES = tests/integration/banapply.c
 tests_integration_banapply_LDADD = $(APPLY_LIBS)
