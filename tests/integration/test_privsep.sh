@@ -9,8 +9,8 @@ pc_require
 pcd_setup
 id nobody >/dev/null 2>&1 || pc_skip "needs user nobody"
 NOBODY=$(id -u nobody)
-# How long the hand edits race the CLI (the issue measured 60 s).
-: "${PC_HANDEDIT_SECONDS:=10}"
+# The issue's figure (60 s) in CI, a quicker run elsewhere.
+if [ "${CI:-}" = true ]; then : "${PC_HANDEDIT_SECONDS:=60}"; else : "${PC_HANDEDIT_SECONDS:=10}"; fi
 FILE90="$PC_TMP/etc/rules.d/90-portctl.rules"
 
 # pcd_start, as user nobody.
@@ -133,9 +133,9 @@ appender=$!
 	done
 ) &
 reloader=$!
-# 12 writers add distinct ports and delete every other one they added.
+# 20 writers add distinct ports and delete every other one they added.
 writers=""
-for w in $(seq 12); do
+for w in $(seq 20); do
 	(
 		j=0
 		while [ ! -e "$stop" ]; do
