@@ -157,6 +157,13 @@ bool pc_name_valid(const char *s);
 int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const char *zone,
 		      uint64_t expires);
 
+/* Move rule `from` to index `to`, the rules between one place along. */
+void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to);
+/* Take rule i out, the rules after it one place back. */
+void pc_config_rule_remove(struct pc_config *cfg, size_t i);
+/* Take back rules parsed past n_rules and sources past n_sources. */
+void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
+
 /* Look-ups by name; NULL if absent. */
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name);
 const struct pc_service *pc_config_service(const struct pc_config *cfg, const char *name);

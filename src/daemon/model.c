@@ -21,22 +21,7 @@ static bool rule_is_runtime(const struct pc_rule *r)
 }
 
 
-void config_rule_move(struct pc_config *cfg, size_t from, size_t to)
-{
-	struct pc_rule tmp = cfg->rules[from];
 
-	if (from > to)
-		memmove(&cfg->rules[to + 1], &cfg->rules[to], (from - to) * sizeof(tmp));
-	else if (from < to)
-		memmove(&cfg->rules[from], &cfg->rules[from + 1], (to - from) * sizeof(tmp));
-	cfg->rules[to] = tmp;
-}
-
-void config_rule_remove(struct pc_config *cfg, size_t i)
-{
-	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
-	cfg->n_rules--;
-}
 
 
 /* Where rules of 90-portctl.rules end: after every rule of rules.d files
@@ -158,7 +143,7 @@ static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint3
 	struct pc_rule *rule;
 	int r;
 
-	config_rule_move(cfg, idx, at);
+	pc_config_rule_move(cfg, idx, at);
 	rule = &cfg->rules[at];
 	/* Parsing the rule added a source: the array may have moved. */
 	c->src90 = pc_sources_find(&cfg->sources, c->path90);
@@ -300,7 +285,7 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 			return r;
 		lines_shift(c, line + 1, -(int32_t)span);
 	}
-	config_rule_remove(cfg, i);
+	pc_config_rule_remove(cfg, i);
 	return 0;
 }
 
@@ -399,7 +384,7 @@ int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const str
 		r = rule_parse_one(cfg, RUNTIME_NAME, rt->items[i], &idx, d);
 		if (r < 0)
 			return r;
-		config_rule_move(cfg, idx, pos++);
+		pc_config_rule_move(cfg, idx, pos++);
 	}
 	return 0;
 }
@@ -681,13 +666,3 @@ int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 	return r;
 }
 
-void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
-{
-	cfg->n_rules = n_rules;
-	while (cfg->sources.n > n_sources) {
-		struct pc_source *src = &cfg->sources.items[--cfg->sources.n];
-
-		free(src->name);
-		free(src->data);
-	}
-}

@@ -157,12 +157,6 @@ void bans_clear(struct bans *bans);
 /* How a ban is named in the log and in replies: "ADDR[ zone ZONE]". */
 void ban_summary(const struct ban *b, char *out, size_t size);
 
-/* Move rule `from` to index `to`, the rules between one place along. */
-void config_rule_move(struct pc_config *cfg, size_t from, size_t to);
-/* Take rule i out, the rules after it one place back. */
-void config_rule_remove(struct pc_config *cfg, size_t i);
-/* Take back rules parsed past n_rules and sources past n_sources. */
-void config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 /* Where rules of the CLI rules file end in cfg. */
 size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */

@@ -438,7 +438,7 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	}
 	/* Kernel and file hold the rule: the model in memory follows, the
 	 * rule in its place in file order. */
-	config_rule_move(cfg, idx, at);
+	pc_config_rule_move(cfg, idx, at);
 	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[n_rules], 1);
 	rule = &cfg->rules[at];
 	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
@@ -454,7 +454,7 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	pc_diags_free(&d);
 	return 1;
 undo:
-	config_truncate(cfg, n_rules, n_sources);
+	pc_config_truncate(cfg, n_rules, n_sources);
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);

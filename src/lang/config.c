@@ -107,6 +107,34 @@ int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const
 	return 0;
 }
 
+void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to)
+{
+	struct pc_rule tmp = cfg->rules[from];
+
+	if (from > to)
+		memmove(&cfg->rules[to + 1], &cfg->rules[to], (from - to) * sizeof(tmp));
+	else if (from < to)
+		memmove(&cfg->rules[from], &cfg->rules[from + 1], (to - from) * sizeof(tmp));
+	cfg->rules[to] = tmp;
+}
+
+void pc_config_rule_remove(struct pc_config *cfg, size_t i)
+{
+	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
+	cfg->n_rules--;
+}
+
+void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
+{
+	cfg->n_rules = n_rules;
+	while (cfg->sources.n > n_sources) {
+		struct pc_source *src = &cfg->sources.items[--cfg->sources.n];
+
+		free(src->name);
+		free(src->data);
+	}
+}
+
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_zones; i++)
