@@ -104,6 +104,8 @@ left=$(ban_field 10.99.7.2 expires)
 if [ "$left" -le 590 ] || [ "$left" -gt 600 ]; then
 	pc_fail "bantime 600 gave a ban ending in '$left' s: $(cat "$PC_TMP/state/bans.json")"
 fi
+pc_in host nft list table inet portctl | grep -Eq "10\.99\.7\.2 .*timeout (10m|9m[0-9]+s)" ||
+	pc_fail "no kernel timeout on the ban: $(pc_in host nft list table inet portctl)"
 
 pcd_log "actionprolong (bantime.increment) sets the longer timeout"
 prolong=$(f2b_command actionprolong 10.99.7.2 bantime=1200) || pc_fail "cannot read actionprolong"
