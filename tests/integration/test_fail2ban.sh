@@ -1,9 +1,13 @@
 #!/bin/sh
 # fail2ban's portctl action end to end: the actionban command line, with
-# <ip> substituted as fail2ban does, blocks real TCP traffic of a peer in
-# one element-only transaction (no rule or table is replaced) once the
-# zones' block sets exist; a reload
-# keeps the ban; actionunban lets the peer in again.
+# <ip> and <bantime> substituted as fail2ban does, blocks real TCP traffic
+# of a peer in one element-only transaction (no rule or table is replaced)
+# once the zones' block sets exist, with fail2ban's bantime as the kernel
+# timeout (none for a permanent ban); the per-zone form (options after the
+# address) bans in that zone only; a reload keeps the ban; actionunban lets
+# the peer in again; actionflush lifts every ban; actioncheck says what is
+# wrong when portctld does not answer. (test_fail2ban_real.sh runs the
+# same file in the real fail2ban.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -11,17 +15,20 @@ pcd_setup
 
 ACTION="$top_srcdir/packaging/fail2ban/action.d/portctl.conf"
 
-# f2b_command ACTION_KEY IP: the command fail2ban would run, from the
-# action file's [Definition] with [Init] tags and <ip> replaced; portctl
-# is pointed at the test's daemon the way a jail overrides an Init tag.
+# f2b_command ACTION_KEY IP [TAG=VALUE...]: the command fail2ban would
+# run, from the action file's [Definition] with [Init] tags, <ip> and
+# <bantime> (600 unless given) replaced; portctl is pointed at the test's
+# daemon the way a jail overrides an Init tag (portctl[portctl="..."]), and
+# so are the other TAG=VALUE (portctl[zone_opt="--zone public"]).
 f2b_command() {
-	python3 - "$ACTION" "$1" "$2" "$PCD_PORTCTL -s $PCD_SOCK" <<'PY'
+	python3 - "$ACTION" "$PCD_PORTCTL -s $PCD_SOCK" "$@" <<'PY'
 import configparser, re, sys
-path, key, ip, portctl = sys.argv[1:]
+path, portctl, key, ip = sys.argv[1:5]
 cp = configparser.RawConfigParser(interpolation=None)
 cp.read(path)
 tags = dict(cp["Init"]) if cp.has_section("Init") else {}
-tags.update(portctl=portctl, ip=ip, name="sshd")
+tags.update(portctl=portctl, ip=ip, name="sshd", bantime="600")
+tags.update(a.split("=", 1) for a in sys.argv[5:])
 cmd = cp["Definition"][key]
 for _ in range(5):
     cmd = re.sub(r"<([\w-]+)>", lambda m: tags.get(m.group(1), m.group(0)), cmd)
@@ -36,12 +43,39 @@ pcd_start
 pc_listen host tcp:22
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 
+# ban_field ADDR FIELD: the ban's zone ("" for every zone) or its seconds
+# left ("none" without a timeout) in the state directory's bans.json; no
+# output when ADDR is not banned.
+ban_field() {
+	python3 - "$PC_TMP/state/bans.json" "$1" "$2" <<'PY'
+import json, sys, time
+path, addr, field = sys.argv[1:]
+try:
+    bans = json.load(open(path))["bans"]
+except FileNotFoundError:
+    bans = []
+for b in bans:
+    if b["address"] == addr:
+        if field == "zone":
+            print(b.get("zone") or "")
+        else:
+            print(b["expires"] - int(time.time()) if b["expires"] else "none")
+PY
+}
+
+pcd_log "actioncheck passes while portctld answers"
+check=$(f2b_command actioncheck 0.0.0.0) || pc_fail "cannot read actioncheck"
+sh -c "$check" || pc_fail "actioncheck failed with portctld running: $check"
+
 pcd_log "actionban, as fail2ban runs it"
 # The first ban of a zone creates its block set (a structural change);
 # every further ban is one element. Ban another host first, then watch.
-first=$(f2b_command actionban 192.0.2.99) || pc_fail "cannot read actionban"
+# bantime -1 is fail2ban's permanent ban: no timeout.
+first=$(f2b_command actionban 192.0.2.99 bantime=-1) || pc_fail "cannot read actionban"
 sh -c "$first" || pc_fail "actionban failed: $first"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
+[ "$(ban_field 192.0.2.99 expires)" = none ] ||
+	pc_fail "a permanent ban has a timeout: $(cat "$PC_TMP/state/bans.json")"
 ban=$(f2b_command actionban 10.99.7.2) || pc_fail "cannot read actionban"
 pcd_log "command: $ban"
 pc_monitor_start host "$PC_TMP/monitor"
@@ -66,6 +100,35 @@ elements_only_check() { # VERB ADDR WHAT
 	fi
 }
 elements_only_check add 10.99.7.2 "the ban"
+left=$(ban_field 10.99.7.2 expires)
+if [ "$left" -le 590 ] || [ "$left" -gt 600 ]; then
+	pc_fail "bantime 600 gave a ban ending in '$left' s: $(cat "$PC_TMP/state/bans.json")"
+fi
+pc_in host nft list table inet portctl | grep -Eq "10\.99\.7\.2 .*timeout (10m|9m[0-9]+s)" ||
+	pc_fail "no kernel timeout on the ban: $(pc_in host nft list table inet portctl)"
+
+pcd_log "actionprolong (bantime.increment) sets the longer timeout"
+prolong=$(f2b_command actionprolong 10.99.7.2 bantime=1200) || pc_fail "cannot read actionprolong"
+sh -c "$prolong" || pc_fail "actionprolong failed: $prolong"
+left=$(ban_field 10.99.7.2 expires)
+[ "$left" -gt 1190 ] || pc_fail "the prolonged ban ends in '$left' s, not about 1200"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+
+pcd_log "a bantime over portctld's limit (366 days) is a ban without timeout"
+long=$(f2b_command actionban 192.0.2.98 bantime=99999999) || pc_fail "cannot read actionban"
+sh -c "$long" || pc_fail "actionban with a long bantime failed: $long"
+[ "$(ban_field 192.0.2.98 expires)" = none ] || pc_fail "a long ban got a timeout"
+
+pcd_log "the per-zone form: options after the address"
+zban=$(f2b_command actionban 198.51.100.7 zone_opt="--zone public") ||
+	pc_fail "cannot read actionban"
+sh -c "$zban" || pc_fail "per-zone actionban failed: $zban"
+[ "$(ban_field 198.51.100.7 zone)" = public ] ||
+	pc_fail "the per-zone ban is not in zone public: $(cat "$PC_TMP/state/bans.json")"
+zunban=$(f2b_command actionunban 198.51.100.7 zone_opt="--zone public") ||
+	pc_fail "cannot read actionunban"
+sh -c "$zunban" || pc_fail "per-zone actionunban failed: $zunban"
+[ -z "$(ban_field 198.51.100.7 zone)" ] || pc_fail "the per-zone unban left the ban"
 
 pcd_log "a repeated ban (fail2ban restarting) is accepted and changes nothing"
 sh -c "$ban" || pc_fail "second actionban failed"
@@ -117,8 +180,24 @@ pc_in host nft list table inet portctl | grep -q "10.99.8.2" || pc_fail "10.99.8
 pc_in host nft list table inet portctl | grep -Eq "10.99.8.1[^0-9]|2001:db8::8|10.99.9.0" &&
 	pc_fail "an unbanned address is still in the table"
 
+pcd_log "actionflush (fail2ban stopping a jail) lifts every ban"
+"$PCD_PORTCTL" -s "$PCD_SOCK" ban 10.99.7.2 >/dev/null || pc_fail "ban 10.99.7.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+flush=$(f2b_command actionflush 0.0.0.0) || pc_fail "cannot read actionflush"
+sh -c "$flush" || pc_fail "actionflush failed: $flush"
+pc_expect open pc_probe peer tcp 10.99.7.1 22
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bans"]))' \
+	"$PC_TMP/state/bans.json")" -eq 0 ] || pc_fail "bans left after actionflush"
+sh -c "$flush" || pc_fail "actionflush with no ban failed"
+
 pcd_log "a bad address is refused with exit 2"
 "$PCD_PORTCTL" -s "$PCD_SOCK" ban '10.0.0.1 zone x' 2>/dev/null
 rc=$?
 [ $rc -eq 2 ] || pc_fail "bad address exited $rc, expected 2"
+
+pcd_log "actioncheck says what is wrong when portctld does not answer"
+pcd_stop
+sh -c "$check" 2>"$PC_TMP/check.err" && pc_fail "actioncheck passed with portctld stopped"
+grep -q "portctld does not answer" "$PC_TMP/check.err" ||
+	pc_fail "actioncheck said: $(cat "$PC_TMP/check.err")"
 exit 0
