@@ -114,8 +114,8 @@ left=$(ban_field 10.99.7.2 expires)
 [ "$left" -gt 1190 ] || pc_fail "the prolonged ban ends in '$left' s, not about 1200"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 22
 
-pcd_log "a bantime over portctld's limit (366 days) is a ban without timeout"
-long=$(f2b_command actionban 192.0.2.98 bantime=99999999) || pc_fail "cannot read actionban"
+pcd_log "a bantime over portctld's limit (3650 days) is a ban without timeout"
+long=$(f2b_command actionban 192.0.2.98 bantime=999999999) || pc_fail "cannot read actionban"
 sh -c "$long" || pc_fail "actionban with a long bantime failed: $long"
 [ "$(ban_field 192.0.2.98 expires)" = none ] || pc_fail "a long ban got a timeout"
 
