@@ -71,8 +71,13 @@ pc_require() {
 	ip netns del "${PC_ID}-check"
 	PC_ROOT_RULESET=$(nft list ruleset 2>&1)
 	PC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/portctl-$PC_TEST.XXXXXX")
-	mkdir -p "$PC_TMP/etc/rules.d" "$PC_TMP/state"
+	mkdir -p "$PC_TMP/etc/rules.d" "$PC_TMP/state" "$PC_TMP/share"
 	trap pc_cleanup EXIT
+	# The shipped files, where a daemon serving as an unprivileged user can
+	# read them (a checkout under /root cannot be), owned and moded as a
+	# package installs them.
+	cp -R "$top_srcdir/rules/." "$PC_TMP/share/"
+	chmod -R u=rwX,go=rX "$PC_TMP/share"
 	trap 'exit 1' INT TERM
 }
 
@@ -124,7 +129,7 @@ pc_config_clear() {
 }
 
 pc_portctld_args() {
-	echo "--config $PC_TMP/etc --data-dir $top_srcdir/rules --state-dir $PC_TMP/state"
+	echo "--config $PC_TMP/etc --data-dir $PC_TMP/share --state-dir $PC_TMP/state"
 }
 
 # pc_apply NS [ENV=VALUE...]: portctld --apply-once there; stderr is kept in

@@ -120,7 +120,7 @@ mkdir "$PC_TMP/user"
 printf 'allow 8080/tcp\n' >"$PC_TMP/user/mine.rules"
 chown -R 65534:65534 "$PC_TMP/user"
 setpriv --reuid 65534 --regid 65534 --clear-groups "$PCD_PORTCTL" --config "$PC_TMP/etc" \
-	--data-dir "$top_srcdir/rules" check "$PC_TMP/user/mine.rules" >"$PC_TMP/out" 2>&1 ||
+	--data-dir "$PC_TMP/share" check "$PC_TMP/user/mine.rules" >"$PC_TMP/out" 2>&1 ||
 	pc_fail "check of one's own file: $(cat "$PC_TMP/out")"
 
 pcd_log "a client cannot forge a log line; a reply that is not UTF-8 is still a reply"
