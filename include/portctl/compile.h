@@ -58,6 +58,15 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 
 void pc_ruleset_free(struct pc_ruleset *rs);
 
+struct nftnl_set_elem;
+/*
+ * The rule an element of a merged port map belongs to (for its counters):
+ * first is the rule the map's set was made for (the run's first); NULL e
+ * or a key that is not proto . port gives first.
+ */
+const struct pc_rule *pc_ruleset_elem_rule(const struct pc_config *cfg, const struct pc_rule *first,
+					   const struct nftnl_set_elem *e);
+
 /*
  * Bans in O(bans): make the ban sets of rs, compiled from a configuration
  * with cfg's zones, hold cfg->bans as of now, exactly as a full compile of

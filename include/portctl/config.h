@@ -145,6 +145,9 @@ int pc_config_load_files(const struct pc_paths *paths, char *const files[], size
 /* An address word as the grammar reads it ("10.0.0.0/8", "2001:db8::1",
  * "any"): 0, or -EINVAL with a diagnostic in d. */
 int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d);
+/* A number word as the grammar reads it (digits only, at most max):
+ * 0, -EINVAL or -ERANGE. */
+int pc_number_parse(const char *text, uint32_t max, uint32_t *out);
 /* A port number word (1-65535) as the grammar reads it: 0 or -EINVAL. */
 int pc_port_parse(const char *text, uint16_t *out);
 /* One host address (no prefix length), IPv4 or IPv6: 0 or -EINVAL. */

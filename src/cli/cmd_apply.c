@@ -24,13 +24,12 @@ static int usage_error(const struct cli_context *ctx, const char *cmd, const cha
 
 static bool seconds_parse(const char *s, long *out)
 {
-	char *end;
+	uint32_t v;
 
-	if (*s < '0' || *s > '9')
+	if (pc_number_parse(s, 86400, &v) < 0 || v < 1)
 		return false;
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return !*end && !errno && *out >= 1 && *out <= 86400;
+	*out = (long)v;
+	return true;
 }
 
 /* --help, --json, --force, and (when allowed) --confirm SECONDS. */

@@ -119,16 +119,15 @@ int cmd_limit(struct cli_context *ctx, int argc, char *argv[])
 	return cmd_action(ctx, argc, argv, "limit");
 }
 
-/* A rule number as typed: digits only, 1 or more. */
+/* A rule number as typed: digits only, 1 or more (the grammar's numbers). */
 static bool number_parse(const char *s, long *out)
 {
-	char *end;
+	uint32_t v;
 
-	if (!s[0] || s[0] < '0' || s[0] > '9')
+	if (pc_number_parse(s, 10000000, &v) < 0 || v < 1)
 		return false;
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return !*end && errno == 0 && *out >= 1;
+	*out = (long)v;
+	return true;
 }
 
 int cmd_insert(struct cli_context *ctx, int argc, char *argv[])

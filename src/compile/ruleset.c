@@ -80,3 +80,48 @@ int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs)
 	}
 	return fflush(out) == EOF ? -EIO : 0;
 }
+
+static bool rule_has_port(const struct pc_rule *r, uint8_t l4proto, uint16_t port)
+{
+	uint8_t bit = l4proto == 6 ? PC_PROTO_TCP : l4proto == 17 ? PC_PROTO_UDP
+						   : l4proto == 132 ? PC_PROTO_SCTP : 0;
+
+	for (size_t i = 0; i < r->n_ports; i++)
+		if ((r->ports[i].protos & bit) && r->ports[i].lo <= port && port <= r->ports[i].hi)
+			return true;
+	return false;
+}
+
+static bool rules_same_zones(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->dir != b->dir || a->n_zones != b->n_zones)
+		return false;
+	for (size_t i = 0; i < a->n_zones; i++)
+		if (!streq(a->zones[i].name, b->zones[i].name))
+			return false;
+	return true;
+}
+
+/*
+ * The rule an element of a merged port map belongs to. The compiler keeps
+ * the run's first rule on the set; within a run each port segment carries
+ * the verdict of the first rule matching it, so the first rule from there
+ * on (same zones and direction) that has the element's port is its owner.
+ */
+const struct pc_rule *pc_ruleset_elem_rule(const struct pc_config *cfg, const struct pc_rule *first,
+					   const struct nftnl_set_elem *e)
+{
+	uint32_t len = 0;
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	const uint8_t *key = e ? nftnl_set_elem_get((struct nftnl_set_elem *)e, NFTNL_SET_ELEM_KEY, &len) : NULL;
+	uint16_t port;
+
+	/* inet_proto . inet_service: proto in byte 0, port big endian at 4. */
+	if (!key || len != 8)
+		return first;
+	port = (uint16_t)(key[4] << 8 | key[5]);
+	for (const struct pc_rule *r = first; r < cfg->rules + cfg->n_rules; r++)
+		if (rules_same_zones(r, first) && rule_has_port(r, key[0], port))
+			return r;
+	return first;
+}

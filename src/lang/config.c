@@ -58,6 +58,11 @@ int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d)
 	return prefix_parse(out, text, strlen(text), &loc, d);
 }
 
+int pc_number_parse(const char *text, uint32_t max, uint32_t *out)
+{
+	return number_parse(text, strlen(text), max, out);
+}
+
 int pc_port_parse(const char *text, uint16_t *out)
 {
 	uint32_t v;
