@@ -436,3 +436,17 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 				 jump_of ? jump_of(&spans->items[i], ctx) : NULL, n_elems);
 	return r;
 }
+
+/* A rule's comment in the kernel: its own, or FILE:LINE. */
+int rule_comment(const struct pc_rule *r, char *buf, size_t size)
+{
+	const char *file = r->loc.file ? r->loc.file : "-";
+	const char *base = strrchr(file, '/');
+	int n;
+
+	if (r->comment)
+		n = snprintf(buf, size, "%s", r->comment);
+	else
+		n = snprintf(buf, size, "%s:%u", base ? base + 1 : file, r->loc.line);
+	return n < 0 ? -EINVAL : 0;
+}

@@ -53,19 +53,6 @@ const char *pc_verdict_kind_name(enum pc_verdict_kind v)
 	return "accept";
 }
 
-int rule_comment(const struct pc_rule *r, char *buf, size_t size)
-{
-	const char *file = r->loc.file ? r->loc.file : "-";
-	const char *base = strrchr(file, '/');
-	int n;
-
-	if (r->comment)
-		n = snprintf(buf, size, "%s", r->comment);
-	else
-		n = snprintf(buf, size, "%s:%u", base ? base + 1 : file, r->loc.line);
-	return n < 0 ? -EINVAL : 0;
-}
-
 bool prefixes_any(const struct pc_prefix *p, size_t n)
 {
 	if (n == 0)

@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 
 #include "internal.h"
 #include "portctl/util.h"
@@ -128,3 +133,76 @@ void batch_result_free(struct batch_result *r)
 	free(r->echoes);
 	memset(r, 0, sizeof(*r));
 }
+
+struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags)
+{
+	char *at = batch_reserve(b);
+
+	if (!at)
+		return NULL;
+	return nftnl_nlmsg_build_hdr(at, type, family, flags, 0);
+}
+
+int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj)
+{
+	struct nftnl_set_elems_iter *it;
+	uint16_t family = (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+	int more, r;
+
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	r = batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set" });
+	if (r < 0)
+		return r;
+	it = nftnl_set_elems_iter_create(s);
+	if (!it)
+		return -ENOMEM;
+	more = nftnl_set_elems_iter_cur(it) != NULL;
+	/* libnftnl stops a message before its element list outgrows the
+	 * 64 KiB attribute limit and says so by returning 1. */
+	while (more && r >= 0) {
+		nlh = msg_start(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
+		if (!nlh) {
+			r = -ENOMEM;
+			break;
+		}
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it) > 0;
+		r = batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set elements" });
+	}
+	nftnl_set_elems_iter_destroy(it);
+	return r;
+}
+
+int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj)
+{
+	uint16_t family = (uint16_t)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
+
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "chain" });
+}
+
+/* NLM_F_ECHO: the kernel sends the rule back with the handle it chose,
+ * which a later difference needs to delete it. */
+int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before)
+{
+	uint16_t family = (uint16_t)nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY);
+	uint16_t flags = NLM_F_CREATE | NLM_F_ECHO | (before ? 0 : NLM_F_APPEND);
+	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWRULE, family, flags);
+
+	if (!nlh)
+		return -ENOMEM;
+	/* Without NLM_F_APPEND the rule goes before the one at POSITION. */
+	if (before)
+		nftnl_rule_set_u64(rule, NFTNL_RULE_POSITION, before);
+	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	if (before)
+		nftnl_rule_unset(rule, NFTNL_RULE_POSITION);
+	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "rule" });
+}
+
+/* A rule whose verdict code does not exist: the kernel answers EINVAL. */

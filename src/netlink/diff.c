@@ -510,3 +510,41 @@ int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bo
 		return -ENOMEM;
 	return elem_msgs_flush(&m);
 }
+
+#define ELEMS_DUMP_BUF_SIZE (64 * 1024)
+
+struct elem_dump {
+	struct nftnl_set *set;
+	int err;
+};
+
+static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_dump *dump = data;
+
+	if (nftnl_set_elems_nlmsg_parse(nlh, dump->set) < 0) {
+		dump->err = -EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into)
+{
+	_cleanup_free_ char *buf = malloc(ELEMS_DUMP_BUF_SIZE);
+	struct elem_dump dump = { .set = into };
+	uint32_t family = nftnl_set_get_u32(like, NFTNL_SET_FAMILY);
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	nftnl_set_set_str(into, NFTNL_SET_TABLE, nftnl_set_get_str(like, NFTNL_SET_TABLE));
+	nftnl_set_set_str(into, NFTNL_SET_NAME, nftnl_set_get_str(like, NFTNL_SET_NAME));
+	nftnl_set_set_u32(into, NFTNL_SET_FAMILY, family);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP,
+				    nl_next_seq(nl, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, into);
+	r = nl_query(nl, buf, nlh, elem_dump_cb, &dump);
+	return dump.err ? dump.err : r;
+}
