@@ -1,6 +1,6 @@
 /* The one path from a desired state to the kernel: compose (the files'
- * configuration, the runtime rules placed in it, the bans ahead of every
- * rule) → compile → guard → install (kernel.c, one transaction) → persist
+ * configuration, the runtime rules placed in it, the bans in its ban list)
+ * → compile → guard → install (kernel.c, one transaction) → persist
  * (CLI rules file, bans, last good copy, panic mark) → adopt. Also the two
  * ways the same change is made in O(change) when the model in force allows
  * it: a rule appended to the CLI rules file, and a ban added or lifted. */
@@ -62,7 +62,6 @@ static void model_lost(struct daemon *dm)
 	dm->applied->ruleset = NULL;
 }
 
-
 bool state_in_place_ok(const struct daemon *dm)
 {
 	const struct pc_applied *a = dm->applied;
@@ -112,16 +111,17 @@ static int compose(struct daemon *dm, struct next *nx, const struct bans *bans,
 	return r;
 }
 
-/* Whether the file on disk still holds old (exists false: no file). */
-static bool file90_unchanged(const char *path, const char *old, size_t old_len, bool exists)
+/* Whether the file on disk still holds old; no file and an empty one are
+ * the same text, as to the loader and the writer. */
+static bool file90_unchanged(const char *path, const char *old, size_t old_len)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	int r = pc_read_file(path, FILE90_MAX, &data, &len);
 
 	if (r == -ENOENT)
-		return !exists || old_len == 0;
-	return r >= 0 && exists && len == old_len && !memcmp(data, old, len);
+		return old_len == 0;
+	return r >= 0 && len == old_len && (!len || !memcmp(data, old, len));
 }
 
 /* The file's new text, written, becomes its source in cfg. */
@@ -235,7 +235,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	/* Checked before the kernel, so that the usual race costs no
 	 * rollback; the writer checks again at the moment it writes. */
 	if (nx->file90 &&
-	    !file90_unchanged(nx->file90, nx->old90, nx->old90_len, nx->old90_exists)) {
+	    !file90_unchanged(nx->file90, nx->old90, nx->old90_len)) {
 		r = -ESTALE;
 		goto out;
 	}
@@ -379,7 +379,7 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	rule->loc.line = rules_text_next_line(src90->data, src90->len);
 	rule->origin = PC_ORIGIN_ADMIN;
 	/* Edited by hand since: the full path redoes the change on it. */
-	if (!file90_unchanged(path90, src90->data, src90->len, true)) {
+	if (!file90_unchanged(path90, src90->data, src90->len)) {
 		r = 0;
 		goto undo;
 	}
