@@ -133,6 +133,15 @@ enum pc_origin pc_shipped_origin(const char *name);
 int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d);
 
 /*
+ * Like pc_config_load, but with rules_dir/ *.rules instead of
+ * sysconf_dir/rules.d/: a candidate directory checked as a whole before it
+ * replaces rules.d ("portctl check --rules-dir"). A missing rules_dir is
+ * an error (-ENOENT), not an empty set of rules.
+ */
+int pc_config_load_dir(const struct pc_paths *paths, const char *rules_dir,
+		       struct pc_config **out, struct pc_diags *d);
+
+/*
  * Like pc_config_load, but with exactly the given rule files, in this
  * order, instead of rules.d and defaults.rules: what "portctl check
  * FILE..." validates.

@@ -3,13 +3,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 
 #include "cli.h"
 
 static const char check_usage[] =
-    "check [--json] [FILE...]\n"
+    "check [--json] [FILE... | --rules-dir DIR]\n"
     "\n"
     "Validate rule files without applying them. Needs no daemon and no privilege.\n"
     "\n"
@@ -24,14 +25,51 @@ static const char check_usage[] =
     "a file before it is deployed, e.g. in an Ansible template or copy task:\n"
     "    validate: portctl check %s\n"
     "\n"
+    "With --rules-dir DIR, checks the whole configuration as above but with\n"
+    "DIR/*.rules instead of CONFIG/rules.d/*.rules: a candidate directory,\n"
+    "validated as a whole (a zone defined in one file and used in another, a\n"
+    "service defined in two) before it replaces rules.d/.\n"
+    "\n"
     "Every problem is printed as FILE:LINE:COL: error: message, with the line\n"
     "and a caret under the word. On success prints a one-line summary.\n"
     "\n"
     "Options:\n"
-    "  -j, --json   print {\"valid\", \"errors\": [...], \"rules\", ...} instead\n"
-    "  -h, --help   show this help\n"
+    "  -r, --rules-dir DIR  read DIR/*.rules instead of CONFIG/rules.d/\n"
+    "  -j, --json           print {\"valid\", \"errors\": [...], \"rules\", ...} instead\n"
+    "  -h, --help           show this help\n"
     "\n"
-    "Exit status: 0 valid (warnings allowed), 2 invalid, 1 a file could not be read.\n";
+    "Exit status: 0 valid (warnings allowed), 2 invalid, 1 a file (or DIR) could\n"
+    "not be read.\n";
+
+/* The options; returns the index of the first FILE, or -1 with *code. */
+static int check_options_parse(struct cli_context *ctx, int argc, char *argv[],
+			       const char **rules_dir, int *code)
+{
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"rules-dir", required_argument, NULL, 'r'},
+	    {0},
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+hjr:", options, NULL)) != -1) {
+		if (c == 'r') {
+			*rules_dir = optarg;
+			continue;
+		}
+		if (cli_option_common(ctx, c, argv[0], check_usage, code) < 0)
+			return -1;
+	}
+	if (*rules_dir && optind < argc) {
+		fprintf(stderr, "%s %s: give FILE... or --rules-dir DIR, not both\n", ctx->prog,
+			argv[0]);
+		*code = CLI_EXIT_USAGE;
+		return -1;
+	}
+	return optind;
+}
 
 static json_t *diag_to_json(const struct pc_diag *g)
 {
@@ -85,15 +123,18 @@ static void check_print_text(const struct pc_config *cfg, const struct pc_diags 
 int cmd_check(struct cli_context *ctx, int argc, char *argv[])
 {
 	struct pc_config *cfg = NULL;
+	const char *rules_dir = NULL;
 	struct pc_diags d;
 	int code, i, r;
 	bool valid;
 
-	i = cli_options_parse(ctx, argc, argv, check_usage, &code);
+	i = check_options_parse(ctx, argc, argv, &rules_dir, &code);
 	if (i < 0)
 		return code;
 	pc_diags_init(&d);
-	if (i == argc)
+	if (rules_dir)
+		r = pc_config_load_dir(&ctx->paths, rules_dir, &cfg, &d);
+	else if (i == argc)
 		r = pc_config_load(&ctx->paths, &cfg, &d);
 	else
 		r = pc_config_load_files(&ctx->paths, argv + i, argc - i, &cfg, &d);

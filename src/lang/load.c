@@ -218,10 +218,13 @@ static void names_free(char **names, size_t n)
 	free(names);
 }
 
-/* rules.d/ *.rules in byte order; a missing directory means no rules. */
-static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
+/* rules.d/ *.rules (or those of a candidate directory given instead) in
+ * byte order; a missing rules.d means no rules, a missing candidate is an
+ * error: whoever named it expects it to be read. */
+static int rules_dir_load(struct loader *l, const struct pc_paths *paths, const char *candidate)
 {
-	const char *dir = path_join(l, paths->sysconf_dir, "rules.d");
+	const char *dir = candidate ? pc_arena_strdup(l->cfg->arena, candidate)
+				    : path_join(l, paths->sysconf_dir, "rules.d");
 	struct pc_loc loc = {.file = dir};
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -233,11 +236,13 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
 		return -ENOMEM;
 	dp = opendir(dir);
 	if (!dp) {
-		if (errno == ENOENT)
+		int e = errno;
+
+		if (e == ENOENT && !candidate)
 			return 0;
-		pc_error(l->d, &loc, "cannot open directory: %s", strerror(errno));
+		pc_error(l->d, &loc, "cannot open directory: %s", strerror(e));
 		if (!l->io_error)
-			l->io_error = -errno;
+			l->io_error = -e;
 		return l->io_error;
 	}
 	if (fstat(dirfd(dp), &st) == 0)
@@ -269,8 +274,11 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths)
 	return 0;
 }
 
+/* rules_dir: read rules.d (candidate: this directory instead) and
+ * defaults.rules; else only files. */
 static int config_load(const struct pc_paths *paths, char *const files[], size_t n_files,
-		       bool rules_dir, struct pc_config **out, struct pc_diags *d)
+		       bool rules_dir, const char *candidate, struct pc_config **out,
+		       struct pc_diags *d)
 {
 	struct loader l = {.d = d};
 	size_t errors = d->n_errors;
@@ -286,7 +294,7 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 	if (r == -ENOMEM || shipped_load(&l, paths, "zones.rules") == -ENOMEM ||
 	    shipped_load(&l, paths, "services.rules") == -ENOMEM)
 		return -ENOMEM;
-	if (rules_dir && (rules_dir_load(&l, paths) == -ENOMEM ||
+	if (rules_dir && (rules_dir_load(&l, paths, candidate) == -ENOMEM ||
 			  defaults_load(&l, paths) == -ENOMEM))
 		return -ENOMEM;
 	for (size_t i = 0; i < n_files; i++)
@@ -302,11 +310,17 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 
 int pc_config_load(const struct pc_paths *paths, struct pc_config **out, struct pc_diags *d)
 {
-	return config_load(paths, NULL, 0, true, out, d);
+	return config_load(paths, NULL, 0, true, NULL, out, d);
+}
+
+int pc_config_load_dir(const struct pc_paths *paths, const char *rules_dir,
+		       struct pc_config **out, struct pc_diags *d)
+{
+	return config_load(paths, NULL, 0, true, rules_dir, out, d);
 }
 
 int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
 			 struct pc_config **out, struct pc_diags *d)
 {
-	return config_load(paths, files, n_files, false, out, d);
+	return config_load(paths, files, n_files, false, NULL, out, d);
 }
