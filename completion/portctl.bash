@@ -76,7 +76,8 @@ _portctl()
 		COMPREPLY=($(compgen -W "--zone --all --json --help" -- "$cur"))
 		;;
 	check)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur")) && return
+		[[ $prev == -r || $prev == --rules-dir ]] && _filedir -d && return
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--rules-dir --json --help" -- "$cur")) && return
 		_filedir rules
 		;;
 	explain)
