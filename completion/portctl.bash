@@ -76,7 +76,8 @@ _portctl()
 		COMPREPLY=($(compgen -W "--zone --all --json --help" -- "$cur"))
 		;;
 	check)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur")) && return
+		# "-": the rules from standard input.
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "- --json --help" -- "$cur")) && return
 		_filedir rules
 		;;
 	explain)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # What portctl does with the words it is given, without a daemon: writing
 # commands are never run from an abbreviation (refused before any
-# connection).
+# connection), "check -" reads standard input, a binary file gets one
+# error, and --json prints a JSON error when portctld is unreachable.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -72,6 +73,51 @@ done <"$tmp/commands"
 [ "$writers" -ge 12 ] || fail "only $writers writing commands found"
 # Readers keep their prefixes: "st" is status, which looks for the daemon.
 run 3 st
+
+# check -: the rules from standard input, named <stdin>.
+stdin="$data/product-example.rules" run 0 check -
+expect_in "$tmp/out" "ok: 12 rules, 6 zones, 7 services"
+sed 's|allow 60000-61000/udp |allow 60000-61000/udpp |' "$data/product-example.rules" \
+	>"$tmp/bad.rules"
+stdin="$tmp/bad.rules" run 2 check -
+expect_in "$tmp/err" "<stdin>:14:19: error: unknown protocol 'udpp'"
+expect_in "$tmp/err" "                  ^~~~"
+# From a pipe too (not a regular file), and between other files.
+printf 'service web2 80/tcp\nservice web2 81/tcp\n' >"$tmp/dup.rules"
+cat "$tmp/dup.rules" | "$portctl" --config "$data/lang/etc" --data-dir "$data/lang/data" \
+	check "$data/product-example.rules" - >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "check FILE - from a pipe exited $rc: $(cat "$tmp/err")"
+expect_in "$tmp/err" "<stdin>:2:9: error: service 'web2' is already defined at <stdin>:1"
+grep -q "/proc/\|/fd/" "$tmp/err" && fail "a stdin path leaked: $(cat "$tmp/err")"
+stdin="$tmp/dup.rules" run 2 check - -
+expect_in "$tmp/err" "portctl check: '-' (standard input) may be given once"
+
+# A binary file: one error, at its first NUL byte.
+for f in /bin/ls "$portctl"; do
+	run 2 check "$f"
+	expect_in "$tmp/err" "$f:1:8: error: not a text file: NUL byte; refusing to read it"
+	[ "$(grep -c 'error:' "$tmp/err")" -eq 1 ] || fail "check $f: $(head -5 "$tmp/err")"
+	expect_in "$tmp/err" "invalid: 1 error, 0 warnings"
+done
+stdin=/bin/ls run 2 --json check -
+python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["valid"] is False and j["error_count"] == 1, j
+e = j["errors"][0]
+assert (e["file"], e["line"], e["column"]) == ("<stdin>", 1, 8), e
+assert e["message"] == "not a text file: NUL byte; refusing to read it", e
+PY
+# Not UTF-8: one error where the first bad byte is, whatever follows.
+printf 'allow 22/tcp\n# caf\351\n# \351\351\n' >"$tmp/latin1.rules"
+run 2 check "$tmp/latin1.rules"
+expect_in "$tmp/err" "$tmp/latin1.rules:2:6: error: not UTF-8 text: byte 0xe9; refusing to read it"
+[ "$(grep -c 'error:' "$tmp/err")" -eq 1 ] || fail "latin1: $(cat "$tmp/err")"
+# The other files are still checked.
+run 2 check /bin/ls "$tmp/bad.rules"
+expect_in "$tmp/err" "$tmp/bad.rules:14:19: error: unknown protocol 'udpp'"
+expect_in "$tmp/err" "invalid: 2 errors, 0 warnings"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "PASS"
