@@ -119,6 +119,21 @@ run 2 check /bin/ls "$tmp/bad.rules"
 expect_in "$tmp/err" "$tmp/bad.rules:14:19: error: unknown protocol 'udpp'"
 expect_in "$tmp/err" "invalid: 2 errors, 0 warnings"
 
+# --json with the daemon unreachable: the answer's envelope, on stdout.
+for cmd in status "allow 22/tcp" "ban 192.0.2.1" reload export; do
+	# shellcheck disable=SC2086 # the command's words
+	run 3 --json $cmd
+	python3 - "$tmp/out" "$nosock" <<'PY' || fail "--json $cmd: $(cat "$tmp/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j == {"status": 3, "message": "cannot reach portctld at %s: No such file or directory"
+             % sys.argv[2]}, j
+PY
+	expect_in "$tmp/err" "Is the daemon running?"
+done
+# Without --json, nothing on stdout.
+run 3 status
+[ -s "$tmp/out" ] && fail "status printed on stdout: $(cat "$tmp/out")"
+
 [ "$failures" -eq 0 ] || exit 1
 echo "PASS"
-
