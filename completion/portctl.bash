@@ -77,7 +77,8 @@ _portctl()
 		;;
 	check)
 		[[ $prev == -r || $prev == --rules-dir ]] && _filedir -d && return
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--rules-dir --json --help" -- "$cur")) && return
+		# "-": the rules from standard input.
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "- --rules-dir --json --help" -- "$cur")) && return
 		_filedir rules
 		;;
 	explain)

@@ -62,6 +62,11 @@ int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args
 /* Print the answer's message (or JSON) and release it; returns its status. */
 int cli_response_finish(struct cli_context *ctx, struct pc_response *resp);
 int cli_daemon_simple(struct cli_context *ctx, const char *cmd, const json_t *args);
+/* An error that ends the command: "PROG: message" (then hint's line, if
+ * any) on stderr and, with --json, {"status", "message"} on stdout, the
+ * envelope of a daemon's answer. Returns status. */
+int cli_error(const struct cli_context *ctx, int status, const char *hint, const char *fmt, ...)
+    _printf_(4, 5);
 /* --json output: j indented, keys in their order, and a newline.
  * CLI_EXIT_OK or CLI_EXIT_FAILURE. */
 int cli_json_print(const json_t *j);

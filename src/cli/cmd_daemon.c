@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -11,23 +12,41 @@
 /* Generous: a reload of 100,000 rules takes a second or two. */
 #define CLI_TIMEOUT_MS 30000
 
+int cli_error(const struct cli_context *ctx, int status, const char *hint, const char *fmt, ...)
+{
+	_cleanup_free_ char *message = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&message, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return CLI_EXIT_FAILURE;
+	fprintf(stderr, "%s: %s\n%s%s", ctx->prog, message, hint ? hint : "", hint ? "\n" : "");
+	/* A script reading --json gets the same envelope as a daemon's answer. */
+	if (ctx->json) {
+		json_t *j = json_pack("{s:i,s:s}", "status", status, "message", message);
+
+		if (j)
+			cli_json_print(j);
+		json_decref(j);
+	}
+	return status;
+}
+
 static int unreachable(const struct cli_context *ctx, const char *path, int r)
 {
 	/* The socket's mode or group shut us out: that is a permission
 	 * problem (exit 4), not a missing daemon. */
-	if (r == -EACCES || r == -EPERM) {
-		fprintf(stderr,
-			"%s: permission denied on %s\n"
-			"Ask an administrator to add you to the socket's group (socket-group in "
-			"portctl.conf).\n",
-			ctx->prog, path);
-		return CLI_EXIT_PERMISSION;
-	}
-	fprintf(stderr,
-		"%s: cannot reach portctld at %s: %s\n"
-		"Is the daemon running? Start it with 'systemctl start portctld'.\n",
-		ctx->prog, path, strerror(-r));
-	return CLI_EXIT_UNREACHABLE;
+	if (r == -EACCES || r == -EPERM)
+		return cli_error(ctx, CLI_EXIT_PERMISSION,
+				 "Ask an administrator to add you to the socket's group "
+				 "(socket-group in portctl.conf).",
+				 "permission denied on %s", path);
+	return cli_error(ctx, CLI_EXIT_UNREACHABLE,
+			 "Is the daemon running? Start it with 'systemctl start portctld'.",
+			 "cannot reach portctld at %s: %s", path, strerror(-r));
 }
 
 int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args,
@@ -42,14 +61,10 @@ int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args
 		return unreachable(ctx, path, fd);
 	r = pc_client_call(fd, cmd, args, CLI_TIMEOUT_MS, resp, reason, sizeof(reason));
 	close(fd);
-	if (r == -EPROTONOSUPPORT) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, reason);
-		return CLI_EXIT_FAILURE;
-	}
-	if (r < 0) {
-		fprintf(stderr, "%s: %s: %s\n", ctx->prog, path, reason);
-		return CLI_EXIT_UNREACHABLE;
-	}
+	if (r == -EPROTONOSUPPORT)
+		return cli_error(ctx, CLI_EXIT_FAILURE, NULL, "%s", reason);
+	if (r < 0)
+		return cli_error(ctx, CLI_EXIT_UNREACHABLE, NULL, "%s: %s", path, reason);
 	return CLI_EXIT_OK;
 }
 

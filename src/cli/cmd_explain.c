@@ -136,10 +136,9 @@ static int explain_daemon(struct cli_context *ctx, int fd, const struct explain_
 		return CLI_EXIT_FAILURE;
 	r = pc_client_call(fd, "explain", args, EXPLAIN_TIMEOUT_MS, &resp, reason, sizeof(reason));
 	json_decref(args);
-	if (r < 0) {
-		fprintf(stderr, "%s: %s: %s\n", ctx->prog, ctx->paths.socket_path, reason);
-		return r == -EPROTONOSUPPORT ? CLI_EXIT_FAILURE : CLI_EXIT_UNREACHABLE;
-	}
+	if (r < 0)
+		return cli_error(ctx, r == -EPROTONOSUPPORT ? CLI_EXIT_FAILURE : CLI_EXIT_UNREACHABLE,
+				 NULL, "%s: %s", ctx->paths.socket_path, reason);
 	if (resp.status != PC_STATUS_OK || !resp.data)
 		return cli_response_finish(ctx, &resp);
 	r = answer_print(ctx, resp.data);

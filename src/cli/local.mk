@@ -21,6 +21,9 @@ dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh
 TESTS += tests/integration/test_cli_ban.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_ban.sh
 EXTRA_DIST += tests/integration/fake_daemon.py
+# Abbreviations, check - and binary files, --json errors: no daemon needed.
+TESTS += tests/integration/test_cli_words.sh
+dist_noinst_SCRIPTS += tests/integration/test_cli_words.sh
 
 # bash-completion finds a completion by the command's name.
 bashcompletiondir = $(datadir)/bash-completion/completions

@@ -94,6 +94,22 @@ int cli_options_parse(struct cli_context *ctx, int argc, char *argv[], const cha
 	return optind;
 }
 
+/* The commands that only read may be abbreviated. Every other one changes
+ * or drops traffic ("portctl p on" would be panic on), so a new command is
+ * never abbreviated unless it is added here. */
+static bool command_abbreviable(const struct cli_command *cmd)
+{
+	static const char *const readers[] = {
+	    "exposure", "status", "zones", "services", "check",
+	    "explain", "export", "diff", "help", "version",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(readers); i++)
+		if (streq(cmd->name, readers[i]))
+			return true;
+	return false;
+}
+
 /* Exact name, or an unambiguous prefix of one (iproute2's "ip a"). */
 static const struct cli_command *command_find(const char *name, bool *ambiguous)
 {
@@ -201,6 +217,13 @@ int main(int argc, char *argv[])
 	if (!cmd) {
 		fprintf(stderr, "%s: %s command '%s'; '%s help' lists them\n", ctx.prog,
 			ambiguous ? "ambiguous" : "unknown", argv[optind], ctx.prog);
+		return CLI_EXIT_USAGE;
+	}
+	if (!streq(cmd->name, argv[optind]) && !command_abbreviable(cmd)) {
+		fprintf(stderr,
+			"%s: '%s': did you mean '%s'? write it in full: commands that change "
+			"rules are never abbreviated\n",
+			ctx.prog, argv[optind], cmd->name);
 		return CLI_EXIT_USAGE;
 	}
 	return cmd->run(&ctx, argc - optind, argv + optind);
