@@ -67,6 +67,19 @@ struct nftnl_set_elem;
 const struct pc_rule *pc_ruleset_elem_rule(const struct pc_config *cfg, const struct pc_rule *first,
 					   const struct nftnl_set_elem *e);
 
+/* One element to attribute: first and elem as for pc_ruleset_elem_rule. */
+struct pc_elem_owner {
+	const struct pc_rule *first;
+	const struct nftnl_set_elem *elem;
+	const struct pc_rule *rule; /* out: what pc_ruleset_elem_rule gives */
+};
+/*
+ * pc_ruleset_elem_rule for n elements in one go, in O((ports of all rules
+ * + n) log) where one call each is O(rules) an element (status would be
+ * quadratic). A first outside cfg->rules is its own answer. 0 or -ENOMEM.
+ */
+int pc_ruleset_elem_rules(const struct pc_config *cfg, struct pc_elem_owner *items, size_t n);
+
 /*
  * Bans in O(bans): make the ban sets of rs, compiled from a configuration
  * with cfg's zones, hold cfg->bans as of now, exactly as a full compile of

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "handlers.h"
@@ -131,6 +132,7 @@ static int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
 {
 	const struct pc_config *cfg = dm->applied->cfg;
 	const struct pc_ruleset *rs;
+	_cleanup_free_ struct pc_elem_owner *owners = NULL;
 	struct pc_nl_counters c = {0};
 	int r;
 
@@ -138,11 +140,23 @@ static int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
 	if (r < 0)
 		return r;
 	rs = dm->applied->ruleset;
+	/* All at once: one element at a time would be quadratic. */
+	owners = malloc((c.n + 1) * sizeof(*owners));
+	if (!owners) {
+		pc_nl_counters_free(&c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		owners[i] = (struct pc_elem_owner){ .first = rs->objs[c.items[i].obj].rule,
+						    .elem = c.items[i].elem };
+	r = pc_ruleset_elem_rules(cfg, owners, c.n);
+	if (r < 0) {
+		pc_nl_counters_free(&c);
+		return r;
+	}
 	for (size_t i = 0; i < c.n; i++) {
-		const struct pc_rule *rule = rs->objs[c.items[i].obj].rule;
+		const struct pc_rule *rule = owners[i].rule;
 
-		if (rule && rule >= cfg->rules && rule < cfg->rules + cfg->n_rules)
-			rule = pc_ruleset_elem_rule(cfg, rule, c.items[i].elem);
 		if (!rule || rule < cfg->rules || rule >= cfg->rules + cfg->n_rules)
 			continue;
 		packets[rule - cfg->rules] += c.items[i].packets;

@@ -6,3 +6,10 @@ TESTS += tests/unit/test_explain
 tests_unit_test_explain_SOURCES = tests/unit/test_explain.c tests/unit/compile_helper.h
 tests_unit_test_explain_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_explain_LDADD = $(COMPILE_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+
+# Status counters: the batched element attribution equals the per-element scan.
+check_PROGRAMS += tests/unit/test_elem_owner
+TESTS += tests/unit/test_elem_owner
+tests_unit_test_elem_owner_SOURCES = tests/unit/test_elem_owner.c tests/unit/compile_helper.h
+tests_unit_test_elem_owner_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_elem_owner_LDADD = $(COMPILE_LIBS) $(CHECK_LIBS)
