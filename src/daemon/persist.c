@@ -230,10 +230,8 @@ static int rules_append(const char *path, int fd, const char *tail, size_t n, ch
  * to it after our last look (a writer that opened it before the swap) is
  * carried over to the new one (nfd). Returns 0, or -ESTALE when the old
  * file was rewritten rather than appended to (then the caller swaps back). */
-static int settle_old(int fd, size_t expected_len, const char *expected, int nfd)
+static int settle_old(int fd, size_t *from, size_t expected_len, const char *expected, int nfd)
 {
-	size_t from = expected_len;
-
 	/* A writer still holding the old file may write again; a few rounds
 	 * catch those that write right after their open, as echo >> does. */
 	for (int round = 0; round < 4; round++) {
@@ -246,7 +244,7 @@ static int settle_old(int fd, size_t expected_len, const char *expected, int nfd
 			return r;
 		if (!text_starts_with(data, len, expected, expected_len))
 			return -ESTALE;
-		k = carry_tail(fd, &from, nfd);
+		k = carry_tail(fd, from, nfd);
 		if (k < 0)
 			return (int)k;
 		if (k == 0)
@@ -263,6 +261,7 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 {
 	_cleanup_free_ char *tmp = NULL, *data = NULL;
 	_cleanup_close_ int nfd = temp_beside(path, &tmp);
+	size_t carried = expected_len; /* the old file's bytes the new one has */
 	mode_t mode = 0644;
 	struct stat st;
 	size_t n = 0;
@@ -314,7 +313,7 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 		 * appends to the old file are still carried over, but one
 		 * rewritten in place at that instant can no longer be put back. */
 		if (r == -EINVAL && rename(tmp, path) == 0)
-			r = settle_old(fd, expected_len, expected, nfd);
+			r = settle_old(fd, &carried, expected_len, expected, nfd);
 		if (r == -ESTALE)
 			r = log_warning_errno(0, "%s was rewritten while portctld replaced it; "
 					      "that edit is lost", path);
@@ -326,7 +325,7 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 	 * look and the exchange, that newcomer is the admin's, not ours. */
 	r = path_is_fd(tmp, fd);
 	if (r == 1)
-		r = settle_old(fd, expected_len, expected, nfd);
+		r = settle_old(fd, &carried, expected_len, expected, nfd);
 	else if (r == 0)
 		r = -ESTALE;
 	if (r == -ESTALE) {
@@ -349,6 +348,11 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 		goto out;
 	unlink(tmp);
 	fsync_dir_of(path);
+	/* A writer that opened the old file just before the swap but was held
+	 * up (a loaded machine) writes into it now: one last look, a moment
+	 * later, carries that over too. */
+	(void)usleep(2000);
+	(void)settle_old(fd, &carried, expected_len, expected, nfd);
 	return 0;
 out:
 	/* Not ours any more, or never in place. */

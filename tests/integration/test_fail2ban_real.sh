@@ -52,6 +52,9 @@ cat >"$F2B/jail.conf" <<CONF
 filter   = pctest
 backend  = polling
 usedns   = no
+# Not this machine's own addresses to skip: a host whose name does not
+# resolve (a chroot, a container) would only get a warning per ban.
+ignoreself = false
 maxretry = 2
 findtime = 600
 bantime  = 600
@@ -159,9 +162,10 @@ not_banned 10.99.7.2 || pc_fail "a ban is left after fail2ban's stop: $(cat "$PC
 pc_expect open pc_probe peer tcp 10.99.7.1 80
 
 # fail2ban ran every action without an error, and without a warning about
-# the action or the configuration (a new database is no matter).
+# the action or the configuration (a new database, or a host name this
+# machine cannot resolve, is no matter).
 if grep -E "ERROR|WARNING" "$PC_TMP/fail2ban.log" "$PC_TMP/fail2ban.out" |
-	grep -v "New database created"; then
+	grep -v "New database created" | grep -v "fail2ban.ipdns .*WARNING Unable to find a corresponding IP address"; then
 	pc_fail "fail2ban logged errors or warnings (above)"
 fi
 "$PCD_PORTCTL" -s "$PCD_SOCK" status >/dev/null || pc_fail "portctld stopped answering"
