@@ -80,6 +80,7 @@ out:
 int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply)
 {
 	_cleanup_free_ char *current = NULL;
+	const struct pc_rule *present;
 	size_t current_len = 0;
 	char path90[4096];
 	int r;
@@ -90,6 +91,12 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 				 "in portctl.conf): edit the files in %s/rules.d and run "
 				 "'portctl reload'",
 				 dm->paths.sysconf_dir);
+	/* As ufw: a rule that is already there is not added twice. */
+	if (ch->kind == CHANGE_ADD && dm->applied &&
+	    (present = rule_present(dm->applied->cfg, ch->rule)))
+		return reply_set(reply, PC_STATUS_OK, "already present at %s:%u: %s (nothing changed)",
+				 present->loc.file ? present->loc.file : "?", present->loc.line,
+				 present->text);
 	if (ch->kind == CHANGE_ADD && !ch->runtime && in_place_text(ch->rule)) {
 		r = state_rule_append(dm, ch->rule, &ch->guard, reply);
 		if (r > 0)

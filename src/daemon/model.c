@@ -338,6 +338,27 @@ static int change_delete(struct cand *c, const struct change *ch, struct pc_repl
 }
 
 
+const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text)
+{
+	struct pc_config *scratch = pc_config_new();
+	const struct pc_rule *found = NULL;
+	struct pc_diags d;
+	size_t idx;
+
+	if (!scratch || !cfg)
+		goto out;
+	pc_diags_init(&d);
+	/* Unparsable: not present; the change itself says what is wrong. */
+	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0)
+		for (size_t i = 0; !found && i < cfg->n_rules; i++)
+			if (streq(cfg->rules[i].text, scratch->rules[idx].text))
+				found = &cfg->rules[i];
+	pc_diags_free(&d);
+out:
+	pc_config_free(scratch);
+	return found;
+}
+
 int path90_get(const struct pc_paths *paths, char *buf, size_t size)
 {
 	return snprintf(buf, size, "%s/rules.d/%s", paths->sysconf_dir, PC_CLI_RULES_FILE) >=

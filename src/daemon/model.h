@@ -162,6 +162,9 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
+/* The rule of cfg that text, parsed, is the same rule as (its canonical
+ * text), or NULL. */
+const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text);
 /* The path of the CLI rules file. */
 int path90_get(const struct pc_paths *paths, char *buf, size_t size);
 

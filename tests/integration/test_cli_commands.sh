@@ -75,6 +75,16 @@ P frobnicate >/dev/null 2>&1
 P status --no-such-option >/dev/null 2>&1
 [ $? -eq 2 ] || pc_fail "an unknown option is not exit 2"
 
+pcd_log "a rule already there is not added twice (exit 0, says where it is)"
+pcd_as_member allow 4242/tcp >/dev/null || pc_fail "allow 4242/tcp"
+pcd_as_member allow 4242/tcp >"$PC_TMP/out" 2>&1 || pc_fail "a repeated allow failed: $(cat "$PC_TMP/out")"
+grep -q "already present at .*90-portctl.rules:[0-9]*" "$PC_TMP/out" || pc_fail "repeat says: $(cat "$PC_TMP/out")"
+[ "$(grep -c '^allow 4242/tcp$' "$PC_TMP/etc/rules.d/90-portctl.rules")" -eq 1 ] ||
+	pc_fail "the rule was written twice"
+[ "$(P status | grep -c 'allow 4242/tcp')" -eq 1 ] || pc_fail "status shows the rule twice"
+pcd_as_member allow 4242/tcp --runtime >"$PC_TMP/out" 2>&1 || pc_fail "allow --runtime of a rule there"
+grep -q "already present" "$PC_TMP/out" || pc_fail "a runtime repeat says: $(cat "$PC_TMP/out")"
+
 pcd_log "malformed deletes get an answer, not a dropped connection (a use-after-free once)"
 for bad in "allow 1000/tcp" "foo"; do
 	pcd_as_member delete "$bad" >"$PC_TMP/out" 2>&1
