@@ -368,7 +368,7 @@ static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_exp
 		for (size_t k = 0; names && k < z->n_interfaces; k++)
 			json_array_append_new(names, json_string(z->interfaces[k].name));
 		if (!names || json_array_append_new(list, json_pack("{s:s,s:o}", "zone", z->name,
-								      "interfaces", names)) < 0) {
+								    "interfaces", names)) < 0) {
 			json_decref(list);
 			return NULL;
 		}

@@ -82,17 +82,15 @@ static int route_iface(uint8_t family, const uint8_t *addr, char name[IF_NAMESIZ
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
-	r = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-		    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0
-		? -errno
-		: 0;
+	r = 0;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		r = -errno;
 	if (r >= 0) {
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		r = n < 0 ? -errno
-			  : mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
-				       route_reply, &oif) < 0
-			? -errno
-			: 0;
+		if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_reply,
+					&oif) < 0)
+			r = -errno;
 	}
 	mnl_socket_close(nl);
 	if (r < 0)

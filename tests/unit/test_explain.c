@@ -234,8 +234,8 @@ START_TEST(test_eval_interface_zones)
 			 "eth1");
 	text = print_answer(a);
 	ck_assert_ptr_nonnull(strstr(text, "\nnote:    assumes no interface; on one of these it "
-					  "would be that zone: public (eth0), office (eth1); give "
-					  "'on IFACE' to choose\n"));
+					   "would be that zone: public (eth0), office (eth1); give "
+					   "'on IFACE' to choose\n"));
 	json_decref(a);
 
 	a = explain("", "in tcp 444 from 192.0.2.9 on eth1");
