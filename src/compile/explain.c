@@ -350,6 +350,32 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	return a;
 }
 
+/* Without an interface, the default zone was taken: name the zones bound
+ * to interfaces, which a packet arriving on one of them would be in. */
+static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_explain_query *q,
+				const struct pc_verdict *v)
+{
+	json_t *list = json_array(), *names;
+
+	if (!list || q->iface[0] || !v->zone || v->zone_reason != PC_ZONE_BY_DEFAULT)
+		return list;
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		const struct pc_zone *z = &cfg->zones[i];
+
+		if (z->n_interfaces == 0)
+			continue;
+		names = json_array();
+		for (size_t k = 0; names && k < z->n_interfaces; k++)
+			json_array_append_new(names, json_string(z->interfaces[k].name));
+		if (!names || json_array_append_new(list, json_pack("{s:s,s:o}", "zone", z->name,
+								    "interfaces", names)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
 		    struct pc_diags *d)
 {
@@ -378,8 +404,12 @@ int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *
 		const char *rp = reverse_path_assumed(cfg, &full, &v);
 
 		*out = answer_json(cfg, &full, &pkt, &v);
-		if (*out && json_object_set_new(*out, "reverse_path",
-						rp ? json_string(rp) : json_null()) < 0) {
+		if (*out && (json_object_set_new(*out, "reverse_path",
+						 rp ? json_string(rp) : json_null()) < 0 ||
+			     json_object_set_new(*out, "interface_from",
+						 json_string(q->iface[0] ? "query" : "none")) < 0 ||
+			     json_object_set_new(*out, "interface_zones",
+						 iface_zones_json(cfg, &full, &v)) < 0)) {
 			json_decref(*out);
 			*out = NULL;
 		}
@@ -407,7 +437,28 @@ static void print_packet(FILE *out, const json_t *a)
 		json_is_true(json_object_get(a, "destination_given")) ? "" : " (any)");
 	if (json_is_string(json_object_get(a, "interface")))
 		fprintf(out, " %s %s", in ? "in on" : "out on", jstr(a, "interface"));
+	if (streq(jstr(a, "interface_from"), "route"))
+		fprintf(out, " (the route to %s)", jstr(a, in ? "source" : "destination"));
 	fputc('\n', out);
+}
+
+/* The zones a packet on another interface would be in (iface_zones_json). */
+static void print_iface_zones(FILE *out, const json_t *a)
+{
+	const json_t *list = json_object_get(a, "interface_zones"), *z, *n;
+	size_t i, k;
+
+	if (json_array_size(list) == 0)
+		return;
+	fprintf(out, "note:    assumes no interface; on one of these it would be that zone:");
+	json_array_foreach(list, i, z)
+	{
+		fprintf(out, "%s %s (", i ? "," : "", jstr(z, "zone"));
+		json_array_foreach(json_object_get(z, "interfaces"), k, n)
+			fprintf(out, "%s%s", k ? ", " : "", json_string_value(n));
+		fputc(')', out);
+	}
+	fprintf(out, "; give 'on IFACE' to choose\n");
 }
 
 /* The reverse-path check explain took as passed (see reverse_path_assumed). */
@@ -455,6 +506,7 @@ void pc_explain_print(FILE *out, const json_t *a)
 
 	print_packet(out, a);
 	print_zone(out, a);
+	print_iface_zones(out, a);
 	if (streq(decided, "rule")) {
 		fprintf(out, "rule:    %s:%lld (rule %lld)\n         %s\n", jstr(rule, "file"),
 			(long long)json_integer_value(json_object_get(rule, "line")),

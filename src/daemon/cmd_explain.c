@@ -4,8 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
 
 #include "handlers.h"
 #include "log.h"
@@ -38,8 +42,94 @@ static int args_words(json_t *args, char *words[PC_EXPLAIN_WORDS_MAX], int *n,
 	return 0;
 }
 
+static int route_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(uint32_t *)data = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_reply(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	/* A local address arrives on lo: not a route to another host. */
+	if (rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	return mnl_attr_parse(nlh, sizeof(*rtm), route_attr, data);
+}
+
+/* The interface this namespace's routes use to reach addr (RTM_GETROUTE,
+ * as "ip route get" asks): where the kernel sends the replies, and so,
+ * with symmetric routes, where that host's packets come in. */
+static int route_iface(uint8_t family, const uint8_t *addr, char name[IF_NAMESIZE])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	uint32_t oif = 0, seq = 1;
+	ssize_t n;
+	int r;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, addr);
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	r = 0;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		r = -errno;
+	if (r >= 0) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_reply,
+					&oif) < 0)
+			r = -errno;
+	}
+	mnl_socket_close(nl);
+	if (r < 0)
+		return r;
+	if (oif == 0 || !if_indextoname(oif, name))
+		return -ENOENT;
+	return 0;
+}
+
+/* Does the zone of a packet depend on its interface? */
+static bool config_binds_ifaces(const struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		if (cfg->zones[i].n_interfaces > 0)
+			return true;
+	return false;
+}
+
+/* Without "on IFACE", a packet from (in) or to (out) a remote host takes
+ * the interface of the route to that host, as real traffic does; zones
+ * bound to interfaces would otherwise never be considered. Returns true
+ * when q->iface was filled in so. */
+static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_query *q)
+{
+	bool have = q->dir == PC_DIR_IN ? q->have_from : q->have_to;
+	char name[IF_NAMESIZE];
+
+	if (q->iface[0] || !have || !config_binds_ifaces(cfg))
+		return false;
+	if (route_iface(q->family, q->dir == PC_DIR_IN ? q->from : q->to, name) < 0 ||
+	    strlen(name) >= sizeof(q->iface))
+		return false;
+	strcpy(q->iface, name);
+	return true;
+}
+
 int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
+	bool routed;
 	char *words[PC_EXPLAIN_WORDS_MAX];
 	struct pc_explain_query q;
 	char err[256];
@@ -53,6 +143,7 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 		return reply_set(reply, PC_STATUS_USAGE, "explain: %s", err);
 	if (need_model(dm, reply) < 0)
 		return 0;
+	routed = query_route_iface(dm->applied->cfg, &q);
 	pc_diags_init(&d);
 	r = pc_explain_eval(dm->applied->cfg, &q, &answer, &d);
 	pc_diags_free(&d);
@@ -60,6 +151,8 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 		return r;
 	json_object_set_new(answer, "configuration", json_string("daemon"));
 	json_object_set_new(answer, "panic", json_boolean(dm->panic));
+	if (routed)
+		json_object_set_new(answer, "interface_from", json_string("route"));
 	reply->data = answer;
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
 }

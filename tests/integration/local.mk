@@ -26,7 +26,8 @@ $(PC_ROOT_AFTER_LOG): $(PC_BRACKETED_TESTS:.sh=.sh.log) $(PC_ROOT_BEFORE_LOG)
 
 # The read side of trust (explain, export, diff, drift) and the differential
 # test of explain against the kernel, bracketed like the others.
-PC_READ_TESTS = tests/integration/test_explain.sh tests/integration/test_explain_kernel.sh
+PC_READ_TESTS = tests/integration/test_explain.sh tests/integration/test_explain_kernel.sh \
+	tests/integration/test_explain_route.sh
 TESTS += $(PC_READ_TESTS)
 EXTRA_DIST += $(PC_READ_TESTS) tests/integration/explain_gen.py
 $(PC_READ_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)

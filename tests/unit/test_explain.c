@@ -214,6 +214,43 @@ START_TEST(test_eval_any_address)
 }
 END_TEST
 
+static char *print_answer(const json_t *a);
+
+/* Without "on", the default zone is an assumption: the answer names the
+ * zones bound to interfaces, unless the zone came from the address. */
+START_TEST(test_eval_interface_zones)
+{
+	json_t *a = explain("", "in tcp 444 from 192.0.2.9");
+	json_t *z = json_object_get(a, "interface_zones");
+	_cleanup_free_ char *text = NULL;
+
+	ck_assert_str_eq(jstr(a, "zone"), "public");
+	ck_assert_str_eq(jstr(a, "zone_reason"), "default");
+	ck_assert_str_eq(jstr(a, "interface_from"), "none");
+	ck_assert_int_eq(json_array_size(z), 2);
+	ck_assert_str_eq(jstr(json_array_get(z, 0), "zone"), "public");
+	ck_assert_str_eq(json_string_value(json_array_get(
+			     json_object_get(json_array_get(z, 1), "interfaces"), 0)),
+			 "eth1");
+	text = print_answer(a);
+	ck_assert_ptr_nonnull(strstr(text, "\nnote:    assumes no interface; on one of these it "
+					   "would be that zone: public (eth0), office (eth1); give "
+					   "'on IFACE' to choose\n"));
+	json_decref(a);
+
+	a = explain("", "in tcp 444 from 192.0.2.9 on eth1");
+	ck_assert_str_eq(jstr(a, "zone"), "office");
+	ck_assert_str_eq(jstr(a, "interface_from"), "query");
+	ck_assert_int_eq(json_array_size(json_object_get(a, "interface_zones")), 0);
+	json_decref(a);
+
+	a = explain("", "in tcp 444 from 10.1.2.3");
+	ck_assert_str_eq(jstr(a, "zone_reason"), "source");
+	ck_assert_int_eq(json_array_size(json_object_get(a, "interface_zones")), 0);
+	json_decref(a);
+}
+END_TEST
+
 static char *print_answer(const json_t *a)
 {
 	char *buf = NULL;
@@ -464,6 +501,7 @@ static Suite *explain_suite(void)
 	tcase_add_test(tc, test_eval_reverse_path_assumed);
 	tcase_add_test(tc, test_eval_policy_reject_and_out);
 	tcase_add_test(tc, test_eval_any_address);
+	tcase_add_test(tc, test_eval_interface_zones);
 	tcase_add_test(tc, test_print);
 	tcase_add_test(tc, test_export_round_trip);
 	tcase_add_test(tc, test_diff);
