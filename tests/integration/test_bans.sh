@@ -131,7 +131,7 @@ waits grows_past "$stopped" || pc_fail "the stream did not resume after the unba
 [ "$(pc_in peer2 python3 "$PING" 10.99.8.1 1000)" = reply ] || pc_fail "no ping after the unban"
 
 pcd_log "a ban with a timeout lapses by itself, in the kernel and in the state directory"
-pcd_as_member ban 10.99.8.2 --timeout 2 >/dev/null || pc_fail "ban --timeout 2"
+pcd_as_member ban 10.99.8.2 --timeout 3 >/dev/null || pc_fail "ban --timeout 3"
 shut peer2 tcp 10.99.8.1 80
 lapsed() { [ "$(pc_probe peer2 tcp 10.99.8.1 80)" = open ] && ! grep -q 10.99.8.2 "$PC_TMP/state/bans.json"; }
 waits lapsed || pc_fail "the ban did not lapse within 15 s"

@@ -106,7 +106,7 @@ pc_expect open pc_probe peer3 tcp 10.99.3.1 443
 pc_expect open pc_probe peer3 tcp fd99:3::1 443
 
 pc_log "a ban with a timeout lapses in the kernel by itself"
-bans "$BASE 10.99.3.2+2"
+bans "$BASE 10.99.3.2+4"
 case "$got" in "ok incremental "*) ;; *) pc_fail "timed ban: $got" ;; esac
 pc_expect timeout pc_probe peer3 tcp 10.99.3.1 443 500
 pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.3\.2 timeout ' ||
