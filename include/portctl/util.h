@@ -86,6 +86,12 @@ int pc_read_fd(int fd, size_t max, char **data, size_t *len);
 /* Both: a regular file only (-EISDIR for a directory, -EINVAL otherwise). */
 int pc_read_file(const char *path, size_t max, char **data, size_t *len);
 
+/* Write all of data to fd, through EINTR and short writes. 0 or -errno. */
+int pc_write_all(int fd, const char *data, size_t len);
+/* Create the directory that holds path (mode, one level) unless it is
+ * there already. 0 or -errno. */
+int pc_parent_dir_create(const char *path, mode_t mode);
+
 /* Strict UTF-8 (no overlong forms, surrogates or code points past
  * U+10FFFF): the length of the character at s, 0 when it is not one. */
 size_t pc_utf8_char_len(const char *s, size_t len);

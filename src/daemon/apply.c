@@ -105,21 +105,6 @@ static const char *state_subdir(const struct pc_paths *paths, const char *name, 
 	return NULL;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int mkdir_parents(char *path)
 {
 	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
@@ -142,7 +127,7 @@ static int state_write_file(const char *path, const struct pc_source *src)
 
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, src->data, src->len);
+	r = pc_write_all(fd, src->data, src->len);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;

@@ -24,18 +24,9 @@ static char *lock_path(const char *socket_path)
 
 static int lock_dir_create(const char *path)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
+	int r = pc_parent_dir_create(path, 0755);
 
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return log_error_errno(-errno, "cannot create %s: %m", dir);
-	return 0;
+	return r < 0 ? log_error_errno(r, "cannot create the directory of %s: %m", path) : 0;
 }
 
 /* The holder writes its pid just after taking the lock: a reader that comes

@@ -16,21 +16,6 @@
 #include "persist.h"
 #include "model.h"
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void fsync_dir_of(const char *path)
 {
 	_cleanup_free_ char *dir = strdup(path);
@@ -78,7 +63,7 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 
 	if (fd < 0)
 		return fd;
-	r = write_all(fd, data, len);
+	r = pc_write_all(fd, data, len);
 	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
@@ -191,7 +176,7 @@ static ssize_t carry_tail(int src, size_t *from, int dst)
 	if (len <= *from)
 		return 0;
 	n = len - *from;
-	r = write_all(dst, data + *from, n);
+	r = pc_write_all(dst, data + *from, n);
 	if (r < 0)
 		return r;
 	*from = len;
@@ -210,7 +195,7 @@ static int rules_append(const char *path, int fd, const char *tail, size_t n, ch
 
 	if (n == 0)
 		return 0;
-	r = write_all(fd, tail, n);
+	r = pc_write_all(fd, tail, n);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0)
@@ -271,7 +256,7 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 		return nfd;
 	if (fd >= 0 && fstat(fd, &st) == 0)
 		mode = st.st_mode & 07777;
-	r = write_all(nfd, text, len);
+	r = pc_write_all(nfd, text, len);
 	if (r == 0 && (fchmod(nfd, mode) < 0 || fsync(nfd) < 0))
 		r = -errno;
 	if (r < 0)

@@ -113,18 +113,9 @@ static int listen_fd_from_systemd(void)
 
 static int socket_dir_create(const char *path)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
+	int r = pc_parent_dir_create(path, 0755);
 
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return log_error_errno(-errno, "cannot create %s: %m", dir);
-	return 0;
+	return r < 0 ? log_error_errno(r, "cannot create the directory of %s: %m", path) : 0;
 }
 
 /* 1 when sa names a file nobody listens on, 0 when nothing is there,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "portctl/util.h"
 
@@ -277,4 +278,35 @@ size_t pc_utf8_valid_len(const char *s, size_t len)
 	while (i < len && (n = pc_utf8_char_len(s + i, len - i)) > 0)
 		i += n;
 	return i;
+}
+
+int pc_write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pc_parent_dir_create(const char *path, mode_t mode)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	int r = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, mode) < 0 && errno != EEXIST)
+			r = -errno;
+	}
+	free(dir);
+	return r;
 }
