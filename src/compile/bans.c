@@ -170,17 +170,8 @@ static int ban_span_add(struct nftnl_set *s, const struct pc_plan_span *sp, uint
 int ban_set_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, uint64_t now_ms,
 		 size_t *n_elems)
 {
-	static const uint8_t zero[16];
-	int r = 0;
+	int r = set_add_spans_open(s, spans, n_elems);
 
-	/* As set_add_spans: nft opens an rbtree set with an end element at 0. */
-	if (spans->n > 0 && key_cmp(spans->items[0].lo, zero) != 0) {
-		struct elem_spec e = { .key = zero, .len = spans->width, .verdict = -1,
-				       .flags = NFT_SET_ELEM_INTERVAL_END };
-
-		r = set_add_elem(s, &e);
-		(*n_elems)++;
-	}
 	for (size_t i = 0; r >= 0 && i < spans->n; i++)
 		r = ban_span_add(s, &spans->items[i], spans->width, now_ms, n_elems);
 	return r;

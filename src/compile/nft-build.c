@@ -417,20 +417,25 @@ int set_add_addr_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_
 				: set_add_span(s, sp, width, true, NULL, n_elems);
 }
 
+int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, size_t *n_elems)
+{
+	static const uint8_t zero[16];
+	struct elem_spec e = { .key = zero, .len = spans->width, .verdict = -1,
+			       .flags = NFT_SET_ELEM_INTERVAL_END };
+
+	/* nft opens an rbtree set with an end element at key 0. */
+	if (spans->n == 0 || key_cmp(spans->items[0].lo, zero) == 0)
+		return 0;
+	(*n_elems)++;
+	return set_add_elem(s, &e);
+}
+
 int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems)
 {
-	static const uint8_t zero[16];
-	int r = 0;
+	int r = set_add_spans_open(s, spans, n_elems);
 
-	/* nft opens an rbtree set with an end element at key 0. */
-	if (spans->n > 0 && key_cmp(spans->items[0].lo, zero) != 0) {
-		struct elem_spec e = { .key = zero, .len = spans->width, .verdict = -1,
-				       .flags = NFT_SET_ELEM_INTERVAL_END };
-		r = set_add_elem(s, &e);
-		(*n_elems)++;
-	}
 	for (size_t i = 0; r >= 0 && i < spans->n; i++)
 		r = set_add_span(s, &spans->items[i], spans->width, map,
 				 jump_of ? jump_of(&spans->items[i], ctx) : NULL, n_elems);
