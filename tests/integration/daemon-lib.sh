@@ -97,34 +97,3 @@ print(next((r[sys.argv[3]] for r in rules if r["text"] == sys.argv[2]), ""))
 PY
 }
 
-# nft monitor in the host namespace, in step with the test: a commit to a
-# table of the test's own is made until the monitor shows it, so nothing
-# after pcd_monitor_start is missed, and pcd_monitor_count waits for a last
-# one, so everything before it has been printed. Then: how many
-# transactions portctld made in between.
-pcd_monitor_sync() {
-	for _ in $(seq 250); do
-		pc_in host nft add table inet "pcsync$1" && pc_in host nft delete table inet "pcsync$1"
-		grep -q "delete table inet pcsync$1\$" "$PC_TMP/monitor" && return 0
-		sleep 0.02
-	done
-	pc_fail "nft monitor showed no event"
-}
-
-pcd_monitor_start() {
-	: >"$PC_TMP/monitor"
-	nsenter --net="/run/netns/$(pc_ns host)" nft monitor >"$PC_TMP/monitor" 2>&1 &
-	PCD_MONITOR=$!
-	PC_PIDS="$PC_PIDS $PCD_MONITOR"
-	PCD_SYNC=$((${PCD_SYNC:-0} + 1))
-	pcd_monitor_sync "$PCD_SYNC"
-	sed -n '$=' "$PC_TMP/monitor" >"$PC_TMP/monitor.start"
-}
-
-pcd_monitor_count() {
-	PCD_SYNC=$((PCD_SYNC + 1))
-	pcd_monitor_sync "$PCD_SYNC"
-	pc_stop "$PCD_MONITOR"
-	tail -n +"$(($(cat "$PC_TMP/monitor.start") + 1))" "$PC_TMP/monitor" >"$PC_TMP/monitor.seen"
-	grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor.seen"
-}

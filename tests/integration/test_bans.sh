@@ -34,10 +34,11 @@ banned() {
 one_transaction() {
 	what=$1
 	shift
-	pcd_monitor_start
+	pc_monitor_start host "$PC_TMP/monitor"
 	"$@" >"$PC_TMP/out" 2>&1 || pc_fail "$what: $(cat "$PC_TMP/out")"
-	n=$(pcd_monitor_count)
-	[ "$n" -eq 1 ] || pc_fail "$what made $n transactions, not 1: $(cat "$PC_TMP/monitor.seen")"
+	pc_monitor_stop
+	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
+	[ "$n" -eq 1 ] || pc_fail "$what made $n transactions, not 1: $(cat "$PC_TMP/monitor")"
 }
 
 pc_expect open pc_probe peer tcp 10.99.7.1 80
