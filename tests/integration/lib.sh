@@ -197,6 +197,19 @@ print(eval(sys.argv[2]))
 PY
 }
 
+# pc_until SECONDS CMD...: poll (every 50 ms) until CMD succeeds; 1 when it
+# did not within SECONDS. For waiting on an event, never a fixed sleep.
+pc_until() {
+	tries=$(($1 * 20))
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" && return 0
+		tries=$((tries - 1))
+		sleep 0.05
+	done
+	return 1
+}
+
 # pc_monitor_start NS FILE ... pc_monitor_stop: FILE gets what nft monitor
 # saw in NS between the two. Both ends wait for the kernel's word, without
 # a commit of their own (which would change the generation id): start

@@ -117,8 +117,7 @@ pc_background host python3 "$STREAM" server 5000
 pc_background peer2 python3 "$STREAM" client 10.99.8.1 5000 "$PC_TMP/echoed"
 echoed() { cat "$PC_TMP/echoed"; }
 grows_past() { [ "$(echoed)" -gt "$1" ]; }
-waits() { for _ in $(seq 150); do "$@" && return 0; sleep 0.1; done; return 1; }
-waits grows_past 3 || pc_fail "the stream passes no data"
+pc_until 15 grows_past 3 || pc_fail "the stream passes no data"
 [ "$(pc_in peer2 python3 "$PING" 10.99.8.1 1000)" = reply ] || pc_fail "no ping before the ban"
 pcd_as_member ban 10.99.8.2 >/dev/null || pc_fail "ban 10.99.8.2"
 # Nothing to wait for when nothing may happen: the count must stand still.
@@ -128,14 +127,14 @@ sleep 1
 [ "$(echoed)" = "$stopped" ] || pc_fail "the banned host's stream still flows ($stopped -> $(echoed))"
 [ "$(pc_in peer2 python3 "$PING" 10.99.8.1 1000)" = timeout ] || pc_fail "the banned host still pings"
 pcd_as_member unban 10.99.8.2 >/dev/null || pc_fail "unban 10.99.8.2"
-waits grows_past "$stopped" || pc_fail "the stream did not resume after the unban"
+pc_until 15 grows_past "$stopped" || pc_fail "the stream did not resume after the unban"
 [ "$(pc_in peer2 python3 "$PING" 10.99.8.1 1000)" = reply ] || pc_fail "no ping after the unban"
 
 pcd_log "a ban with a timeout lapses by itself, in the kernel and in the state directory"
 pcd_as_member ban 10.99.8.2 --timeout 3 >/dev/null || pc_fail "ban --timeout 3"
 shut peer2 tcp 10.99.8.1 80
 lapsed() { [ "$(pc_probe peer2 tcp 10.99.8.1 80)" = open ] && ! grep -q 10.99.8.2 "$PC_TMP/state/bans.json"; }
-waits lapsed || pc_fail "the ban did not lapse within 15 s"
+pc_until 15 lapsed || pc_fail "the ban did not lapse within 15 s"
 
 pcd_log "bans = no refuses ban and unban (exit 4), other changes go on"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "bans = no"

@@ -23,17 +23,6 @@ done
 pc_config_write 10-test.rules 'zone lab interface vh2' 'allow 5000/tcp zone public,lab' \
 	'allow 443/tcp zone public,lab'
 
-# until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
-until_ok() {
-	tries=$(($1 * 20))
-	shift
-	while [ "$tries" -gt 0 ]; do
-		"$@" && return 0
-		tries=$((tries - 1))
-		sleep 0.05
-	done
-	return 1
-}
 
 mkfifo "$PC_TMP/ban.in"
 # shellcheck disable=SC2046
@@ -42,7 +31,7 @@ nsenter --net="/run/netns/$(pc_ns host)" "$BANAPPLY" $(echo "$PC_TMP/etc $top_sr
 PC_PIDS="$PC_PIDS $!"
 exec 7>"$PC_TMP/ban.in"
 lines() { [ "$(grep -c . "$PC_TMP/ban.out")" -ge "$1" ]; }
-until_ok 10 lines 1 || pc_fail "banapply did not start: $(cat "$PC_TMP/ban.out")"
+pc_until 10 lines 1 || pc_fail "banapply did not start: $(cat "$PC_TMP/ban.out")"
 [ "$(head -1 "$PC_TMP/ban.out")" = ready ] || pc_fail "banapply: $(cat "$PC_TMP/ban.out")"
 N=1
 # bans BAN...: replace the bans; banapply's answer in $got (not a
@@ -50,7 +39,7 @@ N=1
 bans() {
 	N=$((N + 1))
 	echo "bans $*" >&7
-	until_ok 10 lines "$N" || pc_fail "banapply did not answer 'bans $*'"
+	pc_until 10 lines "$N" || pc_fail "banapply did not answer 'bans $*'"
 	got=$(sed -n "${N}p" "$PC_TMP/ban.out")
 	pc_log "bans $*: $got"
 }
@@ -68,7 +57,7 @@ done
 count() { cat "$PC_TMP/$1"; }
 grows_past() { [ "$(count "$1")" -gt "$2" ]; }
 for s in p1v4 p1v6 p2v4 p2v6 p3v4; do
-	until_ok 10 grows_past "$s" 3 || pc_fail "stream $s does not pass data"
+	pc_until 10 grows_past "$s" 3 || pc_fail "stream $s does not pass data"
 done
 pc_expect reply pc_in peer1 python3 "$PING" 10.99.1.1 2000
 pc_expect reply pc_in peer2 python3 "$PING" fd99:2::1 2000
@@ -83,11 +72,11 @@ esac
 
 pc_log "the banned streams stop while the control stream goes on"
 c=$(count p3v4)
-until_ok 10 grows_past p3v4 $((c + 5)) || pc_fail "the control stream stopped"
+pc_until 10 grows_past p3v4 $((c + 5)) || pc_fail "the control stream stopped"
 before=""
 for s in p1v4 p1v6 p2v4 p2v6; do before="$before $(count "$s")"; done
 c=$(count p3v4)
-until_ok 10 grows_past p3v4 $((c + 20)) || pc_fail "the control stream stopped"
+pc_until 10 grows_past p3v4 $((c + 20)) || pc_fail "the control stream stopped"
 after=""
 for s in p1v4 p1v6 p2v4 p2v6; do after="$after $(count "$s")"; done
 [ "$before" = "$after" ] || pc_fail "banned streams passed data: $before ->$after"
@@ -112,7 +101,7 @@ pc_expect timeout pc_probe peer3 tcp 10.99.3.1 443 500
 pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.3\.2 timeout ' ||
 	pc_fail "no timed element: $(pc_in host nft list set inet portctl ban4)"
 lapsed() { ! pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.3\.2'; }
-until_ok 10 lapsed || pc_fail "the element did not lapse: $(pc_in host nft list set inet portctl ban4)"
+pc_until 10 lapsed || pc_fail "the element did not lapse: $(pc_in host nft list set inet portctl ban4)"
 pc_expect open pc_probe peer3 tcp 10.99.3.1 443
 pc_in host nft list set inet portctl ban4 | grep -q '10\.99\.1\.2' || pc_fail "a ban without timeout lapsed"
 # The lapsed element is not deleted again: still an element change.
@@ -125,5 +114,5 @@ case "$got" in "ok incremental "*) ;; *) pc_fail "unban: $got" ;; esac
 pc_expect reply pc_in peer1 python3 "$PING" 10.99.1.1 2000
 # The ban stopped neighbour discovery too: the first tries may fail at once.
 opens() { [ "$(pc_probe peer2 tcp fd99:2::1 443)" = open ]; }
-until_ok 10 opens || pc_fail "peer2 does not reach fd99:2::1 port 443 after the unban"
+pc_until 10 opens || pc_fail "peer2 does not reach fd99:2::1 port 443 after the unban"
 exit 0

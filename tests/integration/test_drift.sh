@@ -19,17 +19,6 @@ P() {
 	"$PCD_PORTCTL" -c "$PC_TMP/etc" -d "$top_srcdir/rules" -s "$PCD_SOCK" "$@"
 }
 
-# wait_for SECONDS CMD...: poll (every 50 ms) until CMD succeeds.
-wait_for() {
-	tries=$(($1 * 20))
-	shift
-	while [ "$tries" -gt 0 ]; do
-		"$@" && return 0
-		tries=$((tries - 1))
-		sleep 0.05
-	done
-	return 1
-}
 
 # foreign NFT-ARGS...: one commit by another program (nft) to another table.
 foreign() {
@@ -51,7 +40,7 @@ ignored_seen() {
 # portctld has read every commit of others made so far, and done whatever
 # it does about them (a repair would be committed by then).
 daemon_settle() {
-	wait_for 15 ignored_seen ||
+	pc_until 15 ignored_seen ||
 		pc_fail "portctld did not read every foreign commit: $(tail -3 "$LOG")"
 }
 
@@ -203,7 +192,7 @@ daemon_fresh
 nsenter --net="/run/netns/$(pc_ns host)" unshare --pid --fork --kill-child=TERM \
 	"$PC_PORTCTLD" $(pc_portctld_args) --socket "$PCD_SOCK" 2>>"$LOG" &
 PCD_PID=$!
-wait_for 5 P status >/dev/null 2>&1 || pc_fail "portctld in a PID namespace did not start: $(cat "$LOG")"
+pc_until 5 P status >/dev/null 2>&1 || pc_fail "portctld in a PID namespace did not start: $(cat "$LOG")"
 UNSHARE_PID=$PCD_PID
 PC_PIDS="$PC_PIDS $UNSHARE_PID"
 # unshare blocks SIGTERM: stop the daemon itself (pcd_cleanup kills PCD_PID).
@@ -224,7 +213,7 @@ handle=$(pc_in host nft -a list chain inet portctl in_public | sed -n 's/.* dpor
 [ -n "$handle" ] || pc_fail "no rule for 20007/tcp"
 pc_monitor_start host "$MON"
 pc_in host nft delete rule inet portctl in_public handle "$handle" || pc_fail "nft delete rule"
-wait_for 15 grep -q "drift repaired" "$LOG" || pc_fail "not repaired: $(tail -5 "$LOG")"
+pc_until 15 grep -q "drift repaired" "$LOG" || pc_fail "not repaired: $(tail -5 "$LOG")"
 # A later commit elsewhere: once the daemon has read it, it has read the
 # events of its own repair too, and a second repair would have happened.
 foreign add table inet after
@@ -251,10 +240,10 @@ delete_20007() {
 }
 for n in 2 3; do
 	delete_20007
-	wait_for 15 repairs_are $n || pc_fail "repair $n: $(tail -3 "$LOG")"
+	pc_until 15 repairs_are $n || pc_fail "repair $n: $(tail -3 "$LOG")"
 done
 delete_20007
-wait_for 15 grep -q "3 repairs within 60 s, not repairing again" "$LOG" ||
+pc_until 15 grep -q "3 repairs within 60 s, not repairing again" "$LOG" ||
 	pc_fail "the fourth repair was not held back: $(tail -3 "$LOG")"
 repairs_are 3 || pc_fail "repaired a fourth time within a minute"
 pc_in host nft list chain inet portctl in_public | grep -q " dport 20007 " &&

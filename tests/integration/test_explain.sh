@@ -23,17 +23,6 @@ table_norm() {
 		    -e 's/prefix "portctl \([^ ]*\) [^ ]*\.rules:[0-9]* "/prefix "portctl \1 FILE:LINE "/g'
 }
 
-# wait_for SECONDS CMD...: poll (every 50 ms) until CMD succeeds.
-wait_for() {
-	tries=$(($1 * 20))
-	shift
-	while [ "$tries" -gt 0 ]; do
-		"$@" && return 0
-		tries=$((tries - 1))
-		sleep 0.05
-	done
-	return 1
-}
 
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666"
 pc_config_write 10-zones.rules \
@@ -148,7 +137,7 @@ handle=$(pc_in host nft -a list chain inet portctl in_office | grep -v 'chain ' 
 pc_in host nft delete rule inet portctl in_office handle "$handle" ||
 	pc_fail "nft delete rule failed with table-owner = no"
 # The log line comes after the repair's commit: wait for it, not the rule.
-wait_for 10 grep -q "drift repaired" "$PC_TMP/portctld.log" ||
+pc_until 10 grep -q "drift repaired" "$PC_TMP/portctld.log" ||
 	pc_fail "repair not logged: $(tail -5 "$PC_TMP/portctld.log")"
 rule_back || pc_fail "the rule is not back after the repair"
 grep -q "changed by another process" "$PC_TMP/portctld.log" || pc_fail "drift not logged"
@@ -161,7 +150,7 @@ pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" \
 pcd_start
 handle=$(pc_in host nft -a list chain inet portctl in_office | grep '10.99.7.2' | sed -n 's/.* # handle \([0-9]*\)$/\1/p' | head -1)
 pc_in host nft delete rule inet portctl in_office handle "$handle" || pc_fail "nft delete rule"
-wait_for 10 grep -q "drift = report" "$PC_TMP/portctld.log" ||
+pc_until 10 grep -q "drift = report" "$PC_TMP/portctld.log" ||
 	pc_fail "drift not reported: $(tail -5 "$PC_TMP/portctld.log")"
 rule_back && pc_fail "drift = report repaired the table"
 P diff >"$PC_TMP/out"

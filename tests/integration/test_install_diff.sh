@@ -8,46 +8,7 @@
 pc_require
 pcd_setup
 
-HOST_NS="/run/netns/$(pc_ns host)"
 RULES="$PC_TMP/etc/rules.d/10-test.rules"
-
-# wait_for CMD...: poll until CMD succeeds (5 s at most).
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# nft monitor in the host namespace, surely subscribed: a sentinel table
-# is added and deleted until the monitor has shown it.
-mon_start() {
-	nsenter --net="$HOST_NS" nft monitor >"$PC_TMP/monitor" 2>&1 &
-	MON=$!
-	PC_PIDS="$PC_PIDS $MON"
-	for _ in $(seq 100); do
-		pc_in host nft add table inet pcsentinel
-		pc_in host nft delete table inet pcsentinel
-		grep -q "delete table inet pcsentinel" "$PC_TMP/monitor" && return 0
-		sleep 0.05
-	done
-	pc_fail "nft monitor did not start"
-}
-
-# What the monitor saw between the last sentinel and an end mark, without
-# the sentinel's own generation line.
-mon_stop() {
-	pc_in host nft add table inet pcend
-	wait_for grep -q "add table inet pcend" "$PC_TMP/monitor" || pc_fail "end mark not seen"
-	pc_in host nft delete table inet pcend
-	pc_stop "$MON"
-	awk '/^delete table inet pcsentinel/ { n = 0; skip = 1; delete seen; next }
-	     /^add table inet pcend/ { exit }
-	     skip && /^# new generation/ { skip = 0; next }
-	     { seen[n++] = $0 }
-	     END { for (i = 0; i < n; i++) print seen[i] }' "$PC_TMP/monitor" >"$PC_TMP/seen"
-}
 
 generations() {
 	grep -c "^# new generation" "$PC_TMP/seen"
@@ -66,9 +27,9 @@ p80=$(pcd_rule_field 'allow 8080/tcp' packets)
 p82=$(pcd_rule_field 'allow 8082/tcp' packets)
 b80=$(pcd_rule_field 'allow 8080/tcp' bytes)
 [ "$p80" -gt 0 ] && [ "$p82" -gt 0 ] || pc_fail "no traffic counted: $p80 $p82"
-mon_start
+pc_monitor_start host "$PC_TMP/seen"
 pcd_as_member deny from 10.99.9.9 >/dev/null || pc_fail "deny from"
-mon_stop
+pc_monitor_stop
 [ "$(generations)" -eq 1 ] || pc_fail "deny from: not one generation: $(cat "$PC_TMP/seen")"
 grep -Eq "^(add|delete) (table inet portctl|chain inet portctl (input|output) )" "$PC_TMP/seen" &&
 	pc_fail "the table or a base chain was re-added: $(cat "$PC_TMP/seen")"
@@ -83,9 +44,9 @@ p80=$(pcd_rule_field 'allow 8080/tcp' packets)
 
 pcd_log "(a) and after a reload that adds a rule of its own to a file"
 printf 'allow 9999/tcp from 10.99.8.0/24\n' >"$PC_TMP/etc/rules.d/30-more.rules"
-mon_start
+pc_monitor_start host "$PC_TMP/seen"
 pcd_as_member reload >/dev/null || pc_fail "reload with a new rule"
-mon_stop
+pc_monitor_stop
 [ "$(generations)" -eq 1 ] || pc_fail "reload: not one generation: $(cat "$PC_TMP/seen")"
 grep -Eq "^(add|insert) rule inet portctl .*9999" "$PC_TMP/seen" ||
 	pc_fail "the new rule was not added: $(cat "$PC_TMP/seen")"
@@ -105,9 +66,9 @@ pc_in host nft list table inet portctl | grep -q 'tcp . 8080 .*comment "10-test.
 	pc_fail "counters changed by renumbering: 8080 $p80 -> $(pcd_rule_field 'allow 8080/tcp' packets)"
 
 pcd_log "(c) a reload that changes nothing makes no generation"
-mon_start
+pc_monitor_start host "$PC_TMP/seen"
 pcd_as_member reload >/dev/null || pc_fail "reload without change"
-mon_stop
+pc_monitor_stop
 [ "$(generations)" -eq 0 ] || pc_fail "a reload without change committed: $(cat "$PC_TMP/seen")"
 
 pcd_log "(b) 150 structural reloads under 1,000 SYN/s to each of two allowed ports and a denied one"
@@ -143,7 +104,7 @@ sending() {
 	set -- $(counts)
 	[ "$2" -gt 0 ]
 }
-wait_for sending || pc_fail "the sender sends nothing"
+pc_until 5 sending || pc_fail "the sender sends nothing"
 # At least 150 reloads, and as many more as it takes for enough SYNs to
 # be in flight during them (a fast machine reloads 150 times in a second).
 i=0
@@ -163,7 +124,7 @@ answered() {
 	set -- $(counts)
 	[ "$2" -eq "$1" ] && [ "$1" -eq "$5" ]
 }
-wait_for answered
+pc_until 5 answered
 set -- $(counts)
 pcd_log "to 8080 and 8082: $5 sent, $1 arrived, $2 answered; to 8081: $3 arrived, $4 answered"
 [ "$1" -ge 4000 ] || pc_fail "too few SYNs arrived: $1 of $5"
