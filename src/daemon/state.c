@@ -62,7 +62,7 @@ static void model_lost(struct daemon *dm)
 	dm->applied->ruleset = NULL;
 }
 
-bool state_in_place_ok(const struct daemon *dm)
+static bool state_in_place_ok(const struct daemon *dm)
 {
 	const struct pc_applied *a = dm->applied;
 

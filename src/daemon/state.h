@@ -68,8 +68,6 @@ int state_read_counters(struct daemon *dm, struct pc_nl_counters *out);
 int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
 int state_table_exists(struct daemon *dm);
 
-/* Whether a change may be made in place on the model in force. */
-bool state_in_place_ok(const struct daemon *dm);
 
 /* Start-up kept the kernel's table (the files were invalid): cfg (taken;
  * may be NULL) becomes the model without a transaction. */
