@@ -42,6 +42,20 @@ grep -Eq "^(add|insert) rule inet portctl " "$PC_TMP/seen" ||
 pc_expect open pc_probe peer tcp 10.99.7.1 8080
 p80=$(pcd_rule_field 'allow 8080/tcp' packets)
 
+pcd_log "(a) and across a ban and an unban (ban elements only)"
+for what in "ban 10.99.9.8" "unban 10.99.9.8"; do
+	pc_monitor_start host "$PC_TMP/seen"
+	# shellcheck disable=SC2086
+	pcd_as_member $what >/dev/null || pc_fail "$what"
+	pc_monitor_stop
+	[ "$(generations)" -eq 1 ] || pc_fail "$what: not one generation: $(cat "$PC_TMP/seen")"
+	grep -Eq "^(add|delete|insert) (rule|chain|table) " "$PC_TMP/seen" &&
+		pc_fail "$what changed more than ban elements: $(cat "$PC_TMP/seen")"
+	[ "$(pcd_rule_field 'allow 8080/tcp' packets)" = "$p80" ] &&
+		[ "$(pcd_rule_field 'allow 8082/tcp' packets)" = "$p82" ] ||
+		pc_fail "counters changed by $what"
+done
+
 pcd_log "(a) and after a reload that adds a rule of its own to a file"
 printf 'allow 9999/tcp from 10.99.8.0/24\n' >"$PC_TMP/etc/rules.d/30-more.rules"
 pc_monitor_start host "$PC_TMP/seen"
