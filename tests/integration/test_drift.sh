@@ -179,6 +179,20 @@ quiet_commits() {
 		pc_fail "$1: our own change was taken for drift: $(grep "comparing\|repair" "$LOG" | head -3)"
 	P delete allow 40001/tcp >/dev/null && P delete allow 40002/tcp >/dev/null &&
 		P delete allow 40003/tcp >/dev/null || pc_fail "$1: delete"
+
+	pcd_log "$1: a ban, a reload that keeps it, an unban: 1, 0 and 1 generations, never compared"
+	pc_monitor_start host "$MON"
+	P ban 203.0.113.99 >/dev/null || pc_fail "$1: ban"
+	P reload >/dev/null || pc_fail "$1: reload"
+	pc_in host nft list set inet portctl ban4 | grep -q "203.0.113.99" ||
+		pc_fail "$1: the ban is not in the kernel after the reload"
+	P unban 203.0.113.99 >/dev/null || pc_fail "$1: unban"
+	daemon_settle
+	pc_monitor_stop
+	[ "$(gens_by portctld)" -eq 2 ] && [ "$(gens_all)" -eq 2 ] ||
+		pc_fail "$1: ban, reload, unban gave $(gens_all) generations: $(cat "$MON")"
+	grep -q "comparing table inet portctl\|changed by another\|repair" "$LOG" &&
+		pc_fail "$1: a ban was taken for drift: $(grep "comparing\|repair" "$LOG" | head -3)"
 }
 
 daemon_fresh
