@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic explain export diff ban unban exposure"
+	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -60,7 +60,7 @@ _portctl()
 		[[ $prev == --confirm ]] && return
 		COMPREPLY=($(compgen -W "--confirm --force --json --help" -- "$cur"))
 		;;
-	reload)
+	reload | enable | reset)
 		COMPREPLY=($(compgen -W "--force --json --help" -- "$cur"))
 		;;
 	panic)

@@ -78,6 +78,15 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		unsigned flags, struct pc_diags *d);
 
 /*
+ * Take table inet portctl out of the kernel ("portctl disable"), in one
+ * transaction carrying the generation id; no table is not an error.
+ * Returns 0, -ERESTART when someone else committed in between (retry),
+ * -EPERM when another process owns the table, or -errno with the kernel's
+ * refusal in d.
+ */
+int pc_nl_remove(struct pc_nl *nl, struct pc_diags *d);
+
+/*
  * Send just the elements of app (pc_rule_append_prepare) to their sets of
  * rs, added (add) or deleted by key (to undo an add), in one transaction
  * carrying the generation id of this handle's last commit. Returns 0,

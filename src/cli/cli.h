@@ -84,6 +84,10 @@ int cmd_reload(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_apply(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_confirm(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_panic(struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_enable.c: disable, enable, reset. */
+int cmd_disable(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_enable(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_reset(struct cli_context *ctx, int argc, char *argv[]);
 /* Parse --force/--confirm/--json/--help for argv[0] ("apply", "reload")
  * and send it with the session; an enum cli_exit. */
 int cli_files_apply(struct cli_context *ctx, int argc, char *argv[], const char *usage,

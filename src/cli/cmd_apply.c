@@ -156,6 +156,9 @@ void cli_trust_status_print(const json_t *data)
 {
 	const json_t *pending = json_object_get(data, "pending_confirm");
 
+	if (json_is_true(json_object_get(data, "disabled")))
+		printf("DISABLED: table inet portctl is not in the kernel, these rules filter "
+		       "nothing; 'portctl enable' puts them back\n");
 	if (json_is_true(json_object_get(data, "panic")))
 		printf("PANIC MODE: every packet but loopback is dropped; 'portctl panic off' "
 		       "puts these rules back\n");

@@ -220,6 +220,9 @@ static json_t *kernel_json(struct daemon *dm, bool *matches)
 	if (dm->panic)
 		return json_pack("{s:b,s:s}", "checked", false, "reason",
 				 "panic mode: the kernel holds the panic rules");
+	if (dm->disabled)
+		return json_pack("{s:b,s:s}", "checked", false, "reason",
+				 "portctl is disabled: the kernel holds no table of ours");
 	if (!dm->applied || !dm->applied->ruleset)
 		return json_pack("{s:b,s:s}", "checked", false, "reason",
 				 "portctld has no model of the rules the kernel holds");

@@ -207,6 +207,7 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 				cfg->zones[cfg->default_zone].name, "counters", r >= 0, "zones",
 				zones_json(cfg), "rules", rules);
 	confirm_status_add(dm, reply->data);
+	json_object_set_new(reply->data, "disabled", json_boolean(dm->disabled));
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
 }
 
@@ -227,6 +228,8 @@ static const struct command commands[] = {
 	{"apply", cmd_apply, true, "reload; with \"confirm\", roll back unless confirmed in time"},
 	{"confirm", cmd_confirm, true, "keep the rules of a pending apply --confirm"},
 	{"panic", cmd_panic, true, "drop everything but loopback, or restore the rules"},
+	{"disable", cmd_disable, true, "take our table out of the kernel until enable"},
+	{"enable", cmd_enable, true, "put the rules back after disable"},
 	{"explain", cmd_explain, false, "which zone and rule decide a packet, and why"},
 	{"export", cmd_export, false, "the configuration in force as one rules file"},
 	{"diff", cmd_diff, false, "what a reload would change, and whether the kernel drifted"},
@@ -264,12 +267,15 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 			  cmd->name);
 		return;
 	}
-	if (cmd->needs_write && panic_refuses(dm, cmd->name, reply))
+	if (cmd->needs_write && (panic_refuses(dm, cmd->name, reply) ||
+				 disabled_refuses(dm, cmd->name, req->args, reply)))
 		return;
 	log_debug("uid %u pid %d: %s", peer->uid, (int)peer->pid, cmd->name);
 	r = cmd->run(dm, peer, req->args, reply);
 	if (r < 0) {
 		log_error_errno(r, "%s: %m", cmd->name);
 		reply_set(reply, PC_STATUS_FAILURE, "%s failed: %s", cmd->name, strerror(-r));
+	} else if (cmd->needs_write) {
+		disabled_note(dm, cmd->name, reply);
 	}
 }

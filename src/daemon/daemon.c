@@ -124,8 +124,9 @@ static int safe_policy(struct pc_config **out)
 static int startup_commit(struct daemon *dm, struct pc_config *cfg, enum daemon_source source,
 			  const struct bans *bans)
 {
+	bool disabled = state_disabled_marked(dm);
 	struct next nx = {.cfg = cfg, .source = source, .bans = bans,
-			  .panic = state_panic_marked(dm),
+			  .panic = !disabled && state_panic_marked(dm), .disable = disabled,
 			  .intro = "the configuration was not applied:"};
 	struct pc_reply reply = {0};
 	int r = state_commit(dm, &nx, &reply);
@@ -204,6 +205,10 @@ static int startup_apply(struct daemon *dm, struct pc_config *files, int prepare
 		log_error("the configuration in %s was not applied", dm->paths.sysconf_dir);
 		r = startup_fallback(dm, &bans);
 	}
+	if (r >= 0 && dm->disabled)
+		log_warning("portctl is DISABLED (marked in %s): table inet %s is not in the kernel; "
+			    "'portctl enable' puts the rules back",
+			    dm->paths.state_dir, PC_TABLE_NAME);
 	if (r >= 0 && dm->panic)
 		log_error("PANIC MODE is on (marked in %s): every packet but loopback is dropped; "
 			  "'portctl panic off' puts the rules back",

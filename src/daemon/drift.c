@@ -153,7 +153,7 @@ static int drift_check(struct daemon *dm, enum drift_cause cause,
 
 	/* In panic mode the kernel holds the panic ruleset, not applied; with
 	 * no model there is nothing to compare with. */
-	if (dm->panic || !dm->applied || !dm->applied->ruleset)
+	if (dm->panic || dm->disabled || !dm->applied || !dm->applied->ruleset)
 		return 0;
 	log_debug("drift: comparing table inet %s with what portctld applied", PC_TABLE_NAME);
 	r = state_verify(dm, &m);

@@ -47,6 +47,15 @@ command_fn cmd_panic;
  * refused: true with the refusal in reply (which may be NULL: SIGHUP). */
 bool panic_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply);
 
+/* enable.c: disable, enable. */
+command_fn cmd_disable, cmd_enable;
+/* While disabled, panic and apply --confirm are refused: true with the
+ * refusal in reply. */
+bool disabled_refuses(const struct daemon *dm, const char *cmd, json_t *args,
+		      struct pc_reply *reply);
+/* A change made while disabled says that the kernel has not got it yet. */
+void disabled_note(const struct daemon *dm, const char *cmd, struct pc_reply *reply);
+
 /* cmd_explain.c: read commands about the configuration in force. */
 command_fn cmd_explain, cmd_export, cmd_diff;
 

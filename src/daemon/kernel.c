@@ -18,6 +18,13 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 	return r;
 }
 
+int kernel_remove(struct pc_nl *nl, struct pc_diags *d)
+{
+	int r = pc_nl_remove(nl, d);
+
+	return r == -ERESTART ? pc_nl_remove(nl, d) : r;
+}
+
 int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    const struct pc_rule_append *app, bool add, struct pc_diags *d)
 {

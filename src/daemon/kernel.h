@@ -10,6 +10,7 @@
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d);
+int kernel_remove(struct pc_nl *nl, struct pc_diags *d);
 int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    const struct pc_rule_append *app, bool add, struct pc_diags *d);
 int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs,

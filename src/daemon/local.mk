@@ -23,6 +23,8 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/server.c src/daemon/serve.h src/daemon/peer.c \
 	src/daemon/privs.c src/daemon/notify.c src/daemon/log.c src/daemon/log.h \
 	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
+# disable / enable.
+src_daemon_libserve_a_SOURCES += src/daemon/enable.c
 # Privilege separation: the writer of 90-portctl.rules.
 src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
 # One daemon at a time.
@@ -73,6 +75,8 @@ PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
 PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_daemon_fair.sh
 # The real fail2ban (Debian's package) banning through the shipped action.
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
+# disable / enable / reset.
+PC_DAEMON_TESTS += tests/integration/test_disable.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)

@@ -78,6 +78,9 @@ struct daemon {
 	struct runtime runtime;
 	struct bans bans;
 	bool panic;
+	/* "portctl disable": the kernel holds no table of ours; the model is
+	 * kept (and changed) for "portctl enable". */
+	bool disabled;
 	struct pending *pending;
 	/* What the kernel holds: applied's ruleset, or in panic mode this;
 	 * unknown (kernel_known false) until the daemon's first transaction. */

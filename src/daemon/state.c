@@ -17,6 +17,7 @@
 #include "state.h"
 
 #define PANIC_MARKER "panic.json"
+#define DISABLED_MARKER "disabled.json"
 /* As the loader: rules files beyond 64 MiB are refused anyway. */
 #define FILE90_MAX ((size_t)64 * 1024 * 1024)
 
@@ -35,7 +36,7 @@ static unsigned install_flags(const struct daemon *dm, const struct pc_config *c
 /* What the kernel holds now, as far as the daemon knows. */
 static const struct pc_ruleset *installed(const struct daemon *dm)
 {
-	if (!dm->kernel_known)
+	if (!dm->kernel_known || dm->disabled)
 		return NULL;
 	if (dm->panic)
 		return dm->panic_ruleset;
@@ -67,7 +68,7 @@ static bool state_in_place_ok(const struct daemon *dm)
 	const struct pc_applied *a = dm->applied;
 
 	return a && a->cfg && a->plan && a->ruleset && dm->source == SOURCE_FILES &&
-	       !dm->pending && !dm->panic;
+	       !dm->pending && !dm->panic && !dm->disabled;
 }
 
 /* The files and runtime rules in force, parsed again, for a change that
@@ -171,7 +172,7 @@ static void settings_adopt(struct daemon *dm, const struct pc_settings *s)
 		log_set_max_level(s->log_level);
 }
 
-static void panic_mark(struct daemon *dm, bool on)
+static void mark_set(struct daemon *dm, const char *name, const char *what, bool on)
 {
 	int r;
 
@@ -179,13 +180,23 @@ static void panic_mark(struct daemon *dm, bool on)
 		char text[64];
 
 		snprintf(text, sizeof(text), "{\"since\":%llu}", (unsigned long long)now_wall());
-		r = state_file_write(&dm->paths, PANIC_MARKER, text);
+		r = state_file_write(&dm->paths, name, text);
 	} else {
-		r = state_file_remove(&dm->paths, PANIC_MARKER);
+		r = state_file_remove(&dm->paths, name);
 	}
 	if (r < 0)
-		log_warning_errno(r, "cannot %s the panic mark under %s: %m", on ? "write" : "remove",
-				  dm->paths.state_dir);
+		log_warning_errno(r, "cannot %s the %s mark under %s: %m", on ? "write" : "remove",
+				  what, dm->paths.state_dir);
+}
+
+static void panic_mark(struct daemon *dm, bool on)
+{
+	mark_set(dm, PANIC_MARKER, "panic", on);
+}
+
+static void disabled_mark(struct daemon *dm, bool on)
+{
+	mark_set(dm, DISABLED_MARKER, "disabled", on);
 }
 
 bool state_panic_marked(const struct daemon *dm)
@@ -193,10 +204,24 @@ bool state_panic_marked(const struct daemon *dm)
 	return state_file_exists(&dm->paths, PANIC_MARKER);
 }
 
+bool state_disabled_marked(const struct daemon *dm)
+{
+	return state_file_exists(&dm->paths, DISABLED_MARKER);
+}
+
+/* Disabled: our table out of the kernel (once: it stays out). */
+static int install_nothing(struct daemon *dm, struct pc_diags *d)
+{
+	if (dm->disabled && dm->kernel_known)
+		return 0;
+	return kernel_remove(dm->nl, d);
+}
+
 int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 {
 	const struct bans *bans = nx->bans ? nx->bans : &dm->bans;
 	bool panic = nx->panic < 0 ? dm->panic : nx->panic > 0;
+	bool disabled = nx->disable ? nx->disable > 0 : dm->disabled;
 	bool new_files = nx->cfg != NULL;
 	bool have_model = dm->applied && dm->applied->ruleset;
 	const struct pc_ruleset *old = installed(dm), *target;
@@ -226,9 +251,10 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		}
 	}
 	model = a ? a : dm->applied;
-	if (nx->guard && !panic &&
-	    guard_check(nx->guard, dm->applied ? dm->applied->cfg : NULL, model->cfg, reply,
-			nx->warning) < 0) {
+	/* Disabled, nothing filters: enable is checked against that. */
+	if (nx->guard && !panic && !disabled &&
+	    guard_check(nx->guard, dm->applied && !dm->disabled ? dm->applied->cfg : NULL,
+			model->cfg, reply, nx->warning) < 0) {
 		r = -ECANCELED;
 		goto out;
 	}
@@ -247,12 +273,17 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		if (!dm->panic)
 			panic_mark(dm, true);
 	}
-	target = panic ? panic_rs : model->ruleset;
+	/* Marked first too: a daemon restarted in between stays disabled. */
+	if (disabled && !dm->disabled)
+		disabled_mark(dm, true);
+	target = disabled ? NULL : panic ? panic_rs : model->ruleset;
 	flags = install_flags(dm, model ? model->cfg : NULL) | nx->flags;
-	r = kernel_install(dm->nl, target, old, flags, &d);
+	r = disabled ? install_nothing(dm, &d) : kernel_install(dm->nl, target, old, flags, &d);
 	if (r < 0) {
 		if (panic && !dm->panic)
 			panic_mark(dm, false);
+		if (disabled && !dm->disabled)
+			disabled_mark(dm, false);
 		diags_log(&d);
 		reply_diags(reply, PC_STATUS_FAILURE,
 			    "the kernel refused the change, nothing changed:", &d,
@@ -284,11 +315,15 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		pc_diags_free(&d2);
 		if (panic && !dm->panic)
 			panic_mark(dm, false);
+		if (disabled && !dm->disabled)
+			disabled_mark(dm, false);
 		r = r == -ESTALE || r == -ENOMEM ? r : -ECANCELED;
 		goto out;
 	}
 	if (!panic && dm->panic)
 		panic_mark(dm, false);
+	if (!disabled && dm->disabled)
+		disabled_mark(dm, false);
 	if (new_files && nx->source == SOURCE_FILES) {
 		int r2 = pc_state_save(&dm->paths, a->cfg);
 
@@ -314,6 +349,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		kept = (struct bans){0};
 	}
 	dm->panic = panic;
+	dm->disabled = disabled;
 	pc_ruleset_free(dm->panic_ruleset);
 	dm->panic_ruleset = TAKE_PTR(panic_rs);
 	dm->kernel_known = true;
@@ -560,7 +596,7 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 
 int state_read_counters(struct daemon *dm, struct pc_nl_counters *out)
 {
-	if (!dm->applied || !dm->applied->ruleset)
+	if (!dm->applied || !dm->applied->ruleset || dm->disabled)
 		return 0;
 	return kernel_read_counters(dm->nl, dm->applied->ruleset, out);
 }

@@ -23,6 +23,7 @@ struct next {
 	/* NULL: the bans in force. */
 	const struct bans *bans;
 	int panic; /* -1: as it is; 0 off; 1 on */
+	int disable; /* 0: as it is; 1: take our table out; -1: put it back */
 	const struct guard_opts *guard;
 	char **warning; /* the guard's warning under --confirm (caller frees) */
 	/* The CLI rules file's new text (file90 non-NULL): written after the
@@ -76,6 +77,8 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 
 /* Whether panic mode was on when the daemon stopped (its mark). */
 bool state_panic_marked(const struct daemon *dm);
+/* Whether portctl was disabled when the daemon stopped (its mark). */
+bool state_disabled_marked(const struct daemon *dm);
 
 /* Release everything at exit (the kernel keeps its table). */
 void state_done(struct daemon *dm);

@@ -454,3 +454,39 @@ void pc_nl_test_refuse_last_rule(struct pc_nl *nl, bool on)
 {
 	nl->test_refuse = on;
 }
+
+int pc_nl_remove(struct pc_nl *nl, struct pc_diags *d)
+{
+	struct batch_result res = { 0 };
+	struct batch b;
+	uint32_t genid;
+	int r = pc_nl_genid(nl, &genid);
+
+	if (r < 0) {
+		pc_error(d, NULL, "reading the nftables generation id failed: %s", strerror(-r));
+		return r;
+	}
+	/* Added first, so that the delete cannot fail when there is none. */
+	r = batch_init(&b, nl_next_seq(nl, 0), genid);
+	if (r >= 0)
+		r = put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, false, 0,
+			      &(struct batch_origin){ .obj = -1, .what = "table" });
+	if (r >= 0)
+		r = put_table(&b, NFT_MSG_DELTABLE, 0, false, 0,
+			      &(struct batch_origin){ .obj = -1, .what = "table delete" });
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r >= 0)
+		r = send_batch(nl, &b, &res);
+	nl->seq = b.next_seq + 1;
+	if (r == 0) {
+		stats_record(nl, &b, false, false, NULL);
+		/* Nothing of ours to add elements to until the next apply. */
+		nl->applied_genid = 0;
+	} else if (r != -ERESTART) {
+		report_all(&b, NULL, &res, r, d);
+	}
+	batch_result_free(&res);
+	batch_free(&b);
+	return r;
+}
