@@ -25,6 +25,8 @@ src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/confirm.c src/daemon/lockout.c src/daemon/panic.c
 # disable / enable.
 src_daemon_libserve_a_SOURCES += src/daemon/enable.c
+# Rule equality by meaning (delete, duplicates).
+src_daemon_libserve_a_SOURCES += src/daemon/rule_same.c
 # Privilege separation: the writer of 90-portctl.rules.
 src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
 # One daemon at a time.
@@ -77,6 +79,8 @@ PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # disable / enable / reset.
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
+# delete by meaning, duplicates.
+PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
@@ -108,6 +112,13 @@ TESTS += tests/unit/test_model
 tests_unit_test_model_SOURCES = tests/unit/test_model.c
 tests_unit_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_model_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)
+
+# Rule equality by meaning (delete, duplicates).
+check_PROGRAMS += tests/unit/test_rule_same
+TESTS += tests/unit/test_rule_same
+tests_unit_test_rule_same_SOURCES = tests/unit/test_rule_same.c
+tests_unit_test_rule_same_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rule_same_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)
 
 # The CLI rules file writer and the privileged writer's channel (no root).
 check_PROGRAMS += tests/unit/test_persist

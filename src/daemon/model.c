@@ -237,30 +237,80 @@ static int change_insert(struct cand *c, const struct change *ch, struct pc_repl
 	return cand_place(c, idx, at, false, line, at == first + n90);
 }
 
-/* The canonical text of a rule as the user typed it, to compare. Parsed
- * into the candidate, whose sources outlive the reply: diagnostics point
- * into them. The rule itself is taken out again. */
-static int rule_canonical(struct pc_config *cfg, const char *text, char **out, struct pc_diags *d)
+/* The rule the user typed, to compare by meaning (rule_same). Parsed
+ * into the candidate, whose sources and arena outlive the reply:
+ * diagnostics and the rule's lists point into them. The rule itself is
+ * taken out again; *out keeps its parts. */
+static int rule_typed(struct pc_config *cfg, const char *text, struct pc_rule *out,
+		      struct pc_diags *d)
 {
 	size_t n_rules = cfg->n_rules, idx;
 	int r = rule_parse_one(cfg, CLI_NAME, text, &idx, d);
 
-	if (r >= 0) {
-		*out = strdup(cfg->rules[idx].text);
-		r = *out ? 0 : -ENOMEM;
-	}
+	if (r >= 0)
+		*out = cfg->rules[idx];
 	cfg->n_rules = n_rules;
 	return r;
 }
 
-static bool rule_selected(const struct pc_rule *r, size_t i, const struct change *ch,
-			  const char *canonical)
+static bool rule_selected(const struct pc_config *cfg, const struct pc_rule *r, size_t i,
+			  const struct change *ch, const struct pc_rule *typed)
 {
 	if (ch->number)
 		return i + 1 == ch->number;
-	if (canonical)
-		return streq(r->text, canonical);
+	if (typed)
+		return rule_same(cfg, r, typed);
 	return r->comment && streq(r->comment, ch->comment);
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return path && !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* A rule the CLI may not delete: where it comes from, what to do instead. */
+static int not_ours(const struct daemon *dm, const struct pc_rule *rule, size_t i,
+		    struct pc_reply *reply)
+{
+	const char *file = rule->loc.file ? rule->loc.file : "?";
+
+	if (rule->origin == PC_ORIGIN_DEFAULTS && !path_under(rule->loc.file, dm->paths.sysconf_dir))
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "rule %zu (%s) is a shipped default, from %s:%u, which portctl "
+				 "does not edit: to drop it, copy that file to %s/%s (a file there "
+				 "replaces it), remove the line and run 'portctl reload'",
+				 i + 1, rule->text, file, rule->loc.line, dm->paths.sysconf_dir,
+				 PC_DEFAULTS_FILE);
+	return reply_set(reply, PC_STATUS_USAGE,
+			 "rule %zu (%s) comes from %s:%u, not from portctl: edit that file and "
+			 "run 'portctl reload'",
+			 i + 1, rule->text, file, rule->loc.line);
+}
+
+/* "delete deny from ADDR" of a banned address: bans are not rules. */
+static bool ban_hint(const struct daemon *dm, const struct pc_rule *typed,
+		     struct pc_reply *reply)
+{
+	char addr[BAN_ADDR_MAX];
+	struct ban b;
+
+	if (!typed || typed->action == PC_ALLOW || typed->action == PC_LIMIT ||
+	    typed->n_from != 1 || typed->n_written_ports || typed->n_services || typed->n_to ||
+	    pc_prefix_format(&typed->from[0], addr, sizeof(addr)) < 0 ||
+	    ban_parse(addr, NULL, 0, &b) < 0)
+		return false;
+	for (size_t i = 0; i < dm->bans.n; i++)
+		if (streq(dm->bans.items[i].addr, b.addr)) {
+			reply_set(reply, PC_STATUS_USAGE,
+				  "no rule matches, but %s is banned: a ban is not a rule, run "
+				  "'portctl unban %s'%s%s",
+				  b.addr, b.addr, dm->bans.items[i].zone[0] ? " --zone " : "",
+				  dm->bans.items[i].zone);
+			return true;
+		}
+	return false;
 }
 
 /* Remove rule i from the candidate (and from the file or runtime list). */
@@ -289,46 +339,55 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 	return 0;
 }
 
-static int change_delete(struct cand *c, const struct change *ch, struct pc_reply *reply,
-			 struct pc_diags *d)
+static int change_delete(const struct daemon *dm, struct cand *c, const struct change *ch,
+			 struct pc_reply *reply, struct pc_diags *d)
 {
 	struct pc_config *cfg = c->cfg;
-	_cleanup_free_ char *canonical = NULL;
-	size_t n_found = 0, runtime_seen = runtime_count(cfg);
+	struct pc_rule typed_rule, *typed = NULL;
+	size_t n_found = 0, runtime_seen = runtime_count(cfg), foreign = SIZE_MAX;
 	int r;
 
 	if (ch->rule) {
-		r = rule_canonical(cfg, ch->rule, &canonical, d);
+		r = rule_typed(cfg, ch->rule, &typed_rule, d);
 		if (r < 0)
 			return r;
+		typed = &typed_rule;
 	}
 	if (ch->number > cfg->n_rules)
 		return reply_set(reply, PC_STATUS_USAGE,
-				 "there is no rule %zu (there are %zu): see 'portctl status numbered'",
-				 ch->number, cfg->n_rules),
+				 "there is no rule %zu (there are %zu): see 'portctl status "
+				 "numbered'%s",
+				 ch->number, cfg->n_rules,
+				 dm->bans.n ? "; bans are not numbered rules: lift one with "
+					      "'portctl unban ADDRESS'"
+					    : ""),
 		       -ECANCELED;
 	/* From the last rule back, so earlier indexes and lines stay valid. */
 	for (size_t i = cfg->n_rules; i-- > 0;) {
 		const struct pc_rule *rule = &cfg->rules[i];
 
 		runtime_seen -= rule_is_runtime(rule);
-		if (!rule_selected(rule, i, ch, canonical))
+		if (!rule_selected(cfg, rule, i, ch, typed))
 			continue;
 		if (!rule_in_file(rule, c->path90) && !rule_is_runtime(rule)) {
-			reply_set(reply, PC_STATUS_USAGE,
-				  "rule %zu (%s) comes from %s:%u, not from portctl: edit that "
-				  "file and run 'portctl reload'",
-				  i + 1, rule->text, rule->loc.file ? rule->loc.file : "?",
-				  rule->loc.line);
-			return -ECANCELED;
+			/* By meaning, a rule of ours that means the same goes first. */
+			if (typed) {
+				foreign = i;
+				continue;
+			}
+			return not_ours(dm, rule, i, reply), -ECANCELED;
 		}
 		r = cand_remove(c, i, runtime_seen);
 		if (r < 0)
 			return r;
 		n_found++;
-		if (canonical)
+		if (typed)
 			break;
 	}
+	if (n_found == 0 && foreign != SIZE_MAX)
+		return not_ours(dm, &cfg->rules[foreign], foreign, reply), -ECANCELED;
+	if (n_found == 0 && ban_hint(dm, typed, reply))
+		return -ECANCELED;
 	if (n_found == 0)
 		return reply_set(reply, PC_STATUS_USAGE,
 				 "no rule matches: see 'portctl status numbered' for the rules "
@@ -351,7 +410,7 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 	/* Unparsable: not present; the change itself says what is wrong. */
 	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0)
 		for (size_t i = 0; !found && i < cfg->n_rules; i++)
-			if (streq(cfg->rules[i].text, scratch->rules[idx].text))
+			if (rule_same(cfg, &cfg->rules[i], &scratch->rules[idx]))
 				found = &cfg->rules[i];
 	pc_diags_free(&d);
 out:
@@ -504,7 +563,7 @@ int cand_build(const struct daemon *dm, const struct change *ch, const char *ove
 		r = change_insert(c, ch, reply, d);
 		break;
 	case CHANGE_DELETE:
-		r = change_delete(c, ch, reply, d);
+		r = change_delete(dm, c, ch, reply, d);
 		break;
 	}
 	if (r >= 0 && ch->kind != CHANGE_DELETE)

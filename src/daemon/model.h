@@ -165,9 +165,14 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
-/* The rule of cfg that text, parsed, is the same rule as (its canonical
- * text), or NULL. */
+/* The first rule of cfg that text, parsed, means (rule_same), or NULL. */
 const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text);
+/* rule_same.c: whether typed (parsed, not validated: its services are
+ * looked up in cfg) is the same rule as rule of cfg (validated): same
+ * action, direction, log and rate; the same zones (none: cfg's default
+ * zone), addresses and ports per protocol as sets, whatever the order or
+ * how they were written; a comment given must match, none matches any. */
+bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const struct pc_rule *typed);
 /* The path of the CLI rules file. */
 int path90_get(const struct pc_paths *paths, char *buf, size_t size);
 

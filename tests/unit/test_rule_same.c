@@ -1,0 +1,141 @@
+/* Unit tests of rule equality by meaning (src/daemon/rule_same.c), as
+ * delete and the duplicate check use it through rule_present: defaults
+ * filled in, word and list order, services and ranges. No kernel, no root. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "../../src/daemon/model.h"
+
+static struct pc_config *cfg;
+
+static void add_text(const char *name, const char *text, enum pc_origin origin)
+{
+	struct pc_diags d;
+	char *data = strdup(text);
+
+	ck_assert_ptr_nonnull(data);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_parse_buffer(cfg, name, data, strlen(text), origin, &d), 0);
+	ck_assert(!pc_diags_has_errors(&d));
+	pc_diags_free(&d);
+}
+
+static void setup(void)
+{
+	struct pc_diags d;
+
+	cfg = pc_config_new();
+	ck_assert_ptr_nonnull(cfg);
+	add_text("zones.rules", "zone public policy in drop default\nzone internal\nzone dmz\n",
+		 PC_ORIGIN_SHIPPED);
+	add_text("services.rules", "service ssh 22/tcp\nservice web 80,443/tcp\n",
+		 PC_ORIGIN_SHIPPED);
+	add_text("90-portctl.rules",
+		 "allow 8443/tcp\n"
+		 "allow 80,443/tcp comment \"web\"\n"
+		 "allow 53 zone internal,dmz from 10.0.0.0/8,192.0.2.1\n"
+		 "allow out 25/tcp\n"
+		 "limit 2222/tcp\n"
+		 "deny from 198.51.100.0/24 log\n"
+		 "allow 6000-6009/udp\n",
+		 PC_ORIGIN_ADMIN);
+	add_text("defaults.rules", "allow ssh comment \"default\"\n", PC_ORIGIN_DEFAULTS);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_config_validate(cfg, &d), 0);
+	pc_diags_free(&d);
+}
+
+static void teardown(void)
+{
+	pc_config_free(cfg);
+}
+
+/* The text of the rule in force that text means, "" for none. */
+static const char *present(const char *text)
+{
+	const struct pc_rule *r = rule_present(cfg, text);
+
+	return r ? r->text : "";
+}
+
+START_TEST(test_defaults_filled_in)
+{
+	ck_assert_str_eq(present("allow 8443/tcp"), "allow 8443/tcp");
+	ck_assert_str_eq(present("allow in 8443/tcp"), "allow 8443/tcp");
+	ck_assert_str_eq(present("allow 8443/tcp zone public"), "allow 8443/tcp");
+	ck_assert_str_eq(present("allow in 8443/tcp zone public from any"), "allow 8443/tcp");
+	/* Another zone, direction, protocol or action is another rule. */
+	ck_assert_str_eq(present("allow 8443/tcp zone internal"), "");
+	ck_assert_str_eq(present("allow out 8443/tcp"), "");
+	ck_assert_str_eq(present("allow 8443"), "");
+	ck_assert_str_eq(present("allow 8443/udp"), "");
+	ck_assert_str_eq(present("deny 8443/tcp"), "");
+	ck_assert_str_eq(present("allow out 25/tcp zone public"), "allow out 25/tcp");
+	/* A limit without a rate has the default one. */
+	ck_assert_str_eq(present("limit 2222/tcp rate 6/minute burst 6"), "limit 2222/tcp");
+	ck_assert_str_eq(present("limit 2222/tcp rate 7/minute"), "");
+}
+END_TEST
+
+START_TEST(test_order_and_lists)
+{
+	const char *r53 = "allow 53 zone internal,dmz from 10.0.0.0/8,192.0.2.1";
+
+	ck_assert_str_eq(present("allow 53 from 192.0.2.1,10.0.0.0/8 zone dmz,internal"), r53);
+	ck_assert_str_eq(present("allow 53/tcp,53/udp from 10.0.0.0/8,192.0.2.1 zone dmz,internal"),
+			 r53);
+	/* A list with one item less or more is another rule. */
+	ck_assert_str_eq(present("allow 53 zone internal from 10.0.0.0/8,192.0.2.1"), "");
+	ck_assert_str_eq(present("allow 53 zone internal,dmz from 10.0.0.0/8"), "");
+	ck_assert_str_eq(present("deny log from 198.51.100.0/24"), "deny from 198.51.100.0/24 log");
+	ck_assert_str_eq(present("deny from 198.51.100.0/24"), "");
+}
+END_TEST
+
+START_TEST(test_ports_services_comments)
+{
+	const char *web = "allow 80,443/tcp comment \"web\"";
+
+	ck_assert_str_eq(present("allow 443,80/tcp"), web);
+	ck_assert_str_eq(present("allow 80/tcp,443/tcp"), web);
+	ck_assert_str_eq(present("allow web"), web);
+	ck_assert_str_eq(present("allow web comment web"), web);
+	ck_assert_str_eq(present("allow 80,443/tcp comment other"), "");
+	ck_assert_str_eq(present("allow 80/tcp"), "");
+	/* The shipped default, by its service or its port. */
+	ck_assert_str_eq(present("allow ssh"), "allow ssh comment \"default\"");
+	ck_assert_str_eq(present("allow 22/tcp"), "allow ssh comment \"default\"");
+	/* Ranges written apart are one range. */
+	ck_assert_str_eq(present("allow 6000-6004,6005-6009/udp"), "allow 6000-6009/udp");
+	ck_assert_str_eq(present("allow 6000-6008/udp"), "");
+	/* Unknown services and bad rules are nothing present. */
+	ck_assert_str_eq(present("allow nosuch"), "");
+	ck_assert_str_eq(present("allow 99999/tcp"), "");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("rule_same");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults_filled_in);
+	tcase_add_test(tc, test_order_and_lists);
+	tcase_add_test(tc, test_ports_services_comments);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
