@@ -12,6 +12,7 @@
 struct rule_opts {
 	bool runtime;
 	bool force; /* even if it cuts the admin's own SSH session */
+	bool dry_run; /* say what would change, change nothing */
 	int first; /* index of the first operand */
 };
 
@@ -24,13 +25,17 @@ static int rule_opts_parse(struct cli_context *ctx, int argc, char *argv[], cons
 		{"json", no_argument, NULL, 'j'},
 		{"runtime", no_argument, NULL, 'r'},
 		{"force", no_argument, NULL, 'f'},
+		{"dry-run", no_argument, NULL, 'n'},
 		{0},
 	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hjrf", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjrfn", options, NULL)) != -1) {
 		switch (c) {
+		case 'n':
+			o->dry_run = true;
+			break;
 		case 'r':
 			o->runtime = true;
 			break;
@@ -70,13 +75,16 @@ static int usage_error(const struct cli_context *ctx, const char *cmd, const cha
 }
 
 static const char rule_usage_fmt[] =
-	"%s [--runtime] [--json] RULE...\n\n"
+	"%s [--runtime] [--dry-run] [--json] RULE...\n\n"
 	"Add a rule at the end of the rules portctl manages, apply it now and\n"
 	"persist it to rules.d/90-portctl.rules. RULE is what a rules file line\n"
 	"holds after the action, e.g. '443/tcp', '80,443/tcp zone public\n"
 	"comment web', 'from 203.0.113.7'; see portctl.rules(5).\n\n"
 	"  --runtime   apply now, do not persist (dropped by the next reload)\n"
 	"  --force     even if it would cut your own SSH session (SSH_CONNECTION)\n"
+	"  --dry-run   check the change (rule, files, lock-out guard) and say what\n"
+	"              it would do, with --json the rules file's text after it;\n"
+	"              change nothing\n"
 	"  --json      print the daemon's answer as JSON\n";
 
 static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const char *action)
@@ -95,7 +103,8 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	text = rule_text(action, argc - o.first, argv + o.first);
 	if (!text)
 		return CLI_EXIT_FAILURE;
-	args = json_pack("{s:s,s:b}", "rule", text, "runtime", o.runtime);
+	args = json_pack("{s:s,s:b,s:b}", "rule", text, "runtime", o.runtime, "dry_run",
+			 o.dry_run);
 	return cli_guarded_call(ctx, action, args, o.force);
 }
 
@@ -139,7 +148,7 @@ int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
 	int code;
 
 	if (rule_opts_parse(ctx, argc, argv,
-			    "insert [--json] N ACTION RULE...\n\n"
+			    "insert [--dry-run] [--json] N ACTION RULE...\n\n"
 			    "Add a rule at position N (see 'portctl status numbered') and persist\n"
 			    "it. N must fall among the rules portctl manages\n"
 			    "(rules.d/90-portctl.rules) or right after them.\n",
@@ -150,8 +159,8 @@ int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
 	text = pc_rule_text_from_argv(argc - o.first - 1, argv + o.first + 1);
 	if (!text)
 		return CLI_EXIT_FAILURE;
-	args = json_pack("{s:s,s:I,s:b}", "rule", text, "position", (json_int_t)n, "runtime",
-			 o.runtime);
+	args = json_pack("{s:s,s:I,s:b,s:b}", "rule", text, "position", (json_int_t)n, "runtime",
+			 o.runtime, "dry_run", o.dry_run);
 	return cli_guarded_call(ctx, "insert", args, o.force);
 }
 
@@ -190,15 +199,19 @@ int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
 	int code;
 
 	if (rule_opts_parse(ctx, argc, argv,
-			    "delete [--json] N | ACTION RULE... | comment TEXT\n\n"
+			    "delete [--dry-run] [--json] N | ACTION RULE... | comment TEXT\n\n"
 			    "Remove a rule portctl manages, by its number (see 'portctl status\n"
 			    "numbered'), by its text ('delete allow 443/tcp'), or every rule with\n"
-			    "a comment ('delete comment web'). Rules from other files are edited\n"
-			    "in those files.\n",
+			    "a comment ('delete comment web'). By text, the rule that means the\n"
+			    "same is found: 'delete allow in 443/tcp zone public' removes\n"
+			    "'allow 443/tcp'. Rules from other files are edited in those files.\n"
+			    "--dry-run says what would be deleted and changes nothing.\n",
 			    &o, &code) < 0)
 		return code;
 	if (o.first == argc)
 		return usage_error(ctx, "delete", "needs a rule number, a rule or 'comment TEXT'");
 	args = delete_args(argc - o.first, argv + o.first);
+	if (args && o.dry_run)
+		json_object_set_new(args, "dry_run", json_true());
 	return cli_guarded_call(ctx, "delete", args, o.force);
 }

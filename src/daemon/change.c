@@ -18,6 +18,23 @@
 static const char *const change_verbs[] = {
 	[CHANGE_ADD] = "rule added", [CHANGE_INSERT] = "rule inserted",
 	[CHANGE_DELETE] = "rule deleted"};
+static const char *const dry_run_verbs[] = {
+	[CHANGE_ADD] = "would add", [CHANGE_INSERT] = "would insert",
+	[CHANGE_DELETE] = "would delete"};
+
+/* --dry-run: what the change would do, and the CLI rules file's text
+ * after it (for Ansible's check and diff modes). */
+static int dry_run_done(const struct change *ch, const struct cand *c, struct pc_reply *reply)
+{
+	const char *summary = c->summary.buf ? c->summary.buf : "";
+
+	if (c->file_changed)
+		reply->data = json_pack("{s:s,s:s%}", "file", c->path90, "text",
+					c->text90.buf ? c->text90.buf : "", c->text90.len);
+	return reply_set(reply, PC_STATUS_OK, "%s%s: %s (dry run, nothing changed)",
+			 dry_run_verbs[ch->kind], ch->runtime ? " until the next reload" : "",
+			 summary);
+}
 
 /* Whether a rule text can be added in place: one line starting with
  * "allow", "deny" or "reject", so the parse adds one rule and no zone or
@@ -55,6 +72,7 @@ static int change_commit(struct daemon *dm, const struct change *ch, const char 
 	nx.runtime = c.runtime;
 	c.runtime = (struct runtime){0};
 	nx.guard = &ch->guard;
+	nx.dry_run = ch->dry_run;
 	nx.intro = "the rule was refused, nothing changed:";
 	if (c.file_changed) {
 		const struct pc_source *src = c.new90 ? NULL
@@ -67,7 +85,9 @@ static int change_commit(struct daemon *dm, const struct change *ch, const char 
 		nx.old90_exists = src != NULL;
 	}
 	r = state_commit(dm, &nx, reply);
-	if (r >= 0)
+	if (r >= 0 && ch->dry_run)
+		r = dry_run_done(ch, &c, reply);
+	else if (r >= 0)
 		change_done(ch->peer, change_verbs[ch->kind], ch->runtime,
 			    c.summary.buf ? c.summary.buf : "", reply);
 out:
@@ -97,7 +117,7 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		return reply_set(reply, PC_STATUS_OK, "already present at %s:%u: %s (nothing changed)",
 				 present->loc.file ? present->loc.file : "?", present->loc.line,
 				 present->text);
-	if (ch->kind == CHANGE_ADD && !ch->runtime && in_place_text(ch->rule)) {
+	if (ch->kind == CHANGE_ADD && !ch->runtime && !ch->dry_run && in_place_text(ch->rule)) {
 		r = state_rule_append(dm, ch->rule, &ch->guard, reply);
 		if (r > 0)
 			change_done(ch->peer, change_verbs[ch->kind], false, ch->rule, reply);
@@ -169,6 +189,7 @@ static int cmd_add(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (args_rule(args, action, &ch.rule, reply) < 0)
 		return 0;
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
+	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
 	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }
@@ -203,6 +224,7 @@ int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *args, stru
 	if (ch.number == 0)
 		return reply_set(reply, PC_STATUS_USAGE, "insert needs a \"position\"");
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
+	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
 	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }
@@ -222,6 +244,7 @@ int cmd_delete(struct daemon *dm, const struct pc_peer *peer, json_t *args, stru
 				 "delete needs exactly one of \"number\", \"rule\", \"comment\"");
 	if (ch.rule && args_rule(args, NULL, &ch.rule, reply) < 0)
 		return 0;
+	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
 	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
 }

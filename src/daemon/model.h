@@ -108,6 +108,7 @@ struct change {
 	size_t number;       /* INSERT position; DELETE by number (1-based), 0: unset */
 	const char *comment; /* DELETE by comment */
 	bool runtime;        /* not persisted */
+	bool dry_run;        /* checked up to the guard, nothing changed */
 	const struct pc_peer *peer;
 	struct guard_opts guard;
 };

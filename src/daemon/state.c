@@ -258,6 +258,10 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		r = -ECANCELED;
 		goto out;
 	}
+	if (nx->dry_run) {
+		r = 0;
+		goto out;
+	}
 	/* Checked before the kernel, so that the usual race costs no
 	 * rollback; the writer checks again at the moment it writes. */
 	if (nx->file90 &&

@@ -35,6 +35,8 @@ struct next {
 	size_t old90_len;
 	bool old90_exists;
 	unsigned flags;    /* PC_NL_FULL: replace the table (drift repair) */
+	/* Compose, compile and guard only: nothing installed, saved or adopted. */
+	bool dry_run;
 	const char *intro; /* how a refusal starts ("the rule was refused") */
 };
 

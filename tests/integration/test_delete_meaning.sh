@@ -71,6 +71,27 @@ done
 expect_out 2 "portctl: rule $n (allow ssh comment \"portctl default: see defaults.rules\") is a shipped default, from $DEFAULTS:$SSH_LINE, which portctl does not edit: to drop it, copy that file to $PC_TMP/etc/defaults.rules (a file there replaces it), remove the line and run 'portctl reload'" \
 	pcd_as_member delete "$n"
 
+pcd_log "--dry-run: what would change, with the file's text after it; nothing changes"
+cp "$F90" "$PC_TMP/f90.before"
+pc_in host nft -s list table inet portctl >"$PC_TMP/table.before"
+expect_out 0 "would add: allow 9999/tcp (dry run, nothing changed)" \
+	pcd_as_member allow 9999/tcp --dry-run
+expect_out 0 "would delete: allow 8443/tcp (dry run, nothing changed)" \
+	pcd_as_member delete --dry-run allow in 8443/tcp
+expect_out 0 "already present at $F90:$line: allow 8443/tcp (nothing changed)" \
+	pcd_as_member allow 8443/tcp --dry-run
+pcd_as_member --json allow 9999/tcp --dry-run >"$PC_TMP/dry.json" || pc_fail "--json --dry-run"
+python3 - "$PC_TMP/dry.json" "$F90" <<'PY' || pc_fail "dry run data: $(cat "$PC_TMP/dry.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))["data"]
+assert d["file"] == sys.argv[2], d
+assert d["text"] == open(sys.argv[2]).read() + "allow 9999/tcp\n", d
+PY
+expect_out 2 "portctl: the rule was refused, nothing changed:" pcd_as_member allow 99999/tcp --dry-run
+cmp -s "$F90" "$PC_TMP/f90.before" || pc_fail "a dry run changed 90-portctl.rules"
+pc_in host nft -s list table inet portctl >"$PC_TMP/table.after"
+cmp -s "$PC_TMP/table.before" "$PC_TMP/table.after" || pc_fail "a dry run changed the kernel"
+
 pcd_log "a ban is not a rule: unban"
 pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
 expect_out 2 "portctl: no rule matches, but 192.0.2.9 is banned: a ban is not a rule, run 'portctl unban 192.0.2.9'" \
