@@ -48,10 +48,10 @@ _portctl()
 	fi
 	case $cmd in
 	allow | deny | reject | limit)
-		COMPREPLY=($(compgen -W "--runtime --force --json --help $rule_words $(_portctl_names services)" -- "$cur"))
+		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
 	insert | delete)
-		COMPREPLY=($(compgen -W "--force --json --help allow deny reject limit comment $rule_words" -- "$cur"))
+		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit comment $rule_words" -- "$cur"))
 		;;
 	status)
 		COMPREPLY=($(compgen -W "numbered verbose --json --help" -- "$cur"))

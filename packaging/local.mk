@@ -77,3 +77,15 @@ EXTRA_DIST += tests/integration/test_ansible.sh
 PC_ANSIBLE_LOG = tests/integration/test_ansible.sh.log
 $(PC_ROOT_AFTER_LOG): $(PC_ANSIBLE_LOG)
 $(PC_ANSIBLE_LOG): $(PC_ROOT_BEFORE_LOG)
+
+# The portctl Ansible module (a collection built and installed with
+# ansible-galaxy) run against a portctld in the test's namespace.
+PC_ANSIBLE_COLLECTION = packaging/ansible/collections/ansible_collections/portctl/portctl
+EXTRA_DIST += $(PC_ANSIBLE_COLLECTION)/galaxy.yml $(PC_ANSIBLE_COLLECTION)/README.md \
+	$(PC_ANSIBLE_COLLECTION)/LICENSE $(PC_ANSIBLE_COLLECTION)/meta/runtime.yml \
+	$(PC_ANSIBLE_COLLECTION)/plugins/modules/portctl.py
+TESTS += tests/integration/test_ansible_module.sh
+EXTRA_DIST += tests/integration/test_ansible_module.sh packaging/ansible/README.md
+PC_ANSIBLE_MODULE_LOG = tests/integration/test_ansible_module.sh.log
+$(PC_ROOT_AFTER_LOG): $(PC_ANSIBLE_MODULE_LOG)
+$(PC_ANSIBLE_MODULE_LOG): $(PC_ROOT_BEFORE_LOG)
