@@ -61,7 +61,9 @@ static void status_print(const json_t *data, enum status_detail detail)
 	size_t i;
 	json_t *v;
 
-	printf("Status: active, table %s, from %s\n", json_string_value(json_object_get(data, "table")),
+	printf("Status: %s, table %s, from %s\n",
+	       json_is_true(json_object_get(data, "disabled")) ? "disabled" : "active",
+	       json_string_value(json_object_get(data, "table")),
 	       json_string_value(json_object_get(data, "source")));
 	cli_trust_status_print(data);
 	if (!json_is_true(json_object_get(data, "counters")))

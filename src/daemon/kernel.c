@@ -22,7 +22,11 @@ int kernel_remove(struct pc_nl *nl, struct pc_diags *d)
 {
 	int r = pc_nl_remove(nl, d);
 
-	return r == -ERESTART ? pc_nl_remove(nl, d) : r;
+	if (r == -ERESTART)
+		r = pc_nl_remove(nl, d);
+	if (r == -ERESTART)
+		pc_error(d, NULL, "the ruleset kept changing concurrently: try again");
+	return r;
 }
 
 int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,

@@ -49,7 +49,9 @@ table_gone "disable"
 pc_expect open pc_probe peer tcp 10.99.7.1 8443
 [ -e "$PC_TMP/state/disabled.json" ] || pc_fail "no disabled mark in the state directory"
 [ "$(tw_status_field disabled)" = true ] || pc_fail "status --json does not say disabled"
-pcd_as_member status | grep -q "^DISABLED: " || pc_fail "status does not say DISABLED"
+pcd_as_member status >"$PC_TMP/status" || pc_fail "status while disabled"
+grep -q "^Status: disabled, table inet portctl" "$PC_TMP/status" &&
+	grep -q "^DISABLED: " "$PC_TMP/status" || pc_fail "status does not say disabled: $(cat "$PC_TMP/status")"
 expect_out 0 "portctl is already disabled" pcd_as_member disable
 expect_out 1 "portctl: portctl is disabled: 'panic' needs it enabled; run 'portctl enable' first" \
 	pcd_as_member panic on
