@@ -5,7 +5,8 @@ set -eu
 
 # Build, then test: nft and iproute2 for the namespace tests, netbase so nft
 # prints protocol names, systemd-analyze for the units, ansible-core for the
-# fleet playbook, fail2ban for its action's test (installed, not started).
+# fleet playbook and the Ansible module (ansible-galaxy, ansible-doc),
+# fail2ban for its action's test (installed, not started).
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
       nftables iproute2 procps util-linux passwd python3 git netbase
