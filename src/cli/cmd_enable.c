@@ -246,8 +246,12 @@ int cmd_reset(struct cli_context *ctx, int argc, char *argv[])
 		moved_back(&m);
 		fprintf(stderr, "%s: reset not done: the files are back in place\n", ctx->prog);
 	} else {
+		bool disabled = strstr(resp.message, "portctl is disabled") != NULL;
+
 		pc_response_done(&resp);
 		code = reset_report(ctx, &m, stamp);
+		if (disabled && !ctx->json)
+			printf("portctl stays disabled: 'portctl enable' puts the defaults in force\n");
 	}
 	moved_free(&m);
 	return code;
