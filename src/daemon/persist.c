@@ -238,12 +238,58 @@ static int settle_old(int fd, size_t *from, size_t expected_len, const char *exp
 	return fsync(nfd) < 0 ? -errno : 0;
 }
 
+/* The old file is unlinked, but a writer that opened it just before the
+ * swap (echo >>, held up on a loaded machine) may still write into it.
+ * A read lease is granted only while nobody has a file open for writing,
+ * so wait for that (readers don't matter), carrying over what they wrote;
+ * then nobody can write to it any more: it has no name. Our own write
+ * descriptor (*fdp) would stand in the way, so it is closed here. */
+static void settle_old_writers(int *fdp, size_t *from, size_t expected_len, const char *expected,
+			       int nfd, const char *path)
+{
+	char self[64];
+	_cleanup_close_ int rfd = -1;
+	useconds_t wait_us = 100;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", *fdp);
+	rfd = open(self, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0) {
+		/* No /proc: one last look, a moment later. */
+		(void)usleep(2000);
+		(void)settle_old(*fdp, from, expected_len, expected, nfd);
+		return;
+	}
+	close(*fdp);
+	*fdp = -1;
+	for (;;) {
+		bool alone = fcntl(rfd, F_SETLEASE, F_RDLCK) == 0;
+		int e = errno;
+
+		(void)settle_old(rfd, from, expected_len, expected, nfd);
+		if (alone) {
+			(void)fcntl(rfd, F_SETLEASE, F_UNLCK);
+			return;
+		}
+		if ((e != EAGAIN && e != EBUSY) || wait_us > 500000) {
+			/* Not ours to lease (another owner), or a program keeps it
+			 * open for writing (an editor): what it writes later is lost. */
+			if (e == EAGAIN || e == EBUSY)
+				log_warning("%s: a program kept the replaced file open for writing; "
+					    "what it writes from now on is lost", path);
+			return;
+		}
+		(void)usleep(wait_us);
+		wait_us *= 2;
+	}
+}
+
 /* Replace the file whole, but only if it still holds expected at the
  * instant of the swap: temp file, fsync, check, exchange (the old file
  * stays reachable under the temp name), check again, then drop it. */
-static int rules_replace(const char *path, int fd, const char *expected, size_t expected_len,
+static int rules_replace(const char *path, int *fdp, const char *expected, size_t expected_len,
 			 const char *text, size_t len, char **current, size_t *current_len)
 {
+	int fd = *fdp;
 	_cleanup_free_ char *tmp = NULL, *data = NULL;
 	_cleanup_close_ int nfd = temp_beside(path, &tmp);
 	size_t carried = expected_len; /* the old file's bytes the new one has */
@@ -333,11 +379,7 @@ static int rules_replace(const char *path, int fd, const char *expected, size_t 
 		goto out;
 	unlink(tmp);
 	fsync_dir_of(path);
-	/* A writer that opened the old file just before the swap but was held
-	 * up (a loaded machine) writes into it now: one last look, a moment
-	 * later, carries that over too. */
-	(void)usleep(2000);
-	(void)settle_old(fd, &carried, expected_len, expected, nfd);
+	settle_old_writers(fdp, &carried, expected_len, expected, nfd, path);
 	return 0;
 out:
 	/* Not ours any more, or never in place. */
@@ -376,7 +418,7 @@ int rules_file_update(const char *path, const char *expected, size_t expected_le
 	if (fd >= 0 && text_starts_with(text, len, expected, expected_len))
 		return rules_append(path, fd, text + expected_len, len - expected_len, current,
 				    current_len);
-	return rules_replace(path, fd, expected, expected_len, text, len, current, current_len);
+	return rules_replace(path, &fd, expected, expected_len, text, len, current, current_len);
 }
 
 int state_file_path(const struct pc_paths *paths, const char *name, char *buf, size_t size)

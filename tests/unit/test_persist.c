@@ -5,11 +5,13 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../src/daemon/persist.h"
@@ -152,6 +154,46 @@ START_TEST(test_replace_keeps_the_mode)
 }
 END_TEST
 
+/* An echo >> that opened the file just before a replace swapped it out, and
+ * writes a while later (a loaded machine): its line is carried over, not
+ * left in the unlinked old file. */
+START_TEST(test_replace_waits_for_a_held_up_writer)
+{
+	int ready[2];
+	char *cur = NULL, *data, c;
+	int status;
+	ino_t ino;
+	pid_t pid;
+
+	put("allow 1/tcp\nallow 2/tcp\n", "w");
+	ino = inode();
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_APPEND);
+		struct stat st;
+
+		if (fd < 0 || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		do
+			usleep(1000);
+		while (stat(path, &st) == 0 && st.st_ino == ino);
+		usleep(50000); /* well past the swap */
+		_exit(write(fd, "allow 9/tcp\n", 12) == 12 ? 0 : 1);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	ck_assert_int_eq(commit("allow 1/tcp\nallow 2/tcp\n", true, "allow 2/tcp\n", &cur), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_str_eq(data = get(), "allow 2/tcp\nallow 9/tcp\n");
+	free(data);
+	ck_assert_int_eq(entries(), 1);
+	close(ready[0]);
+	close(ready[1]);
+}
+END_TEST
+
 START_TEST(test_created_meanwhile_and_removed_meanwhile)
 {
 	char *cur = NULL;
@@ -229,6 +271,7 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, test_append_keeps_the_inode);
 	tcase_add_test(tc, test_hand_edit_is_stale);
 	tcase_add_test(tc, test_replace_keeps_the_mode);
+	tcase_add_test(tc, test_replace_waits_for_a_held_up_writer);
 	tcase_add_test(tc, test_created_meanwhile_and_removed_meanwhile);
 	tcase_add_test(tc, test_refuses_fifo_and_symlink);
 	tcase_add_test(tc, test_through_the_writer);
