@@ -39,6 +39,8 @@ tests_unit_test_logflood_LDADD = $(CHECK_LIBS)
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 # Read side of trust (explain, export, diff) and drift detection.
 src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src/daemon/drift.h
+# metrics: counters, bans, applies and drift for Prometheus.
+src_daemon_libserve_a_SOURCES += src/daemon/metrics.c
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
 src_daemon_portctld_LDADD += $(SERVE_LIBS)
 
@@ -73,6 +75,8 @@ PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
 PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_daemon_fair.sh
 # The real fail2ban (Debian's package) banning through the shipped action.
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
+# metrics against real traffic, checked by promtool (Debian's prometheus).
+PC_DAEMON_TESTS += tests/integration/test_metrics.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)
