@@ -11,6 +11,17 @@ packaging/systemd/portctld.service: packaging/systemd/portctld.service.in Makefi
 	$(AM_V_GEN)$(MKDIR_P) packaging/systemd && \
 	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/packaging/systemd/portctld.service.in > $@
 
+# portctl metrics for node_exporter's textfile collector, every 15 s once
+# enabled (systemctl enable --now portctl-metrics.timer); not enabled by
+# the packages.
+dist_systemdsystemunit_DATA += packaging/systemd/portctl-metrics.timer
+nodist_systemdsystemunit_DATA += packaging/systemd/portctl-metrics.service
+EXTRA_DIST += packaging/systemd/portctl-metrics.service.in
+CLEANFILES += packaging/systemd/portctl-metrics.service
+packaging/systemd/portctl-metrics.service: packaging/systemd/portctl-metrics.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) packaging/systemd && \
+	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/packaging/systemd/portctl-metrics.service.in > $@
+
 # Distro packaging: Debian (packaging/debian, copied to debian/ of a fresh
 # dist tree by "make deb"), RPM (packaging/rpm), fail2ban action, Ansible.
 PC_DEBIAN_FILES = packaging/debian/changelog packaging/debian/control \
