@@ -3,14 +3,17 @@
 # decided the packets counts them, promtool (Debian's prometheus) accepts
 # the text, an unprivileged user may read it like status, a comment with
 # quotes, a backslash and a newline comes back intact through the label
-# escaping, counters do not go down across unrelated changes, bans and the
-# last change's result show, and --output replaces its file at once.
+# escaping, counters do not go down across unrelated changes, bans, the
+# last change's result and a drift repair show, and --output replaces its
+# file at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
 # CI installs prometheus (tools/deps.sh): without promtool this fails.
 command -v promtool >/dev/null || pc_fail "needs promtool (apt-get install prometheus)"
 pcd_setup
+# Not the table's owner, so that nft may change it: drift, below.
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "table-owner = no"
 
 pc_config_write 20-web.rules \
 	'allow 1500/tcp comment "web \"front\" C:\\dir\nline2"' \
@@ -110,4 +113,13 @@ grep -q '^stale' "$PC_TMP/textfile/portctl.prom" && pc_fail "the old text is sti
 promtool check metrics <"$PC_TMP/textfile/portctl.prom" || pc_fail "promtool refused --output's file"
 [ -n "$(metrics_get "$PC_TMP/textfile/portctl.prom" portctl_rule_packets_total "source=$WEB:1")" ] ||
 	pc_fail "--output's file lacks the rules"
+pcd_log "drift: a rule someone else added is found, repaired and counted"
+drift_counted() {
+	"$PCD_PORTCTL" -s "$PCD_SOCK" metrics >"$PC_TMP/drift.prom" &&
+		[ "$(metrics_get "$PC_TMP/drift.prom" portctl_drift_repairs_total)" = 1 ]
+}
+pc_in host nft add rule inet portctl in_public tcp dport 9999 accept || pc_fail "nft add rule"
+pc_until 15 drift_counted || pc_fail "no drift repair counted: $(tail -3 "$PC_TMP/portctld.log")"
+[ "$(metrics_get "$PC_TMP/drift.prom" portctl_drift_detected_total)" = 1 ] ||
+	pc_fail "the drift is not counted as found"
 exit 0
