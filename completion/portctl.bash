@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure"
+	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure metrics"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -55,6 +55,10 @@ _portctl()
 		;;
 	status)
 		COMPREPLY=($(compgen -W "numbered verbose --json --help" -- "$cur"))
+		;;
+	metrics)
+		[[ $prev == -o || $prev == --output ]] && _filedir prom && return
+		COMPREPLY=($(compgen -W "--output --json --help" -- "$cur"))
 		;;
 	apply)
 		[[ $prev == --confirm ]] && return

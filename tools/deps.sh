@@ -6,11 +6,12 @@ set -eu
 # Build, then test: nft and iproute2 for the namespace tests, netbase so nft
 # prints protocol names, systemd-analyze for the units, ansible-core for the
 # fleet playbook and the Ansible module (ansible-galaxy, ansible-doc),
-# fail2ban for its action's test (installed, not started).
+# fail2ban for its action's test (installed, not started),
+# prometheus for promtool, which checks portctl metrics (not started either).
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
       nftables iproute2 procps util-linux passwd python3 git netbase
-      systemd ansible-core fail2ban"
+      systemd ansible-core fail2ban prometheus"
 [ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
 
 missing=""
@@ -34,6 +35,14 @@ case " $missing " in
 *" fail2ban "*)
 	if [ -d /run/systemd/system ]; then
 		systemctl disable --now fail2ban.service >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+# Only promtool is wanted: not a Prometheus server listening on :9090.
+case " $missing " in
+*" prometheus "*)
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 	fi
 	;;
 esac

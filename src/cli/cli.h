@@ -112,5 +112,7 @@ int cmd_exposure(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_explain(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_export(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_diff(struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_metrics.c */
+int cmd_metrics(struct cli_context *ctx, int argc, char *argv[]);
 
 #endif

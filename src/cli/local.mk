@@ -16,6 +16,14 @@ portctl_SOURCES += src/cli/cmd_explain.c src/cli/cmd_export.c
 portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
 # disable, enable, reset.
 portctl_SOURCES += src/cli/cmd_enable.c
+# metrics, in the Prometheus text format; its formatter is unit-tested alone.
+portctl_SOURCES += src/cli/cmd_metrics.c src/cli/metrics-format.c src/cli/metrics-format.h
+check_PROGRAMS += tests/unit/test_metrics_format
+TESTS += tests/unit/test_metrics_format
+tests_unit_test_metrics_format_SOURCES = tests/unit/test_metrics_format.c \
+	src/cli/metrics-format.c src/cli/metrics-format.h
+tests_unit_test_metrics_format_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_metrics_format_LDADD = $(UTIL_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh

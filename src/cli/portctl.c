@@ -22,6 +22,7 @@ const struct cli_command cli_commands[] = {
 	{"status", cmd_status, true, "zones, rules and their counters"},
 	{"zones", cmd_zones, true, "the zones in force"},
 	{"services", cmd_services, true, "the service names known"},
+	{"metrics", cmd_metrics, true, "counters, bans, last change, drift for Prometheus"},
 	{"reload", cmd_reload, true, "re-read the configuration and apply it"},
 	{"apply", cmd_apply, true, "reload; --confirm SECONDS: roll back unless confirmed"},
 	{"confirm", cmd_confirm, true, "keep the rules of a pending apply --confirm"},
@@ -104,7 +105,7 @@ static bool command_abbreviable(const struct cli_command *cmd)
 {
 	static const char *const readers[] = {
 	    "exposure", "status", "zones", "services", "check",
-	    "explain", "export", "diff", "help", "version",
+	    "explain", "export", "diff", "help", "version", "metrics",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(readers); i++)

@@ -32,6 +32,11 @@ static const char *const source_names[] = {
 	[SOURCE_ROLLBACK] = "rolled-back",
 };
 
+const char *source_name(enum daemon_source source)
+{
+	return source_names[source];
+}
+
 static int cmd_version(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		       struct pc_reply *reply)
 {
@@ -128,7 +133,7 @@ static int cmd_services(struct daemon *dm, const struct pc_peer *peer, json_t *a
 
 /* Per-rule packet and byte totals: a rule's counters are spread over its
  * kernel rules and set elements, so sum them by the rule they came from. */
-static int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
+int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
 {
 	const struct pc_config *cfg = dm->applied->cfg;
 	const struct pc_ruleset *rs;
@@ -166,7 +171,7 @@ static int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
 	return 0;
 }
 
-static json_t *rule_json(const struct pc_config *cfg, size_t i, uint64_t packets, uint64_t bytes)
+json_t *rule_json(const struct pc_config *cfg, size_t i, uint64_t packets, uint64_t bytes)
 {
 	const struct pc_rule *r = &cfg->rules[i];
 
@@ -216,6 +221,7 @@ static const struct command commands[] = {
 	{"status", cmd_status, false, "zones, rules in order, per-rule counters"},
 	{"zones", cmd_zones, false, "the zones in force"},
 	{"services", cmd_services, false, "the service names known"},
+	{"metrics", cmd_metrics, false, "per-rule counters, bans, applies and drift, for Prometheus"},
 	{"reload", cmd_reload, true, "re-read the configuration and apply it atomically"},
 	{"allow", cmd_allow, true, "add an allow rule"},
 	{"deny", cmd_deny, true, "add a deny rule"},

@@ -324,6 +324,7 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 	_cleanup_close_ int lock_fd = -1;
 	mode_t mode;
 
+	dm.stats.started = (uint64_t)time(NULL);
 	if (args->log_level >= 0)
 		log_set_max_level((enum pc_log_level)args->log_level);
 	/* Before the socket and the kernel; released after daemon_done. */

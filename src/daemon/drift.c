@@ -166,6 +166,7 @@ static int drift_check(struct daemon *dm, enum drift_cause cause,
 	}
 	drift_log(dm->applied, &m, cause, ev);
 	pc_nl_mismatches_free(&m);
+	dm->stats.drift_found++;
 	if (dm->applied->cfg->settings.drift == PC_DRIFT_REPORT) {
 		log_warning("drift = report: left as it is; 'portctl reload' puts our rules back");
 		return 1;
@@ -175,6 +176,7 @@ static int drift_check(struct daemon *dm, enum drift_cause cause,
 	r = drift_repair(dm);
 	if (r < 0)
 		return log_error_errno(r, "drift repair failed: %m");
+	dm->stats.drift_repairs++;
 	log_notice("drift repaired: table inet %s holds the applied rules again", PC_TABLE_NAME);
 	return 1;
 }

@@ -43,6 +43,8 @@ tests_unit_test_logflood_LDADD = $(CHECK_LIBS)
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 # Read side of trust (explain, export, diff) and drift detection.
 src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src/daemon/drift.h
+# metrics: counters, bans, applies and drift for Prometheus.
+src_daemon_libserve_a_SOURCES += src/daemon/metrics.c
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)
 src_daemon_portctld_LDADD += $(SERVE_LIBS)
 
@@ -81,8 +83,11 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
+# metrics against real traffic, checked by promtool (Debian's prometheus).
+PC_DAEMON_TESTS += tests/integration/test_metrics.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
-EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
+EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
+	tests/integration/syn_sender.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by

@@ -63,6 +63,15 @@ struct pending {
 
 struct drift;
 
+/* What "portctl metrics" says of the daemon itself (metrics.c). */
+struct daemon_stats {
+	uint64_t started;    /* CLOCK_REALTIME seconds */
+	uint64_t last_apply; /* when the last change ended; 0: none yet */
+	bool last_apply_ok;
+	uint64_t applies_ok, applies_failed;
+	uint64_t drift_found, drift_repairs;
+};
+
 /* Everything the daemon holds, owned by pc_daemon_run's stack frame. */
 struct daemon {
 	struct pc_paths paths;
@@ -95,6 +104,7 @@ struct daemon {
 	bool table_owner;
 	gid_t group;
 	bool have_group;
+	struct daemon_stats stats;
 };
 
 

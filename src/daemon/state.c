@@ -359,6 +359,9 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	dm->kernel_known = true;
 	r = 0;
 out:
+	/* -ESTALE is not an end: the caller redoes the change. */
+	if (r != -ESTALE)
+		metrics_apply_done(dm, r == 0);
 	bans_clear(&kept);
 	pc_ruleset_free(panic_rs);
 	pc_applied_free(a);
@@ -492,8 +495,12 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);
+	metrics_apply_done(dm, true);
 	return 1;
 undo:
+	/* 0 goes on to state_commit, which counts it. */
+	if (r < 0)
+		metrics_apply_done(dm, false);
 	pc_config_truncate(cfg, n_rules, n_sources);
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&newtext);
@@ -567,6 +574,7 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next)
 		model_lost(dm);
 	bans_clear(&dm->bans);
 	dm->bans = kept;
+	metrics_apply_done(dm, true);
 	return 1;
 }
 

@@ -72,6 +72,11 @@ int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
 int state_table_exists(struct daemon *dm);
 
 
+/* metrics.c: a change ended (start, reload, rule, ban, panic, drift
+ * repair), taken by the kernel (ok) or refused or failed. */
+void metrics_apply_done(struct daemon *dm, bool ok);
+
+
 /* Start-up kept the kernel's table (the files were invalid): cfg (taken;
  * may be NULL) becomes the model without a transaction. */
 int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source source,

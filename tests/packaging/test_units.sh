@@ -16,8 +16,13 @@ sed "s|@sbindir[@]/portctld|$top_builddir/src/daemon/portctld|" \
 	"$top_srcdir/packaging/systemd/portctld.service.in" >"$tmp/portctld.service"
 cp "$top_srcdir/packaging/systemd/portctld.socket" "$tmp/"
 [ -x "$top_builddir/src/daemon/portctld" ] || { echo "FAIL: portctld not built"; exit 1; }
+# The metrics service and its timer (which names the service it starts).
+sed "s|@bindir[@]/portctl|$top_builddir/portctl|" \
+	"$top_srcdir/packaging/systemd/portctl-metrics.service.in" >"$tmp/portctl-metrics.service"
+cp "$top_srcdir/packaging/systemd/portctl-metrics.timer" "$tmp/"
 
-out=$(cd "$tmp" && systemd-analyze verify --man=no ./portctld.socket ./portctld.service 2>&1)
+out=$(cd "$tmp" && systemd-analyze verify --man=no ./portctld.socket ./portctld.service \
+	./portctl-metrics.service ./portctl-metrics.timer 2>&1)
 rc=$?
 # Complaints about this machine's other units are not ours.
 ours=$(printf '%s\n' "$out" | grep -i 'portctl' || true)
