@@ -14,6 +14,8 @@ portctl_LDADD += $(COMPILE_LIBS)
 # explain (daemon or offline, through the plan), export and diff.
 portctl_SOURCES += src/cli/cmd_explain.c src/cli/cmd_export.c
 portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
+# Other tables' DNAT rules (published ports) for exposure.
+portctl_LDADD += $(NETLINK_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh

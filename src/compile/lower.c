@@ -8,6 +8,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -1164,6 +1165,7 @@ static int forward_lower(struct lower *l, const char *chain, size_t z, size_t id
 	struct rule_emit re = { .rule = fw, .chain = chain, .sets = &sets, .family = family };
 	char base[NAME_MAX_LEN], comment[PC_COMMENT_MAX + 1];
 	uint16_t port = htons(fw->fwd_port);
+	uint32_t local = RTN_LOCAL;
 	int ret;
 
 	snprintf(base, sizeof(base), "nat_%s_%zu", l->plan->zones[z].zone->name, idx);
@@ -1176,6 +1178,11 @@ static int forward_lower(struct lower *l, const char *chain, size_t z, size_t id
 		re.proto = p;
 		nr = lower_rule_new(l, chain);
 		ret = nr ? rule_add_matches(nr, &re) : -ENOMEM;
+		/* fib daddr type local: the host's own port, not routed traffic. */
+		if (ret >= 0)
+			ret = rule_add_fib(nr, NFTA_FIB_F_DADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, &local, sizeof(local));
 		if (ret >= 0)
 			ret = rule_add_counter(nr);
 		if (ret >= 0)
