@@ -29,8 +29,10 @@ pc_background back python3 "$top_srcdir/tests/integration/nat_backend.py" 80 "$S
 pc_config_write 10-base.rules 'allow 22/tcp'
 pcd_start
 gens() { grep -c '^# new generation' "$PC_TMP/mon"; }
-# seen_last ADDR: the backend's last client was ADDR.
-seen_last() { [ "$(tail -1 "$SEEN")" = "$1" ]; }
+# seen_last ADDR: the backend's last client was ADDR (it writes that down
+# after the handshake the probe already saw complete: wait for it).
+last_is() { [ "$(tail -1 "$SEEN")" = "$1" ]; }
+seen_last() { pc_until 5 last_is "$1"; }
 
 pcd_log "no forward: 8080 is closed"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 8080
