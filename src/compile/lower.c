@@ -1102,6 +1102,44 @@ static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *c
 	return ret;
 }
 
+/* ip saddr @zone_src4_rpf fib saddr . iif oif missing accept: a forged
+ * source must not pick a zone's forwards either (input drops it). */
+static int nat_rpf_rules(struct lower *l)
+{
+	enum pc_reverse_path mode = l->plan->cfg->settings.reverse_path;
+	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
+	int ret = 0;
+
+	if (mode == PC_RPF_STRICT)
+		flags |= NFTA_FIB_F_IIF;
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+		const char *name = f == 0 ? "zone_src4_rpf" : "zone_src6_rpf";
+		const struct nftnl_set *s = NULL;
+		struct nftnl_rule *r;
+
+		for (size_t i = 0; !s && i < l->sets.n; i++)
+			if (streq(nftnl_set_get_str(l->sets.v[i].obj, NFTNL_SET_NAME), name))
+				s = l->sets.v[i].obj;
+		if (!s)
+			continue; /* no zone sources of the family, or reverse-path = off */
+		r = lower_rule_new(l, "prerouting");
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+					       addr_len(family), NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+		if (ret >= 0)
+			ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
+		if (ret >= 0)
+			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
+	}
+	return ret;
+}
+
 /* ip saddr vmap @nat_src4 / iifname vmap @nat_iif: the inbound dispatch
  * of the filter side, jumping to the nat_ZONE chains. */
 static int nat_dispatch_lower(struct lower *l, struct nat_lower *n)
@@ -1370,6 +1408,8 @@ static int lower_nat(struct lower *l)
 		ret = forward_chain_lower(l);
 	if (ret >= 0)
 		ret = nat_ban_rules(l, "prerouting", l->bans);
+	if (ret >= 0)
+		ret = nat_rpf_rules(l);
 	if (ret >= 0)
 		ret = nat_dispatch_lower(l, &n);
 	for (size_t z = 0; ret >= 0 && z < nz; z++)

@@ -98,6 +98,13 @@ done
 rm "$PC_TMP/etc/rules.d/20-bad.rules"
 [ "$(pc_in host nft list table inet portctl)" = "$before" ] || pc_fail "a bad line changed the table"
 
+pcd_log "forwarding the SSH port away from under the admin needs --force"
+(export SSH_CONNECTION="10.99.7.2 40000 10.99.7.1 22"
+	pcd_as_member forward 22/tcp to 10.98.7.2:80 >"$PC_TMP/out" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q "would forward it" "$PC_TMP/out" ||
+	pc_fail "forward of the SSH port: exit $rc: $(cat "$PC_TMP/out")"
+
 pcd_log "delete removes a forward; the last one takes the nat chains along"
 pcd_as_member delete forward 8080/tcp to 10.98.7.2:80 comment web >/dev/null || pc_fail "delete"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 8080
