@@ -5,11 +5,12 @@ set -eu
 
 # Build, then test: nft and iproute2 for the namespace tests, netbase so nft
 # prints protocol names, systemd-analyze for the units, ansible-core for the
-# fleet playbook, fail2ban for its action's test (installed, not started).
+# fleet playbook, fail2ban for its action's test (installed, not started),
+# iptables (iptables-nft) to write docker's rules as docker does.
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
       nftables iproute2 procps util-linux passwd python3 git netbase
-      systemd ansible-core fail2ban"
+      systemd ansible-core fail2ban iptables"
 [ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
 
 missing=""

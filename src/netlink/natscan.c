@@ -8,6 +8,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,7 +23,16 @@
 #define DUMP_BUF_SIZE (64 * 1024)
 #define REGS 20 /* 32-bit registers, NFT_REG32_00 .. 15, plus room */
 
-enum reg_kind { REG_NONE, REG_L4PROTO, REG_DPORT, REG_IIFNAME, REG_DADDR, REG_DATA, REG_OTHER };
+enum reg_kind {
+	REG_NONE,
+	REG_L4PROTO,
+	REG_DPORT,
+	REG_IIFNAME,
+	REG_DADDR,
+	REG_ADDRTYPE, /* fib daddr type: "local" holds for the host's ports */
+	REG_DATA,
+	REG_OTHER
+};
 
 struct reg {
 	enum reg_kind kind;
@@ -162,11 +172,26 @@ static void walk_cmp(struct rule_walk *w, const struct nftnl_expr *e)
 		w->e.daddr_family = r->family;
 		memcpy(w->e.daddr, d, len);
 		return;
+	case REG_ADDRTYPE:
+		if (op != NFT_CMP_EQ || len != 4 || memcmp(d, &(uint32_t){RTN_LOCAL}, 4) != 0)
+			break;
+		return;
 	case REG_DATA:
 	case REG_OTHER:
 		break;
 	}
 	w->unknown = true;
+}
+
+static void walk_fib(struct rule_walk *w, const struct nftnl_expr *e)
+{
+	struct reg *r = reg_get(w, e, NFTNL_EXPR_FIB_DREG);
+
+	if (r)
+		r->kind = nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_FLAGS) == NFTA_FIB_F_DADDR &&
+				  nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_RESULT) == NFT_FIB_RESULT_ADDRTYPE
+			  ? REG_ADDRTYPE
+			  : REG_OTHER;
 }
 
 static void walk_immediate(struct rule_walk *w, const struct nftnl_expr *e)
@@ -214,6 +239,43 @@ static void walk_nat(struct rule_walk *w, const struct nftnl_expr *e)
 	}
 }
 
+/* iptables-nft's "-j DNAT --to-destination A[:P]" (docker's rules): an xt
+ * target whose info is nf_nat_range2 (rev 2), nf_nat_range (rev 1) or,
+ * IPv4 only, nf_nat_ipv4_multi_range_compat (rev 0). */
+static void walk_xt_dnat(struct rule_walk *w, const struct nftnl_expr *e)
+{
+	uint32_t rev = nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV), len = 0;
+	const void *info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+	bool v6 = w->table_family == NFPROTO_IPV6;
+	uint32_t flags;
+	uint16_t port;
+
+	w->dnat = true;
+	w->e.to_family = v6 ? AF_INET6 : AF_INET;
+	if (rev >= 1 && info && len >= sizeof(struct nf_nat_range)) {
+		struct nf_nat_range r;
+
+		memcpy(&r, info, sizeof(r));
+		flags = r.flags;
+		memcpy(w->e.to_addr, &r.min_addr, v6 ? 16 : 4);
+		port = r.min_proto.all;
+	} else if (rev == 0 && !v6 && info && len >= sizeof(struct nf_nat_ipv4_multi_range_compat)) {
+		struct nf_nat_ipv4_multi_range_compat r;
+
+		memcpy(&r, info, sizeof(r));
+		flags = r.range[0].flags;
+		memcpy(w->e.to_addr, &r.range[0].min_ip, 4);
+		port = r.range[0].min.all;
+	} else {
+		w->unknown = true;
+		return;
+	}
+	if (!(flags & NF_NAT_RANGE_MAP_IPS))
+		w->unknown = true;
+	if (flags & NF_NAT_RANGE_PROTO_SPECIFIED)
+		w->e.to_port = ntohs(port);
+}
+
 static int expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct rule_walk *w = data;
@@ -227,8 +289,13 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		walk_cmp(w, e);
 	else if (streq(name, "immediate"))
 		walk_immediate(w, e);
+	else if (streq(name, "fib"))
+		walk_fib(w, e);
 	else if (streq(name, "nat"))
 		walk_nat(w, e);
+	else if (streq(name, "target") &&
+		 streq(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "DNAT"))
+		walk_xt_dnat(w, e);
 	else if (!streq(name, "counter") && !streq(name, "log"))
 		w->unknown = true; /* sets, marks, bitwise, xt: not the simple shape */
 	return 0;
