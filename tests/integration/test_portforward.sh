@@ -74,6 +74,12 @@ grep -q "table inet portctl in the kernel differs" "$PC_TMP/diff" &&
 pcd_as_member --json diff | grep -q '"matches": *true' ||
 	pc_fail "diff does not say the kernel matches: $(pcd_as_member --json diff)"
 
+pcd_as_member export >"$PC_TMP/export" || pc_fail "export"
+grep -q '^forward 8080/tcp to 10.98.7.2:80 comment "web"' "$PC_TMP/export" &&
+	grep -q '^masquerade out vb' "$PC_TMP/export" || pc_fail "export: $(cat "$PC_TMP/export")"
+pcd_as_member status >"$PC_TMP/status" || pc_fail "status"
+grep -q "forward 8443/tcp to \[fd98:7::2\]:80" "$PC_TMP/status" || pc_fail "status: $(cat "$PC_TMP/status")"
+
 pcd_log "panic on stops the forwarded port, panic off restores it"
 pcd_as_member panic on >/dev/null || pc_fail "panic on"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 8080
