@@ -44,9 +44,10 @@ int pc_nl_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out);
 void pc_nat_scan_free(struct pc_nat_scan *s);
 
 /* Whether e DNATs a new connection of l4proto to port (family AF_INET or
- * AF_INET6) arriving on iif (NULL: any interface that is not excluded). */
+ * AF_INET6) addressed to daddr (NULL: any of the host's) arriving on iif
+ * (NULL: any interface that is not excluded). */
 bool pc_nat_entry_matches(const struct pc_nat_entry *e, uint8_t family, uint8_t l4proto,
-			  uint16_t port, const char *iif);
+			  uint16_t port, const uint8_t *daddr, const char *iif);
 
 /* "172.30.0.2:80", "[2001:db8::5]:80", or the address alone. */
 void pc_nat_entry_to_format(const struct pc_nat_entry *e, char *buf, size_t size);

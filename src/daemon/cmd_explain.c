@@ -155,7 +155,7 @@ static int published_add(struct daemon *dm, const struct pc_explain_query *q, js
 		const struct pc_nat_entry *e = &scan.items[i];
 
 		if (!pc_nat_entry_matches(e, q->family ? q->family : AF_INET, q->l4proto, q->port,
-					  q->iface[0] ? q->iface : NULL))
+					  q->have_to ? q->to : NULL, q->iface[0] ? q->iface : NULL))
 			continue;
 		pc_nat_entry_to_format(e, to, sizeof(to));
 		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:I}", "to", to, "family",

@@ -367,9 +367,12 @@ void pc_nat_scan_free(struct pc_nat_scan *s)
 }
 
 bool pc_nat_entry_matches(const struct pc_nat_entry *e, uint8_t family, uint8_t l4proto,
-			  uint16_t port, const char *iif)
+			  uint16_t port, const uint8_t *daddr, const char *iif)
 {
 	if (e->to_family != family || (e->l4proto && e->l4proto != l4proto))
+		return false;
+	if (e->daddr_family && daddr &&
+	    memcmp(e->daddr, daddr, e->daddr_family == AF_INET ? 4 : 16) != 0)
 		return false;
 	if (e->dport_lo && (port < e->dport_lo || port > e->dport_hi))
 		return false;
