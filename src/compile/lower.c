@@ -1265,6 +1265,10 @@ static int nat_zone_lower(struct lower *l, struct nat_lower *n, size_t z)
 			l->rule = NULL;
 		}
 	}
+	/* Done: a jump from the dispatch would come back and go on to the
+	 * default zone's forwards. */
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_verdict(r, PC_VERDICT_ACCEPT) : -ENOMEM;
 	l->zone = NULL;
 	return ret;
 }

@@ -297,8 +297,9 @@ START_TEST(test_nat_chains)
 		       "proto_max reg 2 flags 0x3 ]");
 	/* The same port: no proto registers; IPv6, in the private zone's chain. */
 	assert_has(&c, "nat dnat ip6 addr_min reg 1 addr_max reg 1 flags 0x1 ]");
-	/* Its bans, the masquerade's zone mark, tcp and udp of the forward. */
-	ck_assert_uint_eq(chain_rule_count(c.rs, "nat_private"), 2 + 1 + 2);
+	/* Its bans, the masquerade's zone mark, tcp and udp of the forward,
+	 * and the accept that keeps the default zone's forwards out. */
+	ck_assert_uint_eq(chain_rule_count(c.rs, "nat_private"), 2 + 1 + 2 + 1);
 	/* private masquerades: its zone number goes into the connection mark. */
 	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0xff00ffff ) ^ 0x00010000 ]");
 	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0x00ff0000 ) ^ 0x00000000 ]\n"
