@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure metrics"
+	local commands="allow deny reject limit forward masquerade insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure metrics"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -50,8 +50,15 @@ _portctl()
 	allow | deny | reject | limit)
 		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
+	forward)
+		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help to zone from comment tcp udp sctp $(_portctl_names services)" -- "$cur"))
+		;;
+	masquerade)
+		[[ $prev == out ]] && COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) && return
+		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help out zone from comment" -- "$cur"))
+		;;
 	insert | delete)
-		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit comment $rule_words" -- "$cur"))
+		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit forward masquerade comment $rule_words" -- "$cur"))
 		;;
 	status)
 		COMPREPLY=($(compgen -W "numbered verbose --json --help" -- "$cur"))

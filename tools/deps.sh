@@ -7,11 +7,12 @@ set -eu
 # prints protocol names, systemd-analyze for the units, ansible-core for the
 # fleet playbook and the Ansible module (ansible-galaxy, ansible-doc),
 # fail2ban for its action's test (installed, not started),
-# prometheus for promtool, which checks portctl metrics (not started either).
+# prometheus for promtool, which checks portctl metrics (not started either),
+# iptables (iptables-nft) to write docker's rules as docker does.
 PKGS="build-essential autoconf automake libtool pkg-config
       libnftnl-dev libmnl-dev libcap-ng-dev libjansson-dev check
       nftables iproute2 procps util-linux passwd python3 git netbase
-      systemd ansible-core fail2ban prometheus"
+      systemd ansible-core fail2ban prometheus iptables"
 [ "${PORTCTL_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang"
 
 missing=""

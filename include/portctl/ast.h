@@ -44,7 +44,10 @@ struct pc_name {
 	struct pc_loc loc;
 };
 
-enum pc_action { PC_ALLOW, PC_DENY, PC_REJECT, PC_LIMIT };
+/* PC_FORWARD and PC_MASQUERADE are NAT statements, not filter rules: they
+ * live among the rules (numbered, persisted, deleted alike) but compile
+ * into the nat chains, never into a zone's filter chain. */
+enum pc_action { PC_ALLOW, PC_DENY, PC_REJECT, PC_LIMIT, PC_FORWARD, PC_MASQUERADE };
 enum pc_dir { PC_DIR_IN, PC_DIR_OUT };
 enum pc_policy { PC_POLICY_UNSET, PC_POLICY_ACCEPT, PC_POLICY_DROP, PC_POLICY_REJECT };
 enum pc_rate_unit { PC_PER_SECOND, PC_PER_MINUTE, PC_PER_HOUR };
@@ -92,6 +95,14 @@ struct pc_rule {
 	bool log;
 	const char *comment; /* NULL if none; at most PC_COMMENT_MAX bytes */
 	struct pc_loc comment_loc;
+
+	/* forward: where the connection goes ("to ADDR[:PORT]"); port 0 keeps
+	 * the port the client connected to. */
+	struct pc_prefix fwd_addr; /* a host: len 32 or 128 */
+	uint16_t fwd_port;
+	/* masquerade: the interfaces its traffic leaves through ("out IF"). */
+	struct pc_name *out_ifaces;
+	size_t n_out_ifaces;
 
 	/* The rule as a canonical one-line text (comment word included), the
 	 * form status, delete and export print and compare. */

@@ -74,6 +74,8 @@ int cmd_allow(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_deny(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_reject(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_limit(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_forward(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_masquerade(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_insert(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_delete(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_status(struct cli_context *ctx, int argc, char *argv[]);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <linux/inet_diag.h>
+#include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "portctl/natscan.h"
+#include "portctl/netlink.h"
 #include "portctl/plan.h"
 
 static const char exposure_usage[] =
@@ -27,7 +30,10 @@ static const char exposure_usage[] =
 	"or policy that decides, as evaluated on the configuration in CONFIG (the\n"
 	"same model portctld loads). A zone is probed from its first interface or\n"
 	"source prefix; a rule limited with \"from\" decides only for its sources.\n"
-	"Then list the allow rules that open ports no socket listens on.\n"
+	"Then list the allow rules that open ports no socket listens on, and the\n"
+	"forwarded and published ports: portctl's forwards, and the DNAT rules\n"
+	"of other tables (docker, podman; read from the kernel, as root) with\n"
+	"the zones whose in rules accept the port clients connect to.\n"
 	"Needs no daemon and no privilege.\n";
 
 struct listener {
@@ -336,6 +342,156 @@ fail:
 	return NULL;
 }
 
+/* --- forwarded and published ports --- */
+
+static const char *l4_name(uint8_t l4proto)
+{
+	return l4proto == IPPROTO_UDP ? "udp" : l4proto == IPPROTO_SCTP ? "sctp" : "tcp";
+}
+
+/* Our forwards: each port, where it goes, and the zones it listens in. */
+static int forwards_json(const struct pc_config *cfg, json_t *list)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+		char port[16], to[INET6_ADDRSTRLEN + 10], a[INET6_ADDRSTRLEN];
+		json_t *zones = json_array();
+
+		if (r->action != PC_FORWARD) {
+			json_decref(zones);
+			continue;
+		}
+		for (size_t k = 0; zones && k < (r->n_zones ? r->n_zones : 1); k++)
+			json_array_append_new(zones, json_string(r->n_zones ? r->zones[k].name
+							: cfg->zones[cfg->default_zone].name));
+		inet_ntop(r->fwd_addr.family, r->fwd_addr.addr, a, sizeof(a));
+		for (size_t p = 0; zones && p < r->n_ports; p++) {
+			pc_port_range_format(&r->ports[p], port, sizeof(port));
+			if (r->fwd_port)
+				snprintf(to, sizeof(to), r->fwd_addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+					 a, r->fwd_port);
+			else
+				snprintf(to, sizeof(to), "%s", a);
+			if (json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o,s:s,s:O}", "kind",
+								  "forward", "port", port, "to", to,
+								  "by", loc_json(r), "text", r->text,
+								  "zones", zones)) < 0)
+				return -ENOMEM;
+		}
+		json_decref(zones);
+	}
+	return 0;
+}
+
+/* A DNAT of another table: the zones whose in rules accept its port, as
+ * the kernel judges a published port (on the port the client connected
+ * to, in the client's zone). */
+static json_t *published_json(const struct pc_plan *plan, const struct pc_nat_entry *e)
+{
+	json_t *zones = json_array();
+	char to[64], port[16], by[160];
+	uint8_t l4 = e->l4proto ? e->l4proto : IPPROTO_TCP;
+
+	for (size_t z = 0; zones && z < plan->n_zones; z++) {
+		struct pc_packet pkt;
+		struct pc_verdict v;
+
+		if (!probe_packet(plan, z, e->to_family, l4, e->dport_lo, &pkt) ||
+		    pc_plan_eval(plan, &pkt, &v) < 0 || v.verdict != PC_VERDICT_ACCEPT)
+			continue;
+		json_array_append_new(zones, json_pack("{s:s,s:s,s:o?}", "zone",
+						       plan->zones[z].zone->name, "by",
+						       decided_names[v.by], "rule",
+						       v.by == PC_DECIDED_RULE ? loc_json(v.rule) : NULL));
+	}
+	pc_nat_entry_to_format(e, to, sizeof(to));
+	snprintf(port, sizeof(port), "%u", e->dport_lo);
+	snprintf(by, sizeof(by), "table %s %s, chain %s",
+		 e->table_family == NFPROTO_IPV4 ? "ip" : e->table_family == NFPROTO_IPV6 ? "ip6"
+											   : "inet",
+		 e->table, e->chain);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "kind", "published", "proto", l4_name(l4),
+			 "port", port, "to", to, "by", by, "zones", zones);
+}
+
+/* Forwards of ours and other tables' DNATs of a single port. Reading
+ * the kernel needs CAP_NET_ADMIN; without it the report says so. */
+static json_t *nat_json(const struct pc_plan *plan, json_t **error, size_t *unknown)
+{
+	json_t *list = json_array();
+	struct pc_nat_scan scan = {0};
+	struct pc_nl *nl = NULL;
+	int r = list ? forwards_json(plan->cfg, list) : -ENOMEM;
+
+	*error = NULL;
+	*unknown = 0;
+	if (r >= 0) {
+		r = pc_nl_open(&nl);
+		if (r >= 0)
+			r = pc_nl_nat_scan(nl, &scan);
+		pc_nl_close(nl);
+		if (r < 0 && r != -ENOMEM) {
+			*error = json_string(strerror(-r));
+			r = 0;
+		}
+	}
+	for (size_t i = 0; r >= 0 && i < scan.n; i++) {
+		const struct pc_nat_entry *e = &scan.items[i];
+
+		if (!e->dport_lo || e->dport_lo != e->dport_hi)
+			continue;
+		if (json_array_append_new(list, published_json(plan, e)) < 0)
+			r = -ENOMEM;
+	}
+	*unknown = scan.n_unknown;
+	pc_nat_scan_free(&scan);
+	if (r < 0) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+static void nat_print_text(const json_t *report)
+{
+	const json_t *n, *z, *list = json_object_get(report, "nat");
+	size_t i, j;
+
+	if (json_array_size(list) == 0 && !json_object_get(report, "nat_error"))
+		return;
+	printf("\nForwarded and published ports:\n");
+	json_array_foreach(list, i, n)
+	{
+		bool fwd = streq(json_string_value(json_object_get(n, "kind")), "forward");
+
+		printf("  %s%s%s -> %s (%s%s): ", json_string_value(json_object_get(n, "port")),
+		       fwd ? "" : "/", fwd ? "" : json_string_value(json_object_get(n, "proto")),
+		       json_string_value(json_object_get(n, "to")), fwd ? "forward, " : "published by ",
+		       json_string_value(json_object_get(n, "by")));
+		if (json_array_size(json_object_get(n, "zones")) == 0)
+			printf("reached from no zone");
+		json_array_foreach(json_object_get(n, "zones"), j, z)
+		{
+			const json_t *rule = json_object_get(z, "rule");
+
+			if (json_is_string(z))
+				printf("%s%s", j ? ", " : "zone ", json_string_value(z));
+			else
+				printf("%s%s (%s)", j ? ", " : "reached from ",
+				       json_string_value(json_object_get(z, "zone")),
+				       rule ? json_string_value(rule)
+					    : json_string_value(json_object_get(z, "by")));
+		}
+		putchar('\n');
+	}
+	if (json_object_get(report, "nat_error"))
+		printf("  (other tables' DNAT rules not read: %s; run as root)\n",
+		       json_string_value(json_object_get(report, "nat_error")));
+	if (json_integer_value(json_object_get(report, "nat_unknown")) > 0)
+		printf("  (%lld DNAT rule(s) of another shape not read)\n",
+		       json_integer_value(json_object_get(report, "nat_unknown")));
+}
+
 static void exposure_print_text(const json_t *report)
 {
 	const json_t *l, *z, *u;
@@ -382,15 +538,25 @@ static void exposure_print_text(const json_t *report)
 		       json_string_value(json_object_get(u, "text")));
 }
 
+static void report_print_text(const json_t *report)
+{
+	exposure_print_text(report);
+	nat_print_text(report);
+}
+
 static int exposure_report(const struct pc_plan *plan, const struct listeners *ls, bool json)
 {
-	json_t *listeners = json_array(), *report;
+	json_t *listeners = json_array(), *report, *nat_error = NULL, *nat;
+	size_t nat_unknown = 0;
 	int r = 0;
 
 	for (size_t i = 0; listeners && i < ls->n; i++)
 		if (json_array_append_new(listeners, listener_json(plan, &ls->items[i])) < 0)
 			r = -ENOMEM;
-	report = json_pack("{s:o, s:o}", "listeners", listeners, "unused", unused_json(plan, ls));
+	nat = nat_json(plan, &nat_error, &nat_unknown);
+	report = json_pack("{s:o, s:o, s:o, s:o?, s:I}", "listeners", listeners, "unused",
+			   unused_json(plan, ls), "nat", nat,
+			   "nat_error", nat_error, "nat_unknown", (json_int_t)nat_unknown);
 	if (!report || r < 0) {
 		json_decref(report);
 		return -ENOMEM;
@@ -398,7 +564,7 @@ static int exposure_report(const struct pc_plan *plan, const struct listeners *l
 	if (json) {
 		r = cli_json_print(report) == CLI_EXIT_OK ? 0 : -EIO;
 	} else {
-		exposure_print_text(report);
+		report_print_text(report);
 	}
 	json_decref(report);
 	return r;

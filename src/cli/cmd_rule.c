@@ -79,7 +79,9 @@ static const char rule_usage_fmt[] =
 	"Add a rule at the end of the rules portctl manages, apply it now and\n"
 	"persist it to rules.d/90-portctl.rules. RULE is what a rules file line\n"
 	"holds after the action, e.g. '443/tcp', '80,443/tcp zone public\n"
-	"comment web', 'from 203.0.113.7'; see portctl.rules(5).\n\n"
+	"comment web', 'from 203.0.113.7'; for forward '8080/tcp to\n"
+	"10.0.0.5:80', for masquerade 'zone internal out eth0'; see\n"
+	"portctl.rules(5).\n\n"
 	"  --runtime   apply now, do not persist (dropped by the next reload)\n"
 	"  --force     even if it would cut your own SSH session (SSH_CONNECTION)\n"
 	"  --dry-run   check the change (rule, files, lock-out guard) and say what\n"
@@ -126,6 +128,16 @@ int cmd_reject(struct cli_context *ctx, int argc, char *argv[])
 int cmd_limit(struct cli_context *ctx, int argc, char *argv[])
 {
 	return cmd_action(ctx, argc, argv, "limit");
+}
+
+int cmd_forward(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "forward");
+}
+
+int cmd_masquerade(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_action(ctx, argc, argv, "masquerade");
 }
 
 /* A rule number as typed: digits only, 1 or more (the grammar's numbers). */

@@ -24,6 +24,8 @@ tests_unit_test_metrics_format_SOURCES = tests/unit/test_metrics_format.c \
 	src/cli/metrics-format.c src/cli/metrics-format.h
 tests_unit_test_metrics_format_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_metrics_format_LDADD = $(UTIL_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+# Other tables' DNAT rules (published ports) for exposure.
+portctl_LDADD += $(NETLINK_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh

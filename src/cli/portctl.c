@@ -14,6 +14,8 @@ const struct cli_command cli_commands[] = {
 	{"deny", cmd_deny, true, "add a deny (silent drop) rule"},
 	{"reject", cmd_reject, true, "add a reject rule"},
 	{"limit", cmd_limit, true, "allow, rate-limiting new connections per source"},
+	{"forward", cmd_forward, true, "forward a port to another host (DNAT)"},
+	{"masquerade", cmd_masquerade, true, "masquerade a zone's traffic out an interface"},
 	{"insert", cmd_insert, true, "add a rule at position N"},
 	{"delete", cmd_delete, true, "remove a rule by number, text or comment"},
 	{"ban", cmd_ban, true, "drop an address ahead of every rule (fail2ban)"},

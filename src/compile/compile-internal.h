@@ -115,6 +115,14 @@ uint8_t proto_l4(enum pc_proto p);
 extern const enum pc_proto pc_protos_all[3];
 
 enum pc_verdict_kind action_verdict(enum pc_action a);
+/* The connection mark bits portctl's nat chains use (bits 16-24): a
+ * connection one of our forwards DNAT'ed, which the forward chain accepts,
+ * and the number of the zone a connection came from, for masquerade. */
+#define PC_CTMARK_FORWARD 0x01000000u
+#define PC_CTMARK_ZONE 0x00ff0000u
+#define PC_CTMARK_ZONE_SHIFT 16
+/* forward and masquerade: rules of the nat chains, not of a zone's. */
+bool rule_is_nat(const struct pc_rule *r);
 /* Whether a from/to list matches every address (empty, or holds "any"). */
 bool prefixes_any(const struct pc_prefix *p, size_t n);
 /* A rule's comment for the kernel: its own, or FILE:LINE. */

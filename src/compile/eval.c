@@ -213,6 +213,28 @@ static bool packet_banned(const struct pc_plan_bans *b, const struct pc_packet *
 	return true;
 }
 
+/* The first forward of zone z that DNATs the packet (prerouting runs
+ * before input, and a forward implies its accept), or NULL. */
+static const struct pc_rule *forward_find(const struct pc_plan *plan, size_t z,
+					  const struct pc_packet *pkt)
+{
+	const struct pc_config *cfg = plan->cfg;
+
+	if (pkt->dir != PC_DIR_IN)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+
+		if (r->action != PC_FORWARD || r->fwd_addr.family != pkt->family ||
+		    !rule_matches(r, pkt))
+			continue;
+		for (size_t k = 0; k < (r->n_zones ? r->n_zones : 1); k++)
+			if (rule_zone_index(cfg, r, k) == (ssize_t)z)
+				return r;
+	}
+	return NULL;
+}
+
 int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct pc_verdict *out)
 {
 	const struct pc_plan_chain *c;
@@ -234,6 +256,12 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 	out->zone = plan->zones[z].zone;
 	if (packet_banned(&plan->zones[z].bans, pkt, out))
 		return 0;
+	out->rule = forward_find(plan, z, pkt);
+	if (out->rule) {
+		out->verdict = PC_VERDICT_ACCEPT;
+		out->by = PC_DECIDED_RULE;
+		return 0;
+	}
 	if (packet_icmp_accepted(pkt)) {
 		out->verdict = PC_VERDICT_ACCEPT;
 		out->by = PC_DECIDED_PREAMBLE;

@@ -315,6 +315,17 @@ static const char *reverse_path_assumed(const struct pc_config *cfg,
 	return NULL;
 }
 
+/* Where a forward sends the packet: "10.0.0.5:80", "[2001:db8::5]:443". */
+static json_t *forward_to_json(const struct pc_rule *fw, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 10];
+	uint16_t to = fw->fwd_port ? fw->fwd_port : port;
+
+	inet_ntop(fw->fwd_addr.family, fw->fwd_addr.addr, a, sizeof(a));
+	snprintf(buf, sizeof(buf), fw->fwd_addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, to);
+	return json_string(buf);
+}
+
 static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_query *q,
 			   const struct pc_packet *pkt, const struct pc_verdict *v)
 {
@@ -343,6 +354,11 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	    pc_verdict_kind_name(v->verdict), "rate_limited",
 	    v->by == PC_DECIDED_RULE && v->rule &&
 		(v->rule->rate.set || v->rule->action == PC_LIMIT));
+	if (a && v->by == PC_DECIDED_RULE && v->rule->action == PC_FORWARD &&
+	    json_object_set_new(a, "forwarded_to", forward_to_json(v->rule, q->port)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
 	if (a && v->by == PC_DECIDED_BAN && json_object_set_new(a, "ban", ban_json(v->ban)) < 0) {
 		json_decref(a);
 		return NULL;
@@ -499,6 +515,24 @@ static void print_zone(FILE *out, const json_t *a)
 	}
 }
 
+/* DNAT rules of other tables (the daemon adds them, see natscan.h). */
+static void print_published(FILE *out, const json_t *a)
+{
+	const json_t *list = json_object_get(a, "published"), *p;
+	size_t i;
+
+	json_array_foreach(list, i, p)
+		fprintf(out, "publish: published to %s by table %s %s, chain %s (handle %lld); judged "
+			     "by the in rules on port %lld\n",
+			jstr(p, "to"), jstr(p, "family"), jstr(p, "table"), jstr(p, "chain"),
+			(long long)json_integer_value(json_object_get(p, "handle")),
+			(long long)json_integer_value(json_object_get(a, "port")));
+	if (json_integer_value(json_object_get(a, "published_unknown")) > 0)
+		fprintf(out, "note:    %lld DNAT rule(s) of other tables have a shape portctl does "
+			     "not read (sets, marks); not considered\n",
+			(long long)json_integer_value(json_object_get(a, "published_unknown")));
+}
+
 void pc_explain_print(FILE *out, const json_t *a)
 {
 	const char *decided = jstr(a, "decided_by");
@@ -512,6 +546,10 @@ void pc_explain_print(FILE *out, const json_t *a)
 			(long long)json_integer_value(json_object_get(rule, "line")),
 			(long long)json_integer_value(json_object_get(rule, "number")),
 			jstr(rule, "text"));
+		if (json_is_string(json_object_get(a, "forwarded_to")))
+			fprintf(out, "forward: forwarded to %s by %s:%lld (DNAT; the forward accepts it)\n",
+				jstr(a, "forwarded_to"), jstr(rule, "file"),
+				(long long)json_integer_value(json_object_get(rule, "line")));
 	} else if (streq(decided, "ban")) {
 		fprintf(out, "rule:    banned (%s)%s\n", jstr(json_object_get(a, "ban"), "text"),
 			json_is_string(json_object_get(a, "zone")) ? "" : ", in every zone");
@@ -521,6 +559,7 @@ void pc_explain_print(FILE *out, const json_t *a)
 	} else {
 		fprintf(out, "rule:    built in (loopback or needed ICMP), before any zone\n");
 	}
+	print_published(out, a);
 	fprintf(out, "verdict: %s%s\n", jstr(a, "verdict"),
 		json_is_true(json_object_get(a, "rate_limited"))
 		    ? " (while under the rule's rate limit)"

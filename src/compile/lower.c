@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -1053,6 +1055,384 @@ static int entry_rule_lower(struct lower *l, const char *chain, const char *base
 	return ret;
 }
 
+/* --- NAT: forward and masquerade (table inet portctl's nat chains) --- */
+
+/*
+ * The nat hooks see only a connection's first packet. prerouting picks the
+ * client's zone as input does (source address, then input interface, then
+ * the default zone) and jumps to nat_ZONE, which holds the zone's forwards:
+ * DNAT, with PC_CTMARK_FORWARD set on the connection so that the forward
+ * chain accepts it (a forward implies its accept). Masquerade is decided in
+ * postrouting, where the input interface is no longer known: nat_ZONE of a
+ * zone that masquerades writes the zone's number into the connection's
+ * mark (PC_CTMARK_ZONE), and postrouting matches it with the out interface.
+ * Banned sources skip NAT (accept): the filter chains drop them.
+ */
+struct nat_lower {
+	char (*chains)[NAME_MAX_LEN]; /* nat_ZONE, indexed like plan->zones */
+	uint32_t *zone_id;            /* masquerade's zone number, 0: none */
+};
+
+static bool nat_rules_exist(const struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_is_nat(&cfg->rules[i]))
+			return true;
+	return false;
+}
+
+/* ip saddr @SET accept, both families: no NAT for a banned client. */
+static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *const sets[2])
+{
+	int ret = 0;
+
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+		struct nftnl_rule *r = lower_rule_new(l, chain);
+
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+					       addr_len(family), NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, sets[f], -1);
+		if (ret >= 0)
+			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
+	}
+	return ret;
+}
+
+/* ip saddr @zone_src4_rpf fib saddr . iif oif missing accept: a forged
+ * source must not pick a zone's forwards either (input drops it). */
+static int nat_rpf_rules(struct lower *l)
+{
+	enum pc_reverse_path mode = l->plan->cfg->settings.reverse_path;
+	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
+	int ret = 0;
+
+	if (mode == PC_RPF_STRICT)
+		flags |= NFTA_FIB_F_IIF;
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+		const char *name = f == 0 ? "zone_src4_rpf" : "zone_src6_rpf";
+		const struct nftnl_set *s = NULL;
+		struct nftnl_rule *r;
+
+		for (size_t i = 0; !s && i < l->sets.n; i++)
+			if (streq(nftnl_set_get_str(l->sets.v[i].obj, NFTNL_SET_NAME), name))
+				s = l->sets.v[i].obj;
+		if (!s)
+			continue; /* no zone sources of the family, or reverse-path = off */
+		r = lower_rule_new(l, "prerouting");
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+					       addr_len(family), NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+		if (ret >= 0)
+			ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
+		if (ret >= 0)
+			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
+	}
+	return ret;
+}
+
+/* ip saddr vmap @nat_src4 / iifname vmap @nat_iif: the inbound dispatch
+ * of the filter side, jumping to the nat_ZONE chains. */
+static int nat_dispatch_lower(struct lower *l, struct nat_lower *n)
+{
+	const struct pc_plan_dispatch *dp = &l->plan->dispatch[PC_DIR_IN];
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
+	int ret = 0;
+
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+		const struct pc_plan_spans *spans = f == 0 ? &dp->addr4 : &dp->addr6;
+
+		if (spans->n == 0)
+			continue;
+		s = lower_vmap_new(l, f == 0 ? "nat_src4" : "nat_src6", NFT_SET_INTERVAL,
+				   family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+				   addr_len(family));
+		ret = s ? set_add_spans(s, spans, true, dispatch_jump, n->chains, &l->n_elems)
+			: -ENOMEM;
+		r = ret < 0 ? NULL : lower_rule_new(l, "prerouting");
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+					       addr_len(family), NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	}
+	if (ret >= 0 && dp->n_ifaces > 0) {
+		s = lower_set_new(l, "nat_iif", 0, NFT_DTYPE_IFNAME, IFNAMSIZ);
+		if (!s || set_key_host_order(s) < 0)
+			return -ENOMEM;
+		set_make_vmap(s);
+		for (size_t i = 0; ret >= 0 && i < dp->n_ifaces; i++) {
+			char key[IFNAMSIZ] = { 0 };
+			struct elem_spec e = { .key = key, .len = IFNAMSIZ, .verdict = -1,
+					       .jump = n->chains[dp->ifaces[i].zone] };
+
+			strncpy(key, dp->ifaces[i].name, IFNAMSIZ - 1);
+			ret = set_add_elem(s, &e);
+			l->n_elems++;
+		}
+		r = ret < 0 ? NULL : lower_rule_new(l, "prerouting");
+		ret = r ? rule_add_meta(r, NFT_META_IIFNAME, NFT_REG_1) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	}
+	r = ret < 0 ? NULL : lower_rule_new(l, "prerouting");
+	return r ? rule_add_jump(r, n->chains[dp->default_zone]) : -ENOMEM;
+}
+
+/* One forward in nat_ZONE, a kernel rule per protocol:
+ * ip saddr FROM meta l4proto tcp th dport 8080 counter
+ *   ct mark set ct mark | FORWARD dnat ip to 10.0.0.5:80 */
+static int forward_lower(struct lower *l, const char *chain, size_t z, size_t idx,
+			 const struct pc_rule *fw)
+{
+	uint8_t family = fw->fwd_addr.family;
+	uint8_t nfproto = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	struct rule_sets sets = { 0 };
+	struct rule_emit re = { .rule = fw, .chain = chain, .sets = &sets, .family = family };
+	char base[NAME_MAX_LEN], comment[PC_COMMENT_MAX + 1];
+	uint16_t port = htons(fw->fwd_port);
+	uint32_t local = RTN_LOCAL;
+	int ret;
+
+	snprintf(base, sizeof(base), "nat_%s_%zu", l->plan->zones[z].zone->name, idx);
+	ret = rule_sets_new(l, base, fw, &sets);
+	for (int p = 0; ret >= 0 && p < 3; p++) {
+		struct nftnl_rule *nr;
+
+		if (rule_ports_of(fw, pc_protos_all[p]) == 0)
+			continue;
+		re.proto = p;
+		nr = lower_rule_new(l, chain);
+		ret = nr ? rule_add_matches(nr, &re) : -ENOMEM;
+		/* fib daddr type local: the host's own port, not routed traffic. */
+		if (ret >= 0)
+			ret = rule_add_fib(nr, NFTA_FIB_F_DADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, &local, sizeof(local));
+		if (ret >= 0)
+			ret = rule_add_counter(nr);
+		if (ret >= 0)
+			ret = rule_add_ct_mark_set(nr, PC_CTMARK_FORWARD, PC_CTMARK_FORWARD);
+		if (ret >= 0)
+			ret = rule_add_data(nr, NFT_REG_1, fw->fwd_addr.addr, addr_len(family));
+		if (ret >= 0 && fw->fwd_port)
+			ret = rule_add_data(nr, NFT_REG_2, &port, sizeof(port));
+		if (ret >= 0)
+			ret = rule_add_dnat(nr, nfproto, fw->fwd_port != 0);
+		if (ret >= 0 && rule_comment(fw, comment, sizeof(comment)) >= 0)
+			ret = rule_set_comment(nr, comment);
+	}
+	return ret;
+}
+
+static int nat_zone_lower(struct lower *l, struct nat_lower *n, size_t z)
+{
+	const struct pc_config *cfg = l->plan->cfg;
+	const char *chain = n->chains[z];
+	struct nftnl_rule *r;
+	int ret;
+
+	l->zone = l->plan->zones[z].zone;
+	ret = nat_ban_rules(l, chain, l->zone_bans[z]);
+	if (ret >= 0 && n->zone_id[z]) {
+		r = lower_rule_new(l, chain);
+		ret = r ? rule_add_ct_mark_set(r, PC_CTMARK_ZONE,
+					       n->zone_id[z] << PC_CTMARK_ZONE_SHIFT)
+			: -ENOMEM;
+	}
+	for (size_t i = 0; ret >= 0 && i < cfg->n_rules; i++) {
+		const struct pc_rule *fw = &cfg->rules[i];
+
+		if (fw->action != PC_FORWARD)
+			continue;
+		for (size_t k = 0; ret >= 0 && k < (fw->n_zones ? fw->n_zones : 1); k++) {
+			if (rule_zone_index(cfg, fw, k) != (ssize_t)z)
+				continue;
+			l->rule = fw;
+			ret = forward_lower(l, chain, z, i, fw);
+			l->rule = NULL;
+		}
+	}
+	/* Done: a jump from the dispatch would come back and go on to the
+	 * default zone's forwards. */
+	r = ret < 0 ? NULL : lower_rule_new(l, chain);
+	ret = r ? rule_add_verdict(r, PC_VERDICT_ACCEPT) : -ENOMEM;
+	l->zone = NULL;
+	return ret;
+}
+
+/* ct mark & ZONE == Z [ip saddr FROM] oifname "eth0" counter masquerade */
+static int masq_lower(struct lower *l, struct nat_lower *n, const struct pc_rule *m)
+{
+	const struct pc_config *cfg = l->plan->cfg;
+	struct rule_sets sets = { 0 };
+	struct rule_emit re = { .rule = m, .chain = "postrouting", .sets = &sets, .proto = -1 };
+	char base[NAME_MAX_LEN], comment[PC_COMMENT_MAX + 1];
+	static const uint8_t fams[3] = { 0, AF_INET, AF_INET6 };
+	bool by_family = !prefixes_any(m->from, m->n_from);
+	int ret;
+
+	snprintf(base, sizeof(base), "masq_%zu", (size_t)(m - cfg->rules));
+	ret = rule_sets_new(l, base, m, &sets);
+	for (size_t k = 0; ret >= 0 && k < (m->n_zones ? m->n_zones : 1); k++) {
+		ssize_t z = rule_zone_index(cfg, m, k);
+
+		for (size_t f = by_family ? 1 : 0; ret >= 0 && f < (by_family ? 3u : 1u); f++) {
+			if (fams[f] && !prefixes_count(m->from, m->n_from, fams[f]))
+				continue;
+			re.family = fams[f];
+			for (size_t i = 0; ret >= 0 && i < m->n_out_ifaces; i++) {
+				char ifname[IFNAMSIZ] = { 0 };
+				struct nftnl_rule *nr = lower_rule_new(l, "postrouting");
+
+				strncpy(ifname, m->out_ifaces[i].name, IFNAMSIZ - 1);
+				ret = nr ? rule_add_ct_match(nr, NFT_CT_MARK, PC_CTMARK_ZONE,
+							     n->zone_id[z] << PC_CTMARK_ZONE_SHIFT)
+					 : -ENOMEM;
+				if (ret >= 0)
+					ret = rule_add_matches(nr, &re);
+				if (ret >= 0)
+					ret = rule_add_meta(nr, NFT_META_OIFNAME, NFT_REG_1);
+				if (ret >= 0)
+					ret = rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, ifname,
+							   (uint32_t)strlen(ifname) + 1);
+				if (ret >= 0)
+					ret = rule_add_counter(nr);
+				if (ret >= 0)
+					ret = rule_add_masq(nr);
+				if (ret >= 0 && rule_comment(m, comment, sizeof(comment)) >= 0)
+					ret = rule_set_comment(nr, comment);
+			}
+		}
+	}
+	return ret;
+}
+
+/* A zone number for each zone that masquerades, in zone order. */
+static int nat_zone_ids(struct lower *l, struct nat_lower *n)
+{
+	const struct pc_config *cfg = l->plan->cfg;
+	uint32_t next = 0;
+
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *m = &cfg->rules[i];
+
+		for (size_t k = 0; m->action == PC_MASQUERADE && k < (m->n_zones ? m->n_zones : 1);
+		     k++) {
+			ssize_t z = rule_zone_index(cfg, m, k);
+
+			if (z >= 0 && !n->zone_id[z])
+				n->zone_id[z] = 1; /* numbered below, in zone order */
+		}
+	}
+	for (size_t z = 0; z < l->plan->n_zones; z++) {
+		if (n->zone_id[z] && ++next > PC_CTMARK_ZONE >> PC_CTMARK_ZONE_SHIFT)
+			return -ERANGE;
+		if (n->zone_id[z])
+			n->zone_id[z] = next;
+	}
+	return 0;
+}
+
+/*
+ * forward { type filter hook forward priority filter; policy accept;
+ *     ct mark & FORWARD == FORWARD ct status dnat accept }
+ * The implied accept of our forwards, kept apart so that a forward chain
+ * with rules of its own can take it as its first rule after the bans.
+ */
+static int forward_accept_lower(struct lower *l, const char *chain)
+{
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_ct_match(r, NFT_CT_MARK, PC_CTMARK_FORWARD, PC_CTMARK_FORWARD)
+		    : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_ct_match(r, NFT_CT_STATUS, IPS_DST_NAT, IPS_DST_NAT);
+	if (ret >= 0)
+		ret = rule_add_counter(r);
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_ACCEPT);
+}
+
+static int forward_chain_lower(struct lower *l)
+{
+	int ret = lower_chain_new(l, "forward", NF_INET_FORWARD);
+
+	return ret < 0 ? ret : forward_accept_lower(l, "forward");
+}
+
+static int nat_chain_new(struct lower *l, const char *name, int hook, int prio)
+{
+	struct nftnl_chain *c = chain_new_nat(name, hook, prio);
+
+	if (!c)
+		return -ENOMEM;
+	if (objlist_push(l, &l->chains, PC_NFT_CHAIN, c) < 0) {
+		nftnl_chain_free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Nothing at all without a forward or masquerade: a host that does no NAT
+ * gets no nat chains (and its kernel need not have nat support). */
+static int lower_nat(struct lower *l)
+{
+	size_t nz = l->plan->n_zones;
+	struct nat_lower n = { .chains = calloc(nz, sizeof(*n.chains)),
+			       .zone_id = calloc(nz, sizeof(*n.zone_id)) };
+	int ret = n.chains && n.zone_id ? 0 : -ENOMEM;
+
+	if (ret < 0 || !nat_rules_exist(l->plan->cfg))
+		goto out;
+	for (size_t z = 0; z < nz; z++)
+		snprintf(n.chains[z], NAME_MAX_LEN, "nat_%s", l->plan->zones[z].zone->name);
+	ret = nat_zone_ids(l, &n);
+	if (ret >= 0)
+		ret = nat_chain_new(l, "prerouting", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
+	if (ret >= 0)
+		ret = nat_chain_new(l, "postrouting", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+	for (size_t z = 0; ret >= 0 && z < nz; z++) {
+		l->zone = l->plan->zones[z].zone;
+		ret = lower_chain_new(l, n.chains[z], -1);
+		l->zone = NULL;
+	}
+	if (ret >= 0)
+		ret = forward_chain_lower(l);
+	if (ret >= 0)
+		ret = nat_ban_rules(l, "prerouting", l->bans);
+	if (ret >= 0)
+		ret = nat_rpf_rules(l);
+	if (ret >= 0)
+		ret = nat_dispatch_lower(l, &n);
+	for (size_t z = 0; ret >= 0 && z < nz; z++)
+		ret = nat_zone_lower(l, &n, z);
+	for (size_t i = 0; ret >= 0 && i < l->plan->cfg->n_rules; i++) {
+		const struct pc_rule *m = &l->plan->cfg->rules[i];
+
+		if (m->action != PC_MASQUERADE)
+			continue;
+		l->rule = m;
+		ret = masq_lower(l, &n, m);
+		l->rule = NULL;
+	}
+out:
+	free(n.chains);
+	free(n.zone_id);
+	return ret;
+}
+
 /* --- zones and the whole table --- */
 
 static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
@@ -1136,7 +1516,7 @@ static int lower_all(struct lower *l)
 		for (int dir = 0; ret >= 0 && dir < 2; dir++)
 			ret = zone_chain_lower(l, z, (enum pc_dir)dir);
 	}
-	return ret;
+	return ret < 0 ? ret : lower_nat(l);
 }
 
 static int ruleset_append(struct pc_ruleset *rs, struct objlist *ol)
@@ -1210,6 +1590,8 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	if (ret < 0) {
 		if (ret == -ENOMEM)
 			pc_error(d, NULL, "out of memory while compiling the ruleset");
+		if (ret == -ERANGE)
+			pc_error(d, NULL, "more than 255 zones masquerade; at most 255 can");
 		pc_ruleset_free(rs);
 		return ret;
 	}

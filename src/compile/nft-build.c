@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
 #include <string.h>
 
 #include <libnftnl/udata.h>
@@ -454,4 +455,98 @@ int rule_comment(const struct pc_rule *r, char *buf, size_t size)
 	else
 		n = snprintf(buf, size, "%s:%u", base ? base + 1 : file, r->loc.line);
 	return n < 0 ? -EINVAL : 0;
+}
+
+/* --- NAT (lower_nat) --- */
+
+struct nftnl_chain *chain_new_nat(const char *name, int hook, int prio)
+{
+	struct nftnl_chain *c = chain_new(name, hook, NF_ACCEPT);
+
+	if (c) {
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
+	}
+	return c;
+}
+
+int rule_add_data(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	}
+	return rule_add(r, e);
+}
+
+static int rule_add_ct(struct nftnl_rule *r, uint32_t key, uint32_t reg, bool set)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(e, set ? NFTNL_EXPR_CT_SREG : NFTNL_EXPR_CT_DREG, reg);
+	}
+	return rule_add(r, e);
+}
+
+/* reg = (reg & mask) ^ xor: nft's "or" and "and" on a register. */
+static int rule_add_bitwise_xor(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_ct_mark_set(struct nftnl_rule *r, uint32_t field, uint32_t value)
+{
+	int ret = rule_add_ct(r, NFT_CT_MARK, NFT_REG_1, false);
+
+	if (ret >= 0)
+		ret = rule_add_bitwise_xor(r, NFT_REG_1, ~field, value);
+	return ret < 0 ? ret : rule_add_ct(r, NFT_CT_MARK, NFT_REG_1, true);
+}
+
+int rule_add_ct_match(struct nftnl_rule *r, uint32_t key, uint32_t field, uint32_t value)
+{
+	int ret = rule_add_ct(r, key, NFT_REG_1, false);
+
+	if (ret >= 0)
+		ret = rule_add_bitwise(r, NFT_REG_1, &field, sizeof(field));
+	return ret < 0 ? ret : rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &value, sizeof(value));
+}
+
+int rule_add_dnat(struct nftnl_rule *r, uint8_t nfproto, bool port)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
+
+	if (e) {
+		/* As the kernel reports it: both ends of each range, and the
+		 * flags it derives from the registers given. */
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+		if (port) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, NFT_REG_2);
+		}
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
+				   NF_NAT_RANGE_MAP_IPS | (port ? NF_NAT_RANGE_PROTO_SPECIFIED : 0));
+	}
+	return rule_add(r, e);
+}
+
+int rule_add_masq(struct nftnl_rule *r)
+{
+	return rule_add(r, nftnl_expr_alloc("masq"));
 }

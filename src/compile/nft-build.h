@@ -123,4 +123,16 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
  * segment's end for a range, its verdict, a counter and the rule's comment. */
 int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p);
 
+/* NAT (lower_nat). A nat base chain of table inet portctl at prio. */
+struct nftnl_chain *chain_new_nat(const char *name, int hook, int prio);
+/* immediate data => dreg (an address, a port). */
+int rule_add_data(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len);
+/* ct mark set ct mark & ~field | value. */
+int rule_add_ct_mark_set(struct nftnl_rule *r, uint32_t field, uint32_t value);
+/* ct KEY & field == value, for the 4-byte keys (mark, status). */
+int rule_add_ct_match(struct nftnl_rule *r, uint32_t key, uint32_t field, uint32_t value);
+/* dnat to the address in reg 1 (and the port in reg 2). */
+int rule_add_dnat(struct nftnl_rule *r, uint8_t nfproto, bool port);
+int rule_add_masq(struct nftnl_rule *r);
+
 #endif

@@ -89,6 +89,19 @@ static int panic_chain_rules(struct pc_ruleset *rs, const char *chain, uint32_t 
 	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_DROP);
 }
 
+/* Routed traffic, port-forwarded and published connections included:
+ * "counter drop". No nat chains exist in panic mode, so nothing is
+ * DNAT'ed to begin with; this stops what conntrack had translated before. */
+static int panic_forward(struct pc_ruleset *rs)
+{
+	struct nftnl_rule *r = panic_rule(rs, "forward");
+	int ret = r ? rule_add_counter(r) : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_set_comment(r, "portctl panic mode");
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_DROP);
+}
+
 int pc_ruleset_panic(struct pc_ruleset **out)
 {
 	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
@@ -100,9 +113,13 @@ int pc_ruleset_panic(struct pc_ruleset **out)
 	if (ret >= 0)
 		ret = panic_chain(rs, "output", NF_INET_LOCAL_OUT);
 	if (ret >= 0)
+		ret = panic_chain(rs, "forward", NF_INET_FORWARD);
+	if (ret >= 0)
 		ret = panic_chain_rules(rs, "input", NFT_META_IIF);
 	if (ret >= 0)
 		ret = panic_chain_rules(rs, "output", NFT_META_OIF);
+	if (ret >= 0)
+		ret = panic_forward(rs);
 	if (ret < 0) {
 		pc_ruleset_free(rs);
 		return ret;

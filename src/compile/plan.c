@@ -26,6 +26,11 @@ uint8_t proto_l4(enum pc_proto p)
 	return 0;
 }
 
+bool rule_is_nat(const struct pc_rule *r)
+{
+	return r->action == PC_FORWARD || r->action == PC_MASQUERADE;
+}
+
 enum pc_verdict_kind action_verdict(enum pc_action a)
 {
 	switch (a) {
@@ -35,6 +40,8 @@ enum pc_verdict_kind action_verdict(enum pc_action a)
 		return PC_VERDICT_REJECT;
 	case PC_ALLOW:
 	case PC_LIMIT:
+	case PC_FORWARD: /* a forward implies its accept */
+	case PC_MASQUERADE:
 		break;
 	}
 	return PC_VERDICT_ACCEPT;
@@ -249,6 +256,8 @@ static int rule_lists_fill(const struct pc_config *cfg, struct rule_lists *lists
 		const struct pc_rule *r = &cfg->rules[i];
 		size_t nz = r->n_zones ? r->n_zones : 1;
 
+		if (rule_is_nat(r))
+			continue; /* nat chains (lower_nat), not the zone's filter chain */
 		for (size_t z = 0; z < nz; z++) {
 			ssize_t zi = rule_zone_index(cfg, r, z);
 			if (zi < 0) {

@@ -12,6 +12,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "compile-internal.h"
 #include "portctl/compile.h"
 #include "portctl/plan.h"
 #include "portctl/util.h"
@@ -143,7 +144,7 @@ const struct pc_rule *pc_ruleset_elem_rule(const struct pc_config *cfg, const st
 	if (!elem_port_key(e, &l4proto, &port))
 		return first;
 	for (const struct pc_rule *r = first; r < cfg->rules + cfg->n_rules; r++)
-		if (rules_same_zones(r, first) && rule_has_port(r, l4proto, port))
+		if (!rule_is_nat(r) && rules_same_zones(r, first) && rule_has_port(r, l4proto, port))
 			return r;
 	return first;
 }
@@ -223,6 +224,8 @@ static void rule_paint(struct port_tree_node *trees, const struct pc_rule *r, ui
 {
 	static const uint8_t bits[] = { PC_PROTO_TCP, PC_PROTO_UDP, PC_PROTO_SCTP };
 
+	if (rule_is_nat(r))
+		return; /* a forward's port is no element of a filter map */
 	for (size_t p = 0; p < r->n_ports; p++)
 		for (size_t s = 0; s < ARRAY_SIZE(bits); s++)
 			if (r->ports[p].protos & bits[s])

@@ -214,6 +214,17 @@ int cmd_limit(struct daemon *dm, const struct pc_peer *peer, json_t *args, struc
 	return cmd_add(dm, peer, args, reply, "limit");
 }
 
+int cmd_forward(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
+{
+	return cmd_add(dm, peer, args, reply, "forward");
+}
+
+int cmd_masquerade(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		   struct pc_reply *reply)
+{
+	return cmd_add(dm, peer, args, reply, "masquerade");
+}
+
 int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	struct change ch = {.kind = CHANGE_INSERT, .peer = peer};

@@ -9,11 +9,13 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 
 #include "handlers.h"
 #include "log.h"
 #include "portctl/explain.h"
+#include "portctl/natscan.h"
 #include "portctl/export.h"
 
 /* The query's words from args.words, bounded like the CLI's argv. */
@@ -127,6 +129,48 @@ static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_que
 	return true;
 }
 
+static const char *nfproto_name(uint8_t f)
+{
+	return f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : f == NFPROTO_INET ? "inet" : "?";
+}
+
+/* The other tables' DNAT rules that publish the queried port (natscan.h):
+ * the kernel judges such a connection by the in rules on the port the
+ * client connected to, which is what the answer already says. A table we
+ * cannot read is named in "published_error". */
+static int published_add(struct daemon *dm, const struct pc_explain_query *q, json_t *answer)
+{
+	struct pc_nat_scan scan;
+	json_t *list;
+	char to[64];
+	int r;
+
+	if (q->dir != PC_DIR_IN || json_object_get(answer, "forwarded_to"))
+		return 0;
+	r = state_nat_scan(dm, &scan);
+	if (r < 0)
+		return json_object_set_new(answer, "published_error", json_string(strerror(-r)));
+	list = json_array();
+	for (size_t i = 0; list && i < scan.n; i++) {
+		const struct pc_nat_entry *e = &scan.items[i];
+
+		if (!pc_nat_entry_matches(e, q->family ? q->family : AF_INET, q->l4proto, q->port,
+					  q->have_to ? q->to : NULL, q->iface[0] ? q->iface : NULL))
+			continue;
+		pc_nat_entry_to_format(e, to, sizeof(to));
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:I}", "to", to, "family",
+						      nfproto_name(e->table_family), "table",
+						      e->table, "chain", e->chain, "handle",
+						      (json_int_t)e->handle));
+	}
+	r = list ? json_object_set_new(answer, "published", list) : -ENOMEM;
+	if (r >= 0)
+		r = json_object_set_new(answer, "published_unknown",
+					json_integer((json_int_t)scan.n_unknown));
+	pc_nat_scan_free(&scan);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	bool routed;
@@ -153,6 +197,11 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 	json_object_set_new(answer, "panic", json_boolean(dm->panic));
 	if (routed)
 		json_object_set_new(answer, "interface_from", json_string("route"));
+	r = published_add(dm, &q, answer);
+	if (r < 0) {
+		json_decref(answer);
+		return r;
+	}
 	reply->data = answer;
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
 }

@@ -227,6 +227,8 @@ static const struct command commands[] = {
 	{"deny", cmd_deny, true, "add a deny rule"},
 	{"reject", cmd_reject, true, "add a reject rule"},
 	{"limit", cmd_limit, true, "add a rate-limited allow rule"},
+	{"forward", cmd_forward, true, "add a port forward (DNAT)"},
+	{"masquerade", cmd_masquerade, true, "add a masquerade (source NAT)"},
 	{"insert", cmd_insert, true, "add a rule at a position"},
 	{"delete", cmd_delete, true, "remove a rule by number, text or comment"},
 	{"ban", cmd_ban, true, "drop an address ahead of every rule (fail2ban)"},

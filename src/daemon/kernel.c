@@ -45,6 +45,11 @@ int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mi
 	return pc_nl_verify(nl, rs, out);
 }
 
+int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)
+{
+	return pc_nl_nat_scan(nl, out);
+}
+
 int kernel_table_exists(struct pc_nl *nl)
 {
 	return pc_nl_table_exists(nl);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "portctl/compile.h"
+#include "portctl/natscan.h"
 #include "portctl/netlink.h"
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
@@ -17,5 +18,7 @@ int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs,
 			 struct pc_nl_counters *out);
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
 int kernel_table_exists(struct pc_nl *nl);
+/* Other tables' DNAT rules (read only), for explain. */
+int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out);
 
 #endif

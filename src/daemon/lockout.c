@@ -136,6 +136,12 @@ static int session_eval(const struct pc_config *cfg, const struct pc_packet *pkt
 	return r;
 }
 
+/* Accepted, and not forwarded to another host by a forward. */
+static bool reaches_host(const struct pc_verdict *v)
+{
+	return v->verdict == PC_VERDICT_ACCEPT && !(v->rule && v->rule->action == PC_FORWARD);
+}
+
 /* Which part of the configuration decides, in words. */
 static char *verdict_cause(const struct pc_verdict *v)
 {
@@ -145,7 +151,8 @@ static char *verdict_cause(const struct pc_verdict *v)
 	if (v->by == PC_DECIDED_RULE && v->rule)
 		n = asprintf(&out, "rule %s:%u (%s) would %s it",
 			     v->rule->loc.file ? v->rule->loc.file : "?", v->rule->loc.line,
-			     v->rule->text, pc_verdict_kind_name(v->verdict));
+			     v->rule->text,
+			     v->rule->action == PC_FORWARD ? "forward" : pc_verdict_kind_name(v->verdict));
 	else
 		n = asprintf(&out, "the inbound policy of zone %s would %s it",
 			     v->zone ? v->zone->name : "?", pc_verdict_kind_name(v->verdict));
@@ -237,10 +244,10 @@ int guard_check(const struct guard_opts *g, const struct pc_config *old,
 		return r;
 	session_packet(&s, &pkt);
 	r = session_eval(cfg, &pkt, &v_new);
-	if (r < 0 || v_new.verdict == PC_VERDICT_ACCEPT)
+	if (r < 0 || reaches_host(&v_new))
 		return 0;
 	/* A session the rules in force already refuse is not this change's doing. */
-	if (old && session_eval(old, &pkt, &v_old) >= 0 && v_old.verdict != PC_VERDICT_ACCEPT)
+	if (old && session_eval(old, &pkt, &v_old) >= 0 && !reaches_host(&v_old))
 		return 0;
 	msg = cut_message(&s, &v_new, g);
 	if (!msg)

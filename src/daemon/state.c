@@ -623,6 +623,11 @@ int state_verify(struct daemon *dm, struct pc_nl_mismatches *out)
 	return kernel_verify(dm->nl, rs, out);
 }
 
+int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out)
+{
+	return kernel_nat_scan(dm->nl, out);
+}
+
 int state_table_exists(struct daemon *dm)
 {
 	return kernel_table_exists(dm->nl);

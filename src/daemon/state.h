@@ -69,6 +69,9 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next);
 /* Kernel reads for the read commands (kernel.c through state.c). */
 int state_read_counters(struct daemon *dm, struct pc_nl_counters *out);
 int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
+/* The DNAT rules of the other tables (portctl/natscan.h). */
+struct pc_nat_scan;
+int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out);
 int state_table_exists(struct daemon *dm);
 
 

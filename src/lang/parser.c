@@ -26,6 +26,8 @@ static const char *const zone_opt_words[] = {
 	[ZWORD_DEFAULT] = "default"};
 static const char *const statement_words[] = {"allow", "deny", "reject",
 					      "limit", "zone", "service"};
+/* NAT statements (nat_parse), parsed apart from the filter rules. */
+static const char *const nat_words[] = {"forward", "masquerade"};
 static const char *const proto_words[] = {"tcp", "udp", "sctp"};
 static const char *const unit_words[] = {"second", "minute", "hour"};
 static const char *const policy_words[] = {"accept", "drop", "reject"};
@@ -587,6 +589,138 @@ static int rule_parse(struct parser *p, const struct token *act, enum pc_action 
 	return rule_store(p, &rule);
 }
 
+/* --- NAT statements: forward and masquerade --- */
+
+/* "to" HOST[:PORT] | "[" IPv6 "]"[:PORT] | IPv6: where a forward goes. */
+static int fwd_dest_parse(struct parser *p, struct pc_rule *rule, const struct token *t)
+{
+	const char *s = t->start, *port = NULL;
+	size_t n = t->len, off = 0;
+	const char *colon = memchr(s, ':', n);
+	char w[48];
+
+	if (n > 0 && s[0] == '[') {
+		const char *end = memchr(s, ']', n);
+
+		if (!end || (end + 1 < s + n && end[1] != ':'))
+			return fail(p, &t->loc, "write [2001:db8::5]:80", "invalid address '%s'",
+				    word_quote(w, sizeof(w), s, n));
+		off = 1;
+		port = end + 1 < s + n ? end + 2 : NULL;
+		n = (size_t)(end - s) - 1;
+	} else if (colon && !memchr(colon + 1, ':', n - (size_t)(colon + 1 - s))) {
+		port = colon + 1; /* IPv4:PORT; an IPv6 address without [] has no port */
+		n = (size_t)(colon - s);
+	}
+	if (memchr(s + off, '/', n))
+		return fail(p, &t->loc, "forward to one address, e.g. 10.0.0.5:80",
+			    "'%s' is not a host address", word_quote(w, sizeof(w), t->start, t->len));
+	if (prefix_parse(&rule->fwd_addr, s + off, n, &t->loc, p->d) < 0)
+		return -EINVAL;
+	if (rule->fwd_addr.family == 0)
+		return fail(p, &t->loc, "give the address to forward to", "cannot forward to 'any'");
+	rule->fwd_addr.loc = t->loc;
+	if (port) {
+		size_t plen = t->len - (size_t)(port - t->start);
+		struct pc_loc pl = loc_sub(&t->loc, (size_t)(port - t->start), plen);
+		uint32_t v;
+
+		if (number_parse(port, plen, 65535, &v) < 0 || v == 0)
+			return fail(p, &pl, "a port is 1-65535", "invalid port '%s'",
+				    word_quote(w, sizeof(w), port, plen));
+		rule->fwd_port = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int nat_option_parse(struct parser *p, struct pc_rule *rule, const struct token *kw,
+			    bool *seen_to)
+{
+	bool fwd = rule->action == PC_FORWARD;
+	struct token t;
+	char w[48];
+
+	if (tok_is(kw, "zone"))
+		return p->n_zones ? repeated_list(p, kw, "zone")
+				  : list_parse(p, "a zone name", "zone", zone_name_parse);
+	if (tok_is(kw, "from"))
+		return p->n_from ? repeated_list(p, kw, "from")
+				 : list_parse(p, "an address", "from", from_parse);
+	if (tok_is(kw, "comment"))
+		return rule->comment_loc.line ? fail(p, &kw->loc, NULL, "'comment' is given twice")
+					      : comment_parse(p, rule);
+	if (fwd && tok_is(kw, "to")) {
+		if (*seen_to)
+			return fail(p, &kw->loc, NULL, "'to' is given twice");
+		*seen_to = true;
+		take(p, &t);
+		if (t.type != TOK_WORD)
+			return expected(p, &t, "an address (10.0.0.5:80, [2001:db8::5]:80)", "to");
+		return fwd_dest_parse(p, rule, &t);
+	}
+	if (!fwd && tok_is(kw, "out"))
+		return p->n_names ? fail(p, &kw->loc, "write out a,b", "'out' is given twice")
+				  : list_parse(p, "an interface name", "out", ifname_parse);
+	return fail(p, &kw->loc,
+		    fwd ? "forward takes to, zone, from and comment"
+			: "masquerade takes out, zone, from and comment",
+		    "unexpected '%s' in a %s statement", word_quote(w, sizeof(w), kw->start, kw->len),
+		    fwd ? "forward" : "masquerade");
+}
+
+/*
+ * forward TARGET to ADDR[:PORT] [zone Z] [from ADDR] [comment C]
+ * masquerade out IFACE[,…] [zone Z] [from ADDR] [comment C]
+ */
+static int nat_parse(struct parser *p, const struct token *act, enum pc_action action)
+{
+	struct pc_rule rule = {.loc = act->loc, .origin = p->origin, .action = action};
+	bool seen_to = false;
+	struct token t;
+	int r;
+
+	if (p->origin == PC_ORIGIN_SHIPPED)
+		return fail(p, &act->loc, "put rules in rules.d/",
+			    "shipped files may hold only zone and service definitions");
+	if (action == PC_FORWARD) {
+		const struct token *next = lexer_peek(&p->lx);
+
+		if (next->type != TOK_WORD || tok_is(next, "to"))
+			return fail(p, &next->loc, "e.g. forward 8080/tcp to 10.0.0.5:80",
+				    "'forward' needs the port clients connect to");
+		r = list_parse(p, "a port or a service", "forward", target_item_parse);
+		if (r < 0)
+			return r;
+		ports_finish(p);
+	}
+	for (;;) {
+		take(p, &t);
+		if (t.type == TOK_EOL || t.type == TOK_EOF)
+			break;
+		if (t.type != TOK_WORD)
+			return expected(p, &t, "an option", action == PC_FORWARD ? "forward"
+										  : "masquerade");
+		r = nat_option_parse(p, &rule, &t, &seen_to);
+		if (r < 0)
+			return r;
+	}
+	if (action == PC_FORWARD && !seen_to)
+		return fail(p, &act->loc, "e.g. forward 8080/tcp to 10.0.0.5:80",
+			    "'forward' needs 'to ADDR[:PORT]'");
+	if (action == PC_MASQUERADE && p->n_names == 0)
+		return fail(p, &act->loc, "e.g. masquerade zone internal out eth0",
+			    "'masquerade' needs 'out IFACE'");
+	if (addrs_check_any(p, p->from, p->n_from) < 0)
+		return -EINVAL;
+	if (action == PC_MASQUERADE) {
+		/* The interfaces, not services: the names list held them. */
+		rule.out_ifaces = arena_copy(p, p->names, p->n_names, sizeof(*p->names));
+		rule.n_out_ifaces = p->n_names;
+		p->n_names = 0;
+	}
+	return rule_store(p, &rule);
+}
+
 static int zone_store(struct parser *p, struct pc_zone *z)
 {
 	struct pc_zone *slot;
@@ -735,6 +869,10 @@ static int statement_parse(struct parser *p, const struct token *first)
 	int i = word_index(first, statement_words, ARRAY_SIZE(statement_words));
 	static const enum pc_action actions[] = {PC_ALLOW, PC_DENY, PC_REJECT, PC_LIMIT};
 
+	if (i < 0 && tok_is(first, nat_words[0]))
+		return nat_parse(p, first, PC_FORWARD);
+	if (i < 0 && tok_is(first, nat_words[1]))
+		return nat_parse(p, first, PC_MASQUERADE);
 	if (i < 0)
 		return word_unknown(p, first, "statement", statement_words,
 				    ARRAY_SIZE(statement_words));
@@ -756,7 +894,8 @@ static int line_start_unexpected(struct parser *p, const struct token *t)
 	if (t->type == TOK_ERROR)
 		return -EINVAL;
 	return fail(p, &t->loc, NULL,
-		    "a line starts with allow, deny, reject, limit, zone or service, not %s",
+		    "a line starts with allow, deny, reject, limit, forward, masquerade, zone or "
+		    "service, not %s",
 		    tok_describe(t, buf, sizeof(buf)));
 }
 

@@ -370,6 +370,19 @@ static unsigned families(const struct pc_prefix *v, size_t n)
 	return m;
 }
 
+/* forward and masquerade: the parser checked their shape; a forward's
+ * clients ("from") must be of its backend's family, as DNAT cannot
+ * change it. */
+static void nat_check(struct validator *v, const struct pc_rule *r)
+{
+	unsigned fam = r->fwd_addr.family == AF_INET ? 1 : 2;
+
+	if (r->action == PC_FORWARD && (families(r->from, r->n_from) & fam) == 0)
+		pc_diag_add(v->d, PC_SEV_ERROR, &r->from[0].loc,
+			    "write another forward for the clients of the other family",
+			    "'from' and 'to' of a forward are of different address families");
+}
+
 static void rule_check(struct validator *v, struct pc_rule *r)
 {
 	static const char *const actions[] = {"allow", "deny", "reject", "limit"};
@@ -379,6 +392,10 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 		if (!strmap_get(&v->zones, r->zones[i].name, &idx))
 			unknown_report(v, "zone", &r->zones[i], v->zone_names, v->cfg->n_zones);
 	rule_services_expand(v, r);
+	if (r->action == PC_FORWARD || r->action == PC_MASQUERADE) {
+		nat_check(v, r);
+		return;
+	}
 	if (r->n_written_ports == 0 && r->n_services == 0 && r->n_from == 0 && r->n_to == 0)
 		pc_diag_add(v->d, PC_SEV_ERROR, &r->loc,
 			    "give a port (22/tcp), a service (ssh) or 'from ADDR'",

@@ -10,7 +10,8 @@ src_netlink_libnetlink_a_SOURCES = \
 	src/netlink/delta.c \
 	src/netlink/counters.c \
 	src/netlink/verify.c \
-	src/netlink/events.c
+	src/netlink/events.c \
+	include/portctl/natscan.h src/netlink/natscan.c
 
 # Unit test of the transport against the kernel, each test in its own
 # network namespace (skipped with 77 when not root).

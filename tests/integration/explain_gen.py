@@ -128,6 +128,31 @@ def gen_config(seed, n):
         if r.random() < 0.1:
             words += ["comment", '"rule %d"' % len(lines)]
         lines.append(" ".join(words))
+    lines += gen_forwards(seed, n, known)
+    return lines
+
+
+# Forwards DNAT to an address behind the firewall's link vhc, where
+# the counting table's forward chain records them (by the port the client
+# connected to) as accepted. Their own random stream keeps the rules of a
+# seed what they were before forwards were generated.
+FWD_DESTS = ["10.99.3.2", "10.99.3.2:9999", "[fd99:3::2]:80", "fd99:3::2"]
+
+
+def gen_forwards(seed, n, known):
+    r = rng_for(seed, n + 900000)
+    lines = []
+    for _ in range(r.choice([0, 0, 1, 2])):
+        dest = r.choice(FWD_DESTS)
+        v6 = dest.count(":") > 1
+        words = ["forward", ",".join(port_item(r, []) for _ in range(r.randint(1, 2))),
+                 "to", dest]
+        if r.random() < 0.3:
+            pool = [a for a in FROM_ADDRS if (":" in a) == v6]
+            words += ["from", ",".join(r.sample(pool, r.randint(1, 2)))]
+        if r.random() < 0.4:
+            words += ["zone", ",".join(r.sample(known, r.randint(1, 2)))]
+        lines.append(" ".join(words))
     return lines
 
 

@@ -66,3 +66,9 @@ TESTS += $(PC_STATUS_TESTS)
 EXTRA_DIST += $(PC_STATUS_TESTS)
 $(PC_STATUS_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_STATUS_TESTS:.sh=.sh.log)
+# Port forwarding and masquerade through the host, bracketed like the others.
+PC_NAT_TESTS = tests/integration/test_portforward.sh tests/integration/test_published_explain.sh
+TESTS += $(PC_NAT_TESTS)
+EXTRA_DIST += $(PC_NAT_TESTS) tests/integration/nat_backend.py
+$(PC_NAT_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_NAT_TESTS:.sh=.sh.log)

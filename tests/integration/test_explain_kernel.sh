@@ -1,8 +1,8 @@
 #!/bin/sh
 # Differential test: "portctl explain" against the kernel. Random
 # configurations (zones with interfaces and sources, allow/deny/reject
-# rules with ports, ranges, services, from, out rules) are applied to a
-# firewall namespace with two veth peers; random probes (tcp/udp, port,
+# rules with ports, ranges, services, from, out rules, forwards) are applied
+# to a firewall namespace with two veth peers; random probes (tcp/udp, port,
 # source address, interface) go through the real kernel and each verdict is
 # compared with explain's. The seed is printed; PORTCTL_SEED=N replays it.
 #
@@ -11,6 +11,8 @@
 # ICMP unreachable). Behind portctl's input chain (priority 0) a counting
 # table at priority 10 records (source, protocol, port) of every packet
 # portctl let through, and drops it: that is an accept. Neither: a drop.
+# A forward's packets go to the forward hook instead, towards vhc: there
+# the table records them by the port the client connected to.
 . "$(dirname "$0")/lib.sh"
 pc_require
 PORTCTL="$top_builddir/portctl"
@@ -37,6 +39,12 @@ pc_in pa ip addr add fd99:1::66/64 dev vpa nodad
 for a in 10.99.2.66/24 10.99.2.200/24; do pc_in pb ip addr add "$a" dev vpb; done
 pc_in pb ip addr add fd99:2::ab/64 dev vpb nodad
 
+# The forwards' side: their packets are counted before they get there.
+pc_ns_add bk
+pc_link fw vhc 10.99.3.1 fd99:3::1 bk vbk 10.99.3.2 fd99:3::2
+pc_in fw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+	pc_fail "cannot enable forwarding in the firewall namespace"
+
 pc_in fw nft -f - <<'NFT' || pc_fail "counting table"
 table inet probe {
 	set seen4 { type ipv4_addr . inet_proto . inet_service; flags dynamic; }
@@ -45,6 +53,11 @@ table inet probe {
 		type filter hook input priority 10; policy accept;
 		meta nfproto ipv4 meta l4proto { tcp, udp } add @seen4 { ip saddr . meta l4proto . th dport } drop
 		meta nfproto ipv6 meta l4proto { tcp, udp } add @seen6 { ip6 saddr . meta l4proto . th dport } drop
+	}
+	chain forward {
+		type filter hook forward priority 10; policy accept;
+		meta nfproto ipv4 meta l4proto { tcp, udp } add @seen4 { ip saddr . meta l4proto . ct original proto-dst } drop
+		meta nfproto ipv6 meta l4proto { tcp, udp } add @seen6 { ip6 saddr . meta l4proto . ct original proto-dst } drop
 	}
 }
 NFT

@@ -270,6 +270,53 @@ START_TEST(test_rule_with_from_and_comment)
 }
 END_TEST
 
+START_TEST(test_nat_chains)
+{
+	struct compiled c = compiled_new(ZONES "allow 22/tcp\n");
+
+	/* No forward, no masquerade: no nat chain at all. */
+	assert_lacks(&c, "type nat");
+	assert_lacks(&c, "hook forward");
+	compiled_free(&c);
+
+	c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
+			       "forward 8080/tcp to 10.0.0.5:80\n"
+			       "forward 53 to [2001:db8::5] zone private\n"
+			       "masquerade zone private out eth0\n");
+	assert_has(&c, "prerouting use 0 type nat hook prerouting prio -100 policy accept");
+	assert_has(&c, "postrouting use 0 type nat hook postrouting prio 100 policy accept");
+	assert_has(&c, "forward use 0 type filter hook forward prio 0 policy accept");
+	/* The forward: the host's own 8080, marked, then DNAT with a port. */
+	assert_has(&c, "[ cmp eq reg 1 0x0000901f ]\n"
+		       "  [ fib daddr type => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]\n"
+		       "  [ counter pkts 0 bytes 0 ]\n  [ ct load mark => reg 1 ]\n"
+		       "  [ bitwise reg 1 = ( reg 1 & 0xfeffffff ) ^ 0x01000000 ]\n"
+		       "  [ ct set mark with reg 1 ]\n"
+		       "  [ immediate reg 1 0x0500000a ]\n  [ immediate reg 2 0x00005000 ]\n"
+		       "  [ nat dnat ip addr_min reg 1 addr_max reg 1 proto_min reg 2 "
+		       "proto_max reg 2 flags 0x3 ]");
+	/* The same port: no proto registers; IPv6, in the private zone's chain. */
+	assert_has(&c, "nat dnat ip6 addr_min reg 1 addr_max reg 1 flags 0x1 ]");
+	/* Its bans, the masquerade's zone mark, tcp and udp of the forward,
+	 * and the accept that keeps the default zone's forwards out. */
+	ck_assert_uint_eq(chain_rule_count(c.rs, "nat_private"), 2 + 1 + 2 + 1);
+	/* private masquerades: its zone number goes into the connection mark. */
+	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0xff00ffff ) ^ 0x00010000 ]");
+	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0x00ff0000 ) ^ 0x00000000 ]\n"
+		       "  [ cmp eq reg 1 0x00010000 ]\n  [ meta load oifname => reg 1 ]\n"
+		       "  [ cmp eq reg 1 0x30687465 0x00000000 ]\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ masq ]");
+	/* The forward chain accepts our DNAT'ed connections. */
+	assert_has(&c, "[ ct load status => reg 1 ]\n"
+		       "  [ bitwise reg 1 = ( reg 1 & 0x00000020 ) ^ 0x00000000 ]\n"
+		       "  [ cmp eq reg 1 0x00000020 ]\n  [ counter pkts 0 bytes 0 ]\n"
+		       "  [ immediate reg 0 accept ]");
+	/* The filter side knows nothing of them: no rule of its own for 8080. */
+	assert_lacks(&c, "0x0000901f ]\n  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 accept");
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_rule_several_sources_and_ports)
 {
 	struct compiled c = compiled_new(ZONES "allow 22,80-90/tcp,53/udp from 10.0.0.0/8,"
@@ -566,6 +613,7 @@ static Suite *compile_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_shape_and_preamble);
+	tcase_add_test(tc, test_nat_chains);
 	tcase_add_test(tc, test_port_map_exact_and_range);
 	tcase_add_test(tc, test_set_flags);
 	tcase_add_test(tc, test_reverse_path_strict);

@@ -222,6 +222,74 @@ START_TEST(test_errors_each_class)
 }
 END_TEST
 
+START_TEST(test_forward_and_masquerade)
+{
+	const struct pc_rule *r = rule_parse_ok("forward 8080/tcp to 10.0.0.5:80 zone a from 10.1.0.0/16\n");
+	uint8_t v6[16];
+
+	ck_assert_int_eq(r->action, PC_FORWARD);
+	ck_assert_uint_eq(r->n_ports, 1);
+	ck_assert_uint_eq(r->ports[0].lo, 8080);
+	ck_assert_uint_eq(r->fwd_addr.family, AF_INET);
+	ck_assert_uint_eq(r->fwd_addr.len, 32);
+	ck_assert_uint_eq(r->fwd_port, 80);
+	ck_assert_uint_eq(r->n_zones, 1);
+	ck_assert_uint_eq(r->n_from, 1);
+	ck_assert_str_eq(r->text, "forward 8080/tcp to 10.0.0.5:80 zone a from 10.1.0.0/16");
+
+	r = rule_parse_ok("forward 8000-8100,53 to [2001:db8::5]:443 comment x\n");
+	inet_pton(AF_INET6, "2001:db8::5", v6);
+	ck_assert_uint_eq(r->fwd_addr.family, AF_INET6);
+	ck_assert_mem_eq(r->fwd_addr.addr, v6, 16);
+	ck_assert_uint_eq(r->fwd_port, 443);
+	ck_assert_uint_eq(r->n_ports, 2);
+	ck_assert_uint_eq(r->ports[1].protos, PC_PROTO_TCP | PC_PROTO_UDP);
+	r = rule_parse_ok("forward https to 2001:db8::5\n");
+	ck_assert_uint_eq(r->fwd_port, 0);
+	ck_assert_uint_eq(r->n_services, 1);
+	r = rule_parse_ok("forward 22 to 10.0.0.5\n");
+	ck_assert_uint_eq(r->fwd_port, 0);
+
+	r = rule_parse_ok("masquerade zone a,b out eth0,wlan0 from 10.0.0.0/8\n");
+	ck_assert_int_eq(r->action, PC_MASQUERADE);
+	ck_assert_uint_eq(r->n_out_ifaces, 2);
+	ck_assert_str_eq(r->out_ifaces[1].name, "wlan0");
+	ck_assert_uint_eq(r->n_services, 0);
+	ck_assert_uint_eq(r->n_zones, 2);
+}
+END_TEST
+
+START_TEST(test_forward_errors)
+{
+	static const struct {
+		const char *line;
+		unsigned col;
+		const char *message;
+	} cases[] = {
+	    {"forward 8080/tcp\n", 1, "'forward' needs 'to ADDR[:PORT]'"},
+	    {"forward to 10.0.0.5\n", 9, "needs the port clients connect to"},
+	    {"forward 8080 to 10.0.0.256:80\n", 17, "invalid address '10.0.0.256'"},
+	    {"forward 8080 to 10.0.0.5:0\n", 26, "invalid port '0'"},
+	    {"forward 8080 to 10.0.0.5:http\n", 26, "invalid port 'http'"},
+	    {"forward 8080 to 10.0.0.0/8\n", 17, "is not a host address"},
+	    {"forward 8080 to any\n", 17, "cannot forward to 'any'"},
+	    {"forward 8080 to [2001:db8::5\n", 17, "invalid address"},
+	    {"forward 8080 to 10.0.0.5 to 10.0.0.6\n", 26, "'to' is given twice"},
+	    {"forward 8080 to 10.0.0.5 rate 5/second\n", 26, "unexpected 'rate'"},
+	    {"masquerade zone a\n", 1, "'masquerade' needs 'out IFACE'"},
+	    {"masquerade out eth0 to 10.0.0.1\n", 21, "unexpected 'to'"},
+	    {"masquerade out thisnameistoolong0\n", 16, "invalid interface name"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		fixture_teardown(&F);
+		fixture_setup(&F);
+		error_at(cases[i].line, cases[i].col, cases[i].message);
+		ck_assert_uint_eq(F.cfg->n_rules, 0);
+	}
+}
+END_TEST
+
 START_TEST(test_comment_too_long)
 {
 	char line[300];
@@ -391,6 +459,8 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_continuation_keeps_physical_places);
 	tcase_add_test(tc, test_zone_and_service_definitions);
 	tcase_add_test(tc, test_errors_each_class);
+	tcase_add_test(tc, test_forward_and_masquerade);
+	tcase_add_test(tc, test_forward_errors);
 	tcase_add_test(tc, test_comment_too_long);
 	tcase_add_test(tc, test_error_skips_line_and_continues);
 	tcase_add_test(tc, test_hash_inside_string_is_not_a_comment);
