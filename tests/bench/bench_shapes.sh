@@ -259,7 +259,7 @@ PCD_WRAP=$PCD_PID
 PCD_PID=$(pgrep -P "$PCD_WRAP" | head -1)
 set -- $(ban_cpu)
 printf 'the same in a PID namespace: ban %s ms (CPU %s ms), unban %s ms (CPU %s ms)\n' "$@"
-kill "$PCD_WRAP"; wait "$PCD_WRAP" 2>/dev/null
+kill "$PCD_PID"; wait "$PCD_WRAP" 2>/dev/null
 PCD_PID=""
 PC_PORTCTLD=$PC_PORTCTLD_REAL
 
