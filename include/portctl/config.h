@@ -114,6 +114,8 @@ int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
 /* The same for ban i (pc_config_validate checks every ban too): an
  * address or prefix without host bits, a known zone. */
 int pc_config_validate_ban(struct pc_config *cfg, size_t i, struct pc_diags *d);
+/* Every ban of it, with one map of its zones: O(bans), not O(bans × zones). */
+int pc_config_validate_bans(struct pc_config *cfg, struct pc_diags *d);
 
 /* The shipped file of rules (allow ssh) read after rules.d/, so that a
  * fresh install keeps SSH open and the admin's own rules still win. */

@@ -536,8 +536,8 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next)
 	r = dm->spare ? 0 : pc_ruleset_lower(a->plan, &dm->spare, &d);
 	if (r >= 0)
 		r = bans_compose(next, now_wall(), a->cfg, &d);
-	for (size_t i = 0; r >= 0 && i < a->cfg->n_bans; i++)
-		r = pc_config_validate_ban(a->cfg, i, &d);
+	if (r >= 0)
+		r = pc_config_validate_bans(a->cfg, &d);
 	if (r >= 0 && pc_diags_has_errors(&d))
 		r = -EINVAL;
 	if (r >= 0)

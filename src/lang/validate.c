@@ -491,28 +491,38 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
 	return d->n_errors > errors ? -EINVAL : 0;
 }
 
-/* Check one rule or one ban of a validated configuration. */
-static int validate_one(struct pc_config *cfg, struct pc_rule *rule, const struct pc_ban_entry *ban,
+/* A validator for rules and bans of a validated configuration, whose
+ * zones and services are resolved already. */
+static int validator_ready(struct validator *v, struct pc_config *cfg)
+{
+	for (size_t z = 0; z < cfg->n_zones; z++)
+		if (strmap_put(&v->zones, cfg->zones[z].name, z) < 0)
+			v->nomem = true;
+	for (size_t k = 0; k < cfg->n_services; k++)
+		if (strmap_put(&v->services, cfg->services[k].name, k) < 0)
+			v->nomem = true;
+	if (names_build(v) < 0 || v->nomem) {
+		validator_free(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Check one rule, or bans [from, to), of a validated configuration: one
+ * validator for them all. */
+static int validate_one(struct pc_config *cfg, struct pc_rule *rule, size_t from, size_t to,
 			struct pc_diags *d)
 {
 	struct validator v = {.cfg = cfg, .d = d};
 	size_t errors = d->n_errors;
 
-	/* cfg was validated: its zones and services are resolved already. */
-	for (size_t z = 0; z < cfg->n_zones; z++)
-		if (strmap_put(&v.zones, cfg->zones[z].name, z) < 0)
-			v.nomem = true;
-	for (size_t k = 0; k < cfg->n_services; k++)
-		if (strmap_put(&v.services, cfg->services[k].name, k) < 0)
-			v.nomem = true;
-	if (names_build(&v) < 0 || v.nomem) {
-		validator_free(&v);
+	if (validator_ready(&v, cfg) < 0)
 		return -ENOMEM;
-	}
 	if (rule)
 		rule_check(&v, rule);
 	else
-		ban_check(&v, ban);
+		for (size_t i = from; i < to; i++)
+			ban_check(&v, &cfg->bans[i]);
 	validator_free(&v);
 	if (v.nomem)
 		return -ENOMEM;
@@ -521,10 +531,15 @@ static int validate_one(struct pc_config *cfg, struct pc_rule *rule, const struc
 
 int pc_config_validate_rule(struct pc_config *cfg, size_t i, struct pc_diags *d)
 {
-	return validate_one(cfg, &cfg->rules[i], NULL, d);
+	return validate_one(cfg, &cfg->rules[i], 0, 0, d);
 }
 
 int pc_config_validate_ban(struct pc_config *cfg, size_t i, struct pc_diags *d)
 {
-	return validate_one(cfg, NULL, &cfg->bans[i], d);
+	return validate_one(cfg, NULL, i, i + 1, d);
+}
+
+int pc_config_validate_bans(struct pc_config *cfg, struct pc_diags *d)
+{
+	return validate_one(cfg, NULL, 0, cfg->n_bans, d);
 }

@@ -428,6 +428,129 @@ static bool udata_equal(const struct elem_ref *a, const struct elem_ref *b)
 	       (!a->udata_len || !memcmp(a->udata, b->udata, a->udata_len));
 }
 
+/* A set's elements in the order the compiler made them. */
+struct elem_vec {
+	struct nftnl_set_elem **v;
+	size_t n, cap;
+};
+
+static int elem_vec_push_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_vec *ev = data;
+	struct nftnl_set_elem **slot = PC_ARRAY_PUSH(ev->v, ev->n, ev->cap);
+
+	if (!slot)
+		return -1;
+	*slot = e;
+	return 0;
+}
+
+static bool elem_attr_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b, uint16_t attr)
+{
+	bool sa = nftnl_set_elem_is_set(a, attr), sb = nftnl_set_elem_is_set(b, attr);
+	uint32_t la = 0, lb = 0;
+	const void *da, *db;
+
+	if (sa != sb)
+		return false;
+	if (!sa)
+		return true;
+	da = nftnl_set_elem_get(a, attr, &la);
+	db = nftnl_set_elem_get(b, attr, &lb);
+	return la == lb && (!la || !memcmp(da, db, la));
+}
+
+struct expr_kinds {
+	char buf[64];
+	size_t len;
+};
+
+static int expr_kind_cb(struct nftnl_expr *e, void *data)
+{
+	struct expr_kinds *k = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	size_t n = strlen(name) + 1;
+
+	if (k->len + n > sizeof(k->buf))
+		return -1;
+	memcpy(k->buf + k->len, name, n);
+	k->len += n;
+	return 0;
+}
+
+/* What elem_ref_fill and udata_equal compare, without building either:
+ * key, flags, content, the kinds of expressions and the user data. */
+static bool elem_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
+{
+	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY,	   NFTNL_SET_ELEM_KEY_END,
+					  NFTNL_SET_ELEM_FLAGS,	   NFTNL_SET_ELEM_VERDICT,
+					  NFTNL_SET_ELEM_CHAIN,	   NFTNL_SET_ELEM_DATA,
+					  NFTNL_SET_ELEM_OBJREF,   NFTNL_SET_ELEM_USERDATA };
+	struct expr_kinds ka = { .len = 0 }, kb = { .len = 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++)
+		if (!elem_attr_same(a, b, attrs[i]))
+			return false;
+	if (nftnl_set_elem_expr_foreach(a, expr_kind_cb, &ka) < 0 ||
+	    nftnl_set_elem_expr_foreach(b, expr_kind_cb, &kb) < 0)
+		return false;
+	return ka.len == kb.len && !memcmp(ka.buf, kb.buf, ka.len);
+}
+
+static int elem_list_load_range(struct elem_list *l, struct nftnl_set_elem **v,
+				const bool *lapsed, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++) {
+		struct elem_ref *ref = PC_ARRAY_PUSH(l->items, l->n, l->cap);
+
+		if (!ref || elem_ref_fill(ref, v[k]) < 0)
+			return -ENOMEM;
+		ref->lapsed = lapsed && lapsed[k];
+	}
+	if (l->n)
+		qsort(l->items, l->n, sizeof(*l->items), elem_ref_cmp);
+	return 0;
+}
+
+/* Both sets as sorted lists of what differs between them: the elements
+ * both have the same at the head and at the tail of the compiler's order
+ * are left out, so that one element more or less in a set of 10,000
+ * costs comparing them, not sorting and copying them. A lapsed element is
+ * never left out (it must be added again). */
+static int elem_lists_load(struct elem_list *n, struct elem_list *o, struct nftnl_set *news,
+			   struct nftnl_set *olds)
+{
+	struct elem_vec nv = { 0 }, ov = { 0 };
+	_cleanup_free_ bool *lapsed = NULL;
+	size_t head = 0, tail = 0;
+	int r = 0;
+
+	if (nftnl_set_elem_foreach(news, elem_vec_push_cb, &nv) < 0 ||
+	    nftnl_set_elem_foreach(olds, elem_vec_push_cb, &ov) < 0)
+		r = -ENOMEM;
+	if (r >= 0 && o->lapse.clock_ms && ov.n) {
+		lapsed = malloc(ov.n * sizeof(*lapsed));
+		if (!lapsed)
+			r = -ENOMEM;
+		for (size_t k = 0; r >= 0 && k < ov.n; k++)
+			lapsed[k] = elem_lapsed(&o->lapse, ov.v[k]);
+	}
+	while (r >= 0 && head < nv.n && head < ov.n && !(lapsed && lapsed[head]) &&
+	       elem_same(nv.v[head], ov.v[head]))
+		head++;
+	while (r >= 0 && tail < nv.n - head && tail < ov.n - head &&
+	       !(lapsed && lapsed[ov.n - 1 - tail]) &&
+	       elem_same(nv.v[nv.n - 1 - tail], ov.v[ov.n - 1 - tail]))
+		tail++;
+	if (r >= 0)
+		r = elem_list_load_range(n, nv.v, NULL, head, nv.n - tail);
+	if (r >= 0)
+		r = elem_list_load_range(o, ov.v, lapsed, head, ov.n - tail);
+	free(nv.v);
+	free(ov.v);
+	return r;
+}
+
 /* Deletes go first so that an interval replaced by a neighbouring one is
  * gone before the new one arrives, and an element whose content or comment
  * changed (its comment names FILE:LINE, and a rule above it went away; a
@@ -444,10 +567,8 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	struct elem_add *adds = NULL;
 	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
-	int r = elem_list_load(&n, news);
+	int r = elem_lists_load(&n, &o, news, olds);
 
-	if (r >= 0)
-		r = elem_list_load(&o, olds);
 	while (r >= 0 && (i < n.n || j < o.n)) {
 		int c = i == n.n ? 1 : j == o.n ? -1 : strbuf_cmp(&n.items[i].id, &o.items[j].id);
 		struct elem_add *slot;

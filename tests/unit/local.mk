@@ -13,3 +13,11 @@ TESTS += tests/unit/test_elem_owner
 tests_unit_test_elem_owner_SOURCES = tests/unit/test_elem_owner.c tests/unit/compile_helper.h
 tests_unit_test_elem_owner_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_elem_owner_LDADD = $(COMPILE_LIBS) $(CHECK_LIBS)
+
+# The oracle: a difference installed leaves the kernel as a full compile
+# would, over randomised configurations and changes (root: a namespace).
+check_PROGRAMS += tests/unit/test_oracle
+TESTS += tests/unit/test_oracle
+tests_unit_test_oracle_SOURCES = tests/unit/test_oracle.c tests/unit/compile_helper.h
+tests_unit_test_oracle_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_oracle_LDADD = $(NETLINK_LIBS) $(UTIL_LIBS) $(CHECK_LIBS)

@@ -1,0 +1,282 @@
+#!/bin/bash
+# Benchmark (on demand, not in make check): one change of each kind --
+# allow, deny, reject, limit, delete, insert, ban, unban -- on an empty
+# configuration and on 10,000 rules of several shapes, medians of R runs,
+# with the ratio to empty; nft's own add/delete of a rule and of a map
+# element beside them. Then the round trip of "portctl allow 443/tcp" on
+# an empty configuration with its parts, the daemon's CPU per ban and
+# unban among 10,000 bans (also in a PID namespace) and start to ready
+# with 10,000 rules. Root; network namespaces of its own.
+#   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
+#   shapes: a b c d e start reload change (default: all)
+set -u
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
+R=${2:-5}
+N=${3:-10000}
+shift 3 2>/dev/null || shift $#
+SHAPES=${*:-a b c d e start reload change}
+[ "$SHAPES" = none ] && SHAPES=
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/daemon-lib.sh"
+pc_require
+pcd_setup
+RD="$PC_TMP/etc/rules.d"
+OPS="allow deny reject limit delete insert ban unban"
+
+pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
+cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
+now_ns() { date +%s%N; }
+# "WALL_MEDIAN CPU_MEDIAN" in ms of the "wall cpu" microsecond lines on stdin.
+medians() {
+	cat >"$PC_TMP/med"
+	w=$(cut -d' ' -f1 "$PC_TMP/med" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1000 }')
+	c=$(cut -d' ' -f2 "$PC_TMP/med" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1000 }')
+	echo "$w $c"
+}
+
+# The files of a shape with n rules (n = 0: the empty configuration).
+shape_files() {
+	shape=$1 n=$2
+	rm -f "$RD"/*.rules
+	[ "$n" -gt 0 ] || return 0
+	case "$shape" in
+	b) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/95-late.rules" ;;
+	c) seq $((n / 2)) | awk '{ printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }
+		END { for (i = 1; i <= '$((n / 2))'; i++) printf "allow %d/tcp\n", 10000 + i }' \
+		>"$RD/10-bulk.rules" ;;
+	d) { echo "zone lan interface vh policy in drop"
+	     seq "$n" | awk '{ printf "allow %d/tcp zone %s\n", 10000 + int(($1 + 1) / 2), $1 % 2 ? "public" : "lan" }'
+	   } >"$RD/10-bulk.rules" ;;
+	e) { seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }'
+	     for i in $(seq 20); do echo "limit $((30000 + i))/tcp"; echo "allow $((31000 + i))/tcp log"; done
+	   } >"$RD/10-bulk.rules" ;;
+	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
+	esac
+}
+
+# Bans seeded into the state directory before the daemon starts.
+bans_seed() {
+	mkdir -p "$PC_TMP/state"
+	seq "$1" | awk 'BEGIN { printf "{\"version\":1,\"bans\":[" }
+		{ printf "%s{\"address\":\"198.19.%d.%d\",\"expires\":0}", (NR > 1 ? "," : ""), int($1 / 256), $1 % 256 }
+		END { print "]}" }' >"$PC_TMP/state/bans.json"
+}
+
+start() {
+	rm -rf "$PC_TMP/state"
+	[ "${BANS:-0}" -gt 0 ] && bans_seed "$BANS"
+	pcd_start
+}
+
+# What comes before each timed change: nothing, a restart, a reload, or
+# another change.
+prep() {
+	case "$PREP" in
+	start) pcd_stop; pcd_start ;;
+	reload) pctl reload ;;
+	change) pctl allow 65000/tcp; pctl delete allow 65000/tcp ;;
+	esac
+}
+
+# timed CMD...: "wall cpu" in microseconds of one portctl command.
+timed() {
+	prep
+	c0=$(cpu_ns); t0=$(now_ns)
+	pctl "$@"
+	t1=$(now_ns); c1=$(cpu_ns)
+	echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
+}
+
+# op_once OP I: one timed change of kind OP (run I), undone untimed.
+op_once() {
+	p=$((2000 + $2))
+	case "$1" in
+	allow | deny | reject | limit) timed "$1" "$p/tcp"; pctl delete "$1" "$p/tcp" ;;
+	delete) pctl allow "$p/tcp"; timed delete allow "$p/tcp" ;;
+	insert) timed insert "$INS_POS" allow "$p/tcp"; pctl delete allow "$p/tcp" ;;
+	ban) timed ban "203.0.113.$2"; pctl unban "203.0.113.$2" ;;
+	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
+	esac
+}
+
+# measure SHAPE N: one "OP WALL CPU" line per operation into $PC_TMP/res.SHAPE.N
+measure() {
+	shape_files "$1" "$2"
+	start
+	# insert: the first place among 90-portctl.rules' (none yet): after
+	# every rule of the files sorting before it.
+	INS_POS=$(($(cat "$RD"/[0-8]*.rules 2>/dev/null | grep -cE '^(allow|deny|reject|limit) ') + 1))
+	: >"$PC_TMP/res.$1.$2"
+	for op in $OPS; do
+		# Not in a pipeline: a restart must stay this shell's child.
+		for i in $(seq "$R"); do op_once "$op" "$i"; done >"$PC_TMP/runs"
+		echo "$op $(medians <"$PC_TMP/runs")" >>"$PC_TMP/res.$1.$2"
+	done
+	pcd_stop
+}
+
+# nft_ref N: "ADD_RULE DEL_RULE ADD_ELEM DEL_ELEM" medians (ms) of nft on a
+# chain of N rules and a verdict map of N elements, in a table of its own.
+nft_ref() {
+	{
+		printf 'table inet benchref {\n chain c { type filter hook input priority 10; }\n'
+		printf ' map m { type inet_proto . inet_service : verdict; counter; }\n}\n'
+		if [ "$1" -gt 0 ]; then
+			seq "$1" | awk '{ printf "add rule inet benchref c tcp dport %d accept\n", 10000 + $1 }'
+			printf 'add element inet benchref m {'
+			seq "$1" | awk '{ printf "%s tcp . %d : accept", (NR > 1 ? "," : ""), 10000 + $1 }'
+			echo "}"
+		fi
+	} >"$PC_TMP/ref.nft"
+	pc_in host nft -f "$PC_TMP/ref.nft" || pc_fail "nft -f of the reference table"
+	for i in $(seq "$R"); do
+		t0=$(now_ns)
+		pc_in host nft add rule inet benchref c tcp dport 2000 accept
+		t1=$(now_ns)
+		h=$(pc_in host nft -a list chain inet benchref c | sed -n 's/.*dport 2000 accept # handle //p')
+		t2=$(now_ns)
+		pc_in host nft delete rule inet benchref c handle "$h"
+		t3=$(now_ns)
+		pc_in host nft add element inet benchref m '{ tcp . 2000 : accept }'
+		t4=$(now_ns)
+		pc_in host nft delete element inet benchref m '{ tcp . 2000 }'
+		t5=$(now_ns)
+		echo "$(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $(((t4 - t3) / 1000)) $(((t5 - t4) / 1000))"
+	done >"$PC_TMP/nftruns"
+	pc_in host nft delete table inet benchref
+	for f in 1 2 3 4; do
+		cut -d' ' -f"$f" "$PC_TMP/nftruns" | sort -n |
+			awk '{ v[NR] = $1 } END { printf "%.2f ", v[int((NR + 1) / 2)] / 1000 }'
+	done
+	echo
+}
+
+shape_label() {
+	case "$1" in
+	a) echo "(a) 10k allow N/tcp in 10-bulk.rules" ;;
+	b) echo "(b) the same in 95-late.rules" ;;
+	c) echo "(c) 5k deny from + 5k allow, one file" ;;
+	d) echo "(d) 10k rules over two zones" ;;
+	e) echo "(e) 10k + 1,000 bans + limit/log rules" ;;
+	start) echo "(f) 10k (a), each change right after start" ;;
+	reload) echo "(f) 10k (a), each change after a reload" ;;
+	change) echo "(f) 10k (a), each change after a change" ;;
+	esac
+}
+
+echo "median of $R runs: daemon CPU ms (ratio 10k/empty), then the portctl command's wall ms"
+printf '%-42s' "shape"
+for op in $OPS; do printf ' %-17s' "$op"; done
+echo
+for s in $SHAPES; do
+	case "$s" in
+	start | reload | change) PREP=$s; shape=a ;;
+	*) PREP=""; shape=$s ;;
+	esac
+	BANS=0
+	[ "$s" = e ] && BANS=1000
+	measure "$shape" 0
+	measure "$shape" "$N"
+	for size in "$N" 0; do
+		if [ "$size" = 0 ]; then printf '%-42s' "    empty"; else printf '%-42s' "$(shape_label "$s")"; fi
+		for op in $OPS; do
+			set -- $(grep "^$op " "$PC_TMP/res.$shape.0") && e=$3
+			set -- $(grep "^$op " "$PC_TMP/res.$shape.$size")
+			printf ' %5.2f %4.2fx %5.1f' "$3" "$(awk -v a="$3" -v b="$e" 'BEGIN { print a / b }')" "$2"
+		done
+		echo
+	done
+done
+PREP=""
+set -- $(nft_ref 0)
+printf 'nft, empty:      add rule %s ms, delete rule %s ms, add element %s ms, delete element %s ms\n' "$@"
+set -- $(nft_ref "$N")
+printf 'nft, %s:     add rule %s ms, delete rule %s ms, add element %s ms, delete element %s ms\n' "$N" "$@"
+
+# The round trip of "portctl allow 443/tcp" on an empty configuration and
+# its parts: exec (portctl version: no socket), the daemon's CPU (parse,
+# compile, difference), and from strace -T inside the daemon, the time in
+# netlink and in fsync.
+shape_files a 0
+start
+for i in $(seq "$R"); do
+	t0=$(now_ns); "$PCD_PORTCTL" version >/dev/null; t1=$(now_ns)
+	echo "$(((t1 - t0) / 1000)) 0"
+done | medians >"$PC_TMP/exec"
+for i in $(seq "$R"); do
+	c0=$(cpu_ns); t0=$(now_ns)
+	pctl allow 443/tcp
+	t1=$(now_ns); c1=$(cpu_ns)
+	pctl delete allow 443/tcp
+	echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
+done | medians >"$PC_TMP/rt"
+if command -v strace >/dev/null; then
+	strace -f -T -yy -e trace=sendmsg,recvmsg,sendto,recvfrom,fsync,fdatasync -o "$PC_TMP/strace" \
+		-p "$PCD_PID" 2>/dev/null &
+	SPID=$!
+	pc_until 5 grep -q . "/proc/$PCD_PID/status" # attached
+	sleep 0.5 # strace prints nothing when attached: give it the moment
+	for i in $(seq "$R"); do pctl allow 443/tcp; pctl delete allow 443/tcp; done
+	kill "$SPID"; wait "$SPID" 2>/dev/null
+	# Netlink: the daemon's sendmsg/recvmsg other than on its Unix socket.
+	n=$(grep -E 'sendmsg|recvmsg' "$PC_TMP/strace" | grep NETLINK | sed -n 's/.*<\([0-9.]*\)>$/\1/p' |
+		awk -v r="$R" '{ s += $1 } END { printf "%.2f", s * 1000 / (2 * r) }')
+	f=$(grep -E 'fsync|fdatasync' "$PC_TMP/strace" | sed -n 's/.*<\([0-9.]*\)>$/\1/p' |
+		awk -v r="$R" '{ s += $1 } END { printf "%.2f", s * 1000 / (2 * r) }')
+	echo "$n $f" >"$PC_TMP/sys"
+else
+	echo "? ?" >"$PC_TMP/sys"
+fi
+pcd_stop
+set -- $(cat "$PC_TMP/rt") $(cut -d' ' -f1 "$PC_TMP/exec") $(cat "$PC_TMP/sys")
+printf 'portctl allow 443/tcp, empty: %s ms round trip; exec %s ms, daemon CPU %s ms, ' "$1" "$3" "$2"
+printf 'in netlink %s ms, in fsync %s ms (strace -T, per change)\n' "$4" "$5"
+
+# Daemon CPU per ban and unban among 10,000 bans, plain and in a PID namespace.
+ban_cpu() {
+	for i in $(seq "$R"); do
+		c0=$(cpu_ns); t0=$(now_ns); pctl ban 203.0.113.7; t1=$(now_ns); c1=$(cpu_ns)
+		pctl unban 203.0.113.7; t2=$(now_ns); c2=$(cpu_ns)
+		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000)) $(((t2 - t1) / 1000)) $(((c2 - c1) / 1000))"
+	done >"$PC_TMP/banruns"
+	{ cut -d' ' -f1,2 "$PC_TMP/banruns" | medians; cut -d' ' -f3,4 "$PC_TMP/banruns" | medians; } | tr '\n' ' '
+}
+BANS=$N
+start
+set -- $(ban_cpu)
+printf 'among %s bans: ban %s ms (daemon CPU %s ms), unban %s ms (CPU %s ms)\n' "$N" "$@"
+pcd_stop
+PC_PORTCTLD_REAL=$PC_PORTCTLD
+PC_PORTCTLD="$PC_TMP/portctld-pidns"
+printf '#!/bin/sh\nexec unshare -p -f --kill-child %s "$@"\n' "$PC_PORTCTLD_REAL" >"$PC_PORTCTLD"
+chmod +x "$PC_PORTCTLD"
+rm -rf "$PC_TMP/state"; bans_seed "$N"
+pcd_start
+# The daemon's own pid (the wrapper's child) for its CPU time.
+PCD_WRAP=$PCD_PID
+PCD_PID=$(pgrep -P "$PCD_WRAP" | head -1)
+set -- $(ban_cpu)
+printf 'the same in a PID namespace: ban %s ms (CPU %s ms), unban %s ms (CPU %s ms)\n' "$@"
+kill "$PCD_PID"; wait "$PCD_WRAP" 2>/dev/null
+PCD_PID=""
+PC_PORTCTLD=$PC_PORTCTLD_REAL
+
+# Start to ready (socket answering, ruleset in force) with N rules.
+shape_files a "$N"
+for i in $(seq "$R"); do
+	rm -rf "$PC_TMP/state"
+	t0=$(now_ns)
+	# shellcheck disable=SC2046
+	nsenter --net="/run/netns/$(pc_ns host)" "$PC_PORTCTLD" $(pc_portctld_args) \
+		--socket "$PCD_SOCK" 2>>"$PC_TMP/portctld.log" &
+	PCD_PID=$!
+	until "$PCD_PORTCTL" -s "$PCD_SOCK" status >/dev/null 2>&1; do :; done
+	t1=$(now_ns)
+	pcd_stop
+	echo "$(((t1 - t0) / 1000)) 0"
+done | medians | {
+	read -r w _
+	printf 'start to ready with %s rules: %s ms (polling status; includes one status)\n' "$N" "$w"
+}

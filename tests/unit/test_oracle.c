@@ -1,0 +1,298 @@
+/* The oracle: for randomised configurations and randomised sequences of
+ * changes (rules of every kind added, inserted and deleted, zones edited,
+ * bans added and lifted), the difference pc_nl_apply installs on top of
+ * the previous ruleset leaves the kernel holding exactly what a full
+ * compile of the new configuration makes (pc_nl_verify: rules, sets and
+ * their elements), and the ban sets remade in place
+ * (pc_ruleset_bans_update) print as the full compile's. Real kernel, in a
+ * private network namespace; deterministic seeds. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "compile_helper.h"
+#include "portctl/netlink.h"
+
+#define SEEDS 24
+#define STEPS 12
+#define MAX_LINES 96
+
+struct model {
+	char *lines[MAX_LINES];
+	size_t n;
+	/* Zone edits: lan's interface, dmz's source, lan's inbound policy. */
+	unsigned lan_if, dmz_src, lan_policy;
+	char bans[8][48];
+	size_t n_bans;
+};
+
+static unsigned rnd(unsigned *seed, unsigned n)
+{
+	return (unsigned)rand_r(seed) % n;
+}
+
+static const char *proto(unsigned *seed)
+{
+	static const char *const p[] = { "/tcp", "/udp", "", "/sctp" };
+
+	return p[rnd(seed, 4)];
+}
+
+static char *rule_random(unsigned *seed)
+{
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	static const char *const zones[] = { "", " zone lan", " zone dmz", " zone lan,dmz" };
+	const char *action = actions[rnd(seed, 3)];
+	unsigned p = 1000 + rnd(seed, 200);
+	char buf[160];
+
+	switch (rnd(seed, 10)) {
+	case 0:
+		snprintf(buf, sizeof(buf), "%s %u-%u%s%s", action, p, p + rnd(seed, 50), proto(seed),
+			 zones[rnd(seed, 4)]);
+		break;
+	case 1:
+		snprintf(buf, sizeof(buf), "%s from 10.%u.%u.%u", action, rnd(seed, 3), rnd(seed, 4),
+			 rnd(seed, 8));
+		break;
+	case 2:
+		snprintf(buf, sizeof(buf), "%s from 10.%u.%u.0/24%s", action, rnd(seed, 3),
+			 rnd(seed, 4), zones[rnd(seed, 4)]);
+		break;
+	case 3:
+		snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::/48", action, p,
+			 rnd(seed, 16));
+		break;
+	case 4:
+		snprintf(buf, sizeof(buf), "limit %u/tcp%s", p, rnd(seed, 2) ? " rate 10/second" : "");
+		break;
+	case 5:
+		snprintf(buf, sizeof(buf), "allow %u%s log", p, proto(seed));
+		break;
+	case 6:
+		snprintf(buf, sizeof(buf), "%s out %u/tcp to 192.0.2.%u", action, p, rnd(seed, 8));
+		break;
+	case 7:
+		snprintf(buf, sizeof(buf), "allow %u/udp rate %u/minute", p, 1 + rnd(seed, 30));
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "%s %u%s%s", action, p, proto(seed), zones[rnd(seed, 4)]);
+		break;
+	}
+	if (rnd(seed, 4) == 0) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, sizeof(buf) - n, " comment \"c%u\"", rnd(seed, 5));
+	}
+	return strdup(buf);
+}
+
+static char *model_text(const struct model *m)
+{
+	static const char *const policies[] = { "drop", "accept", "reject" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "zone public interface eth0 default\n");
+	fprintf(f, "zone lan interface eth%u policy in %s\n", 1 + m->lan_if,
+		policies[m->lan_policy]);
+	fprintf(f, "zone dmz source 10.%u.0.0/16\n", 100 + m->dmz_src);
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "%s\n", m->lines[i]);
+	fclose(f);
+	return buf;
+}
+
+static struct pc_config *model_config(const struct model *m)
+{
+	_cleanup_free_ char *text = model_text(m);
+	struct pc_config *cfg = config_from_text(text);
+
+	for (size_t i = 0; i < m->n_bans; i++) {
+		struct pc_prefix p = { .family = AF_INET, .len = 32 };
+		char addr[48];
+		char *zone;
+
+		snprintf(addr, sizeof(addr), "%s", m->bans[i]);
+		zone = strchr(addr, ' ');
+		if (zone)
+			*zone++ = '\0';
+		ck_assert_int_eq(inet_pton(AF_INET, addr, p.addr), 1);
+		ck_assert_int_eq(pc_config_ban_add(cfg, &p, zone, 0), 0);
+	}
+	return cfg;
+}
+
+static void ban_toggle(struct model *m, unsigned *seed)
+{
+	char b[48];
+
+	snprintf(b, sizeof(b), "203.0.113.%u%s", rnd(seed, 6), rnd(seed, 3) ? "" : " lan");
+	for (size_t i = 0; i < m->n_bans; i++)
+		if (!strcmp(m->bans[i], b)) {
+			memmove(m->bans[i], m->bans[i + 1], (m->n_bans - i - 1) * sizeof(m->bans[0]));
+			m->n_bans--;
+			return;
+		}
+	/* One ban per address, as the daemon keeps them. */
+	for (size_t i = 0; i < m->n_bans; i++)
+		if (!strncmp(m->bans[i], b, strcspn(b, " ")) && (m->bans[i][strcspn(b, " ")] == ' ' ||
+								   !m->bans[i][strcspn(b, " ")]))
+			return;
+	if (m->n_bans < ARRAY_SIZE(m->bans))
+		memcpy(m->bans[m->n_bans++], b, sizeof(b));
+}
+
+/* One random change. Returns whether it touched only the bans. */
+static bool change_random(struct model *m, unsigned *seed)
+{
+	unsigned kind = rnd(seed, 10), at;
+
+	if (kind <= 2 && m->n < MAX_LINES) { /* append */
+		m->lines[m->n++] = rule_random(seed);
+	} else if (kind <= 4 && m->n < MAX_LINES) { /* insert */
+		at = rnd(seed, (unsigned)m->n + 1);
+		memmove(&m->lines[at + 1], &m->lines[at], (m->n - at) * sizeof(char *));
+		m->lines[at] = rule_random(seed);
+		m->n++;
+	} else if (kind <= 6 && m->n) { /* delete */
+		at = rnd(seed, (unsigned)m->n);
+		free(m->lines[at]);
+		memmove(&m->lines[at], &m->lines[at + 1], (m->n - at - 1) * sizeof(char *));
+		m->n--;
+	} else if (kind == 7) { /* a zone edited */
+		switch (rnd(seed, 3)) {
+		case 0:
+			m->lan_if = (m->lan_if + 1) % 3;
+			break;
+		case 1:
+			m->dmz_src = (m->dmz_src + 1) % 3;
+			break;
+		default:
+			m->lan_policy = (m->lan_policy + 1) % 3;
+			break;
+		}
+	} else {
+		ban_toggle(m, seed);
+		return true;
+	}
+	return false;
+}
+
+static size_t mismatches(struct pc_nl *nl, const struct pc_ruleset *rs)
+{
+	struct pc_nl_mismatches mm = { 0 };
+	size_t n;
+
+	ck_assert_int_eq(pc_nl_verify(nl, rs, &mm), 0);
+	for (size_t i = 0; i < mm.n; i++)
+		fprintf(stderr, "mismatch %c %s: %s\n", mm.items[i].op, mm.items[i].what,
+			mm.items[i].text);
+	n = mm.n;
+	pc_nl_mismatches_free(&mm);
+	return n;
+}
+
+START_TEST(test_difference_is_full_compile)
+{
+	size_t incremental = 0, steps = 0;
+
+	for (unsigned s = 1; s <= SEEDS; s++) {
+		unsigned seed = s * 2654435761u;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *old = NULL;
+		struct pc_config *cfg;
+		struct pc_nl *nl = NULL;
+		struct pc_diags d;
+
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		for (unsigned i = rnd(&seed, 40); i > 0; i--)
+			m.lines[m.n++] = rule_random(&seed);
+		cfg = model_config(&m);
+		old = ruleset_from_config(cfg);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_nl_apply(nl, old, NULL, 0, &d), 0);
+		pc_diags_free(&d);
+		for (unsigned step = 0; step < STEPS; step++) {
+			bool bans_only = change_random(&m, &seed);
+			struct pc_config *next = model_config(&m);
+			struct pc_ruleset *rs = ruleset_from_config(next);
+
+			/* Bans remade in place are the full compile's. */
+			if (bans_only) {
+				struct pc_ruleset *spare = ruleset_from_config(cfg);
+				_cleanup_free_ char *want = ruleset_text(rs);
+				_cleanup_free_ char *got = NULL;
+
+				ck_assert_int_eq(pc_ruleset_bans_update(spare, next), 0);
+				got = ruleset_text(spare);
+				ck_assert_str_eq(got, want);
+				pc_ruleset_free(spare);
+			}
+			pc_diags_init(&d);
+			if (pc_nl_apply(nl, rs, old, 0, &d) != 0) {
+				pc_diags_print(stderr, &d, &next->sources);
+				ck_abort_msg("seed %u step %u: the kernel refused the change", s, step);
+			}
+			pc_diags_free(&d);
+			incremental += pc_nl_last_stats(nl)->incremental;
+			steps++;
+			if (mismatches(nl, rs)) {
+				_cleanup_free_ char *text = model_text(&m);
+
+				ck_abort_msg("seed %u step %u: the kernel differs from the full compile "
+					     "of:\n%s",
+					     s, step, text);
+			}
+			pc_ruleset_free(old);
+			old = rs;
+			pc_config_free(cfg);
+			cfg = next;
+		}
+		pc_ruleset_free(old);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+	/* The oracle must have judged differences, not only whole tables. */
+	ck_assert_uint_ge(incremental * 2, steps);
+}
+END_TEST
+
+static void netns_enter(void)
+{
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+}
+
+int main(void)
+{
+	Suite *s = suite_create("oracle");
+	TCase *tc = tcase_create("kernel");
+	SRunner *sr;
+	int failed;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_oracle: needs root for a network namespace; skipped\n");
+		return 77;
+	}
+	if (getenv("CK_FORK") && streq(getenv("CK_FORK"), "no")) {
+		fprintf(stderr, "test_oracle: needs CK_FORK (a namespace of its own); skipped\n");
+		return 77;
+	}
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, netns_enter, NULL);
+	tcase_add_test(tc, test_difference_is_full_compile);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
