@@ -450,6 +450,32 @@ int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 	return r;
 }
 
+int pc_nl_table_delete(struct pc_nl *nl)
+{
+	struct batch_result res = { 0 };
+	struct batch b;
+	int r = pc_nl_table_exists(nl);
+
+	if (r <= 0)
+		return r;
+	/* Generation 0: no check, a delete overwrites nobody's change. */
+	r = batch_init(&b, nl_next_seq(nl, 0), 0);
+	if (r >= 0)
+		r = put_table(&b, NFT_MSG_DELTABLE, 0, false, 0,
+			      &(struct batch_origin){ .obj = -1, .what = "table delete" });
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r >= 0)
+		r = send_batch(nl, &b, &res);
+	nl->seq = b.next_seq + 1;
+	batch_result_free(&res);
+	batch_free(&b);
+	/* Gone meanwhile: someone else deleted it. */
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
 void pc_nl_test_refuse_last_rule(struct pc_nl *nl, bool on)
 {
 	nl->test_refuse = on;
