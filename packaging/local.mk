@@ -15,7 +15,7 @@ packaging/systemd/portctld.service: packaging/systemd/portctld.service.in Makefi
 # dist tree by "make deb"), RPM (packaging/rpm), fail2ban action, Ansible.
 PC_DEBIAN_FILES = packaging/debian/changelog packaging/debian/control \
 	packaging/debian/copyright packaging/debian/rules \
-	packaging/debian/postinst packaging/debian/postrm \
+	packaging/debian/postinst packaging/debian/postrm packaging/debian/prerm \
 	packaging/debian/source/format packaging/debian/portctl.lintian-overrides
 EXTRA_DIST += $(PC_DEBIAN_FILES) packaging/rpm/portctl.spec \
 	packaging/fail2ban/action.d/portctl.conf
