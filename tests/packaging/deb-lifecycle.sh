@@ -110,13 +110,17 @@ probe_loop allowed peer 10.99.7.1 &
 loop1=$!
 probe_loop banned peer2 10.99.8.1 &
 loop2=$!
-PC_PIDS="$PC_PIDS $loop1 $loop2"
+# And a client of the socket inside, one portctl status after another.
+ct sh -c 'while [ ! -e /root/stop-loops ]; do portctl status >/dev/null 2>&1 && echo ok || echo failed; done' \
+	>"$PC_TMP/loop.client" 2>&1 &
+loop3=$!
+PC_PIDS="$PC_PIDS $loop1 $loop2 $loop3"
 apt_get install -y -qq ./portctl_new.deb
 # One probe of each after the restart, then stop.
 n1=$(wc -l <"$PC_TMP/loop.allowed")
 pc_until 20 sh -c "[ \$(wc -l <'$PC_TMP/loop.allowed') -gt $((n1 + 1)) ]" || pc_fail "the probe loop stalled"
-touch "$PC_TMP/stop-loops"
-wait "$loop1" "$loop2"
+touch "$PC_TMP/stop-loops" "$CT_ROOT/root/stop-loops"
+wait "$loop1" "$loop2" "$loop3"
 pc_monitor_stop
 check '[ "$(ct dpkg-query -W -f="\${Version}" portctl)" = "$NEWVER" ]' "dpkg: portctl $NEWVER installed"
 units active active
@@ -130,9 +134,11 @@ check '[ "$(grep -v open "$PC_TMP/loop.allowed" | wc -l)" -eq 0 ]' \
 	"allowed peer: $(grep -c open "$PC_TMP/loop.allowed") of $(wc -l <"$PC_TMP/loop.allowed") probes during the upgrade open, none lost"
 check '[ "$(grep -c open "$PC_TMP/loop.banned")" -eq 0 ]' \
 	"banned peer: none of $(wc -l <"$PC_TMP/loop.banned") probes during the upgrade got in"
+check '[ "$(grep -vc "^ok$" "$PC_TMP/loop.client")" -eq 0 ]' \
+	"portctl status inside: $(grep -c "^ok$" "$PC_TMP/loop.client") of $(wc -l <"$PC_TMP/loop.client") answered during the upgrade, none failed"
 gens=$(grep -c "^# new generation" "$PC_TMP/monitor")
 check '[ "$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")" -ge 1 ]' \
-	"the new portctld took over the table ($gens generations)"
+	"the new portctld took over the table (generations: $gens)"
 # Every generation ends with our table in the kernel.
 check 'awk "BEGIN { t = 1 } /^add table inet portctl/ { t = 1 } /^delete table inet portctl/ { t = 0 }
 	/^# new generation/ && !t { bad++ } END { exit bad > 0 }" "$PC_TMP/monitor"' \
