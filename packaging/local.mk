@@ -30,7 +30,8 @@ TESTS += tests/packaging/test_units.sh tests/packaging/test_ansible_syntax.sh \
 EXTRA_DIST += tests/packaging/test_units.sh tests/packaging/test_ansible_syntax.sh \
 	tests/integration/test_fail2ban.sh tests/packaging/deb-chroot.sh \
 	tests/packaging/deb-systemd.sh tests/packaging/deb-lifecycle.sh \
-	tests/packaging/container-lib.sh tests/bench/bench_ban.sh \
+	tests/packaging/deb-fail2ban.sh tests/packaging/container-lib.sh \
+	tests/bench/bench_ban.sh \
 	packaging/ansible/portctl-rules.yml packaging/ansible/files/50-web.rules
 
 # "make deb": binary .deb from this tree's dist tarball, built the way a

@@ -76,7 +76,8 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # portctld --remove-table, run by the package's removal.
 PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
-EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
+EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
+	tests/integration/syn_sender.py
 TESTS += $(PC_DAEMON_TESTS)
 EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
 # Ordered after root-ruleset-before.sh and before -after.sh by
