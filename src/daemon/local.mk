@@ -75,6 +75,8 @@ PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # portctld --remove-table, run by the package's removal.
 PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
+# SIGTERM answers the clients accepted before it.
+PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py

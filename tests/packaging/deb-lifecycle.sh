@@ -111,7 +111,8 @@ loop1=$!
 probe_loop banned peer2 10.99.8.1 &
 loop2=$!
 # And a client of the socket inside, one portctl status after another.
-ct sh -c 'while [ ! -e /root/stop-loops ]; do portctl status >/dev/null 2>&1 && echo ok || echo failed; done' \
+ct sh -c 'while [ ! -e /root/stop-loops ]; do
+	err=$(portctl status 2>&1 >/dev/null) && echo ok || echo "failed: $err"; done' \
 	>"$PC_TMP/loop.client" 2>&1 &
 loop3=$!
 PC_PIDS="$PC_PIDS $loop1 $loop2 $loop3"
@@ -135,7 +136,7 @@ check '[ "$(grep -v open "$PC_TMP/loop.allowed" | wc -l)" -eq 0 ]' \
 check '[ "$(grep -c open "$PC_TMP/loop.banned")" -eq 0 ]' \
 	"banned peer: none of $(wc -l <"$PC_TMP/loop.banned") probes during the upgrade got in"
 check '[ "$(grep -vc "^ok$" "$PC_TMP/loop.client")" -eq 0 ]' \
-	"portctl status inside: $(grep -c "^ok$" "$PC_TMP/loop.client") of $(wc -l <"$PC_TMP/loop.client") answered during the upgrade, none failed"
+	"portctl status inside: $(grep -c "^ok$" "$PC_TMP/loop.client") of $(wc -l <"$PC_TMP/loop.client") answered during the upgrade, none failed $(grep -v "^ok$" "$PC_TMP/loop.client" | head -3)"
 gens=$(grep -c "^# new generation" "$PC_TMP/monitor")
 check '[ "$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")" -ge 1 ]' \
 	"the new portctld took over the table (generations: $gens)"
