@@ -15,7 +15,8 @@
 #
 # The upgrade installs NEW.deb (default: the first one) repacked under the
 # first one's version + "+lc1", so dpkg sees a newer version of the package;
-# an older .deb as the first argument tests the upgrade from that release.
+# an older .deb as the first argument tests the upgrade from that release
+# (whose daemon, before the drain at SIGTERM, may reset a client then).
 # Needs root, systemd-nspawn (systemd-container), the minbase image of
 # deb-chroot.sh, and a build directory with tests/integration/probe (the
 # .deb's own directory, or top_builddir=DIR).
