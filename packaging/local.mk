@@ -26,7 +26,7 @@ packaging/systemd/portctl-metrics.service: packaging/systemd/portctl-metrics.ser
 # dist tree by "make deb"), RPM (packaging/rpm), fail2ban action, Ansible.
 PC_DEBIAN_FILES = packaging/debian/changelog packaging/debian/control \
 	packaging/debian/copyright packaging/debian/rules \
-	packaging/debian/postinst packaging/debian/postrm \
+	packaging/debian/postinst packaging/debian/postrm packaging/debian/prerm \
 	packaging/debian/source/format packaging/debian/portctl.lintian-overrides
 EXTRA_DIST += $(PC_DEBIAN_FILES) packaging/rpm/portctl.spec packaging/rpm/80-portctl.preset \
 	packaging/fail2ban/action.d/portctl.conf
@@ -40,7 +40,9 @@ TESTS += tests/packaging/test_units.sh tests/packaging/test_ansible_syntax.sh \
 	tests/integration/test_fail2ban.sh
 EXTRA_DIST += tests/packaging/test_units.sh tests/packaging/test_ansible_syntax.sh \
 	tests/integration/test_fail2ban.sh tests/packaging/deb-chroot.sh \
-	tests/packaging/deb-systemd.sh tests/bench/bench_ban.sh \
+	tests/packaging/deb-systemd.sh tests/packaging/deb-lifecycle.sh \
+	tests/packaging/deb-fail2ban.sh tests/packaging/container-lib.sh \
+	tests/bench/bench_ban.sh \
 	packaging/ansible/portctl-rules.yml packaging/ansible/files/50-web.rules
 
 # "make deb": binary .deb from this tree's dist tarball, built the way a

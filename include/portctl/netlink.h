@@ -57,6 +57,11 @@ int pc_nl_genid(struct pc_nl *nl, uint32_t *genid);
 /* 1 when table inet portctl exists, 0 when not, or -errno. */
 int pc_nl_table_exists(struct pc_nl *nl);
 
+/* Delete table inet portctl, all of it, in one transaction (for the
+ * package's removal). 1 when deleted, 0 when there was none, -EPERM when
+ * a live process (a running portctld) owns it, or -errno. */
+int pc_nl_table_delete(struct pc_nl *nl);
+
 /*
  * Make the kernel's table inet portctl hold exactly rs, in one transaction
  * carrying the generation id. When old is what this handle applied last and

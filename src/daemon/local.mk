@@ -85,6 +85,10 @@ PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 # metrics against real traffic, checked by promtool (Debian's prometheus).
 PC_DAEMON_TESTS += tests/integration/test_metrics.sh
+# portctld --remove-table, run by the package's removal.
+PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
+# SIGTERM answers the clients accepted before it.
+PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py

@@ -1,5 +1,6 @@
 /* portctld's entry point: options, and the one-shot modes --apply-once
- * (load, apply, exit) and --check (compile and print, no kernel). */
+ * (load, apply, exit), --check (compile and print, no kernel) and
+ * --remove-table (the package's removal takes our table out). */
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
@@ -22,7 +23,7 @@ enum {
 	EXIT_INVALID = 2,     /* bad usage or an invalid configuration */
 };
 
-enum mode { MODE_SERVE, MODE_APPLY_ONCE, MODE_CHECK };
+enum mode { MODE_SERVE, MODE_APPLY_ONCE, MODE_CHECK, MODE_REMOVE_TABLE };
 
 struct options {
 	enum mode mode;
@@ -48,13 +49,16 @@ static void usage(FILE *out)
 		"                       (exit 0 ok, 1 kernel or I/O failure, 2 invalid configuration)\n"
 		"      --check          compile and print what would be loaded; touch no kernel\n"
 		"                       (exit 0 ok, 2 invalid configuration)\n"
+		"      --remove-table   delete table inet portctl if no portctld runs: the machine\n"
+		"                       is then unfiltered by portctl (exit 0 deleted or none,\n"
+		"                       1 a portctld runs or the kernel refused)\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n",
 		PORTCTL_SYSCONFDIR, PORTCTL_DATADIR, PORTCTL_STATEDIR, PORTCTL_RUNDIR,
 		PC_DAEMON_USER);
 }
 
-enum { OPT_DATA_DIR = 256, OPT_STATE_DIR, OPT_APPLY_ONCE, OPT_CHECK };
+enum { OPT_DATA_DIR = 256, OPT_STATE_DIR, OPT_APPLY_ONCE, OPT_CHECK, OPT_REMOVE_TABLE };
 
 static int options_parse(int argc, char *argv[], struct options *o)
 {
@@ -67,6 +71,7 @@ static int options_parse(int argc, char *argv[], struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "apply-once", no_argument, NULL, OPT_APPLY_ONCE },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "remove-table", no_argument, NULL, OPT_REMOVE_TABLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -96,11 +101,14 @@ static int options_parse(int argc, char *argv[], struct options *o)
 			break;
 		case OPT_APPLY_ONCE:
 		case OPT_CHECK:
+		case OPT_REMOVE_TABLE:
 			if (o->mode != MODE_SERVE) {
-				fprintf(stderr, "portctld: --apply-once and --check exclude each other\n");
+				fprintf(stderr, "portctld: --apply-once, --check and --remove-table "
+						"exclude each other\n");
 				return -EINVAL;
 			}
-			o->mode = c == OPT_CHECK ? MODE_CHECK : MODE_APPLY_ONCE;
+			o->mode = c == OPT_CHECK ? MODE_CHECK
+				  : c == OPT_APPLY_ONCE ? MODE_APPLY_ONCE : MODE_REMOVE_TABLE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -151,24 +159,32 @@ static int apply_exit_code(int r, const struct pc_applied *a)
 	return a && a->stage == PC_APPLY_CONFIG && r == -EINVAL ? EXIT_INVALID : EXIT_FAILURE_RUN;
 }
 
+/* True, with a message ending in hint, when a portctld serves on our socket. */
+static bool daemon_running(const struct options *o, const char *hint)
+{
+	pid_t holder;
+
+	if (daemon_lock_check(o->paths.socket_path, &holder) != -EBUSY)
+		return false;
+	if (holder > 0)
+		fprintf(stderr, "portctld: portctld is already running (pid %d): ", (int)holder);
+	else
+		fprintf(stderr, "portctld: portctld is already running: ");
+	fprintf(stderr, "%s\n", hint);
+	return true;
+}
+
 static int run_apply_once(const struct options *o)
 {
 	struct pc_applied *a = NULL;
 	struct pc_nl *nl = NULL;
 	struct pc_diags d;
-	pid_t holder;
 	int r;
 
 	/* A running daemon would take our table for drift and put its own
 	 * back (or, owning it, make the kernel refuse us): reload it instead. */
-	if (daemon_lock_check(o->paths.socket_path, &holder) == -EBUSY) {
-		if (holder > 0)
-			fprintf(stderr, "portctld: portctld is already running (pid %d): ", (int)holder);
-		else
-			fprintf(stderr, "portctld: portctld is already running: ");
-		fprintf(stderr, "use 'portctl reload'\n");
+	if (daemon_running(o, "use 'portctl reload'"))
 		return EXIT_FAILURE_RUN;
-	}
 	r = pc_nl_open(&nl);
 	if (r < 0) {
 		fprintf(stderr, "portctld: cannot open the nftables netlink socket: %s\n",
@@ -189,6 +205,34 @@ static int run_apply_once(const struct options *o)
 	return r;
 }
 
+/* The package's removal: the daemon is stopped, and the rules it left in
+ * the kernel (they outlive it on purpose) go with the package. */
+static int run_remove_table(const struct options *o)
+{
+	struct pc_nl *nl = NULL;
+	int r;
+
+	/* It would put the table back, or own it (the kernel refuses then). */
+	if (daemon_running(o, "stop it first (systemctl stop portctld.socket portctld.service)"))
+		return EXIT_FAILURE_RUN;
+	r = pc_nl_open(&nl);
+	if (r >= 0)
+		r = pc_nl_table_delete(nl);
+	pc_nl_close(nl);
+	if (r == -EPERM)
+		fprintf(stderr, "portctld: table inet %s is owned by a running process; "
+				"stop it first\n", PC_TABLE_NAME);
+	else if (r < 0)
+		fprintf(stderr, "portctld: cannot delete table inet %s: %s\n", PC_TABLE_NAME,
+			strerror(-r));
+	else if (r > 0)
+		printf("portctld: table inet %s deleted: portctl filters nothing now\n",
+		       PC_TABLE_NAME);
+	else
+		printf("portctld: no table inet %s: nothing to delete\n", PC_TABLE_NAME);
+	return r < 0 ? EXIT_FAILURE_RUN : EXIT_OK;
+}
+
 int main(int argc, char *argv[])
 {
 	struct options o = { .mode = MODE_SERVE };
@@ -201,6 +245,8 @@ int main(int argc, char *argv[])
 		return run_check(&o);
 	case MODE_APPLY_ONCE:
 		return run_apply_once(&o);
+	case MODE_REMOVE_TABLE:
+		return run_remove_table(&o);
 	case MODE_SERVE:
 		break;
 	}

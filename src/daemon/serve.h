@@ -62,6 +62,9 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 /* Time to send a request or read a response: root and the group, others. */
 #define PC_SERVER_TIMEOUT_MS 5000
 #define PC_SERVER_TIMEOUT_UNPRIV_MS 2000
+/* After SIGTERM: time the clients accepted before it keep to send their
+ * request and take the answer (a restart must not fail a fail2ban ban). */
+#define PC_SERVER_DRAIN_MS 1000
 /* CLOCK_MONOTONIC in ms: the clock of every deadline the server keeps. */
 uint64_t pc_now_ms(void);
 

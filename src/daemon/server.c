@@ -61,6 +61,7 @@ struct pc_server {
 	uint64_t trim_at; /* when to give freed heap back (UINT64_MAX: done) */
 	struct log_flood floods[_FLOOD_MAX];
 	bool quit;
+	uint64_t quit_at; /* after SIGTERM: the clients' last deadline */
 	/* One more fd the daemon reads (server_watch), not owned. */
 	int watch_fd;
 	void (*watch_fn)(void *userdata);
@@ -690,7 +691,8 @@ static void server_expire(struct pc_server *s)
 		if (c->deadline > now)
 			continue;
 		if (!c->sending)
-			refuse_fd(c->fd, PC_STATUS_FAILURE, "idle connection timed out");
+			refuse_fd(c->fd, PC_STATUS_FAILURE,
+				  s->quit ? "portctld is exiting" : "idle connection timed out");
 		else if (server_flood(s, FLOOD_SLOW_READER, c->peer.uid))
 			log_info("client pid %d uid %u dropped: did not read its response in %d ms",
 				 (int)c->peer.pid, c->peer.uid, client_timeout(c));
@@ -722,6 +724,27 @@ static void server_arm_timer(struct pc_server *s)
 	timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* Stop accepting: a client still in the listening socket's queue is the
+ * next daemon's (systemd keeps the socket across a restart). Those accepted
+ * already are answered first, for PC_SERVER_DRAIN_MS at most; closing them
+ * at once would fail a request sent just before the exit. */
+static void server_quit(struct pc_server *s)
+{
+	if (s->quit)
+		return;
+	s->quit = true;
+	s->quit_at = pc_now_ms() + PC_SERVER_DRAIN_MS;
+	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->listen_fd, NULL);
+}
+
+/* Quitting: no client deadline beyond quit_at, an answered one's included. */
+static void server_drain(struct pc_server *s)
+{
+	for (size_t i = 0; i < s->n_clients; i++)
+		if (s->clients[i]->deadline > s->quit_at)
+			s->clients[i]->deadline = s->quit_at;
+}
+
 static void server_signal(struct pc_server *s)
 {
 	struct signalfd_siginfo si;
@@ -733,7 +756,7 @@ static void server_signal(struct pc_server *s)
 		} else {
 			log_info("%s: exiting, the rules stay in the kernel",
 				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-			s->quit = true;
+			server_quit(s);
 		}
 	}
 }
@@ -744,7 +767,9 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 	uint64_t ticks;
 
 	if (tag == TAG_LISTEN) {
-		server_accept(s);
+		/* Already in this batch when SIGTERM came. */
+		if (!s->quit)
+			server_accept(s);
 	} else if (tag == TAG_SIGNAL) {
 		server_signal(s);
 	} else if (tag == TAG_WATCH) {
@@ -788,9 +813,11 @@ int server_run(struct pc_server *s)
 	struct epoll_event evs[64];
 	int pass[ARRAY_SIZE(evs)];
 
-	while (!s->quit) {
+	while (!s->quit || s->n_clients > 0) {
 		int n;
 
+		if (s->quit)
+			server_drain(s);
 		server_arm_timer(s);
 		n = epoll_wait(s->epoll_fd, evs, ARRAY_SIZE(evs), -1);
 		if (n < 0) {

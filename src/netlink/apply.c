@@ -490,3 +490,18 @@ int pc_nl_remove(struct pc_nl *nl, struct pc_diags *d)
 	batch_free(&b);
 	return r;
 }
+
+int pc_nl_table_delete(struct pc_nl *nl)
+{
+	struct pc_diags d;
+	int r = pc_nl_table_exists(nl);
+
+	if (r <= 0)
+		return r;
+	pc_diags_init(&d);
+	r = pc_nl_remove(nl, &d);
+	if (r == -ERESTART) /* another commit in between: once more */
+		r = pc_nl_remove(nl, &d);
+	pc_diags_free(&d);
+	return r < 0 ? r : 1;
+}

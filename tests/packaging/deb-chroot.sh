@@ -77,7 +77,9 @@ apt-get install -y -qq ./portctl_*.deb >/tmp/install2.log 2>&1 || bad "reinstall
 check "grep -q 'log-level = debug' /etc/portctl/portctl.conf" "reinstall: edited conffile kept"
 check "[ ! -e /etc/portctl/portctl.conf.dpkg-new ] && [ ! -e /etc/portctl/portctl.conf.dpkg-dist ]" "reinstall: no conffile prompt leftovers"
 
+echo 'allow 8080/tcp' >/etc/portctl/rules.d/90-portctl.rules
 dpkg -P portctl >/tmp/purge.log 2>&1 || { cat /tmp/purge.log; bad "dpkg -P"; }
+check "[ ! -e /etc/portctl/rules.d/90-portctl.rules ]" "purge: 90-portctl.rules (portctld's) removed"
 check "[ ! -e /etc/portctl/portctl.conf ]" "purge: conffile removed"
 check "[ ! -e /var/lib/portctl ]" "purge: state removed"
 check "[ ! -e /lib/systemd/system/portctld.service ]" "purge: units removed"
