@@ -162,6 +162,16 @@ int pc_port_parse(const char *text, uint16_t *out);
 /* One host address (no prefix length), IPv4 or IPv6: 0 or -EINVAL. */
 int pc_host_parse(const char *text, uint8_t *family, uint8_t addr[16]);
 
+/* Protocol rule words (src/lang/l4.c): an ICMP type (v6: ICMPv6) or IP
+ * protocol as a name or a number, 0 or -EINVAL; the name of a value, or
+ * NULL; the names, for hints and completion. */
+int pc_icmp_type_parse(bool v6, const char *s, size_t len, uint8_t *out);
+const char *pc_icmp_type_name(bool v6, uint8_t type);
+size_t pc_icmp_type_names(bool v6, const char **names, size_t max);
+int pc_ip_proto_parse(const char *s, size_t len, uint8_t *out);
+const char *pc_ip_proto_name(uint8_t proto);
+size_t pc_ip_proto_names(const char **names, size_t max);
+
 /* Whether s is a zone or service name as the grammar allows it. */
 bool pc_name_valid(const char *s);
 

@@ -15,10 +15,16 @@ static const char *const keywords[] = {
     "reject", "sctp",  "second",    "service", "source",  "tcp",     "to",   "udp",    "zone",
 };
 
+/* The words of protocol rules and source ports. */
+static const char *const l4_keywords[] = {"icmp", "icmpv6", "proto", "port"};
+
 bool keyword_is(const char *s, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
 		if (strlen(keywords[i]) == len && memcmp(keywords[i], s, len) == 0)
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(l4_keywords); i++)
+		if (strlen(l4_keywords[i]) == len && memcmp(l4_keywords[i], s, len) == 0)
 			return true;
 	return false;
 }
