@@ -162,6 +162,11 @@ int pc_port_parse(const char *text, uint16_t *out);
 /* One host address (no prefix length), IPv4 or IPv6: 0 or -EINVAL. */
 int pc_host_parse(const char *text, uint8_t *family, uint8_t addr[16]);
 
+/* Warnings for "portctl check" (src/lang/lint.c), on a validated cfg: a
+ * rule that never matches because an earlier one of the same zone and
+ * direction decides all of its traffic, and duplicates. */
+void pc_config_lint(const struct pc_config *cfg, struct pc_diags *d);
+
 /* Protocol rule words (src/lang/l4.c): an ICMP type (v6: ICMPv6) or IP
  * protocol as a name or a number, 0 or -EINVAL; the name of a value, or
  * NULL; the names, for hints and completion. */
