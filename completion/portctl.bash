@@ -58,7 +58,8 @@ _portctl()
 	fi
 	case $cmd in
 	allow | deny | reject | limit)
-		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
+		[[ $prev == --timeout ]] && COMPREPLY=($(compgen -W "30s 10m 1h 1d" -- "$cur")) && return
+		COMPREPLY=($(compgen -W "--runtime --timeout --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
 	insert | delete)
 		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit comment $rule_words" -- "$cur"))

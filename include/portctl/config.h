@@ -204,5 +204,8 @@ int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size);
  * "2h", "1d"); 1 s to PC_DURATION_MAX. 0, -EINVAL or -ERANGE. */
 #define PC_DURATION_MAX (3650u * 86400u)
 int pc_duration_parse(const char *s, uint32_t *seconds);
+/* A number of seconds for people, in its two largest non-zero units:
+ * "29m59s", "1d2h", "1h5s", "0s". */
+void pc_duration_format(uint64_t seconds, char *buf, size_t size);
 
 #endif

@@ -281,6 +281,30 @@ int pc_duration_parse(const char *s, uint32_t *seconds)
 	return 0;
 }
 
+void pc_duration_format(uint64_t seconds, char *buf, size_t size)
+{
+	static const struct {
+		char unit;
+		uint64_t factor;
+	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+	size_t len = 0, shown = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(units) && shown < 2 && len < size; i++) {
+		uint64_t v = seconds / units[i].factor;
+
+		if (v == 0 && !(shown == 0 && units[i].unit == 's'))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%llu%c", (unsigned long long)v,
+					units[i].unit);
+		seconds -= v * units[i].factor;
+		shown++;
+		if (seconds == 0)
+			break;
+	}
+}
+
 struct pc_loc loc_sub(const struct pc_loc *loc, size_t off, size_t len)
 {
 	struct pc_loc l = *loc;

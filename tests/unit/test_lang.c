@@ -407,6 +407,17 @@ START_TEST(test_format_helpers)
 	struct pc_prefix p = {.family = AF_INET6, .len = 32};
 	char buf[64];
 
+	/* The time a temporary rule has left, as status shows it. */
+	pc_duration_format(1799, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "29m59s");
+	pc_duration_format(1800, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "30m");
+	pc_duration_format(93784, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1d2h");
+	pc_duration_format(0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0s");
+	pc_duration_format(7, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "7s");
 	ck_assert_int_gt(pc_port_range_format(&r, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "60000-61000/udp");
 	r = (struct pc_port_range){.lo = 53, .hi = 53, .protos = PC_PROTO_DEFAULT};
