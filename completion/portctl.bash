@@ -14,7 +14,9 @@ _portctl()
 	_init_completion || return
 
 	local commands="allow deny reject limit forward masquerade insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure metrics"
-	local rule_words="in out zone from to rate log comment tcp udp sctp any"
+	local rule_words="in out zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
+	local icmp_types="echo-request echo-reply destination-unreachable time-exceeded parameter-problem"
+	local ip_protos="gre esp ah ipip ospf vrrp l2tp udplite"
 	local cmd="" i
 	_portctl_global=()
 	for ((i = 1; i < cword; i++)); do
@@ -40,6 +42,14 @@ _portctl()
 		COMPREPLY=($(compgen -W "$(_portctl_names zones)" -- "$cur"))
 		return
 		;;
+	icmp | icmpv6)
+		COMPREPLY=($(compgen -W "$icmp_types" -- "$cur"))
+		return
+		;;
+	proto)
+		COMPREPLY=($(compgen -W "$ip_protos" -- "$cur"))
+		return
+		;;
 	esac
 
 	if [[ -z $cmd ]]; then
@@ -48,7 +58,8 @@ _portctl()
 	fi
 	case $cmd in
 	allow | deny | reject | limit)
-		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
+		[[ $prev == --timeout ]] && COMPREPLY=($(compgen -W "30s 10m 1h 1d" -- "$cur")) && return
+		COMPREPLY=($(compgen -W "--runtime --timeout --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
 	forward)
 		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help to zone from comment tcp udp sctp $(_portctl_names services)" -- "$cur"))
@@ -89,11 +100,11 @@ _portctl()
 	check)
 		[[ $prev == -r || $prev == --rules-dir ]] && _filedir -d && return
 		# "-": the rules from standard input.
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "- --rules-dir --json --help" -- "$cur")) && return
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "- --rules-dir --strict --json --help" -- "$cur")) && return
 		_filedir rules
 		;;
 	explain)
-		# explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE]
+		# explain in|out PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE]
 		local n=0 j
 		for ((j = i + 1; j < cword; j++)); do
 			[[ ${words[j]} == -* ]] || ((n++))
@@ -106,9 +117,9 @@ _portctl()
 		*)
 			case $n in
 			0) COMPREPLY=($(compgen -W "in out --offline --json --help" -- "$cur")) ;;
-			1) COMPREPLY=($(compgen -W "tcp udp sctp" -- "$cur")) ;;
+			1) COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6 proto" -- "$cur")) ;;
 			2) ;;
-			*) COMPREPLY=($(compgen -W "from to on --offline --json" -- "$cur")) ;;
+			*) COMPREPLY=($(compgen -W "from port to on --offline --json" -- "$cur")) ;;
 			esac
 			;;
 		esac

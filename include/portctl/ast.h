@@ -81,6 +81,15 @@ struct pc_rule {
 	size_t n_written_ports;
 	struct pc_name *services; /* as written, for display */
 	size_t n_services;
+	/* "icmp [TYPE,…]", "icmpv6 [TYPE,…]", "proto NAME|NUMBER": the IP
+	 * protocol matched instead of ports (0: a port rule); icmp_types
+	 * empty: every type. */
+	uint8_t l4proto;
+	uint8_t *icmp_types;
+	size_t n_icmp_types;
+	/* "from ADDR port PORTS": source ports, protocols as for ports. */
+	struct pc_port_range *sports;
+	size_t n_sports;
 
 	struct pc_name *zones; /* empty: the default zone */
 	size_t n_zones;

@@ -164,6 +164,21 @@ int pc_port_parse(const char *text, uint16_t *out);
 /* One host address (no prefix length), IPv4 or IPv6: 0 or -EINVAL. */
 int pc_host_parse(const char *text, uint8_t *family, uint8_t addr[16]);
 
+/* Warnings for "portctl check" (src/lang/lint.c), on a validated cfg: a
+ * rule that never matches because an earlier one of the same zone and
+ * direction decides all of its traffic, and duplicates. */
+void pc_config_lint(const struct pc_config *cfg, struct pc_diags *d);
+
+/* Protocol rule words (src/lang/l4.c): an ICMP type (v6: ICMPv6) or IP
+ * protocol as a name or a number, 0 or -EINVAL; the name of a value, or
+ * NULL; the names, for hints and completion. */
+int pc_icmp_type_parse(bool v6, const char *s, size_t len, uint8_t *out);
+const char *pc_icmp_type_name(bool v6, uint8_t type);
+size_t pc_icmp_type_names(bool v6, const char **names, size_t max);
+int pc_ip_proto_parse(const char *s, size_t len, uint8_t *out);
+const char *pc_ip_proto_name(uint8_t proto);
+size_t pc_ip_proto_names(const char **names, size_t max);
+
 /* Whether s is a zone or service name as the grammar allows it. */
 bool pc_name_valid(const char *s);
 
@@ -191,5 +206,8 @@ int pc_prefix_format(const struct pc_prefix *p, char *buf, size_t size);
  * "2h", "1d"); 1 s to PC_DURATION_MAX. 0, -EINVAL or -ERANGE. */
 #define PC_DURATION_MAX (3650u * 86400u)
 int pc_duration_parse(const char *s, uint32_t *seconds);
+/* A number of seconds for people, in its two largest non-zero units:
+ * "29m59s", "1d2h", "1h5s", "0s". */
+void pc_duration_format(uint64_t seconds, char *buf, size_t size);
 
 #endif

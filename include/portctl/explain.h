@@ -12,11 +12,15 @@
 
 #include "portctl/config.h"
 
-/* What the words "in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE]" say. */
+/* What the words "in|out PROTO PORT [from ADDR [port PORT]] [to ADDR]
+ * [on IFACE]" say; PROTO PORT may also be "icmp [TYPE]", "icmpv6 [TYPE]"
+ * (echo-request when not given) or "proto NAME|NUMBER". */
 struct pc_explain_query {
 	enum pc_dir dir;
-	uint8_t l4proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
-	uint16_t port;
+	uint8_t l4proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, or any other */
+	uint16_t port;   /* 0 for a protocol without ports */
+	uint16_t sport;  /* 0 when not given */
+	uint8_t icmp_type;
 	uint8_t family; /* AF_INET or AF_INET6; 0 when no address was given */
 	bool have_from, have_to;
 	uint8_t from[16], to[16];

@@ -124,6 +124,7 @@ struct pc_packet {
 	uint8_t l4proto; /* IPPROTO_* */
 	uint8_t saddr[16], daddr[16];
 	uint16_t dport;    /* host order; for tcp/udp/sctp */
+	uint16_t sport;    /* host order; 0: not given */
 	uint8_t icmp_type; /* for icmp / ipv6-icmp */
 	const char *iif;   /* inbound: input interface name */
 	const char *oif;   /* outbound: output interface name */
@@ -141,6 +142,7 @@ enum pc_decided_by {
 	PC_DECIDED_RULE,
 	PC_DECIDED_POLICY,
 	PC_DECIDED_BAN, /* a ban (verdict drop) */
+	PC_DECIDED_PING, /* no rule matched: a zone whose policy is drop answers ping */
 };
 
 struct pc_verdict {

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const char check_usage[] =
-    "check [--json] [FILE... | --rules-dir DIR]\n"
+    "check [--json] [--strict] [FILE... | --rules-dir DIR]\n"
     "\n"
     "Validate rule files without applying them. Needs no daemon and no privilege.\n"
     "\n"
@@ -37,31 +37,39 @@ static const char check_usage[] =
     "\n"
     "Every problem is printed as FILE:LINE:COL: error: message, with the line\n"
     "and a caret under the word. On success prints a one-line summary.\n"
+    "Warnings name rules that can never match (an earlier rule of the same\n"
+    "zone and direction decides all of their traffic) and duplicates.\n"
     "\n"
     "Options:\n"
     "  -r, --rules-dir DIR  read DIR/*.rules instead of CONFIG/rules.d/\n"
     "  -j, --json           print {\"valid\", \"errors\": [...], \"rules\", ...} instead\n"
+    "  -s, --strict         treat warnings as errors (exit 2)\n"
     "  -h, --help           show this help\n"
     "\n"
-    "Exit status: 0 valid (warnings allowed), 2 invalid, 1 a file (or DIR) could\n"
-    "not be read.\n";
+    "Exit status: 0 valid (warnings allowed unless --strict), 2 invalid, 1 a file\n"
+    "(or DIR) could not be read.\n";
 
 /* The options; returns the index of the first FILE, or -1 with *code. */
 static int check_options_parse(struct cli_context *ctx, int argc, char *argv[],
-			       const char **rules_dir, int *code)
+			       const char **rules_dir, bool *strict, int *code)
 {
 	static const struct option options[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"rules-dir", required_argument, NULL, 'r'},
+	    {"strict", no_argument, NULL, 's'},
 	    {0},
 	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hjr:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hjr:s", options, NULL)) != -1) {
 		if (c == 'r') {
 			*rules_dir = optarg;
+			continue;
+		}
+		if (c == 's') {
+			*strict = true;
 			continue;
 		}
 		if (cli_option_common(ctx, c, argv[0], check_usage, code) < 0)
@@ -274,11 +282,12 @@ int cmd_check(struct cli_context *ctx, int argc, char *argv[])
 	struct check_files f = {.stdin_fd = -1};
 	struct pc_config *cfg = NULL;
 	const char *rules_dir = NULL;
+	bool strict = false;
 	struct pc_diags d;
 	int code, i, r;
 	bool valid;
 
-	i = check_options_parse(ctx, argc, argv, &rules_dir, &code);
+	i = check_options_parse(ctx, argc, argv, &rules_dir, &strict, &code);
 	if (i < 0)
 		return code;
 	pc_diags_init(&d);
@@ -309,7 +318,9 @@ int cmd_check(struct cli_context *ctx, int argc, char *argv[])
 	/* A file refused as binary is an invalid configuration, like a bad rule. */
 	if (r == 0 && pc_diags_has_errors(&d))
 		r = -EINVAL;
-	valid = r == 0 && !pc_diags_has_errors(&d);
+	if (r == 0)
+		pc_config_lint(cfg, &d);
+	valid = r == 0 && !pc_diags_has_errors(&d) && !(strict && d.n_warnings);
 	if (r == -ENOMEM) {
 		fprintf(stderr, "%s check: out of memory\n", ctx->prog);
 		code = CLI_EXIT_FAILURE;

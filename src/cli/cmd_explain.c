@@ -13,7 +13,8 @@
 #define EXPLAIN_TIMEOUT_MS 30000
 
 static const char explain_usage[] =
-    "explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE] [--offline] [--json]\n"
+    "explain in|out PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE] [--offline]\n"
+    "        [--json]\n"
     "\n"
     "Say what the firewall does with the first packet of a new connection:\n"
     "the zone chosen and why (source address, interface or default), the rule\n"
@@ -21,10 +22,12 @@ static const char explain_usage[] =
     "verdict (accept, drop or reject). The answer comes from the same compiled\n"
     "model that is loaded into the kernel.\n"
     "\n"
-    "  PROTO      tcp, udp or sctp\n"
+    "  PROTO      tcp, udp or sctp; or icmp|icmpv6 [TYPE] (echo-request when not\n"
+    "             given) or proto NAME|NUMBER, without a PORT\n"
     "  PORT       the destination port, 1-65535\n"
     "  from ADDR  the source address (inbound: the remote host); without it, an\n"
     "             address no zone and no rule names stands for \"any\"\n"
+    "  port PORT  after from ADDR: the source port\n"
     "  to ADDR    the destination address (outbound: the remote host)\n"
     "  on IFACE   the interface the packet comes in on (in) or leaves by (out);\n"
     "             without it, portctld takes the interface of its route to the\n"

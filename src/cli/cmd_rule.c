@@ -13,6 +13,7 @@ struct rule_opts {
 	bool runtime;
 	bool force; /* even if it cuts the admin's own SSH session */
 	bool dry_run; /* say what would change, change nothing */
+	uint32_t timeout; /* seconds: a temporary rule; 0: none */
 	int first; /* index of the first operand */
 };
 
@@ -26,13 +27,26 @@ static int rule_opts_parse(struct cli_context *ctx, int argc, char *argv[], cons
 		{"runtime", no_argument, NULL, 'r'},
 		{"force", no_argument, NULL, 'f'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"timeout", required_argument, NULL, 't'},
 		{0},
 	};
-	int c;
+	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hjrfn", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjrfnt:", options, NULL)) != -1) {
 		switch (c) {
+		case 't':
+			r = pc_duration_parse(optarg, &o->timeout);
+			if (r < 0) {
+				fprintf(stderr, "%s: %s: %s\nRun '%s %s --help' for usage.\n",
+					ctx->prog, argv[0],
+					r == -ERANGE ? "--timeout is at most 3650 days"
+						     : "--timeout takes a duration: 30s, 10m, 2h, 1d",
+					ctx->prog, argv[0]);
+				*exit_code = CLI_EXIT_USAGE;
+				return -1;
+			}
+			break;
 		case 'n':
 			o->dry_run = true;
 			break;
@@ -75,7 +89,7 @@ static int usage_error(const struct cli_context *ctx, const char *cmd, const cha
 }
 
 static const char rule_usage_fmt[] =
-	"%s [--runtime] [--dry-run] [--json] RULE...\n\n"
+	"%s [--runtime | --timeout DURATION] [--dry-run] [--json] RULE...\n\n"
 	"Add a rule at the end of the rules portctl manages, apply it now and\n"
 	"persist it to rules.d/90-portctl.rules. RULE is what a rules file line\n"
 	"holds after the action, e.g. '443/tcp', '80,443/tcp zone public\n"
@@ -83,6 +97,9 @@ static const char rule_usage_fmt[] =
 	"10.0.0.5:80', for masquerade 'zone internal out eth0'; see\n"
 	"portctl.rules(5).\n\n"
 	"  --runtime   apply now, do not persist (dropped by the next reload)\n"
+	"  --timeout DURATION\n"
+	"              a temporary rule: removed after DURATION (30s, 10m, 2h, 1d),\n"
+	"              kept until then through reloads and restarts; not persisted\n"
 	"  --force     even if it would cut your own SSH session (SSH_CONNECTION)\n"
 	"  --dry-run   check the change (rule, files, lock-out guard) and say what\n"
 	"              it would do, with --json the rules file's text after it;\n"
@@ -107,6 +124,11 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 		return CLI_EXIT_FAILURE;
 	args = json_pack("{s:s,s:b,s:b}", "rule", text, "runtime", o.runtime, "dry_run",
 			 o.dry_run);
+	if (args && o.timeout &&
+	    json_object_set_new(args, "timeout", json_integer(o.timeout)) < 0) {
+		json_decref(args);
+		return CLI_EXIT_FAILURE;
+	}
 	return cli_guarded_call(ctx, action, args, o.force);
 }
 
@@ -166,6 +188,8 @@ int cmd_insert(struct cli_context *ctx, int argc, char *argv[])
 			    "(rules.d/90-portctl.rules) or right after them.\n",
 			    &o, &code) < 0)
 		return code;
+	if (o.timeout)
+		return usage_error(ctx, "insert", "takes no --timeout: use 'allow ... --timeout'");
 	if (argc - o.first < 3 || !number_parse(argv[o.first], &n))
 		return usage_error(ctx, "insert", "needs a position and a rule, e.g. 1 allow 22/tcp");
 	text = pc_rule_text_from_argv(argc - o.first - 1, argv + o.first + 1);
@@ -220,6 +244,8 @@ int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
 			    "--dry-run says what would be deleted and changes nothing.\n",
 			    &o, &code) < 0)
 		return code;
+	if (o.timeout)
+		return usage_error(ctx, "delete", "takes no --timeout");
 	if (o.first == argc)
 		return usage_error(ctx, "delete", "needs a rule number, a rule or 'comment TEXT'");
 	args = delete_args(argc - o.first, argv + o.first);

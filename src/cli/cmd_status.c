@@ -52,6 +52,13 @@ static void rule_print(const json_t *r, enum status_detail detail)
 	if (detail == DETAIL_VERBOSE)
 		printf("  %s:%lld", json_string_value(json_object_get(r, "file")),
 		       (long long)json_integer_value(json_object_get(r, "line")));
+	if (json_is_integer(json_object_get(r, "expires_in"))) {
+		char left[32];
+
+		pc_duration_format((uint64_t)json_integer_value(json_object_get(r, "expires_in")),
+				   left, sizeof(left));
+		printf("  (expires in %s)", left);
+	}
 	putchar('\n');
 }
 

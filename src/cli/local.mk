@@ -29,6 +29,8 @@ portctl_LDADD += $(NETLINK_LIBS)
 
 TESTS += tests/integration/test_cli_check.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_check.sh
+TESTS += tests/integration/test_check_lint.sh
+dist_noinst_SCRIPTS += tests/integration/test_check_lint.sh
 # ban/unban's words and requests, against a stand-in daemon.
 TESTS += tests/integration/test_cli_ban.sh
 dist_noinst_SCRIPTS += tests/integration/test_cli_ban.sh

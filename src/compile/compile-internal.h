@@ -65,13 +65,13 @@ int rule_addr_side(const struct pc_rule *r);
  * none), or -1 for an unknown name. */
 ssize_t rule_zone_index(const struct pc_config *cfg, const struct pc_rule *r, size_t i);
 
-/* The ICMP types the preamble accepts, for the lowering and the evaluator
- * alike: ICMPv6 early (ahead of the conntrack invalid drop), then the rest
- * of ICMPv6, and ICMP. */
+/* The ICMPv6 types the preamble accepts ahead of the conntrack invalid
+ * drop (ND, packet-too-big), for the lowering and the evaluator alike; and
+ * echo-request, which a zone whose policy is drop answers after its rules. */
 #define ICMP6_EARLY_N 5
-#define ICMP6_OK_N 4
-#define ICMP4_OK_N 4
-extern const uint8_t icmp6_early[ICMP6_EARLY_N], icmp6_ok[ICMP6_OK_N], icmp4_ok[ICMP4_OK_N];
+extern const uint8_t icmp6_early[ICMP6_EARLY_N];
+#define PC_ICMP_ECHO_REQUEST 8
+#define PC_ICMP6_ECHO_REQUEST 128
 
 /* The items of r's ports, one per range and protocol (keys: protocol
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */

@@ -28,12 +28,15 @@ static bool packet_loopback(const struct pc_packet *pkt)
 
 static bool packet_icmp_accepted(const struct pc_packet *pkt)
 {
-	if (pkt->family == AF_INET && pkt->l4proto == IPPROTO_ICMP)
-		return bytes_has(icmp4_ok, sizeof(icmp4_ok), pkt->icmp_type);
-	if (pkt->family == AF_INET6 && pkt->l4proto == IPPROTO_ICMPV6)
-		return bytes_has(icmp6_early, sizeof(icmp6_early), pkt->icmp_type) ||
-		       bytes_has(icmp6_ok, sizeof(icmp6_ok), pkt->icmp_type);
-	return false;
+	return pkt->family == AF_INET6 && pkt->l4proto == IPPROTO_ICMPV6 &&
+	       bytes_has(icmp6_early, sizeof(icmp6_early), pkt->icmp_type);
+}
+
+/* What a zone whose policy is drop accepts after its rules (lower.c). */
+static bool packet_ping(const struct pc_packet *pkt)
+{
+	return (pkt->l4proto == IPPROTO_ICMP && pkt->icmp_type == PC_ICMP_ECHO_REQUEST) ||
+	       (pkt->l4proto == IPPROTO_ICMPV6 && pkt->icmp_type == PC_ICMP6_ECHO_REQUEST);
 }
 
 static void addr_key(uint8_t family, const uint8_t *addr, uint8_t *key)
@@ -141,9 +144,39 @@ static bool ports_match(const struct pc_rule *r, const struct pc_packet *pkt)
 	return false;
 }
 
+static bool sports_match(const struct pc_rule *r, const struct pc_packet *pkt)
+{
+	if (r->n_sports == 0)
+		return true;
+	for (size_t i = 0; i < r->n_sports; i++) {
+		const struct pc_port_range *pr = &r->sports[i];
+
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+			if ((pr->protos & pc_protos_all[p]) &&
+			    proto_l4(pc_protos_all[p]) == pkt->l4proto && pr->lo <= pkt->sport &&
+			    pkt->sport <= pr->hi)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* icmp [TYPES], icmpv6 [TYPES], proto N; icmp is IPv4's, icmpv6 IPv6's. */
+static bool l4_match(const struct pc_rule *r, const struct pc_packet *pkt)
+{
+	if (r->l4proto == 0)
+		return true;
+	if (pkt->l4proto != r->l4proto)
+		return false;
+	if ((r->l4proto == IPPROTO_ICMP && pkt->family != AF_INET) ||
+	    (r->l4proto == IPPROTO_ICMPV6 && pkt->family != AF_INET6))
+		return false;
+	return r->n_icmp_types == 0 || bytes_has(r->icmp_types, r->n_icmp_types, pkt->icmp_type);
+}
+
 static bool rule_matches(const struct pc_rule *r, const struct pc_packet *pkt)
 {
-	return ports_match(r, pkt) && prefixes_match(r->from, r->n_from, pkt->family, pkt->saddr) &&
+	return ports_match(r, pkt) && sports_match(r, pkt) && l4_match(r, pkt) && prefixes_match(r->from, r->n_from, pkt->family, pkt->saddr) &&
 	       prefixes_match(r->to, r->n_to, pkt->family, pkt->daddr);
 }
 
@@ -276,5 +309,9 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 	}
 	out->verdict = c->policy;
 	out->by = PC_DECIDED_POLICY;
+	if (c->policy == PC_VERDICT_DROP && packet_ping(pkt)) {
+		out->verdict = PC_VERDICT_ACCEPT;
+		out->by = PC_DECIDED_PING;
+	}
 	return 0;
 }

@@ -39,10 +39,14 @@ static const struct {
 
 static const char *proto_name(uint8_t l4proto)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
-		if (protos[i].l4proto == l4proto)
-			return protos[i].name;
-	return "?";
+	const char *n = pc_ip_proto_name(l4proto);
+
+	return n ? n : "?";
+}
+
+static bool proto_has_ports(uint8_t l4proto)
+{
+	return l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP || l4proto == IPPROTO_SCTP;
 }
 
 static bool iface_valid(const char *s)
@@ -72,7 +76,11 @@ static int query_addr(struct pc_explain_query *q, const char *word, const char *
 				   "2001:db8::1",
 				   word, value);
 	if (q->family && q->family != family)
-		return query_error(err, size, "'from' and 'to' must be of one address family");
+		return query_error(err, size,
+				   q->l4proto == IPPROTO_ICMP	  ? "icmp is IPv4's: give IPv4 addresses"
+				   : q->l4proto == IPPROTO_ICMPV6 ? "icmpv6 is IPv6's: give IPv6 addresses"
+								  : "'from' and 'to' must be of one "
+								    "address family");
 	q->family = family;
 	*have = true;
 	return 0;
@@ -85,6 +93,15 @@ static int query_option(struct pc_explain_query *q, const char *word, const char
 		return query_addr(q, word, value, &q->have_from, q->from, err, size);
 	if (streq(word, "to"))
 		return query_addr(q, word, value, &q->have_to, q->to, err, size);
+	if (streq(word, "port") && proto_has_ports(q->l4proto)) {
+		if (q->sport)
+			return query_error(err, size, "'port' given twice");
+		if (pc_port_parse(value, &q->sport) < 0)
+			return query_error(err, size,
+					   "port '%s': the source port is a number from 1 to 65535",
+					   value);
+		return 0;
+	}
 	if (streq(word, "on")) {
 		if (q->iface[0])
 			return query_error(err, size, "'on' given twice");
@@ -107,7 +124,7 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
 	int r;
 
 	memset(q, 0, sizeof(*q));
-	if (argc < 3)
+	if (argc < 3 && !(argc == 2 && (streq(argv[1], "icmp") || streq(argv[1], "icmpv6"))))
 		return query_error(err, err_size,
 				   "explain needs a direction, a protocol and a port, e.g. "
 				   "'explain in tcp 22 from 192.0.2.1 on eth0'");
@@ -119,16 +136,42 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
 		q->dir = PC_DIR_OUT;
 	else
 		return query_error(err, err_size, "'%s': the direction is 'in' or 'out'", argv[0]);
+	int k = 3;
+
 	for (i = 0; i < ARRAY_SIZE(protos) && !streq(argv[1], protos[i].name); i++)
 		;
-	if (i == ARRAY_SIZE(protos))
-		return query_error(err, err_size, "'%s': the protocol is tcp, udp or sctp",
+	if (i < ARRAY_SIZE(protos)) {
+		q->l4proto = protos[i].l4proto;
+		if (pc_port_parse(argv[2], &q->port) < 0)
+			return query_error(err, err_size,
+					   "'%s': the port is a number from 1 to 65535", argv[2]);
+	} else if (streq(argv[1], "icmp") || streq(argv[1], "icmpv6")) {
+		bool v6 = streq(argv[1], "icmpv6");
+
+		q->l4proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		q->family = v6 ? AF_INET6 : AF_INET;
+		q->icmp_type = v6 ? 128 : 8;
+		k = 2;
+		if (argc > 2 && !streq(argv[2], "from") && !streq(argv[2], "to") && !streq(argv[2], "on")) {
+			if (pc_icmp_type_parse(v6, argv[2], strlen(argv[2]), &q->icmp_type) < 0)
+				return query_error(err, err_size,
+						   "'%s': not an %s type (a name such as "
+						   "echo-request, or 0-255)",
+						   argv[2], v6 ? "ICMPv6" : "ICMP");
+			k = 3;
+		}
+	} else if (streq(argv[1], "proto")) {
+		if (pc_ip_proto_parse(argv[2], strlen(argv[2]), &q->l4proto) < 0)
+			return query_error(err, err_size,
+					   "'%s': the protocol is a name (gre, esp, ah, …) or "
+					   "a number from 1 to 255",
+					   argv[2]);
+	} else {
+		return query_error(err, err_size,
+				   "'%s': the protocol is tcp, udp, sctp, icmp, icmpv6 or proto",
 				   argv[1]);
-	q->l4proto = protos[i].l4proto;
-	if (pc_port_parse(argv[2], &q->port) < 0)
-		return query_error(err, err_size, "'%s': the port is a number from 1 to 65535",
-				   argv[2]);
-	for (int k = 3; k < argc; k += 2) {
+	}
+	for (; k < argc; k += 2) {
 		if (k + 1 >= argc)
 			return query_error(err, err_size, "'%s' needs a value", argv[k]);
 		r = query_option(q, argv[k], argv[k + 1], err, err_size);
@@ -284,6 +327,8 @@ static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt,
 	pkt->family = q->family;
 	pkt->l4proto = q->l4proto;
 	pkt->dport = q->port;
+	pkt->sport = q->sport;
+	pkt->icmp_type = q->icmp_type;
 	/* from is always the source, to the destination, in either direction. */
 	memcpy(pkt->saddr, q->have_from ? q->from : (q->dir == PC_DIR_IN ? remote : local), 16);
 	memcpy(pkt->daddr, q->have_to ? q->to : (q->dir == PC_DIR_IN ? local : remote), 16);
@@ -334,6 +379,7 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	const char *decided = v->by == PC_DECIDED_RULE	   ? "rule"
 			      : v->by == PC_DECIDED_POLICY ? "policy"
 			      : v->by == PC_DECIDED_BAN	   ? "ban"
+			      : v->by == PC_DECIDED_PING   ? "ping"
 							   : "builtin";
 	json_t *a;
 
@@ -356,6 +402,20 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 		(v->rule->rate.set || v->rule->action == PC_LIMIT));
 	if (a && v->by == PC_DECIDED_RULE && v->rule->action == PC_FORWARD &&
 	    json_object_set_new(a, "forwarded_to", forward_to_json(v->rule, q->port)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	if (a && (q->l4proto == IPPROTO_ICMP || q->l4proto == IPPROTO_ICMPV6)) {
+		const char *tn = pc_icmp_type_name(q->l4proto == IPPROTO_ICMPV6, q->icmp_type);
+		char num[8];
+
+		snprintf(num, sizeof(num), "%u", q->icmp_type);
+		if (json_object_set_new(a, "icmp_type", json_string(tn ? tn : num)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	if (a && q->sport && json_object_set_new(a, "source_port", json_integer(q->sport)) < 0) {
 		json_decref(a);
 		return NULL;
 	}
@@ -445,11 +505,19 @@ static const char *jstr(const json_t *o, const char *key)
 static void print_packet(FILE *out, const json_t *a)
 {
 	bool in = streq(jstr(a, "direction"), "in");
+	long long port = json_integer_value(json_object_get(a, "port"));
 
-	fprintf(out, "packet:  %s %s/%lld from %s%s to %s%s", jstr(a, "direction"),
-		jstr(a, "protocol"), (long long)json_integer_value(json_object_get(a, "port")),
-		jstr(a, "source"), json_is_true(json_object_get(a, "source_given")) ? "" : " (any)",
-		jstr(a, "destination"),
+	fprintf(out, "packet:  %s %s", jstr(a, "direction"), jstr(a, "protocol"));
+	if (port)
+		fprintf(out, "/%lld", port);
+	if (json_is_string(json_object_get(a, "icmp_type")))
+		fprintf(out, " %s", jstr(a, "icmp_type"));
+	fprintf(out, " from %s%s", jstr(a, "source"),
+		json_is_true(json_object_get(a, "source_given")) ? "" : " (any)");
+	if (json_is_integer(json_object_get(a, "source_port")))
+		fprintf(out, " port %lld",
+			(long long)json_integer_value(json_object_get(a, "source_port")));
+	fprintf(out, " to %s%s", jstr(a, "destination"),
 		json_is_true(json_object_get(a, "destination_given")) ? "" : " (any)");
 	if (json_is_string(json_object_get(a, "interface")))
 		fprintf(out, " %s %s", in ? "in on" : "out on", jstr(a, "interface"));
@@ -553,11 +621,17 @@ void pc_explain_print(FILE *out, const json_t *a)
 	} else if (streq(decided, "ban")) {
 		fprintf(out, "rule:    banned (%s)%s\n", jstr(json_object_get(a, "ban"), "text"),
 			json_is_string(json_object_get(a, "zone")) ? "" : ", in every zone");
+	} else if (streq(decided, "ping")) {
+		fprintf(out, "rule:    none matched: a zone whose %s policy is drop answers ping\n"
+			     "         (write 'deny icmp echo-request' or 'deny icmpv6 echo-request' "
+			     "to refuse it)\n",
+			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");
 	} else if (streq(decided, "policy")) {
 		fprintf(out, "rule:    none matched: the zone's %s policy decides\n",
 			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");
 	} else {
-		fprintf(out, "rule:    built in (loopback or needed ICMP), before any zone\n");
+		fprintf(out, "rule:    built in (loopback, connection state, ND or "
+			     "packet-too-big), before the zone's rules\n");
 	}
 	print_published(out, a);
 	fprintf(out, "verdict: %s%s\n", jstr(a, "verdict"),

@@ -214,28 +214,12 @@ static int icmp_set_new(struct lower *l, const char *name, uint32_t type, const 
 }
 
 /* ND and packet-too-big come before "ct state invalid drop": ND is
- * untracked. */
+ * untracked. They are all the ICMP the preamble accepts on its own: errors
+ * about a connection are "ct state related"; echo-request is answered by
+ * the zone (zone_ping_lower), after its rules, so that they can refuse it. */
 const uint8_t icmp6_early[ICMP6_EARLY_N] = { 2, 133, 134, 135, 136 };
-const uint8_t icmp6_ok[ICMP6_OK_N] = { 1, 3, 4, 128 };
-const uint8_t icmp4_ok[ICMP4_OK_N] = { 3, 8, 11, 12 };
 
-struct preamble_sets {
-	struct nftnl_set *icmp6_early, *icmp6_ok, *icmp4_ok;
-};
-
-static int preamble_sets_new(struct lower *l, struct preamble_sets *ps)
-{
-	int r = icmp_set_new(l, "icmp6_early", NFT_DTYPE_ICMP6_TYPE, icmp6_early,
-			     sizeof(icmp6_early), &ps->icmp6_early);
-
-	if (r >= 0)
-		r = icmp_set_new(l, "icmp6_ok", NFT_DTYPE_ICMP6_TYPE, icmp6_ok, sizeof(icmp6_ok),
-				 &ps->icmp6_ok);
-	if (r >= 0)
-		r = icmp_set_new(l, "icmp_ok", NFT_DTYPE_ICMP_TYPE, icmp4_ok, sizeof(icmp4_ok),
-				 &ps->icmp4_ok);
-	return r;
-}
+static const char *const preamble_chains[2] = { "preamble_in", "preamble_out" };
 
 static int rule_icmp_accept(struct lower *l, const char *chain, uint8_t l4proto,
 			    const struct nftnl_set *s)
@@ -258,16 +242,14 @@ static int rule_ct_state(struct lower *l, const char *chain, uint32_t mask, enum
 	return ret < 0 ? ret : rule_add_verdict(r, v);
 }
 
-static const char *const preamble_chains[2] = { "preamble_in", "preamble_out" };
-
 /* The built-in part every zone chain jumps to after its bans: needed
- * ICMPv6, established connections, invalid packets, needed ICMP. It sits
- * behind zone dispatch, not ahead of it, so that a zone's bans are checked
- * before established connections are let through. */
-static int preamble_lower(struct lower *l, enum pc_dir dir, const struct preamble_sets *ps)
+ * ICMPv6, established connections, invalid packets. It sits behind zone
+ * dispatch, not ahead of it, so that a zone's bans are checked before
+ * established connections are let through. */
+static int preamble_lower(struct lower *l, enum pc_dir dir, const struct nftnl_set *early)
 {
 	const char *chain = preamble_chains[dir];
-	int ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_early);
+	int ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, early);
 
 	if (ret >= 0)
 		ret = rule_ct_state(l, chain, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
@@ -275,10 +257,30 @@ static int preamble_lower(struct lower *l, enum pc_dir dir, const struct preambl
 				    PC_VERDICT_ACCEPT);
 	if (ret >= 0)
 		ret = rule_ct_state(l, chain, NF_CT_STATE_INVALID_BIT, PC_VERDICT_DROP);
-	if (ret >= 0)
-		ret = rule_icmp_accept(l, chain, IPPROTO_ICMP, ps->icmp4_ok);
-	if (ret >= 0)
-		ret = rule_icmp_accept(l, chain, IPPROTO_ICMPV6, ps->icmp6_ok);
+	return ret;
+}
+
+/* icmp type echo-request accept, icmpv6 type echo-request accept: at the
+ * end of a zone chain whose policy is drop, so ping is answered unless a
+ * rule of the zone decided (deny from ADDR, deny icmp echo-request); a
+ * reject zone (block) refuses it like everything else. */
+static int zone_ping_lower(struct lower *l, const char *chain)
+{
+	static const uint8_t protos[2] = { IPPROTO_ICMP, IPPROTO_ICMPV6 };
+	static const uint8_t echo[2] = { PC_ICMP_ECHO_REQUEST, PC_ICMP6_ECHO_REQUEST };
+	int ret = 0;
+
+	for (int i = 0; ret >= 0 && i < 2; i++) {
+		struct nftnl_rule *r = lower_rule_new(l, chain);
+
+		ret = r ? rule_add_l4proto(r, protos[i]) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_cmp_u8(r, NFT_REG_1, echo[i]);
+		if (ret >= 0)
+			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
+	}
 	return ret;
 }
 
@@ -703,7 +705,7 @@ int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spa
 
 /* The sets one rule needs, made once and shared by its kernel rules. */
 struct rule_sets {
-	struct nftnl_set *from[2], *to[2], *ports[3], *meter[2];
+	struct nftnl_set *from[2], *to[2], *ports[3], *sports[3], *meter[2], *icmp;
 };
 
 static int fam_index(uint8_t family)
@@ -764,19 +766,32 @@ static int addr_set_new(struct lower *l, const char *name, const struct pc_prefi
 	return set_fill_union(l, s, items, k, addr_len(family));
 }
 
-static size_t rule_ports_of(const struct pc_rule *r, enum pc_proto proto)
+static size_t ports_of(const struct pc_port_range *v, size_t n, enum pc_proto proto)
 {
 	size_t c = 0;
 
-	for (size_t i = 0; i < r->n_ports; i++)
-		c += (r->ports[i].protos & proto) != 0;
+	for (size_t i = 0; i < n; i++)
+		c += (v[i].protos & proto) != 0;
 	return c;
 }
 
-static int port_set_new(struct lower *l, const char *name, const struct pc_rule *r,
-			enum pc_proto proto, struct nftnl_set **out)
+static size_t rule_ports_of(const struct pc_rule *r, enum pc_proto proto)
 {
-	_cleanup_free_ struct span_item *items = calloc(r->n_ports, sizeof(*items));
+	return ports_of(r->ports, r->n_ports, proto);
+}
+
+/* Whether the rule has a kernel rule for protocol pc_protos_all[p]: its
+ * ports and source ports, where given, name the protocol. */
+static bool rule_has_proto(const struct pc_rule *r, size_t p)
+{
+	return (r->n_ports == 0 || rule_ports_of(r, pc_protos_all[p])) &&
+	       (r->n_sports == 0 || ports_of(r->sports, r->n_sports, pc_protos_all[p]));
+}
+
+static int port_set_new(struct lower *l, const char *name, const struct pc_port_range *ports,
+			size_t n, enum pc_proto proto, struct nftnl_set **out)
+{
+	_cleanup_free_ struct span_item *items = calloc(n ? n : 1, sizeof(*items));
 	struct nftnl_set *s;
 	size_t k = 0;
 
@@ -785,13 +800,13 @@ static int port_set_new(struct lower *l, const char *name, const struct pc_rule 
 	s = lower_set_new(l, name, NFT_SET_INTERVAL, NFT_DTYPE_INET_SERVICE, 2);
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->n_ports; i++) {
-		if (!(r->ports[i].protos & proto))
+	for (size_t i = 0; i < n; i++) {
+		if (!(ports[i].protos & proto))
 			continue;
-		items[k].lo[0] = r->ports[i].lo >> 8;
-		items[k].lo[1] = r->ports[i].lo & 0xff;
-		items[k].hi[0] = r->ports[i].hi >> 8;
-		items[k].hi[1] = r->ports[i].hi & 0xff;
+		items[k].lo[0] = ports[i].lo >> 8;
+		items[k].lo[1] = ports[i].lo & 0xff;
+		items[k].hi[0] = ports[i].hi >> 8;
+		items[k].hi[1] = ports[i].hi & 0xff;
 		k++;
 	}
 	*out = s;
@@ -870,8 +885,21 @@ static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule
 
 		if (rule_ports_of(r, pc_protos_all[p]) > 1) {
 			snprintf(name, sizeof(name), "%s_%s", base, pnames[p]);
-			ret = port_set_new(l, name, r, pc_protos_all[p], &rs->ports[p]);
+			ret = port_set_new(l, name, r->ports, r->n_ports, pc_protos_all[p],
+					   &rs->ports[p]);
 		}
+		if (ret >= 0 && ports_of(r->sports, r->n_sports, pc_protos_all[p]) > 1) {
+			snprintf(name, sizeof(name), "%s_s%s", base, pnames[p]);
+			ret = port_set_new(l, name, r->sports, r->n_sports, pc_protos_all[p],
+					   &rs->sports[p]);
+		}
+	}
+	if (ret >= 0 && r->n_icmp_types > 1) {
+		snprintf(name, sizeof(name), "%s_icmp", base);
+		ret = icmp_set_new(l, name,
+				   r->l4proto == IPPROTO_ICMP ? NFT_DTYPE_ICMP_TYPE
+							      : NFT_DTYPE_ICMP6_TYPE,
+				   r->icmp_types, r->n_icmp_types, &rs->icmp);
 	}
 	return ret;
 }
@@ -902,21 +930,19 @@ static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p,
 	return ret < 0 ? ret : rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, lo, len);
 }
 
-/* meta l4proto tcp th dport 22 | 1000-2000 | @set. */
-static int rule_add_port_match(struct nftnl_rule *nr, const struct pc_rule *r, size_t p,
-			       const struct nftnl_set *set)
+/* th dport 22 | 1000-2000 | @set (sport: offset 0). */
+static int rule_add_port_match(struct nftnl_rule *nr, const struct pc_port_range *ports, size_t n,
+			       size_t p, uint32_t offset, const struct nftnl_set *set)
 {
 	const struct pc_port_range *one = NULL;
 	uint16_t lo, hi;
-	int ret = rule_add_l4proto(nr, proto_l4(pc_protos_all[p]));
+	int ret = rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2, NFT_REG_1);
 
-	if (ret >= 0)
-		ret = rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
 	if (ret < 0 || set)
 		return ret < 0 ? ret : rule_add_lookup(nr, NFT_REG_1, set, -1);
-	for (size_t i = 0; !one && i < r->n_ports; i++) {
-		if (r->ports[i].protos & pc_protos_all[p])
-			one = &r->ports[i];
+	for (size_t i = 0; !one && i < n; i++) {
+		if (ports[i].protos & pc_protos_all[p])
+			one = &ports[i];
 	}
 	lo = htons(one->lo);
 	hi = htons(one->hi);
@@ -924,6 +950,22 @@ static int rule_add_port_match(struct nftnl_rule *nr, const struct pc_rule *r, s
 		return rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, &lo, sizeof(lo));
 	ret = rule_add_cmp(nr, NFT_CMP_GTE, NFT_REG_1, &lo, sizeof(lo));
 	return ret < 0 ? ret : rule_add_cmp(nr, NFT_CMP_LTE, NFT_REG_1, &hi, sizeof(hi));
+}
+
+/* meta l4proto gre; icmp type 8 | @set. */
+static int rule_add_l4_match(struct nftnl_rule *nr, const struct pc_rule *r,
+			     const struct nftnl_set *types)
+{
+	int ret = rule_add_l4proto(nr, r->l4proto);
+
+	if (ret < 0 || r->n_icmp_types == 0)
+		return ret;
+	ret = rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	if (ret < 0)
+		return ret;
+	if (types)
+		return rule_add_lookup(nr, NFT_REG_1, types, -1);
+	return rule_add_cmp_u8(nr, NFT_REG_1, r->icmp_types[0]);
 }
 
 enum rule_part { PART_LOG, PART_METER, PART_MAIN };
@@ -953,7 +995,15 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 						  re->sets->to[f]);
 	}
 	if (ret >= 0 && re->proto >= 0)
-		ret = rule_add_port_match(nr, r, (size_t)re->proto, re->sets->ports[re->proto]);
+		ret = rule_add_l4proto(nr, proto_l4(pc_protos_all[re->proto]));
+	if (ret >= 0 && re->proto >= 0 && r->n_ports)
+		ret = rule_add_port_match(nr, r->ports, r->n_ports, (size_t)re->proto, 2,
+					  re->sets->ports[re->proto]);
+	if (ret >= 0 && re->proto >= 0 && r->n_sports)
+		ret = rule_add_port_match(nr, r->sports, r->n_sports, (size_t)re->proto, 0,
+					  re->sets->sports[re->proto]);
+	if (ret >= 0 && r->l4proto)
+		ret = rule_add_l4_match(nr, r, re->sets->icmp);
 	return ret;
 }
 
@@ -1020,6 +1070,11 @@ static int rule_part_lower(struct lower *l, const struct rule_emit *re, enum rul
 
 static bool rule_family_usable(const struct pc_rule *r, uint8_t family)
 {
+	if (r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6)
+		return family == (r->l4proto == IPPROTO_ICMP ? AF_INET : AF_INET6) &&
+		       (prefixes_any(r->from, r->n_from) ||
+			prefixes_count(r->from, r->n_from, family)) &&
+		       (prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family));
 	return (prefixes_any(r->from, r->n_from) || prefixes_count(r->from, r->n_from, family)) &&
 	       (prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family));
 }
@@ -1032,7 +1087,9 @@ static int entry_rule_lower(struct lower *l, const char *chain, const char *base
 	struct rule_sets sets = { 0 };
 	struct rule_emit re = { .rule = r, .chain = chain, .zone = l->zone->name, .sets = &sets };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
-			 r->action == PC_LIMIT;
+			 r->action == PC_LIMIT || r->l4proto == IPPROTO_ICMP ||
+			 r->l4proto == IPPROTO_ICMPV6;
+	bool by_proto = r->n_ports || r->n_sports;
 	static const uint8_t fams[3] = { 0, AF_INET, AF_INET6 };
 	int ret = rule_sets_new(l, base, r, &sets);
 
@@ -1040,8 +1097,8 @@ static int entry_rule_lower(struct lower *l, const char *chain, const char *base
 		if (fams[f] && !rule_family_usable(r, fams[f]))
 			continue;
 		re.family = fams[f];
-		for (int p = r->n_ports ? 0 : -1; ret >= 0 && p < (r->n_ports ? 3 : 0); p++) {
-			if (p >= 0 && rule_ports_of(r, pc_protos_all[p]) == 0)
+		for (int p = by_proto ? 0 : -1; ret >= 0 && p < (by_proto ? 3 : 0); p++) {
+			if (p >= 0 && !rule_has_proto(r, (size_t)p))
 				continue;
 			re.proto = p;
 			if (r->log)
@@ -1468,6 +1525,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		}
 	}
 	l->rule = NULL;
+	if (ret >= 0 && c->policy == PC_VERDICT_DROP)
+		ret = zone_ping_lower(l, chain);
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_counter(r) : -ENOMEM;
 	ret = ret < 0 ? ret : rule_add_verdict(r, c->policy);
@@ -1490,7 +1549,7 @@ static int chain_names_fill(struct lower *l)
 
 static int lower_all(struct lower *l)
 {
-	struct preamble_sets ps = { 0 };
+	struct nftnl_set *early = NULL;
 	int ret = chain_names_fill(l);
 
 	if (ret >= 0)
@@ -1507,9 +1566,10 @@ static int lower_all(struct lower *l)
 	if (ret >= 0)
 		ret = ban_sets_lower(l);
 	if (ret >= 0)
-		ret = preamble_sets_new(l, &ps);
+		ret = icmp_set_new(l, "icmp6_early", NFT_DTYPE_ICMP6_TYPE, icmp6_early,
+				   sizeof(icmp6_early), &early);
 	for (int dir = 0; ret >= 0 && dir < 2; dir++)
-		ret = preamble_lower(l, (enum pc_dir)dir, &ps);
+		ret = preamble_lower(l, (enum pc_dir)dir, early);
 	for (int dir = 0; ret >= 0 && dir < 2; dir++)
 		ret = base_chain_lower(l, (enum pc_dir)dir);
 	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {

@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "log.h"
 #include "handlers.h"
+#include "temporary.h"
 
 /* A CLI rules file edited by hand while a change is made: the change is
  * made again on the new text this many times before giving up. */
@@ -34,6 +36,17 @@ static int dry_run_done(const struct change *ch, const struct cand *c, struct pc
 	return reply_set(reply, PC_STATUS_OK, "%s%s: %s (dry run, nothing changed)",
 			 dry_run_verbs[ch->kind], ch->runtime ? " until the next reload" : "",
 			 summary);
+}
+
+static void temporary_done(const struct change *ch, const char *summary, struct pc_reply *reply)
+{
+	char left[32];
+
+	pc_duration_format(ch->expires - (uint64_t)time(NULL), left, sizeof(left));
+	log_notice("uid %u pid %d: rule added for %s: %s", ch->peer->uid, (int)ch->peer->pid,
+		   left, summary);
+	reply_set(reply, PC_STATUS_OK, "rule added for %s (until it expires or is deleted): %s",
+		  left, summary);
 }
 
 /* Whether a rule text can be added in place: one line starting with
@@ -87,6 +100,8 @@ static int change_commit(struct daemon *dm, const struct change *ch, const char 
 	r = state_commit(dm, &nx, reply);
 	if (r >= 0 && ch->dry_run)
 		r = dry_run_done(ch, &c, reply);
+	else if (r >= 0 && ch->expires)
+		temporary_done(ch, c.summary.buf ? c.summary.buf : "", reply);
 	else if (r >= 0)
 		change_done(ch->peer, change_verbs[ch->kind], ch->runtime,
 			    c.summary.buf ? c.summary.buf : "", reply);
@@ -181,6 +196,24 @@ static int args_number(json_t *args, const char *key, size_t *out, struct pc_rep
 	return 0;
 }
 
+/* "timeout": a temporary rule, a runtime rule that ends by itself. */
+static int args_timeout(json_t *args, struct change *ch, struct pc_reply *reply)
+{
+	json_t *v = json_object_get(args, "timeout");
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > TEMPORARY_MAX) {
+		reply_set(reply, PC_STATUS_USAGE, "\"timeout\" must be 1 to %u seconds",
+			  TEMPORARY_MAX);
+		return -EINVAL;
+	}
+	ch->runtime = true;
+	ch->expires = (uint64_t)time(NULL) + (uint64_t)json_integer_value(v);
+	return 0;
+}
+
 static int cmd_add(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		   struct pc_reply *reply, const char *action)
 {
@@ -189,6 +222,8 @@ static int cmd_add(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (args_rule(args, action, &ch.rule, reply) < 0)
 		return 0;
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
+	if (args_timeout(args, &ch, reply) < 0)
+		return 0;
 	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
 	guard_opts_from_args(args, &ch.guard);
 	return change_apply(dm, &ch, reply);
@@ -234,6 +269,10 @@ int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *args, stru
 		return 0;
 	if (ch.number == 0)
 		return reply_set(reply, PC_STATUS_USAGE, "insert needs a \"position\"");
+	if (json_object_get(args, "timeout"))
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "insert cannot be temporary: use 'portctl allow ... --timeout "
+				 "DURATION'");
 	ch.runtime = json_is_true(json_object_get(args, "runtime"));
 	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
 	guard_opts_from_args(args, &ch.guard);

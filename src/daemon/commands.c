@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "handlers.h"
 #include "log.h"
@@ -205,8 +206,18 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 	r = rule_counters(dm, packets, bytes);
 	if (r < 0)
 		log_warning_errno(r, "cannot read counters from the kernel: %m");
-	for (size_t i = 0; i < cfg->n_rules; i++)
-		json_array_append_new(rules, rule_json(cfg, i, packets[i], bytes[i]));
+	for (size_t i = 0, k = 0; i < cfg->n_rules; i++) {
+		json_t *rj = rule_json(cfg, i, packets[i], bytes[i]);
+		uint64_t expires = runtime_rule_expires(&dm->runtime, &cfg->rules[i], &k);
+		uint64_t now = time(NULL);
+
+		/* A temporary rule: the seconds it has left. */
+		if (rj && expires)
+			json_object_set_new(rj, "expires_in",
+					    json_integer(expires > now ? (json_int_t)(expires - now)
+								       : 0));
+		json_array_append_new(rules, rj);
+	}
 	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "table", "inet " PC_TABLE_NAME,
 				"source", source_names[dm->source], "default_zone",
 				cfg->zones[cfg->default_zone].name, "counters", r >= 0, "zones",

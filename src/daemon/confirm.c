@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "temporary.h"
 #include "persist.h"
 #include "handlers.h"
 
@@ -183,7 +184,7 @@ static void apply_reply(struct pc_reply *reply, const struct pc_applied *a, cons
 }
 
 /* The files as they are now, as the next desired state (runtime rules are
- * dropped by a reload). */
+ * dropped by a reload, temporary ones kept until they expire). */
 static int files_apply(struct daemon *dm, const struct guard_opts *g, struct pending *p,
 		       char **warning, struct pc_reply *reply)
 {
@@ -208,6 +209,17 @@ static int files_apply(struct daemon *dm, const struct guard_opts *g, struct pen
 	}
 	nx.intro = "reload refused, nothing changed: fix these errors and run 'portctl reload' "
 		   "again";
+	r = temporary_place(dm, nx.cfg, &nx.runtime, &d);
+	if (r < 0 && r != -ENOMEM) {
+		reply_diags(reply, PC_STATUS_USAGE,
+			    "reload refused, nothing changed: a temporary rule does not fit the "
+			    "files; delete it first:",
+			    &d, nx.cfg);
+		r = -ECANCELED;
+	}
+	if (r < 0)
+		goto out;
+	n_runtime -= nx.runtime.n;
 	if (p) {
 		r = pending_persist(dm, p);
 		if (r < 0) {

@@ -18,6 +18,7 @@
 #include "persist.h"
 #include "portctl/daemon.h"
 #include "privsep.h"
+#include "temporary.h"
 
 #define SAFE_POLICY_NAME "built-in safe policy"
 /* The preamble (loopback, established, ICMP) is always compiled in; this
@@ -78,7 +79,9 @@ static uint64_t on_deadline(void *userdata)
 {
 	uint64_t confirm = confirm_deadline(userdata), bans = bans_deadline(userdata);
 	uint64_t drift = drift_deadline(userdata), first = confirm < bans ? confirm : bans;
+	uint64_t temp = temporary_deadline(userdata);
 
+	first = first < temp ? first : temp;
 	return first < drift ? first : drift;
 }
 
@@ -87,6 +90,8 @@ static void on_expire(void *userdata)
 	confirm_expire(userdata);
 	if (bans_deadline(userdata) <= pc_now_ms())
 		bans_expire_due(userdata);
+	if (temporary_deadline(userdata) <= pc_now_ms())
+		temporary_expire_due(userdata);
 	drift_expire(userdata);
 }
 
@@ -129,13 +134,62 @@ static int startup_commit(struct daemon *dm, struct pc_config *cfg, enum daemon_
 			  .panic = !disabled && state_panic_marked(dm), .disable = disabled,
 			  .intro = "the configuration was not applied:"};
 	struct pc_reply reply = {0};
-	int r = state_commit(dm, &nx, &reply);
+	int r;
 
+	/* The temporary rules startup_temporary placed in cfg, if any. */
+	nx.runtime = dm->runtime;
+	dm->runtime = (struct runtime){0};
+	r = state_commit(dm, &nx, &reply);
 	if (r < 0)
 		log_error("%s", reply.message ? reply.message : strerror(-r));
+	next_free(&nx);
 	free(reply.message);
 	json_decref(reply.data);
 	return r;
+}
+
+/* The temporary rules saved with the time they have left, placed in files
+ * and made the model's runtime rules, for the first transaction. */
+static int startup_temporary(struct daemon *dm, struct pc_config *files)
+{
+	struct pc_diags d;
+	int r = temporary_load(&dm->paths, (uint64_t)time(NULL), &dm->runtime);
+
+	if (r < 0 && r != -ENOMEM) {
+		log_error_errno(r, "the temporary rules under %s could not be read: %m",
+			       dm->paths.state_dir);
+		return 0;
+	}
+	if (r < 0 || dm->runtime.n == 0)
+		return r;
+	pc_diags_init(&d);
+	r = runtime_place(&dm->paths, files, &dm->runtime, &d);
+	diags_log(&d);
+	pc_diags_free(&d);
+	if (r >= 0)
+		log_info("%zu temporary rule(s) kept from before the restart", dm->runtime.n);
+	return r;
+}
+
+/* The files with the temporary rules did not apply: a temporary rule may
+ * name what the files no longer define. The files alone, then. */
+static int startup_without_temporary(struct daemon *dm, const struct bans *bans)
+{
+	struct pc_config *files = NULL;
+	struct pc_diags d;
+	int r;
+
+	log_error("the configuration with the temporary rules did not apply: the temporary "
+		  "rules are left out");
+	runtime_clear(&dm->runtime);
+	pc_diags_init(&d);
+	r = pc_config_load(&dm->paths, &files, &d);
+	pc_diags_free(&d);
+	if (r < 0) {
+		pc_config_free(files);
+		return r;
+	}
+	return startup_commit(dm, files, SOURCE_FILES, bans);
 }
 
 /* The files are invalid (or the kernel refused them): keep protecting. */
@@ -193,7 +247,16 @@ static int startup_apply(struct daemon *dm, struct pc_config *files, int prepare
 				  "back; the files in %s still hold the unconfirmed change",
 				  dm->paths.sysconf_dir);
 	} else if (r == 0 && prepared >= 0) {
-		r = startup_commit(dm, files, SOURCE_FILES, &bans);
+		size_t n_temporary;
+
+		r = startup_temporary(dm, files);
+		n_temporary = dm->runtime.n;
+		if (r < 0)
+			pc_config_free(files);
+		else
+			r = startup_commit(dm, files, SOURCE_FILES, &bans);
+		if (r < 0 && r != -ENOMEM && n_temporary)
+			r = startup_without_temporary(dm, &bans);
 		if (r >= 0)
 			log_info("configuration applied: %zu rules in %zu zones",
 				 dm->applied->cfg->n_rules, dm->applied->cfg->n_zones);

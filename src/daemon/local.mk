@@ -41,6 +41,8 @@ tests_unit_test_logflood_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_logflood_LDADD = $(CHECK_LIBS)
 # Bans for fail2ban (portctl ban/unban).
 src_daemon_libserve_a_SOURCES += src/daemon/ban.c
+# Temporary rules (--timeout).
+src_daemon_libserve_a_SOURCES += src/daemon/temporary.c src/daemon/temporary.h
 # Read side of trust (explain, export, diff) and drift detection.
 src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src/daemon/drift.h
 # metrics: counters, bans, applies and drift for Prometheus.
@@ -69,6 +71,8 @@ PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lock
 	tests/integration/test_panic.sh tests/integration/test_bans.sh
 # Privilege separation and hand edits racing CLI changes.
 PC_DAEMON_TESTS += tests/integration/test_privsep.sh
+# Temporary rules (--timeout): expiry, reload, restart.
+PC_DAEMON_TESTS += tests/integration/test_temporary.sh
 # Files the daemon reads: type, owner, mode, UTF-8; redaction; log escaping.
 PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
 # Drift: foreign commits, meters, a PID namespace, one repair.

@@ -147,13 +147,8 @@ static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint3
 	rule = &cfg->rules[at];
 	/* Parsing the rule added a source: the array may have moved. */
 	c->src90 = pc_sources_find(&cfg->sources, c->path90);
-	if (runtime) {
-		char **slot = PC_ARRAY_PUSH(c->runtime.items, c->runtime.n, c->runtime.cap);
-
-		if (!slot || !(*slot = strdup(rule->text)))
-			return -ENOMEM;
-		return 0;
-	}
+	if (runtime)
+		return runtime_push(&c->runtime, rule->text, c->expires);
 	if (!append)
 		lines_shift(c, line, 1);
 	r = text90_edit(c, append ? RULES_APPEND : RULES_INSERT, line, rule->text);
@@ -195,6 +190,7 @@ static int change_add(struct cand *c, const struct change *ch, struct pc_diags *
 	r = rule_parse_one(cfg, ch->runtime ? RUNTIME_NAME : CLI_NAME, ch->rule, &idx, d);
 	if (r < 0)
 		return r;
+	c->expires = ch->expires;
 	return cand_place(c, idx, ch->runtime ? end + runtime_count(cfg) - 1 : end, ch->runtime,
 			  line, true);
 }
@@ -325,6 +321,8 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 		free(c->runtime.items[runtime_index]);
 		memmove(&c->runtime.items[runtime_index], &c->runtime.items[runtime_index + 1],
 			(c->runtime.n - runtime_index - 1) * sizeof(char *));
+		memmove(&c->runtime.expires[runtime_index], &c->runtime.expires[runtime_index + 1],
+			(c->runtime.n - runtime_index - 1) * sizeof(uint64_t));
 		c->runtime.n--;
 	} else {
 		uint32_t line = rule->loc.line;
@@ -431,23 +429,68 @@ void runtime_clear(struct runtime *rt)
 	for (size_t i = 0; i < rt->n; i++)
 		free(rt->items[i]);
 	free(rt->items);
+	free(rt->expires);
 	*rt = (struct runtime){0};
+}
+
+int runtime_push(struct runtime *rt, const char *text, uint64_t expires)
+{
+	size_t n_expires = rt->n;
+	uint64_t *e = PC_ARRAY_PUSH(rt->expires, n_expires, rt->cap_expires);
+	char *copy = e ? strdup(text) : NULL;
+	char **slot = copy ? PC_ARRAY_PUSH(rt->items, rt->n, rt->cap) : NULL;
+
+	if (!slot) {
+		free(copy);
+		return -ENOMEM;
+	}
+	*e = expires;
+	*slot = copy;
+	return 0;
 }
 
 int runtime_copy(const struct runtime *from, struct runtime *to)
 {
 	*to = (struct runtime){0};
-	for (size_t i = 0; i < from->n; i++) {
-		char **slot = PC_ARRAY_PUSH(to->items, to->n, to->cap);
+	for (size_t i = 0; i < from->n; i++)
+		if (runtime_push(to, from->items[i], from->expires ? from->expires[i] : 0) < 0) {
+			runtime_clear(to);
+			return -ENOMEM;
+		}
+	return 0;
+}
 
-		if (!slot || !(*slot = strdup(from->items[i]))) {
-			if (slot)
-				to->n--;
+int runtime_temporary(const struct runtime *from, uint64_t now, struct runtime *to)
+{
+	*to = (struct runtime){0};
+	for (size_t i = 0; i < from->n; i++) {
+		uint64_t e = from->expires ? from->expires[i] : 0;
+
+		if (e > now && runtime_push(to, from->items[i], e) < 0) {
 			runtime_clear(to);
 			return -ENOMEM;
 		}
 	}
 	return 0;
+}
+
+uint64_t runtime_next_expiry(const struct runtime *rt)
+{
+	uint64_t first = 0;
+
+	for (size_t i = 0; rt->expires && i < rt->n; i++)
+		if (rt->expires[i] && (!first || rt->expires[i] < first))
+			first = rt->expires[i];
+	return first;
+}
+
+uint64_t runtime_rule_expires(const struct runtime *rt, const struct pc_rule *r, size_t *k)
+{
+	if (!rule_is_runtime(r))
+		return 0;
+	/* Runtime rules stand in cfg in the order of rt. */
+	(*k)++;
+	return *k <= rt->n && rt->expires ? rt->expires[*k - 1] : 0;
 }
 
 int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const struct runtime *rt,

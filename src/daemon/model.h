@@ -42,10 +42,14 @@ struct bans {
 	size_t n, cap;
 };
 
-/* Runtime rules (--runtime): their texts, in order; dropped by reload. */
+/* Runtime rules (--runtime): their texts, in order; dropped by reload.
+ * A temporary rule (--timeout) is a runtime rule with an expiry: it stays
+ * through reloads and restarts (STATE/temporary.json) until then. */
 struct runtime {
 	char **items;
 	size_t n, cap;
+	uint64_t *expires; /* per item: CLOCK_REALTIME seconds; 0: none */
+	size_t cap_expires;
 };
 
 /* An "apply --confirm" waiting for "portctl confirm". */
@@ -118,6 +122,7 @@ struct change {
 	size_t number;       /* INSERT position; DELETE by number (1-based), 0: unset */
 	const char *comment; /* DELETE by comment */
 	bool runtime;        /* not persisted */
+	uint64_t expires;    /* with runtime: a temporary rule's end (wall seconds) */
 	bool dry_run;        /* checked up to the guard, nothing changed */
 	const struct pc_peer *peer;
 	struct guard_opts guard;
@@ -132,6 +137,7 @@ struct cand {
 	bool file_changed;
 	bool new90; /* the file did not exist: src90 was added empty */
 	struct runtime runtime; /* the runtime rules after the change */
+	uint64_t expires;       /* of the runtime rule the change adds */
 	struct pc_strbuf summary;
 };
 
@@ -155,6 +161,15 @@ int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const str
 		  struct pc_diags *d);
 int runtime_copy(const struct runtime *from, struct runtime *to);
 void runtime_clear(struct runtime *rt);
+/* Append a rule text with its expiry (0: none). 0 or -ENOMEM. */
+int runtime_push(struct runtime *rt, const char *text, uint64_t expires);
+/* The temporary rules of from that are still in force at now. */
+int runtime_temporary(const struct runtime *from, uint64_t now, struct runtime *to);
+/* The earliest expiry of a temporary rule, 0 when there is none. */
+uint64_t runtime_next_expiry(const struct runtime *rt);
+/* The expiry of rule r when it is a temporary rule, else 0; called on
+ * the rules of cfg in order, *k (from 0) counting the runtime ones. */
+uint64_t runtime_rule_expires(const struct runtime *rt, const struct pc_rule *r, size_t *k);
 
 /* Make cfg's bans the ones of bans in force at now (cfg->bans replaced). */
 int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,

@@ -154,6 +154,33 @@ static bool prefixes_same(const struct pc_prefix *a, size_t na, const struct pc_
 	return true;
 }
 
+static bool sports_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	struct spans x = {0}, y = {0};
+	bool same = spans_add(&x, a->sports, a->n_sports) >= 0 &&
+		    spans_add(&y, b->sports, b->n_sports) >= 0;
+
+	if (same) {
+		spans_normalize(&x);
+		spans_normalize(&y);
+		same = x.n == y.n && (!x.n || !memcmp(x.items, y.items, x.n * sizeof(*x.items)));
+	}
+	free(x.items);
+	free(y.items);
+	return same;
+}
+
+/* The same protocol and set of ICMP types (each list has no repeats). */
+static bool l4_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->l4proto != b->l4proto || a->n_icmp_types != b->n_icmp_types)
+		return false;
+	for (size_t i = 0; i < a->n_icmp_types; i++)
+		if (!memchr(b->icmp_types, a->icmp_types[i], b->n_icmp_types))
+			return false;
+	return sports_same(a, b);
+}
+
 static struct pc_rate rate_of(const struct pc_rule *r)
 {
 	/* As validation fills in a limit's rate. */
@@ -166,7 +193,8 @@ bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const st
 {
 	struct pc_rate ra = rate_of(rule), rb = rate_of(typed);
 
-	if (rule->action != typed->action || rule->dir != typed->dir || rule->log != typed->log)
+	if (rule->action != typed->action || rule->dir != typed->dir || rule->log != typed->log ||
+	    !l4_same(rule, typed))
 		return false;
 	if (ra.set != rb.set ||
 	    (ra.set && (ra.count != rb.count || ra.unit != rb.unit || ra.burst != rb.burst)))

@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "reply.h"
 #include "state.h"
+#include "temporary.h"
 
 #define PANIC_MARKER "panic.json"
 #define DISABLED_MARKER "disabled.json"
@@ -346,6 +347,10 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		runtime_clear(&dm->runtime);
 		dm->runtime = nx->runtime;
 		nx->runtime = (struct runtime){0};
+		if (temporary_save(&dm->paths, &dm->runtime) < 0)
+			log_warning("cannot save the temporary rules under %s: they end at a "
+				    "restart",
+				    dm->paths.state_dir);
 	}
 	if (nx->bans) {
 		bans_clear(&dm->bans);

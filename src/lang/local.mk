@@ -5,6 +5,8 @@ src_lang_liblang_a_SOURCES = \
 	src/lang/lang.h \
 	src/lang/lexer.c \
 	src/lang/words.c \
+	src/lang/l4.c \
+	src/lang/lint.c \
 	src/lang/parser.c \
 	src/lang/validate.c \
 	src/lang/config.c \

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "lang.h"
@@ -53,6 +54,12 @@ struct parser {
 	size_t n_from, cap_from;
 	struct pc_prefix *to;
 	size_t n_to, cap_to;
+	/* A protocol rule's ICMP types; where source ports start in ports. */
+	uint8_t *types;
+	size_t n_types, cap_types;
+	uint8_t l4proto;
+	bool have_sports;
+	size_t sport_at;
 };
 
 #define fail(p, loc, hint, ...)                                                                    \
@@ -303,6 +310,17 @@ static int service_port_parse(struct parser *p, const struct token *t)
 	return port_item_parse(p, t);
 }
 
+static int sport_item_parse(struct parser *p, const struct token *t)
+{
+	char w[48];
+
+	if (!word_is_port(t))
+		return fail(p, &t->loc, "write source ports as numbers, e.g. port 53/udp",
+			    "expected a port, got '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
+	return port_item_parse(p, t);
+}
+
 static int zone_name_parse(struct parser *p, const struct token *t)
 {
 	if (name_check(p, t, "zone") < 0)
@@ -474,6 +492,76 @@ static int comment_parse(struct parser *p, struct pc_rule *rule)
 	return rule->comment ? 0 : -ENOMEM;
 }
 
+static int icmp_type_item_parse(struct parser *p, const struct token *t)
+{
+	const char *names[32];
+	bool v6 = p->l4proto == IPPROTO_ICMPV6;
+	size_t n = pc_icmp_type_names(v6, names, ARRAY_SIZE(names));
+	uint8_t *slot, type;
+
+	if (pc_icmp_type_parse(v6, t->start, t->len, &type) < 0)
+		return word_unknown(p, t, v6 ? "ICMPv6 type" : "ICMP type", names, n);
+	if (p->n_types && memchr(p->types, type, p->n_types))
+		return 0;
+	slot = PC_ARRAY_PUSH(p->types, p->n_types, p->cap_types);
+	if (!slot) {
+		p->nomem = true;
+		return -ENOMEM;
+	}
+	*slot = type;
+	return 0;
+}
+
+/* "icmp" [ TYPE { "," TYPE } ] | "icmpv6" [ … ] | "proto" NAME|NUMBER */
+static int l4_target_parse(struct parser *p)
+{
+	const char *names[16];
+	const struct token *next;
+	struct token t;
+
+	take(p, &t);
+	if (tok_is(&t, "proto")) {
+		size_t n = pc_ip_proto_names(names, ARRAY_SIZE(names));
+
+		take(p, &t);
+		if (t.type != TOK_WORD)
+			return expected(p, &t, "a protocol name or number", "proto");
+		if (tok_is(&t, "tcp") || tok_is(&t, "udp") || tok_is(&t, "sctp") ||
+		    tok_is(&t, "icmp") || tok_is(&t, "icmpv6"))
+			return fail(p, &t.loc, "write e.g. 'allow 1-65535/tcp' or 'allow icmp'",
+				    "'proto' is for other protocols");
+		if (pc_ip_proto_parse(t.start, t.len, &p->l4proto) < 0)
+			return word_unknown(p, &t, "IP protocol", names, n);
+		return 0;
+	}
+	p->l4proto = tok_is(&t, "icmp") ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	next = lexer_peek(&p->lx);
+	if (next->type != TOK_WORD || word_index(next, opt_words, OPT_N) >= 0)
+		return 0;
+	return list_parse(p, "an ICMP type", tok_is(&t, "icmp") ? "icmp" : "icmpv6",
+			  icmp_type_item_parse);
+}
+
+/* "from" ADDRS "port" PORTS: the source ports, after the target's ports. */
+static int sports_parse(struct parser *p, const struct token *from)
+{
+	struct token t;
+
+	if (p->have_sports)
+		return fail(p, &from->loc, NULL, "'port' is given twice");
+	if (p->l4proto)
+		return fail(p, &from->loc, "source ports are for tcp, udp and sctp rules",
+			    "a protocol rule takes no 'port'");
+	take(p, &t);
+	p->have_sports = true;
+	p->sport_at = p->n_ports;
+	p->pending = p->n_ports;
+	if (list_parse(p, "a port", "port", sport_item_parse) < 0)
+		return -EINVAL;
+	ports_finish(p);
+	return 0;
+}
+
 static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struct token *kw,
 			     struct pc_loc *seen)
 {
@@ -483,6 +571,9 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 	int r;
 
 	if (o < 0) {
+		if (tok_is(kw, "port"))
+			return fail(p, &kw->loc, "source ports follow the addresses: from any port 53",
+				    "'port' is out of place");
 		if (tok_is(kw, "in") || tok_is(kw, "out"))
 			return target_item_parse(p, kw);
 		if (kw->type == TOK_WORD && (word_is_port(kw) || memchr(kw->start, ':', kw->len)))
@@ -501,6 +592,8 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 		break;
 	case OPT_FROM:
 		r = list_parse(p, "an address", "from", from_parse);
+		if (r >= 0 && tok_is(lexer_peek(&p->lx), "port"))
+			r = sports_parse(p, kw);
 		break;
 	case OPT_TO:
 		r = list_parse(p, "an address", "to", to_parse);
@@ -527,9 +620,16 @@ static int rule_store(struct parser *p, struct pc_rule *rule)
 	struct pc_config *cfg = p->cfg;
 	struct pc_rule *slot;
 
-	rule->ports = arena_copy(p, p->ports, p->n_ports, sizeof(*p->ports));
-	rule->n_ports = p->n_ports;
-	rule->n_written_ports = p->n_ports;
+	size_t n_dports = p->have_sports ? p->sport_at : p->n_ports;
+
+	rule->ports = arena_copy(p, p->ports, n_dports, sizeof(*p->ports));
+	rule->n_ports = n_dports;
+	rule->n_written_ports = n_dports;
+	rule->sports = arena_copy(p, p->ports + n_dports, p->n_ports - n_dports, sizeof(*p->ports));
+	rule->n_sports = p->n_ports - n_dports;
+	rule->l4proto = p->l4proto;
+	rule->icmp_types = arena_copy(p, p->types, p->n_types, sizeof(*p->types));
+	rule->n_icmp_types = p->n_types;
 	rule->services = arena_copy(p, p->names, p->n_names, sizeof(*p->names));
 	rule->n_services = p->n_names;
 	rule->zones = arena_copy(p, p->zones, p->n_zones, sizeof(*p->zones));
@@ -565,7 +665,11 @@ static int rule_parse(struct parser *p, const struct token *act, enum pc_action 
 		take(p, &t);
 		next = lexer_peek(&p->lx);
 	}
-	if (next->type == TOK_WORD && word_index(next, opt_words, OPT_N) < 0) {
+	if (tok_is(next, "icmp") || tok_is(next, "icmpv6") || tok_is(next, "proto")) {
+		r = l4_target_parse(p);
+		if (r < 0)
+			return r;
+	} else if (next->type == TOK_WORD && word_index(next, opt_words, OPT_N) < 0) {
 		r = list_parse(p, "a port or a service", "", target_item_parse);
 		if (r < 0)
 			return r;
@@ -862,6 +966,10 @@ static void parser_reset(struct parser *p)
 	p->joined = false;
 	p->n_ports = p->pending = 0;
 	p->n_names = p->n_zones = p->n_from = p->n_to = 0;
+	p->n_types = 0;
+	p->l4proto = 0;
+	p->have_sports = false;
+	p->sport_at = 0;
 }
 
 static int statement_parse(struct parser *p, const struct token *first)
@@ -947,6 +1055,7 @@ int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t 
 	free(p.zones);
 	free(p.from);
 	free(p.to);
+	free(p.types);
 	if (r < 0)
 		return r;
 	return d->n_errors > errors ? -EINVAL : 0;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -383,6 +384,22 @@ static void nat_check(struct validator *v, const struct pc_rule *r)
 			    "'from' and 'to' of a forward are of different address families");
 }
 
+/* Source and destination ports must share a protocol, or nothing matches. */
+static void sports_check(struct validator *v, const struct pc_rule *r)
+{
+	uint8_t d = 0, sp = 0;
+
+	for (size_t i = 0; i < r->n_ports; i++)
+		d |= r->ports[i].protos;
+	for (size_t i = 0; i < r->n_sports; i++)
+		sp |= r->sports[i].protos;
+	if (r->n_ports && (d & sp) == 0)
+		pc_diag_add(v->d, PC_SEV_ERROR, &r->sports[0].loc,
+			    "give the source ports the protocol of the ports, e.g. port 53/udp",
+			    "the source ports and the ports have no protocol in common; nothing "
+			    "could match");
+}
+
 static void rule_check(struct validator *v, struct pc_rule *r)
 {
 	static const char *const actions[] = {"allow", "deny", "reject", "limit"};
@@ -396,7 +413,19 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 		nat_check(v, r);
 		return;
 	}
-	if (r->n_written_ports == 0 && r->n_services == 0 && r->n_from == 0 && r->n_to == 0)
+	if (r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6) {
+		unsigned fam = r->l4proto == IPPROTO_ICMP ? 1 : 2;
+
+		if ((families(r->from, r->n_from) & families(r->to, r->n_to) & fam) == 0)
+			pc_diag_add(v->d, PC_SEV_ERROR, &r->loc,
+				    fam == 1 ? "write 'icmpv6' for IPv6" : "write 'icmp' for IPv4",
+				    "'%s' is for IPv%c addresses only; nothing could match",
+				    fam == 1 ? "icmp" : "icmpv6", fam == 1 ? '4' : '6');
+	}
+	if (r->n_sports)
+		sports_check(v, r);
+	if (r->n_written_ports == 0 && r->n_services == 0 && r->n_from == 0 && r->n_to == 0 &&
+	    r->l4proto == 0)
 		pc_diag_add(v->d, PC_SEV_ERROR, &r->loc,
 			    "give a port (22/tcp), a service (ssh) or 'from ADDR'",
 			    "'%s' needs a target", actions[r->action]);

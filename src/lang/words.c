@@ -16,10 +16,16 @@ static const char *const keywords[] = {
     "forward", "masquerade",
 };
 
+/* The words of protocol rules and source ports. */
+static const char *const l4_keywords[] = {"icmp", "icmpv6", "proto", "port"};
+
 bool keyword_is(const char *s, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
 		if (strlen(keywords[i]) == len && memcmp(keywords[i], s, len) == 0)
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(l4_keywords); i++)
+		if (strlen(l4_keywords[i]) == len && memcmp(l4_keywords[i], s, len) == 0)
 			return true;
 	return false;
 }
@@ -274,6 +280,30 @@ int pc_duration_parse(const char *s, uint32_t *seconds)
 		return -ERANGE;
 	*seconds = v * factor;
 	return 0;
+}
+
+void pc_duration_format(uint64_t seconds, char *buf, size_t size)
+{
+	static const struct {
+		char unit;
+		uint64_t factor;
+	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+	size_t len = 0, shown = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(units) && shown < 2 && len < size; i++) {
+		uint64_t v = seconds / units[i].factor;
+
+		if (v == 0 && !(shown == 0 && units[i].unit == 's'))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%llu%c", (unsigned long long)v,
+					units[i].unit);
+		seconds -= v * units[i].factor;
+		shown++;
+		if (seconds == 0)
+			break;
+	}
 }
 
 struct pc_loc loc_sub(const struct pc_loc *loc, size_t off, size_t len)

@@ -41,7 +41,7 @@ $(PC_EXPOSURE_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_EXPOSURE_TESTS:.sh=.sh.log)
 
 # Zones that cannot be spoofed: the reverse-path check, bracketed like the others.
-PC_RPF_TESTS = tests/integration/test_rpf.sh
+PC_RPF_TESTS = tests/integration/test_rpf.sh tests/integration/test_icmp_proto.sh
 TESTS += $(PC_RPF_TESTS)
 EXTRA_DIST += $(PC_RPF_TESTS)
 $(PC_RPF_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)

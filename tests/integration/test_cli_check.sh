@@ -60,7 +60,12 @@ run 0 check --json "$data/product-example.rules"
 python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["valid"] is True and j["errors"] == [] and j["rules"] == 12, j
+# The example's "allow https" is "allow 443/tcp" again: a duplicate, a warning.
+assert j["valid"] is True and j["rules"] == 12 and j["warning_count"] == 1, j
+w = j["errors"][0]
+assert (w["line"], w["column"], w["severity"]) == (16, 1, "warning"), w
+assert w["message"].startswith("duplicate of ") and \
+    w["message"].endswith("product-example.rules:11 'allow 443/tcp'"), w
 PY
 
 # A file that cannot be read is an I/O error, not an invalid rule.

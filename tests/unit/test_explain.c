@@ -67,7 +67,11 @@ START_TEST(test_parse_errors)
 	} bad[] = {
 	    {"in tcp", "needs a direction"},
 	    {"inbound tcp 22", "'in' or 'out'"},
-	    {"in icmp 22", "tcp, udp or sctp"},
+	    {"in icmp 22x", "not an ICMP type"},
+	    {"in icmpv6 echo-request from 10.0.0.1", "icmpv6 is IPv6's"},
+	    {"in gre 1", "tcp, udp, sctp, icmp, icmpv6 or proto"},
+	    {"in proto nosuch", "a number from 1 to 255"},
+	    {"in tcp 22 from 10.0.0.1 port 0", "source port"},
 	    {"in tcp 0", "1 to 65535"},
 	    {"in tcp 65536", "1 to 65535"},
 	    {"in tcp 22x", "1 to 65535"},

@@ -209,6 +209,19 @@ START_TEST(test_errors_each_class)
 	    {"  \"allow\" 22\n", 3, "a line starts with allow, deny", NULL},
 	    {"allow 22 form 10.0.0.0/8\n", 10, "unknown option 'form'", "did you mean 'from'?"},
 	    {"allow 22 rate 5/secnod\n", 17, "unknown rate unit", "did you mean 'second'?"},
+	    {"allow icmp echo-reqest\n", 12, "unknown ICMP type 'echo-reqest'",
+	     "did you mean 'echo-request'?"},
+	    {"allow icmpv6 nd-neighbour-solicit\n", 14, "unknown ICMPv6 type",
+	     "did you mean 'nd-neighbor-solicit'?"},
+	    {"allow icmp 256\n", 12, "unknown ICMP type '256'", NULL},
+	    {"allow proto grx\n", 13, "unknown IP protocol 'grx'", "did you mean 'gre'?"},
+	    {"allow proto 0\n", 13, "unknown IP protocol '0'", NULL},
+	    {"allow proto tcp\n", 13, "'proto' is for other protocols", NULL},
+	    {"allow proto\n", 12, "expected a protocol name or number after 'proto'", NULL},
+	    {"allow icmp from 10.0.0.1 port 53\n", 12, "a protocol rule takes no 'port'", NULL},
+	    {"allow 22 port 53\n", 10, "'port' is out of place", "source ports follow the addresses: from any port 53"},
+	    {"allow from any port http\n", 21, "expected a port, got 'http'", NULL},
+	    {"allow icmp 22/tcp\n", 12, "unknown ICMP type '22/tcp'", NULL},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -287,6 +300,38 @@ START_TEST(test_forward_errors)
 		error_at(cases[i].line, cases[i].col, cases[i].message);
 		ck_assert_uint_eq(F.cfg->n_rules, 0);
 	}
+}
+END_TEST
+
+START_TEST(test_protocol_rules)
+{
+	const struct pc_rule *r = rule_parse_ok("deny icmp echo-request,3,echo-request from 10.0.0.0/8\n");
+
+	ck_assert_uint_eq(r->l4proto, 1);
+	ck_assert_uint_eq(r->n_icmp_types, 2); /* a repeat is dropped */
+	ck_assert_uint_eq(r->icmp_types[0], 8);
+	ck_assert_uint_eq(r->icmp_types[1], 3);
+	ck_assert_uint_eq(r->n_ports + r->n_sports, 0);
+	ck_assert_str_eq(r->text, "deny icmp echo-request,3,echo-request from 10.0.0.0/8");
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	r = rule_parse_ok("allow icmpv6 zone a\n");
+	ck_assert_uint_eq(r->l4proto, 58);
+	ck_assert_uint_eq(r->n_icmp_types, 0);
+	ck_assert_uint_eq(r->n_zones, 1);
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	r = rule_parse_ok("allow proto gre\n");
+	ck_assert_uint_eq(r->l4proto, 47);
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	r = rule_parse_ok("allow 1024-65535/udp from 192.0.2.1 port 53,123/udp log\n");
+	ck_assert_uint_eq(r->n_ports, 1);
+	ck_assert_uint_eq(r->n_sports, 2);
+	ck_assert_uint_eq(r->sports[0].lo, 53);
+	ck_assert_uint_eq(r->sports[1].protos, PC_PROTO_UDP);
+	ck_assert_uint_eq(r->sports[0].protos, PC_PROTO_UDP);
+	ck_assert(r->log);
 }
 END_TEST
 
@@ -430,6 +475,17 @@ START_TEST(test_format_helpers)
 	struct pc_prefix p = {.family = AF_INET6, .len = 32};
 	char buf[64];
 
+	/* The time a temporary rule has left, as status shows it. */
+	pc_duration_format(1799, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "29m59s");
+	pc_duration_format(1800, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "30m");
+	pc_duration_format(93784, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1d2h");
+	pc_duration_format(0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0s");
+	pc_duration_format(7, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "7s");
 	ck_assert_int_gt(pc_port_range_format(&r, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "60000-61000/udp");
 	r = (struct pc_port_range){.lo = 53, .hi = 53, .protos = PC_PROTO_DEFAULT};
@@ -470,6 +526,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_crlf_and_missing_final_newline);
 	tcase_add_test(tc, test_rule_text_from_argv);
 	tcase_add_test(tc, test_format_helpers);
+	tcase_add_test(tc, test_protocol_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,7 @@
  * dispatch and policies, checked by evaluating packets with pc_plan_eval. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdlib.h>
 
@@ -299,11 +300,17 @@ START_TEST(test_preamble)
 
 	v = plan_eval_ok(f.plan, &lo);
 	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
+	/* Ping is the zone's, after its rules: "deny from" takes it away. */
 	ping.icmp_type = 8;
-	v = plan_eval_ok(f.plan, &ping);
-	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
-	ping.icmp_type = 13; /* timestamp: not needed, so the zone decides */
 	expect(f.plan, ping, PC_VERDICT_DROP, 2);
+	inet_pton(AF_INET, "198.51.100.7", ping.saddr);
+	v = plan_eval_ok(f.plan, &ping);
+	ck_assert_int_eq(v.by, PC_DECIDED_PING);
+	ck_assert_int_eq(v.verdict, PC_VERDICT_ACCEPT);
+	ping.icmp_type = 13; /* timestamp: not needed, so the policy decides */
+	v = plan_eval_ok(f.plan, &ping);
+	ck_assert_int_eq(v.by, PC_DECIDED_POLICY);
+	ck_assert_int_eq(v.verdict, PC_VERDICT_DROP);
 	nd.icmp_type = 135;
 	v = plan_eval_ok(f.plan, &nd);
 	ck_assert_int_eq(v.by, PC_DECIDED_PREAMBLE);
