@@ -74,14 +74,15 @@ bool prefixes_any(const struct pc_prefix *p, size_t n)
 /* Port-only rules whose verdict is all they do can share one port map. */
 bool rule_is_port_only(const struct pc_rule *r)
 {
-	return r->n_ports > 0 && r->n_from == 0 && r->n_to == 0 && !r->rate.set && !r->log &&
-	       r->action != PC_LIMIT;
+	return r->n_ports > 0 && r->n_from == 0 && r->n_to == 0 && !r->from_set_name.name &&
+	       !r->to_set_name.name && !r->rate.set && !r->log && r->action != PC_LIMIT;
 }
 
 /* 1: a source-address-only rule, 2: destination-only, 0: neither. */
 int rule_addr_side(const struct pc_rule *r)
 {
-	if (r->n_ports > 0 || r->rate.set || r->log || r->action == PC_LIMIT)
+	if (r->n_ports > 0 || r->rate.set || r->log || r->action == PC_LIMIT ||
+	    r->from_set_name.name || r->to_set_name.name)
 		return 0;
 	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
 		return 1;

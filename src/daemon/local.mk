@@ -85,6 +85,8 @@ PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 # metrics against real traffic, checked by promtool (Debian's prometheus).
 PC_DAEMON_TESTS += tests/integration/test_metrics.sh
+# Named address sets fed from list files.
+PC_DAEMON_TESTS += tests/integration/test_sets.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py
