@@ -121,6 +121,8 @@ int config_from_sources(const struct pc_paths *paths, const struct pc_config *ol
 			r = pc_parse_buffer(cfg, src->name, data, src->len,
 					    (enum pc_origin)src->origin, d);
 	}
+	if (r != -ENOMEM)
+		r = pc_config_sets_reuse(cfg, old);
 	if (r == -ENOMEM || pc_config_validate(cfg, d) == -ENOMEM)
 		return -ENOMEM;
 	return d->n_errors > errors ? -EINVAL : 0;

@@ -118,6 +118,48 @@ int pc_addrset_parse(struct pc_config *cfg, struct pc_addrset *set, const char *
 	return d->n_errors > errors ? -EINVAL : 0;
 }
 
+/* old's set of that name, read from the same file with the same text. */
+static const struct pc_addrset *set_same_text(const struct pc_config *cfg, const struct pc_addrset *s,
+					      const struct pc_config *old)
+{
+	const struct pc_addrset *o = pc_config_set(old, s->name);
+	const struct pc_source *a, *b;
+
+	if (!o || !o->loaded || !o->file || !streq(o->file, s->file))
+		return NULL;
+	a = pc_sources_find(&cfg->sources, s->file);
+	b = pc_sources_find(&old->sources, o->file);
+	if (!a || !b || a->kind != PC_SOURCE_SET || b->kind != PC_SOURCE_SET || a->len != b->len ||
+	    memcmp(a->data, b->data, a->len))
+		return NULL;
+	return o;
+}
+
+int pc_config_sets_reuse(struct pc_config *cfg, const struct pc_config *old)
+{
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		struct pc_addrset *s = cfg->sets[i];
+		const struct pc_source *src;
+		const struct pc_addrset *o;
+
+		if (s->loaded || !s->file || !(o = set_same_text(cfg, s, old)))
+			continue;
+		s->addrs = o->n_addrs ? pc_arena_alloc(cfg->arena, o->n_addrs * sizeof(*s->addrs))
+				      : NULL;
+		if (o->n_addrs && !s->addrs)
+			return -ENOMEM;
+		if (o->n_addrs)
+			memcpy(s->addrs, o->addrs, o->n_addrs * sizeof(*s->addrs));
+		s->n_addrs = o->n_addrs;
+		/* Their locations name the source by its stored name: ours. */
+		src = pc_sources_find(&cfg->sources, s->file);
+		for (size_t k = 0; k < s->n_addrs; k++)
+			s->addrs[k].loc.file = src->name;
+		s->loaded = true;
+	}
+	return 0;
+}
+
 static bool prefix_has(const struct pc_prefix *p, uint8_t family, const uint8_t *addr)
 {
 	unsigned full = p->len / 8, rest = p->len % 8;

@@ -212,6 +212,48 @@ START_TEST(test_set_file_from_sources)
 }
 END_TEST
 
+static struct pc_config *config_with_list(const char *list, struct pc_diags *d)
+{
+	static const char rules[] = "zone public default\nset bl file /l.txt\ndeny from @bl\n";
+	struct pc_config *cfg = pc_config_new();
+	char *text = strdup(rules), *data = strdup(list);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(pc_parse_buffer(cfg, "t.rules", text, strlen(rules), PC_ORIGIN_ADMIN, d), 0);
+	ck_assert_ptr_nonnull(pc_sources_add(&cfg->sources, "/l.txt", data, strlen(list)));
+	cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_SET;
+	return cfg;
+}
+
+/* The daemon parses its configuration again for every change: a list file
+ * whose text it parsed before is taken over, not parsed again. */
+START_TEST(test_set_reuse)
+{
+	struct pc_config *old = config_with_list("10.0.0.1\n10.0.0.2\n", &F.d);
+	struct pc_config *same = config_with_list("10.0.0.1\n10.0.0.2\n", &F.d);
+	struct pc_config *other = config_with_list("10.0.0.3\n", &F.d);
+	const struct pc_addrset *s;
+
+	ck_assert_int_eq(pc_config_validate(old, &F.d), 0);
+	ck_assert_int_eq(pc_config_sets_reuse(same, old), 0);
+	s = pc_config_set(same, "bl");
+	ck_assert(s->loaded);
+	ck_assert_uint_eq(s->n_addrs, 2);
+	ck_assert_ptr_ne(s->addrs, pc_config_set(old, "bl")->addrs);
+	ck_assert_ptr_eq(s->addrs[1].loc.file, pc_sources_find(&same->sources, "/l.txt")->name);
+	ck_assert_uint_eq(s->addrs[1].loc.line, 2);
+	ck_assert_int_eq(pc_config_validate(same, &F.d), 0);
+	/* Another text is parsed anew. */
+	ck_assert_int_eq(pc_config_sets_reuse(other, old), 0);
+	ck_assert(!pc_config_set(other, "bl")->loaded);
+	ck_assert_int_eq(pc_config_validate(other, &F.d), 0);
+	ck_assert_uint_eq(pc_config_set(other, "bl")->n_addrs, 1);
+	pc_config_free(other);
+	pc_config_free(same);
+	pc_config_free(old);
+}
+END_TEST
+
 /* One kernel set per family shared by every rule that names it: a hash
  * set for hosts only, an interval set once a prefix is there; both
  * families always, so a changed list changes elements only. */
@@ -290,6 +332,7 @@ static Suite *sets_suite(void)
 	tcase_add_test(tc, test_set_syntax_errors);
 	tcase_add_test(tc, test_set_validation);
 	tcase_add_test(tc, test_set_file_from_sources);
+	tcase_add_test(tc, test_set_reuse);
 	tcase_add_test(tc, test_set_lowered_shared);
 	tcase_add_test(tc, test_set_eval);
 	suite_add_tcase(s, tc);
