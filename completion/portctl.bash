@@ -72,7 +72,8 @@ _portctl()
 		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit forward masquerade comment $rule_words" -- "$cur"))
 		;;
 	status)
-		COMPREPLY=($(compgen -W "numbered verbose --json --help" -- "$cur"))
+		[[ $prev == --offset || $prev == --limit || $prev == --set ]] && return
+		COMPREPLY=($(compgen -W "numbered verbose --offset --limit --set --json --help" -- "$cur"))
 		;;
 	metrics)
 		[[ $prev == -o || $prev == --output ]] && _filedir prom && return

@@ -65,6 +65,20 @@ struct pc_rate {
  * only rules): read after rules.d/ so that the admin's rules win. */
 enum pc_origin { PC_ORIGIN_SHIPPED, PC_ORIGIN_ADMIN, PC_ORIGIN_CLI, PC_ORIGIN_DEFAULTS };
 
+/* A named address set ("set NAME file PATH" or "set NAME ADDR,..."),
+ * used as "from @NAME" / "to @NAME" and compiled into kernel sets that the
+ * rules look up, so a list of 100,000 addresses is one lookup. */
+struct pc_addrset {
+	const char *name;
+	struct pc_loc loc;  /* of the name */
+	const char *file;   /* NULL: inline; else the path read (resolved) */
+	struct pc_loc file_loc;
+	struct pc_prefix *addrs; /* inline: as written; file: set by validation */
+	size_t n_addrs;
+	bool loaded;        /* a file's lines were parsed into addrs */
+	bool used;
+};
+
 struct pc_rule {
 	struct pc_loc loc; /* of the action word */
 	enum pc_origin origin;
@@ -97,6 +111,10 @@ struct pc_rule {
 	size_t n_from;
 	struct pc_prefix *to;
 	size_t n_to;
+	/* "from @NAME" / "to @NAME": a set stands alone in its list. name
+	 * NULL: none; the pointer is resolved by validation. */
+	struct pc_name from_set_name, to_set_name;
+	const struct pc_addrset *from_set, *to_set;
 
 	/* allow/reject/deny: global rate of matching packets;
 	 * limit: new connections per source address (defaulted if not given). */

@@ -27,6 +27,12 @@ struct pc_nft_object {
 	/* A rule's handle in the kernel once pc_nl_apply() installed it (0:
 	 * not known), so that a later difference deletes it by handle. */
 	uint64_t handle;
+	/* A named address set's elements as a digest (0: none, any other
+	 * set): two sets with the same definition and digest hold the same
+	 * elements, so a difference skips comparing 100,000 of them; and
+	 * with a digest the elements are keys (and interval-end flags) alone,
+	 * in increasing key order, so two such sets differ by one merge. */
+	uint64_t elems_digest;
 };
 
 struct pc_ruleset {

@@ -67,6 +67,12 @@ struct pc_config {
 	 * them before any rule and before established connections. */
 	struct pc_ban_entry *bans;
 	size_t n_bans, cap_bans;
+	/* Named address sets; each in the arena, so rules may point at it. */
+	struct pc_addrset **sets;
+	size_t n_sets, cap_sets;
+	/* Where "set NAME file REL" looks for REL: the configuration
+	 * directory it was loaded from; NULL: the current directory. */
+	const char *sets_dir;
 
 	/* Set by validation: index into zones. */
 	size_t default_zone;
@@ -196,6 +202,27 @@ void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
 /* Look-ups by name; NULL if absent. */
 const struct pc_zone *pc_config_zone(const struct pc_config *cfg, const char *name);
 const struct pc_service *pc_config_service(const struct pc_config *cfg, const char *name);
+const struct pc_addrset *pc_config_set(const struct pc_config *cfg, const char *name);
+
+/*
+ * Parse a set file's text (one address or prefix a line; '#' and ';'
+ * start a comment; blank lines) into set->addrs, in cfg's arena, with
+ * every bad line reported at FILE:LINE:COL. 0, -EINVAL or -ENOMEM.
+ */
+int pc_addrset_parse(struct pc_config *cfg, struct pc_addrset *set, const char *file,
+		     const char *data, size_t len, struct pc_diags *d);
+/*
+ * Before cfg (parsed again from old's texts) is validated: each of its
+ * sets read from a file whose text old parsed already takes old's entries
+ * (copied into cfg's arena) instead of parsing 100,000 lines again.
+ * 0 or -ENOMEM.
+ */
+int pc_config_sets_reuse(struct pc_config *cfg, const struct pc_config *old);
+
+/* Whether addr (of family) is in set; find: the first entry that holds it. */
+bool pc_addrset_contains(const struct pc_addrset *set, uint8_t family, const uint8_t *addr);
+const struct pc_prefix *pc_addrset_find(const struct pc_addrset *set, uint8_t family,
+					const uint8_t *addr);
 
 /* Canonical text of a port range ("443/tcp", "60000-61000/udp", "53"). */
 int pc_port_range_format(const struct pc_port_range *r, char *buf, size_t size);

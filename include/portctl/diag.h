@@ -44,7 +44,7 @@ static inline bool pc_diags_has_errors(const struct pc_diags *d)
 
 /* A source buffer, kept so diagnostics can show the offending line. */
 /* What a source was read as, so that it can be parsed again alike. */
-enum pc_source_kind { PC_SOURCE_OTHER, PC_SOURCE_RULES, PC_SOURCE_SETTINGS };
+enum pc_source_kind { PC_SOURCE_OTHER, PC_SOURCE_RULES, PC_SOURCE_SETTINGS, PC_SOURCE_SET };
 
 struct pc_source {
 	char *name; /* owned; struct pc_loc.file points here */

@@ -11,6 +11,7 @@
 /* Canonical one-line text of a zone or service definition, appended to sb. */
 int pc_zone_text(const struct pc_zone *z, struct pc_strbuf *sb);
 int pc_service_text(const struct pc_service *s, struct pc_strbuf *sb);
+int pc_set_text(const struct pc_addrset *s, struct pc_strbuf *sb);
 
 /*
  * Append cfg as one valid rules file to sb: the zones and services the
@@ -24,7 +25,7 @@ int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb);
 /* One line of a difference: what a reload from "to" would add or remove. */
 struct pc_change {
 	char op;		  /* '+' added, '-' removed */
-	const char *kind;	  /* "zone", "service", "default-zone", "rule" */
+	const char *kind;	  /* "zone", "service", "set", "set entry", "default-zone", "rule" */
 	char *text;		  /* owned: the line in rule-file words */
 	const struct pc_loc *loc; /* borrowed from the configuration it is in */
 };

@@ -2,7 +2,9 @@
  * the configuration in force and the kernel's counters; anyone may run them. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "portctl/proto.h"
@@ -62,6 +64,38 @@ static void rule_print(const json_t *r, enum status_detail detail)
 	putchar('\n');
 }
 
+/* Sets by their size, not their entries: "status --set NAME" lists those. */
+static void sets_print(const json_t *sets)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(sets) == 0)
+		return;
+	printf("\nSets (entries: portctl status --set NAME):\n");
+	json_array_foreach(sets, i, v) {
+		const char *file = json_string_value(json_object_get(v, "file"));
+
+		printf("  @%-20s %8lld entries (%lld IPv4, %lld IPv6)  %s%s\n",
+		       json_string_value(json_object_get(v, "name")),
+		       (long long)json_integer_value(json_object_get(v, "entries")),
+		       (long long)json_integer_value(json_object_get(v, "ipv4")),
+		       (long long)json_integer_value(json_object_get(v, "ipv6")),
+		       file ? "file " : "inline", file ? file : "");
+	}
+}
+
+static void set_entries_print(const json_t *data, enum status_detail detail)
+{
+	const json_t *set = json_object_get(data, "set");
+	size_t i;
+	json_t *v;
+
+	(void)detail;
+	json_array_foreach(json_object_get(set, "elements"), i, v)
+		printf("%s\n", json_string_value(v));
+}
+
 static void status_print(const json_t *data, enum status_detail detail)
 {
 	const json_t *rules = json_object_get(data, "rules");
@@ -84,6 +118,14 @@ static void status_print(const json_t *data, enum status_detail detail)
 		       "'portctl allow 22/tcp'.\n");
 	json_array_foreach(rules, i, v)
 		rule_print(v, detail);
+	if (json_array_size(rules) <
+	    (size_t)json_integer_value(json_object_get(data, "rules_total")))
+		printf("  (rules %lld-%lld of %lld: --offset N --limit N for others)\n",
+		       (long long)json_integer_value(json_object_get(data, "rules_offset")) + 1,
+		       (long long)(json_integer_value(json_object_get(data, "rules_offset")) +
+				   (json_int_t)json_array_size(rules)),
+		       (long long)json_integer_value(json_object_get(data, "rules_total")));
+	sets_print(json_object_get(data, "sets"));
 }
 
 static int read_command(struct cli_context *ctx, int argc, char *argv[], const char *cmd,
@@ -96,11 +138,12 @@ static int read_command(struct cli_context *ctx, int argc, char *argv[], const c
 }
 
 /* Ask the daemon; print JSON, or hand the data to print. */
-static int read_and_print(struct cli_context *ctx, const char *cmd,
-			  void (*print)(const json_t *data, enum status_detail), enum status_detail detail)
+static int read_and_print_args(struct cli_context *ctx, const char *cmd, const json_t *args,
+			       void (*print)(const json_t *data, enum status_detail),
+			       enum status_detail detail)
 {
 	struct pc_response resp;
-	int r = cli_daemon_call(ctx, cmd, NULL, &resp);
+	int r = cli_daemon_call(ctx, cmd, args, &resp);
 
 	if (r != CLI_EXIT_OK)
 		return r;
@@ -111,34 +154,87 @@ static int read_and_print(struct cli_context *ctx, const char *cmd,
 	return CLI_EXIT_OK;
 }
 
+static int read_and_print(struct cli_context *ctx, const char *cmd,
+			  void (*print)(const json_t *data, enum status_detail), enum status_detail detail)
+{
+	return read_and_print_args(ctx, cmd, NULL, print, detail);
+}
+
+#define STATUS_USAGE                                                                               \
+	"status [numbered|verbose] [--offset N] [--limit N] [--json]\n"                            \
+	"status --set NAME [--offset N] [--limit N] [--json]\n\n"                                   \
+	"Show the zones and the rules in force, in order, with the packets and\n"                  \
+	"bytes each rule matched. numbered: with rule numbers (for insert and\n"                   \
+	"delete); verbose: also the FILE:LINE each rule comes from. Named sets\n"                   \
+	"are shown by their size; --set NAME lists the entries of one.\n"                           \
+	"  --offset N, --limit N  a page of the rules (or of the set's entries)\n"
+
+/* "--offset N" / "--limit N": a non-negative number, or a usage error. */
+static int page_opt(struct cli_context *ctx, json_t *args, const char *key, const char *v)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+
+	if (!*v || *end || v[0] == '-') {
+		fprintf(stderr, "%s: status --%s takes a number\n", ctx->prog, key);
+		return -1;
+	}
+	json_object_set_new(args, key, json_integer((json_int_t)n));
+	return 0;
+}
+
 int cmd_status(struct cli_context *ctx, int argc, char *argv[])
 {
 	static const char *const details[] = {[DETAIL_NUMBERED] = "numbered",
 					      [DETAIL_VERBOSE] = "verbose"};
+	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},	  {"json", no_argument, NULL, 'j'},
+		{"offset", required_argument, NULL, 'o'}, {"limit", required_argument, NULL, 'l'},
+		{"set", required_argument, NULL, 's'},	  {0},
+	};
 	enum status_detail detail = DETAIL_PLAIN;
-	int i, code;
+	_cleanup_(json_decrefp) json_t *args = json_object();
+	const char *word = NULL;
+	int c, code = CLI_EXIT_USAGE;
 
-	code = read_command(ctx, argc, argv, "status",
-			    "status [numbered|verbose] [--json]\n\n"
-			    "Show the zones and the rules in force, in order, with the packets and\n"
-			    "bytes each rule matched. numbered: with rule numbers (for insert and\n"
-			    "delete); verbose: also the FILE:LINE each rule comes from.\n",
-			    &i);
-	if (code >= 0)
-		return code;
-	if (argc - i > 1)
-		return fprintf(stderr, "%s: status takes at most one word\n", ctx->prog),
-		       CLI_EXIT_USAGE;
-	if (argc - i == 1) {
+	if (!args)
+		return CLI_EXIT_FAILURE;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "-hj", options, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (word)
+				return fprintf(stderr, "%s: status takes at most one word\n",
+					       ctx->prog),
+				       CLI_EXIT_USAGE;
+			word = optarg;
+			break;
+		case 'o':
+		case 'l':
+			if (page_opt(ctx, args, c == 'o' ? "offset" : "limit", optarg) < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 's':
+			json_object_set_new(args, "set", json_string(optarg));
+			break;
+		default:
+			if (cli_option_common(ctx, c, argv[0], STATUS_USAGE, &code) < 0)
+				return code;
+		}
+	}
+	if (word) {
 		for (detail = DETAIL_NUMBERED; detail <= DETAIL_VERBOSE; detail++)
-			if (streq(argv[i], details[detail]))
+			if (streq(word, details[detail]))
 				break;
 		if (detail > DETAIL_VERBOSE)
 			return fprintf(stderr, "%s: status %s: expected numbered or verbose\n",
-				       ctx->prog, argv[i]),
+				       ctx->prog, word),
 			       CLI_EXIT_USAGE;
 	}
-	return read_and_print(ctx, "status", status_print, detail);
+	if (json_object_get(args, "set"))
+		return read_and_print_args(ctx, "status", args, set_entries_print, detail);
+	return read_and_print_args(ctx, "status", json_object_size(args) ? args : NULL,
+				   status_print, detail);
 }
 
 static void zones_print(const json_t *data, enum status_detail detail)

@@ -176,8 +176,11 @@ static bool l4_match(const struct pc_rule *r, const struct pc_packet *pkt)
 
 static bool rule_matches(const struct pc_rule *r, const struct pc_packet *pkt)
 {
-	return ports_match(r, pkt) && sports_match(r, pkt) && l4_match(r, pkt) && prefixes_match(r->from, r->n_from, pkt->family, pkt->saddr) &&
-	       prefixes_match(r->to, r->n_to, pkt->family, pkt->daddr);
+	return ports_match(r, pkt) && sports_match(r, pkt) && l4_match(r, pkt) &&
+	       prefixes_match(r->from, r->n_from, pkt->family, pkt->saddr) &&
+	       prefixes_match(r->to, r->n_to, pkt->family, pkt->daddr) &&
+	       (!r->from_set || pc_addrset_contains(r->from_set, pkt->family, pkt->saddr)) &&
+	       (!r->to_set || pc_addrset_contains(r->to_set, pkt->family, pkt->daddr));
 }
 
 static const struct pc_plan_port *ports_find(const struct pc_plan_entry *e, uint8_t l4proto,

@@ -222,6 +222,9 @@ static bool config_names_addr(const struct pc_config *cfg, uint8_t family, const
 		    prefixes_contain(r->to, r->n_to, family, addr))
 			return true;
 	}
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (pc_addrset_contains(cfg->sets[i], family, addr))
+			return true;
 	return false;
 }
 
@@ -300,11 +303,37 @@ static const char *zone_reason_name(enum pc_zone_reason r, enum pc_dir dir)
 	return "none";
 }
 
-static json_t *rule_json(const struct pc_config *cfg, const struct pc_rule *r)
+/* Which entry of a rule's set the packet's address matched, and where the
+ * set came from: "matched @admins (file …: 10.0.0.0/8)". */
+static json_t *set_match_json(const struct pc_addrset *s, const char *side, uint8_t family,
+			      const uint8_t *addr)
 {
-	return json_pack("{s:I,s:s?,s:i,s:i,s:s}", "number", (json_int_t)(r - cfg->rules + 1),
-			 "file", r->loc.file, "line", (int)r->loc.line, "column", (int)r->loc.col,
-			 "text", r->text);
+	const struct pc_prefix *p = pc_addrset_find(s, family, addr);
+	char text[64] = "";
+
+	if (p)
+		pc_prefix_format(p, text, sizeof(text));
+	return json_pack("{s:s,s:s,s:s?,s:s,s:i}", "name", s->name, "side", side, "file", s->file,
+			 "entry", text, "line", p && s->file ? (int)p->loc.line : 0);
+}
+
+static json_t *rule_json(const struct pc_config *cfg, const struct pc_rule *r,
+			 const struct pc_packet *pkt)
+{
+	json_t *j = json_pack("{s:I,s:s?,s:i,s:i,s:s}", "number",
+			      (json_int_t)(r - cfg->rules + 1), "file", r->loc.file, "line",
+			      (int)r->loc.line, "column", (int)r->loc.col, "text", r->text);
+	json_t *sets = (r->from_set || r->to_set) ? json_array() : NULL;
+
+	if (r->from_set && sets)
+		json_array_append_new(sets, set_match_json(r->from_set, "source", pkt->family,
+							   pkt->saddr));
+	if (r->to_set && sets)
+		json_array_append_new(sets, set_match_json(r->to_set, "destination", pkt->family,
+							   pkt->daddr));
+	if (j && sets)
+		json_object_set_new(j, "sets", sets);
+	return j;
 }
 
 static json_t *ban_json(const struct pc_ban_entry *b)
@@ -396,7 +425,7 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	    q->iface[0] ? q->iface : NULL, "zone", v->zone ? v->zone->name : NULL, "zone_reason",
 	    zone_reason_name(v->zone ? v->zone_reason : PC_ZONE_BY_NONE, q->dir), "zone_match",
 	    zone_match, "decided_by", decided, "rule",
-	    v->by == PC_DECIDED_RULE && v->rule ? rule_json(cfg, v->rule) : json_null(), "verdict",
+	    v->by == PC_DECIDED_RULE && v->rule ? rule_json(cfg, v->rule, pkt) : json_null(), "verdict",
 	    pc_verdict_kind_name(v->verdict), "rate_limited",
 	    v->by == PC_DECIDED_RULE && v->rule &&
 		(v->rule->rate.set || v->rule->action == PC_LIMIT));
@@ -601,6 +630,24 @@ static void print_published(FILE *out, const json_t *a)
 			(long long)json_integer_value(json_object_get(a, "published_unknown")));
 }
 
+static void print_set_matches(FILE *out, const json_t *sets)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(sets, i, m) {
+		const char *file = jstr(m, "file");
+		long long line = (long long)json_integer_value(json_object_get(m, "line"));
+
+		fprintf(out, "         matched @%s (", jstr(m, "name"));
+		if (file[0])
+			fprintf(out, "file %s:%lld", file, line);
+		else
+			fprintf(out, "inline");
+		fprintf(out, ": %s)\n", jstr(m, "entry"));
+	}
+}
+
 void pc_explain_print(FILE *out, const json_t *a)
 {
 	const char *decided = jstr(a, "decided_by");
@@ -618,6 +665,7 @@ void pc_explain_print(FILE *out, const json_t *a)
 			fprintf(out, "forward: forwarded to %s by %s:%lld (DNAT; the forward accepts it)\n",
 				jstr(a, "forwarded_to"), jstr(rule, "file"),
 				(long long)json_integer_value(json_object_get(rule, "line")));
+		print_set_matches(out, json_object_get(rule, "sets"));
 	} else if (streq(decided, "ban")) {
 		fprintf(out, "rule:    banned (%s)%s\n", jstr(json_object_get(a, "ban"), "text"),
 			json_is_string(json_object_get(a, "zone")) ? "" : ", in every zone");

@@ -48,3 +48,11 @@ TESTS += tests/unit/test_bans
 tests_unit_test_bans_SOURCES = tests/unit/test_bans.c tests/unit/compile_helper.h
 tests_unit_test_bans_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_bans_LDADD = $(COMPILE_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+
+# Named address sets: list files, @NAME, shared kernel sets, evaluation.
+check_PROGRAMS += tests/unit/test_sets
+TESTS += tests/unit/test_sets
+tests_unit_test_sets_SOURCES = tests/unit/test_sets.c tests/unit/compile_helper.h \
+	tests/unit/test_lang.h
+tests_unit_test_sets_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sets_LDADD = $(COMPILE_LIBS) $(CHECK_LIBS)

@@ -44,6 +44,9 @@ struct lower {
 	/* Ban sets by family: every zone's, and each zone's (plan->zones). */
 	struct nftnl_set *bans[2];
 	struct nftnl_set *(*zone_bans)[2];
+	/* The kernel sets of the named sets, per family, made at first use;
+	 * indexed like cfg->sets. */
+	struct nftnl_set *(*named)[2];
 };
 
 static const char *const dir_names[2] = { "in", "out" };
@@ -857,6 +860,98 @@ static int meter_set_new(struct lower *l, const char *name, const struct pc_rule
 	return 0;
 }
 
+static uint64_t digest_add(uint64_t h, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static int item_lo_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct span_item *)a)->lo, ((const struct span_item *)b)->lo, 16);
+}
+
+/*
+ * The kernel set of a named set for one family: "set_NAME_v4", shared by
+ * every rule that names it, with both families always there, so that a
+ * changed list is an element change only. Hosts go into a hash set (an
+ * O(1) insert however big), a family with a prefix into an interval set.
+ */
+static int named_set_get(struct lower *l, const struct pc_addrset *set, int f,
+			 struct nftnl_set **out)
+{
+	const struct pc_config *cfg = l->plan->cfg;
+	uint8_t family = f ? AF_INET6 : AF_INET;
+	uint8_t width = addr_len(family);
+	_cleanup_free_ struct span_item *items = NULL;
+	struct pc_plan_spans spans = { .width = width };
+	char name[SET_NAME_MAX];
+	bool hosts = true;
+	struct nftnl_set *s;
+	size_t idx = 0, k = 0;
+	uint64_t digest = 14695981039346656037ull; /* FNV-1a */
+	int r;
+
+	while (idx < cfg->n_sets && cfg->sets[idx] != set)
+		idx++;
+	if (idx == cfg->n_sets)
+		return -EINVAL;
+	if (!l->named && !(l->named = calloc(cfg->n_sets, sizeof(*l->named))))
+		return -ENOMEM;
+	if (l->named[idx][f]) {
+		*out = l->named[idx][f];
+		return 0;
+	}
+	items = calloc(set->n_addrs + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->n_addrs; i++) {
+		if (set->addrs[i].family != family)
+			continue;
+		hosts = hosts && set->addrs[i].len == width * 8;
+		key_from_prefix(&set->addrs[i], items[k].lo, items[k].hi);
+		k++;
+	}
+	snprintf(name, sizeof(name), "set_%s_v%c", set->name, f ? '6' : '4');
+	s = lower_set_new(l, name, hosts ? 0 : NFT_SET_INTERVAL,
+			  f ? NFT_DTYPE_IP6ADDR : NFT_DTYPE_IPADDR, width);
+	if (!s)
+		return -ENOMEM;
+	l->named[idx][f] = *out = s;
+	if (hosts) {
+		/* Keys one by one: flattening would join neighbours into ranges. */
+		qsort(items, k, sizeof(*items), item_lo_cmp);
+		for (size_t i = 0; i < k; i++) {
+			struct elem_spec e = { .key = items[i].lo, .len = width, .verdict = -1 };
+
+			if (i && !memcmp(items[i].lo, items[i - 1].lo, width))
+				continue;
+			l->n_elems++;
+			digest = digest_add(digest, items[i].lo, width);
+			r = set_add_elem(s, &e);
+			if (r < 0)
+				return r;
+		}
+	} else {
+		r = spans_flatten(items, k, &spans);
+		if (r >= 0)
+			r = set_add_spans(s, &spans, false, NULL, NULL, &l->n_elems);
+		for (size_t i = 0; r >= 0 && i < spans.n; i++) {
+			digest = digest_add(digest, spans.items[i].lo, width);
+			digest = digest_add(digest, spans.items[i].hi, width);
+		}
+		spans_free(&spans);
+		if (r < 0)
+			return r;
+	}
+	/* The set is the last one made: its object takes the digest. */
+	l->sets.v[l->sets.n - 1].elems_digest = digest_add(digest, &k, sizeof(k)) | 1;
+	return 0;
+}
+
 static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule *r,
 			 struct rule_sets *rs)
 {
@@ -865,7 +960,11 @@ static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule
 	int ret = 0;
 
 	for (int f = 0; ret >= 0 && f < 2; f++) {
-		if (prefixes_count(r->from, r->n_from, fams[f]) > 1 &&
+		if (r->from_set)
+			ret = named_set_get(l, r->from_set, f, &rs->from[f]);
+		if (ret >= 0 && r->to_set)
+			ret = named_set_get(l, r->to_set, f, &rs->to[f]);
+		if (ret >= 0 && prefixes_count(r->from, r->n_from, fams[f]) > 1 &&
 		    !prefixes_any(r->from, r->n_from)) {
 			snprintf(name, sizeof(name), "%s_from%c", base, f ? '6' : '4');
 			ret = addr_set_new(l, name, r->from, r->n_from, fams[f], &rs->from[f]);
@@ -913,7 +1012,7 @@ static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p,
 	uint32_t len = addr_len(family);
 	int ret;
 
-	if (prefixes_any(p, n))
+	if (!set && prefixes_any(p, n))
 		return 0;
 	ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, dst), len,
 			       NFT_REG_1);
@@ -1068,15 +1167,17 @@ static int rule_part_lower(struct lower *l, const struct rule_emit *re, enum rul
 	return ret;
 }
 
+/* A named set has a kernel set of each family, empty or not, so its rules
+ * stay whatever the list holds: a changed list changes elements only. */
 static bool rule_family_usable(const struct pc_rule *r, uint8_t family)
 {
+	bool from_ok = r->from_set || prefixes_any(r->from, r->n_from) ||
+		       prefixes_count(r->from, r->n_from, family);
+	bool to_ok = r->to_set || prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family);
+
 	if (r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6)
-		return family == (r->l4proto == IPPROTO_ICMP ? AF_INET : AF_INET6) &&
-		       (prefixes_any(r->from, r->n_from) ||
-			prefixes_count(r->from, r->n_from, family)) &&
-		       (prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family));
-	return (prefixes_any(r->from, r->n_from) || prefixes_count(r->from, r->n_from, family)) &&
-	       (prefixes_any(r->to, r->n_to) || prefixes_count(r->to, r->n_to, family));
+		return family == (r->l4proto == IPPROTO_ICMP ? AF_INET : AF_INET6) && from_ok && to_ok;
+	return from_ok && to_ok;
 }
 
 /* One kernel rule per (family, protocol), preceded by its log and meter rules. */
@@ -1087,8 +1188,8 @@ static int entry_rule_lower(struct lower *l, const char *chain, const char *base
 	struct rule_sets sets = { 0 };
 	struct rule_emit re = { .rule = r, .chain = chain, .zone = l->zone->name, .sets = &sets };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
-			 r->action == PC_LIMIT || r->l4proto == IPPROTO_ICMP ||
-			 r->l4proto == IPPROTO_ICMPV6;
+			 r->from_set || r->to_set || r->action == PC_LIMIT ||
+			 r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6;
 	bool by_proto = r->n_ports || r->n_sports;
 	static const uint8_t fams[3] = { 0, AF_INET, AF_INET6 };
 	int ret = rule_sets_new(l, base, r, &sets);
@@ -1647,6 +1748,7 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	free(l.chain_names[0]);
 	free(l.chain_names[1]);
 	free(l.zone_bans);
+	free(l.named);
 	if (ret < 0) {
 		if (ret == -ENOMEM)
 			pc_error(d, NULL, "out of memory while compiling the ruleset");

@@ -75,7 +75,7 @@ bool prefixes_any(const struct pc_prefix *p, size_t n)
 bool rule_is_port_only(const struct pc_rule *r)
 {
 	return r->n_ports > 0 && r->n_sports == 0 && r->n_from == 0 && r->n_to == 0 &&
-	       !r->rate.set && !r->log &&
+	       !r->from_set_name.name && !r->to_set_name.name && !r->rate.set && !r->log &&
 	       r->action != PC_LIMIT;
 }
 
@@ -83,7 +83,7 @@ bool rule_is_port_only(const struct pc_rule *r)
 int rule_addr_side(const struct pc_rule *r)
 {
 	if (r->n_ports > 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
-	    r->action == PC_LIMIT)
+	    r->action == PC_LIMIT || r->from_set_name.name || r->to_set_name.name)
 		return 0;
 	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
 		return 1;

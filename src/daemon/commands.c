@@ -101,6 +101,67 @@ static json_t *zones_json(const struct pc_config *cfg)
 	return a;
 }
 
+/* A set in status: where it comes from and how big, never its entries. */
+static json_t *set_summary_json(const struct pc_addrset *s)
+{
+	size_t v4 = 0;
+
+	for (size_t i = 0; i < s->n_addrs; i++)
+		v4 += s->addrs[i].family == AF_INET;
+	return json_pack("{s:s,s:s?,s:s?,s:i,s:I,s:I,s:I}", "name", s->name, "file", s->file,
+			 "defined_in", s->loc.file, "line", (int)s->loc.line, "entries",
+			 (json_int_t)s->n_addrs, "ipv4", (json_int_t)v4, "ipv6",
+			 (json_int_t)(s->n_addrs - v4));
+}
+
+static json_t *sets_json(const struct pc_config *cfg)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < cfg->n_sets; i++)
+		json_array_append_new(a, set_summary_json(cfg->sets[i]));
+	return a;
+}
+
+/* "offset" and "limit" of a paged read: a window of n items. */
+static void page_args(json_t *args, size_t n, size_t *from, size_t *to)
+{
+	json_int_t off = json_integer_value(json_object_get(args, "offset"));
+	json_t *lim = json_object_get(args, "limit");
+
+	*from = off > 0 && (size_t)off < n ? (size_t)off : off > 0 ? n : 0;
+	*to = n;
+	if (json_is_integer(lim) && json_integer_value(lim) >= 0 &&
+	    (size_t)json_integer_value(lim) < n - *from)
+		*to = *from + (size_t)json_integer_value(lim);
+}
+
+/* status with "set": NAME: that set's entries, a page at a time. */
+static int set_entries_reply(const struct pc_config *cfg, json_t *args, const char *name,
+			     struct pc_reply *reply)
+{
+	const struct pc_addrset *s = pc_config_set(cfg, name);
+	json_t *a, *o;
+	size_t from, to;
+	char buf[64];
+
+	if (!s)
+		return reply_set(reply, PC_STATUS_USAGE, "no set named '%s'", name);
+	page_args(args, s->n_addrs, &from, &to);
+	a = json_array();
+	for (size_t i = from; a && i < to; i++)
+		if (pc_prefix_format(&s->addrs[i], buf, sizeof(buf)) >= 0)
+			json_array_append_new(a, json_string(buf));
+	o = set_summary_json(s);
+	if (!a || !o || json_object_set_new(o, "elements", a) < 0 ||
+	    json_object_set_new(o, "offset", json_integer((json_int_t)from)) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	reply->data = json_pack("{s:o}", "set", o);
+	return reply_set(reply, PC_STATUS_OK, "%s", "");
+}
+
 static int cmd_zones(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		     struct pc_reply *reply)
 {
@@ -189,13 +250,17 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 		      struct pc_reply *reply)
 {
 	_cleanup_free_ uint64_t *packets = NULL, *bytes = NULL;
+	const char *set = json_string_value(json_object_get(args, "set"));
 	const struct pc_config *cfg;
+	size_t from, to, k = 0;
 	json_t *rules;
 	int r;
 
 	if (need_model(dm, reply) < 0)
 		return 0;
 	cfg = dm->applied->cfg;
+	if (set)
+		return set_entries_reply(cfg, args, set, reply);
 	packets = calloc(cfg->n_rules + 1, sizeof(*packets));
 	bytes = calloc(cfg->n_rules + 1, sizeof(*bytes));
 	rules = json_array();
@@ -206,7 +271,11 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 	r = rule_counters(dm, packets, bytes);
 	if (r < 0)
 		log_warning_errno(r, "cannot read counters from the kernel: %m");
-	for (size_t i = 0, k = 0; i < cfg->n_rules; i++) {
+	page_args(args, cfg->n_rules, &from, &to);
+	/* Temporary rules are counted among the runtime rules from the start. */
+	for (size_t i = 0; i < from; i++)
+		(void)runtime_rule_expires(&dm->runtime, &cfg->rules[i], &k);
+	for (size_t i = from; i < to; i++) {
 		json_t *rj = rule_json(cfg, i, packets[i], bytes[i]);
 		uint64_t expires = runtime_rule_expires(&dm->runtime, &cfg->rules[i], &k);
 		uint64_t now = time(NULL);
@@ -218,10 +287,12 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 								       : 0));
 		json_array_append_new(rules, rj);
 	}
-	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "table", "inet " PC_TABLE_NAME,
-				"source", source_names[dm->source], "default_zone",
-				cfg->zones[cfg->default_zone].name, "counters", r >= 0, "zones",
-				zones_json(cfg), "rules", rules);
+	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:I,s:o}", "table",
+				"inet " PC_TABLE_NAME, "source", source_names[dm->source],
+				"default_zone", cfg->zones[cfg->default_zone].name, "counters",
+				r >= 0, "zones", zones_json(cfg), "rules", rules, "rules_total",
+				(json_int_t)cfg->n_rules, "rules_offset", (json_int_t)from, "sets",
+				sets_json(cfg));
 	confirm_status_add(dm, reply->data);
 	json_object_set_new(reply->data, "disabled", json_boolean(dm->disabled));
 	return reply_set(reply, PC_STATUS_OK, "%s", "");

@@ -93,6 +93,8 @@ PC_DAEMON_TESTS += tests/integration/test_metrics.sh
 PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
 # SIGTERM answers the clients accepted before it.
 PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
+# Named address sets fed from list files.
+PC_DAEMON_TESTS += tests/integration/test_sets.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py

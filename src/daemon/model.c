@@ -65,6 +65,17 @@ int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, si
 }
 
 
+/* A set file's text, parsed by validation like the loader's. */
+static int set_source_keep(struct pc_config *cfg, const struct pc_source *src, char *data)
+{
+	if (!pc_sources_add(&cfg->sources, src->name, data, src->len)) {
+		free(data);
+		return -ENOMEM;
+	}
+	cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_SET;
+	return 0;
+}
+
 /*
  * A configuration parsed again from the texts old was read from, as each
  * was read (settings, rules with their origin), in the order they were
@@ -82,6 +93,8 @@ int config_from_sources(const struct pc_paths *paths, const struct pc_config *ol
 	(void)paths;
 	*out = cfg;
 	if (!cfg)
+		return -ENOMEM;
+	if (old->sets_dir && !(cfg->sets_dir = pc_arena_strdup(cfg->arena, old->sets_dir)))
 		return -ENOMEM;
 	/* defaults.rules in a second pass: a 90-portctl.rules created by the
 	 * CLI was added to the sources after it, yet its rules come first. */
@@ -102,10 +115,14 @@ int config_from_sources(const struct pc_paths *paths, const struct pc_config *ol
 		data[src->len] = '\0';
 		if (src->kind == PC_SOURCE_SETTINGS)
 			r = pc_settings_parse(cfg, src->name, data, src->len, d);
+		else if (src->kind == PC_SOURCE_SET)
+			r = set_source_keep(cfg, src, data);
 		else
 			r = pc_parse_buffer(cfg, src->name, data, src->len,
 					    (enum pc_origin)src->origin, d);
 	}
+	if (r != -ENOMEM)
+		r = pc_config_sets_reuse(cfg, old);
 	if (r == -ENOMEM || pc_config_validate(cfg, d) == -ENOMEM)
 		return -ENOMEM;
 	return d->n_errors > errors ? -EINVAL : 0;

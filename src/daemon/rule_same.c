@@ -181,6 +181,12 @@ static bool l4_same(const struct pc_rule *a, const struct pc_rule *b)
 	return sports_same(a, b);
 }
 
+/* "from @a" and "from @b" are other addresses, whatever the sets hold. */
+static bool set_ref_same(const struct pc_name *a, const struct pc_name *b)
+{
+	return !a->name == !b->name && (!a->name || streq(a->name, b->name));
+}
+
 static struct pc_rate rate_of(const struct pc_rule *r)
 {
 	/* As validation fills in a limit's rate. */
@@ -205,7 +211,9 @@ bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const st
 	if (!zones_within(cfg, rule, typed) || !zones_within(cfg, typed, rule))
 		return false;
 	if (!prefixes_same(rule->from, rule->n_from, typed->from, typed->n_from) ||
-	    !prefixes_same(rule->to, rule->n_to, typed->to, typed->n_to))
+	    !prefixes_same(rule->to, rule->n_to, typed->to, typed->n_to) ||
+	    !set_ref_same(&rule->from_set_name, &typed->from_set_name) ||
+	    !set_ref_same(&rule->to_set_name, &typed->to_set_name))
 		return false;
 	return ports_same(cfg, rule, typed);
 }

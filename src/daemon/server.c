@@ -774,6 +774,8 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 		server_signal(s);
 	} else if (tag == TAG_WATCH) {
 		s->watch_fn(s->watch_data);
+		/* A drift check dumps the table (100,000 set elements: ~50 MiB). */
+		s->trim_at = pc_now_ms() + PC_SERVER_TRIM_IDLE_MS;
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
 		if (pc_now_ms() >= s->trim_at) {

@@ -46,6 +46,7 @@ void pc_config_free(struct pc_config *cfg)
 	free(cfg->services);
 	free(cfg->rules);
 	free(cfg->bans);
+	free(cfg->sets);
 	pc_sources_free(&cfg->sources);
 	pc_arena_free(cfg->arena);
 	free(cfg);

@@ -24,7 +24,7 @@ static int prefixes_append(struct pc_strbuf *sb, const char *word, const struct 
 			   size_t n)
 {
 	char buf[64];
-	int r = n ? pc_strbuf_printf(sb, " %s ", word) : 0;
+	int r = n ? pc_strbuf_printf(sb, " %s%s", word, word[0] ? " " : "") : 0;
 
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		r = pc_prefix_format(&v[i], buf, sizeof(buf));
@@ -32,6 +32,20 @@ static int prefixes_append(struct pc_strbuf *sb, const char *word, const struct 
 			r = pc_strbuf_printf(sb, "%s%s", i ? "," : "", buf);
 	}
 	return r;
+}
+
+/* A path as one word of the grammar: quoted when it holds a blank, a
+ * quote, a backslash, a comma or a '#'. */
+static int quote_path(struct pc_strbuf *sb, const char *path)
+{
+	int r = 0;
+
+	if (!path[strcspn(path, " \t\"\\,#")])
+		return pc_strbuf_printf(sb, "%s", path);
+	r = pc_strbuf_printf(sb, "\"");
+	for (const char *c = path; r >= 0 && *c; c++)
+		r = pc_strbuf_printf(sb, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+	return r < 0 ? r : pc_strbuf_printf(sb, "\"");
 }
 
 static const char *policy_word(enum pc_policy p)
@@ -70,6 +84,20 @@ int pc_service_text(const struct pc_service *s, struct pc_strbuf *sb)
 	return r < 0 ? r : 0;
 }
 
+/* "set NAME file PATH" (the file is not copied: it stays the source), or
+ * "set NAME ADDR,..." for an inline one. */
+int pc_set_text(const struct pc_addrset *s, struct pc_strbuf *sb)
+{
+	int r;
+
+	if (s->file) {
+		r = pc_strbuf_printf(sb, "set %s file ", s->name);
+		return r < 0 ? r : quote_path(sb, s->file);
+	}
+	r = pc_strbuf_printf(sb, "set %s", s->name);
+	return r < 0 ? r : prefixes_append(sb, "", s->addrs, s->n_addrs);
+}
+
 static int loc_comment(struct pc_strbuf *sb, const struct pc_loc *loc)
 {
 	if (!loc->file)
@@ -96,6 +124,11 @@ int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb)
 		r = pc_service_text(&cfg->services[i], sb);
 		if (r >= 0)
 			r = loc_comment(sb, &cfg->services[i].loc);
+	}
+	for (size_t i = 0; r >= 0 && i < cfg->n_sets; i++) {
+		r = pc_set_text(cfg->sets[i], sb);
+		if (r >= 0)
+			r = loc_comment(sb, &cfg->sets[i]->loc);
 	}
 	if (r >= 0)
 		r = pc_strbuf_printf(sb, "# rules, first match wins\n");
@@ -214,6 +247,104 @@ static int services_diff(const struct pc_config *from, const struct pc_config *t
 	return r;
 }
 
+static char *set_string(const struct pc_addrset *s)
+{
+	struct pc_strbuf sb = {0};
+
+	if (pc_set_text(s, &sb) < 0 || pc_strbuf_append(&sb, "", 0) < 0) {
+		pc_strbuf_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+static int prefix_ptr_cmp(const void *a, const void *b)
+{
+	const struct pc_prefix *x = *(const struct pc_prefix *const *)a;
+	const struct pc_prefix *y = *(const struct pc_prefix *const *)b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+static const struct pc_prefix **prefixes_sorted(const struct pc_addrset *s)
+{
+	const struct pc_prefix **v = malloc((s->n_addrs + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < s->n_addrs; i++)
+		v[i] = &s->addrs[i];
+	qsort(v, s->n_addrs, sizeof(*v), prefix_ptr_cmp);
+	return v;
+}
+
+static int set_entry_change(struct pc_changes *out, char op, const struct pc_addrset *s,
+			    const struct pc_prefix *p)
+{
+	char buf[64], *text = NULL;
+
+	if (pc_prefix_format(p, buf, sizeof(buf)) < 0 || asprintf(&text, "@%s %s", s->name, buf) < 0)
+		return -ENOMEM;
+	return change_add(out, op, "set entry", text, &p->loc);
+}
+
+/* The entries of one list file read twice: a sorted merge, duplicates once. */
+static int set_entries_diff(const struct pc_addrset *a, const struct pc_addrset *b,
+			    struct pc_changes *out)
+{
+	_cleanup_free_ const struct pc_prefix **va = prefixes_sorted(a);
+	_cleanup_free_ const struct pc_prefix **vb = prefixes_sorted(b);
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	if (!va || !vb)
+		return -ENOMEM;
+	while (r >= 0 && (i < a->n_addrs || j < b->n_addrs)) {
+		int c = i == a->n_addrs ? 1 : j == b->n_addrs ? -1 : prefix_ptr_cmp(&va[i], &vb[j]);
+
+		if (c < 0 && (i == 0 || prefix_ptr_cmp(&va[i - 1], &va[i])))
+			r = set_entry_change(out, '-', a, va[i]);
+		else if (c > 0 && (j == 0 || prefix_ptr_cmp(&vb[j - 1], &vb[j])))
+			r = set_entry_change(out, '+', b, vb[j]);
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return r;
+}
+
+/* Sets by name: their definition lines, then a list file's entries. */
+static int sets_diff(const struct pc_config *from, const struct pc_config *to,
+		     struct pc_changes *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < from->n_sets; i++) {
+		const struct pc_addrset *a = from->sets[i], *b = pc_config_set(to, a->name);
+		_cleanup_free_ char *ta = set_string(a), *tb = b ? set_string(b) : NULL;
+
+		if (!ta || (b && !tb))
+			return -ENOMEM;
+		if (!b || !streq(ta, tb))
+			r = change_add(out, '-', "set", TAKE_PTR(ta), &a->loc);
+		else if (a->file)
+			r = set_entries_diff(a, b, out);
+	}
+	for (size_t i = 0; r >= 0 && i < to->n_sets; i++) {
+		const struct pc_addrset *b = to->sets[i], *a = pc_config_set(from, b->name);
+		_cleanup_free_ char *tb = set_string(b), *ta = a ? set_string(a) : NULL;
+
+		if (!tb || (a && !ta))
+			return -ENOMEM;
+		if (!a || !streq(ta, tb))
+			r = change_add(out, '+', "set", TAKE_PTR(tb), &b->loc);
+	}
+	return r;
+}
+
 static int default_diff(const struct pc_config *from, const struct pc_config *to,
 			struct pc_changes *out)
 {
@@ -308,6 +439,8 @@ int pc_config_diff(const struct pc_config *from, const struct pc_config *to, str
 
 	if (r >= 0)
 		r = services_diff(from, to, out);
+	if (r >= 0)
+		r = sets_diff(from, to, out);
 	if (r >= 0 && from->n_zones && to->n_zones)
 		r = default_diff(from, to, out);
 	if (r >= 0)

@@ -12,8 +12,10 @@
 #include "portctl/diag.h"
 #include "portctl/util.h"
 
-/* A logical line (continuations joined) longer than this is refused. */
-#define PC_LINE_MAX (64 * 1024)
+/* A logical line (continuations joined) longer than this is refused: far
+ * above a 10,000-address "deny from" line, and bounded so that a runaway
+ * file gets one clear error. Long lists belong in set files. */
+#define PC_LINE_MAX (16 * 1024 * 1024)
 /* A file larger than this is refused before it is parsed. */
 #define PC_FILE_MAX ((size_t)64 * 1024 * 1024)
 

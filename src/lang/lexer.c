@@ -413,8 +413,9 @@ bool lexer_skip_long_line(struct lexer *lx)
 
 	struct pc_loc loc = lexer_loc(lx, 1);
 
-	pc_diag_add(lx->d, PC_SEV_ERROR, &loc, "split the list over several rules",
-		    "line is longer than %d bytes", PC_LINE_MAX);
+	pc_diag_add(lx->d, PC_SEV_ERROR, &loc,
+		    "put long address lists in a set file: set NAME file PATH, then from @NAME",
+		    "line is longer than %d MiB", PC_LINE_MAX / (1024 * 1024));
 	lexer_jump(lx, end, n_cont);
 	return true;
 }

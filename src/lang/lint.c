@@ -153,10 +153,30 @@ static bool traffic_covered(const struct pc_rule *a, const struct pc_rule *b)
 	return true;
 }
 
+/* "from @NAME" covers only the same set's rules (its entries are read
+ * later, from a list file); b's set is "any" to addrs_covered. */
+static bool set_covered(const struct pc_name *a, const struct pc_name *b)
+{
+	return !a->name || (b->name && streq(a->name, b->name));
+}
+
+static bool is_nat(const struct pc_rule *r)
+{
+	return r->action == PC_FORWARD || r->action == PC_MASQUERADE;
+}
+
 static bool match_covered(const struct pc_config *cfg, const struct pc_rule *a,
 			  const struct pc_rule *b)
 {
+	/* NAT rules live in chains of their own: they shadow only their kind. */
+	if (is_nat(a) || is_nat(b))
+		return a->action == b->action && b->action == PC_FORWARD &&
+		       zones_covered(cfg, a, b) &&
+		       addrs_covered(a->from, a->n_from, b->from, b->n_from) &&
+		       traffic_covered(a, b);
 	return a->dir == b->dir && zones_covered(cfg, a, b) &&
+	       set_covered(&a->from_set_name, &b->from_set_name) &&
+	       set_covered(&a->to_set_name, &b->to_set_name) &&
 	       addrs_covered(a->from, a->n_from, b->from, b->n_from) &&
 	       addrs_covered(a->to, a->n_to, b->to, b->n_to) && traffic_covered(a, b);
 }
@@ -171,6 +191,10 @@ static bool rule_decides_all(const struct pc_rule *a)
 static bool rule_duplicate(const struct pc_config *cfg, const struct pc_rule *a,
 			   const struct pc_rule *b)
 {
+	if (a->action == PC_FORWARD &&
+	    (a->fwd_port != b->fwd_port || a->fwd_addr.family != b->fwd_addr.family ||
+	     memcmp(a->fwd_addr.addr, b->fwd_addr.addr, sizeof(a->fwd_addr.addr)) != 0))
+		return false;
 	return a->action == b->action && a->log == b->log && a->rate.set == b->rate.set &&
 	       (!a->rate.set || (a->rate.count == b->rate.count && a->rate.unit == b->rate.unit &&
 				 a->rate.burst == b->rate.burst)) &&

@@ -26,7 +26,7 @@ struct loader {
 	int io_error; /* the first file that could not be read */
 };
 
-enum file_kind { FILE_SETTINGS, FILE_RULES };
+enum file_kind { FILE_SETTINGS, FILE_RULES, FILE_SET };
 
 /* The path in the arena: diagnostics keep pointing at it. */
 static const char *path_join(struct loader *l, const char *dir, const char *name)
@@ -151,7 +151,9 @@ static int file_load(struct loader *l, const char *path, enum file_kind kind, en
 		r = (uintmax_t)size > PC_FILE_MAX ? -EFBIG
 						  : pc_read_fd(fd, PC_FILE_MAX, &data, &len);
 	if (r == -EFBIG) {
-		pc_diag_add(l->d, PC_SEV_ERROR, &loc, "split it into several files in rules.d/",
+		pc_diag_add(l->d, PC_SEV_ERROR, &loc,
+			    kind == FILE_SET ? "split it into several sets"
+					     : "split it into several files in rules.d/",
 			    "file is larger than 64 MiB; refusing to read it");
 		return -EINVAL;
 	}
@@ -163,6 +165,15 @@ static int file_load(struct loader *l, const char *path, enum file_kind kind, en
 	}
 	if (kind == FILE_SETTINGS)
 		return pc_settings_parse(l->cfg, path, data, len, l->d);
+	if (kind == FILE_SET) {
+		/* Parsed by validation, which finds it among the sources. */
+		if (!pc_sources_add(&l->cfg->sources, path, data, len)) {
+			free(data);
+			return -ENOMEM;
+		}
+		l->cfg->sources.items[l->cfg->sources.n - 1].kind = PC_SOURCE_SET;
+		return 0;
+	}
 	return pc_parse_buffer(l->cfg, path, data, len, origin, l->d);
 }
 
@@ -274,6 +285,28 @@ static int rules_dir_load(struct loader *l, const struct pc_paths *paths, const 
 	return 0;
 }
 
+/* The files of "set NAME file PATH", each read once however many sets
+ * name it. */
+static int set_files_load(struct loader *l)
+{
+	struct pc_config *cfg = l->cfg;
+
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct pc_addrset *s = cfg->sets[i];
+		int r;
+
+		if (!s->file || pc_sources_find(&cfg->sources, s->file))
+			continue;
+		/* A missing file is reported by validation, at the set. */
+		r = file_load(l, s->file, FILE_SET, PC_ORIGIN_ADMIN, true);
+		if (r == -ENOMEM)
+			return r;
+		if (r == -ENOENT && !l->io_error)
+			l->io_error = r;
+	}
+	return 0;
+}
+
 /* rules_dir: read rules.d (candidate: this directory instead) and
  * defaults.rules; else only files. */
 static int config_load(const struct pc_paths *paths, char *const files[], size_t n_files,
@@ -287,6 +320,8 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 	*out = l.cfg = pc_config_new();
 	if (!l.cfg)
 		return -ENOMEM;
+	if (paths->sysconf_dir)
+		l.cfg->sets_dir = pc_arena_strdup(l.cfg->arena, paths->sysconf_dir);
 	dir_check(&l, paths->sysconf_dir);
 	dir_check(&l, paths->data_dir);
 	r = file_load(&l, path_join(&l, paths->sysconf_dir, "portctl.conf"), FILE_SETTINGS,
@@ -301,6 +336,8 @@ static int config_load(const struct pc_paths *paths, char *const files[], size_t
 		if (file_load(&l, pc_arena_strdup(l.cfg->arena, files[i]), FILE_RULES,
 			      PC_ORIGIN_ADMIN, false) == -ENOMEM)
 			return -ENOMEM;
+	if (set_files_load(&l) == -ENOMEM)
+		return -ENOMEM;
 	if (pc_config_validate(l.cfg, d) == -ENOMEM)
 		return -ENOMEM;
 	if (l.io_error)

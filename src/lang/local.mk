@@ -12,6 +12,7 @@ src_lang_liblang_a_SOURCES = \
 	src/lang/config.c \
 	src/lang/load.c \
 	src/lang/export.c \
+	src/lang/sets.c \
 	include/portctl/export.h \
 	include/portctl/ast.h \
 	include/portctl/config.h

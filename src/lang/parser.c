@@ -25,8 +25,8 @@ enum zone_word { ZWORD_INTERFACE, ZWORD_SOURCE, ZWORD_POLICY, ZWORD_DEFAULT };
 static const char *const zone_opt_words[] = {
 	[ZWORD_INTERFACE] = "interface", [ZWORD_SOURCE] = "source", [ZWORD_POLICY] = "policy",
 	[ZWORD_DEFAULT] = "default"};
-static const char *const statement_words[] = {"allow", "deny", "reject",
-					      "limit", "zone", "service"};
+static const char *const statement_words[] = {"allow", "deny",	 "reject", "limit",
+					      "zone",  "service", "set"};
 /* NAT statements (nat_parse), parsed apart from the filter rules. */
 static const char *const nat_words[] = {"forward", "masquerade"};
 static const char *const proto_words[] = {"tcp", "udp", "sctp"};
@@ -60,6 +60,9 @@ struct parser {
 	uint8_t l4proto;
 	bool have_sports;
 	size_t sport_at;
+	/* "from @NAME" / "to @NAME" of the rule being parsed. */
+	struct pc_name from_set, to_set;
+	bool in_source; /* a zone's sources: no set there */
 };
 
 #define fail(p, loc, hint, ...)                                                                    \
@@ -355,14 +358,44 @@ static int addr_push(struct parser *p, struct pc_prefix **v, size_t *n, size_t *
 	return 0;
 }
 
+/* "@NAME" in an address list: a named set, which stands alone there. */
+static int set_ref_parse(struct parser *p, const struct token *t, struct pc_name *ref, size_t n)
+{
+	char w[48];
+
+	if (p->in_source)
+		return fail(p, &t->loc, "list the zone's sources, or put them in rules",
+			    "a zone source cannot be a set");
+	if (!name_is_valid(t->start + 1, t->len - 1))
+		return fail(p, &t->loc, "a set name is [a-z][a-z0-9_-]*, at most 32 bytes",
+			    "invalid set name '%s'", word_quote(w, sizeof(w), t->start, t->len));
+	if (ref->name || n)
+		return fail(p, &t->loc, "put the addresses into the set, or write two rules",
+			    "a set stands alone in an address list");
+	ref->name = arena_word(p, t->start + 1, t->len - 1);
+	ref->loc = t->loc;
+	return ref->name ? 0 : -ENOMEM;
+}
+
+static int addr_or_set_push(struct parser *p, struct pc_prefix **v, size_t *n, size_t *cap,
+			    struct pc_name *ref, const struct token *t)
+{
+	if (t->len > 0 && t->start[0] == '@')
+		return set_ref_parse(p, t, ref, *n);
+	if (ref->name)
+		return fail(p, &t->loc, "put the addresses into the set, or write two rules",
+			    "a set stands alone in an address list");
+	return addr_push(p, v, n, cap, t);
+}
+
 static int from_parse(struct parser *p, const struct token *t)
 {
-	return addr_push(p, &p->from, &p->n_from, &p->cap_from, t);
+	return addr_or_set_push(p, &p->from, &p->n_from, &p->cap_from, &p->from_set, t);
 }
 
 static int to_parse(struct parser *p, const struct token *t)
 {
-	return addr_push(p, &p->to, &p->n_to, &p->cap_to, t);
+	return addr_or_set_push(p, &p->to, &p->n_to, &p->cap_to, &p->to_set, t);
 }
 
 static int source_parse(struct parser *p, const struct token *t)
@@ -370,6 +403,7 @@ static int source_parse(struct parser *p, const struct token *t)
 	if (tok_is(t, "any"))
 		return fail(p, &t->loc, "leave 'source' out, or bind the zone as the default",
 			    "a zone source must be an address or prefix, not 'any'");
+	p->in_source = true;
 	return from_parse(p, t);
 }
 
@@ -638,6 +672,8 @@ static int rule_store(struct parser *p, struct pc_rule *rule)
 	rule->n_from = p->n_from;
 	rule->to = arena_copy(p, p->to, p->n_to, sizeof(*p->to));
 	rule->n_to = p->n_to;
+	rule->from_set_name = p->from_set;
+	rule->to_set_name = p->to_set;
 	rule->text = arena_word(p, p->text.buf, p->text.len);
 	if (p->nomem)
 		return -ENOMEM;
@@ -814,6 +850,11 @@ static int nat_parse(struct parser *p, const struct token *act, enum pc_action a
 	if (action == PC_MASQUERADE && p->n_names == 0)
 		return fail(p, &act->loc, "e.g. masquerade zone internal out eth0",
 			    "'masquerade' needs 'out IFACE'");
+	/* Its lowering matches the addresses written, not a set's. */
+	if (p->from_set.name)
+		return fail(p, &p->from_set.loc, "list the addresses after 'from'",
+			    "'%s' takes addresses, not a set",
+			    action == PC_FORWARD ? "forward" : "masquerade");
 	if (addrs_check_any(p, p->from, p->n_from) < 0)
 		return -EINVAL;
 	if (action == PC_MASQUERADE) {
@@ -960,6 +1001,85 @@ static int service_parse(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* A set file's path: a relative one is under the configuration directory
+ * (so the state directory's last good copy resolves to its own copy). */
+static const char *path_resolve(struct parser *p, const char *s, size_t n)
+{
+	const char *dir = p->cfg->sets_dir;
+	char *path;
+
+	if (n == 0 || memchr(s, '\0', n))
+		return arena_word(p, "", 0);
+	if (s[0] == '/' || !dir)
+		return arena_word(p, s, n);
+	path = pc_arena_alloc(p->cfg->arena, strlen(dir) + n + 2);
+	if (!path)
+		return NULL;
+	sprintf(path, "%s/%.*s", dir, (int)n, s);
+	return path;
+}
+
+/*
+ * "set" NAME ( "file" PATH | ADDR { "," ADDR } ). The file is read by the
+ * loader and its lines parsed by validation: the parser reads no file.
+ * A relative PATH is relative to the configuration directory.
+ */
+static int set_parse(struct parser *p, const struct token *kw)
+{
+	struct pc_addrset *s, **slot;
+	struct token t;
+	int r;
+
+	if (p->origin != PC_ORIGIN_ADMIN)
+		return fail(p, &kw->loc, "define sets in a file of rules.d/",
+			    "a set can be defined only in the administrator's rule files");
+	take(p, &t);
+	if (t.type != TOK_WORD)
+		return expected(p, &t, "a set name", "set");
+	if (name_check(p, &t, "set") < 0)
+		return -EINVAL;
+	s = pc_arena_alloc(p->cfg->arena, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct pc_addrset){.name = arena_word(p, t.start, t.len), .loc = t.loc};
+	if (tok_is(lexer_peek(&p->lx), "file")) {
+		take(p, &t);
+		take(p, &t);
+		if (t.type != TOK_WORD && t.type != TOK_STRING)
+			return expected(p, &t, "a file name", "file");
+		s->file_loc = t.loc;
+		s->file = path_resolve(p, t.type == TOK_STRING ? t.str : t.start,
+				       t.type == TOK_STRING ? t.str_len : t.len);
+		if (!s->file)
+			return -ENOMEM;
+		if (!s->file[0])
+			return fail(p, &t.loc, NULL, "a set file needs a name");
+	} else {
+		r = list_parse(p, "an address or 'file'", s->name ? s->name : "set", from_parse);
+		if (r < 0)
+			return r;
+		if (p->from_set.name)
+			return fail(p, &p->from_set.loc, "list its addresses here",
+				    "a set cannot hold another set");
+		if (addrs_check_any(p, p->from, p->n_from) < 0 || (p->n_from && !p->from[0].family))
+			return fail(p, &p->from[0].loc, "leave the set out of the rule instead",
+				    "a set holds addresses and prefixes, not 'any'");
+		s->addrs = arena_copy(p, p->from, p->n_from, sizeof(*p->from));
+		s->n_addrs = p->n_from;
+		s->loaded = true;
+	}
+	take(p, &t);
+	if (t.type != TOK_EOL && t.type != TOK_EOF)
+		return expected(p, &t, "end of line", "the set");
+	if (p->nomem || !s->name)
+		return -ENOMEM;
+	slot = PC_ARRAY_PUSH(p->cfg->sets, p->cfg->n_sets, p->cfg->cap_sets);
+	if (!slot)
+		return -ENOMEM;
+	*slot = s;
+	return 0;
+}
+
 static void parser_reset(struct parser *p)
 {
 	p->text.len = 0;
@@ -970,6 +1090,8 @@ static void parser_reset(struct parser *p)
 	p->l4proto = 0;
 	p->have_sports = false;
 	p->sport_at = 0;
+	p->from_set = p->to_set = (struct pc_name){0};
+	p->in_source = false;
 }
 
 static int statement_parse(struct parser *p, const struct token *first)
@@ -986,6 +1108,8 @@ static int statement_parse(struct parser *p, const struct token *first)
 				    ARRAY_SIZE(statement_words));
 	if (i < 4)
 		return rule_parse(p, first, actions[i]);
+	if (i == 6)
+		return set_parse(p, first);
 	/* A definition there would rank neither as shipped nor as the admin's. */
 	if (p->origin == PC_ORIGIN_DEFAULTS)
 		return fail(p, &first->loc, "define zones and services in rules.d/ or zones.rules",
@@ -1002,8 +1126,8 @@ static int line_start_unexpected(struct parser *p, const struct token *t)
 	if (t->type == TOK_ERROR)
 		return -EINVAL;
 	return fail(p, &t->loc, NULL,
-		    "a line starts with allow, deny, reject, limit, forward, masquerade, zone or "
-		    "service, not %s",
+		    "a line starts with allow, deny, reject, limit, forward, masquerade, zone, "
+		    "service or set, not %s",
 		    tok_describe(t, buf, sizeof(buf)));
 }
 

@@ -400,6 +400,37 @@ static void sports_check(struct validator *v, const struct pc_rule *r)
 			    "could match");
 }
 
+/* @NAME of a rule: a set defined anywhere in the configuration. */
+static const struct pc_addrset *set_ref_resolve(struct validator *v, const struct pc_name *n)
+{
+	const struct pc_config *cfg = v->cfg;
+	_cleanup_free_ const char **names = NULL;
+	const struct pc_addrset *s;
+
+	if (!n->name)
+		return NULL;
+	s = pc_config_set(cfg, n->name);
+	if (s) {
+		((struct pc_addrset *)s)->used = true;
+		return s;
+	}
+	names = calloc(cfg->n_sets + 1, sizeof(*names));
+	if (!names) {
+		v->nomem = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		names[i] = cfg->sets[i]->name;
+	unknown_report(v, "set", n, names, cfg->n_sets);
+	return NULL;
+}
+
+/* The families a side of a rule can match: its addresses or its set's. */
+static unsigned side_families(const struct pc_prefix *p, size_t n, const struct pc_addrset *s)
+{
+	return s ? families(s->addrs, s->n_addrs) : families(p, n);
+}
+
 static void rule_check(struct validator *v, struct pc_rule *r)
 {
 	static const char *const actions[] = {"allow", "deny", "reject", "limit"};
@@ -409,6 +440,8 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 		if (!strmap_get(&v->zones, r->zones[i].name, &idx))
 			unknown_report(v, "zone", &r->zones[i], v->zone_names, v->cfg->n_zones);
 	rule_services_expand(v, r);
+	r->from_set = set_ref_resolve(v, &r->from_set_name);
+	r->to_set = set_ref_resolve(v, &r->to_set_name);
 	if (r->action == PC_FORWARD || r->action == PC_MASQUERADE) {
 		nat_check(v, r);
 		return;
@@ -425,13 +458,14 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 	if (r->n_sports)
 		sports_check(v, r);
 	if (r->n_written_ports == 0 && r->n_services == 0 && r->n_from == 0 && r->n_to == 0 &&
-	    r->l4proto == 0)
+	    r->l4proto == 0 && !r->from_set_name.name && !r->to_set_name.name)
 		pc_diag_add(v->d, PC_SEV_ERROR, &r->loc,
 			    "give a port (22/tcp), a service (ssh) or 'from ADDR'",
 			    "'%s' needs a target", actions[r->action]);
-	if ((families(r->from, r->n_from) & families(r->to, r->n_to)) == 0)
+	if ((side_families(r->from, r->n_from, r->from_set) &
+	     side_families(r->to, r->n_to, r->to_set)) == 0)
 		pc_diag_add(
-		    v->d, PC_SEV_ERROR, &r->to[0].loc,
+		    v->d, PC_SEV_ERROR, r->to_set ? &r->to_set_name.loc : &r->to[0].loc,
 		    "use addresses of one family in 'from' and 'to'",
 		    "'from' and 'to' are of different address families; nothing could match");
 	if (r->action == PC_DENY && r->rate.set)
@@ -488,6 +522,48 @@ static void ban_check(struct validator *v, const struct pc_ban_entry *b)
 	}
 }
 
+/* Each set defined once; a file's lines parsed from the text the loader
+ * read (or the daemon kept), once however often validation runs. */
+static void sets_check(struct validator *v)
+{
+	struct pc_config *cfg = v->cfg;
+
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		struct pc_addrset *s = cfg->sets[i];
+		const struct pc_source *src;
+		const struct pc_addrset *first = pc_config_set(cfg, s->name);
+
+		if (first != s)
+			duplicate_report(v, "set", s->name, &s->loc, &first->loc);
+		if (s->loaded || !s->file)
+			continue;
+		src = pc_sources_find(&cfg->sources, s->file);
+		if (!src || src->kind != PC_SOURCE_SET) {
+			pc_diag_add(v->d, PC_SEV_ERROR, &s->file_loc,
+				    "create it (one address or prefix a line), or fix the path",
+				    "set '%s': cannot read %s", s->name, s->file);
+			continue;
+		}
+		if (pc_addrset_parse(cfg, s, src->name, src->data, src->len, v->d) == -ENOMEM)
+			v->nomem = true;
+	}
+}
+
+/* After the rules: a set no rule uses is most likely a typo in a rule. */
+static void sets_unused_warn(struct validator *v)
+{
+	for (size_t i = 0; i < v->cfg->n_sets; i++) {
+		const struct pc_addrset *s = v->cfg->sets[i];
+		char hint[128];
+
+		if (s->used || pc_config_set(v->cfg, s->name) != s)
+			continue;
+		snprintf(hint, sizeof(hint), "use it as 'from @%s' or 'to @%s', or remove it",
+			 s->name, s->name);
+		pc_diag_add(v->d, PC_SEV_WARNING, &s->loc, hint, "set '%s' is not used", s->name);
+	}
+}
+
 static void validator_free(struct validator *v)
 {
 	strmap_free(&v->zones);
@@ -510,8 +586,10 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
 	default_zone_choose(&v);
 	interfaces_check(&v);
 	sources_check(&v);
+	sets_check(&v);
 	for (size_t i = 0; i < cfg->n_rules; i++)
 		rule_check(&v, &cfg->rules[i]);
+	sets_unused_warn(&v);
 	for (size_t i = 0; i < cfg->n_bans; i++)
 		ban_check(&v, &cfg->bans[i]);
 	validator_free(&v);

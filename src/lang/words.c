@@ -12,7 +12,7 @@
 static const char *const keywords[] = {
     "accept", "allow", "any",	    "burst",   "comment", "default", "deny", "drop",   "from",
     "hour",   "in",    "interface", "limit",   "log",	  "minute",  "out",  "policy", "rate",
-    "reject", "sctp",  "second",    "service", "source",  "tcp",     "to",   "udp",    "zone",
+    "reject", "sctp",  "second",    "service", "set",     "source",  "tcp",     "to",   "udp",    "zone",
     "forward", "masquerade",
 };
 

@@ -222,9 +222,36 @@ static int set_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs, size
 	return r;
 }
 
-static bool set_is_anonymous(const struct nftnl_set *s)
+/* Only sets whose elements carry a counter (a counter for every element
+ * of the set, or on its elements) are dumped: a ban set or a named address
+ * set of 100,000 entries has none, and its dump would cost status dearly. */
+static int expr_count_cb(struct nftnl_expr *e, void *data)
 {
-	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS;
+	(void)e;
+	(*(size_t *)data)++;
+	return 0;
+}
+
+static bool set_has_elem_counters(struct nftnl_set *s)
+{
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	size_t n = 0;
+
+	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+		return false;
+	nftnl_set_expr_foreach(s, expr_count_cb, &n);
+	if (n)
+		return true;
+	/* The elements of one set are made alike: the first tells. */
+	it = nftnl_set_elems_iter_create(s);
+	if (!it)
+		return true;
+	e = nftnl_set_elems_iter_next(it);
+	if (e)
+		nftnl_set_elem_expr_foreach(e, expr_count_cb, &n);
+	nftnl_set_elems_iter_destroy(it);
+	return n > 0;
 }
 
 int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
@@ -240,7 +267,7 @@ int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc
 	/* Anonymous sets get a kernel-chosen name: their elements carry no
 	 * per-rule counters worth reading. */
 	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++)
-		if (rs->objs[i].kind == PC_NFT_SET && !set_is_anonymous(rs->objs[i].obj))
+		if (rs->objs[i].kind == PC_NFT_SET && set_has_elem_counters(rs->objs[i].obj))
 			r = set_counters_read(nl, rs, i, out);
 	if (r < 0)
 		pc_nl_counters_free(out);

@@ -478,7 +478,13 @@ static int sets_change(struct delta_ctx *x)
 		if (o->kind != PC_NFT_SET)
 			continue;
 		c = counterpart(&x->o, o);
-		if (c && !names_find(&x->gone, object_name(o)))
+		if (!c || names_find(&x->gone, object_name(o)) ||
+		    (o->elems_digest && o->elems_digest == c->elems_digest))
+			continue;
+		if (o->elems_digest && c->elems_digest)
+			r = diff_set_sorted(x->b, o->obj, c->obj, (ssize_t)i,
+					    &x->d->counts.elems_added, &x->d->counts.elems_deleted);
+		else
 			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &lapse,
 				     &x->d->counts.elems_added, &x->d->counts.elems_deleted);
 	}

@@ -617,6 +617,75 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	return r < 0 ? r : 1;
 }
 
+/* -1, 0, 1 by key (big-endian bytes: memcmp is numeric order), then flags. */
+static int elem_key_cmp(struct nftnl_set_elem *a, struct nftnl_set_elem *b, bool *same)
+{
+	uint32_t la = 0, lb = 0, fa, fb;
+	const void *ka = nftnl_set_elem_get(a, NFTNL_SET_ELEM_KEY, &la);
+	const void *kb = nftnl_set_elem_get(b, NFTNL_SET_ELEM_KEY, &lb);
+	int c = memcmp(ka, kb, la < lb ? la : lb);
+
+	if (c || la != lb)
+		return c ? c : la < lb ? -1 : 1;
+	fa = nftnl_set_elem_is_set(a, NFTNL_SET_ELEM_FLAGS)
+		 ? nftnl_set_elem_get_u32(a, NFTNL_SET_ELEM_FLAGS)
+		 : 0;
+	fb = nftnl_set_elem_is_set(b, NFTNL_SET_ELEM_FLAGS)
+		 ? nftnl_set_elem_get_u32(b, NFTNL_SET_ELEM_FLAGS)
+		 : 0;
+	*same = fa == fb;
+	return 0;
+}
+
+int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
+		    size_t *added, size_t *deleted)
+{
+	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
+	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
+	struct nftnl_set_elems_iter *in = nftnl_set_elems_iter_create(news);
+	struct nftnl_set_elems_iter *io = nftnl_set_elems_iter_create(olds);
+	_cleanup_free_ struct nftnl_set_elem **adds = NULL;
+	size_t n_adds = 0, cap_adds = 0;
+	struct nftnl_set_elem *n, *o;
+	int r = in && io ? 0 : -ENOMEM;
+
+	n = in ? nftnl_set_elems_iter_next(in) : NULL;
+	o = io ? nftnl_set_elems_iter_next(io) : NULL;
+	while (r >= 0 && (n || o)) {
+		bool same = true;
+		int c = !n ? 1 : !o ? -1 : elem_key_cmp(n, o, &same);
+
+		/* Deletes first (an interval end may move to a neighbour's key). */
+		if (c > 0 || !same)
+			r = elem_msgs_put(&del, o);
+		if (r >= 0 && (c < 0 || !same)) {
+			struct nftnl_set_elem **slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+
+			if (slot)
+				*slot = n;
+			else
+				r = -ENOMEM;
+		}
+		if (c <= 0)
+			n = nftnl_set_elems_iter_next(in);
+		if (c >= 0)
+			o = nftnl_set_elems_iter_next(io);
+	}
+	if (r >= 0)
+		r = elem_msgs_flush(&del);
+	for (size_t i = 0; r >= 0 && i < n_adds; i++)
+		r = elem_msgs_put(&add, adds[i]);
+	if (r >= 0)
+		r = elem_msgs_flush(&add);
+	*added += n_adds;
+	*deleted += (size_t)del.i;
+	if (in)
+		nftnl_set_elems_iter_destroy(in);
+	if (io)
+		nftnl_set_elems_iter_destroy(io);
+	return r < 0 ? r : 1;
+}
+
 static int elem_put_cb(struct nftnl_set_elem *e, void *data)
 {
 	return elem_msgs_put(data, e) < 0 ? -1 : 0;

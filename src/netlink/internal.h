@@ -162,6 +162,11 @@ int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b);
  * anonymous), -errno on failure. */
 int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
 	     ssize_t obj, const struct elem_lapse *lapse, size_t *added, size_t *deleted);
+/* The same for two sets whose elements are keys (and interval-end flags)
+ * alone, each set's in strictly increasing key order, as the lowering makes
+ * a named address set: one merge, O(elements), no element copied. */
+int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
+		    size_t *added, size_t *deleted);
 
 /* The kernel's elements of the set named like like, into into (empty). */
 int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into);

@@ -215,7 +215,28 @@ struct elem_ctx {
 	bool timeout; /* the set gives its elements a timeout */
 	bool timed;		 /* a set with element timeouts (bans) */
 	struct elem_lapse lapse; /* ours: what ran out by now */
+	/* A big set without timeouts is compared as one signature: the count
+	 * and an order-free sum of its elements' hashes, not 100,000 texts. */
+	bool summed;
+	size_t n;
+	uint64_t sum;
 };
+
+/* Elements a set may hold before it is compared as one sum. */
+#define ELEMS_SUMMED_MIN 1024
+
+static uint64_t sig_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a, then a finaliser: sums of */
+					      /* raw FNV values would cancel too easily */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
 
 static int elem_bytes(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr,
 		      const char *name)
@@ -263,6 +284,12 @@ static int elem_sig_cb(struct nftnl_set_elem *e, void *data)
 		r = elem_bytes(&sb, e, NFTNL_SET_ELEM_USERDATA, "udata");
 	/* Element expressions are left out: a set with a counter gives every
 	 * element one in the kernel, whether the element asked for it or not. */
+	if (r >= 0 && c->summed) {
+		c->sum += sig_hash(sb.buf, sb.len);
+		c->n++;
+		pc_strbuf_free(&sb);
+		return 0;
+	}
 	if (r >= 0)
 		r = sig_push(c->l, &sb, NULL, c->obj, "set element");
 	if (r >= 0)
@@ -280,6 +307,13 @@ static bool set_is_dynamic(struct nftnl_set *s)
 	return nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_EVAL;
 }
 
+static int elem_count_cb(struct nftnl_set_elem *e, void *data)
+{
+	(void)e;
+	(*(size_t *)data)++;
+	return 0;
+}
+
 static int set_elems_sig(struct sig_list *l, struct nftnl_set *s, ssize_t obj, uint64_t clock_ms)
 {
 	struct elem_ctx c = {.l = l,
@@ -290,11 +324,23 @@ static int set_elems_sig(struct sig_list *l, struct nftnl_set *s, ssize_t obj, u
 			     .timed = nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_TIMEOUT,
 			     .lapse = {.clock_ms = clock_ms, .by_ms = elem_lapse_now_ms()}};
 
+	struct pc_strbuf sb = {0};
+	size_t n = 0;
+
 	if (set_is_dynamic(s))
 		return 0;
+	if (!c.timeout && !c.timed) {
+		nftnl_set_elem_foreach(s, elem_count_cb, &n);
+		c.summed = n >= ELEMS_SUMMED_MIN;
+	}
 	if (nftnl_set_elem_foreach(s, elem_sig_cb, &c) < 0)
 		return l->err ? l->err : -ENOMEM;
-	return 0;
+	if (!c.summed)
+		return 0;
+	if (pc_strbuf_printf(&sb, "elements of %s: %zu, sum %016llx", c.set, c.n,
+			     (unsigned long long)c.sum) < 0)
+		return -ENOMEM;
+	return sig_push(l, &sb, NULL, obj, "set elements");
 }
 
 /* The compiled ruleset's signatures. */

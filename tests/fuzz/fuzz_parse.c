@@ -1,5 +1,6 @@
 /* Fuzz target for the rule language: any bytes go through the parser, the
- * settings parser, validation and diagnostic printing without harm. */
+ * settings parser, the set-file parser, validation and diagnostic printing
+ * without harm. */
 #include "config.h"
 
 #include <dirent.h>
@@ -9,7 +10,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void input_run(FILE *sink, const uint8_t *data, size_t size, bool settings)
+enum input_kind { INPUT_RULES, INPUT_SETTINGS, INPUT_SET_FILE };
+
+/* The bytes as the list file of "set fuzz file fuzz.txt", as the loader
+ * would have read it into the sources. */
+static void set_file_add(struct pc_config *cfg, char *copy, size_t size, struct pc_diags *d)
+{
+	static const char rules[] = "set fuzz file fuzz.txt\ndeny from @fuzz\n";
+	char *text = strdup(rules);
+
+	if (!text || pc_parse_buffer(cfg, "fuzz.rules", text, sizeof(rules) - 1, PC_ORIGIN_ADMIN,
+				     d) < 0 ||
+	    !pc_sources_add(&cfg->sources, "fuzz.txt", copy, size)) {
+		free(copy);
+		return;
+	}
+	cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_SET;
+}
+
+static void input_run(FILE *sink, const uint8_t *data, size_t size, enum input_kind kind)
 {
 	struct pc_config *cfg = pc_config_new();
 	struct pc_diags d;
@@ -23,8 +42,10 @@ static void input_run(FILE *sink, const uint8_t *data, size_t size, bool setting
 	memcpy(copy, data, size);
 	copy[size] = '\0';
 	pc_diags_init(&d);
-	if (settings)
+	if (kind == INPUT_SETTINGS)
 		pc_settings_parse(cfg, "fuzz.conf", copy, size, &d);
+	else if (kind == INPUT_SET_FILE)
+		set_file_add(cfg, copy, size, &d);
 	else
 		pc_parse_buffer(cfg, "fuzz.rules", copy, size, PC_ORIGIN_ADMIN, &d);
 	pc_config_validate(cfg, &d);
@@ -44,8 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* One input, both parsers: the first byte picks nothing, so a seed
 	 * that is a rules file is fuzzed as one. */
-	input_run(sink, data, size, false);
-	input_run(sink, data, size, true);
+	input_run(sink, data, size, INPUT_RULES);
+	input_run(sink, data, size, INPUT_SETTINGS);
+	input_run(sink, data, size, INPUT_SET_FILE);
 	return 0;
 }
 

@@ -117,9 +117,9 @@ START_TEST(test_binary_garbage)
 }
 END_TEST
 
-START_TEST(test_ten_megabyte_line)
+START_TEST(test_seventeen_megabyte_line)
 {
-	size_t n = 10 << 20;
+	size_t n = 17 << 20;
 	char *line = malloc(n + 16);
 
 	memcpy(line, "allow ", 6);
@@ -128,7 +128,7 @@ START_TEST(test_ten_megabyte_line)
 	ck_assert_int_eq(fixture_parse_origin(&F, "long", line, strlen(line), PC_ORIGIN_ADMIN),
 			 -EINVAL);
 	ck_assert_uint_eq(F.d.n_errors, 1);
-	assert_diag(&F, 0, 1, 1, "line is longer than 65536 bytes");
+	assert_diag(&F, 0, 1, 1, "line is longer than 16 MiB");
 	ck_assert_uint_eq(F.cfg->n_rules, 1);
 	ck_assert_uint_eq(F.cfg->rules[0].loc.line, 2);
 	free(line);
@@ -139,15 +139,33 @@ START_TEST(test_long_continued_line_counts_joined)
 {
 	struct pc_strbuf sb = {0};
 
-	/* 3,000 physical lines of 30 bytes: over 64 KiB only once joined. */
+	/* 700,000 physical lines of 27 bytes: over 16 MiB only once joined. */
 	pc_strbuf_printf(&sb, "allow 1");
-	for (int i = 0; i < 3000; i++)
+	for (int i = 0; i < 700000; i++)
 		pc_strbuf_printf(&sb, ",2,3,4,5,6,7,8,9,10,11,12 \\\n");
 	pc_strbuf_printf(&sb, "\nallow 22\n");
 	ck_assert_int_eq(fixture_parse(&F, sb.buf), -EINVAL);
 	ck_assert_uint_eq(F.d.n_errors, 1);
 	assert_diag(&F, 0, 1, 1, "line is longer than");
-	ck_assert_uint_eq(F.cfg->rules[0].loc.line, 3002);
+	ck_assert_uint_eq(F.cfg->rules[0].loc.line, 700002);
+	pc_strbuf_free(&sb);
+}
+END_TEST
+
+/* A real block list on one line: no cap that such a list hits. */
+START_TEST(test_ten_thousand_addresses_one_line)
+{
+	struct pc_strbuf sb = {0};
+
+	pc_strbuf_printf(&sb, "deny from ");
+	for (int i = 0; i < 10000; i++)
+		pc_strbuf_printf(&sb, "%s%d.%d.%d.%d", i ? "," : "", 10 + i % 3, (i >> 16) & 255,
+				 (i >> 8) & 255, i & 255);
+	pc_strbuf_printf(&sb, ",2001:db8::1\n");
+	ck_assert_uint_gt(sb.len, 64 * 1024);
+	ck_assert_int_eq(fixture_parse(&F, sb.buf), 0);
+	ck_assert_uint_eq(F.cfg->n_rules, 1);
+	ck_assert_uint_eq(F.cfg->rules[0].n_from, 10001);
 	pc_strbuf_free(&sb);
 }
 END_TEST
@@ -224,7 +242,8 @@ static Suite *robust_suite(void)
 	tcase_add_loop_test(tc, test_product_example_breaks, 0, ARRAY_SIZE(breaks));
 	tcase_add_test(tc, test_empty_and_blank_inputs);
 	tcase_add_test(tc, test_binary_garbage);
-	tcase_add_test(tc, test_ten_megabyte_line);
+	tcase_add_test(tc, test_seventeen_megabyte_line);
+	tcase_add_test(tc, test_ten_thousand_addresses_one_line);
 	tcase_add_test(tc, test_long_continued_line_counts_joined);
 	tcase_add_test(tc, test_hundred_thousand_rules);
 	tcase_add_test(tc, test_ten_thousand_repeated_options);
