@@ -1,5 +1,6 @@
 /* The panic ruleset: table inet portctl holding nothing but "loopback
- * passes, everything else is dropped", established connections included. */
+ * passes, everything else is dropped", established connections and
+ * forwarded traffic included. */
 #include "config.h"
 
 #include <errno.h>
@@ -100,9 +101,14 @@ int pc_ruleset_panic(struct pc_ruleset **out)
 	if (ret >= 0)
 		ret = panic_chain(rs, "output", NF_INET_LOCAL_OUT);
 	if (ret >= 0)
+		ret = panic_chain(rs, "forward", NF_INET_FORWARD);
+	if (ret >= 0)
 		ret = panic_chain_rules(rs, "input", NFT_META_IIF);
 	if (ret >= 0)
 		ret = panic_chain_rules(rs, "output", NFT_META_OIF);
+	/* Routed and published traffic too. */
+	if (ret >= 0)
+		ret = panic_chain_rules(rs, "forward", NFT_META_IIF);
 	if (ret < 0) {
 		pc_ruleset_free(rs);
 		return ret;

@@ -73,6 +73,8 @@ PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
 PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_daemon_fair.sh
 # The real fail2ban (Debian's package) banning through the shipped action.
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
+# Containers and routed traffic: published ports obey the in rules; forward rules.
+PC_DAEMON_TESTS += tests/integration/test_containers.sh tests/integration/test_forward.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py
 TESTS += $(PC_DAEMON_TESTS)

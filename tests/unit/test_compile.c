@@ -89,8 +89,9 @@ START_TEST(test_shape_and_preamble)
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n");
 
 	ck_assert_int_eq(c.rs->objs[0].kind, PC_NFT_TABLE);
-	/* input, output, do_reject, preamble_in/out, in/out of two zones */
-	ck_assert_uint_eq(c.rs->n_chains, 9);
+	/* input, output, forward, do_reject, preamble_in/out/fwd, and
+	 * in/out/fwd/pub of two zones */
+	ck_assert_uint_eq(c.rs->n_chains, 15);
 	assert_has(&c, "inet portctl input");
 	assert_has(&c, "type filter hook input prio 0 policy accept");
 	assert_has(&c, "type filter hook output prio 0 policy accept");
@@ -342,7 +343,8 @@ START_TEST(test_sources_recorded)
 			with_rule++;
 		}
 	}
-	ck_assert_uint_eq(with_rule, 1);
+	/* in_public's, and pub_public's for published ports */
+	ck_assert_uint_eq(with_rule, 2);
 	compiled_free(&c);
 }
 END_TEST

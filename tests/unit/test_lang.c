@@ -195,7 +195,7 @@ START_TEST(test_errors_each_class)
 	    {"zone Public\n", 6, "invalid zone name 'Public'", NULL},
 	    {"zone a interface thisnameistoolong0\n", 18, "invalid interface name", NULL},
 	    {"zone a policy in allow\n", 18, "unknown policy 'allow'", NULL},
-	    {"zone a policy sideways accept\n", 15, "expected 'in' or 'out' after 'policy'", NULL},
+	    {"zone a policy sideways accept\n", 15, "expected 'in', 'out' or 'forward' after 'policy'", NULL},
 	    {"zone a policy in drop policy in accept\n", 23, "'policy in' is given twice", NULL},
 	    {"zone a default default\n", 16, "'default' is given twice", NULL},
 	    {"zone a source any\n", 15, "not 'any'", NULL},

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Routed traffic between two peers through the protected host: passes by
+# default (forward policy accept), is dropped by a zone's "policy forward
+# drop" and refused by "reject", and "allow forward PORT" opens one port of
+# it again; the zone is chosen by a wildcard interface name (vh*), an exact
+# name wins over it; explain forward agrees.
+. "$(dirname "$0")/lib.sh"
+pc_require
+pc_ns_add host
+pc_ns_add peer1
+pc_ns_add peer2
+pc_link host vh1 10.99.1.1 fd99:1::1 peer1 vp1 10.99.1.2 fd99:1::2
+pc_link host vh2 10.99.2.1 fd99:2::1 peer2 vp2 10.99.2.2 fd99:2::2
+pc_in peer1 ip route add default via 10.99.1.1
+pc_in peer1 ip -6 route add default via fd99:1::1
+pc_in peer2 ip route add default via 10.99.2.1
+pc_in peer2 ip -6 route add default via fd99:2::1
+pc_in host sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+	pc_fail "forwarding on"
+pc_listen peer2 tcp:80 tcp:81
+# The first IPv6 packets wait for neighbour discovery: resolve it first.
+pc_expect open pc_probe peer1 tcp fd99:2::2 80 3000
+
+# both WANT PORT: peer1 to peer2 over v4 and v6.
+both() {
+	pc_expect "$1" pc_probe peer1 tcp 10.99.2.2 "$2" 300
+	pc_expect "$1" pc_probe peer1 tcp fd99:2::2 "$2" 300
+}
+
+apply() {
+	pc_config_write 10-fwd.rules "$@"
+	pc_apply host || pc_fail "apply: $(cat "$PC_TMP/apply.err")"
+}
+
+explains() {
+	"$top_builddir/portctl" -s "$PC_TMP/none.sock" --config "$PC_TMP/etc" \
+		--data-dir "$PC_TMP/share" explain \
+		forward tcp "$2" from 10.99.1.2 to 10.99.2.2 on vh1 2>/dev/null |
+		grep -q "^verdict: *$1" || pc_fail "explain forward tcp $2 does not say $1"
+	pc_log "ok: explain forward tcp $2 -> $1"
+}
+
+pc_log "the shipped configuration forwards as before"
+apply '# nothing'
+both open 80
+explains accept 80
+
+pc_log "policy forward drop on the zone of vh* (wildcard), allow forward 80/tcp"
+apply 'zone lan interface vh* policy forward drop' 'allow forward 80/tcp zone lan'
+both open 80
+both timeout 81
+explains accept 80
+explains drop 81
+
+pc_log "an exact name wins over the wildcard"
+apply 'zone lan interface vh* policy forward drop' 'zone up interface vh1 policy forward reject' \
+	'allow forward 80/tcp zone lan'
+both refused 80
+explains reject 80
+
+exit 0
