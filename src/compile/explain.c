@@ -306,7 +306,7 @@ static const char *reverse_path_assumed(const struct pc_config *cfg,
 					const struct pc_explain_query *q,
 					const struct pc_verdict *v)
 {
-	if (q->dir != PC_DIR_IN || !v->zone || v->zone_reason != PC_ZONE_BY_ADDRESS)
+	if (q->dir == PC_DIR_OUT || !v->zone || v->zone_reason != PC_ZONE_BY_ADDRESS)
 		return NULL;
 	switch (cfg->settings.reverse_path) {
 	case PC_RPF_STRICT:

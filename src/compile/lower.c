@@ -52,6 +52,8 @@ struct lower {
 	/* Ban sets by family: every zone's, and each zone's (plan->zones). */
 	struct nftnl_set *bans[2];
 	struct nftnl_set *(*zone_bans)[2];
+	/* The reverse-path sets by family, made for input, shared by forward. */
+	struct nftnl_set *rpf[2];
 };
 
 static const char *const dir_names[PC_N_DIRS] = { "in", "out", "fwd" };
@@ -433,16 +435,22 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 		return 0;
 	if (mode == PC_RPF_STRICT)
 		flags |= NFTA_FIB_F_IIF;
-	snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
-	s = lower_set_new(l, name, NFT_SET_INTERVAL,
-			  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
-			  addr_len(family));
-	if (!s)
-		return -ENOMEM;
-	ret = spans_union(spans, &all);
-	if (ret >= 0)
-		ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
-	spans_free(&all);
+	s = l->rpf[family == AF_INET ? 0 : 1];
+	if (!s) {
+		snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
+		s = lower_set_new(l, name, NFT_SET_INTERVAL,
+				  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+				  addr_len(family));
+		if (!s)
+			return -ENOMEM;
+		l->rpf[family == AF_INET ? 0 : 1] = s;
+		ret = spans_union(spans, &all);
+		if (ret >= 0)
+			ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
+		spans_free(&all);
+	} else {
+		ret = 0;
+	}
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
 	if (ret >= 0)
@@ -556,10 +564,11 @@ static int base_chain_lower(struct lower *l, enum pc_dir dir)
 		ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->bans);
 	if (ret >= 0 && dir == PC_DIR_FWD)
 		ret = ban_rules_lower(l, true, chain, l->bans);
-	/* A forged source must not choose its zone (the bans drop it anyway). */
-	if (ret >= 0 && dir == PC_DIR_IN)
+	/* A forged source must not choose its zone (the bans drop it anyway),
+	 * nor a forwarded one its zone's forward rules or published ports. */
+	if (ret >= 0 && dir_by_source(dir))
 		ret = dispatch_rpf_lower(l, chain, &dp->addr4, AF_INET);
-	if (ret >= 0 && dir == PC_DIR_IN)
+	if (ret >= 0 && dir_by_source(dir))
 		ret = dispatch_rpf_lower(l, chain, &dp->addr6, AF_INET6);
 	if (ret >= 0)
 		ret = dispatch_addr_lower(l, dir, chain, &dp->addr4, AF_INET);

@@ -3,7 +3,7 @@
 # default (forward policy accept), is dropped by a zone's "policy forward
 # drop" and refused by "reject", and "allow forward PORT" opens one port of
 # it again; the zone is chosen by a wildcard interface name (vh*), an exact
-# name wins over it; explain forward agrees.
+# name wins over it; a zone by source address; explain forward agrees.
 . "$(dirname "$0")/lib.sh"
 pc_require
 pc_ns_add host
@@ -58,4 +58,11 @@ apply 'zone lan interface vh* policy forward drop' 'zone up interface vh1 policy
 both refused 80
 explains reject 80
 
+pc_log "a zone by source address (reverse-path checked, as inbound)"
+apply 'zone lan source 10.99.1.0/24,fd99:1::/64 policy forward drop' 'allow forward 80/tcp zone lan'
+[ "$(pc_nft_json host '[x["rule"]["chain"] for x in r if "rule" in x and any("fib" in e.get("match", {}).get("left", {}) for e in x["rule"]["expr"])]')" = "['input', 'input', 'forward', 'forward']" ] ||
+	pc_fail "no reverse-path check in forward"
+both open 80
+both timeout 81
+explains drop 81
 exit 0
