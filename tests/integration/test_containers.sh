@@ -72,6 +72,8 @@ scenario() {
 	[ "$(grep -c '^# new generation' "$PC_TMP/mon")" = 1 ] ||
 		pc_fail "allow 8080/tcp: $(grep -c '^# new generation' "$PC_TMP/mon") transactions"
 	published open
+	[ "$(pcd_rule_field 'allow 8080/tcp' packets)" -gt 0 ] ||
+		pc_fail "status counts no packet for allow 8080/tcp"
 	pcd_log "$1: a denied source and a banned one stay out"
 	P insert 1 deny from 10.99.7.3,fd99:7::3 >/dev/null || pc_fail "deny from"
 	published timeout 3
@@ -136,6 +138,12 @@ EOF
 done
 V6=yes
 scenario ctrd
+pcd_log "docker shape: status counts a forward rule (the container's outbound traffic)"
+P allow forward 9000/tcp >/dev/null || pc_fail "allow forward 9000/tcp"
+outbound ctrd open
+[ "$(pcd_rule_field 'allow forward 9000/tcp' packets)" -gt 0 ] ||
+	pc_fail "status counts no packet for allow forward 9000/tcp"
+rm -f "$PC_TMP/etc/rules.d/90-portctl.rules"
 pcd_log "docker shape, published-ports = runtime: open without a rule"
 pcd_stop
 echo "published-ports = runtime" >>"$PC_TMP/etc/portctl.conf"
