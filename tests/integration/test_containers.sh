@@ -144,14 +144,15 @@ outbound ctrd open
 [ "$(pcd_rule_field 'allow forward 9000/tcp' packets)" -gt 0 ] ||
 	pc_fail "status counts no packet for allow forward 9000/tcp"
 rm -f "$PC_TMP/etc/rules.d/90-portctl.rules"
-pcd_log "docker shape, published-ports = runtime: open without a rule"
-pcd_stop
+pcd_log "docker shape, published-ports = runtime: open without a rule (a reload, then a restart)"
 echo "published-ports = runtime" >>"$PC_TMP/etc/portctl.conf"
-pcd_start
+P reload >/dev/null || pc_fail "reload"
 published open
 pcd_stop
-sed -i '/^published-ports/d' "$PC_TMP/etc/portctl.conf"
 pcd_start
+published open
+sed -i '/^published-ports/d' "$PC_TMP/etc/portctl.conf"
+P reload >/dev/null || pc_fail "reload"
 published timeout
 shape_done ctrd docker0 "ip nat" "ip filter" "ip6 nat" "ip6 filter"
 
