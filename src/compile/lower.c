@@ -429,7 +429,7 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 	char name[NAME_MAX_LEN];
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
-	int ret;
+	int ret = 0;
 
 	if (spans->n == 0 || mode == PC_RPF_OFF)
 		return 0;
@@ -448,8 +448,6 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 		if (ret >= 0)
 			ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
 		spans_free(&all);
-	} else {
-		ret = 0;
 	}
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
