@@ -17,7 +17,7 @@ pc_in peer2 ip route add default via 10.99.2.1
 pc_in peer2 ip -6 route add default via fd99:2::1
 pc_in host sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
 	pc_fail "forwarding on"
-pc_listen peer2 tcp:80 tcp:81
+pc_listen peer2 tcp:80 tcp:81 tcp:82 tcp:83
 # The first IPv6 packets wait for neighbour discovery: resolve it first.
 pc_expect open pc_probe peer1 tcp fd99:2::2 80 3000
 
@@ -65,4 +65,43 @@ apply 'zone lan source 10.99.1.0/24,fd99:1::/64 policy forward drop' 'allow forw
 both open 80
 both timeout 81
 explains drop 81
+# agree: for ports 80-83 over v4 and v6, what explain forward says is what
+# the kernel does (accept: open, drop: timeout, reject: refused). The probes
+# run at once.
+agree() {
+	probes=""
+	for p in 80 81 82 83; do
+		for a in "10.99.1.2 10.99.2.2" "fd99:1::2 fd99:2::2"; do
+			set -- $a
+			pc_in peer1 "$PC_PROBE" tcp "$2" $p 300 >"$PC_TMP/got.$p.$2" &
+			probes="$probes $!"
+		done
+	done
+	# shellcheck disable=SC2086
+	wait $probes
+	for p in 80 81 82 83; do
+		for a in "10.99.1.2 10.99.2.2" "fd99:1::2 fd99:2::2"; do
+			set -- $a
+			v=$("$top_builddir/portctl" -s "$PC_TMP/none.sock" --config "$PC_TMP/etc" \
+				--data-dir "$PC_TMP/share" explain forward tcp $p from "$1" to "$2" \
+				on vh1 2>/dev/null | sed -n 's/^verdict: *\([a-z]*\).*/\1/p')
+			case $v in accept) want=open ;; drop) want=timeout ;; reject) want=refused ;;
+			*) pc_fail "explain forward tcp $p from $1: no verdict" ;; esac
+			[ "$(cat "$PC_TMP/got.$p.$2")" = "$want" ] ||
+				pc_fail "forward tcp $p from $1: explain says $v, the kernel $(cat "$PC_TMP/got.$p.$2")"
+		done
+	done
+	pc_log "ok: explain forward agrees with the kernel on 8 probes"
+}
+
+pc_log "explain forward agrees with the kernel"
+apply 'zone lan interface vh* policy forward reject' 'deny forward 81/tcp zone lan' \
+	'allow forward 80,82/tcp zone lan' 'reject forward 83/tcp from 10.99.1.0/24 zone lan'
+agree
+apply 'zone lan source 10.99.1.2,fd99:1::2 policy forward drop' \
+	'allow forward 80-82/tcp to 10.99.2.2,fd99:2::2 zone lan' 'deny forward 81/tcp zone lan'
+agree
+apply 'zone lan interface vh1' 'zone w interface vh* policy forward drop' \
+	'deny forward 80/tcp zone lan' 'limit forward 82/tcp zone lan' 'deny forward from fd99:1::2 zone lan'
+agree
 exit 0
