@@ -13,7 +13,7 @@
 #define EXPLAIN_TIMEOUT_MS 30000
 
 static const char explain_usage[] =
-    "explain in|out PROTO PORT [from ADDR] [to ADDR] [on IFACE] [--offline] [--json]\n"
+    "explain in|out|forward PROTO PORT [from ADDR] [to ADDR] [on IFACE] [--offline] [--json]\n"
     "\n"
     "Say what the firewall does with the first packet of a new connection:\n"
     "the zone chosen and why (source address, interface or default), the rule\n"

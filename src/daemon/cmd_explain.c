@@ -111,18 +111,19 @@ static bool config_binds_ifaces(const struct pc_config *cfg)
 	return false;
 }
 
-/* Without "on IFACE", a packet from (in) or to (out) a remote host takes
+/* Without "on IFACE", a packet from (in, forward) or to (out) a remote host takes
  * the interface of the route to that host, as real traffic does; zones
  * bound to interfaces would otherwise never be considered. Returns true
  * when q->iface was filled in so. */
 static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_query *q)
 {
-	bool have = q->dir == PC_DIR_IN ? q->have_from : q->have_to;
+	bool by_source = q->dir != PC_DIR_OUT;
+	bool have = by_source ? q->have_from : q->have_to;
 	char name[IF_NAMESIZE];
 
 	if (q->iface[0] || !have || !config_binds_ifaces(cfg))
 		return false;
-	if (route_iface(q->family, q->dir == PC_DIR_IN ? q->from : q->to, name) < 0 ||
+	if (route_iface(q->family, by_source ? q->from : q->to, name) < 0 ||
 	    strlen(name) >= sizeof(q->iface))
 		return false;
 	strcpy(q->iface, name);

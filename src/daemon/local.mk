@@ -85,6 +85,8 @@ PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 # metrics against real traffic, checked by promtool (Debian's prometheus).
 PC_DAEMON_TESTS += tests/integration/test_metrics.sh
+# Containers and routed traffic: published ports obey the in rules; forward rules.
+PC_DAEMON_TESTS += tests/integration/test_containers.sh tests/integration/test_forward.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py

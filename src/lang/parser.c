@@ -17,6 +17,7 @@ enum zone_opt {
 	ZOPT_POLICY_IN,
 	ZOPT_POLICY_OUT,
 	ZOPT_DEFAULT,
+	ZOPT_POLICY_FWD,
 	ZOPT_N
 };
 /* The words, indexed apart from enum zone_opt: "policy" is two options. */
@@ -271,15 +272,23 @@ static int name_check(struct parser *p, const struct token *t, const char *what)
 		    "invalid %s name '%s'", what, word_quote(w, sizeof(w), t->start, t->len));
 }
 
+/* The directions a rule or a zone policy names, indexed by enum pc_dir. */
+static const char *const dir_words[PC_N_DIRS] = {"in", "out", "forward"};
+
+static int dir_word(const struct token *t)
+{
+	return word_index(t, dir_words, PC_N_DIRS);
+}
+
 static int target_item_parse(struct parser *p, const struct token *t)
 {
 	char w[48];
 
 	if (word_is_port(t))
 		return port_item_parse(p, t);
-	if (tok_is(t, "in") || tok_is(t, "out"))
+	if (dir_word(t) >= 0)
 		return fail(p, &t->loc, "write it once, right after the action",
-			    "the direction '%s' is out of place", tok_is(t, "in") ? "in" : "out");
+			    "the direction '%s' is out of place", dir_words[dir_word(t)]);
 	if (keyword_is(t->start, t->len))
 		return fail(p, &t->loc, NULL, "expected a port or a service name, got keyword '%s'",
 			    word_quote(w, sizeof(w), t->start, t->len));
@@ -315,7 +324,9 @@ static int ifname_parse(struct parser *p, const struct token *t)
 	char w[48];
 
 	if (!ifname_is_valid(t->start, t->len))
-		return fail(p, &t->loc, "1-15 bytes of A-Z, a-z, 0-9, '_', '.', ':', '@' and '-'",
+		return fail(p, &t->loc,
+			    "1-15 bytes of A-Z, a-z, 0-9, '_', '.', ':', '@' and '-', "
+			    "or a prefix and '*' (br-*)",
 			    "invalid interface name '%s'",
 			    word_quote(w, sizeof(w), t->start, t->len));
 	return name_push(p, &p->names, &p->n_names, &p->cap_names, t);
@@ -483,7 +494,7 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 	int r;
 
 	if (o < 0) {
-		if (tok_is(kw, "in") || tok_is(kw, "out"))
+		if (dir_word(kw) >= 0)
 			return target_item_parse(p, kw);
 		if (kw->type == TOK_WORD && (word_is_port(kw) || memchr(kw->start, ':', kw->len)))
 			return fail(p, &kw->loc,
@@ -560,8 +571,8 @@ static int rule_parse(struct parser *p, const struct token *act, enum pc_action 
 		return fail(p, &act->loc, "put rules in rules.d/",
 			    "shipped files may hold only zone and service definitions");
 	next = lexer_peek(&p->lx);
-	if (tok_is(next, "in") || tok_is(next, "out")) {
-		rule.dir = tok_is(next, "in") ? PC_DIR_IN : PC_DIR_OUT;
+	if (dir_word(next) >= 0) {
+		rule.dir = (enum pc_dir)dir_word(next);
 		take(p, &t);
 		next = lexer_peek(&p->lx);
 	}
@@ -742,15 +753,16 @@ static int policy_parse(struct parser *p, struct pc_zone *z, const struct token 
 			struct pc_loc *seen)
 {
 	struct token t;
-	int i, slot;
+	int i, slot, dir;
 
 	take(p, &t);
-	if (!tok_is(&t, "in") && !tok_is(&t, "out"))
-		return expected(p, &t, "'in' or 'out'", "policy");
-	slot = tok_is(&t, "in") ? ZOPT_POLICY_IN : ZOPT_POLICY_OUT;
+	dir = dir_word(&t);
+	if (dir < 0)
+		return expected(p, &t, "'in', 'out' or 'forward'", "policy");
+	slot = dir == PC_DIR_IN ? ZOPT_POLICY_IN : dir == PC_DIR_OUT ? ZOPT_POLICY_OUT
+								     : ZOPT_POLICY_FWD;
 	if (seen[slot].line)
-		return fail(p, &kw->loc, NULL, "'policy %s' is given twice",
-			    slot == ZOPT_POLICY_IN ? "in" : "out");
+		return fail(p, &kw->loc, NULL, "'policy %s' is given twice", dir_words[dir]);
 	seen[slot] = kw->loc;
 	take(p, &t);
 	if (t.type != TOK_WORD)
@@ -760,8 +772,10 @@ static int policy_parse(struct parser *p, struct pc_zone *z, const struct token 
 		return word_unknown(p, &t, "policy", policy_words, ARRAY_SIZE(policy_words));
 	if (slot == ZOPT_POLICY_IN)
 		z->policy_in = PC_POLICY_ACCEPT + i;
-	else
+	else if (slot == ZOPT_POLICY_OUT)
 		z->policy_out = PC_POLICY_ACCEPT + i;
+	else
+		z->policy_fwd = PC_POLICY_ACCEPT + i;
 	return 0;
 }
 

@@ -11,9 +11,9 @@
 
 static const char *const keywords[] = {
     "accept", "allow", "any",	    "burst",   "comment", "default", "deny", "drop",   "from",
-    "hour",   "in",    "interface", "limit",   "log",	  "minute",  "out",  "policy", "rate",
+    "forward", "hour",   "in",    "interface", "limit",   "log",	  "minute",  "out",  "policy", "rate",
     "reject", "sctp",  "second",    "service", "source",  "tcp",     "to",   "udp",    "zone",
-    "forward", "masquerade",
+    "masquerade",
 };
 
 bool keyword_is(const char *s, size_t len)
@@ -37,8 +37,11 @@ bool name_is_valid(const char *s, size_t len)
 	return !keyword_is(s, len);
 }
 
+/* A name, or a prefix and a final '*' (br-*, veth*): every name it begins. */
 bool ifname_is_valid(const char *s, size_t len)
 {
+	if (len > 1 && s[len - 1] == '*')
+		len--;
 	if (len == 0 || len > PC_IFNAME_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++) {

@@ -66,7 +66,7 @@ START_TEST(test_parse_errors)
 		const char *line, *says;
 	} bad[] = {
 	    {"in tcp", "needs a direction"},
-	    {"inbound tcp 22", "'in' or 'out'"},
+	    {"inbound tcp 22", "'in', 'out' or 'forward'"},
 	    {"in icmp 22", "tcp, udp or sctp"},
 	    {"in tcp 0", "1 to 65535"},
 	    {"in tcp 65536", "1 to 65535"},
