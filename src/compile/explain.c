@@ -283,7 +283,8 @@ static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt,
 			uint8_t *remote)
 {
 	memset(pkt, 0, sizeof(*pkt));
-	pkt->dir = q->dir;
+	pkt->dir = q->published ? PC_DIR_FWD : q->dir;
+	pkt->published = q->published;
 	pkt->family = q->family;
 	pkt->l4proto = q->l4proto;
 	pkt->dport = q->port;
@@ -361,6 +362,13 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 		(v->rule->rate.set || v->rule->action == PC_LIMIT));
 	if (a && v->by == PC_DECIDED_RULE && v->rule->action == PC_FORWARD &&
 	    json_object_set_new(a, "forwarded_to", forward_to_json(v->rule, q->port)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	if (a && q->published &&
+	    json_object_set_new(a, "published_judged_by",
+				json_string(cfg->settings.published == PC_PUBLISHED_OBEY
+						    ? "in" : "forward")) < 0) {
 		json_decref(a);
 		return NULL;
 	}
@@ -526,12 +534,16 @@ static void print_published(FILE *out, const json_t *a)
 	const json_t *list = json_object_get(a, "published"), *p;
 	size_t i;
 
-	json_array_foreach(list, i, p)
-		fprintf(out, "publish: published to %s by table %s %s, chain %s (handle %lld); judged "
-			     "by the in rules on port %lld\n",
+	json_array_foreach(list, i, p) {
+		fprintf(out, "publish: published to %s by table %s %s, chain %s (handle %lld); ",
 			jstr(p, "to"), jstr(p, "family"), jstr(p, "table"), jstr(p, "chain"),
-			(long long)json_integer_value(json_object_get(p, "handle")),
-			(long long)json_integer_value(json_object_get(a, "port")));
+			(long long)json_integer_value(json_object_get(p, "handle")));
+		if (streq(jstr(a, "published_judged_by"), "forward"))
+			fprintf(out, "judged by the forward rules (published-ports = runtime)\n");
+		else
+			fprintf(out, "judged by the in rules on port %lld\n",
+				(long long)json_integer_value(json_object_get(a, "port")));
+	}
 	if (json_integer_value(json_object_get(a, "published_unknown")) > 0)
 		fprintf(out, "note:    %lld DNAT rule(s) of other tables have a shape portctl does "
 			     "not read (sets, marks); not considered\n",
