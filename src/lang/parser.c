@@ -353,8 +353,28 @@ static int from_parse(struct parser *p, const struct token *t)
 	return addr_push(p, &p->from, &p->n_from, &p->cap_from, t);
 }
 
+/* 10.0.0.5:80 or [2001:db8::5]:80: a forward's target, not a rule's
+ * destination (an IPv6 address has more than one ':'). */
+static bool word_is_host_port(const struct token *t)
+{
+	const char *colon = memchr(t->start, ':', t->len);
+
+	return t->type == TOK_WORD && t->len > 0 &&
+	       (t->start[0] == '[' ||
+		(colon && !memchr(colon + 1, ':', t->len - (size_t)(colon - t->start) - 1)));
+}
+
 static int to_parse(struct parser *p, const struct token *t)
 {
+	char w[48];
+
+	/* "allow forward 8080 to 10.0.0.5:80" mixes the direction and the
+	 * port forwarding statement. */
+	if (word_is_host_port(t))
+		return fail(p, &t->loc,
+			    "to forward a port, start the line with it: forward PORT to ADDR:PORT",
+			    "'to' takes addresses here, not '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
 	return addr_push(p, &p->to, &p->n_to, &p->cap_to, t);
 }
 
@@ -699,6 +719,14 @@ static int nat_parse(struct parser *p, const struct token *act, enum pc_action a
 		if (next->type != TOK_WORD || tok_is(next, "to"))
 			return fail(p, &next->loc, "e.g. forward 8080/tcp to 10.0.0.5:80",
 				    "'forward' needs the port clients connect to");
+		/* First on a line, forward is the statement; a rule on routed
+		 * traffic puts the direction after its action. */
+		if (dir_word(next) >= 0)
+			return fail(p, &next->loc,
+				    "a rule on routed traffic is e.g. 'allow forward 80/tcp'; "
+				    "a port forward is 'forward 8080/tcp to 10.0.0.5:80'",
+				    "'forward' starts a port forward and takes no direction '%s'",
+				    dir_words[dir_word(next)]);
 		r = list_parse(p, "a port or a service", "forward", target_item_parse);
 		if (r < 0)
 			return r;
