@@ -151,7 +151,9 @@ static int published_scan(struct daemon *dm, const struct pc_explain_query *q, j
 		return 0;
 	r = state_nat_scan(dm, &scan);
 	if (r < 0)
-		return json_object_set_new(answer, "published_error", json_string(strerror(-r)));
+		return json_object_set_new(answer, "published_error", json_string(strerror(-r))) < 0
+			       ? -ENOMEM
+			       : 0;
 	*list = json_array();
 	for (size_t i = 0; *list && i < scan.n; i++) {
 		const struct pc_nat_entry *e = &scan.items[i];
