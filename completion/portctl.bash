@@ -14,7 +14,7 @@ _portctl()
 	_init_completion || return
 
 	local commands="allow deny reject limit forward masquerade insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure metrics"
-	local rule_words="in out zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
+	local rule_words="in out forward zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
 	local icmp_types="echo-request echo-reply destination-unreachable time-exceeded parameter-problem"
 	local ip_protos="gre esp ah ipip ospf vrrp l2tp udplite"
 	local cmd="" i
@@ -105,7 +105,7 @@ _portctl()
 		_filedir rules
 		;;
 	explain)
-		# explain in|out PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE]
+		# explain in|out|forward PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE]
 		local n=0 j
 		for ((j = i + 1; j < cword; j++)); do
 			[[ ${words[j]} == -* ]] || ((n++))
@@ -117,7 +117,7 @@ _portctl()
 		from | to) ;;
 		*)
 			case $n in
-			0) COMPREPLY=($(compgen -W "in out --offline --json --help" -- "$cur")) ;;
+			0) COMPREPLY=($(compgen -W "in out forward --offline --json --help" -- "$cur")) ;;
 			1) COMPREPLY=($(compgen -W "tcp udp sctp icmp icmpv6 proto" -- "$cur")) ;;
 			2) ;;
 			*) COMPREPLY=($(compgen -W "from port to on --offline --json" -- "$cur")) ;;

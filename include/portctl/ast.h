@@ -48,7 +48,9 @@ struct pc_name {
  * live among the rules (numbered, persisted, deleted alike) but compile
  * into the nat chains, never into a zone's filter chain. */
 enum pc_action { PC_ALLOW, PC_DENY, PC_REJECT, PC_LIMIT, PC_FORWARD, PC_MASQUERADE };
-enum pc_dir { PC_DIR_IN, PC_DIR_OUT };
+/* FWD: routed traffic (hook forward), its zone chosen as for IN. */
+enum pc_dir { PC_DIR_IN, PC_DIR_OUT, PC_DIR_FWD };
+#define PC_N_DIRS 3
 enum pc_policy { PC_POLICY_UNSET, PC_POLICY_ACCEPT, PC_POLICY_DROP, PC_POLICY_REJECT };
 enum pc_rate_unit { PC_PER_SECOND, PC_PER_MINUTE, PC_PER_HOUR };
 
@@ -150,6 +152,7 @@ struct pc_zone {
 	size_t n_sources;
 	enum pc_policy policy_in;  /* UNSET means drop */
 	enum pc_policy policy_out; /* UNSET means accept */
+	enum pc_policy policy_fwd; /* UNSET means accept */
 	/* Marked "default" (default_loc is where), or, with default_loc.line
 	 * 0, inherited from the shipped default zone this one replaced. The
 	 * zone in force is cfg->default_zone. */

@@ -15,6 +15,10 @@ enum pc_drift_mode { PC_DRIFT_REPAIR, PC_DRIFT_REPORT };
  * whose source routes back out of the interface they came in on; loose,
  * those whose source routes back at all; off, any. */
 enum pc_reverse_path { PC_RPF_STRICT, PC_RPF_LOOSE, PC_RPF_OFF };
+/* Who judges a new connection that another table DNAT'ed (a port a
+ * container runtime published): obey, the in rules of the client's zone;
+ * runtime, the runtime's own tables alone (docker's old behaviour). */
+enum pc_published { PC_PUBLISHED_OBEY, PC_PUBLISHED_RUNTIME };
 
 /* portctl.conf. Defaults are what an empty file gives. */
 struct pc_settings {
@@ -28,6 +32,7 @@ struct pc_settings {
 	bool table_owner;         /* table-owner = yes: NFT_TABLE_F_OWNER|PERSIST */
 	enum pc_drift_mode drift; /* drift = repair|report */
 	enum pc_reverse_path reverse_path; /* reverse-path = strict|loose|off */
+	enum pc_published published;       /* published-ports = obey|runtime */
 };
 
 /* Where the files are. Every path can be overridden for tests. */

@@ -25,6 +25,9 @@ struct pc_explain_query {
 	bool have_from, have_to;
 	uint8_t from[16], to[16];
 	char iface[PC_IFNAME_MAX + 1]; /* "" when not given */
+	/* Set by the daemon for "in" when another table DNATs the port: the
+	 * kernel judges it in the forward chain, on the original port. */
+	bool published;
 };
 
 /* At most this many words make a query (the longest form has 9). */

@@ -76,7 +76,7 @@ struct pc_plan_bans {
 
 struct pc_plan_zone {
 	const struct pc_zone *zone;
-	struct pc_plan_chain dir[2]; /* indexed by enum pc_dir */
+	struct pc_plan_chain dir[PC_N_DIRS]; /* indexed by enum pc_dir */
 	struct pc_plan_bans bans;    /* bans of this zone alone */
 };
 
@@ -102,7 +102,7 @@ struct pc_plan {
 	const struct pc_config *cfg; /* borrowed: must outlive the plan */
 	struct pc_plan_zone *zones;  /* parallel to cfg->zones */
 	size_t n_zones;
-	struct pc_plan_dispatch dispatch[2]; /* indexed by enum pc_dir */
+	struct pc_plan_dispatch dispatch[PC_N_DIRS]; /* indexed by enum pc_dir */
 	struct pc_plan_bans bans;            /* bans of every zone */
 	/* CLOCK_REALTIME in ms when the plan was built: bans that expired by
 	 * then are left out, the others' kernel timeouts count from it. */
@@ -126,13 +126,16 @@ struct pc_packet {
 	uint16_t dport;    /* host order; for tcp/udp/sctp */
 	uint16_t sport;    /* host order; 0: not given */
 	uint8_t icmp_type; /* for icmp / ipv6-icmp */
-	const char *iif;   /* inbound: input interface name */
+	const char *iif;   /* inbound and forwarded: input interface name */
 	const char *oif;   /* outbound: output interface name */
+	/* Forwarded, and DNAT'ed by another table (a published port): daddr
+	 * and dport are what the client connected to (ct original). */
+	bool published;
 };
 
 enum pc_zone_reason {
 	PC_ZONE_BY_NONE,    /* decided before zone dispatch (loopback, ICMP) */
-	PC_ZONE_BY_ADDRESS, /* source (in) or destination (out) prefix */
+	PC_ZONE_BY_ADDRESS, /* source (in, forward) or destination (out) prefix */
 	PC_ZONE_BY_IFACE,
 	PC_ZONE_BY_DEFAULT,
 };

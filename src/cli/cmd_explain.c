@@ -13,7 +13,7 @@
 #define EXPLAIN_TIMEOUT_MS 30000
 
 static const char explain_usage[] =
-    "explain in|out PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE] [--offline]\n"
+    "explain in|out|forward PROTO PORT [from ADDR [port PORT]] [to ADDR] [on IFACE] [--offline]\n"
     "        [--json]\n"
     "\n"
     "Say what the firewall does with the first packet of a new connection:\n"

@@ -31,11 +31,13 @@ static void zone_print(const json_t *z)
 {
 	char ifs[512], srcs[1024];
 
-	printf("  %-12s%s in %-6s out %-6s interfaces %s  sources %s\n",
+	const char *fwd = json_string_value(json_object_get(z, "policy_forward"));
+
+	printf("  %-12s%s in %-6s out %-6s forward %-6s interfaces %s  sources %s\n",
 	       json_string_value(json_object_get(z, "name")),
 	       json_is_true(json_object_get(z, "default")) ? " (default)" : "          ",
 	       json_string_value(json_object_get(z, "policy_in")),
-	       json_string_value(json_object_get(z, "policy_out")),
+	       json_string_value(json_object_get(z, "policy_out")), fwd ? fwd : "-",
 	       list_join(json_object_get(z, "interfaces"), ifs, sizeof(ifs)),
 	       list_join(json_object_get(z, "sources"), srcs, sizeof(srcs)));
 }

@@ -281,7 +281,7 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 			 const struct pc_rule *end, ptrdiff_t delta)
 {
 	for (size_t z = 0; z < plan->n_zones; z++) {
-		for (int dir = 0; dir < 2; dir++) {
+		for (int dir = 0; dir < PC_N_DIRS; dir++) {
 			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 
 			for (size_t i = 0; i < c->n_entries; i++) {

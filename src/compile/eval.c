@@ -19,11 +19,16 @@ static bool bytes_has(const uint8_t *v, size_t n, uint8_t x)
 	return false;
 }
 
+static bool packet_by_source(const struct pc_packet *pkt)
+{
+	return pkt->dir != PC_DIR_OUT;
+}
+
 static bool packet_loopback(const struct pc_packet *pkt)
 {
-	const char *ifname = pkt->dir == PC_DIR_IN ? pkt->iif : pkt->oif;
+	const char *ifname = packet_by_source(pkt) ? pkt->iif : pkt->oif;
 
-	return ifname && streq(ifname, "lo");
+	return pkt->dir != PC_DIR_FWD && ifname && streq(ifname, "lo");
 }
 
 static bool packet_icmp_accepted(const struct pc_packet *pkt)
@@ -55,6 +60,26 @@ static const struct pc_plan_span *spans_find_addr(const struct pc_plan_spans *v4
 	return spans_find(family == AF_INET ? v4 : v6, key);
 }
 
+static const struct pc_plan_iface *ifaces_find_wild(const struct pc_plan_dispatch *dp,
+						    const char *name)
+{
+	const struct pc_plan_iface *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < dp->n_ifaces; i++) {
+		const char *w = dp->ifaces[i].name;
+		size_t n = strlen(w);
+
+		if (n < 2 || w[n - 1] != '*' || strncmp(name, w, n - 1) != 0)
+			continue;
+		if (!best || n > best_len)
+			best = &dp->ifaces[i], best_len = n;
+	}
+	return best;
+}
+
+/* The zone of an interface name: its exact name, else the longest
+ * wildcard (br-*) it begins with, as the lowering's interval map does. */
 static const struct pc_plan_iface *ifaces_find(const struct pc_plan_dispatch *dp, const char *name)
 {
 	size_t lo = 0, hi = dp->n_ifaces;
@@ -70,15 +95,15 @@ static const struct pc_plan_iface *ifaces_find(const struct pc_plan_dispatch *dp
 		else
 			lo = mid + 1;
 	}
-	return NULL;
+	return ifaces_find_wild(dp, name);
 }
 
 static size_t packet_zone(const struct pc_plan *plan, const struct pc_packet *pkt,
 			  enum pc_zone_reason *reason)
 {
 	const struct pc_plan_dispatch *dp = &plan->dispatch[pkt->dir];
-	const uint8_t *addr = pkt->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr;
-	const char *ifname = pkt->dir == PC_DIR_IN ? pkt->iif : pkt->oif;
+	const uint8_t *addr = packet_by_source(pkt) ? pkt->saddr : pkt->daddr;
+	const char *ifname = packet_by_source(pkt) ? pkt->iif : pkt->oif;
 	const struct pc_plan_span *s = spans_find_addr(&dp->addr4, &dp->addr6, pkt->family, addr);
 	const struct pc_plan_iface *f;
 
@@ -241,7 +266,7 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 static bool packet_banned(const struct pc_plan_bans *b, const struct pc_packet *pkt,
 			  struct pc_verdict *out)
 {
-	out->ban = bans_find(b, pkt->family, pkt->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr);
+	out->ban = bans_find(b, pkt->family, packet_by_source(pkt) ? pkt->saddr : pkt->daddr);
 	if (!out->ban)
 		return false;
 	out->verdict = PC_VERDICT_DROP;
@@ -288,6 +313,15 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 	}
 	if (packet_banned(&plan->bans, pkt, out))
 		return 0;
+	/* Forwarded: replies to a banned host are dropped too. */
+	if (pkt->dir == PC_DIR_FWD) {
+		out->ban = bans_find(&plan->bans, pkt->family, pkt->daddr);
+		if (out->ban) {
+			out->verdict = PC_VERDICT_DROP;
+			out->by = PC_DECIDED_BAN;
+			return 0;
+		}
+	}
 	z = packet_zone(plan, pkt, &out->zone_reason);
 	out->zone = plan->zones[z].zone;
 	if (packet_banned(&plan->zones[z].bans, pkt, out))
@@ -304,6 +338,10 @@ int pc_plan_eval(const struct pc_plan *plan, const struct pc_packet *pkt, struct
 		return 0;
 	}
 	c = &plan->zones[z].dir[pkt->dir];
+	/* A published port: the zone's in rules decide, on the original port. */
+	if (pkt->dir == PC_DIR_FWD && pkt->published &&
+	    plan->cfg->settings.published == PC_PUBLISHED_OBEY)
+		c = &plan->zones[z].dir[PC_DIR_IN];
 	for (size_t i = 0; i < c->n_entries; i++) {
 		if (entry_decides(&c->entries[i], pkt, &out->verdict, &out->rule)) {
 			out->by = PC_DECIDED_RULE;

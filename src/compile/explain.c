@@ -134,8 +134,11 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
 		q->dir = PC_DIR_IN;
 	else if (streq(argv[0], "out"))
 		q->dir = PC_DIR_OUT;
+	else if (streq(argv[0], "forward"))
+		q->dir = PC_DIR_FWD;
 	else
-		return query_error(err, err_size, "'%s': the direction is 'in' or 'out'", argv[0]);
+		return query_error(err, err_size, "'%s': the direction is 'in', 'out' or 'forward'",
+				   argv[0]);
 	int k = 3;
 
 	for (i = 0; i < ARRAY_SIZE(protos) && !streq(argv[1], protos[i].name); i++)
@@ -292,7 +295,7 @@ static const char *zone_reason_name(enum pc_zone_reason r, enum pc_dir dir)
 {
 	switch (r) {
 	case PC_ZONE_BY_ADDRESS:
-		return dir == PC_DIR_IN ? "source" : "destination";
+		return dir != PC_DIR_OUT ? "source" : "destination";
 	case PC_ZONE_BY_IFACE:
 		return "interface";
 	case PC_ZONE_BY_DEFAULT:
@@ -352,17 +355,19 @@ static void packet_fill(const struct pc_explain_query *q, struct pc_packet *pkt,
 			uint8_t *remote)
 {
 	memset(pkt, 0, sizeof(*pkt));
-	pkt->dir = q->dir;
+	pkt->dir = q->published ? PC_DIR_FWD : q->dir;
+	pkt->published = q->published;
 	pkt->family = q->family;
 	pkt->l4proto = q->l4proto;
 	pkt->dport = q->port;
 	pkt->sport = q->sport;
 	pkt->icmp_type = q->icmp_type;
-	/* from is always the source, to the destination, in either direction. */
-	memcpy(pkt->saddr, q->have_from ? q->from : (q->dir == PC_DIR_IN ? remote : local), 16);
+	/* from is always the source, to the destination, in either direction;
+	 * forwarded traffic has no local end. */
+	memcpy(pkt->saddr, q->have_from ? q->from : (q->dir != PC_DIR_OUT ? remote : local), 16);
 	memcpy(pkt->daddr, q->have_to ? q->to : (q->dir == PC_DIR_IN ? local : remote), 16);
 	if (q->iface[0]) {
-		if (q->dir == PC_DIR_IN)
+		if (q->dir != PC_DIR_OUT)
 			pkt->iif = q->iface;
 		else
 			pkt->oif = q->iface;
@@ -376,7 +381,7 @@ static const char *reverse_path_assumed(const struct pc_config *cfg,
 					const struct pc_explain_query *q,
 					const struct pc_verdict *v)
 {
-	if (q->dir != PC_DIR_IN || !v->zone || v->zone_reason != PC_ZONE_BY_ADDRESS)
+	if (q->dir == PC_DIR_OUT || !v->zone || v->zone_reason != PC_ZONE_BY_ADDRESS)
 		return NULL;
 	switch (cfg->settings.reverse_path) {
 	case PC_RPF_STRICT:
@@ -403,7 +408,8 @@ static json_t *forward_to_json(const struct pc_rule *fw, uint16_t port)
 static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_query *q,
 			   const struct pc_packet *pkt, const struct pc_verdict *v)
 {
-	const uint8_t *zone_addr = q->dir == PC_DIR_IN ? pkt->saddr : pkt->daddr;
+	static const char *const dir_words[PC_N_DIRS] = { "in", "out", "forward" };
+	const uint8_t *zone_addr = q->dir != PC_DIR_OUT ? pkt->saddr : pkt->daddr;
 	json_t *zone_match = json_null();
 	const char *decided = v->by == PC_DECIDED_RULE	   ? "rule"
 			      : v->by == PC_DECIDED_POLICY ? "policy"
@@ -418,7 +424,7 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 		zone_match = json_string(q->iface);
 	a = json_pack(
 	    "{s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:b,s:s?,s:s?,s:s,s:o,s:s,s:o,s:s,s:b}", "direction",
-	    q->dir == PC_DIR_IN ? "in" : "out", "protocol", proto_name(q->l4proto), "port",
+	    dir_words[q->dir], "protocol", proto_name(q->l4proto), "port",
 	    (int)q->port, "family", pkt->family == AF_INET ? "ipv4" : "ipv6", "source",
 	    addr_json(pkt->family, pkt->saddr), "source_given", q->have_from, "destination",
 	    addr_json(pkt->family, pkt->daddr), "destination_given", q->have_to, "interface",
@@ -445,6 +451,13 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 		}
 	}
 	if (a && q->sport && json_object_set_new(a, "source_port", json_integer(q->sport)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	if (a && q->published &&
+	    json_object_set_new(a, "published_judged_by",
+				json_string(cfg->settings.published == PC_PUBLISHED_OBEY
+						    ? "in" : "forward")) < 0) {
 		json_decref(a);
 		return NULL;
 	}
@@ -533,7 +546,7 @@ static const char *jstr(const json_t *o, const char *key)
 
 static void print_packet(FILE *out, const json_t *a)
 {
-	bool in = streq(jstr(a, "direction"), "in");
+	bool in = !streq(jstr(a, "direction"), "out");
 	long long port = json_integer_value(json_object_get(a, "port"));
 
 	fprintf(out, "packet:  %s %s", jstr(a, "direction"), jstr(a, "protocol"));
@@ -618,12 +631,16 @@ static void print_published(FILE *out, const json_t *a)
 	const json_t *list = json_object_get(a, "published"), *p;
 	size_t i;
 
-	json_array_foreach(list, i, p)
-		fprintf(out, "publish: published to %s by table %s %s, chain %s (handle %lld); judged "
-			     "by the in rules on port %lld\n",
+	json_array_foreach(list, i, p) {
+		fprintf(out, "publish: published to %s by table %s %s, chain %s (handle %lld); ",
 			jstr(p, "to"), jstr(p, "family"), jstr(p, "table"), jstr(p, "chain"),
-			(long long)json_integer_value(json_object_get(p, "handle")),
-			(long long)json_integer_value(json_object_get(a, "port")));
+			(long long)json_integer_value(json_object_get(p, "handle")));
+		if (streq(jstr(a, "published_judged_by"), "forward"))
+			fprintf(out, "judged by the forward rules (published-ports = runtime)\n");
+		else
+			fprintf(out, "judged by the in rules on port %lld\n",
+				(long long)json_integer_value(json_object_get(a, "port")));
+	}
 	if (json_integer_value(json_object_get(a, "published_unknown")) > 0)
 		fprintf(out, "note:    %lld DNAT rule(s) of other tables have a shape portctl does "
 			     "not read (sets, marks); not considered\n",
@@ -676,7 +693,9 @@ void pc_explain_print(FILE *out, const json_t *a)
 			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");
 	} else if (streq(decided, "policy")) {
 		fprintf(out, "rule:    none matched: the zone's %s policy decides\n",
-			streq(jstr(a, "direction"), "in") ? "inbound" : "outbound");
+			streq(jstr(a, "direction"), "in")	   ? "inbound"
+			: streq(jstr(a, "direction"), "out") ? "outbound"
+							     : "forward");
 	} else {
 		fprintf(out, "rule:    built in (loopback, connection state, ND or "
 			     "packet-too-big), before the zone's rules\n");

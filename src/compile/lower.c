@@ -39,17 +39,41 @@ struct lower {
 	/* The source of the objects being made now. */
 	const struct pc_zone *zone;
 	const struct pc_rule *rule;
-	/* Zone chain names per direction, indexed like plan->zones. */
-	char (*chain_names[2])[NAME_MAX_LEN];
+	/* Zone chain names per direction, indexed like plan->zones, and
+	 * pub_<zone>: the zone's in rules judging published ports. */
+	char (*chain_names[PC_N_DIRS])[NAME_MAX_LEN];
+	char (*pub_names)[NAME_MAX_LEN];
+	/* Where the rules of the entry being lowered go: its zone chain, and
+	 * for an in chain under published-ports = obey pub_<zone> as well,
+	 * whose rules match the original destination (ct original). */
+	struct target {
+		const char *chain;
+		bool pub;
+	} targets[2];
+	size_t n_targets;
 	/* Ban sets by family: every zone's, and each zone's (plan->zones). */
 	struct nftnl_set *bans[2];
 	struct nftnl_set *(*zone_bans)[2];
 	/* The kernel sets of the named sets, per family, made at first use;
 	 * indexed like cfg->sets. */
 	struct nftnl_set *(*named)[2];
+	/* The reverse-path sets by family, made for input, shared by forward. */
+	struct nftnl_set *rpf[2];
 };
 
-static const char *const dir_names[2] = { "in", "out" };
+static const char *const dir_names[PC_N_DIRS] = { "in", "out", "fwd" };
+
+/* Inbound and forwarded traffic is zoned and banned by its source,
+ * outbound by its destination. */
+static bool dir_by_source(int dir)
+{
+	return dir != PC_DIR_OUT;
+}
+
+static bool published_obey(const struct lower *l)
+{
+	return l->plan->cfg->settings.published == PC_PUBLISHED_OBEY;
+}
 
 void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
 		    const char *suffix)
@@ -222,8 +246,6 @@ static int icmp_set_new(struct lower *l, const char *name, uint32_t type, const 
  * the zone (zone_ping_lower), after its rules, so that they can refuse it. */
 const uint8_t icmp6_early[ICMP6_EARLY_N] = { 2, 133, 134, 135, 136 };
 
-static const char *const preamble_chains[2] = { "preamble_in", "preamble_out" };
-
 static int rule_icmp_accept(struct lower *l, const char *chain, uint8_t l4proto,
 			    const struct nftnl_set *s)
 {
@@ -244,6 +266,9 @@ static int rule_ct_state(struct lower *l, const char *chain, uint32_t mask, enum
 
 	return ret < 0 ? ret : rule_add_verdict(r, v);
 }
+
+static const char *const preamble_chains[PC_N_DIRS] = { "preamble_in", "preamble_out",
+							 "preamble_fwd" };
 
 /* The built-in part every zone chain jumps to after its bans: needed
  * ICMPv6, established connections, invalid packets. It sits behind zone
@@ -336,8 +361,8 @@ static int ban_sets_lower(struct lower *l)
 	return ret;
 }
 
-/* ip saddr @SET counter drop, for both families (outbound: daddr). */
-static int ban_rules_lower(struct lower *l, enum pc_dir dir, const char *chain,
+/* ip saddr @SET counter drop, for both families (dst: daddr). */
+static int ban_rules_lower(struct lower *l, bool dst, const char *chain,
 			   struct nftnl_set *const sets[2])
 {
 	int ret = 0;
@@ -349,8 +374,7 @@ static int ban_rules_lower(struct lower *l, enum pc_dir dir, const char *chain,
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
 		if (ret >= 0)
 			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-					       addr_offset(family, dir == PC_DIR_OUT), addr_len(family),
-					       NFT_REG_1);
+					       addr_offset(family, dst), addr_len(family), NFT_REG_1);
 		if (ret >= 0)
 			ret = rule_add_lookup(r, NFT_REG_1, sets[f], -1);
 		if (ret >= 0)
@@ -379,7 +403,7 @@ static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *cha
 
 	if (spans->n == 0)
 		return 0;
-	snprintf(name, sizeof(name), "zone_%s%c_%s", dir == PC_DIR_IN ? "src" : "dst",
+	snprintf(name, sizeof(name), "zone_%s%c_%s", dir_by_source(dir) ? "src" : "dst",
 		 family == AF_INET ? '4' : '6', dir_names[dir]);
 	s = lower_vmap_new(l, name, NFT_SET_INTERVAL,
 			   family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
@@ -391,7 +415,7 @@ static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *cha
 	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
 	if (ret >= 0)
 		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				       addr_offset(family, dir == PC_DIR_OUT), addr_len(family),
+				       addr_offset(family, !dir_by_source(dir)), addr_len(family),
 				       NFT_REG_1);
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 }
@@ -412,22 +436,26 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 	char name[NAME_MAX_LEN];
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
-	int ret;
+	int ret = 0;
 
 	if (spans->n == 0 || mode == PC_RPF_OFF)
 		return 0;
 	if (mode == PC_RPF_STRICT)
 		flags |= NFTA_FIB_F_IIF;
-	snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
-	s = lower_set_new(l, name, NFT_SET_INTERVAL,
-			  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
-			  addr_len(family));
-	if (!s)
-		return -ENOMEM;
-	ret = spans_union(spans, &all);
-	if (ret >= 0)
-		ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
-	spans_free(&all);
+	s = l->rpf[family == AF_INET ? 0 : 1];
+	if (!s) {
+		snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
+		s = lower_set_new(l, name, NFT_SET_INTERVAL,
+				  family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
+				  addr_len(family));
+		if (!s)
+			return -ENOMEM;
+		l->rpf[family == AF_INET ? 0 : 1] = s;
+		ret = spans_union(spans, &all);
+		if (ret >= 0)
+			ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
+		spans_free(&all);
+	}
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
 	if (ret >= 0)
@@ -444,56 +472,145 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_DROP);
 }
 
-/* iifname vmap @zone_iif_in (outbound: oifname, zone_oif_out). */
-static int dispatch_iface_lower(struct lower *l, enum pc_dir dir, const char *chain,
-				const struct pc_plan_dispatch *dp)
+static bool ifname_wild(const char *name)
 {
-	char name[NAME_MAX_LEN];
+	size_t n = strlen(name);
+
+	return n > 1 && name[n - 1] == '*';
+}
+
+/* The interfaces as disjoint spans of 16-byte names: a name is one key, a
+ * wildcard (br-*) every key it begins. Where they overlap an exact name
+ * wins over a wildcard, and a longer prefix over a shorter one. */
+static int iface_spans(const struct pc_plan_dispatch *dp, struct pc_plan_spans *out)
+{
+	_cleanup_free_ struct span_item *items = calloc(dp->n_ifaces, sizeof(*items));
+
+	if (!items)
+		return -ENOMEM;
+	out->width = IFNAMSIZ;
+	for (size_t i = 0; i < dp->n_ifaces; i++) {
+		const char *name = dp->ifaces[i].name;
+		size_t n = strlen(name) - ifname_wild(name);
+
+		memcpy(items[i].lo, name, n);
+		memcpy(items[i].hi, name, n);
+		if (ifname_wild(name))
+			memset(items[i].hi + n, 0xff, IFNAMSIZ - n);
+		items[i].prio = ifname_wild(name) ? (uint32_t)(IFNAMSIZ - n) : 0;
+		items[i].seq = (uint32_t)i;
+		items[i].zone = dp->ifaces[i].zone;
+	}
+	return spans_flatten(items, dp->n_ifaces, out);
+}
+
+/* iifname vmap @NAME jumping to jumps[zone] (outbound: oifname): a hash
+ * map of names, or, when a zone has a wildcard, an interval map of spans.
+ * Shared by the filter dispatch and the nat prerouting dispatch. */
+static int iface_vmap_lower(struct lower *l, const char *name, const char *chain,
+			    uint32_t meta, const struct pc_plan_dispatch *dp,
+			    char (*jumps)[NAME_MAX_LEN])
+{
+	struct pc_plan_spans spans = { 0 };
+	bool wild = false;
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
 	int ret = 0;
 
 	if (dp->n_ifaces == 0)
 		return 0;
-	snprintf(name, sizeof(name), "zone_%s_%s", dir == PC_DIR_IN ? "iif" : "oif",
-		 dir_names[dir]);
-	s = lower_set_new(l, name, 0, NFT_DTYPE_IFNAME, IFNAMSIZ);
+	for (size_t i = 0; i < dp->n_ifaces; i++)
+		wild = wild || ifname_wild(dp->ifaces[i].name);
+	s = lower_set_new(l, name, wild ? NFT_SET_INTERVAL : 0, NFT_DTYPE_IFNAME, IFNAMSIZ);
 	if (!s || set_key_host_order(s) < 0)
 		return -ENOMEM;
 	set_make_vmap(s);
-	for (size_t i = 0; ret >= 0 && i < dp->n_ifaces; i++) {
+	if (wild) {
+		ret = iface_spans(dp, &spans);
+		if (ret >= 0)
+			ret = set_add_spans(s, &spans, true, dispatch_jump, jumps, &l->n_elems);
+		spans_free(&spans);
+	}
+	for (size_t i = 0; !wild && ret >= 0 && i < dp->n_ifaces; i++) {
 		char key[IFNAMSIZ] = { 0 };
 		struct elem_spec e = { .key = key, .len = IFNAMSIZ, .verdict = -1,
-				       .jump = l->chain_names[dir][dp->ifaces[i].zone] };
+				       .jump = jumps[dp->ifaces[i].zone] };
 
 		strncpy(key, dp->ifaces[i].name, IFNAMSIZ - 1);
 		ret = set_add_elem(s, &e);
 		l->n_elems++;
 	}
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
-	ret = r ? rule_add_meta(r, dir == PC_DIR_IN ? NFT_META_IIFNAME : NFT_META_OIFNAME,
-				NFT_REG_1)
-		: -ENOMEM;
+	ret = r ? rule_add_meta(r, meta, NFT_REG_1) : -ENOMEM;
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 }
 
-/* Loopback, the bans of every zone, then zone dispatch. */
+/* iifname vmap @zone_iif_in (outbound: oifname, zone_oif_out). */
+static int dispatch_iface_lower(struct lower *l, enum pc_dir dir, const char *chain,
+				const struct pc_plan_dispatch *dp)
+{
+	char name[NAME_MAX_LEN];
+
+	snprintf(name, sizeof(name), "zone_%s_%s", dir_by_source(dir) ? "iif" : "oif",
+		 dir_names[dir]);
+	return iface_vmap_lower(l, name, chain,
+				dir_by_source(dir) ? NFT_META_IIFNAME : NFT_META_OIFNAME, dp,
+				l->chain_names[dir]);
+}
+
+static bool nat_rules_exist(const struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (rule_is_nat(&cfg->rules[i]))
+			return true;
+	return false;
+}
+
+/* ct mark & FORWARD == FORWARD ct status dnat counter accept: a forward
+ * implies its accept. It comes right after the forward chain's bans, ahead
+ * of the zone's published-port jump (ct status dnat jump pub_<zone>), which
+ * would otherwise judge our own forwards by the in rules on their original
+ * port. */
+static int forward_accept_lower(struct lower *l, const char *chain)
+{
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_ct_match(r, NFT_CT_MARK, PC_CTMARK_FORWARD, PC_CTMARK_FORWARD)
+		    : -ENOMEM;
+
+	if (ret >= 0)
+		ret = rule_add_ct_match(r, NFT_CT_STATUS, IPS_DST_NAT, IPS_DST_NAT);
+	if (ret >= 0)
+		ret = rule_add_counter(r);
+	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_ACCEPT);
+}
+
+/* Loopback, the bans of every zone, then zone dispatch. Forwarded
+ * traffic has no loopback, and its bans hold either way: a banned host
+ * neither sends through us nor gets replies. */
 static int base_chain_lower(struct lower *l, enum pc_dir dir)
 {
+	static const char *const names[PC_N_DIRS] = { "input", "output", "forward" };
+	static const int hooks[PC_N_DIRS] = { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT,
+					      NF_INET_FORWARD };
 	const struct pc_plan_dispatch *dp = &l->plan->dispatch[dir];
-	const char *chain = dir == PC_DIR_IN ? "input" : "output";
+	const char *chain = names[dir];
 	struct nftnl_rule *r;
 	int ret;
 
-	ret = lower_chain_new(l, chain, dir == PC_DIR_IN ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT);
-	if (ret >= 0)
+	ret = lower_chain_new(l, chain, hooks[dir]);
+	if (ret >= 0 && dir != PC_DIR_FWD)
 		ret = loopback_lower(l, dir, chain);
 	if (ret >= 0)
-		ret = ban_rules_lower(l, dir, chain, l->bans);
-	/* A forged source must not choose its zone (the bans drop it anyway). */
-	if (ret >= 0 && dir == PC_DIR_IN)
+		ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->bans);
+	if (ret >= 0 && dir == PC_DIR_FWD)
+		ret = ban_rules_lower(l, true, chain, l->bans);
+	if (ret >= 0 && dir == PC_DIR_FWD && nat_rules_exist(l->plan->cfg))
+		ret = forward_accept_lower(l, chain);
+	/* A forged source must not choose its zone (the bans drop it anyway),
+	 * nor a forwarded one its zone's forward rules or published ports. */
+	if (ret >= 0 && dir_by_source(dir))
 		ret = dispatch_rpf_lower(l, chain, &dp->addr4, AF_INET);
-	if (ret >= 0 && dir == PC_DIR_IN)
+	if (ret >= 0 && dir_by_source(dir))
 		ret = dispatch_rpf_lower(l, chain, &dp->addr6, AF_INET6);
 	if (ret >= 0)
 		ret = dispatch_addr_lower(l, dir, chain, &dp->addr4, AF_INET);
@@ -565,9 +682,28 @@ static int port_map_fill(struct lower *l, struct nftnl_set *s, const struct pc_p
 	return 0;
 }
 
+/* th dport, or in pub_<zone> ct original proto-dst: the port the client
+ * connected to, before a runtime's DNAT. */
+static int rule_add_dport(struct nftnl_rule *r, bool pub, uint32_t dreg)
+{
+	if (pub)
+		return rule_add_ct_original(r, NFT_CT_PROTO_DST, dreg);
+	return rule_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg);
+}
+
+/* ip daddr, or in pub_<zone> ct original ip daddr. */
+static int rule_add_daddr(struct nftnl_rule *r, bool pub, uint8_t family, uint32_t dreg)
+{
+	if (pub)
+		return rule_add_ct_original(r, family == AF_INET ? NFT_CT_DST_IP : NFT_CT_DST_IP6,
+					    dreg);
+	return rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, true),
+				addr_len(family), dreg);
+}
+
 /* meta l4proto . th dport vmap @NAME: one lookup for the whole run. */
-static int port_map_lower(struct lower *l, const char *chain, const char *name,
-			  const struct pc_plan_entry *e, bool ranges)
+static int port_map_lower(struct lower *l, const char *name, const struct pc_plan_entry *e,
+			  bool ranges)
 {
 	static const uint8_t fields[2] = { 1, 2 };
 	uint32_t flags = ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
@@ -580,15 +716,18 @@ static int port_map_lower(struct lower *l, const char *chain, const char *name,
 	if (ranges)
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 	ret = port_map_fill(l, s, e, ranges);
-	r = ret < 0 ? NULL : lower_rule_new(l, chain);
-	ret = r ? rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1) : -ENOMEM;
-	if (ret >= 0)
-		ret = rule_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		r = lower_rule_new(l, l->targets[t].chain);
+		ret = r ? rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	}
+	return ret;
 }
 
-static int entry_ports_lower(struct lower *l, const char *chain, const char *base,
-			     const struct pc_plan_entry *e)
+static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
 	bool has_exact = false, has_range = false;
@@ -602,11 +741,11 @@ static int entry_ports_lower(struct lower *l, const char *chain, const char *bas
 	}
 	if (has_exact) {
 		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(false));
-		ret = port_map_lower(l, chain, name, e, false);
+		ret = port_map_lower(l, name, e, false);
 	}
 	if (ret >= 0 && has_range) {
 		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(true));
-		ret = port_map_lower(l, chain, name, e, true);
+		ret = port_map_lower(l, name, e, true);
 	}
 	return ret;
 }
@@ -644,8 +783,8 @@ static int addr_map_fill(struct nftnl_set *s, const struct pc_plan_spans *spans,
  * The spans are disjoint, so the two lookups commute; and a host added to
  * a hash map is one O(1) insert for the kernel however many are there,
  * which is what makes a ban among 10,000 cheap. */
-static int addr_map_lower(struct lower *l, const char *chain, const char *base,
-			  const struct pc_plan_entry *e, uint8_t family, bool hosts)
+static int addr_map_lower(struct lower *l, const char *base, const struct pc_plan_entry *e,
+			  uint8_t family, bool hosts)
 {
 	char name[SET_NAME_MAX], suffix[ADDR_MAP_SUFFIX_MAX];
 	struct pc_plan_spans part = { 0 };
@@ -669,14 +808,18 @@ static int addr_map_lower(struct lower *l, const char *chain, const char *base,
 		goto out;
 	}
 	ret = addr_map_fill(s, &part, hosts, &l->n_elems);
-	r = ret < 0 ? NULL : lower_rule_new(l, chain);
-	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
-	if (ret >= 0)
-		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-				       addr_offset(family, e->match_dst), addr_len(family),
-				       NFT_REG_1);
-	if (ret >= 0)
-		ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		r = lower_rule_new(l, l->targets[t].chain);
+		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0 && e->match_dst)
+			ret = rule_add_daddr(r, l->targets[t].pub, family, NFT_REG_1);
+		else if (ret >= 0)
+			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+					       addr_offset(family, false), addr_len(family),
+					       NFT_REG_1);
+		if (ret >= 0)
+			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+	}
 out:
 	spans_free(&part);
 	return ret;
@@ -1005,7 +1148,7 @@ static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule
 
 /* ip saddr 10.0.0.0/8, or ip saddr @set for several prefixes. */
 static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p, size_t n,
-			       uint8_t family, bool dst, const struct nftnl_set *set)
+			       uint8_t family, bool dst, bool pub, const struct nftnl_set *set)
 {
 	const struct pc_prefix *one = prefixes_first(p, n, family);
 	uint8_t lo[16], hi[16], mask[16];
@@ -1014,8 +1157,11 @@ static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p,
 
 	if (!set && prefixes_any(p, n))
 		return 0;
-	ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, dst), len,
-			       NFT_REG_1);
+	if (dst)
+		ret = rule_add_daddr(nr, pub, family, NFT_REG_1);
+	else
+		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+				       len, NFT_REG_1);
 	if (ret < 0)
 		return ret;
 	if (set)
@@ -1029,13 +1175,15 @@ static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p,
 	return ret < 0 ? ret : rule_add_cmp(nr, NFT_CMP_EQ, NFT_REG_1, lo, len);
 }
 
-/* th dport 22 | 1000-2000 | @set (sport: offset 0). */
+/* th dport 22 | 1000-2000 | @set (sport: offset 0); in pub_<zone> the
+ * destination port is the original one (ct original proto-dst). */
 static int rule_add_port_match(struct nftnl_rule *nr, const struct pc_port_range *ports, size_t n,
-			       size_t p, uint32_t offset, const struct nftnl_set *set)
+			       size_t p, uint32_t offset, bool pub, const struct nftnl_set *set)
 {
 	const struct pc_port_range *one = NULL;
 	uint16_t lo, hi;
-	int ret = rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2, NFT_REG_1);
+	int ret = offset == 2 ? rule_add_dport(nr, pub, NFT_REG_1)
+			      : rule_add_payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2, NFT_REG_1);
 
 	if (ret < 0 || set)
 		return ret < 0 ? ret : rule_add_lookup(nr, NFT_REG_1, set, -1);
@@ -1072,6 +1220,7 @@ enum rule_part { PART_LOG, PART_METER, PART_MAIN };
 struct rule_emit {
 	const struct pc_rule *rule;
 	const char *chain;
+	bool pub; /* pub_<zone>: match the original destination */
 	const char *zone;
 	const struct rule_sets *sets;
 	uint8_t family; /* 0: both */
@@ -1087,20 +1236,20 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 	if (re->family) {
 		ret = rule_add_nfproto(nr, re->family);
 		if (ret >= 0)
-			ret = rule_add_addr_match(nr, r->from, r->n_from, re->family, false,
+			ret = rule_add_addr_match(nr, r->from, r->n_from, re->family, false, false,
 						  re->sets->from[f]);
 		if (ret >= 0)
-			ret = rule_add_addr_match(nr, r->to, r->n_to, re->family, true,
+			ret = rule_add_addr_match(nr, r->to, r->n_to, re->family, true, re->pub,
 						  re->sets->to[f]);
 	}
 	if (ret >= 0 && re->proto >= 0)
 		ret = rule_add_l4proto(nr, proto_l4(pc_protos_all[re->proto]));
 	if (ret >= 0 && re->proto >= 0 && r->n_ports)
 		ret = rule_add_port_match(nr, r->ports, r->n_ports, (size_t)re->proto, 2,
-					  re->sets->ports[re->proto]);
+					  re->pub, re->sets->ports[re->proto]);
 	if (ret >= 0 && re->proto >= 0 && r->n_sports)
 		ret = rule_add_port_match(nr, r->sports, r->n_sports, (size_t)re->proto, 0,
-					  re->sets->sports[re->proto]);
+					  false, re->sets->sports[re->proto]);
 	if (ret >= 0 && r->l4proto)
 		ret = rule_add_l4_match(nr, r, re->sets->icmp);
 	return ret;
@@ -1154,16 +1303,22 @@ static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum
 	return ret < 0 ? ret : rule_add_verdict(nr, action_verdict(r->action));
 }
 
-static int rule_part_lower(struct lower *l, const struct rule_emit *re, enum rule_part part)
+static int rule_part_lower(struct lower *l, struct rule_emit *re, enum rule_part part)
 {
 	char comment[PC_COMMENT_MAX + 1];
-	struct nftnl_rule *nr = lower_rule_new(l, re->chain);
-	int ret = nr ? rule_add_matches(nr, re) : -ENOMEM;
+	int ret = 0;
 
-	if (ret >= 0)
-		ret = rule_add_tail(nr, re, part);
-	if (ret >= 0 && rule_comment(re->rule, comment, sizeof(comment)) >= 0)
-		ret = rule_set_comment(nr, comment);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		struct nftnl_rule *nr = lower_rule_new(l, l->targets[t].chain);
+
+		re->chain = l->targets[t].chain;
+		re->pub = l->targets[t].pub;
+		ret = nr ? rule_add_matches(nr, re) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_tail(nr, re, part);
+		if (ret >= 0 && rule_comment(re->rule, comment, sizeof(comment)) >= 0)
+			ret = rule_set_comment(nr, comment);
+	}
 	return ret;
 }
 
@@ -1181,12 +1336,11 @@ static bool rule_family_usable(const struct pc_rule *r, uint8_t family)
 }
 
 /* One kernel rule per (family, protocol), preceded by its log and meter rules. */
-static int entry_rule_lower(struct lower *l, const char *chain, const char *base,
-			    const struct pc_plan_entry *e)
+static int entry_rule_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	const struct pc_rule *r = e->first;
 	struct rule_sets sets = { 0 };
-	struct rule_emit re = { .rule = r, .chain = chain, .zone = l->zone->name, .sets = &sets };
+	struct rule_emit re = { .rule = r, .zone = l->zone->name, .sets = &sets };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
 			 r->from_set || r->to_set || r->action == PC_LIMIT ||
 			 r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6;
@@ -1230,14 +1384,6 @@ struct nat_lower {
 	char (*chains)[NAME_MAX_LEN]; /* nat_ZONE, indexed like plan->zones */
 	uint32_t *zone_id;            /* masquerade's zone number, 0: none */
 };
-
-static bool nat_rules_exist(const struct pc_config *cfg)
-{
-	for (size_t i = 0; i < cfg->n_rules; i++)
-		if (rule_is_nat(&cfg->rules[i]))
-			return true;
-	return false;
-}
 
 /* ip saddr @SET accept, both families: no NAT for a banned client. */
 static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *const sets[2])
@@ -1326,25 +1472,8 @@ static int nat_dispatch_lower(struct lower *l, struct nat_lower *n)
 		if (ret >= 0)
 			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 	}
-	if (ret >= 0 && dp->n_ifaces > 0) {
-		s = lower_set_new(l, "nat_iif", 0, NFT_DTYPE_IFNAME, IFNAMSIZ);
-		if (!s || set_key_host_order(s) < 0)
-			return -ENOMEM;
-		set_make_vmap(s);
-		for (size_t i = 0; ret >= 0 && i < dp->n_ifaces; i++) {
-			char key[IFNAMSIZ] = { 0 };
-			struct elem_spec e = { .key = key, .len = IFNAMSIZ, .verdict = -1,
-					       .jump = n->chains[dp->ifaces[i].zone] };
-
-			strncpy(key, dp->ifaces[i].name, IFNAMSIZ - 1);
-			ret = set_add_elem(s, &e);
-			l->n_elems++;
-		}
-		r = ret < 0 ? NULL : lower_rule_new(l, "prerouting");
-		ret = r ? rule_add_meta(r, NFT_META_IIFNAME, NFT_REG_1) : -ENOMEM;
-		if (ret >= 0)
-			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
-	}
+	if (ret >= 0)
+		ret = iface_vmap_lower(l, "nat_iif", "prerouting", NFT_META_IIFNAME, dp, n->chains);
 	r = ret < 0 ? NULL : lower_rule_new(l, "prerouting");
 	return r ? rule_add_jump(r, n->chains[dp->default_zone]) : -ENOMEM;
 }
@@ -1504,32 +1633,6 @@ static int nat_zone_ids(struct lower *l, struct nat_lower *n)
 	return 0;
 }
 
-/*
- * forward { type filter hook forward priority filter; policy accept;
- *     ct mark & FORWARD == FORWARD ct status dnat accept }
- * The implied accept of our forwards, kept apart so that a forward chain
- * with rules of its own can take it as its first rule after the bans.
- */
-static int forward_accept_lower(struct lower *l, const char *chain)
-{
-	struct nftnl_rule *r = lower_rule_new(l, chain);
-	int ret = r ? rule_add_ct_match(r, NFT_CT_MARK, PC_CTMARK_FORWARD, PC_CTMARK_FORWARD)
-		    : -ENOMEM;
-
-	if (ret >= 0)
-		ret = rule_add_ct_match(r, NFT_CT_STATUS, IPS_DST_NAT, IPS_DST_NAT);
-	if (ret >= 0)
-		ret = rule_add_counter(r);
-	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_ACCEPT);
-}
-
-static int forward_chain_lower(struct lower *l)
-{
-	int ret = lower_chain_new(l, "forward", NF_INET_FORWARD);
-
-	return ret < 0 ? ret : forward_accept_lower(l, "forward");
-}
-
 static int nat_chain_new(struct lower *l, const char *name, int hook, int prio)
 {
 	struct nftnl_chain *c = chain_new_nat(name, hook, prio);
@@ -1567,8 +1670,6 @@ static int lower_nat(struct lower *l)
 		l->zone = NULL;
 	}
 	if (ret >= 0)
-		ret = forward_chain_lower(l);
-	if (ret >= 0)
 		ret = nat_ban_rules(l, "prerouting", l->bans);
 	if (ret >= 0)
 		ret = nat_rpf_rules(l);
@@ -1593,6 +1694,20 @@ out:
 
 /* --- zones and the whole table --- */
 
+/* ct status dnat jump pub_<zone>: a new connection another table DNAT'ed
+ * (a published port) is judged by the zone's in rules. Established and
+ * invalid packets were settled by preamble_fwd. */
+static int published_jump_lower(struct lower *l, const char *chain, size_t z)
+{
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_ct_status(r, IPS_DST_NAT) : -ENOMEM;
+
+	return ret < 0 ? ret : rule_add_jump(r, l->pub_names[z]);
+}
+
+/* The zone's chain of one direction; the in chain's rules go to
+ * pub_<zone> as well (published-ports = obey), sharing its maps and sets,
+ * and pub_<zone> ends in the in policy too. */
 static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 {
 	const struct pc_plan_chain *c = &l->plan->zones[z].dir[dir];
@@ -1602,10 +1717,16 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	int ret = 0;
 
 	l->zone = l->plan->zones[z].zone;
+	l->targets[0] = (struct target){ .chain = chain };
+	l->n_targets = 1;
+	if (dir == PC_DIR_IN && published_obey(l))
+		l->targets[l->n_targets++] = (struct target){ .chain = l->pub_names[z], .pub = true };
 	/* The zone's bans, then the built-in part, ahead of the zone's rules. */
-	ret = ban_rules_lower(l, dir, chain, l->zone_bans[z]);
+	ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->zone_bans[z]);
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_jump(r, preamble_chains[dir]) : -ENOMEM;
+	if (ret >= 0 && dir == PC_DIR_FWD && published_obey(l))
+		ret = published_jump_lower(l, chain, z);
 	for (size_t i = 0; ret >= 0 && i < c->n_entries; i++) {
 		const struct pc_plan_entry *e = &c->entries[i];
 
@@ -1613,31 +1734,33 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		entry_set_name(base, sizeof(base), dir, l->plan->zones[z].zone->name, i, "");
 		switch (e->kind) {
 		case PC_ENTRY_PORTS:
-			ret = entry_ports_lower(l, chain, base, e);
+			ret = entry_ports_lower(l, base, e);
 			break;
 		case PC_ENTRY_ADDRS:
 			for (int k = 0; ret >= 0 && k < 4; k++)
-				ret = addr_map_lower(l, chain, base, e, k < 2 ? AF_INET : AF_INET6,
+				ret = addr_map_lower(l, base, e, k < 2 ? AF_INET : AF_INET6,
 						     k % 2 == 0);
 			break;
 		case PC_ENTRY_RULE:
-			ret = entry_rule_lower(l, chain, base, e);
+			ret = entry_rule_lower(l, base, e);
 			break;
 		}
 	}
 	l->rule = NULL;
-	if (ret >= 0 && c->policy == PC_VERDICT_DROP)
+	if (ret >= 0 && c->policy == PC_VERDICT_DROP && dir != PC_DIR_FWD)
 		ret = zone_ping_lower(l, chain);
-	r = ret < 0 ? NULL : lower_rule_new(l, chain);
-	ret = r ? rule_add_counter(r) : -ENOMEM;
-	ret = ret < 0 ? ret : rule_add_verdict(r, c->policy);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		r = lower_rule_new(l, l->targets[t].chain);
+		ret = r ? rule_add_counter(r) : -ENOMEM;
+		ret = ret < 0 ? ret : rule_add_verdict(r, c->policy);
+	}
 	l->zone = NULL;
 	return ret;
 }
 
 static int chain_names_fill(struct lower *l)
 {
-	for (int dir = 0; dir < 2; dir++) {
+	for (int dir = 0; dir < PC_N_DIRS; dir++) {
 		l->chain_names[dir] = calloc(l->plan->n_zones, sizeof(*l->chain_names[dir]));
 		if (!l->chain_names[dir])
 			return -ENOMEM;
@@ -1645,6 +1768,11 @@ static int chain_names_fill(struct lower *l)
 			snprintf(l->chain_names[dir][z], NAME_MAX_LEN, "%s_%s", dir_names[dir],
 				 l->plan->zones[z].zone->name);
 	}
+	l->pub_names = calloc(l->plan->n_zones, sizeof(*l->pub_names));
+	if (!l->pub_names)
+		return -ENOMEM;
+	for (size_t z = 0; z < l->plan->n_zones; z++)
+		snprintf(l->pub_names[z], NAME_MAX_LEN, "pub_%s", l->plan->zones[z].zone->name);
 	return 0;
 }
 
@@ -1656,25 +1784,26 @@ static int lower_all(struct lower *l)
 	if (ret >= 0)
 		ret = reject_chain_lower(l);
 	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {
-		for (int dir = 0; ret >= 0 && dir < 2; dir++) {
-			l->zone = l->plan->zones[z].zone;
+		l->zone = l->plan->zones[z].zone;
+		for (int dir = 0; ret >= 0 && dir < PC_N_DIRS; dir++)
 			ret = lower_chain_new(l, l->chain_names[dir][z], -1);
-			l->zone = NULL;
-		}
+		if (ret >= 0 && published_obey(l))
+			ret = lower_chain_new(l, l->pub_names[z], -1);
+		l->zone = NULL;
 	}
-	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+	for (int dir = 0; ret >= 0 && dir < PC_N_DIRS; dir++)
 		ret = lower_chain_new(l, preamble_chains[dir], -1);
 	if (ret >= 0)
 		ret = ban_sets_lower(l);
 	if (ret >= 0)
 		ret = icmp_set_new(l, "icmp6_early", NFT_DTYPE_ICMP6_TYPE, icmp6_early,
 				   sizeof(icmp6_early), &early);
-	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+	for (int dir = 0; ret >= 0 && dir < PC_N_DIRS; dir++)
 		ret = preamble_lower(l, (enum pc_dir)dir, early);
-	for (int dir = 0; ret >= 0 && dir < 2; dir++)
+	for (int dir = 0; ret >= 0 && dir < PC_N_DIRS; dir++)
 		ret = base_chain_lower(l, (enum pc_dir)dir);
 	for (size_t z = 0; ret >= 0 && z < l->plan->n_zones; z++) {
-		for (int dir = 0; ret >= 0 && dir < 2; dir++)
+		for (int dir = 0; ret >= 0 && dir < PC_N_DIRS; dir++)
 			ret = zone_chain_lower(l, z, (enum pc_dir)dir);
 	}
 	return ret < 0 ? ret : lower_nat(l);
@@ -1745,8 +1874,9 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	objlist_free(&l.chains);
 	objlist_free(&l.sets);
 	objlist_free(&l.rules);
-	free(l.chain_names[0]);
-	free(l.chain_names[1]);
+	for (int dir = 0; dir < PC_N_DIRS; dir++)
+		free(l.chain_names[dir]);
+	free(l.pub_names);
 	free(l.zone_bans);
 	free(l.named);
 	if (ret < 0) {

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <string.h>
 
@@ -173,14 +175,15 @@ int rule_add_verdict(struct nftnl_rule *r, enum pc_verdict_kind v)
 	return rule_add_immediate(r, NF_ACCEPT, NULL);
 }
 
-int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask)
+/* ct KEY & mask != 0 */
+static int rule_add_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
 	uint32_t zero = 0;
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
 	int ret;
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
 	ret = rule_add(r, e);
@@ -189,6 +192,28 @@ int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask)
 	if (ret >= 0)
 		ret = rule_add_cmp(r, NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero));
 	return ret;
+}
+
+int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask)
+{
+	return rule_add_ct_bits(r, NFT_CT_STATE, mask);
+}
+
+int rule_add_ct_status(struct nftnl_rule *r, uint32_t mask)
+{
+	return rule_add_ct_bits(r, NFT_CT_STATUS, mask);
+}
+
+int rule_add_ct_original(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	}
+	return rule_add(r, e);
 }
 
 static struct nftnl_expr *limit_new(uint32_t rate, uint64_t unit, uint32_t burst, bool over)

@@ -47,6 +47,11 @@ int rule_add_counter(struct nftnl_rule *r);
 int rule_add_verdict(struct nftnl_rule *r, enum pc_verdict_kind v);
 int rule_add_jump(struct nftnl_rule *r, const char *chain);
 int rule_add_ct_state(struct nftnl_rule *r, uint32_t mask);
+/* ct status & mask != 0 (IPS_DST_NAT: "ct status dnat"). */
+int rule_add_ct_status(struct nftnl_rule *r, uint32_t mask);
+/* ct original KEY => dreg: the connection's first direction, as the
+ * client sent it before any NAT (NFT_CT_PROTO_DST, NFT_CT_DST_IP[6]). */
+int rule_add_ct_original(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
 int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t burst, bool over);
 int rule_add_log(struct nftnl_rule *r, const char *prefix);
 int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);

@@ -1,5 +1,6 @@
 /* The panic ruleset: table inet portctl holding nothing but "loopback
- * passes, everything else is dropped", established connections included. */
+ * passes, everything else is dropped", established connections and
+ * forwarded traffic included. */
 #include "config.h"
 
 #include <errno.h>

@@ -267,7 +267,7 @@ static int rule_lists_fill(const struct pc_config *cfg, struct rule_lists *lists
 				ret = -EINVAL;
 				continue;
 			}
-			struct rule_lists *l = &lists[(size_t)zi * 2 + r->dir];
+			struct rule_lists *l = &lists[(size_t)zi * PC_N_DIRS + r->dir];
 			const struct pc_rule **slot = PC_ARRAY_PUSH(l->v, l->n, l->cap);
 			if (!slot)
 				return -ENOMEM;
@@ -358,15 +358,17 @@ static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_d
 		plan->zones[z].dir[PC_DIR_IN].policy = policy_verdict(cfg->zones[z].policy_in, PC_DIR_IN);
 		plan->zones[z].dir[PC_DIR_OUT].policy =
 			policy_verdict(cfg->zones[z].policy_out, PC_DIR_OUT);
-		for (int dir = 0; dir < 2; dir++) {
-			const struct rule_lists *l = &lists[z * 2 + dir];
+		plan->zones[z].dir[PC_DIR_FWD].policy =
+			policy_verdict(cfg->zones[z].policy_fwd, PC_DIR_FWD);
+		for (int dir = 0; dir < PC_N_DIRS; dir++) {
+			const struct rule_lists *l = &lists[z * PC_N_DIRS + dir];
 
 			r = chain_build(&plan->zones[z].dir[dir], l->v, l->n);
 			if (r < 0)
 				return r;
 		}
 	}
-	for (int dir = 0; dir < 2; dir++) {
+	for (int dir = 0; dir < PC_N_DIRS; dir++) {
 		r = dispatch_build(cfg, &plan->dispatch[dir]);
 		if (r < 0)
 			return r;
@@ -391,9 +393,9 @@ int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_d
 	plan->now_ms = bans_clock_ms();
 	plan->n_zones = cfg->n_zones;
 	plan->zones = calloc(cfg->n_zones, sizeof(*plan->zones));
-	lists = calloc(cfg->n_zones * 2, sizeof(*lists));
+	lists = calloc(cfg->n_zones * PC_N_DIRS, sizeof(*lists));
 	r = plan->zones && lists ? plan_fill(plan, lists, d) : -ENOMEM;
-	for (size_t i = 0; lists && i < cfg->n_zones * 2; i++)
+	for (size_t i = 0; lists && i < cfg->n_zones * PC_N_DIRS; i++)
 		free(lists[i].v);
 	free(lists);
 	if (r < 0) {
@@ -416,7 +418,7 @@ void pc_plan_free(struct pc_plan *plan)
 	if (!plan)
 		return;
 	for (size_t z = 0; plan->zones && z < plan->n_zones; z++) {
-		for (int dir = 0; dir < 2; dir++) {
+		for (int dir = 0; dir < PC_N_DIRS; dir++) {
 			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 
 			for (size_t i = 0; i < c->n_entries; i++)
@@ -426,7 +428,7 @@ void pc_plan_free(struct pc_plan *plan)
 		bans_free(&plan->zones[z].bans);
 	}
 	bans_free(&plan->bans);
-	for (int dir = 0; dir < 2; dir++) {
+	for (int dir = 0; dir < PC_N_DIRS; dir++) {
 		spans_free(&plan->dispatch[dir].addr4);
 		spans_free(&plan->dispatch[dir].addr6);
 		free(plan->dispatch[dir].ifaces);

@@ -111,18 +111,19 @@ static bool config_binds_ifaces(const struct pc_config *cfg)
 	return false;
 }
 
-/* Without "on IFACE", a packet from (in) or to (out) a remote host takes
+/* Without "on IFACE", a packet from (in, forward) or to (out) a remote host takes
  * the interface of the route to that host, as real traffic does; zones
  * bound to interfaces would otherwise never be considered. Returns true
  * when q->iface was filled in so. */
 static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_query *q)
 {
-	bool have = q->dir == PC_DIR_IN ? q->have_from : q->have_to;
+	bool by_source = q->dir != PC_DIR_OUT;
+	bool have = by_source ? q->have_from : q->have_to;
 	char name[IF_NAMESIZE];
 
 	if (q->iface[0] || !have || !config_binds_ifaces(cfg))
 		return false;
-	if (route_iface(q->family, q->dir == PC_DIR_IN ? q->from : q->to, name) < 0 ||
+	if (route_iface(q->family, by_source ? q->from : q->to, name) < 0 ||
 	    strlen(name) >= sizeof(q->iface))
 		return false;
 	strcpy(q->iface, name);
@@ -134,41 +135,76 @@ static const char *nfproto_name(uint8_t f)
 	return f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : f == NFPROTO_INET ? "inet" : "?";
 }
 
-/* The other tables' DNAT rules that publish the queried port (natscan.h):
- * the kernel judges such a connection by the in rules on the port the
- * client connected to, which is what the answer already says. A table we
- * cannot read is named in "published_error". */
-static int published_add(struct daemon *dm, const struct pc_explain_query *q, json_t *answer)
+/* The other tables' DNAT rules that publish the queried port (natscan.h),
+ * as a JSON list in *list, or NULL when the scan failed (its error is set
+ * in answer as "published_error"). Our own forwards come first in the
+ * answer ("forwarded_to"): no scan then. */
+static int published_scan(struct daemon *dm, const struct pc_explain_query *q, json_t *answer,
+			  json_t **list)
 {
 	struct pc_nat_scan scan;
-	json_t *list;
 	char to[64];
 	int r;
 
+	*list = NULL;
 	if (q->dir != PC_DIR_IN || json_object_get(answer, "forwarded_to"))
 		return 0;
 	r = state_nat_scan(dm, &scan);
 	if (r < 0)
-		return json_object_set_new(answer, "published_error", json_string(strerror(-r)));
-	list = json_array();
-	for (size_t i = 0; list && i < scan.n; i++) {
+		return json_object_set_new(answer, "published_error", json_string(strerror(-r))) < 0
+			       ? -ENOMEM
+			       : 0;
+	*list = json_array();
+	for (size_t i = 0; *list && i < scan.n; i++) {
 		const struct pc_nat_entry *e = &scan.items[i];
 
 		if (!pc_nat_entry_matches(e, q->family ? q->family : AF_INET, q->l4proto, q->port,
 					  q->have_to ? q->to : NULL, q->iface[0] ? q->iface : NULL))
 			continue;
 		pc_nat_entry_to_format(e, to, sizeof(to));
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:I}", "to", to, "family",
-						      nfproto_name(e->table_family), "table",
-						      e->table, "chain", e->chain, "handle",
-						      (json_int_t)e->handle));
+		json_array_append_new(*list, json_pack("{s:s,s:s,s:s,s:s,s:I}", "to", to, "family",
+						       nfproto_name(e->table_family), "table",
+						       e->table, "chain", e->chain, "handle",
+						       (json_int_t)e->handle));
 	}
-	r = list ? json_object_set_new(answer, "published", list) : -ENOMEM;
-	if (r >= 0)
-		r = json_object_set_new(answer, "published_unknown",
-					json_integer((json_int_t)scan.n_unknown));
+	r = *list ? json_object_set_new(answer, "published_unknown",
+					json_integer((json_int_t)scan.n_unknown))
+		  : -ENOMEM;
 	pc_nat_scan_free(&scan);
 	return r < 0 ? -ENOMEM : 0;
+}
+
+/* A published port is DNAT'ed before input sees it: the kernel judges the
+ * connection in the forward chain (published-ports = obey: by the zone's
+ * in rules on the port the client connected to), so explain evaluates it
+ * there. */
+static int published_judge(struct daemon *dm, struct pc_explain_query *q, json_t **answer)
+{
+	json_t *list = NULL, *again = NULL, *unknown;
+	struct pc_diags d;
+	int r = published_scan(dm, q, *answer, &list);
+
+	if (r < 0 || !list)
+		return r;
+	if (json_array_size(list) > 0) {
+		q->published = true;
+		pc_diags_init(&d);
+		r = pc_explain_eval(dm->applied->cfg, q, &again, &d);
+		pc_diags_free(&d);
+		if (r < 0) {
+			json_decref(list);
+			return r;
+		}
+		unknown = json_object_get(*answer, "published_unknown");
+		if (json_object_set(again, "published_unknown", unknown) < 0) {
+			json_decref(again);
+			json_decref(list);
+			return -ENOMEM;
+		}
+		json_decref(*answer);
+		*answer = again;
+	}
+	return json_object_set_new(*answer, "published", list) < 0 ? -ENOMEM : 0;
 }
 
 int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
@@ -193,15 +229,15 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 	pc_diags_free(&d);
 	if (r < 0)
 		return r;
-	json_object_set_new(answer, "configuration", json_string("daemon"));
-	json_object_set_new(answer, "panic", json_boolean(dm->panic));
-	if (routed)
-		json_object_set_new(answer, "interface_from", json_string("route"));
-	r = published_add(dm, &q, answer);
+	r = published_judge(dm, &q, &answer);
 	if (r < 0) {
 		json_decref(answer);
 		return r;
 	}
+	json_object_set_new(answer, "configuration", json_string("daemon"));
+	json_object_set_new(answer, "panic", json_boolean(dm->panic));
+	if (routed)
+		json_object_set_new(answer, "interface_from", json_string("route"));
 	reply->data = answer;
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
 }

@@ -82,11 +82,13 @@ static json_t *zone_json(const struct pc_config *cfg, size_t i)
 {
 	const struct pc_zone *z = &cfg->zones[i];
 
-	return json_pack("{s:s,s:b,s:s,s:s,s:o,s:o,s:s,s:s?,s:i}", "name", z->name, "default",
+	return json_pack("{s:s,s:b,s:s,s:s,s:s,s:o,s:o,s:s,s:s?,s:i}", "name", z->name, "default",
 			 i == cfg->default_zone, "policy_in",
 			 z->policy_in == PC_POLICY_UNSET ? "drop" : policy_names[z->policy_in],
 			 "policy_out",
 			 z->policy_out == PC_POLICY_UNSET ? "accept" : policy_names[z->policy_out],
+			 "policy_forward",
+			 z->policy_fwd == PC_POLICY_UNSET ? "accept" : policy_names[z->policy_fwd],
 			 "interfaces", names_json(z->interfaces, z->n_interfaces), "sources",
 			 prefixes_json(z->sources, z->n_sources), "origin", origin_names[z->origin],
 			 "file", z->loc.file, "line", (int)z->loc.line);

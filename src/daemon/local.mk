@@ -95,6 +95,8 @@ PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
 PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
 # Named address sets fed from list files.
 PC_DAEMON_TESTS += tests/integration/test_sets.sh
+# Containers and routed traffic: published ports obey the in rules; forward rules.
+PC_DAEMON_TESTS += tests/integration/test_containers.sh tests/integration/test_forward.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py

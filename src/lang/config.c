@@ -371,6 +371,18 @@ static int set_reverse_path(struct pc_config *cfg, const char *v, size_t len,
 	return 0;
 }
 
+static int set_published(struct pc_config *cfg, const char *v, size_t len,
+			 const struct pc_loc *loc, struct pc_diags *d)
+{
+	static const char *const modes[] = {"obey", "runtime"};
+	int i = value_pick(v, len, modes, ARRAY_SIZE(modes), loc, d);
+
+	if (i < 0)
+		return i;
+	cfg->settings.published = i;
+	return 0;
+}
+
 static const struct setting settings[] = {
     {"default-zone", set_default_zone},
     {"cli-changes", set_cli_changes},
@@ -381,6 +393,7 @@ static const struct setting settings[] = {
     {"table-owner", set_table_owner},
     {"drift", set_drift},
     {"reverse-path", set_reverse_path},
+    {"published-ports", set_published},
 };
 
 static size_t trim_left(const char *s, size_t i, size_t end)

@@ -18,6 +18,7 @@ enum zone_opt {
 	ZOPT_POLICY_IN,
 	ZOPT_POLICY_OUT,
 	ZOPT_DEFAULT,
+	ZOPT_POLICY_FWD,
 	ZOPT_N
 };
 /* The words, indexed apart from enum zone_opt: "policy" is two options. */
@@ -281,15 +282,23 @@ static int name_check(struct parser *p, const struct token *t, const char *what)
 		    "invalid %s name '%s'", what, word_quote(w, sizeof(w), t->start, t->len));
 }
 
+/* The directions a rule or a zone policy names, indexed by enum pc_dir. */
+static const char *const dir_words[PC_N_DIRS] = {"in", "out", "forward"};
+
+static int dir_word(const struct token *t)
+{
+	return word_index(t, dir_words, PC_N_DIRS);
+}
+
 static int target_item_parse(struct parser *p, const struct token *t)
 {
 	char w[48];
 
 	if (word_is_port(t))
 		return port_item_parse(p, t);
-	if (tok_is(t, "in") || tok_is(t, "out"))
+	if (dir_word(t) >= 0)
 		return fail(p, &t->loc, "write it once, right after the action",
-			    "the direction '%s' is out of place", tok_is(t, "in") ? "in" : "out");
+			    "the direction '%s' is out of place", dir_words[dir_word(t)]);
 	if (keyword_is(t->start, t->len))
 		return fail(p, &t->loc, NULL, "expected a port or a service name, got keyword '%s'",
 			    word_quote(w, sizeof(w), t->start, t->len));
@@ -336,7 +345,9 @@ static int ifname_parse(struct parser *p, const struct token *t)
 	char w[48];
 
 	if (!ifname_is_valid(t->start, t->len))
-		return fail(p, &t->loc, "1-15 bytes of A-Z, a-z, 0-9, '_', '.', ':', '@' and '-'",
+		return fail(p, &t->loc,
+			    "1-15 bytes of A-Z, a-z, 0-9, '_', '.', ':', '@' and '-', "
+			    "or a prefix and '*' (br-*)",
 			    "invalid interface name '%s'",
 			    word_quote(w, sizeof(w), t->start, t->len));
 	return name_push(p, &p->names, &p->n_names, &p->cap_names, t);
@@ -393,8 +404,28 @@ static int from_parse(struct parser *p, const struct token *t)
 	return addr_or_set_push(p, &p->from, &p->n_from, &p->cap_from, &p->from_set, t);
 }
 
+/* 10.0.0.5:80 or [2001:db8::5]:80: a forward's target, not a rule's
+ * destination (an IPv6 address has more than one ':'). */
+static bool word_is_host_port(const struct token *t)
+{
+	const char *colon = memchr(t->start, ':', t->len);
+
+	return t->type == TOK_WORD && t->len > 0 &&
+	       (t->start[0] == '[' ||
+		(colon && !memchr(colon + 1, ':', t->len - (size_t)(colon - t->start) - 1)));
+}
+
 static int to_parse(struct parser *p, const struct token *t)
 {
+	char w[48];
+
+	/* "allow forward 8080 to 10.0.0.5:80" mixes the direction and the
+	 * port forwarding statement. */
+	if (word_is_host_port(t))
+		return fail(p, &t->loc,
+			    "to forward a port, start the line with it: forward PORT to ADDR:PORT",
+			    "'to' takes addresses here, not '%s'",
+			    word_quote(w, sizeof(w), t->start, t->len));
 	return addr_or_set_push(p, &p->to, &p->n_to, &p->cap_to, &p->to_set, t);
 }
 
@@ -608,7 +639,7 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 		if (tok_is(kw, "port"))
 			return fail(p, &kw->loc, "source ports follow the addresses: from any port 53",
 				    "'port' is out of place");
-		if (tok_is(kw, "in") || tok_is(kw, "out"))
+		if (dir_word(kw) >= 0)
 			return target_item_parse(p, kw);
 		if (kw->type == TOK_WORD && (word_is_port(kw) || memchr(kw->start, ':', kw->len)))
 			return fail(p, &kw->loc,
@@ -696,8 +727,8 @@ static int rule_parse(struct parser *p, const struct token *act, enum pc_action 
 		return fail(p, &act->loc, "put rules in rules.d/",
 			    "shipped files may hold only zone and service definitions");
 	next = lexer_peek(&p->lx);
-	if (tok_is(next, "in") || tok_is(next, "out")) {
-		rule.dir = tok_is(next, "in") ? PC_DIR_IN : PC_DIR_OUT;
+	if (dir_word(next) >= 0) {
+		rule.dir = (enum pc_dir)dir_word(next);
 		take(p, &t);
 		next = lexer_peek(&p->lx);
 	}
@@ -828,6 +859,14 @@ static int nat_parse(struct parser *p, const struct token *act, enum pc_action a
 		if (next->type != TOK_WORD || tok_is(next, "to"))
 			return fail(p, &next->loc, "e.g. forward 8080/tcp to 10.0.0.5:80",
 				    "'forward' needs the port clients connect to");
+		/* First on a line, forward is the statement; a rule on routed
+		 * traffic puts the direction after its action. */
+		if (dir_word(next) >= 0)
+			return fail(p, &next->loc,
+				    "a rule on routed traffic is e.g. 'allow forward 80/tcp'; "
+				    "a port forward is 'forward 8080/tcp to 10.0.0.5:80'",
+				    "'forward' starts a port forward and takes no direction '%s'",
+				    dir_words[dir_word(next)]);
 		r = list_parse(p, "a port or a service", "forward", target_item_parse);
 		if (r < 0)
 			return r;
@@ -887,15 +926,16 @@ static int policy_parse(struct parser *p, struct pc_zone *z, const struct token 
 			struct pc_loc *seen)
 {
 	struct token t;
-	int i, slot;
+	int i, slot, dir;
 
 	take(p, &t);
-	if (!tok_is(&t, "in") && !tok_is(&t, "out"))
-		return expected(p, &t, "'in' or 'out'", "policy");
-	slot = tok_is(&t, "in") ? ZOPT_POLICY_IN : ZOPT_POLICY_OUT;
+	dir = dir_word(&t);
+	if (dir < 0)
+		return expected(p, &t, "'in', 'out' or 'forward'", "policy");
+	slot = dir == PC_DIR_IN ? ZOPT_POLICY_IN : dir == PC_DIR_OUT ? ZOPT_POLICY_OUT
+								     : ZOPT_POLICY_FWD;
 	if (seen[slot].line)
-		return fail(p, &kw->loc, NULL, "'policy %s' is given twice",
-			    slot == ZOPT_POLICY_IN ? "in" : "out");
+		return fail(p, &kw->loc, NULL, "'policy %s' is given twice", dir_words[dir]);
 	seen[slot] = kw->loc;
 	take(p, &t);
 	if (t.type != TOK_WORD)
@@ -905,8 +945,10 @@ static int policy_parse(struct parser *p, struct pc_zone *z, const struct token 
 		return word_unknown(p, &t, "policy", policy_words, ARRAY_SIZE(policy_words));
 	if (slot == ZOPT_POLICY_IN)
 		z->policy_in = PC_POLICY_ACCEPT + i;
-	else
+	else if (slot == ZOPT_POLICY_OUT)
 		z->policy_out = PC_POLICY_ACCEPT + i;
+	else
+		z->policy_fwd = PC_POLICY_ACCEPT + i;
 	return 0;
 }
 

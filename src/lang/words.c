@@ -43,8 +43,11 @@ bool name_is_valid(const char *s, size_t len)
 	return !keyword_is(s, len);
 }
 
+/* A name, or a prefix and a final '*' (br-*, veth*): every name it begins. */
 bool ifname_is_valid(const char *s, size_t len)
 {
+	if (len > 1 && s[len - 1] == '*')
+		len--;
 	if (len == 0 || len > PC_IFNAME_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++) {

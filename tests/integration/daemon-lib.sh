@@ -67,10 +67,16 @@ pcd_as_other() {
 }
 
 # pcd_nft_has PORT: True when a set element or a rule's match of table
-# inet portctl carries that port.
+# inet portctl carries that port. nft 1.0.6 prints the JSON of a table whose
+# flags are "persist" alone (its owner gone) cut short: then the text.
 pcd_nft_has() {
 	pc_in host nft -j list table inet portctl >"$PC_TMP/table.json" 2>/dev/null ||
 		{ echo False; return; }
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$PC_TMP/table.json" 2>/dev/null || {
+		if pc_in host nft list table inet portctl | grep -Eq "(dport|proto-dst|\.) $1( |,|$)"
+		then echo True; else echo False; fi
+		return
+	}
 	python3 - "$PC_TMP/table.json" "$1" <<'PY'
 import json, sys
 port = int(sys.argv[2])

@@ -3,6 +3,7 @@
 # to the host's 8080 (8443 over IPv6), the host DNATs it to a backend
 # namespace, which sees the peer's own address, or the host's with
 # masquerade. Each change is one transaction; delete, reload and panic hold;
+# a zone bound by an interface wildcard picks its forwards;
 # a bad forward line names FILE:LINE and changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
@@ -90,6 +91,18 @@ pcd_log "a ban stops the forward for that host"
 pcd_as_member ban 10.99.7.2 >/dev/null || pc_fail "ban"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 8080
 pcd_as_member unban 10.99.7.2 >/dev/null || pc_fail "unban"
+pc_expect open pc_probe peer tcp 10.99.7.1 8080
+
+pcd_log "a zone by interface wildcard: prerouting picks it as input does"
+pc_config_write 15-edge.rules 'zone edge interface vh*' 'forward 8081/tcp to 10.98.7.2:80 zone edge'
+pcd_as_member reload >"$PC_TMP/out" 2>&1 || pc_fail "reload with a wildcard zone: $(cat "$PC_TMP/out")"
+pc_expect open pc_probe peer tcp 10.99.7.1 8081
+# The masquerade is the default zone's: edge's clients keep their address.
+seen_last 10.99.7.2 || pc_fail "8081: the backend saw $(tail -1 "$SEEN")"
+# The peer is in edge now, not in the default zone 8080 is forwarded for.
+pc_expect timeout pc_probe peer tcp 10.99.7.1 8080
+rm "$PC_TMP/etc/rules.d/15-edge.rules"
+pcd_as_member reload >/dev/null || pc_fail "reload without the wildcard zone"
 pc_expect open pc_probe peer tcp 10.99.7.1 8080
 
 pcd_log "a bad forward line: FILE:LINE, nothing applied"

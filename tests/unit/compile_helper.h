@@ -78,7 +78,7 @@ static inline struct pc_packet packet_make(enum pc_dir dir, uint8_t l4proto, uin
 	p.family = strchr(saddr, ':') ? AF_INET6 : AF_INET;
 	ck_assert_int_eq(inet_pton(p.family, saddr, p.saddr), 1);
 	ck_assert_int_eq(inet_pton(p.family, daddr, p.daddr), 1);
-	if (dir == PC_DIR_IN)
+	if (dir != PC_DIR_OUT)
 		p.iif = ifname;
 	else
 		p.oif = ifname;

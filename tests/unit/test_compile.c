@@ -87,13 +87,35 @@ static size_t chain_rule_count(const struct pc_ruleset *rs, const char *name)
 	return n;
 }
 
+/* The forward base chain: its bans, then the implied accept of our own
+ * DNAT (ct mark FORWARD), ahead of any dispatch to fwd_<zone> and so of
+ * the published-port jump there. */
+static void assert_forward_accept_after_bans(const struct pc_ruleset *rs)
+{
+	bool seen = false;
+
+	for (size_t i = 0; !seen && i < rs->n_objs; i++) {
+		_cleanup_free_ char *t = NULL;
+
+		if (rs->objs[i].kind != PC_NFT_RULE ||
+		    !streq(nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN), "forward"))
+			continue;
+		t = object_text(&rs->objs[i]);
+		seen = strstr(t, "[ ct load mark => reg 1 ]") != NULL;
+		if (!seen && !strstr(t, "set ban"))
+			ck_abort_msg("a forward rule before the implied accept: %s", t);
+	}
+	ck_assert_msg(seen, "no implied accept in the forward chain");
+}
+
 START_TEST(test_shape_and_preamble)
 {
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n");
 
 	ck_assert_int_eq(c.rs->objs[0].kind, PC_NFT_TABLE);
-	/* input, output, do_reject, preamble_in/out, in/out of two zones */
-	ck_assert_uint_eq(c.rs->n_chains, 9);
+	/* input, output, forward, do_reject, preamble_in/out/fwd, and
+	 * in/out/fwd/pub of two zones */
+	ck_assert_uint_eq(c.rs->n_chains, 15);
 	assert_has(&c, "inet portctl input");
 	assert_has(&c, "type filter hook input prio 0 policy accept");
 	assert_has(&c, "type filter hook output prio 0 policy accept");
@@ -277,9 +299,10 @@ START_TEST(test_nat_chains)
 {
 	struct compiled c = compiled_new(ZONES "allow 22/tcp\n");
 
-	/* No forward, no masquerade: no nat chain at all. */
+	/* No forward, no masquerade: no nat chain at all, and the forward
+	 * chain has no implied accept of our DNAT. */
 	assert_lacks(&c, "type nat");
-	assert_lacks(&c, "hook forward");
+	assert_lacks(&c, "ct load mark");
 	compiled_free(&c);
 
 	c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
@@ -316,6 +339,18 @@ START_TEST(test_nat_chains)
 		       "  [ immediate reg 0 accept ]");
 	/* The filter side knows nothing of them: no rule of its own for 8080. */
 	assert_lacks(&c, "0x0000901f ]\n  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 accept");
+	assert_forward_accept_after_bans(c.rs);
+	compiled_free(&c);
+
+	/* A wildcard interface: prerouting's dispatch is the same interval
+	 * map of 16-byte names as input's. */
+	c = compiled_new(ZONES "zone lan interface br-*\n"
+			       "forward 8080/tcp to 10.0.0.5:80 zone lan\n");
+	assert_has(&c, "nat_iif portctl c\n");
+	assert_has(&c, "[ meta load iifname => reg 1 ]\n  [ lookup reg 1 set nat_iif dreg 0 ]");
+	assert_has(&c, "element 002d7262 00000000 00000000 00000000  : jump -> nat_lan");
+	assert_has(&c, "element 002d7262 00000000 00000000 00000000  : jump -> in_lan");
+	assert_forward_accept_after_bans(c.rs);
 	compiled_free(&c);
 }
 END_TEST
@@ -392,7 +427,8 @@ START_TEST(test_sources_recorded)
 			with_rule++;
 		}
 	}
-	ck_assert_uint_eq(with_rule, 1);
+	/* in_public's, and pub_public's for published ports */
+	ck_assert_uint_eq(with_rule, 2);
 	compiled_free(&c);
 }
 END_TEST

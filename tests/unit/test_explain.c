@@ -66,7 +66,7 @@ START_TEST(test_parse_errors)
 		const char *line, *says;
 	} bad[] = {
 	    {"in tcp", "needs a direction"},
-	    {"inbound tcp 22", "'in' or 'out'"},
+	    {"inbound tcp 22", "'in', 'out' or 'forward'"},
 	    {"in icmp 22x", "not an ICMP type"},
 	    {"in icmpv6 echo-request from 10.0.0.1", "icmpv6 is IPv6's"},
 	    {"in gre 1", "tcp, udp, sctp, icmp, icmpv6 or proto"},
@@ -132,6 +132,57 @@ static const char *jstr(const json_t *a, const char *key)
 
 	return s ? s : "(null)";
 }
+
+/* A port another table publishes (the daemon sets q.published): judged in
+ * the forward chain, by the in rules on the original port, or with
+ * published-ports = runtime by the forward rules and policy. */
+static json_t *explain_published(const char *line, enum pc_published mode)
+{
+	struct pc_config *cfg = config_from_text("zone public interface eth0 default\n"
+						  "zone office source 10.1.0.0/16 policy in reject\n"
+						  "allow 8080/tcp zone office\n"
+						  "deny forward 8081/tcp zone office\n");
+	struct pc_explain_query q;
+	struct pc_diags d;
+	json_t *a = NULL;
+	char err[256];
+
+	cfg->settings.published = mode;
+	ck_assert_int_eq(parse_words(line, &q, err, sizeof(err)), 0);
+	q.published = true;
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_explain_eval(cfg, &q, &a, &d), 0);
+	pc_diags_free(&d);
+	pc_config_free(cfg);
+	return a;
+}
+
+START_TEST(test_eval_published)
+{
+	json_t *a = explain_published("in tcp 8080 from 10.1.2.3", PC_PUBLISHED_OBEY);
+
+	ck_assert_str_eq(jstr(a, "direction"), "in");
+	ck_assert_str_eq(jstr(a, "published_judged_by"), "in");
+	ck_assert_str_eq(jstr(a, "zone"), "office");
+	ck_assert_str_eq(jstr(a, "decided_by"), "rule");
+	ck_assert_str_eq(jstr(a, "verdict"), "accept");
+	json_decref(a);
+	/* Not allowed: the in policy, not the forward rules or policy. */
+	a = explain_published("in tcp 8081 from 10.1.2.3", PC_PUBLISHED_OBEY);
+	ck_assert_str_eq(jstr(a, "decided_by"), "policy");
+	ck_assert_str_eq(jstr(a, "verdict"), "reject");
+	json_decref(a);
+	a = explain_published("in tcp 8080 from 10.1.2.3", PC_PUBLISHED_RUNTIME);
+	ck_assert_str_eq(jstr(a, "published_judged_by"), "forward");
+	ck_assert_str_eq(jstr(a, "decided_by"), "policy");
+	ck_assert_str_eq(jstr(a, "verdict"), "accept");
+	json_decref(a);
+	a = explain_published("in tcp 8081 from 10.1.2.3", PC_PUBLISHED_RUNTIME);
+	ck_assert_str_eq(jstr(a, "decided_by"), "rule");
+	ck_assert_str_eq(jstr(a, "verdict"), "drop");
+	json_decref(a);
+}
+END_TEST
 
 START_TEST(test_eval_rule_and_reason)
 {
@@ -502,6 +553,7 @@ static Suite *explain_suite(void)
 	tcase_add_test(tc, test_parse_ok);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_eval_rule_and_reason);
+	tcase_add_test(tc, test_eval_published);
 	tcase_add_test(tc, test_eval_reverse_path_assumed);
 	tcase_add_test(tc, test_eval_policy_reject_and_out);
 	tcase_add_test(tc, test_eval_any_address);

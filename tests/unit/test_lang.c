@@ -195,8 +195,13 @@ START_TEST(test_errors_each_class)
 	    {"zone Public\n", 6, "invalid zone name 'Public'", NULL},
 	    {"zone a interface thisnameistoolong0\n", 18, "invalid interface name", NULL},
 	    {"zone a policy in allow\n", 18, "unknown policy 'allow'", NULL},
-	    {"zone a policy sideways accept\n", 15, "expected 'in' or 'out' after 'policy'", NULL},
+	    {"zone a policy sideways accept\n", 15, "expected 'in', 'out' or 'forward' after 'policy'", NULL},
 	    {"zone a policy in drop policy in accept\n", 23, "'policy in' is given twice", NULL},
+	    {"zone a policy forward drop policy forward accept\n", 28,
+	     "'policy forward' is given twice", NULL},
+	    {"zone a interface *\n", 18, "invalid interface name '*'", NULL},
+	    {"zone a interface br*-\n", 18, "invalid interface name 'br*-'", NULL},
+	    {"allow 22 forward\n", 10, "the direction 'forward' is out of place", NULL},
 	    {"zone a default default\n", 16, "'default' is given twice", NULL},
 	    {"zone a source any\n", 15, "not 'any'", NULL},
 	    {"zone a interface eth0 interface eth1\n", 23, "'interface' is given twice",
@@ -263,6 +268,17 @@ START_TEST(test_forward_and_masquerade)
 	r = rule_parse_ok("forward 22 to 10.0.0.5\n");
 	ck_assert_uint_eq(r->fwd_port, 0);
 
+	/* After an action, forward is the direction: a filter rule on routed
+	 * traffic, its 'to' a destination prefix (IPv6 ones too). */
+	r = rule_parse_ok("allow forward 80/tcp to 10.0.0.5,2001:db8::5\n");
+	ck_assert_int_eq(r->action, PC_ALLOW);
+	ck_assert_int_eq(r->dir, PC_DIR_FWD);
+	ck_assert_uint_eq(r->n_to, 2);
+	ck_assert_str_eq(r->text, "allow forward 80/tcp to 10.0.0.5,2001:db8::5");
+	r = rule_parse_ok("deny forward from 10.0.0.0/8\n");
+	ck_assert_int_eq(r->action, PC_DENY);
+	ck_assert_int_eq(r->dir, PC_DIR_FWD);
+
 	r = rule_parse_ok("masquerade zone a,b out eth0,wlan0 from 10.0.0.0/8\n");
 	ck_assert_int_eq(r->action, PC_MASQUERADE);
 	ck_assert_uint_eq(r->n_out_ifaces, 2);
@@ -289,6 +305,12 @@ START_TEST(test_forward_errors)
 	    {"forward 8080 to [2001:db8::5\n", 17, "invalid address"},
 	    {"forward 8080 to 10.0.0.5 to 10.0.0.6\n", 26, "'to' is given twice"},
 	    {"forward 8080 to 10.0.0.5 rate 5/second\n", 26, "unexpected 'rate'"},
+	    /* forward first on a line is the statement, after an action the direction. */
+	    {"forward forward 8080 to 10.0.0.5\n", 9, "takes no direction 'forward'"},
+	    {"forward in 8080 to 10.0.0.5\n", 9, "takes no direction 'in'"},
+	    {"allow forward 8080/tcp to 10.0.0.5:80\n", 27, "'to' takes addresses here"},
+	    {"allow forward 8080/tcp to [2001:db8::5]:80\n", 27, "'to' takes addresses here"},
+	    {"allow forward forward 80\n", 15, "the direction 'forward' is out of place"},
 	    {"masquerade zone a\n", 1, "'masquerade' needs 'out IFACE'"},
 	    {"masquerade out eth0 to 10.0.0.1\n", 21, "unexpected 'to'"},
 	    {"masquerade out thisnameistoolong0\n", 16, "invalid interface name"},

@@ -318,6 +318,53 @@ START_TEST(test_preamble)
 }
 END_TEST
 
+/* Forwarded traffic: zones by wildcard interface (an exact name wins, a
+ * longer prefix wins), forward rules and policy; a published port goes to
+ * the zone's in rules unless published-ports = runtime. */
+#define FWD_ZONES                                                                     \
+	ZONES "zone lan interface br-*,veth* policy forward drop\n"                 \
+	      "zone x interface br-lan\n"                                             \
+	      "zone y interface br-lab* policy forward reject\n"                      \
+	      "allow forward 80/tcp zone lan\n"                                       \
+	      "allow 8080/tcp zone lan\n"
+
+static struct pc_packet tcp_fwd(uint16_t port, const char *iif, bool published)
+{
+	struct pc_packet p = packet_make(PC_DIR_FWD, IPPROTO_TCP, port, "10.0.0.1", "10.0.9.9", iif);
+
+	p.published = published;
+	return p;
+}
+
+START_TEST(test_forward)
+{
+	struct fixture f = fixture_new(FWD_ZONES);
+
+	ck_assert_str_eq(zone_of(f.plan, tcp_fwd(80, "br-abc", false), PC_ZONE_BY_IFACE), "lan");
+	ck_assert_str_eq(zone_of(f.plan, tcp_fwd(80, "veth0", false), PC_ZONE_BY_IFACE), "lan");
+	ck_assert_str_eq(zone_of(f.plan, tcp_fwd(80, "br-lan", false), PC_ZONE_BY_IFACE), "x");
+	ck_assert_str_eq(zone_of(f.plan, tcp_fwd(80, "br-lab2", false), PC_ZONE_BY_IFACE), "y");
+	ck_assert_str_eq(zone_of(f.plan, tcp_fwd(80, "br", false), PC_ZONE_BY_DEFAULT), "public");
+	expect(f.plan, tcp_fwd(80, "br-abc", false), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_fwd(81, "br-abc", false), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_fwd(81, "br-lan", false), PC_VERDICT_ACCEPT, 0);
+	expect(f.plan, tcp_fwd(81, "br-lab", false), PC_VERDICT_REJECT, 0);
+	expect(f.plan, tcp_fwd(81, "eth0", false), PC_VERDICT_ACCEPT, 0);
+	/* Published: the in rules, on the original port. */
+	expect(f.plan, tcp_fwd(8080, "br-abc", true), PC_VERDICT_ACCEPT, 6);
+	expect(f.plan, tcp_fwd(80, "br-abc", true), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_fwd(8080, "eth0", true), PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+	/* published-ports = runtime: the forward rules and policy decide. */
+	f = fixture_new(FWD_ZONES);
+	f.cfg->settings.published = PC_PUBLISHED_RUNTIME;
+	expect(f.plan, tcp_fwd(8080, "br-abc", true), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_fwd(80, "br-abc", true), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_fwd(8080, "eth0", true), PC_VERDICT_ACCEPT, 0);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_multi_zone_rule)
 {
 	struct fixture f = fixture_new(DISPATCH_ZONES "allow in 443/tcp zone dmz,private comment "
@@ -349,6 +396,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_policy_endings);
 	tcase_add_test(tc, test_preamble);
 	tcase_add_test(tc, test_multi_zone_rule);
+	tcase_add_test(tc, test_forward);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -278,7 +278,9 @@ START_TEST(test_set_lowered_shared)
 					   "element 090200c0  : 0 [end]\n"));
 	for (size_t i = 0; text[i]; i++)
 		lookups += strncmp(text + i, "lookup reg 1 set set_bl_v", 25) == 0;
-	ck_assert_int_eq(lookups, 4); /* deny and allow out, each family */
+	/* deny in the zone chain and in its published-port chain, allow out;
+	 * each family */
+	ck_assert_int_eq(lookups, 6);
 	free(text);
 	pc_ruleset_free(rs);
 	pc_config_free(cfg);
