@@ -42,3 +42,6 @@ EXTRA_DIST += tools/gen-firewalld-services.py
 TESTS += tests/integration/test_import.sh
 dist_noinst_SCRIPTS += tests/integration/test_import.sh
 EXTRA_DIST += tests/data/import
+# The imports decide real traffic as the originals (root: namespaces).
+TESTS += tests/integration/test_import_traffic.sh
+dist_noinst_SCRIPTS += tests/integration/test_import_traffic.sh

@@ -1,0 +1,137 @@
+#!/bin/sh
+# Imported configurations decide real traffic as the original firewall
+# did. Each configuration of tests/data/import/ (written by the real ufw
+# and firewall-offline-cmd, see generate.sh there) is imported, applied by
+# portctld in a namespace and probed from a peer; the verdicts must be
+# those listed here. With PORTCTL_IMPORT_TOOLS=ROOT (extracted ufw
+# package, see generate.sh) the ufw configurations are also enabled with
+# ufw itself in the same namespace and must give the same verdicts on the
+# same probes. firewalld's verdicts are derived from its files (running
+# firewalld needs D-Bus), with its default target as a reject.
+set -u
+. "$(dirname "$0")/lib.sh"
+pc_require
+
+portctl="$top_builddir/portctl"
+data="$top_srcdir/tests/data/import"
+H1=10.77.1.1
+H6=fd77:1::1
+E1=10.77.2.1
+
+pc_ns_add host
+pc_ns_add peer
+pc_link host vh1 $H1 $H6 peer vp1 10.77.1.2 fd77:1::2
+# An interface named as in the configurations: names are per namespace.
+pc_link host eth1 $E1 fd77:2::1 peer vp2 10.77.2.2 fd77:2::2
+for a in 10.77.1.3 10.77.1.4 10.77.1.5; do
+	pc_in peer ip addr add "$a/24" dev vp1
+done
+for a in fd77:1::3 fd77:1::4; do
+	pc_in peer ip addr add "$a/64" dev vp1 nodad
+done
+pc_listen host 22 25 80 443 2222 3003 3306 5432 7070 8000 8080 8081 8100 8101 8443 9000 \
+	udp:7005 udp:7071 udp:60000
+pc_listen peer 25
+# Without portctl's shipped "allow ssh": ufw has no such rule.
+: >"$PC_TMP/etc/defaults.rules"
+
+# probe_all FIREWALL SET: the probes of SET (lines "FROM PROTO ADDR PORT
+# SOURCE WANT" in $PC_TMP/SET.probes) must all get WANT. An ICMPv6 error
+# may come only with the SYN's retransmission a second later (ufw rejects
+# IPv6 TCP so), hence the longer wait where an answer is expected.
+probe_all() {
+	while read -r from proto addr port src want; do
+		[ "$src" = - ] && src=""
+		wait_ms=2500
+		[ "$want" = timeout ] && wait_ms=400
+		# shellcheck disable=SC2086
+		got=$(pc_probe "$from" "$proto" "$addr" "$port" $wait_ms $src)
+		[ "$got" = "$want" ] ||
+			pc_fail "$1 $2: $proto $addr $port from ${src:-$from} gave $got, expected $want"
+	done <"$PC_TMP/$2.probes"
+	pc_log "ok: $1 $2: $(wc -l <"$PC_TMP/$2.probes") probes"
+}
+
+cat >"$PC_TMP/ufw-a.probes" <<'P'
+peer tcp 10.77.1.1 22 - open
+peer tcp 10.77.1.1 8000 10.77.1.3 open
+peer tcp 10.77.1.1 8000 10.77.1.2 timeout
+peer tcp 10.77.1.1 8100 10.77.1.3 open
+peer tcp 10.77.1.1 8101 10.77.1.3 timeout
+peer tcp fd77:1::1 22 fd77:1::3 open
+peer tcp fd77:1::1 80 fd77:1::3 timeout
+peer tcp fd77:1::1 80 fd77:1::2 open
+peer tcp 10.77.1.1 2222 - open
+peer tcp 10.77.2.1 5432 - open
+peer tcp 10.77.1.1 5432 - timeout
+peer tcp 10.77.1.1 443 - open
+peer tcp 10.77.1.1 8443 - refused
+peer tcp fd77:1::1 9000 fd77:1::2 open
+peer tcp 10.77.1.1 9000 - timeout
+peer udp 10.77.1.1 7005 - open
+peer tcp 10.77.1.1 3306 - timeout
+host tcp 10.77.1.2 25 - open
+P
+cat >"$PC_TMP/ufw-b.probes" <<'P'
+peer tcp 10.77.1.1 80 10.77.1.3 timeout
+peer tcp 10.77.1.1 80 10.77.1.2 open
+peer tcp 10.77.1.1 443 10.77.1.2 open
+peer tcp fd77:1::1 443 fd77:1::2 refused
+peer tcp fd77:1::1 25 fd77:1::2 open
+peer tcp 10.77.1.1 25 - refused
+peer tcp 10.77.2.1 443 - refused
+peer tcp 10.77.1.1 8081 - open
+peer tcp 10.77.1.1 3306 - refused
+peer udp 10.77.1.1 7005 - refused
+host tcp 10.77.1.2 25 - refused
+P
+cat >"$PC_TMP/firewalld-a.probes" <<'P'
+peer tcp 10.77.1.1 22 10.77.1.2 open
+peer tcp 10.77.1.1 443 - open
+peer tcp 10.77.1.1 7070 - open
+peer udp 10.77.1.1 7071 - open
+peer tcp 10.77.1.1 8080 10.77.1.2 open
+peer tcp 10.77.1.1 8080 10.77.1.3 refused
+peer udp 10.77.1.1 60000 - open
+peer tcp 10.77.1.1 80 10.77.1.3 open
+peer tcp 10.77.1.1 80 10.77.1.2 refused
+peer tcp 10.77.1.1 2222 - open
+peer tcp 10.77.1.1 22 10.77.1.4 timeout
+peer tcp 10.77.1.1 22 10.77.1.5 refused
+peer tcp fd77:1::1 8443 fd77:1::3 open
+peer tcp fd77:1::1 8443 fd77:1::2 refused
+peer tcp fd77:1::1 3306 fd77:1::4 open
+peer tcp fd77:1::1 3306 fd77:1::2 refused
+peer tcp 10.77.2.1 5432 - open
+peer tcp 10.77.2.1 443 - refused
+peer tcp 10.77.1.1 5432 - refused
+P
+cat >"$PC_TMP/firewalld-b.probes" <<'P'
+peer tcp 10.77.1.1 22 10.77.1.2 open
+peer tcp 10.77.1.1 3306 10.77.1.2 timeout
+peer tcp 10.77.1.1 3003 10.77.1.2 open
+peer tcp 10.77.1.1 8080 10.77.1.3 open
+peer tcp 10.77.1.1 3003 10.77.1.3 refused
+peer tcp 10.77.1.1 22 10.77.1.3 open
+peer tcp 10.77.2.1 3306 - open
+peer tcp fd77:1::1 3306 fd77:1::2 timeout
+P
+
+for set in ufw-a ufw-b firewalld-a firewalld-b; do
+	"$portctl" --data-dir "$PC_TMP/share" import "${set%%-*}" "$data/$set" \
+		>"$PC_TMP/etc/rules.d/50-import.rules" 2>"$PC_TMP/import.err"
+	[ -s "$PC_TMP/etc/rules.d/50-import.rules" ] || pc_fail "import $set: $(cat "$PC_TMP/import.err")"
+	pc_apply host || pc_fail "apply $set: $(cat "$PC_TMP/apply.err")"
+	probe_all portctl "$set"
+done
+
+if [ -n "${PORTCTL_IMPORT_TOOLS:-}" ]; then
+	# The original: ufw's own iptables-nft rules in the same namespace.
+	pc_in host nft delete table inet portctl || pc_fail "nft delete table inet portctl"
+	for set in ufw-a ufw-b; do
+		pc_in host "$data/generate.sh" --ufw-enable "$PORTCTL_IMPORT_TOOLS" "$data/$set" \
+			"$PC_TMP/ufw-$set" || pc_fail "ufw --force enable for $set"
+		probe_all ufw "$set"
+		pc_in host nft flush ruleset
+	done
+fi
