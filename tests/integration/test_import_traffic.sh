@@ -7,7 +7,8 @@
 # package, see generate.sh) the ufw configurations are also enabled with
 # ufw itself in the same namespace and must give the same verdicts on the
 # same probes. firewalld's verdicts are derived from its files (running
-# firewalld needs D-Bus), with its default target as a reject.
+# firewalld needs D-Bus), with its default target as a reject. And
+# 'portctl explain' agrees with the traffic on every probe.
 set -u
 . "$(dirname "$0")/lib.sh"
 pc_require
@@ -50,6 +51,35 @@ probe_all() {
 			pc_fail "$1 $2: $proto $addr $port from ${src:-$from} gave $got, expected $want"
 	done <"$PC_TMP/$2.probes"
 	pc_log "ok: $1 $2: $(wc -l <"$PC_TMP/$2.probes") probes"
+}
+
+# explain_all SET: 'portctl explain --offline' says of each probe what the
+# traffic showed (accept: open, reject: refused, drop: timeout).
+explain_all() {
+	set_name=$1
+	while read -r from proto addr port src want; do
+		case "$addr" in
+		10.77.2.*) iface=eth1 peer=10.77.2.2 ;;
+		*:*) iface=vh1 peer=fd77:1::2 ;;
+		*) iface=vh1 peer=10.77.1.2 ;;
+		esac
+		[ "$src" = - ] && src=$peer
+		if [ "$from" = host ]; then
+			set -- out "$proto" "$port" to "$addr" on "$iface"
+		else
+			set -- in "$proto" "$port" from "$src" on "$iface"
+		fi
+		verdict=$("$portctl" --config "$PC_TMP/etc" --data-dir "$PC_TMP/share" explain "$@" \
+			--offline | sed -n 's/^verdict: *//p')
+		case "$verdict" in
+		accept*) got=open ;;
+		reject) got=refused ;;
+		drop) got=timeout ;;
+		*) got="$verdict" ;;
+		esac
+		[ "$got" = "$want" ] || pc_fail "explain $*: $verdict, the traffic: $want"
+	done <"$PC_TMP/$set_name.probes"
+	pc_log "ok: explain agrees on $set_name"
 }
 
 cat >"$PC_TMP/ufw-a.probes" <<'P'
@@ -123,6 +153,7 @@ for set in ufw-a ufw-b firewalld-a firewalld-b; do
 	[ -s "$PC_TMP/etc/rules.d/50-import.rules" ] || pc_fail "import $set: $(cat "$PC_TMP/import.err")"
 	pc_apply host || pc_fail "apply $set: $(cat "$PC_TMP/apply.err")"
 	probe_all portctl "$set"
+	explain_all "$set"
 done
 
 if [ -n "${PORTCTL_IMPORT_TOOLS:-}" ]; then
