@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff ban unban exposure"
+	local commands="allow deny reject limit insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff import ban unban exposure"
 	local rule_words="in out zone from to rate log comment tcp udp sctp any"
 	local cmd="" i
 	_portctl_global=()
@@ -100,6 +100,13 @@ _portctl()
 			*) COMPREPLY=($(compgen -W "from to on --offline --json" -- "$cur")) ;;
 			esac
 			;;
+		esac
+		;;
+	import)
+		# import ufw|firewalld [DIR]
+		case $prev in
+		ufw | firewalld) _filedir -d ;;
+		import) COMPREPLY=($(compgen -W "ufw firewalld --help" -- "$cur")) ;;
 		esac
 		;;
 	help)
