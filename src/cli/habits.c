@@ -125,7 +125,8 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 int cli_habit_command(const struct cli_context *ctx, int argc, char *argv[])
 {
 	static const char *const fw_opts[] = {
-	    "--add-", "--remove-", "--permanent", "--zone=", "--list-", "--get-",
+	    /* Not --zone=, which ban and unban take too. */
+	    "--add-", "--remove-", "--permanent", "--list-", "--get-",
 	    "--set-default-zone", "--runtime-to-permanent", "--reload", "--query-", "--state",
 	};
 	static const char *const globals_with_value[] = {"-c", "-d", "-s", "--config", "--data-dir", "--socket"};
