@@ -31,6 +31,10 @@ void imp_note(struct imp *im, const char *where, const char *fmt, ...) _printf_(
  * "-zone". buf must hold 33 bytes. */
 const char *imp_zone_name(char *buf, const char *name, const char *prefix);
 
+/* An interface name portctl.rules(5) accepts: 1 to 15 of [A-Za-z0-9_.:@-]
+ * (no "eth+" wildcards). */
+bool imp_ifname_ok(const char *name);
+
 /* Read the configuration in dir; 0, or -errno when nothing could be read
  * (reported). */
 int import_ufw(struct imp *im, const char *dir);

@@ -75,6 +75,14 @@ void imp_note(struct imp *im, const char *where, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool imp_ifname_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 15 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") == n;
+}
+
 /* portctl.rules(5)'s keywords, which cannot name a zone. */
 static bool word_is_keyword(const char *s)
 {

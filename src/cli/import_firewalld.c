@@ -214,7 +214,8 @@ static char *zone_where(const struct fw_zone *z, const struct xml_node *n)
 	if (z->file && n) {
 		if (asprintf(&w, "%s:%zu", z->file, n->line) < 0)
 			return NULL;
-	} else if (asprintf(&w, "%s", z->file ? z->file : z->name) < 0) {
+	} else if (z->file ? asprintf(&w, "%s", z->file) < 0
+			   : asprintf(&w, "firewalld's shipped zone %s", z->name) < 0) {
 		return NULL;
 	}
 	return w;
@@ -385,8 +386,11 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 		const struct xml_node *k = x->kids[i];
 		_cleanup_free_ char *where = zone_where(z, k);
 
-		if (streq(k->name, "interface") && xml_attr(k, "name"))
+		if (streq(k->name, "interface") && xml_attr(k, "name") && imp_ifname_ok(xml_attr(k, "name")))
 			imp_printf(im, &ifaces, "%s%s", ifaces.len ? "," : "", xml_attr(k, "name"));
+		else if (streq(k->name, "interface"))
+			imp_skip(im, where, "zone %s: interface '%s' (not a name portctl accepts)", z->name,
+				 xml_attr(k, "name") ? xml_attr(k, "name") : "");
 		else if (streq(k->name, "source") && xml_attr(k, "address"))
 			imp_printf(im, &sources, "%s%s", sources.len ? "," : "", xml_attr(k, "address"));
 		else if (streq(k->name, "source") && xml_attr(k, "ipset"))

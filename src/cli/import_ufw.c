@@ -255,6 +255,10 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 		imp_skip(im, r->where, "limit out (portctl limits inbound connections only)");
 		return;
 	}
+	if (*iface && !imp_ifname_ok(iface)) {
+		imp_skip(im, r->where, "%s on '%s' (not an interface name portctl accepts)", r->action, iface);
+		return;
+	}
 	imp_printf(im, &im->rules, "# %s%s%s\n", r->where, *r->dapp ? ": ufw app " : "", r->dapp);
 	imp_printf(im, &im->rules, "%s%s", r->action, r->out ? " out" : "");
 	if (!streq(r->dport, "any")) {
@@ -298,7 +302,7 @@ static int iface_add(struct ufw_ctx *u, const char *iface)
 {
 	char **slot;
 
-	if (!*iface)
+	if (!*iface || !imp_ifname_ok(iface))
 		return 0;
 	for (size_t i = 0; i < u->n_ifaces; i++)
 		if (streq(u->ifaces[i], iface))
@@ -422,7 +426,7 @@ static void extra_rules_report(struct imp *im, const char *dir)
 int import_ufw(struct imp *im, const char *dir)
 {
 	_cleanup_free_ char *defaults = NULL, *dwhere = NULL, *conf = NULL, *conf_path = NULL;
-	_cleanup_free_ char *pin = NULL, *pout = NULL, *enabled = NULL, *ipv6 = NULL;
+	_cleanup_free_ char *pin = NULL, *pout = NULL, *enabled = NULL, *ipv6 = NULL, *loglevel = NULL;
 	struct ufw_rules v4 = {0}, v6 = {0};
 	struct ufw_ctx u = {.im = im};
 	const char *in_policy, *out_policy;
@@ -452,6 +456,10 @@ int import_ufw(struct imp *im, const char *dir)
 		enabled = conf_get(conf, "ENABLED");
 		if (enabled && !streq(enabled, "yes"))
 			imp_note(im, conf_path, "ufw was not enabled (ENABLED=%s); its rules are imported anyway", enabled);
+		loglevel = conf_get(conf, "LOGLEVEL");
+		if (loglevel && !streq(loglevel, "off"))
+			imp_note(im, conf_path, "LOGLEVEL=%s (ufw logged blocked packets) is not kept: "
+						"portctl logs the packets of rules with 'log'", loglevel);
 	}
 	if (defaults_read(im, dir, &defaults, &dwhere) == 0) {
 		pin = conf_get(defaults, "DEFAULT_INPUT_POLICY");

@@ -169,6 +169,15 @@ printf '<zone>\n  <service name="ssh">\n</zone>\n' >"$tmp/fw-broken/zones/work.x
 run 1 import firewalld "$tmp/fw-broken"
 expect_in "$tmp/err" "portctl import: $tmp/fw-broken/zones/work.xml:3: not converted: the file (mismatched end tag)"
 
+# An interface wildcard portctl has no word for; firewalld's shipped
+# public zone (no file) named as such.
+mkdir -p "$tmp/fw-wild/zones"
+printf '<zone>\n<interface name="eth+"/>\n</zone>\n' >"$tmp/fw-wild/zones/internal.xml"
+run 1 import firewalld "$tmp/fw-wild"
+expect_in "$tmp/err" "portctl import: $tmp/fw-wild/zones/internal.xml:2: not converted: zone internal: interface 'eth+' (not a name portctl accepts)"
+expect_in "$tmp/err" "portctl import: firewalld's shipped zone public: note: service dhcpv6-client: destination fe80::/64 is not kept: the rule is broader"
+expect_in "$tmp/out" "allow 546/udp zone public comment \"dhcpv6-client\""
+
 # Usage and unreadable directories.
 run 2 import
 expect_in "$tmp/err" "portctl import: which firewall? 'ufw' or 'firewalld', then DIR if not /etc/ufw"
