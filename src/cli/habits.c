@@ -21,6 +21,43 @@ static bool word_is_ufw_range(const char *w)
 		w[d1 + 1 + strspn(w + d1 + 1, "0123456789")] == '/');
 }
 
+/* The application profiles ufw users meet most (ufw's own and those that
+ * openssh-server, apache2, nginx, postfix, dovecot and bind9 install),
+ * with portctl's services for them. */
+static const char *ufw_app_service(const char *app)
+{
+	static const struct {
+		const char *app, *service;
+	} apps[] = {
+	    {"OpenSSH", "ssh"},
+	    {"Apache", "http"},
+	    {"Apache Secure", "https"},
+	    {"Apache Full", "http,https"},
+	    {"Nginx HTTP", "http"},
+	    {"Nginx HTTPS", "https"},
+	    {"Nginx Full", "http,https"},
+	    {"WWW", "http"},
+	    {"WWW Secure", "https"},
+	    {"WWW Full", "http,https"},
+	    {"WWW Cache", "http-alt"},
+	    {"Postfix", "smtp"},
+	    {"Postfix SMTPS", "submissions"},
+	    {"Postfix Submission", "submission"},
+	    {"Dovecot IMAP", "imap"},
+	    {"Dovecot Secure IMAP", "imaps"},
+	    {"Dovecot POP3", "pop3"},
+	    {"Dovecot Secure POP3", "pop3s"},
+	    {"Bind9", "dns"},
+	    {"DNS", "dns"},
+	    {"Samba", "smb,netbios"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(apps); i++)
+		if (streq(app, apps[i].app))
+			return apps[i].service;
+	return NULL;
+}
+
 static void port_print(struct pc_strbuf *sb, const char *p, const char *proto)
 {
 	pc_strbuf_printf(sb, " ");
@@ -56,6 +93,11 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 			ufw = true;
 		if (word_is_ufw_range(w))
 			ufw = true;
+		if (ufw_app_service(w)) {
+			ufw = true;
+			app = w;
+			continue;
+		}
 		if ((streq(w, "in") || streq(w, "out")) && i == 1)
 			dir = w;
 		else if (streq(w, "log") || streq(w, "log-all"))
@@ -95,6 +137,8 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 		port_print(&sb, dport, proto);
 	else if (plain && !app)
 		port_print(&sb, plain, NULL);
+	else if (app && ufw_app_service(app))
+		pc_strbuf_printf(&sb, " %s", ufw_app_service(app));
 	else if (app)
 		pc_strbuf_printf(&sb, " SERVICE");
 	else if (proto)
@@ -117,7 +161,9 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 			why = NULL;
 		return hint_print(ctx, &sb, why);
 	}
-	return hint_print(ctx, &sb, app ? "(ufw apps are portctl services: 'portctl services')" : NULL);
+	return hint_print(ctx, &sb, app && !ufw_app_service(app)
+					? "(ufw apps are portctl services: 'portctl services')"
+					: NULL);
 }
 
 /* firewall-cmd's options anywhere on the line, or "ufw"/"firewall-cmd"

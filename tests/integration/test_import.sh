@@ -225,6 +225,10 @@ hint "portctl: did you mean: zone trusted source 10.0.0.0/8  (a line in /etc/por
 	--zone=trusted --add-source=10.0.0.0/8
 hint "portctl: did you mean: portctl reload" firewall-cmd --reload
 hint "portctl: did you mean: portctl allow 22/tcp  (portctl's words are ufw's)" ufw allow 22/tcp
+hint "portctl: did you mean: portctl allow ssh from 10.0.0.0/8" allow from 10.0.0.0/8 to any app OpenSSH
+hint "portctl: did you mean: portctl allow http,https" allow "Nginx Full"
+hint "portctl: did you mean: portctl allow SERVICE  (ufw apps are portctl services: 'portctl services')" \
+	allow app "My App"
 # portctl's own words are left alone (here: on to the missing daemon).
 run 3 allow 22/tcp from 192.0.2.7 to any
 
