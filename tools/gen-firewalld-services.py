@@ -24,7 +24,7 @@ for f in sorted(os.listdir(os.path.join(base, "services"))):
     if not f.endswith(".xml"):
         continue
     root = ET.parse(os.path.join(base, "services", f)).getroot()
-    ports, other = [], []
+    ports, other, dests = [], [], []
     for e in root:
         if e.tag == "port" and not e.get("port"):
             other.append("protocol " + e.get("protocol"))
@@ -35,15 +35,15 @@ for f in sorted(os.listdir(os.path.join(base, "services"))):
         elif e.tag == "source-port":
             other.append("source port %s/%s" % (e.get("port"), e.get("protocol")))
         elif e.tag == "destination":
-            other.append("destination " + " ".join(v for v in (e.get("ipv4"), e.get("ipv6")) if v))
+            dests.extend(v for v in (e.get("ipv4"), e.get("ipv6")) if v)
         elif e.tag == "helper":
             other.append("helper " + e.get("name"))
         elif e.tag == "include":
             other.append("include " + e.get("service"))
     incl = [e.get("service") for e in root if e.tag == "include"]
     other = [o for o in other if not o.startswith("include ")]
-    print("\t{%s, %s, %s, %s}," % (c(f[:-4]), c(",".join(ports)), c(",".join(incl)),
-                                    c("; ".join(other))))
+    print("\t{%s, %s, %s, %s, %s}," % (c(f[:-4]), c(",".join(ports)), c(",".join(incl)),
+                                        c(",".join(dests)), c("; ".join(other))))
 print("};\nconst size_t fw_n_shipped_services = ARRAY_SIZE(fw_shipped_services);\n")
 print("const struct fw_shipped_zone fw_shipped_zones[] = {")
 for f in sorted(os.listdir(os.path.join(base, "zones"))):

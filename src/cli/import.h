@@ -60,6 +60,7 @@ struct fw_shipped_service {
 	const char *name;
 	const char *ports;    /* "22/tcp,60000-61000/udp", may be empty */
 	const char *includes; /* other services, comma-separated */
+	const char *dests;    /* destination addresses, comma-separated */
 	const char *other;    /* what portctl cannot express, for the report */
 };
 struct fw_shipped_zone {

@@ -118,18 +118,17 @@ static const struct fw_shipped_service *shipped_service(const char *name)
 	return NULL;
 }
 
-/* The ports of a service as a portctl target ("22/tcp,60000-61000/udp"),
- * from DIR/services/NAME.xml or the shipped table, includes followed;
- * what portctl cannot express goes to the report. false: unknown. */
-static bool service_ports(struct fw *fw, const char *name, const char *where,
-			  struct pc_strbuf *ports, unsigned depth)
+/* A service's own ports as a portctl target ("22/tcp,60000-61000/udp"),
+ * destination addresses and included services (comma-separated lists),
+ * from DIR/services/NAME.xml or the shipped table; what portctl cannot
+ * express goes to the report. false: unknown. */
+static bool service_lookup(struct fw *fw, const char *name, const char *where, struct pc_strbuf *ports,
+			   struct pc_strbuf *dests, struct pc_strbuf *incl)
 {
 	_cleanup_free_ char *path = NULL;
 	struct xml_node *x;
 	const struct fw_shipped_service *s;
 
-	if (depth > 8)
-		return false;
 	if (asprintf(&path, "%s/services/%s.xml", fw->dir, name) < 0) {
 		fw->im->oom = true;
 		return false;
@@ -146,10 +145,13 @@ static bool service_ports(struct fw *fw, const char *name, const char *where,
 				imp_skip(fw->im, where, "service %s: protocol %s", name,
 					 proto ? proto : xml_attr(k, "value") ? xml_attr(k, "value") : "?");
 			else if (streq(k->name, "include") && xml_attr(k, "service"))
-				service_ports(fw, xml_attr(k, "service"), where, ports, depth + 1);
-			else if (streq(k->name, "destination"))
-				imp_note(fw->im, where, "service %s: its destination address is not kept: the rule is broader", name);
-			else if (streq(k->name, "source-port") || streq(k->name, "helper"))
+				imp_printf(fw->im, incl, "%s%s", incl->len ? "," : "", xml_attr(k, "service"));
+			else if (streq(k->name, "destination")) {
+				for (const char *const *a = (const char *const[]){"ipv4", "ipv6", NULL}; *a; a++)
+					if (xml_attr(k, *a))
+						imp_printf(fw->im, dests, "%s%s", dests->len ? "," : "",
+							   xml_attr(k, *a));
+			} else if (streq(k->name, "source-port") || streq(k->name, "helper"))
 				imp_skip(fw->im, where, "service %s: %s", name, k->name);
 		}
 		xml_free(x);
@@ -158,22 +160,37 @@ static bool service_ports(struct fw *fw, const char *name, const char *where,
 	s = shipped_service(name);
 	if (!s)
 		return false;
-	if (*s->ports)
-		imp_printf(fw->im, ports, "%s%s", ports->len ? "," : "", s->ports);
-	if (*s->other) {
-		if (strncmp(s->other, "destination", 11) == 0)
-			imp_note(fw->im, where, "service %s: %s is not kept: the rule is broader", name, s->other);
-		else
-			imp_skip(fw->im, where, "service %s: %s", name, s->other);
-	}
-	if (*s->includes) {
-		_cleanup_free_ char *inc = strdup(s->includes);
+	imp_printf(fw->im, ports, "%s", s->ports);
+	imp_printf(fw->im, dests, "%s", s->dests);
+	imp_printf(fw->im, incl, "%s", s->includes);
+	if (*s->other)
+		imp_skip(fw->im, where, "service %s: %s", name, s->other);
+	return true;
+}
+
+/* All the ports of a service, includes followed, as one target: for a
+ * rich rule, which takes one. A destination is not kept (noted). */
+static bool service_ports(struct fw *fw, const char *name, const char *where,
+			  struct pc_strbuf *ports, unsigned depth)
+{
+	struct pc_strbuf own = {0}, dests = {0}, incl = {0};
+	bool known = depth <= 8 && service_lookup(fw, name, where, &own, &dests, &incl);
+
+	if (own.len)
+		imp_printf(fw->im, ports, "%s%s", ports->len ? "," : "", own.buf);
+	if (dests.len)
+		imp_note(fw->im, where, "service %s: its destination %s is not kept: the rule is broader",
+			 name, dests.buf);
+	if (incl.len) {
 		char *save = NULL;
 
-		for (char *w = inc ? strtok_r(inc, ",", &save) : NULL; w; w = strtok_r(NULL, ",", &save))
+		for (char *w = strtok_r(incl.buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
 			service_ports(fw, w, where, ports, depth + 1);
 	}
-	return true;
+	pc_strbuf_free(&own);
+	pc_strbuf_free(&dests);
+	pc_strbuf_free(&incl);
+	return known;
 }
 
 /* An ipset's entries, comma-separated, for hash:ip and hash:net sets. */
@@ -358,18 +375,33 @@ static int prio_of(const struct xml_node *rule)
 	return p ? (int)strtol(p, NULL, 10) : 0;
 }
 
+/* A zone's service: its ports, once per destination address if it has
+ * any (mdns: 224.0.0.251 and ff02::fb), then its includes, each with
+ * their own destinations. */
 static void service_emit(struct fw *fw, const struct fw_zone *z, const char *zn, const char *name,
-			 const struct xml_node *n)
+			 const struct xml_node *n, unsigned depth)
 {
 	_cleanup_free_ char *where = zone_where(z, n);
-	struct pc_strbuf ports = {0};
+	struct pc_strbuf ports = {0}, dests = {0}, incl = {0};
+	char *save = NULL;
 
-	if (!service_ports(fw, name, where, &ports, 0))
+	if (depth > 8 || !service_lookup(fw, name, where, &ports, &dests, &incl)) {
 		imp_skip(fw->im, where, "service %s (unknown: no %s/services/%s.xml and not shipped)",
 			 name, fw->dir, name);
-	else if (ports.len > 0)
+		goto out;
+	}
+	if (ports.len > 0 && dests.len == 0)
 		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s comment \"%s\"\n", ports.buf, zn, name);
+	for (char *d = ports.len && dests.len ? strtok_r(dests.buf, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save))
+		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s to %s comment \"%s\"\n", ports.buf, zn, d,
+			   name);
+	save = NULL;
+	for (char *w = incl.len ? strtok_r(incl.buf, ",", &save) : NULL; w; w = strtok_r(NULL, ",", &save))
+		service_emit(fw, z, zn, w, n, depth + 1);
+out:
 	pc_strbuf_free(&ports);
+	pc_strbuf_free(&dests);
+	pc_strbuf_free(&incl);
 }
 
 static void zone_emit(struct fw *fw, const struct fw_zone *z)
@@ -419,7 +451,7 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 
 				for (char *w = svcs ? strtok_r(svcs, ",", &save) : NULL; w;
 				     w = strtok_r(NULL, ",", &save))
-					service_emit(fw, z, zn, w, NULL);
+					service_emit(fw, z, zn, w, NULL, 0);
 			}
 			for (size_t i = 0; x && i < x->n_kids; i++) {
 				const struct xml_node *k = x->kids[i];
@@ -427,7 +459,7 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 				const char *port = xml_attr(k, "port"), *proto = xml_attr(k, "protocol");
 
 				if (streq(k->name, "service") && xml_attr(k, "name"))
-					service_emit(fw, z, zn, xml_attr(k, "name"), k);
+					service_emit(fw, z, zn, xml_attr(k, "name"), k, 0);
 				else if (streq(k->name, "port") && port && proto &&
 					 (streq(proto, "tcp") || streq(proto, "udp") || streq(proto, "sctp")))
 					imp_printf(im, &im->rules, "allow %s/%s zone %s\n", port, proto, zn);

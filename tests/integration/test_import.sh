@@ -101,7 +101,8 @@ cp "$data/ufw-b/default-ufw" "$tmp/root/etc/default/ufw"
 run 0 import ufw "$tmp/root/etc/ufw"
 expect_in "$tmp/out" "zone public policy in reject policy out accept default"
 
-# --- firewalld: services (shipped, custom, with includes), ports, a range,
+# --- firewalld: services (shipped, custom, with includes and destination
+# addresses, one rule per address), ports, a range,
 # rich rules (source, service, reject, limit, ipset, family), interface
 # and source zones; icmp-block, policy, direct rule and the netbios helper
 # reported; drop/reject rich rules ahead of the accepts, as firewalld runs them.
@@ -116,9 +117,11 @@ zone internal interface eth1 policy in reject   # firewalld zone internal, targe
 zone public policy in reject default   # firewalld zone public, target default
 zone trusted source fd77:1::4 policy in accept   # firewalld zone trusted, target ACCEPT
 allow 22/tcp zone internal comment "ssh"
-allow 5353/udp zone internal comment "mdns"
-allow 138/udp,137/udp zone internal comment "samba-client"
-allow 546/udp zone internal comment "dhcpv6-client"
+allow 5353/udp zone internal to 224.0.0.251 comment "mdns"
+allow 5353/udp zone internal to ff02::fb comment "mdns"
+allow 138/udp zone internal comment "samba-client"
+allow 137/udp zone internal comment "netbios-ns"
+allow 546/udp zone internal to fe80::/64 comment "dhcpv6-client"
 allow 5432/tcp zone internal comment "postgresql"
 reject 8080/tcp zone public from 10.77.1.3
 deny zone public from 10.77.1.4
@@ -170,13 +173,12 @@ run 1 import firewalld "$tmp/fw-broken"
 expect_in "$tmp/err" "portctl import: $tmp/fw-broken/zones/work.xml:3: not converted: the file (mismatched end tag)"
 
 # An interface wildcard portctl has no word for; firewalld's shipped
-# public zone (no file) named as such.
+# public zone, its services' destination addresses kept.
 mkdir -p "$tmp/fw-wild/zones"
 printf '<zone>\n<interface name="eth+"/>\n</zone>\n' >"$tmp/fw-wild/zones/internal.xml"
 run 1 import firewalld "$tmp/fw-wild"
 expect_in "$tmp/err" "portctl import: $tmp/fw-wild/zones/internal.xml:2: not converted: zone internal: interface 'eth+' (not a name portctl accepts)"
-expect_in "$tmp/err" "portctl import: firewalld's shipped zone public: note: service dhcpv6-client: destination fe80::/64 is not kept: the rule is broader"
-expect_in "$tmp/out" "allow 546/udp zone public comment \"dhcpv6-client\""
+expect_in "$tmp/out" "allow 546/udp zone public to fe80::/64 comment \"dhcpv6-client\""
 
 # Usage and unreadable directories.
 run 2 import
