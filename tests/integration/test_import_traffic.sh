@@ -3,12 +3,12 @@
 # did. Each configuration of tests/data/import/ (written by the real ufw
 # and firewall-offline-cmd, see generate.sh there) is imported, applied by
 # portctld in a namespace and probed from a peer; the verdicts must be
-# those listed here. With PORTCTL_IMPORT_TOOLS=ROOT (extracted ufw
-# package, see generate.sh) the ufw configurations are also enabled with
-# ufw itself in the same namespace and must give the same verdicts on the
-# same probes. firewalld's verdicts are derived from its files (running
-# firewalld needs D-Bus), with its default target as a reject. And
-# 'portctl explain' agrees with the traffic on every probe.
+# those listed here, and 'portctl explain' must say the same of each. With
+# PORTCTL_IMPORT_TOOLS=ROOT (extracted ufw and firewalld packages, see
+# generate.sh) the originals run in the same namespace -- ufw enabled
+# there, firewalld on a private D-Bus (firewalld-run.sh) -- and must give
+# the same verdicts on the same probes. Without them the verdicts listed
+# are the ones those runs gave.
 set -u
 . "$(dirname "$0")/lib.sh"
 pc_require
@@ -47,6 +47,9 @@ probe_all() {
 		[ "$want" = timeout ] && wait_ms=400
 		# shellcheck disable=SC2086
 		got=$(pc_probe "$from" "$proto" "$addr" "$port" $wait_ms $src)
+		# firewalld rejects with ICMP admin-prohibited, which connect()
+		# reports as EHOSTUNREACH: refused all the same.
+		[ -n "${FIREWALLD:-}" ] && [ "$got" = error ] && got=refused
 		[ "$got" = "$want" ] ||
 			pc_fail "$1 $2: $proto $addr $port from ${src:-$from} gave $got, expected $want"
 	done <"$PC_TMP/$2.probes"
@@ -157,7 +160,8 @@ for set in ufw-a ufw-b firewalld-a firewalld-b; do
 done
 
 if [ -n "${PORTCTL_IMPORT_TOOLS:-}" ]; then
-	# The original: ufw's own iptables-nft rules in the same namespace.
+	# The originals, in the same namespace: ufw's own iptables-nft rules,
+	# then firewalld itself (on a private D-Bus).
 	pc_in host nft delete table inet portctl || pc_fail "nft delete table inet portctl"
 	for set in ufw-a ufw-b; do
 		pc_in host "$data/generate.sh" --ufw-enable "$PORTCTL_IMPORT_TOOLS" "$data/$set" \
@@ -165,4 +169,16 @@ if [ -n "${PORTCTL_IMPORT_TOOLS:-}" ]; then
 		probe_all ufw "$set"
 		pc_in host nft flush ruleset
 	done
+	if command -v dbus-daemon >/dev/null; then
+		for set in firewalld-a firewalld-b; do
+			mkdir -p "$PC_TMP/run-$set"
+			cp -R "$data/$set" "$PC_TMP/cfg-$set"
+			pc_background host "$data/firewalld-run.sh" "$PORTCTL_IMPORT_TOOLS" \
+				"$PC_TMP/cfg-$set" "$PC_TMP/run-$set"
+			[ "$PC_READY" = ready ] || pc_fail "firewalld for $set: $PC_READY"
+			FIREWALLD=1 probe_all firewalld "$set"
+			pc_stop "$PC_LAST_PID"
+			pc_in host nft flush ruleset
+		done
+	fi
 fi
