@@ -18,12 +18,12 @@
 #include "portctl/diag.h"
 
 static const char import_usage[] =
-	"import ufw|firewalld [DIR]\n\n"
-	"Read a ufw (DIR: /etc/ufw) or firewalld (DIR: /etc/firewalld)\n"
-	"configuration and print it as one portctl rules file, e.g.\n"
-	"  portctl import ufw > /etc/portctl/rules.d/50-from-ufw.rules\n"
-	"What cannot be converted is reported on standard error. Exit status:\n"
-	"0 all converted, 1 some parts not converted or DIR unreadable.\n";
+    "import ufw|firewalld [DIR]\n\n"
+    "Read a ufw (DIR: /etc/ufw) or firewalld (DIR: /etc/firewalld)\n"
+    "configuration and print it as one portctl rules file, e.g.\n"
+    "  portctl import ufw > /etc/portctl/rules.d/50-from-ufw.rules\n"
+    "What cannot be converted is reported on standard error. Exit status:\n"
+    "0 all converted, 1 some parts not converted or DIR unreadable.\n";
 
 /* Parse the text as portctl check would, the shipped zones and services
  * included: an import that portctl would refuse is a bug here, not the
@@ -49,7 +49,8 @@ static int import_validate(struct cli_context *ctx, const char *text, size_t len
 	pc_diags_init(&d);
 	r = pc_config_load_files(&ctx->paths, files, 1, &cfg, &d);
 	if (r < 0 || pc_diags_has_errors(&d)) {
-		fprintf(stderr, "%s import: the result does not pass 'portctl check' (a bug):\n", ctx->prog);
+		fprintf(stderr, "%s import: the result does not pass 'portctl check' (a bug):\n",
+			ctx->prog);
 		pc_diags_print(stderr, &d, cfg ? &cfg->sources : NULL);
 		if (r >= 0)
 			r = -EINVAL;
@@ -70,9 +71,11 @@ int cmd_import(struct cli_context *ctx, int argc, char *argv[])
 	if (i < 0)
 		return code;
 	if (i == argc || argc - i > 2 || (!streq(argv[i], "ufw") && !streq(argv[i], "firewalld"))) {
-		fprintf(stderr, "%s import: which firewall? 'ufw' or 'firewalld', then DIR if not %s\n"
-				"Run '%s import --help' for usage.\n",
-			ctx->prog, i < argc && streq(argv[i], "firewalld") ? "/etc/firewalld" : "/etc/ufw",
+		fprintf(stderr,
+			"%s import: which firewall? 'ufw' or 'firewalld', then DIR if not %s\n"
+			"Run '%s import --help' for usage.\n",
+			ctx->prog,
+			i < argc && streq(argv[i], "firewalld") ? "/etc/firewalld" : "/etc/ufw",
 			ctx->prog);
 		return CLI_EXIT_USAGE;
 	}
@@ -81,14 +84,18 @@ int cmd_import(struct cli_context *ctx, int argc, char *argv[])
 
 	r = streq(from, "ufw") ? import_ufw(&im, dir) : import_firewalld(&im, dir);
 	if (r == 0 && !im.oom) {
-		imp_printf(&im, &out, "# Imported from %s's configuration in %s by 'portctl import %s'.\n",
+		imp_printf(&im, &out,
+			   "# Imported from %s's configuration in %s by 'portctl import %s'.\n",
 			   from, dir, from);
 		imp_printf(&im, &out, "%.*s", (int)im.head.len, im.head.buf ? im.head.buf : "");
-		imp_printf(&im, &out, "# Check it ('portctl check'), then put it in /etc/portctl/rules.d/.\n"
-				      "# portctl's defaults.rules ('allow ssh' in the default zone) still comes\n"
-				      "# after these rules; an empty /etc/portctl/defaults.rules removes it.\n\n");
-		imp_printf(&im, &out, "%.*s\n%.*s", (int)im.zones.len, im.zones.buf ? im.zones.buf : "",
-			   (int)im.rules.len, im.rules.buf ? im.rules.buf : "");
+		imp_printf(
+		    &im, &out,
+		    "# Check it ('portctl check'), then put it in /etc/portctl/rules.d/.\n"
+		    "# portctl's defaults.rules ('allow ssh' in the default zone) still comes\n"
+		    "# after these rules; an empty /etc/portctl/defaults.rules removes it.\n\n");
+		imp_printf(&im, &out, "%.*s\n%.*s", (int)im.zones.len,
+			   im.zones.buf ? im.zones.buf : "", (int)im.rules.len,
+			   im.rules.buf ? im.rules.buf : "");
 	}
 	if (im.oom)
 		r = -ENOMEM;
@@ -102,8 +109,10 @@ int cmd_import(struct cli_context *ctx, int argc, char *argv[])
 	if (r == -ENOMEM)
 		fprintf(stderr, "%s import: out of memory\n", ctx->prog);
 	if (r == 0 && im.n_skipped > 0)
-		fprintf(stderr, "%s import: %u item%s not converted (above); the rest is on standard output\n",
-			ctx->prog, im.n_skipped, im.n_skipped == 1 ? "" : "s");
+		fprintf(
+		    stderr,
+		    "%s import: %u item%s not converted (above); the rest is on standard output\n",
+		    ctx->prog, im.n_skipped, im.n_skipped == 1 ? "" : "s");
 	pc_strbuf_free(&im.head);
 	pc_strbuf_free(&im.zones);
 	pc_strbuf_free(&im.rules);

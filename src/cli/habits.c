@@ -125,8 +125,9 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 	if (!ufw)
 		return -1;
 	if (sport) {
-		fprintf(stderr, "%s: 'port %s' after 'from' is ufw's source port, which portctl does "
-				"not match; see portctl.rules(5)\n",
+		fprintf(stderr,
+			"%s: 'port %s' after 'from' is ufw's source port, which portctl does "
+			"not match; see portctl.rules(5)\n",
 			ctx->prog, sport);
 		return CLI_EXIT_USAGE;
 	}
@@ -156,14 +157,17 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 	if (iface) {
 		_cleanup_free_ char *why = NULL;
 
-		if (asprintf(&why, "(interfaces belong to zones: 'zone ZONE interface %s' in a rules file)",
-			     iface) < 0)
+		if (asprintf(
+			&why,
+			"(interfaces belong to zones: 'zone ZONE interface %s' in a rules file)",
+			iface) < 0)
 			why = NULL;
 		return hint_print(ctx, &sb, why);
 	}
-	return hint_print(ctx, &sb, app && !ufw_app_service(app)
-					? "(ufw apps are portctl services: 'portctl services')"
-					: NULL);
+	return hint_print(ctx, &sb,
+			  app && !ufw_app_service(app)
+			      ? "(ufw apps are portctl services: 'portctl services')"
+			      : NULL);
 }
 
 /* firewall-cmd's options anywhere on the line, or "ufw"/"firewall-cmd"
@@ -172,10 +176,19 @@ int cli_habit_command(const struct cli_context *ctx, int argc, char *argv[])
 {
 	static const char *const fw_opts[] = {
 	    /* Not --zone=, which ban and unban take too. */
-	    "--add-", "--remove-", "--permanent", "--list-", "--get-",
-	    "--set-default-zone", "--runtime-to-permanent", "--reload", "--query-", "--state",
+	    "--add-",
+	    "--remove-",
+	    "--permanent",
+	    "--list-",
+	    "--get-",
+	    "--set-default-zone",
+	    "--runtime-to-permanent",
+	    "--reload",
+	    "--query-",
+	    "--state",
 	};
-	static const char *const globals_with_value[] = {"-c", "-d", "-s", "--config", "--data-dir", "--socket"};
+	static const char *const globals_with_value[] = {"-c",	     "-d",	   "-s",
+							 "--config", "--data-dir", "--socket"};
 	const char *zone = NULL, *why = NULL;
 	struct pc_strbuf sb = {0};
 	bool fw = false, permanent = false;
@@ -190,7 +203,8 @@ int cli_habit_command(const struct cli_context *ctx, int argc, char *argv[])
 		if (value)
 			first += 2;
 		else if (streq(argv[first], "-j") || streq(argv[first], "--json") ||
-			 strncmp(argv[first], "--config=", 9) == 0 || strncmp(argv[first], "--socket=", 9) == 0 ||
+			 strncmp(argv[first], "--config=", 9) == 0 ||
+			 strncmp(argv[first], "--socket=", 9) == 0 ||
 			 strncmp(argv[first], "--data-dir=", 11) == 0)
 			first++;
 		else
@@ -226,22 +240,26 @@ int cli_habit_command(const struct cli_context *ctx, int argc, char *argv[])
 		v = v ? v + 1 : "";
 		if (strncmp(a, "--add-port=", 11) == 0 || strncmp(a, "--add-service=", 14) == 0)
 			pc_strbuf_printf(&sb, "%s allow %s", ctx->prog, v);
-		else if (strncmp(a, "--remove-port=", 14) == 0 || strncmp(a, "--remove-service=", 17) == 0)
+		else if (strncmp(a, "--remove-port=", 14) == 0 ||
+			 strncmp(a, "--remove-service=", 17) == 0)
 			pc_strbuf_printf(&sb, "%s delete allow %s", ctx->prog, v);
-		else if (strncmp(a, "--add-source=", 13) == 0 || strncmp(a, "--add-interface=", 16) == 0 ||
+		else if (strncmp(a, "--add-source=", 13) == 0 ||
+			 strncmp(a, "--add-interface=", 16) == 0 ||
 			 strncmp(a, "--change-interface=", 19) == 0) {
 			pc_strbuf_printf(&sb, "zone %s %s %s", zone ? zone : "public",
 					 a[6] == 's' ? "source" : "interface", v);
 			why = "(a line in /etc/portctl/rules.d/; see portctl.rules(5))";
 			zone = NULL;
 		} else if (strncmp(a, "--add-rich-rule=", 16) == 0) {
-			pc_strbuf_printf(&sb, "%s allow|deny|reject PORTS from ADDR [rate N/minute]", ctx->prog);
+			pc_strbuf_printf(
+			    &sb, "%s allow|deny|reject PORTS from ADDR [rate N/minute]", ctx->prog);
 			why = "(rich rules are plain rules; see portctl.rules(5))";
 		} else if (streq(a, "--reload")) {
 			pc_strbuf_printf(&sb, "%s reload", ctx->prog);
 		} else if (strncmp(a, "--list-", 7) == 0 || streq(a, "--state")) {
 			pc_strbuf_printf(&sb, "%s status", ctx->prog);
-		} else if (strncmp(a, "--get-", 6) == 0 || strncmp(a, "--set-default-zone", 18) == 0) {
+		} else if (strncmp(a, "--get-", 6) == 0 ||
+			   strncmp(a, "--set-default-zone", 18) == 0) {
 			pc_strbuf_printf(&sb, "%s zones", ctx->prog);
 		} else if (a[0] != '-' && i == first) {
 			/* "portctl allow 443/tcp --permanent": the rest as typed. */

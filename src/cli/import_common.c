@@ -48,8 +48,8 @@ void imp_comment(struct imp *im, struct pc_strbuf *sb, const char *text)
 	imp_printf(im, sb, "\"");
 }
 
-static void imp_vreport(const struct imp *im, const char *where, const char *what,
-			const char *fmt, va_list ap)
+static void imp_vreport(const struct imp *im, const char *where, const char *what, const char *fmt,
+			va_list ap)
 {
 	fprintf(stderr, "%s import: %s: %s", im->prog, where, what);
 	vfprintf(stderr, fmt, ap);
@@ -80,17 +80,18 @@ bool imp_ifname_ok(const char *name)
 	size_t n = strlen(name);
 
 	return n >= 1 && n <= 15 &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") == n;
+	       strspn(name,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") == n;
 }
 
 /* portctl.rules(5)'s keywords, which cannot name a zone. */
 static bool word_is_keyword(const char *s)
 {
 	static const char *const words[] = {
-	    "allow",  "deny",	"reject",    "limit",  "in",	 "out",	   "zone",   "from",
-	    "to",     "rate",	"burst",     "log",    "comment", "service", "interface", "source",
-	    "policy", "default", "accept",   "drop",   "any",	 "tcp",	   "udp",    "sctp",
-	    "second", "minute",	"hour",
+	    "allow",	 "deny",   "reject", "limit",	"in",	  "out",     "zone",
+	    "from",	 "to",	   "rate",   "burst",	"log",	  "comment", "service",
+	    "interface", "source", "policy", "default", "accept", "drop",    "any",
+	    "tcp",	 "udp",	   "sctp",   "second",	"minute", "hour",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
@@ -155,7 +156,11 @@ static char *xml_decode(const char *s, size_t len)
 		static const struct {
 			const char *ent;
 			char c;
-		} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+		} ents[] = {{"&amp;", '&'},
+			    {"&lt;", '<'},
+			    {"&gt;", '>'},
+			    {"&quot;", '"'},
+			    {"&apos;", '\''}};
 		bool done = false;
 
 		if (s[i] == '&') {
@@ -375,7 +380,8 @@ static struct xml_node *xml_element(struct xml_parser *x)
 			x->err = "unterminated attribute value";
 			goto fail;
 		}
-		if (xml_push_attr(n, &na, xml_decode(s, (size_t)(x->p - s))) < 0 || !n->attrs[na - 1])
+		if (xml_push_attr(n, &na, xml_decode(s, (size_t)(x->p - s))) < 0 ||
+		    !n->attrs[na - 1])
 			goto oom;
 		x->p++;
 	}

@@ -95,7 +95,8 @@ static int xml_names(const char *dir, const char *sub, char ***out, size_t *n)
 	for (int i = 0; i < k; i++) {
 		size_t l = strlen(ents[i]->d_name);
 
-		if (*out && l > 4 && streq(ents[i]->d_name + l - 4, ".xml") && ents[i]->d_name[0] != '.')
+		if (*out && l > 4 && streq(ents[i]->d_name + l - 4, ".xml") &&
+		    ents[i]->d_name[0] != '.')
 			(*out)[(*n)++] = strndup(ents[i]->d_name, l - 4);
 		free(ents[i]);
 	}
@@ -122,8 +123,8 @@ static const struct fw_shipped_service *shipped_service(const char *name)
  * destination addresses and included services (comma-separated lists),
  * from DIR/services/NAME.xml or the shipped table; what portctl cannot
  * express goes to the report. false: unknown. */
-static bool service_lookup(struct fw *fw, const char *name, const char *where, struct pc_strbuf *ports,
-			   struct pc_strbuf *dests, struct pc_strbuf *incl)
+static bool service_lookup(struct fw *fw, const char *name, const char *where,
+			   struct pc_strbuf *ports, struct pc_strbuf *dests, struct pc_strbuf *incl)
 {
 	_cleanup_free_ char *path = NULL;
 	struct xml_node *x;
@@ -140,17 +141,23 @@ static bool service_lookup(struct fw *fw, const char *name, const char *where, s
 			const char *port = xml_attr(k, "port"), *proto = xml_attr(k, "protocol");
 
 			if (streq(k->name, "port") && port && *port && proto)
-				imp_printf(fw->im, ports, "%s%s/%s", ports->len ? "," : "", port, proto);
+				imp_printf(fw->im, ports, "%s%s/%s", ports->len ? "," : "", port,
+					   proto);
 			else if (streq(k->name, "port") || streq(k->name, "protocol"))
 				imp_skip(fw->im, where, "service %s: protocol %s", name,
-					 proto ? proto : xml_attr(k, "value") ? xml_attr(k, "value") : "?");
+					 proto			? proto
+					 : xml_attr(k, "value") ? xml_attr(k, "value")
+								: "?");
 			else if (streq(k->name, "include") && xml_attr(k, "service"))
-				imp_printf(fw->im, incl, "%s%s", incl->len ? "," : "", xml_attr(k, "service"));
+				imp_printf(fw->im, incl, "%s%s", incl->len ? "," : "",
+					   xml_attr(k, "service"));
 			else if (streq(k->name, "destination")) {
-				for (const char *const *a = (const char *const[]){"ipv4", "ipv6", NULL}; *a; a++)
+				for (const char *const *a =
+					 (const char *const[]){"ipv4", "ipv6", NULL};
+				     *a; a++)
 					if (xml_attr(k, *a))
-						imp_printf(fw->im, dests, "%s%s", dests->len ? "," : "",
-							   xml_attr(k, *a));
+						imp_printf(fw->im, dests, "%s%s",
+							   dests->len ? "," : "", xml_attr(k, *a));
 			} else if (streq(k->name, "source-port") || streq(k->name, "helper"))
 				imp_skip(fw->im, where, "service %s: %s", name, k->name);
 		}
@@ -179,8 +186,9 @@ static bool service_ports(struct fw *fw, const char *name, const char *where,
 	if (own.len)
 		imp_printf(fw->im, ports, "%s%s", ports->len ? "," : "", own.buf);
 	if (dests.len)
-		imp_note(fw->im, where, "service %s: its destination %s is not kept: the rule is broader",
-			 name, dests.buf);
+		imp_note(fw->im, where,
+			 "service %s: its destination %s is not kept: the rule is broader", name,
+			 dests.buf);
 	if (incl.len) {
 		char *save = NULL;
 
@@ -213,7 +221,8 @@ static bool ipset_entries(struct fw *fw, const char *name, const char *where, st
 		ok = true;
 		for (size_t i = 0; i < x->n_kids; i++)
 			if (streq(x->kids[i]->name, "entry") && x->kids[i]->text)
-				imp_printf(fw->im, out, "%s%s", out->len ? "," : "", x->kids[i]->text);
+				imp_printf(fw->im, out, "%s%s", out->len ? "," : "",
+					   x->kids[i]->text);
 		if (out->len == 0)
 			ok = false;
 	}
@@ -275,7 +284,8 @@ static char *limit_rate(const char *v)
 }
 
 /* One rich rule into portctl words, or a report of why not. */
-static void rich_rule_emit(struct fw *fw, const struct fw_zone *z, const char *zn, const struct xml_node *rule)
+static void rich_rule_emit(struct fw *fw, const struct fw_zone *z, const char *zn,
+			   const struct xml_node *rule)
 {
 	_cleanup_free_ char *where = zone_where(z, rule), *rate = NULL;
 	struct pc_strbuf target = {0}, from = {0}, to = {0};
@@ -300,26 +310,32 @@ static void rich_rule_emit(struct fw *fw, const struct fw_zone *z, const char *z
 			} else
 				skip = "a source by MAC address";
 		} else if (streq(n, "service")) {
-			if (!xml_attr(k, "name") || !service_ports(fw, xml_attr(k, "name"), where, &target, 0))
+			if (!xml_attr(k, "name") ||
+			    !service_ports(fw, xml_attr(k, "name"), where, &target, 0))
 				skip = "an unknown service";
 			else if (target.len == 0)
 				skip = "a service without ports";
 		} else if (streq(n, "port")) {
-			imp_printf(fw->im, &target, "%s/%s", xml_attr(k, "port") ? xml_attr(k, "port") : "?",
+			imp_printf(fw->im, &target, "%s/%s",
+				   xml_attr(k, "port") ? xml_attr(k, "port") : "?",
 				   xml_attr(k, "protocol") ? xml_attr(k, "protocol") : "tcp");
 		} else if (streq(n, "log") || streq(n, "nflog")) {
 			log = true;
 		} else if (streq(n, "audit")) {
 		} else if (streq(n, "accept") || streq(n, "reject") || streq(n, "drop")) {
-			action = streq(n, "accept") ? "allow" : streq(n, "reject") ? "reject" : "deny";
+			action = streq(n, "accept")   ? "allow"
+				 : streq(n, "reject") ? "reject"
+						      : "deny";
 			for (size_t j = 0; j < k->n_kids; j++)
 				if (streq(k->kids[j]->name, "limit")) {
 					rate = limit_rate(xml_attr(k->kids[j], "value"));
 					if (!rate || streq(action, "deny"))
-						skip = "a limit portctl cannot express (per day, or on drop)";
+						skip = "a limit portctl cannot express (per day, "
+						       "or on drop)";
 				}
 		} else {
-			skip = n; /* protocol, icmp-block, icmp-type, masquerade, forward-port, source-port, mark */
+			skip = n; /* protocol, icmp-block, icmp-type, masquerade, forward-port,
+				     source-port, mark */
 		}
 	}
 	if (!skip && !action)
@@ -337,7 +353,8 @@ static void rich_rule_emit(struct fw *fw, const struct fw_zone *z, const char *z
 	if (from.len)
 		imp_printf(fw->im, &fw->im->rules, " from %s", from.buf);
 	else if (family && to.len == 0)
-		imp_printf(fw->im, &fw->im->rules, " from %s", streq(family, "ipv6") ? "::/0" : "0.0.0.0/0");
+		imp_printf(fw->im, &fw->im->rules, " from %s",
+			   streq(family, "ipv6") ? "::/0" : "0.0.0.0/0");
 	if (to.len)
 		imp_printf(fw->im, &fw->im->rules, " to %s", to.buf);
 	if (rate)
@@ -386,17 +403,21 @@ static void service_emit(struct fw *fw, const struct fw_zone *z, const char *zn,
 	char *save = NULL;
 
 	if (depth > 8 || !service_lookup(fw, name, where, &ports, &dests, &incl)) {
-		imp_skip(fw->im, where, "service %s (unknown: no %s/services/%s.xml and not shipped)",
-			 name, fw->dir, name);
+		imp_skip(fw->im, where,
+			 "service %s (unknown: no %s/services/%s.xml and not shipped)", name,
+			 fw->dir, name);
 		goto out;
 	}
 	if (ports.len > 0 && dests.len == 0)
-		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s comment \"%s\"\n", ports.buf, zn, name);
-	for (char *d = ports.len && dests.len ? strtok_r(dests.buf, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save))
-		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s to %s comment \"%s\"\n", ports.buf, zn, d,
-			   name);
+		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s comment \"%s\"\n", ports.buf,
+			   zn, name);
+	for (char *d = ports.len && dests.len ? strtok_r(dests.buf, ",", &save) : NULL; d;
+	     d = strtok_r(NULL, ",", &save))
+		imp_printf(fw->im, &fw->im->rules, "allow %s zone %s to %s comment \"%s\"\n",
+			   ports.buf, zn, d, name);
 	save = NULL;
-	for (char *w = incl.len ? strtok_r(incl.buf, ",", &save) : NULL; w; w = strtok_r(NULL, ",", &save))
+	for (char *w = incl.len ? strtok_r(incl.buf, ",", &save) : NULL; w;
+	     w = strtok_r(NULL, ",", &save))
 		service_emit(fw, z, zn, w, n, depth + 1);
 out:
 	pc_strbuf_free(&ports);
@@ -418,13 +439,15 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 		const struct xml_node *k = x->kids[i];
 		_cleanup_free_ char *where = zone_where(z, k);
 
-		if (streq(k->name, "interface") && xml_attr(k, "name") && imp_ifname_ok(xml_attr(k, "name")))
+		if (streq(k->name, "interface") && xml_attr(k, "name") &&
+		    imp_ifname_ok(xml_attr(k, "name")))
 			imp_printf(im, &ifaces, "%s%s", ifaces.len ? "," : "", xml_attr(k, "name"));
 		else if (streq(k->name, "interface"))
-			imp_skip(im, where, "zone %s: interface '%s' (not a name portctl accepts)", z->name,
-				 xml_attr(k, "name") ? xml_attr(k, "name") : "");
+			imp_skip(im, where, "zone %s: interface '%s' (not a name portctl accepts)",
+				 z->name, xml_attr(k, "name") ? xml_attr(k, "name") : "");
 		else if (streq(k->name, "source") && xml_attr(k, "address"))
-			imp_printf(im, &sources, "%s%s", sources.len ? "," : "", xml_attr(k, "address"));
+			imp_printf(im, &sources, "%s%s", sources.len ? "," : "",
+				   xml_attr(k, "address"));
 		else if (streq(k->name, "source") && xml_attr(k, "ipset"))
 			ipset_entries(fw, xml_attr(k, "ipset"), where, &sources);
 		else if (streq(k->name, "source"))
@@ -435,11 +458,14 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 		imp_printf(im, &im->zones, " interface %s", ifaces.buf);
 	if (sources.len)
 		imp_printf(im, &im->zones, " source %s", sources.buf);
-	imp_printf(im, &im->zones, " policy in %s%s", target_policy(target), is_default ? " default" : "");
-	imp_printf(im, &im->zones, "   # firewalld zone %s, target %s\n", z->name, target ? target : "default");
+	imp_printf(im, &im->zones, " policy in %s%s", target_policy(target),
+		   is_default ? " default" : "");
+	imp_printf(im, &im->zones, "   # firewalld zone %s, target %s\n", z->name,
+		   target ? target : "default");
 	if (!streq(zn, z->name))
-		imp_note(im, z->file ? z->file : z->name, "zone %s is called %s here (%s is a portctl keyword)",
-			 z->name, zn, z->name);
+		imp_note(im, z->file ? z->file : z->name,
+			 "zone %s is called %s here (%s is a portctl keyword)", z->name, zn,
+			 z->name);
 	pc_strbuf_free(&ifaces);
 	pc_strbuf_free(&sources);
 
@@ -456,20 +482,33 @@ static void zone_emit(struct fw *fw, const struct fw_zone *z)
 			for (size_t i = 0; x && i < x->n_kids; i++) {
 				const struct xml_node *k = x->kids[i];
 				_cleanup_free_ char *where = zone_where(z, k);
-				const char *port = xml_attr(k, "port"), *proto = xml_attr(k, "protocol");
+				const char *port = xml_attr(k, "port"),
+					   *proto = xml_attr(k, "protocol");
 
 				if (streq(k->name, "service") && xml_attr(k, "name"))
 					service_emit(fw, z, zn, xml_attr(k, "name"), k, 0);
 				else if (streq(k->name, "port") && port && proto &&
-					 (streq(proto, "tcp") || streq(proto, "udp") || streq(proto, "sctp")))
-					imp_printf(im, &im->rules, "allow %s/%s zone %s\n", port, proto, zn);
+					 (streq(proto, "tcp") || streq(proto, "udp") ||
+					  streq(proto, "sctp")))
+					imp_printf(im, &im->rules, "allow %s/%s zone %s\n", port,
+						   proto, zn);
 				else if (streq(k->name, "port") || streq(k->name, "protocol") ||
-					 streq(k->name, "source-port") || streq(k->name, "icmp-block") ||
-					 streq(k->name, "icmp-block-inversion") || streq(k->name, "masquerade") ||
+					 streq(k->name, "source-port") ||
+					 streq(k->name, "icmp-block") ||
+					 streq(k->name, "icmp-block-inversion") ||
+					 streq(k->name, "masquerade") ||
 					 streq(k->name, "forward-port"))
 					imp_skip(im, where, "zone %s: <%s%s%s>", z->name, k->name,
-						 port ? " port=" : proto || xml_attr(k, "value") || xml_attr(k, "name") ? " " : "",
-						 port ? port : proto ? proto : xml_attr(k, "value") ? xml_attr(k, "value") : xml_attr(k, "name") ? xml_attr(k, "name") : "");
+						 port ? " port="
+						 : proto || xml_attr(k, "value") ||
+							 xml_attr(k, "name")
+						     ? " "
+						     : "",
+						 port			? port
+						 : proto		? proto
+						 : xml_attr(k, "value") ? xml_attr(k, "value")
+						 : xml_attr(k, "name")	? xml_attr(k, "name")
+									: "");
 			}
 		}
 		/* Rich rules of a pass, by priority, in file order among equals. */
@@ -497,7 +536,8 @@ static bool zone_active(const struct fw *fw, const struct fw_zone *z)
 	if (streq(z->name, fw->default_zone))
 		return true;
 	for (size_t i = 0; z->xml && i < z->xml->n_kids; i++)
-		if (streq(z->xml->kids[i]->name, "interface") || streq(z->xml->kids[i]->name, "source"))
+		if (streq(z->xml->kids[i]->name, "interface") ||
+		    streq(z->xml->kids[i]->name, "source"))
 			return true;
 	return false;
 }
@@ -542,8 +582,8 @@ static void others_report(struct fw *fw)
 	}
 	if (asprintf(&direct, "%s/direct.xml", fw->dir) >= 0 && (x = xml_read(fw->im, direct))) {
 		if (x->n_kids > 0)
-			imp_skip(fw->im, direct, "%zu direct rule%s (iptables arguments)", x->n_kids,
-				 x->n_kids == 1 ? "" : "s");
+			imp_skip(fw->im, direct, "%zu direct rule%s (iptables arguments)",
+				 x->n_kids, x->n_kids == 1 ? "" : "s");
 		xml_free(x);
 	}
 }
@@ -597,8 +637,11 @@ int import_firewalld(struct imp *im, const char *dir)
 			continue;
 		if (!zone_active(&fw, z)) {
 			if (z->file)
-				imp_note(im, z->file, "zone %s has no interface or source and is not the default: "
-						      "not imported", z->name);
+				imp_note(
+				    im, z->file,
+				    "zone %s has no interface or source and is not the default: "
+				    "not imported",
+				    z->name);
 			continue;
 		}
 		zone_emit(&fw, z);
@@ -606,7 +649,8 @@ int import_firewalld(struct imp *im, const char *dir)
 	}
 	/* portctl's shipped public zone is the default one: take that back. */
 	if (!public_done && !streq(fw.default_zone, "public"))
-		imp_printf(im, &im->zones, "zone public policy in drop   # portctl's, no longer the default\n");
+		imp_printf(im, &im->zones,
+			   "zone public policy in drop   # portctl's, no longer the default\n");
 	others_report(&fw);
 out:
 	for (size_t i = 0; i < fw.n_zones; i++) {

@@ -106,7 +106,8 @@ static int tuple_parse(struct ufw_rule *r, char *line)
 		*c = '\0';
 		r->comment = hex_decode(c + strlen(" comment="));
 	}
-	for (char *w = strtok_r(line, " \t\r", &save); w && n < 10; w = strtok_r(NULL, " \t\r", &save))
+	for (char *w = strtok_r(line, " \t\r", &save); w && n < 10;
+	     w = strtok_r(NULL, " \t\r", &save))
 		f[n++] = w;
 	if (n != 7 && n != 9)
 		return -EINVAL;
@@ -202,7 +203,8 @@ static bool rule_pairs(const struct ufw_rule *a, const struct ufw_rule *b)
 	       streq(a->sport, b->sport) && a->out == b->out && a->route == b->route &&
 	       streq(a->iface_in, b->iface_in) && streq(a->iface_out, b->iface_out) &&
 	       streq(a->dapp, b->dapp) && streq(a->sapp, b->sapp) && addr_is_any(b->src) &&
-	       addr_is_any(b->dst) && streq(a->comment ? a->comment : "", b->comment ? b->comment : "");
+	       addr_is_any(b->dst) &&
+	       streq(a->comment ? a->comment : "", b->comment ? b->comment : "");
 }
 
 struct ufw_ctx {
@@ -233,7 +235,8 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 	char zb[33];
 
 	if (r->route) {
-		imp_skip(im, r->where, "a 'route' rule (forwarded traffic; portctl filters only this host's)");
+		imp_skip(im, r->where,
+			 "a 'route' rule (forwarded traffic; portctl filters only this host's)");
 		return;
 	}
 	if (!streq(r->sport, "any")) {
@@ -246,8 +249,8 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 			 r->action, r->proto);
 		return;
 	}
-	if (!streq(r->action, "allow") && !streq(r->action, "deny") && !streq(r->action, "reject") &&
-	    !streq(r->action, "limit")) {
+	if (!streq(r->action, "allow") && !streq(r->action, "deny") &&
+	    !streq(r->action, "reject") && !streq(r->action, "limit")) {
 		imp_skip(im, r->where, "unknown action '%s'", r->action);
 		return;
 	}
@@ -256,7 +259,8 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 		return;
 	}
 	if (*iface && !imp_ifname_ok(iface)) {
-		imp_skip(im, r->where, "%s on '%s' (not an interface name portctl accepts)", r->action, iface);
+		imp_skip(im, r->where, "%s on '%s' (not an interface name portctl accepts)",
+			 r->action, iface);
 		return;
 	}
 	imp_printf(im, &im->rules, "# %s%s%s\n", r->where, *r->dapp ? ": ufw app " : "", r->dapp);
@@ -271,7 +275,8 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 	if (*iface) {
 		imp_printf(im, &im->rules, " zone %s", iface_zone(zb, iface));
 		if (*r->iface_in && *r->iface_out)
-			imp_note(im, r->where, "only the %s interface is kept", r->out ? "output" : "input");
+			imp_note(im, r->where, "only the %s interface is kept",
+				 r->out ? "output" : "input");
 	} else if (u->n_ifaces > 0) {
 		imp_printf(im, &im->rules, " zone public");
 		for (size_t i = 0; i < u->n_ifaces; i++)
@@ -292,10 +297,12 @@ static void rule_emit(struct ufw_ctx *u, const struct ufw_rule *r, bool both_fam
 		imp_comment(im, &im->rules, r->dapp);
 	imp_printf(im, &im->rules, "\n");
 	if (*r->log && streq(r->log, "log-all"))
-		imp_note(im, r->where, "'log-all' becomes 'log' (portctl logs each match, rate-limited)");
+		imp_note(im, r->where,
+			 "'log-all' becomes 'log' (portctl logs each match, rate-limited)");
 	if (streq(r->action, "limit"))
 		imp_note(im, r->where,
-			 "ufw's limit is 6 new connections per 30 s per source; portctl's default is 6 per minute, burst 6");
+			 "ufw's limit is 6 new connections per 30 s per source; portctl's default "
+			 "is 6 per minute, burst 6");
 }
 
 static int iface_add(struct ufw_ctx *u, const char *iface)
@@ -369,8 +376,9 @@ static int defaults_read(struct imp *im, const char *dir, char **data, char **wh
 			return 0;
 		}
 	}
-	imp_note(im, dir, "no ../default/ufw nor default-ufw: ufw's default policies assumed "
-			  "(incoming drop, outgoing accept)");
+	imp_note(im, dir,
+		 "no ../default/ufw nor default-ufw: ufw's default policies assumed "
+		 "(incoming drop, outgoing accept)");
 	return -ENOENT;
 }
 
@@ -380,17 +388,45 @@ static int defaults_read(struct imp *im, const char *dir, char **data, char **wh
  * DHCP replies, mDNS and UPnP; a line of anything else is reported. */
 static void extra_rules_report(struct imp *im, const char *dir)
 {
-	static const char *const files[] = {"before.rules", "before6.rules", "after.rules", "after6.rules"};
+	static const char *const files[] = {"before.rules", "before6.rules", "after.rules",
+					    "after6.rules"};
 	static const char *const known[] = {
-	    "-i lo", "-o lo", "--ctstate RELATED,ESTABLISHED", "--ctstate INVALID",
-	    "--icmp-type", "--icmpv6-type", "--sport 67 --dport 68", "--sport 547 --dport 546",
-	    "-j ufw-not-local", "-j ufw-logging-deny", "ufw-not-local", "224.0.0.251 --dport 5353",
-	    "ff02::fb --dport 5353", "239.255.255.250 --dport 1900", "ff02::f --dport 1900",
-	    "--dport 137", "--dport 138", "--dport 139", "--dport 445", "--dport 67", "--dport 68",
-	    "-m rt --rt-type 0", "fe80::/10", "skip-to-policy", "-j ufw-user-", "-j ufw6-user-",
-	    "-j ufw-logging-", "-j ufw6-logging-", "-j ufw-before-", "-j ufw6-before-",
-	    "-j ufw-after-", "-j ufw6-after-", "-A ufw-skip-to-policy", "-A ufw6-skip-to-policy",
-	    "-m addrtype --dst-type", "-A ufw-not-local -j DROP",
+	    "-i lo",
+	    "-o lo",
+	    "--ctstate RELATED,ESTABLISHED",
+	    "--ctstate INVALID",
+	    "--icmp-type",
+	    "--icmpv6-type",
+	    "--sport 67 --dport 68",
+	    "--sport 547 --dport 546",
+	    "-j ufw-not-local",
+	    "-j ufw-logging-deny",
+	    "ufw-not-local",
+	    "224.0.0.251 --dport 5353",
+	    "ff02::fb --dport 5353",
+	    "239.255.255.250 --dport 1900",
+	    "ff02::f --dport 1900",
+	    "--dport 137",
+	    "--dport 138",
+	    "--dport 139",
+	    "--dport 445",
+	    "--dport 67",
+	    "--dport 68",
+	    "-m rt --rt-type 0",
+	    "fe80::/10",
+	    "skip-to-policy",
+	    "-j ufw-user-",
+	    "-j ufw6-user-",
+	    "-j ufw-logging-",
+	    "-j ufw6-logging-",
+	    "-j ufw-before-",
+	    "-j ufw6-before-",
+	    "-j ufw-after-",
+	    "-j ufw6-after-",
+	    "-A ufw-skip-to-policy",
+	    "-A ufw6-skip-to-policy",
+	    "-m addrtype --dst-type",
+	    "-A ufw-not-local -j DROP",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -426,7 +462,8 @@ static void extra_rules_report(struct imp *im, const char *dir)
 int import_ufw(struct imp *im, const char *dir)
 {
 	_cleanup_free_ char *defaults = NULL, *dwhere = NULL, *conf = NULL, *conf_path = NULL;
-	_cleanup_free_ char *pin = NULL, *pout = NULL, *enabled = NULL, *ipv6 = NULL, *loglevel = NULL;
+	_cleanup_free_ char *pin = NULL, *pout = NULL, *enabled = NULL, *ipv6 = NULL,
+			    *loglevel = NULL;
 	struct ufw_rules v4 = {0}, v6 = {0};
 	struct ufw_ctx u = {.im = im};
 	const char *in_policy, *out_policy;
@@ -455,31 +492,44 @@ int import_ufw(struct imp *im, const char *dir)
 	if (pc_read_file(conf_path, 1024 * 1024, &conf, &len) == 0) {
 		enabled = conf_get(conf, "ENABLED");
 		if (enabled && !streq(enabled, "yes"))
-			imp_note(im, conf_path, "ufw was not enabled (ENABLED=%s); its rules are imported anyway", enabled);
+			imp_note(im, conf_path,
+				 "ufw was not enabled (ENABLED=%s); its rules are imported anyway",
+				 enabled);
 		loglevel = conf_get(conf, "LOGLEVEL");
 		if (loglevel && !streq(loglevel, "off"))
-			imp_note(im, conf_path, "LOGLEVEL=%s (ufw logged blocked packets) is not kept: "
-						"portctl logs the packets of rules with 'log'", loglevel);
+			imp_note(im, conf_path,
+				 "LOGLEVEL=%s (ufw logged blocked packets) is not kept: "
+				 "portctl logs the packets of rules with 'log'",
+				 loglevel);
 	}
 	if (defaults_read(im, dir, &defaults, &dwhere) == 0) {
 		pin = conf_get(defaults, "DEFAULT_INPUT_POLICY");
 		pout = conf_get(defaults, "DEFAULT_OUTPUT_POLICY");
 		ipv6 = conf_get(defaults, "IPV6");
 		if (ipv6 && !streq(ipv6, "yes"))
-			imp_note(im, dwhere, "IPV6=%s: ufw left IPv6 alone; portctl filters it like IPv4", ipv6);
+			imp_note(im, dwhere,
+				 "IPV6=%s: ufw managed IPv4 only; portctl filters IPv6 with the "
+				 "same rules",
+				 ipv6);
 	}
 	in_policy = policy_word(pin) ? policy_word(pin) : "drop";
 	out_policy = policy_word(pout) ? policy_word(pout) : "accept";
 
 	for (size_t i = 0; i < v4.n; i++)
-		if (!v4.items[i].route && (r = iface_add(&u, v4.items[i].out ? v4.items[i].iface_out : v4.items[i].iface_in)) < 0)
+		if (!v4.items[i].route &&
+		    (r = iface_add(&u, v4.items[i].out ? v4.items[i].iface_out
+						       : v4.items[i].iface_in)) < 0)
 			goto out;
 	for (size_t i = 0; i < v6.n; i++)
-		if (!v6.items[i].route && (r = iface_add(&u, v6.items[i].out ? v6.items[i].iface_out : v6.items[i].iface_in)) < 0)
+		if (!v6.items[i].route &&
+		    (r = iface_add(&u, v6.items[i].out ? v6.items[i].iface_out
+						       : v6.items[i].iface_in)) < 0)
 			goto out;
 
-	imp_printf(im, &im->head, "# ufw's default policies: incoming %s, outgoing %s.\n", in_policy, out_policy);
-	imp_printf(im, &im->zones, "zone public policy in %s policy out %s default\n", in_policy, out_policy);
+	imp_printf(im, &im->head, "# ufw's default policies: incoming %s, outgoing %s.\n",
+		   in_policy, out_policy);
+	imp_printf(im, &im->zones, "zone public policy in %s policy out %s default\n", in_policy,
+		   out_policy);
 	for (size_t i = 0; i < u.n_ifaces; i++)
 		imp_printf(im, &im->zones, "zone %s interface %s policy in %s policy out %s\n",
 			   iface_zone(zb, u.ifaces[i]), u.ifaces[i], in_policy, out_policy);
