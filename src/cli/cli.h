@@ -116,5 +116,12 @@ int cmd_export(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_diff(struct cli_context *ctx, int argc, char *argv[]);
 /* cmd_metrics.c */
 int cmd_metrics(struct cli_context *ctx, int argc, char *argv[]);
+/* habits.c: a ufw or firewall-cmd idiom answered with portctl's words on
+ * stderr, returning CLI_EXIT_USAGE; -1 when argv is not one. _rule takes
+ * a rule command's argv (argv[0] the action), _command main's. */
+int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[]);
+int cli_habit_command(const struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_import.c: import ufw|firewalld [DIR] */
+int cmd_import(struct cli_context *ctx, int argc, char *argv[]);
 
 #endif

@@ -113,6 +113,8 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	json_t *args;
 	int code;
 
+	if ((code = cli_habit_rule(ctx, argc, argv)) >= 0)
+		return code;
 	if (asprintf(&usage, rule_usage_fmt, action) < 0)
 		return CLI_EXIT_FAILURE;
 	if (rule_opts_parse(ctx, argc, argv, usage, &o, &code) < 0)

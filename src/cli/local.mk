@@ -46,3 +46,14 @@ completion/portctl: completion/portctl.bash
 	$(AM_V_GEN)$(MKDIR_P) completion && cp $(srcdir)/completion/portctl.bash $@
 CLEANFILES += completion/portctl
 EXTRA_DIST += completion/portctl.bash
+# import ufw|firewalld: another firewall's files as one rules file.
+portctl_SOURCES += src/cli/cmd_import.c src/cli/import.h src/cli/import_common.c \
+	src/cli/import_ufw.c src/cli/import_firewalld.c src/cli/import_firewalld_table.c \
+	src/cli/habits.c
+EXTRA_DIST += tools/gen-firewalld-services.py
+TESTS += tests/integration/test_import.sh
+dist_noinst_SCRIPTS += tests/integration/test_import.sh
+EXTRA_DIST += tests/data/import
+# The imports decide real traffic as the originals (root: namespaces).
+TESTS += tests/integration/test_import_traffic.sh
+dist_noinst_SCRIPTS += tests/integration/test_import_traffic.sh

@@ -36,6 +36,7 @@ const struct cli_command cli_commands[] = {
 	{"explain", cmd_explain, false, "which zone and rule decide a packet, and why"},
 	{"export", cmd_export, true, "the configuration in force as one rules file"},
 	{"diff", cmd_diff, true, "what reload would change, files vs. live kernel"},
+	{"import", cmd_import, false, "print a ufw or firewalld configuration as a rules file"},
 	{"help", cmd_help, false, "show the commands, or one command's help"},
 	{"version", cmd_version, false, "show the version"},
 };
@@ -107,7 +108,7 @@ static bool command_abbreviable(const struct cli_command *cmd)
 {
 	static const char *const readers[] = {
 	    "exposure", "status", "zones", "services", "check",
-	    "explain", "export", "diff", "help", "version", "metrics",
+	    "explain", "export", "diff", "import", "help", "version", "metrics",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(readers); i++)
@@ -191,6 +192,8 @@ int main(int argc, char *argv[])
 	int c;
 
 	pc_paths_default(&ctx.paths);
+	if ((c = cli_habit_command(&ctx, argc, argv)) >= 0)
+		return c;
 	while ((c = getopt_long(argc, argv, "+hVjc:d:s:", options, NULL)) != -1) {
 		switch (c) {
 		case 'h':

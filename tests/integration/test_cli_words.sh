@@ -47,7 +47,7 @@ run 2 --json pan on
 
 # Every command of the table, cut by one letter: the readers run, every
 # other one (present or future) is refused before any connection.
-readers=" exposure status zones services metrics check explain export diff help version "
+readers=" exposure status zones services metrics check explain export diff import help version "
 "$portctl" help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p' >"$tmp/commands"
 [ "$(wc -l <"$tmp/commands")" -ge 20 ] || fail "help lists too few commands: $(cat "$tmp/commands")"
 writers=0
