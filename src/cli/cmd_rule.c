@@ -106,6 +106,31 @@ static const char rule_usage_fmt[] =
 	"              change nothing\n"
 	"  --json      print the daemon's answer as JSON\n";
 
+/* Whether a rule line is of the grammar: ufw's and firewall-cmd's idioms
+ * are hinted at only when it is not (portctl has "proto gre" and
+ * "from ADDR port 53" of its own). */
+static bool rule_text_parses(const char *text)
+{
+	struct pc_config *cfg = pc_config_new();
+	size_t len = strlen(text);
+	char *line = malloc(len + 2);
+	struct pc_diags d;
+	bool ok;
+
+	if (!cfg || !line) {
+		free(line);
+		pc_config_free(cfg);
+		return true; /* no hint; the daemon says what is wrong */
+	}
+	memcpy(line, text, len);
+	memcpy(line + len, "\n", 2);
+	pc_diags_init(&d);
+	ok = pc_parse_buffer(cfg, "<command line>", line, len + 1, PC_ORIGIN_CLI, &d) == 0;
+	pc_diags_free(&d);
+	pc_config_free(cfg);
+	return ok;
+}
+
 static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const char *action)
 {
 	_cleanup_free_ char *usage = NULL, *text = NULL;
@@ -113,8 +138,6 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	json_t *args;
 	int code;
 
-	if ((code = cli_habit_rule(ctx, argc, argv)) >= 0)
-		return code;
 	if (asprintf(&usage, rule_usage_fmt, action) < 0)
 		return CLI_EXIT_FAILURE;
 	if (rule_opts_parse(ctx, argc, argv, usage, &o, &code) < 0)
@@ -124,6 +147,8 @@ static int cmd_action(struct cli_context *ctx, int argc, char *argv[], const cha
 	text = rule_text(action, argc - o.first, argv + o.first);
 	if (!text)
 		return CLI_EXIT_FAILURE;
+	if (!rule_text_parses(text) && (code = cli_habit_rule(ctx, argc, argv)) >= 0)
+		return code;
 	args = json_pack("{s:s,s:b,s:b}", "rule", text, "runtime", o.runtime, "dry_run",
 			 o.dry_run);
 	if (args && o.timeout &&

@@ -124,13 +124,6 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 	}
 	if (!ufw)
 		return -1;
-	if (sport) {
-		fprintf(stderr,
-			"%s: 'port %s' after 'from' is ufw's source port, which portctl does "
-			"not match; see portctl.rules(5)\n",
-			ctx->prog, sport);
-		return CLI_EXIT_USAGE;
-	}
 	pc_strbuf_printf(&sb, "%s %s", ctx->prog, argv[0]);
 	if (dir && streq(dir, "out"))
 		pc_strbuf_printf(&sb, " out");
@@ -146,8 +139,10 @@ int cli_habit_rule(const struct cli_context *ctx, int argc, char *argv[])
 		pc_strbuf_printf(&sb, " 1-65535/%s", proto);
 	if (iface)
 		pc_strbuf_printf(&sb, " zone ZONE");
-	if (from && !streq(from, "any"))
-		pc_strbuf_printf(&sb, " from %s", from);
+	if ((from && !streq(from, "any")) || sport)
+		pc_strbuf_printf(&sb, " from %s", from ? from : "any");
+	if (sport)
+		pc_strbuf_printf(&sb, " port %s", sport);
 	if (to && !streq(to, "any"))
 		pc_strbuf_printf(&sb, " to %s", to);
 	if (log)

@@ -216,8 +216,8 @@ hint "portctl: did you mean: portctl allow 80,443/tcp" allow proto tcp from any 
 hint "portctl: did you mean: portctl allow 1000-2000/tcp" allow 1000:2000/tcp
 hint "portctl: did you mean: portctl allow 5432/tcp zone ZONE  (interfaces belong to zones: 'zone ZONE interface eth1' in a rules file)" \
 	allow in on eth1 to any port 5432 proto tcp
-hint "portctl: 'port 53' after 'from' is ufw's source port, which portctl does not match; see portctl.rules(5)" \
-	deny from 192.0.2.1 port 53
+hint "portctl: did you mean: portctl allow 22/udp from 10.0.0.1 port 53" \
+	allow from 10.0.0.1 port 53 to any port 22 proto udp
 hint "portctl: did you mean: portctl allow 443/tcp zone internal  (portctl's changes are permanent unless --runtime)" \
 	--permanent --zone=internal --add-port=443/tcp
 hint "portctl: did you mean: portctl allow 443/tcp  (portctl's changes are permanent unless --runtime)" \
@@ -231,8 +231,11 @@ hint "portctl: did you mean: portctl allow ssh from 10.0.0.0/8" allow from 10.0.
 hint "portctl: did you mean: portctl allow http,https" allow "Nginx Full"
 hint "portctl: did you mean: portctl allow SERVICE  (ufw apps are portctl services: 'portctl services')" \
 	allow app "My App"
-# portctl's own words are left alone (here: on to the missing daemon).
+# portctl's own words are left alone (here: on to the missing daemon),
+# "proto" and "port" of its grammar too.
 run 3 allow 22/tcp from 192.0.2.7 to any
+run 3 deny from 192.0.2.1 port 53
+run 3 allow proto gre
 
 [ "$failures" -eq 0 ] || exit 1
 echo "ok: import and habits"
