@@ -515,7 +515,8 @@ undo:
  * and the difference against what the kernel holds, ban elements only, is
  * installed; then the two rulesets swap places. No rule is compiled.
  */
-int state_bans_in_place(struct daemon *dm, const struct bans *next)
+int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+			bool unban)
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_ban_entry *saved = NULL;
@@ -547,7 +548,7 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next)
 	if (r >= 0)
 		r = kernel_install(dm->nl, dm->spare, a->ruleset, install_flags(dm, a->cfg), &d);
 	if (r >= 0) {
-		r = bans_save(&dm->paths, next);
+		r = one ? bans_record(&dm->paths, one, unban, next) : bans_save(&dm->paths, next);
 		if (r < 0) {
 			/* Unsaved, a ban would not survive a restart: take it back. */
 			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
