@@ -26,12 +26,25 @@ P unban 198.51.100.1
 grep -q '"op":"unban"' "$S/bans.journal" || pc_fail "no unban record: $(cat "$S/bans.journal")"
 grep -q 198.51.100.3 "$S/bans.json" && pc_fail "a ban in place rewrote bans.json"
 
+pcd_log "a ban that cannot be saved fails and is taken back from the kernel"
+# portctld keeps CAP_NET_ADMIN alone: read-only files stop it.
+chmod 444 "$S/bans.journal" "$S/bans.json"
+chmod 555 "$S"
+"$PCD_PORTCTL" -s "$PCD_SOCK" ban 198.51.100.4 >"$PC_TMP/out" 2>&1
+rc=$?
+chmod 755 "$S"
+chmod 644 "$S/bans.journal" "$S/bans.json"
+[ $rc -ne 0 ] || pc_fail "a ban that could not be saved succeeded: $(cat "$PC_TMP/out")"
+in_kernel 198.51.100.4 && pc_fail "the unsaved ban stayed in the kernel"
+in_kernel 198.51.100.3 || pc_fail "the rollback took another ban away"
+
 pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
 kill -9 "$PCD_PID"
 wait "$PCD_PID" 2>/dev/null
 pcd_start
 in_kernel 198.51.100.2 && in_kernel 198.51.100.3 || pc_fail "journalled bans lost: $(pc_in host nft list set inet portctl ban4)"
 in_kernel 198.51.100.1 && pc_fail "a journalled unban was lost"
+in_kernel 198.51.100.4 && pc_fail "the ban that failed came back"
 [ -e "$S/bans.journal" ] && pc_fail "the journal was not written into bans.json at start"
 grep -q 198.51.100.3 "$S/bans.json" || pc_fail "bans.json lacks the journalled ban"
 
