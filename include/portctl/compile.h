@@ -46,6 +46,10 @@ struct pc_ruleset {
 	/* CLOCK_REALTIME in ms from which the ban elements' timeouts count:
 	 * with it, an element's timeout tells when the kernel drops it. */
 	uint64_t bans_clock_ms;
+	/* Non-NULL: the ban sets lag behind this configuration's bans, changed
+	 * in place one at a time (pc_plan_ban_edit); pc_ruleset_bans_sync
+	 * makes them whole before anything reads them. */
+	const struct pc_config *bans_from;
 };
 
 struct pc_plan;
@@ -98,6 +102,43 @@ int pc_ruleset_bans_update(struct pc_ruleset *rs, const struct pc_config *cfg);
 /* The plan's bans made again from its configuration's, as of now (what
  * pc_plan_eval decides by). 0 or -ENOMEM. */
 int pc_plan_bans_refresh(struct pc_plan *plan);
+/* rs's ban sets made current when they lag (rs->bans_from). 0 or -errno. */
+int pc_ruleset_bans_sync(struct pc_ruleset *rs);
+
+/* One ban's change, made in place by pc_plan_ban_edit. */
+struct pc_ban_delta {
+	uint8_t family;
+	size_t set;              /* which ban set: 2 * (zone + 1) + (IPv6), zone -1: every zone */
+	struct pc_prefix region; /* the widest ban that holds it: the spans that may change */
+	uint64_t now_ms;         /* the new elements' timeouts count from it */
+	struct pc_plan_spans del, add; /* spans of that set taken out, put in */
+	int open; /* the set's opening element: +1 to add (it was empty), -1 to delete */
+	struct pc_ban_entry removed;   /* an unban's entry, which del may name */
+};
+/*
+ * One ban of addr in zone (NULL: every zone) added, given the end expires,
+ * or (unban) taken away, in O(bans) without sorting them: cfg->bans (the
+ * plan's configuration) becomes what bans_compose would make of the bans
+ * after it, the plan's spans of that ban set what pc_plan_build would make
+ * of them, and *out says which spans went and came. Returns 1, 0 when an
+ * unban finds no such ban, -EINVAL (no such zone) or -EAGAIN (a ban at
+ * address 0, left to a full difference) with nothing changed, or -ENOMEM
+ * (cfg changed: the plan's bans must then be made again).
+ */
+int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct pc_prefix *addr,
+		     const char *zone, uint64_t expires, bool unban, struct pc_ban_delta *out);
+void pc_ban_delta_free(struct pc_ban_delta *dl);
+struct pc_rule_append;
+/*
+ * The set elements of dl for rs (compiled from the plan pc_plan_ban_edit
+ * changed): the ones to delete into del, to add into add, and rs marked to
+ * catch up with cfg (rs->bans_from). -EAGAIN when an element to delete may
+ * have lapsed in the kernel meanwhile (a full difference copes with that),
+ * -EINVAL when rs lacks the set, -ENOMEM.
+ */
+int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
+		       const struct pc_ban_delta *dl, struct pc_rule_append *del,
+		       struct pc_rule_append *add);
 
 /*
  * The panic ruleset: table inet portctl with input and output chains that

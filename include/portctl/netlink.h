@@ -100,6 +100,11 @@ int pc_nl_remove(struct pc_nl *nl, struct pc_diags *d);
  */
 int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			 const struct pc_rule_append *app, bool add, struct pc_diags *d);
+/* The same with the elements of del deleted and those of add added, in
+ * one transaction (del, add: NULL for none). */
+int pc_nl_apply_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_rule_append *del, const struct pc_rule_append *add,
+			    struct pc_diags *d);
 
 /* Statistics of the last successful pc_nl_apply(). */
 const struct pc_nl_stats *pc_nl_last_stats(const struct pc_nl *nl);

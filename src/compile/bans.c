@@ -250,5 +250,313 @@ int pc_ruleset_bans_update(struct pc_ruleset *rs, const struct pc_config *cfg)
 	}
 	rs->n_elems = rs->n_elems - n_old + n_elems;
 	rs->bans_clock_ms = now_ms;
+	rs->bans_from = NULL;
 	return 0;
+}
+
+int pc_ruleset_bans_sync(struct pc_ruleset *rs)
+{
+	return rs && rs->bans_from ? pc_ruleset_bans_update(rs, rs->bans_from) : 0;
+}
+
+/* Every ban span of the plan, for following the entries of cfg->bans
+ * when they move: f(span, arg) on each. */
+static void plan_ban_spans_each(struct pc_plan *plan, void (*f)(struct pc_plan_span *, void *),
+				void *arg)
+{
+	for (size_t z = 0; z <= plan->n_zones; z++) {
+		struct pc_plan_bans *b = z == 0 ? &plan->bans : &plan->zones[z - 1].bans;
+
+		for (size_t i = 0; i < b->addr4.n; i++)
+			f(&b->addr4.items[i], arg);
+		for (size_t i = 0; i < b->addr6.n; i++)
+			f(&b->addr6.items[i], arg);
+	}
+}
+
+struct ban_move {
+	const struct pc_ban_entry *old_base, *gone, *new_base;
+	const struct pc_ban_entry *stand_in; /* for spans of the entry gone */
+};
+
+static void ban_span_follow(struct pc_plan_span *sp, void *arg)
+{
+	const struct ban_move *m = arg;
+
+	if (!sp->ban)
+		return;
+	if (sp->ban == m->gone)
+		sp->ban = m->stand_in;
+	else if (m->gone && sp->ban > m->gone)
+		sp->ban = sp->ban - 1;
+	else if (m->new_base != m->old_base)
+		sp->ban = m->new_base + (sp->ban - m->old_base);
+}
+
+static bool prefix_same(const struct pc_prefix *a, const struct pc_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+static bool zone_same(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+/* Whether ban b belongs to the set of scope zone (-1: every zone) and family. */
+static bool ban_in_scope(const struct pc_config *cfg, const struct pc_ban_entry *b, ssize_t zone,
+			 uint8_t family)
+{
+	if (b->addr.family != family)
+		return false;
+	if (zone < 0)
+		return b->zone == NULL;
+	return b->zone && streq(b->zone, cfg->zones[zone].name);
+}
+
+/* Whether prefix a holds prefix b (same family). */
+static bool prefix_holds(const struct pc_prefix *a, const struct pc_prefix *b)
+{
+	unsigned int full = a->len / 8, bits = a->len % 8;
+
+	if (a->len > b->len || memcmp(a->addr, b->addr, full))
+		return false;
+	return !bits || ((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff00 >> bits)) == 0;
+}
+
+/* The spans of region from the bans of one scope that fall in it. */
+static int ban_region_build(const struct pc_config *cfg, uint64_t now_ms, ssize_t zone,
+			    const struct pc_prefix *region, struct pc_plan_spans *out)
+{
+	_cleanup_free_ struct span_item *items = NULL;
+	size_t n = 0, cap = 0;
+
+	out->width = region->family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < cfg->n_bans; i++) {
+		const struct pc_ban_entry *b = &cfg->bans[i];
+		struct span_item *it;
+
+		if (!ban_in_scope(cfg, b, zone, region->family) || !ban_in_force(b, now_ms) ||
+		    !prefix_holds(region, &b->addr))
+			continue;
+		it = PC_ARRAY_PUSH(items, n, cap);
+		if (!it)
+			return -ENOMEM;
+		*it = (struct span_item){ .prio = ban_prio(b), .seq = (uint32_t)i,
+					  .verdict = PC_VERDICT_DROP, .ban = b };
+		key_from_prefix(&b->addr, it->lo, it->hi);
+	}
+	return spans_flatten(items, n, out);
+}
+
+static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b,
+		      const struct pc_ban_entry *changed)
+{
+	return a->ban == b->ban && a->ban != changed && !key_cmp(a->lo, b->lo) &&
+	       !key_cmp(a->hi, b->hi);
+}
+
+int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct pc_prefix *addr,
+		     const char *zone, uint64_t expires, bool unban, struct pc_ban_delta *out)
+{
+	const struct pc_zone *zp = zone ? pc_config_zone(cfg, zone) : NULL;
+	ssize_t scope = zp ? zp - cfg->zones : -1, at = -1;
+	struct pc_plan_spans *spans, fresh = { 0 };
+	struct pc_plan_bans *pb;
+	struct ban_move m = { .old_base = cfg->bans, .stand_in = &out->removed };
+	const struct pc_ban_entry *changed = NULL;
+	const struct pc_prefix *region = addr;
+	uint8_t lo[16], hi[16];
+	size_t first, last, n_old, n_before, i = 0, j = 0;
+	int r = 0;
+
+	*out = (struct pc_ban_delta){ .family = addr->family };
+	if ((zone && !zp) || (addr->family != AF_INET && addr->family != AF_INET6))
+		return -EINVAL;
+	out->set = 2 * (size_t)(scope + 1) + (addr->family == AF_INET ? 0 : 1);
+	for (size_t k = 0; k < cfg->n_bans && at < 0; k++)
+		if (prefix_same(&cfg->bans[k].addr, addr) && zone_same(cfg->bans[k].zone, zone))
+			at = (ssize_t)k;
+	pb = scope < 0 ? &plan->bans : &plan->zones[scope].bans;
+	spans = addr->family == AF_INET ? &pb->addr4 : &pb->addr6;
+
+	/* The region: the widest ban of the scope that holds addr (lapsed or
+	 * not: its old spans may still be there), else addr's own. Bans are
+	 * prefixes, so any other either lies within it or is disjoint: a full
+	 * compile makes the same spans inside it, and none across its edges. */
+	for (size_t k = 0; k < cfg->n_bans; k++)
+		if (ban_in_scope(cfg, &cfg->bans[k], scope, addr->family) &&
+		    cfg->bans[k].addr.len < region->len && prefix_holds(&cfg->bans[k].addr, region))
+			region = &cfg->bans[k].addr;
+	/* A copy: the entry may move below. */
+	out->region = *region;
+	key_from_prefix(&out->region, lo, hi);
+	/* Where the set's opening element (set_add_spans_open) could come or
+	 * go with a span at key 0: left to the full difference. */
+	if (!lo[0] && !memcmp(lo, lo + 1, 15))
+		return -EAGAIN;
+	n_before = spans->n;
+
+	/* cfg's bans as a full compile would hold them, the plan's spans following. */
+	if (unban) {
+		if (at < 0)
+			return 0;
+		out->removed = cfg->bans[at];
+		m.gone = &cfg->bans[at];
+		memmove(&cfg->bans[at], &cfg->bans[at + 1],
+			(cfg->n_bans - (size_t)at - 1) * sizeof(*cfg->bans));
+		cfg->n_bans--;
+	} else if (at >= 0) {
+		cfg->bans[at].expires = expires;
+		changed = &cfg->bans[at];
+	} else {
+		r = pc_config_ban_add(cfg, addr, zone, expires);
+		if (r < 0)
+			return r;
+	}
+	m.new_base = cfg->bans;
+	if (m.gone || m.new_base != m.old_base)
+		plan_ban_spans_each(plan, ban_span_follow, &m);
+
+	/* The old spans of the region, the new ones, and what differs. */
+	out->now_ms = bans_clock_ms();
+	r = ban_region_build(cfg, out->now_ms, scope, &out->region, &fresh);
+	if (r < 0)
+		return r; /* cfg changed, the plan's spans unchanged: the caller rebuilds */
+	for (first = 0; first < spans->n && key_cmp(spans->items[first].hi, lo) < 0; first++)
+		;
+	for (last = first; last < spans->n && key_cmp(spans->items[last].lo, hi) <= 0; last++)
+		;
+	n_old = last - first;
+	out->del.width = out->add.width = spans->width ? spans->width : fresh.width;
+	/* Both sorted by key: paired in one walk. */
+	while (r >= 0 && (i < n_old || j < fresh.n)) {
+		const struct pc_plan_span *o = i < n_old ? &spans->items[first + i] : NULL;
+		const struct pc_plan_span *f = j < fresh.n ? &fresh.items[j] : NULL;
+		int c = !o ? 1 : !f ? -1 : key_cmp(o->lo, f->lo);
+		struct pc_plan_span *slot;
+
+		if (c == 0 && span_same(o, f, changed)) {
+			i++, j++;
+			continue;
+		}
+		if (c <= 0) {
+			slot = PC_ARRAY_PUSH(out->del.items, out->del.n, out->del.cap);
+			if (!slot)
+				r = -ENOMEM;
+			else
+				*slot = *o, i++;
+		}
+		if (c >= 0 && r >= 0) {
+			slot = PC_ARRAY_PUSH(out->add.items, out->add.n, out->add.cap);
+			if (!slot)
+				r = -ENOMEM;
+			else
+				*slot = *f, j++;
+		}
+	}
+	/* The region's spans replaced in the plan. */
+	if (r >= 0 && spans->n - n_old + fresh.n > spans->cap) {
+		size_t cap = 2 * (spans->n - n_old + fresh.n);
+		struct pc_plan_span *v = realloc(spans->items, cap * sizeof(*v));
+
+		if (v) {
+			spans->items = v;
+			spans->cap = cap;
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		spans_free(&fresh);
+		return r;
+	}
+	spans->width = fresh.width;
+	memmove(&spans->items[first + fresh.n], &spans->items[last],
+		(spans->n - last) * sizeof(*spans->items));
+	if (fresh.n)
+		memcpy(&spans->items[first], fresh.items, fresh.n * sizeof(*fresh.items));
+	spans->n = spans->n - n_old + fresh.n;
+	out->open = n_before == 0 && spans->n > 0 ? 1 : n_before > 0 && spans->n == 0 ? -1 : 0;
+	spans_free(&fresh);
+	return 1;
+}
+
+void pc_ban_delta_free(struct pc_ban_delta *dl)
+{
+	spans_free(&dl->del);
+	spans_free(&dl->add);
+}
+
+/* An element to delete: its key and whether it ends an interval. */
+static int elem_key_add(struct nftnl_set *s, const uint8_t *key, uint8_t width, uint32_t flags)
+{
+	struct elem_spec e = { .key = key, .len = width, .verdict = -1, .flags = flags };
+
+	return set_add_elem(s, &e);
+}
+
+static int append_set_new(struct pc_rule_append *app, size_t obj, const char *name, uint32_t id,
+			  uint8_t family, struct nftnl_set **out)
+{
+	struct pc_append_set *as = PC_ARRAY_PUSH(app->sets, app->n_sets, app->cap_sets);
+
+	if (!as)
+		return -ENOMEM;
+	*as = (struct pc_append_set){ .obj = obj, .elems = ban_set_new(name, id, family) };
+	if (!as->elems) {
+		app->n_sets--;
+		return -ENOMEM;
+	}
+	*out = as->elems;
+	return 0;
+}
+
+int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
+		       const struct pc_ban_delta *dl, struct pc_rule_append *del,
+		       struct pc_rule_append *add)
+{
+	static const uint8_t zero[16];
+	ssize_t zone = (ssize_t)(dl->set / 2) - 1;
+	struct nftnl_set *ds = NULL, *as = NULL;
+	uint8_t width = dl->family == AF_INET ? 4 : 16;
+	size_t n_elems = 0;
+	char name[128];
+	ssize_t obj;
+	uint32_t id;
+	int r = 0;
+
+	if (zone >= (ssize_t)cfg->n_zones)
+		return -EINVAL;
+	ban_set_name(name, sizeof(name), dl->family, zone < 0 ? NULL : cfg->zones[zone].name);
+	obj = ban_set_obj(rs, dl->set, name);
+	if (obj < 0)
+		return -EINVAL;
+	id = nftnl_set_get_u32(rs->objs[obj].obj, NFTNL_SET_ID);
+	for (size_t i = 0; r >= 0 && i < dl->del.n; i++) {
+		const struct pc_plan_span *sp = &dl->del.items[i];
+
+		/* The kernel refuses to delete an element that timed out. */
+		if (sp->ban->expires && sp->ban->expires * 1000u <= dl->now_ms + 2000u)
+			return -EAGAIN;
+		if (!ds)
+			r = append_set_new(del, (size_t)obj, name, id, dl->family, &ds);
+		if (r >= 0 && i == 0 && dl->open < 0)
+			r = elem_key_add(ds, zero, width, NFT_SET_ELEM_INTERVAL_END);
+		/* Whole, as the kernel holds them, so that they can be put back. */
+		if (r >= 0)
+			r = ban_span_add(ds, sp, width, dl->now_ms, &n_elems);
+	}
+	for (size_t i = 0; r >= 0 && i < dl->add.n; i++) {
+		if (!as)
+			r = append_set_new(add, (size_t)obj, name, id, dl->family, &as);
+		if (r >= 0 && i == 0 && dl->open > 0)
+			r = elem_key_add(as, zero, width, NFT_SET_ELEM_INTERVAL_END);
+		if (r >= 0)
+			r = ban_span_add(as, &dl->add.items[i], width, dl->now_ms, &n_elems);
+	}
+	if (r >= 0)
+		rs->bans_from = cfg;
+	return r;
 }

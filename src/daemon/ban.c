@@ -54,12 +54,14 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 }
 
 /* The bans become next: in place when the model allows, else the one
- * path with everything composed. */
-static int bans_change(struct daemon *dm, const struct bans *next, struct pc_reply *reply)
+ * path with everything composed. one: the ban added, changed or (unban)
+ * taken away, when it is the only difference (NULL: several). */
+static int bans_change(struct daemon *dm, const struct bans *next, const struct ban *one,
+		       bool unban, struct pc_reply *reply)
 {
 	struct next nx = {.bans = next, .panic = -1, .source = dm->source,
 			  .intro = "the ban was refused, nothing changed:"};
-	int r = state_bans_in_place(dm, next);
+	int r = state_bans_in_place(dm, next, one, unban);
 
 	if (r != 0)
 		return r;
@@ -86,7 +88,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	if (i >= 0) {
 		/* Banned again with another timeout: the new one holds. */
 		next.items[i].expires = b.expires;
-		r = bans_change(dm, &next, reply);
+		r = bans_change(dm, &next, &b, false, reply);
 	} else {
 		slot = PC_ARRAY_PUSH(next.items, next.n, next.cap);
 		if (!slot) {
@@ -94,7 +96,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 			return -ENOMEM;
 		}
 		*slot = b;
-		r = bans_change(dm, &next, reply);
+		r = bans_change(dm, &next, &b, false, reply);
 	}
 	bans_clear(&next);
 	if (r >= 0)
@@ -117,7 +119,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		if (dm->bans.n == 0)
 			return reply_set(reply, PC_STATUS_OK, "no address is banned");
 		snprintf(summary, sizeof(summary), "all %zu bans", dm->bans.n);
-		r = bans_change(dm, &next, reply);
+		r = bans_change(dm, &next, NULL, false, reply);
 		if (r >= 0)
 			change_done(peer, "unbanned", false, summary, reply);
 		return r == -ECANCELED ? 0 : r;
@@ -134,7 +136,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		return r;
 	memmove(&next.items[i], &next.items[i + 1], (next.n - (size_t)i - 1) * sizeof(b));
 	next.n--;
-	r = bans_change(dm, &next, reply);
+	r = bans_change(dm, &next, &b, true, reply);
 	bans_clear(&next);
 	if (r >= 0)
 		change_done(peer, "unbanned", false, summary, reply);
@@ -160,7 +162,7 @@ void bans_expire_due(struct daemon *dm)
 		return;
 	/* The kernel let them lapse already; the model and the file follow. */
 	gone = bans_expire(&next, (uint64_t)time(NULL));
-	if (gone && bans_change(dm, &next, &reply) >= 0)
+	if (gone && bans_change(dm, &next, NULL, false, &reply) >= 0)
 		log_notice("%zu ban(s) expired", gone);
 	else if (gone)
 		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");

@@ -7,10 +7,23 @@
 
 #include "kernel.h"
 
+/* Ban sets changed in place one element at a time (state.c,
+ * ban_one_in_place) are made whole before a ruleset is read as one. */
+static int bans_sync(const struct pc_ruleset *rs)
+{
+	return pc_ruleset_bans_sync((struct pc_ruleset *)rs);
+}
+
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
-	int r = pc_nl_apply(nl, rs, old, flags, d);
+	int r = bans_sync(rs);
+
+	if (r >= 0)
+		r = bans_sync(old);
+	if (r < 0)
+		return r;
+	r = pc_nl_apply(nl, rs, old, flags, d);
 
 	/* Someone committed in between: the whole table, once more. */
 	if (r == -ERESTART)
@@ -35,14 +48,25 @@ int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 	return pc_nl_apply_elements(nl, rs, app, add, d);
 }
 
+int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
+			       const struct pc_rule_append *del, const struct pc_rule_append *add,
+			       struct pc_diags *d)
+{
+	return pc_nl_apply_elem_change(nl, rs, del, add, d);
+}
+
 int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
 {
-	return pc_nl_read_counters(nl, rs, out);
+	int r = bans_sync(rs);
+
+	return r < 0 ? r : pc_nl_read_counters(nl, rs, out);
 }
 
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)
 {
-	return pc_nl_verify(nl, rs, out);
+	int r = bans_sync(rs);
+
+	return r < 0 ? r : pc_nl_verify(nl, rs, out);
 }
 
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)

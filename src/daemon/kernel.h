@@ -14,6 +14,9 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 int kernel_remove(struct pc_nl *nl, struct pc_diags *d);
 int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    const struct pc_rule_append *app, bool add, struct pc_diags *d);
+int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
+			       const struct pc_rule_append *del, const struct pc_rule_append *add,
+			       struct pc_diags *d);
 int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs,
 			 struct pc_nl_counters *out);
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);

@@ -456,28 +456,161 @@ bool state_file_exists(const struct pc_paths *paths, const char *name)
 	return state_file_path(paths, name, path, sizeof(path)) >= 0 && access(path, F_OK) == 0;
 }
 
+/*
+ * The bans are kept as bans.json, written whole, and bans.journal, one
+ * line per ban or unban made since, appended and fsync'd: a ban among
+ * 10,000 costs one short write, not the whole list. The journal names the
+ * generation of bans.json it follows; each whole write takes the next one,
+ * so that a journal left behind by a crash between the two (bans.json
+ * written, the journal not yet removed) is never replayed over it.
+ */
+static uint64_t bans_generation;
+
+static json_t *ban_json(const struct ban *b)
+{
+	return json_pack("{s:s,s:s?,s:I}", "address", b->addr, "zone",
+			 b->zone[0] ? b->zone : NULL, "expires", (json_int_t)b->expires);
+}
+
 int bans_save(const struct pc_paths *paths, const struct bans *bans)
 {
 	_cleanup_free_ char *text = NULL;
 	json_t *list = json_array(), *doc;
+	char journal[PATH_MAX];
+	int r;
 
 	for (size_t i = 0; list && i < bans->n; i++) {
-		const struct ban *b = &bans->items[i];
-
-		if (json_array_append_new(list, json_pack("{s:s,s:s?,s:I}", "address", b->addr,
-							  "zone", b->zone[0] ? b->zone : NULL,
-							  "expires", (json_int_t)b->expires)) < 0) {
+		if (json_array_append_new(list, ban_json(&bans->items[i])) < 0) {
 			json_decref(list);
 			return -ENOMEM;
 		}
 	}
-	doc = list ? json_pack("{s:i,s:o}", "version", 1, "bans", list) : NULL;
+	doc = list ? json_pack("{s:i,s:I,s:o}", "version", 1, "generation",
+			       (json_int_t)(bans_generation + 1), "bans", list)
+		   : NULL;
 	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
-	return state_file_write(paths, BANS_FILE, text);
+	r = state_file_write(paths, BANS_FILE, text);
+	if (r < 0)
+		return r;
+	bans_generation++;
+	/* Now stale (its generation is not bans.json's): removed, or ignored. */
+	if (state_file_path(paths, BANS_JOURNAL, journal, sizeof(journal)) >= 0 &&
+	    unlink(journal) == 0)
+		fsync_dir_of(journal);
+	return 0;
 }
+
+int bans_record(const struct pc_paths *paths, const struct ban *b, bool unban,
+		const struct bans *all)
+{
+	_cleanup_free_ char *line = NULL;
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	json_t *rec;
+	struct stat st;
+	size_t len;
+	int r = state_file_path(paths, BANS_JOURNAL, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	/* Long enough: written whole, which also takes the journal away. */
+	if ((size_t)st.st_size >= BANS_JOURNAL_MAX)
+		return bans_save(paths, all);
+	rec = ban_json(b);
+	if (rec && json_object_set_new(rec, "op", json_string(unban ? "unban" : "ban")) < 0)
+		json_decref(TAKE_PTR(rec));
+	line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	if (st.st_size == 0) {
+		/* A new journal: it follows this generation of bans.json. */
+		_cleanup_free_ char *head = NULL;
+
+		if (asprintf(&head, "{\"generation\":%llu}\n%s\n",
+			     (unsigned long long)bans_generation, line) < 0)
+			return -ENOMEM;
+		r = pc_write_all(fd, head, strlen(head));
+	} else {
+		line[len] = '\n'; /* json_dumps's NUL: the record ends on its own line */
+		r = pc_write_all(fd, line, len + 1);
+	}
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* No half record for the next one to be glued to. */
+		if (ftruncate(fd, st.st_size) < 0)
+			log_warning_errno(-errno, "%s: cannot take back a half record: %m", path);
+		return r;
+	}
+	if (st.st_size == 0)
+		fsync_dir_of(path);
+	return 0;
+}
+
+/* Replay bans.journal (f) over *out when it follows the bans.json read. */
+static int bans_journal_replay(FILE *f, const char *path, struct bans *out)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t size = 0, lineno = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &size, f)) > 0) {
+		json_t *rec = json_loads(line, 0, NULL), *zone = json_object_get(rec, "zone");
+		const char *op = json_string_value(json_object_get(rec, "op"));
+		struct ban b, *slot;
+		ssize_t i;
+
+		lineno++;
+		if (lineno == 1) {
+			json_t *g = json_object_get(rec, "generation");
+			bool follows = json_is_integer(g) &&
+				       (uint64_t)json_integer_value(g) == bans_generation;
+
+			json_decref(rec);
+			if (!follows)
+				return 0; /* left by a crash before its removal: in bans.json */
+			continue;
+		}
+		if (!op || ban_parse(json_string_value(json_object_get(rec, "address")),
+				     json_is_string(zone) ? json_string_value(zone) : NULL,
+				     (uint64_t)json_integer_value(json_object_get(rec, "expires")),
+				     &b) < 0) {
+			/* A crash in the middle of a write: never acknowledged. */
+			log_error("%s:%zu: malformed record, left out", path, lineno);
+			json_decref(rec);
+			continue;
+		}
+		i = bans_index(out, &b);
+		if (streq(op, "unban")) {
+			if (i >= 0) {
+				memmove(&out->items[i], &out->items[i + 1],
+					(out->n - (size_t)i - 1) * sizeof(b));
+				out->n--;
+			}
+		} else if (i >= 0) {
+			out->items[i].expires = b.expires;
+		} else {
+			slot = PC_ARRAY_PUSH(out->items, out->n, out->cap);
+			if (!slot) {
+				json_decref(rec);
+				return -ENOMEM;
+			}
+			*slot = b;
+		}
+		json_decref(rec);
+	}
+	return 0;
+}
+
+static int bans_journal_load(const struct pc_paths *paths, struct bans *out);
 
 int bans_load(const struct pc_paths *paths, struct bans *out)
 {
@@ -488,10 +621,11 @@ int bans_load(const struct pc_paths *paths, struct bans *out)
 	int r = state_file_path(paths, BANS_FILE, path, sizeof(path));
 
 	*out = (struct bans){0};
+	bans_generation = 0;
 	if (r < 0)
 		return r;
 	if (access(path, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT ? bans_journal_load(paths, out) : -errno;
 	doc = json_load_file(path, 0, &err);
 	if (!doc) {
 		log_error("%s:%d: cannot read the bans: %s", path, err.line, err.text);
@@ -515,6 +649,23 @@ int bans_load(const struct pc_paths *paths, struct bans *out)
 		}
 		*slot = b;
 	}
+	bans_generation = (uint64_t)json_integer_value(json_object_get(doc, "generation"));
 	json_decref(doc);
-	return 0;
+	return bans_journal_load(paths, out);
+}
+
+static int bans_journal_load(const struct pc_paths *paths, struct bans *out)
+{
+	char path[PATH_MAX];
+	int r = state_file_path(paths, BANS_JOURNAL, path, sizeof(path));
+	FILE *f;
+
+	if (r < 0)
+		return r;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	r = bans_journal_replay(f, path, out);
+	fclose(f);
+	return r;
 }

@@ -56,8 +56,18 @@ bool state_file_exists(const struct pc_paths *paths, const char *name);
 /* The bans, kept in the state directory across restarts and upgrades. */
 #define BANS_FILE "bans.json"
 struct bans;
+#define BANS_JOURNAL "bans.journal"
+/* Past this size the journal is written into bans.json (about 2,500 records). */
+#define BANS_JOURNAL_MAX (256u * 1024)
+struct ban;
+/* All the bans, written whole (the journal taken away). */
 int bans_save(const struct pc_paths *paths, const struct bans *bans);
-/* Malformed entries are logged and left out; no file is no ban. */
+/* One ban or unban, b, appended to the journal and fsync'd; all: the bans
+ * after it, written whole instead when the journal is long. */
+int bans_record(const struct pc_paths *paths, const struct ban *b, bool unban,
+		const struct bans *all);
+/* bans.json, then the journal over it. Malformed entries are logged and
+ * left out; no file is no ban. */
 int bans_load(const struct pc_paths *paths, struct bans *out);
 
 #endif

@@ -513,6 +513,83 @@ undo:
 	return r;
 }
 
+/* After a failed ban_one_in_place: the configuration and plan in force
+ * hold the bans in force again, the ruleset's ban sets follow them. */
+static void bans_in_force_again(struct daemon *dm)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	if (bans_compose(&dm->bans, now_wall(), a->cfg, &d) < 0 ||
+	    pc_plan_bans_refresh(a->plan) < 0)
+		model_lost(dm);
+	else
+		a->ruleset->bans_from = a->cfg;
+	pc_diags_free(&d);
+}
+
+/*
+ * One ban or unban among many, in O(bans) without a sort or a copy of the
+ * sets: the configuration and plan in force take it (pc_plan_ban_edit, the
+ * spans of the one ban set around it made again), the elements that differ
+ * are sent, the ruleset's ban sets are left to catch up when next read
+ * (pc_ruleset_bans_sync), and the change is one journal record. 1 done,
+ * 0 take the other ways (nothing changed), -errno.
+ */
+static int ban_one_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+			    bool unban)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rule_append del = {0}, add = {0};
+	struct pc_ban_delta dl = {0};
+	struct bans kept = {0};
+	struct pc_prefix p;
+	struct pc_diags d;
+	int r, edited;
+
+	pc_diags_init(&d);
+	r = pc_prefix_parse(one->addr, &p, &d);
+	if (r >= 0 && !unban && one->expires && one->expires <= now_wall())
+		r = -EAGAIN;
+	if (r >= 0)
+		r = bans_copy(next, &kept);
+	edited = r < 0 ? r
+		       : pc_plan_ban_edit(a->plan, a->cfg, &p, one->zone[0] ? one->zone : NULL,
+					  one->expires, unban, &dl);
+	r = edited;
+	if (r > 0)
+		r = pc_ban_delta_elems(a->ruleset, a->cfg, &dl, &del, &add);
+	if (r >= 0)
+		r = kernel_install_elem_change(dm->nl, a->ruleset, &del, &add, &d);
+	if (r >= 0) {
+		r = bans_record(&dm->paths, one, unban, next);
+		/* Unsaved, a ban would not survive a restart: take it back. */
+		if (r < 0) {
+			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
+			if (kernel_install_elem_change(dm->nl, a->ruleset, &add, &del, &d) < 0)
+				log_error("rollback failed: the kernel holds the bans, the state "
+					  "directory does not");
+		}
+	}
+	pc_rule_append_free(&del);
+	pc_rule_append_free(&add);
+	pc_ban_delta_free(&dl);
+	pc_diags_free(&d);
+	if (r < 0) {
+		bans_clear(&kept);
+		/* The edit refuses (-EINVAL, -EAGAIN) before it changes anything;
+		 * otherwise the bans in force are made whole again. */
+		if (edited >= 0 || edited == -ENOMEM)
+			bans_in_force_again(dm);
+		return r == -ENOMEM ? r : 0;
+	}
+	bans_clear(&dm->bans);
+	dm->bans = kept;
+	metrics_apply_done(dm, true);
+	return 1;
+}
+
 /*
  * Bans in O(bans): the configuration in force takes the next bans, the
  * spare ruleset (a second compile of the same configuration, kept for
@@ -520,7 +597,8 @@ undo:
  * and the difference against what the kernel holds, ban elements only, is
  * installed; then the two rulesets swap places. No rule is compiled.
  */
-int state_bans_in_place(struct daemon *dm, const struct bans *next)
+int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+			bool unban)
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_ban_entry *saved = NULL;
@@ -532,6 +610,15 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next)
 
 	if (!state_in_place_ok(dm))
 		return 0;
+	if (one && dm->kernel_known) {
+		r = ban_one_in_place(dm, next, one, unban);
+		if (r != 0)
+			return r;
+	}
+	/* The ban sets of the ruleset in force are read below, as a whole. */
+	r = pc_ruleset_bans_sync(a->ruleset);
+	if (r < 0)
+		return r;
 	n_saved = a->cfg->n_bans;
 	if (n_saved && !(saved = malloc(n_saved * sizeof(*saved))))
 		return -ENOMEM;
@@ -552,7 +639,7 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next)
 	if (r >= 0)
 		r = kernel_install(dm->nl, dm->spare, a->ruleset, install_flags(dm, a->cfg), &d);
 	if (r >= 0) {
-		r = bans_save(&dm->paths, next);
+		r = one ? bans_record(&dm->paths, one, unban, next) : bans_save(&dm->paths, next);
 		if (r < 0) {
 			/* Unsaved, a ban would not survive a restart: take it back. */
 			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);

@@ -62,8 +62,11 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 		      struct pc_reply *reply);
 
 /* The bans become *next in O(bans), no rule compiled, when the model in
- * force allows: 1 done, 0 take state_commit, -errno. */
-int state_bans_in_place(struct daemon *dm, const struct bans *next);
+ * force allows: 1 done, 0 take state_commit, -errno. one: the one ban
+ * added, changed or (unban) taken away, saved as one journal record;
+ * NULL: next is saved whole. */
+int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+			bool unban);
 
 
 /* Kernel reads for the read commands (kernel.c through state.c). */

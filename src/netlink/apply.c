@@ -418,6 +418,13 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			 const struct pc_rule_append *app, bool add, struct pc_diags *d)
 {
+	return pc_nl_apply_elem_change(nl, rs, add ? NULL : app, add ? app : NULL, d);
+}
+
+int pc_nl_apply_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_rule_append *del, const struct pc_rule_append *add,
+			    struct pc_diags *d)
+{
 	struct batch_result res = { 0 };
 	struct batch b;
 	int r;
@@ -427,8 +434,12 @@ int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 	if (!nl->applied_genid)
 		return -ESTALE;
 	r = batch_init(&b, nl_next_seq(nl, 0), nl->applied_genid);
-	for (size_t i = 0; r >= 0 && i < app->n_sets; i++)
-		r = diff_build_set_elems(&b, app->sets[i].elems, (ssize_t)app->sets[i].obj, add);
+	/* Deletes first: an interval replaced by a neighbouring one is gone
+	 * before the new one arrives (as diff_set). */
+	for (size_t i = 0; r >= 0 && del && i < del->n_sets; i++)
+		r = diff_build_set_elems(&b, del->sets[i].elems, (ssize_t)del->sets[i].obj, false);
+	for (size_t i = 0; r >= 0 && add && i < add->n_sets; i++)
+		r = diff_build_set_elems(&b, add->sets[i].elems, (ssize_t)add->sets[i].obj, true);
 	if (r >= 0 && batch_n_msgs(&b) == 0) {
 		batch_free(&b);
 		return 0;

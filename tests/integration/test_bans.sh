@@ -45,7 +45,7 @@ pc_expect open pc_probe peer tcp 10.99.7.1 80
 one_transaction "ban 10.99.7.2" pcd_as_member ban 10.99.7.2
 one_transaction "ban fd99:7::2" pcd_as_member ban fd99:7::2
 banned "after the bans"
-[ -s "$PC_TMP/state/bans.json" ] || pc_fail "the bans were not kept in the state directory"
+grep -q fd99:7::2 "$(pcd_bans_file)" || pc_fail "the bans were not kept in the state directory"
 
 pcd_log "a ban again is fine (fail2ban restarting), unban of a host not banned is exit 0"
 pcd_as_member ban 10.99.7.2 >/dev/null || pc_fail "a repeated ban failed"
@@ -97,7 +97,7 @@ pcd_log "a ban made in panic mode holds when it ends"
 pcd_as_member panic on >/dev/null || pc_fail "panic on"
 pcd_as_member ban 10.99.8.99 >/dev/null || pc_fail "a ban in panic mode was refused"
 pcd_as_member panic off >/dev/null || pc_fail "panic off"
-grep -q "10.99.8.99" "$PC_TMP/state/bans.json" || pc_fail "the ban in panic mode was not kept"
+grep -q "10.99.8.99" "$(pcd_bans_file)" || pc_fail "the ban in panic mode was not kept"
 
 pcd_log "unban lets the peer in again, and stays so through a restart"
 one_transaction "unban" pcd_as_member unban 10.99.7.2
@@ -133,7 +133,7 @@ pc_until 15 grows_past "$stopped" || pc_fail "the stream did not resume after th
 pcd_log "a ban with a timeout lapses by itself, in the kernel and in the state directory"
 pcd_as_member ban 10.99.8.2 --timeout 3 >/dev/null || pc_fail "ban --timeout 3"
 shut peer2 tcp 10.99.8.1 80
-lapsed() { [ "$(pc_probe peer2 tcp 10.99.8.1 80)" = open ] && ! grep -q 10.99.8.2 "$PC_TMP/state/bans.json"; }
+lapsed() { [ "$(pc_probe peer2 tcp 10.99.8.1 80)" = open ] && ! grep -q 10.99.8.2 "$(pcd_bans_file)"; }
 pc_until 15 lapsed || pc_fail "the ban did not lapse within 15 s"
 
 pcd_log "bans = no refuses ban and unban (exit 4), other changes go on"

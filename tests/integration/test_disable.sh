@@ -62,7 +62,7 @@ pcd_log "a rule and a ban while disabled: kept, not in the kernel"
 expect_out 0 "rule added: allow 9000/tcp (portctl is disabled: in force after 'portctl enable')" \
 	pcd_as_member allow 9000/tcp
 pcd_as_member ban 198.51.100.7 >/dev/null || pc_fail "ban while disabled"
-grep -q 198.51.100.7 "$PC_TMP/state/bans.json" || pc_fail "the ban is not in bans.json"
+grep -q 198.51.100.7 "$(pcd_bans_file)" || pc_fail "the ban is not in bans.json"
 table_gone "a change while disabled"
 
 pcd_log "a restart of portctld stays disabled"

@@ -44,10 +44,10 @@ pc_listen host tcp:22
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 
 # ban_field ADDR FIELD: the ban's zone ("" for every zone) or its seconds
-# left ("none" without a timeout) in the state directory's bans.json; no
+# left ("none" without a timeout) in the state directory; no
 # output when ADDR is not banned.
 ban_field() {
-	python3 - "$PC_TMP/state/bans.json" "$1" "$2" <<'PY'
+	python3 - "$(pcd_bans_file)" "$1" "$2" <<'PY'
 import json, sys, time
 path, addr, field = sys.argv[1:]
 try:
@@ -75,7 +75,7 @@ first=$(f2b_command actionban 192.0.2.99 bantime=-1) || pc_fail "cannot read act
 sh -c "$first" || pc_fail "actionban failed: $first"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 [ "$(ban_field 192.0.2.99 expires)" = none ] ||
-	pc_fail "a permanent ban has a timeout: $(cat "$PC_TMP/state/bans.json")"
+	pc_fail "a permanent ban has a timeout: $(cat "$(pcd_bans_file)")"
 ban=$(f2b_command actionban 10.99.7.2) || pc_fail "cannot read actionban"
 pcd_log "command: $ban"
 pc_monitor_start host "$PC_TMP/monitor"
@@ -102,7 +102,7 @@ elements_only_check() { # VERB ADDR WHAT
 elements_only_check add 10.99.7.2 "the ban"
 left=$(ban_field 10.99.7.2 expires)
 if [ "$left" -le 590 ] || [ "$left" -gt 600 ]; then
-	pc_fail "bantime 600 gave a ban ending in '$left' s: $(cat "$PC_TMP/state/bans.json")"
+	pc_fail "bantime 600 gave a ban ending in '$left' s: $(cat "$(pcd_bans_file)")"
 fi
 pc_in host nft list table inet portctl | grep -Eq "10\.99\.7\.2 .*timeout (10m|9m[0-9]+s)" ||
 	pc_fail "no kernel timeout on the ban: $(pc_in host nft list table inet portctl)"
@@ -124,7 +124,7 @@ zban=$(f2b_command actionban 198.51.100.7 zone_opt="--zone public") ||
 	pc_fail "cannot read actionban"
 sh -c "$zban" || pc_fail "per-zone actionban failed: $zban"
 [ "$(ban_field 198.51.100.7 zone)" = public ] ||
-	pc_fail "the per-zone ban is not in zone public: $(cat "$PC_TMP/state/bans.json")"
+	pc_fail "the per-zone ban is not in zone public: $(cat "$(pcd_bans_file)")"
 zunban=$(f2b_command actionunban 198.51.100.7 zone_opt="--zone public") ||
 	pc_fail "cannot read actionunban"
 sh -c "$zunban" || pc_fail "per-zone actionunban failed: $zunban"
@@ -187,7 +187,7 @@ flush=$(f2b_command actionflush 0.0.0.0) || pc_fail "cannot read actionflush"
 sh -c "$flush" || pc_fail "actionflush failed: $flush"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bans"]))' \
-	"$PC_TMP/state/bans.json")" -eq 0 ] || pc_fail "bans left after actionflush"
+	"$(pcd_bans_file)")" -eq 0 ] || pc_fail "bans left after actionflush"
 sh -c "$flush" || pc_fail "actionflush with no ban failed"
 
 pcd_log "a bad address is refused with exit 2"

@@ -92,8 +92,8 @@ wait_for() {
 # banned ADDR [ZONE]: portctld keeps a ban of ADDR in every zone (or in
 # ZONE) in its state directory.
 banned() {
-	[ -s "$PC_TMP/state/bans.json" ] &&
-		python3 - "$PC_TMP/state/bans.json" "$1" "${2:-}" <<'PY'
+	[ -s "$(pcd_bans_file)" ] &&
+		python3 - "$(pcd_bans_file)" "$1" "${2:-}" <<'PY'
 import json, sys
 path, addr, zone = sys.argv[1:]
 bans = json.load(open(path))["bans"]
@@ -128,7 +128,7 @@ wait_for "the ban of 10.99.7.2 in portctld" banned 10.99.7.2
 wait_for "the ban of fd99:7::2 in zone public" banned fd99:7::2 public
 F2BC status pctest | grep -q "Banned IP list:.*10.99.7.2" || pc_fail "fail2ban does not list the ban"
 banned_probes
-python3 - "$PC_TMP/state/bans.json" <<'PY' || pc_fail "fail2ban's bantime 600 is not the bans' timeout"
+python3 - "$(pcd_bans_file)" <<'PY' || pc_fail "fail2ban's bantime 600 is not the bans' timeout"
 import json, sys, time
 for b in json.load(open(sys.argv[1]))["bans"]:
     left = b["expires"] - int(time.time())
@@ -158,7 +158,7 @@ wait "$F2B_PID"
 PC_PIDS=$(echo "$PC_PIDS" | sed "s/ $F2B_PID\b//")
 grep -q "Flush ticket(s) with portctl" "$PC_TMP/fail2ban.log" ||
 	pc_fail "fail2ban did not flush with the action: $(cat "$PC_TMP/fail2ban.log")"
-not_banned 10.99.7.2 || pc_fail "a ban is left after fail2ban's stop: $(cat "$PC_TMP/state/bans.json")"
+not_banned 10.99.7.2 || pc_fail "a ban is left after fail2ban's stop: $(cat "$(pcd_bans_file)")"
 pc_expect open pc_probe peer tcp 10.99.7.1 80
 
 # fail2ban ran every action without an error, and without a warning about

@@ -4,7 +4,11 @@
  * the previous ruleset leaves the kernel holding exactly what a full
  * compile of the new configuration makes (pc_nl_verify: rules, sets and
  * their elements), and the ban sets remade in place
- * (pc_ruleset_bans_update) print as the full compile's. Real kernel, in a
+ * (pc_ruleset_bans_update) print as the full compile's; and one ban or
+ * unban at a time among overlapping bans of several zones and ends, made
+ * in place (pc_plan_ban_edit, pc_ban_delta_elems, pc_nl_apply_elem_change),
+ * leaves the kernel, the plan and the configuration as a full compile of
+ * the bans after it. Real kernel, in a
  * private network namespace; deterministic seeds. */
 #include "config.h"
 
@@ -12,6 +16,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compile_helper.h"
@@ -266,6 +272,162 @@ START_TEST(test_difference_is_full_compile)
 }
 END_TEST
 
+/* The bans of the in-place test, in the daemon's order: a new ban goes
+ * last, a ban again takes the new end in place, an unban takes it out. */
+struct ban_model {
+	struct pc_prefix p[64];
+	const char *zone[64];
+	uint64_t expires[64];
+	size_t n;
+};
+
+static struct pc_config *bans_config(const char *text, const struct ban_model *bm)
+{
+	struct pc_config *cfg = config_from_text(text);
+
+	for (size_t i = 0; i < bm->n; i++)
+		ck_assert_int_eq(pc_config_ban_add(cfg, &bm->p[i], bm->zone[i], bm->expires[i]), 0);
+	return cfg;
+}
+
+/* Overlapping prefixes of 198.51.100.0/24 and 2001:db8::/32 nest, in
+ * three scopes, with ends that tie and that differ. */
+static void ban_random(unsigned *seed, struct pc_prefix *p, const char **zone, uint64_t *expires)
+{
+	static const char *const zones[] = { NULL, NULL, "lan", "dmz" };
+	static const uint8_t lens4[] = { 24, 25, 26, 28, 30, 32, 32, 32 };
+	static const uint8_t lens6[] = { 32, 48, 64, 128 };
+	uint64_t now = (uint64_t)time(NULL);
+	unsigned len;
+
+	*p = (struct pc_prefix){ 0 };
+	if (rnd(seed, 4) == 0) {
+		p->family = AF_INET6;
+		len = lens6[rnd(seed, 4)];
+		p->addr[0] = 0x20, p->addr[1] = 0x01, p->addr[2] = 0x0d, p->addr[3] = 0xb8;
+		p->addr[5] = (uint8_t)rnd(seed, 2);
+		p->addr[15] = (uint8_t)rnd(seed, 4);
+	} else {
+		p->family = AF_INET;
+		len = lens4[rnd(seed, 8)];
+		p->addr[0] = 198, p->addr[1] = 51, p->addr[2] = 100;
+		p->addr[3] = (uint8_t)(rnd(seed, 8) * 32 + rnd(seed, 4));
+	}
+	p->len = (uint8_t)len;
+	for (unsigned bit = len; bit < (p->family == AF_INET ? 32u : 128u); bit++)
+		p->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+	*zone = zones[rnd(seed, 4)];
+	*expires = rnd(seed, 3) == 0 ? 0 : now + 3600 * (1 + rnd(seed, 3));
+}
+
+static bool zone_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+START_TEST(test_ban_edits_are_full_compile)
+{
+	for (unsigned s = 1; s <= SEEDS; s++) {
+		unsigned seed = s * 40503u;
+		struct model m = { .n = 0 };
+		struct ban_model bm = { .n = 0 };
+		_cleanup_free_ char *text = NULL;
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		struct pc_diags d;
+
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		for (unsigned i = rnd(&seed, 20); i > 0; i--)
+			m.lines[m.n++] = rule_random(&seed);
+		text = model_text(&m);
+		cfg = bans_config(text, &bm);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		pc_diags_free(&d);
+		for (unsigned step = 0; step < 3 * STEPS; step++) {
+			struct pc_rule_append del = { 0 }, add = { 0 };
+			struct pc_ban_delta dl;
+			struct pc_prefix p;
+			const char *zone;
+			uint64_t expires;
+			bool unban = false;
+			size_t at = bm.n;
+			struct pc_config *full;
+			struct pc_ruleset *want, *mine = NULL;
+			_cleanup_free_ char *want_text = NULL, *mine_text = NULL;
+			int r;
+
+			ban_random(&seed, &p, &zone, &expires);
+			for (size_t i = 0; i < bm.n; i++)
+				if (bm.p[i].family == p.family && bm.p[i].len == p.len &&
+				    !memcmp(bm.p[i].addr, p.addr, 16) && zone_eq(bm.zone[i], zone))
+					at = i;
+			if (at < bm.n && rnd(&seed, 2)) {
+				unban = true;
+				memmove(&bm.p[at], &bm.p[at + 1], (bm.n - at - 1) * sizeof(p));
+				memmove(&bm.zone[at], &bm.zone[at + 1], (bm.n - at - 1) * sizeof(zone));
+				memmove(&bm.expires[at], &bm.expires[at + 1],
+					(bm.n - at - 1) * sizeof(expires));
+				bm.n--;
+			} else if (at < bm.n) {
+				bm.expires[at] = expires;
+			} else if (bm.n < 64) {
+				bm.p[bm.n] = p, bm.zone[bm.n] = zone, bm.expires[bm.n++] = expires;
+			} else {
+				continue;
+			}
+			r = pc_plan_ban_edit(plan, cfg, &p, zone, expires, unban, &dl);
+			if (r == -EAGAIN) /* never at address 0 here */
+				ck_abort_msg("seed %u step %u: refused", s, step);
+			ck_assert_int_eq(r, 1);
+			ck_assert_int_eq(pc_ban_delta_elems(rs, cfg, &dl, &del, &add), 0);
+			pc_diags_init(&d);
+			if (pc_nl_apply_elem_change(nl, rs, &del, &add, &d) != 0) {
+				pc_diags_print(stderr, &d, &cfg->sources);
+				ck_abort_msg("seed %u step %u: the kernel refused the change", s, step);
+			}
+			pc_diags_free(&d);
+			pc_rule_append_free(&del);
+			pc_rule_append_free(&add);
+			pc_ban_delta_free(&dl);
+
+			/* The kernel holds the full compile of the bans after it. */
+			full = bans_config(text, &bm);
+			want = ruleset_from_config(full);
+			if (mismatches(nl, want))
+				ck_abort_msg("seed %u step %u: the kernel differs from the full compile",
+					     s, step);
+			/* The plan and the configuration are the full compile's. */
+			pc_diags_init(&d);
+			ck_assert_int_eq(pc_ruleset_lower(plan, &mine, &d), 0);
+			pc_diags_free(&d);
+			want_text = ruleset_text(want);
+			mine_text = ruleset_text(mine);
+			ck_assert_str_eq(mine_text, want_text);
+			/* And the ruleset in force, caught up, too. */
+			ck_assert_ptr_eq(rs->bans_from, cfg);
+			ck_assert_int_eq(pc_ruleset_bans_sync(rs), 0);
+			free(mine_text);
+			mine_text = ruleset_text(rs);
+			ck_assert_str_eq(mine_text, want_text);
+			pc_ruleset_free(mine);
+			pc_ruleset_free(want);
+			pc_config_free(full);
+		}
+		pc_ruleset_free(rs);
+		pc_plan_free(plan);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -289,6 +451,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, netns_enter, NULL);
 	tcase_add_test(tc, test_difference_is_full_compile);
+	tcase_add_test(tc, test_ban_edits_are_full_compile);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../src/daemon/model.h"
 #include "../../src/daemon/persist.h"
 #include "../../src/daemon/privsep.h"
 
@@ -261,6 +262,87 @@ START_TEST(test_through_the_writer)
 }
 END_TEST
 
+/* The bans journal: records replayed over bans.json in order, written
+ * into it when long, and a journal of another generation left out. */
+static bool bans_equal(const struct bans *a, const struct bans *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->items[i].addr, b->items[i].addr) ||
+		    strcmp(a->items[i].zone, b->items[i].zone) ||
+		    a->items[i].expires != b->items[i].expires)
+			return false;
+	return true;
+}
+
+static void ban_of(unsigned i, struct ban *b)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "198.18.%u.%u", i / 256 % 256, i % 256);
+	ck_assert_int_eq(ban_parse(addr, i % 3 ? NULL : "lan", i % 5 ? 0 : 1u << 31, b), 0);
+}
+
+START_TEST(test_bans_journal)
+{
+	struct pc_paths paths = { .state_dir = dir };
+	struct bans all = { 0 }, got = { 0 };
+	char journal[PATH_MAX + 16];
+	bool compacted = false;
+	struct stat st;
+
+	snprintf(journal, sizeof(journal), "%s/bans.journal", dir);
+	ck_assert_int_eq(bans_save(&paths, &all), 0);
+	/* Enough records to pass the journal's limit at least once. */
+	for (unsigned i = 0; i < 6000; i++) {
+		struct ban b;
+		bool unban = i % 7 == 6;
+
+		ban_of(unban ? i - 3 : i, &b);
+		if (unban) {
+			ssize_t k = bans_index(&all, &b);
+
+			ck_assert_int_ge(k, 0);
+			memmove(&all.items[k], &all.items[k + 1], (all.n - (size_t)k - 1) * sizeof(b));
+			all.n--;
+		} else {
+			*(struct ban *)PC_ARRAY_PUSH(all.items, all.n, all.cap) = b;
+		}
+		ck_assert_int_eq(bans_record(&paths, &b, unban, &all), 0);
+		if (stat(journal, &st) < 0)
+			compacted = true;
+	}
+	ck_assert(compacted);
+	ck_assert_int_eq(stat(journal, &st), 0);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert(bans_equal(&got, &all));
+	bans_clear(&got);
+
+	/* bans.json written whole again (a crash before the journal's removal
+	 * is the same as this copy put back): the old journal is not replayed. */
+	{
+		char cmd[3 * PATH_MAX];
+		struct ban b;
+
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s.old'", journal, journal);
+		ck_assert_int_eq(system(cmd), 0);
+		ban_of(0, &b);
+		ck_assert_int_eq(bans_index(&all, &b), 0);
+		memmove(&all.items[0], &all.items[1], (all.n - 1) * sizeof(b));
+		all.n--;
+		ck_assert_int_eq(bans_save(&paths, &all), 0);
+		ck_assert_int_ne(stat(journal, &st), 0);
+		snprintf(cmd, sizeof(cmd), "mv '%s.old' '%s'", journal, journal);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(bans_load(&paths, &got), 0);
+		ck_assert(bans_equal(&got, &all));
+		bans_clear(&got);
+	}
+	bans_clear(&all);
+}
+END_TEST
+
 static Suite *persist_suite(void)
 {
 	Suite *s = suite_create("persist");
@@ -275,6 +357,10 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, test_created_meanwhile_and_removed_meanwhile);
 	tcase_add_test(tc, test_refuses_fifo_and_symlink);
 	tcase_add_test(tc, test_through_the_writer);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bans");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_bans_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,68 @@
+#!/bin/sh
+# Bans saved as a journal: a ban or unban made in place is one record
+# appended to STATE/bans.journal (fsync'd), not a rewrite of bans.json.
+# At start the journal is replayed over bans.json and written into it; a
+# journal left from before bans.json's last whole write (a crash between
+# the two) is not replayed, and a half-written last record is left out.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+pc_config_write 10-web.rules 'allow 80/tcp'
+P() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
+S="$PC_TMP/state"
+
+# in_kernel ADDR: the kernel's ban set holds ADDR.
+in_kernel() {
+	pc_in host nft list set inet portctl ban4 | grep -q "$1"
+}
+
+pcd_start
+P ban 198.51.100.1
+P ban 198.51.100.2 --timeout 1h
+P ban 198.51.100.3
+P unban 198.51.100.1
+[ -s "$S/bans.journal" ] || pc_fail "the bans made in place were not journalled"
+grep -q '"op":"unban"' "$S/bans.journal" || pc_fail "no unban record: $(cat "$S/bans.journal")"
+grep -q 198.51.100.3 "$S/bans.json" && pc_fail "a ban in place rewrote bans.json"
+
+pcd_log "a ban that cannot be saved fails and is taken back from the kernel"
+# portctld keeps CAP_NET_ADMIN alone: read-only files stop it.
+chmod 444 "$S/bans.journal" "$S/bans.json"
+chmod 555 "$S"
+"$PCD_PORTCTL" -s "$PCD_SOCK" ban 198.51.100.4 >"$PC_TMP/out" 2>&1
+rc=$?
+chmod 755 "$S"
+chmod 644 "$S/bans.journal" "$S/bans.json"
+[ $rc -ne 0 ] || pc_fail "a ban that could not be saved succeeded: $(cat "$PC_TMP/out")"
+in_kernel 198.51.100.4 && pc_fail "the unsaved ban stayed in the kernel"
+in_kernel 198.51.100.3 || pc_fail "the rollback took another ban away"
+
+pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
+kill -9 "$PCD_PID"
+wait "$PCD_PID" 2>/dev/null
+pcd_start
+in_kernel 198.51.100.2 && in_kernel 198.51.100.3 || pc_fail "journalled bans lost: $(pc_in host nft list set inet portctl ban4)"
+in_kernel 198.51.100.1 && pc_fail "a journalled unban was lost"
+in_kernel 198.51.100.4 && pc_fail "the ban that failed came back"
+[ -e "$S/bans.journal" ] && pc_fail "the journal was not written into bans.json at start"
+grep -q 198.51.100.3 "$S/bans.json" || pc_fail "bans.json lacks the journalled ban"
+
+pcd_log "a journal of another generation of bans.json is left out"
+pcd_stop
+gen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("generation", 0))' "$S/bans.json")
+printf '{"generation":%s}\n{"address":"198.51.100.9","expires":0,"op":"ban"}\n' $((gen - 1)) >"$S/bans.journal"
+pcd_start
+in_kernel 198.51.100.9 && pc_fail "a stale journal was replayed"
+in_kernel 198.51.100.3 || pc_fail "the bans of bans.json were lost"
+
+pcd_log "a half-written last record is left out, the records before it are kept"
+pcd_stop
+gen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("generation", 0))' "$S/bans.json")
+printf '{"generation":%s}\n{"address":"198.51.100.7","expires":0,"op":"ban"}\n{"address":"198.51.100.8","exp' "$gen" >"$S/bans.journal"
+pcd_start
+in_kernel 198.51.100.7 || pc_fail "the journal's whole record was lost"
+in_kernel 198.51.100.8 && pc_fail "a half record was taken"
+grep -q "malformed record" "$PC_TMP/portctld.log" || pc_fail "the half record was not logged"
+pcd_stop
+exit 0
