@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "handlers.h"
+#include "readout.h"
 #include "log.h"
 
 struct command {
@@ -23,20 +24,6 @@ static const char *const policy_names[] = {
 	[PC_POLICY_UNSET] = NULL, [PC_POLICY_ACCEPT] = "accept",
 	[PC_POLICY_DROP] = "drop", [PC_POLICY_REJECT] = "reject",
 };
-static const char *const origin_names[] = {
-	[PC_ORIGIN_SHIPPED] = "shipped", [PC_ORIGIN_ADMIN] = "admin", [PC_ORIGIN_CLI] = "cli",
-	[PC_ORIGIN_DEFAULTS] = "defaults",
-};
-static const char *const source_names[] = {
-	[SOURCE_FILES] = "files", [SOURCE_LAST_GOOD] = "last-good",
-	[SOURCE_SAFE] = "safe-policy", [SOURCE_KERNEL] = "kernel",
-	[SOURCE_ROLLBACK] = "rolled-back",
-};
-
-const char *source_name(enum daemon_source source)
-{
-	return source_names[source];
-}
 
 static int cmd_version(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		       struct pc_reply *reply)
@@ -45,15 +32,6 @@ static int cmd_version(struct daemon *dm, const struct pc_peer *peer, json_t *ar
 				PC_PROTO_VERSION);
 	return reply_set(reply, PC_STATUS_OK, "portctld %s (protocol %d)", PACKAGE_VERSION,
 			 PC_PROTO_VERSION);
-}
-
-static json_t *names_json(const struct pc_name *names, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, json_string(names[i].name));
-	return a;
 }
 
 static json_t *prefixes_json(const struct pc_prefix *p, size_t n)
@@ -90,7 +68,7 @@ static json_t *zone_json(const struct pc_config *cfg, size_t i)
 			 "policy_forward",
 			 z->policy_fwd == PC_POLICY_UNSET ? "accept" : policy_names[z->policy_fwd],
 			 "interfaces", names_json(z->interfaces, z->n_interfaces), "sources",
-			 prefixes_json(z->sources, z->n_sources), "origin", origin_names[z->origin],
+			 prefixes_json(z->sources, z->n_sources), "origin", origin_name(z->origin),
 			 "file", z->loc.file, "line", (int)z->loc.line);
 }
 
@@ -189,63 +167,10 @@ static int cmd_services(struct daemon *dm, const struct pc_peer *peer, json_t *a
 
 		json_array_append_new(a, json_pack("{s:s,s:o,s:s}", "name", s->name, "ports",
 						   ports_json(s->ports, s->n_ports), "origin",
-						   origin_names[s->origin]));
+						   origin_name(s->origin)));
 	}
 	reply->data = json_pack("{s:o}", "services", a);
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
-}
-
-/* Per-rule packet and byte totals: a rule's counters are spread over its
- * kernel rules and set elements, so sum them by the rule they came from. */
-int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
-{
-	const struct pc_config *cfg = dm->applied->cfg;
-	const struct pc_ruleset *rs;
-	_cleanup_free_ struct pc_elem_owner *owners = NULL;
-	struct pc_nl_counters c = {0};
-	int r;
-
-	r = state_read_counters(dm, &c);
-	if (r < 0)
-		return r;
-	rs = dm->applied->ruleset;
-	/* All at once: one element at a time would be quadratic. */
-	owners = malloc((c.n + 1) * sizeof(*owners));
-	if (!owners) {
-		pc_nl_counters_free(&c);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < c.n; i++)
-		owners[i] = (struct pc_elem_owner){ .first = rs->objs[c.items[i].obj].rule,
-						    .elem = c.items[i].elem };
-	r = pc_ruleset_elem_rules(cfg, owners, c.n);
-	if (r < 0) {
-		pc_nl_counters_free(&c);
-		return r;
-	}
-	for (size_t i = 0; i < c.n; i++) {
-		const struct pc_rule *rule = owners[i].rule;
-
-		if (!rule || rule < cfg->rules || rule >= cfg->rules + cfg->n_rules)
-			continue;
-		packets[rule - cfg->rules] += c.items[i].packets;
-		bytes[rule - cfg->rules] += c.items[i].bytes;
-	}
-	pc_nl_counters_free(&c);
-	return 0;
-}
-
-json_t *rule_json(const struct pc_config *cfg, size_t i, uint64_t packets, uint64_t bytes)
-{
-	const struct pc_rule *r = &cfg->rules[i];
-
-	return json_pack("{s:I,s:s?,s:i,s:i,s:s,s:o,s:s,s:s?,s:I,s:I}", "number",
-			 (json_int_t)(i + 1), "file", r->loc.file, "line", (int)r->loc.line,
-			 "column", (int)r->loc.col, "text", r->text, "zones",
-			 r->n_zones ? names_json(r->zones, r->n_zones)
-				    : json_pack("[s]", cfg->zones[cfg->default_zone].name),
-			 "origin", origin_names[r->origin], "comment", r->comment, "packets",
-			 (json_int_t)packets, "bytes", (json_int_t)bytes);
 }
 
 static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *args,
@@ -290,7 +215,7 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 		json_array_append_new(rules, rj);
 	}
 	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:I,s:o}", "table",
-				"inet " PC_TABLE_NAME, "source", source_names[dm->source],
+				"inet " PC_TABLE_NAME, "source", source_name(dm->source),
 				"default_zone", cfg->zones[cfg->default_zone].name, "counters",
 				r >= 0, "zones", zones_json(cfg), "rules", rules, "rules_total",
 				(json_int_t)cfg->n_rules, "rules_offset", (json_int_t)from, "sets",

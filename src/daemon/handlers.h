@@ -42,13 +42,6 @@ void confirm_done(struct daemon *dm);
 /* status --json: "panic", "bans" and "pending_confirm". */
 void confirm_status_add(const struct daemon *dm, json_t *data);
 
-/* commands.c: status's per-rule counters (indexed like the rules in
- * force) and one rule as status shows it, shared with metrics. */
-int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes);
-json_t *rule_json(const struct pc_config *cfg, size_t i, uint64_t packets, uint64_t bytes);
-/* Where the configuration in force came from, as status says it. */
-const char *source_name(enum daemon_source source);
-
 /* metrics.c: per-rule counters, bans, applies and drift, for Prometheus. */
 command_fn cmd_metrics;
 

@@ -16,6 +16,7 @@ src_daemon_portctld_LDADD = $(PORTCTLD_LIBS)
 noinst_LIBRARIES += src/daemon/libserve.a
 src_daemon_libserve_a_SOURCES = include/portctl/daemon.h \
 	src/daemon/daemon.c src/daemon/commands.c src/daemon/handlers.h \
+	src/daemon/readout.c src/daemon/readout.h \
 	src/daemon/state.c src/daemon/state.h src/daemon/model.c src/daemon/model.h \
 	src/daemon/kernel.c src/daemon/kernel.h src/daemon/lockout.h src/daemon/reply.h \
 	src/daemon/reply.c \

@@ -9,20 +9,11 @@
 #include <time.h>
 
 #include "handlers.h"
+#include "readout.h"
 #include "log.h"
 
 /* Every "*" ban applies in every zone; a zone cannot be named "*". */
 #define BANS_EVERY_ZONE "*"
-
-void metrics_apply_done(struct daemon *dm, bool ok)
-{
-	dm->stats.last_apply = (uint64_t)time(NULL);
-	dm->stats.last_apply_ok = ok;
-	if (ok)
-		dm->stats.applies_ok++;
-	else
-		dm->stats.applies_failed++;
-}
 
 static int bans_add(json_t *per_zone, const char *zone)
 {

@@ -669,3 +669,77 @@ static int bans_journal_load(const struct pc_paths *paths, struct bans *out)
 	fclose(f);
 	return r;
 }
+
+/* Temporary rules (temporary.h): the runtime rules with an end, saved so
+ * that they outlive a reload and a restart with the time they have left. */
+int temporary_save(const struct pc_paths *paths, const struct runtime *rt)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *list = json_array(), *doc;
+	size_t n = 0;
+
+	for (size_t i = 0; list && rt->expires && i < rt->n; i++) {
+		if (!rt->expires[i])
+			continue;
+		n++;
+		if (json_array_append_new(list, json_pack("{s:s,s:I}", "rule", rt->items[i],
+							  "expires",
+							  (json_int_t)rt->expires[i])) < 0) {
+			json_decref(list);
+			return -ENOMEM;
+		}
+	}
+	if (list && n == 0) {
+		json_decref(list);
+		return state_file_exists(paths, TEMPORARY_FILE)
+			       ? state_file_remove(paths, TEMPORARY_FILE)
+			       : 0;
+	}
+	doc = list ? json_pack("{s:i,s:o}", "version", 1, "rules", list) : NULL;
+	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	return state_file_write(paths, TEMPORARY_FILE, text);
+}
+
+int temporary_load(const struct pc_paths *paths, uint64_t now, struct runtime *out)
+{
+	char path[PATH_MAX];
+	json_error_t err;
+	json_t *doc, *v;
+	size_t i;
+	int r = state_file_path(paths, TEMPORARY_FILE, path, sizeof(path));
+
+	*out = (struct runtime){0};
+	if (r < 0)
+		return r;
+	if (access(path, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	doc = json_load_file(path, 0, &err);
+	if (!doc) {
+		log_error("%s:%d: cannot read the temporary rules: %s", path, err.line, err.text);
+		return -EINVAL;
+	}
+	json_array_foreach(json_object_get(doc, "rules"), i, v)
+	{
+		const char *rule = json_string_value(json_object_get(v, "rule"));
+		json_int_t e = json_integer_value(json_object_get(v, "expires"));
+
+		if (!rule || e <= 0) {
+			log_error("%s: temporary rule %zu is malformed, left out", path, i + 1);
+			continue;
+		}
+		if ((uint64_t)e <= now) {
+			log_info("temporary rule '%s' expired while portctld was stopped", rule);
+			continue;
+		}
+		if (runtime_push(out, rule, (uint64_t)e) < 0) {
+			json_decref(doc);
+			runtime_clear(out);
+			return -ENOMEM;
+		}
+	}
+	json_decref(doc);
+	return 0;
+}

@@ -70,4 +70,11 @@ int bans_record(const struct pc_paths *paths, const struct ban *b, bool unban,
  * left out; no file is no ban. */
 int bans_load(const struct pc_paths *paths, struct bans *out);
 
+struct runtime;
+#define TEMPORARY_FILE "temporary.json"
+/* Save the temporary rules of rt (none: the file is removed). */
+int temporary_save(const struct pc_paths *paths, const struct runtime *rt);
+/* The saved temporary rules still in force at now. */
+int temporary_load(const struct pc_paths *paths, uint64_t now, struct runtime *out);
+
 #endif

@@ -15,12 +15,22 @@
 #include "kernel.h"
 #include "reply.h"
 #include "state.h"
-#include "temporary.h"
 
 #define PANIC_MARKER "panic.json"
 #define DISABLED_MARKER "disabled.json"
 /* As the loader: rules files beyond 64 MiB are refused anyway. */
 #define FILE90_MAX ((size_t)64 * 1024 * 1024)
+
+/* For metrics: when the last change ended and whether the kernel took it. */
+static void apply_stats_record(struct daemon *dm, bool ok)
+{
+	dm->stats.last_apply = (uint64_t)time(NULL);
+	dm->stats.last_apply_ok = ok;
+	if (ok)
+		dm->stats.applies_ok++;
+	else
+		dm->stats.applies_failed++;
+}
 
 static uint64_t now_wall(void)
 {
@@ -366,7 +376,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 out:
 	/* -ESTALE is not an end: the caller redoes the change. */
 	if (r != -ESTALE)
-		metrics_apply_done(dm, r == 0);
+		apply_stats_record(dm, r == 0);
 	bans_clear(&kept);
 	pc_ruleset_free(panic_rs);
 	pc_applied_free(a);
@@ -500,12 +510,12 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);
-	metrics_apply_done(dm, true);
+	apply_stats_record(dm, true);
 	return 1;
 undo:
 	/* 0 goes on to state_commit, which counts it. */
 	if (r < 0)
-		metrics_apply_done(dm, false);
+		apply_stats_record(dm, false);
 	pc_config_truncate(cfg, n_rules, n_sources);
 	pc_rule_append_free(&app);
 	pc_strbuf_free(&newtext);
@@ -586,7 +596,7 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
 	}
 	bans_clear(&dm->bans);
 	dm->bans = kept;
-	metrics_apply_done(dm, true);
+	apply_stats_record(dm, true);
 	return 1;
 }
 
@@ -666,7 +676,7 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 		model_lost(dm);
 	bans_clear(&dm->bans);
 	dm->bans = kept;
-	metrics_apply_done(dm, true);
+	apply_stats_record(dm, true);
 	return 1;
 }
 

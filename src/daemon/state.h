@@ -78,9 +78,6 @@ int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out);
 int state_table_exists(struct daemon *dm);
 
 
-/* metrics.c: a change ended (start, reload, rule, ban, panic, drift
- * repair), taken by the kernel (ok) or refused or failed. */
-void metrics_apply_done(struct daemon *dm, bool ok);
 
 
 /* Start-up kept the kernel's table (the files were invalid): cfg (taken;

@@ -9,15 +9,11 @@
 #define PORTCTL_DAEMON_TEMPORARY_H
 
 #include "model.h"
+#include "persist.h"
 
-#define TEMPORARY_FILE "temporary.json"
 /* Ten years, as for bans: a longer timeout is a typo. */
 #define TEMPORARY_MAX (3650u * 24 * 3600)
 
-/* Save the temporary rules of rt (none: the file is removed). */
-int temporary_save(const struct pc_paths *paths, const struct runtime *rt);
-/* The saved temporary rules still in force at now. */
-int temporary_load(const struct pc_paths *paths, uint64_t now, struct runtime *out);
 /* The temporary rules of dm still in force, placed in cfg (files only). */
 int temporary_place(const struct daemon *dm, struct pc_config *cfg, struct runtime *out,
 		    struct pc_diags *d);
