@@ -44,6 +44,26 @@ pcd_stop
 pcd_start
 pc_expect open pc_probe peer tcp 10.99.7.1 9000
 
+pcd_log "the lock-out guard, --dry-run, a malformed line: nothing changes"
+cp "$F90" "$PC_TMP/f90.before"
+export SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 9000"
+pcd_as_member zone lab interface vh policy in drop 2>"$PC_TMP/err"
+rc=$?
+unset SSH_CONNECTION
+[ $rc -eq 1 ] || pc_fail "a zone cutting the session exited $rc: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session from 10.99.7.2 port 51234 to port 9000 on vh" "$PC_TMP/err" ||
+	pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
+expect_out 0 "would define: zone lab interface vh policy in drop (dry run, nothing changed)" \
+	pcd_as_member zone lab interface vh policy in drop --dry-run
+expect_out 2 "portctl: the rule was refused, nothing changed:" \
+	pcd_as_member zone lab interface vh policy in sideways
+grep -qxF "command line:1:33: error: unknown policy 'sideways'" "$PC_TMP/out" ||
+	pc_fail "no caret for the policy: $(cat "$PC_TMP/out")"
+expect_out 2 "$F90:2:21: error: interface 'vh' is already in zone 'lab' ($F90:1)" \
+	pcd_as_member zone lab2 interface vh
+cmp -s "$F90" "$PC_TMP/f90.before" || pc_fail "90-portctl.rules changed: $(cat "$F90")"
+pc_expect open pc_probe peer tcp 10.99.7.1 9000
+
 pcd_log "a second definition replaces the first in place"
 line=$(grep -n '^zone lab ' "$F90" | cut -d: -f1)
 expect_out 0 "defined: zone lab interface vh policy in drop" \
