@@ -283,10 +283,9 @@ int cmd_zones(struct cli_context *ctx, int argc, char *argv[])
 static void services_print(const json_t *data, enum status_detail detail)
 {
 	char ports[1024];
+	char where[4200];
 	size_t i;
 	json_t *v;
-
-	char where[4200];
 
 	json_array_foreach(json_object_get(data, "services"), i, v)
 		printf("  %-20s %-30s %s\n", json_string_value(json_object_get(v, "name")),

@@ -733,8 +733,7 @@ static int change_define(const struct daemon *dm, struct cand *c, const struct c
 		return def_not_ours(service ? "service" : "zone", &f, reply);
 	if (r < 0)
 		return r;
-	r = cand_reparse(dm, c, d);
-	return r == -EINVAL ? -EINVAL : r;
+	return cand_reparse(dm, c, d);
 }
 
 static int change_undefine(const struct daemon *dm, struct cand *c, const struct change *ch,
