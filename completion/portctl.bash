@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit forward masquerade insert delete status zones services reload check help version apply confirm panic disable enable reset explain export diff import ban unban exposure metrics"
+	local commands="allow deny reject limit forward masquerade insert delete zone service status zones services reload check help version apply confirm panic disable enable reset explain export diff import ban unban exposure metrics"
 	local rule_words="in out forward zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
 	local icmp_types="echo-request echo-reply destination-unreachable time-exceeded parameter-problem"
 	local ip_protos="gre esp ah ipip ospf vrrp l2tp udplite"
@@ -40,6 +40,14 @@ _portctl()
 		;;
 	zone | --zone)
 		COMPREPLY=($(compgen -W "$(_portctl_names zones)" -- "$cur"))
+		return
+		;;
+	service)
+		COMPREPLY=($(compgen -W "$(_portctl_names services)" -- "$cur"))
+		return
+		;;
+	interface)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return
 		;;
 	icmp | icmpv6)
@@ -69,7 +77,13 @@ _portctl()
 		COMPREPLY=($(compgen -W "--runtime --force --dry-run --json --help out zone from comment" -- "$cur"))
 		;;
 	insert | delete)
-		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit forward masquerade comment $rule_words" -- "$cur"))
+		COMPREPLY=($(compgen -W "--force --dry-run --json --help allow deny reject limit forward masquerade comment service $rule_words" -- "$cur"))
+		;;
+	zone)
+		COMPREPLY=($(compgen -W "--force --dry-run --json --help interface source policy in out forward accept drop reject default" -- "$cur"))
+		;;
+	service)
+		COMPREPLY=($(compgen -W "--force --dry-run --json --help tcp udp sctp" -- "$cur"))
 		;;
 	status)
 		[[ $prev == --offset || $prev == --limit || $prev == --set ]] && return

@@ -78,6 +78,8 @@ int cmd_forward(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_masquerade(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_insert(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_delete(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_zone(struct cli_context *ctx, int argc, char *argv[]);
+int cmd_service(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_status(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_zones(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_services(struct cli_context *ctx, int argc, char *argv[]);

@@ -189,6 +189,48 @@ int cmd_masquerade(struct cli_context *ctx, int argc, char *argv[])
 	return cmd_action(ctx, argc, argv, "masquerade");
 }
 
+static const char define_usage_fmt[] =
+	"%s [--dry-run] [--force] [--json] NAME WORDS...\n\n"
+	"Define a %s exactly as a rules file line does (see portctl.rules(5)),\n"
+	"apply it now and persist it to rules.d/90-portctl.rules, e.g.\n"
+	"%s. A shipped one of that name is replaced, portctl's own\n"
+	"earlier definition is updated in place; one defined in your own files\n"
+	"is edited there. 'portctl delete %s NAME' removes portctl's.\n";
+
+/* "zone NAME ..." / "service NAME PORTS": the file's line after portctl. */
+static int cmd_define(struct cli_context *ctx, int argc, char *argv[], const char *keyword,
+		      const char *example)
+{
+	_cleanup_free_ char *usage = NULL, *text = NULL;
+	struct rule_opts o = {0};
+	int code;
+
+	if (asprintf(&usage, define_usage_fmt, keyword, keyword, example, keyword) < 0)
+		return CLI_EXIT_FAILURE;
+	if (rule_opts_parse(ctx, argc, argv, usage, &o, &code) < 0)
+		return code;
+	if (o.runtime || o.timeout)
+		return usage_error(ctx, keyword, "takes no --runtime or --timeout: it is persisted");
+	if (argc - o.first < 2)
+		return usage_error(ctx, keyword, "needs a name and its definition");
+	text = rule_text(keyword, argc - o.first, argv + o.first);
+	if (!text)
+		return CLI_EXIT_FAILURE;
+	return cli_guarded_call(ctx, keyword,
+				json_pack("{s:s,s:b}", "rule", text, "dry_run", o.dry_run), o.force);
+}
+
+int cmd_zone(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_define(ctx, argc, argv, "zone",
+			  "'portctl zone lab interface eth1 policy in accept'");
+}
+
+int cmd_service(struct cli_context *ctx, int argc, char *argv[])
+{
+	return cmd_define(ctx, argc, argv, "service", "'portctl service myapp 8080/tcp'");
+}
+
 /* A rule number as typed: digits only, 1 or more (the grammar's numbers). */
 static bool number_parse(const char *s, long *out)
 {
@@ -247,6 +289,8 @@ static json_t *delete_args(int argc, char *argv[])
 
 	if (argc == 1 && number_parse(argv[0], &n))
 		return json_pack("{s:I}", "number", (json_int_t)n);
+	if (argc == 2 && (streq(argv[0], "zone") || streq(argv[0], "service")))
+		return json_pack("{s:s}", argv[0], argv[1]);
 	if (argc >= 2 && streq(argv[0], "comment")) {
 		text = words_join(argc - 1, argv + 1);
 		return text ? json_pack("{s:s}", "comment", text) : NULL;
@@ -262,12 +306,15 @@ int cmd_delete(struct cli_context *ctx, int argc, char *argv[])
 	int code;
 
 	if (rule_opts_parse(ctx, argc, argv,
-			    "delete [--dry-run] [--json] N | ACTION RULE... | comment TEXT\n\n"
+			    "delete [--dry-run] [--json] N | ACTION RULE... | comment TEXT |\n"
+			    "       zone NAME | service NAME\n\n"
 			    "Remove a rule portctl manages, by its number (see 'portctl status\n"
 			    "numbered'), by its text ('delete allow 443/tcp'), or every rule with\n"
 			    "a comment ('delete comment web'). By text, the rule that means the\n"
 			    "same is found: 'delete allow in 443/tcp zone public' removes\n"
 			    "'allow 443/tcp'. Rules from other files are edited in those files.\n"
+			    "'delete zone NAME' and 'delete service NAME' remove one that\n"
+			    "'portctl zone' or 'portctl service' defined.\n"
 			    "--dry-run says what would be deleted and changes nothing.\n",
 			    &o, &code) < 0)
 		return code;

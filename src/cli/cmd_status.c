@@ -239,13 +239,29 @@ int cmd_status(struct cli_context *ctx, int argc, char *argv[])
 				   status_print, detail);
 }
 
+/* Where a zone or service comes from: "shipped" or the admin's FILE:LINE. */
+static const char *origin_format(const json_t *v, char *buf, size_t size)
+{
+	const char *origin = json_string_value(json_object_get(v, "origin"));
+
+	if (origin && streq(origin, "shipped"))
+		return "shipped";
+	snprintf(buf, size, "%s:%lld",
+		 json_string_value(json_object_get(v, "file")) ?: "?",
+		 (long long)json_integer_value(json_object_get(v, "line")));
+	return buf;
+}
+
 static void zones_print(const json_t *data, enum status_detail detail)
 {
+	char where[4200];
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(json_object_get(data, "zones"), i, v)
+	json_array_foreach(json_object_get(data, "zones"), i, v) {
 		zone_print(v);
+		printf("  %-12s from %s\n", "", origin_format(v, where, sizeof(where)));
+	}
 }
 
 int cmd_zones(struct cli_context *ctx, int argc, char *argv[])
@@ -267,12 +283,14 @@ int cmd_zones(struct cli_context *ctx, int argc, char *argv[])
 static void services_print(const json_t *data, enum status_detail detail)
 {
 	char ports[1024];
+	char where[4200];
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(json_object_get(data, "services"), i, v)
-		printf("  %-20s %s\n", json_string_value(json_object_get(v, "name")),
-		       list_join(json_object_get(v, "ports"), ports, sizeof(ports)));
+		printf("  %-20s %-30s %s\n", json_string_value(json_object_get(v, "name")),
+		       list_join(json_object_get(v, "ports"), ports, sizeof(ports)),
+		       origin_format(v, where, sizeof(where)));
 }
 
 int cmd_services(struct cli_context *ctx, int argc, char *argv[])

@@ -19,10 +19,12 @@
 
 static const char *const change_verbs[] = {
 	[CHANGE_ADD] = "rule added", [CHANGE_INSERT] = "rule inserted",
-	[CHANGE_DELETE] = "rule deleted"};
+	[CHANGE_DELETE] = "rule deleted", [CHANGE_DEFINE] = "defined",
+	[CHANGE_UNDEFINE] = "deleted"};
 static const char *const dry_run_verbs[] = {
 	[CHANGE_ADD] = "would add", [CHANGE_INSERT] = "would insert",
-	[CHANGE_DELETE] = "would delete"};
+	[CHANGE_DELETE] = "would delete", [CHANGE_DEFINE] = "would define",
+	[CHANGE_UNDEFINE] = "would delete"};
 
 /* --dry-run: what the change would do, and the CLI rules file's text
  * after it (for Ansible's check and diff modes). */
@@ -88,8 +90,10 @@ static int change_commit(struct daemon *dm, const struct change *ch, const char 
 	nx.dry_run = ch->dry_run;
 	nx.intro = "the rule was refused, nothing changed:";
 	if (c.file_changed) {
-		const struct pc_source *src = c.new90 ? NULL
-						      : pc_sources_find(&nx.cfg->sources, c.path90);
+		/* A zone or service parsed everything again: prev holds the old text. */
+		const struct pc_source *src =
+			c.new90 ? NULL
+				: pc_sources_find(&(c.prev ? c.prev : nx.cfg)->sources, c.path90);
 
 		nx.file90 = c.path90;
 		nx.text90 = &c.text90;
@@ -279,11 +283,59 @@ int cmd_insert(struct daemon *dm, const struct pc_peer *peer, json_t *args, stru
 	return change_apply(dm, &ch, reply);
 }
 
+/* "zone NAME ..." and "service NAME PORTS": the file's line, persisted. */
+static int cmd_define(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		      struct pc_reply *reply, const char *keyword)
+{
+	struct change ch = {.kind = CHANGE_DEFINE, .peer = peer};
+
+	if (args_rule(args, keyword, &ch.rule, reply) < 0)
+		return 0;
+	if (json_is_true(json_object_get(args, "runtime")) || json_object_get(args, "timeout"))
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "a %s is always persisted: --runtime and --timeout are for rules",
+				 keyword);
+	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
+	guard_opts_from_args(args, &ch.guard);
+	return change_apply(dm, &ch, reply);
+}
+
+int cmd_zone(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
+{
+	return cmd_define(dm, peer, args, reply, "zone");
+}
+
+int cmd_service(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		struct pc_reply *reply)
+{
+	return cmd_define(dm, peer, args, reply, "service");
+}
+
+/* "delete zone NAME" / "delete service NAME". */
+static int undefine(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		    struct pc_reply *reply)
+{
+	const char *zone = json_string_value(json_object_get(args, "zone"));
+	struct change ch = {.kind = CHANGE_UNDEFINE, .peer = peer, .rule = zone};
+
+	if (!zone) {
+		ch.rule = json_string_value(json_object_get(args, "service"));
+		ch.service = true;
+	}
+	if (!ch.rule || !*ch.rule || strlen(ch.rule) > PC_NAME_MAX)
+		return reply_set(reply, PC_STATUS_USAGE, "delete needs a zone or service name");
+	ch.dry_run = json_is_true(json_object_get(args, "dry_run"));
+	guard_opts_from_args(args, &ch.guard);
+	return change_apply(dm, &ch, reply);
+}
+
 int cmd_delete(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	struct change ch = {.kind = CHANGE_DELETE, .peer = peer};
 	int given;
 
+	if (json_object_get(args, "zone") || json_object_get(args, "service"))
+		return undefine(dm, peer, args, reply);
 	if (args_number(args, "number", &ch.number, reply) < 0)
 		return 0;
 	ch.rule = json_string_value(json_object_get(args, "rule"));

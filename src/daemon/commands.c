@@ -165,9 +165,10 @@ static int cmd_services(struct daemon *dm, const struct pc_peer *peer, json_t *a
 	for (size_t i = 0; a && i < cfg->n_services; i++) {
 		const struct pc_service *s = &cfg->services[i];
 
-		json_array_append_new(a, json_pack("{s:s,s:o,s:s}", "name", s->name, "ports",
-						   ports_json(s->ports, s->n_ports), "origin",
-						   origin_name(s->origin)));
+		json_array_append_new(a, json_pack("{s:s,s:o,s:s,s:s?,s:i}", "name", s->name,
+						   "ports", ports_json(s->ports, s->n_ports),
+						   "origin", origin_name(s->origin), "file",
+						   s->loc.file, "line", (int)s->loc.line));
 	}
 	reply->data = json_pack("{s:o}", "services", a);
 	return reply_set(reply, PC_STATUS_OK, "%s", "");
@@ -240,6 +241,8 @@ static const struct command commands[] = {
 	{"masquerade", cmd_masquerade, true, "add a masquerade (source NAT)"},
 	{"insert", cmd_insert, true, "add a rule at a position"},
 	{"delete", cmd_delete, true, "remove a rule by number, text or comment"},
+	{"zone", cmd_zone, true, "define or replace a zone"},
+	{"service", cmd_service, true, "define or replace a service"},
 	{"ban", cmd_ban, true, "drop an address ahead of every rule (fail2ban)"},
 	{"unban", cmd_unban, true, "lift a ban"},
 	{"apply", cmd_apply, true, "reload; with \"confirm\", roll back unless confirmed in time"},

@@ -16,6 +16,7 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 
 /* change.c: allow, deny, reject, limit, insert, delete. */
 command_fn cmd_allow, cmd_deny, cmd_reject, cmd_limit, cmd_insert, cmd_delete;
+command_fn cmd_zone, cmd_service;
 command_fn cmd_forward, cmd_masquerade;
 int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *reply);
 

@@ -88,6 +88,7 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
+PC_DAEMON_TESTS += tests/integration/test_cli_zone.sh
 # metrics against real traffic, checked by promtool (Debian's prometheus).
 PC_DAEMON_TESTS += tests/integration/test_metrics.sh
 # portctld --remove-table, run by the package's removal.

@@ -533,6 +533,8 @@ void cand_free(struct cand *c)
 {
 	pc_config_free(c->cfg);
 	c->cfg = NULL;
+	pc_config_free(c->prev);
+	c->prev = NULL;
 	pc_strbuf_free(&c->text90);
 	pc_strbuf_free(&c->summary);
 	runtime_clear(&c->runtime);
@@ -593,6 +595,183 @@ static int cand_files(const struct daemon *dm, struct cand *c, const char *overr
 	return r;
 }
 
+/* --- zones and services from the command line --- */
+
+struct def_found {
+	const char *name;
+	const struct pc_loc *loc;
+	enum pc_origin origin;
+};
+
+static bool def_find(const struct pc_config *cfg, bool service, const char *name,
+		     struct def_found *out)
+{
+	if (service) {
+		for (size_t i = 0; i < cfg->n_services; i++)
+			if (streq(cfg->services[i].name, name)) {
+				*out = (struct def_found){name, &cfg->services[i].loc,
+							  cfg->services[i].origin};
+				return true;
+			}
+		return false;
+	}
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		if (streq(cfg->zones[i].name, name)) {
+			*out = (struct def_found){name, &cfg->zones[i].loc, cfg->zones[i].origin};
+			return true;
+		}
+	return false;
+}
+
+/* A definition the CLI may not touch: the admin's file to edit instead. */
+static int def_not_ours(const char *what, const struct def_found *f, struct pc_reply *reply)
+{
+	return reply_set(reply, PC_STATUS_USAGE,
+			 "%s '%s' is defined at %s:%u, not by portctl: edit that file and run "
+			 "'portctl reload'",
+			 what, f->name, f->loc->file ? f->loc->file : "?", f->loc->line),
+	       -ECANCELED;
+}
+
+/* The first rule that names zone (or service) name. */
+static const struct pc_rule *def_user(const struct pc_config *cfg, bool service,
+				      const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+		const struct pc_name *names = service ? r->services : r->zones;
+		size_t n = service ? r->n_services : r->n_zones;
+
+		for (size_t k = 0; k < n; k++)
+			if (streq(names[k].name, name)) {
+				*idx = i;
+				return r;
+			}
+	}
+	return NULL;
+}
+
+/* The configuration again from its texts with the CLI rules file's new
+ * text, runtime rules placed: a zone or service moves everything. */
+static int cand_reparse(const struct daemon *dm, struct cand *c, struct pc_diags *d)
+{
+	struct pc_config *copy = pc_config_new();
+	const struct pc_config *old = c->cfg;
+	bool seen90 = false;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i <= old->sources.n; i++) {
+		const struct pc_source *s = i < old->sources.n ? &old->sources.items[i] : NULL;
+		bool is90 = s ? streq(s->name, c->path90) : !seen90;
+		const char *text = is90 ? (c->text90.buf ? c->text90.buf : "") : s ? s->data : NULL;
+		size_t len = is90 ? c->text90.len : s ? s->len : 0;
+		char *data;
+
+		if (!text)
+			continue;
+		seen90 |= is90;
+		data = malloc(len + 1);
+		if (!data || !pc_sources_add(&copy->sources, s ? s->name : c->path90, data, len)) {
+			free(data);
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(data, text, len);
+		data[len] = '\0';
+		copy->sources.items[copy->sources.n - 1].kind = s ? s->kind : PC_SOURCE_RULES;
+		copy->sources.items[copy->sources.n - 1].origin = s ? s->origin : PC_ORIGIN_ADMIN;
+	}
+	if (r >= 0) {
+		c->prev = c->cfg;
+		c->cfg = NULL;
+		r = config_from_sources(&dm->paths, copy, &c->cfg, d);
+	}
+	pc_config_free(copy);
+	if (r >= 0)
+		r = runtime_place(&dm->paths, c->cfg, &c->runtime, d);
+	c->src90 = c->cfg ? pc_sources_find(&c->cfg->sources, c->path90) : NULL;
+	return r;
+}
+
+/* "zone NAME ..." / "service NAME ...": a shipped one is replaced by a
+ * line appended, the CLI's own line is replaced in place, the admin's is
+ * theirs to edit. */
+static int change_define(const struct daemon *dm, struct cand *c, const struct change *ch,
+			 struct pc_reply *reply, struct pc_diags *d)
+{
+	struct pc_config *cfg = c->cfg;
+	size_t n_rules = cfg->n_rules, n_zones = cfg->n_zones, n_services = cfg->n_services;
+	char name[PC_NAME_MAX + 1];
+	struct def_found f;
+	bool service;
+	char *data = strdup(ch->rule);
+	int r;
+
+	if (!data)
+		return -ENOMEM;
+	r = pc_parse_buffer(cfg, CLI_NAME, data, strlen(ch->rule), PC_ORIGIN_CLI, d);
+	if (r < 0)
+		return r;
+	if (cfg->n_rules != n_rules || cfg->n_zones + cfg->n_services != n_zones + n_services + 1) {
+		pc_error(d, NULL, "a command line holds exactly one zone or service");
+		return -EINVAL;
+	}
+	service = cfg->n_services > n_services;
+	snprintf(name, sizeof(name), "%s",
+		 service ? cfg->services[n_services].name : cfg->zones[n_zones].name);
+	cfg->n_zones = n_zones;
+	cfg->n_services = n_services;
+	if (!def_find(cfg, service, name, &f) || f.origin == PC_ORIGIN_SHIPPED)
+		r = text90_edit(c, RULES_APPEND, 0, ch->rule);
+	else if (f.loc->file && streq(f.loc->file, c->path90)) {
+		r = text90_edit(c, RULES_DELETE, f.loc->line, NULL);
+		if (r >= 0)
+			r = text90_edit(c, RULES_INSERT, f.loc->line, ch->rule);
+	} else
+		return def_not_ours(service ? "service" : "zone", &f, reply);
+	if (r < 0)
+		return r;
+	return cand_reparse(dm, c, d);
+}
+
+static int change_undefine(const struct daemon *dm, struct cand *c, const struct change *ch,
+			   struct pc_reply *reply, struct pc_diags *d)
+{
+	const char *what = ch->service ? "service" : "zone";
+	const struct pc_rule *user;
+	struct def_found f;
+	size_t i;
+	int r;
+
+	if (!def_find(c->cfg, ch->service, ch->rule, &f))
+		return reply_set(reply, PC_STATUS_USAGE, "there is no %s '%s': see 'portctl %ss'",
+				 what, ch->rule, what),
+		       -ECANCELED;
+	if (f.origin == PC_ORIGIN_SHIPPED)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "%s '%s' is shipped (%s:%u) and cannot be deleted, only "
+				 "replaced: 'portctl %s %s ...'",
+				 what, f.name, f.loc->file ? f.loc->file : "?", f.loc->line, what,
+				 f.name),
+		       -ECANCELED;
+	if (!f.loc->file || !streq(f.loc->file, c->path90))
+		return def_not_ours(what, &f, reply);
+	if ((user = def_user(c->cfg, ch->service, ch->rule, &i)))
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "%s '%s' is used by rule %zu (%s) at %s:%u: delete that rule "
+				 "first",
+				 what, f.name, i + 1, user->text,
+				 user->loc.file ? user->loc.file : "?", user->loc.line),
+		       -ECANCELED;
+	r = text90_edit(c, RULES_DELETE, f.loc->line, NULL);
+	if (r < 0)
+		return r;
+	pc_strbuf_printf(&c->summary, "%s %s", what, ch->rule);
+	return cand_reparse(dm, c, d);
+}
+
 int cand_build(const struct daemon *dm, const struct change *ch, const char *override90,
 	       size_t override90_len, struct cand *c, struct pc_reply *reply, struct pc_diags *d)
 {
@@ -625,8 +804,14 @@ int cand_build(const struct daemon *dm, const struct change *ch, const char *ove
 	case CHANGE_DELETE:
 		r = change_delete(dm, c, ch, reply, d);
 		break;
+	case CHANGE_DEFINE:
+		r = change_define(dm, c, ch, reply, d);
+		break;
+	case CHANGE_UNDEFINE:
+		r = change_undefine(dm, c, ch, reply, d);
+		break;
 	}
-	if (r >= 0 && ch->kind != CHANGE_DELETE)
+	if (r >= 0 && ch->kind != CHANGE_DELETE && ch->kind != CHANGE_UNDEFINE)
 		r = pc_strbuf_printf(&c->summary, "%s", ch->rule);
 	return r;
 }

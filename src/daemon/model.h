@@ -114,13 +114,16 @@ struct daemon {
 
 
 /* The CLI's rule changes. */
-enum change_kind { CHANGE_ADD, CHANGE_INSERT, CHANGE_DELETE };
+/* DEFINE: a zone or service line (rule); UNDEFINE: the zone or service
+ * named rule (service true: a service) that the CLI defined. */
+enum change_kind { CHANGE_ADD, CHANGE_INSERT, CHANGE_DELETE, CHANGE_DEFINE, CHANGE_UNDEFINE };
 
 struct change {
 	enum change_kind kind;
 	const char *rule;    /* ADD, INSERT; DELETE by text */
 	size_t number;       /* INSERT position; DELETE by number (1-based), 0: unset */
 	const char *comment; /* DELETE by comment */
+	bool service;        /* UNDEFINE: a service, not a zone */
 	bool runtime;        /* not persisted */
 	uint64_t expires;    /* with runtime: a temporary rule's end (wall seconds) */
 	bool dry_run;        /* checked up to the guard, nothing changed */
@@ -139,6 +142,7 @@ struct cand {
 	struct runtime runtime; /* the runtime rules after the change */
 	uint64_t expires;       /* of the runtime rule the change adds */
 	struct pc_strbuf summary;
+	struct pc_config *prev; /* DEFINE: parsed again; this one holds the typed line */
 };
 
 void cand_free(struct cand *c);
