@@ -49,7 +49,8 @@ static json_t *bans_json(const struct daemon *dm)
 	for (size_t i = 0; i < dm->bans.n; i++) {
 		const struct ban *b = &dm->bans.items[i];
 
-		if (b->expires && b->expires <= now)
+		if ((b->expires && b->expires <= now) ||
+		    (i && bans_place(&dm->bans, b) < (ssize_t)i)) /* another owner's claim */
 			continue;
 		if (bans_add(per_zone, b->zone[0] ? b->zone : BANS_EVERY_ZONE) < 0)
 			goto fail;
