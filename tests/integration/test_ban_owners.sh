@@ -35,6 +35,20 @@ says "ban by a" "banned: 10.99.7.2 by f2b-a" P ban 10.99.7.2 --by f2b-a
 says "ban by b" "banned: 10.99.7.2 by f2b-b" P ban 10.99.7.2 --timeout 1h --by f2b-b
 says "admin ban" "banned: 10.99.8.2" P ban 10.99.8.2
 out1 || pc_fail "10.99.7.2 gets in"
+P status --json | python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "bans_by" in o:
+            return o["bans_by"]
+        for v in o.values():
+            r = find(v)
+            if r is not None:
+                return r
+print(json.dumps(find(json.load(sys.stdin)), sort_keys=True))' >"$PC_TMP/by"
+[ "$(cat "$PC_TMP/by")" = '{"(admin)": 1, "f2b-a": 1, "f2b-b": 1}' ] ||
+	pc_fail "status --json bans_by: $(cat "$PC_TMP/by")"
+P status | grep -qx "Bans: 3 (f2b-a 1, f2b-b 1, (admin) 1)" || pc_fail "status says: $(P status)"
 says "unban by a" "10.99.7.2 by f2b-a stays banned: another owner's ban holds it" \
 	P unban 10.99.7.2 --by f2b-a
 out1 || pc_fail "10.99.7.2 gets in while f2b-b's ban holds"

@@ -5,7 +5,7 @@
 # once the zones' block sets exist, with fail2ban's bantime as the kernel
 # timeout (none for a permanent ban); the per-zone form (options after the
 # address) bans in that zone only; a reload keeps the ban; actionunban lets
-# the peer in again; actionflush lifts every ban; actioncheck says what is
+# the peer in again; actionflush leaves the jail's bans for flushgrace, not those of others; actioncheck says what is
 # wrong when portctld does not answer. (test_fail2ban_real.sh runs the
 # same file in the real fail2ban.)
 . "$(dirname "$0")/lib.sh"
