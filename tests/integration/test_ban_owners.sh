@@ -49,6 +49,7 @@ print(json.dumps(find(json.load(sys.stdin)), sort_keys=True))' >"$PC_TMP/by"
 [ "$(cat "$PC_TMP/by")" = '{"(admin)": 1, "f2b-a": 1, "f2b-b": 1}' ] ||
 	pc_fail "status --json bans_by: $(cat "$PC_TMP/by")"
 P status | grep -qx "Bans: 3 (f2b-a 1, f2b-b 1, (admin) 1)" || pc_fail "status says: $(P status)"
+P metrics | grep -qx 'portctl_bans{zone="\*"} 2' || pc_fail "metrics count the claims: $(P metrics | grep bans)"
 says "unban by a" "10.99.7.2 by f2b-a stays banned: another owner's ban holds it" \
 	P unban 10.99.7.2 --by f2b-a
 out1 || pc_fail "10.99.7.2 gets in while f2b-b's ban holds"
