@@ -162,6 +162,17 @@ void cli_trust_status_print(const json_t *data)
 	if (json_is_true(json_object_get(data, "panic")))
 		printf("PANIC MODE: every packet but loopback is dropped; 'portctl panic off' "
 		       "puts these rules back\n");
+	if (json_integer_value(json_object_get(data, "bans")) > 0) {
+		const char *owner, *sep = "";
+		json_t *n;
+
+		printf("Bans: %lld (", (long long)json_integer_value(json_object_get(data, "bans")));
+		json_object_foreach((json_t *)json_object_get(data, "bans_by"), owner, n) {
+			printf("%s%s %lld", sep, owner, (long long)json_integer_value(n));
+			sep = ", ";
+		}
+		printf(")\n");
+	}
 	if (pending)
 		printf("On trial: rolled back in %lld s unless 'portctl confirm' (apply --confirm "
 		       "%lld)\n",

@@ -25,6 +25,20 @@ static int bans_refused(const struct daemon *dm, struct pc_reply *reply)
 	return -EPERM;
 }
 
+static int ban_owner_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
+{
+	json_t *by = json_object_get(args, "by");
+
+	if ((by && !json_is_null(by) && !json_is_string(by)) ||
+	    ban_owner_set(b, json_string_value(by)) < 0)
+		return reply_set(reply, PC_STATUS_USAGE,
+				 "\"by\" must be up to %d letters, digits, '.', '_' or '-' "
+				 "(f2b-sshd)",
+				 BAN_OWNER_MAX),
+		       -EINVAL;
+	return 0;
+}
+
 static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 {
 	const char *addr = json_string_value(json_object_get(args, "address"));
@@ -50,7 +64,7 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 				 "a prefix length (203.0.113.7, 2001:db8::/64), and \"zone\" a "
 				 "zone name"),
 		       -EINVAL;
-	return 0;
+	return ban_owner_from_args(args, b, reply);
 }
 
 /* The bans become next: in place when the model allows, else the one
@@ -70,9 +84,9 @@ static int bans_change(struct daemon *dm, const struct bans *next, const struct 
 
 int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
-	char summary[BAN_ADDR_MAX + PC_NAME_MAX + 16];
+	char summary[BAN_ADDR_MAX + PC_NAME_MAX + BAN_OWNER_MAX + 32];
 	struct bans next = {0};
-	struct ban b, *slot;
+	struct ban b;
 	ssize_t i;
 	int r;
 
@@ -85,37 +99,97 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	r = bans_copy(&dm->bans, &next);
 	if (r < 0)
 		return r;
-	if (i >= 0) {
-		/* Banned again with another timeout: the new one holds. */
+	if (i >= 0)
+		/* Banned again with another timeout (or within a flush's grace):
+		 * the new one holds. */
 		next.items[i].expires = b.expires;
+	else
+		r = bans_insert(&next, &b);
+	if (r >= 0)
 		r = bans_change(dm, &next, &b, false, reply);
-	} else {
-		slot = PC_ARRAY_PUSH(next.items, next.n, next.cap);
-		if (!slot) {
-			bans_clear(&next);
-			return -ENOMEM;
-		}
-		*slot = b;
-		r = bans_change(dm, &next, &b, false, reply);
-	}
 	bans_clear(&next);
 	if (r >= 0)
 		change_done(peer, "banned", false, summary, reply);
 	return r == -ECANCELED ? 0 : r;
 }
 
+/* unban --all --by TAG [--grace SECONDS]: TAG's bans lifted, or with a
+ * grace ending by then unless TAG bans them again (a restart of fail2ban,
+ * whose flush cannot say whether it stops for good). */
+static int unban_all_by(struct daemon *dm, const struct pc_peer *peer, const char *owner,
+			uint64_t grace, struct pc_reply *reply)
+{
+	uint64_t end = (uint64_t)time(NULL) + grace;
+	char summary[BAN_OWNER_MAX + 64];
+	struct bans next = {0};
+	size_t n = 0, kept = 0;
+	int r = bans_copy(&dm->bans, &next);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < next.n; i++) {
+		struct ban *b = &next.items[i];
+
+		if (!streq(b->owner, owner)) {
+			next.items[kept++] = *b;
+			continue;
+		}
+		n++;
+		if (!grace)
+			continue;
+		if (!b->expires || b->expires > end)
+			b->expires = end;
+		next.items[kept++] = *b;
+	}
+	next.n = kept;
+	if (!n) {
+		bans_clear(&next);
+		return reply_set(reply, PC_STATUS_OK, "no address is banned by %s", owner);
+	}
+	snprintf(summary, sizeof(summary), "all %zu bans by %s", n, owner);
+	r = bans_change(dm, &next, NULL, false, reply);
+	bans_clear(&next);
+	if (r >= 0 && grace) {
+		char left[32];
+
+		pc_duration_format(grace, left, sizeof(left));
+		change_done(peer, "set to end", false, summary, reply);
+		reply_set(reply, PC_STATUS_OK,
+			  "%s end in %s unless %s bans them again ('portctl unban --all --by %s' "
+			  "lifts them now)",
+			  summary, left, owner, owner);
+	} else if (r >= 0)
+		change_done(peer, "unbanned", false, summary, reply);
+	return r == -ECANCELED ? 0 : r;
+}
+
 int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	      struct pc_reply *reply)
 {
-	char summary[BAN_ADDR_MAX + PC_NAME_MAX + 16];
+	char summary[BAN_ADDR_MAX + PC_NAME_MAX + BAN_OWNER_MAX + 32];
+	json_t *grace = json_object_get(args, "grace");
 	struct bans next = {0};
+	size_t kept = 0, removed;
 	struct ban b;
 	ssize_t i;
 	int r;
 
 	if (bans_refused(dm, reply) < 0)
 		return 0;
+	if (grace && !json_is_null(grace) &&
+	    (!json_is_integer(grace) || json_integer_value(grace) < 1 ||
+	     json_integer_value(grace) > BAN_TIMEOUT_MAX))
+		return reply_set(reply, PC_STATUS_USAGE, "\"grace\" must be 1 to %u seconds",
+				 BAN_TIMEOUT_MAX);
 	if (json_is_true(json_object_get(args, "all"))) {
+		if (ban_owner_from_args(args, &b, reply) < 0)
+			return 0;
+		if (b.owner[0])
+			return unban_all_by(dm, peer, b.owner,
+					    grace ? (uint64_t)json_integer_value(grace) : 0, reply);
+		if (grace && !json_is_null(grace))
+			return reply_set(reply, PC_STATUS_USAGE,
+					 "\"grace\" takes \"by\": the bans of whom");
 		if (dm->bans.n == 0)
 			return reply_set(reply, PC_STATUS_OK, "no address is banned");
 		snprintf(summary, sizeof(summary), "all %zu bans", dm->bans.n);
@@ -124,20 +198,40 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 			change_done(peer, "unbanned", false, summary, reply);
 		return r == -ECANCELED ? 0 : r;
 	}
+	if (grace && !json_is_null(grace))
+		return reply_set(reply, PC_STATUS_USAGE, "\"grace\" takes \"all\"");
 	if (ban_from_args(args, &b, reply) < 0)
 		return 0;
 	ban_summary(&b, summary, sizeof(summary));
-	i = bans_index(&dm->bans, &b);
+	/* By an owner: its claim only. By the administrator: every claim. */
+	i = b.owner[0] ? bans_index(&dm->bans, &b) : bans_place(&dm->bans, &b);
 	/* fail2ban takes any other exit than 0 for an error. */
 	if (i < 0)
-		return reply_set(reply, PC_STATUS_OK, "%s was not banned: nothing to do", summary);
+		return reply_set(reply, PC_STATUS_OK, "%s was not banned: nothing to do",
+				 summary);
 	r = bans_copy(&dm->bans, &next);
 	if (r < 0)
 		return r;
-	memmove(&next.items[i], &next.items[i + 1], (next.n - (size_t)i - 1) * sizeof(b));
-	next.n--;
-	r = bans_change(dm, &next, &b, true, reply);
+	for (size_t j = 0; j < next.n; j++) {
+		const struct ban *c = &next.items[j];
+
+		if (streq(c->addr, b.addr) && streq(c->zone, b.zone) &&
+		    (!b.owner[0] || streq(c->owner, b.owner)))
+			continue;
+		next.items[kept++] = *c;
+	}
+	/* One claim: one journal record; several: the bans written whole. */
+	removed = next.n - kept;
+	next.n = kept;
+	b.expires = dm->bans.items[i].expires;
+	snprintf(b.owner, sizeof(b.owner), "%s", dm->bans.items[i].owner);
+	r = bans_change(dm, &next, removed == 1 ? &b : NULL, true, reply);
 	bans_clear(&next);
+	if (r >= 0 && bans_place(&dm->bans, &b) >= 0) {
+		reply_set(reply, PC_STATUS_OK, "%s stays banned: another owner's ban holds it",
+			  summary);
+		return 0;
+	}
 	if (r >= 0)
 		change_done(peer, "unbanned", false, summary, reply);
 	return r == -ECANCELED ? 0 : r;

@@ -458,6 +458,20 @@ void confirm_done(struct daemon *dm)
 	pending_free(TAKE_PTR(dm->pending));
 }
 
+/* How many bans each owner holds: "(admin)" for those without --by. */
+static json_t *bans_owners_json(const struct bans *bans)
+{
+	json_t *by = json_object();
+
+	for (size_t i = 0; by && i < bans->n; i++) {
+		const char *o = bans->items[i].owner[0] ? bans->items[i].owner : "(admin)";
+		json_t *n = json_object_get(by, o);
+
+		json_object_set_new(by, o, json_integer(n ? json_integer_value(n) + 1 : 1));
+	}
+	return by;
+}
+
 void confirm_status_add(const struct daemon *dm, json_t *data)
 {
 	uint64_t now = pc_now_ms();
@@ -466,6 +480,7 @@ void confirm_status_add(const struct daemon *dm, json_t *data)
 		return;
 	json_object_set_new(data, "panic", json_boolean(dm->panic));
 	json_object_set_new(data, "bans", json_integer((json_int_t)dm->bans.n));
+	json_object_set_new(data, "bans_by", bans_owners_json(&dm->bans));
 	if (!dm->pending)
 		return;
 	json_object_set_new(data, "pending_confirm",

@@ -69,7 +69,8 @@ PC_DAEMON_TESTS = tests/integration/test_daemon.sh tests/integration/test_daemon
 	tests/integration/test_cli_commands.sh tests/integration/test_daemon_startup.sh
 # apply --confirm, the lock-out guard, panic mode.
 PC_DAEMON_TESTS += tests/integration/test_confirm.sh tests/integration/test_lockout.sh \
-	tests/integration/test_panic.sh tests/integration/test_bans.sh
+	tests/integration/test_panic.sh tests/integration/test_bans.sh \
+	tests/integration/test_ban_owners.sh
 # Privilege separation and hand edits racing CLI changes.
 PC_DAEMON_TESTS += tests/integration/test_privsep.sh
 # Temporary rules (--timeout): expiry, reload, restart.

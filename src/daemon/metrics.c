@@ -31,6 +31,7 @@ static json_t *bans_json(const struct daemon *dm)
 	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
 	uint64_t now = (uint64_t)time(NULL);
 	json_t *per_zone = json_object();
+	const struct ban *counted = NULL;
 
 	if (!per_zone || json_object_set_new(per_zone, BANS_EVERY_ZONE, json_integer(0)) < 0)
 		goto fail;
@@ -42,6 +43,11 @@ static json_t *bans_json(const struct daemon *dm)
 
 		if (b->expires && b->expires <= now)
 			continue;
+		/* Another owner's claim on an address counted: the same ban (the
+		 * claims on one address are next to each other). */
+		if (counted && streq(counted->addr, b->addr) && streq(counted->zone, b->zone))
+			continue;
+		counted = b;
 		if (bans_add(per_zone, b->zone[0] ? b->zone : BANS_EVERY_ZONE) < 0)
 			goto fail;
 	}

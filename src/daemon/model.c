@@ -917,12 +917,68 @@ int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *
 	return 0;
 }
 
+int ban_owner_set(struct ban *b, const char *owner)
+{
+	if (!owner)
+		owner = "";
+	if (strlen(owner) > BAN_OWNER_MAX ||
+	    strspn(owner, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		strlen(owner))
+		return -EINVAL;
+	snprintf(b->owner, sizeof(b->owner), "%s", owner);
+	return 0;
+}
+
+static bool ban_same_place(const struct ban *a, const struct ban *b)
+{
+	return streq(a->addr, b->addr) && streq(a->zone, b->zone);
+}
+
 ssize_t bans_index(const struct bans *bans, const struct ban *b)
 {
 	for (size_t i = 0; i < bans->n; i++)
-		if (streq(bans->items[i].addr, b->addr) && streq(bans->items[i].zone, b->zone))
+		if (ban_same_place(&bans->items[i], b) && streq(bans->items[i].owner, b->owner))
 			return (ssize_t)i;
 	return -ENOENT;
+}
+
+ssize_t bans_place(const struct bans *bans, const struct ban *b)
+{
+	for (size_t i = 0; i < bans->n; i++)
+		if (ban_same_place(&bans->items[i], b))
+			return (ssize_t)i;
+	return -ENOENT;
+}
+
+int bans_insert(struct bans *bans, const struct ban *b)
+{
+	ssize_t at = bans_place(bans, b);
+	size_t i;
+
+	if (!PC_ARRAY_PUSH(bans->items, bans->n, bans->cap))
+		return -ENOMEM;
+	if (at < 0) {
+		bans->items[bans->n - 1] = *b;
+		return 0;
+	}
+	for (i = (size_t)at; i < bans->n - 1 && ban_same_place(&bans->items[i], b); i++)
+		;
+	memmove(&bans->items[i + 1], &bans->items[i], (bans->n - 1 - i) * sizeof(*b));
+	bans->items[i] = *b;
+	return 0;
+}
+
+bool bans_effective(const struct bans *bans, const struct ban *b, uint64_t *expires)
+{
+	ssize_t at = bans_place(bans, b);
+
+	if (at < 0)
+		return false;
+	*expires = bans->items[at].expires;
+	for (size_t i = (size_t)at; i < bans->n && ban_same_place(&bans->items[i], b); i++)
+		if (!bans->items[i].expires || (*expires && bans->items[i].expires > *expires))
+			*expires = bans->items[i].expires;
+	return true;
 }
 
 int bans_copy(const struct bans *from, struct bans *to)
@@ -967,7 +1023,8 @@ void bans_clear(struct bans *bans)
 
 void ban_summary(const struct ban *b, char *out, size_t size)
 {
-	snprintf(out, size, "%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone);
+	snprintf(out, size, "%s%s%s%s%s", b->addr, b->zone[0] ? " zone " : "", b->zone,
+		 b->owner[0] ? " by " : "", b->owner);
 }
 
 int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
@@ -978,15 +1035,20 @@ int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 	/* Not rules: the compiler checks them before any rule, and before
 	 * established connections. */
 	cfg->n_bans = 0;
-	for (size_t i = 0; r >= 0 && i < bans->n; i++) {
+	for (size_t i = 0, j; r >= 0 && i < bans->n; i = j) {
 		const struct ban *b = &bans->items[i];
+		uint64_t expires = b->expires;
 		struct pc_prefix p;
 
-		if (b->expires && b->expires <= now)
+		/* The claims of several owners: one ban, the one that lasts. */
+		for (j = i + 1; j < bans->n && ban_same_place(&bans->items[j], b); j++)
+			if (!bans->items[j].expires || (expires && bans->items[j].expires > expires))
+				expires = bans->items[j].expires;
+		if (expires && expires <= now)
 			continue;
 		r = pc_prefix_parse(b->addr, &p, d);
 		if (r >= 0)
-			r = pc_config_ban_add(cfg, &p, b->zone[0] ? b->zone : NULL, b->expires);
+			r = pc_config_ban_add(cfg, &p, b->zone[0] ? b->zone : NULL, expires);
 	}
 	return r;
 }

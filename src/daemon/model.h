@@ -29,12 +29,16 @@ enum daemon_source {
 /* INET6_ADDRSTRLEN plus "/128". */
 #define BAN_ADDR_MAX 64
 
+/* "portctl ban --by TAG": a short name of the program that banned. */
+#define BAN_OWNER_MAX 64
+
 /* One "portctl ban": kept in the state directory, composed into every
  * transaction until unbanned or expired. */
 struct ban {
 	char addr[BAN_ADDR_MAX];    /* canonical: "203.0.113.7", "2001:db8::/64" */
 	char zone[PC_NAME_MAX + 1]; /* "" for every zone */
 	uint64_t expires;           /* CLOCK_REALTIME seconds; 0: never */
+	char owner[BAN_OWNER_MAX + 1]; /* who banned ("f2b-sshd", --by); "" the administrator */
 };
 
 struct bans {
@@ -180,7 +184,19 @@ int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 		 struct pc_diags *d);
 /* "ADDR[/LEN]" and an optional zone as a ban; -EINVAL when malformed. */
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out);
+/* A ban's owner (NULL or "": the administrator's); -EINVAL when malformed. */
+int ban_owner_set(struct ban *b, const char *owner);
+/* The claim of b's owner on b's address and zone, -ENOENT if none. Bans of
+ * one address and zone by several owners are claims next to each other in
+ * the list; the kernel holds one ban for them, the longest. */
 ssize_t bans_index(const struct bans *bans, const struct ban *b);
+/* The first claim of anyone on b's address and zone, -ENOENT if none. */
+ssize_t bans_place(const struct bans *bans, const struct ban *b);
+/* b added next to the other claims on its address and zone. */
+int bans_insert(struct bans *bans, const struct ban *b);
+/* What the kernel holds for b's address and zone: false if no claim, else
+ * the latest expiry of the claims (0: never) in *expires. */
+bool bans_effective(const struct bans *bans, const struct ban *b, uint64_t *expires);
 int bans_copy(const struct bans *from, struct bans *to);
 /* Drop the bans expired at now; returns how many went. */
 size_t bans_expire(struct bans *bans, uint64_t now);

@@ -468,8 +468,9 @@ static uint64_t bans_generation;
 
 static json_t *ban_json(const struct ban *b)
 {
-	return json_pack("{s:s,s:s?,s:I}", "address", b->addr, "zone",
-			 b->zone[0] ? b->zone : NULL, "expires", (json_int_t)b->expires);
+	return json_pack("{s:s,s:s?,s:I,s:s?}", "address", b->addr, "zone",
+			 b->zone[0] ? b->zone : NULL, "expires", (json_int_t)b->expires, "by",
+			 b->owner[0] ? b->owner : NULL);
 }
 
 int bans_save(const struct pc_paths *paths, const struct bans *bans)
@@ -565,7 +566,7 @@ static int bans_journal_replay(FILE *f, const char *path, struct bans *out)
 	while ((n = getline(&line, &size, f)) > 0) {
 		json_t *rec = json_loads(line, 0, NULL), *zone = json_object_get(rec, "zone");
 		const char *op = json_string_value(json_object_get(rec, "op"));
-		struct ban b, *slot;
+		struct ban b;
 		ssize_t i;
 
 		lineno++;
@@ -582,7 +583,8 @@ static int bans_journal_replay(FILE *f, const char *path, struct bans *out)
 		if (!op || ban_parse(json_string_value(json_object_get(rec, "address")),
 				     json_is_string(zone) ? json_string_value(zone) : NULL,
 				     (uint64_t)json_integer_value(json_object_get(rec, "expires")),
-				     &b) < 0) {
+				     &b) < 0 ||
+		    ban_owner_set(&b, json_string_value(json_object_get(rec, "by"))) < 0) {
 			/* A crash in the middle of a write: never acknowledged. */
 			log_error("%s:%zu: malformed record, left out", path, lineno);
 			json_decref(rec);
@@ -597,13 +599,9 @@ static int bans_journal_replay(FILE *f, const char *path, struct bans *out)
 			}
 		} else if (i >= 0) {
 			out->items[i].expires = b.expires;
-		} else {
-			slot = PC_ARRAY_PUSH(out->items, out->n, out->cap);
-			if (!slot) {
-				json_decref(rec);
-				return -ENOMEM;
-			}
-			*slot = b;
+		} else if (bans_insert(out, &b) < 0) {
+			json_decref(rec);
+			return -ENOMEM;
 		}
 		json_decref(rec);
 	}
@@ -638,7 +636,8 @@ int bans_load(const struct pc_paths *paths, struct bans *out)
 
 		if (ban_parse(json_string_value(json_object_get(v, "address")),
 			      json_is_string(zone) ? json_string_value(zone) : NULL,
-			      (uint64_t)json_integer_value(json_object_get(v, "expires")), &b) < 0) {
+			      (uint64_t)json_integer_value(json_object_get(v, "expires")), &b) < 0 ||
+		    ban_owner_set(&b, json_string_value(json_object_get(v, "by"))) < 0) {
 			log_error("%s: ban %zu is malformed, left out", path, i + 1);
 			continue;
 		}

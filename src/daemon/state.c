@@ -556,17 +556,20 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
 	struct bans kept = {0};
 	struct pc_prefix p;
 	struct pc_diags d;
+	uint64_t expires = 0;
+	/* The kernel's one ban for every owner's claim on the address. */
+	bool lifted = !bans_effective(next, one, &expires);
 	int r, edited;
 
 	pc_diags_init(&d);
 	r = pc_prefix_parse(one->addr, &p, &d);
-	if (r >= 0 && !unban && one->expires && one->expires <= now_wall())
+	if (r >= 0 && !lifted && expires && expires <= now_wall())
 		r = -EAGAIN;
 	if (r >= 0)
 		r = bans_copy(next, &kept);
 	edited = r < 0 ? r
 		       : pc_plan_ban_edit(a->plan, a->cfg, &p, one->zone[0] ? one->zone : NULL,
-					  one->expires, unban, &dl);
+					  expires, lifted, &dl);
 	r = edited;
 	if (r > 0)
 		r = pc_ban_delta_elems(a->ruleset, a->cfg, &dl, &del, &add);

@@ -126,7 +126,7 @@ if lines and lines[0] and json.loads(lines[0]).get("generation") == doc.get("gen
             r = json.loads(line)
         except ValueError:
             continue
-        key = lambda b: (b["address"], b.get("zone") or "")
+        key = lambda b: (b["address"], b.get("zone") or "", b.get("by") or "")
         old = [b for b in bans if key(b) == key(r)]
         if r["op"] == "unban":
             bans = [b for b in bans if key(b) != key(r)]

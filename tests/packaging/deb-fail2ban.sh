@@ -11,7 +11,7 @@
 # peer in; each probe that says otherwise is counted against the step it
 # happened in.
 #
-#   usage: [F2B_OPTS='actionflush="true"'] tests/packaging/deb-fail2ban.sh BUILDDIR/portctl_V_ARCH.deb
+#   usage: [F2B_OPTS='flushgrace=1h'] tests/packaging/deb-fail2ban.sh BUILDDIR/portctl_V_ARCH.deb
 #
 # F2B_OPTS: options for both jails' portctl action (then both use the
 # action = portctl[...] form). The upgrade installs the same .deb repacked

@@ -271,6 +271,7 @@ static bool bans_equal(const struct bans *a, const struct bans *b)
 	for (size_t i = 0; i < a->n; i++)
 		if (strcmp(a->items[i].addr, b->items[i].addr) ||
 		    strcmp(a->items[i].zone, b->items[i].zone) ||
+		    strcmp(a->items[i].owner, b->items[i].owner) ||
 		    a->items[i].expires != b->items[i].expires)
 			return false;
 	return true;
@@ -343,6 +344,59 @@ START_TEST(test_bans_journal)
 }
 END_TEST
 
+/* Claims of several owners on one address: kept side by side through the
+ * journal and bans.json, one owner's unban taking only its claim; the
+ * kernel's ban is the one that lasts longest. */
+START_TEST(test_bans_owners)
+{
+	struct pc_paths paths = { .state_dir = dir };
+	struct bans all = { 0 }, got = { 0 };
+	const char *owners[] = { "", "f2b-a", "f2b-b" };
+	uint64_t expires;
+	struct ban b, other;
+
+	ck_assert_int_eq(ban_parse("198.51.100.9", NULL, 0, &other), 0);
+	ck_assert_int_eq(bans_insert(&all, &other), 0);
+	ck_assert_int_eq(bans_save(&paths, &all), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_int_eq(ban_parse("203.0.113.7", NULL, 1000 + i, &b), 0);
+		ck_assert_int_eq(ban_owner_set(&b, owners[i]), 0);
+		ck_assert_int_eq(bans_insert(&all, &b), 0);
+		ck_assert_int_eq(bans_record(&paths, &b, false, &all), 0);
+		/* The administrator's, between two others: claims stay together. */
+		if (i == 0) {
+			ck_assert_int_eq(ban_parse("192.0.2.1", NULL, 0, &other), 0);
+			ck_assert_int_eq(bans_insert(&all, &other), 0);
+			ck_assert_int_eq(bans_record(&paths, &other, false, &all), 0);
+		}
+	}
+	ck_assert_int_eq(bans_index(&all, &b), 3);
+	ck_assert(bans_effective(&all, &b, &expires));
+	ck_assert_uint_eq(expires, 1002);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert(bans_equal(&got, &all));
+	bans_clear(&got);
+
+	/* f2b-b's unban: f2b-a's claim (1001) is the kernel's ban now. */
+	ck_assert_int_eq(bans_index(&all, &b), 3);
+	all.items[3] = all.items[4];
+	all.n--;
+	ck_assert_int_eq(bans_record(&paths, &b, true, &all), 0);
+	ck_assert(bans_effective(&all, &b, &expires));
+	ck_assert_uint_eq(expires, 1001);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert(bans_equal(&got, &all));
+	bans_clear(&got);
+	ck_assert_int_eq(bans_save(&paths, &all), 0);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert(bans_equal(&got, &all));
+	bans_clear(&got);
+
+	ck_assert_int_eq(ban_owner_set(&b, "f2b a"), -EINVAL);
+	bans_clear(&all);
+}
+END_TEST
+
 static Suite *persist_suite(void)
 {
 	Suite *s = suite_create("persist");
@@ -361,6 +415,7 @@ static Suite *persist_suite(void)
 	tc = tcase_create("bans");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bans_journal);
+	tcase_add_test(tc, test_bans_owners);
 	suite_add_tcase(s, tc);
 	return s;
 }
