@@ -413,6 +413,9 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, test_through_the_writer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bans");
+	/* 6,000 fsync'd appends: seconds on a slow disk or under ASan, not
+	 * Check's default 4 s. */
+	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bans_journal);
 	tcase_add_test(tc, test_bans_owners);
