@@ -20,6 +20,7 @@ static void settings_default(struct pc_settings *s)
 	    .table_owner = true,
 	    .drift = PC_DRIFT_REPAIR,
 	    .reverse_path = PC_RPF_STRICT,
+	    .log_group = -1,
 	};
 }
 
@@ -383,6 +384,30 @@ static int set_published(struct pc_config *cfg, const char *v, size_t len,
 	return 0;
 }
 
+static int set_log_group(struct pc_config *cfg, const char *v, size_t len,
+			 const struct pc_loc *loc, struct pc_diags *d)
+{
+	unsigned long n = 0;
+	char w[48];
+
+	if (len == 6 && memcmp(v, "kernel", 6) == 0) {
+		cfg->settings.log_group = -1;
+		return 0;
+	}
+	for (size_t i = 0; i < len && n <= 65535; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			break;
+		n = n * 10 + (unsigned long)(v[i] - '0');
+		if (i + 1 == len && n <= 65535) {
+			cfg->settings.log_group = (int)n;
+			return 0;
+		}
+	}
+	return pc_diag_add(d, PC_SEV_ERROR, loc, "write 'kernel' or an nflog group 0-65535",
+			   "invalid log group '%s'", word_quote(w, sizeof(w), v, len)),
+	       -EINVAL;
+}
+
 static const struct setting settings[] = {
     {"default-zone", set_default_zone},
     {"cli-changes", set_cli_changes},
@@ -394,6 +419,7 @@ static const struct setting settings[] = {
     {"drift", set_drift},
     {"reverse-path", set_reverse_path},
     {"published-ports", set_published},
+    {"log-group", set_log_group},
 };
 
 static size_t trim_left(const char *s, size_t i, size_t end)
