@@ -1225,7 +1225,7 @@ struct rule_emit {
 	const struct rule_sets *sets;
 	uint8_t family; /* 0: both */
 	int proto;      /* index into pc_protos_all, -1: any protocol */
-	int log_group;  /* settings.log_group */
+	const struct pc_settings *settings;
 };
 
 static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
@@ -1256,6 +1256,18 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 	return ret;
 }
 
+/* Where log-group says, and to the watch group as well, where portctld
+ * reads it while someone runs portctl watch (an nflog group nobody reads
+ * costs next to nothing). */
+static int rule_add_logs(struct nftnl_rule *nr, const char *prefix, const struct pc_settings *st)
+{
+	int ret = rule_add_log(nr, prefix, st->log_group);
+
+	if (ret >= 0 && st->log_group != st->watch_group)
+		ret = rule_add_log(nr, prefix, st->watch_group);
+	return ret;
+}
+
 static int rule_log_prefix(const struct rule_emit *re, char *buf, size_t size)
 {
 	const char *file = re->rule->loc.file ? re->rule->loc.file : "-";
@@ -1278,7 +1290,7 @@ static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum
 		/* Logging has its own limit so a flood cannot flood the log. */
 		rule_log_prefix(re, prefix, sizeof(prefix));
 		ret = rule_add_limit(nr, 10, 60, 5, false);
-		return ret < 0 ? ret : rule_add_log(nr, prefix, re->log_group);
+		return ret < 0 ? ret : rule_add_logs(nr, prefix, re->settings);
 	case PART_METER:
 		rate = rule_meter_rate(r);
 		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER,
@@ -1342,7 +1354,7 @@ static int entry_rule_lower(struct lower *l, const char *base, const struct pc_p
 	const struct pc_rule *r = e->first;
 	struct rule_sets sets = { 0 };
 	struct rule_emit re = { .rule = r, .zone = l->zone->name, .sets = &sets,
-				.log_group = l->plan->cfg->settings.log_group };
+				.settings = &l->plan->cfg->settings };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
 			 r->from_set || r->to_set || r->action == PC_LIMIT ||
 			 r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6;
@@ -1722,7 +1734,7 @@ static int policy_log_lower(struct lower *l, enum pc_dir dir)
 
 		ret = r ? rule_add_limit(r, 10, 60, 5, false) : -ENOMEM;
 		if (ret >= 0)
-			ret = rule_add_log(r, prefix, l->plan->cfg->settings.log_group);
+			ret = rule_add_logs(r, prefix, &l->plan->cfg->settings);
 	}
 	return ret;
 }
