@@ -22,6 +22,8 @@
 
 /* Enough for an IPv6 header and the ports behind it. */
 #define WATCH_COPY_RANGE 64
+/* Socket reads per wake-up. */
+#define WATCH_READ_BATCH 16
 
 static int config_send(int fd, uint16_t group, uint16_t type, const void *attr, size_t len)
 {
@@ -204,7 +206,9 @@ int watch_nflog_read(int fd, void (*fn)(json_t *event, void *userdata), void *us
 
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
+	/* A bounded batch: what is left wakes the loop again, after the
+	 * clients ready meanwhile. */
+	for (int batch = 0; batch < WATCH_READ_BATCH; batch++) {
 		ssize_t n = recv(fd, buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT);
 
 		if (n < 0)
@@ -214,4 +218,5 @@ int watch_nflog_read(int fd, void (*fn)(json_t *event, void *userdata), void *us
 			return 0;
 		mnl_cb_run(buf, (size_t)n, 0, 0, packet_cb, &ctx);
 	}
+	return 0;
 }
