@@ -13,7 +13,7 @@ _portctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="allow deny reject limit forward masquerade insert delete zone service status zones services reload check help version apply confirm panic disable enable reset explain export diff import ban unban exposure metrics"
+	local commands="allow deny reject limit forward masquerade insert delete zone service status zones services reload check help version apply confirm panic disable enable reset explain export diff watch import ban unban exposure metrics"
 	local rule_words="in out forward zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
 	local icmp_types="echo-request echo-reply destination-unreachable time-exceeded parameter-problem"
 	local ip_protos="gre esp ah ipip ospf vrrp l2tp udplite"

@@ -153,6 +153,9 @@ struct pc_zone {
 	enum pc_policy policy_in;  /* UNSET means drop */
 	enum pc_policy policy_out; /* UNSET means accept */
 	enum pc_policy policy_fwd; /* UNSET means accept */
+	/* log-denied: log the packets the zone's policy drops or rejects,
+	 * rate-limited like a rule's log. */
+	bool log_denied;
 	/* Marked "default" (default_loc is where), or, with default_loc.line
 	 * 0, inherited from the shipped default zone this one replaced. The
 	 * zone in force is cfg->default_zone. */

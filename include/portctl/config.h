@@ -33,6 +33,8 @@ struct pc_settings {
 	enum pc_drift_mode drift; /* drift = repair|report */
 	enum pc_reverse_path reverse_path; /* reverse-path = strict|loose|off */
 	enum pc_published published;       /* published-ports = obey|runtime */
+	int log_group; /* log-group = kernel|N: -1, the kernel log; N, nflog group N */
+	int watch_group; /* watch-group = N (default 2): portctl watch's nflog group */
 };
 
 /* Where the files are. Every path can be overridden for tests. */

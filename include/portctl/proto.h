@@ -154,5 +154,10 @@ int pc_client_connect(const char *path);
  */
 int pc_client_call(int fd, const char *cmd, const json_t *args, int timeout_ms,
 		   struct pc_response *resp, char *reason, size_t reason_size);
+/* Wait for one more whole response (timeout_ms per message, -1: forever):
+ * the stream of events that follows a "watch" request. Returns as
+ * pc_client_call. */
+int pc_client_receive(int fd, int timeout_ms, struct pc_response *resp, char *reason,
+		      size_t reason_size);
 
 #endif

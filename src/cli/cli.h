@@ -116,6 +116,8 @@ int cmd_exposure(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_explain(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_export(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_diff(struct cli_context *ctx, int argc, char *argv[]);
+/* cmd_watch.c */
+int cmd_watch(struct cli_context *ctx, int argc, char *argv[]);
 /* cmd_metrics.c */
 int cmd_metrics(struct cli_context *ctx, int argc, char *argv[]);
 /* habits.c: a ufw or firewall-cmd idiom answered with portctl's words on

@@ -12,6 +12,7 @@ portctl_LDADD = $(LANG_LIBS) $(JANSSON_LIBS)
 portctl_SOURCES += src/cli/cmd_ban.c src/cli/cmd_exposure.c
 portctl_LDADD += $(COMPILE_LIBS)
 # explain (daemon or offline, through the plan), export and diff.
+portctl_SOURCES += src/cli/cmd_watch.c
 portctl_SOURCES += src/cli/cmd_explain.c src/cli/cmd_export.c
 portctl_LDADD += $(PROTO_LIBS) $(JANSSON_LIBS)
 # disable, enable, reset.

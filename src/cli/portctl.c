@@ -37,6 +37,7 @@ const struct cli_command cli_commands[] = {
 	{"check", cmd_check, false, "validate rule files without applying them"},
 	{"explain", cmd_explain, false, "which zone and rule decide a packet, and why"},
 	{"export", cmd_export, true, "the configuration in force as one rules file"},
+	{"watch", cmd_watch, true, "a live view of denied packets, zone and FILE:LINE"},
 	{"diff", cmd_diff, true, "what reload would change, files vs. live kernel"},
 	{"import", cmd_import, false, "print a ufw or firewalld configuration as a rules file"},
 	{"help", cmd_help, false, "show the commands, or one command's help"},

@@ -1225,6 +1225,7 @@ struct rule_emit {
 	const struct rule_sets *sets;
 	uint8_t family; /* 0: both */
 	int proto;      /* index into pc_protos_all, -1: any protocol */
+	const struct pc_settings *settings;
 };
 
 static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
@@ -1255,6 +1256,18 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 	return ret;
 }
 
+/* Where log-group says, and to the watch group as well, where portctld
+ * reads it while someone runs portctl watch (an nflog group nobody reads
+ * costs next to nothing). */
+static int rule_add_logs(struct nftnl_rule *nr, const char *prefix, const struct pc_settings *st)
+{
+	int ret = rule_add_log(nr, prefix, st->log_group);
+
+	if (ret >= 0 && st->log_group != st->watch_group)
+		ret = rule_add_log(nr, prefix, st->watch_group);
+	return ret;
+}
+
 static int rule_log_prefix(const struct rule_emit *re, char *buf, size_t size)
 {
 	const char *file = re->rule->loc.file ? re->rule->loc.file : "-";
@@ -1277,7 +1290,7 @@ static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum
 		/* Logging has its own limit so a flood cannot flood the log. */
 		rule_log_prefix(re, prefix, sizeof(prefix));
 		ret = rule_add_limit(nr, 10, 60, 5, false);
-		return ret < 0 ? ret : rule_add_log(nr, prefix);
+		return ret < 0 ? ret : rule_add_logs(nr, prefix, re->settings);
 	case PART_METER:
 		rate = rule_meter_rate(r);
 		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER,
@@ -1340,7 +1353,8 @@ static int entry_rule_lower(struct lower *l, const char *base, const struct pc_p
 {
 	const struct pc_rule *r = e->first;
 	struct rule_sets sets = { 0 };
-	struct rule_emit re = { .rule = r, .zone = l->zone->name, .sets = &sets };
+	struct rule_emit re = { .rule = r, .zone = l->zone->name, .sets = &sets,
+				.settings = &l->plan->cfg->settings };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
 			 r->from_set || r->to_set || r->action == PC_LIMIT ||
 			 r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6;
@@ -1705,6 +1719,26 @@ static int published_jump_lower(struct lower *l, const char *chain, size_t z)
 	return ret < 0 ? ret : rule_add_jump(r, l->pub_names[z]);
 }
 
+/* log-denied: a log rule ahead of the policy's verdict, limited as a
+ * rule's log is, its prefix naming the zone and "policy" in place of the
+ * FILE:LINE a rule's log gives. */
+static int policy_log_lower(struct lower *l, enum pc_dir dir)
+{
+	char prefix[LOG_PREFIX_MAX + 1];
+	int ret = 0;
+
+	snprintf(prefix, sizeof(prefix), "portctl %s policy %s ", l->zone->name,
+		 dir_names[dir]);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
+
+		ret = r ? rule_add_limit(r, 10, 60, 5, false) : -ENOMEM;
+		if (ret >= 0)
+			ret = rule_add_logs(r, prefix, &l->plan->cfg->settings);
+	}
+	return ret;
+}
+
 /* The zone's chain of one direction; the in chain's rules go to
  * pub_<zone> as well (published-ports = obey), sharing its maps and sets,
  * and pub_<zone> ends in the in policy too. */
@@ -1749,6 +1783,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	l->rule = NULL;
 	if (ret >= 0 && c->policy == PC_VERDICT_DROP && dir != PC_DIR_FWD)
 		ret = zone_ping_lower(l, chain);
+	if (ret >= 0 && l->zone->log_denied && c->policy != PC_VERDICT_ACCEPT)
+		ret = policy_log_lower(l, dir);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_counter(r) : -ENOMEM;

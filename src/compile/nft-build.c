@@ -235,12 +235,14 @@ int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t 
 	return rule_add(r, limit_new(rate, unit, burst, over));
 }
 
-int rule_add_log(struct nftnl_rule *r, const char *prefix)
+int rule_add_log(struct nftnl_rule *r, const char *prefix, int group)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("log");
 
 	if (e)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	if (e && group >= 0)
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)group);
 	return rule_add(r, e);
 }
 

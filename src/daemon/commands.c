@@ -34,6 +34,20 @@ static int cmd_version(struct daemon *dm, const struct pc_peer *peer, json_t *ar
 			 PC_PROTO_VERSION);
 }
 
+/* portctl watch: the server keeps the connection and streams the packets
+ * the ruleset logs to the watch group (server.c, watch.c). */
+static int cmd_watch(struct daemon *dm, const struct pc_peer *peer, json_t *args,
+		     struct pc_reply *reply)
+{
+	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
+
+	reply->stream = true;
+	reply->stream_group = (uint16_t)(cfg ? cfg->settings.watch_group : 2);
+	return reply_set(reply, PC_STATUS_OK,
+			 "watching the packets that rules with 'log' and zones with "
+			 "'log-denied' drop or reject");
+}
+
 static json_t *prefixes_json(const struct pc_prefix *p, size_t n)
 {
 	json_t *a = json_array();
@@ -252,6 +266,7 @@ static const struct command commands[] = {
 	{"enable", cmd_enable, true, "put the rules back after disable"},
 	{"explain", cmd_explain, false, "which zone and rule decide a packet, and why"},
 	{"export", cmd_export, false, "the configuration in force as one rules file"},
+	{"watch", cmd_watch, false, "stream the packets logged rules and log-denied zones deny"},
 	{"diff", cmd_diff, false, "what a reload would change, and whether the kernel drifted"},
 };
 

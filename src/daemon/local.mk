@@ -46,6 +46,8 @@ src_daemon_libserve_a_SOURCES += src/daemon/ban.c
 src_daemon_libserve_a_SOURCES += src/daemon/temporary.c src/daemon/temporary.h
 # Read side of trust (explain, export, diff) and drift detection.
 src_daemon_libserve_a_SOURCES += src/daemon/cmd_explain.c src/daemon/drift.c src/daemon/drift.h
+# portctl watch: packets logged to the watch nflog group, streamed.
+src_daemon_libserve_a_SOURCES += src/daemon/watch.c src/daemon/watch.h
 # metrics: counters, bans, applies and drift for Prometheus.
 src_daemon_libserve_a_SOURCES += src/daemon/metrics.c
 SERVE_LIBS = src/daemon/libserve.a $(APPLY_LIBS) $(PROTO_LIBS) $(CAPNG_LIBS) $(JANSSON_LIBS)

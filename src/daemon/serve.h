@@ -78,6 +78,10 @@ struct pc_reply {
 	int status; /* enum pc_status */
 	char *message;
 	json_t *data;
+	/* watch: after this reply the connection stays open and gets one
+	 * response per packet logged to nflog group stream_group. */
+	bool stream;
+	uint16_t stream_group;
 };
 
 int reply_set(struct pc_reply *reply, int status, const char *fmt, ...) _printf_(3, 4);

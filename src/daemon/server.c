@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logflood.h"
 #include "serve.h"
+#include "watch.h"
 
 #define SD_LISTEN_FDS_START 3
 /* Connections taken per wake-up: a flood of them must not keep the loop
@@ -45,6 +46,7 @@ struct client {
 	bool answered;     /* has sent at least one request */
 	bool close_after;  /* close once out is delivered */
 	bool sending;
+	bool watcher; /* portctl watch: no deadline, gets the packet events */
 	struct pc_outmsg out;
 };
 
@@ -66,10 +68,16 @@ struct pc_server {
 	int watch_fd;
 	void (*watch_fn)(void *userdata);
 	void *watch_data;
+	/* portctl watch: the nflog socket, open while watchers > 0, and
+	 * the events of this second (WATCH_MAX_PER_SECOND), the rest missed. */
+	int nflog_fd;
+	size_t n_watchers;
+	uint64_t events_second;
+	unsigned long events_sent, events_missed;
 };
 
 /* epoll data for the fixed fds; clients get ids from TAG_FIRST_CLIENT on. */
-enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_WATCH, TAG_FIRST_CLIENT };
+enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_WATCH, TAG_NFLOG, TAG_FIRST_CLIENT };
 
 uint64_t pc_now_ms(void)
 {
@@ -237,6 +245,7 @@ int server_new(const char *path, mode_t mode, gid_t group, bool have_group,
 	if (!s)
 		return -ENOMEM;
 	s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = -1;
+	s->nflog_fd = -1;
 	s->ops = ops;
 	s->userdata = userdata;
 	s->next_id = TAG_FIRST_CLIENT;
@@ -278,6 +287,11 @@ static void server_drop_client(struct pc_server *s, size_t i, const char *why)
 
 	if (why)
 		log_debug("client pid %d uid %u: %s", (int)c->peer.pid, c->peer.uid, why);
+	/* The last watcher gone: stop reading the group. */
+	if (c->watcher && --s->n_watchers == 0 && s->nflog_fd >= 0) {
+		close(s->nflog_fd);
+		s->nflog_fd = -1;
+	}
 	client_free(c);
 	s->clients[i] = s->clients[--s->n_clients];
 	s->clients[s->n_clients] = NULL;
@@ -303,6 +317,8 @@ void server_free(struct pc_server *s)
 	for (int *fd = &s->listen_fd; fd <= &s->timer_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	if (s->nflog_fd >= 0)
+		close(s->nflog_fd);
 	free(s->path);
 	free(s->rxbuf);
 	free(s);
@@ -370,7 +386,7 @@ static int client_timeout(const struct client *c)
 static void client_idle(struct client *c)
 {
 	c->since = pc_now_ms();
-	c->deadline = c->since + (uint64_t)client_timeout(c);
+	c->deadline = c->watcher ? UINT64_MAX : c->since + (uint64_t)client_timeout(c);
 }
 
 /* Queue a response and start sending it; the client stops being read
@@ -619,6 +635,96 @@ static void server_accept(struct pc_server *s)
 	}
 }
 
+/* portctl watch: c becomes a watcher, the group is read from now on; when
+ * it cannot be, the reply says why instead. */
+static void server_watcher_add(struct pc_server *s, struct client *c, struct pc_reply *reply)
+{
+	int fd = s->nflog_fd, r;
+
+	if (fd < 0) {
+		fd = watch_nflog_open(reply->stream_group);
+		r = fd < 0 ? fd : epoll_add(s->epoll_fd, fd, EPOLLIN, TAG_NFLOG);
+		if (r < 0) {
+			if (fd >= 0)
+				close(fd);
+			json_decref(reply->data);
+			reply->data = NULL;
+			reply_set(reply, PC_STATUS_FAILURE,
+				  "cannot read nflog group %u: %s%s", reply->stream_group,
+				  strerror(-r),
+				  r == -EBUSY ? " (another reader, such as ulogd, has it: set "
+						"watch-group in portctl.conf to a free group)"
+					      : "");
+			return;
+		}
+		s->nflog_fd = fd;
+	}
+	c->watcher = true;
+	s->n_watchers++;
+}
+
+/* One event to every watcher whose socket takes it now: a watcher still
+ * sending an earlier one misses this one rather than queueing without
+ * bound. */
+static void server_broadcast(struct pc_server *s, const json_t *event)
+{
+	for (size_t i = s->n_clients; i-- > 0;) {
+		struct client *c = s->clients[i];
+		int r;
+
+		if (!c->watcher || c->sending)
+			continue;
+		r = pc_outmsg_response(&c->out, PC_STATUS_OK, "", event);
+		if (r >= 0) {
+			r = client_flush(c);
+			if (r == 0) {
+				c->sending = true;
+				c->deadline = pc_now_ms() + (uint64_t)client_timeout(c);
+				r = client_watch(s, c, EPOLLOUT);
+			}
+		}
+		if (r < 0)
+			server_drop_client(s, i, "closed");
+	}
+}
+
+/* A logged packet: to the watchers, at most WATCH_MAX_PER_SECOND a second;
+ * those beyond are counted, and the count goes out as {"missed": N} ahead
+ * of the next second's first event. */
+static void server_event(json_t *event, void *userdata)
+{
+	struct pc_server *s = userdata;
+	uint64_t second = pc_now_ms() / 1000;
+
+	if (second != s->events_second) {
+		s->events_second = second;
+		s->events_sent = 0;
+		if (s->events_missed) {
+			json_t *m = json_pack("{s:I}", "missed", (json_int_t)s->events_missed);
+
+			if (m)
+				server_broadcast(s, m);
+			json_decref(m);
+			s->events_missed = 0;
+		}
+	}
+	if (s->events_sent < WATCH_MAX_PER_SECOND) {
+		s->events_sent++;
+		server_broadcast(s, event);
+	} else {
+		s->events_missed++;
+	}
+	json_decref(event);
+}
+
+static void server_nflog(struct pc_server *s)
+{
+	int r = watch_nflog_read(s->nflog_fd, server_event, s);
+
+	if (r < 0)
+		log_warning_errno(r, "reading the watch nflog group: %m");
+}
+
 /* Read one request from c and answer it. Returns -errno to drop c. */
 static int client_read(struct pc_server *s, struct client *c)
 {
@@ -651,6 +757,8 @@ static int client_read(struct pc_server *s, struct client *c)
 		s->ops->request(s->userdata, &c->peer, &req, &reply);
 		pc_request_done(&req);
 	}
+	if (reply.stream)
+		server_watcher_add(s, c, &reply);
 	r = client_respond(s, c, &reply);
 	reply_done(&reply);
 	/* A compile, a counter dump or a big status leaves tens of MiB freed
@@ -676,6 +784,10 @@ static int client_event(struct pc_server *s, struct client *c, uint32_t events)
 		client_idle(c);
 		return client_watch(s, c, EPOLLIN);
 	}
+	/* A watcher's connection carries no more requests: whatever it
+	 * sends, or its hang-up, ends it. */
+	if (c->watcher && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return -ECONNRESET;
 	if (events & EPOLLIN)
 		return client_read(s, c);
 	return events & (EPOLLERR | EPOLLHUP) ? -ECONNRESET : 0;
@@ -772,6 +884,9 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 			server_accept(s);
 	} else if (tag == TAG_SIGNAL) {
 		server_signal(s);
+	} else if (tag == TAG_NFLOG) {
+		if (s->nflog_fd >= 0)
+			server_nflog(s);
 	} else if (tag == TAG_WATCH) {
 		s->watch_fn(s->watch_data);
 		/* A drift check dumps the table (100,000 set elements: ~50 MiB). */

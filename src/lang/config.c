@@ -20,6 +20,8 @@ static void settings_default(struct pc_settings *s)
 	    .table_owner = true,
 	    .drift = PC_DRIFT_REPAIR,
 	    .reverse_path = PC_RPF_STRICT,
+	    .log_group = -1,
+	    .watch_group = 2,
 	};
 }
 
@@ -383,6 +385,45 @@ static int set_published(struct pc_config *cfg, const char *v, size_t len,
 	return 0;
 }
 
+/* An nflog group number, 0-65535; with kernel_ok, "kernel" gives -1. */
+static int group_parse(const char *v, size_t len, bool kernel_ok, const struct pc_loc *loc,
+		       struct pc_diags *d, int *out)
+{
+	unsigned long n = 0;
+	char w[48];
+
+	if (kernel_ok && len == 6 && memcmp(v, "kernel", 6) == 0) {
+		*out = -1;
+		return 0;
+	}
+	for (size_t i = 0; i < len && n <= 65535; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			break;
+		n = n * 10 + (unsigned long)(v[i] - '0');
+		if (i + 1 == len && n <= 65535) {
+			*out = (int)n;
+			return 0;
+		}
+	}
+	return pc_diag_add(d, PC_SEV_ERROR, loc,
+			   kernel_ok ? "write 'kernel' or an nflog group 0-65535"
+				     : "write an nflog group 0-65535",
+			   "invalid log group '%s'", word_quote(w, sizeof(w), v, len)),
+	       -EINVAL;
+}
+
+static int set_log_group(struct pc_config *cfg, const char *v, size_t len,
+			 const struct pc_loc *loc, struct pc_diags *d)
+{
+	return group_parse(v, len, true, loc, d, &cfg->settings.log_group);
+}
+
+static int set_watch_group(struct pc_config *cfg, const char *v, size_t len,
+			   const struct pc_loc *loc, struct pc_diags *d)
+{
+	return group_parse(v, len, false, loc, d, &cfg->settings.watch_group);
+}
+
 static const struct setting settings[] = {
     {"default-zone", set_default_zone},
     {"cli-changes", set_cli_changes},
@@ -394,6 +435,8 @@ static const struct setting settings[] = {
     {"drift", set_drift},
     {"reverse-path", set_reverse_path},
     {"published-ports", set_published},
+    {"log-group", set_log_group},
+    {"watch-group", set_watch_group},
 };
 
 static size_t trim_left(const char *s, size_t i, size_t end)

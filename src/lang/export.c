@@ -67,6 +67,8 @@ int pc_zone_text(const struct pc_zone *z, struct pc_strbuf *sb)
 		r = pc_strbuf_printf(sb, " policy out %s", policy_word(z->policy_out));
 	if (r >= 0 && z->policy_fwd != PC_POLICY_UNSET)
 		r = pc_strbuf_printf(sb, " policy forward %s", policy_word(z->policy_fwd));
+	if (r >= 0 && z->log_denied)
+		r = pc_strbuf_printf(sb, " log-denied");
 	/* Only a written "default": an inherited one comes back by itself. */
 	if (r >= 0 && z->is_default && z->default_loc.line != 0)
 		r = pc_strbuf_printf(sb, " default");

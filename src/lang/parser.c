@@ -19,13 +19,14 @@ enum zone_opt {
 	ZOPT_POLICY_OUT,
 	ZOPT_DEFAULT,
 	ZOPT_POLICY_FWD,
+	ZOPT_LOG_DENIED,
 	ZOPT_N
 };
 /* The words, indexed apart from enum zone_opt: "policy" is two options. */
-enum zone_word { ZWORD_INTERFACE, ZWORD_SOURCE, ZWORD_POLICY, ZWORD_DEFAULT };
+enum zone_word { ZWORD_INTERFACE, ZWORD_SOURCE, ZWORD_POLICY, ZWORD_DEFAULT, ZWORD_LOG_DENIED };
 static const char *const zone_opt_words[] = {
 	[ZWORD_INTERFACE] = "interface", [ZWORD_SOURCE] = "source", [ZWORD_POLICY] = "policy",
-	[ZWORD_DEFAULT] = "default"};
+	[ZWORD_DEFAULT] = "default", [ZWORD_LOG_DENIED] = "log-denied"};
 static const char *const statement_words[] = {"allow", "deny",	 "reject", "limit",
 					      "zone",  "service", "set"};
 /* NAT statements (nat_parse), parsed apart from the filter rules. */
@@ -971,6 +972,13 @@ static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct t
 		seen[ZOPT_DEFAULT] = kw->loc;
 		z->is_default = true;
 		z->default_loc = kw->loc;
+		return 0;
+	}
+	if (o == ZWORD_LOG_DENIED) {
+		if (seen[ZOPT_LOG_DENIED].line)
+			return fail(p, &kw->loc, NULL, "'log-denied' is given twice");
+		seen[ZOPT_LOG_DENIED] = kw->loc;
+		z->log_denied = true;
 		return 0;
 	}
 	opt = o == ZWORD_INTERFACE ? ZOPT_INTERFACE : ZOPT_SOURCE;

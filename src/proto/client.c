@@ -82,8 +82,8 @@ static ssize_t client_recv(int fd, uint8_t *buf, int timeout_ms)
 	return n;
 }
 
-int pc_client_call(int fd, const char *cmd, const json_t *args, int timeout_ms,
-		   struct pc_response *resp, char *reason, size_t reason_size)
+int pc_client_receive(int fd, int timeout_ms, struct pc_response *resp, char *reason,
+		      size_t reason_size)
 {
 	_cleanup_free_ uint8_t *buf = malloc(PC_PROTO_MSG_MAX);
 	struct pc_inmsg in = {0};
@@ -92,11 +92,6 @@ int pc_client_call(int fd, const char *cmd, const json_t *args, int timeout_ms,
 	*resp = (struct pc_response){0};
 	if (!buf)
 		return -ENOMEM;
-	r = client_send(fd, cmd, args, timeout_ms);
-	if (r < 0) {
-		snprintf(reason, reason_size, "cannot send request: %s", strerror(-r));
-		return r;
-	}
 	do {
 		ssize_t n = client_recv(fd, buf, timeout_ms);
 
@@ -115,4 +110,18 @@ int pc_client_call(int fd, const char *cmd, const json_t *args, int timeout_ms,
 		r = pc_inmsg_parse(&in, resp, reason, reason_size);
 	pc_inmsg_free(&in);
 	return r;
+}
+
+int pc_client_call(int fd, const char *cmd, const json_t *args, int timeout_ms,
+		   struct pc_response *resp, char *reason, size_t reason_size)
+{
+	int r;
+
+	*resp = (struct pc_response){0};
+	r = client_send(fd, cmd, args, timeout_ms);
+	if (r < 0) {
+		snprintf(reason, reason_size, "cannot send request: %s", strerror(-r));
+		return r;
+	}
+	return pc_client_receive(fd, timeout_ms, resp, reason, reason_size);
 }

@@ -72,3 +72,14 @@ TESTS += $(PC_NAT_TESTS)
 EXTRA_DIST += $(PC_NAT_TESTS) tests/integration/nat_backend.py
 $(PC_NAT_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
 $(PC_ROOT_AFTER_LOG): $(PC_NAT_TESTS:.sh=.sh.log)
+
+# Logging of denials to an nflog group, read back from the kernel, bracketed like the others.
+check_PROGRAMS += tests/integration/nflogread
+tests_integration_nflogread_SOURCES = tests/integration/nflogread.c
+tests_integration_nflogread_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
+tests_integration_nflogread_LDADD = $(MNL_LIBS)
+PC_LOG_TESTS = tests/integration/test_log_denied.sh tests/integration/test_watch.sh
+TESTS += $(PC_LOG_TESTS)
+EXTRA_DIST += $(PC_LOG_TESTS)
+$(PC_LOG_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
+$(PC_ROOT_AFTER_LOG): $(PC_LOG_TESTS:.sh=.sh.log)
