@@ -204,5 +204,9 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
  * print the same text. Returns 0 or -EIO.
  */
 int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs);
+/* The same objects in nft's syntax (table, sets with their elements,
+ * chains, rules with their comments), as "nft list ruleset" shows them:
+ * portctld --check. 0 or -EIO. */
+int pc_ruleset_print_nft(FILE *out, const struct pc_ruleset *rs);
 
 #endif

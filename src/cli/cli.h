@@ -70,6 +70,9 @@ int cli_error(const struct cli_context *ctx, int status, const char *hint, const
 /* --json output: j indented, keys in their order, and a newline.
  * CLI_EXIT_OK or CLI_EXIT_FAILURE. */
 int cli_json_print(const json_t *j);
+/* Every command's --json answer, the daemon's or the CLI's own:
+ * {"status": EXIT, "message": TEXT, "data": DATA (may be absent)}. */
+int cli_json_envelope(int status, const char *message, const json_t *data);
 int cmd_allow(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_deny(struct cli_context *ctx, int argc, char *argv[]);
 int cmd_reject(struct cli_context *ctx, int argc, char *argv[]);

@@ -42,7 +42,8 @@ static const char check_usage[] =
     "\n"
     "Options:\n"
     "  -r, --rules-dir DIR  read DIR/*.rules instead of CONFIG/rules.d/\n"
-    "  -j, --json           print {\"valid\", \"errors\": [...], \"rules\", ...} instead\n"
+    "  -j, --json           print {\"status\", \"message\", \"data\": {\"valid\", \"errors\": [...],\n"
+    "                       \"rules\", ...}} instead\n"
     "  -s, --strict         treat warnings as errors (exit 2)\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -92,7 +93,8 @@ static json_t *diag_to_json(const struct pc_diag *g)
 			 "hint", g->hint);
 }
 
-static int check_print_json(const struct pc_config *cfg, const struct pc_diags *d, bool valid)
+static int check_print_json(const struct pc_config *cfg, const struct pc_diags *d, bool valid,
+			    int code)
 {
 	json_t *errors = json_array(), *root;
 	int r;
@@ -112,7 +114,7 @@ static int check_print_json(const struct pc_config *cfg, const struct pc_diags *
 			 (json_int_t)(cfg ? cfg->n_services : 0));
 	if (!root)
 		return -ENOMEM;
-	r = cli_json_print(root);
+	r = cli_json_envelope(code, valid ? "valid" : "invalid", root);
 	json_decref(root);
 	return r == CLI_EXIT_OK ? 0 : -EIO;
 }
@@ -325,13 +327,13 @@ int cmd_check(struct cli_context *ctx, int argc, char *argv[])
 		fprintf(stderr, "%s check: out of memory\n", ctx->prog);
 		code = CLI_EXIT_FAILURE;
 	} else {
-		if (ctx->json)
-			check_print_json(cfg, &d, valid);
-		else
-			check_print_text(cfg, &d, valid);
 		code = valid			? CLI_EXIT_OK
 		       : r == -EINVAL || r == 0 ? CLI_EXIT_USAGE
 						: CLI_EXIT_FAILURE;
+		if (ctx->json)
+			check_print_json(cfg, &d, valid, code);
+		else
+			check_print_text(cfg, &d, valid);
 	}
 	pc_config_free(cfg);
 	pc_diags_free(&d);

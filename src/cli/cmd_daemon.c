@@ -25,13 +25,8 @@ int cli_error(const struct cli_context *ctx, int status, const char *hint, const
 		return CLI_EXIT_FAILURE;
 	fprintf(stderr, "%s: %s\n%s%s", ctx->prog, message, hint ? hint : "", hint ? "\n" : "");
 	/* A script reading --json gets the same envelope as a daemon's answer. */
-	if (ctx->json) {
-		json_t *j = json_pack("{s:i,s:s}", "status", status, "message", message);
-
-		if (j)
-			cli_json_print(j);
-		json_decref(j);
-	}
+	if (ctx->json)
+		cli_json_envelope(status, message, NULL);
 	return status;
 }
 
@@ -76,17 +71,23 @@ int cli_json_print(const json_t *j)
 	return CLI_EXIT_OK;
 }
 
+int cli_json_envelope(int status, const char *message, const json_t *data)
+{
+	json_t *j = json_pack("{s:i,s:s,s:O?}", "status", status, "message", message ? message : "",
+			      "data", data);
+	int r = j ? cli_json_print(j) : CLI_EXIT_FAILURE;
+
+	json_decref(j);
+	return r;
+}
+
 int cli_response_finish(struct cli_context *ctx, struct pc_response *resp)
 {
 	int status = resp->status;
 
 	if (ctx->json) {
-		json_t *j = json_pack("{s:i,s:s,s:O?}", "status", resp->status, "message",
-				      resp->message, "data", resp->data);
-
-		if (!j || cli_json_print(j) != CLI_EXIT_OK)
+		if (cli_json_envelope(resp->status, resp->message, resp->data) != CLI_EXIT_OK)
 			status = CLI_EXIT_FAILURE;
-		json_decref(j);
 	} else if (resp->message[0]) {
 		fprintf(status == PC_STATUS_OK ? stdout : stderr, "%s%s%s\n",
 			status == PC_STATUS_OK ? "" : ctx->prog, status == PC_STATUS_OK ? "" : ": ",

@@ -175,9 +175,9 @@ static int reset_report(struct cli_context *ctx, const struct moved *m, const ch
 		json_array_append_new(saved, json_pack("{s:s,s:s}", "file", m->items[i].from,
 						       "saved_as", m->items[i].to));
 	if (ctx->json) {
-		j = json_pack("{s:i,s:s,s:{s:o}}", "status", CLI_EXIT_OK, "message",
-			      "reset to the shipped defaults", "data", "saved", saved);
-		code = j ? cli_json_print(j) : CLI_EXIT_FAILURE;
+		j = json_pack("{s:o}", "saved", saved);
+		code = j ? cli_json_envelope(CLI_EXIT_OK, "reset to the shipped defaults", j)
+			 : CLI_EXIT_FAILURE;
 		json_decref(j);
 		return code;
 	}

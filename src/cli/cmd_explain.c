@@ -87,9 +87,8 @@ static int answer_print(struct cli_context *ctx, json_t *answer)
 {
 	const char *conf = json_string_value(json_object_get(answer, "configuration"));
 
-	if (ctx->json) {
-		return cli_json_print(answer);
-	}
+	if (ctx->json)
+		return cli_json_envelope(CLI_EXIT_OK, "", answer);
 	if (json_is_true(json_object_get(answer, "panic")))
 		printf("note:    PANIC MODE is on: the kernel drops everything but loopback; "
 		       "this is what the rules say once it is off\n");
@@ -118,6 +117,11 @@ static int explain_offline(struct cli_context *ctx, const struct pc_explain_quer
 			"shows every problem\n",
 			ctx->prog, ctx->paths.sysconf_dir);
 		code = r == -ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_USAGE;
+		if (ctx->json)
+			cli_json_envelope(code,
+					  "the configuration is invalid; 'portctl check' shows "
+					  "every problem",
+					  NULL);
 	} else {
 		json_object_set_new(answer, "configuration", json_string("files"));
 		code = answer_print(ctx, answer);

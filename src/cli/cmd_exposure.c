@@ -562,7 +562,7 @@ static int exposure_report(const struct pc_plan *plan, const struct listeners *l
 		return -ENOMEM;
 	}
 	if (json) {
-		r = cli_json_print(report) == CLI_EXIT_OK ? 0 : -EIO;
+		r = cli_json_envelope(CLI_EXIT_OK, "", report) == CLI_EXIT_OK ? 0 : -EIO;
 	} else {
 		report_print_text(report);
 	}

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "portctl/proto.h"
@@ -33,7 +34,7 @@ static void zone_print(const json_t *z)
 
 	const char *fwd = json_string_value(json_object_get(z, "policy_forward"));
 
-	printf("  %-12s%s in %-6s out %-6s forward %-6s interfaces %s  sources %s\n",
+	printf("  %-12s%s %-7s %-7s %-7s  %-20s %s\n",
 	       json_string_value(json_object_get(z, "name")),
 	       json_is_true(json_object_get(z, "default")) ? " (default)" : "          ",
 	       json_string_value(json_object_get(z, "policy_in")),
@@ -42,15 +43,84 @@ static void zone_print(const json_t *z)
 	       list_join(json_object_get(z, "sources"), srcs, sizeof(srcs)));
 }
 
-static void rule_print(const json_t *r, enum status_detail detail)
+/* The rule's text without its "zone NAME,..." words: the ZONE column says
+ * it, and saying it twice made the row read as two zones. Words inside a
+ * quoted comment stay. */
+static const char *text_without_zone(const char *text, const char *zones, char *buf, size_t size)
 {
-	char zones[512];
+	size_t zl = strlen(zones);
+	bool quoted = false;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		if (quoted || strncmp(p, " zone ", 6) != 0 || strncmp(p + 6, zones, zl) != 0 ||
+		    (p[6 + zl] != '\0' && p[6 + zl] != ' '))
+			continue;
+		snprintf(buf, size, "%.*s%s", (int)(p - text), text, p + 6 + zl);
+		return buf;
+	}
+	return text;
+}
+
+/* Column widths fitted to the rules shown, so that a long rule pushes its
+ * column wider instead of pushing its own counters out of line. */
+struct rule_columns {
+	int text, zone;
+};
+
+static const char *rule_text(const json_t *r, const char *zones, char *buf, size_t size)
+{
+	const char *text = json_string_value(json_object_get(r, "text"));
+
+	return text_without_zone(text ? text : "", zones, buf, size);
+}
+
+static struct rule_columns rule_columns_fit(const json_t *rules)
+{
+	struct rule_columns w = {.text = (int)strlen("RULE"), .zone = (int)strlen("ZONE")};
+	char zones[512], text[1024];
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(rules, i, r) {
+		const char *z = list_join(json_object_get(r, "zones"), zones, sizeof(zones));
+		int t = (int)strlen(rule_text(r, z, text, sizeof(text)));
+		int zl = (int)strlen(z);
+
+		if (t > w.text)
+			w.text = t;
+		if (zl > w.zone)
+			w.zone = zl;
+	}
+	return w;
+}
+
+static void rule_header_print(const struct rule_columns *w, enum status_detail detail)
+{
+	if (detail != DETAIL_PLAIN)
+		printf("%-5s ", "NUM");
+	printf("%-*s  %-*s  %10s  %12s", w->text, "RULE", w->zone, "ZONE", "PACKETS", "BYTES");
+	if (detail == DETAIL_VERBOSE)
+		printf("  FROM");
+	putchar('\n');
+}
+
+static void zone_header_print(void)
+{
+	printf("  %-12s%-10s %-7s %-7s %-7s  %-20s %s\n", "ZONE", "", "IN", "OUT", "FORWARD",
+	       "INTERFACES", "SOURCES");
+}
+
+static void rule_print(const json_t *r, const struct rule_columns *w, enum status_detail detail)
+{
+	char zones[512], text[1024];
+	const char *z = list_join(json_object_get(r, "zones"), zones, sizeof(zones));
 
 	if (detail != DETAIL_PLAIN)
 		printf("[%3lld] ", (long long)json_integer_value(json_object_get(r, "number")));
-	printf("%-48s zone %-10s %10lld pkts %12lld bytes",
-	       json_string_value(json_object_get(r, "text")),
-	       list_join(json_object_get(r, "zones"), zones, sizeof(zones)),
+	printf("%-*s  %-*s  %10lld  %12lld", w->text, rule_text(r, z, text, sizeof(text)), w->zone,
+	       z,
 	       (long long)json_integer_value(json_object_get(r, "packets")),
 	       (long long)json_integer_value(json_object_get(r, "bytes")));
 	if (detail == DETAIL_VERBOSE)
@@ -101,6 +171,7 @@ static void set_entries_print(const json_t *data, enum status_detail detail)
 static void status_print(const json_t *data, enum status_detail detail)
 {
 	const json_t *rules = json_object_get(data, "rules");
+	struct rule_columns w = rule_columns_fit(rules);
 	size_t i;
 	json_t *v;
 
@@ -112,14 +183,17 @@ static void status_print(const json_t *data, enum status_detail detail)
 	if (!json_is_true(json_object_get(data, "counters")))
 		printf("(counters could not be read from the kernel)\n");
 	printf("\nZones:\n");
+	zone_header_print();
 	json_array_foreach(json_object_get(data, "zones"), i, v)
 		zone_print(v);
 	printf("\nRules (first match wins):\n");
 	if (json_array_size(rules) == 0)
 		printf("  none: everything inbound gets its zone's policy. Add one with "
 		       "'portctl allow 22/tcp'.\n");
+	if (json_array_size(rules) > 0)
+		rule_header_print(&w, detail);
 	json_array_foreach(rules, i, v)
-		rule_print(v, detail);
+		rule_print(v, &w, detail);
 	if (json_array_size(rules) <
 	    (size_t)json_integer_value(json_object_get(data, "rules_total")))
 		printf("  (rules %lld-%lld of %lld: --offset N --limit N for others)\n",
@@ -258,6 +332,7 @@ static void zones_print(const json_t *data, enum status_detail detail)
 	size_t i;
 	json_t *v;
 
+	zone_header_print();
 	json_array_foreach(json_object_get(data, "zones"), i, v) {
 		zone_print(v);
 		printf("  %-12s from %s\n", "", origin_format(v, where, sizeof(where)));

@@ -176,7 +176,7 @@ int cmd_version(struct cli_context *ctx, int argc, char *argv[])
 
 	json_t *j = json_pack("{s:s}", "version", PACKAGE_VERSION);
 
-	code = j ? cli_json_print(j) : CLI_EXIT_FAILURE;
+	code = j ? cli_json_envelope(CLI_EXIT_OK, "", j) : CLI_EXIT_FAILURE;
 	json_decref(j);
 	return code;
 }

@@ -468,9 +468,28 @@ static json_t *answer_json(const struct pc_config *cfg, const struct pc_explain_
 	return a;
 }
 
+/* What the same packet would get on an interface of zone z: the answer
+ * depends on the interface, so give each possible one its verdict. */
+static json_t *iface_zone_verdict(const struct pc_plan *plan, const struct pc_packet *pkt,
+				  const struct pc_zone *z)
+{
+	struct pc_packet on = *pkt;
+	struct pc_verdict v;
+
+	if (pkt->dir == PC_DIR_OUT)
+		on.oif = z->interfaces[0].name;
+	else
+		on.iif = z->interfaces[0].name;
+	if (pc_plan_eval(plan, &on, &v) < 0)
+		return json_null();
+	return json_string(pc_verdict_kind_name(v.verdict));
+}
+
 /* Without an interface, the default zone was taken: name the zones bound
- * to interfaces, which a packet arriving on one of them would be in. */
-static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_explain_query *q,
+ * to interfaces, which a packet arriving on one of them would be in, and
+ * the verdict it would get there. */
+static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_plan *plan,
+				const struct pc_explain_query *q, const struct pc_packet *pkt,
 				const struct pc_verdict *v)
 {
 	json_t *list = json_array(), *names;
@@ -485,8 +504,10 @@ static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_exp
 		names = json_array();
 		for (size_t k = 0; names && k < z->n_interfaces; k++)
 			json_array_append_new(names, json_string(z->interfaces[k].name));
-		if (!names || json_array_append_new(list, json_pack("{s:s,s:o}", "zone", z->name,
-								    "interfaces", names)) < 0) {
+		if (!names ||
+		    json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "zone", z->name,
+							  "interfaces", names, "verdict",
+							  iface_zone_verdict(plan, pkt, z))) < 0) {
 			json_decref(list);
 			return NULL;
 		}
@@ -527,7 +548,7 @@ int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *
 			     json_object_set_new(*out, "interface_from",
 						 json_string(q->iface[0] ? "query" : "none")) < 0 ||
 			     json_object_set_new(*out, "interface_zones",
-						 iface_zones_json(cfg, &full, &v)) < 0)) {
+						 iface_zones_json(cfg, plan, &full, &pkt, &v)) < 0)) {
 			json_decref(*out);
 			*out = NULL;
 		}
@@ -582,7 +603,7 @@ static void print_iface_zones(FILE *out, const json_t *a)
 		fprintf(out, "%s %s (", i ? "," : "", jstr(z, "zone"));
 		json_array_foreach(json_object_get(z, "interfaces"), k, n)
 			fprintf(out, "%s%s", k ? ", " : "", json_string_value(n));
-		fputc(')', out);
+		fprintf(out, ") %s", jstr(z, "verdict"));
 	}
 	fprintf(out, "; give 'on IFACE' to choose\n");
 }

@@ -12,6 +12,7 @@ src_compile_libcompile_a_SOURCES = \
 	src/compile/nft-build.c \
 	src/compile/lower.c \
 	src/compile/ruleset.c \
+	src/compile/nft-print.c \
 	src/compile/append.c \
 	src/compile/panic.c \
 	include/portctl/compile.h \

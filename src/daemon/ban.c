@@ -39,6 +39,27 @@ static int ban_owner_from_args(json_t *args, struct ban *b, struct pc_reply *rep
 	return 0;
 }
 
+/* Why the address of a ban was refused, in the words of a rules file's
+ * error ("'10.0.0.1/8' has host bits set after the prefix"), rather than a
+ * general description that leaves the user to spot the mistake. */
+static int address_refused(const char *addr, struct pc_reply *reply)
+{
+	struct pc_prefix p;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	if (addr && pc_prefix_parse(addr, &p, &d) < 0 && d.n > 0)
+		reply_set(reply, PC_STATUS_USAGE, "%s%s%s", d.items[0].message,
+			  d.items[0].hint ? ": " : "", d.items[0].hint ? d.items[0].hint : "");
+	else
+		reply_set(reply, PC_STATUS_USAGE,
+			  "\"address\" must be an IPv4 or IPv6 address, optionally with "
+			  "a prefix length (203.0.113.7, 2001:db8::/64), and \"zone\" a "
+			  "zone name");
+	pc_diags_free(&d);
+	return -EINVAL;
+}
+
 static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 {
 	const char *addr = json_string_value(json_object_get(args, "address"));
@@ -59,11 +80,7 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 		       -EINVAL;
 	if (ban_parse(addr, json_is_string(zone) ? json_string_value(zone) : NULL, expires, b) <
 	    0)
-		return reply_set(reply, PC_STATUS_USAGE,
-				 "\"address\" must be an IPv4 or IPv6 address, optionally with "
-				 "a prefix length (203.0.113.7, 2001:db8::/64), and \"zone\" a "
-				 "zone name"),
-		       -EINVAL;
+		return address_refused(addr, reply);
 	return ban_owner_from_args(args, b, reply);
 }
 

@@ -144,7 +144,7 @@ static int run_check(const struct options *o)
 	r = pc_apply_prepare(&o->paths, &a, &d);
 	diags_report(&d, a);
 	if (r >= 0)
-		pc_ruleset_print(stdout, a->ruleset);
+		pc_ruleset_print_nft(stdout, a->ruleset);
 	else if (r != -EINVAL)
 		fprintf(stderr, "portctld: loading the configuration failed: %s\n", strerror(-r));
 	pc_applied_free(a);

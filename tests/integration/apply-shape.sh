@@ -16,7 +16,16 @@ pc_config_write 10-web.rules \
 # change and verify the root ruleset is untouched by the cleanup trap.
 "$PC_PORTCTLD" --check $(pc_portctld_args) >"$PC_TMP/check.out" 2>"$PC_TMP/check.err" ||
 	pc_fail "--check failed: $(cat "$PC_TMP/check.err")"
-grep -q 'portctl' "$PC_TMP/check.out" || pc_fail "--check printed no table"
+grep -qx 'table inet portctl {' "$PC_TMP/check.out" || pc_fail "--check printed no table"
+# In nft's words, not libnftnl's register dump.
+for line in '		type filter hook input priority 0; policy accept;' \
+	'		meta nfproto ipv4 ip saddr 10.0.0.0/8 meta l4proto tcp th dport 8080 counter accept comment "intranet"' \
+	'		meta l4proto . th dport vmap @in_public_0_ports' \
+	'		elements = { 6 . 80 : accept,'; do
+	grep -qxF "$line" "$PC_TMP/check.out" || pc_fail "--check lacks '$line': $(cat "$PC_TMP/check.out")"
+done
+grep -q '\[ \(payload\|cmp\|meta\|immediate\)' "$PC_TMP/check.out" &&
+	pc_fail "--check prints libnftnl's dump: $(cat "$PC_TMP/check.out")"
 
 pc_apply host || pc_fail "apply failed: $(cat "$PC_TMP/apply.err")"
 pc_expect True pc_nft_json host \

@@ -264,7 +264,7 @@ def explain(env, proto, src, dst, iface, port):
                           "--offline", "--json", "in", proto, str(port), "from", src, "to",
                           dst, "on", iface], check=True, stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
-    return json.loads(out)
+    return json.loads(out)["data"]
 
 
 def run_one(env, seed, n, n_probes, senders, tally):

@@ -48,18 +48,22 @@ expect_in "$tmp/err" "invalid: 1 error, 0 warnings"
 
 # --json, before or after the command.
 run 2 --json check "$tmp/bad.rules"
-python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
+python3 - "$tmp/out" 2 <<'PY' || fail "json output: $(cat "$tmp/out")"
 import json, sys
-j = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[1]))
+assert set(e) == {"status", "message", "data"} and e["status"] == int(sys.argv[2]), e
+j = e["data"]
 assert j["valid"] is False, j
 e = j["errors"][0]
 assert (e["line"], e["column"], e["severity"]) == (14, 19, "error"), e
 assert e["message"] == "unknown protocol 'udpp'" and e["hint"] == "did you mean 'udp'?", e
 PY
 run 0 check --json "$data/product-example.rules"
-python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
+python3 - "$tmp/out" 0 <<'PY' || fail "json output: $(cat "$tmp/out")"
 import json, sys
-j = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[1]))
+assert set(e) == {"status", "message", "data"} and e["status"] == int(sys.argv[2]), e
+j = e["data"]
 # The example's "allow https" is "allow 443/tcp" again: a duplicate, a warning.
 assert j["valid"] is True and j["rules"] == 12 and j["warning_count"] == 1, j
 w = j["errors"][0]
@@ -91,9 +95,11 @@ run 0 check "$tmp/cand/40-b.rules"
 run 2 check --rules-dir "$tmp/cand"
 expect_in "$tmp/err" "$tmp/cand/40-b.rules:1:9: error: service 'myapp' is already defined at $tmp/cand/30-a.rules:1"
 run 2 --json check -r "$tmp/cand"
-python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
+python3 - "$tmp/out" 2 <<'PY' || fail "json output: $(cat "$tmp/out")"
 import json, sys
-j = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[1]))
+assert set(e) == {"status", "message", "data"} and e["status"] == int(sys.argv[2]), e
+j = e["data"]
 assert j["valid"] is False and j["error_count"] == 1, j
 assert j["errors"][0]["file"].endswith("/cand/40-b.rules"), j
 PY

@@ -39,6 +39,37 @@ order=$(grep -o "limit 446/tcp\|reject 445/tcp\|deny 444/tcp\|allow 440-449/tcp"
 	pc_fail "status numbered shows the order $order: $(cat "$PC_TMP/out")"
 P status verbose >/dev/null || pc_fail "status verbose"
 
+pcd_log "status: column headers, the counters aligned past a long rule, the zone once"
+pcd_as_member allow 4343/tcp zone internal comment "a comment long enough to pass forty-eight characters" ||
+	pc_fail "allow a long rule"
+for detail in "" numbered verbose; do
+	# shellcheck disable=SC2086 # no word: plain status
+	P status $detail >"$PC_TMP/out" || pc_fail "status $detail"
+	python3 - "$PC_TMP/out" "$detail" <<'PY' || pc_fail "status $detail: $(cat "$PC_TMP/out")"
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+head = lines.index("Rules (first match wins):") + 1
+hdr, rows = lines[head], [l for l in lines[head + 1:] if l.startswith(("allow", "deny", "reject", "limit", "["))]
+want = {"": "RULE", "numbered": "NUM   RULE", "verbose": "NUM   RULE"}[sys.argv[2]]
+assert hdr.startswith(want) and hdr.split()[-3:] == (["PACKETS", "BYTES", "FROM"][-3:] if sys.argv[2] == "verbose" else ["ZONE", "PACKETS", "BYTES"]), hdr
+# Every row's counters end in the column where the header's BYTES ends.
+end = hdr.index("BYTES") + len("BYTES")
+for r in rows:
+    assert r[:end].rstrip()[-1].isdigit() and r[end:end + 1] in ("", " "), (hdr, r)
+long = [r for r in rows if "4343/tcp" in r][0]
+assert long.count("internal") == 1 and "zone internal" not in long, long
+zh = lines[lines.index("Zones:") + 1].split()
+assert zh == ["ZONE", "IN", "OUT", "FORWARD", "INTERFACES", "SOURCES"], zh
+PY
+done
+
+pcd_log "a ban's address with host bits set says so (exit 2)"
+pcd_as_member ban 10.0.0.1/8 >"$PC_TMP/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || pc_fail "ban 10.0.0.1/8 exited $rc"
+[ "$(cat "$PC_TMP/out")" = "portctl: '10.0.0.1/8' has host bits set after the prefix: did you mean 10.0.0.0/8?" ] ||
+	pc_fail "ban 10.0.0.1/8 says: $(cat "$PC_TMP/out")"
+
 pcd_log "zones, services, version"
 P zones >"$PC_TMP/out" || pc_fail "zones"
 grep -q "public" "$PC_TMP/out" || pc_fail "zones lacks public"

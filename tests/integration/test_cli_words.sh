@@ -107,9 +107,11 @@ for f in /bin/ls "$portctl"; do
 	expect_in "$tmp/err" "invalid: 1 error, 0 warnings"
 done
 stdin=/bin/ls run 2 --json check -
-python3 - "$tmp/out" <<'PY' || fail "json output: $(cat "$tmp/out")"
+python3 - "$tmp/out" 2 <<'PY' || fail "json output: $(cat "$tmp/out")"
 import json, sys
-j = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[1]))
+assert set(e) == {"status", "message", "data"} and e["status"] == int(sys.argv[2]), e
+j = e["data"]
 assert j["valid"] is False and j["error_count"] == 1, j
 e = j["errors"][0]
 assert (e["file"], e["line"], e["column"]) == ("<stdin>", 1, 8), e
@@ -126,17 +128,32 @@ expect_in "$tmp/err" "$tmp/bad.rules:14:19: error: unknown protocol 'udpp'"
 expect_in "$tmp/err" "invalid: 2 errors, 0 warnings"
 
 # --json with the daemon unreachable: the answer's envelope, on stdout.
-for cmd in status "allow 22/tcp" "ban 192.0.2.1" reload export; do
+for cmd in status "allow 22/tcp" "ban 192.0.2.1" reload export diff metrics zones; do
 	# shellcheck disable=SC2086 # the command's words
 	run 3 --json $cmd
 	python3 - "$tmp/out" "$nosock" <<'PY' || fail "--json $cmd: $(cat "$tmp/out")"
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j == {"status": 3, "message": "cannot reach portctld at %s: No such file or directory"
-             % sys.argv[2]}, j
+             % sys.argv[2], "data": None}, j
 PY
 	expect_in "$tmp/err" "Is the daemon running?"
 done
+# The commands the CLI answers itself wear the same envelope.
+run 0 --json version
+run_json() {
+	python3 - "$tmp/out" "$@" <<'PY' || fail "--json envelope: $(cat "$tmp/out")"
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert list(e) == ["status", "message", "data"] and e["status"] == int(sys.argv[2]), e
+assert eval(sys.argv[3], {"d": e["data"], "m": e["message"]}), e
+PY
+}
+run_json 0 "d['version'] != ''"
+run 0 --json explain in tcp 22
+run_json 0 "d['configuration'] == 'files' and d['port'] == 22"
+run 2 --json check "$tmp/bad.rules"
+run_json 2 "m == 'invalid' and d['error_count'] == 1"
 # Without --json, nothing on stdout.
 run 3 status
 [ -s "$tmp/out" ] && fail "status printed on stdout: $(cat "$tmp/out")"

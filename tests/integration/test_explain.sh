@@ -48,7 +48,7 @@ grep -q "^source:" "$PC_TMP/out" && pc_fail "online answer claims to come from t
 P explain in udp 9050 --json on vh >"$PC_TMP/out.json" || pc_fail "explain --json failed"
 python3 - "$PC_TMP/out.json" <<'PY' || pc_fail "explain --json: $(cat "$PC_TMP/out.json")"
 import json, sys
-a = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[1]))["data"]
 assert a["configuration"] == "daemon", a
 assert a["zone"] == "office" and a["zone_reason"] == "interface", a
 assert a["rule"]["text"] == "allow admin zone office log" and a["rule"]["line"] == 4, a

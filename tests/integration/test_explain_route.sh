@@ -49,7 +49,7 @@ explain_is "$PC_TMP/out" "verdict: drop"
 P explain --json in tcp 444 from 10.99.8.2 >"$PC_TMP/out.json" || pc_fail "explain --json"
 python3 - "$PC_TMP/out.json" <<'PY' || pc_fail "explain --json: $(cat "$PC_TMP/out.json")"
 import json, sys
-a = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[1]))["data"]
 assert a["interface"] == "vh2" and a["interface_from"] == "route", a
 assert a["zone"] == "lab" and a["zone_reason"] == "interface" and a["interface_zones"] == [], a
 PY
@@ -62,18 +62,18 @@ explain_is "$PC_TMP/out" "verdict: drop"
 
 pcd_log "no route to the source: the answer names the zones it did not consider"
 P explain in tcp 444 from 203.0.113.9 >"$PC_TMP/out" || pc_fail "explain unrouted"
-explain_is "$PC_TMP/out" "note:    assumes no interface; on one of these it would be that zone: lab (vh2); give 'on IFACE' to choose"
+explain_is "$PC_TMP/out" "note:    assumes no interface; on one of these it would be that zone: lab (vh2) accept; give 'on IFACE' to choose"
 explain_is "$PC_TMP/out" "verdict: drop"
 P explain --json in tcp 444 from 203.0.113.9 >"$PC_TMP/out.json" || pc_fail "explain --json"
 python3 - "$PC_TMP/out.json" <<'PY' || pc_fail "explain --json: $(cat "$PC_TMP/out.json")"
 import json, sys
-a = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[1]))["data"]
 assert a["interface"] is None and a["interface_from"] == "none", a
-assert a["interface_zones"] == [{"zone": "lab", "interfaces": ["vh2"]}], a
+assert a["interface_zones"] == [{"zone": "lab", "interfaces": ["vh2"], "verdict": "accept"}], a
 PY
 
 pcd_log "offline: no route lookup, the same note"
 P explain --offline in tcp 444 from 10.99.8.2 >"$PC_TMP/out" || pc_fail "explain --offline"
-explain_is "$PC_TMP/out" "note:    assumes no interface; on one of these it would be that zone: lab (vh2); give 'on IFACE' to choose"
+explain_is "$PC_TMP/out" "note:    assumes no interface; on one of these it would be that zone: lab (vh2) accept; give 'on IFACE' to choose"
 pcd_stop
 pcd_log "ok"

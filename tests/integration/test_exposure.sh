@@ -54,7 +54,7 @@ pc_log "exposure --json"
 exposure --json exposure >"$PC_TMP/exposure.json" || pc_fail "exposure --json exited $?"
 python3 - "$PC_TMP/exposure.json" "$RULES" <<'PY' || pc_fail "exposure --json is wrong"
 import json, sys
-report = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[1]))["data"]
 rules = sys.argv[2]
 
 def listener(proto, port):

@@ -60,7 +60,7 @@ pc_listen ctr tcp:80
 pc_config_write 10-base.rules 'allow 22/tcp' 'forward 9090/tcp to 172.30.0.2:80 comment fwd'
 pcd_start
 explain() { "$PCD_PORTCTL" -s "$PCD_SOCK" --json explain in tcp "$@" from 10.99.7.2; }
-field() { python3 -c "import json,sys; a=json.load(sys.stdin); a=a.get('data', a); print(eval(sys.argv[1]))" "$1"; }
+field() { python3 -c "import json,sys; a=json.load(sys.stdin)['data']; print(eval(sys.argv[1]))" "$1"; }
 # agree PORT VERDICT: explain's verdict is VERDICT and a probe from the peer
 # says the same (the forward chain judges published ports by the in rules
 # on the port the client connected to).
@@ -118,7 +118,7 @@ pc_in host "$PCD_PORTCTL" -c "$PC_TMP/etc" -d "$PC_TMP/share" --json exposure >"
 	pc_fail "exposure"
 python3 - "$PC_TMP/exp.json" <<'PY' || pc_fail "exposure: $(cat "$PC_TMP/exp.json")"
 import json, sys
-nat = json.load(open(sys.argv[1]))["nat"]
+nat = json.load(open(sys.argv[1]))["data"]["nat"]
 pub = [n for n in nat if n["kind"] == "published" and n["port"] == "8080"]
 podman = [n for n in nat if n["kind"] == "published" and n["port"] == "8082"]
 assert podman and podman[0]["zones"] == [], podman

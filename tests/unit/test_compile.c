@@ -108,6 +108,33 @@ static void assert_forward_accept_after_bans(const struct pc_ruleset *rs)
 	ck_assert_msg(seen, "no implied accept in the forward chain");
 }
 
+/* portctld --check: the objects in nft's words, not libnftnl's registers. */
+START_TEST(test_print_nft)
+{
+	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
+					       "allow 22/tcp\n"
+					       "allow 8080/tcp from 192.0.2.0/24 comment \"intranet\"\n"
+					       "deny from 198.51.100.0/25\n");
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pc_ruleset_print_nft(f, c.rs), 0);
+	fclose(f);
+	ck_assert_msg(strncmp(text, "table inet portctl {\n", 21) == 0, "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "\tchain input {\n\t\ttype filter hook input priority 0; "
+					   "policy accept;\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta nfproto ipv4 ip saddr 192.0.2.0/24 meta l4proto "
+					   "tcp th dport 8080 counter accept comment \"intranet\"\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport vmap @in_public_0_ports\n"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 22 : accept }"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 198.51.100.0/25 : drop }"));
+	ck_assert_msg(!strstr(text, "[ payload") && !strstr(text, "[ cmp"), "%s", text);
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_shape_and_preamble)
 {
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n");
@@ -665,6 +692,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_size_100k_ports);
 	tcase_add_test(tc, test_append_before_later_rules);
+	tcase_add_test(tc, test_print_nft);
 	tcase_add_test(tc, test_append_refused_when_run_starts_later);
 	suite_add_tcase(s, tc);
 	return s;

@@ -287,9 +287,12 @@ START_TEST(test_eval_interface_zones)
 	ck_assert_str_eq(json_string_value(json_array_get(
 			     json_object_get(json_array_get(z, 1), "interfaces"), 0)),
 			 "eth1");
+	ck_assert_str_eq(jstr(json_array_get(z, 0), "verdict"), "drop");
+	ck_assert_str_eq(jstr(json_array_get(z, 1), "verdict"), "reject");
 	text = print_answer(a);
 	ck_assert_ptr_nonnull(strstr(text, "\nnote:    assumes no interface; on one of these it "
-					   "would be that zone: public (eth0), office (eth1); give "
+					   "would be that zone: public (eth0) drop, office (eth1) "
+					   "reject; give "
 					   "'on IFACE' to choose\n"));
 	json_decref(a);
 
