@@ -34,6 +34,9 @@ EXTRA_DIST += $(PC_DEBIAN_FILES) packaging/rpm/portctl.spec packaging/rpm/80-por
 # The fail2ban action, for fail2ban's action.d.
 fail2banactiondir = $(sysconfdir)/fail2ban/action.d
 dist_fail2banaction_DATA = packaging/fail2ban/action.d/portctl.conf
+# allowipv6 = auto, so that fail2ban does not warn at every start.
+fail2banconfdir = $(sysconfdir)/fail2ban/fail2ban.d
+dist_fail2banconf_DATA = packaging/fail2ban/fail2ban.d/portctl.conf
 
 # Packaging checks: the units verify; the fail2ban action bans for real.
 TESTS += tests/packaging/test_units.sh tests/packaging/test_ansible_syntax.sh \
