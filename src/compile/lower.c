@@ -420,6 +420,32 @@ static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *cha
 	return ret < 0 ? ret : rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
 }
 
+/* ip saddr @zone_src4_rpf fib saddr . iif oif missing: the source a zone
+ * claims does not route back out of the input interface (loose: out of
+ * any). Dispatch drops it (counted); nat prerouting lets it pass unNATed. */
+static int rpf_rule_lower(struct lower *l, const char *chain, uint8_t family,
+			  const struct nftnl_set *s, enum pc_verdict_kind v)
+{
+	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
+	struct nftnl_rule *r = lower_rule_new(l, chain);
+	int ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+
+	if (l->plan->cfg->settings.reverse_path == PC_RPF_STRICT)
+		flags |= NFTA_FIB_F_IIF;
+	if (ret >= 0)
+		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
+				       addr_len(family), NFT_REG_1);
+	if (ret >= 0)
+		ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+	if (ret >= 0)
+		ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
+	if (ret >= 0 && v == PC_VERDICT_DROP)
+		ret = rule_add_counter(r);
+	return ret < 0 ? ret : rule_add_verdict(r, v);
+}
+
 /*
  * ip saddr @zone_src4_rpf fib saddr . iif oif missing counter drop: a
  * packet whose source a zone claims enters that zone only if the source
@@ -430,18 +456,13 @@ static int dispatch_addr_lower(struct lower *l, enum pc_dir dir, const char *cha
 static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct pc_plan_spans *spans,
 			      uint8_t family)
 {
-	enum pc_reverse_path mode = l->plan->cfg->settings.reverse_path;
-	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
 	struct pc_plan_spans all = {0};
 	char name[NAME_MAX_LEN];
 	struct nftnl_set *s;
-	struct nftnl_rule *r;
 	int ret = 0;
 
-	if (spans->n == 0 || mode == PC_RPF_OFF)
+	if (spans->n == 0 || l->plan->cfg->settings.reverse_path == PC_RPF_OFF)
 		return 0;
-	if (mode == PC_RPF_STRICT)
-		flags |= NFTA_FIB_F_IIF;
 	s = l->rpf[family == AF_INET ? 0 : 1];
 	if (!s) {
 		snprintf(name, sizeof(name), "zone_src%c_rpf", family == AF_INET ? '4' : '6');
@@ -456,20 +477,7 @@ static int dispatch_rpf_lower(struct lower *l, const char *chain, const struct p
 			ret = set_add_spans(s, &all, false, NULL, NULL, &l->n_elems);
 		spans_free(&all);
 	}
-	r = ret < 0 ? NULL : lower_rule_new(l, chain);
-	ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
-	if (ret >= 0)
-		ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
-				       addr_len(family), NFT_REG_1);
-	if (ret >= 0)
-		ret = rule_add_lookup(r, NFT_REG_1, s, -1);
-	if (ret >= 0)
-		ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
-	if (ret >= 0)
-		ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
-	if (ret >= 0)
-		ret = rule_add_counter(r);
-	return ret < 0 ? ret : rule_add_verdict(r, PC_VERDICT_DROP);
+	return ret < 0 ? ret : rpf_rule_lower(l, chain, family, s, PC_VERDICT_DROP);
 }
 
 static bool ifname_wild(const char *name)
@@ -1424,37 +1432,13 @@ static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *c
  * source must not pick a zone's forwards either (input drops it). */
 static int nat_rpf_rules(struct lower *l)
 {
-	enum pc_reverse_path mode = l->plan->cfg->settings.reverse_path;
-	uint32_t flags = NFTA_FIB_F_SADDR | NFTA_FIB_F_PRESENT, missing = 0;
 	int ret = 0;
 
-	if (mode == PC_RPF_STRICT)
-		flags |= NFTA_FIB_F_IIF;
-	for (int f = 0; ret >= 0 && f < 2; f++) {
-		uint8_t family = f == 0 ? AF_INET : AF_INET6;
-		const char *name = f == 0 ? "zone_src4_rpf" : "zone_src6_rpf";
-		const struct nftnl_set *s = NULL;
-		struct nftnl_rule *r;
-
-		for (size_t i = 0; !s && i < l->sets.n; i++)
-			if (streq(nftnl_set_get_str(l->sets.v[i].obj, NFTNL_SET_NAME), name))
-				s = l->sets.v[i].obj;
-		if (!s)
-			continue; /* no zone sources of the family, or reverse-path = off */
-		r = lower_rule_new(l, "prerouting");
-		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
-		if (ret >= 0)
-			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
-					       addr_len(family), NFT_REG_1);
-		if (ret >= 0)
-			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
-		if (ret >= 0)
-			ret = rule_add_fib(r, flags, NFT_FIB_RESULT_OIF, NFT_REG_1);
-		if (ret >= 0)
-			ret = rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &missing, sizeof(missing));
-		if (ret >= 0)
-			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
-	}
+	/* No set: no zone sources of the family, or reverse-path = off. */
+	for (int f = 0; ret >= 0 && f < 2; f++)
+		if (l->rpf[f])
+			ret = rpf_rule_lower(l, "prerouting", f == 0 ? AF_INET : AF_INET6, l->rpf[f],
+					     PC_VERDICT_ACCEPT);
 	return ret;
 }
 
