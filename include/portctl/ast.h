@@ -162,6 +162,10 @@ struct pc_zone {
 	/* log-denied: log the packets the zone's policy drops or rejects,
 	 * rate-limited like a rule's log. */
 	bool log_denied;
+	/* "log-denied level LEVEL prefix TEXT": as a rule's log. */
+	bool log_level_set;
+	uint8_t log_level;
+	const char *log_prefix;
 	/* Marked "default" (default_loc is where), or, with default_loc.line
 	 * 0, inherited from the shipped default zone this one replaced. The
 	 * zone in force is cfg->default_zone. */

@@ -1732,17 +1732,22 @@ static int published_jump_lower(struct lower *l, const char *chain, size_t z)
  * FILE:LINE a rule's log gives. */
 static int policy_log_lower(struct lower *l, enum pc_dir dir)
 {
-	char prefix[LOG_PREFIX_MAX + 1];
+	char prefix[LOG_PREFIX_MAX + 1], user_prefix[LOG_PREFIX_MAX + 1];
+	const char *head = l->zone->log_prefix ? l->zone->log_prefix : "portctl";
 	int ret = 0;
 
 	snprintf(prefix, sizeof(prefix), "portctl %s policy %s ", l->zone->name,
+		 dir_names[dir]);
+	snprintf(user_prefix, sizeof(user_prefix), "%s %s policy %s ", head, l->zone->name,
 		 dir_names[dir]);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
 
 		ret = r ? rule_add_limit(r, 10, 60, 5, false) : -ENOMEM;
 		if (ret >= 0)
-			ret = rule_add_logs(r, prefix, prefix, -1, &l->plan->cfg->settings);
+			ret = rule_add_logs(r, prefix, user_prefix,
+					    l->zone->log_level_set ? l->zone->log_level : -1,
+					    &l->plan->cfg->settings);
 	}
 	return ret;
 }

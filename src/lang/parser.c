@@ -562,8 +562,13 @@ static int comment_parse(struct parser *p, struct pc_rule *rule)
 static const char *const log_level_words[] = {"emerg", "alert", "crit", "err",
 					      "warn",  "notice", "info", "debug"};
 
-/* After "log": [level LEVEL] [prefix TEXT], in either order. */
-static int log_parse(struct parser *p, struct pc_rule *rule)
+const char *pc_log_level_word(uint8_t level)
+{
+	return level < ARRAY_SIZE(log_level_words) ? log_level_words[level] : "warn";
+}
+
+/* After "log" or "log-denied": [level LEVEL] [prefix TEXT], in either order. */
+static int log_parse(struct parser *p, bool *level_set, uint8_t *level, const char **prefix)
 {
 	struct token t;
 
@@ -573,7 +578,7 @@ static int log_parse(struct parser *p, struct pc_rule *rule)
 		size_t n;
 		int i;
 
-		if (tok_is(next, "level") && !rule->log_level_set) {
+		if (tok_is(next, "level") && !*level_set) {
 			take(p, &t);
 			take(p, &t);
 			if (t.type != TOK_WORD)
@@ -582,9 +587,9 @@ static int log_parse(struct parser *p, struct pc_rule *rule)
 			if (i < 0)
 				return word_unknown(p, &t, "log level", log_level_words,
 						    ARRAY_SIZE(log_level_words));
-			rule->log_level_set = true;
-			rule->log_level = i;
-		} else if (tok_is(next, "prefix") && !rule->log_prefix) {
+			*level_set = true;
+			*level = i;
+		} else if (tok_is(next, "prefix") && !*prefix) {
 			take(p, &t);
 			lexer_next(&p->lx, &t);
 			if (t.type != TOK_STRING && t.type != TOK_WORD)
@@ -602,8 +607,8 @@ static int log_parse(struct parser *p, struct pc_rule *rule)
 					    PC_LOG_PREFIX_MAX);
 			if (memchr(s, '\n', n))
 				return fail(p, &t.loc, NULL, "a log prefix is one line");
-			rule->log_prefix = arena_word(p, s, n);
-			if (!rule->log_prefix)
+			*prefix = arena_word(p, s, n);
+			if (!*prefix)
 				return -ENOMEM;
 		} else {
 			return 0;
@@ -728,7 +733,7 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 		if (o == OPT_COMMENT)
 			return comment_parse(p, rule);
 		rule->log = true;
-		return log_parse(p, rule);
+		return log_parse(p, &rule->log_level_set, &rule->log_level, &rule->log_prefix);
 	}
 	if (r < 0)
 		return r;
@@ -1035,7 +1040,7 @@ static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct t
 			return fail(p, &kw->loc, NULL, "'log-denied' is given twice");
 		seen[ZOPT_LOG_DENIED] = kw->loc;
 		z->log_denied = true;
-		return 0;
+		return log_parse(p, &z->log_level_set, &z->log_level, &z->log_prefix);
 	}
 	opt = o == ZWORD_INTERFACE ? ZOPT_INTERFACE : ZOPT_SOURCE;
 	again = seen[opt].line != 0;

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include "portctl/export.h"
 #include "test_lang.h"
 
 static struct lang_fixture F;
@@ -139,6 +140,27 @@ START_TEST(test_log_level_and_prefix)
 					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
 			 -EINVAL);
 	assert_diag(&F, 0, 1, 21, "log prefix is 65 bytes long, 1 to 64 are allowed");
+}
+END_TEST
+
+START_TEST(test_log_denied_level_and_prefix)
+{
+	struct pc_strbuf sb = {0};
+
+	ck_assert_int_eq(fixture_parse(&F, "zone lan policy in drop log-denied prefix drops "
+					   "level notice\n"),
+			 0);
+	ck_assert(F.cfg->zones[0].log_denied);
+	ck_assert_uint_eq(F.cfg->zones[0].log_level, 5);
+	ck_assert_str_eq(F.cfg->zones[0].log_prefix, "drops");
+	ck_assert_int_eq(pc_zone_text(&F.cfg->zones[0], &sb), 0);
+	ck_assert_str_eq(sb.buf, "zone lan policy in drop log-denied level notice prefix \"drops\"");
+	pc_strbuf_free(&sb);
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	ck_assert_int_eq(fixture_parse(&F, "zone lan log-denied level loud\n"), -EINVAL);
+	assert_diag(&F, 0, 1, 27, "unknown log level 'loud'");
+	ck_assert_uint_eq(F.cfg->n_zones, 0);
 }
 END_TEST
 
@@ -572,6 +594,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_from_only_and_any);
 	tcase_add_test(tc, test_continuation_keeps_physical_places);
 	tcase_add_test(tc, test_log_level_and_prefix);
+	tcase_add_test(tc, test_log_denied_level_and_prefix);
 	tcase_add_test(tc, test_zone_and_service_definitions);
 	tcase_add_test(tc, test_errors_each_class);
 	tcase_add_test(tc, test_forward_and_masquerade);
