@@ -578,7 +578,10 @@ static int log_parse(struct parser *p, bool *level_set, uint8_t *level, const ch
 		size_t n;
 		int i;
 
-		if (tok_is(next, "level") && !*level_set) {
+		if ((tok_is(next, "level") && *level_set) || (tok_is(next, "prefix") && *prefix))
+			return fail(p, &next->loc, NULL, "'%s' is given twice",
+				    tok_is(next, "level") ? "level" : "prefix");
+		if (tok_is(next, "level")) {
 			take(p, &t);
 			take(p, &t);
 			if (t.type != TOK_WORD)
@@ -589,7 +592,7 @@ static int log_parse(struct parser *p, bool *level_set, uint8_t *level, const ch
 						    ARRAY_SIZE(log_level_words));
 			*level_set = true;
 			*level = i;
-		} else if (tok_is(next, "prefix") && !*prefix) {
+		} else if (tok_is(next, "prefix")) {
 			take(p, &t);
 			lexer_next(&p->lx, &t);
 			if (t.type != TOK_STRING && t.type != TOK_WORD)

@@ -222,6 +222,7 @@ START_TEST(test_errors_each_class)
 	    {"allow 22 log log\n", 14, "'log' is given twice", NULL},
 	    {"allow 22 log level wran\n", 20, "unknown log level 'wran'", "did you mean 'warn'?"},
 	    {"allow 22 level info\n", 10, "'level' belongs after 'log'", NULL},
+	    {"allow 22 log level info level err\n", 25, "'level' is given twice", NULL},
 	    {"allow 22 log prefix\n", 20, "expected a string after 'prefix'", NULL},
 	    {"allow 22 log prefix \"\"\n", 21, "log prefix is 0 bytes long", NULL},
 	    {"allow 22 rate 5/minit\n", 17, "unknown rate unit 'minit'", "did you mean 'minute'?"},
