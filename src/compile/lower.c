@@ -1258,10 +1258,9 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 
 /* Where log-group says, and to the watch group as well, where portctld
  * reads it while someone runs portctl watch (an nflog group nobody reads
- * costs next to nothing). */
-/* prefix: ours, "portctl ZONE WHAT ", which watch parses; user_prefix:
- * the same with the rule's own text in place of "portctl", for the
- * log-group statement only: the watch group keeps ours. */
+ * costs next to nothing). prefix: ours, "portctl ZONE WHAT ", which watch
+ * parses; user_prefix: the same with the user's text in place of
+ * "portctl", for the log-group statement only: the watch group keeps ours. */
 static int rule_add_logs(struct nftnl_rule *nr, const char *prefix, const char *user_prefix,
 			 int level, const struct pc_settings *st)
 {

@@ -192,8 +192,10 @@ bool pc_rule_log_same(const struct pc_rule *a, const struct pc_rule *b)
 {
 	int la = a->log_level_set ? a->log_level : 4, lb = b->log_level_set ? b->log_level : 4;
 
-	return a->log == b->log && la == lb &&
-	       (a->log_prefix ? b->log_prefix && streq(a->log_prefix, b->log_prefix) : !b->log_prefix);
+	if (a->log != b->log || la != lb)
+		return false;
+	return a->log_prefix ? b->log_prefix && streq(a->log_prefix, b->log_prefix)
+			     : !b->log_prefix;
 }
 
 static bool rule_duplicate(const struct pc_config *cfg, const struct pc_rule *a,

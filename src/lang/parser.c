@@ -700,7 +700,8 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 	if (o < 0) {
 		if (tok_is(kw, "level") || tok_is(kw, "prefix"))
 			return fail(p, &kw->loc, "write e.g. log level info prefix \"ssh\"",
-				    "'%s' belongs after 'log'", tok_is(kw, "level") ? "level" : "prefix");
+				    "'%s' belongs after 'log'",
+				    tok_is(kw, "level") ? "level" : "prefix");
 		if (tok_is(kw, "port"))
 			return fail(p, &kw->loc, "source ports follow the addresses: from any port 53",
 				    "'port' is out of place");
