@@ -14,7 +14,7 @@ _portctl()
 	_init_completion || return
 
 	local commands="allow deny reject limit forward masquerade insert delete zone service status zones services reload check help version apply confirm panic disable enable reset explain export diff watch import ban unban exposure metrics"
-	local rule_words="in out forward zone from to rate log comment tcp udp sctp any icmp icmpv6 proto port"
+	local rule_words="in out forward zone from to rate log level prefix comment tcp udp sctp any icmp icmpv6 proto port"
 	local icmp_types="echo-request echo-reply destination-unreachable time-exceeded parameter-problem"
 	local ip_protos="gre esp ah ipip ospf vrrp l2tp udplite"
 	local cmd="" i
@@ -67,6 +67,7 @@ _portctl()
 	case $cmd in
 	allow | deny | reject | limit)
 		[[ $prev == --timeout ]] && COMPREPLY=($(compgen -W "30s 10m 1h 1d" -- "$cur")) && return
+		[[ $prev == level ]] && COMPREPLY=($(compgen -W "emerg alert crit err warn notice info debug" -- "$cur")) && return
 		COMPREPLY=($(compgen -W "--runtime --timeout --force --dry-run --json --help $rule_words $(_portctl_names services)" -- "$cur"))
 		;;
 	forward)

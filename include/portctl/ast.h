@@ -122,6 +122,11 @@ struct pc_rule {
 	 * limit: new connections per source address (defaulted if not given). */
 	struct pc_rate rate;
 	bool log;
+	/* "log level LEVEL prefix TEXT": level 0-7 as syslog's (nft's names),
+	 * unset: the kernel's default, warn; prefix NULL: "portctl". */
+	bool log_level_set;
+	uint8_t log_level;
+	const char *log_prefix; /* at most PC_LOG_PREFIX_MAX bytes */
 	const char *comment; /* NULL if none; at most PC_COMMENT_MAX bytes */
 	struct pc_loc comment_loc;
 
@@ -138,6 +143,7 @@ struct pc_rule {
 	const char *text;
 };
 
+#define PC_LOG_PREFIX_MAX 64 /* leaves room in the kernel's 128 for " ZONE FILE:LINE " */
 #define PC_COMMENT_MAX 128 /* NFT_USERDATA_MAXLEN for a rule comment */
 #define PC_NAME_MAX 32     /* zone and service names */
 #define PC_IFNAME_MAX 15   /* IFNAMSIZ - 1 */
@@ -156,6 +162,10 @@ struct pc_zone {
 	/* log-denied: log the packets the zone's policy drops or rejects,
 	 * rate-limited like a rule's log. */
 	bool log_denied;
+	/* "log-denied level LEVEL prefix TEXT": as a rule's log. */
+	bool log_level_set;
+	uint8_t log_level;
+	const char *log_prefix;
 	/* Marked "default" (default_loc is where), or, with default_loc.line
 	 * 0, inherited from the shipped default zone this one replaced. The
 	 * zone in force is cfg->default_zone. */

@@ -166,6 +166,9 @@ int pc_config_load_dir(const struct pc_paths *paths, const char *rules_dir,
 int pc_config_load_files(const struct pc_paths *paths, char *const files[], size_t n_files,
 			 struct pc_config **out, struct pc_diags *d);
 
+/* Whether two rules log alike: log, level (unset = warn) and prefix. */
+bool pc_rule_log_same(const struct pc_rule *a, const struct pc_rule *b);
+
 /* An address word as the grammar reads it ("10.0.0.0/8", "2001:db8::1",
  * "any"): 0, or -EINVAL with a diagnostic in d. */
 int pc_prefix_parse(const char *text, struct pc_prefix *out, struct pc_diags *d);

@@ -1266,39 +1266,46 @@ static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
 
 /* Where log-group says, and to the watch group as well, where portctld
  * reads it while someone runs portctl watch (an nflog group nobody reads
- * costs next to nothing). */
-static int rule_add_logs(struct nftnl_rule *nr, const char *prefix, const struct pc_settings *st)
+ * costs next to nothing). prefix: ours, "portctl ZONE WHAT ", which watch
+ * parses; user_prefix: the same with the user's text in place of
+ * "portctl", for the log-group statement only: the watch group keeps ours. */
+static int rule_add_logs(struct nftnl_rule *nr, const char *prefix, const char *user_prefix,
+			 int level, const struct pc_settings *st)
 {
-	int ret = rule_add_log(nr, prefix, st->log_group);
+	bool watched = st->log_group == st->watch_group;
+	int ret = rule_add_log(nr, watched ? prefix : user_prefix, st->log_group, level);
 
-	if (ret >= 0 && st->log_group != st->watch_group)
-		ret = rule_add_log(nr, prefix, st->watch_group);
+	if (ret >= 0 && !watched)
+		ret = rule_add_log(nr, prefix, st->watch_group, -1);
 	return ret;
 }
 
-static int rule_log_prefix(const struct rule_emit *re, char *buf, size_t size)
+static void rule_log_prefix(const struct rule_emit *re, const char *head, char *buf, size_t size)
 {
 	const char *file = re->rule->loc.file ? re->rule->loc.file : "-";
 	const char *base = strrchr(file, '/');
 
-	snprintf(buf, size, "portctl %s %s:%u ", re->zone, base ? base + 1 : file,
+	snprintf(buf, size, "%s %s %s:%u ", head, re->zone, base ? base + 1 : file,
 		 re->rule->loc.line);
-	return 0;
 }
 
 static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum rule_part part)
 {
 	const struct pc_rule *r = re->rule;
-	char prefix[LOG_PREFIX_MAX + 1];
+	char prefix[LOG_PREFIX_MAX + 1], user_prefix[LOG_PREFIX_MAX + 1];
 	struct pc_rate rate;
 	int ret;
 
 	switch (part) {
 	case PART_LOG:
 		/* Logging has its own limit so a flood cannot flood the log. */
-		rule_log_prefix(re, prefix, sizeof(prefix));
+		rule_log_prefix(re, "portctl", prefix, sizeof(prefix));
+		rule_log_prefix(re, r->log_prefix ? r->log_prefix : "portctl", user_prefix,
+				sizeof(user_prefix));
 		ret = rule_add_limit(nr, 10, 60, 5, false);
-		return ret < 0 ? ret : rule_add_logs(nr, prefix, re->settings);
+		return ret < 0 ? ret
+			       : rule_add_logs(nr, prefix, user_prefix,
+					       r->log_level_set ? r->log_level : -1, re->settings);
 	case PART_METER:
 		rate = rule_meter_rate(r);
 		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER,
@@ -1708,17 +1715,22 @@ static int published_jump_lower(struct lower *l, const char *chain, size_t z)
  * FILE:LINE a rule's log gives. */
 static int policy_log_lower(struct lower *l, enum pc_dir dir)
 {
-	char prefix[LOG_PREFIX_MAX + 1];
+	char prefix[LOG_PREFIX_MAX + 1], user_prefix[LOG_PREFIX_MAX + 1];
+	const char *head = l->zone->log_prefix ? l->zone->log_prefix : "portctl";
 	int ret = 0;
 
 	snprintf(prefix, sizeof(prefix), "portctl %s policy %s ", l->zone->name,
+		 dir_names[dir]);
+	snprintf(user_prefix, sizeof(user_prefix), "%s %s policy %s ", head, l->zone->name,
 		 dir_names[dir]);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
 
 		ret = r ? rule_add_limit(r, 10, 60, 5, false) : -ENOMEM;
 		if (ret >= 0)
-			ret = rule_add_logs(r, prefix, &l->plan->cfg->settings);
+			ret = rule_add_logs(r, prefix, user_prefix,
+					    l->zone->log_level_set ? l->zone->log_level : -1,
+					    &l->plan->cfg->settings);
 	}
 	return ret;
 }

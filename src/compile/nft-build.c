@@ -235,7 +235,9 @@ int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t 
 	return rule_add(r, limit_new(rate, unit, burst, over));
 }
 
-int rule_add_log(struct nftnl_rule *r, const char *prefix, int group)
+/* level < 0: the kernel's default; the kernel refuses a level with a
+ * group, so it is set only for the kernel log. */
+int rule_add_log(struct nftnl_rule *r, const char *prefix, int group, int level)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("log");
 
@@ -243,6 +245,8 @@ int rule_add_log(struct nftnl_rule *r, const char *prefix, int group)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
 	if (e && group >= 0)
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, (uint16_t)group);
+	else if (e && level >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, (uint32_t)level);
 	return rule_add(r, e);
 }
 

@@ -53,7 +53,7 @@ int rule_add_ct_status(struct nftnl_rule *r, uint32_t mask);
  * client sent it before any NAT (NFT_CT_PROTO_DST, NFT_CT_DST_IP[6]). */
 int rule_add_ct_original(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
 int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t burst, bool over);
-int rule_add_log(struct nftnl_rule *r, const char *prefix, int group);
+int rule_add_log(struct nftnl_rule *r, const char *prefix, int group, int level);
 int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);
 /* add @s { key limit rate over rate/unit burst burst }: a per-key meter. */
 int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s,

@@ -199,8 +199,8 @@ bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const st
 {
 	struct pc_rate ra = rate_of(rule), rb = rate_of(typed);
 
-	if (rule->action != typed->action || rule->dir != typed->dir || rule->log != typed->log ||
-	    !l4_same(rule, typed))
+	if (rule->action != typed->action || rule->dir != typed->dir ||
+	    !pc_rule_log_same(rule, typed) || !l4_same(rule, typed))
 		return false;
 	if (ra.set != rb.set ||
 	    (ra.set && (ra.count != rb.count || ra.unit != rb.unit || ra.burst != rb.burst)))

@@ -203,8 +203,9 @@ char *pc_rule_text_from_argv(int argc, char *const argv[])
 
 	for (int i = 0; r >= 0 && i < argc; i++) {
 		const char *w = argv[i];
-		/* A comment is one word even when it holds a comma. */
-		bool quote = word_needs_quotes(w) || (i > 0 && streq(argv[i - 1], "comment"));
+		/* A comment or log prefix is one word even when it holds a comma. */
+		bool after = i > 0 && (streq(argv[i - 1], "comment") || streq(argv[i - 1], "prefix"));
+		bool quote = word_needs_quotes(w) || after;
 
 		if (i > 0)
 			r = pc_strbuf_append(&sb, " ", 1);

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "lang.h"
 #include "portctl/export.h"
 
 /* Middle parts of two rule lists larger than this (cells of the table) are
@@ -69,6 +71,12 @@ int pc_zone_text(const struct pc_zone *z, struct pc_strbuf *sb)
 		r = pc_strbuf_printf(sb, " policy forward %s", policy_word(z->policy_fwd));
 	if (r >= 0 && z->log_denied)
 		r = pc_strbuf_printf(sb, " log-denied");
+	if (r >= 0 && z->log_denied && z->log_level_set)
+		r = pc_strbuf_printf(sb, " level %s", pc_log_level_word(z->log_level));
+	if (r >= 0 && z->log_denied && z->log_prefix)
+		r = pc_strbuf_printf(sb, " prefix ");
+	if (r >= 0 && z->log_denied && z->log_prefix)
+		r = quote_append(sb, z->log_prefix, strlen(z->log_prefix));
 	/* Only a written "default": an inherited one comes back by itself. */
 	if (r >= 0 && z->is_default && z->default_loc.line != 0)
 		r = pc_strbuf_printf(sb, " default");

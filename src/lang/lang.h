@@ -115,5 +115,6 @@ int port_range_parse(struct pc_port_range *r, const char *s, size_t len, const s
 
 /* Append a string in the grammar's quoted form ("a \"b\""). */
 int quote_append(struct pc_strbuf *sb, const char *s, size_t len);
+const char *pc_log_level_word(uint8_t level);
 
 #endif

@@ -188,6 +188,16 @@ static bool rule_decides_all(const struct pc_rule *a)
 	return a->action != PC_LIMIT && !a->rate.set;
 }
 
+bool pc_rule_log_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	int la = a->log_level_set ? a->log_level : 4, lb = b->log_level_set ? b->log_level : 4;
+
+	if (a->log != b->log || la != lb)
+		return false;
+	return a->log_prefix ? b->log_prefix && streq(a->log_prefix, b->log_prefix)
+			     : !b->log_prefix;
+}
+
 static bool rule_duplicate(const struct pc_config *cfg, const struct pc_rule *a,
 			   const struct pc_rule *b)
 {
@@ -195,7 +205,7 @@ static bool rule_duplicate(const struct pc_config *cfg, const struct pc_rule *a,
 	    (a->fwd_port != b->fwd_port || a->fwd_addr.family != b->fwd_addr.family ||
 	     memcmp(a->fwd_addr.addr, b->fwd_addr.addr, sizeof(a->fwd_addr.addr)) != 0))
 		return false;
-	return a->action == b->action && a->log == b->log && a->rate.set == b->rate.set &&
+	return a->action == b->action && pc_rule_log_same(a, b) && a->rate.set == b->rate.set &&
 	       (!a->rate.set || (a->rate.count == b->rate.count && a->rate.unit == b->rate.unit &&
 				 a->rate.burst == b->rate.burst)) &&
 	       match_covered(cfg, a, b) && match_covered(cfg, b, a);

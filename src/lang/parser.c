@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lang.h"
 
@@ -558,6 +559,66 @@ static int comment_parse(struct parser *p, struct pc_rule *rule)
 	return rule->comment ? 0 : -ENOMEM;
 }
 
+static const char *const log_level_words[] = {"emerg", "alert", "crit", "err",
+					      "warn",  "notice", "info", "debug"};
+
+const char *pc_log_level_word(uint8_t level)
+{
+	return level < ARRAY_SIZE(log_level_words) ? log_level_words[level] : "warn";
+}
+
+/* After "log" or "log-denied": [level LEVEL] [prefix TEXT], in either order. */
+static int log_parse(struct parser *p, bool *level_set, uint8_t *level, const char **prefix)
+{
+	struct token t;
+
+	for (;;) {
+		const struct token *next = lexer_peek(&p->lx);
+		const char *s;
+		size_t n;
+		int i;
+
+		if ((tok_is(next, "level") && *level_set) || (tok_is(next, "prefix") && *prefix))
+			return fail(p, &next->loc, NULL, "'%s' is given twice",
+				    tok_is(next, "level") ? "level" : "prefix");
+		if (tok_is(next, "level")) {
+			take(p, &t);
+			take(p, &t);
+			if (t.type != TOK_WORD)
+				return expected(p, &t, "a log level", "level");
+			i = word_index(&t, log_level_words, ARRAY_SIZE(log_level_words));
+			if (i < 0)
+				return word_unknown(p, &t, "log level", log_level_words,
+						    ARRAY_SIZE(log_level_words));
+			*level_set = true;
+			*level = i;
+		} else if (tok_is(next, "prefix")) {
+			take(p, &t);
+			lexer_next(&p->lx, &t);
+			if (t.type != TOK_STRING && t.type != TOK_WORD)
+				return expected(p, &t, "a string", "prefix");
+			s = t.type == TOK_STRING ? t.str : t.start;
+			n = t.type == TOK_STRING ? t.str_len : t.len;
+			/* Quoted in the canonical text, however written. */
+			t.type = TOK_STRING;
+			t.str = s;
+			t.str_len = n;
+			text_add(p, &t);
+			if (n == 0 || n > PC_LOG_PREFIX_MAX)
+				return fail(p, &t.loc, "the kernel keeps 128 bytes, ours included",
+					    "log prefix is %zu bytes long, 1 to %d are allowed", n,
+					    PC_LOG_PREFIX_MAX);
+			if (memchr(s, '\n', n))
+				return fail(p, &t.loc, NULL, "a log prefix is one line");
+			*prefix = arena_word(p, s, n);
+			if (!*prefix)
+				return -ENOMEM;
+		} else {
+			return 0;
+		}
+	}
+}
+
 static int icmp_type_item_parse(struct parser *p, const struct token *t)
 {
 	const char *names[32];
@@ -637,6 +698,10 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 	int r;
 
 	if (o < 0) {
+		if (tok_is(kw, "level") || tok_is(kw, "prefix"))
+			return fail(p, &kw->loc, "write e.g. log level info prefix \"ssh\"",
+				    "'%s' belongs after 'log'",
+				    tok_is(kw, "level") ? "level" : "prefix");
 		if (tok_is(kw, "port"))
 			return fail(p, &kw->loc, "source ports follow the addresses: from any port 53",
 				    "'port' is out of place");
@@ -672,7 +737,7 @@ static int rule_option_parse(struct parser *p, struct pc_rule *rule, const struc
 		if (o == OPT_COMMENT)
 			return comment_parse(p, rule);
 		rule->log = true;
-		return 0;
+		return log_parse(p, &rule->log_level_set, &rule->log_level, &rule->log_prefix);
 	}
 	if (r < 0)
 		return r;
@@ -979,7 +1044,7 @@ static int zone_option_parse(struct parser *p, struct pc_zone *z, const struct t
 			return fail(p, &kw->loc, NULL, "'log-denied' is given twice");
 		seen[ZOPT_LOG_DENIED] = kw->loc;
 		z->log_denied = true;
-		return 0;
+		return log_parse(p, &z->log_level_set, &z->log_level, &z->log_prefix);
 	}
 	opt = o == ZWORD_INTERFACE ? ZOPT_INTERFACE : ZOPT_SOURCE;
 	again = seen[opt].line != 0;

@@ -137,6 +137,19 @@ for port in 8081 8082 8083 8084; do
 		pc_fail "limit $port/tcp with $n+8 files: $(cat "$PC_TMP/out")"
 done
 
+pcd_log "log level and prefix from the command line, kept in the rule's text"
+pcd_as_member allow 4243/tcp log level info prefix "my ssh" >/dev/null ||
+	pc_fail "allow with log level and prefix"
+grep -q '^allow 4243/tcp log level info prefix "my ssh"$' "$PC_TMP/etc/rules.d/90-portctl.rules" ||
+	pc_fail "90-portctl.rules: $(cat "$PC_TMP/etc/rules.d/90-portctl.rules")"
+pc_in host nft list table inet portctl | grep -q 'log prefix "my ssh public 90-portctl.rules:[0-9]* " level info' ||
+	pc_fail "no log with level and prefix in the table"
+pcd_as_member allow 4243/tcp log prefix "my ssh" level info >"$PC_TMP/out" 2>&1 || pc_fail "repeat"
+grep -q "already present" "$PC_TMP/out" || pc_fail "a repeat in another order says: $(cat "$PC_TMP/out")"
+pcd_as_member allow 4244/tcp log level lod >"$PC_TMP/out" 2>&1 && pc_fail "an unknown level was accepted"
+grep -q "unknown log level 'lod'" "$PC_TMP/out" || pc_fail "unknown level says: $(cat "$PC_TMP/out")"
+grep -q "4244" "$PC_TMP/etc/rules.d/90-portctl.rules" && pc_fail "a refused rule was written"
+
 pcd_log "no daemon at the socket: exit 3, and what to do"
 "$PCD_PORTCTL" -s "$PC_TMP/no-such.sock" status 2>"$PC_TMP/err"
 [ $? -eq 3 ] || pc_fail "an unreachable daemon is not exit 3"

@@ -402,6 +402,17 @@ START_TEST(test_rule_several_sources_and_ports)
 }
 END_TEST
 
+START_TEST(test_log_level_and_prefix)
+{
+	struct compiled c = compiled_new(ZONES "allow 22/tcp log level info prefix \"ssh\"\n");
+
+	/* The user's prefix in place of "portctl", ZONE FILE:LINE kept; the
+	 * level on the kernel log statement. */
+	assert_has(&c, "[ log prefix ssh public test.rules:2  level 6 ]");
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_limit_meter_and_rate)
 {
 	struct compiled c = compiled_new(ZONES "limit 22/tcp\n"
@@ -686,6 +697,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_reverse_path_loose_and_off);
 	tcase_add_test(tc, test_rule_with_from_and_comment);
 	tcase_add_test(tc, test_rule_several_sources_and_ports);
+	tcase_add_test(tc, test_log_level_and_prefix);
 	tcase_add_test(tc, test_limit_meter_and_rate);
 	tcase_add_test(tc, test_from_only_block);
 	tcase_add_test(tc, test_sources_recorded);

