@@ -113,10 +113,32 @@ jails_up() { F2B status pctest >/dev/null 2>&1 && F2B status pczone >/dev/null 2
 n_bans() {
 	ct python3 - "$@" <<'PY'
 import json, sys
+d = "/var/lib/portctl"
 try:
-    bans = json.load(open("/var/lib/portctl/bans.json"))["bans"]
+    doc = json.load(open(d + "/bans.json"))
 except FileNotFoundError:
-    bans = []
+    doc = {"bans": []}
+bans = doc["bans"]
+# A ban or unban made in place is a record of bans.journal until the next
+# whole write of bans.json (the journal's first line names its generation).
+try:
+    lines = open(d + "/bans.journal").read().split("\n")
+except FileNotFoundError:
+    lines = []
+if lines and lines[0] and json.loads(lines[0]).get("generation") == doc.get("generation", 0):
+    for line in lines[1:]:
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        key = lambda b: (b["address"], b.get("zone") or "", b.get("by") or "")
+        old = [b for b in bans if key(b) == key(r)]
+        if r["op"] == "unban":
+            bans = [b for b in bans if key(b) != key(r)]
+        elif old:
+            old[0]["expires"] = r["expires"]
+        else:
+            bans.append({k: v for k, v in r.items() if k != "op"})
 if len(sys.argv) > 1:
     bans = [b for b in bans if b["address"] == sys.argv[1]
             and (b.get("zone") or "") == (sys.argv[2] if len(sys.argv) > 2 else "")]

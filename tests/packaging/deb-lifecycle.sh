@@ -94,7 +94,7 @@ units active active
 ct portctl allow 8080/tcp >/dev/null || pc_fail "portctl allow 8080/tcp"
 ct portctl ban 10.99.8.2 >/dev/null || pc_fail "portctl ban 10.99.8.2"
 check 'table' "table inet portctl in the kernel"
-check 'ct grep -q 10.99.8.2 /var/lib/portctl/bans.json' "the ban is in /var/lib/portctl/bans.json"
+check 'ct grep -qs 10.99.8.2 /var/lib/portctl/bans.json /var/lib/portctl/bans.journal' "the ban is saved in /var/lib/portctl (bans.json or its journal)"
 traffic open timeout open timeout
 
 pc_log "=== upgrade to $NEWVER, traffic and nft monitor running"
