@@ -25,6 +25,12 @@ pcd_setup() {
 	[ -x "$PCD_PORTCTL" ] || pc_skip "portctl not built at $PCD_PORTCTL"
 	command -v setpriv >/dev/null || pc_skip "needs setpriv"
 	command -v groupadd >/dev/null || pc_skip "needs groupadd"
+	# A run killed before its cleanup leaves its group behind; a later run
+	# with the same pid takes another name rather than failing.
+	for _ in 1 2 3 4 5; do
+		getent group "$PCD_GROUP" >/dev/null || break
+		PCD_GROUP="pct$$r$RANDOM"
+	done
 	groupadd "$PCD_GROUP" || pc_fail "groupadd $PCD_GROUP"
 	trap pcd_cleanup EXIT
 	PCD_GID=$(getent group "$PCD_GROUP" | cut -d: -f3)
