@@ -106,7 +106,7 @@ EXTRA_DIST += tests/integration/hostile_clients.py
 EXTRA_DIST += tests/integration/trust-lib.sh tests/integration/stream.py \
 	tests/integration/syn_sender.py
 TESTS += $(PC_DAEMON_TESTS)
-EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh
+EXTRA_DIST += $(PC_DAEMON_TESTS) tests/integration/daemon-lib.sh tests/integration/bans_saved.py
 # Ordered after root-ruleset-before.sh and before -after.sh by
 # tests/integration/local.mk (PC_DAEMON_TESTS is listed there).
 

@@ -114,34 +114,7 @@ PY
 # keeps, as portctld reads them at start: bans.json with bans.journal's
 # records replayed over it when the journal follows its generation.
 pcd_bans_file() {
-	python3 - "$PC_TMP/state" >"$PC_TMP/bans.saved.json" <<'PY'
-import json, sys
-d = sys.argv[1]
-try:
-    doc = json.load(open(d + "/bans.json"))
-except FileNotFoundError:
-    doc = {"version": 1, "bans": []}
-bans = doc["bans"]
-try:
-    lines = open(d + "/bans.journal").read().split("\n")
-except FileNotFoundError:
-    lines = []
-if lines and lines[0] and json.loads(lines[0]).get("generation") == doc.get("generation", 0):
-    for line in lines[1:]:
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        key = lambda b: (b["address"], b.get("zone") or "", b.get("by") or "")
-        old = [b for b in bans if key(b) == key(r)]
-        if r["op"] == "unban":
-            bans = [b for b in bans if key(b) != key(r)]
-        elif old:
-            old[0]["expires"] = r["expires"]
-        else:
-            bans.append({k: v for k, v in r.items() if k != "op"})
-doc["bans"] = bans
-json.dump(doc, sys.stdout, indent=1)
-PY
+	python3 "$top_srcdir/tests/integration/bans_saved.py" "$PC_TMP/state" \
+		>"$PC_TMP/bans.saved.json"
 	echo "$PC_TMP/bans.saved.json"
 }

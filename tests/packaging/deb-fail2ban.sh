@@ -111,39 +111,14 @@ F2B() { ct fail2ban-client "$@"; }
 jails_up() { F2B status pctest >/dev/null 2>&1 && F2B status pczone >/dev/null 2>&1; }
 # n_bans [ADDR [ZONE]]: bans portctld holds (of ADDR, in ZONE or every zone).
 n_bans() {
-	ct python3 - "$@" <<'PY'
+	ct python3 - /var/lib/portctl <"$top_srcdir/tests/integration/bans_saved.py" |
+		python3 -c '
 import json, sys
-d = "/var/lib/portctl"
-try:
-    doc = json.load(open(d + "/bans.json"))
-except FileNotFoundError:
-    doc = {"bans": []}
-bans = doc["bans"]
-# A ban or unban made in place is a record of bans.journal until the next
-# whole write of bans.json (the journal's first line names its generation).
-try:
-    lines = open(d + "/bans.journal").read().split("\n")
-except FileNotFoundError:
-    lines = []
-if lines and lines[0] and json.loads(lines[0]).get("generation") == doc.get("generation", 0):
-    for line in lines[1:]:
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        key = lambda b: (b["address"], b.get("zone") or "", b.get("by") or "")
-        old = [b for b in bans if key(b) == key(r)]
-        if r["op"] == "unban":
-            bans = [b for b in bans if key(b) != key(r)]
-        elif old:
-            old[0]["expires"] = r["expires"]
-        else:
-            bans.append({k: v for k, v in r.items() if k != "op"})
+bans = json.load(sys.stdin)["bans"]
 if len(sys.argv) > 1:
     bans = [b for b in bans if b["address"] == sys.argv[1]
             and (b.get("zone") or "") == (sys.argv[2] if len(sys.argv) > 2 else "")]
-print(len(bans))
-PY
+print(len(bans))' "$@"
 }
 has_bans() { [ "$(n_bans "$@")" -ge 1 ]; }
 f2b_lists() { F2B status "$1" | grep -q "Banned IP list:.*$2"; }
