@@ -33,6 +33,15 @@ struct pc_nft_object {
 	 * with a digest the elements are keys (and interval-end flags) alone,
 	 * in increasing key order, so two such sets differ by one merge. */
 	uint64_t elems_digest;
+	/* A port map that lost elements in place (pc_rule_edit_commit): made
+	 * again from the plan by pc_ruleset_sync before it is read. */
+	bool stale;
+};
+
+/* A stale port map: which entry of the plan it is made from. */
+struct pc_stale_map {
+	size_t obj, zone, entry;
+	int dir;
 };
 
 struct pc_ruleset {
@@ -50,6 +59,10 @@ struct pc_ruleset {
 	 * in place one at a time (pc_plan_ban_edit); pc_ruleset_bans_sync
 	 * makes them whole before anything reads them. */
 	const struct pc_config *bans_from;
+	/* Port maps changed in place lag behind this plan (see stale). */
+	const struct pc_plan *ports_from;
+	struct pc_stale_map *stale;
+	size_t n_stale, cap_stale;
 };
 
 struct pc_plan;
@@ -189,6 +202,52 @@ int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *
 int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
 			  struct pc_rule_append *app);
 void pc_rule_append_free(struct pc_rule_append *app);
+
+/* One stretch of an entry's port segments, [from, to), made again. */
+struct pc_edit_region {
+	size_t zone, entry, from, to;
+	int dir;
+	struct pc_plan_port *pieces;
+	size_t n_pieces;
+};
+
+/* An entry's run after the change: its first and last rule. */
+struct pc_edit_head {
+	size_t zone, entry;
+	int dir;
+	const struct pc_rule *first, *last;
+};
+
+/* One rule put into or taken out of a compiled configuration in place. */
+struct pc_rule_edit {
+	struct pc_rule_append del, add; /* the elements to send, deletes first */
+	struct pc_edit_region *regions;
+	size_t n_regions, cap_regions;
+	struct pc_edit_head *heads;
+	size_t n_heads, cap_heads;
+	const struct pc_rule *removed;
+};
+
+/*
+ * A port-only rule r put into (remove false: r is in the configuration at
+ * its place, the plan's pointers moved with pc_plan_rules_shift, the plan
+ * does not have it yet) or taken out of (remove true) the port maps of its
+ * chains, in O(change + rules of its run): the regions of the segments r
+ * covers, made again from the run's rules exactly as pc_plan_build cuts
+ * them, and the map elements that differ, touching neither plan nor rs.
+ * Returns 0, -EOPNOTSUPP when the change needs a full compile (r is not
+ * port-only, or is no port map's: a run of its own, one it would split, a
+ * map the run lacks or would lose), or -ENOMEM.
+ */
+int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out);
+/* Make plan and rs what a full compile after the change gives (a removed
+ * rule is still in the configuration: the caller takes it out and moves
+ * the pointers after it). 0 or -ENOMEM (then plan and rs are lost). */
+int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed);
+void pc_rule_edit_free(struct pc_rule_edit *ed);
+/* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
+int pc_ruleset_ports_sync(struct pc_ruleset *rs);
 
 /*
  * The rules from first up to (not including) end moved by delta places in

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <libnftnl/set.h>
@@ -303,4 +304,419 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 	}
 	for (size_t i = 0; i < rs->n_objs; i++)
 		rule_ptr_shift(&rs->objs[i].rule, first, end, delta);
+}
+
+/* --- a rule put into or taken out of a port map's run, in place --- */
+
+/* A port key as the span code has it: protocol byte, then the port. */
+static void port_key3(uint8_t proto, uint16_t port, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	key[0] = proto;
+	key[1] = (uint8_t)(port >> 8);
+	key[2] = (uint8_t)(port & 0xff);
+}
+
+static bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir)
+{
+	size_t nz = p->n_zones ? p->n_zones : 1;
+
+	if ((int)p->dir != dir || rule_is_nat(p))
+		return false;
+	for (size_t k = 0; k < nz; k++)
+		if (rule_zone_index(plan->cfg, p, k) == (ssize_t)z)
+			return true;
+	return false;
+}
+
+/* The run of a chain a port-only rule r goes into (or is taken out of):
+ * its entry, and the run's first and last rule after the change. */
+struct run_place {
+	size_t entry;
+	const struct pc_rule *first, *last;
+};
+
+static int run_place_insert(const struct pc_plan_chain *c, const struct pc_rule *r,
+			    struct run_place *out)
+{
+	size_t k = 0;
+
+	/* Entries are in rule order: the first that ends after r. */
+	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
+		k++;
+	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) {
+		/* Inside a run: only a port map's run takes r without splitting. */
+		if (c->entries[k].kind != PC_ENTRY_PORTS)
+			return -EOPNOTSUPP;
+		*out = (struct run_place){ k, c->entries[k].first, c->entries[k].last };
+	} else if (k > 0 && c->entries[k - 1].kind == PC_ENTRY_PORTS) {
+		*out = (struct run_place){ k - 1, c->entries[k - 1].first, r };
+	} else if (k < c->n_entries && c->entries[k].kind == PC_ENTRY_PORTS) {
+		*out = (struct run_place){ k, r, c->entries[k].last };
+	} else {
+		/* A new entry: its sets and kernel rules, and every later set renamed. */
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int run_place_remove(const struct pc_plan *plan, const struct pc_plan_chain *c, size_t z,
+			    int dir, const struct pc_rule *r, struct run_place *out)
+{
+	for (size_t k = 0; k < c->n_entries; k++) {
+		const struct pc_plan_entry *e = &c->entries[k];
+		const struct pc_rule *p;
+
+		if ((uintptr_t)r < (uintptr_t)e->first || (uintptr_t)r > (uintptr_t)e->last)
+			continue;
+		/* A run of r alone goes away with its sets and kernel rules. */
+		if (e->kind != PC_ENTRY_PORTS || e->first == e->last)
+			return -EOPNOTSUPP;
+		*out = (struct run_place){ k, e->first, e->last };
+		if (r == e->first) {
+			for (p = r + 1; !rule_in_chain(plan, p, z, dir); p++)
+				;
+			out->first = p;
+		}
+		if (r == e->last) {
+			for (p = r - 1; !rule_in_chain(plan, p, z, dir); p--)
+				;
+			out->last = p;
+		}
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* The items of the run's rules (r's place taken into account by the
+ * caller's first/last and skip) that fall in [lo, hi] of proto, cut to it. */
+static int run_items(const struct pc_plan *plan, size_t z, int dir, const struct run_place *run,
+		     const struct pc_rule *skip, uint8_t proto, uint16_t lo, uint16_t hi,
+		     struct span_item **items, size_t *n, size_t *cap)
+{
+	enum pc_proto bit = proto == IPPROTO_TCP ? PC_PROTO_TCP
+			    : proto == IPPROTO_UDP ? PC_PROTO_UDP
+						   : PC_PROTO_SCTP;
+
+	for (const struct pc_rule *p = run->first; (uintptr_t)p <= (uintptr_t)run->last; p++) {
+		bool checked = false;
+
+		if (p == skip)
+			continue;
+		for (size_t i = 0; i < p->n_ports; i++) {
+			const struct pc_port_range *pr = &p->ports[i];
+			struct span_item *it;
+
+			if (!(pr->protos & bit) || pr->hi < lo || pr->lo > hi)
+				continue;
+			if (!checked && !rule_in_chain(plan, p, z, dir))
+				break;
+			checked = true;
+			it = PC_ARRAY_PUSH(*items, *n, *cap);
+			if (!it)
+				return -ENOMEM;
+			*it = (struct span_item){ .prio = (uint32_t)(p - plan->cfg->rules),
+						  .verdict = action_verdict(p->action),
+						  .rule = p };
+			port_key3(proto, pr->lo > lo ? pr->lo : lo, it->lo);
+			port_key3(proto, pr->hi < hi ? pr->hi : hi, it->hi);
+		}
+	}
+	return 0;
+}
+
+static bool port_same(const struct pc_plan_port *a, const struct pc_plan_port *b)
+{
+	return a->l4proto == b->l4proto && a->lo == b->lo && a->hi == b->hi &&
+	       a->verdict == b->verdict && a->rule == b->rule;
+}
+
+static int port_cmp(const struct pc_plan_port *a, const struct pc_plan_port *b)
+{
+	if (a->l4proto != b->l4proto)
+		return a->l4proto < b->l4proto ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+/* The element of p into the set of its kind (exact or range) of the entry. */
+static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
+		     const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
+		     const struct pc_plan_port *p)
+{
+	char name[SET_NAME_MAX];
+	struct nftnl_set *s;
+	ssize_t obj;
+	int r;
+
+	entry_set_name(name, sizeof(name), dir, plan->zones[z].zone->name, entry,
+		       port_map_suffix(p->lo != p->hi));
+	obj = ruleset_set_find(rs, name);
+	if (obj < 0)
+		return -EOPNOTSUPP; /* a map the run does not have: a new set */
+	r = piece_add(app, z, dir, entry, p);
+	if (r >= 0)
+		app->ports[app->n_ports - 1].obj = (size_t)obj;
+	s = r < 0 ? NULL : append_target(app, rs, obj);
+	return s ? port_elem_add(s, p) : -ENOMEM;
+}
+
+/* Segments [from, to) of the entry made again over [klo, khi] of proto
+ * from the run's rules: the pieces, and the elements that differ. */
+static int region_make(struct pc_rule_edit *ed, const struct pc_plan *plan,
+		       const struct pc_ruleset *rs, size_t z, int dir, const struct run_place *run,
+		       const struct pc_rule *skip, size_t from, size_t to, uint8_t proto, uint16_t klo,
+		       uint16_t khi)
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[run->entry];
+	struct pc_plan_spans spans = { .width = 3 };
+	_cleanup_free_ struct span_item *items = NULL;
+	size_t n_items = 0, cap = 0, i, k;
+	struct pc_edit_region *rg;
+	int r;
+
+	r = run_items(plan, z, dir, run, skip, proto, klo, khi, &items, &n_items, &cap);
+	if (r >= 0)
+		r = spans_flatten(items, n_items, &spans);
+	rg = r < 0 ? NULL : PC_ARRAY_PUSH(ed->regions, ed->n_regions, ed->cap_regions);
+	if (!rg) {
+		spans_free(&spans);
+		return -ENOMEM;
+	}
+	*rg = (struct pc_edit_region){ .zone = z, .dir = dir, .entry = run->entry, .from = from,
+				       .to = to };
+	rg->pieces = calloc(spans.n ? spans.n : 1, sizeof(*rg->pieces));
+	if (!rg->pieces) {
+		spans_free(&spans);
+		return -ENOMEM;
+	}
+	for (i = 0; i < spans.n; i++) {
+		const struct pc_plan_span *s = &spans.items[i];
+
+		rg->pieces[i] = (struct pc_plan_port){
+			.l4proto = s->lo[0],
+			.lo = (uint16_t)(s->lo[1] << 8 | s->lo[2]),
+			.hi = (uint16_t)(s->hi[1] << 8 | s->hi[2]),
+			.verdict = s->verdict,
+			.rule = s->rule,
+		};
+	}
+	rg->n_pieces = spans.n;
+	spans_free(&spans);
+	/* Both sorted: what only the old has goes, what only the new has comes. */
+	for (i = from, k = 0; r >= 0 && (i < to || k < rg->n_pieces);) {
+		int c = i == to ? 1 : k == rg->n_pieces ? -1 : port_cmp(&e->ports[i], &rg->pieces[k]);
+
+		if (c == 0 && port_same(&e->ports[i], &rg->pieces[k])) {
+			i++, k++;
+		} else if (c <= 0 && i < to) {
+			r = edit_elem(&ed->del, plan, rs, z, dir, run->entry, &e->ports[i++]);
+		} else {
+			r = edit_elem(&ed->add, plan, rs, z, dir, run->entry, &rg->pieces[k++]);
+		}
+	}
+	return r;
+}
+
+/* The regions of one chain a change of r touches: r's own spans, widened
+ * to the segments they overlap and the touching ones (which a change may
+ * merge with), neighbouring regions joined. */
+static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
+		      const struct pc_ruleset *rs, size_t z, int dir, const struct run_place *run,
+		      const struct pc_rule *skip, const struct pc_plan_spans *own)
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[run->entry];
+	size_t from = 0, to = 0;
+	uint32_t klo = 0, khi = 0;
+	uint8_t proto = 0;
+	bool open = false;
+	int r = 0;
+
+	for (size_t s = 0; r >= 0 && s < own->n; s++) {
+		const struct pc_plan_span *sp = &own->items[s];
+		uint8_t p = sp->lo[0];
+		uint32_t lo = (uint32_t)(sp->lo[1] << 8 | sp->lo[2]);
+		uint32_t hi = (uint32_t)(sp->hi[1] << 8 | sp->hi[2]);
+		size_t i0 = segment_first(e, p, (uint16_t)lo), i1 = i0;
+
+		while (i1 < e->n_ports && e->ports[i1].l4proto == p && e->ports[i1].lo <= hi)
+			i1++;
+		if (i1 > i0) {
+			lo = lo < e->ports[i0].lo ? lo : e->ports[i0].lo;
+			hi = hi > e->ports[i1 - 1].hi ? hi : e->ports[i1 - 1].hi;
+		}
+		if (i0 > 0 && e->ports[i0 - 1].l4proto == p && e->ports[i0 - 1].hi + 1u == lo)
+			lo = e->ports[--i0].lo;
+		if (i1 < e->n_ports && e->ports[i1].l4proto == p && e->ports[i1].lo == hi + 1u)
+			hi = e->ports[i1++].hi;
+		if (open && p == proto && lo <= khi + 1) {
+			khi = hi > khi ? hi : khi;
+			to = i1 > to ? i1 : to;
+			continue;
+		}
+		if (open)
+			r = region_make(ed, plan, rs, z, dir, run, skip, from, to, proto,
+					(uint16_t)klo, (uint16_t)khi);
+		open = true;
+		proto = p, klo = lo, khi = hi, from = i0, to = i1;
+	}
+	if (r >= 0 && open)
+		r = region_make(ed, plan, rs, z, dir, run, skip, from, to, proto, (uint16_t)klo,
+				(uint16_t)khi);
+	return r;
+}
+
+/* A map the change would leave empty: the full compile has no such set
+ * (nor its kernel rules). */
+static bool maps_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
+			 int dir, size_t entry)
+{
+	ssize_t n[2] = { 0, 0 };
+
+	for (size_t i = 0; i < e->n_ports; i++)
+		n[e->ports[i].lo != e->ports[i].hi]++;
+	for (size_t i = 0; i < ed->del.n_ports; i++) {
+		const struct pc_append_port *ap = &ed->del.ports[i];
+
+		if (ap->zone == z && ap->dir == dir && ap->entry == entry)
+			n[ap->port.lo != ap->port.hi]--;
+	}
+	for (size_t i = 0; i < ed->add.n_ports; i++) {
+		const struct pc_append_port *ap = &ed->add.ports[i];
+
+		if (ap->zone == z && ap->dir == dir && ap->entry == entry)
+			n[ap->port.lo != ap->port.hi]++;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		bool had = false;
+
+		for (size_t i = 0; !had && i < e->n_ports; i++)
+			had = (e->ports[i].lo != e->ports[i].hi) == (k == 1);
+		if (had && n[k] == 0)
+			return true;
+	}
+	return false;
+}
+
+int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
+{
+	struct pc_plan_spans own = { 0 };
+	size_t nz = r->n_zones ? r->n_zones : 1;
+	int ret;
+
+	*out = (struct pc_rule_edit){ .removed = remove ? r : NULL };
+	if (!rule_is_port_only(r))
+		return -EOPNOTSUPP;
+	ret = rule_spans(r, &own);
+	for (size_t i = 0; ret >= 0 && i < nz; i++) {
+		ssize_t z = rule_zone_index(plan->cfg, r, i);
+		const struct pc_plan_chain *c;
+		struct pc_edit_head *h;
+		struct run_place run;
+
+		if (z < 0) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		c = &plan->zones[z].dir[r->dir];
+		ret = remove ? run_place_remove(plan, c, (size_t)z, r->dir, r, &run)
+			     : run_place_insert(c, r, &run);
+		if (ret >= 0)
+			ret = chain_edit(out, plan, rs, (size_t)z, r->dir, &run, remove ? r : NULL,
+					 &own);
+		if (ret >= 0 && maps_emptied(out, &c->entries[run.entry], (size_t)z, r->dir,
+					     run.entry))
+			ret = -EOPNOTSUPP;
+		h = ret < 0 ? NULL : PC_ARRAY_PUSH(out->heads, out->n_heads, out->cap_heads);
+		if (ret >= 0 && !h)
+			ret = -ENOMEM;
+		if (h)
+			*h = (struct pc_edit_head){ .zone = (size_t)z, .dir = r->dir,
+						    .entry = run.entry, .first = run.first,
+						    .last = run.last };
+	}
+	spans_free(&own);
+	if (ret < 0)
+		pc_rule_edit_free(out);
+	return ret;
+}
+
+static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
+		      const struct pc_append_port *ap)
+{
+	struct pc_stale_map *m;
+
+	if (rs->objs[ap->obj].stale)
+		return 0;
+	m = PC_ARRAY_PUSH(rs->stale, rs->n_stale, rs->cap_stale);
+	if (!m)
+		return -ENOMEM;
+	*m = (struct pc_stale_map){ .obj = ap->obj, .zone = ap->zone, .dir = ap->dir,
+				    .entry = ap->entry };
+	rs->objs[ap->obj].stale = true;
+	rs->ports_from = plan;
+	return 0;
+}
+
+int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed)
+{
+	int ret = 0;
+
+	for (size_t i = ed->n_regions; i-- > 0;) {
+		const struct pc_edit_region *rg = &ed->regions[i];
+		struct pc_plan_entry *e = &plan->zones[rg->zone].dir[rg->dir].entries[rg->entry];
+		size_t n = e->n_ports - (rg->to - rg->from) + rg->n_pieces;
+
+		if (n > e->cap_ports) {
+			size_t cap = n > 2 * e->cap_ports ? n : 2 * e->cap_ports;
+			struct pc_plan_port *v = realloc(e->ports, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			e->ports = v;
+			e->cap_ports = cap;
+		}
+		memmove(&e->ports[rg->from + rg->n_pieces], &e->ports[rg->to],
+			(e->n_ports - rg->to) * sizeof(*e->ports));
+		memcpy(&e->ports[rg->from], rg->pieces, rg->n_pieces * sizeof(*e->ports));
+		e->n_ports = n;
+	}
+	for (size_t i = 0; i < ed->n_heads; i++) {
+		const struct pc_edit_head *h = &ed->heads[i];
+		struct pc_plan_entry *e = &plan->zones[h->zone].dir[h->dir].entries[h->entry];
+		const struct pc_zone *zone = plan->zones[h->zone].zone;
+
+		/* The objects of the run are told by its first rule. */
+		for (size_t k = 0; e->first != h->first && k < rs->n_objs; k++)
+			if (rs->objs[k].rule == e->first && rs->objs[k].zone == zone)
+				rs->objs[k].rule = h->first;
+		e->first = h->first;
+		e->last = h->last;
+	}
+	/* A libnftnl set cannot lose an element: a set that lost some is
+	 * made again when next read (pc_ruleset_sync); others take the new. */
+	for (size_t i = 0; ret >= 0 && i < ed->del.n_ports; i++)
+		ret = stale_mark(rs, plan, &ed->del.ports[i]);
+	for (size_t i = 0; ret >= 0 && i < ed->add.n_ports; i++) {
+		const struct pc_append_port *ap = &ed->add.ports[i];
+
+		if (!rs->objs[ap->obj].stale)
+			ret = port_elem_add(rs->objs[ap->obj].obj, &ap->port);
+	}
+	rs->n_elems += ed->add.n_ports;
+	rs->n_elems -= ed->del.n_ports;
+	return ret;
+}
+
+void pc_rule_edit_free(struct pc_rule_edit *ed)
+{
+	pc_rule_append_free(&ed->del);
+	pc_rule_append_free(&ed->add);
+	for (size_t i = 0; i < ed->n_regions; i++)
+		free(ed->regions[i].pieces);
+	free(ed->regions);
+	free(ed->heads);
+	*ed = (struct pc_rule_edit){ 0 };
 }

@@ -735,6 +735,41 @@ static int port_map_lower(struct lower *l, const char *name, const struct pc_pla
 	return ret;
 }
 
+int pc_ruleset_ports_sync(struct pc_ruleset *rs)
+{
+	static const uint8_t fields[2] = { 1, 2 };
+
+	for (size_t i = rs && rs->ports_from ? rs->n_stale : 0; i-- > 0;) {
+		const struct pc_stale_map *m = &rs->stale[i];
+		const struct pc_plan_entry *e =
+			&rs->ports_from->zones[m->zone].dir[m->dir].entries[m->entry];
+		struct nftnl_set *old = rs->objs[m->obj].obj;
+		bool ranges = nftnl_set_get_u32(old, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL;
+		struct nftnl_set *s = set_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
+					      nftnl_set_get_u32(old, NFTNL_SET_ID),
+					      ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0,
+					      NFT_DTYPE_PROTO_SERVICE, 8);
+		int r = s ? vmap_init(s) : -ENOMEM;
+
+		if (r >= 0 && ranges)
+			nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+		for (size_t k = 0; r >= 0 && k < e->n_ports; k++)
+			if ((e->ports[k].lo != e->ports[k].hi) == ranges)
+				r = port_elem_add(s, &e->ports[k]);
+		if (r < 0) {
+			nftnl_set_free(s);
+			return r;
+		}
+		nftnl_set_free(old);
+		rs->objs[m->obj].obj = s;
+		rs->objs[m->obj].stale = false;
+		rs->n_stale = i;
+	}
+	if (rs)
+		rs->ports_from = NULL;
+	return 0;
+}
+
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
@@ -1930,5 +1965,6 @@ void pc_ruleset_free(struct pc_ruleset *rs)
 	for (size_t i = 0; i < rs->n_objs; i++)
 		object_free(&rs->objs[i]);
 	free(rs->objs);
+	free(rs->stale);
 	free(rs);
 }

@@ -51,7 +51,7 @@ static void temporary_done(const struct change *ch, const char *summary, struct 
 		  left, summary);
 }
 
-/* Whether a rule text can be added in place: one line starting with
+/* Whether a rule text can be changed in place: one line starting with
  * "allow", "deny" or "reject", so the parse adds one rule and no zone or
  * service (which could move the arrays the plan points into). */
 static bool in_place_text(const char *text)
@@ -136,10 +136,15 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		return reply_set(reply, PC_STATUS_OK, "already present at %s:%u: %s (nothing changed)",
 				 present->loc.file ? present->loc.file : "?", present->loc.line,
 				 present->text);
-	if (ch->kind == CHANGE_ADD && !ch->runtime && !ch->dry_run && in_place_text(ch->rule)) {
-		r = state_rule_append(dm, ch->rule, &ch->guard, reply);
+	if (ch->kind != CHANGE_DEFINE && ch->kind != CHANGE_UNDEFINE &&
+	    (!ch->rule || in_place_text(ch->rule))) {
+		struct pc_strbuf summary = {0};
+
+		r = state_rule_edit(dm, ch, &summary, reply);
 		if (r > 0)
-			change_done(ch->peer, change_verbs[ch->kind], false, ch->rule, reply);
+			change_done(ch->peer, change_verbs[ch->kind], false,
+				    summary.buf ? summary.buf : "", reply);
+		pc_strbuf_free(&summary);
 		if (r != 0)
 			return r == -ECANCELED ? 0 : r;
 	}

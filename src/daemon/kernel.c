@@ -7,20 +7,22 @@
 
 #include "kernel.h"
 
-/* Ban sets changed in place one element at a time (state.c,
- * ban_one_in_place) are made whole before a ruleset is read as one. */
-static int bans_sync(const struct pc_ruleset *rs)
+/* Ban sets and port maps changed in place (state.c: ban_one_in_place,
+ * state_rule_edit) are made whole before a ruleset is read as one. */
+static int ruleset_sync(const struct pc_ruleset *rs)
 {
-	return pc_ruleset_bans_sync((struct pc_ruleset *)rs);
+	int r = pc_ruleset_bans_sync((struct pc_ruleset *)rs);
+
+	return r < 0 ? r : pc_ruleset_ports_sync((struct pc_ruleset *)rs);
 }
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
-	int r = bans_sync(rs);
+	int r = ruleset_sync(rs);
 
 	if (r >= 0)
-		r = bans_sync(old);
+		r = ruleset_sync(old);
 	if (r < 0)
 		return r;
 	r = pc_nl_apply(nl, rs, old, flags, d);
@@ -57,14 +59,14 @@ int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 
 int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
 {
-	int r = bans_sync(rs);
+	int r = ruleset_sync(rs);
 
 	return r < 0 ? r : pc_nl_read_counters(nl, rs, out);
 }
 
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)
 {
-	int r = bans_sync(rs);
+	int r = ruleset_sync(rs);
 
 	return r < 0 ? r : pc_nl_verify(nl, rs, out);
 }

@@ -203,7 +203,7 @@ static int session_get(const struct guard_opts *g, struct session *s, struct pc_
 }
 
 int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
-			 const struct pc_rule_append *app, struct pc_reply *reply)
+			 const struct pc_rule_append *app, bool any, struct pc_reply *reply)
 {
 	struct pc_verdict v;
 	struct pc_packet pkt;
@@ -222,7 +222,7 @@ int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
 
 		if (plan->zones[ap->zone].zone == v.zone && ap->dir == PC_DIR_IN &&
 		    ap->port.l4proto == pkt.l4proto && ap->port.lo <= pkt.dport &&
-		    pkt.dport <= ap->port.hi && ap->port.verdict != PC_VERDICT_ACCEPT)
+		    pkt.dport <= ap->port.hi && (any || ap->port.verdict != PC_VERDICT_ACCEPT))
 			return 1;
 	}
 	return 0;

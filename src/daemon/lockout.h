@@ -32,8 +32,9 @@ struct pc_plan;
 struct pc_rule_append;
 /* The guard for a change made in place: 0 when the elements in app cannot
  * cut the session, 1 when they would (take the full path), -EPERM (reply
- * set) for a malformed session. O(log n). */
+ * set) for a malformed session. any: every element on the session's port
+ * counts (elements taken out), not only those that refuse it. O(n app). */
 int guard_check_in_place(const struct guard_opts *g, const struct pc_plan *plan,
-			 const struct pc_rule_append *app, struct pc_reply *reply);
+			 const struct pc_rule_append *app, bool any, struct pc_reply *reply);
 
 #endif

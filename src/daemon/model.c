@@ -412,6 +412,52 @@ static int change_delete(const struct daemon *dm, struct cand *c, const struct c
 }
 
 
+/*
+ * The rule a delete by text or number takes, as change_delete picks it,
+ * when it is a rule of the CLI rules file: 1 with its index, 0 when the
+ * full path decides (by comment, a runtime rule, another file's, none,
+ * or -ENOMEM).
+ */
+int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
+		size_t *idx)
+{
+	struct pc_config *scratch = NULL;
+	const struct pc_rule *typed = NULL;
+	struct pc_diags d;
+	size_t k;
+	int r = 0;
+
+	if (ch->number) {
+		if (ch->number > cfg->n_rules || !rule_in_file(&cfg->rules[ch->number - 1], path90))
+			return 0;
+		*idx = ch->number - 1;
+		return 1;
+	}
+	if (!ch->rule || !(scratch = pc_config_new()))
+		return 0;
+	pc_diags_init(&d);
+	if (rule_parse_one(scratch, CLI_NAME, ch->rule, &k, &d) >= 0)
+		typed = &scratch->rules[k];
+	/* From the last rule back; a runtime rule that means the same goes
+	 * first, and the full path takes it. */
+	for (size_t i = cfg->n_rules; typed && i-- > 0;) {
+		const struct pc_rule *rule = &cfg->rules[i];
+
+		if (!rule_selected(cfg, rule, i, ch, typed))
+			continue;
+		if (rule_is_runtime(rule))
+			break;
+		if (rule_in_file(rule, path90)) {
+			*idx = i;
+			r = 1;
+			break;
+		}
+	}
+	pc_diags_free(&d);
+	pc_config_free(scratch);
+	return r;
+}
+
 const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text)
 {
 	struct pc_config *scratch = pc_config_new();

@@ -211,6 +211,10 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
+/* The CLI rules file's rule a delete by text or number takes (change_delete's
+ * pick): 1 with its index in *idx, 0 when the full path decides. */
+int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
+		size_t *idx);
 /* The first rule of cfg that text, parsed, means (rule_same), or NULL. */
 const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text);
 /* rule_same.c: whether typed (parsed, not validated: its services are

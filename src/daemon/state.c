@@ -385,22 +385,39 @@ out:
 	return r;
 }
 
+/* Whether an insert at position (1-based) is at the end of the CLI rules
+ * file's rules, where an append would put the rule: the other rules keep
+ * their lines, and so their kernel comments. */
+static bool insert_at_end(const struct pc_config *cfg, const char *path90, size_t position,
+			  size_t end90)
+{
+	size_t first = end90;
+
+	while (first > 0 && cfg->rules[first - 1].loc.file &&
+	       streq(cfg->rules[first - 1].loc.file, path90))
+		first--;
+	return position == end90 + 1 && (first < end90 || position == cli_end(cfg, path90) + 1);
+}
+
 /*
- * The usual change, "portctl allow 443/tcp" (or deny, reject), in
- * O(change): the rule is parsed into the configuration in force, and when
- * it merges into the last port map of its chains, only its new map
- * elements are built and sent, in one transaction carrying the generation
- * id. Rules after 90-portctl.rules (defaults.rules' "allow ssh", later
- * files, runtime rules) may follow it in that map as long as none of them
- * decides a port of the new rule.
+ * A rule change from the command line -- allow, deny, reject, insert at the
+ * file's end, delete of the file's last rule -- in O(change), on the
+ * configuration, plan and ruleset in force: the rule is parsed into (or
+ * found in) the configuration, pc_rule_edit_prepare makes the regions of
+ * its port maps again as a full compile would, and the elements that
+ * differ go to the kernel in one transaction carrying the generation id;
+ * then the file, then the model in memory. 1 done (summary set), 0 when
+ * the change takes state_commit (nothing changed), -ECANCELED refused
+ * (reply set), or -errno.
  */
-int state_rule_append(struct daemon *dm, const char *text, const struct guard_opts *guard,
-		      struct pc_reply *reply)
+int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
+		    struct pc_reply *reply)
 {
 	struct pc_applied *a = dm->applied;
-	struct pc_rule_append app = {0};
+	bool remove = ch->kind == CHANGE_DELETE, placed = false;
+	struct pc_rule_edit ed = {0};
 	struct pc_strbuf newtext = {0};
-	size_t n_rules, n_sources, idx, at;
+	size_t n_rules, n_sources, idx = 0, at = 0, end90;
 	struct pc_source *src90;
 	struct pc_config *cfg;
 	struct pc_rule *rule;
@@ -408,7 +425,8 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	struct pc_diags d;
 	int r;
 
-	if (!state_in_place_ok(dm) || path90_get(&dm->paths, path90, sizeof(path90)) < 0)
+	if (!state_in_place_ok(dm) || ch->runtime || ch->dry_run || ch->expires ||
+	    path90_get(&dm->paths, path90, sizeof(path90)) < 0)
 		return 0;
 	cfg = a->cfg;
 	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
@@ -416,37 +434,56 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 	if (!src90 || cfg->n_rules == cfg->cap_rules)
 		return 0;
 	pc_diags_init(&d);
-	at = cli_end(cfg, path90);
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;
-	r = rule_parse_one(cfg, CLI_NAME, text, &idx, &d);
-	if (r >= 0)
-		r = pc_config_validate_rule(cfg, idx, &d);
-	if (r == -EINVAL) {
-		reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:", &d,
-			    cfg);
-		r = -ECANCELED;
-		goto undo;
+	end90 = cli_end(cfg, path90);
+	if (remove) {
+		r = delete_pick(cfg, path90, ch, &at);
+		/* Only the file's last rule: the lines after it would move. */
+		if (r <= 0 || at + 1 != end90) {
+			r = 0;
+			goto undo;
+		}
+		rule = &cfg->rules[at];
+	} else {
+		if (ch->kind == CHANGE_INSERT && !insert_at_end(cfg, path90, ch->number, end90))
+			return 0;
+		r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, &d);
+		if (r >= 0)
+			r = pc_config_validate_rule(cfg, idx, &d);
+		if (r == -EINVAL) {
+			reply_diags(reply, PC_STATUS_USAGE, "the rule was refused, nothing changed:",
+				    &d, cfg);
+			r = -ECANCELED;
+			goto undo;
+		}
+		if (r < 0)
+			goto undo;
+		/* The parse added a source: the array may have moved. */
+		src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
+		rule = &cfg->rules[idx];
+		rule->loc.file = src90->name;
+		rule->loc.line = rules_text_next_line(src90->data, src90->len);
+		rule->origin = PC_ORIGIN_ADMIN;
+		/* In its place in file order, the plan's pointers moved with it. */
+		at = end90;
+		pc_config_rule_move(cfg, idx, at);
+		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[idx], 1);
+		placed = true;
+		rule = &cfg->rules[at];
 	}
-	if (r < 0)
-		goto undo;
-	rule = &cfg->rules[idx];
-	/* The parse added a source: the array may have moved. */
-	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
-	rule->loc.file = src90->name;
-	rule->loc.line = rules_text_next_line(src90->data, src90->len);
-	rule->origin = PC_ORIGIN_ADMIN;
 	/* Edited by hand since: the full path redoes the change on it. */
 	if (!file90_unchanged(path90, src90->data, src90->len)) {
 		r = 0;
 		goto undo;
 	}
-	r = pc_rule_append_prepare(a->plan, a->ruleset, rule,
-				   at < n_rules ? &cfg->rules[at] : NULL, &app);
-	/* A deny that would decide the admin's own SSH reconnect goes the
+	r = pc_rule_edit_prepare(a->plan, a->ruleset, rule, remove, &ed);
+	/* A change that may decide the admin's own SSH reconnect goes the
 	 * full path, whose guard refuses it or heeds --force. */
 	if (r >= 0) {
-		r = guard_check_in_place(guard, a->plan, &app, reply);
+		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
+		if (r == 0)
+			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
 		if (r == -EPERM) {
 			r = -ECANCELED;
 			goto undo;
@@ -454,10 +491,10 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 		r = r > 0 ? -EOPNOTSUPP : r;
 	}
 	if (r >= 0)
-		r = rules_text_edit(src90->data, src90->len, RULES_APPEND, rule->loc.line,
-				    rule->text, &newtext);
+		r = rules_text_edit(src90->data, src90->len, remove ? RULES_DELETE : RULES_APPEND,
+				    rule->loc.line, remove ? NULL : rule->text, &newtext);
 	if (r >= 0)
-		r = kernel_install_elements(dm->nl, a->ruleset, &app, true, &d);
+		r = kernel_install_elem_change(dm->nl, a->ruleset, &ed.del, &ed.add, &d);
 	if (r == -EOPNOTSUPP || r == -ESTALE) {
 		r = 0;
 		goto undo;
@@ -479,7 +516,7 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
-		if (kernel_install_elements(dm->nl, a->ruleset, &app, false, &d2) < 0)
+		if (kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2) < 0)
 			log_error("rollback failed: the kernel holds the change, the files do not");
 		pc_diags_free(&d2);
 		if (r == -ESTALE) {
@@ -494,20 +531,23 @@ int state_rule_append(struct daemon *dm, const char *text, const struct guard_op
 		r = -ECANCELED;
 		goto undo;
 	}
-	/* Kernel and file hold the rule: the model in memory follows, the
-	 * rule in its place in file order. */
-	pc_config_rule_move(cfg, idx, at);
-	pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[n_rules], 1);
-	rule = &cfg->rules[at];
-	if (pc_rule_append_commit(a->plan, a->ruleset, rule, &app) < 0)
+	/* Kernel and file hold the change: the model in memory follows. */
+	pc_strbuf_printf(summary, "%s", rule->text);
+	if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0)
 		model_lost(dm);
+	if (remove) {
+		if (a->plan)
+			pc_plan_rules_shift(a->plan, a->ruleset, rule + 1, cfg->rules + cfg->n_rules,
+					    -1);
+		pc_config_rule_remove(cfg, at);
+	}
 	/* The spare no longer compiles the configuration in force. */
 	pc_ruleset_free(TAKE_PTR(dm->spare));
 	file90_adopt(cfg, path90, &newtext);
 	r = pc_state_save(&dm->paths, cfg);
 	if (r < 0)
 		log_warning_errno(r, "cannot save the last good configuration: %m");
-	pc_rule_append_free(&app);
+	pc_rule_edit_free(&ed);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);
 	apply_stats_record(dm, true);
@@ -516,8 +556,13 @@ undo:
 	/* 0 goes on to state_commit, which counts it. */
 	if (r < 0)
 		apply_stats_record(dm, false);
+	if (placed) {
+		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at + 1], &cfg->rules[idx + 1],
+				    -1);
+		pc_config_rule_move(cfg, at, idx);
+	}
 	pc_config_truncate(cfg, n_rules, n_sources);
-	pc_rule_append_free(&app);
+	pc_rule_edit_free(&ed);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);
 	return r;

@@ -54,12 +54,14 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply);
 void next_free(struct next *nx);
 
 /*
- * A rule added at the end of the CLI rules file in O(change) (see
- * pc_rule_append_prepare): 1 when done, 0 when the change must take
- * state_commit (nothing changed), -ECANCELED refused (reply set), or -errno.
+ * A rule change from the command line (allow, deny, reject, insert at the
+ * end of the CLI rules file, delete of its last rule) in O(change) (see
+ * pc_rule_edit_prepare): 1 when done (the rule's text in summary), 0 when
+ * the change must take state_commit (nothing changed), -ECANCELED refused
+ * (reply set), or -errno.
  */
-int state_rule_append(struct daemon *dm, const char *text, const struct guard_opts *guard,
-		      struct pc_reply *reply);
+int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
+		    struct pc_reply *reply);
 
 /* The bans become *next in O(bans), no rule compiled, when the model in
  * force allows: 1 done, 0 take state_commit, -errno. one: the one ban

@@ -8,8 +8,11 @@
  * unban at a time among overlapping bans of several zones and ends, made
  * in place (pc_plan_ban_edit, pc_ban_delta_elems, pc_nl_apply_elem_change),
  * leaves the kernel, the plan and the configuration as a full compile of
- * the bans after it. Real kernel, in a
- * private network namespace; deterministic seeds. */
+ * the bans after it; and one port rule inserted anywhere or deleted, made
+ * in place (pc_rule_edit_prepare, pc_nl_apply_elem_change,
+ * pc_rule_edit_commit), leaves the kernel and the plan as a full compile
+ * of the rules after it. Real kernel, in a private network namespace;
+ * deterministic seeds. */
 #include "config.h"
 
 #include <check.h>
@@ -428,6 +431,197 @@ START_TEST(test_ban_edits_are_full_compile)
 }
 END_TEST
 
+/* A rule for the in-place edits: mostly port-only (those are edited in
+ * place), with address, limit and rate rules between them, which cut the
+ * runs. A unique comment: the kernel's comments then do not depend on line
+ * numbers, which the full compile of the text would count anew (so no
+ * logged rules either: their log prefix names the line). */
+static char *edit_rule_random(unsigned *seed, unsigned id)
+{
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	static const char *const zones[] = { "", "", " zone lan", " zone dmz", " zone lan,dmz" };
+	const char *action = actions[rnd(seed, 3)];
+	unsigned p = 1000 + rnd(seed, 60);
+	char buf[160];
+	int n;
+
+	switch (rnd(seed, 12)) {
+	case 0:
+		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.0/24", action, rnd(seed, 4));
+		break;
+	case 1:
+		n = snprintf(buf, sizeof(buf), "limit %u/tcp", p);
+		break;
+	case 2:
+		n = snprintf(buf, sizeof(buf), "allow %u/udp rate 5/minute", p);
+		break;
+	case 3:
+	case 4:
+	case 5:
+		n = snprintf(buf, sizeof(buf), "%s %u-%u%s%s", action, p, p + rnd(seed, 12),
+			     proto(seed), zones[rnd(seed, 5)]);
+		break;
+	case 6:
+		n = snprintf(buf, sizeof(buf), "%s %u,%u%s%s", action, p, p + 1 + rnd(seed, 3),
+			     proto(seed), zones[rnd(seed, 5)]);
+		break;
+	default:
+		n = snprintf(buf, sizeof(buf), "%s %u%s%s", action, p, proto(seed),
+			     zones[rnd(seed, 5)]);
+		break;
+	}
+	snprintf(buf + n, sizeof(buf) - (size_t)n, " comment \"r%u\"", id);
+	return strdup(buf);
+}
+
+/* Check's messages are short: the first line that differs, to stderr. */
+static void texts_same(const char *got, const char *want, const char *what, unsigned s,
+		       unsigned step)
+{
+	size_t i = 0, line = 0;
+
+	if (streq(got, want))
+		return;
+	while (got[i] && got[i] == want[i])
+		i++;
+	while (i > 0 && got[i - 1] != '\n')
+		i--;
+	for (size_t k = 0; k < i; k++)
+		line += got[k] == '\n';
+	fprintf(stderr, "line %zu\ngot:  %.300s\nwant: %.300s\n", line + 1, got + i, want + i);
+	ck_abort_msg("seed %u step %u: %s differs from the full compile", s, step, what);
+}
+
+/* The kernel, the plan and the ruleset in force after an in-place edit are
+ * the full compile's of the text after it. */
+static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *plan,
+		       struct pc_ruleset *rs, unsigned s, unsigned step)
+{
+	struct pc_config *full = model_config(m);
+	struct pc_ruleset *want = ruleset_from_config(full), *mine = NULL;
+	_cleanup_free_ char *want_text = ruleset_text(want), *mine_text = NULL;
+	struct pc_diags d;
+
+	if (mismatches(nl, want)) {
+		_cleanup_free_ char *text = model_text(m);
+
+		ck_abort_msg("seed %u step %u: the kernel differs from the full compile of:\n%s", s,
+			     step, text);
+	}
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &mine, &d), 0);
+	pc_diags_free(&d);
+	mine_text = ruleset_text(mine);
+	texts_same(mine_text, want_text, "the plan", s, step);
+	/* The ruleset in force, caught up, says what the kernel holds (its
+	 * elements added in place come last: the order is not compared). */
+	ck_assert_int_eq(pc_ruleset_ports_sync(rs), 0);
+	if (mismatches(nl, rs))
+		ck_abort_msg("seed %u step %u: the ruleset in force differs from the kernel", s,
+			     step);
+	pc_ruleset_free(mine);
+	pc_ruleset_free(want);
+	pc_config_free(full);
+}
+
+START_TEST(test_rule_edits_are_full_compile)
+{
+	size_t in_place = 0, steps = 0;
+
+	for (unsigned s = 1; s <= SEEDS; s++) {
+		unsigned seed = s * 2246822519u, id = 0;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		struct pc_diags d;
+
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		for (unsigned i = 1 + rnd(&seed, 60); i > 0; i--)
+			m.lines[m.n++] = edit_rule_random(&seed, id++);
+		cfg = model_config(&m);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		pc_diags_free(&d);
+		for (unsigned step = 0; step < 4 * STEPS; step++) {
+			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
+			struct pc_rule_edit ed;
+			size_t at, n_rules = cfg->n_rules, n_sources = cfg->sources.n, idx = 0;
+			int r;
+
+			steps++;
+			if (remove) {
+				at = rnd(&seed, (unsigned)m.n);
+				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], true, &ed);
+			} else {
+				char *line = edit_rule_random(&seed, id++);
+
+				if (cfg->n_rules == cfg->cap_rules) {
+					free(line);
+					continue;
+				}
+				at = rnd(&seed, (unsigned)m.n + 1);
+				pc_diags_init(&d);
+				ck_assert_int_eq(pc_parse_buffer(cfg, "cli", strdup(line), strlen(line),
+								 PC_ORIGIN_CLI, &d),
+						 0);
+				idx = cfg->n_rules - 1;
+				ck_assert_int_eq(pc_config_validate_rule(cfg, idx, &d), 0);
+				pc_diags_free(&d);
+				pc_config_rule_move(cfg, idx, at);
+				pc_plan_rules_shift(plan, rs, &cfg->rules[at], &cfg->rules[idx], 1);
+				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], false, &ed);
+				if (r == -EOPNOTSUPP) {
+					/* Back as it was; the next step goes on from there. */
+					pc_plan_rules_shift(plan, rs, &cfg->rules[at + 1],
+							    &cfg->rules[idx + 1], -1);
+					pc_config_rule_move(cfg, at, idx);
+					pc_config_truncate(cfg, n_rules, n_sources);
+					free(line);
+					continue;
+				}
+				memmove(&m.lines[at + 1], &m.lines[at], (m.n - at) * sizeof(char *));
+				m.lines[at] = line;
+				m.n++;
+			}
+			if (r == -EOPNOTSUPP)
+				continue;
+			ck_assert_int_eq(r, 0);
+			pc_diags_init(&d);
+			if (pc_nl_apply_elem_change(nl, rs, &ed.del, &ed.add, &d) != 0) {
+				pc_diags_print(stderr, &d, &cfg->sources);
+				ck_abort_msg("seed %u step %u: the kernel refused the change", s, step);
+			}
+			pc_diags_free(&d);
+			ck_assert_int_eq(pc_rule_edit_commit(plan, rs, &ed), 0);
+			pc_rule_edit_free(&ed);
+			if (remove) {
+				pc_plan_rules_shift(plan, rs, &cfg->rules[at + 1],
+						    &cfg->rules[cfg->n_rules], -1);
+				pc_config_rule_remove(cfg, at);
+				free(m.lines[at]);
+				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
+				m.n--;
+			}
+			in_place++;
+			edit_check(nl, &m, plan, rs, s, step);
+		}
+		pc_ruleset_free(rs);
+		pc_plan_free(plan);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+	/* A third of the rules are not port-only, and a run of one rule goes
+	 * whole: the rest must have been made in place, not refused. */
+	ck_assert_uint_ge(in_place * 3, steps);
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -452,6 +646,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, netns_enter, NULL);
 	tcase_add_test(tc, test_difference_is_full_compile);
 	tcase_add_test(tc, test_ban_edits_are_full_compile);
+	tcase_add_test(tc, test_rule_edits_are_full_compile);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
