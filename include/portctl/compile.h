@@ -41,7 +41,7 @@ struct pc_nft_object {
 /* A stale port map: which entry of the plan it is made from. */
 struct pc_stale_map {
 	size_t obj, zone, entry;
-	int dir;
+	int dir, kind; /* kind: which of the run's port sets (lower.c) */
 };
 
 struct pc_ruleset {

@@ -171,7 +171,7 @@ static int chain_append(struct pc_rule_append *app, const struct pc_plan *plan,
 		ssize_t obj;
 
 		entry_set_name(name, sizeof(name), r->dir, plan->zones[z].zone->name, entry,
-			       port_map_suffix(p->lo != p->hi));
+			       port_map_suffix(port_kind(p)));
 		obj = ruleset_set_find(rs, name);
 		if (obj < 0)
 			return -EOPNOTSUPP;
@@ -388,28 +388,45 @@ static int run_place_remove(const struct pc_plan *plan, const struct pc_plan_cha
 	return -EOPNOTSUPP;
 }
 
-/* The items of the run's rules (r's place taken into account by the
- * caller's first/last and skip) that fall in [lo, hi] of proto, cut to it. */
-static int run_items(const struct pc_plan *plan, size_t z, int dir, const struct run_place *run,
-		     const struct pc_rule *skip, uint8_t proto, uint16_t lo, uint16_t hi,
-		     struct span_item **items, size_t *n, size_t *cap)
+/* The new deciders over [lo, hi] of proto, as items to flatten: the
+ * entry's segments there (the first match among the old rules), minus
+ * those of a removed rule, plus what changes: an added rule's own ports,
+ * or the ports of the rules after a removed one (which may decide what it
+ * decided; the rules before it did not, or it would not have). */
+static int region_items(const struct pc_plan *plan, size_t z, int dir,
+			const struct run_place *run, const struct pc_plan_entry *e, size_t from,
+			size_t to, const struct pc_rule *r, bool remove, uint8_t proto, uint16_t lo,
+			uint16_t hi, struct span_item **items, size_t *n, size_t *cap)
 {
 	enum pc_proto bit = proto == IPPROTO_TCP ? PC_PROTO_TCP
 			    : proto == IPPROTO_UDP ? PC_PROTO_UDP
 						   : PC_PROTO_SCTP;
+	const struct pc_rule *p = remove ? r + 1 : r, *end = remove ? run->last : r;
 
-	for (const struct pc_rule *p = run->first; (uintptr_t)p <= (uintptr_t)run->last; p++) {
+	for (size_t i = from; i < to; i++) {
+		struct span_item *it;
+
+		if (e->ports[i].rule == r)
+			continue;
+		it = PC_ARRAY_PUSH(*items, *n, *cap);
+		if (!it)
+			return -ENOMEM;
+		*it = (struct span_item){ .prio = (uint32_t)(e->ports[i].rule - plan->cfg->rules),
+					  .verdict = e->ports[i].verdict,
+					  .rule = e->ports[i].rule };
+		port_key3(proto, e->ports[i].lo, it->lo);
+		port_key3(proto, e->ports[i].hi, it->hi);
+	}
+	for (; (uintptr_t)p <= (uintptr_t)end; p++) {
 		bool checked = false;
 
-		if (p == skip)
-			continue;
 		for (size_t i = 0; i < p->n_ports; i++) {
 			const struct pc_port_range *pr = &p->ports[i];
 			struct span_item *it;
 
 			if (!(pr->protos & bit) || pr->hi < lo || pr->lo > hi)
 				continue;
-			if (!checked && !rule_in_chain(plan, p, z, dir))
+			if (!checked && p != r && !rule_in_chain(plan, p, z, dir))
 				break;
 			checked = true;
 			it = PC_ARRAY_PUSH(*items, *n, *cap);
@@ -451,7 +468,7 @@ static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
 	int r;
 
 	entry_set_name(name, sizeof(name), dir, plan->zones[z].zone->name, entry,
-		       port_map_suffix(p->lo != p->hi));
+		       port_map_suffix(port_kind(p)));
 	obj = ruleset_set_find(rs, name);
 	if (obj < 0)
 		return -EOPNOTSUPP; /* a map the run does not have: a new set */
@@ -466,20 +483,22 @@ static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
  * from the run's rules: the pieces, and the elements that differ. */
 static int region_make(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		       const struct pc_ruleset *rs, size_t z, int dir, const struct run_place *run,
-		       const struct pc_rule *skip, size_t from, size_t to, uint8_t proto, uint16_t klo,
-		       uint16_t khi)
+		       const struct pc_rule *r, bool remove, size_t from, size_t to, uint8_t proto,
+		       uint16_t klo, uint16_t khi)
 {
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[run->entry];
 	struct pc_plan_spans spans = { .width = 3 };
 	_cleanup_free_ struct span_item *items = NULL;
 	size_t n_items = 0, cap = 0, i, k;
 	struct pc_edit_region *rg;
-	int r;
 
-	r = run_items(plan, z, dir, run, skip, proto, klo, khi, &items, &n_items, &cap);
-	if (r >= 0)
-		r = spans_flatten(items, n_items, &spans);
-	rg = r < 0 ? NULL : PC_ARRAY_PUSH(ed->regions, ed->n_regions, ed->cap_regions);
+	int ret;
+
+	ret = region_items(plan, z, dir, run, e, from, to, r, remove, proto, klo, khi, &items,
+			   &n_items, &cap);
+	if (ret >= 0)
+		ret = spans_flatten(items, n_items, &spans);
+	rg = ret < 0 ? NULL : PC_ARRAY_PUSH(ed->regions, ed->n_regions, ed->cap_regions);
 	if (!rg) {
 		spans_free(&spans);
 		return -ENOMEM;
@@ -505,18 +524,18 @@ static int region_make(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	rg->n_pieces = spans.n;
 	spans_free(&spans);
 	/* Both sorted: what only the old has goes, what only the new has comes. */
-	for (i = from, k = 0; r >= 0 && (i < to || k < rg->n_pieces);) {
+	for (i = from, k = 0; ret >= 0 && (i < to || k < rg->n_pieces);) {
 		int c = i == to ? 1 : k == rg->n_pieces ? -1 : port_cmp(&e->ports[i], &rg->pieces[k]);
 
 		if (c == 0 && port_same(&e->ports[i], &rg->pieces[k])) {
 			i++, k++;
 		} else if (c <= 0 && i < to) {
-			r = edit_elem(&ed->del, plan, rs, z, dir, run->entry, &e->ports[i++]);
+			ret = edit_elem(&ed->del, plan, rs, z, dir, run->entry, &e->ports[i++]);
 		} else {
-			r = edit_elem(&ed->add, plan, rs, z, dir, run->entry, &rg->pieces[k++]);
+			ret = edit_elem(&ed->add, plan, rs, z, dir, run->entry, &rg->pieces[k++]);
 		}
 	}
-	return r;
+	return ret;
 }
 
 /* The regions of one chain a change of r touches: r's own spans, widened
@@ -524,7 +543,7 @@ static int region_make(struct pc_rule_edit *ed, const struct pc_plan *plan,
  * merge with), neighbouring regions joined. */
 static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		      const struct pc_ruleset *rs, size_t z, int dir, const struct run_place *run,
-		      const struct pc_rule *skip, const struct pc_plan_spans *own)
+		      const struct pc_rule *rule, bool remove, const struct pc_plan_spans *own)
 {
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[run->entry];
 	size_t from = 0, to = 0;
@@ -556,44 +575,43 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 			continue;
 		}
 		if (open)
-			r = region_make(ed, plan, rs, z, dir, run, skip, from, to, proto,
+			r = region_make(ed, plan, rs, z, dir, run, rule, remove, from, to, proto,
 					(uint16_t)klo, (uint16_t)khi);
 		open = true;
 		proto = p, klo = lo, khi = hi, from = i0, to = i1;
 	}
 	if (r >= 0 && open)
-		r = region_make(ed, plan, rs, z, dir, run, skip, from, to, proto, (uint16_t)klo,
-				(uint16_t)khi);
+		r = region_make(ed, plan, rs, z, dir, run, rule, remove, from, to, proto,
+				(uint16_t)klo, (uint16_t)khi);
 	return r;
 }
 
-/* A map the change would leave empty: the full compile has no such set
- * (nor its kernel rules). */
+/* A set the change would leave empty: the full compile has no such set
+ * (nor its kernel rules). Stops at the first segment of a kind that stays. */
 static bool maps_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
 			 int dir, size_t entry)
 {
-	ssize_t n[2] = { 0, 0 };
+	for (int kind = 0; kind < PORT_KINDS; kind++) {
+		size_t gone = 0, seen = 0;
 
-	for (size_t i = 0; i < e->n_ports; i++)
-		n[e->ports[i].lo != e->ports[i].hi]++;
-	for (size_t i = 0; i < ed->del.n_ports; i++) {
-		const struct pc_append_port *ap = &ed->del.ports[i];
+		for (size_t i = 0; i < ed->add.n_ports; i++) {
+			const struct pc_append_port *ap = &ed->add.ports[i];
 
-		if (ap->zone == z && ap->dir == dir && ap->entry == entry)
-			n[ap->port.lo != ap->port.hi]--;
-	}
-	for (size_t i = 0; i < ed->add.n_ports; i++) {
-		const struct pc_append_port *ap = &ed->add.ports[i];
+			if (ap->zone == z && ap->dir == dir && ap->entry == entry &&
+			    port_kind(&ap->port) == kind)
+				gone = SIZE_MAX; /* one comes: the set stays */
+		}
+		for (size_t i = 0; gone != SIZE_MAX && i < ed->del.n_ports; i++) {
+			const struct pc_append_port *ap = &ed->del.ports[i];
 
-		if (ap->zone == z && ap->dir == dir && ap->entry == entry)
-			n[ap->port.lo != ap->port.hi]++;
-	}
-	for (size_t k = 0; k < 2; k++) {
-		bool had = false;
-
-		for (size_t i = 0; !had && i < e->n_ports; i++)
-			had = (e->ports[i].lo != e->ports[i].hi) == (k == 1);
-		if (had && n[k] == 0)
+			gone += ap->zone == z && ap->dir == dir && ap->entry == entry &&
+				port_kind(&ap->port) == kind;
+		}
+		if (gone == 0 || gone == SIZE_MAX)
+			continue;
+		for (size_t i = 0; seen <= gone && i < e->n_ports; i++)
+			seen += port_kind(&e->ports[i]) == kind;
+		if (seen == gone)
 			return true;
 	}
 	return false;
@@ -624,8 +642,7 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		ret = remove ? run_place_remove(plan, c, (size_t)z, r->dir, r, &run)
 			     : run_place_insert(c, r, &run);
 		if (ret >= 0)
-			ret = chain_edit(out, plan, rs, (size_t)z, r->dir, &run, remove ? r : NULL,
-					 &own);
+			ret = chain_edit(out, plan, rs, (size_t)z, r->dir, &run, r, remove, &own);
 		if (ret >= 0 && maps_emptied(out, &c->entries[run.entry], (size_t)z, r->dir,
 					     run.entry))
 			ret = -EOPNOTSUPP;
@@ -654,7 +671,7 @@ static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 	if (!m)
 		return -ENOMEM;
 	*m = (struct pc_stale_map){ .obj = ap->obj, .zone = ap->zone, .dir = ap->dir,
-				    .entry = ap->entry };
+				    .entry = ap->entry, .kind = port_kind(&ap->port) };
 	rs->objs[ap->obj].stale = true;
 	rs->ports_from = plan;
 	return 0;

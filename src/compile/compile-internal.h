@@ -53,7 +53,14 @@ int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);
  */
 void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
 		    const char *suffix);
-const char *port_map_suffix(bool ranges);
+/* A run's port segments go in four sets by kind: exact ports or ranges,
+ * and a verdict map or (rejected ports) a plain set. */
+#define PORT_KIND_RANGES 1
+#define PORT_KIND_REJECT 2
+#define PORT_KINDS 4
+struct pc_plan_port;
+int port_kind(const struct pc_plan_port *p);
+const char *port_map_suffix(int kind);
 #define ADDR_MAP_SUFFIX_MAX 16
 void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts);
 

@@ -81,9 +81,18 @@ void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t en
 	snprintf(buf, size, "%s_%s_%zu%s", dir_names[dir], zone, entry, suffix);
 }
 
-const char *port_map_suffix(bool ranges)
+int port_kind(const struct pc_plan_port *p)
 {
-	return ranges ? "_ranges" : "_ports";
+	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
+	       (p->verdict == PC_VERDICT_REJECT ? PORT_KIND_REJECT : 0);
+}
+
+const char *port_map_suffix(int kind)
+{
+	static const char *const suffixes[PORT_KINDS] = { "_ports", "_ranges", "_ports_reject",
+							  "_ranges_reject" };
+
+	return suffixes[kind];
 }
 
 void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts)
@@ -662,7 +671,9 @@ int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p)
 {
 	char comment[PC_COMMENT_MAX + 1];
 	uint8_t key[8], key_end[8];
-	struct elem_spec es = { .key = key, .len = sizeof(key), .verdict = (int)p->verdict };
+	/* A reject set is a plain set: its kernel rule's verdict is the jump. */
+	struct elem_spec es = { .key = key, .len = sizeof(key),
+				.verdict = p->verdict == PC_VERDICT_REJECT ? -1 : (int)p->verdict };
 
 	port_key(p->l4proto, p->lo, key);
 	port_key(p->l4proto, p->hi, key_end);
@@ -674,13 +685,13 @@ int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p)
 }
 
 static int port_map_fill(struct lower *l, struct nftnl_set *s, const struct pc_plan_entry *e,
-			 bool ranges)
+			 int kind)
 {
 	for (size_t i = 0; i < e->n_ports; i++) {
 		const struct pc_plan_port *p = &e->ports[i];
 		int r;
 
-		if ((p->lo != p->hi) != ranges)
+		if (port_kind(p) != kind)
 			continue;
 		r = port_elem_add(s, p);
 		if (r < 0)
@@ -709,52 +720,78 @@ static int rule_add_daddr(struct nftnl_rule *r, bool pub, uint8_t family, uint32
 				addr_len(family), dreg);
 }
 
-/* meta l4proto . th dport vmap @NAME: one lookup for the whole run. */
-static int port_map_lower(struct lower *l, const char *name, const struct pc_plan_entry *e,
-			  bool ranges)
+/* One of a run's port sets, empty: exact ports or ranges (an interval set
+ * of proto . port), a verdict map (accept, drop) or a plain set (reject). */
+static struct nftnl_set *port_set_make(const char *name, uint32_t id, int kind)
 {
 	static const uint8_t fields[2] = { 1, 2 };
-	uint32_t flags = ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
-	struct nftnl_set *s = lower_vmap_new(l, name, flags, NFT_DTYPE_PROTO_SERVICE, 8);
+	bool ranges = kind & PORT_KIND_RANGES;
+	struct nftnl_set *s = set_new(name, id, ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0,
+				      NFT_DTYPE_PROTO_SERVICE, 8);
+	int r = s ? 0 : -ENOMEM;
+
+	if (r >= 0 && !(kind & PORT_KIND_REJECT))
+		set_make_vmap(s);
+	if (r >= 0)
+		r = set_add_counter(s);
+	if (r >= 0 && ranges)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	if (r < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * meta l4proto . th dport vmap @NAME: one lookup for the whole run; the
+ * rejected ports in a set of their own, meta l4proto . th dport @NAME
+ * jump do_reject, because a map element that jumps makes the kernel check
+ * every element of every map for loops at each change of a map.
+ */
+static int port_map_lower(struct lower *l, const char *name, const struct pc_plan_entry *e,
+			  int kind)
+{
+	struct nftnl_set *s = port_set_make(name, ++l->next_set_id, kind);
 	struct nftnl_rule *r;
 	int ret;
 
 	if (!s)
 		return -ENOMEM;
-	if (ranges)
-		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
-	ret = port_map_fill(l, s, e, ranges);
+	if (objlist_push(l, &l->sets, PC_NFT_SET, s) < 0) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	ret = port_map_fill(l, s, e, kind);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1) : -ENOMEM;
 		if (ret >= 0)
 			ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
-		if (ret >= 0)
+		if (ret >= 0 && (kind & PORT_KIND_REJECT)) {
+			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+			if (ret >= 0)
+				ret = rule_add_jump(r, REJECT_CHAIN);
+		} else if (ret >= 0) {
 			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+		}
 	}
 	return ret;
 }
 
 int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 {
-	static const uint8_t fields[2] = { 1, 2 };
-
 	for (size_t i = rs && rs->ports_from ? rs->n_stale : 0; i-- > 0;) {
 		const struct pc_stale_map *m = &rs->stale[i];
 		const struct pc_plan_entry *e =
 			&rs->ports_from->zones[m->zone].dir[m->dir].entries[m->entry];
 		struct nftnl_set *old = rs->objs[m->obj].obj;
-		bool ranges = nftnl_set_get_u32(old, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL;
-		struct nftnl_set *s = set_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
-					      nftnl_set_get_u32(old, NFTNL_SET_ID),
-					      ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0,
-					      NFT_DTYPE_PROTO_SERVICE, 8);
-		int r = s ? vmap_init(s) : -ENOMEM;
+		struct nftnl_set *s = port_set_make(nftnl_set_get_str(old, NFTNL_SET_NAME),
+						    nftnl_set_get_u32(old, NFTNL_SET_ID), m->kind);
+		int r = s ? 0 : -ENOMEM;
 
-		if (r >= 0 && ranges)
-			nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 		for (size_t k = 0; r >= 0 && k < e->n_ports; k++)
-			if ((e->ports[k].lo != e->ports[k].hi) == ranges)
+			if (port_kind(&e->ports[k]) == m->kind)
 				r = port_elem_add(s, &e->ports[k]);
 		if (r < 0) {
 			nftnl_set_free(s);
@@ -773,22 +810,17 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
-	bool has_exact = false, has_range = false;
+	bool has[PORT_KINDS] = { false };
 	int ret = 0;
 
-	for (size_t i = 0; i < e->n_ports; i++) {
-		if (e->ports[i].lo == e->ports[i].hi)
-			has_exact = true;
-		else
-			has_range = true;
-	}
-	if (has_exact) {
-		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(false));
-		ret = port_map_lower(l, name, e, false);
-	}
-	if (ret >= 0 && has_range) {
-		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(true));
-		ret = port_map_lower(l, name, e, true);
+	for (size_t i = 0; i < e->n_ports; i++)
+		has[port_kind(&e->ports[i])] = true;
+	/* The kinds' keys are disjoint: the lookups commute. */
+	for (int kind = 0; ret >= 0 && kind < PORT_KINDS; kind++) {
+		if (!has[kind])
+			continue;
+		snprintf(name, sizeof(name), "%s%s", base, port_map_suffix(kind));
+		ret = port_map_lower(l, name, e, kind);
 	}
 	return ret;
 }

@@ -132,7 +132,7 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 				 dm->paths.sysconf_dir);
 	/* As ufw: a rule that is already there is not added twice. */
 	if (ch->kind == CHANGE_ADD && dm->applied &&
-	    (present = rule_present(dm->applied->cfg, ch->rule)))
+	    (present = rule_present(dm->applied->cfg, ch->rule, state_rule_index(dm))))
 		return reply_set(reply, PC_STATUS_OK, "already present at %s:%u: %s (nothing changed)",
 				 present->loc.file ? present->loc.file : "?", present->loc.line,
 				 present->text);

@@ -412,6 +412,74 @@ static int change_delete(const struct daemon *dm, struct cand *c, const struct c
 }
 
 
+/* The signature a rule and every rule the same by meaning share (see
+ * rule_same): false for a typed rule with services, which are ports only
+ * once looked up. */
+static bool rule_sig(const struct pc_rule *r, bool typed, uint64_t *out)
+{
+	size_t n = typed ? r->n_written_ports : r->n_ports;
+	uint32_t lo = n ? UINT16_MAX : 0, hi = 0;
+
+	if (typed && r->n_services)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		lo = r->ports[i].lo < lo ? r->ports[i].lo : lo;
+		hi = r->ports[i].hi > hi ? r->ports[i].hi : hi;
+	}
+	*out = (uint64_t)r->action | (uint64_t)r->dir << 8 | (uint64_t)lo << 16 |
+	       (uint64_t)hi << 32;
+	return true;
+}
+
+int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const char *path90)
+{
+	if (ix->cfg == cfg)
+		return 0;
+	rule_index_drop(ix);
+	ix->sigs = malloc((cfg->n_rules + 1) * sizeof(*ix->sigs));
+	if (!ix->sigs)
+		return -ENOMEM;
+	ix->cap = cfg->n_rules + 1;
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		rule_sig(&cfg->rules[i], false, &ix->sigs[i]);
+	ix->n = cfg->n_rules;
+	ix->end90 = cli_end(cfg, path90);
+	ix->cfg = cfg;
+	return 0;
+}
+
+int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r)
+{
+	if (ix->n == ix->cap) {
+		uint64_t *v = realloc(ix->sigs, 2 * ix->cap * sizeof(*v));
+
+		if (!v) {
+			rule_index_drop(ix);
+			return -ENOMEM;
+		}
+		ix->sigs = v;
+		ix->cap *= 2;
+	}
+	memmove(&ix->sigs[at + 1], &ix->sigs[at], (ix->n - at) * sizeof(*ix->sigs));
+	rule_sig(r, false, &ix->sigs[at]);
+	ix->n++;
+	ix->end90 += at <= ix->end90;
+	return 0;
+}
+
+void rule_index_remove(struct rule_index *ix, size_t at)
+{
+	memmove(&ix->sigs[at], &ix->sigs[at + 1], (ix->n - at - 1) * sizeof(*ix->sigs));
+	ix->n--;
+	ix->end90 -= at < ix->end90;
+}
+
+void rule_index_drop(struct rule_index *ix)
+{
+	free(ix->sigs);
+	*ix = (struct rule_index){0};
+}
+
 /*
  * The rule a delete by text or number takes, as change_delete picks it,
  * when it is a rule of the CLI rules file: 1 with its index, 0 when the
@@ -419,8 +487,9 @@ static int change_delete(const struct daemon *dm, struct cand *c, const struct c
  * or -ENOMEM).
  */
 int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
-		size_t *idx)
+		const struct rule_index *ix, size_t *idx)
 {
+	uint64_t sig = 0;
 	struct pc_config *scratch = NULL;
 	const struct pc_rule *typed = NULL;
 	struct pc_diags d;
@@ -438,12 +507,14 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	pc_diags_init(&d);
 	if (rule_parse_one(scratch, CLI_NAME, ch->rule, &k, &d) >= 0)
 		typed = &scratch->rules[k];
+	if (typed && ix && (ix->cfg != cfg || !rule_sig(typed, true, &sig)))
+		ix = NULL;
 	/* From the last rule back; a runtime rule that means the same goes
 	 * first, and the full path takes it. */
 	for (size_t i = cfg->n_rules; typed && i-- > 0;) {
 		const struct pc_rule *rule = &cfg->rules[i];
 
-		if (!rule_selected(cfg, rule, i, ch, typed))
+		if ((ix && ix->sigs[i] != sig) || !rule_selected(cfg, rule, i, ch, typed))
 			continue;
 		if (rule_is_runtime(rule))
 			break;
@@ -458,10 +529,12 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	return r;
 }
 
-const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text)
+const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text,
+				   const struct rule_index *ix)
 {
 	struct pc_config *scratch = pc_config_new();
 	const struct pc_rule *found = NULL;
+	uint64_t sig = 0;
 	struct pc_diags d;
 	size_t idx;
 
@@ -469,10 +542,14 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 		goto out;
 	pc_diags_init(&d);
 	/* Unparsable: not present; the change itself says what is wrong. */
-	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0)
+	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0) {
+		if (ix && (ix->cfg != cfg || !rule_sig(&scratch->rules[idx], true, &sig)))
+			ix = NULL;
 		for (size_t i = 0; !found && i < cfg->n_rules; i++)
-			if (rule_same(cfg, &cfg->rules[i], &scratch->rules[idx]))
+			if ((!ix || ix->sigs[i] == sig) &&
+			    rule_same(cfg, &cfg->rules[i], &scratch->rules[idx]))
 				found = &cfg->rules[i];
+	}
 	pc_diags_free(&d);
 out:
 	pc_config_free(scratch);

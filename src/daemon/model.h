@@ -81,6 +81,21 @@ struct daemon_stats {
 };
 
 /* Everything the daemon holds, owned by pc_daemon_run's stack frame. */
+/*
+ * What finding a rule of the configuration in force would otherwise read
+ * every rule for (10,000 rules are megabytes, read from memory): each
+ * rule's signature (action, direction, its lowest and highest port), which
+ * a rule the same by meaning shares, and where the CLI rules file's rules
+ * end (cli_end). Made for cfg when first needed, kept by the changes made
+ * in place, dropped when the configuration in force is replaced.
+ */
+struct rule_index {
+	const struct pc_config *cfg; /* NULL: not made */
+	uint64_t *sigs;
+	size_t n, cap;
+	size_t end90;
+};
+
 struct daemon {
 	struct pc_paths paths;
 	int log_level_override; /* -1: from portctl.conf */
@@ -113,6 +128,7 @@ struct daemon {
 	gid_t group;
 	bool have_group;
 	struct daemon_stats stats;
+	struct rule_index index; /* of applied->cfg */
 };
 
 
@@ -212,11 +228,21 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
 /* The CLI rules file's rule a delete by text or number takes (change_delete's
- * pick): 1 with its index in *idx, 0 when the full path decides. */
+ * pick): 1 with its index in *idx, 0 when the full path decides. ix: cfg's
+ * index (rule_index_get), or NULL. */
 int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
-		size_t *idx);
-/* The first rule of cfg that text, parsed, means (rule_same), or NULL. */
-const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text);
+		const struct rule_index *ix, size_t *idx);
+/* The first rule of cfg that text, parsed, means (rule_same), or NULL. ix
+ * as for delete_pick. */
+const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text,
+				   const struct rule_index *ix);
+/* ix made for cfg unless it is: 0 or -ENOMEM (then ix is not made). */
+int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const char *path90);
+/* A rule put at index at (insert) or taken from it, in place. 0 or -ENOMEM
+ * (then ix is dropped). */
+int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r);
+void rule_index_remove(struct rule_index *ix, size_t at);
+void rule_index_drop(struct rule_index *ix);
 /* rule_same.c: whether typed (parsed, not validated: its services are
  * looked up in cfg) is the same rule as rule of cfg (validated): same
  * action, direction, log and rate; the same zones (none: cfg's default

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "model.h"
@@ -195,11 +196,36 @@ static struct pc_rate rate_of(const struct pc_rule *r)
 	return r->rate;
 }
 
+/* The lowest and highest port of n ranges (0, 0 for none). */
+static void ports_bounds(const struct pc_port_range *p, size_t n, uint32_t *lo, uint32_t *hi)
+{
+	*lo = n ? UINT32_MAX : 0;
+	*hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		*lo = p[i].lo < *lo ? p[i].lo : *lo;
+		*hi = p[i].hi > *hi ? p[i].hi : *hi;
+	}
+}
+
+/* Cheaply, without the lists sorted: ports that cannot be the same
+ * (delete and the duplicate check compare the typed rule with each). */
+static bool ports_differ_fast(const struct pc_rule *rule, const struct pc_rule *typed)
+{
+	uint32_t a_lo, a_hi, b_lo, b_hi;
+
+	if (typed->n_services)
+		return false;
+	ports_bounds(rule->ports, rule->n_ports, &a_lo, &a_hi);
+	ports_bounds(typed->ports, typed->n_written_ports, &b_lo, &b_hi);
+	return a_lo != b_lo || a_hi != b_hi;
+}
+
 bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const struct pc_rule *typed)
 {
 	struct pc_rate ra = rate_of(rule), rb = rate_of(typed);
 
 	if (rule->action != typed->action || rule->dir != typed->dir ||
+	    ports_differ_fast(rule, typed) ||
 	    !pc_rule_log_same(rule, typed) || !l4_same(rule, typed))
 		return false;
 	if (ra.set != rb.set ||

@@ -74,6 +74,16 @@ static void model_lost(struct daemon *dm)
 	dm->applied->ruleset = NULL;
 }
 
+const struct rule_index *state_rule_index(struct daemon *dm)
+{
+	char path90[4096];
+
+	if (!dm->applied || !dm->applied->cfg || path90_get(&dm->paths, path90, sizeof(path90)) < 0 ||
+	    rule_index_get(&dm->index, dm->applied->cfg, path90) < 0)
+		return NULL;
+	return &dm->index;
+}
+
 static bool state_in_place_ok(const struct daemon *dm)
 {
 	const struct pc_applied *a = dm->applied;
@@ -347,6 +357,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	}
 	/* Adopt: the model in force is the one the kernel holds. */
 	if (a) {
+		rule_index_drop(&dm->index);
 		pc_applied_free(dm->applied);
 		dm->applied = TAKE_PTR(a);
 		pc_ruleset_free(TAKE_PTR(dm->spare));
@@ -385,20 +396,6 @@ out:
 	return r;
 }
 
-/* Whether an insert at position (1-based) is at the end of the CLI rules
- * file's rules, where an append would put the rule: the other rules keep
- * their lines, and so their kernel comments. */
-static bool insert_at_end(const struct pc_config *cfg, const char *path90, size_t position,
-			  size_t end90)
-{
-	size_t first = end90;
-
-	while (first > 0 && cfg->rules[first - 1].loc.file &&
-	       streq(cfg->rules[first - 1].loc.file, path90))
-		first--;
-	return position == end90 + 1 && (first < end90 || position == cli_end(cfg, path90) + 1);
-}
-
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
  * file's end, delete of the file's last rule -- in O(change), on the
@@ -417,6 +414,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	bool remove = ch->kind == CHANGE_DELETE, placed = false;
 	struct pc_rule_edit ed = {0};
 	struct pc_strbuf newtext = {0};
+	const struct rule_index *ix = state_rule_index(dm);
 	size_t n_rules, n_sources, idx = 0, at = 0, end90;
 	struct pc_source *src90;
 	struct pc_config *cfg;
@@ -436,9 +434,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	pc_diags_init(&d);
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;
-	end90 = cli_end(cfg, path90);
+	end90 = ix ? ix->end90 : cli_end(cfg, path90);
 	if (remove) {
-		r = delete_pick(cfg, path90, ch, &at);
+		r = delete_pick(cfg, path90, ch, ix, &at);
 		/* Only the file's last rule: the lines after it would move. */
 		if (r <= 0 || at + 1 != end90) {
 			r = 0;
@@ -446,8 +444,11 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		}
 		rule = &cfg->rules[at];
 	} else {
-		if (ch->kind == CHANGE_INSERT && !insert_at_end(cfg, path90, ch->number, end90))
-			return 0;
+		/* Inserted elsewhere, the file's later rules would move. */
+		if (ch->kind == CHANGE_INSERT && ch->number != end90 + 1) {
+			r = 0;
+			goto undo;
+		}
 		r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, &d);
 		if (r >= 0)
 			r = pc_config_validate_rule(cfg, idx, &d);
@@ -540,6 +541,10 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 			pc_plan_rules_shift(a->plan, a->ruleset, rule + 1, cfg->rules + cfg->n_rules,
 					    -1);
 		pc_config_rule_remove(cfg, at);
+		if (ix)
+			rule_index_remove(&dm->index, at);
+	} else if (ix) {
+		rule_index_insert(&dm->index, at, rule);
 	}
 	/* The spare no longer compiles the configuration in force. */
 	pc_ruleset_free(TAKE_PTR(dm->spare));
@@ -750,6 +755,7 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 		pc_applied_free(a);
 		return r == -ENOMEM ? r : 0;
 	}
+	rule_index_drop(&dm->index);
 	dm->applied = a;
 	dm->source = source;
 	settings_adopt(dm, &a->cfg->settings);
@@ -785,6 +791,7 @@ int state_table_exists(struct daemon *dm)
 
 void state_done(struct daemon *dm)
 {
+	rule_index_drop(&dm->index);
 	pc_applied_free(TAKE_PTR(dm->applied));
 	pc_ruleset_free(TAKE_PTR(dm->panic_ruleset));
 	pc_ruleset_free(TAKE_PTR(dm->spare));

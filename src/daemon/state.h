@@ -53,6 +53,9 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply);
 /* Release nx's owned parts (when it never reached state_commit). */
 void next_free(struct next *nx);
 
+/* The index of the rules in force (see struct rule_index), or NULL. */
+const struct rule_index *state_rule_index(struct daemon *dm);
+
 /*
  * A rule change from the command line (allow, deny, reject, insert at the
  * end of the CLI rules file, delete of its last rule) in O(change) (see

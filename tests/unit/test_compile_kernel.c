@@ -205,7 +205,8 @@ START_TEST(test_kernel_full_shape)
 	assert_listing_has(l, "meta l4proto . th dport vmap @in_public_0_ports");
 	assert_listing_has(l, "meta l4proto . th dport vmap @in_public_0_ranges");
 	assert_listing_has(l, "tcp . 443 counter packets 0 bytes 0 comment \"https\" : accept");
-	assert_listing_has(l, "tcp . 113 counter packets 0 bytes 0 comment \"test.rules:7\" : jump do_reject");
+	assert_listing_has(l, "meta l4proto . th dport @in_public_0_ports_reject jump do_reject");
+	assert_listing_has(l, "tcp . 113 counter packets 0 bytes 0 comment \"test.rules:7\" }");
 	assert_listing_has(l, "tcp . 1501-2000 counter packets 0 bytes 0");
 	assert_listing_has(l, "udp . 60000-61000 counter packets 0 bytes 0");
 	assert_listing_has(l, "add @in_public_1_meter4 { ip saddr limit rate over 6/minute burst 6 packets }");

@@ -53,11 +53,18 @@ static void teardown(void)
 	pc_config_free(cfg);
 }
 
-/* The text of the rule in force that text means, "" for none. */
+/* The text of the rule in force that text means, "" for none; the same
+ * with the index of signatures the daemon keeps, which must skip no rule
+ * that means the same. */
 static const char *present(const char *text)
 {
-	const struct pc_rule *r = rule_present(cfg, text);
+	struct rule_index ix = {0};
+	const struct pc_rule *r = rule_present(cfg, text, NULL), *with_index;
 
+	ck_assert_int_eq(rule_index_get(&ix, cfg, "/nowhere/90-portctl.rules"), 0);
+	with_index = rule_present(cfg, text, &ix);
+	rule_index_drop(&ix);
+	ck_assert_ptr_eq(with_index, r);
 	return r ? r->text : "";
 }
 
