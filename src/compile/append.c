@@ -586,12 +586,12 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	return r;
 }
 
-/* A set the change would leave empty: the full compile has no such set
- * (nor its kernel rules). Stops at the first segment of a kind that stays. */
-static bool maps_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
-			 int dir, size_t entry)
+/* A set of ranges the change would leave empty: the full compile has no
+ * such set (nor its kernel rules). Stops at the first segment that stays. */
+static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
+			   int dir, size_t entry)
 {
-	for (int kind = 0; kind < PORT_KINDS; kind++) {
+	for (int kind = PORT_KIND_RANGES; kind < PORT_KINDS; kind += PORT_KIND_REJECT) {
 		size_t gone = 0, seen = 0;
 
 		for (size_t i = 0; i < ed->add.n_ports; i++) {
@@ -643,8 +643,8 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 			     : run_place_insert(c, r, &run);
 		if (ret >= 0)
 			ret = chain_edit(out, plan, rs, (size_t)z, r->dir, &run, r, remove, &own);
-		if (ret >= 0 && maps_emptied(out, &c->entries[run.entry], (size_t)z, r->dir,
-					     run.entry))
+		if (ret >= 0 && ranges_emptied(out, &c->entries[run.entry], (size_t)z, r->dir,
+					       run.entry))
 			ret = -EOPNOTSUPP;
 		h = ret < 0 ? NULL : PC_ARRAY_PUSH(out->heads, out->n_heads, out->cap_heads);
 		if (ret >= 0 && !h)

@@ -807,15 +807,19 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 	return 0;
 }
 
+/* The sets of exact ports always, empty ones too, so that the usual change
+ * in place (allow, deny, reject PORT) only ever adds and deletes elements
+ * (a new set would need its kernel rules put in their place); the sets of
+ * ranges when there are some. The kinds' keys are disjoint: the lookups
+ * commute. */
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
-	bool has[PORT_KINDS] = { false };
+	bool has[PORT_KINDS] = { true, false, true, false };
 	int ret = 0;
 
 	for (size_t i = 0; i < e->n_ports; i++)
 		has[port_kind(&e->ports[i])] = true;
-	/* The kinds' keys are disjoint: the lookups commute. */
 	for (int kind = 0; ret >= 0 && kind < PORT_KINDS; kind++) {
 		if (!has[kind])
 			continue;

@@ -61,7 +61,7 @@ explains reject 80
 pc_log "a zone by source address (reverse-path checked, as inbound)"
 apply 'zone lan source 10.99.1.0/24,fd99:1::/64 policy forward drop' 'allow forward 80/tcp zone lan'
 [ "$(pc_nft_json host '[x["rule"]["chain"] for x in r if "rule" in x and any("fib" in e.get("match", {}).get("left", {}) for e in x["rule"]["expr"])]')" = "['input', 'input', 'forward', 'forward']" ] ||
-	pc_fail "no reverse-path check in forward"
+	pc_fail "no reverse-path check in forward: $(pc_nft_json host '[x["rule"]["chain"] for x in r if "rule" in x and any("fib" in e.get("match", {}).get("left", {}) for e in x["rule"]["expr"])]')"
 both open 80
 both timeout 81
 explains drop 81
