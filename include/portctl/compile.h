@@ -36,6 +36,9 @@ struct pc_nft_object {
 	/* A port map that lost elements in place (pc_rule_edit_commit): made
 	 * again from the plan by pc_ruleset_sync before it is read. */
 	bool stale;
+	/* Another ruleset's (pc_ruleset_entry_add, _remove): not freed with
+	 * this one until pc_ruleset_adopt. */
+	bool shared;
 };
 
 /* A stale port map: which entry of the plan it is made from. */
@@ -63,6 +66,9 @@ struct pc_ruleset {
 	const struct pc_plan *ports_from;
 	struct pc_stale_map *stale;
 	size_t n_stale, cap_stale;
+	/* pc_ruleset_entry_remove: the objects left out, old's until adopted. */
+	struct pc_nft_object *dropped;
+	size_t n_dropped;
 };
 
 struct pc_plan;
@@ -246,6 +252,25 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
  * the pointers after it). 0 or -ENOMEM (then plan and rs are lost). */
 int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed);
 void pc_rule_edit_free(struct pc_rule_edit *ed);
+/*
+ * A new entry at the end of its chain without compiling the rest: *out is
+ * old with the entry's sets and kernel rules (lowered alone, put before
+ * the chain's tail) added, sharing old's objects. Install it as a
+ * difference against old (the shared sets are not compared), then
+ * pc_ruleset_adopt, or free it (pc_ruleset_free leaves old whole). old
+ * must be made whole first (pc_ruleset_bans_sync, pc_ruleset_ports_sync):
+ * -EINVAL otherwise; -EOPNOTSUPP for an entry that needs more (a named
+ * set's rule, the chain's first entry), -ENOMEM.
+ */
+int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			 int dir, size_t entry, struct pc_ruleset **out);
+/* The same for the last entry of a chain going: old without its sets and
+ * kernel rules. */
+int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			    int dir, size_t entry, struct pc_ruleset **out);
+/* rs, made from old by one of the two, installed: it owns every object now
+ * (the ones left out are freed), old's shell is freed. */
+void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);
 /* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
 int pc_ruleset_ports_sync(struct pc_ruleset *rs);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "portctl/config.h"
 #include "portctl/diag.h"
@@ -116,6 +117,19 @@ struct pc_plan {
  */
 int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_diags *d);
 void pc_plan_free(struct pc_plan *plan);
+/* The one zone whose chains rule r is in: 0, or -EOPNOTSUPP (several
+ * zones, an unknown one, or a NAT rule). */
+int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z);
+/* Rule r, placed after every rule of zone z's chain in direction dir, as
+ * that chain's new last entry, as pc_plan_build makes it: 0, -EOPNOTSUPP
+ * when it would not be one (a chain without entries, r not after them,
+ * or r merging into the last run), -ENOMEM (nothing changed). */
+int pc_plan_entry_push(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r);
+/* The index of the chain's last entry when it is r alone (not the chain's
+ * only entry), else -1; and the last entry taken away. */
+ssize_t pc_plan_last_entry_alone(const struct pc_plan *plan, size_t z, int dir,
+				 const struct pc_rule *r);
+void pc_plan_entry_pop(struct pc_plan *plan, size_t z, int dir);
 
 /* A packet to evaluate, as the kernel would see it in the filter hook. */
 struct pc_packet {

@@ -1994,13 +1994,204 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	return 0;
 }
 
+/* The rules of an entry of zone z in direction dir: they are in its chain
+ * (and in pub_<zone>), attributed to the entry's first rule. */
+static bool entry_rule_obj(const struct pc_nft_object *o, const char *chain, const char *pub,
+			   const struct pc_zone *zone, const struct pc_rule *first)
+{
+	const char *c;
+
+	if (o->kind != PC_NFT_RULE || o->zone != zone || o->rule != first)
+		return false;
+	c = nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN);
+	return streq(c, chain) || (pub && streq(c, pub));
+}
+
+static struct pc_ruleset *ruleset_shell(const struct pc_ruleset *old, size_t extra)
+{
+	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	*rs = (struct pc_ruleset){ .n_chains = old->n_chains, .n_sets = old->n_sets,
+				   .n_rules = old->n_rules, .n_elems = old->n_elems,
+				   .installed = old->installed,
+				   .bans_clock_ms = old->bans_clock_ms };
+	rs->objs = calloc(old->n_objs + extra + 1, sizeof(*rs->objs));
+	if (!rs->objs) {
+		free(rs);
+		return NULL;
+	}
+	rs->cap_objs = old->n_objs + extra + 1;
+	return rs;
+}
+
+int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			 int dir, size_t entry, struct pc_ruleset **out)
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	struct lower l = { .plan = plan };
+	char base[NAME_MAX_LEN];
+	struct pc_ruleset *rs = NULL;
+	size_t after = SIZE_MAX, first_set = SIZE_MAX, k = 0;
+	uint32_t max_id = 0;
+	const char *pub;
+	int ret;
+
+	/* A named set's kernel sets are made once for all its rules. */
+	if (e->first->from_set_name.name || e->first->to_set_name.name)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < old->n_objs; i++) {
+		const struct pc_nft_object *o = &old->objs[i];
+
+		if (o->stale || (o->kind == PC_NFT_SET && old->bans_from))
+			return -EINVAL; /* made whole first (pc_ruleset_*_sync) */
+		if (o->kind == PC_NFT_SET) {
+			uint32_t id = nftnl_set_get_u32(o->obj, NFTNL_SET_ID);
+
+			max_id = id > max_id ? id : max_id;
+			first_set = first_set == SIZE_MAX ? i : first_set;
+		}
+	}
+	ret = chain_names_fill(&l);
+	l.next_set_id = max_id;
+	l.zone = plan->zones[z].zone;
+	l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
+	l.n_targets = 1;
+	if (dir == PC_DIR_IN && published_obey(&l))
+		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
+	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
+	/* The new rules go after the chain's last entry's: before its tail. */
+	for (size_t i = 0; ret >= 0 && entry > 0 && i < old->n_objs; i++)
+		if (entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
+				   plan->zones[z].dir[dir].entries[entry - 1].first))
+			after = i;
+	if (ret >= 0 && (after == SIZE_MAX || first_set == SIZE_MAX))
+		ret = -EOPNOTSUPP;
+	l.rule = e->first;
+	entry_set_name(base, sizeof(base), dir, l.zone->name, entry, "");
+	if (ret >= 0) {
+		switch (e->kind) {
+		case PC_ENTRY_PORTS:
+			ret = entry_ports_lower(&l, base, e);
+			break;
+		case PC_ENTRY_ADDRS:
+			for (int f = 0; ret >= 0 && f < 4; f++)
+				ret = addr_map_lower(&l, base, e, f < 2 ? AF_INET : AF_INET6, f % 2 == 0);
+			break;
+		case PC_ENTRY_RULE:
+			ret = entry_rule_lower(&l, base, e);
+			break;
+		}
+	}
+	if (ret >= 0 && l.chains.n)
+		ret = -EOPNOTSUPP;
+	if (ret >= 0 && !(rs = ruleset_shell(old, l.sets.n + l.rules.n)))
+		ret = -ENOMEM;
+	/* Old's objects, shared, with the new sets among the sets and the new
+	 * rules after the last of the entry before. */
+	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++) {
+		if (i == first_set)
+			for (size_t j = 0; j < l.sets.n; j++)
+				rs->objs[k++] = l.sets.v[j];
+		rs->objs[k] = old->objs[i];
+		rs->objs[k++].shared = true;
+		if (i == after)
+			for (size_t j = 0; j < l.rules.n; j++)
+				rs->objs[k++] = l.rules.v[j];
+	}
+	if (ret >= 0) {
+		rs->n_objs = k;
+		rs->n_sets += l.sets.n;
+		rs->n_rules += l.rules.n;
+		rs->n_elems += l.n_elems;
+		/* The ruleset owns them now. */
+		l.sets.n = l.rules.n = 0;
+		*out = rs;
+	} else {
+		free(rs ? rs->objs : NULL);
+		free(rs);
+	}
+	objlist_free(&l.chains);
+	objlist_free(&l.sets);
+	objlist_free(&l.rules);
+	for (int d = 0; d < PC_N_DIRS; d++)
+		free(l.chain_names[d]);
+	free(l.pub_names);
+	free(l.named);
+	return ret;
+}
+
+int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			    int dir, size_t entry, struct pc_ruleset **out)
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	const struct pc_zone *zone = plan->zones[z].zone;
+	char chain[NAME_MAX_LEN], pub[NAME_MAX_LEN], base[NAME_MAX_LEN];
+	struct pc_ruleset *rs;
+	size_t k = 0, n_base;
+	bool obey = plan->cfg->settings.published == PC_PUBLISHED_OBEY && dir == PC_DIR_IN;
+
+	snprintf(chain, sizeof(chain), "%s_%s", dir_names[dir], zone->name);
+	snprintf(pub, sizeof(pub), "pub_%s", zone->name);
+	entry_set_name(base, sizeof(base), dir, zone->name, entry, "_");
+	n_base = strlen(base);
+	for (size_t i = 0; i < old->n_objs; i++)
+		if (old->objs[i].stale || (old->objs[i].kind == PC_NFT_SET && old->bans_from))
+			return -EINVAL;
+	rs = ruleset_shell(old, 0);
+	if (!rs)
+		return -ENOMEM;
+	rs->dropped = calloc(old->n_objs + 1, sizeof(*rs->dropped));
+	if (!rs->dropped) {
+		free(rs->objs);
+		free(rs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old->n_objs; i++) {
+		const struct pc_nft_object *o = &old->objs[i];
+		bool gone = entry_rule_obj(o, chain, obey ? pub : NULL, zone, e->first) ||
+			    (o->kind == PC_NFT_SET &&
+			     !strncmp(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), base, n_base));
+
+		if (gone) {
+			rs->dropped[rs->n_dropped++] = *o;
+			rs->n_sets -= o->kind == PC_NFT_SET;
+			rs->n_rules -= o->kind == PC_NFT_RULE;
+			continue;
+		}
+		rs->objs[k] = *o;
+		rs->objs[k++].shared = true;
+	}
+	rs->n_objs = k;
+	*out = rs;
+	return 0;
+}
+
+void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)
+{
+	for (size_t i = 0; i < rs->n_objs; i++)
+		rs->objs[i].shared = false;
+	for (size_t i = 0; i < rs->n_dropped; i++)
+		object_free(&rs->dropped[i]);
+	free(rs->dropped);
+	rs->dropped = NULL;
+	rs->n_dropped = 0;
+	free(old->objs);
+	free(old->stale);
+	free(old);
+}
+
 void pc_ruleset_free(struct pc_ruleset *rs)
 {
 	if (!rs)
 		return;
+	/* Objects shared with the ruleset it was made from are that one's. */
 	for (size_t i = 0; i < rs->n_objs; i++)
-		object_free(&rs->objs[i]);
+		if (!rs->objs[i].shared)
+			object_free(&rs->objs[i]);
 	free(rs->objs);
 	free(rs->stale);
+	free(rs->dropped);
 	free(rs);
 }

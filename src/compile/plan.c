@@ -119,6 +119,8 @@ int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **i
 	return 0;
 }
 
+static void entry_free(struct pc_plan_entry *e);
+
 static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
 	struct pc_plan_spans spans = { .width = 3 };
@@ -227,6 +229,59 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 		i = j;
 	}
 	return 0;
+}
+
+int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z)
+{
+	ssize_t zi;
+
+	if (rule_is_nat(r) || r->n_zones > 1)
+		return -EOPNOTSUPP;
+	zi = rule_zone_index(plan->cfg, r, 0);
+	if (zi < 0)
+		return -EOPNOTSUPP;
+	*z = (size_t)zi;
+	return 0;
+}
+
+int pc_plan_entry_push(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r)
+{
+	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+	const struct pc_plan_entry *last = c->n_entries ? &c->entries[c->n_entries - 1] : NULL;
+	size_t n = c->n_entries;
+	int side = rule_addr_side(r), ret;
+
+	/* After the chain's last rule, and not of the last entry's run. */
+	if (!last || (uintptr_t)last->last >= (uintptr_t)r ||
+	    (rule_is_port_only(r) && last->kind == PC_ENTRY_PORTS) ||
+	    (side && last->kind == PC_ENTRY_ADDRS && last->match_dst == (side == 2)))
+		return -EOPNOTSUPP;
+	ret = chain_build(c, &r, 1);
+
+	if (ret < 0) {
+		while (c->n_entries > n)
+			entry_free(&c->entries[--c->n_entries]);
+	}
+	return ret;
+}
+
+ssize_t pc_plan_last_entry_alone(const struct pc_plan *plan, size_t z, int dir,
+				 const struct pc_rule *r)
+{
+	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+
+	if (c->n_entries < 2 || c->entries[c->n_entries - 1].first != r ||
+	    c->entries[c->n_entries - 1].last != r)
+		return -1;
+	return (ssize_t)c->n_entries - 1;
+}
+
+void pc_plan_entry_pop(struct pc_plan *plan, size_t z, int dir)
+{
+	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+
+	if (c->n_entries)
+		entry_free(&c->entries[--c->n_entries]);
 }
 
 static ssize_t config_zone_index(const struct pc_config *cfg, const char *name)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -396,6 +397,93 @@ out:
 	return r;
 }
 
+/* A rule that is a chain's new last entry, or was its last entry alone:
+ * the ruleset in force with that entry's objects added or left out, the
+ * rest shared (see pc_ruleset_entry_add). */
+struct entry_change {
+	struct pc_ruleset *rs;
+	size_t zone;
+	int dir;
+	bool pushed;
+};
+
+static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule, bool remove,
+				struct entry_change *ec)
+{
+	ssize_t entry;
+	int r;
+
+	*ec = (struct entry_change){.dir = rule->dir};
+	r = pc_plan_rule_chain(a->plan, rule, &ec->zone);
+	/* Shared objects must not be made again under the other ruleset. */
+	if (r >= 0)
+		r = pc_ruleset_bans_sync(a->ruleset);
+	if (r >= 0)
+		r = pc_ruleset_ports_sync(a->ruleset);
+	if (r < 0)
+		return r;
+	if (remove) {
+		entry = pc_plan_last_entry_alone(a->plan, ec->zone, ec->dir, rule);
+		return entry < 0 ? -EOPNOTSUPP
+				 : pc_ruleset_entry_remove(a->ruleset, a->plan, ec->zone, ec->dir,
+							   (size_t)entry, &ec->rs);
+	}
+	r = pc_plan_entry_push(a->plan, ec->zone, ec->dir, rule);
+	if (r < 0)
+		return r;
+	ec->pushed = true;
+	return pc_ruleset_entry_add(a->ruleset, a->plan, ec->zone, ec->dir,
+				    a->plan->zones[ec->zone].dir[ec->dir].n_entries - 1, &ec->rs);
+}
+
+static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)
+{
+	if (ec->pushed)
+		pc_plan_entry_pop(a->plan, ec->zone, ec->dir);
+	pc_ruleset_free(ec->rs);
+	*ec = (struct entry_change){0};
+}
+
+/* The guard for a new or gone entry: a rule that may match the admin's
+ * own session (any of its ports, or every port for a rule without) goes
+ * the full path, which asks the guard. 1, 0 or -EPERM. */
+static int entry_change_guard(const struct guard_opts *g, const struct pc_plan *plan,
+			      const struct pc_rule *rule, size_t zone, struct pc_reply *reply)
+{
+	struct pc_rule_append touched = {0};
+	static const struct pc_port_range all = {.lo = 0, .hi = UINT16_MAX,
+						 .protos = PC_PROTO_TCP | PC_PROTO_UDP |
+							   PC_PROTO_SCTP};
+	const struct pc_port_range *ports = rule->n_ports ? rule->ports : &all;
+	size_t n = rule->n_ports ? rule->n_ports : 1;
+	int r = 0;
+
+	if (rule->dir != PC_DIR_IN)
+		return 0;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		for (uint8_t bit = 1; r >= 0 && bit && bit <= PC_PROTO_SCTP; bit <<= 1) {
+			struct pc_append_port *ap;
+
+			if (!(ports[i].protos & bit))
+				continue;
+			ap = PC_ARRAY_PUSH(touched.ports, touched.n_ports, touched.cap_ports);
+			if (!ap) {
+				r = -ENOMEM;
+				break;
+			}
+			*ap = (struct pc_append_port){
+				.zone = zone, .dir = PC_DIR_IN,
+				.port = {.l4proto = bit == PC_PROTO_TCP	  ? IPPROTO_TCP
+						    : bit == PC_PROTO_UDP ? IPPROTO_UDP
+									  : IPPROTO_SCTP,
+					 .lo = ports[i].lo, .hi = ports[i].hi}};
+		}
+	if (r >= 0)
+		r = guard_check_in_place(g, plan, &touched, true, reply);
+	pc_rule_append_free(&touched);
+	return r;
+}
+
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
  * file's end, delete of the file's last rule -- in O(change), on the
@@ -413,6 +501,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_applied *a = dm->applied;
 	bool remove = ch->kind == CHANGE_DELETE, placed = false;
 	struct pc_rule_edit ed = {0};
+	struct entry_change ec = {0};
 	struct pc_strbuf newtext = {0};
 	const struct rule_index *ix = state_rule_index(dm);
 	size_t n_rules, n_sources, idx = 0, at = 0, end90;
@@ -479,22 +568,29 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	r = pc_rule_edit_prepare(a->plan, a->ruleset, rule, remove, &ed);
+	/* Not a port map's: perhaps a chain's last entry of its own. */
+	if (r == -EOPNOTSUPP)
+		r = entry_change_prepare(a, rule, remove, &ec);
 	/* A change that may decide the admin's own SSH reconnect goes the
 	 * full path, whose guard refuses it or heeds --force. */
-	if (r >= 0) {
+	if (r >= 0 && ec.rs) {
+		r = entry_change_guard(&ch->guard, a->plan, rule, ec.zone, reply);
+	} else if (r >= 0) {
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
-		if (r == -EPERM) {
-			r = -ECANCELED;
-			goto undo;
-		}
-		r = r > 0 ? -EOPNOTSUPP : r;
 	}
+	if (r == -EPERM) {
+		r = -ECANCELED;
+		goto undo;
+	}
+	r = r > 0 ? -EOPNOTSUPP : r;
 	if (r >= 0)
 		r = rules_text_edit(src90->data, src90->len, remove ? RULES_DELETE : RULES_APPEND,
 				    rule->loc.line, remove ? NULL : rule->text, &newtext);
-	if (r >= 0)
+	if (r >= 0 && ec.rs)
+		r = kernel_install(dm->nl, ec.rs, a->ruleset, install_flags(dm, cfg), &d);
+	else if (r >= 0)
 		r = kernel_install_elem_change(dm->nl, a->ruleset, &ed.del, &ed.add, &d);
 	if (r == -EOPNOTSUPP || r == -ESTALE) {
 		r = 0;
@@ -517,7 +613,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
-		if (kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2) < 0)
+		if ((ec.rs ? kernel_install(dm->nl, a->ruleset, ec.rs, install_flags(dm, cfg), &d2)
+			   : kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2)) <
+		    0)
 			log_error("rollback failed: the kernel holds the change, the files do not");
 		pc_diags_free(&d2);
 		if (r == -ESTALE) {
@@ -534,8 +632,14 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	}
 	/* Kernel and file hold the change: the model in memory follows. */
 	pc_strbuf_printf(summary, "%s", rule->text);
-	if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0)
+	if (ec.rs) {
+		pc_ruleset_adopt(ec.rs, a->ruleset);
+		a->ruleset = TAKE_PTR(ec.rs);
+		if (remove)
+			pc_plan_entry_pop(a->plan, ec.zone, ec.dir);
+	} else if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0) {
 		model_lost(dm);
+	}
 	if (remove) {
 		if (a->plan)
 			pc_plan_rules_shift(a->plan, a->ruleset, rule + 1, cfg->rules + cfg->n_rules,
@@ -561,6 +665,7 @@ undo:
 	/* 0 goes on to state_commit, which counts it. */
 	if (r < 0)
 		apply_stats_record(dm, false);
+	entry_change_undo(a, &ec);
 	if (placed) {
 		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at + 1], &cfg->rules[idx + 1],
 				    -1);

@@ -220,7 +220,9 @@ static int sets_gone(const struct pc_ruleset *old, const struct side *new, struc
 		if (o->kind != PC_NFT_SET)
 			continue;
 		c = counterpart(new, o);
-		r = c ? set_definition_differs(o->obj, c->obj) : 1;
+		/* One object in both rulesets (a change made on a copy that
+		 * shares what it did not change): the same set. */
+		r = !c ? 1 : c->obj == o->obj ? 0 : set_definition_differs(o->obj, c->obj);
 		if (r < 0)
 			return r;
 		if (!r)
@@ -478,7 +480,7 @@ static int sets_change(struct delta_ctx *x)
 		if (o->kind != PC_NFT_SET)
 			continue;
 		c = counterpart(&x->o, o);
-		if (!c || names_find(&x->gone, object_name(o)) ||
+		if (!c || c->obj == o->obj || names_find(&x->gone, object_name(o)) ||
 		    (o->elems_digest && o->elems_digest == c->elems_digest))
 			continue;
 		if (o->elems_digest && c->elems_digest)
