@@ -102,6 +102,8 @@ PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
 PC_DAEMON_TESTS += tests/integration/test_sets.sh
 # The last good copy: written after the reply, at exit, whole after kill -9.
 PC_DAEMON_TESTS += tests/integration/test_state_copy.sh
+# User and group read from the files: no NSS module mapped.
+PC_DAEMON_TESTS += tests/integration/test_nss_files.sh
 # Containers and routed traffic: published ports obey the in rules; forward rules.
 PC_DAEMON_TESTS += tests/integration/test_containers.sh tests/integration/test_forward.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
