@@ -164,6 +164,39 @@ START_TEST(test_writes_only_what_changed)
 }
 END_TEST
 
+/* A file of the copy removed behind our back: the write that would link
+ * it fails, and the next save reads the disk again and puts it back. */
+START_TEST(test_copy_damaged)
+{
+	char path[PATH_MAX * 2];
+
+	put("10-a.rules", "allow 80/tcp\n");
+	put("20-b.rules", "allow 81/tcp\n");
+	save();
+	ck_assert_int_eq(pc_state_flush(), 0);
+	snprintf(path, sizeof(path), "%s/last-good/etc/rules.d/20-b.rules", state);
+	ck_assert_int_eq(unlink(path), 0);
+	put("10-a.rules", "allow 82/tcp\n");
+	put("30-c.rules", "allow 83/tcp\n");
+	save();
+	ck_assert_int_lt(pc_state_flush(), 0);
+	/* Whole still: the old copy, less what was removed. */
+	ck_assert_str_eq(copy_of("10-a.rules", NULL), "allow 80/tcp\n");
+	save();
+	ck_assert_int_eq(pc_state_flush(), 0);
+	ck_assert_str_eq(copy_of("10-a.rules", NULL), "allow 82/tcp\n");
+	ck_assert_str_eq(copy_of("20-b.rules", NULL), "allow 81/tcp\n");
+	ck_assert_str_eq(copy_of("30-c.rules", NULL), "allow 83/tcp\n");
+	/* A change undone before the write: the copy holds the files. */
+	put("10-a.rules", "allow 84/tcp\n");
+	save();
+	put("10-a.rules", "allow 82/tcp\n");
+	save();
+	ck_assert_int_eq(pc_state_flush(), 0);
+	ck_assert_str_eq(copy_of("10-a.rules", NULL), "allow 82/tcp\n");
+}
+END_TEST
+
 /* A copy written by hand beside (pc_state_save_named of last-good, as a
  * rollback does) wins over a save not yet written, and the next save
  * compares with it on disk. */
@@ -263,6 +296,7 @@ static Suite *state_copy_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_writes_only_what_changed);
+	tcase_add_test(tc, test_copy_damaged);
 	tcase_add_test(tc, test_named_copy_supersedes);
 	tcase_add_test(tc, test_killed_at_any_instant);
 	tcase_set_timeout(tc, 60);
