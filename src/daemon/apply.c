@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,32 @@ static int key_of(const struct state_file *f, char **key)
 	return asprintf(key, "%s/%s", f->sub, f->rel) < 0 ? (*key = NULL, -ENOMEM) : 0;
 }
 
+/* New copies a crash left half made (".last-good.PID" of a process gone):
+ * never read, but each may hold a whole configuration. */
+static void copy_leftovers_remove(const char *state_dir)
+{
+	_cleanup_(closedirp) DIR *dp = opendir(state_dir);
+	size_t n = strlen("." STATE_LAST_GOOD ".");
+	struct dirent *de;
+
+	while (dp && (de = readdir(dp))) {
+		char path[PATH_MAX], *end;
+		long pid;
+
+		if (strncmp(de->d_name, "." STATE_LAST_GOOD ".", n))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + n, &end, 10);
+		if (errno || *end || pid <= 0)
+			continue;
+		/* Another process's, still running: its own to finish. */
+		if (pid != getpid() && !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name) < (int)sizeof(path))
+			(void)remove_tree(path);
+	}
+}
+
 /* Not known yet (a start): the copy on disk is read once; files that
  * differ are marked, and any it holds beyond cfg's make it be rebuilt. */
 static int copy_learn(const char *state_dir, const char *dir, const struct state_files *files)
@@ -361,6 +388,7 @@ static int copy_learn(const char *state_dir, const char *dir, const struct state
 	size_t n_present = 0, n_files = 0;
 	int r;
 
+	copy_leftovers_remove(state_dir);
 	copy.state_dir = strdup(state_dir);
 	if (!copy.state_dir)
 		return -ENOMEM;

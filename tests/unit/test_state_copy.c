@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -285,6 +286,23 @@ START_TEST(test_killed_at_any_instant)
 		kill(pid, SIGKILL);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(copy_state() != 0, "round %d: the copy is a mix", round);
+	}
+	/* What the killed children left half made is removed when the copy
+	 * is next read from the disk. */
+	{
+		char lg[PATH_MAX * 2];
+		struct dirent *de;
+		DIR *dp;
+
+		snprintf(lg, sizeof(lg), "%s/last-good", state);
+		ck_assert_int_eq(pc_state_remove_tree(lg), 0);
+		save();
+		dp = opendir(state);
+		ck_assert_ptr_nonnull(dp);
+		while ((de = readdir(dp)))
+			ck_assert_msg(strncmp(de->d_name, ".last-good.", 11), "left over: %s",
+				      de->d_name);
+		closedir(dp);
 	}
 }
 END_TEST
