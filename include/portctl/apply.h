@@ -57,8 +57,8 @@ int pc_apply_config(const struct pc_paths *paths, struct pc_nl *nl,
  *                          rules.d/ *.rules, overriding zone/service files)
  *   STATE/last-good/share/ what came from paths->data_dir (shipped files)
  * so loading it needs nothing but paths pointing there (pc_state_paths).
- * cfg is compared with what the copy holds (kept in memory), and only the
- * files that differ are written: one replaced by a rename, more in a new
+ * cfg is compared with what the copy holds (a length and a hash per file,
+ * kept in memory), and only the files that differ are written: one replaced by a rename, more in a new
  * copy (unchanged files hard-linked) swapped in with one rename, so a crash
  * leaves either the old copy or the new one. The write is not made here but
  * STATE_SAVE_DELAY_MS later (pc_state_save_due, pc_state_flush), off the
