@@ -12,7 +12,9 @@
 # request and the reply -- fsync, netlink (sendto/recvmsg/poll: the client's
 # socket uses recvfrom/sendmsg), other files, the log -- and what it does
 # after the reply (the last good copy's write, STATE_SAVE_DELAY_MS later).
-# The rest of the round trip: the socket, wake-ups and scheduling.
+# The rest of the round trip: the socket, wake-ups and scheduling. The
+# traced syscall times are inflated by the tracing: they may add up to more
+# than the CPU measured without it.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
@@ -132,11 +134,11 @@ printf '  nft add rule inet t c tcp dport 443 accept (kernel only, nothing saved
 printf '  parts: CLI start+exit without a request (portctl version)   %s  (fork+exec of /bin/true: %s)\n' \
 	"$(cat "$PC_TMP/exec")" "$(cat "$PC_TMP/true")"
 printf '         daemon CPU, user and kernel (parse, compile, json...)  %s\n' "$cpu"
-printf '           of it in netlink syscalls (the commit included)      %s\n' "$3"
-printf '           of it in other file syscalls (open, read, stat...)   %s\n' "$4"
-printf '           of it in the log write                               %s\n' "$5"
+printf '           in netlink syscalls (the commit included; traced)    %s\n' "$3"
+printf '           in other file syscalls (open, read, stat...; traced) %s\n' "$4"
+printf '           in the log write (traced)                            %s\n' "$5"
 printf '         waiting in fsync of the rules file (%s per change)       %s\n' "$2" "$1"
-printf '         socket, wake-ups, scheduling: the rest               %s\n' \
+printf '         the rest: socket, wake-ups (negative: within the noise)   %s\n' \
 	"$(awk -v rt="$rt" -v e="$(cat "$PC_TMP/exec")" -v c="$cpu" -v f="$1" \
 		'BEGIN { if (f == "?") print "?"; else printf "%.2f", rt - e - c - f }')"
 printf '  after the reply (200 ms later): the last good copy, %s fsync(s)   %s\n' "$7" "$6"
