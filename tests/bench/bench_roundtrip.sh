@@ -148,6 +148,7 @@ echo "(syscall times from perf trace -p, which slows each call: the parts are up
 # copy's write; as root (no user "portctl" on this machine: NSS is asked,
 # and loads its modules) and as a user of /etc/passwd as the package runs
 # it (--user nobody here).
+# idle_rss LABEL: one line, "LABEL VmRSS (RssAnon, RssFile), Pss".
 idle_rss() {
 	rm -f "$PC_TMP/etc/rules.d/"*.rules
 	rm -rf "$PC_TMP/state"
@@ -155,23 +156,22 @@ idle_rss() {
 	pc_until 5 test -d "$PC_TMP/state/last-good"
 	sleep 1
 	set -- $(awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s ", $2 }' "/proc/$PCD_PID/status")
-	printf '%s KiB (RssAnon %s, RssFile %s), Pss %s KiB\n' "$1" "$2" "$3" \
+	printf '  %-30s %s KiB (RssAnon %s, RssFile %s), Pss %s KiB\n' "$LABEL" "$1" "$2" "$3" \
 		"$(awk '/^Pss:/ { print $2 }' "/proc/$PCD_PID/smaps_rollup")"
 	pcd_stop
 }
 echo "portctld idle, empty configuration, VmRSS:"
-printf '  as root, no portctl user:      %s' "$(idle_rss)"
-echo
+LABEL="as root, no portctl user:" idle_rss
 PC_PORTCTLD_REAL=$PC_PORTCTLD
 PC_PORTCTLD="$PC_TMP/portctld-user"
 printf '#!/bin/sh\nexec %s "$@" --user nobody\n' "$PC_PORTCTLD_REAL" >"$PC_PORTCTLD"
 chmod +x "$PC_PORTCTLD"
-printf '  as its own user (nobody):      %s' "$(idle_rss)"
-echo
+LABEL="as its own user (nobody):" idle_rss
 PC_PORTCTLD=$PC_PORTCTLD_REAL
 sleep 30 &
 SLEEPER=$!
-pc_until 5 grep -q '^VmRSS' "/proc/$SLEEPER/status"
+# Asleep: past its start-up, libc's pages in.
+pc_until 5 grep -q '^State:.*S (sleeping)' "/proc/$SLEEPER/status"
 printf '  sleep(1), libc alone (the floor of a glibc program): %s KiB\n' \
 	"$(awk '/^VmRSS:/ { print $2 }' "/proc/$SLEEPER/status")"
 kill "$SLEEPER"; wait "$SLEEPER" 2>/dev/null
