@@ -57,10 +57,19 @@ int pc_apply_config(const struct pc_paths *paths, struct pc_nl *nl,
  *                          rules.d/ *.rules, overriding zone/service files)
  *   STATE/last-good/share/ what came from paths->data_dir (shipped files)
  * so loading it needs nothing but paths pointing there (pc_state_paths).
- * The copy is written beside and swapped in with one rename, so a crash
- * leaves either the old copy or the new one. Returns 0 or -errno.
+ * cfg is compared with what the copy holds (a length and a hash per file,
+ * kept in memory), and only the files that differ are written: one replaced by a rename, more in a new
+ * copy (unchanged files hard-linked) swapped in with one rename, so a crash
+ * leaves either the old copy or the new one. The write is not made here but
+ * STATE_SAVE_DELAY_MS later (pc_state_save_due, pc_state_flush), off the
+ * request's path; a crash before it leaves the previous copy. Returns 0 or
+ * -errno.
  */
 int pc_state_save(const struct pc_paths *paths, const struct pc_config *cfg);
+/* When the copy's pending write is due (CLOCK_MONOTONIC ms; UINT64_MAX:
+ * none), and that write made now (0, nothing pending, or -errno). */
+uint64_t pc_state_save_due(void);
+int pc_state_flush(void);
 
 /* Paths that load the saved copy; strings are kept in buf (PATH_MAX * 2). */
 int pc_state_paths(const struct pc_paths *paths, struct pc_paths *out, char *buf, size_t size);

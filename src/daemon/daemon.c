@@ -82,7 +82,17 @@ static uint64_t on_deadline(void *userdata)
 	uint64_t temp = temporary_deadline(userdata);
 
 	first = first < temp ? first : temp;
-	return first < drift ? first : drift;
+	first = first < drift ? first : drift;
+	return first < pc_state_save_due() ? first : pc_state_save_due();
+}
+
+/* The last good copy's write, left for after the reply (pc_state_save). */
+static void state_copy_flush(void)
+{
+	int r = pc_state_flush();
+
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
 }
 
 static void on_expire(void *userdata)
@@ -93,6 +103,8 @@ static void on_expire(void *userdata)
 	if (temporary_deadline(userdata) <= pc_now_ms())
 		temporary_expire_due(userdata);
 	drift_expire(userdata);
+	if (pc_state_save_due() <= pc_now_ms())
+		state_copy_flush();
 }
 
 static const struct pc_server_ops server_ops = {
@@ -421,6 +433,7 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		/* The start-up compile's freed heap goes back (see daemon_request). */
 		malloc_trim(0);
 		r = server_run(dm.server);
+		state_copy_flush();
 	}
 	pc_config_free(files);
 	daemon_done(&dm);

@@ -100,6 +100,10 @@ PC_DAEMON_TESTS += tests/integration/test_remove_table.sh
 PC_DAEMON_TESTS += tests/integration/test_daemon_drain.sh
 # Named address sets fed from list files.
 PC_DAEMON_TESTS += tests/integration/test_sets.sh
+# The last good copy: written after the reply, at exit, whole after kill -9.
+PC_DAEMON_TESTS += tests/integration/test_state_copy.sh
+# User and group read from the files: no NSS module mapped.
+PC_DAEMON_TESTS += tests/integration/test_nss_files.sh
 # Containers and routed traffic: published ports obey the in rules; forward rules.
 PC_DAEMON_TESTS += tests/integration/test_containers.sh tests/integration/test_forward.sh
 EXTRA_DIST += tests/integration/hostile_clients.py
@@ -148,3 +152,10 @@ TESTS += tests/unit/test_persist
 tests_unit_test_persist_SOURCES = tests/unit/test_persist.c
 tests_unit_test_persist_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_persist_LDADD = $(SERVE_LIBS) $(CHECK_LIBS)
+
+# The last good copy: only what changed is written, whole at every instant.
+check_PROGRAMS += tests/unit/test_state_copy
+TESTS += tests/unit/test_state_copy
+tests_unit_test_state_copy_SOURCES = tests/unit/test_state_copy.c
+tests_unit_test_state_copy_CFLAGS = $(TEST_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_state_copy_LDADD = $(APPLY_LIBS) $(CHECK_LIBS)

@@ -59,6 +59,8 @@ static int run_once(const struct pc_paths *paths, struct pc_nl *nl, double t[PH_
 	t0 = now_ms();
 	if (r >= 0)
 		r = pc_state_save(paths, cfg);
+	if (r >= 0)
+		r = pc_state_flush();
 	t[PH_STATE] = now_ms() - t0;
 	t0 = now_ms();
 	if (r < 0)
