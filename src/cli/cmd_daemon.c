@@ -4,7 +4,10 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "portctl/proto.h"
@@ -57,6 +60,116 @@ int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args
 	r = pc_client_call(fd, cmd, args, CLI_TIMEOUT_MS, resp, reason, sizeof(reason));
 	close(fd);
 	if (r == -EPROTONOSUPPORT)
+		return cli_error(ctx, CLI_EXIT_FAILURE, NULL, "%s", reason);
+	if (r < 0)
+		return cli_error(ctx, CLI_EXIT_UNREACHABLE, NULL, "%s: %s", path, reason);
+	return CLI_EXIT_OK;
+}
+
+/* The page at offset of a paged answer: its items, and how many there are
+ * in all (the container of both is data itself, or its member "in"). */
+struct page_view {
+	json_t *items;
+	size_t total;
+	json_int_t generation;
+};
+
+static struct page_view page_view(const json_t *data, const struct cli_paged *p)
+{
+	const json_t *c = p->in ? json_object_get(data, p->in) : data;
+
+	return (struct page_view){
+		.items = json_object_get(c, p->items),
+		.total = (size_t)json_integer_value(json_object_get(c, p->total)),
+		.generation = json_integer_value(json_object_get(data, "generation")),
+	};
+}
+
+/* Pages asked for one after another on one connection, until want items
+ * (SIZE_MAX: all) or the end: between two, portctld serves its other
+ * clients. When the configuration changed in between (its generation),
+ * the reading starts again, so that the items are of one configuration. */
+#define PAGED_RESTARTS_MAX 20
+
+static int page_ask(int fd, const char *cmd, json_t *a, json_int_t offset, size_t limit,
+		    struct pc_response *page, char *reason, size_t reason_size)
+{
+	if (json_object_set_new(a, "offset", json_integer(offset)) < 0 ||
+	    (limit != SIZE_MAX && json_object_set_new(a, "limit", json_integer((json_int_t)limit)) < 0))
+		return -ENOMEM;
+	return pc_client_call(fd, cmd, a, CLI_TIMEOUT_MS, page, reason, reason_size);
+}
+
+static int paged_read(int fd, const char *cmd, const json_t *args, const struct cli_paged *p,
+		      struct pc_response *resp, char *reason, size_t reason_size)
+{
+	json_int_t offset = json_integer_value(json_object_get(args, "offset"));
+	_cleanup_(json_decrefp) json_t *a = args ? json_deep_copy(args) : json_object();
+	struct page_view first = {0};
+	size_t got = 0;
+	int restarts = 0, r;
+
+	if (!a)
+		return -ENOMEM;
+	*resp = (struct pc_response){0};
+	for (;;) {
+		struct pc_response page;
+		struct page_view v;
+		size_t n;
+
+		r = page_ask(fd, cmd, a, offset + (json_int_t)got,
+			     p->want == SIZE_MAX ? SIZE_MAX : p->want - got, &page, reason,
+			     reason_size);
+		if (r < 0) {
+			pc_response_done(resp);
+			return r;
+		}
+		v = page_view(page.data, p);
+		n = json_is_array(v.items) ? json_array_size(v.items) : 0;
+		if (got > 0 && page.status == PC_STATUS_OK && v.generation != first.generation) {
+			/* Another configuration since the first page: again. */
+			pc_response_done(&page);
+			pc_response_done(resp);
+			got = 0;
+			if (++restarts > PAGED_RESTARTS_MAX) {
+				snprintf(reason, reason_size,
+					 "the configuration changed while being read, %d times",
+					 restarts);
+				return -EAGAIN;
+			}
+			continue;
+		}
+		if (got == 0 || page.status != PC_STATUS_OK) {
+			pc_response_done(resp);
+			*resp = page;
+			first = v;
+		} else {
+			json_array_extend(first.items, v.items);
+			pc_response_done(&page);
+		}
+		if (resp->status != PC_STATUS_OK || n == 0)
+			return 0;
+		got += n;
+		if (got >= p->want || (size_t)offset + got >= v.total)
+			return 0;
+	}
+}
+
+int cli_daemon_call_paged(struct cli_context *ctx, const char *cmd, const json_t *args,
+			  const struct cli_paged *p, struct pc_response *resp)
+{
+	const char *path = ctx->paths.socket_path;
+	char reason[PC_PROTO_REASON_MAX] = "";
+	int fd = pc_client_connect(path);
+	int r;
+
+	if (fd < 0)
+		return unreachable(ctx, path, fd);
+	r = paged_read(fd, cmd, args, p, resp, reason, sizeof(reason));
+	close(fd);
+	if (r == -ENOMEM)
+		snprintf(reason, sizeof(reason), "%s", strerror(-r));
+	if (r == -EPROTONOSUPPORT || r == -EAGAIN || r == -ENOMEM)
 		return cli_error(ctx, CLI_EXIT_FAILURE, NULL, "%s", reason);
 	if (r < 0)
 		return cli_error(ctx, CLI_EXIT_UNREACHABLE, NULL, "%s: %s", path, reason);
