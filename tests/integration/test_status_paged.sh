@@ -1,0 +1,74 @@
+#!/bin/sh
+# A big read does not hold portctld: with 50,000 rules, `status --json`
+# and `metrics` are read a page at a time (each page one request), and
+# another client's `allow` is served while such a read is under way (the
+# reader stopped between two of its pages). The reader then starts again
+# from its first page, the configuration having changed, and prints every
+# rule once, in order, the new one included; plain status shows a page.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+N=50000
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
+awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++)
+	printf "deny from 10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' \
+	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+pcd_start
+LOG="$PC_TMP/portctld.log"
+pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@"; }
+# requests PID CMD: how many CMD requests portctld took from PID.
+requests() { grep -c "pid $1: $2\$" "$LOG" || true; }
+
+# What one request answers is a page, whatever the client asks for.
+total=$(pctl status --json --limit 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["rules_total"])')
+[ "$total" -gt "$N" ] || pc_fail "status says $total rules, expected more than $N"
+
+for cmd in "status --json" metrics; do
+	verb=${cmd%% *}
+	# Not through pctl: a backgrounded function is a subshell of another pid.
+	"$PCD_PORTCTL" -s "$PCD_SOCK" $cmd >"$PC_TMP/big.out" &
+	big=$!
+	# Stopped as soon as its first request is in: it has more to ask for.
+	tries=2000
+	while [ "$(requests "$big" "$verb")" -eq 0 ]; do
+		kill -0 "$big" 2>/dev/null || break
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || pc_fail "$cmd: no request from pid $big in the log"
+		sleep 0.005
+	done
+	kill -STOP "$big" || { tail -5 "$LOG"; pc_fail "$cmd ended before it could be stopped"; }
+	before=$(requests "$big" "$verb")
+	# Another client, served while the big read is under way.
+	port=$((4000 + ${#verb}))
+	pctl allow "$port/tcp" >/dev/null || pc_fail "allow $port/tcp while '$cmd' was under way"
+	kill -0 "$big" || pc_fail "$cmd did not wait"
+	kill -CONT "$big"
+	wait "$big" || pc_fail "$cmd failed"
+	after=$(requests "$big" "$verb")
+	[ "$after" -gt "$before" ] ||
+		pc_fail "$cmd: $before requests before the allow, $after in all: not read in pages"
+	pcd_log "$cmd: $after requests, the allow served after request $before"
+	case $cmd in
+	status*)
+		python3 - "$PC_TMP/big.out" "$port" <<'PY' || pc_fail "status --json is not whole"
+import json, sys
+d = json.load(open(sys.argv[1]))["data"]
+rules = d["rules"]
+assert len(rules) == d["rules_total"], (len(rules), d["rules_total"])
+assert [r["number"] for r in rules] == list(range(1, len(rules) + 1))
+assert any(r["text"] == "allow %s/tcp" % sys.argv[2] for r in rules), "the new rule is missing"
+PY
+		;;
+	metrics)
+		n=$(grep -c '^portctl_rule_packets_total{' "$PC_TMP/big.out")
+		[ "$n" -eq $((total + 2)) ] || pc_fail "metrics has $n rules, expected $((total + 2))"
+		;;
+	esac
+done
+
+# Plain status: a page, and says how to see the others.
+pctl status >"$PC_TMP/plain.out"
+grep -q "rules 1-1000 of $((total + 2)):" "$PC_TMP/plain.out" || pc_fail "plain status is not a page"
+[ "$(pctl status --all | grep -c '^deny from')" -eq "$N" ] || pc_fail "status --all is not whole"
+pc_log "ok"
