@@ -5,6 +5,8 @@
 # reader stopped between two of its pages). The reader then starts again
 # from its first page, the configuration having changed, and prints every
 # rule once, in order, the new one included; plain status shows a page.
+# A page's counters are read alone: the peer's packets, dropped by one host
+# of the big address map, count for that host's rule, not the map's first.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -14,11 +16,23 @@ pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "l
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++)
 	printf "deny from 10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' \
 	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+echo "deny from 10.99.7.2" >>"$PC_TMP/etc/rules.d/10-bulk.rules"
+N=$((N + 1))
 pcd_start
+pc_listen host tcp:1500
 LOG="$PC_TMP/portctld.log"
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@"; }
 # requests PID CMD: how many CMD requests portctld took from PID.
 requests() { grep -c "pid $1: $2\$" "$LOG" || true; }
+
+pc_expect timeout pc_probe peer tcp 10.99.7.1 1500
+n=$(pcd_rule_field "deny from 10.99.7.2" packets)
+[ "${n:-0}" -gt 0 ] || pc_fail "'deny from 10.99.7.2' counted '$n'"
+n=$(pcd_rule_field "deny from 10.0.0.1" packets)
+[ "$n" = 0 ] || pc_fail "'deny from 10.0.0.1' counted '$n', it decides nothing here"
+n=$("$PCD_PORTCTL" -s "$PCD_SOCK" --json status --offset "$((N - 1))" --limit 1 |
+	python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["rules"][0]; print(r["text"], r["packets"])')
+case $n in "deny from 10.99.7.2 "[1-9]*) ;; *) pc_fail "its page alone says '$n'" ;; esac
 
 # What one request answers is a page, whatever the client asks for.
 total=$(pctl status --json --limit 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["rules_total"])')
