@@ -64,6 +64,9 @@ struct cli_paged {
 	const char *in;    /* NULL: the answer's data; else its member */
 	const char *items; /* the array of this page's items */
 	const char *total; /* how many there are in all */
+	/* Non-NULL: items is a text, and this member says how many items the
+	 * page's text holds; the pages' texts are joined. */
+	const char *count;
 	size_t want;       /* how many to read (SIZE_MAX: all) */
 };
 /* cli_daemon_call for a paged read: the pages from args' "offset" on, as

@@ -85,6 +85,25 @@ static struct page_view page_view(const json_t *data, const struct cli_paged *p)
 	};
 }
 
+/* How many items a page holds: an array's size, or a text's count. */
+static size_t page_count(const json_t *data, const struct page_view *v, const struct cli_paged *p)
+{
+	if (p->count)
+		return json_is_string(v->items)
+			       ? (size_t)json_integer_value(json_object_get(data, p->count))
+			       : 0;
+	return json_is_array(v->items) ? json_array_size(v->items) : 0;
+}
+
+/* A later page's items after the first page's. */
+static int page_join(struct page_view *first, const struct page_view *v, struct pc_strbuf *text)
+{
+	if (json_is_array(first->items))
+		return json_array_extend(first->items, v->items) < 0 ? -ENOMEM : 0;
+	return pc_strbuf_append(text, json_string_value(v->items),
+				json_string_length(v->items));
+}
+
 /* Pages asked for one after another on one connection, until want items
  * (SIZE_MAX: all) or the end: between two, portctld serves its other
  * clients. When the configuration changed in between (its generation),
@@ -106,6 +125,7 @@ static int paged_read(int fd, const char *cmd, const json_t *args, const struct 
 	json_int_t offset = json_integer_value(json_object_get(args, "offset"));
 	_cleanup_(json_decrefp) json_t *a = args ? json_deep_copy(args) : json_object();
 	struct page_view first = {0};
+	struct pc_strbuf text = {0};
 	size_t got = 0;
 	int restarts = 0, r;
 
@@ -120,39 +140,51 @@ static int paged_read(int fd, const char *cmd, const json_t *args, const struct 
 		r = page_ask(fd, cmd, a, offset + (json_int_t)got,
 			     p->want == SIZE_MAX ? SIZE_MAX : p->want - got, &page, reason,
 			     reason_size);
-		if (r < 0) {
-			pc_response_done(resp);
-			return r;
-		}
+		if (r < 0)
+			break;
 		v = page_view(page.data, p);
-		n = json_is_array(v.items) ? json_array_size(v.items) : 0;
+		n = page_count(page.data, &v, p);
 		if (got > 0 && page.status == PC_STATUS_OK && v.generation != first.generation) {
 			/* Another configuration since the first page: again. */
 			pc_response_done(&page);
 			pc_response_done(resp);
+			pc_strbuf_free(&text);
 			got = 0;
 			if (++restarts > PAGED_RESTARTS_MAX) {
 				snprintf(reason, reason_size,
 					 "the configuration changed while being read, %d times",
 					 restarts);
-				return -EAGAIN;
+				r = -EAGAIN;
+				break;
 			}
 			continue;
 		}
 		if (got == 0 || page.status != PC_STATUS_OK) {
 			pc_response_done(resp);
+			pc_strbuf_free(&text);
 			*resp = page;
 			first = v;
+			if (json_is_string(v.items))
+				r = pc_strbuf_append(&text, json_string_value(v.items),
+						     json_string_length(v.items));
 		} else {
-			json_array_extend(first.items, v.items);
+			r = page_join(&first, &v, &text);
 			pc_response_done(&page);
 		}
-		if (resp->status != PC_STATUS_OK || n == 0)
-			return 0;
+		if (r < 0 || resp->status != PC_STATUS_OK || n == 0)
+			break;
 		got += n;
 		if (got >= p->want || (size_t)offset + got >= v.total)
-			return 0;
+			break;
 	}
+	/* The texts joined, in place of the first page's. */
+	if (r >= 0 && text.buf && resp->data && json_is_string(first.items) &&
+	    json_string_setn(first.items, text.buf, text.len) < 0)
+		r = -ENOMEM;
+	pc_strbuf_free(&text);
+	if (r < 0)
+		pc_response_done(resp);
+	return r < 0 ? r : 0;
 }
 
 int cli_daemon_call_paged(struct cli_context *ctx, const char *cmd, const json_t *args,

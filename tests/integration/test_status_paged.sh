@@ -4,7 +4,8 @@
 # another client's `allow` is served while such a read is under way (the
 # reader stopped between two of its pages). The reader then starts again
 # from its first page, the configuration having changed, and prints every
-# rule once, in order, the new one included; plain status shows a page.
+# rule once, in order, the new one included; plain status shows a page;
+# export is read in pages too.
 # A page's counters are read alone: the peer's packets, dropped by one host
 # of the big address map, count for that host's rule, not the map's first.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +81,15 @@ PY
 		;;
 	esac
 done
+
+# export too comes a page per request, whole, each rule once.
+"$PCD_PORTCTL" -s "$PCD_SOCK" export >"$PC_TMP/export.out" &
+big=$!
+wait "$big" || pc_fail "export failed"
+[ "$(requests "$big" export)" -gt 1 ] || pc_fail "export was not read in pages"
+[ "$(grep -c '^deny from' "$PC_TMP/export.out")" -eq "$N" ] || pc_fail "export is not whole"
+[ "$(grep -c '^# rules, first match wins' "$PC_TMP/export.out")" -eq 1 ] ||
+	pc_fail "export's head is not there once"
 
 # Plain status: a page, and says how to see the others.
 pctl status >"$PC_TMP/plain.out"
