@@ -68,20 +68,35 @@ static void counter_index_clear(struct counter_index *x)
 }
 
 /* A host a rule names alone ("deny from ADDR"): merged address maps hold
- * one element per such host, decided by the first such rule. */
+ * one element per such host, decided by the first such rule. A hash table
+ * by address; each chain in increasing rule order. */
 struct host_owner {
 	uint8_t family, addr[16];
 	uint32_t rule;
+	uint32_t next; /* index + 1 of the next entry in the chain, 0: none */
 };
 
-static int host_owner_cmp(const void *a, const void *b)
-{
-	const struct host_owner *x = a, *y = b;
-	int c = x->family - y->family;
+struct host_owners {
+	struct host_owner *items;
+	size_t n, cap;
+	uint32_t *head, *tail; /* by bucket: index + 1, 0: empty */
+	size_t mask;
+};
 
-	if (!c)
-		c = memcmp(x->addr, y->addr, sizeof(x->addr));
-	return c ? c : (x->rule > y->rule) - (x->rule < y->rule);
+static void host_owners_free(struct host_owners *h)
+{
+	free(h->items);
+	free(h->head);
+	free(h->tail);
+}
+
+static size_t host_hash(uint8_t family, const uint8_t addr[16], size_t mask)
+{
+	uint64_t a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return (size_t)(((a ^ (b * 0x9e3779b97f4a7c15u) ^ family) * 0xff51afd7ed558ccdu) >> 32) & mask;
 }
 
 static bool rule_addr_only(const struct pc_rule *r)
@@ -89,11 +104,36 @@ static bool rule_addr_only(const struct pc_rule *r)
 	return !r->n_ports && !r->l4proto && !r->n_sports && (!r->n_from || !r->n_to);
 }
 
-static int host_owners_make(const struct pc_config *cfg, struct host_owner **out, size_t *n)
+static int host_owners_add(struct host_owners *h, const struct pc_prefix *p, uint32_t rule)
 {
-	size_t k = 0, cap = 0;
+	struct host_owner *o = PC_ARRAY_PUSH(h->items, h->n, h->cap);
+	size_t b;
 
-	*out = NULL;
+	if (!o)
+		return -ENOMEM;
+	*o = (struct host_owner){.family = p->family, .rule = rule};
+	memcpy(o->addr, p->addr, sizeof(o->addr));
+	b = host_hash(o->family, o->addr, h->mask);
+	if (h->tail[b])
+		h->items[h->tail[b] - 1].next = (uint32_t)h->n;
+	else
+		h->head[b] = (uint32_t)h->n;
+	h->tail[b] = (uint32_t)h->n;
+	return 0;
+}
+
+static int host_owners_make(const struct pc_config *cfg, struct host_owners *h)
+{
+	size_t buckets = 16;
+
+	*h = (struct host_owners){0};
+	while (buckets < 2 * cfg->n_rules)
+		buckets *= 2;
+	h->mask = buckets - 1;
+	h->head = calloc(buckets, sizeof(*h->head));
+	h->tail = calloc(buckets, sizeof(*h->tail));
+	if (!h->head || !h->tail)
+		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		const struct pc_rule *r = &cfg->rules[i];
 		const struct pc_prefix *p = r->n_from ? r->from : r->to;
@@ -101,21 +141,11 @@ static int host_owners_make(const struct pc_config *cfg, struct host_owner **out
 
 		if (!rule_addr_only(r))
 			continue;
-		for (size_t j = 0; j < np; j++) {
-			struct host_owner *h;
-
-			if (p[j].len != (p[j].family == AF_INET ? 32 : 128))
-				continue;
-			h = PC_ARRAY_PUSH(*out, k, cap);
-			if (!h)
+		for (size_t j = 0; j < np; j++)
+			if (p[j].len == (p[j].family == AF_INET ? 32 : 128) &&
+			    host_owners_add(h, &p[j], (uint32_t)i) < 0)
 				return -ENOMEM;
-			*h = (struct host_owner){.family = p[j].family, .rule = (uint32_t)i};
-			memcpy(h->addr, p[j].addr, sizeof(h->addr));
-		}
 	}
-	if (k)
-		qsort(*out, k, sizeof(**out), host_owner_cmp);
-	*n = k;
 	return 0;
 }
 
@@ -133,37 +163,29 @@ static bool rules_same_group(const struct pc_rule *a, const struct pc_rule *b)
  * map's first on, of its zones, naming that host alone; first when none
  * does (a range's element, or a host a wider prefix decides). */
 static const struct pc_rule *host_owner_find(const struct pc_config *cfg,
-					     const struct host_owner *hosts, size_t n,
+					     const struct host_owners *h,
 					     const struct pc_rule *first,
 					     const struct nftnl_set_elem *ce)
 {
 	/* libnftnl takes no const, but reading an attribute changes nothing. */
 	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
-	struct host_owner key = {0};
-	uint32_t len = 0;
-	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	size_t lo = 0, hi = n;
+	uint8_t addr[16] = {0}, family;
+	uint32_t len = 0, k;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 
-	if (!k || (len != 4 && len != 16) ||
+	if (!key || (len != 4 && len != 16) ||
 	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
 		return first;
-	key.family = len == 4 ? AF_INET : AF_INET6;
-	memcpy(key.addr, k, len);
-	key.rule = (uint32_t)(first - cfg->rules);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	family = len == 4 ? AF_INET : AF_INET6;
+	memcpy(addr, key, len);
+	for (k = h->head[host_hash(family, addr, h->mask)]; k; k = h->items[k - 1].next) {
+		const struct host_owner *o = &h->items[k - 1];
 
-		if (host_owner_cmp(&hosts[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (o->family == family && !memcmp(o->addr, addr, sizeof(addr)) &&
+		    &cfg->rules[o->rule] >= first && rules_same_group(&cfg->rules[o->rule], first))
+			return &cfg->rules[o->rule];
 	}
-	for (; lo < n && hosts[lo].family == key.family &&
-	       !memcmp(hosts[lo].addr, key.addr, sizeof(key.addr));
-	     lo++)
-		if (rules_same_group(&cfg->rules[hosts[lo].rule], first))
-			return &cfg->rules[hosts[lo].rule];
 	return first;
 }
 
@@ -209,10 +231,11 @@ static size_t rule_index(const struct pc_config *cfg, const struct pc_rule *r)
 static int counter_index_make(const struct pc_config *cfg, const struct pc_ruleset *rs,
 			      struct counter_index *x)
 {
-	_cleanup_free_ struct host_owner *hosts = NULL;
-	_cleanup_free_ size_t *owner = NULL;
+	_cleanup_free_ struct pc_elem_owner *ports = NULL;
+	_cleanup_free_ size_t *owner = NULL, *port_at = NULL;
+	struct host_owners hosts = {0};
 	struct elem_collect c = {0};
-	size_t n_hosts = 0;
+	size_t n_ports = 0;
 	int r;
 
 	*x = (struct counter_index){.cfg = cfg, .rs = rs, .installed = rs->installed};
@@ -238,9 +261,28 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		if (nftnl_set_elem_foreach(o->obj, elem_collect_cb, &c) < 0)
 			goto fail;
 	}
-	r = pc_ruleset_elem_rules(cfg, c.items, c.n);
+	/* Port map elements by the rules' ports (pc_ruleset_elem_rules), those
+	 * alone: its sort of every rule is for nothing in an address map. */
+	ports = malloc((c.n + 1) * sizeof(*ports));
+	port_at = malloc((c.n + 1) * sizeof(*port_at));
+	r = ports && port_at ? 0 : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < c.n; i++) {
+		uint32_t len = 0;
+
+		c.items[i].rule = c.items[i].first;
+		if (c.refs[i].elem && nftnl_set_elem_get((struct nftnl_set_elem *)c.refs[i].elem,
+							 NFTNL_SET_ELEM_KEY, &len) &&
+		    len == 8) {
+			port_at[n_ports] = i;
+			ports[n_ports++] = c.items[i];
+		}
+	}
 	if (r >= 0)
-		r = host_owners_make(cfg, &hosts, &n_hosts);
+		r = pc_ruleset_elem_rules(cfg, ports, n_ports);
+	for (size_t i = 0; r >= 0 && i < n_ports; i++)
+		c.items[port_at[i]].rule = ports[i].rule;
+	if (r >= 0)
+		r = host_owners_make(cfg, &hosts);
 	owner = malloc((c.n + 1) * sizeof(*owner));
 	x->start = calloc(cfg->n_rules + 2, sizeof(*x->start));
 	x->refs = malloc((c.n + 1) * sizeof(*x->refs));
@@ -252,7 +294,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		const struct pc_rule *rule = c.items[i].rule;
 
 		if (c.refs[i].elem && rule == c.items[i].first)
-			rule = host_owner_find(cfg, hosts, n_hosts, rule, c.refs[i].elem);
+			rule = host_owner_find(cfg, &hosts, rule, c.refs[i].elem);
 		owner[i] = rule_index(cfg, rule);
 		if (owner[i] != SIZE_MAX)
 			x->start[owner[i] + 1]++;
@@ -269,10 +311,12 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 	x->start[0] = 0;
 	free(c.items);
 	free(c.refs);
+	host_owners_free(&hosts);
 	return 0;
 fail:
 	free(c.items);
 	free(c.refs);
+	host_owners_free(&hosts);
 	counter_index_clear(x);
 	return c.err ? c.err : -ENOMEM;
 }
