@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter/nf_tables.h>
 #include <sys/socket.h>
 
@@ -160,8 +161,8 @@ static bool rules_same_group(const struct pc_rule *a, const struct pc_rule *b)
 }
 
 /* The rule of an address map's host element: the first rule from the
- * map's first on, of its zones, naming that host alone; first when none
- * does (a range's element, or a host a wider prefix decides). */
+ * map's first on, of its zones, naming that host alone; NULL when none
+ * does (a range's element, or no rule names the host alone). */
 static const struct pc_rule *host_owner_find(const struct pc_config *cfg,
 					     const struct host_owners *h,
 					     const struct pc_rule *first,
@@ -176,7 +177,7 @@ static const struct pc_rule *host_owner_find(const struct pc_config *cfg,
 	if (!key || (len != 4 && len != 16) ||
 	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
-		return first;
+		return NULL;
 	family = len == 4 ? AF_INET : AF_INET6;
 	memcpy(addr, key, len);
 	for (k = h->head[host_hash(family, addr, h->mask)]; k; k = h->items[k - 1].next) {
@@ -186,7 +187,157 @@ static const struct pc_rule *host_owner_find(const struct pc_config *cfg,
 		    &cfg->rules[o->rule] >= first && rules_same_group(&cfg->rules[o->rule], first))
 			return &cfg->rules[o->rule];
 	}
-	return first;
+	return NULL;
+}
+
+static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const struct nftnl_udata **tb = data;
+	uint8_t type = nftnl_udata_type(attr);
+
+	if (type == NFTNL_UDATA_SET_ELEM_COMMENT)
+		tb[type] = attr;
+	return 0;
+}
+
+/* The compiler marks each element of a merged map with the comment of the
+ * rule that decides it: the rule's own comment, or its file's base name
+ * and line ("20-web.rules:4"). A hash table of the rules by that text
+ * finds the rule of an address range's element. */
+struct comment_owners {
+	uint32_t *head, *next; /* head by bucket, next by rule: index + 1, 0: none */
+	size_t mask;
+};
+
+static const char *rule_base(const struct pc_rule *r)
+{
+	const char *file = r->loc.file ? r->loc.file : "-";
+	const char *base = strrchr(file, '/');
+
+	return base ? base + 1 : file;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
+	return h;
+}
+
+static size_t rule_comment_hash(const struct pc_rule *r, size_t mask)
+{
+	char line[16];
+	const char *base;
+	uint64_t h = 0xcbf29ce484222325u;
+
+	if (r->comment)
+		return (size_t)fnv(h, r->comment, strlen(r->comment)) & mask;
+	base = rule_base(r);
+	h = fnv(h, base, strlen(base));
+	return (size_t)fnv(h, line, (size_t)snprintf(line, sizeof(line), ":%u", r->loc.line)) &
+	       mask;
+}
+
+static bool rule_comment_is(const struct pc_rule *r, const char *text, size_t len)
+{
+	const char *base;
+	char line[16];
+	size_t bl;
+
+	if (r->comment)
+		return strlen(r->comment) == len && !memcmp(r->comment, text, len);
+	base = rule_base(r);
+	bl = strlen(base);
+	snprintf(line, sizeof(line), ":%u", r->loc.line);
+	return bl + strlen(line) == len && !memcmp(base, text, bl) &&
+	       !memcmp(line, text + bl, len - bl);
+}
+
+static void comment_owners_free(struct comment_owners *c)
+{
+	free(c->head);
+	free(c->next);
+}
+
+static int comment_owners_make(const struct pc_config *cfg, struct comment_owners *c)
+{
+	size_t buckets = 16;
+	_cleanup_free_ uint32_t *tail = NULL;
+
+	*c = (struct comment_owners){0};
+	while (buckets < 2 * cfg->n_rules)
+		buckets *= 2;
+	c->mask = buckets - 1;
+	c->head = calloc(buckets, sizeof(*c->head));
+	c->next = calloc(cfg->n_rules + 1, sizeof(*c->next));
+	tail = calloc(buckets, sizeof(*tail));
+	if (!c->head || !c->next || !tail)
+		return -ENOMEM;
+	/* Each chain in increasing rule order. */
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		size_t b = rule_comment_hash(&cfg->rules[i], c->mask);
+
+		if (tail[b])
+			c->next[tail[b] - 1] = (uint32_t)(i + 1);
+		else
+			c->head[b] = (uint32_t)(i + 1);
+		tail[b] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* The comment of an element, NULL when it has none. */
+static const char *elem_comment(const struct nftnl_set_elem *ce, size_t *tl)
+{
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
+	const struct nftnl_udata *attr[NFTNL_UDATA_SET_ELEM_MAX + 1] = {0};
+	uint32_t len = 0;
+	const void *ud = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)
+				 ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len)
+				 : NULL;
+	const char *text;
+
+	if (!ud || nftnl_udata_parse(ud, len, udata_comment_cb, attr) < 0 ||
+	    !attr[NFTNL_UDATA_SET_ELEM_COMMENT])
+		return NULL;
+	text = nftnl_udata_get(attr[NFTNL_UDATA_SET_ELEM_COMMENT]);
+	*tl = strnlen(text, nftnl_udata_len(attr[NFTNL_UDATA_SET_ELEM_COMMENT]));
+	return text;
+}
+
+/* The first rule from first on, of its zones, whose comment is text;
+ * NULL when none is. */
+static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
+						const struct comment_owners *c,
+						const struct pc_rule *first, const char *text, size_t tl)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (uint32_t k = c->head[(size_t)fnv(h, text, tl) & c->mask]; k; k = c->next[k - 1]) {
+		const struct pc_rule *r = &cfg->rules[k - 1];
+
+		if (r >= first && rule_comment_is(r, text, tl) && rules_same_group(r, first))
+			return r;
+	}
+	return NULL;
+}
+
+/* An address map's element: the rule naming its host alone, when the
+ * element carries that rule's comment (a wider prefix may decide a host);
+ * else the first rule whose comment it carries (a range's); else first. */
+static const struct pc_rule *addr_owner(const struct pc_config *cfg, const struct host_owners *h,
+					const struct comment_owners *c,
+					const struct pc_rule *first, const struct nftnl_set_elem *e)
+{
+	const struct pc_rule *host = host_owner_find(cfg, h, first, e), *by;
+	size_t tl = 0;
+	const char *text = elem_comment(e, &tl);
+
+	if (host && (!text || rule_comment_is(host, text, tl)))
+		return host;
+	by = text ? comment_owner_find(cfg, c, first, text, tl) : NULL;
+	return by ? by : host ? host : first;
 }
 
 struct elem_collect {
@@ -234,6 +385,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 	_cleanup_free_ struct pc_elem_owner *ports = NULL;
 	_cleanup_free_ size_t *owner = NULL, *port_at = NULL;
 	struct host_owners hosts = {0};
+	struct comment_owners comments = {0};
 	struct elem_collect c = {0};
 	size_t n_ports = 0;
 	int r;
@@ -283,6 +435,8 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		c.items[port_at[i]].rule = ports[i].rule;
 	if (r >= 0)
 		r = host_owners_make(cfg, &hosts);
+	if (r >= 0)
+		r = comment_owners_make(cfg, &comments);
 	owner = malloc((c.n + 1) * sizeof(*owner));
 	x->start = calloc(cfg->n_rules + 2, sizeof(*x->start));
 	x->refs = malloc((c.n + 1) * sizeof(*x->refs));
@@ -294,7 +448,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		const struct pc_rule *rule = c.items[i].rule;
 
 		if (c.refs[i].elem && rule == c.items[i].first)
-			rule = host_owner_find(cfg, &hosts, rule, c.refs[i].elem);
+			rule = addr_owner(cfg, &hosts, &comments, rule, c.refs[i].elem);
 		owner[i] = rule_index(cfg, rule);
 		if (owner[i] != SIZE_MAX)
 			x->start[owner[i] + 1]++;
@@ -312,11 +466,13 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 	free(c.items);
 	free(c.refs);
 	host_owners_free(&hosts);
+	comment_owners_free(&comments);
 	return 0;
 fail:
 	free(c.items);
 	free(c.refs);
 	host_owners_free(&hosts);
+	comment_owners_free(&comments);
 	counter_index_clear(x);
 	return c.err ? c.err : -ENOMEM;
 }

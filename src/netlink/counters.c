@@ -436,8 +436,8 @@ static bool elem_same_key(struct nftnl_set_elem *a, const struct nftnl_set_elem 
 	return ka && kb && la == lb && !memcmp(ka, kb, la);
 }
 
-/* refs[0..n) are elements of one set object; each that the kernel holds
- * with a counter is pushed to out. */
+/* refs[0..n) are elements of one set object: each that the kernel holds
+ * with a counter gets it in packets[i], bytes[i]. */
 static int elems_counters_get(struct pc_nl *nl, char *buf, const struct pc_ruleset *rs,
 			      const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
 			      uint64_t *bytes)
