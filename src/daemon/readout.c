@@ -54,7 +54,7 @@ json_t *names_json(const struct pc_name *names, size_t n)
 struct counter_index {
 	const struct pc_config *cfg;
 	const struct pc_ruleset *rs;
-	uint64_t installed;
+	uint64_t installed, applies;
 	size_t *start; /* refs of rule i: refs[start[i]..start[i + 1]) */
 	struct pc_nl_counter_ref *refs;
 };
@@ -483,15 +483,19 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 {
 	const struct pc_config *cfg = dm->applied->cfg;
 	const struct pc_ruleset *rs = dm->applied->ruleset;
+	/* Every change is counted, taken or not: one that changed the ruleset
+	 * in place and then failed changes no commit number. */
+	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
 	int r;
 
 	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
-	    cached.installed == rs->installed) {
+	    cached.installed == rs->installed && cached.applies == applies) {
 		*out = &cached;
 		return 0;
 	}
 	counter_index_clear(&cached);
 	r = counter_index_make(cfg, rs, &cached);
+	cached.applies = applies;
 	*out = &cached;
 	return r;
 }
