@@ -88,7 +88,7 @@ _portctl()
 		;;
 	status)
 		[[ $prev == --offset || $prev == --limit || $prev == --set ]] && return
-		COMPREPLY=($(compgen -W "numbered verbose --offset --limit --set --json --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "numbered verbose --offset --limit --all --set --json --help" -- "$cur"))
 		;;
 	metrics)
 		[[ $prev == -o || $prev == --output ]] && _filedir prom && return

@@ -21,6 +21,10 @@ int pc_set_text(const struct pc_addrset *s, struct pc_strbuf *sb);
  * gives the same configuration. Returns 0 or -ENOMEM.
  */
 int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb);
+/* The same text cut after rule to - 1 and, from > 0, begun at rule from:
+ * the pages of a big export, in order, make pc_config_export's text. */
+int pc_config_export_page(const struct pc_config *cfg, size_t from, size_t to,
+			  struct pc_strbuf *sb);
 
 /* One line of a difference: what a reload from "to" would add or remove. */
 struct pc_change {

@@ -131,6 +131,25 @@ struct pc_nl_counters {
 int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out);
 void pc_nl_counters_free(struct pc_nl_counters *c);
 
+/* A rule object of a ruleset (elem NULL), or one element of a set object. */
+struct pc_nl_counter_ref {
+	size_t obj;
+	const struct nftnl_set_elem *elem;
+};
+/*
+ * The counters of refs alone into packets[i], bytes[i] (zeroed by the
+ * caller), asked for by rule handle and element key: a page of status
+ * costs its size, not the table's. Elements of one set that follow each
+ * other in refs go in one message. Objects the kernel lacks keep 0.
+ * Returns 0 or -errno.
+ */
+int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
+			   const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+			   uint64_t *bytes);
+/* Do the elements of this set carry counters (pc_nl_read_counters reads
+ * them)? An anonymous set's never count. */
+bool pc_nl_set_counted(const struct nftnl_set *s);
+
 /* One difference between the kernel's table and a ruleset (pc_nl_verify). */
 struct pc_nl_mismatch {
 	char op;          /* '-' missing from the kernel, '+' only in the kernel, '~' order */

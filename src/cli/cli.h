@@ -59,6 +59,21 @@ struct pc_response;
 /* Send cmd and wait for the answer; an enum cli_exit (3 when unreachable). */
 int cli_daemon_call(struct cli_context *ctx, const char *cmd, const json_t *args,
 		    struct pc_response *resp);
+/* A paged read (status, metrics): where its items and their total are. */
+struct cli_paged {
+	const char *in;    /* NULL: the answer's data; else its member */
+	const char *items; /* the array of this page's items */
+	const char *total; /* how many there are in all */
+	/* Non-NULL: items is a text, and this member says how many items the
+	 * page's text holds; the pages' texts are joined. */
+	const char *count;
+	size_t want;       /* how many to read (SIZE_MAX: all) */
+};
+/* cli_daemon_call for a paged read: the pages from args' "offset" on, as
+ * one answer whose items are all the pages' (read on one connection;
+ * again from the first when the configuration changed in between). */
+int cli_daemon_call_paged(struct cli_context *ctx, const char *cmd, const json_t *args,
+			  const struct cli_paged *p, struct pc_response *resp);
 /* Print the answer's message (or JSON) and release it; returns its status. */
 int cli_response_finish(struct cli_context *ctx, struct pc_response *resp);
 int cli_daemon_simple(struct cli_context *ctx, const char *cmd, const json_t *args);

@@ -55,7 +55,13 @@ int cmd_export(struct cli_context *ctx, int argc, char *argv[])
 
 	if (simple_options(ctx, argc, argv, export_usage, &code) < 0)
 		return code;
-	code = cli_daemon_call(ctx, "export", NULL, &resp);
+	/* A page of rules per request: portctld serves others between two. */
+	code = cli_daemon_call_paged(ctx, "export", NULL,
+				     &(struct cli_paged){.items = "text",
+							 .total = "rules_total",
+							 .count = "rules_count",
+							 .want = SIZE_MAX},
+				     &resp);
 	if (code != CLI_EXIT_OK)
 		return code;
 	text = json_string_value(json_object_get(resp.data, "text"));

@@ -89,7 +89,10 @@ int cmd_metrics(struct cli_context *ctx, int argc, char *argv[])
 
 	if (metrics_options(ctx, argc, argv, &output, &code) < 0)
 		return code;
-	code = cli_daemon_call(ctx, "metrics", NULL, &resp);
+	/* Every rule, a page per request (portctld serves others between). */
+	code = cli_daemon_call_paged(
+	    ctx, "metrics", NULL,
+	    &(struct cli_paged){.items = "rules", .total = "rules_total", .want = SIZE_MAX}, &resp);
 	if (code != CLI_EXIT_OK)
 		return code;
 	if (ctx->json || resp.status != PC_STATUS_OK || !resp.data)

@@ -196,7 +196,7 @@ static void status_print(const json_t *data, enum status_detail detail)
 		rule_print(v, &w, detail);
 	if (json_array_size(rules) <
 	    (size_t)json_integer_value(json_object_get(data, "rules_total")))
-		printf("  (rules %lld-%lld of %lld: --offset N --limit N for others)\n",
+		printf("  (rules %lld-%lld of %lld: --offset N --limit N for others, --all for all)\n",
 		       (long long)json_integer_value(json_object_get(data, "rules_offset")) + 1,
 		       (long long)(json_integer_value(json_object_get(data, "rules_offset")) +
 				   (json_int_t)json_array_size(rules)),
@@ -213,13 +213,16 @@ static int read_command(struct cli_context *ctx, int argc, char *argv[], const c
 	return *first < 0 ? code : -1;
 }
 
-/* Ask the daemon; print JSON, or hand the data to print. */
+/* Ask the daemon (page by page when paged is not NULL); print JSON, or
+ * hand the data to print. */
 static int read_and_print_args(struct cli_context *ctx, const char *cmd, const json_t *args,
+			       const struct cli_paged *paged,
 			       void (*print)(const json_t *data, enum status_detail),
 			       enum status_detail detail)
 {
 	struct pc_response resp;
-	int r = cli_daemon_call(ctx, cmd, args, &resp);
+	int r = paged ? cli_daemon_call_paged(ctx, cmd, args, paged, &resp)
+		      : cli_daemon_call(ctx, cmd, args, &resp);
 
 	if (r != CLI_EXIT_OK)
 		return r;
@@ -233,17 +236,23 @@ static int read_and_print_args(struct cli_context *ctx, const char *cmd, const j
 static int read_and_print(struct cli_context *ctx, const char *cmd,
 			  void (*print)(const json_t *data, enum status_detail), enum status_detail detail)
 {
-	return read_and_print_args(ctx, cmd, NULL, print, detail);
+	return read_and_print_args(ctx, cmd, NULL, NULL, print, detail);
 }
 
+/* Rules plain status shows unless told otherwise: a screenful or so of a
+ * big configuration, never its 100,000 rules unasked. */
+#define STATUS_SHOWN_DEFAULT 1000
+
 #define STATUS_USAGE                                                                               \
-	"status [numbered|verbose] [--offset N] [--limit N] [--json]\n"                            \
+	"status [numbered|verbose] [--offset N] [--limit N|--all] [--json]\n"                      \
 	"status --set NAME [--offset N] [--limit N] [--json]\n\n"                                   \
 	"Show the zones and the rules in force, in order, with the packets and\n"                  \
 	"bytes each rule matched. numbered: with rule numbers (for insert and\n"                   \
 	"delete); verbose: also the FILE:LINE each rule comes from. Named sets\n"                   \
-	"are shown by their size; --set NAME lists the entries of one.\n"                           \
-	"  --offset N, --limit N  a page of the rules (or of the set's entries)\n"
+	"are shown by their size; --set NAME lists the entries of one. Without\n"                  \
+	"--limit, the first 1000 rules are shown, and --json gives them all.\n"                    \
+	"  --offset N, --limit N  a page of the rules (or of the set's entries)\n"                 \
+	"  --all                  every rule\n"
 
 /* "--offset N" / "--limit N": a non-negative number, or a usage error. */
 static int page_opt(struct cli_context *ctx, json_t *args, const char *key, const char *v)
@@ -266,8 +275,13 @@ int cmd_status(struct cli_context *ctx, int argc, char *argv[])
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},	  {"json", no_argument, NULL, 'j'},
 		{"offset", required_argument, NULL, 'o'}, {"limit", required_argument, NULL, 'l'},
-		{"set", required_argument, NULL, 's'},	  {0},
+		{"set", required_argument, NULL, 's'},	  {"all", no_argument, NULL, 'a'},
+		{0},
 	};
+	struct cli_paged rules = {.items = "rules", .total = "rules_total", .want = SIZE_MAX};
+	struct cli_paged entries = {.in = "set", .items = "elements", .total = "entries",
+				    .want = SIZE_MAX};
+	bool all = false;
 	enum status_detail detail = DETAIL_PLAIN;
 	_cleanup_(json_decrefp) json_t *args = json_object();
 	const char *word = NULL;
@@ -293,6 +307,9 @@ int cmd_status(struct cli_context *ctx, int argc, char *argv[])
 		case 's':
 			json_object_set_new(args, "set", json_string(optarg));
 			break;
+		case 'a':
+			all = true;
+			break;
 		default:
 			if (cli_option_common(ctx, c, argv[0], STATUS_USAGE, &code) < 0)
 				return code;
@@ -307,10 +324,16 @@ int cmd_status(struct cli_context *ctx, int argc, char *argv[])
 				       ctx->prog, word),
 			       CLI_EXIT_USAGE;
 	}
+	/* The daemon answers a page at a time: as many as asked for, in as
+	 * many requests as that takes. */
+	if (json_object_get(args, "limit"))
+		rules.want = entries.want = (size_t)json_integer_value(json_object_get(args, "limit"));
+	else if (!all && !ctx->json)
+		rules.want = STATUS_SHOWN_DEFAULT;
 	if (json_object_get(args, "set"))
-		return read_and_print_args(ctx, "status", args, set_entries_print, detail);
-	return read_and_print_args(ctx, "status", json_object_size(args) ? args : NULL,
-				   status_print, detail);
+		return read_and_print_args(ctx, "status", args, &entries, set_entries_print,
+					   detail);
+	return read_and_print_args(ctx, "status", args, &rules, status_print, detail);
 }
 
 /* Where a zone or service comes from: "shipped" or the admin's FILE:LINE. */

@@ -14,6 +14,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "readout.h"
 #include "portctl/explain.h"
 #include "portctl/natscan.h"
 #include "portctl/export.h"
@@ -245,15 +246,22 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 int cmd_export(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct pc_reply *reply)
 {
 	struct pc_strbuf sb = {0};
+	size_t from, to;
 	int r;
 
 	if (need_model(dm, reply) < 0)
 		return 0;
-	r = pc_config_export(dm->applied->cfg, &sb);
+	/* A page of rules per request (the first with the zones, services and
+	 * sets): portctl asks for the next ones apart. */
+	page_args(args, dm->applied->cfg->n_rules, &from, &to);
+	r = pc_config_export_page(dm->applied->cfg, from, to, &sb);
 	if (r >= 0)
 		r = pc_strbuf_append(&sb, "", 0);
 	if (r >= 0) {
-		reply->data = json_pack("{s:s}", "text", sb.buf);
+		reply->data = json_pack("{s:s,s:I,s:I,s:I,s:I}", "text", sb.buf, "rules_total",
+					(json_int_t)dm->applied->cfg->n_rules, "rules_offset",
+					(json_int_t)from, "rules_count", (json_int_t)(to - from),
+					"generation", (json_int_t)readout_generation(dm));
 		r = reply->data ? reply_set(reply, PC_STATUS_OK, "%s", "") : -ENOMEM;
 	}
 	pc_strbuf_free(&sb);

@@ -117,24 +117,28 @@ static json_t *sets_json(const struct pc_config *cfg)
 	return a;
 }
 
-/* "offset" and "limit" of a paged read: a window of n items. */
-static void page_args(json_t *args, size_t n, size_t *from, size_t *to)
+/* "offset" and "limit" of a paged read: a window of n items, of at most
+ * READ_PAGE_MAX whatever the client asks, so that no answer keeps the
+ * daemon from its other clients for long; a client wanting more asks
+ * for the next page. */
+void page_args(json_t *args, size_t n, size_t *from, size_t *to)
 {
 	json_int_t off = json_integer_value(json_object_get(args, "offset"));
 	json_t *lim = json_object_get(args, "limit");
+	size_t max = READ_PAGE_MAX;
 
-	*from = off > 0 && (size_t)off < n ? (size_t)off : off > 0 ? n : 0;
-	*to = n;
 	if (json_is_integer(lim) && json_integer_value(lim) >= 0 &&
-	    (size_t)json_integer_value(lim) < n - *from)
-		*to = *from + (size_t)json_integer_value(lim);
+	    (size_t)json_integer_value(lim) < max)
+		max = (size_t)json_integer_value(lim);
+	*from = off > 0 && (size_t)off < n ? (size_t)off : off > 0 ? n : 0;
+	*to = n - *from > max ? *from + max : n;
 }
 
 /* status with "set": NAME: that set's entries, a page at a time. */
-static int set_entries_reply(const struct pc_config *cfg, json_t *args, const char *name,
+static int set_entries_reply(struct daemon *dm, json_t *args, const char *name,
 			     struct pc_reply *reply)
 {
-	const struct pc_addrset *s = pc_config_set(cfg, name);
+	const struct pc_addrset *s = pc_config_set(dm->applied->cfg, name);
 	json_t *a, *o;
 	size_t from, to;
 	char buf[64];
@@ -152,8 +156,9 @@ static int set_entries_reply(const struct pc_config *cfg, json_t *args, const ch
 		json_decref(o);
 		return -ENOMEM;
 	}
-	reply->data = json_pack("{s:o}", "set", o);
-	return reply_set(reply, PC_STATUS_OK, "%s", "");
+	reply->data = json_pack("{s:o,s:I}", "set", o, "generation",
+				(json_int_t)readout_generation(dm));
+	return reply->data ? reply_set(reply, PC_STATUS_OK, "%s", "") : -ENOMEM;
 }
 
 static int cmd_zones(struct daemon *dm, const struct pc_peer *peer, json_t *args,
@@ -202,23 +207,23 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 		return 0;
 	cfg = dm->applied->cfg;
 	if (set)
-		return set_entries_reply(cfg, args, set, reply);
-	packets = calloc(cfg->n_rules + 1, sizeof(*packets));
-	bytes = calloc(cfg->n_rules + 1, sizeof(*bytes));
+		return set_entries_reply(dm, args, set, reply);
+	page_args(args, cfg->n_rules, &from, &to);
+	packets = calloc(to - from + 1, sizeof(*packets));
+	bytes = calloc(to - from + 1, sizeof(*bytes));
 	rules = json_array();
 	if (!packets || !bytes || !rules) {
 		json_decref(rules);
 		return -ENOMEM;
 	}
-	r = rule_counters(dm, packets, bytes);
+	r = rule_counters_page(dm, from, to, packets, bytes);
 	if (r < 0)
 		log_warning_errno(r, "cannot read counters from the kernel: %m");
-	page_args(args, cfg->n_rules, &from, &to);
 	/* Temporary rules are counted among the runtime rules from the start. */
 	for (size_t i = 0; i < from; i++)
 		(void)runtime_rule_expires(&dm->runtime, &cfg->rules[i], &k);
 	for (size_t i = from; i < to; i++) {
-		json_t *rj = rule_json(cfg, i, packets[i], bytes[i]);
+		json_t *rj = rule_json(cfg, i, packets[i - from], bytes[i - from]);
 		uint64_t expires = runtime_rule_expires(&dm->runtime, &cfg->rules[i], &k);
 		uint64_t now = time(NULL);
 
@@ -229,12 +234,15 @@ static int cmd_status(struct daemon *dm, const struct pc_peer *peer, json_t *arg
 								       : 0));
 		json_array_append_new(rules, rj);
 	}
-	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:I,s:o}", "table",
+	reply->data = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:I,s:I,s:I,s:o}", "table",
 				"inet " PC_TABLE_NAME, "source", source_name(dm->source),
 				"default_zone", cfg->zones[cfg->default_zone].name, "counters",
 				r >= 0, "zones", zones_json(cfg), "rules", rules, "rules_total",
-				(json_int_t)cfg->n_rules, "rules_offset", (json_int_t)from, "sets",
+				(json_int_t)cfg->n_rules, "rules_offset", (json_int_t)from,
+				"generation", (json_int_t)readout_generation(dm), "sets",
 				sets_json(cfg));
+	if (!reply->data)
+		return -ENOMEM;
 	confirm_status_add(dm, reply->data);
 	json_object_set_new(reply->data, "disabled", json_boolean(dm->disabled));
 	return reply_set(reply, PC_STATUS_OK, "%s", "");

@@ -57,11 +57,13 @@ int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 	return pc_nl_apply_elem_change(nl, rs, del, add, d);
 }
 
-int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_counters *out)
+int kernel_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+			    uint64_t *bytes)
 {
 	int r = ruleset_sync(rs);
 
-	return r < 0 ? r : pc_nl_read_counters(nl, rs, out);
+	return r < 0 ? r : pc_nl_read_counters_of(nl, rs, refs, n, packets, bytes);
 }
 
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)

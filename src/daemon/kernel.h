@@ -17,8 +17,9 @@ int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 			       const struct pc_rule_append *del, const struct pc_rule_append *add,
 			       struct pc_diags *d);
-int kernel_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs,
-			 struct pc_nl_counters *out);
+int kernel_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
+			    const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+			    uint64_t *bytes);
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
 int kernel_table_exists(struct pc_nl *nl);
 /* Other tables' DNAT rules (read only), for explain. */

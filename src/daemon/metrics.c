@@ -59,7 +59,7 @@ fail:
 
 /* The rules as status shows them, with their direction; NULL when their
  * counters cannot be read (a 0 would look like a counter reset). */
-static int rules_json(struct daemon *dm, json_t **out)
+static int rules_json(struct daemon *dm, size_t from, size_t to, json_t **out)
 {
 	_cleanup_free_ uint64_t *packets = NULL, *bytes = NULL;
 	const struct pc_config *cfg = dm->applied->cfg;
@@ -67,16 +67,16 @@ static int rules_json(struct daemon *dm, json_t **out)
 	int r;
 
 	*out = NULL;
-	packets = calloc(cfg->n_rules + 1, sizeof(*packets));
-	bytes = calloc(cfg->n_rules + 1, sizeof(*bytes));
+	packets = calloc(to - from + 1, sizeof(*packets));
+	bytes = calloc(to - from + 1, sizeof(*bytes));
 	if (!packets || !bytes)
 		return -ENOMEM;
-	r = rule_counters(dm, packets, bytes);
+	r = rule_counters_page(dm, from, to, packets, bytes);
 	if (r < 0)
 		return log_warning_errno(r, "cannot read counters from the kernel: %m");
 	rules = json_array();
-	for (size_t i = 0; rules && i < cfg->n_rules; i++) {
-		json_t *o = rule_json(cfg, i, packets[i], bytes[i]);
+	for (size_t i = from; rules && i < to; i++) {
+		json_t *o = rule_json(cfg, i, packets[i - from], bytes[i - from]);
 
 		if (!o || json_object_set_new(o, "direction",
 					      json_string(cfg->rules[i].dir == PC_DIR_OUT ? "out"
@@ -97,30 +97,38 @@ int cmd_metrics(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		struct pc_reply *reply)
 {
 	const struct daemon_stats *st = &dm->stats;
-	json_t *rules = NULL, *bans;
+	json_t *rules = NULL, *bans = NULL;
+	size_t from = 0, to = 0, total = 0;
 	int r = 0;
 
 	/* Without a model (a kept table) the daemon's own figures still go
 	 * out: a scrape that fails tells less than one without rules. In
-	 * panic mode the kernel holds none of the rules. */
+	 * panic mode the kernel holds none of the rules. A page of rules at a
+	 * time (page_args); the bans come with the first. */
 	if (!dm->panic && dm->applied && dm->applied->cfg && dm->applied->ruleset) {
-		r = rules_json(dm, &rules);
+		total = dm->applied->cfg->n_rules;
+		page_args(args, total, &from, &to);
+		r = rules_json(dm, from, to, &rules);
 		if (r == -ENOMEM)
 			return r;
 	}
-	bans = bans_json(dm);
-	if (!bans) {
-		json_decref(rules);
-		return -ENOMEM;
+	if (from == 0) {
+		bans = bans_json(dm);
+		if (!bans) {
+			json_decref(rules);
+			return -ENOMEM;
+		}
 	}
 	reply->data = json_pack(
-	    "{s:s,s:I,s:s,s:b,s:b,s:I,s:b,s:{s:I,s:I},s:{s:I,s:I},s:o,s:o?}", "version",
+	    "{s:s,s:I,s:s,s:b,s:b,s:I,s:b,s:{s:I,s:I},s:{s:I,s:I},s:o?,s:o?,s:I,s:I,s:I}",
+	    "version",
 	    PACKAGE_VERSION, "started", (json_int_t)st->started, "source",
 	    source_name(dm->source), "panic", dm->panic, "counters", rules != NULL, "last_apply",
 	    (json_int_t)st->last_apply, "last_apply_ok", st->last_apply_ok, "applies", "ok",
 	    (json_int_t)st->applies_ok, "failed", (json_int_t)st->applies_failed, "drift",
 	    "found", (json_int_t)st->drift_found, "repairs", (json_int_t)st->drift_repairs,
-	    "bans", bans, "rules", rules);
+	    "bans", bans, "rules", rules, "rules_total", (json_int_t)total, "rules_offset",
+	    (json_int_t)from, "generation", (json_int_t)readout_generation(dm));
 	if (!reply->data)
 		return -ENOMEM;
 	return reply_set(reply, PC_STATUS_OK, "%s", "");

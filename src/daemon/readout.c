@@ -5,6 +5,12 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter/nf_tables.h>
+#include <sys/socket.h>
 
 #include "readout.h"
 #include "state.h"
@@ -39,43 +45,514 @@ json_t *names_json(const struct pc_name *names, size_t n)
 	return a;
 }
 
-/* Per-rule packet and byte totals: a rule's counters are spread over its
- * kernel rules and set elements, so sum them by the rule they came from. */
-int rule_counters(struct daemon *dm, uint64_t *packets, uint64_t *bytes)
-{
-	const struct pc_config *cfg = dm->applied->cfg;
+/*
+ * Which kernel objects count for which rule: rule objects by the rule
+ * they came from, elements of counted sets by the rule that decides them.
+ * Made once per configuration in force (O(objects + elements) log) and
+ * kept, so that a page of status reads the counters of its rules alone.
+ */
+struct counter_index {
+	const struct pc_config *cfg;
 	const struct pc_ruleset *rs;
-	_cleanup_free_ struct pc_elem_owner *owners = NULL;
-	struct pc_nl_counters c = {0};
+	uint64_t installed, applies;
+	size_t *start; /* refs of rule i: refs[start[i]..start[i + 1]) */
+	struct pc_nl_counter_ref *refs;
+};
+
+static struct counter_index cached;
+
+static void counter_index_clear(struct counter_index *x)
+{
+	free(x->start);
+	free(x->refs);
+	*x = (struct counter_index){0};
+}
+
+/* A host a rule names alone ("deny from ADDR"): merged address maps hold
+ * one element per such host, decided by the first such rule. A hash table
+ * by address; each chain in increasing rule order. */
+struct host_owner {
+	uint8_t family, addr[16];
+	uint32_t rule;
+	uint32_t next; /* index + 1 of the next entry in the chain, 0: none */
+};
+
+struct host_owners {
+	struct host_owner *items;
+	size_t n, cap;
+	uint32_t *head, *tail; /* by bucket: index + 1, 0: empty */
+	size_t mask;
+};
+
+static void host_owners_free(struct host_owners *h)
+{
+	free(h->items);
+	free(h->head);
+	free(h->tail);
+}
+
+static size_t host_hash(uint8_t family, const uint8_t addr[16], size_t mask)
+{
+	uint64_t a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return (size_t)(((a ^ (b * 0x9e3779b97f4a7c15u) ^ family) * 0xff51afd7ed558ccdu) >> 32) & mask;
+}
+
+static bool rule_addr_only(const struct pc_rule *r)
+{
+	return !r->n_ports && !r->l4proto && !r->n_sports && (!r->n_from || !r->n_to);
+}
+
+static int host_owners_add(struct host_owners *h, const struct pc_prefix *p, uint32_t rule)
+{
+	struct host_owner *o = PC_ARRAY_PUSH(h->items, h->n, h->cap);
+	size_t b;
+
+	if (!o)
+		return -ENOMEM;
+	*o = (struct host_owner){.family = p->family, .rule = rule};
+	memcpy(o->addr, p->addr, sizeof(o->addr));
+	b = host_hash(o->family, o->addr, h->mask);
+	if (h->tail[b])
+		h->items[h->tail[b] - 1].next = (uint32_t)h->n;
+	else
+		h->head[b] = (uint32_t)h->n;
+	h->tail[b] = (uint32_t)h->n;
+	return 0;
+}
+
+static int host_owners_make(const struct pc_config *cfg, struct host_owners *h)
+{
+	size_t buckets = 16;
+
+	*h = (struct host_owners){0};
+	while (buckets < 2 * cfg->n_rules)
+		buckets *= 2;
+	h->mask = buckets - 1;
+	h->head = calloc(buckets, sizeof(*h->head));
+	h->tail = calloc(buckets, sizeof(*h->tail));
+	if (!h->head || !h->tail)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+		const struct pc_prefix *p = r->n_from ? r->from : r->to;
+		size_t np = r->n_from ? r->n_from : r->n_to;
+
+		if (!rule_addr_only(r))
+			continue;
+		for (size_t j = 0; j < np; j++)
+			if (p[j].len == (p[j].family == AF_INET ? 32 : 128) &&
+			    host_owners_add(h, &p[j], (uint32_t)i) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool rules_same_group(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->dir != b->dir || a->n_zones != b->n_zones)
+		return false;
+	for (size_t i = 0; i < a->n_zones; i++)
+		if (!streq(a->zones[i].name, b->zones[i].name))
+			return false;
+	return true;
+}
+
+/* The rule of an address map's host element: the first rule from the
+ * map's first on, of its zones, naming that host alone; NULL when none
+ * does (a range's element, or no rule names the host alone). */
+static const struct pc_rule *host_owner_find(const struct pc_config *cfg,
+					     const struct host_owners *h,
+					     const struct pc_rule *first,
+					     const struct nftnl_set_elem *ce)
+{
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
+	uint8_t addr[16] = {0}, family;
+	uint32_t len = 0, k;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+	if (!key || (len != 4 && len != 16) ||
+	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
+		return NULL;
+	family = len == 4 ? AF_INET : AF_INET6;
+	memcpy(addr, key, len);
+	for (k = h->head[host_hash(family, addr, h->mask)]; k; k = h->items[k - 1].next) {
+		const struct host_owner *o = &h->items[k - 1];
+
+		if (o->family == family && !memcmp(o->addr, addr, sizeof(addr)) &&
+		    &cfg->rules[o->rule] >= first && rules_same_group(&cfg->rules[o->rule], first))
+			return &cfg->rules[o->rule];
+	}
+	return NULL;
+}
+
+static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const struct nftnl_udata **tb = data;
+	uint8_t type = nftnl_udata_type(attr);
+
+	if (type == NFTNL_UDATA_SET_ELEM_COMMENT)
+		tb[type] = attr;
+	return 0;
+}
+
+/* The compiler marks each element of a merged map with the comment of the
+ * rule that decides it: the rule's own comment, or its file's base name
+ * and line ("20-web.rules:4"). A hash table of the rules by that text
+ * finds the rule of an address range's element. */
+struct comment_owners {
+	uint32_t *head, *next; /* head by bucket, next by rule: index + 1, 0: none */
+	size_t mask;
+};
+
+static const char *rule_base(const struct pc_rule *r)
+{
+	const char *file = r->loc.file ? r->loc.file : "-";
+	const char *base = strrchr(file, '/');
+
+	return base ? base + 1 : file;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
+	return h;
+}
+
+static size_t rule_comment_hash(const struct pc_rule *r, size_t mask)
+{
+	char line[16];
+	const char *base;
+	uint64_t h = 0xcbf29ce484222325u;
+
+	if (r->comment)
+		return (size_t)fnv(h, r->comment, strlen(r->comment)) & mask;
+	base = rule_base(r);
+	h = fnv(h, base, strlen(base));
+	return (size_t)fnv(h, line, (size_t)snprintf(line, sizeof(line), ":%u", r->loc.line)) &
+	       mask;
+}
+
+static bool rule_comment_is(const struct pc_rule *r, const char *text, size_t len)
+{
+	const char *base;
+	char line[16];
+	size_t bl;
+
+	if (r->comment)
+		return strlen(r->comment) == len && !memcmp(r->comment, text, len);
+	base = rule_base(r);
+	bl = strlen(base);
+	snprintf(line, sizeof(line), ":%u", r->loc.line);
+	return bl + strlen(line) == len && !memcmp(base, text, bl) &&
+	       !memcmp(line, text + bl, len - bl);
+}
+
+static void comment_owners_free(struct comment_owners *c)
+{
+	free(c->head);
+	free(c->next);
+}
+
+static int comment_owners_make(const struct pc_config *cfg, struct comment_owners *c)
+{
+	size_t buckets = 16;
+	_cleanup_free_ uint32_t *tail = NULL;
+
+	*c = (struct comment_owners){0};
+	while (buckets < 2 * cfg->n_rules)
+		buckets *= 2;
+	c->mask = buckets - 1;
+	c->head = calloc(buckets, sizeof(*c->head));
+	c->next = calloc(cfg->n_rules + 1, sizeof(*c->next));
+	tail = calloc(buckets, sizeof(*tail));
+	if (!c->head || !c->next || !tail)
+		return -ENOMEM;
+	/* Each chain in increasing rule order. */
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		size_t b = rule_comment_hash(&cfg->rules[i], c->mask);
+
+		if (tail[b])
+			c->next[tail[b] - 1] = (uint32_t)(i + 1);
+		else
+			c->head[b] = (uint32_t)(i + 1);
+		tail[b] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* The comment of an element, NULL when it has none. */
+static const char *elem_comment(const struct nftnl_set_elem *ce, size_t *tl)
+{
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
+	const struct nftnl_udata *attr[NFTNL_UDATA_SET_ELEM_MAX + 1] = {0};
+	uint32_t len = 0;
+	const void *ud = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)
+				 ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len)
+				 : NULL;
+	const char *text;
+
+	if (!ud || nftnl_udata_parse(ud, len, udata_comment_cb, attr) < 0 ||
+	    !attr[NFTNL_UDATA_SET_ELEM_COMMENT])
+		return NULL;
+	text = nftnl_udata_get(attr[NFTNL_UDATA_SET_ELEM_COMMENT]);
+	*tl = strnlen(text, nftnl_udata_len(attr[NFTNL_UDATA_SET_ELEM_COMMENT]));
+	return text;
+}
+
+/* The first rule from first on, of its zones, whose comment is text;
+ * NULL when none is. */
+static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
+						const struct comment_owners *c,
+						const struct pc_rule *first, const char *text, size_t tl)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (uint32_t k = c->head[(size_t)fnv(h, text, tl) & c->mask]; k; k = c->next[k - 1]) {
+		const struct pc_rule *r = &cfg->rules[k - 1];
+
+		if (r >= first && rule_comment_is(r, text, tl) && rules_same_group(r, first))
+			return r;
+	}
+	return NULL;
+}
+
+/* An address map's element: the rule naming its host alone, when the
+ * element carries that rule's comment (a wider prefix may decide a host);
+ * else the first rule whose comment it carries (a range's); else first. */
+static const struct pc_rule *addr_owner(const struct pc_config *cfg, const struct host_owners *h,
+					const struct comment_owners *c,
+					const struct pc_rule *first, const struct nftnl_set_elem *e)
+{
+	const struct pc_rule *host = host_owner_find(cfg, h, first, e), *by;
+	size_t tl = 0;
+	const char *text = elem_comment(e, &tl);
+
+	if (host && (!text || rule_comment_is(host, text, tl)))
+		return host;
+	by = text ? comment_owner_find(cfg, c, first, text, tl) : NULL;
+	return by ? by : host ? host : first;
+}
+
+struct elem_collect {
+	struct pc_elem_owner *items;
+	struct pc_nl_counter_ref *refs;
+	size_t n, cap;
+	size_t obj;
+	const struct pc_rule *first;
+	int err;
+};
+
+static int elem_collect_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_collect *c = data;
+	size_t cap = c->cap;
+	struct pc_elem_owner *o = PC_ARRAY_PUSH(c->items, c->n, c->cap);
+
+	if (!o) {
+		c->err = -ENOMEM;
+		return -1;
+	}
+	if (c->cap != cap) {
+		struct pc_nl_counter_ref *r = realloc(c->refs, c->cap * sizeof(*r));
+
+		if (!r) {
+			c->err = -ENOMEM;
+			return -1;
+		}
+		c->refs = r;
+	}
+	*o = (struct pc_elem_owner){.first = c->first, .elem = e};
+	c->refs[c->n - 1] = (struct pc_nl_counter_ref){.obj = c->obj, .elem = e};
+	return 0;
+}
+
+static size_t rule_index(const struct pc_config *cfg, const struct pc_rule *r)
+{
+	return r && r >= cfg->rules && r < cfg->rules + cfg->n_rules ? (size_t)(r - cfg->rules)
+								      : SIZE_MAX;
+}
+
+static int counter_index_make(const struct pc_config *cfg, const struct pc_ruleset *rs,
+			      struct counter_index *x)
+{
+	_cleanup_free_ struct pc_elem_owner *ports = NULL;
+	_cleanup_free_ size_t *owner = NULL, *port_at = NULL;
+	struct host_owners hosts = {0};
+	struct comment_owners comments = {0};
+	struct elem_collect c = {0};
+	size_t n_ports = 0;
 	int r;
 
-	r = state_read_counters(dm, &c);
-	if (r < 0)
-		return r;
-	rs = dm->applied->ruleset;
-	/* All at once: one element at a time would be quadratic. */
-	owners = malloc((c.n + 1) * sizeof(*owners));
-	if (!owners) {
-		pc_nl_counters_free(&c);
-		return -ENOMEM;
+	*x = (struct counter_index){.cfg = cfg, .rs = rs, .installed = rs->installed};
+	/* Rule objects first, as refs with no element. */
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		const struct pc_nft_object *o = &rs->objs[i];
+
+		if (o->kind == PC_NFT_RULE && rule_index(cfg, o->rule) != SIZE_MAX) {
+			c.obj = i;
+			c.first = o->rule;
+			if (elem_collect_cb(NULL, &c) < 0)
+				goto fail;
+		}
 	}
-	for (size_t i = 0; i < c.n; i++)
-		owners[i] = (struct pc_elem_owner){ .first = rs->objs[c.items[i].obj].rule,
-						    .elem = c.items[i].elem };
-	r = pc_ruleset_elem_rules(cfg, owners, c.n);
-	if (r < 0) {
-		pc_nl_counters_free(&c);
-		return r;
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		const struct pc_nft_object *o = &rs->objs[i];
+
+		if (o->kind != PC_NFT_SET || rule_index(cfg, o->rule) == SIZE_MAX ||
+		    !pc_nl_set_counted(o->obj))
+			continue;
+		c.obj = i;
+		c.first = o->rule;
+		if (nftnl_set_elem_foreach(o->obj, elem_collect_cb, &c) < 0)
+			goto fail;
+	}
+	/* Port map elements by the rules' ports (pc_ruleset_elem_rules), those
+	 * alone: its sort of every rule is for nothing in an address map. */
+	ports = malloc((c.n + 1) * sizeof(*ports));
+	port_at = malloc((c.n + 1) * sizeof(*port_at));
+	r = ports && port_at ? 0 : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < c.n; i++) {
+		uint32_t len = 0;
+
+		c.items[i].rule = c.items[i].first;
+		if (c.refs[i].elem && nftnl_set_elem_get((struct nftnl_set_elem *)c.refs[i].elem,
+							 NFTNL_SET_ELEM_KEY, &len) &&
+		    len == 8) {
+			port_at[n_ports] = i;
+			ports[n_ports++] = c.items[i];
+		}
+	}
+	if (r >= 0)
+		r = pc_ruleset_elem_rules(cfg, ports, n_ports);
+	for (size_t i = 0; r >= 0 && i < n_ports; i++)
+		c.items[port_at[i]].rule = ports[i].rule;
+	if (r >= 0)
+		r = host_owners_make(cfg, &hosts);
+	if (r >= 0)
+		r = comment_owners_make(cfg, &comments);
+	owner = malloc((c.n + 1) * sizeof(*owner));
+	x->start = calloc(cfg->n_rules + 2, sizeof(*x->start));
+	x->refs = malloc((c.n + 1) * sizeof(*x->refs));
+	if (r < 0 || !owner || !x->start || !x->refs) {
+		c.err = -ENOMEM;
+		goto fail;
 	}
 	for (size_t i = 0; i < c.n; i++) {
-		const struct pc_rule *rule = owners[i].rule;
+		const struct pc_rule *rule = c.items[i].rule;
 
-		if (!rule || rule < cfg->rules || rule >= cfg->rules + cfg->n_rules)
-			continue;
-		packets[rule - cfg->rules] += c.items[i].packets;
-		bytes[rule - cfg->rules] += c.items[i].bytes;
+		if (c.refs[i].elem && rule == c.items[i].first)
+			rule = addr_owner(cfg, &hosts, &comments, rule, c.refs[i].elem);
+		owner[i] = rule_index(cfg, rule);
+		if (owner[i] != SIZE_MAX)
+			x->start[owner[i] + 1]++;
 	}
-	pc_nl_counters_free(&c);
+	/* Counting sort by rule, each rule's refs in ruleset order: a set's
+	 * elements stay next to each other, to be asked for in one message. */
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		x->start[i + 1] += x->start[i];
+	for (size_t i = 0; i < c.n; i++)
+		if (owner[i] != SIZE_MAX)
+			x->refs[x->start[owner[i]]++] = c.refs[i];
+	for (size_t i = cfg->n_rules; i > 0; i--)
+		x->start[i] = x->start[i - 1];
+	x->start[0] = 0;
+	free(c.items);
+	free(c.refs);
+	host_owners_free(&hosts);
+	comment_owners_free(&comments);
+	return 0;
+fail:
+	free(c.items);
+	free(c.refs);
+	host_owners_free(&hosts);
+	comment_owners_free(&comments);
+	counter_index_clear(x);
+	return c.err ? c.err : -ENOMEM;
+}
+
+/* The index for the configuration in force, made again when that changed
+ * (another configuration, or another commit of the same one). */
+static int counter_index_get(struct daemon *dm, const struct counter_index **out)
+{
+	const struct pc_config *cfg = dm->applied->cfg;
+	const struct pc_ruleset *rs = dm->applied->ruleset;
+	/* Every change is counted, taken or not: one that changed the ruleset
+	 * in place and then failed changes no commit number. */
+	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
+	int r;
+
+	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
+	    cached.installed == rs->installed && cached.applies == applies) {
+		*out = &cached;
+		return 0;
+	}
+	counter_index_clear(&cached);
+	r = counter_index_make(cfg, rs, &cached);
+	cached.applies = applies;
+	*out = &cached;
+	return r;
+}
+
+uint64_t readout_generation(const struct daemon *dm)
+{
+	static struct {
+		const void *cfg, *rs;
+		uint64_t installed, applies;
+		bool panic, disabled;
+	} seen;
+	static uint64_t generation = 1;
+	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
+	const struct pc_ruleset *rs = dm->applied ? dm->applied->ruleset : NULL;
+	uint64_t installed = rs ? rs->installed : 0;
+	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
+
+	if (seen.cfg != cfg || seen.rs != rs || seen.installed != installed ||
+	    seen.applies != applies || seen.panic != dm->panic || seen.disabled != dm->disabled) {
+		generation++;
+		seen.cfg = cfg;
+		seen.rs = rs;
+		seen.installed = installed;
+		seen.applies = applies;
+		seen.panic = dm->panic;
+		seen.disabled = dm->disabled;
+	}
+	return generation;
+}
+
+int rule_counters_page(struct daemon *dm, size_t from, size_t to, uint64_t *packets,
+		       uint64_t *bytes)
+{
+	_cleanup_free_ uint64_t *p = NULL, *b = NULL;
+	const struct counter_index *x;
+	size_t n, base;
+	int r;
+
+	if (!dm->applied->ruleset || dm->disabled || from >= to)
+		return 0;
+	r = counter_index_get(dm, &x);
+	if (r < 0)
+		return r;
+	base = x->start[from];
+	n = x->start[to] - base;
+	p = calloc(n + 1, sizeof(*p));
+	b = calloc(n + 1, sizeof(*b));
+	if (!p || !b)
+		return -ENOMEM;
+	r = state_read_counters_of(dm, x->refs + base, n, p, b);
+	if (r < 0)
+		return r;
+	for (size_t i = from; i < to; i++)
+		for (size_t k = x->start[i]; k < x->start[i + 1]; k++) {
+			packets[i - from] += p[k - base];
+			bytes[i - from] += b[k - base];
+		}
 	return 0;
 }
 

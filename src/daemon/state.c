@@ -867,11 +867,12 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 	return 0;
 }
 
-int state_read_counters(struct daemon *dm, struct pc_nl_counters *out)
+int state_read_counters_of(struct daemon *dm, const struct pc_nl_counter_ref *refs, size_t n,
+			   uint64_t *packets, uint64_t *bytes)
 {
 	if (!dm->applied || !dm->applied->ruleset || dm->disabled)
 		return 0;
-	return kernel_read_counters(dm->nl, dm->applied->ruleset, out);
+	return kernel_read_counters_of(dm->nl, dm->applied->ruleset, refs, n, packets, bytes);
 }
 
 int state_verify(struct daemon *dm, struct pc_nl_mismatches *out)

@@ -75,7 +75,8 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 
 
 /* Kernel reads for the read commands (kernel.c through state.c). */
-int state_read_counters(struct daemon *dm, struct pc_nl_counters *out);
+int state_read_counters_of(struct daemon *dm, const struct pc_nl_counter_ref *refs, size_t n,
+			   uint64_t *packets, uint64_t *bytes);
 int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
 /* The DNAT rules of the other tables (portctl/natscan.h). */
 struct pc_nat_scan;

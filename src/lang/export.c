@@ -119,9 +119,19 @@ static int loc_comment(struct pc_strbuf *sb, const struct pc_loc *loc)
 
 int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb)
 {
-	int r = pc_strbuf_printf(sb, "# portctl export: the configuration in force as one rules "
-				     "file.\n# Settings stay in portctl.conf; shipped zones and "
-				     "services are not repeated.\n");
+	return pc_config_export_page(cfg, 0, cfg->n_rules, sb);
+}
+
+int pc_config_export_page(const struct pc_config *cfg, size_t from, size_t to,
+			  struct pc_strbuf *sb)
+{
+	int r = 0;
+
+	if (from > 0)
+		goto rules;
+	r = pc_strbuf_printf(sb, "# portctl export: the configuration in force as one rules "
+				 "file.\n# Settings stay in portctl.conf; shipped zones and "
+				 "services are not repeated.\n");
 
 	for (size_t i = 0; r >= 0 && i < cfg->n_zones; i++) {
 		if (cfg->zones[i].origin == PC_ORIGIN_SHIPPED)
@@ -144,7 +154,8 @@ int pc_config_export(const struct pc_config *cfg, struct pc_strbuf *sb)
 	}
 	if (r >= 0)
 		r = pc_strbuf_printf(sb, "# rules, first match wins\n");
-	for (size_t i = 0; r >= 0 && i < cfg->n_rules; i++) {
+rules:
+	for (size_t i = from; r >= 0 && i < to && i < cfg->n_rules; i++) {
 		r = pc_strbuf_printf(sb, "%s", cfg->rules[i].text);
 		if (r >= 0)
 			r = loc_comment(sb, &cfg->rules[i].loc);

@@ -17,6 +17,8 @@
 #include "portctl/util.h"
 
 #define DUMP_BUF_SIZE (64 * 1024)
+/* What nl_query receives into (socket.c's NL_RECV_SIZE). */
+#define NL_QUERY_BUF_SIZE (64 * 1024)
 
 struct counter_value {
 	bool found;
@@ -351,4 +353,189 @@ void pc_nl_counters_free(struct pc_nl_counters *c)
 {
 	free(c->items);
 	memset(c, 0, sizeof(*c));
+}
+
+/* --- Counters of some objects only (a page of status) --- */
+
+/* One rule of ours, asked for by handle: a round trip, whatever the size
+ * of the table. */
+static int rule_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct counter_value *v = data;
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0)
+		nftnl_expr_foreach(r, counter_expr_cb, v);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static int rule_counter_get(struct pc_nl *nl, char *buf, const struct pc_nft_object *o,
+			    struct counter_value *v)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN));
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, o->handle);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_ACK,
+				    nl_next_seq(nl, 1));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = nl_query(nl, buf, nlh, rule_get_cb, v);
+	/* Gone from the kernel (drift): no counter, as a dump would find. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* Elements asked for by key, a chunk per message: the kernel answers each
+ * with the element as it holds it, counter included. */
+#define ELEM_GET_CHUNK 128
+
+static int set_elem_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static struct nftnl_set_elem *elem_key_clone(const struct nftnl_set_elem *e)
+{
+	static const uint16_t attrs[] = { NFTNL_SET_ELEM_KEY, NFTNL_SET_ELEM_KEY_END };
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	struct nftnl_set_elem *k = nftnl_set_elem_alloc();
+
+	for (size_t i = 0; k && i < ARRAY_SIZE(attrs); i++) {
+		uint32_t len = 0;
+		const void *v;
+
+		if (!nftnl_set_elem_is_set(e, attrs[i]))
+			continue;
+		v = nftnl_set_elem_get((struct nftnl_set_elem *)e, attrs[i], &len);
+		if (nftnl_set_elem_set(k, attrs[i], v, len) < 0) {
+			nftnl_set_elem_free(k);
+			return NULL;
+		}
+	}
+	if (k && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+		nftnl_set_elem_set_u32(k, NFTNL_SET_ELEM_FLAGS,
+				       nftnl_set_elem_get_u32((struct nftnl_set_elem *)e,
+							      NFTNL_SET_ELEM_FLAGS));
+	return k;
+}
+
+static bool elem_same_key(struct nftnl_set_elem *a, const struct nftnl_set_elem *b)
+{
+	uint32_t la = 0, lb = 0;
+	const void *ka = nftnl_set_elem_get(a, NFTNL_SET_ELEM_KEY, &la);
+	const void *kb = nftnl_set_elem_get((struct nftnl_set_elem *)b, NFTNL_SET_ELEM_KEY, &lb);
+
+	return ka && kb && la == lb && !memcmp(ka, kb, la);
+}
+
+/* refs[0..n) are elements of one set object: each that the kernel holds
+ * with a counter gets it in packets[i], bytes[i]. */
+static int elems_counters_get(struct pc_nl *nl, char *buf, const struct pc_ruleset *rs,
+			      const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+			      uint64_t *bytes)
+{
+	const struct nftnl_set *like = rs->objs[refs[0].obj].obj;
+	struct nftnl_set *q = nftnl_set_alloc(), *kset = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *ke;
+	struct nlmsghdr *nlh;
+	int r = 0;
+
+	if (!q || !kset) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nftnl_set_set_str(q, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(q, NFTNL_SET_NAME, nftnl_set_get_str(like, NFTNL_SET_NAME));
+	nftnl_set_set_u32(q, NFTNL_SET_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *k = elem_key_clone(refs[i].elem);
+
+		if (!k) {
+			r = -ENOMEM;
+			goto out;
+		}
+		nftnl_set_elem_add(q, k);
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK,
+				    nl_next_seq(nl, 1));
+	nftnl_set_elems_nlmsg_build_payload(nlh, q);
+	r = nl_query(nl, buf, nlh, set_elem_get_cb, kset);
+	/* One element the kernel lacks (drift) ends the message there: ask
+	 * for the others one at a time. */
+	if (r == -ENOENT && n > 1) {
+		r = 0;
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			r = elems_counters_get(nl, buf, rs, &refs[i], 1, &packets[i], &bytes[i]);
+		goto out;
+	}
+	if (r == -ENOENT)
+		r = 0;
+	if (r < 0)
+		goto out;
+	it = nftnl_set_elems_iter_create(kset);
+	if (!it) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (r >= 0 && (ke = nftnl_set_elems_iter_next(it))) {
+		struct counter_value v = { 0 };
+
+		nftnl_set_elem_expr_foreach(ke, counter_expr_cb, &v);
+		for (size_t i = 0; v.found && i < n; i++)
+			if (elem_same_key(ke, refs[i].elem)) {
+				packets[i] = v.packets;
+				bytes[i] = v.bytes;
+				break;
+			}
+	}
+	nftnl_set_elems_iter_destroy(it);
+out:
+	nftnl_set_free(q);
+	nftnl_set_free(kset);
+	return r;
+}
+
+int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
+			   const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+			   uint64_t *bytes)
+{
+	_cleanup_free_ char *buf = malloc(NL_QUERY_BUF_SIZE);
+	int r = buf ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r >= 0 && i < n;) {
+		const struct pc_nft_object *o = &rs->objs[refs[i].obj];
+		struct counter_value v = { 0 };
+		size_t j;
+
+		if (!refs[i].elem) {
+			if (o->kind == PC_NFT_RULE && o->handle)
+				r = rule_counter_get(nl, buf, o, &v);
+			packets[i] = v.packets;
+			bytes[i] = v.bytes;
+			i++;
+			continue;
+		}
+		/* A run of elements of one set, up to a chunk, in one message. */
+		for (j = i + 1; j < n && j - i < ELEM_GET_CHUNK && refs[j].elem &&
+				refs[j].obj == refs[i].obj;
+		     j++)
+			;
+		r = elems_counters_get(nl, buf, rs, &refs[i], j - i, &packets[i], &bytes[i]);
+		i = j;
+	}
+	return r;
+}
+
+bool pc_nl_set_counted(const struct nftnl_set *s)
+{
+	return set_has_elem_counters((struct nftnl_set *)s);
 }
