@@ -486,8 +486,12 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 	/* Every change is counted, taken or not: one that changed the ruleset
 	 * in place and then failed changes no commit number. */
 	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
-	int r;
+	/* Sets changed in place made whole first: the index points into them,
+	 * and making them whole later would free what it points at. */
+	int r = state_ruleset_sync(dm);
 
+	if (r < 0)
+		return r;
 	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
 	    cached.installed == rs->installed && cached.applies == applies) {
 		*out = &cached;

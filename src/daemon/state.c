@@ -75,6 +75,14 @@ static void model_lost(struct daemon *dm)
 	dm->applied->ruleset = NULL;
 }
 
+int state_ruleset_sync(struct daemon *dm)
+{
+	struct pc_ruleset *rs = dm->applied ? dm->applied->ruleset : NULL;
+	int r = pc_ruleset_bans_sync(rs);
+
+	return r < 0 ? r : pc_ruleset_ports_sync(rs);
+}
+
 const struct rule_index *state_rule_index(struct daemon *dm)
 {
 	char path90[4096];

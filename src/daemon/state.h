@@ -53,6 +53,10 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply);
 /* Release nx's owned parts (when it never reached state_commit). */
 void next_free(struct next *nx);
 
+/* The ruleset in force made whole where it was changed in place (ban sets,
+ * port maps), before anything keeps pointers into it. 0 or -errno. */
+int state_ruleset_sync(struct daemon *dm);
+
 /* The index of the rules in force (see struct rule_index), or NULL. */
 const struct rule_index *state_rule_index(struct daemon *dm);
 
