@@ -253,19 +253,19 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed);
 void pc_rule_edit_free(struct pc_rule_edit *ed);
 /*
- * A new entry at the end of its chain without compiling the rest: *out is
- * old with the entry's sets and kernel rules (lowered alone, put before
- * the chain's tail) added, sharing old's objects. Install it as a
- * difference against old (the shared sets are not compared), then
- * pc_ruleset_adopt, or free it (pc_ruleset_free leaves old whole). old
- * must be made whole first (pc_ruleset_bans_sync, pc_ruleset_ports_sync):
- * -EINVAL otherwise; -EOPNOTSUPP for an entry that needs more (a named
- * set's rule, the chain's first entry), -ENOMEM.
+ * A rule's own entry put at index entry of its chain (the plan has it,
+ * pc_plan_entry_insert) without compiling the rest: *out is old with that
+ * chain's entries from there on made again (their sets renumbered) and
+ * the rest of old shared. Install it as a difference against old (the
+ * shared sets are not compared), then pc_ruleset_adopt, or free it
+ * (pc_ruleset_free leaves old whole). old must be made whole first
+ * (pc_ruleset_bans_sync, pc_ruleset_ports_sync): -EINVAL otherwise;
+ * -EOPNOTSUPP for what needs more (a named set's rule, the chain's first
+ * entry), -ENOMEM. O(objects + the chain's entries from there on).
  */
 int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			 int dir, size_t entry, struct pc_ruleset **out);
-/* The same for the last entry of a chain going: old without its sets and
- * kernel rules. */
+/* The same for entry going (the plan still has it: pc_plan_entry_alone). */
 int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t entry, struct pc_ruleset **out);
 /* rs, made from old by one of the two, installed: it owns every object now

@@ -120,16 +120,18 @@ void pc_plan_free(struct pc_plan *plan);
 /* The one zone whose chains rule r is in: 0, or -EOPNOTSUPP (several
  * zones, an unknown one, or a NAT rule). */
 int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z);
-/* Rule r, placed after every rule of zone z's chain in direction dir, as
- * that chain's new last entry, as pc_plan_build makes it: 0, -EOPNOTSUPP
- * when it would not be one (a chain without entries, r not after them,
- * or r merging into the last run), -ENOMEM (nothing changed). */
-int pc_plan_entry_push(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r);
-/* The index of the chain's last entry when it is r alone (not the chain's
- * only entry), else -1; and the last entry taken away. */
-ssize_t pc_plan_last_entry_alone(const struct pc_plan *plan, size_t z, int dir,
-				 const struct pc_rule *r);
-void pc_plan_entry_pop(struct pc_plan *plan, size_t z, int dir);
+/* Rule r, in its place in the configuration, as an entry of its own of
+ * zone z's chain in direction dir, as pc_plan_build makes it: 0 with its
+ * index in *at, -EOPNOTSUPP when it would not be one (inside a run, one
+ * it merges with next to it, or ahead of every entry), -ENOMEM (nothing
+ * changed). */
+int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			 size_t *at);
+/* The index of the entry that is r alone, when taking it away leaves the
+ * other entries as they are (not the first; its neighbours not runs that
+ * would merge), else -1; and that entry taken away. */
+ssize_t pc_plan_entry_alone(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r);
+void pc_plan_entry_remove(struct pc_plan *plan, size_t z, int dir, size_t k);
 
 /* A packet to evaluate, as the kernel would see it in the filter hook. */
 struct pc_packet {

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -2026,21 +2027,54 @@ static struct pc_ruleset *ruleset_shell(const struct pc_ruleset *old, size_t ext
 	return rs;
 }
 
-int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			 int dir, size_t entry, struct pc_ruleset **out)
+static int elem_uncount(struct nftnl_set_elem *e, void *data)
 {
-	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	(void)e;
+	(*(size_t *)data)--;
+	return 0;
+}
+
+/* The entry number in a set's name of zone chain prefix pre ("in_public_"),
+ * or -1 for another set. */
+static ssize_t set_entry_number(const char *name, const char *pre, size_t n_pre)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, pre, n_pre) || !isdigit((unsigned char)name[n_pre]))
+		return -1;
+	v = strtoul(name + n_pre, &end, 10);
+	return *end == '_' ? (ssize_t)v : -1;
+}
+
+/*
+ * The chain of zone z in direction dir from entry k on, made again: old's
+ * objects of its entries from k on (old's numbering) left out, the plan's
+ * entries from k on lowered alone with their numbers, put after entry
+ * k - 1's rules (before the chain's tail) and among the sets; the rest of
+ * old shared. The plan has one entry more than old had there (a rule's
+ * own entry put at k), or, removed, still has entry k, which goes.
+ */
+static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			     int dir, size_t k, bool removed, struct pc_ruleset **out)
+{
+	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan };
-	char base[NAME_MAX_LEN];
+	char base[NAME_MAX_LEN], pre[NAME_MAX_LEN];
 	struct pc_ruleset *rs = NULL;
-	size_t after = SIZE_MAX, first_set = SIZE_MAX, k = 0;
+	size_t after = SIZE_MAX, first_set = SIZE_MAX, n = 0, n_pre;
 	uint32_t max_id = 0;
 	const char *pub;
-	int ret;
+	int ret = 0;
 
+	if (k == 0)
+		return -EOPNOTSUPP; /* after the zone's head: not told apart from its tail */
 	/* A named set's kernel sets are made once for all its rules. */
-	if (e->first->from_set_name.name || e->first->to_set_name.name)
-		return -EOPNOTSUPP;
+	for (size_t e = k; e < c->n_entries; e++)
+		for (const struct pc_rule *r = c->entries[e].first;
+		     (uintptr_t)r <= (uintptr_t)c->entries[e].last; r++)
+			if (r->from_set_name.name || r->to_set_name.name)
+				return -EOPNOTSUPP;
 	for (size_t i = 0; i < old->n_objs; i++) {
 		const struct pc_nft_object *o = &old->objs[i];
 
@@ -2053,34 +2087,40 @@ int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *pla
 			first_set = first_set == SIZE_MAX ? i : first_set;
 		}
 	}
+	if (first_set == SIZE_MAX)
+		return -EOPNOTSUPP;
 	ret = chain_names_fill(&l);
 	l.next_set_id = max_id;
 	l.zone = plan->zones[z].zone;
 	l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
 	l.n_targets = 1;
-	if (dir == PC_DIR_IN && published_obey(&l))
+	if (ret >= 0 && dir == PC_DIR_IN && published_obey(&l))
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
-	/* The new rules go after the chain's last entry's: before its tail. */
-	for (size_t i = 0; ret >= 0 && entry > 0 && i < old->n_objs; i++)
+	entry_set_name(pre, sizeof(pre), dir, l.zone->name, 0, "");
+	n_pre = strlen(pre) - 1; /* "in_public_" */
+	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++)
 		if (entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
-				   plan->zones[z].dir[dir].entries[entry - 1].first))
+				   c->entries[k - 1].first))
 			after = i;
-	if (ret >= 0 && (after == SIZE_MAX || first_set == SIZE_MAX))
+	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
-	l.rule = e->first;
-	entry_set_name(base, sizeof(base), dir, l.zone->name, entry, "");
-	if (ret >= 0) {
-		switch (e->kind) {
+	for (size_t e = removed ? k + 1 : k; ret >= 0 && e < c->n_entries; e++) {
+		const struct pc_plan_entry *pe = &c->entries[e];
+		size_t number = removed ? e - 1 : e;
+
+		l.rule = pe->first;
+		entry_set_name(base, sizeof(base), dir, l.zone->name, number, "");
+		switch (pe->kind) {
 		case PC_ENTRY_PORTS:
-			ret = entry_ports_lower(&l, base, e);
+			ret = entry_ports_lower(&l, base, pe);
 			break;
 		case PC_ENTRY_ADDRS:
 			for (int f = 0; ret >= 0 && f < 4; f++)
-				ret = addr_map_lower(&l, base, e, f < 2 ? AF_INET : AF_INET6, f % 2 == 0);
+				ret = addr_map_lower(&l, base, pe, f < 2 ? AF_INET : AF_INET6, f % 2 == 0);
 			break;
 		case PC_ENTRY_RULE:
-			ret = entry_rule_lower(&l, base, e);
+			ret = entry_rule_lower(&l, base, pe);
 			break;
 		}
 	}
@@ -2088,28 +2128,49 @@ int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *pla
 		ret = -EOPNOTSUPP;
 	if (ret >= 0 && !(rs = ruleset_shell(old, l.sets.n + l.rules.n)))
 		ret = -ENOMEM;
-	/* Old's objects, shared, with the new sets among the sets and the new
-	 * rules after the last of the entry before. */
+	if (ret >= 0 && !(rs->dropped = calloc(old->n_objs + 1, sizeof(*rs->dropped))))
+		ret = -ENOMEM;
 	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++) {
+		const struct pc_nft_object *o = &old->objs[i];
+		bool gone = false;
+
 		if (i == first_set)
 			for (size_t j = 0; j < l.sets.n; j++)
-				rs->objs[k++] = l.sets.v[j];
-		rs->objs[k] = old->objs[i];
-		rs->objs[k++].shared = true;
+				rs->objs[n++] = l.sets.v[j];
+		if (o->kind == PC_NFT_SET)
+			gone = set_entry_number(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), pre,
+						n_pre) >= (ssize_t)k;
+		/* Old's entries from k on: the plan's from k + 1 on (added), or
+		 * from k on (removed). */
+		for (size_t e = removed ? k : k + 1; !gone && e < c->n_entries; e++)
+			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone,
+					      c->entries[e].first);
+		if (gone) {
+			rs->dropped[rs->n_dropped++] = *o;
+			rs->n_sets -= o->kind == PC_NFT_SET;
+			rs->n_rules -= o->kind == PC_NFT_RULE;
+		} else {
+			rs->objs[n] = *o;
+			rs->objs[n++].shared = true;
+		}
 		if (i == after)
 			for (size_t j = 0; j < l.rules.n; j++)
-				rs->objs[k++] = l.rules.v[j];
+				rs->objs[n++] = l.rules.v[j];
 	}
+	for (size_t i = 0; ret >= 0 && i < rs->n_dropped; i++)
+		if (rs->dropped[i].kind == PC_NFT_SET)
+			nftnl_set_elem_foreach(rs->dropped[i].obj, elem_uncount, &rs->n_elems);
 	if (ret >= 0) {
-		rs->n_objs = k;
+		rs->n_objs = n;
 		rs->n_sets += l.sets.n;
 		rs->n_rules += l.rules.n;
 		rs->n_elems += l.n_elems;
 		/* The ruleset owns them now. */
 		l.sets.n = l.rules.n = 0;
 		*out = rs;
-	} else {
-		free(rs ? rs->objs : NULL);
+	} else if (rs) {
+		free(rs->dropped);
+		free(rs->objs);
 		free(rs);
 	}
 	objlist_free(&l.chains);
@@ -2122,50 +2183,16 @@ int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *pla
 	return ret;
 }
 
+int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			 int dir, size_t entry, struct pc_ruleset **out)
+{
+	return chain_tail_remake(old, plan, z, dir, entry, false, out);
+}
+
 int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t entry, struct pc_ruleset **out)
 {
-	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
-	const struct pc_zone *zone = plan->zones[z].zone;
-	char chain[NAME_MAX_LEN], pub[NAME_MAX_LEN], base[NAME_MAX_LEN];
-	struct pc_ruleset *rs;
-	size_t k = 0, n_base;
-	bool obey = plan->cfg->settings.published == PC_PUBLISHED_OBEY && dir == PC_DIR_IN;
-
-	snprintf(chain, sizeof(chain), "%s_%s", dir_names[dir], zone->name);
-	snprintf(pub, sizeof(pub), "pub_%s", zone->name);
-	entry_set_name(base, sizeof(base), dir, zone->name, entry, "_");
-	n_base = strlen(base);
-	for (size_t i = 0; i < old->n_objs; i++)
-		if (old->objs[i].stale || (old->objs[i].kind == PC_NFT_SET && old->bans_from))
-			return -EINVAL;
-	rs = ruleset_shell(old, 0);
-	if (!rs)
-		return -ENOMEM;
-	rs->dropped = calloc(old->n_objs + 1, sizeof(*rs->dropped));
-	if (!rs->dropped) {
-		free(rs->objs);
-		free(rs);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < old->n_objs; i++) {
-		const struct pc_nft_object *o = &old->objs[i];
-		bool gone = entry_rule_obj(o, chain, obey ? pub : NULL, zone, e->first) ||
-			    (o->kind == PC_NFT_SET &&
-			     !strncmp(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), base, n_base));
-
-		if (gone) {
-			rs->dropped[rs->n_dropped++] = *o;
-			rs->n_sets -= o->kind == PC_NFT_SET;
-			rs->n_rules -= o->kind == PC_NFT_RULE;
-			continue;
-		}
-		rs->objs[k] = *o;
-		rs->objs[k++].shared = true;
-	}
-	rs->n_objs = k;
-	*out = rs;
-	return 0;
+	return chain_tail_remake(old, plan, z, dir, entry, true, out);
 }
 
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)

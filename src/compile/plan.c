@@ -244,44 +244,87 @@ int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size
 	return 0;
 }
 
-int pc_plan_entry_push(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r)
+/* Whether a rule and an entry next to it would be one run. */
+static bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 {
-	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
-	const struct pc_plan_entry *last = c->n_entries ? &c->entries[c->n_entries - 1] : NULL;
-	size_t n = c->n_entries;
-	int side = rule_addr_side(r), ret;
+	int side = rule_addr_side(r);
 
-	/* After the chain's last rule, and not of the last entry's run. */
-	if (!last || (uintptr_t)last->last >= (uintptr_t)r ||
-	    (rule_is_port_only(r) && last->kind == PC_ENTRY_PORTS) ||
-	    (side && last->kind == PC_ENTRY_ADDRS && last->match_dst == (side == 2)))
-		return -EOPNOTSUPP;
-	ret = chain_build(c, &r, 1);
-
-	if (ret < 0) {
-		while (c->n_entries > n)
-			entry_free(&c->entries[--c->n_entries]);
-	}
-	return ret;
+	if (!e)
+		return false;
+	if (rule_is_port_only(r))
+		return e->kind == PC_ENTRY_PORTS;
+	return side && e->kind == PC_ENTRY_ADDRS && e->match_dst == (side == 2);
 }
 
-ssize_t pc_plan_last_entry_alone(const struct pc_plan *plan, size_t z, int dir,
-				 const struct pc_rule *r)
+static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_entry *b)
+{
+	return a->kind == b->kind && a->kind != PC_ENTRY_RULE &&
+	       (a->kind == PC_ENTRY_PORTS || a->match_dst == b->match_dst);
+}
+
+int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			 size_t *at)
+{
+	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+	struct pc_plan_chain one = { 0 };
+	size_t k = 0;
+	int ret;
+
+	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
+		k++;
+	/* Between two runs, and of neither. */
+	if (k == 0 || (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
+	    merges_with(r, &c->entries[k - 1]) ||
+	    merges_with(r, k < c->n_entries ? &c->entries[k] : NULL))
+		return -EOPNOTSUPP;
+	ret = chain_build(&one, &r, 1);
+	if (ret >= 0 && c->n_entries == c->cap_entries) {
+		size_t cap = c->cap_entries ? 2 * c->cap_entries : 8;
+		struct pc_plan_entry *v = realloc(c->entries, cap * sizeof(*v));
+
+		ret = v ? 0 : -ENOMEM;
+		if (v) {
+			c->entries = v;
+			c->cap_entries = cap;
+		}
+	}
+	if (ret < 0) {
+		for (size_t i = 0; i < one.n_entries; i++)
+			entry_free(&one.entries[i]);
+		free(one.entries);
+		return ret;
+	}
+	memmove(&c->entries[k + 1], &c->entries[k], (c->n_entries - k) * sizeof(*c->entries));
+	c->entries[k] = one.entries[0];
+	c->n_entries++;
+	free(one.entries);
+	*at = k;
+	return 0;
+}
+
+ssize_t pc_plan_entry_alone(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 
-	if (c->n_entries < 2 || c->entries[c->n_entries - 1].first != r ||
-	    c->entries[c->n_entries - 1].last != r)
-		return -1;
-	return (ssize_t)c->n_entries - 1;
+	for (size_t k = 1; k < c->n_entries; k++) {
+		if (c->entries[k].first != r)
+			continue;
+		/* Its neighbours would become one run. */
+		if (c->entries[k].last != r ||
+		    (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1])))
+			return -1;
+		return (ssize_t)k;
+	}
+	return -1;
 }
 
-void pc_plan_entry_pop(struct pc_plan *plan, size_t z, int dir)
+void pc_plan_entry_remove(struct pc_plan *plan, size_t z, int dir, size_t k)
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 
-	if (c->n_entries)
-		entry_free(&c->entries[--c->n_entries]);
+	entry_free(&c->entries[k]);
+	memmove(&c->entries[k], &c->entries[k + 1], (c->n_entries - k - 1) * sizeof(*c->entries));
+	c->n_entries--;
 }
 
 static ssize_t config_zone_index(const struct pc_config *cfg, const char *name)

@@ -405,14 +405,14 @@ out:
 	return r;
 }
 
-/* A rule that is a chain's new last entry, or was its last entry alone:
- * the ruleset in force with that entry's objects added or left out, the
- * rest shared (see pc_ruleset_entry_add). */
+/* A rule that is an entry of its own in its chain, new or going: the
+ * ruleset in force with that chain's entries from there on made again,
+ * the rest shared (see pc_ruleset_entry_add). */
 struct entry_change {
 	struct pc_ruleset *rs;
-	size_t zone;
+	size_t zone, entry;
 	int dir;
-	bool pushed;
+	bool inserted;
 };
 
 static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule, bool remove,
@@ -431,23 +431,24 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 	if (r < 0)
 		return r;
 	if (remove) {
-		entry = pc_plan_last_entry_alone(a->plan, ec->zone, ec->dir, rule);
-		return entry < 0 ? -EOPNOTSUPP
-				 : pc_ruleset_entry_remove(a->ruleset, a->plan, ec->zone, ec->dir,
-							   (size_t)entry, &ec->rs);
+		entry = pc_plan_entry_alone(a->plan, ec->zone, ec->dir, rule);
+		if (entry < 0)
+			return -EOPNOTSUPP;
+		ec->entry = (size_t)entry;
+		return pc_ruleset_entry_remove(a->ruleset, a->plan, ec->zone, ec->dir, ec->entry,
+					       &ec->rs);
 	}
-	r = pc_plan_entry_push(a->plan, ec->zone, ec->dir, rule);
+	r = pc_plan_entry_insert(a->plan, ec->zone, ec->dir, rule, &ec->entry);
 	if (r < 0)
 		return r;
-	ec->pushed = true;
-	return pc_ruleset_entry_add(a->ruleset, a->plan, ec->zone, ec->dir,
-				    a->plan->zones[ec->zone].dir[ec->dir].n_entries - 1, &ec->rs);
+	ec->inserted = true;
+	return pc_ruleset_entry_add(a->ruleset, a->plan, ec->zone, ec->dir, ec->entry, &ec->rs);
 }
 
 static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)
 {
-	if (ec->pushed)
-		pc_plan_entry_pop(a->plan, ec->zone, ec->dir);
+	if (ec->inserted)
+		pc_plan_entry_remove(a->plan, ec->zone, ec->dir, ec->entry);
 	pc_ruleset_free(ec->rs);
 	*ec = (struct entry_change){0};
 }
@@ -644,7 +645,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
 		if (remove)
-			pc_plan_entry_pop(a->plan, ec.zone, ec.dir);
+			pc_plan_entry_remove(a->plan, ec.zone, ec.dir, ec.entry);
 	} else if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0) {
 		model_lost(dm);
 	}

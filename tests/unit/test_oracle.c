@@ -524,32 +524,32 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 	pc_config_free(full);
 }
 
-/* A rule that is (or was) its chain's last entry alone, added or taken out
- * in place: the entry lowered alone into a ruleset sharing the rest,
- * installed as a difference. false when it is no such rule. */
+/* A rule that is (or was) an entry of its own, added or taken out in
+ * place: its chain's entries from there on lowered alone into a ruleset
+ * sharing the rest, installed as a difference. false when it is no such
+ * rule. */
 static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_ruleset **rs,
 			 const struct pc_rule *r, bool remove, unsigned s, unsigned step)
 {
 	struct pc_ruleset *next = NULL;
 	struct pc_diags d;
 	ssize_t entry;
-	size_t z;
+	size_t z, at;
 
 	if (pc_plan_rule_chain(plan, r, &z) < 0)
 		return false;
 	ck_assert_int_eq(pc_ruleset_ports_sync(*rs), 0);
 	if (remove) {
-		entry = pc_plan_last_entry_alone(plan, z, r->dir, r);
-		if (entry < 0)
+		entry = pc_plan_entry_alone(plan, z, r->dir, r);
+		if (entry < 0 ||
+		    pc_ruleset_entry_remove(*rs, plan, z, r->dir, (size_t)entry, &next) < 0)
 			return false;
-		ck_assert_int_eq(pc_ruleset_entry_remove(*rs, plan, z, r->dir, (size_t)entry, &next),
-				 0);
+		at = (size_t)entry;
 	} else {
-		if (pc_plan_entry_push(plan, z, r->dir, r) < 0)
+		if (pc_plan_entry_insert(plan, z, r->dir, r, &at) < 0)
 			return false;
-		if (pc_ruleset_entry_add(*rs, plan, z, r->dir,
-					 plan->zones[z].dir[r->dir].n_entries - 1, &next) < 0) {
-			pc_plan_entry_pop(plan, z, r->dir);
+		if (pc_ruleset_entry_add(*rs, plan, z, r->dir, at, &next) < 0) {
+			pc_plan_entry_remove(plan, z, r->dir, at);
 			return false;
 		}
 	}
@@ -564,7 +564,7 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	pc_ruleset_adopt(next, *rs);
 	*rs = next;
 	if (remove)
-		pc_plan_entry_pop(plan, z, r->dir);
+		pc_plan_entry_remove(plan, z, r->dir, at);
 	return true;
 }
 
@@ -618,9 +618,12 @@ START_TEST(test_rule_edits_are_full_compile)
 				pc_config_rule_move(cfg, idx, at);
 				pc_plan_rules_shift(plan, rs, &cfg->rules[at], &cfg->rules[idx], 1);
 				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], false, &ed);
-				if (r == -EOPNOTSUPP && at == m.n &&
+				if (r == -EOPNOTSUPP &&
 				    entry_change(nl, plan, &rs, &cfg->rules[at], false, s, step)) {
-					m.lines[m.n++] = line;
+					memmove(&m.lines[at + 1], &m.lines[at],
+						(m.n - at) * sizeof(char *));
+					m.lines[at] = line;
+					m.n++;
 					in_place++;
 					entries++;
 					edit_check(nl, &m, plan, rs, s, step);
