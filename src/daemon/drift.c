@@ -1,8 +1,8 @@
 /* Drift: notice when someone else changes table inet portctl. The event
  * socket (src/netlink/events.c) says when a commit of another socket touched
  * our table, or that events were lost; only then is the kernel's table
- * compared with what we applied, and per "drift =" repaired (the last applied
- * ruleset again, in full) or reported. Our own commits, repairs included,
+ * compared with what we applied, and per "drift =" repaired (what differs
+ * from the last applied ruleset put right, in one transaction) or reported. Our own commits, repairs included,
  * carry our socket's port id and are never checked. */
 #include "config.h"
 
@@ -103,13 +103,15 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 }
 
 /*
- * The repair: the desired state in force again, as a whole new table,
- * through the one path like every other change. Its commit carries our
- * port id, so its own events never bring us back here.
+ * The repair: the desired state in force again, through the one path like
+ * every other change. The kernel no longer holds our last commit, so the
+ * difference is taken against what it holds: what was removed comes back,
+ * what was added goes, and the rest stays with its counters. Its commit
+ * carries our port id, so its own events never bring us back here.
  */
 static int drift_repair(struct daemon *dm)
 {
-	struct next nx = {.panic = -1, .source = dm->source, .flags = PC_NL_FULL};
+	struct next nx = {.panic = -1, .source = dm->source};
 	struct pc_reply reply = {0};
 	int r = state_commit(dm, &nx, &reply);
 

@@ -17,7 +17,7 @@ int drift_fd(const struct drift *dr);
  * The event socket is readable (userdata: struct daemon). When a commit of
  * another program touched table inet portctl, or events were lost, compare
  * the kernel's table with what was applied; log a difference and, with
- * drift = repair, apply the ruleset again in full (at most a few times a
+ * drift = repair, put right what differs (at most a few times a
  * minute; beyond that, once more when the minute is over).
  */
 void drift_event(void *userdata);
