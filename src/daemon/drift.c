@@ -2,8 +2,9 @@
  * socket (src/netlink/events.c) says when a commit of another socket touched
  * our table, or that events were lost; only then is the kernel's table
  * compared with what we applied, and per "drift =" repaired (what differs
- * from the last applied ruleset put right, in one transaction) or reported. Our own commits, repairs included,
- * carry our socket's port id and are never checked. */
+ * from the last applied ruleset put right, in one transaction) or reported.
+ * Our own commits, repairs included, carry our socket's port id and are
+ * never checked. */
 #include "config.h"
 
 #include <errno.h>

@@ -387,7 +387,7 @@ static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 {
 	uint32_t want = owner ? NFT_TABLE_F_OWNER | PC_NFT_TABLE_F_PERSIST : 0, flags = 0, by = 0;
 	struct pc_ruleset *held = NULL;
-	int r = held_read(nl, &held, &flags, &by);
+	int r = held_read(nl, rs, &held, &flags, &by);
 
 	if (r <= 0)
 		return r;

@@ -202,13 +202,15 @@ int expr_sig_cb(struct nftnl_expr *e, void *data);
 /*
  * What the kernel holds in table inet portctl, read back as a ruleset:
  * its chains, its sets with their elements (not those the packet path
- * fills), its rules in chain order with their handles. Each object keeps
+ * fills; in the order the set of the same name in like has them, the
+ * others last), its rules in chain order with their handles. Each object keeps
  * only what the compiler sets, so that what did not change compares equal
  * to its compiled self in delta_build. *flags: the table's flags, *owner
  * the port id of the socket that owns it (0: none). Returns 1, 0 when
  * there is no table, or -errno. Free with held_free().
  */
-int held_read(struct pc_nl *nl, struct pc_ruleset **out, uint32_t *flags, uint32_t *owner);
+int held_read(struct pc_nl *nl, const struct pc_ruleset *like, struct pc_ruleset **out,
+	      uint32_t *flags, uint32_t *owner);
 void held_free(struct pc_ruleset *rs);
 
 /* The counter of each rule of table inet portctl, by handle. */

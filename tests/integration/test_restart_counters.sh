@@ -55,7 +55,8 @@ for o in json.load(open(sys.argv[1]))["nftables"]:
         if kind in o:
             walk(o[kind].get("elem", []), found)
             for val, n in found:
-                print("%s:%s" % (o[kind]["name"], json.dumps(val, sort_keys=True).replace(" ", "")), n)
+                key = json.dumps(val, sort_keys=True).replace(" ", "")
+                print("%s:%s" % (o[kind]["name"], key), n)
 PY
 	[ $? -eq 0 ] || pc_fail "cannot read the table's counters"
 }
@@ -153,7 +154,8 @@ pc_monitor_stop
 [ "$(events_by_portctld | wc -l)" -eq 1 ] && events_by_portctld | grep -q "rule .* dport 5000" ||
 	pc_fail "the repair sent more than the rule: $(events_by_portctld | head -5)"
 table_counters >"$PC_TMP/after"
-counters_kept "$PC_TMP/before" "$PC_TMP/after" "rule$handle/0" || pc_fail "the repair reset counters"
+counters_kept "$PC_TMP/before" "$PC_TMP/after" "rule$handle/0" ||
+	pc_fail "the repair reset counters"
 
 pcd_log "drift: a map element deleted by hand comes back alone"
 traffic
@@ -200,10 +202,12 @@ PC_PIDS="$PC_PIDS $UNSHARE_PID"
 pc_until 5 P status >/dev/null 2>&1 || pc_fail "portctld in a PID namespace did not start"
 pc_monitor_stop
 PCD_PID=$(pgrep -P "$UNSHARE_PID")
-grep -q '^NSpid:.*[[:space:]]1$' "/proc/$PCD_PID/status" || pc_fail "portctld is not in a PID namespace"
+grep -q '^NSpid:.*[[:space:]]1$' "/proc/$PCD_PID/status" ||
+	pc_fail "portctld is not in a PID namespace"
 [ "$(gens_all)" -eq 1 ] || pc_fail "expected one transaction: $(cat "$MON")"
 table_counters >"$PC_TMP/after"
-counters_kept "$PC_TMP/before" "$PC_TMP/after" || pc_fail "a restart in a PID namespace reset counters"
+counters_kept "$PC_TMP/before" "$PC_TMP/after" ||
+	pc_fail "a restart in a PID namespace reset counters"
 kill "$PCD_PID" && wait "$UNSHARE_PID"
 PCD_PID=""
 pcd_log "ok"
