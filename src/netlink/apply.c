@@ -380,7 +380,7 @@ static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t ge
  * kernel holds, read back, so that what stays keeps its counters. The
  * batch carries the generation read before the dump, so a commit in
  * between makes it fail with ERESTART. Returns as apply_diff; 0 also when
- * there is no table to start from.
+ * there is no table to start from or it could not be read.
  */
 static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid,
 			   bool owner, struct pc_diags *d)
@@ -389,8 +389,10 @@ static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 	struct pc_ruleset *held = NULL;
 	int r = held_read(nl, rs, &held, &flags, &by);
 
+	/* A dump cut short (a commit meanwhile interrupts it): the full
+	 * replace, which the kernel checks against the generation. */
 	if (r <= 0)
-		return r;
+		return r == -ENOMEM ? r : 0;
 	/* The table's flags change only when they must: ownership is taken
 	 * again after a restart (the kernel kept the table, PERSIST alone). */
 	r = apply_diff(nl, rs, held, genid, owner,
