@@ -172,7 +172,8 @@ shape_label() {
 # installed) and a cold start (no table: all of it). Ready is the first
 # answer of the daemon to "portctl zones", which costs nothing to answer
 # (the socket is bound before the first transaction, so a client that
-# connects early waits for it).
+# connects early waits for it); the daemon's CPU time to then beside it
+# (the wall time on a loaded machine is mostly other processes').
 ready_ms() {
 	for i in $(seq "$R"); do
 		rm -rf "$PC_TMP/state"
@@ -184,18 +185,21 @@ ready_ms() {
 		PCD_PID=$!
 		until "$PCD_PORTCTL" -s "$PCD_SOCK" zones >/dev/null 2>&1; do :; done
 		t1=$(now_ns)
+		c1=$(cpu_ns)
 		pcd_stop
-		echo "$(((t1 - t0) / 1000)) 0"
-	done | medians | cut -d' ' -f1
+		echo "$(((t1 - t0) / 1000)) $((c1 / 1000))"
+	done | medians
 }
 ready_report() {
 	BANS=0
 	shape_files a "$N"
 	start
 	pcd_stop
-	printf 'start to ready with %s rules: restart %s ms (table kept: its flags alone sent), ' \
-		"$N" "$(ready_ms warm)"
-	printf 'cold start %s ms (no table: all of it in one transaction)\n' "$(ready_ms cold)"
+	set -- $(ready_ms warm) $(ready_ms cold)
+	printf 'start to ready with %s rules, wall (daemon CPU): restart %s ms (%s ms; the table ' \
+		"$N" "$1" "$2"
+	printf 'kept, its flags alone sent), cold start %s ms (%s ms; no table: all of it in one ' "$3" "$4"
+	printf 'transaction)\n'
 }
 # "ready" alone: only start to ready.
 if [ "$SHAPES" = ready ]; then

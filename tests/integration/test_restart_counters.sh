@@ -117,7 +117,9 @@ traffic
 traffic
 P ban 203.0.113.7 >/dev/null || pc_fail "ban"
 P ban 198.51.100.0/24 --timeout 3600 >/dev/null || pc_fail "ban with a timeout"
-pc_in host nft list ruleset | grep -q "meter\|limit rate" || pc_fail "no limit meter"
+# The limit meter holds the peer: its elements are the kernel's, no difference.
+pc_in host nft list table inet portctl | sed -n '/set [a-z0-9_]*_meter4 {/,/}/p' |
+	grep -q "elements = { 10.99.7.2" || pc_fail "the limit meter has no element"
 table_counters >"$PC_TMP/before"
 
 restart "table-owner = no, same files"
