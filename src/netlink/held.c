@@ -23,6 +23,9 @@
 #include "internal.h"
 #include "portctl/util.h"
 
+/* What nl_query may receive at once (socket.c's NL_RECV_SIZE). */
+#define HELD_BUF_SIZE (64 * 1024)
+
 struct held_ctx {
 	struct pc_ruleset *rs;
 	uint32_t flags, owner;
@@ -93,7 +96,7 @@ static void table_payload(struct nlmsghdr *nlh, void *obj)
 /* 1 with the table's flags, 0 when there is no table, -errno. */
 static int table_read(struct pc_nl *nl, struct held_ctx *x)
 {
-	_cleanup_free_ char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	_cleanup_free_ char *buf = malloc(HELD_BUF_SIZE);
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 	int r;
