@@ -41,6 +41,7 @@ enum drift_cause {
 	DRIFT_FOREIGN, /* another socket's commit touched our table */
 	DRIFT_OVERRUN, /* events were lost: one of them may have */
 	DRIFT_RECHECK, /* the repair limit's window ended */
+	DRIFT_START,   /* a commit between start-up's and the subscription */
 };
 
 int drift_open(struct drift **out)
@@ -86,6 +87,7 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 		log_warning("table inet %s differs from what portctld applied (%s): %zu difference%s",
 			    PC_TABLE_NAME,
 			    cause == DRIFT_OVERRUN ? "found after nftables events were lost"
+			    : cause == DRIFT_START ? "found at start-up"
 						   : "looked again after the repair limit",
 			    m->n, s);
 	for (size_t i = 0; i < m->n && i < DRIFT_LOG_MAX; i++) {
@@ -210,6 +212,17 @@ void drift_event(void *userdata)
 	if (dr->recheck_at != UINT64_MAX)
 		return;
 	drift_check(dm, ev.foreign ? DRIFT_FOREIGN : DRIFT_OVERRUN, &ev);
+}
+
+void drift_catch_up(struct daemon *dm)
+{
+	struct pc_nl_event_summary none = {0};
+
+	if (!dm->drift || !state_committed_since(dm))
+		return;
+	log_info("nftables changed between start-up's transaction and the event subscription: "
+		 "comparing once");
+	drift_check(dm, DRIFT_START, &none);
 }
 
 uint64_t drift_deadline(const struct daemon *dm)

@@ -22,6 +22,10 @@ int drift_fd(const struct drift *dr);
  */
 void drift_event(void *userdata);
 
+/* Subscribed after start-up's transaction (so that the kernel builds no
+ * event per element of it): compare once if anyone committed in between. */
+void drift_catch_up(struct daemon *dm);
+
 /* When a check put off by the repair limit is due (ms, CLOCK_MONOTONIC;
  * UINT64_MAX: none), and running it once it is. */
 uint64_t drift_deadline(const struct daemon *dm);
