@@ -20,7 +20,8 @@ enum pc_nl_apply_flags {
 	/* Claim the table with NFT_TABLE_F_OWNER|NFT_TABLE_F_PERSIST (never OWNER
 	 * alone); falls back to no ownership, once, on kernels that refuse it. */
 	PC_NL_OWNER = 1u << 0,
-	/* Always replace the whole table, even when only elements differ. */
+	/* Always replace the whole table, even when only elements differ
+	 * (counters start again from the ruleset's). */
 	PC_NL_FULL = 1u << 1,
 };
 
@@ -64,14 +65,19 @@ int pc_nl_table_delete(struct pc_nl *nl);
 
 /*
  * Make the kernel's table inet portctl hold exactly rs, in one transaction
- * carrying the generation id. When old is what this handle applied last and
- * the kernel still holds it (nobody committed since, or a dump of our table
- * shows it unchanged), only the difference is sent: chains, sets, set
- * elements and rules that rs has and old has not, and deletes (rules by
- * handle) of what old has and rs has not; what both have stays, with its
- * counters, and no change sends no transaction at all. Otherwise, or when
- * the table itself must change, the table is deleted and re-added with all
- * its objects in the same batch. Either way the kernel handles of rs's
+ * carrying the generation id. Only the difference is sent: chains, sets,
+ * set elements and rules that rs has and the kernel has not, and deletes
+ * (rules by handle) of what the kernel has and rs has not; what both have
+ * stays, with its counters, and no change sends no transaction at all. The
+ * difference is taken against old when it is what this handle applied last
+ * and the kernel still holds it (nobody committed since, or a dump of our
+ * table shows it unchanged), else against what a dump of our table shows
+ * (old NULL: a start or restart; or someone else changed the table), with
+ * the table's ownership flags updated when they must change. Only when
+ * there is no table, a base chain or a constant set must change, or the
+ * kernel refuses the difference (or flags has PC_NL_FULL) is the table
+ * deleted and re-added with all its objects in the same batch. Either way
+ * the kernel handles of rs's
  * rules, and that this handle installed it, are recorded in rs
  * (pc_nft_object.handle, pc_ruleset.installed) for the next difference.
  * Kernel errors are added to d at the source rule's FILE:LINE:COL (or

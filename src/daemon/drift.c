@@ -1,9 +1,10 @@
 /* Drift: notice when someone else changes table inet portctl. The event
  * socket (src/netlink/events.c) says when a commit of another socket touched
  * our table, or that events were lost; only then is the kernel's table
- * compared with what we applied, and per "drift =" repaired (the last applied
- * ruleset again, in full) or reported. Our own commits, repairs included,
- * carry our socket's port id and are never checked. */
+ * compared with what we applied, and per "drift =" repaired (what differs
+ * from the last applied ruleset put right, in one transaction) or reported.
+ * Our own commits, repairs included, carry our socket's port id and are
+ * never checked. */
 #include "config.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@ enum drift_cause {
 	DRIFT_FOREIGN, /* another socket's commit touched our table */
 	DRIFT_OVERRUN, /* events were lost: one of them may have */
 	DRIFT_RECHECK, /* the repair limit's window ended */
+	DRIFT_START,   /* a commit between start-up's and the subscription */
 };
 
 int drift_open(struct drift **out)
@@ -85,6 +87,7 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 		log_warning("table inet %s differs from what portctld applied (%s): %zu difference%s",
 			    PC_TABLE_NAME,
 			    cause == DRIFT_OVERRUN ? "found after nftables events were lost"
+			    : cause == DRIFT_START ? "found at start-up"
 						   : "looked again after the repair limit",
 			    m->n, s);
 	for (size_t i = 0; i < m->n && i < DRIFT_LOG_MAX; i++) {
@@ -103,13 +106,15 @@ static void drift_log(const struct pc_applied *a, const struct pc_nl_mismatches 
 }
 
 /*
- * The repair: the desired state in force again, as a whole new table,
- * through the one path like every other change. Its commit carries our
- * port id, so its own events never bring us back here.
+ * The repair: the desired state in force again, through the one path like
+ * every other change. The kernel no longer holds our last commit, so the
+ * difference is taken against what it holds: what was removed comes back,
+ * what was added goes, and the rest stays with its counters. Its commit
+ * carries our port id, so its own events never bring us back here.
  */
 static int drift_repair(struct daemon *dm)
 {
-	struct next nx = {.panic = -1, .source = dm->source, .flags = PC_NL_FULL};
+	struct next nx = {.panic = -1, .source = dm->source};
 	struct pc_reply reply = {0};
 	int r = state_commit(dm, &nx, &reply);
 
@@ -207,6 +212,17 @@ void drift_event(void *userdata)
 	if (dr->recheck_at != UINT64_MAX)
 		return;
 	drift_check(dm, ev.foreign ? DRIFT_FOREIGN : DRIFT_OVERRUN, &ev);
+}
+
+void drift_catch_up(struct daemon *dm)
+{
+	struct pc_nl_event_summary none = {0};
+
+	if (!dm->drift || !state_committed_since(dm))
+		return;
+	log_info("nftables changed between start-up's transaction and the event subscription: "
+		 "comparing once");
+	drift_check(dm, DRIFT_START, &none);
 }
 
 uint64_t drift_deadline(const struct daemon *dm)

@@ -17,10 +17,14 @@ int drift_fd(const struct drift *dr);
  * The event socket is readable (userdata: struct daemon). When a commit of
  * another program touched table inet portctl, or events were lost, compare
  * the kernel's table with what was applied; log a difference and, with
- * drift = repair, apply the ruleset again in full (at most a few times a
+ * drift = repair, put right what differs (at most a few times a
  * minute; beyond that, once more when the minute is over).
  */
 void drift_event(void *userdata);
+
+/* Subscribed after start-up's transaction (so that the kernel builds no
+ * event per element of it): compare once if anyone committed in between. */
+void drift_catch_up(struct daemon *dm);
 
 /* When a check put off by the repair limit is due (ms, CLOCK_MONOTONIC;
  * UINT64_MAX: none), and running it once it is. */

@@ -82,3 +82,8 @@ int kernel_table_exists(struct pc_nl *nl)
 {
 	return pc_nl_table_exists(nl);
 }
+
+int kernel_genid(struct pc_nl *nl, uint32_t *genid)
+{
+	return pc_nl_genid(nl, genid);
+}

@@ -22,6 +22,7 @@ int kernel_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    uint64_t *bytes);
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
 int kernel_table_exists(struct pc_nl *nl);
+int kernel_genid(struct pc_nl *nl, uint32_t *genid);
 /* Other tables' DNAT rules (read only), for explain. */
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out);
 

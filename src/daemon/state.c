@@ -904,6 +904,15 @@ int state_table_exists(struct daemon *dm)
 	return kernel_table_exists(dm->nl);
 }
 
+bool state_committed_since(struct daemon *dm)
+{
+	uint32_t genid;
+
+	if (!dm->kernel_known)
+		return false;
+	return kernel_genid(dm->nl, &genid) < 0 || genid != pc_nl_last_stats(dm->nl)->genid;
+}
+
 void state_done(struct daemon *dm)
 {
 	rule_index_drop(&dm->index);

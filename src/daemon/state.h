@@ -86,6 +86,9 @@ int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
 struct pc_nat_scan;
 int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out);
 int state_table_exists(struct daemon *dm);
+/* Someone committed since our last transaction (or it cannot be told);
+ * false while the daemon has not made one. */
+bool state_committed_since(struct daemon *dm);
 
 
 

@@ -1,6 +1,8 @@
-/* One transaction per change: the difference from our last commit when
- * there is one (delta.c), else the full replacement of table inet portctl
- * (delete and re-add in one batch); ownership with fallback, error mapping. */
+/* One transaction per change: the difference (delta.c) from our last commit
+ * when the kernel holds it, else from what the kernel holds, read back
+ * (held.c); the full replacement of table inet portctl (delete and re-add
+ * in one batch) only when there is no table or no difference will do;
+ * ownership with fallback, error mapping. */
 #include "config.h"
 #include <assert.h>
 #include <errno.h>
@@ -286,13 +288,19 @@ static void report_all(const struct batch *b, const struct pc_ruleset *rs,
  * transaction was sent), 0 when a full replace is needed, or -ERESTART
  * with diagnostics (a concurrent commit). */
 static int apply_diff(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
-		      uint32_t genid, bool owner, struct pc_diags *d)
+		      uint32_t genid, bool owner, int table_flags, struct pc_diags *d)
 {
 	struct batch_result res = { 0 };
 	struct delta delta = { 0 };
 	struct batch b;
 	int r = batch_init(&b, nl_next_seq(nl, 0), genid);
 
+	/* The table's flags first, when they must change (ownership taken
+	 * again after a restart): an update, its content stays. */
+	if (r >= 0 && table_flags >= 0)
+		r = put_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, true, (uint32_t)table_flags,
+			      &(struct batch_origin){ .obj = table_object(rs), .what = "table",
+						      .table_owned = owner });
 	if (r >= 0)
 		r = delta_build(nl, &b, rs, old, &delta);
 	if (r > 0 && batch_n_msgs(&b) > 0) {
@@ -311,6 +319,10 @@ static int apply_diff(struct pc_nl *nl, const struct pc_ruleset *rs, const struc
 		handles_record(rs, delta.handles, &b, &res);
 		installed_record(nl, rs);
 		stats_record(nl, batch_n_msgs(&b) ? &b : NULL, true, owner, &delta.counts);
+		/* Nothing sent: the kernel held rs at genid (a later commit
+		 * makes the next batch carrying it fail, as it should). */
+		if (!batch_n_msgs(&b))
+			nl->applied_genid = nl->stats.genid = genid;
 	}
 	free(delta.handles);
 	batch_result_free(&res);
@@ -363,6 +375,33 @@ static int apply_full(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t ge
 }
 
 /*
+ * Our last commit is not known to be in the kernel (a start, a restart, a
+ * drift, a commit of ours that failed): the difference against what the
+ * kernel holds, read back, so that what stays keeps its counters. The
+ * batch carries the generation read before the dump, so a commit in
+ * between makes it fail with ERESTART. Returns as apply_diff; 0 also when
+ * there is no table to start from or it could not be read.
+ */
+static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid,
+			   bool owner, struct pc_diags *d)
+{
+	uint32_t want = owner ? NFT_TABLE_F_OWNER | PC_NFT_TABLE_F_PERSIST : 0, flags = 0, by = 0;
+	struct pc_ruleset *held = NULL;
+	int r = held_read(nl, rs, &held, &flags, &by);
+
+	/* A dump cut short (a commit meanwhile interrupts it): the full
+	 * replace, which the kernel checks against the generation. */
+	if (r <= 0)
+		return r == -ENOMEM ? r : 0;
+	/* The table's flags change only when they must: ownership is taken
+	 * again after a restart (the kernel kept the table, PERSIST alone). */
+	r = apply_diff(nl, rs, held, genid, owner,
+		       flags == want && (!owner || by == nl->portid) ? -1 : (int)want, d);
+	held_free(held);
+	return r;
+}
+
+/*
  * Does the kernel hold old, our last commit, though the generation moved
  * (another program committed, most likely to its own table)? Its rules must
  * be old's, with old's handles, and everything else as pc_nl_verify sees
@@ -408,7 +447,11 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		     old->installed != nl->commits))
 		ours = kernel_holds(nl, old) > 0;
 	if (ours) {
-		r = apply_diff(nl, rs, old, genid, owner, d);
+		r = apply_diff(nl, rs, old, genid, owner, -1, d);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	} else if (!(flags & PC_NL_FULL) && !nl->test_refuse) {
+		r = apply_over_held(nl, rs, genid, owner, d);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}

@@ -133,20 +133,13 @@ static const char *expr_set_name(struct nftnl_expr *e, const char *name)
 static int sig_expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct sig_ctx *c = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	const char *set = expr_set_name(e, name);
-	char buf[1024];
-	int n;
+	const char *set = expr_set_name(e, nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
 
 	if (set && c->gone && names_find(c->gone, set))
 		c->doomed = true;
-	/* A counter's values are state: a rule is the same whatever it counted. */
-	if (streq(name, "counter"))
-		return pc_strbuf_append(c->sb, "[counter]", 9) < 0 ? -1 : 0;
-	n = nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -1;
-	return pc_strbuf_printf(c->sb, "[%s %s]", name, buf) < 0 ? -1 : 0;
+	/* As verify prints it: a rule read back from the kernel (held.c)
+	 * compares equal to the one compiled. */
+	return expr_sig_cb(e, c->sb);
 }
 
 static int rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, size_t i,

@@ -21,27 +21,6 @@
 #define ELEMS_MSG_MAX (48u * 1024u)
 
 
-static int print_object(struct pc_strbuf *sb, const struct pc_nft_object *o)
-{
-	char buf[8192];
-	int n;
-
-	switch (o->kind) {
-	case PC_NFT_CHAIN:
-		n = nftnl_chain_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
-		break;
-	case PC_NFT_RULE:
-		n = nftnl_rule_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
-		break;
-	default:
-		n = nftnl_table_snprintf(buf, sizeof(buf), o->obj, NFTNL_OUTPUT_DEFAULT, 0);
-		break;
-	}
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -EMSGSIZE;
-	return pc_strbuf_append(sb, buf, (size_t)n);
-}
-
 static int append_attr(struct pc_strbuf *sb, const void *data, uint32_t len)
 {
 	int r = pc_strbuf_append(sb, (const char *)&len, sizeof(len));
@@ -106,14 +85,24 @@ int set_definition_differs(const struct nftnl_set *a, const struct nftnl_set *b)
 	return printed_differ(&x, &y, r);
 }
 
+/* What a chain is: its name and, for a base chain, its hook, priority,
+ * type and policy; not what the kernel counts (its use, a base chain's
+ * packets and bytes) nor its handle. */
 int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b)
 {
-	struct pc_strbuf x = { 0 }, y = { 0 };
-	int r = print_object(&x, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)a });
+	static const uint16_t attrs[] = { NFTNL_CHAIN_NAME, NFTNL_CHAIN_HOOKNUM, NFTNL_CHAIN_PRIO,
+					  NFTNL_CHAIN_TYPE, NFTNL_CHAIN_POLICY, NFTNL_CHAIN_DEV };
 
-	if (r >= 0)
-		r = print_object(&y, &(struct pc_nft_object){ .kind = PC_NFT_CHAIN, .obj = (void *)b });
-	return printed_differ(&x, &y, r);
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+		uint32_t la = 0, lb = 0;
+		bool sa = nftnl_chain_is_set(a, attrs[i]), sb = nftnl_chain_is_set(b, attrs[i]);
+		const void *da = sa ? nftnl_chain_get_data(a, attrs[i], &la) : NULL;
+		const void *db = sb ? nftnl_chain_get_data(b, attrs[i], &lb) : NULL;
+
+		if (sa != sb || la != lb || (la && memcmp(da, db, la)))
+			return 1;
+	}
+	return 0;
 }
 
 static int elem_attr(struct pc_strbuf *sb, struct nftnl_set_elem *e, uint16_t attr)

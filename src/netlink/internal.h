@@ -187,6 +187,32 @@ struct delta {
 int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		const struct pc_ruleset *old, struct delta *d);
 
+/* A dump of table inet portctl's objects of one type (obj: the request's
+ * payload, built by payload), cb called per message. 0 or -errno. */
+int nl_dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
+	    void *obj, mnl_cb_t cb, void *data);
+
+struct nftnl_expr;
+/* One expression as verify compares it (data: a struct pc_strbuf): the
+ * state the kernel keeps (counter values, quota use) left out, and what it
+ * reports of its own accord (a lookup's flags 0, a meter's timeout 0, a
+ * log's default level) written as the compiler leaves it. */
+int expr_sig_cb(struct nftnl_expr *e, void *data);
+
+/*
+ * What the kernel holds in table inet portctl, read back as a ruleset:
+ * its chains, its sets with their elements (not those the packet path
+ * fills; in the order the set of the same name in like has them, the
+ * others last), its rules in chain order with their handles. Each object keeps
+ * only what the compiler sets, so that what did not change compares equal
+ * to its compiled self in delta_build. *flags: the table's flags, *owner
+ * the port id of the socket that owns it (0: none). Returns 1, 0 when
+ * there is no table, or -errno. Free with held_free().
+ */
+int held_read(struct pc_nl *nl, const struct pc_ruleset *like, struct pc_ruleset **out,
+	      uint32_t *flags, uint32_t *owner);
+void held_free(struct pc_ruleset *rs);
+
 /* The counter of each rule of table inet portctl, by handle. */
 struct rule_counter {
 	uint64_t handle, packets, bytes;

@@ -10,6 +10,7 @@ src_netlink_libnetlink_a_SOURCES = \
 	src/netlink/delta.c \
 	src/netlink/counters.c \
 	src/netlink/verify.c \
+	src/netlink/held.c \
 	src/netlink/events.c \
 	include/portctl/natscan.h src/netlink/natscan.c
 

@@ -89,7 +89,7 @@ static void str_remove(char *s, const char *needle, size_t keep)
 		memmove(p, p + n, strlen(p + n) + 1);
 }
 
-static int expr_sig_cb(struct nftnl_expr *e, void *data)
+int expr_sig_cb(struct nftnl_expr *e, void *data)
 {
 	struct pc_strbuf *sb = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -106,15 +106,24 @@ static int expr_sig_cb(struct nftnl_expr *e, void *data)
 					nftnl_expr_get_u32(e, NFTNL_EXPR_QUOTA_FLAGS)) < 0
 			   ? -1
 			   : 0;
-	/* The kernel reports a log's level when we left the default (warning). */
+	/* The kernel reports a log's level when we left the default (warning),
+	 * and of the rest only what is not 0; the group says where it goes. */
 	if (streq(name, "log"))
-		return pc_strbuf_printf(sb, "[log prefix %s level %u] ",
+		return pc_strbuf_printf(sb,
+					"[log prefix %s level %u group %d snaplen %u "
+					"qthreshold %u flags %u] ",
 					nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX)
 					    ? nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX)
 					    : "",
 					nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL)
 					    ? nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_LEVEL)
-					    : 4) < 0
+					    : 4,
+					nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP)
+					    ? (int)nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP)
+					    : -1,
+					nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_SNAPLEN),
+					(unsigned)nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD),
+					nftnl_expr_get_u32(e, NFTNL_EXPR_LOG_FLAGS)) < 0
 			   ? -1
 			   : 0;
 	/* The kernel reports a lookup's flags even when 0; we leave them unset. */
@@ -437,8 +446,8 @@ static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-static int dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
-		void *obj, mnl_cb_t cb, void *data)
+int nl_dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
+	    void *obj, mnl_cb_t cb, void *data)
 {
 	_cleanup_free_ char *buf = malloc(VERIFY_BUF_SIZE);
 	struct nlmsghdr *nlh;
@@ -478,7 +487,7 @@ static int kernel_chains(struct pc_nl *nl, struct dump_ctx *d)
 	if (!c)
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
-	r = dump(nl, NFT_MSG_GETCHAIN, chain_payload, c, chain_dump_cb, d);
+	r = nl_dump(nl, NFT_MSG_GETCHAIN, chain_payload, c, chain_dump_cb, d);
 	nftnl_chain_free(c);
 	return d->l->err ? d->l->err : r;
 }
@@ -491,7 +500,7 @@ static int kernel_rules(struct pc_nl *nl, struct dump_ctx *d)
 	if (!rule)
 		return -ENOMEM;
 	nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	r = dump(nl, NFT_MSG_GETRULE, rule_payload, rule, rule_dump_cb, d);
+	r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, rule, rule_dump_cb, d);
 	nftnl_rule_free(rule);
 	return d->l->err ? d->l->err : r;
 }
@@ -504,14 +513,14 @@ static int kernel_sets(struct pc_nl *nl, struct dump_ctx *d)
 	if (!s)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
-	r = dump(nl, NFT_MSG_GETSET, set_payload, s, set_dump_cb, d);
+	r = nl_dump(nl, NFT_MSG_GETSET, set_payload, s, set_dump_cb, d);
 	nftnl_set_free(s);
 	if (d->l->err)
 		return d->l->err;
 	for (size_t i = 0; r >= 0 && i < d->n_sets; i++) {
 		r = set_sig(d->l, d->sets[i], -1);
 		if (r >= 0 && !set_is_dynamic(d->sets[i]))
-			r = dump(nl, NFT_MSG_GETSETELEM, elems_payload, d->sets[i], elem_dump_cb,
+			r = nl_dump(nl, NFT_MSG_GETSETELEM, elems_payload, d->sets[i], elem_dump_cb,
 				 d->sets[i]);
 		if (r >= 0)
 			r = set_elems_sig(d->l, d->sets[i], -1, 0);

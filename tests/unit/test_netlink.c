@@ -816,7 +816,10 @@ START_TEST(test_renumbered_elements_keep_counts)
 }
 END_TEST
 
-START_TEST(test_foreign_commit_forces_full_replace)
+/* Someone else replaced our table: the difference is taken against what
+ * the kernel holds, read back (here: all of b's elements already). Its
+ * lookup rule is sent again: the kernel reports NFT_REG32_00 as NFT_REG_1. */
+START_TEST(test_foreign_commit_difference_against_kernel)
 {
 	struct pc_nl *nl = nl_open_checked(), *other = nl_open_checked();
 	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
@@ -829,7 +832,8 @@ START_TEST(test_foreign_commit_forces_full_replace)
 	/* Someone else changes our table: the kernel no longer holds a. */
 	ck_assert_int_eq(pc_nl_apply(other, c, NULL, 0, &d), 0);
 	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
-	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->elems_added + pc_nl_last_stats(nl)->elems_deleted, 0);
 	ck_assert_uint_eq(count_elements(nl, b), 3);
 	pc_diags_free(&d);
 	ruleset_destroy(a);
@@ -872,7 +876,8 @@ START_TEST(test_foreign_table_commit_keeps_difference)
 	batch_free(&b);
 
 	/* Someone deletes our rule: the kernel no longer holds what we
-	 * committed, so the same ruleset again is a full replace. */
+	 * committed, so the same ruleset again is the difference against
+	 * what it holds: the rule comes back, nothing else is sent. */
 	{
 		struct nftnl_rule *del = rule_base();
 		struct pc_ruleset *again = ruleset_ports_make(a, 1, false, 0);
@@ -887,7 +892,9 @@ START_TEST(test_foreign_table_commit_keeps_difference)
 		ck_assert_int_eq(batch_finish(&b), 0);
 		ck_assert_int_eq(nl_batch_talk(other, &b, &res), 0);
 		ck_assert_int_eq(pc_nl_apply(nl, again, cur, 0, &d), 0);
-		ck_assert(!pc_nl_last_stats(nl)->incremental);
+		ck_assert(pc_nl_last_stats(nl)->incremental);
+		ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_added, 1);
+		ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 1);
 		assert_kernel_holds(nl, again);
 		nftnl_rule_free(del);
 		ruleset_destroy(again);
@@ -917,15 +924,77 @@ START_TEST(test_stale_old_is_not_trusted)
 	ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
 	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
 	ck_assert(pc_nl_last_stats(nl)->incremental);
-	/* a, not b: a blind difference would delete rule 2 and leave 3. */
+	/* a, not b: a blind difference would delete rule 2 and leave 3; the
+	 * one against what the kernel holds deletes both. */
 	ck_assert_int_eq(pc_nl_apply(nl, c, a, 0, &d), 0);
-	ck_assert(!pc_nl_last_stats(nl)->incremental);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 2);
 	assert_kernel_holds(nl, c);
 	ck_assert_int_eq(d.n_errors, 0);
 	pc_diags_free(&d);
 	ruleset_destroy(a);
 	ruleset_destroy(b);
 	ruleset_destroy(c);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* A restart: a new handle, with no last commit of its own, applies the
+ * same ruleset over the table the old one left. Nothing is sent but the
+ * table's flags when it takes ownership again, every counter stays, and
+ * the handles read back serve the next difference. */
+START_TEST(test_restart_sends_only_the_difference)
+{
+	static const struct port_rule counted[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	static const struct port_rule fresh[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 } };
+	struct pc_nl *first = nl_open_checked(), *nl;
+	struct pc_ruleset *a = ruleset_ports_make(counted, 2, true, 0), *cur;
+	uint32_t before, after;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(first, a, NULL, 0, &d), 0);
+	pc_nl_close(first);
+	nl = nl_open_checked();
+	cur = ruleset_ports_make(fresh, 2, true, 0);
+	ck_assert_int_eq(pc_nl_genid(nl, &before), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_genid(nl, &after), 0);
+	ck_assert_uint_eq(before, after);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	ck_assert_uint_eq(rule_packets(nl, cur, 7), 11);
+	ck_assert_uint_eq(rule_packets(nl, cur, 8), 12);
+	/* The next change is a difference on top of it. */
+	apply_diff_checked(nl, &cur, ruleset_ports_make(fresh, 1, true, 0));
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 1);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, 7), 11);
+	pc_nl_close(nl);
+
+	/* Owned: the new handle claims the orphaned table, in a transaction
+	 * of the table's flags alone. (A table nobody owned is not claimed in
+	 * place: the kernel refuses, and the table is replaced whole.) */
+	first = nl_open_checked();
+	ck_assert_int_eq(pc_nl_table_delete(first), 1);
+	ck_assert_int_eq(pc_nl_apply(first, a, NULL, PC_NL_OWNER, &d), 0);
+	ck_assert(pc_nl_last_stats(first)->owned);
+	pc_nl_close(first);
+	nl = nl_open_checked();
+	ruleset_destroy(cur);
+	cur = ruleset_ports_make(fresh, 2, true, 0);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, PC_NL_OWNER, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert(pc_nl_last_stats(nl)->owned);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, 7), 11);
+	first = nl_open_checked();
+	ck_assert_int_eq(pc_nl_apply(first, cur, NULL, 0, &d), -EPERM);
+	pc_nl_close(first);
+	ck_assert_int_eq(d.n_errors, 1);
+	pc_diags_free(&d);
+	ruleset_destroy(a);
+	ruleset_destroy(cur);
 	pc_nl_close(nl);
 }
 END_TEST
@@ -1118,7 +1187,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
 	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
 	tcase_add_test(tc, test_renumbered_elements_keep_counts);
-	tcase_add_test(tc, test_foreign_commit_forces_full_replace);
+	tcase_add_test(tc, test_foreign_commit_difference_against_kernel);
 	tcase_add_test(tc, test_stale_genid_is_refused);
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
 	tcase_add_test(tc, test_owner_excludes_others_and_persists);
@@ -1128,6 +1197,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_unchanged_sends_nothing);
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
 	tcase_add_test(tc, test_stale_old_is_not_trusted);
+	tcase_add_test(tc, test_restart_sends_only_the_difference);
 	tcase_add_test(tc, test_events_tell_commits_apart);
 	tcase_add_test(tc, test_events_overrun_is_not_foreign);
 	tcase_add_test(tc, test_verify_ignores_meter_elements);
