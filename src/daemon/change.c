@@ -52,12 +52,12 @@ static void temporary_done(const struct change *ch, const char *summary, struct 
 }
 
 /* Whether a rule text can be changed in place: one line starting with
- * "allow", "deny" or "reject", so the parse adds one rule and no zone or
- * service (which could move the arrays the plan points into). */
+ * "allow", "deny", "reject" or "limit", so the parse adds one rule and no
+ * zone or service (which could move the arrays the plan points into). */
 static bool in_place_text(const char *text)
 {
 	return (!strncmp(text, "allow ", 6) || !strncmp(text, "deny ", 5) ||
-		!strncmp(text, "reject ", 7)) &&
+		!strncmp(text, "reject ", 7) || !strncmp(text, "limit ", 6)) &&
 	       !strpbrk(text, "\n\r\\");
 }
 

@@ -89,6 +89,7 @@ PC_DAEMON_TESTS += tests/integration/test_daemon_lock.sh tests/integration/test_
 PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # disable / enable / reset.
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
+PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 PC_DAEMON_TESTS += tests/integration/test_cli_zone.sh

@@ -76,6 +76,26 @@ static int set_source_keep(struct pc_config *cfg, const struct pc_source *src, c
 	return 0;
 }
 
+static bool source_is_admin_rules(const struct pc_source *src)
+{
+	return src->kind == PC_SOURCE_RULES && src->origin != PC_ORIGIN_CLI &&
+	       src->origin != PC_ORIGIN_DEFAULTS;
+}
+
+/* Insertion sort: a handful of files, nearly in order already. */
+static void sources_sort_by_name(const struct pc_config *cfg, size_t *idx, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		size_t v = idx[i], j = i;
+
+		for (; j > 0 && strcmp(cfg->sources.items[idx[j - 1]].name,
+				       cfg->sources.items[v].name) > 0;
+		     j--)
+			idx[j] = idx[j - 1];
+		idx[j] = v;
+	}
+}
+
 /*
  * A configuration parsed again from the texts old was read from, as each
  * was read (settings, rules with their origin), in the order they were
@@ -96,12 +116,25 @@ int config_from_sources(const struct pc_paths *paths, const struct pc_config *ol
 		return -ENOMEM;
 	if (old->sets_dir && !(cfg->sets_dir = pc_arena_strdup(cfg->arena, old->sets_dir)))
 		return -ENOMEM;
-	/* defaults.rules in a second pass: a 90-portctl.rules created by the
-	 * CLI was added to the sources after it, yet its rules come first. */
+	/* A 90-portctl.rules the CLI created was added to the sources last,
+	 * yet the loader reads rules.d in name order: the admin's rules files
+	 * in that order (before 95-late.rules), then defaults.rules. */
+	_cleanup_free_ size_t *order = malloc((old->sources.n + 1) * sizeof(*order));
+	size_t n_admin = 0, next_admin = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < old->sources.n; i++)
+		if (source_is_admin_rules(&old->sources.items[i]))
+			order[n_admin++] = i;
+	sources_sort_by_name(old, order, n_admin);
 	for (size_t k = 0; r != -ENOMEM && k < 2 * old->sources.n; k++) {
 		const struct pc_source *src = &old->sources.items[k % old->sources.n];
 		bool second = k >= old->sources.n;
 		char *data;
+
+		if (!second && source_is_admin_rules(src))
+			src = &old->sources.items[order[next_admin++]];
 
 		if (src->kind == PC_SOURCE_OTHER ||
 		    (src->kind == PC_SOURCE_RULES && src->origin == PC_ORIGIN_CLI))

@@ -34,7 +34,7 @@ struct next {
 	const char *old90;
 	size_t old90_len;
 	bool old90_exists;
-	unsigned flags;    /* PC_NL_FULL: replace the table (drift repair) */
+	unsigned flags;    /* PC_NL_* for the install (none set today) */
 	/* Compose, compile and guard only: nothing installed, saved or adopted. */
 	bool dry_run;
 	const char *intro; /* how a refusal starts ("the rule was refused") */

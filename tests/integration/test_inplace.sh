@@ -1,0 +1,77 @@
+#!/bin/sh
+# Rule changes made in place (real kernel, real traffic), on configurations
+# of several shapes: the bulk of the rules before the CLI rules file or
+# after it, limit and logged rules among them, a ban in force. Each change
+# -- allow, reject, limit, insert at the file's end, and the deletes -- is
+# one transaction and does what it says to real traffic; and the model it
+# leaves in memory is the full compile's: a reload of the same files then
+# sends nothing at all.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+
+# transactions N WHAT CMD...: CMD makes portctld commit exactly N times.
+transactions() {
+	want=$1 what=$2
+	shift 2
+	pc_monitor_start host "$PC_TMP/monitor"
+	"$@" >"$PC_TMP/out" 2>&1 || pc_fail "$what: $(cat "$PC_TMP/out")"
+	pc_monitor_stop
+	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
+	[ "$n" -eq "$want" ] || pc_fail "$what made $n transactions, not $want: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $what: $n transaction(s)"
+}
+one() { transactions 1 "$*" pcd_as_member "$@"; }
+# The model in memory is what the files compile to: nothing to send.
+same_as_files() {
+	transactions 0 "reload after the changes ($1)" pcd_as_member reload
+}
+
+bulk() {
+	i=0
+	while [ $i -lt 300 ]; do
+		echo "allow $((10000 + i))/tcp"
+		i=$((i + 1))
+	done
+}
+
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:22
+for shape in early late mixed; do
+	pc_log "shape: $shape"
+	rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+	case $shape in
+	early) bulk >"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
+	late) bulk >"$PC_TMP/etc/rules.d/95-late.rules" ;;
+	mixed) { bulk; echo "limit 30001/tcp"; echo "allow 30002/tcp log"; echo "deny from 10.1.2.3"; } \
+		>"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
+	esac
+	pcd_start
+	pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
+	one allow 2001/tcp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2001
+	one reject 2002/tcp
+	pc_expect refused pc_probe peer tcp 10.99.7.1 2002
+	one limit 2003/tcp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2003
+	one deny 2004/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2004
+	same_as_files "$shape, added"
+	one delete deny 2004/tcp
+	one delete limit 2003/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
+	one delete reject 2002/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
+	# Inserted at the end of the file's rules, where the next allow goes:
+	# after the rules of the files sorting before it, and its own.
+	pos=$(cat "$PC_TMP"/etc/rules.d/[0-8]*.rules "$PC_TMP/etc/rules.d/90-portctl.rules" \
+		2>/dev/null | grep -cE '^(allow|deny|reject|limit) ')
+	one insert "$((pos + 1))" allow 2004/tcp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2004
+	one delete allow 2001/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+	pc_expect open pc_probe peer tcp 10.99.7.1 22
+	same_as_files "$shape, deleted"
+	pcd_stop
+done
+exit 0
