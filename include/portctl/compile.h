@@ -253,23 +253,22 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed);
 void pc_rule_edit_free(struct pc_rule_edit *ed);
 /*
- * A rule's own entry put at index entry of its chain (the plan has it,
- * pc_plan_entry_insert) without compiling the rest: *out is old with that
- * chain's entries from there on made again (their sets renumbered) and
- * the rest of old shared. Install it as a difference against old (the
- * shared sets are not compared), then pc_ruleset_adopt, or free it
- * (pc_ruleset_free leaves old whole). old must be made whole first
- * (pc_ruleset_bans_sync, pc_ruleset_ports_sync): -EINVAL otherwise;
- * -EOPNOTSUPP for what needs more (a named set's rule, the chain's first
- * entry), -ENOMEM. O(objects + the chain's entries from there on).
+ * A change of one chain's entries without compiling the rest: *out is old
+ * with zone z's chain in direction dir made again from entry from on (the
+ * plan is as after the change; old had there the entries whose first rules
+ * are old_firsts[0..n_old)), their sets renumbered, the rest of old shared.
+ * Install it as a difference against old (the shared sets are not
+ * compared), then pc_ruleset_adopt, or free it (pc_ruleset_free leaves old
+ * whole). old must be made whole first (pc_ruleset_bans_sync,
+ * pc_ruleset_ports_sync): -EINVAL otherwise; -EOPNOTSUPP for what needs
+ * more (a named set's rule, from 0), -ENOMEM. O(objects + the chain's
+ * entries from there on).
  */
-int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			 int dir, size_t entry, struct pc_ruleset **out);
-/* The same for entry going (the plan still has it: pc_plan_entry_alone). */
-int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			    int dir, size_t entry, struct pc_ruleset **out);
-/* rs, made from old by one of the two, installed: it owns every object now
- * (the ones left out are freed), old's shell is freed. */
+int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			    int dir, size_t from, const struct pc_rule *const *old_firsts,
+			    size_t n_old, struct pc_ruleset **out);
+/* rs, made from old by pc_ruleset_chain_remake, installed: it owns every
+ * object now (the ones left out are freed), old's shell is freed. */
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);
 /* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
 int pc_ruleset_ports_sync(struct pc_ruleset *rs);

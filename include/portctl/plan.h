@@ -120,18 +120,32 @@ void pc_plan_free(struct pc_plan *plan);
 /* The one zone whose chains rule r is in: 0, or -EOPNOTSUPP (several
  * zones, an unknown one, or a NAT rule). */
 int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z);
-/* Rule r, in its place in the configuration, as an entry of its own of
- * zone z's chain in direction dir, as pc_plan_build makes it: 0 with its
- * index in *at, -EOPNOTSUPP when it would not be one (inside a run, one
- * it merges with next to it, or ahead of every entry), -ENOMEM (nothing
- * changed). */
+/* An entry of its own of one chain put in or taken out, in place. */
+struct pc_plan_entry_change {
+	size_t zone, from; /* entries from `from` on are new; from - 1 kept its sets */
+	int dir;
+	const struct pc_rule **old_firsts; /* the first rules of the old entries from `from` on */
+	size_t n_old;
+	/* To undo: the entries replaced, and where and how many came. */
+	struct pc_plan_entry *saved;
+	size_t n_saved, at, n_new;
+};
+/*
+ * Rule r, in its place in the configuration, as an entry of its own of
+ * zone z's chain in direction dir, as pc_plan_build makes it: between two
+ * runs. 0 with ch filled, -EOPNOTSUPP when it would not be one (a run it
+ * merges with next to it, ahead of every entry, inside a run), -ENOMEM
+ * (nothing changed).
+ */
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
-			 size_t *at);
-/* The index of the entry that is r alone, when taking it away leaves the
- * other entries as they are (not the first; its neighbours not runs that
- * would merge), else -1; and that entry taken away. */
-ssize_t pc_plan_entry_alone(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r);
-void pc_plan_entry_remove(struct pc_plan *plan, size_t z, int dir, size_t k);
+			 struct pc_plan_entry_change *ch);
+/* The entry that is r alone taken away (not the first, not between two
+ * runs that would join). Same returns. */
+int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			 struct pc_plan_entry_change *ch);
+/* The change taken back; and its record freed once it stays. */
+void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change *ch);
+void pc_plan_entry_change_free(struct pc_plan_entry_change *ch);
 
 /* A packet to evaluate, as the kernel would see it in the filter hook. */
 struct pc_packet {

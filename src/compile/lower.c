@@ -2047,16 +2047,9 @@ static ssize_t set_entry_number(const char *name, const char *pre, size_t n_pre)
 	return *end == '_' ? (ssize_t)v : -1;
 }
 
-/*
- * The chain of zone z in direction dir from entry k on, made again: old's
- * objects of its entries from k on (old's numbering) left out, the plan's
- * entries from k on lowered alone with their numbers, put after entry
- * k - 1's rules (before the chain's tail) and among the sets; the rest of
- * old shared. The plan has one entry more than old had there (a rule's
- * own entry put at k), or, removed, still has entry k, which goes.
- */
-static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			     int dir, size_t k, bool removed, struct pc_ruleset **out)
+int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
+			    int dir, size_t from, const struct pc_rule *const *old_firsts,
+			    size_t n_old, struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan };
@@ -2067,10 +2060,10 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 	const char *pub;
 	int ret = 0;
 
-	if (k == 0)
+	if (from == 0 || from > c->n_entries)
 		return -EOPNOTSUPP; /* after the zone's head: not told apart from its tail */
 	/* A named set's kernel sets are made once for all its rules. */
-	for (size_t e = k; e < c->n_entries; e++)
+	for (size_t e = from; e < c->n_entries; e++)
 		for (const struct pc_rule *r = c->entries[e].first;
 		     (uintptr_t)r <= (uintptr_t)c->entries[e].last; r++)
 			if (r->from_set_name.name || r->to_set_name.name)
@@ -2092,25 +2085,27 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 	ret = chain_names_fill(&l);
 	l.next_set_id = max_id;
 	l.zone = plan->zones[z].zone;
-	l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
-	l.n_targets = 1;
+	if (ret >= 0) {
+		l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
+		l.n_targets = 1;
+	}
 	if (ret >= 0 && dir == PC_DIR_IN && published_obey(&l))
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
 	entry_set_name(pre, sizeof(pre), dir, l.zone->name, 0, "");
 	n_pre = strlen(pre) - 1; /* "in_public_" */
+	/* The new rules go after entry from - 1's: before the chain's tail. */
 	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++)
 		if (entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
-				   c->entries[k - 1].first))
+				   c->entries[from - 1].first))
 			after = i;
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
-	for (size_t e = removed ? k + 1 : k; ret >= 0 && e < c->n_entries; e++) {
+	for (size_t e = from; ret >= 0 && e < c->n_entries; e++) {
 		const struct pc_plan_entry *pe = &c->entries[e];
-		size_t number = removed ? e - 1 : e;
 
 		l.rule = pe->first;
-		entry_set_name(base, sizeof(base), dir, l.zone->name, number, "");
+		entry_set_name(base, sizeof(base), dir, l.zone->name, e, "");
 		switch (pe->kind) {
 		case PC_ENTRY_PORTS:
 			ret = entry_ports_lower(&l, base, pe);
@@ -2139,12 +2134,9 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 				rs->objs[n++] = l.sets.v[j];
 		if (o->kind == PC_NFT_SET)
 			gone = set_entry_number(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), pre,
-						n_pre) >= (ssize_t)k;
-		/* Old's entries from k on: the plan's from k + 1 on (added), or
-		 * from k on (removed). */
-		for (size_t e = removed ? k : k + 1; !gone && e < c->n_entries; e++)
-			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone,
-					      c->entries[e].first);
+						n_pre) >= (ssize_t)from;
+		for (size_t e = 0; !gone && e < n_old; e++)
+			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, old_firsts[e]);
 		if (gone) {
 			rs->dropped[rs->n_dropped++] = *o;
 			rs->n_sets -= o->kind == PC_NFT_SET;
@@ -2157,9 +2149,6 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 			for (size_t j = 0; j < l.rules.n; j++)
 				rs->objs[n++] = l.rules.v[j];
 	}
-	for (size_t i = 0; ret >= 0 && i < rs->n_dropped; i++)
-		if (rs->dropped[i].kind == PC_NFT_SET)
-			nftnl_set_elem_foreach(rs->dropped[i].obj, elem_uncount, &rs->n_elems);
 	if (ret >= 0) {
 		rs->n_objs = n;
 		rs->n_sets += l.sets.n;
@@ -2167,12 +2156,14 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 		rs->n_elems += l.n_elems;
 		/* The ruleset owns them now. */
 		l.sets.n = l.rules.n = 0;
-		*out = rs;
-	} else if (rs) {
-		free(rs->dropped);
-		free(rs->objs);
-		free(rs);
+		for (size_t i = 0; i < rs->n_dropped; i++)
+			if (rs->dropped[i].kind == PC_NFT_SET)
+				nftnl_set_elem_foreach(rs->dropped[i].obj, elem_uncount, &rs->n_elems);
 	}
+	if (ret >= 0)
+		*out = rs;
+	else
+		pc_ruleset_free(rs);
 	objlist_free(&l.chains);
 	objlist_free(&l.sets);
 	objlist_free(&l.rules);
@@ -2181,18 +2172,6 @@ static int chain_tail_remake(const struct pc_ruleset *old, const struct pc_plan 
 	free(l.pub_names);
 	free(l.named);
 	return ret;
-}
-
-int pc_ruleset_entry_add(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			 int dir, size_t entry, struct pc_ruleset **out)
-{
-	return chain_tail_remake(old, plan, z, dir, entry, false, out);
-}
-
-int pc_ruleset_entry_remove(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			    int dir, size_t entry, struct pc_ruleset **out)
-{
-	return chain_tail_remake(old, plan, z, dir, entry, true, out);
 }
 
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)

@@ -262,69 +262,136 @@ static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_en
 	       (a->kind == PC_ENTRY_PORTS || a->match_dst == b->match_dst);
 }
 
+/* Entries [lo, hi) of the chain replaced by into's, the old ones kept in
+ * ch to undo with; ch->old_firsts: the old entries from ch->from on. */
+static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
+			   struct pc_plan_chain *into, struct pc_plan_entry_change *ch)
+{
+	size_t n = c->n_entries - (hi - lo) + into->n_entries;
+
+	ch->old_firsts = calloc(c->n_entries - ch->from + 1, sizeof(*ch->old_firsts));
+	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
+	if (!ch->old_firsts || !ch->saved)
+		return -ENOMEM;
+	if (n > c->cap_entries) {
+		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->entries = v;
+		c->cap_entries = n;
+	}
+	for (size_t e = ch->from; e < c->n_entries; e++)
+		ch->old_firsts[ch->n_old++] = c->entries[e].first;
+	memcpy(ch->saved, &c->entries[lo], (hi - lo) * sizeof(*ch->saved));
+	ch->n_saved = hi - lo;
+	memmove(&c->entries[lo + into->n_entries], &c->entries[hi],
+		(c->n_entries - hi) * sizeof(*c->entries));
+	memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
+	c->n_entries = n;
+	ch->at = lo;
+	ch->n_new = into->n_entries;
+	free(into->entries);
+	*into = (struct pc_plan_chain){ 0 };
+	return 0;
+}
+
+static void chain_free_entries(struct pc_plan_chain *c)
+{
+	for (size_t i = 0; i < c->n_entries; i++)
+		entry_free(&c->entries[i]);
+	free(c->entries);
+	*c = (struct pc_plan_chain){ 0 };
+}
+
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
-			 size_t *at)
+			 struct pc_plan_entry_change *ch)
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
-	struct pc_plan_chain one = { 0 };
+	struct pc_plan_chain into = { 0 };
 	size_t k = 0;
 	int ret;
 
+	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
 	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
 		k++;
-	/* Between two runs, and of neither. */
+	/* Between two runs, and of neither (a run it would cut in two: not
+	 * in place). */
 	if (k == 0 || (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
 	    merges_with(r, &c->entries[k - 1]) ||
 	    merges_with(r, k < c->n_entries ? &c->entries[k] : NULL))
 		return -EOPNOTSUPP;
-	ret = chain_build(&one, &r, 1);
-	if (ret >= 0 && c->n_entries == c->cap_entries) {
-		size_t cap = c->cap_entries ? 2 * c->cap_entries : 8;
-		struct pc_plan_entry *v = realloc(c->entries, cap * sizeof(*v));
-
-		ret = v ? 0 : -ENOMEM;
-		if (v) {
-			c->entries = v;
-			c->cap_entries = cap;
-		}
-	}
+	ch->from = k;
+	ret = chain_build(&into, &r, 1);
+	if (ret >= 0)
+		ret = entries_replace(c, k, k, &into, ch);
 	if (ret < 0) {
-		for (size_t i = 0; i < one.n_entries; i++)
-			entry_free(&one.entries[i]);
-		free(one.entries);
-		return ret;
+		chain_free_entries(&into);
+		pc_plan_entry_change_free(ch);
 	}
-	memmove(&c->entries[k + 1], &c->entries[k], (c->n_entries - k) * sizeof(*c->entries));
-	c->entries[k] = one.entries[0];
-	c->n_entries++;
-	free(one.entries);
-	*at = k;
-	return 0;
+	return ret;
 }
 
-ssize_t pc_plan_entry_alone(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r)
-{
-	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
-
-	for (size_t k = 1; k < c->n_entries; k++) {
-		if (c->entries[k].first != r)
-			continue;
-		/* Its neighbours would become one run. */
-		if (c->entries[k].last != r ||
-		    (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1])))
-			return -1;
-		return (ssize_t)k;
-	}
-	return -1;
-}
-
-void pc_plan_entry_remove(struct pc_plan *plan, size_t z, int dir, size_t k)
+int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			 struct pc_plan_entry_change *ch)
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+	struct pc_plan_chain into = { 0 };
+	size_t k = 1;
+	int ret = 0;
 
-	entry_free(&c->entries[k]);
-	memmove(&c->entries[k], &c->entries[k + 1], (c->n_entries - k - 1) * sizeof(*c->entries));
-	c->n_entries--;
+	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
+	while (k < c->n_entries && c->entries[k].first != r)
+		k++;
+	if (k >= c->n_entries || c->entries[k].last != r)
+		return -EOPNOTSUPP;
+	/* Its neighbours would become one run: not in place. */
+	if (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1]))
+		return -EOPNOTSUPP;
+	ch->from = k;
+	ret = entries_replace(c, k, k + 1, &into, ch);
+	if (ret < 0) {
+		chain_free_entries(&into);
+		pc_plan_entry_change_free(ch);
+	}
+	return ret;
+}
+
+void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change *ch)
+{
+	struct pc_plan_chain *c = &plan->zones[ch->zone].dir[ch->dir];
+
+	if (!ch->saved)
+		return;
+	for (size_t i = ch->at; i < ch->at + ch->n_new; i++)
+		entry_free(&c->entries[i]);
+	/* The saved entries took no more room than the new ones held. */
+	if (ch->n_saved > ch->n_new) {
+		size_t n = c->n_entries + ch->n_saved - ch->n_new;
+		struct pc_plan_entry *v = n > c->cap_entries ? realloc(c->entries, n * sizeof(*v))
+							     : c->entries;
+
+		if (!v)
+			abort(); /* they came out of this array: it was that big */
+		c->entries = v;
+		c->cap_entries = n > c->cap_entries ? n : c->cap_entries;
+	}
+	memmove(&c->entries[ch->at + ch->n_saved], &c->entries[ch->at + ch->n_new],
+		(c->n_entries - ch->at - ch->n_new) * sizeof(*c->entries));
+	memcpy(&c->entries[ch->at], ch->saved, ch->n_saved * sizeof(*c->entries));
+	c->n_entries = c->n_entries - ch->n_new + ch->n_saved;
+	free(TAKE_PTR(ch->saved));
+	ch->n_saved = 0;
+	pc_plan_entry_change_free(ch);
+}
+
+void pc_plan_entry_change_free(struct pc_plan_entry_change *ch)
+{
+	for (size_t i = 0; i < ch->n_saved; i++)
+		entry_free(&ch->saved[i]);
+	free(ch->saved);
+	free(ch->old_firsts);
+	*ch = (struct pc_plan_entry_change){ 0 };
 }
 
 static ssize_t config_zone_index(const struct pc_config *cfg, const char *name)

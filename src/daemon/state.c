@@ -410,45 +410,38 @@ out:
  * the rest shared (see pc_ruleset_entry_add). */
 struct entry_change {
 	struct pc_ruleset *rs;
-	size_t zone, entry;
-	int dir;
-	bool inserted;
+	struct pc_plan_entry_change plan;
+	bool changed;
 };
 
 static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule, bool remove,
 				struct entry_change *ec)
 {
-	ssize_t entry;
+	struct pc_plan_entry_change *ch = &ec->plan;
+	size_t zone;
 	int r;
 
-	*ec = (struct entry_change){.dir = rule->dir};
-	r = pc_plan_rule_chain(a->plan, rule, &ec->zone);
+	*ec = (struct entry_change){0};
+	r = pc_plan_rule_chain(a->plan, rule, &zone);
 	/* Shared objects must not be made again under the other ruleset. */
 	if (r >= 0)
 		r = pc_ruleset_bans_sync(a->ruleset);
 	if (r >= 0)
 		r = pc_ruleset_ports_sync(a->ruleset);
+	if (r >= 0)
+		r = remove ? pc_plan_entry_delete(a->plan, zone, rule->dir, rule, ch)
+			   : pc_plan_entry_insert(a->plan, zone, rule->dir, rule, ch);
 	if (r < 0)
 		return r;
-	if (remove) {
-		entry = pc_plan_entry_alone(a->plan, ec->zone, ec->dir, rule);
-		if (entry < 0)
-			return -EOPNOTSUPP;
-		ec->entry = (size_t)entry;
-		return pc_ruleset_entry_remove(a->ruleset, a->plan, ec->zone, ec->dir, ec->entry,
-					       &ec->rs);
-	}
-	r = pc_plan_entry_insert(a->plan, ec->zone, ec->dir, rule, &ec->entry);
-	if (r < 0)
-		return r;
-	ec->inserted = true;
-	return pc_ruleset_entry_add(a->ruleset, a->plan, ec->zone, ec->dir, ec->entry, &ec->rs);
+	ec->changed = true;
+	return pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from,
+				       ch->old_firsts, ch->n_old, &ec->rs);
 }
 
 static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)
 {
-	if (ec->inserted)
-		pc_plan_entry_remove(a->plan, ec->zone, ec->dir, ec->entry);
+	if (ec->changed)
+		pc_plan_entry_change_undo(a->plan, &ec->plan);
 	pc_ruleset_free(ec->rs);
 	*ec = (struct entry_change){0};
 }
@@ -583,7 +576,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	/* A change that may decide the admin's own SSH reconnect goes the
 	 * full path, whose guard refuses it or heeds --force. */
 	if (r >= 0 && ec.rs) {
-		r = entry_change_guard(&ch->guard, a->plan, rule, ec.zone, reply);
+		r = entry_change_guard(&ch->guard, a->plan, rule, ec.plan.zone, reply);
 	} else if (r >= 0) {
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
@@ -622,7 +615,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
-		if ((ec.rs ? kernel_install(dm->nl, a->ruleset, ec.rs, install_flags(dm, cfg), &d2)
+		if ((ec.rs ? kernel_install(dm->nl, a->ruleset, ec.rs, install_flags(dm, cfg),
+					    &d2)
 			   : kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2)) <
 		    0)
 			log_error("rollback failed: the kernel holds the change, the files do not");
@@ -644,8 +638,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	if (ec.rs) {
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
-		if (remove)
-			pc_plan_entry_remove(a->plan, ec.zone, ec.dir, ec.entry);
+		pc_plan_entry_change_free(&ec.plan);
+		ec.changed = false;
 	} else if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0) {
 		model_lost(dm);
 	}

@@ -473,6 +473,7 @@ static int sets_change(struct delta_ctx *x)
 		if (o->kind != PC_NFT_SET)
 			continue;
 		c = counterpart(&x->o, o);
+		/* One object in both (pc_ruleset_chain_remake shares them). */
 		if (!c || c->obj == o->obj || names_find(&x->gone, object_name(o)) ||
 		    (o->elems_digest && o->elems_digest == c->elems_digest))
 			continue;

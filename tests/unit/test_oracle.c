@@ -531,27 +531,21 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_ruleset **rs,
 			 const struct pc_rule *r, bool remove, unsigned s, unsigned step)
 {
+	struct pc_plan_entry_change ch;
 	struct pc_ruleset *next = NULL;
 	struct pc_diags d;
-	ssize_t entry;
-	size_t z, at;
+	size_t z;
 
 	if (pc_plan_rule_chain(plan, r, &z) < 0)
 		return false;
 	ck_assert_int_eq(pc_ruleset_ports_sync(*rs), 0);
-	if (remove) {
-		entry = pc_plan_entry_alone(plan, z, r->dir, r);
-		if (entry < 0 ||
-		    pc_ruleset_entry_remove(*rs, plan, z, r->dir, (size_t)entry, &next) < 0)
-			return false;
-		at = (size_t)entry;
-	} else {
-		if (pc_plan_entry_insert(plan, z, r->dir, r, &at) < 0)
-			return false;
-		if (pc_ruleset_entry_add(*rs, plan, z, r->dir, at, &next) < 0) {
-			pc_plan_entry_remove(plan, z, r->dir, at);
-			return false;
-		}
+	if ((remove ? pc_plan_entry_delete(plan, z, r->dir, r, &ch)
+		    : pc_plan_entry_insert(plan, z, r->dir, r, &ch)) < 0)
+		return false;
+	if (pc_ruleset_chain_remake(*rs, plan, z, r->dir, ch.from, ch.old_firsts, ch.n_old,
+				    &next) < 0) {
+		pc_plan_entry_change_undo(plan, &ch);
+		return false;
 	}
 	pc_diags_init(&d);
 	if (pc_nl_apply(nl, next, *rs, 0, &d) != 0) {
@@ -563,8 +557,7 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	ck_assert_uint_eq(pc_nl_last_stats(nl)->incremental, 1);
 	pc_ruleset_adopt(next, *rs);
 	*rs = next;
-	if (remove)
-		pc_plan_entry_remove(plan, z, r->dir, at);
+	pc_plan_entry_change_free(&ch);
 	return true;
 }
 
