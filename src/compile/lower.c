@@ -2055,7 +2055,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	struct lower l = { .plan = plan };
 	char base[NAME_MAX_LEN], pre[NAME_MAX_LEN];
 	struct pc_ruleset *rs = NULL;
-	size_t after = SIZE_MAX, first_set = SIZE_MAX, n = 0, n_pre;
+	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0, n_pre;
 	uint32_t max_id = 0;
 	const char *pub;
 	int ret = 0;
@@ -2077,10 +2077,10 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			uint32_t id = nftnl_set_get_u32(o->obj, NFTNL_SET_ID);
 
 			max_id = id > max_id ? id : max_id;
-			first_set = first_set == SIZE_MAX ? i : first_set;
+			last_set = i;
 		}
 	}
-	if (first_set == SIZE_MAX)
+	if (last_set == SIZE_MAX)
 		return -EOPNOTSUPP;
 	ret = chain_names_fill(&l);
 	l.next_set_id = max_id;
@@ -2129,9 +2129,6 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		const struct pc_nft_object *o = &old->objs[i];
 		bool gone = false;
 
-		if (i == first_set)
-			for (size_t j = 0; j < l.sets.n; j++)
-				rs->objs[n++] = l.sets.v[j];
 		if (o->kind == PC_NFT_SET)
 			gone = set_entry_number(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), pre,
 						n_pre) >= (ssize_t)from;
@@ -2145,6 +2142,11 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			rs->objs[n] = *o;
 			rs->objs[n++].shared = true;
 		}
+		/* New sets after old's: the ban sets keep their places first
+		 * (pc_ruleset_bans_update finds them by position). */
+		if (i == last_set)
+			for (size_t j = 0; j < l.sets.n; j++)
+				rs->objs[n++] = l.sets.v[j];
 		if (i == after)
 			for (size_t j = 0; j < l.rules.n; j++)
 				rs->objs[n++] = l.rules.v[j];

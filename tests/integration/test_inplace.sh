@@ -54,6 +54,10 @@ for shape in early late mixed; do
 	pc_expect refused pc_probe peer tcp 10.99.7.1 2002
 	one limit 2003/tcp
 	pc_expect open pc_probe peer tcp 10.99.7.1 2003
+	# The ruleset a rule's own entry was spliced into still bans in place.
+	one ban 10.99.7.2
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
+	one unban 10.99.7.2
 	one deny 2004/tcp
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2004
 	same_as_files "$shape, added"
