@@ -371,6 +371,8 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		dm->applied = TAKE_PTR(a);
 		pc_ruleset_free(TAKE_PTR(dm->spare));
 		settings_adopt(dm, &dm->applied->cfg->settings);
+		/* Made now, not in the next change's time (it reads every rule). */
+		(void)state_rule_index(dm);
 	}
 	if (new_files) {
 		dm->source = nx->source;
@@ -867,6 +869,7 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 	dm->applied = a;
 	dm->source = source;
 	settings_adopt(dm, &a->cfg->settings);
+	(void)state_rule_index(dm);
 	return 0;
 }
 
