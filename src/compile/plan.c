@@ -287,7 +287,8 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	ch->n_saved = hi - lo;
 	memmove(&c->entries[lo + into->n_entries], &c->entries[hi],
 		(c->n_entries - hi) * sizeof(*c->entries));
-	memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
+	if (into->n_entries)
+		memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
 	c->n_entries = n;
 	ch->at = lo;
 	ch->n_new = into->n_entries;
@@ -313,6 +314,8 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
+	if (r->from_set_name.name || r->to_set_name.name)
+		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
 	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
 		k++;
 	/* Between two runs, and of neither (a run it would cut in two: not
@@ -341,6 +344,8 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	int ret = 0;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
+	if (r->from_set_name.name || r->to_set_name.name)
+		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
 	while (k < c->n_entries && c->entries[k].first != r)
 		k++;
 	if (k >= c->n_entries || c->entries[k].last != r)
