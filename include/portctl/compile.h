@@ -169,7 +169,8 @@ int pc_ruleset_panic(struct pc_ruleset **out);
 
 struct nftnl_set;
 
-/* One rule appended to a compiled configuration (pc_rule_append_prepare). */
+/* Set elements to add or delete, per set of a ruleset, and the port
+ * segments they are (pc_rule_edit_prepare, pc_ban_delta_elems). */
 struct pc_append_set {
 	size_t obj;		/* the set in the ruleset's objs */
 	struct nftnl_set *elems; /* owned: just the new elements, named as that set */
@@ -189,24 +190,6 @@ struct pc_rule_append {
 	size_t n_elems; /* elements in sets */
 };
 
-/*
- * The usual CLI change in O(change): r, parsed and validated at the end of
- * the configuration plan was built from, is to go right before run_end
- * (NULL: it stays last), and merges into the last port map of each of its
- * chains. Builds the map elements a full compile would add for it (the
- * parts of its ports no earlier rule of the run decides) into out,
- * touching neither plan nor rs. Returns 0, -EOPNOTSUPP when the rule needs
- * a full compile (not a port-only rule, no port map at the end of a chain,
- * no map of the right kind yet, a run that starts at run_end or later, or
- * ports that a rule from run_end on decides), or -ENOMEM.
- */
-int pc_rule_append_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			   const struct pc_rule *r, const struct pc_rule *run_end,
-			   struct pc_rule_append *out);
-/* Make plan and rs what a full compile with r, now in place (see
- * pc_plan_rules_shift), would give. 0 or -ENOMEM. */
-int pc_rule_append_commit(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			  struct pc_rule_append *app);
 void pc_rule_append_free(struct pc_rule_append *app);
 
 /* One stretch of an entry's port segments, [from, to), made again. */

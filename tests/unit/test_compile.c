@@ -548,7 +548,8 @@ static char *ruleset_canonical(const struct pc_ruleset *rs)
 		ck_assert_int_eq(pc_strbuf_printf(&sb, "set %s\n",
 						  nftnl_set_get_str(o->obj, NFTNL_SET_NAME)), 0);
 		it = nftnl_set_elems_iter_create(o->obj);
-		for (e = nftnl_set_elems_iter_cur(it); e; e = nftnl_set_elems_iter_next(it)) {
+		/* _next gives the element it is at, then moves on. */
+		while ((e = nftnl_set_elems_iter_next(it))) {
 			char buf[512];
 
 			nftnl_set_elem_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
@@ -589,7 +590,7 @@ struct in_place {
 	struct pc_plan *plan;
 	struct pc_ruleset *rs;
 	struct pc_diags d;
-	struct pc_rule_append app;
+	struct pc_rule_edit ed;
 };
 
 static void in_place_init(struct in_place *t, const char *rules)
@@ -643,47 +644,54 @@ static void rule_move_last_to(struct in_place *t, size_t at)
 START_TEST(test_append_before_later_rules)
 {
 	struct in_place t;
-	size_t idx;
 
 	in_place_init(&t, APPEND_HEAD APPEND_TAIL);
-	idx = rule_parse_last(&t, APPEND_NEW);
-	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
-						&t.cfg->rules[2], &t.app),
-			 0);
-	/* 443, and 2001-3100: 1500-2000 stays with the earlier rule. */
-	ck_assert_uint_eq(t.app.n_ports, 2);
-	ck_assert_uint_eq(t.app.ports[1].port.lo, 2001);
+	rule_parse_last(&t, APPEND_NEW);
 	rule_move_last_to(&t, 2);
-	ck_assert_int_eq(pc_rule_append_commit(t.plan, t.rs, &t.cfg->rules[2], &t.app), 0);
-	pc_rule_append_free(&t.app);
+	ck_assert_int_eq(pc_rule_edit_prepare(t.plan, t.rs, &t.cfg->rules[2], false, &t.ed), 0);
+	/* 443, and 2001-3100: 1500-2000 stays with the earlier rule. */
+	ck_assert_uint_eq(t.ed.add.n_ports, 2);
+	ck_assert_uint_eq(t.ed.add.ports[1].port.lo, 2001);
+	ck_assert_uint_eq(t.ed.del.n_ports, 0);
+	ck_assert_int_eq(pc_rule_edit_commit(t.plan, t.rs, &t.ed), 0);
+	pc_rule_edit_free(&t.ed);
 	assert_same_as_compile(t.rs, APPEND_HEAD APPEND_NEW APPEND_TAIL);
 	ck_assert_ptr_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[0].last, &t.cfg->rules[3]);
 
-	/* Port 22 is decided by the later rule; the new rule would take it. */
-	idx = rule_parse_last(&t, "allow 20-23/tcp comment \"x\"\n");
-	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
-						&t.cfg->rules[3], &t.app),
-			 -EOPNOTSUPP);
+	/* Port 22 was the later rule's; the new rule, before it, takes it. */
+	rule_parse_last(&t, "allow 20-23/tcp comment \"x\"\n");
+	rule_move_last_to(&t, 3);
+	ck_assert_int_eq(pc_rule_edit_prepare(t.plan, t.rs, &t.cfg->rules[3], false, &t.ed), 0);
+	ck_assert_uint_eq(t.ed.del.n_ports, 1); /* the 22 of "ssh" */
+	ck_assert_int_eq(pc_rule_edit_commit(t.plan, t.rs, &t.ed), 0);
+	pc_rule_edit_free(&t.ed);
+	ck_assert_int_eq(pc_ruleset_ports_sync(t.rs), 0);
+	assert_same_as_compile(t.rs, APPEND_HEAD APPEND_NEW "allow 20-23/tcp comment \"x\"\n"
+					APPEND_TAIL);
 	in_place_free(&t);
 }
 END_TEST
 
-/* The later rules alone make up the last port map: the new rule would
- * head a run of its own, after the "from" rule. */
-START_TEST(test_append_refused_when_run_starts_later)
+/* The later rules alone make up the last port map: the new rule heads
+ * it, after the "from" rule; a rule of its own kind is refused. */
+START_TEST(test_append_heads_a_later_run)
 {
 	struct in_place t;
-	size_t idx;
 
 	in_place_init(&t, ZONES "allow 25/tcp from 10.0.0.0/8\n" APPEND_TAIL);
-	idx = rule_parse_last(&t, APPEND_NEW);
-	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx],
-						&t.cfg->rules[1], &t.app),
+	rule_parse_last(&t, "allow 443/tcp comment \"new\"\n");
+	rule_move_last_to(&t, 1);
+	ck_assert_int_eq(pc_rule_edit_prepare(t.plan, t.rs, &t.cfg->rules[1], false, &t.ed), 0);
+	ck_assert_int_eq(pc_rule_edit_commit(t.plan, t.rs, &t.ed), 0);
+	pc_rule_edit_free(&t.ed);
+	ck_assert_ptr_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[1].first, &t.cfg->rules[1]);
+	assert_same_as_compile(t.rs, ZONES "allow 25/tcp from 10.0.0.0/8\n"
+					"allow 443/tcp comment \"new\"\n" APPEND_TAIL);
+	/* Not port-only: not a port map's change. */
+	rule_parse_last(&t, "limit 443/tcp\n");
+	ck_assert_int_eq(pc_rule_edit_prepare(t.plan, t.rs, &t.cfg->rules[t.cfg->n_rules - 1],
+					      false, &t.ed),
 			 -EOPNOTSUPP);
-	/* Last of all, a rule joins the run (443 goes to its _ports map). */
-	idx = rule_parse_last(&t, "allow 443/tcp\n");
-	ck_assert_int_eq(pc_rule_append_prepare(t.plan, t.rs, &t.cfg->rules[idx], NULL, &t.app), 0);
-	pc_rule_append_free(&t.app);
 	in_place_free(&t);
 }
 END_TEST
@@ -711,7 +719,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_size_100k_ports);
 	tcase_add_test(tc, test_append_before_later_rules);
 	tcase_add_test(tc, test_print_nft);
-	tcase_add_test(tc, test_append_refused_when_run_starts_later);
+	tcase_add_test(tc, test_append_heads_a_later_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
