@@ -255,6 +255,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);
 /* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
 int pc_ruleset_ports_sync(struct pc_ruleset *rs);
+/* Both: rs whole, where changes in place left it behind. 0 or -errno. */
+int pc_ruleset_sync(struct pc_ruleset *rs);
 
 /*
  * The rules from first up to (not including) end moved by delta places in

@@ -780,6 +780,13 @@ static int port_map_lower(struct lower *l, const char *name, const struct pc_pla
 	return ret;
 }
 
+int pc_ruleset_sync(struct pc_ruleset *rs)
+{
+	int r = pc_ruleset_bans_sync(rs);
+
+	return r < 0 ? r : pc_ruleset_ports_sync(rs);
+}
+
 int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 {
 	for (size_t i = rs && rs->ports_from ? rs->n_stale : 0; i-- > 0;) {

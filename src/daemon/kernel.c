@@ -11,9 +11,7 @@
  * state_rule_edit) are made whole before a ruleset is read as one. */
 static int ruleset_sync(const struct pc_ruleset *rs)
 {
-	int r = pc_ruleset_bans_sync((struct pc_ruleset *)rs);
-
-	return r < 0 ? r : pc_ruleset_ports_sync((struct pc_ruleset *)rs);
+	return pc_ruleset_sync((struct pc_ruleset *)rs);
 }
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
