@@ -445,25 +445,6 @@ static int change_delete(const struct daemon *dm, struct cand *c, const struct c
 }
 
 
-/* The signature a rule and every rule the same by meaning share (see
- * rule_same): false for a typed rule with services, which are ports only
- * once looked up. */
-static bool rule_sig(const struct pc_rule *r, bool typed, uint64_t *out)
-{
-	size_t n = typed ? r->n_written_ports : r->n_ports;
-	uint32_t lo = n ? UINT16_MAX : 0, hi = 0;
-
-	if (typed && r->n_services)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		lo = r->ports[i].lo < lo ? r->ports[i].lo : lo;
-		hi = r->ports[i].hi > hi ? r->ports[i].hi : hi;
-	}
-	*out = (uint64_t)r->action | (uint64_t)r->dir << 8 | (uint64_t)lo << 16 |
-	       (uint64_t)hi << 32;
-	return true;
-}
-
 int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const char *path90)
 {
 	if (ix->cfg == cfg)
@@ -474,7 +455,7 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 		return -ENOMEM;
 	ix->cap = cfg->n_rules + 1;
 	for (size_t i = 0; i < cfg->n_rules; i++)
-		rule_sig(&cfg->rules[i], false, &ix->sigs[i]);
+		rule_signature(&cfg->rules[i], false, &ix->sigs[i]);
 	ix->n = cfg->n_rules;
 	ix->end90 = cli_end(cfg, path90);
 	ix->cfg = cfg;
@@ -494,7 +475,7 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r)
 		ix->cap *= 2;
 	}
 	memmove(&ix->sigs[at + 1], &ix->sigs[at], (ix->n - at) * sizeof(*ix->sigs));
-	rule_sig(r, false, &ix->sigs[at]);
+	rule_signature(r, false, &ix->sigs[at]);
 	ix->n++;
 	ix->end90 += at <= ix->end90;
 	return 0;
@@ -540,7 +521,7 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	pc_diags_init(&d);
 	if (rule_parse_one(scratch, CLI_NAME, ch->rule, &k, &d) >= 0)
 		typed = &scratch->rules[k];
-	if (typed && ix && (ix->cfg != cfg || !rule_sig(typed, true, &sig)))
+	if (typed && ix && (ix->cfg != cfg || !rule_signature(typed, true, &sig)))
 		ix = NULL;
 	/* From the last rule back; a runtime rule that means the same goes
 	 * first, and the full path takes it. */
@@ -576,7 +557,7 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 	pc_diags_init(&d);
 	/* Unparsable: not present; the change itself says what is wrong. */
 	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0) {
-		if (ix && (ix->cfg != cfg || !rule_sig(&scratch->rules[idx], true, &sig)))
+		if (ix && (ix->cfg != cfg || !rule_signature(&scratch->rules[idx], true, &sig)))
 			ix = NULL;
 		for (size_t i = 0; !found && i < cfg->n_rules; i++)
 			if ((!ix || ix->sigs[i] == sig) &&

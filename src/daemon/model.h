@@ -227,6 +227,10 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
+/* The signature a rule and every rule the same by meaning share (action,
+ * direction, lowest and highest port): false for a typed rule with
+ * services, which are ports only once looked up (rule_same.c). */
+bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out);
 /* The CLI rules file's rule a delete by text or number takes (change_delete's
  * pick): 1 with its index in *idx, 0 when the full path decides. ix: cfg's
  * index (rule_index_get), or NULL. */

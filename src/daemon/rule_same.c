@@ -196,28 +196,28 @@ static struct pc_rate rate_of(const struct pc_rule *r)
 	return r->rate;
 }
 
-/* The lowest and highest port of n ranges (0, 0 for none). */
-static void ports_bounds(const struct pc_port_range *p, size_t n, uint32_t *lo, uint32_t *hi)
+bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out)
 {
-	*lo = n ? UINT32_MAX : 0;
-	*hi = 0;
+	size_t n = typed ? r->n_written_ports : r->n_ports;
+	uint32_t lo = n ? UINT16_MAX : 0, hi = 0;
+
+	if (typed && r->n_services)
+		return false;
 	for (size_t i = 0; i < n; i++) {
-		*lo = p[i].lo < *lo ? p[i].lo : *lo;
-		*hi = p[i].hi > *hi ? p[i].hi : *hi;
+		lo = r->ports[i].lo < lo ? r->ports[i].lo : lo;
+		hi = r->ports[i].hi > hi ? r->ports[i].hi : hi;
 	}
+	*out = (uint64_t)r->action | (uint64_t)r->dir << 8 | (uint64_t)lo << 16 |
+	       (uint64_t)hi << 32;
+	return true;
 }
 
-/* Cheaply, without the lists sorted: ports that cannot be the same
- * (delete and the duplicate check compare the typed rule with each). */
-static bool ports_differ_fast(const struct pc_rule *rule, const struct pc_rule *typed)
+/* Cheaply, without the lists sorted: rules that cannot be the same. */
+static bool signatures_differ(const struct pc_rule *rule, const struct pc_rule *typed)
 {
-	uint32_t a_lo, a_hi, b_lo, b_hi;
+	uint64_t a, b;
 
-	if (typed->n_services)
-		return false;
-	ports_bounds(rule->ports, rule->n_ports, &a_lo, &a_hi);
-	ports_bounds(typed->ports, typed->n_written_ports, &b_lo, &b_hi);
-	return a_lo != b_lo || a_hi != b_hi;
+	return rule_signature(typed, true, &b) && rule_signature(rule, false, &a) && a != b;
 }
 
 bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const struct pc_rule *typed)
@@ -225,7 +225,7 @@ bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const st
 	struct pc_rate ra = rate_of(rule), rb = rate_of(typed);
 
 	if (rule->action != typed->action || rule->dir != typed->dir ||
-	    ports_differ_fast(rule, typed) ||
+	    signatures_differ(rule, typed) ||
 	    !pc_rule_log_same(rule, typed) || !l4_same(rule, typed))
 		return false;
 	if (ra.set != rb.set ||
