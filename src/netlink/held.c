@@ -88,32 +88,12 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void table_payload(struct nlmsghdr *nlh, void *obj)
-{
-	nftnl_table_nlmsg_build_payload(nlh, obj);
-}
-
 /* 1 with the table's flags, 0 when there is no table, -errno. */
 static int table_read(struct pc_nl *nl, struct held_ctx *x)
 {
-	_cleanup_free_ char *buf = malloc(HELD_BUF_SIZE);
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-	int r;
+	int r = nl_table_get(nl, table_cb, x);
 
-	if (!buf || !t) {
-		nftnl_table_free(t);
-		return -ENOMEM;
-	}
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PC_TABLE_NAME);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
-				    nl_next_seq(nl, 1));
-	table_payload(nlh, t);
-	nftnl_table_free(t);
-	r = nl_query(nl, buf, nlh, table_cb, x);
-	if (r == -ENOENT)
-		return 0;
-	return x->err ? x->err : r < 0 ? r : 1;
+	return x->err ? x->err : r;
 }
 
 /* Chains: name, and for a base chain its hook, priority, type and policy. */

@@ -96,6 +96,8 @@ int nl_batch_talk(struct pc_nl *nl, const struct batch *b, struct batch_result *
 
 /* Request/response outside batches (GETGEN, dumps): cb per message. */
 int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+/* Table inet portctl, its one message to cb: 1, 0 when there is none, -errno. */
+int nl_table_get(struct pc_nl *nl, mnl_cb_t cb, void *data);
 
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
 

@@ -281,7 +281,7 @@ int pc_nl_genid(struct pc_nl *nl, uint32_t *genid)
 	return nl_query(nl, buf, nlh, genid_cb, genid);
 }
 
-int pc_nl_table_exists(struct pc_nl *nl)
+int nl_table_get(struct pc_nl *nl, mnl_cb_t cb, void *data)
 {
 	_cleanup_free_ char *buf = malloc(NL_RECV_SIZE);
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -297,8 +297,13 @@ int pc_nl_table_exists(struct pc_nl *nl)
 				    nl_next_seq(nl, 1));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = nl_query(nl, buf, nlh, NULL, NULL);
+	r = nl_query(nl, buf, nlh, cb, data);
 	if (r == -ENOENT)
 		return 0;
 	return r < 0 ? r : 1;
+}
+
+int pc_nl_table_exists(struct pc_nl *nl)
+{
+	return nl_table_get(nl, NULL, NULL);
 }
