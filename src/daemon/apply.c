@@ -125,14 +125,15 @@ static int mkdir_parents(char *path)
 	return 0;
 }
 
-static int state_write_file(const char *path, const struct pc_source *src)
+/* len bytes of data as the whole file at path, fsync'd. */
+static int file_write_synced(const char *path, const char *data, size_t len)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int r;
 
 	if (fd < 0)
 		return -errno;
-	r = pc_write_all(fd, src->data, src->len);
+	r = pc_write_all(fd, data, len);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;
@@ -147,7 +148,7 @@ static int state_write_source(const char *tmp, const char *sub, const char *rel,
 	if (snprintf(path, sizeof(path), "%s/%s/%s", tmp, sub, rel) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	r = mkdir_parents(path);
-	return r < 0 ? r : state_write_file(path, src);
+	return r < 0 ? r : file_write_synced(path, src->data, src->len);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -484,19 +485,6 @@ static size_t copy_n_dirty(void)
 	return n;
 }
 
-static int copy_write_file(const char *path, const struct copy_entry *e)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	r = pc_write_all(fd, e->data, e->len);
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	return r;
-}
-
 /* One file changed (a CLI rule, the usual case): replace just it, with a
  * rename, which keeps the copy whole at every instant. */
 static int copy_replace_one(const char *dir, const struct copy_entry *e)
@@ -509,7 +497,7 @@ static int copy_replace_one(const char *dir, const struct copy_entry *e)
 		return -ENAMETOOLONG;
 	r = mkdir_parents(path);
 	if (r >= 0)
-		r = copy_write_file(tmp, e);
+		r = file_write_synced(tmp, e->data, e->len);
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -570,7 +558,7 @@ static int copy_rebuild(const char *dir)
 		if (r < 0)
 			break;
 		if (e->data)
-			r = copy_write_file(path, e);
+			r = file_write_synced(path, e->data, e->len);
 		else if (link(old, path) < 0)
 			r = -errno; /* gone from the old copy: the next save reads the disk */
 	}
