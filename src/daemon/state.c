@@ -77,10 +77,7 @@ static void model_lost(struct daemon *dm)
 
 int state_ruleset_sync(struct daemon *dm)
 {
-	struct pc_ruleset *rs = dm->applied ? dm->applied->ruleset : NULL;
-	int r = pc_ruleset_bans_sync(rs);
-
-	return r < 0 ? r : pc_ruleset_ports_sync(rs);
+	return pc_ruleset_sync(dm->applied ? dm->applied->ruleset : NULL);
 }
 
 const struct rule_index *state_rule_index(struct daemon *dm)
@@ -427,9 +424,7 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 	r = pc_plan_rule_chain(a->plan, rule, &zone);
 	/* Shared objects must not be made again under the other ruleset. */
 	if (r >= 0)
-		r = pc_ruleset_bans_sync(a->ruleset);
-	if (r >= 0)
-		r = pc_ruleset_ports_sync(a->ruleset);
+		r = pc_ruleset_sync(a->ruleset);
 	if (r >= 0)
 		r = remove ? pc_plan_entry_delete(a->plan, zone, rule->dir, rule, ch)
 			   : pc_plan_entry_insert(a->plan, zone, rule->dir, rule, ch);
@@ -452,18 +447,19 @@ static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)
  * own session (any of its ports, or every port for a rule without) goes
  * the full path, which asks the guard. 1, 0 or -EPERM. */
 static int entry_change_guard(const struct guard_opts *g, const struct pc_plan *plan,
-			      const struct pc_rule *rule, size_t zone, struct pc_reply *reply)
+			      const struct pc_rule *rule, struct pc_reply *reply)
 {
 	struct pc_rule_append touched = {0};
 	static const struct pc_port_range all = {.lo = 0, .hi = UINT16_MAX,
 						 .protos = PC_PROTO_TCP | PC_PROTO_UDP |
 							   PC_PROTO_SCTP};
 	const struct pc_port_range *ports = rule->n_ports ? rule->ports : &all;
-	size_t n = rule->n_ports ? rule->n_ports : 1;
-	int r = 0;
+	size_t n = rule->n_ports ? rule->n_ports : 1, zone;
+	int r = pc_plan_rule_chain(plan, rule, &zone);
 
-	if (rule->dir != PC_DIR_IN)
-		return 0;
+	/* Not one zone's rule: the full path (entry_change_prepare refuses it). */
+	if (r < 0 || rule->dir != PC_DIR_IN)
+		return r < 0 ? 1 : 0;
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		for (uint8_t bit = 1; r >= 0 && bit && bit <= PC_PROTO_SCTP; bit <<= 1) {
 			struct pc_append_port *ap;
@@ -571,18 +567,19 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		r = 0;
 		goto undo;
 	}
-	r = pc_rule_edit_prepare(a->plan, a->ruleset, rule, remove, &ed);
-	/* Not a port map's: perhaps a chain's last entry of its own. */
-	if (r == -EOPNOTSUPP)
-		r = entry_change_prepare(a, rule, remove, &ec);
 	/* A change that may decide the admin's own SSH reconnect goes the
-	 * full path, whose guard refuses it or heeds --force. */
-	if (r >= 0 && ec.rs) {
-		r = entry_change_guard(&ch->guard, a->plan, rule, ec.plan.zone, reply);
-	} else if (r >= 0) {
+	 * full path, whose guard refuses it or heeds --force. The session is
+	 * judged by the plan in force, before the change touches it. */
+	r = pc_rule_edit_prepare(a->plan, a->ruleset, rule, remove, &ed);
+	if (r >= 0) {
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
+	} else if (r == -EOPNOTSUPP) {
+		/* Not a port map's: perhaps an entry of its own. */
+		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
+		if (r == 0)
+			r = entry_change_prepare(a, rule, remove, &ec);
 	}
 	if (r == -EPERM) {
 		r = -ECANCELED;

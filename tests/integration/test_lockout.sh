@@ -92,6 +92,17 @@ SSH_CONNECTION=""
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2301
 pc_expect open pc_probe peer tcp 10.99.7.1 2300
 
+pcd_log "an address rule added in place (an entry of its own) that drops the session is refused"
+cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/90.saved"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member deny from 10.99.7.2 zone lab 2>"$PC_TMP/err"
+rc=$?
+SSH_CONNECTION=""
+[ $rc -eq 1 ] || pc_fail "deny from the session's address exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session" "$PC_TMP/err" || pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
 pcd_as_member allow 2222/tcp 2>/dev/null
