@@ -90,6 +90,7 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # disable / enable / reset.
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
+PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 PC_DAEMON_TESTS += tests/integration/test_cli_zone.sh

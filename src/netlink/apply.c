@@ -481,8 +481,16 @@ int pc_nl_apply_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 	 * before the new one arrives (as diff_set). */
 	for (size_t i = 0; r >= 0 && del && i < del->n_sets; i++)
 		r = diff_build_set_elems(&b, del->sets[i].elems, (ssize_t)del->sets[i].obj, false);
-	for (size_t i = 0; r >= 0 && add && i < add->n_sets; i++)
-		r = diff_build_set_elems(&b, add->sets[i].elems, (ssize_t)add->sets[i].obj, true);
+	for (size_t i = 0; r >= 0 && add && i < add->n_sets; i++) {
+		struct nftnl_set *dels = NULL;
+
+		/* A rule's range cut in two, or pieces made one: counters go on. */
+		for (size_t j = 0; del && j < del->n_sets; j++)
+			if (del->sets[j].obj == add->sets[i].obj)
+				dels = del->sets[j].elems;
+		r = diff_build_set_elems_pieces(nl, &b, add->sets[i].elems, dels,
+						(ssize_t)add->sets[i].obj);
+	}
 	if (r >= 0 && batch_n_msgs(&b) == 0) {
 		batch_free(&b);
 		return 0;

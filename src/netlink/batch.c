@@ -143,17 +143,24 @@ struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint
 	return nftnl_nlmsg_build_hdr(at, type, family, flags, 0);
 }
 
-int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj)
+int put_set_head(struct batch *b, struct nftnl_set *s, ssize_t obj)
 {
-	struct nftnl_set_elems_iter *it;
 	uint16_t family = (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
 	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
-	int more, r;
 
 	if (!nlh)
 		return -ENOMEM;
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	r = batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set" });
+	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "set" });
+}
+
+int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj)
+{
+	struct nftnl_set_elems_iter *it;
+	uint16_t family = (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+	struct nlmsghdr *nlh;
+	int more, r = put_set_head(b, s, obj);
+
 	if (r < 0)
 		return r;
 	it = nftnl_set_elems_iter_create(s);

@@ -41,6 +41,7 @@ struct rule_ref {
 	uint32_t udata_len;
 	bool doomed;   /* old: it uses a set that goes away, so it goes too */
 	ssize_t match; /* the rule of the other side it stays as, -1: none */
+	ssize_t carry; /* new, added: the old rule whose counter it goes on with */
 };
 
 struct chain_rules {
@@ -150,6 +151,7 @@ static int rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, size
 
 	ref->obj = i;
 	ref->match = -1;
+	ref->carry = -1;
 	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
 		ref->udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ref->udata_len);
 	if (nftnl_expr_foreach(r, sig_expr_cb, &c) < 0)
@@ -294,6 +296,56 @@ static int chain_align(struct chain_rules *o, struct chain_rules *nc)
 	return 0;
 }
 
+/* The rules of a chain that neither side keeps, as the same rule but for
+ * the numbers in their set names (entries numbered again, see struct
+ * elem_carry): each new one goes on with the counter of the first old one
+ * of its shape. */
+static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
+{
+	struct pc_strbuf *shapes;
+	size_t mo = 0, mn = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < o->n; i++)
+		mo += o->items[i].match < 0;
+	for (size_t j = 0; j < nc->n; j++)
+		mn += nc->items[j].match < 0;
+	if (!mo || !mn || mo > ALIGN_CELLS_MAX / mn)
+		return 0;
+	shapes = calloc(o->n, sizeof(*shapes));
+	if (!shapes)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->items[i].match < 0 && o->items[i].sig.buf) {
+			name_shape(o->items[i].sig.buf, &shapes[i]);
+			if (!shapes[i].buf)
+				r = -ENOMEM;
+		}
+	for (size_t j = 0; r >= 0 && j < nc->n; j++) {
+		struct rule_ref *n = &nc->items[j];
+		struct pc_strbuf shape = { 0 };
+
+		if (n->match >= 0 || !n->sig.buf)
+			continue;
+		name_shape(n->sig.buf, &shape);
+		if (!shape.buf) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < o->n; i++)
+			if (shapes[i].buf && streq(shapes[i].buf, shape.buf)) {
+				n->carry = (ssize_t)i;
+				pc_strbuf_free(&shapes[i]);
+				break;
+			}
+		pc_strbuf_free(&shape);
+	}
+	for (size_t i = 0; i < o->n; i++)
+		pc_strbuf_free(&shapes[i]);
+	free(shapes);
+	return r;
+}
+
 /* A rule that stays as it is, comment included: its handle carries over. */
 static bool rule_kept(const struct chain_rules *oc, const struct rule_ref *n)
 {
@@ -400,6 +452,7 @@ struct delta_ctx {
 	const struct pc_ruleset *rs, *old;
 	struct side o, n;
 	struct names gone;
+	struct elem_carry carry;
 	struct delta *d;
 	struct rule_counter *ctr; /* read only when a comment changed */
 	size_t n_ctr;
@@ -458,12 +511,84 @@ static int rules_delete(struct delta_ctx *x)
 	return r < 0 ? r : 1;
 }
 
+/* Does rs's set o come new (or with another definition), or change its
+ * elements? */
+static bool set_comes(const struct delta_ctx *x, const struct pc_nft_object *o)
+{
+	const struct pc_nft_object *c = counterpart(&x->o, o);
+
+	return !c || names_find(&x->gone, object_name(o)) ||
+	       (c->obj != o->obj && !(o->elems_digest && o->elems_digest == c->elems_digest));
+}
+
+static bool shape_wanted(const struct pc_strbuf *shapes, size_t n, const char *name)
+{
+	struct pc_strbuf s = { 0 };
+	bool found = false;
+
+	name_shape(name, &s);
+	for (size_t i = 0; s.buf && !found && i < n; i++)
+		found = streq(shapes[i].buf, s.buf);
+	pc_strbuf_free(&s);
+	return found;
+}
+
+/* When sets come or go (entries numbered again), the kernel's elements of
+ * the counted sets that go or change, of a shape that a set which comes or
+ * changes has: their counters carry (see struct elem_carry). */
+static int carry_load(struct delta_ctx *x)
+{
+	struct pc_strbuf *shapes = NULL;
+	size_t n = 0, cap = 0;
+	bool renamed = x->gone.n > 0;
+	int r = 0;
+
+	for (size_t i = 0; !renamed && i < x->rs->n_objs; i++)
+		renamed = x->rs->objs[i].kind == PC_NFT_SET && !counterpart(&x->o, &x->rs->objs[i]);
+	for (size_t i = 0; renamed && r >= 0 && i < x->rs->n_objs; i++) {
+		const struct pc_nft_object *o = &x->rs->objs[i];
+		struct pc_strbuf *s;
+
+		if (o->kind != PC_NFT_SET || !set_comes(x, o) || !pc_nl_set_counted(o->obj))
+			continue;
+		s = PC_ARRAY_PUSH(shapes, n, cap);
+		if (!s) {
+			r = -ENOMEM;
+			break;
+		}
+		*s = (struct pc_strbuf){ 0 };
+		name_shape(object_name(o), s);
+		r = s->buf ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; n && r >= 0 && i < x->old->n_objs; i++) {
+		const struct pc_nft_object *o = &x->old->objs[i];
+		const struct pc_nft_object *c;
+		bool gone;
+
+		if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj) ||
+		    !shape_wanted(shapes, n, object_name(o)))
+			continue;
+		c = counterpart(&x->n, o);
+		gone = !c || names_find(&x->gone, object_name(o));
+		if (gone || set_comes(x, c))
+			r = elem_carry_load(x->nl, &x->carry, o->obj, gone ? NULL : c->obj);
+	}
+	for (size_t i = 0; i < n; i++)
+		pc_strbuf_free(&shapes[i]);
+	free(shapes);
+	return r;
+}
+
 static int sets_change(struct delta_ctx *x)
 {
 	/* Ban elements the kernel let lapse are neither deleted nor missed. */
 	struct elem_lapse lapse = { .clock_ms = x->old->bans_clock_ms,
 				    .by_ms = elem_lapse_now_ms() + ELEM_LAPSE_MARGIN_MS };
-	int r = 1;
+	int r = x->nl ? carry_load(x) : 0;
+
+	if (r < 0)
+		return r;
+	r = 1;
 
 	/* Sets that stay: their elements. */
 	for (size_t i = 0; r > 0 && i < x->rs->n_objs; i++) {
@@ -481,7 +606,7 @@ static int sets_change(struct delta_ctx *x)
 			r = diff_set_sorted(x->b, o->obj, c->obj, (ssize_t)i,
 					    &x->d->counts.elems_added, &x->d->counts.elems_deleted);
 		else
-			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &lapse,
+			r = diff_set(x->nl, x->b, o->obj, c->obj, (ssize_t)i, &lapse, &x->carry,
 				     &x->d->counts.elems_added, &x->d->counts.elems_deleted);
 	}
 	/* Sets that go, or come back with another definition. */
@@ -498,7 +623,7 @@ static int sets_change(struct delta_ctx *x)
 			continue;
 		if (counterpart(&x->o, o) && !names_find(&x->gone, object_name(o)))
 			continue;
-		r = put_set(x->b, o->obj, (ssize_t)i);
+		r = put_set_carried(x->b, o->obj, (ssize_t)i, &x->carry);
 		x->d->counts.sets_added++;
 		r = r < 0 ? r : 1;
 	}
@@ -551,6 +676,12 @@ static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
 				r = put_rule_counted(x->b, x->rs, n->obj, before[i], x->ctr, x->n_ctr,
 						     x->old->objs[oc->items[n->match].obj].handle);
 			x->d->counts.rules_replaced++;
+		} else if (oc && n->carry >= 0) {
+			r = counters_get(x);
+			if (r >= 0)
+				r = put_rule_counted(x->b, x->rs, n->obj, before[i], x->ctr, x->n_ctr,
+						     x->old->objs[oc->items[n->carry].obj].handle);
+			x->d->counts.rules_added++;
 		} else {
 			r = put_rule(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj, before[i]);
 			x->d->counts.rules_added++;
@@ -624,12 +755,15 @@ int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 
 		if (nc)
 			r = chain_align(&x.o.by_chain[c], nc);
+		if (nc && r >= 0)
+			r = chain_carry(&x.o.by_chain[c], nc);
 	}
 	if (r >= 0)
 		r = delta_emit(&x);
 	side_free(&x.o);
 	side_free(&x.n);
 	free(x.gone.items);
+	elem_carry_free(&x.carry);
 	free(x.ctr);
 	return r;
 }

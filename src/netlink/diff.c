@@ -364,13 +364,278 @@ static int elem_counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* --- counters carried from elements that go to like ones that come --- */
+
+void name_shape(const char *name, struct pc_strbuf *out)
+{
+	out->len = 0;
+	for (const char *p = name; *p;) {
+		size_t digits = 0;
+
+		if (*p == '_')
+			while (p[1 + digits] >= '0' && p[1 + digits] <= '9')
+				digits++;
+		if (digits && (p[1 + digits] == '_' || !p[1 + digits])) {
+			pc_strbuf_append(out, "_#", 2);
+			p += 1 + digits;
+		} else {
+			pc_strbuf_append(out, p++, 1);
+		}
+	}
+	pc_strbuf_append(out, "", 0); /* an empty name is a string too */
+}
+
+static bool elem_attr_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b, uint16_t attr)
+{
+	bool sa = nftnl_set_elem_is_set(a, attr), sb = nftnl_set_elem_is_set(b, attr);
+	uint32_t la = 0, lb = 0;
+	const void *da, *db;
+
+	if (sa != sb)
+		return false;
+	if (!sa)
+		return true;
+	da = nftnl_set_elem_get(a, attr, &la);
+	db = nftnl_set_elem_get(b, attr, &lb);
+	return la == lb && (!la || !memcmp(da, db, la));
+}
+
+/* The same verdict or data: the kernel's element (with its own counter
+ * expression) and the compiled one (counted by its set's). */
+static bool elem_does_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
+{
+	return elem_attr_same(a, b, NFTNL_SET_ELEM_VERDICT) &&
+	       elem_attr_same(a, b, NFTNL_SET_ELEM_CHAIN) && elem_attr_same(a, b, NFTNL_SET_ELEM_DATA);
+}
+
+static struct carry_set *carry_set_find(struct elem_carry *c, const char *shape, size_t *from)
+{
+	for (; *from < c->n; (*from)++)
+		if (streq(c->v[*from].shape, shape))
+			return &c->v[(*from)++];
+	return NULL;
+}
+
+int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *olds,
+		    struct nftnl_set *stays)
+{
+	struct pc_strbuf shape = { 0 };
+	struct elem_list kept = { 0 };
+	struct carry_set *cs = PC_ARRAY_PUSH(c->v, c->n, c->cap);
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	*cs = (struct carry_set){ 0 };
+	name_shape(nftnl_set_get_str(olds, NFTNL_SET_NAME), &shape);
+	cs->shape = shape.buf;
+	cs->kset = nftnl_set_alloc();
+	if (!cs->shape || !cs->kset)
+		return -ENOMEM;
+	r = set_elems_dump(nl, olds, cs->kset);
+	if (r >= 0)
+		r = elem_list_load(&cs->elems, cs->kset);
+	if (r >= 0 && stays)
+		r = elem_list_load(&kept, stays);
+	/* What stays where it is keeps its counter there: it gives none. */
+	for (size_t i = 0; r >= 0 && i < kept.n; i++) {
+		struct elem_ref *k = elem_list_find(&cs->elems, &kept.items[i]);
+
+		if (k && elem_does_same(k->e, kept.items[i].e))
+			k->taken = true;
+	}
+	elem_list_free(&kept);
+	return r;
+}
+
+void elem_carry_free(struct elem_carry *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].shape);
+		elem_list_free(&c->v[i].elems);
+		if (c->v[i].kset)
+			nftnl_set_free(c->v[i].kset);
+	}
+	free(c->v);
+	*c = (struct elem_carry){ 0 };
+}
+
+/* The counter an element of set may carry over, taken: 1, or 0: none. */
+static int elem_carry_take(struct elem_carry *c, const char *set, const struct elem_ref *ref,
+			   struct elem_counter *ctr)
+{
+	struct pc_strbuf shape = { 0 };
+	struct carry_set *cs;
+	size_t from = 0;
+
+	if (!c || !c->n)
+		return 0;
+	name_shape(set, &shape);
+	if (!shape.buf)
+		return -ENOMEM;
+	while ((cs = carry_set_find(c, shape.buf, &from))) {
+		struct elem_ref *k = elem_list_find(&cs->elems, ref);
+
+		if (!k || k->taken || !elem_does_same(k->e, ref->e))
+			continue;
+		*ctr = (struct elem_counter){ 0 };
+		nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, ctr);
+		if (!ctr->found || !ctr->packets)
+			continue;
+		k->taken = true;
+		break;
+	}
+	pc_strbuf_free(&shape);
+	return cs ? 1 : 0;
+}
+
+/* e, or e with the counter carried to it. */
+static int elem_put_carried(struct elem_msgs *m, struct elem_carry *c, struct nftnl_set_elem *e,
+			    const struct elem_ref *ref)
+{
+	struct elem_counter ctr;
+	struct nftnl_set_elem *k;
+	int r = elem_carry_take(c, nftnl_set_get_str(m->set, NFTNL_SET_NAME), ref, &ctr);
+
+	if (r <= 0)
+		return r < 0 ? r : elem_msgs_put(m, e);
+	k = elem_counted(e, ctr.packets, ctr.bytes);
+	if (!k)
+		return -ENOMEM;
+	r = elem_msgs_put(m, k);
+	nftnl_set_elem_free(k);
+	return r;
+}
+
+struct carried_put {
+	struct elem_msgs m;
+	struct elem_carry *c;
+	int err;
+};
+
+static int elem_put_carried_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct carried_put *p = data;
+	struct elem_ref ref = { 0 };
+
+	p->err = elem_ref_fill(&ref, e);
+	if (p->err >= 0)
+		p->err = elem_put_carried(&p->m, p->c, e, &ref);
+	pc_strbuf_free(&ref.id);
+	pc_strbuf_free(&ref.content);
+	return p->err < 0 ? -1 : 0;
+}
+
+int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c)
+{
+	struct carried_put p = { .m = { .b = b, .set = s, .obj = obj, .type = NFT_MSG_NEWSETELEM },
+				 .c = c };
+	int r;
+
+	if (!c || !c->n)
+		return put_set(b, s, obj);
+	r = put_set_head(b, s, obj);
+	if (r >= 0 && nftnl_set_elem_foreach(s, elem_put_carried_cb, &p) < 0)
+		r = p.err < 0 ? p.err : -ENOMEM;
+	return r < 0 ? r : elem_msgs_flush(&p.m);
+}
+
+/* The old elements of a set whose key is gone: pieces of them may come
+ * back under other keys (a range another rule cuts in two, or pieces made
+ * one again), and their counters with them. */
+struct pieces {
+	struct elem_ref **v;
+	size_t n, cap;
+};
+
+static int pieces_gone(const struct elem_list *n, const struct elem_list *o, struct pieces *gone)
+{
+	for (size_t i = 0, j = 0; j < o->n; j++) {
+		struct elem_ref **slot;
+
+		while (i < n->n && strbuf_cmp(&n->items[i].id, &o->items[j].id) < 0)
+			i++;
+		if (o->items[j].lapsed || (i < n->n && !strbuf_cmp(&n->items[i].id, &o->items[j].id)))
+			continue;
+		slot = PC_ARRAY_PUSH(gone->v, gone->n, gone->cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = &o->items[j];
+	}
+	return 0;
+}
+
+/* The keys an element covers: [KEY, KEY_END], or its key alone. An
+ * element of an interval set (ends apart) tells nothing on its own. */
+static bool elem_span(struct nftnl_set_elem *e, const void **lo, const void **hi, uint32_t *len)
+{
+	uint32_t l2 = 0;
+
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY) ||
+	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)))
+		return false;
+	*lo = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, len);
+	*hi = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)
+		      ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &l2)
+		      : *lo;
+	return !l2 || l2 == *len;
+}
+
+static bool elems_overlap(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
+{
+	const void *alo, *ahi, *blo, *bhi;
+	uint32_t la, lb;
+
+	return elem_span(a, &alo, &ahi, &la) && elem_span(b, &blo, &bhi, &lb) && la == lb &&
+	       memcmp(alo, bhi, la) <= 0 && memcmp(blo, ahi, la) <= 0;
+}
+
+static bool pieces_any(const struct pieces *gone, struct nftnl_set_elem *e)
+{
+	for (size_t g = 0; g < gone->n; g++)
+		if (!gone->v[g]->taken && elem_does_same(gone->v[g]->e, e) &&
+		    elems_overlap(gone->v[g]->e, e))
+			return true;
+	return false;
+}
+
+/* The counters of the gone pieces that e overlaps and does the same as,
+ * not yet given: their sum, each given once. */
+static void pieces_take(struct pieces *gone, const struct elem_list *kernel,
+			struct nftnl_set_elem *e, struct elem_counter *sum)
+{
+	for (size_t g = 0; g < gone->n; g++) {
+		struct elem_counter c = { 0 };
+		const struct elem_ref *ke;
+
+		if (gone->v[g]->taken || !elem_does_same(gone->v[g]->e, e) ||
+		    !elems_overlap(gone->v[g]->e, e))
+			continue;
+		gone->v[g]->taken = true;
+		ke = elem_list_find(kernel, gone->v[g]);
+		if (ke)
+			nftnl_set_elem_expr_foreach(ke->e, elem_counter_cb, &c);
+		if (!c.found)
+			continue;
+		sum->found = true;
+		sum->packets += c.packets;
+		sum->bytes += c.bytes;
+	}
+}
+
 /* Add the elements; a renumbered one with the counter the kernel has for
- * it, read once for the set (kernel: the dump, NULL until needed). */
+ * it, read once for the set (kernel: the dump, NULL until needed); one
+ * that covers gone pieces with the sum of theirs; a new one with a
+ * counter carried from a set that lost it. */
 static int elems_add(struct pc_nl *nl, struct elem_msgs *add, struct nftnl_set *olds,
-		     const struct elem_add *adds, size_t n_adds)
+		     const struct elem_add *adds, size_t n_adds, struct pieces *gone,
+		     struct elem_carry *carry)
 {
 	struct nftnl_set *kset = NULL;
 	struct elem_list kernel = { 0 };
+	/* Pieces are looked for among a bounded number of pairs. */
+	bool pieces = nl && gone->n && n_adds <= (1u << 20) / gone->n;
 	int r = 0;
 
 	for (size_t k = 0; r >= 0 && k < n_adds; k++) {
@@ -378,8 +643,8 @@ static int elems_add(struct pc_nl *nl, struct elem_msgs *add, struct nftnl_set *
 		struct nftnl_set_elem *e;
 		const struct elem_ref *ke;
 
-		if (!adds[k].old || !nl) {
-			r = elem_msgs_put(add, adds[k].ref->e);
+		if (!nl || (!adds[k].old && !(pieces && pieces_any(gone, adds[k].ref->e)))) {
+			r = elem_put_carried(add, carry, adds[k].ref->e, adds[k].ref);
 			continue;
 		}
 		if (!kset) {
@@ -390,11 +655,15 @@ static int elems_add(struct pc_nl *nl, struct elem_msgs *add, struct nftnl_set *
 			if (r < 0)
 				break;
 		}
-		ke = elem_list_find(&kernel, adds[k].old);
-		if (ke)
-			nftnl_set_elem_expr_foreach(ke->e, elem_counter_cb, &c);
+		if (adds[k].old) {
+			ke = elem_list_find(&kernel, adds[k].old);
+			if (ke)
+				nftnl_set_elem_expr_foreach(ke->e, elem_counter_cb, &c);
+		} else {
+			pieces_take(gone, &kernel, adds[k].ref->e, &c);
+		}
 		if (!c.found) {
-			r = elem_msgs_put(add, adds[k].ref->e);
+			r = elem_put_carried(add, carry, adds[k].ref->e, adds[k].ref);
 			continue;
 		}
 		e = elem_counted(adds[k].ref->e, c.packets, c.bytes);
@@ -432,21 +701,6 @@ static int elem_vec_push_cb(struct nftnl_set_elem *e, void *data)
 		return -1;
 	*slot = e;
 	return 0;
-}
-
-static bool elem_attr_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b, uint16_t attr)
-{
-	bool sa = nftnl_set_elem_is_set(a, attr), sb = nftnl_set_elem_is_set(b, attr);
-	uint32_t la = 0, lb = 0;
-	const void *da, *db;
-
-	if (sa != sb)
-		return false;
-	if (!sa)
-		return true;
-	da = nftnl_set_elem_get(a, attr, &la);
-	db = nftnl_set_elem_get(b, attr, &lb);
-	return la == lb && (!la || !memcmp(da, db, la));
 }
 
 struct expr_kinds {
@@ -548,12 +802,14 @@ static int elem_lists_load(struct elem_list *n, struct elem_list *o, struct nftn
  * it (ENOENT), which would cost a full replace. Returns 1, or 0 when a full
  * replace is needed (a constant or anonymous set changed). */
 int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
-	     ssize_t obj, const struct elem_lapse *lapse, size_t *added, size_t *deleted)
+	     ssize_t obj, const struct elem_lapse *lapse, struct elem_carry *carry, size_t *added,
+	     size_t *deleted)
 {
 	struct elem_list n = { 0 }, o = { .lapse = *lapse };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
 	struct elem_add *adds = NULL;
+	struct pieces gone = { 0 };
 	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
 	int r = elem_lists_load(&n, &o, news, olds);
@@ -590,15 +846,18 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	/* Constant and anonymous sets cannot change in place. */
 	if (r >= 0 && (n_adds || del.i) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
 		r = -ECANCELED;
+	if (r >= 0 && n_adds && del.i)
+		r = pieces_gone(&n, &o, &gone);
 	if (r >= 0)
 		r = elem_msgs_flush(&del);
 	if (r >= 0)
-		r = elems_add(nl, &add, olds, adds, n_adds);
+		r = elems_add(nl, &add, olds, adds, n_adds, &gone, carry);
 	if (r >= 0)
 		r = elem_msgs_flush(&add);
 	*added += n_adds;
 	*deleted += (size_t)del.i;
 	free(adds);
+	free(gone.v);
 	elem_list_free(&n);
 	elem_list_free(&o);
 	if (r == -ECANCELED)
@@ -688,6 +947,69 @@ int diff_build_set_elems(struct batch *b, struct nftnl_set *set, ssize_t obj, bo
 	if (nftnl_set_elem_foreach(set, elem_put_cb, &m) < 0)
 		return -ENOMEM;
 	return elem_msgs_flush(&m);
+}
+
+struct pieces_put {
+	struct pc_nl *nl;
+	struct elem_msgs m;
+	struct pieces gone;
+	struct nftnl_set *kset;
+	struct elem_list kernel;
+	int err;
+};
+
+static int elem_put_pieces_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct pieces_put *p = data;
+	struct elem_counter c = { 0 };
+	struct nftnl_set_elem *k;
+
+	if (!pieces_any(&p->gone, e))
+		return elem_msgs_put(&p->m, e) < 0 ? -1 : 0;
+	if (!p->kset) {
+		p->kset = nftnl_set_alloc();
+		p->err = p->kset ? set_elems_dump(p->nl, p->m.set, p->kset) : -ENOMEM;
+		if (p->err >= 0)
+			p->err = elem_list_load(&p->kernel, p->kset);
+		if (p->err < 0)
+			return -1;
+	}
+	pieces_take(&p->gone, &p->kernel, e, &c);
+	if (!c.found)
+		return elem_msgs_put(&p->m, e) < 0 ? -1 : 0;
+	k = elem_counted(e, c.packets, c.bytes);
+	p->err = k ? elem_msgs_put(&p->m, k) : -ENOMEM;
+	if (k)
+		nftnl_set_elem_free(k);
+	return p->err < 0 ? -1 : 0;
+}
+
+int diff_build_set_elems_pieces(struct pc_nl *nl, struct batch *b, struct nftnl_set *adds,
+				struct nftnl_set *dels, ssize_t obj)
+{
+	struct pieces_put p = { .nl = nl,
+				.m = { .b = b, .set = adds, .obj = obj, .type = NFT_MSG_NEWSETELEM } };
+	struct elem_list gone = { 0 };
+	int r = dels ? elem_list_load(&gone, dels) : 0;
+
+	for (size_t i = 0; r >= 0 && i < gone.n; i++) {
+		struct elem_ref **slot = PC_ARRAY_PUSH(p.gone.v, p.gone.n, p.gone.cap);
+
+		if (!slot)
+			r = -ENOMEM;
+		else
+			*slot = &gone.items[i];
+	}
+	if (r >= 0 && nftnl_set_elem_foreach(adds, elem_put_pieces_cb, &p) < 0)
+		r = p.err < 0 ? p.err : -ENOMEM;
+	if (r >= 0)
+		r = elem_msgs_flush(&p.m);
+	elem_list_free(&p.kernel);
+	if (p.kset)
+		nftnl_set_free(p.kset);
+	free(p.gone.v);
+	elem_list_free(&gone);
+	return r;
 }
 
 #define ELEMS_DUMP_BUF_SIZE (64 * 1024)

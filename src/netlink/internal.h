@@ -110,6 +110,7 @@ struct elem_ref {
 	const void *udata;
 	uint32_t udata_len;
 	bool lapsed; /* see struct elem_lapse */
+	bool taken;  /* a carried counter: given to an element already */
 };
 
 /*
@@ -148,8 +149,39 @@ int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e);
  * the chain's end when before is 0, and asks for its handle (NLM_F_ECHO). */
 struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t family, uint16_t flags);
 int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj);
+/* The set's definition alone, without its elements. */
+int put_set_head(struct batch *b, struct nftnl_set *s, ssize_t obj);
 int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj);
 int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before);
+
+/*
+ * Counters that move with their elements. When an entry of a chain comes
+ * or goes, the entries after it are numbered again, and so are their sets
+ * and rules (in_public_4_ports becomes in_public_5_ports). What the kernel
+ * counted for an element of a set that goes, or that loses it, carries to
+ * the element of the same key and content that a set of the same shape
+ * (its name with the numbers between underscores left out) gains.
+ */
+struct carry_set {
+	char *shape;
+	struct nftnl_set *kset; /* the kernel's elements, with their counters */
+	struct elem_list elems;
+};
+
+struct elem_carry {
+	struct carry_set *v;
+	size_t n, cap;
+};
+
+/* name with every "_<digits>" that ends at '_' or at the end as "_#". */
+void name_shape(const char *name, struct pc_strbuf *out);
+/* The kernel's elements of olds as a source of counters; stays: olds's
+ * set under the same name, whose elements keep their own (NULL: none). */
+int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *olds,
+		    struct nftnl_set *stays);
+void elem_carry_free(struct elem_carry *c);
+/* The set and its elements, those with a counter to carry with it. */
+int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c);
 
 /* Does the set differ from the other by its definition (not its elements)?
  * 1 yes, 0 no, -errno. */
@@ -159,16 +191,23 @@ int chain_differs(const struct nftnl_chain *a, const struct nftnl_chain *b);
 
 /* The element deletes and adds that turn olds into news (same definition),
  * counted into *added and *deleted. An element whose comment alone changed
- * is added again with the counter the kernel has for it (read through nl).
+ * is added again with the counter the kernel has for it (read through nl);
+ * a new one takes one from carry (NULL: none).
  * Returns 1, or 0 when the set cannot change in place (constant or
  * anonymous), -errno on failure. */
 int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct nftnl_set *olds,
-	     ssize_t obj, const struct elem_lapse *lapse, size_t *added, size_t *deleted);
+	     ssize_t obj, const struct elem_lapse *lapse, struct elem_carry *carry, size_t *added,
+	     size_t *deleted);
 /* The same for two sets whose elements are keys (and interval-end flags)
  * alone, each set's in strictly increasing key order, as the lowering makes
  * a named address set: one merge, O(elements), no element copied. */
 int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
 		    size_t *added, size_t *deleted);
+
+/* The element adds of adds (a set's, by name), those that cover pieces
+ * of dels (its element deletes in the same batch) with their counters. */
+int diff_build_set_elems_pieces(struct pc_nl *nl, struct batch *b, struct nftnl_set *adds,
+				struct nftnl_set *dels, ssize_t obj);
 
 /* The kernel's elements of the set named like like, into into (empty). */
 int set_elems_dump(struct pc_nl *nl, const struct nftnl_set *like, struct nftnl_set *into);

@@ -1,0 +1,119 @@
+#!/bin/sh
+# Promise 10: a change keeps the counters of every rule it does not touch.
+# A rule with kernel rules of its own (limit, log, from ADDR) added or
+# deleted among others numbers the entries after it again, and with them
+# their sets and rules; what the kernel counted for those goes on under the
+# new names. Real traffic over IPv4 and IPv6 to rules of every kind before
+# and after the change (ports in maps, limit, log, from ADDR, the shipped
+# allow ssh, a port range), then changes in place -- one cutting that range
+# in two -- and through a reload that renumbers the lines of a file: no rule's packet count goes back, and every rule that
+# counted still counts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+
+P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
+
+pc_config_write 10-x.rules 'allow 2001/tcp' 'allow 2002/tcp log'
+pc_config_write 95-late.rules 'allow 3000-3010/tcp' 'limit 2005/tcp' 'allow 2006/tcp from 10.99.7.2' \
+	'allow 2006/tcp from fd99:7::2' 'allow 2007/tcp' 'limit 2009/tcp'
+pcd_start
+pc_listen host tcp:22 tcp:2001 tcp:2002 tcp:2005 tcp:2006 tcp:2007 tcp:2009 tcp:3005
+
+# What limit 2009/tcp's kernel rules dropped (a rule's own counter, kept
+# on a rule that comes again under a new meter's name).
+drops() {
+	pc_in host nft list chain inet portctl in_public |
+		awk '/dport 2009 add @/ && / drop / { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
+		     END { print n + 0 }'
+}
+# Over its limit (6 a minute, a burst of 6): some of 10 connections dropped.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	pc_probe peer tcp 10.99.7.1 2009 300 >/dev/null
+done
+dropped=$(drops)
+[ "$dropped" -gt 0 ] || pc_fail "limit 2009/tcp dropped nothing"
+
+# One connection to each port over both families.
+traffic() {
+	for port in 22 2001 2002 2005 2006 2007 3005; do
+		pc_expect open pc_probe peer tcp 10.99.7.1 $port
+		pc_expect open pc_probe peer tcp fd99:7::1 $port
+	done
+}
+
+# Every rule's packets, one "FILE|TEXT PACKETS" a line (a line number
+# changes when a line above it comes or goes; the rule stays the same).
+counters() {
+	pcd_as_member status --json >"$PC_TMP/status.json" || pc_fail "status --json"
+	python3 - "$PC_TMP/status.json" >"$1" <<'PY' || pc_fail "cannot read status --json"
+import json, os, sys
+for r in json.load(open(sys.argv[1]))["data"]["rules"]:
+    print("%s|%s %d" % (os.path.basename(r["file"]), r["text"], r["packets"]))
+PY
+}
+
+# kept BEFORE AFTER WHAT [GONE]: no counter of BEFORE went back or went
+# missing (but the rule GONE, deleted), and enough of them counted.
+kept() {
+	python3 - "$1" "$2" "${4:-}" >"$PC_TMP/lost" <<'PY' || pc_fail "$3: counters lost: $(cat "$PC_TMP/lost")"
+import sys
+def load(p):
+    return dict(l.rsplit(" ", 1) for l in open(p).read().splitlines())
+a, b = load(sys.argv[1]), load(sys.argv[2])
+gone = sys.argv[3]
+bad = ["%s: %s -> %s" % (k, a[k], b.get(k, "missing")) for k in a
+       if not (gone and k.split("|", 1)[1] == gone) and int(b.get(k, -1)) < int(a[k])]
+print("; ".join(bad) or "too few rules counted")
+sys.exit(1 if bad or sum(int(v) > 0 for v in a.values()) < 6 else 0)
+PY
+	pc_log "ok: $3: counters kept"
+}
+
+step=0
+# change WHAT GONE CMD...: traffic, counters, CMD, counters kept (but
+# the rule GONE's, when CMD deletes it).
+change() {
+	what=$1 gone=$2
+	shift 2
+	step=$((step + 1))
+	traffic
+	counters "$PC_TMP/before.$step"
+	"$@"
+	counters "$PC_TMP/after.$step"
+	kept "$PC_TMP/before.$step" "$PC_TMP/after.$step" "$what" "$gone"
+	[ "$(drops)" -ge "$dropped" ] || pc_fail "$what: limit's drops went from $dropped to $(drops)"
+}
+
+change "limit in place before later entries" "" P limit 2003/tcp
+change "logged allow in place" "" P allow 2004/tcp log
+change "delete of the limit" "limit 2003/tcp" P delete limit 2003/tcp
+change "address rule in place" "" P allow 2008/tcp from 10.99.7.2
+change "delete of the address rule" "allow 2008/tcp from 10.99.7.2" \
+	P delete allow 2008/tcp from 10.99.7.2
+# A range cut in two by a rule put before it, made whole again, in place
+# (the CLI's rule heads 95-late's run) and by a reload.
+change "a range cut in two" "" P deny 3008/tcp
+change "a range made whole" "deny 3008/tcp" P delete deny 3008/tcp
+cut_by_reload() {
+	echo 'deny 3007/tcp' >>"$PC_TMP/etc/rules.d/90-portctl.rules"
+	P reload
+}
+change "a range cut in two by a reload" "" cut_by_reload
+
+# A line at the head of a file: every later line, and entry, renumbered.
+renumber() {
+	{ echo 'allow 2000/tcp log'; cat "$PC_TMP/etc/rules.d/10-x.rules"; } >"$PC_TMP/x.new"
+	mv "$PC_TMP/x.new" "$PC_TMP/etc/rules.d/10-x.rules"
+	P reload
+}
+change "reload with a line added at the top" "" renumber
+# The same files read again at start: the kernel's counters are taken over.
+restart() {
+	pcd_stop
+	pcd_start
+}
+change "restart" "" restart
+pcd_stop
+pc_log "PASS"
