@@ -416,11 +416,106 @@ static struct carry_set *carry_set_find(struct elem_carry *c, const char *shape,
 	return NULL;
 }
 
+static int elem_lists_load(struct elem_list *n, struct elem_list *o, struct nftnl_set *news,
+			   struct nftnl_set *olds);
+
+static int set_elem_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* The kernel's elements of olds with the keys of v[0..n), into into: one
+ * request for them all; one the kernel lacks (drift) ends it, then one at
+ * a time. */
+static int elems_get(struct pc_nl *nl, struct nftnl_set *olds, const struct elem_ref *const *v,
+		     size_t n, struct nftnl_set *into)
+{
+	_cleanup_free_ char *buf = malloc(64 * 1024);
+	struct nftnl_set *q = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int r = buf && q ? 0 : -ENOMEM;
+
+	if (r >= 0) {
+		nftnl_set_set_str(q, NFTNL_SET_TABLE, nftnl_set_get_str(olds, NFTNL_SET_TABLE));
+		nftnl_set_set_str(q, NFTNL_SET_NAME, nftnl_set_get_str(olds, NFTNL_SET_NAME));
+		nftnl_set_set_u32(q, NFTNL_SET_FAMILY, nftnl_set_get_u32(olds, NFTNL_SET_FAMILY));
+	}
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct nftnl_set_elem *k = elem_key_only(v[i]->e);
+
+		if (!k)
+			r = -ENOMEM;
+		else
+			nftnl_set_elem_add(q, k);
+	}
+	if (r >= 0) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
+					    (uint16_t)nftnl_set_get_u32(olds, NFTNL_SET_FAMILY),
+					    NLM_F_ACK, nl_next_seq(nl, 1));
+		nftnl_set_elems_nlmsg_build_payload(nlh, q);
+		r = nl_query(nl, buf, nlh, set_elem_get_cb, into);
+	}
+	if (r == -ENOENT && n > 1) {
+		r = 0;
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			r = elems_get(nl, olds, &v[i], 1, into);
+	}
+	if (q)
+		nftnl_set_free(q);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The same for any number of them, in chunks that fit a message. */
+static int elems_get_all(struct pc_nl *nl, struct nftnl_set *olds, const struct elem_ref *const *v,
+			 size_t n, struct nftnl_set *into)
+{
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < n; k += 128)
+		r = elems_get(nl, olds, &v[k], n - k < 128 ? n - k : 128, into);
+	return r;
+}
+
+/* What the kernel counted for the elements of olds that leave it: all of
+ * them, or those stays (the set of that name after the change) lacks or
+ * holds otherwise, asked for by key a chunk at a time. */
+static int elems_leaving_read(struct pc_nl *nl, struct nftnl_set *olds, struct nftnl_set *stays,
+			      struct nftnl_set *into)
+{
+	struct elem_list n = { 0 }, o = { 0 };
+	struct elem_ref **leaving = NULL;
+	size_t n_leaving = 0, cap = 0;
+	int r;
+
+	if (!stays)
+		return set_elems_dump(nl, olds, into);
+	r = elem_lists_load(&n, &o, stays, olds);
+	for (size_t i = 0, j = 0; r >= 0 && j < o.n; j++) {
+		struct elem_ref **slot;
+
+		while (i < n.n && strbuf_cmp(&n.items[i].id, &o.items[j].id) < 0)
+			i++;
+		if (i < n.n && !strbuf_cmp(&n.items[i].id, &o.items[j].id) &&
+		    !strbuf_cmp(&n.items[i].content, &o.items[j].content))
+			continue;
+		slot = PC_ARRAY_PUSH(leaving, n_leaving, cap);
+		if (!slot)
+			r = -ENOMEM;
+		else
+			*slot = &o.items[j];
+	}
+	if (r >= 0)
+		r = elems_get_all(nl, olds, (const struct elem_ref *const *)leaving, n_leaving, into);
+	free(leaving);
+	elem_list_free(&n);
+	elem_list_free(&o);
+	return r;
+}
+
 int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *olds,
 		    struct nftnl_set *stays)
 {
 	struct pc_strbuf shape = { 0 };
-	struct elem_list kept = { 0 };
 	struct carry_set *cs = PC_ARRAY_PUSH(c->v, c->n, c->cap);
 	int r;
 
@@ -432,20 +527,8 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 	cs->kset = nftnl_set_alloc();
 	if (!cs->shape || !cs->kset)
 		return -ENOMEM;
-	r = set_elems_dump(nl, olds, cs->kset);
-	if (r >= 0)
-		r = elem_list_load(&cs->elems, cs->kset);
-	if (r >= 0 && stays)
-		r = elem_list_load(&kept, stays);
-	/* What stays where it is keeps its counter there: it gives none. */
-	for (size_t i = 0; r >= 0 && i < kept.n; i++) {
-		struct elem_ref *k = elem_list_find(&cs->elems, &kept.items[i]);
-
-		if (k && elem_does_same(k->e, kept.items[i].e))
-			k->taken = true;
-	}
-	elem_list_free(&kept);
-	return r;
+	r = elems_leaving_read(nl, olds, stays, cs->kset);
+	return r < 0 ? r : elem_list_load(&cs->elems, cs->kset);
 }
 
 void elem_carry_free(struct elem_carry *c)
@@ -624,6 +707,40 @@ static void pieces_take(struct pieces *gone, const struct elem_list *kernel,
 	}
 }
 
+/* The kernel's elements whose counters the adds may take: the ones they
+ * replace under the same key, and the gone pieces (NULL: none). */
+static int elems_asked_read(struct pc_nl *nl, struct nftnl_set *olds, const struct elem_add *adds,
+			    size_t n_adds, const struct pieces *gone, struct nftnl_set *into)
+{
+	const struct elem_ref **v = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < n_adds; k++) {
+		const struct elem_ref **slot;
+
+		if (!adds[k].old)
+			continue;
+		slot = PC_ARRAY_PUSH(v, n, cap);
+		if (!slot)
+			r = -ENOMEM;
+		else
+			*slot = adds[k].old;
+	}
+	for (size_t g = 0; r >= 0 && gone && g < gone->n; g++) {
+		const struct elem_ref **slot = PC_ARRAY_PUSH(v, n, cap);
+
+		if (!slot)
+			r = -ENOMEM;
+		else
+			*slot = gone->v[g];
+	}
+	if (r >= 0)
+		r = elems_get_all(nl, olds, v, n, into);
+	free(v);
+	return r;
+}
+
 /* Add the elements; a renumbered one with the counter the kernel has for
  * it, read once for the set (kernel: the dump, NULL until needed); one
  * that covers gone pieces with the sum of theirs; a new one with a
@@ -649,7 +766,8 @@ static int elems_add(struct pc_nl *nl, struct elem_msgs *add, struct nftnl_set *
 		}
 		if (!kset) {
 			kset = nftnl_set_alloc();
-			r = kset ? set_elems_dump(nl, olds, kset) : -ENOMEM;
+			r = kset ? elems_asked_read(nl, olds, adds, n_adds, pieces ? gone : NULL, kset)
+				 : -ENOMEM;
 			if (r >= 0)
 				r = elem_list_load(&kernel, kset);
 			if (r < 0)
@@ -968,7 +1086,10 @@ static int elem_put_pieces_cb(struct nftnl_set_elem *e, void *data)
 		return elem_msgs_put(&p->m, e) < 0 ? -1 : 0;
 	if (!p->kset) {
 		p->kset = nftnl_set_alloc();
-		p->err = p->kset ? set_elems_dump(p->nl, p->m.set, p->kset) : -ENOMEM;
+		p->err = p->kset ? elems_get_all(p->nl, p->m.set,
+						 (const struct elem_ref *const *)p->gone.v, p->gone.n,
+						 p->kset)
+				 : -ENOMEM;
 		if (p->err >= 0)
 			p->err = elem_list_load(&p->kernel, p->kset);
 		if (p->err < 0)
