@@ -69,6 +69,10 @@ struct pc_ruleset {
 	/* pc_ruleset_entry_remove: the objects left out, old's until adopted. */
 	struct pc_nft_object *dropped;
 	size_t n_dropped;
+	/* pc_ruleset_cut: element deletes of shared port maps (stale here) that
+	 * only a difference against the ruleset they are shared with sends;
+	 * any other install makes them whole first (pc_ruleset_sync). */
+	struct pc_rule_append *shared_del;
 };
 
 struct pc_plan;
@@ -250,6 +254,13 @@ void pc_rule_edit_free(struct pc_rule_edit *ed);
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, const struct pc_rule *const *old_firsts,
 			    size_t n_old, struct pc_ruleset **out);
+/* After pc_ruleset_chain_remake of a change that cut a port run in two
+ * (ch->cut): the run's maps in rs (shared with old) lose the segments of
+ * the rules after the cut, as element deletes (rs->shared_del) and stale
+ * maps. 0, -EOPNOTSUPP, -ENOMEM. */
+struct pc_plan_entry_change;
+int pc_ruleset_cut(struct pc_ruleset *rs, const struct pc_plan *plan,
+		   const struct pc_plan_entry_change *ch);
 /* rs, made from old by pc_ruleset_chain_remake, installed: it owns every
  * object now (the ones left out are freed), old's shell is freed. */
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);

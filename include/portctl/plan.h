@@ -129,13 +129,17 @@ struct pc_plan_entry_change {
 	/* To undo: the entries replaced, and where and how many came. */
 	struct pc_plan_entry *saved;
 	size_t n_saved, at, n_new;
+	/* The rule cut the port run at from - 1 in two: that run kept its
+	 * sets, which lose the segments of saved[0] it no longer has. */
+	bool cut;
 };
 /*
  * Rule r, in its place in the configuration, as an entry of its own of
  * zone z's chain in direction dir, as pc_plan_build makes it: between two
- * runs. 0 with ch filled, -EOPNOTSUPP when it would not be one (a run it
- * merges with next to it, ahead of every entry, inside a run), -ENOMEM
- * (nothing changed).
+ * runs, or inside a port run that it cuts in two (ch->cut). 0 with ch
+ * filled, -EOPNOTSUPP when it would not be one (a run it merges with next
+ * to it, ahead of every entry, inside another run), -ENOMEM (nothing
+ * changed).
  */
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch);

@@ -167,18 +167,6 @@ static void port_key3(uint8_t proto, uint16_t port, uint8_t key[16])
 	key[2] = (uint8_t)(port & 0xff);
 }
 
-static bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir)
-{
-	size_t nz = p->n_zones ? p->n_zones : 1;
-
-	if ((int)p->dir != dir || rule_is_nat(p))
-		return false;
-	for (size_t k = 0; k < nz; k++)
-		if (rule_zone_index(plan->cfg, p, k) == (ssize_t)z)
-			return true;
-	return false;
-}
-
 /* The run of a chain a port-only rule r goes into (or is taken out of):
  * its entry, and the run's first and last rule after the change. */
 struct run_place {
@@ -586,4 +574,58 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 	free(ed->regions);
 	free(ed->heads);
 	*ed = (struct pc_rule_edit){ 0 };
+}
+
+int pc_ruleset_cut(struct pc_ruleset *rs, const struct pc_plan *plan,
+		   const struct pc_plan_entry_change *ch)
+{
+	const struct pc_plan_entry *was = &ch->saved[0];
+	const struct pc_plan_entry *now = &plan->zones[ch->zone].dir[ch->dir].entries[ch->from - 1];
+	char name[SET_NAME_MAX];
+	ssize_t objs[PORT_KINDS];
+	struct pc_rule_append *del;
+	int ret = 0;
+
+	if (!ch->cut)
+		return 0;
+	for (int kind = 0; kind < PORT_KINDS; kind++) {
+		entry_set_name(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
+			       ch->from - 1, port_map_suffix(kind));
+		objs[kind] = ruleset_set_find(rs, name);
+	}
+	del = calloc(1, sizeof(*del));
+	if (!del)
+		return -ENOMEM;
+	/* now's segments are was's of the rules before the cut, in order. */
+	for (size_t i = 0, j = 0; ret >= 0 && i < was->n_ports; i++) {
+		const struct pc_plan_port *p = &was->ports[i];
+		ssize_t obj = objs[port_kind(p)];
+		struct nftnl_set *s;
+
+		if (j < now->n_ports && port_same(p, &now->ports[j])) {
+			j++;
+			continue;
+		}
+		if (obj < 0) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		ret = piece_add(del, ch->zone, ch->dir, ch->from - 1, p);
+		if (ret >= 0)
+			del->ports[del->n_ports - 1].obj = (size_t)obj;
+		s = ret < 0 ? NULL : append_target(del, rs, obj);
+		ret = s ? port_elem_add(s, p) : -ENOMEM;
+	}
+	/* The maps are made again from the plan when next read whole; until
+	 * then a difference sends these deletes. */
+	for (size_t i = 0; ret >= 0 && i < del->n_ports; i++)
+		ret = stale_mark(rs, plan, &del->ports[i]);
+	if (ret < 0) {
+		pc_rule_append_free(del);
+		free(del);
+		return ret;
+	}
+	rs->n_elems -= del->n_ports;
+	rs->shared_del = del;
+	return 0;
 }

@@ -60,6 +60,8 @@ void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t en
 #define PORT_KINDS 4
 struct pc_plan_port;
 int port_kind(const struct pc_plan_port *p);
+/* Is p one of zone z's rules in direction dir (a filter rule)? */
+bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir);
 const char *port_map_suffix(int kind);
 #define ADDR_MAP_SUFFIX_MAX 16
 void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts);

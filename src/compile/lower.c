@@ -787,6 +787,15 @@ int pc_ruleset_sync(struct pc_ruleset *rs)
 	return r < 0 ? r : pc_ruleset_ports_sync(rs);
 }
 
+static void shared_del_free(struct pc_ruleset *rs)
+{
+	if (!rs->shared_del)
+		return;
+	pc_rule_append_free(rs->shared_del);
+	free(rs->shared_del);
+	rs->shared_del = NULL;
+}
+
 int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 {
 	for (size_t i = rs && rs->ports_from ? rs->n_stale : 0; i-- > 0;) {
@@ -805,13 +814,22 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 			nftnl_set_free(s);
 			return r;
 		}
-		nftnl_set_free(old);
+		/* A map shared with the ruleset this one was made from
+		 * (pc_ruleset_cut) is that one's until adopted. */
+		if (rs->objs[m->obj].shared)
+			rs->dropped[rs->n_dropped++] = rs->objs[m->obj];
+		else
+			nftnl_set_free(old);
 		rs->objs[m->obj].obj = s;
 		rs->objs[m->obj].stale = false;
+		rs->objs[m->obj].shared = false;
 		rs->n_stale = i;
 	}
-	if (rs)
+	if (rs) {
 		rs->ports_from = NULL;
+		/* Whole: a difference finds what the deletes said. */
+		shared_del_free(rs);
+	}
 	return 0;
 }
 
@@ -2192,6 +2210,7 @@ void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)
 	free(rs->dropped);
 	rs->dropped = NULL;
 	rs->n_dropped = 0;
+	shared_del_free(rs);
 	free(old->objs);
 	free(old->stale);
 	free(old);
@@ -2208,5 +2227,6 @@ void pc_ruleset_free(struct pc_ruleset *rs)
 	free(rs->objs);
 	free(rs->stale);
 	free(rs->dropped);
+	shared_del_free(rs);
 	free(rs);
 }

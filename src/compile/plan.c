@@ -244,6 +244,18 @@ int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size
 	return 0;
 }
 
+bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir)
+{
+	size_t nz = p->n_zones ? p->n_zones : 1;
+
+	if ((int)p->dir != dir || rule_is_nat(p))
+		return false;
+	for (size_t k = 0; k < nz; k++)
+		if (rule_zone_index(plan->cfg, p, k) == (ssize_t)z)
+			return true;
+	return false;
+}
+
 /* Whether a rule and an entry next to it would be one run. */
 static bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 {
@@ -305,6 +317,76 @@ static void chain_free_entries(struct pc_plan_chain *c)
 	*c = (struct pc_plan_chain){ 0 };
 }
 
+/* Does the run have segments of each range kind of port map that e has?
+ * (The sets of exact ports are there in every run.) */
+static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_entry *run)
+{
+	bool had[PORT_KINDS] = { false }, has[PORT_KINDS] = { false };
+
+	for (size_t i = 0; i < e->n_ports; i++)
+		had[port_kind(&e->ports[i])] = true;
+	for (size_t i = 0; i < run->n_ports; i++)
+		has[port_kind(&run->ports[i])] = true;
+	for (int kind = 0; kind < PORT_KINDS; kind++)
+		if ((kind & PORT_KIND_RANGES) && had[kind] != has[kind])
+			return false;
+	return true;
+}
+
+/*
+ * r inside port run k cuts it in two: the run keeps its rules before r
+ * (and its sets, which lose the segments of the rules after r), r is an
+ * entry of its own, the rules after r are a new run. The first part is
+ * made from the run's segments of its own rules, which the rules after
+ * did not decide; the second from its rules, O(them).
+ */
+static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, size_t z, int dir,
+		     const struct pc_rule *r, struct pc_plan_chain *into)
+{
+	const struct pc_plan_entry *e = &c->entries[k];
+	_cleanup_free_ const struct pc_rule **after = NULL;
+	const struct pc_rule *last = NULL;
+	struct pc_plan_entry *head;
+	size_t n_after = 0, cap = 0;
+	int ret = 0;
+
+	for (const struct pc_rule *p = r - 1; !last && (uintptr_t)p >= (uintptr_t)e->first; p--)
+		if (rule_in_chain(plan, p, z, dir))
+			last = p;
+	for (const struct pc_rule *p = r + 1; ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last; p++) {
+		const struct pc_rule **slot;
+
+		if (!rule_in_chain(plan, p, z, dir))
+			continue;
+		slot = PC_ARRAY_PUSH(after, n_after, cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = p;
+	}
+	if (!last || !n_after)
+		return -EOPNOTSUPP;
+	head = chain_push(into, PC_ENTRY_PORTS, e->first, last);
+	if (!head)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_ports; i++) {
+		struct pc_plan_port *p;
+
+		if ((uintptr_t)e->ports[i].rule > (uintptr_t)r)
+			continue;
+		p = PC_ARRAY_PUSH(head->ports, head->n_ports, head->cap_ports);
+		if (!p)
+			return -ENOMEM;
+		*p = e->ports[i];
+	}
+	/* A range map the first part no longer needs would go: not in place. */
+	if (!port_kinds_kept(e, head))
+		return -EOPNOTSUPP;
+	ret = chain_build(into, &r, 1);
+	if (ret >= 0)
+		ret = chain_build(into, after, n_after);
+	return ret < 0 ? ret : into->n_entries == 3 ? 0 : -EOPNOTSUPP;
+}
+
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch)
 {
@@ -318,8 +400,22 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
 	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
 		k++;
-	/* Between two runs, and of neither (a run it would cut in two: not
-	 * in place). */
+	/* Inside a port run: it cuts it in two. */
+	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
+	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k])) {
+		ch->from = k + 1;
+		ch->cut = true;
+		ret = entry_cut(plan, c, k, z, dir, r, &into);
+		if (ret >= 0)
+			ret = entries_replace(c, k, k + 1, &into, ch);
+		if (ret < 0) {
+			chain_free_entries(&into);
+			pc_plan_entry_change_free(ch);
+		}
+		return ret;
+	}
+	/* Between two runs, and of neither (another run it would cut in
+	 * two: not in place). */
 	if (k == 0 || (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
 	    merges_with(r, &c->entries[k - 1]) ||
 	    merges_with(r, k < c->n_entries ? &c->entries[k] : NULL))
@@ -334,6 +430,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	}
 	return ret;
 }
+
 
 int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch)

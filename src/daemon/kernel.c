@@ -17,17 +17,26 @@ static int ruleset_sync(const struct pc_ruleset *rs)
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
-	int r = ruleset_sync(rs);
+	/* A port run cut in two (pc_ruleset_cut) loses elements by the
+	 * difference alone; anything else makes its maps whole first. */
+	int r = rs->shared_del ? 0 : ruleset_sync(rs);
 
 	if (r >= 0)
 		r = ruleset_sync(old);
 	if (r < 0)
 		return r;
 	r = pc_nl_apply(nl, rs, old, flags, d);
-
+	if (r == -EAGAIN) {
+		r = ruleset_sync(rs);
+		if (r >= 0)
+			r = pc_nl_apply(nl, rs, old, flags, d);
+	}
 	/* Someone committed in between: the whole table, once more. */
-	if (r == -ERESTART)
-		r = pc_nl_apply(nl, rs, NULL, flags, d);
+	if (r == -ERESTART) {
+		r = ruleset_sync(rs);
+		if (r >= 0)
+			r = pc_nl_apply(nl, rs, NULL, flags, d);
+	}
 	return r;
 }
 

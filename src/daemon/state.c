@@ -431,8 +431,9 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 	if (r < 0)
 		return r;
 	ec->changed = true;
-	return pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from,
-				       ch->old_firsts, ch->n_old, &ec->rs);
+	r = pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from,
+				    ch->old_firsts, ch->n_old, &ec->rs);
+	return r < 0 ? r : pc_ruleset_cut(ec->rs, a->plan, ch);
 }
 
 static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)

@@ -450,7 +450,12 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		r = apply_diff(nl, rs, old, genid, owner, -1, d);
 		if (r != 0)
 			return r < 0 ? r : 0;
-	} else if (!(flags & PC_NL_FULL) && !nl->test_refuse) {
+	}
+	/* Maps that lose elements by a difference alone (rs->shared_del):
+	 * any other install needs them whole first. */
+	if (rs->shared_del)
+		return -EAGAIN;
+	if (!ours && !(flags & PC_NL_FULL) && !nl->test_refuse) {
 		r = apply_over_held(nl, rs, genid, owner, d);
 		if (r != 0)
 			return r < 0 ? r : 0;

@@ -560,6 +560,9 @@ static int carry_load(struct delta_ctx *x)
 		name_shape(object_name(o), s);
 		r = s->buf ? 0 : -ENOMEM;
 	}
+	/* What shared maps lose goes with its counters to the sets that come. */
+	for (size_t i = 0; n && r >= 0 && x->rs->shared_del && i < x->rs->shared_del->n_sets; i++)
+		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared_del->sets[i].elems);
 	for (size_t i = 0; n && r >= 0 && i < x->old->n_objs; i++) {
 		const struct pc_nft_object *o = &x->old->objs[i];
 		const struct pc_nft_object *c;
@@ -585,9 +588,14 @@ static int sets_change(struct delta_ctx *x)
 	struct elem_lapse lapse = { .clock_ms = x->old->bans_clock_ms,
 				    .by_ms = elem_lapse_now_ms() + ELEM_LAPSE_MARGIN_MS };
 	int r = x->nl ? carry_load(x) : 0;
+	const struct pc_rule_append *sd = x->rs->shared_del;
 
+	/* Shared maps that lose elements (a port run cut in two). */
+	for (size_t i = 0; r >= 0 && sd && i < sd->n_sets; i++)
+		r = diff_build_set_elems(x->b, sd->sets[i].elems, (ssize_t)sd->sets[i].obj, false);
 	if (r < 0)
 		return r;
+	x->d->counts.elems_deleted += sd ? sd->n_ports : 0;
 	r = 1;
 
 	/* Sets that stay: their elements. */

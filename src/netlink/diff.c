@@ -135,6 +135,10 @@ int elem_ref_fill(struct elem_ref *ref, struct nftnl_set_elem *e)
 	r = elem_attr(&ref->id, e, NFTNL_SET_ELEM_KEY);
 	if (r >= 0)
 		r = elem_attr(&ref->id, e, NFTNL_SET_ELEM_KEY_END);
+	/* An interval's end sorts before the start of the next interval at
+	 * the same key, as nft orders them: deleted in the other order, the
+	 * end is not found (ENOENT). */
+	flags = ~flags;
 	if (r >= 0)
 		r = append_attr(&ref->id, &flags, sizeof(flags));
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(content_attrs); i++)
@@ -529,6 +533,34 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 		return -ENOMEM;
 	r = elems_leaving_read(nl, olds, stays, cs->kset);
 	return r < 0 ? r : elem_list_load(&cs->elems, cs->kset);
+}
+
+int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *dels)
+{
+	struct pc_strbuf shape = { 0 };
+	struct elem_list l = { 0 };
+	const struct elem_ref **v = NULL;
+	struct carry_set *cs = PC_ARRAY_PUSH(c->v, c->n, c->cap);
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	*cs = (struct carry_set){ 0 };
+	name_shape(nftnl_set_get_str(dels, NFTNL_SET_NAME), &shape);
+	cs->shape = shape.buf;
+	cs->kset = nftnl_set_alloc();
+	r = cs->shape && cs->kset ? elem_list_load(&l, dels) : -ENOMEM;
+	if (r >= 0 && l.n && !(v = calloc(l.n, sizeof(*v))))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		v[i] = &l.items[i];
+	if (r >= 0)
+		r = elems_get_all(nl, dels, v, l.n, cs->kset);
+	if (r >= 0)
+		r = elem_list_load(&cs->elems, cs->kset);
+	free(v);
+	elem_list_free(&l);
+	return r;
 }
 
 void elem_carry_free(struct elem_carry *c)

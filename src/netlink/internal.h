@@ -179,6 +179,8 @@ void name_shape(const char *name, struct pc_strbuf *out);
  * set under the same name, whose elements keep their own (NULL: none). */
 int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *olds,
 		    struct nftnl_set *stays);
+/* The same for the elements of dels alone (deletes, named as their set). */
+int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *dels);
 void elem_carry_free(struct elem_carry *c);
 /* The set and its elements, those with a counter to carry with it. */
 int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c);
