@@ -69,10 +69,11 @@ struct pc_ruleset {
 	/* pc_ruleset_entry_remove: the objects left out, old's until adopted. */
 	struct pc_nft_object *dropped;
 	size_t n_dropped;
-	/* pc_ruleset_cut: element deletes of shared port maps (stale here) that
-	 * only a difference against the ruleset they are shared with sends;
-	 * any other install makes them whole first (pc_ruleset_sync). */
-	struct pc_rule_append *shared_del;
+	/* pc_ruleset_runs_edit: element deletes and adds of shared port maps
+	 * (stale here) that only a difference against the ruleset they are
+	 * shared with sends; any other install makes them whole first
+	 * (pc_ruleset_sync). */
+	struct pc_shared_edit *shared;
 };
 
 struct pc_plan;
@@ -196,6 +197,11 @@ struct pc_rule_append {
 
 void pc_rule_append_free(struct pc_rule_append *app);
 
+/* See pc_ruleset.shared. */
+struct pc_shared_edit {
+	struct pc_rule_append del, add;
+};
+
 /* One stretch of an entry's port segments, [from, to), made again. */
 struct pc_edit_region {
 	size_t zone, entry, from, to;
@@ -255,11 +261,12 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			    int dir, size_t from, const struct pc_rule *const *old_firsts,
 			    size_t n_old, struct pc_ruleset **out);
 /* After pc_ruleset_chain_remake of a change that cut a port run in two
- * (ch->cut): the run's maps in rs (shared with old) lose the segments of
- * the rules after the cut, as element deletes (rs->shared_del) and stale
- * maps. 0, -EOPNOTSUPP, -ENOMEM. */
+ * (ch->cut) or joined two (ch->join): the maps of the run that stays in
+ * rs (shared with old) lose the segments of the rules after the cut, or
+ * gain the joined run's, as element deletes or adds (rs->shared) and
+ * stale maps. 0, -EOPNOTSUPP (a range map it lacks), -ENOMEM. */
 struct pc_plan_entry_change;
-int pc_ruleset_cut(struct pc_ruleset *rs, const struct pc_plan *plan,
+int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 		   const struct pc_plan_entry_change *ch);
 /* rs, made from old by pc_ruleset_chain_remake, installed: it owns every
  * object now (the ones left out are freed), old's shell is freed. */

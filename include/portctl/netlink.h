@@ -83,8 +83,8 @@ int pc_nl_table_delete(struct pc_nl *nl);
  * Kernel errors are added to d at the source rule's FILE:LINE:COL (or
  * naming the zone / built-in object). Nothing is changed on error. Returns
  * 0, -ERESTART when someone else committed in between (retry), -EPERM when
- * another process owns the table, -EAGAIN when rs has element deletes of
- * shared maps (rs->shared_del) and only a whole rs will do (nothing sent:
+ * another process owns the table, -EAGAIN when rs has element changes of
+ * shared maps (rs->shared) and only a whole rs will do (nothing sent:
  * pc_ruleset_sync it, then again), or -errno.
  */
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,

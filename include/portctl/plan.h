@@ -130,8 +130,10 @@ struct pc_plan_entry_change {
 	struct pc_plan_entry *saved;
 	size_t n_saved, at, n_new;
 	/* The rule cut the port run at from - 1 in two: that run kept its
-	 * sets, which lose the segments of saved[0] it no longer has. */
-	bool cut;
+	 * sets, which lose the segments of saved[0] it no longer has. Or its
+	 * delete joined the runs around it into the one at from - 1, whose
+	 * sets gain the segments saved[0] (its first part) did not have. */
+	bool cut, join;
 };
 /*
  * Rule r, in its place in the configuration, as an entry of its own of

@@ -576,56 +576,66 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 	*ed = (struct pc_rule_edit){ 0 };
 }
 
-int pc_ruleset_cut(struct pc_ruleset *rs, const struct pc_plan *plan,
-		   const struct pc_plan_entry_change *ch)
+/* Segment p of entry's port maps into app, the map found in objs by kind. */
+static int run_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
+		    const ssize_t objs[PORT_KINDS], const struct pc_plan_entry_change *ch,
+		    size_t entry, const struct pc_plan_port *p)
 {
+	ssize_t obj = objs[port_kind(p)];
+	struct nftnl_set *s;
+	int ret;
+
+	if (obj < 0)
+		return -EOPNOTSUPP; /* a range map the run lacks: a new set */
+	ret = piece_add(app, ch->zone, ch->dir, entry, p);
+	if (ret >= 0)
+		app->ports[app->n_ports - 1].obj = (size_t)obj;
+	s = ret < 0 ? NULL : append_target(app, rs, obj);
+	return s ? port_elem_add(s, p) : -ENOMEM;
+}
+
+int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
+			 const struct pc_plan_entry_change *ch)
+{
+	/* The run that stays, before the change and after it. */
 	const struct pc_plan_entry *was = &ch->saved[0];
 	const struct pc_plan_entry *now = &plan->zones[ch->zone].dir[ch->dir].entries[ch->from - 1];
+	/* A cut: now's segments are was's of the rules before it, in order;
+	 * a join: was's are now's of its first part. */
+	const struct pc_plan_entry *big = ch->cut ? was : now, *small = ch->cut ? now : was;
 	char name[SET_NAME_MAX];
 	ssize_t objs[PORT_KINDS];
-	struct pc_rule_append *del;
+	struct pc_shared_edit *ed;
+	struct pc_rule_append *app;
 	int ret = 0;
 
-	if (!ch->cut)
+	if (!ch->cut && !ch->join)
 		return 0;
 	for (int kind = 0; kind < PORT_KINDS; kind++) {
 		entry_set_name(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
 			       ch->from - 1, port_map_suffix(kind));
 		objs[kind] = ruleset_set_find(rs, name);
 	}
-	del = calloc(1, sizeof(*del));
-	if (!del)
+	ed = calloc(1, sizeof(*ed));
+	if (!ed)
 		return -ENOMEM;
-	/* now's segments are was's of the rules before the cut, in order. */
-	for (size_t i = 0, j = 0; ret >= 0 && i < was->n_ports; i++) {
-		const struct pc_plan_port *p = &was->ports[i];
-		ssize_t obj = objs[port_kind(p)];
-		struct nftnl_set *s;
-
-		if (j < now->n_ports && port_same(p, &now->ports[j])) {
+	app = ch->cut ? &ed->del : &ed->add;
+	for (size_t i = 0, j = 0; ret >= 0 && i < big->n_ports; i++) {
+		if (j < small->n_ports && port_same(&big->ports[i], &small->ports[j]))
 			j++;
-			continue;
-		}
-		if (obj < 0) {
-			ret = -EOPNOTSUPP;
-			break;
-		}
-		ret = piece_add(del, ch->zone, ch->dir, ch->from - 1, p);
-		if (ret >= 0)
-			del->ports[del->n_ports - 1].obj = (size_t)obj;
-		s = ret < 0 ? NULL : append_target(del, rs, obj);
-		ret = s ? port_elem_add(s, p) : -ENOMEM;
+		else
+			ret = run_elem(app, rs, objs, ch, ch->from - 1, &big->ports[i]);
 	}
 	/* The maps are made again from the plan when next read whole; until
-	 * then a difference sends these deletes. */
-	for (size_t i = 0; ret >= 0 && i < del->n_ports; i++)
-		ret = stale_mark(rs, plan, &del->ports[i]);
+	 * then a difference sends these changes. */
+	for (size_t i = 0; ret >= 0 && i < app->n_ports; i++)
+		ret = stale_mark(rs, plan, &app->ports[i]);
 	if (ret < 0) {
-		pc_rule_append_free(del);
-		free(del);
+		pc_rule_append_free(app);
+		free(ed);
 		return ret;
 	}
-	rs->n_elems -= del->n_ports;
-	rs->shared_del = del;
+	rs->n_elems = ch->cut ? rs->n_elems - app->n_ports : rs->n_elems + app->n_ports;
+	rs->shared = ed;
 	return 0;
 }

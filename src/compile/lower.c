@@ -787,13 +787,14 @@ int pc_ruleset_sync(struct pc_ruleset *rs)
 	return r < 0 ? r : pc_ruleset_ports_sync(rs);
 }
 
-static void shared_del_free(struct pc_ruleset *rs)
+static void shared_edit_free(struct pc_ruleset *rs)
 {
-	if (!rs->shared_del)
+	if (!rs->shared)
 		return;
-	pc_rule_append_free(rs->shared_del);
-	free(rs->shared_del);
-	rs->shared_del = NULL;
+	pc_rule_append_free(&rs->shared->del);
+	pc_rule_append_free(&rs->shared->add);
+	free(rs->shared);
+	rs->shared = NULL;
 }
 
 int pc_ruleset_ports_sync(struct pc_ruleset *rs)
@@ -815,7 +816,7 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 			return r;
 		}
 		/* A map shared with the ruleset this one was made from
-		 * (pc_ruleset_cut) is that one's until adopted. */
+		 * (pc_ruleset_runs_edit) is that one's until adopted. */
 		if (rs->objs[m->obj].shared)
 			rs->dropped[rs->n_dropped++] = rs->objs[m->obj];
 		else
@@ -828,7 +829,7 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 	if (rs) {
 		rs->ports_from = NULL;
 		/* Whole: a difference finds what the deletes said. */
-		shared_del_free(rs);
+		shared_edit_free(rs);
 	}
 	return 0;
 }
@@ -2210,7 +2211,7 @@ void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)
 	free(rs->dropped);
 	rs->dropped = NULL;
 	rs->n_dropped = 0;
-	shared_del_free(rs);
+	shared_edit_free(rs);
 	free(old->objs);
 	free(old->stale);
 	free(old);
@@ -2227,6 +2228,6 @@ void pc_ruleset_free(struct pc_ruleset *rs)
 	free(rs->objs);
 	free(rs->stale);
 	free(rs->dropped);
-	shared_del_free(rs);
+	shared_edit_free(rs);
 	free(rs);
 }

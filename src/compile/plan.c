@@ -432,6 +432,74 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 }
 
 
+/* Segments of b not covered by a's (both sorted, disjoint), as pieces:
+ * appended to out. */
+static int ports_uncovered(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
+			   struct pc_plan_entry *out)
+{
+	size_t i = 0;
+
+	for (size_t j = 0; j < b->n_ports; j++) {
+		const struct pc_plan_port *s = &b->ports[j];
+		uint32_t lo = s->lo;
+
+		/* a's segments before this one's start (by protocol, then end). */
+		while (i < a->n_ports && (a->ports[i].l4proto < s->l4proto ||
+					  (a->ports[i].l4proto == s->l4proto && a->ports[i].hi < lo)))
+			i++;
+		for (size_t k = i; lo <= s->hi; k++) {
+			bool next = k < a->n_ports && a->ports[k].l4proto == s->l4proto &&
+				    a->ports[k].lo <= s->hi;
+			struct pc_plan_port *p;
+
+			/* [lo, up to a's next segment or the end]: b's. */
+			if (!next || a->ports[k].lo > lo) {
+				p = PC_ARRAY_PUSH(out->ports, out->n_ports, out->cap_ports);
+				if (!p)
+					return -ENOMEM;
+				*p = *s;
+				p->lo = (uint16_t)lo;
+				p->hi = next ? (uint16_t)(a->ports[k].lo - 1u) : s->hi;
+			}
+			if (!next)
+				break;
+			lo = (uint32_t)a->ports[k].hi + 1u;
+		}
+	}
+	return 0;
+}
+
+static int port_order(const void *x, const void *y)
+{
+	const struct pc_plan_port *a = x, *b = y;
+
+	if (a->l4proto != b->l4proto)
+		return a->l4proto < b->l4proto ? -1 : 1;
+	return (a->lo > b->lo) - (a->lo < b->lo);
+}
+
+/* Port runs a and b, with only an entry between them that goes, as one
+ * run: a's segments (its rules come first) and what b decided of the rest,
+ * as a full compile of both runs' rules cuts it. */
+static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
+			struct pc_plan_chain *into)
+{
+	struct pc_plan_entry *e = chain_push(into, PC_ENTRY_PORTS, a->first, b->last);
+	int ret;
+
+	if (!e)
+		return -ENOMEM;
+	e->ports = malloc((a->n_ports ? a->n_ports : 1) * sizeof(*e->ports));
+	if (!e->ports)
+		return -ENOMEM;
+	memcpy(e->ports, a->ports, a->n_ports * sizeof(*e->ports));
+	e->n_ports = e->cap_ports = a->n_ports;
+	ret = ports_uncovered(a, b, e);
+	if (ret >= 0 && e->n_ports > a->n_ports)
+		qsort(e->ports, e->n_ports, sizeof(*e->ports), port_order);
+	return ret;
+}
+
 int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch)
 {
@@ -447,9 +515,21 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 		k++;
 	if (k >= c->n_entries || c->entries[k].last != r)
 		return -EOPNOTSUPP;
-	/* Its neighbours would become one run: not in place. */
-	if (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1]))
-		return -EOPNOTSUPP;
+	/* Its neighbours become one run: port runs are joined in place. */
+	if (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1])) {
+		if (c->entries[k - 1].kind != PC_ENTRY_PORTS)
+			return -EOPNOTSUPP;
+		ch->from = k;
+		ch->join = true;
+		ret = entries_join(&c->entries[k - 1], &c->entries[k + 1], &into);
+		if (ret >= 0)
+			ret = entries_replace(c, k - 1, k + 2, &into, ch);
+		if (ret < 0) {
+			chain_free_entries(&into);
+			pc_plan_entry_change_free(ch);
+		}
+		return ret;
+	}
 	ch->from = k;
 	ret = entries_replace(c, k, k + 1, &into, ch);
 	if (ret < 0) {

@@ -17,9 +17,9 @@ static int ruleset_sync(const struct pc_ruleset *rs)
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
-	/* A port run cut in two (pc_ruleset_cut) loses elements by the
+	/* A port run cut in two (pc_ruleset_runs_edit) loses elements by the
 	 * difference alone; anything else makes its maps whole first. */
-	int r = rs->shared_del ? 0 : ruleset_sync(rs);
+	int r = rs->shared ? 0 : ruleset_sync(rs);
 
 	if (r >= 0)
 		r = ruleset_sync(old);

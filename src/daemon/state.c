@@ -433,7 +433,7 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 	ec->changed = true;
 	r = pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from,
 				    ch->old_firsts, ch->n_old, &ec->rs);
-	return r < 0 ? r : pc_ruleset_cut(ec->rs, a->plan, ch);
+	return r < 0 ? r : pc_ruleset_runs_edit(ec->rs, a->plan, ch);
 }
 
 static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)

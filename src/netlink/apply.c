@@ -451,9 +451,9 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
-	/* Maps that lose elements by a difference alone (rs->shared_del):
+	/* Maps that lose elements by a difference alone (rs->shared):
 	 * any other install needs them whole first. */
-	if (rs->shared_del)
+	if (rs->shared)
 		return -EAGAIN;
 	if (!ours && !(flags & PC_NL_FULL) && !nl->test_refuse) {
 		r = apply_over_held(nl, rs, genid, owner, d);

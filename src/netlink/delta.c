@@ -521,6 +521,15 @@ static bool set_comes(const struct delta_ctx *x, const struct pc_nft_object *o)
 	       (c->obj != o->obj && !(o->elems_digest && o->elems_digest == c->elems_digest));
 }
 
+/* Does rs's shared set i gain elements (rs->shared)? */
+static bool shared_gains(const struct pc_ruleset *rs, size_t i)
+{
+	for (size_t k = 0; rs->shared && k < rs->shared->add.n_sets; k++)
+		if (rs->shared->add.sets[k].obj == i)
+			return true;
+	return false;
+}
+
 static bool shape_wanted(const struct pc_strbuf *shapes, size_t n, const char *name)
 {
 	struct pc_strbuf s = { 0 };
@@ -549,7 +558,8 @@ static int carry_load(struct delta_ctx *x)
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		struct pc_strbuf *s;
 
-		if (o->kind != PC_NFT_SET || !set_comes(x, o) || !pc_nl_set_counted(o->obj))
+		if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj) ||
+		    !(set_comes(x, o) || shared_gains(x->rs, i)))
 			continue;
 		s = PC_ARRAY_PUSH(shapes, n, cap);
 		if (!s) {
@@ -561,8 +571,8 @@ static int carry_load(struct delta_ctx *x)
 		r = s->buf ? 0 : -ENOMEM;
 	}
 	/* What shared maps lose goes with its counters to the sets that come. */
-	for (size_t i = 0; n && r >= 0 && x->rs->shared_del && i < x->rs->shared_del->n_sets; i++)
-		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared_del->sets[i].elems);
+	for (size_t i = 0; n && r >= 0 && x->rs->shared && i < x->rs->shared->del.n_sets; i++)
+		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared->del.sets[i].elems);
 	for (size_t i = 0; n && r >= 0 && i < x->old->n_objs; i++) {
 		const struct pc_nft_object *o = &x->old->objs[i];
 		const struct pc_nft_object *c;
@@ -588,14 +598,20 @@ static int sets_change(struct delta_ctx *x)
 	struct elem_lapse lapse = { .clock_ms = x->old->bans_clock_ms,
 				    .by_ms = elem_lapse_now_ms() + ELEM_LAPSE_MARGIN_MS };
 	int r = x->nl ? carry_load(x) : 0;
-	const struct pc_rule_append *sd = x->rs->shared_del;
+	const struct pc_shared_edit *sh = x->rs->shared;
 
-	/* Shared maps that lose elements (a port run cut in two). */
-	for (size_t i = 0; r >= 0 && sd && i < sd->n_sets; i++)
-		r = diff_build_set_elems(x->b, sd->sets[i].elems, (ssize_t)sd->sets[i].obj, false);
+	/* Shared maps that lose elements (a port run cut in two) or gain
+	 * them (two joined), these with the counters of what they were. */
+	for (size_t i = 0; r >= 0 && sh && i < sh->del.n_sets; i++)
+		r = diff_build_set_elems(x->b, sh->del.sets[i].elems, (ssize_t)sh->del.sets[i].obj,
+					 false);
+	for (size_t i = 0; r >= 0 && sh && i < sh->add.n_sets; i++)
+		r = diff_build_set_elems_carried(x->b, sh->add.sets[i].elems,
+						 (ssize_t)sh->add.sets[i].obj, &x->carry);
 	if (r < 0)
 		return r;
-	x->d->counts.elems_deleted += sd ? sd->n_ports : 0;
+	x->d->counts.elems_deleted += sh ? sh->del.n_ports : 0;
+	x->d->counts.elems_added += sh ? sh->add.n_ports : 0;
 	r = 1;
 
 	/* Sets that stay: their elements. */
@@ -742,7 +758,8 @@ static int delta_emit(struct delta_ctx *x)
 int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		const struct pc_ruleset *old, struct delta *d)
 {
-	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d };
+	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d,
+			       .carry = { .looks_left = 1u << 20 } };
 	int r;
 
 	d->handles = calloc(rs->n_objs ? rs->n_objs : 1, sizeof(*d->handles));

@@ -412,6 +412,32 @@ static bool elem_does_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
 	       elem_attr_same(a, b, NFTNL_SET_ELEM_CHAIN) && elem_attr_same(a, b, NFTNL_SET_ELEM_DATA);
 }
 
+/* The keys an element covers: [KEY, KEY_END], or its key alone. An
+ * element of an interval set (ends apart) tells nothing on its own. */
+static bool elem_span(struct nftnl_set_elem *e, const void **lo, const void **hi, uint32_t *len)
+{
+	uint32_t l2 = 0;
+
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY) ||
+	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)))
+		return false;
+	*lo = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, len);
+	*hi = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)
+		      ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &l2)
+		      : *lo;
+	return !l2 || l2 == *len;
+}
+
+static bool elems_overlap(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
+{
+	const void *alo, *ahi, *blo, *bhi;
+	uint32_t la, lb;
+
+	return elem_span(a, &alo, &ahi, &la) && elem_span(b, &blo, &bhi, &lb) && la == lb &&
+	       memcmp(alo, bhi, la) <= 0 && memcmp(blo, ahi, la) <= 0;
+}
+
 static struct carry_set *carry_set_find(struct elem_carry *c, const char *shape, size_t *from)
 {
 	for (; *from < c->n; (*from)++)
@@ -600,8 +626,30 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 		k->taken = true;
 		break;
 	}
+	if (cs) {
+		pc_strbuf_free(&shape);
+		return 1;
+	}
+	/* No element of that key: the pieces of a range cut or made one
+	 * on the way (their sum), within a bounded number of looks. */
+	*ctr = (struct elem_counter){ 0 };
+	for (from = 0; (cs = carry_set_find(c, shape.buf, &from)) && cs->elems.n <= c->looks_left;) {
+		c->looks_left -= cs->elems.n;
+		for (size_t i = 0; i < cs->elems.n; i++) {
+			struct elem_ref *k = &cs->elems.items[i];
+			struct elem_counter one = { 0 };
+
+			if (k->taken || !elem_does_same(k->e, ref->e) || !elems_overlap(k->e, ref->e))
+				continue;
+			k->taken = true;
+			nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, &one);
+			ctr->found |= one.found;
+			ctr->packets += one.packets;
+			ctr->bytes += one.bytes;
+		}
+	}
 	pc_strbuf_free(&shape);
-	return cs ? 1 : 0;
+	return ctr->found && ctr->packets ? 1 : 0;
 }
 
 /* e, or e with the counter carried to it. */
@@ -641,18 +689,25 @@ static int elem_put_carried_cb(struct nftnl_set_elem *e, void *data)
 	return p->err < 0 ? -1 : 0;
 }
 
-int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c)
+int diff_build_set_elems_carried(struct batch *b, struct nftnl_set *s, ssize_t obj,
+				 struct elem_carry *c)
 {
 	struct carried_put p = { .m = { .b = b, .set = s, .obj = obj, .type = NFT_MSG_NEWSETELEM },
 				 .c = c };
+
+	if (nftnl_set_elem_foreach(s, elem_put_carried_cb, &p) < 0)
+		return p.err < 0 ? p.err : -ENOMEM;
+	return elem_msgs_flush(&p.m);
+}
+
+int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c)
+{
 	int r;
 
 	if (!c || !c->n)
 		return put_set(b, s, obj);
 	r = put_set_head(b, s, obj);
-	if (r >= 0 && nftnl_set_elem_foreach(s, elem_put_carried_cb, &p) < 0)
-		r = p.err < 0 ? p.err : -ENOMEM;
-	return r < 0 ? r : elem_msgs_flush(&p.m);
+	return r < 0 ? r : diff_build_set_elems_carried(b, s, obj, c);
 }
 
 /* The old elements of a set whose key is gone: pieces of them may come
@@ -678,32 +733,6 @@ static int pieces_gone(const struct elem_list *n, const struct elem_list *o, str
 		*slot = &o->items[j];
 	}
 	return 0;
-}
-
-/* The keys an element covers: [KEY, KEY_END], or its key alone. An
- * element of an interval set (ends apart) tells nothing on its own. */
-static bool elem_span(struct nftnl_set_elem *e, const void **lo, const void **hi, uint32_t *len)
-{
-	uint32_t l2 = 0;
-
-	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY) ||
-	    (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-	     nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)))
-		return false;
-	*lo = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, len);
-	*hi = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)
-		      ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &l2)
-		      : *lo;
-	return !l2 || l2 == *len;
-}
-
-static bool elems_overlap(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
-{
-	const void *alo, *ahi, *blo, *bhi;
-	uint32_t la, lb;
-
-	return elem_span(a, &alo, &ahi, &la) && elem_span(b, &blo, &bhi, &lb) && la == lb &&
-	       memcmp(alo, bhi, la) <= 0 && memcmp(blo, ahi, la) <= 0;
 }
 
 static bool pieces_any(const struct pieces *gone, struct nftnl_set_elem *e)

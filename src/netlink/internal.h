@@ -171,6 +171,9 @@ struct carry_set {
 struct elem_carry {
 	struct carry_set *v;
 	size_t n, cap;
+	/* Elements looked at for pieces of a range (an added element of a
+	 * key no set had), at most. */
+	size_t looks_left;
 };
 
 /* name with every "_<digits>" that ends at '_' or at the end as "_#". */
@@ -182,6 +185,9 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 /* The same for the elements of dels alone (deletes, named as their set). */
 int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *dels);
 void elem_carry_free(struct elem_carry *c);
+/* Element adds of s (named as its set), with counters carried. */
+int diff_build_set_elems_carried(struct batch *b, struct nftnl_set *s, ssize_t obj,
+				 struct elem_carry *c);
 /* The set and its elements, those with a counter to carry with it. */
 int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct elem_carry *c);
 

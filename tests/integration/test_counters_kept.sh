@@ -95,6 +95,11 @@ change "delete of the address rule" "allow 2008/tcp from 10.99.7.2" \
 # A range cut in two by a rule put before it, made whole again, in place
 # (the CLI's rule heads 95-late's run) and by a reload.
 change "a range cut in two" "" P deny 3008/tcp
+# A limit between the CLI's rules and the range cuts their run in two (the
+# range's segments move to a run of their own), its delete joins them.
+change "a range of the CLI's" "" P allow 2020-2021/tcp
+change "a port run cut in two" "" P limit 2011/tcp
+change "two port runs joined" "limit 2011/tcp" P delete limit 2011/tcp
 change "a range made whole" "deny 3008/tcp" P delete deny 3008/tcp
 cut_by_reload() {
 	echo 'deny 3007/tcp' >>"$PC_TMP/etc/rules.d/90-portctl.rules"
