@@ -14,7 +14,8 @@
 #include "portctl/util.h"
 
 /* Mappings released at once, after smaps is read: reading it runs much of
- * libc (stdio, scanf), which a release before the end would map again. */
+ * libc (stdio, scanf, malloc), which a release before the end would map
+ * again. */
 #define RELEASE_BATCH 128
 
 struct mapping {
@@ -46,10 +47,23 @@ static void mappings_release(const struct mapping *batch, size_t n)
 		(void)madvise((void *)batch[i].start, batch[i].end - batch[i].start, MADV_DONTNEED);
 }
 
-static void file_pages_release(void)
+/* The main thread's stack below this frame is dead: a deep start-up or
+ * reload leaves its pages behind (glibc gives back a cached thread's stack
+ * alike). Two pages of margin for the calls below this one. */
+static void stack_release(const struct mapping *stack)
 {
-	struct mapping m = {0}, batch[RELEASE_BATCH];
-	_cleanup_free_ char *line = NULL;
+	unsigned long sp = (unsigned long)__builtin_frame_address(0);
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	unsigned long end = (sp & ~(page - 1)) - 2 * page;
+
+	if (sp > stack->start && sp < stack->end && end > stack->start)
+		(void)madvise((void *)stack->start, end - stack->start, MADV_DONTNEED);
+}
+
+static void pages_release(void)
+{
+	struct mapping m = {0}, stack = {0}, batch[RELEASE_BATCH];
+	char *line = NULL;
 	size_t size = 0, n = 0;
 	unsigned long kb;
 	FILE *f = fopen("/proc/self/smaps", "re");
@@ -57,7 +71,12 @@ static void file_pages_release(void)
 	if (!f)
 		return;
 	while (getline(&line, &size, f) > 0) {
-		if (mapping_parse(line, &m) || sscanf(line, "Anonymous: %lu kB", &kb) != 1)
+		if (mapping_parse(line, &m)) {
+			if (strstr(line, " [stack]\n"))
+				stack = m;
+			continue;
+		}
+		if (sscanf(line, "Anonymous: %lu kB", &kb) != 1)
 			continue;
 		/* An anonymous page in a file mapping is a copy this process
 		 * wrote: relocations made read-only after (RELRO), a debugger's
@@ -71,12 +90,15 @@ static void file_pages_release(void)
 			n = 0;
 		}
 	}
+	free(line);
 	fclose(f);
+	stack_release(&stack);
 	mappings_release(batch, n);
 }
 
 void memory_release(void)
 {
-	file_pages_release();
+	/* The heap first: what runs after the last madvise maps again. */
 	malloc_trim(0);
+	pages_release();
 }

@@ -4,11 +4,12 @@
 #define PORTCTL_DAEMON_MEMORY_H
 
 /*
- * Give back the freed heap (malloc_trim) and unmap the clean pages of the
- * program's and its libraries' read-only file mappings: code and constants
- * the next request maps again, from the page cache, when it runs them.
- * A mapping with a page this process wrote (relocations, a breakpoint, a
- * uprobe) is kept whole. Best effort: nothing to report.
+ * Give back what an idle process does not use: the freed heap (malloc_trim),
+ * the main thread's stack below the caller's frame, and the clean pages of
+ * the program's and its libraries' read-only file mappings -- code and
+ * constants that the next request maps again, from the page cache, when it
+ * runs them. A mapping with a page this process wrote (relocations, a
+ * breakpoint, a uprobe) is kept whole. Best effort: nothing to report.
  */
 void memory_release(void);
 

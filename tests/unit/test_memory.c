@@ -34,8 +34,9 @@ static char *file_map(int prot, size_t *len)
 	return p;
 }
 
-/* The Rss (kB) of the mapping that starts at p, from /proc/self/smaps. */
-static long mapping_rss(const void *p)
+/* The Rss (kB) of the mapping that starts at p, or of the one named name,
+ * from /proc/self/smaps. */
+static long mapping_rss_of(const void *p, const char *name)
 {
 	char line[512], head[32];
 	bool in = false;
@@ -46,12 +47,26 @@ static long mapping_rss(const void *p)
 	snprintf(head, sizeof(head), "%lx-", (unsigned long)p);
 	while (fgets(line, sizeof(line), f)) {
 		if (strchr(line, '-') && strchr(line, ' ') > strchr(line, '-'))
-			in = strncmp(line, head, strlen(head)) == 0;
+			in = name ? strstr(line, name) != NULL : strncmp(line, head, strlen(head)) == 0;
 		if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
 			break;
 	}
 	fclose(f);
 	return kb;
+}
+
+static long mapping_rss(const void *p)
+{
+	return mapping_rss_of(p, NULL);
+}
+
+/* Touch n KiB of stack, deeper and deeper. */
+static int __attribute__((noinline)) stack_dig(int n)
+{
+	volatile char frame[1024];
+
+	frame[0] = (char)n;
+	return n > 0 ? stack_dig(n - 1) + frame[0] : 0;
 }
 
 START_TEST(test_clean_pages_released)
@@ -90,6 +105,18 @@ START_TEST(test_written_page_kept)
 }
 END_TEST
 
+START_TEST(test_stack_released)
+{
+	long before;
+
+	(void)stack_dig(1024);
+	before = mapping_rss_of(NULL, " [stack]\n");
+	ck_assert_int_ge(before, 1024);
+	memory_release();
+	ck_assert_int_lt(mapping_rss_of(NULL, " [stack]\n"), before - 512);
+}
+END_TEST
+
 START_TEST(test_heap_kept)
 {
 	char *big = malloc(1 << 20), *small = malloc(64);
@@ -112,6 +139,7 @@ static Suite *memory_suite(void)
 
 	tcase_add_test(tc, test_clean_pages_released);
 	tcase_add_test(tc, test_written_page_kept);
+	tcase_add_test(tc, test_stack_released);
 	tcase_add_test(tc, test_heap_kept);
 	suite_add_tcase(s, tc);
 	return s;
