@@ -15,6 +15,7 @@
 #include "drift.h"
 #include "lock.h"
 #include "log.h"
+#include "memory.h"
 #include "persist.h"
 #include "portctl/daemon.h"
 #include "privsep.h"
@@ -438,8 +439,9 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		if (r < 0)
 			log_warning_errno(r, "cannot notify systemd: %m");
 		log_info("listening on %s", dm.paths.socket_path);
-		/* The start-up compile's freed heap goes back (see daemon_request). */
-		malloc_trim(0);
+		/* The start-up compile's freed heap and the code only start-up
+		 * ran go back (see daemon_request). */
+		memory_release();
 		r = server_run(dm.server);
 		state_copy_flush();
 	}

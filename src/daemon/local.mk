@@ -32,6 +32,13 @@ src_daemon_libserve_a_SOURCES += src/daemon/rule_same.c
 src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
 # One daemon at a time.
 src_daemon_libserve_a_SOURCES += src/daemon/lock.c src/daemon/lock.h
+# The idle footprint: freed heap and clean code pages given back.
+src_daemon_libserve_a_SOURCES += src/daemon/memory.c src/daemon/memory.h
+check_PROGRAMS += tests/unit/test_memory
+TESTS += tests/unit/test_memory
+tests_unit_test_memory_SOURCES = tests/unit/test_memory.c src/daemon/memory.c
+tests_unit_test_memory_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_memory_LDADD = $(CHECK_LIBS)
 # Rate-limited logging of client floods.
 src_daemon_libserve_a_SOURCES += src/daemon/logflood.c src/daemon/logflood.h
 check_PROGRAMS += tests/unit/test_logflood

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "memory.h"
 #include "persist.h"
 #include "privsep.h"
 #include "serve.h"
@@ -205,6 +207,20 @@ static int fds_close_except(int fd)
 	return fd;
 }
 
+/* Wait for the next request; once idle, give back what the last one took
+ * (memory.h), as the daemon does. */
+static int writer_wait(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n = poll(&p, 1, PC_SERVER_TRIM_IDLE_MS);
+
+	if (n == 0) {
+		memory_release();
+		n = poll(&p, 1, -1);
+	}
+	return n < 0 && errno != EINTR ? -errno : 0;
+}
+
 static _Noreturn void writer_run(int fd, pid_t parent, const char *path)
 {
 	sigset_t none;
@@ -222,8 +238,11 @@ static _Noreturn void writer_run(int fd, pid_t parent, const char *path)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	fd = fds_close_except(fd);
 	r = fd < 0 ? fd : privs_drop_all();
-	while (r >= 0)
-		r = writer_serve_one(fd, path);
+	while (r >= 0) {
+		r = writer_wait(fd);
+		if (r >= 0)
+			r = writer_serve_one(fd, path);
+	}
 	if (r != -EPIPE)
 		log_error_errno(r, "privileged writer: %m; exiting");
 	_exit(r == -EPIPE ? 0 : 1);

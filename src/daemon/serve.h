@@ -68,7 +68,8 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 /* CLOCK_MONOTONIC in ms: the clock of every deadline the server keeps. */
 uint64_t pc_now_ms(void);
 
-/* Freed heap goes back to the system once no request came for this long:
+/* Freed heap and the code pages a request mapped go back (memory.h) once
+ * no request or deadline's work came for this long:
  * trimming after every request would cost a burst of bans (fail2ban) a
  * madvise and the page faults to take the memory again, each time. */
 #define PC_SERVER_TRIM_IDLE_MS 500

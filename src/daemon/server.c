@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 
 #include "log.h"
 #include "logflood.h"
+#include "memory.h"
 #include "serve.h"
 #include "watch.h"
 
@@ -894,10 +894,14 @@ static void server_dispatch(struct pc_server *s, const struct epoll_event *ev)
 	} else if (tag == TAG_TIMER) {
 		(void)!read(s->timer_fd, &ticks, sizeof(ticks));
 		if (pc_now_ms() >= s->trim_at) {
-			malloc_trim(0);
+			memory_release();
 			s->trim_at = UINT64_MAX;
 		}
 		server_expire(s);
+		/* The copy's write or an expiry runs code the idle daemon
+		 * need not keep mapped, like a request. */
+		if (s->ops->deadline && s->ops->deadline(s->userdata) <= pc_now_ms())
+			s->trim_at = pc_now_ms() + PC_SERVER_TRIM_IDLE_MS;
 		if (s->ops->expire)
 			s->ops->expire(s->userdata);
 	} else {

@@ -2,8 +2,8 @@
 # Benchmark (on demand, not in make check): the durable round trip of
 # "portctl allow 443/tcp" on an empty configuration -- CLI start, request,
 # kernel commit, CLI rules file written and fsync'd, reply, exit -- median of
-# R runs, with its parts, beside "nft add rule" of the same; then portctld's
-# idle memory on an empty configuration. Root; network namespaces of its own.
+# R runs, with its parts, beside "nft add rule" of the same (portctld's
+# memory: bench_memory.sh). Root; network namespaces of its own.
 #   usage: bench_roundtrip.sh [BUILDDIR] [R (21)]
 # The parts: the CLI's start and exit without a request (portctl version;
 # beside it a fork+exec of /bin/true, this machine's floor), the daemon's
@@ -144,34 +144,3 @@ printf '         the rest: socket, wake-ups (negative: within the noise)   %s\n'
 printf '  after the reply (200 ms later): the last good copy, %s fsync(s)   %s\n' "$7" "$6"
 echo "(syscall times from perf trace -p, which slows each call: the parts are upper bounds)"
 
-# Idle memory on an empty configuration: after start-up, its trim and the
-# copy's write; as root (no user "portctl" on this machine: NSS is asked,
-# and loads its modules) and as a user of /etc/passwd as the package runs
-# it (--user nobody here).
-# idle_rss LABEL: one line, "LABEL VmRSS (RssAnon, RssFile), Pss".
-idle_rss() {
-	rm -f "$PC_TMP/etc/rules.d/"*.rules
-	rm -rf "$PC_TMP/state"
-	pcd_start
-	pc_until 5 test -d "$PC_TMP/state/last-good"
-	sleep 1
-	set -- $(awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s ", $2 }' "/proc/$PCD_PID/status")
-	printf '  %-30s %s KiB (RssAnon %s, RssFile %s), Pss %s KiB\n' "$LABEL" "$1" "$2" "$3" \
-		"$(awk '/^Pss:/ { print $2 }' "/proc/$PCD_PID/smaps_rollup")"
-	pcd_stop
-}
-echo "portctld idle, empty configuration, VmRSS:"
-LABEL="as root, no portctl user:" idle_rss
-PC_PORTCTLD_REAL=$PC_PORTCTLD
-PC_PORTCTLD="$PC_TMP/portctld-user"
-printf '#!/bin/sh\nexec %s "$@" --user nobody\n' "$PC_PORTCTLD_REAL" >"$PC_PORTCTLD"
-chmod +x "$PC_PORTCTLD"
-LABEL="as its own user (nobody):" idle_rss
-PC_PORTCTLD=$PC_PORTCTLD_REAL
-sleep 30 &
-SLEEPER=$!
-# Asleep: past its start-up, libc's pages in.
-pc_until 5 grep -q '^State:.*S (sleeping)' "/proc/$SLEEPER/status"
-printf '  sleep(1), libc alone (the floor of a glibc program): %s KiB\n' \
-	"$(awk '/^VmRSS:/ { print $2 }' "/proc/$SLEEPER/status")"
-kill "$SLEEPER"; wait "$SLEEPER" 2>/dev/null
