@@ -1,13 +1,14 @@
 #!/bin/sh
 # In-place changes racing other programs' commits (real kernel, real
 # traffic). With 300 rules, a limit and a deny in force:
-#  - while another program commits to its own table without pause, every
+#  - while other programs commit to their own table without pause, every
 #    change -- allow, limit, reject, deny from, ban, unban, delete, insert
 #    -- is taken (its generation-id batch refused by the kernel, it goes
 #    the full path), is exactly one transaction of portctld, is in the rules
 #    file once, does what it says to traffic, leaves no drift ('portctl
-#    diff'), and leaves the other table as it was; a reload afterwards
-#    sends nothing (the model in memory is the full compile's);
+#    diff'), keeps the counters of 10-bulk.rules and leaves the other
+#    table as it was; a reload afterwards sends nothing (the model in
+#    memory is the full compile's);
 #  - with table-owner = no, a program that changes our table between
 #    changes (a port-map element deleted, a rule added, a ban element
 #    deleted) is repaired, and the changes right after it are right.
@@ -50,8 +51,8 @@ gens_by_us() {
 
 # The other program: its own table, a chain with a rule, a set with one
 # element, then commits to it -- elements and rules added and deleted,
-# alone and in nft -f batches -- until told to stop. It counts its commits
-# in $FOREIGN.count and records any refusal in $FOREIGN.err.
+# alone and in nft -f batches -- until told to stop. Each of them counts
+# its commits in $FOREIGN.count.K and records any refusal in $FOREIGN.err.
 FOREIGN="$PC_TMP/foreign"
 pc_in host nft -f - <<'EOF' || pc_fail "the other table"
 table inet other {
@@ -106,10 +107,10 @@ foreign_stop() {
 		wait "$pid"
 		PC_PIDS=$(echo "$PC_PIDS" | sed "s/ $pid\b//")
 	done
-	[ ! -s "$FOREIGN.err" ] || pc_fail "the other program was refused: $(head -3 "$FOREIGN.err")"
+	[ ! -s "$FOREIGN.err" ] || pc_fail "another program was refused: $(head -3 "$FOREIGN.err")"
 	pc_in host nft list table inet other >"$PC_TMP/other.after" || pc_fail "list other"
 	diff -u "$PC_TMP/other.before" "$PC_TMP/other.after" >&2 ||
-		pc_fail "the other program's table changed"
+		pc_fail "the other programs' table changed"
 }
 
 # LAST: the foreign commits when the last change was made.
@@ -122,8 +123,9 @@ newer_commit() {
 raced() {
 	what=$1
 	shift
-	pc_until 10 newer_commit || pc_fail "the other program does not commit"
-	"$@" >"$PC_TMP/out" 2>&1 || pc_fail "$what refused while racing: $(cat "$PC_TMP/out") $(grep -v "of other programs" "$LOG" | tail -5)"
+	pc_until 10 newer_commit || pc_fail "the other programs do not commit"
+	"$@" >"$PC_TMP/out" 2>&1 ||
+		pc_fail "$what refused while racing: $(cat "$PC_TMP/out") $(grep -v "of other" "$LOG" | tail -5)"
 	LAST=$(foreign_count)
 	no_drift "$what"
 	N=$((N + 1))
@@ -196,7 +198,7 @@ for port in 10000 10001 10002 30001; do
 done
 table_counters >"$PC_TMP/counters.before"
 
-pcd_log "in-place changes while another program commits to its own table"
+pcd_log "in-place changes while other programs commit to their own table"
 N=0
 pc_monitor_start host "$MON"
 foreign_start
@@ -227,7 +229,7 @@ foreign_stop
 pc_monitor_stop
 [ "$(gens_by_us)" -eq "$N" ] ||
 	pc_fail "$N changes made $(gens_by_us) transactions: $(grep '(portctld)' "$MON")"
-pcd_log "ok: $N changes, $N transactions, $(foreign_count) commits of the other program"
+pcd_log "ok: $N changes, $N transactions, $(foreign_count) commits of the other programs"
 # Each change came after another program's commit: the in-place batches
 # (their generation id stale) were refused and went the full path.
 grep -q "debug: in place: nftables changed since our last commit" "$LOG" &&
@@ -236,7 +238,7 @@ grep -q "debug: in place: nftables changed since our last commit" "$LOG" &&
 for r in "allow 2001/tcp" "limit 2003/tcp" "allow 2005/tcp"; do
 	once "$r"
 done
-grep -qE "2002|2004|from $B" "$RULES90" && pc_fail "a deleted rule is still in the file: $(cat "$RULES90")"
+grep -qE "2002|from $B" "$RULES90" && pc_fail "a deleted rule is still in the file: $(cat "$RULES90")"
 table_counters >"$PC_TMP/counters.after"
 counters_kept "$PC_TMP/counters.before" "$PC_TMP/counters.after" >&2 ||
 	pc_fail "counters were reset while racing"
