@@ -6,7 +6,7 @@
 #    -- is taken (its generation-id batch refused by the kernel, it goes
 #    the full path), is exactly one transaction of portctld, is in the rules
 #    file once, does what it says to traffic, leaves no drift ('portctl
-#    diff'), keeps the counters of 10-bulk.rules and leaves the other
+#    diff'), keeps the counters and leaves the other
 #    table as it was; a reload afterwards sends nothing (the model in
 #    memory is the full compile's);
 #  - with table-owner = no, a program that changes our table between
@@ -132,17 +132,23 @@ raced() {
 	pc_log "ok: $what taken"
 }
 
-# Every counter of the table, one "KEY PACKETS" a line: a rule's by its
-# handle (a rule sent again gets a new one), an element's by its set and
-# key (one sent again starts from 0).
+# Every counter of the table, one "KEY PACKETS" a line, keyed by what does
+# not change when an entry made in place numbers the later sets and rules
+# anew: an element by its key and comment, a rule by its chain, comment
+# and place among the rules so named.
 table_counters() {
-	pc_in host nft -a -j list table inet portctl >"$PC_TMP/c.json" || pc_fail "list table"
+	pc_in host nft -j list table inet portctl >"$PC_TMP/c.json" || pc_fail "list table"
 	python3 - "$PC_TMP/c.json" <<'PY'
 import json, sys
+from collections import Counter
+seen = Counter()
+def out(key, n):
+    seen[key] += 1
+    print("%s#%d" % (key, seen[key]), n)
 def walk(o, found):
     if isinstance(o, dict):
         if isinstance(o.get("counter"), dict) and "packets" in o["counter"]:
-            found.append((o.get("val"), o["counter"]["packets"]))
+            found.append((o.get("val"), o.get("comment"), o["counter"]["packets"]))
         for v in o.values():
             walk(v, found)
     elif isinstance(o, list):
@@ -152,14 +158,13 @@ for o in json.load(open(sys.argv[1]))["nftables"]:
     found = []
     if "rule" in o:
         walk(o["rule"]["expr"], found)
-        for i, (_, n) in enumerate(found):
-            print("rule%d/%d" % (o["rule"]["handle"], i), n)
+        for i, (_, _, n) in enumerate(found):
+            out("rule:%s:%s/%d" % (o["rule"]["chain"], o["rule"].get("comment"), i), n)
     for kind in ("set", "map"):
         if kind in o:
             walk(o[kind].get("elem", []), found)
-            for val, n in found:
-                key = json.dumps(val, sort_keys=True).replace(" ", "")
-                print("%s:%s" % (o[kind]["name"], key), n)
+            for val, comment, n in found:
+                out("elem:%s:%s" % (json.dumps(val, sort_keys=True).replace(" ", ""), comment), n)
 PY
 	[ $? -eq 0 ] || pc_fail "cannot read the table's counters"
 }
@@ -192,8 +197,8 @@ pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "l
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22
 pcd_start
 
-# Traffic that rules and port-map elements of 10-bulk.rules count.
-for port in 10000 10001 10002 30001; do
+# Traffic that port-map elements of 10-bulk.rules and the SSH allow count.
+for port in 22 10000 10001 10002 30001; do
 	pc_probe peer tcp "$HOST" "$port" >/dev/null
 done
 table_counters >"$PC_TMP/counters.before"

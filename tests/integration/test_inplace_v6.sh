@@ -4,7 +4,8 @@
 # reject, limit, allow from and deny from a v6 address, ban and unban of a
 # v6 address, of a v6 prefix and of an address inside it, insert at the
 # file's end and the deletes are one transaction each and do what they say
-# to v6 traffic (and v4); a reload afterwards sends nothing.
+# to v6 traffic (and v4), the counter of the SSH allow after them carries;
+# a reload afterwards sends nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -95,15 +96,10 @@ expect open 2001 "$B"
 one unban "$A"
 expect open 2001
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
-# KNOWN BUG, left to the lead (src/compile): an entry of its own made in
-# place (limit, deny from) numbers the port maps after it anew, so the
-# SSH element's map is made again under another name and its counter
-# starts from 0 (counters kept is issue 7's promise). Run with
-# PC_CHECK_LATE_COUNTERS=1 to check it.
-if [ "${PC_CHECK_LATE_COUNTERS:-0}" = 1 ]; then
-	[ "$(ssh_counted)" -ge "$ssh_before" ] ||
-		pc_fail "the SSH element's counter went back from $ssh_before to $(ssh_counted)"
-fi
+# Entries of their own made in place (limit, deny from, allow from)
+# number the port maps after them anew: the SSH element's counter carries.
+[ "$(ssh_counted)" -ge "$ssh_before" ] ||
+	pc_fail "the SSH element's counter went back from $ssh_before to $(ssh_counted)"
 same_as_files "added"
 
 one delete allow 2005/tcp
