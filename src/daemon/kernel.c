@@ -6,12 +6,28 @@
 #include <errno.h>
 
 #include "kernel.h"
+#include "log.h"
 
 /* Ban sets and port maps changed in place (state.c: ban_one_in_place,
  * state_rule_edit) are made whole before a ruleset is read as one. */
 static int ruleset_sync(const struct pc_ruleset *rs)
 {
 	return pc_ruleset_sync((struct pc_ruleset *)rs);
+}
+
+/* Transactions the kernel refused because another program committed in
+ * between (ERESTART: the generation id moved on) are sent again, each time
+ * on what the kernel holds then. A program committing without pause can
+ * take a few in a row; a change is refused only past this many. */
+#define KERNEL_RESTARTS 16
+
+/* d takes t's diagnostics; t is emptied. */
+static void diags_take(struct pc_diags *d, struct pc_diags *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		pc_diag_add(d, t->items[i].severity, &t->items[i].loc, t->items[i].hint, "%s",
+			    t->items[i].message ? t->items[i].message : "");
+	pc_diags_free(t);
 }
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
@@ -25,17 +41,27 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 		r = ruleset_sync(old);
 	if (r < 0)
 		return r;
-	r = pc_nl_apply(nl, rs, old, flags, d);
-	if (r == -EAGAIN) {
-		r = ruleset_sync(rs);
-		if (r >= 0)
-			r = pc_nl_apply(nl, rs, old, flags, d);
-	}
-	/* Someone committed in between: the whole table, once more. */
-	if (r == -ERESTART) {
-		r = ruleset_sync(rs);
-		if (r >= 0)
-			r = pc_nl_apply(nl, rs, NULL, flags, d);
+	for (int i = 0;; i++) {
+		struct pc_diags t;
+
+		pc_diags_init(&t);
+		/* After a refusal, against the whole table as the kernel holds it. */
+		r = pc_nl_apply(nl, rs, i ? NULL : old, flags, &t);
+		/* Only a difference sends a cut run's element changes. */
+		if (r == -EAGAIN) {
+			pc_diags_free(&t);
+			r = ruleset_sync(rs);
+			if (r < 0)
+				break;
+			pc_diags_init(&t);
+			r = pc_nl_apply(nl, rs, i ? NULL : old, flags, &t);
+		}
+		if (r != -ERESTART || i + 1 == KERNEL_RESTARTS) {
+			diags_take(d, &t);
+			break;
+		}
+		pc_diags_free(&t);
+		log_debug("nftables changed while our transaction was on its way: sending it again");
 	}
 	return r;
 }
@@ -64,20 +90,36 @@ int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 	return pc_nl_apply_elem_change(nl, rs, del, add, d);
 }
 
+/* A dump that a commit interrupted (NLM_F_DUMP_INTR: EINTR) is read again,
+ * as often as a transaction refused with ERESTART is sent again. */
 int kernel_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
 			    uint64_t *bytes)
 {
 	int r = ruleset_sync(rs);
 
-	return r < 0 ? r : pc_nl_read_counters_of(nl, rs, refs, n, packets, bytes);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < KERNEL_RESTARTS; i++) {
+		r = pc_nl_read_counters_of(nl, rs, refs, n, packets, bytes);
+		if (r != -EINTR)
+			break;
+	}
+	return r;
 }
 
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out)
 {
 	int r = ruleset_sync(rs);
 
-	return r < 0 ? r : pc_nl_verify(nl, rs, out);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < KERNEL_RESTARTS; i++) {
+		r = pc_nl_verify(nl, rs, out);
+		if (r != -EINTR)
+			break;
+	}
+	return r;
 }
 
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)

@@ -98,6 +98,9 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
+# In-place changes racing other programs' commits, over IPv6, in a PID namespace.
+PC_DAEMON_TESTS += tests/integration/test_inplace_race.sh tests/integration/test_inplace_v6.sh \
+	tests/integration/test_inplace_pidns.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 PC_DAEMON_TESTS += tests/integration/test_cli_zone.sh

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "serve.h"
@@ -64,15 +65,46 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid)
 	return status_uid_matches(text, uid) && status_has_group(text, gid);
 }
 
+/* The supplementary groups the peer had when it connected (SO_PEERGROUPS,
+ * Linux 4.13): 1 member, 0 not, -errno unknown. Unlike /proc/PID, it needs
+ * no pid, which a client outside the daemon's PID namespace has not (0). */
+static int peer_groups_have(int fd, gid_t gid)
+{
+	_cleanup_free_ gid_t *groups = NULL;
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int i = 0; i < 2; i++) {
+		free(groups);
+		groups = malloc(len ? len : 1);
+		if (!groups)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+			for (size_t k = 0; k < len / sizeof(gid_t); k++)
+				if (groups[k] == gid)
+					return 1;
+			return 0;
+		}
+		/* ERANGE: len now says how much room the list takes. */
+		if (errno != ERANGE)
+			return -errno;
+	}
+	return -ERANGE;
+}
+
 int peer_identify(int fd, gid_t group, bool have_group, struct pc_peer *peer)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	int r;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
 	*peer = (struct pc_peer){.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
-	peer->may_write = cred.uid == 0 ||
-			  (have_group && peer_in_group(cred.pid, cred.uid, cred.gid, group));
+	if (cred.uid == 0 || !have_group || cred.gid == group) {
+		peer->may_write = cred.uid == 0 || (have_group && cred.gid == group);
+		return 0;
+	}
+	r = peer_groups_have(fd, group);
+	peer->may_write = r > 0 || (r < 0 && peer_in_group(cred.pid, cred.uid, cred.gid, group));
 	return 0;
 }

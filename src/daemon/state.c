@@ -595,6 +595,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	else if (r >= 0)
 		r = kernel_install_elem_change(dm->nl, a->ruleset, &ed.del, &ed.add, &d);
 	if (r == -EOPNOTSUPP || r == -ESTALE) {
+		if (r == -ESTALE)
+			log_debug("in place: nftables changed since our last commit, the full path");
 		r = 0;
 		goto undo;
 	}
@@ -733,6 +735,8 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
 		r = pc_ban_delta_elems(a->ruleset, a->cfg, &dl, &del, &add);
 	if (r >= 0)
 		r = kernel_install_elem_change(dm->nl, a->ruleset, &del, &add, &d);
+	if (r == -ESTALE)
+		log_debug("ban in place: nftables changed since our last commit, the full path");
 	if (r >= 0) {
 		r = bans_record(&dm->paths, one, unban, next);
 		/* Unsaved, a ban would not survive a restart: take it back. */

@@ -234,11 +234,23 @@ int nl_batch_talk(struct pc_nl *nl, const struct batch *b, struct batch_result *
 	return r->n ? -EINVAL : 0;
 }
 
+/* Does the answer to seq end within these n bytes (NLMSG_DONE or ERROR)? */
+static bool answer_ends(const char *buf, ssize_t n, uint32_t seq)
+{
+	int left = (int)n;
+
+	for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+	     h = mnl_nlmsg_next(h, &left))
+		if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
 int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t n;
-	int r;
+	int r, e;
 
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -251,7 +263,16 @@ int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 			return -errno;
 		r = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, data);
 	} while (r > MNL_CB_STOP);
-	return r < 0 ? -errno : 0;
+	if (r >= 0)
+		return 0;
+	/* Stopped before its end (a dump a commit interrupted: EINTR): the
+	 * rest is read and dropped, or the next query would take it for its
+	 * own answer (EPROTO). */
+	e = errno;
+	while (!answer_ends(buf, n, seq) && nl_wait_readable(nl) >= 0 &&
+	       (n = mnl_socket_recvfrom(nl->sock, buf, NL_RECV_SIZE)) >= 0)
+		;
+	return -e;
 }
 
 static int genid_cb(const struct nlmsghdr *nlh, void *data)

@@ -1,0 +1,340 @@
+#!/bin/sh
+# In-place changes racing other programs' commits (real kernel, real
+# traffic). With 300 rules, a limit and a deny in force:
+#  - while other programs commit to their own table without pause, every
+#    change -- allow, limit, reject, deny from, ban, unban, delete, insert
+#    -- is taken (its generation-id batch refused by the kernel, it goes
+#    the full path), is exactly one transaction of portctld, is in the rules
+#    file once, does what it says to traffic, leaves no drift ('portctl
+#    diff'), keeps the counters and leaves the other
+#    table as it was; a reload afterwards sends nothing (the model in
+#    memory is the full compile's);
+#  - with table-owner = no, a program that changes our table between
+#    changes (a port-map element deleted, a rule added, a ban element
+#    deleted) is repaired, and the changes right after it are right.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+
+LOG="$PC_TMP/portctld.log"
+MON="$PC_TMP/monitor"
+RULES90="$PC_TMP/etc/rules.d/90-portctl.rules"
+HOST=10.99.7.1
+A=10.99.7.2 # the peer's address, allowed throughout
+B=10.99.7.3 # the peer's second address: denied, banned
+pc_in peer ip addr add "$B/24" dev vp || pc_fail "second peer address"
+
+P() {
+	"$PCD_PORTCTL" -c "$PC_TMP/etc" -d "$top_srcdir/rules" -s "$PCD_SOCK" "$@"
+}
+
+# expect WANT PORT [SOURCE]: a TCP probe from the peer gives WANT.
+expect() {
+	pc_expect "$1" pc_probe peer tcp "$HOST" "$2" 500 "${3:-$A}"
+}
+
+# No drift, and the files are what is in force.
+no_drift() {
+	P diff >"$PC_TMP/diff.out" 2>&1 || pc_fail "$1: portctl diff: $(cat "$PC_TMP/diff.out")"
+}
+
+# once TEXT: the CLI rules file holds TEXT exactly once (never applied twice).
+once() {
+	n=$(grep -cxF "$1" "$RULES90")
+	[ "$n" -eq 1 ] || pc_fail "'$1' is $n times in 90-portctl.rules: $(cat "$RULES90")"
+}
+
+gens_by_us() {
+	grep -c "^# new generation .*(portctld)" "$MON"
+}
+
+# The other program: its own table, a chain with a rule, a set with one
+# element, then commits to it -- elements and rules added and deleted,
+# alone and in nft -f batches -- until told to stop. Each of them counts
+# its commits in $FOREIGN.count.K and records any refusal in $FOREIGN.err.
+FOREIGN="$PC_TMP/foreign"
+pc_in host nft -f - <<'EOF' || pc_fail "the other table"
+table inet other {
+	set s {
+		type ipv4_addr
+		elements = { 198.18.0.1 }
+	}
+	chain c {
+		ip saddr @s tcp dport 2999 counter
+	}
+}
+EOF
+pc_in host nft list table inet other >"$PC_TMP/other.before" || pc_fail "list other"
+cat >"$FOREIGN.sh" <<'EOF'
+i=0
+while [ ! -e "$1.stop" ]; do
+	i=$((i + 1))
+	e="192.$2.$((i / 250 % 250)).$((i % 250 + 1))"
+	case $((i % 3)) in
+	0) nft add element inet other s "{ $e }" && nft delete element inet other s "{ $e }" ;;
+	1) printf 'add element inet other s { %s }\ndelete element inet other s { %s }\n' "$e" "$e" |
+		nft -f - ;;
+	2) printf 'add rule inet other c tcp dport %d drop\nflush chain inet other c\nadd rule inet other c ip saddr @s tcp dport 2999 counter\n' \
+		$((30000 + i % 1000)) | nft -f - ;;
+	esac || echo "commit $i refused" >>"$1.err"
+	echo "$i" >"$1.count.$2"
+done
+EOF
+# PC_RACE_LOOPS: how many of them commit at once (2; more for a stress run).
+foreign_count() {
+	sum=0
+	for f in "$FOREIGN".count.*; do
+		n=$(cat "$f" 2>/dev/null)
+		sum=$((sum + ${n:-0}))
+	done
+	echo "$sum"
+}
+FOREIGN_PIDS=""
+foreign_start() {
+	rm -f "$FOREIGN.stop" "$FOREIGN".count.*
+	FOREIGN_PIDS=""
+	for k in $(seq "${PC_RACE_LOOPS:-2}"); do
+		nsenter --net="/run/netns/$(pc_ns host)" sh "$FOREIGN.sh" "$FOREIGN" "$k" &
+		FOREIGN_PIDS="$FOREIGN_PIDS $!"
+		PC_PIDS="$PC_PIDS $!"
+	done
+}
+# They stop between two commits, so their table is as they set it up.
+foreign_stop() {
+	touch "$FOREIGN.stop"
+	for pid in $FOREIGN_PIDS; do
+		wait "$pid"
+		PC_PIDS=$(echo "$PC_PIDS" | sed "s/ $pid\b//")
+	done
+	[ ! -s "$FOREIGN.err" ] || pc_fail "another program was refused: $(head -3 "$FOREIGN.err")"
+	pc_in host nft list table inet other >"$PC_TMP/other.after" || pc_fail "list other"
+	diff -u "$PC_TMP/other.before" "$PC_TMP/other.after" >&2 ||
+		pc_fail "the other programs' table changed"
+}
+
+# LAST: the foreign commits when the last change was made.
+LAST=0
+newer_commit() {
+	[ "$(foreign_count)" -gt "$LAST" ]
+}
+# raced WHAT CMD...: CMD, made after another commit than ours since our
+# last one (so that its generation-id batch cannot go through), is taken.
+raced() {
+	what=$1
+	shift
+	pc_until 10 newer_commit || pc_fail "the other programs do not commit"
+	"$@" >"$PC_TMP/out" 2>&1 ||
+		pc_fail "$what refused while racing: $(cat "$PC_TMP/out") $(grep -v "of other" "$LOG" | tail -5)"
+	LAST=$(foreign_count)
+	no_drift "$what"
+	N=$((N + 1))
+	pc_log "ok: $what taken"
+}
+
+# Every counter of the table, one "KEY PACKETS" a line, keyed by what does
+# not change when an entry made in place numbers the later sets and rules
+# anew: an element by its key and comment, a rule by its chain, comment
+# and place among the rules so named.
+table_counters() {
+	pc_in host nft -j list table inet portctl >"$PC_TMP/c.json" || pc_fail "list table"
+	python3 - "$PC_TMP/c.json" <<'PY'
+import json, sys
+from collections import Counter
+seen = Counter()
+def out(key, n):
+    seen[key] += 1
+    print("%s#%d" % (key, seen[key]), n)
+def walk(o, found):
+    if isinstance(o, dict):
+        if isinstance(o.get("counter"), dict) and "packets" in o["counter"]:
+            found.append((o.get("val"), o.get("comment"), o["counter"]["packets"]))
+        for v in o.values():
+            walk(v, found)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v, found)
+for o in json.load(open(sys.argv[1]))["nftables"]:
+    found = []
+    if "rule" in o:
+        walk(o["rule"]["expr"], found)
+        for i, (_, _, n) in enumerate(found):
+            out("rule:%s:%s/%d" % (o["rule"]["chain"], o["rule"].get("comment"), i), n)
+    for kind in ("set", "map"):
+        if kind in o:
+            walk(o[kind].get("elem", []), found)
+            for val, comment, n in found:
+                out("elem:%s:%s" % (json.dumps(val, sort_keys=True).replace(" ", ""), comment), n)
+PY
+	[ $? -eq 0 ] || pc_fail "cannot read the table's counters"
+}
+
+# counters_kept BEFORE AFTER: every counter of BEFORE that counted is in
+# AFTER and did not go back (a full replace of the table zeroes them).
+counters_kept() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+def load(p):
+    return dict(l.rsplit(" ", 1) for l in open(p).read().splitlines())
+a, b = load(sys.argv[1]), load(sys.argv[2])
+counted = [k for k in a if int(a[k]) > 0]
+assert len(counted) >= 3, "too few counters counted anything: %s" % counted
+lost = [(k, a[k], b.get(k)) for k in counted if k not in b or int(b[k]) < int(a[k])]
+assert not lost, "gone or went back: %s" % lost[:5]
+PY
+}
+
+{
+	i=0
+	while [ $i -lt 300 ]; do
+		echo "allow $((10000 + i))/tcp"
+		i=$((i + 1))
+	done
+	echo "limit 30001/tcp"
+	echo "deny from 10.1.2.3"
+} >"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22
+pcd_start
+
+# Traffic that port-map elements of 10-bulk.rules and the SSH allow count.
+for port in 22 10000 10001 10002 30001; do
+	pc_probe peer tcp "$HOST" "$port" >/dev/null
+done
+table_counters >"$PC_TMP/counters.before"
+
+pcd_log "in-place changes while other programs commit to their own table"
+N=0
+pc_monitor_start host "$MON"
+foreign_start
+raced "allow 2001/tcp" P allow 2001/tcp
+expect open 2001
+raced "limit 2003/tcp" P limit 2003/tcp
+expect open 2003
+raced "reject 2002/tcp" P reject 2002/tcp
+expect refused 2002
+raced "deny from $B" P deny from "$B"
+raced "allow 2005/tcp" P allow 2005/tcp
+expect open 2005
+expect timeout 2005 "$B"
+expect open 2001 "$B"
+raced "ban $B" P ban "$B"
+expect timeout 2001 "$B"
+raced "unban $B" P unban "$B"
+expect open 2001 "$B"
+raced "delete allow 2005/tcp" P delete allow 2005/tcp
+expect timeout 2005
+raced "delete deny from $B" P delete deny from "$B"
+pos=$(cat "$PC_TMP/etc/rules.d/10-bulk.rules" "$RULES90" | grep -cE '^(allow|deny|reject|limit) ')
+raced "insert $((pos + 1)) allow 2005/tcp" P insert "$((pos + 1))" allow 2005/tcp
+expect open 2005 "$B"
+raced "delete reject 2002/tcp" P delete reject 2002/tcp
+expect timeout 2002
+foreign_stop
+pc_monitor_stop
+[ "$(gens_by_us)" -eq "$N" ] ||
+	pc_fail "$N changes made $(gens_by_us) transactions: $(grep '(portctld)' "$MON")"
+pcd_log "ok: $N changes, $N transactions, $(foreign_count) commits of the other programs"
+# Each change came after another program's commit: the in-place batches
+# (their generation id stale) were refused and went the full path.
+grep -q "debug: in place: nftables changed since our last commit" "$LOG" &&
+	grep -q "debug: ban in place: nftables changed since our last commit" "$LOG" ||
+	pc_fail "no in-place change met the race: $(grep "in place" "$LOG")"
+for r in "allow 2001/tcp" "limit 2003/tcp" "allow 2005/tcp"; do
+	once "$r"
+done
+grep -qE "2002|from $B" "$RULES90" && pc_fail "a deleted rule is still in the file: $(cat "$RULES90")"
+table_counters >"$PC_TMP/counters.after"
+counters_kept "$PC_TMP/counters.before" "$PC_TMP/counters.after" >&2 ||
+	pc_fail "counters were reset while racing"
+pc_monitor_start host "$MON"
+P reload >/dev/null || pc_fail "reload"
+pc_monitor_stop
+[ "$(gens_by_us)" -eq 0 ] || pc_fail "the reload after the race made $(gens_by_us) transactions"
+no_drift "after the race"
+expect open 2001
+expect open 2003
+pcd_stop
+
+pcd_log "table-owner = no: another program changes our table between changes"
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug" \
+	"table-owner = no"
+: >"$LOG"
+pcd_start
+
+# holder VALUE: the set or map of table inet portctl with an element whose
+# key is VALUE (a Python literal: ['tcp', 2001], '10.99.7.3').
+holder() {
+	pc_nft_json host "(lambda has: next(o[k]['name'] for o in r for k in ('set', 'map')
+		if k in o and has(o[k].get('elem', []), $1)))(has := lambda e, v: e == v
+		or (isinstance(e, dict) and (e.get('concat') == v or any(has(x, v) for x in e.values())))
+		or (isinstance(e, list) and any(has(x, v) for x in e)))"
+}
+repairs() {
+	grep -c "drift repaired" "$LOG"
+}
+repaired() {
+	[ "$(repairs)" -eq "$1" ]
+}
+compared() {
+	grep -c "drift: comparing table inet portctl" "$LOG"
+}
+compared_more_than() {
+	[ "$(compared)" -gt "$1" ]
+}
+# one WHAT CMD...: CMD is one transaction of portctld.
+one() {
+	what=$1
+	shift
+	pc_monitor_start host "$MON"
+	"$@" >"$PC_TMP/out" 2>&1 || pc_fail "$what: $(cat "$PC_TMP/out")"
+	pc_monitor_stop
+	[ "$(gens_by_us)" -eq 1 ] || pc_fail "$what made $(gens_by_us) transactions: $(cat "$PC_TMP/out")"
+	no_drift "$what"
+	pc_log "ok: $what: one transaction"
+}
+
+# An element of ours deleted: repaired; the next change in place.
+map=$(holder "['tcp', 2001]")
+pc_in host nft delete element inet portctl "$map" '{ tcp . 2001 }' || pc_fail "nft delete element"
+pc_until 10 repaired 1 || pc_fail "not repaired: $(tail -5 "$LOG")"
+expect open 2001
+one "allow 2006/tcp after a repair" P allow 2006/tcp
+pc_listen host tcp:2006
+expect open 2006
+
+# A rule of another program inserted ahead of ours, and at once a change:
+# the change, whatever it meets first, leaves our table as we applied it.
+n=$(compared)
+pc_in host nft insert rule inet portctl in_public tcp dport 2002 accept || pc_fail "nft insert rule"
+P allow 2007/tcp >"$PC_TMP/out" 2>&1 || pc_fail "allow 2007/tcp after a foreign rule: $(cat "$PC_TMP/out")"
+pc_until 10 compared_more_than "$n" || pc_fail "the foreign rule was not compared: $(tail -5 "$LOG")"
+no_drift "a foreign rule, then allow 2007/tcp"
+pc_in host nft list chain inet portctl in_public | grep -q "dport 2002 accept" &&
+	pc_fail "the foreign rule is still there"
+expect timeout 2002
+pc_listen host tcp:2007
+expect open 2007
+
+# A ban element of ours deleted, and at once the unban of that address.
+P ban "$B" >/dev/null || pc_fail "ban $B"
+expect timeout 2001 "$B"
+bset=$(holder "'$B'")
+n=$(compared)
+pc_in host nft delete element inet portctl "$bset" "{ $B }" || pc_fail "nft delete element $bset"
+P unban "$B" >"$PC_TMP/out" 2>&1 || pc_fail "unban after a foreign delete: $(cat "$PC_TMP/out")"
+pc_until 10 compared_more_than "$n" || pc_fail "the foreign delete was not compared: $(tail -5 "$LOG")"
+no_drift "a foreign delete of a ban, then the unban"
+expect open 2001 "$B"
+one "reject 2008/tcp after the unban" P reject 2008/tcp
+expect refused 2008
+[ "$(repairs)" -le 3 ] || pc_fail "$(repairs) repairs"
+pc_monitor_start host "$MON"
+P reload >/dev/null || pc_fail "reload"
+pc_monitor_stop
+[ "$(gens_by_us)" -eq 0 ] || pc_fail "the reload after the repairs made $(gens_by_us) transactions"
+for r in "allow 2006/tcp" "allow 2007/tcp" "reject 2008/tcp"; do
+	once "$r"
+done
+pcd_stop
+exit 0
