@@ -12,6 +12,8 @@
 
 #include "portctl/config.h"
 
+struct pc_plan;
+
 /* What the words "in|out PROTO PORT [from ADDR [port PORT]] [to ADDR]
  * [on IFACE]" say; PROTO PORT may also be "icmp [TYPE]", "icmpv6 [TYPE]"
  * (echo-request when not given) or "proto NAME|NUMBER". */
@@ -49,6 +51,12 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
  */
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
 		    struct pc_diags *d);
+
+/* The same against plan, built from cfg earlier and kept up to date with it
+ * (the daemon's plan in force), so that a question costs no compile; NULL,
+ * or a plan of another configuration: one is built. */
+int pc_explain_eval_plan(const struct pc_config *cfg, const struct pc_plan *plan,
+			 const struct pc_explain_query *q, json_t **out, struct pc_diags *d);
 
 /* Print an answer of pc_explain_eval for people. */
 void pc_explain_print(FILE *out, const json_t *answer);
