@@ -613,27 +613,41 @@ static bool verdict_stale(const struct pc_verdict *v)
 	       v->ban->expires * 1000u <= bans_clock_ms();
 }
 
+static void ends_find(const struct pc_config *cfg, uint8_t family, uint8_t remote[16],
+		      uint8_t local[16])
+{
+	addr_unnamed(cfg, family, remote);
+	/* The local end stands for this host: pick another unnamed address. */
+	memcpy(local, remote, 16);
+	local[family == AF_INET ? 3 : 15] ^= 3;
+	if (config_names_addr(cfg, family, local))
+		memcpy(local, remote, 16);
+}
+
 int pc_explain_eval_plan(const struct pc_config *cfg, const struct pc_plan *kept,
-			 const struct pc_explain_query *q, json_t **out, struct pc_diags *d)
+			 struct pc_explain_ends *ends, const struct pc_explain_query *q,
+			 json_t **out, struct pc_diags *d)
 {
 	struct pc_explain_query full = *q;
 	struct pc_plan *built = NULL;
 	const struct pc_plan *plan = kept && kept->cfg == cfg ? kept : NULL;
-	uint8_t local[16], remote[16];
+	struct pc_explain_ends own = {0};
 	struct pc_packet pkt;
 	struct pc_verdict v;
+	size_t f;
 	int r = 0;
 
 	*out = NULL;
 	if (!full.family)
 		full.family = AF_INET;
-	addr_unnamed(cfg, full.family, remote);
-	/* The local end stands for this host: pick another unnamed address. */
-	memcpy(local, remote, 16);
-	local[full.family == AF_INET ? 3 : 15] ^= 3;
-	if (config_names_addr(cfg, full.family, local))
-		memcpy(local, remote, 16);
-	packet_fill(&full, &pkt, local, remote);
+	f = full.family == AF_INET6;
+	if (!ends)
+		ends = &own;
+	if (!ends->known[f]) {
+		ends_find(cfg, full.family, ends->remote[f], ends->local[f]);
+		ends->known[f] = true;
+	}
+	packet_fill(&full, &pkt, ends->local[f], ends->remote[f]);
 	if (plan) {
 		r = pc_plan_eval(plan, &pkt, &v);
 		if (r >= 0 && verdict_stale(&v))
@@ -668,7 +682,7 @@ int pc_explain_eval_plan(const struct pc_config *cfg, const struct pc_plan *kept
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
 		    struct pc_diags *d)
 {
-	return pc_explain_eval_plan(cfg, NULL, q, out, d);
+	return pc_explain_eval_plan(cfg, NULL, NULL, q, out, d);
 }
 
 static const char *jstr(const json_t *o, const char *key)

@@ -131,6 +131,20 @@ static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_que
 	return true;
 }
 
+/* explain's stand-in addresses for the configuration in force (it names
+ * none of them), found once per generation of it. */
+static struct pc_explain_ends *ends_get(struct daemon *dm)
+{
+	static struct pc_explain_ends ends;
+	static uint64_t generation;
+
+	if (generation != readout_generation(dm)) {
+		generation = readout_generation(dm);
+		ends = (struct pc_explain_ends){0};
+	}
+	return &ends;
+}
+
 static const char *nfproto_name(uint8_t f)
 {
 	return f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : f == NFPROTO_INET ? "inet" : "?";
@@ -190,7 +204,8 @@ static int published_judge(struct daemon *dm, struct pc_explain_query *q, json_t
 	if (json_array_size(list) > 0) {
 		q->published = true;
 		pc_diags_init(&d);
-		r = pc_explain_eval_plan(dm->applied->cfg, dm->applied->plan, q, &again, &d);
+		r = pc_explain_eval_plan(dm->applied->cfg, dm->applied->plan, ends_get(dm), q,
+					 &again, &d);
 		pc_diags_free(&d);
 		if (r < 0) {
 			json_decref(list);
@@ -227,7 +242,8 @@ int cmd_explain(struct daemon *dm, const struct pc_peer *peer, json_t *args, str
 	routed = query_route_iface(dm->applied->cfg, &q);
 	pc_diags_init(&d);
 	/* The plan in force, kept up to date with every change: no compile. */
-	r = pc_explain_eval_plan(dm->applied->cfg, dm->applied->plan, &q, &answer, &d);
+	r = pc_explain_eval_plan(dm->applied->cfg, dm->applied->plan, ends_get(dm), &q,
+				 &answer, &d);
 	pc_diags_free(&d);
 	if (r < 0)
 		return r;

@@ -80,6 +80,14 @@ if a != b:
 PY
 done
 
+# The stand-in for a source not given is found again after a change: a
+# ban of the one it was leaves it standing for something else.
+src() { P --json explain in tcp 22 | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["source"])'; }
+[ "$(src)" = 192.0.2.1 ] || pc_fail "explain's stand-in source is $(src)"
+P ban 192.0.2.1 >/dev/null || pc_fail "ban 192.0.2.1"
+[ "$(src)" = 198.51.100.1 ] || pc_fail "after a ban of it, explain's stand-in source is $(src)"
+P unban 192.0.2.1 >/dev/null || pc_fail "unban 192.0.2.1"
+
 pcd_log "diff: answered by a worker; an allow goes through while it is stopped"
 # Every bulk rule a line further down: a big answer, larger than a socket
 # buffer, so the worker cannot finish while its client does not read.
