@@ -346,7 +346,7 @@ static json_t *kernel_json(struct daemon *dm, bool *matches)
 	r = state_verify(dm, &m);
 	if (r < 0)
 		return json_pack("{s:b,s:s}", "checked", false, "reason", strerror(-r));
-	if (m.n > 0 && (!asked_genid || pc_nl_genid(dm->nl, &genid) < 0 || genid != asked_genid)) {
+	if (m.n > 0 && asked_genid && pc_nl_genid(dm->nl, &genid) >= 0 && genid != asked_genid) {
 		pc_nl_mismatches_free(&m);
 		return json_pack("{s:b,s:s}", "checked", false, "reason",
 				 "the rules changed while they were compared: run diff again");
