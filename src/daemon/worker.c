@@ -116,10 +116,10 @@ static _Noreturn void worker_run(int fd, pid_t parent, const struct pc_peer *pee
 		log_info("client pid %d uid %u: the answer was not taken: %s", (int)peer->pid,
 			 peer->uid, strerror(-r));
 	if (getrusage(RUSAGE_SELF, &ru) >= 0)
-		log_debug("uid %u pid %d: answered by worker pid %d in %ld us of CPU", peer->uid,
+		log_debug("uid %u pid %d: answered by worker pid %d in %lld us of CPU", peer->uid,
 			  (int)peer->pid, (int)getpid(),
-			  (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec +
-			      ru.ru_stime.tv_usec);
+			  (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+			      ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 	_exit(r < 0);
 }
 
