@@ -2,15 +2,15 @@
 # The reads whose work grows with the configuration do not hold portctld.
 # diff (the files compiled, the kernel's table read whole) is answered by a
 # child process: with it stopped in the middle, and its client too, another
-# client's allow goes through; resumed, it answers in full, and it is
-# reaped. One at a time per unprivileged user: the next is told to retry.
+# client's allow goes through; resumed, it answers in full (the table having
+# changed meanwhile is not called drift), and it is reaped. One at a time per unprivileged user: the next is told to retry.
 # explain answers from the plan in force: after changes made in place, it
 # says what the files, compiled afresh (--offline), say.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
 pcd_setup
-N=20000
+N=10000
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 pc_config_write 10-zones.rules \
 	'zone office interface vh source 10.99.0.0/16,fd99:7::/64 policy in reject' \
@@ -89,9 +89,9 @@ P ban 192.0.2.1 >/dev/null || pc_fail "ban 192.0.2.1"
 P unban 192.0.2.1 >/dev/null || pc_fail "unban 192.0.2.1"
 
 pcd_log "diff: answered by a worker; an allow goes through while it is stopped"
-# Every bulk rule a line further down: a big answer, larger than a socket
-# buffer, so the worker cannot finish while its client does not read.
-sed -i '1i allow 7777/tcp' "$PC_TMP/etc/rules.d/30-bulk.rules"
+# Every bulk rule changed and one line added: an answer larger than a
+# socket buffer, so the worker cannot finish while its client does not read.
+sed -i -e 's/^deny from/reject from/' -e '1i allow 7777/tcp' "$PC_TMP/etc/rules.d/30-bulk.rules"
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff.out" &
 big=$!
 wait_for "the diff request" requested
@@ -109,38 +109,46 @@ rc=$?
 [ "$rc" -eq 1 ] || pc_fail "diff exited $rc, expected 1 (a difference)"
 grep -q '^+ allow 7777/tcp  .*30-bulk.rules:1$' "$PC_TMP/diff.out" ||
 	pc_fail "diff does not show the new line: $(head -3 "$PC_TMP/diff.out")"
+[ "$(grep -c '^- deny from 10\.100\.' "$PC_TMP/diff.out")" -eq "$N" ] &&
+	[ "$(grep -c '^+ reject from 10\.100\.' "$PC_TMP/diff.out")" -eq "$N" ] ||
+	pc_fail "diff does not list every changed rule once"
+# The table changed (4100/tcp) while the worker held the rules as asked
+# about: a kernel compared then would be said not to, never to have drifted.
 grep -q '^!' "$PC_TMP/diff.out" && pc_fail "diff says the kernel drifted: $(grep '^!' "$PC_TMP/diff.out")"
 wait_for "the worker reaped" no_worker
 
-pcd_log "diff --json: the one line added; a reload then leaves nothing to show"
+pcd_log "diff --json: every change, the kernel as applied; after a reload nothing"
 P --json diff >"$PC_TMP/diff.json"
-python3 - "$PC_TMP/diff.json" <<'PY' || pc_fail "diff --json is not the one line added"
+python3 - "$PC_TMP/diff.json" "$N" <<'PY' || pc_fail "diff --json is not whole"
 import json, sys
 d = json.load(open(sys.argv[1]))["data"]
+n = int(sys.argv[2])
 assert not d["equal"] and d["kernel"]["matches"], d["kernel"]
 texts = [c["op"] + c["text"] for c in d["changes"]]
-assert texts == ["+allow 7777/tcp"], texts[:3]
-assert d["changes"][0]["file"].endswith("/30-bulk.rules") and d["changes"][0]["line"] == 1
+assert len(texts) == 2 * n + 1 and "+allow 7777/tcp" in texts, (len(texts), texts[:3])
+assert sum(t.startswith("-deny from 10.100.") for t in texts) == n
+assert sum(t.startswith("+reject from 10.100.") for t in texts) == n
 PY
 P reload >/dev/null || pc_fail "reload"
 P diff >"$PC_TMP/diff.out" || pc_fail "diff after reload: $(head -3 "$PC_TMP/diff.out")"
 [ -s "$PC_TMP/diff.out" ] && pc_fail "diff after reload printed: $(head -3 "$PC_TMP/diff.out")"
 
 pcd_log "diff: one worker at a time per unprivileged user"
-sed -i '1i allow 7778/tcp' "$PC_TMP/etc/rules.d/30-bulk.rules"
+sed -i 's/^reject from/deny from/' "$PC_TMP/etc/rules.d/30-bulk.rules"
 setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$PCD_PORTCTL" -s "$PCD_SOCK" diff >/dev/null 2>&1 &
-first=$!
+big=$!
+wait_for "the first diff's request" requested
+kill -STOP "$big"
 wait_for "the first diff's worker" has_worker
-kill -STOP "$first"
 worker=$(workers | cut -d' ' -f1)
 kill -STOP "$worker"
 pcd_as_other diff >"$PC_TMP/second.out" 2>&1 && pc_fail "a second diff of the same user ran"
 grep -q "busy" "$PC_TMP/second.out" || pc_fail "second diff: $(cat "$PC_TMP/second.out")"
 P diff >/dev/null
 [ $? -eq 1 ] || pc_fail "root's diff was not answered beside it"
-kill -KILL "$first"
+kill -KILL "$big"
 kill -CONT "$worker"
-wait "$first" 2>/dev/null
+wait "$big" 2>/dev/null
 wait_for "the workers reaped" no_worker
 pc_log "ok"
