@@ -12,6 +12,8 @@
 
 #include "portctl/config.h"
 
+struct pc_plan;
+
 /* What the words "in|out PROTO PORT [from ADDR [port PORT]] [to ADDR]
  * [on IFACE]" say; PROTO PORT may also be "icmp [TYPE]", "icmpv6 [TYPE]"
  * (echo-request when not given) or "proto NAME|NUMBER". */
@@ -49,6 +51,22 @@ int pc_explain_parse(int argc, char *const argv[], struct pc_explain_query *q, c
  */
 int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
 		    struct pc_diags *d);
+
+/* The addresses an end not given stands for, per family (IPv4, IPv6):
+ * ones nothing in the configuration names. Finding them walks the whole
+ * configuration; a caller asking many questions of one keeps them here,
+ * zeroed whenever the configuration changes. */
+struct pc_explain_ends {
+	bool known[2];
+	uint8_t remote[2][16], local[2][16];
+};
+
+/* The same against plan, built from cfg earlier and kept up to date with it
+ * (the daemon's plan in force), so that a question costs no compile; NULL,
+ * or a plan of another configuration: one is built. ends may be NULL. */
+int pc_explain_eval_plan(const struct pc_config *cfg, const struct pc_plan *plan,
+			 struct pc_explain_ends *ends, const struct pc_explain_query *q,
+			 json_t **out, struct pc_diags *d);
 
 /* Print an answer of pc_explain_eval for people. */
 void pc_explain_print(FILE *out, const json_t *answer);

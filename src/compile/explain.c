@@ -231,6 +231,109 @@ static bool config_names_addr(const struct pc_config *cfg, uint8_t family, const
 	return false;
 }
 
+/* The fallback block of addr_unnamed: 240.0.0.K or 3fff::K, K in 1..65535. */
+static void addr_fallback(uint8_t family, uint32_t k, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (family == AF_INET) {
+		addr[0] = 240;
+		addr[2] = (uint8_t)(k >> 8);
+		addr[3] = (uint8_t)k;
+	} else {
+		addr[0] = 0x3f;
+		addr[1] = 0xff;
+		addr[14] = (uint8_t)(k >> 8);
+		addr[15] = (uint8_t)k;
+	}
+}
+
+struct k_range {
+	uint32_t lo, hi;
+};
+
+static int k_range_cmp(const void *a, const void *b)
+{
+	const struct k_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+struct k_ranges {
+	struct k_range *items;
+	size_t n, cap;
+	bool all;
+};
+
+/* The part of the fallback block that p covers, as a range of K. */
+static int k_ranges_add(struct k_ranges *kr, const struct pc_prefix *p, uint8_t family)
+{
+	unsigned block = family == AF_INET ? 16 : 112, bits;
+	uint8_t base[16];
+	uint32_t k;
+	struct k_range *x;
+
+	if (p->family != family)
+		return 0;
+	addr_fallback(family, 0, base);
+	if (p->len <= block) {
+		kr->all |= prefix_contains(p, family, base);
+		return 0;
+	}
+	if (memcmp(p->addr, base, block / 8) != 0)
+		return 0;
+	bits = (family == AF_INET ? 32u : 128u) - p->len;
+	k = (uint32_t)p->addr[block / 8] << 8 | p->addr[block / 8 + 1];
+	x = PC_ARRAY_PUSH(kr->items, kr->n, kr->cap);
+	if (!x)
+		return -ENOMEM;
+	x->lo = k & ~((1u << bits) - 1);
+	x->hi = x->lo | ((1u << bits) - 1);
+	return 0;
+}
+
+static int k_ranges_add_all(struct k_ranges *kr, const struct pc_prefix *p, size_t n,
+			    uint8_t family)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = k_ranges_add(kr, &p[i], family);
+	return r;
+}
+
+/* The first K of the fallback block that nothing in cfg names (65535 when
+ * every one is named), in one pass over cfg: trying each K in turn took
+ * 65,535 passes when something names the whole block (a zone with source
+ * 0.0.0.0/0). */
+static uint32_t fallback_unnamed(const struct pc_config *cfg, uint8_t family)
+{
+	struct k_ranges kr = {0};
+	uint32_t k = 1;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < cfg->n_bans; i++)
+		r = k_ranges_add_all(&kr, &cfg->bans[i].addr, 1, family);
+	for (size_t i = 0; r >= 0 && i < cfg->n_zones; i++)
+		r = k_ranges_add_all(&kr, cfg->zones[i].sources, cfg->zones[i].n_sources, family);
+	for (size_t i = 0; r >= 0 && i < cfg->n_rules; i++) {
+		r = k_ranges_add_all(&kr, cfg->rules[i].from, cfg->rules[i].n_from, family);
+		if (r >= 0)
+			r = k_ranges_add_all(&kr, cfg->rules[i].to, cfg->rules[i].n_to, family);
+	}
+	for (size_t i = 0; r >= 0 && i < cfg->n_sets; i++)
+		r = k_ranges_add_all(&kr, cfg->sets[i]->addrs, cfg->sets[i]->n_addrs, family);
+	if (r < 0 || kr.all) {
+		free(kr.items);
+		return 65535;
+	}
+	qsort(kr.items, kr.n, sizeof(*kr.items), k_range_cmp);
+	for (size_t i = 0; i < kr.n && kr.items[i].lo <= k; i++)
+		if (kr.items[i].hi >= k)
+			k = kr.items[i].hi + 1;
+	free(kr.items);
+	return k > 65535 ? 65535 : k;
+}
+
 /*
  * An address standing for "any address": one that nothing in the
  * configuration names, so no zone source and no from/to rule applies.
@@ -250,21 +353,7 @@ static void addr_unnamed(const struct pc_config *cfg, uint8_t family, uint8_t ad
 		if (!config_names_addr(cfg, family, addr))
 			return;
 	}
-	for (uint32_t k = 1; k < 65536; k++) {
-		memset(addr, 0, 16);
-		if (family == AF_INET) {
-			addr[0] = 240;
-			addr[2] = (uint8_t)(k >> 8);
-			addr[3] = (uint8_t)k;
-		} else {
-			addr[0] = 0x3f;
-			addr[1] = 0xff;
-			addr[14] = (uint8_t)(k >> 8);
-			addr[15] = (uint8_t)k;
-		}
-		if (!config_names_addr(cfg, family, addr))
-			return;
-	}
+	addr_fallback(family, fallback_unnamed(cfg, family), addr);
 }
 
 static json_t *addr_json(uint8_t family, const uint8_t *addr)
@@ -515,30 +604,62 @@ static json_t *iface_zones_json(const struct pc_config *cfg, const struct pc_pla
 	return list;
 }
 
-int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
-		    struct pc_diags *d)
+/* A kept plan may still hold a ban that has expired since it was made (the
+ * daemon lifts them on a timer): such a verdict is taken again on a plan of
+ * now, as a plan built for the question would give. */
+static bool verdict_stale(const struct pc_verdict *v)
+{
+	return v->by == PC_DECIDED_BAN && v->ban && v->ban->expires &&
+	       v->ban->expires * 1000u <= bans_clock_ms();
+}
+
+static void ends_find(const struct pc_config *cfg, uint8_t family, uint8_t remote[16],
+		      uint8_t local[16])
+{
+	addr_unnamed(cfg, family, remote);
+	/* The local end stands for this host: pick another unnamed address. */
+	memcpy(local, remote, 16);
+	local[family == AF_INET ? 3 : 15] ^= 3;
+	if (config_names_addr(cfg, family, local))
+		memcpy(local, remote, 16);
+}
+
+int pc_explain_eval_plan(const struct pc_config *cfg, const struct pc_plan *kept,
+			 struct pc_explain_ends *ends, const struct pc_explain_query *q,
+			 json_t **out, struct pc_diags *d)
 {
 	struct pc_explain_query full = *q;
-	struct pc_plan *plan = NULL;
-	uint8_t local[16], remote[16];
+	struct pc_plan *built = NULL;
+	const struct pc_plan *plan = kept && kept->cfg == cfg ? kept : NULL;
+	struct pc_explain_ends own = {0};
 	struct pc_packet pkt;
 	struct pc_verdict v;
-	int r;
+	size_t f;
+	int r = 0;
 
 	*out = NULL;
 	if (!full.family)
 		full.family = AF_INET;
-	addr_unnamed(cfg, full.family, remote);
-	/* The local end stands for this host: pick another unnamed address. */
-	memcpy(local, remote, 16);
-	local[full.family == AF_INET ? 3 : 15] ^= 3;
-	if (config_names_addr(cfg, full.family, local))
-		memcpy(local, remote, 16);
-	r = pc_plan_build(cfg, &plan, d);
-	if (r < 0)
-		return r;
-	packet_fill(&full, &pkt, local, remote);
-	r = pc_plan_eval(plan, &pkt, &v);
+	f = full.family == AF_INET6;
+	if (!ends)
+		ends = &own;
+	if (!ends->known[f]) {
+		ends_find(cfg, full.family, ends->remote[f], ends->local[f]);
+		ends->known[f] = true;
+	}
+	packet_fill(&full, &pkt, ends->local[f], ends->remote[f]);
+	if (plan) {
+		r = pc_plan_eval(plan, &pkt, &v);
+		if (r >= 0 && verdict_stale(&v))
+			plan = NULL;
+	}
+	if (!plan) {
+		r = pc_plan_build(cfg, &built, d);
+		if (r < 0)
+			return r;
+		plan = built;
+		r = pc_plan_eval(plan, &pkt, &v);
+	}
 	if (r >= 0) {
 		const char *rp = reverse_path_assumed(cfg, &full, &v);
 
@@ -554,8 +675,14 @@ int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *
 		}
 		r = *out ? 0 : -ENOMEM;
 	}
-	pc_plan_free(plan);
+	pc_plan_free(built);
 	return r;
+}
+
+int pc_explain_eval(const struct pc_config *cfg, const struct pc_explain_query *q, json_t **out,
+		    struct pc_diags *d)
+{
+	return pc_explain_eval_plan(cfg, NULL, NULL, q, out, d);
 }
 
 static const char *jstr(const json_t *o, const char *key)

@@ -30,6 +30,8 @@ src_daemon_libserve_a_SOURCES += src/daemon/enable.c
 src_daemon_libserve_a_SOURCES += src/daemon/rule_same.c
 # Privilege separation: the writer of 90-portctl.rules.
 src_daemon_libserve_a_SOURCES += src/daemon/privsep.c src/daemon/privsep.h
+# Reads answered in a child process (diff), the daemon serving on.
+src_daemon_libserve_a_SOURCES += src/daemon/worker.c src/daemon/worker.h
 # One daemon at a time.
 src_daemon_libserve_a_SOURCES += src/daemon/lock.c src/daemon/lock.h
 # The idle footprint: freed heap and clean code pages given back.

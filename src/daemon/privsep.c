@@ -191,7 +191,7 @@ static int writer_serve_one(int fd, const char *path)
 }
 
 /* Keep stdin, stdout, stderr (the log) and the channel, as fd 3. */
-static int fds_close_except(int fd)
+int fds_close_except(int fd)
 {
 	if (fd != 3) {
 		if (dup3(fd, 3, O_CLOEXEC) < 0)

@@ -17,5 +17,8 @@ int privsep_start(const char *path);
 void privsep_stop(void);
 /* Whether rules_file_commit() goes through the writer. */
 bool privsep_running(void);
+/* In a forked child: fd moved to 3, every descriptor above it closed.
+ * Returns the new fd or -errno. */
+int fds_close_except(int fd);
 
 #endif

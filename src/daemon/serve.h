@@ -83,6 +83,10 @@ struct pc_reply {
 	 * response per packet logged to nflog group stream_group. */
 	bool stream;
 	uint16_t stream_group;
+	/* Answered in a child process (worker.c) that takes the connection
+	 * over: there, worker(userdata, peer, args, reply) fills this reply. */
+	int (*worker)(void *userdata, const struct pc_peer *peer, json_t *args,
+		      struct pc_reply *reply);
 };
 
 int reply_set(struct pc_reply *reply, int status, const char *fmt, ...) _printf_(3, 4);

@@ -21,6 +21,7 @@
 #include "memory.h"
 #include "serve.h"
 #include "watch.h"
+#include "worker.h"
 
 #define SD_LISTEN_FDS_START 3
 /* Connections taken per wake-up: a flood of them must not keep the loop
@@ -191,6 +192,7 @@ static int signal_fd_open(void)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD); /* a worker ended (worker.c) */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	/* Writes to a vanished client must not kill the daemon. */
@@ -755,6 +757,13 @@ static int client_read(struct pc_server *s, struct client *c)
 			  reason);
 	} else {
 		s->ops->request(s->userdata, &c->peer, &req, &reply);
+		/* A child answers it, on its copy of the connection: ours goes. */
+		if (reply.worker && worker_start(c->fd, &c->peer, (uint64_t)client_timeout(c),
+						 s->userdata, req.args, &reply) > 0) {
+			pc_request_done(&req);
+			reply_done(&reply);
+			return -ECONNRESET;
+		}
 		pc_request_done(&req);
 	}
 	if (reply.stream)
@@ -862,7 +871,9 @@ static void server_signal(struct pc_server *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGCHLD) {
+			worker_reap();
+		} else if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading");
 			s->ops->reload(s->userdata);
 		} else {

@@ -63,6 +63,8 @@ $(PC_ROOT_AFTER_LOG): $(PC_BAN_TESTS:.sh=.sh.log)
 # Status counters of overlapping rules over zones, bracketed like the others.
 PC_STATUS_TESTS = tests/integration/test_status_counters.sh tests/integration/test_status_paged.sh \
 	tests/integration/test_status_addr_counters.sh
+# diff answered by a worker process, explain from the plan in force.
+PC_STATUS_TESTS += tests/integration/test_reads_worker.sh
 TESTS += $(PC_STATUS_TESTS)
 EXTRA_DIST += $(PC_STATUS_TESTS)
 $(PC_STATUS_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)

@@ -266,6 +266,23 @@ START_TEST(test_eval_any_address)
 	ck_assert(!json_is_true(json_object_get(a, "source_given")));
 	ck_assert_str_eq(jstr(a, "source"), "203.0.113.1");
 	json_decref(a);
+
+	/* Every documentation address named: the first of 240.0.0.K (3fff::K)
+	 * that nothing names, found past prefixes and hosts in any order. */
+	a = explain("allow 22/tcp from 192.0.2.0/24,198.51.100.0/24,203.0.113.0/24\n"
+		    "deny from 240.0.1.0/24\ndeny from 240.0.0.0/24\ndeny from 240.0.2.0\n"
+		    "deny from 240.0.2.2/31\n",
+		    "in tcp 22");
+	ck_assert_str_eq(jstr(a, "source"), "240.0.2.1");
+	json_decref(a);
+	a = explain("allow 22/tcp from 2001:db8::/32\ndeny from 3fff::1/128,3fff::/127\n",
+		    "in tcp 22 to 2001:db8::5");
+	ck_assert_str_eq(jstr(a, "source"), "3fff::2");
+	json_decref(a);
+	/* All of them named: the last one, as each was tried in turn before. */
+	a = explain("deny from 0.0.0.0/0\n", "in tcp 22");
+	ck_assert_str_eq(jstr(a, "source"), "240.0.255.255");
+	json_decref(a);
 }
 END_TEST
 
