@@ -429,6 +429,13 @@ static bool elem_span(struct nftnl_set_elem *e, const void **lo, const void **hi
 	return !l2 || l2 == *len;
 }
 
+/* An element of a range of keys ([KEY, KEY_END]): the only kind that
+ * comes in pieces; one of a single key is found by its key. */
+static bool elem_is_range(struct nftnl_set_elem *e)
+{
+	return nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END);
+}
+
 static bool elems_overlap(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
 {
 	const void *alo, *ahi, *blo, *bhi;
@@ -621,17 +628,15 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 			continue;
 		*ctr = (struct elem_counter){ 0 };
 		nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, ctr);
-		if (!ctr->found || !ctr->packets)
-			continue;
 		k->taken = true;
 		break;
 	}
-	if (cs) {
+	if (cs || !elem_is_range(ref->e)) {
 		pc_strbuf_free(&shape);
-		return 1;
+		return cs && ctr->found && ctr->packets ? 1 : 0;
 	}
-	/* No element of that key: the pieces of a range cut or made one
-	 * on the way (their sum), within a bounded number of looks. */
+	/* A range no set had: the pieces of one cut or made one on the way
+	 * (their sum), within a bounded number of looks. */
 	*ctr = (struct elem_counter){ 0 };
 	for (from = 0; (cs = carry_set_find(c, shape.buf, &from)) && cs->elems.n <= c->looks_left;) {
 		c->looks_left -= cs->elems.n;
@@ -725,7 +730,8 @@ static int pieces_gone(const struct elem_list *n, const struct elem_list *o, str
 
 		while (i < n->n && strbuf_cmp(&n->items[i].id, &o->items[j].id) < 0)
 			i++;
-		if (o->items[j].lapsed || (i < n->n && !strbuf_cmp(&n->items[i].id, &o->items[j].id)))
+		if (o->items[j].lapsed || !elem_is_range(o->items[j].e) ||
+		    (i < n->n && !strbuf_cmp(&n->items[i].id, &o->items[j].id)))
 			continue;
 		slot = PC_ARRAY_PUSH(gone->v, gone->n, gone->cap);
 		if (!slot)
@@ -737,7 +743,7 @@ static int pieces_gone(const struct elem_list *n, const struct elem_list *o, str
 
 static bool pieces_any(const struct pieces *gone, struct nftnl_set_elem *e)
 {
-	for (size_t g = 0; g < gone->n; g++)
+	for (size_t g = 0; elem_is_range(e) && g < gone->n; g++)
 		if (!gone->v[g]->taken && elem_does_same(gone->v[g]->e, e) &&
 		    elems_overlap(gone->v[g]->e, e))
 			return true;
@@ -1175,8 +1181,11 @@ int diff_build_set_elems_pieces(struct pc_nl *nl, struct batch *b, struct nftnl_
 	int r = dels ? elem_list_load(&gone, dels) : 0;
 
 	for (size_t i = 0; r >= 0 && i < gone.n; i++) {
-		struct elem_ref **slot = PC_ARRAY_PUSH(p.gone.v, p.gone.n, p.gone.cap);
+		struct elem_ref **slot;
 
+		if (!elem_is_range(gone.items[i].e))
+			continue;
+		slot = PC_ARRAY_PUSH(p.gone.v, p.gone.n, p.gone.cap);
 		if (!slot)
 			r = -ENOMEM;
 		else
