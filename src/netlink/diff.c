@@ -470,6 +470,7 @@ static int elems_get(struct pc_nl *nl, struct nftnl_set *olds, const struct elem
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct nftnl_set *q = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
+	size_t asked = 0;
 	int r = buf && q ? 0 : -ENOMEM;
 
 	if (r >= 0) {
@@ -478,14 +479,18 @@ static int elems_get(struct pc_nl *nl, struct nftnl_set *olds, const struct elem
 		nftnl_set_set_u32(q, NFTNL_SET_FAMILY, nftnl_set_get_u32(olds, NFTNL_SET_FAMILY));
 	}
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		struct nftnl_set_elem *k = elem_key_only(v[i]->e);
+		struct nftnl_set_elem *k;
 
+		if (elem_is_end(v[i]->e)) /* an interval's end counts nothing */
+			continue;
+		k = elem_key_only(v[i]->e);
 		if (!k)
 			r = -ENOMEM;
 		else
 			nftnl_set_elem_add(q, k);
+		asked++;
 	}
-	if (r >= 0) {
+	if (r >= 0 && asked) {
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
 					    (uint16_t)nftnl_set_get_u32(olds, NFTNL_SET_FAMILY),
 					    NLM_F_ACK, nl_next_seq(nl, 1));
@@ -510,7 +515,8 @@ static int elems_get_all(struct pc_nl *nl, struct nftnl_set *olds, const struct 
 
 	for (size_t k = 0; r >= 0 && k < n; k += 128)
 		r = elems_get(nl, olds, &v[k], n - k < 128 ? n - k : 128, into);
-	return r;
+	/* A read the kernel refuses costs those counters, not the change. */
+	return r == -ENOMEM ? r : 0;
 }
 
 /* What the kernel counted for the elements of olds that leave it: all of
@@ -565,6 +571,9 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 	if (!cs->shape || !cs->kset)
 		return -ENOMEM;
 	r = elems_leaving_read(nl, olds, stays, cs->kset);
+	/* A read the kernel refuses costs those counters, not the change. */
+	if (r < 0 && r != -ENOMEM)
+		r = 0;
 	return r < 0 ? r : elem_list_load(&cs->elems, cs->kset);
 }
 
