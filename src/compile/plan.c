@@ -431,7 +431,6 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	return ret;
 }
 
-
 /* Segments of b not covered by a's (both sorted, disjoint), as pieces:
  * appended to out. */
 static int ports_uncovered(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
