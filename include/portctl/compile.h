@@ -252,8 +252,10 @@ void pc_rule_edit_free(struct pc_rule_edit *ed);
  * are old_firsts[0..n_old)), their sets renumbered, the rest of old shared.
  * Install it as a difference against old (the shared sets are not
  * compared), then pc_ruleset_adopt, or free it (pc_ruleset_free leaves old
- * whole). old must be made whole first (pc_ruleset_bans_sync,
- * pc_ruleset_ports_sync): -EINVAL otherwise; -EOPNOTSUPP for what needs
+ * whole). old's ban sets must be made whole first (pc_ruleset_bans_sync),
+ * and its stale maps of the chain from entry from on
+ * (pc_ruleset_ports_sync_chain): -EINVAL otherwise; its other stale maps
+ * stay stale, shared; -EOPNOTSUPP for what needs
  * more (a named set's rule, from 0), -ENOMEM. O(objects + the chain's
  * entries from there on).
  */
@@ -273,6 +275,9 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);
 /* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
 int pc_ruleset_ports_sync(struct pc_ruleset *rs);
+/* The same for the stale maps of zone z's chain in direction dir from
+ * entry from on alone (those a pc_ruleset_chain_remake from there drops). */
+int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t from);
 /* Both: rs whole, where changes in place left it behind. 0 or -errno. */
 int pc_ruleset_sync(struct pc_ruleset *rs);
 

@@ -90,6 +90,12 @@ int pc_nl_table_delete(struct pc_nl *nl);
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		unsigned flags, struct pc_diags *d);
 
+/* The kernel still holds what this handle applied last, now at generation
+ * genid: the caller saw (nftables events) that every commit since left
+ * table inet portctl alone. The next difference or element change builds
+ * on it without reading the table back. false when nothing was applied. */
+bool pc_nl_trust_generation(struct pc_nl *nl, uint32_t genid);
+
 /*
  * Take table inet portctl out of the kernel ("portctl disable"), in one
  * transaction carrying the generation id; no table is not an error.

@@ -143,6 +143,10 @@ struct pc_plan_entry_change {
  * to it, ahead of every entry, inside another run), -ENOMEM (nothing
  * changed).
  */
+/* The entry from which pc_plan_entry_insert (or _delete, remove) of r
+ * would make the chain's entries again, before it does. */
+size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			  bool remove);
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch);
 /* The entry that is r alone taken away (not the first, not between two

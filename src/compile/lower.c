@@ -797,33 +797,41 @@ static void shared_edit_free(struct pc_ruleset *rs)
 	rs->shared = NULL;
 }
 
+/* Stale map m made again from its plan entry. */
+static int stale_map_rebuild(struct pc_ruleset *rs, const struct pc_stale_map *m)
+{
+	const struct pc_plan_entry *e = &rs->ports_from->zones[m->zone].dir[m->dir].entries[m->entry];
+	struct nftnl_set *old = rs->objs[m->obj].obj;
+	struct nftnl_set *s = port_set_make(nftnl_set_get_str(old, NFTNL_SET_NAME),
+					    nftnl_set_get_u32(old, NFTNL_SET_ID), m->kind);
+	int r = s ? 0 : -ENOMEM;
+
+	for (size_t k = 0; r >= 0 && k < e->n_ports; k++)
+		if (port_kind(&e->ports[k]) == m->kind)
+			r = port_elem_add(s, &e->ports[k]);
+	if (r < 0) {
+		nftnl_set_free(s);
+		return r;
+	}
+	/* A map shared with the ruleset this one was made from
+	 * (pc_ruleset_chain_remake) is that one's until adopted. */
+	if (rs->objs[m->obj].shared)
+		rs->dropped[rs->n_dropped++] = rs->objs[m->obj];
+	else
+		nftnl_set_free(old);
+	rs->objs[m->obj].obj = s;
+	rs->objs[m->obj].stale = false;
+	rs->objs[m->obj].shared = false;
+	return 0;
+}
+
 int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 {
 	for (size_t i = rs && rs->ports_from ? rs->n_stale : 0; i-- > 0;) {
-		const struct pc_stale_map *m = &rs->stale[i];
-		const struct pc_plan_entry *e =
-			&rs->ports_from->zones[m->zone].dir[m->dir].entries[m->entry];
-		struct nftnl_set *old = rs->objs[m->obj].obj;
-		struct nftnl_set *s = port_set_make(nftnl_set_get_str(old, NFTNL_SET_NAME),
-						    nftnl_set_get_u32(old, NFTNL_SET_ID), m->kind);
-		int r = s ? 0 : -ENOMEM;
+		int r = stale_map_rebuild(rs, &rs->stale[i]);
 
-		for (size_t k = 0; r >= 0 && k < e->n_ports; k++)
-			if (port_kind(&e->ports[k]) == m->kind)
-				r = port_elem_add(s, &e->ports[k]);
-		if (r < 0) {
-			nftnl_set_free(s);
+		if (r < 0)
 			return r;
-		}
-		/* A map shared with the ruleset this one was made from
-		 * (pc_ruleset_runs_edit) is that one's until adopted. */
-		if (rs->objs[m->obj].shared)
-			rs->dropped[rs->n_dropped++] = rs->objs[m->obj];
-		else
-			nftnl_set_free(old);
-		rs->objs[m->obj].obj = s;
-		rs->objs[m->obj].stale = false;
-		rs->objs[m->obj].shared = false;
 		rs->n_stale = i;
 	}
 	if (rs) {
@@ -832,6 +840,27 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 		shared_edit_free(rs);
 	}
 	return 0;
+}
+
+int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t from)
+{
+	size_t n = 0, i = 0;
+	int r = 0;
+
+	for (; rs->ports_from && i < rs->n_stale; i++) {
+		const struct pc_stale_map *m = &rs->stale[i];
+
+		if (r >= 0 && m->zone == z && m->dir == dir && m->entry >= from) {
+			r = stale_map_rebuild(rs, m);
+			if (r >= 0)
+				continue;
+		}
+		rs->stale[n++] = *m; /* still stale (after a failure: as it was) */
+	}
+	rs->n_stale = n;
+	if (!n)
+		rs->ports_from = NULL;
+	return r;
 }
 
 /* The sets of exact ports always, empty ones too, so that the usual change
@@ -2053,6 +2082,19 @@ static struct pc_ruleset *ruleset_shell(const struct pc_ruleset *old, size_t ext
 	return rs;
 }
 
+static int stale_carry(struct pc_ruleset *rs, const struct pc_stale_map *m, size_t obj,
+		       const struct pc_plan *from)
+{
+	struct pc_stale_map *c = PC_ARRAY_PUSH(rs->stale, rs->n_stale, rs->cap_stale);
+
+	if (!c)
+		return -ENOMEM;
+	*c = *m;
+	c->obj = obj;
+	rs->ports_from = from;
+	return 0;
+}
+
 static int elem_uncount(struct nftnl_set_elem *e, void *data)
 {
 	(void)e;
@@ -2097,8 +2139,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	for (size_t i = 0; i < old->n_objs; i++) {
 		const struct pc_nft_object *o = &old->objs[i];
 
-		if (o->stale || (o->kind == PC_NFT_SET && old->bans_from))
-			return -EINVAL; /* made whole first (pc_ruleset_*_sync) */
+		if (o->kind == PC_NFT_SET && old->bans_from)
+			return -EINVAL; /* made whole first (pc_ruleset_bans_sync) */
 		if (o->kind == PC_NFT_SET) {
 			uint32_t id = nftnl_set_get_u32(o->obj, NFTNL_SET_ID);
 
@@ -2160,11 +2202,18 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 						n_pre) >= (ssize_t)from;
 		for (size_t e = 0; !gone && e < n_old; e++)
 			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, old_firsts[e]);
-		if (gone) {
+		if (gone && o->stale) {
+			ret = -EINVAL; /* compared by the difference: made whole first */
+		} else if (gone) {
 			rs->dropped[rs->n_dropped++] = *o;
 			rs->n_sets -= o->kind == PC_NFT_SET;
 			rs->n_rules -= o->kind == PC_NFT_RULE;
 		} else {
+			/* A stale map stays stale here: shared, the difference
+			 * skips it, and its kernel set is what the plan says. */
+			for (size_t k = 0; o->stale && k < old->n_stale; k++)
+				if (old->stale[k].obj == i)
+					ret = stale_carry(rs, &old->stale[k], n, old->ports_from);
 			rs->objs[n] = *o;
 			rs->objs[n++].shared = true;
 		}

@@ -387,6 +387,26 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 	return ret < 0 ? ret : into->n_entries == 3 ? 0 : -EOPNOTSUPP;
 }
 
+size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			  bool remove)
+{
+	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+	size_t k = 0;
+
+	if (remove) {
+		while (k < c->n_entries && c->entries[k].first != r)
+			k++;
+		return k;
+	}
+	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
+		k++;
+	/* Inside a port run: that run keeps its entry (entry_cut). */
+	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
+	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k]))
+		k++;
+	return k;
+}
+
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch)
 {

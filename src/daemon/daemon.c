@@ -381,6 +381,8 @@ static void drift_start(struct daemon *dm)
 		drift_free(dm->drift);
 		dm->drift = NULL;
 	}
+	if (dm->drift)
+		state_events_hook(dm, drift_quiet);
 	drift_catch_up(dm);
 }
 

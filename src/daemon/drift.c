@@ -208,10 +208,30 @@ void drift_event(void *userdata)
 		log_info("nftables events were lost (the event socket overran): comparing once");
 	if (!ev.foreign && !ev.overrun)
 		return;
+	state_table_touched();
 	/* Put off by the repair limit: the check at its end sees this too. */
 	if (dr->recheck_at != UINT64_MAX)
 		return;
 	drift_check(dm, ev.foreign ? DRIFT_FOREIGN : DRIFT_OVERRUN, &ev);
+}
+
+bool drift_quiet(void *userdata)
+{
+	struct daemon *dm = userdata;
+	struct drift *dr = dm->drift;
+	struct pc_nl_event_summary ev;
+
+	if (!dr || pc_nl_events_read(dr->events, pc_nl_portid(dm->nl), &ev) < 0)
+		return false;
+	dr->n_ignored += ev.n_ignored;
+	if (!ev.foreign && !ev.overrun)
+		return true;
+	state_table_touched();
+	/* Read here, the events are the check's to act on: soon, from the
+	 * loop (unless one is put off by the repair limit already). */
+	if (dr->recheck_at == UINT64_MAX)
+		dr->recheck_at = pc_now_ms();
+	return false;
 }
 
 void drift_catch_up(struct daemon *dm)
@@ -220,6 +240,7 @@ void drift_catch_up(struct daemon *dm)
 
 	if (!dm->drift || !state_committed_since(dm))
 		return;
+	state_table_touched();
 	log_info("nftables changed between start-up's transaction and the event subscription: "
 		 "comparing once");
 	drift_check(dm, DRIFT_START, &none);

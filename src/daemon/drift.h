@@ -3,6 +3,7 @@
 #ifndef PORTCTL_DAEMON_DRIFT_H
 #define PORTCTL_DAEMON_DRIFT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct daemon;
@@ -21,6 +22,11 @@ int drift_fd(const struct drift *dr);
  * minute; beyond that, once more when the minute is over).
  */
 void drift_event(void *userdata);
+
+/* Did every commit of others since the events were last read leave table
+ * inet portctl alone (userdata: struct daemon)? Reads them; when one did
+ * not (or events were lost), the check runs soon from the loop. */
+bool drift_quiet(void *userdata);
 
 /* Subscribed after start-up's transaction (so that the kernel builds no
  * event per element of it): compare once if anyone committed in between. */

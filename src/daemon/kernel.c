@@ -21,6 +21,49 @@ static int ruleset_sync(const struct pc_ruleset *rs)
  * take a few in a row; a change is refused only past this many. */
 #define KERNEL_RESTARTS 16
 
+/* Who can tell that other programs' commits left our table alone; and
+ * whether one did not since our last install (then only a read-back
+ * tells what the kernel holds). */
+static struct {
+	bool (*fn)(void *);
+	void *data;
+	bool touched;
+} quiet;
+
+void kernel_table_touched(void)
+{
+	quiet.touched = true;
+}
+
+void kernel_quiet_hook(bool (*fn)(void *), void *data)
+{
+	quiet.fn = fn;
+	quiet.data = data;
+}
+
+/* After a refusal for another program's commit: when every commit since
+ * ours left our table alone (the events say so), the kernel still holds
+ * what we applied, at the generation now; a difference or an element
+ * change then builds on it again at once, without reading the table back
+ * (which a program committing without pause would outrun every time). The
+ * generation is read first: the events of the commits up to it are queued
+ * by then. */
+static bool kernel_trust(struct pc_nl *nl)
+{
+	uint32_t genid;
+	bool moved;
+
+	if (!quiet.fn || quiet.touched || pc_nl_genid(nl, &genid) < 0 || !quiet.fn(quiet.data))
+		return false;
+	moved = genid != pc_nl_last_stats(nl)->genid;
+	if (!pc_nl_trust_generation(nl, genid))
+		return false;
+	if (moved)
+		log_debug("nftables changed since our last commit, other tables only: building on "
+			  "what we applied");
+	return true;
+}
+
 /* d takes t's diagnostics; t is emptied. */
 static void diags_take(struct pc_diags *d, struct pc_diags *t)
 {
@@ -33,28 +76,39 @@ static void diags_take(struct pc_diags *d, struct pc_diags *t)
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
-	/* A port run cut in two (pc_ruleset_runs_edit) loses elements by the
-	 * difference alone; anything else makes its maps whole first. */
-	int r = rs->shared ? 0 : ruleset_sync(rs);
+	/* A ruleset made from old by an entry change shares its stale maps
+	 * with old (and a cut run's loses elements by the difference alone):
+	 * the difference skips them; any other install makes rs whole first
+	 * (-EAGAIN). Otherwise both are made whole, old first: its maps a
+	 * made one shares are then that one's dropped, not freed. */
+	int r = rs->dropped ? 0 : ruleset_sync(old);
 
-	if (r >= 0)
-		r = ruleset_sync(old);
+	if (r >= 0 && !rs->dropped)
+		r = ruleset_sync(rs);
 	if (r < 0)
 		return r;
+	/* Others' commits since ours that left our table alone do not stop a
+	 * difference against old (the events tell). */
+	bool trusted = old && kernel_trust(nl), synced = false;
+
 	for (int i = 0;; i++) {
 		struct pc_diags t;
 
 		pc_diags_init(&t);
-		/* After a refusal, against the whole table as the kernel holds it. */
-		r = pc_nl_apply(nl, rs, i ? NULL : old, flags, &t);
-		/* Only a difference sends a cut run's element changes. */
+		/* Against old while the kernel still holds it, else against the
+		 * whole table as the kernel holds it. */
+		r = pc_nl_apply(nl, rs, !synced && (trusted || i == 0) ? old : NULL, flags, &t);
+		/* Only a difference sends a cut run's element changes, and
+		 * against old alone: made whole, rs no longer shares old's stale
+		 * maps, so it goes against what the kernel holds. */
 		if (r == -EAGAIN) {
 			pc_diags_free(&t);
 			r = ruleset_sync(rs);
 			if (r < 0)
 				break;
+			synced = true;
 			pc_diags_init(&t);
-			r = pc_nl_apply(nl, rs, i ? NULL : old, flags, &t);
+			r = pc_nl_apply(nl, rs, NULL, flags, &t);
 		}
 		if (r != -ERESTART || i + 1 == KERNEL_RESTARTS) {
 			diags_take(d, &t);
@@ -62,7 +116,11 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 		}
 		pc_diags_free(&t);
 		log_debug("nftables changed while our transaction was on its way: sending it again");
+		trusted = old && !synced && kernel_trust(nl);
 	}
+	/* The kernel holds rs now, whatever others did before. */
+	if (r >= 0)
+		quiet.touched = false;
 	return r;
 }
 
@@ -87,7 +145,13 @@ int kernel_install_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 			       const struct pc_rule_append *del, const struct pc_rule_append *add,
 			       struct pc_diags *d)
 {
-	return pc_nl_apply_elem_change(nl, rs, del, add, d);
+	int r = pc_nl_apply_elem_change(nl, rs, del, add, d);
+
+	/* Refused (or not sent) for a commit of others since ours: again on
+	 * what we applied when they left our table alone. */
+	for (int i = 1; r == -ESTALE && i < KERNEL_RESTARTS && kernel_trust(nl); i++)
+		r = pc_nl_apply_elem_change(nl, rs, del, add, d);
+	return r;
 }
 
 /* A dump that a commit interrupted (NLM_F_DUMP_INTR: EINTR) is read again,

@@ -23,6 +23,13 @@ int kernel_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
 int kernel_table_exists(struct pc_nl *nl);
 int kernel_genid(struct pc_nl *nl, uint32_t *genid);
+/* fn(data): did every commit of others since the last look leave table
+ * inet portctl alone (drift_quiet)? With it, a transaction refused for
+ * such a commit is sent again on what we applied, without a read-back. */
+void kernel_quiet_hook(bool (*fn)(void *), void *data);
+/* Another program's commit touched table inet portctl (or events were
+ * lost): until our next install, nothing is built on what we applied. */
+void kernel_table_touched(void);
 /* Other tables' DNAT rules (read only), for explain. */
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out);
 

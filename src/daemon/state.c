@@ -422,9 +422,15 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 
 	*ec = (struct entry_change){0};
 	r = pc_plan_rule_chain(a->plan, rule, &zone);
-	/* Shared objects must not be made again under the other ruleset. */
+	/* What the difference compares must be whole: the ban sets, and the
+	 * maps of the entries made again. Other stale maps stay stale,
+	 * shared with the ruleset made (their kernel sets are right). */
 	if (r >= 0)
-		r = pc_ruleset_sync(a->ruleset);
+		r = pc_ruleset_bans_sync(a->ruleset);
+	if (r >= 0)
+		r = pc_ruleset_ports_sync_chain(
+			a->ruleset, zone, rule->dir,
+			pc_plan_entry_from(a->plan, zone, rule->dir, rule, remove));
 	if (r >= 0)
 		r = remove ? pc_plan_entry_delete(a->plan, zone, rule->dir, rule, ch)
 			   : pc_plan_entry_insert(a->plan, zone, rule->dir, rule, ch);
@@ -827,7 +833,8 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 	pc_diags_free(&d);
 	if (r < 0) {
 		/* The full path says what went wrong (or fails the same way). */
-		memcpy(a->cfg->bans, saved, n_saved * sizeof(*saved));
+		if (n_saved)
+			memcpy(a->cfg->bans, saved, n_saved * sizeof(*saved));
 		a->cfg->n_bans = n_saved;
 		free(saved);
 		bans_clear(&kept);
@@ -901,6 +908,16 @@ int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out)
 int state_table_exists(struct daemon *dm)
 {
 	return kernel_table_exists(dm->nl);
+}
+
+void state_events_hook(struct daemon *dm, bool (*quiet)(void *))
+{
+	kernel_quiet_hook(quiet, dm);
+}
+
+void state_table_touched(void)
+{
+	kernel_table_touched();
 }
 
 bool state_committed_since(struct daemon *dm)

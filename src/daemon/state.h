@@ -86,6 +86,12 @@ int state_verify(struct daemon *dm, struct pc_nl_mismatches *out);
 struct pc_nat_scan;
 int state_nat_scan(struct daemon *dm, struct pc_nat_scan *out);
 int state_table_exists(struct daemon *dm);
+/* quiet(dm): did every commit of others since the last look leave table
+ * inet portctl alone? Lets a transaction refused for such a commit be
+ * sent again at once (kernel_quiet_hook). */
+void state_events_hook(struct daemon *dm, bool (*quiet)(void *));
+/* Another program's commit touched our table (or events were lost). */
+void state_table_touched(void);
 /* Someone committed since our last transaction (or it cannot be told);
  * false while the daemon has not made one. */
 bool state_committed_since(struct daemon *dm);

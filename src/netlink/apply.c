@@ -227,6 +227,15 @@ static void stats_record(struct pc_nl *nl, const struct batch *b, bool increment
 	nl->stats.genid = nl->applied_genid;
 }
 
+bool pc_nl_trust_generation(struct pc_nl *nl, uint32_t genid)
+{
+	if (!nl->applied_genid || !genid)
+		return false;
+	nl->applied_genid = nl->stats.genid = genid;
+	nl->trusted = true;
+	return true;
+}
+
 /* The handles the kernel gave the rules the batch added, into rs. */
 static void handles_take(const struct pc_ruleset *rs, const struct batch *b,
 			 const struct batch_result *res)
@@ -293,8 +302,9 @@ static int apply_diff(struct pc_nl *nl, const struct pc_ruleset *rs, const struc
 	struct batch_result res = { 0 };
 	struct delta delta = { 0 };
 	struct batch b;
-	int r = batch_init(&b, nl_next_seq(nl, 0), genid);
+	int r = batch_init(&b, nl_next_seq(nl, 0), nl->trusted ? 0 : genid);
 
+	nl->trusted = false;
 	/* The table's flags first, when they must change (ownership taken
 	 * again after a restart): an update, its content stays. */
 	if (r >= 0 && table_flags >= 0)
@@ -443,17 +453,22 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	 * change of the table's own flags is a full replace, and so is
 	 * whatever a test that wants a refusal asks for. */
 	ours = old && !(flags & PC_NL_FULL) && nl->stats.owned == owner && !nl->test_refuse;
-	if (ours && (nl->applied_genid != genid || genid == 0 || !old->installed ||
-		     old->installed != nl->commits))
+	/* Trusted (pc_nl_trust_generation): the kernel holds old whatever
+	 * others committed to their own tables since. */
+	if (ours && ((nl->applied_genid != genid && !nl->trusted) || genid == 0 ||
+		     !old->installed || old->installed != nl->commits))
 		ours = kernel_holds(nl, old) > 0;
+	if (!ours)
+		nl->trusted = false;
 	if (ours) {
 		r = apply_diff(nl, rs, old, genid, owner, -1, d);
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
-	/* Maps that lose elements by a difference alone (rs->shared):
-	 * any other install needs them whole first. */
-	if (rs->shared)
+	/* Maps that lose elements by a difference alone (rs->shared), or
+	 * stale ones the difference skips: any other install needs them
+	 * whole first. */
+	if (rs->shared || rs->n_stale)
 		return -EAGAIN;
 	if (!ours && !(flags & PC_NL_FULL) && !nl->test_refuse) {
 		r = apply_over_held(nl, rs, genid, owner, d);
@@ -481,7 +496,8 @@ int pc_nl_apply_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 	 * so the kernel refuses it if anyone committed since. */
 	if (!nl->applied_genid)
 		return -ESTALE;
-	r = batch_init(&b, nl_next_seq(nl, 0), nl->applied_genid);
+	r = batch_init(&b, nl_next_seq(nl, 0), nl->trusted ? 0 : nl->applied_genid);
+	nl->trusted = false;
 	/* Deletes first: an interval replaced by a neighbouring one is gone
 	 * before the new one arrives (as diff_set). */
 	for (size_t i = 0; r >= 0 && del && i < del->n_sets; i++)

@@ -97,8 +97,10 @@ int batch_init(struct batch *b, uint32_t first_seq, uint32_t genid)
 	if (!nlh)
 		return -ENOMEM;
 	/* The kernel refuses the whole batch with ERESTART when the ruleset
-	 * changed since genid: a concurrent commit is never overwritten. */
-	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	 * changed since genid: a concurrent commit is never overwritten. 0:
+	 * whatever changed (pc_nl_trust_generation). */
+	if (genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	return batch_push_origin(b, &(struct batch_origin){ .obj = -1, .what = "batch" });
 }

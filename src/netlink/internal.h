@@ -21,6 +21,10 @@ struct pc_nl {
 	bool persist_refused;
 	/* Generation right after our last commit; 0 before any. */
 	uint32_t applied_genid;
+	/* pc_nl_trust_generation: the next batch builds on what we applied
+	 * and goes without a generation id (so no commit of others to their
+	 * own tables can refuse it). */
+	bool trusted;
 	/* Our commits so far: the last one installed the ruleset whose
 	 * installed field says this number. */
 	uint64_t commits;

@@ -51,7 +51,7 @@ pc_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	if [ -n "$PC_TMP" ]; then
-		rm -rf "$PC_TMP"
+		[ -n "${PC_KEEP:-}" ] && cp -r "$PC_TMP" /tmp/kept.$$; rm -rf "$PC_TMP"
 	fi
 	if [ -n "$PC_ROOT_RULESET" ] && [ "$(nft list ruleset 2>&1)" != "$PC_ROOT_RULESET" ]; then
 		echo "FAIL: $PC_TEST: the root namespace's nftables ruleset changed" >&2

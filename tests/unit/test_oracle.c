@@ -514,11 +514,15 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 	mine_text = ruleset_text(mine);
 	texts_same(mine_text, want_text, "the plan", s, step);
 	/* The ruleset in force, caught up, says what the kernel holds (its
-	 * elements added in place come last: the order is not compared). */
+	 * elements added in place come last: the order is not compared).
+	 * Every third step only: the others leave stale maps for the next. */
+	if (step % 3)
+		goto out;
 	ck_assert_int_eq(pc_ruleset_ports_sync(rs), 0);
 	if (mismatches(nl, rs))
 		ck_abort_msg("seed %u step %u: the ruleset in force differs from the kernel", s,
 			     step);
+out:
 	pc_ruleset_free(mine);
 	pc_ruleset_free(want);
 	pc_config_free(full);
@@ -526,6 +530,8 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 
 /* Entry changes that cut a port run in two, or join two (pc_ruleset_runs_edit). */
 static size_t cuts, joins;
+/* Entry changes made while other maps were stale (left so, shared). */
+static size_t stale_kept;
 
 /* A rule that is (or was) an entry of its own, added or taken out in
  * place: its chain's entries from there on lowered alone into a ruleset
@@ -541,7 +547,12 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 
 	if (pc_plan_rule_chain(plan, r, &z) < 0)
 		return false;
-	ck_assert_int_eq(pc_ruleset_ports_sync(*rs), 0);
+	/* As the daemon: only the maps of the entries made again made whole;
+	 * other stale maps stay stale, shared. */
+	ck_assert_int_eq(pc_ruleset_ports_sync_chain(*rs, z, r->dir,
+						     pc_plan_entry_from(plan, z, r->dir, r, remove)),
+			 0);
+	stale_kept += (*rs)->n_stale > 0;
 	if ((remove ? pc_plan_entry_delete(plan, z, r->dir, r, &ch)
 		    : pc_plan_entry_insert(plan, z, r->dir, r, &ch)) < 0)
 		return false;
@@ -692,8 +703,9 @@ START_TEST(test_rule_edits_are_full_compile)
 	/* Some of them cut a port run in two, some joined two. */
 	ck_assert_uint_ge(cuts, 5);
 	ck_assert_uint_ge(joins, 5);
-	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries, %zu cuts, %zu joins\n",
-		steps, in_place, entries, cuts, joins);
+	ck_assert_uint_ge(stale_kept, 20);
+	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries, %zu cuts, %zu joins, "
+		"%zu with stale maps\n", steps, in_place, entries, cuts, joins, stale_kept);
 }
 END_TEST
 
