@@ -82,6 +82,65 @@ void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t en
 	snprintf(buf, size, "%s_%s_%zu%s", dir_names[dir], zone, entry, suffix);
 }
 
+/* The entries of a chain that are a rule of their own, by the hash of
+ * their rule's text: the order of those hashes, and how many entries before
+ * each have the same hash (the same rule written twice). */
+struct rule_name {
+	uint64_t hash;
+	size_t entry, nth;
+};
+
+static uint64_t text_hash64(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static int rule_name_cmp(const void *a, const void *b)
+{
+	const struct rule_name *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* Every entry's base name, "in_public_3" for a run (by its place) and
+ * "in_public_r<hash>" for a rule of its own (by its text): an entry that
+ * comes or goes before such a rule leaves its sets -- a limit's meters,
+ * with what they counted -- as they are. names: n_entries of NAME_MAX_LEN. */
+static int entry_bases(const struct pc_plan_chain *c, int dir, const char *zone, char (*names)[NAME_MAX_LEN])
+{
+	_cleanup_free_ struct rule_name *v = calloc(c->n_entries + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t e = 0; e < c->n_entries; e++) {
+		if (c->entries[e].kind != PC_ENTRY_RULE) {
+			entry_set_name(names[e], NAME_MAX_LEN, dir, zone, e, "");
+			continue;
+		}
+		v[n++] = (struct rule_name){ .hash = text_hash64(c->entries[e].first->text),
+					     .entry = e };
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), rule_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		v[i].nth = i > 0 && v[i - 1].hash == v[i].hash ? v[i - 1].nth + 1 : 0;
+		if (v[i].nth)
+			snprintf(names[v[i].entry], NAME_MAX_LEN, "%s_%s_r%016llxd%zu", dir_names[dir],
+				 zone, (unsigned long long)v[i].hash, v[i].nth);
+		else
+			snprintf(names[v[i].entry], NAME_MAX_LEN, "%s_%s_r%016llx", dir_names[dir],
+				 zone, (unsigned long long)v[i].hash);
+	}
+	return 0;
+}
+
 int port_kind(const struct pc_plan_port *p)
 {
 	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
@@ -1869,7 +1928,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 {
 	const struct pc_plan_chain *c = &l->plan->zones[z].dir[dir];
 	const char *chain = l->chain_names[dir][z];
-	char base[NAME_MAX_LEN];
+	_cleanup_free_ char(*bases)[NAME_MAX_LEN] = NULL;
 	struct nftnl_rule *r;
 	int ret = 0;
 
@@ -1884,11 +1943,14 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	ret = r ? rule_add_jump(r, preamble_chains[dir]) : -ENOMEM;
 	if (ret >= 0 && dir == PC_DIR_FWD && published_obey(l))
 		ret = published_jump_lower(l, chain, z);
+	bases = ret < 0 ? NULL : calloc(c->n_entries + 1, sizeof(*bases));
+	if (ret >= 0)
+		ret = bases ? entry_bases(c, dir, l->plan->zones[z].zone->name, bases) : -ENOMEM;
 	for (size_t i = 0; ret >= 0 && i < c->n_entries; i++) {
 		const struct pc_plan_entry *e = &c->entries[i];
+		const char *base = bases[i];
 
 		l->rule = e->first;
-		entry_set_name(base, sizeof(base), dir, l->plan->zones[z].zone->name, i, "");
 		switch (e->kind) {
 		case PC_ENTRY_PORTS:
 			ret = entry_ports_lower(l, base, e);
@@ -2115,13 +2177,29 @@ static ssize_t set_entry_number(const char *name, const char *pre, size_t n_pre)
 	return *end == '_' ? (ssize_t)v : -1;
 }
 
+/* A set of a rule that is an entry of its own (named by its text, see
+ * entry_bases) among the old entries made again: told by its rule. */
+static bool set_of_rule_entry(const struct pc_nft_object *o, const char *pre, size_t n_pre,
+			      const struct pc_rule *const *old_firsts, size_t n_old)
+{
+	const char *name = nftnl_set_get_str(o->obj, NFTNL_SET_NAME);
+
+	if (strncmp(name, pre, n_pre) || name[n_pre] != 'r')
+		return false;
+	for (size_t e = 0; e < n_old; e++)
+		if (o->rule == old_firsts[e])
+			return true;
+	return false;
+}
+
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, const struct pc_rule *const *old_firsts,
 			    size_t n_old, struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan };
-	char base[NAME_MAX_LEN], pre[NAME_MAX_LEN];
+	_cleanup_free_ char(*bases)[NAME_MAX_LEN] = NULL;
+	char pre[NAME_MAX_LEN];
 	struct pc_ruleset *rs = NULL;
 	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0, n_pre;
 	uint32_t max_id = 0;
@@ -2169,11 +2247,14 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			after = i;
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
+	bases = ret < 0 ? NULL : calloc(c->n_entries + 1, sizeof(*bases));
+	if (ret >= 0)
+		ret = bases ? entry_bases(c, dir, l.zone->name, bases) : -ENOMEM;
 	for (size_t e = from; ret >= 0 && e < c->n_entries; e++) {
 		const struct pc_plan_entry *pe = &c->entries[e];
+		const char *base = bases[e];
 
 		l.rule = pe->first;
-		entry_set_name(base, sizeof(base), dir, l.zone->name, e, "");
 		switch (pe->kind) {
 		case PC_ENTRY_PORTS:
 			ret = entry_ports_lower(&l, base, pe);
@@ -2199,7 +2280,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 
 		if (o->kind == PC_NFT_SET)
 			gone = set_entry_number(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), pre,
-						n_pre) >= (ssize_t)from;
+						n_pre) >= (ssize_t)from ||
+			       set_of_rule_entry(o, pre, n_pre, old_firsts, n_old);
 		for (size_t e = 0; !gone && e < n_old; e++)
 			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, old_firsts[e]);
 		if (gone && o->stale) {

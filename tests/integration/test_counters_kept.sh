@@ -6,8 +6,9 @@
 # new names. Real traffic over IPv4 and IPv6 to rules of every kind before
 # and after the change (ports in maps, limit, log, from ADDR, the shipped
 # allow ssh, a port range), then changes in place -- one cutting that range
-# in two -- and through a reload that renumbers the lines of a file: no rule's packet count goes back, and every rule that
-# counted still counts.
+# in two -- and through a reload that renumbers the lines of a file: no
+# rule's packet count goes back, every rule that counted still counts, and
+# a limit's meter keeps the sources it holds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -16,7 +17,7 @@ pcd_setup
 P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
 
 pc_config_write 10-x.rules 'allow 2001/tcp' 'allow 2002/tcp log'
-pc_config_write 95-late.rules 'allow 3000-3010/tcp' 'limit 2005/tcp' 'allow 2006/tcp from 10.99.7.2' \
+pc_config_write 95-late.rules 'allow 3000-3010/tcp' 'limit 2005/tcp rate 100/second' 'allow 2006/tcp from 10.99.7.2' \
 	'allow 2006/tcp from fd99:7::2' 'allow 2007/tcp' 'limit 2009/tcp'
 pcd_start
 pc_listen host tcp:22 tcp:2001 tcp:2002 tcp:2005 tcp:2006 tcp:2007 tcp:2009 tcp:3005
@@ -71,6 +72,14 @@ PY
 	pc_log "ok: $3: counters kept"
 }
 
+# Does limit 2009/tcp's IPv4 meter hold the peer (a kernel set of its own,
+# filled by the packet path)?
+meter_knows_peer() {
+	m=$(pc_in host nft list chain inet portctl in_public |
+		sed -n 's/.*tcp dport 2009 add @\([a-z0-9_]*_meter4\) .*/\1/p' | head -1)
+	[ -n "$m" ] && pc_in host nft list set inet portctl "$m" | grep -q "10.99.7.2"
+}
+
 step=0
 # change WHAT GONE CMD...: traffic, counters, CMD, counters kept (but
 # the rule GONE's, when CMD deletes it).
@@ -79,11 +88,16 @@ change() {
 	shift 2
 	step=$((step + 1))
 	traffic
+	pc_probe peer tcp 10.99.7.1 2009 300 >/dev/null
+	meter_knows_peer || pc_fail "$what: limit 2009/tcp's meter does not hold the peer"
+
 	counters "$PC_TMP/before.$step"
 	"$@"
 	counters "$PC_TMP/after.$step"
 	kept "$PC_TMP/before.$step" "$PC_TMP/after.$step" "$what" "$gone"
 	[ "$(drops)" -ge "$dropped" ] || pc_fail "$what: limit's drops went from $dropped to $(drops)"
+	# The limit's meter still knows the peer: not made again empty.
+	meter_knows_peer || pc_fail "$what: limit 2009/tcp's meter forgot the peer"
 }
 
 change "limit in place before later entries" "" P limit 2003/tcp

@@ -111,7 +111,8 @@ PY
 }
 
 meter_filled() {
-	pc_in host nft -j list set inet portctl in_public_0_meter4 | grep -q '"elem"'
+	meter=$(pc_in host nft list table inet portctl | sed -n 's/^\tset \([a-z0-9_]*_meter4\) {$/\1/p')
+	pc_in host nft -j list set inet portctl "$meter" | grep -q '"elem"'
 }
 
 # Twenty commits to a table of another program, with chains, sets,

@@ -393,10 +393,11 @@ START_TEST(test_rule_several_sources_and_ports)
 					      "172.16.0.0/12,2001:db8::/32 log\n");
 
 	/* Sets per family and protocol; one rule per (family, proto) and a log rule each. */
-	assert_has(&c, "in_public_0_from4 portctl 4");
-	assert_has(&c, "in_public_0_tcp portctl 4");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_from4 ]");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_tcp ]");
+	assert_has(&c, "_from4 portctl 4");
+	assert_has(&c, "_tcp portctl 4");
+	assert_has(&c, "[ lookup reg 1 set in_public_r");
+	assert_has(&c, "_from4 ]");
+	assert_has(&c, "_tcp ]");
 	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]");
 	assert_has(&c, "[ cmp eq reg 1 0x00003500 ]");
 	assert_has(&c, "[ log prefix portctl public test.rules:2  ]");
@@ -423,13 +424,13 @@ START_TEST(test_limit_meter_and_rate)
 	struct compiled c = compiled_new(ZONES "limit 22/tcp\n"
 					      "reject 80/tcp rate 3/minute burst 4\n");
 
-	assert_has(&c, "in_public_0_meter4 portctl 30 timeout 60000ms size 65535");
-	assert_has(&c, "in_public_0_meter6 portctl 30 timeout 60000ms size 65535");
-	assert_has(&c, "[ dynset add reg_key 1 set in_public_0_meter4 expr [ limit rate 6/minute "
+	assert_has(&c, "_meter4 portctl 30 timeout 60000ms size 65535");
+	assert_has(&c, "_meter6 portctl 30 timeout 60000ms size 65535");
+	assert_has(&c, "_meter4 expr [ limit rate 6/minute "
 		       "burst 6 type packets flags 0x1 ] ]\n  [ counter pkts 0 bytes 0 ]\n"
 		       "  [ immediate reg 0 drop ]");
 	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n"
-		       "  [ dynset add reg_key 1 set in_public_0_meter6");
+		       "  [ dynset add reg_key 1 set in_public_r");
 	assert_has(&c, "[ limit rate 3/minute burst 4 type packets flags 0x0 ]\n"
 		       "  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 jump -> do_reject ]");
 	compiled_free(&c);

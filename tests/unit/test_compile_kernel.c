@@ -209,7 +209,7 @@ START_TEST(test_kernel_full_shape)
 	assert_listing_has(l, "tcp . 113 counter packets 0 bytes 0 comment \"test.rules:7\" }");
 	assert_listing_has(l, "tcp . 1501-2000 counter packets 0 bytes 0");
 	assert_listing_has(l, "udp . 60000-61000 counter packets 0 bytes 0");
-	assert_listing_has(l, "add @in_public_1_meter4 { ip saddr limit rate over 6/minute burst 6 packets }");
+	assert_listing_has(l, "_meter4 { ip saddr limit rate over 6/minute burst 6 packets }");
 	assert_listing_has(l, "limit rate 10/second burst 20 packets counter packets 0 bytes 0 accept comment \"test.rules:11\"");
 	assert_listing_has(l, "log prefix \"portctl public test.rules:11 \"");
 	assert_listing_has(l, "ip saddr vmap @in_public_3_src4");
