@@ -215,6 +215,9 @@ struct pc_edit_head {
 	size_t zone, entry;
 	int dir;
 	const struct pc_rule *first, *last;
+	/* What the run's name counts after the change (it keeps its name). */
+	const struct pc_rule *anchor, *anchor_last;
+	size_t anchor_n, n_rules;
 };
 
 /* One rule put into or taken out of a compiled configuration in place. */
@@ -247,21 +250,22 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 void pc_rule_edit_free(struct pc_rule_edit *ed);
 /*
  * A change of one chain's entries without compiling the rest: *out is old
- * with zone z's chain in direction dir made again from entry from on (the
- * plan is as after the change; old had there the entries whose first rules
- * are old_firsts[0..n_old)), their sets renumbered, the rest of old shared.
+ * with zone z's chain in direction dir made again from entry from to entry
+ * to (the plan is as after the change; old had there the entries whose
+ * first rules are old_firsts[0..n_old)), the rest of old shared: the
+ * entries after are named as they were (pc_plan_entry_base).
  * Install it as a difference against old (the shared sets are not
  * compared), then pc_ruleset_adopt, or free it (pc_ruleset_free leaves old
  * whole). old's ban sets must be made whole first (pc_ruleset_bans_sync),
  * and its stale maps of the chain from entry from on
  * (pc_ruleset_ports_sync_chain): -EINVAL otherwise; its other stale maps
  * stay stale, shared; -EOPNOTSUPP for what needs
- * more (a named set's rule, from 0), -ENOMEM. O(objects + the chain's
- * entries from there on).
+ * more (a named set's rule), -ENOMEM. O(objects + the entries made).
  */
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			    int dir, size_t from, const struct pc_rule *const *old_firsts,
-			    size_t n_old, struct pc_ruleset **out);
+			    int dir, size_t from, size_t to,
+			    const struct pc_rule *const *old_firsts, size_t n_old,
+			    struct pc_ruleset **out);
 /* After pc_ruleset_chain_remake of a change that cut a port run in two
  * (ch->cut) or joined two (ch->join): the maps of the run that stays in
  * rs (shared with old) lose the segments of the rules after the cut, or

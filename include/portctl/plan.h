@@ -60,6 +60,17 @@ struct pc_plan_entry {
 	 * destination (runs of "to" rules) instead of the source. */
 	struct pc_plan_spans addr4, addr6;
 	bool match_dst;
+	/* What the entry's kernel sets are named by, not its place, so that
+	 * an entry that comes or goes before it leaves them as they are: a
+	 * rule's text; a run's file that has most of its rules, the anchor
+	 * [anchor, anchor_last] being that block (anchor_n of the run's
+	 * n_rules) -- a change in a small file next to a big one leaves the
+	 * big one's sets, and so does a change in the big one. name_nth
+	 * tells apart entries of one chain with the same name_hash. */
+	const struct pc_rule *anchor, *anchor_last;
+	size_t anchor_n, n_rules;
+	uint64_t name_hash;
+	uint32_t name_nth;
 };
 
 /* One zone in one direction: its ordered entries, then its policy. */
@@ -122,9 +133,11 @@ void pc_plan_free(struct pc_plan *plan);
 int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z);
 /* An entry of its own of one chain put in or taken out, in place. */
 struct pc_plan_entry_change {
-	size_t zone, from; /* entries from `from` on are new; from - 1 kept its sets */
+	/* Entries [from, to) are made again; from - 1 kept its sets, and so
+	 * did those from `to` on (named as they were). */
+	size_t zone, from, to;
 	int dir;
-	const struct pc_rule **old_firsts; /* the first rules of the old entries from `from` on */
+	const struct pc_rule **old_firsts; /* the first rules of the old entries made again */
 	size_t n_old;
 	/* To undo: the entries replaced, and where and how many came. */
 	struct pc_plan_entry *saved;
@@ -135,22 +148,21 @@ struct pc_plan_entry_change {
 	 * sets gain the segments saved[0] (its first part) did not have. */
 	bool cut, join;
 };
-/*
- * Rule r, in its place in the configuration, as an entry of its own of
- * zone z's chain in direction dir, as pc_plan_build makes it: between two
- * runs, or inside a port run that it cuts in two (ch->cut). 0 with ch
- * filled, -EOPNOTSUPP when it would not be one (a run it merges with next
- * to it, ahead of every entry, inside another run), -ENOMEM (nothing
- * changed).
- */
 /* The entry from which pc_plan_entry_insert (or _delete, remove) of r
  * would make the chain's entries again, before it does. */
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			  bool remove);
+/*
+ * Rule r, in its place in the configuration, as an entry of its own of
+ * zone z's chain in direction dir, as pc_plan_build makes it: between two
+ * runs (or ahead of them), or inside a port run that it cuts in two. 0
+ * with ch filled, -EOPNOTSUPP when it would not be one (a run it merges
+ * with next to it, inside an address run), -ENOMEM (nothing changed).
+ */
 int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch);
-/* The entry that is r alone taken away (not the first, not between two
- * runs that would join). Same returns. */
+/* The entry that is r alone taken away (not between two address runs
+ * that would join). Same returns. */
 int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch);
 /* The change taken back; and its record freed once it stays. */

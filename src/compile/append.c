@@ -143,6 +143,8 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 
 				rule_ptr_shift(&e->first, first, end, delta);
 				rule_ptr_shift(&e->last, first, end, delta);
+				rule_ptr_shift(&e->anchor, first, end, delta);
+				rule_ptr_shift(&e->anchor_last, first, end, delta);
 				if (!moved)
 					continue;
 				for (size_t k = 0; k < e->n_ports; k++)
@@ -305,8 +307,9 @@ static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
 	ssize_t obj;
 	int r;
 
-	entry_set_name(name, sizeof(name), dir, plan->zones[z].zone->name, entry,
-		       port_map_suffix(port_kind(p)));
+	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name,
+			   &plan->zones[z].dir[dir].entries[entry]);
+	strncat(name, port_map_suffix(port_kind(p)), sizeof(name) - strlen(name) - 1);
 	obj = ruleset_set_find(rs, name);
 	if (obj < 0)
 		return -EOPNOTSUPP; /* a map the run does not have: a new set */
@@ -471,6 +474,7 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		const struct pc_plan_chain *c;
 		struct pc_edit_head *h;
 		struct run_place run;
+		struct run_count count;
 
 		if (z < 0) {
 			ret = -EOPNOTSUPP;
@@ -479,6 +483,12 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		c = &plan->zones[z].dir[r->dir];
 		ret = remove ? run_place_remove(plan, c, (size_t)z, r->dir, r, &run)
 			     : run_place_insert(c, r, &run);
+		/* Named otherwise, its sets would go, with their counters. */
+		if (ret >= 0)
+			ret = run_edit_keeps_name(plan, (size_t)z, r->dir, &c->entries[run.entry],
+						  r, remove, &count);
+		if (ret == 0)
+			ret = -EOPNOTSUPP;
 		if (ret >= 0)
 			ret = chain_edit(out, plan, rs, (size_t)z, r->dir, &run, r, remove, &own);
 		if (ret >= 0 && ranges_emptied(out, &c->entries[run.entry], (size_t)z, r->dir,
@@ -490,7 +500,10 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		if (h)
 			*h = (struct pc_edit_head){ .zone = (size_t)z, .dir = r->dir,
 						    .entry = run.entry, .first = run.first,
-						    .last = run.last };
+						    .last = run.last, .anchor = count.anchor,
+						    .anchor_last = count.anchor_last,
+						    .anchor_n = count.anchor_n,
+						    .n_rules = count.n_rules };
 	}
 	spans_free(&own);
 	if (ret < 0)
@@ -549,6 +562,10 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 				rs->objs[k].rule = h->first;
 		e->first = h->first;
 		e->last = h->last;
+		e->anchor = h->anchor;
+		e->anchor_last = h->anchor_last;
+		e->anchor_n = h->anchor_n;
+		e->n_rules = h->n_rules;
 	}
 	/* A libnftnl set cannot lose an element: a set that lost some is
 	 * made again when next read (pc_ruleset_sync); others take the new. */
@@ -612,8 +629,9 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 	if (!ch->cut && !ch->join)
 		return 0;
 	for (int kind = 0; kind < PORT_KINDS; kind++) {
-		entry_set_name(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
-			       ch->from - 1, port_map_suffix(kind));
+		pc_plan_entry_base(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
+				   now);
+		strncat(name, port_map_suffix(kind), sizeof(name) - strlen(name) - 1);
 		objs[kind] = ruleset_set_find(rs, name);
 	}
 	ed = calloc(1, sizeof(*ed));

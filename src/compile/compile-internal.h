@@ -47,12 +47,22 @@ int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_span
  * dropped), appended to out (width set from in). 0 or -ENOMEM. */
 int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);
 /*
- * How the lowering names the sets of an entry: DIR_ZONE_ENTRY and a
+ * How the lowering names the sets of an entry: its base (DIR_ZONE_ and
+ * the kind and hash of what it is named by, see pc_plan_entry) and a
  * suffix, "_ports"/"_ranges" for a port map, "_src4", "_src4_ranges" and
  * the like for an address map. The in-place changes find them by it.
  */
-void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
-		    const char *suffix);
+void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
+			const struct pc_plan_entry *e);
+/* A port run with r put in or taken out (in place): 1 if it keeps its
+ * name, with its new counts in out; 0 if it would be named otherwise. */
+struct run_count {
+	const struct pc_rule *anchor, *anchor_last;
+	size_t anchor_n, n_rules;
+};
+int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
+			const struct pc_plan_entry *e, const struct pc_rule *r, bool remove,
+			struct run_count *out);
 /* A run's port segments go in four sets by kind: exact ports or ranges,
  * and a verdict map or (rejected ports) a plain set. */
 #define PORT_KIND_RANGES 1

@@ -76,71 +76,6 @@ static bool published_obey(const struct lower *l)
 	return l->plan->cfg->settings.published == PC_PUBLISHED_OBEY;
 }
 
-void entry_set_name(char *buf, size_t size, int dir, const char *zone, size_t entry,
-		    const char *suffix)
-{
-	snprintf(buf, size, "%s_%s_%zu%s", dir_names[dir], zone, entry, suffix);
-}
-
-/* The entries of a chain that are a rule of their own, by the hash of
- * their rule's text: the order of those hashes, and how many entries before
- * each have the same hash (the same rule written twice). */
-struct rule_name {
-	uint64_t hash;
-	size_t entry, nth;
-};
-
-static uint64_t text_hash64(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
-static int rule_name_cmp(const void *a, const void *b)
-{
-	const struct rule_name *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return (x->entry > y->entry) - (x->entry < y->entry);
-}
-
-/* Every entry's base name, "in_public_3" for a run (by its place) and
- * "in_public_r<hash>" for a rule of its own (by its text): an entry that
- * comes or goes before such a rule leaves its sets -- a limit's meters,
- * with what they counted -- as they are. names: n_entries of NAME_MAX_LEN. */
-static int entry_bases(const struct pc_plan_chain *c, int dir, const char *zone, char (*names)[NAME_MAX_LEN])
-{
-	_cleanup_free_ struct rule_name *v = calloc(c->n_entries + 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t e = 0; e < c->n_entries; e++) {
-		if (c->entries[e].kind != PC_ENTRY_RULE) {
-			entry_set_name(names[e], NAME_MAX_LEN, dir, zone, e, "");
-			continue;
-		}
-		v[n++] = (struct rule_name){ .hash = text_hash64(c->entries[e].first->text),
-					     .entry = e };
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), rule_name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		v[i].nth = i > 0 && v[i - 1].hash == v[i].hash ? v[i - 1].nth + 1 : 0;
-		if (v[i].nth)
-			snprintf(names[v[i].entry], NAME_MAX_LEN, "%s_%s_r%016llxd%zu", dir_names[dir],
-				 zone, (unsigned long long)v[i].hash, v[i].nth);
-		else
-			snprintf(names[v[i].entry], NAME_MAX_LEN, "%s_%s_r%016llx", dir_names[dir],
-				 zone, (unsigned long long)v[i].hash);
-	}
-	return 0;
-}
-
 int port_kind(const struct pc_plan_port *p)
 {
 	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
@@ -1943,12 +1878,11 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	ret = r ? rule_add_jump(r, preamble_chains[dir]) : -ENOMEM;
 	if (ret >= 0 && dir == PC_DIR_FWD && published_obey(l))
 		ret = published_jump_lower(l, chain, z);
-	bases = ret < 0 ? NULL : calloc(c->n_entries + 1, sizeof(*bases));
-	if (ret >= 0)
-		ret = bases ? entry_bases(c, dir, l->plan->zones[z].zone->name, bases) : -ENOMEM;
 	for (size_t i = 0; ret >= 0 && i < c->n_entries; i++) {
 		const struct pc_plan_entry *e = &c->entries[i];
-		const char *base = bases[i];
+		char base[NAME_MAX_LEN];
+
+		pc_plan_entry_base(base, sizeof(base), dir, l->zone->name, e);
 
 		l->rule = e->first;
 		switch (e->kind) {
@@ -2164,52 +2098,46 @@ static int elem_uncount(struct nftnl_set_elem *e, void *data)
 	return 0;
 }
 
-/* The entry number in a set's name of zone chain prefix pre ("in_public_"),
- * or -1 for another set. */
-static ssize_t set_entry_number(const char *name, const char *pre, size_t n_pre)
+static int ptr_cmp(const void *a, const void *b)
 {
-	char *end;
-	unsigned long v;
+	const void *const *x = a, *const *y = b;
 
-	if (strncmp(name, pre, n_pre) || !isdigit((unsigned char)name[n_pre]))
-		return -1;
-	v = strtoul(name + n_pre, &end, 10);
-	return *end == '_' ? (ssize_t)v : -1;
+	return ((uintptr_t)*x > (uintptr_t)*y) - ((uintptr_t)*x < (uintptr_t)*y);
 }
 
-/* A set of a rule that is an entry of its own (named by its text, see
- * entry_bases) among the old entries made again: told by its rule. */
-static bool set_of_rule_entry(const struct pc_nft_object *o, const char *pre, size_t n_pre,
-			      const struct pc_rule *const *old_firsts, size_t n_old)
+/* Whether o is an object of one of the old entries made again (sorted
+ * by address): told by the entry's first rule, whatever its name. */
+static bool object_of(const struct pc_nft_object *o, const struct pc_zone *zone,
+		      const struct pc_rule **firsts, size_t n)
 {
-	const char *name = nftnl_set_get_str(o->obj, NFTNL_SET_NAME);
-
-	if (strncmp(name, pre, n_pre) || name[n_pre] != 'r')
-		return false;
-	for (size_t e = 0; e < n_old; e++)
-		if (o->rule == old_firsts[e])
-			return true;
-	return false;
+	return o->rule && o->zone == zone && bsearch(&o->rule, firsts, n, sizeof(*firsts), ptr_cmp);
 }
 
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
-			    int dir, size_t from, const struct pc_rule *const *old_firsts,
-			    size_t n_old, struct pc_ruleset **out)
+			    int dir, size_t from, size_t to,
+			    const struct pc_rule *const *old_firsts, size_t n_old,
+			    struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan };
-	_cleanup_free_ char(*bases)[NAME_MAX_LEN] = NULL;
-	char pre[NAME_MAX_LEN];
+	_cleanup_free_ const struct pc_rule **firsts = calloc(n_old + 1, sizeof(*firsts));
 	struct pc_ruleset *rs = NULL;
-	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0, n_pre;
+	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0;
+	const struct pc_rule *head_first;
 	uint32_t max_id = 0;
 	const char *pub;
 	int ret = 0;
 
-	if (from == 0 || from > c->n_entries)
-		return -EOPNOTSUPP; /* after the zone's head: not told apart from its tail */
+	/* From the first entry on: the new rules go where the first old one
+	 * made again, or the first kept, began. */
+	head_first = from > 0		 ? NULL
+		     : n_old		 ? old_firsts[0]
+		     : to < c->n_entries ? c->entries[to].first
+					 : NULL;
+	if (to < from || to > c->n_entries || (from == 0 && !head_first))
+		return -EOPNOTSUPP;
 	/* A named set's kernel sets are made once for all its rules. */
-	for (size_t e = from; e < c->n_entries; e++)
+	for (size_t e = from; e < to; e++)
 		for (const struct pc_rule *r = c->entries[e].first;
 		     (uintptr_t)r <= (uintptr_t)c->entries[e].last; r++)
 			if (r->from_set_name.name || r->to_set_name.name)
@@ -2238,21 +2166,32 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	if (ret >= 0 && dir == PC_DIR_IN && published_obey(&l))
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
-	entry_set_name(pre, sizeof(pre), dir, l.zone->name, 0, "");
-	n_pre = strlen(pre) - 1; /* "in_public_" */
-	/* The new rules go after entry from - 1's: before the chain's tail. */
+	if (!firsts)
+		ret = -ENOMEM;
+	else if (n_old)
+		memcpy(firsts, old_firsts, n_old * sizeof(*firsts));
+	if (n_old > 1)
+		qsort(firsts, n_old, sizeof(*firsts), ptr_cmp);
+	/* The new rules go after entry from - 1's: before the chain's tail;
+	 * or, from the first entry, where the old first entry's began: after
+	 * the chain's head. */
 	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++)
-		if (entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
-				   c->entries[from - 1].first))
+		if (from > 0 && entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
+					       c->entries[from - 1].first))
 			after = i;
+		else if (from == 0 && i > 0 &&
+			 entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
+					head_first)) {
+			after = i - 1;
+			break;
+		}
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
-	bases = ret < 0 ? NULL : calloc(c->n_entries + 1, sizeof(*bases));
-	if (ret >= 0)
-		ret = bases ? entry_bases(c, dir, l.zone->name, bases) : -ENOMEM;
-	for (size_t e = from; ret >= 0 && e < c->n_entries; e++) {
+	for (size_t e = from; ret >= 0 && e < to; e++) {
 		const struct pc_plan_entry *pe = &c->entries[e];
-		const char *base = bases[e];
+		char base[NAME_MAX_LEN];
+
+		pc_plan_entry_base(base, sizeof(base), dir, l.zone->name, pe);
 
 		l.rule = pe->first;
 		switch (pe->kind) {
@@ -2279,11 +2218,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		bool gone = false;
 
 		if (o->kind == PC_NFT_SET)
-			gone = set_entry_number(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), pre,
-						n_pre) >= (ssize_t)from ||
-			       set_of_rule_entry(o, pre, n_pre, old_firsts, n_old);
-		for (size_t e = 0; !gone && e < n_old; e++)
-			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, old_firsts[e]);
+			gone = object_of(o, l.zone, firsts, n_old);
+		else if (object_of(o, l.zone, firsts, n_old))
+			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, o->rule);
 		if (gone && o->stale) {
 			ret = -EINVAL; /* compared by the difference: made whole first */
 		} else if (gone) {

@@ -186,6 +186,219 @@ static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const 
 	return 0;
 }
 
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (s = s ? s : ""; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool same_file(const struct pc_rule *a, const struct pc_rule *b)
+{
+	return a->loc.file == b->loc.file ||
+	       (a->loc.file && b->loc.file && streq(a->loc.file, b->loc.file));
+}
+
+/* A block of one file's rules longer than this names its run when it is
+ * the longest; below it, the first block does. */
+#define BLOCK_NAMES_RUN 64
+
+/* A run's anchor from its rules in chain order: the first rule of the
+ * longest block of one file's rules (the last of equals) if it is longer
+ * than BLOCK_NAMES_RUN, else of the first block. The run is named by that
+ * block's file: rules that come and go in it or in smaller files leave the
+ * name, and only a big file's growth or shrinking past the threshold or
+ * another's renames a small run. */
+static void run_anchor_set(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+{
+	size_t best = 0, best_n = 0, first_n;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && same_file(rules[j], rules[i]); j++)
+			;
+		if (j - i >= best_n) {
+			best = i;
+			best_n = j - i;
+		}
+	}
+	if (best_n <= BLOCK_NAMES_RUN) {
+		for (first_n = 1; first_n < n && same_file(rules[first_n], rules[0]); first_n++)
+			;
+		best = 0;
+		best_n = first_n;
+	}
+	e->anchor = rules[best];
+	e->anchor_last = rules[best + best_n - 1];
+	e->anchor_n = best_n;
+	e->n_rules = n;
+	e->name_hash = text_hash(e->anchor->loc.file);
+}
+
+static const struct pc_rule *chain_prev(const struct pc_plan *plan, size_t z, int dir,
+					const struct pc_rule *p, const struct pc_rule *lo)
+{
+	for (const struct pc_rule *q = p - 1; (uintptr_t)q >= (uintptr_t)lo; q--)
+		if (rule_in_chain(plan, q, z, dir))
+			return q;
+	return NULL;
+}
+
+static const struct pc_rule *chain_next(const struct pc_plan *plan, size_t z, int dir,
+					const struct pc_rule *p, const struct pc_rule *hi)
+{
+	for (const struct pc_rule *q = p + 1; (uintptr_t)q <= (uintptr_t)hi; q++)
+		if (rule_in_chain(plan, q, z, dir))
+			return q;
+	return NULL;
+}
+
+/* The anchor of the chain's rules in [first, last] but skip, walked. */
+static int run_anchor_walk(const struct pc_plan *plan, size_t z, int dir,
+			   const struct pc_rule *first, const struct pc_rule *last,
+			   const struct pc_rule *skip, struct pc_plan_entry *e)
+{
+	_cleanup_free_ const struct pc_rule **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (const struct pc_rule *p = first; (uintptr_t)p <= (uintptr_t)last; p++) {
+		const struct pc_rule **slot;
+
+		if (p == skip || !rule_in_chain(plan, p, z, dir))
+			continue;
+		slot = PC_ARRAY_PUSH(v, n, cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = p;
+	}
+	if (!n)
+		return -EOPNOTSUPP;
+	run_anchor_set(e, v, n);
+	return 0;
+}
+
+static int name_order(const void *a, const void *b)
+{
+	const struct pc_plan_entry *const *x = a, *const *y = b;
+
+	if ((*x)->kind != (*y)->kind)
+		return (*x)->kind < (*y)->kind ? -1 : 1;
+	if ((*x)->name_hash != (*y)->name_hash)
+		return (*x)->name_hash < (*y)->name_hash ? -1 : 1;
+	return (*x > *y) - (*x < *y);
+}
+
+/* name_nth of every entry: how many before it have its kind and hash. */
+static void chain_names(struct pc_plan_chain *c)
+{
+	_cleanup_free_ struct pc_plan_entry **v = calloc(c->n_entries + 1, sizeof(*v));
+
+	if (!v) {
+		/* Out of memory, and perhaps undoing a change: the slow way. */
+		for (size_t e = 0; e < c->n_entries; e++) {
+			struct pc_plan_entry *x = &c->entries[e];
+
+			x->name_nth = 0;
+			for (size_t i = 0; i < e; i++)
+				x->name_nth += c->entries[i].kind == x->kind &&
+					       c->entries[i].name_hash == x->name_hash;
+		}
+		return;
+	}
+	for (size_t e = 0; e < c->n_entries; e++)
+		v[e] = &c->entries[e];
+	if (c->n_entries > 1)
+		qsort(v, c->n_entries, sizeof(*v), name_order);
+	for (size_t i = 0; i < c->n_entries; i++)
+		v[i]->name_nth = i > 0 && v[i - 1]->kind == v[i]->kind &&
+						 v[i - 1]->name_hash == v[i]->name_hash
+					 ? v[i - 1]->name_nth + 1
+					 : 0;
+}
+
+/* Rules of r's file next to r among the chain's in [lo, hi], r not counted. */
+static size_t block_around(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
+			   const struct pc_rule *lo, const struct pc_rule *hi)
+{
+	size_t n = 0;
+
+	for (const struct pc_rule *q = chain_prev(plan, z, dir, r, lo); q && same_file(q, r);
+	     q = chain_prev(plan, z, dir, q, lo))
+		n++;
+	for (const struct pc_rule *q = chain_next(plan, z, dir, r, hi); q && same_file(q, r);
+	     q = chain_next(plan, z, dir, q, hi))
+		n++;
+	return n;
+}
+
+int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
+			const struct pc_plan_entry *e, const struct pc_rule *r, bool remove,
+			struct run_count *out)
+{
+	const struct pc_rule *prev = chain_prev(plan, z, dir, r, e->first);
+	const struct pc_rule *next = chain_next(plan, z, dir, r, e->last);
+	size_t others = e->n_rules - e->anchor_n, n;
+	bool longest = e->anchor_n > BLOCK_NAMES_RUN; /* else the first block names it */
+	bool in_block = same_file(r, e->anchor) && (uintptr_t)r >= (uintptr_t)e->anchor &&
+			(uintptr_t)r <= (uintptr_t)e->anchor_last;
+
+	*out = (struct run_count){ .anchor = e->anchor, .anchor_last = e->anchor_last,
+				   .anchor_n = e->anchor_n,
+				   .n_rules = remove ? e->n_rules - 1 : e->n_rules + 1 };
+	/* Two blocks of one file become one, or one becomes two. */
+	if (prev && next && same_file(prev, next) && !same_file(prev, r))
+		return 0;
+	if (remove) {
+		if (!in_block)
+			return 1; /* another block shrinks */
+		/* The naming block shrinks: it must stay the one that names
+		 * the run (or the run is made again, to tell). */
+		if (e->anchor_n == 1 ||
+		    (longest && (e->anchor_n - 1 <= others || e->anchor_n - 1 <= BLOCK_NAMES_RUN)))
+			return 0;
+		out->anchor_n--;
+		if (r == e->anchor)
+			out->anchor = next;
+		if (r == e->anchor_last)
+			out->anchor_last = prev;
+		return 1;
+	}
+	if (same_file(r, e->anchor) &&
+	    (in_block || prev == e->anchor_last || next == e->anchor)) {
+		out->anchor_n++;
+		if (next == e->anchor)
+			out->anchor = r;
+		if (prev == e->anchor_last)
+			out->anchor_last = r;
+		return 1;
+	}
+	if (!longest && next == e->first)
+		return 0; /* a new first block */
+	/* Another block grows: too short to name the run, it leaves it. */
+	if (others + 1 <= BLOCK_NAMES_RUN || (longest && others + 1 < e->anchor_n))
+		return 1;
+	n = block_around(plan, z, dir, r, e->first, e->last) + 1;
+	if (!longest)
+		return n <= BLOCK_NAMES_RUN;
+	return !(n > e->anchor_n || (n == e->anchor_n && (uintptr_t)r > (uintptr_t)e->anchor));
+}
+
+void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
+			const struct pc_plan_entry *e)
+{
+	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',
+				      [PC_ENTRY_RULE] = 'r' };
+	static const char *const dirs[PC_N_DIRS] = { "in", "out", "fwd" };
+
+	if (e->name_nth)
+		snprintf(buf, size, "%s_%s_%c%016llxd%u", dirs[dir], zone, kinds[e->kind],
+			 (unsigned long long)e->name_hash, e->name_nth);
+	else
+		snprintf(buf, size, "%s_%s_%c%016llx", dirs[dir], zone, kinds[e->kind],
+			 (unsigned long long)e->name_hash);
+}
+
 static struct pc_plan_entry *chain_push(struct pc_plan_chain *c, enum pc_entry_kind kind,
 					const struct pc_rule *first, const struct pc_rule *last)
 {
@@ -213,16 +426,25 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			while (j < n && rule_is_port_only(rules[j]))
 				j++;
 			e = chain_push(c, PC_ENTRY_PORTS, rules[i], rules[j - 1]);
+			if (e)
+				run_anchor_set(e, rules + i, j - i);
 			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
 		} else if (side != 0) {
 			while (j < n && rule_addr_side(rules[j]) == side)
 				j++;
 			e = chain_push(c, PC_ENTRY_ADDRS, rules[i], rules[j - 1]);
-			if (e)
+			if (e) {
 				e->match_dst = side == 2;
+				run_anchor_set(e, rules + i, j - i);
+			}
 			r = e ? entry_add_addrs(e, rules + i, j - i) : -ENOMEM;
 		} else {
-			r = chain_push(c, PC_ENTRY_RULE, rules[i], rules[i]) ? 0 : -ENOMEM;
+			e = chain_push(c, PC_ENTRY_RULE, rules[i], rules[i]);
+			if (e) {
+				run_anchor_set(e, rules + i, 1);
+				e->name_hash = text_hash(rules[i]->text);
+			}
+			r = e ? 0 : -ENOMEM;
 		}
 		if (r < 0)
 			return r;
@@ -275,15 +497,17 @@ static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_en
 }
 
 /* Entries [lo, hi) of the chain replaced by into's, the old ones kept in
- * ch to undo with; ch->old_firsts: the old entries from ch->from on. */
+ * ch to undo with; ch->old_firsts: the old entries made again. */
 static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 			   struct pc_plan_chain *into, struct pc_plan_entry_change *ch)
 {
-	size_t n = c->n_entries - (hi - lo) + into->n_entries;
+	size_t n = c->n_entries - (hi - lo) + into->n_entries, n_after = c->n_entries - hi;
+	size_t later = lo + into->n_entries;
+	_cleanup_free_ uint32_t *nth = calloc(n_after + 1, sizeof(*nth));
 
-	ch->old_firsts = calloc(c->n_entries - ch->from + 1, sizeof(*ch->old_firsts));
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
-	if (!ch->old_firsts || !ch->saved)
+	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
+	if (!nth || !ch->saved || !ch->old_firsts)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -293,19 +517,31 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 		c->entries = v;
 		c->cap_entries = n;
 	}
-	for (size_t e = ch->from; e < c->n_entries; e++)
-		ch->old_firsts[ch->n_old++] = c->entries[e].first;
+	for (size_t e = hi; e < c->n_entries; e++)
+		nth[e - hi] = c->entries[e].name_nth;
 	memcpy(ch->saved, &c->entries[lo], (hi - lo) * sizeof(*ch->saved));
 	ch->n_saved = hi - lo;
-	memmove(&c->entries[lo + into->n_entries], &c->entries[hi],
-		(c->n_entries - hi) * sizeof(*c->entries));
+	memmove(&c->entries[later], &c->entries[hi], n_after * sizeof(*c->entries));
 	if (into->n_entries)
 		memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
 	c->n_entries = n;
+	chain_names(c);
 	ch->at = lo;
 	ch->n_new = into->n_entries;
 	free(into->entries);
 	*into = (struct pc_plan_chain){ 0 };
+	/* The later entries are made again only as far as one is named
+	 * otherwise now (the same name came or went before it). */
+	ch->to = later > ch->from ? later : ch->from;
+	for (size_t i = 0; i < n_after; i++)
+		if (c->entries[later + i].name_nth != nth[i])
+			ch->to = later + i + 1;
+	/* The old entries made again: the saved ones from `from` on (the
+	 * first part of a cut keeps its own), then the later ones to `to`. */
+	for (size_t e = ch->from > lo ? ch->from - lo : 0; e < ch->n_saved; e++)
+		ch->old_firsts[ch->n_old++] = ch->saved[e].first;
+	for (size_t e = later; e < ch->to; e++)
+		ch->old_firsts[ch->n_old++] = c->entries[e].first;
 	return 0;
 }
 
@@ -341,7 +577,7 @@ static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_
  * did not decide; the second from its rules, O(them).
  */
 static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, size_t z, int dir,
-		     const struct pc_rule *r, struct pc_plan_chain *into)
+		     const struct pc_rule *r, bool keeps, struct pc_plan_chain *into)
 {
 	const struct pc_plan_entry *e = &c->entries[k];
 	_cleanup_free_ const struct pc_rule **after = NULL;
@@ -368,6 +604,10 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 	head = chain_push(into, PC_ENTRY_PORTS, e->first, last);
 	if (!head)
 		return -ENOMEM;
+	*head = (struct pc_plan_entry){ .kind = PC_ENTRY_PORTS, .first = e->first, .last = last };
+	ret = run_anchor_walk(plan, z, dir, e->first, last, NULL, head);
+	if (ret < 0)
+		return ret;
 	for (size_t i = 0; i < e->n_ports; i++) {
 		struct pc_plan_port *p;
 
@@ -379,12 +619,34 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 		*p = e->ports[i];
 	}
 	/* A range map the first part no longer needs would go: not in place. */
-	if (!port_kinds_kept(e, head))
+	if (keeps && !port_kinds_kept(e, head))
 		return -EOPNOTSUPP;
 	ret = chain_build(into, &r, 1);
 	if (ret >= 0)
 		ret = chain_build(into, after, n_after);
 	return ret < 0 ? ret : into->n_entries == 3 ? 0 : -EOPNOTSUPP;
+}
+
+/* Whether the first part of run e, cut in two by r, keeps its name, and
+ * so its sets (entry_cut): 1, 0, or -errno. */
+static int cut_keeps_first(const struct pc_plan *plan, size_t z, int dir,
+			   const struct pc_plan_entry *e, const struct pc_rule *r)
+{
+	struct pc_plan_entry head = { 0 };
+	int ret = run_anchor_walk(plan, z, dir, e->first, r - 1, NULL, &head);
+
+	return ret < 0 ? ret : head.name_hash == e->name_hash;
+}
+
+/* Whether port runs a and b, joined when r between them goes, keep a's
+ * name (entries_join): 1, 0, or -errno. */
+static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
+			    const struct pc_plan_entry *a, const struct pc_plan_entry *b,
+			    const struct pc_rule *r, struct pc_plan_entry *joined)
+{
+	int ret = run_anchor_walk(plan, z, dir, a->first, b->last, r, joined);
+
+	return ret < 0 ? ret : joined->name_hash == a->name_hash;
 }
 
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
@@ -394,15 +656,26 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 	size_t k = 0;
 
 	if (remove) {
+		struct pc_plan_entry joined = { 0 };
+
 		while (k < c->n_entries && c->entries[k].first != r)
 			k++;
+		/* Two runs joined under the second's name: both made again. */
+		if (k > 0 && k + 1 < c->n_entries &&
+		    entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
+		    c->entries[k - 1].kind == PC_ENTRY_PORTS &&
+		    join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
+				     &joined) == 0)
+			k--;
 		return k;
 	}
 	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
 		k++;
-	/* Inside a port run: that run keeps its entry (entry_cut). */
+	/* Inside a port run: that run keeps its entry (entry_cut) if its
+	 * first part keeps its name. */
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
-	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k]))
+	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k]) &&
+	    cut_keeps_first(plan, z, dir, &c->entries[k], r) != 0)
 		k++;
 	return k;
 }
@@ -423,9 +696,16 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	/* Inside a port run: it cuts it in two. */
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
 	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k])) {
-		ch->from = k + 1;
-		ch->cut = true;
-		ret = entry_cut(plan, c, k, z, dir, r, &into);
+		ret = cut_keeps_first(plan, z, dir, &c->entries[k], r);
+		if (ret < 0)
+			return ret;
+		/* The first part keeps the run's sets, which lose the rest's
+		 * segments; or (the run's name goes with the rest) all three
+		 * are made again, and the rest's sets differ by what they
+		 * lose. */
+		ch->from = ret ? k + 1 : k;
+		ch->cut = ret;
+		ret = entry_cut(plan, c, k, z, dir, r, ch->cut, &into);
 		if (ret >= 0)
 			ret = entries_replace(c, k, k + 1, &into, ch);
 		if (ret < 0) {
@@ -436,8 +716,8 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	}
 	/* Between two runs, and of neither (another run it would cut in
 	 * two: not in place). */
-	if (k == 0 || (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
-	    merges_with(r, &c->entries[k - 1]) ||
+	if ((k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
+	    (k > 0 && merges_with(r, &c->entries[k - 1])) ||
 	    merges_with(r, k < c->n_entries ? &c->entries[k] : NULL))
 		return -EOPNOTSUPP;
 	ch->from = k;
@@ -501,13 +781,17 @@ static int port_order(const void *x, const void *y)
  * run: a's segments (its rules come first) and what b decided of the rest,
  * as a full compile of both runs' rules cuts it. */
 static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
-			struct pc_plan_chain *into)
+			const struct pc_plan_entry *named, struct pc_plan_chain *into)
 {
 	struct pc_plan_entry *e = chain_push(into, PC_ENTRY_PORTS, a->first, b->last);
 	int ret;
 
 	if (!e)
 		return -ENOMEM;
+	*e = (struct pc_plan_entry){ .kind = PC_ENTRY_PORTS, .first = a->first, .last = b->last,
+				     .anchor = named->anchor, .anchor_last = named->anchor_last,
+				     .anchor_n = named->anchor_n, .n_rules = named->n_rules,
+				     .name_hash = named->name_hash };
 	e->ports = malloc((a->n_ports ? a->n_ports : 1) * sizeof(*e->ports));
 	if (!e->ports)
 		return -ENOMEM;
@@ -524,7 +808,7 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
-	size_t k = 1;
+	size_t k = 0;
 	int ret = 0;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -535,12 +819,21 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	if (k >= c->n_entries || c->entries[k].last != r)
 		return -EOPNOTSUPP;
 	/* Its neighbours become one run: port runs are joined in place. */
-	if (k + 1 < c->n_entries && entries_merge(&c->entries[k - 1], &c->entries[k + 1])) {
+	if (k > 0 && k + 1 < c->n_entries &&
+	    entries_merge(&c->entries[k - 1], &c->entries[k + 1])) {
+		struct pc_plan_entry joined = { 0 };
+
 		if (c->entries[k - 1].kind != PC_ENTRY_PORTS)
 			return -EOPNOTSUPP;
-		ch->from = k;
-		ch->join = true;
-		ret = entries_join(&c->entries[k - 1], &c->entries[k + 1], &into);
+		ret = join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
+				       &joined);
+		if (ret < 0)
+			return ret;
+		/* Under the first's name its sets gain the second's segments;
+		 * under the second's, the joined run is made again. */
+		ch->from = ret ? k : k - 1;
+		ch->join = ret;
+		ret = entries_join(&c->entries[k - 1], &c->entries[k + 1], &joined, &into);
 		if (ret >= 0)
 			ret = entries_replace(c, k - 1, k + 2, &into, ch);
 		if (ret < 0) {
@@ -581,6 +874,7 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 		(c->n_entries - ch->at - ch->n_new) * sizeof(*c->entries));
 	memcpy(&c->entries[ch->at], ch->saved, ch->n_saved * sizeof(*c->entries));
 	c->n_entries = c->n_entries - ch->n_new + ch->n_saved;
+	chain_names(c);
 	free(TAKE_PTR(ch->saved));
 	ch->n_saved = 0;
 	pc_plan_entry_change_free(ch);
@@ -730,6 +1024,7 @@ static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_d
 			const struct rule_lists *l = &lists[z * PC_N_DIRS + dir];
 
 			r = chain_build(&plan->zones[z].dir[dir], l->v, l->n);
+			chain_names(&plan->zones[z].dir[dir]);
 			if (r < 0)
 				return r;
 		}

@@ -437,7 +437,7 @@ static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule
 	if (r < 0)
 		return r;
 	ec->changed = true;
-	r = pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from,
+	r = pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from, ch->to,
 				    ch->old_firsts, ch->n_old, &ec->rs);
 	return r < 0 ? r : pc_ruleset_runs_edit(ec->rs, a->plan, ch);
 }

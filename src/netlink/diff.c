@@ -1,6 +1,7 @@
 /* Comparing objects of two rulesets by what the kernel would hold, and the
  * element deletes and adds that turn one set into another. */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,16 +371,39 @@ static int elem_counter_cb(struct nftnl_expr *e, void *data)
 
 /* --- counters carried from elements that go to like ones that come --- */
 
+/* The length of an entry's name part at p ('_' and what follows), else
+ * 0: digits (by its place), or a kind letter and 16 hex digits with
+ * perhaps 'd' and digits (by what it is named by, pc_plan_entry_base). */
+static size_t entry_part(const char *p)
+{
+	size_t n = 1;
+
+	if (*p != '_')
+		return 0;
+	if (p[1] == 'p' || p[1] == 'a' || p[1] == 'r') {
+		for (n = 2; n < 18 && isxdigit((unsigned char)p[n]); n++)
+			;
+		if (n < 18)
+			return 0;
+		if (p[n] == 'd' && isdigit((unsigned char)p[n + 1]))
+			for (n++; isdigit((unsigned char)p[n]); n++)
+				;
+	} else {
+		while (isdigit((unsigned char)p[n]))
+			n++;
+		if (n == 1)
+			return 0;
+	}
+	return p[n] == '_' || !p[n] ? n - 1 : 0;
+}
+
 void name_shape(const char *name, struct pc_strbuf *out)
 {
 	out->len = 0;
 	for (const char *p = name; *p;) {
-		size_t digits = 0;
+		size_t digits = entry_part(p);
 
-		if (*p == '_')
-			while (p[1 + digits] >= '0' && p[1 + digits] <= '9')
-				digits++;
-		if (digits && (p[1 + digits] == '_' || !p[1 + digits])) {
+		if (digits) {
 			pc_strbuf_append(out, "_#", 2);
 			p += 1 + digits;
 		} else {

@@ -20,8 +20,21 @@ table_norm() {
 		sed -e 's/ # handle [0-9]*//' \
 		    -e 's/counter packets [0-9]* bytes [0-9]*/counter/g' \
 		    -e 's/comment "[^"]*\.rules:[0-9]*"/comment "FILE:LINE"/g' \
-		    -e 's/prefix "portctl \([^ ]*\) [^ ]*\.rules:[0-9]* "/prefix "portctl \1 FILE:LINE "/g'
+		    -e 's/prefix "portctl \([^ ]*\) [^ ]*\.rules:[0-9]* "/prefix "portctl \1 FILE:LINE "/g' |
+		sed -E 's/_([pa])[0-9a-f]{16}(d[0-9]+)?_/_\1RUN_/g' |
+		python3 -c '
+import sys
+# The sets, maps and chains in name order: a reload that renames sets
+# makes them anew, after the others.
+blocks, cur = [], []
+for line in sys.stdin:
+    cur.append(line)
+    if line == "\t}\n":
+        blocks.append("".join(cur)); cur = []
+sys.stdout.write("".join(sorted(blocks)) + "".join(cur))'
 }
+# A run's maps are named by the file with most of its rules (the exported
+# file holds them all): the table is the same but for those names.
 
 
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666"

@@ -56,6 +56,35 @@ static inline struct pc_ruleset *ruleset_from_config(const struct pc_config *cfg
 	return rs;
 }
 
+/* Entries' set names made readable for tests: "_p" and 16 hex digits
+ * (and "d1" for a second of the same name) becomes "_P", "_a…" "_A" and
+ * "_r…" "_R", in place. */
+static inline char *names_unhash(char *s)
+{
+	char *w = s;
+
+	for (const char *p = s; *p;) {
+		size_t n = 2;
+
+		if (p[0] == '_' && (p[1] == 'p' || p[1] == 'a' || p[1] == 'r')) {
+			while (n < 18 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
+				n++;
+			if (n == 18 && p[n] == 'd' && p[n + 1] >= '0' && p[n + 1] <= '9')
+				for (n++; p[n] >= '0' && p[n] <= '9'; n++)
+					;
+			if (n >= 18 && (p[n] == '_' || p[n] == ' ' || p[n] == '\n' || !p[n])) {
+				*w++ = '_';
+				*w++ = (char)(p[1] - 'a' + 'A');
+				p += n;
+				continue;
+			}
+		}
+		*w++ = *p++;
+	}
+	*w = 0;
+	return s;
+}
+
 /* The printed ruleset, malloc'ed. */
 static inline char *ruleset_text(const struct pc_ruleset *rs)
 {

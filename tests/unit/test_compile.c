@@ -32,7 +32,7 @@ static struct compiled compiled_new(const char *rules)
 
 	c.cfg = config_from_text(rules);
 	c.rs = ruleset_from_config(c.cfg);
-	c.text = ruleset_text(c.rs);
+	c.text = names_unhash(ruleset_text(c.rs));
 	return c;
 }
 
@@ -122,12 +122,13 @@ START_TEST(test_print_nft)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(pc_ruleset_print_nft(f, c.rs), 0);
 	fclose(f);
+	names_unhash(text);
 	ck_assert_msg(strncmp(text, "table inet portctl {\n", 21) == 0, "%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "\tchain input {\n\t\ttype filter hook input priority 0; "
 					   "policy accept;\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta nfproto ipv4 ip saddr 192.0.2.0/24 meta l4proto "
 					   "tcp th dport 8080 counter accept comment \"intranet\"\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport vmap @in_public_0_ports\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport vmap @in_public_P_ports\n"));
 	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 22 : accept }"));
 	ck_assert_ptr_nonnull(strstr(text, "elements = { 198.51.100.0/25 : drop }"));
 	ck_assert_msg(!strstr(text, "[ payload") && !strstr(text, "[ cmp"), "%s", text);
@@ -261,8 +262,8 @@ START_TEST(test_port_map_exact_and_range)
 
 	assert_has(&c, "[ meta load l4proto => reg 1 ]\n"
 		       "  [ payload load 2b @ transport header + 2 => reg 9 ]\n"
-		       "  [ lookup reg 1 set in_public_0_ports dreg 0 ]");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_ranges dreg 0 ]");
+		       "  [ lookup reg 1 set in_public_P_ports dreg 0 ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_P_ranges dreg 0 ]");
 	/* Exact ports in a hash map with the rule's comment, ranges apart. */
 	assert_has(&c, "element 00000006 0000bb01  : accept 0 [end]  userdata = { \\x00\\x04web\\x00 }");
 	assert_has(&c, "element 00000006 0000dc05  : drop 0 [end]");
@@ -270,9 +271,9 @@ START_TEST(test_port_map_exact_and_range)
 	assert_has(&c, "element 00000006 0000dd05  - 00000006 0000d007  : accept");
 	/* Rejected ports in a plain set: the lookup's rule jumps, no element
 	 * does (the kernel would check every map for loops at each change). */
-	assert_has(&c, "in_public_0_ports_reject portctl 0\n"
+	assert_has(&c, "in_public_P_ports_reject portctl 0\n"
 		       "\telement 00000006 00007100  : 0 [end]");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_ports_reject ]\n"
+	assert_has(&c, "[ lookup reg 1 set in_public_P_ports_reject ]\n"
 		       "  [ immediate reg 0 jump -> do_reject ]");
 	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 4);
 	compiled_free(&c);
@@ -286,17 +287,18 @@ START_TEST(test_set_flags)
 
 	for (size_t i = 0; i < c.rs->n_objs; i++) {
 		const struct pc_nft_object *o = &c.rs->objs[i];
-		const char *name;
+		char name[256];
 
 		if (o->kind != PC_NFT_SET)
 			continue;
-		name = nftnl_set_get_str(o->obj, NFTNL_SET_NAME);
-		if (streq(name, "in_public_0_ports")) {
+		snprintf(name, sizeof(name), "%s", nftnl_set_get_str(o->obj, NFTNL_SET_NAME));
+		names_unhash(name);
+		if (streq(name, "in_public_P_ports")) {
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS), NFT_SET_MAP);
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_TYPE), 781);
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_LEN), 8);
 			found++;
-		} else if (streq(name, "in_public_0_ranges")) {
+		} else if (streq(name, "in_public_P_ranges")) {
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS),
 					  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_DATA_TYPE),
@@ -395,7 +397,7 @@ START_TEST(test_rule_several_sources_and_ports)
 	/* Sets per family and protocol; one rule per (family, proto) and a log rule each. */
 	assert_has(&c, "_from4 portctl 4");
 	assert_has(&c, "_tcp portctl 4");
-	assert_has(&c, "[ lookup reg 1 set in_public_r");
+	assert_has(&c, "[ lookup reg 1 set in_public_R_");
 	assert_has(&c, "_from4 ]");
 	assert_has(&c, "_tcp ]");
 	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]");
@@ -430,7 +432,7 @@ START_TEST(test_limit_meter_and_rate)
 		       "burst 6 type packets flags 0x1 ] ]\n  [ counter pkts 0 bytes 0 ]\n"
 		       "  [ immediate reg 0 drop ]");
 	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n"
-		       "  [ dynset add reg_key 1 set in_public_r");
+		       "  [ dynset add reg_key 1 set in_public_R_");
 	assert_has(&c, "[ limit rate 3/minute burst 4 type packets flags 0x0 ]\n"
 		       "  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 jump -> do_reject ]");
 	compiled_free(&c);
@@ -444,14 +446,14 @@ START_TEST(test_from_only_block)
 
 	/* A single address goes to a hash map (flags 8: map), without the
 	 * end element an interval map (0xc: map, interval) would give it. */
-	assert_has(&c, "[ lookup reg 1 set in_public_0_src4 dreg 0 ]");
-	assert_has(&c, "in_public_0_src4 portctl 8\n\telement 077100cb  : drop 0 [end]");
+	assert_has(&c, "[ lookup reg 1 set in_public_A_src4 dreg 0 ]");
+	assert_has(&c, "in_public_A_src4 portctl 8\n\telement 077100cb  : drop 0 [end]");
 	assert_lacks(&c, "element 087100cb");
-	assert_has(&c, "[ lookup reg 1 set in_public_0_src6_ranges dreg 0 ]");
-	assert_has(&c, "in_public_0_src6_ranges portctl c\n");
-	assert_lacks(&c, "set in_public_0_src6 ");
+	assert_has(&c, "[ lookup reg 1 set in_public_A_src6_ranges dreg 0 ]");
+	assert_has(&c, "in_public_A_src6_ranges portctl c\n");
+	assert_lacks(&c, "set in_public_A_src6 ");
 	assert_has(&c, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
-		       "  [ lookup reg 1 set out_public_0_dst4_ranges dreg 0 ]");
+		       "  [ lookup reg 1 set out_public_A_dst4_ranges dreg 0 ]");
 	assert_has(&c, "element 006433c6  : jump -> do_reject");
 	compiled_free(&c);
 }
@@ -617,7 +619,7 @@ static size_t rule_parse_last(struct in_place *t, const char *text)
 	char *data = strdup(text);
 
 	ck_assert_ptr_nonnull(data);
-	ck_assert_int_eq(pc_parse_buffer(t->cfg, "cli", data, strlen(text), PC_ORIGIN_CLI, &t->d),
+	ck_assert_int_eq(pc_parse_buffer(t->cfg, "test.rules", data, strlen(text), PC_ORIGIN_CLI, &t->d),
 			 0);
 	ck_assert_int_eq(pc_config_validate_rule(t->cfg, t->cfg->n_rules - 1, &t->d), 0);
 	return t->cfg->n_rules - 1;
@@ -686,6 +688,9 @@ START_TEST(test_append_heads_a_later_run)
 	ck_assert_int_eq(pc_rule_edit_commit(t.plan, t.rs, &t.ed), 0);
 	pc_rule_edit_free(&t.ed);
 	ck_assert_ptr_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[1].first, &t.cfg->rules[1]);
+	/* It heads the block of its file's rules the run is named by. */
+	ck_assert_ptr_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[1].anchor, &t.cfg->rules[1]);
+	ck_assert_uint_eq(t.plan->zones[0].dir[PC_DIR_IN].entries[1].anchor_n, 2);
 	assert_same_as_compile(t.rs, ZONES "allow 25/tcp from 10.0.0.0/8\n"
 					"allow 443/tcp comment \"new\"\n" APPEND_TAIL);
 	/* Not port-only: not a port map's change. */

@@ -28,10 +28,16 @@
 
 #define SEEDS 24
 #define STEPS 12
-#define MAX_LINES 96
+#define MAX_LINES 192
+
+/* The files the rules are in, in order: each line's file, never before
+ * the line above's (a file's rules are together, as on disk). */
+static const char *const files[] = { "10-a.rules", "90-portctl.rules", "95-b.rules" };
+#define N_FILES 3
 
 struct model {
 	char *lines[MAX_LINES];
+	unsigned file[MAX_LINES];
 	size_t n;
 	/* Zone edits: lan's interface, dmz's source, lan's inbound policy. */
 	unsigned lan_if, dmz_src, lan_policy;
@@ -112,16 +118,52 @@ static char *model_text(const struct model *m)
 	fprintf(f, "zone lan interface eth%u policy in %s\n", 1 + m->lan_if,
 		policies[m->lan_policy]);
 	fprintf(f, "zone dmz source 10.%u.0.0/16\n", 100 + m->dmz_src);
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->file[i] != (i ? m->file[i - 1] : 0))
+			fprintf(f, "# %s\n", files[m->file[i]]);
 		fprintf(f, "%s\n", m->lines[i]);
+	}
 	fclose(f);
 	return buf;
 }
 
+/* The model's configuration: the zones and rules of files[0], then the
+ * other files' rules, each parsed as its file. */
 static struct pc_config *model_config(const struct model *m)
 {
-	_cleanup_free_ char *text = model_text(m);
-	struct pc_config *cfg = config_from_text(text);
+	struct pc_config *cfg = pc_config_new();
+	struct model part = *m;
+	struct pc_diags d;
+	int r = 0;
+
+	ck_assert_ptr_nonnull(cfg);
+	pc_diags_init(&d);
+	for (unsigned f = 0; r == 0 && f < N_FILES; f++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out;
+
+		part.n = 0;
+		for (size_t i = 0; i < m->n; i++)
+			if (m->file[i] == f)
+				part.file[part.n] = 0, part.lines[part.n++] = m->lines[i];
+		if (f == 0) {
+			text = model_text(&part);
+		} else {
+			out = open_memstream(&text, &len);
+			ck_assert_ptr_nonnull(out);
+			for (size_t i = 0; i < part.n; i++)
+				fprintf(out, "%s\n", part.lines[i]);
+			fclose(out);
+		}
+		r = pc_parse_buffer(cfg, files[f], text, strlen(text), PC_ORIGIN_ADMIN, &d);
+	}
+	if (r == 0)
+		r = pc_config_validate(cfg, &d);
+	if (r != 0)
+		pc_diags_print(stderr, &d, &cfg->sources);
+	ck_assert_int_eq(r, 0);
+	pc_diags_free(&d);
 
 	for (size_t i = 0; i < m->n_bans; i++) {
 		struct pc_prefix p = { .family = AF_INET, .len = 32 };
@@ -556,7 +598,7 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	if ((remove ? pc_plan_entry_delete(plan, z, r->dir, r, &ch)
 		    : pc_plan_entry_insert(plan, z, r->dir, r, &ch)) < 0)
 		return false;
-	if (pc_ruleset_chain_remake(*rs, plan, z, r->dir, ch.from, ch.old_firsts, ch.n_old,
+	if (pc_ruleset_chain_remake(*rs, plan, z, r->dir, ch.from, ch.to, ch.old_firsts, ch.n_old,
 				    &next) < 0 ||
 	    pc_ruleset_runs_edit(next, plan, &ch) < 0) {
 		pc_ruleset_free(next);
@@ -593,8 +635,32 @@ START_TEST(test_rule_edits_are_full_compile)
 		struct pc_diags d;
 
 		ck_assert_int_eq(pc_nl_open(&nl), 0);
-		for (unsigned i = 1 + rnd(&seed, 60); i > 0; i--)
+		for (unsigned i = 1 + rnd(&seed, 60); i > 0; i--) {
+			m.file[m.n] = m.n ? m.file[m.n - 1] : 0;
+			m.file[m.n] += m.file[m.n] + 1 < N_FILES && rnd(&seed, 20) == 0;
 			m.lines[m.n++] = edit_rule_random(&seed, id++);
+		}
+		/* Every third configuration has a big file, whose block names
+		 * its run (more than 64 port rules), just over that size and
+		 * after a small block of the file before: the changes around
+		 * it, in it, and across the size. */
+		if (s % 3 == 0) {
+			unsigned big = 1 + rnd(&seed, N_FILES - 1), n_big = 60 + rnd(&seed, 10);
+			size_t at = 0;
+
+			while (at < m.n && m.file[at] < big)
+				at++;
+			memmove(&m.lines[at + n_big + 3], &m.lines[at], (m.n - at) * sizeof(char *));
+			memmove(&m.file[at + n_big + 3], &m.file[at], (m.n - at) * sizeof(m.file[0]));
+			for (unsigned i = 0; i < n_big + 3; i++) {
+				char line[64];
+
+				snprintf(line, sizeof(line), "allow %u/tcp comment \"b%u\"", 2000 + i, i);
+				m.lines[at + i] = strdup(line);
+				m.file[at + i] = i < 3 ? big - 1 : big;
+			}
+			m.n += n_big + 3;
+		}
 		cfg = model_config(&m);
 		pc_diags_init(&d);
 		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
@@ -605,6 +671,7 @@ START_TEST(test_rule_edits_are_full_compile)
 			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
 			struct pc_rule_edit ed;
 			size_t at, n_rules = cfg->n_rules, n_sources = cfg->sources.n, idx = 0;
+			unsigned lo, file = 0;
 			int r;
 
 			steps++;
@@ -619,9 +686,12 @@ START_TEST(test_rule_edits_are_full_compile)
 					continue;
 				}
 				at = rnd(&seed, (unsigned)m.n + 1);
+				/* Into the file of the line above or the one below. */
+				lo = at > 0 ? m.file[at - 1] : 0;
+				file = lo + rnd(&seed, (at < m.n ? m.file[at] : N_FILES - 1) - lo + 1);
 				pc_diags_init(&d);
-				ck_assert_int_eq(pc_parse_buffer(cfg, "cli", strdup(line), strlen(line),
-								 PC_ORIGIN_CLI, &d),
+				ck_assert_int_eq(pc_parse_buffer(cfg, files[file], strdup(line),
+								 strlen(line), PC_ORIGIN_CLI, &d),
 						 0);
 				idx = cfg->n_rules - 1;
 				ck_assert_int_eq(pc_config_validate_rule(cfg, idx, &d), 0);
@@ -633,7 +703,10 @@ START_TEST(test_rule_edits_are_full_compile)
 				    entry_change(nl, plan, &rs, &cfg->rules[at], false, s, step)) {
 					memmove(&m.lines[at + 1], &m.lines[at],
 						(m.n - at) * sizeof(char *));
+					memmove(&m.file[at + 1], &m.file[at],
+						(m.n - at) * sizeof(m.file[0]));
 					m.lines[at] = line;
+					m.file[at] = file;
 					m.n++;
 					in_place++;
 					entries++;
@@ -650,7 +723,9 @@ START_TEST(test_rule_edits_are_full_compile)
 					continue;
 				}
 				memmove(&m.lines[at + 1], &m.lines[at], (m.n - at) * sizeof(char *));
+				memmove(&m.file[at + 1], &m.file[at], (m.n - at) * sizeof(m.file[0]));
 				m.lines[at] = line;
+				m.file[at] = file;
 				m.n++;
 			}
 			if (r == -EOPNOTSUPP && remove &&
@@ -660,6 +735,7 @@ START_TEST(test_rule_edits_are_full_compile)
 				pc_config_rule_remove(cfg, at);
 				free(m.lines[at]);
 				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
+				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
 				m.n--;
 				in_place++;
 				entries++;
@@ -683,6 +759,7 @@ START_TEST(test_rule_edits_are_full_compile)
 				pc_config_rule_remove(cfg, at);
 				free(m.lines[at]);
 				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
+				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
 				m.n--;
 			}
 			in_place++;
