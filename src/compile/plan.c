@@ -202,18 +202,19 @@ static bool same_file(const struct pc_rule *a, const struct pc_rule *b)
 }
 
 /* A block of one file's rules longer than this names its run when it is
- * the longest; below it, the first block does. */
+ * the longest; below it, the last block does. */
 #define BLOCK_NAMES_RUN 64
 
 /* A run's anchor from its rules in chain order: the first rule of the
  * longest block of one file's rules (the last of equals) if it is longer
- * than BLOCK_NAMES_RUN, else of the first block. The run is named by that
- * block's file: rules that come and go in it or in smaller files leave the
- * name, and only a big file's growth or shrinking past the threshold or
- * another's renames a small run. */
+ * than BLOCK_NAMES_RUN, else of the last block (defaults.rules' "allow
+ * ssh" after 90-portctl.rules, in the default zone). The run is named by
+ * that block's file: rules that come and go in it or in smaller files
+ * leave the name; a big file growing or shrinking past the threshold, or
+ * a new last file of a small run, renames it. */
 static void run_anchor_set(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
-	size_t best = 0, best_n = 0, first_n;
+	size_t best = 0, best_n = 0, last_n;
 
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && same_file(rules[j], rules[i]); j++)
@@ -224,10 +225,11 @@ static void run_anchor_set(struct pc_plan_entry *e, const struct pc_rule *const 
 		}
 	}
 	if (best_n <= BLOCK_NAMES_RUN) {
-		for (first_n = 1; first_n < n && same_file(rules[first_n], rules[0]); first_n++)
+		for (last_n = 1; last_n < n && same_file(rules[n - 1 - last_n], rules[n - 1]);
+		     last_n++)
 			;
-		best = 0;
-		best_n = first_n;
+		best = n - last_n;
+		best_n = last_n;
 	}
 	e->anchor = rules[best];
 	e->anchor_last = rules[best + best_n - 1];
@@ -339,7 +341,7 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 	const struct pc_rule *prev = chain_prev(plan, z, dir, r, e->first);
 	const struct pc_rule *next = chain_next(plan, z, dir, r, e->last);
 	size_t others = e->n_rules - e->anchor_n, n;
-	bool longest = e->anchor_n > BLOCK_NAMES_RUN; /* else the first block names it */
+	bool longest = e->anchor_n > BLOCK_NAMES_RUN; /* else the last block names it */
 	bool in_block = same_file(r, e->anchor) && (uintptr_t)r >= (uintptr_t)e->anchor &&
 			(uintptr_t)r <= (uintptr_t)e->anchor_last;
 
@@ -373,8 +375,8 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 			out->anchor_last = r;
 		return 1;
 	}
-	if (!longest && next == e->first)
-		return 0; /* a new first block */
+	if (!longest && prev == e->last)
+		return 0; /* a new last block */
 	/* Another block grows: too short to name the run, it leaves it. */
 	if (others + 1 <= BLOCK_NAMES_RUN || (longest && others + 1 < e->anchor_n))
 		return 1;

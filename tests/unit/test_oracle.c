@@ -641,25 +641,30 @@ START_TEST(test_rule_edits_are_full_compile)
 			m.lines[m.n++] = edit_rule_random(&seed, id++);
 		}
 		/* Every third configuration has a big file, whose block names
-		 * its run (more than 64 port rules), just over that size and
-		 * after a small block of the file before: the changes around
-		 * it, in it, and across the size. */
+		 * its run (more than 64 port rules), just over that size, with
+		 * a small block of another file after it (or before it, the
+		 * last file): the changes around it, in it, and across the
+		 * size, which names the run by its last block. */
 		if (s % 3 == 0) {
-			unsigned big = 1 + rnd(&seed, N_FILES - 1), n_big = 60 + rnd(&seed, 10);
-			size_t at = 0;
+			unsigned big = rnd(&seed, N_FILES), n_big = 60 + rnd(&seed, 10);
+			unsigned small = big + 1 < N_FILES ? big + 1 : big - 1;
+			size_t at = 0, n = n_big + 3;
 
-			while (at < m.n && m.file[at] < big)
+			while (at < m.n && m.file[at] < (small < big ? small : big) + 1)
 				at++;
-			memmove(&m.lines[at + n_big + 3], &m.lines[at], (m.n - at) * sizeof(char *));
-			memmove(&m.file[at + n_big + 3], &m.file[at], (m.n - at) * sizeof(m.file[0]));
-			for (unsigned i = 0; i < n_big + 3; i++) {
+			memmove(&m.lines[at + n], &m.lines[at], (m.n - at) * sizeof(char *));
+			memmove(&m.file[at + n], &m.file[at], (m.n - at) * sizeof(m.file[0]));
+			for (unsigned i = 0; i < n; i++) {
 				char line[64];
 
 				snprintf(line, sizeof(line), "allow %u/tcp comment \"b%u\"", 2000 + i, i);
 				m.lines[at + i] = strdup(line);
-				m.file[at + i] = i < 3 ? big - 1 : big;
+				if (small < big)
+					m.file[at + i] = i < 3 ? small : big;
+				else
+					m.file[at + i] = i < n_big ? big : small;
 			}
-			m.n += n_big + 3;
+			m.n += n;
 		}
 		cfg = model_config(&m);
 		pc_diags_init(&d);
