@@ -101,6 +101,8 @@ PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace_rollback.sh
+# Runs named by their files: a limit next to a big file leaves its maps.
+PC_DAEMON_TESTS += tests/integration/test_run_names.sh
 # In-place changes racing other programs' commits, over IPv6, in a PID namespace.
 PC_DAEMON_TESTS += tests/integration/test_inplace_race.sh tests/integration/test_inplace_v6.sh \
 	tests/integration/test_inplace_pidns.sh
