@@ -511,6 +511,126 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 	return ret;
 }
 
+/* Whether segment i of entry k of chain (z, dir) is one of ed's regions:
+ * made again by them already. */
+static bool in_region(const struct pc_rule_edit *ed, size_t z, int dir, size_t k, size_t i)
+{
+	for (size_t g = 0; g < ed->n_regions; g++) {
+		const struct pc_edit_region *rg = &ed->regions[g];
+
+		if (rg->zone == z && rg->dir == dir && rg->entry == k && i >= rg->from && i < rg->to)
+			return true;
+	}
+	return false;
+}
+
+static int size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The indexes of e's segments that p decides, in order: found by p's
+ * ports (O(p's ports × log segments)), not by a walk of the run. */
+static int rule_segments(const struct pc_plan_entry *e, const struct pc_rule *p, size_t **out,
+			 size_t *n)
+{
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < p->n_ports; i++)
+		for (int b = 0; b < 3; b++) {
+			const struct pc_port_range *pr = &p->ports[i];
+			uint8_t proto = proto_l4(pc_protos_all[b]);
+			size_t lo = 0, hi = e->n_ports;
+
+			if (!(pr->protos & pc_protos_all[b]))
+				continue;
+			/* The first segment of proto that ends at or after pr->lo. */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				const struct pc_plan_port *s = &e->ports[mid];
+
+				if (s->l4proto < proto || (s->l4proto == proto && s->hi < pr->lo))
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < e->n_ports && e->ports[lo].l4proto == proto &&
+			       e->ports[lo].lo <= pr->hi;
+			     lo++) {
+				size_t *slot;
+
+				if (e->ports[lo].rule != p)
+					continue;
+				slot = PC_ARRAY_PUSH(*out, *n, cap);
+				if (!slot)
+					return -ENOMEM;
+				*slot = lo;
+			}
+		}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), size_cmp);
+	return 0;
+}
+
+int pc_rule_edit_relabel(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			 struct pc_rule *first, struct pc_rule *end, int32_t delta,
+			 struct pc_rule_edit *ed)
+{
+	_cleanup_free_ size_t *segs = NULL;
+	size_t n_segs;
+	int ret = 0, pass;
+
+	/* What names a line is a port map element's comment alone. */
+	for (const struct pc_rule *p = first; p < end; p++)
+		if (p->log || (!p->comment && !rule_is_port_only(p)))
+			return -EOPNOTSUPP;
+
+	/* Each element deleted as it is (naming the old line, as a rollback
+	 * adds it again), then added naming the new one. */
+	for (pass = 0; ret >= 0 && pass < 2; pass++) {
+		struct pc_rule_append *app = pass == 0 ? &ed->del : &ed->add;
+
+		for (struct pc_rule *p = first; p < end; p++)
+			p->loc.line = (uint32_t)((int32_t)p->loc.line + (pass == 0 ? -delta : delta));
+		for (const struct pc_rule *p = first; ret >= 0 && p < end; p++) {
+			size_t nz = p->n_zones ? p->n_zones : 1;
+
+			if (p->comment)
+				continue;
+			for (size_t i = 0; ret >= 0 && i < nz; i++) {
+				ssize_t z = rule_zone_index(plan->cfg, p, i);
+				const struct pc_plan_chain *c;
+				size_t k = 0;
+
+				if (z < 0) {
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				c = &plan->zones[z].dir[p->dir];
+				while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)p)
+					k++;
+				if (k == c->n_entries || c->entries[k].kind != PC_ENTRY_PORTS) {
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				ret = rule_segments(&c->entries[k], p, &segs, &n_segs);
+				for (size_t g = 0; ret >= 0 && g < n_segs; g++)
+					if ((g == 0 || segs[g] != segs[g - 1]) &&
+					    !in_region(ed, (size_t)z, p->dir, k, segs[g]))
+						ret = edit_elem(app, plan, rs, (size_t)z, p->dir, k,
+								&c->entries[k].ports[segs[g]]);
+			}
+		}
+	}
+	/* Stopped in the first pass: the lines back as they came. */
+	for (struct pc_rule *p = first; ret < 0 && pass == 1 && p < end; p++)
+		p->loc.line = (uint32_t)((int32_t)p->loc.line + delta);
+	return ret;
+}
+
 static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 		      const struct pc_append_port *ap)
 {

@@ -491,9 +491,16 @@ static int entry_change_guard(const struct guard_opts *g, const struct pc_plan *
 	return r;
 }
 
+/* The lines of rules [from, to) (of one file) moved by delta. */
+static void lines_move(struct pc_config *cfg, size_t from, size_t to, int32_t delta)
+{
+	for (size_t i = from; i < to; i++)
+		cfg->rules[i].loc.line = (uint32_t)((int32_t)cfg->rules[i].loc.line + delta);
+}
+
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
- * file's end, delete of the file's last rule -- in O(change), on the
+ * file's end, delete of any of its rules -- in O(change), on the
  * configuration, plan and ruleset in force: the rule is parsed into (or
  * found in) the configuration, pc_rule_edit_prepare makes the regions of
  * its port maps again as a full compile would, and the elements that
@@ -511,7 +518,11 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct entry_change ec = {0};
 	struct pc_strbuf newtext = {0};
 	const struct rule_index *ix = state_rule_index(dm);
-	size_t n_rules, n_sources, idx = 0, at = 0, end90;
+	size_t n_rules, n_sources, idx = 0, at = 0, end90, later = 0;
+	/* The file's rules after the change's line move by shift lines. */
+	bool shifted = false;
+	int32_t shift = 0;
+	uint32_t insert_line = 0;
 	struct pc_source *src90;
 	struct pc_config *cfg;
 	struct pc_rule *rule;
@@ -533,17 +544,26 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	end90 = ix ? ix->end90 : cli_end(cfg, path90);
 	if (remove) {
 		r = delete_pick(cfg, path90, ch, ix, &at);
-		/* Only the file's last rule: the lines after it would move. */
-		if (r <= 0 || at + 1 != end90) {
+		if (r <= 0) {
 			r = 0;
 			goto undo;
 		}
 		rule = &cfg->rules[at];
+		/* The file's later rules move up: the lines their elements name
+		 * too (pc_rule_edit_relabel), before the edit names them. */
+		shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line);
+		later = at + 1;
 	} else {
-		/* Inserted elsewhere, the file's later rules would move. */
+		/* Inserted before another of the file's rules: they move down. */
 		if (ch->kind == CHANGE_INSERT && ch->number != end90 + 1) {
-			r = 0;
-			goto undo;
+			if (ch->number < 1 || ch->number > end90 ||
+			    !cfg->rules[ch->number - 1].loc.file ||
+			    !streq(cfg->rules[ch->number - 1].loc.file, path90)) {
+				r = 0;
+				goto undo;
+			}
+			insert_line = cfg->rules[ch->number - 1].loc.line;
+			shift = 1;
 		}
 		r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, &d);
 		if (r >= 0)
@@ -560,15 +580,20 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
 		rule = &cfg->rules[idx];
 		rule->loc.file = src90->name;
-		rule->loc.line = rules_text_next_line(src90->data, src90->len);
+		rule->loc.line = insert_line ? insert_line
+					     : rules_text_next_line(src90->data, src90->len);
 		rule->origin = PC_ORIGIN_ADMIN;
 		/* In its place in file order, the plan's pointers moved with it. */
-		at = end90;
+		at = insert_line ? ch->number - 1 : end90;
 		pc_config_rule_move(cfg, idx, at);
 		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[idx], 1);
 		placed = true;
 		rule = &cfg->rules[at];
+		end90++;
+		later = at + 1;
 	}
+	lines_move(cfg, later, end90, shift);
+	shifted = shift && later < end90;
 	/* Edited by hand since: the full path redoes the change on it. */
 	if (!file90_unchanged(path90, src90->data, src90->len)) {
 		r = 0;
@@ -582,6 +607,12 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
+		if (r == 0 && shifted)
+			r = pc_rule_edit_relabel(a->plan, a->ruleset, &cfg->rules[later],
+						 &cfg->rules[end90], shift, &ed);
+	} else if (r == -EOPNOTSUPP && shifted) {
+		r = 0; /* an entry's own rules name their lines: the full path */
+		goto undo;
 	} else if (r == -EOPNOTSUPP) {
 		/* Not a port map's: perhaps an entry of its own. */
 		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
@@ -594,7 +625,10 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	}
 	r = r > 0 ? -EOPNOTSUPP : r;
 	if (r >= 0)
-		r = rules_text_edit(src90->data, src90->len, remove ? RULES_DELETE : RULES_APPEND,
+		r = rules_text_edit(src90->data, src90->len,
+				    remove	  ? RULES_DELETE
+				    : insert_line ? RULES_INSERT
+						  : RULES_APPEND,
 				    rule->loc.line, remove ? NULL : rule->text, &newtext);
 	if (r >= 0 && ec.rs)
 		r = kernel_install(dm->nl, ec.rs, a->ruleset, install_flags(dm, cfg), &d);
@@ -676,6 +710,8 @@ undo:
 	/* 0 goes on to state_commit, which counts it. */
 	if (r < 0)
 		apply_stats_record(dm, false);
+	if (shifted)
+		lines_move(cfg, later, end90, -shift);
 	entry_change_undo(a, &ec);
 	if (placed) {
 		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at + 1], &cfg->rules[idx + 1],

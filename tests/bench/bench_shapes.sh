@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
-# allow, deny, reject, limit, delete, insert, ban, unban -- on an empty
+# allow, deny, reject, limit, delete, insert, a delete in the middle of
+# 90-portctl.rules, ban, unban -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
 # with the ratio to empty; nft's own add/delete of a rule and of a map
 # element beside them. Then the round trip of "portctl allow 443/tcp" on
@@ -24,7 +25,7 @@ SHAPES=${*:-a b c d e start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit delete insert ban unban"
+OPS="allow deny reject limit delete insert middle ban unban"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -97,6 +98,10 @@ op_once() {
 	allow | deny | reject | limit) timed "$1" "$p/tcp"; pctl delete "$1" "$p/tcp" ;;
 	delete) pctl allow "$p/tcp"; timed delete allow "$p/tcp" ;;
 	insert) timed insert "$INS_POS" allow "$p/tcp"; pctl delete allow "$p/tcp" ;;
+	# A delete in the middle of 90-portctl.rules: the later rule's line
+	# (and its elements' comment) moves.
+	middle) pctl allow "$p/tcp"; pctl allow "$((p + 500))/tcp"
+		timed delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp" ;;
 	ban) timed ban "203.0.113.$2"; pctl unban "203.0.113.$2" ;;
 	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
 	esac

@@ -23,6 +23,13 @@ transactions() {
 	pc_log "ok: $what: $n transaction(s)"
 }
 one() { transactions 1 "$*" pcd_as_member "$@"; }
+# The last transaction sent set elements alone.
+elements_only() {
+	grep -Ev '^(# new generation|(add|delete) element inet portctl )' "$PC_TMP/monitor" |
+		grep -q . && pc_fail "$1: not elements alone: $(cat "$PC_TMP/monitor")"
+	grep -q "^delete element" "$PC_TMP/monitor" ||
+		pc_fail "$1: no element relabelled: $(cat "$PC_TMP/monitor")"
+}
 # The model in memory is what the files compile to: nothing to send.
 same_as_files() {
 	transactions 0 "reload after the changes ($1)" pcd_as_member reload
@@ -36,7 +43,7 @@ bulk() {
 	done
 }
 
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:22
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:22
 for shape in early late mixed; do
 	pc_log "shape: $shape"
 	rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
@@ -76,6 +83,25 @@ for shape in early late mixed; do
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
 	pc_expect open pc_probe peer tcp 10.99.7.1 22
 	same_as_files "$shape, deleted"
+
+	# In the middle of the file the later rules' lines move, and with
+	# them the comments their elements carry (90-portctl.rules:LINE):
+	# still one transaction, of elements alone, and what the files give.
+	one allow 2005/tcp
+	one allow 2006/tcp
+	one insert "$(pcd_rule_field 'allow 2005/tcp' number)" allow 2007/tcp
+	elements_only "insert in the middle"
+	[ "$(pcd_rule_field 'allow 2006/tcp' number)" -eq \
+		"$(($(pcd_rule_field 'allow 2007/tcp' number) + 2))" ] ||
+		pc_fail "2007 is not two rules before 2006"
+	pc_expect open pc_probe peer tcp 10.99.7.1 2007
+	one delete allow 2005/tcp
+	elements_only "delete in the middle"
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
+	pc_expect open pc_probe peer tcp 10.99.7.1 2006
+	same_as_files "$shape, in the middle"
+	one delete allow 2007/tcp
+	one delete allow 2006/tcp
 	pcd_stop
 done
 exit 0
