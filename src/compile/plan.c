@@ -195,6 +195,16 @@ static uint64_t text_hash(const char *s)
 	return h;
 }
 
+/* A file's name without its directory: the names of a run's sets stay
+ * where the files are installed (a second file of that name among the
+ * chain's runs gets "d1"). */
+static const char *file_base(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
 static bool same_file(const struct pc_rule *a, const struct pc_rule *b)
 {
 	return a->loc.file == b->loc.file ||
@@ -235,7 +245,7 @@ static void run_anchor_set(struct pc_plan_entry *e, const struct pc_rule *const 
 	e->anchor_last = rules[best + best_n - 1];
 	e->anchor_n = best_n;
 	e->n_rules = n;
-	e->name_hash = text_hash(e->anchor->loc.file);
+	e->name_hash = text_hash(file_base(e->anchor->loc.file));
 }
 
 static const struct pc_rule *chain_prev(const struct pc_plan *plan, size_t z, int dir,
