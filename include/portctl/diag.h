@@ -52,6 +52,9 @@ struct pc_source {
 	size_t len;
 	enum pc_source_kind kind;
 	int origin; /* RULES: the enum pc_origin it was parsed with */
+	/* Unique to this data in the process (pc_source_data_version): equal
+	 * versions, equal texts, without reading them. */
+	uint64_t version;
 };
 
 struct pc_sources {
@@ -59,6 +62,8 @@ struct pc_sources {
 	size_t n, cap;
 };
 
+/* A version no source's data had before: for data put in a source. */
+uint64_t pc_source_data_version(void);
 /* Takes ownership of data. Returns the stored name (stable) or NULL. */
 const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, size_t len);
 const struct pc_source *pc_sources_find(const struct pc_sources *s, const char *name);

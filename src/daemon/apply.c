@@ -281,6 +281,7 @@ struct copy_entry {
 	uint64_t hash;
 	size_t len;
 	char *data; /* to be written; NULL once it is */
+	uint64_t version; /* of the source last compared: the same text */
 };
 
 static struct {
@@ -401,7 +402,8 @@ static int copy_learn(const char *state_dir, const char *dir, const struct state
 		if (!e)
 			return -ENOMEM;
 		*e = (struct copy_entry){ .len = f->src->len,
-					  .hash = text_hash(f->src->data, f->src->len) };
+					  .hash = text_hash(f->src->data, f->src->len),
+					  .version = f->src->version };
 		r = key_of(f, &e->key);
 		if (r < 0)
 			return r;
@@ -457,12 +459,17 @@ static int copy_compare(const struct state_files *files)
 				return -ENOMEM;
 			*e = (struct copy_entry){ .key = TAKE_PTR(key) };
 		}
+		/* The text compared last time: not read again (O(change), not
+		 * O(configuration), after a change in place). */
+		if (k >= 0 && e->version == f->src->version && e->len == f->src->len)
+			continue;
 		hash = text_hash(f->src->data, f->src->len);
 		if (k < 0 || e->len != f->src->len || e->hash != hash) {
 			r = copy_set(e, f->src, hash);
 			if (r < 0)
 				return r;
 		}
+		e->version = f->src->version;
 	}
 	for (size_t i = 0; i < copy.n; i++) {
 		if (i < old_n && !seen[i]) {

@@ -167,6 +167,7 @@ static void file90_adopt(struct pc_config *cfg, const char *path, const struct p
 	free(src->data);
 	src->data = data;
 	src->len = text->len;
+	src->version = pc_source_data_version();
 }
 
 static int file90_write(const struct next *nx, struct pc_reply *reply)

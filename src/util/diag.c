@@ -63,6 +63,13 @@ void pc_diag_add(struct pc_diags *d, enum pc_severity sev, const struct pc_loc *
 	item->hint = hint ? strdup(hint) : NULL;
 }
 
+uint64_t pc_source_data_version(void)
+{
+	static uint64_t last;
+
+	return ++last;
+}
+
 const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, size_t len)
 {
 	struct pc_source *src;
@@ -78,6 +85,7 @@ const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, s
 	src->name = copy;
 	src->data = data;
 	src->len = len;
+	src->version = pc_source_data_version();
 	src->kind = PC_SOURCE_OTHER;
 	src->origin = 0;
 	return copy;
