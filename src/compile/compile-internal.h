@@ -52,6 +52,8 @@ int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);
  * suffix, "_ports"/"_ranges" for a port map, "_src4", "_src4_ranges" and
  * the like for an address map. The in-place changes find them by it.
  */
+/* A direction in object names: "in", "out", "fwd". */
+extern const char *const dir_names[PC_N_DIRS];
 void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 			const struct pc_plan_entry *e);
 /* A port run with r put in or taken out (in place): 1 if it keeps its

@@ -62,7 +62,6 @@ struct lower {
 	struct nftnl_set *rpf[2];
 };
 
-static const char *const dir_names[PC_N_DIRS] = { "in", "out", "fwd" };
 
 /* Inbound and forwarded traffic is zoned and banned by its source,
  * outbound by its destination. */

@@ -186,6 +186,8 @@ static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const 
 	return 0;
 }
 
+const char *const dir_names[PC_N_DIRS] = { "in", "out", "fwd" };
+
 static uint64_t text_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -401,13 +403,12 @@ void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 {
 	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',
 				      [PC_ENTRY_RULE] = 'r' };
-	static const char *const dirs[PC_N_DIRS] = { "in", "out", "fwd" };
 
 	if (e->name_nth)
-		snprintf(buf, size, "%s_%s_%c%016llxd%u", dirs[dir], zone, kinds[e->kind],
+		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone, kinds[e->kind],
 			 (unsigned long long)e->name_hash, e->name_nth);
 	else
-		snprintf(buf, size, "%s_%s_%c%016llx", dirs[dir], zone, kinds[e->kind],
+		snprintf(buf, size, "%s_%s_%c%016llx", dir_names[dir], zone, kinds[e->kind],
 			 (unsigned long long)e->name_hash);
 }
 

@@ -14,17 +14,23 @@
 #include "portctl/config.h"
 #include "portctl/plan.h"
 
-/* Parse and validate text as one admin rules file named "test.rules". */
-static inline struct pc_config *config_from_text(const char *text)
+/* Parse texts[i] as admin rules file names[i], in order, and validate
+ * them together. */
+static inline struct pc_config *config_from_files(const char *const *names,
+						  const char *const *texts, size_t n)
 {
 	struct pc_config *cfg = pc_config_new();
 	struct pc_diags d;
-	char *data = strdup(text);
+	int r = 0;
 
 	pc_diags_init(&d);
 	ck_assert_ptr_nonnull(cfg);
-	ck_assert_ptr_nonnull(data);
-	int r = pc_parse_buffer(cfg, "test.rules", data, strlen(text), PC_ORIGIN_ADMIN, &d);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char *data = strdup(texts[i]);
+
+		ck_assert_ptr_nonnull(data);
+		r = pc_parse_buffer(cfg, names[i], data, strlen(data), PC_ORIGIN_ADMIN, &d);
+	}
 	if (r == 0)
 		r = pc_config_validate(cfg, &d);
 	if (r != 0)
@@ -32,6 +38,14 @@ static inline struct pc_config *config_from_text(const char *text)
 	ck_assert_int_eq(r, 0);
 	pc_diags_free(&d);
 	return cfg;
+}
+
+/* Parse and validate text as one admin rules file named "test.rules". */
+static inline struct pc_config *config_from_text(const char *text)
+{
+	const char *name = "test.rules";
+
+	return config_from_files(&name, &text, 1);
 }
 
 static inline struct pc_plan *plan_from_config(const struct pc_config *cfg)

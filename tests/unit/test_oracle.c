@@ -131,15 +131,11 @@ static char *model_text(const struct model *m)
  * other files' rules, each parsed as its file. */
 static struct pc_config *model_config(const struct model *m)
 {
-	struct pc_config *cfg = pc_config_new();
+	char *texts[N_FILES] = { NULL };
 	struct model part = *m;
-	struct pc_diags d;
-	int r = 0;
+	struct pc_config *cfg;
 
-	ck_assert_ptr_nonnull(cfg);
-	pc_diags_init(&d);
-	for (unsigned f = 0; r == 0 && f < N_FILES; f++) {
-		char *text = NULL;
+	for (unsigned f = 0; f < N_FILES; f++) {
 		size_t len = 0;
 		FILE *out;
 
@@ -148,22 +144,18 @@ static struct pc_config *model_config(const struct model *m)
 			if (m->file[i] == f)
 				part.file[part.n] = 0, part.lines[part.n++] = m->lines[i];
 		if (f == 0) {
-			text = model_text(&part);
-		} else {
-			out = open_memstream(&text, &len);
-			ck_assert_ptr_nonnull(out);
-			for (size_t i = 0; i < part.n; i++)
-				fprintf(out, "%s\n", part.lines[i]);
-			fclose(out);
+			texts[f] = model_text(&part);
+			continue;
 		}
-		r = pc_parse_buffer(cfg, files[f], text, strlen(text), PC_ORIGIN_ADMIN, &d);
+		out = open_memstream(&texts[f], &len);
+		ck_assert_ptr_nonnull(out);
+		for (size_t i = 0; i < part.n; i++)
+			fprintf(out, "%s\n", part.lines[i]);
+		fclose(out);
 	}
-	if (r == 0)
-		r = pc_config_validate(cfg, &d);
-	if (r != 0)
-		pc_diags_print(stderr, &d, &cfg->sources);
-	ck_assert_int_eq(r, 0);
-	pc_diags_free(&d);
+	cfg = config_from_files(files, (const char *const *)texts, N_FILES);
+	for (unsigned f = 0; f < N_FILES; f++)
+		free(texts[f]);
 
 	for (size_t i = 0; i < m->n_bans; i++) {
 		struct pc_prefix p = { .family = AF_INET, .len = 32 };
