@@ -142,7 +142,9 @@ pc_until 5 answered
 set -- $(counts)
 pcd_log "to 8080 and 8082: $5 sent, $1 arrived, $2 answered; to 8081: $3 arrived, $4 answered"
 [ "$1" -ge 4000 ] || pc_fail "too few SYNs arrived: $1 of $5"
-[ "$2" -eq "$1" ] || pc_fail "$(($1 - $2)) of $1 SYNs to the allowed ports were dropped"
+[ "$2" -eq "$1" ] || pc_fail "$(($1 - $2)) of $1 SYNs to the allowed ports were dropped;" \
+	"the host's conntrack statistics (per CPU, hex; insert_failed and drop count races):" \
+	"$(pc_in host cat /proc/net/stat/nf_conntrack)"
 [ "$3" -ge 2000 ] || pc_fail "too few SYNs to the denied port arrived: $3"
 [ "$4" -eq 0 ] || pc_fail "$4 of $3 SYNs to the denied port passed"
 exit 0
