@@ -298,11 +298,11 @@ int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t
 int pc_ruleset_sync(struct pc_ruleset *rs);
 
 /*
- * The rules from first up to (not including) end moved by delta places in
- * their array: make plan's and rs's pointers to them follow, in O(plan).
+ * The rules pc_config_rule_put or _take moved: make plan's and rs's
+ * pointers to them follow, in O(plan).
  */
-void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *first,
-			 const struct pc_rule *end, ptrdiff_t delta);
+void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
+			 const struct pc_rules_moved *moved);
 
 /*
  * Print the ruleset as libnftnl's text of each object: the table, the sets

@@ -69,7 +69,9 @@ struct pc_config {
 	struct pc_service *services;
 	size_t n_services, cap_services;
 	struct pc_rule *rules; /* first match wins, in this order */
-	size_t n_rules, cap_rules;
+	/* cap_rules counts from rules; rules_front free slots come before it
+	 * (the memory starts at rules - rules_front), see pc_config_rule_put. */
+	size_t n_rules, cap_rules, rules_front;
 	/* Bans are not rules: the daemon puts them in, the compiler checks
 	 * them before any rule and before established connections. */
 	struct pc_ban_entry *bans;
@@ -206,6 +208,21 @@ int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const
 void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to);
 /* Take rule i out, the rules after it one place back. */
 void pc_config_rule_remove(struct pc_config *cfg, size_t i);
+
+/* A slot for one more rule at the end (zeroed), or NULL. */
+struct pc_rule *pc_config_rule_push(struct pc_config *cfg);
+/* The rules a pc_config_rule_put or _take moved: [first, end) by their old
+ * addresses, each by places (+1 or -1). */
+struct pc_rules_moved {
+	const struct pc_rule *first, *end;
+	ptrdiff_t by;
+};
+/* The last rule goes to index at. The shorter side of at moves: the rules
+ * before it into the free slots before the first, or the rules from at
+ * on. A rule put near the start of 10,000 moves a few, not 4 MB. */
+struct pc_rules_moved pc_config_rule_put(struct pc_config *cfg, size_t at);
+/* Rule at goes; the shorter side closes the gap. */
+struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at);
 /* Take back rules parsed past n_rules and sources past n_sources. */
 void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 

@@ -128,9 +128,12 @@ static void spans_rules_shift(struct pc_plan_spans *s, const struct pc_rule *fir
 		rule_ptr_shift(&s->items[i].rule, first, end, delta);
 }
 
-void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *first,
-			 const struct pc_rule *end, ptrdiff_t delta)
+void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
+			 const struct pc_rules_moved *moved)
 {
+	const struct pc_rule *first = moved->first, *end = moved->end;
+	ptrdiff_t delta = moved->by;
+
 	for (size_t z = 0; z < plan->n_zones; z++) {
 		for (int dir = 0; dir < PC_N_DIRS; dir++) {
 			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
@@ -138,14 +141,14 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs, const stru
 			for (size_t i = 0; i < c->n_entries; i++) {
 				struct pc_plan_entry *e = &c->entries[i];
 				/* An entry's segments and spans are its run's rules. */
-				bool moved = (uintptr_t)e->last >= (uintptr_t)first &&
-					     (uintptr_t)e->first < (uintptr_t)end;
+				bool touched = (uintptr_t)e->last >= (uintptr_t)first &&
+					       (uintptr_t)e->first < (uintptr_t)end;
 
 				rule_ptr_shift(&e->first, first, end, delta);
 				rule_ptr_shift(&e->last, first, end, delta);
 				rule_ptr_shift(&e->anchor, first, end, delta);
 				rule_ptr_shift(&e->anchor_last, first, end, delta);
-				if (!moved)
+				if (!touched)
 					continue;
 				for (size_t k = 0; k < e->n_ports; k++)
 					rule_ptr_shift(&e->ports[k].rule, first, end, delta);

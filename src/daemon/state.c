@@ -518,6 +518,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_rule_edit ed = {0};
 	struct entry_change ec = {0};
 	struct pc_strbuf newtext = {0};
+	struct pc_rules_moved moved;
 	const struct rule_index *ix = state_rule_index(dm);
 	size_t n_rules, n_sources, idx = 0, at = 0, end90, later = 0;
 	/* The file's rules after the change's line move by shift lines. */
@@ -586,8 +587,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		rule->origin = PC_ORIGIN_ADMIN;
 		/* In its place in file order, the plan's pointers moved with it. */
 		at = insert_line ? ch->number - 1 : end90;
-		pc_config_rule_move(cfg, idx, at);
-		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at], &cfg->rules[idx], 1);
+		moved = pc_config_rule_put(cfg, at);
+		pc_plan_rules_shift(a->plan, a->ruleset, &moved);
 		placed = true;
 		rule = &cfg->rules[at];
 		end90++;
@@ -687,10 +688,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		model_lost(dm);
 	}
 	if (remove) {
+		moved = pc_config_rule_take(cfg, at);
 		if (a->plan)
-			pc_plan_rules_shift(a->plan, a->ruleset, rule + 1, cfg->rules + cfg->n_rules,
-					    -1);
-		pc_config_rule_remove(cfg, at);
+			pc_plan_rules_shift(a->plan, a->ruleset, &moved);
 		if (ix)
 			rule_index_remove(&dm->index, at);
 	} else if (ix) {
@@ -715,9 +715,8 @@ undo:
 		lines_move(cfg, later, end90, -shift);
 	entry_change_undo(a, &ec);
 	if (placed) {
-		pc_plan_rules_shift(a->plan, a->ruleset, &cfg->rules[at + 1], &cfg->rules[idx + 1],
-				    -1);
-		pc_config_rule_move(cfg, at, idx);
+		moved = pc_config_rule_take(cfg, at);
+		pc_plan_rules_shift(a->plan, a->ruleset, &moved);
 	}
 	pc_config_truncate(cfg, n_rules, n_sources);
 	pc_rule_edit_free(&ed);

@@ -46,7 +46,8 @@ void pc_config_free(struct pc_config *cfg)
 		return;
 	free(cfg->zones);
 	free(cfg->services);
-	free(cfg->rules);
+	if (cfg->rules)
+		free(cfg->rules - cfg->rules_front);
 	free(cfg->bans);
 	free(cfg->sets);
 	pc_sources_free(&cfg->sources);
@@ -130,6 +131,68 @@ void pc_config_rule_remove(struct pc_config *cfg, size_t i)
 {
 	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
+}
+
+struct pc_rule *pc_config_rule_push(struct pc_config *cfg)
+{
+	struct pc_rule *slot;
+
+	if (cfg->n_rules == cfg->cap_rules) {
+		size_t cap = cfg->cap_rules ? 2 * cfg->cap_rules : 8, front = cap / 32;
+		struct pc_rule *mem;
+
+		if (cap > SIZE_MAX / sizeof(*mem) - front)
+			return NULL;
+		mem = malloc((front + cap) * sizeof(*mem));
+		if (!mem)
+			return NULL;
+		if (cfg->rules) {
+			memcpy(mem + front, cfg->rules, cfg->n_rules * sizeof(*mem));
+			free(cfg->rules - cfg->rules_front);
+		}
+		cfg->rules = mem + front;
+		cfg->rules_front = front;
+		cfg->cap_rules = cap;
+	}
+	slot = &cfg->rules[cfg->n_rules++];
+	memset(slot, 0, sizeof(*slot));
+	return slot;
+}
+
+struct pc_rules_moved pc_config_rule_put(struct pc_config *cfg, size_t at)
+{
+	size_t last = cfg->n_rules - 1;
+	struct pc_rule *old = cfg->rules, tmp = old[last];
+
+	if (at >= last - at || !cfg->rules_front) {
+		pc_config_rule_move(cfg, last, at);
+		return (struct pc_rules_moved){ .first = &old[at], .end = &old[last], .by = 1 };
+	}
+	/* The first `at` rules one place down, into a free slot; the last
+	 * slot is left behind, the count stays (it has the new rule). */
+	memmove(old - 1, old, at * sizeof(tmp));
+	cfg->rules = old - 1;
+	cfg->rules_front--;
+	cfg->cap_rules++;
+	cfg->rules[at] = tmp;
+	return (struct pc_rules_moved){ .first = old, .end = &old[at], .by = -1 };
+}
+
+struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at)
+{
+	struct pc_rule *old = cfg->rules;
+
+	if (at >= cfg->n_rules - 1 - at) {
+		pc_config_rule_remove(cfg, at);
+		return (struct pc_rules_moved){ .first = &old[at + 1], .end = &old[cfg->n_rules + 1],
+						.by = -1 };
+	}
+	memmove(old + 1, old, at * sizeof(*old));
+	cfg->rules = old + 1;
+	cfg->rules_front++;
+	cfg->cap_rules--;
+	cfg->n_rules--;
+	return (struct pc_rules_moved){ .first = old, .end = &old[at], .by = 1 };
 }
 
 void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)

@@ -774,7 +774,7 @@ static int rule_store(struct parser *p, struct pc_rule *rule)
 	rule->text = arena_word(p, p->text.buf, p->text.len);
 	if (p->nomem)
 		return -ENOMEM;
-	slot = PC_ARRAY_PUSH(cfg->rules, cfg->n_rules, cfg->cap_rules);
+	slot = pc_config_rule_push(cfg);
 	if (!slot)
 		return -ENOMEM;
 	*slot = *rule;

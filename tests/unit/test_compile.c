@@ -629,13 +629,9 @@ static size_t rule_parse_last(struct in_place *t, const char *text)
  * kernel holds the change; plan and ruleset follow. */
 static void rule_move_last_to(struct in_place *t, size_t at)
 {
-	struct pc_rule *rules = t->cfg->rules;
-	size_t last = t->cfg->n_rules - 1;
-	struct pc_rule moved = rules[last];
+	struct pc_rules_moved moved = pc_config_rule_put(t->cfg, at);
 
-	memmove(&rules[at + 1], &rules[at], (last - at) * sizeof(moved));
-	rules[at] = moved;
-	pc_plan_rules_shift(t->plan, t->rs, &rules[at], &rules[last], 1);
+	pc_plan_rules_shift(t->plan, t->rs, &moved);
 }
 
 #define APPEND_HEAD ZONES "allow 80/tcp comment \"web\"\nallow 1000-2000/tcp comment \"apps\"\n"

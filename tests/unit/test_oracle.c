@@ -668,6 +668,7 @@ START_TEST(test_rule_edits_are_full_compile)
 			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
 			struct pc_rule_edit ed;
 			size_t at, n_rules = cfg->n_rules, n_sources = cfg->sources.n, idx = 0;
+			struct pc_rules_moved moved;
 			unsigned lo, file = 0;
 			int r;
 
@@ -693,8 +694,8 @@ START_TEST(test_rule_edits_are_full_compile)
 				idx = cfg->n_rules - 1;
 				ck_assert_int_eq(pc_config_validate_rule(cfg, idx, &d), 0);
 				pc_diags_free(&d);
-				pc_config_rule_move(cfg, idx, at);
-				pc_plan_rules_shift(plan, rs, &cfg->rules[at], &cfg->rules[idx], 1);
+				moved = pc_config_rule_put(cfg, at);
+				pc_plan_rules_shift(plan, rs, &moved);
 				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], false, &ed);
 				if (r == -EOPNOTSUPP &&
 				    entry_change(nl, plan, &rs, &cfg->rules[at], false, s, step)) {
@@ -712,9 +713,8 @@ START_TEST(test_rule_edits_are_full_compile)
 				}
 				if (r == -EOPNOTSUPP) {
 					/* Back as it was; the next step goes on from there. */
-					pc_plan_rules_shift(plan, rs, &cfg->rules[at + 1],
-							    &cfg->rules[idx + 1], -1);
-					pc_config_rule_move(cfg, at, idx);
+					moved = pc_config_rule_take(cfg, at);
+					pc_plan_rules_shift(plan, rs, &moved);
 					pc_config_truncate(cfg, n_rules, n_sources);
 					free(line);
 					continue;
@@ -727,9 +727,8 @@ START_TEST(test_rule_edits_are_full_compile)
 			}
 			if (r == -EOPNOTSUPP && remove &&
 			    entry_change(nl, plan, &rs, &cfg->rules[at], true, s, step)) {
-				pc_plan_rules_shift(plan, rs, &cfg->rules[at + 1],
-						    &cfg->rules[cfg->n_rules], -1);
-				pc_config_rule_remove(cfg, at);
+				moved = pc_config_rule_take(cfg, at);
+				pc_plan_rules_shift(plan, rs, &moved);
 				free(m.lines[at]);
 				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
 				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
@@ -751,9 +750,8 @@ START_TEST(test_rule_edits_are_full_compile)
 			ck_assert_int_eq(pc_rule_edit_commit(plan, rs, &ed), 0);
 			pc_rule_edit_free(&ed);
 			if (remove) {
-				pc_plan_rules_shift(plan, rs, &cfg->rules[at + 1],
-						    &cfg->rules[cfg->n_rules], -1);
-				pc_config_rule_remove(cfg, at);
+				moved = pc_config_rule_take(cfg, at);
+				pc_plan_rules_shift(plan, rs, &moved);
 				free(m.lines[at]);
 				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
 				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
