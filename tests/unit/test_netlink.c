@@ -816,6 +816,81 @@ START_TEST(test_renumbered_elements_keep_counts)
 }
 END_TEST
 
+static int lookup_rename_cb(struct nftnl_expr *e, void *data)
+{
+	if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup"))
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, data);
+	return 0;
+}
+
+/* ruleset_make's, its set (and the rule's lookup) named name. */
+static struct pc_ruleset *ruleset_named(const char *name)
+{
+	struct pc_ruleset *rs = ruleset_make(ports2, 2, false);
+
+	nftnl_set_set_str(rs->objs[1].obj, NFTNL_SET_NAME, name);
+	nftnl_expr_foreach(rs->objs[3].obj, lookup_rename_cb, (void *)name);
+	return rs;
+}
+
+/* A portctld before 05625b8 named a run's map by its place
+ * (in_public_3_ports); now by a file (in_public_p<hash>_ports). An
+ * upgrade -- a start with the old table in the kernel, or a difference
+ * against it -- renames the map in one transaction, the elements keep
+ * their counts; so does a second entry of a name (d1). */
+START_TEST(test_upgraded_names_keep_counts)
+{
+	static const char *const renames[][2] = {
+		{ "in_public_3_ports", "in_public_p0123456789abcdef_ports" },
+		{ "in_public_p0123456789abcdef_ports", "in_public_p0123456789abcdefd1_ports" },
+		{ "in_public_12_meter4", "in_public_rfedcba9876543210_meter4" },
+	};
+
+	for (size_t k = 0; k < sizeof(renames) / sizeof(renames[0]); k++) {
+		for (int restart = 0; restart < 2; restart++) {
+			struct pc_nl *nl = nl_open_checked();
+			struct pc_ruleset *a = ruleset_named(renames[k][0]);
+			struct pc_ruleset *b = ruleset_named(renames[k][1]);
+			struct pc_nl_counters c = { 0 };
+			uint32_t before, after;
+			struct pc_diags d;
+			size_t n = 0;
+
+			elems_mark(a, "f:1", 5);
+			elems_mark(b, "f:1", 0);
+			pc_diags_init(&d);
+			ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+			if (restart) {
+				pc_nl_close(nl);
+				nl = nl_open_checked();
+			}
+			ck_assert_int_eq(pc_nl_genid(nl, &before), 0);
+			ck_assert_int_eq(pc_nl_apply(nl, b, restart ? NULL : a, 0, &d), 0);
+			ck_assert_int_eq(pc_nl_genid(nl, &after), 0);
+			ck_assert_uint_eq(after, before + 1);
+			ck_assert(pc_nl_last_stats(nl)->incremental);
+			ck_assert_int_eq(pc_nl_read_counters(nl, b, &c), 0);
+			for (size_t i = 0; i < c.n; i++) {
+				if (!c.items[i].elem)
+					continue;
+				n++;
+				ck_assert_msg(c.items[i].packets == 5, "%s -> %s (%s): %llu packets",
+					      renames[k][0], renames[k][1],
+					      restart ? "a start" : "a change",
+					      (unsigned long long)c.items[i].packets);
+			}
+			ck_assert_uint_eq(n, 2);
+			pc_nl_counters_free(&c);
+			pc_diags_free(&d);
+			ruleset_destroy(a);
+			ruleset_destroy(b);
+			ck_assert_int_eq(pc_nl_table_delete(nl), 1);
+			pc_nl_close(nl);
+		}
+	}
+}
+END_TEST
+
 /* Someone else replaced our table: the difference is taken against what
  * the kernel holds, read back (here: all of b's elements already). Its
  * lookup rule is sent again: the kernel reports NFT_REG32_00 as NFT_REG_1. */
@@ -1187,6 +1262,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
 	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
 	tcase_add_test(tc, test_renumbered_elements_keep_counts);
+	tcase_add_test(tc, test_upgraded_names_keep_counts);
 	tcase_add_test(tc, test_foreign_commit_difference_against_kernel);
 	tcase_add_test(tc, test_stale_genid_is_refused);
 	tcase_add_test(tc, test_kernel_error_names_rule_and_changes_nothing);
