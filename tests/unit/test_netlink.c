@@ -78,13 +78,13 @@ static struct nftnl_set_elem *elem_make(uint8_t proto, uint16_t port)
 	return e;
 }
 
-static struct nftnl_set *set_make(const uint16_t *ports, size_t n)
+static struct nftnl_set *set_make_named(const uint16_t *ports, size_t n, const char *name)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
 	/* inet_proto (12) . inet_service (13), as nft encodes the concatenation. */
@@ -111,7 +111,12 @@ static struct nftnl_rule *rule_base(void)
 }
 
 /* meta l4proto . th dport @in_allow counter accept */
-static struct nftnl_rule *rule_lookup_make(void)
+static struct nftnl_set *set_make(const uint16_t *ports, size_t n)
+{
+	return set_make_named(ports, n, SET_NAME);
+}
+
+static struct nftnl_rule *rule_lookup_make_named(const char *name)
 {
 	struct nftnl_rule *r = rule_base();
 	struct nftnl_expr *e;
@@ -128,7 +133,7 @@ static struct nftnl_rule *rule_lookup_make(void)
 	rule_expr(r, e);
 	e = nftnl_expr_alloc("lookup");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, SET_NAME);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, 1);
 	rule_expr(r, e);
 	rule_expr(r, nftnl_expr_alloc("counter"));
@@ -137,6 +142,11 @@ static struct nftnl_rule *rule_lookup_make(void)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
 	rule_expr(r, e);
 	return r;
+}
+
+static struct nftnl_rule *rule_lookup_make(void)
+{
+	return rule_lookup_make_named(SET_NAME);
 }
 
 /* A rule the kernel refuses: a verdict code that does not exist. */
@@ -816,20 +826,15 @@ START_TEST(test_renumbered_elements_keep_counts)
 }
 END_TEST
 
-static int lookup_rename_cb(struct nftnl_expr *e, void *data)
-{
-	if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup"))
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, data);
-	return 0;
-}
-
 /* ruleset_make's, its set (and the rule's lookup) named name. */
 static struct pc_ruleset *ruleset_named(const char *name)
 {
-	struct pc_ruleset *rs = ruleset_make(ports2, 2, false);
+	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
 
-	nftnl_set_set_str(rs->objs[1].obj, NFTNL_SET_NAME, name);
-	nftnl_expr_foreach(rs->objs[3].obj, lookup_rename_cb, (void *)name);
+	ruleset_push(rs, PC_NFT_TABLE, table_make(), NULL);
+	ruleset_push(rs, PC_NFT_SET, set_make_named(ports2, 2, name), &test_rules[0]);
+	ruleset_push(rs, PC_NFT_CHAIN, chain_make(), NULL);
+	ruleset_push(rs, PC_NFT_RULE, rule_lookup_make_named(name), &test_rules[0]);
 	return rs;
 }
 
