@@ -72,6 +72,8 @@ struct pc_config {
 	/* cap_rules counts from rules; rules_front free slots come before it
 	 * (the memory starts at rules - rules_front), see pc_config_rule_put. */
 	size_t n_rules, cap_rules, rules_front;
+	/* Every rule's ports, for pc_config_ports_alone; NULL: not made. */
+	struct pc_port_index *port_index;
 	/* Bans are not rules: the daemon puts them in, the compiler checks
 	 * them before any rule and before established connections. */
 	struct pc_ban_entry *bans;
@@ -223,6 +225,17 @@ struct pc_rules_moved {
 struct pc_rules_moved pc_config_rule_put(struct pc_config *cfg, size_t at);
 /* Rule at goes; the shorter side closes the gap. */
 struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at);
+/*
+ * Whether no rule but r has a port of proto (one PC_PROTO_*) in [lo, hi]: then a delete of r needs no look at the rules after it. The
+ * first call makes an index of every rule's ports (O(rules log rules)),
+ * which pc_config_rule_put and _take keep; a call is then O(log rules +
+ * the port ranges of more than one port). Any other change of the rules
+ * drops it.
+ */
+bool pc_config_ports_alone(const struct pc_config *cfg, const struct pc_rule *r,
+			   enum pc_proto proto, uint16_t lo, uint16_t hi);
+/* The index above no longer holds: the rules changed otherwise. */
+void pc_config_ports_forget(struct pc_config *cfg);
 /* Take back rules parsed past n_rules and sources past n_sources. */
 void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 

@@ -231,6 +231,20 @@ static int run_place_remove(const struct pc_plan *plan, const struct pc_plan_cha
 	return -EOPNOTSUPP;
 }
 
+/* No rule but r has a port of proto where r has one in [lo, hi]. */
+static bool later_rules_idle(const struct pc_config *cfg, const struct pc_rule *r,
+			     enum pc_proto proto, uint16_t lo, uint16_t hi)
+{
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct pc_port_range *pr = &r->ports[i];
+		uint16_t a = pr->lo > lo ? pr->lo : lo, b = pr->hi < hi ? pr->hi : hi;
+
+		if ((pr->protos & proto) && a <= b && !pc_config_ports_alone(cfg, r, proto, a, b))
+			return false;
+	}
+	return true;
+}
+
 /* The new deciders over [lo, hi] of proto, as items to flatten: the
  * entry's segments there (the first match among the old rules), minus
  * those of a removed rule, plus what changes: an added rule's own ports,
@@ -246,6 +260,10 @@ static int region_items(const struct pc_plan *plan, size_t z, int dir,
 						   : PC_PROTO_SCTP;
 	const struct pc_rule *p = remove ? r + 1 : r, *end = remove ? run->last : r;
 
+	/* Only where r decided can a later rule decide now; when no other
+	 * rule has a port there (the usual delete), none is read. */
+	if (remove && later_rules_idle(plan->cfg, r, bit, lo, hi))
+		end = r;
 	for (size_t i = from; i < to; i++) {
 		struct span_item *it;
 

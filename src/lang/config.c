@@ -48,6 +48,7 @@ void pc_config_free(struct pc_config *cfg)
 	free(cfg->services);
 	if (cfg->rules)
 		free(cfg->rules - cfg->rules_front);
+	pc_config_ports_forget(cfg);
 	free(cfg->bans);
 	free(cfg->sets);
 	pc_sources_free(&cfg->sources);
@@ -116,7 +117,7 @@ int pc_config_ban_add(struct pc_config *cfg, const struct pc_prefix *addr, const
 	return 0;
 }
 
-void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to)
+static void rules_move(struct pc_config *cfg, size_t from, size_t to)
 {
 	struct pc_rule tmp = cfg->rules[from];
 
@@ -127,10 +128,199 @@ void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to)
 	cfg->rules[to] = tmp;
 }
 
-void pc_config_rule_remove(struct pc_config *cfg, size_t i)
+static void rules_remove(struct pc_config *cfg, size_t i)
 {
 	memmove(&cfg->rules[i], &cfg->rules[i + 1], (cfg->n_rules - i - 1) * sizeof(cfg->rules[0]));
 	cfg->n_rules--;
+}
+
+void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to)
+{
+	pc_config_ports_forget(cfg);
+	rules_move(cfg, from, to);
+}
+
+void pc_config_rule_remove(struct pc_config *cfg, size_t i)
+{
+	pc_config_ports_forget(cfg);
+	rules_remove(cfg, i);
+}
+
+/* --- the rules' ports, by port (pc_config_ports_alone) --- */
+
+/* A port range of one protocol, as keys: the protocol's bit number << 16
+ * | port, so that one sorted array holds every protocol. */
+struct port_keys {
+	uint32_t lo, hi;
+};
+
+struct pc_port_index {
+	size_t n_rules;	   /* the configuration's when it was right */
+	uint32_t *singles; /* ranges of one port, sorted, repeats kept */
+	size_t n_singles, cap_singles;
+	struct port_keys *spans; /* of more than one port, in no order */
+	size_t n_spans, cap_spans;
+};
+
+void pc_config_ports_forget(struct pc_config *cfg)
+{
+	if (!cfg->port_index)
+		return;
+	free(cfg->port_index->singles);
+	free(cfg->port_index->spans);
+	free(cfg->port_index);
+	cfg->port_index = NULL;
+}
+
+/* The first of the sorted singles not below key. */
+static size_t singles_lower(const struct pc_port_index *ix, uint32_t key)
+{
+	size_t lo = 0, hi = ix->n_singles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->singles[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool keys_next(const struct pc_rule *r, size_t *i, unsigned *bit, struct port_keys *k)
+{
+	for (; *i < r->n_ports; (*i)++, *bit = 0) {
+		const struct pc_port_range *pr = &r->ports[*i];
+
+		for (; *bit < 3; (*bit)++) {
+			if (pr->protos & (1u << *bit)) {
+				k->lo = (uint32_t)*bit << 16 | pr->lo;
+				k->hi = (uint32_t)*bit << 16 | pr->hi;
+				(*bit)++;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* r's port ranges into ix (sorted: in their place; else at the end) or
+ * out of it. 0, -ENOMEM, or -ENOENT (not there: the index was wrong). */
+static int index_rule(struct pc_port_index *ix, const struct pc_rule *r, bool add, bool sorted)
+{
+	struct port_keys k;
+	size_t i = 0;
+	unsigned bit = 0;
+
+	while (keys_next(r, &i, &bit, &k)) {
+		if (k.lo == k.hi) {
+			size_t at = sorted ? singles_lower(ix, k.lo) : ix->n_singles;
+
+			if (add) {
+				if (!PC_ARRAY_PUSH(ix->singles, ix->n_singles, ix->cap_singles))
+					return -ENOMEM;
+				memmove(&ix->singles[at + 1], &ix->singles[at],
+					(ix->n_singles - 1 - at) * sizeof(*ix->singles));
+				ix->singles[at] = k.lo;
+			} else {
+				if (at == ix->n_singles || ix->singles[at] != k.lo)
+					return -ENOENT;
+				memmove(&ix->singles[at], &ix->singles[at + 1],
+					(ix->n_singles - at - 1) * sizeof(*ix->singles));
+				ix->n_singles--;
+			}
+		} else if (add) {
+			struct port_keys *slot = PC_ARRAY_PUSH(ix->spans, ix->n_spans, ix->cap_spans);
+
+			if (!slot)
+				return -ENOMEM;
+			*slot = k;
+		} else {
+			size_t s = 0;
+
+			while (s < ix->n_spans && (ix->spans[s].lo != k.lo || ix->spans[s].hi != k.hi))
+				s++;
+			if (s == ix->n_spans)
+				return -ENOENT;
+			ix->spans[s] = ix->spans[--ix->n_spans];
+		}
+	}
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int index_make(struct pc_config *cfg)
+{
+	struct pc_port_index *ix = calloc(1, sizeof(*ix));
+
+	if (!ix)
+		return -ENOMEM;
+	cfg->port_index = ix;
+	ix->n_rules = cfg->n_rules;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		if (index_rule(ix, &cfg->rules[i], true, false) < 0) {
+			pc_config_ports_forget(cfg);
+			return -ENOMEM;
+		}
+	}
+	if (ix->n_singles)
+		qsort(ix->singles, ix->n_singles, sizeof(*ix->singles), key_cmp);
+	return 0;
+}
+
+/* Rule r came (add) or goes; the index follows, or is dropped. */
+static void index_update(struct pc_config *cfg, const struct pc_rule *r, bool add)
+{
+	struct pc_port_index *ix = cfg->port_index;
+
+	if (!ix)
+		return;
+	/* When r came, the count has it already. */
+	if (ix->n_rules + add != cfg->n_rules || index_rule(ix, r, add, true) < 0) {
+		pc_config_ports_forget(cfg);
+		return;
+	}
+	ix->n_rules = add ? ix->n_rules + 1 : ix->n_rules - 1;
+}
+
+bool pc_config_ports_alone(const struct pc_config *cfg, const struct pc_rule *r,
+			   enum pc_proto proto, uint16_t lo, uint16_t hi)
+{
+	/* A cache of the rules' ports: making it changes no rule. */
+	struct pc_config *c = (struct pc_config *)cfg;
+	uint32_t bit = (uint32_t)__builtin_ctz(proto);
+	uint32_t klo = bit << 16 | lo, khi = bit << 16 | hi;
+	size_t n_singles = 0, n_spans = 0, n_others = 0, i = 0;
+	const struct pc_port_index *ix;
+	struct port_keys k;
+	unsigned b = 0;
+
+	if (c->port_index && c->port_index->n_rules != cfg->n_rules)
+		pc_config_ports_forget(c);
+	if (!c->port_index && index_make(c) < 0)
+		return false;
+	ix = c->port_index;
+	/* r's own ranges there are in the index too. */
+	while (keys_next(r, &i, &b, &k)) {
+		if (k.hi < klo || k.lo > khi)
+			continue;
+		if (k.lo == k.hi)
+			n_singles++;
+		else
+			n_spans++;
+	}
+	if (singles_lower(ix, khi + 1) - singles_lower(ix, klo) > n_singles)
+		return false;
+	for (size_t s = 0; s < ix->n_spans; s++)
+		n_others += ix->spans[s].hi >= klo && ix->spans[s].lo <= khi;
+	return n_others == n_spans;
 }
 
 struct pc_rule *pc_config_rule_push(struct pc_config *cfg)
@@ -164,8 +354,9 @@ struct pc_rules_moved pc_config_rule_put(struct pc_config *cfg, size_t at)
 	size_t last = cfg->n_rules - 1;
 	struct pc_rule *old = cfg->rules, tmp = old[last];
 
+	index_update(cfg, &tmp, true);
 	if (at >= last - at || !cfg->rules_front) {
-		pc_config_rule_move(cfg, last, at);
+		rules_move(cfg, last, at);
 		return (struct pc_rules_moved){ .first = &old[at], .end = &old[last], .by = 1 };
 	}
 	/* The first `at` rules one place down, into a free slot; the last
@@ -182,8 +373,9 @@ struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at)
 {
 	struct pc_rule *old = cfg->rules;
 
+	index_update(cfg, &old[at], false);
 	if (at >= cfg->n_rules - 1 - at) {
-		pc_config_rule_remove(cfg, at);
+		rules_remove(cfg, at);
 		return (struct pc_rules_moved){ .first = &old[at + 1], .end = &old[cfg->n_rules + 1],
 						.by = -1 };
 	}
@@ -197,6 +389,9 @@ struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at)
 
 void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources)
 {
+	/* Rules parsed but never put are not in the index: it holds. */
+	if (n_rules != cfg->n_rules && cfg->port_index && cfg->port_index->n_rules != n_rules)
+		pc_config_ports_forget(cfg);
 	cfg->n_rules = n_rules;
 	while (cfg->sources.n > n_sources) {
 		struct pc_source *src = &cfg->sources.items[--cfg->sources.n];

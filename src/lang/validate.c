@@ -577,6 +577,7 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
 	struct validator v = {.cfg = cfg, .d = d};
 	size_t errors = d->n_errors;
 
+	pc_config_ports_forget(cfg); /* services give rules their ports again */
 	zones_resolve(&v);
 	services_resolve(&v);
 	if (names_build(&v) < 0 || v.nomem) {

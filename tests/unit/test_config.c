@@ -133,6 +133,45 @@ START_TEST(test_validate_one_added_rule)
 }
 END_TEST
 
+/* Whether another rule has a port: through rules put and taken in place
+ * (the index kept), and after any other change (made again). */
+START_TEST(test_ports_alone)
+{
+	struct pc_config *cfg;
+
+	ck_assert_int_eq(validate_text("allow 80/tcp\nallow 80,443/tcp\nallow 1000-2000/udp\n"
+				       "allow 7000\n"),
+			 0);
+	cfg = F.cfg;
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_TCP, 80, 80));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_TCP, 443, 443));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_UDP, 1, 65535) == false);
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[2], PC_PROTO_UDP, 1500, 1500));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[3], PC_PROTO_UDP, 7000, 7000));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[3], PC_PROTO_SCTP, 1, 65535));
+	/* A rule at the head: another 1500/udp, and another 7000/udp. */
+	ck_assert_int_eq(fixture_parse(&F, "allow 1500,7000/udp\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &F.d), 0);
+	pc_config_rule_put(cfg, 0);
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[3], PC_PROTO_UDP, 1500, 1500));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[3], PC_PROTO_UDP, 1000, 1499));
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[4], PC_PROTO_UDP, 7000, 7000));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[4], PC_PROTO_TCP, 7000, 7000));
+	/* The first 80/tcp goes: the second is alone on 80. */
+	pc_config_rule_take(cfg, 1);
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_TCP, 80, 443));
+	pc_config_rule_take(cfg, 0);
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_UDP, 1500, 1500));
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[2], PC_PROTO_UDP, 7000, 7000));
+	/* Moved otherwise (the full path's way): the index is made again. */
+	pc_config_rule_remove(cfg, 0);
+	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
+	ck_assert_int_eq(fixture_parse(&F, "allow 1999/udp\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &F.d), 0);
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
+}
+END_TEST
+
 START_TEST(test_default_zone_setting)
 {
 	static const char conf[] = "default-zone = trusted\n";
@@ -664,6 +703,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_default_zone_choice);
 	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
 	tcase_add_test(tc, test_validate_one_added_rule);
+	tcase_add_test(tc, test_ports_alone);
 	tcase_add_test(tc, test_default_zone_setting);
 	tcase_add_test(tc, test_no_zones_at_all);
 	tcase_add_test(tc, test_rule_checks);
