@@ -134,6 +134,8 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 	const struct pc_rule *first = moved->first, *end = moved->end;
 	ptrdiff_t delta = moved->by;
 
+	if (first == end)
+		return;
 	for (size_t z = 0; z < plan->n_zones; z++) {
 		for (int dir = 0; dir < PC_N_DIRS; dir++) {
 			struct pc_plan_chain *c = &plan->zones[z].dir[dir];

@@ -463,8 +463,13 @@ static int copy_compare(const struct state_files *files)
 		 * O(configuration), after a change in place). */
 		if (k >= 0 && e->version == f->src->version && e->len == f->src->len)
 			continue;
-		hash = text_hash(f->src->data, f->src->len);
-		if (k < 0 || e->len != f->src->len || e->hash != hash) {
+		if (k < 0 || e->len != f->src->len) {
+			/* Another text: hashed once written (pc_state_flush), not
+			 * at each change of a burst. */
+			r = copy_set(e, f->src, 0);
+			if (r < 0)
+				return r;
+		} else if (e->hash != (hash = text_hash(f->src->data, f->src->len))) {
 			r = copy_set(e, f->src, hash);
 			if (r < 0)
 				return r;
@@ -641,8 +646,13 @@ int pc_state_flush(void)
 		copy_forget();
 		return r;
 	}
-	for (size_t i = 0; i < copy.n; i++)
-		free(TAKE_PTR(copy.items[i].data));
+	for (size_t i = 0; i < copy.n; i++) {
+		struct copy_entry *e = &copy.items[i];
+
+		if (e->data)
+			e->hash = text_hash(e->data, e->len);
+		free(TAKE_PTR(e->data));
+	}
 	copy.rebuild = false;
 	return 0;
 }

@@ -153,21 +153,23 @@ static bool file90_unchanged(const char *path, const char *old, size_t old_len)
 }
 
 /* The file's new text, written, becomes its source in cfg. */
-static void file90_adopt(struct pc_config *cfg, const char *path, const struct pc_strbuf *text)
+/* The file's source in cfg holds text now; text's buffer is taken (no
+ * copy of a file of 10,000 rules at each change), text left empty. */
+static void file90_adopt(struct pc_config *cfg, const char *path, struct pc_strbuf *text)
 {
 	struct pc_source *src = (struct pc_source *)pc_sources_find(&cfg->sources, path);
-	char *data = malloc(text->len + 1);
+	char *data = text->buf ? TAKE_PTR(text->buf) : strdup("");
 
 	if (!src || !data) {
 		free(data);
+		pc_strbuf_free(text);
 		return;
 	}
-	memcpy(data, text->buf ? text->buf : "", text->len);
-	data[text->len] = '\0';
 	free(src->data);
 	src->data = data;
 	src->len = text->len;
 	src->version = pc_source_data_version();
+	*text = (struct pc_strbuf){ 0 };
 }
 
 static int file90_write(const struct next *nx, struct pc_reply *reply)
@@ -325,9 +327,13 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	}
 	/* The kernel holds the change: now the files that keep it. */
 	if (nx->file90) {
+		struct pc_strbuf text = { 0 };
+
 		r = file90_write(nx, reply);
-		if (r >= 0)
-			file90_adopt(a->cfg, nx->file90, nx->text90);
+		/* The candidate's text is its own: a copy. */
+		if (r >= 0 && pc_strbuf_append(&text, nx->text90->buf ? nx->text90->buf : "",
+					       nx->text90->len) >= 0)
+			file90_adopt(a->cfg, nx->file90, &text);
 	}
 	if (r >= 0 && nx->bans) {
 		r = bans_copy(nx->bans, &kept);

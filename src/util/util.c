@@ -190,33 +190,43 @@ int pc_open_read(const char *path, struct stat *st)
 
 int pc_read_fd(int fd, size_t max, char **data, size_t *len)
 {
-	struct pc_strbuf sb = {0};
-	char chunk[65536];
-	ssize_t n;
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0, cap = 65536;
+	struct stat st;
 
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			pc_strbuf_free(&sb);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		if (sb.len + (size_t)n > max) {
-			pc_strbuf_free(&sb);
-			return -EFBIG;
-		}
-		if (pc_strbuf_append(&sb, chunk, n) < 0) {
-			pc_strbuf_free(&sb);
-			return -ENOMEM;
-		}
-	}
-	if (!sb.buf && pc_strbuf_append(&sb, "", 0) < 0)
+	/* Sized for the file as it is: read once, not copied as it grows. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max)
+		cap = (size_t)st.st_size + 1;
+	buf = malloc(cap + 1);
+	if (!buf)
 		return -ENOMEM;
-	*data = sb.buf;
-	*len = sb.len;
+	for (;;) {
+		ssize_t k;
+
+		if (n == cap) {
+			char *grown = cap <= max ? realloc(buf, 2 * cap + 1) : NULL;
+
+			if (cap > max)
+				return -EFBIG;
+			if (!grown)
+				return -ENOMEM;
+			buf = grown;
+			cap *= 2;
+		}
+		k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n > max)
+			return -EFBIG;
+	}
+	buf[n] = '\0';
+	*data = TAKE_PTR(buf);
+	*len = n;
 	return 0;
 }
 

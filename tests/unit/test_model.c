@@ -257,6 +257,43 @@ START_TEST(test_cand_bad_rule_names_its_word)
 }
 END_TEST
 
+/* The CLI file's lines are found a word at a time: the same as one byte
+ * at a time, for texts of every length and newlines anywhere (also
+ * continuations, an unterminated last line, empty lines). */
+START_TEST(test_rules_text_lines)
+{
+	static const char alphabet[] = "ab\n\n\\ ";
+	unsigned seed = 7;
+
+	for (int t = 0; t < 2000; t++) {
+		size_t len = (size_t)(rand_r(&seed) % 70);
+		char text[80];
+		uint32_t lines = 0;
+
+		for (size_t i = 0; i < len; i++) {
+			text[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			lines += text[i] == '\n';
+		}
+		text[len] = '\0';
+		ck_assert_uint_eq(rules_text_next_line(text, len),
+				  lines + 1 + (len > 0 && text[len - 1] != '\n'));
+		for (uint32_t line = 1; line <= lines + 1; line++) {
+			struct pc_strbuf out = { 0 };
+			size_t off = 0;
+
+			/* The line's start, one byte at a time. */
+			for (uint32_t l = 1; l < line; off++)
+				l += text[off] == '\n';
+			ck_assert_int_eq(rules_text_edit(text, len, RULES_INSERT, line, "X", &out), 0);
+			ck_assert_uint_eq(out.len, len + 2 + (off > 0 && text[off - 1] != '\n'));
+			ck_assert(memcmp(out.buf, text, off) == 0);
+			ck_assert(memcmp(out.buf + out.len - (len - off), text + off, len - off) == 0);
+			pc_strbuf_free(&out);
+		}
+	}
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -264,6 +301,7 @@ static Suite *model_suite(void)
 
 	tcase_add_checked_fixture(tb, setup, teardown);
 	tcase_add_test(tb, test_ban_parse_canonical);
+	tcase_add_test(tb, test_rules_text_lines);
 	tcase_add_test(tb, test_bans_expire);
 	tcase_add_test(tb, test_bans_compose_ahead_of_rules);
 	suite_add_tcase(s, tb);
