@@ -243,18 +243,6 @@ struct pc_rule_edit {
  */
 int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out);
-/*
- * After pc_rule_edit_prepare of a change that moved the lines of the rules
- * [first, end) of its file by delta (moved before it, so that its pieces
- * name the new lines): their port map elements that name their line (no
- * comment of their own) deleted as they were and added naming the new
- * one. Segments of ed's regions are left to them. 0, -EOPNOTSUPP (a rule
- * whose line is in more than port map elements: its own kernel rules, a
- * log prefix), -ENOMEM.
- */
-int pc_rule_edit_relabel(const struct pc_plan *plan, const struct pc_ruleset *rs,
-			 struct pc_rule *first, struct pc_rule *end, int32_t delta,
-			 struct pc_rule_edit *ed);
 /* Make plan and rs what a full compile after the change gives (a removed
  * rule is still in the configuration: the caller takes it out and moves
  * the pointers after it). 0 or -ENOMEM (then plan and rs are lost). */

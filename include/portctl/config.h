@@ -211,6 +211,18 @@ void pc_config_rule_move(struct pc_config *cfg, size_t from, size_t to);
 /* Take rule i out, the rules after it one place back. */
 void pc_config_rule_remove(struct pc_config *cfg, size_t i);
 
+/* The file CLI changes are persisted in, under the rules directory. */
+#define PC_CLI_RULES_FILE "90-portctl.rules"
+
+/*
+ * The comment the kernel's objects of rule r carry (PC_COMMENT_MAX bytes at
+ * most, into buf of size): its own comment; else, in PC_CLI_RULES_FILE,
+ * its text, since the CLI moves that file's lines with each insert and
+ * delete, and a name by line would rename every later rule's elements;
+ * else FILE:LINE (the file's base name).
+ */
+void pc_rule_comment(const struct pc_rule *r, char *buf, size_t size);
+
 /* A slot for one more rule at the end (zeroed), or NULL. */
 struct pc_rule *pc_config_rule_push(struct pc_config *cfg);
 /* The rules a pc_config_rule_put or _take moved: [first, end) by their old
@@ -234,6 +246,9 @@ struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at);
  */
 bool pc_config_ports_alone(const struct pc_config *cfg, const struct pc_rule *r,
 			   enum pc_proto proto, uint16_t lo, uint16_t hi);
+/* Make that index now (a reload pays for it, not the next delete). 0 or
+ * -ENOMEM. */
+int pc_config_ports_index(struct pc_config *cfg);
 /* The index above no longer holds: the rules changed otherwise. */
 void pc_config_ports_forget(struct pc_config *cfg);
 /* Take back rules parsed past n_rules and sources past n_sources. */

@@ -477,15 +477,8 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 /* A rule's comment in the kernel: its own, or FILE:LINE. */
 int rule_comment(const struct pc_rule *r, char *buf, size_t size)
 {
-	const char *file = r->loc.file ? r->loc.file : "-";
-	const char *base = strrchr(file, '/');
-	int n;
-
-	if (r->comment)
-		n = snprintf(buf, size, "%s", r->comment);
-	else
-		n = snprintf(buf, size, "%s:%u", base ? base + 1 : file, r->loc.line);
-	return n < 0 ? -EINVAL : 0;
+	pc_rule_comment(r, buf, size);
+	return 0;
 }
 
 /* --- NAT (lower_nat) --- */

@@ -454,8 +454,13 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 	if (!ix->sigs)
 		return -ENOMEM;
 	ix->cap = cfg->n_rules + 1;
-	for (size_t i = 0; i < cfg->n_rules; i++)
-		rule_signature(&cfg->rules[i], false, &ix->sigs[i]);
+	ix->logged90 = 0;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct pc_rule *r = &cfg->rules[i];
+
+		rule_signature(r, false, &ix->sigs[i]);
+		ix->logged90 += r->log && r->loc.file && streq(r->loc.file, path90);
+	}
 	ix->n = cfg->n_rules;
 	ix->end90 = cli_end(cfg, path90);
 	ix->cfg = cfg;
@@ -478,14 +483,16 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r)
 	rule_signature(r, false, &ix->sigs[at]);
 	ix->n++;
 	ix->end90 += at <= ix->end90;
+	ix->logged90 += r->log; /* a rule of the CLI's file */
 	return 0;
 }
 
-void rule_index_remove(struct rule_index *ix, size_t at)
+void rule_index_remove(struct rule_index *ix, size_t at, bool logged)
 {
 	memmove(&ix->sigs[at], &ix->sigs[at + 1], (ix->n - at - 1) * sizeof(*ix->sigs));
 	ix->n--;
 	ix->end90 -= at < ix->end90;
+	ix->logged90 -= logged;
 }
 
 void rule_index_drop(struct rule_index *ix)

@@ -94,6 +94,7 @@ struct rule_index {
 	uint64_t *sigs;
 	size_t n, cap;
 	size_t end90;
+	size_t logged90; /* logged rules of the CLI's file */
 };
 
 struct daemon {
@@ -245,7 +246,7 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 /* A rule put at index at (insert) or taken from it, in place. 0 or -ENOMEM
  * (then ix is dropped). */
 int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r);
-void rule_index_remove(struct rule_index *ix, size_t at);
+void rule_index_remove(struct rule_index *ix, size_t at, bool logged);
 void rule_index_drop(struct rule_index *ix);
 /* rule_same.c: whether typed (parsed, not validated: its services are
  * looked up in cfg) is the same rule as rule of cfg (validated): same
@@ -272,8 +273,6 @@ uint32_t rules_text_span(const char *text, size_t len, uint32_t line);
 /* The line number an appended rule gets. */
 uint32_t rules_text_next_line(const char *text, size_t len);
 
-/* The file CLI changes are persisted in, under sysconf_dir/rules.d/. */
-#define PC_CLI_RULES_FILE "90-portctl.rules"
 #define RUNTIME_NAME "runtime"
 #define CLI_NAME "command line"
 

@@ -201,21 +201,14 @@ static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
 }
 
 /* The compiler marks each element of a merged map with the comment of the
- * rule that decides it: the rule's own comment, or its file's base name
- * and line ("20-web.rules:4"). A hash table of the rules by that text
- * finds the rule of an address range's element. */
+ * rule that decides it (pc_rule_comment: its own comment, its text in the
+ * CLI's file, else its file's base name and line, "20-web.rules:4"). A
+ * hash table of the rules by that text finds the rule of an address
+ * range's element. */
 struct comment_owners {
 	uint32_t *head, *next; /* head by bucket, next by rule: index + 1, 0: none */
 	size_t mask;
 };
-
-static const char *rule_base(const struct pc_rule *r)
-{
-	const char *file = r->loc.file ? r->loc.file : "-";
-	const char *base = strrchr(file, '/');
-
-	return base ? base + 1 : file;
-}
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -226,31 +219,18 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 static size_t rule_comment_hash(const struct pc_rule *r, size_t mask)
 {
-	char line[16];
-	const char *base;
-	uint64_t h = 0xcbf29ce484222325u;
+	char comment[PC_COMMENT_MAX + 1];
 
-	if (r->comment)
-		return (size_t)fnv(h, r->comment, strlen(r->comment)) & mask;
-	base = rule_base(r);
-	h = fnv(h, base, strlen(base));
-	return (size_t)fnv(h, line, (size_t)snprintf(line, sizeof(line), ":%u", r->loc.line)) &
-	       mask;
+	pc_rule_comment(r, comment, sizeof(comment));
+	return (size_t)fnv(0xcbf29ce484222325u, comment, strlen(comment)) & mask;
 }
 
 static bool rule_comment_is(const struct pc_rule *r, const char *text, size_t len)
 {
-	const char *base;
-	char line[16];
-	size_t bl;
+	char comment[PC_COMMENT_MAX + 1];
 
-	if (r->comment)
-		return strlen(r->comment) == len && !memcmp(r->comment, text, len);
-	base = rule_base(r);
-	bl = strlen(base);
-	snprintf(line, sizeof(line), ":%u", r->loc.line);
-	return bl + strlen(line) == len && !memcmp(base, text, bl) &&
-	       !memcmp(line, text + bl, len - bl);
+	pc_rule_comment(r, comment, sizeof(comment));
+	return strlen(comment) == len && !memcmp(comment, text, len);
 }
 
 static void comment_owners_free(struct comment_owners *c)

@@ -375,8 +375,9 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		dm->applied = TAKE_PTR(a);
 		pc_ruleset_free(TAKE_PTR(dm->spare));
 		settings_adopt(dm, &dm->applied->cfg->settings);
-		/* Made now, not in the next change's time (it reads every rule). */
+		/* Made now, not in the next change's time (they read every rule). */
 		(void)state_rule_index(dm);
+		(void)pc_config_ports_index(dm->applied->cfg);
 	}
 	if (new_files) {
 		dm->source = nx->source;
@@ -505,6 +506,19 @@ static void lines_move(struct pc_config *cfg, size_t from, size_t to, int32_t de
 		cfg->rules[i].loc.line = (uint32_t)((int32_t)cfg->rules[i].loc.line + delta);
 }
 
+/* Whether a rule of [from, to) is logged; the index knows when none of the
+ * CLI's file is, without reading them. */
+static bool later_logged(const struct pc_config *cfg, const struct rule_index *ix, size_t from,
+			 size_t to)
+{
+	if (ix && ix->logged90 == 0)
+		return false;
+	for (size_t i = from; i < to; i++)
+		if (cfg->rules[i].log)
+			return true;
+	return false;
+}
+
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
  * file's end, delete of any of its rules -- in O(change), on the
@@ -557,8 +571,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 			goto undo;
 		}
 		rule = &cfg->rules[at];
-		/* The file's later rules move up: the lines their elements name
-		 * too (pc_rule_edit_relabel), before the edit names them. */
+		/* The file's later rules move up. */
 		shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line);
 		later = at + 1;
 	} else {
@@ -602,6 +615,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	}
 	lines_move(cfg, later, end90, shift);
 	shifted = shift && later < end90;
+	/* The kernel names this file's rules by their text, not their line
+	 * (pc_rule_comment), but a logged rule's log prefix names its line:
+	 * moved, the full path makes it again. */
+	if (shifted && later_logged(cfg, ix, later, end90)) {
+		r = 0;
+		goto undo;
+	}
 	/* Edited by hand since: the full path redoes the change on it. */
 	if (!file90_unchanged(path90, src90->data, src90->len)) {
 		r = 0;
@@ -615,12 +635,6 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
-		if (r == 0 && shifted)
-			r = pc_rule_edit_relabel(a->plan, a->ruleset, &cfg->rules[later],
-						 &cfg->rules[end90], shift, &ed);
-	} else if (r == -EOPNOTSUPP && shifted) {
-		r = 0; /* an entry's own rules name their lines: the full path */
-		goto undo;
 	} else if (r == -EOPNOTSUPP) {
 		/* Not a port map's: perhaps an entry of its own. */
 		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
@@ -694,11 +708,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		model_lost(dm);
 	}
 	if (remove) {
+		bool logged = rule->log;
+
 		moved = pc_config_rule_take(cfg, at);
 		if (a->plan)
 			pc_plan_rules_shift(a->plan, a->ruleset, &moved);
 		if (ix)
-			rule_index_remove(&dm->index, at);
+			rule_index_remove(&dm->index, at, logged);
 	} else if (ix) {
 		rule_index_insert(&dm->index, at, rule);
 	}
@@ -921,6 +937,7 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 	dm->source = source;
 	settings_adopt(dm, &a->cfg->settings);
 	(void)state_rule_index(dm);
+	(void)pc_config_ports_index(a->cfg);
 	return 0;
 }
 

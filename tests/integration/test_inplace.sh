@@ -23,12 +23,16 @@ transactions() {
 	pc_log "ok: $what: $n transaction(s)"
 }
 one() { transactions 1 "$*" pcd_as_member "$@"; }
-# The last transaction sent set elements alone.
-elements_only() {
+# The last transaction sent the element of tcp port $2 alone: the later
+# rules of the file, whose lines moved, keep theirs (the kernel names
+# 90-portctl.rules' rules by their text, not their line).
+element_alone() {
 	grep -Ev '^(# new generation|(add|delete) element inet portctl )' "$PC_TMP/monitor" |
 		grep -q . && pc_fail "$1: not elements alone: $(cat "$PC_TMP/monitor")"
-	grep -q "^delete element" "$PC_TMP/monitor" ||
-		pc_fail "$1: no element relabelled: $(cat "$PC_TMP/monitor")"
+	grep -q "tcp \. $2 " "$PC_TMP/monitor" || pc_fail "$1: $2 not sent: $(cat "$PC_TMP/monitor")"
+	grep -E '^(add|delete) element' "$PC_TMP/monitor" | grep -v "tcp \. $2 " | grep -q . &&
+		pc_fail "$1: other elements sent again: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $1: the element of $2 alone"
 }
 # The model in memory is what the files compile to: nothing to send.
 same_as_files() {
@@ -84,19 +88,19 @@ for shape in early late mixed; do
 	pc_expect open pc_probe peer tcp 10.99.7.1 22
 	same_as_files "$shape, deleted"
 
-	# In the middle of the file the later rules' lines move, and with
-	# them the comments their elements carry (90-portctl.rules:LINE):
-	# still one transaction, of elements alone, and what the files give.
+	# In the middle of the file the later rules' lines move; their
+	# elements, named by the rules' text, stay: one transaction of the
+	# changed rule's element, and what the files give.
 	one allow 2005/tcp
 	one allow 2006/tcp
 	one insert "$(pcd_rule_field 'allow 2005/tcp' number)" allow 2007/tcp
-	elements_only "insert in the middle"
+	element_alone "insert in the middle" 2007
 	[ "$(pcd_rule_field 'allow 2006/tcp' number)" -eq \
 		"$(($(pcd_rule_field 'allow 2007/tcp' number) + 2))" ] ||
 		pc_fail "2007 is not two rules before 2006"
 	pc_expect open pc_probe peer tcp 10.99.7.1 2007
 	one delete allow 2005/tcp
-	elements_only "delete in the middle"
+	element_alone "delete in the middle" 2005
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
 	pc_expect open pc_probe peer tcp 10.99.7.1 2006
 	same_as_files "$shape, in the middle"

@@ -3,8 +3,7 @@
 # kernel whole: a limit that cuts the CLI's port run in two (the shipped
 # allow ssh is in that run) and the delete that joins the run again, a
 # delete and an insert in the middle of 90-portctl.rules (the later rules'
-# elements named again by their new lines), each with 90-portctl.rules
-# unwritable. Afterwards the kernel holds what the
+# lines move), each with 90-portctl.rules unwritable. Afterwards the kernel holds what the
 # files say (a reload sends nothing, diff finds nothing), traffic goes as
 # before, and the same changes then go through.
 . "$(dirname "$0")/lib.sh"
@@ -69,25 +68,27 @@ as_files "the limit deleted"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2003 300
 pc_expect open pc_probe peer tcp 10.99.7.1 2020
 
-# The lines the kernel's elements name: as the file has them again.
+# The lines status gives are the file's again, and the kernel's elements
+# name the rules by their text (not their line, which moved and came back).
 line_of() { grep -n "^$1\$" "$f90" | cut -d: -f1; }
-names_line() {
-	pc_in host nft list table inet portctl |
-		grep -q "tcp \. $1[- ].*comment \"90-portctl.rules:$2\"" ||
-		pc_fail "$3: port $1's element does not name line $2: $(pc_in host nft list table inet portctl)"
+at_line() {
+	[ "$(pcd_rule_field "$1" line)" = "$2" ] ||
+		pc_fail "$3: '$1' is at line $(pcd_rule_field "$1" line), the file has it at $2"
+	pc_in host nft list table inet portctl | grep -q "comment \"$1\"" ||
+		pc_fail "$3: no element names '$1': $(pc_in host nft list table inet portctl)"
 }
 l20=$(line_of "allow 2020-2021/tcp")
 refused "a delete in the middle of the file" delete allow 2001/tcp
-names_line 2020 "$l20" "the middle delete refused"
+at_line "allow 2020-2021/tcp" "$l20" "the middle delete refused"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
 refused "an insert in the middle of the file" insert "$(pcd_rule_field 'allow 2001/tcp' number)" allow 2003/tcp
-names_line 2020 "$l20" "the middle insert refused"
-names_line 2001 "$(line_of "allow 2001/tcp")" "the middle insert refused"
+at_line "allow 2020-2021/tcp" "$l20" "the middle insert refused"
+at_line "allow 2001/tcp" "$(line_of "allow 2001/tcp")" "the middle insert refused"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2003 300
 
 P delete allow 2001/tcp
 as_files "the middle delete made"
-names_line 2020 "$((l20 - 1))" "the middle delete made"
+at_line "allow 2020-2021/tcp" "$((l20 - 1))" "the middle delete made"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001 300
 pc_expect open pc_probe peer tcp 10.99.7.1 2020
 pcd_stop
