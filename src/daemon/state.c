@@ -152,9 +152,9 @@ static bool file90_unchanged(const char *path, const char *old, size_t old_len)
 	return r >= 0 && len == old_len && (!len || !memcmp(data, old, len));
 }
 
-/* The file's new text, written, becomes its source in cfg. */
-/* The file's source in cfg holds text now; text's buffer is taken (no
- * copy of a file of 10,000 rules at each change), text left empty. */
+/* The file's new text, written, becomes its source in cfg: text's buffer
+ * is taken (no copy of a file of 10,000 rules at each change), text left
+ * empty. */
 static void file90_adopt(struct pc_config *cfg, const char *path, struct pc_strbuf *text)
 {
 	struct pc_source *src = (struct pc_source *)pc_sources_find(&cfg->sources, path);

@@ -188,6 +188,8 @@ static size_t singles_lower(const struct pc_port_index *ix, uint32_t key)
 	return lo;
 }
 
+/* r's next port range of one protocol as keys (from *i, *bit on, which
+ * it moves past it); false when none is left. */
 static bool keys_next(const struct pc_rule *r, size_t *i, unsigned *bit, struct port_keys *k)
 {
 	for (; *i < r->n_ports; (*i)++, *bit = 0) {
