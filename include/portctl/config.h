@@ -238,19 +238,20 @@ struct pc_rules_moved pc_config_rule_put(struct pc_config *cfg, size_t at);
 /* Rule at goes; the shorter side closes the gap. */
 struct pc_rules_moved pc_config_rule_take(struct pc_config *cfg, size_t at);
 /*
- * Whether no rule but r has a port of proto (one PC_PROTO_*) in [lo, hi]: then a delete of r needs no look at the rules after it. The
- * first call makes an index of every rule's ports (O(rules log rules)),
- * which pc_config_rule_put and _take keep; a call is then O(log rules +
- * the port ranges of more than one port). Any other change of the rules
- * drops it.
+ * An index of every rule's ports, made in O(rules) (a new configuration
+ * pays for it, not its next delete), kept by pc_config_rule_put and
+ * _take, dropped by any other change of the rules. 0 or -ENOMEM.
+ */
+int pc_config_ports_index(struct pc_config *cfg);
+void pc_config_ports_forget(struct pc_config *cfg);
+/*
+ * Whether the index says no rule but r has a port of proto (one
+ * PC_PROTO_*) in [lo, hi]: then a delete of r needs no look at the rules
+ * after it. False without an index. O(log rules + the port ranges of
+ * more than one port).
  */
 bool pc_config_ports_alone(const struct pc_config *cfg, const struct pc_rule *r,
 			   enum pc_proto proto, uint16_t lo, uint16_t hi);
-/* Make that index now (a reload pays for it, not the next delete). 0 or
- * -ENOMEM. */
-int pc_config_ports_index(struct pc_config *cfg);
-/* The index above no longer holds: the rules changed otherwise. */
-void pc_config_ports_forget(struct pc_config *cfg);
 /* Take back rules parsed past n_rules and sources past n_sources. */
 void pc_config_truncate(struct pc_config *cfg, size_t n_rules, size_t n_sources);
 

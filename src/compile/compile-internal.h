@@ -146,7 +146,5 @@ enum pc_verdict_kind action_verdict(enum pc_action a);
 bool rule_is_nat(const struct pc_rule *r);
 /* Whether a from/to list matches every address (empty, or holds "any"). */
 bool prefixes_any(const struct pc_prefix *p, size_t n);
-/* A rule's comment for the kernel: its own, or FILE:LINE. */
-int rule_comment(const struct pc_rule *r, char *buf, size_t size);
 
 #endif

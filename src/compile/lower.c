@@ -673,8 +673,8 @@ int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p)
 	port_key(p->l4proto, p->hi, key_end);
 	if (p->lo != p->hi)
 		es.key_end = key_end;
-	if (rule_comment(p->rule, comment, sizeof(comment)) >= 0)
-		es.comment = comment;
+	pc_rule_comment(p->rule, comment, sizeof(comment));
+	es.comment = comment;
 	return set_add_elem(s, &es);
 }
 
@@ -1464,8 +1464,10 @@ static int rule_part_lower(struct lower *l, struct rule_emit *re, enum rule_part
 		ret = nr ? rule_add_matches(nr, re) : -ENOMEM;
 		if (ret >= 0)
 			ret = rule_add_tail(nr, re, part);
-		if (ret >= 0 && rule_comment(re->rule, comment, sizeof(comment)) >= 0)
+		if (ret >= 0) {
+			pc_rule_comment(re->rule, comment, sizeof(comment));
 			ret = rule_set_comment(nr, comment);
+		}
 	}
 	return ret;
 }
@@ -1643,8 +1645,10 @@ static int forward_lower(struct lower *l, const char *chain, size_t z, size_t id
 			ret = rule_add_data(nr, NFT_REG_2, &port, sizeof(port));
 		if (ret >= 0)
 			ret = rule_add_dnat(nr, nfproto, fw->fwd_port != 0);
-		if (ret >= 0 && rule_comment(fw, comment, sizeof(comment)) >= 0)
+		if (ret >= 0) {
+			pc_rule_comment(fw, comment, sizeof(comment));
 			ret = rule_set_comment(nr, comment);
+		}
 	}
 	return ret;
 }
@@ -1724,8 +1728,10 @@ static int masq_lower(struct lower *l, struct nat_lower *n, const struct pc_rule
 					ret = rule_add_counter(nr);
 				if (ret >= 0)
 					ret = rule_add_masq(nr);
-				if (ret >= 0 && rule_comment(m, comment, sizeof(comment)) >= 0)
+				if (ret >= 0) {
+					pc_rule_comment(m, comment, sizeof(comment));
 					ret = rule_set_comment(nr, comment);
+				}
 			}
 		}
 	}

@@ -415,8 +415,10 @@ int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t wid
 			       .jump = jump };
 	int r;
 
-	if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
+	if (sp->rule) {
+		pc_rule_comment(sp->rule, comment, sizeof(comment));
 		e.comment = comment;
+	}
 	r = set_add_elem(s, &e);
 	(*n_elems)++;
 	memcpy(end, sp->hi, 16);
@@ -436,8 +438,10 @@ int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t widt
 	char comment[PC_COMMENT_MAX + 1];
 	struct elem_spec e = { .key = sp->lo, .len = width, .verdict = (int)sp->verdict };
 
-	if (sp->rule && rule_comment(sp->rule, comment, sizeof(comment)) >= 0)
+	if (sp->rule) {
+		pc_rule_comment(sp->rule, comment, sizeof(comment));
 		e.comment = comment;
+	}
 	(*n_elems)++;
 	return set_add_elem(s, &e);
 }
@@ -472,13 +476,6 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 		r = set_add_span(s, &spans->items[i], spans->width, map,
 				 jump_of ? jump_of(&spans->items[i], ctx) : NULL, n_elems);
 	return r;
-}
-
-/* A rule's comment in the kernel: its own, or FILE:LINE. */
-int rule_comment(const struct pc_rule *r, char *buf, size_t size)
-{
-	pc_rule_comment(r, buf, size);
-	return 0;
 }
 
 /* --- NAT (lower_nat) --- */

@@ -316,18 +316,16 @@ static void index_update(struct pc_config *cfg, const struct pc_rule *r, bool ad
 bool pc_config_ports_alone(const struct pc_config *cfg, const struct pc_rule *r,
 			   enum pc_proto proto, uint16_t lo, uint16_t hi)
 {
-	/* A cache of the rules' ports: making it changes no rule. */
-	struct pc_config *c = (struct pc_config *)cfg;
+	const struct pc_port_index *ix = cfg->port_index;
 	uint32_t bit = (uint32_t)__builtin_ctz(proto);
 	uint32_t klo = bit << 16 | lo, khi = bit << 16 | hi;
 	size_t n_singles = 0, n_spans = 0, n_others = 0, i = 0;
-	const struct pc_port_index *ix;
 	struct port_keys k;
 	unsigned b = 0;
 
-	if (pc_config_ports_index(c) < 0)
+	/* Not made, or not of these rules: who knows. */
+	if (!ix || ix->n_rules != cfg->n_rules)
 		return false;
-	ix = c->port_index;
 	/* r's own ranges there are in the index too. */
 	while (keys_next(r, &i, &b, &k)) {
 		if (k.hi < klo || k.lo > khi)

@@ -143,6 +143,9 @@ START_TEST(test_ports_alone)
 				       "allow 7000\n"),
 			 0);
 	cfg = F.cfg;
+	/* None yet: nothing is known alone. */
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_TCP, 443, 443));
+	ck_assert_int_eq(pc_config_ports_index(cfg), 0);
 	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_TCP, 80, 80));
 	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_TCP, 443, 443));
 	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_UDP, 1, 65535) == false);
@@ -163,11 +166,16 @@ START_TEST(test_ports_alone)
 	pc_config_rule_take(cfg, 0);
 	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[1], PC_PROTO_UDP, 1500, 1500));
 	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[2], PC_PROTO_UDP, 7000, 7000));
-	/* Moved otherwise (the full path's way): the index is made again. */
+	/* Moved otherwise (the full path's way): gone until made again. */
 	pc_config_rule_remove(cfg, 0);
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
+	ck_assert_int_eq(pc_config_ports_index(cfg), 0);
 	ck_assert(pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
+	/* A rule parsed but not put: the index is not of these rules. */
 	ck_assert_int_eq(fixture_parse(&F, "allow 1999/udp\n"), 0);
 	ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &F.d), 0);
+	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
+	ck_assert_int_eq(pc_config_ports_index(cfg), 0);
 	ck_assert(!pc_config_ports_alone(cfg, &cfg->rules[0], PC_PROTO_UDP, 1, 6999));
 }
 END_TEST

@@ -664,6 +664,8 @@ START_TEST(test_rule_edits_are_full_compile)
 		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
 		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
 		pc_diags_free(&d);
+		/* As portctld makes it with a configuration in force. */
+		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
 		for (unsigned step = 0; step < 4 * STEPS; step++) {
 			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
 			struct pc_rule_edit ed;
