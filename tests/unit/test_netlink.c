@@ -794,14 +794,32 @@ static void elems_mark(struct pc_ruleset *rs, const char *comment, uint64_t pack
 	nftnl_set_elems_iter_destroy(it);
 }
 
+/* How many of rs's elements the kernel has, each of which must have
+ * counted packets (what, in the failure). */
+static size_t elems_counting(struct pc_nl *nl, const struct pc_ruleset *rs, uint64_t packets,
+			     const char *what)
+{
+	struct pc_nl_counters c = { 0 };
+	size_t n = 0;
+
+	ck_assert_int_eq(pc_nl_read_counters(nl, rs, &c), 0);
+	for (size_t i = 0; i < c.n; i++) {
+		if (!c.items[i].elem)
+			continue;
+		n++;
+		ck_assert_msg(c.items[i].packets == packets, "%s: %llu packets, not %llu", what,
+			      (unsigned long long)c.items[i].packets, (unsigned long long)packets);
+	}
+	pc_nl_counters_free(&c);
+	return n;
+}
+
 START_TEST(test_renumbered_elements_keep_counts)
 {
 	struct pc_nl *nl = nl_open_checked();
 	struct pc_ruleset *a = ruleset_make(ports2, 2, false);
 	struct pc_ruleset *b = ruleset_make(ports2, 2, false);
-	struct pc_nl_counters c = { 0 };
 	struct pc_diags d;
-	size_t n = 0;
 
 	elems_mark(a, "f:1", 5);
 	elems_mark(b, "f:2", 0);
@@ -810,15 +828,7 @@ START_TEST(test_renumbered_elements_keep_counts)
 	ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
 	ck_assert(pc_nl_last_stats(nl)->incremental);
 	ck_assert_uint_eq(pc_nl_last_stats(nl)->elems_added, 2);
-	ck_assert_int_eq(pc_nl_read_counters(nl, b, &c), 0);
-	for (size_t i = 0; i < c.n; i++) {
-		if (!c.items[i].elem)
-			continue;
-		n++;
-		ck_assert_uint_eq(c.items[i].packets, 5);
-	}
-	ck_assert_uint_eq(n, 2);
-	pc_nl_counters_free(&c);
+	ck_assert_uint_eq(elems_counting(nl, b, 5, "renumbered"), 2);
 	pc_diags_free(&d);
 	ruleset_destroy(a);
 	ruleset_destroy(b);
@@ -856,10 +866,8 @@ START_TEST(test_upgraded_names_keep_counts)
 			struct pc_nl *nl = nl_open_checked();
 			struct pc_ruleset *a = ruleset_named(renames[k][0]);
 			struct pc_ruleset *b = ruleset_named(renames[k][1]);
-			struct pc_nl_counters c = { 0 };
 			uint32_t before, after;
 			struct pc_diags d;
-			size_t n = 0;
 
 			elems_mark(a, "f:1", 5);
 			elems_mark(b, "f:1", 0);
@@ -874,18 +882,7 @@ START_TEST(test_upgraded_names_keep_counts)
 			ck_assert_int_eq(pc_nl_genid(nl, &after), 0);
 			ck_assert_uint_eq(after, before + 1);
 			ck_assert(pc_nl_last_stats(nl)->incremental);
-			ck_assert_int_eq(pc_nl_read_counters(nl, b, &c), 0);
-			for (size_t i = 0; i < c.n; i++) {
-				if (!c.items[i].elem)
-					continue;
-				n++;
-				ck_assert_msg(c.items[i].packets == 5, "%s -> %s (%s): %llu packets",
-					      renames[k][0], renames[k][1],
-					      restart ? "a start" : "a change",
-					      (unsigned long long)c.items[i].packets);
-			}
-			ck_assert_uint_eq(n, 2);
-			pc_nl_counters_free(&c);
+			ck_assert_uint_eq(elems_counting(nl, b, 5, renames[k][1]), 2);
 			pc_diags_free(&d);
 			ruleset_destroy(a);
 			ruleset_destroy(b);
