@@ -99,15 +99,6 @@ static int rule_spans(const struct pc_rule *r, struct pc_plan_spans *out)
 	return ret < 0 ? ret : spans_flatten(items, n, out);
 }
 
-void pc_rule_append_free(struct pc_rule_append *app)
-{
-	for (size_t i = 0; i < app->n_sets; i++)
-		nftnl_set_free(app->sets[i].elems);
-	free(app->sets);
-	free(app->ports);
-	*app = (struct pc_rule_append){ 0 };
-}
-
 static bool rule_moved(const struct pc_rule *p, const struct pc_rule *first,
 		       const struct pc_rule *end)
 {

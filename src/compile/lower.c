@@ -75,12 +75,6 @@ static bool published_obey(const struct lower *l)
 	return l->plan->cfg->settings.published == PC_PUBLISHED_OBEY;
 }
 
-int port_kind(const struct pc_plan_port *p)
-{
-	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
-	       (p->verdict == PC_VERDICT_REJECT ? PORT_KIND_REJECT : 0);
-}
-
 const char *port_map_suffix(int kind)
 {
 	static const char *const suffixes[PORT_KINDS] = { "_ports", "_ranges", "_ports_reject",

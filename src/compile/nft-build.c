@@ -478,6 +478,15 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 	return r;
 }
 
+void pc_rule_append_free(struct pc_rule_append *app)
+{
+	for (size_t i = 0; i < app->n_sets; i++)
+		nftnl_set_free(app->sets[i].elems);
+	free(app->sets);
+	free(app->ports);
+	*app = (struct pc_rule_append){ 0 };
+}
+
 /* --- NAT (lower_nat) --- */
 
 struct nftnl_chain *chain_new_nat(const char *name, int hook, int prio)

@@ -566,6 +566,12 @@ static void chain_free_entries(struct pc_plan_chain *c)
 	*c = (struct pc_plan_chain){ 0 };
 }
 
+int port_kind(const struct pc_plan_port *p)
+{
+	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
+	       (p->verdict == PC_VERDICT_REJECT ? PORT_KIND_REJECT : 0);
+}
+
 /* Does the run have segments of each range kind of port map that e has?
  * (The sets of exact ports are there in every run.) */
 static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_entry *run)
