@@ -104,6 +104,26 @@ for shape in early late mixed; do
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
 	pc_expect open pc_probe peer tcp 10.99.7.1 2006
 	same_as_files "$shape, in the middle"
+	# A rule with an entry of its own (a limit) in the middle, and its
+	# delete; then a rule put before a logged rule of the file, whose log
+	# prefix names its line, which moves: each one transaction, and what
+	# the files give (a stale prefix would be sent again by the reload).
+	one insert "$(pcd_rule_field 'allow 2006/tcp' number)" limit 2003/tcp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2003
+	same_as_files "$shape, a limit in the middle"
+	one delete limit 2003/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
+	same_as_files "$shape, a limit from the middle"
+	one allow 2002/tcp log
+	one insert "$(pcd_rule_field 'allow 2007/tcp' number)" allow 2005/tcp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2005
+	pc_in host nft list table inet portctl |
+		grep -q "portctl public 90-portctl.rules:$(grep -n '^allow 2002/tcp log$' \
+			"$PC_TMP/etc/rules.d/90-portctl.rules" | cut -d: -f1) " ||
+		pc_fail "$shape: the logged rule's prefix does not name its new line"
+	same_as_files "$shape, before a logged rule"
+	one delete allow 2005/tcp
+	one delete allow 2002/tcp log
 	one delete allow 2007/tcp
 	one delete allow 2006/tcp
 	pcd_stop

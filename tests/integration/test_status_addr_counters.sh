@@ -2,7 +2,8 @@
 # status gives each packet of a merged address map to the rule that decided
 # it: a range's element to its prefix rule (not the map's first rule), and a
 # host that a wider, earlier prefix decides to that prefix's rule, not to
-# the later rule naming the host alone.
+# the later rule naming the host alone. So it does for the same rules
+# written by the command line (named in the kernel by their text).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -17,10 +18,32 @@ pcd_start
 pc_listen host tcp:1500
 pc_expect open pc_probe peer tcp 10.99.7.1 1500
 
-n=$(pcd_rule_field 'allow from 10.99.7.0/28' packets)
-[ "${n:-0}" -gt 0 ] || pc_fail "'allow from 10.99.7.0/28' counted '$n'"
-for text in 'deny from 10.50.0.0/16' 'deny from 10.99.7.2' 'deny from 10.60.0.1' 'allow 1500/tcp'; do
-	n=$(pcd_rule_field "$text" packets)
-	[ "$n" = 0 ] || pc_fail "'$text' counted '$n', it decides nothing here"
+# Only 'allow from 10.99.7.0/28' decided the probes.
+decided_by_prefix() {
+	n=$(pcd_rule_field 'allow from 10.99.7.0/28' packets)
+	[ "${n:-0}" -gt 0 ] || pc_fail "$1: 'allow from 10.99.7.0/28' counted '$n'"
+	for text in 'deny from 10.50.0.0/16' 'deny from 10.99.7.2' 'deny from 10.60.0.1' 'allow 1500/tcp'; do
+		n=$(pcd_rule_field "$text" packets)
+		[ -z "$n" ] || [ "$n" = 0 ] || pc_fail "$1: '$text' counted '$n', it decides nothing here"
+	done
+}
+decided_by_prefix "in a file"
+
+# The same rules written by the command line: 90-portctl.rules' elements
+# carry the rules' text, not their line; status reads them the same way,
+# also after a delete above them moved their lines.
+rm "$PC_TMP/etc/rules.d/20-addr.rules"
+pcd_as_member reload >/dev/null || pc_fail "reload"
+for text in 'deny from 10.50.0.0/16' 'allow from 10.99.7.0/28' 'deny from 10.99.7.2' \
+	'deny from 10.60.0.1' 'allow 1500/tcp'; do
+	# shellcheck disable=SC2086
+	pcd_as_member $text >/dev/null || pc_fail "portctl $text"
 done
+pc_in host nft list table inet portctl | grep -q 'comment "deny from 10.60.0.1"' ||
+	pc_fail "no element named by its rule's text: $(pc_in host nft list table inet portctl)"
+pc_expect open pc_probe peer tcp 10.99.7.1 1500
+decided_by_prefix "by the command line"
+pcd_as_member delete deny from 10.50.0.0/16 >/dev/null || pc_fail "delete"
+pc_expect open pc_probe peer tcp 10.99.7.1 1500
+decided_by_prefix "after a delete above them"
 exit 0
