@@ -98,4 +98,7 @@ size_t pc_utf8_char_len(const char *s, size_t len);
 /* How many leading bytes of s are valid UTF-8 (len when all are). */
 size_t pc_utf8_valid_len(const char *s, size_t len);
 
+/* CLOCK_MONOTONIC in ms: the clock of every deadline portctld keeps. */
+uint64_t pc_now_ms(void);
+
 #endif

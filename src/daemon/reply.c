@@ -4,10 +4,26 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "log.h"
 #include "reply.h"
+
+int reply_set(struct pc_reply *reply, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	free(reply->message);
+	reply->message = m;
+	reply->status = status;
+	return m ? 0 : -ENOMEM;
+}
 
 int reply_diags(struct pc_reply *reply, int status, const char *intro, const struct pc_diags *d,
 		const struct pc_config *cfg)

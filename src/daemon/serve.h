@@ -65,8 +65,6 @@ bool peer_in_group(pid_t pid, uid_t uid, gid_t primary, gid_t gid);
 /* After SIGTERM: time the clients accepted before it keep to send their
  * request and take the answer (a restart must not fail a fail2ban ban). */
 #define PC_SERVER_DRAIN_MS 1000
-/* CLOCK_MONOTONIC in ms: the clock of every deadline the server keeps. */
-uint64_t pc_now_ms(void);
 
 /* Freed heap and the code pages a request mapped go back (memory.h) once
  * no request or deadline's work came for this long:

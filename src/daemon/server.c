@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -14,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
-#include <time.h>
 
 #include "log.h"
 #include "logflood.h"
@@ -79,29 +77,6 @@ struct pc_server {
 
 /* epoll data for the fixed fds; clients get ids from TAG_FIRST_CLIENT on. */
 enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TIMER, TAG_WATCH, TAG_NFLOG, TAG_FIRST_CLIENT };
-
-uint64_t pc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int reply_set(struct pc_reply *reply, int status, const char *fmt, ...)
-{
-	va_list ap;
-	char *m;
-
-	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
-	va_end(ap);
-	free(reply->message);
-	reply->message = m;
-	reply->status = status;
-	return m ? 0 : -ENOMEM;
-}
 
 /* systemd socket activation: exactly one listening fd at 3, for us. */
 static int listen_fd_from_systemd(void)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "portctl/util.h"
@@ -319,4 +320,12 @@ int pc_parent_dir_create(const char *path, mode_t mode)
 	}
 	free(dir);
 	return r;
+}
+
+uint64_t pc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
