@@ -4,6 +4,7 @@
  * pc_ruleset_bans_update, so that the two agree element for element. */
 #include "config.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -293,10 +294,13 @@ static void ban_span_follow(struct pc_plan_span *sp, void *arg)
 		sp->ban = m->new_base + (sp->ban - m->old_base);
 }
 
+/* The edit reads every ban a few times: compares of a constant size,
+ * which the compiler makes inline, not calls to memcmp. */
 static bool prefix_same(const struct pc_prefix *a, const struct pc_prefix *b)
 {
-	return a->family == b->family && a->len == b->len &&
-	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+	if (a->family != b->family || a->len != b->len)
+		return false;
+	return a->family == AF_INET ? !memcmp(a->addr, b->addr, 4) : !memcmp(a->addr, b->addr, 16);
 }
 
 static bool zone_same(const char *a, const char *b)
@@ -318,11 +322,20 @@ static bool ban_in_scope(const struct pc_config *cfg, const struct pc_ban_entry 
 /* Whether prefix a holds prefix b (same family). */
 static bool prefix_holds(const struct pc_prefix *a, const struct pc_prefix *b)
 {
-	unsigned int full = a->len / 8, bits = a->len % 8;
+	uint64_t x[2], y[2];
 
-	if (a->len > b->len || memcmp(a->addr, b->addr, full))
+	if (a->len > b->len)
 		return false;
-	return !bits || ((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff00 >> bits)) == 0;
+	memcpy(x, a->addr, sizeof(x));
+	memcpy(y, b->addr, sizeof(y));
+	for (unsigned int w = 0; w < 2; w++) {
+		unsigned int bits = a->len > 64 * w ? a->len - 64 * w : 0;
+		uint64_t mask = bits >= 64 ? UINT64_MAX : bits ? ~(UINT64_MAX >> bits) : 0;
+
+		if (be64toh(x[w] ^ y[w]) & mask)
+			return false;
+	}
+	return true;
 }
 
 /* The spans of region from the bans of one scope that fall in it. */
@@ -355,6 +368,22 @@ static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b
 {
 	return a->ban == b->ban && a->ban != changed && !key_cmp(a->lo, b->lo) &&
 	       !key_cmp(a->hi, b->hi);
+}
+
+/* The first span of spans (sorted, disjoint) that ends at key or after. */
+static size_t spans_first_ending_at(const struct pc_plan_spans *spans, const uint8_t *key)
+{
+	size_t lo = 0, hi = spans->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(spans->items[mid].hi, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct pc_prefix *addr,
@@ -424,8 +453,7 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	r = ban_region_build(cfg, out->now_ms, scope, &out->region, &fresh);
 	if (r < 0)
 		return r; /* cfg changed, the plan's spans unchanged: the caller rebuilds */
-	for (first = 0; first < spans->n && key_cmp(spans->items[first].hi, lo) < 0; first++)
-		;
+	first = spans_first_ending_at(spans, lo);
 	for (last = first; last < spans->n && key_cmp(spans->items[last].lo, hi) <= 0; last++)
 		;
 	n_old = last - first;

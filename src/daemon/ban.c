@@ -84,10 +84,10 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 	return ban_owner_from_args(args, b, reply);
 }
 
-/* The bans become next: in place when the model allows, else the one
+/* The bans become next (taken when done): in place when the model allows, else the one
  * path with everything composed. one: the ban added, changed or (unban)
  * taken away, when it is the only difference (NULL: several). */
-static int bans_change(struct daemon *dm, const struct bans *next, const struct ban *one,
+static int bans_change(struct daemon *dm, struct bans *next, const struct ban *one,
 		       bool unban, struct pc_reply *reply)
 {
 	struct next nx = {.bans = next, .panic = -1, .source = dm->source,
@@ -110,21 +110,27 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	if (bans_refused(dm, reply) < 0 || ban_from_args(args, &b, reply) < 0)
 		return 0;
 	ban_summary(&b, summary, sizeof(summary));
-	i = bans_index(&dm->bans, &b);
-	if (i >= 0 && dm->bans.items[i].expires == b.expires)
-		return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
-	r = bans_copy(&dm->bans, &next);
-	if (r < 0)
-		return r;
-	if (i >= 0)
-		/* Banned again with another timeout (or within a flush's grace):
-		 * the new one holds. */
-		next.items[i].expires = b.expires;
-	else
-		r = bans_insert(&next, &b);
+	i = bans_place(&dm->bans, &b);
+	if (i < 0) {
+		/* A new address, the common case (fail2ban): no copy. */
+		r = bans_view_append(&dm->bans, &b, &next);
+	} else {
+		i = bans_index(&dm->bans, &b);
+		if (i >= 0 && dm->bans.items[i].expires == b.expires)
+			return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
+		r = bans_copy(&dm->bans, &next);
+		if (r >= 0 && i >= 0)
+			/* Banned again with another timeout (or within a flush's
+			 * grace): the new one holds. */
+			next.items[i].expires = b.expires;
+		else if (r >= 0)
+			r = bans_insert(&next, &b);
+	}
 	if (r >= 0)
 		r = bans_change(dm, &next, &b, false, reply);
-	bans_clear(&next);
+	/* Not taken, a view of the bans in force stays theirs. */
+	if (next.items != dm->bans.items)
+		bans_clear(&next);
 	if (r >= 0)
 		change_done(peer, "banned", false, summary, reply);
 	return r == -ECANCELED ? 0 : r;
@@ -186,7 +192,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	char summary[BAN_ADDR_MAX + PC_NAME_MAX + BAN_OWNER_MAX + 32];
 	json_t *grace = json_object_get(args, "grace");
 	struct bans next = {0};
-	size_t kept = 0, removed;
+	size_t end, removed;
 	struct ban b;
 	ssize_t i;
 	int r;
@@ -226,20 +232,15 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	if (i < 0)
 		return reply_set(reply, PC_STATUS_OK, "%s was not banned: nothing to do",
 				 summary);
-	r = bans_copy(&dm->bans, &next);
+	/* The claims on one address and zone lie together. */
+	for (end = (size_t)i + 1; !b.owner[0] && end < dm->bans.n &&
+				  ban_same_place(&dm->bans.items[end], &b);
+	     end++)
+		;
+	removed = end - (size_t)i;
+	r = bans_copy_without(&dm->bans, (size_t)i, removed, &next);
 	if (r < 0)
 		return r;
-	for (size_t j = 0; j < next.n; j++) {
-		const struct ban *c = &next.items[j];
-
-		if (streq(c->addr, b.addr) && streq(c->zone, b.zone) &&
-		    (!b.owner[0] || streq(c->owner, b.owner)))
-			continue;
-		next.items[kept++] = *c;
-	}
-	/* One claim: one journal record; several: the bans written whole. */
-	removed = next.n - kept;
-	next.n = kept;
 	b.expires = dm->bans.items[i].expires;
 	snprintf(b.owner, sizeof(b.owner), "%s", dm->bans.items[i].owner);
 	r = bans_change(dm, &next, removed == 1 ? &b : NULL, true, reply);
@@ -256,7 +257,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 
 uint64_t bans_deadline(const struct daemon *dm)
 {
-	uint64_t next = bans_next_expiry(&dm->bans), now = (uint64_t)time(NULL);
+	uint64_t next = dm->bans_expiry, now = (uint64_t)time(NULL);
 
 	if (!next)
 		return UINT64_MAX;
@@ -273,6 +274,8 @@ void bans_expire_due(struct daemon *dm)
 		return;
 	/* The kernel let them lapse already; the model and the file follow. */
 	gone = bans_expire(&next, (uint64_t)time(NULL));
+	if (!gone)
+		dm->bans_expiry = bans_next_expiry(&dm->bans);
 	if (gone && bans_change(dm, &next, NULL, false, &reply) >= 0)
 		log_notice("%zu ban(s) expired", gone);
 	else if (gone)

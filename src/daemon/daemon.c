@@ -138,9 +138,10 @@ static int safe_policy(struct pc_config **out)
 }
 
 /* Start-up's one transaction: cfg (taken) with the bans kept in the
- * state directory and panic mode as it was marked. */
+ * state directory (taken when it goes through) and panic mode as it was
+ * marked. */
 static int startup_commit(struct daemon *dm, struct pc_config *cfg, enum daemon_source source,
-			  const struct bans *bans)
+			  struct bans *bans)
 {
 	bool disabled = state_disabled_marked(dm);
 	struct next nx = {.cfg = cfg, .source = source, .bans = bans,
@@ -186,7 +187,7 @@ static int startup_temporary(struct daemon *dm, struct pc_config *files)
 
 /* The files with the temporary rules did not apply: a temporary rule may
  * name what the files no longer define. The files alone, then. */
-static int startup_without_temporary(struct daemon *dm, const struct bans *bans)
+static int startup_without_temporary(struct daemon *dm, struct bans *bans)
 {
 	struct pc_config *files = NULL;
 	struct pc_diags d;
@@ -206,7 +207,7 @@ static int startup_without_temporary(struct daemon *dm, const struct bans *bans)
 }
 
 /* The files are invalid (or the kernel refused them): keep protecting. */
-static int startup_fallback(struct daemon *dm, const struct bans *bans)
+static int startup_fallback(struct daemon *dm, struct bans *bans)
 {
 	struct pc_config *cfg = NULL;
 	int r = state_table_exists(dm);

@@ -1060,6 +1060,21 @@ int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32
 
 /* --- bans --- */
 
+/* FNV-1a of the address, a NUL, and the zone. */
+static uint64_t ban_place_hash(const struct ban *b)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (const char *s = b->addr;; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+		if (!*s)
+			break;
+	}
+	for (const char *s = b->zone; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out)
 {
 	struct pc_prefix p;
@@ -1082,6 +1097,7 @@ int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *
 			return -EINVAL;
 		snprintf(out->zone, sizeof(out->zone), "%s", zone);
 	}
+	out->place = ban_place_hash(out);
 	return 0;
 }
 
@@ -1097,9 +1113,9 @@ int ban_owner_set(struct ban *b, const char *owner)
 	return 0;
 }
 
-static bool ban_same_place(const struct ban *a, const struct ban *b)
+bool ban_same_place(const struct ban *a, const struct ban *b)
 {
-	return streq(a->addr, b->addr) && streq(a->zone, b->zone);
+	return a->place == b->place && streq(a->addr, b->addr) && streq(a->zone, b->zone);
 }
 
 ssize_t bans_index(const struct bans *bans, const struct ban *b)
@@ -1162,6 +1178,31 @@ int bans_copy(const struct bans *from, struct bans *to)
 	return 0;
 }
 
+int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans *to)
+{
+	*to = (struct bans){0};
+	if (from->n == n)
+		return 0;
+	to->items = malloc((from->n - n) * sizeof(*to->items));
+	if (!to->items)
+		return -ENOMEM;
+	memcpy(to->items, from->items, at * sizeof(*to->items));
+	memcpy(to->items + at, from->items + at + n, (from->n - at - n) * sizeof(*to->items));
+	to->n = to->cap = from->n - n;
+	return 0;
+}
+
+int bans_view_append(struct bans *in_force, const struct ban *b, struct bans *view)
+{
+	if (!PC_ARRAY_PUSH(in_force->items, in_force->n, in_force->cap))
+		return -ENOMEM;
+	in_force->n--;
+	in_force->items[in_force->n] = *b;
+	*view = (struct bans){.items = in_force->items, .n = in_force->n + 1,
+			      .cap = in_force->cap};
+	return 0;
+}
+
 size_t bans_expire(struct bans *bans, uint64_t now)
 {
 	size_t kept = 0, n = bans->n;
@@ -1187,6 +1228,14 @@ void bans_clear(struct bans *bans)
 {
 	free(bans->items);
 	*bans = (struct bans){0};
+}
+
+void bans_take(struct bans *to, struct bans *from)
+{
+	if (to->items != from->items)
+		free(to->items);
+	*to = *from;
+	*from = (struct bans){0};
 }
 
 void ban_summary(const struct ban *b, char *out, size_t size)

@@ -39,6 +39,9 @@ struct ban {
 	char zone[PC_NAME_MAX + 1]; /* "" for every zone */
 	uint64_t expires;           /* CLOCK_REALTIME seconds; 0: never */
 	char owner[BAN_OWNER_MAX + 1]; /* who banned ("f2b-sshd", --by); "" the administrator */
+	/* A hash of addr and zone (ban_parse): a search among many bans
+	 * compares it before the strings. */
+	uint64_t place;
 };
 
 struct bans {
@@ -110,6 +113,9 @@ struct daemon {
 	enum daemon_source source;
 	struct runtime runtime;
 	struct bans bans;
+	/* The earliest expiry among bans (0: none), found when they change:
+	 * the loop asks for it at every turn. */
+	uint64_t bans_expiry;
 	bool panic;
 	/* "portctl disable": the kernel holds no table of ours; the model is
 	 * kept (and changed) for "portctl enable". */
@@ -203,6 +209,8 @@ int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out);
 /* A ban's owner (NULL or "": the administrator's); -EINVAL when malformed. */
 int ban_owner_set(struct ban *b, const char *owner);
+/* Whether a and b are bans of one address and zone. */
+bool ban_same_place(const struct ban *a, const struct ban *b);
 /* The claim of b's owner on b's address and zone, -ENOENT if none. Bans of
  * one address and zone by several owners are claims next to each other in
  * the list; the kernel holds one ban for them, the longest. */
@@ -215,6 +223,16 @@ int bans_insert(struct bans *bans, const struct ban *b);
  * the latest expiry of the claims (0: never) in *expires. */
 bool bans_effective(const struct bans *bans, const struct ban *b, uint64_t *expires);
 int bans_copy(const struct bans *from, struct bans *to);
+/* from without its n bans from at on. */
+int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans *to);
+/* The bans of in_force and b after them, put in the spare slot of
+ * in_force's array (made if need be): a ban of a new address without a
+ * copy of 10,000 others. view shares the array; in_force keeps its count
+ * until bans_take takes view into it. */
+int bans_view_append(struct bans *in_force, const struct ban *b, struct bans *view);
+/* to becomes from, whose array it takes (from left empty); to's own
+ * array is freed unless from views it. */
+void bans_take(struct bans *to, struct bans *from);
 /* Drop the bans expired at now; returns how many went. */
 size_t bans_expire(struct bans *bans, uint64_t now);
 /* The earliest expiry among bans, 0 when none expires. */

@@ -112,6 +112,29 @@ static int model_files(const struct daemon *dm, struct pc_config **out, struct p
 	return r;
 }
 
+/* The bans in force become next (taken). */
+static void bans_adopt(struct daemon *dm, struct bans *next)
+{
+	bans_take(&dm->bans, next);
+	dm->bans_expiry = bans_next_expiry(&dm->bans);
+}
+
+/* The same for a change of one ban, without reading every ban for the
+ * earliest expiry. A ban again may make it later than it was: the
+ * deadline comes early, finds nothing due and reads them all then
+ * (bans_expire_due). */
+static void bans_adopt_one(struct daemon *dm, struct bans *next, const struct ban *one,
+			   bool unban)
+{
+	uint64_t earliest = dm->bans_expiry;
+
+	bans_take(&dm->bans, next);
+	if (unban && one->expires && one->expires == earliest)
+		dm->bans_expiry = bans_next_expiry(&dm->bans);
+	else if (!unban && one->expires && (!earliest || one->expires < earliest))
+		dm->bans_expiry = one->expires;
+}
+
 /* Compose the next configuration with the bans and compile it. */
 static int compose(struct daemon *dm, struct next *nx, const struct bans *bans,
 		   struct pc_applied **out, struct pc_diags *d)
@@ -258,7 +281,6 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 	struct pc_ruleset *panic_rs = NULL;
 	struct pc_applied *a = NULL;
 	const struct pc_applied *model;
-	struct bans kept = {0};
 	unsigned flags;
 	struct pc_diags d;
 	int r = 0;
@@ -336,9 +358,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 			file90_adopt(a->cfg, nx->file90, &text);
 	}
 	if (r >= 0 && nx->bans) {
-		r = bans_copy(nx->bans, &kept);
-		if (r >= 0)
-			r = bans_save(&dm->paths, nx->bans);
+		r = bans_save(&dm->paths, nx->bans);
 		if (r < 0)
 			reply_set(reply, PC_STATUS_FAILURE,
 				  "cannot save the bans under %s (%s): nothing changed",
@@ -389,11 +409,8 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 				    "restart",
 				    dm->paths.state_dir);
 	}
-	if (nx->bans) {
-		bans_clear(&dm->bans);
-		dm->bans = kept;
-		kept = (struct bans){0};
-	}
+	if (nx->bans)
+		bans_adopt(dm, nx->bans);
 	dm->panic = panic;
 	dm->disabled = disabled;
 	pc_ruleset_free(dm->panic_ruleset);
@@ -404,7 +421,6 @@ out:
 	/* -ESTALE is not an end: the caller redoes the change. */
 	if (r != -ESTALE)
 		apply_stats_record(dm, r == 0);
-	bans_clear(&kept);
 	pc_ruleset_free(panic_rs);
 	pc_applied_free(a);
 	next_free(nx);
@@ -771,13 +787,12 @@ static void bans_in_force_again(struct daemon *dm)
  * (pc_ruleset_bans_sync), and the change is one journal record. 1 done,
  * 0 take the other ways (nothing changed), -errno.
  */
-static int ban_one_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
 			    bool unban)
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_rule_append del = {0}, add = {0};
 	struct pc_ban_delta dl = {0};
-	struct bans kept = {0};
 	struct pc_prefix p;
 	struct pc_diags d;
 	uint64_t expires = 0;
@@ -789,8 +804,6 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
 	r = pc_prefix_parse(one->addr, &p, &d);
 	if (r >= 0 && !lifted && expires && expires <= now_wall())
 		r = -EAGAIN;
-	if (r >= 0)
-		r = bans_copy(next, &kept);
 	edited = r < 0 ? r
 		       : pc_plan_ban_edit(a->plan, a->cfg, &p, one->zone[0] ? one->zone : NULL,
 					  expires, lifted, &dl);
@@ -816,15 +829,13 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
 	pc_ban_delta_free(&dl);
 	pc_diags_free(&d);
 	if (r < 0) {
-		bans_clear(&kept);
 		/* The edit refuses (-EINVAL, -EAGAIN) before it changes anything;
 		 * otherwise the bans in force are made whole again. */
 		if (edited >= 0 || edited == -ENOMEM)
 			bans_in_force_again(dm);
 		return r == -ENOMEM ? r : 0;
 	}
-	bans_clear(&dm->bans);
-	dm->bans = kept;
+	bans_adopt_one(dm, next, one, unban);
 	apply_stats_record(dm, true);
 	return 1;
 }
@@ -836,13 +847,12 @@ static int ban_one_in_place(struct daemon *dm, const struct bans *next, const st
  * and the difference against what the kernel holds, ban elements only, is
  * installed; then the two rulesets swap places. No rule is compiled.
  */
-int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
 			bool unban)
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_ban_entry *saved = NULL;
 	struct pc_ruleset *installed_rs;
-	struct bans kept = {0};
 	size_t n_saved;
 	struct pc_diags d;
 	int r;
@@ -874,8 +884,6 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 	if (r >= 0)
 		r = pc_ruleset_bans_update(dm->spare, a->cfg);
 	if (r >= 0)
-		r = bans_copy(next, &kept);
-	if (r >= 0)
 		r = kernel_install(dm->nl, dm->spare, a->ruleset, install_flags(dm, a->cfg), &d);
 	if (r >= 0) {
 		r = one ? bans_record(&dm->paths, one, unban, next) : bans_save(&dm->paths, next);
@@ -895,7 +903,6 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 			memcpy(a->cfg->bans, saved, n_saved * sizeof(*saved));
 		a->cfg->n_bans = n_saved;
 		free(saved);
-		bans_clear(&kept);
 		return r == -ENOMEM ? r : 0;
 	}
 	free(saved);
@@ -904,8 +911,7 @@ int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct
 	a->ruleset = installed_rs;
 	if (pc_plan_bans_refresh(a->plan) < 0)
 		model_lost(dm);
-	bans_clear(&dm->bans);
-	dm->bans = kept;
+	bans_adopt(dm, next);
 	apply_stats_record(dm, true);
 	return 1;
 }
@@ -918,6 +924,7 @@ int state_keep(struct daemon *dm, struct pc_config *cfg, enum daemon_source sour
 	struct pc_diags d;
 	int r = bans_copy(bans, &dm->bans);
 
+	dm->bans_expiry = bans_next_expiry(&dm->bans);
 	dm->source = SOURCE_KERNEL;
 	if (r < 0 || !cfg) {
 		pc_config_free(cfg);

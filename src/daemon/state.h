@@ -20,8 +20,9 @@ struct next {
 	enum daemon_source source;
 	/* With cfg: the runtime rules placed in it (taken). */
 	struct runtime runtime;
-	/* NULL: the bans in force. */
-	const struct bans *bans;
+	/* NULL: the bans in force; else the next ones, taken when the
+	 * change goes through. */
+	struct bans *bans;
 	int panic; /* -1: as it is; 0 off; 1 on */
 	int disable; /* 0: as it is; 1: take our table out; -1: put it back */
 	const struct guard_opts *guard;
@@ -70,11 +71,11 @@ const struct rule_index *state_rule_index(struct daemon *dm);
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply);
 
-/* The bans become *next in O(bans), no rule compiled, when the model in
- * force allows: 1 done, 0 take state_commit, -errno. one: the one ban
- * added, changed or (unban) taken away, saved as one journal record;
- * NULL: next is saved whole. */
-int state_bans_in_place(struct daemon *dm, const struct bans *next, const struct ban *one,
+/* The bans become *next (taken when done) in O(bans), no rule compiled,
+ * when the model in force allows: 1 done, 0 take state_commit, -errno.
+ * one: the one ban added, changed or (unban) taken away, saved as one
+ * journal record; NULL: next is saved whole. */
+int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
 			bool unban);
 
 

@@ -130,11 +130,15 @@ pcd_as_member unban 10.99.8.2 >/dev/null || pc_fail "unban 10.99.8.2"
 pc_until 15 grows_past "$stopped" || pc_fail "the stream did not resume after the unban"
 [ "$(pc_in peer2 python3 "$PING" 10.99.8.1 1000)" = reply ] || pc_fail "no ping after the unban"
 
-pcd_log "a ban with a timeout lapses by itself, in the kernel and in the state directory"
+pcd_log "a ban with a timeout lapses by itself, in the kernel and in the state directory,"
+pcd_log "also when it ends before a ban made earlier"
+pcd_as_member ban 10.99.8.3 --timeout 600 >/dev/null || pc_fail "ban 10.99.8.3 --timeout 600"
 pcd_as_member ban 10.99.8.2 --timeout 3 >/dev/null || pc_fail "ban --timeout 3"
 shut peer2 tcp 10.99.8.1 80
 lapsed() { [ "$(pc_probe peer2 tcp 10.99.8.1 80)" = open ] && ! grep -q 10.99.8.2 "$(pcd_bans_file)"; }
 pc_until 15 lapsed || pc_fail "the ban did not lapse within 15 s"
+grep -q 10.99.8.3 "$(pcd_bans_file)" || pc_fail "the longer ban lapsed with the shorter one"
+pcd_as_member unban 10.99.8.3 >/dev/null || pc_fail "unban 10.99.8.3"
 
 pcd_log "bans = no refuses ban and unban (exit 4), other changes go on"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "bans = no"
