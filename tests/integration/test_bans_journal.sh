@@ -37,6 +37,13 @@ chmod 644 "$S/bans.journal" "$S/bans.json"
 [ $rc -ne 0 ] || pc_fail "a ban that could not be saved succeeded: $(cat "$PC_TMP/out")"
 in_kernel 198.51.100.4 && pc_fail "the unsaved ban stayed in the kernel"
 in_kernel 198.51.100.3 || pc_fail "the rollback took another ban away"
+# Nor in the daemon's own list: the next ban and a reload compose from it.
+P ban 198.51.100.5
+P reload
+in_kernel 198.51.100.4 && pc_fail "the unsaved ban came back with the next change"
+in_kernel 198.51.100.5 || pc_fail "the ban after a failed one is not in force"
+n=$("$PCD_PORTCTL" -s "$PCD_SOCK" metrics | awk '/^portctl_bans[{ ]/ { s += $NF } END { print s + 0 }')
+[ "$n" = 3 ] || pc_fail "the daemon counts $n bans, not 3 (198.51.100.2, .3, .5)"
 
 pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
 kill -9 "$PCD_PID"
