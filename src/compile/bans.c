@@ -338,15 +338,17 @@ static bool prefix_holds(const struct pc_prefix *a, const struct pc_prefix *b)
 	return true;
 }
 
-/* The spans of region from the bans of one scope that fall in it. */
+/* The spans of region from the bans of one scope that fall in it, among
+ * cfg's bans [first, end). */
 static int ban_region_build(const struct pc_config *cfg, uint64_t now_ms, ssize_t zone,
-			    const struct pc_prefix *region, struct pc_plan_spans *out)
+			    const struct pc_prefix *region, size_t first, size_t end,
+			    struct pc_plan_spans *out)
 {
 	_cleanup_free_ struct span_item *items = NULL;
 	size_t n = 0, cap = 0;
 
 	out->width = region->family == AF_INET ? 4 : 16;
-	for (size_t i = 0; i < cfg->n_bans; i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct pc_ban_entry *b = &cfg->bans[i];
 		struct span_item *it;
 
@@ -397,27 +399,30 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	const struct pc_ban_entry *changed = NULL;
 	const struct pc_prefix *region = addr;
 	uint8_t lo[16], hi[16];
-	size_t first, last, n_old, n_before, i = 0, j = 0;
+	size_t first, last, n_old, n_before, own_first, own_end, i = 0, j = 0;
 	int r = 0;
 
 	*out = (struct pc_ban_delta){ .family = addr->family };
 	if ((zone && !zp) || (addr->family != AF_INET && addr->family != AF_INET6))
 		return -EINVAL;
 	out->set = 2 * (size_t)(scope + 1) + (addr->family == AF_INET ? 0 : 1);
-	for (size_t k = 0; k < cfg->n_bans && at < 0; k++)
-		if (prefix_same(&cfg->bans[k].addr, addr) && zone_same(cfg->bans[k].zone, zone))
-			at = (ssize_t)k;
 	pb = scope < 0 ? &plan->bans : &plan->zones[scope].bans;
 	spans = addr->family == AF_INET ? &pb->addr4 : &pb->addr6;
 
-	/* The region: the widest ban of the scope that holds addr (lapsed or
-	 * not: its old spans may still be there), else addr's own. Bans are
-	 * prefixes, so any other either lies within it or is disjoint: a full
-	 * compile makes the same spans inside it, and none across its edges. */
-	for (size_t k = 0; k < cfg->n_bans; k++)
-		if (ban_in_scope(cfg, &cfg->bans[k], scope, addr->family) &&
-		    cfg->bans[k].addr.len < region->len && prefix_holds(&cfg->bans[k].addr, region))
-			region = &cfg->bans[k].addr;
+	/* In one reading of the bans: addr's own entry, and the region: the
+	 * widest ban of the scope that holds addr (lapsed or not: its old
+	 * spans may still be there), else addr's own. Bans are prefixes, so
+	 * any other either lies within it or is disjoint: a full compile makes
+	 * the same spans inside it, and none across its edges. */
+	for (size_t k = 0; k < cfg->n_bans; k++) {
+		const struct pc_ban_entry *b = &cfg->bans[k];
+
+		if (at < 0 && prefix_same(&b->addr, addr) && zone_same(b->zone, zone))
+			at = (ssize_t)k;
+		if (b->addr.len < region->len && ban_in_scope(cfg, b, scope, addr->family) &&
+		    prefix_holds(&b->addr, region))
+			region = &b->addr;
+	}
 	/* A copy: the entry may move below. */
 	out->region = *region;
 	key_from_prefix(&out->region, lo, hi);
@@ -450,7 +455,14 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 
 	/* The old spans of the region, the new ones, and what differs. */
 	out->now_ms = bans_clock_ms();
-	r = ban_region_build(cfg, out->now_ms, scope, &out->region, &fresh);
+	/* A host that no wider ban holds holds no ban but its own. */
+	own_first = 0;
+	own_end = cfg->n_bans;
+	if (out->region.len == (addr->family == AF_INET ? 32 : 128)) {
+		own_first = unban ? 0 : at >= 0 ? (size_t)at : cfg->n_bans - 1;
+		own_end = unban ? 0 : own_first + 1;
+	}
+	r = ban_region_build(cfg, out->now_ms, scope, &out->region, own_first, own_end, &fresh);
 	if (r < 0)
 		return r; /* cfg changed, the plan's spans unchanged: the caller rebuilds */
 	first = spans_first_ending_at(spans, lo);

@@ -87,12 +87,12 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 /* The bans become next (taken when done): in place when the model allows, else the one
  * path with everything composed. one: the ban added, changed or (unban)
  * taken away, when it is the only difference (NULL: several). */
-static int bans_change(struct daemon *dm, struct bans *next, const struct ban *one,
-		       bool unban, struct pc_reply *reply)
+static int bans_change(struct daemon *dm, struct bans *next, const struct ban_edit *one,
+		       struct pc_reply *reply)
 {
 	struct next nx = {.bans = next, .panic = -1, .source = dm->source,
 			  .intro = "the ban was refused, nothing changed:"};
-	int r = state_bans_in_place(dm, next, one, unban);
+	int r = state_bans_in_place(dm, next, one);
 
 	if (r != 0)
 		return r;
@@ -104,17 +104,20 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	char summary[BAN_ADDR_MAX + PC_NAME_MAX + BAN_OWNER_MAX + 32];
 	struct bans next = {0};
 	struct ban b;
-	ssize_t i;
+	struct ban_edit edit = {.ban = &b};
+	ssize_t place, i;
 	int r;
 
 	if (bans_refused(dm, reply) < 0 || ban_from_args(args, &b, reply) < 0)
 		return 0;
 	ban_summary(&b, summary, sizeof(summary));
-	i = bans_place(&dm->bans, &b);
-	if (i < 0) {
+	place = bans_place(&dm->bans, &b);
+	if (place < 0) {
 		/* A new address, the common case (fail2ban): no copy. */
+		edit.at = dm->bans.n;
 		r = bans_view_append(&dm->bans, &b, &next);
 	} else {
+		edit.at = (size_t)place;
 		i = bans_index(&dm->bans, &b);
 		if (i >= 0 && dm->bans.items[i].expires == b.expires)
 			return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
@@ -127,7 +130,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 			r = bans_insert(&next, &b);
 	}
 	if (r >= 0)
-		r = bans_change(dm, &next, &b, false, reply);
+		r = bans_change(dm, &next, &edit, reply);
 	/* Not taken, a view of the bans in force stays theirs. */
 	if (next.items != dm->bans.items)
 		bans_clear(&next);
@@ -170,7 +173,7 @@ static int unban_all_by(struct daemon *dm, const struct pc_peer *peer, const cha
 		return reply_set(reply, PC_STATUS_OK, "no address is banned by %s", owner);
 	}
 	snprintf(summary, sizeof(summary), "all %zu bans by %s", n, owner);
-	r = bans_change(dm, &next, NULL, false, reply);
+	r = bans_change(dm, &next, NULL, reply);
 	bans_clear(&next);
 	if (r >= 0 && grace) {
 		char left[32];
@@ -193,6 +196,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	json_t *grace = json_object_get(args, "grace");
 	struct bans next = {0};
 	size_t end, removed;
+	uint64_t left;
 	struct ban b;
 	ssize_t i;
 	int r;
@@ -216,7 +220,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		if (dm->bans.n == 0)
 			return reply_set(reply, PC_STATUS_OK, "no address is banned");
 		snprintf(summary, sizeof(summary), "all %zu bans", dm->bans.n);
-		r = bans_change(dm, &next, NULL, false, reply);
+		r = bans_change(dm, &next, NULL, reply);
 		if (r >= 0)
 			change_done(peer, "unbanned", false, summary, reply);
 		return r == -ECANCELED ? 0 : r;
@@ -243,9 +247,12 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		return r;
 	b.expires = dm->bans.items[i].expires;
 	snprintf(b.owner, sizeof(b.owner), "%s", dm->bans.items[i].owner);
-	r = bans_change(dm, &next, removed == 1 ? &b : NULL, true, reply);
+	r = bans_change(dm, &next,
+			removed == 1 ? &(struct ban_edit){.ban = &b, .unban = true, .at = (size_t)i}
+				     : NULL,
+			reply);
 	bans_clear(&next);
-	if (r >= 0 && bans_place(&dm->bans, &b) >= 0) {
+	if (r >= 0 && bans_effective(&dm->bans, &b, (size_t)i, &left)) {
 		reply_set(reply, PC_STATUS_OK, "%s stays banned: another owner's ban holds it",
 			  summary);
 		return 0;
@@ -276,7 +283,7 @@ void bans_expire_due(struct daemon *dm)
 	gone = bans_expire(&next, (uint64_t)time(NULL));
 	if (!gone)
 		dm->bans_expiry = bans_next_expiry(&dm->bans);
-	if (gone && bans_change(dm, &next, NULL, false, &reply) >= 0)
+	if (gone && bans_change(dm, &next, NULL, &reply) >= 0)
 		log_notice("%zu ban(s) expired", gone);
 	else if (gone)
 		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");

@@ -1152,14 +1152,20 @@ int bans_insert(struct bans *bans, const struct ban *b)
 	return 0;
 }
 
-bool bans_effective(const struct bans *bans, const struct ban *b, uint64_t *expires)
+bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uint64_t *expires)
 {
-	ssize_t at = bans_place(bans, b);
+	size_t first;
 
-	if (at < 0)
+	if (at < bans->n && ban_same_place(&bans->items[at], b))
+		first = at;
+	else if (at > 0 && at <= bans->n && ban_same_place(&bans->items[at - 1], b))
+		first = at - 1;
+	else
 		return false;
-	*expires = bans->items[at].expires;
-	for (size_t i = (size_t)at; i < bans->n && ban_same_place(&bans->items[i], b); i++)
+	while (first > 0 && ban_same_place(&bans->items[first - 1], b))
+		first--;
+	*expires = bans->items[first].expires;
+	for (size_t i = first; i < bans->n && ban_same_place(&bans->items[i], b); i++)
 		if (!bans->items[i].expires || (*expires && bans->items[i].expires > *expires))
 			*expires = bans->items[i].expires;
 	return true;

@@ -205,6 +205,13 @@ uint64_t runtime_rule_expires(const struct runtime *rt, const struct pc_rule *r,
 /* Make cfg's bans the ones of bans in force at now (cfg->bans replaced). */
 int bans_compose(const struct bans *bans, uint64_t now, struct pc_config *cfg,
 		 struct pc_diags *d);
+/* One ban added or changed, or (unban) one owner's claim taken away. */
+struct ban_edit {
+	const struct ban *ban;
+	bool unban;
+	size_t at; /* where the claims on its address are, or were, in the next bans */
+};
+
 /* "ADDR[/LEN]" and an optional zone as a ban; -EINVAL when malformed. */
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out);
 /* A ban's owner (NULL or "": the administrator's); -EINVAL when malformed. */
@@ -220,8 +227,9 @@ ssize_t bans_place(const struct bans *bans, const struct ban *b);
 /* b added next to the other claims on its address and zone. */
 int bans_insert(struct bans *bans, const struct ban *b);
 /* What the kernel holds for b's address and zone: false if no claim, else
- * the latest expiry of the claims (0: never) in *expires. */
-bool bans_effective(const struct bans *bans, const struct ban *b, uint64_t *expires);
+ * the latest expiry of the claims (0: never) in *expires. The claims lie
+ * together: at is where they are, or would be (next to them is enough). */
+bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uint64_t *expires);
 int bans_copy(const struct bans *from, struct bans *to);
 /* from without its n bans from at on. */
 int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans *to);

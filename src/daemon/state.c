@@ -123,16 +123,15 @@ static void bans_adopt(struct daemon *dm, struct bans *next)
  * earliest expiry. A ban again may make it later than it was: the
  * deadline comes early, finds nothing due and reads them all then
  * (bans_expire_due). */
-static void bans_adopt_one(struct daemon *dm, struct bans *next, const struct ban *one,
-			   bool unban)
+static void bans_adopt_one(struct daemon *dm, struct bans *next, const struct ban_edit *one)
 {
-	uint64_t earliest = dm->bans_expiry;
+	uint64_t earliest = dm->bans_expiry, expires = one->ban->expires;
 
 	bans_take(&dm->bans, next);
-	if (unban && one->expires && one->expires == earliest)
+	if (one->unban && expires && expires == earliest)
 		dm->bans_expiry = bans_next_expiry(&dm->bans);
-	else if (!unban && one->expires && (!earliest || one->expires < earliest))
-		dm->bans_expiry = one->expires;
+	else if (!one->unban && expires && (!earliest || expires < earliest))
+		dm->bans_expiry = expires;
 }
 
 /* Compose the next configuration with the bans and compile it. */
@@ -787,9 +786,9 @@ static void bans_in_force_again(struct daemon *dm)
  * (pc_ruleset_bans_sync), and the change is one journal record. 1 done,
  * 0 take the other ways (nothing changed), -errno.
  */
-static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
-			    bool unban)
+static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct ban_edit *edit)
 {
+	const struct ban *one = edit->ban;
 	struct pc_applied *a = dm->applied;
 	struct pc_rule_append del = {0}, add = {0};
 	struct pc_ban_delta dl = {0};
@@ -797,7 +796,7 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
 	struct pc_diags d;
 	uint64_t expires = 0;
 	/* The kernel's one ban for every owner's claim on the address. */
-	bool lifted = !bans_effective(next, one, &expires);
+	bool lifted = !bans_effective(next, one, edit->at, &expires);
 	int r, edited;
 
 	pc_diags_init(&d);
@@ -815,7 +814,7 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
 	if (r == -ESTALE)
 		log_debug("ban in place: nftables changed since our last commit, the full path");
 	if (r >= 0) {
-		r = bans_record(&dm->paths, one, unban, next);
+		r = bans_record(&dm->paths, one, edit->unban, next);
 		/* Unsaved, a ban would not survive a restart: take it back. */
 		if (r < 0) {
 			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);
@@ -835,7 +834,7 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
 			bans_in_force_again(dm);
 		return r == -ENOMEM ? r : 0;
 	}
-	bans_adopt_one(dm, next, one, unban);
+	bans_adopt_one(dm, next, edit);
 	apply_stats_record(dm, true);
 	return 1;
 }
@@ -847,8 +846,7 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
  * and the difference against what the kernel holds, ban elements only, is
  * installed; then the two rulesets swap places. No rule is compiled.
  */
-int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
-			bool unban)
+int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban_edit *one)
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_ban_entry *saved = NULL;
@@ -860,7 +858,7 @@ int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *
 	if (!state_in_place_ok(dm))
 		return 0;
 	if (one && dm->kernel_known) {
-		r = ban_one_in_place(dm, next, one, unban);
+		r = ban_one_in_place(dm, next, one);
 		if (r != 0)
 			return r;
 	}
@@ -886,7 +884,8 @@ int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *
 	if (r >= 0)
 		r = kernel_install(dm->nl, dm->spare, a->ruleset, install_flags(dm, a->cfg), &d);
 	if (r >= 0) {
-		r = one ? bans_record(&dm->paths, one, unban, next) : bans_save(&dm->paths, next);
+		r = one ? bans_record(&dm->paths, one->ban, one->unban, next)
+			: bans_save(&dm->paths, next);
 		if (r < 0) {
 			/* Unsaved, a ban would not survive a restart: take it back. */
 			log_error_errno(r, "cannot save the bans under %s: %m", dm->paths.state_dir);

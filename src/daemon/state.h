@@ -75,8 +75,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
  * when the model in force allows: 1 done, 0 take state_commit, -errno.
  * one: the one ban added, changed or (unban) taken away, saved as one
  * journal record; NULL: next is saved whole. */
-int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban *one,
-			bool unban);
+int state_bans_in_place(struct daemon *dm, struct bans *next, const struct ban_edit *one);
 
 
 /* Kernel reads for the read commands (kernel.c through state.c). */

@@ -353,7 +353,7 @@ START_TEST(test_bans_owners)
 	struct bans all = { 0 }, got = { 0 };
 	const char *owners[] = { "", "f2b-a", "f2b-b" };
 	uint64_t expires;
-	struct ban b, other;
+	struct ban b, other, none;
 
 	ck_assert_int_eq(ban_parse("198.51.100.9", NULL, 0, &other), 0);
 	ck_assert_int_eq(bans_insert(&all, &other), 0);
@@ -371,8 +371,17 @@ START_TEST(test_bans_owners)
 		}
 	}
 	ck_assert_int_eq(bans_index(&all, &b), 3);
-	ck_assert(bans_effective(&all, &b, &expires));
-	ck_assert_uint_eq(expires, 1002);
+	/* Claims 1-3; found from any place among them or right after. */
+	for (size_t at = 1; at <= 4; at++) {
+		expires = 0;
+		ck_assert(bans_effective(&all, &b, at, &expires));
+		ck_assert_uint_eq(expires, 1002);
+	}
+	/* 192.0.2.1 at 4, never ending; 192.0.2.99 nowhere. */
+	ck_assert(bans_effective(&all, &other, 4, &expires));
+	ck_assert_uint_eq(expires, 0);
+	ck_assert_int_eq(ban_parse("192.0.2.99", NULL, 0, &none), 0);
+	ck_assert(!bans_effective(&all, &none, 5, &expires));
 	ck_assert_int_eq(bans_load(&paths, &got), 0);
 	ck_assert(bans_equal(&got, &all));
 	bans_clear(&got);
@@ -382,7 +391,7 @@ START_TEST(test_bans_owners)
 	all.items[3] = all.items[4];
 	all.n--;
 	ck_assert_int_eq(bans_record(&paths, &b, true, &all), 0);
-	ck_assert(bans_effective(&all, &b, &expires));
+	ck_assert(bans_effective(&all, &b, 3, &expires));
 	ck_assert_uint_eq(expires, 1001);
 	ck_assert_int_eq(bans_load(&paths, &got), 0);
 	ck_assert(bans_equal(&got, &all));
