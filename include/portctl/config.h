@@ -226,11 +226,18 @@ void pc_rule_comment(const struct pc_rule *r, char *buf, size_t size);
 /* A slot for one more rule at the end (zeroed), or NULL. */
 struct pc_rule *pc_config_rule_push(struct pc_config *cfg);
 /* The rules a pc_config_rule_put or _take moved: [first, end) by their old
- * addresses, each by places (+1 or -1). */
+ * addresses, each by places (+1 or -1); or, to not NULL, the rules of a
+ * new array starting at to (pc_config_rules_grow). */
 struct pc_rules_moved {
 	const struct pc_rule *first, *end;
 	ptrdiff_t by;
+	const struct pc_rule *to;
 };
+/* Room for the next pc_config_rule_push when the rules fill their array:
+ * they go to one twice the size. *old is the former array, left for the
+ * caller to free once its pointers follow *moved (pc_plan_rules_shift);
+ * NULL when there was room. 0 or -ENOMEM (nothing moved). */
+int pc_config_rules_grow(struct pc_config *cfg, struct pc_rules_moved *moved, void **old);
 /* The last rule goes to index at. The shorter side of at moves: the rules
  * before it into the free slots before the first, or the rules from at
  * on. A rule put near the start of 10,000 moves a few, not 4 MB. */

@@ -105,25 +105,22 @@ static bool rule_moved(const struct pc_rule *p, const struct pc_rule *first,
 	return (uintptr_t)p >= (uintptr_t)first && (uintptr_t)p < (uintptr_t)end;
 }
 
-static void rule_ptr_shift(const struct pc_rule **p, const struct pc_rule *first,
-			   const struct pc_rule *end, ptrdiff_t delta)
+static void rule_ptr_shift(const struct pc_rule **p, const struct pc_rules_moved *m)
 {
-	if (rule_moved(*p, first, end))
-		*p += delta;
+	if (rule_moved(*p, m->first, m->end))
+		*p = m->to ? m->to + (*p - m->first) : *p + m->by;
 }
 
-static void spans_rules_shift(struct pc_plan_spans *s, const struct pc_rule *first,
-			      const struct pc_rule *end, ptrdiff_t delta)
+static void spans_rules_shift(struct pc_plan_spans *s, const struct pc_rules_moved *m)
 {
 	for (size_t i = 0; i < s->n; i++)
-		rule_ptr_shift(&s->items[i].rule, first, end, delta);
+		rule_ptr_shift(&s->items[i].rule, m);
 }
 
 void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 			 const struct pc_rules_moved *moved)
 {
 	const struct pc_rule *first = moved->first, *end = moved->end;
-	ptrdiff_t delta = moved->by;
 
 	if (first == end)
 		return;
@@ -137,21 +134,21 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 				bool touched = (uintptr_t)e->last >= (uintptr_t)first &&
 					       (uintptr_t)e->first < (uintptr_t)end;
 
-				rule_ptr_shift(&e->first, first, end, delta);
-				rule_ptr_shift(&e->last, first, end, delta);
-				rule_ptr_shift(&e->anchor, first, end, delta);
-				rule_ptr_shift(&e->anchor_last, first, end, delta);
+				rule_ptr_shift(&e->first, moved);
+				rule_ptr_shift(&e->last, moved);
+				rule_ptr_shift(&e->anchor, moved);
+				rule_ptr_shift(&e->anchor_last, moved);
 				if (!touched)
 					continue;
 				for (size_t k = 0; k < e->n_ports; k++)
-					rule_ptr_shift(&e->ports[k].rule, first, end, delta);
-				spans_rules_shift(&e->addr4, first, end, delta);
-				spans_rules_shift(&e->addr6, first, end, delta);
+					rule_ptr_shift(&e->ports[k].rule, moved);
+				spans_rules_shift(&e->addr4, moved);
+				spans_rules_shift(&e->addr6, moved);
 			}
 		}
 	}
 	for (size_t i = 0; i < rs->n_objs; i++)
-		rule_ptr_shift(&rs->objs[i].rule, first, end, delta);
+		rule_ptr_shift(&rs->objs[i].rule, moved);
 }
 
 /* --- a rule put into or taken out of a port map's run, in place --- */

@@ -545,6 +545,25 @@ static bool later_logged(const struct pc_config *cfg, const struct rule_index *i
  * the change takes state_commit (nothing changed), -ECANCELED refused
  * (reply set), or -errno.
  */
+/* Parsing a rule must not move the rules under the pointers of the plan
+ * and ruleset in force: a full array grows first, and they follow. */
+static int rules_room(struct daemon *dm)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_rules_moved moved;
+	void *old;
+	int r = pc_config_rules_grow(a->cfg, &moved, &old);
+
+	if (r < 0 || !old)
+		return r;
+	pc_plan_rules_shift(a->plan, a->ruleset, &moved);
+	/* The spare compiles the same rules: made again when next needed. */
+	pc_ruleset_free(TAKE_PTR(dm->spare));
+	free(old);
+	log_debug("in place: room for %zu rules", a->cfg->cap_rules);
+	return 0;
+}
+
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply)
 {
@@ -572,9 +591,10 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		return 0;
 	cfg = a->cfg;
 	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
-	/* Parsing must not move the rules (plan and ruleset point at them). */
-	if (!src90 || cfg->n_rules == cfg->cap_rules)
+	if (!src90)
 		return 0;
+	if (!remove && (r = rules_room(dm)) < 0)
+		return r;
 	pc_diags_init(&d);
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;

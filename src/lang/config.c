@@ -368,26 +368,54 @@ void pc_rule_comment(const struct pc_rule *r, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* The rules into a new array twice the size, with free slots before the
+ * first; the former allocation in *old (NULL if none). */
+static int rules_realloc(struct pc_config *cfg, void **old)
+{
+	size_t cap = cfg->cap_rules ? 2 * cfg->cap_rules : 8, front = cap / 32;
+	struct pc_rule *mem;
+
+	*old = NULL;
+	if (cap > SIZE_MAX / sizeof(*mem) - front)
+		return -ENOMEM;
+	mem = malloc((front + cap) * sizeof(*mem));
+	if (!mem)
+		return -ENOMEM;
+	if (cfg->rules) {
+		memcpy(mem + front, cfg->rules, cfg->n_rules * sizeof(*mem));
+		*old = cfg->rules - cfg->rules_front;
+	}
+	cfg->rules = mem + front;
+	cfg->rules_front = front;
+	cfg->cap_rules = cap;
+	return 0;
+}
+
+int pc_config_rules_grow(struct pc_config *cfg, struct pc_rules_moved *moved, void **old)
+{
+	const struct pc_rule *first = cfg->rules;
+	int r;
+
+	*moved = (struct pc_rules_moved){0};
+	*old = NULL;
+	if (cfg->n_rules < cfg->cap_rules)
+		return 0;
+	r = rules_realloc(cfg, old);
+	if (r >= 0 && first)
+		*moved = (struct pc_rules_moved){.first = first, .end = first + cfg->n_rules,
+						 .to = cfg->rules};
+	return r;
+}
+
 struct pc_rule *pc_config_rule_push(struct pc_config *cfg)
 {
 	struct pc_rule *slot;
+	void *old;
 
 	if (cfg->n_rules == cfg->cap_rules) {
-		size_t cap = cfg->cap_rules ? 2 * cfg->cap_rules : 8, front = cap / 32;
-		struct pc_rule *mem;
-
-		if (cap > SIZE_MAX / sizeof(*mem) - front)
+		if (rules_realloc(cfg, &old) < 0)
 			return NULL;
-		mem = malloc((front + cap) * sizeof(*mem));
-		if (!mem)
-			return NULL;
-		if (cfg->rules) {
-			memcpy(mem + front, cfg->rules, cfg->n_rules * sizeof(*mem));
-			free(cfg->rules - cfg->rules_front);
-		}
-		cfg->rules = mem + front;
-		cfg->rules_front = front;
-		cfg->cap_rules = cap;
+		free(old);
 	}
 	slot = &cfg->rules[cfg->n_rules++];
 	memset(slot, 0, sizeof(*slot));

@@ -128,4 +128,27 @@ for shape in early late mixed; do
 	one delete allow 2006/tcp
 	pcd_stop
 done
+
+# The array of rules fills up as rules are added: it grows under the plan
+# and ruleset in force (their pointers follow), and the changes go on in
+# place, each one transaction, and what the files give. Few rules, so that
+# 40 changes fill it more than once.
+pc_log "shape: few rules, the array of rules grows"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
+: >"$PC_TMP/portctld.log"
+pcd_start
+i=0
+while [ $i -lt 40 ]; do
+	one allow $((3000 + i))/tcp
+	i=$((i + 1))
+done
+grep -q "in place: room for" "$PC_TMP/portctld.log" ||
+	pc_fail "the rules did not grow in place: $(grep -c 'in place' "$PC_TMP/portctld.log") lines"
+one insert 1 allow 2001/tcp
+pc_expect open pc_probe peer tcp 10.99.7.1 2001
+pc_listen host tcp:3039
+pc_expect open pc_probe peer tcp 10.99.7.1 3039
+same_as_files "the rules grown"
+pcd_stop
 exit 0

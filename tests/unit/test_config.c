@@ -180,6 +180,41 @@ START_TEST(test_ports_alone)
 }
 END_TEST
 
+START_TEST(test_rules_grow)
+{
+	struct pc_rules_moved moved;
+	struct pc_config *cfg;
+	const struct pc_rule *before;
+	char text[32];
+	void *old;
+
+	ck_assert_int_eq(validate_text("allow 80/tcp\n"), 0);
+	cfg = F.cfg;
+	/* Fill the array, then grow it: the rules are where moved says. */
+	for (unsigned port = 1000; cfg->n_rules < cfg->cap_rules; port++) {
+		snprintf(text, sizeof(text), "allow %u/tcp\n", port);
+		ck_assert_int_eq(fixture_parse(&F, text), 0);
+	}
+	before = cfg->rules;
+	ck_assert_int_eq(pc_config_rules_grow(cfg, &moved, &old), 0);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_eq(moved.first, before);
+	ck_assert_ptr_eq(moved.end, before + cfg->n_rules);
+	ck_assert_ptr_eq(moved.to, cfg->rules);
+	ck_assert_uint_gt(cfg->cap_rules, cfg->n_rules);
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		ck_assert_str_eq(cfg->rules[i].text, before[i].text);
+	free(old);
+	/* Room now: nothing moves, and a push keeps the rules where they are. */
+	before = cfg->rules;
+	ck_assert_int_eq(pc_config_rules_grow(cfg, &moved, &old), 0);
+	ck_assert_ptr_null(old);
+	ck_assert_ptr_eq(moved.first, moved.end);
+	ck_assert_int_eq(fixture_parse(&F, "allow 9/tcp\n"), 0);
+	ck_assert_ptr_eq(cfg->rules, before);
+}
+END_TEST
+
 START_TEST(test_default_zone_setting)
 {
 	static const char conf[] = "default-zone = trusted\n";
@@ -709,6 +744,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_misspelt_option_in_target_hinted);
 	tcase_add_test(tc, test_admin_replaces_shipped_and_duplicates_name_first);
 	tcase_add_test(tc, test_default_zone_choice);
+	tcase_add_test(tc, test_rules_grow);
 	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
 	tcase_add_test(tc, test_validate_one_added_rule);
 	tcase_add_test(tc, test_ports_alone);
