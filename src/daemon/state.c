@@ -568,7 +568,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		    struct pc_reply *reply)
 {
 	struct pc_applied *a = dm->applied;
-	bool remove = ch->kind == CHANGE_DELETE, placed = false;
+	bool remove = ch->kind == CHANGE_DELETE, placed = false, exists90;
 	struct pc_rule_edit ed = {0};
 	struct entry_change ec = {0};
 	struct pc_strbuf newtext = {0};
@@ -591,7 +591,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		return 0;
 	cfg = a->cfg;
 	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
-	if (!src90)
+	if (!src90 && remove)
 		return 0;
 	if (!remove && (r = rules_room(dm)) < 0)
 		return r;
@@ -599,6 +599,21 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;
 	end90 = ix ? ix->end90 : cli_end(cfg, path90);
+	/* No file yet (the first change): this one makes it, from nothing. */
+	exists90 = src90 != NULL;
+	if (!exists90) {
+		char *empty = strdup("");
+
+		if (!empty || !pc_sources_add(&cfg->sources, path90, empty, 0)) {
+			free(empty);
+			r = -ENOMEM;
+			goto undo;
+		}
+		/* As the loader reads it (and the full path's cand_place makes it). */
+		src90 = &cfg->sources.items[cfg->sources.n - 1];
+		src90->kind = PC_SOURCE_RULES;
+		src90->origin = PC_ORIGIN_ADMIN;
+	}
 	if (remove) {
 		r = delete_pick(cfg, path90, ch, ix, &at);
 		if (r <= 0) {
@@ -707,7 +722,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		_cleanup_free_ char *current = NULL;
 		size_t current_len;
 
-		r = rules_file_commit(path90, src90->data, src90->len, true, newtext.buf,
+		r = rules_file_commit(path90, src90->data, src90->len, exists90, newtext.buf,
 				      newtext.len, &current, &current_len);
 	}
 	if (r < 0) {
@@ -733,6 +748,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	/* Kernel and file hold the change: the model in memory follows. */
+	if (!exists90)
+		log_debug("in place: %s made", path90);
 	pc_strbuf_printf(summary, "%s", rule->text);
 	if (ec.rs) {
 		pc_ruleset_adopt(ec.rs, a->ruleset);

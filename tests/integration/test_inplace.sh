@@ -132,7 +132,8 @@ done
 # The array of rules fills up as rules are added: it grows under the plan
 # and ruleset in force (their pointers follow), and the changes go on in
 # place, each one transaction, and what the files give. Few rules, so that
-# 40 changes fill it more than once.
+# 40 changes fill it more than once; no 90-portctl.rules, so that the first
+# change makes it.
 pc_log "shape: few rules, the array of rules grows"
 rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
@@ -145,6 +146,11 @@ while [ $i -lt 40 ]; do
 done
 grep -q "in place: room for" "$PC_TMP/portctld.log" ||
 	pc_fail "the rules did not grow in place: $(grep -c 'in place' "$PC_TMP/portctld.log") lines"
+# The first of them made 90-portctl.rules, in place too.
+grep -q "in place: .*/90-portctl.rules made" "$PC_TMP/portctld.log" ||
+	pc_fail "the first change did not make 90-portctl.rules in place"
+[ "$(head -1 "$PC_TMP/etc/rules.d/90-portctl.rules")" = "allow 3000/tcp" ] ||
+	pc_fail "90-portctl.rules does not start with the first change"
 one insert 1 allow 2001/tcp
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
 pc_listen host tcp:3039
