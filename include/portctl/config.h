@@ -233,6 +233,11 @@ struct pc_rules_moved {
 	ptrdiff_t by;
 	const struct pc_rule *to;
 };
+/* Room for a big file of text's lines of rules (1,024 lines or more),
+ * while a configuration is read (nothing points at its rules yet): one
+ * array for 10,000 rules, not a copy at each doubling, and some to spare
+ * for the changes that follow. 0 or -ENOMEM. */
+int pc_config_rules_reserve(struct pc_config *cfg, const char *text, size_t len);
 /* Room for the next pc_config_rule_push when the rules fill their array:
  * they go to one twice the size. *old is the former array, left for the
  * caller to free once its pointers follow *moved (pc_plan_rules_shift);

@@ -368,11 +368,16 @@ void pc_rule_comment(const struct pc_rule *r, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* The rules into a new array twice the size, with free slots before the
- * first; the former allocation in *old (NULL if none). */
-static int rules_realloc(struct pc_config *cfg, void **old)
+static size_t rules_doubled(const struct pc_config *cfg)
 {
-	size_t cap = cfg->cap_rules ? 2 * cfg->cap_rules : 8, front = cap / 32;
+	return cfg->cap_rules ? 2 * cfg->cap_rules : 8;
+}
+
+/* The rules into a new array of cap rules, with free slots before the
+ * first; the former allocation in *old (NULL if none). */
+static int rules_realloc(struct pc_config *cfg, size_t cap, void **old)
+{
+	size_t front = cap / 32;
 	struct pc_rule *mem;
 
 	*old = NULL;
@@ -391,6 +396,25 @@ static int rules_realloc(struct pc_config *cfg, void **old)
 	return 0;
 }
 
+int pc_config_rules_reserve(struct pc_config *cfg, const char *text, size_t len)
+{
+	size_t lines = 0, want;
+	void *old;
+
+	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p)));
+	     p++)
+		lines++;
+	/* A small file: the doublings cost little, and its lines may well be
+	 * services or zones, not rules (an idle daemon keeps its memory). */
+	want = cfg->n_rules + lines + lines / 8 + 64;
+	if (lines < 1024 || want <= cfg->cap_rules)
+		return 0;
+	if (rules_realloc(cfg, want, &old) < 0)
+		return -ENOMEM;
+	free(old);
+	return 0;
+}
+
 int pc_config_rules_grow(struct pc_config *cfg, struct pc_rules_moved *moved, void **old)
 {
 	const struct pc_rule *first = cfg->rules;
@@ -400,7 +424,7 @@ int pc_config_rules_grow(struct pc_config *cfg, struct pc_rules_moved *moved, vo
 	*old = NULL;
 	if (cfg->n_rules < cfg->cap_rules)
 		return 0;
-	r = rules_realloc(cfg, old);
+	r = rules_realloc(cfg, rules_doubled(cfg), old);
 	if (r >= 0 && first)
 		*moved = (struct pc_rules_moved){.first = first, .end = first + cfg->n_rules,
 						 .to = cfg->rules};
@@ -413,7 +437,7 @@ struct pc_rule *pc_config_rule_push(struct pc_config *cfg)
 	void *old;
 
 	if (cfg->n_rules == cfg->cap_rules) {
-		if (rules_realloc(cfg, &old) < 0)
+		if (rules_realloc(cfg, rules_doubled(cfg), &old) < 0)
 			return NULL;
 		free(old);
 	}

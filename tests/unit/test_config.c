@@ -215,6 +215,31 @@ START_TEST(test_rules_grow)
 }
 END_TEST
 
+START_TEST(test_rules_reserve)
+{
+	struct pc_strbuf text = {0};
+	const struct pc_rule *before;
+	size_t n;
+
+	for (unsigned port = 1; port <= 3000; port++)
+		ck_assert_int_eq(pc_strbuf_printf(&text, "allow %u/tcp # a comment\n", port), 0);
+	n = F.cfg->n_rules;
+	/* Room for the file's lines, made once: parsing it moves no rule. */
+	ck_assert_int_eq(pc_config_rules_reserve(F.cfg, text.buf, text.len), 0);
+	ck_assert_uint_ge(F.cfg->cap_rules, n + 3000);
+	before = F.cfg->rules;
+	ck_assert_int_eq(fixture_parse(&F, text.buf), 0);
+	ck_assert_ptr_eq(F.cfg->rules, before);
+	ck_assert_uint_eq(F.cfg->n_rules, n + 3000);
+	/* And some to spare for the changes that follow. */
+	ck_assert_uint_ge(F.cfg->cap_rules - F.cfg->n_rules, 64);
+	/* Already room: nothing moves. */
+	ck_assert_int_eq(pc_config_rules_reserve(F.cfg, "allow 1/tcp\n", 12), 0);
+	ck_assert_ptr_eq(F.cfg->rules, before);
+	pc_strbuf_free(&text);
+}
+END_TEST
+
 START_TEST(test_default_zone_setting)
 {
 	static const char conf[] = "default-zone = trusted\n";
@@ -745,6 +770,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_admin_replaces_shipped_and_duplicates_name_first);
 	tcase_add_test(tc, test_default_zone_choice);
 	tcase_add_test(tc, test_rules_grow);
+	tcase_add_test(tc, test_rules_reserve);
 	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
 	tcase_add_test(tc, test_validate_one_added_rule);
 	tcase_add_test(tc, test_ports_alone);
