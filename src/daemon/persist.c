@@ -477,13 +477,32 @@ static json_t *ban_json(const struct ban *b)
 			 b->owner[0] ? b->owner : NULL);
 }
 
+/* No bans and no file of them: what the state directory says already
+ * (a start without bans writes and syncs nothing). */
+static bool bans_none_saved(const struct pc_paths *paths, const struct bans *bans)
+{
+	char path[PATH_MAX];
+
+	if (bans->n)
+		return false;
+	if (state_file_path(paths, BANS_FILE, path, sizeof(path)) < 0 || access(path, F_OK) == 0 ||
+	    errno != ENOENT)
+		return false;
+	return state_file_path(paths, BANS_JOURNAL, path, sizeof(path)) >= 0 &&
+	       access(path, F_OK) < 0 && errno == ENOENT;
+}
+
 int bans_save(const struct pc_paths *paths, const struct bans *bans)
 {
 	_cleanup_free_ char *text = NULL;
-	json_t *list = json_array(), *doc;
+	json_t *list;
+	json_t *doc;
 	char journal[PATH_MAX];
 	int r;
 
+	if (bans_none_saved(paths, bans))
+		return 0;
+	list = json_array();
 	for (size_t i = 0; list && i < bans->n; i++) {
 		if (json_array_append_new(list, ban_json(&bans->items[i])) < 0) {
 			json_decref(list);

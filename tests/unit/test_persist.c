@@ -344,6 +344,38 @@ START_TEST(test_bans_journal)
 }
 END_TEST
 
+/* No bans and no file of them: nothing written; the first ban is then a
+ * journal that follows no bans.json, and is replayed. Once there is a
+ * file, an empty list is written over it. */
+START_TEST(test_bans_none_saved)
+{
+	struct pc_paths paths = { .state_dir = dir };
+	struct bans all = { 0 }, got = { 0 };
+	char file[PATH_MAX + 16];
+	struct stat st;
+	struct ban b;
+
+	snprintf(file, sizeof(file), "%s/bans.json", dir);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert_int_eq(bans_save(&paths, &all), 0);
+	ck_assert_int_ne(stat(file, &st), 0);
+	ban_of(1, &b);
+	*(struct ban *)PC_ARRAY_PUSH(all.items, all.n, all.cap) = b;
+	ck_assert_int_eq(bans_record(&paths, &b, false, &all), 0);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert(bans_equal(&got, &all));
+	bans_clear(&got);
+	/* The journal is a file of bans: the empty list is written. */
+	all.n = 0;
+	ck_assert_int_eq(bans_save(&paths, &all), 0);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(bans_load(&paths, &got), 0);
+	ck_assert_uint_eq(got.n, 0);
+	bans_clear(&got);
+	bans_clear(&all);
+}
+END_TEST
+
 /* Claims of several owners on one address: kept side by side through the
  * journal and bans.json, one owner's unban taking only its claim; the
  * kernel's ban is the one that lasts longest. */
@@ -427,6 +459,7 @@ static Suite *persist_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bans_journal);
+	tcase_add_test(tc, test_bans_none_saved);
 	tcase_add_test(tc, test_bans_owners);
 	suite_add_tcase(s, tc);
 	return s;
