@@ -247,6 +247,7 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 		return r;
 	b.expires = dm->bans.items[i].expires;
 	snprintf(b.owner, sizeof(b.owner), "%s", dm->bans.items[i].owner);
+	/* One claim: one journal record; several: the bans written whole. */
 	r = bans_change(dm, &next,
 			removed == 1 ? &(struct ban_edit){.ban = &b, .unban = true, .at = (size_t)i}
 				     : NULL,
