@@ -534,17 +534,6 @@ static bool later_logged(const struct pc_config *cfg, const struct rule_index *i
 	return false;
 }
 
-/*
- * A rule change from the command line -- allow, deny, reject, insert at the
- * file's end, delete of any of its rules -- in O(change), on the
- * configuration, plan and ruleset in force: the rule is parsed into (or
- * found in) the configuration, pc_rule_edit_prepare makes the regions of
- * its port maps again as a full compile would, and the elements that
- * differ go to the kernel in one transaction carrying the generation id;
- * then the file, then the model in memory. 1 done (summary set), 0 when
- * the change takes state_commit (nothing changed), -ECANCELED refused
- * (reply set), or -errno.
- */
 /* Parsing a rule must not move the rules under the pointers of the plan
  * and ruleset in force: a full array grows first, and they follow. */
 static int rules_room(struct daemon *dm)
@@ -564,6 +553,17 @@ static int rules_room(struct daemon *dm)
 	return 0;
 }
 
+/*
+ * A rule change from the command line -- allow, deny, reject, insert at the
+ * file's end, delete of any of its rules -- in O(change), on the
+ * configuration, plan and ruleset in force: the rule is parsed into (or
+ * found in) the configuration, pc_rule_edit_prepare makes the regions of
+ * its port maps again as a full compile would, and the elements that
+ * differ go to the kernel in one transaction carrying the generation id;
+ * then the file, then the model in memory. 1 done (summary set), 0 when
+ * the change takes state_commit (nothing changed), -ECANCELED refused
+ * (reply set), or -errno.
+ */
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply)
 {
