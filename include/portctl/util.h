@@ -83,6 +83,8 @@ void pc_strbuf_free(struct pc_strbuf *sb);
 int pc_open_read(const char *path, struct stat *st);
 /* Read fd to its end, bounded by max bytes (-EFBIG beyond). NUL-terminated. */
 int pc_read_fd(int fd, size_t max, char **data, size_t *len);
+/* The same from the file's start, whatever fd's offset (which stays). */
+int pc_pread_all(int fd, size_t max, char **data, size_t *len);
 /* Both: a regular file only (-EISDIR for a directory, -EINVAL otherwise). */
 int pc_read_file(const char *path, size_t max, char **data, size_t *len);
 
@@ -97,6 +99,16 @@ int pc_parent_dir_create(const char *path, mode_t mode);
 size_t pc_utf8_char_len(const char *s, size_t len);
 /* How many leading bytes of s are valid UTF-8 (len when all are). */
 size_t pc_utf8_valid_len(const char *s, size_t len);
+
+/* Newlines among the 8 bytes at s, and in the len bytes at s: a word at
+ * a time (a file of 10,000 rules is counted at each change of it). */
+unsigned pc_newlines8(const char *s);
+size_t pc_newlines(const char *s, size_t len);
+
+/* FNV-1a of n bytes at p, from h (PC_FNV1A_START to begin): for hash
+ * tables, not against an adversary. */
+#define PC_FNV1A_START 0xcbf29ce484222325u
+uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n);
 
 /* CLOCK_MONOTONIC in ms: the clock of every deadline portctld keeps. */
 uint64_t pc_now_ms(void);

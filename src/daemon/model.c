@@ -966,21 +966,6 @@ int cand_build(const struct daemon *dm, const struct change *ch, const char *ove
 
 /* --- the CLI rules file's text --- */
 
-/* The newlines among the 8 bytes at s, a word at a time: a file of
- * 10,000 rules is read at each change of it, not a line at a time. */
-static unsigned newlines8(const char *s)
-{
-	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu, high = 0x8080808080808080u;
-	uint64_t w;
-
-	memcpy(&w, s, 8);
-	w ^= 0x0a0a0a0a0a0a0a0au; /* a newline's byte is 0 now */
-	/* A byte's high bit is set when the byte was 0 (no carry out); the
-	 * multiply adds the 8 bits up in the top byte. */
-	w = ~(((w & low7) + low7) | w) & high;
-	return (unsigned)(((w >> 7) * 0x0101010101010101u) >> 56);
-}
-
 /* Byte offset of the start of 1-based line n in text (len if past the end). */
 static size_t line_offset(const char *text, size_t len, uint32_t n)
 {
@@ -988,7 +973,7 @@ static size_t line_offset(const char *text, size_t len, uint32_t n)
 	uint32_t l = 1;
 
 	while (l < n && off + 8 <= len) {
-		unsigned k = newlines8(text + off);
+		unsigned k = pc_newlines8(text + off);
 
 		if (l + k >= n)
 			break;
@@ -1020,22 +1005,15 @@ uint32_t rules_text_span(const char *text, size_t len, uint32_t line)
 {
 	size_t at = line_offset(text, len, line);
 	size_t end = logical_line_end(text, len, at);
-	uint32_t n = 0;
+	uint32_t n = (uint32_t)pc_newlines(text + at, end - at);
 
-	for (size_t i = at; i < end; i++)
-		n += text[i] == '\n';
 	return n > 0 ? n : 1;
 }
 
 uint32_t rules_text_next_line(const char *text, size_t len)
 {
-	uint32_t n = 0;
-	size_t i = 0;
+	uint32_t n = (uint32_t)pc_newlines(text, len);
 
-	for (; i + 8 <= len; i += 8)
-		n += newlines8(text + i);
-	for (; i < len; i++)
-		n += text[i] == '\n';
 	/* An unterminated last line gets its newline before the new rule. */
 	return n + 1 + (len > 0 && text[len - 1] != '\n');
 }
@@ -1064,19 +1042,11 @@ int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32
 
 /* --- bans --- */
 
-/* FNV-1a of the address, a NUL, and the zone. */
+/* The address, its NUL, and the zone. */
 static uint64_t ban_place_hash(const struct ban *b)
 {
-	uint64_t h = 14695981039346656037u;
-
-	for (const char *s = b->addr;; s++) {
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-		if (!*s)
-			break;
-	}
-	for (const char *s = b->zone; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
+	return pc_fnv1a(pc_fnv1a(PC_FNV1A_START, b->addr, strlen(b->addr) + 1), b->zone,
+			strlen(b->zone));
 }
 
 int ban_parse(const char *addr, const char *zone, uint64_t expires, struct ban *out)

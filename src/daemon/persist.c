@@ -77,45 +77,6 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode)
 	return 0;
 }
 
-/* The whole content of an open file, read from offset 0 (at most max). */
-static int fd_read_all(int fd, size_t max, char **data, size_t *len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0, first = 16384;
-	struct stat st;
-
-	/* Sized for the file as it is: one read of 10,000 rules, no copies. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max)
-		first = (size_t)st.st_size + 4096;
-	for (;;) {
-		ssize_t k;
-
-		if (cap - n < 4096) {
-			char *grown;
-
-			cap = cap ? cap * 2 : first;
-			grown = realloc(buf, cap + 1);
-			if (!grown)
-				return -ENOMEM;
-			buf = grown;
-		}
-		k = pread(fd, buf + n, cap - n, (off_t)n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > max)
-			return -EFBIG;
-	}
-	buf[n] = '\0';
-	*data = TAKE_PTR(buf);
-	*len = n;
-	return 0;
-}
-
 static bool text_is(const char *a, size_t a_len, const char *b, size_t b_len)
 {
 	return a_len == b_len && (a_len == 0 || !memcmp(a, b, a_len));
@@ -147,7 +108,7 @@ static int path_read(const char *path, char **data, size_t *len)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	return fd_read_all(fd, RULES_FILE_MAX, data, len);
+	return pc_pread_all(fd, RULES_FILE_MAX, data, len);
 }
 
 static bool same_inode(const struct stat *a, const struct stat *b)
@@ -173,7 +134,7 @@ static ssize_t carry_tail(int src, size_t *from, int dst)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0, n;
-	int r = fd_read_all(src, RULES_FILE_MAX, &data, &len);
+	int r = pc_pread_all(src, RULES_FILE_MAX, &data, &len);
 
 	if (r < 0)
 		return r;
@@ -227,7 +188,7 @@ static int settle_old(int fd, size_t *from, size_t expected_len, const char *exp
 		_cleanup_free_ char *data = NULL;
 		size_t len = 0;
 		ssize_t k;
-		int r = fd_read_all(fd, RULES_FILE_MAX, &data, &len);
+		int r = pc_pread_all(fd, RULES_FILE_MAX, &data, &len);
 
 		if (r < 0)
 			return r;
@@ -329,7 +290,7 @@ static int rules_replace(const char *path, int *fdp, const char *expected, size_
 	/* The last look before the swap: the same file, the same bytes. */
 	r = path_is_fd(path, fd);
 	if (r == 1) {
-		r = fd_read_all(fd, RULES_FILE_MAX, &data, &n);
+		r = pc_pread_all(fd, RULES_FILE_MAX, &data, &n);
 		if (r < 0)
 			goto out;
 		r = text_is(data, n, expected, expected_len);
@@ -411,7 +372,7 @@ int rules_file_update(const char *path, const char *expected, size_t expected_le
 			return -errno;
 		if (!S_ISREG(st.st_mode))
 			return -EINVAL;
-		r = fd_read_all(fd, RULES_FILE_MAX, &data, &n);
+		r = pc_pread_all(fd, RULES_FILE_MAX, &data, &n);
 		if (r < 0)
 			return r;
 	}

@@ -210,19 +210,12 @@ struct comment_owners {
 	size_t mask;
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
-	return h;
-}
-
 static size_t rule_comment_hash(const struct pc_rule *r, size_t mask)
 {
 	char comment[PC_COMMENT_MAX + 1];
 
 	pc_rule_comment(r, comment, sizeof(comment));
-	return (size_t)fnv(0xcbf29ce484222325u, comment, strlen(comment)) & mask;
+	return (size_t)pc_fnv1a(PC_FNV1A_START, comment, strlen(comment)) & mask;
 }
 
 static bool rule_comment_is(const struct pc_rule *r, const char *text, size_t len)
@@ -292,9 +285,9 @@ static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
 						const struct comment_owners *c,
 						const struct pc_rule *first, const char *text, size_t tl)
 {
-	uint64_t h = 0xcbf29ce484222325u;
+	size_t bucket = (size_t)pc_fnv1a(PC_FNV1A_START, text, tl) & c->mask;
 
-	for (uint32_t k = c->head[(size_t)fnv(h, text, tl) & c->mask]; k; k = c->next[k - 1]) {
+	for (uint32_t k = c->head[bucket]; k; k = c->next[k - 1]) {
 		const struct pc_rule *r = &cfg->rules[k - 1];
 
 		if (r >= first && rule_comment_is(r, text, tl) && rules_same_group(r, first))

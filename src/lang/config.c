@@ -398,12 +398,9 @@ static int rules_realloc(struct pc_config *cfg, size_t cap, void **old)
 
 int pc_config_rules_reserve(struct pc_config *cfg, const char *text, size_t len)
 {
-	size_t lines = 0, want;
+	size_t lines = pc_newlines(text, len), want;
 	void *old;
 
-	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p)));
-	     p++)
-		lines++;
 	/* A small file: the doublings cost little, and its lines may well be
 	 * services or zones, not rules (an idle daemon keeps its memory). */
 	want = cfg->n_rules + lines + lines / 8 + 64;

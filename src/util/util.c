@@ -189,13 +189,15 @@ int pc_open_read(const char *path, struct stat *st)
 	return fd;
 }
 
-int pc_read_fd(int fd, size_t max, char **data, size_t *len)
+/* fd to its end, from where it stands (read) or from its start (pread:
+ * the offset stays, for a descriptor opened to append). Sized for a
+ * regular file as it is: read once, not copied as it grows. */
+static int read_all(int fd, size_t max, bool from_start, char **data, size_t *len)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0, cap = 65536;
 	struct stat st;
 
-	/* Sized for the file as it is: read once, not copied as it grows. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max)
 		cap = (size_t)st.st_size + 1;
 	buf = malloc(cap + 1);
@@ -214,7 +216,7 @@ int pc_read_fd(int fd, size_t max, char **data, size_t *len)
 			buf = grown;
 			cap *= 2;
 		}
-		k = read(fd, buf + n, cap - n);
+		k = from_start ? pread(fd, buf + n, cap - n, (off_t)n) : read(fd, buf + n, cap - n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -229,6 +231,16 @@ int pc_read_fd(int fd, size_t max, char **data, size_t *len)
 	*data = TAKE_PTR(buf);
 	*len = n;
 	return 0;
+}
+
+int pc_read_fd(int fd, size_t max, char **data, size_t *len)
+{
+	return read_all(fd, max, false, data, len);
+}
+
+int pc_pread_all(int fd, size_t max, char **data, size_t *len)
+{
+	return read_all(fd, max, true, data, len);
 }
 
 int pc_read_file(const char *path, size_t max, char **data, size_t *len)
@@ -328,4 +340,35 @@ uint64_t pc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
+	return h;
+}
+
+unsigned pc_newlines8(const char *s)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu, high = 0x8080808080808080u;
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	w ^= 0x0a0a0a0a0a0a0a0au; /* a newline's byte is 0 now */
+	/* A byte's high bit is set when the byte was 0 (no carry out); the
+	 * multiply adds the 8 bits up in the top byte. */
+	w = ~(((w & low7) + low7) | w) & high;
+	return (unsigned)(((w >> 7) * 0x0101010101010101u) >> 56);
+}
+
+size_t pc_newlines(const char *s, size_t len)
+{
+	size_t n = 0, i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		n += pc_newlines8(s + i);
+	for (; i < len; i++)
+		n += s[i] == '\n';
+	return n;
 }
