@@ -26,6 +26,22 @@ static bool rule_is_runtime(const struct pc_rule *r)
 
 /* Where rules of 90-portctl.rules end: after every rule of rules.d files
  * that sort up to it (files are read in lexical order). */
+struct pc_source *cli_source_add(struct pc_config *cfg, const char *path90)
+{
+	char *empty = strdup("");
+	struct pc_source *src;
+
+	if (!empty || !pc_sources_add(&cfg->sources, path90, empty, 0)) {
+		free(empty);
+		return NULL;
+	}
+	/* As the loader reads it. */
+	src = &cfg->sources.items[cfg->sources.n - 1];
+	src->kind = PC_SOURCE_RULES;
+	src->origin = PC_ORIGIN_ADMIN;
+	return src;
+}
+
 size_t cli_end(const struct pc_config *cfg, const char *path90)
 {
 	const char *base90 = strrchr(path90, '/');
@@ -210,13 +226,9 @@ static int cand_place(struct cand *c, size_t idx, size_t at, bool runtime, uint3
 		return r;
 	if (!c->src90) {
 		/* The file is new: a source of that name keeps loc.file valid. */
-		char *data = strdup("");
-
-		if (!data || !pc_sources_add(&cfg->sources, c->path90, data, 0))
+		c->src90 = cli_source_add(cfg, c->path90);
+		if (!c->src90)
 			return -ENOMEM;
-		cfg->sources.items[cfg->sources.n - 1].kind = PC_SOURCE_RULES;
-		cfg->sources.items[cfg->sources.n - 1].origin = PC_ORIGIN_ADMIN;
-		c->src90 = pc_sources_find(&cfg->sources, c->path90);
 		c->new90 = true;
 	}
 	rule->loc.file = c->src90->name;

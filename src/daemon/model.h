@@ -249,6 +249,9 @@ void bans_clear(struct bans *bans);
 /* How a ban is named in the log and in replies: "ADDR[ zone ZONE]". */
 void ban_summary(const struct ban *b, char *out, size_t size);
 
+/* An empty source for the CLI rules file (path90) before it exists, as
+ * the loader would read it; NULL when out of memory. */
+struct pc_source *cli_source_add(struct pc_config *cfg, const char *path90);
 /* Where rules of the CLI rules file end in cfg. */
 size_t cli_end(const struct pc_config *cfg, const char *path90);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */

@@ -601,18 +601,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	end90 = ix ? ix->end90 : cli_end(cfg, path90);
 	/* No file yet (the first change): this one makes it, from nothing. */
 	exists90 = src90 != NULL;
-	if (!exists90) {
-		char *empty = strdup("");
-
-		if (!empty || !pc_sources_add(&cfg->sources, path90, empty, 0)) {
-			free(empty);
-			r = -ENOMEM;
-			goto undo;
-		}
-		/* As the loader reads it (and the full path's cand_place makes it). */
-		src90 = &cfg->sources.items[cfg->sources.n - 1];
-		src90->kind = PC_SOURCE_RULES;
-		src90->origin = PC_ORIGIN_ADMIN;
+	if (!exists90 && !(src90 = cli_source_add(cfg, path90))) {
+		r = -ENOMEM;
+		goto undo;
 	}
 	if (remove) {
 		r = delete_pick(cfg, path90, ch, ix, &at);
