@@ -146,9 +146,18 @@ while [ -z "$grown" ] || [ $i -lt $((grown + 5)) ]; do
 	[ $i -lt 1000 ] || pc_fail "1000 rules added and the array did not grow"
 	one allow $((3000 + i))/tcp
 	i=$((i + 1))
+	if [ $i -eq 1 ]; then
+		# Traffic counted by the first rule, to outlive the growth.
+		pc_listen host tcp:3000
+		pc_expect open pc_probe peer tcp 10.99.7.1 3000
+		p3000=$(pcd_rule_field 'allow 3000/tcp' packets)
+		[ "$p3000" -gt 0 ] || pc_fail "allow 3000/tcp counted nothing"
+	fi
 	[ -z "$grown" ] && grep -q "in place: room for" "$PC_TMP/portctld.log" && grown=$i
 done
 pc_log "the array grew at change $grown"
+[ "$(pcd_rule_field 'allow 3000/tcp' packets)" = "$p3000" ] ||
+	pc_fail "the first rule's counter changed as the array grew: $p3000 -> $(pcd_rule_field 'allow 3000/tcp' packets)"
 # The first of them made 90-portctl.rules, in place too.
 grep -q "in place: .*/90-portctl.rules made" "$PC_TMP/portctld.log" ||
 	pc_fail "the first change did not make 90-portctl.rules in place"
