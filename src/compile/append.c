@@ -308,7 +308,7 @@ static int port_cmp(const struct pc_plan_port *a, const struct pc_plan_port *b)
 	return 0;
 }
 
-/* The element of p into the set of its kind (exact or range) of the entry. */
+/* The element of p into the set of its kind of the entry. */
 static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
 		     const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
 		     const struct pc_plan_port *p)
@@ -443,7 +443,7 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
 			   int dir, size_t entry)
 {
-	for (int kind = PORT_KIND_RANGES; kind < PORT_KINDS; kind += PORT_KIND_REJECT) {
+	for (int kind = PORT_KIND_RANGES; kind < PORT_KINDS; kind += 2) { /* odd: ranges */
 		size_t gone = 0, seen = 0;
 
 		for (size_t i = 0; i < ed->add.n_ports; i++) {

@@ -40,17 +40,19 @@ void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi);
 int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out);
 /* Whether a span holds a single key (lo == hi). */
 bool span_is_host(const struct pc_plan_span *sp);
-/* The spans of in that hold a single key (hosts) or more (!hosts), in
- * order, appended to out (width set from in). 0 or -ENOMEM. */
-int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out);
+/* The spans of in of verdict v that hold a single key (hosts) or more
+ * (!hosts), in order, appended to out (width set from in). 0 or -ENOMEM. */
+int spans_select(const struct pc_plan_spans *in, bool hosts, enum pc_verdict_kind v,
+		 struct pc_plan_spans *out);
 /* The keys in covers as few spans as can be (neighbours joined, deciders
  * dropped), appended to out (width set from in). 0 or -ENOMEM. */
 int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);
 /*
  * How the lowering names the sets of an entry: its base (DIR_ZONE_ and
  * the kind and hash of what it is named by, see pc_plan_entry) and a
- * suffix, "_ports"/"_ranges" for a port map, "_src4", "_src4_ranges" and
- * the like for an address map. The in-place changes find them by it.
+ * suffix, "_ports_accept", "_ranges_drop" and the like for a port set,
+ * "_src4_drop", "_src6_ranges_accept" and the like for an address set.
+ * The in-place changes find them by it.
  */
 /* A direction in object names: "in", "out", "fwd". */
 extern const char *const dir_names[PC_N_DIRS];
@@ -65,18 +67,23 @@ struct run_count {
 int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 			const struct pc_plan_entry *e, const struct pc_rule *r, bool remove,
 			struct run_count *out);
-/* A run's port segments go in four sets by kind: exact ports or ranges,
- * and a verdict map or (rejected ports) a plain set. */
+/* A run's port segments go in six plain sets by kind: exact ports or
+ * ranges, and what they decide (accept, drop, reject). Not verdict maps:
+ * each commit that adds a rule makes the kernel walk every element of every
+ * verdict map its chains reach (nft_lookup_validate), which would make a
+ * new limit or log rule O(configuration). */
 #define PORT_KIND_RANGES 1
-#define PORT_KIND_REJECT 2
-#define PORT_KINDS 4
+#define PORT_KIND_DROP 2
+#define PORT_KIND_REJECT 4
+#define PORT_KINDS 6
 struct pc_plan_port;
 int port_kind(const struct pc_plan_port *p);
 /* Is p one of zone z's rules in direction dir (a filter rule)? */
 bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir);
 const char *port_map_suffix(int kind);
-#define ADDR_MAP_SUFFIX_MAX 16
-void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts);
+#define ADDR_SET_SUFFIX_MAX 24
+void addr_set_suffix(char out[ADDR_SET_SUFFIX_MAX], uint8_t family, bool dst, bool hosts,
+		     enum pc_verdict_kind v);
 
 /* The rule shapes plan.c merges into runs: port-only rules share port
  * maps; rule_addr_side: 1 source-address-only, 2 destination-only, 0. */
@@ -103,16 +110,6 @@ const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8
 void spans_free(struct pc_plan_spans *s);
 
 struct nftnl_set;
-/*
- * An address map of a run (addr_map_lower: its hash map of single
- * addresses, or its interval map of ranges, as old is) made again from the
- * run's spans, named and numbered as old: for a run that lost a rule, since
- * an element cannot be taken out of a libnftnl set. On success *out owns
- * the new set. Returns 0 or -ENOMEM.
- */
-int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
-		    struct nftnl_set **out);
-
 /* Bans (bans.c). CLOCK_REALTIME in ms. */
 uint64_t bans_clock_ms(void);
 /* plan->bans and each zone's bans from plan->cfg at plan->now_ms. */

@@ -77,16 +77,19 @@ static bool published_obey(const struct lower *l)
 
 const char *port_map_suffix(int kind)
 {
-	static const char *const suffixes[PORT_KINDS] = { "_ports", "_ranges", "_ports_reject",
-							  "_ranges_reject" };
+	static const char *const suffixes[PORT_KINDS] = {
+		"_ports_accept", "_ranges_accept", "_ports_drop",
+		"_ranges_drop",  "_ports_reject",  "_ranges_reject",
+	};
 
 	return suffixes[kind];
 }
 
-void addr_map_suffix(char out[ADDR_MAP_SUFFIX_MAX], uint8_t family, bool dst, bool hosts)
+void addr_set_suffix(char out[ADDR_SET_SUFFIX_MAX], uint8_t family, bool dst, bool hosts,
+		     enum pc_verdict_kind v)
 {
-	snprintf(out, ADDR_MAP_SUFFIX_MAX, "_%s%c%s", dst ? "dst" : "src",
-		 family == AF_INET ? '4' : '6', hosts ? "" : "_ranges");
+	snprintf(out, ADDR_SET_SUFFIX_MAX, "_%s%c%s_%s", dst ? "dst" : "src",
+		 family == AF_INET ? '4' : '6', hosts ? "" : "_ranges", pc_verdict_kind_name(v));
 }
 
 static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind kind, void *obj)
@@ -644,7 +647,7 @@ static int reject_chain_lower(struct lower *l)
 		 : -ENOMEM;
 }
 
-/* --- zone chains: merged port maps --- */
+/* --- zone chains: merged port sets --- */
 
 static void port_key(uint8_t l4proto, uint16_t port, uint8_t key[8])
 {
@@ -659,9 +662,8 @@ int port_elem_add(struct nftnl_set *s, const struct pc_plan_port *p)
 {
 	char comment[PC_COMMENT_MAX + 1];
 	uint8_t key[8], key_end[8];
-	/* A reject set is a plain set: its kernel rule's verdict is the jump. */
-	struct elem_spec es = { .key = key, .len = sizeof(key),
-				.verdict = p->verdict == PC_VERDICT_REJECT ? -1 : (int)p->verdict };
+	/* A plain set: its kernel rule says the verdict. */
+	struct elem_spec es = { .key = key, .len = sizeof(key), .verdict = -1 };
 
 	port_key(p->l4proto, p->lo, key);
 	port_key(p->l4proto, p->hi, key_end);
@@ -709,7 +711,7 @@ static int rule_add_daddr(struct nftnl_rule *r, bool pub, uint8_t family, uint32
 }
 
 /* One of a run's port sets, empty: exact ports or ranges (an interval set
- * of proto . port), a verdict map (accept, drop) or a plain set (reject). */
+ * of proto . port). */
 static struct nftnl_set *port_set_make(const char *name, uint32_t id, int kind)
 {
 	static const uint8_t fields[2] = { 1, 2 };
@@ -718,8 +720,6 @@ static struct nftnl_set *port_set_make(const char *name, uint32_t id, int kind)
 				      NFT_DTYPE_PROTO_SERVICE, 8);
 	int r = s ? 0 : -ENOMEM;
 
-	if (r >= 0 && !(kind & PORT_KIND_REJECT))
-		set_make_vmap(s);
 	if (r >= 0)
 		r = set_add_counter(s);
 	if (r >= 0 && ranges)
@@ -732,10 +732,9 @@ static struct nftnl_set *port_set_make(const char *name, uint32_t id, int kind)
 }
 
 /*
- * meta l4proto . th dport vmap @NAME: one lookup for the whole run; the
- * rejected ports in a set of their own, meta l4proto . th dport @NAME
- * jump do_reject, because a map element that jumps makes the kernel check
- * every element of every map for loops at each change of a map.
+ * meta l4proto . th dport @NAME accept (drop, jump do_reject): one lookup
+ * for the run's ports of one kind. Plain sets, not a verdict map: see
+ * PORT_KINDS.
  */
 static int port_map_lower(struct lower *l, const char *name, const struct pc_plan_entry *e,
 			  int kind)
@@ -756,13 +755,12 @@ static int port_map_lower(struct lower *l, const char *name, const struct pc_pla
 		ret = r ? rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1) : -ENOMEM;
 		if (ret >= 0)
 			ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
-		if (ret >= 0 && (kind & PORT_KIND_REJECT)) {
+		if (ret >= 0)
 			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
-			if (ret >= 0)
-				ret = rule_add_jump(r, REJECT_CHAIN);
-		} else if (ret >= 0) {
-			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
-		}
+		if (ret >= 0)
+			ret = rule_add_verdict(r, kind & PORT_KIND_REJECT ? PC_VERDICT_REJECT
+						  : kind & PORT_KIND_DROP ? PC_VERDICT_DROP
+									  : PC_VERDICT_ACCEPT);
 	}
 	return ret;
 }
@@ -850,15 +848,15 @@ int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t
 	return r;
 }
 
-/* The sets of exact ports always, empty ones too, so that the usual change
- * in place (allow, deny, reject PORT) only ever adds and deletes elements
- * (a new set would need its kernel rules put in their place); the sets of
- * ranges when there are some. The kinds' keys are disjoint: the lookups
- * commute. */
+/* The sets of exact ports of each verdict always, empty ones too, so that
+ * the usual change in place (allow, deny, reject PORT) only ever adds and
+ * deletes elements (a new set would need its kernel rules put in their
+ * place); the sets of ranges when there are some. The kinds' keys are
+ * disjoint: the lookups commute. */
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
-	bool has[PORT_KINDS] = { true, false, true, false };
+	bool has[PORT_KINDS] = { true, false, true, false, true, false };
 	int ret = 0;
 
 	for (size_t i = 0; i < e->n_ports; i++)
@@ -872,54 +870,43 @@ static int entry_ports_lower(struct lower *l, const char *base, const struct pc_
 	return ret;
 }
 
-/* --- zone chains: merged address maps --- */
+/* --- zone chains: merged address sets --- */
 
-static struct nftnl_set *addr_map_new(const char *name, uint32_t id, uint8_t family, bool hosts)
+static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t family,
+					 bool hosts)
 {
 	struct nftnl_set *s = set_new(name, id, hosts ? 0 : NFT_SET_INTERVAL,
 				      family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
 				      addr_len(family));
 
-	if (s && vmap_init(s) < 0) {
+	if (s && set_add_counter(s) < 0) {
 		nftnl_set_free(s);
 		return NULL;
 	}
 	return s;
 }
 
-/* The spans as elements of a map made by addr_map_new. */
-static int addr_map_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, bool hosts,
-			 size_t *n_elems)
+/* ip saddr @BASE_src4_drop drop (accept, jump do_reject): the run's single
+ * addresses of verdict v in a hash set, then ip saddr @BASE_src4_ranges_drop
+ * drop for its ranges (an interval set). The spans are disjoint, so the
+ * lookups commute; a host added to a hash set is one O(1) insert for the
+ * kernel however many are there. Plain sets, not verdict maps: see
+ * PORT_KINDS. */
+static int addr_set_lower(struct lower *l, const char *base, const struct pc_plan_entry *e,
+			  uint8_t family, bool hosts, enum pc_verdict_kind v)
 {
-	int ret = 0;
-
-	if (!hosts)
-		return set_add_spans(s, spans, true, NULL, NULL, n_elems);
-	for (size_t i = 0; ret >= 0 && i < spans->n; i++)
-		ret = set_add_key(s, &spans->items[i], spans->width, n_elems);
-	return ret;
-}
-
-/* ip saddr vmap @BASE_src4 for the run's single addresses (a hash map),
- * then ip saddr vmap @BASE_src4_ranges for its ranges (an interval map).
- * The spans are disjoint, so the two lookups commute; and a host added to
- * a hash map is one O(1) insert for the kernel however many are there,
- * which is what makes a ban among 10,000 cheap. */
-static int addr_map_lower(struct lower *l, const char *base, const struct pc_plan_entry *e,
-			  uint8_t family, bool hosts)
-{
-	char name[SET_NAME_MAX], suffix[ADDR_MAP_SUFFIX_MAX];
+	char name[SET_NAME_MAX], suffix[ADDR_SET_SUFFIX_MAX];
 	struct pc_plan_spans part = { 0 };
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
 	int ret;
 
-	ret = spans_select(family == AF_INET ? &e->addr4 : &e->addr6, hosts, &part);
+	ret = spans_select(family == AF_INET ? &e->addr4 : &e->addr6, hosts, v, &part);
 	if (ret < 0 || part.n == 0)
 		goto out;
-	addr_map_suffix(suffix, family, e->match_dst, hosts);
+	addr_set_suffix(suffix, family, e->match_dst, hosts, v);
 	snprintf(name, sizeof(name), "%s%s", base, suffix);
-	s = addr_map_new(name, ++l->next_set_id, family, hosts);
+	s = run_addr_set_new(name, ++l->next_set_id, family, hosts);
 	if (!s) {
 		ret = -ENOMEM;
 		goto out;
@@ -929,7 +916,11 @@ static int addr_map_lower(struct lower *l, const char *base, const struct pc_pla
 		nftnl_set_free(s);
 		goto out;
 	}
-	ret = addr_map_fill(s, &part, hosts, &l->n_elems);
+	if (hosts)
+		for (size_t i = 0; ret >= 0 && i < part.n; i++)
+			ret = set_add_key(s, &part.items[i], part.width, &l->n_elems);
+	else
+		ret = set_add_spans(s, &part, false, NULL, NULL, &l->n_elems);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
@@ -940,33 +931,27 @@ static int addr_map_lower(struct lower *l, const char *base, const struct pc_pla
 					       addr_offset(family, false), addr_len(family),
 					       NFT_REG_1);
 		if (ret >= 0)
-			ret = rule_add_lookup(r, NFT_REG_1, s, NFT_REG_VERDICT);
+			ret = rule_add_lookup(r, NFT_REG_1, s, -1);
+		if (ret >= 0)
+			ret = rule_add_verdict(r, v);
 	}
 out:
 	spans_free(&part);
 	return ret;
 }
 
-int addr_map_remake(const struct nftnl_set *old, const struct pc_plan_spans *spans,
-		    struct nftnl_set **out)
+/* The sets of an address run: per family, hosts and ranges, per verdict. */
+static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
-	uint8_t family = spans->width == 4 ? AF_INET : AF_INET6;
-	bool hosts = !(nftnl_set_get_u32(old, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL);
-	struct pc_plan_spans part = { 0 };
-	struct nftnl_set *s = addr_map_new(nftnl_set_get_str(old, NFTNL_SET_NAME),
-					   nftnl_set_get_u32(old, NFTNL_SET_ID), family, hosts);
-	int r = s ? spans_select(spans, hosts, &part) : -ENOMEM;
-	size_t n_elems = 0; /* rs->n_elems was kept up to date by the unbans */
+	static const enum pc_verdict_kind verdicts[] = { PC_VERDICT_ACCEPT, PC_VERDICT_DROP,
+							 PC_VERDICT_REJECT };
+	int ret = 0;
 
-	if (r >= 0)
-		r = addr_map_fill(s, &part, hosts, &n_elems);
-	spans_free(&part);
-	if (r < 0) {
-		nftnl_set_free(s);
-		return r;
-	}
-	*out = s;
-	return 0;
+	for (int f = 0; ret >= 0 && f < 4; f++)
+		for (size_t v = 0; ret >= 0 && v < ARRAY_SIZE(verdicts); v++)
+			ret = addr_set_lower(l, base, e, f < 2 ? AF_INET : AF_INET6, f % 2 == 0,
+					     verdicts[v]);
+	return ret;
 }
 
 /* --- zone chains: rules of their own --- */
@@ -1889,9 +1874,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 			ret = entry_ports_lower(l, base, e);
 			break;
 		case PC_ENTRY_ADDRS:
-			for (int k = 0; ret >= 0 && k < 4; k++)
-				ret = addr_map_lower(l, base, e, k < 2 ? AF_INET : AF_INET6,
-						     k % 2 == 0);
+			ret = entry_addrs_lower(l, base, e);
 			break;
 		case PC_ENTRY_RULE:
 			ret = entry_rule_lower(l, base, e);
@@ -2198,8 +2181,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			ret = entry_ports_lower(&l, base, pe);
 			break;
 		case PC_ENTRY_ADDRS:
-			for (int f = 0; ret >= 0 && f < 4; f++)
-				ret = addr_map_lower(&l, base, pe, f < 2 ? AF_INET : AF_INET6, f % 2 == 0);
+			ret = entry_addrs_lower(&l, base, pe);
 			break;
 		case PC_ENTRY_RULE:
 			ret = entry_rule_lower(&l, base, pe);

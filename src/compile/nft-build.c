@@ -436,7 +436,7 @@ int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t widt
 		size_t *n_elems)
 {
 	char comment[PC_COMMENT_MAX + 1];
-	struct elem_spec e = { .key = sp->lo, .len = width, .verdict = (int)sp->verdict };
+	struct elem_spec e = { .key = sp->lo, .len = width, .verdict = -1 };
 
 	if (sp->rule) {
 		pc_rule_comment(sp->rule, comment, sizeof(comment));
@@ -444,13 +444,6 @@ int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t widt
 	}
 	(*n_elems)++;
 	return set_add_elem(s, &e);
-}
-
-int set_add_addr_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
-		      size_t *n_elems)
-{
-	return span_is_host(sp) ? set_add_key(s, sp, width, n_elems)
-				: set_add_span(s, sp, width, true, NULL, n_elems);
 }
 
 int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, size_t *n_elems)

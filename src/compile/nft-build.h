@@ -103,14 +103,10 @@ int set_add_elem(struct nftnl_set *s, const struct elem_spec *e);
 int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width, bool map,
 		 const char *jump, size_t *n_elems);
 
-/* A span of a single key in a hash verdict map: the key alone, with the
- * span's verdict and the rule's comment. Counts it in *n_elems. */
+/* A span of a single key in a hash set: the key alone, with the rule's
+ * comment. Counts it in *n_elems. */
 int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
 		size_t *n_elems);
-/* A span of a run's address maps (see addr_map_lower): a single address
- * as set_add_key (the hash map), a range as set_add_span (the interval map). */
-int set_add_addr_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
-		      size_t *n_elems);
 
 /*
  * Fill an interval set (rbtree) from disjoint spans: start elements with

@@ -569,7 +569,9 @@ static void chain_free_entries(struct pc_plan_chain *c)
 int port_kind(const struct pc_plan_port *p)
 {
 	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
-	       (p->verdict == PC_VERDICT_REJECT ? PORT_KIND_REJECT : 0);
+	       (p->verdict == PC_VERDICT_DROP     ? PORT_KIND_DROP
+		: p->verdict == PC_VERDICT_REJECT ? PORT_KIND_REJECT
+						  : 0);
 }
 
 /* Does the run have segments of each range kind of port map that e has?

@@ -228,13 +228,14 @@ bool span_is_host(const struct pc_plan_span *sp)
 	return key_cmp(sp->lo, sp->hi) == 0;
 }
 
-int spans_select(const struct pc_plan_spans *in, bool hosts, struct pc_plan_spans *out)
+int spans_select(const struct pc_plan_spans *in, bool hosts, enum pc_verdict_kind v,
+		 struct pc_plan_spans *out)
 {
 	out->width = in->width;
 	for (size_t i = 0; i < in->n; i++) {
 		struct pc_plan_span *s;
 
-		if (span_is_host(&in->items[i]) != hosts)
+		if (span_is_host(&in->items[i]) != hosts || in->items[i].verdict != v)
 			continue;
 		s = PC_ARRAY_PUSH(out->items, out->n, out->cap);
 		if (!s)

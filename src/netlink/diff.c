@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -397,6 +398,45 @@ static size_t entry_part(const char *p)
 	return p[n] == '_' || !p[n] ? n - 1 : 0;
 }
 
+/* The length of a run's verdict word ("_accept", "_drop", "_reject") that
+ * ends name at p, 0 if none. A run's accepted and dropped ports or
+ * addresses were one verdict map ("_ports", "_src4_ranges") before each
+ * verdict had a set: they have one shape, so that an upgrade carries the
+ * elements' counters (their keys are disjoint). */
+static const char *const verdict_words[] = { "_accept", "_drop", "_reject" };
+
+static size_t verdict_part(const char *name, const char *p)
+{
+	static const char *const runs[] = { "_ports", "_ranges", "_src4", "_src6", "_dst4", "_dst6" };
+
+	for (size_t w = 0; w < ARRAY_SIZE(verdict_words); w++) {
+		if (!streq(p, verdict_words[w]))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(runs); k++) {
+			size_t n = strlen(runs[k]);
+
+			if ((size_t)(p - name) >= n && !strncmp(p - n, runs[k], n))
+				return strlen(verdict_words[w]);
+		}
+	}
+	return 0;
+}
+
+/* The verdict a run's set says by its name for its elements ("accept",
+ * "drop", "reject"), NULL if it is no such set. */
+static const char *run_verdict_word(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t w = 0; w < ARRAY_SIZE(verdict_words); w++) {
+		size_t n = strlen(verdict_words[w]);
+
+		if (len >= n && verdict_part(name, name + len - n))
+			return verdict_words[w] + 1;
+	}
+	return NULL;
+}
+
 void name_shape(const char *name, struct pc_strbuf *out)
 {
 	out->len = 0;
@@ -406,6 +446,8 @@ void name_shape(const char *name, struct pc_strbuf *out)
 		if (digits) {
 			pc_strbuf_append(out, "_#", 2);
 			p += 1 + digits;
+		} else if (verdict_part(name, p)) {
+			break;
 		} else {
 			pc_strbuf_append(out, p++, 1);
 		}
@@ -434,6 +476,39 @@ static bool elem_does_same(struct nftnl_set_elem *a, struct nftnl_set_elem *b)
 {
 	return elem_attr_same(a, b, NFTNL_SET_ELEM_VERDICT) &&
 	       elem_attr_same(a, b, NFTNL_SET_ELEM_CHAIN) && elem_attr_same(a, b, NFTNL_SET_ELEM_DATA);
+}
+
+/* An element's verdict in words: its own, else what its set's name says
+ * (word, run_verdict_word); NULL for any other (a jump to a zone). */
+static const char *elem_verdict_word(struct nftnl_set_elem *e, const char *word)
+{
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+		return word;
+	switch ((int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT)) {
+	case NF_ACCEPT:
+		return "accept";
+	case NF_DROP:
+		return "drop";
+	case NFT_JUMP: /* compile's REJECT_CHAIN */
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) &&
+		    streq(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN), "do_reject"))
+			return "reject";
+		break;
+	}
+	return NULL;
+}
+
+/* elem_does_same for a kernel element a of a set whose name says aword and
+ * b of one that says bword: a verdict map's element and one of a set per
+ * verdict (before and after an upgrade) do the same when the verdicts do. */
+static bool elem_does_same_as(struct nftnl_set_elem *a, const char *aword,
+			      struct nftnl_set_elem *b, const char *bword)
+{
+	const char *va = elem_verdict_word(a, aword), *vb = elem_verdict_word(b, bword);
+
+	if (!va && !vb)
+		return elem_does_same(a, b);
+	return va && vb && streq(va, vb) && elem_attr_same(a, b, NFTNL_SET_ELEM_DATA);
 }
 
 /* The keys an element covers: [KEY, KEY_END], or its key alone. An
@@ -591,6 +666,7 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 	*cs = (struct carry_set){ 0 };
 	name_shape(nftnl_set_get_str(olds, NFTNL_SET_NAME), &shape);
 	cs->shape = shape.buf;
+	cs->verdict = run_verdict_word(nftnl_set_get_str(olds, NFTNL_SET_NAME));
 	cs->kset = nftnl_set_alloc();
 	if (!cs->shape || !cs->kset)
 		return -ENOMEM;
@@ -614,6 +690,7 @@ int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_s
 	*cs = (struct carry_set){ 0 };
 	name_shape(nftnl_set_get_str(dels, NFTNL_SET_NAME), &shape);
 	cs->shape = shape.buf;
+	cs->verdict = run_verdict_word(nftnl_set_get_str(dels, NFTNL_SET_NAME));
 	cs->kset = nftnl_set_alloc();
 	r = cs->shape && cs->kset ? elem_list_load(&l, dels) : -ENOMEM;
 	if (r >= 0 && l.n && !(v = calloc(l.n, sizeof(*v))))
@@ -645,6 +722,7 @@ void elem_carry_free(struct elem_carry *c)
 static int elem_carry_take(struct elem_carry *c, const char *set, const struct elem_ref *ref,
 			   struct elem_counter *ctr)
 {
+	const char *word = run_verdict_word(set);
 	struct pc_strbuf shape = { 0 };
 	struct carry_set *cs;
 	size_t from = 0;
@@ -657,7 +735,7 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 	while ((cs = carry_set_find(c, shape.buf, &from))) {
 		struct elem_ref *k = elem_list_find(&cs->elems, ref);
 
-		if (!k || k->taken || !elem_does_same(k->e, ref->e))
+		if (!k || k->taken || !elem_does_same_as(k->e, cs->verdict, ref->e, word))
 			continue;
 		*ctr = (struct elem_counter){ 0 };
 		nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, ctr);
@@ -677,7 +755,8 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 			struct elem_ref *k = &cs->elems.items[i];
 			struct elem_counter one = { 0 };
 
-			if (k->taken || !elem_does_same(k->e, ref->e) || !elems_overlap(k->e, ref->e))
+			if (k->taken || !elem_does_same_as(k->e, cs->verdict, ref->e, word) ||
+			    !elems_overlap(k->e, ref->e))
 				continue;
 			k->taken = true;
 			nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, &one);

@@ -168,6 +168,7 @@ int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t bef
  */
 struct carry_set {
 	char *shape;
+	const char *verdict; /* what the set's name says (run_verdict_word) */
 	struct nftnl_set *kset; /* the kernel's elements, with their counters */
 	struct elem_list elems;
 };

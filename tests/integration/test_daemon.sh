@@ -132,7 +132,7 @@ pc_monitor_start host "$PC_TMP/monitor"
 pcd_as_member allow 450/tcp >/dev/null || pc_fail "allow 450"
 pc_monitor_stop
 grep -v "^# new generation" "$PC_TMP/monitor" |
-	grep -Ev '^add element inet portctl in_public_p[0-9a-f]{16}_ports \{ tcp \. 450 ' | grep -q . &&
+	grep -Ev '^add element inet portctl in_public_p[0-9a-f]{16}_ports_accept \{ tcp \. 450 ' | grep -q . &&
 	pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
 pc_monitor_start host "$PC_TMP/monitor"
 pcd_as_member delete allow 446/tcp >/dev/null || pc_fail "delete 446"

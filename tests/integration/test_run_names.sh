@@ -35,7 +35,7 @@ map_of_10005() {
 		awk '/^\t(map|set) / { name = $2 } /tcp \. 10005 / { print name; exit }'
 }
 packets_10005() {
-	pc_in host nft list map inet portctl "$BIG" |
+	pc_in host nft list set inet portctl "$BIG" |
 		sed -n 's/.*tcp \. 10005 counter packets \([0-9]*\) .*/\1/p'
 }
 
@@ -48,7 +48,7 @@ pc_listen host tcp:10005 tcp:2001 tcp:2002 tcp:2005 tcp:22
 pcd_start
 BIG=$(map_of_10005)
 case $BIG in
-in_public_p*_ports) ;;
+in_public_p*_ports_accept) ;;
 *) pc_fail "port 10005 is in '$BIG', not a run's port map" ;;
 esac
 pc_expect open pc_probe peer tcp 10.99.7.1 10005
@@ -100,7 +100,7 @@ pcd_log "a small run (defaults.rules' ssh alone): a first CLI rule is its elemen
 rm "$PC_TMP/etc/rules.d/95-late.rules"
 pcd_as_member reload >/dev/null || pc_fail "reload"
 change "allow 2005/tcp" pcd_as_member allow 2005/tcp
-grep -Ev "^(# new generation|add element inet portctl in_public_p[0-9a-f]{16}_ports \{ tcp \. 2005 )" \
+grep -Ev "^(# new generation|add element inet portctl in_public_p[0-9a-f]{16}_ports_accept \{ tcp \. 2005 )" \
 	"$MON" | grep -q . && pc_fail "not element-only: $(cat "$MON")"
 pc_expect open pc_probe peer tcp 10.99.7.1 2005
 pc_expect open pc_probe peer tcp 10.99.7.1 22

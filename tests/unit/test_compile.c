@@ -128,9 +128,9 @@ START_TEST(test_print_nft)
 					   "policy accept;\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta nfproto ipv4 ip saddr 192.0.2.0/24 meta l4proto "
 					   "tcp th dport 8080 counter accept comment \"intranet\"\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport vmap @in_public_P_ports\n"));
-	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 22 : accept }"));
-	ck_assert_ptr_nonnull(strstr(text, "elements = { 198.51.100.0/25 : drop }"));
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport @in_public_P_ports_accept accept\n"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 22 }"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 198.51.100.0/25 }"));
 	ck_assert_msg(!strstr(text, "[ payload") && !strstr(text, "[ cmp"), "%s", text);
 	compiled_free(&c);
 }
@@ -260,22 +260,32 @@ START_TEST(test_port_map_exact_and_range)
 					      "allow 1000-2000/tcp\n"
 					      "reject 113/tcp\n");
 
+	/* A plain set per verdict, exact ports or ranges, each with its rule. */
 	assert_has(&c, "[ meta load l4proto => reg 1 ]\n"
 		       "  [ payload load 2b @ transport header + 2 => reg 9 ]\n"
-		       "  [ lookup reg 1 set in_public_P_ports dreg 0 ]");
-	assert_has(&c, "[ lookup reg 1 set in_public_P_ranges dreg 0 ]");
-	/* Exact ports in a hash map with the rule's comment, ranges apart. */
-	assert_has(&c, "element 00000006 0000bb01  : accept 0 [end]  userdata = { \\x00\\x04web\\x00 }");
-	assert_has(&c, "element 00000006 0000dc05  : drop 0 [end]");
-	assert_has(&c, "element 00000006 0000e803  - 00000006 0000db05  : accept");
-	assert_has(&c, "element 00000006 0000dd05  - 00000006 0000d007  : accept");
-	/* Rejected ports in a plain set: the lookup's rule jumps, no element
-	 * does (the kernel would check every map for loops at each change). */
-	assert_has(&c, "in_public_P_ports_reject portctl 0\n"
-		       "\telement 00000006 00007100  : 0 [end]");
+		       "  [ lookup reg 1 set in_public_P_ports_accept ]\n"
+		       "  [ immediate reg 0 accept ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_P_ports_drop ]\n"
+		       "  [ immediate reg 0 drop ]");
+	assert_has(&c, "[ lookup reg 1 set in_public_P_ranges_accept ]\n"
+		       "  [ immediate reg 0 accept ]");
 	assert_has(&c, "[ lookup reg 1 set in_public_P_ports_reject ]\n"
 		       "  [ immediate reg 0 jump -> do_reject ]");
-	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 4);
+	assert_lacks(&c, "_ranges_drop");
+	/* Exact ports with the rule's comment, ranges apart; no element has
+	 * a verdict (the kernel would walk every verdict map whenever a rule
+	 * is added). */
+	assert_has(&c, "in_public_P_ports_accept portctl 0\n"
+		       "\telement 00000006 0000bb01  : 0 [end]  userdata = { \\x00\\x04web\\x00 }");
+	assert_has(&c, "in_public_P_ports_drop portctl 0\n"
+		       "\telement 00000006 0000dc05  : 0 [end]");
+	assert_has(&c, "element 00000006 0000e803  - 00000006 0000db05  : 0 [end]");
+	assert_has(&c, "element 00000006 0000dd05  - 00000006 0000d007  : 0 [end]");
+	assert_has(&c, "in_public_P_ports_reject portctl 0\n"
+		       "\telement 00000006 00007100  : 0 [end]");
+	assert_lacks(&c, ": accept");
+	assert_lacks(&c, ": drop");
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 5);
 	compiled_free(&c);
 }
 END_TEST
@@ -293,16 +303,15 @@ START_TEST(test_set_flags)
 			continue;
 		snprintf(name, sizeof(name), "%s", nftnl_set_get_str(o->obj, NFTNL_SET_NAME));
 		names_unhash(name);
-		if (streq(name, "in_public_P_ports")) {
-			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS), NFT_SET_MAP);
+		if (streq(name, "in_public_P_ports_accept")) {
+			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS), 0);
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_TYPE), 781);
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_KEY_LEN), 8);
 			found++;
-		} else if (streq(name, "in_public_P_ranges")) {
+		} else if (streq(name, "in_public_P_ranges_accept")) {
 			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_FLAGS),
-					  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-			ck_assert_uint_eq(nftnl_set_get_u32(o->obj, NFTNL_SET_DATA_TYPE),
-					  NFT_DATA_VERDICT);
+					  NFT_SET_INTERVAL | NFT_SET_CONCAT);
+			ck_assert(!nftnl_set_is_set(o->obj, NFTNL_SET_DATA_TYPE));
 			found++;
 		}
 	}
@@ -444,17 +453,22 @@ START_TEST(test_from_only_block)
 	struct compiled c = compiled_new(ZONES "deny from 203.0.113.7,2001:db8:bad::/48\n"
 					      "reject out to 198.51.100.0/24\n");
 
-	/* A single address goes to a hash map (flags 8: map), without the
-	 * end element an interval map (0xc: map, interval) would give it. */
-	assert_has(&c, "[ lookup reg 1 set in_public_A_src4 dreg 0 ]");
-	assert_has(&c, "in_public_A_src4 portctl 8\n\telement 077100cb  : drop 0 [end]");
+	/* A single address goes to a hash set (flags 0), without the end
+	 * element an interval set (flags 4) would give it; a set per verdict,
+	 * whose rule says it. */
+	assert_has(&c, "[ lookup reg 1 set in_public_A_src4_drop ]\n"
+		       "  [ immediate reg 0 drop ]");
+	assert_has(&c, "in_public_A_src4_drop portctl 0\n\telement 077100cb  : 0 [end]");
 	assert_lacks(&c, "element 087100cb");
-	assert_has(&c, "[ lookup reg 1 set in_public_A_src6_ranges dreg 0 ]");
-	assert_has(&c, "in_public_A_src6_ranges portctl c\n");
-	assert_lacks(&c, "set in_public_A_src6 ");
+	assert_has(&c, "[ lookup reg 1 set in_public_A_src6_ranges_drop ]");
+	assert_has(&c, "in_public_A_src6_ranges_drop portctl 4\n");
+	assert_lacks(&c, "set in_public_A_src6_drop ");
+	assert_lacks(&c, "_src4_accept");
 	assert_has(&c, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
-		       "  [ lookup reg 1 set out_public_A_dst4_ranges dreg 0 ]");
-	assert_has(&c, "element 006433c6  : jump -> do_reject");
+		       "  [ lookup reg 1 set out_public_A_dst4_ranges_reject ]\n"
+		       "  [ immediate reg 0 jump -> do_reject ]");
+	assert_has(&c, "element 006433c6  : 0 [end]");
+	assert_lacks(&c, ": jump -> do_reject");
 	compiled_free(&c);
 }
 END_TEST
@@ -516,8 +530,9 @@ START_TEST(test_size_100k_ports)
 	c = compiled_new(sb.buf);
 	ck_assert_uint_lt(c.rs->n_rules, 100);
 	ck_assert_uint_ge(c.rs->n_elems, 100000);
-	/* Lookups, not a rule per port; with the (empty) set of rejected ports. */
-	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 3);
+	/* Lookups, not a rule per port; with the (empty) sets of dropped and
+	 * rejected ports. */
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 4);
 	pc_strbuf_free(&sb);
 	compiled_free(&c);
 }

@@ -202,9 +202,11 @@ START_TEST(test_kernel_full_shape)
 	assert_listing_has(l, "iifname vmap @zone_iif_in");
 	assert_listing_has(l, "oifname vmap @zone_oif_out");
 	assert_listing_has(l, "jump in_public");
-	assert_listing_has(l, "meta l4proto . th dport vmap @in_public_P_ports");
-	assert_listing_has(l, "meta l4proto . th dport vmap @in_public_P_ranges");
-	assert_listing_has(l, "tcp . 443 counter packets 0 bytes 0 comment \"https\" : accept");
+	assert_listing_has(l, "meta l4proto . th dport @in_public_P_ports_accept accept");
+	assert_listing_has(l, "meta l4proto . th dport @in_public_P_ports_drop drop");
+	assert_listing_has(l, "meta l4proto . th dport @in_public_P_ranges_accept accept");
+	assert_listing_has(l, "tcp . 443 counter packets 0 bytes 0 comment \"https\"");
+	assert_listing_has(l, "tcp . 1500 counter packets 0 bytes 0 comment \"test.rules:5\" }");
 	assert_listing_has(l, "meta l4proto . th dport @in_public_P_ports_reject jump do_reject");
 	assert_listing_has(l, "tcp . 113 counter packets 0 bytes 0 comment \"test.rules:7\" }");
 	assert_listing_has(l, "tcp . 1501-2000 counter packets 0 bytes 0");
@@ -212,9 +214,9 @@ START_TEST(test_kernel_full_shape)
 	assert_listing_has(l, "_meter4 { ip saddr limit rate over 6/minute burst 6 packets }");
 	assert_listing_has(l, "limit rate 10/second burst 20 packets counter packets 0 bytes 0 accept comment \"test.rules:11\"");
 	assert_listing_has(l, "log prefix \"portctl public test.rules:11 \"");
-	assert_listing_has(l, "ip saddr vmap @in_public_A_src4");
-	assert_listing_has(l, "203.0.113.7 counter packets 0 bytes 0 comment \"test.rules:12\" : drop");
-	assert_listing_has(l, "ip daddr vmap @out_public_A_dst4");
+	assert_listing_has(l, "ip saddr @in_public_A_src4_drop drop");
+	assert_listing_has(l, "203.0.113.7 counter packets 0 bytes 0 comment \"test.rules:12\" }");
+	assert_listing_has(l, "ip daddr @out_public_A_dst4_ranges_reject jump do_reject");
 	assert_listing_has(l, "meta l4proto tcp reject with tcp reset");
 	assert_listing_has(l, "\t\treject\n"); /* nft's short form of icmpx port-unreachable */
 	assert_listing_has(l, "elements = { \"eth0\" : jump in_public,");

@@ -848,24 +848,66 @@ static struct pc_ruleset *ruleset_named(const char *name)
 	return rs;
 }
 
+/* ruleset_named's set as the verdict map a portctld made for a run before
+ * each verdict had a set: its elements' verdict v, its lookup decides. */
+static struct pc_ruleset *ruleset_named_vmap(const char *name, uint32_t v)
+{
+	struct pc_ruleset *rs = ruleset_named(name);
+	struct nftnl_set *s = rs->objs[1].obj;
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nftnl_expr_iter *ei = nftnl_expr_iter_create(rs->objs[3].obj);
+	struct nftnl_set_elem *e;
+	struct nftnl_expr *x;
+
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	while ((e = nftnl_set_elems_iter_next(it)))
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, v);
+	nftnl_set_elems_iter_destroy(it);
+	while ((x = nftnl_expr_iter_next(ei)))
+		if (streq(nftnl_expr_get_str(x, NFTNL_EXPR_NAME), "lookup"))
+			nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_iter_destroy(ei);
+	return rs;
+}
+
 /* A portctld before 05625b8 named a run's map by its place
- * (in_public_3_ports); now by a file (in_public_p<hash>_ports). An
+ * (in_public_3_ports); then by a file (in_public_p<hash>_ports); now it
+ * has a set per verdict (in_public_p<hash>_ports_accept). An
  * upgrade -- a start with the old table in the kernel, or a difference
  * against it -- renames the map in one transaction, the elements keep
  * their counts; so does a second entry of a name (d1). */
 START_TEST(test_upgraded_names_keep_counts)
 {
-	static const char *const renames[][2] = {
-		{ "in_public_3_ports", "in_public_p0123456789abcdef_ports" },
-		{ "in_public_p0123456789abcdef_ports", "in_public_p0123456789abcdefd1_ports" },
-		{ "in_public_12_meter4", "in_public_rfedcba9876543210_meter4" },
+	static const struct {
+		const char *from, *to;
+		int verdict; /* from is a verdict map of it; -1: a set */
+		unsigned packets; /* carried */
+	} renames[] = {
+		{ "in_public_3_ports", "in_public_p0123456789abcdef_ports", -1, 5 },
+		{ "in_public_p0123456789abcdef_ports", "in_public_p0123456789abcdefd1_ports", -1, 5 },
+		{ "in_public_12_meter4", "in_public_rfedcba9876543210_meter4", -1, 5 },
+		/* Before each verdict had a set of its own. */
+		{ "in_public_p0123456789abcdef_ports", "in_public_p0123456789abcdef_ports_accept",
+		  NF_ACCEPT, 5 },
+		{ "in_public_p0123456789abcdef_ranges", "in_public_p0123456789abcdef_ranges_drop",
+		  NF_DROP, 5 },
+		{ "in_public_a0123456789abcdef_src4", "in_public_a0123456789abcdef_src4_accept",
+		  NF_ACCEPT, 5 },
+		/* Another verdict is another rule: its counters start again. */
+		{ "in_public_p0123456789abcdef_ports", "in_public_p0123456789abcdef_ports_drop",
+		  NF_ACCEPT, 0 },
 	};
 
 	for (size_t k = 0; k < sizeof(renames) / sizeof(renames[0]); k++) {
 		for (int restart = 0; restart < 2; restart++) {
 			struct pc_nl *nl = nl_open_checked();
-			struct pc_ruleset *a = ruleset_named(renames[k][0]);
-			struct pc_ruleset *b = ruleset_named(renames[k][1]);
+			struct pc_ruleset *a =
+				renames[k].verdict >= 0
+					? ruleset_named_vmap(renames[k].from, (uint32_t)renames[k].verdict)
+					: ruleset_named(renames[k].from);
+			struct pc_ruleset *b = ruleset_named(renames[k].to);
 			uint32_t before, after;
 			struct pc_diags d;
 
@@ -882,7 +924,7 @@ START_TEST(test_upgraded_names_keep_counts)
 			ck_assert_int_eq(pc_nl_genid(nl, &after), 0);
 			ck_assert_uint_eq(after, before + 1);
 			ck_assert(pc_nl_last_stats(nl)->incremental);
-			ck_assert_uint_eq(elems_counting(nl, b, 5, renames[k][1]), 2);
+			ck_assert_uint_eq(elems_counting(nl, b, renames[k].packets, renames[k].to), 2);
 			pc_diags_free(&d);
 			ruleset_destroy(a);
 			ruleset_destroy(b);
