@@ -20,15 +20,6 @@
 #define SET_NAME_MAX 256
 
 /* The ruleset's set of that name, or -1; a ruleset has a few dozen objects. */
-static ssize_t ruleset_set_find(const struct pc_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->n_objs; i++)
-		if (rs->objs[i].kind == PC_NFT_SET &&
-		    streq(nftnl_set_get_str(rs->objs[i].obj, NFTNL_SET_NAME), name))
-			return (ssize_t)i;
-	return -1;
-}
-
 /* A set holding only new elements, named like the target so that the
  * netlink stage can send them as they are. */
 static struct nftnl_set *elems_set_new(const struct nftnl_set *like)
@@ -321,7 +312,7 @@ static int edit_elem(struct pc_rule_append *app, const struct pc_plan *plan,
 	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name,
 			   &plan->zones[z].dir[dir].entries[entry]);
 	strncat(name, port_map_suffix(port_kind(p)), sizeof(name) - strlen(name) - 1);
-	obj = ruleset_set_find(rs, name);
+	obj = pc_ruleset_set_find(rs, name);
 	if (obj < 0)
 		return -EOPNOTSUPP; /* a map the run does not have: a new set */
 	r = piece_add(app, z, dir, entry, p);
@@ -643,7 +634,7 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 		pc_plan_entry_base(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
 				   now);
 		strncat(name, port_map_suffix(kind), sizeof(name) - strlen(name) - 1);
-		objs[kind] = ruleset_set_find(rs, name);
+		objs[kind] = pc_ruleset_set_find(rs, name);
 	}
 	ed = calloc(1, sizeof(*ed));
 	if (!ed)

@@ -110,6 +110,10 @@ const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8
 void spans_free(struct pc_plan_spans *s);
 
 struct nftnl_set;
+struct pc_ruleset;
+/* The index of rs's set named name, -1 if none. */
+ssize_t pc_ruleset_set_find(const struct pc_ruleset *rs, const char *name);
+
 /* Bans (bans.c). CLOCK_REALTIME in ms. */
 uint64_t bans_clock_ms(void);
 /* plan->bans and each zone's bans from plan->cfg at plan->now_ms. */

@@ -60,6 +60,12 @@ struct lower {
 	struct nftnl_set *(*named)[2];
 	/* The reverse-path sets by family, made for input, shared by forward. */
 	struct nftnl_set *rpf[2];
+	/* Each zone's limit meters by family (zone_meter_get), made at its
+	 * first limit rule; indexed like plan->zones. */
+	struct nftnl_set *(*zone_meters)[2];
+	/* A chain made again in place (pc_ruleset_chain_remake): the ruleset
+	 * in force, whose zone meters stay. */
+	const struct pc_ruleset *old;
 };
 
 
@@ -1092,22 +1098,65 @@ static struct pc_rate rule_meter_rate(const struct pc_rule *r)
 	return rate;
 }
 
-static int meter_set_new(struct lower *l, const char *name, const struct pc_rule *r,
-			 uint8_t family, struct nftnl_set **out)
+/*
+ * The limit meter of l's zone for family f, "meter4_ZONE": one for all the
+ * zone's limit rules, made at its first, so that a limit added later makes
+ * no set. Making one costs the kernel a hash table for the 65,535 sources
+ * it may hold (1 MB, allocated and cleared). Its key is the source and the
+ * rule's tag (struct rule_emit), so that each rule keeps its own rate for
+ * each source; the element's timeout is the rule's.
+ */
+static int zone_meter_get(struct lower *l, int f, struct nftnl_set **out)
 {
-	struct pc_rate rate = rule_meter_rate(r);
-	uint64_t window = rate_unit_seconds(rate.unit) * 1000;
-	struct nftnl_set *s = lower_set_new(l, name, NFT_SET_EVAL | NFT_SET_TIMEOUT,
-					    family == AF_INET ? NFT_DTYPE_IPADDR
-							      : NFT_DTYPE_IP6ADDR,
-					    addr_len(family));
+	const struct pc_rule *rule = l->rule;
+	char name[SET_NAME_MAX];
+	struct nftnl_set *s;
+	ssize_t found;
+	size_t z = 0;
 
+	while (z < l->plan->n_zones && l->plan->zones[z].zone != l->zone)
+		z++;
+	if (z == l->plan->n_zones)
+		return -EINVAL;
+	if (!l->zone_meters && !(l->zone_meters = calloc(l->plan->n_zones, sizeof(*l->zone_meters))))
+		return -ENOMEM;
+	if (l->zone_meters[z][f]) {
+		*out = l->zone_meters[z][f];
+		return 0;
+	}
+	snprintf(name, sizeof(name), "meter%c_%s", f ? '6' : '4', l->zone->name);
+	found = l->old ? pc_ruleset_set_find(l->old, name) : -1;
+	if (found >= 0) {
+		*out = l->zone_meters[z][f] = l->old->objs[found].obj;
+		return 0;
+	}
+	/* The zone's, not a rule's: no entry made again takes it along. */
+	l->rule = NULL;
+	s = lower_set_new(l, name, NFT_SET_EVAL | NFT_SET_TIMEOUT,
+			  ((f ? NFT_DTYPE_IP6ADDR : NFT_DTYPE_IPADDR) << NFT_DTYPE_BITS) |
+				  NFT_DTYPE_MARK,
+			  addr_len(f ? AF_INET6 : AF_INET) + 4);
+	l->rule = rule;
 	if (!s)
 		return -ENOMEM;
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
-	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, window < 60000 ? 60000 : window);
-	*out = s;
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, 60000);
+	*out = l->zone_meters[z][f] = s;
 	return 0;
+}
+
+/* Does zone z have a limit rule, in any direction? */
+static bool zone_has_limits(const struct pc_plan *plan, size_t z)
+{
+	for (int dir = 0; dir < PC_N_DIRS; dir++) {
+		const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
+
+		for (size_t e = 0; e < c->n_entries; e++)
+			if (c->entries[e].kind == PC_ENTRY_RULE &&
+			    c->entries[e].first->action == PC_LIMIT)
+				return true;
+	}
+	return false;
 }
 
 static uint64_t digest_add(uint64_t h, const void *data, size_t n)
@@ -1224,10 +1273,8 @@ static int rule_sets_new(struct lower *l, const char *base, const struct pc_rule
 			snprintf(name, sizeof(name), "%s_to%c", base, f ? '6' : '4');
 			ret = addr_set_new(l, name, r->to, r->n_to, fams[f], &rs->to[f]);
 		}
-		if (ret >= 0 && r->action == PC_LIMIT) {
-			snprintf(name, sizeof(name), "%s_meter%c", base, f ? '6' : '4');
-			ret = meter_set_new(l, name, r, fams[f], &rs->meter[f]);
-		}
+		if (ret >= 0 && r->action == PC_LIMIT)
+			ret = zone_meter_get(l, f, &rs->meter[f]);
 	}
 	for (size_t p = 0; ret >= 0 && p < ARRAY_SIZE(pc_protos_all); p++) {
 		static const char *const pnames[3] = { "tcp", "udp", "sctp" };
@@ -1333,6 +1380,7 @@ struct rule_emit {
 	uint8_t family; /* 0: both */
 	int proto;      /* index into pc_protos_all, -1: any protocol */
 	const struct pc_settings *settings;
+	uint32_t meter_tag; /* the rule's part of its zone meter's keys */
 };
 
 static int rule_add_matches(struct nftnl_rule *nr, const struct rule_emit *re)
@@ -1393,6 +1441,7 @@ static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum
 	const struct pc_rule *r = re->rule;
 	char prefix[LOG_PREFIX_MAX + 1], user_prefix[LOG_PREFIX_MAX + 1];
 	struct pc_rate rate;
+	uint64_t window;
 	int ret;
 
 	switch (part) {
@@ -1407,14 +1456,20 @@ static int rule_add_tail(struct nftnl_rule *nr, const struct rule_emit *re, enum
 					       r->log_level_set ? r->log_level : -1, re->settings);
 	case PART_METER:
 		rate = rule_meter_rate(r);
+		window = rate_unit_seconds(rate.unit) * 1000;
 		ret = rule_add_payload(nr, NFT_PAYLOAD_NETWORK_HEADER,
 				       addr_offset(re->family, false), addr_len(re->family),
 				       NFT_REG_1);
+		/* The key's second field, right after the address (NFT_REG_2 is
+		 * NFT_REG32_04, which the kernel reports as NFT_REG_2). */
+		if (ret >= 0)
+			ret = rule_add_imm_u32(nr, re->family == AF_INET ? NFT_REG32_01 : NFT_REG_2,
+					       re->meter_tag);
 		if (ret >= 0)
 			ret = rule_add_dynset_limit(nr, NFT_REG_1,
 						    re->sets->meter[fam_index(re->family)],
-						    rate.count, rate_unit_seconds(rate.unit),
-						    rate.burst);
+						    window < 60000 ? 60000 : window, rate.count,
+						    rate_unit_seconds(rate.unit), rate.burst);
 		if (ret >= 0)
 			ret = rule_add_counter(nr);
 		return ret < 0 ? ret : rule_add_verdict(nr, PC_VERDICT_DROP);
@@ -1470,7 +1525,8 @@ static int entry_rule_lower(struct lower *l, const char *base, const struct pc_p
 	const struct pc_rule *r = e->first;
 	struct rule_sets sets = { 0 };
 	struct rule_emit re = { .rule = r, .zone = l->zone->name, .sets = &sets,
-				.settings = &l->plan->cfg->settings };
+				.settings = &l->plan->cfg->settings,
+				.meter_tag = (uint32_t)pc_fnv1a(PC_FNV1A_START, base, strlen(base)) };
 	bool by_family = !prefixes_any(r->from, r->n_from) || !prefixes_any(r->to, r->n_to) ||
 			 r->from_set || r->to_set || r->action == PC_LIMIT ||
 			 r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6;
@@ -2015,6 +2071,7 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 		free(l.chain_names[dir]);
 	free(l.pub_names);
 	free(l.zone_bans);
+	free(l.zone_meters);
 	free(l.named);
 	if (ret < 0) {
 		if (ret == -ENOMEM)
@@ -2095,17 +2152,33 @@ static bool object_of(const struct pc_nft_object *o, const struct pc_zone *zone,
 	return o->rule && o->zone == zone && bsearch(&o->rule, firsts, n, sizeof(*firsts), ptr_cmp);
 }
 
+static int dynset_cb(struct nftnl_expr *e, void *data)
+{
+	*(bool *)data |= streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "dynset");
+	return 0;
+}
+
+/* Does the kernel rule fill a meter (a limit rule's)? */
+static bool rule_is_meter(struct nftnl_rule *r)
+{
+	bool found = false;
+
+	nftnl_expr_foreach(r, dynset_cb, &found);
+	return found;
+}
+
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
 			    struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
-	struct lower l = { .plan = plan };
+	struct lower l = { .plan = plan, .old = old };
 	_cleanup_free_ const struct pc_rule **firsts = calloc(n_old + 1, sizeof(*firsts));
 	struct pc_ruleset *rs = NULL;
 	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0;
 	const struct pc_rule *head_first;
+	bool meter_gone = false;
 	uint32_t max_id = 0;
 	const char *pub;
 	int ret = 0;
@@ -2202,6 +2275,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			gone = object_of(o, l.zone, firsts, n_old);
 		else if (object_of(o, l.zone, firsts, n_old))
 			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, o->rule);
+		if (gone && o->kind == PC_NFT_RULE)
+			meter_gone |= rule_is_meter(o->obj);
 		if (gone && o->stale) {
 			ret = -EINVAL; /* compared by the difference: made whole first */
 		} else if (gone) {
@@ -2226,6 +2301,10 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			for (size_t j = 0; j < l.rules.n; j++)
 				rs->objs[n++] = l.rules.v[j];
 	}
+	/* The zone's last limit gone: its meters go too, as a full compile
+	 * would have it. */
+	if (ret >= 0 && meter_gone && !zone_has_limits(plan, z))
+		ret = -EOPNOTSUPP;
 	if (ret >= 0) {
 		rs->n_objs = n;
 		rs->n_sets += l.sets.n;
@@ -2247,6 +2326,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	for (int d = 0; d < PC_N_DIRS; d++)
 		free(l.chain_names[d]);
 	free(l.pub_names);
+	free(l.zone_meters);
 	free(l.named);
 	return ret;
 }

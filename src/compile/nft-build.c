@@ -261,8 +261,19 @@ int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code)
 	return rule_add(r, e);
 }
 
+int rule_add_imm_u32(struct nftnl_rule *r, uint32_t dreg, uint32_t value)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &value, sizeof(value));
+	return rule_add(r, e);
+}
+
 int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s,
-			  uint32_t rate, uint64_t unit, uint32_t burst)
+			  uint64_t timeout_ms, uint32_t rate, uint64_t unit, uint32_t burst)
 {
 	struct nftnl_expr *stmt = limit_new(rate, unit, burst, true);
 	struct nftnl_expr *e;
@@ -278,6 +289,8 @@ int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftn
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+	if (timeout_ms)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout_ms);
 	nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, stmt);
 	return rule_add(r, e);
 }

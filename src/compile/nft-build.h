@@ -22,6 +22,7 @@ enum nft_dtype {
 	NFT_DTYPE_INET_PROTOCOL = 12,
 	NFT_DTYPE_INET_SERVICE = 13,
 	NFT_DTYPE_ICMP_TYPE = 14,
+	NFT_DTYPE_MARK = 19,
 	NFT_DTYPE_ICMP6_TYPE = 29,
 	NFT_DTYPE_IFNAME = 41,
 };
@@ -55,9 +56,12 @@ int rule_add_ct_original(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
 int rule_add_limit(struct nftnl_rule *r, uint32_t rate, uint64_t unit, uint32_t burst, bool over);
 int rule_add_log(struct nftnl_rule *r, const char *prefix, int group, int level);
 int rule_add_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);
-/* add @s { key limit rate over rate/unit burst burst }: a per-key meter. */
+/* add @s { key timeout T limit rate over rate/unit burst burst }: a
+ * per-key meter; timeout_ms 0: the set's. */
 int rule_add_dynset_limit(struct nftnl_rule *r, uint32_t sreg, const struct nftnl_set *s,
-			  uint32_t rate, uint64_t unit, uint32_t burst);
+			  uint64_t timeout_ms, uint32_t rate, uint64_t unit, uint32_t burst);
+/* A 32-bit constant into register dreg (a field of a concatenated key). */
+int rule_add_imm_u32(struct nftnl_rule *r, uint32_t dreg, uint32_t value);
 /* Store a comment as NFTNL_UDATA_RULE_COMMENT so nft shows it. */
 int rule_set_comment(struct nftnl_rule *r, const char *comment);
 

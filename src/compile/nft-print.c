@@ -34,6 +34,7 @@ struct reg {
 	uint32_t mask_len;
 	uint8_t data[16]; /* from an immediate, for nat */
 	uint32_t data_len;
+	uint32_t size; /* bytes a payload loaded */
 };
 
 struct rule_printer {
@@ -327,6 +328,8 @@ static int expr_print(struct nftnl_expr *e, void *data)
 			     nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET),
 			     nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN), what, sizeof(what), &kind);
 		reg_load(p, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG), kind, what);
+		reg_at(p, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG))->size =
+			nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
 	} else if (streq(name, "ct") && nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG)) {
 		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
 
@@ -364,11 +367,19 @@ static int expr_print(struct nftnl_expr *e, void *data)
 			nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 	} else if (streq(name, "dynset")) {
 		const struct reg *g = reg_at(p, nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY));
+		/* A key's next field starts at the next 32-bit register. */
+		const struct reg *next = g + (g->size + 3) / 4;
 
 		fprintf(p->out, " %s @%s { %s",
 			nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_UPDATE ? "update"
 											  : "add",
 			nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME), g->what);
+		if (g->size && next < p->regs + ARRAY_SIZE(p->regs) && next->what[0])
+			fprintf(p->out, " . %s", next->what);
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_TIMEOUT))
+			fprintf(p->out, " timeout %llus",
+				(unsigned long long)nftnl_expr_get_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT) /
+					1000);
 		nftnl_expr_expr_foreach(e, expr_print, p);
 		fprintf(p->out, " }");
 	} else if (streq(name, "counter")) {
@@ -385,6 +396,12 @@ static int expr_print(struct nftnl_expr *e, void *data)
 			*g = (struct reg){.kind = V_BE};
 			g->data_len = len > sizeof(g->data) ? sizeof(g->data) : len;
 			memcpy(g->data, d, g->data_len);
+			if (g->data_len == 4) { /* a field of a key: a limit rule's tag */
+				uint32_t v;
+
+				memcpy(&v, g->data, 4);
+				snprintf(g->what, sizeof(g->what), "0x%08x", v);
+			}
 		}
 	} else if (streq(name, "reject")) {
 		uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);

@@ -72,12 +72,14 @@ PY
 	pc_log "ok: $3: counters kept"
 }
 
-# Does limit 2009/tcp's IPv4 meter hold the peer (a kernel set of its own,
-# filled by the packet path)?
+# Does limit 2009/tcp's IPv4 meter hold the peer (the zone's meter, filled
+# by the packet path, keyed by source and the rule's tag)?
 meter_knows_peer() {
 	m=$(pc_in host nft list chain inet portctl in_public |
-		sed -n 's/.*tcp dport 2009 add @\([a-z0-9_]*_meter4\) .*/\1/p' | head -1)
-	[ -n "$m" ] && pc_in host nft list set inet portctl "$m" | grep -q "10.99.7.2"
+		sed -n 's/.*tcp dport 2009 add @\(meter4_[a-z0-9_]*\) { ip saddr \. \(0x[0-9a-f]*\) .*/\1 \2/p' |
+		head -1)
+	set -- $m
+	[ $# -eq 2 ] && pc_in host nft list set inet portctl "$1" | grep -q "10.99.7.2 \. $2"
 }
 
 step=0

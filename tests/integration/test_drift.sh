@@ -111,7 +111,7 @@ PY
 }
 
 meter_filled() {
-	meter=$(pc_in host nft list table inet portctl | sed -n 's/^\tset \([a-z0-9_]*_meter4\) {$/\1/p')
+	meter=$(pc_in host nft list table inet portctl | sed -n 's/^\tset \(meter4_[a-z0-9_]*\) {$/\1/p')
 	pc_in host nft -j list set inet portctl "$meter" | grep -q '"elem"'
 }
 

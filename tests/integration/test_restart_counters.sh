@@ -118,7 +118,7 @@ traffic
 P ban 203.0.113.7 >/dev/null || pc_fail "ban"
 P ban 198.51.100.0/24 --timeout 3600 >/dev/null || pc_fail "ban with a timeout"
 # The limit meter holds the peer: its elements are the kernel's, no difference.
-pc_in host nft list table inet portctl | sed -n '/set [a-z0-9_]*_meter4 {/,/}/p' |
+pc_in host nft list table inet portctl | sed -n '/set meter4_[a-z0-9_]* {/,/}/p' |
 	grep -q "elements = { 10.99.7.2" || pc_fail "the limit meter has no element"
 table_counters >"$PC_TMP/before"
 

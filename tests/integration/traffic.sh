@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real traffic over veth links into a namespace where portctld applied the
 # rules: ports, ranges, UDP, from, two zones by interface, reject vs deny,
-# outbound deny, and limit, over IPv4 and IPv6.
+# outbound deny, and limit (two rules, one meter), over IPv4 and IPv6.
 . "$(dirname "$0")/lib.sh"
 pc_require
 pc_ns_add host
@@ -23,11 +23,12 @@ pc_config_write 20-rules.rules \
 	'deny in 114/tcp' \
 	'allow 8080/tcp from 10.99.1.3,fd99:1::3' \
 	'limit 22/tcp' \
+	'limit 2222/tcp rate 100/minute burst 20' \
 	'deny out 25/tcp' \
 	'allow 444/tcp zone lab'
 pc_apply host || pc_fail "apply failed: $(cat "$PC_TMP/apply.err")"
 
-pc_listen host tcp:443 tcp:444 tcp:113 tcp:114 tcp:8080 tcp:22 udp:5353 udp:5354 udp:60500
+pc_listen host tcp:443 tcp:444 tcp:113 tcp:114 tcp:8080 tcp:22 tcp:2222 udp:5353 udp:5354 udp:60500
 pc_listen peer1 tcp:25 tcp:26
 
 for a in 10.99.1.1 fd99:1::1; do
@@ -56,15 +57,26 @@ pc_expect timeout pc_probe host tcp 10.99.1.2 25
 pc_expect open pc_probe host tcp 10.99.1.2 26
 
 # limit 22/tcp: 6 new connections per minute per source, burst 6. Count
-# the successes of a quick burst of 10; once dropped, later ones are too.
-results=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	results="$results $(pc_probe peer1 tcp 10.99.1.1 22 300)"
+# the successes of a quick burst of 10 from one source (named: an IPv6
+# peer may prefer its newer address); once dropped, later ones are too.
+for pair in "10.99.1.1 10.99.1.2 10.99.1.3" "fd99:1::1 fd99:1::2 fd99:1::3"; do
+	set -- $pair
+	a=$1 src=$2 other=$3
+	results=""
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		results="$results $(pc_probe peer1 tcp $a 22 300 $src)"
+	done
+	pc_log "limit 22/tcp burst from $src:$results"
+	opened=$(echo "$results" | tr ' ' '\n' | grep -c '^open$')
+	[ "$opened" -ge 5 ] && [ "$opened" -le 7 ] || pc_fail "limit let $opened of 10 through:$results"
+	echo "$results" | grep -q 'timeout.*open' &&
+		pc_fail "limit let a connection through after a drop:$results"
+	# Another limit rule keeps its own budget for the same source: the
+	# zone's meter is keyed by source and rule.
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pc_expect open pc_probe peer1 tcp $a 2222 500 $src
+	done
+	# Another source address has its own budget.
+	pc_expect open pc_probe peer1 tcp $a 22 500 $other
 done
-pc_log "limit 22/tcp burst:$results"
-opened=$(echo "$results" | tr ' ' '\n' | grep -c '^open$')
-[ "$opened" -ge 5 ] && [ "$opened" -le 7 ] || pc_fail "limit let $opened of 10 through:$results"
-echo "$results" | grep -q 'timeout.*open' && pc_fail "limit let a connection through after a drop:$results"
-# Another source address has its own budget.
-pc_expect open pc_probe peer1 tcp 10.99.1.1 22 500 10.99.1.3
 exit 0

@@ -433,15 +433,32 @@ END_TEST
 START_TEST(test_limit_meter_and_rate)
 {
 	struct compiled c = compiled_new(ZONES "limit 22/tcp\n"
-					      "reject 80/tcp rate 3/minute burst 4\n");
+					      "reject 80/tcp rate 3/minute burst 4\n"
+					      "limit 23/tcp rate 5/hour\n");
+	const char *tag22, *tag23;
 
-	assert_has(&c, "_meter4 portctl 30 timeout 60000ms size 65535");
-	assert_has(&c, "_meter6 portctl 30 timeout 60000ms size 65535");
-	assert_has(&c, "_meter4 expr [ limit rate 6/minute "
-		       "burst 6 type packets flags 0x1 ] ]\n  [ counter pkts 0 bytes 0 ]\n"
-		       "  [ immediate reg 0 drop ]");
+	/* One meter per zone and family, its keys the source and a rule's tag. */
+	assert_has(&c, "meter4_public portctl 30 timeout 60000ms size 65535");
+	assert_has(&c, "meter6_public portctl 30 timeout 60000ms size 65535");
+	assert_lacks(&c, "_meter4 ");
+	assert_has(&c, "[ payload load 4b @ network header + 12 => reg 1 ]\n"
+		       "  [ immediate reg 9 0x");
+	assert_has(&c, " ]\n  [ dynset add reg_key 1 set meter4_public timeout 60000ms "
+		       "expr [ limit rate 6/minute burst 6 type packets flags 0x1 ] ]\n"
+		       "  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 drop ]");
 	assert_has(&c, "[ payload load 16b @ network header + 8 => reg 1 ]\n"
-		       "  [ dynset add reg_key 1 set in_public_R_");
+		       "  [ immediate reg 2 0x");
+	assert_has(&c, " ]\n  [ dynset add reg_key 1 set meter6_public timeout 60000ms ");
+	/* A window longer than the set's timeout: the rule's elements last it. */
+	assert_has(&c, "set meter4_public timeout 3600000ms expr [ limit rate 5/hour");
+	/* Each rule its own tag. */
+	tag22 = strstr(c.text, "[ immediate reg 9 0x");
+	ck_assert_ptr_nonnull(tag22);
+	tag23 = strstr(tag22 + 1, "[ immediate reg 9 0x");
+	ck_assert_ptr_nonnull(tag23);
+	while (tag23 && !strncmp(tag22, tag23, 30))
+		tag23 = strstr(tag23 + 1, "[ immediate reg 9 0x");
+	ck_assert_ptr_nonnull(tag23);
 	assert_has(&c, "[ limit rate 3/minute burst 4 type packets flags 0x0 ]\n"
 		       "  [ counter pkts 0 bytes 0 ]\n  [ immediate reg 0 jump -> do_reject ]");
 	compiled_free(&c);

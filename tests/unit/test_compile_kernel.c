@@ -211,7 +211,10 @@ START_TEST(test_kernel_full_shape)
 	assert_listing_has(l, "tcp . 113 counter packets 0 bytes 0 comment \"test.rules:7\" }");
 	assert_listing_has(l, "tcp . 1501-2000 counter packets 0 bytes 0");
 	assert_listing_has(l, "udp . 60000-61000 counter packets 0 bytes 0");
-	assert_listing_has(l, "_meter4 { ip saddr limit rate over 6/minute burst 6 packets }");
+	assert_listing_has(l, "type ipv4_addr . mark\n\t\tsize 65535\n\t\tflags dynamic,timeout\n");
+	assert_listing_has(l, "tcp dport 22 add @meter4_public { ip saddr . 0x");
+	assert_listing_has(l, " timeout 1m limit rate over 6/minute burst 6 packets } counter packets 0 bytes 0 drop");
+	assert_listing_has(l, "tcp dport 22 add @meter6_public { ip6 saddr . 0x");
 	assert_listing_has(l, "limit rate 10/second burst 20 packets counter packets 0 bytes 0 accept comment \"test.rules:11\"");
 	assert_listing_has(l, "log prefix \"portctl public test.rules:11 \"");
 	assert_listing_has(l, "ip saddr @in_public_A_src4_drop drop");
