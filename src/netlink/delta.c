@@ -33,10 +33,16 @@ struct names {
 };
 
 /* A rule as compared: its chain and expressions without counter values
- * (sig), its comment (FILE:LINE) apart, so that renumbering is seen as such. */
+ * (sig), its comment (FILE:LINE) apart, so that renumbering is seen as such.
+ * The sig is made when first needed: a ruleset changed in place shares
+ * the objects it did not change with the one in force, and one object is
+ * one rule (rule_same), so a change costs the signatures of what it
+ * changed, not of every rule. */
 struct rule_ref {
 	size_t obj;
+	struct nftnl_rule *rule;
 	struct pc_strbuf sig;
+	bool signed_;
 	const void *udata;
 	uint32_t udata_len;
 	bool doomed;   /* old: it uses a set that goes away, so it goes too */
@@ -116,8 +122,7 @@ static struct chain_rules *chain_rules_get(struct side *s, const char *name)
 	return c;
 }
 
-struct sig_ctx {
-	struct pc_strbuf *sb;
+struct doom_ctx {
 	const struct names *gone; /* old rules: the sets that go away */
 	bool doomed;
 };
@@ -131,33 +136,45 @@ static const char *expr_set_name(struct nftnl_expr *e, const char *name)
 	return NULL;
 }
 
-static int sig_expr_cb(struct nftnl_expr *e, void *data)
+static int doom_expr_cb(struct nftnl_expr *e, void *data)
 {
-	struct sig_ctx *c = data;
+	struct doom_ctx *c = data;
 	const char *set = expr_set_name(e, nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
 
-	if (set && c->gone && names_find(c->gone, set))
+	if (set && names_find(c->gone, set))
 		c->doomed = true;
-	/* As verify prints it: a rule read back from the kernel (held.c)
-	 * compares equal to the one compiled. */
-	return expr_sig_cb(e, c->sb);
+	return 0;
 }
 
-static int rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, size_t i,
-			 const struct names *gone)
+static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, size_t i,
+			  const struct names *gone)
 {
 	struct nftnl_rule *r = rs->objs[i].obj;
-	struct sig_ctx c = { .sb = &ref->sig, .gone = gone };
+	struct doom_ctx c = { .gone = gone };
 
 	ref->obj = i;
+	ref->rule = r;
 	ref->match = -1;
 	ref->carry = -1;
 	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
 		ref->udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ref->udata_len);
-	if (nftnl_expr_foreach(r, sig_expr_cb, &c) < 0)
-		return -ENOMEM;
+	if (gone && gone->n)
+		nftnl_expr_foreach(r, doom_expr_cb, &c);
 	ref->doomed = c.doomed;
-	return 0;
+}
+
+/* ref's sig, made now if it is not yet. 0 or -ENOMEM. */
+static int ref_signed(struct rule_ref *ref)
+{
+	if (ref->signed_)
+		return 0;
+	ref->signed_ = true;
+	/* As verify prints it: a rule read back from the kernel (held.c)
+	 * compares equal to the one compiled. */
+	if (nftnl_expr_foreach(ref->rule, expr_sig_cb, &ref->sig) < 0)
+		return -ENOMEM;
+	pc_strbuf_append(&ref->sig, "", 0); /* a rule without expressions too */
+	return ref->sig.buf ? 0 : -ENOMEM;
 }
 
 /* Both sides' chains and sets by name; the rules of each chain in order.
@@ -178,7 +195,10 @@ static int side_load(struct side *s, const struct pc_ruleset *rs, const struct n
 			continue;
 		c = chain_rules_get(s, nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN));
 		ref = c ? PC_ARRAY_PUSH(c->items, c->n, c->cap) : NULL;
-		r = ref ? rule_ref_fill(ref, rs, i, gone) : -ENOMEM;
+		if (ref)
+			rule_ref_fill(ref, rs, i, gone);
+		else
+			r = -ENOMEM;
 	}
 	return r;
 }
@@ -233,9 +253,18 @@ static int sets_gone(const struct pc_ruleset *old, const struct side *new, struc
 	return 0;
 }
 
-static bool rule_same(const struct rule_ref *o, const struct rule_ref *n)
+/* Is old rule o new rule n? *err: -ENOMEM when a sig could not be made. */
+static bool rule_same(struct rule_ref *o, struct rule_ref *n, int *err)
 {
-	return !o->doomed && o->sig.len == n->sig.len && !memcmp(o->sig.buf, n->sig.buf, o->sig.len);
+	if (o->doomed)
+		return false;
+	if (o->rule == n->rule)
+		return true;
+	if (ref_signed(o) < 0 || ref_signed(n) < 0) {
+		*err = -ENOMEM;
+		return false;
+	}
+	return o->sig.len == n->sig.len && !memcmp(o->sig.buf, n->sig.buf, o->sig.len);
 }
 
 static bool rule_comment_same(const struct rule_ref *o, const struct rule_ref *n)
@@ -256,21 +285,22 @@ static int chain_align(struct chain_rules *o, struct chain_rules *nc)
 	struct rule_ref *n = nc->items;
 	size_t head = 0, tail = 0, mo, mn;
 	uint32_t *t;
+	int err = 0;
 
-	while (head < o->n && head < nc->n && rule_same(&o->items[head], &n[head])) {
+	while (head < o->n && head < nc->n && rule_same(&o->items[head], &n[head], &err)) {
 		rule_pair(&o->items[head], head, &n[head], head);
 		head++;
 	}
 	while (tail < o->n - head && tail < nc->n - head &&
-	       rule_same(&o->items[o->n - 1 - tail], &n[nc->n - 1 - tail])) {
+	       rule_same(&o->items[o->n - 1 - tail], &n[nc->n - 1 - tail], &err)) {
 		rule_pair(&o->items[o->n - 1 - tail], o->n - 1 - tail, &n[nc->n - 1 - tail],
 			  nc->n - 1 - tail);
 		tail++;
 	}
 	mo = o->n - head - tail;
 	mn = nc->n - head - tail;
-	if (!mo || !mn || mo > ALIGN_CELLS_MAX / mn)
-		return 0;
+	if (err || !mo || !mn || mo > ALIGN_CELLS_MAX / mn)
+		return err;
 	/* t[i][j]: length of the common subsequence of the suffixes from i, j. */
 	t = calloc((mo + 1) * (mn + 1), sizeof(*t));
 	if (!t)
@@ -278,11 +308,12 @@ static int chain_align(struct chain_rules *o, struct chain_rules *nc)
 #define T(i, j) t[(i) * (mn + 1) + (j)]
 	for (size_t i = mo; i-- > 0;)
 		for (size_t j = mn; j-- > 0;)
-			T(i, j) = rule_same(&o->items[head + i], &n[head + j])
+			T(i, j) = rule_same(&o->items[head + i], &n[head + j], &err)
 					  ? T(i + 1, j + 1) + 1
 					  : (T(i + 1, j) > T(i, j + 1) ? T(i + 1, j) : T(i, j + 1));
 	for (size_t i = 0, j = 0; i < mo && j < mn;) {
-		if (rule_same(&o->items[head + i], &n[head + j]) && T(i, j) == T(i + 1, j + 1) + 1) {
+		if (rule_same(&o->items[head + i], &n[head + j], &err) &&
+		    T(i, j) == T(i + 1, j + 1) + 1) {
 			rule_pair(&o->items[head + i], head + i, &n[head + j], head + j);
 			i++, j++;
 		} else if (T(i + 1, j) >= T(i, j + 1)) {
@@ -293,7 +324,7 @@ static int chain_align(struct chain_rules *o, struct chain_rules *nc)
 	}
 #undef T
 	free(t);
-	return 0;
+	return err;
 }
 
 /* The rules of a chain that neither side keeps, as the same rule but for
@@ -316,7 +347,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 	if (!shapes)
 		return -ENOMEM;
 	for (size_t i = 0; i < o->n; i++)
-		if (o->items[i].match < 0 && o->items[i].sig.buf) {
+		if (o->items[i].match < 0 && ref_signed(&o->items[i]) >= 0) {
 			name_shape(o->items[i].sig.buf, &shapes[i]);
 			if (!shapes[i].buf)
 				r = -ENOMEM;
@@ -325,7 +356,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 		struct rule_ref *n = &nc->items[j];
 		struct pc_strbuf shape = { 0 };
 
-		if (n->match >= 0 || !n->sig.buf)
+		if (n->match >= 0 || ref_signed(n) < 0)
 			continue;
 		name_shape(n->sig.buf, &shape);
 		if (!shape.buf) {
