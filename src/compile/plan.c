@@ -590,6 +590,29 @@ static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_
 	return true;
 }
 
+/* The anchor of the first part of run e, cut by r (the rules of e
+ * before r), into head. When e is named by a big block that lies before
+ * r, it is e's: the blocks after that one were shorter (it is the last of
+ * the longest), and a cut only drops or shortens blocks; only the rules
+ * cut off are counted, O(them), not the 10,000 before. Else walked. */
+static int run_head_anchor(const struct pc_plan *plan, size_t z, int dir,
+			   const struct pc_plan_entry *e, const struct pc_rule *r,
+			   struct pc_plan_entry *head)
+{
+	size_t cut = 0;
+
+	if (e->anchor_n <= BLOCK_NAMES_RUN || (uintptr_t)e->anchor_last >= (uintptr_t)r)
+		return run_anchor_walk(plan, z, dir, e->first, r - 1, NULL, head);
+	for (const struct pc_rule *p = r + 1; (uintptr_t)p <= (uintptr_t)e->last; p++)
+		cut += rule_in_chain(plan, p, z, dir);
+	head->anchor = e->anchor;
+	head->anchor_last = e->anchor_last;
+	head->anchor_n = e->anchor_n;
+	head->n_rules = e->n_rules - cut;
+	head->name_hash = e->name_hash;
+	return 0;
+}
+
 /*
  * r inside port run k cuts it in two: the run keeps its rules before r
  * (and its sets, which lose the segments of the rules after r), r is an
@@ -626,7 +649,7 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 	if (!head)
 		return -ENOMEM;
 	*head = (struct pc_plan_entry){ .kind = PC_ENTRY_PORTS, .first = e->first, .last = last };
-	ret = run_anchor_walk(plan, z, dir, e->first, last, NULL, head);
+	ret = run_head_anchor(plan, z, dir, e, r, head);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < e->n_ports; i++) {
@@ -654,7 +677,7 @@ static int cut_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 			   const struct pc_plan_entry *e, const struct pc_rule *r)
 {
 	struct pc_plan_entry head = { 0 };
-	int ret = run_anchor_walk(plan, z, dir, e->first, r - 1, NULL, &head);
+	int ret = run_head_anchor(plan, z, dir, e, r, &head);
 
 	return ret < 0 ? ret : head.name_hash == e->name_hash;
 }

@@ -28,7 +28,7 @@
 
 #define SEEDS 24
 #define STEPS 12
-#define MAX_LINES 192
+#define MAX_LINES 256
 
 /* The files the rules are in, in order: each line's file, never before
  * the line above's (a file's rules are together, as on disk). */
@@ -636,11 +636,14 @@ START_TEST(test_rule_edits_are_full_compile)
 		 * its run (more than 64 port rules), just over that size, with
 		 * a small block of another file after it (or before it, the
 		 * last file): the changes around it, in it, and across the
-		 * size, which names the run by its last block. */
+		 * size, which names the run by its last block. Every sixth,
+		 * the other block is big too and longer: a change in the
+		 * longer one can make the other the longest. */
 		if (s % 3 == 0) {
 			unsigned big = rnd(&seed, N_FILES), n_big = 60 + rnd(&seed, 10);
 			unsigned small = big + 1 < N_FILES ? big + 1 : big - 1;
-			size_t at = 0, n = n_big + 3;
+			unsigned n_small = s % 6 == 3 ? 70 + rnd(&seed, 10) : 3;
+			size_t at = 0, n = n_big + n_small;
 
 			while (at < m.n && m.file[at] < (small < big ? small : big) + 1)
 				at++;
@@ -652,7 +655,7 @@ START_TEST(test_rule_edits_are_full_compile)
 				snprintf(line, sizeof(line), "allow %u/tcp comment \"b%u\"", 2000 + i, i);
 				m.lines[at + i] = strdup(line);
 				if (small < big)
-					m.file[at + i] = i < 3 ? small : big;
+					m.file[at + i] = i < n_small ? small : big;
 				else
 					m.file[at + i] = i < n_big ? big : small;
 			}
