@@ -1098,6 +1098,15 @@ static struct pc_rate rule_meter_rate(const struct pc_rule *r)
 	return rate;
 }
 
+ssize_t pc_ruleset_set_find(const struct pc_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n_objs; i++)
+		if (rs->objs[i].kind == PC_NFT_SET &&
+		    streq(nftnl_set_get_str(rs->objs[i].obj, NFTNL_SET_NAME), name))
+			return (ssize_t)i;
+	return -1;
+}
+
 /*
  * The limit meter of l's zone for family f, "meter4_ZONE": one for all the
  * zone's limit rules, made at its first, so that a limit added later makes

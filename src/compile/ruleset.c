@@ -64,15 +64,6 @@ static int chain_rules_print(FILE *out, const struct pc_ruleset *rs, const char 
 	return 0;
 }
 
-ssize_t pc_ruleset_set_find(const struct pc_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->n_objs; i++)
-		if (rs->objs[i].kind == PC_NFT_SET &&
-		    streq(nftnl_set_get_str(rs->objs[i].obj, NFTNL_SET_NAME), name))
-			return (ssize_t)i;
-	return -1;
-}
-
 int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n_objs; i++) {
