@@ -95,6 +95,11 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
  * table inet portctl alone. The next difference or element change builds
  * on it without reading the table back. false when nothing was applied. */
 bool pc_nl_trust_generation(struct pc_nl *nl, uint32_t genid);
+/* The kernel held what this handle applied last at generation genid (read
+ * back and compared): the next difference or element change carries genid,
+ * so that the kernel refuses it if anyone committed since. false when
+ * nothing was applied. */
+bool pc_nl_applied_at(struct pc_nl *nl, uint32_t genid);
 
 /*
  * Take table inet portctl out of the kernel ("portctl disable"), in one

@@ -90,6 +90,8 @@ PC_DAEMON_TESTS += tests/integration/test_temporary.sh
 PC_DAEMON_TESTS += tests/integration/test_file_safety.sh
 # Drift: foreign commits, meters, a PID namespace, one repair.
 PC_DAEMON_TESTS += tests/integration/test_drift.sh
+# Events lost to another program's burst: checked once, then built on.
+PC_DAEMON_TESTS += tests/integration/test_drift_overrun.sh
 # A change installed as a difference: counters kept, no SYN lost, no-op reload.
 PC_DAEMON_TESTS += tests/integration/test_install_diff.sh
 # One daemon at a time; fair slots under hostile clients.

@@ -227,6 +227,14 @@ static void stats_record(struct pc_nl *nl, const struct batch *b, bool increment
 	nl->stats.genid = nl->applied_genid;
 }
 
+bool pc_nl_applied_at(struct pc_nl *nl, uint32_t genid)
+{
+	if (!nl->applied_genid || !genid)
+		return false;
+	nl->applied_genid = nl->stats.genid = genid;
+	return true;
+}
+
 bool pc_nl_trust_generation(struct pc_nl *nl, uint32_t genid)
 {
 	if (!nl->applied_genid || !genid)
