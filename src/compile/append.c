@@ -119,18 +119,19 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 		for (int dir = 0; dir < PC_N_DIRS; dir++) {
 			struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 
-			for (size_t i = 0; i < c->n_entries; i++) {
+			/* Only the entries from the first that ends in or after the
+			 * moved rules to the last that begins before their end point
+			 * at them (10,000 entries of rules of their own are not all
+			 * read). */
+			for (size_t i = chain_entry_at(c, first);
+			     i < c->n_entries && (uintptr_t)c->entries[i].first < (uintptr_t)end; i++) {
 				struct pc_plan_entry *e = &c->entries[i];
-				/* An entry's segments and spans are its run's rules. */
-				bool touched = (uintptr_t)e->last >= (uintptr_t)first &&
-					       (uintptr_t)e->first < (uintptr_t)end;
 
 				rule_ptr_shift(&e->first, moved);
 				rule_ptr_shift(&e->last, moved);
 				rule_ptr_shift(&e->anchor, moved);
 				rule_ptr_shift(&e->anchor_last, moved);
-				if (!touched)
-					continue;
+				/* An entry's segments and spans are its run's rules. */
 				for (size_t k = 0; k < e->n_ports; k++)
 					rule_ptr_shift(&e->ports[k].rule, moved);
 				spans_rules_shift(&e->addr4, moved);
@@ -163,11 +164,8 @@ struct run_place {
 static int run_place_insert(const struct pc_plan_chain *c, const struct pc_rule *r,
 			    struct run_place *out)
 {
-	size_t k = 0;
+	size_t k = chain_entry_at(c, r);
 
-	/* Entries are in rule order: the first that ends after r. */
-	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
-		k++;
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) {
 		/* Inside a run: only a port map's run takes r without splitting. */
 		if (c->entries[k].kind != PC_ENTRY_PORTS)
@@ -187,29 +185,27 @@ static int run_place_insert(const struct pc_plan_chain *c, const struct pc_rule 
 static int run_place_remove(const struct pc_plan *plan, const struct pc_plan_chain *c, size_t z,
 			    int dir, const struct pc_rule *r, struct run_place *out)
 {
-	for (size_t k = 0; k < c->n_entries; k++) {
-		const struct pc_plan_entry *e = &c->entries[k];
-		const struct pc_rule *p;
+	size_t k = chain_entry_at(c, r);
+	const struct pc_plan_entry *e = k < c->n_entries ? &c->entries[k] : NULL;
+	const struct pc_rule *p;
 
-		if ((uintptr_t)r < (uintptr_t)e->first || (uintptr_t)r > (uintptr_t)e->last)
-			continue;
-		/* A run of r alone goes away with its sets and kernel rules. */
-		if (e->kind != PC_ENTRY_PORTS || e->first == e->last)
-			return -EOPNOTSUPP;
-		*out = (struct run_place){ k, e->first, e->last };
-		if (r == e->first) {
-			for (p = r + 1; !rule_in_chain(plan, p, z, dir); p++)
-				;
-			out->first = p;
-		}
-		if (r == e->last) {
-			for (p = r - 1; !rule_in_chain(plan, p, z, dir); p--)
-				;
-			out->last = p;
-		}
-		return 0;
+	/* Not in the chain; or a run of r alone, which goes away with its
+	 * sets and kernel rules. */
+	if (!e || (uintptr_t)r < (uintptr_t)e->first || e->kind != PC_ENTRY_PORTS ||
+	    e->first == e->last)
+		return -EOPNOTSUPP;
+	*out = (struct run_place){ k, e->first, e->last };
+	if (r == e->first) {
+		for (p = r + 1; !rule_in_chain(plan, p, z, dir); p++)
+			;
+		out->first = p;
 	}
-	return -EOPNOTSUPP;
+	if (r == e->last) {
+		for (p = r - 1; !rule_in_chain(plan, p, z, dir); p--)
+			;
+		out->last = p;
+	}
+	return 0;
 }
 
 /* No rule but r has a port of proto where r has one in [lo, hi]. */

@@ -78,6 +78,10 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 #define PORT_KINDS 6
 struct pc_plan_port;
 int port_kind(const struct pc_plan_port *p);
+/* The first of chain c's entries that ends at or after rule r (its
+ * entries are in rule order and apart): O(log entries). */
+struct pc_plan_chain;
+size_t chain_entry_at(const struct pc_plan_chain *c, const struct pc_rule *r);
 /* Is p one of zone z's rules in direction dir (a filter rule)? */
 bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z, int dir);
 const char *port_map_suffix(int kind);

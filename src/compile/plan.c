@@ -566,6 +566,21 @@ static void chain_free_entries(struct pc_plan_chain *c)
 	*c = (struct pc_plan_chain){ 0 };
 }
 
+size_t chain_entry_at(const struct pc_plan_chain *c, const struct pc_rule *r)
+{
+	size_t lo = 0, hi = c->n_entries;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)c->entries[mid].last < (uintptr_t)r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int port_kind(const struct pc_plan_port *p)
 {
 	return (p->lo != p->hi ? PORT_KIND_RANGES : 0) |
@@ -702,8 +717,9 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
 
-		while (k < c->n_entries && c->entries[k].first != r)
-			k++;
+		k = chain_entry_at(c, r);
+		if (k < c->n_entries && c->entries[k].first != r)
+			k = c->n_entries;
 		/* Two runs joined under the second's name: both made again. */
 		if (k > 0 && k + 1 < c->n_entries &&
 		    entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
@@ -713,8 +729,7 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 			k--;
 		return k;
 	}
-	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
-		k++;
+	k = chain_entry_at(c, r);
 	/* Inside a port run: that run keeps its entry (entry_cut) if its
 	 * first part keeps its name. */
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
@@ -735,8 +750,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
 	if (r->from_set_name.name || r->to_set_name.name)
 		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
-	while (k < c->n_entries && (uintptr_t)c->entries[k].last < (uintptr_t)r)
-		k++;
+	k = chain_entry_at(c, r);
 	/* Inside a port run: it cuts it in two. */
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
 	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k])) {
@@ -858,8 +872,9 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
 	if (r->from_set_name.name || r->to_set_name.name)
 		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
-	while (k < c->n_entries && c->entries[k].first != r)
-		k++;
+	k = chain_entry_at(c, r);
+	if (k < c->n_entries && c->entries[k].first != r)
+		k = c->n_entries;
 	if (k >= c->n_entries || c->entries[k].last != r)
 		return -EOPNOTSUPP;
 	/* Its neighbours become one run: port runs are joined in place. */

@@ -9,7 +9,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g start reload change (default: all); ready: start to
+#   shapes: a b c d e g h start reload change (default: all); ready: start to
 #   ready alone
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,7 +17,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g start reload change}
+SHAPES=${*:-a b c d e g h start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -55,6 +55,9 @@ shape_files() {
 	     for i in $(seq 20); do echo "limit $((30000 + i))/tcp"; echo "allow $((31000 + i))/tcp log"; done
 	   } >"$RD/10-bulk.rules" ;;
 	g) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/90-portctl.rules" ;;
+	# Rules of their own (a source each): no run merges them.
+	h) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
+		>"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
 }
@@ -168,6 +171,7 @@ shape_label() {
 	d) echo "(d) 10k rules over two zones" ;;
 	e) echo "(e) 10k + 1,000 bans + limit/log rules" ;;
 	g) echo "(g) 10k in 90-portctl.rules (the CLI's)" ;;
+	h) echo "(h) 10k allow N/tcp from NET (own rules)" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;
