@@ -327,6 +327,61 @@ static int chain_align(struct chain_rules *o, struct chain_rules *nc)
 	return err;
 }
 
+/* Cut n bytes at p out of s. */
+static void strbuf_cut(struct pc_strbuf *s, char *p, size_t n)
+{
+	memmove(p, p + n, s->len - (size_t)(p - s->buf) - n + 1);
+	s->len -= n;
+}
+
+/* The carry shape of a limit's meter rule, the same before a zone had one
+ * meter (97b6d89) and since: without the rule's tag (a 32-bit immediate
+ * into the key), the element timeout the rule now gives (its unit's, as the
+ * old meter's own), and with the meter's name as "meter4"/"meter6". Its
+ * limit and matches stay: a limit changed on the way starts again. */
+static void meter_shape(struct pc_strbuf *s)
+{
+	char *dyn = s->buf ? strstr(s->buf, "[dynset ") : NULL;
+	char *p, *q, *name, *end;
+
+	if (!dyn)
+		return;
+	for (p = s->buf; (p = strstr(p, "[immediate reg ")) != NULL;) {
+		q = p + strlen("[immediate reg ");
+		q += strspn(q, "0123456789");
+		if (strncmp(q, " 0x", 3) != 0 || !(end = strstr(q, "] "))) {
+			p = q;
+			continue;
+		}
+		strbuf_cut(s, p, (size_t)(end + 2 - p));
+	}
+	dyn = strstr(s->buf, "[dynset ");
+	name = strstr(dyn, " set ");
+	if (!name)
+		return;
+	name += strlen(" set ");
+	end = strchr(name, ' ');
+	if (end) {
+		size_t n = (size_t)(end - name);
+		bool old = n > 7 && !strncmp(end - 7, "_meter", 6);
+		bool now = !strncmp(name, "meter4_", 7) || !strncmp(name, "meter6_", 7);
+
+		if (old || now) {
+			char family = old ? end[-1] : name[5];
+
+			memcpy(name, "meter", 5);
+			name[5] = family;
+			strbuf_cut(s, name + 6, n - 6);
+			end = name + 6;
+		}
+		if (!strncmp(end, " timeout ", 9)) {
+			q = end + 9 + strspn(end + 9, "0123456789");
+			if (!strncmp(q, "ms", 2))
+				strbuf_cut(s, end, (size_t)(q + 2 - end));
+		}
+	}
+}
+
 /* The rules of a chain that neither side keeps, as the same rule but for
  * the numbers in their set names (entries numbered again, see struct
  * elem_carry): each new one goes on with the counter of the first old one
@@ -349,6 +404,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 	for (size_t i = 0; i < o->n; i++)
 		if (o->items[i].match < 0 && ref_signed(&o->items[i]) >= 0) {
 			name_shape(o->items[i].sig.buf, &shapes[i]);
+			meter_shape(&shapes[i]);
 			if (!shapes[i].buf)
 				r = -ENOMEM;
 		}
@@ -359,6 +415,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 		if (n->match >= 0 || ref_signed(n) < 0)
 			continue;
 		name_shape(n->sig.buf, &shape);
+		meter_shape(&shape);
 		if (!shape.buf) {
 			r = -ENOMEM;
 			break;

@@ -935,6 +935,112 @@ START_TEST(test_upgraded_names_keep_counts)
 }
 END_TEST
 
+static int limit_rate_10(struct nftnl_expr *e, void *data)
+{
+	(void)data;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 10);
+	return 0;
+}
+
+/* A limit rule's meter rule as a portctld made it before a zone had one
+ * meter (upgrade: a set of its own, keyed by the source alone) or after
+ * (the zone's meter, keyed by source and the rule's tag, with the rule's
+ * timeout), its counter at packets. */
+static struct pc_ruleset *ruleset_meter(bool zone_meter, uint64_t packets)
+{
+	struct pc_ruleset *rs = calloc(1, sizeof(*rs));
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_rule *r = rule_base();
+	const char *name = zone_meter ? "meter4_public" : "in_public_r0123456789abcdef_meter4";
+	uint32_t tag = 0x12345678;
+	struct nftnl_expr *e, *limit;
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, PC_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, zone_meter ? 8 : 4);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, zone_meter ? (7u << 6) | 19u : 7u);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL | NFT_SET_TIMEOUT);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 1023);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, 60000);
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	rule_expr(r, e);
+	if (zone_meter) {
+		e = nftnl_expr_alloc("immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG32_01);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &tag, sizeof(tag));
+		rule_expr(r, e);
+	}
+	limit = nftnl_expr_alloc("limit");
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, 6);
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 60);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 6);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	e = nftnl_expr_alloc("dynset");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, 1);
+	if (zone_meter)
+		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, 60000);
+	nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, limit);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("counter");
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, packets);
+	rule_expr(r, e);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	rule_expr(r, e);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, "\x00\x04x:1", 6);
+	ruleset_push(rs, PC_NFT_TABLE, table_make(), NULL);
+	ruleset_push(rs, PC_NFT_SET, s, &test_rules[0]);
+	ruleset_push(rs, PC_NFT_CHAIN, chain_make(), NULL);
+	ruleset_push(rs, PC_NFT_RULE, r, &test_rules[0]);
+	return rs;
+}
+
+/* An upgrade to the zone's meter: a limit rule's meter rule is new (its
+ * key and set changed), and goes on with the old one's counter; one whose
+ * limit changed too starts again. */
+START_TEST(test_upgraded_meter_rule_keeps_count)
+{
+	for (int changed = 0; changed < 2; changed++) {
+		struct pc_nl *nl = nl_open_checked();
+		struct pc_ruleset *a = ruleset_meter(false, 5);
+		struct pc_ruleset *b = ruleset_meter(true, 0);
+		struct pc_diags d;
+
+		if (changed) {
+			struct nftnl_expr_iter *it = nftnl_expr_iter_create(b->objs[3].obj);
+			struct nftnl_expr *e;
+
+			while ((e = nftnl_expr_iter_next(it)))
+				if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "dynset"))
+					nftnl_expr_expr_foreach(e, limit_rate_10, NULL);
+			nftnl_expr_iter_destroy(it);
+		}
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_nl_apply(nl, a, NULL, 0, &d), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, b, a, 0, &d), 0);
+		ck_assert_int_eq(d.n_errors, 0);
+		ck_assert(pc_nl_last_stats(nl)->incremental);
+		ck_assert_uint_eq(rule_packets(nl, b, 3), changed ? 0 : 5);
+		pc_diags_free(&d);
+		ruleset_destroy(a);
+		ruleset_destroy(b);
+		ck_assert_int_eq(pc_nl_table_delete(nl), 1);
+		pc_nl_close(nl);
+	}
+}
+END_TEST
+
 /* Someone else replaced our table: the difference is taken against what
  * the kernel holds, read back (here: all of b's elements already). Its
  * lookup rule is sent again: the kernel reports NFT_REG32_00 as NFT_REG_1. */
@@ -1303,6 +1409,7 @@ static Suite *netlink_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_full_apply_creates_table);
 	tcase_add_test(tc, test_rule_counter_read_back);
+	tcase_add_test(tc, test_upgraded_meter_rule_keeps_count);
 	tcase_add_test(tc, test_elements_only_change_is_incremental);
 	tcase_add_test(tc, test_changed_element_is_replaced_in_place);
 	tcase_add_test(tc, test_renumbered_elements_keep_counts);
