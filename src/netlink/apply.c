@@ -237,9 +237,8 @@ bool pc_nl_applied_at(struct pc_nl *nl, uint32_t genid)
 
 bool pc_nl_trust_generation(struct pc_nl *nl, uint32_t genid)
 {
-	if (!nl->applied_genid || !genid)
+	if (!pc_nl_applied_at(nl, genid))
 		return false;
-	nl->applied_genid = nl->stats.genid = genid;
 	nl->trusted = true;
 	return true;
 }

@@ -398,56 +398,55 @@ static size_t entry_part(const char *p)
 	return p[n] == '_' || !p[n] ? n - 1 : 0;
 }
 
-/* The length of a run's verdict word ("_accept", "_drop", "_reject") that
- * ends name at p, 0 if none. A run's accepted and dropped ports or
- * addresses were one verdict map ("_ports", "_src4_ranges") before each
- * verdict had a set: they have one shape, so that an upgrade carries the
- * elements' counters (their keys are disjoint). */
+/* A run's verdict word that ends name ("_accept", "_drop", "_reject" after
+ * "_ports", "_src4_ranges" and the like): its index, -1 if none. A run's
+ * accepted and dropped ports or addresses were one verdict map ("_ports",
+ * "_src4_ranges") before each verdict had a set: they have one shape, so
+ * that an upgrade carries the elements' counters (their keys are
+ * disjoint). */
 static const char *const verdict_words[] = { "_accept", "_drop", "_reject" };
 
-static size_t verdict_part(const char *name, const char *p)
+static int run_verdict_at_end(const char *name, size_t len)
 {
 	static const char *const runs[] = { "_ports", "_ranges", "_src4", "_src6", "_dst4", "_dst6" };
 
 	for (size_t w = 0; w < ARRAY_SIZE(verdict_words); w++) {
-		if (!streq(p, verdict_words[w]))
+		size_t n = strlen(verdict_words[w]);
+
+		if (len < n || strcmp(name + len - n, verdict_words[w]) != 0)
 			continue;
 		for (size_t k = 0; k < ARRAY_SIZE(runs); k++) {
-			size_t n = strlen(runs[k]);
+			size_t m = strlen(runs[k]);
 
-			if ((size_t)(p - name) >= n && !strncmp(p - n, runs[k], n))
-				return strlen(verdict_words[w]);
+			if (len - n >= m && !strncmp(name + len - n - m, runs[k], m))
+				return (int)w;
 		}
 	}
-	return 0;
+	return -1;
 }
 
 /* The verdict a run's set says by its name for its elements ("accept",
  * "drop", "reject"), NULL if it is no such set. */
 static const char *run_verdict_word(const char *name)
 {
-	size_t len = strlen(name);
+	int w = run_verdict_at_end(name, strlen(name));
 
-	for (size_t w = 0; w < ARRAY_SIZE(verdict_words); w++) {
-		size_t n = strlen(verdict_words[w]);
-
-		if (len >= n && verdict_part(name, name + len - n))
-			return verdict_words[w] + 1;
-	}
-	return NULL;
+	return w < 0 ? NULL : verdict_words[w] + 1;
 }
 
 void name_shape(const char *name, struct pc_strbuf *out)
 {
+	size_t len = strlen(name);
+	int w = run_verdict_at_end(name, len);
+	const char *end = name + len - (w < 0 ? 0 : strlen(verdict_words[w]));
+
 	out->len = 0;
-	for (const char *p = name; *p;) {
+	for (const char *p = name; p < end;) {
 		size_t digits = entry_part(p);
 
 		if (digits) {
 			pc_strbuf_append(out, "_#", 2);
 			p += 1 + digits;
-		} else if (verdict_part(name, p)) {
-			break;
 		} else {
 			pc_strbuf_append(out, p++, 1);
 		}
