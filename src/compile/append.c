@@ -430,8 +430,11 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
 			   int dir, size_t entry)
 {
-	for (int kind = PORT_KIND_RANGES; kind < PORT_KINDS; kind += 2) { /* odd: ranges */
+	for (int kind = 0; kind < PORT_KINDS; kind++) {
 		size_t gone = 0, seen = 0;
+
+		if (!(kind & PORT_KIND_RANGES))
+			continue;
 
 		for (size_t i = 0; i < ed->add.n_ports; i++) {
 			const struct pc_append_port *ap = &ed->add.ports[i];
