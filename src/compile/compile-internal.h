@@ -40,10 +40,15 @@ void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi);
 int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out);
 /* Whether a span holds a single key (lo == hi). */
 bool span_is_host(const struct pc_plan_span *sp);
-/* The spans of in of verdict v that hold a single key (hosts) or more
- * (!hosts), in order, appended to out (width set from in). 0 or -ENOMEM. */
-int spans_select(const struct pc_plan_spans *in, bool hosts, enum pc_verdict_kind v,
-		 struct pc_plan_spans *out);
+/* The spans of in by kind, in order, in one pass: single keys or more
+ * (ranges), of each verdict; out[spans_part(ranges, verdict)], for the
+ * caller to free (also after -ENOMEM). 0 or -ENOMEM. */
+#define SPANS_PARTS 6
+static inline int spans_part(bool ranges, enum pc_verdict_kind v)
+{
+	return (int)v * 2 + ranges;
+}
+int spans_split(const struct pc_plan_spans *in, struct pc_plan_spans out[SPANS_PARTS]);
 /* The keys in covers as few spans as can be (neighbours joined, deciders
  * dropped), appended to out (width set from in). 0 or -ENOMEM. */
 int spans_union(const struct pc_plan_spans *in, struct pc_plan_spans *out);

@@ -899,34 +899,28 @@ static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t
  * kernel however many are there. Plain sets, not verdict maps: see
  * PORT_KINDS. */
 static int addr_set_lower(struct lower *l, const char *base, const struct pc_plan_entry *e,
-			  uint8_t family, bool hosts, enum pc_verdict_kind v)
+			  uint8_t family, bool hosts, enum pc_verdict_kind v,
+			  const struct pc_plan_spans *part)
 {
 	char name[SET_NAME_MAX], suffix[ADDR_SET_SUFFIX_MAX];
-	struct pc_plan_spans part = { 0 };
 	struct nftnl_set *s;
 	struct nftnl_rule *r;
-	int ret;
+	int ret = 0;
 
-	ret = spans_select(family == AF_INET ? &e->addr4 : &e->addr6, hosts, v, &part);
-	if (ret < 0 || part.n == 0)
-		goto out;
 	addr_set_suffix(suffix, family, e->match_dst, hosts, v);
 	snprintf(name, sizeof(name), "%s%s", base, suffix);
 	s = run_addr_set_new(name, ++l->next_set_id, family, hosts);
-	if (!s) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = objlist_push(l, &l->sets, PC_NFT_SET, s);
-	if (ret < 0) {
+	if (!s)
+		return -ENOMEM;
+	if (objlist_push(l, &l->sets, PC_NFT_SET, s) < 0) {
 		nftnl_set_free(s);
-		goto out;
+		return -ENOMEM;
 	}
 	if (hosts)
-		for (size_t i = 0; ret >= 0 && i < part.n; i++)
-			ret = set_add_key(s, &part.items[i], part.width, &l->n_elems);
+		for (size_t i = 0; ret >= 0 && i < part->n; i++)
+			ret = set_add_key(s, &part->items[i], part->width, &l->n_elems);
 	else
-		ret = set_add_spans(s, &part, false, NULL, NULL, &l->n_elems);
+		ret = set_add_spans(s, part, false, NULL, NULL, &l->n_elems);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
@@ -941,22 +935,32 @@ static int addr_set_lower(struct lower *l, const char *base, const struct pc_pla
 		if (ret >= 0)
 			ret = rule_add_verdict(r, v);
 	}
-out:
-	spans_free(&part);
 	return ret;
 }
 
-/* The sets of an address run: per family, hosts and ranges, per verdict. */
+/* The sets of an address run: per family, hosts then ranges, per verdict
+ * (those with spans); the spans sorted out in one pass. */
 static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	static const enum pc_verdict_kind verdicts[] = { PC_VERDICT_ACCEPT, PC_VERDICT_DROP,
 							 PC_VERDICT_REJECT };
 	int ret = 0;
 
-	for (int f = 0; ret >= 0 && f < 4; f++)
-		for (size_t v = 0; ret >= 0 && v < ARRAY_SIZE(verdicts); v++)
-			ret = addr_set_lower(l, base, e, f < 2 ? AF_INET : AF_INET6, f % 2 == 0,
-					     verdicts[v]);
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		struct pc_plan_spans parts[SPANS_PARTS];
+
+		ret = spans_split(f == 0 ? &e->addr4 : &e->addr6, parts);
+		for (int ranges = 0; ret >= 0 && ranges < 2; ranges++)
+			for (size_t v = 0; ret >= 0 && v < ARRAY_SIZE(verdicts); v++) {
+				const struct pc_plan_spans *part = &parts[spans_part(ranges, verdicts[v])];
+
+				if (part->n)
+					ret = addr_set_lower(l, base, e, f == 0 ? AF_INET : AF_INET6,
+							     !ranges, verdicts[v], part);
+			}
+		for (int k = 0; k < SPANS_PARTS; k++)
+			spans_free(&parts[k]);
+	}
 	return ret;
 }
 

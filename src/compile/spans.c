@@ -228,19 +228,18 @@ bool span_is_host(const struct pc_plan_span *sp)
 	return key_cmp(sp->lo, sp->hi) == 0;
 }
 
-int spans_select(const struct pc_plan_spans *in, bool hosts, enum pc_verdict_kind v,
-		 struct pc_plan_spans *out)
+int spans_split(const struct pc_plan_spans *in, struct pc_plan_spans out[SPANS_PARTS])
 {
-	out->width = in->width;
+	for (int k = 0; k < SPANS_PARTS; k++)
+		out[k] = (struct pc_plan_spans){ .width = in->width };
 	for (size_t i = 0; i < in->n; i++) {
-		struct pc_plan_span *s;
+		const struct pc_plan_span *sp = &in->items[i];
+		struct pc_plan_spans *o = &out[spans_part(!span_is_host(sp), sp->verdict)];
+		struct pc_plan_span *s = PC_ARRAY_PUSH(o->items, o->n, o->cap);
 
-		if (span_is_host(&in->items[i]) != hosts || in->items[i].verdict != v)
-			continue;
-		s = PC_ARRAY_PUSH(out->items, out->n, out->cap);
 		if (!s)
 			return -ENOMEM;
-		*s = in->items[i];
+		*s = *sp;
 	}
 	return 0;
 }
