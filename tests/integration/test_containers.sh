@@ -6,7 +6,8 @@
 # and filter tables, FORWARD policy drop), podman/netavark (inet netavark)
 # and libvirt NAT (virbr0, its own tables, IPv4 only). For each: closed by
 # default, open after "allow 8080/tcp" (one transaction), closed for a
-# "deny from" source and a banned one, closed in panic, open after panic
+# "deny from" source and a banned one, closed by "deny 8080/tcp", limited by
+# "limit 8080/tcp" (per source, the zone's meter), closed in panic, open after panic
 # off; the container reaches a peer (masqueraded) except in panic. Then
 # published-ports = runtime gives docker's behaviour back.
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +83,23 @@ scenario() {
 	published timeout 4
 	P unban 10.99.7.4 >/dev/null && P unban fd99:7::4 >/dev/null || pc_fail "unban"
 	published open 4
+	pcd_log "$1: a deny of the port closes it; a limit counts the client's connections"
+	P insert 1 deny 8080/tcp >/dev/null || pc_fail "deny 8080/tcp"
+	published timeout
+	P delete deny 8080/tcp >/dev/null || pc_fail "delete deny 8080/tcp"
+	P insert 1 limit 8080/tcp rate 2/minute burst 2 >/dev/null || pc_fail "limit 8080/tcp"
+	results=""
+	for i in 1 2 3 4 5 6; do
+		results="$results $(pc_probe peer tcp 10.99.7.1 8080 300 10.99.7.2)"
+	done
+	pc_log "$1: limit 8080/tcp, a burst from one client:$results"
+	opened=$(echo "$results" | tr ' ' '\n' | grep -c '^open$')
+	[ "$opened" -ge 1 ] && [ "$opened" -le 3 ] ||
+		pc_fail "$1: the limit let $opened of 6 through:$results"
+	echo "$results" | grep -q 'timeout.*open' &&
+		pc_fail "$1: the limit let a connection through after a drop:$results"
+	P delete limit 8080/tcp rate 2/minute burst 2 >/dev/null || pc_fail "delete limit 8080/tcp"
+	published open
 	pcd_log "$1: panic closes it and stops the container's traffic, off opens it again"
 	P panic on >/dev/null || pc_fail "panic on"
 	published timeout
