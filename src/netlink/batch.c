@@ -197,21 +197,41 @@ int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj)
 
 /* NLM_F_ECHO: the kernel sends the rule back with the handle it chose,
  * which a later difference needs to delete it. */
-int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before)
+int put_rule_at(struct batch *b, struct nftnl_rule *rule, ssize_t obj, struct rule_place place)
 {
 	uint16_t family = (uint16_t)nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY);
-	uint16_t flags = NLM_F_CREATE | NLM_F_ECHO | (before ? 0 : NLM_F_APPEND);
+	uint16_t flags = NLM_F_CREATE | NLM_F_ECHO | (place.before ? 0 : NLM_F_APPEND);
 	struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWRULE, family, flags);
 
 	if (!nlh)
 		return -ENOMEM;
-	/* Without NLM_F_APPEND the rule goes before the one at POSITION. */
-	if (before)
-		nftnl_rule_set_u64(rule, NFTNL_RULE_POSITION, before);
+	/* Without NLM_F_APPEND the rule goes before the one at POSITION;
+	 * with it, after the one at POSITION_ID (or at the end). */
+	nftnl_rule_set_u32(rule, NFTNL_RULE_ID, ++b->last_rule_id);
+	if (place.after_id) {
+		nlh->nlmsg_flags |= NLM_F_APPEND;
+		nftnl_rule_set_u32(rule, NFTNL_RULE_POSITION_ID, place.after_id);
+	} else if (place.before) {
+		nftnl_rule_set_u64(rule, NFTNL_RULE_POSITION, place.before);
+	}
 	nftnl_rule_nlmsg_build_payload(nlh, rule);
-	if (before)
-		nftnl_rule_unset(rule, NFTNL_RULE_POSITION);
+	nftnl_rule_unset(rule, NFTNL_RULE_ID);
+	nftnl_rule_unset(rule, NFTNL_RULE_POSITION_ID);
+	nftnl_rule_unset(rule, NFTNL_RULE_POSITION);
 	return batch_commit(b, &(struct batch_origin){ .obj = obj, .what = "rule" });
+}
+
+int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before)
+{
+	return put_rule_at(b, rule, obj, (struct rule_place){ .before = before });
+}
+
+/* The kernel finds a rule by handle walking its chain from the head, and
+ * a rule of this batch by id walking the batch's changes from the first:
+ * at least one per 16 bytes of messages (a set element's least). */
+bool batch_rule_id_cheaper(const struct batch *b, size_t pos)
+{
+	return b->last_rule_id && b->len / 16 < pos;
 }
 
 /* A rule whose verdict code does not exist: the kernel answers EINVAL. */

@@ -518,7 +518,7 @@ static int rule_counter_cmp(const void *a, const void *b)
 /* The rule again, starting from the counter of the old one it replaces
  * (only its comment changed), then back to 0 in the ruleset. */
 static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t i,
-			    uint64_t before, const struct rule_counter *ctr, size_t n_ctr,
+			    struct rule_place place, const struct rule_counter *ctr, size_t n_ctr,
 			    uint64_t old_handle)
 {
 	struct rule_counter key = { .handle = old_handle };
@@ -528,7 +528,7 @@ static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t
 	int r;
 
 	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
-	r = put_rule(b, rs->objs[i].obj, (ssize_t)i, before);
+	r = put_rule_at(b, rs->objs[i].obj, (ssize_t)i, place);
 	v = (struct counter_set){ 0 };
 	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
 	return r;
@@ -756,50 +756,64 @@ static int counters_get(struct delta_ctx *x)
 }
 
 /* The rules of rs's chain that do not stay, each before the next rule
- * that does (or at the end): their order is rs's. */
+ * that does (or at the end): their order is rs's. Rules that come
+ * together go each after the one before it, by its id in the batch, where
+ * that is cheaper than the kernel's walk to the kept rule's handle. */
 static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
 {
 	const struct chain_rules *oc = side_chain(&x->o, nc->name);
-	uint64_t *before = calloc(nc->n ? nc->n : 1, sizeof(*before));
-	uint64_t next = 0;
+	struct rule_place *at = calloc(nc->n ? nc->n : 1, sizeof(*at));
+	size_t *pos = calloc(nc->n ? nc->n : 1, sizeof(*pos));
+	struct rule_place next = { 0 };
+	size_t next_pos = 0;
 	int r = 0;
 
-	if (!before)
+	if (!at || !pos) {
+		free(at);
+		free(pos);
 		return -ENOMEM;
+	}
 	for (size_t i = nc->n; i-- > 0;) {
 		const struct rule_ref *n = &nc->items[i];
 
-		before[i] = next;
+		at[i] = next;
+		pos[i] = next_pos;
 		if (oc && rule_kept(oc, n)) {
-			next = x->old->objs[oc->items[n->match].obj].handle;
-			x->d->handles[n->obj] = next;
+			next.before = x->old->objs[oc->items[n->match].obj].handle;
+			next_pos = (size_t)n->match;
+			x->d->handles[n->obj] = next.before;
 		}
 	}
 	for (size_t i = 0; r >= 0 && i < nc->n; i++) {
 		const struct rule_ref *n = &nc->items[i];
+		struct rule_place place = at[i];
 
 		if (oc && rule_kept(oc, n))
 			continue;
+		if (place.before && i > 0 && !(oc && rule_kept(oc, &nc->items[i - 1])) &&
+		    batch_rule_id_cheaper(x->b, pos[i]))
+			place.after_id = x->b->last_rule_id;
 		if (oc && n->match >= 0) {
 			/* Only its comment changed (a line above it came or
 			 * went): the counter goes on where it was. */
 			r = counters_get(x);
 			if (r >= 0)
-				r = put_rule_counted(x->b, x->rs, n->obj, before[i], x->ctr, x->n_ctr,
+				r = put_rule_counted(x->b, x->rs, n->obj, place, x->ctr, x->n_ctr,
 						     x->old->objs[oc->items[n->match].obj].handle);
 			x->d->counts.rules_replaced++;
 		} else if (oc && n->carry >= 0) {
 			r = counters_get(x);
 			if (r >= 0)
-				r = put_rule_counted(x->b, x->rs, n->obj, before[i], x->ctr, x->n_ctr,
+				r = put_rule_counted(x->b, x->rs, n->obj, place, x->ctr, x->n_ctr,
 						     x->old->objs[oc->items[n->carry].obj].handle);
 			x->d->counts.rules_added++;
 		} else {
-			r = put_rule(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj, before[i]);
+			r = put_rule_at(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj, place);
 			x->d->counts.rules_added++;
 		}
 	}
-	free(before);
+	free(at);
+	free(pos);
 	return r;
 }
 

@@ -53,6 +53,7 @@ struct batch {
 	uint32_t next_seq;
 	struct batch_origin *origins; /* by seq - first_seq */
 	size_t n_origins, cap_origins;
+	uint32_t last_rule_id; /* NFTA_RULE_ID of the last rule put, from 1 */
 };
 
 /* The headroom kept free before each message: libnftnl writes without a
@@ -157,6 +158,21 @@ int put_set(struct batch *b, struct nftnl_set *s, ssize_t obj);
 int put_set_head(struct batch *b, struct nftnl_set *s, ssize_t obj);
 int put_chain(struct batch *b, const struct nftnl_chain *c, ssize_t obj);
 int put_rule(struct batch *b, struct nftnl_rule *rule, ssize_t obj, uint64_t before);
+
+/* Where a new rule goes: before the rule of handle before (0: at the
+ * chain's end), or, when after_id is set, right after the rule of this
+ * batch put with that id. */
+struct rule_place {
+	uint64_t before;
+	uint32_t after_id;
+};
+
+/* put_rule at place; the rule's id (for a later place's after_id) is
+ * b->last_rule_id after it. */
+int put_rule_at(struct batch *b, struct nftnl_rule *rule, ssize_t obj, struct rule_place place);
+/* Is finding the rule put last by its id cheaper for the kernel than
+ * finding the rule at position pos of its chain by handle? */
+bool batch_rule_id_cheaper(const struct batch *b, size_t pos);
 
 /*
  * Counters that move with their elements. When an entry of a chain comes

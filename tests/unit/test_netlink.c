@@ -693,6 +693,51 @@ START_TEST(test_rule_changes_keep_other_rules)
 }
 END_TEST
 
+/* Rules that come together in a long chain: each goes after the one put
+ * before it (by its id in the batch) rather than the kernel walking the
+ * chain to the kept rule's handle again; near the head, by handle. Both
+ * land in the order of the ruleset, the rest keeps its handles. */
+START_TEST(test_rules_together_in_long_chain)
+{
+	enum { N = 600, AT = 500, K = 3 };
+	static struct port_rule a[N], b[N + 2 * K];
+	static char comments[N + 2 * K][16];
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur;
+	const struct pc_nl_stats *st;
+	uint64_t h_at, h_first;
+	struct pc_diags d;
+	size_t n = 0, g = 0;
+
+	for (size_t i = 0; i < N; i++) {
+		snprintf(comments[i], sizeof(comments[i]), "k:%zu", i + 1);
+		a[i] = (struct port_rule){ (uint16_t)(i + 1), comments[i], 0 };
+	}
+	for (size_t i = 0; i < N; i++) {
+		if (i == 1 || i == AT)
+			for (size_t k = 0; k < K; k++, g++) {
+				snprintf(comments[N + g], sizeof(comments[0]), "new:%zu", g);
+				b[n++] = (struct port_rule){ (uint16_t)(2000 + g), comments[N + g], 0 };
+			}
+		b[n++] = a[i];
+	}
+	ck_assert_uint_eq(n, N + 2 * K);
+	cur = ruleset_ports_make(a, N, false, 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	h_first = cur->objs[PORT_RULE(0)].handle;
+	h_at = cur->objs[PORT_RULE(AT)].handle;
+	st = apply_diff_checked(nl, &cur, ruleset_ports_make(b, n, false, 0));
+	ck_assert_uint_eq(st->rules_added, 2 * K);
+	ck_assert_uint_eq(st->n_msgs, 2 * K);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(0)].handle, h_first);
+	ck_assert_uint_eq(cur->objs[PORT_RULE(AT + 2 * K)].handle, h_at);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(nl);
+}
+END_TEST
+
 START_TEST(test_new_chain_and_set_and_back)
 {
 	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
@@ -1420,6 +1465,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_owner_excludes_others_and_persists);
 	tcase_add_test(tc, test_big_batch);
 	tcase_add_test(tc, test_rule_changes_keep_other_rules);
+	tcase_add_test(tc, test_rules_together_in_long_chain);
 	tcase_add_test(tc, test_new_chain_and_set_and_back);
 	tcase_add_test(tc, test_unchanged_sends_nothing);
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
