@@ -331,6 +331,57 @@ static void chain_names(struct pc_plan_chain *c)
 					 : 0;
 }
 
+/* The names a change of entries can move: those of the entries that went
+ * and came. Past a few, every name is made again. */
+#define NAME_KEYS_MAX 8
+
+struct name_keys {
+	struct {
+		enum pc_entry_kind kind;
+		uint64_t hash;
+	} k[NAME_KEYS_MAX];
+	size_t n;
+	bool all;
+};
+
+static void name_keys_add(struct name_keys *ks, const struct pc_plan_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n && !ks->all; i++) {
+		size_t j = 0;
+
+		while (j < ks->n && !(ks->k[j].kind == v[i].kind && ks->k[j].hash == v[i].name_hash))
+			j++;
+		if (j < ks->n)
+			continue;
+		if (ks->n == NAME_KEYS_MAX) {
+			ks->all = true;
+			break;
+		}
+		ks->k[ks->n].kind = v[i].kind;
+		ks->k[ks->n++].hash = v[i].name_hash;
+	}
+}
+
+/* chain_names for the entries named by ks alone: one pass, no sort. */
+static void chain_names_of(struct pc_plan_chain *c, const struct name_keys *ks)
+{
+	uint32_t seen[NAME_KEYS_MAX] = { 0 };
+
+	if (ks->all) {
+		chain_names(c);
+		return;
+	}
+	for (size_t e = 0; e < c->n_entries; e++) {
+		struct pc_plan_entry *x = &c->entries[e];
+
+		for (size_t j = 0; j < ks->n; j++)
+			if (ks->k[j].kind == x->kind && ks->k[j].hash == x->name_hash) {
+				x->name_nth = seen[j]++;
+				break;
+			}
+	}
+}
+
 /* Rules of r's file next to r among the chain's in [lo, hi], r not counted. */
 static size_t block_around(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			   const struct pc_rule *lo, const struct pc_rule *hi)
@@ -517,6 +568,7 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	size_t n = c->n_entries - (hi - lo) + into->n_entries, n_after = c->n_entries - hi;
 	size_t later = lo + into->n_entries;
 	_cleanup_free_ uint32_t *nth = calloc(n_after + 1, sizeof(*nth));
+	struct name_keys keys = { 0 };
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
 	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
@@ -532,13 +584,15 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	}
 	for (size_t e = hi; e < c->n_entries; e++)
 		nth[e - hi] = c->entries[e].name_nth;
+	name_keys_add(&keys, &c->entries[lo], hi - lo);
+	name_keys_add(&keys, into->entries, into->n_entries);
 	memcpy(ch->saved, &c->entries[lo], (hi - lo) * sizeof(*ch->saved));
 	ch->n_saved = hi - lo;
 	memmove(&c->entries[later], &c->entries[hi], n_after * sizeof(*c->entries));
 	if (into->n_entries)
 		memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
 	c->n_entries = n;
-	chain_names(c);
+	chain_names_of(c, &keys);
 	ch->at = lo;
 	ch->n_new = into->n_entries;
 	free(into->entries);
@@ -913,9 +967,12 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change *ch)
 {
 	struct pc_plan_chain *c = &plan->zones[ch->zone].dir[ch->dir];
+	struct name_keys keys = { 0 };
 
 	if (!ch->saved)
 		return;
+	name_keys_add(&keys, ch->saved, ch->n_saved);
+	name_keys_add(&keys, &c->entries[ch->at], ch->n_new);
 	for (size_t i = ch->at; i < ch->at + ch->n_new; i++)
 		entry_free(&c->entries[i]);
 	/* The saved entries took no more room than the new ones held. */
@@ -933,7 +990,7 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 		(c->n_entries - ch->at - ch->n_new) * sizeof(*c->entries));
 	memcpy(&c->entries[ch->at], ch->saved, ch->n_saved * sizeof(*c->entries));
 	c->n_entries = c->n_entries - ch->n_new + ch->n_saved;
-	chain_names(c);
+	chain_names_of(c, &keys);
 	free(TAKE_PTR(ch->saved));
 	ch->n_saved = 0;
 	pc_plan_entry_change_free(ch);
