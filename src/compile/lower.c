@@ -108,6 +108,8 @@ static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind ki
 	o->obj = obj;
 	o->rule = l->rule;
 	o->zone = l->zone;
+	if (kind == PC_NFT_RULE)
+		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 	return 0;
 }
 

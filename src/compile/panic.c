@@ -22,6 +22,8 @@ static int panic_push(struct pc_ruleset *rs, enum pc_nft_kind kind, void *obj)
 	if (!o)
 		return -ENOMEM;
 	*o = (struct pc_nft_object){.kind = kind, .obj = obj};
+	if (kind == PC_NFT_RULE)
+		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 	return 0;
 }
 

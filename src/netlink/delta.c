@@ -43,6 +43,7 @@ struct rule_ref {
 	struct nftnl_rule *rule;
 	struct pc_strbuf sig;
 	bool signed_;
+	bool udata_read;
 	const void *udata;
 	uint32_t udata_len;
 	bool doomed;   /* old: it uses a set that goes away, so it goes too */
@@ -56,9 +57,16 @@ struct chain_rules {
 	size_t n, cap;
 };
 
+/* A chain of one side by its rules' chain_key. */
+struct chain_key {
+	uint64_t key;
+	const char *name;
+};
+
 struct side {
 	const struct pc_ruleset *rs;
 	struct names chains, sets;
+	struct chain_key *keys; /* by key; NULL when two names share one */
 	struct chain_rules *by_chain;
 	size_t n, cap;
 };
@@ -114,7 +122,7 @@ static struct chain_rules *chain_rules_get(struct side *s, const char *name)
 
 	/* Rules come chain after chain: the last one asked is the likely one. */
 	for (size_t i = s->n; i-- > 0;)
-		if (streq(s->by_chain[i].name, name))
+		if (s->by_chain[i].name == name || streq(s->by_chain[i].name, name))
 			return &s->by_chain[i];
 	c = PC_ARRAY_PUSH(s->by_chain, s->n, s->cap);
 	if (c)
@@ -156,8 +164,6 @@ static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, siz
 	ref->rule = r;
 	ref->match = -1;
 	ref->carry = -1;
-	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
-		ref->udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ref->udata_len);
 	if (gone && gone->n)
 		nftnl_expr_foreach(r, doom_expr_cb, &c);
 	ref->doomed = c.doomed;
@@ -177,23 +183,71 @@ static int ref_signed(struct rule_ref *ref)
 	return ref->sig.buf ? 0 : -ENOMEM;
 }
 
+static int chain_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct chain_key *)a)->key, y = ((const struct chain_key *)b)->key;
+
+	return (x > y) - (x < y);
+}
+
+/* s->keys from s->chains, left NULL if two chains' names share a key. */
+static int chain_keys_load(struct side *s)
+{
+	s->keys = calloc(s->chains.n + 1, sizeof(*s->keys));
+	if (!s->keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->chains.n; i++)
+		s->keys[i] = (struct chain_key){ .key = pc_chain_key(s->chains.items[i].name),
+						 .name = s->chains.items[i].name };
+	qsort(s->keys, s->chains.n, sizeof(*s->keys), chain_key_cmp);
+	for (size_t i = 1; i < s->chains.n; i++)
+		if (s->keys[i].key == s->keys[i - 1].key) {
+			free(s->keys);
+			s->keys = NULL;
+			break;
+		}
+	return 0;
+}
+
+/* The name of the chain of rs's rule o: by its key, without reading the
+ * rule (which costs a cache miss a rule among 20,000), else its own. */
+static const char *rule_chain_name(const struct side *s, const struct pc_nft_object *o)
+{
+	struct chain_key key = { .key = o->chain_key }, *k;
+
+	if (o->chain_key && s->keys) {
+		k = bsearch(&key, s->keys, s->chains.n, sizeof(*s->keys), chain_key_cmp);
+		if (k)
+			return k->name;
+	}
+	return nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN);
+}
+
 /* Both sides' chains and sets by name; the rules of each chain in order.
  * gone: for old, the sets that go away (their rules go with them). */
 static int side_load(struct side *s, const struct pc_ruleset *rs, const struct names *gone)
 {
+	struct chain_rules *c = NULL;
+	uint64_t c_key = 0;
 	int r;
 
 	s->rs = rs;
 	r = names_load(&s->chains, rs, PC_NFT_CHAIN);
 	if (r >= 0)
 		r = names_load(&s->sets, rs, PC_NFT_SET);
+	if (r >= 0)
+		r = chain_keys_load(s);
 	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
-		struct chain_rules *c;
+		const struct pc_nft_object *o = &rs->objs[i];
 		struct rule_ref *ref;
 
-		if (rs->objs[i].kind != PC_NFT_RULE)
+		if (o->kind != PC_NFT_RULE)
 			continue;
-		c = chain_rules_get(s, nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN));
+		/* Rules come chain after chain. */
+		if (!c || !o->chain_key || o->chain_key != c_key || !s->keys) {
+			c = chain_rules_get(s, rule_chain_name(s, o));
+			c_key = o->chain_key;
+		}
 		ref = c ? PC_ARRAY_PUSH(c->items, c->n, c->cap) : NULL;
 		if (ref)
 			rule_ref_fill(ref, rs, i, gone);
@@ -207,10 +261,12 @@ static void side_free(struct side *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = 0; j < s->by_chain[i].n; j++)
-			pc_strbuf_free(&s->by_chain[i].items[j].sig);
+			if (s->by_chain[i].items[j].signed_)
+				pc_strbuf_free(&s->by_chain[i].items[j].sig);
 		free(s->by_chain[i].items);
 	}
 	free(s->by_chain);
+	free(s->keys);
 	free(s->chains.items);
 	free(s->sets.items);
 }
@@ -267,8 +323,22 @@ static bool rule_same(struct rule_ref *o, struct rule_ref *n, int *err)
 	return o->sig.len == n->sig.len && !memcmp(o->sig.buf, n->sig.buf, o->sig.len);
 }
 
-static bool rule_comment_same(const struct rule_ref *o, const struct rule_ref *n)
+/* ref's comment (FILE:LINE), read now if it is not yet. */
+static void ref_udata_read(struct rule_ref *ref)
 {
+	if (ref->udata_read)
+		return;
+	ref->udata_read = true;
+	if (nftnl_rule_is_set(ref->rule, NFTNL_RULE_USERDATA))
+		ref->udata = nftnl_rule_get_data(ref->rule, NFTNL_RULE_USERDATA, &ref->udata_len);
+}
+
+static bool rule_comment_same(struct rule_ref *o, struct rule_ref *n)
+{
+	if (o->rule == n->rule)
+		return true;
+	ref_udata_read(o);
+	ref_udata_read(n);
 	return o->udata_len == n->udata_len && (!o->udata_len || !memcmp(o->udata, n->udata, o->udata_len));
 }
 
@@ -435,7 +505,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 }
 
 /* A rule that stays as it is, comment included: its handle carries over. */
-static bool rule_kept(const struct chain_rules *oc, const struct rule_ref *n)
+static bool rule_kept(const struct chain_rules *oc, struct rule_ref *n)
 {
 	return n->match >= 0 && rule_comment_same(&oc->items[n->match], n);
 }
@@ -579,11 +649,11 @@ static int rules_delete(struct delta_ctx *x)
 	int r = 0;
 
 	for (size_t c = 0; r >= 0 && c < x->o.n; c++) {
-		const struct chain_rules *oc = &x->o.by_chain[c];
-		const struct chain_rules *nc = side_chain(&x->n, oc->name);
+		struct chain_rules *oc = &x->o.by_chain[c];
+		struct chain_rules *nc = side_chain(&x->n, oc->name);
 
 		for (size_t i = 0; r >= 0 && i < oc->n; i++) {
-			const struct rule_ref *ref = &oc->items[i];
+			struct rule_ref *ref = &oc->items[i];
 			uint64_t h = x->old->objs[ref->obj].handle;
 
 			if (ref->match >= 0 && nc && rule_comment_same(ref, &nc->items[ref->match]))
@@ -759,7 +829,7 @@ static int counters_get(struct delta_ctx *x)
  * that does (or at the end): their order is rs's. Rules that come
  * together go each after the one before it, by its id in the batch, where
  * that is cheaper than the kernel's walk to the kept rule's handle. */
-static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
+static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 {
 	const struct chain_rules *oc = side_chain(&x->o, nc->name);
 	struct rule_place *at = calloc(nc->n ? nc->n : 1, sizeof(*at));
@@ -774,7 +844,7 @@ static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
 		return -ENOMEM;
 	}
 	for (size_t i = nc->n; i-- > 0;) {
-		const struct rule_ref *n = &nc->items[i];
+		struct rule_ref *n = &nc->items[i];
 
 		at[i] = next;
 		pos[i] = next_pos;
@@ -785,7 +855,7 @@ static int chain_rules_add(struct delta_ctx *x, const struct chain_rules *nc)
 		}
 	}
 	for (size_t i = 0; r >= 0 && i < nc->n; i++) {
-		const struct rule_ref *n = &nc->items[i];
+		struct rule_ref *n = &nc->items[i];
 		struct rule_place place = at[i];
 
 		if (oc && rule_kept(oc, n))

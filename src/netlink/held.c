@@ -39,6 +39,8 @@ static int obj_push(struct held_ctx *x, enum pc_nft_kind kind, void *obj, uint64
 	if (!o)
 		return -ENOMEM;
 	*o = (struct pc_nft_object){ .kind = kind, .obj = obj, .handle = handle };
+	if (kind == PC_NFT_RULE)
+		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 	return 0;
 }
 
