@@ -63,8 +63,11 @@ struct chain_key {
 	const char *name;
 };
 
+/* One side's objects [lo, hi): those outside are the same objects on both
+ * sides, in the same order (see trim). */
 struct side {
 	const struct pc_ruleset *rs;
+	size_t lo, hi;
 	struct names chains, sets;
 	struct chain_key *keys; /* by key; NULL when two names share one */
 	struct chain_rules *by_chain;
@@ -82,9 +85,11 @@ static const char *object_name(const struct pc_nft_object *o)
 				     : nftnl_chain_get_str(o->obj, NFTNL_CHAIN_NAME);
 }
 
-static int names_load(struct names *l, const struct pc_ruleset *rs, enum pc_nft_kind kind)
+static int names_load(struct names *l, const struct side *s, enum pc_nft_kind kind)
 {
-	for (size_t i = 0; i < rs->n_objs; i++) {
+	const struct pc_ruleset *rs = s->rs;
+
+	for (size_t i = s->lo; i < s->hi; i++) {
 		struct named *n;
 
 		if (rs->objs[i].kind != kind)
@@ -225,19 +230,19 @@ static const char *rule_chain_name(const struct side *s, const struct pc_nft_obj
 
 /* Both sides' chains and sets by name; the rules of each chain in order.
  * gone: for old, the sets that go away (their rules go with them). */
-static int side_load(struct side *s, const struct pc_ruleset *rs, const struct names *gone)
+static int side_load(struct side *s, const struct names *gone)
 {
+	const struct pc_ruleset *rs = s->rs;
 	struct chain_rules *c = NULL;
 	uint64_t c_key = 0;
 	int r;
 
-	s->rs = rs;
-	r = names_load(&s->chains, rs, PC_NFT_CHAIN);
+	r = names_load(&s->chains, s, PC_NFT_CHAIN);
 	if (r >= 0)
-		r = names_load(&s->sets, rs, PC_NFT_SET);
+		r = names_load(&s->sets, s, PC_NFT_SET);
 	if (r >= 0)
 		r = chain_keys_load(s);
-	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
+	for (size_t i = s->lo; r >= 0 && i < s->hi; i++) {
 		const struct pc_nft_object *o = &rs->objs[i];
 		struct rule_ref *ref;
 
@@ -279,10 +284,13 @@ static struct chain_rules *side_chain(const struct side *s, const char *name)
 	return NULL;
 }
 
-/* The sets of old that rs lacks, or has with another definition. */
-static int sets_gone(const struct pc_ruleset *old, const struct side *new, struct names *gone)
+/* The sets of old (of its side's range) that rs lacks, or has with another
+ * definition. */
+static int sets_gone(const struct side *o_side, const struct side *new, struct names *gone)
 {
-	for (size_t i = 0; i < old->n_objs; i++) {
+	const struct pc_ruleset *old = o_side->rs;
+
+	for (size_t i = o_side->lo; i < o_side->hi; i++) {
 		const struct pc_nft_object *o = &old->objs[i];
 		const struct pc_nft_object *c;
 		struct named *n;
@@ -621,7 +629,7 @@ static int chains_add(struct delta_ctx *x)
 {
 	int r = 0;
 
-	for (size_t i = 0; r >= 0 && i < x->rs->n_objs; i++) {
+	for (size_t i = x->n.lo; r >= 0 && i < x->n.hi; i++) {
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		const struct pc_nft_object *c;
 
@@ -710,9 +718,13 @@ static int carry_load(struct delta_ctx *x)
 	bool renamed = x->gone.n > 0;
 	int r = 0;
 
-	for (size_t i = 0; !renamed && i < x->rs->n_objs; i++)
+	for (size_t i = x->n.lo; !renamed && i < x->n.hi; i++)
 		renamed = x->rs->objs[i].kind == PC_NFT_SET && !counterpart(&x->o, &x->rs->objs[i]);
-	for (size_t i = 0; renamed && r >= 0 && i < x->rs->n_objs; i++) {
+	/* The sets that come, and the shared ones that gain (anywhere). */
+	for (size_t k = 0, n_sh = x->rs->shared ? x->rs->shared->add.n_sets : 0;
+	     renamed && r >= 0 && k < x->n.hi - x->n.lo + n_sh; k++) {
+		size_t i = k < x->n.hi - x->n.lo ? x->n.lo + k
+						 : x->rs->shared->add.sets[k - (x->n.hi - x->n.lo)].obj;
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		struct pc_strbuf *s;
 
@@ -731,7 +743,7 @@ static int carry_load(struct delta_ctx *x)
 	/* What shared maps lose goes with its counters to the sets that come. */
 	for (size_t i = 0; n && r >= 0 && x->rs->shared && i < x->rs->shared->del.n_sets; i++)
 		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared->del.sets[i].elems);
-	for (size_t i = 0; n && r >= 0 && i < x->old->n_objs; i++) {
+	for (size_t i = x->o.lo; n && r >= 0 && i < x->o.hi; i++) {
 		const struct pc_nft_object *o = &x->old->objs[i];
 		const struct pc_nft_object *c;
 		bool gone;
@@ -773,7 +785,7 @@ static int sets_change(struct delta_ctx *x)
 	r = 1;
 
 	/* Sets that stay: their elements. */
-	for (size_t i = 0; r > 0 && i < x->rs->n_objs; i++) {
+	for (size_t i = x->n.lo; r > 0 && i < x->n.hi; i++) {
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		const struct pc_nft_object *c;
 
@@ -798,7 +810,7 @@ static int sets_change(struct delta_ctx *x)
 		x->d->counts.sets_deleted++;
 		r = r < 0 ? r : 1;
 	}
-	for (size_t i = 0; r > 0 && i < x->rs->n_objs; i++) {
+	for (size_t i = x->n.lo; r > 0 && i < x->n.hi; i++) {
 		const struct pc_nft_object *o = &x->rs->objs[i];
 
 		if (o->kind != PC_NFT_SET)
@@ -825,6 +837,27 @@ static int counters_get(struct delta_ctx *x)
 	return r;
 }
 
+/* The first rule of chain name past the side's range (kept, as the same
+ * object on both sides): its handle, 0 if there is none; *pos: its object
+ * index, at least its place in the chain. */
+static uint64_t past_range_first(const struct delta_ctx *x, const char *name, size_t *pos)
+{
+	uint64_t key = x->n.keys ? pc_chain_key(name) : 0;
+
+	for (size_t i = x->n.hi; i < x->rs->n_objs; i++) {
+		const struct pc_nft_object *o = &x->rs->objs[i];
+
+		if (o->kind != PC_NFT_RULE)
+			continue;
+		if (key && o->chain_key ? o->chain_key == key
+					: streq(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN), name)) {
+			*pos = i;
+			return x->old->objs[i - x->n.hi + x->o.hi].handle;
+		}
+	}
+	return 0;
+}
+
 /* The rules of rs's chain that do not stay, each before the next rule
  * that does (or at the end): their order is rs's. Rules that come
  * together go each after the one before it, by its id in the batch, where
@@ -843,6 +876,7 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 		free(pos);
 		return -ENOMEM;
 	}
+	next.before = past_range_first(x, nc->name, &next_pos);
 	for (size_t i = nc->n; i-- > 0;) {
 		struct rule_ref *n = &nc->items[i];
 
@@ -850,7 +884,7 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 		pos[i] = next_pos;
 		if (oc && rule_kept(oc, n)) {
 			next.before = x->old->objs[oc->items[n->match].obj].handle;
-			next_pos = (size_t)n->match;
+			next_pos = oc->items[n->match].obj;
 			x->d->handles[n->obj] = next.before;
 		}
 	}
@@ -891,7 +925,7 @@ static int chains_delete(struct delta_ctx *x)
 {
 	int r = 0;
 
-	for (size_t i = 0; r >= 0 && i < x->old->n_objs; i++) {
+	for (size_t i = x->o.lo; r >= 0 && i < x->o.hi; i++) {
 		const struct pc_nft_object *o = &x->old->objs[i];
 
 		if (o->kind != PC_NFT_CHAIN || counterpart(&x->n, o))
@@ -927,34 +961,86 @@ static int delta_emit(struct delta_ctx *x)
 	return r;
 }
 
+/* The objects both sides begin and end with, the same objects in the same
+ * order (a change made in place shares what it did not change): set the
+ * sides' ranges to what lies between, and carry those objects' handles.
+ * Only there can the two differ, so a change costs what it changed, not
+ * the 20,000 rules around it. */
+static void trim(struct delta_ctx *x)
+{
+	const struct pc_nft_object *n = x->rs->objs, *o = x->old->objs;
+	size_t nn = x->rs->n_objs, no = x->old->n_objs, head = 0, tail = 0;
+
+	while (head < nn && head < no && n[head].obj == o[head].obj && n[head].kind == o[head].kind)
+		head++;
+	while (tail < nn - head && tail < no - head && n[nn - 1 - tail].obj == o[no - 1 - tail].obj &&
+	       n[nn - 1 - tail].kind == o[no - 1 - tail].kind)
+		tail++;
+	for (size_t i = 0; i < head; i++)
+		x->d->handles[i] = o[i].handle;
+	for (size_t i = 0; i < tail; i++)
+		x->d->handles[nn - 1 - i] = o[no - 1 - i].handle;
+	x->n.lo = x->o.lo = head;
+	x->n.hi = nn - tail;
+	x->o.hi = no - tail;
+}
+
+static void sides_free(struct delta_ctx *x)
+{
+	side_free(&x->o);
+	side_free(&x->n);
+	free(x->gone.items);
+	x->o = (struct side){ .rs = x->old, .hi = x->old->n_objs };
+	x->n = (struct side){ .rs = x->rs, .hi = x->rs->n_objs };
+	x->gone = (struct names){ 0 };
+}
+
+/* Both sides loaded and their rules paired, over the sides' ranges. A set
+ * that goes (or comes back otherwise) takes every rule using it along,
+ * wherever it is: then the ranges are the whole rulesets. */
+static int sides_load(struct delta_ctx *x)
+{
+	int r = side_load(&x->n, NULL);
+
+	if (r >= 0)
+		r = names_load(&x->o.sets, &x->o, PC_NFT_SET);
+	if (r >= 0)
+		r = sets_gone(&x->o, &x->n, &x->gone);
+	if (r >= 0 && x->gone.n && (x->n.lo || x->n.hi < x->rs->n_objs)) {
+		sides_free(x);
+		memset(x->d->handles, 0, x->rs->n_objs * sizeof(*x->d->handles));
+		return sides_load(x);
+	}
+	if (r >= 0) {
+		free(x->o.sets.items);
+		x->o.sets = (struct names){ 0 };
+		r = side_load(&x->o, &x->gone);
+	}
+	for (size_t c = 0; r >= 0 && c < x->o.n; c++) {
+		struct chain_rules *nc = side_chain(&x->n, x->o.by_chain[c].name);
+
+		if (nc)
+			r = chain_align(&x->o.by_chain[c], nc);
+		if (nc && r >= 0)
+			r = chain_carry(&x->o.by_chain[c], nc);
+	}
+	return r;
+}
+
 int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		const struct pc_ruleset *old, struct delta *d)
 {
 	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d,
+			       .o = { .rs = old, .hi = old->n_objs },
+			       .n = { .rs = rs, .hi = rs->n_objs },
 			       .carry = { .looks_left = 1u << 20 } };
 	int r;
 
 	d->handles = calloc(rs->n_objs ? rs->n_objs : 1, sizeof(*d->handles));
 	if (!d->handles)
 		return -ENOMEM;
-	r = side_load(&x.n, rs, NULL);
-	if (r >= 0)
-		r = names_load(&x.o.sets, old, PC_NFT_SET);
-	if (r >= 0)
-		r = sets_gone(old, &x.n, &x.gone);
-	if (r >= 0) {
-		free(x.o.sets.items);
-		x.o.sets = (struct names){ 0 };
-		r = side_load(&x.o, old, &x.gone);
-	}
-	for (size_t c = 0; r >= 0 && c < x.o.n; c++) {
-		struct chain_rules *nc = side_chain(&x.n, x.o.by_chain[c].name);
-
-		if (nc)
-			r = chain_align(&x.o.by_chain[c], nc);
-		if (nc && r >= 0)
-			r = chain_carry(&x.o.by_chain[c], nc);
-	}
+	trim(&x);
+	r = sides_load(&x);
 	if (r >= 0)
 		r = delta_emit(&x);
 	side_free(&x.o);

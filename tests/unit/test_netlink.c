@@ -785,6 +785,51 @@ START_TEST(test_new_chain_and_set_and_back)
 }
 END_TEST
 
+/* A change made in place shares what it did not change; when a set comes
+ * back with another definition, the rule using it goes and comes with it
+ * even though that rule is one object on both sides (the difference looks
+ * past the objects both begin and end with). */
+START_TEST(test_redefined_set_takes_shared_rule)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, true, 0);
+	struct pc_ruleset *next = calloc(1, sizeof(*next));
+	const struct pc_nl_stats *st;
+	struct nftnl_set *old_set;
+	struct pc_diags d;
+	uint64_t h_port;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	h_port = cur->objs[7].handle;
+	/* Objects 0-2 (table, chains) and 4-8 (the rules) shared. */
+	ck_assert_int_eq(cur->objs[3].kind, PC_NFT_SET);
+	for (size_t i = 0; i < cur->n_objs; i++)
+		ruleset_push(next, cur->objs[i].kind,
+			     i == 3 ? set_blocked_make(NFT_SET_TIMEOUT, 0) : cur->objs[i].obj,
+			     cur->objs[i].rule);
+	ck_assert_int_eq(pc_nl_apply(nl, next, cur, 0, &d), 0);
+	ck_assert_int_eq(d.n_errors, 0);
+	st = pc_nl_last_stats(nl);
+	ck_assert(st->incremental);
+	ck_assert_uint_eq(st->sets_deleted, 1);
+	ck_assert_uint_eq(st->sets_added, 1);
+	ck_assert_uint_eq(st->rules_deleted, 1);
+	ck_assert_uint_eq(st->rules_added, 1);
+	assert_kernel_holds(nl, next);
+	ck_assert_uint_eq(next->objs[7].handle, h_port);
+	ck_assert_uint_eq(rule_packets(nl, next, 7), 11);
+	old_set = cur->objs[3].obj;
+	free(cur->objs);
+	free(cur);
+	nftnl_set_free(old_set);
+	ruleset_destroy(next);
+	pc_diags_free(&d);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Nothing changed: no transaction at all (the generation stays), even
  * when an element's timeout (time left) differs. */
 START_TEST(test_unchanged_sends_nothing)
@@ -1467,6 +1512,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_rule_changes_keep_other_rules);
 	tcase_add_test(tc, test_rules_together_in_long_chain);
 	tcase_add_test(tc, test_new_chain_and_set_and_back);
+	tcase_add_test(tc, test_redefined_set_takes_shared_rule);
 	tcase_add_test(tc, test_unchanged_sends_nothing);
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
 	tcase_add_test(tc, test_stale_old_is_not_trusted);
