@@ -108,6 +108,43 @@ static void spans_rules_shift(struct pc_plan_spans *s, const struct pc_rules_mov
 		rule_ptr_shift(&s->items[i].rule, m);
 }
 
+/* The segments of a port run that moved rules decide. A few rules moved
+ * (the shipped defaults after the CLI's file, at each change) among the
+ * 10,000 segments of a run: each one's own ports are looked up, as the
+ * segments are sorted; many: every segment is read. */
+static void ports_rules_shift(struct pc_plan_entry *e, const struct pc_rules_moved *m)
+{
+	const struct pc_rule *lo = (uintptr_t)m->first > (uintptr_t)e->first ? m->first : e->first;
+	const struct pc_rule *hi = (uintptr_t)m->end < (uintptr_t)(e->last + 1) ? m->end : e->last + 1;
+
+	if ((uintptr_t)lo >= (uintptr_t)hi)
+		return;
+	if ((size_t)(hi - lo) * 64 > e->n_ports) {
+		for (size_t k = 0; k < e->n_ports; k++)
+			rule_ptr_shift(&e->ports[k].rule, m);
+		return;
+	}
+	for (const struct pc_rule *old = lo; (uintptr_t)old < (uintptr_t)hi; old++) {
+		const struct pc_rule *now = old;
+
+		/* Already in its new place: read it there. */
+		rule_ptr_shift(&now, m);
+		for (size_t i = 0; i < now->n_ports; i++)
+			for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+				uint8_t proto = proto_l4(pc_protos_all[p]);
+
+				if (!(now->ports[i].protos & pc_protos_all[p]))
+					continue;
+				for (size_t k = segment_first(e, proto, now->ports[i].lo);
+				     k < e->n_ports && e->ports[k].l4proto == proto &&
+				     e->ports[k].lo <= now->ports[i].hi;
+				     k++)
+					if (e->ports[k].rule == old)
+						e->ports[k].rule = now;
+			}
+	}
+}
+
 void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 			 const struct pc_rules_moved *moved)
 {
@@ -127,13 +164,13 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 			     i < c->n_entries && (uintptr_t)c->entries[i].first < (uintptr_t)end; i++) {
 				struct pc_plan_entry *e = &c->entries[i];
 
+				/* An entry's segments and spans are its run's rules
+				 * (found by its bounds before they move). */
+				ports_rules_shift(e, moved);
 				rule_ptr_shift(&e->first, moved);
 				rule_ptr_shift(&e->last, moved);
 				rule_ptr_shift(&e->anchor, moved);
 				rule_ptr_shift(&e->anchor_last, moved);
-				/* An entry's segments and spans are its run's rules. */
-				for (size_t k = 0; k < e->n_ports; k++)
-					rule_ptr_shift(&e->ports[k].rule, moved);
 				spans_rules_shift(&e->addr4, moved);
 				spans_rules_shift(&e->addr6, moved);
 			}
