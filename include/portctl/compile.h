@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "portctl/config.h"
 #include "portctl/diag.h"
@@ -16,9 +15,9 @@
 #define PC_TABLE_NAME "portctl"
 
 /* struct pc_nft_object's chain_key of a chain's name; 0 for none. */
-static inline uint64_t pc_chain_key(const char *chain)
+static inline uint32_t pc_chain_key(const char *chain)
 {
-	return chain ? pc_fnv1a(PC_FNV1A_START, chain, strlen(chain)) | 1 : 0;
+	return chain ? pc_name_id(chain) : 0;
 }
 
 enum pc_nft_kind { PC_NFT_TABLE, PC_NFT_CHAIN, PC_NFT_SET, PC_NFT_RULE };
@@ -44,7 +43,7 @@ struct pc_nft_object {
 	/* A rule's chain: pc_chain_key of its name, set where the rule is
 	 * made (0: not known, a ruleset made by hand). A difference sorts
 	 * 20,000 rules by chain with it, not by reading each one's name. */
-	uint64_t chain_key;
+	uint32_t chain_key;
 	/* A port map that lost elements in place (pc_rule_edit_commit): made
 	 * again from the plan by pc_ruleset_sync before it is read. */
 	bool stale;

@@ -110,6 +110,11 @@ size_t pc_newlines(const char *s, size_t len);
 #define PC_FNV1A_START 0xcbf29ce484222325u
 uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n);
 
+/* A number for name, the same for the same text for as long as the
+ * process lives, another for any other (the names of a few chains: kept,
+ * never freed). 0 when out of memory or longer than 255 bytes. */
+uint32_t pc_name_id(const char *name);
+
 /* CLOCK_MONOTONIC in ms: the clock of every deadline portctld keeps. */
 uint64_t pc_now_ms(void);
 

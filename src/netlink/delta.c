@@ -59,7 +59,7 @@ struct chain_rules {
 
 /* A chain of one side by its rules' chain_key. */
 struct chain_key {
-	uint64_t key;
+	uint32_t key;
 	const char *name;
 };
 
@@ -69,7 +69,7 @@ struct side {
 	const struct pc_ruleset *rs;
 	size_t lo, hi;
 	struct names chains, sets;
-	struct chain_key *keys; /* by key; NULL when two names share one */
+	struct chain_key *keys; /* by key */
 	struct chain_rules *by_chain;
 	size_t n, cap;
 };
@@ -190,12 +190,12 @@ static int ref_signed(struct rule_ref *ref)
 
 static int chain_key_cmp(const void *a, const void *b)
 {
-	uint64_t x = ((const struct chain_key *)a)->key, y = ((const struct chain_key *)b)->key;
+	uint32_t x = ((const struct chain_key *)a)->key, y = ((const struct chain_key *)b)->key;
 
 	return (x > y) - (x < y);
 }
 
-/* s->keys from s->chains, left NULL if two chains' names share a key. */
+/* s->keys from s->chains. */
 static int chain_keys_load(struct side *s)
 {
 	s->keys = calloc(s->chains.n + 1, sizeof(*s->keys));
@@ -205,12 +205,6 @@ static int chain_keys_load(struct side *s)
 		s->keys[i] = (struct chain_key){ .key = pc_chain_key(s->chains.items[i].name),
 						 .name = s->chains.items[i].name };
 	qsort(s->keys, s->chains.n, sizeof(*s->keys), chain_key_cmp);
-	for (size_t i = 1; i < s->chains.n; i++)
-		if (s->keys[i].key == s->keys[i - 1].key) {
-			free(s->keys);
-			s->keys = NULL;
-			break;
-		}
 	return 0;
 }
 
@@ -220,7 +214,7 @@ static const char *rule_chain_name(const struct side *s, const struct pc_nft_obj
 {
 	struct chain_key key = { .key = o->chain_key }, *k;
 
-	if (o->chain_key && s->keys) {
+	if (o->chain_key) {
 		k = bsearch(&key, s->keys, s->chains.n, sizeof(*s->keys), chain_key_cmp);
 		if (k)
 			return k->name;
@@ -234,7 +228,7 @@ static int side_load(struct side *s, const struct names *gone)
 {
 	const struct pc_ruleset *rs = s->rs;
 	struct chain_rules *c = NULL;
-	uint64_t c_key = 0;
+	uint32_t c_key = 0;
 	int r;
 
 	r = names_load(&s->chains, s, PC_NFT_CHAIN);
@@ -249,7 +243,7 @@ static int side_load(struct side *s, const struct names *gone)
 		if (o->kind != PC_NFT_RULE)
 			continue;
 		/* Rules come chain after chain. */
-		if (!c || !o->chain_key || o->chain_key != c_key || !s->keys) {
+		if (!c || !o->chain_key || o->chain_key != c_key) {
 			c = chain_rules_get(s, rule_chain_name(s, o));
 			c_key = o->chain_key;
 		}
@@ -842,7 +836,7 @@ static int counters_get(struct delta_ctx *x)
  * index, at least its place in the chain. */
 static uint64_t past_range_first(const struct delta_ctx *x, const char *name, size_t *pos)
 {
-	uint64_t key = x->n.keys ? pc_chain_key(name) : 0;
+	uint32_t key = pc_chain_key(name);
 
 	for (size_t i = x->n.hi; i < x->rs->n_objs; i++) {
 		const struct pc_nft_object *o = &x->rs->objs[i];

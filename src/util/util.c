@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -347,6 +348,48 @@ uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
 	return h;
+}
+
+/* Asked rule after rule, mostly for the name asked just before: that one
+ * is the thread's to answer without the lock. */
+#define NAME_ID_MAX 256
+
+static struct {
+	char **names;
+	size_t n, cap;
+	pthread_mutex_t lock;
+} name_ids = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static _Thread_local char name_last[NAME_ID_MAX];
+static _Thread_local uint32_t name_last_id;
+
+uint32_t pc_name_id(const char *name)
+{
+	size_t len = strlen(name);
+	uint32_t id = 0;
+
+	if (len >= NAME_ID_MAX)
+		return 0;
+	if (name_last_id && streq(name_last, name))
+		return name_last_id;
+	pthread_mutex_lock(&name_ids.lock);
+	for (size_t i = 0; !id && i < name_ids.n; i++)
+		if (streq(name_ids.names[i], name))
+			id = (uint32_t)i + 1;
+	if (!id) {
+		char **slot = PC_ARRAY_PUSH(name_ids.names, name_ids.n, name_ids.cap);
+
+		if (slot && (*slot = strdup(name)))
+			id = (uint32_t)name_ids.n;
+		else if (slot)
+			name_ids.n--;
+	}
+	pthread_mutex_unlock(&name_ids.lock);
+	if (id) {
+		memcpy(name_last, name, len + 1);
+		name_last_id = id;
+	}
+	return id;
 }
 
 unsigned pc_newlines8(const char *s)

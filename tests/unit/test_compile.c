@@ -338,6 +338,45 @@ START_TEST(test_rule_with_from_and_comment)
 }
 END_TEST
 
+/* Every rule carries its chain's key, one number per name, however the
+ * names are asked for in turn (a difference files rules by it). */
+START_TEST(test_chain_keys)
+{
+	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
+					       "allow 22/tcp from 10.1.0.0/16\n"
+					       "limit 80/tcp\nallow 53 zone private\n"
+					       "forward 8080/tcp to 10.0.0.5:80\n");
+	char long_name[300];
+	size_t n = 0;
+
+	for (size_t i = 0; i < c.rs->n_objs; i++) {
+		const struct pc_nft_object *o = &c.rs->objs[i];
+
+		if (o->kind != PC_NFT_RULE)
+			continue;
+		ck_assert_uint_ne(o->chain_key, 0);
+		ck_assert_uint_eq(o->chain_key,
+				  pc_chain_key(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN)));
+		for (size_t j = 0; j < i; j++)
+			if (c.rs->objs[j].kind == PC_NFT_RULE)
+				ck_assert_int_eq(c.rs->objs[j].chain_key == o->chain_key,
+						 streq(nftnl_rule_get_str(c.rs->objs[j].obj,
+									  NFTNL_RULE_CHAIN),
+						       nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN)));
+		n++;
+	}
+	ck_assert_uint_gt(n, 10);
+	ck_assert_uint_eq(pc_chain_key("in_public"), pc_chain_key("in_public"));
+	ck_assert_uint_ne(pc_chain_key("in_public"), pc_chain_key("pub_public"));
+	ck_assert_uint_eq(pc_chain_key("pub_public"), pc_chain_key("pub_public"));
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	ck_assert_uint_eq(pc_chain_key(long_name), 0);
+	ck_assert_uint_eq(pc_chain_key(NULL), 0);
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(test_nat_chains)
 {
 	struct compiled c = compiled_new(ZONES "allow 22/tcp\n");
@@ -739,6 +778,7 @@ static Suite *compile_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_shape_and_preamble);
 	tcase_add_test(tc, test_nat_chains);
+	tcase_add_test(tc, test_chain_keys);
 	tcase_add_test(tc, test_port_map_exact_and_range);
 	tcase_add_test(tc, test_set_flags);
 	tcase_add_test(tc, test_reverse_path_strict);
