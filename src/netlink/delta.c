@@ -705,8 +705,27 @@ static bool shape_wanted(const struct pc_strbuf *shapes, size_t n, const char *n
 /* When sets come or go (entries numbered again), the kernel's elements of
  * the counted sets that go or change, of a shape that a set which comes or
  * changes has: their counters carry (see struct elem_carry). */
+/* The shape of rs's set i, if it is counted and comes or gains elements. */
+static int shape_add(const struct delta_ctx *x, size_t i, struct pc_strbuf **shapes, size_t *n,
+		     size_t *cap)
+{
+	const struct pc_nft_object *o = &x->rs->objs[i];
+	struct pc_strbuf *s;
+
+	if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj) ||
+	    !(set_comes(x, o) || shared_gains(x->rs, i)))
+		return 0;
+	s = PC_ARRAY_PUSH(*shapes, *n, *cap);
+	if (!s)
+		return -ENOMEM;
+	*s = (struct pc_strbuf){ 0 };
+	name_shape(object_name(o), s);
+	return s->buf ? 0 : -ENOMEM;
+}
+
 static int carry_load(struct delta_ctx *x)
 {
+	const struct pc_shared_edit *sh = x->rs->shared;
 	struct pc_strbuf *shapes = NULL;
 	size_t n = 0, cap = 0;
 	bool renamed = x->gone.n > 0;
@@ -714,26 +733,11 @@ static int carry_load(struct delta_ctx *x)
 
 	for (size_t i = x->n.lo; !renamed && i < x->n.hi; i++)
 		renamed = x->rs->objs[i].kind == PC_NFT_SET && !counterpart(&x->o, &x->rs->objs[i]);
-	/* The sets that come, and the shared ones that gain (anywhere). */
-	for (size_t k = 0, n_sh = x->rs->shared ? x->rs->shared->add.n_sets : 0;
-	     renamed && r >= 0 && k < x->n.hi - x->n.lo + n_sh; k++) {
-		size_t i = k < x->n.hi - x->n.lo ? x->n.lo + k
-						 : x->rs->shared->add.sets[k - (x->n.hi - x->n.lo)].obj;
-		const struct pc_nft_object *o = &x->rs->objs[i];
-		struct pc_strbuf *s;
-
-		if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj) ||
-		    !(set_comes(x, o) || shared_gains(x->rs, i)))
-			continue;
-		s = PC_ARRAY_PUSH(shapes, n, cap);
-		if (!s) {
-			r = -ENOMEM;
-			break;
-		}
-		*s = (struct pc_strbuf){ 0 };
-		name_shape(object_name(o), s);
-		r = s->buf ? 0 : -ENOMEM;
-	}
+	/* The sets that come, and the shared ones that gain (wherever they are). */
+	for (size_t i = x->n.lo; renamed && r >= 0 && i < x->n.hi; i++)
+		r = shape_add(x, i, &shapes, &n, &cap);
+	for (size_t k = 0; renamed && r >= 0 && sh && k < sh->add.n_sets; k++)
+		r = shape_add(x, sh->add.sets[k].obj, &shapes, &n, &cap);
 	/* What shared maps lose goes with its counters to the sets that come. */
 	for (size_t i = 0; n && r >= 0 && x->rs->shared && i < x->rs->shared->del.n_sets; i++)
 		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared->del.sets[i].elems);
