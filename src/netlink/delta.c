@@ -63,11 +63,12 @@ struct chain_key {
 	const char *name;
 };
 
-/* One side's objects [lo, hi): those outside are the same objects on both
- * sides, in the same order (see trim). */
+/* One side's objects that may differ: those at idx (n_idx of them), or all
+ * when idx is NULL; the others are the same objects on both sides, in the
+ * same order (see islands_find). */
 struct side {
 	const struct pc_ruleset *rs;
-	size_t lo, hi;
+	size_t *idx, n_idx;
 	struct names chains, sets;
 	struct chain_key *keys; /* by key */
 	struct chain_rules *by_chain;
@@ -85,11 +86,23 @@ static const char *object_name(const struct pc_nft_object *o)
 				     : nftnl_chain_get_str(o->obj, NFTNL_CHAIN_NAME);
 }
 
+static size_t side_n(const struct side *s)
+{
+	return s->idx ? s->n_idx : s->rs->n_objs;
+}
+
+/* The index in s->rs of s's k-th object. */
+static size_t side_at(const struct side *s, size_t k)
+{
+	return s->idx ? s->idx[k] : k;
+}
+
 static int names_load(struct names *l, const struct side *s, enum pc_nft_kind kind)
 {
 	const struct pc_ruleset *rs = s->rs;
 
-	for (size_t i = s->lo; i < s->hi; i++) {
+	for (size_t k = 0; k < side_n(s); k++) {
+		size_t i = side_at(s, k);
 		struct named *n;
 
 		if (rs->objs[i].kind != kind)
@@ -236,7 +249,8 @@ static int side_load(struct side *s, const struct names *gone)
 		r = names_load(&s->sets, s, PC_NFT_SET);
 	if (r >= 0)
 		r = chain_keys_load(s);
-	for (size_t i = s->lo; r >= 0 && i < s->hi; i++) {
+	for (size_t k = 0; r >= 0 && k < side_n(s); k++) {
+		size_t i = side_at(s, k);
 		const struct pc_nft_object *o = &rs->objs[i];
 		struct rule_ref *ref;
 
@@ -268,6 +282,7 @@ static void side_free(struct side *s)
 	free(s->keys);
 	free(s->chains.items);
 	free(s->sets.items);
+	free(s->idx);
 }
 
 static struct chain_rules *side_chain(const struct side *s, const char *name)
@@ -284,7 +299,8 @@ static int sets_gone(const struct side *o_side, const struct side *new, struct n
 {
 	const struct pc_ruleset *old = o_side->rs;
 
-	for (size_t i = o_side->lo; i < o_side->hi; i++) {
+	for (size_t k = 0; k < side_n(o_side); k++) {
+		size_t i = side_at(o_side, k);
 		const struct pc_nft_object *o = &old->objs[i];
 		const struct pc_nft_object *c;
 		struct named *n;
@@ -606,6 +622,17 @@ static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t
 	return r;
 }
 
+/* Where a chain changes, on each side (0: rs, 1: old): its rules that
+ * differ lie together, before the rule both sides keep that closes them
+ * (NULL: at the chain's end); on rs, that rule's handle and index. */
+struct gap {
+	uint32_t key;
+	bool open[2], closed[2];
+	const void *closer[2];
+	uint64_t handle;
+	size_t pos;
+};
+
 struct delta_ctx {
 	struct pc_nl *nl;
 	struct batch *b;
@@ -617,13 +644,16 @@ struct delta_ctx {
 	struct rule_counter *ctr; /* read only when a comment changed */
 	size_t n_ctr;
 	bool ctr_read;
+	struct gap *gaps; /* with the sides' idx: where each chain changes */
+	size_t n_gaps, cap_gaps;
 };
 
 static int chains_add(struct delta_ctx *x)
 {
 	int r = 0;
 
-	for (size_t i = x->n.lo; r >= 0 && i < x->n.hi; i++) {
+	for (size_t k = 0; r >= 0 && k < side_n(&x->n); k++) {
+		size_t i = side_at(&x->n, k);
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		const struct pc_nft_object *c;
 
@@ -731,18 +761,21 @@ static int carry_load(struct delta_ctx *x)
 	bool renamed = x->gone.n > 0;
 	int r = 0;
 
-	for (size_t i = x->n.lo; !renamed && i < x->n.hi; i++)
-		renamed = x->rs->objs[i].kind == PC_NFT_SET && !counterpart(&x->o, &x->rs->objs[i]);
+	for (size_t k = 0; !renamed && k < side_n(&x->n); k++) {
+		const struct pc_nft_object *o = &x->rs->objs[side_at(&x->n, k)];
+
+		renamed = o->kind == PC_NFT_SET && !counterpart(&x->o, o);
+	}
 	/* The sets that come, and the shared ones that gain (wherever they are). */
-	for (size_t i = x->n.lo; renamed && r >= 0 && i < x->n.hi; i++)
-		r = shape_add(x, i, &shapes, &n, &cap);
+	for (size_t k = 0; renamed && r >= 0 && k < side_n(&x->n); k++)
+		r = shape_add(x, side_at(&x->n, k), &shapes, &n, &cap);
 	for (size_t k = 0; renamed && r >= 0 && sh && k < sh->add.n_sets; k++)
 		r = shape_add(x, sh->add.sets[k].obj, &shapes, &n, &cap);
 	/* What shared maps lose goes with its counters to the sets that come. */
 	for (size_t i = 0; n && r >= 0 && x->rs->shared && i < x->rs->shared->del.n_sets; i++)
 		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared->del.sets[i].elems);
-	for (size_t i = x->o.lo; n && r >= 0 && i < x->o.hi; i++) {
-		const struct pc_nft_object *o = &x->old->objs[i];
+	for (size_t k = 0; n && r >= 0 && k < side_n(&x->o); k++) {
+		const struct pc_nft_object *o = &x->old->objs[side_at(&x->o, k)];
 		const struct pc_nft_object *c;
 		bool gone;
 
@@ -783,7 +816,8 @@ static int sets_change(struct delta_ctx *x)
 	r = 1;
 
 	/* Sets that stay: their elements. */
-	for (size_t i = x->n.lo; r > 0 && i < x->n.hi; i++) {
+	for (size_t k = 0; r > 0 && k < side_n(&x->n); k++) {
+		size_t i = side_at(&x->n, k);
 		const struct pc_nft_object *o = &x->rs->objs[i];
 		const struct pc_nft_object *c;
 
@@ -808,7 +842,8 @@ static int sets_change(struct delta_ctx *x)
 		x->d->counts.sets_deleted++;
 		r = r < 0 ? r : 1;
 	}
-	for (size_t i = x->n.lo; r > 0 && i < x->n.hi; i++) {
+	for (size_t k = 0; r > 0 && k < side_n(&x->n); k++) {
+		size_t i = side_at(&x->n, k);
 		const struct pc_nft_object *o = &x->rs->objs[i];
 
 		if (o->kind != PC_NFT_SET)
@@ -835,25 +870,29 @@ static int counters_get(struct delta_ctx *x)
 	return r;
 }
 
-/* The first rule of chain name past the side's range (kept, as the same
- * object on both sides): its handle, 0 if there is none; *pos: its object
- * index, at least its place in the chain. */
-static uint64_t past_range_first(const struct delta_ctx *x, const char *name, size_t *pos)
+static struct gap *gap_of(struct delta_ctx *x, uint32_t key, bool add)
 {
-	uint32_t key = pc_chain_key(name);
+	struct gap *g;
 
-	for (size_t i = x->n.hi; i < x->rs->n_objs; i++) {
-		const struct pc_nft_object *o = &x->rs->objs[i];
+	for (size_t i = 0; i < x->n_gaps; i++)
+		if (x->gaps[i].key == key)
+			return &x->gaps[i];
+	if (!add || !(g = PC_ARRAY_PUSH(x->gaps, x->n_gaps, x->cap_gaps)))
+		return NULL;
+	*g = (struct gap){ .key = key };
+	return g;
+}
 
-		if (o->kind != PC_NFT_RULE)
-			continue;
-		if (key && o->chain_key ? o->chain_key == key
-					: streq(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN), name)) {
-			*pos = i;
-			return x->old->objs[i - x->n.hi + x->o.hi].handle;
-		}
-	}
-	return 0;
+/* The rule of rs's chain name that closes its changes: its handle, 0 for
+ * the chain's end; *pos: its index in rs, at least its place in the chain. */
+static uint64_t gap_closer(struct delta_ctx *x, const char *name, size_t *pos)
+{
+	struct gap *g = x->gaps ? gap_of(x, pc_chain_key(name), false) : NULL;
+
+	if (!g || !g->closer[0])
+		return 0;
+	*pos = g->pos;
+	return g->handle;
 }
 
 /* The rules of rs's chain that do not stay, each before the next rule
@@ -874,7 +913,7 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 		free(pos);
 		return -ENOMEM;
 	}
-	next.before = past_range_first(x, nc->name, &next_pos);
+	next.before = gap_closer(x, nc->name, &next_pos);
 	for (size_t i = nc->n; i-- > 0;) {
 		struct rule_ref *n = &nc->items[i];
 
@@ -923,8 +962,8 @@ static int chains_delete(struct delta_ctx *x)
 {
 	int r = 0;
 
-	for (size_t i = x->o.lo; r >= 0 && i < x->o.hi; i++) {
-		const struct pc_nft_object *o = &x->old->objs[i];
+	for (size_t k = 0; r >= 0 && k < side_n(&x->o); k++) {
+		const struct pc_nft_object *o = &x->old->objs[side_at(&x->o, k)];
 
 		if (o->kind != PC_NFT_CHAIN || counterpart(&x->n, o))
 			continue;
@@ -959,28 +998,107 @@ static int delta_emit(struct delta_ctx *x)
 	return r;
 }
 
-/* The objects both sides begin and end with, the same objects in the same
- * order (a change made in place shares what it did not change): set the
- * sides' ranges to what lies between, and carry those objects' handles.
- * Only there can the two differ, so a change costs what it changed, not
- * the 20,000 rules around it. */
-static void trim(struct delta_ctx *x)
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A rule of side s (0: rs, 1: old) that differs, in chain key: its
+ * chain's changes must lie together. */
+static bool gap_open(struct delta_ctx *x, int s, uint32_t key)
+{
+	struct gap *g = key ? gap_of(x, key, true) : NULL;
+
+	if (!g || g->closed[s])
+		return false;
+	g->open[s] = true;
+	return true;
+}
+
+/* A rule both sides keep, rs's i-th and old's j-th: it closes its
+ * chain's changes where they are open. */
+static bool gap_close(struct delta_ctx *x, size_t i, size_t j)
+{
+	const struct pc_nft_object *o = &x->rs->objs[i];
+	struct gap *g = o->chain_key ? gap_of(x, o->chain_key, false) : NULL;
+
+	if (!o->chain_key)
+		return false;
+	for (int s = 0; g && s < 2; s++)
+		if (g->open[s] && !g->closed[s]) {
+			g->closed[s] = true;
+			g->closer[s] = o->obj;
+			if (s == 0) {
+				g->handle = x->old->objs[j].handle;
+				g->pos = i;
+			}
+		}
+	return true;
+}
+
+/*
+ * The objects that differ, when rs was made in place from old (it shares
+ * the objects it did not change, in the same order, and lists the ones it
+ * left out): the sides' idx, the kept objects' handles carried, and where
+ * each chain changes. Only those are compared, so a change costs what it
+ * changed, not the 20,000 rules around it. Left as it is (all compared)
+ * when rs was made otherwise, or a chain changes in two places.
+ */
+static int islands_find(struct delta_ctx *x)
 {
 	const struct pc_nft_object *n = x->rs->objs, *o = x->old->objs;
-	size_t nn = x->rs->n_objs, no = x->old->n_objs, head = 0, tail = 0;
+	size_t nn = x->rs->n_objs, no = x->old->n_objs, i = 0, j = 0, cap_n = 0, cap_o = 0;
+	_cleanup_free_ const void **dropped = NULL;
+	bool ok = x->rs->dropped != NULL;
 
-	while (head < nn && head < no && n[head].obj == o[head].obj && n[head].kind == o[head].kind)
-		head++;
-	while (tail < nn - head && tail < no - head && n[nn - 1 - tail].obj == o[no - 1 - tail].obj &&
-	       n[nn - 1 - tail].kind == o[no - 1 - tail].kind)
-		tail++;
-	for (size_t i = 0; i < head; i++)
-		x->d->handles[i] = o[i].handle;
-	for (size_t i = 0; i < tail; i++)
-		x->d->handles[nn - 1 - i] = o[no - 1 - i].handle;
-	x->n.lo = x->o.lo = head;
-	x->n.hi = nn - tail;
-	x->o.hi = no - tail;
+	/* An idx, empty too, says that only those objects differ. */
+	if (ok && (!(dropped = calloc(x->rs->n_dropped + 1, sizeof(*dropped))) ||
+		   !(x->n.idx = calloc(1, sizeof(*x->n.idx))) ||
+		   !(x->o.idx = calloc(1, sizeof(*x->o.idx)))))
+		return -ENOMEM;
+	cap_n = cap_o = ok;
+	for (size_t k = 0; ok && k < x->rs->n_dropped; k++)
+		dropped[k] = x->rs->dropped[k].obj;
+	if (ok && x->rs->n_dropped > 1)
+		qsort(dropped, x->rs->n_dropped, sizeof(*dropped), ptr_cmp);
+	while (ok && (i < nn || j < no)) {
+		bool moved = false;
+
+		if (i < nn && j < no && n[i].obj == o[j].obj && n[i].kind == o[j].kind) {
+			ok = n[i].kind != PC_NFT_RULE || gap_close(x, i, j);
+			x->d->handles[i++] = o[j++].handle;
+			continue;
+		}
+		for (; ok && i < nn && !n[i].shared; i++, moved = true) {
+			ok = (n[i].kind != PC_NFT_RULE || gap_open(x, 0, n[i].chain_key)) &&
+			     PC_ARRAY_PUSH(x->n.idx, x->n.n_idx, cap_n);
+			if (ok)
+				x->n.idx[x->n.n_idx - 1] = i;
+		}
+		for (; ok && j < no &&
+		       bsearch(&o[j].obj, dropped, x->rs->n_dropped, sizeof(*dropped), ptr_cmp);
+		     j++, moved = true) {
+			ok = (o[j].kind != PC_NFT_RULE || gap_open(x, 1, o[j].chain_key)) &&
+			     PC_ARRAY_PUSH(x->o.idx, x->o.n_idx, cap_o);
+			if (ok)
+				x->o.idx[x->o.n_idx - 1] = j;
+		}
+		ok = ok && moved;
+	}
+	/* A chain's changes on both sides: at the same place. */
+	for (size_t k = 0; ok && k < x->n_gaps; k++)
+		ok = !x->gaps[k].open[0] || !x->gaps[k].open[1] ||
+		     x->gaps[k].closer[0] == x->gaps[k].closer[1];
+	if (!ok) {
+		free(TAKE_PTR(x->n.idx));
+		free(TAKE_PTR(x->o.idx));
+		free(TAKE_PTR(x->gaps));
+		x->n.n_idx = x->o.n_idx = x->n_gaps = x->cap_gaps = 0;
+		memset(x->d->handles, 0, nn * sizeof(*x->d->handles));
+	}
+	return 0;
 }
 
 static void sides_free(struct delta_ctx *x)
@@ -988,14 +1106,17 @@ static void sides_free(struct delta_ctx *x)
 	side_free(&x->o);
 	side_free(&x->n);
 	free(x->gone.items);
-	x->o = (struct side){ .rs = x->old, .hi = x->old->n_objs };
-	x->n = (struct side){ .rs = x->rs, .hi = x->rs->n_objs };
+	free(x->gaps);
+	x->o = (struct side){ .rs = x->old };
+	x->n = (struct side){ .rs = x->rs };
 	x->gone = (struct names){ 0 };
+	x->gaps = NULL;
+	x->n_gaps = x->cap_gaps = 0;
 }
 
-/* Both sides loaded and their rules paired, over the sides' ranges. A set
- * that goes (or comes back otherwise) takes every rule using it along,
- * wherever it is: then the ranges are the whole rulesets. */
+/* Both sides loaded and their rules paired, over what differs. A set that
+ * goes (or comes back otherwise) takes every rule using it along, wherever
+ * it is: then the whole rulesets are compared. */
 static int sides_load(struct delta_ctx *x)
 {
 	int r = side_load(&x->n, NULL);
@@ -1004,7 +1125,7 @@ static int sides_load(struct delta_ctx *x)
 		r = names_load(&x->o.sets, &x->o, PC_NFT_SET);
 	if (r >= 0)
 		r = sets_gone(&x->o, &x->n, &x->gone);
-	if (r >= 0 && x->gone.n && (x->n.lo || x->n.hi < x->rs->n_objs)) {
+	if (r >= 0 && x->gone.n && x->n.idx) {
 		sides_free(x);
 		memset(x->d->handles, 0, x->rs->n_objs * sizeof(*x->d->handles));
 		return sides_load(x);
@@ -1029,21 +1150,23 @@ int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		const struct pc_ruleset *old, struct delta *d)
 {
 	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d,
-			       .o = { .rs = old, .hi = old->n_objs },
-			       .n = { .rs = rs, .hi = rs->n_objs },
+			       .o = { .rs = old },
+			       .n = { .rs = rs },
 			       .carry = { .looks_left = 1u << 20 } };
 	int r;
 
 	d->handles = calloc(rs->n_objs ? rs->n_objs : 1, sizeof(*d->handles));
 	if (!d->handles)
 		return -ENOMEM;
-	trim(&x);
-	r = sides_load(&x);
+	r = islands_find(&x);
+	if (r >= 0)
+		r = sides_load(&x);
 	if (r >= 0)
 		r = delta_emit(&x);
 	side_free(&x.o);
 	side_free(&x.n);
 	free(x.gone.items);
+	free(x.gaps);
 	elem_carry_free(&x.carry);
 	free(x.ctr);
 	return r;

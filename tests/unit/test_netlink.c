@@ -39,6 +39,8 @@ static void ruleset_push(struct pc_ruleset *rs, enum pc_nft_kind kind, void *obj
 	o->kind = kind;
 	o->obj = obj;
 	o->rule = rule;
+	if (kind == PC_NFT_RULE)
+		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 }
 
 static struct nftnl_table *table_make(void)
@@ -830,6 +832,128 @@ START_TEST(test_redefined_set_takes_shared_rule)
 }
 END_TEST
 
+/* A ruleset made in place from the one in force (objects shared, the ones
+ * left out listed): only what differs is compared. A chain that changes in
+ * two places, around a rule both keep, is compared whole, and each new
+ * rule still lands in its place. */
+static struct pc_ruleset *ruleset_in_place(struct pc_ruleset *cur, struct pc_ruleset *made,
+					   const size_t *changed, size_t n_changed)
+{
+	struct pc_ruleset *next = calloc(1, sizeof(*next));
+
+	ck_assert_ptr_nonnull(next);
+	next->dropped = calloc(cur->n_objs, sizeof(*next->dropped));
+	ck_assert_ptr_nonnull(next->dropped);
+	for (size_t i = 0; i < cur->n_objs; i++) {
+		bool ch = false;
+
+		for (size_t k = 0; k < n_changed; k++)
+			ch |= changed[k] == i;
+		if (ch) {
+			next->dropped[next->n_dropped++] = cur->objs[i];
+			ruleset_push(next, made->objs[i].kind, made->objs[i].obj, made->objs[i].rule);
+			made->objs[i].obj = NULL;
+		} else {
+			ruleset_push(next, cur->objs[i].kind, cur->objs[i].obj, cur->objs[i].rule);
+			next->objs[next->n_objs - 1].shared = true;
+		}
+	}
+	return next;
+}
+
+START_TEST(test_in_place_islands)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 },
+					      { 3, "f:3", 13 }, { 4, "f:4", 14 } };
+	static const struct port_rule b[] = { { 5, "f:1", 0 }, { 2, "f:2", 0 },
+					      { 3, "f:3", 0 }, { 6, "f:4", 0 } };
+	const size_t one[] = { PORT_RULE(3) }, two[] = { PORT_RULE(0), PORT_RULE(3) };
+	const size_t *changed[] = { one, two };
+	const size_t n_changed[] = { 1, 2 };
+
+	for (int t = 0; t < 2; t++) {
+		struct pc_nl *nl = nl_open_checked();
+		struct pc_ruleset *cur = ruleset_ports_make(a, 4, false, 0);
+		struct pc_ruleset *made = ruleset_ports_make(b, 4, false, 0);
+		struct pc_ruleset *next;
+		const struct pc_nl_stats *st;
+		uint64_t h1, h2;
+		struct pc_diags d;
+
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+		h1 = cur->objs[PORT_RULE(1)].handle;
+		h2 = cur->objs[PORT_RULE(2)].handle;
+		next = ruleset_in_place(cur, made, changed[t], n_changed[t]);
+		ck_assert_int_eq(pc_nl_apply(nl, next, cur, 0, &d), 0);
+		ck_assert_int_eq(d.n_errors, 0);
+		st = pc_nl_last_stats(nl);
+		ck_assert(st->incremental);
+		ck_assert_uint_eq(st->rules_added, n_changed[t]);
+		ck_assert_uint_eq(st->rules_deleted, n_changed[t]);
+		assert_kernel_holds(nl, next);
+		ck_assert_uint_eq(next->objs[PORT_RULE(1)].handle, h1);
+		ck_assert_uint_eq(next->objs[PORT_RULE(2)].handle, h2);
+		ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(1)), 12);
+		ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(2)), 13);
+		for (size_t i = 0; i < next->n_dropped; i++)
+			nftnl_rule_free(next->dropped[i].obj);
+		free(next->dropped);
+		next->dropped = NULL;
+		for (size_t i = 0; i < made->n_objs; i++)
+			if (!made->objs[i].obj)
+				made->objs[i] = (struct pc_nft_object){ .kind = PC_NFT_RULE,
+									.obj = nftnl_rule_alloc() };
+		free(cur->objs);
+		free(cur);
+		ruleset_destroy(made);
+		ruleset_destroy(next);
+		pc_diags_free(&d);
+		pc_nl_close(nl);
+	}
+}
+END_TEST
+
+/* The same rule moved from a chain's end to its head, made in place: the
+ * old one left out where it was, a new one like it at the head. They are
+ * not kept as one (that would keep it at the end). */
+START_TEST(test_in_place_rule_moved)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 },
+					      { 3, "f:3", 13 }, { 4, "f:4", 14 } };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 4, false, 0);
+	struct pc_ruleset *next = calloc(1, sizeof(*next));
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	next->dropped = calloc(1, sizeof(*next->dropped));
+	next->dropped[next->n_dropped++] = cur->objs[PORT_RULE(3)];
+	for (size_t i = 0; i < PORT_RULE(0); i++) {
+		ruleset_push(next, cur->objs[i].kind, cur->objs[i].obj, cur->objs[i].rule);
+		next->objs[i].shared = true;
+	}
+	ruleset_push(next, PC_NFT_RULE, rule_port_make("input", 4, "f:4", 0), &test_rules[0]);
+	for (size_t i = PORT_RULE(0); i < PORT_RULE(3); i++) {
+		ruleset_push(next, cur->objs[i].kind, cur->objs[i].obj, cur->objs[i].rule);
+		next->objs[next->n_objs - 1].shared = true;
+	}
+	ck_assert_int_eq(pc_nl_apply(nl, next, cur, 0, &d), 0);
+	ck_assert_int_eq(d.n_errors, 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	assert_kernel_holds(nl, next);
+	nftnl_rule_free(next->dropped[0].obj);
+	free(next->dropped);
+	next->dropped = NULL;
+	free(cur->objs);
+	free(cur);
+	ruleset_destroy(next);
+	pc_diags_free(&d);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Nothing changed: no transaction at all (the generation stays), even
  * when an element's timeout (time left) differs. */
 START_TEST(test_unchanged_sends_nothing)
@@ -1513,6 +1637,8 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_rules_together_in_long_chain);
 	tcase_add_test(tc, test_new_chain_and_set_and_back);
 	tcase_add_test(tc, test_redefined_set_takes_shared_rule);
+	tcase_add_test(tc, test_in_place_islands);
+	tcase_add_test(tc, test_in_place_rule_moved);
 	tcase_add_test(tc, test_unchanged_sends_nothing);
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
 	tcase_add_test(tc, test_stale_old_is_not_trusted);
