@@ -1044,7 +1044,8 @@ static bool gap_close(struct delta_ctx *x, size_t i, size_t j)
  * left out): the sides' idx, the kept objects' handles carried, and where
  * each chain changes. Only those are compared, so a change costs what it
  * changed, not the 20,000 rules around it. Left as it is (all compared)
- * when rs was made otherwise, or a chain changes in two places.
+ * when rs was made otherwise, or a chain changes in two places, or its
+ * rules went from one place and came at another (a rule moved).
  */
 static int islands_find(struct delta_ctx *x)
 {
