@@ -528,6 +528,35 @@ static void texts_same(const char *got, const char *want, const char *what, unsi
 	ck_abort_msg("seed %u step %u: %s differs from the full compile", s, step, what);
 }
 
+/* Every object of rs names a rule of the configuration that objects name:
+ * the first of an entry of its zone, a port forward or a masquerade
+ * (pc_plan_rules_shift moves only those, and reads no object when no
+ * entry's first moved). */
+static void objects_name_entries(const struct pc_plan *plan, const struct pc_ruleset *rs,
+				 unsigned s, unsigned step)
+{
+	const struct pc_config *cfg = plan->cfg;
+
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		const struct pc_rule *r = rs->objs[i].rule;
+		bool named = false;
+
+		if (!r)
+			continue;
+		ck_assert_msg((uintptr_t)r >= (uintptr_t)cfg->rules &&
+				      (uintptr_t)r < (uintptr_t)(cfg->rules + cfg->n_rules),
+			      "seed %u step %u: object %zu names no rule", s, step, i);
+		named = r->action == PC_FORWARD || r->action == PC_MASQUERADE;
+		for (size_t z = 0; !named && z < plan->n_zones; z++)
+			for (int dir = 0; !named && dir < PC_N_DIRS; dir++)
+				for (size_t e = 0; !named && e < plan->zones[z].dir[dir].n_entries; e++)
+					named = plan->zones[z].zone == rs->objs[i].zone &&
+						plan->zones[z].dir[dir].entries[e].first == r;
+		ck_assert_msg(named, "seed %u step %u: object %zu names %s:%u, no entry's first",
+			      s, step, i, r->loc.file, r->loc.line);
+	}
+}
+
 /* The kernel, the plan and the ruleset in force after an in-place edit are
  * the full compile's of the text after it. */
 static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *plan,
@@ -547,6 +576,7 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 			     "model on stderr",
 			     s, step);
 	}
+	objects_name_entries(plan, rs, s, step);
 	pc_diags_init(&d);
 	ck_assert_int_eq(pc_ruleset_lower(plan, &mine, &d), 0);
 	pc_diags_free(&d);
