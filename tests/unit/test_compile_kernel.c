@@ -227,10 +227,16 @@ START_TEST(test_kernel_full_shape)
 }
 END_TEST
 
+/* 100,000 ports in one transaction; the last one asked for by its key. A
+ * listing would walk the set's hash table, which the kernel may still be
+ * growing after the load, and a dump resumed by a count of the elements
+ * already sent then misses or repeats some. */
 START_TEST(test_kernel_100k_ports)
 {
 	struct pc_strbuf sb = { 0 };
-	char *l;
+	struct pc_config *cfg;
+	struct pc_ruleset *rs;
+	size_t found = 0;
 
 	netns_enter();
 	ck_assert_int_eq(pc_strbuf_append(&sb, ZONES, strlen(ZONES)), 0);
@@ -238,10 +244,29 @@ START_TEST(test_kernel_100k_ports)
 		ck_assert_int_eq(pc_strbuf_printf(&sb, "allow %u/%s\n", i <= 65535 ? i : i - 65535,
 						  i <= 65535 ? "tcp" : "udp"),
 				 0);
-	l = load_and_list(sb.buf);
-	assert_listing_has(l, "udp . 34465 counter packets 0 bytes 0");
+	cfg = config_from_text(sb.buf);
+	rs = ruleset_from_config(cfg);
+	ck_assert_int_eq(ruleset_load(rs), 0);
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		const char *name;
+		char cmd[256];
+		_cleanup_free_ char *out = NULL;
+
+		if (rs->objs[i].kind != PC_NFT_SET)
+			continue;
+		name = nftnl_set_get_str(rs->objs[i].obj, NFTNL_SET_NAME);
+		if (!strstr(name, "_ports_accept") || nftnl_set_get_u32(rs->objs[i].obj, NFTNL_SET_KEY_LEN) != 8)
+			continue;
+		snprintf(cmd, sizeof(cmd), "nft get element inet portctl %s '{ udp . 34465 }' 2>&1",
+			 name);
+		out = command_output(cmd);
+		assert_listing_has(out, "udp . 34465 counter packets 0 bytes 0");
+		found++;
+	}
+	ck_assert_uint_gt(found, 0);
+	pc_ruleset_free(rs);
+	pc_config_free(cfg);
 	pc_strbuf_free(&sb);
-	free(l);
 }
 END_TEST
 
