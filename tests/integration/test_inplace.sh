@@ -1,7 +1,8 @@
 #!/bin/sh
 # Rule changes made in place (real kernel, real traffic), on configurations
 # of several shapes: the bulk of the rules before the CLI rules file or
-# after it, limit and logged rules among them, a ban in force. Each change
+# after it, limit and logged rules among them, rules of their own (each a
+# kernel rule: new ones are placed among 3,000), a ban in force. Each change
 # -- allow, reject, limit, insert at the file's end, and the deletes -- is
 # one transaction and does what it says to real traffic; and the model it
 # leaves in memory is the full compile's: a reload of the same files then
@@ -46,9 +47,13 @@ bulk() {
 		i=$((i + 1))
 	done
 }
+# 1,500 rules no run merges: 3,000 kernel rules with the pub_ chain's.
+own() {
+	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
+}
 
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:22
-for shape in early late mixed; do
+for shape in early late mixed own; do
 	pc_log "shape: $shape"
 	rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
 	case $shape in
@@ -56,6 +61,7 @@ for shape in early late mixed; do
 	late) bulk >"$PC_TMP/etc/rules.d/95-late.rules" ;;
 	mixed) { bulk; echo "limit 30001/tcp"; echo "allow 30002/tcp log"; echo "deny from 10.1.2.3"; } \
 		>"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
+	own) own >"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
 	esac
 	pcd_start
 	pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
@@ -111,6 +117,16 @@ for shape in early late mixed; do
 	one insert "$(pcd_rule_field 'allow 2006/tcp' number)" limit 2003/tcp
 	pc_expect open pc_probe peer tcp 10.99.7.1 2003
 	same_as_files "$shape, a limit in the middle"
+	# The kernel holds the rules in the files' order, the limit's where
+	# they fall among the others: a restart finds nothing to change in the
+	# table (its flags alone), and the changes go on from there.
+	pcd_stop
+	pc_monitor_start host "$PC_TMP/monitor"
+	pcd_start
+	pc_monitor_stop
+	grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+		pc_fail "$shape: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+	pc_log "ok: $shape: a restart finds the kernel as the files say"
 	one delete limit 2003/tcp
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
 	same_as_files "$shape, a limit from the middle"
