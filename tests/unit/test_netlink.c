@@ -176,26 +176,41 @@ static struct pc_ruleset *ruleset_make(const uint16_t *ports, size_t n, bool inv
 	return rs;
 }
 
+static void object_destroy(const struct pc_nft_object *o)
+{
+	if (!o->obj)
+		return;
+	switch (o->kind) {
+	case PC_NFT_TABLE:
+		nftnl_table_free(o->obj);
+		break;
+	case PC_NFT_CHAIN:
+		nftnl_chain_free(o->obj);
+		break;
+	case PC_NFT_SET:
+		nftnl_set_free(o->obj);
+		break;
+	case PC_NFT_RULE:
+		nftnl_rule_free(o->obj);
+		break;
+	}
+}
+
+/* rs, its objects and those it left out (NULL ones: taken elsewhere). */
 static void ruleset_destroy(struct pc_ruleset *rs)
 {
-	for (size_t i = 0; i < rs->n_objs; i++) {
-		void *o = rs->objs[i].obj;
+	for (size_t i = 0; i < rs->n_objs; i++)
+		object_destroy(&rs->objs[i]);
+	for (size_t i = 0; i < rs->n_dropped; i++)
+		object_destroy(&rs->dropped[i]);
+	free(rs->objs);
+	free(rs->dropped);
+	free(rs);
+}
 
-		switch (rs->objs[i].kind) {
-		case PC_NFT_TABLE:
-			nftnl_table_free(o);
-			break;
-		case PC_NFT_CHAIN:
-			nftnl_chain_free(o);
-			break;
-		case PC_NFT_SET:
-			nftnl_set_free(o);
-			break;
-		case PC_NFT_RULE:
-			nftnl_rule_free(o);
-			break;
-		}
-	}
+/* rs without its objects: they went to a ruleset made from it. */
+static void ruleset_shell_free(struct pc_ruleset *rs)
+{
 	free(rs->objs);
 	free(rs);
 }
@@ -787,55 +802,8 @@ START_TEST(test_new_chain_and_set_and_back)
 }
 END_TEST
 
-/* A change made in place shares what it did not change; when a set comes
- * back with another definition, the rule using it goes and comes with it
- * even though that rule is one object on both sides (the difference looks
- * past the objects both begin and end with). */
-START_TEST(test_redefined_set_takes_shared_rule)
-{
-	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
-	struct pc_nl *nl = nl_open_checked();
-	struct pc_ruleset *cur = ruleset_ports_make(a, 2, true, 0);
-	struct pc_ruleset *next = calloc(1, sizeof(*next));
-	const struct pc_nl_stats *st;
-	struct nftnl_set *old_set;
-	struct pc_diags d;
-	uint64_t h_port;
-
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
-	h_port = cur->objs[7].handle;
-	/* Objects 0-2 (table, chains) and 4-8 (the rules) shared. */
-	ck_assert_int_eq(cur->objs[3].kind, PC_NFT_SET);
-	for (size_t i = 0; i < cur->n_objs; i++)
-		ruleset_push(next, cur->objs[i].kind,
-			     i == 3 ? set_blocked_make(NFT_SET_TIMEOUT, 0) : cur->objs[i].obj,
-			     cur->objs[i].rule);
-	ck_assert_int_eq(pc_nl_apply(nl, next, cur, 0, &d), 0);
-	ck_assert_int_eq(d.n_errors, 0);
-	st = pc_nl_last_stats(nl);
-	ck_assert(st->incremental);
-	ck_assert_uint_eq(st->sets_deleted, 1);
-	ck_assert_uint_eq(st->sets_added, 1);
-	ck_assert_uint_eq(st->rules_deleted, 1);
-	ck_assert_uint_eq(st->rules_added, 1);
-	assert_kernel_holds(nl, next);
-	ck_assert_uint_eq(next->objs[7].handle, h_port);
-	ck_assert_uint_eq(rule_packets(nl, next, 7), 11);
-	old_set = cur->objs[3].obj;
-	free(cur->objs);
-	free(cur);
-	nftnl_set_free(old_set);
-	ruleset_destroy(next);
-	pc_diags_free(&d);
-	pc_nl_close(nl);
-}
-END_TEST
-
-/* A ruleset made in place from the one in force (objects shared, the ones
- * left out listed): only what differs is compared. A chain that changes in
- * two places, around a rule both keep, is compared whole, and each new
- * rule still lands in its place. */
+/* cur made again in place (pc_ruleset_chain_remake's way): cur's objects
+ * shared, but at the indices changed made's, cur's there left out. */
 static struct pc_ruleset *ruleset_in_place(struct pc_ruleset *cur, struct pc_ruleset *made,
 					   const size_t *changed, size_t n_changed)
 {
@@ -861,6 +829,51 @@ static struct pc_ruleset *ruleset_in_place(struct pc_ruleset *cur, struct pc_rul
 	return next;
 }
 
+/* A change made in place shares what it did not change; when a set comes
+ * back with another definition, the rule using it goes and comes with it
+ * even though that rule is one object on both sides (the difference looks
+ * past the objects both begin and end with). */
+START_TEST(test_redefined_set_takes_shared_rule)
+{
+	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 } };
+	static const size_t set[] = { 3 };
+	struct pc_nl *nl = nl_open_checked();
+	struct pc_ruleset *cur = ruleset_ports_make(a, 2, true, 0);
+	struct pc_ruleset *made = ruleset_ports_make(a, 2, true, NFT_SET_TIMEOUT);
+	struct pc_ruleset *next;
+	const struct pc_nl_stats *st;
+	struct pc_diags d;
+	uint64_t h_port;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	h_port = cur->objs[7].handle;
+	/* Objects 0-2 (table, chains) and 4-8 (the rules) shared. */
+	ck_assert_int_eq(cur->objs[3].kind, PC_NFT_SET);
+	next = ruleset_in_place(cur, made, set, 1);
+	ck_assert_int_eq(pc_nl_apply(nl, next, cur, 0, &d), 0);
+	ck_assert_int_eq(d.n_errors, 0);
+	st = pc_nl_last_stats(nl);
+	ck_assert(st->incremental);
+	ck_assert_uint_eq(st->sets_deleted, 1);
+	ck_assert_uint_eq(st->sets_added, 1);
+	ck_assert_uint_eq(st->rules_deleted, 1);
+	ck_assert_uint_eq(st->rules_added, 1);
+	assert_kernel_holds(nl, next);
+	ck_assert_uint_eq(next->objs[7].handle, h_port);
+	ck_assert_uint_eq(rule_packets(nl, next, 7), 11);
+	ruleset_shell_free(cur);
+	ruleset_destroy(made);
+	ruleset_destroy(next);
+	pc_diags_free(&d);
+	pc_nl_close(nl);
+}
+END_TEST
+
+/* A ruleset made in place from the one in force (objects shared, the ones
+ * left out listed): only what differs is compared. A chain that changes in
+ * two places, around a rule both keep, is compared whole, and each new
+ * rule still lands in its place. */
 START_TEST(test_in_place_islands)
 {
 	static const struct port_rule a[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 },
@@ -896,16 +909,7 @@ START_TEST(test_in_place_islands)
 		ck_assert_uint_eq(next->objs[PORT_RULE(2)].handle, h2);
 		ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(1)), 12);
 		ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(2)), 13);
-		for (size_t i = 0; i < next->n_dropped; i++)
-			nftnl_rule_free(next->dropped[i].obj);
-		free(next->dropped);
-		next->dropped = NULL;
-		for (size_t i = 0; i < made->n_objs; i++)
-			if (!made->objs[i].obj)
-				made->objs[i] = (struct pc_nft_object){ .kind = PC_NFT_RULE,
-									.obj = nftnl_rule_alloc() };
-		free(cur->objs);
-		free(cur);
+		ruleset_shell_free(cur);
 		ruleset_destroy(made);
 		ruleset_destroy(next);
 		pc_diags_free(&d);
@@ -943,11 +947,7 @@ START_TEST(test_in_place_rule_moved)
 	ck_assert_int_eq(d.n_errors, 0);
 	ck_assert(pc_nl_last_stats(nl)->incremental);
 	assert_kernel_holds(nl, next);
-	nftnl_rule_free(next->dropped[0].obj);
-	free(next->dropped);
-	next->dropped = NULL;
-	free(cur->objs);
-	free(cur);
+	ruleset_shell_free(cur);
 	ruleset_destroy(next);
 	pc_diags_free(&d);
 	pc_nl_close(nl);
