@@ -998,6 +998,26 @@ static int delta_emit(struct delta_ctx *x)
 	return r;
 }
 
+static void sides_free(struct delta_ctx *x)
+{
+	side_free(&x->o);
+	side_free(&x->n);
+	free(x->gone.items);
+	free(x->gaps);
+	x->o = (struct side){ .rs = x->old };
+	x->n = (struct side){ .rs = x->rs };
+	x->gone = (struct names){ 0 };
+	x->gaps = NULL;
+	x->n_gaps = x->cap_gaps = 0;
+}
+
+/* Back to comparing every object: nothing loaded, no handle carried. */
+static void compare_whole(struct delta_ctx *x)
+{
+	sides_free(x);
+	memset(x->d->handles, 0, x->rs->n_objs * sizeof(*x->d->handles));
+}
+
 static int ptr_cmp(const void *a, const void *b)
 {
 	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
@@ -1022,10 +1042,11 @@ static bool gap_open(struct delta_ctx *x, int s, uint32_t key)
 static bool gap_close(struct delta_ctx *x, size_t i, size_t j)
 {
 	const struct pc_nft_object *o = &x->rs->objs[i];
-	struct gap *g = o->chain_key ? gap_of(x, o->chain_key, false) : NULL;
+	struct gap *g;
 
 	if (!o->chain_key)
 		return false;
+	g = gap_of(x, o->chain_key, false);
 	for (int s = 0; g && s < 2; s++)
 		if (g->open[s] && !g->closed[s]) {
 			g->closed[s] = true;
@@ -1092,27 +1113,9 @@ static int islands_find(struct delta_ctx *x)
 	for (size_t k = 0; ok && k < x->n_gaps; k++)
 		ok = !x->gaps[k].open[0] || !x->gaps[k].open[1] ||
 		     x->gaps[k].closer[0] == x->gaps[k].closer[1];
-	if (!ok) {
-		free(TAKE_PTR(x->n.idx));
-		free(TAKE_PTR(x->o.idx));
-		free(TAKE_PTR(x->gaps));
-		x->n.n_idx = x->o.n_idx = x->n_gaps = x->cap_gaps = 0;
-		memset(x->d->handles, 0, nn * sizeof(*x->d->handles));
-	}
+	if (!ok)
+		compare_whole(x);
 	return 0;
-}
-
-static void sides_free(struct delta_ctx *x)
-{
-	side_free(&x->o);
-	side_free(&x->n);
-	free(x->gone.items);
-	free(x->gaps);
-	x->o = (struct side){ .rs = x->old };
-	x->n = (struct side){ .rs = x->rs };
-	x->gone = (struct names){ 0 };
-	x->gaps = NULL;
-	x->n_gaps = x->cap_gaps = 0;
 }
 
 /* Both sides loaded and their rules paired, over what differs. A set that
@@ -1127,8 +1130,7 @@ static int sides_load(struct delta_ctx *x)
 	if (r >= 0)
 		r = sets_gone(&x->o, &x->n, &x->gone);
 	if (r >= 0 && x->gone.n && x->n.idx) {
-		sides_free(x);
-		memset(x->d->handles, 0, x->rs->n_objs * sizeof(*x->d->handles));
+		compare_whole(x);
 		return sides_load(x);
 	}
 	if (r >= 0) {
@@ -1164,10 +1166,7 @@ int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		r = sides_load(&x);
 	if (r >= 0)
 		r = delta_emit(&x);
-	side_free(&x.o);
-	side_free(&x.n);
-	free(x.gone.items);
-	free(x.gaps);
+	sides_free(&x);
 	elem_carry_free(&x.carry);
 	free(x.ctr);
 	return r;
