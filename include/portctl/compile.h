@@ -143,11 +143,11 @@ int pc_ruleset_bans_sync(struct pc_ruleset *rs);
 /* One ban's change, made in place by pc_plan_ban_edit. */
 struct pc_ban_delta {
 	uint8_t family;
-	size_t set;              /* which ban set: 2 * (zone + 1) + (IPv6), zone -1: every zone */
+	size_t set;              /* which scope and family: 2 * (zone + 1) + (IPv6), zone -1: every zone */
 	struct pc_prefix region; /* the widest ban that holds it: the spans that may change */
 	uint64_t now_ms;         /* the new elements' timeouts count from it */
 	struct pc_plan_spans del, add; /* spans of that set taken out, put in */
-	int open; /* the set's opening element: +1 to add (it was empty), -1 to delete */
+	int open; /* the nets set's opening element: +1 to add (it had no span), -1 to delete */
 	struct pc_ban_entry removed;   /* an unban's entry, which del may name */
 };
 /*

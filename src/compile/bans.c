@@ -1,7 +1,8 @@
-/* Bans: per scope (every zone, or one zone) and family, one interval set
- * of banned prefixes whose elements carry the ban's remaining time as a
- * kernel timeout. Built the same way by a full compile and by
- * pc_ruleset_bans_update, so that the two agree element for element. */
+/* Bans: per scope (every zone, or one zone) and family, a hash set of the
+ * banned single addresses and an interval set of the wider spans, whose
+ * elements carry the ban's remaining time as a kernel timeout. Built the
+ * same way by a full compile and by pc_ruleset_bans_update, so that the
+ * two agree element for element. */
 #include "config.h"
 
 #include <endian.h>
@@ -111,17 +112,32 @@ const struct pc_ban_entry *bans_find(const struct pc_plan_bans *b, uint8_t famil
 	return sp ? sp->ban : NULL;
 }
 
-void ban_set_name(char *buf, size_t size, uint8_t family, const char *zone)
+void ban_set_name(char *buf, size_t size, uint8_t family, bool nets, const char *zone)
 {
-	snprintf(buf, size, "ban%c%s%s", family == AF_INET ? '4' : '6', zone ? "_" : "",
-		 zone ? zone : "");
+	snprintf(buf, size, "ban%c%s%s%s", family == AF_INET ? '4' : '6', nets ? "net" : "",
+		 zone ? "_" : "", zone ? zone : "");
 }
 
-struct nftnl_set *ban_set_new(const char *name, uint32_t id, uint8_t family)
+struct nftnl_set *ban_set_new(const char *name, uint32_t id, uint8_t family, bool nets)
 {
-	return set_new(name, id, NFT_SET_INTERVAL | NFT_SET_TIMEOUT,
+	return set_new(name, id, (nets ? NFT_SET_INTERVAL : 0) | NFT_SET_TIMEOUT,
 		       family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR,
 		       family == AF_INET ? 4 : 16);
+}
+
+/* A span of one address: it goes to the hash set. */
+static bool span_single(const struct pc_plan_span *sp, uint8_t width)
+{
+	return !memcmp(sp->lo, sp->hi, width);
+}
+
+/* An element to delete, or an opening one: its key and whether it ends an
+ * interval. */
+static int elem_key_add(struct nftnl_set *s, const uint8_t *key, uint8_t width, uint32_t flags)
+{
+	struct elem_spec e = { .key = key, .len = width, .verdict = -1, .flags = flags };
+
+	return set_add_elem(s, &e);
 }
 
 int ban_comment(const struct pc_ban_entry *b, char *buf, size_t size)
@@ -140,9 +156,10 @@ int ban_comment(const struct pc_ban_entry *b, char *buf, size_t size)
 	return 0;
 }
 
-/* One span: its start element, with the deciding ban's comment and the
- * time it has left as a timeout, then the end element one past it (an end
- * element takes no timeout; the kernel drops it with its start). */
+/* One span: its (start) element, with the deciding ban's comment and the
+ * time it has left as a timeout; for a wider span, then the end element
+ * one past it (an end element takes no timeout; the kernel drops it with
+ * its start). */
 static int ban_span_add(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
 			uint64_t now_ms, size_t *n_elems)
 {
@@ -159,6 +176,8 @@ static int ban_span_add(struct nftnl_set *s, const struct pc_plan_span *sp, uint
 	if (r < 0)
 		return r;
 	(*n_elems)++;
+	if (span_single(sp, width))
+		return 0;
 	memcpy(end, sp->hi, 16);
 	if (!key_inc(end, width))
 		return 0;
@@ -168,13 +187,35 @@ static int ban_span_add(struct nftnl_set *s, const struct pc_plan_span *sp, uint
 	return set_add_elem(s, &e);
 }
 
-int ban_set_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, uint64_t now_ms,
-		 size_t *n_elems)
+/* nft opens an rbtree set with an end element at key 0, unless its first
+ * span starts there. */
+static int nets_open(struct nftnl_set *nets, const struct pc_plan_span *first, uint8_t width,
+		     size_t *n_elems)
 {
-	int r = set_add_spans_open(s, spans, n_elems);
+	static const uint8_t zero[16];
 
-	for (size_t i = 0; r >= 0 && i < spans->n; i++)
-		r = ban_span_add(s, &spans->items[i], spans->width, now_ms, n_elems);
+	if (!first || !memcmp(first->lo, zero, width))
+		return 0;
+	(*n_elems)++;
+	return elem_key_add(nets, zero, width, NFT_SET_ELEM_INTERVAL_END);
+}
+
+int ban_sets_fill(struct nftnl_set *hosts, struct nftnl_set *nets,
+		  const struct pc_plan_spans *spans, uint64_t now_ms, size_t *n_elems)
+{
+	const struct pc_plan_span *first_net = NULL;
+	int r;
+
+	for (size_t i = 0; !first_net && i < spans->n; i++)
+		if (!span_single(&spans->items[i], spans->width))
+			first_net = &spans->items[i];
+	r = nets_open(nets, first_net, spans->width, n_elems);
+	for (size_t i = 0; r >= 0 && i < spans->n; i++) {
+		const struct pc_plan_span *sp = &spans->items[i];
+
+		r = ban_span_add(span_single(sp, spans->width) ? hosts : nets, sp, spans->width,
+				 now_ms, n_elems);
+	}
 	return r;
 }
 
@@ -191,7 +232,7 @@ static size_t set_elem_count(struct nftnl_set *s)
 }
 
 /* The ban sets come first among the sets (see lower_all): every zone's
- * v4 and v6, then each zone's, in the configuration's zone order. */
+ * BAN_SETS, then each zone's, in the configuration's zone order. */
 static ssize_t ban_set_obj(const struct pc_ruleset *rs, size_t k, const char *name)
 {
 	size_t i = 1 + rs->n_chains + k;
@@ -202,35 +243,46 @@ static ssize_t ban_set_obj(const struct pc_ruleset *rs, size_t k, const char *na
 	return (ssize_t)i;
 }
 
+/* rs's ban set k (ban_set_obj's), empty, named and numbered as in rs. */
+static int ban_set_again(const struct pc_ruleset *rs, size_t k, uint8_t family, bool nets,
+			 const char *zone, size_t *obj, struct nftnl_set **out)
+{
+	char name[128];
+	ssize_t i;
+
+	ban_set_name(name, sizeof(name), family, nets, zone);
+	i = ban_set_obj(rs, k, name);
+	if (i < 0)
+		return -EINVAL; /* not a ruleset compiled from this configuration */
+	*obj = (size_t)i;
+	*out = ban_set_new(name, nftnl_set_get_u32(rs->objs[i].obj, NFTNL_SET_ID), family, nets);
+	return *out ? 0 : -ENOMEM;
+}
+
 int pc_ruleset_bans_update(struct pc_ruleset *rs, const struct pc_config *cfg)
 {
-	size_t n_sets = 2 * (cfg->n_zones + 1), n_elems = 0, n_old = 0, next;
+	size_t n_sets = BAN_SETS * (cfg->n_zones + 1), n_elems = 0, n_old = 0, next;
 	_cleanup_free_ struct nftnl_set **news = calloc(n_sets, sizeof(*news));
 	_cleanup_free_ size_t *objs = calloc(n_sets, sizeof(*objs));
 	uint64_t now_ms = bans_clock_ms();
 	int r = news && objs ? 0 : -ENOMEM;
 
 	/* Every new set is made before any is swapped in: on failure rs keeps
-	 * what it had. */
-	for (size_t k = 0; r >= 0 && k < n_sets; k++) {
+	 * what it had. k: a scope and family, its hosts set 2k, its nets 2k + 1. */
+	for (size_t k = 0; r >= 0 && k < n_sets / 2; k++) {
 		ssize_t zone = (ssize_t)(k / 2) - 1;
+		const char *zname = zone < 0 ? NULL : cfg->zones[zone].name;
 		uint8_t family = k % 2 == 0 ? AF_INET : AF_INET6;
 		struct pc_plan_spans spans = { 0 };
-		char name[128];
-		ssize_t obj;
 
-		ban_set_name(name, sizeof(name), family, zone < 0 ? NULL : cfg->zones[zone].name);
-		obj = ban_set_obj(rs, k, name);
-		if (obj < 0) {
-			r = -EINVAL; /* not a ruleset compiled from this configuration */
-			break;
-		}
-		objs[k] = (size_t)obj;
-		news[k] = ban_set_new(name, nftnl_set_get_u32(rs->objs[obj].obj, NFTNL_SET_ID),
-				      family);
-		r = news[k] ? ban_spans_build(cfg, now_ms, zone, family, &spans) : -ENOMEM;
+		r = ban_set_again(rs, 2 * k, family, false, zname, &objs[2 * k], &news[2 * k]);
 		if (r >= 0)
-			r = ban_set_fill(news[k], &spans, now_ms, &n_elems);
+			r = ban_set_again(rs, 2 * k + 1, family, true, zname, &objs[2 * k + 1],
+					  &news[2 * k + 1]);
+		if (r >= 0)
+			r = ban_spans_build(cfg, now_ms, zone, family, &spans);
+		if (r >= 0)
+			r = ban_sets_fill(news[2 * k], news[2 * k + 1], &spans, now_ms, &n_elems);
 		spans_free(&spans);
 	}
 	/* And no more ban sets than cfg has zones for. */
@@ -388,6 +440,19 @@ static size_t spans_first_ending_at(const struct pc_plan_spans *spans, const uin
 	return lo;
 }
 
+/* Whether spans has a wide one outside [first, last); the first found ends
+ * the search. */
+static bool nets_outside(const struct pc_plan_spans *spans, size_t first, size_t last)
+{
+	for (size_t k = 0; k < spans->n; k++) {
+		if (k == first)
+			k = last;
+		if (k < spans->n && !span_single(&spans->items[k], spans->width))
+			return true;
+	}
+	return false;
+}
+
 int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct pc_prefix *addr,
 		     const char *zone, uint64_t expires, bool unban, struct pc_ban_delta *out)
 {
@@ -399,7 +464,7 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	const struct pc_ban_entry *changed = NULL;
 	const struct pc_prefix *region = addr;
 	uint8_t lo[16], hi[16];
-	size_t first, last, n_old, n_before, own_first, own_end, i = 0, j = 0;
+	size_t first, last, n_old, nets_old = 0, nets_fresh = 0, own_first, own_end, i = 0, j = 0;
 	int r = 0;
 
 	*out = (struct pc_ban_delta){ .family = addr->family };
@@ -426,11 +491,10 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	/* A copy: the entry may move below. */
 	out->region = *region;
 	key_from_prefix(&out->region, lo, hi);
-	/* Where the set's opening element (set_add_spans_open) could come or
+	/* Where the nets set's opening element (nets_open) could come or
 	 * go with a span at key 0: left to the full difference. */
 	if (!lo[0] && !memcmp(lo, lo + 1, 15))
 		return -EAGAIN;
-	n_before = spans->n;
 
 	/* cfg's bans as a full compile would hold them, the plan's spans following. */
 	if (unban) {
@@ -469,6 +533,13 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	for (last = first; last < spans->n && key_cmp(spans->items[last].lo, hi) <= 0; last++)
 		;
 	n_old = last - first;
+	for (size_t k = first; k < last; k++)
+		nets_old += !span_single(&spans->items[k], spans->width);
+	for (size_t k = 0; k < fresh.n; k++)
+		nets_fresh += !span_single(&fresh.items[k], fresh.width);
+	/* The nets set opens with its first wide span, and closes with its last. */
+	if (!nets_old != !nets_fresh && !nets_outside(spans, first, last))
+		out->open = nets_fresh ? 1 : -1;
 	out->del.width = out->add.width = spans->width ? spans->width : fresh.width;
 	/* Both sorted by key: paired in one walk. */
 	while (r >= 0 && (i < n_old || j < fresh.n)) {
@@ -518,7 +589,6 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 	if (fresh.n)
 		memcpy(&spans->items[first], fresh.items, fresh.n * sizeof(*fresh.items));
 	spans->n = spans->n - n_old + fresh.n;
-	out->open = n_before == 0 && spans->n > 0 ? 1 : n_before > 0 && spans->n == 0 ? -1 : 0;
 	spans_free(&fresh);
 	return 1;
 }
@@ -529,27 +599,32 @@ void pc_ban_delta_free(struct pc_ban_delta *dl)
 	spans_free(&dl->add);
 }
 
-/* An element to delete: its key and whether it ends an interval. */
-static int elem_key_add(struct nftnl_set *s, const uint8_t *key, uint8_t width, uint32_t flags)
+/* One of the scope's two ban sets in an append, made at its first element. */
+struct delta_set {
+	size_t obj;
+	uint32_t id;
+	char name[128];
+	struct nftnl_set *elems;
+};
+
+static int delta_set_get(struct pc_rule_append *app, struct delta_set *ds, uint8_t family,
+			 bool nets, struct nftnl_set **out)
 {
-	struct elem_spec e = { .key = key, .len = width, .verdict = -1, .flags = flags };
+	struct pc_append_set *as;
 
-	return set_add_elem(s, &e);
-}
-
-static int append_set_new(struct pc_rule_append *app, size_t obj, const char *name, uint32_t id,
-			  uint8_t family, struct nftnl_set **out)
-{
-	struct pc_append_set *as = PC_ARRAY_PUSH(app->sets, app->n_sets, app->cap_sets);
-
-	if (!as)
-		return -ENOMEM;
-	*as = (struct pc_append_set){ .obj = obj, .elems = ban_set_new(name, id, family) };
-	if (!as->elems) {
-		app->n_sets--;
-		return -ENOMEM;
+	if (!ds->elems) {
+		as = PC_ARRAY_PUSH(app->sets, app->n_sets, app->cap_sets);
+		if (!as)
+			return -ENOMEM;
+		*as = (struct pc_append_set){ .obj = ds->obj,
+					      .elems = ban_set_new(ds->name, ds->id, family, nets) };
+		if (!as->elems) {
+			app->n_sets--;
+			return -ENOMEM;
+		}
+		ds->elems = as->elems;
 	}
-	*out = as->elems;
+	*out = ds->elems;
 	return 0;
 }
 
@@ -559,42 +634,57 @@ int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
 {
 	static const uint8_t zero[16];
 	ssize_t zone = (ssize_t)(dl->set / 2) - 1;
-	struct nftnl_set *ds = NULL, *as = NULL;
+	struct delta_set dels[2] = { 0 }, adds[2] = { 0 };
 	uint8_t width = dl->family == AF_INET ? 4 : 16;
+	struct nftnl_set *s;
 	size_t n_elems = 0;
-	char name[128];
-	ssize_t obj;
-	uint32_t id;
 	int r = 0;
 
 	if (zone >= (ssize_t)cfg->n_zones)
 		return -EINVAL;
-	ban_set_name(name, sizeof(name), dl->family, zone < 0 ? NULL : cfg->zones[zone].name);
-	obj = ban_set_obj(rs, dl->set, name);
-	if (obj < 0)
-		return -EINVAL;
-	id = nftnl_set_get_u32(rs->objs[obj].obj, NFTNL_SET_ID);
-	for (size_t i = 0; r >= 0 && i < dl->del.n; i++) {
+	for (int nets = 0; nets < 2; nets++) {
+		ssize_t obj;
+
+		ban_set_name(dels[nets].name, sizeof(dels[nets].name), dl->family, nets,
+			     zone < 0 ? NULL : cfg->zones[zone].name);
+		obj = ban_set_obj(rs, 2 * dl->set + (size_t)nets, dels[nets].name);
+		if (obj < 0)
+			return -EINVAL;
+		dels[nets].obj = (size_t)obj;
+		dels[nets].id = nftnl_set_get_u32(rs->objs[obj].obj, NFTNL_SET_ID);
+		adds[nets] = dels[nets];
+	}
+	/* The kernel refuses to delete an element that timed out. */
+	for (size_t i = 0; i < dl->del.n; i++) {
 		const struct pc_plan_span *sp = &dl->del.items[i];
 
-		/* The kernel refuses to delete an element that timed out. */
 		if (sp->ban->expires && sp->ban->expires * 1000u <= dl->now_ms + 2000u)
 			return -EAGAIN;
-		if (!ds)
-			r = append_set_new(del, (size_t)obj, name, id, dl->family, &ds);
-		if (r >= 0 && i == 0 && dl->open < 0)
-			r = elem_key_add(ds, zero, width, NFT_SET_ELEM_INTERVAL_END);
-		/* Whole, as the kernel holds them, so that they can be put back. */
-		if (r >= 0)
-			r = ban_span_add(ds, sp, width, dl->now_ms, &n_elems);
 	}
-	for (size_t i = 0; r >= 0 && i < dl->add.n; i++) {
-		if (!as)
-			r = append_set_new(add, (size_t)obj, name, id, dl->family, &as);
-		if (r >= 0 && i == 0 && dl->open > 0)
-			r = elem_key_add(as, zero, width, NFT_SET_ELEM_INTERVAL_END);
+	if (dl->open < 0)
+		r = delta_set_get(del, &dels[1], dl->family, true, &s);
+	if (r >= 0 && dl->open < 0)
+		r = elem_key_add(s, zero, width, NFT_SET_ELEM_INTERVAL_END);
+	/* Whole, as the kernel holds them, so that they can be put back. */
+	for (size_t i = 0; r >= 0 && i < dl->del.n; i++) {
+		const struct pc_plan_span *sp = &dl->del.items[i];
+		bool nets = !span_single(sp, width);
+
+		r = delta_set_get(del, &dels[nets], dl->family, nets, &s);
 		if (r >= 0)
-			r = ban_span_add(as, &dl->add.items[i], width, dl->now_ms, &n_elems);
+			r = ban_span_add(s, sp, width, dl->now_ms, &n_elems);
+	}
+	if (r >= 0 && dl->open > 0)
+		r = delta_set_get(add, &adds[1], dl->family, true, &s);
+	if (r >= 0 && dl->open > 0)
+		r = elem_key_add(s, zero, width, NFT_SET_ELEM_INTERVAL_END);
+	for (size_t i = 0; r >= 0 && i < dl->add.n; i++) {
+		const struct pc_plan_span *sp = &dl->add.items[i];
+		bool nets = !span_single(sp, width);
+
+		r = delta_set_get(add, &adds[nets], dl->family, nets, &s);
+		if (r >= 0)
+			r = ban_span_add(s, sp, width, dl->now_ms, &n_elems);
 	}
 	if (r >= 0)
 		rs->bans_from = cfg;

@@ -131,13 +131,21 @@ void bans_free(struct pc_plan_bans *b);
 /* The ban that drops addr (of family) in b, or NULL. */
 const struct pc_ban_entry *bans_find(const struct pc_plan_bans *b, uint8_t family,
 				     const uint8_t *addr);
-/* "ban4", "ban6" for every zone, "ban4_ZONE" for one (zone non-NULL). */
-void ban_set_name(char *buf, size_t size, uint8_t family, const char *zone);
-/* An empty ban set: interval, timeout. NULL when out of memory. */
-struct nftnl_set *ban_set_new(const char *name, uint32_t id, uint8_t family);
-/* The spans as elements, timed from now_ms; counts them in *n_elems. */
-int ban_set_fill(struct nftnl_set *s, const struct pc_plan_spans *spans, uint64_t now_ms,
-		 size_t *n_elems);
+/* Per scope, the ban sets in the order they come among the sets: single
+ * addresses (a hash set: a ban or unban is one O(1) insert for the
+ * kernel), then wider spans (an interval set, which the kernel rebuilds
+ * whole at each commit that changes it), IPv4 then IPv6. Index
+ * 2 * (IPv6) + (nets). */
+#define BAN_SETS 4
+/* "ban4", "ban6" for every zone, "ban4_ZONE" for one (zone non-NULL);
+ * "ban4net", "ban4net_ZONE" for the wider spans. */
+void ban_set_name(char *buf, size_t size, uint8_t family, bool nets, const char *zone);
+/* An empty ban set: timeout, and interval for nets. NULL when out of memory. */
+struct nftnl_set *ban_set_new(const char *name, uint32_t id, uint8_t family, bool nets);
+/* The spans of one single address into hosts, the others into nets, as
+ * elements timed from now_ms; counts them in *n_elems. */
+int ban_sets_fill(struct nftnl_set *hosts, struct nftnl_set *nets,
+		  const struct pc_plan_spans *spans, uint64_t now_ms, size_t *n_elems);
 /* "portctl ban ADDR[/LEN][ until UTC]": elements' comments, explain's words. */
 int ban_comment(const struct pc_ban_entry *b, char *buf, size_t size);
 

@@ -52,9 +52,9 @@ struct lower {
 		bool pub;
 	} targets[2];
 	size_t n_targets;
-	/* Ban sets by family: every zone's, and each zone's (plan->zones). */
-	struct nftnl_set *bans[2];
-	struct nftnl_set *(*zone_bans)[2];
+	/* Ban sets (BAN_SETS): every zone's, and each zone's (plan->zones). */
+	struct nftnl_set *bans[BAN_SETS];
+	struct nftnl_set *(*zone_bans)[BAN_SETS];
 	/* The kernel sets of the named sets, per family, made at first use;
 	 * indexed like cfg->sets. */
 	struct nftnl_set *(*named)[2];
@@ -352,31 +352,35 @@ static int ban_sets_lower(struct lower *l)
 		struct nftnl_set **out = z == 0 ? l->bans : l->zone_bans[z - 1];
 
 		l->zone = z == 0 ? NULL : l->plan->zones[z - 1].zone;
-		for (int f = 0; ret >= 0 && f < 2; f++) {
-			ban_set_name(name, sizeof(name), fams[f], l->zone ? l->zone->name : NULL);
-			out[f] = ban_set_new(name, ++l->next_set_id, fams[f]);
-			if (!out[f])
+		for (int k = 0; k < BAN_SETS; k++) {
+			bool nets = k % 2;
+
+			ban_set_name(name, sizeof(name), fams[k / 2], nets,
+				     l->zone ? l->zone->name : NULL);
+			out[k] = ban_set_new(name, ++l->next_set_id, fams[k / 2], nets);
+			if (!out[k])
 				return -ENOMEM;
-			if (objlist_push(l, &l->sets, PC_NFT_SET, out[f]) < 0) {
-				nftnl_set_free(out[f]);
+			if (objlist_push(l, &l->sets, PC_NFT_SET, out[k]) < 0) {
+				nftnl_set_free(out[k]);
 				return -ENOMEM;
 			}
-			ret = ban_set_fill(out[f], f == 0 ? &b->addr4 : &b->addr6, l->plan->now_ms,
-					   &l->n_elems);
 		}
+		for (int f = 0; ret >= 0 && f < 2; f++)
+			ret = ban_sets_fill(out[2 * f], out[2 * f + 1], f == 0 ? &b->addr4 : &b->addr6,
+					    l->plan->now_ms, &l->n_elems);
 	}
 	l->zone = NULL;
 	return ret;
 }
 
-/* ip saddr @SET counter drop, for both families (dst: daddr). */
+/* ip saddr @SET counter drop, for each ban set (dst: daddr). */
 static int ban_rules_lower(struct lower *l, bool dst, const char *chain,
-			   struct nftnl_set *const sets[2])
+			   struct nftnl_set *const sets[BAN_SETS])
 {
 	int ret = 0;
 
-	for (int f = 0; ret >= 0 && f < 2; f++) {
-		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+	for (int k = 0; ret >= 0 && k < BAN_SETS; k++) {
+		uint8_t family = k / 2 == 0 ? AF_INET : AF_INET6;
 		struct nftnl_rule *r = lower_rule_new(l, chain);
 
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
@@ -384,7 +388,7 @@ static int ban_rules_lower(struct lower *l, bool dst, const char *chain,
 			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 					       addr_offset(family, dst), addr_len(family), NFT_REG_1);
 		if (ret >= 0)
-			ret = rule_add_lookup(r, NFT_REG_1, sets[f], -1);
+			ret = rule_add_lookup(r, NFT_REG_1, sets[k], -1);
 		if (ret >= 0)
 			ret = rule_add_counter(r);
 		if (ret >= 0)
@@ -1586,13 +1590,14 @@ struct nat_lower {
 	uint32_t *zone_id;            /* masquerade's zone number, 0: none */
 };
 
-/* ip saddr @SET accept, both families: no NAT for a banned client. */
-static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *const sets[2])
+/* ip saddr @SET accept, each ban set: no NAT for a banned client. */
+static int nat_ban_rules(struct lower *l, const char *chain,
+			 struct nftnl_set *const sets[BAN_SETS])
 {
 	int ret = 0;
 
-	for (int f = 0; ret >= 0 && f < 2; f++) {
-		uint8_t family = f == 0 ? AF_INET : AF_INET6;
+	for (int k = 0; ret >= 0 && k < BAN_SETS; k++) {
+		uint8_t family = k / 2 == 0 ? AF_INET : AF_INET6;
 		struct nftnl_rule *r = lower_rule_new(l, chain);
 
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
@@ -1600,7 +1605,7 @@ static int nat_ban_rules(struct lower *l, const char *chain, struct nftnl_set *c
 			ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_offset(family, false),
 					       addr_len(family), NFT_REG_1);
 		if (ret >= 0)
-			ret = rule_add_lookup(r, NFT_REG_1, sets[f], -1);
+			ret = rule_add_lookup(r, NFT_REG_1, sets[k], -1);
 		if (ret >= 0)
 			ret = rule_add_verdict(r, PC_VERDICT_ACCEPT);
 	}

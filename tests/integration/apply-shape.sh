@@ -38,7 +38,7 @@ pc_expect True pc_nft_json host \
 # chain also holds the bans, the preamble jump, the answer to ping and the
 # policy).
 pc_expect True pc_nft_json host \
-	'len([o for o in r if "rule" in o and o["rule"]["chain"] == "in_public"]) < 15'
+	'len([o for o in r if "rule" in o and o["rule"]["chain"] == "in_public"]) < 17'
 pc_expect True pc_nft_json host \
 	'any("set" in o and o["set"]["type"] == ["inet_proto", "inet_service"] for o in r)'
 pc_expect True pc_nft_json host \

@@ -229,17 +229,19 @@ START_TEST(test_shape_without_bans)
 	struct pc_ruleset *rs = ruleset_from_config(cfg);
 	char *input = chain_text(rs, "input"), *in_office = chain_text(rs, "in_office");
 	char *output = chain_text(rs, "output"), *pre = chain_text(rs, "preamble_in");
-	const char *names[] = { "ban4", "ban6", "ban4_public", "ban6_public", "ban4_office",
-				"ban6_office" };
+	const char *names[] = { "ban4",	       "ban4net",	 "ban6",	"ban6net",
+				"ban4_public", "ban4net_public", "ban6_public", "ban6net_public",
+				"ban4_office", "ban4net_office", "ban6_office", "ban6net_office" };
 
-	/* The sets exist, empty, so the first ban is an element change. */
+	/* The sets exist, empty, so the first ban is an element change;
+	 * single addresses in a hash set, wider spans in an interval set. */
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		const struct nftnl_set *s = set_named(rs, names[i]);
 		char *e = elems_text(s);
 
 		ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-				  NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
-		ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), i % 2 ? 16 : 4);
+				  (i % 2 ? NFT_SET_INTERVAL : 0) | NFT_SET_TIMEOUT);
+		ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), i % 4 > 1 ? 16 : 4);
 		ck_assert_str_eq(e, "");
 		free(e);
 	}
@@ -252,20 +254,34 @@ START_TEST(test_shape_without_bans)
 			 "  [ lookup reg 1 set ban4 ]\n  [ counter pkts 0 bytes 0 ]\n"
 			 "  [ immediate reg 0 drop ]\n\n"
 			 "inet portctl input\n  [ meta load nfproto => reg 1 ]\n"
+			 "  [ cmp eq reg 1 0x00000002 ]\n"
+			 "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+			 "  [ lookup reg 1 set ban4net ]\n  [ counter pkts 0 bytes 0 ]\n"
+			 "  [ immediate reg 0 drop ]\n\n"
+			 "inet portctl input\n  [ meta load nfproto => reg 1 ]\n"
 			 "  [ cmp eq reg 1 0x0000000a ]\n"
 			 "  [ payload load 16b @ network header + 8 => reg 1 ]\n"
 			 "  [ lookup reg 1 set ban6 ]\n  [ counter pkts 0 bytes 0 ]\n"
+			 "  [ immediate reg 0 drop ]\n\n"
+			 "inet portctl input\n  [ meta load nfproto => reg 1 ]\n"
+			 "  [ cmp eq reg 1 0x0000000a ]\n"
+			 "  [ payload load 16b @ network header + 8 => reg 1 ]\n"
+			 "  [ lookup reg 1 set ban6net ]\n  [ counter pkts 0 bytes 0 ]\n"
 			 "  [ immediate reg 0 drop ]\n\n");
 	/* Then (after the reverse-path check) the dispatch. */
-	ck_assert_ptr_nonnull(strstr(strstr(input, "set ban6 ]"), "[ lookup reg 1 set zone_src4_in dreg 0 ]"));
+	ck_assert_ptr_nonnull(strstr(strstr(input, "set ban6net ]"), "[ lookup reg 1 set zone_src4_in dreg 0 ]"));
 	/* No conntrack before the bans: established connections are checked
 	 * in the zone chains, after their bans. */
 	ck_assert_ptr_null(strstr(input, "bitwise"));
 	/* output: the destination. */
 	assert_in(output, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
 			  "  [ lookup reg 1 set ban4 ]");
+	assert_in(output, "[ payload load 4b @ network header + 16 => reg 1 ]\n"
+			  "  [ lookup reg 1 set ban4net ]");
 	assert_in(output, "[ payload load 16b @ network header + 24 => reg 1 ]\n"
 			  "  [ lookup reg 1 set ban6 ]");
+	assert_in(output, "[ payload load 16b @ network header + 24 => reg 1 ]\n"
+			  "  [ lookup reg 1 set ban6net ]");
 	/* A zone chain: its bans, the built-in part, then its rules. */
 	assert_in(in_office, "inet portctl in_office\n  [ meta load nfproto => reg 1 ]\n"
 			     "  [ cmp eq reg 1 0x00000002 ]\n"
@@ -273,9 +289,19 @@ START_TEST(test_shape_without_bans)
 			     "  [ lookup reg 1 set ban4_office ]\n  [ counter pkts 0 bytes 0 ]\n"
 			     "  [ immediate reg 0 drop ]\n\n"
 			     "inet portctl in_office\n  [ meta load nfproto => reg 1 ]\n"
+			     "  [ cmp eq reg 1 0x00000002 ]\n"
+			     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+			     "  [ lookup reg 1 set ban4net_office ]\n  [ counter pkts 0 bytes 0 ]\n"
+			     "  [ immediate reg 0 drop ]\n\n"
+			     "inet portctl in_office\n  [ meta load nfproto => reg 1 ]\n"
 			     "  [ cmp eq reg 1 0x0000000a ]\n"
 			     "  [ payload load 16b @ network header + 8 => reg 1 ]\n"
 			     "  [ lookup reg 1 set ban6_office ]\n  [ counter pkts 0 bytes 0 ]\n"
+			     "  [ immediate reg 0 drop ]\n\n"
+			     "inet portctl in_office\n  [ meta load nfproto => reg 1 ]\n"
+			     "  [ cmp eq reg 1 0x0000000a ]\n"
+			     "  [ payload load 16b @ network header + 8 => reg 1 ]\n"
+			     "  [ lookup reg 1 set ban6net_office ]\n  [ counter pkts 0 bytes 0 ]\n"
 			     "  [ immediate reg 0 drop ]\n\n"
 			     "inet portctl in_office\n  [ immediate reg 0 jump -> preamble_in ]\n\n"
 			     "inet portctl in_office\n  [ meta load l4proto => reg 1 ]\n"
@@ -308,7 +334,7 @@ START_TEST(test_ban_elements)
 	struct pc_config *cfg = config_from_text(ZONES);
 	uint64_t soon = now_s() + 100, later = now_s() + 3600;
 	struct pc_ruleset *rs;
-	char *e4, *e6, *eo, *ep, want[1024];
+	char *e4, *n4, *e6, *eo, *ep, want[1024];
 
 	ban(cfg, "10.0.0.0/24", NULL, soon);
 	ban(cfg, "10.0.0.5", NULL, 0);
@@ -317,8 +343,9 @@ START_TEST(test_ban_elements)
 	ban(cfg, "198.51.100.1", NULL, now_s() - 1); /* expired: left out */
 	rs = ruleset_from_config(cfg);
 	e4 = elems_text(set_named(rs, "ban4"));
+	n4 = elems_text(set_named(rs, "ban4net"));
 	e6 = elems_text(set_named(rs, "ban6"));
-	eo = elems_text(set_named(rs, "ban6_office"));
+	eo = elems_text(set_named(rs, "ban6net_office"));
 	ep = elems_text(set_named(rs, "ban4_public"));
 	/* The /24 ends sooner than the host inside it, which cuts it in
 	 * three, so that its lapse in the kernel leaves the host banned. */
@@ -326,16 +353,20 @@ START_TEST(test_ban_elements)
 		 "00000000 end\n"
 		 "0a000000 start timeout \"portctl ban 10.0.0.0/24 %s\"\n"
 		 "0a000005 end\n"
-		 "0a000005 start \"portctl ban 10.0.0.5\"\n"
-		 "0a000006 end\n"
 		 "0a000006 start timeout \"portctl ban 10.0.0.0/24 %s\"\n"
-		 "0a000100 end\n"
-		 "cb007107 start \"portctl ban 203.0.113.7\"\n"
-		 "cb007108 end\n",
+		 "0a000100 end\n",
 		 until_text(soon), until_text(soon));
-	ck_assert_str_eq(e4, want);
+	ck_assert_str_eq(n4, want);
+	/* Single addresses: one element each, in the hash set. */
+	ck_assert_str_eq(e4, "0a000005 start \"portctl ban 10.0.0.5\"\n"
+			     "cb007107 start \"portctl ban 203.0.113.7\"\n");
 	ck_assert_str_eq(e6, "");
 	ck_assert_str_eq(ep, "");
+	free(eo);
+	eo = elems_text(set_named(rs, "ban6_office"));
+	ck_assert_str_eq(eo, "");
+	free(eo);
+	eo = elems_text(set_named(rs, "ban6net_office"));
 	snprintf(want, sizeof(want),
 		 "00000000000000000000000000000000 end\n"
 		 "20010db80bad00000000000000000000 start timeout \"portctl ban 2001:db8:bad::/48 %s\"\n"
@@ -343,12 +374,13 @@ START_TEST(test_ban_elements)
 		 until_text(later));
 	ck_assert_str_eq(eo, want);
 	/* The time left, in ms, counted from the compile. */
-	ck_assert_uint_le(elem_timeout(set_named(rs, "ban4"), "0a000000"), 100000);
-	ck_assert_uint_gt(elem_timeout(set_named(rs, "ban4"), "0a000000"), 95000);
-	ck_assert_uint_eq(elem_timeout(set_named(rs, "ban4"), "0a000006"),
-			  elem_timeout(set_named(rs, "ban4"), "0a000000"));
+	ck_assert_uint_le(elem_timeout(set_named(rs, "ban4net"), "0a000000"), 100000);
+	ck_assert_uint_gt(elem_timeout(set_named(rs, "ban4net"), "0a000000"), 95000);
+	ck_assert_uint_eq(elem_timeout(set_named(rs, "ban4net"), "0a000006"),
+			  elem_timeout(set_named(rs, "ban4net"), "0a000000"));
 	ck_assert_uint_gt(rs->bans_clock_ms, 0);
 	free(e4);
+	free(n4);
 	free(e6);
 	free(eo);
 	free(ep);

@@ -13,9 +13,9 @@
 #include "compile_helper.h"
 
 #define ZONES "zone public interface eth0 default\n"
-/* Every zone chain opens with its v4 and v6 ban lookups and the jump to
- * the built-in part. */
-#define ZONE_HEAD 3
+/* Every zone chain opens with its ban lookups (v4 and v6, single addresses
+ * and wider) and the jump to the built-in part. */
+#define ZONE_HEAD 5
 /* A zone whose inbound policy is drop answers ping (ICMP and ICMPv6 echo
  * requests) after its rules. */
 #define ZONE_PING 2
@@ -407,7 +407,7 @@ START_TEST(test_nat_chains)
 	assert_has(&c, "nat dnat ip6 addr_min reg 1 addr_max reg 1 flags 0x1 ]");
 	/* Its bans, the masquerade's zone mark, tcp and udp of the forward,
 	 * and the accept that keeps the default zone's forwards out. */
-	ck_assert_uint_eq(chain_rule_count(c.rs, "nat_private"), 2 + 1 + 2 + 1);
+	ck_assert_uint_eq(chain_rule_count(c.rs, "nat_private"), 4 + 1 + 2 + 1);
 	/* private masquerades: its zone number goes into the connection mark. */
 	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0xff00ffff ) ^ 0x00010000 ]");
 	assert_has(&c, "[ bitwise reg 1 = ( reg 1 & 0x00ff0000 ) ^ 0x00000000 ]\n"
