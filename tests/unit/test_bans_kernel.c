@@ -19,13 +19,18 @@
 	"zone office interface eth1\n"                                                             \
 	"allow 22/tcp\n"
 
-static void ban(struct pc_config *cfg, const char *addr, const char *zone, uint64_t expires)
+static void ban_len(struct pc_config *cfg, const char *addr, uint8_t len, const char *zone,
+		    uint64_t expires)
 {
-	struct pc_prefix p = { .family = strchr(addr, ':') ? AF_INET6 : AF_INET };
+	struct pc_prefix p = { .family = strchr(addr, ':') ? AF_INET6 : AF_INET, .len = len };
 
 	ck_assert_int_eq(inet_pton(p.family, addr, p.addr), 1);
-	p.len = p.family == AF_INET ? 32 : 128;
 	ck_assert_int_eq(pc_config_ban_add(cfg, &p, zone, expires), 0);
+}
+
+static void ban(struct pc_config *cfg, const char *addr, const char *zone, uint64_t expires)
+{
+	ban_len(cfg, addr, strchr(addr, ':') ? 128 : 32, zone, expires);
 }
 
 static void apply_ok(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old)
@@ -144,6 +149,46 @@ START_TEST(test_lapsed_ban)
 }
 END_TEST
 
+/* Single addresses go to the hash set, wider spans to the interval set,
+ * and one kind's change leaves the other's set alone: a fail2ban ban among
+ * many blocked networks is one insert for the kernel, not a rebuild. */
+START_TEST(test_hosts_and_nets_apart)
+{
+	struct pc_config *cfg = config_from_text(ZONES);
+	struct pc_ruleset *a, *b;
+	struct pc_nl *nl = NULL;
+
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	ban_len(cfg, "198.51.100.0", 24, NULL, (uint64_t)time(NULL) + 600);
+	/* Lasts longer than the /24 around it: a span of its own. */
+	ban(cfg, "198.51.100.9", NULL, 0);
+	ban_len(cfg, "2001:db8:bad::", 48, "office", 0);
+	a = ruleset_from_config(cfg);
+	apply_ok(nl, a, NULL);
+	ck_assert(set_lists("ban4", "198.51.100.9 comment"));
+	ck_assert(set_lists("ban4net", "198.51.100.0-198.51.100.8 timeout"));
+	ck_assert(set_lists("ban4net", "198.51.100.10-198.51.100.255 timeout"));
+	ck_assert(!set_lists("ban4net", "198.51.100.9 "));
+	ck_assert(set_lists("ban6net_office", "2001:db8:bad::/48"));
+	ck_assert(!set_lists("ban6_office", "2001:db8:bad"));
+	ck_assert_uint_eq(mismatches(nl, a), 0);
+
+	/* Another host: one element into the hash set, nothing else sent. */
+	ban(cfg, "203.0.113.7", NULL, 0);
+	b = ruleset_from_config(cfg);
+	apply_ok(nl, b, a);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 1);
+	ck_assert(set_lists("ban4", "203.0.113.7"));
+	ck_assert(!set_lists("ban4net", "203.0.113.7"));
+	ck_assert_uint_eq(mismatches(nl, b), 0);
+	pc_ruleset_free(a);
+	pc_ruleset_free(b);
+	pc_nl_close(nl);
+	pc_config_free(cfg);
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -169,6 +214,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, netns_enter, NULL);
 	tcase_add_test(tc, test_ban_unban_are_element_changes);
 	tcase_add_test(tc, test_lapsed_ban);
+	tcase_add_test(tc, test_hosts_and_nets_apart);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
