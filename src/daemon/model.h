@@ -258,7 +258,7 @@ size_t cli_end(const struct pc_config *cfg, const char *path90);
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
 /* The signature a rule and every rule the same by meaning share (action,
- * direction, lowest and highest port): false for a typed rule with
+ * direction, lowest and highest port, a key of its addresses): false for a typed rule with
  * services, which are ports only once looked up (rule_same.c). */
 bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out);
 /* The CLI rules file's rule a delete by text or number takes (change_delete's

@@ -196,10 +196,31 @@ static struct pc_rate rate_of(const struct pc_rule *r)
 	return r->rate;
 }
 
+/* 16 bits that prefixes_same lists share: the least hash of its prefixes
+ * (order and repeats do not count), 0 for any address. */
+static uint16_t prefixes_key(const struct pc_prefix *p, size_t n)
+{
+	uint64_t least = UINT64_MAX;
+
+	if (any_in(p, n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+		h = (h ^ p[i].family) * 1099511628211ull;
+		h = (h ^ p[i].len) * 1099511628211ull;
+		for (size_t b = 0; b < sizeof(p[i].addr); b++)
+			h = (h ^ p[i].addr[b]) * 1099511628211ull;
+		least = h < least ? h : least;
+	}
+	return (uint16_t)(least ^ least >> 16 ^ least >> 32 ^ least >> 48);
+}
+
 bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out)
 {
 	size_t n = typed ? r->n_written_ports : r->n_ports;
 	uint32_t lo = n ? UINT16_MAX : 0, hi = 0;
+	uint16_t addrs;
 
 	if (typed && r->n_services)
 		return false;
@@ -207,8 +228,11 @@ bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out)
 		lo = r->ports[i].lo < lo ? r->ports[i].lo : lo;
 		hi = r->ports[i].hi > hi ? r->ports[i].hi : hi;
 	}
+	/* Rules of addresses alone (a block list) differ by them. */
+	addrs = prefixes_key(r->from, r->n_from) ^
+		(uint16_t)(prefixes_key(r->to, r->n_to) * 31u);
 	*out = (uint64_t)r->action | (uint64_t)r->dir << 8 | (uint64_t)lo << 16 |
-	       (uint64_t)hi << 32;
+	       (uint64_t)hi << 32 | (uint64_t)addrs << 48;
 	return true;
 }
 

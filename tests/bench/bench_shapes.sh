@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
 # allow, deny, reject, limit, delete, insert, a delete in the middle of
-# 90-portctl.rules, ban, unban -- on an empty
+# 90-portctl.rules, ban, unban, a deny from an address, an allow of a port
+# from an address (a rule of its own) -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
 # with the ratio to empty; nft's own add/delete of a rule and of a map
 # element beside them. Then the round trip of "portctl allow 443/tcp" on
@@ -9,7 +10,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i start reload change (default: all); ready: start to
 #   ready alone
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,7 +18,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h start reload change}
+SHAPES=${*:-a b c d e g h i start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -25,7 +26,7 @@ SHAPES=${*:-a b c d e g h start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit delete insert middle ban unban"
+OPS="allow deny reject limit delete insert middle ban unban from pfrom"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -57,6 +58,9 @@ shape_files() {
 	g) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/90-portctl.rules" ;;
 	# Rules of their own (a source each): no run merges them.
 	h) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
+		>"$RD/10-bulk.rules" ;;
+	# A block list written as rules: addresses alone.
+	i) seq "$n" | awk '{ printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
@@ -108,6 +112,8 @@ op_once() {
 		timed delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp" ;;
 	ban) timed ban "203.0.113.$2"; pctl unban "203.0.113.$2" ;;
 	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
+	from) timed deny from "203.0.113.$2"; pctl delete deny from "203.0.113.$2" ;;
+	pfrom) timed allow "$p/tcp" from "192.0.2.$2"; pctl delete allow "$p/tcp" from "192.0.2.$2" ;;
 	esac
 }
 
@@ -172,6 +178,7 @@ shape_label() {
 	e) echo "(e) 10k + 1,000 bans + limit/log rules" ;;
 	g) echo "(g) 10k in 90-portctl.rules (the CLI's)" ;;
 	h) echo "(h) 10k allow N/tcp from NET (own rules)" ;;
+	i) echo "(i) 10k deny from ADDR (a block list)" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;

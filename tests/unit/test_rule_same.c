@@ -40,7 +40,8 @@ static void setup(void)
 		 "limit 2222/tcp\n"
 		 "deny from 198.51.100.0/24 log\n"
 		 "allow 6000-6009/udp\n"
-		 "allow 2200/tcp log level info prefix ssh\n",
+		 "allow 2200/tcp log level info prefix ssh\n"
+		 "allow out 443/tcp to 203.0.113.0/24,2001:db8::/32\n",
 		 PC_ORIGIN_ADMIN);
 	add_text("defaults.rules", "allow ssh comment \"default\"\n", PC_ORIGIN_DEFAULTS);
 	pc_diags_init(&d);
@@ -94,6 +95,13 @@ START_TEST(test_order_and_lists)
 	ck_assert_str_eq(present("allow 53 from 192.0.2.1,10.0.0.0/8 zone dmz,internal"), r53);
 	ck_assert_str_eq(present("allow 53/tcp,53/udp from 10.0.0.0/8,192.0.2.1 zone dmz,internal"),
 			 r53);
+	/* Repeats do not count; nor does the order of destinations. */
+	ck_assert_str_eq(present("allow 53 zone internal,dmz from 192.0.2.1,10.0.0.0/8,192.0.2.1"),
+			 r53);
+	ck_assert_str_eq(present("allow out 443/tcp to 2001:db8::/32,203.0.113.0/24"),
+			 "allow out 443/tcp to 203.0.113.0/24,2001:db8::/32");
+	ck_assert_str_eq(present("allow out 443/tcp to 2001:db8::/32"), "");
+	ck_assert_str_eq(present("allow out 443/tcp from 203.0.113.0/24,2001:db8::/32"), "");
 	/* A list with one item less or more is another rule. */
 	ck_assert_str_eq(present("allow 53 zone internal from 10.0.0.0/8,192.0.2.1"), "");
 	ck_assert_str_eq(present("allow 53 zone internal,dmz from 10.0.0.0/8"), "");
