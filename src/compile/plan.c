@@ -753,11 +753,54 @@ static int cut_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 
 /* Whether port runs a and b, joined when r between them goes, keep a's
  * name (entries_join): 1, 0, or -errno. */
+/*
+ * The anchor of runs a and b joined (r between them gone), as
+ * run_anchor_set makes it, reading b's rules and a's last block alone
+ * when a is the bigger run and its longest block names it: a's blocks
+ * before its last stay as they are, and the longest of them is a's anchor
+ * or shorter. Otherwise every rule of both is read.
+ */
+static int join_anchor(const struct pc_plan *plan, size_t z, int dir,
+		       const struct pc_plan_entry *a, const struct pc_plan_entry *b,
+		       const struct pc_rule *r, struct pc_plan_entry *joined)
+{
+	const struct pc_rule *best = a->anchor, *best_last = a->anchor_last, *p, *q;
+	size_t best_n = a->anchor_n, tail_n = 1, n;
+
+	if (a->anchor_n <= BLOCK_NAMES_RUN || a->n_rules < b->n_rules)
+		return run_anchor_walk(plan, z, dir, a->first, b->last, r, joined);
+	/* a's last block; merged with b's first if of the same file. */
+	p = a->last;
+	if (a->anchor_last == a->last)
+		p = a->anchor, tail_n = a->anchor_n;
+	else
+		while ((q = chain_prev(plan, z, dir, p, a->first)) && same_file(q, a->last))
+			p = q, tail_n++;
+	/* Then b's blocks in chain order: the last of equals wins. */
+	for (q = b->first; q; ) {
+		const struct pc_rule *start = q, *end = q;
+
+		n = 1;
+		while ((q = chain_next(plan, z, dir, end, b->last)) && same_file(q, start))
+			end = q, n++;
+		if (start == b->first && same_file(start, a->last))
+			start = p, n += tail_n;
+		if (n >= best_n)
+			best = start, best_last = end, best_n = n;
+	}
+	joined->anchor = best;
+	joined->anchor_last = best_last;
+	joined->anchor_n = best_n;
+	joined->n_rules = a->n_rules + b->n_rules;
+	joined->name_hash = text_hash(file_base(best->loc.file));
+	return 0;
+}
+
 static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 			    const struct pc_plan_entry *a, const struct pc_plan_entry *b,
 			    const struct pc_rule *r, struct pc_plan_entry *joined)
 {
-	int ret = run_anchor_walk(plan, z, dir, a->first, b->last, r, joined);
+	int ret = join_anchor(plan, z, dir, a, b, r, joined);
 
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
 }
@@ -844,7 +887,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 }
 
 /* Segments of b not covered by a's (both sorted, disjoint), as pieces:
- * appended to out. */
+ * appended to out, sorted. */
 static int ports_uncovered(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
 			   struct pc_plan_entry *out)
 {
@@ -896,6 +939,7 @@ static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entr
 			const struct pc_plan_entry *named, struct pc_plan_chain *into)
 {
 	struct pc_plan_entry *e = chain_push(into, PC_ENTRY_PORTS, a->first, b->last);
+	struct pc_plan_entry rest = { 0 };
 	int ret;
 
 	if (!e)
@@ -904,15 +948,21 @@ static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entr
 				     .anchor = named->anchor, .anchor_last = named->anchor_last,
 				     .anchor_n = named->anchor_n, .n_rules = named->n_rules,
 				     .name_hash = named->name_hash };
-	e->ports = malloc((a->n_ports ? a->n_ports : 1) * sizeof(*e->ports));
-	if (!e->ports)
+	ret = ports_uncovered(a, b, &rest);
+	e->n_ports = e->cap_ports = a->n_ports + rest.n_ports;
+	e->ports = ret < 0 ? NULL : malloc((e->n_ports ? e->n_ports : 1) * sizeof(*e->ports));
+	if (!e->ports) {
+		free(rest.ports);
 		return -ENOMEM;
-	memcpy(e->ports, a->ports, a->n_ports * sizeof(*e->ports));
-	e->n_ports = e->cap_ports = a->n_ports;
-	ret = ports_uncovered(a, b, e);
-	if (ret >= 0 && e->n_ports > a->n_ports)
-		qsort(e->ports, e->n_ports, sizeof(*e->ports), port_order);
-	return ret;
+	}
+	/* Both sorted and disjoint: merged in one pass. */
+	for (size_t i = 0, j = 0, k = 0; k < e->n_ports; k++)
+		e->ports[k] = j == rest.n_ports || (i < a->n_ports &&
+						    port_order(&a->ports[i], &rest.ports[j]) < 0)
+				      ? a->ports[i++]
+				      : rest.ports[j++];
+	free(rest.ports);
+	return 0;
 }
 
 int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,

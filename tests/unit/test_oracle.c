@@ -557,6 +557,42 @@ static void objects_name_entries(const struct pc_plan *plan, const struct pc_rul
 	}
 }
 
+/* The plan's entries, edited in place, are those pc_plan_build makes of
+ * its configuration: rules, and what names each run (its anchor block),
+ * which decides later renames. */
+static void entries_as_built(const struct pc_plan *plan, unsigned s, unsigned step)
+{
+	struct pc_plan *built = NULL;
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_plan_build(plan->cfg, &built, &d), 0);
+	pc_diags_free(&d);
+	for (size_t z = 0; z < plan->n_zones; z++)
+		for (int dir = 0; dir < PC_N_DIRS; dir++) {
+			const struct pc_plan_chain *a = &plan->zones[z].dir[dir];
+			const struct pc_plan_chain *b = &built->zones[z].dir[dir];
+
+			ck_assert_uint_eq(a->n_entries, b->n_entries);
+			for (size_t e = 0; e < a->n_entries; e++) {
+				const struct pc_plan_entry *x = &a->entries[e], *y = &b->entries[e];
+
+				ck_assert_msg(x->kind == y->kind && x->first == y->first &&
+						      x->last == y->last && x->anchor == y->anchor &&
+						      x->anchor_last == y->anchor_last &&
+						      x->anchor_n == y->anchor_n &&
+						      x->n_rules == y->n_rules &&
+						      x->name_hash == y->name_hash &&
+						      x->name_nth == y->name_nth,
+					      "seed %u step %u: entry %zu of zone %zu dir %d: anchor %zu "
+					      "of %zu rules, built %zu of %zu",
+					      s, step, e, z, dir, x->anchor_n, x->n_rules, y->anchor_n,
+					      y->n_rules);
+			}
+		}
+	pc_plan_free(built);
+}
+
 /* The kernel, the plan and the ruleset in force after an in-place edit are
  * the full compile's of the text after it. */
 static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *plan,
@@ -577,6 +613,7 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 			     s, step);
 	}
 	objects_name_entries(plan, rs, s, step);
+	entries_as_built(plan, s, step);
 	pc_diags_init(&d);
 	ck_assert_int_eq(pc_ruleset_lower(plan, &mine, &d), 0);
 	pc_diags_free(&d);
@@ -821,6 +858,108 @@ START_TEST(test_rule_edits_are_full_compile)
 }
 END_TEST
 
+/* One directed layout for test_big_run_joins: blocks of port rules
+ * "FILE:COUNT" around the address rule r, in chain order. */
+struct join_layout {
+	unsigned before[3][2], after[3][2]; /* {file, count}, count 0 ends */
+	unsigned r_file;
+};
+
+/* A rule between two port runs of which the first is big (its longest
+ * block names it) taken out, the runs joined in place, then put back, the
+ * run cut in place: the plan, the ruleset and the kernel are the full
+ * compile's each time (the names of the runs' sets among them). The
+ * layouts: the first run's last block joins the second's first (same
+ * file); a small block of another file ends the first run and joins the
+ * second's; the second run's block as long as the first's names the
+ * joined run (the last of equals); a plain join. */
+START_TEST(test_big_run_joins)
+{
+	static const struct join_layout layouts[] = {
+		{ { { 0, 80 } }, { { 0, 3 }, { 2, 2 } }, 0 },
+		{ { { 0, 80 }, { 1, 3 } }, { { 1, 2 }, { 2, 3 } }, 1 },
+		{ { { 0, 70 } }, { { 2, 70 } }, 1 },
+		{ { { 0, 70 } }, { { 2, 3 } }, 1 },
+	};
+
+	for (size_t li = 0; li < sizeof(layouts) / sizeof(layouts[0]); li++) {
+		const struct join_layout *lay = &layouts[li];
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		struct pc_rules_moved moved;
+		struct pc_diags d;
+		unsigned port = 3000;
+		size_t at = 0;
+		char line[64];
+
+		for (int side = 0; side < 2; side++) {
+			const unsigned(*blocks)[2] = side ? lay->after : lay->before;
+
+			for (int b = 0; b < 3 && blocks[b][1]; b++)
+				for (unsigned i = 0; i < blocks[b][1]; i++) {
+					snprintf(line, sizeof(line), "allow %u/tcp comment \"p%u\"", port,
+						 port);
+					port++;
+					m.file[m.n] = blocks[b][0];
+					m.lines[m.n++] = strdup(line);
+				}
+			if (!side) {
+				at = m.n;
+				m.file[m.n] = lay->r_file;
+				m.lines[m.n++] = strdup("deny from 10.9.0.0/24 comment \"r\"");
+			}
+		}
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		cfg = model_config(&m);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		pc_diags_free(&d);
+		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+
+		/* Out: the two runs joined. */
+		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], true, (unsigned)li, 0),
+			      "layout %zu: the join was refused", li);
+		moved = pc_config_rule_take(cfg, at);
+		pc_plan_rules_shift(plan, rs, &moved);
+		char *r_line = m.lines[at];
+		memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
+		memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
+		m.n--;
+		edit_check(nl, &m, plan, rs, (unsigned)li, 0);
+
+		/* Back in: the run cut in two again. */
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_parse_buffer(cfg, files[lay->r_file], strdup(r_line),
+						 strlen(r_line), PC_ORIGIN_CLI, &d),
+				 0);
+		ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &d), 0);
+		pc_diags_free(&d);
+		moved = pc_config_rule_put(cfg, at);
+		pc_plan_rules_shift(plan, rs, &moved);
+		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], false, (unsigned)li, 1),
+			      "layout %zu: the cut was refused", li);
+		memmove(&m.lines[at + 1], &m.lines[at], (m.n - at) * sizeof(char *));
+		memmove(&m.file[at + 1], &m.file[at], (m.n - at) * sizeof(m.file[0]));
+		m.lines[at] = r_line;
+		m.file[at] = lay->r_file;
+		m.n++;
+		edit_check(nl, &m, plan, rs, (unsigned)li, 3);
+
+		pc_ruleset_free(rs);
+		pc_plan_free(plan);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -846,6 +985,7 @@ int main(void)
 	tcase_add_test(tc, test_difference_is_full_compile);
 	tcase_add_test(tc, test_ban_edits_are_full_compile);
 	tcase_add_test(tc, test_rule_edits_are_full_compile);
+	tcase_add_test(tc, test_big_run_joins);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
