@@ -231,6 +231,20 @@ struct pc_edit_head {
 	size_t anchor_n, n_rules;
 };
 
+/* An address run's spans of one family: the new rule's, put in at their
+ * places (pieces), or the removed rule's, taken out; each one's set, by
+ * index in the ruleset, and its kind (a set that loses an element is made
+ * again when next read whole: pc_ruleset_sync). */
+struct pc_addr_edit {
+	size_t zone, entry;
+	int dir;
+	uint8_t family;
+	struct pc_plan_span *pieces;
+	size_t *objs;
+	int *kinds;
+	size_t n_pieces, n_elems;
+};
+
 /* One rule put into or taken out of a compiled configuration in place. */
 struct pc_rule_edit {
 	struct pc_rule_append del, add; /* the elements to send, deletes first */
@@ -238,6 +252,9 @@ struct pc_rule_edit {
 	size_t n_regions, cap_regions;
 	struct pc_edit_head *heads;
 	size_t n_heads, cap_heads;
+	/* An address rule at the end of its run: the spans that come or go. */
+	struct pc_addr_edit *addrs;
+	size_t n_addrs, cap_addrs;
 	const struct pc_rule *removed;
 };
 
@@ -248,9 +265,13 @@ struct pc_rule_edit {
  * chains, in O(change + rules of its run): the regions of the segments r
  * covers, made again from the run's rules exactly as pc_plan_build cuts
  * them, and the map elements that differ, touching neither plan nor rs.
- * Returns 0, -EOPNOTSUPP when the change needs a full compile (r is not
- * port-only, or is no port map's: a run of its own, one it would split, a
- * map the run lacks or would lose), or -ENOMEM.
+ * An address-only rule likewise, put at the end of an address run or
+ * taken from its end (edit->addrs): it decides only the addresses no rule
+ * before it in the run does, O(its addresses) in the run's sets.
+ * Returns 0, -EOPNOTSUPP when the change needs a full compile (r is of
+ * neither kind, or is no run's: a run of its own, one it would split, a
+ * place inside an address run, a set the run lacks or would lose), or
+ * -ENOMEM.
  */
 int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out);

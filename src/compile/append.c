@@ -521,6 +521,232 @@ static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_e
 	return false;
 }
 
+/* --- an address rule put at the end of its run, or taken from it --- */
+
+/* The ruleset's set of the entry for a span of family: hosts or ranges,
+ * by verdict; -1 when the run has none (a new set: not in place). */
+static ssize_t addr_set_obj(const struct pc_plan *plan, const struct pc_ruleset *rs, size_t z,
+			    int dir, const struct pc_plan_entry *e, uint8_t family,
+			    const struct pc_plan_span *sp)
+{
+	char name[SET_NAME_MAX], suffix[ADDR_SET_SUFFIX_MAX];
+
+	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name, e);
+	addr_set_suffix(suffix, family, e->match_dst, span_is_host(sp), sp->verdict);
+	strncat(name, suffix, sizeof(name) - strlen(name) - 1);
+	return pc_ruleset_set_find(rs, name);
+}
+
+/* The elements of piece i of ae into app, its set obj noted. */
+static int addr_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
+		     struct pc_addr_edit *ae, size_t i, ssize_t obj)
+{
+	const struct pc_plan_span *sp = &ae->pieces[i];
+	uint8_t width = ae->family == AF_INET ? 4 : 16;
+	struct nftnl_set *s;
+
+	if (obj < 0)
+		return -EOPNOTSUPP;
+	ae->objs[i] = (size_t)obj;
+	ae->kinds[i] = addr_kind(ae->family, span_is_host(sp), sp->verdict);
+	s = append_target(app, rs, obj);
+	if (!s)
+		return -ENOMEM;
+	return span_is_host(sp) ? set_add_key(s, sp, width, &ae->n_elems)
+				: set_add_span(s, sp, width, false, NULL, &ae->n_elems);
+}
+
+static int spans_push(struct pc_plan_spans *s, const struct pc_plan_span *sp)
+{
+	struct pc_plan_span *d = PC_ARRAY_PUSH(s->items, s->n, s->cap);
+
+	if (!d)
+		return -ENOMEM;
+	*d = *sp;
+	return 0;
+}
+
+/* The first span of spans that ends at or after key. */
+static size_t spans_first_from(const struct pc_plan_spans *spans, const uint8_t *key)
+{
+	size_t lo = 0, hi = spans->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(spans->items[mid].hi, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether a span of the kind of sp other than r's stays in spans: the set
+ * holding it is not emptied. Stops at the first. */
+static bool kind_stays(const struct pc_plan_spans *spans, const struct pc_plan_span *sp,
+		       const struct pc_rule *r)
+{
+	for (size_t i = 0; i < spans->n; i++)
+		if (spans->items[i].rule != r && spans->items[i].verdict == sp->verdict &&
+		    span_is_host(&spans->items[i]) == span_is_host(sp))
+			return true;
+	return false;
+}
+
+/* r's spans of one family in run e of zone z: the addresses none of the
+ * run's rules before it decides (put in), or those it decides (taken out:
+ * no rule after it in the run takes them). The set of a new span must be
+ * the run's already, a removed one's keep another; a span at address 0
+ * would move the interval set's opening element. */
+static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
+			    const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
+			    const struct pc_rule *r, bool remove, uint8_t family)
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
+	const struct pc_prefix *pf = e->match_dst ? r->to : r->from;
+	size_t np = e->match_dst ? r->n_to : r->n_from, n_items = 0, cap = 0;
+	_cleanup_free_ struct span_item *items = NULL;
+	struct pc_plan_spans mine = { .width = family == AF_INET ? 4 : 16 };
+	struct pc_addr_edit *ae;
+	int ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i < np; i++) {
+		uint8_t lo[16], hi[16];
+
+		if (pf[i].family != family)
+			continue;
+		key_from_prefix(&pf[i], lo, hi);
+		for (size_t k = spans_first_from(spans, lo);
+		     ret >= 0 && k < spans->n && key_cmp(spans->items[k].lo, hi) <= 0; k++) {
+			const struct pc_plan_span *sp = &spans->items[k];
+			struct span_item *it;
+
+			if (remove) {
+				bool seen = false;
+
+				/* r's spans, once each (its prefixes may overlap). */
+				for (size_t j = 0; !seen && j < mine.n; j++)
+					seen = !key_cmp(mine.items[j].lo, sp->lo);
+				if (sp->rule == r && !seen)
+					ret = spans_push(&mine, sp);
+				continue;
+			}
+			it = PC_ARRAY_PUSH(items, n_items, cap);
+			if (!it)
+				return -ENOMEM;
+			*it = (struct span_item){ .prio = (uint32_t)(sp->rule - plan->cfg->rules),
+						  .verdict = sp->verdict, .rule = sp->rule };
+			memcpy(it->lo, sp->lo, 16);
+			memcpy(it->hi, sp->hi, 16);
+		}
+		if (!remove && ret >= 0) {
+			struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
+
+			if (!it)
+				return -ENOMEM;
+			*it = (struct span_item){ .prio = (uint32_t)(r - plan->cfg->rules),
+						  .verdict = action_verdict(r->action), .rule = r };
+			memcpy(it->lo, lo, 16);
+			memcpy(it->hi, hi, 16);
+		}
+	}
+	if (ret >= 0 && !remove) {
+		struct pc_plan_spans flat = { .width = mine.width };
+
+		/* The run's spans there win (they come first); r's are the rest,
+		 * its own next to each other joined, as the full compile cuts. */
+		ret = spans_flatten(items, n_items, &flat);
+		for (size_t i = 0; ret >= 0 && i < flat.n; i++)
+			if (flat.items[i].rule == r)
+				ret = spans_push(&mine, &flat.items[i]);
+		spans_free(&flat);
+	}
+	if (ret < 0 || !mine.n) {
+		spans_free(&mine);
+		return ret;
+	}
+	ae = PC_ARRAY_PUSH(ed->addrs, ed->n_addrs, ed->cap_addrs);
+	if (!ae) {
+		spans_free(&mine);
+		return -ENOMEM;
+	}
+	*ae = (struct pc_addr_edit){ .zone = z, .entry = entry, .dir = dir, .family = family,
+				     .pieces = mine.items, .n_pieces = mine.n,
+				     .objs = calloc(mine.n, sizeof(*ae->objs)),
+				     .kinds = calloc(mine.n, sizeof(*ae->kinds)) };
+	if (!ae->objs || !ae->kinds)
+		return -ENOMEM;
+	for (size_t i = 0; ret >= 0 && i < mine.n; i++) {
+		const struct pc_plan_span *sp = &mine.items[i];
+		static const uint8_t zero[16];
+
+		if (!key_cmp(sp->lo, zero) || (remove && !kind_stays(spans, sp, r)))
+			ret = -EOPNOTSUPP;
+		else
+			ret = addr_elem(remove ? &ed->del : &ed->add, rs, ae, i,
+					addr_set_obj(plan, rs, z, dir, e, family, sp));
+	}
+	return ret;
+}
+
+static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			     const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
+{
+	size_t nz = r->n_zones ? r->n_zones : 1;
+	int side = rule_addr_side(r), ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i < nz; i++) {
+		ssize_t z = rule_zone_index(plan->cfg, r, i);
+		const struct pc_plan_chain *c;
+		const struct pc_plan_entry *e;
+		const struct pc_rule *last = r, *p;
+		struct pc_edit_head *h;
+		struct run_count count;
+		size_t k;
+
+		if (z < 0)
+			return -EOPNOTSUPP;
+		c = &plan->zones[z].dir[r->dir];
+		k = chain_entry_at(c, r);
+		if (remove) {
+			/* The last of a run of more than it. */
+			e = k < c->n_entries ? &c->entries[k] : NULL;
+			if (!e || e->kind != PC_ENTRY_ADDRS || e->last != r || e->first == r)
+				return -EOPNOTSUPP;
+			for (p = r - 1; !rule_in_chain(plan, p, (size_t)z, r->dir); p--)
+				;
+			last = p;
+		} else {
+			/* Right after a run of its side, not inside an entry. */
+			e = k > 0 ? &c->entries[k - 1] : NULL;
+			if (!e || e->kind != PC_ENTRY_ADDRS || e->match_dst != (side == 2) ||
+			    (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r))
+				return -EOPNOTSUPP;
+			k--;
+		}
+		/* Named otherwise, its sets would go, with their counters. */
+		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count))
+			return -EOPNOTSUPP;
+		ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r, remove, AF_INET);
+		if (ret >= 0)
+			ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r, remove,
+					       AF_INET6);
+		h = ret < 0 ? NULL : PC_ARRAY_PUSH(out->heads, out->n_heads, out->cap_heads);
+		if (ret >= 0 && !h)
+			ret = -ENOMEM;
+		if (h)
+			*h = (struct pc_edit_head){ .zone = (size_t)z, .dir = r->dir, .entry = k,
+						    .first = e->first, .last = last,
+						    .anchor = count.anchor,
+						    .anchor_last = count.anchor_last,
+						    .anchor_n = count.anchor_n,
+						    .n_rules = count.n_rules };
+	}
+	return ret;
+}
+
 int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
 {
@@ -529,6 +755,12 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 	int ret;
 
 	*out = (struct pc_rule_edit){ .removed = remove ? r : NULL };
+	if (rule_addr_side(r) && !r->from_set_name.name && !r->to_set_name.name) {
+		ret = addr_edit_prepare(plan, rs, r, remove, out);
+		if (ret < 0)
+			pc_rule_edit_free(out);
+		return ret;
+	}
 	if (!rule_is_port_only(r))
 		return -EOPNOTSUPP;
 	ret = rule_spans(r, &own);
@@ -574,21 +806,76 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 	return ret;
 }
 
-static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
-		      const struct pc_append_port *ap)
+static int stale_mark_kind(struct pc_ruleset *rs, const struct pc_plan *plan, size_t obj,
+			   size_t zone, int dir, size_t entry, int kind)
 {
 	struct pc_stale_map *m;
 
-	if (rs->objs[ap->obj].stale)
+	if (rs->objs[obj].stale)
 		return 0;
 	m = PC_ARRAY_PUSH(rs->stale, rs->n_stale, rs->cap_stale);
 	if (!m)
 		return -ENOMEM;
-	*m = (struct pc_stale_map){ .obj = ap->obj, .zone = ap->zone, .dir = ap->dir,
-				    .entry = ap->entry, .kind = port_kind(&ap->port) };
-	rs->objs[ap->obj].stale = true;
+	*m = (struct pc_stale_map){ .obj = obj, .zone = zone, .dir = dir, .entry = entry,
+				    .kind = kind };
+	rs->objs[obj].stale = true;
 	rs->ports_from = plan;
 	return 0;
+}
+
+static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
+		      const struct pc_append_port *ap)
+{
+	return stale_mark_kind(rs, plan, ap->obj, ap->zone, ap->dir, ap->entry,
+			       port_kind(&ap->port));
+}
+
+/* An address edit into the plan's spans, and rs's sets: the new elements
+ * added, a set that lost some left stale. */
+static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
+			    const struct pc_addr_edit *ae, bool removed)
+{
+	struct pc_plan_entry *e = &plan->zones[ae->zone].dir[ae->dir].entries[ae->entry];
+	struct pc_plan_spans *spans = ae->family == AF_INET ? &e->addr4 : &e->addr6;
+	uint8_t width = ae->family == AF_INET ? 4 : 16;
+	size_t unused = 0;
+	int ret = 0;
+
+	if (!removed && spans->n + ae->n_pieces > spans->cap) {
+		size_t cap = 2 * (spans->n + ae->n_pieces);
+		struct pc_plan_span *v = realloc(spans->items, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		spans->items = v;
+		spans->cap = cap;
+	}
+	spans->width = width;
+	for (size_t i = 0; i < ae->n_pieces; i++) {
+		const struct pc_plan_span *sp = &ae->pieces[i];
+		size_t at = spans_first_from(spans, sp->lo);
+
+		if (removed) {
+			memmove(&spans->items[at], &spans->items[at + 1],
+				(spans->n - at - 1) * sizeof(*spans->items));
+			spans->n--;
+			ret = ret < 0 ? ret
+				      : stale_mark_kind(rs, plan, ae->objs[i], ae->zone, ae->dir,
+							ae->entry, ae->kinds[i]);
+			continue;
+		}
+		memmove(&spans->items[at + 1], &spans->items[at],
+			(spans->n - at) * sizeof(*spans->items));
+		spans->items[at] = *sp;
+		spans->n++;
+		if (ret >= 0 && !rs->objs[ae->objs[i]].stale)
+			ret = span_is_host(sp)
+				      ? set_add_key(rs->objs[ae->objs[i]].obj, sp, width, &unused)
+				      : set_add_span(rs->objs[ae->objs[i]].obj, sp, width, false, NULL,
+						     &unused);
+	}
+	rs->n_elems = removed ? rs->n_elems - ae->n_elems : rs->n_elems + ae->n_elems;
+	return ret;
 }
 
 int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_rule_edit *ed)
@@ -614,6 +901,8 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		memcpy(&e->ports[rg->from], rg->pieces, rg->n_pieces * sizeof(*e->ports));
 		e->n_ports = n;
 	}
+	for (size_t i = 0; ret >= 0 && i < ed->n_addrs; i++)
+		ret = addr_edit_commit(plan, rs, &ed->addrs[i], ed->removed != NULL);
 	for (size_t i = 0; i < ed->n_heads; i++) {
 		const struct pc_edit_head *h = &ed->heads[i];
 		struct pc_plan_entry *e = &plan->zones[h->zone].dir[h->dir].entries[h->entry];
@@ -652,6 +941,12 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 	for (size_t i = 0; i < ed->n_regions; i++)
 		free(ed->regions[i].pieces);
 	free(ed->regions);
+	for (size_t i = 0; i < ed->n_addrs; i++) {
+		free(ed->addrs[i].pieces);
+		free(ed->addrs[i].objs);
+		free(ed->addrs[i].kinds);
+	}
+	free(ed->addrs);
 	free(ed->heads);
 	*ed = (struct pc_rule_edit){ 0 };
 }

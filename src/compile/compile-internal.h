@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "portctl/plan.h"
@@ -93,6 +94,13 @@ const char *port_map_suffix(int kind);
 #define ADDR_SET_SUFFIX_MAX 24
 void addr_set_suffix(char out[ADDR_SET_SUFFIX_MAX], uint8_t family, bool dst, bool hosts,
 		     enum pc_verdict_kind v);
+/* A stale address set (pc_stale_map.kind): past the port kinds, by family,
+ * hosts or ranges, and verdict. */
+#define ADDR_KIND_BASE 16
+static inline int addr_kind(uint8_t family, bool hosts, enum pc_verdict_kind v)
+{
+	return ADDR_KIND_BASE + ((family == AF_INET6) * 2 + hosts) * 3 + (int)v;
+}
 
 /* The rule shapes plan.c merges into runs: port-only rules share port
  * maps; rule_addr_side: 1 source-address-only, 2 destination-only, 0. */

@@ -794,16 +794,53 @@ static void shared_edit_free(struct pc_ruleset *rs)
 	rs->shared = NULL;
 }
 
+static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t family,
+					 bool hosts);
+
+/* An address run's set of kind (addr_kind) from the entry's spans, as
+ * addr_set_lower fills it. */
+static struct nftnl_set *addr_set_remake(const char *name, uint32_t id,
+					 const struct pc_plan_entry *e, int kind)
+{
+	int k = kind - ADDR_KIND_BASE;
+	uint8_t family = k / 6 ? AF_INET6 : AF_INET;
+	bool hosts = k / 3 % 2;
+	enum pc_verdict_kind v = (enum pc_verdict_kind)(k % 3);
+	struct pc_plan_spans parts[SPANS_PARTS];
+	struct nftnl_set *s = run_addr_set_new(name, id, family, hosts);
+	size_t n_elems = 0;
+	int r = s ? spans_split(family == AF_INET ? &e->addr4 : &e->addr6, parts) : -ENOMEM;
+
+	if (r >= 0) {
+		const struct pc_plan_spans *part = &parts[spans_part(!hosts, v)];
+
+		if (hosts)
+			for (size_t i = 0; r >= 0 && i < part->n; i++)
+				r = set_add_key(s, &part->items[i], part->width, &n_elems);
+		else
+			r = set_add_spans(s, part, false, NULL, NULL, &n_elems);
+		for (int i = 0; i < SPANS_PARTS; i++)
+			spans_free(&parts[i]);
+	}
+	if (r < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Stale map m made again from its plan entry. */
 static int stale_map_rebuild(struct pc_ruleset *rs, const struct pc_stale_map *m)
 {
 	const struct pc_plan_entry *e = &rs->ports_from->zones[m->zone].dir[m->dir].entries[m->entry];
 	struct nftnl_set *old = rs->objs[m->obj].obj;
-	struct nftnl_set *s = port_set_make(nftnl_set_get_str(old, NFTNL_SET_NAME),
-					    nftnl_set_get_u32(old, NFTNL_SET_ID), m->kind);
+	const char *name = nftnl_set_get_str(old, NFTNL_SET_NAME);
+	uint32_t id = nftnl_set_get_u32(old, NFTNL_SET_ID);
+	struct nftnl_set *s = m->kind >= ADDR_KIND_BASE ? addr_set_remake(name, id, e, m->kind)
+							: port_set_make(name, id, m->kind);
 	int r = s ? 0 : -ENOMEM;
 
-	for (size_t k = 0; r >= 0 && k < e->n_ports; k++)
+	for (size_t k = 0; r >= 0 && m->kind < ADDR_KIND_BASE && k < e->n_ports; k++)
 		if (port_kind(&e->ports[k]) == m->kind)
 			r = port_elem_add(s, &e->ports[k]);
 	if (r < 0) {

@@ -672,7 +672,10 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	 * full path, whose guard refuses it or heeds --force. The session is
 	 * judged by the plan in force, before the change touches it. */
 	r = pc_rule_edit_prepare(a->plan, a->ruleset, rule, remove, &ed);
-	if (r >= 0) {
+	if (r >= 0 && ed.n_addrs) {
+		/* An address rule: any port of the zone, as an entry's. */
+		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
+	} else if (r >= 0) {
 		r = guard_check_in_place(&ch->guard, a->plan, &ed.add, false, reply);
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);

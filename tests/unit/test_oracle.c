@@ -481,9 +481,22 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 	char buf[160];
 	int n;
 
-	switch (rnd(seed, 12)) {
+	switch (rnd(seed, 15)) {
 	case 0:
 		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.0/24", action, rnd(seed, 4));
+		break;
+	/* Addresses alone (a block list): hosts, IPv6, destinations. */
+	case 12:
+		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.%u", action, rnd(seed, 4),
+			     rnd(seed, 8));
+		break;
+	case 13:
+		n = snprintf(buf, sizeof(buf), "%s from 2001:db8:%x::%x", action, rnd(seed, 2),
+			     rnd(seed, 8));
+		break;
+	case 14:
+		n = snprintf(buf, sizeof(buf), "%s out to 192.0.2.%u%s", action, rnd(seed, 8) * 32,
+			     rnd(seed, 2) ? "/27" : "");
 		break;
 	case 1:
 		n = snprintf(buf, sizeof(buf), "limit %u/tcp", p);
@@ -638,6 +651,8 @@ out:
 static size_t cuts, joins;
 /* Entry changes made while other maps were stale (left so, shared). */
 static size_t stale_kept;
+/* Address rules put at the end of their run or taken from it in place. */
+static size_t addr_edits;
 
 /* A rule that is (or was) an entry of its own, added or taken out in
  * place: its chain's entries from there on lowered alone into a ruleset
@@ -683,6 +698,94 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	*rs = next;
 	pc_plan_entry_change_free(&ch);
 	return true;
+}
+
+/* One configuration edited in place step by step (test_rule_edits_are_full_compile,
+ * test_block_list_edits). */
+struct edit_run {
+	struct pc_nl *nl;
+	struct model *m;
+	struct pc_config *cfg;
+	struct pc_plan *plan;
+	struct pc_ruleset *rs;
+	unsigned s, step;
+	size_t in_place, entries;
+};
+
+/* The rule at m's line at taken out (line NULL), or line put in there, in
+ * file: in place as portctld does it (the port or address sets' elements,
+ * else an entry of its own), checked against the full compile; refused,
+ * everything is left as it was. */
+static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
+{
+	struct model *m = x->m;
+	struct pc_config *cfg = x->cfg;
+	bool remove = line == NULL;
+	struct pc_rule_edit ed;
+	size_t n_rules = cfg->n_rules, n_sources = cfg->sources.n;
+	struct pc_rules_moved moved;
+	struct pc_diags d;
+	int r;
+
+	if (remove) {
+		r = pc_rule_edit_prepare(x->plan, x->rs, &cfg->rules[at], true, &ed);
+	} else {
+		if (cfg->n_rules == cfg->cap_rules) {
+			free(line);
+			return;
+		}
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_parse_buffer(cfg, files[file], strdup(line), strlen(line),
+						 PC_ORIGIN_CLI, &d),
+				 0);
+		ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &d), 0);
+		pc_diags_free(&d);
+		moved = pc_config_rule_put(cfg, at);
+		pc_plan_rules_shift(x->plan, x->rs, &moved);
+		r = pc_rule_edit_prepare(x->plan, x->rs, &cfg->rules[at], false, &ed);
+		if (r == -EOPNOTSUPP &&
+		    !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false, x->s, x->step)) {
+			/* Back as it was; the next step goes on from there. */
+			moved = pc_config_rule_take(cfg, at);
+			pc_plan_rules_shift(x->plan, x->rs, &moved);
+			pc_config_truncate(cfg, n_rules, n_sources);
+			free(line);
+			return;
+		}
+		x->entries += r == -EOPNOTSUPP;
+		memmove(&m->lines[at + 1], &m->lines[at], (m->n - at) * sizeof(char *));
+		memmove(&m->file[at + 1], &m->file[at], (m->n - at) * sizeof(m->file[0]));
+		m->lines[at] = line;
+		m->file[at] = file;
+		m->n++;
+	}
+	if (remove && r == -EOPNOTSUPP) {
+		if (!entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, x->s, x->step))
+			return;
+		x->entries++;
+	}
+	if (r != -EOPNOTSUPP) {
+		ck_assert_int_eq(r, 0);
+		addr_edits += ed.n_addrs > 0;
+		pc_diags_init(&d);
+		if (pc_nl_apply_elem_change(x->nl, x->rs, &ed.del, &ed.add, &d) != 0) {
+			pc_diags_print(stderr, &d, &cfg->sources);
+			ck_abort_msg("seed %u step %u: the kernel refused the change", x->s, x->step);
+		}
+		pc_diags_free(&d);
+		ck_assert_int_eq(pc_rule_edit_commit(x->plan, x->rs, &ed), 0);
+		pc_rule_edit_free(&ed);
+	}
+	if (remove) {
+		moved = pc_config_rule_take(cfg, at);
+		pc_plan_rules_shift(x->plan, x->rs, &moved);
+		free(m->lines[at]);
+		memmove(&m->lines[at], &m->lines[at + 1], (m->n - at - 1) * sizeof(char *));
+		memmove(&m->file[at], &m->file[at + 1], (m->n - at - 1) * sizeof(m->file[0]));
+		m->n--;
+	}
+	x->in_place++;
+	edit_check(x->nl, m, x->plan, x->rs, x->s, x->step);
 }
 
 START_TEST(test_rule_edits_are_full_compile)
@@ -741,102 +844,30 @@ START_TEST(test_rule_edits_are_full_compile)
 		pc_diags_free(&d);
 		/* As portctld makes it with a configuration in force. */
 		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
+
 		for (unsigned step = 0; step < 4 * STEPS; step++) {
 			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
-			struct pc_rule_edit ed;
-			size_t at, n_rules = cfg->n_rules, n_sources = cfg->sources.n, idx = 0;
-			struct pc_rules_moved moved;
+			char *line = NULL;
 			unsigned lo, file = 0;
-			int r;
+			size_t at;
 
 			steps++;
+			x.step = step;
 			if (remove) {
 				at = rnd(&seed, (unsigned)m.n);
-				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], true, &ed);
 			} else {
-				char *line = edit_rule_random(&seed, id++);
-
-				if (cfg->n_rules == cfg->cap_rules) {
-					free(line);
-					continue;
-				}
+				line = edit_rule_random(&seed, id++);
 				at = rnd(&seed, (unsigned)m.n + 1);
 				/* Into the file of the line above or the one below. */
 				lo = at > 0 ? m.file[at - 1] : 0;
 				file = lo + rnd(&seed, (at < m.n ? m.file[at] : N_FILES - 1) - lo + 1);
-				pc_diags_init(&d);
-				ck_assert_int_eq(pc_parse_buffer(cfg, files[file], strdup(line),
-								 strlen(line), PC_ORIGIN_CLI, &d),
-						 0);
-				idx = cfg->n_rules - 1;
-				ck_assert_int_eq(pc_config_validate_rule(cfg, idx, &d), 0);
-				pc_diags_free(&d);
-				moved = pc_config_rule_put(cfg, at);
-				pc_plan_rules_shift(plan, rs, &moved);
-				r = pc_rule_edit_prepare(plan, rs, &cfg->rules[at], false, &ed);
-				if (r == -EOPNOTSUPP &&
-				    entry_change(nl, plan, &rs, &cfg->rules[at], false, s, step)) {
-					memmove(&m.lines[at + 1], &m.lines[at],
-						(m.n - at) * sizeof(char *));
-					memmove(&m.file[at + 1], &m.file[at],
-						(m.n - at) * sizeof(m.file[0]));
-					m.lines[at] = line;
-					m.file[at] = file;
-					m.n++;
-					in_place++;
-					entries++;
-					edit_check(nl, &m, plan, rs, s, step);
-					continue;
-				}
-				if (r == -EOPNOTSUPP) {
-					/* Back as it was; the next step goes on from there. */
-					moved = pc_config_rule_take(cfg, at);
-					pc_plan_rules_shift(plan, rs, &moved);
-					pc_config_truncate(cfg, n_rules, n_sources);
-					free(line);
-					continue;
-				}
-				memmove(&m.lines[at + 1], &m.lines[at], (m.n - at) * sizeof(char *));
-				memmove(&m.file[at + 1], &m.file[at], (m.n - at) * sizeof(m.file[0]));
-				m.lines[at] = line;
-				m.file[at] = file;
-				m.n++;
 			}
-			if (r == -EOPNOTSUPP && remove &&
-			    entry_change(nl, plan, &rs, &cfg->rules[at], true, s, step)) {
-				moved = pc_config_rule_take(cfg, at);
-				pc_plan_rules_shift(plan, rs, &moved);
-				free(m.lines[at]);
-				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
-				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
-				m.n--;
-				in_place++;
-				entries++;
-				edit_check(nl, &m, plan, rs, s, step);
-				continue;
-			}
-			if (r == -EOPNOTSUPP)
-				continue;
-			ck_assert_int_eq(r, 0);
-			pc_diags_init(&d);
-			if (pc_nl_apply_elem_change(nl, rs, &ed.del, &ed.add, &d) != 0) {
-				pc_diags_print(stderr, &d, &cfg->sources);
-				ck_abort_msg("seed %u step %u: the kernel refused the change", s, step);
-			}
-			pc_diags_free(&d);
-			ck_assert_int_eq(pc_rule_edit_commit(plan, rs, &ed), 0);
-			pc_rule_edit_free(&ed);
-			if (remove) {
-				moved = pc_config_rule_take(cfg, at);
-				pc_plan_rules_shift(plan, rs, &moved);
-				free(m.lines[at]);
-				memmove(&m.lines[at], &m.lines[at + 1], (m.n - at - 1) * sizeof(char *));
-				memmove(&m.file[at], &m.file[at + 1], (m.n - at - 1) * sizeof(m.file[0]));
-				m.n--;
-			}
-			in_place++;
-			edit_check(nl, &m, plan, rs, s, step);
+			edit_one(&x, at, line, file);
 		}
+		rs = x.rs;
+		in_place += x.in_place;
+		entries += x.entries;
 		pc_ruleset_free(rs);
 		pc_plan_free(plan);
 		pc_config_free(cfg);
@@ -854,7 +885,103 @@ START_TEST(test_rule_edits_are_full_compile)
 	ck_assert_uint_ge(joins, 5);
 	ck_assert_uint_ge(stale_kept, 20);
 	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries, %zu cuts, %zu joins, "
-		"%zu with stale maps\n", steps, in_place, entries, cuts, joins, stale_kept);
+		"%zu with stale maps, %zu address edits\n", steps, in_place, entries, cuts, joins,
+		stale_kept, addr_edits);
+}
+END_TEST
+
+/* An address-only rule for a block list: mostly hosts, some networks,
+ * both families, two addresses at times; few enough that they overlap. */
+static char *block_rule_random(unsigned *seed, unsigned id)
+{
+	static const char *const actions[] = { "deny", "deny", "deny", "allow", "reject" };
+	char addr[2][48], buf[160];
+
+	for (int i = 0; i < 2; i++)
+		switch (rnd(seed, 6)) {
+		case 0:
+			snprintf(addr[i], sizeof(addr[i]), "10.%u.%u.0/24", 1 + rnd(seed, 2),
+				 rnd(seed, 4));
+			break;
+		case 1:
+			snprintf(addr[i], sizeof(addr[i]), "2001:db8::%x", rnd(seed, 64));
+			break;
+		case 2:
+			snprintf(addr[i], sizeof(addr[i]), "2001:db8:%x::/48", rnd(seed, 4));
+			break;
+		default:
+			snprintf(addr[i], sizeof(addr[i]), "10.%u.%u.%u", rnd(seed, 2), rnd(seed, 4),
+				 rnd(seed, 64));
+			break;
+		}
+	if (rnd(seed, 5))
+		snprintf(buf, sizeof(buf), "%s from %s comment \"c%u\"", actions[rnd(seed, 5)],
+			 addr[0], id);
+	else
+		snprintf(buf, sizeof(buf), "%s from %s,%s comment \"c%u\"", actions[rnd(seed, 5)],
+			 addr[0], addr[1], id);
+	return strdup(buf);
+}
+
+/* A block list written as rules (10-a.rules), with the CLI's file after it
+ * and a port rule after that: address rules added at the end of the CLI's
+ * file and its last taken out, as "portctl deny from" and its delete do,
+ * go in place into the run's sets (or as entries of their own where the
+ * run has no such set), and the kernel, plan and ruleset are the full
+ * compile's each time. */
+START_TEST(test_block_list_edits)
+{
+	size_t before = addr_edits, in_place = 0;
+
+	for (unsigned s = 1; s <= SEEDS / 3; s++) {
+		unsigned seed = s * 3266489917u, id = 0;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		struct pc_diags d;
+
+		/* Longer than a block that names its run (64). */
+		for (unsigned i = 70 + rnd(&seed, 30); i > 0; i--) {
+			m.file[m.n] = 0;
+			m.lines[m.n++] = block_rule_random(&seed, id++);
+		}
+		m.file[m.n] = 2;
+		m.lines[m.n++] = strdup("allow 8080/tcp comment \"web\"");
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		cfg = model_config(&m);
+		pc_diags_init(&d);
+		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		pc_diags_free(&d);
+		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
+
+		for (unsigned step = 0; step < 4 * STEPS; step++) {
+			/* The CLI's file ends where the port rule's file starts. */
+			size_t end = m.n - 1;
+			bool cli_has = m.file[end - 1] == 1;
+
+			x.step = step;
+			if (cli_has && (m.n == MAX_LINES || rnd(&seed, 3) == 0))
+				edit_one(&x, end - 1, NULL, 1);
+			else
+				edit_one(&x, end, block_rule_random(&seed, id++), 1);
+		}
+		in_place += x.in_place;
+		pc_ruleset_free(x.rs);
+		pc_plan_free(plan);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+	fprintf(stderr, "block list: %zu address edits in place, %zu steps in place\n",
+		addr_edits - before, in_place);
+	ck_assert_uint_ge(addr_edits - before, 100);
 }
 END_TEST
 
@@ -986,6 +1113,7 @@ int main(void)
 	tcase_add_test(tc, test_ban_edits_are_full_compile);
 	tcase_add_test(tc, test_rule_edits_are_full_compile);
 	tcase_add_test(tc, test_big_run_joins);
+	tcase_add_test(tc, test_block_list_edits);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
