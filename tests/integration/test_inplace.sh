@@ -2,9 +2,9 @@
 # Rule changes made in place (real kernel, real traffic), on configurations
 # of several shapes: the bulk of the rules before the CLI rules file or
 # after it, limit and logged rules among them, rules of their own (each a
-# kernel rule: new ones are placed among 3,000), a ban in force. Each change
-# -- allow, reject, limit, insert at the file's end, and the deletes -- is
-# one transaction and does what it says to real traffic; and the model it
+# kernel rule: new ones are placed among 3,000), a ban in force; and a block
+# list written as rules. Each change -- allow, reject, limit, insert at the
+# file's end, deny from, and the deletes -- is one transaction and does what it says to real traffic; and the model it
 # leaves in memory is the full compile's: a reload of the same files then
 # sends nothing at all.
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +144,46 @@ for shape in early late mixed own; do
 	one delete allow 2006/tcp
 	pcd_stop
 done
+
+# A block list written as rules: a "deny from" appended to the CLI's file
+# joins the list's run, so it is the run's set elements alone, IPv4 and
+# IPv6, and so is its delete (the last of the run taken out); the traffic
+# and a reload and a restart agree.
+pc_log "shape: a block list written as rules"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+{
+	seq 1500 | awk '{ printf "deny from 10.200.%d.%d\n", int($1 / 256), $1 % 256 }'
+	seq 100 | awk '{ printf "deny from fd99:200::%x\n", $1 }'
+} >"$PC_TMP/etc/rules.d/10-bulk.rules"
+elements_only() {
+	grep -Ev '^(# new generation|(add|delete) element inet portctl )' "$PC_TMP/monitor" |
+		grep -q . && pc_fail "$1: not elements alone: $(cat "$PC_TMP/monitor")"
+	grep -q "$2" "$PC_TMP/monitor" || pc_fail "$1: $2 not sent: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $1: elements alone"
+}
+pcd_start
+pc_expect open pc_probe peer tcp 10.99.7.1 22
+one deny from 10.99.7.2
+elements_only "deny from, IPv4" "10.99.7.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+one deny from fd99:7::2
+elements_only "deny from, IPv6" "fd99:7::2"
+pc_expect timeout pc_probe peer tcp fd99:7::1 22
+same_as_files "block list, denied"
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "block list: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+one delete deny from fd99:7::2
+elements_only "delete deny from, IPv6" "fd99:7::2"
+one delete deny from 10.99.7.2
+elements_only "delete deny from, IPv4" "10.99.7.2"
+pc_expect open pc_probe peer tcp 10.99.7.1 22
+pc_expect open pc_probe peer tcp fd99:7::1 22
+same_as_files "block list, deleted"
+pcd_stop
 
 # The array of rules fills up as rules are added: it grows under the plan
 # and ruleset in force (their pointers follow), and the changes go on in
