@@ -4,9 +4,9 @@
 # after it, limit and logged rules among them, rules of their own (each a
 # kernel rule: new ones are placed among 3,000), a ban in force; and a block
 # list written as rules. Each change -- allow, reject, limit, insert at the
-# file's end, deny from, and the deletes -- is one transaction and does what it says to real traffic; and the model it
-# leaves in memory is the full compile's: a reload of the same files then
-# sends nothing at all.
+# file's end, deny from, and the deletes -- is one transaction and does what
+# it says to real traffic; and the model it leaves in memory is the full
+# compile's: a reload of the same files then sends nothing at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
