@@ -231,18 +231,22 @@ struct pc_edit_head {
 	size_t anchor_n, n_rules;
 };
 
-/* An address run's spans of one family: the new rule's, put in at their
- * places (pieces), or the removed rule's, taken out; each one's set, by
- * index in the ruleset, and its kind (a set that loses an element is made
- * again when next read whole: pc_ruleset_sync). */
+/* A region of an address run's spans of one family made again: the old
+ * spans [from, to) replaced by pieces; the elements that differ, each
+ * one's set (by index in the ruleset) and kind, deleted or added (then its
+ * piece). A set that loses an element is made again when next read whole
+ * (pc_ruleset_sync). */
 struct pc_addr_edit {
 	size_t zone, entry;
 	int dir;
 	uint8_t family;
+	size_t from, to;
 	struct pc_plan_span *pieces;
-	size_t *objs;
+	size_t n_pieces;
+	size_t *objs, *piece_of;
 	int *kinds;
-	size_t n_pieces, n_elems;
+	bool *dels;
+	size_t n_objs, n_add, n_del;
 };
 
 /* One rule put into or taken out of a compiled configuration in place. */
@@ -252,7 +256,7 @@ struct pc_rule_edit {
 	size_t n_regions, cap_regions;
 	struct pc_edit_head *heads;
 	size_t n_heads, cap_heads;
-	/* An address rule at the end of its run: the spans that come or go. */
+	/* An address rule's regions of its run made again. */
 	struct pc_addr_edit *addrs;
 	size_t n_addrs, cap_addrs;
 	const struct pc_rule *removed;

@@ -521,7 +521,7 @@ static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_e
 	return false;
 }
 
-/* --- an address rule put at the end of its run, or taken from it --- */
+/* --- an address rule put into its run or taken out of it --- */
 
 /* The ruleset's set of the entry for a span of family: hosts or ranges,
  * by verdict; -1 when the run has none (a new set: not in place). */
@@ -535,35 +535,6 @@ static ssize_t addr_set_obj(const struct pc_plan *plan, const struct pc_ruleset 
 	addr_set_suffix(suffix, family, e->match_dst, span_is_host(sp), sp->verdict);
 	strncat(name, suffix, sizeof(name) - strlen(name) - 1);
 	return pc_ruleset_set_find(rs, name);
-}
-
-/* The elements of piece i of ae into app, its set obj noted. */
-static int addr_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
-		     struct pc_addr_edit *ae, size_t i, ssize_t obj)
-{
-	const struct pc_plan_span *sp = &ae->pieces[i];
-	uint8_t width = ae->family == AF_INET ? 4 : 16;
-	struct nftnl_set *s;
-
-	if (obj < 0)
-		return -EOPNOTSUPP;
-	ae->objs[i] = (size_t)obj;
-	ae->kinds[i] = addr_kind(ae->family, span_is_host(sp), sp->verdict);
-	s = append_target(app, rs, obj);
-	if (!s)
-		return -ENOMEM;
-	return span_is_host(sp) ? set_add_key(s, sp, width, &ae->n_elems)
-				: set_add_span(s, sp, width, false, NULL, &ae->n_elems);
-}
-
-static int spans_push(struct pc_plan_spans *s, const struct pc_plan_span *sp)
-{
-	struct pc_plan_span *d = PC_ARRAY_PUSH(s->items, s->n, s->cap);
-
-	if (!d)
-		return -ENOMEM;
-	*d = *sp;
-	return 0;
 }
 
 /* The first span of spans that ends at or after key. */
@@ -582,23 +553,173 @@ static size_t spans_first_from(const struct pc_plan_spans *spans, const uint8_t 
 	return lo;
 }
 
-/* Whether a span of the kind of sp other than r's stays in spans: the set
- * holding it is not emptied. Stops at the first. */
-static bool kind_stays(const struct pc_plan_spans *spans, const struct pc_plan_span *sp,
-		       const struct pc_rule *r)
+static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b)
 {
-	for (size_t i = 0; i < spans->n; i++)
-		if (spans->items[i].rule != r && spans->items[i].verdict == sp->verdict &&
+	return !key_cmp(a->lo, b->lo) && !key_cmp(a->hi, b->hi) && a->rule == b->rule &&
+	       a->verdict == b->verdict;
+}
+
+/* The addresses of rule p (of the run's side) of family in [lo, hi], as
+ * items of its precedence. */
+static int addr_items(const struct pc_plan *plan, const struct pc_rule *p, bool dst,
+		      uint8_t family, const uint8_t *lo, const uint8_t *hi, struct span_item **items,
+		      size_t *n, size_t *cap)
+{
+	const struct pc_prefix *pf = dst ? p->to : p->from;
+	size_t np = dst ? p->n_to : p->n_from;
+
+	for (size_t i = 0; i < np; i++) {
+		uint8_t a[16], b[16];
+		struct span_item *it;
+
+		if (pf[i].family != family)
+			continue;
+		key_from_prefix(&pf[i], a, b);
+		if (key_cmp(b, lo) < 0 || key_cmp(a, hi) > 0)
+			continue;
+		it = PC_ARRAY_PUSH(*items, *n, *cap);
+		if (!it)
+			return -ENOMEM;
+		*it = (struct span_item){ .prio = (uint32_t)(p - plan->cfg->rules),
+					  .verdict = action_verdict(p->action), .rule = p };
+		memcpy(it->lo, key_cmp(a, lo) > 0 ? a : lo, 16);
+		memcpy(it->hi, key_cmp(b, hi) < 0 ? b : hi, 16);
+	}
+	return 0;
+}
+
+/* Whether, after the change, the run still has a span of sp's kind (its
+ * set stays): one outside the regions made again, or one they make.
+ * Stops at the first. */
+static bool kind_stays(const struct pc_rule_edit *ed, size_t first, const struct pc_plan_spans *spans,
+		       const struct pc_plan_span *sp)
+{
+	for (size_t i = 0; i < spans->n; i++) {
+		bool inside = false;
+
+		for (size_t k = first; !inside && k < ed->n_addrs; k++)
+			inside = i >= ed->addrs[k].from && i < ed->addrs[k].to;
+		if (!inside && spans->items[i].verdict == sp->verdict &&
 		    span_is_host(&spans->items[i]) == span_is_host(sp))
 			return true;
+	}
+	for (size_t k = first; k < ed->n_addrs; k++)
+		for (size_t i = 0; i < ed->addrs[k].n_pieces; i++)
+			if (ed->addrs[k].pieces[i].verdict == sp->verdict &&
+			    span_is_host(&ed->addrs[k].pieces[i]) == span_is_host(sp))
+				return true;
 	return false;
 }
 
-/* r's spans of one family in run e of zone z: the addresses none of the
- * run's rules before it decides (put in), or those it decides (taken out:
- * no rule after it in the run takes them). The set of a new span must be
- * the run's already, a removed one's keep another; a span at address 0
- * would move the interval set's opening element. */
+/* One region [lo, hi] of the run's spans of family made again with r put
+ * in (or taken out): the spans there, widened to those it overlaps or
+ * touches, flattened with r's addresses (or, r gone, the addresses of the
+ * run's rules after it, which may decide what it decided), as pc_plan_build
+ * cuts them; the elements that differ into ed. */
+static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
+		       const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
+		       const struct pc_rule *r, bool remove, uint8_t family, uint8_t lo[16],
+		       uint8_t hi[16])
+{
+	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
+	uint8_t width = family == AF_INET ? 4 : 16, before[16], after[16];
+	_cleanup_free_ struct span_item *items = NULL;
+	struct pc_plan_spans flat = { .width = width };
+	size_t n_items = 0, cap = 0, from, to, i, k;
+	struct pc_addr_edit *ae;
+	int ret = 0;
+
+	memcpy(before, lo, 16);
+	memcpy(after, hi, 16);
+	if (!key_dec(before, width))
+		memcpy(before, lo, 16);
+	if (!key_inc(after, width))
+		memcpy(after, hi, 16);
+	from = spans_first_from(spans, before);
+	for (to = from; to < spans->n && key_cmp(spans->items[to].lo, after) <= 0; to++)
+		;
+	if (from < to && key_cmp(spans->items[from].lo, lo) < 0)
+		memcpy(lo, spans->items[from].lo, 16);
+	if (from < to && key_cmp(spans->items[to - 1].hi, hi) > 0)
+		memcpy(hi, spans->items[to - 1].hi, 16);
+	for (i = from; i < to; i++) {
+		struct span_item *it;
+
+		if (spans->items[i].rule == r)
+			continue;
+		it = PC_ARRAY_PUSH(items, n_items, cap);
+		if (!it)
+			return -ENOMEM;
+		*it = (struct span_item){ .prio = (uint32_t)(spans->items[i].rule - plan->cfg->rules),
+					  .verdict = spans->items[i].verdict,
+					  .rule = spans->items[i].rule };
+		memcpy(it->lo, spans->items[i].lo, 16);
+		memcpy(it->hi, spans->items[i].hi, 16);
+	}
+	if (!remove)
+		ret = addr_items(plan, r, e->match_dst, family, lo, hi, &items, &n_items, &cap);
+	for (const struct pc_rule *p = r + 1; remove && ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last;
+	     p++)
+		if (rule_in_chain(plan, p, z, dir))
+			ret = addr_items(plan, p, e->match_dst, family, lo, hi, &items, &n_items,
+					 &cap);
+	if (ret >= 0)
+		ret = spans_flatten(items, n_items, &flat);
+	ae = ret < 0 ? NULL : PC_ARRAY_PUSH(ed->addrs, ed->n_addrs, ed->cap_addrs);
+	if (!ae) {
+		spans_free(&flat);
+		return -ENOMEM;
+	}
+	*ae = (struct pc_addr_edit){ .zone = z, .entry = entry, .dir = dir, .family = family,
+				     .from = from, .to = to, .pieces = flat.items,
+				     .n_pieces = flat.n,
+				     .objs = calloc(flat.n + to - from + 1, sizeof(*ae->objs)),
+				     .piece_of = calloc(flat.n + to - from + 1, sizeof(*ae->piece_of)),
+				     .kinds = calloc(flat.n + to - from + 1, sizeof(*ae->kinds)),
+				     .dels = calloc(flat.n + to - from + 1, sizeof(*ae->dels)) };
+	if (!ae->objs || !ae->piece_of || !ae->kinds || !ae->dels)
+		return -ENOMEM;
+	/* Both sorted: what only the old has goes, what only the new has comes. */
+	for (i = from, k = 0; ret >= 0 && (i < to || k < flat.n);) {
+		const struct pc_plan_span *o = i < to ? &spans->items[i] : NULL;
+		const struct pc_plan_span *n = k < flat.n ? &flat.items[k] : NULL;
+		int c = !o ? 1 : !n ? -1 : key_cmp(o->lo, n->lo);
+		const struct pc_plan_span *sp;
+		static const uint8_t zero[16];
+		struct nftnl_set *set;
+		ssize_t obj;
+
+		if (c == 0 && span_same(o, n)) {
+			i++, k++;
+			continue;
+		}
+		sp = c <= 0 ? o : n;
+		obj = addr_set_obj(plan, rs, z, dir, e, family, sp);
+		/* A set the run lacks, or the interval sets' opening element. */
+		if (obj < 0 || !key_cmp(sp->lo, zero))
+			return -EOPNOTSUPP;
+		ae->objs[ae->n_objs] = (size_t)obj;
+		ae->kinds[ae->n_objs] = addr_kind(family, span_is_host(sp), sp->verdict);
+		ae->dels[ae->n_objs] = c <= 0;
+		ae->piece_of[ae->n_objs++] = k;
+		set = append_target(c <= 0 ? &ed->del : &ed->add, rs, obj);
+		if (!set)
+			return -ENOMEM;
+		ret = span_is_host(sp) ? set_add_key(set, sp, width, c <= 0 ? &ae->n_del : &ae->n_add)
+				       : set_add_span(set, sp, width, false, NULL,
+						      c <= 0 ? &ae->n_del : &ae->n_add);
+		if (c <= 0)
+			i++;
+		else
+			k++;
+	}
+	return ret;
+}
+
+/* r's region of one family in run entry: from its lowest address to its
+ * highest (a rule of several is rare in a block list), made again
+ * (addr_region). */
 static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 			    const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
 			    const struct pc_rule *r, bool remove, uint8_t family)
@@ -606,88 +727,29 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
 	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
 	const struct pc_prefix *pf = e->match_dst ? r->to : r->from;
-	size_t np = e->match_dst ? r->n_to : r->n_from, n_items = 0, cap = 0;
-	_cleanup_free_ struct span_item *items = NULL;
-	struct pc_plan_spans mine = { .width = family == AF_INET ? 4 : 16 };
-	struct pc_addr_edit *ae;
-	int ret = 0;
+	size_t np = e->match_dst ? r->n_to : r->n_from, first = ed->n_addrs;
+	uint8_t lo[16], hi[16], a[16], b[16];
+	bool any = false;
+	int ret;
 
-	for (size_t i = 0; ret >= 0 && i < np; i++) {
-		uint8_t lo[16], hi[16];
-
+	for (size_t i = 0; i < np; i++) {
 		if (pf[i].family != family)
 			continue;
-		key_from_prefix(&pf[i], lo, hi);
-		for (size_t k = spans_first_from(spans, lo);
-		     ret >= 0 && k < spans->n && key_cmp(spans->items[k].lo, hi) <= 0; k++) {
-			const struct pc_plan_span *sp = &spans->items[k];
-			struct span_item *it;
-
-			if (remove) {
-				bool seen = false;
-
-				/* r's spans, once each (its prefixes may overlap). */
-				for (size_t j = 0; !seen && j < mine.n; j++)
-					seen = !key_cmp(mine.items[j].lo, sp->lo);
-				if (sp->rule == r && !seen)
-					ret = spans_push(&mine, sp);
-				continue;
-			}
-			it = PC_ARRAY_PUSH(items, n_items, cap);
-			if (!it)
-				return -ENOMEM;
-			*it = (struct span_item){ .prio = (uint32_t)(sp->rule - plan->cfg->rules),
-						  .verdict = sp->verdict, .rule = sp->rule };
-			memcpy(it->lo, sp->lo, 16);
-			memcpy(it->hi, sp->hi, 16);
-		}
-		if (!remove && ret >= 0) {
-			struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
-
-			if (!it)
-				return -ENOMEM;
-			*it = (struct span_item){ .prio = (uint32_t)(r - plan->cfg->rules),
-						  .verdict = action_verdict(r->action), .rule = r };
-			memcpy(it->lo, lo, 16);
-			memcpy(it->hi, hi, 16);
-		}
+		key_from_prefix(&pf[i], a, b);
+		if (!any || key_cmp(a, lo) < 0)
+			memcpy(lo, a, 16);
+		if (!any || key_cmp(b, hi) > 0)
+			memcpy(hi, b, 16);
+		any = true;
 	}
-	if (ret >= 0 && !remove) {
-		struct pc_plan_spans flat = { .width = mine.width };
-
-		/* The run's spans there win (they come first); r's are the rest,
-		 * its own next to each other joined, as the full compile cuts. */
-		ret = spans_flatten(items, n_items, &flat);
-		for (size_t i = 0; ret >= 0 && i < flat.n; i++)
-			if (flat.items[i].rule == r)
-				ret = spans_push(&mine, &flat.items[i]);
-		spans_free(&flat);
-	}
-	if (ret < 0 || !mine.n) {
-		spans_free(&mine);
-		return ret;
-	}
-	ae = PC_ARRAY_PUSH(ed->addrs, ed->n_addrs, ed->cap_addrs);
-	if (!ae) {
-		spans_free(&mine);
-		return -ENOMEM;
-	}
-	*ae = (struct pc_addr_edit){ .zone = z, .entry = entry, .dir = dir, .family = family,
-				     .pieces = mine.items, .n_pieces = mine.n,
-				     .objs = calloc(mine.n, sizeof(*ae->objs)),
-				     .kinds = calloc(mine.n, sizeof(*ae->kinds)) };
-	if (!ae->objs || !ae->kinds)
-		return -ENOMEM;
-	for (size_t i = 0; ret >= 0 && i < mine.n; i++) {
-		const struct pc_plan_span *sp = &mine.items[i];
-		static const uint8_t zero[16];
-
-		if (!key_cmp(sp->lo, zero) || (remove && !kind_stays(spans, sp, r)))
+	if (!any)
+		return 0;
+	ret = addr_region(ed, plan, rs, z, dir, entry, r, remove, family, lo, hi);
+	/* A set the change empties: the full compile has no such set. */
+	for (size_t i = ret < 0 ? 0 : ed->addrs[first].from; ret >= 0 && i < ed->addrs[first].to;
+	     i++)
+		if (!kind_stays(ed, first, spans, &spans->items[i]))
 			ret = -EOPNOTSUPP;
-		else
-			ret = addr_elem(remove ? &ed->del : &ed->add, rs, ae, i,
-					addr_set_obj(plan, rs, z, dir, e, family, sp));
-	}
 	return ret;
 }
 
@@ -701,7 +763,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		ssize_t z = rule_zone_index(plan->cfg, r, i);
 		const struct pc_plan_chain *c;
 		const struct pc_plan_entry *e;
-		const struct pc_rule *last = r, *p;
+		const struct pc_rule *first, *last, *p;
 		struct pc_edit_head *h;
 		struct run_count count;
 		size_t k;
@@ -710,21 +772,36 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			return -EOPNOTSUPP;
 		c = &plan->zones[z].dir[r->dir];
 		k = chain_entry_at(c, r);
+		e = k < c->n_entries ? &c->entries[k] : NULL;
 		if (remove) {
-			/* The last of a run of more than it. */
-			e = k < c->n_entries ? &c->entries[k] : NULL;
-			if (!e || e->kind != PC_ENTRY_ADDRS || e->last != r || e->first == r)
+			/* In a run of more than it. */
+			if (!e || e->kind != PC_ENTRY_ADDRS || (uintptr_t)e->first > (uintptr_t)r ||
+			    e->first == e->last)
 				return -EOPNOTSUPP;
-			for (p = r - 1; !rule_in_chain(plan, p, (size_t)z, r->dir); p--)
-				;
-			last = p;
+			first = e->first, last = e->last;
+			if (r == first) {
+				for (p = r + 1; !rule_in_chain(plan, p, (size_t)z, r->dir); p++)
+					;
+				first = p;
+			}
+			if (r == last) {
+				for (p = r - 1; !rule_in_chain(plan, p, (size_t)z, r->dir); p--)
+					;
+				last = p;
+			}
 		} else {
-			/* Right after a run of its side, not inside an entry. */
-			e = k > 0 ? &c->entries[k - 1] : NULL;
-			if (!e || e->kind != PC_ENTRY_ADDRS || e->match_dst != (side == 2) ||
-			    (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r))
+			/* Inside a run of its side, or next to one. */
+			if (!(e && (uintptr_t)e->first < (uintptr_t)r)) {
+				const struct pc_plan_entry *prev = k > 0 ? &c->entries[k - 1] : NULL;
+
+				if (prev && prev->kind == PC_ENTRY_ADDRS &&
+				    prev->match_dst == (side == 2))
+					e = prev, k--;
+			}
+			if (!e || e->kind != PC_ENTRY_ADDRS || e->match_dst != (side == 2))
 				return -EOPNOTSUPP;
-			k--;
+			first = (uintptr_t)r < (uintptr_t)e->first ? r : e->first;
+			last = (uintptr_t)r > (uintptr_t)e->last ? r : e->last;
 		}
 		/* Named otherwise, its sets would go, with their counters. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count))
@@ -738,7 +815,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			ret = -ENOMEM;
 		if (h)
 			*h = (struct pc_edit_head){ .zone = (size_t)z, .dir = r->dir, .entry = k,
-						    .first = e->first, .last = last,
+						    .first = first, .last = last,
 						    .anchor = count.anchor,
 						    .anchor_last = count.anchor_last,
 						    .anchor_n = count.anchor_n,
@@ -830,19 +907,20 @@ static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 			       port_kind(&ap->port));
 }
 
-/* An address edit into the plan's spans, and rs's sets: the new elements
- * added, a set that lost some left stale. */
+/* An address region into the plan's spans, and rs's sets: the new
+ * elements added, a set that lost some left stale. Regions go last first,
+ * so that the earlier ones' places hold. */
 static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
-			    const struct pc_addr_edit *ae, bool removed)
+			    const struct pc_addr_edit *ae)
 {
 	struct pc_plan_entry *e = &plan->zones[ae->zone].dir[ae->dir].entries[ae->entry];
 	struct pc_plan_spans *spans = ae->family == AF_INET ? &e->addr4 : &e->addr6;
 	uint8_t width = ae->family == AF_INET ? 4 : 16;
-	size_t unused = 0;
+	size_t n = spans->n - (ae->to - ae->from) + ae->n_pieces, unused = 0;
 	int ret = 0;
 
-	if (!removed && spans->n + ae->n_pieces > spans->cap) {
-		size_t cap = 2 * (spans->n + ae->n_pieces);
+	if (n > spans->cap) {
+		size_t cap = 2 * n;
 		struct pc_plan_span *v = realloc(spans->items, cap * sizeof(*v));
 
 		if (!v)
@@ -851,30 +929,25 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 		spans->cap = cap;
 	}
 	spans->width = width;
-	for (size_t i = 0; i < ae->n_pieces; i++) {
-		const struct pc_plan_span *sp = &ae->pieces[i];
-		size_t at = spans_first_from(spans, sp->lo);
-
-		if (removed) {
-			memmove(&spans->items[at], &spans->items[at + 1],
-				(spans->n - at - 1) * sizeof(*spans->items));
-			spans->n--;
-			ret = ret < 0 ? ret
-				      : stale_mark_kind(rs, plan, ae->objs[i], ae->zone, ae->dir,
-							ae->entry, ae->kinds[i]);
+	/* Deleted elements first: a set both loses and gains one. */
+	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++)
+		if (ae->dels[i])
+			ret = stale_mark_kind(rs, plan, ae->objs[i], ae->zone, ae->dir, ae->entry,
+					      ae->kinds[i]);
+	for (size_t i = 0, k; ret >= 0 && i < ae->n_objs; i++) {
+		if (ae->dels[i] || rs->objs[ae->objs[i]].stale)
 			continue;
-		}
-		memmove(&spans->items[at + 1], &spans->items[at],
-			(spans->n - at) * sizeof(*spans->items));
-		spans->items[at] = *sp;
-		spans->n++;
-		if (ret >= 0 && !rs->objs[ae->objs[i]].stale)
-			ret = span_is_host(sp)
-				      ? set_add_key(rs->objs[ae->objs[i]].obj, sp, width, &unused)
-				      : set_add_span(rs->objs[ae->objs[i]].obj, sp, width, false, NULL,
-						     &unused);
+		k = ae->piece_of[i];
+		ret = span_is_host(&ae->pieces[k])
+			      ? set_add_key(rs->objs[ae->objs[i]].obj, &ae->pieces[k], width, &unused)
+			      : set_add_span(rs->objs[ae->objs[i]].obj, &ae->pieces[k], width, false,
+					     NULL, &unused);
 	}
-	rs->n_elems = removed ? rs->n_elems - ae->n_elems : rs->n_elems + ae->n_elems;
+	memmove(&spans->items[ae->from + ae->n_pieces], &spans->items[ae->to],
+		(spans->n - ae->to) * sizeof(*spans->items));
+	memcpy(&spans->items[ae->from], ae->pieces, ae->n_pieces * sizeof(*spans->items));
+	spans->n = n;
+	rs->n_elems = rs->n_elems + ae->n_add - ae->n_del;
 	return ret;
 }
 
@@ -901,8 +974,8 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		memcpy(&e->ports[rg->from], rg->pieces, rg->n_pieces * sizeof(*e->ports));
 		e->n_ports = n;
 	}
-	for (size_t i = 0; ret >= 0 && i < ed->n_addrs; i++)
-		ret = addr_edit_commit(plan, rs, &ed->addrs[i], ed->removed != NULL);
+	for (size_t i = ed->n_addrs; ret >= 0 && i-- > 0;)
+		ret = addr_edit_commit(plan, rs, &ed->addrs[i]);
 	for (size_t i = 0; i < ed->n_heads; i++) {
 		const struct pc_edit_head *h = &ed->heads[i];
 		struct pc_plan_entry *e = &plan->zones[h->zone].dir[h->dir].entries[h->entry];
@@ -945,6 +1018,8 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 		free(ed->addrs[i].pieces);
 		free(ed->addrs[i].objs);
 		free(ed->addrs[i].kinds);
+		free(ed->addrs[i].dels);
+		free(ed->addrs[i].piece_of);
 	}
 	free(ed->addrs);
 	free(ed->heads);

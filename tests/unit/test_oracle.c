@@ -923,32 +923,42 @@ static char *block_rule_random(unsigned *seed, unsigned id)
 	return strdup(buf);
 }
 
-/* A block list written as rules (10-a.rules), with the CLI's file after it
- * and a port rule after that: address rules added at the end of the CLI's
- * file and its last taken out, as "portctl deny from" and its delete do,
- * go in place into the run's sets (or as entries of their own where the
- * run has no such set), and the kernel, plan and ruleset are the full
- * compile's each time. */
+/* A block list written as rules, before the CLI's file (10-a.rules) or
+ * after it (95-b.rules), and a port rule in the other: address rules put
+ * anywhere among the CLI file's rules and taken out of them, as "portctl
+ * deny from", "insert" and "delete" do, go in place into their run's sets
+ * (the CLI's own run, or the one after it they join), or as entries of
+ * their own, and the kernel, plan and ruleset are the full compile's each
+ * time. */
 START_TEST(test_block_list_edits)
 {
 	size_t before = addr_edits, in_place = 0;
 
 	for (unsigned s = 1; s <= SEEDS / 3; s++) {
-		unsigned seed = s * 3266489917u, id = 0;
+		unsigned seed = s * 3266489917u, id = 0, bulk = s % 2 ? 0 : 2;
 		struct model m = { .n = 0 };
 		struct pc_ruleset *rs = NULL;
 		struct pc_config *cfg;
 		struct pc_plan *plan = NULL;
 		struct pc_nl *nl = NULL;
 		struct pc_diags d;
+		size_t cli_lo = 0, cli_n;
 
-		/* Longer than a block that names its run (64). */
-		for (unsigned i = 70 + rnd(&seed, 30); i > 0; i--) {
-			m.file[m.n] = 0;
-			m.lines[m.n++] = block_rule_random(&seed, id++);
+		for (unsigned file = 0; file < N_FILES; file++) {
+			unsigned n = file == bulk ? 70 + rnd(&seed, 30) : file == 1 ? 3 : 0;
+
+			if (file == 1)
+				cli_lo = m.n;
+			if (file != bulk && file != 1) {
+				m.file[m.n] = file;
+				m.lines[m.n++] = strdup("allow 8080/tcp comment \"web\"");
+			}
+			for (; n > 0; n--) {
+				m.file[m.n] = file;
+				m.lines[m.n++] = block_rule_random(&seed, id++);
+			}
 		}
-		m.file[m.n] = 2;
-		m.lines[m.n++] = strdup("allow 8080/tcp comment \"web\"");
+		cli_n = 3;
 		ck_assert_int_eq(pc_nl_open(&nl), 0);
 		cfg = model_config(&m);
 		pc_diags_init(&d);
@@ -961,15 +971,15 @@ START_TEST(test_block_list_edits)
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
 		for (unsigned step = 0; step < 4 * STEPS; step++) {
-			/* The CLI's file ends where the port rule's file starts. */
-			size_t end = m.n - 1;
-			bool cli_has = m.file[end - 1] == 1;
+			size_t was = m.n;
 
 			x.step = step;
-			if (cli_has && (m.n == MAX_LINES || rnd(&seed, 3) == 0))
-				edit_one(&x, end - 1, NULL, 1);
+			if (cli_n && (m.n == MAX_LINES || rnd(&seed, 3) == 0))
+				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n), NULL, 1);
 			else
-				edit_one(&x, end, block_rule_random(&seed, id++), 1);
+				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n + 1),
+					 block_rule_random(&seed, id++), 1);
+			cli_n = cli_n + m.n - was;
 		}
 		in_place += x.in_place;
 		pc_ruleset_free(x.rs);
