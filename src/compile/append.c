@@ -943,9 +943,11 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 			      : set_add_span(rs->objs[ae->objs[i]].obj, &ae->pieces[k], width, false,
 					     NULL, &unused);
 	}
-	memmove(&spans->items[ae->from + ae->n_pieces], &spans->items[ae->to],
-		(spans->n - ae->to) * sizeof(*spans->items));
-	memcpy(&spans->items[ae->from], ae->pieces, ae->n_pieces * sizeof(*spans->items));
+	if (spans->n > ae->to)
+		memmove(&spans->items[ae->from + ae->n_pieces], &spans->items[ae->to],
+			(spans->n - ae->to) * sizeof(*spans->items));
+	if (ae->n_pieces)
+		memcpy(&spans->items[ae->from], ae->pieces, ae->n_pieces * sizeof(*spans->items));
 	spans->n = n;
 	rs->n_elems = rs->n_elems + ae->n_add - ae->n_del;
 	return ret;
