@@ -537,21 +537,6 @@ static ssize_t addr_set_obj(const struct pc_plan *plan, const struct pc_ruleset 
 	return pc_ruleset_set_find(rs, name);
 }
 
-/* The first span of spans that ends at or after key. */
-static size_t spans_first_from(const struct pc_plan_spans *spans, const uint8_t *key)
-{
-	size_t lo = 0, hi = spans->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(spans->items[mid].hi, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
 
 static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b)
 {
@@ -636,7 +621,7 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		memcpy(before, lo, 16);
 	if (!key_inc(after, width))
 		memcpy(after, hi, 16);
-	from = spans_first_from(spans, before);
+	from = spans_first_ending_at(spans, before);
 	for (to = from; to < spans->n && key_cmp(spans->items[to].lo, after) <= 0; to++)
 		;
 	if (from < to && key_cmp(spans->items[from].lo, lo) < 0)

@@ -424,21 +424,6 @@ static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b
 	       !key_cmp(a->hi, b->hi);
 }
 
-/* The first span of spans (sorted, disjoint) that ends at key or after. */
-static size_t spans_first_ending_at(const struct pc_plan_spans *spans, const uint8_t *key)
-{
-	size_t lo = 0, hi = spans->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(spans->items[mid].hi, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
 
 /* Whether spans has a wide one outside [first, last); the first found ends
  * the search. */

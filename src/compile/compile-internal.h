@@ -122,6 +122,9 @@ extern const uint8_t icmp6_early[ICMP6_EARLY_N];
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,
 		    size_t *cap);
+/* The first span of spans (sorted, disjoint) that ends at key or after:
+ * spans->n when none. Binary search. */
+size_t spans_first_ending_at(const struct pc_plan_spans *spans, const uint8_t *key);
 /* The span holding key, or NULL. Binary search. */
 const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key);
 void spans_free(struct pc_plan_spans *s);

@@ -205,6 +205,21 @@ int spans_flatten(struct span_item *items, size_t n, struct pc_plan_spans *out)
 	return 0;
 }
 
+size_t spans_first_ending_at(const struct pc_plan_spans *spans, const uint8_t *key)
+{
+	size_t lo = 0, hi = spans->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(spans->items[mid].hi, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct pc_plan_span *spans_find(const struct pc_plan_spans *s, const uint8_t *key)
 {
 	size_t lo = 0, hi = s->n;

@@ -700,6 +700,22 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	return true;
 }
 
+/* cfg compiled and installed whole, as portctld makes it with a
+ * configuration in force (its index of ports made): for the in-place tests. */
+static void oracle_start(struct pc_config *cfg, struct pc_nl **nl, struct pc_plan **plan,
+			 struct pc_ruleset **rs)
+{
+	struct pc_diags d;
+
+	ck_assert_int_eq(pc_nl_open(nl), 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_plan_build(cfg, plan, &d), 0);
+	ck_assert_int_eq(pc_ruleset_lower(*plan, rs, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(*nl, *rs, NULL, 0, &d), 0);
+	pc_diags_free(&d);
+	ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+}
+
 /* One configuration edited in place step by step (test_rule_edits_are_full_compile,
  * test_block_list_edits). */
 struct edit_run {
@@ -799,9 +815,7 @@ START_TEST(test_rule_edits_are_full_compile)
 		struct pc_config *cfg;
 		struct pc_plan *plan = NULL;
 		struct pc_nl *nl = NULL;
-		struct pc_diags d;
 
-		ck_assert_int_eq(pc_nl_open(&nl), 0);
 		for (unsigned i = 1 + rnd(&seed, 60); i > 0; i--) {
 			m.file[m.n] = m.n ? m.file[m.n - 1] : 0;
 			m.file[m.n] += m.file[m.n] + 1 < N_FILES && rnd(&seed, 20) == 0;
@@ -837,13 +851,7 @@ START_TEST(test_rule_edits_are_full_compile)
 			m.n += n;
 		}
 		cfg = model_config(&m);
-		pc_diags_init(&d);
-		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
-		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
-		pc_diags_free(&d);
-		/* As portctld makes it with a configuration in force. */
-		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+		oracle_start(cfg, &nl, &plan, &rs);
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
 		for (unsigned step = 0; step < 4 * STEPS; step++) {
@@ -941,7 +949,6 @@ START_TEST(test_block_list_edits)
 		struct pc_config *cfg;
 		struct pc_plan *plan = NULL;
 		struct pc_nl *nl = NULL;
-		struct pc_diags d;
 		size_t cli_lo = 0, cli_n;
 
 		for (unsigned file = 0; file < N_FILES; file++) {
@@ -959,14 +966,8 @@ START_TEST(test_block_list_edits)
 			}
 		}
 		cli_n = 3;
-		ck_assert_int_eq(pc_nl_open(&nl), 0);
 		cfg = model_config(&m);
-		pc_diags_init(&d);
-		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
-		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
-		pc_diags_free(&d);
-		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+		oracle_start(cfg, &nl, &plan, &rs);
 
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
@@ -1049,14 +1050,8 @@ START_TEST(test_big_run_joins)
 				m.lines[m.n++] = strdup("deny from 10.9.0.0/24 comment \"r\"");
 			}
 		}
-		ck_assert_int_eq(pc_nl_open(&nl), 0);
 		cfg = model_config(&m);
-		pc_diags_init(&d);
-		ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
-		ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
-		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
-		pc_diags_free(&d);
-		ck_assert_int_eq(pc_config_ports_index(cfg), 0);
+		oracle_start(cfg, &nl, &plan, &rs);
 
 		/* Out: the two runs joined. */
 		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], true, (unsigned)li, 0),
