@@ -537,7 +537,6 @@ static ssize_t addr_set_obj(const struct pc_plan *plan, const struct pc_ruleset 
 	return pc_ruleset_set_find(rs, name);
 }
 
-
 static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b)
 {
 	return !key_cmp(a->lo, b->lo) && !key_cmp(a->hi, b->hi) && a->rule == b->rule &&
@@ -576,8 +575,8 @@ static int addr_items(const struct pc_plan *plan, const struct pc_rule *p, bool 
 /* Whether, after the change, the run still has a span of sp's kind (its
  * set stays): one outside the regions made again, or one they make.
  * Stops at the first. */
-static bool kind_stays(const struct pc_rule_edit *ed, size_t first, const struct pc_plan_spans *spans,
-		       const struct pc_plan_span *sp)
+static bool kind_stays(const struct pc_rule_edit *ed, size_t first,
+		       const struct pc_plan_spans *spans, const struct pc_plan_span *sp)
 {
 	for (size_t i = 0; i < spans->n; i++) {
 		bool inside = false;
