@@ -217,6 +217,27 @@ static bool same_file(const struct pc_rule *a, const struct pc_rule *b)
  * the longest; below it, the last block does. */
 #define BLOCK_NAMES_RUN 64
 
+/* The shipped defaults (defaults.rules, last of all) join the port run
+ * before them only when no block of it names it: a run a big file names
+ * ends before them, so that what the CLI appends after it (a rule of its
+ * own before the defaults) cuts no run in two. A small run takes them, so
+ * that the first "allow" of a small configuration joins theirs. */
+static bool rule_is_default(const struct pc_rule *r)
+{
+	return r->origin == PC_ORIGIN_DEFAULTS;
+}
+
+static bool rules_big_block(const struct pc_rule *const *rules, size_t n)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && same_file(rules[j], rules[i]); j++)
+			;
+		if (j - i > BLOCK_NAMES_RUN)
+			return true;
+	}
+	return false;
+}
+
 /* A run's anchor from its rules in chain order: the first rule of the
  * longest block of one file's rules (the last of equals) if it is longer
  * than BLOCK_NAMES_RUN, else of the last block (defaults.rules' "allow
@@ -487,7 +508,9 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 		int side = rule_addr_side(rules[i]), r = 0;
 
 		if (rule_is_port_only(rules[i])) {
-			while (j < n && rule_is_port_only(rules[j]))
+			while (j < n && rule_is_port_only(rules[j]) &&
+			       !(rule_is_default(rules[j]) && !rule_is_default(rules[j - 1]) &&
+				 rules_big_block(rules + i, j - i)))
 				j++;
 			e = chain_push(c, PC_ENTRY_PORTS, rules[i], rules[j - 1]);
 			if (e)
@@ -556,6 +579,10 @@ static bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 
 static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_entry *b)
 {
+	/* The defaults' run stays apart from a run a big block names. */
+	if (a->kind == PC_ENTRY_PORTS && rule_is_default(b->first) && !rule_is_default(a->last) &&
+	    a->anchor_n > BLOCK_NAMES_RUN)
+		return false;
 	return a->kind == b->kind && a->kind != PC_ENTRY_RULE &&
 	       (a->kind == PC_ENTRY_PORTS || a->match_dst == b->match_dst);
 }
@@ -714,6 +741,11 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 	}
 	if (!last || !n_after)
 		return -EOPNOTSUPP;
+	/* The rules after the cut, small, would take the defaults' run after
+	 * the run (a big block kept them apart): not in place. */
+	if (k + 1 < c->n_entries && c->entries[k + 1].kind == PC_ENTRY_PORTS &&
+	    rule_is_default(c->entries[k + 1].first) && !rules_big_block(after, n_after))
+		return -EOPNOTSUPP;
 	head = chain_push(into, PC_ENTRY_PORTS, e->first, last);
 	if (!head)
 		return -ENOMEM;
@@ -802,6 +834,11 @@ static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 {
 	int ret = join_anchor(plan, z, dir, a, b, r, joined);
 
+	/* The joined run a big block names would leave b's defaults apart:
+	 * not in place. */
+	if (ret >= 0 && joined->anchor_n > BLOCK_NAMES_RUN && rule_is_default(b->last) &&
+	    !rule_is_default(b->first))
+		return -EOPNOTSUPP;
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
 }
 

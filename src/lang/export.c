@@ -130,8 +130,8 @@ int pc_config_export_page(const struct pc_config *cfg, size_t from, size_t to,
 	if (from > 0)
 		goto rules;
 	r = pc_strbuf_printf(sb, "# portctl export: the configuration in force as one rules "
-				 "file.\n# Settings stay in portctl.conf; shipped zones and "
-				 "services are not repeated.\n");
+				 "file.\n# Settings stay in portctl.conf; shipped zones, "
+				 "services and defaults.rules are not repeated.\n");
 
 	for (size_t i = 0; r >= 0 && i < cfg->n_zones; i++) {
 		if (cfg->zones[i].origin == PC_ORIGIN_SHIPPED)
@@ -156,6 +156,10 @@ int pc_config_export_page(const struct pc_config *cfg, size_t from, size_t to,
 		r = pc_strbuf_printf(sb, "# rules, first match wins\n");
 rules:
 	for (size_t i = from; r >= 0 && i < to && i < cfg->n_rules; i++) {
+		/* The shipped defaults come back from defaults.rules, as the
+		 * shipped zones and services do: a copy would be a second rule. */
+		if (cfg->rules[i].origin == PC_ORIGIN_DEFAULTS)
+			continue;
 		r = pc_strbuf_printf(sb, "%s", cfg->rules[i].text);
 		if (r >= 0)
 			r = loc_comment(sb, &cfg->rules[i].loc);

@@ -16,8 +16,11 @@
 
 /* Parse texts[i] as admin rules file names[i], in order, and validate
  * them together. */
-static inline struct pc_config *config_from_files(const char *const *names,
-						  const char *const *texts, size_t n)
+/* Parse and validate admin rules files, then (defaults non-NULL) the
+ * shipped defaults.rules' text, last, as pc_config_load puts it. */
+static inline struct pc_config *config_from_files_defaults(const char *const *names,
+							   const char *const *texts, size_t n,
+							   const char *defaults)
 {
 	struct pc_config *cfg = pc_config_new();
 	struct pc_diags d;
@@ -31,6 +34,13 @@ static inline struct pc_config *config_from_files(const char *const *names,
 		ck_assert_ptr_nonnull(data);
 		r = pc_parse_buffer(cfg, names[i], data, strlen(data), PC_ORIGIN_ADMIN, &d);
 	}
+	if (r == 0 && defaults) {
+		char *data = strdup(defaults);
+
+		ck_assert_ptr_nonnull(data);
+		r = pc_parse_buffer(cfg, "defaults.rules", data, strlen(data), PC_ORIGIN_DEFAULTS,
+				    &d);
+	}
 	if (r == 0)
 		r = pc_config_validate(cfg, &d);
 	if (r != 0)
@@ -38,6 +48,12 @@ static inline struct pc_config *config_from_files(const char *const *names,
 	ck_assert_int_eq(r, 0);
 	pc_diags_free(&d);
 	return cfg;
+}
+
+static inline struct pc_config *config_from_files(const char *const *names,
+						  const char *const *texts, size_t n)
+{
+	return config_from_files_defaults(names, texts, n, NULL);
 }
 
 /* Parse and validate text as one admin rules file named "test.rules". */

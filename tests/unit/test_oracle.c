@@ -153,7 +153,9 @@ static struct pc_config *model_config(const struct model *m)
 			fprintf(out, "%s\n", part.lines[i]);
 		fclose(out);
 	}
-	cfg = config_from_files(files, (const char *const *)texts, N_FILES);
+	/* The shipped default after them all, as portctld loads it. */
+	cfg = config_from_files_defaults(files, (const char *const *)texts, N_FILES,
+					 "allow 22/tcp comment \"default\"\n");
 	for (unsigned f = 0; f < N_FILES; f++)
 		free(texts[f]);
 
@@ -1050,6 +1052,10 @@ START_TEST(test_big_run_joins)
 				m.lines[m.n++] = strdup("deny from 10.9.0.0/24 comment \"r\"");
 			}
 		}
+		/* A rule of its own last: the shipped default after it is a run
+		 * of its own, out of the joins. */
+		m.file[m.n] = 2;
+		m.lines[m.n++] = strdup("limit 9999/tcp comment \"end\"");
 		cfg = model_config(&m);
 		oracle_start(cfg, &nl, &plan, &rs);
 
@@ -1092,6 +1098,84 @@ START_TEST(test_big_run_joins)
 }
 END_TEST
 
+/* The shipped default after the port run of a big file is a run of its
+ * own, so a rule of its own appended to the CLI's file goes between the two
+ * (no cut) and its delete leaves them apart (no join); after a small file
+ * the default joins its run, which the rule then cuts and its delete joins
+ * again. In place each time, and the full compile's. */
+START_TEST(test_defaults_after_big_run)
+{
+	for (unsigned big = 0; big < 2; big++) {
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		char line[64];
+
+		for (unsigned i = 0; i < (big ? 80u : 3u); i++) {
+			snprintf(line, sizeof(line), "allow %u/tcp comment \"p%u\"", 3000 + i, i);
+			m.file[m.n] = 0;
+			m.lines[m.n++] = strdup(line);
+		}
+		cfg = model_config(&m);
+		oracle_start(cfg, &nl, &plan, &rs);
+
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = big };
+		size_t z;
+
+		/* After the big file the default is a run of its own. */
+		ck_assert_int_eq(pc_plan_rule_chain(plan, &cfg->rules[0], &z), 0);
+		ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, big ? 2 : 1);
+		if (big) {
+			/* A rule of its own between the big run and the CLI's port
+			 * rules, which the default joined: its delete would join
+			 * them into a run the big file names, the default apart
+			 * again, which no change in place makes: the full path. */
+			size_t n = m.n;
+
+			edit_one(&x, m.n, strdup("deny from 10.8.0.0/24 comment \"v\""), 1);
+			for (unsigned i = 0; i < 3; i++) {
+				snprintf(line, sizeof(line), "allow %u/tcp comment \"q%u\"", 5000 + i, i);
+				edit_one(&x, m.n, strdup(line), 1);
+			}
+			ck_assert_uint_eq(m.n, n + 4);
+			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 3);
+			edit_one(&x, n, NULL, 1);
+			ck_assert_msg(m.n == n + 4, "the join that leaves the default apart went in place");
+			for (unsigned i = 0; i < 3; i++)
+				edit_one(&x, m.n - 1, NULL, 1);
+			edit_one(&x, n, NULL, 1);
+			ck_assert_uint_eq(m.n, n);
+		}
+		/* (A limit's delete takes the zone's meters away: not in place.) */
+		const char *own[] = { "deny from 10.9.0.0/24 comment \"x\"",
+				      "allow 4001/tcp from 192.0.2.1 comment \"z\"",
+				      "allow 4002/tcp log comment \"w\"" };
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+			size_t n = m.n;
+
+			x.step = (unsigned)(2 * i);
+			edit_one(&x, m.n, strdup(own[i]), 1);
+			ck_assert_msg(m.n == n + 1, "big %u: %s not in place", big, own[i]);
+			/* Between the big run and the default's, or cutting the
+			 * small run the default joined. */
+			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 3);
+			x.step++;
+			edit_one(&x, m.n - 1, NULL, 1);
+			ck_assert_msg(m.n == n, "big %u: its delete not in place", big);
+			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, big ? 2 : 1);
+		}
+		pc_ruleset_free(x.rs);
+		pc_plan_free(plan);
+		pc_config_free(cfg);
+		for (size_t i = 0; i < m.n; i++)
+			free(m.lines[i]);
+		pc_nl_close(nl);
+	}
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -1119,6 +1203,7 @@ int main(void)
 	tcase_add_test(tc, test_rule_edits_are_full_compile);
 	tcase_add_test(tc, test_big_run_joins);
 	tcase_add_test(tc, test_block_list_edits);
+	tcase_add_test(tc, test_defaults_after_big_run);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
