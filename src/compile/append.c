@@ -544,32 +544,27 @@ static bool span_same(const struct pc_plan_span *a, const struct pc_plan_span *b
 }
 
 /* The addresses of rule p (of the run's side) of family in [lo, hi], as
- * items of its precedence. */
+ * items of its precedence (its place among the rules). */
 static int addr_items(const struct pc_plan *plan, const struct pc_rule *p, bool dst,
 		      uint8_t family, const uint8_t *lo, const uint8_t *hi, struct span_item **items,
 		      size_t *n, size_t *cap)
 {
-	const struct pc_prefix *pf = dst ? p->to : p->from;
-	size_t np = dst ? p->n_to : p->n_from;
+	size_t at = *n, kept = *n;
+	int r = rule_addr_items(p, dst, family, (uint32_t)(p - plan->cfg->rules), items, n, cap);
 
-	for (size_t i = 0; i < np; i++) {
-		uint8_t a[16], b[16];
-		struct span_item *it;
+	for (size_t i = at; r >= 0 && i < *n; i++) {
+		struct span_item *it = &(*items)[i];
 
-		if (pf[i].family != family)
+		if (key_cmp(it->hi, lo) < 0 || key_cmp(it->lo, hi) > 0)
 			continue;
-		key_from_prefix(&pf[i], a, b);
-		if (key_cmp(b, lo) < 0 || key_cmp(a, hi) > 0)
-			continue;
-		it = PC_ARRAY_PUSH(*items, *n, *cap);
-		if (!it)
-			return -ENOMEM;
-		*it = (struct span_item){ .prio = (uint32_t)(p - plan->cfg->rules),
-					  .verdict = action_verdict(p->action), .rule = p };
-		memcpy(it->lo, key_cmp(a, lo) > 0 ? a : lo, 16);
-		memcpy(it->hi, key_cmp(b, hi) < 0 ? b : hi, 16);
+		if (key_cmp(it->lo, lo) < 0)
+			memcpy(it->lo, lo, 16);
+		if (key_cmp(it->hi, hi) > 0)
+			memcpy(it->hi, hi, 16);
+		(*items)[kept++] = *it;
 	}
-	return 0;
+	*n = r < 0 ? *n : kept;
+	return r;
 }
 
 /* Whether, after the change, the run still has a span of sp's kind (its

@@ -118,6 +118,10 @@ extern const uint8_t icmp6_early[ICMP6_EARLY_N];
 #define PC_ICMP_ECHO_REQUEST 8
 #define PC_ICMP6_ECHO_REQUEST 128
 
+/* The items of r's addresses of family, its destinations (dst) or its
+ * sources, of precedence prio, pushed onto *items. 0 or -ENOMEM. */
+int rule_addr_items(const struct pc_rule *r, bool dst, uint8_t family, uint32_t prio,
+		    struct span_item **items, size_t *n, size_t *cap);
 /* The items of r's ports, one per range and protocol (keys: protocol
  * byte + port), of precedence prio, pushed onto *items. 0 or -ENOMEM. */
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,

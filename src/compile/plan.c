@@ -92,6 +92,27 @@ int rule_addr_side(const struct pc_rule *r)
 	return 0;
 }
 
+int rule_addr_items(const struct pc_rule *r, bool dst, uint8_t family, uint32_t prio,
+		    struct span_item **items, size_t *n, size_t *cap)
+{
+	const struct pc_prefix *pf = dst ? r->to : r->from;
+	size_t np = dst ? r->n_to : r->n_from;
+
+	for (size_t i = 0; i < np; i++) {
+		struct span_item *it;
+
+		if (pf[i].family != family)
+			continue;
+		it = PC_ARRAY_PUSH(*items, *n, *cap);
+		if (!it)
+			return -ENOMEM;
+		*it = (struct span_item){ .prio = prio, .verdict = action_verdict(r->action),
+					  .rule = r };
+		key_from_prefix(&pf[i], it->lo, it->hi);
+	}
+	return 0;
+}
+
 int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **items, size_t *n,
 		    size_t *cap)
 {
@@ -162,24 +183,14 @@ static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const 
 		_cleanup_free_ struct span_item *items = NULL;
 		size_t n_items = 0, cap = 0;
 
-		out->width = fam == 0 ? 4 : 16;
-		for (size_t k = 0; k < n; k++) {
-			const struct pc_prefix *pf = e->match_dst ? rules[k]->to : rules[k]->from;
-			size_t np = e->match_dst ? rules[k]->n_to : rules[k]->n_from;
+		int r = 0;
 
-			for (size_t i = 0; i < np; i++) {
-				if (pf[i].family != family)
-					continue;
-				struct span_item *it = PC_ARRAY_PUSH(items, n_items, cap);
-				if (!it)
-					return -ENOMEM;
-				key_from_prefix(&pf[i], it->lo, it->hi);
-				it->prio = (uint32_t)k;
-				it->verdict = action_verdict(rules[k]->action);
-				it->rule = rules[k];
-			}
-		}
-		int r = spans_flatten(items, n_items, out);
+		out->width = fam == 0 ? 4 : 16;
+		for (size_t k = 0; r >= 0 && k < n; k++)
+			r = rule_addr_items(rules[k], e->match_dst, family, (uint32_t)k, &items,
+					    &n_items, &cap);
+		if (r >= 0)
+			r = spans_flatten(items, n_items, out);
 		if (r < 0)
 			return r;
 	}
