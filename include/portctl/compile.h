@@ -233,9 +233,9 @@ struct pc_edit_head {
 
 /* A region of an address run's spans of one family made again: the old
  * spans [from, to) replaced by pieces; the elements that differ, each
- * one's set (by index in the ruleset) and kind, deleted or added (then its
- * piece). A set that loses an element is made again when next read whole
- * (pc_ruleset_sync). */
+ * one's set (by index in the ruleset), deleted (an old span, by its index
+ * among the run's spans) or added (a piece, by its index). A set that
+ * loses an element is made again when next read whole (pc_ruleset_sync). */
 struct pc_addr_edit {
 	size_t zone, entry;
 	int dir;
@@ -243,8 +243,7 @@ struct pc_addr_edit {
 	size_t from, to;
 	struct pc_plan_span *pieces;
 	size_t n_pieces;
-	size_t *objs, *piece_of;
-	int *kinds;
+	size_t *objs, *at;
 	bool *dels;
 	size_t n_objs, n_add, n_del;
 };

@@ -654,10 +654,9 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 				     .from = from, .to = to, .pieces = flat.items,
 				     .n_pieces = flat.n,
 				     .objs = calloc(flat.n + to - from + 1, sizeof(*ae->objs)),
-				     .piece_of = calloc(flat.n + to - from + 1, sizeof(*ae->piece_of)),
-				     .kinds = calloc(flat.n + to - from + 1, sizeof(*ae->kinds)),
+				     .at = calloc(flat.n + to - from + 1, sizeof(*ae->at)),
 				     .dels = calloc(flat.n + to - from + 1, sizeof(*ae->dels)) };
-	if (!ae->objs || !ae->piece_of || !ae->kinds || !ae->dels)
+	if (!ae->objs || !ae->at || !ae->dels)
 		return -ENOMEM;
 	/* Both sorted: what only the old has goes, what only the new has comes. */
 	for (i = from, k = 0; ret >= 0 && (i < to || k < flat.n);) {
@@ -679,15 +678,12 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		if (obj < 0 || !key_cmp(sp->lo, zero))
 			return -EOPNOTSUPP;
 		ae->objs[ae->n_objs] = (size_t)obj;
-		ae->kinds[ae->n_objs] = addr_kind(family, span_is_host(sp), sp->verdict);
 		ae->dels[ae->n_objs] = c <= 0;
-		ae->piece_of[ae->n_objs++] = k;
+		ae->at[ae->n_objs++] = c <= 0 ? i : k;
 		set = append_target(c <= 0 ? &ed->del : &ed->add, rs, obj);
 		if (!set)
 			return -ENOMEM;
-		ret = span_is_host(sp) ? set_add_key(set, sp, width, c <= 0 ? &ae->n_del : &ae->n_add)
-				       : set_add_span(set, sp, width, false, NULL,
-						      c <= 0 ? &ae->n_del : &ae->n_add);
+		ret = set_add_addr(set, sp, width, c <= 0 ? &ae->n_del : &ae->n_add);
 		if (c <= 0)
 			i++;
 		else
@@ -887,8 +883,7 @@ static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 }
 
 /* An address region into the plan's spans, and rs's sets: the new
- * elements added, a set that lost some left stale. Regions go last first,
- * so that the earlier ones' places hold. */
+ * elements added, a set that lost some left stale. */
 static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 			    const struct pc_addr_edit *ae)
 {
@@ -909,19 +904,17 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 	}
 	spans->width = width;
 	/* Deleted elements first: a set both loses and gains one. */
-	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++)
-		if (ae->dels[i])
+	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++) {
+		const struct pc_plan_span *sp = ae->dels[i] ? &spans->items[ae->at[i]] : NULL;
+
+		if (sp)
 			ret = stale_mark_kind(rs, plan, ae->objs[i], ae->zone, ae->dir, ae->entry,
-					      ae->kinds[i]);
-	for (size_t i = 0, k; ret >= 0 && i < ae->n_objs; i++) {
-		if (ae->dels[i] || rs->objs[ae->objs[i]].stale)
-			continue;
-		k = ae->piece_of[i];
-		ret = span_is_host(&ae->pieces[k])
-			      ? set_add_key(rs->objs[ae->objs[i]].obj, &ae->pieces[k], width, &unused)
-			      : set_add_span(rs->objs[ae->objs[i]].obj, &ae->pieces[k], width, false,
-					     NULL, &unused);
+					      addr_kind(ae->family, span_is_host(sp), sp->verdict));
 	}
+	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++)
+		if (!ae->dels[i] && !rs->objs[ae->objs[i]].stale)
+			ret = set_add_addr(rs->objs[ae->objs[i]].obj, &ae->pieces[ae->at[i]], width,
+					   &unused);
 	if (spans->n > ae->to)
 		memmove(&spans->items[ae->from + ae->n_pieces], &spans->items[ae->to],
 			(spans->n - ae->to) * sizeof(*spans->items));
@@ -955,7 +948,7 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		memcpy(&e->ports[rg->from], rg->pieces, rg->n_pieces * sizeof(*e->ports));
 		e->n_ports = n;
 	}
-	for (size_t i = ed->n_addrs; ret >= 0 && i-- > 0;)
+	for (size_t i = 0; ret >= 0 && i < ed->n_addrs; i++)
 		ret = addr_edit_commit(plan, rs, &ed->addrs[i]);
 	for (size_t i = 0; i < ed->n_heads; i++) {
 		const struct pc_edit_head *h = &ed->heads[i];
@@ -998,9 +991,8 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 	for (size_t i = 0; i < ed->n_addrs; i++) {
 		free(ed->addrs[i].pieces);
 		free(ed->addrs[i].objs);
-		free(ed->addrs[i].kinds);
 		free(ed->addrs[i].dels);
-		free(ed->addrs[i].piece_of);
+		free(ed->addrs[i].at);
 	}
 	free(ed->addrs);
 	free(ed->heads);

@@ -796,6 +796,8 @@ static void shared_edit_free(struct pc_ruleset *rs)
 
 static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t family,
 					 bool hosts);
+static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part, bool hosts,
+			  size_t *n_elems);
 
 /* An address run's set of kind (addr_kind) from the entry's spans, as
  * addr_set_lower fills it. */
@@ -812,13 +814,7 @@ static struct nftnl_set *addr_set_remake(const char *name, uint32_t id,
 	int r = s ? spans_split(family == AF_INET ? &e->addr4 : &e->addr6, parts) : -ENOMEM;
 
 	if (r >= 0) {
-		const struct pc_plan_spans *part = &parts[spans_part(!hosts, v)];
-
-		if (hosts)
-			for (size_t i = 0; r >= 0 && i < part->n; i++)
-				r = set_add_key(s, &part->items[i], part->width, &n_elems);
-		else
-			r = set_add_spans(s, part, false, NULL, NULL, &n_elems);
+		r = addr_part_fill(s, &parts[spans_part(!hosts, v)], hosts, &n_elems);
 		for (int i = 0; i < SPANS_PARTS; i++)
 			spans_free(&parts[i]);
 	}
@@ -935,6 +931,19 @@ static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t
 	return s;
 }
 
+/* One part of an address run's spans (spans_split) into its set. */
+static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part, bool hosts,
+			  size_t *n_elems)
+{
+	int r = 0;
+
+	if (!hosts)
+		return set_add_spans(s, part, false, NULL, NULL, n_elems);
+	for (size_t i = 0; r >= 0 && i < part->n; i++)
+		r = set_add_key(s, &part->items[i], part->width, n_elems);
+	return r;
+}
+
 /* ip saddr @BASE_src4_drop drop (accept, jump do_reject): the run's single
  * addresses of verdict v in a hash set, then ip saddr @BASE_src4_ranges_drop
  * drop for its ranges (an interval set). The spans are disjoint, so the
@@ -959,11 +968,7 @@ static int addr_set_lower(struct lower *l, const char *base, const struct pc_pla
 		nftnl_set_free(s);
 		return -ENOMEM;
 	}
-	if (hosts)
-		for (size_t i = 0; ret >= 0 && i < part->n; i++)
-			ret = set_add_key(s, &part->items[i], part->width, &l->n_elems);
-	else
-		ret = set_add_spans(s, part, false, NULL, NULL, &l->n_elems);
+	ret = addr_part_fill(s, part, hosts, &l->n_elems);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;

@@ -459,6 +459,13 @@ int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t widt
 	return set_add_elem(s, &e);
 }
 
+int set_add_addr(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
+		 size_t *n_elems)
+{
+	return span_is_host(sp) ? set_add_key(s, sp, width, n_elems)
+				: set_add_span(s, sp, width, false, NULL, n_elems);
+}
+
 int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, size_t *n_elems)
 {
 	static const uint8_t zero[16];

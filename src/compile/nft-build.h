@@ -111,6 +111,10 @@ int set_add_span(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t wid
  * comment. Counts it in *n_elems. */
 int set_add_key(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
 		size_t *n_elems);
+/* A span of an address run into its set: a single address's key alone
+ * (hash set), a range's start and end (interval set). */
+int set_add_addr(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t width,
+		 size_t *n_elems);
 
 /*
  * Fill an interval set (rbtree) from disjoint spans: start elements with
