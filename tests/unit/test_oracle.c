@@ -244,6 +244,18 @@ static size_t mismatches(struct pc_nl *nl, const struct pc_ruleset *rs)
 	return n;
 }
 
+/* A test's kernel handle, plan and rulesets, and the model's lines, freed. */
+static void oracle_end(struct model *m, struct pc_config *cfg, struct pc_nl *nl,
+		       struct pc_plan *plan, struct pc_ruleset *rs)
+{
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_config_free(cfg);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->lines[i]);
+	pc_nl_close(nl);
+}
+
 START_TEST(test_difference_is_full_compile)
 {
 	size_t incremental = 0, steps = 0;
@@ -459,12 +471,7 @@ START_TEST(test_ban_edits_are_full_compile)
 			pc_ruleset_free(want);
 			pc_config_free(full);
 		}
-		pc_ruleset_free(rs);
-		pc_plan_free(plan);
-		pc_config_free(cfg);
-		for (size_t i = 0; i < m.n; i++)
-			free(m.lines[i]);
-		pc_nl_close(nl);
+		oracle_end(&m, cfg, nl, plan, rs);
 	}
 }
 END_TEST
@@ -878,12 +885,7 @@ START_TEST(test_rule_edits_are_full_compile)
 		rs = x.rs;
 		in_place += x.in_place;
 		entries += x.entries;
-		pc_ruleset_free(rs);
-		pc_plan_free(plan);
-		pc_config_free(cfg);
-		for (size_t i = 0; i < m.n; i++)
-			free(m.lines[i]);
-		pc_nl_close(nl);
+		oracle_end(&m, cfg, nl, plan, rs);
 	}
 	/* A third of the rules are not port-only; those go in place only at
 	 * a chain's end: the rest must have been made in place, not refused,
@@ -985,12 +987,7 @@ START_TEST(test_block_list_edits)
 			cli_n = cli_n + m.n - was;
 		}
 		in_place += x.in_place;
-		pc_ruleset_free(x.rs);
-		pc_plan_free(plan);
-		pc_config_free(cfg);
-		for (size_t i = 0; i < m.n; i++)
-			free(m.lines[i]);
-		pc_nl_close(nl);
+		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
 	fprintf(stderr, "block list: %zu address edits in place, %zu steps in place\n",
 		addr_edits - before, in_place);
@@ -1088,12 +1085,7 @@ START_TEST(test_big_run_joins)
 		m.n++;
 		edit_check(nl, &m, plan, rs, (unsigned)li, 3);
 
-		pc_ruleset_free(rs);
-		pc_plan_free(plan);
-		pc_config_free(cfg);
-		for (size_t i = 0; i < m.n; i++)
-			free(m.lines[i]);
-		pc_nl_close(nl);
+		oracle_end(&m, cfg, nl, plan, rs);
 	}
 }
 END_TEST
@@ -1166,12 +1158,7 @@ START_TEST(test_defaults_after_big_run)
 			ck_assert_msg(m.n == n, "big %u: its delete not in place", big);
 			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, big ? 2 : 1);
 		}
-		pc_ruleset_free(x.rs);
-		pc_plan_free(plan);
-		pc_config_free(cfg);
-		for (size_t i = 0; i < m.n; i++)
-			free(m.lines[i]);
-		pc_nl_close(nl);
+		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
 }
 END_TEST
