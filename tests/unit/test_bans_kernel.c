@@ -4,12 +4,20 @@
  * kernel is neither drift nor deleted again. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include "compile_helper.h"
 #include "portctl/netlink.h"
@@ -189,6 +197,117 @@ START_TEST(test_hosts_and_nets_apart)
 }
 END_TEST
 
+/* --- the ban sets as the code before e8aa5ca laid them out --- */
+
+static bool ban_net_name(const char *name)
+{
+	return !strncmp(name, "ban4net", 7) || !strncmp(name, "ban6net", 7);
+}
+
+static int lookup_net_cb(struct nftnl_expr *e, void *data)
+{
+	if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") &&
+	    ban_net_name(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET)))
+		*(bool *)data = true;
+	return 0;
+}
+
+static void elem_put(struct nftnl_set *s, const uint8_t *key, uint32_t len, bool end)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	ck_assert_ptr_nonnull(e);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (end)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(s, e);
+}
+
+/* rs with every ban in one interval set per scope and family, as before:
+ * the hosts' sets made interval sets holding the hosts (one IPv4 host
+ * here, after the opening element), the sets of wider spans and the rules
+ * that look them up gone. */
+static void ruleset_old_bans(struct pc_ruleset *rs, const char *host)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		struct pc_nft_object *o = &rs->objs[i];
+		bool gone = false;
+
+		if (o->kind == PC_NFT_SET && ban_net_name(nftnl_set_get_str(o->obj, NFTNL_SET_NAME))) {
+			nftnl_set_free(o->obj);
+			rs->n_sets--;
+			gone = true;
+		} else if (o->kind == PC_NFT_RULE) {
+			nftnl_expr_foreach(o->obj, lookup_net_cb, &gone);
+			if (gone) {
+				nftnl_rule_free(o->obj);
+				rs->n_rules--;
+			}
+		} else if (o->kind == PC_NFT_SET &&
+			   !strncmp(nftnl_set_get_str(o->obj, NFTNL_SET_NAME), "ban", 3)) {
+			struct nftnl_set *s = o->obj;
+			uint32_t len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+			uint8_t zero[16] = { 0 }, key[16] = { 0 };
+			struct nftnl_set *old = nftnl_set_alloc();
+
+			ck_assert_ptr_nonnull(old);
+			nftnl_set_set_str(old, NFTNL_SET_TABLE, nftnl_set_get_str(s, NFTNL_SET_TABLE));
+			nftnl_set_set_str(old, NFTNL_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
+			nftnl_set_set_u32(old, NFTNL_SET_FAMILY, nftnl_set_get_u32(s, NFTNL_SET_FAMILY));
+			nftnl_set_set_u32(old, NFTNL_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+			nftnl_set_set_u32(old, NFTNL_SET_KEY_TYPE, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
+			nftnl_set_set_u32(old, NFTNL_SET_KEY_LEN, len);
+			nftnl_set_set_u32(old, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+			if (len == 4 && streq(nftnl_set_get_str(s, NFTNL_SET_NAME), "ban4")) {
+				ck_assert_int_eq(inet_pton(AF_INET, host, key), 1);
+				elem_put(old, zero, len, true);
+				elem_put(old, key, len, false);
+				key[3]++;
+				elem_put(old, key, len, true);
+			}
+			nftnl_set_free(s);
+			o->obj = old;
+		}
+		if (!gone)
+			rs->objs[n++] = *o;
+	}
+	rs->n_objs = n;
+}
+
+/* A table of the code before, one host banned in it, is taken over in
+ * one transaction by the sets of now (promise 7: bans hold through a
+ * package upgrade): the host stays banned, in the hash set, and the
+ * kernel holds what the configuration compiles to. */
+START_TEST(test_old_ban_layout_taken_over)
+{
+	struct pc_config *cfg = config_from_text(ZONES);
+	struct pc_ruleset *old, *now;
+	struct pc_nl *nl = NULL;
+
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	ban(cfg, "203.0.113.7", NULL, 0);
+	old = ruleset_from_config(cfg);
+	ruleset_old_bans(old, "203.0.113.7");
+	apply_ok(nl, old, NULL);
+	ck_assert(set_lists("ban4", "203.0.113.7"));
+	ck_assert(set_lists("ban4", "flags interval,timeout"));
+	ck_assert(!set_lists("ban4net", "ban4net"));
+	now = ruleset_from_config(cfg);
+	/* As portctld at start: against the table the kernel holds. */
+	apply_ok(nl, now, NULL);
+	ck_assert_uint_eq(mismatches(nl, now), 0);
+	ck_assert(set_lists("ban4", "203.0.113.7"));
+	ck_assert(!set_lists("ban4", "interval"));
+	ck_assert(set_lists("ban4net", "flags interval,timeout"));
+	pc_ruleset_free(old);
+	pc_ruleset_free(now);
+	pc_nl_close(nl);
+	pc_config_free(cfg);
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -215,6 +334,7 @@ int main(void)
 	tcase_add_test(tc, test_ban_unban_are_element_changes);
 	tcase_add_test(tc, test_lapsed_ban);
 	tcase_add_test(tc, test_hosts_and_nets_apart);
+	tcase_add_test(tc, test_old_ban_layout_taken_over);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
