@@ -2229,6 +2229,38 @@ static bool rule_is_meter(struct nftnl_rule *r)
 	return found;
 }
 
+/*
+ * Move zone's limit meters (sets of no rule, "meter4_ZONE" and
+ * "meter6_ZONE") from the n objects of rs being made to its dropped ones.
+ * Returns how many objects stay; the stale maps keep pointing at theirs.
+ */
+static size_t zone_meters_drop(struct pc_ruleset *rs, const struct pc_zone *zone, size_t n)
+{
+	char names[2][SET_NAME_MAX];
+	size_t gone[2], k = 0;
+
+	snprintf(names[0], sizeof(names[0]), "meter4_%s", zone->name);
+	snprintf(names[1], sizeof(names[1]), "meter6_%s", zone->name);
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_nft_object *o = &rs->objs[i];
+		const char *name = o->kind == PC_NFT_SET && !o->rule && o->zone == zone
+					   ? nftnl_set_get_str(o->obj, NFTNL_SET_NAME)
+					   : NULL;
+
+		if (k < 2 && name && (streq(name, names[0]) || streq(name, names[1]))) {
+			rs->dropped[rs->n_dropped++] = *o;
+			rs->n_sets--;
+			gone[k++] = i;
+		} else {
+			rs->objs[i - k] = *o;
+		}
+	}
+	for (size_t m = 0; m < rs->n_stale; m++)
+		rs->stale[m].obj -= (k > 0 && rs->stale[m].obj > gone[0]) +
+				    (k > 1 && rs->stale[m].obj > gone[1]);
+	return n - k;
+}
+
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
@@ -2366,7 +2398,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	/* The zone's last limit gone: its meters go too, as a full compile
 	 * would have it. */
 	if (ret >= 0 && meter_gone && !zone_has_limits(plan, z))
-		ret = -EOPNOTSUPP;
+		n = zone_meters_drop(rs, l.zone, n);
 	if (ret >= 0) {
 		rs->n_objs = n;
 		rs->n_sets += l.sets.n;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
-# allow, deny, reject, limit, delete, insert, a delete in the middle of
+# allow, deny, reject, limit, a limit's delete, delete, insert, a delete in the middle of
 # 90-portctl.rules, ban, unban, a deny from an address, an allow of a port
 # from an address (a rule of its own) -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
@@ -26,7 +26,7 @@ SHAPES=${*:-a b c d e g h i start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit delete insert middle ban unban from pfrom"
+OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -105,6 +105,8 @@ op_once() {
 	case "$1" in
 	allow | deny | reject | limit) timed "$1" "$p/tcp"; pctl delete "$1" "$p/tcp" ;;
 	delete) pctl allow "$p/tcp"; timed delete allow "$p/tcp" ;;
+	# The zone's last limit: its meters go with it (but in (e)).
+	unlimit) pctl limit "$p/tcp"; timed delete limit "$p/tcp" ;;
 	insert) timed insert "$INS_POS" allow "$p/tcp"; pctl delete allow "$p/tcp" ;;
 	# A delete in the middle of 90-portctl.rules: the later rule's line
 	# (and its elements' comment) moves.

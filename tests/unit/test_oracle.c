@@ -1140,10 +1140,12 @@ START_TEST(test_defaults_after_big_run)
 			edit_one(&x, n, NULL, 1);
 			ck_assert_uint_eq(m.n, n);
 		}
-		/* (A limit's delete takes the zone's meters away: not in place.) */
+		/* The limit is the zone's first: its delete takes the zone's
+		 * meters away too. */
 		const char *own[] = { "deny from 10.9.0.0/24 comment \"x\"",
 				      "allow 4001/tcp from 192.0.2.1 comment \"z\"",
-				      "allow 4002/tcp log comment \"w\"" };
+				      "allow 4002/tcp log comment \"w\"",
+				      "limit 4003/tcp comment \"l\"" };
 		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 			size_t n = m.n;
 
