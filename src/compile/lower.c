@@ -2229,6 +2229,31 @@ static bool rule_is_meter(struct nftnl_rule *r)
 	return found;
 }
 
+static int jump_target_cb(struct nftnl_expr *e, void *data)
+{
+	const char **target = data;
+
+	if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "immediate") &&
+	    nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+		*target = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+	return 0;
+}
+
+/* Is o the rule that ends the head of zone's chain (zone_chain_lower), its
+ * jump to the preamble? (The forward chains, whose head goes on, have no
+ * entries.) */
+static bool head_jump(const struct pc_nft_object *o, const char *chain, const struct pc_zone *zone,
+		      const char *preamble)
+{
+	const char *target = NULL;
+
+	if (o->kind != PC_NFT_RULE || o->zone != zone || o->rule ||
+	    !streq(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN), chain))
+		return false;
+	nftnl_expr_foreach(o->obj, jump_target_cb, &target);
+	return target && streq(target, preamble);
+}
+
 /*
  * Move zone's limit meters (sets of no rule, "meter4_ZONE" and
  * "meter6_ZONE") from the n objects of rs being made to its dropped ones.
@@ -2283,7 +2308,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		     : n_old		 ? old_firsts[0]
 		     : to < c->n_entries ? c->entries[to].first
 					 : NULL;
-	if (to < from || to > c->n_entries || (from == 0 && !head_first))
+	if (to < from || to > c->n_entries)
 		return -EOPNOTSUPP;
 	/* A named set's kernel sets are made once for all its rules. */
 	for (size_t e = from; e < to; e++)
@@ -2323,16 +2348,20 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		qsort(firsts, n_old, sizeof(*firsts), ptr_cmp);
 	/* The new rules go after entry from - 1's: before the chain's tail;
 	 * or, from the first entry, where the old first entry's began: after
-	 * the chain's head. */
+	 * the chain's head; or, in a chain of no entries, after its head. */
 	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++)
 		if (from > 0 && entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
 					       c->entries[from - 1].first))
 			after = i;
-		else if (from == 0 && i > 0 &&
+		else if (from == 0 && i > 0 && head_first &&
 			 entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
 					head_first)) {
 			after = i - 1;
 			break;
+		} else if (from == 0 && !head_first &&
+			   head_jump(&old->objs[i], l.chain_names[dir][z], l.zone,
+				     preamble_chains[dir])) {
+			after = i;
 		}
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;

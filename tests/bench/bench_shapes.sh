@@ -2,7 +2,7 @@
 # Benchmark (on demand, not in make check): one change of each kind --
 # allow, deny, reject, limit, a limit's delete, delete, insert, a delete in the middle of
 # 90-portctl.rules, ban, unban, a deny from an address, an allow of a port
-# from an address (a rule of its own) -- on an empty
+# from an address (a rule of its own), the first outbound rule -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
 # with the ratio to empty; nft's own add/delete of a rule and of a map
 # element beside them. Then the round trip of "portctl allow 443/tcp" on
@@ -26,7 +26,7 @@ SHAPES=${*:-a b c d e g h i start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom"
+OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom out"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -116,6 +116,8 @@ op_once() {
 	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
 	from) timed deny from "203.0.113.$2"; pctl delete deny from "203.0.113.$2" ;;
 	pfrom) timed allow "$p/tcp" from "192.0.2.$2"; pctl delete allow "$p/tcp" from "192.0.2.$2" ;;
+	# The first rule of a chain that had none.
+	out) timed deny out to "203.0.113.$2"; pctl delete deny out to "203.0.113.$2" ;;
 	esac
 }
 

@@ -1165,6 +1165,46 @@ START_TEST(test_defaults_after_big_run)
 }
 END_TEST
 
+/* The first rule of a chain that has none (public's out, lan's in, dmz's
+ * out) goes in place, after the chain's head, and its delete too. */
+START_TEST(test_first_rule_of_a_chain)
+{
+	struct model m = { .n = 0 };
+	struct pc_ruleset *rs = NULL;
+	struct pc_config *cfg;
+	struct pc_plan *plan = NULL;
+	struct pc_nl *nl = NULL;
+	const char *first[] = { "deny out to 203.0.113.9 comment \"o\"",
+				"allow 4000/tcp zone lan comment \"l\"",
+				"reject out 4001/tcp zone dmz to 192.0.2.1 comment \"d\"",
+				"limit 4002/tcp zone lan comment \"m\"" };
+
+	for (unsigned i = 0; i < 3; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "allow %u/tcp comment \"p%u\"", 3000 + i, i);
+		m.file[m.n] = 0;
+		m.lines[m.n++] = strdup(line);
+	}
+	cfg = model_config(&m);
+	oracle_start(cfg, &nl, &plan, &rs);
+
+	struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs };
+
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		size_t n = m.n;
+
+		x.step = (unsigned)(2 * i);
+		edit_one(&x, m.n, strdup(first[i]), 1);
+		ck_assert_msg(m.n == n + 1, "%s not in place", first[i]);
+		x.step++;
+		edit_one(&x, m.n - 1, NULL, 1);
+		ck_assert_msg(m.n == n, "the delete of %s not in place", first[i]);
+	}
+	oracle_end(&m, cfg, nl, plan, x.rs);
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -1193,6 +1233,7 @@ int main(void)
 	tcase_add_test(tc, test_big_run_joins);
 	tcase_add_test(tc, test_block_list_edits);
 	tcase_add_test(tc, test_defaults_after_big_run);
+	tcase_add_test(tc, test_first_rule_of_a_chain);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
