@@ -518,10 +518,10 @@ void rule_index_drop(struct rule_index *ix)
 }
 
 /*
- * The rule a delete by text or number takes, as change_delete picks it,
- * when it is a rule of the CLI rules file: 1 with its index, 0 when the
- * full path decides (by comment, a runtime rule, another file's, none,
- * or -ENOMEM).
+ * The rule a delete by text, number or comment takes, as change_delete
+ * picks it, when it is a rule of the CLI rules file: 1 with its index, 0
+ * when the full path decides (a runtime rule, another file's, none, a
+ * comment that several rules have, or -ENOMEM).
  */
 int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
 		const struct rule_index *ix, size_t *idx)
@@ -538,6 +538,16 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 			return 0;
 		*idx = ch->number - 1;
 		return 1;
+	}
+	if (ch->comment) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < cfg->n_rules && n < 2; i++)
+			if (rule_selected(cfg, &cfg->rules[i], i, ch, NULL)) {
+				*idx = i;
+				n++;
+			}
+		return n == 1 && rule_in_file(&cfg->rules[*idx], path90);
 	}
 	if (!ch->rule || !(scratch = pc_config_new()))
 		return 0;

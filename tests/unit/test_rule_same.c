@@ -1,6 +1,7 @@
 /* Unit tests of rule equality by meaning (src/daemon/rule_same.c), as
  * delete and the duplicate check use it through rule_present: defaults
- * filled in, word and list order, services and ranges. No kernel, no root. */
+ * filled in, word and list order, services and ranges; and the rule a
+ * delete by comment takes in place. No kernel, no root. */
 #include "config.h"
 
 #include <check.h>
@@ -139,6 +140,27 @@ START_TEST(test_ports_services_comments)
 }
 END_TEST
 
+/* The rule a delete by comment takes in place: one of the CLI's file alone;
+ * else (none, another file's, several) the full path decides. */
+static const char *picked(const char *comment)
+{
+	struct change ch = { .kind = CHANGE_DELETE, .comment = comment };
+	size_t idx = SIZE_MAX;
+
+	return delete_pick(cfg, "90-portctl.rules", &ch, NULL, &idx) == 1 ? cfg->rules[idx].text
+									    : "";
+}
+
+START_TEST(test_delete_by_comment_pick)
+{
+	ck_assert_str_eq(picked("web"), "allow 80,443/tcp comment \"web\"");
+	ck_assert_str_eq(picked("nosuch"), "");
+	ck_assert_str_eq(picked("default"), "");
+	add_text("90-portctl.rules", "allow 8080/tcp comment web\n", PC_ORIGIN_ADMIN);
+	ck_assert_str_eq(picked("web"), "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rule_same");
@@ -148,6 +170,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_defaults_filled_in);
 	tcase_add_test(tc, test_order_and_lists);
 	tcase_add_test(tc, test_ports_services_comments);
+	tcase_add_test(tc, test_delete_by_comment_pick);
 	suite_add_tcase(s, tc);
 	return s;
 }
