@@ -141,8 +141,10 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		struct pc_strbuf summary = {0};
 
 		r = state_rule_edit(dm, ch, &summary, reply);
-		if (r > 0)
-			change_done(ch->peer, change_verbs[ch->kind], false,
+		if (r > 0 && ch->expires)
+			temporary_done(ch, summary.buf ? summary.buf : "", reply);
+		else if (r > 0)
+			change_done(ch->peer, change_verbs[ch->kind], ch->runtime,
 				    summary.buf ? summary.buf : "", reply);
 		pc_strbuf_free(&summary);
 		if (r != 0)

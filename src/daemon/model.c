@@ -15,7 +15,7 @@ static bool rule_in_file(const struct pc_rule *r, const char *path)
 	return r->loc.file && streq(r->loc.file, path);
 }
 
-static bool rule_is_runtime(const struct pc_rule *r)
+bool rule_is_runtime(const struct pc_rule *r)
 {
 	return r->loc.file && streq(r->loc.file, RUNTIME_NAME);
 }
@@ -384,12 +384,7 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 
 	pc_strbuf_printf(&c->summary, "%s%s", c->summary.len ? "; " : "", rule->text);
 	if (rule_is_runtime(rule)) {
-		free(c->runtime.items[runtime_index]);
-		memmove(&c->runtime.items[runtime_index], &c->runtime.items[runtime_index + 1],
-			(c->runtime.n - runtime_index - 1) * sizeof(char *));
-		memmove(&c->runtime.expires[runtime_index], &c->runtime.expires[runtime_index + 1],
-			(c->runtime.n - runtime_index - 1) * sizeof(uint64_t));
-		c->runtime.n--;
+		runtime_remove(&c->runtime, runtime_index);
 	} else {
 		uint32_t line = rule->loc.line;
 		uint32_t span = rules_text_span(c->text90.buf, c->text90.len, line);
@@ -483,7 +478,7 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 	return 0;
 }
 
-int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r)
+int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r, bool in90)
 {
 	if (ix->n == ix->cap) {
 		uint64_t *v = realloc(ix->sigs, 2 * ix->cap * sizeof(*v));
@@ -498,8 +493,8 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r)
 	memmove(&ix->sigs[at + 1], &ix->sigs[at], (ix->n - at) * sizeof(*ix->sigs));
 	rule_signature(r, false, &ix->sigs[at]);
 	ix->n++;
-	ix->end90 += at <= ix->end90;
-	ix->logged90 += r->log; /* a rule of the CLI's file */
+	ix->end90 += in90 && at <= ix->end90;
+	ix->logged90 += in90 && r->log;
 	return 0;
 }
 
@@ -519,10 +514,15 @@ void rule_index_drop(struct rule_index *ix)
 
 /*
  * The rule a delete by text, number or comment takes, as change_delete
- * picks it, when it is a rule of the CLI rules file: 1 with its index, 0
- * when the full path decides (a runtime rule, another file's, none, a
- * comment that several rules have, or -ENOMEM).
+ * picks it, when it is a rule of the CLI rules file or a runtime rule: 1
+ * or 2 with its index, 0 when the full path decides (another file's,
+ * none, a comment that several rules have, or -ENOMEM).
  */
+static int pick_kind(const struct pc_rule *r, const char *path90)
+{
+	return rule_in_file(r, path90) ? 1 : rule_is_runtime(r) ? 2 : 0;
+}
+
 int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
 		const struct rule_index *ix, size_t *idx)
 {
@@ -534,10 +534,10 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	int r = 0;
 
 	if (ch->number) {
-		if (ch->number > cfg->n_rules || !rule_in_file(&cfg->rules[ch->number - 1], path90))
+		if (ch->number > cfg->n_rules)
 			return 0;
 		*idx = ch->number - 1;
-		return 1;
+		return pick_kind(&cfg->rules[*idx], path90);
 	}
 	if (ch->comment) {
 		size_t n = 0;
@@ -547,7 +547,7 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 				*idx = i;
 				n++;
 			}
-		return n == 1 && rule_in_file(&cfg->rules[*idx], path90);
+		return n == 1 ? pick_kind(&cfg->rules[*idx], path90) : 0;
 	}
 	if (!ch->rule || !(scratch = pc_config_new()))
 		return 0;
@@ -556,18 +556,15 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 		typed = &scratch->rules[k];
 	if (typed && ix && (ix->cfg != cfg || !rule_signature(typed, true, &sig)))
 		ix = NULL;
-	/* From the last rule back; a runtime rule that means the same goes
-	 * first, and the full path takes it. */
+	/* From the last rule back (a runtime rule that means the same goes
+	 * first); another file's goes on to one of ours before it. */
 	for (size_t i = cfg->n_rules; typed && i-- > 0;) {
 		const struct pc_rule *rule = &cfg->rules[i];
 
 		if ((ix && ix->sigs[i] != sig) || !rule_selected(cfg, rule, i, ch, typed))
 			continue;
-		if (rule_is_runtime(rule))
-			break;
-		if (rule_in_file(rule, path90)) {
+		if ((r = pick_kind(rule, path90)) > 0) {
 			*idx = i;
-			r = 1;
 			break;
 		}
 	}
@@ -634,6 +631,14 @@ int runtime_push(struct runtime *rt, const char *text, uint64_t expires)
 	*e = expires;
 	*slot = copy;
 	return 0;
+}
+
+void runtime_remove(struct runtime *rt, size_t i)
+{
+	free(rt->items[i]);
+	memmove(&rt->items[i], &rt->items[i + 1], (rt->n - i - 1) * sizeof(char *));
+	memmove(&rt->expires[i], &rt->expires[i + 1], (rt->n - i - 1) * sizeof(uint64_t));
+	rt->n--;
 }
 
 int runtime_copy(const struct runtime *from, struct runtime *to)

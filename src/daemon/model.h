@@ -192,6 +192,8 @@ int runtime_place(const struct pc_paths *paths, struct pc_config *cfg, const str
 		  struct pc_diags *d);
 int runtime_copy(const struct runtime *from, struct runtime *to);
 void runtime_clear(struct runtime *rt);
+/* Take out item i. */
+void runtime_remove(struct runtime *rt, size_t i);
 /* Append a rule text with its expiry (0: none). 0 or -ENOMEM. */
 int runtime_push(struct runtime *rt, const char *text, uint64_t expires);
 /* The temporary rules of from that are still in force at now. */
@@ -254,6 +256,8 @@ void ban_summary(const struct ban *b, char *out, size_t size);
 struct pc_source *cli_source_add(struct pc_config *cfg, const char *path90);
 /* Where rules of the CLI rules file end in cfg. */
 size_t cli_end(const struct pc_config *cfg, const char *path90);
+/* A rule of the runtime list (RUNTIME_NAME)? */
+bool rule_is_runtime(const struct pc_rule *r);
 /* Parse text as exactly one rule appended to cfg; its index in *idx. */
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
@@ -261,9 +265,10 @@ int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, si
  * direction, lowest and highest port, a key of its addresses): false for a typed rule with
  * services, which are ports only once looked up (rule_same.c). */
 bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out);
-/* The CLI rules file's rule a delete by text or number takes (change_delete's
- * pick): 1 with its index in *idx, 0 when the full path decides. ix: cfg's
- * index (rule_index_get), or NULL. */
+/* The rule a delete by text, number or comment takes (change_delete's
+ * pick): 1 with its index in *idx for the CLI rules file's, 2 for a
+ * runtime rule, 0 when the full path decides. ix: cfg's index
+ * (rule_index_get), or NULL. */
 int delete_pick(const struct pc_config *cfg, const char *path90, const struct change *ch,
 		const struct rule_index *ix, size_t *idx);
 /* The first rule of cfg that text, parsed, means (rule_same), or NULL. ix
@@ -272,9 +277,10 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 				   const struct rule_index *ix);
 /* ix made for cfg unless it is: 0 or -ENOMEM (then ix is not made). */
 int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const char *path90);
-/* A rule put at index at (insert) or taken from it, in place. 0 or -ENOMEM
- * (then ix is dropped). */
-int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r);
+/* A rule put at index at (insert; in90: of the CLI's file, else a runtime
+ * rule) or taken from it (logged: a logged rule of the CLI's file), in
+ * place. 0 or -ENOMEM (then ix is dropped). */
+int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r, bool in90);
 void rule_index_remove(struct rule_index *ix, size_t at, bool logged);
 void rule_index_drop(struct rule_index *ix);
 /* rule_same.c: whether typed (parsed, not validated: its services are

@@ -555,14 +555,15 @@ static int rules_room(struct daemon *dm)
 
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
- * file's end, delete of any of its rules -- in O(change), on the
- * configuration, plan and ruleset in force: the rule is parsed into (or
- * found in) the configuration, pc_rule_edit_prepare makes the regions of
- * its port maps again as a full compile would, and the elements that
- * differ go to the kernel in one transaction carrying the generation id;
- * then the file, then the model in memory. 1 done (summary set), 0 when
- * the change takes state_commit (nothing changed), -ECANCELED refused
- * (reply set), or -errno.
+ * file's end, delete of any of its rules, a runtime or temporary rule and
+ * its delete -- in O(change), on the configuration, plan and ruleset in
+ * force: the rule is parsed into (or found in) the configuration,
+ * pc_rule_edit_prepare makes the regions of its port maps again as a full
+ * compile would, and the elements that differ go to the kernel in one
+ * transaction carrying the generation id; then the file (or the runtime
+ * rules, a temporary one saved), then the model in memory. 1 done
+ * (summary set), 0 when the change takes state_commit (nothing changed),
+ * -ECANCELED refused (reply set), or -errno.
  */
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply)
@@ -572,6 +573,11 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_rule_edit ed = {0};
 	struct entry_change ec = {0};
 	struct pc_strbuf newtext = {0};
+	/* A runtime rule's change: the runtime rules after it, rt_at its place
+	 * among them. */
+	struct runtime rt = {0};
+	size_t rt_at = 0;
+	bool runtime = false;
 	struct pc_rules_moved moved;
 	const struct rule_index *ix = state_rule_index(dm);
 	size_t n_rules, n_sources, idx = 0, at = 0, end90, later = 0;
@@ -586,34 +592,53 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_diags d;
 	int r;
 
-	if (!state_in_place_ok(dm) || ch->runtime || ch->dry_run || ch->expires ||
+	/* (insert --runtime: the full path says no.) */
+	if (!state_in_place_ok(dm) || ch->dry_run || (ch->runtime && ch->kind != CHANGE_ADD) ||
 	    path90_get(&dm->paths, path90, sizeof(path90)) < 0)
 		return 0;
 	cfg = a->cfg;
 	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
-	if (!src90 && remove)
-		return 0;
-	if (!remove && (r = rules_room(dm)) < 0)
-		return r;
+	end90 = ix ? ix->end90 : cli_end(cfg, path90);
+	if (remove) {
+		r = delete_pick(cfg, path90, ch, ix, &at);
+		if (r <= 0)
+			return 0;
+		runtime = r == 2;
+		rt_at = at - end90;
+		if ((!src90 && !runtime) ||
+		    (runtime && (at < end90 || rt_at >= dm->runtime.n ||
+				 !streq(dm->runtime.items[rt_at], cfg->rules[at].text))))
+			return 0;
+	} else {
+		runtime = ch->runtime;
+		rt_at = dm->runtime.n;
+		/* The runtime rules follow the file's, in their order. */
+		if (runtime && (end90 + rt_at > cfg->n_rules ||
+				(rt_at && !rule_is_runtime(&cfg->rules[end90 + rt_at - 1])) ||
+				(end90 + rt_at < cfg->n_rules &&
+				 rule_is_runtime(&cfg->rules[end90 + rt_at]))))
+			return 0;
+		if ((r = rules_room(dm)) < 0)
+			return r;
+	}
 	pc_diags_init(&d);
 	n_rules = cfg->n_rules;
 	n_sources = cfg->sources.n;
-	end90 = ix ? ix->end90 : cli_end(cfg, path90);
 	/* No file yet (the first change): this one makes it, from nothing. */
 	exists90 = src90 != NULL;
-	if (!exists90 && !(src90 = cli_source_add(cfg, path90))) {
+	if (!runtime && !exists90 && !(src90 = cli_source_add(cfg, path90))) {
+		r = -ENOMEM;
+		goto undo;
+	}
+	if (runtime && runtime_copy(&dm->runtime, &rt) < 0) {
 		r = -ENOMEM;
 		goto undo;
 	}
 	if (remove) {
-		r = delete_pick(cfg, path90, ch, ix, &at);
-		if (r <= 0) {
-			r = 0;
-			goto undo;
-		}
 		rule = &cfg->rules[at];
 		/* The file's later rules move up. */
-		shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line);
+		if (!runtime)
+			shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line);
 		later = at + 1;
 	} else {
 		/* Inserted before another of the file's rules: they move down. */
@@ -627,7 +652,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 			insert_line = cfg->rules[ch->number - 1].loc.line;
 			shift = 1;
 		}
-		r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, &d);
+		r = rule_parse_one(cfg, runtime ? RUNTIME_NAME : CLI_NAME, ch->rule, &idx, &d);
 		if (r >= 0)
 			r = pc_config_validate_rule(cfg, idx, &d);
 		if (r == -EINVAL) {
@@ -641,17 +666,25 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		/* The parse added a source: the array may have moved. */
 		src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
 		rule = &cfg->rules[idx];
-		rule->loc.file = src90->name;
-		rule->loc.line = insert_line ? insert_line
-					     : rules_text_next_line(src90->data, src90->len);
-		rule->origin = PC_ORIGIN_ADMIN;
+		if (runtime) {
+			/* As runtime_place has it: after the runtime rules. */
+			at = end90 + rt_at;
+			r = runtime_push(&rt, rule->text, ch->expires);
+			if (r < 0)
+				goto undo;
+		} else {
+			rule->loc.file = src90->name;
+			rule->loc.line = insert_line ? insert_line
+						     : rules_text_next_line(src90->data, src90->len);
+			rule->origin = PC_ORIGIN_ADMIN;
+			at = insert_line ? ch->number - 1 : end90;
+			end90++;
+		}
 		/* In its place in file order, the plan's pointers moved with it. */
-		at = insert_line ? ch->number - 1 : end90;
 		moved = pc_config_rule_put(cfg, at);
 		pc_plan_rules_shift(a->plan, a->ruleset, &moved);
 		placed = true;
 		rule = &cfg->rules[at];
-		end90++;
 		later = at + 1;
 	}
 	lines_move(cfg, later, end90, shift);
@@ -664,7 +697,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	/* Edited by hand since: the full path redoes the change on it. */
-	if (!file90_unchanged(path90, src90->data, src90->len)) {
+	if (!runtime && !file90_unchanged(path90, src90->data, src90->len)) {
 		r = 0;
 		goto undo;
 	}
@@ -690,7 +723,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	r = r > 0 ? -EOPNOTSUPP : r;
-	if (r >= 0)
+	if (r >= 0 && remove && runtime)
+		runtime_remove(&rt, rt_at);
+	else if (r >= 0 && !runtime)
 		r = rules_text_edit(src90->data, src90->len,
 				    remove	  ? RULES_DELETE
 				    : insert_line ? RULES_INSERT
@@ -712,7 +747,15 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		r = -ECANCELED;
 		goto undo;
 	}
-	{
+	if (runtime) {
+		/* What a temporary rule's change leaves is saved, as state_commit
+		 * does: a failure costs it the restart alone. */
+		if ((ch->expires || (remove && dm->runtime.expires && dm->runtime.expires[rt_at])) &&
+		    temporary_save(&dm->paths, &rt) < 0)
+			log_warning("cannot save the temporary rules under %s: they end at a "
+				    "restart",
+				    dm->paths.state_dir);
+	} else {
 		_cleanup_free_ char *current = NULL;
 		size_t current_len;
 
@@ -745,6 +788,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	if (!exists90)
 		log_debug("in place: %s made", path90);
 	pc_strbuf_printf(summary, "%s", rule->text);
+	log_debug("in place: %s%s %s", runtime ? "runtime rule " : "", remove ? "deleted" : "added",
+		  rule->text);
 	if (ec.rs) {
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
@@ -754,7 +799,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		model_lost(dm);
 	}
 	if (remove) {
-		bool logged = rule->log;
+		bool logged = rule->log && !runtime;
 
 		moved = pc_config_rule_take(cfg, at);
 		if (a->plan)
@@ -762,14 +807,19 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		if (ix)
 			rule_index_remove(&dm->index, at, logged);
 	} else if (ix) {
-		rule_index_insert(&dm->index, at, rule);
+		rule_index_insert(&dm->index, at, rule, !runtime);
 	}
 	/* The spare no longer compiles the configuration in force. */
 	pc_ruleset_free(TAKE_PTR(dm->spare));
-	file90_adopt(cfg, path90, &newtext);
-	r = pc_state_save(&dm->paths, cfg);
-	if (r < 0)
-		log_warning_errno(r, "cannot save the last good configuration: %m");
+	if (runtime) {
+		runtime_clear(&dm->runtime);
+		dm->runtime = rt;
+	} else {
+		file90_adopt(cfg, path90, &newtext);
+		r = pc_state_save(&dm->paths, cfg);
+		if (r < 0)
+			log_warning_errno(r, "cannot save the last good configuration: %m");
+	}
 	pc_rule_edit_free(&ed);
 	pc_strbuf_free(&newtext);
 	pc_diags_free(&d);
@@ -789,6 +839,7 @@ undo:
 	pc_config_truncate(cfg, n_rules, n_sources);
 	pc_rule_edit_free(&ed);
 	pc_strbuf_free(&newtext);
+	runtime_clear(&rt);
 	pc_diags_free(&d);
 	return r;
 }

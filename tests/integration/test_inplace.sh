@@ -52,10 +52,13 @@ own() {
 	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
 }
 
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:22
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:22
+# The log says which changes were made in place.
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 for shape in early late mixed own; do
 	pc_log "shape: $shape"
 	rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+	: >"$PC_TMP/portctld.log"
 	case $shape in
 	early) bulk >"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
 	late) bulk >"$PC_TMP/etc/rules.d/95-late.rules" ;;
@@ -142,6 +145,22 @@ for shape in early late mixed own; do
 	one delete allow 2002/tcp log
 	one delete allow 2007/tcp
 	one delete allow 2006/tcp
+	# Runtime and temporary rules and their deletes: in place too, each
+	# one transaction, and what they say to traffic.
+	one allow 2008/tcp --runtime
+	pc_expect open pc_probe peer tcp 10.99.7.1 2008
+	one allow 2009/tcp --timeout 1h
+	pc_expect open pc_probe peer tcp 10.99.7.1 2009
+	one delete allow 2008/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2008
+	one delete allow 2009/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2009
+	for what in "added allow 2008/tcp" "added allow 2009/tcp" "deleted allow 2008/tcp" \
+		"deleted allow 2009/tcp"; do
+		grep -qF "in place: runtime rule $what" "$PC_TMP/portctld.log" ||
+			pc_fail "$shape: runtime rule $what, not in place"
+	done
+	same_as_files "$shape, runtime rules gone"
 	pcd_stop
 done
 
