@@ -469,7 +469,7 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		const struct pc_rule *r = &cfg->rules[i];
 
-		rule_signature(r, false, &ix->sigs[i]);
+		rule_signature(cfg, r, false, &ix->sigs[i]);
 		ix->logged90 += r->log && r->loc.file && streq(r->loc.file, path90);
 	}
 	ix->n = cfg->n_rules;
@@ -491,7 +491,7 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r,
 		ix->cap *= 2;
 	}
 	memmove(&ix->sigs[at + 1], &ix->sigs[at], (ix->n - at) * sizeof(*ix->sigs));
-	rule_signature(r, false, &ix->sigs[at]);
+	rule_signature(ix->cfg, r, false, &ix->sigs[at]);
 	ix->n++;
 	ix->end90 += in90 && at <= ix->end90;
 	ix->logged90 += in90 && r->log;
@@ -554,7 +554,7 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	pc_diags_init(&d);
 	if (rule_parse_one(scratch, CLI_NAME, ch->rule, &k, &d) >= 0)
 		typed = &scratch->rules[k];
-	if (typed && ix && (ix->cfg != cfg || !rule_signature(typed, true, &sig)))
+	if (typed && ix && (ix->cfg != cfg || !rule_signature(cfg, typed, true, &sig)))
 		ix = NULL;
 	/* From the last rule back (a runtime rule that means the same goes
 	 * first); another file's goes on to one of ours before it. */
@@ -587,7 +587,7 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 	pc_diags_init(&d);
 	/* Unparsable: not present; the change itself says what is wrong. */
 	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0) {
-		if (ix && (ix->cfg != cfg || !rule_signature(&scratch->rules[idx], true, &sig)))
+		if (ix && (ix->cfg != cfg || !rule_signature(cfg, &scratch->rules[idx], true, &sig)))
 			ix = NULL;
 		for (size_t i = 0; !found && i < cfg->n_rules; i++)
 			if ((!ix || ix->sigs[i] == sig) &&

@@ -262,9 +262,11 @@ bool rule_is_runtime(const struct pc_rule *r);
 int rule_parse_one(struct pc_config *cfg, const char *name, const char *text, size_t *idx,
 		   struct pc_diags *d);
 /* The signature a rule and every rule the same by meaning share (action,
- * direction, lowest and highest port, a key of its addresses): false for a typed rule with
- * services, which are ports only once looked up (rule_same.c). */
-bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out);
+ * direction, lowest and highest port, a key of its addresses); a typed
+ * rule's services are looked up in cfg: false for one cfg does not know
+ * (rule_same.c). */
+bool rule_signature(const struct pc_config *cfg, const struct pc_rule *r, bool typed,
+		    uint64_t *out);
 /* The rule a delete by text, number or comment takes (change_delete's
  * pick): 1 with its index in *idx for the CLI rules file's, 2 for a
  * runtime rule, 0 when the full path decides. ix: cfg's index

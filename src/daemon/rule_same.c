@@ -216,18 +216,31 @@ static uint16_t prefixes_key(const struct pc_prefix *p, size_t n)
 	return (uint16_t)(least ^ least >> 16 ^ least >> 32 ^ least >> 48);
 }
 
-bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out)
+/* The lowest and highest of n ports into *lo and *hi. */
+static void ports_bounds(const struct pc_port_range *p, size_t n, uint32_t *lo, uint32_t *hi)
 {
-	size_t n = typed ? r->n_written_ports : r->n_ports;
-	uint32_t lo = n ? UINT16_MAX : 0, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		*lo = p[i].lo < *lo ? p[i].lo : *lo;
+		*hi = p[i].hi > *hi ? p[i].hi : *hi;
+	}
+}
+
+bool rule_signature(const struct pc_config *cfg, const struct pc_rule *r, bool typed,
+		    uint64_t *out)
+{
+	uint32_t lo = UINT16_MAX + 1, hi = 0;
 	uint16_t addrs;
 
-	if (typed && r->n_services)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		lo = r->ports[i].lo < lo ? r->ports[i].lo : lo;
-		hi = r->ports[i].hi > hi ? r->ports[i].hi : hi;
+	/* In force, a rule's ports hold its services'; typed, as rule_spans. */
+	ports_bounds(r->ports, typed ? r->n_written_ports : r->n_ports, &lo, &hi);
+	for (size_t i = 0; typed && i < r->n_services; i++) {
+		const struct pc_service *svc = cfg ? pc_config_service(cfg, r->services[i].name) : NULL;
+
+		if (!svc)
+			return false;
+		ports_bounds(svc->ports, svc->n_ports, &lo, &hi);
 	}
+	lo = lo > UINT16_MAX ? 0 : lo;
 	/* Rules of addresses alone (a block list) differ by them. */
 	addrs = prefixes_key(r->from, r->n_from) ^
 		(uint16_t)(prefixes_key(r->to, r->n_to) * 31u);
@@ -237,11 +250,13 @@ bool rule_signature(const struct pc_rule *r, bool typed, uint64_t *out)
 }
 
 /* Cheaply, without the lists sorted: rules that cannot be the same. */
-static bool signatures_differ(const struct pc_rule *rule, const struct pc_rule *typed)
+static bool signatures_differ(const struct pc_config *cfg, const struct pc_rule *rule,
+			      const struct pc_rule *typed)
 {
 	uint64_t a, b;
 
-	return rule_signature(typed, true, &b) && rule_signature(rule, false, &a) && a != b;
+	return rule_signature(cfg, typed, true, &b) && rule_signature(cfg, rule, false, &a) &&
+	       a != b;
 }
 
 bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const struct pc_rule *typed)
@@ -249,7 +264,7 @@ bool rule_same(const struct pc_config *cfg, const struct pc_rule *rule, const st
 	struct pc_rate ra = rate_of(rule), rb = rate_of(typed);
 
 	if (rule->action != typed->action || rule->dir != typed->dir ||
-	    signatures_differ(rule, typed) ||
+	    signatures_differ(cfg, rule, typed) ||
 	    !pc_rule_log_same(rule, typed) || !l4_same(rule, typed))
 		return false;
 	if (ra.set != rb.set ||

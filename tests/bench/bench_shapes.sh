@@ -1,8 +1,9 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
-# allow, deny, reject, limit, a limit's delete, delete, insert, a delete in the middle of
-# 90-portctl.rules, ban, unban, a deny from an address, an allow of a port
-# from an address (a rule of its own), the first outbound rule -- on an empty
+# allow, deny, reject, limit, a limit's delete, delete, insert, a delete in
+# the middle of 90-portctl.rules, ban, unban, a deny from an address, an
+# allow of a port from an address (a rule of its own), the first outbound
+# rule, a service by its name -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
 # with the ratio to empty; nft's own add/delete of a rule and of a map
 # element beside them. Then the round trip of "portctl allow 443/tcp" on
@@ -26,7 +27,7 @@ SHAPES=${*:-a b c d e g h i start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom out"
+OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom out svc"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -118,6 +119,8 @@ op_once() {
 	pfrom) timed allow "$p/tcp" from "192.0.2.$2"; pctl delete allow "$p/tcp" from "192.0.2.$2" ;;
 	# The first rule of a chain that had none.
 	out) timed deny out to "203.0.113.$2"; pctl delete deny out to "203.0.113.$2" ;;
+	# A shipped service by its name.
+	svc) timed allow https; pctl delete allow https ;;
 	esac
 }
 
