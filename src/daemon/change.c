@@ -150,6 +150,17 @@ int change_apply(struct daemon *dm, const struct change *ch, struct pc_reply *re
 		if (r != 0)
 			return r == -ECANCELED ? 0 : r;
 	}
+	if (ch->kind == CHANGE_DEFINE) {
+		struct pc_strbuf summary = {0};
+
+		r = state_service_define(dm, ch, &summary, reply);
+		if (r > 0)
+			change_done(ch->peer, change_verbs[ch->kind], false,
+				    summary.buf ? summary.buf : "", reply);
+		pc_strbuf_free(&summary);
+		if (r != 0)
+			return r == -ECANCELED ? 0 : r;
+	}
 	r = path90_get(&dm->paths, path90, sizeof(path90));
 	for (int attempt = 0; r >= 0 && attempt < CHANGE_ATTEMPTS; attempt++) {
 		r = change_commit(dm, ch, current, current_len, reply);

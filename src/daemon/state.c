@@ -844,6 +844,97 @@ undo:
 	return r;
 }
 
+/*
+ * "portctl service NAME PORTS" of a name nothing defines, in O(change): no
+ * rule can name it yet, so the kernel keeps what it holds; the line goes
+ * to the end of the CLI rules file and the service into the configuration
+ * in force. 1 done (summary set), 0 when the change takes state_commit
+ * (a name defined already, shipped too, a bad line: nothing changed), or
+ * -errno.
+ */
+int state_service_define(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
+			 struct pc_reply *reply)
+{
+	struct pc_applied *a = dm->applied;
+	struct pc_strbuf newtext = {0};
+	size_t n_rules, n_zones, n_services, n_sources;
+	struct pc_source *src90;
+	struct pc_service *svc;
+	struct pc_config *cfg;
+	char path90[4096];
+	struct pc_diags d;
+	bool exists90;
+	char *data;
+	int r;
+
+	if (!state_in_place_ok(dm) || ch->dry_run || ch->kind != CHANGE_DEFINE ||
+	    strncmp(ch->rule, "service ", 8) || strpbrk(ch->rule, "\n\r\\") ||
+	    path90_get(&dm->paths, path90, sizeof(path90)) < 0 || !(data = strdup(ch->rule)))
+		return 0;
+	cfg = a->cfg;
+	n_rules = cfg->n_rules;
+	n_zones = cfg->n_zones;
+	n_services = cfg->n_services;
+	n_sources = cfg->sources.n;
+	pc_diags_init(&d);
+	r = pc_parse_buffer(cfg, CLI_NAME, data, strlen(ch->rule), PC_ORIGIN_CLI, &d);
+	svc = cfg->n_services == n_services + 1 ? &cfg->services[n_services] : NULL;
+	if (r < 0 || pc_diags_has_errors(&d) || !svc || cfg->n_rules != n_rules ||
+	    cfg->n_zones != n_zones || pc_config_service(cfg, svc->name) != svc) {
+		r = 0;
+		goto undo;
+	}
+	src90 = (struct pc_source *)pc_sources_find(&cfg->sources, path90);
+	exists90 = src90 != NULL;
+	if (!exists90 && !(src90 = cli_source_add(cfg, path90))) {
+		r = -ENOMEM;
+		goto undo;
+	}
+	if (!file90_unchanged(path90, src90->data, src90->len)) {
+		r = 0;
+		goto undo;
+	}
+	svc->loc.file = src90->name;
+	svc->loc.line = rules_text_next_line(src90->data, src90->len);
+	svc->origin = PC_ORIGIN_ADMIN;
+	r = rules_text_edit(src90->data, src90->len, RULES_APPEND, svc->loc.line, ch->rule,
+			    &newtext);
+	if (r >= 0) {
+		_cleanup_free_ char *current = NULL;
+		size_t current_len;
+
+		r = rules_file_commit(path90, src90->data, src90->len, exists90, newtext.buf,
+				      newtext.len, &current, &current_len);
+	}
+	if (r == -ESTALE) {
+		r = 0;
+		goto undo;
+	}
+	if (r < 0) {
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "cannot write %s (%s): nothing changed; check the directory's "
+			  "permissions and free space",
+			  path90, strerror(-r));
+		r = -ECANCELED;
+		goto undo;
+	}
+	log_debug("in place: defined %s", ch->rule);
+	pc_strbuf_printf(summary, "%s", ch->rule);
+	file90_adopt(cfg, path90, &newtext);
+	r = pc_state_save(&dm->paths, cfg);
+	if (r < 0)
+		log_warning_errno(r, "cannot save the last good configuration: %m");
+	pc_diags_free(&d);
+	return 1;
+undo:
+	cfg->n_services = n_services;
+	cfg->n_zones = n_zones;
+	pc_config_truncate(cfg, n_rules, n_sources);
+	pc_strbuf_free(&newtext);
+	pc_diags_free(&d);
+	return r;
+}
+
 /* After a failed ban_one_in_place: the configuration and plan in force
  * hold the bans in force again, the ruleset's ban sets follow them. */
 static void bans_in_force_again(struct daemon *dm)

@@ -70,6 +70,10 @@ const struct rule_index *state_rule_index(struct daemon *dm);
  */
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply);
+/* "portctl service NAME PORTS" of a new name in O(change), the same
+ * returns. */
+int state_service_define(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
+			 struct pc_reply *reply);
 
 /* The bans become *next (taken when done) in O(bans), no rule compiled,
  * when the model in force allows: 1 done, 0 take state_commit, -errno.

@@ -4,9 +4,10 @@
 # after it, limit and logged rules among them, rules of their own (each a
 # kernel rule: new ones are placed among 3,000), a ban in force; and a block
 # list written as rules. Each change -- allow, reject, limit, insert at the
-# file's end, deny from, and the deletes -- is one transaction and does what
-# it says to real traffic; and the model it leaves in memory is the full
-# compile's: a reload of the same files then sends nothing at all.
+# file's end, deny from, runtime and temporary rules, and the deletes -- is
+# one transaction and does what it says to real traffic (a new service is
+# none); and the model it leaves in memory is the full compile's: a reload
+# of the same files then sends nothing at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -52,7 +53,7 @@ own() {
 	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
 }
 
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:22
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:2010 tcp:22
 # The log says which changes were made in place.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 for shape in early late mixed own; do
@@ -161,6 +162,16 @@ for shape in early late mixed own; do
 			pc_fail "$shape: runtime rule $what, not in place"
 	done
 	same_as_files "$shape, runtime rules gone"
+	# A new service: nothing for the kernel, its line in the file; then a
+	# rule by its name.
+	transactions 0 "service myapp" pcd_as_member service myapp 2010/tcp
+	grep -qF "in place: defined service myapp 2010/tcp" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: the service was not defined in place"
+	grep -qx "service myapp 2010/tcp" "$PC_TMP/etc/rules.d/90-portctl.rules" ||
+		pc_fail "$shape: the service is not in the file"
+	one allow myapp
+	pc_expect open pc_probe peer tcp 10.99.7.1 2010
+	same_as_files "$shape, a service defined"
 	pcd_stop
 done
 
