@@ -60,6 +60,11 @@ struct pc_plan_entry {
 	 * destination (runs of "to" rules) instead of the source. */
 	struct pc_plan_spans addr4, addr6;
 	bool match_dst;
+	/* ADDRS: the one port (or range) of one protocol every rule of the
+	 * run names besides its addresses ("allow 22/tcp from A", "... from
+	 * B"); scope_l4proto 0: addresses alone. */
+	uint8_t scope_l4proto;
+	uint16_t scope_lo, scope_hi;
 	/* What the entry's kernel sets are named by, not its place, so that
 	 * an entry that comes or goes before it leaves them as they are: a
 	 * rule's text; a run's file that has most of its rules, the anchor

@@ -324,7 +324,10 @@ static json_t *unused_json(const struct pc_plan *plan, const struct listeners *l
 		for (size_t e = 0; e < ch->n_entries; e++) {
 			const struct pc_plan_entry *en = &ch->entries[e];
 
-			if (en->kind == PC_ENTRY_RULE && unused_rule(unused, zone, en->first, ls) < 0)
+			/* A run scoped to a port: its first rule says it. */
+			if ((en->kind == PC_ENTRY_RULE ||
+			     (en->kind == PC_ENTRY_ADDRS && en->scope_l4proto)) &&
+			    unused_rule(unused, zone, en->first, ls) < 0)
 				goto fail;
 			for (size_t k = 0; en->kind == PC_ENTRY_PORTS && k < en->n_ports; k++) {
 				const struct pc_plan_port *p = &en->ports[k];

@@ -732,7 +732,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			     const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
 {
 	size_t nz = r->n_zones ? r->n_zones : 1;
-	int side = rule_addr_side(r), ret = 0;
+	int ret = 0;
 
 	for (size_t i = 0; ret >= 0 && i < nz; i++) {
 		ssize_t z = rule_zone_index(plan->cfg, r, i);
@@ -749,9 +749,10 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		k = chain_entry_at(c, r);
 		e = k < c->n_entries ? &c->entries[k] : NULL;
 		if (remove) {
-			/* In a run of more than it. */
+			/* In a run of more than it (a scoped run: of two more, a
+			 * scoped rule alone being a rule of its own). */
 			if (!e || e->kind != PC_ENTRY_ADDRS || (uintptr_t)e->first > (uintptr_t)r ||
-			    e->first == e->last)
+			    e->first == e->last || (e->scope_l4proto && e->n_rules < 3))
 				return -EOPNOTSUPP;
 			first = e->first, last = e->last;
 			if (r == first) {
@@ -769,11 +770,10 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			if (!(e && (uintptr_t)e->first < (uintptr_t)r)) {
 				const struct pc_plan_entry *prev = k > 0 ? &c->entries[k - 1] : NULL;
 
-				if (prev && prev->kind == PC_ENTRY_ADDRS &&
-				    prev->match_dst == (side == 2))
+				if (prev && prev->kind == PC_ENTRY_ADDRS && merges_with(r, prev))
 					e = prev, k--;
 			}
-			if (!e || e->kind != PC_ENTRY_ADDRS || e->match_dst != (side == 2))
+			if (!e || e->kind != PC_ENTRY_ADDRS || !merges_with(r, e))
 				return -EOPNOTSUPP;
 			first = (uintptr_t)r < (uintptr_t)e->first ? r : e->first;
 			last = (uintptr_t)r > (uintptr_t)e->last ? r : e->last;

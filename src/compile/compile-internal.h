@@ -106,6 +106,11 @@ static inline int addr_kind(uint8_t family, bool hosts, enum pc_verdict_kind v)
  * maps; rule_addr_side: 1 source-address-only, 2 destination-only, 0. */
 bool rule_is_port_only(const struct pc_rule *r);
 int rule_addr_side(const struct pc_rule *r);
+/* An address rule of one port of one protocol ("allow 22/tcp from A"):
+ * several in a row are an address run scoped to that port. */
+bool rule_addr_scoped(const struct pc_rule *r);
+/* Whether rule r and entry e next to it (or around it) would be one run. */
+bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e);
 /* Index in cfg->zones of r's i-th zone (the default zone when r names
  * none), or -1 for an unknown name. */
 ssize_t rule_zone_index(const struct pc_config *cfg, const struct pc_rule *r, size_t i);

@@ -245,6 +245,9 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		*rule = p->rule;
 		return true;
 	case PC_ENTRY_ADDRS:
+		if (e->scope_l4proto && (pkt->l4proto != e->scope_l4proto ||
+					 pkt->dport < e->scope_lo || pkt->dport > e->scope_hi))
+			return false;
 		s = spans_find_addr(&e->addr4, &e->addr6, pkt->family,
 				    e->match_dst ? pkt->daddr : pkt->saddr);
 		if (!s)

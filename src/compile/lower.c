@@ -722,6 +722,22 @@ static int rule_add_daddr(struct nftnl_rule *r, bool pub, uint8_t family, uint32
 				addr_len(family), dreg);
 }
 
+/* meta l4proto P th dport LO[-HI] of a scoped address run (in pub_<zone>
+ * the original destination port). */
+static int rule_add_scope(struct nftnl_rule *r, const struct pc_plan_entry *e, bool pub)
+{
+	uint16_t lo = htons(e->scope_lo), hi = htons(e->scope_hi);
+	int ret = rule_add_l4proto(r, e->scope_l4proto);
+
+	if (ret >= 0)
+		ret = rule_add_dport(r, pub, NFT_REG_1);
+	if (ret >= 0 && e->scope_lo == e->scope_hi)
+		return rule_add_cmp(r, NFT_CMP_EQ, NFT_REG_1, &lo, sizeof(lo));
+	if (ret >= 0)
+		ret = rule_add_cmp(r, NFT_CMP_GTE, NFT_REG_1, &lo, sizeof(lo));
+	return ret < 0 ? ret : rule_add_cmp(r, NFT_CMP_LTE, NFT_REG_1, &hi, sizeof(hi));
+}
+
 /* One of a run's port sets, empty: exact ports or ranges (an interval set
  * of proto . port). */
 static struct nftnl_set *port_set_make(const char *name, uint32_t id, int kind)
@@ -949,7 +965,8 @@ static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part,
  * drop for its ranges (an interval set). The spans are disjoint, so the
  * lookups commute; a host added to a hash set is one O(1) insert for the
  * kernel however many are there. Plain sets, not verdict maps: see
- * PORT_KINDS. */
+ * PORT_KINDS. A run scoped to a port matches it first: meta l4proto tcp
+ * th dport 22 ip saddr @... */
 static int addr_set_lower(struct lower *l, const char *base, const struct pc_plan_entry *e,
 			  uint8_t family, bool hosts, enum pc_verdict_kind v,
 			  const struct pc_plan_spans *part)
@@ -972,6 +989,8 @@ static int addr_set_lower(struct lower *l, const char *base, const struct pc_pla
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+		if (ret >= 0 && e->scope_l4proto)
+			ret = rule_add_scope(r, e, l->targets[t].pub);
 		if (ret >= 0 && e->match_dst)
 			ret = rule_add_daddr(r, l->targets[t].pub, family, NFT_REG_1);
 		else if (ret >= 0)

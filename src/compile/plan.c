@@ -79,11 +79,18 @@ bool rule_is_port_only(const struct pc_rule *r)
 	       r->action != PC_LIMIT;
 }
 
-/* 1: a source-address-only rule, 2: destination-only, 0: neither. */
+bool rule_addr_scoped(const struct pc_rule *r)
+{
+	return r->n_ports == 1 && !(r->ports[0].protos & (r->ports[0].protos - 1));
+}
+
+/* 1: a source-address rule, 2: destination, 0: neither; of no port, or
+ * of one (rule_addr_scoped). */
 int rule_addr_side(const struct pc_rule *r)
 {
-	if (r->n_ports > 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
-	    r->action == PC_LIMIT || r->from_set_name.name || r->to_set_name.name)
+	if ((r->n_ports > 0 && !rule_addr_scoped(r)) || r->n_sports > 0 || r->l4proto ||
+	    r->rate.set || r->log || r->action == PC_LIMIT || r->from_set_name.name ||
+	    r->to_set_name.name)
 		return 0;
 	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
 		return 1;
@@ -141,6 +148,29 @@ int rule_port_items(const struct pc_rule *r, uint32_t prio, struct span_item **i
 }
 
 static void entry_free(struct pc_plan_entry *e);
+
+/* Whether two address rules' ports are the same scope (none, or one port
+ * of one protocol). */
+static bool scope_same(const struct pc_rule *a, const struct pc_rule *b)
+{
+	if (a->n_ports != b->n_ports)
+		return false;
+	return a->n_ports == 0 || (a->ports[0].protos == b->ports[0].protos &&
+				   a->ports[0].lo == b->ports[0].lo &&
+				   a->ports[0].hi == b->ports[0].hi);
+}
+
+/* An entry's address side (rule_addr_side) and the rule giving its scope:
+ * an address run, or a scoped rule alone, which runs on with the next of
+ * its scope; 0 for any other entry. */
+static int entry_addr_side(const struct pc_plan_entry *e, const struct pc_rule **scope)
+{
+	*scope = e->first;
+	if (e->kind == PC_ENTRY_ADDRS)
+		return e->match_dst ? 2 : 1;
+	return e->kind == PC_ENTRY_RULE && rule_addr_scoped(e->first) ? rule_addr_side(e->first)
+								       : 0;
+}
 
 static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
@@ -527,12 +557,22 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			if (e)
 				run_anchor_set(e, rules + i, j - i);
 			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
-		} else if (side != 0) {
-			while (j < n && rule_addr_side(rules[j]) == side)
+		} else if (side != 0 && !(rule_addr_scoped(rules[i]) &&
+					  (j == n || rule_addr_side(rules[j]) != side ||
+					   !scope_same(rules[i], rules[j])))) {
+			/* A scoped rule alone stays a rule of its own: 10,000
+			 * rules of a port each make no 10,000 runs. */
+			while (j < n && rule_addr_side(rules[j]) == side &&
+			       scope_same(rules[i], rules[j]))
 				j++;
 			e = chain_push(c, PC_ENTRY_ADDRS, rules[i], rules[j - 1]);
 			if (e) {
 				e->match_dst = side == 2;
+				if (rules[i]->n_ports) {
+					e->scope_l4proto = proto_l4(rules[i]->ports[0].protos);
+					e->scope_lo = rules[i]->ports[0].lo;
+					e->scope_hi = rules[i]->ports[0].hi;
+				}
 				run_anchor_set(e, rules + i, j - i);
 			}
 			r = e ? entry_add_addrs(e, rules + i, j - i) : -ENOMEM;
@@ -577,15 +617,16 @@ bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z
 }
 
 /* Whether a rule and an entry next to it would be one run. */
-static bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
+bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 {
+	const struct pc_rule *scope;
 	int side = rule_addr_side(r);
 
 	if (!e)
 		return false;
 	if (rule_is_port_only(r))
 		return e->kind == PC_ENTRY_PORTS;
-	return side && e->kind == PC_ENTRY_ADDRS && e->match_dst == (side == 2);
+	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);
 }
 
 static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_entry *b)
@@ -594,8 +635,9 @@ static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_en
 	if (a->kind == PC_ENTRY_PORTS && rule_is_default(b->first) && !rule_is_default(a->last) &&
 	    a->anchor_n > BLOCK_NAMES_RUN)
 		return false;
-	return a->kind == b->kind && a->kind != PC_ENTRY_RULE &&
-	       (a->kind == PC_ENTRY_PORTS || a->match_dst == b->match_dst);
+	if (a->kind == PC_ENTRY_PORTS || b->kind == PC_ENTRY_PORTS)
+		return a->kind == b->kind;
+	return merges_with(a->first, b);
 }
 
 /* Entries [lo, hi) of the chain replaced by into's, the old ones kept in

@@ -11,7 +11,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j start reload change (default: all); ready: start to
 #   ready alone
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +19,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i start reload change}
+SHAPES=${*:-a b c d e g h i j start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -62,6 +62,9 @@ shape_files() {
 		>"$RD/10-bulk.rules" ;;
 	# A block list written as rules: addresses alone.
 	i) seq "$n" | awk '{ printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
+		>"$RD/10-bulk.rules" ;;
+	# One port from many hosts ("allow ssh from" an inventory).
+	j) seq "$n" | awk '{ printf "allow 22/tcp from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
@@ -186,6 +189,7 @@ shape_label() {
 	g) echo "(g) 10k in 90-portctl.rules (the CLI's)" ;;
 	h) echo "(h) 10k allow N/tcp from NET (own rules)" ;;
 	i) echo "(i) 10k deny from ADDR (a block list)" ;;
+	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;

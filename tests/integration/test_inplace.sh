@@ -3,7 +3,7 @@
 # of several shapes: the bulk of the rules before the CLI rules file or
 # after it, limit and logged rules among them, rules of their own (each a
 # kernel rule: new ones are placed among 3,000), a ban in force; and a block
-# list written as rules. Each change -- allow, reject, limit, insert at the
+# list written as rules, and one port from many hosts. Each change -- allow, reject, limit, insert at the
 # file's end, deny from, runtime and temporary rules, and the deletes -- is
 # one transaction and does what it says to real traffic (a new service is
 # none); and the model it leaves in memory is the full compile's: a reload
@@ -213,6 +213,34 @@ elements_only "delete deny from, IPv4" "10.99.7.2"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 pc_expect open pc_probe peer tcp fd99:7::1 22
 same_as_files "block list, deleted"
+pcd_stop
+
+# SSH from many hosts: address rules of one port in a row are one address
+# run scoped to that port. A host added to it (or taken out) is set
+# elements alone; it opens that port to the host and no other.
+pc_log "shape: one port from many hosts"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+seq 1500 | awk '{ printf "allow 2011/tcp from 10.200.%d.%d\n", int($1 / 256), $1 % 256 }' \
+	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_listen host tcp:2011 tcp:2012
+pcd_start
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
+one allow 2011/tcp from 10.99.7.2
+elements_only "allow 2011/tcp from a host" "10.99.7.2"
+pc_expect open pc_probe peer tcp 10.99.7.1 2011
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2012
+same_as_files "one port from many hosts, added"
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "one port from many hosts: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+pc_expect open pc_probe peer tcp 10.99.7.1 2011
+one delete allow 2011/tcp from 10.99.7.2
+elements_only "delete allow 2011/tcp from a host" "10.99.7.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
+same_as_files "one port from many hosts, deleted"
 pcd_stop
 
 # The array of rules fills up as rules are added: it grows under the plan

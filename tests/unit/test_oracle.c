@@ -79,8 +79,8 @@ static char *rule_random(unsigned *seed)
 			 rnd(seed, 4), zones[rnd(seed, 4)]);
 		break;
 	case 3:
-		snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::/48", action, p,
-			 rnd(seed, 16));
+		snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::/48", action,
+			 rnd(seed, 2) ? 22 : p, rnd(seed, 16));
 		break;
 	case 4:
 		snprintf(buf, sizeof(buf), "limit %u/tcp%s", p, rnd(seed, 2) ? " rate 10/second" : "");
@@ -490,9 +490,15 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 	char buf[160];
 	int n;
 
-	switch (rnd(seed, 15)) {
+	switch (rnd(seed, 17)) {
 	case 0:
 		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.0/24", action, rnd(seed, 4));
+		break;
+	/* Addresses of one port (runs scoped to it). */
+	case 15:
+	case 16:
+		n = snprintf(buf, sizeof(buf), "%s 1022/tcp from 10.0.%u.%u%s", action,
+			     rnd(seed, 4), rnd(seed, 8), rnd(seed, 3) ? "" : " zone lan");
 		break;
 	/* Addresses alone (a block list): hosts, IPv6, destinations. */
 	case 12:
@@ -904,7 +910,9 @@ END_TEST
 
 /* An address-only rule for a block list: mostly hosts, some networks,
  * both families, two addresses at times; few enough that they overlap. */
-static char *block_rule_random(unsigned *seed, unsigned id)
+/* A rule of a block list; scope: its port besides ("" for addresses
+ * alone, " 22/tcp": an address run scoped to that port). */
+static char *block_rule_random(unsigned *seed, unsigned id, const char *scope)
 {
 	static const char *const actions[] = { "deny", "deny", "deny", "allow", "reject" };
 	char addr[2][48], buf[160];
@@ -927,11 +935,11 @@ static char *block_rule_random(unsigned *seed, unsigned id)
 			break;
 		}
 	if (rnd(seed, 5))
-		snprintf(buf, sizeof(buf), "%s from %s comment \"c%u\"", actions[rnd(seed, 5)],
-			 addr[0], id);
+		snprintf(buf, sizeof(buf), "%s%s from %s comment \"c%u\"", actions[rnd(seed, 5)],
+			 scope, addr[0], id);
 	else
-		snprintf(buf, sizeof(buf), "%s from %s,%s comment \"c%u\"", actions[rnd(seed, 5)],
-			 addr[0], addr[1], id);
+		snprintf(buf, sizeof(buf), "%s%s from %s,%s comment \"c%u\"",
+			 actions[rnd(seed, 5)], scope, addr[0], addr[1], id);
 	return strdup(buf);
 }
 
@@ -954,6 +962,9 @@ START_TEST(test_block_list_edits)
 		struct pc_plan *plan = NULL;
 		struct pc_nl *nl = NULL;
 		size_t cli_lo = 0, cli_n;
+		/* A third of the lists scoped to a port, a few rules of another
+		 * scope among them. */
+		const char *scope = s % 3 == 0 ? " 22/tcp" : "";
 
 		for (unsigned file = 0; file < N_FILES; file++) {
 			unsigned n = file == bulk ? 70 + rnd(&seed, 30) : file == 1 ? 3 : 0;
@@ -966,7 +977,7 @@ START_TEST(test_block_list_edits)
 			}
 			for (; n > 0; n--) {
 				m.file[m.n] = file;
-				m.lines[m.n++] = block_rule_random(&seed, id++);
+				m.lines[m.n++] = block_rule_random(&seed, id++, scope);
 			}
 		}
 		cli_n = 3;
@@ -983,7 +994,9 @@ START_TEST(test_block_list_edits)
 				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n), NULL, 1);
 			else
 				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n + 1),
-					 block_rule_random(&seed, id++), 1);
+					 block_rule_random(&seed, id++,
+							   rnd(&seed, 8) ? scope : " 53/udp"),
+					 1);
 			cli_n = cli_n + m.n - was;
 		}
 		in_place += x.in_place;

@@ -159,6 +159,44 @@ START_TEST(test_from_only_block_merges)
 }
 END_TEST
 
+/* Address rules of one port in a row are one run scoped to it; alone, or
+ * between others, such a rule keeps a kernel rule of its own. */
+START_TEST(test_one_port_from_many)
+{
+	struct fixture f = fixture_new(ZONES "allow 22/tcp from 10.0.0.1\n"
+					     "allow 22/tcp from 10.0.0.0/24,2001:db8::/32\n"
+					     "deny 22/tcp from 10.0.0.2\n"
+					     "allow 23/tcp from 10.0.0.3\n"
+					     "allow 22/udp from 10.0.0.4\n"
+					     "deny from 10.0.0.5\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	/* Lines 2-4 (a deny among them), 5, 6, 7. */
+	ck_assert_uint_eq(c->n_entries, 4);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_ADDRS);
+	ck_assert_uint_eq(c->entries[0].scope_l4proto, IPPROTO_TCP);
+	ck_assert_uint_eq(c->entries[0].scope_lo, 22);
+	ck_assert_uint_eq(c->entries[0].n_rules, 3);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_ADDRS);
+	ck_assert_uint_eq(c->entries[3].scope_l4proto, 0);
+	/* The run decides its port alone; first match within it. */
+	expect(f.plan, tcp_in(22, "10.0.0.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(22, "10.0.0.2"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(22, "2001:db8:1::1"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_in(22, "10.0.1.2"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(23, "10.0.0.1"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(23, "10.0.0.3"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(23, "10.0.0.5"), PC_VERDICT_DROP, 7);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 22, "10.0.0.1", "192.0.2.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 22, "10.0.0.4", "192.0.2.1", "eth0"),
+	       PC_VERDICT_ACCEPT, 6);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_out_and_to)
 {
 	struct fixture f = fixture_new(ZONES "deny out 25/tcp log\n"
@@ -389,6 +427,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_from_breaks_run);
 	tcase_add_test(tc, test_no_proto_and_service);
 	tcase_add_test(tc, test_from_only_block_merges);
+	tcase_add_test(tc, test_one_port_from_many);
 	tcase_add_test(tc, test_out_and_to);
 	tcase_add_test(tc, test_limit_rate_log_are_rules);
 	tcase_add_test(tc, test_zone_dispatch);
