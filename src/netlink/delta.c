@@ -603,16 +603,11 @@ static int rule_counter_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The rule again, starting from the counter of the old one it replaces
- * (only its comment changed), then back to 0 in the ruleset. */
-static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t i,
-			    struct rule_place place, const struct rule_counter *ctr, size_t n_ctr,
-			    uint64_t old_handle)
+/* The rule again, starting from a counter, then back to 0 in the ruleset. */
+static int put_rule_from(struct batch *b, const struct pc_ruleset *rs, size_t i,
+			 struct rule_place place, uint64_t packets, uint64_t bytes)
 {
-	struct rule_counter key = { .handle = old_handle };
-	const struct rule_counter *c =
-		n_ctr ? bsearch(&key, ctr, n_ctr, sizeof(*ctr), rule_counter_cmp) : NULL;
-	struct counter_set v = { .packets = c ? c->packets : 0, .bytes = c ? c->bytes : 0 };
+	struct counter_set v = { .packets = packets, .bytes = bytes };
 	int r;
 
 	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
@@ -620,6 +615,19 @@ static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t
 	v = (struct counter_set){ 0 };
 	nftnl_expr_foreach(rs->objs[i].obj, counter_set_cb, &v);
 	return r;
+}
+
+/* The rule again, starting from the counter of the old one it replaces
+ * (only its comment changed). */
+static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t i,
+			    struct rule_place place, const struct rule_counter *ctr, size_t n_ctr,
+			    uint64_t old_handle)
+{
+	struct rule_counter key = { .handle = old_handle };
+	const struct rule_counter *c =
+		n_ctr ? bsearch(&key, ctr, n_ctr, sizeof(*ctr), rule_counter_cmp) : NULL;
+
+	return put_rule_from(b, rs, i, place, c ? c->packets : 0, c ? c->bytes : 0);
 }
 
 /* Where a chain changes, on each side (0: rs, 1: old): its rules that
@@ -675,6 +683,22 @@ static int chains_add(struct delta_ctx *x)
 	return r < 0 ? r : 1;
 }
 
+/* A rule that goes whose counter no new rule goes on with: an element of
+ * its comment may (struct carry_rule). */
+static int rule_gone_carry(struct delta_ctx *x, struct rule_ref *ref, uint64_t handle)
+{
+	struct carry_rule *cr;
+
+	ref_udata_read(ref);
+	if (!ref->udata_len)
+		return 0;
+	cr = PC_ARRAY_PUSH(x->carry.rules, x->carry.n_rules, x->carry.cap_rules);
+	if (!cr)
+		return -ENOMEM;
+	*cr = (struct carry_rule){ .udata = ref->udata, .len = ref->udata_len, .handle = handle };
+	return 0;
+}
+
 /* Every rule of old that does not stay as it is, by handle. */
 static int rules_delete(struct delta_ctx *x)
 {
@@ -683,7 +707,14 @@ static int rules_delete(struct delta_ctx *x)
 	for (size_t c = 0; r >= 0 && c < x->o.n; c++) {
 		struct chain_rules *oc = &x->o.by_chain[c];
 		struct chain_rules *nc = side_chain(&x->n, oc->name);
+		/* Old rules a new one goes on with (chain_carry). */
+		_cleanup_free_ bool *carried = calloc(oc->n + 1, sizeof(*carried));
 
+		if (!carried)
+			return -ENOMEM;
+		for (size_t j = 0; nc && j < nc->n; j++)
+			if (nc->items[j].carry >= 0 && (size_t)nc->items[j].carry < oc->n)
+				carried[nc->items[j].carry] = true;
 		for (size_t i = 0; r >= 0 && i < oc->n; i++) {
 			struct rule_ref *ref = &oc->items[i];
 			uint64_t h = x->old->objs[ref->obj].handle;
@@ -694,6 +725,8 @@ static int rules_delete(struct delta_ctx *x)
 			if (!h)
 				return 0;
 			r = put_delete(x->b, NFT_MSG_DELRULE, &x->old->objs[ref->obj], h, "rule delete");
+			if (r >= 0 && x->nl && (ref->match < 0 || !nc) && !carried[i])
+				r = rule_gone_carry(x, ref, h);
 			if (ref->match < 0 || !nc)
 				x->d->counts.rules_deleted++;
 		}
@@ -753,12 +786,22 @@ static int shape_add(const struct delta_ctx *x, size_t i, struct pc_strbuf **sha
 	return s->buf ? 0 : -ENOMEM;
 }
 
+/* Does a new rule come that goes on with no old rule's counter? */
+static bool rules_orphaned(const struct delta_ctx *x)
+{
+	for (size_t c = 0; c < x->n.n; c++)
+		for (size_t j = 0; j < x->n.by_chain[c].n; j++)
+			if (x->n.by_chain[c].items[j].match < 0 && x->n.by_chain[c].items[j].carry < 0)
+				return true;
+	return false;
+}
+
 static int carry_load(struct delta_ctx *x)
 {
 	const struct pc_shared_edit *sh = x->rs->shared;
 	struct pc_strbuf *shapes = NULL;
 	size_t n = 0, cap = 0;
-	bool renamed = x->gone.n > 0;
+	bool renamed = x->gone.n > 0, orphans;
 	int r = 0;
 
 	for (size_t k = 0; !renamed && k < side_n(&x->n); k++) {
@@ -774,17 +817,20 @@ static int carry_load(struct delta_ctx *x)
 	/* What shared maps lose goes with its counters to the sets that come. */
 	for (size_t i = 0; n && r >= 0 && x->rs->shared && i < x->rs->shared->del.n_sets; i++)
 		r = elem_carry_load_elems(x->nl, &x->carry, x->rs->shared->del.sets[i].elems);
-	for (size_t k = 0; n && r >= 0 && k < side_n(&x->o); k++) {
+	/* And the sets that go when a new rule goes on with nothing: a run's
+	 * rule become a rule of its own takes what its elements counted. */
+	orphans = rules_orphaned(x);
+	for (size_t k = 0; (n || orphans) && r >= 0 && k < side_n(&x->o); k++) {
 		const struct pc_nft_object *o = &x->old->objs[side_at(&x->o, k)];
 		const struct pc_nft_object *c;
 		bool gone;
 
-		if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj) ||
-		    !shape_wanted(shapes, n, object_name(o)))
+		if (o->kind != PC_NFT_SET || !pc_nl_set_counted(o->obj))
 			continue;
 		c = counterpart(&x->n, o);
 		gone = !c || names_find(&x->gone, object_name(o));
-		if (gone || set_comes(x, c))
+		if (shape_wanted(shapes, n, object_name(o)) ? gone || set_comes(x, c)
+							    : orphans && gone)
 			r = elem_carry_load(x->nl, &x->carry, o->obj, gone ? NULL : c->obj);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -870,6 +916,21 @@ static int counters_get(struct delta_ctx *x)
 	return r;
 }
 
+/* struct elem_carry's rule_ctr: the old rule's counter. */
+static int rule_ctr_get(void *ctx, uint64_t handle, uint64_t *packets, uint64_t *bytes)
+{
+	struct delta_ctx *x = ctx;
+	struct rule_counter key = { .handle = handle };
+	const struct rule_counter *c;
+	int r = counters_get(x);
+
+	c = r >= 0 && x->n_ctr ? bsearch(&key, x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp)
+			       : NULL;
+	*packets = c ? c->packets : 0;
+	*bytes = c ? c->bytes : 0;
+	return r;
+}
+
 static struct gap *gap_of(struct delta_ctx *x, uint32_t key, bool add)
 {
 	struct gap *g;
@@ -949,7 +1010,18 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 						     x->old->objs[oc->items[n->carry].obj].handle);
 			x->d->counts.rules_added++;
 		} else {
-			r = put_rule_at(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj, place);
+			uint64_t packets, bytes;
+
+			/* A run's rule become a rule of its own goes on with
+			 * what its elements counted. */
+			ref_udata_read(n);
+			r = elem_carry_take_comment(&x->carry, n->udata, n->udata_len, &packets,
+						    &bytes);
+			if (r > 0)
+				r = put_rule_from(x->b, x->rs, n->obj, place, packets, bytes);
+			else if (r == 0)
+				r = put_rule_at(x->b, x->rs->objs[n->obj].obj, (ssize_t)n->obj,
+						place);
 			x->d->counts.rules_added++;
 		}
 	}
@@ -1155,9 +1227,10 @@ int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 	struct delta_ctx x = { .nl = nl, .b = b, .rs = rs, .old = old, .d = d,
 			       .o = { .rs = old },
 			       .n = { .rs = rs },
-			       .carry = { .looks_left = 1u << 20 } };
+			       .carry = { .looks_left = 1u << 20, .rule_ctr = rule_ctr_get } };
 	int r;
 
+	x.carry.ctx = &x;
 	d->handles = calloc(rs->n_objs ? rs->n_objs : 1, sizeof(*d->handles));
 	if (!d->handles)
 		return -ENOMEM;

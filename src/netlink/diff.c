@@ -714,12 +714,53 @@ void elem_carry_free(struct elem_carry *c)
 			nftnl_set_free(c->v[i].kset);
 	}
 	free(c->v);
+	free(c->rules);
 	*c = (struct elem_carry){ 0 };
 }
 
-/* The counter an element of set may carry over, taken: 1, or 0: none. */
-static int elem_carry_take(struct elem_carry *c, const char *set, const struct elem_ref *ref,
-			   struct elem_counter *ctr)
+/* A set of an address run's (in_public_a3_src4_accept, ..._dst6_ranges_drop):
+ * what a rule of its own that joins such a run, or leaves it, counted goes
+ * with it by its comment -- not any element's of that comment (a line
+ * that another rule took). */
+static bool addr_run_name(const char *name)
+{
+	return strstr(name, "_src4") || strstr(name, "_src6") || strstr(name, "_dst4") ||
+	       strstr(name, "_dst6");
+}
+
+static bool addr_run_set(const char *name)
+{
+	return run_verdict_word(name) && addr_run_name(name);
+}
+
+/* The counters of the rules that go under ref's comment, taken: 1, or 0:
+ * none counted. */
+static int elem_carry_take_rules(struct elem_carry *c, const struct elem_ref *ref,
+				 struct elem_counter *ctr)
+{
+	*ctr = (struct elem_counter){ 0 };
+	for (size_t i = 0; ref->udata_len && i < c->n_rules; i++) {
+		struct carry_rule *cr = &c->rules[i];
+		uint64_t packets = 0, bytes = 0;
+		int r;
+
+		if (cr->taken || cr->len != ref->udata_len || memcmp(cr->udata, ref->udata, cr->len))
+			continue;
+		cr->taken = true;
+		r = c->rule_ctr(c->ctx, cr->handle, &packets, &bytes);
+		if (r < 0)
+			return r;
+		ctr->found = true;
+		ctr->packets += packets;
+		ctr->bytes += bytes;
+	}
+	return ctr->found && ctr->packets ? 1 : 0;
+}
+
+/* The counter an element of set may carry over from a set's element,
+ * taken: 1, or 0: none. */
+static int elem_carry_take_sets(struct elem_carry *c, const char *set,
+				const struct elem_ref *ref, struct elem_counter *ctr)
 {
 	const char *word = run_verdict_word(set);
 	struct pc_strbuf shape = { 0 };
@@ -766,6 +807,37 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 	}
 	pc_strbuf_free(&shape);
 	return ctr->found && ctr->packets ? 1 : 0;
+}
+
+/* The counter an element of set may carry over, taken: 1, or 0: none. */
+static int elem_carry_take(struct elem_carry *c, const char *set, const struct elem_ref *ref,
+			   struct elem_counter *ctr)
+{
+	int r = c ? elem_carry_take_sets(c, set, ref, ctr) : 0;
+
+	return r == 0 && c && c->n_rules && addr_run_set(set) ? elem_carry_take_rules(c, ref, ctr)
+							       : r;
+}
+
+int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t len,
+			    uint64_t *packets, uint64_t *bytes)
+{
+	*packets = *bytes = 0;
+	for (size_t i = 0; len && i < c->n; i++)
+		for (size_t j = 0; c->v[i].verdict && addr_run_name(c->v[i].shape) &&
+				   j < c->v[i].elems.n;
+		     j++) {
+			struct elem_ref *k = &c->v[i].elems.items[j];
+			struct elem_counter one = { 0 };
+
+			if (k->taken || k->udata_len != len || memcmp(k->udata, udata, len))
+				continue;
+			k->taken = true;
+			nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, &one);
+			*packets += one.packets;
+			*bytes += one.bytes;
+		}
+	return *packets ? 1 : 0;
 }
 
 /* e, or e with the counter carried to it. */
@@ -820,7 +892,7 @@ int put_set_carried(struct batch *b, struct nftnl_set *s, ssize_t obj, struct el
 {
 	int r;
 
-	if (!c || !c->n)
+	if (!c || (!c->n && !c->n_rules))
 		return put_set(b, s, obj);
 	r = put_set_head(b, s, obj);
 	return r < 0 ? r : diff_build_set_elems_carried(b, s, obj, c);

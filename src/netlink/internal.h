@@ -189,9 +189,24 @@ struct carry_set {
 	struct elem_list elems;
 };
 
+/* A kernel rule that goes, no rule taking its counter (by its comment). */
+struct carry_rule {
+	const void *udata;
+	uint32_t len;
+	uint64_t handle;
+	bool taken;
+};
+
 struct elem_carry {
 	struct carry_set *v;
 	size_t n, cap;
+	/* Kernel rules that go: the first element of the same comment that
+	 * comes takes their counters (a rule of its own that joins a run
+	 * scoped to its port), read by rule_ctr. */
+	struct carry_rule *rules;
+	size_t n_rules, cap_rules;
+	int (*rule_ctr)(void *ctx, uint64_t handle, uint64_t *packets, uint64_t *bytes);
+	void *ctx;
 	/* Elements looked at for pieces of a range (an added element of a
 	 * key no set had), at most. */
 	size_t looks_left;
@@ -206,6 +221,11 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 /* The same for the elements of dels alone (deletes, named as their set). */
 int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *dels);
 void elem_carry_free(struct elem_carry *c);
+/* The counters of the elements loaded that no element took, of that
+ * comment (a run's rule that becomes a rule of its own), taken: 1, or 0:
+ * none counted. */
+int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t len,
+			    uint64_t *packets, uint64_t *bytes);
 /* Element adds of s (named as its set), with counters carried. */
 int diff_build_set_elems_carried(struct batch *b, struct nftnl_set *s, ssize_t obj,
 				 struct elem_carry *c);

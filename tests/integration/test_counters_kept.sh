@@ -37,10 +37,15 @@ dropped=$(drops)
 [ "$dropped" -gt 0 ] || pc_fail "limit 2009/tcp dropped nothing"
 
 # One connection to each port over both families.
+# EXTRA4: more ports, over IPv4 alone.
+EXTRA4=
 traffic() {
 	for port in 22 2001 2002 2005 2006 2007 3005; do
 		pc_expect open pc_probe peer tcp 10.99.7.1 $port
 		pc_expect open pc_probe peer tcp fd99:7::1 $port
+	done
+	for port in $EXTRA4; do
+		pc_expect open pc_probe peer tcp 10.99.7.1 $port
 	done
 }
 
@@ -117,6 +122,16 @@ change "a range of the CLI's" "" P allow 2020-2021/tcp
 change "a port run cut in two" "" P limit 2011/tcp
 change "two port runs joined" "limit 2011/tcp" P delete limit 2011/tcp
 change "a range made whole" "deny 3008/tcp" P delete deny 3008/tcp
+# A rule of its own of one port and an address ("allow 2022/tcp from" the
+# peer) joins a run scoped to that port when a second of its port comes
+# next to it: its kernel rules become set elements, which go on with what
+# they counted; and back when that one goes.
+pc_listen host tcp:2022
+P allow 2022/tcp from 10.99.7.2
+EXTRA4=2022
+change "a rule of its own joins a run of its port" "" P allow 2022/tcp from 10.99.7.3
+change "a run's rule becomes a rule of its own" "allow 2022/tcp from 10.99.7.3" \
+	P delete allow 2022/tcp from 10.99.7.3
 cut_by_reload() {
 	echo 'deny 3007/tcp' >>"$PC_TMP/etc/rules.d/90-portctl.rules"
 	P reload
