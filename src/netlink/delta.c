@@ -1190,9 +1190,22 @@ static int islands_find(struct delta_ctx *x)
 	return 0;
 }
 
+/* Whether every set that goes is gone from rs, not made again otherwise:
+ * then no rule rs keeps names it (pc_ruleset_chain_remake leaves out an
+ * entry's sets with all of the entry's rules, a zone's meters with its
+ * last limit), and the rules that did are among those that differ. */
+static bool gone_left_out(const struct delta_ctx *x)
+{
+	for (size_t i = 0; i < x->gone.n; i++)
+		if (counterpart(&x->n, &x->old->objs[x->gone.items[i].obj]))
+			return false;
+	return true;
+}
+
 /* Both sides loaded and their rules paired, over what differs. A set that
  * goes (or comes back otherwise) takes every rule using it along, wherever
- * it is: then the whole rulesets are compared. */
+ * it is: then the whole rulesets are compared, unless the change made in
+ * place left it out with its rules (gone_left_out). */
 static int sides_load(struct delta_ctx *x)
 {
 	int r = side_load(&x->n, NULL);
@@ -1201,7 +1214,9 @@ static int sides_load(struct delta_ctx *x)
 		r = names_load(&x->o.sets, &x->o, PC_NFT_SET);
 	if (r >= 0)
 		r = sets_gone(&x->o, &x->n, &x->gone);
-	if (r >= 0 && x->gone.n && x->n.idx) {
+	/* Made in place, a set that goes with every rule of its own (an
+	 * entry's, a zone's meters) leaves no rule elsewhere to compare. */
+	if (r >= 0 && x->gone.n && x->n.idx && !gone_left_out(x)) {
 		compare_whole(x);
 		return sides_load(x);
 	}
