@@ -309,6 +309,31 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 struct pc_plan_entry_change;
 int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 		   const struct pc_plan_entry_change *ch);
+/* next, made by pc_ruleset_chain_remake from prev, itself made so from the
+ * ruleset in force (a rule of several zones, one chain after the other),
+ * made as if from that one: what it shares with it, what it left out of
+ * it. prev's shell is freed. Neither may have shared edits (cut, join). */
+int pc_ruleset_fold(struct pc_ruleset *next, struct pc_ruleset *prev);
+/*
+ * Rule r as an entry of its own put into (remove: taken out of) the chain
+ * of each of its zones in its direction, in place: the plan changed (one
+ * pc_plan_entry_insert or _delete per zone), out->rs made from rs by a
+ * pc_ruleset_chain_remake per zone, folded into one. rs's ban sets and the
+ * chains' maps are made whole first. 0; -EOPNOTSUPP when it is no such
+ * rule, or a zone's change would cut or join port runs of a rule of
+ * several zones; -ENOMEM. On failure, pc_entry_edit_undo.
+ */
+struct pc_entry_edit {
+	struct pc_ruleset *rs;
+	struct pc_plan_entry_change *plan; /* one per zone, n_plan made */
+	size_t n_plan;
+};
+int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  bool remove, struct pc_entry_edit *out);
+/* The plan as it was, out->rs freed. */
+void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e);
+/* After pc_ruleset_adopt of e->rs: the plan's records freed. */
+void pc_entry_edit_free(struct pc_entry_edit *e);
 /* rs, made from old by pc_ruleset_chain_remake, installed: it owns every
  * object now (the ones left out are freed), old's shell is freed. */
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);

@@ -136,6 +136,9 @@ void pc_plan_free(struct pc_plan *plan);
 /* The one zone whose chains rule r is in: 0, or -EOPNOTSUPP (several
  * zones, an unknown one, or a NAT rule). */
 int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z);
+/* The k-th zone (of r->n_zones, or 1 for none: the default) whose chains
+ * rule r is in: 0, or -EOPNOTSUPP (an unknown zone, a NAT rule). */
+int pc_plan_rule_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t k, size_t *z);
 /* An entry of its own of one chain put in or taken out, in place. */
 struct pc_plan_entry_change {
 	/* Entries [from, to) are made again; from - 1 kept its sets, and so

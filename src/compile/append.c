@@ -1063,3 +1063,69 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 	rs->shared = ed;
 	return 0;
 }
+
+int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  bool remove, struct pc_entry_edit *out)
+{
+	size_t nz = r->n_zones ? r->n_zones : 1, zone;
+	int ret;
+
+	*out = (struct pc_entry_edit){ 0 };
+	/* What the difference compares must be whole: the ban sets, and the
+	 * maps of the entries made again. Other stale maps stay stale,
+	 * shared with the ruleset made (their kernel sets are right). */
+	ret = pc_ruleset_bans_sync(rs);
+	for (size_t k = 0; ret >= 0 && k < nz; k++) {
+		ret = pc_plan_rule_zone(plan, r, k, &zone);
+		if (ret >= 0)
+			ret = pc_ruleset_ports_sync_chain(
+				rs, zone, r->dir, pc_plan_entry_from(plan, zone, r->dir, r, remove));
+	}
+	if (ret >= 0 && !(out->plan = calloc(nz, sizeof(*out->plan))))
+		ret = -ENOMEM;
+	/* Zone after zone, each remake made from the one before and folded
+	 * into one ruleset made from rs. */
+	for (size_t k = 0; ret >= 0 && k < nz; k++) {
+		struct pc_plan_entry_change *ch = &out->plan[k];
+		struct pc_ruleset *next = NULL;
+
+		ret = pc_plan_rule_zone(plan, r, k, &zone);
+		if (ret >= 0)
+			ret = remove ? pc_plan_entry_delete(plan, zone, r->dir, r, ch)
+				     : pc_plan_entry_insert(plan, zone, r->dir, r, ch);
+		if (ret < 0)
+			break;
+		out->n_plan++;
+		/* A cut or a join edits shared maps, which one remake alone may. */
+		if (nz > 1 && (ch->cut || ch->join))
+			ret = -EOPNOTSUPP;
+		if (ret >= 0)
+			ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
+						      ch->from, ch->to, ch->old_firsts, ch->n_old,
+						      &next);
+		if (ret >= 0 && out->rs && (ret = pc_ruleset_fold(next, out->rs)) < 0)
+			pc_ruleset_free(next);
+		else if (ret >= 0)
+			out->rs = next;
+		if (ret >= 0 && nz == 1)
+			ret = pc_ruleset_runs_edit(out->rs, plan, ch);
+	}
+	return ret;
+}
+
+void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e)
+{
+	for (size_t k = e->n_plan; k-- > 0;)
+		pc_plan_entry_change_undo(plan, &e->plan[k]);
+	pc_ruleset_free(e->rs);
+	free(e->plan);
+	*e = (struct pc_entry_edit){ 0 };
+}
+
+void pc_entry_edit_free(struct pc_entry_edit *e)
+{
+	for (size_t k = 0; k < e->n_plan; k++)
+		pc_plan_entry_change_free(&e->plan[k]);
+	free(e->plan);
+	*e = (struct pc_entry_edit){ 0 };
+}

@@ -2473,6 +2473,44 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	return ret;
 }
 
+int pc_ruleset_fold(struct pc_ruleset *next, struct pc_ruleset *prev)
+{
+	_cleanup_free_ const void **own = calloc(prev->n_objs + 1, sizeof(*own));
+	struct pc_nft_object *dropped = calloc(prev->n_dropped + next->n_dropped + 1,
+					       sizeof(*dropped));
+	size_t n_own = 0, n = 0;
+
+	if (!own || !dropped || prev->shared || next->shared) {
+		free(dropped);
+		return own && dropped ? -EOPNOTSUPP : -ENOMEM;
+	}
+	/* prev's own objects, never installed. */
+	for (size_t i = 0; i < prev->n_objs; i++)
+		if (!prev->objs[i].shared)
+			own[n_own++] = prev->objs[i].obj;
+	if (n_own > 1)
+		qsort(own, n_own, sizeof(*own), ptr_cmp);
+	for (size_t i = 0; i < next->n_objs; i++)
+		if (next->objs[i].shared &&
+		    bsearch(&next->objs[i].obj, own, n_own, sizeof(*own), ptr_cmp))
+			next->objs[i].shared = false;
+	for (size_t k = 0; k < prev->n_dropped; k++)
+		dropped[n++] = prev->dropped[k];
+	for (size_t k = 0; k < next->n_dropped; k++)
+		if (bsearch(&next->dropped[k].obj, own, n_own, sizeof(*own), ptr_cmp))
+			object_free(&next->dropped[k]);
+		else
+			dropped[n++] = next->dropped[k];
+	free(next->dropped);
+	next->dropped = dropped;
+	next->n_dropped = n;
+	free(prev->objs);
+	free(prev->stale);
+	free(prev->dropped);
+	free(prev);
+	return 0;
+}
+
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old)
 {
 	for (size_t i = 0; i < rs->n_objs; i++)

@@ -591,6 +591,19 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 	return 0;
 }
 
+int pc_plan_rule_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t k, size_t *z)
+{
+	ssize_t zi;
+
+	if (rule_is_nat(r))
+		return -EOPNOTSUPP;
+	zi = rule_zone_index(plan->cfg, r, k);
+	if (zi < 0)
+		return -EOPNOTSUPP;
+	*z = (size_t)zi;
+	return 0;
+}
+
 int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size_t *z)
 {
 	ssize_t zi;

@@ -430,49 +430,6 @@ out:
 /* A rule that is an entry of its own in its chain, new or going: the
  * ruleset in force with that chain's entries from there on made again,
  * the rest shared (see pc_ruleset_entry_add). */
-struct entry_change {
-	struct pc_ruleset *rs;
-	struct pc_plan_entry_change plan;
-	bool changed;
-};
-
-static int entry_change_prepare(struct pc_applied *a, const struct pc_rule *rule, bool remove,
-				struct entry_change *ec)
-{
-	struct pc_plan_entry_change *ch = &ec->plan;
-	size_t zone;
-	int r;
-
-	*ec = (struct entry_change){0};
-	r = pc_plan_rule_chain(a->plan, rule, &zone);
-	/* What the difference compares must be whole: the ban sets, and the
-	 * maps of the entries made again. Other stale maps stay stale,
-	 * shared with the ruleset made (their kernel sets are right). */
-	if (r >= 0)
-		r = pc_ruleset_bans_sync(a->ruleset);
-	if (r >= 0)
-		r = pc_ruleset_ports_sync_chain(
-			a->ruleset, zone, rule->dir,
-			pc_plan_entry_from(a->plan, zone, rule->dir, rule, remove));
-	if (r >= 0)
-		r = remove ? pc_plan_entry_delete(a->plan, zone, rule->dir, rule, ch)
-			   : pc_plan_entry_insert(a->plan, zone, rule->dir, rule, ch);
-	if (r < 0)
-		return r;
-	ec->changed = true;
-	r = pc_ruleset_chain_remake(a->ruleset, a->plan, ch->zone, ch->dir, ch->from, ch->to,
-				    ch->old_firsts, ch->n_old, &ec->rs);
-	return r < 0 ? r : pc_ruleset_runs_edit(ec->rs, a->plan, ch);
-}
-
-static void entry_change_undo(struct pc_applied *a, struct entry_change *ec)
-{
-	if (ec->changed)
-		pc_plan_entry_change_undo(a->plan, &ec->plan);
-	pc_ruleset_free(ec->rs);
-	*ec = (struct entry_change){0};
-}
-
 /* The guard for a new or gone entry: a rule that may match the admin's
  * own session (any of its ports, or every port for a rule without) goes
  * the full path, which asks the guard. 1, 0 or -EPERM. */
@@ -484,30 +441,39 @@ static int entry_change_guard(const struct guard_opts *g, const struct pc_plan *
 						 .protos = PC_PROTO_TCP | PC_PROTO_UDP |
 							   PC_PROTO_SCTP};
 	const struct pc_port_range *ports = rule->n_ports ? rule->ports : &all;
-	size_t n = rule->n_ports ? rule->n_ports : 1, zone;
-	int r = pc_plan_rule_chain(plan, rule, &zone);
+	size_t n = rule->n_ports ? rule->n_ports : 1, nz = rule->n_zones ? rule->n_zones : 1;
+	size_t zone;
+	int r = 0;
 
-	/* Not one zone's rule: the full path (entry_change_prepare refuses it). */
-	if (r < 0 || rule->dir != PC_DIR_IN)
-		return r < 0 ? 1 : 0;
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		for (uint8_t bit = 1; r >= 0 && bit && bit <= PC_PROTO_SCTP; bit <<= 1) {
-			struct pc_append_port *ap;
+	/* A NAT rule, an unknown zone: the full path (pc_entry_edit_prepare
+	 * refuses it). */
+	for (size_t k = 0; k < nz; k++)
+		if (pc_plan_rule_zone(plan, rule, k, &zone) < 0)
+			return 1;
+	if (rule->dir != PC_DIR_IN)
+		return 0;
+	for (size_t k = 0; r >= 0 && k < nz; k++) {
+		pc_plan_rule_zone(plan, rule, k, &zone);
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			for (uint8_t bit = 1; r >= 0 && bit && bit <= PC_PROTO_SCTP; bit <<= 1) {
+				struct pc_append_port *ap;
 
-			if (!(ports[i].protos & bit))
-				continue;
-			ap = PC_ARRAY_PUSH(touched.ports, touched.n_ports, touched.cap_ports);
-			if (!ap) {
-				r = -ENOMEM;
-				break;
+				if (!(ports[i].protos & bit))
+					continue;
+				ap = PC_ARRAY_PUSH(touched.ports, touched.n_ports,
+						   touched.cap_ports);
+				if (!ap) {
+					r = -ENOMEM;
+					break;
+				}
+				*ap = (struct pc_append_port){
+					.zone = zone, .dir = PC_DIR_IN,
+					.port = {.l4proto = bit == PC_PROTO_TCP	  ? IPPROTO_TCP
+							    : bit == PC_PROTO_UDP ? IPPROTO_UDP
+										  : IPPROTO_SCTP,
+						 .lo = ports[i].lo, .hi = ports[i].hi}};
 			}
-			*ap = (struct pc_append_port){
-				.zone = zone, .dir = PC_DIR_IN,
-				.port = {.l4proto = bit == PC_PROTO_TCP	  ? IPPROTO_TCP
-						    : bit == PC_PROTO_UDP ? IPPROTO_UDP
-									  : IPPROTO_SCTP,
-					 .lo = ports[i].lo, .hi = ports[i].hi}};
-		}
+	}
 	if (r >= 0)
 		r = guard_check_in_place(g, plan, &touched, true, reply);
 	pc_rule_append_free(&touched);
@@ -571,7 +537,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_applied *a = dm->applied;
 	bool remove = ch->kind == CHANGE_DELETE, placed = false, exists90;
 	struct pc_rule_edit ed = {0};
-	struct entry_change ec = {0};
+	struct pc_entry_edit ec = {0};
 	struct pc_strbuf newtext = {0};
 	/* A runtime rule's change: the runtime rules after it, rt_at its place
 	 * among them. */
@@ -716,7 +682,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		/* Not a port map's: perhaps an entry of its own. */
 		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
 		if (r == 0)
-			r = entry_change_prepare(a, rule, remove, &ec);
+			r = pc_entry_edit_prepare(a->plan, a->ruleset, rule, remove, &ec);
 	}
 	if (r == -EPERM) {
 		r = -ECANCELED;
@@ -793,8 +759,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	if (ec.rs) {
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
-		pc_plan_entry_change_free(&ec.plan);
-		ec.changed = false;
+		pc_entry_edit_free(&ec);
 	} else if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0) {
 		model_lost(dm);
 	}
@@ -831,7 +796,7 @@ undo:
 		apply_stats_record(dm, false);
 	if (shifted)
 		lines_move(cfg, later, end90, -shift);
-	entry_change_undo(a, &ec);
+	pc_entry_edit_undo(a->plan, &ec);
 	if (placed) {
 		moved = pc_config_rule_take(cfg, at);
 		pc_plan_rules_shift(a->plan, a->ruleset, &moved);

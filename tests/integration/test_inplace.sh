@@ -243,6 +243,24 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
 same_as_files "one port from many hosts, deleted"
 pcd_stop
 
+# A rule of several zones with an entry of its own: its entry goes into each
+# zone's chain, in place, one transaction; traffic of the zone it names.
+pc_log "shape: a rule of several zones"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+{ echo "zone lan interface nolan0"; bulk; } >"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_listen host tcp:2031
+: >"$PC_TMP/portctld.log"
+pcd_start
+one allow 2031/tcp from 10.99.7.2 zone public,lan
+grep -qF "in place: added allow 2031/tcp from 10.99.7.2 zone public,lan" "$PC_TMP/portctld.log" ||
+	pc_fail "a rule of several zones: not in place"
+pc_expect open pc_probe peer tcp 10.99.7.1 2031
+same_as_files "a rule of several zones, added"
+one delete allow 2031/tcp from 10.99.7.2 zone public,lan
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2031
+same_as_files "a rule of several zones, deleted"
+pcd_stop
+
 # The array of rules fills up as rules are added: it grows under the plan
 # and ruleset in force (their pointers follow), and the changes go on in
 # place, each one transaction, and what the files give. Few rules, so that
