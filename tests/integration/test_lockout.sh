@@ -103,6 +103,18 @@ grep -q "would cut your SSH session" "$PC_TMP/err" || pc_fail "no session in the
 cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
 pc_expect open pc_probe peer tcp 10.99.7.1 2300
 
+pcd_log "a rule of its own in several zones, made in place, that drops the session is refused"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member deny 2300/tcp from 10.99.7.2 zone public,lab 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 1 ] || pc_fail "deny of two zones exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session" "$PC_TMP/err" || pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
+pcd_as_member deny 2302/tcp from 10.99.7.2 zone public,lab ||
+	pc_fail "a deny of two zones and another port was refused"
+SSH_CONNECTION=""
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
 pcd_as_member allow 2222/tcp 2>/dev/null
