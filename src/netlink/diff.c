@@ -722,7 +722,7 @@ void elem_carry_free(struct elem_carry *c)
  * what a rule of its own that joins such a run, or leaves it, counted goes
  * with it by its comment -- not any element's of that comment (a line
  * that another rule took). */
-static bool addr_run_name(const char *name)
+bool addr_run_name(const char *name)
 {
 	return strstr(name, "_src4") || strstr(name, "_src6") || strstr(name, "_dst4") ||
 	       strstr(name, "_dst6");
