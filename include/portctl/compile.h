@@ -229,6 +229,21 @@ struct pc_edit_head {
 	/* What the run's name counts after the change (it keeps its name). */
 	const struct pc_rule *anchor, *anchor_last;
 	size_t anchor_n, n_rules;
+	/* A PAIRS run: the rule's port, whose count of rules changes. */
+	bool pair;
+	uint8_t l4proto;
+	uint16_t port;
+};
+
+/* An element of a PAIRS run's set that comes or goes: one prefix of a
+ * span, in the set (by index in the ruleset) of its length and verdict. */
+struct pc_pair_piece {
+	size_t obj;
+	bool del;
+	uint8_t len;
+	uint8_t addr[16];
+	enum pc_verdict_kind verdict;
+	const struct pc_rule *rule;
 };
 
 /* A region of an address run's spans of one family made again: the old
@@ -246,6 +261,12 @@ struct pc_addr_edit {
 	size_t *objs, *at;
 	bool *dels;
 	size_t n_objs, n_add, n_del;
+	/* A PAIRS run's: the spans of one port; its elements by prefix. */
+	bool pair;
+	uint8_t l4proto;
+	uint16_t port;
+	struct pc_pair_piece *pp;
+	size_t n_pp, cap_pp;
 };
 
 /* One rule put into or taken out of a compiled configuration in place. */

@@ -47,6 +47,15 @@ enum pc_entry_kind {
 	PC_ENTRY_PORTS, /* a run of port-only rules merged into one map */
 	PC_ENTRY_ADDRS, /* a run of address-only rules merged into maps */
 	PC_ENTRY_RULE,  /* a rule that keeps its own kernel rules */
+	PC_ENTRY_PAIRS, /* a run of address rules of one port each, merged per port */
+};
+
+/* PAIRS: the disjoint address spans of one port of one protocol. */
+struct pc_plan_pair {
+	uint8_t l4proto;
+	uint16_t port;
+	struct pc_plan_spans addr4, addr6;
+	size_t n_rules; /* of the run that name it */
 };
 
 struct pc_plan_entry {
@@ -65,6 +74,9 @@ struct pc_plan_entry {
 	 * B"); scope_l4proto 0: addresses alone. */
 	uint8_t scope_l4proto;
 	uint16_t scope_lo, scope_hi;
+	/* PAIRS: per port, sorted by (l4proto, port); match_dst as ADDRS. */
+	struct pc_plan_pair *pairs;
+	size_t n_pairs, cap_pairs;
 	/* What the entry's kernel sets are named by, not its place, so that
 	 * an entry that comes or goes before it leaves them as they are: a
 	 * rule's text; a run's file that has most of its rules, the anchor

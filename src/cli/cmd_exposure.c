@@ -329,6 +329,23 @@ static json_t *unused_json(const struct pc_plan *plan, const struct listeners *l
 			     (en->kind == PC_ENTRY_ADDRS && en->scope_l4proto)) &&
 			    unused_rule(unused, zone, en->first, ls) < 0)
 				goto fail;
+			/* Rules of one port each: a port once, by a rule it allows. */
+			for (size_t k = 0; en->kind == PC_ENTRY_PAIRS && k < en->n_pairs; k++) {
+				const struct pc_plan_pair *pp = &en->pairs[k];
+				const struct pc_rule *by = NULL;
+
+				for (size_t i = 0; !by && i < pp->addr4.n + pp->addr6.n; i++) {
+					const struct pc_plan_span *sp =
+						i < pp->addr4.n ? &pp->addr4.items[i]
+								: &pp->addr6.items[i - pp->addr4.n];
+
+					if (sp->verdict == PC_VERDICT_ACCEPT)
+						by = sp->rule;
+				}
+				if (by && !port_listened(ls, pp->l4proto, pp->port, pp->port) &&
+				    unused_add(unused, zone, pp->l4proto, pp->port, pp->port, by) < 0)
+					goto fail;
+			}
 			for (size_t k = 0; en->kind == PC_ENTRY_PORTS && k < en->n_ports; k++) {
 				const struct pc_plan_port *p = &en->ports[k];
 

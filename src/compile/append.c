@@ -145,6 +145,40 @@ static void ports_rules_shift(struct pc_plan_entry *e, const struct pc_rules_mov
 	}
 }
 
+/* The spans of a PAIRS run that moved rules decide: each moved rule's
+ * port's, or, many moved, every port's. */
+static void pairs_rules_shift(struct pc_plan_entry *e, const struct pc_rules_moved *m)
+{
+	const struct pc_rule *lo = (uintptr_t)m->first > (uintptr_t)e->first ? m->first : e->first;
+	const struct pc_rule *hi = (uintptr_t)m->end < (uintptr_t)(e->last + 1) ? m->end : e->last + 1;
+
+	if (e->kind != PC_ENTRY_PAIRS || (uintptr_t)lo >= (uintptr_t)hi)
+		return;
+	if ((size_t)(hi - lo) * 64 > e->n_pairs) {
+		for (size_t k = 0; k < e->n_pairs; k++) {
+			spans_rules_shift(&e->pairs[k].addr4, m);
+			spans_rules_shift(&e->pairs[k].addr6, m);
+		}
+		return;
+	}
+	for (const struct pc_rule *old = lo; (uintptr_t)old < (uintptr_t)hi; old++) {
+		const struct pc_rule *now = old;
+		struct pc_plan_pair *p;
+
+		rule_ptr_shift(&now, m);
+		if (!rule_addr_paired(now) ||
+		    !(p = pairs_find(e, rule_pair_l4proto(now), now->ports[0].lo)))
+			continue;
+		for (size_t f = 0; f < 2; f++) {
+			struct pc_plan_spans *s = f ? &p->addr6 : &p->addr4;
+
+			for (size_t i = 0; i < s->n; i++)
+				if (s->items[i].rule == old)
+					s->items[i].rule = now;
+		}
+	}
+}
+
 /* Is any of the moved rules one that objects name other than as the
  * first of an entry (a port forward, a masquerade: lower.c), or too many
  * to say? */
@@ -185,6 +219,7 @@ void pc_plan_rules_shift(struct pc_plan *plan, struct pc_ruleset *rs,
 				/* An entry's segments and spans are its run's rules
 				 * (found by its bounds before they move). */
 				ports_rules_shift(e, moved);
+				pairs_rules_shift(e, moved);
 				objs_follow |= rule_moved(e->first, first, end);
 				rule_ptr_shift(&e->first, moved);
 				rule_ptr_shift(&e->last, moved);
@@ -590,6 +625,112 @@ static bool kind_stays(const struct pc_rule_edit *ed, size_t first,
 	return false;
 }
 
+/* The ruleset's set of a PAIRS run for prefixes of len and verdict v of
+ * family; -1 when the run has none (a new set: not in place). */
+static ssize_t pair_set_obj(const struct pc_plan *plan, const struct pc_ruleset *rs, size_t z,
+			    int dir, const struct pc_plan_entry *e, uint8_t family, unsigned len,
+			    enum pc_verdict_kind v)
+{
+	char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
+
+	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name, e);
+	pair_set_suffix(suffix, family, e->match_dst, len, v);
+	strncat(name, suffix, sizeof(name) - strlen(name) - 1);
+	return pc_ruleset_set_find(rs, name);
+}
+
+/* The elements of a span of a PAIRS run that comes (or goes), one per
+ * prefix, into ed and ae. */
+struct pair_emit {
+	struct pc_rule_edit *ed;
+	struct pc_addr_edit *ae;
+	const struct pc_plan *plan;
+	const struct pc_ruleset *rs;
+	size_t z;
+	int dir;
+	const struct pc_plan_entry *e;
+	const struct pc_plan_span *span;
+	bool del;
+};
+
+static int pair_piece_emit(const uint8_t *addr, unsigned len, void *arg)
+{
+	struct pair_emit *pe = arg;
+	struct pc_addr_edit *ae = pe->ae;
+	ssize_t obj = pair_set_obj(pe->plan, pe->rs, pe->z, pe->dir, pe->e, ae->family, len,
+				   pe->span->verdict);
+	struct pc_pair_piece *pp;
+	struct nftnl_set *set;
+
+	if (obj < 0)
+		return -EOPNOTSUPP;
+	pp = PC_ARRAY_PUSH(ae->pp, ae->n_pp, ae->cap_pp);
+	set = pp ? append_target(pe->del ? &pe->ed->del : &pe->ed->add, pe->rs, obj) : NULL;
+	if (!set)
+		return -ENOMEM;
+	*pp = (struct pc_pair_piece){ .obj = (size_t)obj, .del = pe->del, .len = (uint8_t)len,
+				      .verdict = pe->span->verdict, .rule = pe->span->rule };
+	memcpy(pp->addr, addr, 16);
+	if (pe->del)
+		ae->n_del++;
+	else
+		ae->n_add++;
+	return pair_elem_add(set, ae->l4proto, ae->port, ae->family, addr, pe->span->rule);
+}
+
+/* Whether a prefix of length len of span sp's verdict is in the set. */
+struct piece_find {
+	unsigned len;
+	bool found;
+};
+
+static int piece_of_len(const uint8_t *addr, unsigned len, void *arg)
+{
+	struct piece_find *pf = arg;
+
+	(void)addr;
+	if (len == pf->len) {
+		pf->found = true;
+		return -1; /* found: stop */
+	}
+	return 0;
+}
+
+static bool span_has_len(const struct pc_plan_span *sp, uint8_t width, unsigned len)
+{
+	struct piece_find pf = { .len = len };
+
+	span_prefixes(sp->lo, sp->hi, width, piece_of_len, &pf);
+	return pf.found;
+}
+
+/* Whether, after the change, the PAIRS run keeps its set of the prefixes
+ * of len and verdict v of the edit's family: the sets of hosts, or one
+ * with an element the change adds, or one of the run's spans outside the
+ * region made again. */
+static bool pair_kind_stays(const struct pc_addr_edit *ae, const struct pc_plan_entry *e,
+			    unsigned len, enum pc_verdict_kind v)
+{
+	uint8_t width = ae->family == AF_INET ? 4 : 16;
+
+	if (len == width * 8u)
+		return true; /* the sets of hosts are always there */
+	for (size_t i = 0; i < ae->n_pp; i++)
+		if (!ae->pp[i].del && ae->pp[i].len == len && ae->pp[i].verdict == v)
+			return true;
+	for (size_t k = 0; k < e->n_pairs; k++) {
+		const struct pc_plan_pair *p = &e->pairs[k];
+		const struct pc_plan_spans *sp = ae->family == AF_INET ? &p->addr4 : &p->addr6;
+		bool mine = p->l4proto == ae->l4proto && p->port == ae->port;
+
+		for (size_t i = 0; i < sp->n; i++)
+			if (!(mine && i >= ae->from && i < ae->to) && sp->items[i].verdict == v &&
+			    span_has_len(&sp->items[i], width, len))
+				return true;
+	}
+	return false;
+}
+
 /* One region [lo, hi] of the run's spans of family made again with r put
  * in (or taken out): the spans there, widened to those it overlaps or
  * touches, flattened with r's addresses (or, r gone, the addresses of the
@@ -598,10 +739,10 @@ static bool kind_stays(const struct pc_rule_edit *ed, size_t first,
 static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		       const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
 		       const struct pc_rule *r, bool remove, uint8_t family, uint8_t lo[16],
-		       uint8_t hi[16])
+		       uint8_t hi[16], const struct pc_plan_spans *spans,
+		       const struct pc_plan_pair *pair)
 {
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
-	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
 	uint8_t width = family == AF_INET ? 4 : 16, before[16], after[16];
 	_cleanup_free_ struct span_item *items = NULL;
 	struct pc_plan_spans flat = { .width = width };
@@ -640,7 +781,9 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		ret = addr_items(plan, r, e->match_dst, family, lo, hi, &items, &n_items, &cap);
 	for (const struct pc_rule *p = r + 1; remove && ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last;
 	     p++)
-		if (rule_in_chain(plan, p, z, dir))
+		if (rule_in_chain(plan, p, z, dir) &&
+		    (!pair || (rule_addr_paired(p) && rule_pair_l4proto(p) == pair->l4proto &&
+			       p->ports[0].lo == pair->port)))
 			ret = addr_items(plan, p, e->match_dst, family, lo, hi, &items, &n_items,
 					 &cap);
 	if (ret >= 0)
@@ -652,7 +795,8 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	}
 	*ae = (struct pc_addr_edit){ .zone = z, .entry = entry, .dir = dir, .family = family,
 				     .from = from, .to = to, .pieces = flat.items,
-				     .n_pieces = flat.n,
+				     .n_pieces = flat.n, .pair = pair != NULL,
+				     .l4proto = pair ? pair->l4proto : 0, .port = pair ? pair->port : 0,
 				     .objs = calloc(flat.n + to - from + 1, sizeof(*ae->objs)),
 				     .at = calloc(flat.n + to - from + 1, sizeof(*ae->at)),
 				     .dels = calloc(flat.n + to - from + 1, sizeof(*ae->dels)) };
@@ -673,6 +817,17 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 			continue;
 		}
 		sp = c <= 0 ? o : n;
+		if (pair) {
+			struct pair_emit pe = { .ed = ed, .ae = ae, .plan = plan, .rs = rs, .z = z,
+						.dir = dir, .e = e, .span = sp, .del = c <= 0 };
+
+			ret = span_prefixes(sp->lo, sp->hi, width, pair_piece_emit, &pe);
+			if (c <= 0)
+				i++;
+			else
+				k++;
+			continue;
+		}
 		obj = addr_set_obj(plan, rs, z, dir, e, family, sp);
 		/* A set the run lacks, or the interval sets' opening element. */
 		if (obj < 0 || !key_cmp(sp->lo, zero))
@@ -700,6 +855,8 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 			    const struct pc_rule *r, bool remove, uint8_t family)
 {
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
+	const struct pc_plan_pair *pair = NULL;
+	struct pc_plan_pair fresh = { .addr4.width = 4, .addr6.width = 16 };
 	const struct pc_plan_spans *spans = family == AF_INET ? &e->addr4 : &e->addr6;
 	const struct pc_prefix *pf = e->match_dst ? r->to : r->from;
 	size_t np = e->match_dst ? r->n_to : r->n_from, first = ed->n_addrs;
@@ -719,10 +876,26 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	}
 	if (!any)
 		return 0;
-	ret = addr_region(ed, plan, rs, z, dir, entry, r, remove, family, lo, hi);
+	if (e->kind == PC_ENTRY_PAIRS) {
+		/* A port the run has not named yet starts empty. */
+		pair = pairs_find(e, rule_pair_l4proto(r), r->ports[0].lo);
+		if (!pair) {
+			fresh.l4proto = rule_pair_l4proto(r);
+			fresh.port = r->ports[0].lo;
+			pair = &fresh;
+		}
+		spans = family == AF_INET ? &pair->addr4 : &pair->addr6;
+	}
+	ret = addr_region(ed, plan, rs, z, dir, entry, r, remove, family, lo, hi, spans, pair);
 	/* A set the change empties: the full compile has no such set. */
-	for (size_t i = ret < 0 ? 0 : ed->addrs[first].from; ret >= 0 && i < ed->addrs[first].to;
-	     i++)
+	for (size_t i = 0; ret >= 0 && pair && i < ed->addrs[first].n_pp; i++) {
+		const struct pc_pair_piece *pp = &ed->addrs[first].pp[i];
+
+		if (pp->del && !pair_kind_stays(&ed->addrs[first], e, pp->len, pp->verdict))
+			ret = -EOPNOTSUPP;
+	}
+	for (size_t i = ret < 0 || pair ? 0 : ed->addrs[first].from;
+	     ret >= 0 && !pair && i < ed->addrs[first].to; i++)
 		if (!kind_stays(ed, first, spans, &spans->items[i]))
 			ret = -EOPNOTSUPP;
 	return ret;
@@ -731,6 +904,7 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			     const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
 {
+	enum pc_entry_kind kind = rule_addr_paired(r) ? PC_ENTRY_PAIRS : PC_ENTRY_ADDRS;
 	size_t nz = r->n_zones ? r->n_zones : 1;
 	int ret = 0;
 
@@ -749,10 +923,12 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		k = chain_entry_at(c, r);
 		e = k < c->n_entries ? &c->entries[k] : NULL;
 		if (remove) {
-			/* In a run of more than it (a scoped run: of two more, a
-			 * scoped rule alone being a rule of its own). */
-			if (!e || e->kind != PC_ENTRY_ADDRS || (uintptr_t)e->first > (uintptr_t)r ||
-			    e->first == e->last || (e->scope_l4proto && e->n_rules < 3))
+			/* In a run of more than it (a scoped run or one of
+			 * ports: of two more, a scoped rule alone being a rule
+			 * of its own). */
+			if (!e || e->kind != kind || (uintptr_t)e->first > (uintptr_t)r ||
+			    e->first == e->last ||
+			    ((e->scope_l4proto || kind == PC_ENTRY_PAIRS) && e->n_rules < 3))
 				return -EOPNOTSUPP;
 			first = e->first, last = e->last;
 			if (r == first) {
@@ -770,10 +946,10 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			if (!(e && (uintptr_t)e->first < (uintptr_t)r)) {
 				const struct pc_plan_entry *prev = k > 0 ? &c->entries[k - 1] : NULL;
 
-				if (prev && prev->kind == PC_ENTRY_ADDRS && merges_with(r, prev))
+				if (prev && prev->kind == kind && merges_with(r, prev))
 					e = prev, k--;
 			}
-			if (!e || e->kind != PC_ENTRY_ADDRS || !merges_with(r, e))
+			if (!e || e->kind != kind || !merges_with(r, e))
 				return -EOPNOTSUPP;
 			first = (uintptr_t)r < (uintptr_t)e->first ? r : e->first;
 			last = (uintptr_t)r > (uintptr_t)e->last ? r : e->last;
@@ -794,7 +970,10 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 						    .anchor = count.anchor,
 						    .anchor_last = count.anchor_last,
 						    .anchor_n = count.anchor_n,
-						    .n_rules = count.n_rules };
+						    .n_rules = count.n_rules,
+						    .pair = kind == PC_ENTRY_PAIRS,
+						    .l4proto = kind == PC_ENTRY_PAIRS ? rule_pair_l4proto(r) : 0,
+						    .port = kind == PC_ENTRY_PAIRS ? r->ports[0].lo : 0 };
 	}
 	return ret;
 }
@@ -882,6 +1061,27 @@ static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 			       port_kind(&ap->port));
 }
 
+/* A rule of a PAIRS run's port came or went: a port no rule names any
+ * more goes (as pc_plan_build would not have it). */
+static void pair_count(struct pc_plan_entry *e, uint8_t l4proto, uint16_t port, bool removed)
+{
+	struct pc_plan_pair *p = pairs_find(e, l4proto, port);
+	size_t at;
+
+	if (!p)
+		return; /* its addresses were none of the edited families' */
+	if (!removed) {
+		p->n_rules++;
+		return;
+	}
+	if (--p->n_rules)
+		return;
+	at = (size_t)(p - e->pairs);
+	pair_free(p);
+	memmove(p, p + 1, (e->n_pairs - at - 1) * sizeof(*p));
+	e->n_pairs--;
+}
+
 /* An address region into the plan's spans, and rs's sets: the new
  * elements added, a set that lost some left stale. */
 static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
@@ -890,8 +1090,37 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 	struct pc_plan_entry *e = &plan->zones[ae->zone].dir[ae->dir].entries[ae->entry];
 	struct pc_plan_spans *spans = ae->family == AF_INET ? &e->addr4 : &e->addr6;
 	uint8_t width = ae->family == AF_INET ? 4 : 16;
-	size_t n = spans->n - (ae->to - ae->from) + ae->n_pieces, unused = 0;
+	size_t n, unused = 0;
 	int ret = 0;
+
+	if (ae->pair) {
+		struct pc_plan_pair *p = pairs_find(e, ae->l4proto, ae->port);
+
+		if (!p) {
+			size_t at = pairs_at(e, ae->l4proto, ae->port);
+
+			if (!PC_ARRAY_PUSH(e->pairs, e->n_pairs, e->cap_pairs))
+				return -ENOMEM;
+			memmove(&e->pairs[at + 1], &e->pairs[at],
+				(e->n_pairs - 1 - at) * sizeof(*e->pairs));
+			p = &e->pairs[at];
+			*p = (struct pc_plan_pair){ .l4proto = ae->l4proto, .port = ae->port,
+						    .addr4.width = 4, .addr6.width = 16 };
+		}
+		spans = ae->family == AF_INET ? &p->addr4 : &p->addr6;
+		for (size_t i = 0; ret >= 0 && i < ae->n_pp; i++)
+			if (ae->pp[i].del)
+				ret = stale_mark_kind(rs, plan, ae->pp[i].obj, ae->zone, ae->dir,
+						      ae->entry,
+						      pair_kind(ae->family, ae->pp[i].len,
+								ae->pp[i].verdict));
+		for (size_t i = 0; ret >= 0 && i < ae->n_pp; i++)
+			if (!ae->pp[i].del && !rs->objs[ae->pp[i].obj].stale)
+				ret = pair_elem_add(rs->objs[ae->pp[i].obj].obj, ae->l4proto,
+						    ae->port, ae->family, ae->pp[i].addr,
+						    ae->pp[i].rule);
+	}
+	n = spans->n - (ae->to - ae->from) + ae->n_pieces;
 
 	if (n > spans->cap) {
 		size_t cap = 2 * n;
@@ -904,14 +1133,14 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 	}
 	spans->width = width;
 	/* Deleted elements first: a set both loses and gains one. */
-	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++) {
+	for (size_t i = 0; ret >= 0 && !ae->pair && i < ae->n_objs; i++) {
 		const struct pc_plan_span *sp = ae->dels[i] ? &spans->items[ae->at[i]] : NULL;
 
 		if (sp)
 			ret = stale_mark_kind(rs, plan, ae->objs[i], ae->zone, ae->dir, ae->entry,
 					      addr_kind(ae->family, span_is_host(sp), sp->verdict));
 	}
-	for (size_t i = 0; ret >= 0 && i < ae->n_objs; i++)
+	for (size_t i = 0; ret >= 0 && !ae->pair && i < ae->n_objs; i++)
 		if (!ae->dels[i] && !rs->objs[ae->objs[i]].stale)
 			ret = set_add_addr(rs->objs[ae->objs[i]].obj, &ae->pieces[ae->at[i]], width,
 					   &unused);
@@ -965,6 +1194,8 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		e->anchor_last = h->anchor_last;
 		e->anchor_n = h->anchor_n;
 		e->n_rules = h->n_rules;
+		if (h->pair)
+			pair_count(e, h->l4proto, h->port, ed->removed != NULL);
 	}
 	/* A libnftnl set cannot lose an element: a set that lost some is
 	 * made again when next read (pc_ruleset_sync); others take the new. */
@@ -993,6 +1224,7 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 		free(ed->addrs[i].objs);
 		free(ed->addrs[i].dels);
 		free(ed->addrs[i].at);
+		free(ed->addrs[i].pp);
 	}
 	free(ed->addrs);
 	free(ed->heads);

@@ -102,6 +102,25 @@ static inline int addr_kind(uint8_t family, bool hosts, enum pc_verdict_kind v)
 	return ADDR_KIND_BASE + ((family == AF_INET6) * 2 + hosts) * 3 + (int)v;
 }
 
+/* A PAIRS run's set (pc_stale_map.kind): past the address kinds, by
+ * family, prefix length and verdict. */
+#define PAIR_KIND_BASE 32
+static inline int pair_kind(uint8_t family, unsigned len, enum pc_verdict_kind v)
+{
+	return PAIR_KIND_BASE + ((family == AF_INET6) * 129 + (int)len) * 3 + (int)v;
+}
+#define PAIR_SET_SUFFIX_MAX 32
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, bool dst, unsigned len,
+		     enum pc_verdict_kind v);
+/* Span [lo, hi] of width bytes as the fewest prefixes, lowest first:
+ * f(address, prefix length, arg) for each; stops at f's error. */
+int span_prefixes(const uint8_t *lo, const uint8_t *hi, uint8_t width,
+		  int (*f)(const uint8_t *addr, unsigned len, void *arg), void *arg);
+struct nftnl_set;
+/* The element (l4proto . port . address) of a PAIRS set. */
+int pair_elem_add(struct nftnl_set *s, uint8_t l4proto, uint16_t port, uint8_t family,
+		  const uint8_t *addr, const struct pc_rule *rule);
+
 /* The rule shapes plan.c merges into runs: port-only rules share port
  * maps; rule_addr_side: 1 source-address-only, 2 destination-only, 0. */
 bool rule_is_port_only(const struct pc_rule *r);
@@ -109,6 +128,15 @@ int rule_addr_side(const struct pc_rule *r);
 /* An address rule of one port of one protocol ("allow 22/tcp from A"):
  * several in a row are an address run scoped to that port. */
 bool rule_addr_scoped(const struct pc_rule *r);
+/* An address rule of one port of one protocol (allow 22/tcp from NET):
+ * such rules in a row are a PAIRS run. */
+bool rule_addr_paired(const struct pc_rule *r);
+uint8_t rule_pair_l4proto(const struct pc_rule *r);
+struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
+size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
+int pair_spans_build(struct pc_plan_pair *p, const struct pc_rule *const *rules, size_t n,
+		     bool dst);
+void pair_free(struct pc_plan_pair *p);
 /* Whether rule r and entry e next to it (or around it) would be one run. */
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e);
 /* Index in cfg->zones of r's i-th zone (the default zone when r names

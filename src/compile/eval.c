@@ -255,6 +255,20 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		*verdict = s->verdict;
 		*rule = s->rule;
 		return true;
+	case PC_ENTRY_PAIRS: {
+		const struct pc_plan_pair *pp;
+
+		if (!l4proto_has_ports(pkt->l4proto) ||
+		    !(pp = pairs_find(e, pkt->l4proto, pkt->dport)))
+			return false;
+		s = spans_find_addr(&pp->addr4, &pp->addr6, pkt->family,
+				    e->match_dst ? pkt->daddr : pkt->saddr);
+		if (!s)
+			return false;
+		*verdict = s->verdict;
+		*rule = s->rule;
+		return true;
+	}
 	case PC_ENTRY_RULE:
 		if (!rule_matches(e->first, pkt))
 			return false;

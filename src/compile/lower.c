@@ -812,6 +812,8 @@ static void shared_edit_free(struct pc_ruleset *rs)
 
 static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t family,
 					 bool hosts);
+static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
+					 const struct pc_plan_entry *e, int kind);
 static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part, bool hosts,
 			  size_t *n_elems);
 
@@ -848,8 +850,9 @@ static int stale_map_rebuild(struct pc_ruleset *rs, const struct pc_stale_map *m
 	struct nftnl_set *old = rs->objs[m->obj].obj;
 	const char *name = nftnl_set_get_str(old, NFTNL_SET_NAME);
 	uint32_t id = nftnl_set_get_u32(old, NFTNL_SET_ID);
-	struct nftnl_set *s = m->kind >= ADDR_KIND_BASE ? addr_set_remake(name, id, e, m->kind)
-							: port_set_make(name, id, m->kind);
+	struct nftnl_set *s = m->kind >= PAIR_KIND_BASE	  ? pair_set_remake(name, id, e, m->kind)
+			      : m->kind >= ADDR_KIND_BASE ? addr_set_remake(name, id, e, m->kind)
+							  : port_set_make(name, id, m->kind);
 	int r = s ? 0 : -ENOMEM;
 
 	for (size_t k = 0; r >= 0 && m->kind < ADDR_KIND_BASE && k < e->n_ports; k++)
@@ -1029,6 +1032,212 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 			spans_free(&parts[k]);
 	}
 	return ret;
+}
+
+/* --- zone chains: rules of one port each, per port --- */
+
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, bool dst, unsigned len,
+		     enum pc_verdict_kind v)
+{
+	char tail[ADDR_SET_SUFFIX_MAX];
+
+	addr_set_suffix(tail, family, dst, true, v);
+	snprintf(out, PAIR_SET_SUFFIX_MAX, "_l%u%s", len, tail);
+}
+
+int pair_elem_add(struct nftnl_set *s, uint8_t l4proto, uint16_t port, uint8_t family,
+		  const uint8_t *addr, const struct pc_rule *rule)
+{
+	char comment[PC_COMMENT_MAX + 1];
+	uint8_t key[24] = { 0 };
+	/* meta l4proto and th dport fill a 4-byte register each, the
+	 * address the next ones. */
+	struct elem_spec es = { .key = key, .len = 8 + addr_len(family), .verdict = -1 };
+
+	port_key(l4proto, port, key);
+	memcpy(key + 8, addr, addr_len(family));
+	if (rule) {
+		pc_rule_comment(rule, comment, sizeof(comment));
+		es.comment = comment;
+	}
+	return set_add_elem(s, &es);
+}
+
+/* A hash set of l4proto . port . address (masked to one prefix length). */
+static struct nftnl_set *pair_set_new(const char *name, uint32_t id, uint8_t family)
+{
+	uint32_t type = ((uint32_t)NFT_DTYPE_PROTO_SERVICE << NFT_DTYPE_BITS) |
+			(family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR);
+	struct nftnl_set *s = set_new(name, id, 0, type, 8 + addr_len(family));
+
+	if (s && set_add_counter(s) < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Each prefix of a PAIRS run's spans of one family, as the element of the
+ * set of its length and verdict. */
+struct pair_fill {
+	uint8_t family;
+	const struct pc_plan_pair *pair;
+	const struct pc_plan_span *span;
+	/* Lowering: sets by [len][verdict], made at their first element. */
+	struct nftnl_set *(*sets)[3];
+	struct lower *l;
+	const char *base;
+	bool dst;
+	/* A set made again: only its length and verdict. */
+	struct nftnl_set *only;
+	unsigned only_len;
+	enum pc_verdict_kind only_v;
+};
+
+/* The run's set of prefixes of len and verdict v, made at its first use. */
+static int pair_set_get(struct pair_fill *pf, unsigned len, enum pc_verdict_kind v,
+			struct nftnl_set **out)
+{
+	struct nftnl_set **s = &pf->sets[len][v];
+
+	if (!*s) {
+		char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
+
+		pair_set_suffix(suffix, pf->family, pf->dst, len, v);
+		snprintf(name, sizeof(name), "%s%s", pf->base, suffix);
+		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family);
+		if (!*s)
+			return -ENOMEM;
+		if (objlist_push(pf->l, &pf->l->sets, PC_NFT_SET, *s) < 0) {
+			nftnl_set_free(*s);
+			*s = NULL;
+			return -ENOMEM;
+		}
+	}
+	*out = *s;
+	return 0;
+}
+
+static int pair_piece_lower(const uint8_t *addr, unsigned len, void *arg)
+{
+	struct pair_fill *pf = arg;
+	struct nftnl_set *s;
+	int r;
+
+	if (pf->only) {
+		if (len != pf->only_len || pf->span->verdict != pf->only_v)
+			return 0;
+		return pair_elem_add(pf->only, pf->pair->l4proto, pf->pair->port, pf->family, addr,
+				     pf->span->rule);
+	}
+	r = pair_set_get(pf, len, pf->span->verdict, &s);
+	if (r < 0)
+		return r;
+	pf->l->n_elems++;
+	return pair_elem_add(s, pf->pair->l4proto, pf->pair->port, pf->family, addr,
+			     pf->span->rule);
+}
+
+static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
+{
+	uint8_t width = (uint8_t)addr_len(pf->family);
+	int ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i < e->n_pairs; i++) {
+		const struct pc_plan_spans *sp =
+			pf->family == AF_INET ? &e->pairs[i].addr4 : &e->pairs[i].addr6;
+
+		pf->pair = &e->pairs[i];
+		for (size_t k = 0; ret >= 0 && k < sp->n; k++) {
+			pf->span = &sp->items[k];
+			ret = span_prefixes(sp->items[k].lo, sp->items[k].hi, width,
+					    pair_piece_lower, pf);
+		}
+	}
+	return ret;
+}
+
+/* meta l4proto . th dport . ip saddr & MASK @BASE_l24_src4_accept accept:
+ * per family, one set and one kernel rule for each prefix length and
+ * verdict the run has. The spans are disjoint, so the lookups commute; a
+ * rule that comes or goes is elements, O(1) for the kernel's hash. The
+ * sets of hosts of each verdict always, empty ones too (as a port run's
+ * sets of single ports), so that a host's rule in place only adds
+ * elements. */
+static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
+{
+	int ret = 0;
+
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		uint8_t family = f ? AF_INET6 : AF_INET;
+		unsigned bits = addr_len(family) * 8;
+		struct nftnl_set *(*sets)[3] = calloc(bits + 1, sizeof(*sets));
+		struct pair_fill pf = { .family = family, .sets = sets, .l = l, .base = base,
+					.dst = e->match_dst };
+
+		if (!sets)
+			return -ENOMEM;
+		for (int v = 0; ret >= 0 && v < 3; v++) {
+			struct nftnl_set *s;
+
+			ret = pair_set_get(&pf, bits, (enum pc_verdict_kind)v, &s);
+		}
+		if (ret >= 0)
+			ret = pairs_fill(e, &pf);
+		for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)
+			for (int v = 0; ret >= 0 && v < 3; v++) {
+				uint8_t mask[16] = { 0 };
+
+				if (!sets[len][v])
+					continue;
+				for (unsigned b = 0; b < len; b++)
+					mask[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+				for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+					struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
+
+					ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+					if (ret >= 0)
+						ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+					if (ret >= 0)
+						ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
+					if (ret >= 0 && e->match_dst)
+						ret = rule_add_daddr(r, l->targets[t].pub, family,
+								     NFT_REG32_02);
+					else if (ret >= 0)
+						ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+								       addr_offset(family, false),
+								       addr_len(family), NFT_REG32_02);
+					if (ret >= 0 && len < bits)
+						ret = rule_add_bitwise(r, NFT_REG32_02, mask,
+								       addr_len(family));
+					if (ret >= 0)
+						ret = rule_add_lookup(r, NFT_REG_1, sets[len][v], -1);
+					if (ret >= 0)
+						ret = rule_add_verdict(r, (enum pc_verdict_kind)v);
+				}
+			}
+		free(sets);
+	}
+	return ret;
+}
+
+/* A PAIRS run's set of kind (pair_kind) from the entry's spans, as
+ * entry_pairs_lower fills it. */
+static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
+					 const struct pc_plan_entry *e, int kind)
+{
+	int k = kind - PAIR_KIND_BASE;
+	uint8_t family = k / 3 / 129 ? AF_INET6 : AF_INET;
+	struct pair_fill pf = { .family = family, .only_len = (unsigned)(k / 3 % 129),
+				.only_v = (enum pc_verdict_kind)(k % 3) };
+	struct nftnl_set *s = pair_set_new(name, id, family);
+
+	pf.only = s;
+	if (s && pairs_fill(e, &pf) < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* --- zone chains: rules of their own --- */
@@ -2013,6 +2222,9 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		case PC_ENTRY_ADDRS:
 			ret = entry_addrs_lower(l, base, e);
 			break;
+		case PC_ENTRY_PAIRS:
+			ret = entry_pairs_lower(l, base, e);
+			break;
 		case PC_ENTRY_RULE:
 			ret = entry_rule_lower(l, base, e);
 			break;
@@ -2397,6 +2609,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			break;
 		case PC_ENTRY_ADDRS:
 			ret = entry_addrs_lower(&l, base, pe);
+			break;
+		case PC_ENTRY_PAIRS:
+			ret = entry_pairs_lower(&l, base, pe);
 			break;
 		case PC_ENTRY_RULE:
 			ret = entry_rule_lower(&l, base, pe);

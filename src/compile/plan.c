@@ -84,6 +84,11 @@ bool rule_addr_scoped(const struct pc_rule *r)
 	return r->n_ports == 1 && !(r->ports[0].protos & (r->ports[0].protos - 1));
 }
 
+bool rule_addr_paired(const struct pc_rule *r)
+{
+	return rule_addr_scoped(r) && r->ports[0].lo == r->ports[0].hi && rule_addr_side(r);
+}
+
 /* 1: a source-address rule, 2: destination, 0: neither; of no port, or
  * of one (rule_addr_scoped). */
 int rule_addr_side(const struct pc_rule *r)
@@ -225,6 +230,123 @@ static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const 
 			return r;
 	}
 	return 0;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct pc_plan_pair *x = a, *y = b;
+
+	if (x->l4proto != y->l4proto)
+		return x->l4proto < y->l4proto ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
+{
+	struct pc_plan_pair key = { .l4proto = l4proto, .port = port };
+
+	return e->n_pairs ? bsearch(&key, e->pairs, e->n_pairs, sizeof(key), pair_cmp) : NULL;
+}
+
+/* Where a pair of (l4proto, port) is or would go in e->pairs. */
+size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
+{
+	struct pc_plan_pair key = { .l4proto = l4proto, .port = port };
+	size_t a = 0, b = e->n_pairs;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (pair_cmp(&e->pairs[m], &key) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+uint8_t rule_pair_l4proto(const struct pc_rule *r)
+{
+	return proto_l4(r->ports[0].protos);
+}
+
+void pair_free(struct pc_plan_pair *p)
+{
+	spans_free(&p->addr4);
+	spans_free(&p->addr6);
+}
+
+/* Spans of one port from the run's rules that name it, in run order (as
+ * an address run of theirs would have them: first match). */
+int pair_spans_build(struct pc_plan_pair *p, const struct pc_rule *const *rules, size_t n,
+		     bool dst)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
+		struct pc_plan_spans *out = fam == 0 ? &p->addr4 : &p->addr6;
+		_cleanup_free_ struct span_item *items = NULL;
+		size_t n_items = 0, cap = 0;
+		int r = 0;
+
+		out->width = fam == 0 ? 4 : 16;
+		for (size_t k = 0; r >= 0 && k < n; k++)
+			r = rule_addr_items(rules[k], dst, family, (uint32_t)k, &items, &n_items,
+					    &cap);
+		if (r >= 0)
+			r = spans_flatten(items, n_items, out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A run's rule in its port's place: (l4proto, port), then run order. */
+struct pair_rule {
+	uint8_t l4proto;
+	uint16_t port;
+	size_t at;
+	const struct pc_rule *rule;
+};
+
+static int pair_rule_cmp(const void *a, const void *b)
+{
+	const struct pair_rule *x = a, *y = b;
+
+	if (x->l4proto != y->l4proto)
+		return x->l4proto < y->l4proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* A run of address rules of one port each: the ports it names, each with
+ * the spans of its rules (sorted by port, so each port's rules are read
+ * once). */
+static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+{
+	_cleanup_free_ struct pair_rule *by = calloc(n, sizeof(*by));
+	_cleanup_free_ const struct pc_rule **slice = calloc(n, sizeof(*slice));
+	int r = 0;
+
+	e->pairs = calloc(n, sizeof(*e->pairs));
+	if (!e->pairs || !by || !slice)
+		return -ENOMEM;
+	e->cap_pairs = n;
+	for (size_t k = 0; k < n; k++)
+		by[k] = (struct pair_rule){ .l4proto = rule_pair_l4proto(rules[k]),
+					    .port = rules[k]->ports[0].lo, .at = k,
+					    .rule = rules[k] };
+	qsort(by, n, sizeof(*by), pair_rule_cmp);
+	for (size_t i = 0, j; r >= 0 && i < n; i = j) {
+		struct pc_plan_pair *p = &e->pairs[e->n_pairs++];
+
+		for (j = i; j < n && by[j].l4proto == by[i].l4proto && by[j].port == by[i].port; j++)
+			slice[j - i] = by[j].rule;
+		*p = (struct pc_plan_pair){ .l4proto = by[i].l4proto, .port = by[i].port,
+					    .n_rules = j - i };
+		r = pair_spans_build(p, slice, j - i, e->match_dst);
+	}
+	return r;
 }
 
 const char *const dir_names[PC_N_DIRS] = { "in", "out", "fwd" };
@@ -515,7 +637,7 @@ void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 			const struct pc_plan_entry *e)
 {
 	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',
-				      [PC_ENTRY_RULE] = 'r' };
+				      [PC_ENTRY_RULE] = 'r', [PC_ENTRY_PAIRS] = 'c' };
 
 	if (e->name_nth)
 		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone, kinds[e->kind],
@@ -557,6 +679,20 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			if (e)
 				run_anchor_set(e, rules + i, j - i);
 			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
+		} else if (side != 0 && rule_addr_paired(rules[i]) && j < n &&
+			   rule_addr_side(rules[j]) == side && rule_addr_paired(rules[j])) {
+			/* Rules of one port each (10,000 "allow N/tcp from
+			 * NET"): per port, its addresses, all in a few sets of
+			 * proto . port . address, so that a rule that comes or
+			 * goes is elements, not a kernel rule among 10,000. */
+			while (j < n && rule_addr_side(rules[j]) == side && rule_addr_paired(rules[j]))
+				j++;
+			e = chain_push(c, PC_ENTRY_PAIRS, rules[i], rules[j - 1]);
+			if (e) {
+				e->match_dst = side == 2;
+				run_anchor_set(e, rules + i, j - i);
+			}
+			r = e ? entry_add_pairs(e, rules + i, j - i) : -ENOMEM;
 		} else if (side != 0 && !(rule_addr_scoped(rules[i]) &&
 					  (j == n || rule_addr_side(rules[j]) != side ||
 					   !scope_same(rules[i], rules[j])))) {
@@ -639,6 +775,10 @@ bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 		return false;
 	if (rule_is_port_only(r))
 		return e->kind == PC_ENTRY_PORTS;
+	if (side && rule_addr_paired(r))
+		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == side) ||
+		       (e->kind == PC_ENTRY_RULE && rule_addr_paired(e->first) &&
+			rule_addr_side(e->first) == side);
 	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);
 }
 
@@ -1338,6 +1478,9 @@ int pc_plan_build(const struct pc_config *cfg, struct pc_plan **out, struct pc_d
 
 static void entry_free(struct pc_plan_entry *e)
 {
+	for (size_t i = 0; i < e->n_pairs; i++)
+		pair_free(&e->pairs[i]);
+	free(e->pairs);
 	free(e->ports);
 	spans_free(&e->addr4);
 	spans_free(&e->addr6);

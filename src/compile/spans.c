@@ -47,6 +47,48 @@ void key_from_prefix(const struct pc_prefix *p, uint8_t *lo, uint8_t *hi)
 	}
 }
 
+static bool bit_at(const uint8_t *k, uint8_t width, unsigned i)
+{
+	return k[width - 1 - i / 8] >> (i % 8) & 1;
+}
+
+/* k with its low n bits set. */
+static void low_bits_set(uint8_t *k, uint8_t width, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		k[width - 1 - i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+int span_prefixes(const uint8_t *lo, const uint8_t *hi, uint8_t width,
+		  int (*f)(const uint8_t *addr, unsigned len, void *arg), void *arg)
+{
+	unsigned bits = width * 8u;
+	uint8_t cur[16] = { 0 }, end[16];
+
+	memcpy(cur, lo, width);
+	for (;;) {
+		unsigned k = 0;
+		int r;
+
+		/* The widest block at cur that ends at or before hi. */
+		while (k < bits && !bit_at(cur, width, k)) {
+			memcpy(end, cur, 16);
+			low_bits_set(end, width, k + 1);
+			if (memcmp(end, hi, width) > 0)
+				break;
+			k++;
+		}
+		r = f(cur, bits - k, arg);
+		if (r < 0)
+			return r;
+		memcpy(end, cur, 16);
+		low_bits_set(end, width, k);
+		if (memcmp(end, hi, width) >= 0 || !key_inc(end, width))
+			return 0;
+		memcpy(cur, end, 16);
+	}
+}
+
 static int item_cmp_lo(const void *a, const void *b)
 {
 	return key_cmp(((const struct span_item *)a)->lo, ((const struct span_item *)b)->lo);

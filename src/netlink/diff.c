@@ -381,7 +381,7 @@ static size_t entry_part(const char *p)
 
 	if (*p != '_')
 		return 0;
-	if (p[1] == 'p' || p[1] == 'a' || p[1] == 'r') {
+	if (p[1] == 'p' || p[1] == 'a' || p[1] == 'r' || p[1] == 'c') {
 		for (n = 2; n < 18 && isxdigit((unsigned char)p[n]); n++)
 			;
 		if (n < 18)

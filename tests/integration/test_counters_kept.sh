@@ -19,8 +19,12 @@ P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_
 pc_config_write 10-x.rules 'allow 2001/tcp' 'allow 2002/tcp log'
 pc_config_write 95-late.rules 'allow 3000-3010/tcp' 'limit 2005/tcp rate 100/second' 'allow 2006/tcp from 10.99.7.2' \
 	'allow 2006/tcp from fd99:7::2' 'allow 2007/tcp' 'limit 2009/tcp'
+# Rules of one port each from a host and networks: a run of ports, its
+# addresses elements of proto . port . address sets.
+pc_config_write 80-hosts.rules 'allow 2030/tcp from 10.99.7.2, fd99:7::2' \
+	'allow 2031/tcp from 10.99.7.0/24, fd99:7::/64'
 pcd_start
-pc_listen host tcp:22 tcp:2001 tcp:2002 tcp:2005 tcp:2006 tcp:2007 tcp:2009 tcp:3005
+pc_listen host tcp:22 tcp:2001 tcp:2002 tcp:2005 tcp:2006 tcp:2007 tcp:2009 tcp:3005 tcp:2030 tcp:2031
 
 # What limit 2009/tcp's kernel rules dropped (a rule's own counter, kept
 # on a rule that comes again under a new meter's name).
@@ -40,7 +44,7 @@ dropped=$(drops)
 # EXTRA4: more ports, over IPv4 alone.
 EXTRA4=
 traffic() {
-	for port in 22 2001 2002 2005 2006 2007 3005; do
+	for port in 22 2001 2002 2005 2006 2007 3005 2030 2031; do
 		pc_expect open pc_probe peer tcp 10.99.7.1 $port
 		pc_expect open pc_probe peer tcp fd99:7::1 $port
 	done
@@ -107,6 +111,12 @@ change() {
 	meter_knows_peer || pc_fail "$what: limit 2009/tcp's meter forgot the peer"
 }
 
+# The CLI's first rule, of a port and a host, joins 80-hosts.rules' run
+# of ports, which a small run's last file names: the run is named anew,
+# its sets made again, their counters carried; and back at its delete.
+change "a run of ports named anew" "" P allow 2032/tcp from 10.99.7.9
+change "a run of ports named back" "allow 2032/tcp from 10.99.7.9" \
+	P delete allow 2032/tcp from 10.99.7.9
 change "limit in place before later entries" "" P limit 2003/tcp
 change "logged allow in place" "" P allow 2004/tcp log
 change "delete of the limit" "limit 2003/tcp" P delete limit 2003/tcp

@@ -137,7 +137,9 @@ pc_config_write portctl.conf "$settings"
 	echo 'allow 80/tcp log'
 	echo 'allow 8080/tcp rate 10/second'
 	for i in $(seq 1 160); do
-		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1))"
+		# Rules of their own (of one port each with a source alone, they
+		# would be one run's set elements).
+		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1)) to 10.99.7.1"
 	done
 } >"$PC_TMP/etc/rules.d/10-drift.rules"
 
@@ -239,7 +241,7 @@ pc_monitor_stop
 pc_in host nft list chain inet portctl in_public | grep -q " dport 20007 " || pc_fail "rule not back"
 grep -q "changed by another process (pid [1-9][0-9]*, nft): 1 difference " "$LOG" ||
 	pc_fail "drift not logged: $(grep -A6 "changed by" "$LOG")"
-grep -q "missing: rule of 'allow 20007/tcp from 10.98.0.8'" "$LOG" ||
+grep -q "missing: rule of 'allow 20007/tcp from 10.98.0.8 to 10.99.7.1'" "$LOG" ||
 	pc_fail "the log does not name the rule: $(grep -A2 'changed by' "$LOG")"
 [ "$(grep -c 'comparing table inet portctl' "$LOG")" -eq 1 ] ||
 	pc_fail "compared $(grep -c 'comparing table inet portctl' "$LOG") times, expected once"

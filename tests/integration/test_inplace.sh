@@ -243,6 +243,39 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
 same_as_files "one port from many hosts, deleted"
 pcd_stop
 
+# Rules of one port each from hosts and networks (a service per client):
+# one run of ports, per port its addresses as elements of proto . port .
+# address sets by prefix length. A rule of a new port and a host, and its
+# delete, are elements alone, in place; the port opens to that host only.
+pc_log "shape: ports from many hosts"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, 100 + int($1 / 256), $1 % 256;
+		  if ($1 % 100 == 0) printf "deny %d/tcp from 10.99.7.0/24\n", 10000 + $1 }' \
+	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_listen host tcp:2041 tcp:2042
+: >"$PC_TMP/portctld.log"
+pcd_start
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2041
+one allow 2041/tcp from 10.99.7.2
+elements_only "allow 2041/tcp from a host" "tcp . 2041 . 10.99.7.2"
+grep -qF "in place: added allow 2041/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
+	pc_fail "ports from many hosts: not in place"
+pc_expect open pc_probe peer tcp 10.99.7.1 2041
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2042
+one allow 2042/tcp from fd99:7::2
+elements_only "allow 2042/tcp from an IPv6 host" "tcp . 2042 . fd99:7::2"
+pc_expect open pc_probe peer tcp fd99:7::1 2042
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2042
+same_as_files "ports from many hosts, added"
+one delete allow 2041/tcp from 10.99.7.2
+elements_only "delete allow 2041/tcp from a host" "tcp . 2041 . 10.99.7.2"
+grep -qF "in place: deleted allow 2041/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
+	pc_fail "ports from many hosts: the delete not in place"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2041
+pc_expect open pc_probe peer tcp fd99:7::1 2042
+same_as_files "ports from many hosts, deleted"
+pcd_stop
+
 # A rule of several zones with an entry of its own: its entry goes into each
 # zone's chain, in place, one transaction; traffic of the zone it names.
 pc_log "shape: a rule of several zones"

@@ -667,7 +667,7 @@ static size_t cuts, joins;
 /* Entry changes made while other maps were stale (left so, shared). */
 static size_t stale_kept;
 /* Address rules put at the end of their run or taken from it in place. */
-static size_t addr_edits;
+static size_t addr_edits, pair_edits;
 /* Entries of a rule of several zones put in or taken out in place. */
 static size_t multi_zone;
 
@@ -790,6 +790,7 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	if (r != -EOPNOTSUPP) {
 		ck_assert_int_eq(r, 0);
 		addr_edits += ed.n_addrs > 0;
+		pair_edits += ed.n_addrs > 0 && ed.addrs[0].pair;
 		pc_diags_init(&d);
 		if (pc_nl_apply_elem_change(x->nl, x->rs, &ed.del, &ed.add, &d) != 0) {
 			pc_diags_print(stderr, &d, &cfg->sources);
@@ -945,7 +946,7 @@ static char *block_rule_random(unsigned *seed, unsigned id, const char *scope)
  * time. */
 START_TEST(test_block_list_edits)
 {
-	size_t before = addr_edits, in_place = 0;
+	size_t before = addr_edits, pairs_before = pair_edits, in_place = 0;
 
 	for (unsigned s = 1; s <= SEEDS / 3; s++) {
 		unsigned seed = s * 3266489917u, id = 0, bulk = s % 2 ? 0 : 2;
@@ -956,9 +957,16 @@ START_TEST(test_block_list_edits)
 		struct pc_nl *nl = NULL;
 		size_t cli_lo = 0, cli_n;
 		/* A third of the lists scoped to a port, a few rules of another
-		 * scope among them. */
-		const char *scope = s % 3 == 0 ? " 22/tcp" : "";
+		 * scope among them; a third of rules of one port each, of a
+		 * few ports (rules of distinct ports from hosts and networks). */
+		const char *scope = s % 3 == 0 ? " 22/tcp" : s % 3 == 1 ? "ports" : "";
+		char one_port[16];
 
+#define SCOPE(seed)                                                                        \
+	(strcmp(scope, "ports") ? scope                                                    \
+				: (snprintf(one_port, sizeof(one_port), " %u/%s", 2000 + rnd(seed, 12), \
+					    rnd(seed, 4) ? "tcp" : "udp"),                          \
+				   one_port))
 		for (unsigned file = 0; file < N_FILES; file++) {
 			unsigned n = file == bulk ? 70 + rnd(&seed, 30) : file == 1 ? 3 : 0;
 
@@ -970,7 +978,7 @@ START_TEST(test_block_list_edits)
 			}
 			for (; n > 0; n--) {
 				m.file[m.n] = file;
-				m.lines[m.n++] = block_rule_random(&seed, id++, scope);
+				m.lines[m.n++] = block_rule_random(&seed, id++, SCOPE(&seed));
 			}
 		}
 		cli_n = 3;
@@ -988,16 +996,19 @@ START_TEST(test_block_list_edits)
 			else
 				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n + 1),
 					 block_rule_random(&seed, id++,
-							   rnd(&seed, 8) ? scope : " 53/udp"),
+							   rnd(&seed, 8) ? SCOPE(&seed) : " 53/udp"),
 					 1);
 			cli_n = cli_n + m.n - was;
 		}
 		in_place += x.in_place;
 		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
-	fprintf(stderr, "block list: %zu address edits in place, %zu steps in place\n",
-		addr_edits - before, in_place);
+#undef SCOPE
+	fprintf(stderr,
+		"block list: %zu address edits in place (%zu of runs of ports), %zu steps in place\n",
+		addr_edits - before, pair_edits - pairs_before, in_place);
 	ck_assert_uint_ge(addr_edits - before, 100);
+	ck_assert_uint_ge(pair_edits - pairs_before, 100);
 }
 END_TEST
 

@@ -168,20 +168,33 @@ START_TEST(test_one_port_from_many)
 					     "deny 22/tcp from 10.0.0.2\n"
 					     "allow 23/tcp from 10.0.0.3\n"
 					     "allow 22/udp from 10.0.0.4\n"
-					     "deny from 10.0.0.5\n");
+					     "deny from 10.0.0.5\n"
+					     "allow 6000-6010/tcp from 10.0.0.6\n"
+					     "allow 6000-6010/tcp from 10.0.0.7\n"
+					     "allow 7000/tcp from 10.0.0.8\n"
+					     "allow 7000-7001/tcp from 10.0.0.9\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+	const struct pc_plan_entry *e = &c->entries[0];
 
-	/* Lines 2-4 (a deny among them), 5, 6, 7. */
-	ck_assert_uint_eq(c->n_entries, 4);
-	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_ADDRS);
-	ck_assert_uint_eq(c->entries[0].scope_l4proto, IPPROTO_TCP);
-	ck_assert_uint_eq(c->entries[0].scope_lo, 22);
-	ck_assert_uint_eq(c->entries[0].n_rules, 3);
-	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_ADDRS);
-	ck_assert_uint_eq(c->entries[3].scope_l4proto, 0);
-	/* The run decides its port alone; first match within it. */
+	/* Lines 2-6, rules of one port each (a deny among them): per port,
+	 * its addresses; 7; 8-9, of one port range; 10 and 11 alone. */
+	ck_assert_uint_eq(c->n_entries, 5);
+	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
+	ck_assert_uint_eq(e->n_rules, 5);
+	ck_assert_uint_eq(e->n_pairs, 3);
+	ck_assert_uint_eq(e->pairs[0].l4proto, IPPROTO_TCP);
+	ck_assert_uint_eq(e->pairs[0].port, 22);
+	ck_assert_uint_eq(e->pairs[0].addr6.n, 1);
+	ck_assert_uint_eq(e->pairs[1].port, 23);
+	ck_assert_uint_eq(e->pairs[2].l4proto, IPPROTO_UDP);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_ADDRS);
+	ck_assert_uint_eq(c->entries[1].scope_l4proto, 0);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_ADDRS);
+	ck_assert_uint_eq(c->entries[2].scope_l4proto, IPPROTO_TCP);
+	ck_assert_uint_eq(c->entries[2].scope_hi, 6010);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[4].kind, PC_ENTRY_RULE);
+	/* Each port decides alone; first match within it. */
 	expect(f.plan, tcp_in(22, "10.0.0.1"), PC_VERDICT_ACCEPT, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.2"), PC_VERDICT_ACCEPT, 3);
 	expect(f.plan, tcp_in(22, "2001:db8:1::1"), PC_VERDICT_ACCEPT, 3);
@@ -193,6 +206,9 @@ START_TEST(test_one_port_from_many)
 	       PC_VERDICT_DROP, 0);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 22, "10.0.0.4", "192.0.2.1", "eth0"),
 	       PC_VERDICT_ACCEPT, 6);
+	expect(f.plan, tcp_in(6005, "10.0.0.7"), PC_VERDICT_ACCEPT, 9);
+	expect(f.plan, tcp_in(7001, "10.0.0.8"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(7001, "10.0.0.9"), PC_VERDICT_ACCEPT, 11);
 	fixture_free(&f);
 }
 END_TEST
