@@ -252,7 +252,13 @@ rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
 seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, 100 + int($1 / 256), $1 % 256;
 		  if ($1 % 100 == 0) printf "deny %d/tcp from 10.99.7.0/24\n", 10000 + $1 }' \
 	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+# Outbound, by destination: a run of ports of its own, long enough that
+# its file names it (the CLI's rule after it leaves its sets as they are).
+{ printf 'deny out 2060/tcp to 10.99.7.2\ndeny out 2061/tcp to 10.99.7.0/24, fd99:7::/64\n'
+  seq 100 | awk '{ printf "deny out %d/tcp to 10.98.0.%d\n", 3000 + $1, $1 }'
+} >"$PC_TMP/etc/rules.d/20-out.rules"
 pc_listen host tcp:2041 tcp:2042
+pc_listen peer tcp:2060 tcp:2061 tcp:2062
 : >"$PC_TMP/portctld.log"
 pcd_start
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2041
@@ -267,6 +273,14 @@ elements_only "allow 2042/tcp from an IPv6 host" "tcp . 2042 . fd99:7::2"
 pc_expect open pc_probe peer tcp fd99:7::1 2042
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2042
 same_as_files "ports from many hosts, added"
+pc_expect timeout pc_probe host tcp 10.99.7.2 2060
+pc_expect timeout pc_probe host tcp fd99:7::2 2061
+pc_expect open pc_probe host tcp 10.99.7.2 2062
+one deny out 2062/tcp to 10.99.7.2
+elements_only "deny out 2062/tcp to a host" "tcp . 2062 . 10.99.7.2"
+pc_expect timeout pc_probe host tcp 10.99.7.2 2062
+pc_expect open pc_probe host tcp fd99:7::2 2062
+same_as_files "ports to many hosts, added"
 one delete allow 2041/tcp from 10.99.7.2
 elements_only "delete allow 2041/tcp from a host" "tcp . 2041 . 10.99.7.2"
 grep -qF "in place: deleted allow 2041/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
