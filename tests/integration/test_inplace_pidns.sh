@@ -1,7 +1,9 @@
 #!/bin/sh
 # In-place changes with portctld in a PID namespace (unshare --pid --fork),
-# 300 rules and a ban in force: allow, reject, limit, deny from, ban,
-# unban, insert at the file's end and the deletes are one transaction each
+# 300 rules, a run of rules of a port and a source each and a ban in force:
+# allow, reject, limit, deny from, ban, unban, insert at the file's end, a
+# rule of a port and a source into the run and the deletes are one
+# transaction each
 # and do what they say to real traffic; a reload afterwards sends nothing;
 # a restart in the namespace finds the table as it left it (no transaction).
 . "$(dirname "$0")/lib.sh"
@@ -64,9 +66,14 @@ pidns_stop() {
 	done
 	echo "limit 30001/tcp"
 } >"$PC_TMP/etc/rules.d/10-bulk.rules"
+i=0
+while [ $i -lt 100 ]; do
+	echo "allow $((12000 + i))/tcp from 10.97.0.$i"
+	i=$((i + 1))
+done >"$PC_TMP/etc/rules.d/95-hosts.rules"
 # Unowned, so that the table the daemon leaves is read back at its restart.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "table-owner = no"
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:2011
 pidns_start
 pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
 
@@ -93,6 +100,9 @@ expect open 2005 "$B"
 one delete allow 2005/tcp
 one delete limit 2003/tcp
 expect timeout 2003
+one allow 2011/tcp from 10.99.7.2
+expect open 2011
+expect timeout 2011 "$B"
 transactions 0 pcd_as_member reload
 pidns_stop
 
@@ -104,6 +114,7 @@ n=$(grep -c "^# new generation" "$PC_TMP/monitor")
 [ "$n" -eq 0 ] || pc_fail "the restart made $n transactions: $(cat "$PC_TMP/monitor")"
 expect open 2001
 expect refused 2002
+expect open 2011
 pc_in host nft list table inet portctl | grep -q "192.0.2.9" || pc_fail "the ban is gone"
 pidns_stop
 exit 0

@@ -1,9 +1,10 @@
 #!/bin/sh
 # In-place changes racing other programs' commits (real kernel, real
-# traffic). With 300 rules, a limit and a deny in force:
+# traffic). With 300 rules, a limit and a deny in force, and a run of
+# rules of a port and a source each:
 #  - while other programs commit to their own table without pause, every
-#    change -- allow, limit, reject, deny from, ban, unban, delete, insert
-#    -- is taken (its generation-id batch refused by the kernel, it goes
+#    change -- allow, limit, reject, deny from, ban, unban, delete, insert,
+#    a rule of a port and a source into the run -- is taken (its generation-id batch refused by the kernel, it goes
 #    the full path), is exactly one transaction of portctld, is in the rules
 #    file once, does what it says to traffic, leaves no drift ('portctl
 #    diff'), keeps the counters and leaves the other
@@ -193,12 +194,22 @@ PY
 	echo "limit 30001/tcp"
 	echo "deny from 10.1.2.3"
 } >"$PC_TMP/etc/rules.d/10-bulk.rules"
+# A run of ports (rules of one port and a source each) right after the
+# CLI's rules: a CLI rule of a port and a source joins it in place.
+{
+	echo "allow 12000/tcp from 10.99.7.0/24"
+	i=1
+	while [ $i -lt 100 ]; do
+		echo "allow $((12000 + i))/tcp from 10.97.$((i / 250)).$((i % 250)) comment \"host $i\""
+		i=$((i + 1))
+	done
+} >"$PC_TMP/etc/rules.d/95-hosts.rules"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22
 pcd_start
 
 # Traffic that port-map elements of 10-bulk.rules and the SSH allow count.
-for port in 22 10000 10001 10002 30001; do
+for port in 22 10000 10001 10002 30001 12000; do
 	pc_probe peer tcp "$HOST" "$port" >/dev/null
 done
 table_counters >"$PC_TMP/counters.before"
@@ -230,6 +241,14 @@ raced "insert $((pos + 1)) allow 2005/tcp" P insert "$((pos + 1))" allow 2005/tc
 expect open 2005 "$B"
 raced "delete reject 2002/tcp" P delete reject 2002/tcp
 expect timeout 2002
+pc_listen host tcp:2011
+raced "allow 2011/tcp from $A" P allow 2011/tcp from "$A"
+expect open 2011
+expect timeout 2011 "$B"
+raced "delete allow 2011/tcp from $A" P delete allow 2011/tcp from "$A"
+expect timeout 2011
+raced "allow 2011/tcp from $A again" P allow 2011/tcp from "$A"
+expect open 2011
 foreign_stop
 pc_monitor_stop
 [ "$(gens_by_us)" -eq "$N" ] ||
@@ -242,7 +261,9 @@ pcd_log "ok: $N changes, $N transactions, $(foreign_count) commits of the other 
 met=$(grep -c "debug: .*nftables changed since our last commit" "$LOG")
 [ "$met" -ge 5 ] ||
 	pc_fail "only $met in-place changes met the race: $(grep "last commit" "$LOG")"
-for r in "allow 2001/tcp" "limit 2003/tcp" "allow 2005/tcp"; do
+grep -q "in place: added allow 2011/tcp from $A" "$LOG" ||
+	pc_fail "the rule of a port and a source did not go in place: $(grep "2011" "$LOG")"
+for r in "allow 2001/tcp" "limit 2003/tcp" "allow 2005/tcp" "allow 2011/tcp from $A"; do
 	once "$r"
 done
 grep -qE "2002|from $B" "$RULES90" && pc_fail "a deleted rule is still in the file: $(cat "$RULES90")"
