@@ -11,7 +11,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k start reload change (default: all); ready: start to
 #   ready alone
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +19,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j start reload change}
+SHAPES=${*:-a b c d e g h i j k start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -57,7 +57,8 @@ shape_files() {
 	     for i in $(seq 20); do echo "limit $((30000 + i))/tcp"; echo "allow $((31000 + i))/tcp log"; done
 	   } >"$RD/10-bulk.rules" ;;
 	g) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/90-portctl.rules" ;;
-	# Rules of their own (a source each): no run merges them.
+	# Rules of one port and a source each (a service per client): one run
+	# of ports, their addresses in sets of proto . port . address.
 	h) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	# A block list written as rules: addresses alone.
@@ -65,6 +66,10 @@ shape_files() {
 		>"$RD/10-bulk.rules" ;;
 	# One port from many hosts ("allow ssh from" an inventory).
 	j) seq "$n" | awk '{ printf "allow 22/tcp from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
+		>"$RD/10-bulk.rules" ;;
+	# Rules of their own (a source and a destination each): no run merges
+	# them, each is a kernel rule.
+	k) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
@@ -187,9 +192,10 @@ shape_label() {
 	d) echo "(d) 10k rules over two zones" ;;
 	e) echo "(e) 10k + 1,000 bans + limit/log rules" ;;
 	g) echo "(g) 10k in 90-portctl.rules (the CLI's)" ;;
-	h) echo "(h) 10k allow N/tcp from NET (own rules)" ;;
+	h) echo "(h) 10k allow N/tcp from NET" ;;
 	i) echo "(i) 10k deny from ADDR (a block list)" ;;
 	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
+	k) echo "(k) 10k ... from NET to ADDR (own rules)" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;
