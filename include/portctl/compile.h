@@ -229,10 +229,8 @@ struct pc_edit_head {
 	/* What the run's name counts after the change (it keeps its name). */
 	const struct pc_rule *anchor, *anchor_last;
 	size_t anchor_n, n_rules;
-	/* A PAIRS run: the rule's port, whose count of rules changes. */
-	bool pair;
-	uint8_t l4proto;
-	uint16_t port;
+	/* A PAIRS run: the rule, whose ports' counts of rules change. */
+	const struct pc_rule *paired;
 };
 
 /* An element of a PAIRS run's set that comes or goes: one prefix of a

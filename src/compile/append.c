@@ -163,18 +163,21 @@ static void pairs_rules_shift(struct pc_plan_entry *e, const struct pc_rules_mov
 	}
 	for (const struct pc_rule *old = lo; (uintptr_t)old < (uintptr_t)hi; old++) {
 		const struct pc_rule *now = old;
-		struct pc_plan_pair *p;
+		struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
+		size_t n;
 
 		rule_ptr_shift(&now, m);
-		if (!rule_addr_paired(now) ||
-		    !(p = pairs_find(e, rule_pair_l4proto(now), now->ports[0].lo)))
-			continue;
-		for (size_t f = 0; f < 2; f++) {
-			struct pc_plan_spans *s = f ? &p->addr6 : &p->addr4;
+		n = rule_addr_paired(now) ? rule_pairs(now, keys) : 0;
+		for (size_t k = 0; k < n; k++) {
+			struct pc_plan_pair *p = pairs_find(e, keys[k].l4proto, keys[k].port);
 
-			for (size_t i = 0; i < s->n; i++)
-				if (s->items[i].rule == old)
-					s->items[i].rule = now;
+			for (size_t f = 0; p && f < 2; f++) {
+				struct pc_plan_spans *s = f ? &p->addr6 : &p->addr4;
+
+				for (size_t i = 0; i < s->n; i++)
+					if (s->items[i].rule == old)
+						s->items[i].rule = now;
+			}
 		}
 	}
 }
@@ -705,30 +708,57 @@ static bool span_has_len(const struct pc_plan_span *sp, uint8_t width, unsigned 
 }
 
 /* Whether, after the change, the PAIRS run keeps its set of the prefixes
- * of len and verdict v of the edit's family: the sets of hosts, or one
- * with an element the change adds, or one of the run's spans outside the
- * region made again. */
-static bool pair_kind_stays(const struct pc_addr_edit *ae, const struct pc_plan_entry *e,
-			    unsigned len, enum pc_verdict_kind v)
+ * of len and verdict v of family: the sets of hosts, or one with an
+ * element one of the edit's regions [first, n_addrs) adds, or one of the
+ * run's spans outside those regions. */
+static bool pair_kind_stays(const struct pc_rule_edit *ed, size_t first,
+			    const struct pc_plan_entry *e, uint8_t family, unsigned len,
+			    enum pc_verdict_kind v)
 {
-	uint8_t width = ae->family == AF_INET ? 4 : 16;
+	uint8_t width = family == AF_INET ? 4 : 16;
 
 	if (len == width * 8u)
 		return true; /* the sets of hosts are always there */
-	for (size_t i = 0; i < ae->n_pp; i++)
-		if (!ae->pp[i].del && ae->pp[i].len == len && ae->pp[i].verdict == v)
-			return true;
+	for (size_t k = first; k < ed->n_addrs; k++)
+		for (size_t i = 0; ed->addrs[k].family == family && i < ed->addrs[k].n_pp; i++)
+			if (!ed->addrs[k].pp[i].del && ed->addrs[k].pp[i].len == len &&
+			    ed->addrs[k].pp[i].verdict == v)
+				return true;
 	for (size_t k = 0; k < e->n_pairs; k++) {
 		const struct pc_plan_pair *p = &e->pairs[k];
-		const struct pc_plan_spans *sp = ae->family == AF_INET ? &p->addr4 : &p->addr6;
-		bool mine = p->l4proto == ae->l4proto && p->port == ae->port;
+		const struct pc_plan_spans *sp = family == AF_INET ? &p->addr4 : &p->addr6;
 
-		for (size_t i = 0; i < sp->n; i++)
-			if (!(mine && i >= ae->from && i < ae->to) && sp->items[i].verdict == v &&
+		for (size_t i = 0; i < sp->n; i++) {
+			bool inside = false;
+
+			for (size_t a = first; !inside && a < ed->n_addrs; a++) {
+				const struct pc_addr_edit *ae = &ed->addrs[a];
+
+				inside = ae->family == family && ae->l4proto == p->l4proto &&
+					 ae->port == p->port && i >= ae->from && i < ae->to;
+			}
+			if (!inside && sp->items[i].verdict == v &&
 			    span_has_len(&sp->items[i], width, len))
 				return true;
+		}
 	}
 	return false;
+}
+
+/* No set of the PAIRS run emptied by the edit's regions [first, n_addrs):
+ * the full compile has no such set (nor its kernel rules). */
+static bool pair_sets_stay(const struct pc_rule_edit *ed, size_t first,
+			   const struct pc_plan_entry *e)
+{
+	for (size_t k = first; k < ed->n_addrs; k++)
+		for (size_t i = 0; i < ed->addrs[k].n_pp; i++) {
+			const struct pc_pair_piece *pp = &ed->addrs[k].pp[i];
+
+			if (pp->del && !pair_kind_stays(ed, first, e, ed->addrs[k].family, pp->len,
+							pp->verdict))
+				return false;
+		}
+	return true;
 }
 
 /* One region [lo, hi] of the run's spans of family made again with r put
@@ -782,8 +812,7 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	for (const struct pc_rule *p = r + 1; remove && ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last;
 	     p++)
 		if (rule_in_chain(plan, p, z, dir) &&
-		    (!pair || (rule_addr_paired(p) && rule_pair_l4proto(p) == pair->l4proto &&
-			       p->ports[0].lo == pair->port)))
+		    (!pair || rule_names_pair(p, pair->l4proto, pair->port)))
 			ret = addr_items(plan, p, e->match_dst, family, lo, hi, &items, &n_items,
 					 &cap);
 	if (ret >= 0)
@@ -852,7 +881,8 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
  * (addr_region). */
 static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 			    const struct pc_ruleset *rs, size_t z, int dir, size_t entry,
-			    const struct pc_rule *r, bool remove, uint8_t family)
+			    const struct pc_rule *r, bool remove, uint8_t family,
+			    const struct pc_pair_key *key)
 {
 	const struct pc_plan_entry *e = &plan->zones[z].dir[dir].entries[entry];
 	const struct pc_plan_pair *pair = NULL;
@@ -876,24 +906,19 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	}
 	if (!any)
 		return 0;
-	if (e->kind == PC_ENTRY_PAIRS) {
+	if (key) {
 		/* A port the run has not named yet starts empty. */
-		pair = pairs_find(e, rule_pair_l4proto(r), r->ports[0].lo);
+		pair = pairs_find(e, key->l4proto, key->port);
 		if (!pair) {
-			fresh.l4proto = rule_pair_l4proto(r);
-			fresh.port = r->ports[0].lo;
+			fresh.l4proto = key->l4proto;
+			fresh.port = key->port;
 			pair = &fresh;
 		}
 		spans = family == AF_INET ? &pair->addr4 : &pair->addr6;
 	}
 	ret = addr_region(ed, plan, rs, z, dir, entry, r, remove, family, lo, hi, spans, pair);
-	/* A set the change empties: the full compile has no such set. */
-	for (size_t i = 0; ret >= 0 && pair && i < ed->addrs[first].n_pp; i++) {
-		const struct pc_pair_piece *pp = &ed->addrs[first].pp[i];
-
-		if (pp->del && !pair_kind_stays(&ed->addrs[first], e, pp->len, pp->verdict))
-			ret = -EOPNOTSUPP;
-	}
+	/* A set the change empties: the full compile has no such set (a run
+	 * of ports': once all its regions are made, pair_sets_stay). */
 	for (size_t i = ret < 0 || pair ? 0 : ed->addrs[first].from;
 	     ret >= 0 && !pair && i < ed->addrs[first].to; i++)
 		if (!kind_stays(ed, first, spans, &spans->items[i]))
@@ -905,7 +930,8 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			     const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
 {
 	enum pc_entry_kind kind = rule_addr_paired(r) ? PC_ENTRY_PAIRS : PC_ENTRY_ADDRS;
-	size_t nz = r->n_zones ? r->n_zones : 1;
+	struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
+	size_t nz = r->n_zones ? r->n_zones : 1, n_keys = rule_pairs(r, keys);
 	int ret = 0;
 
 	for (size_t i = 0; ret >= 0 && i < nz; i++) {
@@ -957,10 +983,23 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		/* Named otherwise, its sets would go, with their counters. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count))
 			return -EOPNOTSUPP;
-		ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r, remove, AF_INET);
-		if (ret >= 0)
+		if (kind == PC_ENTRY_PAIRS) {
+			size_t at = out->n_addrs;
+
+			for (size_t q = 0; ret >= 0 && q < n_keys; q++)
+				for (int f = 0; ret >= 0 && f < 2; f++)
+					ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r,
+							       remove, f ? AF_INET6 : AF_INET,
+							       &keys[q]);
+			if (ret >= 0 && !pair_sets_stay(out, at, e))
+				ret = -EOPNOTSUPP;
+		} else {
 			ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r, remove,
-					       AF_INET6);
+					       AF_INET, NULL);
+			if (ret >= 0)
+				ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r,
+						       remove, AF_INET6, NULL);
+		}
 		h = ret < 0 ? NULL : PC_ARRAY_PUSH(out->heads, out->n_heads, out->cap_heads);
 		if (ret >= 0 && !h)
 			ret = -ENOMEM;
@@ -971,9 +1010,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 						    .anchor_last = count.anchor_last,
 						    .anchor_n = count.anchor_n,
 						    .n_rules = count.n_rules,
-						    .pair = kind == PC_ENTRY_PAIRS,
-						    .l4proto = kind == PC_ENTRY_PAIRS ? rule_pair_l4proto(r) : 0,
-						    .port = kind == PC_ENTRY_PAIRS ? r->ports[0].lo : 0 };
+						    .paired = kind == PC_ENTRY_PAIRS ? r : NULL };
 	}
 	return ret;
 }
@@ -986,7 +1023,8 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 	int ret;
 
 	*out = (struct pc_rule_edit){ .removed = remove ? r : NULL };
-	if (rule_addr_side(r) && !r->from_set_name.name && !r->to_set_name.name) {
+	if ((rule_addr_side(r) || rule_addr_paired(r)) && !r->from_set_name.name &&
+	    !r->to_set_name.name) {
 		ret = addr_edit_prepare(plan, rs, r, remove, out);
 		if (ret < 0)
 			pc_rule_edit_free(out);
@@ -1194,8 +1232,13 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		e->anchor_last = h->anchor_last;
 		e->anchor_n = h->anchor_n;
 		e->n_rules = h->n_rules;
-		if (h->pair)
-			pair_count(e, h->l4proto, h->port, ed->removed != NULL);
+		if (h->paired) {
+			struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
+			size_t n = rule_pairs(h->paired, keys);
+
+			for (size_t k = 0; k < n; k++)
+				pair_count(e, keys[k].l4proto, keys[k].port, ed->removed != NULL);
+		}
 	}
 	/* A libnftnl set cannot lose an element: a set that lost some is
 	 * made again when next read (pc_ruleset_sync); others take the new. */

@@ -128,10 +128,19 @@ int rule_addr_side(const struct pc_rule *r);
 /* An address rule of one port of one protocol ("allow 22/tcp from A"):
  * several in a row are an address run scoped to that port. */
 bool rule_addr_scoped(const struct pc_rule *r);
-/* An address rule of one port of one protocol (allow 22/tcp from NET):
- * such rules in a row are a PAIRS run. */
+/* An address rule of a few single ports (allow 22/tcp from NET; allow
+ * 80,443/tcp from NET; allow 53 from NET, tcp and udp): such rules of one
+ * side in a row are a PAIRS run. rule_pairs_side: 1 source, 2
+ * destination, 0 none such; rule_pairs: its (l4proto, port) pairs. */
+#define PC_RULE_PAIRS_MAX 8
+struct pc_pair_key {
+	uint8_t l4proto;
+	uint16_t port;
+};
+int rule_pairs_side(const struct pc_rule *r);
 bool rule_addr_paired(const struct pc_rule *r);
-uint8_t rule_pair_l4proto(const struct pc_rule *r);
+size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX]);
+bool rule_names_pair(const struct pc_rule *r, uint8_t l4proto, uint16_t port);
 struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
 size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
 int pair_spans_build(struct pc_plan_pair *p, const struct pc_rule *const *rules, size_t n,

@@ -84,9 +84,62 @@ bool rule_addr_scoped(const struct pc_rule *r)
 	return r->n_ports == 1 && !(r->ports[0].protos & (r->ports[0].protos - 1));
 }
 
+int rule_pairs_side(const struct pc_rule *r)
+{
+	size_t n = 0;
+
+	if (r->n_ports == 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
+	    r->action == PC_LIMIT || r->from_set_name.name || r->to_set_name.name)
+		return 0;
+	for (size_t i = 0; i < r->n_ports; i++) {
+		if (r->ports[i].lo != r->ports[i].hi)
+			return 0;
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
+			n += !!(r->ports[i].protos & pc_protos_all[p]);
+	}
+	if (n > PC_RULE_PAIRS_MAX)
+		return 0;
+	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
+		return 1;
+	if (r->n_from == 0 && !prefixes_any(r->to, r->n_to))
+		return 2;
+	return 0;
+}
+
 bool rule_addr_paired(const struct pc_rule *r)
 {
-	return rule_addr_scoped(r) && r->ports[0].lo == r->ports[0].hi && rule_addr_side(r);
+	return rule_pairs_side(r) != 0;
+}
+
+size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_ports; i++)
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
+			struct pc_pair_key k = { .l4proto = proto_l4(pc_protos_all[p]),
+						 .port = r->ports[i].lo };
+			bool seen = false;
+
+			if (!(r->ports[i].protos & pc_protos_all[p]))
+				continue;
+			for (size_t m = 0; m < n; m++)
+				seen |= out[m].l4proto == k.l4proto && out[m].port == k.port;
+			if (!seen && n < PC_RULE_PAIRS_MAX)
+				out[n++] = k;
+		}
+	return n;
+}
+
+bool rule_names_pair(const struct pc_rule *r, uint8_t l4proto, uint16_t port)
+{
+	struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
+	size_t n = rule_addr_paired(r) ? rule_pairs(r, keys) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].l4proto == l4proto && keys[i].port == port)
+			return true;
+	return false;
 }
 
 /* 1: a source-address rule, 2: destination, 0: neither; of no port, or
@@ -265,11 +318,6 @@ size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
 	return a;
 }
 
-uint8_t rule_pair_l4proto(const struct pc_rule *r)
-{
-	return proto_l4(r->ports[0].protos);
-}
-
 void pair_free(struct pc_plan_pair *p)
 {
 	spans_free(&p->addr4);
@@ -324,23 +372,32 @@ static int pair_rule_cmp(const void *a, const void *b)
  * once). */
 static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
-	_cleanup_free_ struct pair_rule *by = calloc(n, sizeof(*by));
+	_cleanup_free_ struct pair_rule *by = calloc(n * PC_RULE_PAIRS_MAX, sizeof(*by));
 	_cleanup_free_ const struct pc_rule **slice = calloc(n, sizeof(*slice));
+	size_t n_by = 0;
 	int r = 0;
 
-	e->pairs = calloc(n, sizeof(*e->pairs));
-	if (!e->pairs || !by || !slice)
+	if (!by || !slice)
 		return -ENOMEM;
-	e->cap_pairs = n;
-	for (size_t k = 0; k < n; k++)
-		by[k] = (struct pair_rule){ .l4proto = rule_pair_l4proto(rules[k]),
-					    .port = rules[k]->ports[0].lo, .at = k,
-					    .rule = rules[k] };
-	qsort(by, n, sizeof(*by), pair_rule_cmp);
-	for (size_t i = 0, j; r >= 0 && i < n; i = j) {
+	for (size_t k = 0; k < n; k++) {
+		struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
+		size_t m = rule_pairs(rules[k], keys);
+
+		for (size_t i = 0; i < m; i++)
+			by[n_by++] = (struct pair_rule){ .l4proto = keys[i].l4proto,
+							 .port = keys[i].port, .at = k,
+							 .rule = rules[k] };
+	}
+	e->pairs = calloc(n_by, sizeof(*e->pairs));
+	if (!e->pairs)
+		return -ENOMEM;
+	e->cap_pairs = n_by;
+	qsort(by, n_by, sizeof(*by), pair_rule_cmp);
+	for (size_t i = 0, j; r >= 0 && i < n_by; i = j) {
 		struct pc_plan_pair *p = &e->pairs[e->n_pairs++];
 
-		for (j = i; j < n && by[j].l4proto == by[i].l4proto && by[j].port == by[i].port; j++)
+		for (j = i; j < n_by && by[j].l4proto == by[i].l4proto && by[j].port == by[i].port;
+		     j++)
 			slice[j - i] = by[j].rule;
 		*p = (struct pc_plan_pair){ .l4proto = by[i].l4proto, .port = by[i].port,
 					    .n_rules = j - i };
@@ -668,7 +725,7 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 	while (i < n) {
 		size_t j = i + 1;
 		struct pc_plan_entry *e;
-		int side = rule_addr_side(rules[i]), r = 0;
+		int side = rule_addr_side(rules[i]), pside = rule_pairs_side(rules[i]), r = 0;
 
 		if (rule_is_port_only(rules[i])) {
 			while (j < n && rule_is_port_only(rules[j]) &&
@@ -679,17 +736,16 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			if (e)
 				run_anchor_set(e, rules + i, j - i);
 			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
-		} else if (side != 0 && rule_addr_paired(rules[i]) && j < n &&
-			   rule_addr_side(rules[j]) == side && rule_addr_paired(rules[j])) {
-			/* Rules of one port each (10,000 "allow N/tcp from
+		} else if (pside != 0 && j < n && rule_pairs_side(rules[j]) == pside) {
+			/* Rules of a few ports each (10,000 "allow N/tcp from
 			 * NET"): per port, its addresses, all in a few sets of
 			 * proto . port . address, so that a rule that comes or
 			 * goes is elements, not a kernel rule among 10,000. */
-			while (j < n && rule_addr_side(rules[j]) == side && rule_addr_paired(rules[j]))
+			while (j < n && rule_pairs_side(rules[j]) == pside)
 				j++;
 			e = chain_push(c, PC_ENTRY_PAIRS, rules[i], rules[j - 1]);
 			if (e) {
-				e->match_dst = side == 2;
+				e->match_dst = pside == 2;
 				run_anchor_set(e, rules + i, j - i);
 			}
 			r = e ? entry_add_pairs(e, rules + i, j - i) : -ENOMEM;
@@ -775,10 +831,9 @@ bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 		return false;
 	if (rule_is_port_only(r))
 		return e->kind == PC_ENTRY_PORTS;
-	if (side && rule_addr_paired(r))
-		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == side) ||
-		       (e->kind == PC_ENTRY_RULE && rule_addr_paired(e->first) &&
-			rule_addr_side(e->first) == side);
+	if (rule_pairs_side(r))
+		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == rule_pairs_side(r)) ||
+		       (e->kind == PC_ENTRY_RULE && rule_pairs_side(e->first) == rule_pairs_side(r));
 	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);
 }
 

@@ -257,7 +257,7 @@ seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, 100 + 
 { printf 'deny out 2060/tcp to 10.99.7.2\ndeny out 2061/tcp to 10.99.7.0/24, fd99:7::/64\n'
   seq 100 | awk '{ printf "deny out %d/tcp to 10.98.0.%d\n", 3000 + $1, $1 }'
 } >"$PC_TMP/etc/rules.d/20-out.rules"
-pc_listen host tcp:2041 tcp:2042
+pc_listen host tcp:2041 tcp:2042 tcp:2043 udp:2043 tcp:2044
 pc_listen peer tcp:2060 tcp:2061 tcp:2062
 : >"$PC_TMP/portctld.log"
 pcd_start
@@ -273,6 +273,17 @@ elements_only "allow 2042/tcp from an IPv6 host" "tcp . 2042 . fd99:7::2"
 pc_expect open pc_probe peer tcp fd99:7::1 2042
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2042
 same_as_files "ports from many hosts, added"
+# A rule of two ports over tcp and udp: four elements, in place.
+pc_expect timeout pc_probe peer udp 10.99.7.1 2043
+one allow 2043,2044 from 10.99.7.2
+elements_only "allow 2043,2044 from a host" "udp . 2043 . 10.99.7.2"
+pc_expect open pc_probe peer udp 10.99.7.1 2043
+pc_expect open pc_probe peer tcp 10.99.7.1 2044
+pc_expect open pc_probe peer tcp 10.99.7.1 2043
+one delete allow 2043,2044 from 10.99.7.2
+pc_expect timeout pc_probe peer udp 10.99.7.1 2043
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2044
+same_as_files "ports from many hosts, two ports over two protocols"
 pc_expect timeout pc_probe host tcp 10.99.7.2 2060
 pc_expect timeout pc_probe host tcp fd99:7::2 2061
 pc_expect open pc_probe host tcp 10.99.7.2 2062

@@ -937,6 +937,20 @@ static char *block_rule_random(unsigned *seed, unsigned id, const char *scope)
 	return strdup(buf);
 }
 
+/* The ports of a rule of a run of ports: one of a dozen, over tcp, udp,
+ * or both; at times two. */
+static const char *ports_random(unsigned *seed, char *buf, size_t size)
+{
+	static const char *const protos[] = { "/tcp", "/tcp", "/udp", "" };
+	unsigned a = 2000 + rnd(seed, 12);
+
+	if (rnd(seed, 4))
+		snprintf(buf, size, " %u%s", a, protos[rnd(seed, 4)]);
+	else
+		snprintf(buf, size, " %u,%u%s", a, 2000 + rnd(seed, 12), protos[rnd(seed, 4)]);
+	return buf;
+}
+
 /* A block list written as rules, before the CLI's file (10-a.rules) or
  * after it (95-b.rules), and a port rule in the other: address rules put
  * anywhere among the CLI file's rules and taken out of them, as "portctl
@@ -957,16 +971,12 @@ START_TEST(test_block_list_edits)
 		struct pc_nl *nl = NULL;
 		size_t cli_lo = 0, cli_n;
 		/* A third of the lists scoped to a port, a few rules of another
-		 * scope among them; a third of rules of one port each, of a
-		 * few ports (rules of distinct ports from hosts and networks). */
+		 * scope among them; a third of rules of a port or two each
+		 * (over tcp, udp or both), a dozen in all: runs of ports. */
 		const char *scope = s % 3 == 0 ? " 22/tcp" : s % 3 == 1 ? "ports" : "";
-		char one_port[16];
+		char one_port[24];
 
-#define SCOPE(seed)                                                                        \
-	(strcmp(scope, "ports") ? scope                                                    \
-				: (snprintf(one_port, sizeof(one_port), " %u/%s", 2000 + rnd(seed, 12), \
-					    rnd(seed, 4) ? "tcp" : "udp"),                          \
-				   one_port))
+#define SCOPE(seed) (strcmp(scope, "ports") ? scope : ports_random(seed, one_port, sizeof(one_port)))
 		for (unsigned file = 0; file < N_FILES; file++) {
 			unsigned n = file == bulk ? 70 + rnd(&seed, 30) : file == 1 ? 3 : 0;
 

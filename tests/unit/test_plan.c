@@ -213,6 +213,36 @@ START_TEST(test_one_port_from_many)
 }
 END_TEST
 
+/* Rules of a few ports each, over one protocol or both: each port of a
+ * rule is a port of the run, first match among the rules naming it. */
+START_TEST(test_few_ports_from_many)
+{
+	struct fixture f = fixture_new(ZONES "allow 80,443/tcp from 10.0.0.10\n"
+					     "allow 53 from 10.0.0.11\n"
+					     "deny 443/tcp from 10.0.0.0/24\n"
+					     "allow 443/tcp from 10.0.0.12\n"
+					     "allow 1-9,443/tcp from 10.0.0.13\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 2);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PAIRS);
+	ck_assert_uint_eq(c->entries[0].n_rules, 4);
+	ck_assert_uint_eq(c->entries[0].n_pairs, 4); /* tcp 53, 80, 443; udp 53 */
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE); /* a range among its ports */
+	expect(f.plan, tcp_in(443, "10.0.0.10"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(80, "10.0.0.10"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(53, "10.0.0.11"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 53, "10.0.0.11", "192.0.2.1", "eth0"),
+	       PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_UDP, 80, "10.0.0.10", "192.0.2.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(443, "10.0.0.12"), PC_VERDICT_DROP, 4);
+	expect(f.plan, tcp_in(80, "10.0.0.12"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(5, "10.0.0.13"), PC_VERDICT_ACCEPT, 6);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_out_and_to)
 {
 	struct fixture f = fixture_new(ZONES "deny out 25/tcp log\n"
@@ -444,6 +474,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_no_proto_and_service);
 	tcase_add_test(tc, test_from_only_block_merges);
 	tcase_add_test(tc, test_one_port_from_many);
+	tcase_add_test(tc, test_few_ports_from_many);
 	tcase_add_test(tc, test_out_and_to);
 	tcase_add_test(tc, test_limit_rate_log_are_rules);
 	tcase_add_test(tc, test_zone_dispatch);
