@@ -809,6 +809,23 @@ undo:
 	return r;
 }
 
+int state_runtime_drop(struct daemon *dm, size_t i, struct pc_reply *reply)
+{
+	const struct rule_index *ix = state_rule_index(dm);
+	struct pc_strbuf summary = {0};
+	struct change ch = {.kind = CHANGE_DELETE};
+	char path90[4096];
+	int r;
+
+	if (!dm->applied || !dm->applied->cfg || path90_get(&dm->paths, path90, sizeof(path90)) < 0)
+		return 0;
+	/* The runtime rules follow the file's: by its number. */
+	ch.number = (ix ? ix->end90 : cli_end(dm->applied->cfg, path90)) + i + 1;
+	r = state_rule_edit(dm, &ch, &summary, reply);
+	pc_strbuf_free(&summary);
+	return r;
+}
+
 /*
  * "portctl service NAME PORTS" of a name nothing defines, in O(change): no
  * rule can name it yet, so the kernel keeps what it holds; the line goes

@@ -70,6 +70,9 @@ const struct rule_index *state_rule_index(struct daemon *dm);
  */
 int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,
 		    struct pc_reply *reply);
+/* Runtime rule i (a temporary rule that expired) taken out in place, as
+ * its delete would be: the same returns. */
+int state_runtime_drop(struct daemon *dm, size_t i, struct pc_reply *reply);
 /* "portctl service NAME PORTS" of a new name in O(change), the same
  * returns. */
 int state_service_define(struct daemon *dm, const struct change *ch, struct pc_strbuf *summary,

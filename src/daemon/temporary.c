@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +69,21 @@ void temporary_expire_due(struct daemon *dm)
 
 	if (!dm->applied || !dm->applied->cfg)
 		return;
+	/* Each in place, as its delete (the full path for what is left). */
+	for (size_t i = 0; i < dm->runtime.n; i++) {
+		uint64_t e = dm->runtime.expires ? dm->runtime.expires[i] : 0;
+		_cleanup_free_ char *text = NULL;
+
+		if (!e || e > (uint64_t)time(NULL))
+			continue;
+		text = strdup(dm->runtime.items[i]);
+		if (!text || state_runtime_drop(dm, i, &reply) <= 0)
+			break;
+		log_notice("temporary rule expired: %s", text);
+		i--; /* the next one took its place */
+	}
+	free(TAKE_PTR(reply.message));
+	json_decref(TAKE_PTR(reply.data));
 	pc_diags_init(&d);
 	r = temporary_next(dm, (uint64_t)time(NULL), &nx, &gone, &d);
 	if (r >= 0 && gone)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Temporary rules (--timeout): in force at once, gone by themselves when the
-# time is up (kernel and model together, without a command), kept through a
+# time is up (kernel and model together, without a command, in place as
+# their delete: one transaction, a reload then sends nothing), kept through a
 # reload and a restart with the time they have left, not put back when they
 # expired while portctld was stopped, and deleted like other rules.
 . "$(dirname "$0")/lib.sh"
@@ -10,6 +11,7 @@ pcd_setup
 P() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@"; }
 TEMP="$PC_TMP/state/temporary.json"
 
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 pcd_start
 pc_listen host tcp:7000 tcp:7001 tcp:7003
 
@@ -18,13 +20,25 @@ P allow 7000/tcp from 10.99.7.2 --timeout 3s >"$PC_TMP/out" || pc_fail "allow: $
 grep -q "^rule added for [1-3]s (until it expires or is deleted): allow 7000/tcp from 10.99.7.2$" \
 	"$PC_TMP/out" || pc_fail "reply: $(cat "$PC_TMP/out")"
 pc_expect open pc_probe peer tcp 10.99.7.1 7000
+pc_monitor_start host "$PC_TMP/monitor"
 gone() {
 	[ "$(pc_probe peer tcp 10.99.7.1 7000 200)" = timeout ] &&
 		[ -z "$(pcd_rule_field "allow 7000/tcp from 10.99.7.2" text)" ]
 }
 pc_until 30 gone || pc_fail "the temporary rule did not go: $(P status)"
+pc_monitor_stop
 grep -q "temporary rule expired: allow 7000/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
 	pc_fail "expiry not logged"
+# As its delete: in place, one transaction; the model the files' then.
+grep -q "in place: runtime rule deleted allow 7000/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
+	pc_fail "the expiry did not go in place: $(grep 7000 "$PC_TMP/portctld.log")"
+[ "$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")" -eq 1 ] ||
+	pc_fail "the expiry was not one transaction: $(cat "$PC_TMP/monitor")"
+pc_monitor_start host "$PC_TMP/monitor"
+P reload >/dev/null || pc_fail "reload"
+pc_monitor_stop
+[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 0 ] ||
+	pc_fail "a reload after the expiry sent: $(cat "$PC_TMP/monitor")"
 [ ! -e "$TEMP" ] || pc_fail "temporary.json still there: $(cat "$TEMP")"
 
 pcd_log "status shows the time left; reload and restart keep it, a runtime rule goes"
