@@ -356,10 +356,17 @@ static int expr_print(struct nftnl_expr *e, void *data)
 	} else if (streq(name, "lookup")) {
 		const struct reg *g = reg_at(p, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG));
 
-		/* A key of two fields is loaded into consecutive 32-bit registers. */
-		fprintf(p->out, " %s", g->what);
-		if (g + 1 < p->regs + ARRAY_SIZE(p->regs) && g[1].what[0])
-			fprintf(p->out, " . %s", g[1].what);
+		/* A key of several fields is loaded into consecutive 32-bit
+		 * registers, each field from the next one past the last. */
+		for (int f = 0; f < 3 && g < p->regs + ARRAY_SIZE(p->regs) && (f == 0 || g->what[0]);
+		     f++) {
+			fprintf(p->out, "%s%s", f ? " . " : " ", g->what);
+			if (g->masked) {
+				fprintf(p->out, " & ");
+				value_print(p->out, g, g->mask, g->mask_len);
+			}
+			g += g->size > 4 ? (g->size + 3) / 4 : 1;
+		}
 		fprintf(p->out, " %s@%s",
 			nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ? "vmap "
 			: nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV ? "!= "
@@ -511,6 +518,10 @@ static void key_print(FILE *out, const uint8_t *k, uint32_t len)
 		fprintf(out, "%u", k[0]);
 	else if (len == 8) /* inet_proto . inet_service, each in a 4-byte slot */
 		fprintf(out, "%u . %u", k[0], (unsigned)k[4] << 8 | k[5]);
+	else if (len == 12 || len == 24) { /* ... . an address: a run of ports' */
+		fprintf(out, "%u . %u . ", k[0], (unsigned)k[4] << 8 | k[5]);
+		value_print(out, &(struct reg){.kind = V_ADDR}, k + 8, len - 8);
+	}
 	else
 		value_print(out, &(struct reg){.kind = V_BE}, k, len);
 }

@@ -87,8 +87,8 @@ static inline struct pc_ruleset *ruleset_from_config(const struct pc_config *cfg
 }
 
 /* Entries' set names made readable for tests: "_p" and 16 hex digits
- * (and "d1" for a second of the same name) becomes "_P", "_a…" "_A" and
- * "_r…" "_R", in place. */
+ * (and "d1" for a second of the same name) becomes "_P", "_a…" "_A",
+ * "_r…" "_R" and "_c…" "_C", in place. */
 static inline char *names_unhash(char *s)
 {
 	char *w = s;
@@ -96,7 +96,7 @@ static inline char *names_unhash(char *s)
 	for (const char *p = s; *p;) {
 		size_t n = 2;
 
-		if (p[0] == '_' && (p[1] == 'p' || p[1] == 'a' || p[1] == 'r')) {
+		if (p[0] == '_' && (p[1] == 'p' || p[1] == 'a' || p[1] == 'r' || p[1] == 'c')) {
 			while (n < 18 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
 				n++;
 			if (n == 18 && p[n] == 'd' && p[n + 1] >= '0' && p[n + 1] <= '9')

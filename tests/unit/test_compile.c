@@ -114,7 +114,9 @@ START_TEST(test_print_nft)
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
 					       "allow 22/tcp\n"
 					       "allow 8080/tcp from 192.0.2.0/24 comment \"intranet\"\n"
-					       "deny from 198.51.100.0/25\n");
+					       "deny from 198.51.100.0/25\n"
+					       "allow 5001/tcp from 203.0.113.0/24\n"
+					       "allow 5002/udp from 203.0.113.7\n");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -131,6 +133,13 @@ START_TEST(test_print_nft)
 	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta l4proto . th dport @in_public_P_ports_accept accept\n"));
 	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 22 }"));
 	ck_assert_ptr_nonnull(strstr(text, "elements = { 198.51.100.0/25 }"));
+	/* A run of ports: proto . port . address, masked to its sets' prefix. */
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta nfproto ipv4 meta l4proto . th dport . ip saddr & "
+					   "255.255.255.0 @in_public_C_l24_src4_accept accept\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\t\tmeta nfproto ipv4 meta l4proto . th dport . ip saddr "
+					   "@in_public_C_l32_src4_accept accept\n"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 6 . 5001 . 203.0.113.0 }"));
+	ck_assert_ptr_nonnull(strstr(text, "elements = { 17 . 5002 . 203.0.113.7 }"));
 	ck_assert_msg(!strstr(text, "[ payload") && !strstr(text, "[ cmp"), "%s", text);
 	compiled_free(&c);
 }
