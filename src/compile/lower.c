@@ -1034,7 +1034,7 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 	return ret;
 }
 
-/* --- zone chains: rules of one port each, per port --- */
+/* --- zone chains: runs of ports (rules of a few ports each), per port --- */
 
 void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, bool dst, unsigned len,
 		     enum pc_verdict_kind v)

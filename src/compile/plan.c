@@ -89,7 +89,7 @@ int rule_pairs_side(const struct pc_rule *r)
 	size_t n = 0;
 
 	if (r->n_ports == 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
-	    r->action == PC_LIMIT || r->from_set_name.name || r->to_set_name.name)
+	    r->action == PC_LIMIT || rule_is_nat(r) || r->from_set_name.name || r->to_set_name.name)
 		return 0;
 	for (size_t i = 0; i < r->n_ports; i++) {
 		if (r->ports[i].lo != r->ports[i].hi)
@@ -367,9 +367,9 @@ static int pair_rule_cmp(const void *a, const void *b)
 	return x->at < y->at ? -1 : x->at > y->at;
 }
 
-/* A run of address rules of one port each: the ports it names, each with
- * the spans of its rules (sorted by port, so each port's rules are read
- * once). */
+/* A run of address rules of a few ports each: the ports it names, each
+ * with the spans of its rules naming it (sorted by port, so that each
+ * port's rules are read once). */
 static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
 	_cleanup_free_ struct pair_rule *by = calloc(n * PC_RULE_PAIRS_MAX, sizeof(*by));
