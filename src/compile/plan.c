@@ -1103,12 +1103,50 @@ static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
 }
 
+/* A rule of a few ports and a source put next to a lone one of its side
+ * (a rule of its own): the two become a run of ports. The lone one's
+ * entry (before or after r), or SIZE_MAX: none, or r would join more (a
+ * run on its other side too: not in place). */
+static size_t lone_joined(const struct pc_plan_chain *c, size_t k, const struct pc_rule *r)
+{
+	const struct pc_plan_entry *prev = k > 0 ? &c->entries[k - 1] : NULL;
+	const struct pc_plan_entry *next = k < c->n_entries ? &c->entries[k] : NULL;
+	bool p, n;
+
+	if (!rule_addr_paired(r) || (next && (uintptr_t)next->first < (uintptr_t)r))
+		return SIZE_MAX;
+	p = merges_with(r, prev);
+	n = merges_with(r, next);
+	if (p == n)
+		return SIZE_MAX;
+	if (p)
+		return prev->kind == PC_ENTRY_RULE ? k - 1 : SIZE_MAX;
+	return next->kind == PC_ENTRY_RULE ? k : SIZE_MAX;
+}
+
+/* A run of ports of two rules of which r goes: the other is a rule of its
+ * own again. The run's entry, or SIZE_MAX. */
+static size_t pair_left_alone(const struct pc_plan_chain *c, const struct pc_rule *r)
+{
+	size_t k = chain_entry_at(c, r);
+	const struct pc_plan_entry *e = k < c->n_entries ? &c->entries[k] : NULL;
+
+	return e && e->kind == PC_ENTRY_PAIRS && e->n_rules == 2 &&
+			       (e->first == r || e->last == r)
+		       ? k
+		       : SIZE_MAX;
+}
+
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			  bool remove)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	size_t k = 0;
 
+	if (remove && pair_left_alone(c, r) != SIZE_MAX)
+		return pair_left_alone(c, r);
+	if (!remove && lone_joined(c, chain_entry_at(c, r), r) != SIZE_MAX)
+		return lone_joined(c, chain_entry_at(c, r), r);
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
 
@@ -1161,6 +1199,23 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		ret = entry_cut(plan, c, k, z, dir, r, ch->cut, &into);
 		if (ret >= 0)
 			ret = entries_replace(c, k, k + 1, &into, ch);
+		if (ret < 0) {
+			chain_free_entries(&into);
+			pc_plan_entry_change_free(ch);
+		}
+		return ret;
+	}
+	/* Next to a lone rule of its kind: the two become a run of ports,
+	 * made in the lone one's place. */
+	if (lone_joined(c, k, r) != SIZE_MAX) {
+		size_t lone = lone_joined(c, k, r);
+		const struct pc_rule *two[2] = { lone < k ? c->entries[lone].first : r,
+						 lone < k ? r : c->entries[lone].first };
+
+		ch->from = lone;
+		ret = chain_build(&into, two, 2);
+		if (ret >= 0)
+			ret = entries_replace(c, lone, lone + 1, &into, ch);
 		if (ret < 0) {
 			chain_free_entries(&into);
 			pc_plan_entry_change_free(ch);
@@ -1274,6 +1329,22 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
 	if (r->from_set_name.name || r->to_set_name.name)
 		return -EOPNOTSUPP; /* a named set's kernel sets come and go with all its rules */
+	/* Of a run of ports of two: the other is a rule of its own again. */
+	k = pair_left_alone(c, r);
+	if (k != SIZE_MAX) {
+		const struct pc_rule *other = c->entries[k].first == r ? c->entries[k].last
+								       : c->entries[k].first;
+
+		ch->from = k;
+		ret = chain_build(&into, &other, 1);
+		if (ret >= 0)
+			ret = entries_replace(c, k, k + 1, &into, ch);
+		if (ret < 0) {
+			chain_free_entries(&into);
+			pc_plan_entry_change_free(ch);
+		}
+		return ret;
+	}
 	k = chain_entry_at(c, r);
 	if (k < c->n_entries && c->entries[k].first != r)
 		k = c->n_entries;

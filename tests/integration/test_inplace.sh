@@ -301,6 +301,30 @@ pc_expect open pc_probe peer tcp fd99:7::1 2042
 same_as_files "ports from many hosts, deleted"
 pcd_stop
 
+# A rule of a port and a source next to a lone one: the two become a run
+# of ports in place (the lone one's kernel rules go, the run's sets come),
+# and a delete leaves a rule of its own again, in place.
+pc_log "shape: a lone rule of a port and a source, then a second"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+bulk >"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_listen host tcp:2051 tcp:2052
+: >"$PC_TMP/portctld.log"
+pcd_start
+one allow 2051/tcp from 10.99.7.2
+one allow 2052/tcp from 10.99.7.2
+grep -qF "in place: added allow 2052/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
+	pc_fail "the second rule of a port and a source: not in place"
+pc_expect open pc_probe peer tcp 10.99.7.1 2051
+pc_expect open pc_probe peer tcp 10.99.7.1 2052
+same_as_files "a lone rule of a port and a source, joined"
+one delete allow 2051/tcp from 10.99.7.2
+grep -qF "in place: deleted allow 2051/tcp from 10.99.7.2" "$PC_TMP/portctld.log" ||
+	pc_fail "the delete that leaves one alone: not in place"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2051
+pc_expect open pc_probe peer tcp 10.99.7.1 2052
+same_as_files "a rule of a port and a source alone again"
+pcd_stop
+
 # A rule of several zones with an entry of its own: its entry goes into each
 # zone's chain, in place, one transaction; traffic of the zone it names.
 pc_log "shape: a rule of several zones"
