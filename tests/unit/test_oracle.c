@@ -494,11 +494,12 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 	case 0:
 		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.0/24", action, rnd(seed, 4));
 		break;
-	/* Addresses of one port (runs scoped to it). */
+	/* Addresses of a port (runs of ports), of one zone or several. */
 	case 15:
 	case 16:
-		n = snprintf(buf, sizeof(buf), "%s 1022/tcp from 10.0.%u.%u%s", action,
-			     rnd(seed, 4), rnd(seed, 8), rnd(seed, 3) ? "" : " zone lan");
+		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u%s", action,
+			     1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4), rnd(seed, 8),
+			     zones[rnd(seed, 5)]);
 		break;
 	/* Addresses alone (a block list): hosts, IPv6, destinations. */
 	case 12:
