@@ -66,9 +66,15 @@ pidns_stop() {
 	done
 	echo "limit 30001/tcp"
 } >"$PC_TMP/etc/rules.d/10-bulk.rules"
+# Hosts and networks of both families (masked keys: the restart reads
+# them back as they were sent).
 i=0
 while [ $i -lt 100 ]; do
-	echo "allow $((12000 + i))/tcp from 10.97.0.$i"
+	case $((i % 10)) in
+	0) echo "allow $((12000 + i))/tcp from 10.96.$i.0/24" ;;
+	5) echo "allow $((12000 + i)) from 2001:db8:$i::/48" ;;
+	*) echo "allow $((12000 + i))/tcp from 10.97.0.$i" ;;
+	esac
 	i=$((i + 1))
 done >"$PC_TMP/etc/rules.d/95-hosts.rules"
 # Unowned, so that the table the daemon leaves is read back at its restart.
