@@ -1,7 +1,8 @@
 #!/bin/sh
 # portctl exposure against real listeners in a namespace: it names the rule
 # (zone and FILE:LINE) that exposes a listener, a listener no zone reaches,
-# and a rule that opens a port nobody listens on, in text and in --json;
+# and a rule that opens a port nobody listens on (one of its own, or of a
+# run of ports), in text and in --json;
 # then real traffic from a peer confirms what the report claims.
 . "$(dirname "$0")/lib.sh"
 pc_require
@@ -20,7 +21,10 @@ pc_config_write 10-test.rules \
 	'zone lan interface eth1 source 10.98.0.0/16' \
 	'allow 22/tcp comment "ssh"' \
 	'allow 53/udp zone lan' \
-	'allow 8443/tcp'
+	'allow 8443/tcp' \
+	'allow 9001/tcp from 10.97.0.0/24' \
+	'allow 9002/tcp from 10.97.1.1' \
+	'deny 9003/tcp from 10.97.0.0/16'
 pc_listen host tcp:22 tcp:631 udp:53
 
 exposure() {
@@ -78,6 +82,10 @@ assert dns[("lan", "ipv4")]["rule"] == rules + ":3", dns
 unused = [(u["zone"], u["proto"], u["ports"], u["rule"]) for u in report["unused"]]
 assert ("public", "tcp", "8443", rules + ":4") in unused, unused
 assert not [u for u in unused if u[2] in ("22", "53", "631")], unused
+# A run of ports (rules of a port and a source each): each port it allows.
+assert ("public", "tcp", "9001", rules + ":5") in unused, unused
+assert ("public", "tcp", "9002", rules + ":6") in unused, unused
+assert not [u for u in unused if u[2] == "9003"], unused
 print("json report ok", file=sys.stderr)
 PY
 
