@@ -7,7 +7,8 @@
 # and libvirt NAT (virbr0, its own tables, IPv4 only). For each: closed by
 # default, open after "allow 8080/tcp" (one transaction), closed for a
 # "deny from" source and a banned one, closed by "deny 8080/tcp", limited by
-# "limit 8080/tcp" (per source, the zone's meter), closed in panic, open after panic
+# "limit 8080/tcp" (per source, the zone's meter), open to one client alone by
+# rules of a port and a source each, closed in panic, open after panic
 # off; the container reaches a peer (masqueraded) except in panic. Then
 # published-ports = runtime gives docker's behaviour back.
 . "$(dirname "$0")/lib.sh"
@@ -100,6 +101,16 @@ scenario() {
 		pc_fail "$1: the limit let a connection through after a drop:$results"
 	P delete limit 8080/tcp rate 2/minute burst 2 >/dev/null || pc_fail "delete limit 8080/tcp"
 	published open
+	pcd_log "$1: rules of a port and a source each (a run of ports) decide it by the client"
+	P delete allow 8080/tcp >/dev/null || pc_fail "delete allow 8080/tcp"
+	P allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "allow 8080/tcp from"
+	P allow 8081/tcp from 10.99.7.5 >/dev/null || pc_fail "allow 8081/tcp from"
+	published open 2
+	published timeout 4
+	P delete allow 8081/tcp from 10.99.7.5 >/dev/null || pc_fail "delete allow 8081/tcp from"
+	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "delete allow from"
+	P allow 8080/tcp >/dev/null || pc_fail "allow 8080/tcp again"
+	published open 4
 	pcd_log "$1: panic closes it and stops the container's traffic, off opens it again"
 	P panic on >/dev/null || pc_fail "panic on"
 	published timeout
