@@ -115,6 +115,24 @@ pcd_as_member deny 2302/tcp from 10.99.7.2 zone public,lab ||
 SSH_CONNECTION=""
 pc_expect open pc_probe peer tcp 10.99.7.1 2300
 
+pcd_log "a rule of a port and a source joining a run of ports in place that drops the session is refused"
+# A run of ports (rules of a port and a source each) right after the CLI's
+# file: the CLI's deny joins it as set elements, which the guard must read.
+pc_config_write 95-lab-hosts.rules 'allow 2500/tcp from 10.98.0.1 zone lab' \
+	'allow 2501/tcp from 10.98.0.0/24 zone lab'
+pcd_as_member reload >/dev/null || pc_fail "reload with the run of ports"
+cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/90.saved"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member deny 2300/tcp from 10.99.7.2 zone lab 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 1 ] || pc_fail "deny into a run of ports exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session" "$PC_TMP/err" || pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
+pcd_as_member deny 2303/tcp from 10.99.7.2 zone lab ||
+	pc_fail "a deny into the run of another port was refused"
+SSH_CONNECTION=""
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
 pcd_as_member allow 2222/tcp 2>/dev/null
