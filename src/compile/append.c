@@ -1107,7 +1107,7 @@ static void pair_count(struct pc_plan_entry *e, uint8_t l4proto, uint16_t port, 
 	size_t at;
 
 	if (!p)
-		return; /* its addresses were none of the edited families' */
+		return; /* not in this chain's run: nothing to count */
 	if (!removed) {
 		p->n_rules++;
 		return;

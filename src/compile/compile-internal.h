@@ -143,8 +143,6 @@ size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_
 bool rule_names_pair(const struct pc_rule *r, uint8_t l4proto, uint16_t port);
 struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
 size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
-int pair_spans_build(struct pc_plan_pair *p, const struct pc_rule *const *rules, size_t n,
-		     bool dst);
 void pair_free(struct pc_plan_pair *p);
 /* Whether rule r and entry e next to it (or around it) would be one run. */
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e);

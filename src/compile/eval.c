@@ -227,12 +227,27 @@ static const struct pc_plan_port *ports_find(const struct pc_plan_entry *e, uint
 	return NULL;
 }
 
+/* Whether address spans decide the packet by its far end's address (the
+ * destination for a run of "to" rules); if so, fill verdict and rule. */
+static bool spans_decide(const struct pc_plan_spans *addr4, const struct pc_plan_spans *addr6,
+			 bool dst, const struct pc_packet *pkt, enum pc_verdict_kind *verdict,
+			 const struct pc_rule **rule)
+{
+	const struct pc_plan_span *s =
+		spans_find_addr(addr4, addr6, pkt->family, dst ? pkt->daddr : pkt->saddr);
+
+	if (!s)
+		return false;
+	*verdict = s->verdict;
+	*rule = s->rule;
+	return true;
+}
+
 /* Whether the entry decides the packet; if so, fill verdict and rule. */
 static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet *pkt,
 			  enum pc_verdict_kind *verdict, const struct pc_rule **rule)
 {
 	const struct pc_plan_port *p;
-	const struct pc_plan_span *s;
 
 	switch (e->kind) {
 	case PC_ENTRY_PORTS:
@@ -248,26 +263,14 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		if (e->scope_l4proto && (pkt->l4proto != e->scope_l4proto ||
 					 pkt->dport < e->scope_lo || pkt->dport > e->scope_hi))
 			return false;
-		s = spans_find_addr(&e->addr4, &e->addr6, pkt->family,
-				    e->match_dst ? pkt->daddr : pkt->saddr);
-		if (!s)
-			return false;
-		*verdict = s->verdict;
-		*rule = s->rule;
-		return true;
+		return spans_decide(&e->addr4, &e->addr6, e->match_dst, pkt, verdict, rule);
 	case PC_ENTRY_PAIRS: {
 		const struct pc_plan_pair *pp;
 
 		if (!l4proto_has_ports(pkt->l4proto) ||
 		    !(pp = pairs_find(e, pkt->l4proto, pkt->dport)))
 			return false;
-		s = spans_find_addr(&pp->addr4, &pp->addr6, pkt->family,
-				    e->match_dst ? pkt->daddr : pkt->saddr);
-		if (!s)
-			return false;
-		*verdict = s->verdict;
-		*rule = s->rule;
-		return true;
+		return spans_decide(&pp->addr4, &pp->addr6, e->match_dst, pkt, verdict, rule);
 	}
 	case PC_ENTRY_RULE:
 		if (!rule_matches(e->first, pkt))

@@ -263,26 +263,33 @@ static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const 
 	return r;
 }
 
-static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+/* The addresses of rules (of one side, dst or not), first match in their
+ * order, as disjoint spans per family. */
+static int addr_spans_build(struct pc_plan_spans *addr4, struct pc_plan_spans *addr6,
+			    const struct pc_rule *const *rules, size_t n, bool dst)
 {
 	for (int fam = 0; fam < 2; fam++) {
 		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
-		struct pc_plan_spans *out = fam == 0 ? &e->addr4 : &e->addr6;
+		struct pc_plan_spans *out = fam == 0 ? addr4 : addr6;
 		_cleanup_free_ struct span_item *items = NULL;
 		size_t n_items = 0, cap = 0;
-
 		int r = 0;
 
 		out->width = fam == 0 ? 4 : 16;
 		for (size_t k = 0; r >= 0 && k < n; k++)
-			r = rule_addr_items(rules[k], e->match_dst, family, (uint32_t)k, &items,
-					    &n_items, &cap);
+			r = rule_addr_items(rules[k], dst, family, (uint32_t)k, &items, &n_items,
+					    &cap);
 		if (r >= 0)
 			r = spans_flatten(items, n_items, out);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
+{
+	return addr_spans_build(&e->addr4, &e->addr6, rules, n, e->match_dst);
 }
 
 static int pair_cmp(const void *a, const void *b)
@@ -292,13 +299,6 @@ static int pair_cmp(const void *a, const void *b)
 	if (x->l4proto != y->l4proto)
 		return x->l4proto < y->l4proto ? -1 : 1;
 	return x->port < y->port ? -1 : x->port > y->port;
-}
-
-struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
-{
-	struct pc_plan_pair key = { .l4proto = l4proto, .port = port };
-
-	return e->n_pairs ? bsearch(&key, e->pairs, e->n_pairs, sizeof(key), pair_cmp) : NULL;
 }
 
 /* Where a pair of (l4proto, port) is or would go in e->pairs. */
@@ -318,34 +318,19 @@ size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
 	return a;
 }
 
+struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
+{
+	size_t at = pairs_at(e, l4proto, port);
+
+	return at < e->n_pairs && e->pairs[at].l4proto == l4proto && e->pairs[at].port == port
+		       ? &e->pairs[at]
+		       : NULL;
+}
+
 void pair_free(struct pc_plan_pair *p)
 {
 	spans_free(&p->addr4);
 	spans_free(&p->addr6);
-}
-
-/* Spans of one port from the run's rules that name it, in run order (as
- * an address run of theirs would have them: first match). */
-int pair_spans_build(struct pc_plan_pair *p, const struct pc_rule *const *rules, size_t n,
-		     bool dst)
-{
-	for (int fam = 0; fam < 2; fam++) {
-		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
-		struct pc_plan_spans *out = fam == 0 ? &p->addr4 : &p->addr6;
-		_cleanup_free_ struct span_item *items = NULL;
-		size_t n_items = 0, cap = 0;
-		int r = 0;
-
-		out->width = fam == 0 ? 4 : 16;
-		for (size_t k = 0; r >= 0 && k < n; k++)
-			r = rule_addr_items(rules[k], dst, family, (uint32_t)k, &items, &n_items,
-					    &cap);
-		if (r >= 0)
-			r = spans_flatten(items, n_items, out);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* A run's rule in its port's place: (l4proto, port), then run order. */
@@ -401,7 +386,8 @@ static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const 
 			slice[j - i] = by[j].rule;
 		*p = (struct pc_plan_pair){ .l4proto = by[i].l4proto, .port = by[i].port,
 					    .n_rules = j - i };
-		r = pair_spans_build(p, slice, j - i, e->match_dst);
+		/* The port's spans: its rules in run order, first match. */
+		r = addr_spans_build(&p->addr4, &p->addr6, slice, j - i, e->match_dst);
 	}
 	return r;
 }
@@ -1143,10 +1129,9 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	size_t k = 0;
 
-	if (remove && pair_left_alone(c, r) != SIZE_MAX)
-		return pair_left_alone(c, r);
-	if (!remove && lone_joined(c, chain_entry_at(c, r), r) != SIZE_MAX)
-		return lone_joined(c, chain_entry_at(c, r), r);
+	k = remove ? pair_left_alone(c, r) : lone_joined(c, chain_entry_at(c, r), r);
+	if (k != SIZE_MAX)
+		return k;
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
 
@@ -1177,7 +1162,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
-	size_t k = 0;
+	size_t k = 0, lone;
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1207,8 +1192,8 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	}
 	/* Next to a lone rule of its kind: the two become a run of ports,
 	 * made in the lone one's place. */
-	if (lone_joined(c, k, r) != SIZE_MAX) {
-		size_t lone = lone_joined(c, k, r);
+	lone = lone_joined(c, k, r);
+	if (lone != SIZE_MAX) {
 		const struct pc_rule *two[2] = { lone < k ? c->entries[lone].first : r,
 						 lone < k ? r : c->entries[lone].first };
 
