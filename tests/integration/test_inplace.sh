@@ -261,6 +261,10 @@ pc_listen host tcp:2041 tcp:2042 tcp:2043 udp:2043 tcp:2044
 pc_listen peer tcp:2060 tcp:2061 tcp:2062
 : >"$PC_TMP/portctld.log"
 pcd_start
+# Promise 5: the packet path stays O(1) -- 1,500 rules of a port and a
+# network are a few kernel rules (a set each per prefix length and verdict).
+n=$(pc_in host nft list chain inet portctl in_public | grep -c .)
+[ "$n" -lt 60 ] || pc_fail "1,500 rules of a port and a source made $n lines of in_public"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2041
 one allow 2041/tcp from 10.99.7.2
 elements_only "allow 2041/tcp from a host" "tcp . 2041 . 10.99.7.2"
