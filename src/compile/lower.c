@@ -66,7 +66,63 @@ struct lower {
 	/* A chain made again in place (pc_ruleset_chain_remake): the ruleset
 	 * in force, whose zone meters stay. */
 	const struct pc_ruleset *old;
+	/* The block being lowered, per target (block_enter). */
+	char block_names[2][NAME_MAX_LEN];
 };
+
+/*
+ * A zone chain of many entries is cut into blocks, each a chain of its own
+ * that the zone chain jumps to, of about BLOCK_SPAN entries: a commit that
+ * changes a chain makes the kernel rebuild that chain's whole rule blob,
+ * and a rule deleted or placed by handle is found by walking its chain, so
+ * a change in a block costs the block, not the zone. A block begins at an
+ * entry whose name (kept across changes elsewhere, pc_plan_entry) hashes to
+ * 0 mod BLOCK_SPAN, so that an entry put in or taken out leaves the other
+ * blocks as they are; the entries before the first stay in the zone chain.
+ * A chain of fewer than BLOCK_MIN_ENTRIES is not cut.
+ */
+#define BLOCK_SPAN 64
+#define BLOCK_MIN_ENTRIES 128
+
+static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
+{
+	uint64_t h;
+
+	if (c->n_entries < BLOCK_MIN_ENTRIES || i == 0)
+		return false;
+	h = c->entries[i].name_hash ^ ((uint64_t)c->entries[i].name_nth << 32);
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
+}
+
+/* Block chains are named after their zone chain and their first entry;
+ * 'B' is no zone name's (lower case), so no zone chain is named so. */
+static void block_name(char out[NAME_MAX_LEN], const char *chain, const struct pc_plan_entry *e)
+{
+	if (e->name_nth)
+		snprintf(out, NAME_MAX_LEN, "%s_B%016llxd%u", chain,
+			 (unsigned long long)e->name_hash, e->name_nth);
+	else
+		snprintf(out, NAME_MAX_LEN, "%s_B%016llx", chain, (unsigned long long)e->name_hash);
+}
+
+/* Whether rules of chain c are zone chain's own or in one of its blocks. */
+static bool chain_of_zone(const char *c, const char *chain)
+{
+	size_t n = strlen(chain);
+
+	return strncmp(c, chain, n) == 0 && (c[n] == '\0' || (c[n] == '_' && c[n + 1] == 'B'));
+}
+
+/* The entries from e on go to e's block: its rules to the block chains of
+ * the targets. */
+static void block_enter(struct lower *l, const char *const base[2], const struct pc_plan_entry *e)
+{
+	for (size_t t = 0; t < l->n_targets; t++) {
+		block_name(l->block_names[t], base[t], e);
+		l->targets[t].chain = l->block_names[t];
+	}
+}
 
 
 /* Inbound and forwarded traffic is zoned and banned by its source,
@@ -2189,11 +2245,30 @@ static int policy_log_lower(struct lower *l, enum pc_dir dir)
 /* The zone's chain of one direction; the in chain's rules go to
  * pub_<zone> as well (published-ports = obey), sharing its maps and sets,
  * and pub_<zone> ends in the in policy too. */
+/* A block from e on: its chains, each jumped to from the chain of its
+ * target (zone chain), where the entries from e on go. */
+static int block_lower(struct lower *l, const char *const zone_targets[2],
+		       const struct pc_plan_entry *e)
+{
+	int ret = 0;
+
+	l->rule = NULL;
+	block_enter(l, zone_targets, e);
+	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+		struct nftnl_rule *r;
+
+		ret = lower_chain_new(l, l->block_names[t], -1);
+		r = ret < 0 ? NULL : lower_rule_new(l, zone_targets[t]);
+		ret = r ? rule_add_jump(r, l->block_names[t]) : -ENOMEM;
+	}
+	return ret;
+}
+
 static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 {
 	const struct pc_plan_chain *c = &l->plan->zones[z].dir[dir];
 	const char *chain = l->chain_names[dir][z];
-	_cleanup_free_ char(*bases)[NAME_MAX_LEN] = NULL;
+	const char *zone_targets[2];
 	struct nftnl_rule *r;
 	int ret = 0;
 
@@ -2202,6 +2277,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	l->n_targets = 1;
 	if (dir == PC_DIR_IN && published_obey(l))
 		l->targets[l->n_targets++] = (struct target){ .chain = l->pub_names[z], .pub = true };
+	zone_targets[0] = chain;
+	zone_targets[1] = l->pub_names[z];
 	/* The zone's bans, then the built-in part, ahead of the zone's rules. */
 	ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->zone_bans[z]);
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
@@ -2214,6 +2291,10 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 
 		pc_plan_entry_base(base, sizeof(base), dir, l->zone->name, e);
 
+		if (entry_starts_block(c, i))
+			ret = block_lower(l, zone_targets, e);
+		if (ret < 0)
+			break;
 		l->rule = e->first;
 		switch (e->kind) {
 		case PC_ENTRY_PORTS:
@@ -2231,6 +2312,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		}
 	}
 	l->rule = NULL;
+	for (size_t t = 0; t < l->n_targets; t++)
+		l->targets[t].chain = zone_targets[t];
 	if (ret >= 0 && c->policy == PC_VERDICT_DROP && dir != PC_DIR_FWD)
 		ret = zone_ping_lower(l, chain);
 	if (ret >= 0 && l->zone->log_denied && c->policy != PC_VERDICT_ACCEPT)
@@ -2388,7 +2471,7 @@ static bool entry_rule_obj(const struct pc_nft_object *o, const char *chain, con
 	if (o->kind != PC_NFT_RULE || o->zone != zone || o->rule != first)
 		return false;
 	c = nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN);
-	return streq(c, chain) || (pub && streq(c, pub));
+	return chain_of_zone(c, chain) || (pub && chain_of_zone(c, pub));
 }
 
 static struct pc_ruleset *ruleset_shell(const struct pc_ruleset *old, size_t extra)
@@ -2517,6 +2600,47 @@ static size_t zone_meters_drop(struct pc_ruleset *rs, const struct pc_zone *zone
 	return n - k;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the blocks the plan's chain c is cut into are those old has for
+ * the zone chain named chain (1), or not (0): a change in place fills
+ * blocks, it never makes or unmakes one. */
+static int blocks_kept(const struct pc_ruleset *old, const struct pc_plan_chain *c,
+		       const char *chain)
+{
+	_cleanup_free_ const char **names = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	char name[NAME_MAX_LEN];
+
+	for (size_t i = 0; i < old->n_objs; i++) {
+		const char *cn = old->objs[i].kind == PC_NFT_CHAIN
+					 ? nftnl_chain_get_str(old->objs[i].obj, NFTNL_CHAIN_NAME)
+					 : NULL;
+		const char **p;
+
+		if (!cn || streq(cn, chain) || !chain_of_zone(cn, chain))
+			continue;
+		if (!(p = PC_ARRAY_PUSH(names, n, cap)))
+			return -ENOMEM;
+		*p = cn;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const char *key = name;
+
+		if (!entry_starts_block(c, i))
+			continue;
+		block_name(name, chain, &c->entries[i]);
+		if (k++ == n || !bsearch(&key, names, n, sizeof(*names), name_cmp))
+			return 0;
+	}
+	return k == n;
+}
+
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
@@ -2528,6 +2652,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	struct pc_ruleset *rs = NULL;
 	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0;
 	const struct pc_rule *head_first;
+	const char *zone_targets[2];
 	bool meter_gone = false;
 	uint32_t max_id = 0;
 	const char *pub;
@@ -2571,6 +2696,18 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	if (ret >= 0 && dir == PC_DIR_IN && published_obey(&l))
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
+	if (ret >= 0)
+		ret = blocks_kept(old, c, l.chain_names[dir][z]);
+	if (ret >= 0)
+		ret = ret ? 0 : -EOPNOTSUPP;
+	zone_targets[0] = l.chain_names[dir][z];
+	zone_targets[1] = pub;
+	/* The entries from `from` on go to the block they are in. */
+	for (size_t e = from < c->n_entries ? from + 1 : c->n_entries; ret >= 0 && e-- > 0;)
+		if (entry_starts_block(c, e)) {
+			block_enter(&l, zone_targets, &c->entries[e]);
+			break;
+		}
 	if (!firsts)
 		ret = -ENOMEM;
 	else if (n_old)
@@ -2602,6 +2739,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 
 		pc_plan_entry_base(base, sizeof(base), dir, l.zone->name, pe);
 
+		if (e > from && entry_starts_block(c, e))
+			block_enter(&l, zone_targets, pe);
 		l.rule = pe->first;
 		switch (pe->kind) {
 		case PC_ENTRY_PORTS:

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libnftnl/chain.h>
+
 #include "compile_helper.h"
 #include "portctl/netlink.h"
 
@@ -1023,6 +1025,105 @@ START_TEST(test_block_list_edits)
 }
 END_TEST
 
+/* A rule that stays a kernel rule of its own: a port, a source and a
+ * destination (no run takes both), a limit or a rate; mostly of the
+ * default zone, at times of one or two others. */
+static char *own_rule_random(unsigned *seed, unsigned id)
+{
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	static const char *const zones[] = { "", "", "", "", "", "", "", "", " zone lan",
+					     " zone public,lan" };
+	unsigned p = 3000 + rnd(seed, 400);
+	char buf[160];
+	int n;
+
+	switch (rnd(seed, 8)) {
+	case 0:
+		n = snprintf(buf, sizeof(buf), "limit %u/tcp%s", p, zones[rnd(seed, 10)]);
+		break;
+	case 1:
+		n = snprintf(buf, sizeof(buf), "allow %u/udp rate 5/minute", p);
+		break;
+	default:
+		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u%s",
+			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), rnd(seed, 8),
+			     zones[rnd(seed, 10)]);
+		break;
+	}
+	snprintf(buf + n, sizeof(buf) - (size_t)n, " comment \"k%u\"", id);
+	return strdup(buf);
+}
+
+/* The chains rs has besides the zones' own: their blocks. */
+static size_t blocks_of(const struct pc_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_objs; i++)
+		n += rs->objs[i].kind == PC_NFT_CHAIN &&
+		     strstr(nftnl_chain_get_str(rs->objs[i].obj, NFTNL_CHAIN_NAME), "_B");
+	return n;
+}
+
+/* A zone chain of hundreds of rules of their own, in a big file before
+ * the CLI's or after it, is cut into blocks (chains the zone chain jumps
+ * to): such rules put in and taken out anywhere, in the big file and in
+ * the small ones, go in place into their block, and the kernel, plan and
+ * ruleset are the full compile's each time. A change that would make or
+ * unmake a block is refused in place (portctld then compiles whole). */
+START_TEST(test_own_rule_blocks)
+{
+	size_t in_place = 0, steps = 0, entries = 0, blocks = 0;
+
+	for (unsigned s = 1; s <= SEEDS / 3; s++) {
+		unsigned seed = s * 2654435769u, id = 0, bulk = s % 2 ? 0 : 2;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+
+		for (unsigned file = 0; file < N_FILES; file++)
+			for (unsigned n = file == bulk ? 180 + rnd(&seed, 60) : 3; n > 0; n--) {
+				m.file[m.n] = file;
+				m.lines[m.n++] = own_rule_random(&seed, id++);
+			}
+		cfg = model_config(&m);
+		oracle_start(cfg, &nl, &plan, &rs);
+		ck_assert_msg(blocks_of(rs) >= 2, "seed %u: %zu blocks", s, blocks_of(rs));
+		blocks += blocks_of(rs);
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
+
+		for (unsigned step = 0; step < 4 * STEPS; step++) {
+			bool remove = m.n == MAX_LINES || rnd(&seed, 2);
+			char *line = NULL;
+			unsigned lo, file = 0;
+			size_t at;
+
+			steps++;
+			x.step = step;
+			if (remove) {
+				at = rnd(&seed, (unsigned)m.n);
+			} else {
+				line = own_rule_random(&seed, id++);
+				at = rnd(&seed, (unsigned)m.n + 1);
+				lo = at > 0 ? m.file[at - 1] : 0;
+				file = lo + rnd(&seed, (at < m.n ? m.file[at] : N_FILES - 1) - lo + 1);
+			}
+			edit_one(&x, at, line, file);
+		}
+		in_place += x.in_place;
+		entries += x.entries;
+		oracle_end(&m, cfg, nl, plan, x.rs);
+	}
+	fprintf(stderr, "blocks: %zu at the start, %zu steps, %zu in place (%zu entries)\n",
+		blocks, steps, in_place, entries);
+	/* Refused: the few that make or unmake a block, or cut the runs of
+	 * several zones. */
+	ck_assert_uint_ge(entries * 10, steps * 8);
+}
+END_TEST
+
 /* One directed layout for test_big_run_joins: blocks of port rules
  * "FILE:COUNT" around the address rule r, in chain order. */
 struct join_layout {
@@ -1262,6 +1363,7 @@ int main(void)
 	tcase_add_test(tc, test_block_list_edits);
 	tcase_add_test(tc, test_defaults_after_big_run);
 	tcase_add_test(tc, test_first_rule_of_a_chain);
+	tcase_add_test(tc, test_own_rule_blocks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
