@@ -145,6 +145,28 @@ struct chain_pos {
 	size_t next;
 };
 
+/* The position of each rule in its chain, counted over the ruleset as it
+ * goes; NULL when out of memory. A chain's rules are together but for the
+ * jumps to its blocks (lower.c): the chain sought is the last one seen, or
+ * one seen lately. */
+static size_t *chain_pos_next(struct chain_pos **cp, size_t *n_cp, size_t *cap_cp,
+			      const char *chain)
+{
+	size_t j = *n_cp;
+
+	while (j > 0 && !streq((*cp)[j - 1].chain, chain))
+		j--;
+	if (j-- == 0) {
+		struct chain_pos *p = PC_ARRAY_PUSH(*cp, *n_cp, *cap_cp);
+
+		if (!p)
+			return NULL;
+		p->chain = chain;
+		j = *n_cp - 1;
+	}
+	return &(*cp)[j].next;
+}
+
 static int rules_match(const struct pc_ruleset *rs, const struct rule_dump *dump,
 		       struct pc_nl_counters *out)
 {
@@ -155,23 +177,17 @@ static int rules_match(const struct pc_ruleset *rs, const struct rule_dump *dump
 	for (size_t i = 0; r >= 0 && i < rs->n_objs; i++) {
 		const char *chain;
 		const struct kernel_rule *k;
-		size_t j;
+		size_t *pos;
 
 		if (rs->objs[i].kind != PC_NFT_RULE)
 			continue;
 		chain = nftnl_rule_get_str(rs->objs[i].obj, NFTNL_RULE_CHAIN);
-		for (j = 0; j < n_cp && !streq(cp[j].chain, chain); j++)
-			;
-		if (j == n_cp) {
-			struct chain_pos *p = PC_ARRAY_PUSH(cp, n_cp, cap_cp);
-
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			p->chain = chain;
+		pos = chain_pos_next(&cp, &n_cp, &cap_cp, chain);
+		if (!pos) {
+			r = -ENOMEM;
+			break;
 		}
-		k = kernel_rule_find(dump, chain, cp[j].next++);
+		k = kernel_rule_find(dump, chain, (*pos)++);
 		if (k && k->v.found)
 			r = counters_push(out, i, NULL, &k->v);
 	}
@@ -274,25 +290,6 @@ int pc_nl_read_counters(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc
 	if (r < 0)
 		pc_nl_counters_free(out);
 	return r;
-}
-
-/* The position of each rule in its chain, counted over the ruleset as it
- * goes; NULL when out of memory. */
-static size_t *chain_pos_next(struct chain_pos **cp, size_t *n_cp, size_t *cap_cp,
-			      const char *chain)
-{
-	size_t j;
-
-	for (j = 0; j < *n_cp && !streq((*cp)[j].chain, chain); j++)
-		;
-	if (j == *n_cp) {
-		struct chain_pos *p = PC_ARRAY_PUSH(*cp, *n_cp, *cap_cp);
-
-		if (!p)
-			return NULL;
-		p->chain = chain;
-	}
-	return &(*cp)[j].next;
 }
 
 int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs)

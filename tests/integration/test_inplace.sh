@@ -48,9 +48,10 @@ bulk() {
 		i=$((i + 1))
 	done
 }
-# 1,500 rules no run merges: 3,000 kernel rules with the pub_ chain's.
+# 1,500 rules no run merges (a port, a source and a destination each): a
+# kernel rule each, the zone chain cut into blocks (chains it jumps to).
 own() {
-	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
+	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 10000 + $1, int($1 / 256), $1 % 256 }'
 }
 
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:2010 tcp:22
@@ -174,6 +175,67 @@ for shape in early late mixed own; do
 	same_as_files "$shape, a service defined"
 	pcd_stop
 done
+
+# Rules of their own in blocks: a change goes into the block it falls in,
+# a chain of about 64 rules, in place (the kernel rebuilds and walks that
+# chain, not the zone's 1,500 rules): one transaction whose rules are the
+# block's, traffic over IPv4 and IPv6, and a reload and a restart find
+# nothing to change. A reload that leaves fewer than 128 entries unmakes
+# the blocks (the zone chain holds its rules again), one that makes them
+# many again makes them again.
+pc_log "shape: rules of their own, in blocks"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+: >"$PC_TMP/portctld.log"
+own >"$PC_TMP/etc/rules.d/10-bulk.rules"
+blocks() { pc_in host nft list table inet portctl | grep -c "chain in_public_B"; }
+in_a_block() {
+	grep -E '^(add|insert) rule inet portctl in_public ' "$PC_TMP/monitor" |
+		grep -q . && pc_fail "$1: rules added to the zone chain: $(cat "$PC_TMP/monitor")"
+	grep -qE '^(add|insert) rule inet portctl in_public_B[0-9a-f]+ .*'"$2" "$PC_TMP/monitor" ||
+		pc_fail "$1: not added to a block: $(cat "$PC_TMP/monitor")"
+	grep -qF "in place: added $1" "$PC_TMP/portctld.log" || pc_fail "$1: not in place"
+	pc_log "ok: $1: in place, into a block"
+}
+pcd_start
+n_blocks=$(blocks)
+[ "$n_blocks" -ge 10 ] || pc_fail "1,500 rules of their own in $n_blocks blocks"
+pc_log "1,500 rules of their own: $n_blocks blocks"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+one allow 2001/tcp from 10.99.7.2 to 10.99.7.1
+in_a_block "allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "dport 2001"
+pc_expect open pc_probe peer tcp 10.99.7.1 2001
+one allow 2002/tcp from fd99:7::2 to fd99:7::1
+in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::1" "dport 2002"
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
+one limit 2003/tcp
+in_a_block "limit 2003/tcp" "dport 2003"
+pc_expect open pc_probe peer tcp 10.99.7.1 2003
+same_as_files "blocks, added"
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "blocks: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1
+grep -qE '^delete rule inet portctl in_public_B' "$PC_TMP/monitor" ||
+	pc_fail "the delete took no rule out of a block: $(cat "$PC_TMP/monitor")"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+one delete limit 2003/tcp
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
+same_as_files "blocks, deleted"
+own | head -100 >"$PC_TMP/etc/rules.d/10-bulk.rules"
+one reload
+[ "$(blocks)" -eq 0 ] || pc_fail "100 rules of their own still in blocks"
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+own >"$PC_TMP/etc/rules.d/10-bulk.rules"
+one reload
+[ "$(blocks)" -eq "$n_blocks" ] ||
+	pc_fail "1,500 rules of their own again: $(blocks) blocks, not $n_blocks"
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+same_as_files "blocks, made again"
+pcd_stop
 
 # A block list written as rules: a "deny from" appended to the CLI's file
 # joins the list's run, so it is the run's set elements alone, IPv4 and
