@@ -390,6 +390,25 @@ static int rule_counter_get(struct pc_nl *nl, char *buf, const struct pc_nft_obj
 	return ret == -ENOENT ? 0 : ret;
 }
 
+int rule_counter_read(struct pc_nl *nl, const char *chain, uint64_t handle, uint64_t *packets,
+		      uint64_t *bytes)
+{
+	_cleanup_free_ char *buf = malloc(NL_QUERY_BUF_SIZE);
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct counter_value v = { 0 };
+	struct pc_nft_object o = { .kind = PC_NFT_RULE, .obj = r, .handle = handle };
+	int ret = buf && r ? 0 : -ENOMEM;
+
+	if (ret >= 0) {
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		ret = rule_counter_get(nl, buf, &o, &v);
+	}
+	nftnl_rule_free(r);
+	*packets = v.packets;
+	*bytes = v.bytes;
+	return ret;
+}
+
 /* Elements asked for by key, a chunk per message: the kernel answers each
  * with the element as it holds it, counter included. */
 #define ELEM_GET_CHUNK 128

@@ -617,18 +617,6 @@ static int put_rule_from(struct batch *b, const struct pc_ruleset *rs, size_t i,
 	return r;
 }
 
-/* The rule again, starting from the counter of the old one it replaces
- * (only its comment changed). */
-static int put_rule_counted(struct batch *b, const struct pc_ruleset *rs, size_t i,
-			    struct rule_place place, const struct rule_counter *ctr, size_t n_ctr,
-			    uint64_t old_handle)
-{
-	struct rule_counter key = { .handle = old_handle };
-	const struct rule_counter *c =
-		n_ctr ? bsearch(&key, ctr, n_ctr, sizeof(*ctr), rule_counter_cmp) : NULL;
-
-	return put_rule_from(b, rs, i, place, c ? c->packets : 0, c ? c->bytes : 0);
-}
 
 /* Where a chain changes, on each side (0: rs, 1: old): its rules that
  * differ lie together, before the rule both sides keep that closes them
@@ -649,8 +637,8 @@ struct delta_ctx {
 	struct names gone;
 	struct elem_carry carry;
 	struct delta *d;
-	struct rule_counter *ctr; /* read only when a comment changed */
-	size_t n_ctr;
+	struct rule_counter *ctr; /* every rule's, read past a few asked for */
+	size_t n_ctr, n_asked;
 	bool ctr_read;
 	struct gap *gaps; /* with the sides' idx: where each chain changes */
 	size_t n_gaps, cap_gaps;
@@ -695,7 +683,10 @@ static int rule_gone_carry(struct delta_ctx *x, struct rule_ref *ref, uint64_t h
 	cr = PC_ARRAY_PUSH(x->carry.rules, x->carry.n_rules, x->carry.cap_rules);
 	if (!cr)
 		return -ENOMEM;
-	*cr = (struct carry_rule){ .udata = ref->udata, .len = ref->udata_len, .handle = handle };
+	*cr = (struct carry_rule){ .udata = ref->udata,
+				   .len = ref->udata_len,
+				   .chain = nftnl_rule_get_str(ref->rule, NFTNL_RULE_CHAIN),
+				   .handle = handle };
 	return 0;
 }
 
@@ -907,32 +898,41 @@ static int sets_change(struct delta_ctx *x)
 	return r;
 }
 
-static int counters_get(struct delta_ctx *x)
-{
-	int r;
+/* The counter of the old rule of chain and handle that a new rule or
+ * element goes on with. The first few are asked for one by one (the kernel
+ * walks the rule's chain, a block at most); past those, every rule of the
+ * table is read at once (a reload that renames thousands). */
+#define RULE_COUNTERS_ASKED_MAX 64
 
-	if (x->ctr_read)
-		return 0;
-	x->ctr_read = true;
-	r = rule_counters_read(x->nl, &x->ctr, &x->n_ctr);
-	if (r >= 0 && x->n_ctr)
-		qsort(x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp);
-	return r;
-}
-
-/* struct elem_carry's rule_ctr: the old rule's counter. */
-static int rule_ctr_get(void *ctx, uint64_t handle, uint64_t *packets, uint64_t *bytes)
+static int old_rule_counter(struct delta_ctx *x, const char *chain, uint64_t handle,
+			    uint64_t *packets, uint64_t *bytes)
 {
-	struct delta_ctx *x = ctx;
 	struct rule_counter key = { .handle = handle };
 	const struct rule_counter *c;
-	int r = counters_get(x);
+	int r = 0;
 
+	if (!x->ctr_read && x->n_asked < RULE_COUNTERS_ASKED_MAX) {
+		x->n_asked++;
+		return rule_counter_read(x->nl, chain, handle, packets, bytes);
+	}
+	if (!x->ctr_read) {
+		x->ctr_read = true;
+		r = rule_counters_read(x->nl, &x->ctr, &x->n_ctr);
+		if (r >= 0 && x->n_ctr)
+			qsort(x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp);
+	}
 	c = r >= 0 && x->n_ctr ? bsearch(&key, x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp)
 			       : NULL;
 	*packets = c ? c->packets : 0;
 	*bytes = c ? c->bytes : 0;
 	return r;
+}
+
+/* struct elem_carry's rule_ctr. */
+static int rule_ctr_get(void *ctx, const char *chain, uint64_t handle, uint64_t *packets,
+			uint64_t *bytes)
+{
+	return old_rule_counter(ctx, chain, handle, packets, bytes);
 }
 
 static struct gap *gap_of(struct delta_ctx *x, uint32_t key, bool add)
@@ -999,20 +999,21 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 		if (place.before && i > 0 && !(oc && rule_kept(oc, &nc->items[i - 1])) &&
 		    batch_rule_id_cheaper(x->b, pos[i]))
 			place.after_id = x->b->last_rule_id;
-		if (oc && n->match >= 0) {
+		if (oc && (n->match >= 0 || n->carry >= 0)) {
 			/* Only its comment changed (a line above it came or
-			 * went): the counter goes on where it was. */
-			r = counters_get(x);
+			 * went), or it carries on an old rule's count (a
+			 * rename): the counter goes on where it was. */
+			const struct pc_nft_object *was =
+				&x->old->objs[oc->items[n->match >= 0 ? n->match : n->carry].obj];
+			uint64_t packets, bytes;
+
+			r = old_rule_counter(x, oc->name, was->handle, &packets, &bytes);
 			if (r >= 0)
-				r = put_rule_counted(x->b, x->rs, n->obj, place, x->ctr, x->n_ctr,
-						     x->old->objs[oc->items[n->match].obj].handle);
-			x->d->counts.rules_replaced++;
-		} else if (oc && n->carry >= 0) {
-			r = counters_get(x);
-			if (r >= 0)
-				r = put_rule_counted(x->b, x->rs, n->obj, place, x->ctr, x->n_ctr,
-						     x->old->objs[oc->items[n->carry].obj].handle);
-			x->d->counts.rules_added++;
+				r = put_rule_from(x->b, x->rs, n->obj, place, packets, bytes);
+			if (n->match >= 0)
+				x->d->counts.rules_replaced++;
+			else
+				x->d->counts.rules_added++;
 		} else {
 			uint64_t packets, bytes;
 

@@ -747,7 +747,7 @@ static int elem_carry_take_rules(struct elem_carry *c, const struct elem_ref *re
 		if (cr->taken || cr->len != ref->udata_len || memcmp(cr->udata, ref->udata, cr->len))
 			continue;
 		cr->taken = true;
-		r = c->rule_ctr(c->ctx, cr->handle, &packets, &bytes);
+		r = c->rule_ctr(c->ctx, cr->chain, cr->handle, &packets, &bytes);
 		if (r < 0)
 			return r;
 		ctr->found = true;

@@ -193,6 +193,7 @@ struct carry_set {
 struct carry_rule {
 	const void *udata;
 	uint32_t len;
+	const char *chain;
 	uint64_t handle;
 	bool taken;
 };
@@ -205,7 +206,8 @@ struct elem_carry {
 	 * scoped to its port), read by rule_ctr. */
 	struct carry_rule *rules;
 	size_t n_rules, cap_rules;
-	int (*rule_ctr)(void *ctx, uint64_t handle, uint64_t *packets, uint64_t *bytes);
+	int (*rule_ctr)(void *ctx, const char *chain, uint64_t handle, uint64_t *packets,
+			uint64_t *bytes);
 	void *ctx;
 	/* Elements looked at for pieces of a range (an added element of a
 	 * key no set had), at most. */
@@ -311,6 +313,10 @@ struct rule_counter {
 	uint64_t handle, packets, bytes;
 };
 int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n);
+/* The counter of one rule of ours, asked for by its chain and handle: the
+ * kernel walks that chain alone. 0 when it has none (or is gone). */
+int rule_counter_read(struct pc_nl *nl, const char *chain, uint64_t handle, uint64_t *packets,
+		      uint64_t *bytes);
 
 /* 1 when the kernel's rules of our table are rs's, chain by chain, each
  * with the handle rs has for it; 0 when not, or -errno. */
