@@ -47,8 +47,13 @@ struct rule_ref {
 	const void *udata;
 	uint32_t udata_len;
 	bool doomed;   /* old: it uses a set that goes away, so it goes too */
+	bool carried;  /* old: a new rule goes on with its counter */
 	ssize_t match; /* the rule of the other side it stays as, -1: none */
 	ssize_t carry; /* new, added: the old rule whose counter it goes on with */
+	/* new, added: the same rule in another chain of its zone chain's
+	 * (chains_moves), whose counter it goes on with */
+	const struct rule_ref *moved;
+	const char *moved_chain;
 };
 
 struct chain_rules {
@@ -511,6 +516,7 @@ static int chain_carry(struct chain_rules *o, struct chain_rules *nc)
 		for (size_t i = 0; i < o->n; i++)
 			if (shapes[i].buf && streq(shapes[i].buf, shape.buf)) {
 				n->carry = (ssize_t)i;
+				o->items[i].carried = true;
 				pc_strbuf_free(&shapes[i]);
 				break;
 			}
@@ -719,7 +725,8 @@ static int rules_delete(struct delta_ctx *x)
 			if (!h)
 				return 0;
 			r = put_delete(x->b, NFT_MSG_DELRULE, &x->old->objs[ref->obj], h, "rule delete");
-			if (r >= 0 && x->nl && (ref->match < 0 || !nc) && !(carried && carried[i]))
+			if (r >= 0 && x->nl && (ref->match < 0 || !nc) && !(carried && carried[i]) &&
+			    !ref->carried)
 				r = rule_gone_carry(x, ref, h);
 			if (ref->match < 0 || !nc)
 				x->d->counts.rules_deleted++;
@@ -1014,6 +1021,14 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 				x->d->counts.rules_replaced++;
 			else
 				x->d->counts.rules_added++;
+		} else if (n->moved) {
+			uint64_t packets, bytes;
+
+			r = old_rule_counter(x, n->moved_chain, x->old->objs[n->moved->obj].handle,
+					     &packets, &bytes);
+			if (r >= 0)
+				r = put_rule_from(x->b, x->rs, n->obj, place, packets, bytes);
+			x->d->counts.rules_added++;
 		} else {
 			uint64_t packets, bytes;
 
@@ -1207,6 +1222,88 @@ static bool gone_left_out(const struct delta_ctx *x)
 	return true;
 }
 
+/* The length of a chain's name without its block's part ("in_public" of
+ * "in_public_B…"; no zone's name has an upper-case letter). */
+static size_t chain_base_len(const char *name)
+{
+	const char *b = strstr(name, "_B");
+
+	return b ? (size_t)(b - name) : strlen(name);
+}
+
+struct move {
+	struct rule_ref *ref;
+	const char *chain;
+};
+
+static int move_cmp(const void *a, const void *b)
+{
+	const struct rule_ref *x = ((const struct move *)a)->ref, *y = ((const struct move *)b)->ref;
+	int c = strcmp(x->sig.buf, y->sig.buf);
+
+	if (c)
+		return c;
+	if (x->udata_len != y->udata_len)
+		return x->udata_len < y->udata_len ? -1 : 1;
+	return x->udata_len ? memcmp(x->udata, y->udata, x->udata_len) : 0;
+}
+
+/* Rules that move between a zone chain and its blocks (a block made or
+ * unmade by a reload, entries that change blocks): an old rule that no
+ * rule of its chain stays as or goes on from, the same as a new one, its
+ * comment too, in another chain of the same zone chain; the new one goes
+ * on with its counter (nftables moves no rule between chains). */
+static int chains_moves(struct delta_ctx *x)
+{
+	_cleanup_free_ struct move *olds = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	for (size_t c = 0; c < x->o.n; c++)
+		for (size_t i = 0; i < x->o.by_chain[c].n; i++) {
+			struct rule_ref *ref = &x->o.by_chain[c].items[i];
+			struct move *m;
+
+			if (ref->match >= 0 || ref->carried || ref->doomed)
+				continue;
+			if (ref_signed(ref) < 0 || !(m = PC_ARRAY_PUSH(olds, n, cap)))
+				return -ENOMEM;
+			ref_udata_read(ref);
+			*m = (struct move){ .ref = ref, .chain = x->o.by_chain[c].name };
+		}
+	if (n == 0)
+		return 0;
+	qsort(olds, n, sizeof(*olds), move_cmp);
+	for (size_t c = 0; r >= 0 && c < x->n.n; c++)
+		for (size_t j = 0; j < x->n.by_chain[c].n; j++) {
+			struct rule_ref *ref = &x->n.by_chain[c].items[j];
+			const char *chain = x->n.by_chain[c].name;
+			struct move key = { .ref = ref }, *m;
+
+			if (ref->match >= 0 || ref->carry >= 0)
+				continue;
+			if (ref_signed(ref) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			ref_udata_read(ref);
+			m = bsearch(&key, olds, n, sizeof(*olds), move_cmp);
+			/* The first of equals not yet taken, of the same zone chain. */
+			while (m && m > olds && !move_cmp(m - 1, &key))
+				m--;
+			while (m && m < olds + n && !move_cmp(m, &key) &&
+			       (m->ref->carried || chain_base_len(m->chain) != chain_base_len(chain) ||
+				strncmp(m->chain, chain, chain_base_len(chain)) || streq(m->chain, chain)))
+				m++;
+			if (!m || m == olds + n || move_cmp(m, &key))
+				continue;
+			m->ref->carried = true;
+			ref->moved = m->ref;
+			ref->moved_chain = m->chain;
+		}
+	return r;
+}
+
 /* Both sides loaded and their rules paired, over what differs. A set that
  * goes (or comes back otherwise) takes every rule using it along, wherever
  * it is: then the whole rulesets are compared, unless the change made in
@@ -1238,7 +1335,7 @@ static int sides_load(struct delta_ctx *x)
 		if (nc && r >= 0)
 			r = chain_carry(&x->o.by_chain[c], nc);
 	}
-	return r;
+	return r < 0 ? r : chains_moves(x);
 }
 
 int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,

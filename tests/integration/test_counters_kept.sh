@@ -182,5 +182,26 @@ P reload
 [ "$(pcd_rule_field 'allow 4200/tcp from 10.99.7.2 to 10.99.7.1' packets)" -ge "$last" ] ||
 	pc_fail "100 renumbered: the last's counter went back"
 pc_log "ok: 100 rules renumbered: counters kept, asked for one by one and dumped"
+# 60 more: the zone's chain is cut into blocks (chains it jumps to), and
+# the rules that move into them go on with their counters; back under the
+# size, the blocks are unmade, and again.
+moved() {
+	first=$(pcd_rule_field 'allow 4101/tcp from 10.99.7.2 to 10.99.7.1' packets)
+	last=$(pcd_rule_field 'allow 4200/tcp from 10.99.7.2 to 10.99.7.1' packets)
+	"$@"
+	P reload
+	blocks=$(pc_in host nft list table inet portctl | grep -c "chain in_public_B")
+	[ "$(pcd_rule_field 'allow 4101/tcp from 10.99.7.2 to 10.99.7.1' packets)" -ge "$first" ] &&
+		[ "$(pcd_rule_field 'allow 4200/tcp from 10.99.7.2 to 10.99.7.1' packets)" -ge "$last" ] ||
+		pc_fail "$blocks blocks after $*: a counter went back"
+	pc_log "ok: $blocks blocks after $*: counters kept"
+}
+more() { seq 60 | awk '{ printf "allow %d/tcp from 10.99.7.3 to 10.99.7.1\n", 4300 + $1 }' >>"$PC_TMP/etc/rules.d/60-many.rules"; }
+fewer() { head -101 "$PC_TMP/etc/rules.d/60-many.rules" >"$PC_TMP/many.new" && mv "$PC_TMP/many.new" "$PC_TMP/etc/rules.d/60-many.rules"; }
+moved more
+[ "$blocks" -gt 0 ] || pc_fail "no blocks with 160 rules of their own"
+moved fewer
+[ "$blocks" -eq 0 ] || pc_fail "$blocks blocks with 100 rules of their own"
+moved more
 pcd_stop
 pc_log "PASS"
