@@ -1123,6 +1123,78 @@ static size_t pair_left_alone(const struct pc_plan_chain *c, const struct pc_rul
 		       : SIZE_MAX;
 }
 
+/* The port run that port rule r joins (or leaves, remove) at entry k of
+ * c (chain_entry_at), when its elements cannot carry the change (a range
+ * set the run lacks or would empty, a run named anew): SIZE_MAX when r is
+ * not a port rule next to or in a run. */
+static size_t port_run_of(const struct pc_plan_chain *c, size_t k, const struct pc_rule *r,
+			  bool remove)
+{
+	const struct pc_plan_entry *at = k < c->n_entries ? &c->entries[k] : NULL;
+	bool prev = k > 0 && c->entries[k - 1].kind == PC_ENTRY_PORTS;
+	bool next = at && at->kind == PC_ENTRY_PORTS;
+
+	if (!rule_is_port_only(r))
+		return SIZE_MAX;
+	if (remove)
+		return next && at->n_rules > 1 && (uintptr_t)at->first <= (uintptr_t)r ? k
+										       : SIZE_MAX;
+	if (at && (uintptr_t)at->first < (uintptr_t)r)
+		return next ? k : SIZE_MAX; /* inside a run: of ports, or one it cuts */
+	/* Between two, the one before: port runs next to each other are
+	 * apart only where the defaults follow a big block (chain_build). */
+	return prev ? k - 1 : next ? k : SIZE_MAX;
+}
+
+/* The port runs next to each other around run k, [*lo, *hi): they are
+ * apart where the defaults follow a big block (chain_build), which a rule
+ * that comes or goes can make or unmake. */
+static void port_runs_around(const struct pc_plan_chain *c, size_t k, size_t *lo, size_t *hi)
+{
+	*lo = k;
+	*hi = k + 1;
+	while (*lo > 0 && c->entries[*lo - 1].kind == PC_ENTRY_PORTS)
+		(*lo)--;
+	while (*hi < c->n_entries && c->entries[*hi].kind == PC_ENTRY_PORTS)
+		(*hi)++;
+}
+
+/* Port run k of c made again with r put in (or taken out), with the port
+ * runs next to it: their rules built anew, O(them), lowered and sent as
+ * what differs (sets that stay change elements; a range set, or a run the
+ * defaults joined or left, comes or goes). */
+static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, int dir, size_t k,
+		      const struct pc_rule *r, bool remove, struct pc_plan_entry_change *ch)
+{
+	size_t lo_e, hi_e, n = 0, cap = 0;
+	const struct pc_rule *lo, *hi;
+	_cleanup_free_ const struct pc_rule **v = NULL;
+	struct pc_plan_chain into = { 0 };
+	int ret = 0;
+
+	port_runs_around(c, k, &lo_e, &hi_e);
+	lo = (uintptr_t)r < (uintptr_t)c->entries[lo_e].first ? r : c->entries[lo_e].first;
+	hi = (uintptr_t)r > (uintptr_t)c->entries[hi_e - 1].last ? r : c->entries[hi_e - 1].last;
+	for (const struct pc_rule *p = lo; (uintptr_t)p <= (uintptr_t)hi; p++) {
+		const struct pc_rule **q;
+
+		if ((remove && p == r) || !rule_in_chain(plan, p, z, dir))
+			continue;
+		if (!(q = PC_ARRAY_PUSH(v, n, cap)))
+			return -ENOMEM;
+		*q = p;
+	}
+	ch->from = lo_e;
+	ret = chain_build(&into, v, n);
+	if (ret >= 0)
+		ret = entries_replace(c, lo_e, hi_e, &into, ch);
+	if (ret < 0) {
+		chain_free_entries(&into);
+		pc_plan_entry_change_free(ch);
+	}
+	return ret;
+}
+
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			  bool remove)
 {
@@ -1132,6 +1204,13 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 	k = remove ? pair_left_alone(c, r) : lone_joined(c, chain_entry_at(c, r), r);
 	if (k != SIZE_MAX)
 		return k;
+	k = port_run_of(c, chain_entry_at(c, r), r, remove);
+	if (k != SIZE_MAX) {
+		size_t lo, hi;
+
+		port_runs_around(c, k, &lo, &hi);
+		return lo;
+	}
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
 
@@ -1162,7 +1241,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
-	size_t k = 0, lone;
+	size_t k = 0, lone, run;
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1207,6 +1286,10 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		}
 		return ret;
 	}
+	/* A port rule that joins a port run whose elements cannot take it. */
+	run = port_run_of(c, k, r, false);
+	if (run != SIZE_MAX)
+		return run_remake(plan, c, z, dir, run, r, false, ch);
 	/* Between two runs, and of neither (another run it would cut in
 	 * two: not in place). */
 	if ((k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
@@ -1331,6 +1414,9 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 		return ret;
 	}
 	k = chain_entry_at(c, r);
+	/* A port rule whose run's elements cannot lose it. */
+	if (port_run_of(c, k, r, true) != SIZE_MAX)
+		return run_remake(plan, c, z, dir, k, r, true, ch);
 	if (k < c->n_entries && c->entries[k].first != r)
 		k = c->n_entries;
 	if (k >= c->n_entries || c->entries[k].last != r)

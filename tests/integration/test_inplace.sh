@@ -55,6 +55,7 @@ own() {
 }
 
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:2010 tcp:22
+pc_listen host tcp:2691 tcp:2693
 # The log says which changes were made in place.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 for shape in early late mixed own; do
@@ -83,6 +84,24 @@ for shape in early late mixed own; do
 	one deny 2004/tcp
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2004
 	same_as_files "$shape, added"
+	# A port range (the CLI's run has no range set: the run is made
+	# again with one) and a rule of two zones, in place, and their deletes.
+	one allow 2690-2692/tcp
+	grep -qF "in place: added allow 2690-2692/tcp" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: a port range not in place"
+	pc_expect open pc_probe peer tcp 10.99.7.1 2691
+	one allow 2693/tcp zone public,internal
+	grep -qF "in place: added allow 2693/tcp zone public,internal" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: a rule of two zones not in place"
+	pc_expect open pc_probe peer tcp 10.99.7.1 2693
+	same_as_files "$shape, a range and two zones"
+	one delete allow 2690-2692/tcp
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2691
+	one delete allow 2693/tcp zone public,internal
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2693
+	grep -qF "in place: deleted allow 2690-2692/tcp" "$PC_TMP/portctld.log" &&
+		grep -qF "in place: deleted allow 2693/tcp zone public,internal" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: the deletes of a range and of a rule of two zones not in place"
 	one delete deny 2004/tcp
 	one delete limit 2003/tcp
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003

@@ -889,10 +889,10 @@ START_TEST(test_rule_edits_are_full_compile)
 		entries += x.entries;
 		oracle_end(&m, cfg, nl, plan, rs);
 	}
-	/* A third of the rules are not port-only; those go in place only at
-	 * a chain's end: the rest must have been made in place, not refused,
-	 * and entries must have come and gone too. */
-	ck_assert_uint_ge(in_place * 3, steps);
+	/* Three steps in four at least are made in place, not refused (a
+	 * port rule whose run's elements cannot take it makes the run again,
+	 * run_remake), and entries must have come and gone too. */
+	ck_assert_uint_ge(in_place * 4, steps * 3);
 	ck_assert_uint_ge(entries, 20);
 	/* Some of them cut a port run in two, some joined two. */
 	ck_assert_uint_ge(cuts, 5);
@@ -1073,7 +1073,7 @@ static size_t blocks_of(const struct pc_ruleset *rs)
  * unmake a block is refused in place (portctld then compiles whole). */
 START_TEST(test_own_rule_blocks)
 {
-	size_t in_place = 0, steps = 0, entries = 0, blocks = 0;
+	size_t in_place = 0, steps = 0, entries = 0, blocks = 0, with_blocks = 0;
 
 	for (unsigned s = 1; s <= SEEDS / 3; s++) {
 		unsigned seed = s * 2654435769u, id = 0, bulk = s % 2 ? 0 : 2;
@@ -1090,8 +1090,9 @@ START_TEST(test_own_rule_blocks)
 			}
 		cfg = model_config(&m);
 		oracle_start(cfg, &nl, &plan, &rs);
-		ck_assert_msg(blocks_of(rs) >= 2, "seed %u: %zu blocks", s, blocks_of(rs));
+		/* A block begins at about one entry in 64: some seeds have few. */
 		blocks += blocks_of(rs);
+		with_blocks += blocks_of(rs) > 0;
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
 		for (unsigned step = 0; step < 4 * STEPS; step++) {
@@ -1116,8 +1117,9 @@ START_TEST(test_own_rule_blocks)
 		entries += x.entries;
 		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
-	fprintf(stderr, "blocks: %zu at the start, %zu steps, %zu in place (%zu entries)\n",
-		blocks, steps, in_place, entries);
+	fprintf(stderr, "blocks: %zu at the start (%zu configurations of %u), %zu steps, %zu in place "
+		"(%zu entries)\n", blocks, with_blocks, SEEDS / 3, steps, in_place, entries);
+	ck_assert_uint_ge(with_blocks * 4, SEEDS / 3 * 3);
 	/* Refused: the few that make or unmake a block, or cut the runs of
 	 * several zones. */
 	ck_assert_uint_ge(entries * 10, steps * 8);
