@@ -419,10 +419,6 @@ static bool same_file(const struct pc_rule *a, const struct pc_rule *b)
 	       (a->loc.file && b->loc.file && streq(a->loc.file, b->loc.file));
 }
 
-/* A block of one file's rules longer than this names its run when it is
- * the longest; below it, the last block does. */
-#define BLOCK_NAMES_RUN 64
-
 /* The shipped defaults (defaults.rules, last of all) join the port run
  * before them only when no block of it names it: a run a big file names
  * ends before them, so that what the CLI appends after it (a rule of its
@@ -918,10 +914,16 @@ int port_kind(const struct pc_plan_port *p)
 }
 
 /* Does the run have segments of each range kind of port map that e has?
- * (The sets of exact ports are there in every run.) */
+ * (The sets of exact ports are there in every run, those of ranges in a
+ * run a big block names.) */
 static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_entry *run)
 {
 	bool had[PORT_KINDS] = { false }, has[PORT_KINDS] = { false };
+
+	if (run_has_range_sets(e) != run_has_range_sets(run))
+		return false;
+	if (run_has_range_sets(e))
+		return true;
 
 	for (size_t i = 0; i < e->n_ports; i++)
 		had[port_kind(&e->ports[i])] = true;
