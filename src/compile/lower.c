@@ -2243,9 +2243,6 @@ static int policy_log_lower(struct lower *l, enum pc_dir dir)
 	return ret;
 }
 
-/* The zone's chain of one direction; the in chain's rules go to
- * pub_<zone> as well (published-ports = obey), sharing its maps and sets,
- * and pub_<zone> ends in the in policy too. */
 /* A block from e on: its chains, each jumped to from the chain of its
  * target (zone chain), where the entries from e on go. */
 static int block_lower(struct lower *l, const char *const zone_targets[2],
@@ -2265,6 +2262,9 @@ static int block_lower(struct lower *l, const char *const zone_targets[2],
 	return ret;
 }
 
+/* The zone's chain of one direction; the in chain's rules go to
+ * pub_<zone> as well (published-ports = obey), sharing its maps and sets,
+ * and pub_<zone> ends in the in policy too. */
 static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 {
 	const struct pc_plan_chain *c = &l->plan->zones[z].dir[dir];

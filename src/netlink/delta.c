@@ -704,17 +704,7 @@ static int rules_delete(struct delta_ctx *x)
 	for (size_t c = 0; r >= 0 && c < x->o.n; c++) {
 		struct chain_rules *oc = &x->o.by_chain[c];
 		struct chain_rules *nc = side_chain(&x->n, oc->name);
-		/* Old rules a new one goes on with (chain_carry), when a rule
-		 * gone may leave its counter to an element (rule_gone_carry). */
-		_cleanup_free_ bool *carried = NULL;
 
-		for (size_t j = 0; x->nl && nc && j < nc->n; j++) {
-			if (nc->items[j].carry < 0 || (size_t)nc->items[j].carry >= oc->n)
-				continue;
-			if (!carried && !(carried = calloc(oc->n, sizeof(*carried))))
-				return -ENOMEM;
-			carried[nc->items[j].carry] = true;
-		}
 		for (size_t i = 0; r >= 0 && i < oc->n; i++) {
 			struct rule_ref *ref = &oc->items[i];
 			uint64_t h = x->old->objs[ref->obj].handle;
@@ -725,8 +715,9 @@ static int rules_delete(struct delta_ctx *x)
 			if (!h)
 				return 0;
 			r = put_delete(x->b, NFT_MSG_DELRULE, &x->old->objs[ref->obj], h, "rule delete");
-			if (r >= 0 && x->nl && (ref->match < 0 || !nc) && !(carried && carried[i]) &&
-			    !ref->carried)
+			/* Its counter to an element, unless a new rule goes on
+			 * with it (chain_carry, chains_moves). */
+			if (r >= 0 && x->nl && (ref->match < 0 || !nc) && !ref->carried)
 				r = rule_gone_carry(x, ref, h);
 			if (ref->match < 0 || !nc)
 				x->d->counts.rules_deleted++;
