@@ -815,6 +815,33 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	edit_check(x->nl, m, x->plan, x->rs, x->s, x->step);
 }
 
+/* 4 * STEPS random edits of x's model: a line taken out, or one of gen's
+ * put in anywhere, into the file of the line above or the one below. */
+static size_t edit_steps(struct edit_run *x, unsigned *seed, unsigned *id,
+			 char *(*gen)(unsigned *seed, unsigned id))
+{
+	struct model *m = x->m;
+
+	for (unsigned step = 0; step < 4 * STEPS; step++) {
+		bool remove = m->n > 0 && (m->n == MAX_LINES || rnd(seed, 2));
+		char *line = NULL;
+		unsigned lo, file = 0;
+		size_t at;
+
+		x->step = step;
+		if (remove) {
+			at = rnd(seed, (unsigned)m->n);
+		} else {
+			line = gen(seed, (*id)++);
+			at = rnd(seed, (unsigned)m->n + 1);
+			lo = at > 0 ? m->file[at - 1] : 0;
+			file = lo + rnd(seed, (at < m->n ? m->file[at] : N_FILES - 1) - lo + 1);
+		}
+		edit_one(x, at, line, file);
+	}
+	return 4 * STEPS;
+}
+
 START_TEST(test_rule_edits_are_full_compile)
 {
 	size_t in_place = 0, steps = 0, entries = 0;
@@ -865,25 +892,7 @@ START_TEST(test_rule_edits_are_full_compile)
 		oracle_start(cfg, &nl, &plan, &rs);
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
-		for (unsigned step = 0; step < 4 * STEPS; step++) {
-			bool remove = m.n > 0 && (m.n == MAX_LINES || rnd(&seed, 2));
-			char *line = NULL;
-			unsigned lo, file = 0;
-			size_t at;
-
-			steps++;
-			x.step = step;
-			if (remove) {
-				at = rnd(&seed, (unsigned)m.n);
-			} else {
-				line = edit_rule_random(&seed, id++);
-				at = rnd(&seed, (unsigned)m.n + 1);
-				/* Into the file of the line above or the one below. */
-				lo = at > 0 ? m.file[at - 1] : 0;
-				file = lo + rnd(&seed, (at < m.n ? m.file[at] : N_FILES - 1) - lo + 1);
-			}
-			edit_one(&x, at, line, file);
-		}
+		steps += edit_steps(&x, &seed, &id, edit_rule_random);
 		rs = x.rs;
 		in_place += x.in_place;
 		entries += x.entries;
@@ -1095,24 +1104,7 @@ START_TEST(test_own_rule_blocks)
 		with_blocks += blocks_of(rs) > 0;
 		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
 
-		for (unsigned step = 0; step < 4 * STEPS; step++) {
-			bool remove = m.n == MAX_LINES || rnd(&seed, 2);
-			char *line = NULL;
-			unsigned lo, file = 0;
-			size_t at;
-
-			steps++;
-			x.step = step;
-			if (remove) {
-				at = rnd(&seed, (unsigned)m.n);
-			} else {
-				line = own_rule_random(&seed, id++);
-				at = rnd(&seed, (unsigned)m.n + 1);
-				lo = at > 0 ? m.file[at - 1] : 0;
-				file = lo + rnd(&seed, (at < m.n ? m.file[at] : N_FILES - 1) - lo + 1);
-			}
-			edit_one(&x, at, line, file);
-		}
+		steps += edit_steps(&x, &seed, &id, own_rule_random);
 		in_place += x.in_place;
 		entries += x.entries;
 		oracle_end(&m, cfg, nl, plan, x.rs);
