@@ -1125,6 +1125,23 @@ static size_t pair_left_alone(const struct pc_plan_chain *c, const struct pc_rul
 		       : SIZE_MAX;
 }
 
+/* Entries [lo, hi) of c replaced by those chain_build makes of rules. */
+static int entries_rebuild(struct pc_plan_chain *c, size_t lo, size_t hi,
+			   const struct pc_rule *const *rules, size_t n,
+			   struct pc_plan_entry_change *ch)
+{
+	struct pc_plan_chain into = { 0 };
+	int ret = chain_build(&into, rules, n);
+
+	if (ret >= 0)
+		ret = entries_replace(c, lo, hi, &into, ch);
+	if (ret < 0) {
+		chain_free_entries(&into);
+		pc_plan_entry_change_free(ch);
+	}
+	return ret;
+}
+
 /* The port run that port rule r joins (or leaves, remove) at entry k of
  * c (chain_entry_at), when its elements cannot carry the change (a range
  * set the run lacks or would empty, a run named anew): SIZE_MAX when r is
@@ -1171,8 +1188,6 @@ static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, i
 	size_t lo_e, hi_e, n = 0, cap = 0;
 	const struct pc_rule *lo, *hi;
 	_cleanup_free_ const struct pc_rule **v = NULL;
-	struct pc_plan_chain into = { 0 };
-	int ret = 0;
 
 	port_runs_around(c, k, &lo_e, &hi_e);
 	lo = (uintptr_t)r < (uintptr_t)c->entries[lo_e].first ? r : c->entries[lo_e].first;
@@ -1187,14 +1202,7 @@ static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, i
 		*q = p;
 	}
 	ch->from = lo_e;
-	ret = chain_build(&into, v, n);
-	if (ret >= 0)
-		ret = entries_replace(c, lo_e, hi_e, &into, ch);
-	if (ret < 0) {
-		chain_free_entries(&into);
-		pc_plan_entry_change_free(ch);
-	}
-	return ret;
+	return entries_rebuild(c, lo_e, hi_e, v, n, ch);
 }
 
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
@@ -1279,14 +1287,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 						 lone < k ? r : c->entries[lone].first };
 
 		ch->from = lone;
-		ret = chain_build(&into, two, 2);
-		if (ret >= 0)
-			ret = entries_replace(c, lone, lone + 1, &into, ch);
-		if (ret < 0) {
-			chain_free_entries(&into);
-			pc_plan_entry_change_free(ch);
-		}
-		return ret;
+		return entries_rebuild(c, lone, lone + 1, two, 2, ch);
 	}
 	/* A port rule that joins a port run whose elements cannot take it. */
 	run = port_run_of(c, k, r, false);
@@ -1299,14 +1300,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	    merges_with(r, k < c->n_entries ? &c->entries[k] : NULL))
 		return -EOPNOTSUPP;
 	ch->from = k;
-	ret = chain_build(&into, &r, 1);
-	if (ret >= 0)
-		ret = entries_replace(c, k, k, &into, ch);
-	if (ret < 0) {
-		chain_free_entries(&into);
-		pc_plan_entry_change_free(ch);
-	}
-	return ret;
+	return entries_rebuild(c, k, k, &r, 1, ch);
 }
 
 /* Segments of b not covered by a's (both sorted, disjoint), as pieces:
@@ -1406,14 +1400,7 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 								       : c->entries[k].first;
 
 		ch->from = k;
-		ret = chain_build(&into, &other, 1);
-		if (ret >= 0)
-			ret = entries_replace(c, k, k + 1, &into, ch);
-		if (ret < 0) {
-			chain_free_entries(&into);
-			pc_plan_entry_change_free(ch);
-		}
-		return ret;
+		return entries_rebuild(c, k, k + 1, &other, 1, ch);
 	}
 	k = chain_entry_at(c, r);
 	/* A port rule whose run's elements cannot lose it. */
