@@ -403,7 +403,8 @@ int rule_counter_read(struct pc_nl *nl, const char *chain, uint64_t handle, uint
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 		ret = rule_counter_get(nl, buf, &o, &v);
 	}
-	nftnl_rule_free(r);
+	if (r)
+		nftnl_rule_free(r);
 	*packets = v.packets;
 	*bytes = v.bytes;
 	return ret;
