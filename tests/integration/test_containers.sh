@@ -109,6 +109,22 @@ scenario() {
 	published timeout 4
 	P delete allow 8081/tcp from 10.99.7.5 >/dev/null || pc_fail "delete allow 8081/tcp from"
 	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "delete allow from"
+	pcd_log "$1: 200 rules of their own: the zone's chains in blocks; one of them decides it"
+	seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+		>"$PC_TMP/etc/rules.d/10-own.rules"
+	P reload >/dev/null || pc_fail "reload with 200 rules of their own"
+	P allow 8080/tcp from 10.99.7.2,fd99:7::2 to 10.99.7.1,fd99:7::1 >/dev/null ||
+		pc_fail "allow 8080/tcp from to"
+	pc_in host nft list table inet portctl |
+		awk '/^\tchain / { c = $2 } /ct original proto-dst 8080 / { print c }' | grep -q '^pub_public_B' ||
+		pc_fail "$1: the published port's rule is not in a block of pub_public"
+	published open 2
+	published timeout 4
+	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 to 10.99.7.1,fd99:7::1 >/dev/null ||
+		pc_fail "delete allow 8080/tcp from to"
+	published timeout 2
+	rm -f "$PC_TMP/etc/rules.d/10-own.rules"
+	P reload >/dev/null || pc_fail "reload without them"
 	P allow 8080/tcp >/dev/null || pc_fail "allow 8080/tcp again"
 	published open 4
 	pcd_log "$1: panic closes it and stops the container's traffic, off opens it again"
