@@ -84,6 +84,17 @@ bool rule_addr_scoped(const struct pc_rule *r)
 	return r->n_ports == 1 && !(r->ports[0].protos & (r->ports[0].protos - 1));
 }
 
+/* 1: the rule names sources alone (of one family or both, no
+ * destination), 2: destinations alone, 0: both or neither. */
+static int addr_only_side(const struct pc_rule *r)
+{
+	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
+		return 1;
+	if (r->n_from == 0 && !prefixes_any(r->to, r->n_to))
+		return 2;
+	return 0;
+}
+
 int rule_pairs_side(const struct pc_rule *r)
 {
 	size_t n = 0;
@@ -97,13 +108,7 @@ int rule_pairs_side(const struct pc_rule *r)
 		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
 			n += !!(r->ports[i].protos & pc_protos_all[p]);
 	}
-	if (n > PC_RULE_PAIRS_MAX)
-		return 0;
-	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
-		return 1;
-	if (r->n_from == 0 && !prefixes_any(r->to, r->n_to))
-		return 2;
-	return 0;
+	return n > PC_RULE_PAIRS_MAX ? 0 : addr_only_side(r);
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
@@ -150,11 +155,7 @@ int rule_addr_side(const struct pc_rule *r)
 	    r->rate.set || r->log || r->action == PC_LIMIT || r->from_set_name.name ||
 	    r->to_set_name.name)
 		return 0;
-	if (r->n_to == 0 && !prefixes_any(r->from, r->n_from))
-		return 1;
-	if (r->n_from == 0 && !prefixes_any(r->to, r->n_to))
-		return 2;
-	return 0;
+	return addr_only_side(r);
 }
 
 int rule_addr_items(const struct pc_rule *r, bool dst, uint8_t family, uint32_t prio,
@@ -807,15 +808,17 @@ bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 {
 	const struct pc_rule *scope;
-	int side = rule_addr_side(r);
+	int side, pside;
 
 	if (!e)
 		return false;
 	if (rule_is_port_only(r))
 		return e->kind == PC_ENTRY_PORTS;
-	if (rule_pairs_side(r))
-		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == rule_pairs_side(r)) ||
-		       (e->kind == PC_ENTRY_RULE && rule_pairs_side(e->first) == rule_pairs_side(r));
+	pside = rule_pairs_side(r);
+	if (pside)
+		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == pside) ||
+		       (e->kind == PC_ENTRY_RULE && rule_pairs_side(e->first) == pside);
+	side = rule_addr_side(r);
 	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);
 }
 
