@@ -530,7 +530,7 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
 			   int dir, size_t entry)
 {
-	if (run_has_range_sets(e))
+	if (run_has_range_sets(e->anchor_n))
 		return false;
 	for (int kind = 0; kind < PORT_KINDS; kind++) {
 		size_t gone = 0, seen = 0;
@@ -1054,9 +1054,8 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 			ret = run_edit_keeps_name(plan, (size_t)z, r->dir, &c->entries[run.entry],
 						  r, remove, &count);
 		/* Its sets of ranges would come or go (run_has_range_sets). */
-		if (ret > 0 && run_has_range_sets(&c->entries[run.entry]) !=
-				       run_has_range_sets(&(struct pc_plan_entry){
-					       .anchor_n = count.anchor_n }))
+		if (ret > 0 && run_has_range_sets(c->entries[run.entry].anchor_n) !=
+				       run_has_range_sets(count.anchor_n))
 			ret = 0;
 		if (ret == 0)
 			ret = -EOPNOTSUPP;

@@ -81,14 +81,14 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 /* A block of one file's rules longer than this names its run when it is
  * the longest; below it, the last block does. */
 #define BLOCK_NAMES_RUN 64
-/* A port run a big block names has its sets of ranges of each verdict,
- * empty ones too, as every run has those of single ports: its first range
- * (or its last, gone) is then elements alone, where making the run again
- * with a new set would cost O(its 10,000 ports). A small run is made again
- * cheaply. */
-static inline bool run_has_range_sets(const struct pc_plan_entry *e)
+/* A port run a big block names (its anchor block, anchor_n rules) has its
+ * sets of ranges of each verdict, empty ones too, as every run has those of
+ * single ports: its first range (or its last, gone) is then elements alone,
+ * where making the run again with a new set would cost O(its 10,000
+ * ports). A small run is made again cheaply. */
+static inline bool run_has_range_sets(size_t anchor_n)
 {
-	return e->anchor_n > BLOCK_NAMES_RUN;
+	return anchor_n > BLOCK_NAMES_RUN;
 }
 #define PORT_KIND_RANGES 1
 #define PORT_KIND_DROP 2

@@ -976,7 +976,7 @@ int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
-	bool big = run_has_range_sets(e);
+	bool big = run_has_range_sets(e->anchor_n);
 	bool has[PORT_KINDS] = { true, big, true, big, true, big };
 	int ret = 0;
 
