@@ -369,7 +369,7 @@ static int rule_get_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int rule_counter_get(struct pc_nl *nl, char *buf, const struct pc_nft_object *o,
+static int rule_counter_get(struct pc_nl *nl, char *buf, const char *chain, uint64_t handle,
 			    struct counter_value *v)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -379,8 +379,8 @@ static int rule_counter_get(struct pc_nl *nl, char *buf, const struct pc_nft_obj
 	if (!r)
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN));
-	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, o->handle);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_ACK,
 				    nl_next_seq(nl, 1));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -394,17 +394,9 @@ int rule_counter_read(struct pc_nl *nl, const char *chain, uint64_t handle, uint
 		      uint64_t *bytes)
 {
 	_cleanup_free_ char *buf = malloc(NL_QUERY_BUF_SIZE);
-	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct counter_value v = { 0 };
-	struct pc_nft_object o = { .kind = PC_NFT_RULE, .obj = r, .handle = handle };
-	int ret = buf && r ? 0 : -ENOMEM;
+	int ret = buf ? rule_counter_get(nl, buf, chain, handle, &v) : -ENOMEM;
 
-	if (ret >= 0) {
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-		ret = rule_counter_get(nl, buf, &o, &v);
-	}
-	if (r)
-		nftnl_rule_free(r);
 	*packets = v.packets;
 	*bytes = v.bytes;
 	return ret;
@@ -535,7 +527,9 @@ int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 
 		if (!refs[i].elem) {
 			if (o->kind == PC_NFT_RULE && o->handle)
-				r = rule_counter_get(nl, buf, o, &v);
+				r = rule_counter_get(nl, buf,
+						     nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN),
+						     o->handle, &v);
 			packets[i] = v.packets;
 			bytes[i] = v.bytes;
 			i++;
