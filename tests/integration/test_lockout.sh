@@ -133,6 +133,26 @@ pcd_as_member deny 2303/tcp from 10.99.7.2 zone lab ||
 SSH_CONNECTION=""
 pc_expect open pc_probe peer tcp 10.99.7.1 2300
 
+pcd_log "a port range that makes its port run again in place and drops the session is refused"
+# Zone lab's port run (allow 2400/tcp, the CLI's deny 2301/tcp) has no set
+# of ranges: a range put in it makes the run again with one (run_remake),
+# which the guard must judge.
+at=$(($(pcd_rule_field 'deny 2301/tcp zone lab' number) + 1))
+cp "$PC_TMP/etc/rules.d/90-portctl.rules" "$PC_TMP/90.saved"
+SSH_CONNECTION="10.99.7.2 51234 10.99.7.1 2300"
+pcd_as_member insert "$at" deny 2298-2302/tcp zone lab 2>"$PC_TMP/err"
+rc=$?
+[ $rc -eq 1 ] || pc_fail "a range over the session's port exited $rc, expected 1: $(cat "$PC_TMP/err")"
+grep -q "would cut your SSH session" "$PC_TMP/err" || pc_fail "no session in the refusal: $(cat "$PC_TMP/err")"
+cmp -s "$PC_TMP/90.saved" "$PC_TMP/etc/rules.d/90-portctl.rules" || pc_fail "refused rule was persisted"
+pc_monitor_start host "$PC_TMP/mon"
+pcd_as_member insert "$at" deny 2350-2360/tcp zone lab || pc_fail "a range of other ports was refused"
+pc_monitor_stop
+grep -q "^add set inet portctl in_lab_p[0-9a-f]*_ranges_drop " "$PC_TMP/mon" ||
+	pc_fail "the range did not make its run again with a set of ranges: $(cat "$PC_TMP/mon")"
+SSH_CONNECTION=""
+pc_expect open pc_probe peer tcp 10.99.7.1 2300
+
 pcd_log "a malformed SSH_CONNECTION is a usage error"
 SSH_CONNECTION="not a session"
 pcd_as_member allow 2222/tcp 2>/dev/null
