@@ -1,8 +1,10 @@
 #!/bin/sh
 # In-place changes with portctld in a PID namespace (unshare --pid --fork),
-# 300 rules, a run of rules of a port and a source each and a ban in force:
+# 300 rules, a run of rules of a port and a source each, 200 rules of their
+# own (the zone in blocks) and a ban in force:
 # allow, reject, limit, deny from, ban, unban, insert at the file's end, a
-# rule of a port and a source into the run and the deletes are one
+# rule of a port and a source into the run, one of a port, a source and a
+# destination into a block, a port range and the deletes are one
 # transaction each
 # and do what they say to real traffic; a reload afterwards sends nothing;
 # a restart in the namespace finds the table as it left it (no transaction).
@@ -77,9 +79,14 @@ while [ $i -lt 100 ]; do
 	esac
 	i=$((i + 1))
 done >"$PC_TMP/etc/rules.d/95-hosts.rules"
+# 200 rules of their own (a port, a source and a destination): the zone's
+# chain is cut into blocks (chains it jumps to), which the CLI's rules
+# after them go into.
+seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+	>"$PC_TMP/etc/rules.d/50-own.rules"
 # Unowned, so that the table the daemon leaves is read back at its restart.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "table-owner = no"
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:2011
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:2011 tcp:2012 tcp:2021
 pidns_start
 pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
 
@@ -100,7 +107,7 @@ expect open 2001 "$B"
 one delete allow 2005/tcp
 expect timeout 2005
 one delete deny from "$B"
-pos=$(cat "$PC_TMP/etc/rules.d/10-bulk.rules" "$RULES90" | grep -cE '^(allow|deny|reject|limit) ')
+pos=$(cat "$PC_TMP/etc/rules.d/10-bulk.rules" "$PC_TMP/etc/rules.d/50-own.rules" "$RULES90" | grep -cE '^(allow|deny|reject|limit) ')
 one insert "$((pos + 1))" allow 2005/tcp
 expect open 2005 "$B"
 one delete allow 2005/tcp
@@ -109,6 +116,13 @@ expect timeout 2003
 one allow 2011/tcp from 10.99.7.2
 expect open 2011
 expect timeout 2011 "$B"
+one allow 2012/tcp from 10.99.7.2 to "$HOST"
+pc_in host nft list table inet portctl | awk '/^\tchain / { c = $2 } / dport 2012 / { print c }' |
+	grep -q '^in_public_B' || pc_fail "allow 2012/tcp from to is not in a block"
+expect open 2012
+expect timeout 2012 "$B"
+one allow 2020-2022/tcp
+expect open 2021
 transactions 0 pcd_as_member reload
 pidns_stop
 
@@ -121,6 +135,8 @@ n=$(grep -c "^# new generation" "$PC_TMP/monitor")
 expect open 2001
 expect refused 2002
 expect open 2011
+expect open 2012
+expect open 2021
 pc_in host nft list table inet portctl | grep -q "192.0.2.9" || pc_fail "the ban is gone"
 pidns_stop
 exit 0

@@ -4,7 +4,8 @@
 # rules of a port and a source each:
 #  - while other programs commit to their own table without pause, every
 #    change -- allow, limit, reject, deny from, ban, unban, delete, insert,
-#    a rule of a port and a source into the run -- is taken (its generation-id batch refused by the kernel, it goes
+#    a rule of a port and a source into the run, one of a port, a source
+#    and a destination into a block, a port range -- is taken (its generation-id batch refused by the kernel, it goes
 #    the full path), is exactly one transaction of portctld, is in the rules
 #    file once, does what it says to traffic, leaves no drift ('portctl
 #    diff'), keeps the counters and leaves the other
@@ -204,8 +205,12 @@ PY
 		i=$((i + 1))
 	done
 } >"$PC_TMP/etc/rules.d/95-hosts.rules"
+# 200 rules of their own (a port, a source and a destination): the zone's
+# chain is cut into blocks, which the CLI's rules after them go into.
+seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+	>"$PC_TMP/etc/rules.d/50-own.rules"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
-pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22
+pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22 tcp:2012 tcp:2021
 pcd_start
 
 # Traffic that port-map elements of 10-bulk.rules and the SSH allow count.
@@ -236,7 +241,7 @@ expect open 2001 "$B"
 raced "delete allow 2005/tcp" P delete allow 2005/tcp
 expect timeout 2005
 raced "delete deny from $B" P delete deny from "$B"
-pos=$(cat "$PC_TMP/etc/rules.d/10-bulk.rules" "$RULES90" | grep -cE '^(allow|deny|reject|limit) ')
+pos=$(cat "$PC_TMP/etc/rules.d/10-bulk.rules" "$PC_TMP/etc/rules.d/50-own.rules" "$RULES90" | grep -cE '^(allow|deny|reject|limit) ')
 raced "insert $((pos + 1)) allow 2005/tcp" P insert "$((pos + 1))" allow 2005/tcp
 expect open 2005 "$B"
 raced "delete reject 2002/tcp" P delete reject 2002/tcp
@@ -249,7 +254,14 @@ raced "delete allow 2011/tcp from $A" P delete allow 2011/tcp from "$A"
 expect timeout 2011
 raced "allow 2011/tcp from $A again" P allow 2011/tcp from "$A"
 expect open 2011
+raced "allow 2012/tcp from $A to $HOST" P allow 2012/tcp from "$A" to "$HOST"
+expect open 2012
+expect timeout 2012 "$B"
+raced "allow 2020-2022/tcp" P allow 2020-2022/tcp
+expect open 2021
 foreign_stop
+pc_in host nft list table inet portctl | awk '/^\tchain / { c = $2 } / dport 2012 / { print c }' |
+	grep -q '^in_public_B' || pc_fail "allow 2012/tcp from to is not in a block"
 pc_monitor_stop
 [ "$(gens_by_us)" -eq "$N" ] ||
 	pc_fail "$N changes made $(gens_by_us) transactions: $(grep '(portctld)' "$MON")"
