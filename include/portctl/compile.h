@@ -259,10 +259,9 @@ struct pc_addr_edit {
 	size_t *objs, *at;
 	bool *dels;
 	size_t n_objs, n_add, n_del;
-	/* A PAIRS run's: the spans of one port; its elements by prefix. */
+	/* A PAIRS run's: the spans of one pair; its elements by prefix. */
 	bool pair;
-	uint8_t l4proto;
-	uint16_t port;
+	struct pc_pair_key key;
 	struct pc_pair_piece *pp;
 	size_t n_pp, cap_pp;
 };

@@ -50,10 +50,19 @@ enum pc_entry_kind {
 	PC_ENTRY_PAIRS, /* a run of address rules of one port each, merged per port */
 };
 
-/* PAIRS: the disjoint address spans of one port of one protocol. */
-struct pc_plan_pair {
+/* What a PAIRS run's pair is found by: a port of a protocol, and in a
+ * run of rules toward one host each (to_host) that host too. */
+struct pc_pair_key {
 	uint8_t l4proto;
+	uint8_t dfamily; /* to_host: the host's AF_INET or AF_INET6; else 0 */
 	uint16_t port;
+	uint8_t dhost[16];
+};
+
+/* PAIRS: the disjoint address spans of one port of one protocol (toward
+ * one host). */
+struct pc_plan_pair {
+	struct pc_pair_key key;
 	struct pc_plan_spans addr4, addr6;
 	size_t n_rules; /* of the run that name it */
 };
@@ -74,9 +83,12 @@ struct pc_plan_entry {
 	 * B"); scope_l4proto 0: addresses alone. */
 	uint8_t scope_l4proto;
 	uint16_t scope_lo, scope_hi;
-	/* PAIRS: per port, sorted by (l4proto, port); match_dst as ADDRS. */
+	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
+	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
+	 * NET to HOST"), the host in the key, the spans the sources'. */
 	struct pc_plan_pair *pairs;
 	size_t n_pairs, cap_pairs;
+	bool to_host;
 	/* What the entry's kernel sets are named by, not its place, so that
 	 * an entry that comes or goes before it leaves them as they are: a
 	 * rule's text; a run's file that has most of its rules, the anchor

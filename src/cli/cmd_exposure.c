@@ -329,10 +329,16 @@ static json_t *unused_json(const struct pc_plan *plan, const struct listeners *l
 			     (en->kind == PC_ENTRY_ADDRS && en->scope_l4proto)) &&
 			    unused_rule(unused, zone, en->first, ls) < 0)
 				goto fail;
-			/* Rules of one port each: a port once, by a rule it allows. */
-			for (size_t k = 0; en->kind == PC_ENTRY_PAIRS && k < en->n_pairs; k++) {
+			/* Rules of one port each: a port once, by a rule it allows
+			 * (toward hosts: one pair per host, in a row). */
+			for (size_t k = 0, said = 0; en->kind == PC_ENTRY_PAIRS && k < en->n_pairs;
+			     k++) {
 				const struct pc_plan_pair *pp = &en->pairs[k];
 				const struct pc_rule *by = NULL;
+
+				if (said && pp->key.l4proto == en->pairs[said - 1].key.l4proto &&
+				    pp->key.port == en->pairs[said - 1].key.port)
+					continue;
 
 				for (size_t i = 0; !by && i < pp->addr4.n + pp->addr6.n; i++) {
 					const struct pc_plan_span *sp =
@@ -342,8 +348,12 @@ static json_t *unused_json(const struct pc_plan *plan, const struct listeners *l
 					if (sp->verdict == PC_VERDICT_ACCEPT)
 						by = sp->rule;
 				}
-				if (by && !port_listened(ls, pp->l4proto, pp->port, pp->port) &&
-				    unused_add(unused, zone, pp->l4proto, pp->port, pp->port, by) < 0)
+				if (!by)
+					continue;
+				said = k + 1;
+				if (!port_listened(ls, pp->key.l4proto, pp->key.port, pp->key.port) &&
+				    unused_add(unused, zone, pp->key.l4proto, pp->key.port,
+					       pp->key.port, by) < 0)
 					goto fail;
 			}
 			for (size_t k = 0; en->kind == PC_ENTRY_PORTS && k < en->n_ports; k++) {

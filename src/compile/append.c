@@ -169,7 +169,7 @@ static void pairs_rules_shift(struct pc_plan_entry *e, const struct pc_rules_mov
 		rule_ptr_shift(&now, m);
 		n = rule_addr_paired(now) ? rule_pairs(now, keys) : 0;
 		for (size_t k = 0; k < n; k++) {
-			struct pc_plan_pair *p = pairs_find(e, keys[k].l4proto, keys[k].port);
+			struct pc_plan_pair *p = pairs_find(e, &keys[k]);
 
 			for (size_t f = 0; p && f < 2; f++) {
 				struct pc_plan_spans *s = f ? &p->addr6 : &p->addr4;
@@ -639,7 +639,7 @@ static ssize_t pair_set_obj(const struct pc_plan *plan, const struct pc_ruleset 
 	char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
 
 	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name, e);
-	pair_set_suffix(suffix, family, e->match_dst, len, v);
+	pair_set_suffix(suffix, family, entry_pairs_side(e), len, v);
 	strncat(name, suffix, sizeof(name) - strlen(name) - 1);
 	return pc_ruleset_set_find(rs, name);
 }
@@ -680,7 +680,7 @@ static int pair_piece_emit(const uint8_t *addr, unsigned len, void *arg)
 		ae->n_del++;
 	else
 		ae->n_add++;
-	return pair_elem_add(set, ae->l4proto, ae->port, ae->family, addr, pe->span->rule);
+	return pair_elem_add(set, &ae->key, ae->family, addr, pe->span->rule);
 }
 
 /* Whether a prefix of length len of span sp's verdict is in the set. */
@@ -736,8 +736,8 @@ static bool pair_kind_stays(const struct pc_rule_edit *ed, size_t first,
 			for (size_t a = first; !inside && a < ed->n_addrs; a++) {
 				const struct pc_addr_edit *ae = &ed->addrs[a];
 
-				inside = ae->family == family && ae->l4proto == p->l4proto &&
-					 ae->port == p->port && i >= ae->from && i < ae->to;
+				inside = ae->family == family && !pair_key_cmp(&ae->key, &p->key) &&
+					 i >= ae->from && i < ae->to;
 			}
 			if (!inside && sp->items[i].verdict == v &&
 			    span_has_len(&sp->items[i], width, len))
@@ -814,7 +814,7 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	for (const struct pc_rule *p = r + 1; remove && ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last;
 	     p++)
 		if (rule_in_chain(plan, p, z, dir) &&
-		    (!pair || rule_names_pair(p, pair->l4proto, pair->port)))
+		    (!pair || rule_names_pair(p, &pair->key)))
 			ret = addr_items(plan, p, e->match_dst, family, lo, hi, &items, &n_items,
 					 &cap);
 	if (ret >= 0)
@@ -827,7 +827,7 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	*ae = (struct pc_addr_edit){ .zone = z, .entry = entry, .dir = dir, .family = family,
 				     .from = from, .to = to, .pieces = flat.items,
 				     .n_pieces = flat.n, .pair = pair != NULL,
-				     .l4proto = pair ? pair->l4proto : 0, .port = pair ? pair->port : 0,
+				     .key = pair ? pair->key : (struct pc_pair_key){ 0 },
 				     .objs = calloc(flat.n + to - from + 1, sizeof(*ae->objs)),
 				     .at = calloc(flat.n + to - from + 1, sizeof(*ae->at)),
 				     .dels = calloc(flat.n + to - from + 1, sizeof(*ae->dels)) };
@@ -910,10 +910,9 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 		return 0;
 	if (key) {
 		/* A port the run has not named yet starts empty. */
-		pair = pairs_find(e, key->l4proto, key->port);
+		pair = pairs_find(e, key);
 		if (!pair) {
-			fresh.l4proto = key->l4proto;
-			fresh.port = key->port;
+			fresh.key = *key;
 			pair = &fresh;
 		}
 		spans = family == AF_INET ? &pair->addr4 : &pair->addr6;
@@ -1107,9 +1106,9 @@ static int stale_mark(struct pc_ruleset *rs, const struct pc_plan *plan,
 
 /* A rule of a PAIRS run's port came or went: a port no rule names any
  * more goes (as pc_plan_build would not have it). */
-static void pair_count(struct pc_plan_entry *e, uint8_t l4proto, uint16_t port, bool removed)
+static void pair_count(struct pc_plan_entry *e, const struct pc_pair_key *key, bool removed)
 {
-	struct pc_plan_pair *p = pairs_find(e, l4proto, port);
+	struct pc_plan_pair *p = pairs_find(e, key);
 	size_t at;
 
 	if (!p)
@@ -1138,18 +1137,18 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 	int ret = 0;
 
 	if (ae->pair) {
-		struct pc_plan_pair *p = pairs_find(e, ae->l4proto, ae->port);
+		struct pc_plan_pair *p = pairs_find(e, &ae->key);
 
 		if (!p) {
-			size_t at = pairs_at(e, ae->l4proto, ae->port);
+			size_t at = pairs_at(e, &ae->key);
 
 			if (!PC_ARRAY_PUSH(e->pairs, e->n_pairs, e->cap_pairs))
 				return -ENOMEM;
 			memmove(&e->pairs[at + 1], &e->pairs[at],
 				(e->n_pairs - 1 - at) * sizeof(*e->pairs));
 			p = &e->pairs[at];
-			*p = (struct pc_plan_pair){ .l4proto = ae->l4proto, .port = ae->port,
-						    .addr4.width = 4, .addr6.width = 16 };
+			*p = (struct pc_plan_pair){ .key = ae->key, .addr4.width = 4,
+						    .addr6.width = 16 };
 		}
 		spans = ae->family == AF_INET ? &p->addr4 : &p->addr6;
 		for (size_t i = 0; ret >= 0 && i < ae->n_pp; i++)
@@ -1160,9 +1159,8 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 								ae->pp[i].verdict));
 		for (size_t i = 0; ret >= 0 && i < ae->n_pp; i++)
 			if (!ae->pp[i].del && !rs->objs[ae->pp[i].obj].stale)
-				ret = pair_elem_add(rs->objs[ae->pp[i].obj].obj, ae->l4proto,
-						    ae->port, ae->family, ae->pp[i].addr,
-						    ae->pp[i].rule);
+				ret = pair_elem_add(rs->objs[ae->pp[i].obj].obj, &ae->key,
+						    ae->family, ae->pp[i].addr, ae->pp[i].rule);
 	}
 	n = spans->n - (ae->to - ae->from) + ae->n_pieces;
 
@@ -1243,7 +1241,7 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 			size_t n = rule_pairs(h->paired, keys);
 
 			for (size_t k = 0; k < n; k++)
-				pair_count(e, keys[k].l4proto, keys[k].port, ed->removed != NULL);
+				pair_count(e, &keys[k], ed->removed != NULL);
 		}
 	}
 	/* A libnftnl set cannot lose an element: a set that lost some is

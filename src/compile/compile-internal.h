@@ -122,15 +122,15 @@ static inline int pair_kind(uint8_t family, unsigned len, enum pc_verdict_kind v
 	return PAIR_KIND_BASE + ((family == AF_INET6) * 129 + (int)len) * 3 + (int)v;
 }
 #define PAIR_SET_SUFFIX_MAX 32
-void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, bool dst, unsigned len,
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
 		     enum pc_verdict_kind v);
 /* Span [lo, hi] of width bytes as the fewest prefixes, lowest first:
  * f(address, prefix length, arg) for each; stops at f's error. */
 int span_prefixes(const uint8_t *lo, const uint8_t *hi, uint8_t width,
 		  int (*f)(const uint8_t *addr, unsigned len, void *arg), void *arg);
 struct nftnl_set;
-/* The element (l4proto . port . address) of a PAIRS set. */
-int pair_elem_add(struct nftnl_set *s, uint8_t l4proto, uint16_t port, uint8_t family,
+/* The element (l4proto . port [. host] . address) of a PAIRS set. */
+int pair_elem_add(struct nftnl_set *s, const struct pc_pair_key *key, uint8_t family,
 		  const uint8_t *addr, const struct pc_rule *rule);
 
 /* The rule shapes plan.c merges into runs: port-only rules share port
@@ -141,21 +141,21 @@ int rule_addr_side(const struct pc_rule *r);
  * several in a row are an address run scoped to that port. */
 bool rule_addr_scoped(const struct pc_rule *r);
 /* An address rule of a few single ports (allow 22/tcp from NET; allow
- * 80,443/tcp from NET; allow 53 from NET, tcp and udp): such rules of one
- * side in a row are a PAIRS run. rule_pairs_side: 1 source, 2
- * destination, 0 none such; rule_pairs: its (l4proto, port) pairs. */
+ * 80,443/tcp from NET; allow 53 from NET, tcp and udp; allow 22/tcp from
+ * NET to HOST): such rules of one side in a row are a PAIRS run.
+ * rule_pairs_side: 1 source, 2 destination, 3 sources toward one host of
+ * their family, 0 none such; rule_pairs: its pair keys. */
 #define PC_RULE_PAIRS_MAX 8
-struct pc_pair_key {
-	uint8_t l4proto;
-	uint16_t port;
-};
 int rule_pairs_side(const struct pc_rule *r);
 bool rule_addr_paired(const struct pc_rule *r);
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX]);
-bool rule_names_pair(const struct pc_rule *r, uint8_t l4proto, uint16_t port);
-struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
-size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port);
+bool rule_names_pair(const struct pc_rule *r, const struct pc_pair_key *key);
+int pair_key_cmp(const struct pc_pair_key *a, const struct pc_pair_key *b);
+struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, const struct pc_pair_key *key);
+size_t pairs_at(const struct pc_plan_entry *e, const struct pc_pair_key *key);
 void pair_free(struct pc_plan_pair *p);
+/* A PAIRS entry's side, as rule_pairs_side. */
+int entry_pairs_side(const struct pc_plan_entry *e);
 /* Whether rule r and entry e next to it (or around it) would be one run. */
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e);
 /* Index in cfg->zones of r's i-th zone (the default zone when r names

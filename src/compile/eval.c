@@ -265,10 +265,14 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 			return false;
 		return spans_decide(&e->addr4, &e->addr6, e->match_dst, pkt, verdict, rule);
 	case PC_ENTRY_PAIRS: {
+		struct pc_pair_key key = { .l4proto = pkt->l4proto, .port = pkt->dport };
 		const struct pc_plan_pair *pp;
 
-		if (!l4proto_has_ports(pkt->l4proto) ||
-		    !(pp = pairs_find(e, pkt->l4proto, pkt->dport)))
+		if (e->to_host) {
+			key.dfamily = pkt->family;
+			memcpy(key.dhost, pkt->daddr, 16);
+		}
+		if (!l4proto_has_ports(pkt->l4proto) || !(pp = pairs_find(e, &key)))
 			return false;
 		return spans_decide(&pp->addr4, &pp->addr6, e->match_dst, pkt, verdict, rule);
 	}

@@ -1093,26 +1093,34 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 
 /* --- zone chains: runs of ports (rules of a few ports each), per port --- */
 
-void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, bool dst, unsigned len,
+/* side as rule_pairs_side; "_t" (toward a host) keeps a run of side 3
+ * from taking the sets of one of side 1, whose key is shorter. */
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
 		     enum pc_verdict_kind v)
 {
 	char tail[ADDR_SET_SUFFIX_MAX];
 
-	addr_set_suffix(tail, family, dst, true, v);
-	snprintf(out, PAIR_SET_SUFFIX_MAX, "_l%u%s", len, tail);
+	addr_set_suffix(tail, family, side == 2, true, v);
+	snprintf(out, PAIR_SET_SUFFIX_MAX, "_%c%u%s", side == 3 ? 't' : 'l', len, tail);
 }
 
-int pair_elem_add(struct nftnl_set *s, uint8_t l4proto, uint16_t port, uint8_t family,
+int pair_elem_add(struct nftnl_set *s, const struct pc_pair_key *pk, uint8_t family,
 		  const uint8_t *addr, const struct pc_rule *rule)
 {
 	char comment[PC_COMMENT_MAX + 1];
-	uint8_t key[24] = { 0 };
-	/* meta l4proto and th dport fill a 4-byte register each, the
-	 * address the next ones. */
-	struct elem_spec es = { .key = key, .len = 8 + addr_len(family), .verdict = -1 };
+	uint8_t key[40] = { 0 };
+	uint32_t alen = addr_len(family), at = 8;
+	/* meta l4proto and th dport fill a 4-byte register each, the host
+	 * and the address the next ones. */
+	struct elem_spec es = { .key = key, .verdict = -1 };
 
-	port_key(l4proto, port, key);
-	memcpy(key + 8, addr, addr_len(family));
+	port_key(pk->l4proto, pk->port, key);
+	if (pk->dfamily) {
+		memcpy(key + at, pk->dhost, alen);
+		at += alen;
+	}
+	memcpy(key + at, addr, alen);
+	es.len = at + alen;
 	if (rule) {
 		pc_rule_comment(rule, comment, sizeof(comment));
 		es.comment = comment;
@@ -1120,12 +1128,18 @@ int pair_elem_add(struct nftnl_set *s, uint8_t l4proto, uint16_t port, uint8_t f
 	return set_add_elem(s, &es);
 }
 
-/* A hash set of l4proto . port . address (masked to one prefix length). */
-static struct nftnl_set *pair_set_new(const char *name, uint32_t id, uint8_t family)
+/* A hash set of l4proto . port [. host] . address (masked to one prefix
+ * length). */
+static struct nftnl_set *pair_set_new(const char *name, uint32_t id, uint8_t family,
+				      bool to_host)
 {
-	uint32_t type = ((uint32_t)NFT_DTYPE_PROTO_SERVICE << NFT_DTYPE_BITS) |
-			(family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR);
-	struct nftnl_set *s = set_new(name, id, 0, type, 8 + addr_len(family));
+	uint32_t addr = family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR;
+	uint32_t type = ((uint32_t)NFT_DTYPE_PROTO_SERVICE << NFT_DTYPE_BITS) | addr;
+	struct nftnl_set *s;
+
+	if (to_host)
+		type = (type << NFT_DTYPE_BITS) | addr;
+	s = set_new(name, id, 0, type, 8 + addr_len(family) * (to_host ? 2 : 1));
 
 	if (s && set_add_counter(s) < 0) {
 		nftnl_set_free(s);
@@ -1144,7 +1158,7 @@ struct pair_fill {
 	struct nftnl_set *(*sets)[3];
 	struct lower *l;
 	const char *base;
-	bool dst;
+	int side; /* rule_pairs_side */
 	/* A set made again: only its length and verdict. */
 	struct nftnl_set *only;
 	unsigned only_len;
@@ -1160,9 +1174,9 @@ static int pair_set_get(struct pair_fill *pf, unsigned len, enum pc_verdict_kind
 	if (!*s) {
 		char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
 
-		pair_set_suffix(suffix, pf->family, pf->dst, len, v);
+		pair_set_suffix(suffix, pf->family, pf->side, len, v);
 		snprintf(name, sizeof(name), "%s%s", pf->base, suffix);
-		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family);
+		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family, pf->side == 3);
 		if (!*s)
 			return -ENOMEM;
 		if (objlist_push(pf->l, &pf->l->sets, PC_NFT_SET, *s) < 0) {
@@ -1184,15 +1198,13 @@ static int pair_piece_lower(const uint8_t *addr, unsigned len, void *arg)
 	if (pf->only) {
 		if (len != pf->only_len || pf->span->verdict != pf->only_v)
 			return 0;
-		return pair_elem_add(pf->only, pf->pair->l4proto, pf->pair->port, pf->family, addr,
-				     pf->span->rule);
+		return pair_elem_add(pf->only, &pf->pair->key, pf->family, addr, pf->span->rule);
 	}
 	r = pair_set_get(pf, len, pf->span->verdict, &s);
 	if (r < 0)
 		return r;
 	pf->l->n_elems++;
-	return pair_elem_add(s, pf->pair->l4proto, pf->pair->port, pf->family, addr,
-			     pf->span->rule);
+	return pair_elem_add(s, &pf->pair->key, pf->family, addr, pf->span->rule);
 }
 
 static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
@@ -1220,7 +1232,9 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * rule that comes or goes is elements, O(1) for the kernel's hash. The
  * sets of hosts of each verdict always, empty ones too (as a port run's
  * sets of single ports), so that a host's rule in place only adds
- * elements. */
+ * elements. A run toward hosts (to_host) has the destination before the
+ * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
+ * host is whole, so the mask is the source's alone. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	int ret = 0;
@@ -1230,7 +1244,9 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 		unsigned bits = addr_len(family) * 8;
 		struct nftnl_set *(*sets)[3] = calloc(bits + 1, sizeof(*sets));
 		struct pair_fill pf = { .family = family, .sets = sets, .l = l, .base = base,
-					.dst = e->match_dst };
+					.side = entry_pairs_side(e) };
+		/* The source's registers: after the host's, in a run toward hosts. */
+		uint32_t src_reg = NFT_REG32_02 + (e->to_host ? addr_len(family) / 4 : 0);
 
 		if (!sets)
 			return -ENOMEM;
@@ -1257,16 +1273,17 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 						ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 					if (ret >= 0)
 						ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
-					if (ret >= 0 && e->match_dst)
+					if (ret >= 0 && (e->match_dst || e->to_host))
 						ret = rule_add_daddr(r, l->targets[t].pub, family,
 								     NFT_REG32_02);
-					else if (ret >= 0)
+					if (ret >= 0 && !e->match_dst)
 						ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 								       addr_offset(family, false),
-								       addr_len(family), NFT_REG32_02);
+								       addr_len(family), src_reg);
 					if (ret >= 0 && len < bits)
-						ret = rule_add_bitwise(r, NFT_REG32_02, mask,
-								       addr_len(family));
+						ret = rule_add_bitwise(r, e->match_dst ? NFT_REG32_02
+										       : src_reg,
+								       mask, addr_len(family));
 					if (ret >= 0)
 						ret = rule_add_lookup(r, NFT_REG_1, sets[len][v], -1);
 					if (ret >= 0)
@@ -1287,7 +1304,7 @@ static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
 	uint8_t family = k / 3 / 129 ? AF_INET6 : AF_INET;
 	struct pair_fill pf = { .family = family, .only_len = (unsigned)(k / 3 % 129),
 				.only_v = (enum pc_verdict_kind)(k % 3) };
-	struct nftnl_set *s = pair_set_new(name, id, family);
+	struct nftnl_set *s = pair_set_new(name, id, family, e->to_host);
 
 	pf.only = s;
 	if (s && pairs_fill(e, &pf) < 0) {

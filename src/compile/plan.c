@@ -95,6 +95,19 @@ static int addr_only_side(const struct pc_rule *r)
 	return 0;
 }
 
+/* Sources of one family toward one host of it: "from NET to HOST". */
+static bool rule_to_host(const struct pc_rule *r)
+{
+	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
+
+	if (!f || r->to[0].len != (f == AF_INET ? 32 : 128) || r->n_from == 0)
+		return false;
+	for (size_t i = 0; i < r->n_from; i++)
+		if (r->from[i].family != f)
+			return false;
+	return true;
+}
+
 int rule_pairs_side(const struct pc_rule *r)
 {
 	size_t n = 0;
@@ -108,7 +121,14 @@ int rule_pairs_side(const struct pc_rule *r)
 		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
 			n += !!(r->ports[i].protos & pc_protos_all[p]);
 	}
-	return n > PC_RULE_PAIRS_MAX ? 0 : addr_only_side(r);
+	if (n > PC_RULE_PAIRS_MAX)
+		return 0;
+	return rule_to_host(r) ? 3 : addr_only_side(r);
+}
+
+int entry_pairs_side(const struct pc_plan_entry *e)
+{
+	return e->to_host ? 3 : e->match_dst ? 2 : 1;
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
@@ -118,6 +138,7 @@ bool rule_addr_paired(const struct pc_rule *r)
 
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
 {
+	bool host = rule_to_host(r);
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_ports; i++)
@@ -128,21 +149,25 @@ size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_
 
 			if (!(r->ports[i].protos & pc_protos_all[p]))
 				continue;
+			if (host) {
+				k.dfamily = r->to[0].family;
+				memcpy(k.dhost, r->to[0].addr, 16);
+			}
 			for (size_t m = 0; m < n; m++)
-				seen |= out[m].l4proto == k.l4proto && out[m].port == k.port;
+				seen |= !pair_key_cmp(&out[m], &k);
 			if (!seen && n < PC_RULE_PAIRS_MAX)
 				out[n++] = k;
 		}
 	return n;
 }
 
-bool rule_names_pair(const struct pc_rule *r, uint8_t l4proto, uint16_t port)
+bool rule_names_pair(const struct pc_rule *r, const struct pc_pair_key *key)
 {
 	struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
 	size_t n = rule_addr_paired(r) ? rule_pairs(r, keys) : 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].l4proto == l4proto && keys[i].port == port)
+		if (!pair_key_cmp(&keys[i], key))
 			return true;
 	return false;
 }
@@ -293,25 +318,26 @@ static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const 
 	return addr_spans_build(&e->addr4, &e->addr6, rules, n, e->match_dst);
 }
 
-static int pair_cmp(const void *a, const void *b)
+int pair_key_cmp(const struct pc_pair_key *a, const struct pc_pair_key *b)
 {
-	const struct pc_plan_pair *x = a, *y = b;
-
-	if (x->l4proto != y->l4proto)
-		return x->l4proto < y->l4proto ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
+	if (a->l4proto != b->l4proto)
+		return a->l4proto < b->l4proto ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->dfamily != b->dfamily)
+		return a->dfamily < b->dfamily ? -1 : 1;
+	return a->dfamily ? memcmp(a->dhost, b->dhost, 16) : 0;
 }
 
-/* Where a pair of (l4proto, port) is or would go in e->pairs. */
-size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
+/* Where a pair of key is or would go in e->pairs. */
+size_t pairs_at(const struct pc_plan_entry *e, const struct pc_pair_key *key)
 {
-	struct pc_plan_pair key = { .l4proto = l4proto, .port = port };
 	size_t a = 0, b = e->n_pairs;
 
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (pair_cmp(&e->pairs[m], &key) < 0)
+		if (pair_key_cmp(&e->pairs[m].key, key) < 0)
 			a = m + 1;
 		else
 			b = m;
@@ -319,13 +345,11 @@ size_t pairs_at(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
 	return a;
 }
 
-struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, uint8_t l4proto, uint16_t port)
+struct pc_plan_pair *pairs_find(const struct pc_plan_entry *e, const struct pc_pair_key *key)
 {
-	size_t at = pairs_at(e, l4proto, port);
+	size_t at = pairs_at(e, key);
 
-	return at < e->n_pairs && e->pairs[at].l4proto == l4proto && e->pairs[at].port == port
-		       ? &e->pairs[at]
-		       : NULL;
+	return at < e->n_pairs && !pair_key_cmp(&e->pairs[at].key, key) ? &e->pairs[at] : NULL;
 }
 
 void pair_free(struct pc_plan_pair *p)
@@ -334,10 +358,9 @@ void pair_free(struct pc_plan_pair *p)
 	spans_free(&p->addr6);
 }
 
-/* A run's rule in its port's place: (l4proto, port), then run order. */
+/* A run's rule in its pair's place: the key, then run order. */
 struct pair_rule {
-	uint8_t l4proto;
-	uint16_t port;
+	struct pc_pair_key key;
 	size_t at;
 	const struct pc_rule *rule;
 };
@@ -345,11 +368,10 @@ struct pair_rule {
 static int pair_rule_cmp(const void *a, const void *b)
 {
 	const struct pair_rule *x = a, *y = b;
+	int c = pair_key_cmp(&x->key, &y->key);
 
-	if (x->l4proto != y->l4proto)
-		return x->l4proto < y->l4proto ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
+	if (c)
+		return c;
 	return x->at < y->at ? -1 : x->at > y->at;
 }
 
@@ -370,8 +392,7 @@ static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const 
 		size_t m = rule_pairs(rules[k], keys);
 
 		for (size_t i = 0; i < m; i++)
-			by[n_by++] = (struct pair_rule){ .l4proto = keys[i].l4proto,
-							 .port = keys[i].port, .at = k,
+			by[n_by++] = (struct pair_rule){ .key = keys[i], .at = k,
 							 .rule = rules[k] };
 	}
 	e->pairs = calloc(n_by, sizeof(*e->pairs));
@@ -382,11 +403,9 @@ static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const 
 	for (size_t i = 0, j; r >= 0 && i < n_by; i = j) {
 		struct pc_plan_pair *p = &e->pairs[e->n_pairs++];
 
-		for (j = i; j < n_by && by[j].l4proto == by[i].l4proto && by[j].port == by[i].port;
-		     j++)
+		for (j = i; j < n_by && !pair_key_cmp(&by[j].key, &by[i].key); j++)
 			slice[j - i] = by[j].rule;
-		*p = (struct pc_plan_pair){ .l4proto = by[i].l4proto, .port = by[i].port,
-					    .n_rules = j - i };
+		*p = (struct pc_plan_pair){ .key = by[i].key, .n_rules = j - i };
 		/* The port's spans: its rules in run order, first match. */
 		r = addr_spans_build(&p->addr4, &p->addr6, slice, j - i, e->match_dst);
 	}
@@ -729,6 +748,7 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			e = chain_push(c, PC_ENTRY_PAIRS, rules[i], rules[j - 1]);
 			if (e) {
 				e->match_dst = pside == 2;
+				e->to_host = pside == 3;
 				run_anchor_set(e, rules + i, j - i);
 			}
 			r = e ? entry_add_pairs(e, rules + i, j - i) : -ENOMEM;
@@ -816,7 +836,7 @@ bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 		return e->kind == PC_ENTRY_PORTS;
 	pside = rule_pairs_side(r);
 	if (pside)
-		return (e->kind == PC_ENTRY_PAIRS && (e->match_dst ? 2 : 1) == pside) ||
+		return (e->kind == PC_ENTRY_PAIRS && entry_pairs_side(e) == pside) ||
 		       (e->kind == PC_ENTRY_RULE && rule_pairs_side(e->first) == pside);
 	side = rule_addr_side(r);
 	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);

@@ -109,8 +109,21 @@ scenario() {
 	published timeout 4
 	P delete allow 8081/tcp from 10.99.7.5 >/dev/null || pc_fail "delete allow 8081/tcp from"
 	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "delete allow from"
+	pcd_log "$1: rules of a port, a source and a host each (a run toward hosts) decide it by client and host"
+	P allow 8080/tcp from 10.99.7.2 to 10.99.7.1 >/dev/null || pc_fail "allow 8080/tcp from to"
+	P allow 8080/tcp from fd99:7::2 to fd99:7::1 >/dev/null || pc_fail "allow 8080/tcp from to, IPv6"
+	P allow 8080/tcp from 10.99.7.4 to 10.99.7.9 >/dev/null || pc_fail "allow 8080/tcp to another"
+	pc_in host nft list chain inet portctl pub_public |
+		grep -q 'ct original ip daddr \. ip saddr @in_public_.*_t32_src4_accept' ||
+		pc_fail "$1: no run toward hosts in pub_public: $(pc_in host nft list chain inet portctl pub_public)"
+	published open 2
+	published timeout 4
+	P delete allow 8080/tcp from 10.99.7.2 to 10.99.7.1 >/dev/null || pc_fail "delete from to"
+	P delete allow 8080/tcp from fd99:7::2 to fd99:7::1 >/dev/null || pc_fail "delete from to, IPv6"
+	P delete allow 8080/tcp from 10.99.7.4 to 10.99.7.9 >/dev/null || pc_fail "delete to another"
+	published timeout 2
 	pcd_log "$1: 200 rules of their own: the zone's chains in blocks; one of them decides it"
-	seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+	seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
 		>"$PC_TMP/etc/rules.d/10-own.rules"
 	P reload >/dev/null || pc_fail "reload with 200 rules of their own"
 	P allow 8080/tcp from 10.99.7.2,fd99:7::2 to 10.99.7.1,fd99:7::1 >/dev/null ||

@@ -137,9 +137,9 @@ pc_config_write portctl.conf "$settings"
 	echo 'allow 80/tcp log'
 	echo 'allow 8080/tcp rate 10/second'
 	for i in $(seq 1 160); do
-		# Rules of their own (of one port each with a source alone, they
-		# would be one run's set elements).
-		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1)) to 10.99.7.1"
+		# Rules of their own (of one port each with a source alone, or
+		# toward one host, they would be one run's set elements).
+		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1)) to 10.99.7.0/24"
 	done
 } >"$PC_TMP/etc/rules.d/10-drift.rules"
 
@@ -241,7 +241,7 @@ pc_monitor_stop
 pc_in host nft list chain inet portctl in_public | grep -q " dport 20007 " || pc_fail "rule not back"
 grep -q "changed by another process (pid [1-9][0-9]*, nft): 1 difference " "$LOG" ||
 	pc_fail "drift not logged: $(grep -A6 "changed by" "$LOG")"
-grep -q "missing: rule of 'allow 20007/tcp from 10.98.0.8 to 10.99.7.1'" "$LOG" ||
+grep -q "missing: rule of 'allow 20007/tcp from 10.98.0.8 to 10.99.7.0/24'" "$LOG" ||
 	pc_fail "the log does not name the rule: $(grep -A2 'changed by' "$LOG")"
 [ "$(grep -c 'comparing table inet portctl' "$LOG")" -eq 1 ] ||
 	pc_fail "compared $(grep -c 'comparing table inet portctl' "$LOG") times, expected once"
@@ -269,7 +269,7 @@ delete_20160
 pc_until 15 repairs_are 3 || pc_fail "repair 3: $(tail -3 "$LOG")"
 pc_in host nft list chain inet portctl "$chain" | grep -q " dport 20160 " ||
 	pc_fail "20160/tcp not back in its block $chain"
-grep -q "missing: rule of 'allow 20160/tcp from 10.98.0.161 to 10.99.7.1'" "$LOG" ||
+grep -q "missing: rule of 'allow 20160/tcp from 10.98.0.161 to 10.99.7.0/24'" "$LOG" ||
 	pc_fail "the log does not name the block's rule: $(grep -A2 'changed by' "$LOG" | tail -3)"
 delete_20007
 pc_until 15 grep -q "3 repairs within 60 s, not repairing again" "$LOG" ||

@@ -48,17 +48,24 @@ bulk() {
 		i=$((i + 1))
 	done
 }
-# 1,500 rules no run merges (a port, a source and a destination each): a
-# kernel rule each, the zone chain cut into blocks (chains it jumps to).
+# 1,500 rules no run merges (a port, a source and a destination network
+# each): a kernel rule each, the zone chain cut into blocks (chains it
+# jumps to).
 own() {
+	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
+}
+# 1,500 rules of a port, a source and one host each: a run of ports, the
+# host in its sets' elements (meta l4proto . th dport . ip daddr . ip saddr).
+tohost() {
 	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 10000 + $1, int($1 / 256), $1 % 256 }'
+	seq 100 | awk '{ printf "allow %d/tcp from fd98:%x::/64 to fd99:7::1\n", 12000 + $1, $1 }'
 }
 
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2004 tcp:2005 tcp:2006 tcp:2007 tcp:2008 tcp:2009 tcp:2010 tcp:22
 pc_listen host tcp:2691 tcp:2693
 # The log says which changes were made in place.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
-for shape in early late mixed own; do
+for shape in early late mixed own tohost; do
 	pc_log "shape: $shape"
 	rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
 	: >"$PC_TMP/portctld.log"
@@ -68,6 +75,7 @@ for shape in early late mixed own; do
 	mixed) { bulk; echo "limit 30001/tcp"; echo "allow 30002/tcp log"; echo "deny from 10.1.2.3"; } \
 		>"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
 	own) own >"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
+	tohost) tohost >"$PC_TMP/etc/rules.d/10-bulk.rules" ;;
 	esac
 	pcd_start
 	pcd_as_member ban 192.0.2.9 >/dev/null || pc_fail "ban"
@@ -229,11 +237,11 @@ n_blocks=$(blocks)
 [ "$n_blocks" -ge 10 ] || pc_fail "1,500 rules of their own in $n_blocks blocks"
 pc_log "1,500 rules of their own: $n_blocks blocks"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
-one allow 2001/tcp from 10.99.7.2 to 10.99.7.1
-in_a_block "allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "dport 2001"
+one allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
+in_a_block "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "dport 2001"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
-one allow 2002/tcp from fd99:7::2 to fd99:7::1
-in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::1" "dport 2002"
+one allow 2002/tcp from fd99:7::2 to fd99:7::/64
+in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::/64" "dport 2002"
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
 one limit 2003/tcp
@@ -246,7 +254,7 @@ pcd_start
 pc_monitor_stop
 grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
 	pc_fail "blocks: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
-one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1
+one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
 grep -qE '^delete rule inet portctl in_public_B' "$PC_TMP/monitor" ||
 	pc_fail "the delete took no rule out of a block: $(cat "$PC_TMP/monitor")"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
@@ -264,6 +272,43 @@ one reload
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 same_as_files "blocks, made again"
 pcd_stop
+
+# Rules toward one host each: a rule of a port, a source and a host that
+# joins their run is elements alone (the host in the key), IPv4 and IPv6,
+# and so is its delete; it opens the port to that host alone, not to
+# another address of this machine; a restart sends nothing.
+pc_log "shape: rules toward a host"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+tohost >"$PC_TMP/etc/rules.d/10-bulk.rules"
+pc_in host ip addr add 10.99.7.3/24 dev vh || pc_fail "a second address"
+pc_in host ip addr add fd99:7::3/64 dev vh nodad || pc_fail "a second IPv6 address"
+pcd_start
+[ "$(blocks)" -eq 0 ] || pc_fail "rules toward a host: in blocks, not a run"
+one allow 2001/tcp from 10.99.7.2 to 10.99.7.1
+element_alone "allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "2001 \. 10\.99\.7\.1 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.7.1 2001
+pc_expect timeout pc_probe peer tcp 10.99.7.3 2001
+one allow 2001/tcp from fd99:7::/64 to fd99:7::1
+element_alone "allow 2001/tcp from fd99:7::/64 to fd99:7::1" "2001 \. fd99:7::1 \. fd99:7::"
+pc_expect open pc_probe peer tcp fd99:7::1 2001
+pc_expect timeout pc_probe peer tcp fd99:7::3 2001
+same_as_files "toward a host, added"
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "toward a host: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1
+element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "2001 \. 10\.99\.7\.1 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+pc_expect open pc_probe peer tcp fd99:7::1 2001
+one delete allow 2001/tcp from fd99:7::/64 to fd99:7::1
+pc_expect timeout pc_probe peer tcp fd99:7::1 2001
+same_as_files "toward a host, deleted"
+pcd_stop
+pc_in host ip addr del 10.99.7.3/24 dev vh
+pc_in host ip addr del fd99:7::3/64 dev vh
 
 # A block list written as rules: a "deny from" appended to the CLI's file
 # joins the list's run, so it is the run's set elements alone, IPv4 and

@@ -205,9 +205,9 @@ PY
 		i=$((i + 1))
 	done
 } >"$PC_TMP/etc/rules.d/95-hosts.rules"
-# 200 rules of their own (a port, a source and a destination): the zone's
+# 200 rules of their own (a port, a source and a destination network): the zone's
 # chain is cut into blocks, which the CLI's rules after them go into.
-seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
 	>"$PC_TMP/etc/rules.d/50-own.rules"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:22 tcp:2012 tcp:2021

@@ -917,11 +917,13 @@ END_TEST
 /* An address-only rule for a block list: mostly hosts, some networks,
  * both families, two addresses at times; few enough that they overlap. */
 /* A rule of a block list; scope: its port besides ("" for addresses
- * alone, " 22/tcp": an address run scoped to that port). */
-static char *block_rule_random(unsigned *seed, unsigned id, const char *scope)
+ * alone, " 22/tcp": an address run scoped to that port); to_host: toward
+ * one of three hosts of its first source's family (a run toward hosts;
+ * with a second source of the other family, a rule of its own). */
+static char *block_rule_random(unsigned *seed, unsigned id, const char *scope, bool to_host)
 {
 	static const char *const actions[] = { "deny", "deny", "deny", "allow", "reject" };
-	char addr[2][48], buf[160];
+	char addr[2][48], buf[160], to[40] = "";
 
 	for (int i = 0; i < 2; i++)
 		switch (rnd(seed, 6)) {
@@ -940,12 +942,16 @@ static char *block_rule_random(unsigned *seed, unsigned id, const char *scope)
 				 rnd(seed, 64));
 			break;
 		}
+	if (to_host && strchr(addr[0], ':'))
+		snprintf(to, sizeof(to), " to 2001:db8:ff::%u", 1 + rnd(seed, 3));
+	else if (to_host)
+		snprintf(to, sizeof(to), " to 192.0.2.%u", 1 + rnd(seed, 3));
 	if (rnd(seed, 5))
-		snprintf(buf, sizeof(buf), "%s%s from %s comment \"c%u\"", actions[rnd(seed, 5)],
-			 scope, addr[0], id);
+		snprintf(buf, sizeof(buf), "%s%s from %s%s comment \"c%u\"", actions[rnd(seed, 5)],
+			 scope, addr[0], to, id);
 	else
-		snprintf(buf, sizeof(buf), "%s%s from %s,%s comment \"c%u\"",
-			 actions[rnd(seed, 5)], scope, addr[0], addr[1], id);
+		snprintf(buf, sizeof(buf), "%s%s from %s,%s%s comment \"c%u\"",
+			 actions[rnd(seed, 5)], scope, addr[0], addr[1], to, id);
 	return strdup(buf);
 }
 
@@ -982,13 +988,17 @@ START_TEST(test_block_list_edits)
 		struct pc_plan *plan = NULL;
 		struct pc_nl *nl = NULL;
 		size_t cli_lo = 0, cli_n;
-		/* A third of the lists scoped to a port, a few rules of another
-		 * scope among them; a third of rules of a port or two each
-		 * (over tcp, udp or both), a dozen in all: runs of ports. */
-		const char *scope = s % 3 == 0 ? " 22/tcp" : s % 3 == 1 ? "ports" : "";
+		/* A quarter of the lists scoped to a port, a few rules of
+		 * another scope among them; a quarter of rules of a port or two
+		 * each (over tcp, udp or both), a dozen in all: runs of ports;
+		 * a quarter of such rules toward a host each. */
+		const char *scope = s % 4 == 0	 ? " 22/tcp"
+				    : s % 4 == 2 ? ""
+						 : "ports";
 		char one_port[24];
 
 #define SCOPE(seed) (strcmp(scope, "ports") ? scope : ports_random(seed, one_port, sizeof(one_port)))
+#define TO_HOST (s % 4 == 3)
 		for (unsigned file = 0; file < N_FILES; file++) {
 			unsigned n = file == bulk ? 70 + rnd(&seed, 30) : file == 1 ? 3 : 0;
 
@@ -1000,7 +1010,8 @@ START_TEST(test_block_list_edits)
 			}
 			for (; n > 0; n--) {
 				m.file[m.n] = file;
-				m.lines[m.n++] = block_rule_random(&seed, id++, SCOPE(&seed));
+				m.lines[m.n++] = block_rule_random(&seed, id++, SCOPE(&seed),
+								   TO_HOST);
 			}
 		}
 		cli_n = 3;
@@ -1018,7 +1029,8 @@ START_TEST(test_block_list_edits)
 			else
 				edit_one(&x, cli_lo + rnd(&seed, (unsigned)cli_n + 1),
 					 block_rule_random(&seed, id++,
-							   rnd(&seed, 8) ? SCOPE(&seed) : " 53/udp"),
+							   rnd(&seed, 8) ? SCOPE(&seed) : " 53/udp",
+							   TO_HOST),
 					 1);
 			cli_n = cli_n + m.n - was;
 		}
@@ -1026,6 +1038,7 @@ START_TEST(test_block_list_edits)
 		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
 #undef SCOPE
+#undef TO_HOST
 	fprintf(stderr,
 		"block list: %zu address edits in place (%zu of runs of ports), %zu steps in place\n",
 		addr_edits - before, pair_edits - pairs_before, in_place);
@@ -1035,8 +1048,9 @@ START_TEST(test_block_list_edits)
 END_TEST
 
 /* A rule that stays a kernel rule of its own: a port, a source and a
- * destination (no run takes both), a limit or a rate; mostly of the
- * default zone, at times of one or two others. */
+ * destination network (no run takes both; toward a host, a run of ports
+ * does), a limit or a rate; mostly of the default zone, at times of one or
+ * two others. */
 static char *own_rule_random(unsigned *seed, unsigned id)
 {
 	static const char *const actions[] = { "allow", "deny", "reject" };
@@ -1054,8 +1068,8 @@ static char *own_rule_random(unsigned *seed, unsigned id)
 		n = snprintf(buf, sizeof(buf), "allow %u/udp rate 5/minute", p);
 		break;
 	default:
-		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u%s",
-			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), rnd(seed, 8),
+		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/31%s",
+			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), 2 * rnd(seed, 8),
 			     zones[rnd(seed, 10)]);
 		break;
 	}

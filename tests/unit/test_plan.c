@@ -182,11 +182,11 @@ START_TEST(test_one_port_from_many)
 	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
 	ck_assert_uint_eq(e->n_rules, 5);
 	ck_assert_uint_eq(e->n_pairs, 3);
-	ck_assert_uint_eq(e->pairs[0].l4proto, IPPROTO_TCP);
-	ck_assert_uint_eq(e->pairs[0].port, 22);
+	ck_assert_uint_eq(e->pairs[0].key.l4proto, IPPROTO_TCP);
+	ck_assert_uint_eq(e->pairs[0].key.port, 22);
 	ck_assert_uint_eq(e->pairs[0].addr6.n, 1);
-	ck_assert_uint_eq(e->pairs[1].port, 23);
-	ck_assert_uint_eq(e->pairs[2].l4proto, IPPROTO_UDP);
+	ck_assert_uint_eq(e->pairs[1].key.port, 23);
+	ck_assert_uint_eq(e->pairs[2].key.l4proto, IPPROTO_UDP);
 	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_ADDRS);
 	ck_assert_uint_eq(c->entries[1].scope_l4proto, 0);
 	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_ADDRS);
@@ -412,6 +412,64 @@ END_TEST
 	      "allow forward 80/tcp zone lan\n"                                       \
 	      "allow 8080/tcp zone lan\n"
 
+/* Rules of a port, sources and one host each, in a row, are a run of
+ * ports toward hosts: a pair per port and host, its spans the sources,
+ * first match within it; a rule whose sources are of another family than
+ * its host, or of two hosts, keeps a kernel rule of its own and cuts the
+ * run; rules of sources alone are a run apart. */
+START_TEST(test_toward_hosts)
+{
+	struct fixture f = fixture_new(ZONES "allow 22/tcp from 10.0.0.0/24 to 192.0.2.1\n"
+					     "deny 22/tcp from 10.0.0.7 to 192.0.2.1\n"
+					     "allow 22/tcp from 10.0.0.7 to 192.0.2.2\n"
+					     "allow 22/tcp from 2001:db8:1::/48 to 2001:db8::1\n"
+					     "allow 23/tcp from 10.0.0.0/8 to 192.0.2.1,192.0.2.2\n"
+					     "allow 24/tcp from 10.0.0.1 to 192.0.2.1\n"
+					     "reject 24/tcp from 10.0.0.0/16 to 192.0.2.1\n"
+					     "allow 25/tcp from 10.0.0.1\n"
+					     "allow 26/tcp from 10.0.0.1\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+	const struct pc_plan_entry *e = &c->entries[0];
+
+	ck_assert_uint_eq(c->n_entries, 4);
+	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
+	ck_assert(e->to_host);
+	ck_assert_uint_eq(e->n_rules, 4);
+	/* 22 toward 192.0.2.1 and .2, toward 2001:db8::1. */
+	ck_assert_uint_eq(e->n_pairs, 3);
+	ck_assert_uint_eq(e->pairs[0].key.dfamily, AF_INET);
+	ck_assert_uint_eq(e->pairs[0].addr4.n, 1); /* the deny is under the allow */
+	ck_assert_uint_eq(e->pairs[2].key.dfamily, AF_INET6);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[2].to_host);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_PAIRS);
+	ck_assert(!c->entries[3].to_host);
+	expect(f.plan, tcp_in(22, "10.0.0.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_in(22, "10.0.1.7"), PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.2", "eth0"),
+	       PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.8", "192.0.2.2", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.1", "192.0.2.3", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(22, "2001:db8:1::5"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "2001:db8:1::5", "2001:db8::2",
+				   "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 23, "10.1.0.1", "192.0.2.2", "eth0"),
+	       PC_VERDICT_ACCEPT, 6);
+	expect(f.plan, tcp_in(24, "10.0.0.1"), PC_VERDICT_ACCEPT, 7);
+	expect(f.plan, tcp_in(24, "10.0.0.2"), PC_VERDICT_REJECT, 8);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 24, "10.0.0.2", "192.0.2.9", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 25, "10.0.0.1", "192.0.2.9", "eth0"),
+	       PC_VERDICT_ACCEPT, 9);
+	fixture_free(&f);
+}
+END_TEST
+
 static struct pc_packet tcp_fwd(uint16_t port, const char *iif, bool published)
 {
 	struct pc_packet p = packet_make(PC_DIR_FWD, IPPROTO_TCP, port, "10.0.0.1", "10.0.9.9", iif);
@@ -468,6 +526,7 @@ static Suite *plan_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_deny_between_allows);
+	tcase_add_test(tc, test_toward_hosts);
 	tcase_add_test(tc, test_deny_cuts_later_range);
 	tcase_add_test(tc, test_reject_inside_allowed_range);
 	tcase_add_test(tc, test_from_breaks_run);
