@@ -530,7 +530,7 @@ static int chain_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static bool ranges_emptied(const struct pc_rule_edit *ed, const struct pc_plan_entry *e, size_t z,
 			   int dir, size_t entry)
 {
-	if (run_has_range_sets(e->anchor_n))
+	if (run_has_all_sets(e->anchor_n))
 		return false;
 	for (int kind = 0; kind < PORT_KINDS; kind++) {
 		size_t gone = 0, seen = 0;
@@ -710,17 +710,17 @@ static bool span_has_len(const struct pc_plan_span *sp, uint8_t width, unsigned 
 }
 
 /* Whether, after the change, the PAIRS run keeps its set of the prefixes
- * of len and verdict v of family: the sets of hosts, or one with an
- * element one of the edit's regions [first, n_addrs) adds, or one of the
- * run's spans outside those regions. */
+ * of len and verdict v of family: one it always has (pair_len_always), or
+ * one with an element one of the edit's regions [first, n_addrs) adds, or
+ * one of the run's spans outside those regions. */
 static bool pair_kind_stays(const struct pc_rule_edit *ed, size_t first,
 			    const struct pc_plan_entry *e, uint8_t family, unsigned len,
 			    enum pc_verdict_kind v)
 {
 	uint8_t width = family == AF_INET ? 4 : 16;
 
-	if (len == width * 8u)
-		return true; /* the sets of hosts are always there */
+	if (pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
+		return true;
 	for (size_t k = first; k < ed->n_addrs; k++)
 		for (size_t i = 0; ed->addrs[k].family == family && i < ed->addrs[k].n_pp; i++)
 			if (!ed->addrs[k].pp[i].del && ed->addrs[k].pp[i].len == len &&
@@ -919,9 +919,10 @@ static int addr_family_edit(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	}
 	ret = addr_region(ed, plan, rs, z, dir, entry, r, remove, family, lo, hi, spans, pair);
 	/* A set the change empties: the full compile has no such set (a run
-	 * of ports': once all its regions are made, pair_sets_stay). */
+	 * of ports': once all its regions are made, pair_sets_stay; a big run
+	 * has them all). */
 	for (size_t i = ret < 0 || pair ? 0 : ed->addrs[first].from;
-	     ret >= 0 && !pair && i < ed->addrs[first].to; i++)
+	     ret >= 0 && !pair && !run_has_all_sets(e->anchor_n) && i < ed->addrs[first].to; i++)
 		if (!kind_stays(ed, first, spans, &spans->items[i]))
 			ret = -EOPNOTSUPP;
 	return ret;
@@ -981,8 +982,10 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 			first = (uintptr_t)r < (uintptr_t)e->first ? r : e->first;
 			last = (uintptr_t)r > (uintptr_t)e->last ? r : e->last;
 		}
-		/* Named otherwise, its sets would go, with their counters. */
-		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count))
+		/* Named otherwise, its sets would go, with their counters; made
+		 * big or small, the sets it always has would come or go. */
+		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count) ||
+		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n))
 			return -EOPNOTSUPP;
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
@@ -1052,9 +1055,9 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		if (ret >= 0)
 			ret = run_edit_keeps_name(plan, (size_t)z, r->dir, &c->entries[run.entry],
 						  r, remove, &count);
-		/* Its sets of ranges would come or go (run_has_range_sets). */
-		if (ret > 0 && run_has_range_sets(c->entries[run.entry].anchor_n) !=
-				       run_has_range_sets(count.anchor_n))
+		/* Its sets of ranges would come or go (run_has_all_sets). */
+		if (ret > 0 && run_has_all_sets(c->entries[run.entry].anchor_n) !=
+				       run_has_all_sets(count.anchor_n))
 			ret = 0;
 		if (ret == 0)
 			ret = -EOPNOTSUPP;

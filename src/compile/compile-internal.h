@@ -81,14 +81,27 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 /* A block of one file's rules longer than this names its run when it is
  * the longest; below it, the last block does. */
 #define BLOCK_NAMES_RUN 64
-/* A port run a big block names (its anchor block, anchor_n rules) has its
- * sets of ranges of each verdict, empty ones too, as every run has those of
- * single ports: its first range (or its last, gone) is then elements alone,
- * where making the run again with a new set would cost O(its 10,000
- * ports). A small run is made again cheaply. */
-static inline bool run_has_range_sets(size_t anchor_n)
+/* A run a big block names (its anchor block, anchor_n rules) has every
+ * set of each verdict its kind may need, empty ones too: a port run its
+ * sets of ranges (as every run has those of single ports); an address run
+ * its sets of hosts and of ranges of both families; a run of ports the
+ * sets of the usual prefix lengths (pair_len_always). A rule that comes or
+ * goes there (its first range, its first network, its first IPv6 address,
+ * or the last, gone) is then elements alone, where making the run again
+ * with a new set would cost O(its 10,000 rules). A small run is made again
+ * cheaply. */
+static inline bool run_has_all_sets(size_t anchor_n)
 {
 	return anchor_n > BLOCK_NAMES_RUN;
+}
+/* Whether a run of ports has its set of prefixes of len (of family) and
+ * each verdict, empty or not: hosts always, the usual networks in a big
+ * run (run_has_all_sets). */
+static inline bool pair_len_always(uint8_t family, unsigned len, bool big)
+{
+	if (family == AF_INET)
+		return len == 32 || (big && (len == 24 || len == 16 || len == 8));
+	return len == 128 || (big && (len == 64 || len == 56 || len == 48));
 }
 #define PORT_KIND_RANGES 1
 #define PORT_KIND_DROP 2

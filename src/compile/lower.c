@@ -871,7 +871,7 @@ static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t
 static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
 					 const struct pc_plan_entry *e, int kind);
 static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part, bool hosts,
-			  size_t *n_elems);
+			  bool big, size_t *n_elems);
 
 /* An address run's set of kind (addr_kind) from the entry's spans, as
  * addr_set_lower fills it. */
@@ -888,7 +888,8 @@ static struct nftnl_set *addr_set_remake(const char *name, uint32_t id,
 	int r = s ? spans_split(family == AF_INET ? &e->addr4 : &e->addr6, parts) : -ENOMEM;
 
 	if (r >= 0) {
-		r = addr_part_fill(s, &parts[spans_part(!hosts, v)], hosts, &n_elems);
+		r = addr_part_fill(s, &parts[spans_part(!hosts, v)], hosts,
+				   run_has_all_sets(e->anchor_n), &n_elems);
 		for (int i = 0; i < SPANS_PARTS; i++)
 			spans_free(&parts[i]);
 	}
@@ -976,7 +977,7 @@ int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t
 static int entry_ports_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	char name[SET_NAME_MAX];
-	bool big = run_has_range_sets(e->anchor_n);
+	bool big = run_has_all_sets(e->anchor_n);
 	bool has[PORT_KINDS] = { true, big, true, big, true, big };
 	int ret = 0;
 
@@ -1007,12 +1008,15 @@ static struct nftnl_set *run_addr_set_new(const char *name, uint32_t id, uint8_t
 	return s;
 }
 
-/* One part of an address run's spans (spans_split) into its set. */
+/* One part of an address run's spans (spans_split) into its set; a big
+ * run's set of ranges opened even when empty. */
 static int addr_part_fill(struct nftnl_set *s, const struct pc_plan_spans *part, bool hosts,
-			  size_t *n_elems)
+			  bool big, size_t *n_elems)
 {
 	int r = 0;
 
+	if (!hosts && big && part->n == 0)
+		return set_add_spans_open(s, part, true, n_elems);
 	if (!hosts)
 		return set_add_spans(s, part, false, NULL, NULL, n_elems);
 	for (size_t i = 0; r >= 0 && i < part->n; i++)
@@ -1045,7 +1049,7 @@ static int addr_set_lower(struct lower *l, const char *base, const struct pc_pla
 		nftnl_set_free(s);
 		return -ENOMEM;
 	}
-	ret = addr_part_fill(s, part, hosts, &l->n_elems);
+	ret = addr_part_fill(s, part, hosts, run_has_all_sets(e->anchor_n), &l->n_elems);
 	for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 		r = lower_rule_new(l, l->targets[t].chain);
 		ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
@@ -1066,7 +1070,8 @@ static int addr_set_lower(struct lower *l, const char *base, const struct pc_pla
 }
 
 /* The sets of an address run: per family, hosts then ranges, per verdict
- * (those with spans); the spans sorted out in one pass. */
+ * (those with spans, or all in a big run: run_has_all_sets); the spans
+ * sorted out in one pass. */
 static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	static const enum pc_verdict_kind verdicts[] = { PC_VERDICT_ACCEPT, PC_VERDICT_DROP,
@@ -1081,7 +1086,7 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 			for (size_t v = 0; ret >= 0 && v < ARRAY_SIZE(verdicts); v++) {
 				const struct pc_plan_spans *part = &parts[spans_part(ranges, verdicts[v])];
 
-				if (part->n)
+				if (part->n || run_has_all_sets(e->anchor_n))
 					ret = addr_set_lower(l, base, e, f == 0 ? AF_INET : AF_INET6,
 							     !ranges, verdicts[v], part);
 			}
@@ -1231,8 +1236,9 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * verdict the run has. The spans are disjoint, so the lookups commute; a
  * rule that comes or goes is elements, O(1) for the kernel's hash. The
  * sets of hosts of each verdict always, empty ones too (as a port run's
- * sets of single ports), so that a host's rule in place only adds
- * elements. A run toward hosts (to_host) has the destination before the
+ * sets of single ports), and in a big run those of the usual networks
+ * (pair_len_always), so that such a rule in place only adds elements. A
+ * run toward hosts (to_host) has the destination before the
  * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
  * host is whole, so the mask is the source's alone. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
@@ -1250,11 +1256,13 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 
 		if (!sets)
 			return -ENOMEM;
-		for (int v = 0; ret >= 0 && v < 3; v++) {
-			struct nftnl_set *s;
+		for (unsigned len = 0; len <= bits; len++)
+			for (int v = 0; ret >= 0 && v < 3; v++) {
+				struct nftnl_set *s;
 
-			ret = pair_set_get(&pf, bits, (enum pc_verdict_kind)v, &s);
-		}
+				if (pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
+					ret = pair_set_get(&pf, len, (enum pc_verdict_kind)v, &s);
+			}
 		if (ret >= 0)
 			ret = pairs_fill(e, &pf);
 		for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)

@@ -466,14 +466,15 @@ int set_add_addr(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t wid
 				: set_add_span(s, sp, width, false, NULL, n_elems);
 }
 
-int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, size_t *n_elems)
+int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, bool always,
+		       size_t *n_elems)
 {
 	static const uint8_t zero[16];
 	struct elem_spec e = { .key = zero, .len = spans->width, .verdict = -1,
 			       .flags = NFT_SET_ELEM_INTERVAL_END };
 
 	/* nft opens an rbtree set with an end element at key 0. */
-	if (spans->n == 0 || key_cmp(spans->items[0].lo, zero) == 0)
+	if ((spans->n == 0 && !always) || (spans->n && key_cmp(spans->items[0].lo, zero) == 0))
 		return 0;
 	(*n_elems)++;
 	return set_add_elem(s, &e);
@@ -483,7 +484,7 @@ int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool m
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems)
 {
-	int r = set_add_spans_open(s, spans, n_elems);
+	int r = set_add_spans_open(s, spans, false, n_elems);
 
 	for (size_t i = 0; r >= 0 && i < spans->n; i++)
 		r = set_add_span(s, &spans->items[i], spans->width, map,

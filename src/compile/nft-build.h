@@ -122,8 +122,10 @@ int set_add_addr(struct nftnl_set *s, const struct pc_plan_span *sp, uint8_t wid
  * jump_of give per-span data; both may be NULL.
  */
 /* The end element at key 0 that opens an interval set whose first span
- * starts above 0, as nft makes it. 0 or -ENOMEM. */
-int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, size_t *n_elems);
+ * starts above 0, as nft makes it (always: an empty one's too, so that
+ * its first span in place is that span's elements alone). 0 or -ENOMEM. */
+int set_add_spans_open(struct nftnl_set *s, const struct pc_plan_spans *spans, bool always,
+		       size_t *n_elems);
 int set_add_spans(struct nftnl_set *s, const struct pc_plan_spans *spans, bool map,
 		  const char *(*jump_of)(const struct pc_plan_span *, void *), void *ctx,
 		  size_t *n_elems);

@@ -943,9 +943,9 @@ static bool port_kinds_kept(const struct pc_plan_entry *e, const struct pc_plan_
 {
 	bool had[PORT_KINDS] = { false }, has[PORT_KINDS] = { false };
 
-	if (run_has_range_sets(e->anchor_n) != run_has_range_sets(run->anchor_n))
+	if (run_has_all_sets(e->anchor_n) != run_has_all_sets(run->anchor_n))
 		return false;
-	if (run_has_range_sets(e->anchor_n))
+	if (run_has_all_sets(e->anchor_n))
 		return true;
 
 	for (size_t i = 0; i < e->n_ports; i++)

@@ -348,6 +348,22 @@ elements_only "delete deny from, IPv4" "10.99.7.2"
 pc_expect open pc_probe peer tcp 10.99.7.1 22
 pc_expect open pc_probe peer tcp fd99:7::1 22
 same_as_files "block list, deleted"
+# Its first networks (the list has hosts alone): elements alone too, a
+# big run having its sets of ranges, empty ones too; and their deletes.
+one deny from 10.99.7.0/28
+elements_only "deny from a first network, IPv4" "10.99.7.0/28"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 22
+one deny from fd99:7::/64
+elements_only "deny from a first network, IPv6" "fd99:7::/64"
+pc_expect timeout pc_probe peer tcp fd99:7::1 22
+same_as_files "block list, networks denied"
+one delete deny from 10.99.7.0/28
+elements_only "delete deny from a first network, IPv4" "10.99.7.0/28"
+one delete deny from fd99:7::/64
+elements_only "delete deny from a first network, IPv6" "fd99:7::/64"
+pc_expect open pc_probe peer tcp 10.99.7.1 22
+pc_expect open pc_probe peer tcp fd99:7::1 22
+same_as_files "block list, networks deleted"
 pcd_stop
 
 # SSH from many hosts: address rules of one port in a row are one address
@@ -376,6 +392,21 @@ one delete allow 2011/tcp from 10.99.7.2
 elements_only "delete allow 2011/tcp from a host" "10.99.7.2"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
 same_as_files "one port from many hosts, deleted"
+# The run's first network and first IPv6 address (it has IPv4 hosts
+# alone): elements alone, its usual sets being there, empty ones too.
+one allow 2011/tcp from 10.99.7.0/24
+elements_only "allow 2011/tcp from a first network" "tcp \. 2011 \. 10\.99\.7\.0 "
+pc_expect open pc_probe peer tcp 10.99.7.1 2011
+one allow 2011/tcp from fd99:7::2
+elements_only "allow 2011/tcp from a first IPv6 host" "tcp \. 2011 \. fd99:7::2 "
+pc_expect open pc_probe peer tcp fd99:7::1 2011
+same_as_files "one port from many hosts, first network and IPv6"
+one delete allow 2011/tcp from 10.99.7.0/24
+elements_only "delete allow 2011/tcp from a first network" "tcp \. 2011 \. 10\.99\.7\.0 "
+one delete allow 2011/tcp from fd99:7::2
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2011
+pc_expect timeout pc_probe peer tcp fd99:7::1 2011
+same_as_files "one port from many hosts, first network and IPv6 deleted"
 pcd_stop
 
 # Rules of one port each from hosts and networks (a service per client):
