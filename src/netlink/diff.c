@@ -176,6 +176,13 @@ static bool elem_is_end(struct nftnl_set_elem *e)
 	       (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
 }
 
+static bool set_is_rbtree(struct nftnl_set *s)
+{
+	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+
+	return (flags & NFT_SET_INTERVAL) && !(flags & NFT_SET_CONCAT);
+}
+
 bool elem_lapsed(struct elem_lapse *lp, struct nftnl_set_elem *e)
 {
 	bool lapsed;
@@ -1153,12 +1160,77 @@ static int elem_lists_load(struct elem_list *n, struct elem_list *o, struct nftn
 	       !(lapsed && lapsed[ov.n - 1 - tail]) &&
 	       elem_same(nv.v[nv.n - 1 - tail], ov.v[ov.n - 1 - tail]))
 		tail++;
+	/* An rbtree set: the interval around the first and the last
+	 * difference stays in view, which a new boundary may cut
+	 * (intervals_cut). */
+	if (set_is_rbtree(news)) {
+		if (head > 0 && !elem_is_end(ov.v[head - 1]))
+			head--;
+		if (tail > 0 && elem_is_end(ov.v[ov.n - tail]))
+			tail--;
+	}
 	if (r >= 0)
 		r = elem_list_load_range(n, nv.v, NULL, head, nv.n - tail);
 	if (r >= 0)
 		r = elem_list_load_range(o, ov.v, lapsed, head, ov.n - tail);
 	free(nv.v);
 	free(ov.v);
+	return r;
+}
+
+/* The last of o's items below key (by id): its index, or SIZE_MAX. */
+static size_t elem_list_below(const struct elem_list *o, const struct elem_ref *key)
+{
+	size_t a = 0, b = o->n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (strbuf_cmp(&o->items[m].id, &key->id) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a ? a - 1 : SIZE_MAX;
+}
+
+static int elem_add_cmp(const void *a, const void *b)
+{
+	return strbuf_cmp(&((const struct elem_add *)a)->ref->id,
+			  &((const struct elem_add *)b)->ref->id);
+}
+
+/* An rbtree interval set refuses an element that comes inside one of its
+ * intervals (EEXIST): an interval that a new boundary cuts (a span split
+ * in two) goes and comes again, start and end, its counter carried. kept:
+ * o's items that stay as they are. The adds end sorted, as nft sends them. */
+static int intervals_cut(const struct elem_list *n, const struct elem_list *o, bool *kept,
+			 struct elem_msgs *del, struct elem_add **adds, size_t *n_adds,
+			 size_t *cap_adds)
+{
+	size_t was = *n_adds;
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < was; k++) {
+		size_t j = (*adds)[k].old ? SIZE_MAX : elem_list_below(o, (*adds)[k].ref);
+
+		if (j == SIZE_MAX || !kept[j] || elem_is_end(o->items[j].e))
+			continue;
+		for (size_t q = j; r >= 0 && q <= j + 1 && q < o->n && kept[q]; q++) {
+			const struct elem_ref *now = elem_list_find(n, &o->items[q]);
+			struct elem_add *slot;
+
+			kept[q] = false;
+			r = elem_msgs_put(del, o->items[q].e);
+			slot = r < 0 || !now ? NULL : PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
+			if (r >= 0 && !slot)
+				r = -ENOMEM;
+			if (slot)
+				*slot = (struct elem_add){ now, &o->items[q] };
+		}
+	}
+	if (r >= 0 && *n_adds > was)
+		qsort(*adds, *n_adds, sizeof(**adds), elem_add_cmp);
 	return r;
 }
 
@@ -1181,6 +1253,11 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
 	int r = elem_lists_load(&n, &o, news, olds);
+	bool rbtree = set_is_rbtree(news);
+	_cleanup_free_ bool *kept = rbtree ? calloc(o.n + 1, sizeof(*kept)) : NULL;
+
+	if (r >= 0 && rbtree && !kept)
+		r = -ENOMEM;
 
 	while (r >= 0 && (i < n.n || j < o.n)) {
 		int c = i == n.n ? 1 : j == o.n ? -1 : strbuf_cmp(&n.items[i].id, &o.items[j].id);
@@ -1197,6 +1274,8 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
 				else
 					r = -ENOMEM;
+			} else if (kept) {
+				kept[j] = true;
 			}
 			i++, j++;
 		} else if (c > 0) {
@@ -1211,6 +1290,8 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 				*slot = (struct elem_add){ &n.items[i++], NULL };
 		}
 	}
+	if (r >= 0 && rbtree && n_adds)
+		r = intervals_cut(&n, &o, kept, &del, &adds, &n_adds, &cap_adds);
 	/* Constant and anonymous sets cannot change in place. */
 	if (r >= 0 && (n_adds || del.i) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
 		r = -ECANCELED;
@@ -1253,6 +1334,17 @@ static int elem_key_cmp(struct nftnl_set_elem *a, struct nftnl_set_elem *b, bool
 	return 0;
 }
 
+/* Key order, an interval's end before a start at the same key. */
+static int elem_order(const void *a, const void *b)
+{
+	struct nftnl_set_elem *x = *(struct nftnl_set_elem *const *)a;
+	struct nftnl_set_elem *y = *(struct nftnl_set_elem *const *)b;
+	bool same = true;
+	int c = elem_key_cmp(x, y, &same);
+
+	return c ? c : same ? 0 : elem_is_end(x) ? -1 : 1;
+}
+
 int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *olds, ssize_t obj,
 		    size_t *added, size_t *deleted)
 {
@@ -1264,29 +1356,58 @@ int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 	size_t n_adds = 0, cap_adds = 0;
 	struct nftnl_set_elem *n, *o;
 	int r = in && io ? 0 : -ENOMEM;
+	/* An rbtree set refuses an element inside one of its intervals
+	 * (EEXIST): the kept start of the interval a new one comes in (start:
+	 * its old and new element), and whether its kept end must go and
+	 * come again with it. */
+	bool rbtree = set_is_rbtree(news), cut_end = false, cuts = false;
+	struct nftnl_set_elem *start[2] = { NULL, NULL };
 
 	n = in ? nftnl_set_elems_iter_next(in) : NULL;
 	o = io ? nftnl_set_elems_iter_next(io) : NULL;
 	while (r >= 0 && (n || o)) {
-		bool same = true;
+		bool same = true, cut;
 		int c = !n ? 1 : !o ? -1 : elem_key_cmp(n, o, &same);
+		struct nftnl_set_elem **slot;
 
 		/* Deletes first (an interval end may move to a neighbour's key). */
 		if (c > 0 || !same)
 			r = elem_msgs_put(&del, o);
-		if (r >= 0 && (c < 0 || !same)) {
-			struct nftnl_set_elem **slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
-
+		cut = rbtree && c < 0 && start[0];
+		if (cut)
+			r = elem_msgs_put(&del, start[0]);
+		cut_end |= cut;
+		cuts |= cut;
+		/* The kept end of a cut interval goes and comes again too. */
+		if (rbtree && c == 0 && same && cut_end && elem_is_end(o)) {
+			r = elem_msgs_put(&del, o);
+			same = false;
+		}
+		for (int k = 0; r >= 0 && k < 1 + cut; k++) {
+			if (!(k ? true : c < 0 || !same))
+				continue;
+			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 			if (slot)
-				*slot = n;
+				*slot = k ? start[1] : n;
 			else
 				r = -ENOMEM;
+		}
+		if (cut)
+			start[0] = start[1] = NULL;
+		if (rbtree && c >= 0) {
+			bool kept = c == 0 && same && !elem_is_end(o);
+
+			start[0] = kept ? o : NULL;
+			start[1] = kept ? n : NULL;
+			cut_end &= !elem_is_end(o);
 		}
 		if (c <= 0)
 			n = nftnl_set_elems_iter_next(in);
 		if (c >= 0)
 			o = nftnl_set_elems_iter_next(io);
 	}
+	if (r >= 0 && cuts)
+		qsort(adds, n_adds, sizeof(*adds), elem_order);
 	if (r >= 0)
 		r = elem_msgs_flush(&del);
 	for (size_t i = 0; r >= 0 && i < n_adds; i++)

@@ -703,7 +703,8 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	}
 	pc_diags_free(&d);
 	/* A difference, not the table again: nothing else was sent. */
-	ck_assert_uint_eq(pc_nl_last_stats(nl)->incremental, 1);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental == 1,
+		      "seed %u step %u: the entry change replaced the table", s, step);
 	pc_ruleset_adopt(e.rs, *rs);
 	*rs = e.rs;
 	pc_entry_edit_free(&e);
@@ -814,6 +815,69 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	x->in_place++;
 	edit_check(x->nl, m, x->plan, x->rs, x->s, x->step);
 }
+
+/* A rule that splits an interval of an address run's set of ranges in
+ * two (deny from 10.0.0.4 put before deny from 10.0.0.0/24): the kernel's
+ * rbtree refuses a boundary that comes inside one of its intervals, so the
+ * interval goes and comes again in the same transaction. A difference,
+ * not the table again, as the full compile and in place (the run made
+ * again around the rule); and back. */
+START_TEST(test_interval_cut_is_a_difference)
+{
+	static const char *const before[] = { "deny from 10.0.0.0/24 comment \"net\"",
+					      "deny from 10.0.1.1 comment \"host\"",
+					      "deny from 2001:db8::/64 comment \"net6\"",
+					      "allow 22/tcp comment \"ssh\"" };
+	/* The first interval cut; the IPv6 one's end moves inside it. */
+	static const char *const after[] = { "deny from 10.0.0.4 comment \"cut\"",
+					     "deny from 10.0.0.0/24 comment \"net\"",
+					     "deny from 10.0.1.1 comment \"host\"",
+					     "deny from 2001:db8::/65 comment \"net6\"",
+					     "allow 22/tcp comment \"ssh\"" };
+	struct model a = { .n = 0 }, b = { .n = 0 };
+	struct pc_config *cfg_a, *cfg_b;
+	struct pc_ruleset *rs_a, *rs_b, *rs = NULL;
+	struct pc_plan *plan = NULL;
+	struct pc_nl *nl = NULL;
+	struct pc_diags d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(before); i++)
+		a.lines[a.n++] = strdup(before[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(after); i++)
+		b.lines[b.n++] = strdup(after[i]);
+	cfg_a = model_config(&a);
+	cfg_b = model_config(&b);
+	rs_a = ruleset_from_config(cfg_a);
+	rs_b = ruleset_from_config(cfg_b);
+	/* The full compile's difference, there and back. */
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_b, rs_a, 0, &d), 0);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "the cut replaced the table");
+	ck_assert_uint_eq(mismatches(nl, rs_b), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_a, rs_b, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(mismatches(nl, rs_a), 0);
+	pc_diags_free(&d);
+	pc_ruleset_free(rs_a);
+	pc_ruleset_free(rs_b);
+	pc_config_free(cfg_b);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.lines[i]);
+	pc_nl_close(nl);
+	/* In place: the run made again around the rule, and back. */
+	oracle_start(cfg_a, &nl, &plan, &rs);
+	struct edit_run x = { .nl = nl, .m = &a, .cfg = cfg_a, .plan = plan, .rs = rs };
+
+	edit_one(&x, 0, strdup(after[0]), 0);
+	ck_assert_uint_eq(x.in_place, 1);
+	ck_assert_str_eq(a.lines[0], after[0]);
+	edit_one(&x, 0, NULL, 0);
+	ck_assert_uint_eq(x.in_place, 2);
+	oracle_end(&a, cfg_a, nl, plan, x.rs);
+}
+END_TEST
 
 /* 4 * STEPS random edits of x's model: a line taken out, or one of gen's
  * put in anywhere, into the file of the line above or the one below. */
@@ -1372,6 +1436,7 @@ int main(void)
 	tcase_add_test(tc, test_defaults_after_big_run);
 	tcase_add_test(tc, test_first_rule_of_a_chain);
 	tcase_add_test(tc, test_own_rule_blocks);
+	tcase_add_test(tc, test_interval_cut_is_a_difference);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
