@@ -1188,6 +1188,38 @@ static size_t port_run_of(const struct pc_plan_chain *c, size_t k, const struct 
 	return prev ? k - 1 : next ? k : SIZE_MAX;
 }
 
+/* The address run or run of ports that address rule r joins (or leaves)
+ * at entry k of c, when its elements cannot carry the change (a set the
+ * run lacks or would empty, a place inside it, a run named anew, made big
+ * or small), [*lo, *hi): with a run or a lone rule on r's other side that
+ * r joins to it too. false when r is no such rule in or next to a run. */
+static bool addr_runs_of(const struct pc_plan_chain *c, size_t k, const struct pc_rule *r,
+			 bool remove, size_t *lo, size_t *hi)
+{
+	const struct pc_plan_entry *at = k < c->n_entries ? &c->entries[k] : NULL;
+	bool prev, next;
+
+	if (!rule_addr_side(r) && !rule_addr_paired(r))
+		return false;
+	if (remove) {
+		*lo = k;
+		*hi = k + 1;
+		return at && (at->kind == PC_ENTRY_ADDRS || at->kind == PC_ENTRY_PAIRS) &&
+		       at->n_rules > 1 && (uintptr_t)at->first <= (uintptr_t)r;
+	}
+	if (at && (uintptr_t)at->first < (uintptr_t)r) {
+		*lo = k;
+		*hi = k + 1;
+		return at->kind != PC_ENTRY_RULE && at->kind != PC_ENTRY_PORTS && merges_with(r, at);
+	}
+	prev = k > 0 && merges_with(r, &c->entries[k - 1]);
+	next = merges_with(r, at);
+	*lo = prev ? k - 1 : k;
+	*hi = next ? k + 1 : k;
+	return (prev && c->entries[k - 1].kind != PC_ENTRY_RULE) ||
+	       (next && at->kind != PC_ENTRY_RULE);
+}
+
 /* The port runs next to each other around run k, [*lo, *hi): they are
  * apart where the defaults follow a big block (chain_build), which a rule
  * that comes or goes can make or unmake. */
@@ -1201,18 +1233,31 @@ static void port_runs_around(const struct pc_plan_chain *c, size_t k, size_t *lo
 		(*hi)++;
 }
 
-/* Port run k of c made again with r put in (or taken out), with the port
- * runs next to it: their rules built anew, O(them), lowered and sent as
- * what differs (sets that stay change elements; a range set, or a run the
- * defaults joined or left, comes or goes). */
-static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, int dir, size_t k,
-		      const struct pc_rule *r, bool remove, struct pc_plan_entry_change *ch)
+/* The runs r joins or leaves (port_run_of with the port runs next to it,
+ * or addr_runs_of), [*lo, *hi) of c; false: none such. */
+static bool runs_of(const struct pc_plan_chain *c, size_t k, const struct pc_rule *r, bool remove,
+		    size_t *lo, size_t *hi)
 {
-	size_t lo_e, hi_e, n = 0, cap = 0;
+	size_t run = port_run_of(c, k, r, remove);
+
+	if (run == SIZE_MAX)
+		return addr_runs_of(c, k, r, remove, lo, hi);
+	port_runs_around(c, run, lo, hi);
+	return true;
+}
+
+/* Runs [lo_e, hi_e) of c made again with r put in (or taken out): their
+ * rules built anew, O(them), lowered and sent as what differs (sets that
+ * stay change elements; a set, or a run the defaults joined or left,
+ * comes or goes). */
+static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, int dir,
+		      size_t lo_e, size_t hi_e, const struct pc_rule *r, bool remove,
+		      struct pc_plan_entry_change *ch)
+{
+	size_t n = 0, cap = 0;
 	const struct pc_rule *lo, *hi;
 	_cleanup_free_ const struct pc_rule **v = NULL;
 
-	port_runs_around(c, k, &lo_e, &hi_e);
 	lo = (uintptr_t)r < (uintptr_t)c->entries[lo_e].first ? r : c->entries[lo_e].first;
 	hi = (uintptr_t)r > (uintptr_t)c->entries[hi_e - 1].last ? r : c->entries[hi_e - 1].last;
 	for (const struct pc_rule *p = lo; (uintptr_t)p <= (uintptr_t)hi; p++) {
@@ -1232,18 +1277,13 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 			  bool remove)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
-	size_t k = 0;
+	size_t k = 0, lo, hi;
 
 	k = remove ? pair_left_alone(c, r) : lone_joined(c, chain_entry_at(c, r), r);
 	if (k != SIZE_MAX)
 		return k;
-	k = port_run_of(c, chain_entry_at(c, r), r, remove);
-	if (k != SIZE_MAX) {
-		size_t lo, hi;
-
-		port_runs_around(c, k, &lo, &hi);
+	if (runs_of(c, chain_entry_at(c, r), r, remove, &lo, &hi))
 		return lo;
-	}
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
 
@@ -1274,7 +1314,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
-	size_t k = 0, lone, run;
+	size_t k = 0, lone, lo, hi;
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1312,10 +1352,9 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		ch->from = lone;
 		return entries_rebuild(c, lone, lone + 1, two, 2, ch);
 	}
-	/* A port rule that joins a port run whose elements cannot take it. */
-	run = port_run_of(c, k, r, false);
-	if (run != SIZE_MAX)
-		return run_remake(plan, c, z, dir, run, r, false, ch);
+	/* A rule that joins a run whose elements cannot take it. */
+	if (runs_of(c, k, r, false, &lo, &hi))
+		return run_remake(plan, c, z, dir, lo, hi, r, false, ch);
 	/* Between two runs, and of neither (another run it would cut in
 	 * two: not in place). */
 	if ((k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||
@@ -1410,7 +1449,7 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 {
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
-	size_t k = 0;
+	size_t k = 0, lo, hi;
 	int ret = 0;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1426,9 +1465,9 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 		return entries_rebuild(c, k, k + 1, &other, 1, ch);
 	}
 	k = chain_entry_at(c, r);
-	/* A port rule whose run's elements cannot lose it. */
-	if (port_run_of(c, k, r, true) != SIZE_MAX)
-		return run_remake(plan, c, z, dir, k, r, true, ch);
+	/* A rule whose run's elements cannot lose it. */
+	if (runs_of(c, k, r, true, &lo, &hi))
+		return run_remake(plan, c, z, dir, lo, hi, r, true, ch);
 	if (k < c->n_entries && c->entries[k].first != r)
 		k = c->n_entries;
 	if (k >= c->n_entries || c->entries[k].last != r)
