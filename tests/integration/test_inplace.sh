@@ -288,6 +288,9 @@ one allow 2001/tcp from 10.99.7.2 to 10.99.7.1
 element_alone "allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "2001 \. 10\.99\.7\.1 \. 10\.99\.7\.2"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
 pc_expect timeout pc_probe peer tcp 10.99.7.3 2001
+# status counts the element's packets as the rule's.
+[ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.1' packets)" -gt 0 ] ||
+	pc_fail "toward a host: status counts no packet for the rule"
 one allow 2001/tcp from fd99:7::/64 to fd99:7::1
 element_alone "allow 2001/tcp from fd99:7::/64 to fd99:7::1" "2001 \. fd99:7::1 \. fd99:7::"
 pc_expect open pc_probe peer tcp fd99:7::1 2001
@@ -299,6 +302,8 @@ pcd_start
 pc_monitor_stop
 grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
 	pc_fail "toward a host: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+[ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.1' packets)" -gt 0 ] ||
+	pc_fail "toward a host: the restart lost the rule's counter"
 one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1
 element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.1" "2001 \. 10\.99\.7\.1 \. 10\.99\.7\.2"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
