@@ -326,7 +326,7 @@ int pair_key_cmp(const struct pc_pair_key *a, const struct pc_pair_key *b)
 		return a->port < b->port ? -1 : 1;
 	if (a->dfamily != b->dfamily)
 		return a->dfamily < b->dfamily ? -1 : 1;
-	return a->dfamily ? memcmp(a->dhost, b->dhost, 16) : 0;
+	return a->dfamily ? memcmp(a->dhost, b->dhost, a->dfamily == AF_INET ? 4 : 16) : 0;
 }
 
 /* Where a pair of key is or would go in e->pairs. */

@@ -1383,17 +1383,19 @@ int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 			r = elem_msgs_put(&del, o);
 			same = false;
 		}
-		for (int k = 0; r >= 0 && k < 1 + cut; k++) {
-			if (!(k ? true : c < 0 || !same))
-				continue;
+		if (r >= 0 && (c < 0 || !same)) {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+			r = slot ? 0 : -ENOMEM;
 			if (slot)
-				*slot = k ? start[1] : n;
-			else
-				r = -ENOMEM;
+				*slot = n;
 		}
-		if (cut)
+		if (r >= 0 && cut) {
+			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+			r = slot ? 0 : -ENOMEM;
+			if (slot)
+				*slot = start[1];
 			start[0] = start[1] = NULL;
+		}
 		if (rbtree && c >= 0) {
 			bool kept = c == 0 && same && !elem_is_end(o);
 

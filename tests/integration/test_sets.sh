@@ -108,6 +108,29 @@ pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.3.9 }' >/dev/n
 	pc_fail "192.0.3.9 not blocked"
 pc_in host nft get element inet portctl set_blocklist_v6 '{ 2001:db8:bad::1 }' >/dev/null 2>&1 &&
 	pc_fail "2001:db8:bad::1 still blocked"
+
+pcd_log "a host taken out of a prefix (its pieces listed instead): its interval cut in two, elements only"
+sed -i 's|^192.0.2.0/23$|192.0.2.0/30\n192.0.2.4/31\n192.0.2.6/32\n192.0.2.8/29\n192.0.2.16/28\n192.0.2.32/27\n192.0.2.64/26\n192.0.2.128/25\n192.0.3.0/24|' "$LIST"
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_as_member reload >/dev/null || pc_fail "reload"
+pc_monitor_stop
+[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
+	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
+grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl set_blocklist_v4 ' |
+	grep -q . && pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
+pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.7 }' >/dev/null 2>&1 &&
+	pc_fail "192.0.2.7 still blocked"
+pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.9 }' >/dev/null ||
+	pc_fail "192.0.2.9 not blocked"
+# And back as it was: the pieces joined, elements only.
+sed -i '/^192\.0\.2\.\(0\/30\|4\/31\|6\/32\|8\/29\|16\/28\|32\/27\|64\/26\|128\/25\)$/d; s|^192.0.3.0/24$|192.0.2.0/23|' "$LIST"
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_as_member reload >/dev/null || pc_fail "reload"
+pc_monitor_stop
+grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl set_blocklist_v4 ' |
+	grep -q . && pc_fail "joined: not element-only: $(cat "$PC_TMP/monitor")"
+pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.7 }' >/dev/null ||
+	pc_fail "192.0.2.7 not blocked again"
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff" 2>&1
 grep -q "^[!?]" "$PC_TMP/diff" && pc_fail "the kernel differs: $(cat "$PC_TMP/diff")"
 
