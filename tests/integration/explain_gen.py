@@ -123,11 +123,14 @@ def gen_config(seed, n):
             fam = r.choice([4, 6])
             pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
             words += ["from", ",".join(r.sample(pool, r.randint(1, 2)))]
-            # Toward one of this machine's addresses (rules of a port in a
-            # row: a run toward hosts).
+            # Toward one of this machine's addresses or its network (rules
+            # of a port in a row: a run toward destinations).
             if not out and r.random() < 0.4:
                 peer = PEERS[r.choice(sorted(PEERS))]
-                words += ["to", peer["dst6"] if fam == 6 else peer["dst4"]]
+                dst = peer["dst6"] if fam == 6 else peer["dst4"]
+                if r.random() < 0.5:
+                    dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
+                words += ["to", dst]
         if r.random() < 0.4:
             words += ["zone", ",".join(r.sample(known, r.randint(1, 2)))]
         if r.random() < 0.1:
