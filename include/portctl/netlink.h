@@ -192,6 +192,13 @@ struct pc_nl_mismatches {
  * Returns 0 or -errno.
  */
 int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mismatches *out);
+/* pc_nl_verify for when other programs commit without pause and every
+ * read of the table is interrupted (EINTR): two reads, each to its end;
+ * when a commit interrupted them, they count only if they agree (a commit
+ * that changed our table between or during them makes them differ, but
+ * for a coincidence), else -EINTR. */
+int pc_nl_verify_settled(struct pc_nl *nl, const struct pc_ruleset *rs,
+			 struct pc_nl_mismatches *out);
 void pc_nl_mismatches_free(struct pc_nl_mismatches *m);
 
 /* nftables events (NFNLGRP_NFTABLES), read to notice other programs'

@@ -32,6 +32,9 @@ struct pc_nl {
 	/* Tests only (pc_nl_test_refuse_last_rule): the next full replace
 	 * carries a rule the kernel refuses, in place of the files' last. */
 	bool test_refuse;
+	/* pc_nl_verify_settled: dumps read to their end though a commit
+	 * interrupted them (dump_intr says one did). */
+	bool dump_intr_read, dump_intr;
 };
 
 /* For tests/integration/refuseapply.c alone; the daemon never calls it. */

@@ -246,6 +246,20 @@ static bool answer_ends(const char *buf, ssize_t n, uint32_t seq)
 	return false;
 }
 
+/* A dump a commit interrupted carries NLM_F_DUMP_INTR, on which libmnl
+ * stops: read on, and say so (pc_nl_verify_settled). */
+static void dump_intr_clear(struct pc_nl *nl, char *buf, ssize_t n)
+{
+	int left = (int)n;
+
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+	     h = mnl_nlmsg_next(h, &left))
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
+			h->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
+			nl->dump_intr = true;
+		}
+}
+
 int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq;
@@ -261,6 +275,8 @@ int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 		n = mnl_socket_recvfrom(nl->sock, buf, NL_RECV_SIZE);
 		if (n < 0)
 			return -errno;
+		if (nl->dump_intr_read)
+			dump_intr_clear(nl, buf, n);
 		r = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, data);
 	} while (r > MNL_CB_STOP);
 	if (r >= 0)

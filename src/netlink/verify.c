@@ -665,6 +665,38 @@ int pc_nl_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mis
 	return r;
 }
 
+static bool mismatches_same(const struct pc_nl_mismatches *a, const struct pc_nl_mismatches *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->items[i].op != b->items[i].op || strcmp(a->items[i].text, b->items[i].text))
+			return false;
+	return true;
+}
+
+int pc_nl_verify_settled(struct pc_nl *nl, const struct pc_ruleset *rs,
+			 struct pc_nl_mismatches *out)
+{
+	struct pc_nl_mismatches again = {0};
+	bool intr;
+	int r;
+
+	nl->dump_intr_read = true;
+	nl->dump_intr = false;
+	r = pc_nl_verify(nl, rs, out);
+	if (r >= 0)
+		r = pc_nl_verify(nl, rs, &again);
+	intr = nl->dump_intr;
+	nl->dump_intr_read = false;
+	if (r >= 0 && intr && !mismatches_same(out, &again))
+		r = -EINTR;
+	pc_nl_mismatches_free(&again);
+	if (r < 0)
+		pc_nl_mismatches_free(out);
+	return r;
+}
+
 void pc_nl_mismatches_free(struct pc_nl_mismatches *m)
 {
 	for (size_t i = 0; i < m->n; i++)
