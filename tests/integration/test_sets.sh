@@ -79,31 +79,30 @@ grep -q "10.99.7.3" "$PC_TMP/status" && pc_fail "status lists entries: $(cat "$P
 "$PCD_PORTCTL" -s "$PCD_SOCK" export | grep -qx "set blocklist file $LIST *# .*10-sets.rules:1" ||
 	pc_fail "export: $("$PCD_PORTCTL" -s "$PCD_SOCK" export)"
 
+# reload_elements WHAT PATTERN: a reload is one transaction whose every
+# line matches PATTERN (element changes of the list's sets).
+reload_elements() {
+	pc_monitor_start host "$PC_TMP/monitor"
+	pcd_as_member reload >/dev/null || pc_fail "$1: reload"
+	pc_monitor_stop
+	[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
+		pc_fail "$1: not one transaction: $(cat "$PC_TMP/monitor")"
+	grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev "$2" |
+		grep -q . && pc_fail "$1: not element changes alone: $(cat "$PC_TMP/monitor")"
+}
+
 pcd_log "a changed list: reload is one transaction of element changes only"
 sed -i 's/^10.99.7.3 ; SBL0001$/10.99.7.5/' "$LIST"
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff" 2>&1
 grep -q "^- @blocklist 10.99.7.3" "$PC_TMP/diff" && grep -q "^+ @blocklist 10.99.7.5" "$PC_TMP/diff" ||
 	pc_fail "diff: $(cat "$PC_TMP/diff")"
-pc_monitor_start host "$PC_TMP/monitor"
-pcd_as_member reload >/dev/null || pc_fail "reload"
-pc_monitor_stop
-[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
-	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
-grep -v "^# new generation" "$PC_TMP/monitor" |
-	grep -Ev '^(add|delete) element inet portctl set_blocklist_v4 \{ 10\.99\.7\.[35] \}$' |
-	grep -q . && pc_fail "not just the two elements: $(cat "$PC_TMP/monitor")"
+reload_elements "a changed list" '^(add|delete) element inet portctl set_blocklist_v4 \{ 10\.99\.7\.[35] \}$'
 pc_expect open pc_probe peer tcp 10.99.7.1 443 1000 10.99.7.3
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443 300 10.99.7.5
 
 pcd_log "a prefix that grows and one that moves: elements only, and the kernel holds the list"
 sed -i 's|^192.0.2.0/24$|192.0.2.0/23|; s|^2001:db8:bad::/48$|2001:db8:bae::/48|' "$LIST"
-pc_monitor_start host "$PC_TMP/monitor"
-pcd_as_member reload >/dev/null || pc_fail "reload"
-pc_monitor_stop
-[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
-	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
-grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl set_blocklist_v[46] ' |
-	grep -q . && pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
+reload_elements "a prefix grown and one moved" '^(add|delete) element inet portctl set_blocklist_v[46] '
 pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.3.9 }' >/dev/null ||
 	pc_fail "192.0.3.9 not blocked"
 pc_in host nft get element inet portctl set_blocklist_v6 '{ 2001:db8:bad::1 }' >/dev/null 2>&1 &&
@@ -111,24 +110,14 @@ pc_in host nft get element inet portctl set_blocklist_v6 '{ 2001:db8:bad::1 }' >
 
 pcd_log "a host taken out of a prefix (its pieces listed instead): its interval cut in two, elements only"
 sed -i 's|^192.0.2.0/23$|192.0.2.0/30\n192.0.2.4/31\n192.0.2.6/32\n192.0.2.8/29\n192.0.2.16/28\n192.0.2.32/27\n192.0.2.64/26\n192.0.2.128/25\n192.0.3.0/24|' "$LIST"
-pc_monitor_start host "$PC_TMP/monitor"
-pcd_as_member reload >/dev/null || pc_fail "reload"
-pc_monitor_stop
-[ "$(grep -c "^# new generation" "$PC_TMP/monitor")" -eq 1 ] ||
-	pc_fail "not one transaction: $(cat "$PC_TMP/monitor")"
-grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl set_blocklist_v4 ' |
-	grep -q . && pc_fail "not element-only: $(cat "$PC_TMP/monitor")"
+reload_elements "a prefix cut in two" '^(add|delete) element inet portctl set_blocklist_v4 '
 pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.7 }' >/dev/null 2>&1 &&
 	pc_fail "192.0.2.7 still blocked"
 pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.9 }' >/dev/null ||
 	pc_fail "192.0.2.9 not blocked"
 # And back as it was: the pieces joined, elements only.
 sed -i '/^192\.0\.2\.\(0\/30\|4\/31\|6\/32\|8\/29\|16\/28\|32\/27\|64\/26\|128\/25\)$/d; s|^192.0.3.0/24$|192.0.2.0/23|' "$LIST"
-pc_monitor_start host "$PC_TMP/monitor"
-pcd_as_member reload >/dev/null || pc_fail "reload"
-pc_monitor_stop
-grep -v "^# new generation" "$PC_TMP/monitor" | grep -Ev '^(add|delete) element inet portctl set_blocklist_v4 ' |
-	grep -q . && pc_fail "joined: not element-only: $(cat "$PC_TMP/monitor")"
+reload_elements "the pieces joined" '^(add|delete) element inet portctl set_blocklist_v4 '
 pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.7 }' >/dev/null ||
 	pc_fail "192.0.2.7 not blocked again"
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff" 2>&1
