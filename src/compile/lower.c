@@ -1253,15 +1253,15 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 					.side = entry_pairs_side(e) };
 		/* The source's registers: after the host's, in a run toward hosts. */
 		uint32_t src_reg = NFT_REG32_02 + (e->to_host ? addr_len(family) / 4 : 0);
+		bool big = run_has_all_sets(e->anchor_n);
 
 		if (!sets)
 			return -ENOMEM;
-		for (unsigned len = 0; len <= bits; len++)
-			for (int v = 0; ret >= 0 && v < 3; v++) {
+		for (unsigned len = 0; ret >= 0 && len <= bits; len++)
+			for (int v = 0; ret >= 0 && v < 3 && pair_len_always(family, len, big); v++) {
 				struct nftnl_set *s;
 
-				if (pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
-					ret = pair_set_get(&pf, len, (enum pc_verdict_kind)v, &s);
+				ret = pair_set_get(&pf, len, (enum pc_verdict_kind)v, &s);
 			}
 		if (ret >= 0)
 			ret = pairs_fill(e, &pf);
