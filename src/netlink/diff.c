@@ -1202,8 +1202,10 @@ static int elem_add_cmp(const void *a, const void *b)
 
 /* An rbtree interval set refuses an element that comes inside one of its
  * intervals (EEXIST): an interval that a new boundary cuts (a span split
- * in two) goes and comes again, start and end, its counter carried. kept:
- * o's items that stay as they are. The adds end sorted, as nft sends them. */
+ * in two) goes and comes again, start and end, its counter carried (its
+ * start may go and come already, its comment naming a line that moved).
+ * kept: o's items that stay as they are. The adds end sorted, as nft
+ * sends them. */
 static int intervals_cut(const struct elem_list *n, const struct elem_list *o, bool *kept,
 			 struct elem_msgs *del, struct elem_add **adds, size_t *n_adds,
 			 size_t *cap_adds)
@@ -1214,12 +1216,14 @@ static int intervals_cut(const struct elem_list *n, const struct elem_list *o, b
 	for (size_t k = 0; r >= 0 && k < was; k++) {
 		size_t j = (*adds)[k].old ? SIZE_MAX : elem_list_below(o, (*adds)[k].ref);
 
-		if (j == SIZE_MAX || !kept[j] || elem_is_end(o->items[j].e))
+		if (j == SIZE_MAX || elem_is_end(o->items[j].e))
 			continue;
-		for (size_t q = j; r >= 0 && q <= j + 1 && q < o->n && kept[q]; q++) {
+		for (size_t q = j; r >= 0 && q <= j + 1 && q < o->n; q++) {
 			const struct elem_ref *now = elem_list_find(n, &o->items[q]);
 			struct elem_add *slot;
 
+			if (!kept[q])
+				continue;
 			kept[q] = false;
 			r = elem_msgs_put(del, o->items[q].e);
 			slot = r < 0 || !now ? NULL : PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);

@@ -148,6 +148,23 @@ cut_by_reload() {
 }
 change "a range cut in two by a reload" "" cut_by_reload
 
+# An address run's interval cut in two by a host put before its rule: the
+# kernel refuses a boundary inside an interval, so the interval goes and
+# comes again in the same transaction, its counter carried (the table was
+# replaced whole, every counter at 0).
+pc_in peer ip addr add 10.99.7.200/24 dev vp || pc_fail "a second peer address"
+printf 'deny from 10.99.7.128/25\ndeny from fd99:7::80/121\n' >"$PC_TMP/etc/rules.d/70-addrs.rules"
+P reload
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2040 300 10.99.7.200
+[ "$(pcd_rule_field 'deny from 10.99.7.128/25' packets)" -gt 0 ] ||
+	pc_fail "deny from 10.99.7.128/25 counted nothing"
+cut_interval() {
+	printf 'deny from 10.99.7.201\ndeny from 10.99.7.128/25\ndeny from fd99:7::80/121\n' \
+		>"$PC_TMP/etc/rules.d/70-addrs.rules"
+	P reload
+}
+change "an address run's interval cut in two" "" cut_interval
+
 # A line at the head of a file: every later line, and entry, renumbered.
 renumber() {
 	{ echo 'allow 2000/tcp log'; cat "$PC_TMP/etc/rules.d/10-x.rules"; } >"$PC_TMP/x.new"
