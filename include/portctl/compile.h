@@ -330,7 +330,8 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 /* next, made by pc_ruleset_chain_remake from prev, itself made so from the
  * ruleset in force (a rule of several zones, one chain after the other),
  * made as if from that one: what it shares with it, what it left out of
- * it. prev's shell is freed. Neither may have shared edits (cut, join). */
+ * it. prev's shell is freed. prev may not have shared edits (cut, join):
+ * they would be lost (-EOPNOTSUPP); next's stay. */
 int pc_ruleset_fold(struct pc_ruleset *next, struct pc_ruleset *prev);
 /*
  * Rule r as an entry of its own put into (remove: taken out of) the chain
@@ -352,6 +353,27 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e);
 /* After pc_ruleset_adopt of e->rs: the plan's records freed. */
 void pc_entry_edit_free(struct pc_entry_edit *e);
+/*
+ * The entries of rules[0..n), each a rule of its own (a logged rule whose
+ * line moved: its log prefix names it), made again from the plan in every
+ * chain of its zones: *out made from base by a pc_ruleset_chain_remake per
+ * chain, folded into one (base's ban sets made whole first; a base itself
+ * made so, not installed, takes *out by pc_ruleset_fold), base's shared
+ * edits (a cut or joined run) moved to *out. 0;
+ * -EOPNOTSUPP for a rule that is no entry of its own, or one a remake
+ * cannot make; -ENOMEM. O(n * objects).
+ */
+int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
+			    const struct pc_rule *const *rules, size_t n, struct pc_ruleset **out);
+/* ed, prepared on old, rides on rs, made from old by
+ * pc_ruleset_rules_remake: its objects renamed as rs has them, its
+ * element changes rs->shared, which a difference against old sends with
+ * rs's own. pc_rule_edit_back after the install, before
+ * pc_ruleset_adopt and pc_rule_edit_commit on rs. 0, -EOPNOTSUPP when rs
+ * left out one of ed's objects, -ENOMEM (ed is then let go). */
+int pc_rule_edit_onto(struct pc_rule_edit *ed, const struct pc_ruleset *old,
+		      struct pc_ruleset *rs);
+void pc_rule_edit_back(struct pc_rule_edit *ed, struct pc_ruleset *rs);
 /* rs, made from old by pc_ruleset_chain_remake, installed: it owns every
  * object now (the ones left out are freed), old's shell is freed. */
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);

@@ -1404,6 +1404,131 @@ void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e)
 	*e = (struct pc_entry_edit){ 0 };
 }
 
+/* map[i]: where old's object i is in rs, made from old by
+ * pc_ruleset_chain_remake (and folds), or SIZE_MAX when rs dropped it. rs
+ * keeps the objects of old it did not drop, in their order, with its own
+ * among them: one of old's is at most that many further on. */
+static size_t *objects_map(const struct pc_ruleset *old, const struct pc_ruleset *rs)
+{
+	size_t *map = malloc((old->n_objs + 1) * sizeof(*map));
+	size_t own = rs->n_objs + rs->n_dropped - old->n_objs, j = 0;
+
+	for (size_t i = 0; map && i < old->n_objs; i++) {
+		size_t k = j, end = j + own + 1 < rs->n_objs ? j + own + 1 : rs->n_objs;
+
+		while (k < end && rs->objs[k].obj != old->objs[i].obj)
+			k++;
+		map[i] = k < end ? k : SIZE_MAX;
+		j = k < end ? k + 1 : j;
+	}
+	return map;
+}
+
+/* app's objects renamed by map: false when one of them is gone. */
+static bool append_rebase(struct pc_rule_append *app, const size_t *map)
+{
+	bool kept = true;
+
+	for (size_t i = 0; i < app->n_sets; i++)
+		kept &= (app->sets[i].obj = map[app->sets[i].obj]) != SIZE_MAX;
+	for (size_t i = 0; i < app->n_ports; i++)
+		kept &= (app->ports[i].obj = map[app->ports[i].obj]) != SIZE_MAX;
+	return kept;
+}
+
+int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
+			    const struct pc_rule *const *rules, size_t n, struct pc_ruleset **out)
+{
+	/* A cut or joined run's element changes go on with what is made. */
+	struct pc_shared_edit *shared = TAKE_PTR(base->shared);
+	struct pc_ruleset *made = NULL;
+	int ret = pc_ruleset_bans_sync(base);
+
+	for (size_t i = 0; ret >= 0 && i < n; i++) {
+		const struct pc_rule *r = rules[i];
+		size_t nz = r->n_zones ? r->n_zones : 1;
+
+		for (size_t k = 0; ret >= 0 && k < nz; k++) {
+			const struct pc_plan_chain *c;
+			struct pc_ruleset *next = NULL;
+			size_t zone, e;
+
+			ret = pc_plan_rule_zone(plan, r, k, &zone);
+			if (ret < 0)
+				break;
+			c = &plan->zones[zone].dir[r->dir];
+			e = chain_entry_at(c, r);
+			/* Only a rule of its own is made again alone. */
+			if (e == c->n_entries || c->entries[e].first != r ||
+			    c->entries[e].kind != PC_ENTRY_RULE) {
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			ret = pc_ruleset_chain_remake(made ? made : base, plan, zone, r->dir, e, e + 1,
+						      &r, 1, &next);
+			if (ret >= 0 && made && (ret = pc_ruleset_fold(next, made)) < 0)
+				pc_ruleset_free(next);
+			else if (ret >= 0)
+				made = next;
+		}
+	}
+	if (ret >= 0 && shared) {
+		_cleanup_free_ size_t *map = objects_map(base, made);
+
+		if (!map)
+			ret = -ENOMEM;
+		else if (!append_rebase(&shared->del, map) || !append_rebase(&shared->add, map))
+			ret = -EOPNOTSUPP;
+		else
+			made->shared = TAKE_PTR(shared);
+	}
+	if (ret < 0)
+		pc_ruleset_free(made);
+	else
+		*out = made;
+	/* (Renamed in part, when it failed: base is let go.) */
+	base->shared = shared;
+	return ret;
+}
+
+int pc_rule_edit_onto(struct pc_rule_edit *ed, const struct pc_ruleset *old,
+		      struct pc_ruleset *rs)
+{
+	_cleanup_free_ size_t *map = objects_map(old, rs);
+	bool kept;
+
+	if (rs->shared)
+		return -EOPNOTSUPP;
+	if (!map)
+		return -ENOMEM;
+	kept = append_rebase(&ed->del, map) && append_rebase(&ed->add, map);
+	for (size_t i = 0; kept && i < ed->n_addrs; i++) {
+		for (size_t k = 0; k < ed->addrs[i].n_objs; k++)
+			kept &= (ed->addrs[i].objs[k] = map[ed->addrs[i].objs[k]]) != SIZE_MAX;
+		for (size_t k = 0; k < ed->addrs[i].n_pp; k++)
+			kept &= (ed->addrs[i].pp[k].obj = map[ed->addrs[i].pp[k].obj]) != SIZE_MAX;
+	}
+	if (!kept)
+		return -EOPNOTSUPP;
+	rs->shared = calloc(1, sizeof(*rs->shared));
+	if (!rs->shared)
+		return -ENOMEM;
+	rs->shared->del = ed->del;
+	rs->shared->add = ed->add;
+	ed->del = ed->add = (struct pc_rule_append){ 0 };
+	return 0;
+}
+
+void pc_rule_edit_back(struct pc_rule_edit *ed, struct pc_ruleset *rs)
+{
+	if (!rs || !rs->shared)
+		return;
+	ed->del = rs->shared->del;
+	ed->add = rs->shared->add;
+	free(rs->shared);
+	rs->shared = NULL;
+}
+
 void pc_entry_edit_free(struct pc_entry_edit *e)
 {
 	for (size_t k = 0; k < e->n_plan; k++)

@@ -2867,7 +2867,8 @@ int pc_ruleset_fold(struct pc_ruleset *next, struct pc_ruleset *prev)
 					       sizeof(*dropped));
 	size_t n_own = 0, n = 0;
 
-	if (!own || !dropped || prev->shared || next->shared) {
+	/* prev's element changes of shared maps would be lost with it. */
+	if (!own || !dropped || prev->shared) {
 		free(dropped);
 		return own && dropped ? -EOPNOTSUPP : -ENOMEM;
 	}

@@ -845,9 +845,20 @@ static int sets_change(struct delta_ctx *x)
 	for (size_t i = 0; r >= 0 && sh && i < sh->del.n_sets; i++)
 		r = diff_build_set_elems(x->b, sh->del.sets[i].elems, (ssize_t)sh->del.sets[i].obj,
 					 false);
-	for (size_t i = 0; r >= 0 && sh && i < sh->add.n_sets; i++)
-		r = diff_build_set_elems_carried(x->b, sh->add.sets[i].elems,
-						 (ssize_t)sh->add.sets[i].obj, &x->carry);
+	for (size_t i = 0; r >= 0 && sh && i < sh->add.n_sets; i++) {
+		struct nftnl_set *dels = NULL;
+
+		/* A rule's range cut in two, or pieces made one (a rule's
+		 * element change sent with others): counters go on, as
+		 * pc_nl_apply_elem_change has them. */
+		for (size_t j = 0; x->nl && j < sh->del.n_sets; j++)
+			if (sh->del.sets[j].obj == sh->add.sets[i].obj)
+				dels = sh->del.sets[j].elems;
+		r = dels ? diff_build_set_elems_pieces(x->nl, x->b, sh->add.sets[i].elems, dels,
+						       (ssize_t)sh->add.sets[i].obj)
+			 : diff_build_set_elems_carried(x->b, sh->add.sets[i].elems,
+							(ssize_t)sh->add.sets[i].obj, &x->carry);
+	}
 	if (r < 0)
 		return r;
 	x->d->counts.elems_deleted += sh ? sh->del.n_ports : 0;

@@ -492,9 +492,18 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 	char buf[160];
 	int n;
 
-	switch (rnd(seed, 17)) {
+	switch (rnd(seed, 19)) {
 	case 0:
 		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.0/24", action, rnd(seed, 4));
+		break;
+	/* Logged rules: their log prefixes name their lines, which the
+	 * changes before them in their file move. */
+	case 17:
+		n = snprintf(buf, sizeof(buf), "%s %u%s log%s", action, p, proto(seed),
+			     zones[rnd(seed, 5)]);
+		break;
+	case 18:
+		n = snprintf(buf, sizeof(buf), "limit %u/tcp log prefix web", p);
 		break;
 	/* Addresses of a port (runs of ports), of one zone or several. */
 	case 15:
@@ -673,20 +682,67 @@ static size_t stale_kept;
 static size_t addr_edits, pair_edits;
 /* Entries of a rule of several zones put in or taken out in place. */
 static size_t multi_zone;
+/* Changes that made again the logged rules whose lines they moved. */
+static size_t relogs;
+
+/* The line of a rule at index at of file's rules in m (as model_config
+ * writes them: files[0] after its three zones), one before it in m. */
+static uint32_t model_line(const struct model *m, size_t at, unsigned file)
+{
+	uint32_t line = file == 0 ? 4 : 1;
+
+	for (size_t j = 0; j < at; j++)
+		line += m->file[j] == file;
+	return line;
+}
+
+/* cfg's rules of file from index from on move by delta lines, as portctld
+ * moves them: the logged ones into logged (their log prefixes name their
+ * lines). How many. */
+static size_t lines_move(struct pc_config *cfg, size_t from, const char *file, int delta,
+			 const struct pc_rule **logged)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < cfg->n_rules; i++) {
+		struct pc_rule *r = &cfg->rules[i];
+
+		if (!r->loc.file || strcmp(r->loc.file, file) != 0)
+			continue;
+		r->loc.line = (uint32_t)((int)r->loc.line + delta);
+		if (r->log)
+			logged[n++] = r;
+	}
+	return n;
+}
 
 /* A rule that is (or was) an entry of its own, added or taken out in
  * place: its chain's entries from there on lowered alone into a ruleset
  * sharing the rest, installed as a difference. false when it is no such
  * rule. */
 static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_ruleset **rs,
-			 const struct pc_rule *r, bool remove, unsigned s, unsigned step)
+			 const struct pc_rule *r, bool remove, const struct pc_rule *const *logged,
+			 size_t n_logged, unsigned s, unsigned step)
 {
+	struct pc_ruleset *relogged = NULL;
 	struct pc_entry_edit e;
 	struct pc_diags d;
+	int ret;
 
 	/* As the daemon: only the maps of the entries made again made whole;
-	 * other stale maps stay stale, shared. */
-	if (pc_entry_edit_prepare(plan, *rs, r, remove, &e) < 0) {
+	 * other stale maps stay stale, shared; the logged rules whose lines
+	 * moved made again with it. */
+	ret = pc_entry_edit_prepare(plan, *rs, r, remove, &e);
+	if (ret >= 0 && n_logged) {
+		ret = pc_ruleset_rules_remake(plan, e.rs, logged, n_logged, &relogged);
+		if (ret >= 0 && (ret = pc_ruleset_fold(relogged, e.rs)) < 0)
+			pc_ruleset_free(relogged);
+		else if (ret >= 0)
+			e.rs = relogged;
+		relogs += ret >= 0;
+	}
+	if (ret < 0) {
+		ck_assert_int_eq(ret, -EOPNOTSUPP);
 		pc_entry_edit_undo(plan, &e);
 		return false;
 	}
@@ -749,12 +805,15 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	struct pc_config *cfg = x->cfg;
 	bool remove = line == NULL;
 	struct pc_rule_edit ed;
-	size_t n_rules = cfg->n_rules, n_sources = cfg->sources.n;
+	size_t n_rules = cfg->n_rules, n_sources = cfg->sources.n, n_logged;
+	const struct pc_rule *logged[MAX_LINES];
 	struct pc_rules_moved moved;
 	struct pc_diags d;
 	int r;
 
 	if (remove) {
+		file = m->file[at];
+		n_logged = lines_move(cfg, at + 1, files[file], -1, logged);
 		r = pc_rule_edit_prepare(x->plan, x->rs, &cfg->rules[at], true, &ed);
 	} else {
 		if (cfg->n_rules == cfg->cap_rules) {
@@ -767,12 +826,15 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 				 0);
 		ck_assert_int_eq(pc_config_validate_rule(cfg, cfg->n_rules - 1, &d), 0);
 		pc_diags_free(&d);
+		cfg->rules[cfg->n_rules - 1].loc.line = model_line(m, at, file);
 		moved = pc_config_rule_put(cfg, at);
 		pc_plan_rules_shift(x->plan, x->rs, &moved);
+		n_logged = lines_move(cfg, at + 1, files[file], 1, logged);
 		r = pc_rule_edit_prepare(x->plan, x->rs, &cfg->rules[at], false, &ed);
-		if (r == -EOPNOTSUPP &&
-		    !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false, x->s, x->step)) {
+		if (r == -EOPNOTSUPP && !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false,
+						      logged, n_logged, x->s, x->step)) {
 			/* Back as it was; the next step goes on from there. */
+			lines_move(cfg, at + 1, files[file], -1, logged);
 			moved = pc_config_rule_take(cfg, at);
 			pc_plan_rules_shift(x->plan, x->rs, &moved);
 			pc_config_truncate(cfg, n_rules, n_sources);
@@ -787,20 +849,43 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 		m->n++;
 	}
 	if (remove && r == -EOPNOTSUPP) {
-		if (!entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, x->s, x->step))
+		if (!entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, logged, n_logged,
+				  x->s, x->step)) {
+			lines_move(cfg, at + 1, files[file], 1, logged);
 			return;
+		}
 		x->entries++;
 	}
 	if (r != -EOPNOTSUPP) {
+		struct pc_ruleset *relogged = NULL;
+
 		ck_assert_int_eq(r, 0);
 		addr_edits += ed.n_addrs > 0;
 		pair_edits += ed.n_addrs > 0 && ed.addrs[0].pair;
+		/* The logged rules whose lines moved made again, the elements
+		 * riding on them: one difference. */
+		if (n_logged) {
+			ck_assert_int_eq(pc_ruleset_rules_remake(x->plan, x->rs, logged, n_logged,
+								 &relogged),
+					 0);
+			ck_assert_int_eq(pc_rule_edit_onto(&ed, x->rs, relogged), 0);
+			relogs++;
+		}
 		pc_diags_init(&d);
-		if (pc_nl_apply_elem_change(x->nl, x->rs, &ed.del, &ed.add, &d) != 0) {
+		r = relogged ? pc_nl_apply(x->nl, relogged, x->rs, 0, &d)
+			     : pc_nl_apply_elem_change(x->nl, x->rs, &ed.del, &ed.add, &d);
+		if (r != 0) {
 			pc_diags_print(stderr, &d, &cfg->sources);
 			ck_abort_msg("seed %u step %u: the kernel refused the change", x->s, x->step);
 		}
 		pc_diags_free(&d);
+		ck_assert_msg(pc_nl_last_stats(x->nl)->incremental == 1,
+			      "seed %u step %u: the change replaced the table", x->s, x->step);
+		if (relogged) {
+			pc_rule_edit_back(&ed, relogged);
+			pc_ruleset_adopt(relogged, x->rs);
+			x->rs = relogged;
+		}
 		ck_assert_int_eq(pc_rule_edit_commit(x->plan, x->rs, &ed), 0);
 		pc_rule_edit_free(&ed);
 	}
@@ -972,8 +1057,10 @@ START_TEST(test_rule_edits_are_full_compile)
 	ck_assert_uint_ge(joins, 5);
 	ck_assert_uint_ge(stale_kept, 20);
 	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries (%zu of several zones), "
-		"%zu cuts, %zu joins, %zu with stale maps, %zu address edits\n", steps, in_place,
-		entries, multi_zone, cuts, joins, stale_kept, addr_edits);
+		"%zu cuts, %zu joins, %zu with stale maps, %zu address edits, %zu with logged "
+		"rules made again\n", steps, in_place, entries, multi_zone, cuts, joins,
+		stale_kept, addr_edits, relogs);
+	ck_assert_uint_ge(relogs, 20);
 	ck_assert_uint_gt(multi_zone, 10);
 }
 END_TEST
@@ -1258,7 +1345,7 @@ START_TEST(test_big_run_joins)
 		oracle_start(cfg, &nl, &plan, &rs);
 
 		/* Out: the two runs joined. */
-		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], true, (unsigned)li, 0),
+		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], true, NULL, 0, (unsigned)li, 0),
 			      "layout %zu: the join was refused", li);
 		moved = pc_config_rule_take(cfg, at);
 		pc_plan_rules_shift(plan, rs, &moved);
@@ -1277,7 +1364,7 @@ START_TEST(test_big_run_joins)
 		pc_diags_free(&d);
 		moved = pc_config_rule_put(cfg, at);
 		pc_plan_rules_shift(plan, rs, &moved);
-		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], false, (unsigned)li, 1),
+		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], false, NULL, 0, (unsigned)li, 1),
 			      "layout %zu: the cut was refused", li);
 		memmove(&m.lines[at + 1], &m.lines[at], (m.n - at) * sizeof(char *));
 		memmove(&m.file[at + 1], &m.file[at], (m.n - at) * sizeof(m.file[0]));
