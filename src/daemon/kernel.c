@@ -124,6 +124,32 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 	return r;
 }
 
+int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+			unsigned flags, struct pc_diags *d)
+{
+	int r;
+
+	for (int i = 0;; i++) {
+		struct pc_diags t;
+
+		pc_diags_init(&t);
+		r = pc_nl_apply(nl, rs, old, flags, &t);
+		/* -EAGAIN: the kernel no longer holds old, and rs's element
+		 * changes go nowhere else. */
+		if ((r != -ERESTART && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
+		    !kernel_trust(nl)) {
+			diags_take(d, &t);
+			break;
+		}
+		pc_diags_free(&t);
+	}
+	if (r == -ERESTART || r == -EAGAIN)
+		return -ESTALE;
+	if (r >= 0)
+		quiet.touched = false;
+	return r;
+}
+
 int kernel_remove(struct pc_nl *nl, struct pc_diags *d)
 {
 	int r = pc_nl_remove(nl, d);

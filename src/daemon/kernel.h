@@ -11,6 +11,11 @@
 
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d);
+/* rs, made from old in place, carries element changes its plan has not
+ * taken yet (rs->shared): only a difference against old installs it;
+ * -ESTALE when the kernel no longer holds old. */
+int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
+			unsigned flags, struct pc_diags *d);
 int kernel_remove(struct pc_nl *nl, struct pc_diags *d);
 int kernel_install_elements(struct pc_nl *nl, const struct pc_ruleset *rs,
 			    const struct pc_rule_append *app, bool add, struct pc_diags *d);

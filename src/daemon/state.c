@@ -487,17 +487,28 @@ static void lines_move(struct pc_config *cfg, size_t from, size_t to, int32_t de
 		cfg->rules[i].loc.line = (uint32_t)((int32_t)cfg->rules[i].loc.line + delta);
 }
 
-/* Whether a rule of [from, to) is logged; the index knows when none of the
- * CLI's file is, without reading them. */
-static bool later_logged(const struct pc_config *cfg, const struct rule_index *ix, size_t from,
-			 size_t to)
+/* A logged rule's log prefix names its line: the ones a change moves are
+ * made again with it, up to this many (each remake is O(objects)). */
+#define MOVED_LOGGED_MAX 16
+
+/* The logged rules of [from, to) into v (up to MOVED_LOGGED_MAX): how many,
+ * or MOVED_LOGGED_MAX + 1 for more. The index knows when none of the CLI's
+ * file is, without reading them. */
+static size_t logged_of(const struct pc_config *cfg, const struct rule_index *ix, size_t from,
+			size_t to, const struct pc_rule *v[MOVED_LOGGED_MAX])
 {
+	size_t n = 0;
+
 	if (ix && ix->logged90 == 0)
-		return false;
-	for (size_t i = from; i < to; i++)
-		if (cfg->rules[i].log)
-			return true;
-	return false;
+		return 0;
+	for (size_t i = from; i < to; i++) {
+		if (!cfg->rules[i].log)
+			continue;
+		if (n == MOVED_LOGGED_MAX)
+			return n + 1;
+		v[n++] = &cfg->rules[i];
+	}
+	return n;
 }
 
 /* Parsing a rule must not move the rules under the pointers of the plan
@@ -519,6 +530,33 @@ static int rules_room(struct daemon *dm)
 	return 0;
 }
 
+/* The logged rules the change moved, made again with it: onto ec's
+ * ruleset, or onto one made from the ruleset in force that ed's elements
+ * ride on (*relogged). */
+static int relog(struct pc_applied *a, struct pc_rule_edit *ed, struct pc_entry_edit *ec,
+		 const struct pc_rule *const *logged, size_t n, struct pc_ruleset **relogged)
+{
+	struct pc_ruleset *rs = NULL;
+	int r;
+
+	if (ec->rs) {
+		r = pc_ruleset_rules_remake(a->plan, ec->rs, logged, n, &rs);
+		if (r >= 0 && (r = pc_ruleset_fold(rs, ec->rs)) < 0)
+			pc_ruleset_free(rs);
+		else if (r >= 0)
+			ec->rs = rs;
+		return r;
+	}
+	r = pc_ruleset_rules_remake(a->plan, a->ruleset, logged, n, &rs);
+	if (r >= 0)
+		r = pc_rule_edit_onto(ed, a->ruleset, rs);
+	if (r < 0)
+		pc_ruleset_free(rs);
+	else
+		*relogged = rs;
+	return r;
+}
+
 /*
  * A rule change from the command line -- allow, deny, reject, insert at the
  * file's end, delete of any of its rules, a runtime or temporary rule and
@@ -538,6 +576,11 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	bool remove = ch->kind == CHANGE_DELETE, placed = false, exists90;
 	struct pc_rule_edit ed = {0};
 	struct pc_entry_edit ec = {0};
+	/* The ruleset with the moved logged rules made again, when ed's
+	 * elements ride on it. */
+	struct pc_ruleset *relogged = NULL;
+	const struct pc_rule *moved_logged[MOVED_LOGGED_MAX];
+	size_t n_logged = 0;
 	struct pc_strbuf newtext = {0};
 	/* A runtime rule's change: the runtime rules after it, rt_at its place
 	 * among them. */
@@ -657,8 +700,9 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	shifted = shift && later < end90;
 	/* The kernel names this file's rules by their text, not their line
 	 * (pc_rule_comment), but a logged rule's log prefix names its line:
-	 * moved, the full path makes it again. */
-	if (shifted && later_logged(cfg, ix, later, end90)) {
+	 * moved, it is made again with the change (past a few, the full path). */
+	if (shifted && (n_logged = logged_of(cfg, ix, later, end90, moved_logged)) >
+				MOVED_LOGGED_MAX) {
 		r = 0;
 		goto undo;
 	}
@@ -689,6 +733,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	r = r > 0 ? -EOPNOTSUPP : r;
+	if (r >= 0 && n_logged)
+		r = relog(a, &ed, &ec, moved_logged, n_logged, &relogged);
 	if (r >= 0 && remove && runtime)
 		runtime_remove(&rt, rt_at);
 	else if (r >= 0 && !runtime)
@@ -699,8 +745,11 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 				    rule->loc.line, remove ? NULL : rule->text, &newtext);
 	if (r >= 0 && ec.rs)
 		r = kernel_install(dm->nl, ec.rs, a->ruleset, install_flags(dm, cfg), &d);
+	else if (r >= 0 && relogged)
+		r = kernel_install_edit(dm->nl, relogged, a->ruleset, install_flags(dm, cfg), &d);
 	else if (r >= 0)
 		r = kernel_install_elem_change(dm->nl, a->ruleset, &ed.del, &ed.add, &d);
+	pc_rule_edit_back(&ed, relogged);
 	if (r == -EOPNOTSUPP || r == -ESTALE) {
 		if (r == -ESTALE)
 			log_debug("in place: nftables changed since our last commit, the full path");
@@ -732,10 +781,14 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
+		/* (The elements, then the logged rules: a second transaction
+		 * on this path alone.) */
 		if ((ec.rs ? kernel_install(dm->nl, a->ruleset, ec.rs, install_flags(dm, cfg),
 					    &d2)
 			   : kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2)) <
-		    0)
+			    0 ||
+		    (relogged && kernel_install(dm->nl, a->ruleset, relogged,
+						install_flags(dm, cfg), &d2) < 0))
 			log_error("rollback failed: the kernel holds the change, the files do not");
 		pc_diags_free(&d2);
 		if (r == -ESTALE) {
@@ -760,8 +813,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
 		pc_entry_edit_free(&ec);
-	} else if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0) {
-		model_lost(dm);
+	} else {
+		if (relogged) {
+			pc_ruleset_adopt(relogged, a->ruleset);
+			a->ruleset = TAKE_PTR(relogged);
+		}
+		if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0)
+			model_lost(dm);
 	}
 	if (remove) {
 		bool logged = rule->log && !runtime;
@@ -797,6 +855,7 @@ undo:
 	if (shifted)
 		lines_move(cfg, later, end90, -shift);
 	pc_entry_edit_undo(a->plan, &ec);
+	pc_ruleset_free(relogged);
 	if (placed) {
 		moved = pc_config_rule_take(cfg, at);
 		pc_plan_rules_shift(a->plan, a->ruleset, &moved);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
 # allow, deny, reject, limit, a limit's delete, delete, insert, a delete in
-# the middle of 90-portctl.rules, ban, unban, a deny from an address, an
+# the middle of 90-portctl.rules (and one before a logged rule), ban,
+# unban, a deny from an address, an
 # allow of a port from an address (a rule of its own), the first outbound
 # rule, a service by its name -- on an empty
 # configuration and on 10,000 rules of several shapes, medians of R runs,
@@ -27,7 +28,7 @@ SHAPES=${*:-a b c d e g h i j k l start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit unlimit delete insert middle ban unban from pfrom out svc"
+OPS="allow deny reject limit unlimit delete insert middle logged ban unban from pfrom out svc"
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -125,6 +126,9 @@ op_once() {
 	# (and its elements' comment) moves.
 	middle) pctl allow "$p/tcp"; pctl allow "$((p + 500))/tcp"
 		timed delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp" ;;
+	# The same before a logged rule: its log prefix names its line.
+	logged) pctl allow "$p/tcp"; pctl allow "$((p + 500))/tcp" log
+		timed delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp" log ;;
 	ban) timed ban "203.0.113.$2"; pctl unban "203.0.113.$2" ;;
 	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
 	from) timed deny from "203.0.113.$2"; pctl delete deny from "203.0.113.$2" ;;

@@ -36,6 +36,19 @@ element_alone() {
 		pc_fail "$1: other elements sent again: $(cat "$PC_TMP/monitor")"
 	pc_log "ok: $1: the element of $2 alone"
 }
+# relogged WHAT CHANGE: the last transaction, made in place, sent the
+# change and made again the logged rule 2002, whose line it moved (its log
+# prefix names the line): only its log rules, naming the new line.
+relogged() {
+	grep -qF "in place: $2" "$PC_TMP/portctld.log" || pc_fail "$1: not in place"
+	line=$(grep -n '^allow 2002/tcp log$' "$PC_TMP/etc/rules.d/90-portctl.rules" | cut -d: -f1)
+	grep -E '^(add|insert) rule' "$PC_TMP/monitor" | grep -q "90-portctl.rules:$line " ||
+		pc_fail "$1: no log rule naming line $line: $(cat "$PC_TMP/monitor")"
+	grep -E '^(add|insert) rule' "$PC_TMP/monitor" | grep -F 'allow 2002/tcp log' |
+		grep -v ' log prefix ' | grep -q . &&
+		pc_fail "$1: the logged rule's other rules were sent again: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $1: in place, the logged rule's log prefix names line $line"
+}
 # The model in memory is what the files compile to: nothing to send.
 same_as_files() {
 	transactions 0 "reload after the changes ($1)" pcd_as_member reload
@@ -172,14 +185,28 @@ for shape in early late mixed own tohost; do
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
 	same_as_files "$shape, a limit from the middle"
 	one allow 2002/tcp log
+	pc_expect open pc_probe peer tcp 10.99.7.1 2002
+	counted=$(pcd_rule_field 'allow 2002/tcp log' packets)
+	[ "${counted:-0}" -gt 0 ] || pc_fail "$shape: the logged rule counted nothing"
+	: >"$PC_TMP/portctld.log"
 	one insert "$(pcd_rule_field 'allow 2007/tcp' number)" allow 2005/tcp
+	relogged "$shape: a rule put before a logged rule" "added allow 2005/tcp"
 	pc_expect open pc_probe peer tcp 10.99.7.1 2005
-	pc_in host nft list table inet portctl |
-		grep -q "portctl public 90-portctl.rules:$(grep -n '^allow 2002/tcp log$' \
-			"$PC_TMP/etc/rules.d/90-portctl.rules" | cut -d: -f1) " ||
-		pc_fail "$shape: the logged rule's prefix does not name its new line"
 	same_as_files "$shape, before a logged rule"
+	: >"$PC_TMP/portctld.log"
 	one delete allow 2005/tcp
+	relogged "$shape: a rule deleted before a logged rule" "deleted allow 2005/tcp"
+	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
+	same_as_files "$shape, deleted before a logged rule"
+	# A rule of its own (a limit) put before it: the change is a rule too.
+	: >"$PC_TMP/portctld.log"
+	one insert "$(pcd_rule_field 'allow 2007/tcp' number)" limit 2005/tcp
+	relogged "$shape: a limit put before a logged rule" "added limit 2005/tcp"
+	same_as_files "$shape, a limit before a logged rule"
+	one delete limit 2005/tcp
+	same_as_files "$shape, a limit deleted before a logged rule"
+	[ "$(pcd_rule_field 'allow 2002/tcp log' packets)" -ge "$counted" ] ||
+		pc_fail "$shape: the logged rule's counter was lost"
 	one delete allow 2002/tcp log
 	one delete allow 2007/tcp
 	one delete allow 2006/tcp
