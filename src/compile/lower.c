@@ -2633,16 +2633,23 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Whether the blocks the plan's chain c is cut into are those old has for
- * the zone chain named chain (1), or not (0): a change in place fills
- * blocks, it never makes or unmakes one. */
-static int blocks_kept(const struct pc_ruleset *old, const struct pc_plan_chain *c,
-		       const char *chain)
+/*
+ * How the blocks the plan's chain c is cut into differ from those old has
+ * for the zone chain named chain: 1 the same; 0 one came (added, its first
+ * entry at *added_at) or went (removed), or both (a block's first entry
+ * renamed); -EOPNOTSUPP for more (a chain grown to be cut, or shrunk not
+ * to be); -ENOMEM.
+ */
+static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain *c,
+		       const char *chain, char added[NAME_MAX_LEN], size_t *added_at,
+		       char removed[NAME_MAX_LEN])
 {
 	_cleanup_free_ const char **names = NULL;
-	size_t n = 0, cap = 0, k = 0;
+	_cleanup_free_ bool *seen = NULL;
+	size_t n = 0, cap = 0, n_seen = 0;
 	char name[NAME_MAX_LEN];
 
+	added[0] = removed[0] = '\0';
 	/* The table and its chains come first, in every ruleset. */
 	for (size_t i = 0; i < old->n_objs && old->objs[i].kind <= PC_NFT_CHAIN; i++) {
 		const char *cn = old->objs[i].kind == PC_NFT_CHAIN
@@ -2660,16 +2667,47 @@ static int blocks_kept(const struct pc_ruleset *old, const struct pc_plan_chain 
 		return 1;
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
+	if (!(seen = calloc(n + 1, sizeof(*seen))))
+		return -ENOMEM;
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const char *key = name;
+		const char **p;
 
 		if (!entry_starts_block(c, i))
 			continue;
 		block_name(name, chain, &c->entries[i]);
-		if (k++ == n || !bsearch(&key, names, n, sizeof(*names), name_cmp))
-			return 0;
+		p = bsearch(&key, names, n, sizeof(*names), name_cmp);
+		if (p) {
+			seen[p - names] = true;
+			n_seen++;
+		} else if (added[0]) {
+			return -EOPNOTSUPP;
+		} else {
+			memcpy(added, name, NAME_MAX_LEN);
+			*added_at = i;
+		}
 	}
-	return k == n;
+	if (n - n_seen > 1)
+		return -EOPNOTSUPP;
+	for (size_t k = 0; k < n; k++)
+		if (!seen[k])
+			snprintf(removed, NAME_MAX_LEN, "%s", names[k]);
+	return !added[0] && n_seen == n;
+}
+
+/* Is o a block chain that went (gone[t]), or a jump of the zone to one? */
+static bool block_gone(const struct pc_nft_object *o, const struct pc_zone *zone,
+		       char gone[2][NAME_MAX_LEN])
+{
+	const char *name = NULL;
+
+	if (!gone[0][0] || o->zone != zone || o->rule)
+		return false;
+	if (o->kind == PC_NFT_CHAIN)
+		name = nftnl_chain_get_str(o->obj, NFTNL_CHAIN_NAME);
+	else if (o->kind == PC_NFT_RULE)
+		nftnl_expr_foreach(o->obj, jump_target_cb, &name);
+	return name && (streq(name, gone[0]) || (gone[1][0] && streq(name, gone[1])));
 }
 
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
@@ -2679,9 +2717,13 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan, .old = old };
-	_cleanup_free_ const struct pc_rule **firsts = calloc(n_old + 1, sizeof(*firsts));
+	_cleanup_free_ const struct pc_rule **firsts = NULL;
 	struct pc_ruleset *rs = NULL;
-	size_t after = SIZE_MAX, last_set = SIZE_MAX, n = 0;
+	size_t after = SIZE_MAX, last_set = SIZE_MAX, last_chain = SIZE_MAX, n = 0, n_firsts;
+	/* A block that comes at the change (its first entry there) or goes
+	 * (its first entry taken out or renamed): added, removed per target. */
+	char added[NAME_MAX_LEN] = "", removed[2][NAME_MAX_LEN] = { "", "" };
+	size_t added_at = SIZE_MAX, to_end = to;
 	const struct pc_rule *head_first;
 	const char *zone_targets[2];
 	bool meter_gone = false;
@@ -2708,6 +2750,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	for (size_t i = 0; i < old->n_objs && old->objs[i].kind != PC_NFT_RULE; i++) {
 		const struct pc_nft_object *o = &old->objs[i];
 
+		if (o->kind == PC_NFT_CHAIN)
+			last_chain = i;
+
 		if (o->kind == PC_NFT_SET && old->bans_from)
 			return -EINVAL; /* made whole first (pc_ruleset_bans_sync) */
 		if (o->kind == PC_NFT_SET) {
@@ -2730,9 +2775,19 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
 	if (ret >= 0)
-		ret = blocks_kept(old, c, l.chain_names[dir][z]);
-	if (ret >= 0)
-		ret = ret ? 0 : -EOPNOTSUPP;
+		ret = blocks_diff(old, c, l.chain_names[dir][z], added, &added_at, removed[0]);
+	/* A block came or went: the entries after the change up to the next
+	 * block move to the block before them or to the new one, made again
+	 * there. A new block's first entry is the change's. */
+	if (ret == 0 && added[0] && (added_at < from || added_at >= to))
+		ret = -EOPNOTSUPP;
+	if (ret == 0)
+		while (to_end < c->n_entries && !entry_starts_block(c, to_end))
+			to_end++;
+	if (ret == 0 && removed[0][0] && pub)
+		snprintf(removed[1], NAME_MAX_LEN, "%s%s", pub,
+			 removed[0] + strlen(l.chain_names[dir][z]));
+	ret = ret > 0 ? 0 : ret;
 	zone_targets[0] = l.chain_names[dir][z];
 	zone_targets[1] = pub;
 	/* The entries from `from` on go to the block they are in. */
@@ -2741,12 +2796,15 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			block_enter(&l, zone_targets, &c->entries[e]);
 			break;
 		}
-	if (!firsts)
+	n_firsts = n_old + (to_end - to);
+	if (ret >= 0 && !(firsts = calloc(n_firsts + 1, sizeof(*firsts))))
 		ret = -ENOMEM;
-	else if (n_old)
+	else if (ret >= 0 && n_old)
 		memcpy(firsts, old_firsts, n_old * sizeof(*firsts));
-	if (n_old > 1)
-		qsort(firsts, n_old, sizeof(*firsts), ptr_cmp);
+	for (size_t e = to; ret >= 0 && e < to_end; e++)
+		firsts[n_old + (e - to)] = c->entries[e].first;
+	if (ret >= 0 && n_firsts > 1)
+		qsort(firsts, n_firsts, sizeof(*firsts), ptr_cmp);
 	/* The new rules go after entry from - 1's: before the chain's tail;
 	 * or, from the first entry, where the old first entry's began: after
 	 * the chain's head; or, in a chain of no entries, after its head. */
@@ -2766,13 +2824,15 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		}
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
-	for (size_t e = from; ret >= 0 && e < to; e++) {
+	for (size_t e = from; ret >= 0 && e < to_end; e++) {
 		const struct pc_plan_entry *pe = &c->entries[e];
 		char base[NAME_MAX_LEN];
 
 		pc_plan_entry_base(base, sizeof(base), dir, l.zone->name, pe);
 
-		if (e > from && entry_starts_block(c, e))
+		if (e == added_at)
+			ret = block_lower(&l, zone_targets, pe);
+		else if (e > from && entry_starts_block(c, e))
 			block_enter(&l, zone_targets, pe);
 		l.rule = pe->first;
 		switch (pe->kind) {
@@ -2790,9 +2850,12 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			break;
 		}
 	}
-	if (ret >= 0 && l.chains.n)
+	/* No chain but the new block's. */
+	if (ret >= 0 && l.chains.n != (added[0] ? l.n_targets : 0))
 		ret = -EOPNOTSUPP;
-	if (ret >= 0 && !(rs = ruleset_shell(old, l.sets.n + l.rules.n)))
+	if (ret >= 0 && (l.chains.n && last_chain == SIZE_MAX))
+		ret = -EOPNOTSUPP;
+	if (ret >= 0 && !(rs = ruleset_shell(old, l.chains.n + l.sets.n + l.rules.n)))
 		ret = -ENOMEM;
 	if (ret >= 0 && !(rs->dropped = malloc((old->n_objs + 1) * sizeof(*rs->dropped))))
 		ret = -ENOMEM;
@@ -2801,15 +2864,24 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		bool gone = false;
 
 		if (o->kind == PC_NFT_SET)
-			gone = object_of(o, l.zone, firsts, n_old);
-		else if (object_of(o, l.zone, firsts, n_old))
+			gone = object_of(o, l.zone, firsts, n_firsts);
+		else if (object_of(o, l.zone, firsts, n_firsts))
 			gone = entry_rule_obj(o, l.chain_names[dir][z], pub, l.zone, o->rule);
+		else
+			gone = block_gone(o, l.zone, removed);
+		/* Every rule of a block that goes goes. */
+		if (!gone && removed[0][0] && o->kind == PC_NFT_RULE &&
+		    (streq(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN), removed[0]) ||
+		     (removed[1][0] &&
+		      streq(nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN), removed[1]))))
+			ret = -EOPNOTSUPP;
 		if (gone && o->kind == PC_NFT_RULE)
 			meter_gone |= rule_is_meter(o->obj);
 		if (gone && o->stale) {
 			ret = -EINVAL; /* compared by the difference: made whole first */
 		} else if (gone) {
 			rs->dropped[rs->n_dropped++] = *o;
+			rs->n_chains -= o->kind == PC_NFT_CHAIN;
 			rs->n_sets -= o->kind == PC_NFT_SET;
 			rs->n_rules -= o->kind == PC_NFT_RULE;
 		} else {
@@ -2821,6 +2893,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 			rs->objs[n] = *o;
 			rs->objs[n++].shared = true;
 		}
+		if (i == last_chain)
+			for (size_t j = 0; j < l.chains.n; j++)
+				rs->objs[n++] = l.chains.v[j];
 		/* New sets after old's: the ban sets keep their places first
 		 * (pc_ruleset_bans_update finds them by position). */
 		if (i == last_set)
@@ -2836,11 +2911,12 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		n = zone_meters_drop(rs, l.zone, n);
 	if (ret >= 0) {
 		rs->n_objs = n;
+		rs->n_chains += l.chains.n;
 		rs->n_sets += l.sets.n;
 		rs->n_rules += l.rules.n;
 		rs->n_elems += l.n_elems;
 		/* The ruleset owns them now. */
-		l.sets.n = l.rules.n = 0;
+		l.chains.n = l.sets.n = l.rules.n = 0;
 		for (size_t i = 0; i < rs->n_dropped; i++)
 			if (rs->dropped[i].kind == PC_NFT_SET)
 				nftnl_set_elem_foreach(rs->dropped[i].obj, elem_uncount, &rs->n_elems);

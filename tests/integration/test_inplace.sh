@@ -288,6 +288,38 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
 one delete limit 2003/tcp
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
 same_as_files "blocks, deleted"
+# A rule whose entry begins a block (about one in 64; the name its comment
+# gives decides): the block is made in place -- its chains, the zone's
+# jumps to them, the entries after it up to the next block moved into it --
+# one transaction; its delete unmakes it. The traffic of the rules moved
+# goes on.
+k=0
+while [ "$(blocks)" -eq "$n_blocks" ]; do
+	k=$((k + 1))
+	[ $k -le 400 ] || pc_fail "no rule of 400 began a block"
+	[ $k -eq 1 ] || one delete allow 2004/tcp from 10.99.7.2 to 10.99.7.0/24 comment "b$((k - 1))"
+	: >"$PC_TMP/portctld.log"
+	one allow 2004/tcp from 10.99.7.2 to 10.99.7.0/24 comment "b$k"
+done
+made="allow 2004/tcp from 10.99.7.2 to 10.99.7.0/24 comment"
+grep -qF "in place: added $made" "$PC_TMP/portctld.log" || pc_fail "$made b$k: not in place"
+grep -qE '^add chain inet portctl in_public_B' "$PC_TMP/monitor" &&
+	grep -qE '^add chain inet portctl pub_public_B' "$PC_TMP/monitor" ||
+	pc_fail "$made: no block chain came: $(cat "$PC_TMP/monitor")"
+pc_log "ok: $made: a block made in place ($k rules tried)"
+pc_expect open pc_probe peer tcp 10.99.7.1 2004
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+same_as_files "blocks, one made"
+: >"$PC_TMP/portctld.log"
+one delete $made "b$k"
+[ "$(blocks)" -eq "$n_blocks" ] || pc_fail "$made deleted: $(blocks) blocks, not $n_blocks"
+grep -qF "in place: deleted $made" "$PC_TMP/portctld.log" || pc_fail "its delete: not in place"
+grep -qE '^delete chain inet portctl in_public_B' "$PC_TMP/monitor" ||
+	pc_fail "$made deleted: no block chain went: $(cat "$PC_TMP/monitor")"
+pc_log "ok: $made deleted: the block unmade in place"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2004
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+same_as_files "blocks, one unmade"
 own | head -100 >"$PC_TMP/etc/rules.d/10-bulk.rules"
 one reload
 [ "$(blocks)" -eq 0 ] || pc_fail "100 rules of their own still in blocks"

@@ -795,6 +795,20 @@ struct edit_run {
 	size_t in_place, entries;
 };
 
+/* The chains rs has besides the zones' own: their blocks. */
+static size_t blocks_of(const struct pc_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_objs; i++)
+		n += rs->objs[i].kind == PC_NFT_CHAIN &&
+		     strstr(nftnl_chain_get_str(rs->objs[i].obj, NFTNL_CHAIN_NAME), "_B");
+	return n;
+}
+
+/* In-place changes that made a block (a chain of a zone's), unmade one. */
+static size_t blocks_made, blocks_unmade;
+
 /* The rule at m's line at taken out (line NULL), or line put in there, in
  * file: in place as portctld does it (the port or address sets' elements,
  * else an entry of its own), checked against the full compile; refused,
@@ -809,6 +823,7 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	const struct pc_rule *logged[MAX_LINES];
 	struct pc_rules_moved moved;
 	struct pc_diags d;
+	size_t blocks = blocks_of(x->rs);
 	int r;
 
 	if (remove) {
@@ -898,6 +913,8 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 		m->n--;
 	}
 	x->in_place++;
+	blocks_made += blocks_of(x->rs) > blocks;
+	blocks_unmade += blocks_of(x->rs) < blocks;
 	edit_check(x->nl, m, x->plan, x->rs, x->s, x->step);
 }
 
@@ -1228,23 +1245,12 @@ static char *own_rule_random(unsigned *seed, unsigned id)
 	return strdup(buf);
 }
 
-/* The chains rs has besides the zones' own: their blocks. */
-static size_t blocks_of(const struct pc_ruleset *rs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < rs->n_objs; i++)
-		n += rs->objs[i].kind == PC_NFT_CHAIN &&
-		     strstr(nftnl_chain_get_str(rs->objs[i].obj, NFTNL_CHAIN_NAME), "_B");
-	return n;
-}
-
 /* A zone chain of hundreds of rules of their own, in a big file before
  * the CLI's or after it, is cut into blocks (chains the zone chain jumps
  * to): such rules put in and taken out anywhere, in the big file and in
  * the small ones, go in place into their block, and the kernel, plan and
- * ruleset are the full compile's each time. A change that would make or
- * unmake a block is refused in place (portctld then compiles whole). */
+ * ruleset are the full compile's each time, a change that makes or
+ * unmakes a block among them (test_block_made_and_unmade makes sure). */
 START_TEST(test_own_rule_blocks)
 {
 	size_t in_place = 0, steps = 0, entries = 0, blocks = 0, with_blocks = 0;
@@ -1275,11 +1281,56 @@ START_TEST(test_own_rule_blocks)
 		oracle_end(&m, cfg, nl, plan, x.rs);
 	}
 	fprintf(stderr, "blocks: %zu at the start (%zu configurations of %u), %zu steps, %zu in place "
-		"(%zu entries)\n", blocks, with_blocks, SEEDS / 3, steps, in_place, entries);
+		"(%zu entries; %zu made a block, %zu unmade one)\n", blocks, with_blocks, SEEDS / 3,
+		steps, in_place, entries, blocks_made, blocks_unmade);
 	ck_assert_uint_ge(with_blocks * 4, SEEDS / 3 * 3);
-	/* Refused: the few that make or unmake a block, or cut the runs of
-	 * several zones. */
+	/* Refused: the few that cut the runs of several zones. */
 	ck_assert_uint_ge(entries * 10, steps * 8);
+}
+END_TEST
+
+/* A rule of its own whose entry begins a block (about one in 64) put in
+ * among 200 others, in place: the block is made -- a chain, the zone's
+ * jump to it, the entries after it up to the next block moved into it --
+ * as the full compile makes it (edit_check), in one difference; taken out,
+ * the block is unmade, its entries back in the block before. */
+START_TEST(test_block_made_and_unmade)
+{
+	unsigned seed = 2654435769u, id = 0;
+	size_t made = blocks_made, unmade = blocks_unmade, at = 100;
+	struct model m = { .n = 0 };
+	struct pc_ruleset *rs = NULL;
+	struct pc_config *cfg;
+	struct pc_plan *plan = NULL;
+	struct pc_nl *nl = NULL;
+
+	while (m.n < 200) {
+		m.file[m.n] = 0;
+		m.lines[m.n++] = own_rule_random(&seed, id++);
+	}
+	cfg = model_config(&m);
+	oracle_start(cfg, &nl, &plan, &rs);
+	ck_assert_uint_gt(blocks_of(rs), 0);
+	struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs };
+
+	for (unsigned k = 0; blocks_made == made && k < 1000; k++) {
+		char line[120];
+
+		x.step = k;
+		snprintf(line, sizeof(line),
+			 "allow %u/tcp from 10.9.%u.0/24 to 192.0.2.0/31 comment \"n%u\"", 4000 + k,
+			 k % 256, k);
+		edit_one(&x, at, strdup(line), 0);
+		/* Taken out again when it made none. */
+		if (blocks_made == made)
+			edit_one(&x, at, NULL, 0);
+	}
+	ck_assert_uint_eq(blocks_made, made + 1);
+	edit_one(&x, at, NULL, 0);
+	ck_assert_uint_eq(blocks_unmade, unmade + 1);
+	/* Every step in place. */
+	ck_assert_uint_eq(x.in_place, 2 * (size_t)x.step + 2);
+	oracle_end(&m, cfg, nl, plan, x.rs);
 }
 END_TEST
 
@@ -1523,6 +1574,7 @@ int main(void)
 	tcase_add_test(tc, test_defaults_after_big_run);
 	tcase_add_test(tc, test_first_rule_of_a_chain);
 	tcase_add_test(tc, test_own_rule_blocks);
+	tcase_add_test(tc, test_block_made_and_unmade);
 	tcase_add_test(tc, test_interval_cut_is_a_difference);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
