@@ -5,7 +5,8 @@
 #  - while other programs commit to their own table without pause, every
 #    change -- allow, limit, reject, deny from, ban, unban, delete, insert,
 #    a rule of a port and a source into the run, one of a port, a source
-#    and a destination into a block, a port range -- is taken (its generation-id batch refused by the kernel, it goes
+#    and a destination into a block, a port range, a delete before a
+#    logged rule -- is taken (its generation-id batch refused by the kernel, it goes
 #    the full path), is exactly one transaction of portctld, is in the rules
 #    file once, does what it says to traffic, leaves no drift ('portctl
 #    diff'), keeps the counters and leaves the other
@@ -259,6 +260,13 @@ expect open 2012
 expect timeout 2012 "$B"
 raced "allow 2020-2022/tcp" P allow 2020-2022/tcp
 expect open 2021
+# A logged rule after it, whose log prefix names its line: the delete
+# before it makes it again (no drift: the prefix is the new line's).
+raced "allow 2023/tcp log" P allow 2023/tcp log
+raced "delete allow 2020-2022/tcp, before a logged rule" P delete allow 2020-2022/tcp
+expect timeout 2021
+raced "allow 2020-2022/tcp again" P allow 2020-2022/tcp
+expect open 2021
 foreign_stop
 pc_in host nft list table inet portctl | awk '/^\tchain / { c = $2 } / dport 2012 / { print c }' |
 	grep -q '^in_public_B' || pc_fail "allow 2012/tcp from to is not in a block"
@@ -275,6 +283,8 @@ met=$(grep -c "debug: .*nftables changed since our last commit" "$LOG")
 	pc_fail "only $met in-place changes met the race: $(grep "last commit" "$LOG")"
 grep -q "in place: added allow 2011/tcp from $A" "$LOG" ||
 	pc_fail "the rule of a port and a source did not go in place: $(grep "2011" "$LOG")"
+grep -q "in place: deleted allow 2020-2022/tcp" "$LOG" ||
+	pc_fail "the delete before a logged rule did not go in place: $(grep "2020" "$LOG")"
 for r in "allow 2001/tcp" "limit 2003/tcp" "allow 2005/tcp" "allow 2011/tcp from $A"; do
 	once "$r"
 done
