@@ -296,6 +296,18 @@ struct pc_rule_edit {
  */
 int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out);
+/* The same in r's zones of the mask zones alone (bit k: its k-th zone;
+ * UINT64_MAX: all), a port rule's (-EOPNOTSUPP for others). */
+int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			       const struct pc_rule *r, bool remove, uint64_t zones,
+			       struct pc_rule_edit *out);
+/* Which zones of r, a rule of several, take it as elements alone (the
+ * mask of pc_rule_edit_prepare_zones; 0: none): a rule that joins a big
+ * run in one zone and makes an entry in another changes the big run by
+ * elements, the other chain by pc_entry_edit_prepare_zones of the rest,
+ * the elements riding on its ruleset (pc_rule_edit_onto). */
+uint64_t pc_rule_elem_zones(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			    const struct pc_rule *r, bool remove);
 /* Make plan and rs what a full compile after the change gives (a removed
  * rule is still in the configuration: the caller takes it out and moves
  * the pointers after it). 0 or -ENOMEM (then plan and rs are lost). */
@@ -349,6 +361,19 @@ struct pc_entry_edit {
 };
 int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
 			  bool remove, struct pc_entry_edit *out);
+/* The same in r's zones of the mask zones alone (see
+ * pc_rule_edit_prepare_zones). */
+int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
+				const struct pc_rule *r, bool remove, uint64_t zones,
+				struct pc_entry_edit *out);
+/* A port rule of several zones whose runs take it as elements in some
+ * (pc_rule_elem_zones) and not in the others: *ed for those, *ec for
+ * these, ed to ride on ec->rs (pc_rule_edit_onto, after any other remake
+ * folded into it). 0; -EOPNOTSUPP when no zone takes it as elements, or
+ * ec's ruleset has shared edits of its own (a run cut or joined); -ENOMEM.
+ * On failure both are undone. */
+int pc_rule_edit_split(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+		       bool remove, struct pc_rule_edit *ed, struct pc_entry_edit *ec);
 /* The plan as it was, out->rs freed. */
 void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e);
 /* After pc_ruleset_adopt of e->rs: the plan's records freed. */

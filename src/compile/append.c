@@ -1019,16 +1019,33 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 	return ret;
 }
 
+/* Is the rule's k-th zone among zones (a mask of k)? Past 64, all are. */
+static bool zone_in(uint64_t zones, size_t k)
+{
+	return k >= 64 || (zones >> k) & 1;
+}
+
 int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs,
 			 const struct pc_rule *r, bool remove, struct pc_rule_edit *out)
+{
+	return pc_rule_edit_prepare_zones(plan, rs, r, remove, UINT64_MAX, out);
+}
+
+int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			       const struct pc_rule *r, bool remove, uint64_t zones,
+			       struct pc_rule_edit *out)
 {
 	struct pc_plan_spans own = { 0 };
 	size_t nz = r->n_zones ? r->n_zones : 1;
 	int ret;
 
 	*out = (struct pc_rule_edit){ .removed = remove ? r : NULL };
+	if (zones != UINT64_MAX && nz > 64)
+		return -EOPNOTSUPP;
 	if ((rule_addr_side(r) || rule_addr_paired(r)) && !r->from_set_name.name &&
 	    !r->to_set_name.name) {
+		if (zones != UINT64_MAX)
+			return -EOPNOTSUPP;
 		ret = addr_edit_prepare(plan, rs, r, remove, out);
 		if (ret < 0)
 			pc_rule_edit_free(out);
@@ -1044,6 +1061,8 @@ int pc_rule_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset *rs
 		struct run_place run;
 		struct run_count count;
 
+		if (!zone_in(zones, i))
+			continue;
 		if (z < 0) {
 			ret = -EOPNOTSUPP;
 			break;
@@ -1346,64 +1365,6 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 	return 0;
 }
 
-int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
-			  bool remove, struct pc_entry_edit *out)
-{
-	size_t nz = r->n_zones ? r->n_zones : 1, zone;
-	int ret;
-
-	*out = (struct pc_entry_edit){ 0 };
-	/* What the difference compares must be whole: the ban sets, and the
-	 * maps of the entries made again. Other stale maps stay stale,
-	 * shared with the ruleset made (their kernel sets are right). */
-	ret = pc_ruleset_bans_sync(rs);
-	for (size_t k = 0; ret >= 0 && k < nz; k++) {
-		ret = pc_plan_rule_zone(plan, r, k, &zone);
-		if (ret >= 0)
-			ret = pc_ruleset_ports_sync_chain(
-				rs, zone, r->dir, pc_plan_entry_from(plan, zone, r->dir, r, remove));
-	}
-	if (ret >= 0 && !(out->plan = calloc(nz, sizeof(*out->plan))))
-		ret = -ENOMEM;
-	/* Zone after zone, each remake made from the one before and folded
-	 * into one ruleset made from rs. */
-	for (size_t k = 0; ret >= 0 && k < nz; k++) {
-		struct pc_plan_entry_change *ch = &out->plan[k];
-		struct pc_ruleset *next = NULL;
-
-		ret = pc_plan_rule_zone(plan, r, k, &zone);
-		if (ret >= 0)
-			ret = remove ? pc_plan_entry_delete(plan, zone, r->dir, r, ch)
-				     : pc_plan_entry_insert(plan, zone, r->dir, r, ch);
-		if (ret < 0)
-			break;
-		out->n_plan++;
-		/* A cut or a join edits shared maps, which one remake alone may. */
-		if (nz > 1 && (ch->cut || ch->join))
-			ret = -EOPNOTSUPP;
-		if (ret >= 0)
-			ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
-						      ch->from, ch->to, ch->old_firsts, ch->n_old,
-						      &next);
-		if (ret >= 0 && out->rs && (ret = pc_ruleset_fold(next, out->rs)) < 0)
-			pc_ruleset_free(next);
-		else if (ret >= 0)
-			out->rs = next;
-		if (ret >= 0 && nz == 1)
-			ret = pc_ruleset_runs_edit(out->rs, plan, ch);
-	}
-	return ret;
-}
-
-void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e)
-{
-	for (size_t k = e->n_plan; k-- > 0;)
-		pc_plan_entry_change_undo(plan, &e->plan[k]);
-	pc_ruleset_free(e->rs);
-	free(e->plan);
-	*e = (struct pc_entry_edit){ 0 };
-}
-
 /* map[i]: where old's object i is in rs, made from old by
  * pc_ruleset_chain_remake (and folds), or SIZE_MAX when rs dropped it. rs
  * keeps the objects of old it did not drop, in their order, with its own
@@ -1436,11 +1397,185 @@ static bool append_rebase(struct pc_rule_append *app, const size_t *map)
 	return kept;
 }
 
+/* from's shared edits (a cut or joined run's element changes) moved to
+ * to, made from it by pc_ruleset_chain_remake (and folds), renamed as to
+ * has their objects. 0, -EOPNOTSUPP when to left one out, -ENOMEM. */
+static int shared_move(struct pc_ruleset *from, struct pc_ruleset *to)
+{
+	_cleanup_free_ size_t *map = NULL;
+
+	if (!from->shared)
+		return 0;
+	if (to->shared)
+		return -EOPNOTSUPP;
+	if (!(map = objects_map(from, to)))
+		return -ENOMEM;
+	if (!append_rebase(&from->shared->del, map) || !append_rebase(&from->shared->add, map))
+		return -EOPNOTSUPP;
+	to->shared = TAKE_PTR(from->shared);
+	return 0;
+}
+
+/* b's sets and ports appended to a's; b emptied. */
+static int append_merge(struct pc_rule_append *a, struct pc_rule_append *b)
+{
+	for (size_t i = 0; i < b->n_sets; i++) {
+		struct pc_append_set *v = PC_ARRAY_PUSH(a->sets, a->n_sets, a->cap_sets);
+
+		if (!v)
+			return -ENOMEM;
+		*v = b->sets[i];
+		b->sets[i].elems = NULL;
+	}
+	for (size_t i = 0; i < b->n_ports; i++) {
+		struct pc_append_port *v = PC_ARRAY_PUSH(a->ports, a->n_ports, a->cap_ports);
+
+		if (!v)
+			return -ENOMEM;
+		*v = b->ports[i];
+	}
+	a->n_elems += b->n_elems;
+	b->n_sets = 0;
+	pc_rule_append_free(b);
+	return 0;
+}
+
+/* The shared edits of another zone's cut or join (before) go on with rs's. */
+static int shared_merge(struct pc_ruleset *rs, struct pc_shared_edit *before)
+{
+	int ret;
+
+	if (!rs->shared) {
+		rs->shared = before;
+		return 0;
+	}
+	ret = append_merge(&rs->shared->del, &before->del);
+	if (ret >= 0)
+		ret = append_merge(&rs->shared->add, &before->add);
+	pc_rule_append_free(&before->del);
+	pc_rule_append_free(&before->add);
+	free(before);
+	return ret;
+}
+
+int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+			  bool remove, struct pc_entry_edit *out)
+{
+	return pc_entry_edit_prepare_zones(plan, rs, r, remove, UINT64_MAX, out);
+}
+
+int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
+				const struct pc_rule *r, bool remove, uint64_t zones,
+				struct pc_entry_edit *out)
+{
+	size_t nz = r->n_zones ? r->n_zones : 1, zone;
+	int ret;
+
+	*out = (struct pc_entry_edit){ 0 };
+	/* What the difference compares must be whole: the ban sets, and the
+	 * maps of the entries made again. Other stale maps stay stale,
+	 * shared with the ruleset made (their kernel sets are right). */
+	ret = pc_ruleset_bans_sync(rs);
+	for (size_t k = 0; ret >= 0 && k < nz; k++) {
+		if (!zone_in(zones, k))
+			continue;
+		ret = pc_plan_rule_zone(plan, r, k, &zone);
+		if (ret >= 0)
+			ret = pc_ruleset_ports_sync_chain(
+				rs, zone, r->dir, pc_plan_entry_from(plan, zone, r->dir, r, remove));
+	}
+	if (ret >= 0 && !(out->plan = calloc(nz, sizeof(*out->plan))))
+		ret = -ENOMEM;
+	/* Zone after zone, each remake made from the one before and folded
+	 * into one ruleset made from rs. */
+	for (size_t k = 0; ret >= 0 && k < nz; k++) {
+		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
+		struct pc_ruleset *next = NULL;
+
+		if (!zone_in(zones, k))
+			continue;
+		ret = pc_plan_rule_zone(plan, r, k, &zone);
+		if (ret >= 0)
+			ret = remove ? pc_plan_entry_delete(plan, zone, r->dir, r, ch)
+				     : pc_plan_entry_insert(plan, zone, r->dir, r, ch);
+		if (ret < 0)
+			break;
+		out->n_plan++;
+		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
+					      ch->from, ch->to, ch->old_firsts, ch->n_old, &next);
+		/* A zone before's cut or join: its element changes go on. */
+		if (ret >= 0 && out->rs)
+			ret = shared_move(out->rs, next);
+		if (ret >= 0 && out->rs && (ret = pc_ruleset_fold(next, out->rs)) < 0)
+			pc_ruleset_free(next);
+		else if (ret >= 0)
+			out->rs = next;
+		else
+			pc_ruleset_free(next);
+		if (ret >= 0 && (ch->cut || ch->join)) {
+			struct pc_shared_edit *before = TAKE_PTR(out->rs->shared);
+
+			ret = pc_ruleset_runs_edit(out->rs, plan, ch);
+			if (before && ret >= 0)
+				ret = shared_merge(out->rs, before);
+			else if (before)
+				out->rs->shared = before;
+		}
+	}
+	return ret;
+}
+
+int pc_rule_edit_split(struct pc_plan *plan, struct pc_ruleset *rs, const struct pc_rule *r,
+		       bool remove, struct pc_rule_edit *ed, struct pc_entry_edit *ec)
+{
+	uint64_t zones = pc_rule_elem_zones(plan, rs, r, remove);
+	int ret;
+
+	*ed = (struct pc_rule_edit){ 0 };
+	*ec = (struct pc_entry_edit){ 0 };
+	if (!zones)
+		return -EOPNOTSUPP;
+	ret = pc_rule_edit_prepare_zones(plan, rs, r, remove, zones, ed);
+	if (ret >= 0)
+		ret = pc_entry_edit_prepare_zones(plan, rs, r, remove, ~zones, ec);
+	/* The ruleset's shared edits are to be the elements' alone. */
+	if (ret >= 0 && ec->rs->shared)
+		ret = -EOPNOTSUPP;
+	if (ret < 0) {
+		pc_entry_edit_undo(plan, ec);
+		pc_rule_edit_free(ed);
+	}
+	return ret;
+}
+
+uint64_t pc_rule_elem_zones(const struct pc_plan *plan, const struct pc_ruleset *rs,
+			    const struct pc_rule *r, bool remove)
+{
+	size_t nz = r->n_zones ? r->n_zones : 1;
+	uint64_t zones = 0;
+
+	for (size_t k = 0; nz > 1 && k < nz && k < 64; k++) {
+		struct pc_rule_edit ed;
+
+		if (pc_rule_edit_prepare_zones(plan, rs, r, remove, UINT64_C(1) << k, &ed) == 0)
+			zones |= UINT64_C(1) << k;
+		pc_rule_edit_free(&ed);
+	}
+	return zones;
+}
+
+void pc_entry_edit_undo(struct pc_plan *plan, struct pc_entry_edit *e)
+{
+	for (size_t k = e->n_plan; k-- > 0;)
+		pc_plan_entry_change_undo(plan, &e->plan[k]);
+	pc_ruleset_free(e->rs);
+	free(e->plan);
+	*e = (struct pc_entry_edit){ 0 };
+}
+
 int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
 			    const struct pc_rule *const *rules, size_t n, struct pc_ruleset **out)
 {
-	/* A cut or joined run's element changes go on with what is made. */
-	struct pc_shared_edit *shared = TAKE_PTR(base->shared);
 	struct pc_ruleset *made = NULL;
 	int ret = pc_ruleset_bans_sync(base);
 
@@ -1472,22 +1607,14 @@ int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
 				made = next;
 		}
 	}
-	if (ret >= 0 && shared) {
-		_cleanup_free_ size_t *map = objects_map(base, made);
-
-		if (!map)
-			ret = -ENOMEM;
-		else if (!append_rebase(&shared->del, map) || !append_rebase(&shared->add, map))
-			ret = -EOPNOTSUPP;
-		else
-			made->shared = TAKE_PTR(shared);
-	}
+	/* A cut or joined run's element changes go on with what is made
+	 * (renamed in part when it fails: base is let go then). */
+	if (ret >= 0)
+		ret = shared_move(base, made);
 	if (ret < 0)
 		pc_ruleset_free(made);
 	else
 		*out = made;
-	/* (Renamed in part, when it failed: base is let go.) */
-	base->shared = shared;
 	return ret;
 }
 

@@ -531,28 +531,19 @@ static int rules_room(struct daemon *dm)
 }
 
 /* The logged rules the change moved, made again with it: onto ec's
- * ruleset, or onto one made from the ruleset in force that ed's elements
- * ride on (*relogged). */
-static int relog(struct pc_applied *a, struct pc_rule_edit *ed, struct pc_entry_edit *ec,
-		 const struct pc_rule *const *logged, size_t n, struct pc_ruleset **relogged)
+ * ruleset, or onto one made from the ruleset in force (*relogged). */
+static int relog(struct pc_applied *a, struct pc_entry_edit *ec, const struct pc_rule *const *logged,
+		 size_t n, struct pc_ruleset **relogged)
 {
 	struct pc_ruleset *rs = NULL;
 	int r;
 
-	if (ec->rs) {
-		r = pc_ruleset_rules_remake(a->plan, ec->rs, logged, n, &rs);
-		if (r >= 0 && (r = pc_ruleset_fold(rs, ec->rs)) < 0)
-			pc_ruleset_free(rs);
-		else if (r >= 0)
-			ec->rs = rs;
-		return r;
-	}
-	r = pc_ruleset_rules_remake(a->plan, a->ruleset, logged, n, &rs);
-	if (r >= 0)
-		r = pc_rule_edit_onto(ed, a->ruleset, rs);
-	if (r < 0)
+	r = pc_ruleset_rules_remake(a->plan, ec->rs ? ec->rs : a->ruleset, logged, n, &rs);
+	if (r >= 0 && ec->rs && (r = pc_ruleset_fold(rs, ec->rs)) < 0)
 		pc_ruleset_free(rs);
-	else
+	else if (r >= 0 && ec->rs)
+		ec->rs = rs;
+	else if (r >= 0)
 		*relogged = rs;
 	return r;
 }
@@ -581,6 +572,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	struct pc_ruleset *relogged = NULL;
 	const struct pc_rule *moved_logged[MOVED_LOGGED_MAX];
 	size_t n_logged = 0;
+	/* ed holds element changes; they ride on a ruleset's difference. */
+	bool with_elems = false, riding = false;
 	struct pc_strbuf newtext = {0};
 	/* A runtime rule's change: the runtime rules after it, rt_at its place
 	 * among them. */
@@ -723,9 +716,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		if (r == 0)
 			r = guard_check_in_place(&ch->guard, a->plan, &ed.del, true, reply);
 	} else if (r == -EOPNOTSUPP) {
-		/* Not a port map's: perhaps an entry of its own. */
+		/* Not a port map's: perhaps an entry of its own, or one in some
+		 * of its zones. */
 		r = entry_change_guard(&ch->guard, a->plan, rule, reply);
 		if (r == 0)
+			with_elems = pc_rule_edit_split(a->plan, a->ruleset, rule, remove, &ed,
+							&ec) == 0;
+		if (r == 0 && !with_elems)
 			r = pc_entry_edit_prepare(a->plan, a->ruleset, rule, remove, &ec);
 	}
 	if (r == -EPERM) {
@@ -733,8 +730,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		goto undo;
 	}
 	r = r > 0 ? -EOPNOTSUPP : r;
+	with_elems |= r >= 0 && !ec.rs;
 	if (r >= 0 && n_logged)
-		r = relog(a, &ed, &ec, moved_logged, n_logged, &relogged);
+		r = relog(a, &ec, moved_logged, n_logged, &relogged);
+	/* Elements sent with a ruleset's difference ride on it. */
+	riding = with_elems && (ec.rs || relogged);
+	if (r >= 0 && riding)
+		r = pc_rule_edit_onto(&ed, a->ruleset, ec.rs ? ec.rs : relogged);
 	if (r >= 0 && remove && runtime)
 		runtime_remove(&rt, rt_at);
 	else if (r >= 0 && !runtime)
@@ -743,13 +745,15 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 				    : insert_line ? RULES_INSERT
 						  : RULES_APPEND,
 				    rule->loc.line, remove ? NULL : rule->text, &newtext);
-	if (r >= 0 && ec.rs)
+	if (r >= 0 && riding)
+		r = kernel_install_edit(dm->nl, ec.rs ? ec.rs : relogged, a->ruleset,
+					install_flags(dm, cfg), &d);
+	else if (r >= 0 && ec.rs)
 		r = kernel_install(dm->nl, ec.rs, a->ruleset, install_flags(dm, cfg), &d);
-	else if (r >= 0 && relogged)
-		r = kernel_install_edit(dm->nl, relogged, a->ruleset, install_flags(dm, cfg), &d);
 	else if (r >= 0)
 		r = kernel_install_elem_change(dm->nl, a->ruleset, &ed.del, &ed.add, &d);
-	pc_rule_edit_back(&ed, relogged);
+	if (riding)
+		pc_rule_edit_back(&ed, ec.rs ? ec.rs : relogged);
 	if (r == -EOPNOTSUPP || r == -ESTALE) {
 		if (r == -ESTALE)
 			log_debug("in place: nftables changed since our last commit, the full path");
@@ -781,14 +785,13 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		struct pc_diags d2;
 
 		pc_diags_init(&d2);
-		/* (The elements, then the logged rules: a second transaction
-		 * on this path alone.) */
-		if ((ec.rs ? kernel_install(dm->nl, a->ruleset, ec.rs, install_flags(dm, cfg),
-					    &d2)
-			   : kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2)) <
-			    0 ||
-		    (relogged && kernel_install(dm->nl, a->ruleset, relogged,
-						install_flags(dm, cfg), &d2) < 0))
+		/* (The elements, then the rules: two transactions on this
+		 * path alone when both were sent.) */
+		if ((with_elems &&
+		     kernel_install_elem_change(dm->nl, a->ruleset, &ed.add, &ed.del, &d2) < 0) ||
+		    ((ec.rs || relogged) && kernel_install(dm->nl, a->ruleset,
+							   ec.rs ? ec.rs : relogged,
+							   install_flags(dm, cfg), &d2) < 0))
 			log_error("rollback failed: the kernel holds the change, the files do not");
 		pc_diags_free(&d2);
 		if (r == -ESTALE) {
@@ -813,14 +816,12 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		pc_ruleset_adopt(ec.rs, a->ruleset);
 		a->ruleset = TAKE_PTR(ec.rs);
 		pc_entry_edit_free(&ec);
-	} else {
-		if (relogged) {
-			pc_ruleset_adopt(relogged, a->ruleset);
-			a->ruleset = TAKE_PTR(relogged);
-		}
-		if (pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0)
-			model_lost(dm);
+	} else if (relogged) {
+		pc_ruleset_adopt(relogged, a->ruleset);
+		a->ruleset = TAKE_PTR(relogged);
 	}
+	if (with_elems && pc_rule_edit_commit(a->plan, a->ruleset, &ed) < 0)
+		model_lost(dm);
 	if (remove) {
 		bool logged = rule->log && !runtime;
 

@@ -680,8 +680,9 @@ static size_t cuts, joins;
 static size_t stale_kept;
 /* Address rules put at the end of their run or taken from it in place. */
 static size_t addr_edits, pair_edits;
-/* Entries of a rule of several zones put in or taken out in place. */
-static size_t multi_zone;
+/* Entries of a rule of several zones put in or taken out in place; the
+ * zones' changes among them that cut or joined a port run. */
+static size_t multi_zone, multi_zone_cuts;
 /* Changes that made again the logged rules whose lines they moved. */
 static size_t relogs;
 
@@ -751,6 +752,7 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	for (size_t k = 0; k < e.n_plan; k++) {
 		cuts += e.plan[k].cut;
 		joins += e.plan[k].join;
+		multi_zone_cuts += e.n_plan > 1 && (e.plan[k].cut || e.plan[k].join);
 	}
 	pc_diags_init(&d);
 	if (pc_nl_apply(nl, e.rs, *rs, 0, &d) != 0) {
@@ -764,6 +766,52 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	pc_ruleset_adopt(e.rs, *rs);
 	*rs = e.rs;
 	pc_entry_edit_free(&e);
+	return true;
+}
+
+/* Rules of several zones put in or taken out as elements in some zones and
+ * an entry change in the others (pc_rule_edit_split). */
+static size_t splits;
+
+/* A port rule of several zones whose runs take it as elements in some
+ * zones only, in place as portctld does it: the entry change of the
+ * others, the logged rules whose lines moved made again onto it, the
+ * elements riding on that: one difference. false when it is no such rule. */
+static bool split_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_ruleset **rs,
+			 const struct pc_rule *r, bool remove, const struct pc_rule *const *logged,
+			 size_t n_logged, unsigned s, unsigned step)
+{
+	struct pc_ruleset *relogged = NULL;
+	struct pc_rule_edit ed;
+	struct pc_entry_edit e;
+	struct pc_diags d;
+	int ret = pc_rule_edit_split(plan, *rs, r, remove, &ed, &e);
+
+	if (ret < 0) {
+		ck_assert_int_eq(ret, -EOPNOTSUPP);
+		return false;
+	}
+	if (n_logged) {
+		ck_assert_int_eq(pc_ruleset_rules_remake(plan, e.rs, logged, n_logged, &relogged), 0);
+		ck_assert_int_eq(pc_ruleset_fold(relogged, e.rs), 0);
+		e.rs = relogged;
+	}
+	ck_assert_int_eq(pc_rule_edit_onto(&ed, *rs, e.rs), 0);
+	pc_diags_init(&d);
+	if (pc_nl_apply(nl, e.rs, *rs, 0, &d) != 0) {
+		pc_diags_print(stderr, &d, &plan->cfg->sources);
+		ck_abort_msg("seed %u step %u: the kernel refused the split change", s, step);
+	}
+	pc_diags_free(&d);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental == 1,
+		      "seed %u step %u: the split change replaced the table", s, step);
+	pc_rule_edit_back(&ed, e.rs);
+	pc_ruleset_adopt(e.rs, *rs);
+	*rs = e.rs;
+	pc_entry_edit_free(&e);
+	ck_assert_int_eq(pc_rule_edit_commit(plan, *rs, &ed), 0);
+	pc_rule_edit_free(&ed);
+	splits++;
 	return true;
 }
 
@@ -846,8 +894,11 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 		pc_plan_rules_shift(x->plan, x->rs, &moved);
 		n_logged = lines_move(cfg, at + 1, files[file], 1, logged);
 		r = pc_rule_edit_prepare(x->plan, x->rs, &cfg->rules[at], false, &ed);
-		if (r == -EOPNOTSUPP && !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false,
-						      logged, n_logged, x->s, x->step)) {
+		if (r == -EOPNOTSUPP &&
+		    !split_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false, logged, n_logged,
+				  x->s, x->step) &&
+		    !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], false, logged, n_logged,
+				  x->s, x->step)) {
 			/* Back as it was; the next step goes on from there. */
 			lines_move(cfg, at + 1, files[file], -1, logged);
 			moved = pc_config_rule_take(cfg, at);
@@ -864,7 +915,9 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 		m->n++;
 	}
 	if (remove && r == -EOPNOTSUPP) {
-		if (!entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, logged, n_logged,
+		if (!split_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, logged, n_logged,
+				  x->s, x->step) &&
+		    !entry_change(x->nl, x->plan, &x->rs, &cfg->rules[at], true, logged, n_logged,
 				  x->s, x->step)) {
 			lines_move(cfg, at + 1, files[file], 1, logged);
 			return;
@@ -1075,8 +1128,11 @@ START_TEST(test_rule_edits_are_full_compile)
 	ck_assert_uint_ge(stale_kept, 20);
 	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries (%zu of several zones), "
 		"%zu cuts, %zu joins, %zu with stale maps, %zu address edits, %zu with logged "
-		"rules made again\n", steps, in_place, entries, multi_zone, cuts, joins,
-		stale_kept, addr_edits, relogs);
+		"rules made again, %zu elements in some zones and entries in others, %zu cuts or "
+		"joins in a rule of several zones\n", steps, in_place, entries, multi_zone, cuts,
+		joins, stale_kept, addr_edits, relogs, splits, multi_zone_cuts);
+	ck_assert_uint_ge(splits, 10);
+	ck_assert_uint_ge(multi_zone_cuts, 3);
 	ck_assert_uint_ge(relogs, 20);
 	ck_assert_uint_gt(multi_zone, 10);
 }
