@@ -123,8 +123,30 @@ for shape in early late mixed own tohost; do
 	one allow 2693/tcp zone public,internal
 	grep -qF "in place: added allow 2693/tcp zone public,internal" "$PC_TMP/portctld.log" ||
 		pc_fail "$shape: a rule of two zones not in place"
+	# Public's run of port rules takes it as an element (internal makes
+	# an entry for it): that run is not made again.
+	case $shape in
+	early | late | mixed)
+		grep -qE '^add element inet portctl in_public_.* tcp \. 2693 ' "$PC_TMP/monitor" ||
+			pc_fail "$shape: the rule of two zones is no element of public's run: $(cat "$PC_TMP/monitor")"
+		grep -E '^(add|delete) element inet portctl in_public' "$PC_TMP/monitor" |
+			grep -v 'tcp \. 2693 ' | grep -q . &&
+			pc_fail "$shape: the rule of two zones sent public's run again: $(head -c 3000 "$PC_TMP/monitor")"
+		pc_log "ok: $shape: a rule of two zones: an element of public's run" ;;
+	esac
 	pc_expect open pc_probe peer tcp 10.99.7.1 2693
 	same_as_files "$shape, a range and two zones"
+	# A rule of its own in two zones, between the CLI's port rules and the
+	# run after them (the defaults', and in late 95-late.rules'), which it
+	# cuts in two in each zone; and its delete, which joins them back.
+	: >"$PC_TMP/portctld.log"
+	one limit 2694/tcp zone public,internal
+	one delete limit 2694/tcp zone public,internal
+	grep -qF "in place: added limit 2694/tcp zone public,internal" "$PC_TMP/portctld.log" &&
+		grep -qF "in place: deleted limit 2694/tcp zone public,internal" \
+			"$PC_TMP/portctld.log" ||
+		pc_fail "$shape: a limit of two zones, or its delete, not in place"
+	same_as_files "$shape, a limit of two zones and its delete"
 	one delete allow 2690-2692/tcp
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2691
 	one delete allow 2693/tcp zone public,internal
