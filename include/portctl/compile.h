@@ -318,24 +318,28 @@ void pc_rule_edit_free(struct pc_rule_edit *ed);
  * with zone z's chain in direction dir made again from entry from to entry
  * to (the plan is as after the change; old had there the entries whose
  * first rules are old_firsts[0..n_old)), the rest of old shared: the
- * entries after are named as they were (pc_plan_entry_base).
+ * entries after are named as they were (pc_plan_entry_base). kept_tag:
+ * non-NULL when the entry at `to` kept the sets of a run cut in two
+ * (ch->kept), whose objects that rule still tells.
  * Install it as a difference against old (the shared sets are not
  * compared), then pc_ruleset_adopt, or free it (pc_ruleset_free leaves old
  * whole). old's ban sets must be made whole first (pc_ruleset_bans_sync),
  * and its stale maps of the chain from entry from on
- * (pc_ruleset_ports_sync_chain): -EINVAL otherwise; its other stale maps
+ * (pc_ruleset_ports_sync_entries): -EOPNOTSUPP otherwise; its other stale maps
  * stay stale, shared; -EOPNOTSUPP for what needs
  * more (a named set's rule), -ENOMEM. O(objects + the entries made).
  */
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
-			    struct pc_ruleset **out);
+			    const struct pc_rule *kept_tag, struct pc_ruleset **out);
 /* After pc_ruleset_chain_remake of a change that cut a port run in two
  * (ch->cut) or joined two (ch->join): the maps of the run that stays in
  * rs (shared with old) lose the segments of the rules after the cut, or
  * gain the joined run's, as element deletes or adds (rs->shared) and
- * stale maps. 0, -EOPNOTSUPP (a range map it lacks), -ENOMEM. */
+ * stale maps. A run cut or joined that kept the sets of its second part
+ * (ch->kept): those lose and gain what differs, and their objects are
+ * told by its first rule. 0, -EOPNOTSUPP (a range map it lacks), -ENOMEM. */
 struct pc_plan_entry_change;
 int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 		   const struct pc_plan_entry_change *ch);
@@ -404,9 +408,11 @@ void pc_rule_edit_back(struct pc_rule_edit *ed, struct pc_ruleset *rs);
 void pc_ruleset_adopt(struct pc_ruleset *rs, struct pc_ruleset *old);
 /* rs's stale port maps made again from its plan. 0 or -ENOMEM. */
 int pc_ruleset_ports_sync(struct pc_ruleset *rs);
-/* The same for the stale maps of zone z's chain in direction dir from
- * entry from on alone (those a pc_ruleset_chain_remake from there drops). */
-int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t from);
+/* The same for the stale maps of zone z's chain in direction dir of the
+ * entries [from, upto) alone (those a pc_ruleset_chain_remake from there
+ * drops; upto SIZE_MAX: to the chain's end). */
+int pc_ruleset_ports_sync_entries(struct pc_ruleset *rs, size_t z, int dir, size_t from,
+				  size_t upto);
 /* Both: rs whole, where changes in place left it behind. 0 or -errno. */
 int pc_ruleset_sync(struct pc_ruleset *rs);
 

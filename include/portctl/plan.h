@@ -179,11 +179,19 @@ struct pc_plan_entry_change {
 	 * delete joined the runs around it into the one at from - 1, whose
 	 * sets gain the segments saved[0] (its first part) did not have. */
 	bool cut, join;
+	/* The rule cut a port run in two and the second part kept the run's
+	 * name, or its delete joined two under the second's: the run at `to`
+	 * kept the sets of saved[kept_from], which lose the segments it no
+	 * longer has and gain those it has that saved[kept_from] had not; its
+	 * objects, told by that entry's first rule, are its own first's now. */
+	bool kept;
+	size_t kept_from;
 };
 /* The entry from which pc_plan_entry_insert (or _delete, remove) of r
- * would make the chain's entries again, before it does. */
+ * would make the chain's entries again, before it does; *upto: the run
+ * from which on it keeps their sets (ch->kept), or SIZE_MAX. */
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
-			  bool remove);
+			  bool remove, size_t *upto);
 /*
  * Rule r, in its place in the configuration, as an entry of its own of
  * zone z's chain in direction dir, as pc_plan_build makes it: between two

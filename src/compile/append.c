@@ -1302,8 +1302,8 @@ void pc_rule_edit_free(struct pc_rule_edit *ed)
 
 /* Segment p of entry's port maps into app, the map found in objs by kind. */
 static int run_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
-		    const ssize_t objs[PORT_KINDS], const struct pc_plan_entry_change *ch,
-		    size_t entry, const struct pc_plan_port *p)
+		    const ssize_t objs[PORT_KINDS], size_t zone, int dir, size_t entry,
+		    const struct pc_plan_port *p)
 {
 	ssize_t obj = objs[port_kind(p)];
 	struct nftnl_set *s;
@@ -1311,7 +1311,7 @@ static int run_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
 
 	if (obj < 0)
 		return -EOPNOTSUPP; /* a range map the run lacks: a new set */
-	ret = piece_add(app, ch->zone, ch->dir, entry, p);
+	ret = piece_add(app, zone, dir, entry, p);
 	if (ret >= 0)
 		app->ports[app->n_ports - 1].obj = (size_t)obj;
 	s = ret < 0 ? NULL : append_target(app, rs, obj);
@@ -1322,18 +1322,16 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 			 const struct pc_plan_entry_change *ch)
 {
 	/* The run that stays, before the change and after it. */
-	const struct pc_plan_entry *was = &ch->saved[0];
-	const struct pc_plan_entry *now = &plan->zones[ch->zone].dir[ch->dir].entries[ch->from - 1];
-	/* A cut: now's segments are was's of the rules before it, in order;
-	 * a join: was's are now's of its first part. */
-	const struct pc_plan_entry *big = ch->cut ? was : now, *small = ch->cut ? now : was;
+	const struct pc_plan_chain *c = &plan->zones[ch->zone].dir[ch->dir];
+	size_t entry = ch->kept ? ch->to : ch->from - 1;
+	const struct pc_plan_entry *was = &ch->saved[ch->kept ? ch->kept_from : 0];
+	const struct pc_plan_entry *now = &c->entries[entry];
 	char name[SET_NAME_MAX];
 	ssize_t objs[PORT_KINDS];
 	struct pc_shared_edit *ed;
-	struct pc_rule_append *app;
 	int ret = 0;
 
-	if (!ch->cut && !ch->join)
+	if (!ch->cut && !ch->join && !ch->kept)
 		return 0;
 	for (int kind = 0; kind < PORT_KINDS; kind++) {
 		pc_plan_entry_base(name, sizeof(name), ch->dir, plan->zones[ch->zone].zone->name,
@@ -1344,23 +1342,36 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 	ed = calloc(1, sizeof(*ed));
 	if (!ed)
 		return -ENOMEM;
-	app = ch->cut ? &ed->del : &ed->add;
-	for (size_t i = 0, j = 0; ret >= 0 && i < big->n_ports; i++) {
-		if (j < small->n_ports && port_same(&big->ports[i], &small->ports[j]))
-			j++;
-		else
-			ret = run_elem(app, rs, objs, ch, ch->from - 1, &big->ports[i]);
+	/* Both sorted and disjoint: what was's segments have that now's do
+	 * not goes, and the other way round comes. A cut (its first part
+	 * stays) only loses, a join only gains. */
+	for (size_t i = 0, j = 0; ret >= 0 && (i < was->n_ports || j < now->n_ports);) {
+		const struct pc_plan_port *w = i < was->n_ports ? &was->ports[i] : NULL;
+		const struct pc_plan_port *n = j < now->n_ports ? &now->ports[j] : NULL;
+		int cmp = !w ? 1 : !n ? -1 : port_cmp(w, n);
+
+		if (cmp == 0 && port_same(w, n)) {
+			i++, j++;
+			continue;
+		}
+		if (cmp <= 0)
+			ret = run_elem(&ed->del, rs, objs, ch->zone, ch->dir, entry, &was->ports[i++]);
+		if (ret >= 0 && cmp >= 0)
+			ret = run_elem(&ed->add, rs, objs, ch->zone, ch->dir, entry, &now->ports[j++]);
 	}
 	/* The maps are made again from the plan when next read whole; until
 	 * then a difference sends these changes. */
-	for (size_t i = 0; ret >= 0 && i < app->n_ports; i++)
-		ret = stale_mark(rs, plan, &app->ports[i]);
+	for (size_t i = 0; ret >= 0 && i < ed->del.n_ports; i++)
+		ret = stale_mark(rs, plan, &ed->del.ports[i]);
+	for (size_t i = 0; ret >= 0 && i < ed->add.n_ports; i++)
+		ret = stale_mark(rs, plan, &ed->add.ports[i]);
 	if (ret < 0) {
-		pc_rule_append_free(app);
+		pc_rule_append_free(&ed->del);
+		pc_rule_append_free(&ed->add);
 		free(ed);
 		return ret;
 	}
-	rs->n_elems = ch->cut ? rs->n_elems - app->n_ports : rs->n_elems + app->n_ports;
+	rs->n_elems = rs->n_elems - ed->del.n_ports + ed->add.n_ports;
 	rs->shared = ed;
 	return 0;
 }
@@ -1395,6 +1406,33 @@ static bool append_rebase(struct pc_rule_append *app, const size_t *map)
 	for (size_t i = 0; i < app->n_ports; i++)
 		kept &= (app->ports[i].obj = map[app->ports[i].obj]) != SIZE_MAX;
 	return kept;
+}
+
+/* The objects of zone that rs shares with the ruleset it was made from,
+ * told by rule from, told by rule to (those it made are its own). */
+static void objects_retag(struct pc_ruleset *rs, const struct pc_zone *zone,
+			  const struct pc_rule *from, const struct pc_rule *to)
+{
+	for (size_t i = 0; i < rs->n_objs; i++)
+		if (rs->objs[i].shared && rs->objs[i].zone == zone && rs->objs[i].rule == from)
+			rs->objs[i].rule = to;
+}
+
+/* rs's stale maps of ch's chain named by their entries before the change
+ * (the entries from the change on are not all made whole first when a run
+ * keeps its sets, ch->kept): by their entries after it. */
+static void stale_follow(struct pc_ruleset *rs, const struct pc_plan_entry_change *ch)
+{
+	for (size_t i = 0; i < rs->n_stale; i++) {
+		struct pc_stale_map *m = &rs->stale[i];
+
+		if (m->zone != ch->zone || m->dir != ch->dir || m->entry < ch->at)
+			continue;
+		if (m->entry >= ch->at + ch->n_saved)
+			m->entry = m->entry + ch->n_new - ch->n_saved;
+		else if (ch->kept && m->entry == ch->at + ch->kept_from)
+			m->entry = ch->to;
+	}
 }
 
 /* from's shared edits (a cut or joined run's element changes) moved to
@@ -1479,10 +1517,12 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		if (!zone_in(zones, k))
 			continue;
+		size_t from, upto;
+
 		ret = pc_plan_rule_zone(plan, r, k, &zone);
+		from = ret < 0 ? 0 : pc_plan_entry_from(plan, zone, r->dir, r, remove, &upto);
 		if (ret >= 0)
-			ret = pc_ruleset_ports_sync_chain(
-				rs, zone, r->dir, pc_plan_entry_from(plan, zone, r->dir, r, remove));
+			ret = pc_ruleset_ports_sync_entries(rs, zone, r->dir, from, upto);
 	}
 	if (ret >= 0 && !(out->plan = calloc(nz, sizeof(*out->plan))))
 		ret = -ENOMEM;
@@ -1502,7 +1542,14 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 			break;
 		out->n_plan++;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
-					      ch->from, ch->to, ch->old_firsts, ch->n_old, &next);
+					      ch->from, ch->to, ch->old_firsts, ch->n_old,
+					      ch->kept ? ch->saved[ch->kept_from].first : NULL, &next);
+		if (ret >= 0)
+			stale_follow(next, ch);
+		/* The run kept at `to` is told by its own first rule now. */
+		if (ret >= 0 && ch->kept)
+			objects_retag(next, plan->zones[zone].zone, ch->saved[ch->kept_from].first,
+				      plan->zones[zone].dir[ch->dir].entries[ch->to].first);
 		/* A zone before's cut or join: its element changes go on. */
 		if (ret >= 0 && out->rs)
 			ret = shared_move(out->rs, next);
@@ -1512,7 +1559,7 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 			out->rs = next;
 		else
 			pc_ruleset_free(next);
-		if (ret >= 0 && (ch->cut || ch->join)) {
+		if (ret >= 0 && (ch->cut || ch->join || ch->kept)) {
 			struct pc_shared_edit *before = TAKE_PTR(out->rs->shared);
 
 			ret = pc_ruleset_runs_edit(out->rs, plan, ch);
@@ -1600,7 +1647,7 @@ int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
 				break;
 			}
 			ret = pc_ruleset_chain_remake(made ? made : base, plan, zone, r->dir, e, e + 1,
-						      &r, 1, &next);
+						      &r, 1, NULL, &next);
 			if (ret >= 0 && made && (ret = pc_ruleset_fold(next, made)) < 0)
 				pc_ruleset_free(next);
 			else if (ret >= 0)

@@ -948,7 +948,8 @@ int pc_ruleset_ports_sync(struct pc_ruleset *rs)
 	return 0;
 }
 
-int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t from)
+int pc_ruleset_ports_sync_entries(struct pc_ruleset *rs, size_t z, int dir, size_t from,
+				  size_t upto)
 {
 	size_t n = 0, i = 0;
 	int r = 0;
@@ -956,7 +957,8 @@ int pc_ruleset_ports_sync_chain(struct pc_ruleset *rs, size_t z, int dir, size_t
 	for (; rs->ports_from && i < rs->n_stale; i++) {
 		const struct pc_stale_map *m = &rs->stale[i];
 
-		if (r >= 0 && m->zone == z && m->dir == dir && m->entry >= from) {
+		if (r >= 0 && m->zone == z && m->dir == dir && m->entry >= from &&
+		    m->entry < upto) {
 			r = stale_map_rebuild(rs, m);
 			if (r >= 0)
 				continue;
@@ -2713,7 +2715,7 @@ static bool block_gone(const struct pc_nft_object *o, const struct pc_zone *zone
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
-			    struct pc_ruleset **out)
+			    const struct pc_rule *kept_tag, struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan, .old = old };
@@ -2735,6 +2737,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	 * made again, or the first kept, began. */
 	head_first = from > 0		 ? NULL
 		     : n_old		 ? old_firsts[0]
+		     : kept_tag		 ? kept_tag
 		     : to < c->n_entries ? c->entries[to].first
 					 : NULL;
 	if (to < from || to > c->n_entries)
@@ -2779,7 +2782,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	/* A block came or went: the entries after the change up to the next
 	 * block move to the block before them or to the new one, made again
 	 * there. A new block's first entry is the change's. */
-	if (ret == 0 && added[0] && (added_at < from || added_at >= to))
+	if (ret == 0 && ((added[0] && (added_at < from || added_at >= to)) || kept_tag))
 		ret = -EOPNOTSUPP;
 	if (ret == 0)
 		while (to_end < c->n_entries && !entry_starts_block(c, to_end))
@@ -2878,7 +2881,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		if (gone && o->kind == PC_NFT_RULE)
 			meter_gone |= rule_is_meter(o->obj);
 		if (gone && o->stale) {
-			ret = -EINVAL; /* compared by the difference: made whole first */
+			/* Compared by the difference: the caller makes it whole
+			 * first; one it did not is not made in place. */
+			ret = -EOPNOTSUPP;
 		} else if (gone) {
 			rs->dropped[rs->n_dropped++] = *o;
 			rs->n_chains -= o->kind == PC_NFT_CHAIN;

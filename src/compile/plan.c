@@ -981,41 +981,112 @@ static int run_head_anchor(const struct pc_plan *plan, size_t z, int dir,
 	return 0;
 }
 
+/* Whether the rules after r of port run e, cut by r, keep its name and so
+ * its sets: a big block after r names e, of a file no rule before r is of
+ * (one sorting after r's). That block is whole in the rest, the longest
+ * and the last of the longest there as in e. */
+static bool cut_keeps_rest(const struct pc_plan_entry *e, const struct pc_rule *r)
+{
+	return run_has_all_sets(e->anchor_n) && (uintptr_t)e->anchor > (uintptr_t)r &&
+	       !same_file(e->anchor, r);
+}
+
+/* The rest of run e cut by r when it keeps e's name (cut_keeps_rest):
+ * e's segments of its rules after r, when no rule has a port that a rule
+ * before r decided (then none after r could decide it now): O(e's
+ * segments), not its rules sorted again. 1 made into into, 0 not. */
+static int rest_kept(const struct pc_plan *plan, size_t z, int dir, const struct pc_plan_entry *e,
+		     const struct pc_rule *r, struct pc_plan_chain *into)
+{
+	const struct pc_rule *first = NULL;
+	struct pc_plan_entry *rest;
+	size_t n_head = 0;
+
+	for (size_t i = 0; i < e->n_ports; i++) {
+		const struct pc_plan_port *p = &e->ports[i];
+		enum pc_proto bit = p->l4proto == IPPROTO_TCP	? PC_PROTO_TCP
+				    : p->l4proto == IPPROTO_UDP ? PC_PROTO_UDP
+								: PC_PROTO_SCTP;
+
+		if ((uintptr_t)p->rule < (uintptr_t)r &&
+		    !pc_config_ports_alone(plan->cfg, p->rule, bit, p->lo, p->hi))
+			return 0;
+	}
+	for (const struct pc_rule *p = e->first; (uintptr_t)p < (uintptr_t)r; p++)
+		n_head += rule_in_chain(plan, p, z, dir);
+	for (const struct pc_rule *p = r + 1; !first && (uintptr_t)p <= (uintptr_t)e->last; p++)
+		if (rule_in_chain(plan, p, z, dir))
+			first = p;
+	rest = first ? chain_push(into, PC_ENTRY_PORTS, first, e->last) : NULL;
+	if (!rest)
+		return first ? -ENOMEM : 0;
+	*rest = (struct pc_plan_entry){ .kind = PC_ENTRY_PORTS, .first = first, .last = e->last,
+					.anchor = e->anchor, .anchor_last = e->anchor_last,
+					.anchor_n = e->anchor_n, .n_rules = e->n_rules - n_head,
+					.name_hash = e->name_hash };
+	for (size_t i = 0; i < e->n_ports; i++) {
+		struct pc_plan_port *p;
+
+		if ((uintptr_t)e->ports[i].rule < (uintptr_t)r)
+			continue;
+		p = PC_ARRAY_PUSH(rest->ports, rest->n_ports, rest->cap_ports);
+		if (!p)
+			return -ENOMEM;
+		*p = e->ports[i];
+	}
+	return 1;
+}
+
+/* The rules of e after r in the chain, into *after. */
+static int rules_after(const struct pc_plan *plan, size_t z, int dir, const struct pc_plan_entry *e,
+		       const struct pc_rule *r, const struct pc_rule ***after, size_t *n)
+{
+	size_t cap = 0;
+
+	for (const struct pc_rule *p = r + 1; (uintptr_t)p <= (uintptr_t)e->last; p++) {
+		const struct pc_rule **slot;
+
+		if (!rule_in_chain(plan, p, z, dir))
+			continue;
+		slot = PC_ARRAY_PUSH(*after, *n, cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = p;
+	}
+	return 0;
+}
+
 /*
  * r inside port run k cuts it in two: the run keeps its rules before r
  * (and its sets, which lose the segments of the rules after r), r is an
  * entry of its own, the rules after r are a new run. The first part is
  * made from the run's segments of its own rules, which the rules after
- * did not decide; the second from its rules, O(them).
+ * did not decide; the second from its rules, O(them) -- or when it keeps
+ * the run's name (!keeps), from the run's segments too if it can.
  */
 static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, size_t z, int dir,
 		     const struct pc_rule *r, bool keeps, struct pc_plan_chain *into)
 {
 	const struct pc_plan_entry *e = &c->entries[k];
 	_cleanup_free_ const struct pc_rule **after = NULL;
+	/* The rest keeps the run's name (and its big block): made from the
+	 * run's segments when it can be (rest_kept), not from its rules. */
+	bool kept = !keeps && cut_keeps_rest(e, r);
 	const struct pc_rule *last = NULL;
 	struct pc_plan_entry *head;
-	size_t n_after = 0, cap = 0;
+	size_t n_after = 0;
 	int ret = 0;
 
 	for (const struct pc_rule *p = r - 1; !last && (uintptr_t)p >= (uintptr_t)e->first; p--)
 		if (rule_in_chain(plan, p, z, dir))
 			last = p;
-	for (const struct pc_rule *p = r + 1; ret >= 0 && (uintptr_t)p <= (uintptr_t)e->last; p++) {
-		const struct pc_rule **slot;
-
-		if (!rule_in_chain(plan, p, z, dir))
-			continue;
-		slot = PC_ARRAY_PUSH(after, n_after, cap);
-		if (!slot)
-			return -ENOMEM;
-		*slot = p;
-	}
-	if (!last || !n_after)
+	if (!kept && (ret = rules_after(plan, z, dir, e, r, &after, &n_after)) < 0)
+		return ret;
+	if (!last || (!kept && !n_after))
 		return -EOPNOTSUPP;
 	/* The rules after the cut, small, would take the defaults' run after
 	 * the run (a big block kept them apart): not in place. */
-	if (k + 1 < c->n_entries && c->entries[k + 1].kind == PC_ENTRY_PORTS &&
+	if (!kept && k + 1 < c->n_entries && c->entries[k + 1].kind == PC_ENTRY_PORTS &&
 	    rule_is_default(c->entries[k + 1].first) && !rules_big_block(after, n_after))
 		return -EOPNOTSUPP;
 	head = chain_push(into, PC_ENTRY_PORTS, e->first, last);
@@ -1039,7 +1110,11 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 	if (keeps && !port_kinds_kept(e, head))
 		return -EOPNOTSUPP;
 	ret = chain_build(into, &r, 1);
-	if (ret >= 0)
+	if (ret >= 0 && kept)
+		ret = rest_kept(plan, z, dir, e, r, into);
+	if (ret == 0 && kept)
+		ret = rules_after(plan, z, dir, e, r, &after, &n_after);
+	if (ret == 0)
 		ret = chain_build(into, after, n_after);
 	return ret < 0 ? ret : into->n_entries == 3 ? 0 : -EOPNOTSUPP;
 }
@@ -1112,6 +1187,24 @@ static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 	    !rule_is_default(b->first))
 		return -EOPNOTSUPP;
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
+}
+
+/* Whether port runs a and b, joined under b's name when r between them
+ * goes (joined: join_keeps_first's), keep b's sets: b is named by a big
+ * block, and a otherwise. */
+static bool join_keeps_second(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
+			      const struct pc_plan_entry *joined)
+{
+	return run_has_all_sets(b->anchor_n) && run_has_all_sets(joined->anchor_n) &&
+	       joined->name_hash == b->name_hash && a->name_hash != b->name_hash;
+}
+
+/* A change made in the plan that cannot be one in place after all: undone. */
+static int change_refused(struct pc_plan *plan, struct pc_plan_entry_change *ch)
+{
+	pc_plan_entry_change_undo(plan, ch);
+	pc_plan_entry_change_free(ch);
+	return -EOPNOTSUPP;
 }
 
 /* A rule of a few ports and a source put next to a lone one of its side
@@ -1274,11 +1367,12 @@ static int run_remake(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, i
 }
 
 size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
-			  bool remove)
+			  bool remove, size_t *upto)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	size_t k = 0, lo, hi;
 
+	*upto = SIZE_MAX;
 	k = remove ? pair_left_alone(c, r) : lone_joined(c, chain_entry_at(c, r), r);
 	if (k != SIZE_MAX)
 		return k;
@@ -1290,22 +1384,32 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 		k = chain_entry_at(c, r);
 		if (k < c->n_entries && c->entries[k].first != r)
 			k = c->n_entries;
-		/* Two runs joined under the second's name: both made again. */
+		/* Two runs joined under the second's name: the first made
+		 * again, and the second when it does not keep its sets. */
 		if (k > 0 && k + 1 < c->n_entries &&
 		    entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
 		    c->entries[k - 1].kind == PC_ENTRY_PORTS &&
 		    join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
-				     &joined) == 0)
+				     &joined) == 0) {
+			if (join_keeps_second(&c->entries[k - 1], &c->entries[k + 1], &joined))
+				*upto = k + 1;
 			k--;
+		}
 		return k;
 	}
 	k = chain_entry_at(c, r);
 	/* Inside a port run: that run keeps its entry (entry_cut) if its
-	 * first part keeps its name. */
+	 * first part keeps its name; or its second part, which keeps the
+	 * run's sets then. */
 	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
-	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k]) &&
-	    cut_keeps_first(plan, z, dir, &c->entries[k], r) != 0)
-		k++;
+	    c->entries[k].kind == PC_ENTRY_PORTS && !merges_with(r, &c->entries[k])) {
+		int first = cut_keeps_first(plan, z, dir, &c->entries[k], r);
+
+		if (first != 0)
+			k++;
+		else if (cut_keeps_rest(&c->entries[k], r))
+			*upto = k;
+	}
 	return k;
 }
 
@@ -1315,6 +1419,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
 	size_t k = 0, lone, lo, hi;
+	bool keeps_rest;
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1333,9 +1438,22 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		 * lose. */
 		ch->from = ret ? k + 1 : k;
 		ch->cut = ret;
+		/* Or the rest keeps the name, and the sets: the first part and
+		 * r alone are made again (pc_plan_entry_from says so too). */
+		keeps_rest = !ch->cut && cut_keeps_rest(&c->entries[k], r);
 		ret = entry_cut(plan, c, k, z, dir, r, ch->cut, &into);
 		if (ret >= 0)
 			ret = entries_replace(c, k, k + 1, &into, ch);
+		if (ret >= 0 && keeps_rest) {
+			if (ch->to != k + 3 || c->entries[k + 2].name_hash != ch->saved[0].name_hash ||
+			    c->entries[k + 2].name_nth != ch->saved[0].name_nth ||
+			    !port_kinds_kept(&ch->saved[0], &c->entries[k + 2]))
+				return change_refused(plan, ch);
+			ch->kept = true;
+			ch->kept_from = 0;
+			ch->to = k + 2;
+			ch->n_old = 0;
+		}
 		if (ret < 0) {
 			chain_free_entries(&into);
 			pc_plan_entry_change_free(ch);
@@ -1450,6 +1568,7 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
 	size_t k = 0, lo, hi;
+	bool keeps_second;
 	int ret = 0;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1484,12 +1603,25 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 		if (ret < 0)
 			return ret;
 		/* Under the first's name its sets gain the second's segments;
-		 * under the second's, the joined run is made again. */
+		 * under the second's, the second's sets the first's when they
+		 * are kept (pc_plan_entry_from says so too), or the joined run
+		 * is made again. */
+		keeps_second = !ret && join_keeps_second(&c->entries[k - 1], &c->entries[k + 1],
+							 &joined);
 		ch->from = ret ? k : k - 1;
 		ch->join = ret;
 		ret = entries_join(&c->entries[k - 1], &c->entries[k + 1], &joined, &into);
 		if (ret >= 0)
 			ret = entries_replace(c, k - 1, k + 2, &into, ch);
+		if (ret >= 0 && keeps_second) {
+			if (ch->to != k || c->entries[k - 1].name_hash != ch->saved[2].name_hash ||
+			    c->entries[k - 1].name_nth != ch->saved[2].name_nth)
+				return change_refused(plan, ch);
+			ch->kept = true;
+			ch->kept_from = 2;
+			ch->to = k - 1;
+			ch->n_old = 2;
+		}
 		if (ret < 0) {
 			chain_free_entries(&into);
 			pc_plan_entry_change_free(ch);

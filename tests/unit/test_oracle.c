@@ -674,8 +674,9 @@ out:
 	pc_config_free(full);
 }
 
-/* Entry changes that cut a port run in two, or join two (pc_ruleset_runs_edit). */
-static size_t cuts, joins;
+/* Entry changes that cut a port run in two, or join two (pc_ruleset_runs_edit);
+ * those whose second part kept its sets. */
+static size_t cuts, joins, kept_second;
 /* Entry changes made while other maps were stale (left so, shared). */
 static size_t stale_kept;
 /* Address rules put at the end of their run or taken from it in place. */
@@ -752,7 +753,8 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	for (size_t k = 0; k < e.n_plan; k++) {
 		cuts += e.plan[k].cut;
 		joins += e.plan[k].join;
-		multi_zone_cuts += e.n_plan > 1 && (e.plan[k].cut || e.plan[k].join);
+		kept_second += e.plan[k].kept;
+		multi_zone_cuts += e.n_plan > 1 && (e.plan[k].cut || e.plan[k].join || e.plan[k].kept);
 	}
 	pc_diags_init(&d);
 	if (pc_nl_apply(nl, e.rs, *rs, 0, &d) != 0) {
@@ -1129,8 +1131,9 @@ START_TEST(test_rule_edits_are_full_compile)
 	fprintf(stderr, "oracle: %zu steps, %zu in place, %zu entries (%zu of several zones), "
 		"%zu cuts, %zu joins, %zu with stale maps, %zu address edits, %zu with logged "
 		"rules made again, %zu elements in some zones and entries in others, %zu cuts or "
-		"joins in a rule of several zones\n", steps, in_place, entries, multi_zone, cuts,
-		joins, stale_kept, addr_edits, relogs, splits, multi_zone_cuts);
+		"joins in a rule of several zones, %zu cuts or joins whose second part kept its "
+		"sets\n", steps, in_place, entries, multi_zone, cuts, joins, stale_kept, addr_edits,
+		relogs, splits, multi_zone_cuts, kept_second);
 	ck_assert_uint_ge(splits, 10);
 	ck_assert_uint_ge(multi_zone_cuts, 3);
 	ck_assert_uint_ge(relogs, 20);
@@ -1412,7 +1415,12 @@ START_TEST(test_big_run_joins)
 		{ { { 0, 80 }, { 1, 3 } }, { { 1, 2 }, { 2, 3 } }, 1 },
 		{ { { 0, 70 } }, { { 2, 70 } }, 1 },
 		{ { { 0, 70 } }, { { 2, 3 } }, 1 },
+		/* The second run big, of a file after r's: the joined run
+		 * keeps its sets, and the cut leaves them to the rest. */
+		{ { { 1, 3 } }, { { 2, 80 } }, 1 },
+		{ { { 0, 2 }, { 1, 3 } }, { { 1, 2 }, { 2, 80 } }, 1 },
 	};
+	size_t kept_before = kept_second;
 
 	for (size_t li = 0; li < sizeof(layouts) / sizeof(layouts[0]); li++) {
 		const struct join_layout *lay = &layouts[li];
@@ -1450,6 +1458,16 @@ START_TEST(test_big_run_joins)
 		m.lines[m.n++] = strdup("limit 9999/tcp comment \"end\"");
 		cfg = model_config(&m);
 		oracle_start(cfg, &nl, &plan, &rs);
+		/* The second run's last rule taken out by elements first: its
+		 * maps are stale (made again from the plan when next read
+		 * whole), and must follow their entry through the join. */
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs,
+				      .s = (unsigned)li, .step = 1 };
+
+		edit_one(&x, m.n - 2, NULL, 0);
+		rs = x.rs;
+		ck_assert_uint_eq(x.in_place, 1);
+		ck_assert_uint_gt(rs->n_stale, 0);
 
 		/* Out: the two runs joined. */
 		ck_assert_msg(entry_change(nl, plan, &rs, &cfg->rules[at], true, NULL, 0, (unsigned)li, 0),
@@ -1482,6 +1500,8 @@ START_TEST(test_big_run_joins)
 
 		oracle_end(&m, cfg, nl, plan, rs);
 	}
+	/* The last two layouts' joins and cuts kept the second run's sets. */
+	ck_assert_uint_ge(kept_second - kept_before, 4);
 }
 END_TEST
 
