@@ -1380,20 +1380,28 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 		return lo;
 	if (remove) {
 		struct pc_plan_entry joined = { 0 };
+		bool joins;
 
 		k = chain_entry_at(c, r);
 		if (k < c->n_entries && c->entries[k].first != r)
 			k = c->n_entries;
+		joins = k > 0 && k + 1 < c->n_entries &&
+			entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
+			c->entries[k - 1].kind == PC_ENTRY_PORTS;
 		/* Two runs joined under the second's name: the first made
 		 * again, and the second when it does not keep its sets. */
-		if (k > 0 && k + 1 < c->n_entries &&
-		    entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
-		    c->entries[k - 1].kind == PC_ENTRY_PORTS &&
-		    join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
-				     &joined) == 0) {
+		if (joins && join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
+					      &joined) == 0) {
 			if (join_keeps_second(&c->entries[k - 1], &c->entries[k + 1], &joined))
 				*upto = k + 1;
 			k--;
+		} else if (!joins && k < c->n_entries && c->entries[k].last == r) {
+			/* An entry taken out alone: the later ones keep their
+			 * sets, but those named like it (named again). */
+			*upto = k + 1;
+			for (size_t e = k + 1; e < c->n_entries; e++)
+				if (c->entries[e].name_hash == c->entries[k].name_hash)
+					*upto = SIZE_MAX;
 		}
 		return k;
 	}

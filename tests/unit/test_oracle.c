@@ -718,6 +718,24 @@ static size_t lines_move(struct pc_config *cfg, size_t from, const char *file, i
 	return n;
 }
 
+/* rs installed over old as a difference, not the table again (nothing
+ * else was sent). */
+static void difference_installed(struct pc_nl *nl, const struct pc_plan *plan,
+				 const struct pc_ruleset *rs, const struct pc_ruleset *old,
+				 const char *what, unsigned s, unsigned step)
+{
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	if (pc_nl_apply(nl, rs, old, 0, &d) != 0) {
+		pc_diags_print(stderr, &d, &plan->cfg->sources);
+		ck_abort_msg("seed %u step %u: the kernel refused the %s", s, step, what);
+	}
+	pc_diags_free(&d);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental == 1,
+		      "seed %u step %u: the %s replaced the table", s, step, what);
+}
+
 /* A rule that is (or was) an entry of its own, added or taken out in
  * place: its chain's entries from there on lowered alone into a ruleset
  * sharing the rest, installed as a difference. false when it is no such
@@ -728,7 +746,6 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 {
 	struct pc_ruleset *relogged = NULL;
 	struct pc_entry_edit e;
-	struct pc_diags d;
 	int ret;
 
 	/* As the daemon: only the maps of the entries made again made whole;
@@ -756,15 +773,7 @@ static bool entry_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 		kept_second += e.plan[k].kept;
 		multi_zone_cuts += e.n_plan > 1 && (e.plan[k].cut || e.plan[k].join || e.plan[k].kept);
 	}
-	pc_diags_init(&d);
-	if (pc_nl_apply(nl, e.rs, *rs, 0, &d) != 0) {
-		pc_diags_print(stderr, &d, &plan->cfg->sources);
-		ck_abort_msg("seed %u step %u: the kernel refused the entry change", s, step);
-	}
-	pc_diags_free(&d);
-	/* A difference, not the table again: nothing else was sent. */
-	ck_assert_msg(pc_nl_last_stats(nl)->incremental == 1,
-		      "seed %u step %u: the entry change replaced the table", s, step);
+	difference_installed(nl, plan, e.rs, *rs, "entry change", s, step);
 	pc_ruleset_adopt(e.rs, *rs);
 	*rs = e.rs;
 	pc_entry_edit_free(&e);
@@ -786,7 +795,6 @@ static bool split_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 	struct pc_ruleset *relogged = NULL;
 	struct pc_rule_edit ed;
 	struct pc_entry_edit e;
-	struct pc_diags d;
 	int ret = pc_rule_edit_split(plan, *rs, r, remove, &ed, &e);
 
 	if (ret < 0) {
@@ -799,14 +807,7 @@ static bool split_change(struct pc_nl *nl, struct pc_plan *plan, struct pc_rules
 		e.rs = relogged;
 	}
 	ck_assert_int_eq(pc_rule_edit_onto(&ed, *rs, e.rs), 0);
-	pc_diags_init(&d);
-	if (pc_nl_apply(nl, e.rs, *rs, 0, &d) != 0) {
-		pc_diags_print(stderr, &d, &plan->cfg->sources);
-		ck_abort_msg("seed %u step %u: the kernel refused the split change", s, step);
-	}
-	pc_diags_free(&d);
-	ck_assert_msg(pc_nl_last_stats(nl)->incremental == 1,
-		      "seed %u step %u: the split change replaced the table", s, step);
+	difference_installed(nl, plan, e.rs, *rs, "split change", s, step);
 	pc_rule_edit_back(&ed, e.rs);
 	pc_ruleset_adopt(e.rs, *rs);
 	*rs = e.rs;
