@@ -1137,7 +1137,8 @@ static int cut_keeps_first(const struct pc_plan *plan, size_t z, int dir,
  * run_anchor_set makes it, reading b's rules and a's last block alone
  * when a is the bigger run and its longest block names it: a's blocks
  * before its last stay as they are, and the longest of them is a's anchor
- * or shorter. Otherwise every rule of both is read.
+ * or shorter; reading none when a is small and a big block names b.
+ * Otherwise every rule of both is read.
  */
 static int join_anchor(const struct pc_plan *plan, size_t z, int dir,
 		       const struct pc_plan_entry *a, const struct pc_plan_entry *b,
@@ -1146,6 +1147,18 @@ static int join_anchor(const struct pc_plan *plan, size_t z, int dir,
 	const struct pc_rule *best = a->anchor, *best_last = a->anchor_last, *p, *q;
 	size_t best_n = a->anchor_n, tail_n = 1, n;
 
+	/* A small run before one a big block names, of another file where
+	 * they meet: that block still names the joined run (a's blocks are
+	 * shorter, and before it), without reading b's rules. */
+	if (b->anchor_n > BLOCK_NAMES_RUN && a->n_rules < b->anchor_n &&
+	    !same_file(a->last, b->first)) {
+		joined->anchor = b->anchor;
+		joined->anchor_last = b->anchor_last;
+		joined->anchor_n = b->anchor_n;
+		joined->n_rules = a->n_rules + b->n_rules;
+		joined->name_hash = b->name_hash;
+		return 0;
+	}
 	if (a->anchor_n <= BLOCK_NAMES_RUN || a->n_rules < b->n_rules)
 		return run_anchor_walk(plan, z, dir, a->first, b->last, r, joined);
 	/* a's last block; merged with b's first if of the same file. */
