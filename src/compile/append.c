@@ -332,9 +332,7 @@ static int region_items(const struct pc_plan *plan, size_t z, int dir,
 			size_t to, const struct pc_rule *r, bool remove, uint8_t proto, uint16_t lo,
 			uint16_t hi, struct span_item **items, size_t *n, size_t *cap)
 {
-	enum pc_proto bit = proto == IPPROTO_TCP ? PC_PROTO_TCP
-			    : proto == IPPROTO_UDP ? PC_PROTO_UDP
-						   : PC_PROTO_SCTP;
+	enum pc_proto bit = l4_proto(proto);
 	const struct pc_rule *p = remove ? r + 1 : r, *end = remove ? run->last : r;
 
 	/* Only where r decided can a later rule decide now; when no other

@@ -231,6 +231,8 @@ int ban_comment(const struct pc_ban_entry *b, char *buf, size_t size);
 
 /* IPPROTO_* of a PC_PROTO_* bit, and the three bits in a stable order. */
 uint8_t proto_l4(enum pc_proto p);
+/* The other way: IPPROTO_TCP, _UDP, _SCTP to their PC_PROTO_ bit; 0 else. */
+enum pc_proto l4_proto(uint8_t l4proto);
 extern const enum pc_proto pc_protos_all[3];
 
 enum pc_verdict_kind action_verdict(enum pc_action a);

@@ -26,6 +26,19 @@ uint8_t proto_l4(enum pc_proto p)
 	return 0;
 }
 
+enum pc_proto l4_proto(uint8_t l4proto)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:
+		return PC_PROTO_TCP;
+	case IPPROTO_UDP:
+		return PC_PROTO_UDP;
+	case IPPROTO_SCTP:
+		return PC_PROTO_SCTP;
+	}
+	return 0;
+}
+
 bool rule_is_nat(const struct pc_rule *r)
 {
 	return r->action == PC_FORWARD || r->action == PC_MASQUERADE;
@@ -1004,12 +1017,9 @@ static int rest_kept(const struct pc_plan *plan, size_t z, int dir, const struct
 
 	for (size_t i = 0; i < e->n_ports; i++) {
 		const struct pc_plan_port *p = &e->ports[i];
-		enum pc_proto bit = p->l4proto == IPPROTO_TCP	? PC_PROTO_TCP
-				    : p->l4proto == IPPROTO_UDP ? PC_PROTO_UDP
-								: PC_PROTO_SCTP;
 
 		if ((uintptr_t)p->rule < (uintptr_t)r &&
-		    !pc_config_ports_alone(plan->cfg, p->rule, bit, p->lo, p->hi))
+		    !pc_config_ports_alone(plan->cfg, p->rule, l4_proto(p->l4proto), p->lo, p->hi))
 			return 0;
 	}
 	for (const struct pc_rule *p = e->first; (uintptr_t)p < (uintptr_t)r; p++)

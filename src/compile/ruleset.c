@@ -86,8 +86,7 @@ int pc_ruleset_print(FILE *out, const struct pc_ruleset *rs)
 
 static bool rule_has_port(const struct pc_rule *r, uint8_t l4proto, uint16_t port)
 {
-	uint8_t bit = l4proto == 6 ? PC_PROTO_TCP : l4proto == 17 ? PC_PROTO_UDP
-						   : l4proto == 132 ? PC_PROTO_SCTP : 0;
+	uint8_t bit = l4_proto(l4proto);
 
 	for (size_t i = 0; i < r->n_ports; i++)
 		if ((r->ports[i].protos & bit) && r->ports[i].lo <= port && port <= r->ports[i].hi)
