@@ -102,6 +102,8 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
+# Counters of rules a change in place moves (blocks, runs cut and joined).
+PC_DAEMON_TESTS += tests/integration/test_counters_moved.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace_rollback.sh
 # Runs named by their files: a limit next to a big file leaves its maps.
 PC_DAEMON_TESTS += tests/integration/test_run_names.sh
