@@ -90,20 +90,27 @@ static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
 
 	if (c->n_entries < BLOCK_MIN_ENTRIES || i == 0)
 		return false;
-	h = c->entries[i].name_hash ^ ((uint64_t)c->entries[i].name_nth << 32);
+	h = c->entries[i].name_hash ^ ((uint64_t)c->entries[i].name_nth << 32) ^
+	    ((uint64_t)c->entries[i].kind << 56);
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
 	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
 }
 
-/* Block chains are named after their zone chain and their first entry;
- * 'B' is no zone name's (lower case), so no zone chain is named so. */
+/* Block chains are named after their zone chain and their first entry,
+ * its kind too (a run of ports and one of addresses of a file may have
+ * one name_hash and name_nth: one block chain for both, jumped to twice,
+ * until 2026-12); 'B' is no zone name's (lower case), so no zone chain is
+ * named so. */
 static void block_name(char out[NAME_MAX_LEN], const char *chain, const struct pc_plan_entry *e)
 {
+	char kind = pc_entry_kind_letter(e->kind);
+
 	if (e->name_nth)
-		snprintf(out, NAME_MAX_LEN, "%s_B%016llxd%u", chain,
+		snprintf(out, NAME_MAX_LEN, "%s_B%c%016llxd%u", chain, kind,
 			 (unsigned long long)e->name_hash, e->name_nth);
 	else
-		snprintf(out, NAME_MAX_LEN, "%s_B%016llx", chain, (unsigned long long)e->name_hash);
+		snprintf(out, NAME_MAX_LEN, "%s_B%c%016llx", chain, kind,
+			 (unsigned long long)e->name_hash);
 }
 
 /* Whether rules of chain c are zone chain's own or in one of its blocks. */

@@ -705,18 +705,23 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 	return !(n > e->anchor_n || (n == e->anchor_n && (uintptr_t)r > (uintptr_t)e->anchor));
 }
 
-void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
-			const struct pc_plan_entry *e)
+char pc_entry_kind_letter(enum pc_entry_kind kind)
 {
 	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',
 				      [PC_ENTRY_RULE] = 'r', [PC_ENTRY_PAIRS] = 'c' };
 
+	return kinds[kind];
+}
+
+void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
+			const struct pc_plan_entry *e)
+{
 	if (e->name_nth)
-		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone, kinds[e->kind],
-			 (unsigned long long)e->name_hash, e->name_nth);
+		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone,
+			 pc_entry_kind_letter(e->kind), (unsigned long long)e->name_hash, e->name_nth);
 	else
-		snprintf(buf, size, "%s_%s_%c%016llx", dir_names[dir], zone, kinds[e->kind],
-			 (unsigned long long)e->name_hash);
+		snprintf(buf, size, "%s_%s_%c%016llx", dir_names[dir], zone,
+			 pc_entry_kind_letter(e->kind), (unsigned long long)e->name_hash);
 }
 
 static struct pc_plan_entry *chain_push(struct pc_plan_chain *c, enum pc_entry_kind kind,

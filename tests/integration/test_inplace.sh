@@ -276,7 +276,7 @@ blocks() { pc_in host nft list table inet portctl | grep -c "chain in_public_B";
 in_a_block() {
 	grep -E '^(add|insert) rule inet portctl in_public ' "$PC_TMP/monitor" |
 		grep -q . && pc_fail "$1: rules added to the zone chain: $(cat "$PC_TMP/monitor")"
-	grep -qE '^(add|insert) rule inet portctl in_public_B[0-9a-f]+ .*'"$2" "$PC_TMP/monitor" ||
+	grep -qE '^(add|insert) rule inet portctl in_public_B[a-z][0-9a-f]+ .*'"$2" "$PC_TMP/monitor" ||
 		pc_fail "$1: not added to a block: $(cat "$PC_TMP/monitor")"
 	grep -qF "in place: added $1" "$PC_TMP/portctld.log" || pc_fail "$1: not in place"
 	pc_log "ok: $1: in place, into a block"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
@@ -72,6 +73,18 @@ static char *object_text(const struct pc_nft_object *o)
 	else
 		buf[0] = '\0';
 	return buf;
+}
+
+/* Number of chains whose name begins with prefix. */
+static size_t chain_count_prefixed(const struct pc_ruleset *rs, const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_objs; i++)
+		n += rs->objs[i].kind == PC_NFT_CHAIN &&
+		     !strncmp(nftnl_chain_get_str(rs->objs[i].obj, NFTNL_CHAIN_NAME), prefix,
+			      strlen(prefix));
+	return n;
 }
 
 /* Number of rules of the ruleset whose chain is name. */
@@ -779,6 +792,45 @@ START_TEST(test_append_heads_a_later_run)
 }
 END_TEST
 
+/* A file whose port rules and address rules alternate: a run of each kind
+ * per rule, named by the file alike (their name_nth counts within a kind).
+ * Cut into blocks, each block chain has a name of its own: until 2026-12
+ * a run of ports and one of addresses could name one chain, which the
+ * zone then jumped to twice. */
+START_TEST(test_blocks_named_apart)
+{
+	struct pc_strbuf text = { 0 };
+	struct compiled c;
+	size_t n = 0;
+	const char **names = NULL;
+
+	pc_strbuf_printf(&text, ZONES);
+	for (int i = 0; i < 600; i++) {
+		if (i % 2)
+			pc_strbuf_printf(&text, "deny from 10.0.%d.%d\n", i / 256, i % 256);
+		else
+			pc_strbuf_printf(&text, "allow %d/tcp\n", 10000 + i);
+	}
+	c = compiled_new(text.buf);
+	names = calloc(c.rs->n_objs, sizeof(*names));
+	ck_assert_ptr_nonnull(names);
+	for (size_t i = 0; i < c.rs->n_objs; i++) {
+		const char *name;
+
+		if (c.rs->objs[i].kind != PC_NFT_CHAIN)
+			continue;
+		name = nftnl_chain_get_str(c.rs->objs[i].obj, NFTNL_CHAIN_NAME);
+		for (size_t k = 0; k < n; k++)
+			ck_assert_msg(!streq(names[k], name), "two chains named %s", name);
+		names[n++] = name;
+	}
+	ck_assert_msg(chain_count_prefixed(c.rs, "in_public_B") >= 4, "too few blocks");
+	free(names);
+	free(text.buf);
+	compiled_free(&c);
+}
+END_TEST
+
 
 static Suite *compile_suite(void)
 {
@@ -804,6 +856,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_append_before_later_rules);
 	tcase_add_test(tc, test_print_nft);
 	tcase_add_test(tc, test_append_heads_a_later_run);
+	tcase_add_test(tc, test_blocks_named_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }
