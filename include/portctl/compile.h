@@ -50,6 +50,9 @@ struct pc_nft_object {
 	/* Another ruleset's (pc_ruleset_entry_add, _remove): not freed with
 	 * this one until pc_ruleset_adopt. */
 	bool shared;
+	/* A kernel rule of a small run lowered rule by rule: rule is the
+	 * run's first, the rule it is of the one its comment names. */
+	bool by_rule;
 };
 
 /* A stale port map: which entry of the plan it is made from. */

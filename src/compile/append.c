@@ -983,7 +983,9 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		/* Named otherwise, its sets would go, with their counters; made
 		 * big or small, the sets it always has would come or go. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count) ||
-		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n))
+		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n) ||
+		    run_by_rule(c->n_entries, e->kind, e->n_rules) ||
+		    run_by_rule(c->n_entries, e->kind, count.n_rules))
 			return -EOPNOTSUPP;
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
@@ -1072,9 +1074,13 @@ int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_rules
 		if (ret >= 0)
 			ret = run_edit_keeps_name(plan, (size_t)z, r->dir, &c->entries[run.entry],
 						  r, remove, &count);
-		/* Its sets of ranges would come or go (run_has_all_sets). */
-		if (ret > 0 && run_has_all_sets(c->entries[run.entry].anchor_n) !=
-				       run_has_all_sets(count.anchor_n))
+		/* Its sets of ranges would come or go (run_has_all_sets), or it
+		 * has no sets before or after (run_by_rule). */
+		if (ret > 0 && (run_has_all_sets(c->entries[run.entry].anchor_n) !=
+					run_has_all_sets(count.anchor_n) ||
+				run_by_rule(c->n_entries, PC_ENTRY_PORTS,
+					    c->entries[run.entry].n_rules) ||
+				run_by_rule(c->n_entries, PC_ENTRY_PORTS, count.n_rules)))
 			ret = 0;
 		if (ret == 0)
 			ret = -EOPNOTSUPP;
@@ -1500,6 +1506,40 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 	return pc_entry_edit_prepare_zones(plan, rs, r, remove, UINT64_MAX, out);
 }
 
+/* A run that would keep its sets through change ch (a cut or a join: the
+ * run at from - 1; ch->kept: the one at to) but has none before or after
+ * (run_by_rule): a cut or joined one is made again with the rest, its old
+ * kernel rules told by its first rule (the same before and after); a kept
+ * one (a big run's) is not made in place. 0, -EOPNOTSUPP or -ENOMEM. */
+static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_change *ch)
+{
+	const struct pc_plan_entry *keeps = NULL;
+	const struct pc_rule **v;
+	bool by_rule = false;
+
+	if ((ch->cut || ch->join) && ch->from > 0)
+		keeps = &c->entries[ch->from - 1];
+	else if (ch->kept && ch->to < c->n_entries)
+		keeps = &c->entries[ch->to];
+	if (!keeps)
+		return 0;
+	by_rule = run_by_rule(c->n_entries, keeps->kind, keeps->n_rules);
+	for (size_t i = 0; !by_rule && i < ch->n_saved; i++)
+		by_rule = run_by_rule(c->n_entries, ch->saved[i].kind, ch->saved[i].n_rules);
+	if (!by_rule)
+		return 0;
+	if (ch->kept)
+		return -EOPNOTSUPP;
+	v = realloc(ch->old_firsts, (ch->n_old + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[ch->n_old++] = keeps->first;
+	ch->old_firsts = v;
+	ch->from--;
+	ch->cut = ch->join = false;
+	return 0;
+}
+
 int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 				const struct pc_rule *r, bool remove, uint64_t zones,
 				struct pc_entry_edit *out)
@@ -1529,6 +1569,7 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
 		struct pc_ruleset *next = NULL;
+		size_t n_entries;
 
 		if (!zone_in(zones, k))
 			continue;
@@ -1539,6 +1580,14 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 		if (ret < 0)
 			break;
 		out->n_plan++;
+		/* Cut into blocks or no longer: every small run is lowered
+		 * otherwise (run_by_rule). */
+		n_entries = plan->zones[zone].dir[ch->dir].n_entries;
+		ret = chain_cut(n_entries) != chain_cut(n_entries - ch->n_new + ch->n_saved)
+			      ? -EOPNOTSUPP
+			      : by_rule_widen(&plan->zones[zone].dir[ch->dir], ch);
+		if (ret < 0)
+			break;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
 					      ch->from, ch->to, ch->old_firsts, ch->n_old,
 					      ch->kept ? ch->saved[ch->kept_from].first : NULL, &next);

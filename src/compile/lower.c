@@ -68,6 +68,8 @@ struct lower {
 	const struct pc_ruleset *old;
 	/* The block being lowered, per target (block_enter). */
 	char block_names[2][NAME_MAX_LEN];
+	/* The rules being made are a small run's, rule by rule (run_by_rule). */
+	bool by_rule;
 };
 
 /*
@@ -82,13 +84,12 @@ struct lower {
  * A chain of fewer than BLOCK_MIN_ENTRIES is not cut.
  */
 #define BLOCK_SPAN 64
-#define BLOCK_MIN_ENTRIES 128
 
 static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
 {
 	uint64_t h;
 
-	if (c->n_entries < BLOCK_MIN_ENTRIES || i == 0)
+	if (!chain_cut(c->n_entries) || i == 0)
 		return false;
 	h = c->entries[i].name_hash ^ ((uint64_t)c->entries[i].name_nth << 32) ^
 	    ((uint64_t)c->entries[i].kind << 56);
@@ -171,6 +172,7 @@ static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind ki
 	o->obj = obj;
 	o->rule = l->rule;
 	o->zone = l->zone;
+	o->by_rule = l->by_rule && kind == PC_NFT_RULE;
 	if (kind == PC_NFT_RULE)
 		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 	return 0;
@@ -1933,6 +1935,84 @@ static int entry_rule_lower(struct lower *l, const char *base, const struct pc_p
 	return ret;
 }
 
+static bool spans_decided_by(const struct pc_plan_spans *s, const struct pc_rule *r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->items[i].rule == r)
+			return true;
+	return false;
+}
+
+/* Does rule r decide some part of run e? A rule a change takes out is
+ * still in the configuration, in the range [e->first, e->last], but in
+ * none of its segments; a rule the rules before it wholly shadow never
+ * decides either. */
+static bool run_decided_by(const struct pc_plan_entry *e, const struct pc_rule *r)
+{
+	switch (e->kind) {
+	case PC_ENTRY_PORTS:
+		for (size_t i = 0; i < e->n_ports; i++)
+			if (e->ports[i].rule == r)
+				return true;
+		return false;
+	case PC_ENTRY_ADDRS:
+		return spans_decided_by(&e->addr4, r) || spans_decided_by(&e->addr6, r);
+	case PC_ENTRY_PAIRS:
+		for (size_t i = 0; i < e->n_pairs; i++)
+			if (spans_decided_by(&e->pairs[i].addr4, r) ||
+			    spans_decided_by(&e->pairs[i].addr6, r))
+				return true;
+		return false;
+	case PC_ENTRY_RULE:
+		break;
+	}
+	return e->first == r;
+}
+
+/* A small run of a chain cut into blocks (run_by_rule): each of its rules
+ * as a rule of its own, in order, so that the first that matches decides
+ * as in the run. Its objects are the entry's (told by its first rule), so
+ * that it is made again whole as any entry is; each kernel rule's comment
+ * names its own rule (by_rule: status counts it there). */
+static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
+			       const struct pc_plan_entry *e)
+{
+	char rule_base[NAME_MAX_LEN];
+	unsigned k = 0;
+	int ret = 0;
+
+	l->by_rule = true;
+	for (const struct pc_rule *r = e->first; ret >= 0 && (uintptr_t)r <= (uintptr_t)e->last;
+	     r++) {
+		struct pc_plan_entry one = { .kind = PC_ENTRY_RULE, .first = r, .last = r };
+
+		if (!rule_in_chain(l->plan, r, z, dir) || !run_decided_by(e, r))
+			continue;
+		snprintf(rule_base, sizeof(rule_base), "%s_r%u", base, k++);
+		ret = entry_rule_lower(l, rule_base, &one);
+	}
+	l->by_rule = false;
+	return ret;
+}
+
+static int entry_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
+		       const struct pc_plan_entry *e)
+{
+	if (run_by_rule(l->plan->zones[z].dir[dir].n_entries, e->kind, e->n_rules))
+		return entry_by_rule_lower(l, z, dir, base, e);
+	switch (e->kind) {
+	case PC_ENTRY_PORTS:
+		return entry_ports_lower(l, base, e);
+	case PC_ENTRY_ADDRS:
+		return entry_addrs_lower(l, base, e);
+	case PC_ENTRY_PAIRS:
+		return entry_pairs_lower(l, base, e);
+	case PC_ENTRY_RULE:
+		break;
+	}
+	return entry_rule_lower(l, base, e);
+}
+
 /* --- NAT: forward and masquerade (table inet portctl's nat chains) --- */
 
 /*
@@ -2331,20 +2411,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 		if (ret < 0)
 			break;
 		l->rule = e->first;
-		switch (e->kind) {
-		case PC_ENTRY_PORTS:
-			ret = entry_ports_lower(l, base, e);
-			break;
-		case PC_ENTRY_ADDRS:
-			ret = entry_addrs_lower(l, base, e);
-			break;
-		case PC_ENTRY_PAIRS:
-			ret = entry_pairs_lower(l, base, e);
-			break;
-		case PC_ENTRY_RULE:
-			ret = entry_rule_lower(l, base, e);
-			break;
-		}
+		ret = entry_lower(l, z, dir, base, e);
 	}
 	l->rule = NULL;
 	for (size_t t = 0; t < l->n_targets; t++)
@@ -2672,7 +2739,7 @@ static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain 
 			return -ENOMEM;
 		*p = cn;
 	}
-	if (n == 0 && c->n_entries < BLOCK_MIN_ENTRIES)
+	if (n == 0 && !chain_cut(c->n_entries))
 		return 1;
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
@@ -2788,7 +2855,22 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		ret = blocks_diff(old, c, l.chain_names[dir][z], added, &added_at, removed[0]);
 	/* A block came or went: the entries after the change up to the next
 	 * block move to the block before them or to the new one, made again
-	 * there. A new block's first entry is the change's. */
+	 * there. A new block's first entry is the change's. A block that
+	 * begins among the entries made again under a name the chain had is
+	 * made again there, its jump too: names renumbered (name_nth) may
+	 * have moved it. */
+	for (size_t e = from; ret >= 0 && e < to; e++) {
+		if (!entry_starts_block(c, e))
+			continue;
+		if (ret == 0) {
+			ret = added[0] && added_at == e ? 0 : -EOPNOTSUPP;
+			continue;
+		}
+		block_name(added, l.chain_names[dir][z], &c->entries[e]);
+		memcpy(removed[0], added, NAME_MAX_LEN);
+		added_at = e;
+		ret = 0;
+	}
 	if (ret == 0 && ((added[0] && (added_at < from || added_at >= to)) || kept_tag))
 		ret = -EOPNOTSUPP;
 	if (ret == 0)
@@ -2845,20 +2927,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		else if (e > from && entry_starts_block(c, e))
 			block_enter(&l, zone_targets, pe);
 		l.rule = pe->first;
-		switch (pe->kind) {
-		case PC_ENTRY_PORTS:
-			ret = entry_ports_lower(&l, base, pe);
-			break;
-		case PC_ENTRY_ADDRS:
-			ret = entry_addrs_lower(&l, base, pe);
-			break;
-		case PC_ENTRY_PAIRS:
-			ret = entry_pairs_lower(&l, base, pe);
-			break;
-		case PC_ENTRY_RULE:
-			ret = entry_rule_lower(&l, base, pe);
-			break;
-		}
+		ret = entry_lower(&l, z, (enum pc_dir)dir, base, pe);
 	}
 	/* No chain but the new block's. */
 	if (ret >= 0 && l.chains.n != (added[0] ? l.n_targets : 0))

@@ -104,6 +104,8 @@ PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 # Counters of rules a change in place moves (blocks, runs cut and joined).
 PC_DAEMON_TESTS += tests/integration/test_counters_moved.sh
+# Many small runs in blocks: rules of their own, counted, changed in place.
+PC_DAEMON_TESTS += tests/integration/test_small_runs.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace_rollback.sh
 # Runs named by their files: a limit next to a big file leaves its maps.
 PC_DAEMON_TESTS += tests/integration/test_run_names.sh

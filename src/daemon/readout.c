@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter/nf_tables.h>
@@ -313,6 +314,36 @@ static const struct pc_rule *addr_owner(const struct pc_config *cfg, const struc
 	return by ? by : host ? host : first;
 }
 
+static int udata_rule_comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const struct nftnl_udata **tb = data;
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT)
+		*tb = attr;
+	return 0;
+}
+
+/* A kernel rule of a small run lowered rule by rule (by_rule): the rule
+ * its comment names, from the run's first on; else first. */
+static const struct pc_rule *by_rule_owner(const struct pc_config *cfg,
+					   const struct comment_owners *c,
+					   const struct pc_rule *first, const struct nftnl_rule *nr)
+{
+	const struct nftnl_udata *attr = NULL;
+	uint32_t len = 0;
+	const void *ud = nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)
+				 ? nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len)
+				 : NULL;
+	const struct pc_rule *by = NULL;
+
+	if (ud && nftnl_udata_parse(ud, len, udata_rule_comment_cb, &attr) >= 0 && attr) {
+		const char *text = nftnl_udata_get(attr);
+
+		by = comment_owner_find(cfg, c, first, text, strnlen(text, nftnl_udata_len(attr)));
+	}
+	return by ? by : first;
+}
+
 struct elem_collect {
 	struct pc_elem_owner *items;
 	struct pc_nl_counter_ref *refs;
@@ -422,6 +453,8 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 
 		if (c.refs[i].elem && rule == c.items[i].first)
 			rule = addr_owner(cfg, &hosts, &comments, rule, c.refs[i].elem);
+		else if (!c.refs[i].elem && rs->objs[c.refs[i].obj].by_rule)
+			rule = by_rule_owner(cfg, &comments, rule, rs->objs[c.refs[i].obj].obj);
 		owner[i] = rule_index(cfg, rule);
 		if (owner[i] != SIZE_MAX)
 			x->start[owner[i] + 1]++;

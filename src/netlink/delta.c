@@ -823,7 +823,7 @@ static int carry_load(struct delta_ctx *x)
 		gone = !c || names_find(&x->gone, object_name(o));
 		if (shape_wanted(shapes, n, object_name(o)) ? gone || set_comes(x, c)
 							    : orphans && gone &&
-								      addr_run_name(object_name(o)))
+								      run_set_name(object_name(o)))
 			r = elem_carry_load(x->nl, &x->carry, o->obj, gone ? NULL : c->obj);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -725,19 +725,22 @@ void elem_carry_free(struct elem_carry *c)
 	*c = (struct elem_carry){ 0 };
 }
 
-/* A set of an address run's (in_public_a3_src4_accept, ..._dst6_ranges_drop):
+/* A set of a run's, of addresses (in_public_a3_src4_accept,
+ * ..._dst6_ranges_drop) or of ports (..._ports_accept, ..._ranges_drop):
  * what a rule of its own that joins such a run, or leaves it, counted goes
- * with it by its comment -- not any element's of that comment (a line
- * that another rule took). */
-bool addr_run_name(const char *name)
+ * with it by its comment, and so does what the rules of a small run made
+ * rule by rule (lower.c's run_by_rule) counted when it grows into sets, or
+ * back -- not any element's of that comment (a line that another rule
+ * took). A shape (name_shape) ends before the verdict: "..._ports". */
+bool run_set_name(const char *name)
 {
 	return strstr(name, "_src4") || strstr(name, "_src6") || strstr(name, "_dst4") ||
-	       strstr(name, "_dst6");
+	       strstr(name, "_dst6") || strstr(name, "_ports") || strstr(name, "_ranges");
 }
 
-static bool addr_run_set(const char *name)
+static bool run_set_takes_rules(const char *name)
 {
-	return run_verdict_word(name) && addr_run_name(name);
+	return run_verdict_word(name) && run_set_name(name);
 }
 
 /* The counters of the rules that go under ref's comment, taken: 1, or 0:
@@ -822,7 +825,7 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 {
 	int r = c ? elem_carry_take_sets(c, set, ref, ctr) : 0;
 
-	return r == 0 && c && c->n_rules && addr_run_set(set) ? elem_carry_take_rules(c, ref, ctr)
+	return r == 0 && c && c->n_rules && run_set_takes_rules(set) ? elem_carry_take_rules(c, ref, ctr)
 							       : r;
 }
 
@@ -831,7 +834,7 @@ int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t le
 {
 	*packets = *bytes = 0;
 	for (size_t i = 0; len && i < c->n; i++)
-		for (size_t j = 0; c->v[i].verdict && addr_run_name(c->v[i].shape) &&
+		for (size_t j = 0; c->v[i].verdict && run_set_name(c->v[i].shape) &&
 				   j < c->v[i].elems.n;
 		     j++) {
 			struct elem_ref *k = &c->v[i].elems.items[j];

@@ -226,9 +226,10 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 /* The same for the elements of dels alone (deletes, named as their set). */
 int elem_carry_load_elems(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *dels);
 void elem_carry_free(struct elem_carry *c);
-/* Is name (or its shape) an address run's set's (..._src4_accept)? Only
- * those hand counters to and from rules by comment. */
-bool addr_run_name(const char *name);
+/* Is name (or its shape) a run's set's, of addresses (..._src4_accept) or
+ * of ports (..._ports_accept)? Only those hand counters to and from rules
+ * by comment. */
+bool run_set_name(const char *name);
 /* The counters of the elements loaded that no element took, of that
  * comment (a run's rule that becomes a rule of its own), taken: 1, or 0:
  * none counted. */

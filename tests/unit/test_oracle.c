@@ -1349,6 +1349,88 @@ START_TEST(test_own_rule_blocks)
 }
 END_TEST
 
+/* A rule of a mix in which runs stay small: ports, ranges, addresses,
+ * addresses of a port, rules of their own, mostly of the default zone. */
+static char *mixed_rule_random(unsigned *seed, unsigned id)
+{
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	unsigned p = 2000 + rnd(seed, 300);
+	char buf[160];
+	int n;
+
+	switch (rnd(seed, 6)) {
+	case 0:
+		return own_rule_random(seed, id);
+	case 1:
+		n = snprintf(buf, sizeof(buf), "%s from 10.1.%u.%u", actions[rnd(seed, 3)],
+			     rnd(seed, 4), rnd(seed, 64));
+		break;
+	case 2:
+		n = snprintf(buf, sizeof(buf), "allow 22/tcp from 10.2.%u.%u%s", rnd(seed, 4),
+			     rnd(seed, 64), rnd(seed, 4) ? "" : " zone lan");
+		break;
+	case 3:
+		n = snprintf(buf, sizeof(buf), "%s %u-%u/tcp", actions[rnd(seed, 3)], p,
+			     p + 1 + rnd(seed, 5));
+		break;
+	default:
+		n = snprintf(buf, sizeof(buf), "%s %u/%s", actions[rnd(seed, 3)], p,
+			     rnd(seed, 3) ? "tcp" : "udp");
+		break;
+	}
+	snprintf(buf + n, sizeof(buf) - (size_t)n, " comment \"m%u\"", id);
+	return strdup(buf);
+}
+
+/* A zone of hundreds of small runs (rules of different kinds in turn) is
+ * cut into blocks, and its runs of fewer than 16 rules have no sets: each
+ * of their rules is its kernel rules. Rules put in and taken out anywhere,
+ * among them a stretch of 15 port rules that a change makes a run with
+ * sets and back: the kernel, plan and ruleset are the full compile's each
+ * time, and most changes are in place. */
+START_TEST(test_small_runs_in_blocks)
+{
+	size_t in_place = 0, steps = 0, with_blocks = 0;
+
+	for (unsigned s = 1; s <= SEEDS / 3; s++) {
+		unsigned seed = s * 3266489917u, id = 0, stretch;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+
+		stretch = 20 + rnd(&seed, 150);
+		while (m.n < 220) {
+			m.file[m.n] = m.n < 200 ? 0 : 1 + (m.n > 210);
+			if (m.n >= stretch && m.n < stretch + 15) {
+				char line[80];
+
+				snprintf(line, sizeof(line), "allow %u/tcp comment \"s%u\"",
+					 3000 + id, id);
+				id++;
+				m.lines[m.n++] = strdup(line);
+			} else {
+				m.lines[m.n++] = mixed_rule_random(&seed, id++);
+			}
+		}
+		cfg = model_config(&m);
+		oracle_start(cfg, &nl, &plan, &rs);
+		with_blocks += blocks_of(rs) > 0;
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs, .s = s };
+
+		steps += edit_steps(&x, &seed, &id, mixed_rule_random);
+		in_place += x.in_place;
+		oracle_end(&m, cfg, nl, plan, x.rs);
+	}
+	fprintf(stderr, "small runs in blocks: %zu configurations of %u with blocks, %zu steps, %zu in place\n",
+		with_blocks, SEEDS / 3, steps, in_place);
+	/* A block begins at about one entry in 64: some seeds have none. */
+	ck_assert_uint_ge(with_blocks * 4, SEEDS / 3 * 3);
+	ck_assert_uint_ge(in_place * 10, steps * 7);
+}
+END_TEST
+
 /* A rule of its own whose entry begins a block (about one in 64) put in
  * among 200 others, in place: the block is made -- a chain, the zone's
  * jump to it, the entries after it up to the next block moved into it --
@@ -1652,6 +1734,7 @@ int main(void)
 	tcase_add_test(tc, test_first_rule_of_a_chain);
 	tcase_add_test(tc, test_own_rule_blocks);
 	tcase_add_test(tc, test_block_made_and_unmade);
+	tcase_add_test(tc, test_small_runs_in_blocks);
 	tcase_add_test(tc, test_interval_cut_is_a_difference);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,0 +1,103 @@
+#!/bin/sh
+# A zone of many small runs: port rules and address rules in turn, 300 of
+# them, each its own run. The zone chain is cut into blocks, and a run of
+# fewer than 16 rules there has no sets: its rules are kernel rules of
+# their own (a set per small run would make thousands, which the kernel
+# loads in quadratic time). Real traffic reaches them and status counts it
+# at each rule; changes are made in place, one transaction each, also the
+# one that makes the run of the CLI's port rules 16 long, a run with sets,
+# and the delete that makes it small again, with every counter kept; a restart
+# changes nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+pc_require
+pcd_setup
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
+
+P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
+# one CMD...: exactly one transaction, made in place.
+one() {
+	: >"$PC_TMP/portctld.log"
+	pc_monitor_start host "$PC_TMP/monitor"
+	P "$@"
+	pc_monitor_stop
+	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
+	[ "$n" -eq 1 ] || pc_fail "$*: $n transactions: $(head -c 2000 "$PC_TMP/monitor")"
+	grep -qE "in place: (added|deleted) " "$PC_TMP/portctld.log" ||
+		pc_fail "$*: not in place: $(cat "$PC_TMP/portctld.log")"
+}
+sets() { pc_in host nft list table inet portctl | grep -c '^	set '; }
+# One connection to each port from the peer, each let in (refused:
+# nothing listens there).
+hit() {
+	for port in "$@"; do
+		pc_expect refused pc_probe peer tcp 10.99.7.1 "$port"
+	done
+}
+# counted PORT: the packets status gives "allow PORT/tcp".
+counted() { pcd_rule_field "allow $1/tcp" packets; }
+
+seq 300 | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 6000 + $1;
+		 else printf "deny from 10.50.%d.%d\n", int($1 / 256), $1 % 256 }' \
+	>"$PC_TMP/etc/rules.d/10-mix.rules"
+pcd_start
+n_sets=$(sets)
+[ "$n_sets" -lt 40 ] || pc_fail "300 rules in small runs made $n_sets sets"
+pc_in host nft list table inet portctl | grep -q "chain in_public_B" || pc_fail "no blocks"
+pc_log "ok: 300 rules in small runs: $n_sets sets, blocks"
+hit 6001 6151 6299
+pc_expect timeout pc_probe peer tcp 10.99.7.1 6002 300
+for port in 6001 6151 6299; do
+	[ "$(counted $port)" -ge 1 ] || pc_fail "allow $port/tcp counted $(counted $port)"
+done
+[ "$(counted 6003)" -eq 0 ] || pc_fail "allow 6003/tcp counted another rule's packets"
+pc_log "ok: traffic let in, counted at its rule"
+
+# Port rules of the CLI's after them, with the shipped defaults after
+# those: a small run, each rule in place, no set.
+ports=$(seq 7001 7012)
+for port in $ports; do one allow "$port/tcp"; done
+[ "$(sets)" -eq "$n_sets" ] || pc_fail "12 port rules made sets: $(sets), not $n_sets"
+hit $ports
+before=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
+# Up to 16 rules in the run (the defaults count): it gets its sets, its
+# rules' counters carried to their elements.
+last=7012
+while [ "$(sets)" -eq "$n_sets" ]; do
+	last=$((last + 1))
+	[ "$last" -le 7016 ] || pc_fail "16 rules in a run and no sets"
+	one allow "$last/tcp"
+done
+pc_in host nft list table inet portctl | grep -q "tcp \. $last counter" ||
+	pc_fail "$last is no set element"
+after=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
+[ "$before" = "$after" ] || pc_fail "counters of the run made with sets: $before -> $after"
+hit "$last" 7001
+pc_log "ok: the run made with sets in place at $last, counters kept ($after)"
+before=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
+one delete allow "$last/tcp"
+[ "$(sets)" -eq "$n_sets" ] || pc_fail "the run made small kept its sets: $(sets)"
+after=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
+[ "$before" = "$after" ] || pc_fail "counters of the run made small: $before -> $after"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 "$last" 300
+hit 7001 7012
+pc_log "ok: small again, rules of their own in place, counters kept"
+# A rule among the file's small runs, through a reload: one transaction.
+sed -i 's|^allow 6151/tcp$|allow 6151/tcp\nallow 6152/tcp|' "$PC_TMP/etc/rules.d/10-mix.rules"
+pc_monitor_start host "$PC_TMP/monitor"
+P reload
+pc_monitor_stop
+[ "$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")" -eq 1 ] ||
+	pc_fail "the reload: $(head -c 2000 "$PC_TMP/monitor")"
+hit 6152 6151
+# A restart finds the kernel as the files say: nothing sent (but the
+# table's ownership, taken again).
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+[ "$(counted 6151)" -ge 2 ] || pc_fail "allow 6151/tcp lost its count over the restart"
+pcd_stop
+pc_log "PASS"
