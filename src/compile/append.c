@@ -876,6 +876,20 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	return ret;
 }
 
+
+/* Whether the elements of a run of n_rules before, after after the change,
+ * cannot take it: the run has no sets (its chain lowers small runs by rule,
+ * chain_by_rule), or it becomes small or no longer in a chain cut into
+ * blocks (which may make the chain lower them by rule, or no longer). */
+static bool run_size_refused(const struct pc_plan_chain *c, enum pc_entry_kind kind,
+			     size_t before, size_t after)
+{
+	if (!chain_cut(c->n_entries))
+		return false;
+	if (run_small(kind, before) != run_small(kind, after))
+		return true;
+	return run_small(kind, before) && chain_by_rule(c);
+}
 /* r's region of one family in run entry: from its lowest address to its
  * highest (a rule of several is rare in a block list), made again
  * (addr_region). */
@@ -984,8 +998,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		 * big or small, the sets it always has would come or go. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count) ||
 		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n) ||
-		    run_by_rule(c->n_entries, e->kind, e->n_rules) ||
-		    run_by_rule(c->n_entries, e->kind, count.n_rules))
+		    run_size_refused(c, e->kind, e->n_rules, count.n_rules))
 			return -EOPNOTSUPP;
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
@@ -1075,12 +1088,11 @@ int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_rules
 			ret = run_edit_keeps_name(plan, (size_t)z, r->dir, &c->entries[run.entry],
 						  r, remove, &count);
 		/* Its sets of ranges would come or go (run_has_all_sets), or it
-		 * has no sets before or after (run_by_rule). */
+		 * has none (run_size_refused). */
 		if (ret > 0 && (run_has_all_sets(c->entries[run.entry].anchor_n) !=
 					run_has_all_sets(count.anchor_n) ||
-				run_by_rule(c->n_entries, PC_ENTRY_PORTS,
-					    c->entries[run.entry].n_rules) ||
-				run_by_rule(c->n_entries, PC_ENTRY_PORTS, count.n_rules)))
+				run_size_refused(c, PC_ENTRY_PORTS, c->entries[run.entry].n_rules,
+						 count.n_rules)))
 			ret = 0;
 		if (ret == 0)
 			ret = -EOPNOTSUPP;
@@ -1508,14 +1520,15 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 
 /* A run that would keep its sets through change ch (a cut or a join: the
  * run at from - 1; ch->kept: the one at to) but has none before or after
- * (run_by_rule): a cut or joined one is made again with the rest, its old
- * kernel rules told by its first rule (the same before and after); a kept
- * one (a big run's) is not made in place. 0, -EOPNOTSUPP or -ENOMEM. */
+ * (its chain lowers small runs by rule): a cut or joined one is made again
+ * with the rest, its old kernel rules told by its first rule (the same
+ * before and after); a kept one (a big run's) is not made in place. 0,
+ * -EOPNOTSUPP or -ENOMEM. */
 static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_change *ch)
 {
 	const struct pc_plan_entry *keeps = NULL;
 	const struct pc_rule **v;
-	bool by_rule = false;
+	bool small = false;
 
 	if ((ch->cut || ch->join) && ch->from > 0)
 		keeps = &c->entries[ch->from - 1];
@@ -1523,10 +1536,10 @@ static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_cha
 		keeps = &c->entries[ch->to];
 	if (!keeps)
 		return 0;
-	by_rule = run_by_rule(c->n_entries, keeps->kind, keeps->n_rules);
-	for (size_t i = 0; !by_rule && i < ch->n_saved; i++)
-		by_rule = run_by_rule(c->n_entries, ch->saved[i].kind, ch->saved[i].n_rules);
-	if (!by_rule)
+	small = run_small(keeps->kind, keeps->n_rules);
+	for (size_t i = 0; !small && i < ch->n_saved; i++)
+		small = run_small(ch->saved[i].kind, ch->saved[i].n_rules);
+	if (!small || !chain_by_rule(c))
 		return 0;
 	if (ch->kept)
 		return -EOPNOTSUPP;
@@ -1538,6 +1551,26 @@ static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_cha
 	ch->from--;
 	ch->cut = ch->join = false;
 	return 0;
+}
+
+/* Does change ch make chain c cut into blocks or no longer, or make it
+ * lower its small runs by rule or no longer (chain_by_rule)? Then every
+ * block, or small run, is made otherwise: not in place. */
+static bool chain_lowering_flips(const struct pc_plan_chain *c, const struct pc_plan_entry_change *ch)
+{
+	size_t base, before, after;
+
+	if (chain_cut(c->n_entries) != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
+		return true;
+	if (!chain_cut(c->n_entries))
+		return false;
+	base = chain_small_runs(c, ch->at, ch->at + ch->n_new);
+	before = after = base;
+	for (size_t i = 0; i < ch->n_new; i++)
+		after += run_small(c->entries[ch->at + i].kind, c->entries[ch->at + i].n_rules);
+	for (size_t i = 0; i < ch->n_saved; i++)
+		before += run_small(ch->saved[i].kind, ch->saved[i].n_rules);
+	return (before > SMALL_RUNS_MAX) != (after > SMALL_RUNS_MAX);
 }
 
 int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
@@ -1569,7 +1602,6 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
 		struct pc_ruleset *next = NULL;
-		size_t n_entries;
 
 		if (!zone_in(zones, k))
 			continue;
@@ -1580,10 +1612,7 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 		if (ret < 0)
 			break;
 		out->n_plan++;
-		/* Cut into blocks or no longer: every small run is lowered
-		 * otherwise (run_by_rule). */
-		n_entries = plan->zones[zone].dir[ch->dir].n_entries;
-		ret = chain_cut(n_entries) != chain_cut(n_entries - ch->n_new + ch->n_saved)
+		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch)
 			      ? -EOPNOTSUPP
 			      : by_rule_widen(&plan->zones[zone].dir[ch->dir], ch);
 		if (ret < 0)

@@ -98,23 +98,32 @@ static inline bool run_has_all_sets(size_t anchor_n)
 	return anchor_n > BLOCK_NAMES_RUN;
 }
 /* A zone chain of BLOCK_MIN_ENTRIES entries or more is cut into blocks
- * (lower.c). In such a chain a run of fewer than RUN_SETS_MIN rules has no
- * sets: each of its rules is lowered as a rule of its own would be, in
- * order. Many small runs (rules alternating between ports and addresses)
- * would otherwise make thousands of sets, and the kernel finds a set by
- * its name in a list (nft_set_lookup), so that a table of S sets costs
- * O(S^2) to load: 4,000 sets for 2,000 such rules took 1.4 s, 10,000 rules
- * over a minute. At most n_rules / RUN_SETS_MIN runs have sets then. */
+ * (lower.c). When such a chain has more than SMALL_RUNS_MAX runs of fewer
+ * than RUN_SETS_MIN rules, those runs have no sets: each of their rules is
+ * lowered as a rule of its own would be, in order (by rule). Rules of
+ * different kinds in turn would otherwise make a run, and sets, per rule,
+ * and the kernel finds a set by its name in a list (nft_set_lookup), so
+ * that a table of S sets costs O(S^2) to load: 4,000 sets for 2,000 such
+ * rules took 1.4 s, 10,000 rules over a minute. A few small runs (the
+ * CLI's next to a zone of rules of their own) keep their sets, so that a
+ * change there is elements alone. */
 #define BLOCK_MIN_ENTRIES 128
 #define RUN_SETS_MIN 16
+#define SMALL_RUNS_MAX 64
 static inline bool chain_cut(size_t n_entries)
 {
 	return n_entries >= BLOCK_MIN_ENTRIES;
 }
-static inline bool run_by_rule(size_t n_entries, enum pc_entry_kind kind, size_t n_rules)
+static inline bool run_small(enum pc_entry_kind kind, size_t n_rules)
 {
-	return kind != PC_ENTRY_RULE && chain_cut(n_entries) && n_rules < RUN_SETS_MIN;
+	return kind != PC_ENTRY_RULE && n_rules < RUN_SETS_MIN;
 }
+/* The chain's runs of fewer than RUN_SETS_MIN rules, counted up to
+ * SMALL_RUNS_MAX + 1 at most (from entry 0, skipping [skip_from,
+ * skip_to)). */
+size_t chain_small_runs(const struct pc_plan_chain *c, size_t skip_from, size_t skip_to);
+/* Are the small runs of chain c lowered by rule? O(its entries). */
+bool chain_by_rule(const struct pc_plan_chain *c);
 /* Whether a run of ports has its set of prefixes of len (of family) and
  * each verdict, empty or not: hosts always, the usual networks in a big
  * run (run_has_all_sets). */

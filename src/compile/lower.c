@@ -68,8 +68,9 @@ struct lower {
 	const struct pc_ruleset *old;
 	/* The block being lowered, per target (block_enter). */
 	char block_names[2][NAME_MAX_LEN];
-	/* The rules being made are a small run's, rule by rule (run_by_rule). */
-	bool by_rule;
+	/* The chain being made lowers its small runs by rule (chain_by_rule);
+	 * the rules being made are such a run's. */
+	bool chain_by_rule, by_rule;
 };
 
 /*
@@ -1969,8 +1970,9 @@ static bool run_decided_by(const struct pc_plan_entry *e, const struct pc_rule *
 	return e->first == r;
 }
 
-/* A small run of a chain cut into blocks (run_by_rule): each of its rules
- * as a rule of its own, in order, so that the first that matches decides
+/* A small run of a chain that lowers them by rule (chain_by_rule): each
+ * of its rules as a rule of its own, in order, so that the first that
+ * matches decides
  * as in the run. Its objects are the entry's (told by its first rule), so
  * that it is made again whole as any entry is; each kernel rule's comment
  * names its own rule (by_rule: status counts it there). */
@@ -1998,7 +2000,7 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 static int entry_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 		       const struct pc_plan_entry *e)
 {
-	if (run_by_rule(l->plan->zones[z].dir[dir].n_entries, e->kind, e->n_rules))
+	if (l->chain_by_rule && run_small(e->kind, e->n_rules))
 		return entry_by_rule_lower(l, z, dir, base, e);
 	switch (e->kind) {
 	case PC_ENTRY_PORTS:
@@ -2388,6 +2390,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	int ret = 0;
 
 	l->zone = l->plan->zones[z].zone;
+	l->chain_by_rule = chain_by_rule(c);
 	l->targets[0] = (struct target){ .chain = chain };
 	l->n_targets = 1;
 	if (dir == PC_DIR_IN && published_obey(l))
@@ -2844,6 +2847,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	ret = chain_names_fill(&l);
 	l.next_set_id = max_id;
 	l.zone = plan->zones[z].zone;
+	l.chain_by_rule = chain_by_rule(c);
 	if (ret >= 0) {
 		l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
 		l.n_targets = 1;

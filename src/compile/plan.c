@@ -705,6 +705,21 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 	return !(n > e->anchor_n || (n == e->anchor_n && (uintptr_t)r > (uintptr_t)e->anchor));
 }
 
+size_t chain_small_runs(const struct pc_plan_chain *c, size_t skip_from, size_t skip_to)
+{
+	size_t n = 0;
+
+	for (size_t e = 0; e < c->n_entries && n <= SMALL_RUNS_MAX; e++)
+		n += (e < skip_from || e >= skip_to) &&
+		     run_small(c->entries[e].kind, c->entries[e].n_rules);
+	return n;
+}
+
+bool chain_by_rule(const struct pc_plan_chain *c)
+{
+	return chain_cut(c->n_entries) && chain_small_runs(c, 0, 0) > SMALL_RUNS_MAX;
+}
+
 char pc_entry_kind_letter(enum pc_entry_kind kind)
 {
 	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',

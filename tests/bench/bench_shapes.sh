@@ -12,7 +12,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j k l start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k l m start reload change (default: all); ready: start to
 #   ready alone
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +20,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j k l start reload change}
+SHAPES=${*:-a b c d e g h i j k l m start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -75,6 +75,11 @@ shape_files() {
 	# Rules of a port, a source and one host each: a run of ports toward
 	# hosts, the host in its sets' elements.
 	l) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.1\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
+		>"$RD/10-bulk.rules" ;;
+	# Port rules and address rules in turn: a run of one rule each, too
+	# small for sets in a zone cut into blocks (kernel rules of their own).
+	m) seq "$n" | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 10000 + $1;
+			     else printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
@@ -205,6 +210,7 @@ shape_label() {
 	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
 	k) echo "(k) 10k ... from NET to NET (own rules)" ;;
 	l) echo "(l) 10k ... from NET to HOST" ;;
+	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;

@@ -36,22 +36,6 @@ element_alone() {
 		pc_fail "$1: other elements sent again: $(cat "$PC_TMP/monitor")"
 	pc_log "ok: $1: the element of $2 alone"
 }
-# The same where the zone is cut into blocks (shape own): there the CLI's
-# small run of ports has no sets, its rules are kernel rules of their own,
-# and the change is the rules of port $2 alone.
-change_alone() {
-	if [ "$shape" != own ]; then
-		element_alone "$@"
-		return
-	fi
-	grep -E '^(add|delete) element' "$PC_TMP/monitor" | grep -q . &&
-		pc_fail "$1: elements sent: $(cat "$PC_TMP/monitor")"
-	grep -E '^(add|insert) rule' "$PC_TMP/monitor" | grep -vE "(dport|proto-dst) $2 " | grep -q . &&
-		pc_fail "$1: other rules sent again: $(cat "$PC_TMP/monitor")"
-	grep -qE '^(add|insert|delete) rule' "$PC_TMP/monitor" ||
-		pc_fail "$1: no rule sent: $(cat "$PC_TMP/monitor")"
-	pc_log "ok: $1: the rules of $2 alone"
-}
 # relogged WHAT CHANGE: the last transaction, made in place, sent the
 # change and made again the logged rule 2002, whose line it moved (its log
 # prefix names the line): only its log rules, naming the new line.
@@ -187,18 +171,18 @@ for shape in early late mixed own tohost; do
 	same_as_files "$shape, deleted"
 
 	# In the middle of the file the later rules' lines move; their
-	# elements (or rules), named by the rules' text, stay: one transaction
-	# of the changed rule's element (or rules), and what the files give.
+	# elements, named by the rules' text, stay: one transaction of the
+	# changed rule's element, and what the files give.
 	one allow 2005/tcp
 	one allow 2006/tcp
 	one insert "$(pcd_rule_field 'allow 2005/tcp' number)" allow 2007/tcp
-	change_alone "insert in the middle" 2007
+	element_alone "insert in the middle" 2007
 	[ "$(pcd_rule_field 'allow 2006/tcp' number)" -eq \
 		"$(($(pcd_rule_field 'allow 2007/tcp' number) + 2))" ] ||
 		pc_fail "2007 is not two rules before 2006"
 	pc_expect open pc_probe peer tcp 10.99.7.1 2007
 	one delete allow 2005/tcp
-	change_alone "delete in the middle" 2005
+	element_alone "delete in the middle" 2005
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
 	pc_expect open pc_probe peer tcp 10.99.7.1 2006
 	same_as_files "$shape, in the middle"

@@ -1431,6 +1431,77 @@ START_TEST(test_small_runs_in_blocks)
 }
 END_TEST
 
+/* A zone of 180 rules of their own keeps the sets of its few small runs
+ * (a change there is elements alone); past 64 small runs it lowers them
+ * rule by rule. The change that crosses (a 65th small run, or the delete
+ * back to 64) makes every small run otherwise: not in place. Every other
+ * step, before and after, is, the kernel the full compile's. */
+START_TEST(test_small_runs_flip)
+{
+	for (int back = 0; back < 2; back++) {
+		unsigned seed = 2654435769u, id = 0;
+		size_t refused = 0, refused_at = 0;
+		struct model m = { .n = 0 };
+		struct pc_ruleset *rs = NULL;
+		struct pc_config *cfg;
+		struct pc_plan *plan = NULL;
+		struct pc_nl *nl = NULL;
+		unsigned n_small = back ? 66 : 60;
+
+		while (m.n < 180 + n_small) {
+			char line[100];
+
+			m.file[m.n] = 0;
+			/* A port rule between two of their own: a run of its own. */
+			if (m.n % 2 && m.n / 2 < n_small) {
+				snprintf(line, sizeof(line), "allow %u/tcp comment \"f%u\"", 5000 + id, id);
+				id++;
+				m.lines[m.n++] = strdup(line);
+			} else {
+				/* Of the default zone, so that they keep the port
+				 * rules apart in its chain. */
+				snprintf(line, sizeof(line),
+					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.0/31 comment \"o%u\"",
+					 3000 + rnd(&seed, 400), rnd(&seed, 4), rnd(&seed, 64), id);
+				id++;
+				m.lines[m.n++] = strdup(line);
+			}
+		}
+		cfg = model_config(&m);
+		oracle_start(cfg, &nl, &plan, &rs);
+		struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs };
+
+		for (unsigned k = 0; k < 8; k++) {
+			size_t before = x.in_place;
+
+			x.step = k;
+			if (back) {
+				/* Each delete takes the last small run away (one in
+				 * the middle renames those after it, name_nth, and
+				 * moves blocks: another reason for the full path). */
+				edit_one(&x, 2 * (n_small - 1 - k) + 1, NULL, 0);
+			} else {
+				char line[80];
+
+				snprintf(line, sizeof(line), "allow %u/tcp comment \"g%u\"", 6000 + k, k);
+				edit_one(&x, 2 * (n_small + k) + 1, strdup(line), 0);
+			}
+			if (x.in_place == before) {
+				refused++;
+				refused_at = k;
+				break; /* the model stays as it was */
+			}
+		}
+		/* The chain's small runs: the port ones and the default's (allow
+		 * 22/tcp after them all): 61 up to 65 at the fourth insert, 67
+		 * down to 64 at the third delete. */
+		ck_assert_uint_eq(refused, 1);
+		ck_assert_uint_eq(refused_at, back ? 2 : 3);
+		oracle_end(&m, cfg, nl, plan, x.rs);
+	}
+}
+END_TEST
+
 /* A rule of its own whose entry begins a block (about one in 64) put in
  * among 200 others, in place: the block is made -- a chain, the zone's
  * jump to it, the entries after it up to the next block moved into it --
@@ -1735,6 +1806,7 @@ int main(void)
 	tcase_add_test(tc, test_own_rule_blocks);
 	tcase_add_test(tc, test_block_made_and_unmade);
 	tcase_add_test(tc, test_small_runs_in_blocks);
+	tcase_add_test(tc, test_small_runs_flip);
 	tcase_add_test(tc, test_interval_cut_is_a_difference);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
