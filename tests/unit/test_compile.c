@@ -480,6 +480,31 @@ START_TEST(test_rule_several_sources_and_ports)
 }
 END_TEST
 
+/* A rule of its own of a few ports and addresses: a kernel rule per
+ * combination, no set (a zone of thousands of them would be thousands of
+ * sets, which the kernel loads in quadratic time); past 8 combinations,
+ * sets. */
+START_TEST(test_rule_few_values_no_sets)
+{
+	struct compiled c = compiled_new(ZONES "allow 22,80/tcp from 10.0.0.0/8,172.16.0.0/12 "
+					       "to 192.0.2.0/24,198.51.100.0/24\n");
+	struct compiled big = compiled_new(ZONES "allow 22,80,443/tcp from 10.0.0.0/8,172.16.0.0/12 "
+						 "to 192.0.2.0/24,198.51.100.0/24\n");
+
+	assert_lacks(&c, "[ lookup reg 1 set in_public_R_");
+	assert_has(&c, "[ cmp eq reg 1 0x00001600 ]");
+	assert_has(&c, "[ cmp eq reg 1 0x00005000 ]");
+	assert_has(&c, "[ cmp eq reg 1 0x000010ac ]");
+	assert_has(&c, "[ cmp eq reg 1 0x006433c6 ]");
+	/* 2 ports x 2 sources x 2 destinations, + policy. */
+	ck_assert_uint_eq(chain_rule_count(c.rs, "in_public"), ZONE_HEAD + ZONE_PING + 9);
+	assert_has(&big, "[ lookup reg 1 set in_public_R_");
+	ck_assert_uint_eq(chain_rule_count(big.rs, "in_public"), ZONE_HEAD + ZONE_PING + 2);
+	compiled_free(&c);
+	compiled_free(&big);
+}
+END_TEST
+
 START_TEST(test_log_level_and_prefix)
 {
 	struct compiled c = compiled_new(ZONES "allow 22/tcp log level info prefix \"ssh\"\n");
@@ -847,6 +872,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_reverse_path_loose_and_off);
 	tcase_add_test(tc, test_rule_with_from_and_comment);
 	tcase_add_test(tc, test_rule_several_sources_and_ports);
+	tcase_add_test(tc, test_rule_few_values_no_sets);
 	tcase_add_test(tc, test_log_level_and_prefix);
 	tcase_add_test(tc, test_limit_meter_and_rate);
 	tcase_add_test(tc, test_from_only_block);

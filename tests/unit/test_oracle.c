@@ -1275,10 +1275,10 @@ START_TEST(test_block_list_edits)
 }
 END_TEST
 
-/* A rule that stays a kernel rule of its own: a port, a source and a
- * destination network (no run takes both; toward a host, a run of ports
- * does), a limit or a rate; mostly of the default zone, at times of one or
- * two others. */
+/* A rule that stays a kernel rule of its own: a port (or two), a source
+ * (or two) and a destination network (no run takes both; toward a host, a
+ * run of ports does), a limit or a rate; mostly of the default zone, at
+ * times of one or two others. */
 static char *own_rule_random(unsigned *seed, unsigned id)
 {
 	static const char *const actions[] = { "allow", "deny", "reject" };
@@ -1294,6 +1294,12 @@ static char *own_rule_random(unsigned *seed, unsigned id)
 		break;
 	case 1:
 		n = snprintf(buf, sizeof(buf), "allow %u/udp rate 5/minute", p);
+		break;
+	/* A few ports and sources: a kernel rule per combination, no set. */
+	case 2:
+		n = snprintf(buf, sizeof(buf), "%s %u,%u/tcp from 10.%u.%u.0/24,10.%u.0.0/16 to 192.0.2.%u/31",
+			     actions[rnd(seed, 3)], p, p + 1 + rnd(seed, 4), rnd(seed, 4), rnd(seed, 64),
+			     rnd(seed, 4), 2 * rnd(seed, 8));
 		break;
 	default:
 		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/31%s",
