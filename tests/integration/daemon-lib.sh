@@ -109,6 +109,30 @@ print(next((r[sys.argv[3]] for r in rules if r["text"] == sys.argv[2]), ""))
 PY
 }
 
+# pcd_counters FILE: every rule's packets, one "FILE|TEXT PACKETS" a line
+# (a line number changes when a line above it comes or goes; the rule
+# stays the same).
+pcd_counters() {
+	pcd_as_member status --json >"$PC_TMP/status.json" || pc_fail "status --json"
+	python3 - "$PC_TMP/status.json" >"$1" <<'PY' || pc_fail "cannot read status --json"
+import json, os, sys
+for r in json.load(open(sys.argv[1]))["data"]["rules"]:
+    print("%s|%s %d" % (os.path.basename(r["file"]), r["text"], r["packets"]))
+PY
+}
+
+# pcd_in_place CMD...: portctl CMD as a member commits exactly once, in
+# place (the daemon logs at level debug).
+pcd_in_place() {
+	: >"$PC_TMP/portctld.log"
+	pc_monitor_start host "$PC_TMP/monitor"
+	pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"
+	pc_monitor_stop
+	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
+	[ "$n" -eq 1 ] || pc_fail "$*: $n transactions: $(head -c 2000 "$PC_TMP/monitor")"
+	grep -qE "in place: (added|deleted) " "$PC_TMP/portctld.log" ||
+		pc_fail "$*: not in place: $(cat "$PC_TMP/portctld.log")"
+}
 
 # pcd_bans_file: the path of a file holding the bans the state directory
 # keeps, as portctld reads them at start: bans.json with bans.journal's

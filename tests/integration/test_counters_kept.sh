@@ -53,17 +53,6 @@ traffic() {
 	done
 }
 
-# Every rule's packets, one "FILE|TEXT PACKETS" a line (a line number
-# changes when a line above it comes or goes; the rule stays the same).
-counters() {
-	pcd_as_member status --json >"$PC_TMP/status.json" || pc_fail "status --json"
-	python3 - "$PC_TMP/status.json" >"$1" <<'PY' || pc_fail "cannot read status --json"
-import json, os, sys
-for r in json.load(open(sys.argv[1]))["data"]["rules"]:
-    print("%s|%s %d" % (os.path.basename(r["file"]), r["text"], r["packets"]))
-PY
-}
-
 # kept BEFORE AFTER WHAT [GONE]: no counter of BEFORE went back or went
 # missing (but the rule GONE, deleted), and enough of them counted.
 kept() {
@@ -102,9 +91,9 @@ change() {
 	pc_probe peer tcp 10.99.7.1 2009 300 >/dev/null
 	meter_knows_peer || pc_fail "$what: limit 2009/tcp's meter does not hold the peer"
 
-	counters "$PC_TMP/before.$step"
+	pcd_counters "$PC_TMP/before.$step"
 	"$@"
-	counters "$PC_TMP/after.$step"
+	pcd_counters "$PC_TMP/after.$step"
 	kept "$PC_TMP/before.$step" "$PC_TMP/after.$step" "$what" "$gone"
 	[ "$(drops)" -ge "$dropped" ] || pc_fail "$what: limit's drops went from $dropped to $(drops)"
 	# The limit's meter still knows the peer: not made again empty.

@@ -18,19 +18,6 @@ pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "l
 
 P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
 
-# one WHAT CMD...: CMD commits exactly once, in place.
-one() {
-	change=$1
-	shift
-	: >"$PC_TMP/portctld.log"
-	pc_monitor_start host "$PC_TMP/monitor"
-	P "$@"
-	pc_monitor_stop
-	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
-	[ "$n" -eq 1 ] || pc_fail "$change made $n transactions: $(head -c 2000 "$PC_TMP/monitor")"
-	grep -qE "in place: (added|deleted) " "$PC_TMP/portctld.log" || pc_fail "$change: not in place: $(cat "$PC_TMP/portctld.log")"
-}
-
 # hit ADDR PORT...: one connection to each port from the peer; each must be
 # let in (refused: nothing listens, the host answers with a reset).
 hit() {
@@ -48,16 +35,6 @@ for port in ports:
         bad.append("%d: %s" % (port, errno.errorcode.get(err, err)))
 if bad:
     sys.exit("not let in: " + ", ".join(bad))
-PY
-}
-
-# Every rule's packets, one "FILE|TEXT PACKETS" a line.
-counters() {
-	pcd_as_member status --json >"$PC_TMP/status.json" || pc_fail "status --json"
-	python3 - "$PC_TMP/status.json" >"$1" <<'PY' || pc_fail "cannot read status --json"
-import json, os, sys
-for r in json.load(open(sys.argv[1]))["data"]["rules"]:
-    print("%s|%s %d" % (os.path.basename(r["file"]), r["text"], r["packets"]))
 PY
 }
 
@@ -87,10 +64,10 @@ moved() {
 	shift 2
 	step=$((step + 1))
 	traffic
-	counters "$PC_TMP/before.$step"
+	pcd_counters "$PC_TMP/before.$step"
 	"$@"
 	traffic
-	counters "$PC_TMP/after.$step"
+	pcd_counters "$PC_TMP/after.$step"
 	kept "$PC_TMP/before.$step" "$PC_TMP/after.$step" "$what" "$min"
 }
 
@@ -122,9 +99,9 @@ make_block() {
 	while :; do
 		k=$((k + 1))
 		[ $k -le 400 ] || pc_fail "no rule of 400 began a block"
-		one "allow 7000/tcp comment b$k" allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
+		pcd_in_place allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
 		[ "$(blocks)" -gt "$n_blocks" ] && break
-		one "its delete" delete allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
+		pcd_in_place delete allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
 	done
 	grep -qE '^add chain inet portctl in_public_B' "$PC_TMP/monitor" ||
 		pc_fail "no block chain came: $(cat "$PC_TMP/monitor")"
@@ -132,16 +109,16 @@ make_block() {
 }
 moved "a block made in place, the rules after it moved into it" 300 make_block
 unmake_block() {
-	one "the block's first rule deleted" delete allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
+	pcd_in_place delete allow 7000/tcp from 10.99.7.0/28 to 10.99.7.0/24 comment "b$k"
 	[ "$(blocks)" -eq "$n_blocks" ] || pc_fail "the delete left $(blocks) blocks, not $n_blocks"
 	grep -qE '^delete chain inet portctl in_public_B' "$PC_TMP/monitor" ||
 		pc_fail "no block chain went: $(cat "$PC_TMP/monitor")"
 }
 moved "a block unmade in place, its rules moved back" 300 unmake_block
 # The CLI's rule before 95-late.rules' and a limit, into a block in place.
-moved "a rule into a block" 300 one "a rule into a block" allow 7001/tcp from 10.99.7.0/28 to 10.99.7.0/24
-moved "a limit into a block" 300 one "a limit into a block" limit 7002/tcp
-moved "the limit's delete" 300 one "the limit's delete" delete limit 7002/tcp
+moved "a rule into a block" 300 pcd_in_place allow 7001/tcp from 10.99.7.0/28 to 10.99.7.0/24
+moved "a limit into a block" 300 pcd_in_place limit 7002/tcp
+moved "the limit's delete" 300 pcd_in_place delete limit 7002/tcp
 # The same read again at start: nothing goes back either.
 restart() {
 	pcd_stop
@@ -161,10 +138,10 @@ traffic() {
 }
 pcd_start
 P allow 8000/tcp
-moved "a run cut in two by a limit, the rest keeping its name" 100 one "a limit cuts" limit 8200/tcp
-moved "the two joined again under the rest's name" 100 one "its delete joins" delete limit 8200/tcp
+moved "a run cut in two by a limit, the rest keeping its name" 100 pcd_in_place limit 8200/tcp
+moved "the two joined again under the rest's name" 100 pcd_in_place delete limit 8200/tcp
 # A rule of its own cuts the run and goes.
-moved "a run cut by a rule of its own" 100 one "a rule of its own cuts" allow 8201/tcp from 10.99.7.2
-moved "its delete" 100 one "its delete joins" delete allow 8201/tcp from 10.99.7.2
+moved "a run cut by a rule of its own" 100 pcd_in_place allow 8201/tcp from 10.99.7.2
+moved "its delete" 100 pcd_in_place delete allow 8201/tcp from 10.99.7.2
 pcd_stop
 pc_log "PASS"

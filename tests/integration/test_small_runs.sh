@@ -15,17 +15,6 @@ pcd_setup
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 
 P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
-# one CMD...: exactly one transaction, made in place.
-one() {
-	: >"$PC_TMP/portctld.log"
-	pc_monitor_start host "$PC_TMP/monitor"
-	P "$@"
-	pc_monitor_stop
-	n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
-	[ "$n" -eq 1 ] || pc_fail "$*: $n transactions: $(head -c 2000 "$PC_TMP/monitor")"
-	grep -qE "in place: (added|deleted) " "$PC_TMP/portctld.log" ||
-		pc_fail "$*: not in place: $(cat "$PC_TMP/portctld.log")"
-}
 sets() { pc_in host nft list table inet portctl | grep -c '^	set '; }
 # One connection to each port from the peer, each let in (refused:
 # nothing listens there).
@@ -56,7 +45,7 @@ pc_log "ok: traffic let in, counted at its rule"
 # Port rules of the CLI's after them, with the shipped defaults after
 # those: a small run, each rule in place, no set.
 ports=$(seq 7001 7012)
-for port in $ports; do one allow "$port/tcp"; done
+for port in $ports; do pcd_in_place allow "$port/tcp"; done
 [ "$(sets)" -eq "$n_sets" ] || pc_fail "12 port rules made sets: $(sets), not $n_sets"
 hit $ports
 before=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
@@ -66,7 +55,7 @@ last=7012
 while [ "$(sets)" -eq "$n_sets" ]; do
 	last=$((last + 1))
 	[ "$last" -le 7016 ] || pc_fail "16 rules in a run and no sets"
-	one allow "$last/tcp"
+	pcd_in_place allow "$last/tcp"
 done
 pc_in host nft list table inet portctl | grep -q "tcp \. $last counter" ||
 	pc_fail "$last is no set element"
@@ -75,7 +64,7 @@ after=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
 hit "$last" 7001
 pc_log "ok: the run made with sets in place at $last, counters kept ($after)"
 before=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
-one delete allow "$last/tcp"
+pcd_in_place delete allow "$last/tcp"
 [ "$(sets)" -eq "$n_sets" ] || pc_fail "the run made small kept its sets: $(sets)"
 after=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
 [ "$before" = "$after" ] || pc_fail "counters of the run made small: $before -> $after"
