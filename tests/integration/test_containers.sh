@@ -8,7 +8,8 @@
 # default, open after "allow 8080/tcp" (one transaction), closed for a
 # "deny from" source and a banned one, closed by "deny 8080/tcp", limited by
 # "limit 8080/tcp" (per source, the zone's meter), open to one client alone by
-# rules of a port and a source each, closed in panic, open after panic
+# rules of a port and a source each, among 200 rules of their own and
+# among 300 small runs (rules of their own by rule), closed in panic, open after panic
 # off; the container reaches a peer (masqueraded) except in panic. Then
 # published-ports = runtime gives docker's behaviour back.
 . "$(dirname "$0")/lib.sh"
@@ -135,6 +136,21 @@ scenario() {
 	published timeout 4
 	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 to 10.99.7.1,fd99:7::1 >/dev/null ||
 		pc_fail "delete allow 8080/tcp from to"
+	published timeout 2
+	pcd_log "$1: 300 rules of ports and addresses in turn: small runs by rule in blocks"
+	seq 300 | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 20000 + $1;
+			 else printf "deny from 10.60.%d.%d\n", int($1 / 256), $1 % 256 }' \
+		>"$PC_TMP/etc/rules.d/10-own.rules"
+	P reload >/dev/null || pc_fail "reload with 300 rules in turn"
+	P allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "allow 8080/tcp from, in turn"
+	pc_in host nft list table inet portctl |
+		awk '/^\tchain / { c = $2 } /ct original proto-dst 8080 / { print c }' | grep -q '^pub_public_B' ||
+		pc_fail "$1: the published port's rule of a small run is no kernel rule of pub_public's blocks"
+	published open 2
+	published timeout 4
+	[ "$(pcd_rule_field 'allow 8080/tcp from 10.99.7.2,fd99:7::2' packets)" -gt 0 ] ||
+		pc_fail "$1: status counts nothing at the small run's rule"
+	P delete allow 8080/tcp from 10.99.7.2,fd99:7::2 >/dev/null || pc_fail "delete, in turn"
 	published timeout 2
 	rm -f "$PC_TMP/etc/rules.d/10-own.rules"
 	P reload >/dev/null || pc_fail "reload without them"
