@@ -876,11 +876,10 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	return ret;
 }
 
-
-/* Whether the elements of a run of n_rules before, after after the change,
- * cannot take it: the run has no sets (its chain lowers small runs by rule,
- * chain_by_rule), or it becomes small or no longer in a chain cut into
- * blocks (which may make the chain lower them by rule, or no longer). */
+/* Whether the elements of a run of `before` rules, `after` after the
+ * change, cannot take it: the run has no sets (its chain lowers small runs
+ * by rule, chain_by_rule), or it becomes small or no longer in a chain cut
+ * into blocks (which may make the chain lower them by rule, or no longer). */
 static bool run_size_refused(const struct pc_plan_chain *c, enum pc_entry_kind kind,
 			     size_t before, size_t after)
 {
@@ -890,6 +889,7 @@ static bool run_size_refused(const struct pc_plan_chain *c, enum pc_entry_kind k
 		return true;
 	return run_small(kind, before) && chain_by_rule(c);
 }
+
 /* r's region of one family in run entry: from its lowest address to its
  * highest (a rule of several is rare in a block list), made again
  * (addr_region). */
@@ -1520,11 +1520,12 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 
 /* A run that would keep its sets through change ch (a cut or a join: the
  * run at from - 1; ch->kept: the one at to) but has none before or after
- * (its chain lowers small runs by rule): a cut or joined one is made again
+ * (its chain lowers small runs by rule, by_rule): a cut or joined one is made again
  * with the rest, its old kernel rules told by its first rule (the same
  * before and after); a kept one (a big run's) is not made in place. 0,
  * -EOPNOTSUPP or -ENOMEM. */
-static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_change *ch)
+static int by_rule_widen(const struct pc_plan_chain *c, bool by_rule,
+			 struct pc_plan_entry_change *ch)
 {
 	const struct pc_plan_entry *keeps = NULL;
 	const struct pc_rule **v;
@@ -1539,7 +1540,7 @@ static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_cha
 	small = run_small(keeps->kind, keeps->n_rules);
 	for (size_t i = 0; !small && i < ch->n_saved; i++)
 		small = run_small(ch->saved[i].kind, ch->saved[i].n_rules);
-	if (!small || !chain_by_rule(c))
+	if (!small || !by_rule)
 		return 0;
 	if (ch->kept)
 		return -EOPNOTSUPP;
@@ -1554,12 +1555,15 @@ static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_cha
 }
 
 /* Does change ch make chain c cut into blocks or no longer, or make it
- * lower its small runs by rule or no longer (chain_by_rule)? Then every
- * block, or small run, is made otherwise: not in place. */
-static bool chain_lowering_flips(const struct pc_plan_chain *c, const struct pc_plan_entry_change *ch)
+ * lower its small runs by rule or no longer (chain_by_rule, after the
+ * change into *by_rule)? Then every block, or small run, is made otherwise:
+ * not in place. */
+static bool chain_lowering_flips(const struct pc_plan_chain *c,
+				 const struct pc_plan_entry_change *ch, bool *by_rule)
 {
 	size_t base, before, after;
 
+	*by_rule = false;
 	if (chain_cut(c->n_entries) != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
 		return true;
 	if (!chain_cut(c->n_entries))
@@ -1570,7 +1574,8 @@ static bool chain_lowering_flips(const struct pc_plan_chain *c, const struct pc_
 		after += run_small(c->entries[ch->at + i].kind, c->entries[ch->at + i].n_rules);
 	for (size_t i = 0; i < ch->n_saved; i++)
 		before += run_small(ch->saved[i].kind, ch->saved[i].n_rules);
-	return (before > SMALL_RUNS_MAX) != (after > SMALL_RUNS_MAX);
+	*by_rule = after > SMALL_RUNS_MAX;
+	return (before > SMALL_RUNS_MAX) != *by_rule;
 }
 
 int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
@@ -1602,6 +1607,7 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
 		struct pc_ruleset *next = NULL;
+		bool by_rule;
 
 		if (!zone_in(zones, k))
 			continue;
@@ -1612,9 +1618,9 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 		if (ret < 0)
 			break;
 		out->n_plan++;
-		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch)
+		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch, &by_rule)
 			      ? -EOPNOTSUPP
-			      : by_rule_widen(&plan->zones[zone].dir[ch->dir], ch);
+			      : by_rule_widen(&plan->zones[zone].dir[ch->dir], by_rule, ch);
 		if (ret < 0)
 			break;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,

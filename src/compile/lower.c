@@ -1947,17 +1947,12 @@ static int rule_lower(struct lower *l, const char *base, const struct pc_rule *r
  */
 #define RULE_EXPAND_MAX 8
 
-static size_t expand_n(size_t n)
-{
-	return n ? n : 1;
-}
-
 static int entry_rule_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	const struct pc_rule *r = e->first;
 	bool from = r->n_from > 1 && !prefixes_any(r->from, r->n_from);
 	bool to = r->n_to > 1 && !prefixes_any(r->to, r->n_to);
-	size_t np = expand_n(r->n_ports), nf = from ? r->n_from : 1, nt = to ? r->n_to : 1;
+	size_t np = r->n_ports ? r->n_ports : 1, nf = from ? r->n_from : 1, nt = to ? r->n_to : 1;
 	int ret = 0;
 
 	if ((np == 1 && nf == 1 && nt == 1) || np * nf * nt > RULE_EXPAND_MAX || r->log ||
@@ -2019,10 +2014,9 @@ static bool run_decided_by(const struct pc_plan_entry *e, const struct pc_rule *
 
 /* A small run of a chain that lowers them by rule (chain_by_rule): each
  * of its rules as a rule of its own, in order, so that the first that
- * matches decides
- * as in the run. Its objects are the entry's (told by its first rule), so
- * that it is made again whole as any entry is; each kernel rule's comment
- * names its own rule (by_rule: status counts it there). */
+ * matches decides as in the run. Its objects are the entry's (told by its
+ * first rule), so that it is made again whole as any entry is; each kernel
+ * rule's comment names its own rule (by_rule: status counts it there). */
 static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 			       const struct pc_plan_entry *e)
 {
@@ -2761,14 +2755,15 @@ static int name_cmp(const void *a, const void *b)
 
 /*
  * How the blocks the plan's chain c is cut into differ from those old has
- * for the zone chain named chain: 1 the same; 0 one came (added, its first
- * entry at *added_at) or went (removed), or both (a block's first entry
- * renamed); -EOPNOTSUPP for more (a chain grown to be cut, or shrunk not
- * to be); -ENOMEM.
+ * for the zone chain named chain, the entries [from, to) made again: 1 the
+ * same; 0 one came (added, its first entry at *added_at) or went
+ * (removed), or both (a block's first entry renamed, or one beginning in
+ * [from, to), which may have moved there); -EOPNOTSUPP for more (a chain
+ * grown to be cut, or shrunk not to be); -ENOMEM.
  */
 static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain *c,
-		       const char *chain, char added[NAME_MAX_LEN], size_t *added_at,
-		       char removed[NAME_MAX_LEN])
+		       const char *chain, size_t from, size_t to, char added[NAME_MAX_LEN],
+		       size_t *added_at, char removed[NAME_MAX_LEN])
 {
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ bool *seen = NULL;
@@ -2818,7 +2813,19 @@ static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain 
 	for (size_t k = 0; k < n; k++)
 		if (!seen[k])
 			snprintf(removed, NAME_MAX_LEN, "%s", names[k]);
-	return !added[0] && n_seen == n;
+	if (added[0] || n_seen != n)
+		return 0;
+	/* A block that begins among the entries made again, [from, to),
+	 * under a name the chain had: names renumbered (name_nth) may have
+	 * moved it there, so it is made again there, gone and come. */
+	for (size_t i = from; i < to; i++)
+		if (entry_starts_block(c, i)) {
+			block_name(added, chain, &c->entries[i]);
+			memcpy(removed, added, NAME_MAX_LEN);
+			*added_at = i;
+			return 0;
+		}
+	return 1;
 }
 
 /* Is o a block chain that went (gone[t]), or a jump of the zone to one? */
@@ -2903,25 +2910,15 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
 	if (ret >= 0)
-		ret = blocks_diff(old, c, l.chain_names[dir][z], added, &added_at, removed[0]);
+		ret = blocks_diff(old, c, l.chain_names[dir][z], from, to, added, &added_at,
+				  removed[0]);
 	/* A block came or went: the entries after the change up to the next
 	 * block move to the block before them or to the new one, made again
-	 * there. A new block's first entry is the change's. A block that
-	 * begins among the entries made again under a name the chain had is
-	 * made again there, its jump too: names renumbered (name_nth) may
-	 * have moved it. */
-	for (size_t e = from; ret >= 0 && e < to; e++) {
-		if (!entry_starts_block(c, e))
-			continue;
-		if (ret == 0) {
-			ret = added[0] && added_at == e ? 0 : -EOPNOTSUPP;
-			continue;
-		}
-		block_name(added, l.chain_names[dir][z], &c->entries[e]);
-		memcpy(removed[0], added, NAME_MAX_LEN);
-		added_at = e;
-		ret = 0;
-	}
+	 * there. A new block's first entry is the change's, and no other
+	 * block begins among the entries made again. */
+	for (size_t e = from; ret == 0 && e < to; e++)
+		if (entry_starts_block(c, e) && !(added[0] && added_at == e))
+			ret = -EOPNOTSUPP;
 	if (ret == 0 && ((added[0] && (added_at < from || added_at >= to)) || kept_tag))
 		ret = -EOPNOTSUPP;
 	if (ret == 0)
