@@ -6,8 +6,8 @@
 # loads in quadratic time). Real traffic reaches them and status counts it
 # at each rule; changes are made in place, one transaction each, also the
 # one that makes the run of the CLI's port rules 16 long, a run with sets,
-# and the delete that makes it small again, with every counter kept; a restart
-# changes nothing.
+# and the delete that makes it small again, with every counter kept; a reload
+# of the same files and a restart change nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -79,6 +79,12 @@ pc_monitor_stop
 [ "$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")" -eq 1 ] ||
 	pc_fail "the reload: $(head -c 2000 "$PC_TMP/monitor")"
 hit 6152 6151
+# The same files again: nothing to send.
+pc_monitor_start host "$PC_TMP/monitor"
+P reload
+pc_monitor_stop
+grep -q "^# new generation .*(portctld)" "$PC_TMP/monitor" &&
+	pc_fail "a reload that changes nothing: $(head -c 2000 "$PC_TMP/monitor")"
 # A restart finds the kernel as the files say: nothing sent (but the
 # table's ownership, taken again).
 pcd_stop
