@@ -109,9 +109,11 @@ PC_DAEMON_TESTS += tests/integration/test_small_runs.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace_rollback.sh
 # Runs named by their files: a limit next to a big file leaves its maps.
 PC_DAEMON_TESTS += tests/integration/test_run_names.sh
-# In-place changes racing other programs' commits, over IPv6, in a PID namespace.
+# In-place changes racing other programs' commits, over IPv6, in a PID namespace;
+# racing and in a PID namespace again with the CLI's rules lowered rule by rule.
 PC_DAEMON_TESTS += tests/integration/test_inplace_race.sh tests/integration/test_inplace_v6.sh \
-	tests/integration/test_inplace_pidns.sh
+	tests/integration/test_inplace_pidns.sh tests/integration/test_inplace_race_small.sh \
+	tests/integration/test_inplace_pidns_small.sh
 # delete by meaning, duplicates.
 PC_DAEMON_TESTS += tests/integration/test_delete_meaning.sh
 PC_DAEMON_TESTS += tests/integration/test_cli_zone.sh

@@ -134,6 +134,14 @@ pcd_in_place() {
 		pc_fail "$*: not in place: $(cat "$PC_TMP/portctld.log")"
 }
 
+# pcd_by_rule TEXT: the rule TEXT is kernel rules of its own (no set) in
+# a block of in_public (in_public_B...), as a small run among many is.
+pcd_by_rule() {
+	pc_in host nft list table inet portctl |
+		awk -v c="comment \"$1\"" '/^\tchain / { ch = $2 } index($0, c) { print ch }' |
+		grep -q '^in_public_B' || pc_fail "'$1' is not a rule of its own in a block of in_public"
+}
+
 # pcd_bans_file: the path of a file holding the bans the state directory
 # keeps, as portctld reads them at start: bans.json with bans.journal's
 # records replayed over it when the journal follows its generation.
