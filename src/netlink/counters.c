@@ -16,7 +16,6 @@
 #include "internal.h"
 #include "portctl/util.h"
 
-#define DUMP_BUF_SIZE (64 * 1024)
 /* What nl_query receives into (socket.c's NL_RECV_SIZE). */
 #define NL_QUERY_BUF_SIZE (64 * 1024)
 
@@ -92,21 +91,8 @@ static int kernel_rule_cmp(const void *a, const void *b)
 
 static int rules_dump(struct pc_nl *nl, struct rule_dump *dump)
 {
-	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-	int ret;
+	int ret = nl_dump_rules(nl, rule_dump_cb, dump);
 
-	if (!buf || !r) {
-		nftnl_rule_free(r);
-		return -ENOMEM;
-	}
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP,
-				    nl_next_seq(nl, 1));
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	ret = nl_query(nl, buf, nlh, rule_dump_cb, dump);
 	if (dump->err)
 		return dump->err;
 	/* Positions are counted in dump order (chain order) above; sorted,

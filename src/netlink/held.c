@@ -529,17 +529,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void rule_payload(struct nlmsghdr *nlh, void *obj)
-{
-	nftnl_rule_nlmsg_build_payload(nlh, obj);
-}
-
 static int held_dump(struct pc_nl *nl, const struct pc_ruleset *like, struct held_ctx *x)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_rule *rule = nftnl_rule_alloc();
-	int r = c && s && rule ? 0 : -ENOMEM;
+	int r = c && s ? 0 : -ENOMEM;
 
 	if (r >= 0) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
@@ -553,16 +547,12 @@ static int held_dump(struct pc_nl *nl, const struct pc_ruleset *like, struct hel
 		if (x->rs->objs[i].kind == PC_NFT_SET)
 			r = set_elems_read(nl, x->rs->objs[i].obj,
 					   set_like(like, x->rs->objs[i].obj));
-	if (r >= 0 && !x->err) {
-		nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, rule, rule_cb, x);
-	}
+	if (r >= 0 && !x->err)
+		r = nl_dump_rules(nl, rule_cb, x);
 	if (c)
 		nftnl_chain_free(c);
 	if (s)
 		nftnl_set_free(s);
-	if (rule)
-		nftnl_rule_free(rule);
 	return x->err ? x->err : r;
 }
 

@@ -469,6 +469,58 @@ static void rule_payload(struct nlmsghdr *nlh, void *obj)
 	nftnl_rule_nlmsg_build_payload(nlh, obj);
 }
 
+struct chain_names {
+	char **v;
+	size_t n, cap;
+};
+
+static int chain_name_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct chain_names *names = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	char **slot;
+	int r = MNL_CB_ERROR;
+
+	if (c && nftnl_chain_nlmsg_parse(nlh, c) >= 0) {
+		r = MNL_CB_OK;
+		if (streq(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), PC_TABLE_NAME)) {
+			slot = PC_ARRAY_PUSH(names->v, names->n, names->cap);
+			if (!slot || !(*slot = strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)))) {
+				names->n -= slot ? 1 : 0;
+				r = MNL_CB_ERROR;
+			}
+		}
+	}
+	nftnl_chain_free(c);
+	return r;
+}
+
+int nl_dump_rules(struct pc_nl *nl, mnl_cb_t cb, void *data)
+{
+	struct chain_names names = { 0 };
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	int r = c && rule ? 0 : -ENOMEM;
+
+	if (r >= 0) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PC_TABLE_NAME);
+		r = nl_dump(nl, NFT_MSG_GETCHAIN, chain_payload, c, chain_name_cb, &names);
+		nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+	}
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, names.v[i]);
+		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, rule, cb, data);
+	}
+	for (size_t i = 0; i < names.n; i++)
+		free(names.v[i]);
+	free(names.v);
+	if (c)
+		nftnl_chain_free(c);
+	if (rule)
+		nftnl_rule_free(rule);
+	return r;
+}
+
 static void set_payload(struct nlmsghdr *nlh, void *obj)
 {
 	nftnl_set_nlmsg_build_payload(nlh, obj);
@@ -494,14 +546,8 @@ static int kernel_chains(struct pc_nl *nl, struct dump_ctx *d)
 
 static int kernel_rules(struct pc_nl *nl, struct dump_ctx *d)
 {
-	struct nftnl_rule *rule = nftnl_rule_alloc();
-	int r;
+	int r = nl_dump_rules(nl, rule_dump_cb, d);
 
-	if (!rule)
-		return -ENOMEM;
-	nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-	r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, rule, rule_dump_cb, d);
-	nftnl_rule_free(rule);
 	return d->l->err ? d->l->err : r;
 }
 

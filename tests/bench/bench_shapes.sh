@@ -13,7 +13,7 @@
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
 #   shapes: a b c d e g h i j k l m start reload change (default: all); ready: start to
-#   ready alone
+#   ready alone, of shape (a) or of the shape READY_SHAPE names
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
@@ -242,12 +242,12 @@ ready_ms() {
 }
 ready_report() {
 	BANS=0
-	shape_files a "$N"
+	shape_files "${READY_SHAPE:-a}" "$N"
 	start
 	pcd_stop
 	set -- $(ready_ms warm) $(ready_ms cold)
-	printf 'start to ready with %s rules, wall (daemon CPU): restart %s ms (%s ms; the table ' \
-		"$N" "$1" "$2"
+	printf 'start to ready with %s rules of shape (%s), wall (daemon CPU): restart %s ms (%s ms; the table ' \
+		"$N" "${READY_SHAPE:-a}" "$1" "$2"
 	printf 'kept, its flags alone sent), cold start %s ms (%s ms; no table: all of it in one ' "$3" "$4"
 	printf 'transaction)\n'
 }
