@@ -43,6 +43,10 @@ struct rule_ref {
 	struct nftnl_rule *rule;
 	struct pc_strbuf sig;
 	bool signed_;
+	/* Its expressions as bytes (expr_bytes_cb); keyed_ with key.buf
+	 * NULL: an expression that has none. */
+	struct pc_strbuf key;
+	bool keyed_;
 	bool udata_read;
 	const void *udata;
 	uint32_t udata_len;
@@ -192,6 +196,106 @@ static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, siz
 	ref->doomed = c.doomed;
 }
 
+/* The expressions expr_bytes_cb makes into bytes: those whose attributes
+ * are values (not dynset's, which holds expressions), each with its last
+ * attribute (0: none copied, a counter's and last's are state); one the
+ * sigs print alike unset or 0, which the kernel reports when we leave it
+ * unset (a lookup's flags, a reject's code, a bitwise's operation: mask
+ * and xor); and one they do not print, which the kernel does not report
+ * (a lookup's set id, a name within the transaction). */
+struct expr_kind {
+	const char *name;
+	uint16_t last;
+	uint16_t zero_alike;
+	uint16_t unprinted;
+};
+
+static const struct expr_kind expr_kinds[] = {
+	{ "payload", NFTNL_EXPR_PAYLOAD_FLAGS, 0, 0 },
+	{ "cmp", NFTNL_EXPR_CMP_DATA, 0, 0 },
+	{ "meta", NFTNL_EXPR_META_SREG, 0, 0 },
+	{ "immediate", NFTNL_EXPR_IMM_CHAIN_ID, 0, 0 },
+	{ "bitwise", NFTNL_EXPR_BITWISE_DATA, NFTNL_EXPR_BITWISE_OP, 0 },
+	{ "lookup", NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_SET_ID },
+	{ "ct", NFTNL_EXPR_CT_SREG, 0, 0 },
+	{ "fib", NFTNL_EXPR_FIB_FLAGS, 0, 0 },
+	{ "range", NFTNL_EXPR_RANGE_TO_DATA, 0, 0 },
+	{ "nat", NFTNL_EXPR_NAT_FLAGS, 0, 0 },
+	{ "masq", NFTNL_EXPR_MASQ_REG_PROTO_MAX, 0, 0 },
+	{ "limit", NFTNL_EXPR_LIMIT_FLAGS, 0, 0 },
+	{ "reject", NFTNL_EXPR_REJECT_CODE, NFTNL_EXPR_REJECT_CODE, 0 },
+	{ "log", NFTNL_EXPR_LOG_FLAGS, 0, 0 },
+	{ "quota", NFTNL_EXPR_QUOTA_FLAGS, 0, 0 }, /* not its use (CONSUMED) */
+	{ "counter", 0, 0, 0 },
+	{ "last", 0, 0, 0 },
+};
+
+/* The kind of the expression named name, or NULL. libnftnl names each
+ * kind by one constant string: its address, once seen, saves comparing
+ * the names (a few for each of 600,000 expressions in a restart). */
+static const struct expr_kind *expr_kind_of(const char *name)
+{
+	static struct kind_seen {
+		const char *name;
+		const struct expr_kind *kind;
+	} seen[32];
+	static size_t n_seen;
+	const struct expr_kind *kind = NULL;
+
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen[i].name == name)
+			return seen[i].kind;
+	for (size_t i = 0; !kind && i < ARRAY_SIZE(expr_kinds); i++)
+		if (streq(name, expr_kinds[i].name))
+			kind = &expr_kinds[i];
+	if (n_seen < ARRAY_SIZE(seen))
+		seen[n_seen++] = (struct kind_seen){ name, kind };
+	return kind;
+}
+
+/* An expression as bytes: its name, then each attribute it has set, type,
+ * length and value (of its kind, see expr_kinds). Equal bytes make equal
+ * sigs, which print these attributes (so nothing they print may be left
+ * out but what they print alike unset or 0); different bytes may still
+ * make equal sigs: rule_same then asks them. 0, or -1 for an expression
+ * not made into bytes. */
+static int expr_bytes_cb(struct nftnl_expr *e, void *data)
+{
+	struct pc_strbuf *b = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const struct expr_kind *kind = expr_kind_of(name);
+
+	if (!kind || pc_strbuf_append(b, name, strlen(name) + 1) < 0)
+		return -1;
+	for (uint16_t type = NFTNL_EXPR_BASE; type <= kind->last; type++) {
+		uint32_t len = 0;
+		const void *v;
+
+		if (type == kind->unprinted || !nftnl_expr_is_set(e, type))
+			continue;
+		v = nftnl_expr_get(e, type, &len);
+		if (v && type == kind->zero_alike && len <= sizeof(uint32_t) &&
+		    !memcmp(v, "\0\0\0\0", len))
+			continue;
+		if (!v || !len || pc_strbuf_append(b, (const char *)&type, sizeof(type)) < 0 ||
+		    pc_strbuf_append(b, (const char *)&len, sizeof(len)) < 0 ||
+		    pc_strbuf_append(b, v, len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ref's key, made now if it is not yet: key.buf NULL when it has none. */
+static void ref_keyed(struct rule_ref *ref)
+{
+	if (ref->keyed_)
+		return;
+	ref->keyed_ = true;
+	if (nftnl_expr_foreach(ref->rule, expr_bytes_cb, &ref->key) < 0 ||
+	    pc_strbuf_append(&ref->key, "", 0) < 0)
+		pc_strbuf_free(&ref->key);
+}
+
 /* ref's sig, made now if it is not yet. 0 or -ENOMEM. */
 static int ref_signed(struct rule_ref *ref)
 {
@@ -279,8 +383,10 @@ static void side_free(struct side *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = 0; j < s->by_chain[i].n; j++)
-			if (s->by_chain[i].items[j].signed_)
-				pc_strbuf_free(&s->by_chain[i].items[j].sig);
+		{
+			pc_strbuf_free(&s->by_chain[i].items[j].sig);
+			pc_strbuf_free(&s->by_chain[i].items[j].key);
+		}
 		free(s->by_chain[i].items);
 	}
 	free(s->by_chain);
@@ -338,6 +444,12 @@ static bool rule_same(struct rule_ref *o, struct rule_ref *n, int *err)
 	if (o->doomed)
 		return false;
 	if (o->rule == n->rule)
+		return true;
+	/* The bytes first: printing each expression costs ten times more. */
+	ref_keyed(o);
+	ref_keyed(n);
+	if (o->key.buf && n->key.buf && o->key.len == n->key.len &&
+	    !memcmp(o->key.buf, n->key.buf, o->key.len))
 		return true;
 	if (ref_signed(o) < 0 || ref_signed(n) < 0) {
 		*err = -ENOMEM;
