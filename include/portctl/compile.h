@@ -51,8 +51,10 @@ struct pc_nft_object {
 	 * this one until pc_ruleset_adopt. */
 	bool shared;
 	/* A kernel rule of a small run lowered rule by rule: rule is the
-	 * run's first, the rule it is of the one its comment names. */
+	 * run's first, the rule it is of by_rule_at rules after it, which its
+	 * comment names (two rules of a run may have the same comment). */
 	bool by_rule;
+	uint32_t by_rule_at;
 };
 
 /* A stale port map: which entry of the plan it is made from. */

@@ -69,8 +69,10 @@ struct lower {
 	/* The block being lowered, per target (block_enter). */
 	char block_names[2][NAME_MAX_LEN];
 	/* The chain being made lowers its small runs by rule (chain_by_rule);
-	 * the rules being made are such a run's. */
+	 * the rules being made are such a run's, of the rule by_rule_at rules
+	 * after its first. */
 	bool chain_by_rule, by_rule;
+	uint32_t by_rule_at;
 };
 
 /*
@@ -174,6 +176,7 @@ static int objlist_push(struct lower *l, struct objlist *ol, enum pc_nft_kind ki
 	o->rule = l->rule;
 	o->zone = l->zone;
 	o->by_rule = l->by_rule && kind == PC_NFT_RULE;
+	o->by_rule_at = o->by_rule ? l->by_rule_at : 0;
 	if (kind == PC_NFT_RULE)
 		o->chain_key = pc_chain_key(nftnl_rule_get_str(obj, NFTNL_RULE_CHAIN));
 	return 0;
@@ -2016,7 +2019,8 @@ static bool run_decided_by(const struct pc_plan_entry *e, const struct pc_rule *
  * of its rules as a rule of its own, in order, so that the first that
  * matches decides as in the run. Its objects are the entry's (told by its
  * first rule), so that it is made again whole as any entry is; each kernel
- * rule's comment names its own rule (by_rule: status counts it there). */
+ * rule's comment names its own rule, by_rule_at tells which (status counts
+ * it there). */
 static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 			       const struct pc_plan_entry *e)
 {
@@ -2032,6 +2036,7 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 		if (!rule_in_chain(l->plan, r, z, dir) || !run_decided_by(e, r))
 			continue;
 		snprintf(rule_base, sizeof(rule_base), "%s_r%u", base, k++);
+		l->by_rule_at = (uint32_t)(r - e->first);
 		ret = entry_rule_lower(l, rule_base, &one);
 	}
 	l->by_rule = false;

@@ -324,24 +324,31 @@ static int udata_rule_comment_cb(const struct nftnl_udata *attr, void *data)
 }
 
 /* A kernel rule of a small run lowered rule by rule (by_rule): the rule
- * its comment names, from the run's first on; else first. */
+ * by_rule_at after the run's first when its comment is the kernel rule's
+ * (two of the run may have one comment), else the first rule from the
+ * run's first on that has it; else first. */
 static const struct pc_rule *by_rule_owner(const struct pc_config *cfg,
 					   const struct comment_owners *c,
-					   const struct pc_rule *first, const struct nftnl_rule *nr)
+					   const struct pc_nft_object *o)
 {
+	const struct nftnl_rule *nr = o->obj;
 	const struct nftnl_udata *attr = NULL;
 	uint32_t len = 0;
 	const void *ud = nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)
 				 ? nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len)
 				 : NULL;
+	size_t at = (size_t)(o->rule - cfg->rules) + o->by_rule_at;
 	const struct pc_rule *by = NULL;
 
 	if (ud && nftnl_udata_parse(ud, len, udata_rule_comment_cb, &attr) >= 0 && attr) {
 		const char *text = nftnl_udata_get(attr);
+		size_t tl = strnlen(text, nftnl_udata_len(attr));
 
-		by = comment_owner_find(cfg, c, first, text, strnlen(text, nftnl_udata_len(attr)));
+		if (at < cfg->n_rules && rule_comment_is(&cfg->rules[at], text, tl))
+			return &cfg->rules[at];
+		by = comment_owner_find(cfg, c, o->rule, text, tl);
 	}
-	return by ? by : first;
+	return by ? by : o->rule;
 }
 
 struct elem_collect {
@@ -454,7 +461,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		if (c.refs[i].elem && rule == c.items[i].first)
 			rule = addr_owner(cfg, &hosts, &comments, rule, c.refs[i].elem);
 		else if (!c.refs[i].elem && rs->objs[c.refs[i].obj].by_rule)
-			rule = by_rule_owner(cfg, &comments, rule, rs->objs[c.refs[i].obj].obj);
+			rule = by_rule_owner(cfg, &comments, &rs->objs[c.refs[i].obj]);
 		owner[i] = rule_index(cfg, rule);
 		if (owner[i] != SIZE_MAX)
 			x->start[owner[i] + 1]++;

@@ -4,8 +4,9 @@
 # fewer than 16 rules there has no sets: its rules are kernel rules of
 # their own (a set per small run would make thousands, which the kernel
 # loads in quadratic time). Real traffic reaches them and status counts it
-# at each rule; changes are made in place, one transaction each, also the
-# one that makes the run of the CLI's port rules 16 long, a run with sets,
+# at each rule (also at each of two rules of one comment); changes are made
+# in place, one transaction each, also the one that makes the run of the
+# CLI's port rules 16 long, a run with sets,
 # and the delete that makes it small again, with every counter kept; a reload
 # of the same files and a restart change nothing.
 . "$(dirname "$0")/lib.sh"
@@ -26,9 +27,13 @@ hit() {
 # counted PORT: the packets status gives "allow PORT/tcp".
 counted() { pcd_rule_field "allow $1/tcp" packets; }
 
-seq 300 | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 6000 + $1;
-		 else printf "deny from 10.50.%d.%d\n", int($1 / 256), $1 % 256 }' \
-	>"$PC_TMP/etc/rules.d/10-mix.rules"
+{
+	seq 300 | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 6000 + $1;
+			 else printf "deny from 10.50.%d.%d\n", int($1 / 256), $1 % 256 }'
+	# A small run of two rules with one comment: each counts its own.
+	echo 'allow 6401/tcp comment "web"'
+	echo 'allow 6402/tcp comment "web"'
+} >"$PC_TMP/etc/rules.d/10-mix.rules"
 pcd_start
 n_sets=$(sets)
 [ "$n_sets" -lt 40 ] || pc_fail "300 rules in small runs made $n_sets sets"
@@ -40,6 +45,11 @@ for port in 6001 6151 6299; do
 	[ "$(counted $port)" -ge 1 ] || pc_fail "allow $port/tcp counted $(counted $port)"
 done
 [ "$(counted 6003)" -eq 0 ] || pc_fail "allow 6003/tcp counted another rule's packets"
+hit 6402
+web1=$(pcd_rule_field 'allow 6401/tcp comment "web"' packets)
+web2=$(pcd_rule_field 'allow 6402/tcp comment "web"' packets)
+[ "$web1" -eq 0 ] && [ "$web2" -ge 1 ] ||
+	pc_fail "two rules of one comment: 6401 counted $web1, 6402 $web2 (6402 was hit)"
 pc_log "ok: traffic let in, counted at its rule"
 
 # Port rules of the CLI's after them, with the shipped defaults after
