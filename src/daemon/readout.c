@@ -280,21 +280,63 @@ static const char *elem_comment(const struct nftnl_set_elem *ce, size_t *tl)
 	return text;
 }
 
-/* The first rule from first on, of its zones, whose comment is text;
- * NULL when none is. */
+/* The address an address map's element begins at: the end of its key,
+ * after a protocol and a port in a map of ports and addresses. The
+ * family, or 0 for an element of no address. */
+static uint8_t elem_addr(const struct nftnl_set_elem *ce, uint8_t addr[16])
+{
+	/* libnftnl takes no const, but reading an attribute changes nothing. */
+	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
+	uint32_t len = 0;
+	const uint8_t *key = ce ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len) : NULL;
+
+	size_t at = len == 12 || len == 24 ? 8 : 0;
+
+	if (!key || (len != 4 && len != 16 && len != 12 && len != 24))
+		return 0;
+	memset(addr, 0, 16);
+	memcpy(addr, key + at, len - at);
+	return len - at == 4 ? AF_INET : AF_INET6;
+}
+
+static bool prefixes_hold(const struct pc_prefix *p, size_t n, uint8_t family,
+			  const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned full = p[i].len / 8, rest = p[i].len % 8;
+
+		if (p[i].family == family && !memcmp(p[i].addr, addr, full) &&
+		    (!rest || !((p[i].addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)))))
+			return true;
+	}
+	return false;
+}
+
+/* The first rule from first on, of its zones, whose comment is text and,
+ * for an element of an address, one of whose addresses holds it (rules of
+ * one comment differ by their addresses); else the first with the
+ * comment; NULL when none has it. */
 static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
 						const struct comment_owners *c,
-						const struct pc_rule *first, const char *text, size_t tl)
+						const struct pc_rule *first, const char *text, size_t tl,
+						const struct nftnl_set_elem *e)
 {
 	size_t bucket = (size_t)pc_fnv1a(PC_FNV1A_START, text, tl) & c->mask;
+	const struct pc_rule *named = NULL;
+	uint8_t addr[16], family = elem_addr(e, addr);
 
 	for (uint32_t k = c->head[bucket]; k; k = c->next[k - 1]) {
 		const struct pc_rule *r = &cfg->rules[k - 1];
 
-		if (r >= first && rule_comment_is(r, text, tl) && rules_same_group(r, first))
+		if (r < first || !rule_comment_is(r, text, tl) || !rules_same_group(r, first))
+			continue;
+		if (!family || prefixes_hold(r->from, r->n_from, family, addr) ||
+		    prefixes_hold(r->to, r->n_to, family, addr))
 			return r;
+		if (!named)
+			named = r;
 	}
-	return NULL;
+	return named;
 }
 
 /* An address map's element: the rule naming its host alone, when the
@@ -310,7 +352,7 @@ static const struct pc_rule *addr_owner(const struct pc_config *cfg, const struc
 
 	if (host && (!text || rule_comment_is(host, text, tl)))
 		return host;
-	by = text ? comment_owner_find(cfg, c, first, text, tl) : NULL;
+	by = text ? comment_owner_find(cfg, c, first, text, tl, e) : NULL;
 	return by ? by : host ? host : first;
 }
 
@@ -346,7 +388,7 @@ static const struct pc_rule *by_rule_owner(const struct pc_config *cfg,
 
 		if (at < cfg->n_rules && rule_comment_is(&cfg->rules[at], text, tl))
 			return &cfg->rules[at];
-		by = comment_owner_find(cfg, c, o->rule, text, tl);
+		by = comment_owner_find(cfg, c, o->rule, text, tl, NULL);
 	}
 	return by ? by : o->rule;
 }

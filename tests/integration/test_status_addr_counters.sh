@@ -3,7 +3,8 @@
 # it: a range's element to its prefix rule (not the map's first rule), and a
 # host that a wider, earlier prefix decides to that prefix's rule, not to
 # the later rule naming the host alone. So it does for the same rules
-# written by the command line (named in the kernel by their text).
+# written by the command line (named in the kernel by their text), and for
+# rules of one comment (each element's comment names both): by address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -46,4 +47,26 @@ decided_by_prefix "by the command line"
 pcd_as_member delete deny from 10.50.0.0/16 >/dev/null || pc_fail "delete"
 pc_expect open pc_probe peer tcp 10.99.7.1 1500
 decided_by_prefix "after a delete above them"
+
+# Two rules of one comment in a map of addresses and in one of ports and
+# addresses: the packet counts at the one whose addresses hold its source.
+pc_config_write 10-lab.rules \
+	'allow 1600/tcp from 10.98.0.0/24 comment "app"' \
+	'allow 1600/tcp from 10.99.7.0/24 comment "app"' \
+	'allow from 10.98.0.0/16 comment "lab"' \
+	'allow from 10.99.7.0/28 comment "lab"'
+pcd_as_member reload >/dev/null || pc_fail "reload"
+pc_listen host tcp:1600
+pc_expect open pc_probe peer tcp 10.99.7.1 1600
+pc_expect open pc_probe peer tcp 10.99.7.1 1500
+# second_decided FIRST SECOND: SECOND counted the probe, FIRST nothing.
+second_decided() {
+	n1=$(pcd_rule_field "$1" packets)
+	n2=$(pcd_rule_field "$2" packets)
+	[ "${n1:-x}" = 0 ] && [ "${n2:-0}" -gt 0 ] ||
+		pc_fail "one comment: '$1' counted '$n1', '$2' '$n2' (the second decided)"
+}
+second_decided 'allow 1600/tcp from 10.98.0.0/24 comment "app"' \
+	'allow 1600/tcp from 10.99.7.0/24 comment "app"'
+second_decided 'allow from 10.98.0.0/16 comment "lab"' 'allow from 10.99.7.0/28 comment "lab"'
 exit 0
