@@ -804,7 +804,8 @@ static int rule_gone_carry(struct delta_ctx *x, struct rule_ref *ref, uint64_t h
 	*cr = (struct carry_rule){ .udata = ref->udata,
 				   .len = ref->udata_len,
 				   .chain = nftnl_rule_get_str(ref->rule, NFTNL_RULE_CHAIN),
-				   .handle = handle };
+				   .handle = handle,
+				   .rule = ref->rule };
 	return 0;
 }
 
@@ -1149,8 +1150,8 @@ static int chain_rules_add(struct delta_ctx *x, struct chain_rules *nc)
 			/* A run's rule become a rule of its own goes on with
 			 * what its elements counted. */
 			ref_udata_read(n);
-			r = elem_carry_take_comment(&x->carry, n->udata, n->udata_len, &packets,
-						    &bytes);
+			r = elem_carry_take_comment(&x->carry, n->rule, n->udata, n->udata_len,
+						    &packets, &bytes);
 			if (r > 0)
 				r = put_rule_from(x->b, x->rs, n->obj, place, packets, bytes);
 			else if (r == 0)

@@ -743,18 +743,92 @@ static bool run_set_takes_rules(const char *name)
 	return run_verdict_word(name) && run_set_name(name);
 }
 
-/* The counters of the rules that go under ref's comment, taken: 1, or 0:
- * none counted. */
+/* The data a rule's expressions compare with, in 4-byte words (as the
+ * registers hold them): a cmp's, a range's bounds. */
+struct rule_words {
+	uint32_t w[64];
+	size_t n;
+};
+
+static void words_put(struct rule_words *rw, const void *data, uint32_t len)
+{
+	for (uint32_t at = 0; data && at < len && rw->n < ARRAY_SIZE(rw->w); at += 4) {
+		uint32_t w = 0;
+
+		memcpy(&w, (const uint8_t *)data + at, len - at < 4 ? len - at : 4);
+		rw->w[rw->n++] = w;
+	}
+}
+
+static void words_put_attr(struct rule_words *rw, struct nftnl_expr *e, uint16_t attr)
+{
+	uint32_t len = 0;
+	const void *data = nftnl_expr_get(e, attr, &len);
+
+	words_put(rw, data, len);
+}
+
+static int rule_words_cb(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (streq(name, "cmp")) {
+		words_put_attr(data, e, NFTNL_EXPR_CMP_DATA);
+	} else if (streq(name, "range")) {
+		words_put_attr(data, e, NFTNL_EXPR_RANGE_FROM_DATA);
+		words_put_attr(data, e, NFTNL_EXPR_RANGE_TO_DATA);
+	}
+	return 0;
+}
+
+/* Does rule match what element e says, for the carry of a counter between
+ * them? Each word of e's key (a protocol, a port, an address's words) is
+ * among the data rule compares with, in any order: two rules of one
+ * comment differ there. */
+static bool rule_holds_key(struct nftnl_rule *rule, struct nftnl_set_elem *e)
+{
+	struct rule_words rw = { .n = 0 };
+	uint32_t len = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+	if (!rule || !key || len % 4)
+		return false;
+	nftnl_expr_foreach(rule, rule_words_cb, &rw);
+	for (uint32_t at = 0; at < len; at += 4) {
+		uint32_t w;
+		size_t i = 0;
+
+		memcpy(&w, (const uint8_t *)key + at, 4);
+		while (i < rw.n && rw.w[i] != w)
+			i++;
+		if (i == rw.n)
+			return false;
+	}
+	return true;
+}
+
+/* The counters of the rules that go under ref's comment, taken: those
+ * whose matches hold ref's key (rules of one comment each to its own
+ * element), else all of that comment. 1, or 0: none counted. */
 static int elem_carry_take_rules(struct elem_carry *c, const struct elem_ref *ref,
 				 struct elem_counter *ctr)
 {
+	bool by_key = false;
+
+	for (size_t i = 0; ref->udata_len && i < c->n_rules && !by_key; i++) {
+		struct carry_rule *cr = &c->rules[i];
+
+		by_key = !cr->taken && cr->len == ref->udata_len &&
+			 !memcmp(cr->udata, ref->udata, cr->len) && rule_holds_key(cr->rule, ref->e);
+	}
 	*ctr = (struct elem_counter){ 0 };
 	for (size_t i = 0; ref->udata_len && i < c->n_rules; i++) {
 		struct carry_rule *cr = &c->rules[i];
 		uint64_t packets = 0, bytes = 0;
 		int r;
 
-		if (cr->taken || cr->len != ref->udata_len || memcmp(cr->udata, ref->udata, cr->len))
+		if (cr->taken || cr->len != ref->udata_len || memcmp(cr->udata, ref->udata, cr->len) ||
+		    (by_key && !rule_holds_key(cr->rule, ref->e)))
 			continue;
 		cr->taken = true;
 		r = c->rule_ctr(c->ctx, cr->chain, cr->handle, &packets, &bytes);
@@ -829,9 +903,27 @@ static int elem_carry_take(struct elem_carry *c, const char *set, const struct e
 							       : r;
 }
 
-int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t len,
-			    uint64_t *packets, uint64_t *bytes)
+/* Is k an element of comment udata, and, when by_key, one whose key rule
+ * holds? */
+static bool elem_of_comment(const struct elem_ref *k, const void *udata, uint32_t len,
+			    struct nftnl_rule *rule, bool by_key)
 {
+	return !k->taken && k->udata_len == len && !memcmp(k->udata, udata, len) &&
+	       (!by_key || rule_holds_key(rule, k->e));
+}
+
+int elem_carry_take_comment(struct elem_carry *c, struct nftnl_rule *rule, const void *udata,
+			    uint32_t len, uint64_t *packets, uint64_t *bytes)
+{
+	bool by_key = false;
+
+	/* Those whose key rule holds (rules of one comment each with its
+	 * own elements), else every element of the comment. */
+	for (size_t i = 0; len && i < c->n && !by_key; i++)
+		for (size_t j = 0; c->v[i].verdict && run_set_name(c->v[i].shape) &&
+				   j < c->v[i].elems.n && !by_key;
+		     j++)
+			by_key = elem_of_comment(&c->v[i].elems.items[j], udata, len, rule, true);
 	*packets = *bytes = 0;
 	for (size_t i = 0; len && i < c->n; i++)
 		for (size_t j = 0; c->v[i].verdict && run_set_name(c->v[i].shape) &&
@@ -840,7 +932,7 @@ int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t le
 			struct elem_ref *k = &c->v[i].elems.items[j];
 			struct elem_counter one = { 0 };
 
-			if (k->taken || k->udata_len != len || memcmp(k->udata, udata, len))
+			if (!elem_of_comment(k, udata, len, rule, by_key))
 				continue;
 			k->taken = true;
 			nftnl_set_elem_expr_foreach(k->e, elem_counter_cb, &one);

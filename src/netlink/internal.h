@@ -198,6 +198,7 @@ struct carry_rule {
 	uint32_t len;
 	const char *chain;
 	uint64_t handle;
+	struct nftnl_rule *rule; /* of the ruleset it goes from */
 	bool taken;
 };
 
@@ -231,10 +232,10 @@ void elem_carry_free(struct elem_carry *c);
  * by comment. */
 bool run_set_name(const char *name);
 /* The counters of the elements loaded that no element took, of that
- * comment (a run's rule that becomes a rule of its own), taken: 1, or 0:
- * none counted. */
-int elem_carry_take_comment(struct elem_carry *c, const void *udata, uint32_t len,
-			    uint64_t *packets, uint64_t *bytes);
+ * comment (a run's rule that becomes rule, a rule of its own), taken: 1,
+ * or 0: none counted. */
+int elem_carry_take_comment(struct elem_carry *c, struct nftnl_rule *rule, const void *udata,
+			    uint32_t len, uint64_t *packets, uint64_t *bytes);
 /* Element adds of s (named as its set), with counters carried. */
 int diff_build_set_elems_carried(struct batch *b, struct nftnl_set *s, ssize_t obj,
 				 struct elem_carry *c);
