@@ -28,7 +28,7 @@ SHAPES=${*:-a b c d e g h i j k l m start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS="allow deny reject limit unlimit delete insert middle logged ban unban from pfrom out svc"
+OPS=${OPS:-"allow deny reject limit unlimit delete insert middle logged ban unban from pfrom out svc"}
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
