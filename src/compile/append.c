@@ -876,18 +876,27 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 	return ret;
 }
 
-/* Whether the elements of a run of `before` rules, `after` after the
- * change, cannot take it: the run has no sets (its chain lowers small runs
- * by rule, chain_by_rule), or it becomes small or no longer in a chain cut
- * into blocks (which may make the chain lower them by rule, or no longer). */
-static bool run_size_refused(const struct pc_plan_chain *c, enum pc_entry_kind kind,
+/* Whether the elements of run e of `before` rules, `after` after the
+ * change, cannot take it: the run has no sets (small_runs_by_rule), or it
+ * becomes small or no longer in a chain cut into blocks (which may make
+ * its file's small runs lowered by rule, or no longer). */
+static bool run_size_refused(const struct pc_plan_chain *c, const struct pc_plan_entry *e,
 			     size_t before, size_t after)
 {
+	struct small_runs s;
+	bool refused;
+
 	if (!chain_cut(c->n_entries))
 		return false;
-	if (run_small(kind, before) != run_small(kind, after))
+	if (run_small(e->kind, before) != run_small(e->kind, after))
 		return true;
-	return run_small(kind, before) && chain_by_rule(c);
+	if (!run_small(e->kind, before))
+		return false;
+	if (small_runs_count(c, true, 0, 0, &s) < 0)
+		return true;
+	refused = small_runs_file_by_rule(&s, entry_file(e));
+	small_runs_free(&s);
+	return refused;
 }
 
 /* r's region of one family in run entry: from its lowest address to its
@@ -998,7 +1007,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		 * big or small, the sets it always has would come or go. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count) ||
 		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n) ||
-		    run_size_refused(c, e->kind, e->n_rules, count.n_rules))
+		    run_size_refused(c, e, e->n_rules, count.n_rules))
 			return -EOPNOTSUPP;
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
@@ -1091,7 +1100,7 @@ int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_rules
 		 * has none (run_size_refused). */
 		if (ret > 0 && (run_has_all_sets(c->entries[run.entry].anchor_n) !=
 					run_has_all_sets(count.anchor_n) ||
-				run_size_refused(c, PC_ENTRY_PORTS, c->entries[run.entry].n_rules,
+				run_size_refused(c, &c->entries[run.entry], c->entries[run.entry].n_rules,
 						 count.n_rules)))
 			ret = 0;
 		if (ret == 0)
@@ -1520,11 +1529,11 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 
 /* A run that would keep its sets through change ch (a cut or a join: the
  * run at from - 1; ch->kept: the one at to) but has none before or after
- * (its chain lowers small runs by rule, by_rule): a cut or joined one is made again
- * with the rest, its old kernel rules told by its first rule (the same
- * before and after); a kept one (a big run's) is not made in place. 0,
- * -EOPNOTSUPP or -ENOMEM. */
-static int by_rule_widen(const struct pc_plan_chain *c, bool by_rule,
+ * (its file's small runs are lowered by rule, after: the chain's after
+ * the change): a cut or joined one is made again with the rest, its old
+ * kernel rules told by its first rule (the same before and after); a kept
+ * one (a big run's) is not made in place. 0, -EOPNOTSUPP or -ENOMEM. */
+static int by_rule_widen(const struct pc_plan_chain *c, const struct small_runs *after,
 			 struct pc_plan_entry_change *ch)
 {
 	const struct pc_plan_entry *keeps = NULL;
@@ -1540,7 +1549,7 @@ static int by_rule_widen(const struct pc_plan_chain *c, bool by_rule,
 	small = run_small(keeps->kind, keeps->n_rules);
 	for (size_t i = 0; !small && i < ch->n_saved; i++)
 		small = run_small(ch->saved[i].kind, ch->saved[i].n_rules);
-	if (!small || !by_rule)
+	if (!small || !small_runs_file_by_rule(after, entry_file(keeps)))
 		return 0;
 	if (ch->kept)
 		return -EOPNOTSUPP;
@@ -1554,28 +1563,30 @@ static int by_rule_widen(const struct pc_plan_chain *c, bool by_rule,
 	return 0;
 }
 
-/* Does change ch make chain c cut into blocks or no longer, or make it
- * lower its small runs by rule or no longer (chain_by_rule, after the
- * change into *by_rule)? Then every block, or small run, is made otherwise:
- * not in place. */
-static bool chain_lowering_flips(const struct pc_plan_chain *c,
-				 const struct pc_plan_entry_change *ch, bool *by_rule)
+/* Does change ch make chain c cut into blocks or no longer, or lower a
+ * file's small runs by rule or no longer (small_runs_flip; the chain's
+ * after the change into *after)? Then every block, or such small run, is
+ * made otherwise: not in place. 1, 0 or -ENOMEM. */
+static int chain_lowering_flips(const struct pc_plan_chain *c,
+				const struct pc_plan_entry_change *ch, struct small_runs *after)
 {
-	size_t base, before, after;
+	bool cut = chain_cut(c->n_entries);
+	struct small_runs before = { 0 };
+	int r;
 
-	*by_rule = false;
-	if (chain_cut(c->n_entries) != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
-		return true;
-	if (!chain_cut(c->n_entries))
-		return false;
-	base = chain_small_runs(c, ch->at, ch->at + ch->n_new);
-	before = after = base;
-	for (size_t i = 0; i < ch->n_new; i++)
-		after += run_small(c->entries[ch->at + i].kind, c->entries[ch->at + i].n_rules);
-	for (size_t i = 0; i < ch->n_saved; i++)
-		before += run_small(ch->saved[i].kind, ch->saved[i].n_rules);
-	*by_rule = after > SMALL_RUNS_MAX;
-	return (before > SMALL_RUNS_MAX) != *by_rule;
+	if (cut != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
+		return 1;
+	r = small_runs_count(c, cut, ch->at, ch->at + ch->n_new, after);
+	if (r >= 0)
+		r = small_runs_count(c, cut, ch->at, ch->at + ch->n_new, &before);
+	for (size_t i = 0; r >= 0 && cut && i < ch->n_new; i++)
+		r = small_runs_add(after, &c->entries[ch->at + i]);
+	for (size_t i = 0; r >= 0 && cut && i < ch->n_saved; i++)
+		r = small_runs_add(&before, &ch->saved[i]);
+	if (r >= 0)
+		r = small_runs_flip(&before, after);
+	small_runs_free(&before);
+	return r;
 }
 
 int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
@@ -1607,7 +1618,7 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
 		struct pc_ruleset *next = NULL;
-		bool by_rule;
+		struct small_runs after = { 0 };
 
 		if (!zone_in(zones, k))
 			continue;
@@ -1618,9 +1629,11 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 		if (ret < 0)
 			break;
 		out->n_plan++;
-		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch, &by_rule)
-			      ? -EOPNOTSUPP
-			      : by_rule_widen(&plan->zones[zone].dir[ch->dir], by_rule, ch);
+		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch, &after);
+		ret = ret > 0	 ? -EOPNOTSUPP
+		      : ret == 0 ? by_rule_widen(&plan->zones[zone].dir[ch->dir], &after, ch)
+				 : ret;
+		small_runs_free(&after);
 		if (ret < 0)
 			break;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,

@@ -98,15 +98,18 @@ static inline bool run_has_all_sets(size_t anchor_n)
 	return anchor_n > BLOCK_NAMES_RUN;
 }
 /* A zone chain of BLOCK_MIN_ENTRIES entries or more is cut into blocks
- * (lower.c). When such a chain has more than SMALL_RUNS_MAX runs of fewer
- * than RUN_SETS_MIN rules, those runs have no sets: each of their rules is
- * lowered as a rule of its own would be, in order (by rule). Rules of
- * different kinds in turn would otherwise make a run, and sets, per rule,
- * and the kernel finds a set by its name in a list (nft_set_lookup), so
- * that a table of S sets costs O(S^2) to load: 4,000 sets for 2,000 such
- * rules took 1.4 s, 10,000 rules over a minute. A few small runs (the
- * CLI's next to a zone of rules of their own) keep their sets, so that a
- * change there is elements alone. */
+ * (lower.c). Runs of fewer than RUN_SETS_MIN rules there of a file (their
+ * last rule's) that has more than SMALL_RUNS_MAX of them in the chain have
+ * no sets: each of their rules is lowered as a rule of its own would be,
+ * in order (by rule); so have the other files' when those are more than
+ * SMALL_RUNS_MAX together. Rules of different kinds in turn would
+ * otherwise make a run, and sets, per rule, and the kernel finds a set by
+ * its name in a list (nft_set_lookup), so that a table of S sets costs
+ * O(S^2) to load: 4,000 sets for 2,000 such rules took 1.4 s, 10,000 rules
+ * over a minute. The few small runs of the other files (the CLI's, after
+ * a generated file of thousands, or next to a zone of rules of their own)
+ * keep their sets, so that a change there is elements alone, which the
+ * kernel does not check for loops as it does each rule added. */
 #define BLOCK_MIN_ENTRIES 128
 #define RUN_SETS_MIN 16
 #define SMALL_RUNS_MAX 64
@@ -118,12 +121,31 @@ static inline bool run_small(enum pc_entry_kind kind, size_t n_rules)
 {
 	return kind != PC_ENTRY_RULE && n_rules < RUN_SETS_MIN;
 }
-/* The chain's runs of fewer than RUN_SETS_MIN rules, counted up to
- * SMALL_RUNS_MAX + 1 at most (from entry 0, skipping [skip_from,
- * skip_to)). */
-size_t chain_small_runs(const struct pc_plan_chain *c, size_t skip_from, size_t skip_to);
-/* Are the small runs of chain c lowered by rule? O(its entries). */
-bool chain_by_rule(const struct pc_plan_chain *c);
+/* A chain's small runs counted by file (see above). */
+struct small_runs {
+	struct small_runs_file {
+		const char *file;
+		size_t n;
+	} *files;
+	size_t n_files, cap_files;
+	bool cut;
+};
+/* Chain c's (cut into blocks when cut), skipping entries [skip_from,
+ * skip_to) (0, 0: none), into *s. O(its entries). 0 or -ENOMEM. */
+int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
+		     struct small_runs *s);
+/* Entry e counted too (when small). 0 or -ENOMEM. */
+int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e);
+void small_runs_free(struct small_runs *s);
+/* Are the small runs of file lowered by rule? */
+bool small_runs_file_by_rule(const struct small_runs *s, const char *file);
+/* Is entry e lowered by rule? */
+bool small_runs_by_rule(const struct small_runs *s, const struct pc_plan_entry *e);
+/* Do a and b lower some file's small runs otherwise? */
+bool small_runs_flip(const struct small_runs *a, const struct small_runs *b);
+/* The file an entry's small runs count in: its last rule's (a run of a
+ * big file's last rules and the CLI's first counts as the CLI's). */
+const char *entry_file(const struct pc_plan_entry *e);
 /* Whether a run of ports has its set of prefixes of len (of family) and
  * each verdict, empty or not: hosts always, the usual networks in a big
  * run (run_has_all_sets). */

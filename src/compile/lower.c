@@ -68,10 +68,11 @@ struct lower {
 	const struct pc_ruleset *old;
 	/* The block being lowered, per target (block_enter). */
 	char block_names[2][NAME_MAX_LEN];
-	/* The chain being made lowers its small runs by rule (chain_by_rule);
-	 * the rules being made are such a run's, of the rule by_rule_at rules
-	 * after its first. */
-	bool chain_by_rule, by_rule;
+	/* The chain being made's small runs by file (which are lowered by
+	 * rule); the rules being made are such a run's, of the rule by_rule_at
+	 * rules after its first. */
+	struct small_runs small;
+	bool by_rule;
 	uint32_t by_rule_at;
 };
 
@@ -2015,7 +2016,7 @@ static bool run_decided_by(const struct pc_plan_entry *e, const struct pc_rule *
 	return e->first == r;
 }
 
-/* A small run of a chain that lowers them by rule (chain_by_rule): each
+/* A small run lowered by rule (small_runs_by_rule): each
  * of its rules as a rule of its own, in order, so that the first that
  * matches decides as in the run. Its objects are the entry's (told by its
  * first rule), so that it is made again whole as any entry is; each kernel
@@ -2046,7 +2047,7 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 static int entry_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 		       const struct pc_plan_entry *e)
 {
-	if (l->chain_by_rule && run_small(e->kind, e->n_rules))
+	if (small_runs_by_rule(&l->small, e))
 		return entry_by_rule_lower(l, z, dir, base, e);
 	switch (e->kind) {
 	case PC_ENTRY_PORTS:
@@ -2436,7 +2437,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	int ret = 0;
 
 	l->zone = l->plan->zones[z].zone;
-	l->chain_by_rule = chain_by_rule(c);
+	small_runs_free(&l->small);
+	ret = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &l->small);
 	l->targets[0] = (struct target){ .chain = chain };
 	l->n_targets = 1;
 	if (dir == PC_DIR_IN && published_obey(l))
@@ -2444,7 +2446,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	zone_targets[0] = chain;
 	zone_targets[1] = l->pub_names[z];
 	/* The zone's bans, then the built-in part, ahead of the zone's rules. */
-	ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->zone_bans[z]);
+	if (ret >= 0)
+		ret = ban_rules_lower(l, !dir_by_source(dir), chain, l->zone_bans[z]);
 	r = ret < 0 ? NULL : lower_rule_new(l, chain);
 	ret = r ? rule_add_jump(r, preamble_chains[dir]) : -ENOMEM;
 	if (ret >= 0 && dir == PC_DIR_FWD && published_obey(l))
@@ -2600,6 +2603,7 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	free(l.zone_bans);
 	free(l.zone_meters);
 	free(l.named);
+	small_runs_free(&l.small);
 	if (ret < 0) {
 		if (ret == -ENOMEM)
 			pc_error(d, NULL, "out of memory while compiling the ruleset");
@@ -2906,7 +2910,8 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	ret = chain_names_fill(&l);
 	l.next_set_id = max_id;
 	l.zone = plan->zones[z].zone;
-	l.chain_by_rule = chain_by_rule(c);
+	if (ret >= 0)
+		ret = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &l.small);
 	if (ret >= 0) {
 		l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
 		l.n_targets = 1;
@@ -3067,6 +3072,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	free(l.pub_names);
 	free(l.zone_meters);
 	free(l.named);
+	small_runs_free(&l.small);
 	return ret;
 }
 

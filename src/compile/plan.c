@@ -705,19 +705,93 @@ int run_edit_keeps_name(const struct pc_plan *plan, size_t z, int dir,
 	return !(n > e->anchor_n || (n == e->anchor_n && (uintptr_t)r > (uintptr_t)e->anchor));
 }
 
-size_t chain_small_runs(const struct pc_plan_chain *c, size_t skip_from, size_t skip_to)
+const char *entry_file(const struct pc_plan_entry *e)
+{
+	return e->last && e->last->loc.file ? e->last->loc.file : "";
+}
+
+static struct small_runs_file *small_runs_find(const struct small_runs *s, const char *file)
+{
+	/* A file's entries come together: its last counted first. */
+	for (size_t i = s->n_files; i-- > 0;)
+		if (s->files[i].file == file || streq(s->files[i].file, file))
+			return &s->files[i];
+	return NULL;
+}
+
+int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
+{
+	const char *file = entry_file(e);
+	struct small_runs_file *f;
+
+	if (!run_small(e->kind, e->n_rules))
+		return 0;
+	f = s->n_files && (s->files[s->n_files - 1].file == file ||
+			   streq(s->files[s->n_files - 1].file, file))
+		    ? &s->files[s->n_files - 1]
+		    : small_runs_find(s, file);
+	if (!f) {
+		f = PC_ARRAY_PUSH(s->files, s->n_files, s->cap_files);
+		if (!f)
+			return -ENOMEM;
+		*f = (struct small_runs_file){ .file = file };
+	}
+	f->n++;
+	return 0;
+}
+
+int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
+		     struct small_runs *s)
+{
+	int r = 0;
+
+	*s = (struct small_runs){ .cut = cut };
+	for (size_t e = 0; cut && r >= 0 && e < c->n_entries; e++)
+		if (e < skip_from || e >= skip_to)
+			r = small_runs_add(s, &c->entries[e]);
+	return r;
+}
+
+void small_runs_free(struct small_runs *s)
+{
+	free(s->files);
+	*s = (struct small_runs){ 0 };
+}
+
+/* The small runs of the files with SMALL_RUNS_MAX or fewer, together. */
+static size_t small_runs_light(const struct small_runs *s)
 {
 	size_t n = 0;
 
-	for (size_t e = 0; e < c->n_entries && n <= SMALL_RUNS_MAX; e++)
-		n += (e < skip_from || e >= skip_to) &&
-		     run_small(c->entries[e].kind, c->entries[e].n_rules);
+	for (size_t i = 0; i < s->n_files; i++)
+		n += s->files[i].n <= SMALL_RUNS_MAX ? s->files[i].n : 0;
 	return n;
 }
 
-bool chain_by_rule(const struct pc_plan_chain *c)
+bool small_runs_file_by_rule(const struct small_runs *s, const char *file)
 {
-	return chain_cut(c->n_entries) && chain_small_runs(c, 0, 0) > SMALL_RUNS_MAX;
+	const struct small_runs_file *f = s->cut ? small_runs_find(s, file) : NULL;
+
+	return f && (f->n > SMALL_RUNS_MAX || small_runs_light(s) > SMALL_RUNS_MAX);
+}
+
+bool small_runs_by_rule(const struct small_runs *s, const struct pc_plan_entry *e)
+{
+	return run_small(e->kind, e->n_rules) && small_runs_file_by_rule(s, entry_file(e));
+}
+
+/* A file with small runs on one side only has nothing made otherwise:
+ * its runs are the change's, made as the side after it says. */
+bool small_runs_flip(const struct small_runs *a, const struct small_runs *b)
+{
+	if (a->cut != b->cut)
+		return true;
+	for (size_t i = 0; i < a->n_files; i++)
+		if (small_runs_find(b, a->files[i].file) &&
+		    small_runs_file_by_rule(a, a->files[i].file) !=
+			    small_runs_file_by_rule(b, a->files[i].file))
+			return true;
+	return false;
 }
 
 char pc_entry_kind_letter(enum pc_entry_kind kind)

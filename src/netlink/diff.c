@@ -729,7 +729,7 @@ void elem_carry_free(struct elem_carry *c)
  * ..._dst6_ranges_drop) or of ports (..._ports_accept, ..._ranges_drop):
  * what a rule of its own that joins such a run, or leaves it, counted goes
  * with it by its comment, and so does what the rules of a small run made
- * rule by rule (lower.c's chain_by_rule) counted when it grows into sets, or
+ * rule by rule (small_runs_by_rule) counted when it grows into sets, or
  * back -- not any element's of that comment (a line that another rule
  * took). A shape (name_shape) ends before the verdict: "..._ports". */
 bool run_set_name(const char *name)

@@ -85,12 +85,16 @@ done >"$PC_TMP/etc/rules.d/95-hosts.rules"
 seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
 	>"$PC_TMP/etc/rules.d/50-own.rules"
 # PC_SMALL_RUNS=1 (test_inplace_pidns_small.sh): 300 rules of a port or a
-# source in turn after them, each a run of its own: past 64 small runs the
-# zone lowers them, and the CLI's, rule by rule (no sets).
-[ -z "${PC_SMALL_RUNS:-}" ] ||
+# source in turn in the CLI's file, each a run of its own: past 64 small
+# runs of a file the zone lowers them rule by rule (no sets), and so the
+# CLI's rules after them (no default rules after those: they would end
+# the CLI's run in a file of few small runs, which keeps its sets).
+if [ -n "${PC_SMALL_RUNS:-}" ]; then
 	seq 300 | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 6000 + $1;
 			 else printf "deny from 10.50.%d.%d\n", int($1 / 256), $1 % 256 }' \
-		>>"$PC_TMP/etc/rules.d/50-own.rules"
+		>"$RULES90"
+	: >"$PC_TMP/etc/defaults.rules"
+fi
 # Unowned, so that the table the daemon leaves is read back at its restart.
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "table-owner = no"
 pc_listen host tcp:2001 tcp:2002 tcp:2003 tcp:2005 tcp:2011 tcp:2012 tcp:2021

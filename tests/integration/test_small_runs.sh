@@ -1,21 +1,26 @@
 #!/bin/sh
 # A zone of many small runs: port rules and address rules in turn, 300 of
-# them, each its own run. The zone chain is cut into blocks, and a run of
-# fewer than 16 rules there has no sets: its rules are kernel rules of
-# their own (a set per small run would make thousands, which the kernel
-# loads in quadratic time). Real traffic reaches them and status counts it
-# at each rule (also at each of two rules of one comment); changes are made
-# in place, one transaction each, also the one that makes the run of the
-# CLI's port rules 16 long, a run with sets, and the delete that makes it
-# small again, with every counter kept (also of two rules of one comment:
-# each to its own element, and back); a reload
-# of the same files and a restart change nothing.
+# them in the CLI's file, each its own run. The zone chain is cut into
+# blocks, and a run of fewer than 16 rules of a file of more than 64 such
+# runs has no sets: its rules are kernel rules of their own (a set per
+# small run would make thousands, which the kernel loads in quadratic
+# time). Real traffic reaches them and status counts it at each rule (also
+# at each of two rules of one comment); changes are made in place, one
+# transaction each, also the one that makes the run of the CLI's port rules
+# 16 long, a run with sets, and the delete that makes it small again, with
+# every counter kept (also of two rules of one comment: each to its own
+# element, and back); a reload of the same files and a restart change
+# nothing. The same runs in a file before the CLI's, which keeps a few:
+# the CLI's keep their sets, and a rule added there is an element.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
 pcd_setup
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 
+RULES90="$PC_TMP/etc/rules.d/90-portctl.rules"
+# No default rules: the CLI's last run is the file's, not one with allow ssh.
+: >"$PC_TMP/etc/defaults.rules"
 P() { pcd_as_member "$@" >"$PC_TMP/out" 2>&1 || pc_fail "portctl $*: $(cat "$PC_TMP/out")"; }
 sets() { pc_in host nft list table inet portctl | grep -c '^	set '; }
 # One connection to each port from the peer, each let in (refused:
@@ -41,7 +46,7 @@ counted() { pcd_rule_field "$(text_of "$1")" packets; }
 	# A small run of two rules with one comment: each counts its own.
 	echo 'allow 6401/tcp comment "web"'
 	echo 'allow 6402/tcp comment "web"'
-} >"$PC_TMP/etc/rules.d/10-mix.rules"
+} >"$RULES90"
 pcd_start
 n_sets=$(sets)
 [ "$n_sets" -lt 40 ] || pc_fail "300 rules in small runs made $n_sets sets"
@@ -60,16 +65,16 @@ web2=$(pcd_rule_field 'allow 6402/tcp comment "web"' packets)
 	pc_fail "two rules of one comment: 6401 counted $web1, 6402 $web2 (6402 was hit)"
 pc_log "ok: traffic let in, counted at its rule"
 
-# Port rules of the CLI's after them, with the shipped defaults after
-# those: a small run, each rule in place, no set.
+# Port rules of the CLI's after them (and after the file's last two): a
+# small run of the file, each rule in place, no set.
 ports=$(seq 7001 7012)
 # shellcheck disable=SC2046
 for port in $ports; do pcd_in_place $(text_of "$port" | tr -d '"'); done
 [ "$(sets)" -eq "$n_sets" ] || pc_fail "12 port rules made sets: $(sets), not $n_sets"
 hit $ports 7002
 before=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
-# Up to 16 rules in the run (the defaults count): it gets its sets, its
-# rules' counters carried to their elements.
+# Up to 16 rules in the run: it gets its sets, its rules' counters carried
+# to their elements.
 last=7012
 while [ "$(sets)" -eq "$n_sets" ]; do
 	last=$((last + 1))
@@ -91,7 +96,7 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 "$last" 300
 hit 7001 7012
 pc_log "ok: small again, rules of their own in place, counters kept"
 # A rule among the file's small runs, through a reload: one transaction.
-sed -i 's|^allow 6151/tcp$|allow 6151/tcp\nallow 6152/tcp|' "$PC_TMP/etc/rules.d/10-mix.rules"
+sed -i 's|^allow 6151/tcp$|allow 6151/tcp\nallow 6152/tcp|' "$RULES90"
 pc_monitor_start host "$PC_TMP/monitor"
 P reload
 pc_monitor_stop
@@ -113,5 +118,21 @@ pc_monitor_stop
 grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
 	pc_fail "the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
 [ "$(counted 6151)" -ge 2 ] || pc_fail "allow 6151/tcp lost its count over the restart"
+pcd_stop
+
+# The same small runs in a file before the CLI's, which keeps its port
+# rules: the file's are by rule, the CLI's few keep their sets, and a rule
+# added there is an element, not a kernel rule.
+grep -vE '^allow 70[0-9][0-9]/tcp' "$RULES90" >"$PC_TMP/etc/rules.d/10-mix.rules"
+grep -E '^allow 70[0-9][0-9]/tcp' "$RULES90" >"$PC_TMP/rules90" && mv "$PC_TMP/rules90" "$RULES90"
+pcd_start
+pcd_by_rule "10-mix.rules:$(grep -nx 'allow 6151/tcp' "$PC_TMP/etc/rules.d/10-mix.rules" | cut -d: -f1)"
+pc_in host nft list table inet portctl | grep -q "tcp \. 7001 counter" ||
+	pc_fail "the CLI's run after a file of small runs has no sets"
+pcd_in_place allow 7100/tcp
+pc_in host nft list table inet portctl >"$PC_TMP/table"
+grep -q "tcp \. 7100 counter" "$PC_TMP/table" || pc_fail "allow 7100/tcp is no element"
+grep -q "dport 7100 " "$PC_TMP/table" && pc_fail "allow 7100/tcp is a kernel rule"
+hit 7100 6151
 pcd_stop
 pc_log "PASS"
