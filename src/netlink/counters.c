@@ -74,6 +74,11 @@ fail:
 	return MNL_CB_ERROR;
 }
 
+static void rule_payload(struct nlmsghdr *nlh, void *obj)
+{
+	nftnl_rule_nlmsg_build_payload(nlh, obj);
+}
+
 static void rule_dump_free(struct rule_dump *dump)
 {
 	for (size_t i = 0; i < dump->n; i++)
@@ -499,23 +504,91 @@ out:
 	return r;
 }
 
+/* A chain whose rules' counters a request reads many of: dumped once
+ * (a page of status among 10,000 rules of their own reads 2,000 kernel
+ * rules, in_ and pub_, of a few dozen chains), its rules by handle. */
+#define CHAIN_DUMP_MIN 8
+
+struct chain_dumped {
+	const char *name;
+	struct rule_dump dump;
+};
+
+static const char *ref_chain(const struct pc_ruleset *rs, const struct pc_nl_counter_ref *ref)
+{
+	const struct pc_nft_object *o = &rs->objs[ref->obj];
+
+	return !ref->elem && o->kind == PC_NFT_RULE && o->handle
+		       ? nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN)
+		       : NULL;
+}
+
+/* The counter of rule ref (of chain), from its chain's dump when many refs
+ * from `from` on are of that chain (made now if not yet), else asked for
+ * by its handle. */
+static int rule_ref_counter(struct pc_nl *nl, char *buf, const struct pc_ruleset *rs,
+			    const struct pc_nl_counter_ref *refs, size_t from, size_t n,
+			    struct chain_dumped **dumped, size_t *n_dumped, size_t *cap_dumped,
+			    struct counter_value *v)
+{
+	const char *chain = ref_chain(rs, &refs[from]);
+	uint64_t handle = rs->objs[refs[from].obj].handle;
+	struct chain_dumped *d = NULL;
+	size_t same = 0;
+	int r;
+
+	for (size_t k = 0; k < *n_dumped && !d; k++)
+		if (streq((*dumped)[k].name, chain))
+			d = &(*dumped)[k];
+	for (size_t k = from; !d && k < n && same < CHAIN_DUMP_MIN; k++) {
+		const char *c = ref_chain(rs, &refs[k]);
+
+		same += c && streq(c, chain);
+	}
+	if (!d && same < CHAIN_DUMP_MIN)
+		return rule_counter_get(nl, buf, chain, handle, v);
+	if (!d) {
+		struct nftnl_rule *q = nftnl_rule_alloc();
+
+		d = PC_ARRAY_PUSH(*dumped, *n_dumped, *cap_dumped);
+		if (!q || !d) {
+			nftnl_rule_free(q);
+			return -ENOMEM;
+		}
+		*d = (struct chain_dumped){ .name = chain };
+		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
+		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &d->dump);
+		nftnl_rule_free(q);
+		if (r < 0 || d->dump.err)
+			return r < 0 ? r : d->dump.err;
+	}
+	/* Gone from the kernel (drift): no counter, as rule_counter_get. */
+	for (size_t k = 0; k < d->dump.n; k++)
+		if (d->dump.items[k].handle == handle) {
+			*v = d->dump.items[k].v;
+			break;
+		}
+	return 0;
+}
+
 int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 			   const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
 			   uint64_t *bytes)
 {
 	_cleanup_free_ char *buf = malloc(NL_QUERY_BUF_SIZE);
+	struct chain_dumped *dumped = NULL;
+	size_t n_dumped = 0, cap_dumped = 0;
 	int r = buf ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r >= 0 && i < n;) {
-		const struct pc_nft_object *o = &rs->objs[refs[i].obj];
 		struct counter_value v = { 0 };
 		size_t j;
 
 		if (!refs[i].elem) {
-			if (o->kind == PC_NFT_RULE && o->handle)
-				r = rule_counter_get(nl, buf,
-						     nftnl_rule_get_str(o->obj, NFTNL_RULE_CHAIN),
-						     o->handle, &v);
+			if (ref_chain(rs, &refs[i]))
+				r = rule_ref_counter(nl, buf, rs, refs, i, n, &dumped, &n_dumped,
+						     &cap_dumped, &v);
 			packets[i] = v.packets;
 			bytes[i] = v.bytes;
 			i++;
@@ -529,6 +602,9 @@ int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 		r = elems_counters_get(nl, buf, rs, &refs[i], j - i, &packets[i], &bytes[i]);
 		i = j;
 	}
+	for (size_t k = 0; k < n_dumped; k++)
+		rule_dump_free(&dumped[k].dump);
+	free(dumped);
 	return r;
 }
 
