@@ -134,5 +134,13 @@ pc_in host nft list table inet portctl >"$PC_TMP/table"
 grep -q "tcp \. 7100 counter" "$PC_TMP/table" || pc_fail "allow 7100/tcp is no element"
 grep -q "dport 7100 " "$PC_TMP/table" && pc_fail "allow 7100/tcp is a kernel rule"
 hit 7100 6151
+# Both lowerings in one zone, read back at a restart: nothing sent.
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+[ "$(counted 7100)" -ge 1 ] || pc_fail "allow 7100/tcp lost its count over the restart"
 pcd_stop
 pc_log "PASS"
