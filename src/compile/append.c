@@ -1630,9 +1630,10 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 			break;
 		out->n_plan++;
 		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch, &after);
-		ret = ret > 0	 ? -EOPNOTSUPP
-		      : ret == 0 ? by_rule_widen(&plan->zones[zone].dir[ch->dir], &after, ch)
-				 : ret;
+		if (ret > 0)
+			ret = -EOPNOTSUPP;
+		else if (ret == 0)
+			ret = by_rule_widen(&plan->zones[zone].dir[ch->dir], &after, ch);
 		small_runs_free(&after);
 		if (ret < 0)
 			break;

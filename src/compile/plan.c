@@ -726,10 +726,7 @@ int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
 
 	if (!run_small(e->kind, e->n_rules))
 		return 0;
-	f = s->n_files && (s->files[s->n_files - 1].file == file ||
-			   streq(s->files[s->n_files - 1].file, file))
-		    ? &s->files[s->n_files - 1]
-		    : small_runs_find(s, file);
+	f = small_runs_find(s, file);
 	if (!f) {
 		f = PC_ARRAY_PUSH(s->files, s->n_files, s->cap_files);
 		if (!f)

@@ -289,7 +289,6 @@ static uint8_t elem_addr(const struct nftnl_set_elem *ce, uint8_t addr[16])
 	struct nftnl_set_elem *e = (struct nftnl_set_elem *)ce;
 	uint32_t len = 0;
 	const uint8_t *key = ce ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len) : NULL;
-
 	size_t at = len == 12 || len == 24 ? 8 : 0;
 
 	if (!key || (len != 4 && len != 16 && len != 12 && len != 24))

@@ -382,8 +382,7 @@ static int side_load(struct side *s, const struct names *gone)
 static void side_free(struct side *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		for (size_t j = 0; j < s->by_chain[i].n; j++)
-		{
+		for (size_t j = 0; j < s->by_chain[i].n; j++) {
 			pc_strbuf_free(&s->by_chain[i].items[j].sig);
 			pc_strbuf_free(&s->by_chain[i].items[j].key);
 		}
