@@ -202,7 +202,7 @@ static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, siz
  * sigs print alike unset or 0, which the kernel reports when we leave it
  * unset (a lookup's flags, a reject's code, a bitwise's operation: mask
  * and xor); and one they do not print, which the kernel does not report
- * (a lookup's set id, a name within the transaction). */
+ * (a lookup's set id, a jump's chain id: names within the transaction). */
 struct expr_kind {
 	const char *name;
 	uint16_t last;
@@ -214,7 +214,7 @@ static const struct expr_kind expr_kinds[] = {
 	{ "payload", NFTNL_EXPR_PAYLOAD_FLAGS, 0, 0 },
 	{ "cmp", NFTNL_EXPR_CMP_DATA, 0, 0 },
 	{ "meta", NFTNL_EXPR_META_SREG, 0, 0 },
-	{ "immediate", NFTNL_EXPR_IMM_CHAIN_ID, 0, 0 },
+	{ "immediate", NFTNL_EXPR_IMM_CHAIN_ID, 0, NFTNL_EXPR_IMM_CHAIN_ID },
 	{ "bitwise", NFTNL_EXPR_BITWISE_DATA, NFTNL_EXPR_BITWISE_OP, 0 },
 	{ "lookup", NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_SET_ID },
 	{ "ct", NFTNL_EXPR_CT_SREG, 0, 0 },
