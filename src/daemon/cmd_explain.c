@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "readout.h"
+#include "temporary.h"
 #include "portctl/explain.h"
 #include "portctl/natscan.h"
 #include "portctl/export.h"
@@ -392,13 +393,24 @@ static int diff_answer(void *userdata, const struct pc_peer *peer, json_t *args,
 		pc_diags_free(&d);
 		return 0;
 	}
-	/* A reload keeps the bans ahead of the files' rules. */
+	/* A reload keeps the bans ahead of the files' rules, and the
+	 * temporary rules until they end (the runtime ones it drops). */
 	if (r >= 0)
 		r = bans_compose(&dm->bans, (uint64_t)time(NULL), files->cfg, &d);
+	if (r >= 0) {
+		struct runtime temporary = {0};
+
+		r = temporary_place(dm, files->cfg, &temporary, &d);
+		runtime_clear(&temporary);
+	}
+	if (r == -EINVAL)
+		r = reply_diags(reply, PC_STATUS_USAGE,
+				"reload would refuse the files: a temporary rule does not fit them:",
+				&d, files->cfg) < 0 ? -ENOMEM : 1;
 	pc_diags_free(&d);
-	if (r < 0) {
+	if (r != 0) {
 		pc_applied_free(files);
-		return r;
+		return r < 0 ? r : 0;
 	}
 	from = dm->applied && dm->applied->cfg ? dm->applied->cfg : (empty = pc_config_new());
 	r = from ? pc_config_diff(from, files->cfg, &changes) : -ENOMEM;

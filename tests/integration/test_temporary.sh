@@ -2,8 +2,9 @@
 # Temporary rules (--timeout): in force at once, gone by themselves when the
 # time is up (kernel and model together, without a command, in place as
 # their delete: one transaction, a reload then sends nothing), kept through a
-# reload and a restart with the time they have left, not put back when they
-# expired while portctld was stopped, and deleted like other rules.
+# reload and a restart with the time they have left (and so diff says),
+# not put back when they expired while portctld was stopped, and deleted
+# like other rules.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -48,7 +49,12 @@ left=$(pcd_rule_field "allow 7001/tcp" expires_in)
 [ "$left" -gt 3500 ] && [ "$left" -le 3600 ] || pc_fail "expires_in $left"
 P status | grep -q "^allow 7001/tcp .*(expires in [0-9]*m[0-9]*s)$\|^allow 7001/tcp .*(expires in 1h)$" ||
 	pc_fail "status: $(P status)"
+# diff says what reload does: the runtime rule goes, the temporary stays.
+P diff >"$PC_TMP/diff" && pc_fail "diff shows no change: $(cat "$PC_TMP/diff")"
+grep -q "^- allow 7002/tcp " "$PC_TMP/diff" || pc_fail "diff keeps the runtime rule: $(cat "$PC_TMP/diff")"
+grep -q "7001" "$PC_TMP/diff" && pc_fail "diff drops the temporary rule: $(cat "$PC_TMP/diff")"
 P reload >/dev/null || pc_fail "reload"
+P diff >"$PC_TMP/diff" || pc_fail "diff after the reload: $(cat "$PC_TMP/diff")"
 [ -n "$(pcd_rule_field "allow 7001/tcp" expires_in)" ] || pc_fail "reload dropped it: $(P status)"
 [ -z "$(pcd_rule_field "allow 7002/tcp" text)" ] || pc_fail "reload kept the runtime rule"
 pcd_stop
