@@ -106,7 +106,9 @@ int cmd_apply(struct cli_context *ctx, int argc, char *argv[])
 	    "within SECONDS, portctld puts the previous rules back in one transaction.\n"
 	    "The rollback restores the previous rules' effect in the kernel, not the\n"
 	    "files: they stay as you edited them. The timer runs in portctld; a lost\n"
-	    "connection or a restart of portctld does not stop the rollback.\n\n"
+	    "connection or a restart of portctld does not stop the rollback. Until\n"
+	    "the trial ends, rule changes from the command line are refused (they\n"
+	    "would be rolled back with it); ban and unban are not.\n\n"
 	    "  --confirm SECONDS   roll back unless confirmed in time (1-86400)\n"
 	    "  --force             apply even if it would cut your own SSH session\n"
 	    "  --json              print the daemon's answer as JSON\n",

@@ -311,7 +311,8 @@ void daemon_request(void *userdata, const struct pc_peer *peer, const struct pc_
 		return;
 	}
 	if (cmd->needs_write && (panic_refuses(dm, cmd->name, reply) ||
-				 disabled_refuses(dm, cmd->name, req->args, reply)))
+				 disabled_refuses(dm, cmd->name, req->args, reply) ||
+				 pending_refuses(dm, cmd->name, reply)))
 		return;
 	log_debug("uid %u pid %d: %s", peer->uid, (int)peer->pid, cmd->name);
 	r = cmd->run(dm, peer, req->args, reply);

@@ -104,18 +104,48 @@ static int args_seconds(json_t *args, unsigned *out, struct pc_reply *reply)
 	return 0;
 }
 
+/* The seconds a pending apply --confirm has left. */
+static unsigned long long pending_left(const struct pending *p)
+{
+	uint64_t now = pc_now_ms();
+
+	return p->deadline > now ? (p->deadline - now + 999) / 1000 : 0;
+}
+
+/* The commands that change rules and would be rolled back with a pending
+ * apply --confirm that is not confirmed: a rule made meanwhile would be
+ * taken out of the kernel (a temporary one for good), its "added" reply
+ * silently untrue. Bans are kept through a rollback; confirm, panic,
+ * disable and enable, and apply and reload (which say so themselves),
+ * have their own answers. */
+static const char *const pending_refused[] = {
+	"allow", "deny", "reject", "limit", "forward", "masquerade",
+	"insert", "delete", "zone", "service",
+};
+
+bool pending_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply)
+{
+	bool refused = false;
+
+	for (size_t i = 0; dm->pending && !refused && i < ARRAY_SIZE(pending_refused); i++)
+		refused = streq(cmd, pending_refused[i]);
+	if (refused)
+		reply_set(reply, PC_STATUS_FAILURE,
+			  "an 'apply --confirm' is waiting (%llu s left), and '%s' would be rolled "
+			  "back with it: run 'portctl confirm' to keep it, or let it roll back, then "
+			  "try again",
+			  pending_left(dm->pending), cmd);
+	return refused;
+}
+
 /* apply --confirm rolls back to a model of what the kernel holds. */
 static int confirm_possible(const struct daemon *dm, struct pc_reply *reply)
 {
 	if (dm->pending) {
-		uint64_t now = pc_now_ms();
-
 		reply_set(reply, PC_STATUS_FAILURE,
 			  "an 'apply --confirm' is already waiting (%llu s left): run 'portctl "
 			  "confirm' to keep it, or let it roll back, then try again",
-			  (unsigned long long)(dm->pending->deadline > now
-						   ? (dm->pending->deadline - now + 999) / 1000
-						   : 0));
+			  pending_left(dm->pending));
 		return -EBUSY;
 	}
 	if (!dm->applied || !dm->applied->cfg || dm->source == SOURCE_SAFE ||

@@ -58,6 +58,8 @@ command_fn cmd_disable, cmd_enable;
  * refusal in reply. */
 bool disabled_refuses(const struct daemon *dm, const char *cmd, json_t *args,
 		      struct pc_reply *reply);
+/* A rule change while an apply --confirm is pending: refused (reply set). */
+bool pending_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply);
 /* A change made while disabled says that the kernel has not got it yet. */
 void disabled_note(const struct daemon *dm, const char *cmd, struct pc_reply *reply);
 

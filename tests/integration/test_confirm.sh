@@ -1,7 +1,8 @@
 #!/bin/sh
 # apply --confirm with real traffic: a change that closes a port is rolled
 # back when not confirmed, kept when confirmed, and rolled back by a daemon
-# killed (kill -9) and restarted during the window.
+# killed (kill -9) and restarted during the window; rule changes during the
+# window are refused (they would be rolled back with it), bans are not.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 . "$(dirname "$0")/trust-lib.sh"
@@ -55,6 +56,18 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 443
 [ -e "$PC_TMP/state/pending-confirm.json" ] || pc_fail "pending rollback not persisted"
 [ -n "$(tw_status_field pending_confirm)" ] || pc_fail "status does not show the trial"
 pcd_as_member status | grep -q "On trial" || pc_fail "status text does not show the trial"
+# A rule change now would be rolled back with the trial (a temporary rule
+# for good): refused, with what to do; a ban (kept through a rollback) not.
+for change in "allow 8443/tcp" "allow 8443/tcp --timeout 1h" "allow 8443/tcp --runtime" \
+	"delete allow 22/tcp" "service trialsvc 8444/tcp"; do
+	# shellcheck disable=SC2086
+	pcd_as_member $change >"$PC_TMP/out" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "apply --confirm' is waiting.*portctl confirm" "$PC_TMP/out" ||
+		pc_fail "'$change' during the trial: exit $rc, $(cat "$PC_TMP/out")"
+done
+grep -q 8443 "$PC_TMP/etc/rules.d/90-portctl.rules" 2>/dev/null && pc_fail "a refused rule was written"
+pcd_as_member ban 192.0.2.77 >/dev/null || pc_fail "ban during the trial"
 kill -9 "$PCD_PID"
 wait "$PCD_PID" 2>/dev/null
 pc_expect timeout pc_probe peer tcp 10.99.7.1 443
