@@ -76,6 +76,8 @@ pcd_start
 pc_expect open pc_probe peer tcp 10.99.7.1 443
 [ ! -e "$PC_TMP/state/pending-confirm.json" ] || pc_fail "pending marker left after restart"
 grep -q "PENDING CONFIRMATION FOUND" "$PC_TMP/portctld.log" || pc_fail "restart rollback not logged"
+pc_in host nft list table inet portctl | grep -q "192\.0\.2\.77" ||
+	pc_fail "the ban made during the trial is gone after its rollback"
 pcd_log "and the rolled-back rules are the last good copy now"
 grep -q 443 "$PC_TMP/state/last-good/etc/rules.d/10-base.rules" || pc_fail "last-good not restored"
 
