@@ -49,16 +49,23 @@ pc_expect open pc_probe peer tcp 10.99.7.1 1500
 decided_by_prefix "after a delete above them"
 
 # Two rules of one comment in a map of addresses and in one of ports and
-# addresses: the packet counts at the one whose addresses hold its source.
+# addresses, IPv4 and IPv6: the packet counts at the one whose addresses
+# hold its source.
 pc_config_write 10-lab.rules \
 	'allow 1600/tcp from 10.98.0.0/24 comment "app"' \
 	'allow 1600/tcp from 10.99.7.0/24 comment "app"' \
 	'allow from 10.98.0.0/16 comment "lab"' \
-	'allow from 10.99.7.0/28 comment "lab"'
+	'allow from 10.99.7.0/28 comment "lab"' \
+	'allow 1601/tcp from fd98::/64 comment "app6"' \
+	'allow 1601/tcp from fd99:7::/64 comment "app6"' \
+	'allow from fd98::/48 comment "lab6"' \
+	'allow from fd99:7::/112 comment "lab6"'
 pcd_as_member reload >/dev/null || pc_fail "reload"
-pc_listen host tcp:1600
+pc_listen host tcp:1600 tcp:1601
 pc_expect open pc_probe peer tcp 10.99.7.1 1600
 pc_expect open pc_probe peer tcp 10.99.7.1 1500
+pc_expect open pc_probe peer tcp fd99:7::1 1601 500 fd99:7::2
+pc_expect open pc_probe peer tcp fd99:7::1 1500 500 fd99:7::2
 # second_decided FIRST SECOND: SECOND counted the probe, FIRST nothing.
 second_decided() {
 	n1=$(pcd_rule_field "$1" packets)
@@ -69,4 +76,7 @@ second_decided() {
 second_decided 'allow 1600/tcp from 10.98.0.0/24 comment "app"' \
 	'allow 1600/tcp from 10.99.7.0/24 comment "app"'
 second_decided 'allow from 10.98.0.0/16 comment "lab"' 'allow from 10.99.7.0/28 comment "lab"'
+second_decided 'allow 1601/tcp from fd98::/64 comment "app6"' \
+	'allow 1601/tcp from fd99:7::/64 comment "app6"'
+second_decided 'allow from fd98::/48 comment "lab6"' 'allow from fd99:7::/112 comment "lab6"'
 exit 0
