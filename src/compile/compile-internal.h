@@ -134,6 +134,8 @@ struct small_runs {
  * skip_to) (0, 0: none), into *s. O(its entries). 0 or -ENOMEM. */
 int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
 		     struct small_runs *s);
+/* *out a copy of s. 0 or -ENOMEM. */
+int small_runs_copy(const struct small_runs *s, struct small_runs *out);
 /* Entry e counted too (when small). 0 or -ENOMEM. */
 int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e);
 void small_runs_free(struct small_runs *s);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -747,6 +748,18 @@ int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, 
 		if (e < skip_from || e >= skip_to)
 			r = small_runs_add(s, &c->entries[e]);
 	return r;
+}
+
+int small_runs_copy(const struct small_runs *s, struct small_runs *out)
+{
+	*out = (struct small_runs){ .cut = s->cut, .n_files = s->n_files, .cap_files = s->n_files };
+	if (!s->n_files)
+		return 0;
+	out->files = malloc(s->n_files * sizeof(*out->files));
+	if (!out->files)
+		return -ENOMEM;
+	memcpy(out->files, s->files, s->n_files * sizeof(*out->files));
+	return 0;
 }
 
 void small_runs_free(struct small_runs *s)

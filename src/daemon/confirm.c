@@ -112,23 +112,23 @@ static unsigned long long pending_left(const struct pending *p)
 	return p->deadline > now ? (p->deadline - now + 999) / 1000 : 0;
 }
 
-/* The commands that change rules and would be rolled back with a pending
- * apply --confirm that is not confirmed: a rule made meanwhile would be
- * taken out of the kernel (a temporary one for good), its "added" reply
+/* The commands that change rules go on while an apply --confirm is
+ * pending but these: a rule made meanwhile would be taken out of the
+ * kernel by the rollback (a temporary one for good), its "added" reply
  * silently untrue. Bans are kept through a rollback; confirm, panic,
  * disable and enable, and apply and reload (which say so themselves),
- * have their own answers. */
-static const char *const pending_refused[] = {
-	"allow", "deny", "reject", "limit", "forward", "masquerade",
-	"insert", "delete", "zone", "service",
+ * have their own answers. As panic_refuses, by the commands let through,
+ * so that a command that changes rules is refused unless said here. */
+static const char *const pending_allowed[] = {
+	"ban", "unban", "confirm", "panic", "disable", "enable", "apply", "reload",
 };
 
 bool pending_refuses(const struct daemon *dm, const char *cmd, struct pc_reply *reply)
 {
-	bool refused = false;
+	bool refused = dm->pending != NULL;
 
-	for (size_t i = 0; dm->pending && !refused && i < ARRAY_SIZE(pending_refused); i++)
-		refused = streq(cmd, pending_refused[i]);
+	for (size_t i = 0; refused && i < ARRAY_SIZE(pending_allowed); i++)
+		refused = !streq(cmd, pending_allowed[i]);
 	if (refused)
 		reply_set(reply, PC_STATUS_FAILURE,
 			  "an 'apply --confirm' is waiting (%llu s left), and '%s' would be rolled "

@@ -509,11 +509,6 @@ out:
  * rules, in_ and pub_, of a few dozen chains), its rules by handle. */
 #define CHAIN_DUMP_MIN 8
 
-struct chain_dumped {
-	const char *name;
-	struct rule_dump dump;
-};
-
 static const char *ref_chain(const struct pc_ruleset *rs, const struct pc_nl_counter_ref *ref)
 {
 	const struct pc_nft_object *o = &rs->objs[ref->obj];
@@ -523,53 +518,63 @@ static const char *ref_chain(const struct pc_ruleset *rs, const struct pc_nl_cou
 		       : NULL;
 }
 
-/* The counter of rule ref (of chain), from its chain's dump when many refs
- * from `from` on are of that chain (made now if not yet), else asked for
- * by its handle. */
-static int rule_ref_counter(struct pc_nl *nl, char *buf, const struct pc_ruleset *rs,
-			    const struct pc_nl_counter_ref *refs, size_t from, size_t n,
-			    struct chain_dumped **dumped, size_t *n_dumped, size_t *cap_dumped,
-			    struct counter_value *v)
+struct chain_ref {
+	const char *chain;
+	size_t i;
+};
+
+static int chain_ref_cmp(const void *a, const void *b)
 {
-	const char *chain = ref_chain(rs, &refs[from]);
-	uint64_t handle = rs->objs[refs[from].obj].handle;
-	struct chain_dumped *d = NULL;
-	size_t same = 0;
-	int r;
+	return strcmp(((const struct chain_ref *)a)->chain, ((const struct chain_ref *)b)->chain);
+}
 
-	for (size_t k = 0; k < *n_dumped && !d; k++)
-		if (streq((*dumped)[k].name, chain))
-			d = &(*dumped)[k];
-	for (size_t k = from; !d && k < n && same < CHAIN_DUMP_MIN; k++) {
-		const char *c = ref_chain(rs, &refs[k]);
+/* The counters of the rule refs of the chains CHAIN_DUMP_MIN or more of
+ * them are of, each chain dumped once; done[i] for those read (a rule gone
+ * from the kernel, drift: no counter, as rule_counter_get). */
+static int chains_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs,
+				const struct pc_nl_counter_ref *refs, size_t n, uint64_t *packets,
+				uint64_t *bytes, bool *done)
+{
+	_cleanup_free_ struct chain_ref *v = malloc((n + 1) * sizeof(*v));
+	size_t m = 0;
+	int r = v ? 0 : -ENOMEM;
 
-		same += c && streq(c, chain);
-	}
-	if (!d && same < CHAIN_DUMP_MIN)
-		return rule_counter_get(nl, buf, chain, handle, v);
-	if (!d) {
-		struct nftnl_rule *q = nftnl_rule_alloc();
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		if ((v[m].chain = ref_chain(rs, &refs[i])))
+			v[m++].i = i;
+	if (r >= 0 && m > 1)
+		qsort(v, m, sizeof(*v), chain_ref_cmp);
+	for (size_t a = 0, b; r >= 0 && a < m; a = b) {
+		struct rule_dump dump = { 0 };
+		struct nftnl_rule *q;
 
-		d = PC_ARRAY_PUSH(*dumped, *n_dumped, *cap_dumped);
-		if (!q || !d) {
-			nftnl_rule_free(q);
+		for (b = a + 1; b < m && streq(v[b].chain, v[a].chain); b++)
+			;
+		if (b - a < CHAIN_DUMP_MIN)
+			continue;
+		q = nftnl_rule_alloc();
+		if (!q)
 			return -ENOMEM;
-		}
-		*d = (struct chain_dumped){ .name = chain };
 		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
-		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &d->dump);
+		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, v[a].chain);
+		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &dump);
 		nftnl_rule_free(q);
-		if (r < 0 || d->dump.err)
-			return r < 0 ? r : d->dump.err;
-	}
-	/* Gone from the kernel (drift): no counter, as rule_counter_get. */
-	for (size_t k = 0; k < d->dump.n; k++)
-		if (d->dump.items[k].handle == handle) {
-			*v = d->dump.items[k].v;
-			break;
+		r = r < 0 ? r : dump.err;
+		for (size_t k = a; r >= 0 && k < b; k++) {
+			uint64_t handle = rs->objs[refs[v[k].i].obj].handle;
+
+			packets[v[k].i] = bytes[v[k].i] = 0;
+			for (size_t j = 0; j < dump.n; j++)
+				if (dump.items[j].handle == handle) {
+					packets[v[k].i] = dump.items[j].v.packets;
+					bytes[v[k].i] = dump.items[j].v.bytes;
+					break;
+				}
+			done[v[k].i] = true;
 		}
-	return 0;
+		rule_dump_free(&dump);
+	}
+	return r;
 }
 
 int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
@@ -577,18 +582,24 @@ int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 			   uint64_t *bytes)
 {
 	_cleanup_free_ char *buf = malloc(NL_QUERY_BUF_SIZE);
-	struct chain_dumped *dumped = NULL;
-	size_t n_dumped = 0, cap_dumped = 0;
-	int r = buf ? 0 : -ENOMEM;
+	_cleanup_free_ bool *done = calloc(n + 1, sizeof(*done));
+	int r = buf && done ? 0 : -ENOMEM;
 
+	if (r >= 0)
+		r = chains_counters_read(nl, rs, refs, n, packets, bytes, done);
 	for (size_t i = 0; r >= 0 && i < n;) {
 		struct counter_value v = { 0 };
 		size_t j;
 
+		if (done[i]) {
+			i++;
+			continue;
+		}
 		if (!refs[i].elem) {
-			if (ref_chain(rs, &refs[i]))
-				r = rule_ref_counter(nl, buf, rs, refs, i, n, &dumped, &n_dumped,
-						     &cap_dumped, &v);
+			const char *chain = ref_chain(rs, &refs[i]);
+
+			if (chain)
+				r = rule_counter_get(nl, buf, chain, rs->objs[refs[i].obj].handle, &v);
 			packets[i] = v.packets;
 			bytes[i] = v.bytes;
 			i++;
@@ -602,9 +613,6 @@ int pc_nl_read_counters_of(struct pc_nl *nl, const struct pc_ruleset *rs,
 		r = elems_counters_get(nl, buf, rs, &refs[i], j - i, &packets[i], &bytes[i]);
 		i = j;
 	}
-	for (size_t k = 0; k < n_dumped; k++)
-		rule_dump_free(&dumped[k].dump);
-	free(dumped);
 	return r;
 }
 
