@@ -315,10 +315,25 @@ int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs)
 	return r;
 }
 
-int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n)
+int rule_counters_read(struct pc_nl *nl, const char *chain, struct rule_counter **out, size_t *n)
 {
 	struct rule_dump dump = { 0 };
-	int r = rules_dump(nl, &dump);
+	struct nftnl_rule *q = chain ? nftnl_rule_alloc() : NULL;
+	int r;
+
+	if (chain && !q)
+		return -ENOMEM;
+	if (chain) {
+		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
+		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &dump);
+		nftnl_rule_free(q);
+		/* Gone from the kernel (drift): no counters, as a dump of
+		 * all would find. */
+		r = r == -ENOENT ? 0 : r < 0 ? r : dump.err;
+	} else {
+		r = rules_dump(nl, &dump);
+	}
 
 	*out = NULL;
 	*n = 0;

@@ -746,6 +746,11 @@ struct gap {
 	size_t pos;
 };
 
+/* Rule counters asked for one by one; chains dumped for theirs, then all
+ * (old_rule_counter). */
+#define RULE_COUNTERS_ASKED_MAX 16
+#define RULE_COUNTERS_CHAINS_MAX 8
+
 struct delta_ctx {
 	struct pc_nl *nl;
 	struct batch *b;
@@ -754,9 +759,12 @@ struct delta_ctx {
 	struct names gone;
 	struct elem_carry carry;
 	struct delta *d;
-	struct rule_counter *ctr; /* every rule's, read past a few asked for */
-	size_t n_ctr, n_asked;
-	bool ctr_read;
+	/* Rules' counters read past a few asked for: those of the chains
+	 * named, or of every rule (ctr_all). */
+	struct rule_counter *ctr;
+	size_t n_ctr, n_asked, n_ctr_chains;
+	const char *ctr_chains[RULE_COUNTERS_CHAINS_MAX];
+	bool ctr_all;
 	struct gap *gaps; /* with the sides' idx: where each chain changes */
 	size_t n_gaps, cap_gaps;
 };
@@ -1021,9 +1029,51 @@ static int sets_change(struct delta_ctx *x)
 
 /* The counter of the old rule of chain and handle that a new rule or
  * element goes on with. The first few are asked for one by one (the kernel
- * walks the rule's chain, a block at most); past those, every rule of the
- * table is read at once (a reload that renames thousands). */
-#define RULE_COUNTERS_ASKED_MAX 64
+ * walks the rule's chain, a block at most); past those, a chain's rules are
+ * read with one dump of it (a block that went: its rules moved to the one
+ * before), and past a few chains every rule of the table at once (a reload
+ * that renames thousands). */
+
+static bool counters_chain_read(const struct delta_ctx *x, const char *chain)
+{
+	for (size_t i = 0; i < x->n_ctr_chains; i++)
+		if (streq(x->ctr_chains[i], chain))
+			return true;
+	return false;
+}
+
+static int counters_read(struct delta_ctx *x, const char *chain)
+{
+	struct rule_counter *more = NULL, *v;
+	size_t n_more = 0;
+	int r;
+
+	if (x->n_ctr_chains == RULE_COUNTERS_CHAINS_MAX) {
+		free(x->ctr);
+		x->ctr = NULL;
+		x->n_ctr = 0;
+		x->ctr_all = true;
+		chain = NULL;
+	}
+	r = rule_counters_read(x->nl, chain, &more, &n_more);
+	if (r >= 0 && chain)
+		x->ctr_chains[x->n_ctr_chains++] = chain;
+	if (r < 0 || !n_more) {
+		free(more);
+		return r;
+	}
+	v = realloc(x->ctr, (x->n_ctr + n_more) * sizeof(*v));
+	if (!v) {
+		free(more);
+		return -ENOMEM;
+	}
+	memcpy(v + x->n_ctr, more, n_more * sizeof(*v));
+	free(more);
+	x->ctr = v;
+	x->n_ctr += n_more;
+	qsort(x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp);
+	return 0;
+}
 
 static int old_rule_counter(struct delta_ctx *x, const char *chain, uint64_t handle,
 			    uint64_t *packets, uint64_t *bytes)
@@ -1032,16 +1082,12 @@ static int old_rule_counter(struct delta_ctx *x, const char *chain, uint64_t han
 	const struct rule_counter *c;
 	int r = 0;
 
-	if (!x->ctr_read && x->n_asked < RULE_COUNTERS_ASKED_MAX) {
+	if (!x->ctr_all && x->n_asked < RULE_COUNTERS_ASKED_MAX) {
 		x->n_asked++;
 		return rule_counter_read(x->nl, chain, handle, packets, bytes);
 	}
-	if (!x->ctr_read) {
-		x->ctr_read = true;
-		r = rule_counters_read(x->nl, &x->ctr, &x->n_ctr);
-		if (r >= 0 && x->n_ctr)
-			qsort(x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp);
-	}
+	if (!x->ctr_all && !counters_chain_read(x, chain))
+		r = counters_read(x, chain);
 	c = r >= 0 && x->n_ctr ? bsearch(&key, x->ctr, x->n_ctr, sizeof(*x->ctr), rule_counter_cmp)
 			       : NULL;
 	*packets = c ? c->packets : 0;

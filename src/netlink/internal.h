@@ -319,11 +319,12 @@ int held_read(struct pc_nl *nl, const struct pc_ruleset *like, struct pc_ruleset
 	      uint32_t *flags, uint32_t *owner);
 void held_free(struct pc_ruleset *rs);
 
-/* The counter of each rule of table inet portctl, by handle. */
+/* The counter of each rule of table inet portctl, or of its chain chain
+ * (not NULL), by handle. */
 struct rule_counter {
 	uint64_t handle, packets, bytes;
 };
-int rule_counters_read(struct pc_nl *nl, struct rule_counter **out, size_t *n);
+int rule_counters_read(struct pc_nl *nl, const char *chain, struct rule_counter **out, size_t *n);
 /* The counter of one rule of ours, asked for by its chain and handle: the
  * kernel walks that chain alone. 0 when it has none (or is gone). */
 int rule_counter_read(struct pc_nl *nl, const char *chain, uint64_t handle, uint64_t *packets,
