@@ -99,6 +99,11 @@ struct pc_plan_entry {
 	const struct pc_rule *anchor, *anchor_last;
 	size_t anchor_n, n_rules;
 	uint64_t name_hash;
+	/* A small run lowered by rule (no sets, compile-internal.h): its
+	 * anchor's text's hash, in its name (and its block's) too, so that
+	 * one that comes or goes renumbers none of its file's others; 0 for
+	 * the rest. */
+	uint64_t name_text;
 	uint32_t name_nth;
 };
 

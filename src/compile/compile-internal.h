@@ -65,6 +65,11 @@ extern const char *const dir_names[PC_N_DIRS];
 /* An entry's kind in its names: runs of ports and of addresses of one
  * file share their name_hash, and name_nth counts within a kind. */
 char pc_entry_kind_letter(enum pc_entry_kind kind);
+/* What an entry is named by (with name_nth). */
+static inline uint64_t entry_name(const struct pc_plan_entry *e)
+{
+	return e->name_hash ^ e->name_text;
+}
 void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 			const struct pc_plan_entry *e);
 /* A port run with r put in or taken out (in place): 1 if it keeps its

@@ -95,7 +95,7 @@ static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
 
 	if (!chain_cut(c->n_entries) || i == 0)
 		return false;
-	h = c->entries[i].name_hash ^ ((uint64_t)c->entries[i].name_nth << 32) ^
+	h = entry_name(&c->entries[i]) ^ ((uint64_t)c->entries[i].name_nth << 32) ^
 	    ((uint64_t)c->entries[i].kind << 56);
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
 	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
@@ -112,10 +112,10 @@ static void block_name(char out[NAME_MAX_LEN], const char *chain, const struct p
 
 	if (e->name_nth)
 		snprintf(out, NAME_MAX_LEN, "%s_B%c%016llxd%u", chain, kind,
-			 (unsigned long long)e->name_hash, e->name_nth);
+			 (unsigned long long)entry_name(e), e->name_nth);
 	else
 		snprintf(out, NAME_MAX_LEN, "%s_B%c%016llx", chain, kind,
-			 (unsigned long long)e->name_hash);
+			 (unsigned long long)entry_name(e));
 }
 
 /* Whether rules of chain c are zone chain's own or in one of its blocks. */

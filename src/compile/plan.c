@@ -555,8 +555,8 @@ static int name_order(const void *a, const void *b)
 
 	if ((*x)->kind != (*y)->kind)
 		return (*x)->kind < (*y)->kind ? -1 : 1;
-	if ((*x)->name_hash != (*y)->name_hash)
-		return (*x)->name_hash < (*y)->name_hash ? -1 : 1;
+	if (entry_name(*x) != entry_name(*y))
+		return entry_name(*x) < entry_name(*y) ? -1 : 1;
 	return (*x > *y) - (*x < *y);
 }
 
@@ -573,7 +573,7 @@ static void chain_names(struct pc_plan_chain *c)
 			x->name_nth = 0;
 			for (size_t i = 0; i < e; i++)
 				x->name_nth += c->entries[i].kind == x->kind &&
-					       c->entries[i].name_hash == x->name_hash;
+					       entry_name(&c->entries[i]) == entry_name(x);
 		}
 		return;
 	}
@@ -583,7 +583,7 @@ static void chain_names(struct pc_plan_chain *c)
 		qsort(v, c->n_entries, sizeof(*v), name_order);
 	for (size_t i = 0; i < c->n_entries; i++)
 		v[i]->name_nth = i > 0 && v[i - 1]->kind == v[i]->kind &&
-						 v[i - 1]->name_hash == v[i]->name_hash
+						 entry_name(v[i - 1]) == entry_name(v[i])
 					 ? v[i - 1]->name_nth + 1
 					 : 0;
 }
@@ -606,7 +606,7 @@ static void name_keys_add(struct name_keys *ks, const struct pc_plan_entry *v, s
 	for (size_t i = 0; i < n && !ks->all; i++) {
 		size_t j = 0;
 
-		while (j < ks->n && !(ks->k[j].kind == v[i].kind && ks->k[j].hash == v[i].name_hash))
+		while (j < ks->n && !(ks->k[j].kind == v[i].kind && ks->k[j].hash == entry_name(&v[i])))
 			j++;
 		if (j < ks->n)
 			continue;
@@ -615,7 +615,7 @@ static void name_keys_add(struct name_keys *ks, const struct pc_plan_entry *v, s
 			break;
 		}
 		ks->k[ks->n].kind = v[i].kind;
-		ks->k[ks->n++].hash = v[i].name_hash;
+		ks->k[ks->n++].hash = entry_name(&v[i]);
 	}
 }
 
@@ -632,7 +632,7 @@ static void chain_names_of(struct pc_plan_chain *c, const struct name_keys *ks)
 		struct pc_plan_entry *x = &c->entries[e];
 
 		for (size_t j = 0; j < ks->n; j++)
-			if (ks->k[j].kind == x->kind && ks->k[j].hash == x->name_hash) {
+			if (ks->k[j].kind == x->kind && ks->k[j].hash == entry_name(x)) {
 				x->name_nth = seen[j]++;
 				break;
 			}
@@ -804,6 +804,43 @@ bool small_runs_flip(const struct small_runs *a, const struct small_runs *b)
 	return false;
 }
 
+/* name_text of entries v[0, n), the chain's small runs counted in s. */
+static void names_text_set(const struct small_runs *s, struct pc_plan_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i].name_text = small_runs_by_rule(s, &v[i])
+					 ? text_hash(v[i].anchor->text) * 0x9e3779b97f4a7c15ull
+					 : 0;
+}
+
+/* name_text of every entry of c. */
+static int chain_names_text(struct pc_plan_chain *c)
+{
+	struct small_runs s;
+	int r = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &s);
+
+	if (r >= 0)
+		names_text_set(&s, c->entries, c->n_entries);
+	small_runs_free(&s);
+	return r;
+}
+
+/* name_text of into's entries, to replace [lo, hi) of c. */
+static int into_names_text(const struct pc_plan_chain *c, size_t lo, size_t hi,
+			   struct pc_plan_chain *into)
+{
+	struct small_runs s;
+	int r = small_runs_count(c, chain_cut(c->n_entries - (hi - lo) + into->n_entries), lo, hi,
+				 &s);
+
+	for (size_t i = 0; r >= 0 && s.cut && i < into->n_entries; i++)
+		r = small_runs_add(&s, &into->entries[i]);
+	if (r >= 0)
+		names_text_set(&s, into->entries, into->n_entries);
+	small_runs_free(&s);
+	return r;
+}
+
 char pc_entry_kind_letter(enum pc_entry_kind kind)
 {
 	static const char kinds[] = { [PC_ENTRY_PORTS] = 'p', [PC_ENTRY_ADDRS] = 'a',
@@ -817,10 +854,10 @@ void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 {
 	if (e->name_nth)
 		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone,
-			 pc_entry_kind_letter(e->kind), (unsigned long long)e->name_hash, e->name_nth);
+			 pc_entry_kind_letter(e->kind), (unsigned long long)entry_name(e), e->name_nth);
 	else
 		snprintf(buf, size, "%s_%s_%c%016llx", dir_names[dir], zone,
-			 pc_entry_kind_letter(e->kind), (unsigned long long)e->name_hash);
+			 pc_entry_kind_letter(e->kind), (unsigned long long)entry_name(e));
 }
 
 static struct pc_plan_entry *chain_push(struct pc_plan_chain *c, enum pc_entry_kind kind,
@@ -982,7 +1019,7 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
 	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
-	if (!nth || !ch->saved || !ch->old_firsts)
+	if (!nth || !ch->saved || !ch->old_firsts || into_names_text(c, lo, hi, into) < 0)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -1513,8 +1550,9 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 		if (k < c->n_entries && c->entries[k].first != r)
 			k = c->n_entries;
 		joins = k > 0 && k + 1 < c->n_entries &&
-			entries_merge(&c->entries[k - 1], &c->entries[k + 1]) &&
-			c->entries[k - 1].kind == PC_ENTRY_PORTS;
+			entries_merge(&c->entries[k - 1], &c->entries[k + 1]);
+		if (joins && c->entries[k - 1].kind != PC_ENTRY_PORTS)
+			return k - 1; /* made again, both (pc_plan_entry_delete) */
 		/* Two runs joined under the second's name: the first made
 		 * again, and the second when it does not keep its sets. */
 		if (joins && join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
@@ -1527,7 +1565,7 @@ size_t pc_plan_entry_from(const struct pc_plan *plan, size_t z, int dir, const s
 			 * sets, but those named like it (named again). */
 			*upto = k + 1;
 			for (size_t e = k + 1; e < c->n_entries; e++)
-				if (c->entries[e].name_hash == c->entries[k].name_hash)
+				if (entry_name(&c->entries[e]) == entry_name(&c->entries[k]))
 					*upto = SIZE_MAX;
 		}
 		return k;
@@ -1580,7 +1618,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		if (ret >= 0)
 			ret = entries_replace(c, k, k + 1, &into, ch);
 		if (ret >= 0 && keeps_rest) {
-			if (ch->to != k + 3 || c->entries[k + 2].name_hash != ch->saved[0].name_hash ||
+			if (ch->to != k + 3 || entry_name(&c->entries[k + 2]) != entry_name(&ch->saved[0]) ||
 			    c->entries[k + 2].name_nth != ch->saved[0].name_nth ||
 			    !port_kinds_kept(&ch->saved[0], &c->entries[k + 2]))
 				return change_refused(plan, ch);
@@ -1731,8 +1769,10 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	    entries_merge(&c->entries[k - 1], &c->entries[k + 1])) {
 		struct pc_plan_entry joined = { 0 };
 
+		/* Runs of addresses or pairs: made again as one, O(their
+		 * rules). */
 		if (c->entries[k - 1].kind != PC_ENTRY_PORTS)
-			return -EOPNOTSUPP;
+			return run_remake(plan, c, z, dir, k - 1, k + 2, r, true, ch);
 		ret = join_keeps_first(plan, z, dir, &c->entries[k - 1], &c->entries[k + 1], r,
 				       &joined);
 		if (ret < 0)
@@ -1749,7 +1789,7 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 		if (ret >= 0)
 			ret = entries_replace(c, k - 1, k + 2, &into, ch);
 		if (ret >= 0 && keeps_second) {
-			if (ch->to != k || c->entries[k - 1].name_hash != ch->saved[2].name_hash ||
+			if (ch->to != k || entry_name(&c->entries[k - 1]) != entry_name(&ch->saved[2]) ||
 			    c->entries[k - 1].name_nth != ch->saved[2].name_nth)
 				return change_refused(plan, ch);
 			ch->kept = true;
@@ -1948,6 +1988,8 @@ static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_d
 			const struct rule_lists *l = &lists[z * PC_N_DIRS + dir];
 
 			r = chain_build(&plan->zones[z].dir[dir], l->v, l->n);
+			if (r >= 0)
+				r = chain_names_text(&plan->zones[z].dir[dir]);
 			chain_names(&plan->zones[z].dir[dir]);
 			if (r < 0)
 				return r;

@@ -9,7 +9,8 @@
 # transaction each, also the one that makes the run of the CLI's port rules
 # 16 long, a run with sets, and the delete that makes it small again, with
 # every counter kept (also of two rules of one comment: each to its own
-# element, and back); a reload of the same files and a restart change
+# element, and back), and a delete whose neighbours become one run (of
+# addresses, of ports); a reload of the same files and a restart change
 # nothing. The same runs in a file before the CLI's, which keeps a few:
 # the CLI's keep their sets, and a rule added there is an element.
 . "$(dirname "$0")/lib.sh"
@@ -106,6 +107,22 @@ after=$(for port in $ports; do counted "$port"; done | tr '\n' ' ')
 pc_expect timeout pc_probe peer tcp 10.99.7.1 "$last" 300
 hit 7001 7012
 pc_log "ok: small again, rules of their own in place, counters kept"
+# Deletes whose neighbours become one run: of addresses (the port rule
+# between two deny rules) and of ports (the deny rule between two allow
+# rules), each in place, the neighbours' counters kept.
+hit 6099 6101 6199 6201
+before=$(for port in 6099 6199 6201; do counted "$port"; done | tr '\n' ' ')
+pcd_in_place delete allow 6101/tcp
+pcd_in_place delete deny from 10.50.0.200
+after=$(for port in 6099 6199 6201; do counted "$port"; done | tr '\n' ' ')
+[ "$before" = "$after" ] || pc_fail "counters of the runs joined: $before -> $after"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 6101 300
+hit 6199 6201
+pc_in host nft list table inet portctl >"$PC_TMP/table"
+grep -q '10\.50\.0\.200' "$PC_TMP/table" && pc_fail "deny from 10.50.0.200 still in force"
+grep -q '10\.50\.0\.100' "$PC_TMP/table" && grep -q '10\.50\.0\.102' "$PC_TMP/table" ||
+	pc_fail "the deny rules around 6101 went with it"
+pc_log "ok: runs joined by a delete between them, in place"
 # A rule among the file's small runs, through a reload: one transaction.
 sed -i 's|^allow 6151/tcp$|allow 6151/tcp\nallow 6152/tcp|' "$RULES90"
 pc_monitor_start host "$PC_TMP/monitor"
