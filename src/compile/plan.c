@@ -1339,18 +1339,61 @@ static int join_anchor(const struct pc_plan *plan, size_t z, int dir,
 	return 0;
 }
 
+/* Whether the run a big block names, a and b joined, leaves b's defaults
+ * apart, a run of their own (entries_merge). */
+static bool join_leaves_defaults(const struct pc_plan_entry *b, const struct pc_plan_entry *joined)
+{
+	return joined->anchor_n > BLOCK_NAMES_RUN && rule_is_default(b->last) &&
+	       !rule_is_default(b->first);
+}
+
 static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 			    const struct pc_plan_entry *a, const struct pc_plan_entry *b,
 			    const struct pc_rule *r, struct pc_plan_entry *joined)
 {
 	int ret = join_anchor(plan, z, dir, a, b, r, joined);
 
-	/* The joined run a big block names would leave b's defaults apart:
-	 * not in place. */
-	if (ret >= 0 && joined->anchor_n > BLOCK_NAMES_RUN && rule_is_default(b->last) &&
-	    !rule_is_default(b->first))
+	/* Under another name, b's defaults left apart: not in place. */
+	if (ret >= 0 && joined->name_hash != a->name_hash && join_leaves_defaults(b, joined))
 		return -EOPNOTSUPP;
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
+}
+
+/* Port run b without its defaults (b's rules before its first default
+ * one), into head; its defaults, in chain order, into *defaults. */
+static int run_defaults_cut(const struct pc_plan *plan, size_t z, int dir,
+			    const struct pc_plan_entry *b, struct pc_plan_entry *head,
+			    const struct pc_rule ***defaults, size_t *n_defaults)
+{
+	size_t cap = 0;
+
+	*head = (struct pc_plan_entry){ .kind = PC_ENTRY_PORTS, .first = b->first };
+	for (const struct pc_rule *p = b->first; (uintptr_t)p <= (uintptr_t)b->last; p++) {
+		const struct pc_rule **slot;
+
+		if (!rule_in_chain(plan, p, z, dir))
+			continue;
+		if (!rule_is_default(p)) {
+			head->last = p;
+			head->n_rules++;
+			continue;
+		}
+		slot = PC_ARRAY_PUSH(*defaults, *n_defaults, cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = p;
+	}
+	for (size_t i = 0; i < b->n_ports; i++) {
+		struct pc_plan_port *q;
+
+		if (rule_is_default(b->ports[i].rule))
+			continue;
+		q = PC_ARRAY_PUSH(head->ports, head->n_ports, head->cap_ports);
+		if (!q)
+			return -ENOMEM;
+		*q = b->ports[i];
+	}
+	return 0;
 }
 
 /* Whether port runs a and b, joined under b's name when r between them
@@ -1735,6 +1778,37 @@ static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entr
 	return 0;
 }
 
+/* Entry k taken out, port runs k - 1 and k + 1 joined under k - 1's name,
+ * which a big block gives: k + 1's defaults stay a run of their own (the
+ * shipped "allow ssh" after the CLI's rules), made again; the rest of k + 1
+ * joins k - 1 as entries_join makes it, its segments elements. */
+static int join_apart_defaults(struct pc_plan *plan, struct pc_plan_chain *c, size_t z, int dir,
+			       size_t k, struct pc_plan_entry *joined,
+			       struct pc_plan_entry_change *ch)
+{
+	_cleanup_free_ const struct pc_rule **defaults = NULL;
+	struct pc_plan_entry head = { 0 };
+	struct pc_plan_chain into = { 0 };
+	size_t n_defaults = 0;
+	int ret = run_defaults_cut(plan, z, dir, &c->entries[k + 1], &head, &defaults, &n_defaults);
+
+	joined->n_rules = c->entries[k - 1].n_rules + head.n_rules;
+	if (ret >= 0)
+		ret = entries_join(&c->entries[k - 1], &head, joined, &into);
+	if (ret >= 0)
+		ret = chain_build(&into, defaults, n_defaults);
+	free(head.ports);
+	ch->from = k;
+	ch->join = true;
+	if (ret >= 0)
+		ret = entries_replace(c, k - 1, k + 2, &into, ch);
+	if (ret < 0) {
+		chain_free_entries(&into);
+		pc_plan_entry_change_free(ch);
+	}
+	return ret;
+}
+
 int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct pc_rule *r,
 			 struct pc_plan_entry_change *ch)
 {
@@ -1777,6 +1851,8 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 				       &joined);
 		if (ret < 0)
 			return ret;
+		if (ret && join_leaves_defaults(&c->entries[k + 1], &joined))
+			return join_apart_defaults(plan, c, z, dir, k, &joined, ch);
 		/* Under the first's name its sets gain the second's segments;
 		 * under the second's, the second's sets the first's when they
 		 * are kept (pc_plan_entry_from says so too), or the joined run

@@ -186,6 +186,19 @@ for shape in early late mixed own tohost; do
 	pc_expect timeout pc_probe peer tcp 10.99.7.1 2005
 	pc_expect open pc_probe peer tcp 10.99.7.1 2006
 	same_as_files "$shape, in the middle"
+	# A rule of its own between the CLI's port rules and those after it
+	# (allow ssh of the defaults; in late 95-late.rules' too): its delete
+	# joins them, in early under the big file's name, allow ssh apart.
+	one deny from 203.0.113.7
+	one allow 2008/tcp
+	: >"$PC_TMP/portctld.log"
+	one delete deny from 203.0.113.7
+	grep -qF "in place: deleted deny from 203.0.113.7" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: the delete that joins two port runs not in place"
+	pc_expect open pc_probe peer tcp 10.99.7.1 2008
+	pc_expect open pc_probe peer tcp 10.99.7.1 22
+	same_as_files "$shape, two port runs joined"
+	one delete allow 2008/tcp
 	# A rule with an entry of its own (a limit) in the middle, and its
 	# delete; then a rule put before a logged rule of the file, whose log
 	# prefix names its line, which moves: each one transaction, and what
