@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark (on demand, not in make check): one change of each kind --
 # allow, deny, reject, limit, a limit's delete, delete, insert, a delete in
-# the middle of 90-portctl.rules (and one before a logged rule), ban,
+# the middle of 90-portctl.rules (and one before a logged rule, and one
+# whose neighbours become one run), ban,
 # unban, a deny from an address, an
 # allow of a port from an address (a rule of its own), the first outbound
 # rule, a service by its name -- on an empty
@@ -12,7 +13,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j k l m start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k l m n start reload change (default: all); ready: start to
 #   ready alone, of shape (a) or of the shape READY_SHAPE names
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +21,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j k l m start reload change}
+SHAPES=${*:-a b c d e g h i j k l m n start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -28,7 +29,7 @@ SHAPES=${*:-a b c d e g h i j k l m start reload change}
 pc_require
 pcd_setup
 RD="$PC_TMP/etc/rules.d"
-OPS=${OPS:-"allow deny reject limit unlimit delete insert middle logged ban unban from pfrom out svc"}
+OPS=${OPS:-"allow deny reject limit unlimit delete insert middle join logged ban unban from pfrom out svc"}
 
 pctl() { "$PCD_PORTCTL" -s "$PCD_SOCK" "$@" >/dev/null || pc_fail "portctl $*"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$PCD_PID/schedstat"; }
@@ -81,6 +82,11 @@ shape_files() {
 	m) seq "$n" | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 10000 + $1;
 			     else printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
+	# The same in the CLI's own file: a delete among them joins the runs
+	# on either side.
+	n) seq "$n" | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 10000 + $1;
+			     else printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
+		>"$RD/90-portctl.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
 }
@@ -134,6 +140,16 @@ op_once() {
 	# The same before a logged rule: its log prefix names its line.
 	logged) pctl allow "$p/tcp"; pctl allow "$((p + 500))/tcp" log
 		timed delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp" log ;;
+	# A delete whose neighbours become one run: the deny between two
+	# allow rules; in (n), one of the file's own, in its middle, put back.
+	join) if [ "$shape" = n ] && [ "$MEASURED" -gt 0 ]; then
+		r=$((N / 4 * 2 + 2 * $2)) a="10.$((r / 65536)).$((r / 256 % 256)).$((r % 256))"
+		timed delete deny from "$a"; pctl insert "$r" deny from "$a"
+	      else
+		pctl allow "$p/tcp"; pctl deny from "192.0.2.$2"; pctl allow "$((p + 500))/tcp"
+		timed delete deny from "192.0.2.$2"
+		pctl delete allow "$p/tcp"; pctl delete allow "$((p + 500))/tcp"
+	      fi ;;
 	ban) timed ban "203.0.113.$2"; pctl unban "203.0.113.$2" ;;
 	unban) pctl ban "203.0.113.$2"; timed unban "203.0.113.$2" ;;
 	from) timed deny from "203.0.113.$2"; pctl delete deny from "203.0.113.$2" ;;
@@ -148,6 +164,7 @@ op_once() {
 # measure SHAPE N: one "OP WALL CPU" line per operation into $PC_TMP/res.SHAPE.N
 measure() {
 	shape_files "$1" "$2"
+	MEASURED=$2
 	start
 	# insert: the first place among 90-portctl.rules' (none yet): after
 	# every rule of the files sorting before it.
@@ -211,6 +228,7 @@ shape_label() {
 	k) echo "(k) 10k ... from NET to NET (own rules)" ;;
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
+	n) echo "(n) the same in 90-portctl.rules" ;;
 	start) echo "(f) 10k (a), each change right after start" ;;
 	reload) echo "(f) 10k (a), each change after a reload" ;;
 	change) echo "(f) 10k (a), each change after a change" ;;
