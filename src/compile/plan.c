@@ -1216,7 +1216,8 @@ static int rules_after(const struct pc_plan *plan, size_t z, int dir, const stru
  * the run's name (!keeps), from the run's segments too if it can.
  */
 static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, size_t z, int dir,
-		     const struct pc_rule *r, bool keeps, struct pc_plan_chain *into)
+		     const struct pc_rule *r, bool keeps, struct pc_plan_chain *into,
+		     bool *takes_defaults)
 {
 	const struct pc_plan_entry *e = &c->entries[k];
 	_cleanup_free_ const struct pc_rule **after = NULL;
@@ -1235,11 +1236,25 @@ static int entry_cut(struct pc_plan *plan, struct pc_plan_chain *c, size_t k, si
 		return ret;
 	if (!last || (!kept && !n_after))
 		return -EOPNOTSUPP;
-	/* The rules after the cut, small, would take the defaults' run after
-	 * the run (a big block kept them apart): not in place. */
-	if (!kept && k + 1 < c->n_entries && c->entries[k + 1].kind == PC_ENTRY_PORTS &&
-	    rule_is_default(c->entries[k + 1].first) && !rules_big_block(after, n_after))
-		return -EOPNOTSUPP;
+	/* The rules after the cut, small, take the defaults' run after the
+	 * run (a big block kept them apart): that run is made again with
+	 * them. */
+	*takes_defaults = !kept && k + 1 < c->n_entries &&
+			  c->entries[k + 1].kind == PC_ENTRY_PORTS &&
+			  rule_is_default(c->entries[k + 1].first) &&
+			  !rules_big_block(after, n_after);
+	for (const struct pc_rule *p = *takes_defaults ? c->entries[k + 1].first : NULL;
+	     p && (uintptr_t)p <= (uintptr_t)c->entries[k + 1].last; p++) {
+		const struct pc_rule **v;
+
+		if (!rule_in_chain(plan, p, z, dir))
+			continue;
+		v = realloc(after, (n_after + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		after = v;
+		after[n_after++] = p;
+	}
 	head = chain_push(into, PC_ENTRY_PORTS, e->first, last);
 	if (!head)
 		return -ENOMEM;
@@ -1635,7 +1650,7 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct pc_plan_chain into = { 0 };
 	size_t k = 0, lone, lo, hi;
-	bool keeps_rest;
+	bool keeps_rest, takes_defaults = false;
 	int ret;
 
 	*ch = (struct pc_plan_entry_change){ .zone = z, .dir = dir };
@@ -1657,9 +1672,9 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 		/* Or the rest keeps the name, and the sets: the first part and
 		 * r alone are made again (pc_plan_entry_from says so too). */
 		keeps_rest = !ch->cut && cut_keeps_rest(&c->entries[k], r);
-		ret = entry_cut(plan, c, k, z, dir, r, ch->cut, &into);
+		ret = entry_cut(plan, c, k, z, dir, r, ch->cut, &into, &takes_defaults);
 		if (ret >= 0)
-			ret = entries_replace(c, k, k + 1, &into, ch);
+			ret = entries_replace(c, k, k + 1 + takes_defaults, &into, ch);
 		if (ret >= 0 && keeps_rest) {
 			if (ch->to != k + 3 || entry_name(&c->entries[k + 2]) != entry_name(&ch->saved[0]) ||
 			    c->entries[k + 2].name_nth != ch->saved[0].name_nth ||

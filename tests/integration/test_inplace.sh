@@ -188,7 +188,8 @@ for shape in early late mixed own tohost; do
 	same_as_files "$shape, in the middle"
 	# A rule of its own between the CLI's port rules and those after it
 	# (allow ssh of the defaults; in late 95-late.rules' too): its delete
-	# joins them, in early under the big file's name, allow ssh apart.
+	# joins them, in early under the big file's name, allow ssh apart;
+	# one put between them again cuts them, in place too.
 	one deny from 203.0.113.7
 	one allow 2008/tcp
 	: >"$PC_TMP/portctld.log"
@@ -198,6 +199,15 @@ for shape in early late mixed own tohost; do
 	pc_expect open pc_probe peer tcp 10.99.7.1 2008
 	pc_expect open pc_probe peer tcp 10.99.7.1 22
 	same_as_files "$shape, two port runs joined"
+	# And one put between them again, which cuts the run they made.
+	: >"$PC_TMP/portctld.log"
+	one insert "$(pcd_rule_field 'allow 2008/tcp' number)" deny from 203.0.113.8
+	grep -qF "in place: added deny from 203.0.113.8" "$PC_TMP/portctld.log" ||
+		pc_fail "$shape: the insert that cuts a port run from the defaults' not in place"
+	pc_expect open pc_probe peer tcp 10.99.7.1 2008
+	pc_expect open pc_probe peer tcp 10.99.7.1 22
+	same_as_files "$shape, a port run cut"
+	one delete deny from 203.0.113.8
 	one delete allow 2008/tcp
 	# A rule with an entry of its own (a limit) in the middle, and its
 	# delete; then a rule put before a logged rule of the file, whose log

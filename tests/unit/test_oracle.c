@@ -1703,7 +1703,8 @@ START_TEST(test_defaults_after_big_run)
 			/* A rule of its own between the big run and the CLI's port
 			 * rules, which the default joined: its delete joins them
 			 * into a run the big file names, the default apart again
-			 * (its run made again), in place. */
+			 * (its run made again), in place; and one put inside that
+			 * run cuts it, its rest with the default. */
 			size_t n = m.n;
 
 			edit_one(&x, m.n, strdup("deny from 10.8.0.0/24 comment \"v\""), 1);
@@ -1715,6 +1716,14 @@ START_TEST(test_defaults_after_big_run)
 			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 3);
 			edit_one(&x, n, NULL, 1);
 			ck_assert_msg(m.n == n + 3, "the join that leaves the default apart not in place");
+			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 2);
+			/* One put among them cuts the run: its rest takes the
+			 * default's run, made again; and its delete. */
+			edit_one(&x, n + 1, strdup("deny from 10.8.1.0/24 comment \"u\""), 1);
+			ck_assert_msg(m.n == n + 4, "the cut whose rest takes the default not in place");
+			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 3);
+			edit_one(&x, n + 1, NULL, 1);
+			ck_assert_uint_eq(m.n, n + 3);
 			ck_assert_uint_eq(plan->zones[z].dir[PC_DIR_IN].n_entries, 2);
 			for (unsigned i = 0; i < 3; i++)
 				edit_one(&x, m.n - 1, NULL, 1);
