@@ -879,9 +879,11 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 /* Whether the elements of run e of `before` rules, `after` after the
  * change, cannot take it: the run has no sets (small_runs_by_rule), or it
  * becomes small or no longer in a chain cut into blocks (which may make
- * its file's small runs lowered by rule, or no longer). */
+ * its file's small runs lowered by rule, or no longer). has_sets: the run
+ * is known to have them, so its file's are not by rule, nor after a
+ * change that leaves its small runs as many (no count of the chain's). */
 static bool run_size_refused(const struct pc_plan_chain *c, const struct pc_plan_entry *e,
-			     size_t before, size_t after)
+			     size_t before, size_t after, bool has_sets)
 {
 	struct small_runs s;
 	bool refused;
@@ -890,13 +892,25 @@ static bool run_size_refused(const struct pc_plan_chain *c, const struct pc_plan
 		return false;
 	if (run_small(e->kind, before) != run_small(e->kind, after))
 		return true;
-	if (!run_small(e->kind, before))
+	if (!run_small(e->kind, before) || has_sets)
 		return false;
 	if (small_runs_count(c, true, 0, 0, &s) < 0)
 		return true;
 	refused = small_runs_file_by_rule(&s, entry_file(e));
 	small_runs_free(&s);
 	return refused;
+}
+
+/* Whether port run e has its sets in rs: every one has its set of single
+ * ports accepted (entry_ports_lower). */
+static bool port_run_has_sets(const struct pc_plan *plan, const struct pc_ruleset *rs, size_t z,
+			      int dir, const struct pc_plan_entry *e)
+{
+	char name[SET_NAME_MAX];
+
+	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name, e);
+	strncat(name, port_map_suffix(0), sizeof(name) - strlen(name) - 1);
+	return pc_ruleset_set_find(rs, name) >= 0;
 }
 
 /* r's region of one family in run entry: from its lowest address to its
@@ -1007,7 +1021,7 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		 * big or small, the sets it always has would come or go. */
 		if (!run_edit_keeps_name(plan, (size_t)z, r->dir, e, r, remove, &count) ||
 		    run_has_all_sets(e->anchor_n) != run_has_all_sets(count.anchor_n) ||
-		    run_size_refused(c, e, e->n_rules, count.n_rules))
+		    run_size_refused(c, e, e->n_rules, count.n_rules, false))
 			return -EOPNOTSUPP;
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
@@ -1101,7 +1115,9 @@ int pc_rule_edit_prepare_zones(const struct pc_plan *plan, const struct pc_rules
 		if (ret > 0 && (run_has_all_sets(c->entries[run.entry].anchor_n) !=
 					run_has_all_sets(count.anchor_n) ||
 				run_size_refused(c, &c->entries[run.entry], c->entries[run.entry].n_rules,
-						 count.n_rules)))
+						 count.n_rules,
+						 port_run_has_sets(plan, rs, (size_t)z, r->dir,
+								   &c->entries[run.entry]))))
 			ret = 0;
 		if (ret == 0)
 			ret = -EOPNOTSUPP;
