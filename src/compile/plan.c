@@ -1379,7 +1379,7 @@ static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 
 /* Port run b without its defaults (b's rules before its first default
  * one), into head; its defaults, in chain order, into *defaults. */
-static int run_defaults_cut(const struct pc_plan *plan, size_t z, int dir,
+static int run_without_defaults(const struct pc_plan *plan, size_t z, int dir,
 			    const struct pc_plan_entry *b, struct pc_plan_entry *head,
 			    const struct pc_rule ***defaults, size_t *n_defaults)
 {
@@ -1808,7 +1808,7 @@ static int join_apart_defaults(struct pc_plan *plan, struct pc_plan_chain *c, si
 	struct pc_plan_entry head = { 0 };
 	struct pc_plan_chain into = { 0 };
 	size_t n_defaults = 0;
-	int ret = run_defaults_cut(plan, z, dir, &c->entries[k + 1], &head, &defaults, &n_defaults);
+	int ret = run_without_defaults(plan, z, dir, &c->entries[k + 1], &head, &defaults, &n_defaults);
 
 	joined->n_rules = c->entries[k - 1].n_rules + head.n_rules;
 	if (ret >= 0)
