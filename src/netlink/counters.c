@@ -79,6 +79,21 @@ static void rule_payload(struct nlmsghdr *nlh, void *obj)
 	nftnl_rule_nlmsg_build_payload(nlh, obj);
 }
 
+/* The rules of one chain of ours, into dump (in chain order). */
+static int chain_rules_dump(struct pc_nl *nl, const char *chain, struct rule_dump *dump)
+{
+	struct nftnl_rule *q = nftnl_rule_alloc();
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
+	nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
+	r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, dump);
+	nftnl_rule_free(q);
+	return r < 0 ? r : dump->err;
+}
+
 static void rule_dump_free(struct rule_dump *dump)
 {
 	for (size_t i = 0; i < dump->n; i++)
@@ -105,6 +120,13 @@ static int rules_dump(struct pc_nl *nl, struct rule_dump *dump)
 	if (ret >= 0 && dump->n)
 		qsort(dump->items, dump->n, sizeof(*dump->items), kernel_rule_cmp);
 	return ret;
+}
+
+static int kernel_rule_handle_cmp(const void *a, const void *b)
+{
+	const struct kernel_rule *x = a, *y = b;
+
+	return (x->handle > y->handle) - (x->handle < y->handle);
 }
 
 static const struct kernel_rule *kernel_rule_find(const struct rule_dump *dump, const char *chain,
@@ -318,22 +340,11 @@ int rule_handles_match(struct pc_nl *nl, const struct pc_ruleset *rs)
 int rule_counters_read(struct pc_nl *nl, const char *chain, struct rule_counter **out, size_t *n)
 {
 	struct rule_dump dump = { 0 };
-	struct nftnl_rule *q = chain ? nftnl_rule_alloc() : NULL;
-	int r;
+	/* A chain gone from the kernel (drift): no counters, as a dump of
+	 * all would find. */
+	int r = chain ? chain_rules_dump(nl, chain, &dump) : rules_dump(nl, &dump);
 
-	if (chain && !q)
-		return -ENOMEM;
-	if (chain) {
-		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
-		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &dump);
-		nftnl_rule_free(q);
-		/* Gone from the kernel (drift): no counters, as a dump of
-		 * all would find. */
-		r = r == -ENOENT ? 0 : r < 0 ? r : dump.err;
-	} else {
-		r = rules_dump(nl, &dump);
-	}
+	r = r == -ENOENT && chain ? 0 : r;
 
 	*out = NULL;
 	*n = 0;
@@ -561,30 +572,24 @@ static int chains_counters_read(struct pc_nl *nl, const struct pc_ruleset *rs,
 		qsort(v, m, sizeof(*v), chain_ref_cmp);
 	for (size_t a = 0, b; r >= 0 && a < m; a = b) {
 		struct rule_dump dump = { 0 };
-		struct nftnl_rule *q;
 
 		for (b = a + 1; b < m && streq(v[b].chain, v[a].chain); b++)
 			;
 		if (b - a < CHAIN_DUMP_MIN)
 			continue;
-		q = nftnl_rule_alloc();
-		if (!q)
-			return -ENOMEM;
-		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
-		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, v[a].chain);
-		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, &dump);
-		nftnl_rule_free(q);
-		r = r < 0 ? r : dump.err;
+		r = chain_rules_dump(nl, v[a].chain, &dump);
+		/* By handle: found in O(log n) each, not a scan of the chain. */
+		if (r >= 0 && dump.n > 1)
+			qsort(dump.items, dump.n, sizeof(*dump.items), kernel_rule_handle_cmp);
 		for (size_t k = a; r >= 0 && k < b; k++) {
-			uint64_t handle = rs->objs[refs[v[k].i].obj].handle;
+			struct kernel_rule key = { .handle = rs->objs[refs[v[k].i].obj].handle };
+			const struct kernel_rule *found =
+				dump.n ? bsearch(&key, dump.items, dump.n, sizeof(*dump.items),
+						 kernel_rule_handle_cmp)
+				       : NULL;
 
-			packets[v[k].i] = bytes[v[k].i] = 0;
-			for (size_t j = 0; j < dump.n; j++)
-				if (dump.items[j].handle == handle) {
-					packets[v[k].i] = dump.items[j].v.packets;
-					bytes[v[k].i] = dump.items[j].v.bytes;
-					break;
-				}
+			packets[v[k].i] = found ? found->v.packets : 0;
+			bytes[v[k].i] = found ? found->v.bytes : 0;
 			done[v[k].i] = true;
 		}
 		rule_dump_free(&dump);
