@@ -169,6 +169,7 @@ int pc_plan_rule_chain(const struct pc_plan *plan, const struct pc_rule *r, size
  * rule r is in: 0, or -EOPNOTSUPP (an unknown zone, a NAT rule). */
 int pc_plan_rule_zone(const struct pc_plan *plan, const struct pc_rule *r, size_t k, size_t *z);
 /* An entry of its own of one chain put in or taken out, in place. */
+struct small_runs;
 struct pc_plan_entry_change {
 	/* Entries [from, to) are made again; from - 1 kept its sets, and so
 	 * did those from `to` on (named as they were). */
@@ -191,6 +192,9 @@ struct pc_plan_entry_change {
 	 * objects, told by that entry's first rule, are its own first's now. */
 	bool kept;
 	size_t kept_from;
+	/* The chain's small runs by file after the change, counted as it is
+	 * made (compile-internal.h). */
+	struct small_runs *runs_after;
 };
 /* The entry from which pc_plan_entry_insert (or _delete, remove) of r
  * would make the chain's entries again, before it does; *upto: the run

@@ -1592,13 +1592,14 @@ static int chain_lowering_flips(const struct pc_plan_chain *c,
 
 	if (cut != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
 		return 1;
-	/* The chain's but the change's entries, once: after with the new
-	 * ones, before with those they replaced. */
-	r = small_runs_count(c, cut, ch->at, ch->at + ch->n_new, after);
+	/* After, as counted when the change was made; before from it, the
+	 * new entries out and those they replaced in: no pass over the
+	 * chain's. */
+	r = small_runs_copy(ch->runs_after, after);
 	if (r >= 0)
 		r = small_runs_copy(after, &before);
 	for (size_t i = 0; r >= 0 && cut && i < ch->n_new; i++)
-		r = small_runs_add(after, &c->entries[ch->at + i]);
+		small_runs_remove(&before, &c->entries[ch->at + i]);
 	for (size_t i = 0; r >= 0 && cut && i < ch->n_saved; i++)
 		r = small_runs_add(&before, &ch->saved[i]);
 	if (r >= 0)

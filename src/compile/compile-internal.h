@@ -143,6 +143,8 @@ int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, 
 int small_runs_copy(const struct small_runs *s, struct small_runs *out);
 /* Entry e counted too (when small). 0 or -ENOMEM. */
 int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e);
+/* e's run no longer counted (a file left with none is dropped). */
+void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e);
 void small_runs_free(struct small_runs *s);
 /* Are the small runs of file lowered by rule? */
 bool small_runs_file_by_rule(const struct small_runs *s, const char *file);

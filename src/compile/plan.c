@@ -741,6 +741,17 @@ int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
 	return 0;
 }
 
+void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e)
+{
+	struct small_runs_file *f = run_small(e->kind, e->n_rules) ? small_runs_find(s, entry_file(e))
+								   : NULL;
+
+	if (f && --f->n == 0) {
+		memmove(f, f + 1, (size_t)(&s->files[s->n_files] - (f + 1)) * sizeof(*f));
+		s->n_files--;
+	}
+}
+
 int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
 		     struct small_runs *s)
 {
@@ -828,19 +839,18 @@ static int chain_names_text(struct pc_plan_chain *c)
 	return r;
 }
 
-/* name_text of into's entries, to replace [lo, hi) of c. */
+/* The small runs of c with into's entries in place of [lo, hi), into
+ * *after, and the name_text of into's entries. */
 static int into_names_text(const struct pc_plan_chain *c, size_t lo, size_t hi,
-			   struct pc_plan_chain *into)
+			   struct pc_plan_chain *into, struct small_runs *after)
 {
-	struct small_runs s;
 	int r = small_runs_count(c, chain_cut(c->n_entries - (hi - lo) + into->n_entries), lo, hi,
-				 &s);
+				 after);
 
-	for (size_t i = 0; r >= 0 && s.cut && i < into->n_entries; i++)
-		r = small_runs_add(&s, &into->entries[i]);
+	for (size_t i = 0; r >= 0 && after->cut && i < into->n_entries; i++)
+		r = small_runs_add(after, &into->entries[i]);
 	if (r >= 0)
-		names_text_set(&s, into->entries, into->n_entries);
-	small_runs_free(&s);
+		names_text_set(after, into->entries, into->n_entries);
 	return r;
 }
 
@@ -1022,7 +1032,9 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
 	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
-	if (!nth || !ch->saved || !ch->old_firsts || into_names_text(c, lo, hi, into) < 0)
+	ch->runs_after = calloc(1, sizeof(*ch->runs_after));
+	if (!nth || !ch->saved || !ch->old_firsts || !ch->runs_after ||
+	    into_names_text(c, lo, hi, into, ch->runs_after) < 0)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -1944,6 +1956,9 @@ void pc_plan_entry_change_free(struct pc_plan_entry_change *ch)
 		entry_free(&ch->saved[i]);
 	free(ch->saved);
 	free(ch->old_firsts);
+	if (ch->runs_after)
+		small_runs_free(ch->runs_after);
+	free(ch->runs_after);
 	*ch = (struct pc_plan_entry_change){ 0 };
 }
 
