@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "log.h"
@@ -73,6 +74,17 @@ static void diags_take(struct pc_diags *d, struct pc_diags *t)
 	pc_diags_free(t);
 }
 
+/* A difference the kernel refused was settled by the table installed whole:
+ * right, but its counters start again; worth knowing why. */
+static void refusal_log(struct pc_nl *nl)
+{
+	int err = pc_nl_last_stats(nl)->diff_refused;
+
+	if (err)
+		log_info("the kernel refused the difference (%s): the table was installed whole",
+			 strerror(-err));
+}
+
 int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		   unsigned flags, struct pc_diags *d)
 {
@@ -119,8 +131,10 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 		trusted = old && !synced && kernel_trust(nl);
 	}
 	/* The kernel holds rs now, whatever others did before. */
-	if (r >= 0)
+	if (r >= 0) {
 		quiet.touched = false;
+		refusal_log(nl);
+	}
 	return r;
 }
 
@@ -145,8 +159,10 @@ int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const str
 	}
 	if (r == -ERESTART || r == -EAGAIN)
 		return -ESTALE;
-	if (r >= 0)
+	if (r >= 0) {
 		quiet.touched = false;
+		refusal_log(nl);
+	}
 	return r;
 }
 

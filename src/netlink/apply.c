@@ -220,6 +220,7 @@ static void stats_record(struct pc_nl *nl, const struct batch *b, bool increment
 	nl->stats = counts ? *counts : (struct pc_nl_stats){ 0 };
 	nl->stats.incremental = incremental;
 	nl->stats.owned = owned;
+	nl->stats.diff_refused = nl->diff_refused;
 	nl->stats.n_msgs = b ? batch_n_msgs(b) : 0;
 	nl->stats.n_bytes = b ? b->len : 0;
 	if (b && pc_nl_genid(nl, &nl->applied_genid) < 0)
@@ -330,6 +331,8 @@ static int apply_diff(struct pc_nl *nl, const struct pc_ruleset *rs, const struc
 		/* Any other refusal (an element that timed out meanwhile, a
 		 * handle gone stale) is settled by a full replace, which also
 		 * reports real errors at their rules. */
+		if (r != 0 && r != -ERESTART)
+			nl->diff_refused = res.n ? res.errs[0].err : r;
 		r = r == -ERESTART ? r : r == 0;
 	}
 	if (r > 0) {
@@ -448,6 +451,7 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	uint32_t genid;
 	int r;
 
+	nl->diff_refused = 0;
 	r = pc_nl_genid(nl, &genid);
 
 	if (r < 0) {

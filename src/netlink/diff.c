@@ -1354,6 +1354,11 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	int r = elem_lists_load(&n, &o, news, olds);
 	bool rbtree = set_is_rbtree(news);
 	_cleanup_free_ bool *kept = rbtree ? calloc(o.n + 1, sizeof(*kept)) : NULL;
+	/* An rbtree interval whose start goes and comes again (its comment
+	 * names a line that moved) has its end go and come with it: while the
+	 * batch adds the elements below it, the end would stand alone, and the
+	 * kernel refuses a new end under a lone end (EEXIST). */
+	bool end_again = false;
 
 	if (r >= 0 && rbtree && !kept)
 		r = -ENOMEM;
@@ -1364,22 +1369,29 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 
 		if (c == 0) {
 			bool same = !strbuf_cmp(&n.items[i].content, &o.items[j].content);
+			bool end = rbtree && elem_is_end(o.items[j].e);
 
-			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed) {
+			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed ||
+			    (end && end_again)) {
 				if (!o.items[j].lapsed)
 					r = elem_msgs_put(&del, o.items[j].e);
 				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 				if (slot)
-					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
+					*slot = (struct elem_add){ &n.items[i],
+								   same && !end ? &o.items[j] : NULL };
 				else
 					r = -ENOMEM;
-			} else if (kept) {
-				kept[j] = true;
+				end_again = rbtree && !end;
+			} else {
+				if (kept)
+					kept[j] = true;
+				end_again = false;
 			}
 			i++, j++;
 		} else if (c > 0) {
 			if (!o.items[j].lapsed)
 				r = elem_msgs_put(&del, o.items[j].e);
+			end_again &= !elem_is_end(o.items[j].e);
 			j++;
 		} else {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
