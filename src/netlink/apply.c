@@ -414,9 +414,20 @@ static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 	if (r <= 0)
 		return r == -ENOMEM ? r : 0;
 	/* The table's flags change only when they must: ownership is taken
-	 * again after a restart (the kernel kept the table, PERSIST alone). */
+	 * again after a restart (the kernel kept the table, PERSIST alone).
+	 * The kernel sets or clears PERSIST on no table that exists: one
+	 * owned from now on that lacks it is made anew, and one no longer
+	 * owned keeps it (PERSIST without an owner does nothing), and with it
+	 * its counters. */
+	if (owner && !(flags & PC_NFT_TABLE_F_PERSIST)) {
+		held_free(held);
+		return 0;
+	}
 	r = apply_diff(nl, rs, held, genid, owner,
-		       flags == want && (!owner || by == nl->portid) ? -1 : (int)want, d);
+		       (owner ? flags == want && by == nl->portid : !(flags & NFT_TABLE_F_OWNER))
+			       ? -1
+			       : (int)want,
+		       d);
 	held_free(held);
 	return r;
 }

@@ -7,7 +7,8 @@
 # again), and no counter goes back; a restart after another file changed
 # sends one transaction and the other counters stay; a rule or a map
 # element deleted by hand comes back alone, the other counters stay; the
-# same restart in a PID namespace.
+# same restart in a PID namespace; and table-owner turned off again, which
+# sends nothing (the kernel keeps the table's PERSIST flag).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -212,4 +213,20 @@ counters_kept "$PC_TMP/before" "$PC_TMP/after" ||
 	pc_fail "a restart in a PID namespace reset counters"
 kill "$PCD_PID" && wait "$UNSHARE_PID"
 PCD_PID=""
+
+# The kernel clears no table's PERSIST: the table, left without its owner,
+# is kept as it is (not made anew, its counters lost).
+pcd_log "table-owner = no again: a restart sends nothing"
+traffic
+table_counters >"$PC_TMP/before"
+pc_config_write portctl.conf "$settings" "table-owner = no"
+pc_monitor_start host "$MON"
+pcd_start
+pc_monitor_stop
+[ "$(gens_all)" -eq 0 ] || pc_fail "giving the table up committed: $(cat "$MON")"
+table_counters >"$PC_TMP/after"
+counters_kept "$PC_TMP/before" "$PC_TMP/after" || pc_fail "giving the table up reset counters"
+pcd_as_member allow 7100/tcp >/dev/null || pc_fail "allow after giving the table up"
+pc_in host nft add rule inet portctl in_public counter ||
+	pc_fail "the table is still owned with table-owner = no"
 pcd_log "ok"
