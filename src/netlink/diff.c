@@ -1299,38 +1299,65 @@ static int elem_add_cmp(const void *a, const void *b)
  * intervals (EEXIST): an interval that a new boundary cuts (a span split
  * in two) goes and comes again, start and end, its counter carried (its
  * start may go and come already, its comment naming a line that moved).
- * kept: o's items that stay as they are. The adds end sorted, as nft
- * sends them. */
+ * kept: o's items that stay as they are; gone: the ones deleted. */
 static int intervals_cut(const struct elem_list *n, const struct elem_list *o, bool *kept,
-			 struct elem_msgs *del, struct elem_add **adds, size_t *n_adds,
-			 size_t *cap_adds)
+			 bool *gone, struct elem_add **adds, size_t *n_adds, size_t *cap_adds)
 {
 	size_t was = *n_adds;
-	int r = 0;
 
-	for (size_t k = 0; r >= 0 && k < was; k++) {
+	for (size_t k = 0; k < was; k++) {
 		size_t j = (*adds)[k].old ? SIZE_MAX : elem_list_below(o, (*adds)[k].ref);
 
 		if (j == SIZE_MAX || elem_is_end(o->items[j].e))
 			continue;
-		for (size_t q = j; r >= 0 && q <= j + 1 && q < o->n; q++) {
+		for (size_t q = j; q <= j + 1 && q < o->n; q++) {
 			const struct elem_ref *now = elem_list_find(n, &o->items[q]);
 			struct elem_add *slot;
 
 			if (!kept[q])
 				continue;
 			kept[q] = false;
-			r = elem_msgs_put(del, o->items[q].e);
-			slot = r < 0 || !now ? NULL : PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
-			if (r >= 0 && !slot)
-				r = -ENOMEM;
-			if (slot)
-				*slot = (struct elem_add){ now, &o->items[q] };
+			gone[q] = true;
+			if (!now)
+				continue;
+			slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
+			if (!slot)
+				return -ENOMEM;
+			*slot = (struct elem_add){ now, &o->items[q] };
 		}
 	}
-	if (r >= 0 && *n_adds > was)
-		qsort(*adds, *n_adds, sizeof(**adds), elem_add_cmp);
-	return r;
+	return 0;
+}
+
+/* The kernel takes an rbtree interval's elements deleted as a pair, its
+ * start then its end: this kernel refuses an end deleted after the start
+ * of another interval (ENOENT), as a delete that joins two intervals and
+ * another that shortens a third would send them in key order. An interval
+ * that loses one of its elements loses both, and the one that stays is
+ * added again (a start with its counter), as nft sends intervals whole. */
+static int intervals_whole(const struct elem_list *n, const struct elem_list *o, bool *kept,
+			   bool *gone, struct elem_add **adds, size_t *n_adds, size_t *cap_adds)
+{
+	for (size_t j = 0; j < o->n; j++) {
+		bool end = elem_is_end(o->items[j].e);
+		size_t p = end ? j - 1 : j + 1;
+		const struct elem_ref *now;
+		struct elem_add *slot;
+
+		if (!gone[j] || (end ? j == 0 : j + 1 == o->n) || !kept[p] ||
+		    elem_is_end(o->items[p].e) == end)
+			continue;
+		kept[p] = false;
+		gone[p] = true;
+		now = elem_list_find(n, &o->items[p]);
+		if (!now)
+			continue;
+		slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
+		if (!slot)
+			return -ENOMEM;
+		*slot = (struct elem_add){ now, end ? &o->items[p] : NULL };
+	}
+	return 0;
 }
 
 /* Deletes go first so that an interval replaced by a neighbouring one is
@@ -1349,18 +1376,16 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
 	struct elem_add *adds = NULL;
 	struct pieces gone = { 0 };
-	size_t n_adds = 0, cap_adds = 0, i = 0, j = 0;
+	size_t n_adds = 0, cap_adds = 0, n_dels = 0, i = 0, j = 0, was;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
 	int r = elem_lists_load(&n, &o, news, olds);
 	bool rbtree = set_is_rbtree(news);
-	_cleanup_free_ bool *kept = rbtree ? calloc(o.n + 1, sizeof(*kept)) : NULL;
-	/* An rbtree interval whose start goes and comes again (its comment
-	 * names a line that moved) has its end go and come with it: while the
-	 * batch adds the elements below it, the end would stand alone, and the
-	 * kernel refuses a new end under a lone end (EEXIST). */
-	bool end_again = false;
+	/* o's items that stay as they are, and the ones deleted: sent in key
+	 * order once all are known. */
+	_cleanup_free_ bool *kept = calloc(o.n + 1, sizeof(*kept));
+	_cleanup_free_ bool *dropped = calloc(o.n + 1, sizeof(*dropped));
 
-	if (r >= 0 && rbtree && !kept)
+	if (r >= 0 && (!kept || !dropped))
 		r = -ENOMEM;
 
 	while (r >= 0 && (i < n.n || j < o.n)) {
@@ -1369,29 +1394,20 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 
 		if (c == 0) {
 			bool same = !strbuf_cmp(&n.items[i].content, &o.items[j].content);
-			bool end = rbtree && elem_is_end(o.items[j].e);
 
-			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed ||
-			    (end && end_again)) {
-				if (!o.items[j].lapsed)
-					r = elem_msgs_put(&del, o.items[j].e);
-				slot = r < 0 ? NULL : PC_ARRAY_PUSH(adds, n_adds, cap_adds);
+			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed) {
+				dropped[j] = !o.items[j].lapsed;
+				slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 				if (slot)
-					*slot = (struct elem_add){ &n.items[i],
-								   same && !end ? &o.items[j] : NULL };
+					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
 				else
 					r = -ENOMEM;
-				end_again = rbtree && !end;
 			} else {
-				if (kept)
-					kept[j] = true;
-				end_again = false;
+				kept[j] = true;
 			}
 			i++, j++;
 		} else if (c > 0) {
-			if (!o.items[j].lapsed)
-				r = elem_msgs_put(&del, o.items[j].e);
-			end_again &= !elem_is_end(o.items[j].e);
+			dropped[j] = !o.items[j].lapsed;
 			j++;
 		} else {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
@@ -1401,13 +1417,24 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 				*slot = (struct elem_add){ &n.items[i++], NULL };
 		}
 	}
+	was = n_adds;
 	if (r >= 0 && rbtree && n_adds)
-		r = intervals_cut(&n, &o, kept, &del, &adds, &n_adds, &cap_adds);
+		r = intervals_cut(&n, &o, kept, dropped, &adds, &n_adds, &cap_adds);
+	if (r >= 0 && rbtree)
+		r = intervals_whole(&n, &o, kept, dropped, &adds, &n_adds, &cap_adds);
+	/* The adds end sorted, as nft sends them. */
+	if (r >= 0 && n_adds > was)
+		qsort(adds, n_adds, sizeof(*adds), elem_add_cmp);
+	for (size_t k = 0; r >= 0 && k < o.n; k++)
+		n_dels += dropped[k];
 	/* Constant and anonymous sets cannot change in place. */
-	if (r >= 0 && (n_adds || del.i) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
+	if (r >= 0 && (n_adds || n_dels) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
 		r = -ECANCELED;
-	if (r >= 0 && n_adds && del.i)
+	if (r >= 0 && n_adds && n_dels)
 		r = pieces_gone(&n, &o, &gone);
+	for (size_t k = 0; r >= 0 && k < o.n; k++)
+		if (dropped[k])
+			r = elem_msgs_put(&del, o.items[k].e);
 	if (r >= 0)
 		r = elem_msgs_flush(&del);
 	if (r >= 0)

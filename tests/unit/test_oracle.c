@@ -984,16 +984,27 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
  * interval, the old one's end must not stand alone, or the kernel's rbtree
  * refuses the new end (EEXIST) and the table is replaced, its counters
  * lost. Adjacent (the new end at the old start) and apart, both families;
- * a difference the kernel takes, and back. */
+ * and two intervals joined with a third shortened, whose ends deleted
+ * alone the kernel refuses. A difference the kernel takes, and back. */
 START_TEST(test_interval_below_moved_line)
 {
-	static const char *const before[] = { "deny from 10.0.1.0/24", "deny from 2001:db8:1::/48",
-					      "allow 22/tcp" };
+	static const char *const before[][5] = {
+		{ "deny from 10.0.1.0/24", "deny from 2001:db8:1::/48", "allow 22/tcp" },
+		{ "deny from 10.0.1.0/24", "deny from 2001:db8:1::/48", "allow 22/tcp" },
+		/* The deny intervals [.0, .64) [.128, 1.0) [2.0, 3.0). */
+		{ "allow from 10.0.0.64/26", "allow from 10.0.9.9", "deny from 10.0.0.0/24",
+		  "deny from 10.0.2.0/24", "allow 22/tcp" },
+	};
 	static const char *const after[][5] = {
 		{ "deny from 10.0.0.0/24", "deny from 10.0.1.0/24", "deny from 2001:db8:1::/48",
 		  "allow 22/tcp" },
 		{ "deny from 10.0.0.0/25", "deny from 10.0.1.0/24", "deny from 2001:db8::/48",
 		  "deny from 2001:db8:1::/48", "allow 22/tcp" },
+		/* The first two joined, the third shortened, no line moved: an
+		 * end after another interval's start, deleted alone, the kernel
+		 * refuses (ENOENT); intervals go whole. */
+		{ "allow from 10.0.9.8", "allow from 10.0.2.128/25", "deny from 10.0.0.0/24",
+		  "deny from 10.0.2.0/24", "allow 22/tcp" },
 	};
 
 	for (size_t v = 0; v < ARRAY_SIZE(after); v++) {
@@ -1003,8 +1014,8 @@ START_TEST(test_interval_below_moved_line)
 		struct pc_nl *nl = NULL;
 		struct pc_diags d;
 
-		for (size_t i = 0; i < ARRAY_SIZE(before); i++)
-			a.lines[a.n++] = strdup(before[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(before[v]) && before[v][i]; i++)
+			a.lines[a.n++] = strdup(before[v][i]);
 		for (size_t i = 0; i < ARRAY_SIZE(after[v]) && after[v][i]; i++)
 			b.lines[b.n++] = strdup(after[v][i]);
 		cfg_a = model_config(&a);
