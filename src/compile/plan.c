@@ -1719,6 +1719,11 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 	/* A rule that joins a run whose elements cannot take it. */
 	if (runs_of(c, k, r, false, &lo, &hi))
 		return run_remake(plan, c, z, dir, lo, hi, r, false, ch);
+	/* Inside a run of addresses or pairs: made again as its two parts
+	 * and r, O(its rules). */
+	if (k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r &&
+	    (c->entries[k].kind == PC_ENTRY_ADDRS || c->entries[k].kind == PC_ENTRY_PAIRS))
+		return run_remake(plan, c, z, dir, k, k + 1, r, false, ch);
 	/* Between two runs, and of neither (another run it would cut in
 	 * two: not in place). */
 	if ((k < c->n_entries && (uintptr_t)c->entries[k].first < (uintptr_t)r) ||

@@ -106,6 +106,8 @@ PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_moved.sh
 # Many small runs in blocks: rules of their own, counted, changed in place.
 PC_DAEMON_TESTS += tests/integration/test_small_runs.sh
+# A run of addresses cut in two by a rule put in it, and joined by its delete.
+PC_DAEMON_TESTS += tests/integration/test_run_cut.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace_rollback.sh
 # Runs named by their files: a limit next to a big file leaves its maps.
 PC_DAEMON_TESTS += tests/integration/test_run_names.sh
