@@ -1508,14 +1508,20 @@ int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 		int c = !n ? 1 : !o ? -1 : elem_key_cmp(n, o, &same);
 		struct nftnl_set_elem **slot;
 
-		/* Deletes first (an interval end may move to a neighbour's key). */
-		if (c > 0 || !same)
-			r = elem_msgs_put(&del, o);
+		bool gone = c > 0 || !same;
+		/* The kernel takes an interval's elements deleted as a pair
+		 * (intervals_whole): an end that goes takes its kept start
+		 * along, and a start that goes its kept end. */
+		bool whole = rbtree && gone && elem_is_end(o) && start[0];
+
 		cut = rbtree && c < 0 && start[0];
-		if (cut)
+		/* Deletes first (an interval end may move to a neighbour's key). */
+		if (cut || whole)
 			r = elem_msgs_put(&del, start[0]);
-		cut_end |= cut;
-		cuts |= cut;
+		if (r >= 0 && gone)
+			r = elem_msgs_put(&del, o);
+		cut_end |= cut || (rbtree && gone && !elem_is_end(o));
+		cuts |= cut || whole;
 		/* The kept end of a cut interval goes and comes again too. */
 		if (rbtree && c == 0 && same && cut_end && elem_is_end(o)) {
 			r = elem_msgs_put(&del, o);
@@ -1527,7 +1533,7 @@ int diff_set_sorted(struct batch *b, struct nftnl_set *news, struct nftnl_set *o
 			if (slot)
 				*slot = n;
 		}
-		if (r >= 0 && cut) {
+		if (r >= 0 && (cut || whole)) {
 			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
 			r = slot ? 0 : -ENOMEM;
 			if (slot)

@@ -123,6 +123,19 @@ pc_in host nft get element inet portctl set_blocklist_v4 '{ 192.0.2.7 }' >/dev/n
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff" 2>&1
 grep -q "^[!?]" "$PC_TMP/diff" && pc_fail "the kernel differs: $(cat "$PC_TMP/diff")"
 
+# Two joins in one reload: in key order an interval's end deleted alone, the
+# next one's start, then another end, which the kernel refuses right after
+# another interval's start (ENOENT); intervals go whole.
+printf '198.51.100.0/25\n198.51.100.192/26\n203.0.113.0/25\n203.0.113.192/26\n' >>"$LIST"
+reload_elements "four intervals" '^(add|delete) element inet portctl set_blocklist_v4 '
+sed -i 's|^198.51.100.192/26$|198.51.100.128/26|; s|^203.0.113.192/26$|203.0.113.128/26|' "$LIST"
+printf '198.51.100.192/26\n203.0.113.192/26\n' >>"$LIST"
+reload_elements "two joins" '^(add|delete) element inet portctl set_blocklist_v4 '
+pc_in host nft get element inet portctl set_blocklist_v4 '{ 203.0.113.150 }' >/dev/null ||
+	pc_fail "203.0.113.150 not blocked once joined"
+sed -i '/^198\.51\.100\.\|^203\.0\.113\./d' "$LIST"
+reload_elements "the joined gone" '^(add|delete) element inet portctl set_blocklist_v4 '
+
 pcd_log "a reload with the list unchanged sends nothing"
 pc_monitor_start host "$PC_TMP/monitor"
 pcd_as_member reload >/dev/null || pc_fail "reload"
