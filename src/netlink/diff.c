@@ -1295,6 +1295,26 @@ static int elem_add_cmp(const void *a, const void *b)
 			  &((const struct elem_add *)b)->ref->id);
 }
 
+/* o's kept item q goes, and the same element of n comes again (with the
+ * counter the kernel has for it: counted). */
+static int elem_again(const struct elem_list *n, const struct elem_list *o, size_t q, bool counted,
+		      bool *kept, bool *gone, struct elem_add **adds, size_t *n_adds,
+		      size_t *cap_adds)
+{
+	const struct elem_ref *now = elem_list_find(n, &o->items[q]);
+	struct elem_add *slot;
+
+	kept[q] = false;
+	gone[q] = true;
+	if (!now)
+		return 0;
+	slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
+	if (!slot)
+		return -ENOMEM;
+	*slot = (struct elem_add){ now, counted ? &o->items[q] : NULL };
+	return 0;
+}
+
 /* An rbtree interval set refuses an element that comes inside one of its
  * intervals (EEXIST): an interval that a new boundary cuts (a span split
  * in two) goes and comes again, start and end, its counter carried (its
@@ -1310,21 +1330,9 @@ static int intervals_cut(const struct elem_list *n, const struct elem_list *o, b
 
 		if (j == SIZE_MAX || elem_is_end(o->items[j].e))
 			continue;
-		for (size_t q = j; q <= j + 1 && q < o->n; q++) {
-			const struct elem_ref *now = elem_list_find(n, &o->items[q]);
-			struct elem_add *slot;
-
-			if (!kept[q])
-				continue;
-			kept[q] = false;
-			gone[q] = true;
-			if (!now)
-				continue;
-			slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
-			if (!slot)
+		for (size_t q = j; q <= j + 1 && q < o->n; q++)
+			if (kept[q] && elem_again(n, o, q, true, kept, gone, adds, n_adds, cap_adds) < 0)
 				return -ENOMEM;
-			*slot = (struct elem_add){ now, &o->items[q] };
-		}
 	}
 	return 0;
 }
@@ -1341,21 +1349,12 @@ static int intervals_whole(const struct elem_list *n, const struct elem_list *o,
 	for (size_t j = 0; j < o->n; j++) {
 		bool end = elem_is_end(o->items[j].e);
 		size_t p = end ? j - 1 : j + 1;
-		const struct elem_ref *now;
-		struct elem_add *slot;
 
 		if (!gone[j] || (end ? j == 0 : j + 1 == o->n) || !kept[p] ||
 		    elem_is_end(o->items[p].e) == end)
 			continue;
-		kept[p] = false;
-		gone[p] = true;
-		now = elem_list_find(n, &o->items[p]);
-		if (!now)
-			continue;
-		slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
-		if (!slot)
+		if (elem_again(n, o, p, end, kept, gone, adds, n_adds, cap_adds) < 0)
 			return -ENOMEM;
-		*slot = (struct elem_add){ now, end ? &o->items[p] : NULL };
 	}
 	return 0;
 }
