@@ -1295,43 +1295,59 @@ static int elem_add_cmp(const void *a, const void *b)
 			  &((const struct elem_add *)b)->ref->id);
 }
 
+/* What one set's difference does: each of o's items kept as it is,
+ * deleted, or neither (lapsed: added again, not deleted); the adds. */
+enum elem_fate { ELEM_NEITHER, ELEM_KEPT, ELEM_DELETED };
+struct set_change {
+	uint8_t *fate; /* enum elem_fate, by o's index */
+	size_t n_dels;
+	struct elem_add *adds;
+	size_t n_adds, cap_adds;
+};
+
+static int change_add(struct set_change *ch, const struct elem_ref *now, const struct elem_ref *old)
+{
+	struct elem_add *slot = PC_ARRAY_PUSH(ch->adds, ch->n_adds, ch->cap_adds);
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = (struct elem_add){ now, old };
+	return 0;
+}
+
+static void change_delete(struct set_change *ch, size_t q)
+{
+	ch->fate[q] = ELEM_DELETED;
+	ch->n_dels++;
+}
+
 /* o's kept item q goes, and the same element of n comes again (with the
  * counter the kernel has for it: counted). */
 static int elem_again(const struct elem_list *n, const struct elem_list *o, size_t q, bool counted,
-		      bool *kept, bool *gone, struct elem_add **adds, size_t *n_adds,
-		      size_t *cap_adds)
+		      struct set_change *ch)
 {
 	const struct elem_ref *now = elem_list_find(n, &o->items[q]);
-	struct elem_add *slot;
 
-	kept[q] = false;
-	gone[q] = true;
-	if (!now)
-		return 0;
-	slot = PC_ARRAY_PUSH(*adds, *n_adds, *cap_adds);
-	if (!slot)
-		return -ENOMEM;
-	*slot = (struct elem_add){ now, counted ? &o->items[q] : NULL };
-	return 0;
+	change_delete(ch, q);
+	return now ? change_add(ch, now, counted ? &o->items[q] : NULL) : 0;
 }
 
 /* An rbtree interval set refuses an element that comes inside one of its
  * intervals (EEXIST): an interval that a new boundary cuts (a span split
  * in two) goes and comes again, start and end, its counter carried (its
- * start may go and come already, its comment naming a line that moved).
- * kept: o's items that stay as they are; gone: the ones deleted. */
-static int intervals_cut(const struct elem_list *n, const struct elem_list *o, bool *kept,
-			 bool *gone, struct elem_add **adds, size_t *n_adds, size_t *cap_adds)
+ * start may go and come already, its comment naming a line that moved). */
+static int intervals_cut(const struct elem_list *n, const struct elem_list *o,
+			 struct set_change *ch)
 {
-	size_t was = *n_adds;
+	size_t was = ch->n_adds;
 
 	for (size_t k = 0; k < was; k++) {
-		size_t j = (*adds)[k].old ? SIZE_MAX : elem_list_below(o, (*adds)[k].ref);
+		size_t j = ch->adds[k].old ? SIZE_MAX : elem_list_below(o, ch->adds[k].ref);
 
 		if (j == SIZE_MAX || elem_is_end(o->items[j].e))
 			continue;
 		for (size_t q = j; q <= j + 1 && q < o->n; q++)
-			if (kept[q] && elem_again(n, o, q, true, kept, gone, adds, n_adds, cap_adds) < 0)
+			if (ch->fate[q] == ELEM_KEPT && elem_again(n, o, q, true, ch) < 0)
 				return -ENOMEM;
 	}
 	return 0;
@@ -1343,17 +1359,17 @@ static int intervals_cut(const struct elem_list *n, const struct elem_list *o, b
  * another that shortens a third would send them in key order. An interval
  * that loses one of its elements loses both, and the one that stays is
  * added again (a start with its counter), as nft sends intervals whole. */
-static int intervals_whole(const struct elem_list *n, const struct elem_list *o, bool *kept,
-			   bool *gone, struct elem_add **adds, size_t *n_adds, size_t *cap_adds)
+static int intervals_whole(const struct elem_list *n, const struct elem_list *o,
+			   struct set_change *ch)
 {
 	for (size_t j = 0; j < o->n; j++) {
 		bool end = elem_is_end(o->items[j].e);
 		size_t p = end ? j - 1 : j + 1;
 
-		if (!gone[j] || (end ? j == 0 : j + 1 == o->n) || !kept[p] ||
-		    elem_is_end(o->items[p].e) == end)
+		if (ch->fate[j] != ELEM_DELETED || (end ? j == 0 : j + 1 == o->n) ||
+		    ch->fate[p] != ELEM_KEPT || elem_is_end(o->items[p].e) == end)
 			continue;
-		if (elem_again(n, o, p, end, kept, gone, adds, n_adds, cap_adds) < 0)
+		if (elem_again(n, o, p, end, ch) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -1373,76 +1389,66 @@ int diff_set(struct pc_nl *nl, struct batch *b, struct nftnl_set *news, struct n
 	struct elem_list n = { 0 }, o = { .lapse = *lapse };
 	struct elem_msgs del = { .b = b, .set = olds, .obj = obj, .type = NFT_MSG_DELSETELEM };
 	struct elem_msgs add = { .b = b, .set = news, .obj = obj, .type = NFT_MSG_NEWSETELEM };
-	struct elem_add *adds = NULL;
+	struct set_change ch = { 0 };
 	struct pieces gone = { 0 };
-	size_t n_adds = 0, cap_adds = 0, n_dels = 0, i = 0, j = 0, was;
+	size_t i = 0, j = 0, was;
 	uint32_t flags = nftnl_set_get_u32(news, NFTNL_SET_FLAGS);
 	int r = elem_lists_load(&n, &o, news, olds);
 	bool rbtree = set_is_rbtree(news);
-	/* o's items that stay as they are, and the ones deleted: sent in key
-	 * order once all are known. */
-	_cleanup_free_ bool *kept = calloc(o.n + 1, sizeof(*kept));
-	_cleanup_free_ bool *dropped = calloc(o.n + 1, sizeof(*dropped));
 
-	if (r >= 0 && (!kept || !dropped))
+	/* The deletes are sent in key order once all are known. */
+	ch.fate = calloc(o.n + 1, sizeof(*ch.fate));
+	if (r >= 0 && !ch.fate)
 		r = -ENOMEM;
 
 	while (r >= 0 && (i < n.n || j < o.n)) {
 		int c = i == n.n ? 1 : j == o.n ? -1 : strbuf_cmp(&n.items[i].id, &o.items[j].id);
-		struct elem_add *slot;
 
 		if (c == 0) {
 			bool same = !strbuf_cmp(&n.items[i].content, &o.items[j].content);
 
 			if (!same || !udata_equal(&n.items[i], &o.items[j]) || o.items[j].lapsed) {
-				dropped[j] = !o.items[j].lapsed;
-				slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
-				if (slot)
-					*slot = (struct elem_add){ &n.items[i], same ? &o.items[j] : NULL };
-				else
-					r = -ENOMEM;
+				if (!o.items[j].lapsed)
+					change_delete(&ch, j);
+				r = change_add(&ch, &n.items[i], same ? &o.items[j] : NULL);
 			} else {
-				kept[j] = true;
+				ch.fate[j] = ELEM_KEPT;
 			}
 			i++, j++;
 		} else if (c > 0) {
-			dropped[j] = !o.items[j].lapsed;
+			if (!o.items[j].lapsed)
+				change_delete(&ch, j);
 			j++;
 		} else {
-			slot = PC_ARRAY_PUSH(adds, n_adds, cap_adds);
-			if (!slot)
-				r = -ENOMEM;
-			else
-				*slot = (struct elem_add){ &n.items[i++], NULL };
+			r = change_add(&ch, &n.items[i++], NULL);
 		}
 	}
-	was = n_adds;
-	if (r >= 0 && rbtree && n_adds)
-		r = intervals_cut(&n, &o, kept, dropped, &adds, &n_adds, &cap_adds);
+	was = ch.n_adds;
+	if (r >= 0 && rbtree && ch.n_adds)
+		r = intervals_cut(&n, &o, &ch);
 	if (r >= 0 && rbtree)
-		r = intervals_whole(&n, &o, kept, dropped, &adds, &n_adds, &cap_adds);
+		r = intervals_whole(&n, &o, &ch);
 	/* The adds end sorted, as nft sends them. */
-	if (r >= 0 && n_adds > was)
-		qsort(adds, n_adds, sizeof(*adds), elem_add_cmp);
-	for (size_t k = 0; r >= 0 && k < o.n; k++)
-		n_dels += dropped[k];
+	if (r >= 0 && ch.n_adds > was)
+		qsort(ch.adds, ch.n_adds, sizeof(*ch.adds), elem_add_cmp);
 	/* Constant and anonymous sets cannot change in place. */
-	if (r >= 0 && (n_adds || n_dels) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
+	if (r >= 0 && (ch.n_adds || ch.n_dels) && (flags & (NFT_SET_CONSTANT | NFT_SET_ANONYMOUS)))
 		r = -ECANCELED;
-	if (r >= 0 && n_adds && n_dels)
+	if (r >= 0 && ch.n_adds && ch.n_dels)
 		r = pieces_gone(&n, &o, &gone);
-	for (size_t k = 0; r >= 0 && k < o.n; k++)
-		if (dropped[k])
+	for (size_t k = 0; r >= 0 && ch.n_dels && k < o.n; k++)
+		if (ch.fate[k] == ELEM_DELETED)
 			r = elem_msgs_put(&del, o.items[k].e);
 	if (r >= 0)
 		r = elem_msgs_flush(&del);
 	if (r >= 0)
-		r = elems_add(nl, &add, olds, adds, n_adds, &gone, carry);
+		r = elems_add(nl, &add, olds, ch.adds, ch.n_adds, &gone, carry);
 	if (r >= 0)
 		r = elem_msgs_flush(&add);
-	*added += n_adds;
+	*added += ch.n_adds;
 	*deleted += (size_t)del.i;
-	free(adds);
+	free(ch.fate);
+	free(ch.adds);
 	free(gone.v);
 	elem_list_free(&n);
 	elem_list_free(&o);
