@@ -221,6 +221,7 @@ static void stats_record(struct pc_nl *nl, const struct batch *b, bool increment
 	nl->stats.incremental = incremental;
 	nl->stats.owned = owned;
 	nl->stats.diff_refused = nl->diff_refused;
+	nl->diff_refused = 0;
 	nl->stats.n_msgs = b ? batch_n_msgs(b) : 0;
 	nl->stats.n_bytes = b ? b->len : 0;
 	if (b && pc_nl_genid(nl, &nl->applied_genid) < 0)
@@ -462,7 +463,6 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 	uint32_t genid;
 	int r;
 
-	nl->diff_refused = 0;
 	r = pc_nl_genid(nl, &genid);
 
 	if (r < 0) {
@@ -497,7 +497,11 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
-	return apply_full(nl, rs, genid, owner, d);
+	r = apply_full(nl, rs, genid, owner, d);
+	/* A refusal that nothing settled is not the next install's. */
+	if (r < 0)
+		nl->diff_refused = 0;
+	return r;
 }
 
 int pc_nl_apply_elements(struct pc_nl *nl, const struct pc_ruleset *rs,

@@ -29,7 +29,9 @@ struct pc_nl {
 	 * installed field says this number. */
 	uint64_t commits;
 	struct pc_nl_stats stats;
-	int diff_refused; /* of the apply under way, into stats */
+	/* A difference the kernel refused, until the install that settles it
+	 * records it in stats (also after -EAGAIN: rs made whole first). */
+	int diff_refused;
 	/* Tests only (pc_nl_test_refuse_last_rule): the next full replace
 	 * carries a rule the kernel refuses, in place of the files' last. */
 	bool test_refuse;
