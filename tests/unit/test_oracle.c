@@ -979,6 +979,52 @@ static void edit_one(struct edit_run *x, size_t at, char *line, unsigned file)
 	edit_check(x->nl, m, x->plan, x->rs, x->s, x->step);
 }
 
+/* The lines (up to n, or the first NULL) into m. */
+static void model_lines(struct model *m, const char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n && lines[i]; i++)
+		m->lines[m->n++] = strdup(lines[i]);
+}
+
+static void model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->lines[i]);
+	m->n = 0;
+}
+
+/* a's full compile installed, then b's as a difference and a's again:
+ * each taken by the kernel as a difference, and each the full compile. */
+static void there_and_back(const struct model *a, const struct model *b, const char *what)
+{
+	struct pc_config *cfg_a = model_config(a), *cfg_b = model_config(b);
+	struct pc_ruleset *rs_a = ruleset_from_config(cfg_a), *rs_b = ruleset_from_config(cfg_b);
+	struct pc_nl *nl = NULL;
+	struct pc_diags d;
+
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_a, NULL, 0, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_b, rs_a, 0, &d), 0);
+	ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
+		      "%s: the kernel refused the difference (%d)", what,
+		      pc_nl_last_stats(nl)->diff_refused);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "%s replaced the table", what);
+	ck_assert_uint_eq(mismatches(nl, rs_b), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, rs_a, rs_b, 0, &d), 0);
+	ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
+		      "%s, back: the kernel refused the difference (%d)", what,
+		      pc_nl_last_stats(nl)->diff_refused);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "%s, back, replaced the table", what);
+	ck_assert_uint_eq(mismatches(nl, rs_a), 0);
+	pc_diags_free(&d);
+	pc_ruleset_free(rs_a);
+	pc_ruleset_free(rs_b);
+	pc_config_free(cfg_a);
+	pc_config_free(cfg_b);
+	pc_nl_close(nl);
+}
+
 /* An interval put just below another whose line moved (its start goes and
  * comes again with the new comment): while the batch adds the new
  * interval, the old one's end must not stand alone, or the kernel's rbtree
@@ -1009,42 +1055,14 @@ START_TEST(test_interval_below_moved_line)
 
 	for (size_t v = 0; v < ARRAY_SIZE(after); v++) {
 		struct model a = { .n = 0 }, b = { .n = 0 };
-		struct pc_config *cfg_a, *cfg_b;
-		struct pc_ruleset *rs_a, *rs_b;
-		struct pc_nl *nl = NULL;
-		struct pc_diags d;
+		char what[32];
 
-		for (size_t i = 0; i < ARRAY_SIZE(before[v]) && before[v][i]; i++)
-			a.lines[a.n++] = strdup(before[v][i]);
-		for (size_t i = 0; i < ARRAY_SIZE(after[v]) && after[v][i]; i++)
-			b.lines[b.n++] = strdup(after[v][i]);
-		cfg_a = model_config(&a);
-		cfg_b = model_config(&b);
-		rs_a = ruleset_from_config(cfg_a);
-		rs_b = ruleset_from_config(cfg_b);
-		ck_assert_int_eq(pc_nl_open(&nl), 0);
-		pc_diags_init(&d);
-		ck_assert_int_eq(pc_nl_apply(nl, rs_a, NULL, 0, &d), 0);
-		ck_assert_int_eq(pc_nl_apply(nl, rs_b, rs_a, 0, &d), 0);
-		ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
-			      "variant %zu: the kernel refused the difference (%d)", v,
-			      pc_nl_last_stats(nl)->diff_refused);
-		ck_assert(pc_nl_last_stats(nl)->incremental);
-		ck_assert_uint_eq(mismatches(nl, rs_b), 0);
-		ck_assert_int_eq(pc_nl_apply(nl, rs_a, rs_b, 0, &d), 0);
-		ck_assert_int_eq(pc_nl_last_stats(nl)->diff_refused, 0);
-		ck_assert(pc_nl_last_stats(nl)->incremental);
-		ck_assert_uint_eq(mismatches(nl, rs_a), 0);
-		pc_diags_free(&d);
-		pc_ruleset_free(rs_a);
-		pc_ruleset_free(rs_b);
-		pc_config_free(cfg_a);
-		pc_config_free(cfg_b);
-		for (size_t i = 0; i < a.n; i++)
-			free(a.lines[i]);
-		for (size_t i = 0; i < b.n; i++)
-			free(b.lines[i]);
-		pc_nl_close(nl);
+		snprintf(what, sizeof(what), "variant %zu", v);
+		model_lines(&a, before[v], ARRAY_SIZE(before[v]));
+		model_lines(&b, after[v], ARRAY_SIZE(after[v]));
+		there_and_back(&a, &b, what);
+		model_free(&a);
+		model_free(&b);
 	}
 }
 END_TEST
@@ -1068,37 +1086,17 @@ START_TEST(test_interval_cut_is_a_difference)
 					     "deny from 2001:db8::/65 comment \"net6\"",
 					     "allow 22/tcp comment \"ssh\"" };
 	struct model a = { .n = 0 }, b = { .n = 0 };
-	struct pc_config *cfg_a, *cfg_b;
-	struct pc_ruleset *rs_a, *rs_b, *rs = NULL;
+	struct pc_ruleset *rs = NULL;
 	struct pc_plan *plan = NULL;
+	struct pc_config *cfg_a;
 	struct pc_nl *nl = NULL;
-	struct pc_diags d;
 
-	for (size_t i = 0; i < ARRAY_SIZE(before); i++)
-		a.lines[a.n++] = strdup(before[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(after); i++)
-		b.lines[b.n++] = strdup(after[i]);
-	cfg_a = model_config(&a);
-	cfg_b = model_config(&b);
-	rs_a = ruleset_from_config(cfg_a);
-	rs_b = ruleset_from_config(cfg_b);
+	model_lines(&a, before, ARRAY_SIZE(before));
+	model_lines(&b, after, ARRAY_SIZE(after));
 	/* The full compile's difference, there and back. */
-	ck_assert_int_eq(pc_nl_open(&nl), 0);
-	pc_diags_init(&d);
-	ck_assert_int_eq(pc_nl_apply(nl, rs_a, NULL, 0, &d), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, rs_b, rs_a, 0, &d), 0);
-	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "the cut replaced the table");
-	ck_assert_uint_eq(mismatches(nl, rs_b), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, rs_a, rs_b, 0, &d), 0);
-	ck_assert(pc_nl_last_stats(nl)->incremental);
-	ck_assert_uint_eq(mismatches(nl, rs_a), 0);
-	pc_diags_free(&d);
-	pc_ruleset_free(rs_a);
-	pc_ruleset_free(rs_b);
-	pc_config_free(cfg_b);
-	for (size_t i = 0; i < b.n; i++)
-		free(b.lines[i]);
-	pc_nl_close(nl);
+	there_and_back(&a, &b, "the cut");
+	model_free(&b);
+	cfg_a = model_config(&a);
 	/* In place: the run made again around the rule, and back. */
 	oracle_start(cfg_a, &nl, &plan, &rs);
 	struct edit_run x = { .nl = nl, .m = &a, .cfg = cfg_a, .plan = plan, .rs = rs };
