@@ -6,9 +6,9 @@
 # new names. Real traffic over IPv4 and IPv6 to rules of every kind before
 # and after the change (ports in maps, limit, log, from ADDR, the shipped
 # allow ssh, a port range), then changes in place -- one cutting that range
-# in two -- and through a reload that renumbers the lines of a file: no
-# rule's packet count goes back, every rule that counted still counts, and
-# a limit's meter keeps the sources it holds.
+# in two -- and through reloads that renumber the lines of a file or join
+# address intervals: no rule's packet count goes back, every rule that
+# counted still counts, and a limit's meter keeps the sources it holds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -54,7 +54,8 @@ traffic() {
 }
 
 # kept BEFORE AFTER WHAT [GONE]: no counter of BEFORE went back or went
-# missing (but the rule GONE, deleted), and enough of them counted.
+# missing (but the rules GONE, deleted, separated by ';'), and enough of
+# them counted.
 kept() {
 	python3 - "$1" "$2" "${4:-}" >"$PC_TMP/lost" <<'PY' || pc_fail "$3: counters lost: $(cat "$PC_TMP/lost")"
 import sys
@@ -63,7 +64,7 @@ def load(p):
 a, b = load(sys.argv[1]), load(sys.argv[2])
 gone = sys.argv[3]
 bad = ["%s: %s -> %s" % (k, a[k], b.get(k, "missing")) for k in a
-       if not (gone and k.split("|", 1)[1] == gone) and int(b.get(k, -1)) < int(a[k])]
+       if k.split("|", 1)[1] not in gone.split(";") and int(b.get(k, -1)) < int(a[k])]
 print("; ".join(bad) or "too few rules counted")
 sys.exit(1 if bad or sum(int(v) > 0 for v in a.values()) < 6 else 0)
 PY
@@ -153,6 +154,30 @@ cut_interval() {
 	P reload
 }
 change "an address run's interval cut in two" "" cut_interval
+# A file edited in place, as a configuration manager does: an interval put
+# just below one whose line moved (its start comes again with the new
+# line; its end must come with it, or the kernel refuses the new end
+# under it); then, no line moving, two intervals joined (an allow's hole
+# filled) and another cut (a hole made): the join's lone end and start
+# before the cut interval's pair the kernel refuses, so intervals go
+# whole. Refused, the table was replaced whole, every counter at 0.
+below_moved() {
+	printf '%s\n' 'deny from 10.99.7.64/26' 'deny from 10.99.7.201' \
+		'deny from 10.99.7.128/25' 'deny from fd99:7::80/121' >"$PC_TMP/etc/rules.d/70-addrs.rules"
+	P reload
+}
+change "an interval below one whose line moved" "" below_moved
+holes() {
+	printf '%s\n' "$@" >"$PC_TMP/etc/rules.d/75-holes.rules"
+	P reload
+}
+# Deny intervals [0.0, 0.64) [0.128, 1.0) [2.0, 3.0) of 10.98, the allow
+# rules before them making the holes.
+change "intervals with holes" "" holes 'allow from 10.98.0.64/26' 'allow from 10.98.9.9' \
+	'deny from 10.98.0.0/24' 'deny from 10.98.2.0/24'
+change "two intervals joined, a third cut, no line moved" \
+	"allow from 10.98.0.64/26;allow from 10.98.9.9" holes 'allow from 10.98.9.8' \
+	'allow from 10.98.2.128/25' 'deny from 10.98.0.0/24' 'deny from 10.98.2.0/24'
 
 # A line at the head of a file: every later line, and entry, renumbered.
 renumber() {
