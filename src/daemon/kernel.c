@@ -18,9 +18,25 @@ static int ruleset_sync(const struct pc_ruleset *rs)
 
 /* Transactions the kernel refused because another program committed in
  * between (ERESTART: the generation id moved on) are sent again, each time
- * on what the kernel holds then. A program committing without pause can
- * take a few in a row; a change is refused only past this many. */
+ * on what the kernel holds then; so are those whose making read the table
+ * (rule counters to carry, what it holds) in a dump another commit cut
+ * short (EINTR). A program committing without pause can take a few in a
+ * row; a change is refused only past this many. */
 #define KERNEL_RESTARTS 16
+
+static bool others_committed(int r)
+{
+	return r == -ERESTART || r == -EINTR;
+}
+
+/* Past KERNEL_RESTARTS: say why nothing changed. */
+static void restarts_spent(int r, struct pc_diags *d)
+{
+	if (r == -EINTR)
+		pc_error(d, NULL,
+			 "other programs kept committing to nftables while portctld read its "
+			 "table: try again");
+}
 
 /* Who can tell that other programs' commits left our table alone; and
  * whether one did not since our last install (then only a read-back
@@ -122,12 +138,14 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 			pc_diags_init(&t);
 			r = pc_nl_apply(nl, rs, NULL, flags, &t);
 		}
-		if (r != -ERESTART || i + 1 == KERNEL_RESTARTS) {
+		if (!others_committed(r) || i + 1 == KERNEL_RESTARTS) {
 			diags_take(d, &t);
+			restarts_spent(r, d);
 			break;
 		}
 		pc_diags_free(&t);
-		log_debug("nftables changed while our transaction was on its way: sending it again");
+		log_debug("nftables changed while our transaction was made or on its way: "
+			  "making it again");
 		trusted = old && !synced && kernel_trust(nl);
 	}
 	/* The kernel holds rs now, whatever others did before. */
@@ -150,14 +168,14 @@ int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const str
 		r = pc_nl_apply(nl, rs, old, flags, &t);
 		/* -EAGAIN: the kernel no longer holds old, and rs's element
 		 * changes go nowhere else. */
-		if ((r != -ERESTART && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
+		if ((!others_committed(r) && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
 		    !kernel_trust(nl)) {
 			diags_take(d, &t);
 			break;
 		}
 		pc_diags_free(&t);
 	}
-	if (r == -ERESTART || r == -EAGAIN)
+	if (others_committed(r) || r == -EAGAIN)
 		return -ESTALE;
 	if (r >= 0) {
 		quiet.touched = false;

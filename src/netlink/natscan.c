@@ -340,23 +340,30 @@ out:
 	return MNL_CB_OK;
 }
 
+/* A dump of every table's rules that another program's commit cut short
+ * (EINTR: a container runtime committing as containers start) is read
+ * again, up to this many times. */
+#define NAT_SCAN_TRIES 16
+
 int pc_nl_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)
 {
 	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
-	struct scan_ctx x = { .out = out };
-	struct nlmsghdr *nlh;
-	int r;
+	int r = -EINTR;
 
 	*out = (struct pc_nat_scan){ 0 };
 	if (!buf)
 		return -ENOMEM;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NLM_F_DUMP,
-				    nl_next_seq(nl, 1));
-	r = nl_query(nl, buf, nlh, scan_cb, &x);
-	if (x.err)
-		r = x.err;
-	if (r < 0)
-		pc_nat_scan_free(out);
+	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
+		struct scan_ctx x = { .out = out };
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC,
+							     NLM_F_DUMP, nl_next_seq(nl, 1));
+
+		r = nl_query(nl, buf, nlh, scan_cb, &x);
+		if (x.err)
+			r = x.err;
+		if (r < 0)
+			pc_nat_scan_free(out);
+	}
 	return r;
 }
 
