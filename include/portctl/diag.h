@@ -33,6 +33,8 @@ struct pc_diags {
 
 void pc_diags_init(struct pc_diags *d);
 void pc_diags_free(struct pc_diags *d);
+/* d takes every diagnostic of from, which is emptied. */
+void pc_diags_take(struct pc_diags *d, struct pc_diags *from);
 void pc_diag_add(struct pc_diags *d, enum pc_severity sev, const struct pc_loc *loc,
 		 const char *hint, const char *fmt, ...) _printf_(5, 6);
 #define pc_error(d, loc, ...) pc_diag_add((d), PC_SEV_ERROR, (loc), NULL, __VA_ARGS__)

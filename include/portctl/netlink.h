@@ -21,7 +21,8 @@ enum pc_nl_apply_flags {
 	 * alone); falls back to no ownership, once, on kernels that refuse it. */
 	PC_NL_OWNER = 1u << 0,
 	/* Always replace the whole table, even when only elements differ
-	 * (counters start again from the ruleset's). */
+	 * (counters start again from the ruleset's), in a batch without a
+	 * generation check: what it leaves does not depend on what was there. */
 	PC_NL_FULL = 1u << 1,
 };
 

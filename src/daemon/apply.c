@@ -18,6 +18,9 @@
 #include "portctl/util.h"
 
 #define STATE_LAST_GOOD "last-good"
+/* How often --apply-once makes its transaction when others commit
+ * meanwhile (as the daemon's KERNEL_RESTARTS). */
+#define APPLY_TRIES 16
 
 static void closedirp(DIR **d)
 {
@@ -71,7 +74,24 @@ int pc_apply_config(const struct pc_paths *paths, struct pc_nl *nl,
 	if (a->cfg->settings.table_owner)
 		flags |= PC_NL_OWNER;
 	a->stage = PC_APPLY_KERNEL;
-	r = pc_nl_apply(nl, a->ruleset, previous ? previous->ruleset : NULL, flags, d);
+	/* Another program's commit in between (ERESTART), or in the middle of
+	 * a read of the table (EINTR): once more, on what the kernel holds
+	 * then (a container runtime starting at boot beside us); past
+	 * APPLY_TRIES (one committing without pause), the table whole, which
+	 * no commit of others refuses, its counters started again. */
+	for (int i = 0;; i++) {
+		bool last = i + 1 == APPLY_TRIES;
+		struct pc_diags t;
+
+		pc_diags_init(&t);
+		r = pc_nl_apply(nl, a->ruleset, previous ? previous->ruleset : NULL,
+				last ? flags | PC_NL_FULL : flags, &t);
+		if ((r != -ERESTART && r != -EINTR) || last) {
+			pc_diags_take(d, &t);
+			break;
+		}
+		pc_diags_free(&t);
+	}
 	if (r < 0)
 		return r;
 	a->stage = PC_APPLY_STATE;

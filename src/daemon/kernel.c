@@ -81,15 +81,6 @@ static bool kernel_trust(struct pc_nl *nl)
 	return true;
 }
 
-/* d takes t's diagnostics; t is emptied. */
-static void diags_take(struct pc_diags *d, struct pc_diags *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		pc_diag_add(d, t->items[i].severity, &t->items[i].loc, t->items[i].hint, "%s",
-			    t->items[i].message ? t->items[i].message : "");
-	pc_diags_free(t);
-}
-
 /* A difference the kernel refused was settled by the table installed whole:
  * right, but its counters start again; worth knowing why. */
 static void refusal_log(struct pc_nl *nl)
@@ -139,7 +130,7 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 			r = pc_nl_apply(nl, rs, NULL, flags, &t);
 		}
 		if (!others_committed(r) || i + 1 == KERNEL_RESTARTS) {
-			diags_take(d, &t);
+			pc_diags_take(d, &t);
 			restarts_spent(r, d);
 			break;
 		}
@@ -170,7 +161,7 @@ int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const str
 		 * changes go nowhere else. */
 		if ((!others_committed(r) && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
 		    !kernel_trust(nl)) {
-			diags_take(d, &t);
+			pc_diags_take(d, &t);
 			break;
 		}
 		pc_diags_free(&t);

@@ -497,7 +497,9 @@ int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_r
 		if (r != 0)
 			return r < 0 ? r : 0;
 	}
-	r = apply_full(nl, rs, genid, owner, d);
+	/* Whole, it holds the same whatever others committed: no generation
+	 * check when asked for. */
+	r = apply_full(nl, rs, flags & PC_NL_FULL ? 0 : genid, owner, d);
 	/* A refusal that nothing settled is not the next install's. */
 	if (r < 0)
 		nl->diff_refused = 0;

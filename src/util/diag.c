@@ -26,6 +26,14 @@ void pc_diags_free(struct pc_diags *d)
 	pc_diags_init(d);
 }
 
+void pc_diags_take(struct pc_diags *d, struct pc_diags *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		pc_diag_add(d, from->items[i].severity, &from->items[i].loc, from->items[i].hint,
+			    "%s", from->items[i].message ? from->items[i].message : "");
+	pc_diags_free(from);
+}
+
 static _printf_(1, 0) char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;

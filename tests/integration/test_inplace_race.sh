@@ -15,7 +15,8 @@
 #    afterwards sends nothing (the model in memory is the full compile's);
 #  - with table-owner = no, a program that changes our table between
 #    changes (a port-map element deleted, a rule added, a ban element
-#    deleted) is repaired, and the changes right after it are right.
+#    deleted) is repaired, and the changes right after it are right;
+#  - portctld --apply-once, while others commit without pause, applies.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -420,4 +421,15 @@ for r in "allow 2006/tcp" "allow 2007/tcp" "reject 2008/tcp"; do
 	once "$r"
 done
 pcd_stop
+
+pcd_log "portctld --apply-once while other programs commit"
+foreign_start
+for k in 1 2 3 4 5 6; do
+	sed -i "1i allow $((2040 + k))/tcp" "$OWN"
+	pc_apply host || pc_fail "--apply-once while racing ($k): $(cat "$PC_TMP/apply.err")"
+	pc_in host nft list table inet portctl | grep -qw "$((2040 + k))" ||
+		pc_fail "--apply-once while racing ($k): allow $((2040 + k))/tcp not in force"
+done
+foreign_stop
+pc_log "ok: --apply-once taken 6 times while racing"
 exit 0
