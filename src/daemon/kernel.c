@@ -21,7 +21,7 @@ static int ruleset_sync(const struct pc_ruleset *rs)
  * on what the kernel holds then; so are those whose making read the table
  * (rule counters to carry, what it holds) in a dump another commit cut
  * short (EINTR). A program committing without pause can take a few in a
- * row; a change is refused only past this many. */
+ * row; an install's last try is the table whole (kernel_install). */
 #define KERNEL_RESTARTS 16
 
 static bool others_committed(int r)
@@ -111,12 +111,22 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 	bool trusted = old && kernel_trust(nl), synced = false;
 
 	for (int i = 0;; i++) {
+		/* The last try, after others' commits refused every other: the
+		 * table whole, in a batch no commit of others refuses (without
+		 * trust, a program committing without pause outruns each read of
+		 * what the kernel holds: a start beside a container runtime). */
+		bool last = i + 1 == KERNEL_RESTARTS;
+		unsigned try_flags = last ? flags | PC_NL_FULL : flags;
 		struct pc_diags t;
 
 		pc_diags_init(&t);
+		if (last)
+			log_notice("other programs kept committing to nftables: installing table "
+				   "inet %s whole (its counters start again)",
+				   PC_TABLE_NAME);
 		/* Against old while the kernel still holds it, else against the
 		 * whole table as the kernel holds it. */
-		r = pc_nl_apply(nl, rs, !synced && (trusted || i == 0) ? old : NULL, flags, &t);
+		r = pc_nl_apply(nl, rs, !synced && (trusted || i == 0) ? old : NULL, try_flags, &t);
 		/* Only a difference sends a cut run's element changes, and
 		 * against old alone: made whole, rs no longer shares old's stale
 		 * maps, so it goes against what the kernel holds. */
@@ -127,9 +137,9 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 				break;
 			synced = true;
 			pc_diags_init(&t);
-			r = pc_nl_apply(nl, rs, NULL, flags, &t);
+			r = pc_nl_apply(nl, rs, NULL, try_flags, &t);
 		}
-		if (!others_committed(r) || i + 1 == KERNEL_RESTARTS) {
+		if (!others_committed(r) || last) {
 			pc_diags_take(d, &t);
 			restarts_spent(r, d);
 			break;

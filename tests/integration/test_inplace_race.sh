@@ -16,7 +16,8 @@
 #  - with table-owner = no, a program that changes our table between
 #    changes (a port-map element deleted, a rule added, a ban element
 #    deleted) is repaired, and the changes right after it are right;
-#  - portctld --apply-once, while others commit without pause, applies.
+#  - portctld started, and --apply-once, while others commit without
+#    pause, apply the files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -422,8 +423,19 @@ for r in "allow 2006/tcp" "allow 2007/tcp" "reject 2008/tcp"; do
 done
 pcd_stop
 
-pcd_log "portctld --apply-once while other programs commit"
+pcd_log "portctld started, and --apply-once, while other programs commit"
 foreign_start
+# Each start finds the table of the last: a difference against what it
+# holds, read anew at each try, or past them the table whole.
+for k in 1 2 3 4; do
+	sed -i "1i allow $((2050 + k))/tcp" "$OWN"
+	pcd_start
+	pc_in host nft list table inet portctl | grep -qw "$((2050 + k))" ||
+		pc_fail "start while racing ($k): allow $((2050 + k))/tcp not in force: $(grep -v drift: "$LOG" | tail -3)"
+	no_drift "start while racing ($k)"
+	pcd_stop
+done
+pc_log "ok: portctld started 4 times while racing, its files in force"
 for k in 1 2 3 4 5 6; do
 	sed -i "1i allow $((2040 + k))/tcp" "$OWN"
 	pc_apply host || pc_fail "--apply-once while racing ($k): $(cat "$PC_TMP/apply.err")"
