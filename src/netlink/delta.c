@@ -1055,7 +1055,13 @@ static int counters_read(struct delta_ctx *x, const char *chain)
 		x->ctr_all = true;
 		chain = NULL;
 	}
+	/* A dump that others' commits cut short (to their own tables, most
+	 * often) still holds what each rule it read counted, by handle: read
+	 * on (a rule missed carries nothing). Against one committing without
+	 * pause, a dump of thousands of rules is always cut short. */
+	x->nl->dump_intr_read = true;
 	r = rule_counters_read(x->nl, chain, &more, &n_more);
+	x->nl->dump_intr_read = false;
 	if (r >= 0 && chain)
 		x->ctr_chains[x->n_ctr_chains++] = chain;
 	if (r < 0 || !n_more) {

@@ -676,7 +676,10 @@ int elem_carry_load(struct pc_nl *nl, struct elem_carry *c, struct nftnl_set *ol
 	cs->kset = nftnl_set_alloc();
 	if (!cs->shape || !cs->kset)
 		return -ENOMEM;
+	/* As rule counters (delta.c): a dump cut short is read on. */
+	nl->dump_intr_read = true;
 	r = elems_leaving_read(nl, olds, stays, cs->kset);
+	nl->dump_intr_read = false;
 	/* A read the kernel refuses costs those counters, not the change. */
 	if (r < 0 && r != -ENOMEM)
 		r = 0;
