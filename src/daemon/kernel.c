@@ -29,15 +29,6 @@ static bool others_committed(int r)
 	return r == -ERESTART || r == -EINTR;
 }
 
-/* Past KERNEL_RESTARTS: say why nothing changed. */
-static void restarts_spent(int r, struct pc_diags *d)
-{
-	if (r == -EINTR)
-		pc_error(d, NULL,
-			 "other programs kept committing to nftables while portctld read its "
-			 "table: try again");
-}
-
 /* Who can tell that other programs' commits left our table alone; and
  * whether one did not since our last install (then only a read-back
  * tells what the kernel holds). */
@@ -141,7 +132,6 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 		}
 		if (!others_committed(r) || last) {
 			pc_diags_take(d, &t);
-			restarts_spent(r, d);
 			break;
 		}
 		pc_diags_free(&t);
