@@ -993,6 +993,23 @@ static void model_free(struct model *m)
 	m->n = 0;
 }
 
+/* rs installed over old: taken by the kernel as a difference, and the
+ * kernel holds rs. */
+static void as_difference(struct pc_nl *nl, struct pc_ruleset *rs, struct pc_ruleset *old,
+			  const char *what, const char *way)
+{
+	struct pc_diags d;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, rs, old, 0, &d), 0);
+	ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
+		      "%s%s: the kernel refused the difference (%d)", what, way,
+		      pc_nl_last_stats(nl)->diff_refused);
+	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "%s%s replaced the table", what, way);
+	ck_assert_uint_eq(mismatches(nl, rs), 0);
+	pc_diags_free(&d);
+}
+
 /* a's full compile installed, then b's as a difference and a's again:
  * each taken by the kernel as a difference, and each the full compile. */
 static void there_and_back(const struct model *a, const struct model *b, const char *what)
@@ -1005,18 +1022,8 @@ static void there_and_back(const struct model *a, const struct model *b, const c
 	ck_assert_int_eq(pc_nl_open(&nl), 0);
 	pc_diags_init(&d);
 	ck_assert_int_eq(pc_nl_apply(nl, rs_a, NULL, 0, &d), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, rs_b, rs_a, 0, &d), 0);
-	ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
-		      "%s: the kernel refused the difference (%d)", what,
-		      pc_nl_last_stats(nl)->diff_refused);
-	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "%s replaced the table", what);
-	ck_assert_uint_eq(mismatches(nl, rs_b), 0);
-	ck_assert_int_eq(pc_nl_apply(nl, rs_a, rs_b, 0, &d), 0);
-	ck_assert_msg(pc_nl_last_stats(nl)->diff_refused == 0,
-		      "%s, back: the kernel refused the difference (%d)", what,
-		      pc_nl_last_stats(nl)->diff_refused);
-	ck_assert_msg(pc_nl_last_stats(nl)->incremental, "%s, back, replaced the table", what);
-	ck_assert_uint_eq(mismatches(nl, rs_a), 0);
+	as_difference(nl, rs_b, rs_a, what, "");
+	as_difference(nl, rs_a, rs_b, what, ", back");
 	pc_diags_free(&d);
 	pc_ruleset_free(rs_a);
 	pc_ruleset_free(rs_b);
