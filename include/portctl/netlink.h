@@ -3,6 +3,7 @@
 #ifndef PORTCTL_NETLINK_H
 #define PORTCTL_NETLINK_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,13 +88,21 @@ int pc_nl_table_delete(struct pc_nl *nl);
  * (pc_nft_object.handle, pc_ruleset.installed) for the next difference.
  * Kernel errors are added to d at the source rule's FILE:LINE:COL (or
  * naming the zone / built-in object). Nothing is changed on error. Returns
- * 0, -ERESTART when someone else committed in between (retry), -EPERM when
+ * 0, -ERESTART when someone else committed in between (retry), -EINTR when
+ * someone's commit cut short a read of the table the transaction was made
+ * from (retry), -EPERM when
  * another process owns the table, -EAGAIN when rs has element changes of
  * shared maps (rs->shared) and only a whole rs will do (nothing sent:
  * pc_ruleset_sync it, then again), or -errno.
  */
 int pc_nl_apply(struct pc_nl *nl, const struct pc_ruleset *rs, const struct pc_ruleset *old,
 		unsigned flags, struct pc_diags *d);
+/* Did pc_nl_apply fail for other programs' commits alone (-ERESTART,
+ * -EINTR), so that making the transaction again may go through? */
+static inline bool pc_nl_raced(int r)
+{
+	return r == -ERESTART || r == -EINTR;
+}
 
 /* The kernel still holds what this handle applied last, now at generation
  * genid: the caller saw (nftables events) that every commit since left

@@ -86,7 +86,7 @@ int pc_apply_config(const struct pc_paths *paths, struct pc_nl *nl,
 		pc_diags_init(&t);
 		r = pc_nl_apply(nl, a->ruleset, previous ? previous->ruleset : NULL,
 				last ? flags | PC_NL_FULL : flags, &t);
-		if ((r != -ERESTART && r != -EINTR) || last) {
+		if (!pc_nl_raced(r) || last) {
 			pc_diags_take(d, &t);
 			break;
 		}

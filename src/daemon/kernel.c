@@ -24,11 +24,6 @@ static int ruleset_sync(const struct pc_ruleset *rs)
  * row; an install's last try is the table whole (kernel_install). */
 #define KERNEL_RESTARTS 16
 
-static bool others_committed(int r)
-{
-	return r == -ERESTART || r == -EINTR;
-}
-
 /* Who can tell that other programs' commits left our table alone; and
  * whether one did not since our last install (then only a read-back
  * tells what the kernel holds). */
@@ -130,7 +125,7 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 			pc_diags_init(&t);
 			r = pc_nl_apply(nl, rs, NULL, try_flags, &t);
 		}
-		if (!others_committed(r) || last) {
+		if (!pc_nl_raced(r) || last) {
 			pc_diags_take(d, &t);
 			break;
 		}
@@ -159,14 +154,14 @@ int kernel_install_edit(struct pc_nl *nl, const struct pc_ruleset *rs, const str
 		r = pc_nl_apply(nl, rs, old, flags, &t);
 		/* -EAGAIN: the kernel no longer holds old, and rs's element
 		 * changes go nowhere else. */
-		if ((!others_committed(r) && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
+		if ((!pc_nl_raced(r) && r != -EAGAIN) || i + 1 == KERNEL_RESTARTS ||
 		    !kernel_trust(nl)) {
 			pc_diags_take(d, &t);
 			break;
 		}
 		pc_diags_free(&t);
 	}
-	if (others_committed(r) || r == -EAGAIN)
+	if (pc_nl_raced(r) || r == -EAGAIN)
 		return -ESTALE;
 	if (r >= 0) {
 		quiet.touched = false;
