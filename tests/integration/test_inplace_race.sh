@@ -292,15 +292,21 @@ for k in 1 2 3 4 5 6 7 8; do
 	sed -i 1d "$OWN"
 	raced "reload, that line taken out ($k)" P reload
 done
-# explain reads every table's rules (ports others publish) in one dump,
-# which their commits cut short: read again, the answer whole.
+# explain (in portctld) and exposure (in the CLI) read every table's rules
+# (ports others publish) in one dump, which their commits cut short: read
+# again, the answer whole.
 for k in 1 2 3 4 5 6 7 8 9 10; do
 	P --json explain in tcp 2001 from "$A" >"$PC_TMP/explain.json" ||
 		pc_fail "explain while racing: $(cat "$PC_TMP/explain.json")"
 	! grep -q published_error "$PC_TMP/explain.json" ||
 		pc_fail "explain while racing: $(cat "$PC_TMP/explain.json")"
+	nsenter --net="/run/netns/$(pc_ns host)" "$PCD_PORTCTL" -c "$PC_TMP/etc" -d "$top_srcdir/rules" \
+		-s "$PCD_SOCK" --json exposure >"$PC_TMP/exposure.json" ||
+		pc_fail "exposure while racing: $(cat "$PC_TMP/exposure.json")"
+	! grep -q '"nat_error": "' "$PC_TMP/exposure.json" ||
+		pc_fail "exposure while racing: $(cat "$PC_TMP/exposure.json")"
 done
-pc_log "ok: explain while racing: others' published ports read"
+pc_log "ok: explain and exposure while racing: others' published ports read"
 foreign_stop
 pc_in host nft list table inet portctl | awk '/^\tchain / { c = $2 } / dport 2012 / { print c }' |
 	grep -q '^in_public_B' || pc_fail "allow 2012/tcp from to is not in a block"
@@ -465,19 +471,31 @@ pcd_stop
 pcd_log "portctld started, and --apply-once, while other programs commit"
 foreign_start
 # Each start finds the table of the last: a difference against what it
-# holds, read anew at each try, or past them the table whole.
+# holds, read anew at each try, or past them the table whole; one
+# transaction either way, and a ban made after the first holds.
 for k in 1 2 3 4; do
 	sed -i "1i allow $((2050 + k))/tcp" "$OWN"
+	pc_monitor_start host "$MON"
 	pcd_start
+	pc_monitor_stop
+	[ "$(gens_by_us)" -eq 1 ] ||
+		pc_fail "start while racing ($k) made $(gens_by_us) transactions: $(grep '(portctld)' "$MON")"
+	[ "$k" -eq 1 ] && { P ban "$B" >/dev/null || pc_fail "ban $B"; }
 	pc_in host nft list table inet portctl | grep -qw "$((2050 + k))" ||
 		pc_fail "start while racing ($k): allow $((2050 + k))/tcp not in force: $(grep -v drift: "$LOG" | tail -3)"
+	expect timeout 2001 "$B"
+	expect open 2001
 	no_drift "start while racing ($k)"
 	pcd_stop
 done
-pc_log "ok: portctld started 4 times while racing, its files in force"
+pc_log "ok: portctld started 4 times while racing, one transaction each, its files and ban in force"
 for k in 1 2 3 4 5 6; do
 	sed -i "1i allow $((2040 + k))/tcp" "$OWN"
+	pc_monitor_start host "$MON"
 	pc_apply host || pc_fail "--apply-once while racing ($k): $(cat "$PC_TMP/apply.err")"
+	pc_monitor_stop
+	[ "$(gens_by_us)" -eq 1 ] ||
+		pc_fail "--apply-once while racing ($k) made $(gens_by_us) transactions"
 	pc_in host nft list table inet portctl | grep -qw "$((2040 + k))" ||
 		pc_fail "--apply-once while racing ($k): allow $((2040 + k))/tcp not in force"
 done
