@@ -108,10 +108,15 @@ struct pc_plan_entry {
 };
 
 /* One zone in one direction: its ordered entries, then its policy. */
+struct small_runs;
 struct pc_plan_chain {
 	struct pc_plan_entry *entries;
 	size_t n_entries, cap_entries;
 	enum pc_verdict_kind policy;
+	/* Its small runs by file (compile-internal.h), counted at its first
+	 * change and kept by each one after, so that a change need not pass
+	 * over every entry to count them; NULL: not counted. */
+	struct small_runs *small;
 };
 
 /* The bans in force of one scope (every zone, or one zone) per family:
@@ -192,9 +197,6 @@ struct pc_plan_entry_change {
 	 * objects, told by that entry's first rule, are its own first's now. */
 	bool kept;
 	size_t kept_from;
-	/* The chain's small runs by file after the change, counted as it is
-	 * made (compile-internal.h). */
-	struct small_runs *runs_after;
 };
 /* The entry from which pc_plan_entry_insert (or _delete, remove) of r
  * would make the chain's entries again, before it does; *upto: the run

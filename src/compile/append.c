@@ -885,8 +885,10 @@ static int addr_region(struct pc_rule_edit *ed, const struct pc_plan *plan,
 static bool run_size_refused(const struct pc_plan_chain *c, const struct pc_plan_entry *e,
 			     size_t before, size_t after, bool has_sets)
 {
-	struct small_runs s;
+	struct small_runs own;
+	const struct small_runs *s;
 	bool refused;
+	int err;
 
 	if (!chain_cut(c->n_entries))
 		return false;
@@ -894,10 +896,9 @@ static bool run_size_refused(const struct pc_plan_chain *c, const struct pc_plan
 		return true;
 	if (!run_small(e->kind, before) || has_sets)
 		return false;
-	if (small_runs_count(c, true, 0, 0, &s) < 0)
-		return true;
-	refused = small_runs_file_by_rule(&s, entry_file(e));
-	small_runs_free(&s);
+	s = chain_small_runs(c, &own, &err);
+	refused = err < 0 || small_runs_file_by_rule(s, entry_file(e));
+	small_runs_free(&own);
 	return refused;
 }
 
@@ -1286,19 +1287,25 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 		ret = addr_edit_commit(plan, rs, &ed->addrs[i]);
 	for (size_t i = 0; i < ed->n_heads; i++) {
 		const struct pc_edit_head *h = &ed->heads[i];
-		struct pc_plan_entry *e = &plan->zones[h->zone].dir[h->dir].entries[h->entry];
+		struct pc_plan_chain *c = &plan->zones[h->zone].dir[h->dir];
+		struct pc_plan_entry *e = &c->entries[h->entry];
 		const struct pc_zone *zone = plan->zones[h->zone].zone;
 
 		/* The objects of the run are told by its first rule. */
 		for (size_t k = 0; e->first != h->first && k < rs->n_objs; k++)
 			if (rs->objs[k].rule == e->first && rs->objs[k].zone == zone)
 				rs->objs[k].rule = h->first;
+		/* Its last rule, and so the file it counts in, may change. */
+		if (c->small)
+			small_runs_remove(c->small, e);
 		e->first = h->first;
 		e->last = h->last;
 		e->anchor = h->anchor;
 		e->anchor_last = h->anchor_last;
 		e->anchor_n = h->anchor_n;
 		e->n_rules = h->n_rules;
+		if (c->small && small_runs_add(c->small, e) < 0)
+			chain_small_forget(c);
 		if (h->paired) {
 			struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
 			size_t n = rule_pairs(h->paired, keys);
@@ -1545,12 +1552,11 @@ int pc_entry_edit_prepare(struct pc_plan *plan, struct pc_ruleset *rs, const str
 
 /* A run that would keep its sets through change ch (a cut or a join: the
  * run at from - 1; ch->kept: the one at to) but has none before or after
- * (its file's small runs are lowered by rule, after: the chain's after
- * the change): a cut or joined one is made again with the rest, its old
+ * (its file's small runs are lowered by rule, as the chain keeps them
+ * after the change): a cut or joined one is made again with the rest, its old
  * kernel rules told by its first rule (the same before and after); a kept
  * one (a big run's) is not made in place. 0, -EOPNOTSUPP or -ENOMEM. */
-static int by_rule_widen(const struct pc_plan_chain *c, const struct small_runs *after,
-			 struct pc_plan_entry_change *ch)
+static int by_rule_widen(const struct pc_plan_chain *c, struct pc_plan_entry_change *ch)
 {
 	const struct pc_plan_entry *keeps = NULL;
 	const struct pc_rule **v;
@@ -1565,7 +1571,7 @@ static int by_rule_widen(const struct pc_plan_chain *c, const struct small_runs 
 	small = run_small(keeps->kind, keeps->n_rules);
 	for (size_t i = 0; !small && i < ch->n_saved; i++)
 		small = run_small(ch->saved[i].kind, ch->saved[i].n_rules);
-	if (!small || !small_runs_file_by_rule(after, entry_file(keeps)))
+	if (!small || !small_runs_file_by_rule(c->small, entry_file(keeps)))
 		return 0;
 	if (ch->kept)
 		return -EOPNOTSUPP;
@@ -1580,11 +1586,11 @@ static int by_rule_widen(const struct pc_plan_chain *c, const struct small_runs 
 }
 
 /* Does change ch make chain c cut into blocks or no longer, or lower a
- * file's small runs by rule or no longer (small_runs_flip; the chain's
- * after the change into *after)? Then every block, or such small run, is
- * made otherwise: not in place. 1, 0 or -ENOMEM. */
+ * file's small runs by rule or no longer (small_runs_flip)? Then every
+ * block, or such small run, is made otherwise: not in place. 1, 0 or
+ * -ENOMEM. */
 static int chain_lowering_flips(const struct pc_plan_chain *c,
-				const struct pc_plan_entry_change *ch, struct small_runs *after)
+				const struct pc_plan_entry_change *ch)
 {
 	bool cut = chain_cut(c->n_entries);
 	struct small_runs before = { 0 };
@@ -1592,18 +1598,17 @@ static int chain_lowering_flips(const struct pc_plan_chain *c,
 
 	if (cut != chain_cut(c->n_entries - ch->n_new + ch->n_saved))
 		return 1;
-	/* After, as counted when the change was made; before from it, the
-	 * new entries out and those they replaced in: no pass over the
-	 * chain's. */
-	r = small_runs_copy(ch->runs_after, after);
-	if (r >= 0)
-		r = small_runs_copy(after, &before);
+	if (!c->small)
+		return -ENOMEM; /* entries_replace counted them, or failed */
+	/* After, as the chain keeps them; before from it, the new entries
+	 * out and those they replaced in: no pass over the chain's. */
+	r = small_runs_copy(c->small, &before);
 	for (size_t i = 0; r >= 0 && cut && i < ch->n_new; i++)
 		small_runs_remove(&before, &c->entries[ch->at + i]);
 	for (size_t i = 0; r >= 0 && cut && i < ch->n_saved; i++)
 		r = small_runs_add(&before, &ch->saved[i]);
 	if (r >= 0)
-		r = small_runs_flip(&before, after);
+		r = small_runs_flip(&before, c->small);
 	small_runs_free(&before);
 	return r;
 }
@@ -1637,7 +1642,6 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 	for (size_t k = 0; ret >= 0 && k < nz; k++) {
 		struct pc_plan_entry_change *ch = &out->plan[out->n_plan];
 		struct pc_ruleset *next = NULL;
-		struct small_runs after = { 0 };
 
 		if (!zone_in(zones, k))
 			continue;
@@ -1648,12 +1652,11 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 		if (ret < 0)
 			break;
 		out->n_plan++;
-		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch, &after);
+		ret = chain_lowering_flips(&plan->zones[zone].dir[ch->dir], ch);
 		if (ret > 0)
 			ret = -EOPNOTSUPP;
 		else if (ret == 0)
-			ret = by_rule_widen(&plan->zones[zone].dir[ch->dir], &after, ch);
-		small_runs_free(&after);
+			ret = by_rule_widen(&plan->zones[zone].dir[ch->dir], ch);
 		if (ret < 0)
 			break;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,

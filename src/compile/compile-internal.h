@@ -139,6 +139,12 @@ struct small_runs {
  * skip_to) (0, 0: none), into *s. O(its entries). 0 or -ENOMEM. */
 int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
 		     struct small_runs *s);
+/* Chain c's small runs: those it keeps (pc_plan_chain's small), or
+ * counted into *own (*err 0 or -ENOMEM), which the caller frees. */
+const struct small_runs *chain_small_runs(const struct pc_plan_chain *c, struct small_runs *own,
+					  int *err);
+/* c keeps its small runs no longer: counted when asked. */
+void chain_small_forget(struct pc_plan_chain *c);
 /* *out a copy of s. 0 or -ENOMEM. */
 int small_runs_copy(const struct small_runs *s, struct small_runs *out);
 /* Entry e counted too (when small). 0 or -ENOMEM. */

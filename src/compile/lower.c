@@ -71,7 +71,8 @@ struct lower {
 	/* The chain being made's small runs by file (which are lowered by
 	 * rule); the rules being made are such a run's, of the rule by_rule_at
 	 * rules after its first. */
-	struct small_runs small;
+	const struct small_runs *small;
+	struct small_runs small_own; /* when the chain keeps none */
 	bool by_rule;
 	uint32_t by_rule_at;
 };
@@ -2047,7 +2048,7 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 static int entry_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 		       const struct pc_plan_entry *e)
 {
-	if (small_runs_by_rule(&l->small, e))
+	if (l->small && small_runs_by_rule(l->small, e))
 		return entry_by_rule_lower(l, z, dir, base, e);
 	switch (e->kind) {
 	case PC_ENTRY_PORTS:
@@ -2437,8 +2438,8 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 	int ret = 0;
 
 	l->zone = l->plan->zones[z].zone;
-	small_runs_free(&l->small);
-	ret = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &l->small);
+	small_runs_free(&l->small_own);
+	l->small = chain_small_runs(c, &l->small_own, &ret);
 	l->targets[0] = (struct target){ .chain = chain };
 	l->n_targets = 1;
 	if (dir == PC_DIR_IN && published_obey(l))
@@ -2603,7 +2604,7 @@ int pc_ruleset_lower(const struct pc_plan *plan, struct pc_ruleset **out, struct
 	free(l.zone_bans);
 	free(l.zone_meters);
 	free(l.named);
-	small_runs_free(&l.small);
+	small_runs_free(&l.small_own);
 	if (ret < 0) {
 		if (ret == -ENOMEM)
 			pc_error(d, NULL, "out of memory while compiling the ruleset");
@@ -2911,7 +2912,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	l.next_set_id = max_id;
 	l.zone = plan->zones[z].zone;
 	if (ret >= 0)
-		ret = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &l.small);
+		l.small = chain_small_runs(c, &l.small_own, &ret);
 	if (ret >= 0) {
 		l.targets[0] = (struct target){ .chain = l.chain_names[dir][z] };
 		l.n_targets = 1;
@@ -3072,7 +3073,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	free(l.pub_names);
 	free(l.zone_meters);
 	free(l.named);
-	small_runs_free(&l.small);
+	small_runs_free(&l.small_own);
 	return ret;
 }
 

@@ -827,26 +827,58 @@ static void names_text_set(const struct small_runs *s, struct pc_plan_entry *v, 
 					 : 0;
 }
 
-/* name_text of every entry of c. */
+void chain_small_forget(struct pc_plan_chain *c)
+{
+	if (c->small)
+		small_runs_free(c->small);
+	free(TAKE_PTR(c->small));
+}
+
+const struct small_runs *chain_small_runs(const struct pc_plan_chain *c, struct small_runs *own,
+					  int *err)
+{
+	*own = (struct small_runs){ 0 };
+	*err = 0;
+	if (c->small)
+		return c->small;
+	*err = small_runs_count(c, chain_cut(c->n_entries), 0, 0, own);
+	return own;
+}
+
+/* name_text of every entry of c, its small runs counted and kept. */
 static int chain_names_text(struct pc_plan_chain *c)
 {
-	struct small_runs s;
-	int r = small_runs_count(c, chain_cut(c->n_entries), 0, 0, &s);
+	struct small_runs *s = calloc(1, sizeof(*s));
+	int r = s ? small_runs_count(c, chain_cut(c->n_entries), 0, 0, s) : -ENOMEM;
 
 	if (r >= 0)
-		names_text_set(&s, c->entries, c->n_entries);
-	small_runs_free(&s);
+		names_text_set(s, c->entries, c->n_entries);
+	chain_small_forget(c);
+	if (r >= 0)
+		c->small = s;
+	else if (s)
+		small_runs_free(s);
+	if (r < 0)
+		free(s);
 	return r;
 }
 
 /* The small runs of c with into's entries in place of [lo, hi), into
- * *after, and the name_text of into's entries. */
+ * *after, and the name_text of into's entries: from those c keeps, by the
+ * entries that go and come, unless c becomes cut into blocks or no longer. */
 static int into_names_text(const struct pc_plan_chain *c, size_t lo, size_t hi,
 			   struct pc_plan_chain *into, struct small_runs *after)
 {
-	int r = small_runs_count(c, chain_cut(c->n_entries - (hi - lo) + into->n_entries), lo, hi,
-				 after);
+	bool cut = chain_cut(c->n_entries - (hi - lo) + into->n_entries);
+	int r;
 
+	if (c->small && c->small->cut == cut) {
+		r = small_runs_copy(c->small, after);
+		for (size_t i = lo; r >= 0 && cut && i < hi; i++)
+			small_runs_remove(after, &c->entries[i]);
+	} else {
+		r = small_runs_count(c, cut, lo, hi, after);
+	}
 	for (size_t i = 0; r >= 0 && after->cut && i < into->n_entries; i++)
 		r = small_runs_add(after, &into->entries[i]);
 	if (r >= 0)
@@ -1029,12 +1061,11 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	size_t later = lo + into->n_entries;
 	_cleanup_free_ uint32_t *nth = calloc(n_after + 1, sizeof(*nth));
 	struct name_keys keys = { 0 };
+	struct small_runs *after;
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
 	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
-	ch->runs_after = calloc(1, sizeof(*ch->runs_after));
-	if (!nth || !ch->saved || !ch->old_firsts || !ch->runs_after ||
-	    into_names_text(c, lo, hi, into, ch->runs_after) < 0)
+	if (!nth || !ch->saved || !ch->old_firsts)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -1043,6 +1074,13 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 			return -ENOMEM;
 		c->entries = v;
 		c->cap_entries = n;
+	}
+	after = calloc(1, sizeof(*after));
+	if (!after || into_names_text(c, lo, hi, into, after) < 0) {
+		if (after)
+			small_runs_free(after);
+		free(after);
+		return -ENOMEM;
 	}
 	for (size_t e = hi; e < c->n_entries; e++)
 		nth[e - hi] = c->entries[e].name_nth;
@@ -1054,6 +1092,8 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	if (into->n_entries)
 		memcpy(&c->entries[lo], into->entries, into->n_entries * sizeof(*c->entries));
 	c->n_entries = n;
+	chain_small_forget(c);
+	c->small = after;
 	chain_names_of(c, &keys);
 	ch->at = lo;
 	ch->n_new = into->n_entries;
@@ -1923,6 +1963,26 @@ int pc_plan_entry_delete(struct pc_plan *plan, size_t z, int dir, const struct p
 	return ret;
 }
 
+/* c's small runs, those of the entries taken out no longer counted,
+ * those put back at [at, at + n) counted again; when c is cut into blocks
+ * no longer, or again, all of them counted again. */
+static void chain_small_undo(struct pc_plan_chain *c, size_t at, size_t n)
+{
+	int r = 0;
+
+	if (!c->small)
+		return;
+	if (c->small->cut != chain_cut(c->n_entries)) {
+		small_runs_free(c->small);
+		r = small_runs_count(c, chain_cut(c->n_entries), 0, 0, c->small);
+	} else {
+		for (size_t i = at; r >= 0 && c->small->cut && i < at + n; i++)
+			r = small_runs_add(c->small, &c->entries[i]);
+	}
+	if (r < 0)
+		chain_small_forget(c); /* counted again when asked */
+}
+
 void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change *ch)
 {
 	struct pc_plan_chain *c = &plan->zones[ch->zone].dir[ch->dir];
@@ -1932,6 +1992,8 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 		return;
 	name_keys_add(&keys, ch->saved, ch->n_saved);
 	name_keys_add(&keys, &c->entries[ch->at], ch->n_new);
+	for (size_t i = ch->at; c->small && i < ch->at + ch->n_new; i++)
+		small_runs_remove(c->small, &c->entries[i]);
 	for (size_t i = ch->at; i < ch->at + ch->n_new; i++)
 		entry_free(&c->entries[i]);
 	/* The saved entries took no more room than the new ones held. */
@@ -1949,6 +2011,7 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 		(c->n_entries - ch->at - ch->n_new) * sizeof(*c->entries));
 	memcpy(&c->entries[ch->at], ch->saved, ch->n_saved * sizeof(*c->entries));
 	c->n_entries = c->n_entries - ch->n_new + ch->n_saved;
+	chain_small_undo(c, ch->at, ch->n_saved);
 	chain_names_of(c, &keys);
 	free(TAKE_PTR(ch->saved));
 	ch->n_saved = 0;
@@ -1961,9 +2024,6 @@ void pc_plan_entry_change_free(struct pc_plan_entry_change *ch)
 		entry_free(&ch->saved[i]);
 	free(ch->saved);
 	free(ch->old_firsts);
-	if (ch->runs_after)
-		small_runs_free(ch->runs_after);
-	free(ch->runs_after);
 	*ch = (struct pc_plan_entry_change){ 0 };
 }
 
@@ -2168,6 +2228,7 @@ void pc_plan_free(struct pc_plan *plan)
 			for (size_t i = 0; i < c->n_entries; i++)
 				entry_free(&c->entries[i]);
 			free(c->entries);
+			chain_small_forget(c);
 		}
 		bans_free(&plan->zones[z].bans);
 	}
