@@ -67,28 +67,14 @@ struct pc_plan_pair {
 	size_t n_rules; /* of the run that name it */
 };
 
+/* What every pass over a chain's entries reads comes first: kind, names,
+ * rules and size, in the first 48 bytes of 192. */
 struct pc_plan_entry {
 	enum pc_entry_kind kind;
+	uint32_t name_nth; /* see name_hash */
 	/* PORTS and ADDRS: the run's rules, first to last; RULE: the rule. */
 	const struct pc_rule *first, *last;
-	/* PORTS: disjoint segments sorted by (l4proto, lo). */
-	struct pc_plan_port *ports;
-	size_t n_ports, cap_ports;
-	/* ADDRS: disjoint spans per family; match_dst: key is the
-	 * destination (runs of "to" rules) instead of the source. */
-	struct pc_plan_spans addr4, addr6;
-	bool match_dst;
-	/* ADDRS: the one port (or range) of one protocol every rule of the
-	 * run names besides its addresses ("allow 22/tcp from A", "... from
-	 * B"); scope_l4proto 0: addresses alone. */
-	uint8_t scope_l4proto;
-	uint16_t scope_lo, scope_hi;
-	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
-	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
-	 * NET to HOST"), the host in the key, the spans the sources'. */
-	struct pc_plan_pair *pairs;
-	size_t n_pairs, cap_pairs;
-	bool to_host;
+	size_t n_rules;
 	/* What the entry's kernel sets are named by, not its place, so that
 	 * an entry that comes or goes before it leaves them as they are: a
 	 * rule's text; a run's file that has most of its rules, the anchor
@@ -96,15 +82,31 @@ struct pc_plan_entry {
 	 * n_rules) -- a change in a small file next to a big one leaves the
 	 * big one's sets, and so does a change in the big one. name_nth
 	 * tells apart entries of one chain with the same name_hash. */
-	const struct pc_rule *anchor, *anchor_last;
-	size_t anchor_n, n_rules;
 	uint64_t name_hash;
 	/* A small run lowered by rule (no sets, compile-internal.h): its
 	 * anchor's text's hash, in its name (and its block's) too, so that
 	 * one that comes or goes renumbers none of its file's others; 0 for
 	 * the rest. */
 	uint64_t name_text;
-	uint32_t name_nth;
+	const struct pc_rule *anchor, *anchor_last;
+	size_t anchor_n;
+	/* PORTS: disjoint segments sorted by (l4proto, lo). */
+	struct pc_plan_port *ports;
+	size_t n_ports, cap_ports;
+	/* ADDRS: disjoint spans per family; match_dst: key is the
+	 * destination (runs of "to" rules) instead of the source. */
+	struct pc_plan_spans addr4, addr6;
+	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
+	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
+	 * NET to HOST"), the host in the key, the spans the sources'. */
+	struct pc_plan_pair *pairs;
+	size_t n_pairs, cap_pairs;
+	bool match_dst, to_host;
+	/* ADDRS: the one port (or range) of one protocol every rule of the
+	 * run names besides its addresses ("allow 22/tcp from A", "... from
+	 * B"); scope_l4proto 0: addresses alone. */
+	uint8_t scope_l4proto;
+	uint16_t scope_lo, scope_hi;
 };
 
 /* One zone in one direction: its ordered entries, then its policy. */
