@@ -2958,20 +2958,22 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		qsort(firsts, n_firsts, sizeof(*firsts), ptr_cmp);
 	/* The new rules go after entry from - 1's: before the chain's tail;
 	 * or, from the first entry, where the old first entry's began: after
-	 * the chain's head; or, in a chain of no entries, after its head. */
-	for (size_t i = 0; ret >= 0 && i < old->n_objs; i++)
-		if (from > 0 && entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
-					       c->entries[from - 1].first))
-			after = i;
-		else if (from == 0 && i > 0 && head_first &&
-			 entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
-					head_first)) {
+	 * the chain's head; or, in a chain of no entries, after its head.
+	 * The last of entry from - 1's objects (or of the head's) is looked
+	 * for from the end: the changes of the CLI's rules, last in their
+	 * chains, pass over few objects. */
+	for (size_t i = 1; ret >= 0 && from == 0 && head_first && i < old->n_objs; i++)
+		if (entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone, head_first)) {
 			after = i - 1;
 			break;
-		} else if (from == 0 && !head_first &&
-			   head_jump(&old->objs[i], l.chain_names[dir][z], l.zone,
-				     preamble_chains[dir])) {
+		}
+	for (size_t i = old->n_objs; ret >= 0 && !(from == 0 && head_first) && i-- > 0;)
+		if (from > 0 ? entry_rule_obj(&old->objs[i], l.chain_names[dir][z], pub, l.zone,
+					      c->entries[from - 1].first)
+			     : head_jump(&old->objs[i], l.chain_names[dir][z], l.zone,
+					 preamble_chains[dir])) {
 			after = i;
+			break;
 		}
 	if (ret >= 0 && after == SIZE_MAX)
 		ret = -EOPNOTSUPP;
