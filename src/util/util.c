@@ -355,33 +355,67 @@ uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n)
 #define NAME_ID_MAX 256
 
 static struct {
-	char **names;
+	char **names; /* id - 1 → name */
 	size_t n, cap;
+	/* Open addressing by the name's hash: ids, 0 empty; never full
+	 * beyond half, so that a name is found in a probe or two however
+	 * many chains there are (a block chain per ~64 rules). */
+	uint32_t *slots;
+	size_t n_slots;
 	pthread_mutex_t lock;
 } name_ids = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local char name_last[NAME_ID_MAX];
 static _Thread_local uint32_t name_last_id;
 
+static uint32_t *name_slot(const char *name, size_t len)
+{
+	size_t mask = name_ids.n_slots - 1;
+
+	for (size_t i = pc_fnv1a(PC_FNV1A_START, name, len) & mask;; i = (i + 1) & mask)
+		if (!name_ids.slots[i] || streq(name_ids.names[name_ids.slots[i] - 1], name))
+			return &name_ids.slots[i];
+}
+
+/* Room for one more name in the slots. 0 or -ENOMEM. */
+static int name_slots_grow(void)
+{
+	size_t n_slots = name_ids.n_slots ? name_ids.n_slots * 2 : 64;
+	uint32_t *old = name_ids.slots;
+
+	if (2 * (name_ids.n + 1) <= name_ids.n_slots)
+		return 0;
+	name_ids.slots = calloc(n_slots, sizeof(*name_ids.slots));
+	if (!name_ids.slots) {
+		name_ids.slots = old;
+		return -ENOMEM;
+	}
+	name_ids.n_slots = n_slots;
+	for (size_t i = 0; i < name_ids.n; i++)
+		*name_slot(name_ids.names[i], strlen(name_ids.names[i])) = (uint32_t)i + 1;
+	free(old);
+	return 0;
+}
+
 uint32_t pc_name_id(const char *name)
 {
 	size_t len = strlen(name);
-	uint32_t id = 0;
+	uint32_t id = 0, *slot;
 
 	if (len >= NAME_ID_MAX)
 		return 0;
 	if (name_last_id && streq(name_last, name))
 		return name_last_id;
 	pthread_mutex_lock(&name_ids.lock);
-	for (size_t i = 0; !id && i < name_ids.n; i++)
-		if (streq(name_ids.names[i], name))
-			id = (uint32_t)i + 1;
-	if (!id) {
-		char **slot = PC_ARRAY_PUSH(name_ids.names, name_ids.n, name_ids.cap);
+	slot = name_slots_grow() < 0 ? NULL : name_slot(name, len);
+	if (slot && *slot) {
+		id = *slot;
+	} else if (slot) {
+		char **p = PC_ARRAY_PUSH(name_ids.names, name_ids.n, name_ids.cap);
 
-		if (slot && (*slot = strdup(name)))
-			id = (uint32_t)name_ids.n;
-		else if (slot)
+		if (p && (*p = strdup(name)))
+			id = *slot = (uint32_t)name_ids.n;
+		else if (p)
 			name_ids.n--;
 	}
 	pthread_mutex_unlock(&name_ids.lock);

@@ -362,6 +362,13 @@ END_TEST
 
 /* Every rule carries its chain's key, one number per name, however the
  * names are asked for in turn (a difference files rules by it). */
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 START_TEST(test_chain_keys)
 {
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
@@ -395,6 +402,31 @@ START_TEST(test_chain_keys)
 	long_name[sizeof(long_name) - 1] = '\0';
 	ck_assert_uint_eq(pc_chain_key(long_name), 0);
 	ck_assert_uint_eq(pc_chain_key(NULL), 0);
+	/* Thousands of names (a block chain per ~64 rules), the table they
+	 * are found by grown many times: each keeps its key, asked again in
+	 * another order, and no two share one. */
+	{
+		enum { N_NAMES = 5000 };
+		static uint32_t keys[N_NAMES];
+		char name[64];
+
+		for (unsigned i = 0; i < N_NAMES; i++) {
+			snprintf(name, sizeof(name), "in_public_BB%016xd%u", i * 2654435761u, i % 7);
+			keys[i] = pc_chain_key(name);
+			ck_assert_uint_ne(keys[i], 0);
+			ck_assert_uint_ne(keys[i], pc_chain_key("in_public"));
+		}
+		for (unsigned k = 0; k < N_NAMES; k++) {
+			unsigned i = (k * 7919u) % N_NAMES;
+
+			snprintf(name, sizeof(name), "in_public_BB%016xd%u", i * 2654435761u, i % 7);
+			ck_assert_uint_eq(pc_chain_key(name), keys[i]);
+		}
+		qsort(keys, N_NAMES, sizeof(*keys), u32_cmp);
+		for (unsigned i = 1; i < N_NAMES; i++)
+			ck_assert_uint_lt(keys[i - 1], keys[i]);
+		ck_assert_uint_eq(pc_chain_key("pub_public"), pc_chain_key("pub_public"));
+	}
 	compiled_free(&c);
 }
 END_TEST
