@@ -2683,7 +2683,10 @@ static int ptr_cmp(const void *a, const void *b)
 static bool object_of(const struct pc_nft_object *o, const struct pc_zone *zone,
 		      const struct pc_rule **firsts, size_t n)
 {
-	return o->rule && o->zone == zone && bsearch(&o->rule, firsts, n, sizeof(*firsts), ptr_cmp);
+	/* Most objects are other entries', outside the few firsts' span. */
+	return o->rule && o->zone == zone && n > 0 && (uintptr_t)o->rule >= (uintptr_t)firsts[0] &&
+	       (uintptr_t)o->rule <= (uintptr_t)firsts[n - 1] &&
+	       bsearch(&o->rule, firsts, n, sizeof(*firsts), ptr_cmp);
 }
 
 static int dynset_cb(struct nftnl_expr *e, void *data)
