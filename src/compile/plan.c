@@ -619,6 +619,105 @@ static void name_keys_add(struct name_keys *ks, const struct pc_plan_entry *v, s
 	}
 }
 
+/* How many entries of a chain have each name (kind and entry_name), so
+ * that a change whose names no other entry has numbers its own entries
+ * without a pass over the chain's. Open addressing; a name whose count
+ * fell to 0 keeps its slot until the table grows. */
+struct name_counts {
+	struct name_count {
+		uint64_t name;
+		uint32_t kind1, n; /* kind1: the kind + 1; 0: a slot never used */
+	} *slots;
+	size_t n_slots, n_used;
+};
+
+static struct name_count *name_count_slot(struct name_counts *t, enum pc_entry_kind kind,
+					  uint64_t name)
+{
+	size_t mask = t->n_slots - 1;
+
+	for (size_t i = (name ^ (name >> 29) ^ kind) * 0x9e3779b97f4a7c15ull >> 7 & mask;;
+	     i = (i + 1) & mask)
+		if (!t->slots[i].kind1 ||
+		    (t->slots[i].kind1 == (uint32_t)kind + 1 && t->slots[i].name == name))
+			return &t->slots[i];
+}
+
+static int name_counts_grow(struct name_counts *t, size_t more)
+{
+	struct name_counts g = { 0 };
+
+	if (t->n_slots && 2 * (t->n_used + more) <= t->n_slots)
+		return 0;
+	g.n_slots = 64;
+	while (g.n_slots < 4 * (t->n_used + more))
+		g.n_slots *= 2;
+	if (!(g.slots = calloc(g.n_slots, sizeof(*g.slots))))
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_slots; i++)
+		if (t->slots[i].n) {
+			*name_count_slot(&g, t->slots[i].kind1 - 1, t->slots[i].name) = t->slots[i];
+			g.n_used++;
+		}
+	free(t->slots);
+	*t = g;
+	return 0;
+}
+
+/* The names of v[0, n) counted in t (by = 1), or no longer (by = -1).
+ * 0, or -ENOMEM, or -EINVAL for a name not counted (t is wrong). */
+static int name_counts_add(struct name_counts *t, const struct pc_plan_entry *v, size_t n, int by)
+{
+	int r = by > 0 ? name_counts_grow(t, n) : t->n_slots || !n ? 0 : -EINVAL;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct name_count *slot = name_count_slot(t, v[i].kind, entry_name(&v[i]));
+
+		if (by < 0 && !slot->n)
+			return -EINVAL;
+		if (!slot->kind1) {
+			*slot = (struct name_count){ .name = entry_name(&v[i]),
+						     .kind1 = (uint32_t)v[i].kind + 1 };
+			t->n_used++;
+		}
+		slot->n += by;
+	}
+	return r;
+}
+
+static uint32_t name_count(struct name_counts *t, enum pc_entry_kind kind, uint64_t name)
+{
+	return t->n_slots ? name_count_slot(t, kind, name)->n : 0;
+}
+
+static void chain_names_forget(struct pc_plan_chain *c)
+{
+	if (c->names)
+		free(c->names->slots);
+	free(TAKE_PTR(c->names));
+}
+
+/* c's names counted anew. */
+static int chain_names_count(struct pc_plan_chain *c)
+{
+	chain_names_forget(c);
+	c->names = calloc(1, sizeof(*c->names));
+	if (!c->names || name_counts_add(c->names, c->entries, c->n_entries, 1) < 0) {
+		chain_names_forget(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* c's names counted as its entries v[0, n) go (by = -1) or come (1); on
+ * a failure not counted: counted anew when asked. */
+static void chain_names_follow(struct pc_plan_chain *c, const struct pc_plan_entry *v, size_t n,
+			       int by)
+{
+	if (c->names && name_counts_add(c->names, v, n, by) < 0)
+		chain_names_forget(c);
+}
+
 /* chain_names for the entries named by ks alone: one pass, no sort. */
 static void chain_names_of(struct pc_plan_chain *c, const struct name_keys *ks)
 {
@@ -1052,6 +1151,38 @@ static bool entries_merge(const struct pc_plan_entry *a, const struct pc_plan_en
 	return merges_with(a->first, b);
 }
 
+/* Are the names of ks (those of entries [lo, hi) and of the entries
+ * replacing them) no other entry's of c? Then the new entries number
+ * theirs alone (names_number), and no later entry is renumbered. */
+static bool names_own(struct pc_plan_chain *c, const struct name_keys *ks, size_t lo, size_t hi)
+{
+	if (!c->names || ks->all)
+		return false;
+	for (size_t j = 0; j < ks->n; j++) {
+		uint32_t in_range = 0;
+
+		for (size_t e = lo; e < hi; e++)
+			in_range += c->entries[e].kind == ks->k[j].kind &&
+				    entry_name(&c->entries[e]) == ks->k[j].hash;
+		if (name_count(c->names, ks->k[j].kind, ks->k[j].hash) != in_range)
+			return false;
+	}
+	return true;
+}
+
+/* name_nth of v[0, n), the only entries with the names of ks. */
+static void names_number(struct pc_plan_entry *v, size_t n, const struct name_keys *ks)
+{
+	uint32_t seen[NAME_KEYS_MAX] = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ks->n; j++)
+			if (ks->k[j].kind == v[i].kind && ks->k[j].hash == entry_name(&v[i])) {
+				v[i].name_nth = seen[j]++;
+				break;
+			}
+}
+
 /* Entries [lo, hi) of the chain replaced by into's, the old ones kept in
  * ch to undo with; ch->old_firsts: the old entries made again. */
 static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
@@ -1059,13 +1190,14 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 {
 	size_t n = c->n_entries - (hi - lo) + into->n_entries, n_after = c->n_entries - hi;
 	size_t later = lo + into->n_entries;
-	_cleanup_free_ uint32_t *nth = calloc(n_after + 1, sizeof(*nth));
+	_cleanup_free_ uint32_t *nth = NULL;
 	struct name_keys keys = { 0 };
 	struct small_runs *after;
+	bool own_names;
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
 	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
-	if (!nth || !ch->saved || !ch->old_firsts)
+	if (!ch->saved || !ch->old_firsts)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -1082,10 +1214,21 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 		free(after);
 		return -ENOMEM;
 	}
-	for (size_t e = hi; e < c->n_entries; e++)
-		nth[e - hi] = c->entries[e].name_nth;
+	/* Named as into_names_text made them. */
 	name_keys_add(&keys, &c->entries[lo], hi - lo);
 	name_keys_add(&keys, into->entries, into->n_entries);
+	if (!c->names)
+		(void)chain_names_count(c); /* else the slow way */
+	own_names = names_own(c, &keys, lo, hi);
+	if (!own_names && !(nth = calloc(n_after + 1, sizeof(*nth)))) {
+		small_runs_free(after);
+		free(after);
+		return -ENOMEM;
+	}
+	for (size_t e = hi; !own_names && e < c->n_entries; e++)
+		nth[e - hi] = c->entries[e].name_nth;
+	chain_names_follow(c, &c->entries[lo], hi - lo, -1);
+	chain_names_follow(c, into->entries, into->n_entries, 1);
 	memcpy(ch->saved, &c->entries[lo], (hi - lo) * sizeof(*ch->saved));
 	ch->n_saved = hi - lo;
 	memmove(&c->entries[later], &c->entries[hi], n_after * sizeof(*c->entries));
@@ -1094,7 +1237,10 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	c->n_entries = n;
 	chain_small_forget(c);
 	c->small = after;
-	chain_names_of(c, &keys);
+	if (own_names)
+		names_number(&c->entries[lo], into->n_entries, &keys);
+	else
+		chain_names_of(c, &keys);
 	ch->at = lo;
 	ch->n_new = into->n_entries;
 	free(into->entries);
@@ -1102,7 +1248,7 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	/* The later entries are made again only as far as one is named
 	 * otherwise now (the same name came or went before it). */
 	ch->to = later > ch->from ? later : ch->from;
-	for (size_t i = 0; i < n_after; i++)
+	for (size_t i = 0; !own_names && i < n_after; i++)
 		if (c->entries[later + i].name_nth != nth[i])
 			ch->to = later + i + 1;
 	/* The old entries made again: the saved ones from `from` on (the
@@ -1994,6 +2140,8 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 	name_keys_add(&keys, &c->entries[ch->at], ch->n_new);
 	for (size_t i = ch->at; c->small && i < ch->at + ch->n_new; i++)
 		small_runs_remove(c->small, &c->entries[i]);
+	chain_names_follow(c, &c->entries[ch->at], ch->n_new, -1);
+	chain_names_follow(c, ch->saved, ch->n_saved, 1);
 	for (size_t i = ch->at; i < ch->at + ch->n_new; i++)
 		entry_free(&c->entries[i]);
 	/* The saved entries took no more room than the new ones held. */
@@ -2165,6 +2313,8 @@ static int plan_fill(struct pc_plan *plan, struct rule_lists *lists, struct pc_d
 			if (r >= 0)
 				r = chain_names_text(&plan->zones[z].dir[dir]);
 			chain_names(&plan->zones[z].dir[dir]);
+			if (r >= 0)
+				r = chain_names_count(&plan->zones[z].dir[dir]);
 			if (r < 0)
 				return r;
 		}
@@ -2229,6 +2379,7 @@ void pc_plan_free(struct pc_plan *plan)
 				entry_free(&c->entries[i]);
 			free(c->entries);
 			chain_small_forget(c);
+			chain_names_forget(c);
 		}
 		bans_free(&plan->zones[z].bans);
 	}
