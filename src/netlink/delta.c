@@ -767,6 +767,7 @@ struct delta_ctx {
 	bool ctr_all;
 	struct gap *gaps; /* with the sides' idx: where each chain changes */
 	size_t n_gaps, cap_gaps;
+	size_t n_unclosed; /* sides of gaps open and not closed yet */
 };
 
 static int chains_add(struct delta_ctx *x)
@@ -1266,7 +1267,7 @@ static void sides_free(struct delta_ctx *x)
 	x->n = (struct side){ .rs = x->rs };
 	x->gone = (struct names){ 0 };
 	x->gaps = NULL;
-	x->n_gaps = x->cap_gaps = 0;
+	x->n_gaps = x->cap_gaps = x->n_unclosed = 0;
 }
 
 /* Back to comparing every object: nothing loaded, no handle carried. */
@@ -1291,6 +1292,7 @@ static bool gap_open(struct delta_ctx *x, int s, uint32_t key)
 
 	if (!g || g->closed[s])
 		return false;
+	x->n_unclosed += !g->open[s];
 	g->open[s] = true;
 	return true;
 }
@@ -1304,9 +1306,11 @@ static bool gap_close(struct delta_ctx *x, size_t i, size_t j)
 
 	if (!o->chain_key)
 		return false;
-	g = gap_of(x, o->chain_key, false);
+	/* Most kept rules are far from any change: nothing to close. */
+	g = x->n_unclosed ? gap_of(x, o->chain_key, false) : NULL;
 	for (int s = 0; g && s < 2; s++)
 		if (g->open[s] && !g->closed[s]) {
+			x->n_unclosed--;
 			g->closed[s] = true;
 			g->closer[s] = o->obj;
 			if (s == 0) {
