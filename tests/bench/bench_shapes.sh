@@ -15,6 +15,10 @@
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
 #   shapes: a b c d e g h i j k l m n start reload change (default: all); ready: start to
 #   ready alone, of shape (a) or of the shape READY_SHAPE names
+#   INSTR=1: instead of times, the daemon's instructions per change (the
+#   daemon under callgrind, counting during the timed command alone): the
+#   same on every run, so a ratio that moves is the code's, not the
+#   machine's; the kernel's part is not in it. The table alone.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
@@ -102,7 +106,27 @@ bans_seed() {
 start() {
 	rm -rf "$PC_TMP/state"
 	[ "${BANS:-0}" -gt 0 ] && bans_seed "$BANS"
-	pcd_start
+	if [ "${INSTR:-0}" = 1 ]; then
+		# shellcheck disable=SC2046
+		nsenter --net="/run/netns/$(pc_ns host)" valgrind --tool=callgrind --instr-atstart=no \
+			--callgrind-out-file="$PC_TMP/cg.out" "$PC_PORTCTLD" $(pc_portctld_args) \
+			--socket "$PCD_SOCK" 2>>"$PC_TMP/portctld.log" &
+		PCD_PID=$!
+		pc_until 120 answers || pc_fail "portctld did not start under callgrind"
+	else
+		pcd_start
+	fi
+}
+
+answers() { "$PCD_PORTCTL" -s "$PCD_SOCK" status >/dev/null 2>&1; }
+
+# The instructions counted since the last call, in thousands: callgrind
+# dumps them (and counts again from 0) into a file of its own.
+instr_take() {
+	callgrind_control -d "$PCD_PID" >/dev/null 2>&1 || pc_fail "callgrind_control -d"
+	f=$(ls -t "$PC_TMP"/cg.out.* | head -1)
+	awk '/^totals:/ { printf "%d", $2 / 1000 }' "$f"
+	rm -f "$f"
 }
 
 # What comes before each timed change: nothing, a restart, a reload, or
@@ -118,6 +142,14 @@ prep() {
 # timed CMD...: "wall cpu" in microseconds of one portctl command.
 timed() {
 	prep
+	if [ "${INSTR:-0}" = 1 ]; then
+		instr_take >/dev/null
+		callgrind_control -i on "$PCD_PID" >/dev/null 2>&1
+		pctl "$@"
+		callgrind_control -i off "$PCD_PID" >/dev/null 2>&1
+		echo "0 $(instr_take)"
+		return
+	fi
 	c0=$(cpu_ns); t0=$(now_ns)
 	pctl "$@"
 	t1=$(now_ns); c1=$(cpu_ns)
@@ -173,7 +205,14 @@ measure() {
 	for op in $OPS; do
 		# Not in a pipeline: a restart must stay this shell's child.
 		for i in $(seq "$R"); do op_once "$op" "$i"; done >"$PC_TMP/runs"
-		echo "$op $(medians <"$PC_TMP/runs")" >>"$PC_TMP/res.$1.$2"
+		if [ "${INSTR:-0}" = 1 ]; then
+			# The median: a timer's work (the state written a moment
+			# after a burst of changes) may fall inside one run.
+			echo "$op 0 $(cut -d' ' -f2 "$PC_TMP/runs" | sort -n |
+				awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" >>"$PC_TMP/res.$1.$2"
+		else
+			echo "$op $(medians <"$PC_TMP/runs")" >>"$PC_TMP/res.$1.$2"
+		fi
 	done
 	pcd_stop
 }
@@ -275,7 +314,18 @@ if [ "$SHAPES" = ready ]; then
 	exit 0
 fi
 
-echo "median of $R runs: daemon CPU ms (ratio 10k/empty), then the portctl command's wall ms"
+if [ "${INSTR:-0}" = 1 ]; then
+	command -v callgrind_control >/dev/null || { echo "SKIP: INSTR=1 needs valgrind"; exit 77; }
+	for s in $SHAPES; do
+		case "$s" in
+		[a-n]) ;;
+		*) pc_fail "INSTR=1: shapes a to n only (a restart or a reload is not counted)" ;;
+		esac
+	done
+	echo "median of $R runs: the daemon's thousands of instructions per change (ratio to empty)"
+else
+	echo "median of $R runs: daemon CPU ms (ratio 10k/empty), then the portctl command's wall ms"
+fi
 printf '%-42s' "shape"
 for op in $OPS; do printf ' %-17s' "$op"; done
 echo
@@ -293,11 +343,16 @@ for s in $SHAPES; do
 		for op in $OPS; do
 			set -- $(grep "^$op " "$PC_TMP/res.$shape.0") && e=$3
 			set -- $(grep "^$op " "$PC_TMP/res.$shape.$size")
-			printf ' %5.2f %4.2fx %5.1f' "$3" "$(awk -v a="$3" -v b="$e" 'BEGIN { print a / b }')" "$2"
+			if [ "${INSTR:-0}" = 1 ]; then
+				printf ' %7d %5.2fx    ' "$3" "$(awk -v a="$3" -v b="$e" 'BEGIN { print a / b }')"
+			else
+				printf ' %5.2f %4.2fx %5.1f' "$3" "$(awk -v a="$3" -v b="$e" 'BEGIN { print a / b }')" "$2"
+			fi
 		done
 		echo
 	done
 done
+[ "${INSTR:-0}" = 1 ] && exit 0
 PREP=""
 set -- $(nft_ref 0)
 printf 'nft, empty:      add rule %s ms, delete rule %s ms, add element %s ms, delete element %s ms\n' "$@"
