@@ -325,7 +325,9 @@ void pc_rule_edit_free(struct pc_rule_edit *ed);
  * first rules are old_firsts[0..n_old)), the rest of old shared: the
  * entries after are named as they were (pc_plan_entry_base). kept_tag:
  * non-NULL when the entry at `to` kept the sets of a run cut in two
- * (ch->kept), whose objects that rule still tells.
+ * (ch->kept), whose objects that rule still tells. blocks_kept: the
+ * caller knows the blocks the chain is cut into are as old has them, none
+ * beginning among the entries made again (so they are not compared).
  * Install it as a difference against old (the shared sets are not
  * compared), then pc_ruleset_adopt, or free it (pc_ruleset_free leaves old
  * whole). old's ban sets must be made whole first (pc_ruleset_bans_sync),
@@ -337,7 +339,7 @@ void pc_rule_edit_free(struct pc_rule_edit *ed);
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
-			    const struct pc_rule *kept_tag, struct pc_ruleset **out);
+			    const struct pc_rule *kept_tag, bool blocks_kept, struct pc_ruleset **out);
 /* After pc_ruleset_chain_remake of a change that cut a port run in two
  * (ch->cut) or joined two (ch->join): the maps of the run that stays in
  * rs (shared with old) lose the segments of the rules after the cut, or

@@ -1613,6 +1613,29 @@ static int chain_lowering_flips(const struct pc_plan_chain *c,
 	return r;
 }
 
+/* Are the blocks chain c is cut into as they were before change ch, none
+ * beginning among the entries made again? Then pc_ruleset_chain_remake
+ * need not compare them with old's (a pass over the chain's entries and
+ * its block chains). Not known, so false: at the chain's head (the first
+ * entry begins none, whichever it is), when later entries were renumbered
+ * (their old names are not kept), for a run kept at `to`, or where the
+ * chain is not cut both before and after. */
+static bool blocks_kept(const struct pc_plan_chain *c, const struct pc_plan_entry_change *ch)
+{
+	size_t before = c->n_entries - ch->n_new + ch->n_saved, end = ch->at + ch->n_new;
+
+	if (!chain_cut(before) || !chain_cut(c->n_entries) || ch->at == 0 || ch->kept ||
+	    ch->to > end)
+		return false;
+	for (size_t i = 0; i < ch->n_saved; i++)
+		if (entry_block_starts(&ch->saved[i], before, ch->at + i))
+			return false;
+	for (size_t e = ch->from < ch->at ? ch->from : ch->at; e < end || e < ch->to; e++)
+		if (entry_block_starts(&c->entries[e], c->n_entries, e))
+			return false;
+	return true;
+}
+
 int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 				const struct pc_rule *r, bool remove, uint64_t zones,
 				struct pc_entry_edit *out)
@@ -1661,7 +1684,8 @@ int pc_entry_edit_prepare_zones(struct pc_plan *plan, struct pc_ruleset *rs,
 			break;
 		ret = pc_ruleset_chain_remake(out->rs ? out->rs : rs, plan, ch->zone, ch->dir,
 					      ch->from, ch->to, ch->old_firsts, ch->n_old,
-					      ch->kept ? ch->saved[ch->kept_from].first : NULL, &next);
+					      ch->kept ? ch->saved[ch->kept_from].first : NULL,
+					      blocks_kept(&plan->zones[zone].dir[ch->dir], ch), &next);
 		if (ret >= 0)
 			stale_follow(next, ch);
 		/* The run kept at `to` is told by its own first rule now. */
@@ -1764,8 +1788,12 @@ int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
 				ret = -EOPNOTSUPP;
 				break;
 			}
+			/* The same entry: its chain's blocks stay, unless it
+			 * begins one (made again with it). */
 			ret = pc_ruleset_chain_remake(made ? made : base, plan, zone, r->dir, e, e + 1,
-						      &r, 1, NULL, &next);
+						      &r, 1, NULL,
+						      !entry_block_starts(&c->entries[e], c->n_entries, e),
+						      &next);
 			if (ret >= 0 && made && (ret = pc_ruleset_fold(next, made)) < 0)
 				pc_ruleset_free(next);
 			else if (ret >= 0)

@@ -122,6 +122,19 @@ static inline bool chain_cut(size_t n_entries)
 {
 	return n_entries >= BLOCK_MIN_ENTRIES;
 }
+/* Does entry e, the i-th of a chain of n entries, begin a block (lower.c)?
+ * Its name (kind, entry_name, name_nth) hashes to 0 mod BLOCK_SPAN. */
+#define BLOCK_SPAN 64
+static inline bool entry_block_starts(const struct pc_plan_entry *e, size_t n, size_t i)
+{
+	uint64_t h;
+
+	if (!chain_cut(n) || i == 0)
+		return false;
+	h = entry_name(e) ^ ((uint64_t)e->name_nth << 32) ^ ((uint64_t)e->kind << 56);
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
+}
 static inline bool run_small(enum pc_entry_kind kind, size_t n_rules)
 {
 	return kind != PC_ENTRY_RULE && n_rules < RUN_SETS_MIN;

@@ -79,7 +79,8 @@ struct lower {
 
 /*
  * A zone chain of many entries is cut into blocks, each a chain of its own
- * that the zone chain jumps to, of about BLOCK_SPAN entries: a commit that
+ * that the zone chain jumps to, of about BLOCK_SPAN entries (compile-internal.h,
+ * entry_block_starts): a commit that
  * changes a chain makes the kernel rebuild that chain's whole rule blob,
  * and a rule deleted or placed by handle is found by walking its chain, so
  * a change in a block costs the block, not the zone. A block begins at an
@@ -88,18 +89,9 @@ struct lower {
  * blocks as they are; the entries before the first stay in the zone chain.
  * A chain of fewer than BLOCK_MIN_ENTRIES is not cut.
  */
-#define BLOCK_SPAN 64
-
 static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
 {
-	uint64_t h;
-
-	if (!chain_cut(c->n_entries) || i == 0)
-		return false;
-	h = entry_name(&c->entries[i]) ^ ((uint64_t)c->entries[i].name_nth << 32) ^
-	    ((uint64_t)c->entries[i].kind << 56);
-	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
-	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
+	return entry_block_starts(&c->entries[i], c->n_entries, i);
 }
 
 /* Block chains are named after their zone chain and their first entry,
@@ -2680,8 +2672,8 @@ static int ptr_cmp(const void *a, const void *b)
 
 /* Whether o is an object of one of the old entries made again (sorted
  * by address): told by the entry's first rule, whatever its name. */
-static bool object_of(const struct pc_nft_object *o, const struct pc_zone *zone,
-		      const struct pc_rule **firsts, size_t n)
+static inline bool object_of(const struct pc_nft_object *o, const struct pc_zone *zone,
+			     const struct pc_rule **firsts, size_t n)
 {
 	/* Most objects are other entries', outside the few firsts' span. */
 	return o->rule && o->zone == zone && n > 0 && (uintptr_t)o->rule >= (uintptr_t)firsts[0] &&
@@ -2859,7 +2851,7 @@ static bool block_gone(const struct pc_nft_object *o, const struct pc_zone *zone
 int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *plan, size_t z,
 			    int dir, size_t from, size_t to,
 			    const struct pc_rule *const *old_firsts, size_t n_old,
-			    const struct pc_rule *kept_tag, struct pc_ruleset **out)
+			    const struct pc_rule *kept_tag, bool blocks_kept, struct pc_ruleset **out)
 {
 	const struct pc_plan_chain *c = &plan->zones[z].dir[dir];
 	struct lower l = { .plan = plan, .old = old };
@@ -2924,8 +2916,9 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		l.targets[l.n_targets++] = (struct target){ .chain = l.pub_names[z], .pub = true };
 	pub = l.n_targets > 1 ? l.pub_names[z] : NULL;
 	if (ret >= 0)
-		ret = blocks_diff(old, c, l.chain_names[dir][z], from, to, added, &added_at,
-				  removed[0]);
+		ret = blocks_kept ? 1
+				  : blocks_diff(old, c, l.chain_names[dir][z], from, to, added,
+						&added_at, removed[0]);
 	/* A block came or went: the entries after the change up to the next
 	 * block move to the block before them or to the new one, made again
 	 * there. A new block's first entry is the change's, and no other
@@ -3006,6 +2999,14 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 		const struct pc_nft_object *o = &old->objs[i];
 		bool gone = false;
 
+		/* With no block gone, most objects are other entries' (or
+		 * zones'): kept, without the questions below. */
+		if (!removed[0][0] && !object_of(o, l.zone, firsts, n_firsts) && !o->stale &&
+		    i != last_chain && i != last_set && i != after) {
+			rs->objs[n] = *o;
+			rs->objs[n++].shared = true;
+			continue;
+		}
 		if (o->kind == PC_NFT_SET)
 			gone = object_of(o, l.zone, firsts, n_firsts);
 		else if (object_of(o, l.zone, firsts, n_firsts))
