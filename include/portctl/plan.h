@@ -111,7 +111,7 @@ struct pc_plan_entry {
 
 /* One zone in one direction: its ordered entries, then its policy. */
 struct small_runs;
-struct name_counts;
+struct pc_keycount;
 struct pc_plan_chain {
 	struct pc_plan_entry *entries;
 	size_t n_entries, cap_entries;
@@ -122,7 +122,7 @@ struct pc_plan_chain {
 	struct small_runs *small;
 	/* How many of its entries have each name (kind and hash), kept so:
 	 * NULL, not counted. */
-	struct name_counts *names;
+	struct pc_keycount *names;
 };
 
 /* The bans in force of one scope (every zone, or one zone) per family:

@@ -115,6 +115,24 @@ uint64_t pc_fnv1a(uint64_t h, const void *p, size_t n);
  * never freed). 0 when out of memory or longer than 255 bytes. */
 uint32_t pc_name_id(const char *name);
 
+/* How many times each 64-bit key was counted in: so that "is there any
+ * with this key?" is answered without a pass over 10,000 of them. Keys
+ * that stand for more than one thing may share a count: a count is then
+ * at least right, never less. Zeroed: empty. */
+struct pc_keycount {
+	struct pc_keycount_slot {
+		uint64_t key;
+		uint32_t n;
+		bool used; /* once: the slot stays in its probe run */
+	} *slots;
+	size_t n_slots, n_used;
+};
+/* key counted in (by 1) or out (-1): 0, -ENOMEM, or -EINVAL for one out
+ * that was not in. */
+int pc_keycount_add(struct pc_keycount *kc, uint64_t key, int by);
+uint32_t pc_keycount_get(const struct pc_keycount *kc, uint64_t key);
+void pc_keycount_free(struct pc_keycount *kc);
+
 /* CLOCK_MONOTONIC in ms: the clock of every deadline portctld keeps. */
 uint64_t pc_now_ms(void);
 

@@ -619,81 +619,29 @@ static void name_keys_add(struct name_keys *ks, const struct pc_plan_entry *v, s
 	}
 }
 
-/* How many entries of a chain have each name (kind and entry_name), so
- * that a change whose names no other entry has numbers its own entries
- * without a pass over the chain's. Open addressing; a name whose count
- * fell to 0 keeps its slot until the table grows. */
-struct name_counts {
-	struct name_count {
-		uint64_t name;
-		uint32_t kind1, n; /* kind1: the kind + 1; 0: a slot never used */
-	} *slots;
-	size_t n_slots, n_used;
-};
-
-static struct name_count *name_count_slot(struct name_counts *t, enum pc_entry_kind kind,
-					  uint64_t name)
+/* A name's key in a chain's count of names (pc_plan_chain.names): kind
+ * and entry_name; two names sharing one only make a count larger, which
+ * asks for the pass (names_own). */
+static uint64_t name_key(enum pc_entry_kind kind, uint64_t name)
 {
-	size_t mask = t->n_slots - 1;
-
-	for (size_t i = (name ^ (name >> 29) ^ kind) * 0x9e3779b97f4a7c15ull >> 7 & mask;;
-	     i = (i + 1) & mask)
-		if (!t->slots[i].kind1 ||
-		    (t->slots[i].kind1 == (uint32_t)kind + 1 && t->slots[i].name == name))
-			return &t->slots[i];
+	return name ^ ((uint64_t)kind + 1) * 0x9e3779b97f4a7c15ull;
 }
 
-static int name_counts_grow(struct name_counts *t, size_t more)
+/* The names of v[0, n) counted in (by = 1) or out (by = -1). 0, -ENOMEM,
+ * or -EINVAL for a name not counted (the count is wrong). */
+static int name_counts_add(struct pc_keycount *t, const struct pc_plan_entry *v, size_t n, int by)
 {
-	struct name_counts g = { 0 };
+	int r = 0;
 
-	if (t->n_slots && 2 * (t->n_used + more) <= t->n_slots)
-		return 0;
-	g.n_slots = 64;
-	while (g.n_slots < 4 * (t->n_used + more))
-		g.n_slots *= 2;
-	if (!(g.slots = calloc(g.n_slots, sizeof(*g.slots))))
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n_slots; i++)
-		if (t->slots[i].n) {
-			*name_count_slot(&g, t->slots[i].kind1 - 1, t->slots[i].name) = t->slots[i];
-			g.n_used++;
-		}
-	free(t->slots);
-	*t = g;
-	return 0;
-}
-
-/* The names of v[0, n) counted in t (by = 1), or no longer (by = -1).
- * 0, or -ENOMEM, or -EINVAL for a name not counted (t is wrong). */
-static int name_counts_add(struct name_counts *t, const struct pc_plan_entry *v, size_t n, int by)
-{
-	int r = by > 0 ? name_counts_grow(t, n) : t->n_slots || !n ? 0 : -EINVAL;
-
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		struct name_count *slot = name_count_slot(t, v[i].kind, entry_name(&v[i]));
-
-		if (by < 0 && !slot->n)
-			return -EINVAL;
-		if (!slot->kind1) {
-			*slot = (struct name_count){ .name = entry_name(&v[i]),
-						     .kind1 = (uint32_t)v[i].kind + 1 };
-			t->n_used++;
-		}
-		slot->n += by;
-	}
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = pc_keycount_add(t, name_key(v[i].kind, entry_name(&v[i])), by);
 	return r;
-}
-
-static uint32_t name_count(struct name_counts *t, enum pc_entry_kind kind, uint64_t name)
-{
-	return t->n_slots ? name_count_slot(t, kind, name)->n : 0;
 }
 
 static void chain_names_forget(struct pc_plan_chain *c)
 {
 	if (c->names)
-		free(c->names->slots);
+		pc_keycount_free(c->names);
 	free(TAKE_PTR(c->names));
 }
 
@@ -1164,7 +1112,7 @@ static bool names_own(struct pc_plan_chain *c, const struct name_keys *ks, size_
 		for (size_t e = lo; e < hi; e++)
 			in_range += c->entries[e].kind == ks->k[j].kind &&
 				    entry_name(&c->entries[e]) == ks->k[j].hash;
-		if (name_count(c->names, ks->k[j].kind, ks->k[j].hash) != in_range)
+		if (pc_keycount_get(c->names, name_key(ks->k[j].kind, ks->k[j].hash)) != in_range)
 			return false;
 	}
 	return true;

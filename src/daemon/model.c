@@ -470,6 +470,10 @@ int rule_index_get(struct rule_index *ix, const struct pc_config *cfg, const cha
 		const struct pc_rule *r = &cfg->rules[i];
 
 		rule_signature(cfg, r, false, &ix->sigs[i]);
+		if (pc_keycount_add(&ix->sig_counts, ix->sigs[i], 1) < 0) {
+			rule_index_drop(ix);
+			return -ENOMEM;
+		}
 		ix->logged90 += r->log && r->loc.file && streq(r->loc.file, path90);
 	}
 	ix->n = cfg->n_rules;
@@ -492,6 +496,10 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r,
 	}
 	memmove(&ix->sigs[at + 1], &ix->sigs[at], (ix->n - at) * sizeof(*ix->sigs));
 	rule_signature(ix->cfg, r, false, &ix->sigs[at]);
+	if (pc_keycount_add(&ix->sig_counts, ix->sigs[at], 1) < 0) {
+		rule_index_drop(ix);
+		return -ENOMEM;
+	}
 	ix->n++;
 	ix->end90 += in90 && at <= ix->end90;
 	ix->logged90 += in90 && r->log;
@@ -500,6 +508,10 @@ int rule_index_insert(struct rule_index *ix, size_t at, const struct pc_rule *r,
 
 void rule_index_remove(struct rule_index *ix, size_t at, bool logged)
 {
+	if (pc_keycount_add(&ix->sig_counts, ix->sigs[at], -1) < 0) {
+		rule_index_drop(ix); /* made again when asked */
+		return;
+	}
 	memmove(&ix->sigs[at], &ix->sigs[at + 1], (ix->n - at - 1) * sizeof(*ix->sigs));
 	ix->n--;
 	ix->end90 -= at < ix->end90;
@@ -509,6 +521,7 @@ void rule_index_remove(struct rule_index *ix, size_t at, bool logged)
 void rule_index_drop(struct rule_index *ix)
 {
 	free(ix->sigs);
+	pc_keycount_free(&ix->sig_counts);
 	*ix = (struct rule_index){0};
 }
 
@@ -589,7 +602,11 @@ const struct pc_rule *rule_present(const struct pc_config *cfg, const char *text
 	if (rule_parse_one(scratch, CLI_NAME, text, &idx, &d) >= 0) {
 		if (ix && (ix->cfg != cfg || !rule_signature(cfg, &scratch->rules[idx], true, &sig)))
 			ix = NULL;
-		for (size_t i = 0; !found && i < cfg->n_rules; i++)
+		/* None has its signature, none is it (a change that adds it):
+		 * not looked for. */
+		bool none = ix && !pc_keycount_get(&ix->sig_counts, sig);
+
+		for (size_t i = 0; !none && !found && i < cfg->n_rules; i++)
 			if ((!ix || ix->sigs[i] == sig) &&
 			    rule_same(cfg, &cfg->rules[i], &scratch->rules[idx]))
 				found = &cfg->rules[i];

@@ -96,6 +96,9 @@ struct rule_index {
 	const struct pc_config *cfg; /* NULL: not made */
 	uint64_t *sigs;
 	size_t n, cap;
+	/* How many rules have each signature: a rule that none has is not
+	 * looked for among 10,000 (rule_present of a new rule). */
+	struct pc_keycount sig_counts;
 	size_t end90;
 	size_t logged90; /* logged rules of the CLI's file */
 };

@@ -397,6 +397,66 @@ static int name_slots_grow(void)
 	return 0;
 }
 
+static size_t keycount_at(const struct pc_keycount *kc, uint64_t key)
+{
+	size_t mask = kc->n_slots - 1, i = (size_t)((key ^ (key >> 29)) * 0x9e3779b97f4a7c15u >> 7);
+
+	for (i &= mask; kc->slots[i].used && kc->slots[i].key != key; i = (i + 1) & mask)
+		;
+	return i;
+}
+
+/* Room for one more key, at most half the slots used. */
+static int keycount_grow(struct pc_keycount *kc)
+{
+	struct pc_keycount g = { .n_slots = 64 };
+
+	if (kc->n_slots && 2 * (kc->n_used + 1) <= kc->n_slots)
+		return 0;
+	while (g.n_slots < 4 * (kc->n_used + 1))
+		g.n_slots *= 2;
+	if (!(g.slots = calloc(g.n_slots, sizeof(*g.slots))))
+		return -ENOMEM;
+	for (size_t i = 0; i < kc->n_slots; i++)
+		if (kc->slots[i].n) {
+			g.slots[keycount_at(&g, kc->slots[i].key)] = kc->slots[i];
+			g.n_used++;
+		}
+	free(kc->slots);
+	*kc = g;
+	return 0;
+}
+
+int pc_keycount_add(struct pc_keycount *kc, uint64_t key, int by)
+{
+	struct pc_keycount_slot *s;
+
+	if (by > 0 && keycount_grow(kc) < 0)
+		return -ENOMEM;
+	if (!kc->n_slots)
+		return -EINVAL;
+	s = &kc->slots[keycount_at(kc, key)];
+	if (by < 0 && !s->n)
+		return -EINVAL;
+	if (!s->used) {
+		*s = (struct pc_keycount_slot){ .key = key, .used = true };
+		kc->n_used++;
+	}
+	s->n += by;
+	return 0;
+}
+
+uint32_t pc_keycount_get(const struct pc_keycount *kc, uint64_t key)
+{
+	return kc->n_slots ? kc->slots[keycount_at(kc, key)].n : 0;
+}
+
+void pc_keycount_free(struct pc_keycount *kc)
+{
+	free(kc->slots);
+	*kc = (struct pc_keycount){ 0 };
+}
+
 uint32_t pc_name_id(const char *name)
 {
 	size_t len = strlen(name);

@@ -70,6 +70,31 @@ static const char *present(const char *text)
 	return r ? r->text : "";
 }
 
+/* The count of signatures (struct pc_keycount): each key's count through
+ * thousands of keys in and some out, the table grown many times; a key
+ * out that was not in is refused. */
+START_TEST(test_keycount)
+{
+	struct pc_keycount kc = { 0 };
+
+	ck_assert_uint_eq(pc_keycount_get(&kc, 7), 0);
+	ck_assert_int_eq(pc_keycount_add(&kc, 7, -1), -EINVAL);
+	for (uint64_t k = 0; k < 5000; k++)
+		for (uint64_t t = 0; t <= k % 3; t++)
+			ck_assert_int_eq(pc_keycount_add(&kc, k << 20, 1), 0);
+	for (uint64_t k = 0; k < 5000; k += 2)
+		ck_assert_int_eq(pc_keycount_add(&kc, k << 20, -1), 0);
+	for (uint64_t k = 0; k < 5000; k++)
+		ck_assert_uint_eq(pc_keycount_get(&kc, k << 20), k % 3 + 1 - (k % 2 == 0));
+	ck_assert_uint_eq(pc_keycount_get(&kc, 1), 0);
+	/* A key whose count fell to 0 is none, and goes out no further. */
+	ck_assert_int_eq(pc_keycount_add(&kc, 0, -1), -EINVAL);
+	ck_assert_int_eq(pc_keycount_add(&kc, 0, 1), 0);
+	ck_assert_uint_eq(pc_keycount_get(&kc, 0), 1);
+	pc_keycount_free(&kc);
+}
+END_TEST
+
 START_TEST(test_defaults_filled_in)
 {
 	ck_assert_str_eq(present("allow 8443/tcp"), "allow 8443/tcp");
@@ -167,6 +192,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_keycount);
 	tcase_add_test(tc, test_defaults_filled_in);
 	tcase_add_test(tc, test_order_and_lists);
 	tcase_add_test(tc, test_ports_services_comments);
