@@ -898,16 +898,16 @@ static int chain_names_text(struct pc_plan_chain *c)
 	struct small_runs *s = calloc(1, sizeof(*s));
 	int r = s ? small_runs_count(c, chain_cut(c->n_entries), 0, 0, s) : -ENOMEM;
 
-	if (r >= 0)
-		names_text_set(s, c->entries, c->n_entries);
-	chain_small_forget(c);
-	if (r >= 0)
-		c->small = s;
-	else if (s)
-		small_runs_free(s);
-	if (r < 0)
+	if (r < 0) {
+		if (s)
+			small_runs_free(s);
 		free(s);
-	return r;
+		return r;
+	}
+	names_text_set(s, c->entries, c->n_entries);
+	chain_small_forget(c);
+	c->small = s;
+	return 0;
 }
 
 /* The small runs of c with into's entries in place of [lo, hi), into
