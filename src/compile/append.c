@@ -1297,14 +1297,14 @@ int pc_rule_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs, struct pc_r
 				rs->objs[k].rule = h->first;
 		/* Its last rule, and so the file it counts in, may change. */
 		if (c->small)
-			small_runs_remove(c->small, e);
+			small_runs_follow(c->small, e, 1, -1);
 		e->first = h->first;
 		e->last = h->last;
 		e->anchor = h->anchor;
 		e->anchor_last = h->anchor_last;
 		e->anchor_n = h->anchor_n;
 		e->n_rules = h->n_rules;
-		if (c->small && small_runs_add(c->small, e) < 0)
+		if (c->small && small_runs_follow(c->small, e, 1, 1) < 0)
 			chain_small_forget(c);
 		if (h->paired) {
 			struct pc_pair_key keys[PC_RULE_PAIRS_MAX];
@@ -1603,10 +1603,10 @@ static int chain_lowering_flips(const struct pc_plan_chain *c,
 	/* After, as the chain keeps them; before from it, the new entries
 	 * out and those they replaced in: no pass over the chain's. */
 	r = small_runs_copy(c->small, &before);
-	for (size_t i = 0; r >= 0 && cut && i < ch->n_new; i++)
-		small_runs_remove(&before, &c->entries[ch->at + i]);
-	for (size_t i = 0; r >= 0 && cut && i < ch->n_saved; i++)
-		r = small_runs_add(&before, &ch->saved[i]);
+	if (r >= 0)
+		r = small_runs_follow(&before, &c->entries[ch->at], ch->n_new, -1);
+	if (r >= 0)
+		r = small_runs_follow(&before, ch->saved, ch->n_saved, 1);
 	if (r >= 0)
 		r = small_runs_flip(&before, c->small);
 	small_runs_free(&before);

@@ -160,10 +160,10 @@ const struct small_runs *chain_small_runs(const struct pc_plan_chain *c, struct 
 void chain_small_forget(struct pc_plan_chain *c);
 /* *out a copy of s. 0 or -ENOMEM. */
 int small_runs_copy(const struct small_runs *s, struct small_runs *out);
-/* Entry e counted too (when small). 0 or -ENOMEM. */
-int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e);
-/* e's run no longer counted (a file left with none is dropped). */
-void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e);
+/* s with the small ones of entries v[0, n) counted in (by 1) or out (-1;
+ * a file left with none is dropped); nothing when s is of a chain not cut.
+ * 0 or -ENOMEM. */
+int small_runs_follow(struct small_runs *s, const struct pc_plan_entry *v, size_t n, int by);
 void small_runs_free(struct small_runs *s);
 /* Are the small runs of file lowered by rule? */
 bool small_runs_file_by_rule(const struct small_runs *s, const char *file);

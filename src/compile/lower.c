@@ -2040,7 +2040,7 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 static int entry_lower(struct lower *l, size_t z, enum pc_dir dir, const char *base,
 		       const struct pc_plan_entry *e)
 {
-	if (l->small && small_runs_by_rule(l->small, e))
+	if (small_runs_by_rule(l->small, e))
 		return entry_by_rule_lower(l, z, dir, base, e);
 	switch (e->kind) {
 	case PC_ENTRY_PORTS:

@@ -767,7 +767,7 @@ static struct small_runs_file *small_runs_find(const struct small_runs *s, const
 	return NULL;
 }
 
-int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
+static int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
 {
 	const char *file;
 	struct small_runs_file *f;
@@ -788,7 +788,7 @@ int small_runs_add(struct small_runs *s, const struct pc_plan_entry *e)
 	return 0;
 }
 
-void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e)
+static void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e)
 {
 	struct small_runs_file *f = run_small(e->kind, e->n_rules) ? small_runs_find(s, entry_file(e))
 								   : NULL;
@@ -797,6 +797,18 @@ void small_runs_remove(struct small_runs *s, const struct pc_plan_entry *e)
 		memmove(f, f + 1, (size_t)(&s->files[s->n_files] - (f + 1)) * sizeof(*f));
 		s->n_files--;
 	}
+}
+
+int small_runs_follow(struct small_runs *s, const struct pc_plan_entry *v, size_t n, int by)
+{
+	int r = 0;
+
+	for (size_t i = 0; s->cut && r >= 0 && i < n; i++)
+		if (by > 0)
+			r = small_runs_add(s, &v[i]);
+		else
+			small_runs_remove(s, &v[i]);
+	return r;
 }
 
 int small_runs_count(const struct pc_plan_chain *c, bool cut, size_t skip_from, size_t skip_to,
@@ -921,13 +933,13 @@ static int into_names_text(const struct pc_plan_chain *c, size_t lo, size_t hi,
 
 	if (c->small && c->small->cut == cut) {
 		r = small_runs_copy(c->small, after);
-		for (size_t i = lo; r >= 0 && cut && i < hi; i++)
-			small_runs_remove(after, &c->entries[i]);
+		if (r >= 0)
+			r = small_runs_follow(after, &c->entries[lo], hi - lo, -1);
 	} else {
 		r = small_runs_count(c, cut, lo, hi, after);
 	}
-	for (size_t i = 0; r >= 0 && after->cut && i < into->n_entries; i++)
-		r = small_runs_add(after, &into->entries[i]);
+	if (r >= 0)
+		r = small_runs_follow(after, into->entries, into->n_entries, 1);
 	if (r >= 0)
 		names_text_set(after, into->entries, into->n_entries);
 	return r;
@@ -2070,8 +2082,7 @@ static void chain_small_undo(struct pc_plan_chain *c, size_t at, size_t n)
 		small_runs_free(c->small);
 		r = small_runs_count(c, chain_cut(c->n_entries), 0, 0, c->small);
 	} else {
-		for (size_t i = at; r >= 0 && c->small->cut && i < at + n; i++)
-			r = small_runs_add(c->small, &c->entries[i]);
+		r = small_runs_follow(c->small, &c->entries[at], n, 1);
 	}
 	if (r < 0)
 		chain_small_forget(c); /* counted again when asked */
@@ -2086,8 +2097,8 @@ void pc_plan_entry_change_undo(struct pc_plan *plan, struct pc_plan_entry_change
 		return;
 	name_keys_add(&keys, ch->saved, ch->n_saved);
 	name_keys_add(&keys, &c->entries[ch->at], ch->n_new);
-	for (size_t i = ch->at; c->small && i < ch->at + ch->n_new; i++)
-		small_runs_remove(c->small, &c->entries[i]);
+	if (c->small)
+		small_runs_follow(c->small, &c->entries[ch->at], ch->n_new, -1);
 	chain_names_follow(c, &c->entries[ch->at], ch->n_new, -1);
 	chain_names_follow(c, ch->saved, ch->n_saved, 1);
 	for (size_t i = ch->at; i < ch->at + ch->n_new; i++)
