@@ -1156,8 +1156,7 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	bool own_names;
 
 	ch->saved = calloc(hi - lo + 1, sizeof(*ch->saved));
-	ch->old_firsts = calloc(hi - lo + n_after + 1, sizeof(*ch->old_firsts));
-	if (!ch->saved || !ch->old_firsts)
+	if (!ch->saved)
 		return -ENOMEM;
 	if (n > c->cap_entries) {
 		struct pc_plan_entry *v = realloc(c->entries, n * sizeof(*v));
@@ -1180,7 +1179,14 @@ static int entries_replace(struct pc_plan_chain *c, size_t lo, size_t hi,
 	if (!c->names)
 		(void)chain_names_count(c); /* else the slow way */
 	own_names = names_own(c, &keys, lo, hi);
-	if (!own_names && !(nth = calloc(n_after + 1, sizeof(*nth)))) {
+	/* Room for the old entries made again (below): later ones only up
+	 * to `from` when none was renumbered, not one per later entry. */
+	ch->old_firsts = calloc(hi - lo + (own_names ? (ch->from > later ? ch->from - later : 0)
+						     : n_after) + 1,
+				sizeof(*ch->old_firsts));
+	if (!own_names && ch->old_firsts)
+		nth = calloc(n_after + 1, sizeof(*nth));
+	if (!ch->old_firsts || (!own_names && !nth)) {
 		small_runs_free(after);
 		free(after);
 		return -ENOMEM;
