@@ -115,6 +115,17 @@ grep -q "already present at .*90-portctl.rules:[0-9]*" "$PC_TMP/out" || pc_fail 
 [ "$(P status | grep -c 'allow 4242/tcp')" -eq 1 ] || pc_fail "status shows the rule twice"
 pcd_as_member allow 4242/tcp --runtime >"$PC_TMP/out" 2>&1 || pc_fail "allow --runtime of a rule there"
 grep -q "already present" "$PC_TMP/out" || pc_fail "a runtime repeat says: $(cat "$PC_TMP/out")"
+# portctld counts the rules in force by signature, so that a new rule is
+# not compared with every one: the count follows deletes and other files.
+pcd_as_member delete allow 4242/tcp >/dev/null || pc_fail "delete allow 4242/tcp"
+pcd_as_member allow 4242/tcp >"$PC_TMP/out" 2>&1 || pc_fail "allow 4242/tcp again: $(cat "$PC_TMP/out")"
+grep -q "already present" "$PC_TMP/out" && pc_fail "a deleted rule is still present: $(cat "$PC_TMP/out")"
+pcd_as_member allow 4242/tcp >"$PC_TMP/out" 2>&1 || pc_fail "a repeated allow failed"
+grep -q "already present at .*90-portctl.rules" "$PC_TMP/out" || pc_fail "repeat after a delete says: $(cat "$PC_TMP/out")"
+pc_config_write 30-site.rules "allow 4245/tcp"
+P reload >/dev/null || pc_fail "reload with 30-site.rules"
+pcd_as_member allow 4245/tcp >"$PC_TMP/out" 2>&1 || pc_fail "allow of another file's rule"
+grep -q "already present at .*30-site.rules" "$PC_TMP/out" || pc_fail "another file's rule: $(cat "$PC_TMP/out")"
 
 pcd_log "malformed deletes get an answer, not a dropped connection (a use-after-free once)"
 for bad in "allow 1000/tcp" "foo"; do
