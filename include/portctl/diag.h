@@ -57,6 +57,9 @@ struct pc_source {
 	/* Unique to this data in the process (pc_source_data_version): equal
 	 * versions, equal texts, without reading them. */
 	uint64_t version;
+	/* The '\n's in data, once counted (pc_source_newlines): SIZE_MAX
+	 * until then. Whoever replaces data sets it, or SIZE_MAX. */
+	size_t newlines;
 };
 
 struct pc_sources {
@@ -69,6 +72,9 @@ uint64_t pc_source_data_version(void);
 /* Takes ownership of data. Returns the stored name (stable) or NULL. */
 const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, size_t len);
 const struct pc_source *pc_sources_find(const struct pc_sources *s, const char *name);
+/* The '\n's in src's data: counted once, then kept with it (a cache, so
+ * src stays const to its readers). */
+size_t pc_source_newlines(const struct pc_source *src);
 void pc_sources_free(struct pc_sources *s);
 
 /*

@@ -284,9 +284,9 @@ static int fsync_dir(const char *dir)
 
 /*
  * What the copy holds, or will hold once the pending write is done: one
- * entry per file, its length and a hash of its text (the text itself only
- * until it is written: memory stays O(files), not a second copy of every
- * text). Each change is compared with it in memory and only the files that
+ * entry per file, its length and a hash of its text when one was taken
+ * (the text itself only until it is written: memory stays O(files), not a
+ * second copy of every text). Each change is compared with it in memory and only the files that
  * differ are written, so that a change writes what it changes whatever the
  * configuration's size. The write itself is left for a moment
  * (STATE_SAVE_DELAY_MS): the CLI rules file already holds the change
@@ -298,7 +298,8 @@ static int fsync_dir(const char *dir)
 
 struct copy_entry {
 	char *key; /* "etc/REL" or "share/REL" */
-	uint64_t hash;
+	uint64_t hash; /* of its text, when hashed */
+	bool hashed;
 	size_t len;
 	char *data; /* to be written; NULL once it is */
 	uint64_t version; /* of the source last compared: the same text */
@@ -358,7 +359,7 @@ static void copy_forget(void)
 }
 
 /* src's text is to be written as e. */
-static int copy_set(struct copy_entry *e, const struct pc_source *src, uint64_t hash)
+static int copy_set(struct copy_entry *e, const struct pc_source *src)
 {
 	char *data = malloc(src->len ? src->len : 1);
 
@@ -368,8 +369,28 @@ static int copy_set(struct copy_entry *e, const struct pc_source *src, uint64_t 
 	free(e->data);
 	e->data = data;
 	e->len = src->len;
-	e->hash = hash;
+	e->hashed = false;
 	return 0;
+}
+
+/* Whether e holds src's text (of e's length): the text still to be
+ * written, else its hash, else (written by a change since, not hashed:
+ * that would cost each change a pass over its file) the file itself. */
+static bool copy_holds(struct copy_entry *e, const struct pc_source *src)
+{
+	char path[PATH_MAX];
+
+	if (e->data)
+		return !memcmp(e->data, src->data, src->len);
+	if (e->hashed)
+		return e->hash == text_hash(src->data, src->len);
+	if (snprintf(path, sizeof(path), "%s/%s/%s", copy.state_dir, STATE_LAST_GOOD, e->key) >=
+		    (int)sizeof(path) ||
+	    !file_holds(path, src->data, src->len))
+		return false;
+	e->hash = text_hash(src->data, src->len);
+	e->hashed = true;
+	return true;
 }
 
 static int key_of(const struct state_file *f, char **key)
@@ -423,6 +444,7 @@ static int copy_learn(const char *state_dir, const char *dir, const struct state
 			return -ENOMEM;
 		*e = (struct copy_entry){ .len = f->src->len,
 					  .hash = text_hash(f->src->data, f->src->len),
+					  .hashed = true,
 					  .version = f->src->version };
 		r = key_of(f, &e->key);
 		if (r < 0)
@@ -434,9 +456,10 @@ static int copy_learn(const char *state_dir, const char *dir, const struct state
 			continue;
 		}
 		n_present += access(path, F_OK) == 0;
-		r = copy_set(e, f->src, e->hash);
+		r = copy_set(e, f->src);
 		if (r < 0)
 			return r;
+		e->hashed = true;
 	}
 	r = files_count(dir, 0, &n_files);
 	if (r < 0)
@@ -458,7 +481,6 @@ static int copy_compare(const struct state_files *files)
 		const struct state_file *f = &files->items[i];
 		_cleanup_free_ char *key = NULL;
 		struct copy_entry *e;
-		uint64_t hash;
 		ssize_t k;
 		int r = key_of(f, &key);
 
@@ -483,14 +505,8 @@ static int copy_compare(const struct state_files *files)
 		 * O(configuration), after a change in place). */
 		if (k >= 0 && e->version == f->src->version && e->len == f->src->len)
 			continue;
-		if (k < 0 || e->len != f->src->len) {
-			/* Another text: hashed once written (pc_state_flush), not
-			 * at each change of a burst. */
-			r = copy_set(e, f->src, 0);
-			if (r < 0)
-				return r;
-		} else if (e->hash != (hash = text_hash(f->src->data, f->src->len))) {
-			r = copy_set(e, f->src, hash);
+		if (k < 0 || e->len != f->src->len || !copy_holds(e, f->src)) {
+			r = copy_set(e, f->src);
 			if (r < 0)
 				return r;
 		}
@@ -666,13 +682,8 @@ int pc_state_flush(void)
 		copy_forget();
 		return r;
 	}
-	for (size_t i = 0; i < copy.n; i++) {
-		struct copy_entry *e = &copy.items[i];
-
-		if (e->data)
-			e->hash = text_hash(e->data, e->len);
-		free(TAKE_PTR(e->data));
-	}
+	for (size_t i = 0; i < copy.n; i++)
+		free(TAKE_PTR(copy.items[i].data));
 	copy.rebuild = false;
 	return 0;
 }

@@ -97,6 +97,7 @@ static int change_commit(struct daemon *dm, const struct change *ch, const char 
 
 		nx.file90 = c.path90;
 		nx.text90 = &c.text90;
+		nx.newlines90 = c.newlines90;
 		nx.old90 = src ? src->data : NULL;
 		nx.old90_len = src ? src->len : 0;
 		nx.old90_exists = src != NULL;

@@ -195,7 +195,7 @@ static int text90_edit(struct cand *c, enum rules_edit how, uint32_t line, const
 {
 	struct pc_strbuf out;
 	int r = rules_text_edit(c->text90.buf ? c->text90.buf : "", c->text90.len, how, line, rule,
-				&out);
+				&out, &c->newlines90);
 
 	if (r < 0)
 		return r;
@@ -250,7 +250,7 @@ static int change_add(struct cand *c, const struct change *ch, struct pc_diags *
 {
 	struct pc_config *cfg = c->cfg;
 	size_t end = cli_end(cfg, c->path90), idx;
-	uint32_t line = rules_text_next_line(c->text90.buf, c->text90.len);
+	uint32_t line = rules_text_next_line(c->text90.buf, c->text90.len, c->newlines90);
 	int r;
 
 	r = rule_parse_one(cfg, ch->runtime ? RUNTIME_NAME : CLI_NAME, ch->rule, &idx, d);
@@ -292,7 +292,7 @@ static int change_insert(struct cand *c, const struct change *ch, struct pc_repl
 		return -ECANCELED;
 	}
 	line = at < first + n90 ? cfg->rules[at].loc.line
-				: rules_text_next_line(c->text90.buf, c->text90.len);
+				: rules_text_next_line(c->text90.buf, c->text90.len, c->newlines90);
 	r = rule_parse_one(cfg, CLI_NAME, ch->rule, &idx, d);
 	if (r < 0)
 		return r;
@@ -387,7 +387,7 @@ static int cand_remove(struct cand *c, size_t i, size_t runtime_index)
 		runtime_remove(&c->runtime, runtime_index);
 	} else {
 		uint32_t line = rule->loc.line;
-		uint32_t span = rules_text_span(c->text90.buf, c->text90.len, line);
+		uint32_t span = rules_text_span(c->text90.buf, c->text90.len, line, c->newlines90);
 
 		r = text90_edit(c, RULES_DELETE, line, NULL);
 		if (r < 0)
@@ -984,6 +984,7 @@ int cand_build(const struct daemon *dm, const struct change *ch, const char *ove
 	c->src90 = pc_sources_find(&c->cfg->sources, c->path90);
 	r = pc_strbuf_append(&c->text90, c->src90 ? c->src90->data : "",
 			     c->src90 ? c->src90->len : 0);
+	c->newlines90 = c->src90 ? pc_source_newlines(c->src90) : 0;
 	if (r < 0)
 		return r;
 	switch (ch->kind) {
@@ -1010,11 +1011,23 @@ int cand_build(const struct daemon *dm, const struct change *ch, const char *ove
 
 /* --- the CLI rules file's text --- */
 
-/* Byte offset of the start of 1-based line n in text (len if past the end). */
-static size_t line_offset(const char *text, size_t len, uint32_t n)
+/* Byte offset of the start of 1-based line n in text (len if past the end).
+ * newlines: text's '\n's, or SIZE_MAX; known, a line in the text's second
+ * half is found from its end (a rule just added, deleted again: O(change)). */
+static size_t line_offset(const char *text, size_t len, uint32_t n, size_t newlines)
 {
 	size_t off = 0;
 	uint32_t l = 1;
+
+	if (newlines != SIZE_MAX && n > 1 && n - 1 <= newlines && n - 1 > newlines / 2) {
+		/* Line n starts after the (n-1)th '\n': the (newlines-n+2)th
+		 * from the end. */
+		const char *nl = text + len;
+
+		for (size_t k = newlines - (n - 1) + 1; k > 0; k--)
+			nl = memrchr(text, '\n', (size_t)(nl - text));
+		return (size_t)(nl - text) + 1;
+	}
 
 	while (l < n && off + 8 <= len) {
 		unsigned k = pc_newlines8(text + off);
@@ -1045,42 +1058,47 @@ static size_t logical_line_end(const char *text, size_t len, size_t off)
 	}
 }
 
-uint32_t rules_text_span(const char *text, size_t len, uint32_t line)
+uint32_t rules_text_span(const char *text, size_t len, uint32_t line, size_t newlines)
 {
-	size_t at = line_offset(text, len, line);
+	size_t at = line_offset(text, len, line, newlines);
 	size_t end = logical_line_end(text, len, at);
 	uint32_t n = (uint32_t)pc_newlines(text + at, end - at);
 
 	return n > 0 ? n : 1;
 }
 
-uint32_t rules_text_next_line(const char *text, size_t len)
+uint32_t rules_text_next_line(const char *text, size_t len, size_t newlines)
 {
-	uint32_t n = (uint32_t)pc_newlines(text, len);
-
 	/* An unterminated last line gets its newline before the new rule. */
-	return n + 1 + (len > 0 && text[len - 1] != '\n');
+	return (uint32_t)newlines + 1 + (len > 0 && text[len - 1] != '\n');
 }
 
 int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
-		    const char *rule_text, struct pc_strbuf *out)
+		    const char *rule_text, struct pc_strbuf *out, size_t *newlines)
 {
-	size_t at = how == RULES_APPEND ? old_len : line_offset(old, old_len, line);
-	size_t resume = at;
+	size_t at = how == RULES_APPEND ? old_len
+					: line_offset(old, old_len, line, newlines ? *newlines : SIZE_MAX);
+	size_t resume = at, added = 0;
 	int r;
 
 	*out = (struct pc_strbuf){0};
 	if (how == RULES_DELETE)
 		resume = logical_line_end(old, old_len, at);
 	r = pc_strbuf_append(out, old, at);
-	if (r >= 0 && at > 0 && old[at - 1] != '\n')
+	if (r >= 0 && at > 0 && old[at - 1] != '\n') {
 		r = pc_strbuf_append(out, "\n", 1);
-	if (r >= 0 && how != RULES_DELETE)
+		added++;
+	}
+	if (r >= 0 && how != RULES_DELETE) {
 		r = pc_strbuf_printf(out, "%s\n", rule_text);
+		added += pc_newlines(rule_text, strlen(rule_text)) + 1;
+	}
 	if (r >= 0)
 		r = pc_strbuf_append(out, old + resume, old_len - resume);
 	if (r < 0)
 		pc_strbuf_free(out);
+	else if (newlines && *newlines != SIZE_MAX)
+		*newlines += added - pc_newlines(old + at, resume - at);
 	return r;
 }
 

@@ -167,6 +167,7 @@ struct cand {
 	char path90[4096];
 	const struct pc_source *src90; /* NULL when the file did not exist */
 	struct pc_strbuf text90;       /* the file's new text */
+	size_t newlines90;             /* its '\n's */
 	bool file_changed;
 	bool new90; /* the file did not exist: src90 was added empty */
 	struct runtime runtime; /* the runtime rules after the change */
@@ -304,14 +305,16 @@ enum rules_edit {
 };
 
 /* The text of a rules file after one edit; everything else (comments,
- * blank lines, the admin's formatting) is kept. out is freed by the caller. */
+ * blank lines, the admin's formatting) is kept. out is freed by the caller.
+ * newlines, unless NULL or SIZE_MAX, holds old's '\n's and is made out's. */
 int rules_text_edit(const char *old, size_t old_len, enum rules_edit how, uint32_t line,
-		    const char *rule_text, struct pc_strbuf *out);
+		    const char *rule_text, struct pc_strbuf *out, size_t *newlines);
 
-/* How many physical lines the logical line starting at line spans. */
-uint32_t rules_text_span(const char *text, size_t len, uint32_t line);
-/* The line number an appended rule gets. */
-uint32_t rules_text_next_line(const char *text, size_t len);
+/* How many physical lines the logical line starting at line spans (text
+ * of newlines '\n's, or SIZE_MAX). */
+uint32_t rules_text_span(const char *text, size_t len, uint32_t line, size_t newlines);
+/* The line number a rule appended to text (of newlines '\n's) gets. */
+uint32_t rules_text_next_line(const char *text, size_t len, size_t newlines);
 
 #define RUNTIME_NAME "runtime"
 #define CLI_NAME "command line"

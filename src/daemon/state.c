@@ -176,8 +176,9 @@ static bool file90_unchanged(const char *path, const char *old, size_t old_len)
 
 /* The file's new text, written, becomes its source in cfg: text's buffer
  * is taken (no copy of a file of 10,000 rules at each change), text left
- * empty. */
-static void file90_adopt(struct pc_config *cfg, const char *path, struct pc_strbuf *text)
+ * empty. newlines: its '\n's (SIZE_MAX: counted when asked). */
+static void file90_adopt(struct pc_config *cfg, const char *path, struct pc_strbuf *text,
+			 size_t newlines)
 {
 	struct pc_source *src = (struct pc_source *)pc_sources_find(&cfg->sources, path);
 	char *data = text->buf ? TAKE_PTR(text->buf) : strdup("");
@@ -191,6 +192,7 @@ static void file90_adopt(struct pc_config *cfg, const char *path, struct pc_strb
 	src->data = data;
 	src->len = text->len;
 	src->version = pc_source_data_version();
+	src->newlines = newlines;
 	*text = (struct pc_strbuf){ 0 };
 }
 
@@ -354,7 +356,7 @@ int state_commit(struct daemon *dm, struct next *nx, struct pc_reply *reply)
 		/* The candidate's text is its own: a copy. */
 		if (r >= 0 && pc_strbuf_append(&text, nx->text90->buf ? nx->text90->buf : "",
 					       nx->text90->len) >= 0)
-			file90_adopt(a->cfg, nx->file90, &text);
+			file90_adopt(a->cfg, nx->file90, &text, nx->newlines90);
 	}
 	if (r >= 0 && nx->bans) {
 		r = bans_save(&dm->paths, nx->bans);
@@ -575,6 +577,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 	/* ed holds element changes; they ride on a ruleset's difference. */
 	bool with_elems = false, riding = false;
 	struct pc_strbuf newtext = {0};
+	size_t newlines = SIZE_MAX; /* newtext's '\n's */
 	/* A runtime rule's change: the runtime rules after it, rt_at its place
 	 * among them. */
 	struct runtime rt = {0};
@@ -640,7 +643,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		rule = &cfg->rules[at];
 		/* The file's later rules move up. */
 		if (!runtime)
-			shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line);
+			shift = -(int32_t)rules_text_span(src90->data, src90->len, rule->loc.line,
+							  pc_source_newlines(src90));
 		later = at + 1;
 	} else {
 		/* Inserted before another of the file's rules: they move down. */
@@ -677,7 +681,8 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		} else {
 			rule->loc.file = src90->name;
 			rule->loc.line = insert_line ? insert_line
-						     : rules_text_next_line(src90->data, src90->len);
+						     : rules_text_next_line(src90->data, src90->len,
+									    pc_source_newlines(src90));
 			rule->origin = PC_ORIGIN_ADMIN;
 			at = insert_line ? ch->number - 1 : end90;
 			end90++;
@@ -739,12 +744,14 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		r = pc_rule_edit_onto(&ed, a->ruleset, ec.rs ? ec.rs : relogged);
 	if (r >= 0 && remove && runtime)
 		runtime_remove(&rt, rt_at);
-	else if (r >= 0 && !runtime)
+	else if (r >= 0 && !runtime) {
+		newlines = pc_source_newlines(src90);
 		r = rules_text_edit(src90->data, src90->len,
 				    remove	  ? RULES_DELETE
 				    : insert_line ? RULES_INSERT
 						  : RULES_APPEND,
-				    rule->loc.line, remove ? NULL : rule->text, &newtext);
+				    rule->loc.line, remove ? NULL : rule->text, &newtext, &newlines);
+	}
 	if (r >= 0 && riding)
 		r = kernel_install_edit(dm->nl, ec.rs ? ec.rs : relogged, a->ruleset,
 					install_flags(dm, cfg), &d);
@@ -839,7 +846,7 @@ int state_rule_edit(struct daemon *dm, const struct change *ch, struct pc_strbuf
 		runtime_clear(&dm->runtime);
 		dm->runtime = rt;
 	} else {
-		file90_adopt(cfg, path90, &newtext);
+		file90_adopt(cfg, path90, &newtext, newlines);
 		r = pc_state_save(&dm->paths, cfg);
 		if (r < 0)
 			log_warning_errno(r, "cannot save the last good configuration: %m");
@@ -899,7 +906,7 @@ int state_service_define(struct daemon *dm, const struct change *ch, struct pc_s
 {
 	struct pc_applied *a = dm->applied;
 	struct pc_strbuf newtext = {0};
-	size_t n_rules, n_zones, n_services, n_sources;
+	size_t n_rules, n_zones, n_services, n_sources, newlines;
 	struct pc_source *src90;
 	struct pc_service *svc;
 	struct pc_config *cfg;
@@ -936,11 +943,12 @@ int state_service_define(struct daemon *dm, const struct change *ch, struct pc_s
 		r = 0;
 		goto undo;
 	}
+	newlines = pc_source_newlines(src90);
 	svc->loc.file = src90->name;
-	svc->loc.line = rules_text_next_line(src90->data, src90->len);
+	svc->loc.line = rules_text_next_line(src90->data, src90->len, newlines);
 	svc->origin = PC_ORIGIN_ADMIN;
 	r = rules_text_edit(src90->data, src90->len, RULES_APPEND, svc->loc.line, ch->rule,
-			    &newtext);
+			    &newtext, &newlines);
 	if (r >= 0) {
 		_cleanup_free_ char *current = NULL;
 		size_t current_len;
@@ -962,7 +970,7 @@ int state_service_define(struct daemon *dm, const struct change *ch, struct pc_s
 	}
 	log_debug("in place: defined %s", ch->rule);
 	pc_strbuf_printf(summary, "%s", ch->rule);
-	file90_adopt(cfg, path90, &newtext);
+	file90_adopt(cfg, path90, &newtext, newlines);
 	r = pc_state_save(&dm->paths, cfg);
 	if (r < 0)
 		log_warning_errno(r, "cannot save the last good configuration: %m");

@@ -32,6 +32,7 @@ struct next {
 	 * old90_exists false: no file). */
 	const char *file90;
 	const struct pc_strbuf *text90;
+	size_t newlines90; /* text90's '\n's, or SIZE_MAX */
 	const char *old90;
 	size_t old90_len;
 	bool old90_exists;

@@ -94,6 +94,7 @@ const char *pc_sources_add(struct pc_sources *s, const char *name, char *data, s
 	src->data = data;
 	src->len = len;
 	src->version = pc_source_data_version();
+	src->newlines = SIZE_MAX;
 	src->kind = PC_SOURCE_OTHER;
 	src->origin = 0;
 	return copy;
@@ -111,6 +112,13 @@ const struct pc_source *pc_sources_find(const struct pc_sources *s, const char *
 		if (streq(s->items[i].name, name))
 			return &s->items[i];
 	return NULL;
+}
+
+size_t pc_source_newlines(const struct pc_source *src)
+{
+	if (src->newlines == SIZE_MAX)
+		((struct pc_source *)src)->newlines = pc_newlines(src->data, src->len);
+	return src->newlines;
 }
 
 void pc_sources_free(struct pc_sources *s)

@@ -275,20 +275,37 @@ START_TEST(test_rules_text_lines)
 			lines += text[i] == '\n';
 		}
 		text[len] = '\0';
-		ck_assert_uint_eq(rules_text_next_line(text, len),
+		ck_assert_uint_eq(rules_text_next_line(text, len, lines),
 				  lines + 1 + (len > 0 && text[len - 1] != '\n'));
 		for (uint32_t line = 1; line <= lines + 1; line++) {
 			struct pc_strbuf out = { 0 };
-			size_t off = 0;
+			size_t off = 0, newlines = lines;
 
 			/* The line's start, one byte at a time. */
 			for (uint32_t l = 1; l < line; off++)
 				l += text[off] == '\n';
-			ck_assert_int_eq(rules_text_edit(text, len, RULES_INSERT, line, "X", &out), 0);
+			ck_assert_int_eq(rules_text_edit(text, len, RULES_INSERT, line, "X", &out,
+							 &newlines), 0);
+			/* The count kept is the new text's. */
+			ck_assert_uint_eq(newlines, pc_newlines(out.buf, out.len));
 			ck_assert_uint_eq(out.len, len + 2 + (off > 0 && text[off - 1] != '\n'));
 			ck_assert(memcmp(out.buf, text, off) == 0);
 			ck_assert(memcmp(out.buf + out.len - (len - off), text + off, len - off) == 0);
 			pc_strbuf_free(&out);
+			/* Found from the end (the count known) as from the start. */
+			ck_assert_uint_eq(rules_text_span(text, len, line, lines),
+					  rules_text_span(text, len, line, SIZE_MAX));
+			/* A line deleted (with its continuations) and one
+			 * appended keep the count too. */
+			for (int h = 0; h < 2; h++) {
+				newlines = lines;
+				ck_assert_int_eq(rules_text_edit(text, len,
+								 h ? RULES_DELETE : RULES_APPEND,
+								 line, "a\\\nb", &out, &newlines),
+						 0);
+				ck_assert_uint_eq(newlines, pc_newlines(out.buf, out.len));
+				pc_strbuf_free(&out);
+			}
 		}
 	}
 }
