@@ -101,6 +101,8 @@ PC_DAEMON_TESTS += tests/integration/test_fail2ban_real.sh
 # disable / enable / reset.
 PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
+# A hand-written CLI rules file kept as it is through random changes, hand edits, restarts.
+PC_DAEMON_TESTS += tests/integration/test_cli_file_text.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 # Counters of rules a change in place moves (blocks, runs cut and joined).
 PC_DAEMON_TESTS += tests/integration/test_counters_moved.sh
