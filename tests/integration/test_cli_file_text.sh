@@ -2,8 +2,8 @@
 # The CLI keeps a hand-written 90-portctl.rules as it is: comments, blank
 # lines, a rule continued on a second line, logged rules (their log prefix
 # names their line), an unterminated last line. Random changes -- allow,
-# reject, insert anywhere, delete of what it added -- between hand appends
-# to the file and restarts of the daemon, checked against a model of the
+# reject, insert anywhere, delete of what it added, services defined, defined
+# again and deleted -- between hand appends to the file and restarts of the daemon, checked against a model of the
 # text: after each change the file is exactly what the model says (each
 # rule where the change put it, nothing else touched), and every few
 # changes a reload sends nothing (the daemon's rules and lines are the
@@ -18,6 +18,7 @@ RD="$PC_TMP/etc/rules.d"
 F="$RD/90-portctl.rules"
 M="$PC_TMP/model"
 A="$PC_TMP/added"
+S="$PC_TMP/services"
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 seq 300 | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules"
 PRE=300
@@ -75,12 +76,13 @@ for seed0 in 1 2 3; do
 	} >"$F"
 	cp "$F" "$M"
 	: >"$A"
+	: >"$S"
 	pcd_start
-	changes=0 step=0
+	changes=0 step=0 n_svc_changes=0
 	while [ $changes -lt 40 ]; do
 		step=$((step + 1))
 		p=$((2000 + step))
-		rnd 12
+		rnd 13
 		n_added=$(wc -l <"$A")
 		if [ $r -lt 4 ] && [ "$n_added" -gt 0 ]; then
 			rnd "$n_added"
@@ -113,7 +115,36 @@ for seed0 in 1 2 3; do
 			pctl $rule || pc_fail "seed $seed0: $what: $(cat "$PC_TMP/out")"
 			echo "$rule" >>"$A"
 			m_append "$rule"
-		elif [ $r -lt 11 ]; then
+		elif [ $r = 10 ]; then
+			# A service: defined (appended), defined again (its line
+			# replaced where it is) or deleted; the full path but the first.
+			rnd 3
+			op=$r
+			n_svc=$(wc -l <"$S")
+			if [ $op = 0 ] || [ "$n_svc" = 0 ]; then
+				name="svc$step"
+				what="service $name $((40000 + step))/tcp"
+				echo "$name" >>"$S"
+				m_append "$what"
+			else
+				rnd "$n_svc"
+				k=$((r + 1))
+				name=$(sed -n "${k}p" "$S")
+				if [ $op = 1 ]; then
+					what="service $name $((50000 + step))/udp"
+					awk -v n="service $name " -v t="$what" 'index($0, n) == 1 { $0 = t } { print }' \
+						"$M" >"$M.new"
+					if unterminated "$M"; then head -c -1 "$M.new" >"$M"; else cat "$M.new" >"$M"; fi
+				else
+					what="delete service $name"
+					sed -i "${k}d" "$S"
+					m_delete "$(grep "^service $name " "$M")"
+				fi
+			fi
+			# shellcheck disable=SC2086
+			pctl $what || pc_fail "seed $seed0: $what: $(cat "$PC_TMP/out")"
+			n_svc_changes=$((n_svc_changes + 1))
+		elif [ $r = 11 ]; then
 			# By hand: a comment appended, ended or not.
 			if unterminated "$F"; then
 				echo >>"$F"
@@ -146,7 +177,7 @@ for seed0 in 1 2 3; do
 	n_in_place=$(grep -c 'in place: ' "$PC_TMP/portctld.log")
 	# The count matters in place: most changes must have been made there.
 	[ "$n_in_place" -ge $((seed0 * 20)) ] || pc_fail "seed $seed0: only $n_in_place changes in place"
-	pc_log "ok: seed $seed0: $changes changes in $step steps, the file the model's; $(wc -l <"$F") lines; $n_in_place in place so far"
+	pc_log "ok: seed $seed0: $changes changes ($n_svc_changes of services) in $step steps, the file the model's; $(wc -l <"$F") lines; $n_in_place in place so far"
 done
 pcd_stop
 exit 0
