@@ -270,6 +270,14 @@ static int entry_addr_side(const struct pc_plan_entry *e, const struct pc_rule *
 								       : 0;
 }
 
+/* The length of an array of a run that changes in place (its ports, its
+ * pairs) made for n: room for the changes that follow a start or a reload,
+ * whose first would otherwise copy all 10,000 of a big run's. */
+static size_t with_room(size_t n)
+{
+	return n + n / 8 + 4;
+}
+
 static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
 	struct pc_plan_spans spans = { .width = 3 };
@@ -282,7 +290,8 @@ static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const 
 	if (r >= 0)
 		r = spans_flatten(items, n_items, &spans);
 	if (r >= 0) {
-		e->ports = calloc(spans.n ? spans.n : 1, sizeof(*e->ports));
+		e->cap_ports = with_room(spans.n);
+		e->ports = calloc(e->cap_ports, sizeof(*e->ports));
 		if (!e->ports)
 			r = -ENOMEM;
 	}
@@ -298,7 +307,7 @@ static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const 
 		};
 	}
 	if (r >= 0)
-		e->n_ports = e->cap_ports = spans.n;
+		e->n_ports = spans.n;
 	spans_free(&spans);
 	return r;
 }
@@ -409,10 +418,10 @@ static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const 
 			by[n_by++] = (struct pair_rule){ .key = keys[i], .at = k,
 							 .rule = rules[k] };
 	}
-	e->pairs = calloc(n_by, sizeof(*e->pairs));
+	e->cap_pairs = with_room(n_by);
+	e->pairs = calloc(e->cap_pairs, sizeof(*e->pairs));
 	if (!e->pairs)
 		return -ENOMEM;
-	e->cap_pairs = n_by;
 	qsort(by, n_by, sizeof(*by), pair_rule_cmp);
 	for (size_t i = 0, j; r >= 0 && i < n_by; i = j) {
 		struct pc_plan_pair *p = &e->pairs[e->n_pairs++];
@@ -1949,8 +1958,9 @@ static int entries_join(const struct pc_plan_entry *a, const struct pc_plan_entr
 				     .anchor_n = named->anchor_n, .n_rules = named->n_rules,
 				     .name_hash = named->name_hash };
 	ret = ports_uncovered(a, b, &rest);
-	e->n_ports = e->cap_ports = a->n_ports + rest.n_ports;
-	e->ports = ret < 0 ? NULL : malloc((e->n_ports ? e->n_ports : 1) * sizeof(*e->ports));
+	e->n_ports = a->n_ports + rest.n_ports;
+	e->cap_ports = with_room(e->n_ports);
+	e->ports = ret < 0 ? NULL : malloc(e->cap_ports * sizeof(*e->ports));
 	if (!e->ports) {
 		free(rest.ports);
 		return -ENOMEM;
