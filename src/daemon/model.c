@@ -543,7 +543,7 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 	struct pc_config *scratch = NULL;
 	const struct pc_rule *typed = NULL;
 	struct pc_diags d;
-	size_t k;
+	size_t k, end = cfg->n_rules;
 	int r = 0;
 
 	if (ch->number) {
@@ -569,11 +569,19 @@ int delete_pick(const struct pc_config *cfg, const char *path90, const struct ch
 		typed = &scratch->rules[k];
 	if (typed && ix && (ix->cfg != cfg || !rule_signature(cfg, typed, true, &sig)))
 		ix = NULL;
+	/* Ours are the CLI file's rules and the runtime rules right after
+	 * them: with the index, the rules of a later file (10,000 of them in
+	 * 95-late.rules) are not read, nor those before the CLI file's. */
+	if (ix)
+		for (end = ix->end90; end < cfg->n_rules && rule_is_runtime(&cfg->rules[end]);)
+			end++;
 	/* From the last rule back (a runtime rule that means the same goes
 	 * first); another file's goes on to one of ours before it. */
-	for (size_t i = cfg->n_rules; typed && i-- > 0;) {
+	for (size_t i = end; typed && i-- > 0;) {
 		const struct pc_rule *rule = &cfg->rules[i];
 
+		if (ix && i < ix->end90 && !rule_in_file(rule, path90))
+			break;
 		if ((ix && ix->sigs[i] != sig) || !rule_selected(cfg, rule, i, ch, typed))
 			continue;
 		if ((r = pick_kind(rule, path90)) > 0) {

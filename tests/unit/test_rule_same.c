@@ -1,7 +1,7 @@
 /* Unit tests of rule equality by meaning (src/daemon/rule_same.c), as
  * delete and the duplicate check use it through rule_present: defaults
  * filled in, word and list order, services and ranges; and the rule a
- * delete by comment takes in place. No kernel, no root. */
+ * delete by comment or by its text takes in place. No kernel, no root. */
 #include "config.h"
 
 #include <check.h>
@@ -186,6 +186,62 @@ START_TEST(test_delete_by_comment_pick)
 }
 END_TEST
 
+/* The rule a delete by its text takes in place, with and without the
+ * index: the same one. With it, the rules outside the CLI's file and the
+ * runtime rules after it are not read; those are never taken: another
+ * file's rule alone is the full path's to refuse. */
+START_TEST(test_delete_pick_index)
+{
+	static const struct {
+		const char *text, *file; /* file NULL: none taken */
+	} cases[] = {
+		{ "allow 7/tcp", "/r/rules.d/90-portctl.rules" },
+		{ "allow 8/tcp", "/r/rules.d/90-portctl.rules" },
+		{ "allow 9/tcp", RUNTIME_NAME },
+		{ "allow 10/tcp", NULL },
+		{ "allow 1000/tcp", NULL },
+		{ "allow ssh", NULL },
+		{ "allow 11/tcp", NULL },
+	};
+	struct rule_index ix = {0};
+	struct pc_diags d;
+
+	pc_config_free(cfg);
+	cfg = pc_config_new();
+	ck_assert_ptr_nonnull(cfg);
+	add_text("zones.rules", "zone public policy in drop default\n", PC_ORIGIN_SHIPPED);
+	add_text("services.rules", "service ssh 22/tcp\n", PC_ORIGIN_SHIPPED);
+	add_text("/r/rules.d/10-a.rules", "allow 1000/tcp\nallow 7/tcp\n", PC_ORIGIN_ADMIN);
+	add_text("/r/rules.d/90-portctl.rules", "allow 7/tcp\nallow 8/tcp\nallow 9/tcp\n",
+		 PC_ORIGIN_ADMIN);
+	add_text(RUNTIME_NAME, "allow 9/tcp\n", PC_ORIGIN_CLI);
+	add_text("/r/rules.d/95-late.rules", "allow 7/tcp\nallow 8/tcp\nallow 10/tcp\n",
+		 PC_ORIGIN_ADMIN);
+	add_text("defaults.rules", "allow ssh\n", PC_ORIGIN_DEFAULTS);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_config_validate(cfg, &d), 0);
+	pc_diags_free(&d);
+	ck_assert_int_eq(rule_index_get(&ix, cfg, "/r/rules.d/90-portctl.rules"), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct change ch = { .kind = CHANGE_DELETE, .rule = cases[i].text };
+		size_t plain = SIZE_MAX, indexed = SIZE_MAX;
+		int r = delete_pick(cfg, "/r/rules.d/90-portctl.rules", &ch, NULL, &plain);
+
+		ck_assert_int_eq(delete_pick(cfg, "/r/rules.d/90-portctl.rules", &ch, &ix, &indexed),
+				 r);
+		if (!cases[i].file) {
+			ck_assert_int_eq(r, 0);
+			continue;
+		}
+		ck_assert_int_gt(r, 0);
+		ck_assert_uint_eq(indexed, plain);
+		ck_assert_str_eq(cfg->rules[plain].loc.file, cases[i].file);
+		ck_assert_str_eq(cfg->rules[plain].text, cases[i].text);
+	}
+	rule_index_drop(&ix);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rule_same");
@@ -197,6 +253,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_order_and_lists);
 	tcase_add_test(tc, test_ports_services_comments);
 	tcase_add_test(tc, test_delete_by_comment_pick);
+	tcase_add_test(tc, test_delete_pick_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
