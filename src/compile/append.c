@@ -1366,6 +1366,36 @@ static int run_elem(struct pc_rule_append *app, const struct pc_ruleset *rs,
 	return s ? port_elem_add(s, p) : -ENOMEM;
 }
 
+/* How many segments from was's i-th and now's j-th on are the same (the
+ * i-th and j-th are), when now has each of was's segments as it was and
+ * others between them (a join's run under its first part's name): one more
+ * segment of now's moves those after it, which then never match again, so
+ * the stretch is found by doubling, then halving: a join costs its second
+ * part's segments, not the 10,000 of a big first part. */
+static size_t ports_same_from(const struct pc_plan_entry *was, size_t i,
+			      const struct pc_plan_entry *now, size_t j)
+{
+	size_t max = was->n_ports - i < now->n_ports - j ? was->n_ports - i : now->n_ports - j;
+	size_t lo = 1, hi = 1;
+
+#define SAME(t) ((t) < max && port_same(&was->ports[i + (t)], &now->ports[j + (t)]))
+	while (SAME(hi)) {
+		lo = hi + 1;
+		hi *= 2;
+	}
+	hi = hi < max ? hi : max;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (SAME(mid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+#undef SAME
+	return lo;
+}
+
 int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 			 const struct pc_plan_entry_change *ch)
 {
@@ -1399,7 +1429,10 @@ int pc_ruleset_runs_edit(struct pc_ruleset *rs, const struct pc_plan *plan,
 		int cmp = !w ? 1 : !n ? -1 : port_cmp(w, n);
 
 		if (cmp == 0 && port_same(w, n)) {
-			i++, j++;
+			size_t same = ch->join && !ch->kept ? ports_same_from(was, i, now, j) : 1;
+
+			i += same;
+			j += same;
 			continue;
 		}
 		if (cmp <= 0)
