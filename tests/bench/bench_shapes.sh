@@ -18,7 +18,8 @@
 #   INSTR=1: instead of times, the daemon's instructions per change (the
 #   daemon under callgrind, counting during the timed command alone): the
 #   same on every run, so a ratio that moves is the code's, not the
-#   machine's; the kernel's part is not in it. The table alone.
+#   machine's; the kernel's part is not in it. The table alone; every
+#   shape but start.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
@@ -106,6 +107,11 @@ bans_seed() {
 start() {
 	rm -rf "$PC_TMP/state"
 	[ "${BANS:-0}" -gt 0 ] && bans_seed "$BANS"
+	daemon_start
+}
+
+# portctld started (under callgrind with INSTR=1).
+daemon_start() {
 	if [ "${INSTR:-0}" = 1 ]; then
 		# shellcheck disable=SC2046
 		nsenter --net="/run/netns/$(pc_ns host)" valgrind --tool=callgrind --instr-atstart=no \
@@ -133,7 +139,7 @@ instr_take() {
 # another change.
 prep() {
 	case "$PREP" in
-	start) pcd_stop; pcd_start ;;
+	start) pcd_stop; daemon_start ;;
 	reload) pctl reload ;;
 	change) pctl allow 65000/tcp; pctl delete allow 65000/tcp ;;
 	esac
@@ -316,12 +322,11 @@ fi
 
 if [ "${INSTR:-0}" = 1 ]; then
 	command -v callgrind_control >/dev/null || { echo "SKIP: INSTR=1 needs valgrind"; exit 77; }
-	for s in $SHAPES; do
-		case "$s" in
-		[a-n]) ;;
-		*) pc_fail "INSTR=1: shapes a to n only (a restart or a reload is not counted)" ;;
-		esac
-	done
+	# Right after a start the idle memory release (500 ms after ready)
+	# falls inside the count: callgrind stretches every gap.
+	case " $SHAPES " in
+	*" start "*) pc_fail "INSTR=1: not 'start' (its count would hold the idle memory release)" ;;
+	esac
 	echo "median of $R runs: the daemon's thousands of instructions per change (ratio to empty)"
 else
 	echo "median of $R runs: daemon CPU ms (ratio 10k/empty), then the portctl command's wall ms"
