@@ -1664,7 +1664,7 @@ static bool blocks_kept(const struct pc_plan_chain *c, const struct pc_plan_entr
 		if (entry_block_starts(&ch->saved[i], before, ch->at + i))
 			return false;
 	for (size_t e = ch->from < ch->at ? ch->from : ch->at; e < end || e < ch->to; e++)
-		if (entry_block_starts(&c->entries[e], c->n_entries, e))
+		if (chain_block_starts(c, e))
 			return false;
 	return true;
 }
@@ -1825,7 +1825,7 @@ int pc_ruleset_rules_remake(const struct pc_plan *plan, struct pc_ruleset *base,
 			 * begins one (made again with it). */
 			ret = pc_ruleset_chain_remake(made ? made : base, plan, zone, r->dir, e, e + 1,
 						      &r, 1, NULL,
-						      !entry_block_starts(&c->entries[e], c->n_entries, e),
+						      !chain_block_starts(c, e),
 						      &next);
 			if (ret >= 0 && made && (ret = pc_ruleset_fold(next, made)) < 0)
 				pc_ruleset_free(next);

@@ -135,6 +135,11 @@ static inline bool entry_block_starts(const struct pc_plan_entry *e, size_t n, s
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
 	return ((h ^ (h >> 33)) % BLOCK_SPAN) == 0;
 }
+/* Does chain c's i-th entry begin a block? */
+static inline bool chain_block_starts(const struct pc_plan_chain *c, size_t i)
+{
+	return entry_block_starts(&c->entries[i], c->n_entries, i);
+}
 static inline bool run_small(enum pc_entry_kind kind, size_t n_rules)
 {
 	return kind != PC_ENTRY_RULE && n_rules < RUN_SETS_MIN;

@@ -80,7 +80,7 @@ struct lower {
 /*
  * A zone chain of many entries is cut into blocks, each a chain of its own
  * that the zone chain jumps to, of about BLOCK_SPAN entries (compile-internal.h,
- * entry_block_starts): a commit that
+ * chain_block_starts): a commit that
  * changes a chain makes the kernel rebuild that chain's whole rule blob,
  * and a rule deleted or placed by handle is found by walking its chain, so
  * a change in a block costs the block, not the zone. A block begins at an
@@ -89,10 +89,6 @@ struct lower {
  * blocks as they are; the entries before the first stay in the zone chain.
  * A chain of fewer than BLOCK_MIN_ENTRIES is not cut.
  */
-static bool entry_starts_block(const struct pc_plan_chain *c, size_t i)
-{
-	return entry_block_starts(&c->entries[i], c->n_entries, i);
-}
 
 /* Block chains are named after their zone chain and their first entry,
  * its kind too (a run of ports and one of addresses of a file may have
@@ -2451,7 +2447,7 @@ static int zone_chain_lower(struct lower *l, size_t z, enum pc_dir dir)
 
 		pc_plan_entry_base(base, sizeof(base), dir, l->zone->name, e);
 
-		if (entry_starts_block(c, i))
+		if (chain_block_starts(c, i))
 			ret = block_lower(l, zone_targets, e);
 		if (ret < 0)
 			break;
@@ -2799,7 +2795,7 @@ static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain 
 		const char *key = name;
 		const char **p;
 
-		if (!entry_starts_block(c, i))
+		if (!chain_block_starts(c, i))
 			continue;
 		block_name(name, chain, &c->entries[i]);
 		p = bsearch(&key, names, n, sizeof(*names), name_cmp);
@@ -2824,7 +2820,7 @@ static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain 
 	 * under a name the chain had: names renumbered (name_nth) may have
 	 * moved it there, so it is made again there, gone and come. */
 	for (size_t i = from; i < to; i++)
-		if (entry_starts_block(c, i)) {
+		if (chain_block_starts(c, i)) {
 			block_name(added, chain, &c->entries[i]);
 			memcpy(removed, added, NAME_MAX_LEN);
 			*added_at = i;
@@ -2924,12 +2920,12 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	 * there. A new block's first entry is the change's, and no other
 	 * block begins among the entries made again. */
 	for (size_t e = from; ret == 0 && e < to; e++)
-		if (entry_starts_block(c, e) && !(added[0] && added_at == e))
+		if (chain_block_starts(c, e) && !(added[0] && added_at == e))
 			ret = -EOPNOTSUPP;
 	if (ret == 0 && ((added[0] && (added_at < from || added_at >= to)) || kept_tag))
 		ret = -EOPNOTSUPP;
 	if (ret == 0)
-		while (to_end < c->n_entries && !entry_starts_block(c, to_end))
+		while (to_end < c->n_entries && !chain_block_starts(c, to_end))
 			to_end++;
 	if (ret == 0 && removed[0][0] && pub)
 		snprintf(removed[1], NAME_MAX_LEN, "%s%s", pub,
@@ -2939,7 +2935,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 	zone_targets[1] = pub;
 	/* The entries from `from` on go to the block they are in. */
 	for (size_t e = from < c->n_entries ? from + 1 : c->n_entries; ret >= 0 && e-- > 0;)
-		if (entry_starts_block(c, e)) {
+		if (chain_block_starts(c, e)) {
 			block_enter(&l, zone_targets, &c->entries[e]);
 			break;
 		}
@@ -2981,7 +2977,7 @@ int pc_ruleset_chain_remake(const struct pc_ruleset *old, const struct pc_plan *
 
 		if (e == added_at)
 			ret = block_lower(&l, zone_targets, pe);
-		else if (e > from && entry_starts_block(c, e))
+		else if (e > from && chain_block_starts(c, e))
 			block_enter(&l, zone_targets, pe);
 		l.rule = pe->first;
 		ret = entry_lower(&l, z, (enum pc_dir)dir, base, pe);
