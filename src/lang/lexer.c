@@ -405,7 +405,10 @@ bool lexer_skip_long_line(struct lexer *lx)
 	size_t logical, end;
 	uint32_t n_cont;
 
-	if (lx->has_peeked)
+	/* A logical line is no longer than the bytes left: a file shorter
+	 * than the cap (every file but a list pasted into one) is not read
+	 * here a second time, a character at a time. */
+	if (lx->has_peeked || lx->len - lx->pos <= PC_LINE_MAX)
 		return false;
 	end = line_extent(lx, &logical, &n_cont);
 	if (logical <= PC_LINE_MAX)

@@ -757,6 +757,28 @@ START_TEST(test_load_refuses_unsafe_files)
 }
 END_TEST
 
+/* A rule's comment of FILE:LINE is what snprintf makes of it, cut the same
+ * at every buffer size, for lines of every digit count. */
+START_TEST(test_rule_comment_file_line)
+{
+	static const uint32_t lines[] = { 1, 9, 10, 99, 100, 12345, 4294967295u };
+	static const char *const files[] = { "/etc/portctl/rules.d/10-bulk.rules", "a", "" };
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(*files); f++)
+		for (size_t l = 0; l < sizeof(lines) / sizeof(*lines); l++)
+			for (size_t size = 1; size <= 48; size++) {
+				struct pc_rule r = { .loc = { .file = files[f], .line = lines[l] } };
+				const char *base = strrchr(files[f], '/');
+				char got[48], want[48];
+
+				snprintf(want, size, "%s:%u", base ? base + 1 : files[f], lines[l]);
+				memset(got, 'x', sizeof(got));
+				pc_rule_comment(&r, got, size);
+				ck_assert_str_eq(got, want);
+			}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -783,6 +805,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_sources_nested_valid);
 	tcase_add_test(tc, test_settings_parse);
 	tcase_add_test(tc, test_settings_not_utf8);
+	tcase_add_test(tc, test_rule_comment_file_line);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_load_whole_configuration);
 	tcase_add_test(tl, test_load_override_and_missing_parts);
