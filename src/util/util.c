@@ -397,9 +397,22 @@ static int name_slots_grow(void)
 	return 0;
 }
 
+/* Every bit of the key moves every bit of the slot: a rule's signature
+ * differs only in its top 16 bits for rules of addresses alone, and a
+ * hash of a few middle bits put 10,000 such rules in 8 probe runs (a
+ * start with a block list of 10,000 rules spent 126M instructions here). */
+static uint64_t key_mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdu;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53u;
+	return k ^ (k >> 33);
+}
+
 static size_t keycount_at(const struct pc_keycount *kc, uint64_t key)
 {
-	size_t mask = kc->n_slots - 1, i = (size_t)((key ^ (key >> 29)) * 0x9e3779b97f4a7c15u >> 7);
+	size_t mask = kc->n_slots - 1, i = (size_t)key_mix(key);
 
 	for (i &= mask; kc->slots[i].used && kc->slots[i].key != key; i = (i + 1) & mask)
 		;

@@ -95,6 +95,29 @@ START_TEST(test_keycount)
 }
 END_TEST
 
+/* Keys that differ in a few bits anywhere (the signatures of a block list
+ * differ in their top 16 alone) spread over the slots: no run of used
+ * slots (the probes a look-up may walk) longer than 64. A hash of some
+ * middle bits made runs of thousands. */
+START_TEST(test_keycount_spread)
+{
+	for (unsigned shift = 0; shift <= 48; shift += 8) {
+		struct pc_keycount kc = { 0 };
+		size_t run = 0, longest = 0;
+
+		for (uint64_t k = 0; k < 10000; k++)
+			ck_assert_int_eq(pc_keycount_add(&kc, (k & 0xffff) << shift | 0x2a, 1), 0);
+		for (size_t i = 0; i < 2 * kc.n_slots; i++) {
+			run = kc.slots[i % kc.n_slots].used ? run + 1 : 0;
+			longest = run > longest ? run : longest;
+		}
+		ck_assert_msg(longest <= 64, "keys shifted by %u: a run of %zu used slots", shift,
+			      longest);
+		pc_keycount_free(&kc);
+	}
+}
+END_TEST
+
 START_TEST(test_defaults_filled_in)
 {
 	ck_assert_str_eq(present("allow 8443/tcp"), "allow 8443/tcp");
@@ -249,6 +272,7 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_keycount);
+	tcase_add_test(tc, test_keycount_spread);
 	tcase_add_test(tc, test_defaults_filled_in);
 	tcase_add_test(tc, test_order_and_lists);
 	tcase_add_test(tc, test_ports_services_comments);
