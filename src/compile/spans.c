@@ -59,11 +59,45 @@ static void low_bits_set(uint8_t *k, uint8_t width, unsigned n)
 		k[width - 1 - i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+/* span_prefixes for keys of at most 4 bytes (IPv4) in 64-bit arithmetic:
+ * a prefix in a few instructions, not a pass over its bits for each bit
+ * (a start with 10,000 rules of a network each spent 16% of it there). */
+static int span_prefixes_narrow(const uint8_t *lo, const uint8_t *hi, uint8_t width,
+				int (*f)(const uint8_t *addr, unsigned len, void *arg), void *arg)
+{
+	unsigned bits = width * 8u;
+	uint64_t cur = 0, last = 0;
+
+	for (unsigned i = 0; i < width; i++) {
+		cur = cur << 8 | lo[i];
+		last = last << 8 | hi[i];
+	}
+	for (;;) {
+		/* The widest block aligned at cur that ends at or before last. */
+		unsigned k = cur ? (unsigned)__builtin_ctzll(cur) : bits;
+		uint8_t addr[16] = { 0 };
+		int r;
+
+		k = k < bits ? k : bits;
+		while (k > 0 && (UINT64_C(1) << k) - 1 > last - cur)
+			k--;
+		for (unsigned i = 0; i < width; i++)
+			addr[width - 1 - i] = (uint8_t)(cur >> (8 * i));
+		r = f(addr, bits - k, arg);
+		if (r < 0 || (UINT64_C(1) << k) - 1 == last - cur)
+			return r < 0 ? r : 0;
+		cur += UINT64_C(1) << k;
+	}
+}
+
 int span_prefixes(const uint8_t *lo, const uint8_t *hi, uint8_t width,
 		  int (*f)(const uint8_t *addr, unsigned len, void *arg), void *arg)
 {
 	unsigned bits = width * 8u;
 	uint8_t cur[16] = { 0 }, end[16];
+
+	if (width <= 4)
+		return span_prefixes_narrow(lo, hi, width, f, arg);
 
 	memcpy(cur, lo, width);
 	for (;;) {

@@ -12,6 +12,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "compile_helper.h"
+#include "../../src/compile/compile-internal.h"
 
 #define ZONES "zone public interface eth0 default\n"
 /* Every zone chain opens with its ban lookups (v4 and v6, single addresses
@@ -122,6 +123,111 @@ static void assert_forward_accept_after_bans(const struct pc_ruleset *rs)
 }
 
 /* portctld --check: the objects in nft's words, not libnftnl's registers. */
+struct prefixes {
+	uint8_t width;
+	uint8_t next[16]; /* the first key not yet covered */
+	uint8_t hi[16];
+	bool done;
+};
+
+static int prefix_check(const uint8_t *addr, unsigned len, void *arg)
+{
+	struct prefixes *p = arg;
+	unsigned bits = p->width * 8u;
+	uint8_t end[16];
+
+	ck_assert(!p->done);
+	ck_assert_uint_le(len, bits);
+	/* Each prefix begins where the last ended, its host bits clear. */
+	ck_assert_int_eq(memcmp(addr, p->next, 16), 0);
+	for (unsigned i = len; i < bits; i++)
+		ck_assert_uint_eq(addr[i / 8] >> (7 - i % 8) & 1, 0);
+	memcpy(end, addr, 16);
+	for (unsigned i = len; i < bits; i++)
+		end[i / 8] |= (uint8_t)(1u << (7 - i % 8));
+	/* The widest: its double is not aligned here, or passes hi. */
+	if (len > 0 && !(addr[(len - 1) / 8] >> (7 - (len - 1) % 8) & 1)) {
+		uint8_t wider[16];
+
+		memcpy(wider, end, 16);
+		wider[(len - 1) / 8] |= (uint8_t)(1u << (7 - (len - 1) % 8));
+		ck_assert_int_gt(memcmp(wider, p->hi, 16), 0);
+	}
+	memcpy(p->next, end, 16);
+	p->done = !key_inc(p->next, p->width);
+	return 0;
+}
+
+/* span [lo, hi] as prefixes: they cover it exactly, in order, and each is
+ * the widest aligned there (the one before it ends below its double's
+ * start, or its double passes hi). */
+static void span_prefixes_check(const uint8_t *lo, const uint8_t *hi, uint8_t width)
+{
+	struct prefixes p = { .width = width };
+	uint8_t past[16];
+
+	memcpy(p.next, lo, 16);
+	memcpy(p.hi, hi, 16);
+	ck_assert_int_eq(span_prefixes(lo, hi, width, prefix_check, &p), 0);
+	memcpy(past, hi, 16);
+	if (key_inc(past, width))
+		ck_assert_int_eq(memcmp(p.next, past, 16), 0);
+	else
+		ck_assert(p.done);
+}
+
+static int prefix_count(const uint8_t *addr, unsigned len, void *arg)
+{
+	(void)addr;
+	(void)len;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+START_TEST(test_span_prefixes)
+{
+	static const struct {
+		uint32_t lo, hi;
+		unsigned n;
+	} known[] = {
+		{ 0x0a000100, 0x0a00ffff, 8 }, /* 10.0.1.0/24 ... 10.0.128.0/17 */
+		{ 0x0a000001, 0x0a000006, 4 }, /* .1/32 .2/31 .4/31 .6/32 */
+		{ 0, 0xffffffff, 1 },
+		{ 0xffffffff, 0xffffffff, 1 },
+		{ 1, 0xfffffffe, 62 },
+	};
+	uint64_t x = 0x9e3779b97f4a7c15u;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++) {
+		uint8_t lo[16] = { 0 }, hi[16] = { 0 };
+		unsigned n = 0;
+
+		for (int b = 0; b < 4; b++) {
+			lo[b] = (uint8_t)(known[i].lo >> (24 - 8 * b));
+			hi[b] = (uint8_t)(known[i].hi >> (24 - 8 * b));
+		}
+		span_prefixes_check(lo, hi, 4);
+		ck_assert_int_eq(span_prefixes(lo, hi, 4, prefix_count, &n), 0);
+		ck_assert_uint_eq(n, known[i].n);
+	}
+	/* Random spans of IPv4 keys and of IPv6 keys (the wide path). */
+	for (int i = 0; i < 2000; i++) {
+		uint8_t width = i % 4 ? 4 : 16, a[16] = { 0 }, b[16] = { 0 };
+
+		for (int k = 0; k < width; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			a[k] = (uint8_t)x;
+			/* Mostly near a: the spans real rules leave. */
+			b[k] = k < width - 2 ? a[k] : (uint8_t)(x >> 8);
+		}
+		if (memcmp(a, b, 16) > 0)
+			span_prefixes_check(b, a, width);
+		else
+			span_prefixes_check(a, b, width);
+	}
+}
+END_TEST
+
 START_TEST(test_print_nft)
 {
 	struct compiled c = compiled_new(ZONES "zone private source 10.0.0.0/8\n"
@@ -913,6 +1019,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_size_100k_ports);
 	tcase_add_test(tc, test_append_before_later_rules);
 	tcase_add_test(tc, test_print_nft);
+	tcase_add_test(tc, test_span_prefixes);
 	tcase_add_test(tc, test_append_heads_a_later_run);
 	tcase_add_test(tc, test_blocks_named_apart);
 	suite_add_tcase(s, tc);
