@@ -40,6 +40,10 @@ struct pc_nl_stats {
 	size_t chains_added, chains_deleted, sets_added, sets_deleted;
 	size_t rules_added, rules_deleted, rules_replaced;
 	size_t elems_added, elems_deleted; /* in sets that stay */
+	/* Rules (of both sides) compared by their expressions printed, not
+	 * by their bytes: a kind of expression the bytes do not cover, or
+	 * an attribute the kernel reports otherwise than we send it. */
+	size_t rules_signed;
 	/* The kernel refused the difference (its first error, -errno) and the
 	 * table was replaced instead: the picture of what it held was wrong,
 	 * or an element timed out meanwhile. 0: no refusal. */

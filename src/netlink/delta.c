@@ -197,37 +197,46 @@ static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, siz
 }
 
 /* The expressions expr_bytes_cb makes into bytes: those whose attributes
- * are values (not dynset's, which holds expressions), each with its last
+ * are values (a dynset's, which holds expressions, with them), each with its last
  * attribute (0: none copied, a counter's and last's are state); one the
  * sigs print alike unset or 0, which the kernel reports when we leave it
  * unset (a lookup's flags, a reject's code, a bitwise's operation: mask
  * and xor); and one they do not print, which the kernel does not report
- * (a lookup's set id, a jump's chain id: names within the transaction). */
+ * (a lookup's set id, a jump's chain id: names within the transaction);
+ * and one whose default the kernel reports when we leave it unset (a log's
+ * level). */
 struct expr_kind {
 	const char *name;
 	uint16_t last;
 	uint16_t zero_alike;
 	uint16_t unprinted;
+	uint16_t default_alike;
+	uint32_t default_value;
+	bool nests; /* expressions within, after its attributes */
 };
 
 static const struct expr_kind expr_kinds[] = {
-	{ "payload", NFTNL_EXPR_PAYLOAD_FLAGS, 0, 0 },
-	{ "cmp", NFTNL_EXPR_CMP_DATA, 0, 0 },
-	{ "meta", NFTNL_EXPR_META_SREG, 0, 0 },
-	{ "immediate", NFTNL_EXPR_IMM_CHAIN_ID, 0, NFTNL_EXPR_IMM_CHAIN_ID },
-	{ "bitwise", NFTNL_EXPR_BITWISE_DATA, NFTNL_EXPR_BITWISE_OP, 0 },
-	{ "lookup", NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_FLAGS, NFTNL_EXPR_LOOKUP_SET_ID },
-	{ "ct", NFTNL_EXPR_CT_SREG, 0, 0 },
-	{ "fib", NFTNL_EXPR_FIB_FLAGS, 0, 0 },
-	{ "range", NFTNL_EXPR_RANGE_TO_DATA, 0, 0 },
-	{ "nat", NFTNL_EXPR_NAT_FLAGS, 0, 0 },
-	{ "masq", NFTNL_EXPR_MASQ_REG_PROTO_MAX, 0, 0 },
-	{ "limit", NFTNL_EXPR_LIMIT_FLAGS, 0, 0 },
-	{ "reject", NFTNL_EXPR_REJECT_CODE, NFTNL_EXPR_REJECT_CODE, 0 },
-	{ "log", NFTNL_EXPR_LOG_FLAGS, 0, 0 },
-	{ "quota", NFTNL_EXPR_QUOTA_FLAGS, 0, 0 }, /* not its use (CONSUMED) */
-	{ "counter", 0, 0, 0 },
-	{ "last", 0, 0, 0 },
+	{ .name = "payload", .last = NFTNL_EXPR_PAYLOAD_FLAGS },
+	{ .name = "cmp", .last = NFTNL_EXPR_CMP_DATA },
+	{ .name = "meta", .last = NFTNL_EXPR_META_SREG },
+	{ .name = "immediate", .last = NFTNL_EXPR_IMM_CHAIN_ID, .unprinted = NFTNL_EXPR_IMM_CHAIN_ID },
+	{ .name = "bitwise", .last = NFTNL_EXPR_BITWISE_DATA, .zero_alike = NFTNL_EXPR_BITWISE_OP },
+	{ .name = "lookup", .last = NFTNL_EXPR_LOOKUP_FLAGS, .zero_alike = NFTNL_EXPR_LOOKUP_FLAGS, .unprinted = NFTNL_EXPR_LOOKUP_SET_ID },
+	{ .name = "ct", .last = NFTNL_EXPR_CT_SREG },
+	{ .name = "fib", .last = NFTNL_EXPR_FIB_FLAGS },
+	{ .name = "range", .last = NFTNL_EXPR_RANGE_TO_DATA },
+	{ .name = "nat", .last = NFTNL_EXPR_NAT_FLAGS },
+	{ .name = "masq", .last = NFTNL_EXPR_MASQ_REG_PROTO_MAX },
+	{ .name = "limit", .last = NFTNL_EXPR_LIMIT_FLAGS },
+	{ .name = "reject", .last = NFTNL_EXPR_REJECT_CODE, .zero_alike = NFTNL_EXPR_REJECT_CODE },
+	/* The kernel reports the level it logs at unset: 4, warn. */
+	{ .name = "log", .last = NFTNL_EXPR_LOG_FLAGS, .default_alike = NFTNL_EXPR_LOG_LEVEL, .default_value = 4 },
+	{ .name = "quota", .last = NFTNL_EXPR_QUOTA_FLAGS }, /* not its use (CONSUMED) */
+	{ .name = "counter" },
+	{ .name = "last" },
+	/* Its expressions (a limit's meter: the limit) follow it, bracketed;
+	 * the attributes that hold them are not values. */
+	{ .name = "dynset", .last = NFTNL_EXPR_DYNSET_FLAGS, .zero_alike = NFTNL_EXPR_DYNSET_FLAGS, .unprinted = NFTNL_EXPR_DYNSET_SET_ID, .nests = true },
 };
 
 /* The kind of the expression named name, or NULL. libnftnl names each
@@ -256,9 +265,9 @@ static const struct expr_kind *expr_kind_of(const char *name)
 /* An expression as bytes: its name, then each attribute it has set, type,
  * length and value (of its kind, see expr_kinds). Equal bytes make equal
  * sigs, which print these attributes (so nothing they print may be left
- * out but what they print alike unset or 0); different bytes may still
- * make equal sigs: rule_same then asks them. 0, or -1 for an expression
- * not made into bytes. */
+ * out but what they print alike unset or 0, or unset or its default);
+ * different bytes may still make equal sigs: rule_same then asks them. 0,
+ * or -1 for an expression not made into bytes. */
 static int expr_bytes_cb(struct nftnl_expr *e, void *data)
 {
 	struct pc_strbuf *b = data;
@@ -271,17 +280,28 @@ static int expr_bytes_cb(struct nftnl_expr *e, void *data)
 		uint32_t len = 0;
 		const void *v;
 
-		if (type == kind->unprinted || !nftnl_expr_is_set(e, type))
+		if (type == kind->unprinted || !nftnl_expr_is_set(e, type) ||
+		    (kind->nests &&
+		     (type == NFTNL_EXPR_DYNSET_EXPR || type == NFTNL_EXPR_DYNSET_EXPRESSIONS)))
 			continue;
 		v = nftnl_expr_get(e, type, &len);
 		if (v && type == kind->zero_alike && len <= sizeof(uint32_t) &&
 		    !memcmp(v, "\0\0\0\0", len))
+			continue;
+		if (v && type == kind->default_alike && len == sizeof(uint32_t) &&
+		    !memcmp(v, &kind->default_value, len))
 			continue;
 		if (!v || !len || pc_strbuf_append(b, (const char *)&type, sizeof(type)) < 0 ||
 		    pc_strbuf_append(b, (const char *)&len, sizeof(len)) < 0 ||
 		    pc_strbuf_append(b, v, len) < 0)
 			return -1;
 	}
+	/* No attribute type is 0xffff, no name begins with 0xff: the
+	 * brackets keep an expression within from one after. */
+	if (kind->nests && (pc_strbuf_append(b, "\xff\xff[", 3) < 0 ||
+	     nftnl_expr_expr_foreach(e, expr_bytes_cb, b) < 0 ||
+	     pc_strbuf_append(b, "\xff\xff]", 3) < 0))
+		return -1;
 	return 0;
 }
 
@@ -379,10 +399,12 @@ static int side_load(struct side *s, const struct names *gone)
 	return r;
 }
 
-static void side_free(struct side *s)
+/* s freed; its rules compared by their printed sig counted into *n_signed. */
+static void side_free(struct side *s, size_t *n_signed)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = 0; j < s->by_chain[i].n; j++) {
+			*n_signed += s->by_chain[i].items[j].signed_;
 			pc_strbuf_free(&s->by_chain[i].items[j].sig);
 			pc_strbuf_free(&s->by_chain[i].items[j].key);
 		}
@@ -1259,8 +1281,8 @@ static int delta_emit(struct delta_ctx *x)
 
 static void sides_free(struct delta_ctx *x)
 {
-	side_free(&x->o);
-	side_free(&x->n);
+	side_free(&x->o, &x->d->counts.rules_signed);
+	side_free(&x->n, &x->d->counts.rules_signed);
 	free(x->gone.items);
 	free(x->gaps);
 	x->o = (struct side){ .rs = x->old };

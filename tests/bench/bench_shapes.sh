@@ -14,7 +14,8 @@
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
 #   shapes: a b c d e g h i j k l m n start reload change (default: all); ready: start to
-#   ready alone, of shape (a) or of the shape READY_SHAPE names
+#   ready alone, of shape (a) or of the shape READY_SHAPE names; start, reload
+#   and change: of shape (a) or of the shape F_SHAPE names
 #   INSTR=1: instead of times, the daemon's instructions per change (the
 #   daemon under callgrind, counting during the timed command alone): the
 #   same on every run, so a ratio that moves is the code's, not the
@@ -274,9 +275,9 @@ shape_label() {
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
 	n) echo "(n) the same in 90-portctl.rules" ;;
-	start) echo "(f) 10k (a), each change right after start" ;;
-	reload) echo "(f) 10k (a), each change after a reload" ;;
-	change) echo "(f) 10k (a), each change after a change" ;;
+	start) echo "(f) 10k (${F_SHAPE:-a}), each change right after start" ;;
+	reload) echo "(f) 10k (${F_SHAPE:-a}), each change after a reload" ;;
+	change) echo "(f) 10k (${F_SHAPE:-a}), each change after a change" ;;
 	esac
 }
 
@@ -336,7 +337,7 @@ for op in $OPS; do printf ' %-17s' "$op"; done
 echo
 for s in $SHAPES; do
 	case "$s" in
-	start | reload | change) PREP=$s; shape=a ;;
+	start | reload | change) PREP=$s; shape=${F_SHAPE:-a} ;;
 	*) PREP=""; shape=$s ;;
 	esac
 	BANS=0

@@ -1032,6 +1032,57 @@ static void there_and_back(const struct model *a, const struct model *b, const c
 	pc_nl_close(nl);
 }
 
+/* A restart (a new handle, the same configuration compiled again) finds
+ * every rule the kernel reads back the same as the one compiled by its
+ * bytes, and sends nothing: printing a rule to compare it (rules_signed)
+ * costs ten times more, and a log's level the kernel reports unset, a
+ * dynset's flags (a limit's meter) and its limit within made every logged
+ * or limited rule printed at each start. */
+START_TEST(test_restart_compares_bytes)
+{
+	static const char *const lines[] = {
+		"allow 10001/tcp log",
+		"allow 10002/tcp log level info prefix \"web\"",
+		"limit 10003/tcp",
+		"limit 10004/tcp rate 5/second burst 9 log",
+		"reject 10005/tcp log",
+		"deny 10006/udp log level debug",
+		"allow 8080/tcp from 10.0.0.0/8,2001:db8::/32 rate 10/second burst 20 log",
+		"allow 10007/tcp from 10.1.0.0/24 to 10.99.7.0/24",
+		"deny from 203.0.113.7,2001:db8:bad::/48 log",
+		"deny out 25/tcp log",
+		"reject out to 198.51.100.0/24",
+		"limit 22/tcp from 192.0.2.0/24",
+	};
+	struct model m = { .n = 0 };
+	struct pc_config *cfg;
+	struct pc_ruleset *first, *again;
+	struct pc_nl *nl = NULL;
+	struct pc_diags d;
+
+	model_lines(&m, lines, ARRAY_SIZE(lines));
+	cfg = model_config(&m);
+	first = ruleset_from_config(cfg);
+	again = ruleset_from_config(cfg);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, first, NULL, 0, &d), 0);
+	pc_nl_close(nl);
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, again, NULL, 0, &d), 0);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_signed, 0);
+	ck_assert_uint_eq(mismatches(nl, again), 0);
+	pc_diags_free(&d);
+	pc_ruleset_free(first);
+	pc_ruleset_free(again);
+	pc_config_free(cfg);
+	model_free(&m);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* An interval put just below another whose line moved (its start goes and
  * comes again with the new comment): while the batch adds the new
  * interval, the old one's end must not stand alone, or the kernel's rbtree
@@ -1909,6 +1960,7 @@ int main(void)
 	tcase_add_test(tc, test_small_runs_flip);
 	tcase_add_test(tc, test_interval_cut_is_a_difference);
 	tcase_add_test(tc, test_interval_below_moved_line);
+	tcase_add_test(tc, test_restart_compares_bytes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
