@@ -1074,12 +1074,52 @@ START_TEST(test_restart_compares_bytes)
 	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
 	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_signed, 0);
 	ck_assert_uint_eq(mismatches(nl, again), 0);
+	pc_nl_close(nl);
+	/* Restarted on files edited meanwhile: a level the kernel's default
+	 * (warn) is no change; another level, another rate, a limit's meter
+	 * rate are, and the kernel ends as their full compile. */
+	for (size_t v = 0; v < 4; v++) {
+		static const struct {
+			size_t line;
+			const char *text;
+			bool changes;
+		} edits[] = {
+			{ 0, "allow 10001/tcp log level warn", false },
+			{ 0, "allow 10001/tcp log level err", true },
+			{ 2, "limit 10003/tcp rate 7/minute", true },
+			{ 3, "limit 10004/tcp rate 5/second burst 10 log", true },
+		};
+		struct pc_config *edited;
+		struct pc_ruleset *rs;
+		char *was = m.lines[edits[v].line];
+
+		m.lines[edits[v].line] = strdup(edits[v].text);
+		edited = model_config(&m);
+		rs = ruleset_from_config(edited);
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		ck_assert(pc_nl_last_stats(nl)->incremental);
+		ck_assert_msg((pc_nl_last_stats(nl)->n_msgs > 0) == edits[v].changes,
+			      "%s: %zu messages", edits[v].text, pc_nl_last_stats(nl)->n_msgs);
+		ck_assert_uint_eq(mismatches(nl, rs), 0);
+		pc_nl_close(nl);
+		free(m.lines[edits[v].line]);
+		m.lines[edits[v].line] = was;
+		pc_ruleset_free(rs);
+		pc_config_free(edited);
+		/* Back to the first files, for the next edit. */
+		rs = ruleset_from_config(cfg);
+		ck_assert_int_eq(pc_nl_open(&nl), 0);
+		ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+		ck_assert_uint_eq(mismatches(nl, rs), 0);
+		pc_nl_close(nl);
+		pc_ruleset_free(rs);
+	}
 	pc_diags_free(&d);
 	pc_ruleset_free(first);
 	pc_ruleset_free(again);
 	pc_config_free(cfg);
 	model_free(&m);
-	pc_nl_close(nl);
 }
 END_TEST
 
