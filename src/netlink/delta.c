@@ -197,8 +197,8 @@ static void rule_ref_fill(struct rule_ref *ref, const struct pc_ruleset *rs, siz
 }
 
 /* The expressions expr_bytes_cb makes into bytes: those whose attributes
- * are values (a dynset's, which holds expressions, with them), each with its last
- * attribute (0: none copied, a counter's and last's are state); one the
+ * are values (a dynset's, which holds expressions, with them), each with
+ * its last attribute (0: none copied, a counter's and last's are state); one the
  * sigs print alike unset or 0, which the kernel reports when we leave it
  * unset (a lookup's flags, a reject's code, a bitwise's operation: mask
  * and xor); and one they do not print, which the kernel does not report
@@ -221,7 +221,8 @@ static const struct expr_kind expr_kinds[] = {
 	{ .name = "meta", .last = NFTNL_EXPR_META_SREG },
 	{ .name = "immediate", .last = NFTNL_EXPR_IMM_CHAIN_ID, .unprinted = NFTNL_EXPR_IMM_CHAIN_ID },
 	{ .name = "bitwise", .last = NFTNL_EXPR_BITWISE_DATA, .zero_alike = NFTNL_EXPR_BITWISE_OP },
-	{ .name = "lookup", .last = NFTNL_EXPR_LOOKUP_FLAGS, .zero_alike = NFTNL_EXPR_LOOKUP_FLAGS, .unprinted = NFTNL_EXPR_LOOKUP_SET_ID },
+	{ .name = "lookup", .last = NFTNL_EXPR_LOOKUP_FLAGS, .zero_alike = NFTNL_EXPR_LOOKUP_FLAGS,
+	  .unprinted = NFTNL_EXPR_LOOKUP_SET_ID },
 	{ .name = "ct", .last = NFTNL_EXPR_CT_SREG },
 	{ .name = "fib", .last = NFTNL_EXPR_FIB_FLAGS },
 	{ .name = "range", .last = NFTNL_EXPR_RANGE_TO_DATA },
@@ -230,13 +231,15 @@ static const struct expr_kind expr_kinds[] = {
 	{ .name = "limit", .last = NFTNL_EXPR_LIMIT_FLAGS },
 	{ .name = "reject", .last = NFTNL_EXPR_REJECT_CODE, .zero_alike = NFTNL_EXPR_REJECT_CODE },
 	/* The kernel reports the level it logs at unset: 4, warn. */
-	{ .name = "log", .last = NFTNL_EXPR_LOG_FLAGS, .default_alike = NFTNL_EXPR_LOG_LEVEL, .default_value = 4 },
+	{ .name = "log", .last = NFTNL_EXPR_LOG_FLAGS, .default_alike = NFTNL_EXPR_LOG_LEVEL,
+	  .default_value = 4 },
 	{ .name = "quota", .last = NFTNL_EXPR_QUOTA_FLAGS }, /* not its use (CONSUMED) */
 	{ .name = "counter" },
 	{ .name = "last" },
 	/* Its expressions (a limit's meter: the limit) follow it, bracketed;
 	 * the attributes that hold them are not values. */
-	{ .name = "dynset", .last = NFTNL_EXPR_DYNSET_FLAGS, .zero_alike = NFTNL_EXPR_DYNSET_FLAGS, .unprinted = NFTNL_EXPR_DYNSET_SET_ID, .nests = true },
+	{ .name = "dynset", .last = NFTNL_EXPR_DYNSET_FLAGS, .zero_alike = NFTNL_EXPR_DYNSET_FLAGS,
+	  .unprinted = NFTNL_EXPR_DYNSET_SET_ID, .nests = true },
 };
 
 /* The kind of the expression named name, or NULL. libnftnl names each
@@ -299,8 +302,8 @@ static int expr_bytes_cb(struct nftnl_expr *e, void *data)
 	/* No attribute type is 0xffff, no name begins with 0xff: the
 	 * brackets keep an expression within from one after. */
 	if (kind->nests && (pc_strbuf_append(b, "\xff\xff[", 3) < 0 ||
-	     nftnl_expr_expr_foreach(e, expr_bytes_cb, b) < 0 ||
-	     pc_strbuf_append(b, "\xff\xff]", 3) < 0))
+			    nftnl_expr_expr_foreach(e, expr_bytes_cb, b) < 0 ||
+			    pc_strbuf_append(b, "\xff\xff]", 3) < 0))
 		return -1;
 	return 0;
 }
