@@ -50,24 +50,6 @@ static struct nftnl_set *append_target(struct pc_rule_append *app, const struct 
 	return t->elems;
 }
 
-/* First segment that ends at or after (proto, lo): segments are disjoint
- * and sorted by (l4proto, lo), so by (l4proto, hi) too. */
-static size_t segment_first(const struct pc_plan_entry *e, uint8_t proto, uint16_t lo)
-{
-	size_t a = 0, b = e->n_ports;
-
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-		const struct pc_plan_port *p = &e->ports[m];
-
-		if (p->l4proto < proto || (p->l4proto == proto && p->hi < lo))
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a;
-}
-
 static int piece_add(struct pc_rule_append *app, size_t zone, int dir, size_t entry,
 		     const struct pc_plan_port *p)
 {

@@ -140,6 +140,25 @@ static inline bool chain_block_starts(const struct pc_plan_chain *c, size_t i)
 {
 	return entry_block_starts(&c->entries[i], c->n_entries, i);
 }
+
+/* First segment that ends at or after (proto, lo): segments are disjoint
+ * and sorted by (l4proto, lo), so by (l4proto, hi) too. */
+static inline size_t segment_first(const struct pc_plan_entry *e, uint8_t proto, uint16_t lo)
+{
+	size_t a = 0, b = e->n_ports;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct pc_plan_port *p = &e->ports[m];
+
+		if (p->l4proto < proto || (p->l4proto == proto && p->hi < lo))
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
 static inline bool run_small(enum pc_entry_kind kind, size_t n_rules)
 {
 	return kind != PC_ENTRY_RULE && n_rules < RUN_SETS_MIN;

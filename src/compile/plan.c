@@ -1900,25 +1900,14 @@ int pc_plan_entry_insert(struct pc_plan *plan, size_t z, int dir, const struct p
 static int ports_uncovered(const struct pc_plan_entry *a, const struct pc_plan_entry *b,
 			   struct pc_plan_entry *out)
 {
-	size_t i = 0;
-
 	for (size_t j = 0; j < b->n_ports; j++) {
 		const struct pc_plan_port *s = &b->ports[j];
 		uint32_t lo = s->lo;
 
-		/* a's segments before this one's start (by protocol, then end),
-		 * halving: a second part of a few segments after a first of
-		 * 10,000 reads a few of them. */
-		for (size_t end = a->n_ports; i < end;) {
-			size_t mid = i + (end - i) / 2;
-
-			if (a->ports[mid].l4proto < s->l4proto ||
-			    (a->ports[mid].l4proto == s->l4proto && a->ports[mid].hi < lo))
-				i = mid + 1;
-			else
-				end = mid;
-		}
-		for (size_t k = i; lo <= s->hi; k++) {
+		/* Past a's segments before this one's start, by halving: a
+		 * second part of a few segments after a first of 10,000 reads
+		 * a few of them. */
+		for (size_t k = segment_first(a, s->l4proto, s->lo); lo <= s->hi; k++) {
 			bool next = k < a->n_ports && a->ports[k].l4proto == s->l4proto &&
 				    a->ports[k].lo <= s->hi;
 			struct pc_plan_port *p;
