@@ -98,10 +98,12 @@ struct pc_plan_entry {
 	struct pc_plan_spans addr4, addr6;
 	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
 	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
-	 * NET to HOST"), the host in the key, the spans the sources'. */
+	 * NET to HOST"), the host in the key, the spans the sources'; to_net:
+	 * sources toward one network, the same for every rule of the run (its
+	 * first's), matched ahead of the lookups, the key the source's. */
 	struct pc_plan_pair *pairs;
 	size_t n_pairs, cap_pairs;
-	bool match_dst, to_host;
+	bool match_dst, to_host, to_net;
 	/* ADDRS: the one port (or range) of one protocol every rule of the
 	 * run names besides its addresses ("allow 22/tcp from A", "... from
 	 * B"); scope_l4proto 0: addresses alone. */

@@ -268,6 +268,8 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		struct pc_pair_key key = { .l4proto = pkt->l4proto, .port = pkt->dport };
 		const struct pc_plan_pair *pp;
 
+		if (e->to_net && !prefix_contains(&e->first->to[0], pkt->family, pkt->daddr))
+			return false;
 		if (e->to_host) {
 			key.dfamily = pkt->family;
 			memcpy(key.dhost, pkt->daddr, 16);

@@ -1103,15 +1103,20 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 
 /* --- zone chains: runs of ports (rules of a few ports each), per port --- */
 
+static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p, size_t n,
+			       uint8_t family, bool dst, bool pub, const struct nftnl_set *set);
+
 /* side as rule_pairs_side; "_t" (toward a host) keeps a run of side 3
- * from taking the sets of one of side 1, whose key is shorter. */
+ * from taking the sets of one of side 1, whose key is shorter, and "_n"
+ * (toward a network) one of side 4 those whose rules match no network. */
 void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
 		     enum pc_verdict_kind v)
 {
 	char tail[ADDR_SET_SUFFIX_MAX];
 
 	addr_set_suffix(tail, family, side == 2, true, v);
-	snprintf(out, PAIR_SET_SUFFIX_MAX, "_%c%u%s", side == 3 ? 't' : 'l', len, tail);
+	snprintf(out, PAIR_SET_SUFFIX_MAX, "_%c%u%s", side == 3 ? 't' : side == 4 ? 'n' : 'l', len,
+		 tail);
 }
 
 int pair_elem_add(struct nftnl_set *s, const struct pc_pair_key *pk, uint8_t family,
@@ -1245,21 +1250,27 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * (pair_len_always), so that such a rule in place only adds elements. A
  * run toward hosts (to_host) has the destination before the
  * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
- * host is whole, so the mask is the source's alone. */
+ * host is whole, so the mask is the source's alone. A run toward a
+ * network (to_net) matches it first, of its family alone: ip daddr
+ * 10.99.7.0/24 meta l4proto . th dport . ip saddr & MASK @BASE_n24_src4_accept. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
+	const struct pc_prefix *net = e->to_net ? &e->first->to[0] : NULL;
 	int ret = 0;
 
 	for (int f = 0; ret >= 0 && f < 2; f++) {
 		uint8_t family = f ? AF_INET6 : AF_INET;
 		unsigned bits = addr_len(family) * 8;
-		struct nftnl_set *(*sets)[3] = calloc(bits + 1, sizeof(*sets));
-		struct pair_fill pf = { .family = family, .sets = sets, .l = l, .base = base,
+		struct nftnl_set *(*sets)[3];
+		struct pair_fill pf = { .family = family, .l = l, .base = base,
 					.side = entry_pairs_side(e) };
 		/* The source's registers: after the host's, in a run toward hosts. */
 		uint32_t src_reg = NFT_REG32_02 + (e->to_host ? addr_len(family) / 4 : 0);
 		bool big = run_has_all_sets(e->anchor_n);
 
+		if (net && net->family != family)
+			continue;
+		pf.sets = sets = calloc(bits + 1, sizeof(*sets));
 		if (!sets)
 			return -ENOMEM;
 		for (unsigned len = 0; ret >= 0 && len <= bits; len++)
@@ -1282,6 +1293,9 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 					struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
 
 					ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+					if (ret >= 0 && net)
+						ret = rule_add_addr_match(r, net, 1, family, true,
+									  l->targets[t].pub, NULL);
 					if (ret >= 0)
 						ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 					if (ret >= 0)

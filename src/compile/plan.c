@@ -122,6 +122,19 @@ static bool rule_to_host(const struct pc_rule *r)
 	return true;
 }
 
+/* Sources of one family toward one network of it: "from NET to NET". */
+static bool rule_to_net(const struct pc_rule *r)
+{
+	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
+
+	if (!f || r->to[0].len >= (f == AF_INET ? 32 : 128) || r->n_from == 0)
+		return false;
+	for (size_t i = 0; i < r->n_from; i++)
+		if (r->from[i].family != f)
+			return false;
+	return true;
+}
+
 int rule_pairs_side(const struct pc_rule *r)
 {
 	size_t n = 0;
@@ -137,12 +150,25 @@ int rule_pairs_side(const struct pc_rule *r)
 	}
 	if (n > PC_RULE_PAIRS_MAX)
 		return 0;
-	return rule_to_host(r) ? 3 : addr_only_side(r);
+	return rule_to_host(r) ? 3 : rule_to_net(r) ? 4 : addr_only_side(r);
 }
 
 int entry_pairs_side(const struct pc_plan_entry *e)
 {
-	return e->to_host ? 3 : e->match_dst ? 2 : 1;
+	return e->to_net ? 4 : e->to_host ? 3 : e->match_dst ? 2 : 1;
+}
+
+/* Would rules a and b, next to each other, be one PAIRS run: of one side,
+ * and toward networks, toward the same one (the run's scope: a relation
+ * that stays transitive, unlike "networks that do not overlap"). */
+bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
+{
+	int side = rule_pairs_side(a);
+
+	if (!side || rule_pairs_side(b) != side)
+		return false;
+	return side != 4 || (a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len &&
+			     !memcmp(a->to[0].addr, b->to[0].addr, a->to[0].family == AF_INET ? 4 : 16));
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
@@ -1005,17 +1031,18 @@ static int chain_build(struct pc_plan_chain *c, const struct pc_rule *const *rul
 			if (e)
 				run_anchor_set(e, rules + i, j - i);
 			r = e ? entry_add_ports(e, rules + i, j - i) : -ENOMEM;
-		} else if (pside != 0 && j < n && rule_pairs_side(rules[j]) == pside) {
+		} else if (pside != 0 && j < n && pairs_join(rules[i], rules[j])) {
 			/* Rules of a few ports each (10,000 "allow N/tcp from
 			 * NET"): per port, its addresses, all in a few sets of
 			 * proto . port . address, so that a rule that comes or
 			 * goes is elements, not a kernel rule among 10,000. */
-			while (j < n && rule_pairs_side(rules[j]) == pside)
+			while (j < n && pairs_join(rules[i], rules[j]))
 				j++;
 			e = chain_push(c, PC_ENTRY_PAIRS, rules[i], rules[j - 1]);
 			if (e) {
 				e->match_dst = pside == 2;
 				e->to_host = pside == 3;
+				e->to_net = pside == 4;
 				run_anchor_set(e, rules + i, j - i);
 			}
 			r = e ? entry_add_pairs(e, rules + i, j - i) : -ENOMEM;
@@ -1095,16 +1122,15 @@ bool rule_in_chain(const struct pc_plan *plan, const struct pc_rule *p, size_t z
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e)
 {
 	const struct pc_rule *scope;
-	int side, pside;
+	int side;
 
 	if (!e)
 		return false;
 	if (rule_is_port_only(r))
 		return e->kind == PC_ENTRY_PORTS;
-	pside = rule_pairs_side(r);
-	if (pside)
-		return (e->kind == PC_ENTRY_PAIRS && entry_pairs_side(e) == pside) ||
-		       (e->kind == PC_ENTRY_RULE && rule_pairs_side(e->first) == pside);
+	if (rule_pairs_side(r))
+		return (e->kind == PC_ENTRY_PAIRS || e->kind == PC_ENTRY_RULE) &&
+		       pairs_join(r, e->first);
 	side = rule_addr_side(r);
 	return side && entry_addr_side(e, &scope) == side && scope_same(r, scope);
 }

@@ -124,7 +124,8 @@ scenario() {
 	P delete allow 8080/tcp from 10.99.7.4 to 10.99.7.9 >/dev/null || pc_fail "delete to another"
 	published timeout 2
 	pcd_log "$1: 200 rules of their own: the zone's chains in blocks; one of them decides it"
-	seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 20000 + $1, 50 + int($1 / 256), $1 % 256 }' \
+	seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 20000 + $1, 50 + int($1 / 256), $1 % 256,
+		   $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' \
 		>"$PC_TMP/etc/rules.d/10-own.rules"
 	P reload >/dev/null || pc_fail "reload with 200 rules of their own"
 	P allow 8080/tcp from 10.99.7.2,fd99:7::2 to 10.99.7.1,fd99:7::1 >/dev/null ||

@@ -62,10 +62,12 @@ bulk() {
 	done
 }
 # 1,500 rules no run merges (a port, a source and a destination network
-# each): a kernel rule each, the zone chain cut into blocks (chains it
-# jumps to).
+# each, toward two networks in turn: rules toward one network in a row
+# would be a run): a kernel rule each, the zone chain cut into blocks
+# (chains it jumps to).
 own() {
-	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }'
+	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+			  $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }'
 }
 # 1,500 rules of a port, a source and one host each: a run of ports, the
 # host in its sets' elements (meta l4proto . th dport . ip daddr . ip saddr).
@@ -418,6 +420,59 @@ same_as_files "toward a host, deleted"
 pcd_stop
 pc_in host ip addr del 10.99.7.3/24 dev vh
 pc_in host ip addr del fd99:7::3/64 dev vh
+
+# Rules toward one network: rules of a port, a source and the same
+# destination network in a row are a run (the network matched ahead of
+# its sets). A rule of the CLI's next to such a run, after it (IPv4) or
+# before it (IPv6, 95-late.rules), joins it as elements alone, and so does
+# its delete; it opens the port toward that network alone, not toward an
+# address of this machine outside it; status counts its packets; a
+# restart sends nothing.
+pc_log "shape: rules toward a network"
+rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
+seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
+	>"$PC_TMP/etc/rules.d/10-bulk.rules"
+seq 100 | awk '{ printf "allow %d/tcp from fd98:%x::/64 to fd99:7::/64\n", 12000 + $1, $1 }' \
+	>"$PC_TMP/etc/rules.d/95-late.rules"
+pc_in host ip addr add 10.99.8.1/24 dev vh || pc_fail "an address outside 10.99.7.0/24"
+pc_in host ip addr add fd99:8::1/64 dev vh nodad || pc_fail "an address outside fd99:7::/64"
+pc_in peer ip route add 10.99.8.0/24 dev vp || pc_fail "the peer's route to 10.99.8.0/24"
+pc_in peer ip route add fd99:8::/64 dev vp || pc_fail "the peer's route to fd99:8::/64"
+pcd_start
+[ "$(blocks)" -eq 0 ] || pc_fail "rules toward a network: in blocks, not a run"
+one allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
+element_alone "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.7.1 2001
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2001
+[ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
+	pc_fail "toward a network: status counts no packet for the rule"
+one allow 2002/tcp from fd99:7::/64 to fd99:7::/64
+element_alone "allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7::"
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+pc_expect timeout pc_probe peer tcp fd99:8::1 2002
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
+same_as_files "toward a network, added"
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "toward a network: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+[ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
+	pc_fail "toward a network: the restart lost the rule's counter"
+one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
+element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+pc_expect open pc_probe peer tcp fd99:7::1 2002
+one delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64
+element_alone "delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7::"
+pc_expect timeout pc_probe peer tcp fd99:7::1 2002
+same_as_files "toward a network, deleted"
+pcd_stop
+pc_in peer ip route del 10.99.8.0/24 dev vp
+pc_in peer ip route del fd99:8::/64 dev vp
+pc_in host ip addr del 10.99.8.1/24 dev vh
+pc_in host ip addr del fd99:8::1/64 dev vh
 
 # A block list written as rules: a "deny from" appended to the CLI's file
 # joins the list's run, so it is the run's set elements alone, IPv4 and

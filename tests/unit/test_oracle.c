@@ -512,10 +512,22 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 		break;
 	/* Addresses of a port (runs of ports), of one zone or several. */
 	case 15:
-	case 16:
 		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u%s", action,
 			     1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4), rnd(seed, 8),
 			     zones[rnd(seed, 5)]);
+		break;
+	/* The same toward one of two networks (runs toward a network: a
+	 * rule next to a run toward the other is not of it), or of IPv6. */
+	case 16:
+		if (rnd(seed, 4))
+			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u/%u to 192.0.2.%u/28%s",
+				     action, 1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4),
+				     rnd(seed, 2) * 8, 29 + rnd(seed, 4), rnd(seed, 2) * 16,
+				     zones[rnd(seed, 5)]);
+		else
+			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::%x to 2001:db8:ff::/64%s",
+				     action, 1022 + rnd(seed, 2), rnd(seed, 2), rnd(seed, 8),
+				     zones[rnd(seed, 5)]);
 		break;
 	/* Addresses alone (a block list): hosts, IPv6, destinations. */
 	case 12:
@@ -1638,10 +1650,13 @@ START_TEST(test_small_runs_flip)
 				m.lines[m.n++] = strdup(line);
 			} else {
 				/* Of the default zone, so that they keep the port
-				 * rules apart in its chain. */
+				 * rules apart in its chain; toward three networks in
+				 * turn, so that no two in a row are a run, nor two
+				 * a port rule's delete puts side by side. */
 				snprintf(line, sizeof(line),
-					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.0/31 comment \"o%u\"",
-					 3000 + rnd(&seed, 400), rnd(&seed, 4), rnd(&seed, 64), id);
+					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/31 comment \"o%u\"",
+					 3000 + rnd(&seed, 400), rnd(&seed, 4), rnd(&seed, 64),
+					 2 * (id % 3), id);
 				id++;
 				m.lines[m.n++] = strdup(line);
 			}
@@ -1713,7 +1728,7 @@ START_TEST(test_block_made_and_unmade)
 
 		x.step = k;
 		snprintf(line, sizeof(line),
-			 "allow %u/tcp from 10.9.%u.0/24 to 192.0.2.0/31 comment \"n%u\"", 4000 + k,
+			 "allow %u/tcp from 10.9.%u.0/24 to 198.51.100.0/31 comment \"n%u\"", 4000 + k,
 			 k % 256, k);
 		edit_one(&x, at, strdup(line), 0);
 		/* Taken out again when it made none. */

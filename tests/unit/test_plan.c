@@ -520,6 +520,53 @@ START_TEST(test_multi_zone_rule)
 }
 END_TEST
 
+/* Rules of a port, sources and one network each, in a row, are a run of
+ * ports toward that network when it is the same network for all (the
+ * run's scope, matched ahead of its sets): first match within it; a rule
+ * toward another network begins a run of its own, and a packet toward
+ * neither is the policy's. */
+START_TEST(test_toward_networks)
+{
+	struct fixture f = fixture_new(ZONES "deny 22/tcp from 10.0.0.7 to 192.0.2.0/28\n"
+					     "allow 22/tcp from 10.0.0.0/24 to 192.0.2.0/28\n"
+					     "allow 23/tcp from 10.1.0.0/16 to 192.0.2.0/28\n"
+					     "allow 22/tcp from 10.0.0.7 to 192.0.2.16/28\n"
+					     "allow 24/tcp from 10.0.0.0/8 to 192.0.2.16/28\n"
+					     "allow 22/tcp from 2001:db8:1::/48 to 2001:db8::/64\n"
+					     "allow 26/tcp from 10.0.0.1 to 192.0.2.1\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+
+	ck_assert_uint_eq(c->n_entries, 4);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[0].to_net && !c->entries[0].to_host);
+	ck_assert_uint_eq(c->entries[0].n_rules, 3);
+	ck_assert_uint_eq(c->entries[0].n_pairs, 2); /* 22 and 23 */
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[1].to_net);
+	ck_assert_uint_eq(c->entries[1].n_rules, 2);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
+	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_DROP, 2);
+	expect(f.plan, tcp_in(22, "10.0.0.8"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.17", "eth0"),
+	       PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.8", "192.0.2.17", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 23, "10.1.2.3", "192.0.2.5", "eth0"),
+	       PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 23, "10.1.2.3", "192.0.2.20", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 24, "10.9.9.9", "192.0.2.20", "eth0"),
+	       PC_VERDICT_ACCEPT, 6);
+	expect(f.plan, tcp_in(24, "10.9.9.9"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(22, "2001:db8:1::5"), PC_VERDICT_ACCEPT, 7);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "2001:db8:1::5", "2001:db8:1::1",
+				   "eth0"),
+	       PC_VERDICT_DROP, 0);
+	fixture_free(&f);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -527,6 +574,7 @@ static Suite *plan_suite(void)
 
 	tcase_add_test(tc, test_deny_between_allows);
 	tcase_add_test(tc, test_toward_hosts);
+	tcase_add_test(tc, test_toward_networks);
 	tcase_add_test(tc, test_deny_cuts_later_range);
 	tcase_add_test(tc, test_reject_inside_allowed_range);
 	tcase_add_test(tc, test_from_breaks_run);
