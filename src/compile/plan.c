@@ -167,8 +167,7 @@ bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
 
 	if (!side || rule_pairs_side(b) != side)
 		return false;
-	return side != 4 || (a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len &&
-			     !memcmp(a->to[0].addr, b->to[0].addr, a->to[0].family == AF_INET ? 4 : 16));
+	return side != 4 || prefix_same(&a->to[0], &b->to[0]);
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
