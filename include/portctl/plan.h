@@ -51,10 +51,11 @@ enum pc_entry_kind {
 };
 
 /* What a PAIRS run's pair is found by: a port of a protocol, and in a
- * run of rules toward one host each (to_host) that host too. */
+ * run of rules toward one host each (to_host) that host too, or toward one
+ * network each (to_net) that network (its address, the run's length). */
 struct pc_pair_key {
 	uint8_t l4proto;
-	uint8_t dfamily; /* to_host: the host's AF_INET or AF_INET6; else 0 */
+	uint8_t dfamily; /* to_host, to_net: the destination's AF_INET or AF_INET6; else 0 */
 	uint16_t port;
 	uint8_t dhost[16];
 };
@@ -99,8 +100,8 @@ struct pc_plan_entry {
 	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
 	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
 	 * NET to HOST"), the host in the key, the spans the sources'; to_net:
-	 * sources toward one network, the same for every rule of the run (its
-	 * first's), matched ahead of the lookups, the key the source's. */
+	 * sources toward one network each, of one family and prefix length
+	 * for every rule of the run (its first's), the network in the key. */
 	struct pc_plan_pair *pairs;
 	size_t n_pairs, cap_pairs;
 	bool match_dst, to_host, to_net;

@@ -264,7 +264,7 @@ bool rule_addr_scoped(const struct pc_rule *r);
  * a row (pairs_join) are a PAIRS run. rule_pairs_side: 1 source, 2
  * destination, 3 sources toward one host of their family, 4 sources
  * toward one network of their family, 0 none such; rule_pairs: its pair
- * keys. */
+ * keys (with the host or network). */
 #define PC_RULE_PAIRS_MAX 8
 int rule_pairs_side(const struct pc_rule *r);
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b);

@@ -1103,12 +1103,10 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
 
 /* --- zone chains: runs of ports (rules of a few ports each), per port --- */
 
-static int rule_add_addr_match(struct nftnl_rule *nr, const struct pc_prefix *p, size_t n,
-			       uint8_t family, bool dst, bool pub, const struct nftnl_set *set);
-
 /* side as rule_pairs_side; "_t" (toward a host) keeps a run of side 3
  * from taking the sets of one of side 1, whose key is shorter, and "_n"
- * (toward a network) one of side 4 those whose rules match no network. */
+ * (toward networks) one of side 4 those of side 3, whose rules look up
+ * whole hosts. */
 void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
 		     enum pc_verdict_kind v)
 {
@@ -1143,18 +1141,26 @@ int pair_elem_add(struct nftnl_set *s, const struct pc_pair_key *pk, uint8_t fam
 	return set_add_elem(s, &es);
 }
 
-/* A hash set of l4proto . port [. host] . address (masked to one prefix
- * length). */
+/* The mask of a prefix of len bits. */
+static void prefix_mask(unsigned len, uint8_t mask[16])
+{
+	memset(mask, 0, 16);
+	for (unsigned b = 0; b < len; b++)
+		mask[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+}
+
+/* A hash set of l4proto . port [. host or network] . address (masked to
+ * one prefix length). */
 static struct nftnl_set *pair_set_new(const char *name, uint32_t id, uint8_t family,
-				      bool to_host)
+				      bool to_dst)
 {
 	uint32_t addr = family == AF_INET ? NFT_DTYPE_IPADDR : NFT_DTYPE_IP6ADDR;
 	uint32_t type = ((uint32_t)NFT_DTYPE_PROTO_SERVICE << NFT_DTYPE_BITS) | addr;
 	struct nftnl_set *s;
 
-	if (to_host)
+	if (to_dst)
 		type = (type << NFT_DTYPE_BITS) | addr;
-	s = set_new(name, id, 0, type, 8 + addr_len(family) * (to_host ? 2 : 1));
+	s = set_new(name, id, 0, type, 8 + addr_len(family) * (to_dst ? 2 : 1));
 
 	if (s && set_add_counter(s) < 0) {
 		nftnl_set_free(s);
@@ -1191,7 +1197,7 @@ static int pair_set_get(struct pair_fill *pf, unsigned len, enum pc_verdict_kind
 
 		pair_set_suffix(suffix, pf->family, pf->side, len, v);
 		snprintf(name, sizeof(name), "%s%s", pf->base, suffix);
-		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family, pf->side == 3);
+		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family, pf->side >= 3);
 		if (!*s)
 			return -ENOMEM;
 		if (objlist_push(pf->l, &pf->l->sets, PC_NFT_SET, *s) < 0) {
@@ -1250,12 +1256,15 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * (pair_len_always), so that such a rule in place only adds elements. A
  * run toward hosts (to_host) has the destination before the
  * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
- * host is whole, so the mask is the source's alone. A run toward a
- * network (to_net) matches it first, of its family alone: ip daddr
- * 10.99.7.0/24 meta l4proto . th dport . ip saddr & MASK @BASE_n24_src4_accept. */
+ * host is whole, so the mask is the source's alone. A run toward
+ * networks (to_net), of one family and length, has the network there, of
+ * its family alone: ... . ip daddr & 255.255.255.0 . ip saddr & MASK
+ * @BASE_n24_src4_accept. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	const struct pc_prefix *net = e->to_net ? &e->first->to[0] : NULL;
+	bool to_dst = e->to_host || e->to_net;
+	uint8_t dmask[16];
 	int ret = 0;
 
 	for (int f = 0; ret >= 0 && f < 2; f++) {
@@ -1264,12 +1273,15 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 		struct nftnl_set *(*sets)[3];
 		struct pair_fill pf = { .family = family, .l = l, .base = base,
 					.side = entry_pairs_side(e) };
-		/* The source's registers: after the host's, in a run toward hosts. */
-		uint32_t src_reg = NFT_REG32_02 + (e->to_host ? addr_len(family) / 4 : 0);
+		/* The source's registers: after the destination's, in a run toward
+		 * hosts or networks. */
+		uint32_t src_reg = NFT_REG32_02 + (to_dst ? addr_len(family) / 4 : 0);
 		bool big = run_has_all_sets(e->anchor_n);
 
 		if (net && net->family != family)
 			continue;
+		if (net)
+			prefix_mask(net->len, dmask);
 		pf.sets = sets = calloc(bits + 1, sizeof(*sets));
 		if (!sets)
 			return -ENOMEM;
@@ -1283,26 +1295,25 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 			ret = pairs_fill(e, &pf);
 		for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)
 			for (int v = 0; ret >= 0 && v < 3; v++) {
-				uint8_t mask[16] = { 0 };
+				uint8_t mask[16];
 
 				if (!sets[len][v])
 					continue;
-				for (unsigned b = 0; b < len; b++)
-					mask[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+				prefix_mask(len, mask);
 				for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
 					struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
 
 					ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
-					if (ret >= 0 && net)
-						ret = rule_add_addr_match(r, net, 1, family, true,
-									  l->targets[t].pub, NULL);
 					if (ret >= 0)
 						ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 					if (ret >= 0)
 						ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
-					if (ret >= 0 && (e->match_dst || e->to_host))
+					if (ret >= 0 && (e->match_dst || to_dst))
 						ret = rule_add_daddr(r, l->targets[t].pub, family,
 								     NFT_REG32_02);
+					if (ret >= 0 && net)
+						ret = rule_add_bitwise(r, NFT_REG32_02, dmask,
+								       addr_len(family));
 					if (ret >= 0 && !e->match_dst)
 						ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 								       addr_offset(family, false),
@@ -1331,7 +1342,7 @@ static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
 	uint8_t family = k / 3 / 129 ? AF_INET6 : AF_INET;
 	struct pair_fill pf = { .family = family, .only_len = (unsigned)(k / 3 % 129),
 				.only_v = (enum pc_verdict_kind)(k % 3) };
-	struct nftnl_set *s = pair_set_new(name, id, family, e->to_host);
+	struct nftnl_set *s = pair_set_new(name, id, family, e->to_host || e->to_net);
 
 	pf.only = s;
 	if (s && pairs_fill(e, &pf) < 0) {

@@ -159,15 +159,17 @@ int entry_pairs_side(const struct pc_plan_entry *e)
 }
 
 /* Would rules a and b, next to each other, be one PAIRS run: of one side,
- * and toward networks, toward the same one (the run's scope: a relation
- * that stays transitive, unlike "networks that do not overlap"). */
+ * and toward networks, toward networks of one family and prefix length
+ * (which are one or do not overlap, so the run's lookups commute; and a
+ * relation that stays transitive, unlike "networks that do not overlap"
+ * or "one length per family"). */
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
 {
 	int side = rule_pairs_side(a);
 
 	if (!side || rule_pairs_side(b) != side)
 		return false;
-	return side != 4 || prefix_same(&a->to[0], &b->to[0]);
+	return side != 4 || (a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len);
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
@@ -177,7 +179,7 @@ bool rule_addr_paired(const struct pc_rule *r)
 
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
 {
-	bool host = rule_to_host(r);
+	bool dst = rule_to_host(r) || rule_to_net(r);
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_ports; i++)
@@ -188,7 +190,7 @@ size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_
 
 			if (!(r->ports[i].protos & pc_protos_all[p]))
 				continue;
-			if (host) {
+			if (dst) {
 				k.dfamily = r->to[0].family;
 				memcpy(k.dhost, r->to[0].addr, 16);
 			}

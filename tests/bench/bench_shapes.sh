@@ -76,11 +76,11 @@ shape_files() {
 	j) seq "$n" | awk '{ printf "allow 22/tcp from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
 	# A source and a destination network each, one destination for all:
-	# a run of ports toward that network (matched ahead of its sets).
+	# a run of ports toward networks (the network in its elements).
 	k) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
-	# The same toward two networks in turn: no run merges them, each is a
-	# kernel rule (rules of their own).
+	# The same toward a /24 and a /16 in turn: no run merges networks of
+	# two lengths, each is a kernel rule (rules of their own).
 	o) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
 			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' \
 		>"$RD/10-bulk.rules" ;;
@@ -277,7 +277,7 @@ shape_label() {
 	i) echo "(i) 10k deny from ADDR (a block list)" ;;
 	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
 	k) echo "(k) 10k ... from NET to NET (one NET)" ;;
-	o) echo "(o) the same, two NETs in turn (own rules)" ;;
+	o) echo "(o) the same, /24 and /16 in turn (own)" ;;
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
 	n) echo "(n) the same in 90-portctl.rules" ;;

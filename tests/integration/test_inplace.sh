@@ -421,11 +421,12 @@ pcd_stop
 pc_in host ip addr del 10.99.7.3/24 dev vh
 pc_in host ip addr del fd99:7::3/64 dev vh
 
-# Rules toward one network: rules of a port, a source and the same
-# destination network in a row are a run (the network matched ahead of
-# its sets). A rule of the CLI's next to such a run, after it (IPv4) or
-# before it (IPv6, 95-late.rules), joins it as elements alone, and so does
-# its delete; it opens the port toward that network alone, not toward an
+# Rules toward networks: rules of a port, a source and a destination
+# network of one family and length each, in a row, are a run (the network
+# in the elements). A rule of the CLI's next to such a run, after it
+# (IPv4) or before it (IPv6, 95-late.rules), joins it as elements alone,
+# toward the run's network or another of its length, and so does its
+# delete; it opens the port toward that network alone, not toward an
 # address of this machine outside it; status counts its packets; a
 # restart sends nothing.
 pc_log "shape: rules toward a network"
@@ -441,13 +442,17 @@ pc_in peer ip route add fd99:8::/64 dev vp || pc_fail "the peer's route to fd99:
 pcd_start
 [ "$(blocks)" -eq 0 ] || pc_fail "rules toward a network: in blocks, not a run"
 one allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
-element_alone "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.2"
+element_alone "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.0 \. 10\.99\.7\.2"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
 pc_expect timeout pc_probe peer tcp 10.99.8.1 2001
+one allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24
+element_alone "allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24" "2003 \. 10\.99\.8\.0 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.8.1 2003
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: status counts no packet for the rule"
 one allow 2002/tcp from fd99:7::/64 to fd99:7::/64
-element_alone "allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7::"
+element_alone "allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7:: \. fd99:7::"
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 pc_expect timeout pc_probe peer tcp fd99:8::1 2002
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
@@ -461,12 +466,14 @@ grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | gre
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: the restart lost the rule's counter"
 one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
-element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.2"
+element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.0 \. 10\.99\.7\.2"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 one delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64
-element_alone "delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7::"
+element_alone "delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7:: \. fd99:7::"
 pc_expect timeout pc_probe peer tcp fd99:7::1 2002
+one delete allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2003
 same_as_files "toward a network, deleted"
 pcd_stop
 pc_in peer ip route del 10.99.8.0/24 dev vp

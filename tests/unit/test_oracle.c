@@ -1480,13 +1480,13 @@ static char *own_rule_random(unsigned *seed, unsigned id)
 		break;
 	/* A few ports and sources: a kernel rule per combination, no set. */
 	case 2:
-		n = snprintf(buf, sizeof(buf), "%s %u,%u/tcp from 10.%u.%u.0/24,10.%u.0.0/16 to 192.0.2.%u/31",
+		n = snprintf(buf, sizeof(buf), "%s %u,%u/tcp from 10.%u.%u.0/24,10.%u.0.0/16 to 192.0.2.0/%u",
 			     actions[rnd(seed, 3)], p, p + 1 + rnd(seed, 4), rnd(seed, 4), rnd(seed, 64),
-			     rnd(seed, 4), 2 * rnd(seed, 8));
+			     rnd(seed, 4), 24 + rnd(seed, 8));
 		break;
 	default:
-		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/31%s",
-			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), 2 * rnd(seed, 8),
+		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.0/%u%s",
+			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), 24 + rnd(seed, 8),
 			     zones[rnd(seed, 10)]);
 		break;
 	}
@@ -1650,13 +1650,13 @@ START_TEST(test_small_runs_flip)
 				m.lines[m.n++] = strdup(line);
 			} else {
 				/* Of the default zone, so that they keep the port
-				 * rules apart in its chain; toward three networks in
-				 * turn, so that no two in a row are a run, nor two
-				 * a port rule's delete puts side by side. */
+				 * rules apart in its chain; toward networks of three
+				 * lengths in turn, so that no two in a row are a run,
+				 * nor two a port rule's delete puts side by side. */
 				snprintf(line, sizeof(line),
-					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/31 comment \"o%u\"",
+					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/%u comment \"o%u\"",
 					 3000 + rnd(&seed, 400), rnd(&seed, 4), rnd(&seed, 64),
-					 2 * (id % 3), id);
+					 4 * (id % 3), 31 - id % 3, id);
 				id++;
 				m.lines[m.n++] = strdup(line);
 			}
@@ -1728,7 +1728,7 @@ START_TEST(test_block_made_and_unmade)
 
 		x.step = k;
 		snprintf(line, sizeof(line),
-			 "allow %u/tcp from 10.9.%u.0/24 to 198.51.100.0/31 comment \"n%u\"", 4000 + k,
+			 "allow %u/tcp from 10.9.%u.0/24 to 198.51.100.0/23 comment \"n%u\"", 4000 + k,
 			 k % 256, k);
 		edit_one(&x, at, strdup(line), 0);
 		/* Taken out again when it made none. */

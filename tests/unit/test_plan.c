@@ -521,10 +521,10 @@ START_TEST(test_multi_zone_rule)
 END_TEST
 
 /* Rules of a port, sources and one network each, in a row, are a run of
- * ports toward that network when it is the same network for all (the
- * run's scope, matched ahead of its sets): first match within it; a rule
- * toward another network begins a run of its own, and a packet toward
- * neither is the policy's. */
+ * ports toward networks when these are of one family and prefix length:
+ * a pair per port and network, its spans the sources, first match within
+ * it; a rule toward a network of another length begins another run, and
+ * a packet toward none of them is the policy's. */
 START_TEST(test_toward_networks)
 {
 	struct fixture f = fixture_new(ZONES "deny 22/tcp from 10.0.0.7 to 192.0.2.0/28\n"
@@ -533,19 +533,23 @@ START_TEST(test_toward_networks)
 					     "allow 22/tcp from 10.0.0.7 to 192.0.2.16/28\n"
 					     "allow 24/tcp from 10.0.0.0/8 to 192.0.2.16/28\n"
 					     "allow 22/tcp from 2001:db8:1::/48 to 2001:db8::/64\n"
-					     "allow 26/tcp from 10.0.0.1 to 192.0.2.1\n");
+					     "allow 26/tcp from 10.0.0.1 to 192.0.2.1\n"
+					     "allow 27/tcp from 10.0.0.1 to 192.0.2.0/24\n"
+					     "allow 27/tcp from 10.0.0.2 to 192.0.2.0/24\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 
 	ck_assert_uint_eq(c->n_entries, 4);
 	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PAIRS);
 	ck_assert(c->entries[0].to_net && !c->entries[0].to_host);
-	ck_assert_uint_eq(c->entries[0].n_rules, 3);
-	ck_assert_uint_eq(c->entries[0].n_pairs, 2); /* 22 and 23 */
-	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_PAIRS);
-	ck_assert(c->entries[1].to_net);
-	ck_assert_uint_eq(c->entries[1].n_rules, 2);
+	ck_assert_uint_eq(c->entries[0].n_rules, 5);
+	/* 22 and 23 toward 192.0.2.0, 22 and 24 toward 192.0.2.16. */
+	ck_assert_uint_eq(c->entries[0].n_pairs, 4);
+	ck_assert_uint_eq(c->entries[0].pairs[0].key.dfamily, AF_INET);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
 	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[3].to_net);
+	ck_assert_uint_eq(c->entries[3].n_rules, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_DROP, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.8"), PC_VERDICT_ACCEPT, 3);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.17", "eth0"),
@@ -562,6 +566,10 @@ START_TEST(test_toward_networks)
 	expect(f.plan, tcp_in(22, "2001:db8:1::5"), PC_VERDICT_ACCEPT, 7);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "2001:db8:1::5", "2001:db8:1::1",
 				   "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.2", "192.0.2.200", "eth0"),
+	       PC_VERDICT_ACCEPT, 10);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.2", "192.0.3.1", "eth0"),
 	       PC_VERDICT_DROP, 0);
 	fixture_free(&f);
 }
