@@ -136,6 +136,20 @@ def gen_config(seed, n):
         if r.random() < 0.1:
             words += ["comment", '"rule %d"' % len(lines)]
         lines.append(" ".join(words))
+    # Now and then rules of a port and sources toward networks of one
+    # length in a row: a run toward networks (each network in its set
+    # elements), among the rules above or after them.
+    if r.random() < 0.5:
+        fam = r.choice([4, 6])
+        pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
+        at = r.randint(len(zones), len(lines))
+        for _ in range(r.randint(2, 4)):
+            peer = PEERS[r.choice(sorted(PEERS))]
+            dst = peer["dst6"] if fam == 6 else peer["dst4"]
+            dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
+            lines.insert(at, "%s %d%s from %s to %s" % (
+                r.choice(["allow", "allow", "deny", "reject"]), r.choice(PORT_POOL),
+                r.choice(["/tcp", "/udp"]), ",".join(r.sample(pool, r.randint(1, 2))), dst))
     lines += gen_forwards(seed, n, known)
     return lines
 
