@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -268,15 +267,6 @@ bool rule_addr_scoped(const struct pc_rule *r);
 #define PC_RULE_PAIRS_MAX 8
 int rule_pairs_side(const struct pc_rule *r);
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b);
-
-/* The edit of bans reads every ban a few times: compares of a constant
- * size, which the compiler makes inline, not calls to memcmp. */
-static inline bool prefix_same(const struct pc_prefix *a, const struct pc_prefix *b)
-{
-	if (a->family != b->family || a->len != b->len)
-		return false;
-	return a->family == AF_INET ? !memcmp(a->addr, b->addr, 4) : !memcmp(a->addr, b->addr, 16);
-}
 bool rule_addr_paired(const struct pc_rule *r);
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX]);
 bool rule_names_pair(const struct pc_rule *r, const struct pc_pair_key *key);
