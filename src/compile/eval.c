@@ -268,17 +268,15 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		struct pc_pair_key key = { .l4proto = pkt->l4proto, .port = pkt->dport };
 		const struct pc_plan_pair *pp;
 
+		/* The packet's destination, or its network of the run's length. */
 		if (e->to_host || e->to_net) {
-			key.dfamily = pkt->family;
-			memcpy(key.dhost, pkt->daddr, 16);
-		}
-		/* The packet's destination's network of the run's length. */
-		if (e->to_net) {
-			struct pc_prefix net = { .family = pkt->family, .len = e->first->to[0].len };
+			struct pc_prefix dst = { .family = pkt->family,
+						 .len = e->to_net ? e->first->to[0].len : 128 };
 			uint8_t hi[16];
 
-			memcpy(net.addr, pkt->daddr, 16);
-			key_from_prefix(&net, key.dhost, hi);
+			memcpy(dst.addr, pkt->daddr, 16);
+			key.dfamily = pkt->family;
+			key_from_prefix(&dst, key.dhost, hi);
 		}
 		if (!l4proto_has_ports(pkt->l4proto) || !(pp = pairs_find(e, &key)))
 			return false;

@@ -109,35 +109,24 @@ static int addr_only_side(const struct pc_rule *r)
 	return 0;
 }
 
-/* Sources of one family toward one host of it: "from NET to HOST". */
-static bool rule_to_host(const struct pc_rule *r)
+/* Sources of one family toward one destination of it: 3 a host ("from
+ * NET to HOST"), 4 a network ("from NET to NET"), 0 neither. */
+static int rule_toward_one(const struct pc_rule *r)
 {
 	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
 
-	if (!f || r->to[0].len != (f == AF_INET ? 32 : 128) || r->n_from == 0)
-		return false;
+	if (!f || r->n_from == 0)
+		return 0;
 	for (size_t i = 0; i < r->n_from; i++)
 		if (r->from[i].family != f)
-			return false;
-	return true;
-}
-
-/* Sources of one family toward one network of it: "from NET to NET". */
-static bool rule_to_net(const struct pc_rule *r)
-{
-	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
-
-	if (!f || r->to[0].len >= (f == AF_INET ? 32 : 128) || r->n_from == 0)
-		return false;
-	for (size_t i = 0; i < r->n_from; i++)
-		if (r->from[i].family != f)
-			return false;
-	return true;
+			return 0;
+	return r->to[0].len == (f == AF_INET ? 32 : 128) ? 3 : 4;
 }
 
 int rule_pairs_side(const struct pc_rule *r)
 {
 	size_t n = 0;
+	int toward;
 
 	if (r->n_ports == 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
 	    r->action == PC_LIMIT || rule_is_nat(r) || r->from_set_name.name || r->to_set_name.name)
@@ -150,7 +139,8 @@ int rule_pairs_side(const struct pc_rule *r)
 	}
 	if (n > PC_RULE_PAIRS_MAX)
 		return 0;
-	return rule_to_host(r) ? 3 : rule_to_net(r) ? 4 : addr_only_side(r);
+	toward = rule_toward_one(r);
+	return toward ? toward : addr_only_side(r);
 }
 
 int entry_pairs_side(const struct pc_plan_entry *e)
@@ -179,7 +169,7 @@ bool rule_addr_paired(const struct pc_rule *r)
 
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
 {
-	bool dst = rule_to_host(r) || rule_to_net(r);
+	bool dst = rule_toward_one(r) != 0;
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_ports; i++)
