@@ -58,6 +58,7 @@ struct pc_pair_key {
 	uint8_t dfamily; /* to_host, to_net: the destination's AF_INET or AF_INET6; else 0 */
 	uint16_t port;
 	uint8_t dhost[16];
+	uint8_t dlen; /* to_net: the network's prefix length; else 0 */
 };
 
 /* PAIRS: the disjoint address spans of one port of one protocol (toward

@@ -610,16 +610,17 @@ static bool kind_stays(const struct pc_rule_edit *ed, size_t first,
 	return false;
 }
 
-/* The ruleset's set of a PAIRS run for prefixes of len and verdict v of
- * family; -1 when the run has none (a new set: not in place). */
+/* The ruleset's set of a PAIRS run for prefixes of len (toward networks of
+ * dlen) and verdict v of family; -1 when the run has none (a new set: not
+ * in place). */
 static ssize_t pair_set_obj(const struct pc_plan *plan, const struct pc_ruleset *rs, size_t z,
-			    int dir, const struct pc_plan_entry *e, uint8_t family, unsigned len,
-			    enum pc_verdict_kind v)
+			    int dir, const struct pc_plan_entry *e, uint8_t family, unsigned dlen,
+			    unsigned len, enum pc_verdict_kind v)
 {
 	char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
 
 	pc_plan_entry_base(name, sizeof(name), dir, plan->zones[z].zone->name, e);
-	pair_set_suffix(suffix, family, entry_pairs_side(e), len, v);
+	pair_set_suffix(suffix, family, entry_pairs_side(e), dlen, len, v);
 	strncat(name, suffix, sizeof(name) - strlen(name) - 1);
 	return pc_ruleset_set_find(rs, name);
 }
@@ -642,8 +643,8 @@ static int pair_piece_emit(const uint8_t *addr, unsigned len, void *arg)
 {
 	struct pair_emit *pe = arg;
 	struct pc_addr_edit *ae = pe->ae;
-	ssize_t obj = pair_set_obj(pe->plan, pe->rs, pe->z, pe->dir, pe->e, ae->family, len,
-				   pe->span->verdict);
+	ssize_t obj = pair_set_obj(pe->plan, pe->rs, pe->z, pe->dir, pe->e, ae->family,
+				   ae->key.dlen, len, pe->span->verdict);
 	struct pc_pair_piece *pp;
 	struct nftnl_set *set;
 
@@ -690,27 +691,29 @@ static bool span_has_len(const struct pc_plan_span *sp, uint8_t width, unsigned 
 }
 
 /* Whether, after the change, the PAIRS run keeps its set of the prefixes
- * of len and verdict v of family: one it always has (pair_len_always), or
- * one with an element one of the edit's regions [first, n_addrs) adds, or
- * one of the run's spans outside those regions. */
+ * of len (toward networks of dlen) and verdict v of family: one it always
+ * has (pair_set_always), or one with an element one of the edit's regions
+ * [first, n_addrs) adds, or one of the run's spans outside those regions. */
 static bool pair_kind_stays(const struct pc_rule_edit *ed, size_t first,
-			    const struct pc_plan_entry *e, uint8_t family, unsigned len,
-			    enum pc_verdict_kind v)
+			    const struct pc_plan_entry *e, uint8_t family, unsigned dlen,
+			    unsigned len, enum pc_verdict_kind v)
 {
 	uint8_t width = family == AF_INET ? 4 : 16;
 
-	if (pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
+	if (pair_set_always(e, family, dlen, len, v))
 		return true;
-	for (size_t k = first; k < ed->n_addrs; k++)
-		for (size_t i = 0; ed->addrs[k].family == family && i < ed->addrs[k].n_pp; i++)
-			if (!ed->addrs[k].pp[i].del && ed->addrs[k].pp[i].len == len &&
-			    ed->addrs[k].pp[i].verdict == v)
+	for (size_t k = first; k < ed->n_addrs; k++) {
+		const struct pc_addr_edit *ae = &ed->addrs[k];
+
+		for (size_t i = 0; ae->family == family && ae->key.dlen == dlen && i < ae->n_pp; i++)
+			if (!ae->pp[i].del && ae->pp[i].len == len && ae->pp[i].verdict == v)
 				return true;
+	}
 	for (size_t k = 0; k < e->n_pairs; k++) {
 		const struct pc_plan_pair *p = &e->pairs[k];
 		const struct pc_plan_spans *sp = family == AF_INET ? &p->addr4 : &p->addr6;
 
-		for (size_t i = 0; i < sp->n; i++) {
+		for (size_t i = 0; p->key.dlen == dlen && i < sp->n; i++) {
 			bool inside = false;
 
 			for (size_t a = first; !inside && a < ed->n_addrs; a++) {
@@ -736,8 +739,8 @@ static bool pair_sets_stay(const struct pc_rule_edit *ed, size_t first,
 		for (size_t i = 0; i < ed->addrs[k].n_pp; i++) {
 			const struct pc_pair_piece *pp = &ed->addrs[k].pp[i];
 
-			if (pp->del && !pair_kind_stays(ed, first, e, ed->addrs[k].family, pp->len,
-							pp->verdict))
+			if (pp->del && !pair_kind_stays(ed, first, e, ed->addrs[k].family,
+							ed->addrs[k].key.dlen, pp->len, pp->verdict))
 				return false;
 		}
 	return true;
@@ -1201,8 +1204,8 @@ static int addr_edit_commit(struct pc_plan *plan, struct pc_ruleset *rs,
 			if (ae->pp[i].del)
 				ret = stale_mark_kind(rs, plan, ae->pp[i].obj, ae->zone, ae->dir,
 						      ae->entry,
-						      pair_kind(ae->family, ae->pp[i].len,
-								ae->pp[i].verdict));
+						      pair_kind(ae->family, ae->key.dlen,
+								ae->pp[i].len, ae->pp[i].verdict));
 		for (size_t i = 0; ret >= 0 && i < ae->n_pp; i++)
 			if (!ae->pp[i].del && !rs->objs[ae->pp[i].obj].stale)
 				ret = pair_elem_add(rs->objs[ae->pp[i].obj].obj, &ae->key,

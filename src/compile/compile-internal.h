@@ -234,13 +234,17 @@ static inline int addr_kind(uint8_t family, bool hosts, enum pc_verdict_kind v)
 /* A PAIRS run's set (pc_stale_map.kind): past the address kinds, by
  * family, prefix length and verdict. */
 #define PAIR_KIND_BASE 32
-static inline int pair_kind(uint8_t family, unsigned len, enum pc_verdict_kind v)
+static inline int pair_kind(uint8_t family, unsigned dlen, unsigned len, enum pc_verdict_kind v)
 {
-	return PAIR_KIND_BASE + ((family == AF_INET6) * 129 + (int)len) * 3 + (int)v;
+	int fam = family == AF_INET6;
+
+	return PAIR_KIND_BASE + (((int)dlen * 2 + fam) * 129 + (int)len) * 3 + (int)v;
 }
 #define PAIR_SET_SUFFIX_MAX 32
-void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
-		     enum pc_verdict_kind v);
+/* dlen: the destination network's length in a run toward networks (else
+ * 0), len the source's. */
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned dlen,
+		     unsigned len, enum pc_verdict_kind v);
 /* Span [lo, hi] of width bytes as the fewest prefixes, lowest first:
  * f(address, prefix length, arg) for each; stops at f's error. */
 int span_prefixes(const uint8_t *lo, const uint8_t *hi, uint8_t width,
@@ -276,6 +280,17 @@ size_t pairs_at(const struct pc_plan_entry *e, const struct pc_pair_key *key);
 void pair_free(struct pc_plan_pair *p);
 /* A PAIRS entry's side, as rule_pairs_side. */
 int entry_pairs_side(const struct pc_plan_entry *e);
+/* A run toward networks of allow rules: its networks may be of any length
+ * (pairs_join), each length with sets of its own. */
+bool entry_any_length(const struct pc_plan_entry *e);
+/* The destination lengths whose sets a run toward networks always has
+ * (pair_set_always): its one length, or in a run of allow rules the usual
+ * ones (/24, /16, /8; /64, /56, /48); into out, how many. */
+size_t pair_dlens_always(const struct pc_plan_entry *e, unsigned out[3]);
+/* Whether a PAIRS run has its set of family, destination length dlen,
+ * source length len and verdict v, empty or not. */
+bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,
+		     enum pc_verdict_kind v);
 /* Whether rule r and entry e next to it (or around it) would be one run. */
 bool merges_with(const struct pc_rule *r, const struct pc_plan_entry *e);
 /* Index in cfg->zones of r's i-th zone (the default zone when r names

@@ -266,21 +266,39 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 		return spans_decide(&e->addr4, &e->addr6, e->match_dst, pkt, verdict, rule);
 	case PC_ENTRY_PAIRS: {
 		struct pc_pair_key key = { .l4proto = pkt->l4proto, .port = pkt->dport };
-		const struct pc_plan_pair *pp;
+		unsigned bits = pkt->family == AF_INET ? 32 : 128;
+		/* Toward networks, each length the run may have: the packet's
+		 * network of that length. Their verdicts agree where they
+		 * overlap (pairs_join); the first rule is the one named. */
+		unsigned dlen = e->to_net ? 0 : bits, last = bits;
+		bool found = false;
 
-		/* The packet's destination, or its network of the run's length. */
-		if (e->to_host || e->to_net) {
-			struct pc_prefix dst = { .family = pkt->family,
-						 .len = e->to_net ? e->first->to[0].len : 128 };
-			uint8_t hi[16];
-
-			memcpy(dst.addr, pkt->daddr, 16);
-			key.dfamily = pkt->family;
-			key_from_prefix(&dst, key.dhost, hi);
-		}
-		if (!l4proto_has_ports(pkt->l4proto) || !(pp = pairs_find(e, &key)))
+		if (!l4proto_has_ports(pkt->l4proto))
 			return false;
-		return spans_decide(&pp->addr4, &pp->addr6, e->match_dst, pkt, verdict, rule);
+		if (e->to_net && !entry_any_length(e))
+			dlen = last = e->first->to[0].len;
+		for (; dlen <= last; dlen++) {
+			const struct pc_plan_pair *pp;
+			enum pc_verdict_kind v;
+			const struct pc_rule *r;
+
+			if (e->to_host || e->to_net) {
+				struct pc_prefix dst = { .family = pkt->family, .len = (uint8_t)dlen };
+				uint8_t hi[16];
+
+				memcpy(dst.addr, pkt->daddr, 16);
+				key.dfamily = pkt->family;
+				key.dlen = e->to_net ? (uint8_t)dlen : 0;
+				key_from_prefix(&dst, key.dhost, hi);
+			}
+			if (!(pp = pairs_find(e, &key)) ||
+			    !spans_decide(&pp->addr4, &pp->addr6, e->match_dst, pkt, &v, &r))
+				continue;
+			if (!found || r < *rule)
+				*verdict = v, *rule = r;
+			found = true;
+		}
+		return found;
 	}
 	case PC_ENTRY_RULE:
 		if (!rule_matches(e->first, pkt))

@@ -1107,14 +1107,16 @@ static int entry_addrs_lower(struct lower *l, const char *base, const struct pc_
  * from taking the sets of one of side 1, whose key is shorter, and "_n"
  * (toward networks) one of side 4 those of side 3, whose rules look up
  * whole hosts. */
-void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned len,
-		     enum pc_verdict_kind v)
+void pair_set_suffix(char out[PAIR_SET_SUFFIX_MAX], uint8_t family, int side, unsigned dlen,
+		     unsigned len, enum pc_verdict_kind v)
 {
 	char tail[ADDR_SET_SUFFIX_MAX];
 
 	addr_set_suffix(tail, family, side == 2, true, v);
-	snprintf(out, PAIR_SET_SUFFIX_MAX, "_%c%u%s", side == 3 ? 't' : side == 4 ? 'n' : 'l', len,
-		 tail);
+	if (side == 4)
+		snprintf(out, PAIR_SET_SUFFIX_MAX, "_n%ux%u%s", dlen, len, tail);
+	else
+		snprintf(out, PAIR_SET_SUFFIX_MAX, "_%c%u%s", side == 3 ? 't' : 'l', len, tail);
 }
 
 int pair_elem_add(struct nftnl_set *s, const struct pc_pair_key *pk, uint8_t family,
@@ -1169,45 +1171,73 @@ static struct nftnl_set *pair_set_new(const char *name, uint32_t id, uint8_t fam
 	return s;
 }
 
+/* A set of a PAIRS run being lowered: destination and source lengths,
+ * verdict. */
+struct pair_set {
+	unsigned dlen, len;
+	enum pc_verdict_kind v;
+	struct nftnl_set *set;
+};
+
 /* Each prefix of a PAIRS run's spans of one family, as the element of the
- * set of its length and verdict. */
+ * set of its lengths and verdict. */
 struct pair_fill {
 	uint8_t family;
 	const struct pc_plan_pair *pair;
 	const struct pc_plan_span *span;
-	/* Lowering: sets by [len][verdict], made at their first element. */
-	struct nftnl_set *(*sets)[3];
+	/* Lowering: the sets, made at their first element. */
+	struct pair_set *sets;
+	size_t n_sets, cap_sets;
 	struct lower *l;
 	const char *base;
 	int side; /* rule_pairs_side */
-	/* A set made again: only its length and verdict. */
+	/* A set made again: only its lengths and verdict. */
 	struct nftnl_set *only;
-	unsigned only_len;
+	unsigned only_dlen, only_len;
 	enum pc_verdict_kind only_v;
 };
 
-/* The run's set of prefixes of len and verdict v, made at its first use. */
-static int pair_set_get(struct pair_fill *pf, unsigned len, enum pc_verdict_kind v,
+/* The run's set of prefixes of len toward networks of dlen and of verdict
+ * v, made at its first use (a run has a few). */
+static int pair_set_get(struct pair_fill *pf, unsigned dlen, unsigned len, enum pc_verdict_kind v,
 			struct nftnl_set **out)
 {
-	struct nftnl_set **s = &pf->sets[len][v];
+	char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
+	struct pair_set *ps;
 
-	if (!*s) {
-		char name[SET_NAME_MAX], suffix[PAIR_SET_SUFFIX_MAX];
-
-		pair_set_suffix(suffix, pf->family, pf->side, len, v);
-		snprintf(name, sizeof(name), "%s%s", pf->base, suffix);
-		*s = pair_set_new(name, ++pf->l->next_set_id, pf->family, pf->side >= 3);
-		if (!*s)
-			return -ENOMEM;
-		if (objlist_push(pf->l, &pf->l->sets, PC_NFT_SET, *s) < 0) {
-			nftnl_set_free(*s);
-			*s = NULL;
-			return -ENOMEM;
+	for (size_t i = 0; i < pf->n_sets; i++)
+		if (pf->sets[i].dlen == dlen && pf->sets[i].len == len && pf->sets[i].v == v) {
+			*out = pf->sets[i].set;
+			return 0;
 		}
+	ps = PC_ARRAY_PUSH(pf->sets, pf->n_sets, pf->cap_sets);
+	if (!ps)
+		return -ENOMEM;
+	pair_set_suffix(suffix, pf->family, pf->side, dlen, len, v);
+	snprintf(name, sizeof(name), "%s%s", pf->base, suffix);
+	*ps = (struct pair_set){ .dlen = dlen, .len = len, .v = v,
+				 .set = pair_set_new(name, ++pf->l->next_set_id, pf->family,
+						     pf->side >= 3) };
+	if (!ps->set || objlist_push(pf->l, &pf->l->sets, PC_NFT_SET, ps->set) < 0) {
+		nftnl_set_free(ps->set);
+		pf->n_sets--;
+		return -ENOMEM;
 	}
-	*out = *s;
+	*out = ps->set;
 	return 0;
+}
+
+/* The order of a run's lookups: longest destination, then source, first;
+ * then by verdict. */
+static int pair_set_cmp(const void *a, const void *b)
+{
+	const struct pair_set *x = a, *y = b;
+
+	if (x->dlen != y->dlen)
+		return x->dlen > y->dlen ? -1 : 1;
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return (int)x->v - (int)y->v;
 }
 
 static int pair_piece_lower(const uint8_t *addr, unsigned len, void *arg)
@@ -1217,11 +1247,12 @@ static int pair_piece_lower(const uint8_t *addr, unsigned len, void *arg)
 	int r;
 
 	if (pf->only) {
-		if (len != pf->only_len || pf->span->verdict != pf->only_v)
+		if (len != pf->only_len || pf->span->verdict != pf->only_v ||
+		    pf->pair->key.dlen != pf->only_dlen)
 			return 0;
 		return pair_elem_add(pf->only, &pf->pair->key, pf->family, addr, pf->span->rule);
 	}
-	r = pair_set_get(pf, len, pf->span->verdict, &s);
+	r = pair_set_get(pf, pf->pair->key.dlen, len, pf->span->verdict, &s);
 	if (r < 0)
 		return r;
 	pf->l->n_elems++;
@@ -1253,82 +1284,77 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * rule that comes or goes is elements, O(1) for the kernel's hash. The
  * sets of hosts of each verdict always, empty ones too (as a port run's
  * sets of single ports), and in a big run those of the usual networks
- * (pair_len_always), so that such a rule in place only adds elements. A
+ * (pair_set_always), so that such a rule in place only adds elements. A
  * run toward hosts (to_host) has the destination before the
  * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
  * host is whole, so the mask is the source's alone. A run toward
- * networks (to_net), of one family and length, has the network there, of
- * its family alone: ... . ip daddr & 255.255.255.0 . ip saddr & MASK
- * @BASE_n24_src4_accept. */
+ * networks (to_net), of its family alone, has the network there, with
+ * sets per network length too: ... . ip daddr & 255.255.0.0 . ip saddr &
+ * MASK @BASE_n16x24_src4_accept. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	const struct pc_prefix *net = e->to_net ? &e->first->to[0] : NULL;
 	bool to_dst = e->to_host || e->to_net;
-	uint8_t dmask[16];
 	int ret = 0;
 
 	for (int f = 0; ret >= 0 && f < 2; f++) {
 		uint8_t family = f ? AF_INET6 : AF_INET;
-		unsigned bits = addr_len(family) * 8;
-		struct nftnl_set *(*sets)[3];
+		unsigned bits = addr_len(family) * 8, dlens[3] = { 0 };
+		size_t n_dlens = e->to_net ? pair_dlens_always(e, dlens) : 1;
 		struct pair_fill pf = { .family = family, .l = l, .base = base,
 					.side = entry_pairs_side(e) };
 		/* The source's registers: after the destination's, in a run toward
 		 * hosts or networks. */
 		uint32_t src_reg = NFT_REG32_02 + (to_dst ? addr_len(family) / 4 : 0);
-		bool big = run_has_all_sets(e->anchor_n);
 
 		if (net && net->family != family)
 			continue;
-		if (net)
-			prefix_mask(net->len, dmask);
-		pf.sets = sets = calloc(bits + 1, sizeof(*sets));
-		if (!sets)
-			return -ENOMEM;
-		for (unsigned len = 0; ret >= 0 && len <= bits; len++)
-			for (int v = 0; ret >= 0 && v < 3 && pair_len_always(family, len, big); v++) {
-				struct nftnl_set *s;
+		for (size_t d = 0; d < n_dlens; d++)
+			for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)
+				for (int v = 0; ret >= 0 && v < 3; v++) {
+					struct nftnl_set *s;
 
-				ret = pair_set_get(&pf, len, (enum pc_verdict_kind)v, &s);
-			}
+					if (pair_set_always(e, family, dlens[d], len,
+							    (enum pc_verdict_kind)v))
+						ret = pair_set_get(&pf, dlens[d], len,
+								   (enum pc_verdict_kind)v, &s);
+				}
 		if (ret >= 0)
 			ret = pairs_fill(e, &pf);
-		for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)
-			for (int v = 0; ret >= 0 && v < 3; v++) {
-				uint8_t mask[16];
+		if (pf.n_sets > 1)
+			qsort(pf.sets, pf.n_sets, sizeof(*pf.sets), pair_set_cmp);
+		for (size_t i = 0; ret >= 0 && i < pf.n_sets; i++) {
+			const struct pair_set *ps = &pf.sets[i];
+			uint8_t mask[16], dmask[16];
 
-				if (!sets[len][v])
-					continue;
-				prefix_mask(len, mask);
-				for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
-					struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
+			prefix_mask(ps->len, mask);
+			prefix_mask(ps->dlen, dmask);
+			for (size_t t = 0; ret >= 0 && t < l->n_targets; t++) {
+				struct nftnl_rule *r = lower_rule_new(l, l->targets[t].chain);
 
-					ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
-					if (ret >= 0)
-						ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-					if (ret >= 0)
-						ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
-					if (ret >= 0 && (e->match_dst || to_dst))
-						ret = rule_add_daddr(r, l->targets[t].pub, family,
-								     NFT_REG32_02);
-					if (ret >= 0 && net)
-						ret = rule_add_bitwise(r, NFT_REG32_02, dmask,
-								       addr_len(family));
-					if (ret >= 0 && !e->match_dst)
-						ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-								       addr_offset(family, false),
-								       addr_len(family), src_reg);
-					if (ret >= 0 && len < bits)
-						ret = rule_add_bitwise(r, e->match_dst ? NFT_REG32_02
-										       : src_reg,
-								       mask, addr_len(family));
-					if (ret >= 0)
-						ret = rule_add_lookup(r, NFT_REG_1, sets[len][v], -1);
-					if (ret >= 0)
-						ret = rule_add_verdict(r, (enum pc_verdict_kind)v);
-				}
+				ret = r ? rule_add_nfproto(r, family) : -ENOMEM;
+				if (ret >= 0)
+					ret = rule_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+				if (ret >= 0)
+					ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
+				if (ret >= 0 && (e->match_dst || to_dst))
+					ret = rule_add_daddr(r, l->targets[t].pub, family, NFT_REG32_02);
+				if (ret >= 0 && net)
+					ret = rule_add_bitwise(r, NFT_REG32_02, dmask, addr_len(family));
+				if (ret >= 0 && !e->match_dst)
+					ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+							       addr_offset(family, false),
+							       addr_len(family), src_reg);
+				if (ret >= 0 && ps->len < bits)
+					ret = rule_add_bitwise(r, e->match_dst ? NFT_REG32_02 : src_reg,
+							       mask, addr_len(family));
+				if (ret >= 0)
+					ret = rule_add_lookup(r, NFT_REG_1, ps->set, -1);
+				if (ret >= 0)
+					ret = rule_add_verdict(r, ps->v);
 			}
-		free(sets);
+		}
+		free(pf.sets);
 	}
 	return ret;
 }
@@ -1339,8 +1365,9 @@ static struct nftnl_set *pair_set_remake(const char *name, uint32_t id,
 					 const struct pc_plan_entry *e, int kind)
 {
 	int k = kind - PAIR_KIND_BASE;
-	uint8_t family = k / 3 / 129 ? AF_INET6 : AF_INET;
-	struct pair_fill pf = { .family = family, .only_len = (unsigned)(k / 3 % 129),
+	uint8_t family = k / 3 / 129 % 2 ? AF_INET6 : AF_INET;
+	struct pair_fill pf = { .family = family, .only_dlen = (unsigned)(k / 3 / 129 / 2),
+				.only_len = (unsigned)(k / 3 % 129),
 				.only_v = (enum pc_verdict_kind)(k % 3) };
 	struct nftnl_set *s = pair_set_new(name, id, family, e->to_host || e->to_net);
 

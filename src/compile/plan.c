@@ -149,17 +149,61 @@ int entry_pairs_side(const struct pc_plan_entry *e)
 }
 
 /* Would rules a and b, next to each other, be one PAIRS run: of one side,
- * and toward networks, toward networks of one family and prefix length
- * (which are one or do not overlap, so the run's lookups commute; and a
- * relation that stays transitive, unlike "networks that do not overlap"
- * or "one length per family"). */
+ * and toward networks, of one family and either both allow rules (networks
+ * of any length: whichever of the run's lookups matches accepts, so they
+ * commute however the networks nest) or both not, toward networks of one
+ * prefix length (which are one or do not overlap, so the run's lookups
+ * commute whatever they decide). An equivalence, as the in-place paths
+ * need ("networks that do not overlap" or "one length per family" are not
+ * transitive). */
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
 {
 	int side = rule_pairs_side(a);
 
 	if (!side || rule_pairs_side(b) != side)
 		return false;
-	return side != 4 || (a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len);
+	if (side != 4)
+		return true;
+	if (a->to[0].family != b->to[0].family ||
+	    (a->action == PC_ALLOW) != (b->action == PC_ALLOW))
+		return false;
+	return a->action == PC_ALLOW || a->to[0].len == b->to[0].len;
+}
+
+bool entry_any_length(const struct pc_plan_entry *e)
+{
+	return e->to_net && e->first->action == PC_ALLOW;
+}
+
+size_t pair_dlens_always(const struct pc_plan_entry *e, unsigned out[3])
+{
+	uint8_t family = e->first->to[0].family;
+	size_t n = 0;
+
+	if (!e->to_net)
+		return 0;
+	if (!entry_any_length(e)) {
+		out[0] = e->first->to[0].len;
+		return 1;
+	}
+	for (unsigned len = 0; len < (family == AF_INET ? 32u : 128u); len++)
+		if (pair_len_always(family, len, true) && n < 3)
+			out[n++] = len;
+	return n;
+}
+
+bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,
+		     enum pc_verdict_kind v)
+{
+	unsigned dlens[3];
+	size_t n = pair_dlens_always(e, dlens);
+	bool dlen_always = !e->to_net;
+
+	if (!pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		dlen_always |= dlens[i] == dlen;
+	return dlen_always && (!entry_any_length(e) || v == PC_VERDICT_ACCEPT);
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
@@ -183,6 +227,7 @@ size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_
 			if (dst) {
 				k.dfamily = r->to[0].family;
 				memcpy(k.dhost, r->to[0].addr, 16);
+				k.dlen = rule_toward_one(r) == 4 ? r->to[0].len : 0;
 			}
 			for (size_t m = 0; m < n; m++)
 				seen |= !pair_key_cmp(&out[m], &k);
@@ -366,6 +411,8 @@ int pair_key_cmp(const struct pc_pair_key *a, const struct pc_pair_key *b)
 		return a->port < b->port ? -1 : 1;
 	if (a->dfamily != b->dfamily)
 		return a->dfamily < b->dfamily ? -1 : 1;
+	if (a->dlen != b->dlen)
+		return a->dlen < b->dlen ? -1 : 1;
 	return a->dfamily ? memcmp(a->dhost, b->dhost, a->dfamily == AF_INET ? 4 : 16) : 0;
 }
 

@@ -136,20 +136,25 @@ def gen_config(seed, n):
         if r.random() < 0.1:
             words += ["comment", '"rule %d"' % len(lines)]
         lines.append(" ".join(words))
-    # Now and then rules of a port and sources toward networks of one
-    # length in a row: a run toward networks (each network in its set
-    # elements), among the rules above or after them.
+    # Now and then rules of a port and sources toward networks in a row: a
+    # run toward networks (each network in its set elements), among the
+    # rules above or after them; of one length, or allow rules toward a
+    # network and one around it (10.99.0.0/16, fd99::/16).
     if r.random() < 0.5:
         fam = r.choice([4, 6])
         pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
         at = r.randint(len(zones), len(lines))
+        nest = r.random() < 0.5
         for _ in range(r.randint(2, 4)):
             peer = PEERS[r.choice(sorted(PEERS))]
             dst = peer["dst6"] if fam == 6 else peer["dst4"]
             dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
+            if nest and r.random() < 0.5:
+                dst = "fd99::/16" if fam == 6 else "10.99.0.0/16"
             lines.insert(at, "%s %d%s from %s to %s" % (
-                r.choice(["allow", "allow", "deny", "reject"]), r.choice(PORT_POOL),
-                r.choice(["/tcp", "/udp"]), ",".join(r.sample(pool, r.randint(1, 2))), dst))
+                "allow" if nest else r.choice(["allow", "allow", "deny", "reject"]),
+                r.choice(PORT_POOL), r.choice(["/tcp", "/udp"]),
+                ",".join(r.sample(pool, r.randint(1, 2))), dst))
     lines += gen_forwards(seed, n, known)
     return lines
 

@@ -62,12 +62,13 @@ bulk() {
 	done
 }
 # 1,500 rules no run merges (a port, a source and a destination network
-# each, toward two networks in turn: rules toward one network in a row
-# would be a run): a kernel rule each, the zone chain cut into blocks
+# each, every other one toward a second network of the other family:
+# allow rules toward one network each, in a row, would be a run): a kernel
+# rule each, the zone chain cut into blocks
 # (chains it jumps to).
 own() {
 	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
-			  $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }'
+			  $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16,fd97::/16" }'
 }
 # 1,500 rules of a port, a source and one host each: a run of ports, the
 # host in its sets' elements (meta l4proto . th dport . ip daddr . ip saddr).

@@ -518,17 +518,23 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 		break;
 	/* The same toward one of two networks (runs toward a network: a
 	 * rule next to a run toward the other is not of it), or of IPv6. */
-	case 16:
+	/* Toward networks that nest: two /28s, the /26 and the /16 around
+	 * them; an IPv6 /64 and the /56 around it. */
+	case 16: {
+		static const char *const nets4[] = { "192.0.2.0/28", "192.0.2.16/28", "192.0.2.0/26",
+						     "192.0.0.0/16" };
+
 		if (rnd(seed, 4))
-			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u/%u to 192.0.2.%u/28%s",
-				     action, 1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4),
-				     rnd(seed, 2) * 8, 29 + rnd(seed, 4), rnd(seed, 2) * 16,
+			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u/%u to %s%s", action,
+				     1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4),
+				     rnd(seed, 2) * 8, 29 + rnd(seed, 4), nets4[rnd(seed, 4)],
 				     zones[rnd(seed, 5)]);
 		else
-			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::%x to 2001:db8:ff::/64%s",
+			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 2001:db8:%x::%x to 2001:db8:ff::/%u%s",
 				     action, 1022 + rnd(seed, 2), rnd(seed, 2), rnd(seed, 8),
-				     zones[rnd(seed, 5)]);
+				     rnd(seed, 2) ? 64 : 56, zones[rnd(seed, 5)]);
 		break;
+	}
 	/* Addresses alone (a block list): hosts, IPv6, destinations. */
 	case 12:
 		n = snprintf(buf, sizeof(buf), "%s from 10.0.%u.%u", action, rnd(seed, 4),

@@ -535,21 +535,33 @@ START_TEST(test_toward_networks)
 					     "allow 22/tcp from 2001:db8:1::/48 to 2001:db8::/64\n"
 					     "allow 26/tcp from 10.0.0.1 to 192.0.2.1\n"
 					     "allow 27/tcp from 10.0.0.1 to 192.0.2.0/24\n"
-					     "allow 27/tcp from 10.0.0.2 to 192.0.2.0/24\n");
+					     "allow 27/tcp from 10.0.0.2 to 192.0.2.0/24\n"
+					     "allow 27/tcp from 10.0.0.0/24 to 192.0.0.0/16\n"
+					     "deny 28/tcp from 10.0.0.4 to 192.0.2.0/24\n"
+					     "deny 28/tcp from 10.0.0.5 to 192.0.0.0/16\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 
-	ck_assert_uint_eq(c->n_entries, 4);
-	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_PAIRS);
-	ck_assert(c->entries[0].to_net && !c->entries[0].to_host);
-	ck_assert_uint_eq(c->entries[0].n_rules, 5);
+	/* The deny and the allows after it are not one run (a deny toward
+	 * networks joins denies of their length alone); allows toward networks
+	 * of any length are. */
+	ck_assert_uint_eq(c->n_entries, 7);
+	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[1].to_net && !c->entries[1].to_host);
+	ck_assert_uint_eq(c->entries[1].n_rules, 4);
 	/* 22 and 23 toward 192.0.2.0, 22 and 24 toward 192.0.2.16. */
-	ck_assert_uint_eq(c->entries[0].n_pairs, 4);
-	ck_assert_uint_eq(c->entries[0].pairs[0].key.dfamily, AF_INET);
-	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
+	ck_assert_uint_eq(c->entries[1].n_pairs, 4);
+	ck_assert_uint_eq(c->entries[1].pairs[0].key.dfamily, AF_INET);
+	ck_assert_uint_eq(c->entries[1].pairs[0].key.dlen, 28);
 	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_PAIRS);
-	ck_assert(c->entries[3].to_net);
-	ck_assert_uint_eq(c->entries[3].n_rules, 2);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[4].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[4].to_net);
+	ck_assert_uint_eq(c->entries[4].n_rules, 3);
+	/* 27 toward 192.0.0.0/16 and toward 192.0.2.0/24. */
+	ck_assert_uint_eq(c->entries[4].n_pairs, 2);
+	ck_assert_int_eq(c->entries[5].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[6].kind, PC_ENTRY_RULE);
 	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_DROP, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.8"), PC_VERDICT_ACCEPT, 3);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.17", "eth0"),
@@ -567,10 +579,21 @@ START_TEST(test_toward_networks)
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "2001:db8:1::5", "2001:db8:1::1",
 				   "eth0"),
 	       PC_VERDICT_DROP, 0);
+	/* Inside both the /24 and the /16: the first rule that matches. */
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.2", "192.0.2.200", "eth0"),
 	       PC_VERDICT_ACCEPT, 10);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.3", "192.0.2.200", "eth0"),
+	       PC_VERDICT_ACCEPT, 11);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.2", "192.0.3.1", "eth0"),
+	       PC_VERDICT_ACCEPT, 11);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.1.2", "192.0.2.200", "eth0"),
 	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 27, "10.0.0.2", "192.1.0.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.4", "192.0.2.9", "eth0"),
+	       PC_VERDICT_DROP, 12);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.5", "192.0.2.9", "eth0"),
+	       PC_VERDICT_DROP, 13);
 	fixture_free(&f);
 }
 END_TEST
