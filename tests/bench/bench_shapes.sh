@@ -13,7 +13,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j k l m n o start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k l m n o p start reload change (default: all); ready: start to
 #   ready alone, of shape (a) or of the shape READY_SHAPE names; start, reload
 #   and change: of shape (a) or of the shape F_SHAPE names
 #   INSTR=1: instead of times, the daemon's instructions per change (the
@@ -27,7 +27,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j k l m n o start reload change}
+SHAPES=${*:-a b c d e g h i j k l m n o p start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -79,10 +79,16 @@ shape_files() {
 	# a run of ports toward networks (the network in its elements).
 	k) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
 		>"$RD/10-bulk.rules" ;;
-	# The same toward a /24 and a /16 in turn: no run merges networks of
-	# two lengths, each is a kernel rule (rules of their own).
+	# The same toward a /24 and a /16 in turn: allow rules toward networks
+	# of any length are one run too, each length with sets of its own.
 	o) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
 			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' \
+		>"$RD/10-bulk.rules" ;;
+	# Every other one toward a second network, of the other family: no run
+	# takes a rule of two destinations, each is a kernel rule (rules of
+	# their own).
+	p) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16,fd98::/16" }' \
 		>"$RD/10-bulk.rules" ;;
 	# Rules of a port, a source and one host each: a run of ports toward
 	# hosts, the host in its sets' elements.
@@ -277,7 +283,8 @@ shape_label() {
 	i) echo "(i) 10k deny from ADDR (a block list)" ;;
 	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
 	k) echo "(k) 10k ... from NET to NET (one NET)" ;;
-	o) echo "(o) the same, /24 and /16 in turn (own)" ;;
+	o) echo "(o) the same, /24 and /16 in turn" ;;
+	p) echo "(p) every other toward two nets (own)" ;;
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
 	n) echo "(n) the same in 90-portctl.rules" ;;
