@@ -1293,14 +1293,15 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * MASK @BASE_n16x24_src4_accept. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
-	const struct pc_prefix *net = e->to_net ? &e->first->to[0] : NULL;
+	/* Toward networks of one length: its one family. */
+	const struct pc_prefix *net = e->to_net && !entry_any_length(e) ? &e->first->to[0] : NULL;
 	bool to_dst = e->to_host || e->to_net;
 	int ret = 0;
 
 	for (int f = 0; ret >= 0 && f < 2; f++) {
 		uint8_t family = f ? AF_INET6 : AF_INET;
-		unsigned bits = addr_len(family) * 8, dlens[3] = { 0 };
-		size_t n_dlens = e->to_net ? pair_dlens_always(e, dlens) : 1;
+		unsigned bits = addr_len(family) * 8, dlens[4] = { 0 };
+		size_t n_dlens = e->to_net ? pair_dlens_always(e, family, dlens) : 1;
 		struct pair_fill pf = { .family = family, .l = l, .base = base,
 					.side = entry_pairs_side(e) };
 		/* The source's registers: after the destination's, in a run toward
@@ -1339,7 +1340,7 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 					ret = rule_add_dport(r, l->targets[t].pub, NFT_REG32_01);
 				if (ret >= 0 && (e->match_dst || to_dst))
 					ret = rule_add_daddr(r, l->targets[t].pub, family, NFT_REG32_02);
-				if (ret >= 0 && net)
+				if (ret >= 0 && e->to_net && ps->dlen < bits)
 					ret = rule_add_bitwise(r, NFT_REG32_02, dmask, addr_len(family));
 				if (ret >= 0 && !e->match_dst)
 					ret = rule_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,

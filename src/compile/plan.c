@@ -109,8 +109,10 @@ static int addr_only_side(const struct pc_rule *r)
 	return 0;
 }
 
-/* Sources of one family toward one destination of it: 3 a host ("from
- * NET to HOST"), 4 a network ("from NET to NET"), 0 neither. */
+/* Sources of one family toward one destination of it: 4 a network ("from
+ * NET to NET"), or a host that an allow rule names (a network of the full
+ * length: allow rules toward hosts and networks are one run), 3 another
+ * rule's host ("from NET to HOST"), 0 neither. */
 static int rule_toward_one(const struct pc_rule *r)
 {
 	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
@@ -120,7 +122,7 @@ static int rule_toward_one(const struct pc_rule *r)
 	for (size_t i = 0; i < r->n_from; i++)
 		if (r->from[i].family != f)
 			return 0;
-	return r->to[0].len == (f == AF_INET ? 32 : 128) ? 3 : 4;
+	return r->to[0].len == (f == AF_INET ? 32 : 128) && r->action != PC_ALLOW ? 3 : 4;
 }
 
 int rule_pairs_side(const struct pc_rule *r)
@@ -149,25 +151,23 @@ int entry_pairs_side(const struct pc_plan_entry *e)
 }
 
 /* Would rules a and b, next to each other, be one PAIRS run: of one side,
- * and toward networks, of one family and either both allow rules (networks
- * of any length: whichever of the run's lookups matches accepts, so they
- * commute however the networks nest) or both not, toward networks of one
- * prefix length (which are one or do not overlap, so the run's lookups
- * commute whatever they decide). An equivalence, as the in-place paths
- * need ("networks that do not overlap" or "one length per family" are not
- * transitive). */
+ * and toward networks, either both allow rules (networks and hosts of any
+ * family and length: whichever of the run's lookups matches accepts, so
+ * they commute however the networks nest) or both not, toward networks of
+ * one family and prefix length (which are one or do not overlap, so the
+ * run's lookups commute whatever they decide). An equivalence, as the
+ * in-place paths need ("networks that do not overlap" or "one length per
+ * family" are not transitive). */
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
 {
 	int side = rule_pairs_side(a);
 
 	if (!side || rule_pairs_side(b) != side)
 		return false;
-	if (side != 4)
+	if (side != 4 || (a->action == PC_ALLOW && b->action == PC_ALLOW))
 		return true;
-	if (a->to[0].family != b->to[0].family ||
-	    (a->action == PC_ALLOW) != (b->action == PC_ALLOW))
-		return false;
-	return a->action == PC_ALLOW || a->to[0].len == b->to[0].len;
+	return a->action != PC_ALLOW && b->action != PC_ALLOW &&
+	       a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len;
 }
 
 bool entry_any_length(const struct pc_plan_entry *e)
@@ -175,19 +175,18 @@ bool entry_any_length(const struct pc_plan_entry *e)
 	return e->to_net && e->first->action == PC_ALLOW;
 }
 
-size_t pair_dlens_always(const struct pc_plan_entry *e, unsigned out[3])
+size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned out[4])
 {
-	uint8_t family = e->first->to[0].family;
 	size_t n = 0;
 
 	if (!e->to_net)
 		return 0;
 	if (!entry_any_length(e)) {
 		out[0] = e->first->to[0].len;
-		return 1;
+		return e->first->to[0].family == family;
 	}
-	for (unsigned len = 0; len < (family == AF_INET ? 32u : 128u); len++)
-		if (pair_len_always(family, len, true) && n < 3)
+	for (unsigned len = 0; len <= (family == AF_INET ? 32u : 128u); len++)
+		if (pair_len_always(family, len, true) && n < 4)
 			out[n++] = len;
 	return n;
 }
@@ -195,8 +194,8 @@ size_t pair_dlens_always(const struct pc_plan_entry *e, unsigned out[3])
 bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,
 		     enum pc_verdict_kind v)
 {
-	unsigned dlens[3];
-	size_t n = pair_dlens_always(e, dlens);
+	unsigned dlens[4];
+	size_t n = pair_dlens_always(e, family, dlens);
 	bool dlen_always = !e->to_net;
 
 	if (!pair_len_always(family, len, run_has_all_sets(e->anchor_n)))

@@ -115,7 +115,7 @@ scenario() {
 	P allow 8080/tcp from fd99:7::2 to fd99:7::1 >/dev/null || pc_fail "allow 8080/tcp from to, IPv6"
 	P allow 8080/tcp from 10.99.7.4 to 10.99.7.9 >/dev/null || pc_fail "allow 8080/tcp to another"
 	pc_in host nft list chain inet portctl pub_public |
-		grep -q 'ct original ip daddr \. ip saddr @in_public_.*_t32_src4_accept' ||
+		grep -q 'ct original ip daddr \. ip saddr @in_public_.*_n32x32_src4_accept' ||
 		pc_fail "$1: no run toward hosts in pub_public: $(pc_in host nft list chain inet portctl pub_public)"
 	published open 2
 	published timeout 4

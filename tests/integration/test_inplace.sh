@@ -315,8 +315,10 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
 one allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
 in_a_block "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "dport 2001"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
-one allow 2002/tcp from fd99:7::2 to fd99:7::/64
-in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::/64" "dport 2002"
+# (Toward a second network too: next to the first, an allow toward one
+# network would join it in a run.)
+one allow 2002/tcp from fd99:7::2 to fd99:7::/64,fd97::/16
+in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::/64,fd97::/16" "dport 2002"
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
 one limit 2003/tcp

@@ -420,52 +420,65 @@ END_TEST
 START_TEST(test_toward_hosts)
 {
 	struct fixture f = fixture_new(ZONES "allow 22/tcp from 10.0.0.0/24 to 192.0.2.1\n"
-					     "deny 22/tcp from 10.0.0.7 to 192.0.2.1\n"
 					     "allow 22/tcp from 10.0.0.7 to 192.0.2.2\n"
 					     "allow 22/tcp from 2001:db8:1::/48 to 2001:db8::1\n"
-					     "allow 23/tcp from 10.0.0.0/8 to 192.0.2.1,192.0.2.2\n"
-					     "allow 24/tcp from 10.0.0.1 to 192.0.2.1\n"
-					     "reject 24/tcp from 10.0.0.0/16 to 192.0.2.1\n"
+					     "allow 22/tcp from 10.1.0.0/16 to 192.0.2.0/24\n"
+					     "deny 23/tcp from 10.0.0.7 to 192.0.2.1\n"
+					     "reject 23/tcp from 10.0.0.0/24 to 192.0.2.1\n"
+					     "deny 23/tcp from 2001:db8:1::7 to 2001:db8::1\n"
+					     "allow 24/tcp from 10.0.0.0/8 to 192.0.2.1,192.0.2.2\n"
 					     "allow 25/tcp from 10.0.0.1\n"
 					     "allow 26/tcp from 10.0.0.1\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 	const struct pc_plan_entry *e = &c->entries[0];
 
 	ck_assert_uint_eq(c->n_entries, 4);
+	/* Allow rules toward hosts are a run toward networks of the full
+	 * length, of both families, with the network after them. */
+	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
+	ck_assert(e->to_net && !e->to_host);
+	ck_assert_uint_eq(e->n_rules, 4);
+	/* 22 toward 192.0.2.0/24, 192.0.2.1, .2, toward 2001:db8::1. */
+	ck_assert_uint_eq(e->n_pairs, 4);
+	ck_assert_uint_eq(e->pairs[0].key.dlen, 24);
+	ck_assert_uint_eq(e->pairs[1].key.dlen, 32);
+	ck_assert_uint_eq(e->pairs[3].key.dfamily, AF_INET6);
+	ck_assert_uint_eq(e->pairs[3].key.dlen, 128);
+	/* Other rules toward hosts: a run of their own, of both families and
+	 * any verdict, the deny over the reject's network. */
+	e = &c->entries[1];
 	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
 	ck_assert(e->to_host);
-	ck_assert_uint_eq(e->n_rules, 4);
-	/* 22 toward 192.0.2.1 and .2, toward 2001:db8::1. */
-	ck_assert_uint_eq(e->n_pairs, 3);
-	ck_assert_uint_eq(e->pairs[0].key.dfamily, AF_INET);
-	ck_assert_uint_eq(e->pairs[0].addr4.n, 1); /* the deny is under the allow */
-	ck_assert_uint_eq(e->pairs[2].key.dfamily, AF_INET6);
-	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_PAIRS);
-	ck_assert(c->entries[2].to_host);
+	ck_assert_uint_eq(e->n_rules, 3);
+	ck_assert_uint_eq(e->n_pairs, 2);
+	ck_assert_uint_eq(e->pairs[0].addr4.n, 3);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
 	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_PAIRS);
-	ck_assert(!c->entries[3].to_host);
+	ck_assert(!c->entries[3].to_host && !c->entries[3].to_net);
 	expect(f.plan, tcp_in(22, "10.0.0.1"), PC_VERDICT_ACCEPT, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_ACCEPT, 2);
-	expect(f.plan, tcp_in(22, "10.0.1.7"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_in(22, "10.1.2.3"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(22, "10.2.0.1"), PC_VERDICT_DROP, 0);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.2", "eth0"),
-	       PC_VERDICT_ACCEPT, 4);
+	       PC_VERDICT_ACCEPT, 3);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.8", "192.0.2.2", "eth0"),
 	       PC_VERDICT_DROP, 0);
-	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.1", "192.0.2.3", "eth0"),
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.1.0.1", "192.0.2.9", "eth0"),
+	       PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.1", "192.0.3.1", "eth0"),
 	       PC_VERDICT_DROP, 0);
-	expect(f.plan, tcp_in(22, "2001:db8:1::5"), PC_VERDICT_ACCEPT, 5);
+	expect(f.plan, tcp_in(22, "2001:db8:1::5"), PC_VERDICT_ACCEPT, 4);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "2001:db8:1::5", "2001:db8::2",
 				   "eth0"),
 	       PC_VERDICT_DROP, 0);
-	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 23, "10.1.0.1", "192.0.2.2", "eth0"),
-	       PC_VERDICT_ACCEPT, 6);
-	expect(f.plan, tcp_in(24, "10.0.0.1"), PC_VERDICT_ACCEPT, 7);
-	expect(f.plan, tcp_in(24, "10.0.0.2"), PC_VERDICT_REJECT, 8);
-	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 24, "10.0.0.2", "192.0.2.9", "eth0"),
-	       PC_VERDICT_DROP, 0);
-	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 25, "10.0.0.1", "192.0.2.9", "eth0"),
+	expect(f.plan, tcp_in(23, "10.0.0.7"), PC_VERDICT_DROP, 6);
+	expect(f.plan, tcp_in(23, "10.0.0.8"), PC_VERDICT_REJECT, 7);
+	expect(f.plan, tcp_in(23, "2001:db8:1::7"), PC_VERDICT_DROP, 8);
+	expect(f.plan, tcp_in(23, "2001:db8:1::8"), PC_VERDICT_DROP, 0);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 24, "10.1.0.1", "192.0.2.2", "eth0"),
 	       PC_VERDICT_ACCEPT, 9);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 25, "10.0.0.1", "192.0.2.9", "eth0"),
+	       PC_VERDICT_ACCEPT, 10);
 	fixture_free(&f);
 }
 END_TEST
@@ -542,26 +555,21 @@ START_TEST(test_toward_networks)
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 
 	/* The deny and the allows after it are not one run (a deny toward
-	 * networks joins denies of their length alone); allows toward networks
-	 * of any length are. */
-	ck_assert_uint_eq(c->n_entries, 7);
+	 * networks joins denies of its family and length alone); allows
+	 * toward networks and hosts of any family and length are. */
+	ck_assert_uint_eq(c->n_entries, 4);
 	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_RULE);
 	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_PAIRS);
 	ck_assert(c->entries[1].to_net && !c->entries[1].to_host);
-	ck_assert_uint_eq(c->entries[1].n_rules, 4);
-	/* 22 and 23 toward 192.0.2.0, 22 and 24 toward 192.0.2.16. */
-	ck_assert_uint_eq(c->entries[1].n_pairs, 4);
+	ck_assert_uint_eq(c->entries[1].n_rules, 9);
+	/* 22 and 23 toward 192.0.2.0/28, 22 and 24 toward 192.0.2.16/28, 26
+	 * toward 192.0.2.1, 27 toward 192.0.0.0/16 and 192.0.2.0/24, 22
+	 * toward 2001:db8::/64. */
+	ck_assert_uint_eq(c->entries[1].n_pairs, 8);
 	ck_assert_uint_eq(c->entries[1].pairs[0].key.dfamily, AF_INET);
 	ck_assert_uint_eq(c->entries[1].pairs[0].key.dlen, 28);
 	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
 	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[4].kind, PC_ENTRY_PAIRS);
-	ck_assert(c->entries[4].to_net);
-	ck_assert_uint_eq(c->entries[4].n_rules, 3);
-	/* 27 toward 192.0.0.0/16 and toward 192.0.2.0/24. */
-	ck_assert_uint_eq(c->entries[4].n_pairs, 2);
-	ck_assert_int_eq(c->entries[5].kind, PC_ENTRY_RULE);
-	ck_assert_int_eq(c->entries[6].kind, PC_ENTRY_RULE);
 	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_DROP, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.8"), PC_VERDICT_ACCEPT, 3);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 22, "10.0.0.7", "192.0.2.17", "eth0"),
