@@ -424,19 +424,21 @@ pcd_stop
 pc_in host ip addr del 10.99.7.3/24 dev vh
 pc_in host ip addr del fd99:7::3/64 dev vh
 
-# Rules toward networks: rules of a port, a source and a destination
-# network of one family and length each, in a row, are a run (the network
-# in the elements). A rule of the CLI's next to such a run, after it
+# Rules toward networks: allow rules of a port, a source and a destination
+# network or host each, in a row, are a run (the network in the
+# elements), whatever the networks' lengths (a /24, the /16 around it, a
+# host) and families. A rule of the CLI's next to such a run, after it
 # (IPv4) or before it (IPv6, 95-late.rules), joins it as elements alone,
-# toward the run's network or another of its length, and so does its
-# delete; it opens the port toward that network alone, not toward an
-# address of this machine outside it; status counts its packets; a
-# restart sends nothing.
+# toward the run's networks, another network, the wider one or a host, and
+# so does its delete; it opens the port toward that network alone, not
+# toward an address of this machine outside it; status counts its
+# packets; a restart sends nothing.
 pc_log "shape: rules toward a network"
 rm -f "$PC_TMP"/etc/rules.d/*.rules "$PC_TMP"/state/bans.*
-seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256 }' \
+seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+		  $1 % 3 == 0 ? "10.99.7.0/24" : $1 % 3 == 1 ? "10.99.0.0/16" : "10.99.7.9" }' \
 	>"$PC_TMP/etc/rules.d/10-bulk.rules"
-seq 100 | awk '{ printf "allow %d/tcp from fd98:%x::/64 to fd99:7::/64\n", 12000 + $1, $1 }' \
+seq 100 | awk '{ printf "allow %d/tcp from fd98:%x::/64 to %s\n", 12000 + $1, $1, $1 % 2 ? "fd99:7::/64" : "fd99::/16" }' \
 	>"$PC_TMP/etc/rules.d/95-late.rules"
 pc_in host ip addr add 10.99.8.1/24 dev vh || pc_fail "an address outside 10.99.7.0/24"
 pc_in host ip addr add fd99:8::1/64 dev vh nodad || pc_fail "an address outside fd99:7::/64"
@@ -452,8 +454,18 @@ one allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24
 element_alone "allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24" "2003 \. 10\.99\.8\.0 \. 10\.99\.7\.2"
 pc_expect open pc_probe peer tcp 10.99.8.1 2003
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2003
+one allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16
+element_alone "allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16" "2005 \. 10\.99\.0\.0 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.8.1 2005
+pc_expect open pc_probe peer tcp 10.99.7.1 2005
+one allow 2006/tcp from 10.99.7.2 to 10.99.8.1
+element_alone "allow 2006/tcp from 10.99.7.2 to 10.99.8.1" "2006 \. 10\.99\.8\.1 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.8.1 2006
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2006
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: status counts no packet for the rule"
+[ "$(pcd_rule_field 'allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16' packets)" -gt 0 ] ||
+	pc_fail "toward the wider network: status counts no packet for the rule"
 one allow 2002/tcp from fd99:7::/64 to fd99:7::/64
 element_alone "allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. fd99:7:: \. fd99:7::"
 pc_expect open pc_probe peer tcp fd99:7::1 2002
@@ -477,6 +489,12 @@ element_alone "delete allow 2002/tcp from fd99:7::/64 to fd99:7::/64" "2002 \. f
 pc_expect timeout pc_probe peer tcp fd99:7::1 2002
 one delete allow 2003/tcp from 10.99.7.2 to 10.99.8.0/24
 pc_expect timeout pc_probe peer tcp 10.99.8.1 2003
+one delete allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16
+element_alone "delete allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16" "2005 \. 10\.99\.0\.0 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2005
+one delete allow 2006/tcp from 10.99.7.2 to 10.99.8.1
+element_alone "delete allow 2006/tcp from 10.99.7.2 to 10.99.8.1" "2006 \. 10\.99\.8\.1 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2006
 same_as_files "toward a network, deleted"
 pcd_stop
 pc_in peer ip route del 10.99.8.0/24 dev vp
