@@ -2851,7 +2851,7 @@ static int blocks_diff(const struct pc_ruleset *old, const struct pc_plan_chain 
 		if (!chain_block_starts(c, i))
 			continue;
 		block_name(name, chain, &c->entries[i]);
-		p = bsearch(&key, names, n, sizeof(*names), name_cmp);
+		p = n ? bsearch(&key, names, n, sizeof(*names), name_cmp) : NULL;
 		if (p) {
 			seen[p - names] = true;
 			n_seen++;
