@@ -1288,9 +1288,11 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * run toward hosts (to_host) has the destination before the
  * source: ... . ip daddr . ip saddr & MASK @BASE_t24_src4_accept; its
  * host is whole, so the mask is the source's alone. A run toward
- * networks (to_net), of its family alone, has the network there, with
- * sets per network length too: ... . ip daddr & 255.255.0.0 . ip saddr &
- * MASK @BASE_n16x24_src4_accept. */
+ * networks (to_net) has the network there, with sets per network length
+ * too: ... . ip daddr & 255.255.0.0 . ip saddr & MASK
+ * @BASE_n16x24_src4_accept (a host's lookup, in a run of allow rules, has
+ * no destination mask); of its one family, or of both in a run of allow
+ * rules. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
 	/* Toward networks of one length: its one family. */

@@ -1,6 +1,6 @@
-/* Reading other tables' DNAT rules (portctl/natscan.h): one dump of every
- * rule in the namespace, each followed expression by expression through
- * the registers, keeping the rules whose every match we understand. */
+/* Reading other tables' DNAT rules (portctl/natscan.h): a dump of each
+ * table's rules, each rule followed expression by expression through the
+ * registers, keeping the rules whose every match we understand. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -15,6 +15,7 @@
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/table.h>
 
 #include "internal.h"
 #include "portctl/compile.h"
@@ -340,30 +341,105 @@ out:
 	return MNL_CB_OK;
 }
 
-/* A dump of every table's rules that another program's commit cut short
- * (EINTR: a container runtime committing as containers start) is read
- * again, up to this many times. */
+/* A dump that another program's commit cut short (EINTR: a container
+ * runtime committing as containers start) is read again, up to this many
+ * times. */
 #define NAT_SCAN_TRIES 16
 
+/* The namespace's tables, by family and name. */
+struct table_name {
+	uint8_t family;
+	char name[256];
+};
+
+struct tables_ctx {
+	struct table_name *items;
+	size_t n, cap;
+	int err;
+};
+
+static int tables_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tables_ctx *x = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct table_name *slot;
+
+	if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0 ||
+	    !(slot = PC_ARRAY_PUSH(x->items, x->n, x->cap))) {
+		nftnl_table_free(t);
+		x->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	slot->family = (uint8_t)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+	snprintf(slot->name, sizeof(slot->name), "%s", nftnl_table_get_str(t, NFTNL_TABLE_NAME));
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static int tables_list(struct pc_nl *nl, char *buf, struct tables_ctx *x)
+{
+	int r = -EINTR;
+
+	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_UNSPEC,
+							     NLM_F_DUMP, nl_next_seq(nl, 1));
+
+		x->n = 0;
+		r = nl_query(nl, buf, nlh, tables_cb, x);
+		if (x->err)
+			r = x->err;
+	}
+	return r;
+}
+
+/* The rules of one table, into out; what a cut dump read is dropped. */
+static int table_scan(struct pc_nl *nl, char *buf, const struct table_name *t,
+		      struct pc_nat_scan *out)
+{
+	size_t n = out->n, n_unknown = out->n_unknown;
+	int r = -EINTR;
+
+	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
+		struct scan_ctx x = { .out = out };
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, t->family,
+							     NLM_F_DUMP, nl_next_seq(nl, 1));
+		struct nftnl_rule *filter = nftnl_rule_alloc();
+
+		if (!filter)
+			return -ENOMEM;
+		nftnl_rule_set_str(filter, NFTNL_RULE_TABLE, t->name);
+		nftnl_rule_nlmsg_build_payload(nlh, filter);
+		nftnl_rule_free(filter);
+		out->n = n;
+		out->n_unknown = n_unknown;
+		r = nl_query(nl, buf, nlh, scan_cb, &x);
+		if (x.err)
+			r = x.err;
+	}
+	return r;
+}
+
+/* Table by table, ours left out: a dump of one table's rules is short, so
+ * others' commits seldom cut it, where a dump of every rule (ours, 20,000
+ * of them, among them) could be cut at each try while a program commits
+ * in a loop. */
 int pc_nl_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)
 {
 	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
-	int r = -EINTR;
+	struct tables_ctx tables = { 0 };
+	int r;
 
 	*out = (struct pc_nat_scan){ 0 };
 	if (!buf)
 		return -ENOMEM;
-	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
-		struct scan_ctx x = { .out = out };
-		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC,
-							     NLM_F_DUMP, nl_next_seq(nl, 1));
-
-		r = nl_query(nl, buf, nlh, scan_cb, &x);
-		if (x.err)
-			r = x.err;
-		if (r < 0)
-			pc_nat_scan_free(out);
-	}
+	r = tables_list(nl, buf, &tables);
+	for (size_t i = 0; r >= 0 && i < tables.n; i++)
+		if (tables.items[i].family != NFPROTO_INET ||
+		    !streq(tables.items[i].name, PC_TABLE_NAME))
+			r = table_scan(nl, buf, &tables.items[i], out);
+	free(tables.items);
+	if (r < 0)
+		pc_nat_scan_free(out);
 	return r;
 }
 
