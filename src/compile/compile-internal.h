@@ -288,6 +288,10 @@ bool entry_any_length(const struct pc_plan_entry *e);
  * or in a run of allow rules hosts and the usual networks (/24, /16, /8;
  * /64, /56, /48) of each family; into out, how many. */
 size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned out[4]);
+/* Whether a PAIRS run has its sets of family, source length len and
+ * verdict v, empty or not, for the destination lengths it always has. */
+bool pair_src_always(const struct pc_plan_entry *e, uint8_t family, unsigned len,
+		     enum pc_verdict_kind v);
 /* Whether a PAIRS run has its set of family, destination length dlen,
  * source length len and verdict v, empty or not. */
 bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,

@@ -1317,8 +1317,7 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 				for (int v = 0; ret >= 0 && v < 3; v++) {
 					struct nftnl_set *s;
 
-					if (pair_set_always(e, family, dlens[d], len,
-							    (enum pc_verdict_kind)v))
+					if (pair_src_always(e, family, len, (enum pc_verdict_kind)v))
 						ret = pair_set_get(&pf, dlens[d], len,
 								   (enum pc_verdict_kind)v, &s);
 				}

@@ -191,6 +191,13 @@ size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned
 	return n;
 }
 
+bool pair_src_always(const struct pc_plan_entry *e, uint8_t family, unsigned len,
+		     enum pc_verdict_kind v)
+{
+	return pair_len_always(family, len, run_has_all_sets(e->anchor_n)) &&
+	       (!entry_any_length(e) || v == PC_VERDICT_ACCEPT);
+}
+
 bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,
 		     enum pc_verdict_kind v)
 {
@@ -198,11 +205,9 @@ bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dle
 	size_t n = pair_dlens_always(e, family, dlens);
 	bool dlen_always = !e->to_net;
 
-	if (!pair_len_always(family, len, run_has_all_sets(e->anchor_n)))
-		return false;
 	for (size_t i = 0; i < n; i++)
 		dlen_always |= dlens[i] == dlen;
-	return dlen_always && (!entry_any_length(e) || v == PC_VERDICT_ACCEPT);
+	return dlen_always && pair_src_always(e, family, len, v);
 }
 
 bool rule_addr_paired(const struct pc_rule *r)
