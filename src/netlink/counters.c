@@ -74,11 +74,6 @@ fail:
 	return MNL_CB_ERROR;
 }
 
-static void rule_payload(struct nlmsghdr *nlh, void *obj)
-{
-	nftnl_rule_nlmsg_build_payload(nlh, obj);
-}
-
 /* The rules of one chain of ours, into dump (in chain order). */
 static int chain_rules_dump(struct pc_nl *nl, const char *chain, struct rule_dump *dump)
 {
@@ -89,7 +84,7 @@ static int chain_rules_dump(struct pc_nl *nl, const char *chain, struct rule_dum
 		return -ENOMEM;
 	nftnl_rule_set_str(q, NFTNL_RULE_TABLE, PC_TABLE_NAME);
 	nftnl_rule_set_str(q, NFTNL_RULE_CHAIN, chain);
-	r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, q, rule_dump_cb, dump);
+	r = nl_dump(nl, NFT_MSG_GETRULE, nl_rule_payload, q, rule_dump_cb, dump);
 	nftnl_rule_free(q);
 	return r < 0 ? r : dump->err;
 }

@@ -290,10 +290,16 @@ struct delta {
 int delta_build(struct pc_nl *nl, struct batch *b, const struct pc_ruleset *rs,
 		const struct pc_ruleset *old, struct delta *d);
 
-/* A dump of table inet portctl's objects of one type (obj: the request's
- * payload, built by payload), cb called per message. 0 or -errno. */
+/* A dump of objects of one type and family (NFPROTO_UNSPEC: every
+ * family's; obj: the request's payload, built by payload, if any, such as a
+ * table's name to keep to), cb called per message. 0 or -errno. */
+int nl_dump_family(struct pc_nl *nl, uint16_t type, uint16_t family,
+		   void (*payload)(struct nlmsghdr *, void *), void *obj, mnl_cb_t cb, void *data);
+/* The same of table inet portctl's objects. */
 int nl_dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
 	    void *obj, mnl_cb_t cb, void *data);
+/* A rule request's payload (obj: a struct nftnl_rule), for nl_dump. */
+void nl_rule_payload(struct nlmsghdr *nlh, void *obj);
 /* A dump of table inet portctl's rules, cb called per message, chain by
  * chain in the table's order (a whole table's dump's order). Each part of
  * a dump of a whole table walks its rules from the first to where the

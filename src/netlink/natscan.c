@@ -21,7 +21,6 @@
 #include "portctl/compile.h"
 #include "portctl/natscan.h"
 
-#define DUMP_BUF_SIZE (64 * 1024)
 #define REGS 20 /* 32-bit registers, NFT_REG32_00 .. 15, plus room */
 
 enum reg_kind {
@@ -376,16 +375,13 @@ static int tables_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int tables_list(struct pc_nl *nl, char *buf, struct tables_ctx *x)
+static int tables_list(struct pc_nl *nl, struct tables_ctx *x)
 {
 	int r = -EINTR;
 
 	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
-		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_UNSPEC,
-							     NLM_F_DUMP, nl_next_seq(nl, 1));
-
 		x->n = 0;
-		r = nl_query(nl, buf, nlh, tables_cb, x);
+		r = nl_dump_family(nl, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, tables_cb, x);
 		if (x->err)
 			r = x->err;
 	}
@@ -393,29 +389,26 @@ static int tables_list(struct pc_nl *nl, char *buf, struct tables_ctx *x)
 }
 
 /* The rules of one table, into out; what a cut dump read is dropped. */
-static int table_scan(struct pc_nl *nl, char *buf, const struct table_name *t,
-		      struct pc_nat_scan *out)
+static int table_scan(struct pc_nl *nl, const struct table_name *t, struct pc_nat_scan *out)
 {
 	size_t n = out->n, n_unknown = out->n_unknown;
+	struct nftnl_rule *filter = nftnl_rule_alloc();
 	int r = -EINTR;
 
+	if (!filter)
+		return -ENOMEM;
+	nftnl_rule_set_str(filter, NFTNL_RULE_TABLE, t->name);
 	for (int i = 0; r == -EINTR && i < NAT_SCAN_TRIES; i++) {
 		struct scan_ctx x = { .out = out };
-		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, t->family,
-							     NLM_F_DUMP, nl_next_seq(nl, 1));
-		struct nftnl_rule *filter = nftnl_rule_alloc();
 
-		if (!filter)
-			return -ENOMEM;
-		nftnl_rule_set_str(filter, NFTNL_RULE_TABLE, t->name);
-		nftnl_rule_nlmsg_build_payload(nlh, filter);
-		nftnl_rule_free(filter);
 		out->n = n;
 		out->n_unknown = n_unknown;
-		r = nl_query(nl, buf, nlh, scan_cb, &x);
+		r = nl_dump_family(nl, NFT_MSG_GETRULE, t->family, nl_rule_payload, filter, scan_cb,
+				   &x);
 		if (x.err)
 			r = x.err;
 	}
+	nftnl_rule_free(filter);
 	return r;
 }
 
@@ -425,18 +418,15 @@ static int table_scan(struct pc_nl *nl, char *buf, const struct table_name *t,
  * in a loop. */
 int pc_nl_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)
 {
-	_cleanup_free_ char *buf = malloc(DUMP_BUF_SIZE);
 	struct tables_ctx tables = { 0 };
 	int r;
 
 	*out = (struct pc_nat_scan){ 0 };
-	if (!buf)
-		return -ENOMEM;
-	r = tables_list(nl, buf, &tables);
+	r = tables_list(nl, &tables);
 	for (size_t i = 0; r >= 0 && i < tables.n; i++)
 		if (tables.items[i].family != NFPROTO_INET ||
 		    !streq(tables.items[i].name, PC_TABLE_NAME))
-			r = table_scan(nl, buf, &tables.items[i], out);
+			r = table_scan(nl, &tables.items[i], out);
 	free(tables.items);
 	if (r < 0)
 		pc_nat_scan_free(out);

@@ -446,17 +446,24 @@ static int elem_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-int nl_dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
-	    void *obj, mnl_cb_t cb, void *data)
+int nl_dump_family(struct pc_nl *nl, uint16_t type, uint16_t family,
+		   void (*payload)(struct nlmsghdr *, void *), void *obj, mnl_cb_t cb, void *data)
 {
 	_cleanup_free_ char *buf = malloc(VERIFY_BUF_SIZE);
 	struct nlmsghdr *nlh;
 
 	if (!buf)
 		return -ENOMEM;
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, nl_next_seq(nl, 1));
-	payload(nlh, obj);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, nl_next_seq(nl, 1));
+	if (payload)
+		payload(nlh, obj);
 	return nl_query(nl, buf, nlh, cb, data);
+}
+
+int nl_dump(struct pc_nl *nl, uint16_t type, void (*payload)(struct nlmsghdr *, void *),
+	    void *obj, mnl_cb_t cb, void *data)
+{
+	return nl_dump_family(nl, type, NFPROTO_INET, payload, obj, cb, data);
 }
 
 static void chain_payload(struct nlmsghdr *nlh, void *obj)
@@ -464,7 +471,7 @@ static void chain_payload(struct nlmsghdr *nlh, void *obj)
 	nftnl_chain_nlmsg_build_payload(nlh, obj);
 }
 
-static void rule_payload(struct nlmsghdr *nlh, void *obj)
+void nl_rule_payload(struct nlmsghdr *nlh, void *obj)
 {
 	nftnl_rule_nlmsg_build_payload(nlh, obj);
 }
@@ -509,7 +516,7 @@ int nl_dump_rules(struct pc_nl *nl, mnl_cb_t cb, void *data)
 	}
 	for (size_t i = 0; r >= 0 && i < names.n; i++) {
 		nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, names.v[i]);
-		r = nl_dump(nl, NFT_MSG_GETRULE, rule_payload, rule, cb, data);
+		r = nl_dump(nl, NFT_MSG_GETRULE, nl_rule_payload, rule, cb, data);
 	}
 	for (size_t i = 0; i < names.n; i++)
 		free(names.v[i]);

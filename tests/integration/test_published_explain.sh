@@ -122,6 +122,9 @@ nat = json.load(open(sys.argv[1]))["data"]["nat"]
 pub = [n for n in nat if n["kind"] == "published" and n["port"] == "8080"]
 podman = [n for n in nat if n["kind"] == "published" and n["port"] == "8082"]
 assert podman and podman[0]["zones"] == [], podman
+# Each once: the tables are read one by one (natscan), each dump kept to
+# its table.
+assert len(pub) == 1 and len(podman) == 1, nat
 fwd = [n for n in nat if n["kind"] == "forward" and n["port"] == "9090/tcp"]
 assert pub and pub[0]["to"] == "172.30.0.2:80", nat
 assert "public" in [z["zone"] for z in pub[0]["zones"]], pub
