@@ -1615,6 +1615,11 @@ static int join_keeps_first(const struct pc_plan *plan, size_t z, int dir,
 	/* Under another name, b's defaults left apart: not in place. */
 	if (ret >= 0 && joined->name_hash != a->name_hash && join_leaves_defaults(b, joined))
 		return -EOPNOTSUPP;
+	/* Under a's name, a small run become big: its sets of ranges, which
+	 * a lacks, would come (run_has_all_sets). */
+	if (ret >= 0 && joined->name_hash == a->name_hash &&
+	    run_has_all_sets(a->anchor_n) != run_has_all_sets(joined->anchor_n))
+		return -EOPNOTSUPP;
 	return ret < 0 ? ret : joined->name_hash == a->name_hash;
 }
 
