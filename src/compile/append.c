@@ -1012,11 +1012,15 @@ static int addr_edit_prepare(const struct pc_plan *plan, const struct pc_ruleset
 		if (kind == PC_ENTRY_PAIRS) {
 			size_t at = out->n_addrs;
 
+			/* Toward a destination, its family's sources alone. */
 			for (size_t q = 0; ret >= 0 && q < n_keys; q++)
 				for (int f = 0; ret >= 0 && f < 2; f++)
-					ret = addr_family_edit(out, plan, rs, (size_t)z, r->dir, k, r,
-							       remove, f ? AF_INET6 : AF_INET,
-							       &keys[q]);
+					if (!keys[q].dfamily ||
+					    keys[q].dfamily == (f ? AF_INET6 : AF_INET))
+						ret = addr_family_edit(out, plan, rs, (size_t)z,
+								       r->dir, k, r, remove,
+								       f ? AF_INET6 : AF_INET,
+								       &keys[q]);
 			if (ret >= 0 && !pair_sets_stay(out, at, e))
 				ret = -EOPNOTSUPP;
 		} else {

@@ -109,20 +109,58 @@ static int addr_only_side(const struct pc_rule *r)
 	return 0;
 }
 
-/* Sources of one family toward one destination of it: 4 a network ("from
- * NET to NET"), or a host that an allow rule names (a network of the full
- * length: allow rules toward hosts and networks are one run), 3 another
- * rule's host ("from NET to HOST"), 0 neither. */
+static bool prefixes_of(const struct pc_prefix *p, size_t n, uint8_t family)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].family == family)
+			return true;
+	return false;
+}
+
+/* A destination a source of its family can reach: one of the rule's pairs
+ * (the others match no packet, as in the rule's own kernel rules). */
+static bool dest_live(const struct pc_rule *r, size_t d)
+{
+	return prefixes_of(r->from, r->n_from, r->to[d].family);
+}
+
+/* Sources toward destinations: 4 networks, or hosts that an allow rule
+ * names (a network of the full length: allow rules toward hosts and
+ * networks are one run), of any family and length in an allow rule, of
+ * one family and length in another; 3 another rule's hosts ("from NET to
+ * HOST"); 0 neither. Each destination with a source of its family is a
+ * pair of its own (rule_pairs). */
 static int rule_toward_one(const struct pc_rule *r)
 {
-	uint8_t f = r->n_to == 1 ? r->to[0].family : 0;
+	bool hosts = true, one_length = true;
+	size_t live = 0;
 
-	if (!f || r->n_from == 0)
+	if (r->n_from == 0 || r->n_to == 0 || prefixes_any(r->from, r->n_from) ||
+	    prefixes_any(r->to, r->n_to))
 		return 0;
-	for (size_t i = 0; i < r->n_from; i++)
-		if (r->from[i].family != f)
-			return 0;
-	return r->to[0].len == (f == AF_INET ? 32 : 128) && r->action != PC_ALLOW ? 3 : 4;
+	for (size_t d = 0; d < r->n_to; d++) {
+		hosts &= r->to[d].len == (r->to[d].family == AF_INET ? 32 : 128);
+		one_length &= r->to[d].family == r->to[0].family && r->to[d].len == r->to[0].len;
+		live += dest_live(r, d);
+	}
+	if (!live)
+		return 0;
+	if (r->action == PC_ALLOW)
+		return 4;
+	return hosts ? 3 : one_length ? 4 : 0;
+}
+
+/* How many of the rule's destinations are pairs (dest_live); 1 for a rule
+ * of sources or destinations alone. */
+static size_t rule_dests_live(const struct pc_rule *r)
+{
+	size_t n = 0;
+
+	if (!rule_toward_one(r))
+		return 1;
+	for (size_t d = 0; d < r->n_to; d++)
+		n += dest_live(r, d);
+	return n;
 }
 
 int rule_pairs_side(const struct pc_rule *r)
@@ -139,9 +177,9 @@ int rule_pairs_side(const struct pc_rule *r)
 		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
 			n += !!(r->ports[i].protos & pc_protos_all[p]);
 	}
-	if (n > PC_RULE_PAIRS_MAX)
-		return 0;
 	toward = rule_toward_one(r);
+	if (n * (toward ? rule_dests_live(r) : 1) > PC_RULE_PAIRS_MAX)
+		return 0;
 	return toward ? toward : addr_only_side(r);
 }
 
@@ -217,27 +255,30 @@ bool rule_addr_paired(const struct pc_rule *r)
 
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
 {
-	bool dst = rule_toward_one(r) != 0;
-	size_t n = 0;
+	int toward = rule_toward_one(r);
+	size_t n = 0, nd = toward ? r->n_to : 1;
 
 	for (size_t i = 0; i < r->n_ports; i++)
-		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++) {
-			struct pc_pair_key k = { .l4proto = proto_l4(pc_protos_all[p]),
-						 .port = r->ports[i].lo };
-			bool seen = false;
+		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
+			for (size_t d = 0; d < nd; d++) {
+				struct pc_pair_key k = { .l4proto = proto_l4(pc_protos_all[p]),
+							 .port = r->ports[i].lo };
+				bool seen = false;
 
-			if (!(r->ports[i].protos & pc_protos_all[p]))
-				continue;
-			if (dst) {
-				k.dfamily = r->to[0].family;
-				memcpy(k.dhost, r->to[0].addr, 16);
-				k.dlen = rule_toward_one(r) == 4 ? r->to[0].len : 0;
+				if (!(r->ports[i].protos & pc_protos_all[p]))
+					continue;
+				if (toward) {
+					if (!dest_live(r, d))
+						continue;
+					k.dfamily = r->to[d].family;
+					memcpy(k.dhost, r->to[d].addr, 16);
+					k.dlen = toward == 4 ? r->to[d].len : 0;
+				}
+				for (size_t m = 0; m < n; m++)
+					seen |= !pair_key_cmp(&out[m], &k);
+				if (!seen && n < PC_RULE_PAIRS_MAX)
+					out[n++] = k;
 			}
-			for (size_t m = 0; m < n; m++)
-				seen |= !pair_key_cmp(&out[m], &k);
-			if (!seen && n < PC_RULE_PAIRS_MAX)
-				out[n++] = k;
-		}
 	return n;
 }
 
@@ -379,10 +420,12 @@ static int entry_add_ports(struct pc_plan_entry *e, const struct pc_rule *const 
 }
 
 /* The addresses of rules (of one side, dst or not), first match in their
- * order, as disjoint spans per family. */
+ * order, as disjoint spans per family (of family `only` alone, if not 0). */
 static int addr_spans_build(struct pc_plan_spans *addr4, struct pc_plan_spans *addr6,
-			    const struct pc_rule *const *rules, size_t n, bool dst)
+			    const struct pc_rule *const *rules, size_t n, bool dst, uint8_t only)
 {
+	addr4->width = 4;
+	addr6->width = 16;
 	for (int fam = 0; fam < 2; fam++) {
 		uint8_t family = fam == 0 ? AF_INET : AF_INET6;
 		struct pc_plan_spans *out = fam == 0 ? addr4 : addr6;
@@ -390,7 +433,8 @@ static int addr_spans_build(struct pc_plan_spans *addr4, struct pc_plan_spans *a
 		size_t n_items = 0, cap = 0;
 		int r = 0;
 
-		out->width = fam == 0 ? 4 : 16;
+		if (only && only != family)
+			continue;
 		for (size_t k = 0; r >= 0 && k < n; k++)
 			r = rule_addr_items(rules[k], dst, family, (uint32_t)k, &items, &n_items,
 					    &cap);
@@ -404,7 +448,7 @@ static int addr_spans_build(struct pc_plan_spans *addr4, struct pc_plan_spans *a
 
 static int entry_add_addrs(struct pc_plan_entry *e, const struct pc_rule *const *rules, size_t n)
 {
-	return addr_spans_build(&e->addr4, &e->addr6, rules, n, e->match_dst);
+	return addr_spans_build(&e->addr4, &e->addr6, rules, n, e->match_dst, 0);
 }
 
 int pair_key_cmp(const struct pc_pair_key *a, const struct pc_pair_key *b)
@@ -497,8 +541,10 @@ static int entry_add_pairs(struct pc_plan_entry *e, const struct pc_rule *const 
 		for (j = i; j < n_by && !pair_key_cmp(&by[j].key, &by[i].key); j++)
 			slice[j - i] = by[j].rule;
 		*p = (struct pc_plan_pair){ .key = by[i].key, .n_rules = j - i };
-		/* The port's spans: its rules in run order, first match. */
-		r = addr_spans_build(&p->addr4, &p->addr6, slice, j - i, e->match_dst);
+		/* The port's spans: its rules in run order, first match; toward
+		 * a destination, its family's sources alone. */
+		r = addr_spans_build(&p->addr4, &p->addr6, slice, j - i, e->match_dst,
+				     p->key.dfamily);
 	}
 	return r;
 }

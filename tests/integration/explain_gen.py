@@ -145,16 +145,30 @@ def gen_config(seed, n):
         pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
         at = r.randint(len(zones), len(lines))
         nest = r.random() < 0.5
+        # Dual stack: toward a destination of each family, from sources of
+        # both (or of IPv4 alone: its IPv6 destination reached by none);
+        # hosts for deny and reject, networks too for allow.
+        dual = r.random() < 0.4
         for _ in range(r.randint(2, 4)):
             peer = PEERS[r.choice(sorted(PEERS))]
+            action = "allow" if nest else r.choice(["allow", "allow", "deny", "reject"])
             dst = peer["dst6"] if fam == 6 else peer["dst4"]
             dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
             if nest and r.random() < 0.5:
                 dst = "fd99::/16" if fam == 6 else "10.99.0.0/16"
+            src = ",".join(r.sample(pool, r.randint(1, 2)))
+            if dual:
+                d4, d6 = peer["dst4"], peer["dst6"]
+                if action == "allow" and r.random() < 0.5:
+                    d4 = d4.rsplit(".", 1)[0] + ".0/24"
+                if action == "allow" and r.random() < 0.5:
+                    d6 = d6.rsplit(":", 1)[0] + ":/64"
+                dst = d4 + "," + d6
+                src = ",".join([r.choice([a for a in FROM_ADDRS if ":" not in a])] +
+                               ([r.choice([a for a in FROM_ADDRS if ":" in a])]
+                                if r.random() < 0.7 else []))
             lines.insert(at, "%s %d%s from %s to %s" % (
-                "allow" if nest else r.choice(["allow", "allow", "deny", "reject"]),
-                r.choice(PORT_POOL), r.choice(["/tcp", "/udp"]),
-                ",".join(r.sample(pool, r.randint(1, 2))), dst))
+                action, r.choice(PORT_POOL), r.choice(["/tcp", "/udp"]), src, dst))
     lines += gen_forwards(seed, n, known)
     return lines
 

@@ -72,18 +72,18 @@ moved() {
 }
 
 # Part 1: 300 rules of their own over IPv4 and 40 over IPv6 (a port, a
-# source and a destination network each, every other one toward a second
-# network of the other family: allow rules toward one network each, in a
-# row, are a run), in 95-late.rules, after the
+# source and a destination network each, every other one naming the
+# clients' source ports too: allow rules toward networks in a row are a
+# run, a rule of source ports is not), in 95-late.rules, after the
 # CLI's file: the CLI's rules come before them in the zone chain, after
 # 10-first.rules' (a zone chain's first entry begins no block).
 own4=$(seq 5001 5300)
 own6=$(seq 6001 6040)
 {
-	for p in $own4; do echo "allow $p/tcp from 10.99.7.0/28 to $([ $((p % 2)) = 1 ] && echo 10.99.4.0/22,fd98::/16 || echo 10.99.7.0/24)"; done
-	for p in $own6; do echo "allow $p/tcp from fd99:7::/120 to $([ $((p % 2)) = 1 ] && echo fd99:7::/56,10.97.0.0/16 || echo fd99:7::/64)"; done
+	for p in $own4; do echo "allow $p/tcp from 10.99.7.0/28 $([ $((p % 2)) = 1 ] && echo port 1024-65535/tcp to 10.99.4.0/22 || echo to 10.99.7.0/24)"; done
+	for p in $own6; do echo "allow $p/tcp from fd99:7::/120 $([ $((p % 2)) = 1 ] && echo port 1024-65535/tcp to fd99:7::/56 || echo to fd99:7::/64)"; done
 } >"$PC_TMP/etc/rules.d/95-late.rules"
-echo "allow 5000/tcp from 10.99.7.0/28 to 10.99.4.0/22,fd98::/16" >"$PC_TMP/etc/rules.d/10-first.rules"
+echo "allow 5000/tcp from 10.99.7.0/28 port 1024-65535/tcp to 10.99.4.0/22" >"$PC_TMP/etc/rules.d/10-first.rules"
 traffic() {
 	hit 10.99.7.1 5000 $own4
 	hit fd99:7::1 $own6

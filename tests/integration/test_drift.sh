@@ -138,9 +138,9 @@ pc_config_write portctl.conf "$settings"
 	echo 'allow 8080/tcp rate 10/second'
 	for i in $(seq 1 160); do
 		# Rules of their own (of one port each with a source alone, or
-		# toward one host or network, they would be one run's set
-		# elements: every other one toward two networks).
-		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1)) to $([ $((i % 2)) = 1 ] && echo 10.99.7.0/24 || echo 10.99.0.0/16,fd97::/16)"
+		# toward hosts or networks, they would be one run's set
+		# elements: every other one of the clients' source ports too).
+		echo "allow $((20000 + i))/tcp from 10.98.$((i / 200)).$((i % 200 + 1)) $([ $((i % 2)) = 1 ] && echo to 10.99.7.0/24 || echo port 1024-65535/tcp to 10.99.0.0/16)"
 	done
 } >"$PC_TMP/etc/rules.d/10-drift.rules"
 
@@ -278,7 +278,7 @@ delete_20160
 pc_until 15 repairs_are 3 || pc_fail "repair 3: $(tail -3 "$LOG")"
 pc_in host nft list chain inet portctl "$chain" | grep -q " dport 20160 " ||
 	pc_fail "20160/tcp not back in its block $chain"
-grep -q "missing: rule of 'allow 20160/tcp from 10.98.0.161 to 10.99.0.0/16,fd97::/16'" "$LOG" ||
+grep -q "missing: rule of 'allow 20160/tcp from 10.98.0.161 port 1024-65535/tcp to 10.99.0.0/16'" "$LOG" ||
 	pc_fail "the log does not name the block's rule: $(grep -A2 'changed by' "$LOG" | tail -3)"
 delete_20007
 pc_until 15 grep -q "3 repairs within 60 s, not repairing again" "$LOG" ||

@@ -25,16 +25,22 @@ transactions() {
 	pc_log "ok: $what: $n transaction(s)"
 }
 one() { transactions 1 "$*" pcd_as_member "$@"; }
-# The last transaction sent the element of tcp port $2 alone: the later
-# rules of the file, whose lines moved, keep theirs (the kernel names
-# 90-portctl.rules' rules by their text, not their line).
+# The last transaction sent the elements of tcp port $2 (and $3...) alone:
+# the later rules of the file, whose lines moved, keep theirs (the kernel
+# names 90-portctl.rules' rules by their text, not their line).
 element_alone() {
+	what=$1
+	shift
 	grep -Ev '^(# new generation|(add|delete) element inet portctl )' "$PC_TMP/monitor" |
-		grep -q . && pc_fail "$1: not elements alone: $(cat "$PC_TMP/monitor")"
-	grep -q "tcp \. $2 " "$PC_TMP/monitor" || pc_fail "$1: $2 not sent: $(cat "$PC_TMP/monitor")"
-	grep -E '^(add|delete) element' "$PC_TMP/monitor" | grep -v "tcp \. $2 " | grep -q . &&
-		pc_fail "$1: other elements sent again: $(cat "$PC_TMP/monitor")"
-	pc_log "ok: $1: the element of $2 alone"
+		grep -q . && pc_fail "$what: not elements alone: $(cat "$PC_TMP/monitor")"
+	others=$(grep -E '^(add|delete) element' "$PC_TMP/monitor")
+	for elem in "$@"; do
+		grep -q "tcp \. $elem " "$PC_TMP/monitor" ||
+			pc_fail "$what: $elem not sent: $(cat "$PC_TMP/monitor")"
+		others=$(printf '%s\n' "$others" | grep -v "tcp \. $elem ")
+	done
+	[ -z "$others" ] || pc_fail "$what: other elements sent again: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $what: the elements of $* alone"
 }
 # relogged WHAT CHANGE: the last transaction, made in place, sent the
 # change and made again the logged rule 2002, whose line it moved (its log
@@ -62,13 +68,13 @@ bulk() {
 	done
 }
 # 1,500 rules no run merges (a port, a source and a destination network
-# each, every other one toward a second network of the other family:
-# allow rules toward one network each, in a row, would be a run): a kernel
-# rule each, the zone chain cut into blocks
+# each, every other one of the clients' source ports too: allow rules
+# toward networks, in a row, would be a run): a kernel rule each, the
+# zone chain cut into blocks
 # (chains it jumps to).
 own() {
-	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
-			  $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16,fd97::/16" }'
+	seq 1500 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+			  $1 % 2 ? "to 10.99.7.0/24" : "port 1024-65535/tcp to 10.99.0.0/16" }'
 }
 # 1,500 rules of a port, a source and one host each: a run of ports, the
 # host in its sets' elements (meta l4proto . th dport . ip daddr . ip saddr).
@@ -315,10 +321,10 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
 one allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
 in_a_block "allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "dport 2001"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
-# (Toward a second network too: next to the first, an allow toward one
+# (Of the clients' source ports too: next to the first, an allow toward a
 # network would join it in a run.)
-one allow 2002/tcp from fd99:7::2 to fd99:7::/64,fd97::/16
-in_a_block "allow 2002/tcp from fd99:7::2 to fd99:7::/64,fd97::/16" "dport 2002"
+one allow 2002/tcp from fd99:7::2 port 1024-65535/tcp to fd99:7::/64
+in_a_block "allow 2002/tcp from fd99:7::2 port 1024-65535/tcp to fd99:7::/64" "dport 2002"
 pc_expect open pc_probe peer tcp fd99:7::1 2002
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2002
 one limit 2003/tcp
@@ -429,8 +435,8 @@ pc_in host ip addr del fd99:7::3/64 dev vh
 # elements), whatever the networks' lengths (a /24, the /16 around it, a
 # host) and families. A rule of the CLI's next to such a run, after it
 # (IPv4) or before it (IPv6, 95-late.rules), joins it as elements alone,
-# toward the run's networks, another network, the wider one or a host, and
-# so does its delete; it opens the port toward that network alone, not
+# toward the run's networks, another network, the wider one, a host, or
+# one of each family, and so does its delete; it opens the port toward that network alone, not
 # toward an address of this machine outside it; status counts its
 # packets; a restart sends nothing.
 pc_log "shape: rules toward a network"
@@ -462,6 +468,17 @@ one allow 2006/tcp from 10.99.7.2 to 10.99.8.1
 element_alone "allow 2006/tcp from 10.99.7.2 to 10.99.8.1" "2006 \. 10\.99\.8\.1 \. 10\.99\.7\.2"
 pc_expect open pc_probe peer tcp 10.99.8.1 2006
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2006
+# Dual stack: a rule toward a host and a network of the other family, an
+# element each.
+one allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64
+element_alone "allow 2007/tcp toward both families" "2007 \. 10\.99\.8\.1 \. 10\.99\.7\.2" \
+	"2007 \. fd99:8:: \. fd99:7::2"
+pc_expect open pc_probe peer tcp 10.99.8.1 2007
+pc_expect open pc_probe peer tcp fd99:8::1 2007
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2007
+pc_expect timeout pc_probe peer tcp fd99:7::1 2007
+[ "$(pcd_rule_field 'allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64' packets)" -gt 1 ] ||
+	pc_fail "toward both families: status counts not both families' packets for the rule"
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: status counts no packet for the rule"
 [ "$(pcd_rule_field 'allow 2005/tcp from 10.99.7.2 to 10.99.0.0/16' packets)" -gt 0 ] ||
@@ -495,6 +512,11 @@ pc_expect timeout pc_probe peer tcp 10.99.8.1 2005
 one delete allow 2006/tcp from 10.99.7.2 to 10.99.8.1
 element_alone "delete allow 2006/tcp from 10.99.7.2 to 10.99.8.1" "2006 \. 10\.99\.8\.1 \. 10\.99\.7\.2"
 pc_expect timeout pc_probe peer tcp 10.99.8.1 2006
+one delete allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64
+element_alone "delete allow 2007/tcp toward both families" \
+	"2007 \. 10\.99\.8\.1 \. 10\.99\.7\.2" "2007 \. fd99:8:: \. fd99:7::2"
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2007
+pc_expect timeout pc_probe peer tcp fd99:8::1 2007
 same_as_files "toward a network, deleted"
 pcd_stop
 pc_in peer ip route del 10.99.8.0/24 dev vp

@@ -82,8 +82,8 @@ done >"$PC_TMP/etc/rules.d/95-hosts.rules"
 # 200 rules of their own (a port, a source and a destination network): the zone's
 # chain is cut into blocks (chains it jumps to), which the CLI's rules
 # after them go into.
-seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 20000 + $1, 50 + int($1 / 256), $1 % 256,
-		   $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16,fd97::/16" }' \
+seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 %s\n", 20000 + $1, 50 + int($1 / 256), $1 % 256,
+		   $1 % 2 ? "to 10.99.7.0/24" : "port 1024-65535/tcp to 10.99.0.0/16" }' \
 	>"$PC_TMP/etc/rules.d/50-own.rules"
 # PC_SMALL_RUNS=1 (test_inplace_pidns_small.sh): 300 rules of a port or a
 # source in turn in the CLI's file, each a run of its own: past 64 small

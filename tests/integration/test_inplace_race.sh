@@ -211,8 +211,8 @@ PY
 } >"$PC_TMP/etc/rules.d/95-hosts.rules"
 # 200 rules of their own (a port, a source and a destination network): the zone's
 # chain is cut into blocks, which the CLI's rules after them go into.
-seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 20000 + $1, 50 + int($1 / 256), $1 % 256,
-		   $1 % 2 ? "10.99.0.0/16,fd97::/16" : "10.99.7.0/24" }' \
+seq 200 | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 %s\n", 20000 + $1, 50 + int($1 / 256), $1 % 256,
+		   $1 % 2 ? "port 1024-65535/tcp to 10.99.0.0/16" : "to 10.99.7.0/24" }' \
 	>"$PC_TMP/etc/rules.d/50-own.rules"
 # PC_SMALL_RUNS=1 (test_inplace_race_small.sh): 300 rules of a port or a
 # source in turn in the CLI's file, each a run of its own: past 64 small
@@ -347,7 +347,7 @@ counters_kept "$PC_TMP/counters.before" "$PC_TMP/counters.after" >&2 ||
 # and after it.)
 MANY="$PC_TMP/etc/rules.d/60-many.rules"
 seq 3000 | awk '{ src = $1 % 750 == 1 ? "10.99.7.0/24" : sprintf("10.%d.%d.0/24", 60 + int($1 / 256), $1 % 256)
-		  printf "allow %d/tcp from %s to %s\n", 21000 + $1, src, $1 % 2 ? "10.99.0.0/16,fd97::/16" : "10.99.7.0/24" }' >"$MANY"
+		  printf "allow %d/tcp from %s %s\n", 21000 + $1, src, $1 % 2 ? "port 1024-65535/tcp to 10.99.0.0/16" : "to 10.99.7.0/24" }' >"$MANY"
 P reload >/dev/null || pc_fail "reload, 3,000 rules of their own more"
 for port in 21001 21751 22501 23251; do
 	pc_probe peer tcp "$HOST" "$port" >/dev/null

@@ -519,14 +519,24 @@ static char *edit_rule_random(unsigned *seed, unsigned id)
 	/* The same toward one of two networks (runs toward a network: a
 	 * rule next to a run toward the other is not of it), or of IPv6. */
 	/* Toward networks that nest: two /28s, the /26 and the /16 around
-	 * them, a host in them; an IPv6 /64, the /56 around it, a host. */
+	 * them, a host in them; an IPv6 /64, the /56 around it, a host; and
+	 * toward one of each family. */
 	case 16: {
 		static const char *const nets4[] = { "192.0.2.0/28", "192.0.2.16/28", "192.0.2.0/26",
 						     "192.0.0.0/16", "192.0.2.5" };
 		static const char *const nets6[] = { "2001:db8:ff::/64", "2001:db8:ff::/56",
 						     "2001:db8:ff::5" };
 
-		if (rnd(seed, 4))
+		unsigned shape = rnd(seed, 5);
+
+		/* Dual stack: toward a network of each family, the IPv6 one
+		 * reached by an IPv6 source or by none. */
+		if (shape == 4)
+			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u/%u%s to %s,%s%s",
+				     action, 1022 + rnd(seed, 2), rnd(seed, 4), rnd(seed, 2) * 8,
+				     29 + rnd(seed, 4), rnd(seed, 2) ? ",2001:db8:1::/48" : "",
+				     nets4[rnd(seed, 5)], nets6[rnd(seed, 3)], zones[rnd(seed, 5)]);
+		else if (shape)
 			n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.0.%u.%u/%u to %s%s", action,
 				     1022 + rnd(seed, 2) * rnd(seed, 3), rnd(seed, 4),
 				     rnd(seed, 2) * 8, 29 + rnd(seed, 4), nets4[rnd(seed, 5)],

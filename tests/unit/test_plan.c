@@ -483,6 +483,67 @@ START_TEST(test_toward_hosts)
 }
 END_TEST
 
+static struct pc_packet tcp_to(uint16_t port, const char *src, const char *dst)
+{
+	return packet_make(PC_DIR_IN, IPPROTO_TCP, port, src, dst, "eth0");
+}
+
+/* Rules toward several destinations (dual stack, several hosts): each
+ * destination a source of its family can reach is a pair of the run; one
+ * no source can reach decides nothing. */
+START_TEST(test_toward_several)
+{
+	struct fixture f =
+		fixture_new(ZONES "allow 22/tcp from 10.0.0.0/24,2001:db8:1::/48 to 192.0.2.1,2001:db8::/64\n"
+				  "allow 22/tcp from 10.1.0.0/16 to 192.0.2.0/24,fd97::/16\n"
+				  "allow 80,443/tcp from 10.2.0.1 to 192.0.2.9,198.51.100.0/24\n"
+				  "deny 23/tcp from 10.0.0.7 to 192.0.2.1,2001:db8::1\n"
+				  "reject 23/tcp from 10.0.0.0/24,2001:db8:1::/48 to 192.0.2.2,2001:db8::1\n"
+				  "deny 25/tcp from 10.0.0.7 to 192.0.2.0/24,198.51.100.0/24\n"
+				  "reject 25/tcp from 10.0.0.8 to 203.0.113.0/24\n"
+				  "deny 26/tcp from 10.0.0.7 to 192.0.2.0/24,10.9.0.0/16\n");
+	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
+	const struct pc_plan_entry *e = &c->entries[0];
+
+	ck_assert_uint_eq(c->n_entries, 4);
+	ck_assert_int_eq(e->kind, PC_ENTRY_PAIRS);
+	ck_assert(e->to_net);
+	ck_assert_uint_eq(e->n_rules, 3);
+	/* 22 toward 192.0.2.1, 2001:db8::/64 and 192.0.2.0/24 (not fd97::/16:
+	 * no IPv6 source), 80 and 443 toward two each. */
+	ck_assert_uint_eq(e->n_pairs, 7);
+	/* A destination's sources are of its family alone. */
+	for (size_t i = 0; i < e->n_pairs; i++)
+		ck_assert_uint_eq(e->pairs[i].key.dfamily == AF_INET ? e->pairs[i].addr6.n :
+								       e->pairs[i].addr4.n,
+				  0);
+	/* Deny and reject toward hosts of both families. */
+	ck_assert(c->entries[1].to_host);
+	ck_assert_uint_eq(c->entries[1].n_rules, 2);
+	ck_assert_uint_eq(c->entries[1].n_pairs, 3);
+	/* Toward networks of one length, not an allow rule: those of that
+	 * length join; a rule toward two lengths is a rule of its own. */
+	ck_assert(c->entries[2].to_net);
+	ck_assert_uint_eq(c->entries[2].n_pairs, 3);
+	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
+	expect(f.plan, tcp_to(22, "10.0.0.5", "192.0.2.1"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_to(22, "2001:db8:1::5", "2001:db8::77"), PC_VERDICT_ACCEPT, 2);
+	expect(f.plan, tcp_to(22, "10.1.2.3", "192.0.2.200"), PC_VERDICT_ACCEPT, 3);
+	expect(f.plan, tcp_to(22, "2001:db8:1::5", "fd97::1"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_to(443, "10.2.0.1", "198.51.100.7"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_to(80, "10.2.0.1", "192.0.2.9"), PC_VERDICT_ACCEPT, 4);
+	expect(f.plan, tcp_to(443, "10.2.0.2", "198.51.100.7"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_to(23, "10.0.0.7", "192.0.2.1"), PC_VERDICT_DROP, 5);
+	expect(f.plan, tcp_to(23, "10.0.0.7", "192.0.2.2"), PC_VERDICT_REJECT, 6);
+	expect(f.plan, tcp_to(23, "2001:db8:1::7", "2001:db8::1"), PC_VERDICT_REJECT, 6);
+	expect(f.plan, tcp_to(25, "10.0.0.7", "198.51.100.3"), PC_VERDICT_DROP, 7);
+	expect(f.plan, tcp_to(25, "10.0.0.8", "203.0.113.3"), PC_VERDICT_REJECT, 8);
+	expect(f.plan, tcp_to(25, "10.0.0.8", "192.0.2.3"), PC_VERDICT_DROP, 0);
+	expect(f.plan, tcp_to(26, "10.0.0.7", "10.9.1.1"), PC_VERDICT_DROP, 9);
+	fixture_free(&f);
+}
+END_TEST
+
 static struct pc_packet tcp_fwd(uint16_t port, const char *iif, bool published)
 {
 	struct pc_packet p = packet_make(PC_DIR_FWD, IPPROTO_TCP, port, "10.0.0.1", "10.0.9.9", iif);
@@ -614,6 +675,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_deny_between_allows);
 	tcase_add_test(tc, test_toward_hosts);
 	tcase_add_test(tc, test_toward_networks);
+	tcase_add_test(tc, test_toward_several);
 	tcase_add_test(tc, test_deny_cuts_later_range);
 	tcase_add_test(tc, test_reject_inside_allowed_range);
 	tcase_add_test(tc, test_from_breaks_run);
