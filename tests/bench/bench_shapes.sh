@@ -84,9 +84,10 @@ shape_files() {
 	o) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
 			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' \
 		>"$RD/10-bulk.rules" ;;
-	# Every other one toward a second network, of the other family: no run
-	# takes a rule of two destinations, each is a kernel rule (rules of
-	# their own).
+	# Every other one toward a second network, of the other family, which
+	# no source of its family reaches: a rule of two destinations is a
+	# pair per destination its sources reach, one run (until 36ed904,
+	# kernel rules of their own).
 	p) seq "$n" | awk '{ printf "allow %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
 			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16,fd98::/16" }' \
 		>"$RD/10-bulk.rules" ;;

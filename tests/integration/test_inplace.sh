@@ -497,6 +497,34 @@ grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | gre
 	pc_fail "toward a network: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: the restart lost the rule's counter"
+# A ban with the run in force: its sets' elements alone, and it wins over
+# the run's rules toward the /24, the /16 and a host, not over those of
+# the other family; a restart keeps it and sends nothing; the unban opens
+# them again.
+bans_alone() {
+	grep -Ev '^(# new generation|(add|delete) element inet portctl )' "$PC_TMP/monitor" |
+		grep -q . && pc_fail "$1: not elements alone: $(cat "$PC_TMP/monitor")"
+	grep -q "10\.99\.7\.2" "$PC_TMP/monitor" || pc_fail "$1: not sent: $(cat "$PC_TMP/monitor")"
+	pc_log "ok: $1: elements alone"
+}
+one ban 10.99.7.2
+bans_alone "ban with a run toward networks"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2005
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2007
+pc_expect open pc_probe peer tcp fd99:8::1 2007
+pcd_stop
+pc_monitor_start host "$PC_TMP/monitor"
+pcd_start
+pc_monitor_stop
+grep -E '^(add|insert|delete) (rule|element|set|chain) ' "$PC_TMP/monitor" | grep -q . &&
+	pc_fail "a ban and a run: the restart changed the table: $(head -c 2000 "$PC_TMP/monitor")"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
+one unban 10.99.7.2
+bans_alone "unban with a run toward networks"
+pc_expect open pc_probe peer tcp 10.99.7.1 2001
+pc_expect open pc_probe peer tcp 10.99.8.1 2005
+pc_expect open pc_probe peer tcp 10.99.8.1 2007
 one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
 element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.0 \. 10\.99\.7\.2"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
