@@ -263,11 +263,12 @@ int rule_addr_side(const struct pc_rule *r);
 bool rule_addr_scoped(const struct pc_rule *r);
 /* An address rule of a few single ports (allow 22/tcp from NET; allow
  * 80,443/tcp from NET; allow 53 from NET, tcp and udp; allow 22/tcp from
- * NET to HOST; allow 5432/tcp from NET to NET): such rules of one side in
- * a row (pairs_join) are a PAIRS run. rule_pairs_side: 1 source, 2
- * destination, 3 sources toward one host of their family, 4 sources
- * toward one network of their family, 0 none such; rule_pairs: its pair
- * keys (with the host or network). */
+ * NET to HOST; allow 5432/tcp from NET to NET, or to HOST4,NET6): such
+ * rules of one side in a row (pairs_join) are a PAIRS run. rule_pairs_side:
+ * 1 source, 2 destination, 3 sources toward hosts, 4 sources toward
+ * networks (and an allow rule's hosts), 0 none such; rule_pairs: its pair
+ * keys, a port's with each destination a source of its family reaches,
+ * PC_RULE_PAIRS_MAX at most. */
 #define PC_RULE_PAIRS_MAX 8
 int rule_pairs_side(const struct pc_rule *r);
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b);

@@ -129,43 +129,30 @@ static bool dest_live(const struct pc_rule *r, size_t d)
  * networks are one run), of any family and length in an allow rule, of
  * one family and length in another; 3 another rule's hosts ("from NET to
  * HOST"); 0 neither. Each destination with a source of its family is a
- * pair of its own (rule_pairs). */
-static int rule_toward_one(const struct pc_rule *r)
+ * pair of its own (rule_pairs): how many, into *live. */
+static int rule_toward(const struct pc_rule *r, size_t *live)
 {
 	bool hosts = true, one_length = true;
-	size_t live = 0;
 
+	*live = 0;
 	if (r->n_from == 0 || r->n_to == 0 || prefixes_any(r->from, r->n_from) ||
 	    prefixes_any(r->to, r->n_to))
 		return 0;
 	for (size_t d = 0; d < r->n_to; d++) {
 		hosts &= r->to[d].len == (r->to[d].family == AF_INET ? 32 : 128);
 		one_length &= r->to[d].family == r->to[0].family && r->to[d].len == r->to[0].len;
-		live += dest_live(r, d);
+		*live += dest_live(r, d);
 	}
-	if (!live)
+	if (!*live)
 		return 0;
 	if (r->action == PC_ALLOW)
 		return 4;
 	return hosts ? 3 : one_length ? 4 : 0;
 }
 
-/* How many of the rule's destinations are pairs (dest_live); 1 for a rule
- * of sources or destinations alone. */
-static size_t rule_dests_live(const struct pc_rule *r)
-{
-	size_t n = 0;
-
-	if (!rule_toward_one(r))
-		return 1;
-	for (size_t d = 0; d < r->n_to; d++)
-		n += dest_live(r, d);
-	return n;
-}
-
 int rule_pairs_side(const struct pc_rule *r)
 {
-	size_t n = 0;
+	size_t n = 0, live;
 	int toward;
 
 	if (r->n_ports == 0 || r->n_sports > 0 || r->l4proto || r->rate.set || r->log ||
@@ -177,8 +164,8 @@ int rule_pairs_side(const struct pc_rule *r)
 		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
 			n += !!(r->ports[i].protos & pc_protos_all[p]);
 	}
-	toward = rule_toward_one(r);
-	if (n * (toward ? rule_dests_live(r) : 1) > PC_RULE_PAIRS_MAX)
+	toward = rule_toward(r, &live);
+	if (n * (toward ? live : 1) > PC_RULE_PAIRS_MAX)
 		return 0;
 	return toward ? toward : addr_only_side(r);
 }
@@ -255,8 +242,9 @@ bool rule_addr_paired(const struct pc_rule *r)
 
 size_t rule_pairs(const struct pc_rule *r, struct pc_pair_key out[PC_RULE_PAIRS_MAX])
 {
-	int toward = rule_toward_one(r);
-	size_t n = 0, nd = toward ? r->n_to : 1;
+	size_t n = 0, live;
+	int toward = rule_toward(r, &live);
+	size_t nd = toward ? r->n_to : 1;
 
 	for (size_t i = 0; i < r->n_ports; i++)
 		for (size_t p = 0; p < ARRAY_SIZE(pc_protos_all); p++)
