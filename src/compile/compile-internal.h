@@ -281,13 +281,9 @@ size_t pairs_at(const struct pc_plan_entry *e, const struct pc_pair_key *key);
 void pair_free(struct pc_plan_pair *p);
 /* A PAIRS entry's side, as rule_pairs_side. */
 int entry_pairs_side(const struct pc_plan_entry *e);
-/* A run toward networks of allow rules: its networks (and hosts) may be
- * of any family and length (pairs_join), each with sets of its own. */
-bool entry_any_length(const struct pc_plan_entry *e);
 /* The destination lengths of family whose sets a run toward networks
- * always has (pair_set_always): its one length (none in the other family),
- * or in a run of allow rules hosts and the usual networks (/24, /16, /8;
- * /64, /56, /48) of each family; into out, how many. */
+ * always has (pair_set_always), of its one verdict: hosts and the usual
+ * networks (/24, /16, /8; /64, /56, /48); into out, how many. */
 size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned out[4]);
 /* Whether a PAIRS run has its sets of family, source length len and
  * verdict v, empty or not, for the destination lengths it always has. */

@@ -275,8 +275,6 @@ static bool entry_decides(const struct pc_plan_entry *e, const struct pc_packet 
 
 		if (!l4proto_has_ports(pkt->l4proto))
 			return false;
-		if (e->to_net && !entry_any_length(e))
-			dlen = last = e->first->to[0].len;
 		for (; dlen <= last; dlen++) {
 			const struct pc_plan_pair *pp;
 			enum pc_verdict_kind v;

@@ -1290,13 +1290,10 @@ static int pairs_fill(const struct pc_plan_entry *e, struct pair_fill *pf)
  * host is whole, so the mask is the source's alone. A run toward
  * networks (to_net) has the network there, with sets per network length
  * too: ... . ip daddr & 255.255.0.0 . ip saddr & MASK
- * @BASE_n16x24_src4_accept (a host's lookup, in a run of allow rules, has
- * no destination mask); of its one family, or of both in a run of allow
- * rules. */
+ * @BASE_n16x24_src4_accept (a host's lookup has no destination mask), of
+ * both families; its lookups all give the run's one verdict. */
 static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_plan_entry *e)
 {
-	/* Toward networks of one length: its one family. */
-	const struct pc_prefix *net = e->to_net && !entry_any_length(e) ? &e->first->to[0] : NULL;
 	bool to_dst = e->to_host || e->to_net;
 	int ret = 0;
 
@@ -1310,8 +1307,6 @@ static int entry_pairs_lower(struct lower *l, const char *base, const struct pc_
 		 * hosts or networks. */
 		uint32_t src_reg = NFT_REG32_02 + (to_dst ? addr_len(family) / 4 : 0);
 
-		if (net && net->family != family)
-			continue;
 		for (size_t d = 0; d < n_dlens; d++)
 			for (unsigned len = bits + 1; ret >= 0 && len-- > 0;)
 				for (int v = 0; ret >= 0 && v < 3; v++) {

@@ -124,15 +124,14 @@ static bool dest_live(const struct pc_rule *r, size_t d)
 	return prefixes_of(r->from, r->n_from, r->to[d].family);
 }
 
-/* Sources toward destinations: 4 networks, or hosts that an allow rule
- * names (a network of the full length: allow rules toward hosts and
- * networks are one run), of any family and length in an allow rule, of
- * one family and length in another; 3 another rule's hosts ("from NET to
- * HOST"); 0 neither. Each destination with a source of its family is a
- * pair of its own (rule_pairs): how many, into *live. */
+/* Sources toward destinations: 4 networks of any family and length, or
+ * hosts that an allow rule names (a network of the full length: allow
+ * rules toward hosts and networks are one run); 3 another rule's hosts
+ * alone ("from NET to HOST"); 0 neither. Each destination with a source
+ * of its family is a pair of its own (rule_pairs): how many, into *live. */
 static int rule_toward(const struct pc_rule *r, size_t *live)
 {
-	bool hosts = true, one_length = true;
+	bool hosts = true;
 
 	*live = 0;
 	if (r->n_from == 0 || r->n_to == 0 || prefixes_any(r->from, r->n_from) ||
@@ -140,14 +139,11 @@ static int rule_toward(const struct pc_rule *r, size_t *live)
 		return 0;
 	for (size_t d = 0; d < r->n_to; d++) {
 		hosts &= r->to[d].len == (r->to[d].family == AF_INET ? 32 : 128);
-		one_length &= r->to[d].family == r->to[0].family && r->to[d].len == r->to[0].len;
 		*live += dest_live(r, d);
 	}
 	if (!*live)
 		return 0;
-	if (r->action == PC_ALLOW)
-		return 4;
-	return hosts ? 3 : one_length ? 4 : 0;
+	return hosts && r->action != PC_ALLOW ? 3 : 4;
 }
 
 int rule_pairs_side(const struct pc_rule *r)
@@ -176,11 +172,9 @@ int entry_pairs_side(const struct pc_plan_entry *e)
 }
 
 /* Would rules a and b, next to each other, be one PAIRS run: of one side,
- * and toward networks, either both allow rules (networks and hosts of any
- * family and length: whichever of the run's lookups matches accepts, so
- * they commute however the networks nest) or both not, toward networks of
- * one family and prefix length (which are one or do not overlap, so the
- * run's lookups commute whatever they decide). An equivalence, as the
+ * and toward networks, of one verdict (networks and hosts of any family
+ * and length: whichever of the run's lookups matches gives that verdict,
+ * so they commute however the networks nest). An equivalence, as the
  * in-place paths need ("networks that do not overlap" or "one length per
  * family" are not transitive). */
 bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
@@ -189,15 +183,7 @@ bool pairs_join(const struct pc_rule *a, const struct pc_rule *b)
 
 	if (!side || rule_pairs_side(b) != side)
 		return false;
-	if (side != 4 || (a->action == PC_ALLOW && b->action == PC_ALLOW))
-		return true;
-	return a->action != PC_ALLOW && b->action != PC_ALLOW &&
-	       a->to[0].family == b->to[0].family && a->to[0].len == b->to[0].len;
-}
-
-bool entry_any_length(const struct pc_plan_entry *e)
-{
-	return e->to_net && e->first->action == PC_ALLOW;
+	return side != 4 || action_verdict(a->action) == action_verdict(b->action);
 }
 
 size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned out[4])
@@ -206,10 +192,6 @@ size_t pair_dlens_always(const struct pc_plan_entry *e, uint8_t family, unsigned
 
 	if (!e->to_net)
 		return 0;
-	if (!entry_any_length(e)) {
-		out[0] = e->first->to[0].len;
-		return e->first->to[0].family == family;
-	}
 	for (unsigned len = 0; len <= (family == AF_INET ? 32u : 128u); len++)
 		if (pair_len_always(family, len, true) && n < 4)
 			out[n++] = len;
@@ -220,7 +202,7 @@ bool pair_src_always(const struct pc_plan_entry *e, uint8_t family, unsigned len
 		     enum pc_verdict_kind v)
 {
 	return pair_len_always(family, len, run_has_all_sets(e->anchor_n)) &&
-	       (!entry_any_length(e) || v == PC_VERDICT_ACCEPT);
+	       (!e->to_net || v == action_verdict(e->first->action));
 }
 
 bool pair_set_always(const struct pc_plan_entry *e, uint8_t family, unsigned dlen, unsigned len,

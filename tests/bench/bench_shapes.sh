@@ -13,7 +13,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j k l m n o p q start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k l m n o p q r start reload change (default: all); ready: start to
 #   ready alone, of shape (a) or of the shape READY_SHAPE names; start, reload
 #   and change: of shape (a) or of the shape F_SHAPE names
 #   INSTR=1: instead of times, the daemon's instructions per change (the
@@ -27,7 +27,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j k l m n o p q start reload change}
+SHAPES=${*:-a b c d e g h i j k l m n o p q r start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -96,6 +96,12 @@ shape_files() {
 	q) seq "$n" | awk '{ if ($1 % 3 == 0) printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.0/24\n", 10000 + $1, int($1 / 256), $1 % 256;
 			     else if ($1 % 3 == 1) printf "allow %d/tcp from 10.%d.%d.0/24 to 10.99.7.5\n", 10000 + $1, int($1 / 256), $1 % 256;
 			     else printf "allow %d/tcp from fd98:%x::/64 to fd99:7::/64\n", 10000 + $1, $1 }' \
+		>"$RD/10-bulk.rules" ;;
+	# Denies toward a /24 and a /16 in turn (a segmentation list): one run
+	# of one verdict, each length with sets of its own (until 2026-12-07,
+	# kernel rules of their own).
+	r) seq "$n" | awk '{ printf "deny %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+			     $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' \
 		>"$RD/10-bulk.rules" ;;
 	# Rules of a port, a source and one host each: a run of ports toward
 	# hosts, the host in its sets' elements.
@@ -291,7 +297,8 @@ shape_label() {
 	j) echo "(j) 10k allow 22/tcp from ADDR" ;;
 	k) echo "(k) 10k ... from NET to NET (one NET)" ;;
 	o) echo "(o) the same, /24 and /16 in turn" ;;
-	p) echo "(p) every other toward two nets (own)" ;;
+	p) echo "(p) every other toward two nets" ;;
+	r) echo "(r) deny ... to NET, /24 and /16 in turn" ;;
 	q) echo "(q) to NET4, HOST4, NET6 in turn" ;;
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;

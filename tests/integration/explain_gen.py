@@ -138,20 +138,22 @@ def gen_config(seed, n):
         lines.append(" ".join(words))
     # Now and then rules of a port and sources toward networks in a row: a
     # run toward networks (each network in its set elements), among the
-    # rules above or after them; of one length, or allow rules toward a
+    # rules above or after them; of one length, or of one verdict toward a
     # network and one around it (10.99.0.0/16, fd99::/16).
     if r.random() < 0.5:
         fam = r.choice([4, 6])
         pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
         at = r.randint(len(zones), len(lines))
+        # Nested networks: rules of one verdict (their lookups commute).
         nest = r.random() < 0.5
+        nest_action = r.choice(["allow", "allow", "deny", "reject"])
         # Dual stack: toward a destination of each family, from sources of
         # both (or of IPv4 alone: its IPv6 destination reached by none);
-        # hosts for deny and reject, networks too for allow.
+        # hosts or networks.
         dual = r.random() < 0.4
         for _ in range(r.randint(2, 4)):
             peer = PEERS[r.choice(sorted(PEERS))]
-            action = "allow" if nest else r.choice(["allow", "allow", "deny", "reject"])
+            action = nest_action if nest else r.choice(["allow", "allow", "deny", "reject"])
             dst = peer["dst6"] if fam == 6 else peer["dst4"]
             dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
             if nest and r.random() < 0.5:
@@ -159,9 +161,9 @@ def gen_config(seed, n):
             src = ",".join(r.sample(pool, r.randint(1, 2)))
             if dual:
                 d4, d6 = peer["dst4"], peer["dst6"]
-                if action == "allow" and r.random() < 0.5:
+                if r.random() < 0.5:
                     d4 = d4.rsplit(".", 1)[0] + ".0/24"
-                if action == "allow" and r.random() < 0.5:
+                if r.random() < 0.5:
                     d6 = d6.rsplit(":", 1)[0] + ":/64"
                 dst = d4 + "," + d6
                 src = ",".join([r.choice([a for a in FROM_ADDRS if ":" not in a])] +

@@ -547,6 +547,39 @@ pc_expect timeout pc_probe peer tcp 10.99.8.1 2007
 pc_expect timeout pc_probe peer tcp fd99:8::1 2007
 same_as_files "toward a network, deleted"
 pcd_stop
+
+# Denies toward networks: rules of one verdict toward a /24 and the /16
+# around it in turn are one run too (every lookup drops, so they commute
+# however the networks nest). A deny of the CLI's after the run joins it
+# as an element alone and closes its port toward that network alone (the
+# /16 holds 10.99.8.1, the /24 not), status counts it, and its delete
+# opens it again.
+pc_log "shape: denies toward networks"
+rm -f "$PC_TMP"/etc/rules.d/*.rules
+seq 1500 | awk '{ printf "deny %d/tcp from 10.%d.%d.0/24 to %s\n", 10000 + $1, int($1 / 256), $1 % 256,
+		  $1 % 2 ? "10.99.7.0/24" : "10.99.0.0/16" }' >"$PC_TMP/etc/rules.d/10-bulk.rules"
+printf 'allow 2008/tcp\nallow 2009/tcp\n' >"$PC_TMP/etc/rules.d/95-late.rules"
+pcd_start
+[ "$(blocks)" -eq 0 ] || pc_fail "denies toward networks: in blocks, not a run"
+pc_expect open pc_probe peer tcp 10.99.8.1 2008
+one deny 2008/tcp from 10.99.7.2 to 10.99.0.0/16
+element_alone "deny 2008/tcp toward the /16" "2008 \. 10\.99\.0\.0 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.8.1 2008
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2008
+pc_expect open pc_probe peer tcp fd99:7::1 2008
+one deny 2009/tcp from 10.99.7.2 to 10.99.7.0/24
+element_alone "deny 2009/tcp toward the /24" "2009 \. 10\.99\.7\.0 \. 10\.99\.7\.2"
+pc_expect timeout pc_probe peer tcp 10.99.7.1 2009
+pc_expect open pc_probe peer tcp 10.99.8.1 2009
+[ "$(pcd_rule_field 'deny 2008/tcp from 10.99.7.2 to 10.99.0.0/16' packets)" -gt 0 ] ||
+	pc_fail "denies toward networks: status counts no packet for the rule"
+one delete deny 2008/tcp from 10.99.7.2 to 10.99.0.0/16
+element_alone "delete deny 2008/tcp toward the /16" "2008 \. 10\.99\.0\.0 \. 10\.99\.7\.2"
+pc_expect open pc_probe peer tcp 10.99.8.1 2008
+same_as_files "denies toward networks"
+one delete deny 2009/tcp from 10.99.7.2 to 10.99.7.0/24
+pc_expect open pc_probe peer tcp 10.99.7.1 2009
+pcd_stop
 pc_in peer ip route del 10.99.8.0/24 dev vp
 pc_in peer ip route del fd99:8::/64 dev vp
 pc_in host ip addr del 10.99.8.1/24 dev vh

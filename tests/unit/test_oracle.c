@@ -1496,14 +1496,17 @@ static char *own_rule_random(unsigned *seed, unsigned id)
 	case 1:
 		n = snprintf(buf, sizeof(buf), "allow %u/udp rate 5/minute", p);
 		break;
-	/* A few ports and sources: a kernel rule per combination, no set. */
+	/* A few ports and sources: a kernel rule per combination, no set.
+	 * Of source ports (which no run takes) here and below. */
 	case 2:
-		n = snprintf(buf, sizeof(buf), "%s %u,%u/tcp from 10.%u.%u.0/24,10.%u.0.0/16 to 192.0.2.0/%u",
+		n = snprintf(buf, sizeof(buf),
+			     "%s %u,%u/tcp from 10.%u.%u.0/24,10.%u.0.0/16 port 1024-65535/tcp to 192.0.2.0/%u",
 			     actions[rnd(seed, 3)], p, p + 1 + rnd(seed, 4), rnd(seed, 4), rnd(seed, 64),
 			     rnd(seed, 4), 24 + rnd(seed, 8));
 		break;
 	default:
-		n = snprintf(buf, sizeof(buf), "%s %u/tcp from 10.%u.%u.0/24 to 192.0.2.0/%u%s",
+		n = snprintf(buf, sizeof(buf),
+			     "%s %u/tcp from 10.%u.%u.0/24 port 1024-65535/tcp to 192.0.2.0/%u%s",
 			     actions[rnd(seed, 3)], p, rnd(seed, 4), rnd(seed, 64), 24 + rnd(seed, 8),
 			     zones[rnd(seed, 10)]);
 		break;
@@ -1658,7 +1661,7 @@ START_TEST(test_small_runs_flip)
 		unsigned n_small = back ? 66 : 60;
 
 		while (m.n < 180 + n_small) {
-			char line[100];
+			char line[128];
 
 			m.file[m.n] = 0;
 			/* A port rule between two of their own: a run of its own. */
@@ -1668,11 +1671,11 @@ START_TEST(test_small_runs_flip)
 				m.lines[m.n++] = strdup(line);
 			} else {
 				/* Of the default zone, so that they keep the port
-				 * rules apart in its chain; toward networks of three
-				 * lengths in turn, so that no two in a row are a run,
-				 * nor two a port rule's delete puts side by side. */
+				 * rules apart in its chain; of source ports, so that
+				 * no two in a row are a run, nor two a port rule's
+				 * delete puts side by side. */
 				snprintf(line, sizeof(line),
-					 "deny %u/tcp from 10.%u.%u.0/24 to 192.0.2.%u/%u comment \"o%u\"",
+					 "deny %u/tcp from 10.%u.%u.0/24 port 1024-65535/tcp to 192.0.2.%u/%u comment \"o%u\"",
 					 3000 + rnd(&seed, 400), rnd(&seed, 4), rnd(&seed, 64),
 					 4 * (id % 3), 31 - id % 3, id);
 				id++;

@@ -500,8 +500,8 @@ START_TEST(test_toward_several)
 				  "deny 23/tcp from 10.0.0.7 to 192.0.2.1,2001:db8::1\n"
 				  "reject 23/tcp from 10.0.0.0/24,2001:db8:1::/48 to 192.0.2.2,2001:db8::1\n"
 				  "deny 25/tcp from 10.0.0.7 to 192.0.2.0/24,198.51.100.0/24\n"
-				  "reject 25/tcp from 10.0.0.8 to 203.0.113.0/24\n"
-				  "deny 26/tcp from 10.0.0.7 to 192.0.2.0/24,10.9.0.0/16\n");
+				  "deny 25/tcp from 10.0.0.8 to 203.0.113.0/24,10.9.0.0/16,2001:db8::/64\n"
+				  "reject 26/tcp from 10.0.0.7 to 192.0.2.0/24,10.9.0.0/16,192.0.2.5\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 	const struct pc_plan_entry *e = &c->entries[0];
 
@@ -521,10 +521,12 @@ START_TEST(test_toward_several)
 	ck_assert(c->entries[1].to_host);
 	ck_assert_uint_eq(c->entries[1].n_rules, 2);
 	ck_assert_uint_eq(c->entries[1].n_pairs, 3);
-	/* Toward networks of one length, not an allow rule: those of that
-	 * length join; a rule toward two lengths is a rule of its own. */
+	/* Denies toward networks of any length (and no IPv6 source: no
+	 * pair toward 2001:db8::/64); a reject after them is not of their
+	 * run. */
 	ck_assert(c->entries[2].to_net);
-	ck_assert_uint_eq(c->entries[2].n_pairs, 3);
+	ck_assert_uint_eq(c->entries[2].n_rules, 2);
+	ck_assert_uint_eq(c->entries[2].n_pairs, 4);
 	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
 	expect(f.plan, tcp_to(22, "10.0.0.5", "192.0.2.1"), PC_VERDICT_ACCEPT, 2);
 	expect(f.plan, tcp_to(22, "2001:db8:1::5", "2001:db8::77"), PC_VERDICT_ACCEPT, 2);
@@ -537,9 +539,10 @@ START_TEST(test_toward_several)
 	expect(f.plan, tcp_to(23, "10.0.0.7", "192.0.2.2"), PC_VERDICT_REJECT, 6);
 	expect(f.plan, tcp_to(23, "2001:db8:1::7", "2001:db8::1"), PC_VERDICT_REJECT, 6);
 	expect(f.plan, tcp_to(25, "10.0.0.7", "198.51.100.3"), PC_VERDICT_DROP, 7);
-	expect(f.plan, tcp_to(25, "10.0.0.8", "203.0.113.3"), PC_VERDICT_REJECT, 8);
+	expect(f.plan, tcp_to(25, "10.0.0.8", "10.9.1.1"), PC_VERDICT_DROP, 8);
 	expect(f.plan, tcp_to(25, "10.0.0.8", "192.0.2.3"), PC_VERDICT_DROP, 0);
-	expect(f.plan, tcp_to(26, "10.0.0.7", "10.9.1.1"), PC_VERDICT_DROP, 9);
+	expect(f.plan, tcp_to(26, "10.0.0.7", "10.9.1.1"), PC_VERDICT_REJECT, 9);
+	expect(f.plan, tcp_to(26, "10.0.0.7", "192.0.2.5"), PC_VERDICT_REJECT, 9);
 	fixture_free(&f);
 }
 END_TEST
@@ -612,12 +615,14 @@ START_TEST(test_toward_networks)
 					     "allow 27/tcp from 10.0.0.2 to 192.0.2.0/24\n"
 					     "allow 27/tcp from 10.0.0.0/24 to 192.0.0.0/16\n"
 					     "deny 28/tcp from 10.0.0.4 to 192.0.2.0/24\n"
-					     "deny 28/tcp from 10.0.0.5 to 192.0.0.0/16\n");
+					     "deny 28/tcp from 10.0.0.5 to 192.0.0.0/16\n"
+					     "reject 28/tcp from 10.0.0.0/24 to 192.0.2.0/24\n");
 	const struct pc_plan_chain *c = &f.plan->zones[0].dir[PC_DIR_IN];
 
-	/* The deny and the allows after it are not one run (a deny toward
-	 * networks joins denies of its family and length alone); allows
-	 * toward networks and hosts of any family and length are. */
+	/* The deny and the allows after it are not one run (toward networks,
+	 * rules of one verdict are); allows toward networks and hosts of any
+	 * family and length are, and so are denies, however their networks
+	 * nest, but not a reject after them. */
 	ck_assert_uint_eq(c->n_entries, 4);
 	ck_assert_int_eq(c->entries[0].kind, PC_ENTRY_RULE);
 	ck_assert_int_eq(c->entries[1].kind, PC_ENTRY_PAIRS);
@@ -629,7 +634,9 @@ START_TEST(test_toward_networks)
 	ck_assert_uint_eq(c->entries[1].n_pairs, 8);
 	ck_assert_uint_eq(c->entries[1].pairs[0].key.dfamily, AF_INET);
 	ck_assert_uint_eq(c->entries[1].pairs[0].key.dlen, 28);
-	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_RULE);
+	ck_assert_int_eq(c->entries[2].kind, PC_ENTRY_PAIRS);
+	ck_assert(c->entries[2].to_net);
+	ck_assert_uint_eq(c->entries[2].n_pairs, 2);
 	ck_assert_int_eq(c->entries[3].kind, PC_ENTRY_RULE);
 	expect(f.plan, tcp_in(22, "10.0.0.7"), PC_VERDICT_DROP, 2);
 	expect(f.plan, tcp_in(22, "10.0.0.8"), PC_VERDICT_ACCEPT, 3);
@@ -663,6 +670,12 @@ START_TEST(test_toward_networks)
 	       PC_VERDICT_DROP, 12);
 	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.5", "192.0.2.9", "eth0"),
 	       PC_VERDICT_DROP, 13);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.5", "192.0.3.1", "eth0"),
+	       PC_VERDICT_DROP, 13);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.6", "192.0.2.9", "eth0"),
+	       PC_VERDICT_REJECT, 14);
+	expect(f.plan, packet_make(PC_DIR_IN, IPPROTO_TCP, 28, "10.0.0.6", "192.0.3.1", "eth0"),
+	       PC_VERDICT_DROP, 0);
 	fixture_free(&f);
 }
 END_TEST
