@@ -144,16 +144,22 @@ def gen_config(seed, n):
         fam = r.choice([4, 6])
         pool = [a for a in FROM_ADDRS if (":" in a) == (fam == 6)]
         at = r.randint(len(zones), len(lines))
-        # Nested networks: rules of one verdict (their lookups commute).
+        # Nested networks: of one verdict (their lookups commute, one run)
+        # or of several (runs of one verdict each); often of one port, so
+        # that a packet meets rules of both.
         nest = r.random() < 0.5
-        nest_action = r.choice(["allow", "allow", "deny", "reject"])
+        nest_action = r.choice(["allow", "allow", "deny", "reject", None])
+        run_port = (r.choice(PORT_POOL), r.choice(["/tcp", "/udp"])) if r.random() < 0.6 else None
         # Dual stack: toward a destination of each family, from sources of
         # both (or of IPv4 alone: its IPv6 destination reached by none);
         # hosts or networks.
         dual = r.random() < 0.4
         for _ in range(r.randint(2, 4)):
             peer = PEERS[r.choice(sorted(PEERS))]
-            action = nest_action if nest else r.choice(["allow", "allow", "deny", "reject"])
+            action = r.choice(["allow", "allow", "deny", "reject"])
+            if nest and nest_action:
+                action = nest_action
+            port, proto = run_port or (r.choice(PORT_POOL), r.choice(["/tcp", "/udp"]))
             dst = peer["dst6"] if fam == 6 else peer["dst4"]
             dst = dst.rsplit(":", 1)[0] + ":/64" if fam == 6 else dst.rsplit(".", 1)[0] + ".0/24"
             if nest and r.random() < 0.5:
@@ -169,8 +175,7 @@ def gen_config(seed, n):
                 src = ",".join([r.choice([a for a in FROM_ADDRS if ":" not in a])] +
                                ([r.choice([a for a in FROM_ADDRS if ":" in a])]
                                 if r.random() < 0.7 else []))
-            lines.insert(at, "%s %d%s from %s to %s" % (
-                action, r.choice(PORT_POOL), r.choice(["/tcp", "/udp"]), src, dst))
+            lines.insert(at, "%s %d%s from %s to %s" % (action, port, proto, src, dst))
     lines += gen_forwards(seed, n, known)
     return lines
 
