@@ -51,14 +51,15 @@ enum pc_entry_kind {
 };
 
 /* What a PAIRS run's pair is found by: a port of a protocol, and in a
- * run of rules toward one host each (to_host) that host too, or toward one
- * network each (to_net) that network (its address, the run's length). */
+ * run of rules toward hosts (to_host) a host too, or toward networks
+ * (to_net) a network (its address and length); a rule toward several
+ * destinations is a pair per destination. */
 struct pc_pair_key {
 	uint8_t l4proto;
 	uint8_t dfamily; /* to_host, to_net: the destination's AF_INET or AF_INET6; else 0 */
 	uint16_t port;
 	uint8_t dhost[16];
-	uint8_t dlen; /* to_net: the network's prefix length; else 0 */
+	uint8_t dlen; /* to_net: the network's prefix length (a host's full); else 0 */
 };
 
 /* PAIRS: the disjoint address spans of one port of one protocol (toward
@@ -99,10 +100,11 @@ struct pc_plan_entry {
 	 * destination (runs of "to" rules) instead of the source. */
 	struct pc_plan_spans addr4, addr6;
 	/* PAIRS: per port, sorted by key (l4proto, port, host); match_dst as
-	 * ADDRS; to_host: sources toward one host each ("allow 22/tcp from
-	 * NET to HOST"), the host in the key, the spans the sources'; to_net:
-	 * sources toward one network each, of one family and prefix length
-	 * for every rule of the run (its first's), the network in the key. */
+	 * ADDRS; to_host: sources toward hosts ("deny 22/tcp from NET to
+	 * HOST"), the host in the key, the spans the sources' of its family;
+	 * to_net: sources toward networks of any family and length, every
+	 * rule of the run of one verdict (an allow rule's hosts too), the
+	 * network in the key. */
 	struct pc_plan_pair *pairs;
 	size_t n_pairs, cap_pairs;
 	bool match_dst, to_host, to_net;
