@@ -477,7 +477,8 @@ pc_expect open pc_probe peer tcp 10.99.8.1 2007
 pc_expect open pc_probe peer tcp fd99:8::1 2007
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2007
 pc_expect timeout pc_probe peer tcp fd99:7::1 2007
-[ "$(pcd_rule_field 'allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64' packets)" -gt 1 ] ||
+dual=$(pcd_rule_field 'allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64' packets)
+[ "$dual" -gt 1 ] ||
 	pc_fail "toward both families: status counts not both families' packets for the rule"
 [ "$(pcd_rule_field 'allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24' packets)" -gt 0 ] ||
 	pc_fail "toward a network: status counts no packet for the rule"
@@ -525,6 +526,9 @@ bans_alone "unban with a run toward networks"
 pc_expect open pc_probe peer tcp 10.99.7.1 2001
 pc_expect open pc_probe peer tcp 10.99.8.1 2005
 pc_expect open pc_probe peer tcp 10.99.8.1 2007
+# Its two elements' counters went on through the restarts and the ban.
+[ "$(pcd_rule_field 'allow 2007/tcp from 10.99.7.2,fd99:7::2 to 10.99.8.1,fd99:8::/64' packets)" -gt "$dual" ] ||
+	pc_fail "toward both families: the counter did not go on through the restarts and the ban"
 one delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24
 element_alone "delete allow 2001/tcp from 10.99.7.2 to 10.99.7.0/24" "2001 \. 10\.99\.7\.0 \. 10\.99\.7\.2"
 pc_expect timeout pc_probe peer tcp 10.99.7.1 2001
