@@ -1215,16 +1215,24 @@ bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uin
 	return true;
 }
 
+/* Room for a few more: the next ban appends to a copy in force without
+ * moving the whole array (bans_view_append). */
+static size_t bans_room(size_t n)
+{
+	return n + n / 4 + 16;
+}
+
 int bans_copy(const struct bans *from, struct bans *to)
 {
 	*to = (struct bans){0};
 	if (!from->n)
 		return 0;
-	to->items = malloc(from->n * sizeof(*to->items));
+	to->items = malloc(bans_room(from->n) * sizeof(*to->items));
 	if (!to->items)
 		return -ENOMEM;
 	memcpy(to->items, from->items, from->n * sizeof(*to->items));
-	to->n = to->cap = from->n;
+	to->n = from->n;
+	to->cap = bans_room(from->n);
 	return 0;
 }
 
@@ -1233,12 +1241,13 @@ int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans 
 	*to = (struct bans){0};
 	if (from->n == n)
 		return 0;
-	to->items = malloc((from->n - n) * sizeof(*to->items));
+	to->items = malloc(bans_room(from->n - n) * sizeof(*to->items));
 	if (!to->items)
 		return -ENOMEM;
 	memcpy(to->items, from->items, at * sizeof(*to->items));
 	memcpy(to->items + at, from->items + at + n, (from->n - at - n) * sizeof(*to->items));
-	to->n = to->cap = from->n - n;
+	to->n = from->n - n;
+	to->cap = bans_room(to->n);
 	return 0;
 }
 

@@ -130,6 +130,45 @@ START_TEST(test_bans_expire)
 }
 END_TEST
 
+/* fail2ban's ban, unban, ban among many: the copy an unban leaves has room,
+ * so the next ban appends to it in place, not to a copy of every ban. */
+START_TEST(test_bans_unban_then_ban_in_place)
+{
+	struct bans in_force = {0}, next = {0}, view = {0};
+	struct ban b;
+	struct ban *items;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.18.%u.%u", i / 256, i % 256);
+		ck_assert_int_eq(ban_parse(addr, NULL, 0, &b), 0);
+		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
+	}
+	ck_assert_int_eq(bans_copy_without(&in_force, 10, 1, &next), 0);
+	ck_assert_uint_eq(next.n, 999);
+	ck_assert_str_eq(next.items[10].addr, "198.18.0.11");
+	bans_take(&in_force, &next);
+	ck_assert_uint_gt(in_force.cap, in_force.n);
+	items = in_force.items;
+	ck_assert_int_eq(ban_parse("203.0.113.7", NULL, 0, &b), 0);
+	ck_assert_int_eq(bans_view_append(&in_force, &b, &view), 0);
+	ck_assert_ptr_eq(in_force.items, items);
+	ck_assert_ptr_eq(view.items, items);
+	ck_assert_uint_eq(view.n, 1000);
+	ck_assert_str_eq(view.items[999].addr, "203.0.113.7");
+	/* Not taken yet: the bans in force are as they were. */
+	ck_assert_uint_eq(in_force.n, 999);
+	bans_take(&in_force, &view);
+	ck_assert_uint_eq(in_force.n, 1000);
+	/* A copy for an edit has room as well. */
+	ck_assert_int_eq(bans_copy(&in_force, &next), 0);
+	ck_assert_uint_gt(next.cap, next.n);
+	bans_clear(&next);
+	bans_clear(&in_force);
+}
+END_TEST
+
 START_TEST(test_bans_compose_ahead_of_rules)
 {
 	struct bans bans = {0};
@@ -320,6 +359,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tb, test_ban_parse_canonical);
 	tcase_add_test(tb, test_rules_text_lines);
 	tcase_add_test(tb, test_bans_expire);
+	tcase_add_test(tb, test_bans_unban_then_ban_in_place);
 	tcase_add_test(tb, test_bans_compose_ahead_of_rules);
 	suite_add_tcase(s, tb);
 	tcase_add_checked_fixture(tc, setup, teardown);
