@@ -541,6 +541,9 @@ int pc_nl_apply_elem_change(struct pc_nl *nl, const struct pc_ruleset *rs,
 						(ssize_t)add->sets[i].obj);
 	}
 	if (r >= 0 && batch_n_msgs(&b) == 0) {
+		/* A rule that others before it shadow whole: nothing to send,
+		 * and the stats say so rather than the last commit's. */
+		stats_record(nl, NULL, true, nl->stats.owned, NULL);
 		batch_free(&b);
 		return 0;
 	}

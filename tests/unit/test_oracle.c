@@ -2003,6 +2003,50 @@ START_TEST(test_first_rule_of_a_chain)
 }
 END_TEST
 
+/* A CLI rule that a rule before it in its run shadows whole (an allow of
+ * one host for a port its network is denied) adds no element: the change
+ * is in place, sends nothing, and the stats say so, not the last commit's
+ * (seed 5001 of the block list test found it); its delete sends nothing
+ * either. */
+START_TEST(test_shadowed_rule_sends_nothing)
+{
+	struct model m = { .n = 0 };
+	struct pc_ruleset *rs = NULL;
+	struct pc_config *cfg;
+	struct pc_plan *plan = NULL;
+	struct pc_nl *nl = NULL;
+	const char *cli[] = { "deny 2007 from 10.1.3.0/24 comment \"wide\"",
+			      "deny 2008/tcp from 10.1.4.7 comment \"other\"" };
+
+	m.file[m.n] = 0;
+	m.lines[m.n++] = strdup("allow 8080/tcp comment \"web\"");
+	for (size_t i = 0; i < sizeof(cli) / sizeof(cli[0]); i++) {
+		m.file[m.n] = 1;
+		m.lines[m.n++] = strdup(cli[i]);
+	}
+	cfg = model_config(&m);
+	oracle_start(cfg, &nl, &plan, &rs);
+
+	struct edit_run x = { .nl = nl, .m = &m, .cfg = cfg, .plan = plan, .rs = rs };
+
+	edit_one(&x, 2, strdup("allow 2007 from 10.1.3.53 comment \"shadowed\""), 1);
+	ck_assert_uint_eq(m.n, 4);
+	ck_assert_uint_eq(x.in_place, 1);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	x.step++;
+	edit_one(&x, 2, NULL, 1);
+	ck_assert_uint_eq(m.n, 3);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	/* Unshadowed, the same rule is an element. */
+	x.step++;
+	edit_one(&x, 1, strdup("allow 2007 from 10.1.3.53 comment \"first\""), 1);
+	ck_assert_uint_eq(x.in_place, 3);
+	ck_assert_uint_gt(pc_nl_last_stats(nl)->n_msgs, 0);
+	oracle_end(&m, cfg, nl, plan, x.rs);
+}
+END_TEST
+
 static void netns_enter(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -2032,6 +2076,7 @@ int main(void)
 	tcase_add_test(tc, test_block_list_edits);
 	tcase_add_test(tc, test_defaults_after_big_run);
 	tcase_add_test(tc, test_first_rule_of_a_chain);
+	tcase_add_test(tc, test_shadowed_rule_sends_nothing);
 	tcase_add_test(tc, test_own_rule_blocks);
 	tcase_add_test(tc, test_block_made_and_unmade);
 	tcase_add_test(tc, test_small_runs_in_blocks);
