@@ -103,6 +103,9 @@ PC_DAEMON_TESTS += tests/integration/test_disable.sh
 PC_DAEMON_TESTS += tests/integration/test_inplace.sh
 # A hand-written CLI rules file kept as it is through random changes, hand edits, restarts.
 PC_DAEMON_TESTS += tests/integration/test_cli_file_text.sh
+# Random changes of every kind on mixed shapes: each reload after one sends
+# nothing, each restart changes nothing (in place = the full compile).
+PC_DAEMON_TESTS += tests/integration/test_cli_random.sh
 PC_DAEMON_TESTS += tests/integration/test_counters_kept.sh
 # Counters of rules a change in place moves (blocks, runs cut and joined).
 PC_DAEMON_TESTS += tests/integration/test_counters_moved.sh
