@@ -1215,7 +1215,7 @@ bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uin
 	return true;
 }
 
-/* Room for a few more: the next ban appends to a copy in force without
+/* Room for a quarter more: the next ban appends to a copy in force without
  * moving the whole array (bans_view_append). */
 static size_t bans_room(size_t n)
 {
