@@ -2015,15 +2015,13 @@ START_TEST(test_shadowed_rule_sends_nothing)
 	struct pc_config *cfg;
 	struct pc_plan *plan = NULL;
 	struct pc_nl *nl = NULL;
-	const char *cli[] = { "deny 2007 from 10.1.3.0/24 comment \"wide\"",
-			      "deny 2008/tcp from 10.1.4.7 comment \"other\"" };
+	const char *lines[] = { "allow 8080/tcp comment \"web\"",
+				/* the CLI's */
+				"deny 2007 from 10.1.3.0/24 comment \"wide\"",
+				"deny 2008/tcp from 10.1.4.7 comment \"other\"" };
 
-	m.file[m.n] = 0;
-	m.lines[m.n++] = strdup("allow 8080/tcp comment \"web\"");
-	for (size_t i = 0; i < sizeof(cli) / sizeof(cli[0]); i++) {
-		m.file[m.n] = 1;
-		m.lines[m.n++] = strdup(cli[i]);
-	}
+	model_lines(&m, lines, 3);
+	m.file[1] = m.file[2] = 1;
 	cfg = model_config(&m);
 	oracle_start(cfg, &nl, &plan, &rs);
 
