@@ -676,6 +676,15 @@ same_as_files "one port from many hosts, deleted"
 one allow 2011/tcp from 10.99.7.0/24
 elements_only "allow 2011/tcp from a first network" "tcp \. 2011 \. 10\.99\.7\.0 "
 pc_expect open pc_probe peer tcp 10.99.7.1 2011
+# A host that the network's rule before it holds whole adds no element:
+# written, no transaction; nor for its delete.
+transactions 0 "allow 2011/tcp from a host its network's rule holds" \
+	pcd_as_member allow 2011/tcp from 10.99.7.2
+grep -qx 'allow 2011/tcp from 10.99.7.2' "$PC_TMP/etc/rules.d/90-portctl.rules" ||
+	pc_fail "a rule held whole by the one before it: not written"
+same_as_files "one port from many hosts, a host its network holds"
+transactions 0 "delete allow 2011/tcp from a host its network's rule holds" \
+	pcd_as_member delete allow 2011/tcp from 10.99.7.2
 one allow 2011/tcp from fd99:7::2
 elements_only "allow 2011/tcp from a first IPv6 host" "tcp \. 2011 \. fd99:7::2 "
 pc_expect open pc_probe peer tcp fd99:7::1 2011
