@@ -1516,7 +1516,10 @@ static struct pc_rate rule_meter_rate(const struct pc_rule *r)
 
 ssize_t pc_ruleset_set_find(const struct pc_ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->n_objs; i++)
+	/* The sets come before the rules (ruleset_assemble, and
+	 * pc_ruleset_chain_remake puts new ones after the last): a set not
+	 * there is not looked for among 20,000 rules. */
+	for (size_t i = 0; i < rs->n_objs && rs->objs[i].kind != PC_NFT_RULE; i++)
 		if (rs->objs[i].kind == PC_NFT_SET &&
 		    streq(nftnl_set_get_str(rs->objs[i].obj, NFTNL_SET_NAME), name))
 			return (ssize_t)i;

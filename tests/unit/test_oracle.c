@@ -632,6 +632,19 @@ static void objects_name_entries(const struct pc_plan *plan, const struct pc_rul
 	}
 }
 
+/* No set after a rule: pc_ruleset_set_find stops at the first rule. */
+static void sets_before_rules(const struct pc_ruleset *rs, unsigned s, unsigned step)
+{
+	size_t first_rule = rs->n_objs;
+
+	for (size_t i = 0; i < rs->n_objs; i++) {
+		if (rs->objs[i].kind == PC_NFT_RULE && first_rule == rs->n_objs)
+			first_rule = i;
+		ck_assert_msg(rs->objs[i].kind != PC_NFT_SET || i < first_rule,
+			      "seed %u step %u: set %zu after rule %zu", s, step, i, first_rule);
+	}
+}
+
 /* The plan's entries, edited in place, are those pc_plan_build makes of
  * its configuration: rules, and what names each run (its anchor block),
  * which decides later renames. */
@@ -688,6 +701,7 @@ static void edit_check(struct pc_nl *nl, const struct model *m, struct pc_plan *
 			     s, step);
 	}
 	objects_name_entries(plan, rs, s, step);
+	sets_before_rules(rs, s, step);
 	entries_as_built(plan, s, step);
 	pc_diags_init(&d);
 	ck_assert_int_eq(pc_ruleset_lower(plan, &mine, &d), 0);
