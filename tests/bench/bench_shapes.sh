@@ -13,7 +13,7 @@
 # unban among 10,000 bans (also in a PID namespace) and start to ready
 # with 10,000 rules. Root; network namespaces of its own.
 #   usage: bench_shapes.sh [BUILDDIR] [R (5)] [N (10000)] [SHAPES...]
-#   shapes: a b c d e g h i j k l m n o p q r start reload change (default: all); ready: start to
+#   shapes: a b c d e g h i j k l m n o p q r s start reload change (default: all); ready: start to
 #   ready alone, of shape (a) or of the shape READY_SHAPE names; start, reload
 #   and change: of shape (a) or of the shape F_SHAPE names
 #   INSTR=1: instead of times, the daemon's instructions per change (the
@@ -27,7 +27,7 @@ top_builddir=$(cd "${1:-$top_srcdir}" && pwd)
 R=${2:-5}
 N=${3:-10000}
 shift 3 2>/dev/null || shift $#
-SHAPES=${*:-a b c d e g h i j k l m n o p q r start reload change}
+SHAPES=${*:-a b c d e g h i j k l m n o p q r s start reload change}
 [ "$SHAPES" = none ] && SHAPES=
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
 . "$top_srcdir/tests/integration/lib.sh"
@@ -117,6 +117,11 @@ shape_files() {
 	n) seq "$n" | awk '{ if ($1 % 2) printf "allow %d/tcp\n", 10000 + $1;
 			     else printf "deny from 10.%d.%d.%d\n", int($1 / 65536), int($1 / 256) % 256, $1 % 256 }' \
 		>"$RD/90-portctl.rules" ;;
+	# Many zones: 100 of 100 port rules each, the changes in public (no
+	# rule of the bulk); a change walks every zone's names and sets.
+	s) { for z in $(seq 100); do echo "zone z$z interface vz$z policy in drop"; done
+	     seq "$n" | awk '{ printf "allow %d/tcp zone z%d\n", 10000 + $1, 1 + $1 % 100 }'
+	   } >"$RD/10-bulk.rules" ;;
 	*) seq "$n" | awk '{ printf "allow %d/tcp\n", 10000 + $1 }' >"$RD/10-bulk.rules" ;;
 	esac
 }
@@ -303,6 +308,7 @@ shape_label() {
 	l) echo "(l) 10k ... from NET to HOST" ;;
 	m) echo "(m) 10k allow N/tcp, deny from ADDR in turn" ;;
 	n) echo "(n) the same in 90-portctl.rules" ;;
+	s) echo "(s) 100 zones of 100 allow N/tcp" ;;
 	start) echo "(f) 10k (${F_SHAPE:-a}), each change right after start" ;;
 	reload) echo "(f) 10k (${F_SHAPE:-a}), each change after a reload" ;;
 	change) echo "(f) 10k (${F_SHAPE:-a}), each change after a change" ;;
