@@ -2,7 +2,8 @@
 # Random CLI changes against portctld (real kernel) on configurations of
 # mixed rules before and after the CLI's file: allow, deny, reject and limit
 # rules of ports, ranges, sources and destinations of either family or both,
-# zones, logged rules, outbound rules, in a zone cut into blocks or not;
+# zones (three, or 30 more), logged rules, outbound rules, in a zone cut
+# into blocks or not;
 # temporary rules, inserts anywhere among the CLI's rules, deletes, bans
 # and unbans. After each change a reload sends nothing
 # (the model the change left in memory is the full compile of the files, the
@@ -18,6 +19,7 @@ RD="$PC_TMP/etc/rules.d"
 A="$PC_TMP/added"
 B="$PC_TMP/banned"
 STEPS=${PORTCTL_STEPS:-60}
+zones=0
 pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" "log-level = debug"
 
 # rnd N: r is a pseudo-random number in [0, N) (an LCG: the same run for
@@ -89,6 +91,7 @@ rule() {
 	rnd 6
 	[ "$r" -eq 0 ] && w="$w zone dmz"
 	[ "$r" -eq 1 ] && w="$w zone internal,dmz"
+	[ "$r" -eq 2 ] && [ "$zones" -gt 0 ] && w="$w zone z$((seed % zones + 1))"
 	rnd 8
 	[ "$r" -eq 0 ] && w="$w log"
 	rnd 3
@@ -165,6 +168,17 @@ run_seed() {
 	1) before=8 after=50 ;;
 	*) before=400 after=8 ;;
 	esac
+	# Or many zones besides (their rules among the rest, their bans).
+	zones=0
+	rnd 3
+	if [ "$r" -eq 0 ]; then
+		zones=30
+		i=1
+		while [ "$i" -le "$zones" ]; do
+			echo "zone z$i interface vz$i policy in drop" >>"$RD/10-a.rules"
+			i=$((i + 1))
+		done
+	fi
 	i=0
 	while [ "$i" -lt "$before" ]; do
 		if [ "$before" -gt 50 ] && [ $((i % 8)) -ne 7 ]; then
@@ -220,6 +234,7 @@ run_seed() {
 			pick "10.3.$((seed % 4)).$r" "2001:db8:ba::$r" "10.4.$((seed % 4)).0/24" "10.1.0.$r"
 			addr=$w
 			pick "" "" "--timeout 1h" "--zone dmz"
+			[ "$w" = "--zone dmz" ] && [ "$zones" -gt 0 ] && w="--zone z$((seed % zones + 1))"
 			# shellcheck disable=SC2086 # no option, or one
 			change "ban $addr $w" ban "$addr" $w && echo "$addr $w" >>"$B"
 		elif [ -s "$B" ]; then
@@ -244,7 +259,7 @@ run_seed() {
 	done
 	in_place=$(grep -cE "in place: (added|deleted) " "$PC_TMP/portctld.log")
 	blocks=$(pc_in host nft list table inet portctl | grep -cE '^[[:space:]]+chain in_public_B')
-	pc_log "ok: seed $seed0: $before rules before the CLI's, $after after, $blocks blocks; $STEPS changes ($taken taken, $refused refused; rules $in_place in place), $(wc -l <"$A") rules added and $(wc -l <"$B") bans left, each reload after them sent nothing, each restart changed nothing"
+	pc_log "ok: seed $seed0: $before rules before the CLI's, $after after, $zones zones of their own, $blocks blocks; $STEPS changes ($taken taken, $refused refused; rules $in_place in place), $(wc -l <"$A") rules added and $(wc -l <"$B") bans left, each reload after them sent nothing, each restart changed nothing"
 }
 
 for s in ${PORTCTL_SEED:-11 4242 90210}; do
