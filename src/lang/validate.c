@@ -21,8 +21,35 @@ struct validator {
 	const char **service_names; /* option words included, for hints */
 	size_t n_service_names;
 	const char *shipped_default;
+	/* One rule or ban of a validated configuration: its names are found
+	 * by a scan, not maps built of every zone and service at each change. */
+	bool scan;
 	bool nomem;
 };
+
+static bool zone_find(const struct validator *v, const char *name, size_t *idx)
+{
+	if (!v->scan)
+		return strmap_get(&v->zones, name, idx);
+	for (size_t i = 0; i < v->cfg->n_zones; i++)
+		if (streq(v->cfg->zones[i].name, name)) {
+			*idx = i;
+			return true;
+		}
+	return false;
+}
+
+static bool service_find(const struct validator *v, const char *name, size_t *idx)
+{
+	if (!v->scan)
+		return strmap_get(&v->services, name, idx);
+	for (size_t i = 0; i < v->cfg->n_services; i++)
+		if (streq(v->cfg->services[i].name, name)) {
+			*idx = i;
+			return true;
+		}
+	return false;
+}
 
 static void where_format(char *buf, size_t size, const struct pc_loc *loc)
 {
@@ -157,7 +184,7 @@ static void default_zone_choose(struct validator *v)
 	if (cfg->settings.default_zone) {
 		struct pc_name n = {cfg->settings.default_zone, cfg->settings.default_zone_loc};
 
-		if (strmap_get(&v->zones, n.name, &idx))
+		if (zone_find(v, n.name, &idx))
 			cfg->default_zone = idx;
 		else
 			unknown_report(v, "zone", &n, v->zone_names, cfg->n_zones);
@@ -329,7 +356,7 @@ static void rule_services_expand(struct validator *v, struct pc_rule *r)
 	bool ok = true;
 
 	for (size_t i = 0; i < r->n_services; i++) {
-		if (!strmap_get(&v->services, r->services[i].name, &idx)) {
+		if (!service_find(v, r->services[i].name, &idx)) {
 			unknown_report(v, "service", &r->services[i], v->service_names,
 				       v->n_service_names);
 			ok = false;
@@ -351,7 +378,7 @@ static void rule_services_expand(struct validator *v, struct pc_rule *r)
 	for (size_t i = 0; i < r->n_services; i++) {
 		const struct pc_service *svc;
 
-		strmap_get(&v->services, r->services[i].name, &idx);
+		service_find(v, r->services[i].name, &idx);
 		svc = &v->cfg->services[idx];
 		for (size_t k = 0; k < svc->n_ports; k++) {
 			ports[total] = svc->ports[k];
@@ -437,7 +464,7 @@ static void rule_check(struct validator *v, struct pc_rule *r)
 	size_t idx;
 
 	for (size_t i = 0; i < r->n_zones; i++)
-		if (!strmap_get(&v->zones, r->zones[i].name, &idx))
+		if (!zone_find(v, r->zones[i].name, &idx))
 			unknown_report(v, "zone", &r->zones[i], v->zone_names, v->cfg->n_zones);
 	rule_services_expand(v, r);
 	r->from_set = set_ref_resolve(v, &r->from_set_name);
@@ -511,7 +538,7 @@ static void ban_check(struct validator *v, const struct pc_ban_entry *b)
 		pc_diag_add(v->d, PC_SEV_ERROR, ban_loc(b), hint,
 			    "'%s' has host bits set after the prefix", addr);
 	}
-	if (b->zone && !strmap_get(&v->zones, b->zone, &idx)) {
+	if (b->zone && !zone_find(v, b->zone, &idx)) {
 		const char *s = suggest_from(b->zone, strlen(b->zone), v->zone_names,
 					     v->cfg->n_zones);
 
@@ -603,10 +630,10 @@ int pc_config_validate(struct pc_config *cfg, struct pc_diags *d)
  * zones and services are resolved already. */
 static int validator_ready(struct validator *v, struct pc_config *cfg)
 {
-	for (size_t z = 0; z < cfg->n_zones; z++)
+	for (size_t z = 0; !v->scan && z < cfg->n_zones; z++)
 		if (strmap_put(&v->zones, cfg->zones[z].name, z) < 0)
 			v->nomem = true;
-	for (size_t k = 0; k < cfg->n_services; k++)
+	for (size_t k = 0; !v->scan && k < cfg->n_services; k++)
 		if (strmap_put(&v->services, cfg->services[k].name, k) < 0)
 			v->nomem = true;
 	if (names_build(v) < 0 || v->nomem) {
@@ -621,7 +648,7 @@ static int validator_ready(struct validator *v, struct pc_config *cfg)
 static int validate_one(struct pc_config *cfg, struct pc_rule *rule, size_t from, size_t to,
 			struct pc_diags *d)
 {
-	struct validator v = {.cfg = cfg, .d = d};
+	struct validator v = {.cfg = cfg, .d = d, .scan = rule || to - from <= 1};
 	size_t errors = d->n_errors;
 
 	if (validator_ready(&v, cfg) < 0)

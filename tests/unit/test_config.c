@@ -133,6 +133,28 @@ START_TEST(test_validate_one_added_rule)
 }
 END_TEST
 
+/* One rule's names are found by a scan of the configuration's zones and
+ * services (no maps built at each change): the administrator's own, and
+ * the hint for a misspelt one. */
+START_TEST(test_validate_one_rule_names_scanned)
+{
+	const struct pc_rule *r;
+
+	ck_assert_int_eq(validate_text("service web 80/tcp,8443/tcp\n"
+				       "zone wan interface eth9\nallow 22\n"),
+			 0);
+	ck_assert_int_eq(fixture_parse(&F, "allow web zone wan,public\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(F.cfg, F.cfg->n_rules - 1, &F.d), 0);
+	r = &F.cfg->rules[F.cfg->n_rules - 1];
+	ck_assert_uint_eq(r->n_ports, 2);
+	ck_assert_uint_eq(r->ports[1].lo, 8443);
+	ck_assert_int_eq(fixture_parse(&F, "allow htps zone wan\n"), 0);
+	ck_assert_int_eq(pc_config_validate_rule(F.cfg, F.cfg->n_rules - 1, &F.d), -EINVAL);
+	assert_diag(&F, 0, 1, 7, "unknown service 'htps'");
+	assert_hint(&F, 0, "did you mean 'https'?");
+}
+END_TEST
+
 /* Whether another rule has a port: through rules put and taken in place
  * (the index kept), and after any other change (made again). */
 START_TEST(test_ports_alone)
@@ -795,6 +817,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_rules_reserve);
 	tcase_add_test(tc, test_default_survives_replacement_and_revalidation);
 	tcase_add_test(tc, test_validate_one_added_rule);
+	tcase_add_test(tc, test_validate_one_rule_names_scanned);
 	tcase_add_test(tc, test_ports_alone);
 	tcase_add_test(tc, test_default_zone_setting);
 	tcase_add_test(tc, test_no_zones_at_all);
