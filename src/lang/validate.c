@@ -29,26 +29,26 @@ struct validator {
 
 static bool zone_find(const struct validator *v, const char *name, size_t *idx)
 {
+	const struct pc_zone *z;
+
 	if (!v->scan)
 		return strmap_get(&v->zones, name, idx);
-	for (size_t i = 0; i < v->cfg->n_zones; i++)
-		if (streq(v->cfg->zones[i].name, name)) {
-			*idx = i;
-			return true;
-		}
-	return false;
+	z = pc_config_zone(v->cfg, name);
+	if (z)
+		*idx = (size_t)(z - v->cfg->zones);
+	return z != NULL;
 }
 
 static bool service_find(const struct validator *v, const char *name, size_t *idx)
 {
+	const struct pc_service *svc;
+
 	if (!v->scan)
 		return strmap_get(&v->services, name, idx);
-	for (size_t i = 0; i < v->cfg->n_services; i++)
-		if (streq(v->cfg->services[i].name, name)) {
-			*idx = i;
-			return true;
-		}
-	return false;
+	svc = pc_config_service(v->cfg, name);
+	if (svc)
+		*idx = (size_t)(svc - v->cfg->services);
+	return svc != NULL;
 }
 
 static void where_format(char *buf, size_t size, const struct pc_loc *loc)
