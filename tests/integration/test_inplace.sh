@@ -25,6 +25,24 @@ transactions() {
 	pc_log "ok: $what: $n transaction(s)"
 }
 one() { transactions 1 "$*" pcd_as_member "$@"; }
+# refused WHAT TEXT CMD...: CMD exits 2 saying TEXT, and nothing changes:
+# no transaction, the CLI's file as it was.
+refused() {
+	what=$1 text=$2
+	shift 2
+	cat "$PC_TMP/etc/rules.d/90-portctl.rules" >"$PC_TMP/before90" 2>/dev/null
+	pc_monitor_start host "$PC_TMP/monitor"
+	"$@" >"$PC_TMP/out" 2>&1
+	rc=$?
+	pc_monitor_stop
+	[ "$rc" -eq 2 ] || pc_fail "$what: exit $rc, not 2: $(cat "$PC_TMP/out")"
+	grep -qF "$text" "$PC_TMP/out" || pc_fail "$what: not '$text': $(cat "$PC_TMP/out")"
+	n=$(grep -c "^# new generation" "$PC_TMP/monitor")
+	[ "$n" -eq 0 ] || pc_fail "$what made $n transactions: $(cat "$PC_TMP/monitor")"
+	cat "$PC_TMP/etc/rules.d/90-portctl.rules" 2>/dev/null | cmp -s - "$PC_TMP/before90" ||
+		pc_fail "$what: 90-portctl.rules changed"
+	pc_log "ok: $what: refused, nothing sent or written"
+}
 # The last transaction sent the elements of tcp port $2 (and $3...) alone:
 # the later rules of the file, whose lines moved, keep theirs (the kernel
 # names 90-portctl.rules' rules by their text, not their line).
@@ -685,6 +703,11 @@ grep -qx 'allow 2011/tcp from 10.99.7.2' "$PC_TMP/etc/rules.d/90-portctl.rules" 
 same_as_files "one port from many hosts, a host its network holds"
 transactions 0 "delete allow 2011/tcp from a host its network's rule holds" \
 	pcd_as_member delete allow 2011/tcp from 10.99.7.2
+# A misspelt zone or service (each change's names are looked up alone):
+# refused with a hint, nothing sent, nothing written.
+refused "allow in a misspelt zone" "unknown zone 'dmzz'" pcd_as_member allow 2012/tcp zone dmzz
+refused "allow of a misspelt service" "did you mean 'https'?" pcd_as_member allow htps
+refused "a ban in a misspelt zone" "did you mean 'dmz'?" pcd_as_member ban 10.9.9.9 --zone dmzz
 one allow 2011/tcp from fd99:7::2
 elements_only "allow 2011/tcp from a first IPv6 host" "tcp \. 2011 \. fd99:7::2 "
 pc_expect open pc_probe peer tcp fd99:7::1 2011
