@@ -108,6 +108,25 @@ static inline bool pc_nl_raced(int r)
 	return r == -ERESTART || r == -EINTR;
 }
 
+/*
+ * A restart without reading the table back. pc_nl_memo_make, at a clean
+ * stop: a memo (text, *out malloc'd) of what the kernel holds, rs when this
+ * handle installed it last and nobody committed since: rs's digest, its
+ * rules' kernel handles, the generation, this boot's id and the network
+ * namespace's cookie. 1 made, 0 nothing to keep (the kernel is not known
+ * to hold rs, or rs cannot be digested), -ENOMEM. pc_nl_memo_take, at the
+ * next start: the memo (a copy) for the first pc_nl_apply without old,
+ * which then builds on it instead of a dump when the generation has not
+ * moved and the ruleset compiled now has the same digest. 1 taken, 0 not
+ * a memo of this boot and namespace (or damaged), -ENOMEM.
+ */
+int pc_nl_memo_make(struct pc_nl *nl, const struct pc_ruleset *rs, char **out, size_t *out_len);
+int pc_nl_memo_take(struct pc_nl *nl, const char *text, size_t len);
+/* What became of the memo taken: NULL none was taken or none was tried
+ * yet, PC_NL_MEMO_TAKEN built on, else why not. */
+#define PC_NL_MEMO_TAKEN "taken"
+const char *pc_nl_memo_outcome(const struct pc_nl *nl);
+
 /* The kernel still holds what this handle applied last, now at generation
  * genid: the caller saw (nftables events) that every commit since left
  * table inet portctl alone. The next difference or element change builds

@@ -408,12 +408,19 @@ static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 {
 	uint32_t want = owner ? NFT_TABLE_F_OWNER | PC_NFT_TABLE_F_PERSIST : 0, flags = 0, by = 0;
 	struct pc_ruleset *held = NULL;
-	int r = held_read(nl, rs, &held, &flags, &by);
+	/* The last stop's memo says the kernel holds rs: its flags alone. */
+	int r = nl_memo_match(nl, rs, genid);
 
+	if (r == 1)
+		r = held_table(nl, &flags, &by);
+	else if (r == 0)
+		r = held_read(nl, rs, &held, &flags, &by);
 	/* A dump cut short (a commit meanwhile interrupts it): the full
 	 * replace, which the kernel checks against the generation. */
-	if (r <= 0)
+	if (r <= 0) {
+		held_free(held);
 		return r == -ENOMEM ? r : 0;
+	}
 	/* The table's flags change only when they must: ownership is taken
 	 * again after a restart (the kernel kept the table, PERSIST alone).
 	 * The kernel sets or clears PERSIST on no table that exists: one
@@ -424,7 +431,7 @@ static int apply_over_held(struct pc_nl *nl, const struct pc_ruleset *rs, uint32
 		held_free(held);
 		return 0;
 	}
-	r = apply_diff(nl, rs, held, genid, owner,
+	r = apply_diff(nl, rs, held ? held : rs, genid, owner,
 		       (owner ? flags == want && by == nl->portid : !(flags & NFT_TABLE_F_OWNER))
 			       ? -1
 			       : (int)want,

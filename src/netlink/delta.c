@@ -271,7 +271,7 @@ static const struct expr_kind *expr_kind_of(const char *name)
  * out but what they print alike unset or 0, or unset or its default);
  * different bytes may still make equal sigs: rule_same then asks them. 0,
  * or -1 for an expression not made into bytes. */
-static int expr_bytes_cb(struct nftnl_expr *e, void *data)
+int expr_bytes_cb(struct nftnl_expr *e, void *data)
 {
 	struct pc_strbuf *b = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -1360,7 +1360,9 @@ static int islands_find(struct delta_ctx *x)
 	const struct pc_nft_object *n = x->rs->objs, *o = x->old->objs;
 	size_t nn = x->rs->n_objs, no = x->old->n_objs, i = 0, j = 0, cap_n = 0, cap_o = 0;
 	_cleanup_free_ const void **dropped = NULL;
-	bool ok = x->rs->dropped != NULL;
+	/* The same ruleset on both sides (a start that a memo says the
+	 * kernel holds): every object stays. */
+	bool ok = x->rs->dropped != NULL || x->rs == x->old;
 
 	/* An idx, empty too, says that only those objects differ. */
 	if (ok && (!(dropped = calloc(x->rs->n_dropped + 1, sizeof(*dropped))) ||

@@ -98,6 +98,16 @@ static int table_read(struct pc_nl *nl, struct held_ctx *x)
 	return x->err ? x->err : r;
 }
 
+int held_table(struct pc_nl *nl, uint32_t *flags, uint32_t *owner)
+{
+	struct held_ctx x = { 0 };
+	int r = table_read(nl, &x);
+
+	*flags = x.flags;
+	*owner = x.owner;
+	return r;
+}
+
 /* Chains: name, and for a base chain its hook, priority, type and policy. */
 static void chain_trim(struct nftnl_chain *c)
 {

@@ -38,6 +38,10 @@ struct pc_nl {
 	/* pc_nl_verify_settled: dumps read to their end though a commit
 	 * interrupted them (dump_intr says one did). */
 	bool dump_intr_read, dump_intr;
+	/* pc_nl_memo_take: the last stop's memo, for the first install
+	 * without an old ruleset (nl_memo_match); then what became of it. */
+	struct nl_memo *memo;
+	const char *memo_outcome;
 };
 
 /* For tests/integration/refuseapply.c alone; the daemon never calls it. */
@@ -111,6 +115,20 @@ int nl_query(struct pc_nl *nl, char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 int nl_table_get(struct pc_nl *nl, mnl_cb_t cb, void *data);
 
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
+
+struct nl_memo;
+void nl_memo_free(struct nl_memo *m);
+/* Does the kernel hold rs as the memo taken says (the generation genid
+ * its, rs's digest the one it keeps)? 1: rs has its rules' handles, the
+ * memo is used up either way; 0 no (or no memo); -ENOMEM. */
+int nl_memo_match(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid);
+/* Table inet portctl's flags and owner alone: 1, 0 when there is none, -errno. */
+int held_table(struct pc_nl *nl, uint32_t *flags, uint32_t *owner);
+/* FNV-1a with a finaliser, for sums of hashes. */
+uint64_t sig_hash(const char *s, size_t n);
+struct nftnl_expr;
+/* An expression as bytes appended to the pc_strbuf data (see delta.c). */
+int expr_bytes_cb(struct nftnl_expr *e, void *data);
 
 /* An element seen through the bytes that make it: its key (identity),
  * what the kernel does with it (content), and its comment apart. */

@@ -11,6 +11,7 @@ src_netlink_libnetlink_a_SOURCES = \
 	src/netlink/counters.c \
 	src/netlink/verify.c \
 	src/netlink/held.c \
+	src/netlink/memo.c \
 	src/netlink/events.c \
 	include/portctl/natscan.h src/netlink/natscan.c
 

@@ -1606,6 +1606,122 @@ START_TEST(test_verify_ignores_meter_elements)
 }
 END_TEST
 
+/* The memo of stop, made by a handle that installed rs (or no memo). */
+static char *memo_of(struct pc_nl *nl, const struct pc_ruleset *rs, size_t *len)
+{
+	char *text = NULL;
+
+	ck_assert_int_eq(pc_nl_memo_make(nl, rs, &text, len), 1);
+	return text;
+}
+
+/* A new handle (a restart) that takes the memo, then installs rs with no
+ * old ruleset: what became of the memo. */
+static const char *restart_with_memo(struct pc_nl **nl, const char *memo, size_t len,
+				     const struct pc_ruleset *rs)
+{
+	struct pc_diags d;
+
+	pc_nl_close(*nl);
+	*nl = nl_open_checked();
+	ck_assert_int_eq(pc_nl_memo_take(*nl, memo, len), 1);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(*nl, rs, NULL, 0, &d), 0);
+	ck_assert_int_eq(d.n_errors, 0);
+	pc_diags_free(&d);
+	assert_kernel_holds(*nl, rs);
+	return pc_nl_memo_outcome(*nl);
+}
+
+/* A clean stop's memo spares the next start its dump when the kernel still
+ * holds that ruleset: the rules get their handles from it (the next
+ * difference deletes the right rule, the others keep counting), in
+ * whatever order the ruleset holds its chains and sets; not when anyone
+ * committed since, nor for another ruleset; a damaged memo, or one of
+ * another network namespace, is not taken. */
+START_TEST(test_restart_memo)
+{
+	static const struct port_rule counted[] = { { 1, "f:1", 11 }, { 2, "f:2", 12 },
+						    { 3, "f:3", 13 } };
+	static const struct port_rule fresh[] = { { 1, "f:1", 0 }, { 2, "f:2", 0 }, { 3, "f:3", 0 } };
+	static const struct port_rule two[] = { { 1, "f:1", 0 }, { 3, "f:3", 0 } };
+	static const struct port_rule other[] = { { 1, "f:1", 0 }, { 4, "f:3", 0 } };
+	struct pc_nl *nl = nl_open_checked(), *foreign;
+	struct pc_ruleset *cur = ruleset_ports_make(counted, 3, true, 0), *next;
+	struct pc_nft_object swap;
+	struct pc_diags d;
+	char *memo, *bad;
+	size_t len;
+
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_nl_apply(nl, cur, NULL, 0, &d), 0);
+	memo = memo_of(nl, cur, &len);
+	next = ruleset_ports_make(fresh, 3, true, 0);
+	ck_assert_str_eq(restart_with_memo(&nl, memo, len, next), PC_NL_MEMO_TAKEN);
+	ck_assert(pc_nl_last_stats(nl)->incremental);
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, 0);
+	ruleset_destroy(cur);
+	cur = next;
+	apply_diff_checked(nl, &cur, ruleset_ports_make(two, 2, true, 0));
+	ck_assert_uint_eq(pc_nl_last_stats(nl)->rules_deleted, 1);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(5)), 11);
+	ck_assert_uint_eq(rule_packets(nl, cur, PORT_RULE(6)), 13);
+	free(memo);
+
+	/* Its chain "extra" and set "blocked" the other way round. */
+	memo = memo_of(nl, cur, &len);
+	next = ruleset_ports_make(two, 2, true, 0);
+	swap = next->objs[2];
+	next->objs[2] = next->objs[3];
+	next->objs[3] = swap;
+	ck_assert_str_eq(restart_with_memo(&nl, memo, len, next), PC_NL_MEMO_TAKEN);
+	ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(5)), 11);
+	ruleset_destroy(cur);
+	cur = next;
+	free(memo);
+
+	/* Another program committed (to its own table) since the stop. */
+	memo = memo_of(nl, cur, &len);
+	foreign = nl_open_checked();
+	commit_one(foreign, NULL);
+	pc_nl_close(foreign);
+	next = ruleset_ports_make(two, 2, true, 0);
+	ck_assert_str_ne(restart_with_memo(&nl, memo, len, next), PC_NL_MEMO_TAKEN);
+	ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(6)), 13);
+	ruleset_destroy(cur);
+	cur = next;
+	free(memo);
+
+	/* Another ruleset compiled at the start. */
+	memo = memo_of(nl, cur, &len);
+	next = ruleset_ports_make(other, 2, true, 0);
+	ck_assert_str_ne(restart_with_memo(&nl, memo, len, next), PC_NL_MEMO_TAKEN);
+	ck_assert_uint_eq(rule_packets(nl, next, PORT_RULE(5)), 11);
+	ruleset_destroy(cur);
+	cur = next;
+	free(memo);
+
+	/* Damaged: a handle changed, the file cut short. */
+	memo = memo_of(nl, cur, &len);
+	bad = strdup(memo);
+	bad[strchr(strstr(memo, "\nrules ") + 1, '\n') + 1 - memo] ^= 1;
+	ck_assert_int_eq(pc_nl_memo_take(nl, bad, len), 0);
+	ck_assert_int_eq(pc_nl_memo_take(nl, memo, len - 2), 0);
+	ck_assert_int_eq(pc_nl_memo_take(nl, memo, len), 1);
+	free(bad);
+
+	/* Another network namespace's. */
+	pc_nl_close(nl);
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	nl = nl_open_checked();
+	ck_assert_int_eq(pc_nl_memo_take(nl, memo, len), 0);
+	free(memo);
+	pc_diags_free(&d);
+	ruleset_destroy(cur);
+	pc_nl_close(nl);
+}
+END_TEST
+
 /* Each test runs in a forked child; a fresh namespace per test keeps them
  * independent of each other and of the machine's own ruleset. */
 static void netns_enter(void)
@@ -1643,6 +1759,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_foreign_table_commit_keeps_difference);
 	tcase_add_test(tc, test_stale_old_is_not_trusted);
 	tcase_add_test(tc, test_restart_sends_only_the_difference);
+	tcase_add_test(tc, test_restart_memo);
 	tcase_add_test(tc, test_events_tell_commits_apart);
 	tcase_add_test(tc, test_events_overrun_is_not_foreign);
 	tcase_add_test(tc, test_verify_ignores_meter_elements);
