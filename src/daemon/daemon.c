@@ -433,8 +433,10 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		r = privileges_drop(&dm, &user);
 	if (r >= 0)
 		prepared = startup_prepare(&dm, &files);
-	if (r >= 0)
+	if (r >= 0) {
+		state_memo_take(&dm);
 		r = startup_apply(&dm, TAKE_PTR(files), prepared);
+	}
 	if (r >= 0)
 		drift_start(&dm);
 	if (r >= 0) {
@@ -447,6 +449,8 @@ int pc_daemon_run(const struct pc_daemon_args *args)
 		memory_release();
 		r = server_run(dm.server);
 		state_copy_flush();
+		if (r >= 0)
+			state_memo_keep(&dm);
 	}
 	pc_config_free(files);
 	daemon_done(&dm);

@@ -67,6 +67,24 @@ static bool kernel_trust(struct pc_nl *nl)
 	return true;
 }
 
+/* Once, after the start's install: whether the last stop's memo spared
+ * reading the table back. */
+static void memo_log(struct pc_nl *nl)
+{
+	static bool logged;
+	const char *outcome = pc_nl_memo_outcome(nl);
+
+	if (!outcome || logged)
+		return;
+	logged = true;
+	if (streq(outcome, PC_NL_MEMO_TAKEN))
+		log_info("table inet %s holds what portctld left at its stop: not read back",
+			 PC_TABLE_NAME);
+	else
+		log_info("the memo of the last stop was not used (%s): table inet %s read back",
+			 outcome, PC_TABLE_NAME);
+}
+
 /* A difference the kernel refused was settled by the table installed whole:
  * right, but its counters start again; worth knowing why. */
 static void refusal_log(struct pc_nl *nl)
@@ -138,6 +156,7 @@ int kernel_install(struct pc_nl *nl, const struct pc_ruleset *rs, const struct p
 	if (r >= 0) {
 		quiet.touched = false;
 		refusal_log(nl);
+		memo_log(nl);
 	}
 	return r;
 }
@@ -252,6 +271,25 @@ int kernel_verify(struct pc_nl *nl, const struct pc_ruleset *rs, struct pc_nl_mi
 			  before);
 	}
 	return r;
+}
+
+int kernel_memo_make(struct pc_nl *nl, const struct pc_ruleset *rs, char **out, size_t *len)
+{
+	int r = ruleset_sync(rs);
+
+	*out = NULL;
+	*len = 0;
+	if (r < 0)
+		return r;
+	/* Others' commits since ours that left our table alone (the events
+	 * tell) do not stop it. */
+	(void)kernel_trust(nl);
+	return pc_nl_memo_make(nl, rs, out, len);
+}
+
+int kernel_memo_take(struct pc_nl *nl, const char *text, size_t len)
+{
+	return pc_nl_memo_take(nl, text, len);
 }
 
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out)

@@ -35,6 +35,10 @@ void kernel_quiet_hook(bool (*fn)(void *), void *data);
 /* Another program's commit touched table inet portctl (or events were
  * lost): until our next install, nothing is built on what we applied. */
 void kernel_table_touched(void);
+/* A clean stop's memo of what the kernel holds (rs, installed last), and
+ * the next start's taking it: see pc_nl_memo_make and pc_nl_memo_take. */
+int kernel_memo_make(struct pc_nl *nl, const struct pc_ruleset *rs, char **out, size_t *len);
+int kernel_memo_take(struct pc_nl *nl, const char *text, size_t len);
 /* Other tables' DNAT rules (read only), for explain. */
 int kernel_nat_scan(struct pc_nl *nl, struct pc_nat_scan *out);
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
@@ -1215,6 +1216,55 @@ bool state_committed_since(struct daemon *dm)
 	if (!dm->kernel_known)
 		return false;
 	return kernel_genid(dm->nl, &genid) < 0 || genid != pc_nl_last_stats(dm->nl)->genid;
+}
+
+/* Where a clean stop leaves its memo of the kernel's table. */
+#define TABLE_MEMO "table-memo"
+/* A memo of this many bytes is damaged: 20 a rule, 16 million rules. */
+#define TABLE_MEMO_MAX (320u << 20)
+
+void state_memo_keep(struct daemon *dm)
+{
+	const struct pc_ruleset *rs = installed(dm);
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	size_t len = 0;
+	int r = rs ? kernel_memo_make(dm->nl, rs, &text, &len) : 0;
+
+	if (r > 0)
+		r = state_file_path(&dm->paths, TABLE_MEMO, path, sizeof(path));
+	/* Not synced (a crash is a start that reads the table back) and
+	 * mode 0600: it says only what the table holds. */
+	if (r >= 0 && text)
+		r = file_replace(path, text, len, 0600);
+	if (r < 0)
+		log_warning_errno(r, "cannot leave a memo of table inet %s: the next start reads "
+				  "it back: %m", PC_TABLE_NAME);
+	else if (text)
+		log_debug("left a memo of table inet %s for the next start", PC_TABLE_NAME);
+}
+
+void state_memo_take(struct daemon *dm)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	size_t len = 0;
+	int r = state_file_path(&dm->paths, TABLE_MEMO, path, sizeof(path));
+
+	if (r >= 0)
+		r = pc_read_file(path, TABLE_MEMO_MAX, &text, &len);
+	if (r == -ENOENT)
+		return;
+	/* Used once: the next start after this one has its own, or none. */
+	if (r >= 0 || r == -EFBIG)
+		r = state_file_remove(&dm->paths, TABLE_MEMO);
+	if (r >= 0 && text)
+		r = kernel_memo_take(dm->nl, text, len);
+	if (r < 0)
+		log_warning_errno(r, "the memo of the last stop is left unused: %m");
+	else if (r == 0)
+		log_info("the memo of the last stop is damaged or another boot's or network "
+			 "namespace's: ignored");
 }
 
 void state_done(struct daemon *dm)

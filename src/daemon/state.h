@@ -117,6 +117,13 @@ bool state_panic_marked(const struct daemon *dm);
 /* Whether portctl was disabled when the daemon stopped (its mark). */
 bool state_disabled_marked(const struct daemon *dm);
 
+/* A clean stop: a memo of what the kernel holds (our last install, nobody
+ * having committed since) left in the state directory; the next start
+ * takes it (and removes it) so that its first install need not read the
+ * table back when the kernel still holds exactly that. */
+void state_memo_keep(struct daemon *dm);
+void state_memo_take(struct daemon *dm);
+
 /* Release everything at exit (the kernel keeps its table). */
 void state_done(struct daemon *dm);
 

@@ -317,15 +317,16 @@ shape_label() {
 
 # Start to ready (socket answering, ruleset in force) with N rules: a
 # restart (the kernel kept the table: only the difference, none here, is
-# installed) and a cold start (no table: all of it). Ready is the first
+# installed; the state directory kept, with the memo of the stop) and a
+# cold start (no table, no state directory: all of it). Ready is the first
 # answer of the daemon to "portctl zones", which costs nothing to answer
 # (the socket is bound before the first transaction, so a client that
 # connects early waits for it); the daemon's CPU time to then beside it
 # (the wall time on a loaded machine is mostly other processes').
 ready_ms() {
 	for i in $(seq "$R"); do
-		rm -rf "$PC_TMP/state"
-		[ "$1" = cold ] && pc_in host nft delete table inet portctl 2>/dev/null
+		[ "$1" = cold ] && rm -rf "$PC_TMP/state" &&
+			pc_in host nft delete table inet portctl 2>/dev/null
 		t0=$(now_ns)
 		# shellcheck disable=SC2046
 		nsenter --net="/run/netns/$(pc_ns host)" "$PC_PORTCTLD" $(pc_portctld_args) \

@@ -90,6 +90,8 @@ $(PC_ROOT_AFTER_LOG): $(PC_LOG_TESTS:.sh=.sh.log)
 # Counters kept across restarts of portctld and drift repairs (only the
 # difference against the kernel is installed), bracketed like the others.
 PC_RESTART_TESTS = tests/integration/test_restart_counters.sh
+# A restart that builds on the memo of the stop, and each case that must not.
+PC_RESTART_TESTS += tests/integration/test_restart_memo.sh
 TESTS += $(PC_RESTART_TESTS)
 EXTRA_DIST += $(PC_RESTART_TESTS)
 $(PC_RESTART_TESTS:.sh=.sh.log): $(PC_ROOT_BEFORE_LOG)
