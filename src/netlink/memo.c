@@ -35,7 +35,7 @@ struct nl_memo {
 	uint32_t genid;
 	uint64_t digest;
 	size_t n_rules;
-	uint64_t *handles; /* in the rules' canonical order (rules_order) */
+	uint64_t *handles; /* in the rules' canonical order (ruleset_digest) */
 };
 
 void nl_memo_free(struct nl_memo *m)
