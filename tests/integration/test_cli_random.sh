@@ -120,7 +120,9 @@ reload_quiet() {
 		pc_fail "seed $seed0, step $step: a reload after '$what' sent $n transaction(s): $(head -c 3000 "$PC_TMP/monitor")"
 }
 
-# The kernel holds what the files say: a restart changes nothing in the table.
+# The kernel holds what the files say: a restart changes nothing in the
+# table, and (read back, or built on the stop's memo) the table then is
+# what portctld applied and the files are what it has in force (diff).
 restart_quiet() {
 	pcd_stop
 	pc_monitor_start host "$PC_TMP/monitor"
@@ -128,7 +130,8 @@ restart_quiet() {
 	pc_monitor_stop
 	grep -E '^(add|insert|delete|replace) (rule|element|set|chain|map) ' "$PC_TMP/monitor" | grep -q . &&
 		pc_fail "seed $seed0, step $step: the restart after '$what' changed the table: $(head -c 3000 "$PC_TMP/monitor")"
-	return 0
+	"$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/diff" 2>&1 ||
+		pc_fail "seed $seed0, step $step: after the restart after '$what', diff: $(head -c 3000 "$PC_TMP/diff")"
 }
 
 # How many rules the CLI's file holds.
@@ -258,8 +261,9 @@ run_seed() {
 		step=$((step + 1))
 	done
 	in_place=$(grep -cE "in place: (added|deleted) " "$PC_TMP/portctld.log")
+	memo=$(grep -c "holds what portctld left at its stop: not read back" "$PC_TMP/portctld.log")
 	blocks=$(pc_in host nft list table inet portctl | grep -cE '^[[:space:]]+chain in_public_B')
-	pc_log "ok: seed $seed0: $before rules before the CLI's, $after after, $zones zones of their own, $blocks blocks; $STEPS changes ($taken taken, $refused refused; rules $in_place in place), $(wc -l <"$A") rules added and $(wc -l <"$B") bans left, each reload after them sent nothing, each restart changed nothing"
+	pc_log "ok: seed $seed0: $before rules before the CLI's, $after after, $zones zones of their own, $blocks blocks; $STEPS changes ($taken taken, $refused refused; rules $in_place in place), $(wc -l <"$A") rules added and $(wc -l <"$B") bans left, each reload after them sent nothing, each restart changed nothing ($memo of $((STEPS / 10)) built on the stop's memo)"
 }
 
 for s in ${PORTCTL_SEED:-11 4242 90210}; do
