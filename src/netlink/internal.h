@@ -40,7 +40,13 @@ struct pc_nl {
 	bool dump_intr_read, dump_intr;
 	/* pc_nl_memo_take: the last stop's memo, for the first install
 	 * without an old ruleset (nl_memo_match); then what became of it. */
-	struct nl_memo *memo;
+	struct nl_memo {
+		bool taken;
+		uint32_t genid;
+		uint64_t digest;
+		size_t n_rules;
+		uint64_t *handles; /* in the rules' canonical order (memo.c) */
+	} memo;
 	const char *memo_outcome;
 };
 
@@ -116,8 +122,6 @@ int nl_table_get(struct pc_nl *nl, mnl_cb_t cb, void *data);
 
 uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
 
-struct nl_memo;
-void nl_memo_free(struct nl_memo *m);
 /* Does the kernel hold rs as the memo taken says (the generation genid
  * its, rs's digest the one it keeps)? 1: rs has its rules' handles, the
  * memo is used up either way; 0 no (or no memo); -ENOMEM. */

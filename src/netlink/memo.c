@@ -31,18 +31,10 @@
 /* More rules than any table holds: a bigger count is a damaged memo. */
 #define MEMO_RULES_MAX (1u << 24)
 
-struct nl_memo {
-	uint32_t genid;
-	uint64_t digest;
-	size_t n_rules;
-	uint64_t *handles; /* in the rules' canonical order (ruleset_digest) */
-};
-
-void nl_memo_free(struct nl_memo *m)
+static void memo_forget(struct pc_nl *nl)
 {
-	if (m)
-		free(m->handles);
-	free(m);
+	free(nl->memo.handles);
+	nl->memo = (struct nl_memo){ 0 };
 }
 
 /* A chain's rules: how many so far (a rule's rank in its chain), and
@@ -415,14 +407,13 @@ static int memo_field(const char **p, const char *end, const char *word, int bas
 int pc_nl_memo_take(struct pc_nl *nl, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *check_at, *eol;
-	struct nl_memo *m = NULL;
+	struct nl_memo *m = &nl->memo;
 	uint64_t netns = 0, v, sum, n_rules;
 	char boot[64];
 	size_t n;
 	int r;
 
-	nl_memo_free(nl->memo);
-	nl->memo = NULL;
+	memo_forget(nl);
 	nl->memo_outcome = NULL;
 	if (len < sizeof(MEMO_HEAD) || memcmp(text, MEMO_HEAD, sizeof(MEMO_HEAD) - 1))
 		return 0;
@@ -437,9 +428,6 @@ int pc_nl_memo_take(struct pc_nl *nl, const char *text, size_t len)
 	p = eol + 1;
 	if (memo_field(&p, end, "netns", 10, &v) < 0 || v != netns)
 		return 0; /* another namespace's */
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
 	r = memo_field(&p, end, "generation", 10, &v);
 	m->genid = (uint32_t)v;
 	if (r >= 0 && v > UINT32_MAX)
@@ -472,22 +460,21 @@ int pc_nl_memo_take(struct pc_nl *nl, const char *text, size_t len)
 	if (r >= 0 && (p != end || sum != sig_hash(text, (size_t)(check_at - text))))
 		r = -EINVAL;
 	if (r < 0) {
-		nl_memo_free(m);
+		memo_forget(nl);
 		return r == -ENOMEM ? r : 0;
 	}
-	nl->memo = m;
+	m->taken = true;
 	return 1;
 }
 
 int nl_memo_match(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid)
 {
-	struct nl_memo *m = nl->memo;
+	const struct nl_memo *m = &nl->memo;
 	struct digest g = { 0 };
 	int r;
 
-	if (!m)
+	if (!m->taken)
 		return 0;
-	nl->memo = NULL;
 	r = m->genid == genid ? ruleset_digest(rs, &g) : 0;
 	if (m->genid != genid)
 		nl->memo_outcome = "nftables changed since the stop";
@@ -502,7 +489,7 @@ int nl_memo_match(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid)
 		r = 1;
 	}
 	digest_free(&g);
-	nl_memo_free(m);
+	memo_forget(nl);
 	return r == -ENOMEM ? r : r == 1;
 }
 

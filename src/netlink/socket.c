@@ -78,7 +78,7 @@ void pc_nl_close(struct pc_nl *nl)
 		return;
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
-	nl_memo_free(nl->memo);
+	free(nl->memo.handles);
 	free(nl);
 }
 
