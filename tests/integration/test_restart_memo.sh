@@ -7,7 +7,8 @@
 # logged rule, bans with and without a timeout, and changes made in place
 # before the stop: the start claims the table in one transaction of its
 # flags, every rule keeps its handle (and counter), and the changes after it
-# delete the rules they mean. In a PID namespace too. Anything committed
+# delete the rules they mean. In a PID namespace, in panic mode and without
+# the table's ownership (nothing sent) too. Anything committed
 # while portctld was stopped (to its table or to another), files changed, a
 # crash, a damaged memo: the table is read back, and holds what the files
 # say.
@@ -178,5 +179,27 @@ sed -i '7s/[0-9]$/&0/' "$MEMO"
 start_watched "damaged memo"
 memo_not_used "damaged memo" "damaged or another boot's or network namespace's: ignored"
 P delete allow 7000/tcp
+"$PCD_PORTCTL" -s "$PCD_SOCK" diff >/dev/null || pc_fail "the table differs after a delete"
+
+pcd_log "panic mode across a restart: the panic table's memo, then the rules back"
+P panic on
+table_listed >"$PC_TMP/before"
+restart "in panic mode"
+memo_used "in panic mode"
+P panic off
+grep -q "refused the difference" "$LOG" && pc_fail "panic off: refused: $(cat "$LOG")"
+"$PCD_PORTCTL" -s "$PCD_SOCK" diff >/dev/null || pc_fail "the table differs after panic off"
+pc_expect refused pc_probe peer tcp 10.99.7.1 80
+
+pcd_log "table-owner = no: a restart on the memo sends nothing"
+pc_config_write portctl.conf "socket-group = $PCD_GROUP" "socket-mode = 0666" \
+	"log-level = debug" "table-owner = no"
+P reload
+table_listed >"$PC_TMP/before"
+pcd_stop
+start_watched "table-owner = no"
+read_back_skipped || pc_fail "table-owner = no: the table was read back: $(cat "$LOG")"
+[ "$(gens_all)" -eq 0 ] || pc_fail "table-owner = no: committed: $(cat "$MON")"
+P delete deny from 10.99.11.1
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >/dev/null || pc_fail "the table differs after a delete"
 pcd_log "ok"
