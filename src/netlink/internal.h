@@ -128,8 +128,6 @@ uint32_t nl_next_seq(struct pc_nl *nl, uint32_t count);
 int nl_memo_match(struct pc_nl *nl, const struct pc_ruleset *rs, uint32_t genid);
 /* Table inet portctl's flags and owner alone: 1, 0 when there is none, -errno. */
 int held_table(struct pc_nl *nl, uint32_t *flags, uint32_t *owner);
-/* FNV-1a with a finaliser, for sums of hashes. */
-uint64_t sig_hash(const char *s, size_t n);
 struct nftnl_expr;
 /* An expression as bytes appended to the pc_strbuf data (see delta.c). */
 int expr_bytes_cb(struct nftnl_expr *e, void *data);

@@ -87,8 +87,8 @@ static void digest_free(struct digest *g)
 	free(g->rules);
 }
 
-/* Eight bytes at a time (sig_hash goes one by one), then sig_hash's
- * finaliser: sums of such values do not cancel out by accident. */
+/* Eight bytes at a time, then a finaliser: sums of such values do not
+ * cancel out by accident. */
 static uint64_t words_hash(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
@@ -319,7 +319,7 @@ static int ruleset_digest(const struct pc_ruleset *rs, struct digest *g)
 
 		g->rules[c->base + c->n++] = objs[i];
 	}
-	g->sum = sig_hash((const char *)&(uint64_t[2]){ g->sum, g->n }, 2 * sizeof(uint64_t));
+	g->sum = words_hash((const char *)&(uint64_t[2]){ g->sum, g->n }, 2 * sizeof(uint64_t));
 	return 0;
 }
 
@@ -374,7 +374,7 @@ int pc_nl_memo_make(struct pc_nl *nl, const struct pc_ruleset *rs, char **out, s
 	for (size_t i = 0; r >= 0 && i < g.n_rules; i++)
 		r = pc_strbuf_printf(&t, "%" PRIu64 "\n", rs->objs[g.rules[i]].handle);
 	if (r >= 0)
-		r = pc_strbuf_printf(&t, "check %016" PRIx64 "\n", sig_hash(t.buf, t.len));
+		r = pc_strbuf_printf(&t, "check %016" PRIx64 "\n", words_hash(t.buf, t.len));
 	digest_free(&g);
 	if (r < 0) {
 		pc_strbuf_free(&t);
@@ -457,7 +457,7 @@ int pc_nl_memo_take(struct pc_nl *nl, const char *text, size_t len)
 	check_at = p;
 	if (r >= 0)
 		r = memo_field(&p, end, "check", 16, &sum);
-	if (r >= 0 && (p != end || sum != sig_hash(text, (size_t)(check_at - text))))
+	if (r >= 0 && (p != end || sum != words_hash(text, (size_t)(check_at - text))))
 		r = -EINVAL;
 	if (r < 0) {
 		memo_forget(nl);

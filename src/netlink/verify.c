@@ -234,7 +234,7 @@ struct elem_ctx {
 /* Elements a set may hold before it is compared as one sum. */
 #define ELEMS_SUMMED_MIN 1024
 
-uint64_t sig_hash(const char *s, size_t n)
+static uint64_t sig_hash(const char *s, size_t n)
 {
 	uint64_t h = 14695981039346656037ull; /* FNV-1a, then a finaliser: sums of */
 					      /* raw FNV values would cancel too easily */
