@@ -7,8 +7,9 @@
 # logged rule, bans with and without a timeout, and changes made in place
 # before the stop: the start claims the table in one transaction of its
 # flags, every rule keeps its handle (and counter), and the changes after it
-# delete the rules they mean. In a PID namespace, in panic mode and without
-# the table's ownership (nothing sent) too. Anything committed
+# delete the rules they mean; a second portctld, refused, leaves it alone.
+# In a PID namespace, in panic mode and without the table's ownership
+# (nothing sent) too. Anything committed
 # while portctld was stopped (to its table or to another), files changed, a
 # crash, a damaged memo: the table is read back, and holds what the files
 # say.
@@ -100,6 +101,11 @@ table_listed >"$PC_TMP/before"
 pcd_log "a clean stop leaves a memo, the next start builds on it"
 restart "same files"
 memo_used "a restart"
+# shellcheck disable=SC2046
+pc_in host "$PC_PORTCTLD" $(pc_portctld_args) --socket "$PCD_SOCK" 2>"$PC_TMP/second.err" &&
+	pc_fail "a second portctld started"
+grep -q "already running" "$PC_TMP/second.err" || pc_fail "second: $(cat "$PC_TMP/second.err")"
+[ ! -e "$MEMO" ] || pc_fail "a second portctld, refused, left a memo"
 pcd_stop
 [ "$(stat -c %a "$MEMO")" = 600 ] || pc_fail "the memo's mode is $(stat -c %a "$MEMO")"
 start_watched "again"
