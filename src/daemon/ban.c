@@ -131,9 +131,7 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 	}
 	if (r >= 0)
 		r = bans_change(dm, &next, &edit, reply);
-	/* Not taken, a view of the bans in force stays theirs. */
-	if (next.items != dm->bans.items)
-		bans_clear(&next);
+	bans_release(&next, &dm->bans);
 	if (r >= 0)
 		change_done(peer, "banned", false, summary, reply);
 	return r == -ECANCELED ? 0 : r;
@@ -242,17 +240,17 @@ int cmd_unban(struct daemon *dm, const struct pc_peer *peer, json_t *args,
 	     end++)
 		;
 	removed = end - (size_t)i;
-	r = bans_copy_without(&dm->bans, (size_t)i, removed, &next);
-	if (r < 0)
-		return r;
 	b.expires = dm->bans.items[i].expires;
 	snprintf(b.owner, sizeof(b.owner), "%s", dm->bans.items[i].owner);
+	r = bans_view_without(&dm->bans, (size_t)i, removed, &next);
+	if (r < 0)
+		return r;
 	/* One claim: one journal record; several: the bans written whole. */
 	r = bans_change(dm, &next,
 			removed == 1 ? &(struct ban_edit){.ban = &b, .unban = true, .at = (size_t)i}
 				     : NULL,
 			reply);
-	bans_clear(&next);
+	bans_release(&next, &dm->bans);
 	if (r >= 0 && bans_effective(&dm->bans, &b, (size_t)i, &left)) {
 		reply_set(reply, PC_STATUS_OK, "%s stays banned: another owner's ban holds it",
 			  summary);

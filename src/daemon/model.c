@@ -1178,12 +1178,42 @@ ssize_t bans_place(const struct bans *bans, const struct ban *b)
 	return -ENOENT;
 }
 
+static size_t bans_room(size_t n);
+
+static struct ban *bans_base(const struct bans *bans)
+{
+	return bans->items ? bans->items - bans->skip : NULL;
+}
+
+/* One more slot at the end. Out of room, the slots left at the front are
+ * taken back, with a quarter more room if they are fewer: a queue of bans
+ * (the oldest lifted, a new one added) moves them all once in n/4 turns. */
+static struct ban *bans_push(struct bans *bans)
+{
+	if (bans->n == bans->cap && bans->skip) {
+		struct ban *base = bans_base(bans);
+
+		memmove(base, bans->items, bans->n * sizeof(*base));
+		bans->items = base;
+		bans->cap += bans->skip;
+		bans->skip = 0;
+		if (bans->cap < bans_room(bans->n)) {
+			base = realloc(base, bans_room(bans->n) * sizeof(*base));
+			if (!base)
+				return NULL;
+			bans->items = base;
+			bans->cap = bans_room(bans->n);
+		}
+	}
+	return PC_ARRAY_PUSH(bans->items, bans->n, bans->cap);
+}
+
 int bans_insert(struct bans *bans, const struct ban *b)
 {
 	ssize_t at = bans_place(bans, b);
 	size_t i;
 
-	if (!PC_ARRAY_PUSH(bans->items, bans->n, bans->cap))
+	if (!bans_push(bans))
 		return -ENOMEM;
 	if (at < 0) {
 		bans->items[bans->n - 1] = *b;
@@ -1236,29 +1266,40 @@ int bans_copy(const struct bans *from, struct bans *to)
 	return 0;
 }
 
-int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans *to)
+int bans_view_without(struct bans *in_force, size_t at, size_t n, struct bans *view)
 {
-	*to = (struct bans){0};
-	if (from->n == n)
-		return 0;
-	to->items = malloc(bans_room(from->n - n) * sizeof(*to->items));
-	if (!to->items)
+	struct ban one, *gone = n == 1 ? &one : malloc(n * sizeof(*gone));
+	struct ban *items = in_force->items;
+	size_t after = in_force->n - at - n;
+
+	if (!gone)
 		return -ENOMEM;
-	memcpy(to->items, from->items, at * sizeof(*to->items));
-	memcpy(to->items + at, from->items + at + n, (from->n - at - n) * sizeof(*to->items));
-	to->n = from->n - n;
-	to->cap = bans_room(to->n);
+	memcpy(gone, items + at, n * sizeof(*gone));
+	*view = *in_force;
+	view->n -= n;
+	if (at < after) {
+		memmove(items + n, items, at * sizeof(*gone));
+		memcpy(items, gone, n * sizeof(*gone));
+		view->items += n;
+		view->cap -= n;
+		view->skip += n;
+	} else {
+		memmove(items + at, items + at + n, after * sizeof(*gone));
+		memcpy(items + at + after, gone, n * sizeof(*gone));
+	}
+	if (gone != &one)
+		free(gone);
 	return 0;
 }
 
 int bans_view_append(struct bans *in_force, const struct ban *b, struct bans *view)
 {
-	if (!PC_ARRAY_PUSH(in_force->items, in_force->n, in_force->cap))
+	if (!bans_push(in_force))
 		return -ENOMEM;
 	in_force->n--;
 	in_force->items[in_force->n] = *b;
-	*view = (struct bans){.items = in_force->items, .n = in_force->n + 1,
-			      .cap = in_force->cap};
+	*view = *in_force;
+	view->n++;
 	return 0;
 }
 
@@ -1285,14 +1326,21 @@ uint64_t bans_next_expiry(const struct bans *bans)
 
 void bans_clear(struct bans *bans)
 {
-	free(bans->items);
+	free(bans_base(bans));
 	*bans = (struct bans){0};
+}
+
+void bans_release(struct bans *next, const struct bans *in_force)
+{
+	if (bans_base(next) != bans_base(in_force))
+		free(bans_base(next));
+	*next = (struct bans){0};
 }
 
 void bans_take(struct bans *to, struct bans *from)
 {
-	if (to->items != from->items)
-		free(to->items);
+	if (bans_base(to) != bans_base(from))
+		free(bans_base(to));
 	*to = *from;
 	*from = (struct bans){0};
 }

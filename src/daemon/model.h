@@ -47,6 +47,9 @@ struct ban {
 struct bans {
 	struct ban *items;
 	size_t n, cap;
+	/* items lies skip slots into its allocation: the oldest bans, lifted
+	 * from the front (bans_view_without), leave their slots there. */
+	size_t skip;
 };
 
 /* Runtime rules (--runtime): their texts, in order; dropped by reload.
@@ -237,13 +240,21 @@ int bans_insert(struct bans *bans, const struct ban *b);
  * together: at is where they are, or would be (next to them is enough). */
 bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uint64_t *expires);
 int bans_copy(const struct bans *from, struct bans *to);
-/* from without its n bans from at on. */
-int bans_copy_without(const struct bans *from, size_t at, size_t n, struct bans *to);
+/* The bans of in_force without its n from at on, in their order, as a view
+ * of the same array: an unban among 10,000 without a copy of the others,
+ * and in O(1) at either end (fail2ban lifts the oldest). The bans on the
+ * shorter side of the n move over them, the n go past that end of view;
+ * in_force holds the same bans as before, in another order, until
+ * bans_take takes view into it. */
+int bans_view_without(struct bans *in_force, size_t at, size_t n, struct bans *view);
 /* The bans of in_force and b after them, put in the spare slot of
  * in_force's array (made if need be): a ban of a new address without a
  * copy of 10,000 others. view shares the array; in_force keeps its count
  * until bans_take takes view into it. */
 int bans_view_append(struct bans *in_force, const struct ban *b, struct bans *view);
+/* next, not taken (or taken: left empty), is freed unless it is a view of
+ * in_force's array. */
+void bans_release(struct bans *next, const struct bans *in_force);
 /* to becomes from, whose array it takes (from left empty); to's own
  * array is freed unless from views it. */
 void bans_take(struct bans *to, struct bans *from);

@@ -2,7 +2,9 @@
 # Benchmark: the time of one "portctl ban" (fail2ban's actionban) with N
 # bans already in force, beside the same ban with one ban in force (the
 # block sets exist, so both take the element-only fast path) and with none
-# (the first ban creates the sets: a full compile). Medians of R runs.
+# (the first ban creates the sets: a full compile), and the unban of the
+# oldest ban in force (fail2ban lifts them in the order it made them).
+# Medians of R runs.
 # Root; runs in a network namespace of its own.
 #   usage: bench_ban.sh [BUILDDIR] [N (10000)] [R (7)]
 set -u
@@ -88,6 +90,24 @@ median_nft() {
 	done
 }
 
+# median_oldest: "WALL CPU", the medians (ms) of an unban of the oldest ban
+# in force (fail2ban lifts its bans in the order it made them), each
+# banned again after it: R runs over 198.18.0.1, .2, ...
+median_oldest() {
+	for i in $(seq "$R"); do
+		c0=$(daemon_cpu_ns)
+		t0=$(date +%s%N)
+		pctl unban "198.18.0.$i"
+		t1=$(date +%s%N)
+		c1=$(daemon_cpu_ns)
+		pctl ban "198.18.0.$i"
+		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
+	done >"$PC_TMP/runs"
+	for f in 1 2; do
+		printf '%s ' "$(cut -d' ' -f$f "$PC_TMP/runs" | ms_median)"
+	done
+}
+
 # No ban yet: the ban creates the block sets (a full compile and apply).
 empty=$(median_ban)
 pctl ban 198.18.0.1
@@ -102,6 +122,7 @@ while [ "$i" -lt "$N" ]; do
 done | xargs -P 8 -n 1 "$PCD_PORTCTL" -s "$PCD_SOCK" ban >/dev/null || pc_fail "seeding failed"
 seed=$((($(date +%s%N) - t0) / 1000000))
 big=$(median_ban)
+oldest=$(median_oldest)
 nft0=$(median_nft 0)
 nft1=$(median_nft 1)
 nftn=$(median_nft "$N")
@@ -123,4 +144,9 @@ nft_row "reference: nft add element" 1
 row "portctl unban, wall time" 3
 row "portctld CPU time" 4
 nft_row "reference: nft delete element" 2
+# The oldest's unban beside the one of the one ban in force (the same request).
+printf '%-30s %12s %9s ms %9s ms\n' "unban of the oldest, wall" - \
+	"$(echo $small | cut -d' ' -f3)" "$(echo $oldest | cut -d' ' -f1)"
+printf '%-30s %12s %9s ms %9s ms\n' "portctld CPU time" - \
+	"$(echo $small | cut -d' ' -f4)" "$(echo $oldest | cut -d' ' -f2)"
 echo "(nft: one element in five hash maps holding that many addresses, as portctld's)"

@@ -17,6 +17,17 @@ in_kernel() {
 	pc_in host nft list set inet portctl ban4 | grep -q "$1"
 }
 
+# state_read_only, state_writable: the state directory and its bans files
+# (bans.json is there once the bans were written whole).
+state_read_only() {
+	chmod 444 "$S"/bans.*
+	chmod 555 "$S"
+}
+state_writable() {
+	chmod 755 "$S"
+	chmod 644 "$S"/bans.*
+}
+
 pcd_start
 P ban 198.51.100.1
 P ban 198.51.100.2 --timeout 1h
@@ -24,16 +35,14 @@ P ban 198.51.100.3
 P unban 198.51.100.1
 [ -s "$S/bans.journal" ] || pc_fail "the bans made in place were not journalled"
 grep -q '"op":"unban"' "$S/bans.journal" || pc_fail "no unban record: $(cat "$S/bans.journal")"
-grep -q 198.51.100.3 "$S/bans.json" && pc_fail "a ban in place rewrote bans.json"
+grep -qs 198.51.100.3 "$S/bans.json" && pc_fail "a ban in place rewrote bans.json"
 
 pcd_log "a ban that cannot be saved fails and is taken back from the kernel"
 # portctld keeps CAP_NET_ADMIN alone: read-only files stop it.
-chmod 444 "$S/bans.journal" "$S/bans.json"
-chmod 555 "$S"
+state_read_only
 "$PCD_PORTCTL" -s "$PCD_SOCK" ban 198.51.100.4 >"$PC_TMP/out" 2>&1
 rc=$?
-chmod 755 "$S"
-chmod 644 "$S/bans.journal" "$S/bans.json"
+state_writable
 [ $rc -ne 0 ] || pc_fail "a ban that could not be saved succeeded: $(cat "$PC_TMP/out")"
 in_kernel 198.51.100.4 && pc_fail "the unsaved ban stayed in the kernel"
 in_kernel 198.51.100.3 || pc_fail "the rollback took another ban away"
@@ -44,6 +53,31 @@ in_kernel 198.51.100.4 && pc_fail "the unsaved ban came back with the next chang
 in_kernel 198.51.100.5 || pc_fail "the ban after a failed one is not in force"
 n=$("$PCD_PORTCTL" -s "$PCD_SOCK" metrics | awk '/^portctl_bans[{ ]/ { s += $NF } END { print s + 0 }')
 [ "$n" = 3 ] || pc_fail "the daemon counts $n bans, not 3 (198.51.100.2, .3, .5)"
+
+pcd_log "an unban that cannot be saved fails; the ban stays in the kernel and in the daemon's list"
+# The oldest (the bans before an unban's place move over it), one in the
+# middle held by two owners (both claims lifted at once), the newest.
+P ban 198.51.100.3 --by f2b-x
+for a in 198.51.100.2 198.51.100.3 198.51.100.5; do
+	state_read_only
+	"$PCD_PORTCTL" -s "$PCD_SOCK" unban "$a" >"$PC_TMP/out" 2>&1
+	rc=$?
+	state_writable
+	[ $rc -ne 0 ] || pc_fail "an unban of $a that could not be saved succeeded: $(cat "$PC_TMP/out")"
+	in_kernel "$a" || pc_fail "the unsaved unban of $a took it from the kernel"
+done
+# The next changes and a reload compose from the daemon's list: all there,
+# the two claims on .3 still together (one lifted, the other holds).
+P ban 198.51.100.6
+P unban 198.51.100.6
+P unban 198.51.100.3 --by f2b-x
+grep -q "stays banned" "$PC_TMP/out" || pc_fail "the administrator's claim on .3 was lost: $(cat "$PC_TMP/out")"
+P reload
+for a in 198.51.100.2 198.51.100.3 198.51.100.5; do
+	in_kernel "$a" || pc_fail "the ban of $a was lost after its failed unban"
+done
+n=$("$PCD_PORTCTL" -s "$PCD_SOCK" metrics | awk '/^portctl_bans[{ ]/ { s += $NF } END { print s + 0 }')
+[ "$n" = 3 ] || pc_fail "after the failed unbans the daemon counts $n bans, not 3"
 
 pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
 kill -9 "$PCD_PID"

@@ -130,8 +130,17 @@ START_TEST(test_bans_expire)
 }
 END_TEST
 
-/* fail2ban's ban, unban, ban among many: the copy an unban leaves has room,
- * so the next ban appends to it in place, not to a copy of every ban. */
+static void ban_addr(unsigned i, struct ban *b)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "198.18.%u.%u", i / 256 % 256, i % 256);
+	ck_assert_int_eq(ban_parse(addr, NULL, 0, b), 0);
+}
+
+/* fail2ban's ban, unban, ban among many: neither the unban nor the next ban
+ * copies the bans in force; each works in their array, whose room the next
+ * ban appends to in place. */
 START_TEST(test_bans_unban_then_ban_in_place)
 {
 	struct bans in_force = {0}, next = {0}, view = {0};
@@ -139,16 +148,38 @@ START_TEST(test_bans_unban_then_ban_in_place)
 	struct ban *items;
 
 	for (unsigned i = 0; i < 1000; i++) {
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "198.18.%u.%u", i / 256, i % 256);
-		ck_assert_int_eq(ban_parse(addr, NULL, 0, &b), 0);
+		ban_addr(i, &b);
 		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
 	}
-	ck_assert_int_eq(bans_copy_without(&in_force, 10, 1, &next), 0);
+	items = in_force.items;
+	/* Near the front: the ten before it move up over it. */
+	ck_assert_int_eq(bans_view_without(&in_force, 10, 1, &next), 0);
+	ck_assert_ptr_eq(next.items, items + 1);
 	ck_assert_uint_eq(next.n, 999);
+	ck_assert_str_eq(next.items[9].addr, "198.18.0.9");
 	ck_assert_str_eq(next.items[10].addr, "198.18.0.11");
+	ck_assert_str_eq(next.items[998].addr, "198.18.3.231");
+	/* Not taken yet: the bans in force are all there, the lifted one first. */
+	ck_assert_ptr_eq(in_force.items, items);
+	ck_assert_uint_eq(in_force.n, 1000);
+	ck_assert_str_eq(in_force.items[0].addr, "198.18.0.10");
+	ck_assert_str_eq(in_force.items[10].addr, "198.18.0.9");
+	/* Near the end: the seven after them move down, the three go last, in
+	 * their order. */
+	ck_assert_int_eq(bans_view_without(&in_force, 990, 3, &next), 0);
+	ck_assert_ptr_eq(next.items, items);
+	ck_assert_uint_eq(next.n, 997);
+	ck_assert_str_eq(next.items[990].addr, "198.18.3.225");
+	ck_assert_str_eq(in_force.items[997].addr, "198.18.3.222");
+	ck_assert_str_eq(in_force.items[999].addr, "198.18.3.224");
+	bans_release(&next, &in_force);
+	ck_assert_ptr_eq(in_force.items, items);
+	/* Taken: the oldest lifted. */
+	ck_assert_int_eq(bans_view_without(&in_force, 0, 1, &next), 0);
 	bans_take(&in_force, &next);
+	ck_assert_uint_eq(in_force.n, 999);
+	ck_assert_str_eq(in_force.items[0].addr, "198.18.0.0");
+	ck_assert_str_eq(in_force.items[10].addr, "198.18.0.11");
 	ck_assert_uint_gt(in_force.cap, in_force.n);
 	items = in_force.items;
 	ck_assert_int_eq(ban_parse("203.0.113.7", NULL, 0, &b), 0);
@@ -165,6 +196,35 @@ START_TEST(test_bans_unban_then_ban_in_place)
 	ck_assert_int_eq(bans_copy(&in_force, &next), 0);
 	ck_assert_uint_gt(next.cap, next.n);
 	bans_clear(&next);
+	bans_clear(&in_force);
+}
+END_TEST
+
+/* fail2ban's steady state: the oldest ban lifted, a new one added, many
+ * times over. The bans stay in the order they were made, and the slots
+ * the lifted ones leave at the front are taken back, not piled up. */
+START_TEST(test_bans_queue)
+{
+	struct bans in_force = {0}, next = {0};
+	struct ban b;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		ban_addr(i, &b);
+		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
+	}
+	for (unsigned i = 1000; i < 6000; i++) {
+		ck_assert_int_eq(bans_view_without(&in_force, 0, 1, &next), 0);
+		bans_take(&in_force, &next);
+		ban_addr(i, &b);
+		ck_assert_int_eq(bans_view_append(&in_force, &b, &next), 0);
+		bans_take(&in_force, &next);
+		ck_assert_uint_eq(in_force.n, 1000);
+		ck_assert_uint_le(in_force.skip + in_force.cap, 2048);
+	}
+	for (unsigned i = 0; i < 1000; i++) {
+		ban_addr(5000 + i, &b);
+		ck_assert_str_eq(in_force.items[i].addr, b.addr);
+	}
 	bans_clear(&in_force);
 }
 END_TEST
@@ -360,6 +420,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tb, test_rules_text_lines);
 	tcase_add_test(tb, test_bans_expire);
 	tcase_add_test(tb, test_bans_unban_then_ban_in_place);
+	tcase_add_test(tb, test_bans_queue);
 	tcase_add_test(tb, test_bans_compose_ahead_of_rules);
 	suite_add_tcase(s, tb);
 	tcase_add_checked_fixture(tc, setup, teardown);
