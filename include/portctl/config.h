@@ -101,6 +101,11 @@ void pc_config_free(struct pc_config *cfg);
  */
 int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t len,
 		    enum pc_origin origin, struct pc_diags *d);
+/* The same for a rules file: room made for its rules first
+ * (pc_config_rules_reserve), and its count of lines kept with its source
+ * (pc_source_newlines), which a change in place of the file needs. */
+int pc_parse_file(struct pc_config *cfg, const char *name, char *data, size_t len,
+		  enum pc_origin origin, struct pc_diags *d);
 
 /*
  * Turn argv (as the shell split it) into one rule line in the grammar,
@@ -233,11 +238,11 @@ struct pc_rules_moved {
 	ptrdiff_t by;
 	const struct pc_rule *to;
 };
-/* Room for a big file of text's lines of rules (1,024 lines or more),
- * while a configuration is read (nothing points at its rules yet): one
- * array for 10,000 rules, not a copy at each doubling, and some to spare
- * for the changes that follow. 0 or -ENOMEM. */
-int pc_config_rules_reserve(struct pc_config *cfg, const char *text, size_t len);
+/* Room for the rules of a big file of lines lines (1,024 or more), while a
+ * configuration is read (nothing points at its rules yet): one array for
+ * 10,000 rules, not a copy at each doubling, and some to spare for the
+ * changes that follow. 0 or -ENOMEM. */
+int pc_config_rules_reserve(struct pc_config *cfg, size_t lines);
 /* Room for the next pc_config_rule_push when the rules fill their array:
  * they go to one twice the size. *old is the former array, left for the
  * caller to free once its pointers follow *moved (pc_plan_rules_shift);

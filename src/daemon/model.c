@@ -166,13 +166,9 @@ int config_from_sources(const struct pc_paths *paths, const struct pc_config *ol
 			r = pc_settings_parse(cfg, src->name, data, src->len, d);
 		else if (src->kind == PC_SOURCE_SET)
 			r = set_source_keep(cfg, src, data);
-		else if (pc_config_rules_reserve(cfg, data, src->len) < 0) {
-			free(data);
-			r = -ENOMEM;
-		} else {
-			r = pc_parse_buffer(cfg, src->name, data, src->len,
-					    (enum pc_origin)src->origin, d);
-		}
+		else
+			r = pc_parse_file(cfg, src->name, data, src->len,
+					  (enum pc_origin)src->origin, d);
 	}
 	if (r != -ENOMEM)
 		r = pc_config_sets_reuse(cfg, old);

@@ -417,9 +417,9 @@ static int rules_realloc(struct pc_config *cfg, size_t cap, void **old)
 	return 0;
 }
 
-int pc_config_rules_reserve(struct pc_config *cfg, const char *text, size_t len)
+int pc_config_rules_reserve(struct pc_config *cfg, size_t lines)
 {
-	size_t lines = pc_newlines(text, len), want;
+	size_t want;
 	void *old;
 
 	/* A small file: the doublings cost little, and its lines may well be

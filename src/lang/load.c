@@ -174,11 +174,7 @@ static int file_load(struct loader *l, const char *path, enum file_kind kind, en
 		l->cfg->sources.items[l->cfg->sources.n - 1].kind = PC_SOURCE_SET;
 		return 0;
 	}
-	if (pc_config_rules_reserve(l->cfg, data, len) < 0) {
-		free(data);
-		return -ENOMEM;
-	}
-	return pc_parse_buffer(l->cfg, path, data, len, origin, l->d);
+	return pc_parse_file(l->cfg, path, data, len, origin, l->d);
 }
 
 /* SYSCONF_DIR/name replaces DATA_DIR/name whole. */

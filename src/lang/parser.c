@@ -1271,6 +1271,22 @@ static int parser_run(struct parser *p)
 	}
 }
 
+int pc_parse_file(struct pc_config *cfg, const char *name, char *data, size_t len,
+		  enum pc_origin origin, struct pc_diags *d)
+{
+	size_t newlines = pc_newlines(data, len), at = cfg->sources.n;
+	int r;
+
+	if (pc_config_rules_reserve(cfg, newlines) < 0) {
+		free(data);
+		return -ENOMEM;
+	}
+	r = pc_parse_buffer(cfg, name, data, len, origin, d);
+	if (cfg->sources.n > at)
+		cfg->sources.items[at].newlines = newlines;
+	return r;
+}
+
 int pc_parse_buffer(struct pc_config *cfg, const char *name, char *data, size_t len,
 		    enum pc_origin origin, struct pc_diags *d)
 {
