@@ -84,6 +84,14 @@ static int ban_from_args(json_t *args, struct ban *b, struct pc_reply *reply)
 	return ban_owner_from_args(args, b, reply);
 }
 
+/* Whether the address of the claim at i is claimed by another owner too
+ * (the claims on one address lie together). */
+static bool ban_claimed_by_others(const struct bans *bans, size_t i)
+{
+	return (i > 0 && ban_same_place(&bans->items[i - 1], &bans->items[i])) ||
+	       (i + 1 < bans->n && ban_same_place(&bans->items[i + 1], &bans->items[i]));
+}
+
 /* The bans become next (taken when done): in place when the model allows, else the one
  * path with everything composed. one: the ban added, changed or (unban)
  * taken away, when it is the only difference (NULL: several). */
@@ -121,13 +129,18 @@ int cmd_ban(struct daemon *dm, const struct pc_peer *peer, json_t *args, struct 
 		i = bans_index(&dm->bans, &b);
 		if (i >= 0 && dm->bans.items[i].expires == b.expires)
 			return reply_set(reply, PC_STATUS_OK, "%s is already banned", summary);
-		r = bans_copy(&dm->bans, &next);
-		if (r >= 0 && i >= 0)
+		if (i >= 0 && !ban_claimed_by_others(&dm->bans, (size_t)i)) {
 			/* Banned again with another timeout (or within a flush's
-			 * grace): the new one holds. */
-			next.items[i].expires = b.expires;
-		else if (r >= 0)
-			r = bans_insert(&next, &b);
+			 * grace): the new one holds, as the newest ban. */
+			edit.at = dm->bans.n - 1;
+			r = bans_view_renew(&dm->bans, (size_t)i, &b, &next);
+		} else {
+			r = bans_copy(&dm->bans, &next);
+			if (r >= 0 && i >= 0)
+				next.items[i].expires = b.expires;
+			else if (r >= 0)
+				r = bans_insert(&next, &b);
+		}
 	}
 	if (r >= 0)
 		r = bans_change(dm, &next, &edit, reply);

@@ -1288,6 +1288,24 @@ int bans_view_without(struct bans *in_force, size_t at, size_t n, struct bans *v
 	return 0;
 }
 
+int bans_view_renew(struct bans *in_force, size_t at, const struct ban *b, struct bans *view)
+{
+	struct ban old;
+
+	if (!bans_push(in_force))
+		return -ENOMEM;
+	in_force->n--;
+	old = in_force->items[at];
+	memmove(in_force->items + 1, in_force->items, at * sizeof(old));
+	in_force->items[0] = old;
+	in_force->items[in_force->n] = *b;
+	*view = *in_force;
+	view->items++;
+	view->cap--;
+	view->skip++;
+	return 0;
+}
+
 int bans_view_append(struct bans *in_force, const struct ban *b, struct bans *view)
 {
 	if (!bans_push(in_force))

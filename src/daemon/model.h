@@ -247,6 +247,13 @@ int bans_copy(const struct bans *from, struct bans *to);
  * in_force holds the same bans as before, in another order, until
  * bans_take takes view into it. */
 int bans_view_without(struct bans *in_force, size_t at, size_t n, struct bans *view);
+/* The bans of in_force with its claim at at (alone on its address) made
+ * again as b, last, as a view of the same array: a ban again among
+ * 10,000 (fail2ban's start bans its database again) without a copy of
+ * the others, in O(1) for the oldest. The bans before at move up over it,
+ * and it goes first, before view; in_force holds the same bans as before
+ * until bans_take takes view into it. */
+int bans_view_renew(struct bans *in_force, size_t at, const struct ban *b, struct bans *view);
 /* The bans of in_force and b after them, put in the spare slot of
  * in_force's array (made if need be): a ban of a new address without a
  * copy of 10,000 others. view shares the array; in_force keeps its count

@@ -2,8 +2,9 @@
 # Benchmark: the time of one "portctl ban" (fail2ban's actionban) with N
 # bans already in force, beside the same ban with one ban in force (the
 # block sets exist, so both take the element-only fast path) and with none
-# (the first ban creates the sets: a full compile), and the unban of the
-# oldest ban in force (fail2ban lifts them in the order it made them).
+# (the first ban creates the sets: a full compile), the unban of the
+# oldest ban in force (fail2ban lifts them in the order it made them), and
+# a ban again with another timeout (fail2ban's start bans its database again).
 # Medians of R runs.
 # Root; runs in a network namespace of its own.
 #   usage: bench_ban.sh [BUILDDIR] [N (10000)] [R (7)]
@@ -108,10 +109,31 @@ median_oldest() {
 	done
 }
 
+# median_again FIRST: "WALL CPU", the medians (ms) of a ban again with
+# another timeout (fail2ban's start bans its database again), R runs over
+# the addresses 198.18.0.FIRST onward (198.18.0.1 alone when FIRST is 1:
+# its timeout changes each time).
+median_again() {
+	for i in $(seq "$R"); do
+		a=198.18.0.$(($1 == 1 ? 1 : $1 + i))
+		c0=$(daemon_cpu_ns)
+		t0=$(date +%s%N)
+		pctl ban "$a" --timeout $((3600 + i))
+		t1=$(date +%s%N)
+		c1=$(daemon_cpu_ns)
+		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
+	done >"$PC_TMP/runs"
+	for f in 1 2; do
+		printf '%s ' "$(cut -d' ' -f$f "$PC_TMP/runs" | ms_median)"
+	done
+}
+
 # No ban yet: the ban creates the block sets (a full compile and apply).
 empty=$(median_ban)
 pctl ban 198.18.0.1
 small=$(median_ban)
+small_again=$(median_again 1)
+pctl ban 198.18.0.1
 # Seeded through the CLI as fail2ban adds them, one ban a request, with
 # a few clients at a time to spare the start-up of each.
 t0=$(date +%s%N)
@@ -123,6 +145,7 @@ done | xargs -P 8 -n 1 "$PCD_PORTCTL" -s "$PCD_SOCK" ban >/dev/null || pc_fail "
 seed=$((($(date +%s%N) - t0) / 1000000))
 big=$(median_ban)
 oldest=$(median_oldest)
+again=$(median_again 100)
 nft0=$(median_nft 0)
 nft1=$(median_nft 1)
 nftn=$(median_nft "$N")
@@ -149,4 +172,8 @@ printf '%-30s %12s %9s ms %9s ms\n' "unban of the oldest, wall" - \
 	"$(echo $small | cut -d' ' -f3)" "$(echo $oldest | cut -d' ' -f1)"
 printf '%-30s %12s %9s ms %9s ms\n' "portctld CPU time" - \
 	"$(echo $small | cut -d' ' -f4)" "$(echo $oldest | cut -d' ' -f2)"
+printf '%-30s %12s %9s ms %9s ms\n' "ban again (a new timeout), wall" - \
+	"$(echo $small_again | cut -d' ' -f1)" "$(echo $again | cut -d' ' -f1)"
+printf '%-30s %12s %9s ms %9s ms\n' "portctld CPU time" - \
+	"$(echo $small_again | cut -d' ' -f2)" "$(echo $again | cut -d' ' -f2)"
 echo "(nft: one element in five hash maps holding that many addresses, as portctld's)"

@@ -66,6 +66,17 @@ for a in 198.51.100.2 198.51.100.3 198.51.100.5; do
 	[ $rc -ne 0 ] || pc_fail "an unban of $a that could not be saved succeeded: $(cat "$PC_TMP/out")"
 	in_kernel "$a" || pc_fail "the unsaved unban of $a took it from the kernel"
 done
+# A ban again with a timeout, unsaved: the ban stays as it was, without one.
+state_read_only
+"$PCD_PORTCTL" -s "$PCD_SOCK" ban 198.51.100.5 --timeout 1h >"$PC_TMP/out" 2>&1
+rc=$?
+state_writable
+[ $rc -ne 0 ] || pc_fail "a ban again that could not be saved succeeded: $(cat "$PC_TMP/out")"
+# elem ADDR: ADDR's element in the kernel's ban set, with its timeout if any.
+elem() {
+	pc_in host nft list set inet portctl ban4 | tr ',{}' '\n\n\n' | grep -F "$1"
+}
+elem 198.51.100.5 | grep -q timeout && pc_fail "the unsaved ban again took: $(elem 198.51.100.5)"
 # The next changes and a reload compose from the daemon's list: all there,
 # the two claims on .3 still together (one lifted, the other holds).
 P ban 198.51.100.6
@@ -76,6 +87,11 @@ P reload
 for a in 198.51.100.2 198.51.100.3 198.51.100.5; do
 	in_kernel "$a" || pc_fail "the ban of $a was lost after its failed unban"
 done
+elem 198.51.100.5 | grep -q timeout && pc_fail "the unsaved ban again came back: $(elem 198.51.100.5)"
+# A ban again that is saved holds.
+P ban 198.51.100.5 --timeout 1h
+elem 198.51.100.5 | grep -q timeout || pc_fail "the ban again did not take: $(elem 198.51.100.5)"
+P ban 198.51.100.5
 n=$("$PCD_PORTCTL" -s "$PCD_SOCK" metrics | awk '/^portctl_bans[{ ]/ { s += $NF } END { print s + 0 }')
 [ "$n" = 3 ] || pc_fail "after the failed unbans the daemon counts $n bans, not 3"
 

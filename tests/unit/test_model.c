@@ -229,6 +229,58 @@ START_TEST(test_bans_queue)
 }
 END_TEST
 
+/* A ban again (fail2ban's start bans its database again, oldest first):
+ * made in the bans' own array, the renewed ban the newest, the others in
+ * their order; not taken, the bans in force are as they were. */
+START_TEST(test_bans_renew)
+{
+	struct bans in_force = {0}, next = {0};
+	struct ban b;
+	struct ban *items;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		ban_addr(i, &b);
+		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
+	}
+	items = in_force.items;
+	ban_addr(0, &b);
+	b.expires = 77;
+	ck_assert_int_eq(bans_view_renew(&in_force, 0, &b, &next), 0);
+	ck_assert_ptr_eq(next.items, items + 1);
+	ck_assert_uint_eq(next.n, 1000);
+	ck_assert_str_eq(next.items[0].addr, "198.18.0.1");
+	ck_assert_str_eq(next.items[999].addr, "198.18.0.0");
+	ck_assert_uint_eq(next.items[999].expires, 77);
+	ck_assert_uint_eq(in_force.n, 1000);
+	ck_assert_str_eq(in_force.items[0].addr, "198.18.0.0");
+	ck_assert_uint_eq(in_force.items[0].expires, 0);
+	bans_release(&next, &in_force);
+	/* In the middle: the 500 before it move up. */
+	ban_addr(500, &b);
+	b.expires = 88;
+	ck_assert_int_eq(bans_view_renew(&in_force, 500, &b, &next), 0);
+	bans_take(&in_force, &next);
+	ck_assert_uint_eq(in_force.n, 1000);
+	ck_assert_str_eq(in_force.items[0].addr, "198.18.0.0");
+	ck_assert_str_eq(in_force.items[499].addr, "198.18.1.243");
+	ck_assert_str_eq(in_force.items[500].addr, "198.18.1.245");
+	ck_assert_str_eq(in_force.items[999].addr, "198.18.1.244");
+	ck_assert_uint_eq(in_force.items[999].expires, 88);
+	/* Every ban again in turn, oldest first: the array does not grow. */
+	for (unsigned k = 0; k < 3000; k++) {
+		b = in_force.items[0];
+		b.expires = 1000 + k;
+		ck_assert_int_eq(bans_view_renew(&in_force, 0, &b, &next), 0);
+		bans_take(&in_force, &next);
+		ck_assert_uint_le(in_force.skip + in_force.cap, 2048);
+	}
+	ck_assert_uint_eq(in_force.n, 1000);
+	for (unsigned k = 0; k < 1000; k++)
+		ck_assert_uint_eq(in_force.items[k].expires, 3000 + k);
+	bans_clear(&in_force);
+}
+END_TEST
+
 START_TEST(test_bans_compose_ahead_of_rules)
 {
 	struct bans bans = {0};
@@ -421,6 +473,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tb, test_bans_expire);
 	tcase_add_test(tb, test_bans_unban_then_ban_in_place);
 	tcase_add_test(tb, test_bans_queue);
+	tcase_add_test(tb, test_bans_renew);
 	tcase_add_test(tb, test_bans_compose_ahead_of_rules);
 	suite_add_tcase(s, tb);
 	tcase_add_checked_fixture(tc, setup, teardown);
