@@ -490,10 +490,10 @@ int pc_plan_ban_edit(struct pc_plan *plan, struct pc_config *cfg, const struct p
 		memmove(&cfg->bans[at], &cfg->bans[at + 1],
 			(cfg->n_bans - (size_t)at - 1) * sizeof(*cfg->bans));
 		cfg->n_bans--;
-	} else if (at >= 0) {
+	} else if (at >= 0 && cfg->bans[at].expires != expires) {
 		cfg->bans[at].expires = expires;
 		changed = &cfg->bans[at];
-	} else {
+	} else if (at < 0) {
 		r = pc_config_ban_add(cfg, addr, zone, expires);
 		if (r < 0)
 			return r;
@@ -613,6 +613,12 @@ static int delta_set_get(struct pc_rule_append *app, struct delta_set *ds, uint8
 	return 0;
 }
 
+/* A span whose deciding ban has ended: the kernel holds it no more. */
+static bool span_lapsed(const struct pc_plan_span *sp, uint64_t now_ms)
+{
+	return !ban_in_force(sp->ban, now_ms);
+}
+
 int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
 		       const struct pc_ban_delta *dl, struct pc_rule_append *del,
 		       struct pc_rule_append *add)
@@ -639,10 +645,15 @@ int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
 		dels[nets].id = nftnl_set_get_u32(rs->objs[obj].obj, NFTNL_SET_ID);
 		adds[nets] = dels[nets];
 	}
-	/* The kernel refuses to delete an element that timed out. */
+	/* The kernel refuses to delete an element that timed out: one whose
+	 * ban has ended is not sent (the kernel let it lapse, as a full
+	 * compile at now leaves it out); one that may be about to, the
+	 * full difference decides. */
 	for (size_t i = 0; i < dl->del.n; i++) {
 		const struct pc_plan_span *sp = &dl->del.items[i];
 
+		if (span_lapsed(sp, dl->now_ms))
+			continue;
 		if (sp->ban->expires && sp->ban->expires * 1000u <= dl->now_ms + 2000u)
 			return -EAGAIN;
 	}
@@ -655,6 +666,8 @@ int pc_ban_delta_elems(struct pc_ruleset *rs, const struct pc_config *cfg,
 		const struct pc_plan_span *sp = &dl->del.items[i];
 		bool nets = !span_single(sp, width);
 
+		if (span_lapsed(sp, dl->now_ms))
+			continue;
 		r = delta_set_get(del, &dels[nets], dl->family, nets, &s);
 		if (r >= 0)
 			r = ban_span_add(s, sp, width, dl->now_ms, &n_elems);

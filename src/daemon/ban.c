@@ -283,23 +283,67 @@ uint64_t bans_deadline(const struct daemon *dm)
 	return pc_now_ms() + (next > now ? (next - now) * 1000 : 0);
 }
 
+/* Expiries lifted one at a time, each as an unban of its claim; more at
+ * once (a flush's grace ended, a wake from suspend), all together. */
+#define EXPIRE_ONE_BY_ONE 8
+
+static bool ban_due(const struct ban *b, uint64_t now)
+{
+	return b->expires && b->expires <= now;
+}
+
+/* The first due claim's: an unban of it, in place when the model allows
+ * (O(1) of the other bans, nothing sent: the kernel let it lapse), as
+ * fail2ban's unban would be. */
+static int expire_one(struct daemon *dm, uint64_t now, struct pc_reply *reply)
+{
+	struct bans next = {0};
+	struct ban b;
+	size_t i = 0;
+	int r;
+
+	while (i < dm->bans.n && !ban_due(&dm->bans.items[i], now))
+		i++;
+	if (i == dm->bans.n)
+		return -ENOENT;
+	b = dm->bans.items[i];
+	r = bans_view_without(&dm->bans, i, 1, &next);
+	if (r >= 0)
+		r = bans_change(dm, &next, &(struct ban_edit){.ban = &b, .unban = true, .at = i},
+				reply);
+	bans_release(&next, &dm->bans);
+	return r;
+}
+
 void bans_expire_due(struct daemon *dm)
 {
 	struct pc_reply reply = {0};
 	struct bans next = {0};
-	size_t gone;
+	uint64_t now = (uint64_t)time(NULL);
+	size_t due = 0, gone = 0;
+	int r = 0;
 
-	if (bans_copy(&dm->bans, &next) < 0)
-		return;
+	for (size_t i = 0; i < dm->bans.n; i++)
+		due += ban_due(&dm->bans.items[i], now);
 	/* The kernel let them lapse already; the model and the file follow. */
-	gone = bans_expire(&next, (uint64_t)time(NULL));
-	if (!gone)
+	if (due && due <= EXPIRE_ONE_BY_ONE) {
+		for (; gone < due && r >= 0; gone += r >= 0)
+			r = expire_one(dm, now, &reply);
+	} else if (due) {
+		r = bans_copy(&dm->bans, &next);
+		if (r >= 0)
+			gone = bans_expire(&next, now);
+		if (r >= 0)
+			r = bans_change(dm, &next, NULL, &reply);
+		gone = r >= 0 ? gone : 0;
+		bans_clear(&next);
+	}
+	if (!due)
 		dm->bans_expiry = bans_next_expiry(&dm->bans);
-	if (gone && bans_change(dm, &next, NULL, &reply) >= 0)
+	if (gone)
 		log_notice("%zu ban(s) expired", gone);
-	else if (gone)
+	if (r < 0)
 		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");
-	bans_clear(&next);
 	free(reply.message);
 	json_decref(reply.data);
 }

@@ -4,7 +4,8 @@
 # block sets exist, so both take the element-only fast path) and with none
 # (the first ban creates the sets: a full compile), the unban of the
 # oldest ban in force (fail2ban lifts them in the order it made them), and
-# a ban again with another timeout (fail2ban's start bans its database again).
+# a ban again with another timeout (fail2ban's start bans its database
+# again), and a ban's expiry (its timeout lapsing).
 # Medians of R runs.
 # Root; runs in a network namespace of its own.
 #   usage: bench_ban.sh [BUILDDIR] [N (10000)] [R (7)]
@@ -128,11 +129,31 @@ median_again() {
 	done
 }
 
+# median_expiry: "CPU", the median (ms) of the daemon's time for one ban's
+# expiry (a ban of 2 s lapsing, 1-2 s later), R runs: from after the ban's
+# request was done with (and the idle release after it, 0.5 s) to the
+# expiry's log line.
+median_expiry() {
+	for i in $(seq "$R"); do
+		n0=$(grep -c "ban(s) expired" "$PC_TMP/portctld.log")
+		pctl ban "198.19.0.$i" --timeout 2
+		sleep 0.7
+		c0=$(daemon_cpu_ns)
+		until [ "$(grep -c "ban(s) expired" "$PC_TMP/portctld.log")" -gt "$n0" ]; do
+			sleep 0.01
+		done
+		c1=$(daemon_cpu_ns)
+		echo "$(((c1 - c0) / 1000))"
+	done >"$PC_TMP/runs"
+	ms_median <"$PC_TMP/runs"
+}
+
 # No ban yet: the ban creates the block sets (a full compile and apply).
 empty=$(median_ban)
 pctl ban 198.18.0.1
 small=$(median_ban)
 small_again=$(median_again 1)
+small_expiry=$(median_expiry)
 pctl ban 198.18.0.1
 # Seeded through the CLI as fail2ban adds them, one ban a request, with
 # a few clients at a time to spare the start-up of each.
@@ -146,6 +167,7 @@ seed=$((($(date +%s%N) - t0) / 1000000))
 big=$(median_ban)
 oldest=$(median_oldest)
 again=$(median_again 100)
+expiry=$(median_expiry)
 nft0=$(median_nft 0)
 nft1=$(median_nft 1)
 nftn=$(median_nft "$N")
@@ -176,4 +198,5 @@ printf '%-30s %12s %9s ms %9s ms\n' "ban again (a new timeout), wall" - \
 	"$(echo $small_again | cut -d' ' -f1)" "$(echo $again | cut -d' ' -f1)"
 printf '%-30s %12s %9s ms %9s ms\n' "portctld CPU time" - \
 	"$(echo $small_again | cut -d' ' -f2)" "$(echo $again | cut -d' ' -f2)"
+printf '%-30s %12s %9s ms %9s ms\n' "a ban's expiry, portctld CPU" - "$small_expiry" "$expiry"
 echo "(nft: one element in five hash maps holding that many addresses, as portctld's)"

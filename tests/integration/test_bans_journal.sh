@@ -95,6 +95,30 @@ P ban 198.51.100.5
 n=$("$PCD_PORTCTL" -s "$PCD_SOCK" metrics | awk '/^portctl_bans[{ ]/ { s += $NF } END { print s + 0 }')
 [ "$n" = 3 ] || pc_fail "after the failed unbans the daemon counts $n bans, not 3"
 
+pcd_log "a ban's timeout lifts it as an unban would: a journal record, and nothing sent"
+# The kernel lets the element lapse by itself; .22's other claim, longer,
+# holds it, its end unchanged.
+P ban 198.51.100.21 --timeout 2
+P ban 198.51.100.22 --timeout 2 --by f2b-x
+P ban 198.51.100.22 --timeout 3600
+unbans=$(grep -c '"op":"unban"' "$S/bans.journal")
+pc_monitor_start host "$PC_TMP/monitor"
+# both_lapsed: the two claims of 2 s are no longer among the saved bans.
+both_lapsed() {
+	f=$(pcd_bans_file)
+	! grep -q 198.51.100.21 "$f" && ! grep -q f2b-x "$f"
+}
+pc_until 200 both_lapsed || pc_fail "the bans of 2 s did not lapse: $(cat "$(pcd_bans_file)")"
+pc_monitor_stop
+n=$(grep -c "^# new generation .*(portctld)" "$PC_TMP/monitor")
+[ "$n" -eq 0 ] || pc_fail "the expiries sent $n transactions: $(head -c 2000 "$PC_TMP/monitor")"
+[ "$(grep -c '"op":"unban"' "$S/bans.journal")" -eq $((unbans + 2)) ] ||
+	pc_fail "the expiries are not two unban records: $(tail -3 "$S/bans.journal")"
+in_kernel 198.51.100.21 && pc_fail "the lapsed ban is in the kernel: $(elem 198.51.100.21)"
+elem 198.51.100.22 | grep -q "expires 59m" || pc_fail "the longer claim on .22 lost its end: $(elem 198.51.100.22)"
+"$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/out" 2>&1 || pc_fail "the table differs after the expiries: $(cat "$PC_TMP/out")"
+P unban 198.51.100.22
+
 pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
 kill -9 "$PCD_PID"
 wait "$PCD_PID" 2>/dev/null

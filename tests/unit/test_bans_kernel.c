@@ -157,6 +157,70 @@ START_TEST(test_lapsed_ban)
 }
 END_TEST
 
+/* Bans lifted after they lapsed in the kernel (their expiry, or an unban
+ * that came late), made in place: what lapsed is not deleted again (the
+ * kernel would refuse it), the rest of the difference is sent (the nets
+ * set's opening element goes with its last span), and the kernel holds
+ * the full compile after each. */
+START_TEST(test_lapsed_edits_in_place)
+{
+	struct pc_config *cfg = config_from_text(ZONES);
+	struct pc_prefix net = { .family = AF_INET, .len = 24 };
+	struct pc_prefix host = { .family = AF_INET, .len = 32 };
+	uint64_t end = (uint64_t)time(NULL) + 3;
+	struct pc_ruleset *rs = NULL, *want;
+	struct pc_plan *plan = NULL;
+	struct pc_nl *nl = NULL;
+	struct pc_diags d;
+	int tries;
+
+	ck_assert_int_eq(pc_nl_open(&nl), 0);
+	ban_len(cfg, "198.51.100.0", 24, NULL, end);
+	ban(cfg, "198.51.100.9", NULL, 0);
+	ban(cfg, "203.0.113.7", NULL, end);
+	pc_diags_init(&d);
+	ck_assert_int_eq(pc_plan_build(cfg, &plan, &d), 0);
+	ck_assert_int_eq(pc_ruleset_lower(plan, &rs, &d), 0);
+	ck_assert_int_eq(pc_nl_apply(nl, rs, NULL, 0, &d), 0);
+	ck_assert(set_lists("ban4net", "198.51.100.10-198.51.100.255 timeout"));
+	/* The kernel drops them by itself, and the model's clock passes end. */
+	for (tries = 0; tries < 200 && (set_lists("ban4", "203.0.113.7") ||
+					set_lists("ban4net", "198.51.100.10-") ||
+					(uint64_t)time(NULL) < end);
+	     tries++)
+		usleep(50000);
+	ck_assert_int_lt(tries, 200);
+
+	for (int k = 0; k < 2; k++) {
+		struct pc_rule_append del = { 0 }, add = { 0 };
+		struct pc_prefix *p = k == 0 ? &net : &host;
+		struct pc_ban_delta dl;
+
+		ck_assert_int_eq(inet_pton(AF_INET, k == 0 ? "198.51.100.0" : "203.0.113.7",
+					   p->addr),
+				 1);
+		ck_assert_int_eq(pc_plan_ban_edit(plan, cfg, p, NULL, 0, true, &dl), 1);
+		ck_assert_int_eq(pc_ban_delta_elems(rs, cfg, &dl, &del, &add), 0);
+		ck_assert_int_eq(pc_nl_apply_elem_change(nl, rs, &del, &add, &d), 0);
+		ck_assert_uint_eq(d.n_errors, 0);
+		/* The net: its opening element; the host: nothing at all. */
+		ck_assert_uint_eq(pc_nl_last_stats(nl)->n_msgs, k == 0 ? 1 : 0);
+		want = ruleset_from_config(cfg);
+		ck_assert_uint_eq(mismatches(nl, want), 0);
+		pc_ruleset_free(want);
+		pc_rule_append_free(&del);
+		pc_rule_append_free(&add);
+		pc_ban_delta_free(&dl);
+	}
+	ck_assert(set_lists("ban4", "198.51.100.9"));
+	pc_diags_free(&d);
+	pc_ruleset_free(rs);
+	pc_plan_free(plan);
+	pc_nl_close(nl);
+	pc_config_free(cfg);
+}
+END_TEST
+
 /* Single addresses go to the hash set, wider spans to the interval set,
  * and one kind's change leaves the other's set alone: a fail2ban ban among
  * many blocked networks is one insert for the kernel, not a rebuild. */
@@ -333,6 +397,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, netns_enter, NULL);
 	tcase_add_test(tc, test_ban_unban_are_element_changes);
 	tcase_add_test(tc, test_lapsed_ban);
+	tcase_add_test(tc, test_lapsed_edits_in_place);
 	tcase_add_test(tc, test_hosts_and_nets_apart);
 	tcase_add_test(tc, test_old_ban_layout_taken_over);
 	suite_add_tcase(s, tc);
