@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -280,7 +281,8 @@ uint64_t bans_deadline(const struct daemon *dm)
 
 	if (!next)
 		return UINT64_MAX;
-	return pc_now_ms() + (next > now ? (next - now) * 1000 : 0);
+	return expiry_retry_hold(&dm->bans_retry,
+				 pc_now_ms() + (next > now ? (next - now) * 1000 : 0));
 }
 
 /* Expiries lifted one at a time, each as an unban of its claim; more at
@@ -342,8 +344,13 @@ void bans_expire_due(struct daemon *dm)
 		dm->bans_expiry = bans_next_expiry(&dm->bans);
 	if (gone)
 		log_notice("%zu ban(s) expired", gone);
-	if (r < 0)
-		log_error("expired bans could not be lifted: %s", reply.message ? reply.message : "");
+	if (r < 0) {
+		expiry_retry_failed(&dm->bans_retry);
+		log_error("expired bans could not be lifted (tried again in %" PRIu64 " s): %s",
+			  dm->bans_retry.wait_ms / 1000, reply.message ? reply.message : "");
+	} else {
+		expiry_retry_done(&dm->bans_retry);
+	}
 	free(reply.message);
 	json_decref(reply.data);
 }

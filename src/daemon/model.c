@@ -1344,6 +1344,24 @@ void bans_clear(struct bans *bans)
 	*bans = (struct bans){0};
 }
 
+uint64_t expiry_retry_hold(const struct expiry_retry *r, uint64_t deadline)
+{
+	return deadline < r->at ? r->at : deadline;
+}
+
+void expiry_retry_failed(struct expiry_retry *r)
+{
+	r->wait_ms = r->wait_ms ? r->wait_ms * 2 : 1000;
+	if (r->wait_ms > 60000)
+		r->wait_ms = 60000;
+	r->at = pc_now_ms() + r->wait_ms;
+}
+
+void expiry_retry_done(struct expiry_retry *r)
+{
+	*r = (struct expiry_retry){0};
+}
+
 void bans_release(struct bans *next, const struct bans *in_force)
 {
 	if (bans_base(next) != bans_base(in_force))

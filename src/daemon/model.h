@@ -106,6 +106,19 @@ struct rule_index {
 	size_t logged90; /* logged rules of the CLI's file */
 };
 
+/* After an expiry that failed (the state directory full or read-only),
+ * when to try again: not at once, over and over; each failure doubles the
+ * wait, up to a minute. */
+struct expiry_retry {
+	uint64_t at; /* ms, CLOCK_MONOTONIC; 0: no failure */
+	uint64_t wait_ms;
+};
+
+/* deadline, or later when a failure asks to wait. */
+uint64_t expiry_retry_hold(const struct expiry_retry *r, uint64_t deadline);
+void expiry_retry_failed(struct expiry_retry *r);
+void expiry_retry_done(struct expiry_retry *r);
+
 struct daemon {
 	struct pc_paths paths;
 	int log_level_override; /* -1: from portctl.conf */
@@ -122,6 +135,7 @@ struct daemon {
 	/* The earliest expiry among bans (0: none), found when they change:
 	 * the loop asks for it at every turn. */
 	uint64_t bans_expiry;
+	struct expiry_retry bans_retry, temporary_retry;
 	bool panic;
 	/* "portctl disable": the kernel holds no table of ours; the model is
 	 * kept (and changed) for "portctl enable". */

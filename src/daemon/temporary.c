@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ uint64_t temporary_deadline(const struct daemon *dm)
 
 	if (!next)
 		return UINT64_MAX;
-	return pc_now_ms() + (next > now ? (next - now) * 1000 : 0);
+	return expiry_retry_hold(&dm->temporary_retry,
+				 pc_now_ms() + (next > now ? (next - now) * 1000 : 0));
 }
 
 /* The files in force with the runtime rules but the expired ones. */
@@ -67,8 +69,11 @@ void temporary_expire_due(struct daemon *dm)
 	size_t gone;
 	int r;
 
-	if (!dm->applied || !dm->applied->cfg)
+	/* No model to take them out of (files refused at start): later. */
+	if (!dm->applied || !dm->applied->cfg) {
+		expiry_retry_failed(&dm->temporary_retry);
 		return;
+	}
 	/* Each in place, as its delete (the full path for what is left). */
 	for (size_t i = 0; i < dm->runtime.n; i++) {
 		uint64_t e = dm->runtime.expires ? dm->runtime.expires[i] : 0;
@@ -88,9 +93,15 @@ void temporary_expire_due(struct daemon *dm)
 	r = temporary_next(dm, (uint64_t)time(NULL), &nx, &gone, &d);
 	if (r >= 0 && gone)
 		r = state_commit(dm, &nx, &reply);
+	if (r < 0)
+		expiry_retry_failed(&dm->temporary_retry);
+	else
+		expiry_retry_done(&dm->temporary_retry);
 	if (r < 0 && gone) {
 		diags_log(&d);
-		log_error("expired temporary rules could not be removed: %s",
+		log_error("expired temporary rules could not be removed (tried again in %" PRIu64
+			  " s): %s",
+			  dm->temporary_retry.wait_ms / 1000,
 			  reply.message ? reply.message : strerror(-r));
 	}
 	next_free(&nx);

@@ -119,6 +119,24 @@ elem 198.51.100.22 | grep -q "expires 59m" || pc_fail "the longer claim on .22 l
 "$PCD_PORTCTL" -s "$PCD_SOCK" diff >"$PC_TMP/out" 2>&1 || pc_fail "the table differs after the expiries: $(cat "$PC_TMP/out")"
 P unban 198.51.100.22
 
+pcd_log "an expiry that cannot be saved is tried again later, not over and over at once"
+P ban 198.51.100.31 --timeout 2
+n0=$(grep -c "expired bans could not be lifted" "$PC_TMP/portctld.log")
+state_read_only
+tried() { [ "$(grep -c "expired bans could not be lifted" "$PC_TMP/portctld.log")" -gt "$n0" ]; }
+pc_until 200 tried || { state_writable; pc_fail "the expiry was not tried"; }
+# A daemon that tries again at once spins: a core's worth of CPU, and the
+# error logged thousands of times, in the window below.
+c0=$(cut -d' ' -f1 "/proc/$PCD_PID/schedstat")
+sleep 2
+c1=$(cut -d' ' -f1 "/proc/$PCD_PID/schedstat")
+n=$(($(grep -c "expired bans could not be lifted" "$PC_TMP/portctld.log") - n0))
+state_writable
+[ "$n" -le 5 ] && [ $(((c1 - c0) / 1000000)) -lt 400 ] ||
+	pc_fail "a failed expiry was tried $n times in about 2 s, $(((c1 - c0) / 1000000)) ms of CPU"
+lifted() { ! grep -q 198.51.100.31 "$(pcd_bans_file)"; }
+pc_until 400 lifted || pc_fail "the expiry was not tried again once it could be saved"
+
 pcd_log "kill -9 and start: the journal is replayed, then written into bans.json"
 kill -9 "$PCD_PID"
 wait "$PCD_PID" 2>/dev/null
