@@ -92,36 +92,17 @@ median_nft() {
 	done
 }
 
-# median_oldest: "WALL CPU", the medians (ms) of an unban of the oldest ban
-# in force (fail2ban lifts its bans in the order it made them), each
-# banned again after it: R runs over 198.18.0.1, .2, ...
-median_oldest() {
+# median_runs TIMED [AFTER]: "WALL CPU", the medians (ms) of R runs of
+# "portctl TIMED", each followed untimed by "portctl AFTER"; both are
+# evaluated with i the run's number (1 to R).
+median_runs() {
 	for i in $(seq "$R"); do
 		c0=$(daemon_cpu_ns)
 		t0=$(date +%s%N)
-		pctl unban "198.18.0.$i"
+		eval "pctl $1"
 		t1=$(date +%s%N)
 		c1=$(daemon_cpu_ns)
-		pctl ban "198.18.0.$i"
-		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
-	done >"$PC_TMP/runs"
-	for f in 1 2; do
-		printf '%s ' "$(cut -d' ' -f$f "$PC_TMP/runs" | ms_median)"
-	done
-}
-
-# median_again FIRST: "WALL CPU", the medians (ms) of a ban again with
-# another timeout (fail2ban's start bans its database again), R runs over
-# the addresses 198.18.0.FIRST onward (198.18.0.1 alone when FIRST is 1:
-# its timeout changes each time).
-median_again() {
-	for i in $(seq "$R"); do
-		a=198.18.0.$(($1 == 1 ? 1 : $1 + i))
-		c0=$(daemon_cpu_ns)
-		t0=$(date +%s%N)
-		pctl ban "$a" --timeout $((3600 + i))
-		t1=$(date +%s%N)
-		c1=$(daemon_cpu_ns)
+		[ -z "${2:-}" ] || eval "pctl $2"
 		echo "$(((t1 - t0) / 1000)) $(((c1 - c0) / 1000))"
 	done >"$PC_TMP/runs"
 	for f in 1 2; do
@@ -152,8 +133,11 @@ median_expiry() {
 empty=$(median_ban)
 pctl ban 198.18.0.1
 small=$(median_ban)
-small_again=$(median_again 1)
+# A ban again with another timeout (fail2ban's start bans its database
+# again): of the one ban in force, then of the seeded ones from .101 on.
+small_again=$(median_runs 'ban 198.18.0.1 --timeout $((3600 + i))')
 small_expiry=$(median_expiry)
+# Without a timeout again: the oldest ban, before the seeded ones.
 pctl ban 198.18.0.1
 # Seeded through the CLI as fail2ban adds them, one ban a request, with
 # a few clients at a time to spare the start-up of each.
@@ -165,8 +149,10 @@ while [ "$i" -lt "$N" ]; do
 done | xargs -P 8 -n 1 "$PCD_PORTCTL" -s "$PCD_SOCK" ban >/dev/null || pc_fail "seeding failed"
 seed=$((($(date +%s%N) - t0) / 1000000))
 big=$(median_ban)
-oldest=$(median_oldest)
-again=$(median_again 100)
+# The oldest ban in force lifted (fail2ban lifts its bans in the order it
+# made them), banned again after it: 198.18.0.1, .2, ...
+oldest=$(median_runs 'unban 198.18.0.$i' 'ban 198.18.0.$i')
+again=$(median_runs 'ban 198.18.0.$((100 + i)) --timeout $((3600 + i))')
 expiry=$(median_expiry)
 nft0=$(median_nft 0)
 nft1=$(median_nft 1)
