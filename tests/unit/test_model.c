@@ -138,6 +138,17 @@ static void ban_addr(unsigned i, struct ban *b)
 	ck_assert_int_eq(ban_parse(addr, NULL, 0, b), 0);
 }
 
+/* n bans of 198.18.0.0 onward, in that order. */
+static void bans_seed(struct bans *bans, unsigned n)
+{
+	struct ban b;
+
+	for (unsigned i = 0; i < n; i++) {
+		ban_addr(i, &b);
+		ck_assert_int_eq(bans_insert(bans, &b), 0);
+	}
+}
+
 /* fail2ban's ban, unban, ban among many: neither the unban nor the next ban
  * copies the bans in force; each works in their array, whose room the next
  * ban appends to in place. */
@@ -147,10 +158,7 @@ START_TEST(test_bans_unban_then_ban_in_place)
 	struct ban b;
 	struct ban *items;
 
-	for (unsigned i = 0; i < 1000; i++) {
-		ban_addr(i, &b);
-		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
-	}
+	bans_seed(&in_force, 1000);
 	items = in_force.items;
 	/* Near the front: the ten before it move up over it. */
 	ck_assert_int_eq(bans_view_without(&in_force, 10, 1, &next), 0);
@@ -208,10 +216,7 @@ START_TEST(test_bans_queue)
 	struct bans in_force = {0}, next = {0};
 	struct ban b;
 
-	for (unsigned i = 0; i < 1000; i++) {
-		ban_addr(i, &b);
-		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
-	}
+	bans_seed(&in_force, 1000);
 	for (unsigned i = 1000; i < 6000; i++) {
 		ck_assert_int_eq(bans_view_without(&in_force, 0, 1, &next), 0);
 		bans_take(&in_force, &next);
@@ -238,10 +243,7 @@ START_TEST(test_bans_renew)
 	struct ban b;
 	struct ban *items;
 
-	for (unsigned i = 0; i < 1000; i++) {
-		ban_addr(i, &b);
-		ck_assert_int_eq(bans_insert(&in_force, &b), 0);
-	}
+	bans_seed(&in_force, 1000);
 	items = in_force.items;
 	ban_addr(0, &b);
 	b.expires = 77;
