@@ -119,6 +119,12 @@ uint64_t expiry_retry_hold(const struct expiry_retry *r, uint64_t deadline);
 void expiry_retry_failed(struct expiry_retry *r);
 void expiry_retry_done(struct expiry_retry *r);
 
+/* Where the configuration in force stands: the commit that installed its
+ * ruleset (pc_ruleset.installed) and the count of changes made. */
+struct commit_mark {
+	uint64_t installed, applies;
+};
+
 struct daemon {
 	struct pc_paths paths;
 	int log_level_override; /* -1: from portctl.conf */
@@ -136,6 +142,10 @@ struct daemon {
 	 * the loop asks for it at every turn. */
 	uint64_t bans_expiry;
 	struct expiry_retry bans_retry, temporary_retry;
+	/* From bans_only[0] to bans_only[1] (the ruleset's commit number and
+	 * the count of changes) only ban elements changed, in place: status's
+	 * index of the rules' kernel objects (readout.c) holds across them. */
+	struct commit_mark bans_only[2];
 	bool panic;
 	/* "portctl disable": the kernel holds no table of ours; the model is
 	 * kept (and changed) for "portctl enable". */

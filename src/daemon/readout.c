@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "readout.h"
 #include "state.h"
 
@@ -547,6 +548,16 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 	if (r < 0)
 		return r;
 	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
+	    cached.installed >= dm->bans_only[0].installed &&
+	    cached.applies >= dm->bans_only[0].applies &&
+	    rs->installed == dm->bans_only[1].installed && applies == dm->bans_only[1].applies) {
+		/* Made within a row of changes of ban elements alone, which is
+		 * still where things stand: no rule object, no counted set
+		 * changed since. */
+		cached.installed = rs->installed;
+		cached.applies = applies;
+	}
+	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
 	    cached.installed == rs->installed && cached.applies == applies) {
 		*out = &cached;
 		return 0;
@@ -554,6 +565,7 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 	counter_index_clear(&cached);
 	r = counter_index_make(cfg, rs, &cached);
 	cached.applies = applies;
+	log_debug("status: the index of %zu rules' counters made again", cfg->n_rules);
 	*out = &cached;
 	return r;
 }

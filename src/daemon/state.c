@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -32,6 +33,12 @@ static void apply_stats_record(struct daemon *dm, bool ok)
 		dm->stats.applies_ok++;
 	else
 		dm->stats.applies_failed++;
+}
+
+static struct commit_mark commit_mark(const struct daemon *dm)
+{
+	return (struct commit_mark){.installed = dm->applied->ruleset->installed,
+				    .applies = dm->stats.applies_ok + dm->stats.applies_failed};
 }
 
 static uint64_t now_wall(void)
@@ -1014,6 +1021,7 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
 {
 	const struct ban *one = edit->ban;
 	struct pc_applied *a = dm->applied;
+	struct commit_mark before = commit_mark(dm);
 	struct pc_rule_append del = {0}, add = {0};
 	struct pc_ban_delta dl = {0};
 	struct pc_prefix p;
@@ -1060,6 +1068,10 @@ static int ban_one_in_place(struct daemon *dm, struct bans *next, const struct b
 	}
 	bans_adopt_one(dm, next, edit);
 	apply_stats_record(dm, true);
+	/* Ban elements alone changed: one more in a row of such, or the first. */
+	if (memcmp(&dm->bans_only[1], &before, sizeof(before)))
+		dm->bans_only[0] = before;
+	dm->bans_only[1] = commit_mark(dm);
 	return 1;
 }
 

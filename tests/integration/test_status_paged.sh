@@ -8,6 +8,8 @@
 # export is read in pages too.
 # A page's counters are read alone: the peer's packets, dropped by one host
 # of the big address map, count for that host's rule, not the map's first.
+# Bans alone (ban, unban) do not make status's index of the rules' counters
+# again; a rule's change does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon-lib.sh"
 pc_require
@@ -95,4 +97,22 @@ wait "$big" || pc_fail "export failed"
 pctl status >"$PC_TMP/plain.out"
 grep -q "rules 1-1000 of $((total + 2)):" "$PC_TMP/plain.out" || pc_fail "plain status is not a page"
 [ "$(pctl status --all | grep -c '^deny from')" -eq "$N" ] || pc_fail "status --all is not whole"
+pcd_log "bans alone keep the index of the rules' counters: no status remakes it after them"
+# made: how many times status made its index of the rules' kernel objects.
+made() { grep -c "the index of [0-9]* rules' counters made again" "$LOG" || true; }
+pctl status >/dev/null
+m0=$(made)
+pctl ban 192.0.2.7 >/dev/null || pc_fail "ban 192.0.2.7"
+pctl ban 2001:db8::7 --timeout 600 >/dev/null || pc_fail "ban 2001:db8::7"
+pctl status >/dev/null
+pctl unban 192.0.2.7 >/dev/null || pc_fail "unban 192.0.2.7"
+before=$(pcd_rule_field "deny from 10.99.7.2" packets)
+pc_expect timeout pc_probe peer tcp 10.99.7.1 1500
+after=$(pcd_rule_field "deny from 10.99.7.2" packets)
+[ "$(made)" -eq "$m0" ] || pc_fail "a status after bans made the index again ($m0 -> $(made))"
+[ "$after" -gt "$before" ] || pc_fail "after the bans, 'deny from 10.99.7.2' counts $before -> $after"
+# A rule's change does.
+pctl allow 4100/tcp >/dev/null || pc_fail "allow 4100/tcp"
+pctl status >/dev/null
+[ "$(made)" -eq $((m0 + 1)) ] || pc_fail "the status after an allow did not make the index again"
 pc_log "ok"
