@@ -133,14 +133,16 @@ static bool query_route_iface(const struct pc_config *cfg, struct pc_explain_que
 }
 
 /* explain's stand-in addresses for the configuration in force (it names
- * none of them), found once per generation of it. */
+ * none of them, nor any ban), found once per change of it, bans included. */
 static struct pc_explain_ends *ends_get(struct daemon *dm)
 {
 	static struct pc_explain_ends ends;
-	static uint64_t generation;
+	static uint64_t generation, applies;
+	uint64_t now = dm->stats.applies_ok + dm->stats.applies_failed;
 
-	if (generation != readout_generation(dm)) {
+	if (generation != readout_generation(dm) || applies != now) {
 		generation = readout_generation(dm);
+		applies = now;
 		ends = (struct pc_explain_ends){0};
 	}
 	return &ends;

@@ -532,6 +532,16 @@ fail:
 	return c.err ? c.err : -ENOMEM;
 }
 
+/* Whether the configuration in force stood at (installed, applies) within
+ * the row of changes of ban elements alone that leads to where it stands
+ * now (dm->bans_only, which the state path marks). */
+static bool bans_only_since(const struct daemon *dm, uint64_t installed, uint64_t applies)
+{
+	return installed >= dm->bans_only[0].installed && applies >= dm->bans_only[0].applies &&
+	       dm->applied->ruleset->installed == dm->bans_only[1].installed &&
+	       dm->stats.applies_ok + dm->stats.applies_failed == dm->bans_only[1].applies;
+}
+
 /* The index for the configuration in force, made again when that changed
  * (another configuration, or another commit of the same one). */
 static int counter_index_get(struct daemon *dm, const struct counter_index **out)
@@ -548,12 +558,8 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 	if (r < 0)
 		return r;
 	if (cached.start && cached.cfg == cfg && cached.rs == rs &&
-	    cached.installed >= dm->bans_only[0].installed &&
-	    cached.applies >= dm->bans_only[0].applies &&
-	    rs->installed == dm->bans_only[1].installed && applies == dm->bans_only[1].applies) {
-		/* Made within a row of changes of ban elements alone, which is
-		 * still where things stand: no rule object, no counted set
-		 * changed since. */
+	    bans_only_since(dm, cached.installed, cached.applies)) {
+		/* No rule object, no counted set changed since. */
 		cached.installed = rs->installed;
 		cached.applies = applies;
 	}
@@ -583,6 +589,13 @@ uint64_t readout_generation(const struct daemon *dm)
 	uint64_t installed = rs ? rs->installed : 0;
 	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
 
+	/* Bans alone change no rule: a read of 100 pages would start again
+	 * at every ban fail2ban makes meanwhile. */
+	if (seen.cfg == cfg && seen.rs == rs && rs && seen.panic == dm->panic &&
+	    seen.disabled == dm->disabled && bans_only_since(dm, seen.installed, seen.applies)) {
+		seen.installed = installed;
+		seen.applies = applies;
+	}
 	if (seen.cfg != cfg || seen.rs != rs || seen.installed != installed ||
 	    seen.applies != applies || seen.panic != dm->panic || seen.disabled != dm->disabled) {
 		generation++;

@@ -111,6 +111,20 @@ pc_expect timeout pc_probe peer tcp 10.99.7.1 1500
 after=$(pcd_rule_field "deny from 10.99.7.2" packets)
 [ "$(made)" -eq "$m0" ] || pc_fail "a status after bans made the index again ($m0 -> $(made))"
 [ "$after" -gt "$before" ] || pc_fail "after the bans, 'deny from 10.99.7.2' counts $before -> $after"
+# Nor do they start a paged read again: metrics and status --json come
+# whole while bans keep coming (fail2ban under attack), however long the
+# reading takes.
+(i=0; while :; do i=$((i + 1)); pctl ban "198.18.$((i / 256 % 256)).$((i % 256))" >/dev/null || exit 1; done) &
+banner=$!
+PC_PIDS="$PC_PIDS $banner"
+for cmd in metrics "status --json"; do
+	bans0=$(grep -c ": banned " "$LOG" || true)
+	"$PCD_PORTCTL" -s "$PCD_SOCK" $cmd >"$PC_TMP/big.out" 2>"$PC_TMP/big.err" ||
+		{ kill "$banner"; pc_fail "$cmd while bans kept coming: $(cat "$PC_TMP/big.err")"; }
+	pcd_log "$cmd: whole, $(($(grep -c ": banned " "$LOG" || true) - bans0)) bans made meanwhile"
+done
+kill "$banner"
+wait "$banner" 2>/dev/null
 # A rule's change does.
 pctl allow 4100/tcp >/dev/null || pc_fail "allow 4100/tcp"
 pctl status >/dev/null
