@@ -138,7 +138,7 @@ static struct pc_explain_ends *ends_get(struct daemon *dm)
 {
 	static struct pc_explain_ends ends;
 	static uint64_t generation, applies;
-	uint64_t now = dm->stats.applies_ok + dm->stats.applies_failed;
+	uint64_t now = daemon_changes(dm);
 
 	if (generation != readout_generation(dm) || applies != now) {
 		generation = readout_generation(dm);

@@ -1174,7 +1174,12 @@ ssize_t bans_place(const struct bans *bans, const struct ban *b)
 	return -ENOENT;
 }
 
-static size_t bans_room(size_t n);
+/* Room for a quarter more: the next ban appends to a copy in force without
+ * moving the whole array (bans_view_append). */
+static size_t bans_room(size_t n)
+{
+	return n + n / 4 + 16;
+}
 
 static struct ban *bans_base(const struct bans *bans)
 {
@@ -1239,13 +1244,6 @@ bool bans_effective(const struct bans *bans, const struct ban *b, size_t at, uin
 		if (!bans->items[i].expires || (*expires && bans->items[i].expires > *expires))
 			*expires = bans->items[i].expires;
 	return true;
-}
-
-/* Room for a quarter more: the next ban appends to a copy in force without
- * moving the whole array (bans_view_append). */
-static size_t bans_room(size_t n)
-{
-	return n + n / 4 + 16;
 }
 
 int bans_copy(const struct bans *from, struct bans *to)
@@ -1342,6 +1340,11 @@ void bans_clear(struct bans *bans)
 {
 	free(bans_base(bans));
 	*bans = (struct bans){0};
+}
+
+uint64_t daemon_changes(const struct daemon *dm)
+{
+	return dm->stats.applies_ok + dm->stats.applies_failed;
 }
 
 uint64_t expiry_retry_hold(const struct expiry_retry *r, uint64_t deadline)

@@ -125,6 +125,11 @@ struct commit_mark {
 	uint64_t installed, applies;
 };
 
+struct daemon;
+/* Every change counted, taken or not: one that changed the ruleset in
+ * place and then failed changes no commit number. */
+uint64_t daemon_changes(const struct daemon *dm);
+
 struct daemon {
 	struct pc_paths paths;
 	int log_level_override; /* -1: from portctl.conf */

@@ -539,7 +539,7 @@ static bool bans_only_since(const struct daemon *dm, uint64_t installed, uint64_
 {
 	return installed >= dm->bans_only[0].installed && applies >= dm->bans_only[0].applies &&
 	       dm->applied->ruleset->installed == dm->bans_only[1].installed &&
-	       dm->stats.applies_ok + dm->stats.applies_failed == dm->bans_only[1].applies;
+	       daemon_changes(dm) == dm->bans_only[1].applies;
 }
 
 /* The index for the configuration in force, made again when that changed
@@ -548,9 +548,7 @@ static int counter_index_get(struct daemon *dm, const struct counter_index **out
 {
 	const struct pc_config *cfg = dm->applied->cfg;
 	const struct pc_ruleset *rs = dm->applied->ruleset;
-	/* Every change is counted, taken or not: one that changed the ruleset
-	 * in place and then failed changes no commit number. */
-	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
+	uint64_t applies = daemon_changes(dm);
 	/* Sets changed in place made whole first: the index points into them,
 	 * and making them whole later would free what it points at. */
 	int r = state_ruleset_sync(dm);
@@ -587,7 +585,7 @@ uint64_t readout_generation(const struct daemon *dm)
 	const struct pc_config *cfg = dm->applied ? dm->applied->cfg : NULL;
 	const struct pc_ruleset *rs = dm->applied ? dm->applied->ruleset : NULL;
 	uint64_t installed = rs ? rs->installed : 0;
-	uint64_t applies = dm->stats.applies_ok + dm->stats.applies_failed;
+	uint64_t applies = daemon_changes(dm);
 
 	/* Bans alone change no rule: a read of 100 pages would start again
 	 * at every ban fail2ban makes meanwhile. */

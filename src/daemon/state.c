@@ -38,7 +38,7 @@ static void apply_stats_record(struct daemon *dm, bool ok)
 static struct commit_mark commit_mark(const struct daemon *dm)
 {
 	return (struct commit_mark){.installed = dm->applied->ruleset->installed,
-				    .applies = dm->stats.applies_ok + dm->stats.applies_failed};
+				    .applies = daemon_changes(dm)};
 }
 
 static uint64_t now_wall(void)
