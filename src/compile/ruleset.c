@@ -238,7 +238,8 @@ int pc_ruleset_elem_rules(const struct pc_config *cfg, struct pc_elem_owner *ite
 	_cleanup_free_ uint32_t *order = NULL, *group = NULL;
 	_cleanup_free_ struct owner_query *q = NULL;
 	_cleanup_free_ struct port_tree_node *trees = NULL;
-	size_t n_q = 0, k = 0;
+	_cleanup_free_ bool *asked = NULL;
+	size_t n_q = 0, n_sorted = 0, k = 0;
 
 	for (size_t i = 0; i < n; i++)
 		items[i].rule = items[i].first;
@@ -247,16 +248,21 @@ int pc_ruleset_elem_rules(const struct pc_config *cfg, struct pc_elem_owner *ite
 	sorted = malloc(cfg->n_rules * sizeof(*sorted));
 	order = malloc(cfg->n_rules * sizeof(*order));
 	group = malloc(cfg->n_rules * sizeof(*group));
+	asked = calloc(cfg->n_rules, sizeof(*asked));
 	q = malloc(n * sizeof(*q));
-	/* Zeroed: group stamps start at 1. */
-	trees = calloc(3 * 2 * PORT_SPACE, sizeof(*trees));
-	if (!sorted || !order || !group || !q || !trees)
+	if (!sorted || !order || !group || !asked || !q)
 		return -ENOMEM;
 
+	for (size_t i = 0; i < n; i++)
+		if (items[i].first >= cfg->rules && items[i].first < cfg->rules + cfg->n_rules)
+			asked[items[i].first - cfg->rules] = true;
+	/* Only the rules that paint a port and those a query starts at: the
+	 * others (100,000 addresses beside a few ports) change no answer. */
 	for (size_t i = 0; i < cfg->n_rules; i++)
-		sorted[i] = &cfg->rules[i];
-	qsort(sorted, cfg->n_rules, sizeof(*sorted), rule_ptr_cmp);
-	for (size_t i = 0, g = 1; i < cfg->n_rules; i++) {
+		if (asked[i] || (cfg->rules[i].n_ports && !rule_is_nat(&cfg->rules[i])))
+			sorted[n_sorted++] = &cfg->rules[i];
+	qsort(sorted, n_sorted, sizeof(*sorted), rule_ptr_cmp);
+	for (size_t i = 0, g = 1; i < n_sorted; i++) {
 		if (i > 0 && rules_zones_cmp(sorted[i - 1], sorted[i]) != 0)
 			g++;
 		order[i] = (uint32_t)(sorted[i] - cfg->rules);
@@ -277,16 +283,22 @@ int pc_ruleset_elem_rules(const struct pc_config *cfg, struct pc_elem_owner *ite
 						 .first = (uint32_t)(first - cfg->rules),
 						 .port = port, .slot = (uint8_t)slot, .item = i };
 	}
+	if (n_q == 0)
+		return 0;
 	qsort(q, n_q, sizeof(*q), owner_query_cmp);
+	/* Zeroed: group stamps start at 1. */
+	trees = calloc(3 * 2 * PORT_SPACE, sizeof(*trees));
+	if (!trees)
+		return -ENOMEM;
 
 	/* order lists each group's rules by number; walk each group downwards. */
 	for (size_t i = 0; i < n_q;) {
 		uint32_t g = q[i].group;
 		size_t end, at;
 
-		while (k < cfg->n_rules && group[order[k]] < g)
+		while (k < n_sorted && group[order[k]] < g)
 			k++;
-		for (end = k; end < cfg->n_rules && group[order[end]] == g; end++)
+		for (end = k; end < n_sorted && group[order[end]] == g; end++)
 			;
 		at = end;
 		for (; i < n_q && q[i].group == g; i++) {

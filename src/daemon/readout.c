@@ -210,6 +210,7 @@ static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
 struct comment_owners {
 	uint32_t *head, *next; /* head by bucket, next by rule: index + 1, 0: none */
 	size_t mask;
+	int err; /* made on first need (most elements are hosts): -ENOMEM when it failed */
 };
 
 static size_t rule_comment_hash(const struct pc_rule *r, size_t mask)
@@ -317,14 +318,19 @@ static bool prefixes_hold(const struct pc_prefix *p, size_t n, uint8_t family,
  * one comment differ by their addresses); else the first with the
  * comment; NULL when none has it. */
 static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
-						const struct comment_owners *c,
+						struct comment_owners *c,
 						const struct pc_rule *first, const char *text, size_t tl,
 						const struct nftnl_set_elem *e)
 {
-	size_t bucket = (size_t)pc_fnv1a(PC_FNV1A_START, text, tl) & c->mask;
 	const struct pc_rule *named = NULL;
 	uint8_t addr[16], family = elem_addr(e, addr);
+	size_t bucket;
 
+	if (!c->head && !c->err)
+		c->err = comment_owners_make(cfg, c);
+	if (c->err)
+		return NULL;
+	bucket = (size_t)pc_fnv1a(PC_FNV1A_START, text, tl) & c->mask;
 	for (uint32_t k = c->head[bucket]; k; k = c->next[k - 1]) {
 		const struct pc_rule *r = &cfg->rules[k - 1];
 
@@ -343,7 +349,7 @@ static const struct pc_rule *comment_owner_find(const struct pc_config *cfg,
  * element carries that rule's comment (a wider prefix may decide a host);
  * else the first rule whose comment it carries (a range's); else first. */
 static const struct pc_rule *addr_owner(const struct pc_config *cfg, const struct host_owners *h,
-					const struct comment_owners *c,
+					struct comment_owners *c,
 					const struct pc_rule *first, const struct nftnl_set_elem *e)
 {
 	const struct pc_rule *host = host_owner_find(cfg, h, first, e), *by;
@@ -370,7 +376,7 @@ static int udata_rule_comment_cb(const struct nftnl_udata *attr, void *data)
  * (two of the run may have one comment), else the first rule from the
  * run's first on that has it; else first. */
 static const struct pc_rule *by_rule_owner(const struct pc_config *cfg,
-					   const struct comment_owners *c,
+					   struct comment_owners *c,
 					   const struct pc_nft_object *o)
 {
 	const struct nftnl_rule *nr = o->obj;
@@ -488,8 +494,6 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		c.items[port_at[i]].rule = ports[i].rule;
 	if (r >= 0)
 		r = host_owners_make(cfg, &hosts);
-	if (r >= 0)
-		r = comment_owners_make(cfg, &comments);
 	owner = malloc((c.n + 1) * sizeof(*owner));
 	x->start = calloc(cfg->n_rules + 2, sizeof(*x->start));
 	x->refs = malloc((c.n + 1) * sizeof(*x->refs));
@@ -507,6 +511,10 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		owner[i] = rule_index(cfg, rule);
 		if (owner[i] != SIZE_MAX)
 			x->start[owner[i] + 1]++;
+	}
+	if (comments.err) {
+		c.err = comments.err;
+		goto fail;
 	}
 	/* Counting sort by rule, each rule's refs in ruleset order: a set's
 	 * elements stay next to each other, to be asked for in one message. */
