@@ -2074,10 +2074,13 @@ static int entry_by_rule_lower(struct lower *l, size_t z, enum pc_dir dir, const
 	for (const struct pc_rule *r = e->first; ret >= 0 && (uintptr_t)r <= (uintptr_t)e->last;
 	     r++) {
 		struct pc_plan_entry one = { .kind = PC_ENTRY_RULE, .first = r, .last = r };
+		size_t at;
 
 		if (!rule_in_chain(l->plan, r, z, dir) || !run_decided_by(e, r))
 			continue;
-		snprintf(rule_base, sizeof(rule_base), "%s_r%u", base, k++);
+		at = pc_put_str(rule_base, sizeof(rule_base), 0, base);
+		at = pc_put_str(rule_base, sizeof(rule_base), at, "_r");
+		pc_put_uint(rule_base, sizeof(rule_base), at, k++);
 		l->by_rule_at = (uint32_t)(r - e->first);
 		ret = entry_rule_lower(l, rule_base, &one);
 	}

@@ -1049,12 +1049,16 @@ char pc_entry_kind_letter(enum pc_entry_kind kind)
 void pc_plan_entry_base(char *buf, size_t size, int dir, const char *zone,
 			const struct pc_plan_entry *e)
 {
+	/* "%s_%s_%c%016llx", then "d%u" for the nth of a name. */
+	char kind[] = { '_', pc_entry_kind_letter(e->kind), '\0' };
+	size_t at = pc_put_str(buf, size, 0, dir_names[dir]);
+
+	at = pc_put_str(buf, size, at, "_");
+	at = pc_put_str(buf, size, at, zone);
+	at = pc_put_str(buf, size, at, kind);
+	at = pc_put_hex64(buf, size, at, entry_name(e));
 	if (e->name_nth)
-		snprintf(buf, size, "%s_%s_%c%016llxd%u", dir_names[dir], zone,
-			 pc_entry_kind_letter(e->kind), (unsigned long long)entry_name(e), e->name_nth);
-	else
-		snprintf(buf, size, "%s_%s_%c%016llx", dir_names[dir], zone,
-			 pc_entry_kind_letter(e->kind), (unsigned long long)entry_name(e));
+		pc_put_uint(buf, size, pc_put_str(buf, size, at, "d"), e->name_nth);
 }
 
 static struct pc_plan_entry *chain_push(struct pc_plan_chain *c, enum pc_entry_kind kind,

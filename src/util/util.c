@@ -140,6 +140,43 @@ int pc_strbuf_append(struct pc_strbuf *sb, const char *s, size_t n)
 	return 0;
 }
 
+static size_t put_bytes(char *buf, size_t size, size_t at, const char *s, size_t n)
+{
+	size_t room = at < size ? size - 1 - at : 0;
+
+	if (n > room)
+		n = room;
+	memcpy(buf + at, s, n);
+	at += n;
+	buf[at] = '\0';
+	return at;
+}
+
+size_t pc_put_str(char *buf, size_t size, size_t at, const char *s)
+{
+	return put_bytes(buf, size, at, s, strlen(s));
+}
+
+size_t pc_put_hex64(char *buf, size_t size, size_t at, uint64_t v)
+{
+	char hex[16];
+
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		hex[i] = "0123456789abcdef"[v & 15];
+	return put_bytes(buf, size, at, hex, sizeof(hex));
+}
+
+size_t pc_put_uint(char *buf, size_t size, size_t at, unsigned long v)
+{
+	char digits[20];
+	size_t d = sizeof(digits);
+
+	do
+		digits[--d] = (char)('0' + v % 10);
+	while (v /= 10);
+	return put_bytes(buf, size, at, digits + d, sizeof(digits) - d);
+}
+
 int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -801,6 +802,34 @@ START_TEST(test_rule_comment_file_line)
 }
 END_TEST
 
+/* The names made by hand (pc_put_*) read as snprintf writes them, cut
+ * and terminated alike at every size. */
+START_TEST(test_put_as_snprintf)
+{
+	static const uint64_t hexes[] = { 0, 1, 0xabcdef, 0x0123456789abcdefull, UINT64_MAX };
+	static const unsigned long uints[] = { 0, 7, 10, 4294967295ul, ULONG_MAX };
+	static const char *const strs[] = { "", "in", "public_zone_with_a_long_name" };
+
+	for (size_t k = 0; k < 5; k++)
+		for (size_t t = 0; t < 3; t++)
+			for (size_t size = 1; size <= 72; size++) {
+				char got[72], want[72];
+				size_t at;
+
+				snprintf(want, size, "%s_%016llxd%lu", strs[t],
+					 (unsigned long long)hexes[k], uints[k]);
+				memset(got, 'x', sizeof(got));
+				at = pc_put_str(got, size, 0, strs[t]);
+				at = pc_put_str(got, size, at, "_");
+				at = pc_put_hex64(got, size, at, hexes[k]);
+				at = pc_put_str(got, size, at, "d");
+				at = pc_put_uint(got, size, at, uints[k]);
+				ck_assert_str_eq(got, want);
+				ck_assert_uint_eq(at, strlen(want));
+			}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -829,6 +858,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_settings_parse);
 	tcase_add_test(tc, test_settings_not_utf8);
 	tcase_add_test(tc, test_rule_comment_file_line);
+	tcase_add_test(tc, test_put_as_snprintf);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_load_whole_configuration);
 	tcase_add_test(tl, test_load_override_and_missing_parts);
