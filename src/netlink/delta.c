@@ -277,7 +277,7 @@ int expr_bytes_cb(struct nftnl_expr *e, void *data)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	const struct expr_kind *kind = expr_kind_of(name);
 
-	if (!kind || pc_strbuf_append(b, name, strlen(name) + 1) < 0)
+	if (!kind || bytes_put(b, name, strlen(name) + 1) < 0)
 		return -1;
 	for (uint16_t type = NFTNL_EXPR_BASE; type <= kind->last; type++) {
 		uint32_t len = 0;
@@ -294,9 +294,7 @@ int expr_bytes_cb(struct nftnl_expr *e, void *data)
 		if (v && type == kind->default_alike && len == sizeof(uint32_t) &&
 		    !memcmp(v, &kind->default_value, len))
 			continue;
-		if (!v || !len || pc_strbuf_append(b, (const char *)&type, sizeof(type)) < 0 ||
-		    pc_strbuf_append(b, (const char *)&len, sizeof(len)) < 0 ||
-		    pc_strbuf_append(b, v, len) < 0)
+		if (!v || !len || attr_head_put(b, type, len) < 0 || bytes_put(b, v, len) < 0)
 			return -1;
 	}
 	/* No attribute type is 0xffff, no name begins with 0xff: the

@@ -121,11 +121,7 @@ static int put_bytes(struct pc_strbuf *b, uint16_t attr, const void *v, uint32_t
 {
 	if (!v)
 		return 0;
-	return pc_strbuf_append(b, (const char *)&attr, sizeof(attr)) < 0 ||
-			       pc_strbuf_append(b, (const char *)&len, sizeof(len)) < 0 ||
-			       pc_strbuf_append(b, v, len) < 0
-		       ? -ENOMEM
-		       : 0;
+	return attr_head_put(b, attr, len) < 0 || bytes_put(b, v, len) < 0 ? -ENOMEM : 0;
 }
 
 static int put_attrs(struct pc_strbuf *b, const void *obj, const uint16_t *attrs, size_t n,
@@ -180,7 +176,7 @@ static const uint16_t elem_attrs[] = {
 static int elem_digest_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct digest *g = data;
-	int r = pc_strbuf_append(&g->b, g->set, strlen(g->set) + 1);
+	int r = bytes_put(&g->b, g->set, strlen(g->set) + 1);
 
 	if (r >= 0)
 		r = put_attrs(&g->b, e, elem_attrs, ARRAY_SIZE(elem_attrs), elem_is, elem_get);
@@ -198,7 +194,7 @@ static int elem_digest_cb(struct nftnl_set_elem *e, void *data)
 static int set_digest(struct digest *g, const struct pc_nft_object *o)
 {
 	struct nftnl_set *s = o->obj;
-	int r = pc_strbuf_append(&g->b, "S", 1);
+	int r = bytes_put(&g->b, "S", 1);
 
 	if (r >= 0)
 		r = put_attrs(&g->b, s, set_attrs, ARRAY_SIZE(set_attrs), set_is, set_get);
@@ -223,10 +219,10 @@ static int rule_digest(struct digest *g, const struct nftnl_rule *rule, size_t r
 	const void *udata = nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA)
 				    ? nftnl_rule_get_data(rule, NFTNL_RULE_USERDATA, &len)
 				    : NULL;
-	int r = pc_strbuf_append(&g->b, "R", 1);
+	int r = bytes_put(&g->b, "R", 1);
 
 	if (r >= 0)
-		r = pc_strbuf_append(&g->b, chain, strlen(chain) + 1);
+		r = bytes_put(&g->b, chain, strlen(chain) + 1);
 	if (r >= 0)
 		r = put_bytes(&g->b, 0, &rank, sizeof(rank));
 	if (r >= 0)
@@ -264,14 +260,14 @@ static int ruleset_digest(const struct pc_ruleset *rs, struct digest *g)
 		switch (o->kind) {
 		case PC_NFT_TABLE:
 			name = nftnl_table_get_str(o->obj, NFTNL_TABLE_NAME);
-			r = pc_strbuf_append(&g->b, "T", 1);
+			r = bytes_put(&g->b, "T", 1);
 			if (r >= 0)
-				r = pc_strbuf_append(&g->b, name, strlen(name) + 1);
+				r = bytes_put(&g->b, name, strlen(name) + 1);
 			if (r >= 0)
 				digest_take(g);
 			break;
 		case PC_NFT_CHAIN:
-			r = pc_strbuf_append(&g->b, "C", 1);
+			r = bytes_put(&g->b, "C", 1);
 			if (r >= 0)
 				r = put_attrs(&g->b, o->obj, chain_attrs, ARRAY_SIZE(chain_attrs),
 					      chain_is, chain_get);
