@@ -9,23 +9,29 @@
 
 #include "lang.h"
 
-static const char *const keywords[] = {
-    "accept", "allow", "any",	    "burst",   "comment", "default", "deny", "drop",   "from",
-    "hour",   "in",    "interface", "limit",   "log",	  "minute",  "out",  "policy", "rate",
-    "reject", "sctp",  "second",    "service", "set",     "source",  "tcp",     "to",   "udp",    "zone",
-    "forward", "masquerade",
+/* With their lengths: a name is checked against them all, 20,000 times
+ * in a start of 10,000 rules in 100 zones. */
+#define KEYWORD(w) { w, sizeof(w) - 1 }
+static const struct keyword {
+	const char *word;
+	size_t len;
+} keywords[] = {
+	KEYWORD("accept"), KEYWORD("allow"), KEYWORD("any"), KEYWORD("burst"),
+	KEYWORD("comment"), KEYWORD("default"), KEYWORD("deny"), KEYWORD("drop"),
+	KEYWORD("from"), KEYWORD("hour"), KEYWORD("in"), KEYWORD("interface"),
+	KEYWORD("limit"), KEYWORD("log"), KEYWORD("minute"), KEYWORD("out"),
+	KEYWORD("policy"), KEYWORD("rate"), KEYWORD("reject"), KEYWORD("sctp"),
+	KEYWORD("second"), KEYWORD("service"), KEYWORD("set"), KEYWORD("source"),
+	KEYWORD("tcp"), KEYWORD("to"), KEYWORD("udp"), KEYWORD("zone"),
+	KEYWORD("forward"), KEYWORD("masquerade"),
+	/* The words of protocol rules and source ports. */
+	KEYWORD("icmp"), KEYWORD("icmpv6"), KEYWORD("proto"), KEYWORD("port"),
 };
-
-/* The words of protocol rules and source ports. */
-static const char *const l4_keywords[] = {"icmp", "icmpv6", "proto", "port"};
 
 bool keyword_is(const char *s, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
-		if (strlen(keywords[i]) == len && memcmp(keywords[i], s, len) == 0)
-			return true;
-	for (size_t i = 0; i < ARRAY_SIZE(l4_keywords); i++)
-		if (strlen(l4_keywords[i]) == len && memcmp(l4_keywords[i], s, len) == 0)
+		if (keywords[i].len == len && memcmp(keywords[i].word, s, len) == 0)
 			return true;
 	return false;
 }
