@@ -443,6 +443,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 {
 	_cleanup_free_ struct pc_elem_owner *ports = NULL;
 	_cleanup_free_ size_t *owner = NULL, *port_at = NULL;
+	_cleanup_free_ bool *by_port = NULL;
 	struct host_owners hosts = {0};
 	struct comment_owners comments = {0};
 	struct elem_collect c = {0};
@@ -476,7 +477,8 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 	 * alone: its sort of every rule is for nothing in an address map. */
 	ports = malloc((c.n + 1) * sizeof(*ports));
 	port_at = malloc((c.n + 1) * sizeof(*port_at));
-	r = ports && port_at ? 0 : -ENOMEM;
+	by_port = calloc(c.n + 1, sizeof(*by_port));
+	r = ports && port_at && by_port ? 0 : -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < c.n; i++) {
 		uint32_t len = 0;
 
@@ -486,6 +488,7 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 		    len == 8) {
 			port_at[n_ports] = i;
 			ports[n_ports++] = c.items[i];
+			by_port[i] = true;
 		}
 	}
 	if (r >= 0)
@@ -504,7 +507,9 @@ static int counter_index_make(const struct pc_config *cfg, const struct pc_rules
 	for (size_t i = 0; i < c.n; i++) {
 		const struct pc_rule *rule = c.items[i].rule;
 
-		if (c.refs[i].elem && rule == c.items[i].first)
+		/* A port map's element has its rule from pc_ruleset_elem_rules,
+		 * the run's first included. */
+		if (c.refs[i].elem && rule == c.items[i].first && !by_port[i])
 			rule = addr_owner(cfg, &hosts, &comments, rule, c.refs[i].elem);
 		else if (!c.refs[i].elem && rs->objs[c.refs[i].obj].by_rule)
 			rule = by_rule_owner(cfg, &comments, &rs->objs[c.refs[i].obj]);
