@@ -338,6 +338,7 @@ static int privileges_drop(struct daemon *dm, const struct privs_user *user)
 		if (r < 0)
 			return r;
 	}
+	memory_prepare();
 	return privs_drop_to(user);
 }
 

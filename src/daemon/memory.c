@@ -6,16 +6,20 @@
  * this process's hold on them, its RSS, not the system's memory. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "memory.h"
 #include "portctl/util.h"
 
-/* Mappings released at once, after smaps is read: reading it runs much of
- * libc (stdio, scanf, malloc), which a release before the end would map
- * again. */
+/* Mappings released at once, after the maps are read: reading them runs
+ * stdio and malloc, which a release before the end would map again. */
 #define RELEASE_BATCH 128
 
 struct mapping {
@@ -23,15 +27,35 @@ struct mapping {
 	bool candidate; /* private, not writable, backed by a file */
 };
 
-/* A mapping's first line in smaps: "START-END PERMS OFFSET DEV INODE PATH". */
+/* A hexadecimal or decimal field ending at one of the characters ends:
+ * *p moved past that character. */
+static bool field_take(const char **p, int base, const char *ends, unsigned long *v)
+{
+	char *after;
+
+	if (!((**p >= '0' && **p <= '9') || (base == 16 && **p >= 'a' && **p <= 'f')))
+		return false;
+	*v = strtoul(*p, &after, base);
+	if (!*after || !strchr(ends, *after))
+		return false;
+	*p = after + 1;
+	return true;
+}
+
+/* A line of /proc/self/maps: "START-END PERMS OFFSET DEV INODE PATH". */
 static bool mapping_parse(const char *line, struct mapping *m)
 {
-	unsigned long start, end, inode;
-	char perms[5];
-	int n = 0;
+	unsigned long start, end, offset, major, minor, inode;
+	const char *p = line, *perms;
 
-	if (sscanf(line, "%lx-%lx %4s %*x %*x:%*x %lu%n", &start, &end, perms, &inode, &n) != 4 ||
-	    n == 0)
+	if (!field_take(&p, 16, "-", &start) || !field_take(&p, 16, " ", &end))
+		return false;
+	perms = p;
+	if (strnlen(perms, 5) < 5 || perms[4] != ' ')
+		return false;
+	p += 5;
+	if (!field_take(&p, 16, " ", &offset) || !field_take(&p, 16, ":", &major) ||
+	    !field_take(&p, 16, " ", &minor) || !field_take(&p, 10, " \n", &inode))
 		return false;
 	*m = (struct mapping){
 		.start = start,
@@ -39,6 +63,35 @@ static bool mapping_parse(const char *line, struct mapping *m)
 		.candidate = inode != 0 && perms[1] != 'w' && perms[3] == 'p',
 	};
 	return true;
+}
+
+#define PAGEMAP_PRESENT (1ull << 63)
+#define PAGEMAP_SWAPPED (1ull << 62)
+#define PAGEMAP_FILE (1ull << 61) /* a file's page (or shared anonymous) */
+
+/* Whether a page of m is this process's own copy: relocations made
+ * read-only after (RELRO), a debugger's breakpoint, a uprobe.
+ * MADV_DONTNEED would put the file's page back in its place. The page map
+ * tells each page's kind by the pages of m alone; smaps, read before,
+ * walked and printed every mapping (1.1 ms of the kernel's CPU after every
+ * burst of requests: more than a ban). Unreadable: taken as written. */
+static bool mapping_written(int pagemap, const struct mapping *m, unsigned long page)
+{
+	uint64_t e[512];
+
+	for (unsigned long at = m->start / page, end = m->end / page; at < end;) {
+		size_t n = end - at < ARRAY_SIZE(e) ? end - at : ARRAY_SIZE(e);
+		ssize_t got = pread(pagemap, e, n * sizeof(*e), (off_t)(at * sizeof(*e)));
+
+		if (got <= 0 || got % (ssize_t)sizeof(*e))
+			return true;
+		for (size_t i = 0; i < (size_t)got / sizeof(*e); i++)
+			if ((e[i] & PAGEMAP_SWAPPED) ||
+			    ((e[i] & PAGEMAP_PRESENT) && !(e[i] & PAGEMAP_FILE)))
+				return true;
+		at += (size_t)got / sizeof(*e);
+	}
+	return false;
 }
 
 static void mappings_release(const struct mapping *batch, size_t n)
@@ -60,29 +113,39 @@ static void stack_release(const struct mapping *stack)
 		(void)madvise((void *)stack->start, end - stack->start, MADV_DONTNEED);
 }
 
+/* The page map of the process that opened it (memory_prepare), or -1. */
+static int pagemap_fd = -1;
+static pid_t pagemap_pid;
+
+void memory_prepare(void)
+{
+	if (pagemap_fd < 0 || pagemap_pid != getpid()) {
+		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		pagemap_pid = getpid();
+	}
+}
+
 static void pages_release(void)
 {
 	struct mapping m = {0}, stack = {0}, batch[RELEASE_BATCH];
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	int pagemap;
 	char *line = NULL;
 	size_t size = 0, n = 0;
-	unsigned long kb;
-	FILE *f = fopen("/proc/self/smaps", "re");
+	FILE *f = fopen("/proc/self/maps", "re");
 
 	if (!f)
 		return;
+	/* Another process's (a fork's), or never opened: this one's, if it
+	 * may (root may; the daemon's user opened it before the drop). */
+	memory_prepare();
+	pagemap = pagemap_fd;
 	while (getline(&line, &size, f) > 0) {
-		if (mapping_parse(line, &m)) {
-			if (strstr(line, " [stack]\n"))
-				stack = m;
+		if (!mapping_parse(line, &m))
 			continue;
-		}
-		if (sscanf(line, "Anonymous: %lu kB", &kb) != 1)
-			continue;
-		/* An anonymous page in a file mapping is a copy this process
-		 * wrote: relocations made read-only after (RELRO), a debugger's
-		 * breakpoint, a uprobe. MADV_DONTNEED would put the file's page
-		 * back in its place. */
-		if (!m.candidate || kb > 0)
+		if (strstr(line, " [stack]\n"))
+			stack = m;
+		if (!m.candidate || pagemap < 0 || mapping_written(pagemap, &m, page))
 			continue;
 		batch[n++] = m;
 		if (n == RELEASE_BATCH) {

@@ -13,4 +13,11 @@
  */
 void memory_release(void);
 
+/*
+ * Open what memory_release reads the kind of each page from
+ * (/proc/self/pagemap): only its owner may open it, and a process that
+ * dropped root is not its owner any more; call it before the drop.
+ */
+void memory_prepare(void);
+
 #endif
