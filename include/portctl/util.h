@@ -73,6 +73,7 @@ struct pc_strbuf {
 };
 int pc_strbuf_append(struct pc_strbuf *sb, const char *s, size_t n);
 int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+void pc_strbuf_free(struct pc_strbuf *sb);
 
 /* snprintf's %s, %016llx and %u by hand, for names made by the ten
  * thousand (snprintf's format parsing was 6% of a start): each writes at
@@ -81,7 +82,6 @@ int pc_strbuf_printf(struct pc_strbuf *sb, const char *fmt, ...) _printf_(2, 3);
 size_t pc_put_str(char *buf, size_t size, size_t at, const char *s);
 size_t pc_put_hex64(char *buf, size_t size, size_t at, uint64_t v);
 size_t pc_put_uint(char *buf, size_t size, size_t at, unsigned long v);
-void pc_strbuf_free(struct pc_strbuf *sb);
 
 /*
  * Open path read-only without blocking (a FIFO or a device in place of a
