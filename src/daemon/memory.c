@@ -69,15 +69,19 @@ static bool mapping_parse(const char *line, struct mapping *m)
 #define PAGEMAP_SWAPPED (1ull << 62)
 #define PAGEMAP_FILE (1ull << 61) /* a file's page (or shared anonymous) */
 
-/* Whether a page of m is this process's own copy: relocations made
- * read-only after (RELRO), a debugger's breakpoint, a uprobe.
- * MADV_DONTNEED would put the file's page back in its place. The page map
- * tells each page's kind, read for m's pages alone; smaps, read before,
- * had the kernel walk and print every mapping after every burst of
- * requests (with a ban every 0.7 s, a third of portctld's CPU).
+/* What m holds in memory: no page at all (nothing to give back), the
+ * file's pages alone, or a page that is this process's own copy:
+ * relocations made read-only after (RELRO), a debugger's breakpoint, a
+ * uprobe, where MADV_DONTNEED would put the file's page back in its place.
+ * The page map tells each page's kind, read for m's pages alone; smaps,
+ * read before, had the kernel walk and print every mapping after every
+ * burst of requests (with a ban every 0.7 s, a third of portctld's CPU).
  * Unreadable: taken as written. */
-static bool mapping_written(int pagemap, const struct mapping *m, unsigned long page)
+enum mapping_pages { PAGES_NONE, PAGES_FILE, PAGES_WRITTEN };
+
+static enum mapping_pages mapping_pages(int pagemap, const struct mapping *m, unsigned long page)
 {
+	enum mapping_pages kind = PAGES_NONE;
 	uint64_t e[512];
 
 	for (unsigned long at = m->start / page, end = m->end / page; at < end;) {
@@ -85,14 +89,17 @@ static bool mapping_written(int pagemap, const struct mapping *m, unsigned long 
 		ssize_t got = pread(pagemap, e, n * sizeof(*e), (off_t)(at * sizeof(*e)));
 
 		if (got <= 0 || got % (ssize_t)sizeof(*e))
-			return true;
-		for (size_t i = 0; i < (size_t)got / sizeof(*e); i++)
+			return PAGES_WRITTEN;
+		for (size_t i = 0; i < (size_t)got / sizeof(*e); i++) {
 			if ((e[i] & PAGEMAP_SWAPPED) ||
 			    ((e[i] & PAGEMAP_PRESENT) && !(e[i] & PAGEMAP_FILE)))
-				return true;
+				return PAGES_WRITTEN;
+			if (e[i] & PAGEMAP_PRESENT)
+				kind = PAGES_FILE;
+		}
 		at += (size_t)got / sizeof(*e);
 	}
-	return false;
+	return kind;
 }
 
 static void mappings_release(const struct mapping *batch, size_t n)
@@ -149,7 +156,7 @@ static void pages_release(void)
 			continue;
 		if (strstr(line, " [stack]\n"))
 			stack = m;
-		if (!m.candidate || pagemap < 0 || mapping_written(pagemap, &m, page))
+		if (!m.candidate || pagemap < 0 || mapping_pages(pagemap, &m, page) != PAGES_FILE)
 			continue;
 		batch[n++] = m;
 		if (n == RELEASE_BATCH) {
