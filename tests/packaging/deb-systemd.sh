@@ -70,10 +70,12 @@ check 'portctl allow 444/tcp >/dev/null' "portctl allow 444/tcp after the reload
 sleep 0.5
 check 'grep -q "^allow 444/tcp" /var/lib/portctl/last-good/etc/rules.d/90-portctl.rules' \
 	"after a reload the daemon still saves its state (the last good copy holds 444/tcp)"
+check 'portctl ban 198.51.100.7 >/dev/null' "a ban after the reload"
 check '! journalctl -u portctld.service --no-pager | grep -q "cannot save"' "nothing it could not save"
 check 'systemctl restart portctld.service' "systemctl restart"
 check '[ "$(prop portctld.service ActiveState)" = active ]' "active after restart"
 check 'nft list table inet portctl | grep -q "tcp . 443 "' "443 kept across the restart (persisted)"
+check 'nft list table inet portctl | grep -q "198.51.100.7"' "the ban made after the reload kept across the restart"
 check 'systemctl stop portctld.service' "systemctl stop"
 check 'nft list table inet portctl | grep -q "tcp . 443 "' "the rules stay in the kernel when the daemon stops"
 check '[ "$(prop portctld.socket ActiveState)" = active ]' "the socket stays listening"
